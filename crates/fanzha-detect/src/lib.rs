@@ -1,0 +1,1 @@
+//! Detection engine of fanzha (see the detection issue).
