@@ -1,0 +1,14 @@
+audit-action = Action
+audit-actor = Actor
+audit-target = Target
+audit-from = From
+audit-to = To
+audit-filter = Filter
+audit-time = Time
+audit-request = Request
+audit-empty = No matching entries
+audit-err-date = Date "{ $value }" is malformed; use YYYY-MM-DD
+inbox-read-all = Mark all read
+inbox-empty = No messages
+inbox-open = Open
+inbox-mark-read = Mark read

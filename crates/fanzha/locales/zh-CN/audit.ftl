@@ -1,0 +1,14 @@
+audit-action = 操作
+audit-actor = 操作人
+audit-target = 对象
+audit-from = 起始日期
+audit-to = 截止日期
+audit-filter = 筛选
+audit-time = 时间
+audit-request = 请求号
+audit-empty = 没有符合条件的记录
+audit-err-date = 日期“{ $value }”格式不正确,应为 YYYY-MM-DD
+inbox-read-all = 全部标为已读
+inbox-empty = 暂无消息
+inbox-open = 查看
+inbox-mark-read = 标为已读

@@ -1,0 +1,8 @@
+//! Accounts, sessions, API tokens, roles scoped to org-unit subtrees, and the one policy function.
+
+pub mod model;
+pub mod pages;
+pub mod password;
+pub mod policy;
+pub mod service;
+pub mod store;

@@ -1,0 +1,467 @@
+//! Rules of accounts: login with lockout, sessions with expiry, password change, users and tokens.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use super::model::{Principal, Role, Scope, Via};
+use super::password::{self, random_token, sha256_hex};
+use super::store::{self, NewAccount};
+use crate::clock::{Clock, Millis};
+use crate::config::Config;
+use crate::db::{Db, DbError};
+use crate::org::store as org_store;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("wrong username or password")]
+    BadCredentials,
+    #[error("account locked")]
+    Locked { until: Millis },
+    #[error("account disabled")]
+    Disabled,
+    #[error("too many attempts")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("session expired")]
+    Expired,
+    #[error("{0}")]
+    Invalid(&'static str),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Login attempts per client address in a sliding window; counts only, nothing important.
+#[derive(Default)]
+pub struct LoginLimiter {
+    hits: Mutex<HashMap<String, VecDeque<Millis>>>,
+}
+
+const LIMIT_WINDOW_MS: Millis = 5 * 60_000;
+
+impl LoginLimiter {
+    /// Records an attempt; returns the seconds to wait when over the limit.
+    pub fn check(&self, key: &str, now: Millis, limit: u32) -> Result<(), u64> {
+        let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
+        if hits.len() > 100_000 {
+            hits.retain(|_, q| q.back().is_some_and(|&t| t > now - LIMIT_WINDOW_MS));
+        }
+        let q = hits.entry(key.to_string()).or_default();
+        while q.front().is_some_and(|&t| t <= now - LIMIT_WINDOW_MS) {
+            q.pop_front();
+        }
+        if q.len() as u32 >= limit {
+            let oldest = q.front().copied().unwrap_or(now);
+            return Err(((oldest + LIMIT_WINDOW_MS - now) / 1000).max(1) as u64);
+        }
+        q.push_back(now);
+        Ok(())
+    }
+}
+
+/// A successful login: the cookie value to hand to the browser.
+pub struct NewSession {
+    pub token: String,
+    pub account_id: i64,
+    pub expires_at: Millis,
+}
+
+pub struct LoginRequest<'a> {
+    pub username: &'a str,
+    pub password: &'a str,
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+}
+
+pub async fn login(
+    db: &Db,
+    clock: &Clock,
+    cfg: &Config,
+    limiter: &LoginLimiter,
+    req: &LoginRequest<'_>,
+) -> Result<NewSession, AuthError> {
+    let now = clock.now_ms();
+    limiter
+        .check(req.ip, now, cfg.login_attempts_per_ip)
+        .map_err(|s| AuthError::RateLimited {
+            retry_after_secs: s,
+        })?;
+    let Some(acc) = store::account_by_username(db, req.username.trim()).await? else {
+        // Same work as a real check, so timing does not tell which usernames exist.
+        password::verify_password(req.password, password::dummy_hash());
+        return Err(AuthError::BadCredentials);
+    };
+    if acc.disabled {
+        return Err(AuthError::Disabled);
+    }
+    if let Some(until) = acc.locked_until.filter(|&u| u > now) {
+        return Err(AuthError::Locked { until });
+    }
+    let ok = {
+        let (pw, hash) = (req.password.to_string(), acc.password_hash.clone());
+        tokio::task::spawn_blocking(move || password::verify_password(&pw, &hash))
+            .await
+            .unwrap_or(false)
+    };
+    if !ok {
+        store::record_failure(
+            db,
+            acc.id,
+            now,
+            cfg.login_max_failures,
+            cfg.lockout_minutes * 60_000,
+        )
+        .await?;
+        if acc.failed_logins + 1 >= cfg.login_max_failures {
+            return Err(AuthError::Locked {
+                until: now + cfg.lockout_minutes * 60_000,
+            });
+        }
+        return Err(AuthError::BadCredentials);
+    }
+    store::reset_failures(db, acc.id).await?;
+    let token = random_token();
+    let expires_at = now + cfg.session_hours * 3_600_000;
+    store::insert_session(
+        db,
+        &sha256_hex(&token),
+        acc.id,
+        &random_token(),
+        now,
+        expires_at,
+        req.ip,
+        &req.user_agent.chars().take(200).collect::<String>(),
+    )
+    .await?;
+    Ok(NewSession {
+        token,
+        account_id: acc.id,
+        expires_at,
+    })
+}
+
+async fn principal_of(db: &Db, account_id: i64, via: Via) -> Result<Option<Principal>, AuthError> {
+    let Some(acc) = store::account_by_id(db, account_id).await? else {
+        return Ok(None);
+    };
+    if acc.disabled {
+        return Ok(None);
+    }
+    let mut grants = store::grants_of(db, account_id).await?;
+    if let Some(sid) = acc.student_id {
+        // A student's own role is implied by the link to their record, scoped to their class.
+        if let Some(s) = org_store::student_by_id(db, sid).await? {
+            grants.push(super::model::Grant {
+                role: Role::Student,
+                unit_id: s.class_id,
+                unit_name: s.class_name,
+                scope_paths: vec![],
+            });
+        }
+    }
+    Ok(Some(Principal {
+        account_id,
+        username: acc.username,
+        display_name: acc.display_name,
+        student_id: acc.student_id,
+        staff_id: acc.staff_id,
+        grants,
+        via,
+        time_zone: acc.time_zone,
+        locale: acc.locale,
+    }))
+}
+
+/// The principal behind a session cookie. Expired or idle sessions are deleted and reported.
+pub async fn principal_for_session(
+    db: &Db,
+    clock: &Clock,
+    cfg: &Config,
+    token: &str,
+) -> Result<Option<Principal>, AuthError> {
+    let id = sha256_hex(token);
+    let Some(s) = store::session(db, &id).await? else {
+        return Ok(None);
+    };
+    let now = clock.now_ms();
+    if s.expires_at <= now || s.last_seen_at + cfg.session_idle_minutes * 60_000 <= now {
+        store::delete_session(db, &id).await?;
+        return Err(AuthError::Expired);
+    }
+    // Touch at most once a minute: a write per request would serialise SQLite.
+    if now - s.last_seen_at > 60_000 {
+        store::touch_session(db, &id, now).await?;
+    }
+    principal_of(
+        db,
+        s.account_id,
+        Via::Session {
+            session_id: id,
+            csrf: s.csrf,
+        },
+    )
+    .await
+}
+
+/// The principal behind an API token (`fz_…`). Unknown, revoked and expired tokens give `None`.
+pub async fn principal_for_token(
+    db: &Db,
+    clock: &Clock,
+    token: &str,
+) -> Result<Option<Principal>, AuthError> {
+    let Some(t) = store::token_by_hash(db, &sha256_hex(token.trim())).await? else {
+        return Ok(None);
+    };
+    let now = clock.now_ms();
+    if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) {
+        return Ok(None);
+    }
+    let scopes = t
+        .scopes
+        .split(',')
+        .filter_map(|s| s.parse::<Scope>().ok())
+        .collect();
+    store::touch_token(db, t.id, now).await?;
+    principal_of(
+        db,
+        t.account_id,
+        Via::Token {
+            token_id: t.id,
+            scopes,
+        },
+    )
+    .await
+}
+
+pub async fn logout(db: &Db, p: &Principal) -> Result<(), AuthError> {
+    if let Via::Session { session_id, .. } = &p.via {
+        store::delete_session(db, session_id).await?;
+    }
+    Ok(())
+}
+
+pub async fn change_password(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    old: &str,
+    new: &str,
+) -> Result<(), AuthError> {
+    let acc = store::account_by_id(db, p.account_id)
+        .await?
+        .ok_or(AuthError::BadCredentials)?;
+    if !password::verify_password(old, &acc.password_hash) {
+        return Err(AuthError::BadCredentials);
+    }
+    match password::check_new_password(new) {
+        Err(password::WeakPassword::TooShort) => {
+            return Err(AuthError::Invalid("auth-err-password-short"))
+        }
+        Err(password::WeakPassword::TooLong) => {
+            return Err(AuthError::Invalid("auth-err-password-long"))
+        }
+        Ok(()) => {}
+    }
+    let hash = tokio::task::spawn_blocking({
+        let new = new.to_string();
+        move || password::hash_password(&new)
+    })
+    .await
+    .map_err(|_| AuthError::Invalid("err-internal"))?;
+    store::set_password(db, p.account_id, &hash, clock.now_ms()).await?;
+    // Other sessions (a stolen cookie, a forgotten browser) end with the old password.
+    let keep = match &p.via {
+        Via::Session { session_id, .. } => session_id.clone(),
+        Via::Token { .. } => String::new(),
+    };
+    store::delete_sessions_of(db, p.account_id, &keep).await?;
+    Ok(())
+}
+
+/// Input of `fanzha user create` and the admin form.
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password: &'a str,
+    pub role: Role,
+    pub unit_code: &'a str,
+    /// Links the account to a student (by student number in the unit's school) or staff record.
+    pub person_no: Option<&'a str>,
+}
+
+/// Creates an account with one role over one unit; refuses bad input with a message key.
+pub async fn create_user(db: &Db, clock: &Clock, u: &NewUser<'_>) -> Result<i64, AuthError> {
+    let username = u.username.trim();
+    if username.is_empty()
+        || username.len() > 64
+        || !username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
+    {
+        return Err(AuthError::Invalid("auth-err-username"));
+    }
+    match password::check_new_password(u.password) {
+        Err(password::WeakPassword::TooShort) => {
+            return Err(AuthError::Invalid("auth-err-password-short"))
+        }
+        Err(password::WeakPassword::TooLong) => {
+            return Err(AuthError::Invalid("auth-err-password-long"))
+        }
+        Ok(()) => {}
+    }
+    let unit = org_store::unit_by_code(db, u.unit_code.trim())
+        .await?
+        .ok_or(AuthError::Invalid("auth-err-unit"))?;
+    use crate::org::model::UnitKind::*;
+    let fits = match u.role {
+        Role::Student => matches!(unit.kind, School),
+        Role::Counselor => matches!(unit.kind, Class | College),
+        Role::UnitLeader => matches!(unit.kind, College | School),
+        Role::SchoolAdmin => matches!(unit.kind, School),
+        Role::Police => matches!(unit.kind, PoliceStation | City | Province),
+        Role::ProvinceAdmin => matches!(unit.kind, Province),
+        Role::Partner => matches!(unit.kind, Province | City),
+    };
+    if !fits {
+        return Err(AuthError::Invalid("auth-err-role-unit"));
+    }
+    if store::account_by_username(db, username).await?.is_some() {
+        return Err(AuthError::Invalid("auth-err-username-taken"));
+    }
+    let (mut student_id, mut staff_id) = (None, None);
+    if let Some(no) = u.person_no.map(str::trim).filter(|s| !s.is_empty()) {
+        if u.role == Role::Student {
+            let id: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM students WHERE school_id = $1 AND student_no = $2",
+            )
+            .bind(unit.id)
+            .bind(no)
+            .fetch_optional(&db.pool)
+            .await
+            .map_err(DbError::from)?;
+            student_id = Some(id.ok_or(AuthError::Invalid("auth-err-person"))?);
+        } else {
+            let org = org_store::ancestors(db, &unit)
+                .await?
+                .into_iter()
+                .rev()
+                .find(|a| matches!(a.kind, School | PoliceStation | City | Province))
+                .ok_or(AuthError::Invalid("auth-err-person"))?;
+            let staff = org_store::staff_by_no(db, org.id, no).await?;
+            staff_id = Some(staff.ok_or(AuthError::Invalid("auth-err-person"))?.id);
+        }
+    } else if u.role == Role::Student {
+        return Err(AuthError::Invalid("auth-err-person"));
+    }
+    let hash = tokio::task::spawn_blocking({
+        let pw = u.password.to_string();
+        move || password::hash_password(&pw)
+    })
+    .await
+    .map_err(|_| AuthError::Invalid("err-internal"))?;
+    let now = clock.now_ms();
+    let mut tx = db.pool.begin().await.map_err(DbError::from)?;
+    let id = store::insert_account(
+        &mut *tx,
+        &NewAccount {
+            username,
+            display_name: if u.display_name.trim().is_empty() {
+                username
+            } else {
+                u.display_name.trim()
+            },
+            password_hash: &hash,
+            student_id,
+            staff_id,
+            locale: "zh-CN",
+            time_zone: "Asia/Shanghai",
+        },
+        now,
+    )
+    .await?;
+    if u.role != Role::Student {
+        store::insert_grant(&mut *tx, id, u.role, unit.id, now).await?;
+    }
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(id)
+}
+
+/// Sets a new password for a user (operator command); unlocks the account and ends its sessions.
+pub async fn reset_password(
+    db: &Db,
+    clock: &Clock,
+    username: &str,
+    new: &str,
+) -> Result<(), AuthError> {
+    let acc = store::account_by_username(db, username.trim())
+        .await?
+        .ok_or(AuthError::Invalid("auth-err-no-user"))?;
+    match password::check_new_password(new) {
+        Err(password::WeakPassword::TooShort) => {
+            return Err(AuthError::Invalid("auth-err-password-short"))
+        }
+        Err(password::WeakPassword::TooLong) => {
+            return Err(AuthError::Invalid("auth-err-password-long"))
+        }
+        Ok(()) => {}
+    }
+    store::set_password(db, acc.id, &password::hash_password(new), clock.now_ms()).await?;
+    store::delete_sessions_of(db, acc.id, "").await?;
+    Ok(())
+}
+
+/// A new API token: the secret is returned once and only its hash is kept.
+pub struct IssuedToken {
+    pub id: i64,
+    pub token: String,
+}
+
+pub async fn create_token(
+    db: &Db,
+    clock: &Clock,
+    account_id: i64,
+    name: &str,
+    scopes: &[Scope],
+    ttl_days: Option<i64>,
+) -> Result<IssuedToken, AuthError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err(AuthError::Invalid("auth-err-token-name"));
+    }
+    if scopes.is_empty() {
+        return Err(AuthError::Invalid("auth-err-token-scopes"));
+    }
+    if ttl_days.is_some_and(|d| !(1..=3650).contains(&d)) {
+        return Err(AuthError::Invalid("auth-err-token-ttl"));
+    }
+    let secret = random_token();
+    let prefix: String = secret.chars().take(8).collect();
+    let token = format!("fz_{secret}");
+    let now = clock.now_ms();
+    let id = store::insert_token(
+        db,
+        account_id,
+        name,
+        &sha256_hex(&token),
+        &format!("fz_{prefix}"),
+        scopes,
+        now,
+        ttl_days.map(|d| now + d * 86_400_000),
+    )
+    .await?;
+    Ok(IssuedToken { id, token })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limiter_blocks_then_recovers() {
+        let l = LoginLimiter::default();
+        for i in 0..3 {
+            assert!(l.check("1.2.3.4", i, 3).is_ok());
+        }
+        assert!(l.check("1.2.3.4", 10, 3).is_err());
+        assert!(l.check("5.6.7.8", 10, 3).is_ok());
+        assert!(l.check("1.2.3.4", LIMIT_WINDOW_MS + 5, 3).is_ok());
+    }
+}

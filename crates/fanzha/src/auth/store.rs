@@ -1,0 +1,411 @@
+//! SQL of accounts, role grants, sessions and API tokens.
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::model::{Grant, Role, Scope};
+use crate::db::{Db, DbResult};
+use crate::org::store as org_store;
+
+#[derive(Clone, Debug)]
+pub struct AccountRow {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub student_id: Option<i64>,
+    pub staff_id: Option<i64>,
+    pub locale: String,
+    pub time_zone: String,
+    pub failed_logins: i64,
+    pub locked_until: Option<i64>,
+    pub disabled: bool,
+}
+
+const ACCOUNT_COLS: &str = "id, username, display_name, password_hash, student_id, staff_id, locale, time_zone, failed_logins, locked_until, disabled";
+
+fn account_from(r: &AnyRow) -> Result<AccountRow, sqlx::Error> {
+    Ok(AccountRow {
+        id: r.try_get(0)?,
+        username: r.try_get(1)?,
+        display_name: r.try_get(2)?,
+        password_hash: r.try_get(3)?,
+        student_id: r.try_get(4)?,
+        staff_id: r.try_get(5)?,
+        locale: r.try_get(6)?,
+        time_zone: r.try_get(7)?,
+        failed_logins: r.try_get(8)?,
+        locked_until: r.try_get(9)?,
+        disabled: r.try_get::<i64, _>(10)? != 0,
+    })
+}
+
+pub async fn account_by_username(db: &Db, username: &str) -> DbResult<Option<AccountRow>> {
+    let r = sqlx::query(&format!(
+        "SELECT {ACCOUNT_COLS} FROM accounts WHERE username = $1"
+    ))
+    .bind(username)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(r.as_ref().map(account_from).transpose()?)
+}
+
+pub async fn account_by_id(db: &Db, id: i64) -> DbResult<Option<AccountRow>> {
+    let r = sqlx::query(&format!(
+        "SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(r.as_ref().map(account_from).transpose()?)
+}
+
+/// Accounts linked to a student or staff record (for notifications and for the policy tests).
+pub async fn account_of_person(
+    db: &Db,
+    student_id: Option<i64>,
+    staff_id: Option<i64>,
+) -> DbResult<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM accounts WHERE (student_id = $1 AND $1 IS NOT NULL) OR (staff_id = $2 AND $2 IS NOT NULL) ORDER BY id LIMIT 1",
+    )
+    .bind(student_id)
+    .bind(staff_id)
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+pub struct NewAccount<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub student_id: Option<i64>,
+    pub staff_id: Option<i64>,
+    pub locale: &'a str,
+    pub time_zone: &'a str,
+}
+
+pub async fn insert_account<'e, E>(exec: E, a: &NewAccount<'_>, now: i64) -> DbResult<i64>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    Ok(sqlx::query_scalar(
+        "INSERT INTO accounts (username, display_name, password_hash, student_id, staff_id, locale, time_zone, failed_logins, locked_until, disabled, created_at, password_changed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, NULL, 0, $8, $8) RETURNING id",
+    )
+    .bind(a.username)
+    .bind(a.display_name)
+    .bind(a.password_hash)
+    .bind(a.student_id)
+    .bind(a.staff_id)
+    .bind(a.locale)
+    .bind(a.time_zone)
+    .bind(now)
+    .fetch_one(exec)
+    .await?)
+}
+
+pub async fn insert_grant<'e, E>(
+    exec: E,
+    account_id: i64,
+    role: Role,
+    unit_id: i64,
+    now: i64,
+) -> DbResult<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "INSERT INTO role_assignments (account_id, role, unit_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(account_id)
+    .bind(role.as_str())
+    .bind(unit_id)
+    .bind(now)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// The grants of an account with their scope paths; a police grant on a station also covers the
+/// schools of its jurisdiction.
+pub async fn grants_of(db: &Db, account_id: i64) -> DbResult<Vec<Grant>> {
+    let rows = sqlx::query(
+        "SELECT r.role, u.id, u.name, u.path, u.kind FROM role_assignments r JOIN units u ON u.id = r.unit_id \
+         WHERE r.account_id = $1 ORDER BY r.id",
+    )
+    .bind(account_id)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let role: String = r.try_get(0)?;
+        let Ok(role) = role.parse::<Role>() else {
+            continue;
+        };
+        let unit_id: i64 = r.try_get(1)?;
+        let kind: String = r.try_get(4)?;
+        let mut scope_paths = vec![r.try_get::<String, _>(3)?];
+        if role == Role::Police {
+            let stations: Vec<i64> = if kind == "police_station" {
+                vec![unit_id]
+            } else {
+                // A police grant on a city or province covers every station below it.
+                org_store::units_of_kind_in(
+                    db,
+                    &scope_paths[0],
+                    crate::org::model::UnitKind::PoliceStation,
+                )
+                .await?
+                .into_iter()
+                .map(|u| u.id)
+                .collect()
+            };
+            for st in stations {
+                for school in org_store::jurisdiction_schools(db, st).await? {
+                    scope_paths.push(school.path);
+                }
+            }
+            scope_paths.sort();
+            scope_paths.dedup();
+        }
+        out.push(Grant {
+            role,
+            unit_id,
+            unit_name: r.try_get(2)?,
+            scope_paths,
+        });
+    }
+    Ok(out)
+}
+
+pub async fn record_failure(db: &Db, id: i64, now: i64, max: i64, lock_ms: i64) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE accounts SET failed_logins = failed_logins + 1, \
+         locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END WHERE id = $1",
+    )
+    .bind(id)
+    .bind(max)
+    .bind(now + lock_ms)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn reset_failures(db: &Db, id: i64) -> DbResult<()> {
+    sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_password(db: &Db, id: i64, hash: &str, now: i64) -> DbResult<()> {
+    sqlx::query("UPDATE accounts SET password_hash = $1, password_changed_at = $2, failed_logins = 0, locked_until = NULL WHERE id = $3")
+        .bind(hash)
+        .bind(now)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_locale(db: &Db, id: i64, locale: &str) -> DbResult<()> {
+    sqlx::query("UPDATE accounts SET locale = $1 WHERE id = $2")
+        .bind(locale)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub struct SessionRow {
+    pub account_id: i64,
+    pub csrf: String,
+    pub expires_at: i64,
+    pub last_seen_at: i64,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_session(
+    db: &Db,
+    id_hash: &str,
+    account_id: i64,
+    csrf: &str,
+    now: i64,
+    expires_at: i64,
+    ip: &str,
+    user_agent: &str,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO sessions (id, account_id, csrf_token, created_at, expires_at, last_seen_at, ip, user_agent) \
+         VALUES ($1, $2, $3, $4, $5, $4, $6, $7)",
+    )
+    .bind(id_hash)
+    .bind(account_id)
+    .bind(csrf)
+    .bind(now)
+    .bind(expires_at)
+    .bind(ip)
+    .bind(user_agent)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn session(db: &Db, id_hash: &str) -> DbResult<Option<SessionRow>> {
+    let r = sqlx::query(
+        "SELECT account_id, csrf_token, expires_at, last_seen_at FROM sessions WHERE id = $1",
+    )
+    .bind(id_hash)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(match r {
+        Some(r) => Some(SessionRow {
+            account_id: r.try_get(0)?,
+            csrf: r.try_get(1)?,
+            expires_at: r.try_get(2)?,
+            last_seen_at: r.try_get(3)?,
+        }),
+        None => None,
+    })
+}
+
+pub async fn touch_session(db: &Db, id_hash: &str, now: i64) -> DbResult<()> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id_hash)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_session(db: &Db, id_hash: &str) -> DbResult<()> {
+    sqlx::query("DELETE FROM sessions WHERE id = $1")
+        .bind(id_hash)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of an account except `keep` (after a password change).
+pub async fn delete_sessions_of(db: &Db, account_id: i64, keep: &str) -> DbResult<()> {
+    sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id <> $2")
+        .bind(account_id)
+        .bind(keep)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub scopes: Vec<String>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_token(
+    db: &Db,
+    account_id: i64,
+    name: &str,
+    hash: &str,
+    prefix: &str,
+    scopes: &[Scope],
+    now: i64,
+    expires_at: Option<i64>,
+) -> DbResult<i64> {
+    let scopes: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+    Ok(sqlx::query_scalar(
+        "INSERT INTO api_tokens (account_id, name, token_hash, prefix, scopes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(account_id)
+    .bind(name)
+    .bind(hash)
+    .bind(prefix)
+    .bind(scopes.join(","))
+    .bind(now)
+    .bind(expires_at)
+    .fetch_one(&db.pool)
+    .await?)
+}
+
+pub struct TokenRow {
+    pub id: i64,
+    pub account_id: i64,
+    pub scopes: String,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+pub async fn token_by_hash(db: &Db, hash: &str) -> DbResult<Option<TokenRow>> {
+    let r = sqlx::query("SELECT id, account_id, scopes, expires_at, revoked_at FROM api_tokens WHERE token_hash = $1")
+        .bind(hash)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(match r {
+        Some(r) => Some(TokenRow {
+            id: r.try_get(0)?,
+            account_id: r.try_get(1)?,
+            scopes: r.try_get(2)?,
+            expires_at: r.try_get(3)?,
+            revoked_at: r.try_get(4)?,
+        }),
+        None => None,
+    })
+}
+
+pub async fn touch_token(db: &Db, id: i64, now: i64) -> DbResult<()> {
+    sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn tokens_of(db: &Db, account_id: i64) -> DbResult<Vec<TokenInfo>> {
+    let rows = sqlx::query(
+        "SELECT id, name, prefix, scopes, created_at, expires_at, last_used_at, revoked_at FROM api_tokens WHERE account_id = $1 ORDER BY id DESC",
+    )
+    .bind(account_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(TokenInfo {
+                id: r.try_get(0)?,
+                name: r.try_get(1)?,
+                prefix: r.try_get(2)?,
+                scopes: r
+                    .try_get::<String, _>(3)?
+                    .split(',')
+                    .map(str::to_string)
+                    .collect(),
+                created_at: r.try_get(4)?,
+                expires_at: r.try_get(5)?,
+                last_used_at: r.try_get(6)?,
+                revoked_at: r.try_get(7)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// Revokes a token of this account; returns false when there is no such live token.
+pub async fn revoke_token(db: &Db, account_id: i64, id: i64, now: i64) -> DbResult<bool> {
+    Ok(sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .bind(account_id)
+        .execute(&db.pool)
+        .await?
+        .rows_affected()
+        == 1)
+}

@@ -1,0 +1,532 @@
+//! Command-line interface: serve, demo, migrate, import, export, user, token, bench.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail, Context};
+use clap::{Args, Parser, Subcommand};
+
+use crate::audit::{self, Actor, Event};
+use crate::auth::model::{parse_scopes, Role};
+use crate::auth::service::{self as auth_service, AuthError, NewUser};
+use crate::auth::store as auth_store;
+use crate::clock::Clock;
+use crate::config::{Config, Secret};
+use crate::db::Db;
+use crate::org::roster::RosterKind;
+use crate::org::{service as org_service, store as org_store};
+use crate::web::i18n::Lang;
+
+#[derive(Parser)]
+#[command(
+    name = "fanzha",
+    version,
+    about = "fanzha (反诈): police, universities and students fighting telecom and online fraud together"
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Global {
+    /// Configuration file (default: ./fanzha.toml when present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Directory for the SQLite database and uploads [default: ./data].
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// PostgreSQL URL (postgres://…); without it fanzha uses SQLite in the data directory.
+    #[arg(
+        long,
+        global = true,
+        env = "FANZHA_DATABASE_URL",
+        hide_env_values = true
+    )]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server and background workers.
+    Serve(ServeArgs),
+    /// Seed a demo province (when the database is empty), print logins, then serve.
+    Demo(DemoArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Import data from files (rosters, org units).
+    #[command(subcommand)]
+    Import(ImportCmd),
+    /// Export data to files (rosters).
+    #[command(subcommand)]
+    Export(ExportCmd),
+    /// Manage accounts (create, reset password).
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Manage API tokens (create).
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// Run a benchmark and print its figures.
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long)]
+    listen: Option<std::net::SocketAddr>,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long)]
+    listen: Option<std::net::SocketAddr>,
+    /// `school` (3 schools, ~10,000 students) or `province` (~100 schools, ~1,000,000 students).
+    #[arg(long, default_value = "school")]
+    scale: String,
+    /// Seed only; do not serve.
+    #[arg(long)]
+    no_serve: bool,
+}
+
+#[derive(Subcommand)]
+enum ImportCmd {
+    /// Import a student or staff roster CSV into a school (all or nothing).
+    Roster {
+        file: PathBuf,
+        /// Code of the school (or police station, for staff).
+        #[arg(long)]
+        school: String,
+        /// `students` or `staff`; detected from the headers when absent.
+        #[arg(long)]
+        kind: Option<String>,
+    },
+    /// Import org units from a CSV with columns code,name,kind,parent_code[,jurisdiction]
+    /// (jurisdiction: school codes a police station covers, separated by ';').
+    Units { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum ExportCmd {
+    /// Export a school's student roster as CSV (UTF-8 with BOM).
+    Roster {
+        #[arg(long)]
+        school: String,
+        /// Output file; standard output when absent.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Create an account with one role over one unit; prints a generated password unless one is given.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// student, counselor, unit_leader, school_admin, police, province_admin or partner.
+        #[arg(long)]
+        role: String,
+        /// Code of the unit the role is held over.
+        #[arg(long)]
+        unit: String,
+        /// Display name.
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Student or staff number to link the account to.
+        #[arg(long)]
+        person: Option<String>,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password (unlocks the account and ends its sessions).
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCmd {
+    /// Create an API token for an account; the token is printed once.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: org:read, org:write, audit:read, inbox:read, risk:check.
+        #[arg(long)]
+        scopes: String,
+        /// Lifetime in days (none: until revoked).
+        #[arg(long)]
+        days: Option<i64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// Import a generated roster of N students into a fresh database and time it.
+    Roster {
+        #[arg(long, default_value_t = 100_000)]
+        students: usize,
+    },
+    /// Seed a demo of the given scale into a fresh database and time it.
+    Demo {
+        #[arg(long, default_value = "province")]
+        scale: String,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(g: &Global) -> anyhow::Result<Config> {
+    let mut cfg = Config::load(g.config.as_deref())?;
+    if let Some(d) = &g.data_dir {
+        cfg.data_dir = d.clone();
+    }
+    if let Some(u) = g.database_url.as_deref().filter(|u| !u.is_empty()) {
+        cfg.database_url = Some(Secret::new(u));
+    }
+    Ok(cfg)
+}
+
+fn init_tracing(cfg: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("FANZHA_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if cfg.log_format == "json" {
+        b.json().try_init()
+    } else {
+        b.try_init()
+    };
+}
+
+pub async fn open_db(cfg: &Config) -> anyhow::Result<Db> {
+    if cfg.database_url.is_none() {
+        std::fs::create_dir_all(&cfg.data_dir)
+            .with_context(|| format!("creating {}", cfg.data_dir.display()))?;
+    }
+    let db = Db::connect(&cfg.db_options()).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+    if from_stdin {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        Ok((s.trim_end_matches(['\r', '\n']).to_string(), false))
+    } else {
+        Ok((
+            crate::auth::password::random_token()[..16].to_string(),
+            true,
+        ))
+    }
+}
+
+fn auth_message(e: AuthError, lang: Lang) -> anyhow::Error {
+    match e {
+        AuthError::Invalid(key) => anyhow!(lang.t(key)),
+        other => anyhow!(other),
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let cfg = load_config(&cli.global)?;
+    init_tracing(&cfg);
+    let lang = Lang::from_env();
+    let clock = Clock::system();
+    match cli.command {
+        Command::Serve(a) => {
+            let mut cfg = cfg;
+            if let Some(l) = a.listen {
+                cfg.listen = l;
+            }
+            let db = open_db(&cfg).await?;
+            serve(cfg, db, clock, None).await
+        }
+        Command::Demo(a) => {
+            let mut cfg = cfg;
+            if let Some(l) = a.listen {
+                cfg.listen = l;
+            }
+            let scale = crate::demo::Scale::parse(&a.scale)
+                .ok_or_else(|| anyhow!("--scale must be school or province"))?;
+            let db = open_db(&cfg).await?;
+            let seeded = crate::demo::seed(&db, &clock, scale).await?;
+            if a.no_serve {
+                println!("{}", crate::demo::banner(&cfg, seeded, lang));
+                return Ok(());
+            }
+            serve(cfg, db, clock, Some(seeded)).await
+        }
+        Command::Migrate => {
+            let db = Db::connect(&cfg.db_options()).await?;
+            let applied = db.migrate().await?;
+            println!(
+                "{} migration(s) applied on {}",
+                applied.len(),
+                db.backend.name()
+            );
+            Ok(())
+        }
+        Command::Import(ImportCmd::Roster { file, school, kind }) => {
+            let db = open_db(&cfg).await?;
+            let unit = org_store::unit_by_code(&db, &school)
+                .await?
+                .ok_or_else(|| anyhow!("{}: {}", lang.t("auth-err-unit"), school))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let kind = match kind.as_deref() {
+                None => None,
+                Some("students") => Some(RosterKind::Students),
+                Some("staff") => Some(RosterKind::Staff),
+                Some(k) => bail!("--kind must be students or staff, not {k}"),
+            };
+            match org_service::import_roster(&db, &clock, &unit, &bytes, kind).await {
+                Ok((kind, s)) => {
+                    audit::record(&db.pool, &clock, &Actor::cli("import roster"), Event {
+                        action: "roster.import",
+                        target_kind: "unit",
+                        target_id: unit.code.clone(),
+                        unit_path: unit.path.clone(),
+                        detail: serde_json::json!({"kind": format!("{kind:?}"), "summary": s, "file": file.display().to_string()}),
+                    })
+                    .await?;
+                    let key = if kind == RosterKind::Students {
+                        "roster-done-students"
+                    } else {
+                        "roster-done-staff"
+                    };
+                    println!(
+                        "{}",
+                        lang.ta(
+                            key,
+                            &[
+                                ("count", s.rows.to_string()),
+                                ("inserted", s.inserted.to_string()),
+                                ("updated", s.updated.to_string())
+                            ]
+                        )
+                    );
+                    Ok(())
+                }
+                Err(org_service::OrgError::Refused(msgs)) => {
+                    eprintln!("{}", lang.t("roster-refused"));
+                    for m in &msgs {
+                        eprintln!("{}: {}", file.display(), m.render(lang));
+                    }
+                    bail!("{}", lang.t("roster-err-refused"))
+                }
+                Err(org_service::OrgError::Db(e)) => Err(e.into()),
+            }
+        }
+        Command::Import(ImportCmd::Units { file }) => {
+            let db = open_db(&cfg).await?;
+            let n = crate::demo::import_units(&db, &clock, &file, lang).await?;
+            println!("{n} unit(s) created");
+            Ok(())
+        }
+        Command::Export(ExportCmd::Roster { school, out }) => {
+            let db = open_db(&cfg).await?;
+            let unit = org_store::unit_by_code(&db, &school)
+                .await?
+                .ok_or_else(|| anyhow!("{}: {}", lang.t("auth-err-unit"), school))?;
+            let students = org_store::students_of_school(&db, unit.id).await?;
+            let bytes = crate::org::roster::export_students(&students);
+            audit::record(
+                &db.pool,
+                &clock,
+                &Actor::cli("export roster"),
+                Event {
+                    action: "roster.export",
+                    target_kind: "unit",
+                    target_id: unit.code.clone(),
+                    unit_path: unit.path.clone(),
+                    detail: serde_json::json!({"rows": students.len()}),
+                },
+            )
+            .await?;
+            match out {
+                Some(p) => {
+                    std::fs::write(&p, bytes).with_context(|| format!("writing {}", p.display()))?
+                }
+                None => std::io::stdout().write_all(&bytes)?,
+            }
+            Ok(())
+        }
+        Command::User(UserCmd::Create {
+            username,
+            role,
+            unit,
+            name,
+            person,
+            password_stdin,
+        }) => {
+            let db = open_db(&cfg).await?;
+            let role: Role = role.parse().map_err(|e| anyhow!("{e}"))?;
+            let (password, generated) = read_password(password_stdin)?;
+            let id = auth_service::create_user(
+                &db,
+                &clock,
+                &NewUser {
+                    username: &username,
+                    display_name: &name,
+                    password: &password,
+                    role,
+                    unit_code: &unit,
+                    person_no: person.as_deref(),
+                },
+            )
+            .await
+            .map_err(|e| auth_message(e, lang))?;
+            audit::record(
+                &db.pool,
+                &clock,
+                &Actor::cli("user create"),
+                Event {
+                    action: "account.created",
+                    target_kind: "account",
+                    target_id: id.to_string(),
+                    unit_path: org_store::unit_by_code(&db, &unit)
+                        .await?
+                        .map(|u| u.path)
+                        .unwrap_or_default(),
+                    detail: serde_json::json!({"username": username, "role": role.as_str()}),
+                },
+            )
+            .await?;
+            println!("account {username} created (id {id}, role {role} over {unit})");
+            if generated {
+                println!("password: {password}");
+            }
+            Ok(())
+        }
+        Command::User(UserCmd::ResetPassword {
+            username,
+            password_stdin,
+        }) => {
+            let db = open_db(&cfg).await?;
+            let (password, generated) = read_password(password_stdin)?;
+            auth_service::reset_password(&db, &clock, &username, &password)
+                .await
+                .map_err(|e| auth_message(e, lang))?;
+            audit::record(
+                &db.pool,
+                &clock,
+                &Actor::cli("user reset-password"),
+                Event {
+                    action: "account.password_reset",
+                    target_kind: "account",
+                    target_id: username.clone(),
+                    unit_path: String::new(),
+                    detail: serde_json::json!({}),
+                },
+            )
+            .await?;
+            println!("password of {username} reset; its sessions were ended");
+            if generated {
+                println!("password: {password}");
+            }
+            Ok(())
+        }
+        Command::Token(TokenCmd::Create {
+            username,
+            name,
+            scopes,
+            days,
+        }) => {
+            let db = open_db(&cfg).await?;
+            let acc = auth_store::account_by_username(&db, &username)
+                .await?
+                .ok_or_else(|| anyhow!(lang.t("auth-err-no-user")))?;
+            let scopes = parse_scopes(&scopes).map_err(|e| anyhow!("{e}"))?;
+            let t = auth_service::create_token(&db, &clock, acc.id, &name, &scopes, days)
+                .await
+                .map_err(|e| auth_message(e, lang))?;
+            audit::record(
+                &db.pool,
+                &clock,
+                &Actor::cli("token create"),
+                Event {
+                    action: "auth.token_created",
+                    target_kind: "api_token",
+                    target_id: t.id.to_string(),
+                    unit_path: String::new(),
+                    detail: serde_json::json!({"username": username, "name": name}),
+                },
+            )
+            .await?;
+            println!("{}", t.token);
+            Ok(())
+        }
+        Command::Bench(b) => crate::demo::bench(b.into_spec(), &cfg).await,
+    }
+}
+
+impl BenchCmd {
+    fn into_spec(self) -> crate::demo::BenchSpec {
+        match self {
+            BenchCmd::Roster { students } => crate::demo::BenchSpec::Roster { students },
+            BenchCmd::Demo { scale } => crate::demo::BenchSpec::Demo { scale },
+        }
+    }
+}
+
+async fn serve(
+    cfg: Config,
+    db: Db,
+    clock: Clock,
+    seeded: Option<crate::demo::Seeded>,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .with_context(|| format!("listening on {}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    if let Some(s) = seeded {
+        let mut c = cfg.clone();
+        c.listen = addr;
+        println!("{}", crate::demo::banner(&c, s, Lang::from_env()));
+    }
+    tracing::info!(%addr, backend = db.backend.name(), "fanzha listening");
+    println!("fanzha listening on http://{addr}");
+    let app = crate::web::App::new(cfg, db, clock);
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        crate::web::shutdown_signal().await;
+        let _ = tx.send(true);
+    });
+    app.serve(listener, rx, true).await?;
+    Ok(())
+}

@@ -1,0 +1,200 @@
+//! Configuration: built-in defaults, then an optional `fanzha.toml`, then `FANZHA_*` environment
+//! variables, then command-line flags. Zero configuration gives a working single-school install.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// A value that must never appear in logs; `Debug` and `Display` print `***`.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the web server listens on.
+    pub listen: SocketAddr,
+    /// Directory for the SQLite file and uploads.
+    pub data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL; unset means SQLite in `data_dir`.
+    pub database_url: Option<Secret>,
+    /// Maximum pooled database connections.
+    pub db_max_connections: u32,
+    /// Public URL (used in links and to decide whether cookies are `Secure`).
+    pub public_url: Option<String>,
+    /// Session lifetime since login, hours.
+    pub session_hours: i64,
+    /// Session idle timeout, minutes.
+    pub session_idle_minutes: i64,
+    /// Consecutive failed logins before an account is locked.
+    pub login_max_failures: i64,
+    /// Lockout duration, minutes.
+    pub lockout_minutes: i64,
+    /// Login attempts allowed per client address per 5 minutes.
+    pub login_attempts_per_ip: u32,
+    /// Largest accepted upload (roster CSV, images), bytes.
+    pub max_upload_bytes: usize,
+    /// `text` or `json` logs.
+    pub log_format: String,
+    /// Default time zone for display.
+    pub time_zone: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".parse().expect("static address"),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            db_max_connections: 16,
+            public_url: None,
+            session_hours: 12,
+            session_idle_minutes: 120,
+            login_max_failures: 5,
+            lockout_minutes: 15,
+            login_attempts_per_ip: 30,
+            max_upload_bytes: 20 * 1024 * 1024,
+            log_format: "text".into(),
+            time_zone: "Asia/Shanghai".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {message}")]
+    File { path: String, message: String },
+    #[error("environment variable {name}: {message}")]
+    Env { name: String, message: String },
+}
+
+impl Config {
+    /// Defaults, then the TOML file if given or if `fanzha.toml` exists in the working directory,
+    /// then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let default_file = PathBuf::from("fanzha.toml");
+        let file = match file {
+            Some(f) => Some(f.to_path_buf()),
+            None if default_file.exists() => Some(default_file),
+            None => None,
+        };
+        let mut cfg = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::File {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })?;
+                toml::from_str(&text).map_err(|e| ConfigError::File {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })?
+            }
+            None => Config::default(),
+        };
+        cfg.apply_env(|k| std::env::var(k).ok())?;
+        Ok(cfg)
+    }
+
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        fn parse<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, ConfigError>
+        where
+            T::Err: fmt::Display,
+        {
+            v.parse().map_err(|e: T::Err| ConfigError::Env {
+                name: name.into(),
+                message: e.to_string(),
+            })
+        }
+        if let Some(v) = get("FANZHA_LISTEN") {
+            self.listen = parse("FANZHA_LISTEN", &v)?;
+        }
+        if let Some(v) = get("FANZHA_DATA_DIR") {
+            self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = get("FANZHA_DATABASE_URL") {
+            if !v.is_empty() {
+                self.database_url = Some(Secret::new(v));
+            }
+        }
+        if let Some(v) = get("FANZHA_DB_MAX_CONNECTIONS") {
+            self.db_max_connections = parse("FANZHA_DB_MAX_CONNECTIONS", &v)?;
+        }
+        if let Some(v) = get("FANZHA_PUBLIC_URL") {
+            self.public_url = Some(v);
+        }
+        if let Some(v) = get("FANZHA_SESSION_HOURS") {
+            self.session_hours = parse("FANZHA_SESSION_HOURS", &v)?;
+        }
+        if let Some(v) = get("FANZHA_LOG_FORMAT") {
+            self.log_format = v;
+        }
+        if let Some(v) = get("FANZHA_TIME_ZONE") {
+            self.time_zone = v;
+        }
+        Ok(())
+    }
+
+    /// Cookies get `Secure` when the public URL is HTTPS.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+
+    pub fn db_options(&self) -> crate::db::DbOptions {
+        match &self.database_url {
+            Some(url) => crate::db::DbOptions {
+                url: url.expose().to_string(),
+                schema: None,
+                max_connections: self.db_max_connections,
+            },
+            None => {
+                let mut o = crate::db::DbOptions::sqlite_in(&self.data_dir);
+                o.max_connections = self.db_max_connections.min(8);
+                o
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_is_hidden_in_debug() {
+        let mut c = Config::default();
+        c.database_url = Some(Secret::new("postgres://u:pw@h/db"));
+        assert!(!format!("{c:?}").contains("pw@"));
+    }
+
+    #[test]
+    fn env_overrides_and_bad_values_name_the_variable() {
+        let mut c = Config::default();
+        c.apply_env(|k| (k == "FANZHA_LISTEN").then(|| "0.0.0.0:9000".to_string()))
+            .unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        let err = c
+            .apply_env(|k| (k == "FANZHA_LISTEN").then(|| "nope".to_string()))
+            .unwrap_err();
+        assert!(err.to_string().contains("FANZHA_LISTEN"));
+    }
+}

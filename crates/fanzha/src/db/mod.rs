@@ -1,0 +1,287 @@
+//! The database: one pool over SQLite or PostgreSQL, the migrations of each backend, and the job queue.
+//!
+//! Queries are written once with `$n` placeholders and portable types (BIGINT unix milliseconds, TEXT)
+//! and run unchanged on both backends through sqlx's `Any` driver. Where a backend must differ (row
+//! locking when claiming jobs) the code branches on [`Backend`].
+
+pub mod jobs;
+
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Connection, Executor};
+
+/// Which database engine a pool talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Errors of the storage layer. Callers see a message; the raw driver error is kept for logs.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("migration {version} ({name}) failed: {source}")]
+    Migration {
+        version: i64,
+        name: &'static str,
+        source: sqlx::Error,
+    },
+    #[error("{0}")]
+    Config(String),
+}
+
+impl DbError {
+    /// True when the error is a violated UNIQUE constraint (both backends).
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            DbError::Sqlx(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            _ => false,
+        }
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+/// How to connect: a database URL, plus for PostgreSQL an optional schema used as `search_path`
+/// (the test harness gives every test a fresh schema).
+#[derive(Clone, Debug)]
+pub struct DbOptions {
+    pub url: String,
+    pub schema: Option<String>,
+    pub max_connections: u32,
+}
+
+impl DbOptions {
+    /// The default embedded database: `fanzha.db` inside `data_dir`.
+    pub fn sqlite_in(data_dir: &Path) -> Self {
+        let file = data_dir.join("fanzha.db");
+        DbOptions {
+            url: format!("sqlite://{}?mode=rwc", file.display()),
+            schema: None,
+            max_connections: 8,
+        }
+    }
+}
+
+fn valid_schema_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+impl Db {
+    pub async fn connect(opts: &DbOptions) -> DbResult<Db> {
+        sqlx::any::install_default_drivers();
+        let backend =
+            if opts.url.starts_with("postgres://") || opts.url.starts_with("postgresql://") {
+                Backend::Postgres
+            } else if opts.url.starts_with("sqlite:") {
+                Backend::Sqlite
+            } else {
+                return Err(DbError::Config(format!(
+                    "unsupported database URL (use sqlite:// or postgres://): {}",
+                    redact_url(&opts.url)
+                )));
+            };
+        let schema = opts.schema.clone();
+        if let Some(s) = &schema {
+            if !valid_schema_name(s) {
+                return Err(DbError::Config(format!("invalid schema name {s:?}")));
+            }
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(opts.max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                let schema = schema.clone();
+                Box::pin(async move {
+                    match backend {
+                        Backend::Sqlite => {
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                                 PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;",
+                            )
+                            .await?;
+                        }
+                        Backend::Postgres => {
+                            if let Some(s) = schema {
+                                conn.execute(format!("SET search_path TO {s}").as_str())
+                                    .await?;
+                            }
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&opts.url)
+            .await?;
+        Ok(Db { pool, backend })
+    }
+
+    /// Applies every migration of this backend not yet applied, in order, each in a transaction.
+    pub async fn migrate(&self) -> DbResult<Vec<i64>> {
+        let mut conn = self.pool.acquire().await?;
+        if self.backend == Backend::Postgres {
+            // Several app processes may start at once; one migrates, the others wait.
+            conn.execute("SELECT pg_advisory_lock(7734261)").await?;
+        }
+        let result = self.migrate_locked(&mut conn).await;
+        if self.backend == Backend::Postgres {
+            conn.execute("SELECT pg_advisory_unlock(7734261)").await?;
+        }
+        result
+    }
+
+    async fn migrate_locked(&self, conn: &mut sqlx::AnyConnection) -> DbResult<Vec<i64>> {
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+        )
+        .await?;
+        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
+            .fetch_all(&mut *conn)
+            .await?;
+        let mut done = Vec::new();
+        for m in MIGRATIONS {
+            if applied.contains(&m.version) {
+                continue;
+            }
+            let sql = match self.backend {
+                Backend::Sqlite => m.sqlite,
+                Backend::Postgres => m.postgres,
+            };
+            let mut tx = conn.begin().await?;
+            let run = async {
+                sqlx::raw_sql(sql).execute(&mut *tx).await?;
+                sqlx::query(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                )
+                .bind(m.version)
+                .bind(m.name)
+                .bind(crate::clock::system_now_ms())
+                .execute(&mut *tx)
+                .await?;
+                Ok::<(), sqlx::Error>(())
+            };
+            if let Err(source) = run.await {
+                return Err(DbError::Migration {
+                    version: m.version,
+                    name: m.name,
+                    source,
+                });
+            }
+            tx.commit().await?;
+            tracing::info!(version = m.version, name = m.name, "migration applied");
+            done.push(m.version);
+        }
+        Ok(done)
+    }
+
+    /// Tables and their columns as the database reports them, sorted; used to prove both schemas agree.
+    pub async fn schema_columns(&self) -> DbResult<Vec<(String, String)>> {
+        let rows: Vec<AnyRow> = match self.backend {
+            Backend::Sqlite => {
+                sqlx::query(
+                    "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.name",
+                )
+                .fetch_all(&self.pool)
+                .await?
+            }
+            Backend::Postgres => {
+                sqlx::query(
+                    "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT) FROM information_schema.columns \
+                     WHERE table_schema = current_schema() ORDER BY 1, 2",
+                )
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        use sqlx::Row;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push((r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?));
+        }
+        Ok(out)
+    }
+
+    /// A cheap round trip, for `/readyz`.
+    pub async fn ping(&self) -> DbResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+/// Hides the password of a database URL for logs and errors.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+macro_rules! migration {
+    ($v:expr, $name:literal) => {
+        Migration {
+            version: $v,
+            name: $name,
+            sqlite: include_str!(concat!("../../migrations/sqlite/", $name, ".sql")),
+            postgres: include_str!(concat!("../../migrations/postgres/", $name, ".sql")),
+        }
+    };
+}
+
+const MIGRATIONS: &[Migration] = &[migration!(1, "0001_foundation")];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_password() {
+        assert_eq!(
+            redact_url("postgres://fz:secret@localhost/fz"),
+            "postgres://fz:***@localhost/fz"
+        );
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[test]
+    fn schema_names_are_checked() {
+        assert!(valid_schema_name("t_abc123"));
+        assert!(!valid_schema_name("x; DROP"));
+    }
+}

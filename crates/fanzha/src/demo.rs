@@ -1,0 +1,924 @@
+//! `fanzha demo`: a deterministic demo province with believable generated people, and the
+//! benchmarks of seeding and roster import. Each product module adds its own demo data here.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::auth::model::Role;
+use crate::auth::password;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::inbox::{self, Notice, Recipient};
+use crate::org::model::{Duty, Unit, UnitCode, UnitKind};
+use crate::org::store as org_store;
+use crate::web::i18n::Lang;
+
+/// The password of every demo account.
+pub const DEMO_PASSWORD: &str = "fanzha-demo";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scale {
+    /// 3 schools, about 10,000 students.
+    School,
+    /// About 100 schools, about 1,000,000 students (for benchmarks).
+    Province,
+}
+
+impl Scale {
+    pub fn parse(s: &str) -> Option<Scale> {
+        match s {
+            "school" => Some(Scale::School),
+            "province" => Some(Scale::Province),
+            _ => None,
+        }
+    }
+    fn schools(self) -> usize {
+        match self {
+            Scale::School => 3,
+            Scale::Province => 100,
+        }
+    }
+    fn stations(self) -> usize {
+        match self {
+            Scale::School => 2,
+            Scale::Province => 10,
+        }
+    }
+    fn colleges(self) -> usize {
+        match self {
+            Scale::School => 5,
+            Scale::Province => 8,
+        }
+    }
+    fn classes_per_year(self) -> usize {
+        match self {
+            Scale::School => 5,
+            Scale::Province => 10,
+        }
+    }
+}
+
+/// What `seed` did: whether it wrote anything, and how many students exist.
+#[derive(Clone, Copy, Debug)]
+pub struct Seeded {
+    pub created: bool,
+    pub students: i64,
+    pub seconds: f64,
+}
+
+const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤";
+const MALE: &str =
+    "伟强磊军洋勇杰涛明超辉刚健鹏浩宇航博文俊凯晨睿哲轩然峰波斌旭阳亮毅诚嘉翔天泽子豪思远";
+const FEMALE: &str =
+    "芳娜敏静丽艳娟霞秀燕玲婷雪琳欣怡悦雯颖倩晴佳慧瑶萱涵琪梦蕾月彤楠璐菲妍诗语欢宁瑾";
+const COLLEGES: [(&str, &str); 10] = [
+    ("计算机学院", "计算机科学与技术"),
+    ("经济管理学院", "会计学"),
+    ("外国语学院", "英语"),
+    ("机械工程学院", "机械设计制造及其自动化"),
+    ("法学院", "法学"),
+    ("文学院", "汉语言文学"),
+    ("医学院", "临床医学"),
+    ("艺术学院", "视觉传达设计"),
+    ("电子信息学院", "电子信息工程"),
+    ("数学与统计学院", "数学与应用数学"),
+];
+const SCHOOL_NAMES: [&str; 3] = ["江南大学", "江南理工学院", "江南师范学院"];
+const STATION_NAMES: [&str; 2] = ["大学城派出所", "东湖派出所"];
+const YEARS: [i64; 4] = [2022, 2023, 2024, 2025];
+
+fn pick(rng: &mut StdRng, s: &str) -> char {
+    let v: Vec<char> = s.chars().collect();
+    v[rng.gen_range(0..v.len())]
+}
+
+fn person_name(rng: &mut StdRng, female: bool) -> String {
+    let mut n = String::new();
+    n.push(pick(rng, SURNAMES));
+    let pool = if female { FEMALE } else { MALE };
+    n.push(pick(rng, pool));
+    if rng.gen_bool(0.6) {
+        n.push(pick(rng, pool));
+    }
+    n
+}
+
+fn phone(rng: &mut StdRng) -> String {
+    let prefixes = [
+        "134", "135", "136", "137", "138", "139", "150", "151", "152", "157", "158", "159", "182",
+        "183", "187", "188", "130", "131", "132", "155", "156", "185", "186", "133", "153", "180",
+        "181", "189", "177", "199",
+    ];
+    format!(
+        "{}{:08}",
+        prefixes[rng.gen_range(0..prefixes.len())],
+        rng.gen_range(0..100_000_000u32)
+    )
+}
+
+/// One value of a bulk insert.
+enum V {
+    I(i64),
+    S(String),
+    N,
+}
+
+/// Multi-row INSERTs in chunks, within the caller's transaction.
+async fn bulk(
+    conn: &mut sqlx::AnyConnection,
+    table: &str,
+    cols: &[&str],
+    rows: Vec<Vec<V>>,
+) -> anyhow::Result<()> {
+    let per = (30_000 / cols.len()).min(1000);
+    let mut it = rows.into_iter().peekable();
+    while it.peek().is_some() {
+        let chunk: Vec<Vec<V>> = it.by_ref().take(per).collect();
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", cols.join(", "));
+        let mut n = 0;
+        for (i, _) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push('(');
+            for c in 0..cols.len() {
+                n += 1;
+                if c > 0 {
+                    sql.push(',');
+                }
+                let _ = write!(sql, "${n}");
+            }
+            sql.push(')');
+        }
+        let mut q = sqlx::query(&sql);
+        for row in chunk {
+            for v in row {
+                q = match v {
+                    V::I(i) => q.bind(i),
+                    V::S(s) => q.bind(s),
+                    V::N => q.bind(None::<String>),
+                };
+            }
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+async fn unit(
+    conn: &mut sqlx::AnyConnection,
+    parent: Option<&Unit>,
+    kind: UnitKind,
+    code: &str,
+    name: &str,
+    now: i64,
+) -> anyhow::Result<Unit> {
+    let code = UnitCode::parse(code).ok_or_else(|| anyhow!("bad demo code {code}"))?;
+    Ok(org_store::create_unit(conn, parent, kind, &code, name, now).await?)
+}
+
+struct Accounts {
+    hash: String,
+    now: i64,
+    rows: Vec<Vec<V>>,
+}
+
+impl Accounts {
+    fn add(&mut self, username: &str, name: &str, student: Option<i64>, staff: Option<i64>) {
+        self.rows.push(vec![
+            V::S(username.to_string()),
+            V::S(name.to_string()),
+            V::S(self.hash.clone()),
+            student.map_or(V::N, V::I),
+            staff.map_or(V::N, V::I),
+            V::S("zh-CN".into()),
+            V::S("Asia/Shanghai".into()),
+            V::I(0),
+            V::I(0),
+            V::I(self.now),
+            V::I(self.now),
+        ]);
+    }
+    async fn flush(&mut self, conn: &mut sqlx::AnyConnection) -> anyhow::Result<()> {
+        let rows = std::mem::take(&mut self.rows);
+        bulk(
+            conn,
+            "accounts",
+            &[
+                "username",
+                "display_name",
+                "password_hash",
+                "student_id",
+                "staff_id",
+                "locale",
+                "time_zone",
+                "failed_logins",
+                "disabled",
+                "created_at",
+                "password_changed_at",
+            ],
+            rows,
+        )
+        .await
+    }
+}
+
+async fn staff(
+    conn: &mut sqlx::AnyConnection,
+    org: &Unit,
+    unit_id: i64,
+    no: &str,
+    name: &str,
+    phone: &str,
+    title: &str,
+    now: i64,
+) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO staff (org_id, unit_id, staff_no, name, phone, email, title, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, NULL, $6, $7, $7) RETURNING id",
+    )
+    .bind(org.id)
+    .bind(unit_id)
+    .bind(no)
+    .bind(name)
+    .bind(phone)
+    .bind(title)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+async fn account_with_grant(
+    conn: &mut sqlx::AnyConnection,
+    acc: &Accounts,
+    username: &str,
+    name: &str,
+    staff: Option<i64>,
+    grants: &[(Role, i64)],
+) -> anyhow::Result<()> {
+    let id = crate::auth::store::insert_account(
+        &mut *conn,
+        &crate::auth::store::NewAccount {
+            username,
+            display_name: name,
+            password_hash: &acc.hash,
+            student_id: None,
+            staff_id: staff,
+            locale: "zh-CN",
+            time_zone: "Asia/Shanghai",
+        },
+        acc.now,
+    )
+    .await?;
+    for (role, unit) in grants {
+        crate::auth::store::insert_grant(&mut *conn, id, *role, *unit, acc.now).await?;
+    }
+    Ok(())
+}
+
+/// Seeds the demo when the database has no units; deterministic for a given scale.
+pub async fn seed(db: &Db, clock: &Clock, scale: Scale) -> anyhow::Result<Seeded> {
+    let started = Instant::now();
+    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM units")
+        .fetch_one(&db.pool)
+        .await?;
+    if existing > 0 {
+        let students: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM students")
+            .fetch_one(&db.pool)
+            .await?;
+        return Ok(Seeded {
+            created: false,
+            students,
+            seconds: 0.0,
+        });
+    }
+    let now = clock.now_ms();
+    let mut rng = StdRng::seed_from_u64(20_261_123);
+    let hash = password::hash_password(DEMO_PASSWORD);
+    let mut acc = Accounts {
+        hash,
+        now,
+        rows: Vec::new(),
+    };
+    let mut conn = db.pool.acquire().await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+
+    let province = unit(&mut tx, None, UnitKind::Province, "JN", "江南省", now).await?;
+    let city = unit(
+        &mut tx,
+        Some(&province),
+        UnitKind::City,
+        "JN-JZ",
+        "江州市",
+        now,
+    )
+    .await?;
+    account_with_grant(
+        &mut tx,
+        &acc,
+        "province-admin",
+        "省教育厅反诈办",
+        None,
+        &[(Role::ProvinceAdmin, province.id)],
+    )
+    .await?;
+    account_with_grant(
+        &mut tx,
+        &acc,
+        "police-center",
+        "省反诈中心",
+        None,
+        &[(Role::Police, province.id)],
+    )
+    .await?;
+    account_with_grant(
+        &mut tx,
+        &acc,
+        "partner-bank",
+        "江南银行风控",
+        None,
+        &[(Role::Partner, province.id)],
+    )
+    .await?;
+
+    let mut stations = Vec::new();
+    for i in 0..scale.stations() {
+        let name = STATION_NAMES
+            .get(i)
+            .map_or_else(|| format!("第{}派出所", i + 1), |s| s.to_string());
+        let code = format!("PS{:02}", i + 1);
+        let st = unit(
+            &mut tx,
+            Some(&city),
+            UnitKind::PoliceStation,
+            &code,
+            &name,
+            now,
+        )
+        .await?;
+        let leader = staff(
+            &mut tx,
+            &st,
+            st.id,
+            &format!("{code}001"),
+            &person_name(&mut rng, false),
+            &phone(&mut rng),
+            "所长",
+            now,
+        )
+        .await?;
+        org_store::set_responsible(&mut *tx, st.id, leader, Duty::StationLeader, now).await?;
+        let officer = staff(
+            &mut tx,
+            &st,
+            st.id,
+            &format!("{code}002"),
+            &person_name(&mut rng, false),
+            &phone(&mut rng),
+            "反诈民警",
+            now,
+        )
+        .await?;
+        account_with_grant(
+            &mut tx,
+            &acc,
+            &format!("police{}", i + 1),
+            &format!("{name}民警"),
+            Some(officer),
+            &[(Role::Police, st.id)],
+        )
+        .await?;
+        account_with_grant(
+            &mut tx,
+            &acc,
+            &format!("police{}-leader", i + 1),
+            &format!("{name}所长"),
+            Some(leader),
+            &[(Role::Police, st.id)],
+        )
+        .await?;
+        stations.push(st);
+    }
+
+    let mut total_students = 0i64;
+    for si in 0..scale.schools() {
+        let name = SCHOOL_NAMES
+            .get(si)
+            .map_or_else(|| format!("江南第{}学院", si + 1), |s| s.to_string());
+        let code = format!("S{:03}", si + 1);
+        let school = unit(&mut tx, Some(&city), UnitKind::School, &code, &name, now).await?;
+        let station = &stations[si * stations.len() / scale.schools()];
+        org_store::add_jurisdiction_tx(&mut tx, station.id, school.id).await?;
+        let lc = code.to_lowercase();
+        let leader = staff(
+            &mut tx,
+            &school,
+            school.id,
+            &format!("{code}0001"),
+            &person_name(&mut rng, false),
+            &phone(&mut rng),
+            "分管副校长",
+            now,
+        )
+        .await?;
+        org_store::set_responsible(&mut *tx, school.id, leader, Duty::SchoolLeader, now).await?;
+        let admin = staff(
+            &mut tx,
+            &school,
+            school.id,
+            &format!("{code}0002"),
+            &person_name(&mut rng, true),
+            &phone(&mut rng),
+            "保卫处科长",
+            now,
+        )
+        .await?;
+        account_with_grant(
+            &mut tx,
+            &acc,
+            &format!("{lc}-admin"),
+            &format!("{name}保卫处"),
+            Some(admin),
+            &[(Role::SchoolAdmin, school.id)],
+        )
+        .await?;
+        account_with_grant(
+            &mut tx,
+            &acc,
+            &format!("{lc}-leader"),
+            &format!("{name}校领导"),
+            Some(leader),
+            &[(Role::UnitLeader, school.id)],
+        )
+        .await?;
+        let mut staff_no = 3;
+        let mut students: Vec<Vec<V>> = Vec::new();
+        let mut student_nos: Vec<(String, String)> = Vec::new();
+        for ci in 0..scale.colleges() {
+            let (cname, major) = COLLEGES[(ci + si) % COLLEGES.len()];
+            let ccode = format!("{code}-C{:02}", ci + 1);
+            let college = unit(
+                &mut tx,
+                Some(&school),
+                UnitKind::College,
+                &ccode,
+                cname,
+                now,
+            )
+            .await?;
+            let cl = staff(
+                &mut tx,
+                &school,
+                college.id,
+                &format!("{code}{staff_no:04}"),
+                &person_name(&mut rng, false),
+                &phone(&mut rng),
+                "党委副书记",
+                now,
+            )
+            .await?;
+            staff_no += 1;
+            org_store::set_responsible(&mut *tx, college.id, cl, Duty::CollegeLeader, now).await?;
+            account_with_grant(
+                &mut tx,
+                &acc,
+                &format!("{lc}-c{:02}-leader", ci + 1),
+                &format!("{cname}领导"),
+                Some(cl),
+                &[(Role::UnitLeader, college.id)],
+            )
+            .await?;
+            for (yi, year) in YEARS.iter().enumerate() {
+                let female = rng.gen_bool(0.55);
+                let counselor_name = person_name(&mut rng, female);
+                let counselor = staff(
+                    &mut tx,
+                    &school,
+                    college.id,
+                    &format!("{code}{staff_no:04}"),
+                    &counselor_name,
+                    &phone(&mut rng),
+                    "辅导员",
+                    now,
+                )
+                .await?;
+                staff_no += 1;
+                let mut grants = Vec::new();
+                for k in 0..scale.classes_per_year() {
+                    let kcode = format!("{ccode}-{year}-{:02}", k + 1);
+                    let class = unit(
+                        &mut tx,
+                        Some(&college),
+                        UnitKind::Class,
+                        &kcode,
+                        &format!("{major}{}级{}班", year % 100, k + 1),
+                        now,
+                    )
+                    .await?;
+                    org_store::set_responsible(&mut *tx, class.id, counselor, Duty::Counselor, now)
+                        .await?;
+                    grants.push((Role::Counselor, class.id));
+                    let size = rng.gen_range(28..=38);
+                    for n in 0..size {
+                        let female = rng.gen_bool(0.5);
+                        let no =
+                            format!("{year}{:03}{:02}{:02}{:02}", si + 1, ci + 1, k + 1, n + 1);
+                        let name = person_name(&mut rng, female);
+                        let status = if yi == 0 && rng.gen_bool(0.01) {
+                            "suspended"
+                        } else {
+                            "enrolled"
+                        };
+                        students.push(vec![
+                            V::I(school.id),
+                            V::I(class.id),
+                            V::S(no.clone()),
+                            V::S(name.clone()),
+                            V::S(if female { "female" } else { "male" }.into()),
+                            V::I(*year),
+                            V::S(major.into()),
+                            V::S(phone(&mut rng)),
+                            V::S(format!("{no}@{lc}.edu.cn")),
+                            V::S(status.into()),
+                            V::I(now),
+                            V::I(now),
+                        ]);
+                        student_nos.push((no, name));
+                    }
+                }
+                account_with_grant(
+                    &mut tx,
+                    &acc,
+                    &format!("{lc}-c{:02}-{year}", ci + 1),
+                    &format!("{counselor_name}(辅导员)"),
+                    Some(counselor),
+                    &grants,
+                )
+                .await?;
+            }
+        }
+        total_students += students.len() as i64;
+        bulk(
+            &mut tx,
+            "students",
+            &[
+                "school_id",
+                "class_id",
+                "student_no",
+                "name",
+                "gender",
+                "enrollment_year",
+                "major",
+                "phone",
+                "email",
+                "status",
+                "created_at",
+                "updated_at",
+            ],
+            students,
+        )
+        .await?;
+        // Student accounts link to their record; usernames are student numbers.
+        let ids: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, student_no FROM students WHERE school_id = $1 ORDER BY id")
+                .bind(school.id)
+                .fetch_all(&mut *tx)
+                .await?;
+        let names: std::collections::HashMap<String, String> = student_nos.into_iter().collect();
+        for (id, no) in ids {
+            let name = names.get(&no).cloned().unwrap_or_default();
+            acc.add(&no, &name, Some(id), None);
+        }
+        acc.flush(&mut tx).await?;
+    }
+
+    // Inbox: a welcome notice for the demo logins.
+    let welcome = Notice {
+        kind: "system".into(),
+        title: "欢迎使用反诈平台".into(),
+        body: "这里会收到预警、宣传和通报。遇到可疑来电、链接或转账要求,先停下来,拨打 96110 咨询。"
+            .into(),
+        link: Some("/".into()),
+    };
+    let demo_logins: Vec<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE username IN ('s001-admin', 's001-c01-2023', 'police1', 'province-admin')")
+        .fetch_all(&mut *tx)
+        .await?;
+    for id in demo_logins {
+        inbox::notify(&mut *tx, clock, &Recipient::Account(id), &welcome).await?;
+    }
+    let first_student: Option<i64> = sqlx::query_scalar("SELECT MIN(id) FROM students")
+        .fetch_one(&mut *tx)
+        .await?;
+    if let Some(s) = first_student {
+        inbox::notify(&mut *tx, clock, &Recipient::Student(s), &welcome).await?;
+    }
+    tx.commit().await?;
+    Ok(Seeded {
+        created: true,
+        students: total_students,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// What `fanzha demo` prints: the URL and one login per role.
+pub fn banner(cfg: &Config, s: Seeded, lang: Lang) -> String {
+    let url = format!("http://{}", cfg.listen);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "=========================================================="
+    );
+    if s.created {
+        let _ = writeln!(
+            out,
+            " fanzha demo: seeded {} students in {:.1} s",
+            s.students, s.seconds
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            " fanzha demo: database already has {} students; not reseeded",
+            s.students
+        );
+    }
+    let _ = writeln!(out, " open {url}");
+    let _ = writeln!(out, " password of every demo account: {DEMO_PASSWORD}");
+    let first_student = "2023001010101";
+    for (role, user) in [
+        (Role::Student, first_student),
+        (Role::Counselor, "s001-c01-2023"),
+        (Role::UnitLeader, "s001-c01-leader"),
+        (Role::SchoolAdmin, "s001-admin"),
+        (Role::Police, "police1"),
+        (Role::ProvinceAdmin, "province-admin"),
+        (Role::Partner, "partner-bank"),
+    ] {
+        let _ = writeln!(
+            out,
+            "   {:<16} {user}",
+            lang.t(&format!("role-{}", role.as_str()))
+        );
+    }
+    let _ = writeln!(
+        out,
+        "=========================================================="
+    );
+    out
+}
+
+/// `fanzha import units FILE`: code,name,kind,parent_code[,jurisdiction]; all or nothing.
+pub async fn import_units(
+    db: &Db,
+    clock: &Clock,
+    file: &Path,
+    lang: Lang,
+) -> anyhow::Result<usize> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let text = crate::org::roster::decode(&bytes).map_err(|e| anyhow!(e.errors[0].render(lang)))?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| {
+            anyhow!(
+                "{}:{}: {e}",
+                file.display(),
+                e.position().map_or(0, |p| p.line())
+            )
+        })?;
+        let line = rec.position().map_or(0, |p| p.line());
+        rows.push((line, rec));
+    }
+    // Check everything first, in file order (parents before children), then write in one go.
+    let mut errors = Vec::new();
+    let mut seen = std::collections::HashMap::new();
+    for (line, r) in &rows {
+        let code = r.get(0).unwrap_or("");
+        let kind = r.get(2).unwrap_or("");
+        let parent = r.get(3).unwrap_or("");
+        if UnitCode::parse(code).is_none() {
+            errors.push(format!(
+                "{}:{line}: {}",
+                file.display(),
+                lang.t("org-err-code")
+            ));
+        }
+        let Some(k) = UnitKind::parse(kind) else {
+            errors.push(format!(
+                "{}:{line}: {}",
+                file.display(),
+                lang.t("org-err-kind")
+            ));
+            continue;
+        };
+        let pk = if parent.is_empty() {
+            None
+        } else if let Some(k) = seen.get(parent) {
+            Some(*k)
+        } else {
+            match org_store::unit_by_code(db, parent).await? {
+                Some(u) => Some(u.kind),
+                None => {
+                    errors.push(format!(
+                        "{}:{line}: {}",
+                        file.display(),
+                        lang.t("org-err-parent")
+                    ));
+                    continue;
+                }
+            }
+        };
+        if !k.fits_under(pk) {
+            errors.push(format!(
+                "{}:{line}: {}",
+                file.display(),
+                lang.t("org-err-nesting")
+            ));
+        }
+        if seen.insert(code.to_string(), k).is_some()
+            || org_store::unit_by_code(db, code).await?.is_some()
+        {
+            errors.push(format!(
+                "{}:{line}: {}",
+                file.display(),
+                lang.t("org-err-code-taken")
+            ));
+        }
+        if r.get(1).unwrap_or("").is_empty() {
+            errors.push(format!(
+                "{}:{line}: {}",
+                file.display(),
+                lang.t("org-err-name")
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        bail!("{}", errors.join("\n"));
+    }
+    let now = clock.now_ms();
+    let mut tx = db.pool.begin().await?;
+    let mut made: std::collections::HashMap<String, Unit> = std::collections::HashMap::new();
+    let mut jurisdictions = Vec::new();
+    for (_, r) in &rows {
+        let parent_code = r.get(3).unwrap_or("");
+        let parent = if parent_code.is_empty() {
+            None
+        } else if let Some(u) = made.get(parent_code) {
+            Some(u.clone())
+        } else {
+            org_store::unit_by_code(db, parent_code).await?
+        };
+        let kind = UnitKind::parse(r.get(2).unwrap_or("")).ok_or_else(|| anyhow!("kind"))?;
+        let code = UnitCode::parse(r.get(0).unwrap_or("")).ok_or_else(|| anyhow!("code"))?;
+        let u = org_store::create_unit(
+            &mut tx,
+            parent.as_ref(),
+            kind,
+            &code,
+            r.get(1).unwrap_or(""),
+            now,
+        )
+        .await?;
+        for school in r
+            .get(4)
+            .unwrap_or("")
+            .split([';', '；'])
+            .filter(|s| !s.trim().is_empty())
+        {
+            jurisdictions.push((u.id, school.trim().to_string()));
+        }
+        made.insert(u.code.clone(), u);
+    }
+    for (station, school) in jurisdictions {
+        let sid: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM units WHERE code = $1 AND kind = 'school'")
+                .bind(&school)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(sid) = sid else {
+            bail!(
+                "{}: jurisdiction names unknown school {school}",
+                file.display()
+            );
+        };
+        org_store::add_jurisdiction_tx(&mut tx, station, sid).await?;
+    }
+    tx.commit().await?;
+    Ok(rows.len())
+}
+
+/// Which benchmark to run.
+pub enum BenchSpec {
+    Roster { students: usize },
+    Demo { scale: String },
+}
+
+/// A generated roster CSV of `n` students for one school with the given class codes.
+pub fn generated_roster(n: usize, classes: &[String], seed: u64) -> String {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut s = String::from("学号,姓名,性别,入学年份,专业,班级代码,手机,邮箱,状态\n");
+    for i in 0..n {
+        let female = rng.gen_bool(0.5);
+        let year = YEARS[i % YEARS.len()];
+        let _ = writeln!(
+            s,
+            "{year}{i:07},{},{},{year},计算机科学与技术,{},{},s{i}@bench.edu.cn,在读",
+            person_name(&mut rng, female),
+            if female { "女" } else { "男" },
+            classes[i % classes.len()],
+            phone(&mut rng)
+        );
+    }
+    s
+}
+
+/// `fanzha bench roster|demo`: runs against a fresh database (a temporary SQLite file, or the
+/// configured PostgreSQL, which must be empty) and prints the figures.
+pub async fn bench(spec: BenchSpec, cfg: &Config) -> anyhow::Result<()> {
+    let tmp = tempdir()?;
+    let mut cfg = cfg.clone();
+    if cfg.database_url.is_none() {
+        cfg.data_dir = tmp.clone();
+    }
+    let db = crate::cli::open_db(&cfg).await?;
+    let clock = Clock::system();
+    let backend = db.backend.name();
+    let result = match spec {
+        BenchSpec::Roster { students } => {
+            let now = clock.now_ms();
+            let mut tx = db.pool.begin().await?;
+            let p = unit(&mut tx, None, UnitKind::Province, "BP", "基准省", now).await?;
+            let school = unit(&mut tx, Some(&p), UnitKind::School, "BS", "基准大学", now).await?;
+            let college = unit(
+                &mut tx,
+                Some(&school),
+                UnitKind::College,
+                "BC",
+                "基准学院",
+                now,
+            )
+            .await?;
+            let mut classes = Vec::new();
+            for i in 0..200 {
+                let c = unit(
+                    &mut tx,
+                    Some(&college),
+                    UnitKind::Class,
+                    &format!("BK{i:03}"),
+                    &format!("基准{i}班"),
+                    now,
+                )
+                .await?;
+                classes.push(c.code);
+            }
+            tx.commit().await?;
+            let csv = generated_roster(students, &classes, 7);
+            let t = Instant::now();
+            let (_, s) =
+                crate::org::service::import_roster(&db, &clock, &school, csv.as_bytes(), None)
+                    .await
+                    .map_err(|e| anyhow!("import failed: {e:?}"))?;
+            let first = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            let (_, s2) =
+                crate::org::service::import_roster(&db, &clock, &school, csv.as_bytes(), None)
+                    .await
+                    .map_err(|e| anyhow!("import failed: {e:?}"))?;
+            let second = t.elapsed().as_secs_f64();
+            format!(
+                "bench roster ({backend}): {} students imported in {first:.2} s ({:.0} rows/s); re-import (all updates, {} updated) in {second:.2} s",
+                s.rows,
+                s.rows as f64 / first,
+                s2.updated
+            )
+        }
+        BenchSpec::Demo { scale } => {
+            let sc = Scale::parse(&scale)
+                .ok_or_else(|| anyhow!("--scale must be school or province"))?;
+            let s = seed(&db, &clock, sc).await?;
+            if !s.created {
+                bail!("the database is not empty; the benchmark needs a fresh one");
+            }
+            format!(
+                "bench demo ({backend}, {scale}): seeded {} students in {:.1} s",
+                s.students, s.seconds
+            )
+        }
+    };
+    println!("{result}");
+    let _ = std::fs::remove_dir_all(&tmp);
+    Ok(())
+}
+
+fn tempdir() -> anyhow::Result<std::path::PathBuf> {
+    let p = std::env::temp_dir().join(format!("fanzha-bench-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&p)?;
+    Ok(p)
+}

@@ -1,0 +1,241 @@
+//! Every person's in-app inbox and the one notifier later modules call to tell a person, or every
+//! holder of a role in a unit, something. Fan-out to many recipients runs as a job.
+
+pub mod pages;
+
+use sqlx::Row;
+
+use crate::auth::model::Role;
+use crate::clock::Clock;
+use crate::db::jobs::{Job, JobQueue, JobRegistry, NewJob};
+use crate::db::{Db, DbResult};
+
+/// Who a message is for. An account reads the messages of its own key and of its linked records.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Recipient {
+    Account(i64),
+    Student(i64),
+    Staff(i64),
+}
+
+impl Recipient {
+    pub fn key(&self) -> String {
+        match self {
+            Recipient::Account(i) => format!("account:{i}"),
+            Recipient::Student(i) => format!("student:{i}"),
+            Recipient::Staff(i) => format!("staff:{i}"),
+        }
+    }
+}
+
+/// A message; `kind` lets later modules group and filter (e.g. `warning`, `campaign`, `system`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Notice {
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub link: Option<String>,
+}
+
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Message {
+    pub id: i64,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub link: Option<String>,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+}
+
+/// Tells one person something, now.
+pub async fn notify<'e, E>(exec: E, clock: &Clock, to: &Recipient, n: &Notice) -> DbResult<i64>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    Ok(notify_once(exec, clock, to, n, None)
+        .await?
+        .unwrap_or_default())
+}
+
+/// Tells one person something unless a message with the same `source` (e.g. `campaign:7`) already
+/// reached them; returns `None` then. Retried jobs use this so nobody is told twice.
+pub async fn notify_once<'e, E>(
+    exec: E,
+    clock: &Clock,
+    to: &Recipient,
+    n: &Notice,
+    source: Option<&str>,
+) -> DbResult<Option<i64>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    Ok(sqlx::query_scalar(
+        "INSERT INTO inbox_messages (recipient, kind, title, body, link, source, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (recipient, source) DO NOTHING RETURNING id",
+    )
+    .bind(to.key())
+    .bind(&n.kind)
+    .bind(&n.title)
+    .bind(&n.body)
+    .bind(&n.link)
+    .bind(source)
+    .bind(clock.now_ms())
+    .fetch_optional(exec)
+    .await?)
+}
+
+pub const FANOUT_JOB: &str = "inbox.fanout";
+
+/// Tells every account holding `role` on `unit_id` or a unit below it. Runs as a job; `dedup` makes
+/// a repeated call (a retry of the caller) send once.
+pub async fn notify_role_in_unit(
+    jobs: &JobQueue,
+    role: Role,
+    unit_id: i64,
+    n: &Notice,
+    dedup: Option<String>,
+) -> DbResult<Option<i64>> {
+    let mut job = NewJob::new(
+        FANOUT_JOB,
+        serde_json::json!({"role": role.as_str(), "unit_id": unit_id, "notice": n}),
+    );
+    if let Some(d) = dedup {
+        job = job.dedup(format!("{FANOUT_JOB}:{d}"));
+    }
+    jobs.enqueue(job).await
+}
+
+/// Registers the fan-out job.
+pub fn register_jobs(reg: &mut JobRegistry, db: Db, clock: Clock) {
+    reg.register(FANOUT_JOB, move |job: Job| {
+        let (db, clock) = (db.clone(), clock.clone());
+        async move { fanout(&db, &clock, &job).await.map_err(|e| e.to_string()) }
+    });
+}
+
+async fn fanout(db: &Db, clock: &Clock, job: &Job) -> Result<(), String> {
+    let role = job.payload["role"].as_str().ok_or("payload without role")?;
+    let unit_id = job.payload["unit_id"]
+        .as_i64()
+        .ok_or("payload without unit")?;
+    let notice: Notice =
+        serde_json::from_value(job.payload["notice"].clone()).map_err(|e| e.to_string())?;
+    let accounts: Vec<i64> = sqlx::query_scalar(
+        "SELECT DISTINCT r.account_id FROM role_assignments r JOIN units u ON u.id = r.unit_id \
+         WHERE r.role = $1 AND u.path LIKE (SELECT path FROM units WHERE id = $2) || '%'",
+    )
+    .bind(role)
+    .bind(unit_id)
+    .fetch_all(&db.pool)
+    .await
+    .map_err(|e| e.to_string())?;
+    let mut tx = db.pool.begin().await.map_err(|e| e.to_string())?;
+    // The job id is the source, so a retried job tells nobody twice.
+    let source = format!("job:{}", job.id);
+    for a in accounts {
+        notify_once(
+            &mut *tx,
+            clock,
+            &Recipient::Account(a),
+            &notice,
+            Some(&source),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    }
+    tx.commit().await.map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+fn in_list(start: usize, n: usize) -> String {
+    (0..n)
+        .map(|i| format!("${}", start + i))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub async fn unread_count(db: &Db, recipients: &[String]) -> DbResult<i64> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM inbox_messages WHERE recipient IN ({}) AND read_at IS NULL",
+        in_list(1, recipients.len())
+    );
+    let mut q = sqlx::query_scalar(&sql);
+    for r in recipients {
+        q = q.bind(r);
+    }
+    Ok(q.fetch_one(&db.pool).await?)
+}
+
+pub async fn list(
+    db: &Db,
+    recipients: &[String],
+    limit: i64,
+    offset: i64,
+) -> DbResult<Vec<Message>> {
+    let n = recipients.len();
+    let sql = format!(
+        "SELECT id, kind, title, body, link, created_at, read_at FROM inbox_messages WHERE recipient IN ({}) \
+         ORDER BY id DESC LIMIT ${} OFFSET ${}",
+        in_list(1, n),
+        n + 1,
+        n + 2
+    );
+    let mut q = sqlx::query(&sql);
+    for r in recipients {
+        q = q.bind(r);
+    }
+    let rows = q.bind(limit).bind(offset).fetch_all(&db.pool).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Message {
+                id: r.try_get(0)?,
+                kind: r.try_get(1)?,
+                title: r.try_get(2)?,
+                body: r.try_get(3)?,
+                link: r.try_get(4)?,
+                created_at: r.try_get(5)?,
+                read_at: r.try_get(6)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// Marks one message read; false when it is not one of the caller's.
+pub async fn mark_read(db: &Db, clock: &Clock, recipients: &[String], id: i64) -> DbResult<bool> {
+    let n = recipients.len();
+    let sql = format!(
+        "UPDATE inbox_messages SET read_at = COALESCE(read_at, ${}) WHERE id = ${} AND recipient IN ({})",
+        n + 1,
+        n + 2,
+        in_list(1, n)
+    );
+    let mut q = sqlx::query(&sql);
+    for r in recipients {
+        q = q.bind(r);
+    }
+    Ok(q.bind(clock.now_ms())
+        .bind(id)
+        .execute(&db.pool)
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+pub async fn mark_all_read(db: &Db, clock: &Clock, recipients: &[String]) -> DbResult<u64> {
+    let n = recipients.len();
+    let sql = format!(
+        "UPDATE inbox_messages SET read_at = ${} WHERE read_at IS NULL AND recipient IN ({})",
+        n + 1,
+        in_list(1, n)
+    );
+    let mut q = sqlx::query(&sql);
+    for r in recipients {
+        q = q.bind(r);
+    }
+    Ok(q.bind(clock.now_ms())
+        .execute(&db.pool)
+        .await?
+        .rows_affected())
+}

@@ -1,0 +1,100 @@
+//! The inbox page and API.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::Message;
+use crate::auth::model::Scope;
+use crate::org::access::require_scope;
+use crate::web::context::User;
+use crate::web::error::{AppError, AppResult};
+use crate::web::layout::{page_ctx, PageCtx};
+use crate::web::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/inbox", get(page))
+        .route("/inbox/{id}/read", post(mark_read))
+        .route("/inbox/read-all", post(mark_all))
+        .route("/api/v1/inbox", get(api_list))
+        .route("/api/v1/inbox/{id}/read", post(api_mark_read))
+}
+
+#[derive(Template)]
+#[template(path = "inbox/list.html")]
+struct InboxPage {
+    ctx: PageCtx,
+    messages: Vec<Message>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct Paging {
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+async fn page(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
+    let messages = super::list(&st.db, &u.p.recipients(), 200, 0).await?;
+    let ctx = page_ctx(&st, &u).await;
+    Ok(Html(InboxPage { ctx, messages }.render()?))
+}
+
+async fn mark_read(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    if !super::mark_read(&st.db, &st.clock, &u.p.recipients(), id).await? {
+        return Err(AppError::not_found());
+    }
+    Ok(Redirect::to("/inbox").into_response())
+}
+
+async fn mark_all(State(st): State<AppState>, u: User) -> AppResult<Response> {
+    super::mark_all_read(&st.db, &st.clock, &u.p.recipients()).await?;
+    Ok(Redirect::to("/inbox").into_response())
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct InboxOut {
+    pub unread: i64,
+    pub messages: Vec<Message>,
+}
+
+/// The caller's inbox, newest first, with the unread count.
+#[utoipa::path(get, path = "/api/v1/inbox", tag = "inbox", params(Paging), responses((status = 200, body = InboxOut)))]
+pub async fn api_list(
+    State(st): State<AppState>,
+    u: User,
+    Query(p): Query<Paging>,
+) -> AppResult<Json<InboxOut>> {
+    require_scope(&u.p, Scope::InboxRead)?;
+    let limit = p.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) || p.offset.is_some_and(|o| o < 0) {
+        return Err(AppError::bad_request("err-bad-paging"));
+    }
+    let r = u.p.recipients();
+    Ok(Json(InboxOut {
+        unread: super::unread_count(&st.db, &r).await?,
+        messages: super::list(&st.db, &r, limit, p.offset.unwrap_or(0)).await?,
+    }))
+}
+
+/// Marks one of the caller's messages read.
+#[utoipa::path(post, path = "/api/v1/inbox/{id}/read", tag = "inbox", params(("id" = i64, Path)), responses((status = 204), (status = 404)))]
+pub async fn api_mark_read(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+) -> AppResult<StatusCode> {
+    require_scope(&u.p, Scope::InboxRead)?;
+    if !super::mark_read(&st.db, &st.clock, &u.p.recipients(), id).await? {
+        return Err(AppError::not_found());
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

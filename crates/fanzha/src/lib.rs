@@ -1,0 +1,14 @@
+//! fanzha: one binary that serves police, universities and students fighting telecom and online
+//! fraud together — a mobile-first web app, a JSON API and background workers over SQLite or
+//! PostgreSQL. See `docs/ARCHITECTURE.md` for the module map.
+
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod inbox;
+pub mod org;
+pub mod web;

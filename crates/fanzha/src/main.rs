@@ -1,0 +1,5 @@
+//! The `fanzha` binary: see `fanzha --help`.
+
+fn main() -> std::process::ExitCode {
+    fanzha::cli::main()
+}

@@ -1,0 +1,57 @@
+//! Access checks shared by the org pages and API: the policy decides, refusals are audited, and a
+//! target outside every scope of the caller answers 404 so its existence is not revealed.
+
+use crate::audit::{self, Event};
+use crate::auth::model::{Principal, Scope};
+use crate::auth::policy::{self, Action, Target};
+use crate::web::context::User;
+use crate::web::error::{AppError, AppResult};
+use crate::web::AppState;
+
+/// Refuses a token that lacks `scope` (sessions carry every scope).
+pub fn require_scope(p: &Principal, scope: Scope) -> AppResult<()> {
+    if p.token_allows(scope) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden()
+            .arg("scope", scope.as_str())
+            .details(vec![
+                crate::web::error::Msg::new("err-token-scope").arg("scope", scope.as_str())
+            ]))
+    }
+}
+
+/// Checks `action` on `target`; a refusal is written to the audit log.
+pub async fn authorize(
+    st: &AppState,
+    u: &User,
+    action: Action,
+    target: Target<'_>,
+) -> AppResult<()> {
+    if policy::allows(&u.p, action, &target) {
+        return Ok(());
+    }
+    let (kind, id, path) = match &target {
+        Target::Unit(p) => ("unit", String::new(), p.to_string()),
+        Target::Student { id, unit_path } => ("student", id.to_string(), unit_path.to_string()),
+    };
+    audit::record(
+        &st.db.pool,
+        &st.clock,
+        &u.ctx.actor(),
+        Event {
+            action: "access.denied",
+            target_kind: kind,
+            target_id: id,
+            unit_path: path.clone(),
+            detail: serde_json::json!({ "action": format!("{action:?}") }),
+        },
+    )
+    .await?;
+    let visible = policy::allows(&u.p, Action::ViewUnits, &Target::Unit(&path));
+    Err(if visible {
+        AppError::forbidden()
+    } else {
+        AppError::not_found()
+    })
+}

@@ -1,0 +1,10 @@
+//! The org tree (province → city → police station / school → college → class), its people
+//! (students, staff), the responsibility chain, and roster import/export.
+
+pub mod access;
+pub mod api;
+pub mod model;
+pub mod pages;
+pub mod roster;
+pub mod service;
+pub mod store;

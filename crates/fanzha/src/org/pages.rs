@@ -1,0 +1,511 @@
+//! Pages of the org tree: browse units and people in scope, a person's record (audited), roster
+//! import and export, creating units.
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use super::access::authorize;
+use super::model::*;
+use super::roster::RosterKind;
+use super::service::{self, NewUnit, OrgError};
+use super::store::{self, StudentFilter};
+use crate::audit::{self, Event};
+use crate::auth::policy::{self, Action, Target};
+use crate::web::context::User;
+use crate::web::error::{AppError, AppResult, Msg};
+use crate::web::layout::{page_ctx, PageCtx};
+use crate::web::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/org", get(org_index))
+        .route("/org/unit/{code}", get(unit_page))
+        .route("/org/unit/{code}/children", post(create_child))
+        .route("/org/unit/{code}/export.csv", get(export_csv))
+        .route("/org/student/{id}", get(student_page))
+        .route("/org/import", get(import_page).post(import_submit))
+}
+
+pub const PAGE_SIZE: i64 = 50;
+
+async fn org_index(State(st): State<AppState>, u: User) -> AppResult<Response> {
+    let roots = store::units_by_paths(&st.db, &policy::scopes_for(&u.p, Action::ViewUnits)).await?;
+    match roots.as_slice() {
+        [] => Err(AppError::forbidden()),
+        [one] => Ok(Redirect::to(&format!("/org/unit/{}", one.code)).into_response()),
+        _ => {
+            let ctx = page_ctx(&st, &u).await;
+            let mut rows = Vec::new();
+            for r in roots {
+                let n = store::student_count_under(&st.db, &r.path).await?;
+                rows.push(ChildRow {
+                    kind: ctx.t(&format!("unit-kind-{}", r.kind.as_str())),
+                    unit: r,
+                    students: n,
+                });
+            }
+            Ok(Html(OrgIndexPage { ctx, rows }.render()?).into_response())
+        }
+    }
+}
+
+pub struct ChildRow {
+    pub unit: Unit,
+    pub kind: String,
+    pub students: i64,
+}
+
+#[derive(Template)]
+#[template(path = "org/index.html")]
+struct OrgIndexPage {
+    ctx: PageCtx,
+    rows: Vec<ChildRow>,
+}
+
+#[derive(Template)]
+#[template(path = "org/unit.html")]
+struct UnitPage {
+    ctx: PageCtx,
+    unit: Unit,
+    kind: String,
+    crumbs: Vec<Unit>,
+    children: Vec<ChildRow>,
+    responsibles: Vec<Responsible>,
+    students: Vec<Student>,
+    total: i64,
+    q: String,
+    page: i64,
+    pages: i64,
+    can_list: bool,
+    can_export: bool,
+    can_import: bool,
+    can_manage: bool,
+    child_kinds: Vec<(&'static str, String)>,
+    stations: Vec<Unit>,
+    schools: Vec<Unit>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct UnitQuery {
+    q: Option<String>,
+    page: Option<i64>,
+}
+
+async fn unit_page(
+    State(st): State<AppState>,
+    u: User,
+    Path(code): Path<String>,
+    Query(q): Query<UnitQuery>,
+) -> AppResult<Html<String>> {
+    render_unit(&st, &u, &code, q, None).await.map(|(_, h)| h)
+}
+
+async fn render_unit(
+    st: &AppState,
+    u: &User,
+    code: &str,
+    q: UnitQuery,
+    error: Option<String>,
+) -> AppResult<(Unit, Html<String>)> {
+    let unit = store::unit_by_code(&st.db, code)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    authorize(st, u, Action::ViewUnits, Target::Unit(&unit.path)).await?;
+    let ctx = page_ctx(st, u).await;
+    let target = Target::Unit(&unit.path);
+    let can_list = policy::allows(&u.p, Action::ListPeople, &target);
+    let can_export =
+        unit.kind == UnitKind::School && policy::allows(&u.p, Action::ExportRoster, &target);
+    let can_import =
+        unit.kind == UnitKind::School && policy::allows(&u.p, Action::ImportRoster, &target);
+    let can_manage = policy::allows(&u.p, Action::ManageUnits, &target);
+    // Breadcrumbs only through units the caller may see.
+    let crumbs = store::ancestors(&st.db, &unit)
+        .await?
+        .into_iter()
+        .filter(|a| {
+            a.id != unit.id && policy::allows(&u.p, Action::ViewUnits, &Target::Unit(&a.path))
+        })
+        .collect();
+    let mut children = Vec::new();
+    for c in store::children(&st.db, unit.id).await? {
+        let n = store::student_count_under(&st.db, &c.path).await?;
+        children.push(ChildRow {
+            kind: ctx.t(&format!("unit-kind-{}", c.kind.as_str())),
+            unit: c,
+            students: n,
+        });
+    }
+    let page = q.page.unwrap_or(1).max(1);
+    let query = q.q.unwrap_or_default();
+    let (students, total) = if can_list {
+        let (s, t) = store::list_students(
+            &st.db,
+            &StudentFilter {
+                under_path: unit.path.clone(),
+                query: query.clone(),
+                limit: PAGE_SIZE,
+                offset: (page - 1) * PAGE_SIZE,
+            },
+        )
+        .await?;
+        (s.into_iter().map(Student::masked).collect(), t)
+    } else {
+        (vec![], 0)
+    };
+    let responsibles = store::responsibles_of_units(&st.db, &[unit.id]).await?;
+    let child_kinds = UnitKind::ALL
+        .into_iter()
+        .filter(|k| k.fits_under(Some(unit.kind)))
+        .map(|k| (k.as_str(), ctx.t(&format!("unit-kind-{}", k.as_str()))))
+        .collect();
+    let (stations, schools) = match unit.kind {
+        UnitKind::School => (store::stations_of_school(&st.db, unit.id).await?, vec![]),
+        UnitKind::PoliceStation => (vec![], store::jurisdiction_schools(&st.db, unit.id).await?),
+        _ => (vec![], vec![]),
+    };
+    let html = UnitPage {
+        kind: ctx.t(&format!("unit-kind-{}", unit.kind.as_str())),
+        ctx,
+        unit: unit.clone(),
+        crumbs,
+        children,
+        responsibles,
+        students,
+        total,
+        q: query,
+        page,
+        pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
+        can_list,
+        can_export,
+        can_import,
+        can_manage,
+        child_kinds,
+        stations,
+        schools,
+        error,
+    }
+    .render()?;
+    Ok((unit, Html(html)))
+}
+
+#[derive(Deserialize)]
+struct ChildForm {
+    kind: String,
+    code: String,
+    name: String,
+}
+
+async fn create_child(
+    State(st): State<AppState>,
+    u: User,
+    Path(code): Path<String>,
+    Form(f): Form<ChildForm>,
+) -> AppResult<Response> {
+    let parent = store::unit_by_code(&st.db, &code)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    authorize(&st, &u, Action::ManageUnits, Target::Unit(&parent.path)).await?;
+    let input = NewUnit {
+        parent_code: Some(parent.code.clone()),
+        kind: f.kind,
+        code: f.code,
+        name: f.name,
+    };
+    match service::create_unit(&st.db, &st.clock, &input).await {
+        Ok(unit) => {
+            audit::record(
+                &st.db.pool,
+                &st.clock,
+                &u.ctx.actor(),
+                Event {
+                    action: "org.unit_created",
+                    target_kind: "unit",
+                    target_id: unit.code.clone(),
+                    unit_path: unit.path.clone(),
+                    detail: serde_json::json!({"kind": unit.kind.as_str(), "name": unit.name}),
+                },
+            )
+            .await?;
+            Ok(Redirect::to(&format!("/org/unit/{}", parent.code)).into_response())
+        }
+        Err(OrgError::Refused(msgs)) => {
+            let text = msgs
+                .iter()
+                .map(|m| m.render(u.ctx.lang))
+                .collect::<Vec<_>>()
+                .join("; ");
+            let (_, html) = render_unit(&st, &u, &code, UnitQuery::default(), Some(text)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+        Err(OrgError::Db(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "org/student.html")]
+struct StudentPage {
+    ctx: PageCtx,
+    s: Student,
+    gender: String,
+    status: String,
+    chain: Vec<(String, Responsible)>,
+}
+
+async fn student_page(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+) -> AppResult<Html<String>> {
+    let s = store::student_by_id(&st.db, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    authorize(
+        &st,
+        &u,
+        Action::ViewPerson,
+        Target::Student {
+            id,
+            unit_path: &s.class_path,
+        },
+    )
+    .await?;
+    audit::record(
+        &st.db.pool,
+        &st.clock,
+        &u.ctx.actor(),
+        Event {
+            action: "person.view",
+            target_kind: "student",
+            target_id: s.id.to_string(),
+            unit_path: s.class_path.clone(),
+            detail: serde_json::json!({"student_no": s.student_no}),
+        },
+    )
+    .await?;
+    let ctx = page_ctx(&st, &u).await;
+    let chain = service::responsible_for_student(&st.db, &s)
+        .await?
+        .into_iter()
+        .map(|r| (ctx.t(&format!("duty-{}", r.duty.as_str())), r))
+        .collect();
+    Ok(Html(
+        StudentPage {
+            gender: ctx.t(&format!("gender-{}", s.gender)),
+            status: ctx.t(&format!("status-{}", s.status)),
+            ctx,
+            s,
+            chain,
+        }
+        .render()?,
+    ))
+}
+
+async fn export_csv(
+    State(st): State<AppState>,
+    u: User,
+    Path(code): Path<String>,
+) -> AppResult<Response> {
+    let unit = store::unit_by_code(&st.db, &code)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    export_response(&st, &u, &unit).await
+}
+
+/// The roster of a school as CSV; shared by the page and the API.
+pub async fn export_response(st: &AppState, u: &User, unit: &Unit) -> AppResult<Response> {
+    authorize(st, u, Action::ExportRoster, Target::Unit(&unit.path)).await?;
+    if unit.kind != UnitKind::School {
+        return Err(AppError::bad_request("roster-err-not-school"));
+    }
+    let students = store::students_of_school(&st.db, unit.id).await?;
+    // An exporter below school level (a college leader) gets only their part.
+    let scopes = policy::scopes_for(&u.p, Action::ExportRoster);
+    let students: Vec<Student> = students
+        .into_iter()
+        .filter(|s| scopes.iter().any(|p| s.class_path.starts_with(p.as_str())))
+        .collect();
+    audit::record(
+        &st.db.pool,
+        &st.clock,
+        &u.ctx.actor(),
+        Event {
+            action: "roster.export",
+            target_kind: "unit",
+            target_id: unit.code.clone(),
+            unit_path: unit.path.clone(),
+            detail: serde_json::json!({"rows": students.len()}),
+        },
+    )
+    .await?;
+    let body = super::roster::export_students(&students);
+    let filename = format!("roster-{}.csv", unit.code);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "org/import.html")]
+struct ImportPage {
+    ctx: PageCtx,
+    schools: Vec<Unit>,
+    selected: String,
+    errors: Vec<String>,
+    summary: Option<String>,
+}
+
+async fn import_page(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
+    render_import(&st, &u, String::new(), vec![], None).await
+}
+
+async fn render_import(
+    st: &AppState,
+    u: &User,
+    selected: String,
+    errors: Vec<String>,
+    summary: Option<String>,
+) -> AppResult<Html<String>> {
+    let mut schools = Vec::new();
+    for p in policy::scopes_for(&u.p, Action::ImportRoster) {
+        for s in store::subtree(&st.db, &p).await? {
+            if matches!(s.kind, UnitKind::School | UnitKind::PoliceStation) {
+                schools.push(s);
+            }
+        }
+    }
+    if schools.is_empty() {
+        return Err(AppError::forbidden());
+    }
+    let ctx = page_ctx(st, u).await;
+    Ok(Html(
+        ImportPage {
+            ctx,
+            schools,
+            selected,
+            errors,
+            summary,
+        }
+        .render()?,
+    ))
+}
+
+/// Runs an import for a caller and audits it; shared by the page and the API.
+pub async fn run_import(
+    st: &AppState,
+    u: &User,
+    unit: &Unit,
+    bytes: &[u8],
+    kind: Option<RosterKind>,
+) -> AppResult<Result<(RosterKind, super::roster::ImportSummary), Vec<Msg>>> {
+    authorize(st, u, Action::ImportRoster, Target::Unit(&unit.path)).await?;
+    match service::import_roster(&st.db, &st.clock, unit, bytes, kind).await {
+        Ok((kind, summary)) => {
+            audit::record(
+                &st.db.pool,
+                &st.clock,
+                &u.ctx.actor(),
+                Event {
+                    action: "roster.import",
+                    target_kind: "unit",
+                    target_id: unit.code.clone(),
+                    unit_path: unit.path.clone(),
+                    detail: serde_json::json!({"kind": format!("{kind:?}"), "summary": summary}),
+                },
+            )
+            .await?;
+            Ok(Ok((kind, summary)))
+        }
+        Err(OrgError::Refused(msgs)) => Ok(Err(msgs)),
+        Err(OrgError::Db(e)) => Err(e.into()),
+    }
+}
+
+async fn import_submit(
+    State(st): State<AppState>,
+    u: User,
+    mut mp: Multipart,
+) -> AppResult<Response> {
+    let (mut school, mut kind, mut file) = (String::new(), String::new(), None::<Vec<u8>>);
+    loop {
+        let field = match mp.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(AppError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "err-too-large",
+                ))
+            }
+            Err(_) => return Err(AppError::bad_request("roster-err-upload")),
+        };
+        let name = field.name().unwrap_or("").to_string();
+        let data = match field.bytes().await {
+            Ok(d) => d,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(AppError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "err-too-large",
+                ))
+            }
+            Err(_) => return Err(AppError::bad_request("roster-err-upload")),
+        };
+        match name.as_str() {
+            "school" => school = String::from_utf8_lossy(&data).trim().to_string(),
+            "kind" => kind = String::from_utf8_lossy(&data).trim().to_string(),
+            "file" => file = Some(data.to_vec()),
+            _ => {}
+        }
+    }
+    let unit = store::unit_by_code(&st.db, &school)
+        .await?
+        .ok_or_else(|| AppError::bad_request("roster-err-no-school"))?;
+    let Some(file) = file.filter(|f| !f.is_empty()) else {
+        let html =
+            render_import(&st, &u, school, vec![u.ctx.t("roster-err-no-file")], None).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+    };
+    let kind = match kind.as_str() {
+        "students" => Some(RosterKind::Students),
+        "staff" => Some(RosterKind::Staff),
+        _ => None,
+    };
+    match run_import(&st, &u, &unit, &file, kind).await? {
+        Ok((kind, s)) => {
+            let key = match kind {
+                RosterKind::Students => "roster-done-students",
+                RosterKind::Staff => "roster-done-staff",
+            };
+            let text = u.ctx.lang.ta(
+                key,
+                &[
+                    ("count", s.rows.to_string()),
+                    ("inserted", s.inserted.to_string()),
+                    ("updated", s.updated.to_string()),
+                ],
+            );
+            Ok(render_import(&st, &u, school, vec![], Some(text))
+                .await?
+                .into_response())
+        }
+        Err(msgs) => {
+            let errors = msgs.iter().map(|m| m.render(u.ctx.lang)).collect();
+            let html = render_import(&st, &u, school, errors, None).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+    }
+}

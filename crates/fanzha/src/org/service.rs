@@ -1,0 +1,138 @@
+//! Rules of the org tree: creating units, importing rosters, the responsibility chain.
+
+use chrono::Datelike;
+
+use super::model::*;
+use super::roster::{self, ImportRefused, ImportSummary, RosterKind};
+use super::store;
+use crate::clock::Clock;
+use crate::db::{Db, DbError};
+use crate::web::error::Msg;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OrgError {
+    #[error("refused")]
+    Refused(Vec<Msg>),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<ImportRefused> for OrgError {
+    fn from(r: ImportRefused) -> Self {
+        OrgError::Refused(r.errors)
+    }
+}
+
+impl From<sqlx::Error> for OrgError {
+    fn from(e: sqlx::Error) -> Self {
+        OrgError::Db(e.into())
+    }
+}
+
+fn refuse(key: &str) -> OrgError {
+    OrgError::Refused(vec![Msg::new(key)])
+}
+
+/// Input of a new unit.
+#[derive(Clone, Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct NewUnit {
+    pub parent_code: Option<String>,
+    pub kind: String,
+    pub code: String,
+    pub name: String,
+}
+
+/// Creates a unit after checking code, name and that its kind fits under the parent.
+pub async fn create_unit(db: &Db, clock: &Clock, input: &NewUnit) -> Result<Unit, OrgError> {
+    let kind = UnitKind::parse(&input.kind).ok_or_else(|| refuse("org-err-kind"))?;
+    let code = UnitCode::parse(&input.code).ok_or_else(|| refuse("org-err-code"))?;
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(refuse("org-err-name"));
+    }
+    let parent = match input
+        .parent_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(pc) => Some(
+            store::unit_by_code(db, pc)
+                .await?
+                .ok_or_else(|| refuse("org-err-parent"))?,
+        ),
+        None => None,
+    };
+    if !kind.fits_under(parent.as_ref().map(|p| p.kind)) {
+        return Err(refuse("org-err-nesting"));
+    }
+    if store::unit_by_code(db, code.as_str()).await?.is_some() {
+        return Err(refuse("org-err-code-taken"));
+    }
+    let mut tx = db.pool.begin().await.map_err(DbError::from)?;
+    let unit =
+        store::create_unit(&mut tx, parent.as_ref(), kind, &code, name, clock.now_ms()).await;
+    let unit = match unit {
+        Ok(u) => u,
+        Err(e) if e.is_unique_violation() => return Err(refuse("org-err-code-taken")),
+        Err(e) => return Err(e.into()),
+    };
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(unit)
+}
+
+/// Imports a roster file into `school` (students) or the school/station `org` (staff).
+/// Nothing is written unless every row is valid.
+pub async fn import_roster(
+    db: &Db,
+    clock: &Clock,
+    org: &Unit,
+    bytes: &[u8],
+    kind: Option<RosterKind>,
+) -> Result<(RosterKind, ImportSummary), OrgError> {
+    if !matches!(org.kind, UnitKind::School | UnitKind::PoliceStation) {
+        return Err(refuse("roster-err-not-school"));
+    }
+    let text = roster::decode(bytes)?;
+    let kind = match kind.or_else(|| roster::detect_kind(&text)) {
+        Some(k) => k,
+        None => return Err(refuse("roster-err-unknown-kind")),
+    };
+    let now = clock.now_ms();
+    let summary = match kind {
+        RosterKind::Students => {
+            if org.kind != UnitKind::School {
+                return Err(refuse("roster-err-not-school"));
+            }
+            let classes = roster::class_index(db, org).await?;
+            let year =
+                chrono::DateTime::from_timestamp_millis(now).map_or(2026, |d| d.year() as i64);
+            let rows = roster::check_students(&text, &classes, year)?;
+            roster::write_students(db, org.id, &rows, now).await?
+        }
+        RosterKind::Staff => {
+            let units = roster::unit_index(db, org).await?;
+            let rows = roster::check_staff(&text, &units)?;
+            roster::write_staff(db, org.id, &rows, now).await?
+        }
+    };
+    Ok((kind, summary))
+}
+
+/// Who is responsible for a student, in escalation order: the class counselor(s), then the college
+/// leader(s), then the school leader(s).
+pub async fn responsible_for_student(
+    db: &Db,
+    student: &Student,
+) -> Result<Vec<Responsible>, DbError> {
+    let mut ids: Vec<i64> = student
+        .class_path
+        .split('/')
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    ids.reverse();
+    let mut chain = store::responsibles_of_units(db, &ids).await?;
+    // Nearest unit first is already the order; within a unit, counselor before leaders.
+    chain.retain(|r| r.duty != Duty::StationLeader);
+    Ok(chain)
+}

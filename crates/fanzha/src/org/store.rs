@@ -1,0 +1,457 @@
+//! SQL of the org tree, people and the responsibility chain.
+
+use sqlx::any::AnyRow;
+use sqlx::{Any, Executor, Row};
+
+use super::model::*;
+use crate::db::{Db, DbResult};
+
+const UNIT_COLS: &str = "id, parent_id, kind, code, name, path, depth";
+
+fn unit_from(r: &AnyRow) -> Result<Unit, sqlx::Error> {
+    let kind: String = r.try_get(2)?;
+    Ok(Unit {
+        id: r.try_get(0)?,
+        parent_id: r.try_get(1)?,
+        kind: UnitKind::parse(&kind)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unit kind {kind}").into()))?,
+        code: r.try_get(3)?,
+        name: r.try_get(4)?,
+        path: r.try_get(5)?,
+        depth: r.try_get(6)?,
+    })
+}
+
+/// Creates a unit under `parent`; its path is the parent's path plus its own id.
+pub async fn create_unit(
+    conn: &mut sqlx::AnyConnection,
+    parent: Option<&Unit>,
+    kind: UnitKind,
+    code: &UnitCode,
+    name: &str,
+    now: i64,
+) -> DbResult<Unit> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO units (parent_id, kind, code, name, path, depth, created_at) VALUES ($1, $2, $3, $4, '', $5, $6) RETURNING id",
+    )
+    .bind(parent.map(|p| p.id))
+    .bind(kind.as_str())
+    .bind(code.as_str())
+    .bind(name.trim())
+    .bind(parent.map_or(0, |p| p.depth + 1))
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    let path = format!("{}{id}/", parent.map_or("/", |p| p.path.as_str()));
+    sqlx::query("UPDATE units SET path = $1 WHERE id = $2")
+        .bind(&path)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(Unit {
+        id,
+        parent_id: parent.map(|p| p.id),
+        kind,
+        code: code.as_str().to_string(),
+        name: name.trim().to_string(),
+        path,
+        depth: parent.map_or(0, |p| p.depth + 1),
+    })
+}
+
+pub async fn unit_by_code(db: &Db, code: &str) -> DbResult<Option<Unit>> {
+    let r = sqlx::query(&format!("SELECT {UNIT_COLS} FROM units WHERE code = $1"))
+        .bind(code)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(r.as_ref().map(unit_from).transpose()?)
+}
+
+pub async fn unit_by_id(db: &Db, id: i64) -> DbResult<Option<Unit>> {
+    let r = sqlx::query(&format!("SELECT {UNIT_COLS} FROM units WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(r.as_ref().map(unit_from).transpose()?)
+}
+
+pub async fn children(db: &Db, parent_id: i64) -> DbResult<Vec<Unit>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {UNIT_COLS} FROM units WHERE parent_id = $1 ORDER BY kind, code"
+    ))
+    .bind(parent_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.iter().map(unit_from).collect::<Result<_, _>>()?)
+}
+
+/// Every unit inside the subtree rooted at `path` (inclusive), in tree order.
+pub async fn subtree(db: &Db, path: &str) -> DbResult<Vec<Unit>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {UNIT_COLS} FROM units WHERE path LIKE $1 ORDER BY path"
+    ))
+    .bind(format!("{path}%"))
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.iter().map(unit_from).collect::<Result<_, _>>()?)
+}
+
+/// Units with these exact paths (the roots of a caller's scopes).
+pub async fn units_by_paths(db: &Db, paths: &[String]) -> DbResult<Vec<Unit>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let rows = sqlx::query(&format!("SELECT {UNIT_COLS} FROM units WHERE path = $1"))
+            .bind(p)
+            .fetch_all(&db.pool)
+            .await?;
+        for r in &rows {
+            out.push(unit_from(r)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The units of the subtree rooted at `path` whose kind is `kind`.
+pub async fn units_of_kind_in(db: &Db, path: &str, kind: UnitKind) -> DbResult<Vec<Unit>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {UNIT_COLS} FROM units WHERE path LIKE $1 AND kind = $2 ORDER BY code"
+    ))
+    .bind(format!("{path}%"))
+    .bind(kind.as_str())
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.iter().map(unit_from).collect::<Result<_, _>>()?)
+}
+
+/// Ancestors of a unit from the root down to the unit itself.
+pub async fn ancestors(db: &Db, unit: &Unit) -> DbResult<Vec<Unit>> {
+    let ids: Vec<i64> = unit
+        .path
+        .split('/')
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(u) = unit_by_id(db, id).await? {
+            out.push(u);
+        }
+    }
+    Ok(out)
+}
+
+/// The school a unit belongs to (itself when it is one).
+pub async fn school_of(db: &Db, unit: &Unit) -> DbResult<Option<Unit>> {
+    Ok(ancestors(db, unit)
+        .await?
+        .into_iter()
+        .find(|u| u.kind == UnitKind::School))
+}
+
+pub async fn add_jurisdiction(db: &Db, station_id: i64, school_id: i64) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO jurisdictions (station_id, school_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(station_id)
+    .bind(school_id)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// Adds a jurisdiction inside a caller's transaction.
+pub async fn add_jurisdiction_tx(
+    conn: &mut sqlx::AnyConnection,
+    station_id: i64,
+    school_id: i64,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO jurisdictions (station_id, school_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(station_id)
+    .bind(school_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Schools under a police station's jurisdiction.
+pub async fn jurisdiction_schools(db: &Db, station_id: i64) -> DbResult<Vec<Unit>> {
+    let rows = sqlx::query(
+        "SELECT u.id, u.parent_id, u.kind, u.code, u.name, u.path, u.depth FROM units u \
+         JOIN jurisdictions j ON j.school_id = u.id WHERE j.station_id = $1 ORDER BY u.code",
+    )
+    .bind(station_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.iter().map(unit_from).collect::<Result<_, _>>()?)
+}
+
+/// Police stations whose jurisdiction covers a school.
+pub async fn stations_of_school(db: &Db, school_id: i64) -> DbResult<Vec<Unit>> {
+    let rows = sqlx::query(
+        "SELECT u.id, u.parent_id, u.kind, u.code, u.name, u.path, u.depth FROM units u \
+         JOIN jurisdictions j ON j.station_id = u.id WHERE j.school_id = $1 ORDER BY u.code",
+    )
+    .bind(school_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.iter().map(unit_from).collect::<Result<_, _>>()?)
+}
+
+const STUDENT_COLS: &str =
+    "s.id, s.school_id, s.class_id, c.code, c.name, c.path, s.student_no, s.name, s.gender, \
+     s.enrollment_year, s.major, s.phone, s.email, s.status";
+
+fn student_from(r: &AnyRow) -> Result<Student, sqlx::Error> {
+    Ok(Student {
+        id: r.try_get(0)?,
+        school_id: r.try_get(1)?,
+        class_id: r.try_get(2)?,
+        class_code: r.try_get(3)?,
+        class_name: r.try_get(4)?,
+        class_path: r.try_get(5)?,
+        student_no: r.try_get(6)?,
+        name: r.try_get(7)?,
+        gender: r.try_get(8)?,
+        enrollment_year: r.try_get(9)?,
+        major: r.try_get(10)?,
+        phone: r.try_get(11)?,
+        email: r.try_get(12)?,
+        status: r.try_get(13)?,
+    })
+}
+
+pub async fn student_by_id(db: &Db, id: i64) -> DbResult<Option<Student>> {
+    let r = sqlx::query(&format!(
+        "SELECT {STUDENT_COLS} FROM students s JOIN units c ON c.id = s.class_id WHERE s.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(r.as_ref().map(student_from).transpose()?)
+}
+
+/// Filter of a student list.
+#[derive(Clone, Debug, Default)]
+pub struct StudentFilter {
+    /// Only students whose class path starts with this (the unit being browsed).
+    pub under_path: String,
+    /// Free text matched against student number and name.
+    pub query: String,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+pub async fn list_students(db: &Db, f: &StudentFilter) -> DbResult<(Vec<Student>, i64)> {
+    let like = format!("{}%", f.under_path);
+    let q = f.query.trim();
+    let qlike = format!("%{q}%");
+    let rows = sqlx::query(&format!(
+        "SELECT {STUDENT_COLS} FROM students s JOIN units c ON c.id = s.class_id \
+         WHERE c.path LIKE $1 AND ($2 = '' OR s.student_no LIKE $3 OR s.name LIKE $3) \
+         ORDER BY c.code, s.student_no LIMIT $4 OFFSET $5"
+    ))
+    .bind(&like)
+    .bind(q)
+    .bind(&qlike)
+    .bind(f.limit)
+    .bind(f.offset)
+    .fetch_all(&db.pool)
+    .await?;
+    let total: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM students s JOIN units c ON c.id = s.class_id \
+         WHERE c.path LIKE $1 AND ($2 = '' OR s.student_no LIKE $3 OR s.name LIKE $3)",
+    )
+    .bind(&like)
+    .bind(q)
+    .bind(&qlike)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok((
+        rows.iter().map(student_from).collect::<Result<_, _>>()?,
+        total,
+    ))
+}
+
+/// All students of a school, for export.
+pub async fn students_of_school(db: &Db, school_id: i64) -> DbResult<Vec<Student>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {STUDENT_COLS} FROM students s JOIN units c ON c.id = s.class_id \
+         WHERE s.school_id = $1 ORDER BY s.student_no"
+    ))
+    .bind(school_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.iter().map(student_from).collect::<Result<_, _>>()?)
+}
+
+/// Number of students per unit of a subtree, for the tree page (class counts roll up by path).
+pub async fn student_count_under(db: &Db, path: &str) -> DbResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM students s JOIN units c ON c.id = s.class_id WHERE c.path LIKE $1",
+    )
+    .bind(format!("{path}%"))
+    .fetch_one(&db.pool)
+    .await?)
+}
+
+const STAFF_COLS: &str =
+    "s.id, s.org_id, s.unit_id, u.name, s.staff_no, s.name, s.phone, s.email, s.title";
+
+fn staff_from(r: &AnyRow) -> Result<Staff, sqlx::Error> {
+    Ok(Staff {
+        id: r.try_get(0)?,
+        org_id: r.try_get(1)?,
+        unit_id: r.try_get(2)?,
+        unit_name: r.try_get(3)?,
+        staff_no: r.try_get(4)?,
+        name: r.try_get(5)?,
+        phone: r.try_get(6)?,
+        email: r.try_get(7)?,
+        title: r.try_get(8)?,
+    })
+}
+
+pub async fn staff_by_id(db: &Db, id: i64) -> DbResult<Option<Staff>> {
+    let r = sqlx::query(&format!(
+        "SELECT {STAFF_COLS} FROM staff s JOIN units u ON u.id = s.unit_id WHERE s.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(r.as_ref().map(staff_from).transpose()?)
+}
+
+pub async fn staff_by_no(db: &Db, org_id: i64, staff_no: &str) -> DbResult<Option<Staff>> {
+    let r = sqlx::query(&format!(
+        "SELECT {STAFF_COLS} FROM staff s JOIN units u ON u.id = s.unit_id WHERE s.org_id = $1 AND s.staff_no = $2"
+    ))
+    .bind(org_id)
+    .bind(staff_no)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(r.as_ref().map(staff_from).transpose()?)
+}
+
+/// Staff whose unit lies under `path`.
+pub async fn list_staff(db: &Db, path: &str) -> DbResult<Vec<Staff>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {STAFF_COLS} FROM staff s JOIN units u ON u.id = s.unit_id WHERE u.path LIKE $1 ORDER BY s.staff_no"
+    ))
+    .bind(format!("{path}%"))
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.iter().map(staff_from).collect::<Result<_, _>>()?)
+}
+
+pub async fn set_responsible<'c, E>(
+    conn: E,
+    unit_id: i64,
+    staff_id: i64,
+    duty: Duty,
+    now: i64,
+) -> DbResult<()>
+where
+    E: Executor<'c, Database = Any>,
+{
+    sqlx::query(
+        "INSERT INTO responsibilities (unit_id, staff_id, duty, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(unit_id)
+    .bind(staff_id)
+    .bind(duty.as_str())
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn remove_responsible(db: &Db, unit_id: i64, staff_id: i64, duty: Duty) -> DbResult<u64> {
+    Ok(sqlx::query(
+        "DELETE FROM responsibilities WHERE unit_id = $1 AND staff_id = $2 AND duty = $3",
+    )
+    .bind(unit_id)
+    .bind(staff_id)
+    .bind(duty.as_str())
+    .execute(&db.pool)
+    .await?
+    .rows_affected())
+}
+
+/// Responsible people of the units with these ids, nearest unit first (deepest path first).
+pub async fn responsibles_of_units(db: &Db, unit_ids: &[i64]) -> DbResult<Vec<Responsible>> {
+    let mut out = Vec::new();
+    for &uid in unit_ids {
+        let rows = sqlx::query(
+            "SELECT s.id, s.name, s.phone, r.duty, u.id, u.name FROM responsibilities r \
+             JOIN staff s ON s.id = r.staff_id JOIN units u ON u.id = r.unit_id \
+             WHERE r.unit_id = $1 ORDER BY r.duty, s.staff_no",
+        )
+        .bind(uid)
+        .fetch_all(&db.pool)
+        .await?;
+        for r in rows {
+            let duty: String = r.try_get(3)?;
+            let Some(duty) = Duty::parse(&duty) else {
+                continue;
+            };
+            out.push(Responsible {
+                staff_id: r.try_get(0)?,
+                name: r.try_get(1)?,
+                phone: r.try_get(2)?,
+                duty,
+                unit_id: r.try_get(4)?,
+                unit_name: r.try_get(5)?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Units (with their paths) a staff member is responsible for.
+pub async fn responsibilities_of_staff(db: &Db, staff_id: i64) -> DbResult<Vec<(Duty, Unit)>> {
+    let rows = sqlx::query(
+        "SELECT r.duty, u.id, u.parent_id, u.kind, u.code, u.name, u.path, u.depth FROM responsibilities r \
+         JOIN units u ON u.id = r.unit_id WHERE r.staff_id = $1 ORDER BY u.path",
+    )
+    .bind(staff_id)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let duty: String = r.try_get(0)?;
+        let kind: String = r.try_get(3)?;
+        if let (Some(duty), Some(kind)) = (Duty::parse(&duty), UnitKind::parse(&kind)) {
+            out.push((
+                duty,
+                Unit {
+                    id: r.try_get(1)?,
+                    parent_id: r.try_get(2)?,
+                    kind,
+                    code: r.try_get(4)?,
+                    name: r.try_get(5)?,
+                    path: r.try_get(6)?,
+                    depth: r.try_get(7)?,
+                },
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Totals for the home pages.
+pub async fn counts_under(db: &Db, path: &str) -> DbResult<(i64, i64, i64)> {
+    let like = format!("{path}%");
+    let units: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM units WHERE path LIKE $1")
+        .bind(&like)
+        .fetch_one(&db.pool)
+        .await?;
+    let students = student_count_under(db, path).await?;
+    let staff: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM staff s JOIN units u ON u.id = s.unit_id WHERE u.path LIKE $1",
+    )
+    .bind(&like)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok((units, students, staff))
+}

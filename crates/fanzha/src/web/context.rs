@@ -1,0 +1,448 @@
+//! Per-request context: request id, language, the authenticated principal, CSRF checks, security
+//! headers, metrics, and the rendering of [`AppError`]s. One middleware builds it; handlers take
+//! [`Ctx`] (anyone) or [`User`] (signed in) as extractors.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+
+use super::error::AppError;
+use super::i18n::Lang;
+use super::AppState;
+use crate::audit::Actor;
+use crate::auth::model::{Principal, Via};
+use crate::auth::service::{self, AuthError};
+
+pub const SESSION_COOKIE: &str = "fz_session";
+pub const PRELOGIN_CSRF_COOKIE: &str = "fz_csrf";
+pub const LANG_COOKIE: &str = "fz_lang";
+
+/// What every handler may know about the request.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    pub request_id: String,
+    pub lang: Lang,
+    pub ip: String,
+    pub principal: Option<Principal>,
+    /// A session cookie was sent but the session had expired.
+    pub session_expired: bool,
+    /// The CSRF token forms must carry.
+    pub csrf: String,
+    pub is_api: bool,
+    pub path: String,
+}
+
+impl Ctx {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            account_id: self.principal.as_ref().map(|p| p.account_id),
+            name: self
+                .principal
+                .as_ref()
+                .map_or_else(|| "anonymous".to_string(), |p| p.username.clone()),
+            ip: self.ip.clone(),
+            request_id: self.request_id.clone(),
+        }
+    }
+    pub fn t(&self, key: &str) -> String {
+        self.lang.t(key)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Ctx>()
+            .cloned()
+            .ok_or_else(AppError::internal)
+    }
+}
+
+/// A signed-in caller. Pages redirect to the login page; the API answers 401.
+#[derive(Clone, Debug)]
+pub struct User {
+    pub p: Principal,
+    pub ctx: Ctx,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for User {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ctx = parts
+            .extensions
+            .get::<Ctx>()
+            .cloned()
+            .ok_or_else(|| AppError::internal().into_response())?;
+        match ctx.principal.clone() {
+            Some(p) => Ok(User { p, ctx }),
+            None if ctx.is_api => {
+                let key = if ctx.session_expired {
+                    "err-session-expired"
+                } else {
+                    "err-unauthorized"
+                };
+                Err(AppError::new(StatusCode::UNAUTHORIZED, key).into_response())
+            }
+            None => {
+                let next = urlencode(&ctx.path);
+                let q = if ctx.session_expired {
+                    "&expired=1"
+                } else {
+                    ""
+                };
+                Err(Redirect::to(&format!("/login?next={next}{q}")).into_response())
+            }
+        }
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn client_ip(req: &Request) -> String {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string())
+}
+
+fn new_request_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..16].to_string()
+}
+
+/// The middleware that builds [`Ctx`], checks CSRF, and renders errors.
+pub async fn context(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let path = req.uri().path().to_string();
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map_or(path.clone(), |p| p.as_str().to_string());
+    let is_api = path.starts_with("/api/");
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .map_or_else(new_request_id, str::to_string);
+    let ip = client_ip(&req);
+
+    let mut principal = None;
+    let mut session_expired = false;
+    let mut via_cookie = false;
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string);
+    let mut auth_failed = false;
+    if let Some(tok) = bearer {
+        match service::principal_for_token(&st.db, &st.clock, &tok).await {
+            Ok(Some(p)) => principal = Some(p),
+            Ok(None) => auth_failed = true,
+            Err(e) => {
+                tracing::error!(error = %e, "token lookup");
+                return finish(
+                    &st,
+                    AppError::internal().into_response(),
+                    Lang::default(),
+                    is_api,
+                    &request_id,
+                    started,
+                    None,
+                );
+            }
+        }
+    } else if let Some(c) = jar.get(SESSION_COOKIE) {
+        via_cookie = true;
+        match service::principal_for_session(&st.db, &st.clock, &st.config, c.value()).await {
+            Ok(p) => principal = p,
+            Err(AuthError::Expired) => session_expired = true,
+            Err(e) => {
+                tracing::error!(error = %e, "session lookup");
+                return finish(
+                    &st,
+                    AppError::internal().into_response(),
+                    Lang::default(),
+                    is_api,
+                    &request_id,
+                    started,
+                    None,
+                );
+            }
+        }
+    }
+    let lang = jar
+        .get(LANG_COOKIE)
+        .map(|c| Lang::from_code(c.value()))
+        .or_else(|| principal.as_ref().map(|p| Lang::from_code(&p.locale)))
+        .unwrap_or_default();
+    let csrf = match principal.as_ref().map(|p| &p.via) {
+        Some(Via::Session { csrf, .. }) => csrf.clone(),
+        _ => jar
+            .get(PRELOGIN_CSRF_COOKIE)
+            .map(|c| c.value().to_string())
+            .unwrap_or_default(),
+    };
+    let ctx = Ctx {
+        request_id: request_id.clone(),
+        lang,
+        ip,
+        principal,
+        session_expired,
+        csrf: csrf.clone(),
+        is_api,
+        path: path_and_query,
+    };
+
+    if auth_failed {
+        return finish(
+            &st,
+            AppError::new(StatusCode::UNAUTHORIZED, "err-bad-token").into_response(),
+            lang,
+            is_api,
+            &request_id,
+            started,
+            Some(&ctx),
+        );
+    }
+
+    // CSRF: every state-changing request made with a browser cookie must carry the form token.
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    // Browser requests: any with a session cookie, and every page form (the login form included,
+    // which carries the pre-login token). API calls without a cookie use tokens and need none.
+    if unsafe_method && (via_cookie || !is_api) {
+        req = match check_csrf(req, &csrf, st.config.max_upload_bytes).await {
+            Ok(r) => r,
+            Err(e) => {
+                return finish(
+                    &st,
+                    e.into_response(),
+                    lang,
+                    is_api,
+                    &request_id,
+                    started,
+                    Some(&ctx),
+                )
+            }
+        };
+    }
+
+    req.extensions_mut().insert(ctx.clone());
+    let matched = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string());
+    let method = req.method().clone();
+    let resp = next.run(req).await;
+    if let Some(m) = matched {
+        st.metrics
+            .observe(&method, &m, resp.status(), started.elapsed());
+    }
+    finish(&st, resp, lang, is_api, &request_id, started, Some(&ctx))
+}
+
+/// Checks the CSRF token of a request: `X-CSRF-Token` header, `csrf` query parameter, or the `csrf`
+/// field of a URL-encoded form (the body is read and put back). Returns the request to continue with.
+async fn check_csrf(req: Request, expected: &str, limit: usize) -> Result<Request, AppError> {
+    let refused = || AppError::new(StatusCode::FORBIDDEN, "err-csrf");
+    if expected.is_empty() {
+        return Err(refused());
+    }
+    let header_ok = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| constant_eq(v, expected));
+    let query_ok = req
+        .uri()
+        .query()
+        .is_some_and(|q| form_field(q, "csrf").is_some_and(|v| constant_eq(&v, expected)));
+    if header_ok || query_ok {
+        return Ok(req);
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(refused());
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = to_bytes(body, limit)
+        .await
+        .map_err(|_| AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "err-too-large"))?;
+    let ok = std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(|s| form_field(s, "csrf"))
+        .is_some_and(|v| constant_eq(&v, expected));
+    if ok {
+        Ok(Request::from_parts(parts, Body::from(bytes)))
+    } else {
+        Err(refused())
+    }
+}
+
+fn form_field(s: &str, name: &str) -> Option<String> {
+    form_urlencoded(s).find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+fn form_urlencoded(s: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    s.split('&').filter_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        Some((decode(k)?, decode(v)?))
+    })
+}
+
+fn decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let h = std::str::from_utf8(&bytes[i + 1..i + 3]).ok()?;
+                out.push(u8::from_str_radix(h, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+fn constant_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// Adds security headers and the request id, and renders an [`AppError`] left in the response.
+fn finish(
+    st: &AppState,
+    mut resp: Response,
+    lang: Lang,
+    is_api: bool,
+    request_id: &str,
+    _started: Instant,
+    ctx: Option<&Ctx>,
+) -> Response {
+    if let Some(err) = resp.extensions_mut().remove::<AppError>() {
+        resp = render_error(&err, lang, is_api, ctx);
+    }
+    let h = resp.headers_mut();
+    let relaxed = ctx.is_some_and(|c| c.path.starts_with("/api/docs"));
+    let csp = if relaxed {
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    } else {
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    };
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+    );
+    if st.config.secure_cookies() {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("x-request-id", v);
+    }
+    resp
+}
+
+fn render_error(err: &AppError, lang: Lang, is_api: bool, ctx: Option<&Ctx>) -> Response {
+    let mut resp = if is_api {
+        (err.status, axum::Json(err.json_body(lang))).into_response()
+    } else {
+        let page = super::layout::ErrorPage {
+            lang,
+            status: err.status.as_u16(),
+            message: err.msg.render(lang),
+            details: err.details.iter().map(|d| d.render(lang)).collect(),
+            signed_in: ctx.is_some_and(|c| c.principal.is_some()),
+        };
+        match askama::Template::render(&page) {
+            Ok(html) => (err.status, Html(html)).into_response(),
+            Err(_) => (err.status, err.msg.render(lang)).into_response(),
+        }
+    };
+    if let Some(secs) = err.retry_after {
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    resp
+}
+
+/// A cookie with our defaults: HttpOnly, SameSite=Lax, path /, Secure behind HTTPS. Sessions end
+/// on the server (expiry and idle timeout); the cookie itself lives for the browser session.
+pub fn cookie(st: &AppState, name: &'static str, value: String) -> Cookie<'static> {
+    let mut c = Cookie::new(name, value);
+    c.set_http_only(true);
+    c.set_same_site(SameSite::Lax);
+    c.set_path("/");
+    c.set_secure(st.config.secure_cookies());
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_fields_decode() {
+        assert_eq!(
+            form_field("a=1&csrf=x%2By+z", "csrf").as_deref(),
+            Some("x+y z")
+        );
+        assert_eq!(form_field("a=1", "csrf"), None);
+        assert!(constant_eq("abc", "abc"));
+        assert!(!constant_eq("abc", "abd"));
+        assert!(!constant_eq("abc", "ab"));
+    }
+}

@@ -1,0 +1,140 @@
+//! The web server: router, shared state, page shell, i18n, static assets, errors, operations
+//! endpoints, and graceful shutdown.
+
+pub mod assets;
+pub mod context;
+pub mod error;
+pub mod home;
+pub mod i18n;
+pub mod layout;
+pub mod metrics;
+pub mod ops;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::{middleware, Router};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::service::LoginLimiter;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::jobs::{JobQueue, JobRegistry, JobRunner};
+use crate::db::Db;
+
+/// Everything a handler may need; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub clock: Clock,
+    pub config: Arc<Config>,
+    pub jobs: JobQueue,
+    pub metrics: Arc<metrics::Metrics>,
+    pub limiter: Arc<LoginLimiter>,
+}
+
+/// A built application: its state, router and job runner.
+pub struct App {
+    pub state: AppState,
+    pub runner: JobRunner,
+}
+
+impl App {
+    /// Connects nothing: takes an open, migrated database.
+    pub fn new(config: Config, db: Db, clock: Clock) -> App {
+        let jobs = JobQueue::new(db.clone(), clock.clone());
+        let mut reg = JobRegistry::new();
+        crate::inbox::register_jobs(&mut reg, db.clone(), clock.clone());
+        let runner = reg.build(jobs.clone());
+        let state = AppState {
+            db,
+            clock,
+            config: Arc::new(config),
+            jobs,
+            metrics: Arc::new(metrics::Metrics::default()),
+            limiter: Arc::new(LoginLimiter::default()),
+        };
+        App { state, runner }
+    }
+
+    pub fn router(&self) -> Router {
+        router(self.state.clone())
+    }
+
+    /// Serves on `listener` and runs the job worker until `shutdown` turns true; in-flight requests
+    /// finish first.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        mut shutdown: watch::Receiver<bool>,
+        run_worker: bool,
+    ) -> std::io::Result<()> {
+        let router = self.router();
+        let worker = run_worker.then(|| {
+            let rx = shutdown.clone();
+            tokio::spawn(self.runner.clone().work(rx, Duration::from_millis(500)))
+        });
+        let result = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            while !*shutdown.borrow() {
+                if shutdown.changed().await.is_err() {
+                    break;
+                }
+            }
+        })
+        .await;
+        if let Some(w) = worker {
+            let _ = w.await;
+        }
+        result
+    }
+}
+
+pub fn router(st: AppState) -> Router {
+    let limit = st.config.max_upload_bytes;
+    Router::new()
+        .route("/", get(home::home))
+        .merge(crate::auth::pages::routes())
+        .merge(crate::org::pages::routes())
+        .merge(crate::org::api::routes())
+        .merge(crate::audit::pages::routes())
+        .merge(crate::inbox::pages::routes())
+        .merge(ops::routes())
+        .route("/assets/{version}/{name}", get(assets::serve))
+        .fallback(ops::not_found)
+        .layer(middleware::from_fn_with_state(st.clone(), context::context))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(TraceLayer::new_for_http())
+        .with_state(st)
+}
+
+/// Resolves when SIGTERM or Ctrl-C arrives.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,138 @@
+//! Operations endpoints: liveness, readiness, Prometheus metrics, the OpenAPI document and its
+//! browsable page.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::error::{AppError, AppResult};
+use super::i18n::Lang;
+use super::AppState;
+use crate::web::context::Ctx;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/docs", get(docs))
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(st): State<AppState>) -> Response {
+    match st.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+async fn metrics(State(st): State<AppState>) -> Response {
+    let pool = &st.db.pool;
+    let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'queued'")
+        .fetch_one(pool)
+        .await
+        .unwrap_or(-1);
+    let failed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'failed'")
+        .fetch_one(pool)
+        .await
+        .unwrap_or(-1);
+    let body = st.metrics.render(&[
+        (
+            "fanzha_db_pool_size",
+            "Open database connections.",
+            pool.size() as f64,
+        ),
+        (
+            "fanzha_db_pool_idle",
+            "Idle database connections.",
+            pool.num_idle() as f64,
+        ),
+        ("fanzha_jobs_queued", "Jobs waiting to run.", queued as f64),
+        ("fanzha_jobs_failed", "Jobs that gave up.", failed as f64),
+    ]);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let comps = openapi.components.get_or_insert_with(Default::default);
+        comps.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("API token `fz_…` created with `fanzha token create` or on the account page"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "fanzha API", description = "Police, universities and students fighting telecom and online fraud together. Every call needs an API token (`Authorization: Bearer fz_…`) whose scopes and whose account's roles allow it; errors are `{\"error\": {\"code\", \"message\", \"details\"}}`."),
+    paths(
+        crate::org::api::list_units,
+        crate::org::api::get_unit,
+        crate::org::api::create_unit,
+        crate::org::api::list_students,
+        crate::org::api::get_student,
+        crate::org::api::student_responsible,
+        crate::org::api::import_roster,
+        crate::org::api::export_roster,
+        crate::audit::pages::api_list,
+        crate::inbox::pages::api_list,
+        crate::inbox::pages::api_mark_read,
+        crate::auth::pages::api_me,
+        crate::auth::pages::api_tokens,
+        crate::auth::pages::api_revoke_token,
+    ),
+    modifiers(&BearerAuth),
+    security(("token" = []))
+)]
+pub struct ApiDoc;
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+#[derive(Template)]
+#[template(path = "web/api_docs.html")]
+struct DocsPage {
+    lang: Lang,
+    version: &'static str,
+}
+
+impl DocsPage {
+    fn t(&self, key: &str) -> String {
+        self.lang.t(key)
+    }
+}
+
+async fn docs(ctx: Ctx) -> AppResult<Html<String>> {
+    Ok(Html(
+        DocsPage {
+            lang: ctx.lang,
+            version: super::assets::VERSION,
+        }
+        .render()?,
+    ))
+}
+
+pub async fn not_found() -> AppError {
+    AppError::not_found()
+}
