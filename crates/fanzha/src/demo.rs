@@ -126,6 +126,7 @@ fn phone(rng: &mut StdRng) -> String {
 enum V {
     I(i64),
     S(String),
+    /// A NULL in an integer column (PostgreSQL needs the type of a NULL parameter).
     N,
 }
 
@@ -162,7 +163,7 @@ async fn bulk(
                 q = match v {
                     V::I(i) => q.bind(i),
                     V::S(s) => q.bind(s),
-                    V::N => q.bind(None::<String>),
+                    V::N => q.bind(None::<i64>),
                 };
             }
         }

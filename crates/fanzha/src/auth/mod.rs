@@ -1,5 +1,6 @@
 //! Accounts, sessions, API tokens, roles scoped to org-unit subtrees, and the one policy function.
 
+pub mod admin;
 pub mod model;
 pub mod pages;
 pub mod password;

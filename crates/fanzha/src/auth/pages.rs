@@ -157,7 +157,7 @@ async fn login_submit(
                     action: "auth.login",
                     target_kind: "account",
                     target_id: s.account_id.to_string(),
-                    unit_path: String::new(),
+                    unit_path: store::home_path(&st.db, s.account_id).await?,
                     detail: serde_json::json!({}),
                 },
             )
@@ -178,6 +178,10 @@ async fn login_submit(
                 _ => "error",
             };
             if !matches!(e, AuthError::Db(_)) {
+                let unit_path = match store::account_by_username(&st.db, f.username.trim()).await? {
+                    Some(a) => store::home_path(&st.db, a.id).await?,
+                    None => String::new(),
+                };
                 audit::record(
                     &st.db.pool,
                     &st.clock,
@@ -186,7 +190,7 @@ async fn login_submit(
                         action: "auth.login_failed",
                         target_kind: "account",
                         target_id: actor.name.clone(),
-                        unit_path: String::new(),
+                        unit_path,
                         detail: serde_json::json!({ "reason": reason }),
                     },
                 )
@@ -223,7 +227,7 @@ async fn logout(State(st): State<AppState>, u: User, jar: CookieJar) -> AppResul
             action: "auth.logout",
             target_kind: "account",
             target_id: u.p.account_id.to_string(),
-            unit_path: String::new(),
+            unit_path: store::home_path(&st.db, u.p.account_id).await?,
             detail: serde_json::json!({}),
         },
     )
@@ -325,7 +329,7 @@ async fn change_password(
                     action: "auth.password_changed",
                     target_kind: "account",
                     target_id: u.p.account_id.to_string(),
-                    unit_path: String::new(),
+                    unit_path: store::home_path(&st.db, u.p.account_id).await?,
                     detail: serde_json::json!({}),
                 },
             )
@@ -396,7 +400,7 @@ async fn create_token(
                     action: "auth.token_created",
                     target_kind: "api_token",
                     target_id: t.id.to_string(),
-                    unit_path: String::new(),
+                    unit_path: store::home_path(&st.db, u.p.account_id).await?,
                     detail: serde_json::json!({"name": f.name, "scopes": f.scopes}),
                 },
             )
@@ -427,7 +431,7 @@ async fn do_revoke(st: &AppState, u: &User, id: i64) -> AppResult<()> {
             action: "auth.token_revoked",
             target_kind: "api_token",
             target_id: id.to_string(),
-            unit_path: String::new(),
+            unit_path: store::home_path(&st.db, u.p.account_id).await?,
             detail: serde_json::json!({}),
         },
     )

@@ -103,3 +103,117 @@ pub fn scopes_for(p: &Principal, action: Action) -> Vec<String> {
     v.retain(|a| !all.iter().any(|b| b != a && a.starts_with(b.as_str())));
     v
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::model::{Grant, Via};
+
+    fn principal(role: Role, scope: &str) -> Principal {
+        Principal {
+            account_id: 1,
+            username: "u".into(),
+            display_name: "u".into(),
+            student_id: (role == Role::Student).then_some(7),
+            staff_id: None,
+            grants: vec![Grant {
+                role,
+                unit_id: 1,
+                unit_name: "x".into(),
+                scope_paths: if role == Role::Student {
+                    vec![]
+                } else {
+                    vec![scope.to_string()]
+                },
+            }],
+            via: Via::Session {
+                session_id: String::new(),
+                csrf: String::new(),
+            },
+            time_zone: "Asia/Shanghai".into(),
+            locale: "zh-CN".into(),
+        }
+    }
+
+    /// The expected matrix, written out by hand: Y = allowed inside the role's scope.
+    /// Columns: ViewUnits ManageUnits ListPeople ViewPerson ImportRoster ExportRoster ViewAudit ManageAccounts
+    const MATRIX: [(Role, &str); 7] = [
+        (Role::Student, "--------"),
+        (Role::Counselor, "Y-YY-Y--"),
+        (Role::UnitLeader, "Y-YY-Y--"),
+        (Role::SchoolAdmin, "YYYYYYYY"),
+        (Role::Police, "Y-YY--Y-"),
+        (Role::ProvinceAdmin, "YY----YY"),
+        (Role::Partner, "--------"),
+    ];
+
+    #[test]
+    fn every_role_and_action_inside_and_outside_scope() {
+        let inside = "/1/2/3/";
+        let outside = "/1/9/";
+        for (role, row) in MATRIX {
+            let p = principal(role, "/1/2/");
+            for (i, action) in Action::ALL.into_iter().enumerate() {
+                let expected = row.as_bytes()[i] == b'Y';
+                assert_eq!(
+                    allows(&p, action, &Target::Unit(inside)),
+                    expected,
+                    "{role} {action:?} inside"
+                );
+                assert!(
+                    !allows(&p, action, &Target::Unit(outside)),
+                    "{role} {action:?} outside"
+                );
+                assert_eq!(
+                    role_allows(role, action),
+                    expected,
+                    "{role} {action:?} matrix"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_student_sees_only_their_own_record() {
+        let p = principal(Role::Student, "");
+        assert!(allows(
+            &p,
+            Action::ViewPerson,
+            &Target::Student {
+                id: 7,
+                unit_path: "/1/2/3/"
+            }
+        ));
+        assert!(!allows(
+            &p,
+            Action::ViewPerson,
+            &Target::Student {
+                id: 8,
+                unit_path: "/1/2/3/"
+            }
+        ));
+        assert!(!allows(&p, Action::ListPeople, &Target::Unit("/1/2/3/")));
+    }
+
+    #[test]
+    fn sibling_paths_are_not_inside() {
+        // "/1/2/" must not cover "/1/23/".
+        let p = principal(Role::SchoolAdmin, "/1/2/");
+        assert!(!allows(&p, Action::ViewUnits, &Target::Unit("/1/23/")));
+    }
+
+    #[test]
+    fn nested_scopes_collapse() {
+        let mut p = principal(Role::Counselor, "/1/2/3/");
+        p.grants.push(Grant {
+            role: Role::UnitLeader,
+            unit_id: 2,
+            unit_name: "c".into(),
+            scope_paths: vec!["/1/2/".into()],
+        });
+        assert_eq!(
+            scopes_for(&p, Action::ListPeople),
+            vec!["/1/2/".to_string()]
+        );
+    }
+}

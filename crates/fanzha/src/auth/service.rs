@@ -219,7 +219,10 @@ pub async fn principal_for_token(
         .split(',')
         .filter_map(|s| s.parse::<Scope>().ok())
         .collect();
-    store::touch_token(db, t.id, now).await?;
+    // Recorded at most once a minute: a write per API call would serialise SQLite.
+    if t.last_used_at.is_none_or(|l| now - l > 60_000) {
+        store::touch_token(db, t.id, now).await?;
+    }
     principal_of(
         db,
         t.account_id,

@@ -342,10 +342,11 @@ pub struct TokenRow {
     pub scopes: String,
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    pub last_used_at: Option<i64>,
 }
 
 pub async fn token_by_hash(db: &Db, hash: &str) -> DbResult<Option<TokenRow>> {
-    let r = sqlx::query("SELECT id, account_id, scopes, expires_at, revoked_at FROM api_tokens WHERE token_hash = $1")
+    let r = sqlx::query("SELECT id, account_id, scopes, expires_at, revoked_at, last_used_at FROM api_tokens WHERE token_hash = $1")
         .bind(hash)
         .fetch_optional(&db.pool)
         .await?;
@@ -356,6 +357,7 @@ pub async fn token_by_hash(db: &Db, hash: &str) -> DbResult<Option<TokenRow>> {
             scopes: r.try_get(2)?,
             expires_at: r.try_get(3)?,
             revoked_at: r.try_get(4)?,
+            last_used_at: r.try_get(5)?,
         }),
         None => None,
     })
@@ -408,4 +410,25 @@ pub async fn revoke_token(db: &Db, account_id: i64, id: i64, now: i64) -> DbResu
         .await?
         .rows_affected()
         == 1)
+}
+
+/// The unit path an account's own events belong to (its first grant, or its student's class), so
+/// the audit entries of a login are visible to the admins of that unit.
+pub async fn home_path(db: &Db, account_id: i64) -> DbResult<String> {
+    let p: Option<String> = sqlx::query_scalar(
+        "SELECT u.path FROM role_assignments r JOIN units u ON u.id = r.unit_id WHERE r.account_id = $1 ORDER BY r.id LIMIT 1",
+    )
+    .bind(account_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    if let Some(p) = p {
+        return Ok(p);
+    }
+    let p: Option<String> = sqlx::query_scalar(
+        "SELECT u.path FROM accounts a JOIN students s ON s.id = a.student_id JOIN units u ON u.id = s.class_id WHERE a.id = $1",
+    )
+    .bind(account_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(p.unwrap_or_default())
 }

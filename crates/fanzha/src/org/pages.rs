@@ -85,6 +85,7 @@ struct UnitPage {
     can_export: bool,
     can_import: bool,
     can_manage: bool,
+    can_accounts: bool,
     child_kinds: Vec<(&'static str, String)>,
     stations: Vec<Unit>,
     schools: Vec<Unit>,
@@ -125,6 +126,7 @@ async fn render_unit(
     let can_import =
         unit.kind == UnitKind::School && policy::allows(&u.p, Action::ImportRoster, &target);
     let can_manage = policy::allows(&u.p, Action::ManageUnits, &target);
+    let can_accounts = policy::allows(&u.p, Action::ManageAccounts, &target);
     // Breadcrumbs only through units the caller may see.
     let crumbs = store::ancestors(&st.db, &unit)
         .await?
@@ -186,6 +188,7 @@ async fn render_unit(
         can_export,
         can_import,
         can_manage,
+        can_accounts,
         child_kinds,
         stations,
         schools,

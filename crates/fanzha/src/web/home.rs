@@ -12,14 +12,21 @@ use crate::auth::model::Role;
 use crate::org::model::{Responsible, Student};
 use crate::org::{service as org_service, store as org_store};
 
+/// One role of the caller with the units it is held over and their figures.
 pub struct ScopeCard {
     pub role: String,
-    pub unit_name: String,
-    pub unit_code: String,
-    pub units: i64,
+    pub units: Vec<UnitFigures>,
+    pub students: i64,
+    pub extra_schools: Vec<(String, String)>,
+}
+
+pub struct UnitFigures {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
     pub students: i64,
     pub staff: i64,
-    pub extra_schools: Vec<(String, String)>,
+    pub units: i64,
 }
 
 #[derive(Template)]
@@ -34,36 +41,45 @@ pub struct HomePage {
 
 pub async fn home(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
     let ctx = page_ctx(&st, &u).await;
-    let mut cards = Vec::new();
-    for g in
-        u.p.grants
-            .iter()
-            .filter(|g| g.role != Role::Student && g.role != Role::Partner)
+    let mut cards: Vec<ScopeCard> = Vec::new();
+    for role in
+        u.p.roles()
+            .into_iter()
+            .filter(|r| *r != Role::Student && *r != Role::Partner)
     {
-        let Some(unit) = org_store::unit_by_id(&st.db, g.unit_id).await? else {
-            continue;
+        let mut card = ScopeCard {
+            role: ctx.t(&format!("role-{}", role.as_str())),
+            units: vec![],
+            students: 0,
+            extra_schools: vec![],
         };
-        let (units, students, staff) = org_store::counts_under(&st.db, &unit.path).await?;
-        let mut extra_schools = Vec::new();
-        if g.role == Role::Police {
-            for p in g.scope_paths.iter().filter(|p| **p != unit.path) {
-                if let Some(s) = org_store::units_by_paths(&st.db, std::slice::from_ref(p))
-                    .await?
-                    .pop()
-                {
-                    extra_schools.push((s.code, s.name));
+        for g in u.p.grants.iter().filter(|g| g.role == role) {
+            let Some(unit) = org_store::unit_by_id(&st.db, g.unit_id).await? else {
+                continue;
+            };
+            let (units, students, staff) = org_store::counts_under(&st.db, &unit.path).await?;
+            card.students += students;
+            if role == Role::Police {
+                for p in g.scope_paths.iter().filter(|p| **p != unit.path) {
+                    if let Some(s) = org_store::units_by_paths(&st.db, std::slice::from_ref(p))
+                        .await?
+                        .pop()
+                    {
+                        card.students += org_store::student_count_under(&st.db, &s.path).await?;
+                        card.extra_schools.push((s.code, s.name));
+                    }
                 }
             }
+            card.units.push(UnitFigures {
+                kind: ctx.t(&format!("unit-kind-{}", unit.kind.as_str())),
+                code: unit.code,
+                name: unit.name,
+                students,
+                staff,
+                units,
+            });
         }
-        cards.push(ScopeCard {
-            role: ctx.t(&format!("role-{}", g.role.as_str())),
-            unit_name: unit.name,
-            unit_code: unit.code,
-            units,
-            students,
-            staff,
-            extra_schools,
-        });
+        cards.push(card);
     }
     let (me, chain) = match u.p.student_id {
         Some(id) => match org_store::student_by_id(&st.db, id).await? {

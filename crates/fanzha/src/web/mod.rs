@@ -103,6 +103,7 @@ pub fn router(st: AppState) -> Router {
     Router::new()
         .route("/", get(home::home))
         .merge(crate::auth::pages::routes())
+        .merge(crate::auth::admin::routes())
         .merge(crate::org::pages::routes())
         .merge(crate::org::api::routes())
         .merge(crate::audit::pages::routes())
