@@ -1,0 +1,650 @@
+//! The fraud-type classifier: a multinomial logistic regression over hashed character 1–3-grams
+//! and indicator-kind features of the normalised text, its versioned binary file format, and the
+//! deterministic trainer that also accepts labelled JSONL exported from the platform.
+
+use crate::extract::{Indicator, IndicatorKind};
+use crate::FraudType;
+use std::io::{BufRead, Read, Write};
+use std::path::Path;
+
+const MAGIC: &[u8; 4] = b"FZDM";
+/// Format version of the model file.
+pub const FORMAT_VERSION: u32 = 1;
+const N: usize = FraudType::COUNT;
+const IDF_SCALE: f32 = 16.0;
+
+/// The model committed with the crate.
+pub const BUILTIN_MODEL: &[u8] = include_bytes!("../model/fanzha-model.bin");
+
+/// Errors reading a model file or training one.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("not a fanzha model file (bad magic)")]
+    Magic,
+    #[error("model format version {0} is not supported (this build reads {FORMAT_VERSION})")]
+    Version(u32),
+    #[error("model file is truncated or corrupt: {0}")]
+    Corrupt(&'static str),
+    #[error("{file}: {message}")]
+    Io { file: String, message: String },
+    #[error("{file}:{line}: {message}")]
+    Data {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    #[error("no training examples")]
+    Empty,
+}
+
+/// A trained classifier.
+///
+/// ```
+/// use fanzha_detect::model::Model;
+/// let m = Model::builtin().unwrap();
+/// let bytes = m.to_bytes();
+/// let again = Model::from_bytes(&bytes).unwrap();
+/// assert_eq!(again.bits(), m.bits());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Model {
+    bits: u32,
+    bias: [f32; N],
+    scale: [f32; N],
+    /// `[bucket][class]`, quantised; a bucket's row is one cache line.
+    /// Per bucket: the class weights and, in byte 12, the IDF (as u8). One 16-byte row per
+    /// n-gram means one memory access per feature when scoring.
+    rows: Vec<[i8; 16]>,
+    /// Free-form training metadata (JSON) kept in the file for the model card.
+    meta: String,
+}
+
+/// Class scores of one text.
+#[derive(Debug, Clone, Copy)]
+pub struct Scores {
+    /// Un-normalised log-probabilities per class (index = [`FraudType::index`]).
+    pub logits: [f32; N],
+}
+
+impl Scores {
+    /// Softmax of the logits.
+    pub fn probabilities(&self) -> [f32; N] {
+        softmax(&self.logits)
+    }
+}
+
+pub(crate) fn softmax(z: &[f32; N]) -> [f32; N] {
+    let m = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut p = [0f32; N];
+    let mut sum = 0.0;
+    for (pi, zi) in p.iter_mut().zip(z) {
+        *pi = (zi - m).exp();
+        sum += *pi;
+    }
+    for pi in &mut p {
+        *pi /= sum;
+    }
+    p
+}
+
+// --------------------------------------------------------------------------------- features
+
+const K: u64 = 0x9E37_79B9_7F4A_7C15;
+
+#[inline]
+fn mix(h: u64, x: u64) -> u64 {
+    (h ^ x).wrapping_mul(K).rotate_left(29)
+}
+
+/// Folds characters so features generalise: every digit is one symbol, ASCII letters keep.
+#[inline]
+fn fold(c: char) -> u64 {
+    if c.is_ascii_digit() {
+        u64::from(b'0')
+    } else {
+        c as u64
+    }
+}
+
+/// Calls `f(hash, start, end)` for every feature of a normalised text: the char 1-, 2- and
+/// 3-grams (byte range in the normalised text) and one per indicator kind present.
+pub fn for_each_feature(
+    text: &str,
+    indicators: &[Indicator],
+    mut f: impl FnMut(u64, usize, usize),
+) {
+    // Sentinel boundary symbols let the model see message starts and ends.
+    let (mut c1, mut c2) = (1u64, 2u64);
+    let (mut s1, mut s2) = (0usize, 0usize);
+    for (i, c) in text.char_indices() {
+        let c0 = fold(c);
+        let e = i + c.len_utf8();
+        f(mix(mix(0x11, c0), 0), i, e);
+        f(mix(mix(mix(0x22, c1), c0), 0), s1, e);
+        f(mix(mix(mix(mix(0x33, c2), c1), c0), 0), s2, e);
+        c2 = c1;
+        c1 = c0;
+        s2 = s1;
+        s1 = i;
+    }
+    let mut seen = 0u32;
+    for ind in indicators {
+        let bit = 1u32 << (ind.kind as u32);
+        if seen & bit == 0 {
+            seen |= bit;
+            f(mix(0x44, ind.kind as u64 + 1), 0, 0);
+        }
+    }
+}
+
+/// Name of an indicator feature, for explanations.
+pub(crate) fn indicator_feature_hashes() -> Vec<(u64, IndicatorKind)> {
+    IndicatorKind::ALL
+        .iter()
+        .map(|&k| (mix(0x44, k as u64 + 1), k))
+        .collect()
+}
+
+impl Model {
+    /// The model embedded in the crate.
+    pub fn builtin() -> Result<Model, ModelError> {
+        Model::from_bytes(BUILTIN_MODEL)
+    }
+
+    /// Number of hash bits (the model has `2^bits` buckets).
+    pub fn bits(&self) -> u32 {
+        self.bits
+    }
+
+    /// Training metadata (JSON text) stored in the file.
+    pub fn meta(&self) -> &str {
+        &self.meta
+    }
+
+    #[inline]
+    fn bucket(&self, h: u64) -> usize {
+        (h >> (64 - self.bits)) as usize
+    }
+
+    /// Scores a normalised text and its indicators.
+    pub fn score(&self, text: &str, indicators: &[Indicator]) -> Scores {
+        // All 16 lanes of a row are accumulated (the idf and padding lanes are ignored) so the
+        // loop is a fixed-width vector operation.
+        let mut acc = [0i32; 16];
+        let mut norm2 = 0u32;
+        for_each_feature(text, indicators, |h, _, _| {
+            let row = &self.rows[self.bucket(h)];
+            let idf = i32::from(row[N] as u8);
+            for (a, &w) in acc.iter_mut().zip(row) {
+                *a += i32::from(w) * idf;
+            }
+            norm2 += (idf * idf) as u32;
+        });
+        // Each occurrence counts separately in the norm: cheaper than grouping equal n-grams, and
+        // the trainer uses exactly the same formula.
+        let inv = if norm2 == 0 {
+            0.0
+        } else {
+            1.0 / (norm2 as f32).sqrt()
+        };
+        let mut logits = self.bias;
+        for c in 0..N {
+            logits[c] += acc[c] as f32 * self.scale[c] * inv;
+        }
+        Scores { logits }
+    }
+
+    /// Contribution of one feature hash to class `c`, before length normalisation.
+    pub(crate) fn weight(&self, h: u64, c: usize) -> f32 {
+        let row = &self.rows[self.bucket(h)];
+        f32::from(row[c]) * self.scale[c] * f32::from(row[N] as u8) / IDF_SCALE
+    }
+
+    /// Serialises to the versioned file format.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.rows.len() * (N + 1) + 256);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(N as u32).to_le_bytes());
+        out.extend_from_slice(&self.bits.to_le_bytes());
+        for b in self.bias {
+            out.extend_from_slice(&b.to_le_bytes());
+        }
+        for s in self.scale {
+            out.extend_from_slice(&s.to_le_bytes());
+        }
+        out.extend_from_slice(&(self.meta.len() as u32).to_le_bytes());
+        out.extend_from_slice(self.meta.as_bytes());
+        for row in &self.rows {
+            out.extend(row[..N].iter().map(|&w| w as u8));
+        }
+        out.extend(self.rows.iter().map(|row| row[N] as u8));
+        out
+    }
+
+    /// Reads the versioned file format.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Model, ModelError> {
+        let mut r = bytes;
+        let mut take = |n: usize, what: &'static str| -> Result<&[u8], ModelError> {
+            if r.len() < n {
+                return Err(ModelError::Corrupt(what));
+            }
+            let (a, b) = r.split_at(n);
+            r = b;
+            Ok(a)
+        };
+        if take(4, "magic")? != MAGIC {
+            return Err(ModelError::Magic);
+        }
+        let u32_at = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        let version = u32_at(take(4, "version")?);
+        if version != FORMAT_VERSION {
+            return Err(ModelError::Version(version));
+        }
+        if u32_at(take(4, "classes")?) as usize != N {
+            return Err(ModelError::Corrupt(
+                "class count differs from this build's typology",
+            ));
+        }
+        let bits = u32_at(take(4, "bits")?);
+        if !(8..=24).contains(&bits) {
+            return Err(ModelError::Corrupt("hash bits out of range"));
+        }
+        let mut bias = [0f32; N];
+        for b in &mut bias {
+            *b = f32::from_le_bytes(
+                take(4, "bias")?
+                    .try_into()
+                    .map_err(|_| ModelError::Corrupt("bias"))?,
+            );
+        }
+        let mut scale = [0f32; N];
+        for s in &mut scale {
+            *s = f32::from_le_bytes(
+                take(4, "scale")?
+                    .try_into()
+                    .map_err(|_| ModelError::Corrupt("scale"))?,
+            );
+        }
+        if bias.iter().chain(&scale).any(|x| !x.is_finite()) {
+            return Err(ModelError::Corrupt("non-finite parameter"));
+        }
+        let meta_len = u32_at(take(4, "meta length")?) as usize;
+        let meta = String::from_utf8(take(meta_len, "meta")?.to_vec())
+            .map_err(|_| ModelError::Corrupt("metadata is not UTF-8"))?;
+        let n_weights = (1usize << bits) * N;
+        let w = take(n_weights, "weights")?;
+        let weights: Vec<i8> = w.iter().map(|&b| b as i8).collect();
+        let idf = take(1usize << bits, "idf")?.to_vec();
+        if !r.is_empty() {
+            return Err(ModelError::Corrupt("trailing bytes"));
+        }
+        Ok(Model {
+            bits,
+            bias,
+            scale,
+            rows: make_rows(&weights, &idf),
+            meta,
+        })
+    }
+
+    /// Reads a model file.
+    pub fn from_file(path: &Path) -> Result<Model, ModelError> {
+        let bytes = std::fs::read(path).map_err(|e| ModelError::Io {
+            file: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Model::from_bytes(&bytes)
+    }
+
+    /// A model that knows nothing (every class equally likely); used to bootstrap.
+    pub fn empty(bits: u32) -> Model {
+        Model {
+            bits,
+            bias: [0.0; N],
+            scale: [1.0; N],
+            rows: make_rows(
+                &vec![0; (1usize << bits) * N],
+                &vec![IDF_SCALE as u8; 1usize << bits],
+            ),
+            meta: "{}".into(),
+        }
+    }
+}
+
+fn make_rows(weights: &[i8], idf: &[u8]) -> Vec<[i8; 16]> {
+    weights
+        .chunks_exact(N)
+        .zip(idf)
+        .map(|(w, &f)| {
+            let mut row = [0i8; 16];
+            row[..N].copy_from_slice(w);
+            row[N] = f as i8;
+            row
+        })
+        .collect()
+}
+
+// --------------------------------------------------------------------------------- training
+
+/// One labelled example.
+#[derive(Debug, Clone)]
+pub struct Example {
+    pub text: String,
+    pub label: FraudType,
+    /// Relative importance (hand-written examples of rare types count more).
+    pub weight: f32,
+}
+
+/// Training settings.
+#[derive(Debug, Clone)]
+pub struct TrainConfig {
+    pub bits: u32,
+    pub epochs: u32,
+    pub seed: u64,
+    pub learning_rate: f32,
+    pub l2: f32,
+    /// Upper bound of the weight that balances a rare class against the average fraud class.
+    pub max_class_weight: f32,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            bits: 18,
+            epochs: 25,
+            seed: 42,
+            learning_rate: 3.0,
+            l2: 1e-6,
+            max_class_weight: 3.0,
+        }
+    }
+}
+
+/// Reads labelled JSONL (`{"text": …, "label": …}` per line, other fields ignored).
+/// `split` drops lines whose `split` field differs from it (lines without one are kept, so
+/// platform exports mix with the research set). Unknown labels are errors naming the
+/// line; blank lines are skipped.
+pub fn read_jsonl(path: &Path, split: Option<&str>) -> Result<Vec<Example>, ModelError> {
+    let file = std::fs::File::open(path).map_err(|e| ModelError::Io {
+        file: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    read_jsonl_from(
+        std::io::BufReader::new(file),
+        &path.display().to_string(),
+        split,
+    )
+}
+
+/// Like [`read_jsonl`] from any reader; `name` is used in errors.
+pub fn read_jsonl_from(
+    r: impl BufRead,
+    name: &str,
+    split: Option<&str>,
+) -> Result<Vec<Example>, ModelError> {
+    #[derive(serde::Deserialize)]
+    struct Line {
+        text: String,
+        label: String,
+        #[serde(default)]
+        split: Option<String>,
+    }
+    let mut out = Vec::new();
+    for (i, line) in r.lines().enumerate() {
+        let data_err = |message: String| ModelError::Data {
+            file: name.to_string(),
+            line: i + 1,
+            message,
+        };
+        let line = line.map_err(|e| data_err(e.to_string()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let l: Line = serde_json::from_str(&line).map_err(|e| data_err(e.to_string()))?;
+        if let Some(want) = split {
+            if l.split.as_deref().is_some_and(|s| s != want) {
+                continue;
+            }
+        }
+        let label: FraudType = l
+            .label
+            .parse()
+            .map_err(|e: crate::typology::UnknownFraudType| data_err(e.to_string()))?;
+        out.push(Example {
+            text: l.text,
+            label,
+            weight: 1.0,
+        });
+    }
+    Ok(out)
+}
+
+/// Small deterministic PRNG (xorshift64*), so training needs no dependency and is reproducible.
+pub(crate) struct Rng(u64);
+
+impl Rng {
+    pub(crate) fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(K) | 1)
+    }
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Trains a model. Class weights balance the classes so that rare fraud types (often only a few
+/// hand-written examples) are learnt; the result is the same for the same data and seed.
+pub fn train(examples: &[Example], cfg: &TrainConfig, meta: &str) -> Result<Model, ModelError> {
+    if examples.is_empty() {
+        return Err(ModelError::Empty);
+    }
+    // Featurise once.
+    let bits = cfg.bits.clamp(8, 24);
+    let shift = 64 - bits;
+    let nb = 1usize << bits;
+    let mut buckets: Vec<Vec<u32>> = Vec::with_capacity(examples.len());
+    let mut ind = Vec::new();
+    let mut df = vec![0u32; nb];
+    for ex in examples {
+        let n = crate::normalize::normalize(&ex.text);
+        ind.clear();
+        crate::extract::extract_normalized(&n, &ex.text, &mut ind);
+        let mut v = Vec::with_capacity(n.text().len());
+        for_each_feature(n.text(), &ind, |h, _, _| v.push((h >> shift) as u32));
+        let mut uniq = v.clone();
+        uniq.sort_unstable();
+        uniq.dedup();
+        for b in uniq {
+            df[b as usize] += 1;
+        }
+        buckets.push(v);
+    }
+    // Smoothed IDF as in scikit-learn, quantised the way the model file stores it.
+    let docs = examples.len() as f32;
+    let idf: Vec<u8> = df
+        .iter()
+        .map(|&d| {
+            let x = ((1.0 + docs) / (1.0 + d as f32)).ln() + 1.0;
+            (x * IDF_SCALE).round().clamp(1.0, 255.0) as u8
+        })
+        .collect();
+    // Each example: (bucket, feature value), normalised exactly as in `Model::score`.
+    let feats: Vec<Vec<(u32, f32)>> = buckets
+        .into_iter()
+        .map(|v| {
+            let norm2: f32 = v.iter().map(|&b| f32::from(idf[b as usize]).powi(2)).sum();
+            let inv = if norm2 > 0.0 { 1.0 / norm2.sqrt() } else { 0.0 };
+            v.iter()
+                .map(|&b| (b, f32::from(idf[b as usize]) * inv))
+                .collect()
+        })
+        .collect();
+    let mut class_total = [0f32; N];
+    for ex in examples {
+        class_total[ex.label.index()] += ex.weight;
+    }
+    // Fraud types are balanced against each other only: `normal` keeps its natural share so the
+    // model's prior stays "most messages are not fraud" (balancing all twelve classes would make
+    // every uninformative short message look 11/12 fraud). Rare types get a bounded boost; the
+    // rules carry most of the knowledge about them.
+    let fraud_present: Vec<f32> = class_total[1..]
+        .iter()
+        .copied()
+        .filter(|&t| t > 0.0)
+        .collect();
+    let fraud_mean = fraud_present.iter().sum::<f32>() / (fraud_present.len().max(1) as f32);
+    let class_w: Vec<f32> = class_total
+        .iter()
+        .enumerate()
+        .map(|(c, &t)| match (c, t > 0.0) {
+            (_, false) => 0.0,
+            (0, true) => 1.0,
+            (_, true) => (fraud_mean / t).clamp(0.5, cfg.max_class_weight),
+        })
+        .collect();
+
+    let mut w = vec![0f32; nb * N];
+    let mut g2 = vec![0f32; nb]; // AdaGrad accumulator per bucket (shared across classes)
+    let mut bias = [0f32; N];
+    let mut order: Vec<usize> = (0..examples.len()).collect();
+    let mut rng = Rng::new(cfg.seed);
+    for _epoch in 0..cfg.epochs {
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.below(i + 1));
+        }
+        for &i in &order {
+            let f = &feats[i];
+            let ex = &examples[i];
+            let mut z = bias;
+            for &(b, x) in f {
+                let row = &w[b as usize * N..b as usize * N + N];
+                for c in 0..N {
+                    z[c] += row[c] * x;
+                }
+            }
+            let p = softmax(&z);
+            let sw = ex.weight * class_w[ex.label.index()];
+            let mut grad = [0f32; N];
+            for c in 0..N {
+                let y = if c == ex.label.index() { 1.0 } else { 0.0 };
+                grad[c] = (p[c] - y) * sw;
+            }
+            let gg: f32 = grad.iter().map(|g| g * g).sum::<f32>();
+            for &(b, x) in f {
+                let bi = b as usize;
+                g2[bi] += gg * x * x;
+                let lr = cfg.learning_rate / (1.0 + g2[bi]).sqrt();
+                let row = &mut w[bi * N..bi * N + N];
+                for c in 0..N {
+                    row[c] -= lr * (grad[c] * x + cfg.l2 * row[c]);
+                }
+            }
+            for c in 0..N {
+                bias[c] -= 0.01 * grad[c];
+            }
+        }
+    }
+    // Quantise per class; clipping the rare extreme weights keeps resolution for the rest.
+    let mut scale = [1f32; N];
+    let mut q = vec![0i8; nb * N];
+    for c in 0..N {
+        let mut mags: Vec<f32> = (0..nb)
+            .map(|b| w[b * N + c].abs())
+            .filter(|&x| x > 0.0)
+            .collect();
+        let clip = if mags.is_empty() {
+            1.0
+        } else {
+            let k = ((mags.len() as f32) * 0.9995) as usize;
+            let k = k.min(mags.len() - 1);
+            mags.select_nth_unstable_by(k, f32::total_cmp);
+            mags[k].max(1e-6)
+        };
+        scale[c] = clip / 127.0;
+        for b in 0..nb {
+            q[b * N + c] = (w[b * N + c] / scale[c]).round().clamp(-127.0, 127.0) as i8;
+        }
+    }
+    Ok(Model {
+        bits,
+        bias,
+        scale,
+        rows: make_rows(&q, &idf),
+        meta: meta.to_string(),
+    })
+}
+
+/// Writes a model file atomically (temp file + rename), so a running service never reads half.
+pub fn write_model(model: &Model, path: &Path) -> Result<(), ModelError> {
+    let io = |e: std::io::Error| ModelError::Io {
+        file: path.display().to_string(),
+        message: e.to_string(),
+    };
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp).map_err(io)?;
+    f.write_all(&model.to_bytes()).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)?;
+    Ok(())
+}
+
+/// Reads a whole reader into a model.
+pub fn read_model(mut r: impl Read) -> Result<Model, ModelError> {
+    let mut b = Vec::new();
+    r.read_to_end(&mut b).map_err(|e| ModelError::Io {
+        file: "<reader>".into(),
+        message: e.to_string(),
+    })?;
+    Model::from_bytes(&b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_bad_files() {
+        assert!(matches!(Model::from_bytes(b"nope"), Err(ModelError::Magic)));
+        let mut b = Model::empty(8).to_bytes();
+        b[4] = 9;
+        assert!(matches!(Model::from_bytes(&b), Err(ModelError::Version(9))));
+        let b = Model::empty(8).to_bytes();
+        assert!(matches!(
+            Model::from_bytes(&b[..b.len() - 1]),
+            Err(ModelError::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn learns_a_toy_problem_deterministically() {
+        let mut ex = Vec::new();
+        for i in 0..40 {
+            ex.push(Example {
+                text: format!("兼职刷单日结佣金{i}"),
+                label: FraudType::RebateTask,
+                weight: 1.0,
+            });
+            ex.push(Example {
+                text: format!("明天下午{i}点开班会"),
+                label: FraudType::Normal,
+                weight: 1.0,
+            });
+        }
+        let cfg = TrainConfig {
+            bits: 12,
+            epochs: 5,
+            ..Default::default()
+        };
+        let m1 = train(&ex, &cfg, "{}").unwrap();
+        let m2 = train(&ex, &cfg, "{}").unwrap();
+        assert_eq!(m1.to_bytes(), m2.to_bytes());
+        let p = m1.score("刷单佣金", &[]).probabilities();
+        assert!(p[FraudType::RebateTask.index()] > p[FraudType::Normal.index()]);
+    }
+}
