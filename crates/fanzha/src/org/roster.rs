@@ -208,7 +208,10 @@ impl Table {
 /// Which roster a file holds, from its headers.
 pub fn detect_kind(text: &str) -> Option<RosterKind> {
     let first = text.lines().next()?;
-    let cols: Vec<Col> = first.split(',').filter_map(column_of).collect();
+    let cols: Vec<Col> = first
+        .split(',')
+        .filter_map(|h| column_of(h.trim().trim_matches('"')))
+        .collect();
     if cols.contains(&Col::StudentNo) {
         Some(RosterKind::Students)
     } else if cols.contains(&Col::StaffNo) {
@@ -451,7 +454,7 @@ pub fn check_staff(
 }
 
 /// Rows per multi-row INSERT: well under SQLite's and PostgreSQL's parameter limits.
-const BATCH: usize = 400;
+const BATCH: usize = 500;
 
 /// Upserts checked student rows in one transaction.
 pub async fn write_students(
@@ -474,31 +477,29 @@ pub async fn write_students(
             "INSERT INTO students (school_id, class_id, student_no, name, gender, enrollment_year, major, phone, email, status, created_at, updated_at) VALUES ",
         );
         for i in 0..chunk.len() {
-            let b = i * 9;
+            let b = i * 12;
             if i > 0 {
                 sql.push(',');
             }
-            sql.push_str(&format!(
-                "($1, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, $2, $2)",
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8,
-                b + 9,
-                b + 10,
-                b + 11
-            ));
+            sql.push('(');
+            for k in 1..=12 {
+                if k > 1 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("${}", b + k));
+            }
+            sql.push(')');
         }
         sql.push_str(
             " ON CONFLICT (school_id, student_no) DO UPDATE SET class_id = excluded.class_id, name = excluded.name, \
              gender = excluded.gender, enrollment_year = excluded.enrollment_year, major = excluded.major, \
              phone = excluded.phone, email = excluded.email, status = excluded.status, updated_at = excluded.updated_at",
         );
-        let mut q = sqlx::query(&sql).bind(school_id).bind(now);
+        let sql = crate::db::bulk_sql(db.backend, &sql);
+        let mut q = sqlx::query(&sql);
         for r in chunk {
             q = q
+                .bind(school_id)
                 .bind(r.class_id)
                 .bind(r.student_no.as_str().to_string())
                 .bind(r.name.clone())
@@ -507,7 +508,9 @@ pub async fn write_students(
                 .bind(r.major.clone())
                 .bind(r.phone.as_ref().map(|p| p.as_str().to_string()))
                 .bind(r.email.clone())
-                .bind(r.status.as_str());
+                .bind(r.status.as_str())
+                .bind(now)
+                .bind(now);
         }
         q.execute(&mut *tx).await?;
     }
