@@ -69,9 +69,58 @@ enum Command {
     /// Manage API tokens (create).
     #[command(subcommand)]
     Token(TokenCmd),
+    /// Judge messages (JSONL {"id","text"} on stdin) and print one verdict per line.
+    Detect(DetectArgs),
+    /// Evaluate the detector on labelled JSONL ({"text","label"}) and print its figures.
+    Eval(EvalArgs),
+    /// Train the fraud-type classifier from labelled JSONL files.
+    Train(TrainArgs),
     /// Run a benchmark and print its figures.
     #[command(subcommand)]
     Bench(BenchCmd),
+}
+
+#[derive(Args)]
+struct EngineArgs {
+    /// Rules file (TOML); the built-in starter rules when absent.
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// Model file; the built-in model when absent.
+    #[arg(long)]
+    model: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct DetectArgs {
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    #[command(flatten)]
+    engine: EngineArgs,
+    /// Labelled JSONL file.
+    #[arg(long)]
+    data: PathBuf,
+    /// Only lines whose `split` field equals this (e.g. test).
+    #[arg(long)]
+    split: Option<String>,
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// Labelled JSONL files (repeatable): the shared data set, platform exports of confirmed cases.
+    #[arg(long, required = true)]
+    data: Vec<PathBuf>,
+    /// Where to write the model.
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Use only lines whose `split` equals this; lines without a split are always used. `all` uses every line.
+    #[arg(long, default_value = "train")]
+    split: String,
 }
 
 #[derive(Args)]
@@ -174,6 +223,11 @@ enum TokenCmd {
 
 #[derive(Subcommand)]
 enum BenchCmd {
+    /// Throughput, latency, load time and memory of the detection engine on generated messages.
+    Detect {
+        #[arg(long, default_value_t = 100_000)]
+        messages: usize,
+    },
     /// Import a generated roster of N students into a fresh database and time it.
     Roster {
         #[arg(long, default_value_t = 100_000)]
@@ -221,7 +275,7 @@ fn load_config(g: &Global) -> anyhow::Result<Config> {
 fn init_tracing(cfg: &Config) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("FANZHA_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=error,tower_http=warn"));
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -491,17 +545,63 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", t.token);
             Ok(())
         }
-        Command::Bench(b) => crate::demo::bench(b.into_spec(), &cfg).await,
+        Command::Detect(a) => {
+            let engine = load_engine(&a.engine)?;
+            let stdin = std::io::stdin();
+            let stdout = std::io::stdout();
+            let stats = fanzha_detect::cli::run_detect(
+                &engine,
+                stdin.lock(),
+                std::io::BufWriter::new(stdout.lock()),
+            )?;
+            if stats.errors > 0 {
+                eprintln!(
+                    "{} line(s) could not be judged; see their \"error\" field",
+                    stats.errors
+                );
+            }
+            Ok(())
+        }
+        Command::Eval(a) => {
+            let engine = load_engine(&a.engine)?;
+            fanzha_detect::cli::run_eval(&engine, &a.data, a.split.as_deref(), std::io::stdout())?;
+            Ok(())
+        }
+        Command::Train(a) => {
+            let mut opts = fanzha_detect::cli::TrainOptions::new(a.data, a.out.clone());
+            opts.seed = a.seed;
+            opts.split = (a.split != "all").then_some(a.split);
+            let r = fanzha_detect::cli::run_train(&opts)?;
+            println!(
+                "model written to {} ({} bytes) from {} examples in {:.1} s",
+                a.out.display(),
+                r.bytes,
+                r.examples,
+                r.seconds
+            );
+            for (t, n) in r.per_class {
+                println!("  {:<32} {n}", t.id());
+            }
+            Ok(())
+        }
+        Command::Bench(BenchCmd::Detect { messages }) => {
+            fanzha_detect::cli::run_bench(messages, std::io::stdout())?;
+            Ok(())
+        }
+        Command::Bench(BenchCmd::Roster { students }) => {
+            crate::demo::bench(crate::demo::BenchSpec::Roster { students }, &cfg).await
+        }
+        Command::Bench(BenchCmd::Demo { scale }) => {
+            crate::demo::bench(crate::demo::BenchSpec::Demo { scale }, &cfg).await
+        }
     }
 }
 
-impl BenchCmd {
-    fn into_spec(self) -> crate::demo::BenchSpec {
-        match self {
-            BenchCmd::Roster { students } => crate::demo::BenchSpec::Roster { students },
-            BenchCmd::Demo { scale } => crate::demo::BenchSpec::Demo { scale },
-        }
-    }
+fn load_engine(a: &EngineArgs) -> anyhow::Result<fanzha_detect::Engine> {
+    Ok(fanzha_detect::Engine::from_files(
+        a.rules.as_deref(),
+        a.model.as_deref(),
+    )?)
 }
 
 async fn serve(

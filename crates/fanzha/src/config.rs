@@ -181,8 +181,10 @@ mod tests {
 
     #[test]
     fn secret_is_hidden_in_debug() {
-        let mut c = Config::default();
-        c.database_url = Some(Secret::new("postgres://u:pw@h/db"));
+        let c = Config {
+            database_url: Some(Secret::new("postgres://u:pw@h/db")),
+            ..Default::default()
+        };
         assert!(!format!("{c:?}").contains("pw@"));
     }
 

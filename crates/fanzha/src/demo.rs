@@ -133,6 +133,7 @@ enum V {
 /// Multi-row INSERTs in chunks, within the caller's transaction.
 async fn bulk(
     conn: &mut sqlx::AnyConnection,
+    backend: crate::db::Backend,
     table: &str,
     cols: &[&str],
     rows: Vec<Vec<V>>,
@@ -157,6 +158,7 @@ async fn bulk(
             }
             sql.push(')');
         }
+        let sql = crate::db::bulk_sql(backend, &sql);
         let mut q = sqlx::query(&sql);
         for row in chunk {
             for v in row {
@@ -206,10 +208,15 @@ impl Accounts {
             V::I(self.now),
         ]);
     }
-    async fn flush(&mut self, conn: &mut sqlx::AnyConnection) -> anyhow::Result<()> {
+    async fn flush(
+        &mut self,
+        conn: &mut sqlx::AnyConnection,
+        backend: crate::db::Backend,
+    ) -> anyhow::Result<()> {
         let rows = std::mem::take(&mut self.rows);
         bulk(
             conn,
+            backend,
             "accounts",
             &[
                 "username",
@@ -230,6 +237,7 @@ impl Accounts {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn staff(
     conn: &mut sqlx::AnyConnection,
     org: &Unit,
@@ -566,6 +574,7 @@ pub async fn seed(db: &Db, clock: &Clock, scale: Scale) -> anyhow::Result<Seeded
         total_students += students.len() as i64;
         bulk(
             &mut tx,
+            db.backend,
             "students",
             &[
                 "school_id",
@@ -595,7 +604,7 @@ pub async fn seed(db: &Db, clock: &Clock, scale: Scale) -> anyhow::Result<Seeded
             let name = names.get(&no).cloned().unwrap_or_default();
             acc.add(&no, &name, Some(id), None);
         }
-        acc.flush(&mut tx).await?;
+        acc.flush(&mut tx, db.backend).await?;
     }
 
     // Inbox: a welcome notice for the demo logins.

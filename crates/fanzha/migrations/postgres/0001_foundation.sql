@@ -10,7 +10,7 @@ CREATE TABLE units (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX units_parent ON units(parent_id);
-CREATE INDEX units_path ON units(path);
+CREATE INDEX units_path ON units(path text_pattern_ops);
 
 CREATE TABLE jurisdictions (
     station_id BIGINT NOT NULL REFERENCES units(id),
@@ -129,7 +129,7 @@ CREATE TABLE audit_log (
     detail TEXT NOT NULL
 );
 CREATE INDEX audit_log_at ON audit_log(at);
-CREATE INDEX audit_log_unit ON audit_log(unit_path);
+CREATE INDEX audit_log_unit ON audit_log(unit_path text_pattern_ops);
 
 CREATE TABLE jobs (
     id BIGSERIAL PRIMARY KEY,

@@ -1,3 +1,5 @@
+-- Prefix searches on paths (`path LIKE '/1/4/%'`) use these indexes because every connection sets
+-- PRAGMA case_sensitive_like = ON (PostgreSQL: text_pattern_ops indexes).
 -- Foundation: org tree, people, responsibility chain, accounts, sessions, tokens, audit, jobs, inbox.
 CREATE TABLE units (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

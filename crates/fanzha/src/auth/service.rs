@@ -89,11 +89,14 @@ pub async fn login(
         password::verify_password(req.password, password::dummy_hash());
         return Err(AuthError::BadCredentials);
     };
-    if acc.disabled {
-        return Err(AuthError::Disabled);
-    }
-    if let Some(until) = acc.locked_until.filter(|&u| u > now) {
-        return Err(AuthError::Locked { until });
+    let mut acc = acc;
+    if let Some(until) = acc.locked_until {
+        if until > now {
+            return Err(AuthError::Locked { until });
+        }
+        // The lock ran out: the count of failures starts again.
+        store::reset_failures(db, acc.id).await?;
+        acc.failed_logins = 0;
     }
     let ok = {
         let (pw, hash) = (req.password.to_string(), acc.password_hash.clone());
@@ -116,6 +119,9 @@ pub async fn login(
             });
         }
         return Err(AuthError::BadCredentials);
+    }
+    if acc.disabled {
+        return Err(AuthError::Disabled);
     }
     store::reset_failures(db, acc.id).await?;
     let token = random_token();

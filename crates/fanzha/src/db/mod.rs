@@ -120,7 +120,8 @@ impl Db {
                         Backend::Sqlite => {
                             conn.execute(
                                 "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                                 PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;",
+                                 PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; \
+                                 PRAGMA case_sensitive_like = ON;",
                             )
                             .await?;
                         }
@@ -232,6 +233,36 @@ impl Db {
     }
 }
 
+/// The text of a bulk statement for this backend. Bulk statements are written once with `$1…$n`
+/// in order; on SQLite they become anonymous `?` placeholders, because binding numbered parameters
+/// costs SQLite a linear search per parameter (quadratic in a multi-row INSERT of thousands).
+pub fn bulk_sql(backend: Backend, sql: &str) -> std::borrow::Cow<'_, str> {
+    if backend == Backend::Postgres {
+        return sql.into();
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.char_indices().peekable();
+    let mut expected = 1usize;
+    while let Some((_, c)) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(|(_, d)| d.is_ascii_digit()) {
+            let mut n = 0usize;
+            while let Some((_, d)) = chars.peek().copied().filter(|(_, d)| d.is_ascii_digit()) {
+                n = n * 10 + d.to_digit(10).unwrap_or(0) as usize;
+                chars.next();
+            }
+            debug_assert_eq!(
+                n, expected,
+                "bulk statements number their parameters in order"
+            );
+            expected += 1;
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
 /// Hides the password of a database URL for logs and errors.
 pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -277,6 +308,16 @@ mod tests {
             "postgres://fz:***@localhost/fz"
         );
         assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[test]
+    fn bulk_placeholders() {
+        assert_eq!(
+            bulk_sql(Backend::Sqlite, "VALUES ($1, $2), ($3, $4)"),
+            "VALUES (?, ?), (?, ?)"
+        );
+        assert_eq!(bulk_sql(Backend::Postgres, "VALUES ($1)"), "VALUES ($1)");
+        assert_eq!(bulk_sql(Backend::Sqlite, "x = '$'"), "x = '$'");
     }
 
     #[test]

@@ -51,15 +51,15 @@ impl UnitKind {
     /// May a unit of this kind hang under a unit of `parent`?
     pub fn fits_under(self, parent: Option<UnitKind>) -> bool {
         use UnitKind::*;
-        match (self, parent) {
-            (Province, None) => true,
-            (City, Some(Province)) => true,
-            (PoliceStation, Some(Province | City)) => true,
-            (School, Some(Province | City)) => true,
-            (College, Some(School)) => true,
-            (Class, Some(College | School)) => true,
-            _ => false,
-        }
+        matches!(
+            (self, parent),
+            (Province, None)
+                | (City, Some(Province))
+                | (PoliceStation, Some(Province | City))
+                | (School, Some(Province | City))
+                | (College, Some(School))
+                | (Class, Some(College | School))
+        )
     }
 }
 

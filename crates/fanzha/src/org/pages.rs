@@ -82,7 +82,7 @@ struct UnitPage {
     page: i64,
     pages: i64,
     can_list: bool,
-    can_export: bool,
+    export_school: Option<String>,
     can_import: bool,
     can_manage: bool,
     can_accounts: bool,
@@ -121,8 +121,12 @@ async fn render_unit(
     let ctx = page_ctx(st, u).await;
     let target = Target::Unit(&unit.path);
     let can_list = policy::allows(&u.p, Action::ListPeople, &target);
-    let can_export =
-        unit.kind == UnitKind::School && policy::allows(&u.p, Action::ExportRoster, &target);
+    // Export is per school; below school level it yields the caller's part of the roster.
+    let export_school = if policy::allows(&u.p, Action::ExportRoster, &target) {
+        store::school_of(&st.db, &unit).await?.map(|s| s.code)
+    } else {
+        None
+    };
     let can_import =
         unit.kind == UnitKind::School && policy::allows(&u.p, Action::ImportRoster, &target);
     let can_manage = policy::allows(&u.p, Action::ManageUnits, &target);
@@ -185,7 +189,7 @@ async fn render_unit(
         page,
         pages: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
         can_list,
-        can_export,
+        export_school,
         can_import,
         can_manage,
         can_accounts,
@@ -323,13 +327,16 @@ async fn export_csv(
 
 /// The roster of a school as CSV; shared by the page and the API.
 pub async fn export_response(st: &AppState, u: &User, unit: &Unit) -> AppResult<Response> {
-    authorize(st, u, Action::ExportRoster, Target::Unit(&unit.path)).await?;
+    // A college leader or counselor holds the right below the school: they export their part.
+    let scopes = policy::scopes_for(&u.p, Action::ExportRoster);
+    if !scopes.iter().any(|s| s.starts_with(unit.path.as_str())) {
+        authorize(st, u, Action::ExportRoster, Target::Unit(&unit.path)).await?;
+    }
     if unit.kind != UnitKind::School {
         return Err(AppError::bad_request("roster-err-not-school"));
     }
     let students = store::students_of_school(&st.db, unit.id).await?;
     // An exporter below school level (a college leader) gets only their part.
-    let scopes = policy::scopes_for(&u.p, Action::ExportRoster);
     let students: Vec<Student> = students
         .into_iter()
         .filter(|s| scopes.iter().any(|p| s.class_path.starts_with(p.as_str())))

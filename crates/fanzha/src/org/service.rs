@@ -107,8 +107,12 @@ pub async fn import_roster(
             let classes = roster::class_index(db, org).await?;
             let year =
                 chrono::DateTime::from_timestamp_millis(now).map_or(2026, |d| d.year() as i64);
+            let t = std::time::Instant::now();
             let rows = roster::check_students(&text, &classes, year)?;
-            roster::write_students(db, org.id, &rows, now).await?
+            let checked = t.elapsed();
+            let s = roster::write_students(db, org.id, &rows, now).await?;
+            tracing::debug!(rows = rows.len(), ?checked, written = ?t.elapsed(), "student roster imported");
+            s
         }
         RosterKind::Staff => {
             let units = roster::unit_index(db, org).await?;

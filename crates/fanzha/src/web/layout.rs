@@ -90,16 +90,23 @@ pub async fn page_ctx(st: &AppState, u: &User) -> PageCtx {
     {
         items.push(("/api/docs", "nav-api"));
     }
+    let current = items
+        .iter()
+        .map(|(href, _)| *href)
+        .filter(|href| {
+            if *href == "/" {
+                path == "/"
+            } else {
+                path.starts_with(href)
+            }
+        })
+        .max_by_key(|href| href.len());
     let nav = items
         .into_iter()
         .map(|(href, key)| NavItem {
             href,
             label: lang.t(key),
-            active: if href == "/" {
-                path == "/"
-            } else {
-                path.starts_with(href)
-            },
+            active: Some(href) == current,
         })
         .collect();
     let roles = p
