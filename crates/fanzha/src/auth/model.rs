@@ -128,13 +128,15 @@ pub fn parse_scopes(s: &str) -> Result<Vec<Scope>, UnknownScope> {
     Ok(v)
 }
 
-/// One role held over one subtree. `scope_paths` is the subtree root's path, plus for police the
-/// paths of the schools in the station's jurisdiction.
+/// One role held over one subtree. `scope_paths` starts with the subtree root's path; for police
+/// the paths of the schools in the station's jurisdiction follow.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Grant {
     pub role: Role,
     pub unit_id: i64,
     pub unit_name: String,
+    pub unit_code: String,
+    pub unit_kind: String,
     pub scope_paths: Vec<String>,
 }
 

@@ -120,6 +120,8 @@ mod tests {
                 role,
                 unit_id: 1,
                 unit_name: "x".into(),
+                unit_code: "X".into(),
+                unit_kind: "school".into(),
                 scope_paths: if role == Role::Student {
                     vec![]
                 } else {

@@ -159,6 +159,8 @@ async fn principal_of(db: &Db, account_id: i64, via: Via) -> Result<Option<Princ
                 role: Role::Student,
                 unit_id: s.class_id,
                 unit_name: s.class_name,
+                unit_code: s.class_code,
+                unit_kind: "class".into(),
                 scope_paths: vec![],
             });
         }

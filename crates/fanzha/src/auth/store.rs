@@ -131,7 +131,7 @@ where
 /// schools of its jurisdiction.
 pub async fn grants_of(db: &Db, account_id: i64) -> DbResult<Vec<Grant>> {
     let rows = sqlx::query(
-        "SELECT r.role, u.id, u.name, u.path, u.kind FROM role_assignments r JOIN units u ON u.id = r.unit_id \
+        "SELECT r.role, u.id, u.name, u.path, u.kind, u.code FROM role_assignments r JOIN units u ON u.id = r.unit_id \
          WHERE r.account_id = $1 ORDER BY r.id",
     )
     .bind(account_id)
@@ -166,13 +166,19 @@ pub async fn grants_of(db: &Db, account_id: i64) -> DbResult<Vec<Grant>> {
                     scope_paths.push(school.path);
                 }
             }
+            // The grant's own unit stays first; the jurisdiction schools follow, sorted.
+            let own = scope_paths.remove(0);
             scope_paths.sort();
             scope_paths.dedup();
+            scope_paths.retain(|p| *p != own);
+            scope_paths.insert(0, own);
         }
         out.push(Grant {
             role,
             unit_id,
             unit_name: r.try_get(2)?,
+            unit_code: r.try_get(5)?,
+            unit_kind: kind,
             scope_paths,
         });
     }

@@ -54,26 +54,21 @@ pub async fn home(State(st): State<AppState>, u: User) -> AppResult<Html<String>
             extra_schools: vec![],
         };
         for g in u.p.grants.iter().filter(|g| g.role == role) {
-            let Some(unit) = org_store::unit_by_id(&st.db, g.unit_id).await? else {
-                continue;
-            };
-            let (units, students, staff) = org_store::counts_under(&st.db, &unit.path).await?;
+            let Some(path) = g.scope_paths.first() else { continue };
+            let (units, students, staff) = st.figures(path).await?;
             card.students += students;
             if role == Role::Police {
-                for p in g.scope_paths.iter().filter(|p| **p != unit.path) {
-                    if let Some(s) = org_store::units_by_paths(&st.db, std::slice::from_ref(p))
-                        .await?
-                        .pop()
-                    {
-                        card.students += org_store::student_count_under(&st.db, &s.path).await?;
+                for p in g.scope_paths.iter().skip(1) {
+                    if let Some(s) = org_store::units_by_paths(&st.db, std::slice::from_ref(p)).await?.pop() {
+                        card.students += st.figures(&s.path).await?.1;
                         card.extra_schools.push((s.code, s.name));
                     }
                 }
             }
             card.units.push(UnitFigures {
-                kind: ctx.t(&format!("unit-kind-{}", unit.kind.as_str())),
-                code: unit.code,
-                name: unit.name,
+                kind: ctx.t(&format!("unit-kind-{}", g.unit_kind)),
+                code: g.unit_code.clone(),
+                name: g.unit_name.clone(),
                 students,
                 staff,
                 units,

@@ -2,6 +2,7 @@
 //! endpoints, and graceful shutdown.
 
 pub mod assets;
+pub mod cache;
 pub mod context;
 pub mod error;
 pub mod home;
@@ -36,6 +37,20 @@ pub struct AppState {
     pub jobs: JobQueue,
     pub metrics: Arc<metrics::Metrics>,
     pub limiter: Arc<LoginLimiter>,
+    /// Unit figures (units, students, staff under a path), at most 30 s old.
+    pub figures: Arc<cache::TtlCache<String, (i64, i64, i64)>>,
+}
+
+impl AppState {
+    /// Units, students and staff under a unit path, from the cache when fresh.
+    pub async fn figures(&self, path: &str) -> crate::db::DbResult<(i64, i64, i64)> {
+        if let Some(f) = self.figures.get(&self.clock, &path.to_string()) {
+            return Ok(f);
+        }
+        let f = crate::org::store::counts_under(&self.db, path).await?;
+        self.figures.put(&self.clock, path.to_string(), f);
+        Ok(f)
+    }
 }
 
 /// A built application: its state, router and job runner.
@@ -58,6 +73,7 @@ impl App {
             jobs,
             metrics: Arc::new(metrics::Metrics::default()),
             limiter: Arc::new(LoginLimiter::default()),
+            figures: Arc::new(cache::TtlCache::new(30_000, 100_000)),
         };
         App { state, runner }
     }
