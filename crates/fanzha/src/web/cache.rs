@@ -25,7 +25,9 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
     pub fn get(&self, clock: &Clock, k: &K) -> Option<V> {
         let now = clock.now_ms();
         let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(k).filter(|(at, _)| now - at < self.ttl_ms).map(|(_, v)| v.clone())
+        map.get(k)
+            .filter(|(at, _)| now - at < self.ttl_ms)
+            .map(|(_, v)| v.clone())
     }
 
     pub fn put(&self, clock: &Clock, k: K, v: V) {

@@ -174,7 +174,8 @@ pub async fn context(
                     &request_id,
                     started,
                     None,
-                );
+                )
+                .await;
             }
         }
     } else if let Some(c) = jar.get(SESSION_COOKIE) {
@@ -192,7 +193,8 @@ pub async fn context(
                     &request_id,
                     started,
                     None,
-                );
+                )
+                .await;
             }
         }
     }
@@ -228,7 +230,8 @@ pub async fn context(
             &request_id,
             started,
             Some(&ctx),
-        );
+        )
+        .await;
     }
 
     // CSRF: every state-changing request made with a browser cookie must carry the form token.
@@ -248,6 +251,7 @@ pub async fn context(
                     started,
                     Some(&ctx),
                 )
+                .await
             }
         };
     }
@@ -263,7 +267,7 @@ pub async fn context(
         st.metrics
             .observe(&method, &m, resp.status(), started.elapsed());
     }
-    finish(&st, resp, lang, is_api, &request_id, started, Some(&ctx))
+    finish(&st, resp, lang, is_api, &request_id, started, Some(&ctx)).await
 }
 
 /// Checks the CSRF token of a request: `X-CSRF-Token` header, `csrf` query parameter, or the `csrf`
@@ -346,8 +350,38 @@ fn constant_eq(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// An extractor's own rejection (a malformed form or JSON body, a body over the size limit) comes
+/// as plain text from axum; it becomes our error, in the caller's language and format.
+async fn rejection(resp: &mut Response) -> Option<AppError> {
+    let status = resp.status();
+    let plain = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !status.is_client_error() || !plain {
+        return None;
+    }
+    let key = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "err-too-large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "err-media-type",
+        StatusCode::METHOD_NOT_ALLOWED => "err-method",
+        _ => "err-bad-input",
+    };
+    let body = std::mem::take(resp.body_mut());
+    let text = to_bytes(body, 4096)
+        .await
+        .ok()
+        .map(|b| String::from_utf8_lossy(&b).into_owned());
+    let mut e = AppError::new(status, key);
+    if let Some(t) = text.filter(|t| !t.is_empty()) {
+        e = e.details(vec![super::error::Msg::new("err-detail").arg("text", t)]);
+    }
+    Some(e)
+}
+
 /// Adds security headers and the request id, and renders an [`AppError`] left in the response.
-fn finish(
+async fn finish(
     st: &AppState,
     mut resp: Response,
     lang: Lang,
@@ -357,6 +391,8 @@ fn finish(
     ctx: Option<&Ctx>,
 ) -> Response {
     if let Some(err) = resp.extensions_mut().remove::<AppError>() {
+        resp = render_error(&err, lang, is_api, ctx);
+    } else if let Some(err) = rejection(&mut resp).await {
         resp = render_error(&err, lang, is_api, ctx);
     }
     let h = resp.headers_mut();

@@ -54,12 +54,17 @@ pub async fn home(State(st): State<AppState>, u: User) -> AppResult<Html<String>
             extra_schools: vec![],
         };
         for g in u.p.grants.iter().filter(|g| g.role == role) {
-            let Some(path) = g.scope_paths.first() else { continue };
+            let Some(path) = g.scope_paths.first() else {
+                continue;
+            };
             let (units, students, staff) = st.figures(path).await?;
             card.students += students;
             if role == Role::Police {
                 for p in g.scope_paths.iter().skip(1) {
-                    if let Some(s) = org_store::units_by_paths(&st.db, std::slice::from_ref(p)).await?.pop() {
+                    if let Some(s) = org_store::units_by_paths(&st.db, std::slice::from_ref(p))
+                        .await?
+                        .pop()
+                    {
                         card.students += st.figures(&s.path).await?.1;
                         card.extra_schools.push((s.code, s.name));
                     }
