@@ -218,7 +218,7 @@ async fn login_submit(
 }
 
 async fn logout(State(st): State<AppState>, u: User, jar: CookieJar) -> AppResult<Response> {
-    service::logout(&st.db, &u.p).await?;
+    service::logout(&st.db, &st.sessions, &u.p).await?;
     audit::record(
         &st.db.pool,
         &st.clock,
@@ -318,7 +318,7 @@ async fn change_password(
         .await?;
         return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
     }
-    match service::change_password(&st.db, &st.clock, &u.p, &f.old_password, &f.new_password).await
+    match service::change_password(&st.db, &st.clock, &st.sessions, &u.p, &f.old_password, &f.new_password).await
     {
         Ok(()) => {
             audit::record(

@@ -211,6 +211,8 @@ mod tests {
             role: Role::UnitLeader,
             unit_id: 2,
             unit_name: "c".into(),
+            unit_code: "C".into(),
+            unit_kind: "college".into(),
             scope_paths: vec!["/1/2/".into()],
         });
         assert_eq!(

@@ -179,34 +179,64 @@ async fn principal_of(db: &Db, account_id: i64, via: Via) -> Result<Option<Princ
 }
 
 /// The principal behind a session cookie. Expired or idle sessions are deleted and reported.
+/// A signed-in principal kept for a few seconds so a page view costs no session queries. Expiry
+/// and idle timeout are still checked on every request; logout and password change in this process
+/// drop the entry at once, in other processes within the cache's lifetime (5 s).
+#[derive(Clone)]
+pub struct CachedSession {
+    pub principal: Principal,
+    pub expires_at: Millis,
+    pub last_seen_at: Millis,
+}
+
+pub type SessionCache = crate::web::cache::TtlCache<String, CachedSession>;
+
+pub fn session_cache() -> SessionCache {
+    crate::web::cache::TtlCache::new(5_000, 200_000)
+}
+
 pub async fn principal_for_session(
     db: &Db,
     clock: &Clock,
     cfg: &Config,
+    cache: &SessionCache,
     token: &str,
 ) -> Result<Option<Principal>, AuthError> {
     let id = sha256_hex(token);
-    let Some(s) = store::session(db, &id).await? else {
-        return Ok(None);
-    };
     let now = clock.now_ms();
-    if s.expires_at <= now || s.last_seen_at + cfg.session_idle_minutes * 60_000 <= now {
+    let idle_ms = cfg.session_idle_minutes * 60_000;
+    let cached = cache.get(clock, &id);
+    let (account_id, csrf, expires_at, last_seen_at, principal) = match cached {
+        Some(c) => (c.principal.account_id, String::new(), c.expires_at, c.last_seen_at, Some(c.principal)),
+        None => match store::session(db, &id).await? {
+            Some(s) => (s.account_id, s.csrf, s.expires_at, s.last_seen_at, None),
+            None => return Ok(None),
+        },
+    };
+    if expires_at <= now || last_seen_at + idle_ms <= now {
+        cache.remove(&id);
         store::delete_session(db, &id).await?;
         return Err(AuthError::Expired);
     }
     // Touch at most once a minute: a write per request would serialise SQLite.
-    if now - s.last_seen_at > 60_000 {
+    let last_seen_at = if now - last_seen_at > 60_000 {
         store::touch_session(db, &id, now).await?;
-    }
-    principal_of(
-        db,
-        s.account_id,
-        Via::Session {
-            session_id: id,
-            csrf: s.csrf,
-        },
-    )
-    .await
+        now
+    } else {
+        last_seen_at
+    };
+    let principal = match principal {
+        Some(p) => p,
+        None => {
+            let via = Via::Session { session_id: id.clone(), csrf };
+            match principal_of(db, account_id, via).await? {
+                Some(p) => p,
+                None => return Ok(None),
+            }
+        }
+    };
+    cache.put(clock, id, CachedSession { principal: principal.clone(), expires_at, last_seen_at });
+    Ok(Some(principal))
 }
 
 /// The principal behind an API token (`fz_…`). Unknown, revoked and expired tokens give `None`.
@@ -242,8 +272,9 @@ pub async fn principal_for_token(
     .await
 }
 
-pub async fn logout(db: &Db, p: &Principal) -> Result<(), AuthError> {
+pub async fn logout(db: &Db, cache: &SessionCache, p: &Principal) -> Result<(), AuthError> {
     if let Via::Session { session_id, .. } = &p.via {
+        cache.remove(session_id);
         store::delete_session(db, session_id).await?;
     }
     Ok(())
@@ -252,6 +283,7 @@ pub async fn logout(db: &Db, p: &Principal) -> Result<(), AuthError> {
 pub async fn change_password(
     db: &Db,
     clock: &Clock,
+    cache: &SessionCache,
     p: &Principal,
     old: &str,
     new: &str,
@@ -284,6 +316,8 @@ pub async fn change_password(
         Via::Token { .. } => String::new(),
     };
     store::delete_sessions_of(db, p.account_id, &keep).await?;
+    let account = p.account_id;
+    cache.remove_where(|c| c.principal.account_id == account && !matches!(&c.principal.via, Via::Session { session_id, .. } if *session_id == keep));
     Ok(())
 }
 

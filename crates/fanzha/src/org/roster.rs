@@ -720,7 +720,7 @@ mod tests {
                 .key,
             "roster-err-empty"
         );
-        assert!(decode(&[0xff, 0xfe, 0x00, 0x81]).is_err());
+        assert!(decode(b"\x81\x20\xff\x81").is_err());
     }
 
     #[test]

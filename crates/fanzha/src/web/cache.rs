@@ -30,6 +30,18 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
             .map(|(_, v)| v.clone())
     }
 
+    pub fn remove(&self, k: &K) {
+        self.map.lock().unwrap_or_else(|p| p.into_inner()).remove(k);
+    }
+
+    /// Drops every entry whose value matches (e.g. all sessions of one account).
+    pub fn remove_where(&self, f: impl Fn(&V) -> bool) {
+        self.map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, (_, v)| !f(v));
+    }
+
     pub fn put(&self, clock: &Clock, k: K, v: V) {
         let now = clock.now_ms();
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());

@@ -37,6 +37,8 @@ pub struct AppState {
     pub jobs: JobQueue,
     pub metrics: Arc<metrics::Metrics>,
     pub limiter: Arc<LoginLimiter>,
+    /// Signed-in principals for a few seconds (see `auth::service::CachedSession`).
+    pub sessions: Arc<crate::auth::service::SessionCache>,
     /// Unit figures (units, students, staff under a path), at most 30 s old.
     pub figures: Arc<cache::TtlCache<String, (i64, i64, i64)>>,
 }
@@ -73,6 +75,7 @@ impl App {
             jobs,
             metrics: Arc::new(metrics::Metrics::default()),
             limiter: Arc::new(LoginLimiter::default()),
+            sessions: Arc::new(crate::auth::service::session_cache()),
             figures: Arc::new(cache::TtlCache::new(30_000, 100_000)),
         };
         App { state, runner }
