@@ -318,7 +318,15 @@ async fn change_password(
         .await?;
         return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
     }
-    match service::change_password(&st.db, &st.clock, &st.sessions, &u.p, &f.old_password, &f.new_password).await
+    match service::change_password(
+        &st.db,
+        &st.clock,
+        &st.sessions,
+        &u.p,
+        &f.old_password,
+        &f.new_password,
+    )
+    .await
     {
         Ok(()) => {
             audit::record(

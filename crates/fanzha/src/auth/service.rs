@@ -207,7 +207,13 @@ pub async fn principal_for_session(
     let idle_ms = cfg.session_idle_minutes * 60_000;
     let cached = cache.get(clock, &id);
     let (account_id, csrf, expires_at, last_seen_at, principal) = match cached {
-        Some(c) => (c.principal.account_id, String::new(), c.expires_at, c.last_seen_at, Some(c.principal)),
+        Some(c) => (
+            c.principal.account_id,
+            String::new(),
+            c.expires_at,
+            c.last_seen_at,
+            Some(c.principal),
+        ),
         None => match store::session(db, &id).await? {
             Some(s) => (s.account_id, s.csrf, s.expires_at, s.last_seen_at, None),
             None => return Ok(None),
@@ -228,14 +234,25 @@ pub async fn principal_for_session(
     let principal = match principal {
         Some(p) => p,
         None => {
-            let via = Via::Session { session_id: id.clone(), csrf };
+            let via = Via::Session {
+                session_id: id.clone(),
+                csrf,
+            };
             match principal_of(db, account_id, via).await? {
                 Some(p) => p,
                 None => return Ok(None),
             }
         }
     };
-    cache.put(clock, id, CachedSession { principal: principal.clone(), expires_at, last_seen_at });
+    cache.put(
+        clock,
+        id,
+        CachedSession {
+            principal: principal.clone(),
+            expires_at,
+            last_seen_at,
+        },
+    );
     Ok(Some(principal))
 }
 
@@ -317,7 +334,10 @@ pub async fn change_password(
     };
     store::delete_sessions_of(db, p.account_id, &keep).await?;
     let account = p.account_id;
-    cache.remove_where(|c| c.principal.account_id == account && !matches!(&c.principal.via, Via::Session { session_id, .. } if *session_id == keep));
+    cache.remove_where(|c| {
+        c.principal.account_id == account
+            && !matches!(&c.principal.via, Via::Session { session_id, .. } if *session_id == keep)
+    });
     Ok(())
 }
 

@@ -10,6 +10,17 @@ use crate::clock::Clock;
 use crate::db::jobs::{Job, JobQueue, JobRegistry, NewJob};
 use crate::db::{Db, DbResult};
 
+/// Bumped by every inbox write in this process, so cached unread counts (see
+/// `AppState::unread_count`) are exact for writes made here and at most a few seconds old for
+/// writes made by other processes.
+pub static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Tells cached unread counts that the inbox changed; call after committing a transaction that
+/// wrote messages.
+pub fn bump() {
+    GENERATION.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
+
 /// Who a message is for. An account reads the messages of its own key and of its linked records.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Recipient {
@@ -70,7 +81,7 @@ pub async fn notify_once<'e, E>(
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    Ok(sqlx::query_scalar(
+    let id = sqlx::query_scalar(
         "INSERT INTO inbox_messages (recipient, kind, title, body, link, source, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (recipient, source) DO NOTHING RETURNING id",
     )
@@ -82,7 +93,9 @@ where
     .bind(source)
     .bind(clock.now_ms())
     .fetch_optional(exec)
-    .await?)
+    .await;
+    bump();
+    Ok(id?)
 }
 
 pub const FANOUT_JOB: &str = "inbox.fanout";
@@ -145,6 +158,7 @@ async fn fanout(db: &Db, clock: &Clock, job: &Job) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     }
     tx.commit().await.map_err(|e| e.to_string())?;
+    bump();
     Ok(())
 }
 
@@ -215,12 +229,14 @@ pub async fn mark_read(db: &Db, clock: &Clock, recipients: &[String], id: i64) -
     for r in recipients {
         q = q.bind(r);
     }
-    Ok(q.bind(clock.now_ms())
+    let n = q
+        .bind(clock.now_ms())
         .bind(id)
         .execute(&db.pool)
         .await?
-        .rows_affected()
-        == 1)
+        .rows_affected();
+    bump();
+    Ok(n == 1)
 }
 
 pub async fn mark_all_read(db: &Db, clock: &Clock, recipients: &[String]) -> DbResult<u64> {
@@ -234,8 +250,11 @@ pub async fn mark_all_read(db: &Db, clock: &Clock, recipients: &[String]) -> DbR
     for r in recipients {
         q = q.bind(r);
     }
-    Ok(q.bind(clock.now_ms())
+    let n = q
+        .bind(clock.now_ms())
         .execute(&db.pool)
         .await?
-        .rows_affected())
+        .rows_affected();
+    bump();
+    Ok(n)
 }

@@ -180,7 +180,9 @@ pub async fn context(
         }
     } else if let Some(c) = jar.get(SESSION_COOKIE) {
         via_cookie = true;
-        match service::principal_for_session(&st.db, &st.clock, &st.config, &st.sessions, c.value()).await {
+        match service::principal_for_session(&st.db, &st.clock, &st.config, &st.sessions, c.value())
+            .await
+        {
             Ok(p) => principal = p,
             Err(AuthError::Expired) => session_expired = true,
             Err(e) => {

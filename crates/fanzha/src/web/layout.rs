@@ -67,9 +67,7 @@ pub fn fmt_time(ms: i64, tz: chrono_tz::Tz) -> String {
 pub async fn page_ctx(st: &AppState, u: &User) -> PageCtx {
     let p = &u.p;
     let lang = u.ctx.lang;
-    let unread = crate::inbox::unread_count(&st.db, &p.recipients())
-        .await
-        .unwrap_or(0);
+    let unread = st.unread_count(&p.recipients()).await.unwrap_or(0);
     let has = |a: Action| !policy::scopes_for(p, a).is_empty();
     let path = u.ctx.path.split('?').next().unwrap_or("/").to_string();
     let mut items: Vec<(&'static str, &'static str)> = vec![("/", "nav-home")];

@@ -37,6 +37,8 @@ pub struct AppState {
     pub jobs: JobQueue,
     pub metrics: Arc<metrics::Metrics>,
     pub limiter: Arc<LoginLimiter>,
+    /// Unread counts with the inbox generation they were read at (see `inbox::GENERATION`).
+    pub unread: Arc<cache::TtlCache<String, (u64, i64)>>,
     /// Signed-in principals for a few seconds (see `auth::service::CachedSession`).
     pub sessions: Arc<crate::auth::service::SessionCache>,
     /// Unit figures (units, students, staff under a path), at most 30 s old.
@@ -44,6 +46,21 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The unread count shown on every page; cached until an inbox write in this process, or 5 s.
+    pub async fn unread_count(&self, recipients: &[String]) -> crate::db::DbResult<i64> {
+        use std::sync::atomic::Ordering;
+        let key = recipients.join(",");
+        let generation = crate::inbox::GENERATION.load(Ordering::SeqCst);
+        if let Some((g, n)) = self.unread.get(&self.clock, &key) {
+            if g == generation {
+                return Ok(n);
+            }
+        }
+        let n = crate::inbox::unread_count(&self.db, recipients).await?;
+        self.unread.put(&self.clock, key, (generation, n));
+        Ok(n)
+    }
+
     /// Units, students and staff under a unit path, from the cache when fresh.
     pub async fn figures(&self, path: &str) -> crate::db::DbResult<(i64, i64, i64)> {
         if let Some(f) = self.figures.get(&self.clock, &path.to_string()) {
@@ -76,6 +93,7 @@ impl App {
             metrics: Arc::new(metrics::Metrics::default()),
             limiter: Arc::new(LoginLimiter::default()),
             sessions: Arc::new(crate::auth::service::session_cache()),
+            unread: Arc::new(cache::TtlCache::new(5_000, 200_000)),
             figures: Arc::new(cache::TtlCache::new(30_000, 100_000)),
         };
         App { state, runner }
