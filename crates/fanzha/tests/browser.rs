@@ -609,6 +609,10 @@ where
     F: for<'a> FnOnce(&'a Rig) -> futures::future::BoxFuture<'a, ()>,
 {
     let Some(rig) = rig().await else { return };
+    let dir = target_dir().join("screenshots");
+    for ext in ["png", "html"] {
+        let _ = std::fs::remove_file(dir.join(format!("{name}-failure.{ext}")));
+    }
     let result = AssertUnwindSafe(async {
         body(&rig).await;
         rig.db.check_seeded().await;
@@ -616,7 +620,6 @@ where
     .catch_unwind()
     .await;
     if result.is_err() {
-        let dir = target_dir().join("screenshots");
         rig.wd
             .screenshot(&dir.join(format!("{name}-failure.png")))
             .await;
