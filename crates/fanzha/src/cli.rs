@@ -346,6 +346,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             serve(cfg, db, clock, Some(seeded)).await
         }
         Command::Migrate => {
+            if cfg.database_url.is_none() {
+                std::fs::create_dir_all(&cfg.data_dir)
+                    .with_context(|| format!("creating {}", cfg.data_dir.display()))?;
+            }
             let db = Db::connect(&cfg.db_options()).await?;
             let applied = db.migrate().await?;
             println!(
@@ -625,7 +629,9 @@ async fn serve(
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         crate::web::shutdown_signal().await;
+        // Signal first: logging may fail when stdout or stderr is a closed pipe.
         let _ = tx.send(true);
+        tracing::info!("shutting down");
     });
     app.serve(listener, rx, true).await?;
     Ok(())

@@ -564,7 +564,7 @@ pub async fn seed(db: &Db, clock: &Clock, scale: Scale) -> anyhow::Result<Seeded
                     &mut tx,
                     &acc,
                     &format!("{lc}-c{:02}-{year}", ci + 1),
-                    &format!("{counselor_name}(辅导员)"),
+                    &counselor_name,
                     Some(counselor),
                     &grants,
                 )

@@ -306,7 +306,12 @@ impl JobRunner {
                 Err(e) => tracing::error!(error = %e, "job queue"),
             }
             tokio::select! {
-                _ = shutdown.changed() => {}
+                changed = shutdown.changed() => {
+                    // The sender is gone: nobody can tell us to stop any more, so stop now.
+                    if changed.is_err() {
+                        break;
+                    }
+                }
                 _ = self.queue.wake.notified() => {}
                 _ = tokio::time::sleep(idle_poll) => {}
             }
