@@ -57,6 +57,15 @@ impl LoginLimiter {
     }
 }
 
+/// Refuses a new password that is too short or too long, with the message key to show.
+fn acceptable_password(pw: &str) -> Result<(), AuthError> {
+    match password::check_new_password(pw) {
+        Err(password::WeakPassword::TooShort) => Err(AuthError::Invalid("auth-err-password-short")),
+        Err(password::WeakPassword::TooLong) => Err(AuthError::Invalid("auth-err-password-long")),
+        Ok(()) => Ok(()),
+    }
+}
+
 /// A successful login: the cookie value to hand to the browser.
 pub struct NewSession {
     pub token: String,
@@ -311,15 +320,7 @@ pub async fn change_password(
     if !password::verify_password(old, &acc.password_hash) {
         return Err(AuthError::BadCredentials);
     }
-    match password::check_new_password(new) {
-        Err(password::WeakPassword::TooShort) => {
-            return Err(AuthError::Invalid("auth-err-password-short"))
-        }
-        Err(password::WeakPassword::TooLong) => {
-            return Err(AuthError::Invalid("auth-err-password-long"))
-        }
-        Ok(()) => {}
-    }
+    acceptable_password(new)?;
     let hash = tokio::task::spawn_blocking({
         let new = new.to_string();
         move || password::hash_password(&new)
@@ -363,15 +364,7 @@ pub async fn create_user(db: &Db, clock: &Clock, u: &NewUser<'_>) -> Result<i64,
     {
         return Err(AuthError::Invalid("auth-err-username"));
     }
-    match password::check_new_password(u.password) {
-        Err(password::WeakPassword::TooShort) => {
-            return Err(AuthError::Invalid("auth-err-password-short"))
-        }
-        Err(password::WeakPassword::TooLong) => {
-            return Err(AuthError::Invalid("auth-err-password-long"))
-        }
-        Ok(()) => {}
-    }
+    acceptable_password(u.password)?;
     let unit = org_store::unit_by_code(db, u.unit_code.trim())
         .await?
         .ok_or(AuthError::Invalid("auth-err-unit"))?;
@@ -459,15 +452,7 @@ pub async fn reset_password(
     let acc = store::account_by_username(db, username.trim())
         .await?
         .ok_or(AuthError::Invalid("auth-err-no-user"))?;
-    match password::check_new_password(new) {
-        Err(password::WeakPassword::TooShort) => {
-            return Err(AuthError::Invalid("auth-err-password-short"))
-        }
-        Err(password::WeakPassword::TooLong) => {
-            return Err(AuthError::Invalid("auth-err-password-long"))
-        }
-        Ok(()) => {}
-    }
+    acceptable_password(new)?;
     store::set_password(db, acc.id, &password::hash_password(new), clock.now_ms()).await?;
     store::delete_sessions_of(db, acc.id, "").await?;
     Ok(())

@@ -55,3 +55,40 @@ pub async fn authorize(
         AppError::not_found()
     })
 }
+
+/// Opens one student's full record for a caller: 404 when absent, refused (and audited) outside
+/// scope, and the read itself written to the audit log. Pages and API both come through here.
+pub async fn open_student(
+    st: &AppState,
+    u: &User,
+    id: i64,
+    via: &str,
+) -> AppResult<crate::org::model::Student> {
+    let s = crate::org::store::student_by_id(&st.db, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    authorize(
+        st,
+        u,
+        Action::ViewPerson,
+        Target::Student {
+            id,
+            unit_path: &s.class_path,
+        },
+    )
+    .await?;
+    audit::record(
+        &st.db.pool,
+        &st.clock,
+        &u.ctx.actor(),
+        Event {
+            action: "person.view",
+            target_kind: "student",
+            target_id: id.to_string(),
+            unit_path: s.class_path.clone(),
+            detail: serde_json::json!({"student_no": s.student_no, "via": via}),
+        },
+    )
+    .await?;
+    Ok(s)
+}

@@ -259,32 +259,7 @@ pub async fn get_student(
     Path(id): Path<i64>,
 ) -> AppResult<Json<StudentOut>> {
     require_scope(&u.p, Scope::OrgRead)?;
-    let s = store::student_by_id(&st.db, id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    authorize(
-        &st,
-        &u,
-        Action::ViewPerson,
-        Target::Student {
-            id,
-            unit_path: &s.class_path,
-        },
-    )
-    .await?;
-    audit::record(
-        &st.db.pool,
-        &st.clock,
-        &u.ctx.actor(),
-        Event {
-            action: "person.view",
-            target_kind: "student",
-            target_id: id.to_string(),
-            unit_path: s.class_path.clone(),
-            detail: serde_json::json!({"student_no": s.student_no, "via": "api"}),
-        },
-    )
-    .await?;
+    let s = super::access::open_student(&st, &u, id, "api").await?;
     Ok(Json(s.into()))
 }
 

@@ -270,32 +270,7 @@ async fn student_page(
     u: User,
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
-    let s = store::student_by_id(&st.db, id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    authorize(
-        &st,
-        &u,
-        Action::ViewPerson,
-        Target::Student {
-            id,
-            unit_path: &s.class_path,
-        },
-    )
-    .await?;
-    audit::record(
-        &st.db.pool,
-        &st.clock,
-        &u.ctx.actor(),
-        Event {
-            action: "person.view",
-            target_kind: "student",
-            target_id: s.id.to_string(),
-            unit_path: s.class_path.clone(),
-            detail: serde_json::json!({"student_no": s.student_no}),
-        },
-    )
-    .await?;
+    let s = super::access::open_student(&st, &u, id, "page").await?;
     let ctx = page_ctx(&st, &u).await;
     let chain = service::responsible_for_student(&st.db, &s)
         .await?

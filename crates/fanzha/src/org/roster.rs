@@ -137,6 +137,15 @@ pub struct StaffRow {
     pub responsible: Vec<i64>,
 }
 
+/// An optional cell: empty is `Some(None)`, a valid value `Some(Some(v))`, an invalid one `None`.
+fn optional<T>(raw: &str, parse: impl Fn(&str) -> Option<T>) -> Option<Option<T>> {
+    if raw.is_empty() {
+        Some(None)
+    } else {
+        parse(raw).map(Some)
+    }
+}
+
 fn line_err(line: u64, key: &str) -> Msg {
     Msg::new(key).arg("line", line)
 }
@@ -285,20 +294,12 @@ pub fn check_students(
             err(line_err(line, "roster-err-class").arg("value", class_code));
         }
         let raw_phone = t.get(r, Col::Phone);
-        let phone = if raw_phone.is_empty() {
-            Some(None)
-        } else {
-            Phone::parse(raw_phone).map(Some)
-        };
+        let phone = optional(raw_phone, Phone::parse);
         if phone.is_none() {
             err(line_err(line, "roster-err-phone").arg("value", raw_phone));
         }
         let raw_email = t.get(r, Col::Email);
-        let email = if raw_email.is_empty() {
-            Some(None)
-        } else {
-            parse_email(raw_email).map(Some)
-        };
+        let email = optional(raw_email, parse_email);
         if email.is_none() {
             err(line_err(line, "roster-err-email").arg("value", raw_email));
         }
@@ -386,29 +387,17 @@ pub fn check_staff(
             errors.push(line_err(line, "roster-err-unit").arg("value", unit_code));
         }
         let raw_phone = t.get(r, Col::Phone);
-        let phone = if raw_phone.is_empty() {
-            Some(None)
-        } else {
-            Phone::parse(raw_phone).map(Some)
-        };
+        let phone = optional(raw_phone, Phone::parse);
         if phone.is_none() {
             errors.push(line_err(line, "roster-err-phone").arg("value", raw_phone));
         }
         let raw_email = t.get(r, Col::Email);
-        let email = if raw_email.is_empty() {
-            Some(None)
-        } else {
-            parse_email(raw_email).map(Some)
-        };
+        let email = optional(raw_email, parse_email);
         if email.is_none() {
             errors.push(line_err(line, "roster-err-email").arg("value", raw_email));
         }
         let raw_duty = t.get(r, Col::Duty);
-        let duty = if raw_duty.is_empty() {
-            Some(None)
-        } else {
-            Duty::parse(raw_duty).map(Some)
-        };
+        let duty = optional(raw_duty, Duty::parse);
         if duty.is_none() {
             errors.push(line_err(line, "roster-err-duty").arg("value", raw_duty));
         }
