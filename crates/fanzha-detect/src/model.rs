@@ -51,10 +51,11 @@ pub struct Model {
     bits: u32,
     bias: [f32; N],
     scale: [f32; N],
-    /// `[bucket][class]`, quantised; a bucket's row is one cache line.
-    /// Per bucket: the class weights and, in byte 12, the IDF (as u8). One 16-byte row per
-    /// n-gram means one memory access per feature when scoring.
-    rows: Vec<[i8; 16]>,
+    /// `[bucket][class]`, quantised. Per bucket: the class weights already multiplied by the
+    /// bucket's IDF (|127 × 255| fits an i16) and, in lane 12, the IDF itself. One 32-byte row
+    /// per n-gram means one memory access per feature when scoring, and the scoring loop is a
+    /// widening add with no multiplication.
+    rows: Vec<[i16; 16]>,
     /// Free-form training metadata (JSON) kept in the file for the model card.
     meta: String,
 }
@@ -174,11 +175,11 @@ impl Model {
         let mut norm2 = 0u32;
         for_each_feature(text, indicators, |h, _, _| {
             let row = &self.rows[self.bucket(h)];
-            let idf = i32::from(row[N] as u8);
             for (a, &w) in acc.iter_mut().zip(row) {
-                *a += i32::from(w) * idf;
+                *a += i32::from(w);
             }
-            norm2 += (idf * idf) as u32;
+            let idf = row[N] as u32;
+            norm2 += idf * idf;
         });
         // Each occurrence counts separately in the norm: cheaper than grouping equal n-grams, and
         // the trainer uses exactly the same formula.
@@ -197,7 +198,7 @@ impl Model {
     /// Contribution of one feature hash to class `c`, before length normalisation.
     pub(crate) fn weight(&self, h: u64, c: usize) -> f32 {
         let row = &self.rows[self.bucket(h)];
-        f32::from(row[c]) * self.scale[c] * f32::from(row[N] as u8) / IDF_SCALE
+        f32::from(row[c]) * self.scale[c] / IDF_SCALE
     }
 
     /// Serialises to the versioned file format.
@@ -216,7 +217,13 @@ impl Model {
         out.extend_from_slice(&(self.meta.len() as u32).to_le_bytes());
         out.extend_from_slice(self.meta.as_bytes());
         for row in &self.rows {
-            out.extend(row[..N].iter().map(|&w| w as u8));
+            // Weights of a bucket with IDF 0 never count; they are written as 0.
+            let idf = row[N];
+            out.extend(
+                row[..N]
+                    .iter()
+                    .map(|&w| if idf == 0 { 0 } else { (w / idf) as i8 as u8 }),
+            );
         }
         out.extend(self.rows.iter().map(|row| row[N] as u8));
         out
@@ -312,14 +319,16 @@ impl Model {
     }
 }
 
-fn make_rows(weights: &[i8], idf: &[u8]) -> Vec<[i8; 16]> {
+fn make_rows(weights: &[i8], idf: &[u8]) -> Vec<[i16; 16]> {
     weights
         .chunks_exact(N)
         .zip(idf)
         .map(|(w, &f)| {
-            let mut row = [0i8; 16];
-            row[..N].copy_from_slice(w);
-            row[N] = f as i8;
+            let mut row = [0i16; 16];
+            for (r, &w) in row.iter_mut().zip(w) {
+                *r = i16::from(w) * i16::from(f);
+            }
+            row[N] = i16::from(f);
             row
         })
         .collect()

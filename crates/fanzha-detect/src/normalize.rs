@@ -87,12 +87,16 @@ pub fn normalize_into(original: &str, out: &mut Normalized, scratch: &mut Scratc
     stage.text.clear();
     stage.map.clear();
     stage.original_len = original.len();
-    per_char(original, items);
-    spacing(items, stage);
+    let special = per_char(original, stage);
     // Substitutions can enable each other ("扣扣点扣扣" → "qq点qq" → "qq.qq") or put a Chinese
     // character next to filler ("微信-V信"); repeating until nothing changes makes normalisation
     // idempotent. Real text needs one round, rarely two.
-    let Some(first_alias) = may_substitute(&stage.text) else {
+    let first_alias = if special {
+        Some(aliases().find(stage.text.as_str()))
+    } else {
+        aliases().find(stage.text.as_str()).map(Some)
+    };
+    let Some(first_alias) = first_alias else {
         // Most messages: nothing to replace, so skip copying the text once more.
         std::mem::swap(&mut stage.text, &mut out.text);
         std::mem::swap(&mut stage.map, &mut out.map);
@@ -135,8 +139,11 @@ fn is_invisible(c: char) -> bool {
 }
 
 /// Pass 1: character by character — invisible characters out, width, case, compatibility forms
-/// and traditional characters folded.
-fn per_char(original: &str, items: &mut Vec<(char, u32, u32)>) {
+/// and traditional characters folded — fed straight into pass 2 ([`Spacer`]).
+///
+/// Returns whether pass 3 may have more to do than replace look-alike names.
+fn per_char(original: &str, out: &mut Normalized) -> bool {
+    let mut sp = Spacer::default();
     for (s, c) in original.char_indices() {
         let e = (s + c.len_utf8()) as u32;
         let s = s as u32;
@@ -145,19 +152,20 @@ fn per_char(original: &str, items: &mut Vec<(char, u32, u32)>) {
             if c.is_ascii_control() && !c.is_ascii_whitespace() {
                 continue;
             }
-            items.push((c.to_ascii_lowercase(), s, e));
+            sp.feed(out, c.to_ascii_lowercase(), (s, e));
         } else if (0xFF01..=0xFF5E).contains(&cp) {
             let h = char::from_u32(cp - 0xFEE0).unwrap_or(c);
-            items.push((h.to_ascii_lowercase(), s, e));
+            sp.feed(out, h.to_ascii_lowercase(), (s, e));
         } else if is_cjk(c) {
-            items.push((t2s(c), s, e));
+            sp.feed(out, t2s(c), (s, e));
+        } else if matches!(cp, 0x3001..=0x303F | 0x2010..=0x2027 | 0x2030..=0x205E) {
+            // CJK and general punctuation are NFKC-stable or changed harmlessly; skip the lookup.
+            // (None of these code points is invisible.)
+            sp.feed(out, c, (s, e));
         } else if is_invisible(c) {
             continue;
         } else if c.is_whitespace() {
-            items.push((' ', s, e));
-        } else if matches!(cp, 0x3001..=0x303F | 0x2010..=0x2027 | 0x2030..=0x205E) {
-            // CJK and general punctuation are NFKC-stable or changed harmlessly; skip the lookup.
-            items.push((c, s, e));
+            sp.feed(out, ' ', (s, e));
         } else {
             for n in std::iter::once(c).nfkc() {
                 if is_invisible(n) {
@@ -166,32 +174,35 @@ fn per_char(original: &str, items: &mut Vec<(char, u32, u32)>) {
                 let n = if is_cjk(n) { t2s(n) } else { n };
                 for l in n.to_lowercase() {
                     let l = if l.is_whitespace() { ' ' } else { l };
-                    items.push((l, s, e));
+                    sp.feed(out, l, (s, e));
                 }
             }
         }
     }
+    finish(out);
+    sp.special
 }
 
+/// ASCII filler characters as a bit set: ' ' * _ ~ | - . / \\ + = # ^ `
+const ASCII_FILLER: u128 = {
+    let chars = b" *_~|-./\\+=#^`";
+    let mut set = 0u128;
+    let mut i = 0;
+    while i < chars.len() {
+        set |= 1u128 << chars[i];
+        i += 1;
+    }
+    set
+};
+
+#[inline]
 fn is_filler(c: char) -> bool {
-    matches!(
-        c,
-        ' ' | '*'
-            | '_'
-            | '~'
-            | '|'
-            | '·'
-            | '•'
-            | '-'
-            | '.'
-            | '/'
-            | '\\'
-            | '+'
-            | '='
-            | '#'
-            | '^'
-            | '`'
-    )
+    let cp = c as u32;
+    if cp < 128 {
+        ASCII_FILLER & (1u128 << cp) != 0
+    } else {
+        matches!(c, '·' | '•')
+    }
 }
 
 fn is_word(c: char) -> bool {
@@ -200,23 +211,41 @@ fn is_word(c: char) -> bool {
 
 /// Pushes a char, first dropping a pending single space that does not separate two words
 /// (letters or mixed letters/digits). Digits separated by spaces merge: "1 3 8" is a phone trick.
+#[inline(always)]
 fn push(out: &mut Normalized, c: char, span: (u32, u32)) {
-    if out.text.ends_with(' ') {
-        let before = out.text[..out.text.len() - 1].chars().next_back();
-        let keep = match before {
-            Some(b) => is_word(b) && is_word(c) && !(b.is_ascii_digit() && c.is_ascii_digit()),
-            None => false,
-        };
-        if !keep {
-            out.text.pop();
-            out.map.pop();
-        }
+    match out.text.as_bytes().last() {
+        // The common case: no pending space.
+        Some(&b) if b != b' ' => {}
+        None if c == ' ' => return,
+        None => {}
+        Some(_) => return push_after_space(out, c, span),
+    }
+    push_raw(out, c, span);
+}
+
+#[inline(always)]
+fn push_raw(out: &mut Normalized, c: char, span: (u32, u32)) {
+    out.text.push(c);
+    for _ in 0..c.len_utf8() {
+        out.map.push(span);
+    }
+}
+
+#[inline(never)]
+fn push_after_space(out: &mut Normalized, c: char, span: (u32, u32)) {
+    let before = out.text[..out.text.len() - 1].chars().next_back();
+    let keep = match before {
+        Some(b) => is_word(b) && is_word(c) && !(b.is_ascii_digit() && c.is_ascii_digit()),
+        None => false,
+    };
+    if !keep {
+        out.text.pop();
+        out.map.pop();
     }
     if c == ' ' && (out.text.is_empty() || out.text.ends_with(' ')) {
         return;
     }
-    out.text.push(c);
-    out.map.extend(std::iter::repeat_n(span, c.len_utf8()));
+    push_raw(out, c, span);
 }
 
 fn finish(out: &mut Normalized) {
@@ -226,33 +255,65 @@ fn finish(out: &mut Normalized) {
     }
 }
 
-/// Pass 2: filler between Chinese characters ("刷 单", "刷*单") disappears, whitespace runs
-/// collapse and survive only between words.
-fn spacing(items: &[(char, u32, u32)], out: &mut Normalized) {
-    let mut i = 0;
-    while i < items.len() {
-        let (c, s, e) = items[i];
+/// Pass 2, one character at a time: filler between Chinese characters ("刷 单", "刷*单")
+/// disappears, whitespace runs collapse and survive only between words.
+///
+/// A run of filler is written out as it comes; when the character after the run turns out to
+/// be Chinese like the one before it, the run is cut off again.
+///
+/// On the way it notes whether pass 3 may have work besides look-alike names: a run of two
+/// Chinese numerals, or a "点"/"。" after a letter or digit. Filler is ignored for both, which can
+/// only say "maybe" too often, never miss one.
+#[derive(Default)]
+struct Spacer {
+    /// Output length where the current filler run started, and whether the character before
+    /// it is Chinese.
+    run: Option<(usize, bool)>,
+    numerals: u8,
+    prev_ascii: bool,
+    special: bool,
+}
+
+impl Spacer {
+    #[inline(always)]
+    fn feed(&mut self, out: &mut Normalized, c: char, span: (u32, u32)) {
         if is_filler(c) {
-            let mut j = i;
-            while j < items.len() && is_filler(items[j].0) {
-                j += 1;
+            if self.run.is_none() {
+                let prev_cjk = out.text.chars().next_back().is_some_and(is_cjk);
+                self.run = Some((out.text.len(), prev_cjk));
             }
-            let prev = out.text.chars().next_back();
-            let next = items.get(j).map(|x| x.0);
-            let between_cjk = matches!((prev, next), (Some(p), Some(n)) if is_cjk(p) && is_cjk(n));
-            if between_cjk {
-                i = j;
-                continue;
+        } else {
+            if let Some((start, prev_cjk)) = self.run.take() {
+                if prev_cjk && is_cjk(c) {
+                    out.text.truncate(start);
+                    out.map.truncate(start);
+                }
             }
-            // Keep real punctuation (a dot in a domain, a dash in a phone number); fold spaces.
-            for &(c, s, e) in &items[i..j] {
-                push(out, c, (s, e));
+            if c.is_ascii() {
+                if !c.is_ascii_digit() {
+                    self.numerals = 0;
+                }
+                self.prev_ascii = c.is_ascii_alphanumeric();
+            } else {
+                if cn_digit(c).is_some() {
+                    self.numerals += 1;
+                    self.special |= self.numerals >= 2;
+                } else {
+                    self.numerals = 0;
+                    self.special |= self.prev_ascii && matches!(c, '点' | '。' | '．');
+                }
+                self.prev_ascii = false;
             }
-            i = j;
-            continue;
         }
-        push(out, c, (s, e));
-        i += 1;
+        push(out, c, span);
+    }
+}
+
+/// Pass 2 over a list of characters (after a substitution round).
+fn spacing(items: &[(char, u32, u32)], out: &mut Normalized) {
+    let mut sp = Spacer::default();
+    for &(c, s, e) in items {
+        sp.feed(out, c, (s, e));
     }
     finish(out);
 }
@@ -309,7 +370,29 @@ fn aliases() -> &'static AhoCorasick {
     })
 }
 
+/// Code points of the Chinese numerals [`cn_digit`] knows, as a 4096-bit hash set: a cheap
+/// reject for the common case of a character that is none of them.
+const CN_DIGIT_CHARS: &str = "零〇洞一壹幺妖二贰两三叁四肆五伍六陆七柒拐八捌九玖勾";
+const CN_DIGIT_SET: [u64; 64] = {
+    let b = CN_DIGIT_CHARS.as_bytes();
+    let mut set = [0u64; 64];
+    let mut i = 0;
+    while i < b.len() {
+        // Every numeral is a three-byte UTF-8 sequence.
+        let cp = ((b[i] as u32 & 0x0F) << 12)
+            | ((b[i + 1] as u32 & 0x3F) << 6)
+            | (b[i + 2] as u32 & 0x3F);
+        set[((cp >> 6) % 64) as usize] |= 1u64 << (cp % 64);
+        i += 3;
+    }
+    set
+};
+
 fn cn_digit(c: char) -> Option<char> {
+    let cp = c as u32;
+    if cp < 0x3007 || CN_DIGIT_SET[((cp >> 6) % 64) as usize] & (1u64 << (cp % 64)) == 0 {
+        return None;
+    }
     Some(match c {
         '零' | '〇' | '洞' => '0',
         '一' | '壹' | '幺' | '妖' => '1',
@@ -327,31 +410,6 @@ fn cn_digit(c: char) -> Option<char> {
 
 fn digitish(c: char) -> bool {
     c.is_ascii_digit() || cn_digit(c).is_some()
-}
-
-/// Cheap check that [`substitute`] has nothing to do: no alias, no "点" between ASCII, no run
-/// of at least two Chinese numerals.
-///
-/// Returns `None` when there is nothing to substitute, else the first alias match (if any), so
-/// that [`substitute`] does not search for it again.
-fn may_substitute(text: &str) -> Option<Option<aho_corasick::Match>> {
-    let mut numerals = 0;
-    let mut prev_ascii = false;
-    for c in text.chars() {
-        if cn_digit(c).is_some() {
-            numerals += 1;
-            if numerals >= 2 {
-                return Some(aliases().find(text));
-            }
-        } else if !c.is_ascii_digit() {
-            numerals = 0;
-        }
-        if prev_ascii && matches!(c, '点' | '。' | '．') {
-            return Some(aliases().find(text));
-        }
-        prev_ascii = c.is_ascii_alphanumeric();
-    }
-    aliases().find(text).map(Some)
 }
 
 /// Whether a replacement next to these characters can enable another substitution or spacing

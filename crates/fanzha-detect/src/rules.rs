@@ -5,7 +5,9 @@
 use crate::extract::{Indicator, IndicatorKind};
 use crate::normalize::{normalize, Normalized};
 use crate::FraudType;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::dfa::DFA;
+use aho_corasick::{Anchored, MatchKind, StartKind};
 use arc_swap::ArcSwap;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -110,10 +112,18 @@ pub struct RuleHit {
 pub struct RuleSet {
     version: i64,
     rules: Vec<Rule>,
-    keywords: Option<AhoCorasick>,
+    /// Every keyword of every rule (and the extraction trigger words) in one full DFA, walked
+    /// byte by byte in [`RuleSet::scan`].
+    keywords: Option<DFA>,
     n_patterns: usize,
     /// Pattern id of each extraction trigger word (see `extract::trigger_words`).
     trigger_ids: Vec<u32>,
+    /// For each pattern id: the enabled rules whose first keyword group contains it. A rule
+    /// with keyword groups can only fire when one of its first group's keywords was seen, so
+    /// evaluation looks at those rules alone (and at `ungrouped`).
+    by_first: Vec<Vec<u32>>,
+    /// Enabled rules without keyword groups (indicator, regex or link conditions only).
+    ungrouped: Vec<u32>,
 }
 
 fn line_of(src: &str, offset: usize) -> usize {
@@ -260,20 +270,39 @@ impl RuleSet {
             None
         } else {
             Some(
-                AhoCorasickBuilder::new()
+                // A full DFA: a few hundred KB for the starter rules, and the fastest scan.
+                // No prefilter: scam texts are dense with keywords, skipping ahead rarely pays.
+                DFA::builder()
                     .match_kind(MatchKind::Standard)
-                    // A full DFA: a few hundred KB for the starter rules, and the fastest scan.
-                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                    .start_kind(StartKind::Unanchored)
+                    .prefilter(false)
                     .build(&patterns)
                     .map_err(|e| err(0, format!("keyword automaton: {e}")))?,
             )
         };
+        let mut by_first: Vec<Vec<u32>> = vec![Vec::new(); patterns.len()];
+        let mut ungrouped = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            if !r.enabled {
+                continue;
+            }
+            match r.groups.first() {
+                Some(first) => {
+                    for &p in first {
+                        by_first[p as usize].push(i as u32);
+                    }
+                }
+                None => ungrouped.push(i as u32),
+            }
+        }
         Ok(RuleSet {
             version: *raw.version.get_ref(),
             rules,
             keywords,
             n_patterns: patterns.len(),
             trigger_ids,
+            by_first,
+            ungrouped,
         })
     }
 
@@ -353,13 +382,26 @@ impl RuleSet {
             scratch.first.clear();
             scratch.first.resize(self.n_patterns, None);
         }
-        if let Some(ac) = &self.keywords {
-            for m in ac.find_overlapping_iter(t) {
-                let p = m.pattern().as_usize();
-                let slot = &mut scratch.first[p];
-                if slot.is_none() {
-                    *slot = Some((m.start() as u32, m.end() as u32));
-                    scratch.touched.push(p as u32);
+        let Some(dfa) = &self.keywords else {
+            return;
+        };
+        // Overlapping matches, every pattern ending at every position: the walk the crate's
+        // overlapping iterator does, without its per-match resumption.
+        let Ok(mut sid) = dfa.start_state(Anchored::No) else {
+            return;
+        };
+        for (i, &b) in t.as_bytes().iter().enumerate() {
+            sid = dfa.next_state(Anchored::No, sid, b);
+            if dfa.is_special(sid) && dfa.is_match(sid) {
+                let end = i + 1;
+                for k in 0..dfa.match_len(sid) {
+                    let p = dfa.match_pattern(sid, k);
+                    let slot = &mut scratch.first[p.as_usize()];
+                    if slot.is_none() {
+                        let start = end - dfa.pattern_len(p);
+                        *slot = Some((start as u32, end as u32));
+                        scratch.touched.push(p.as_u32());
+                    }
                 }
             }
         }
@@ -370,12 +412,28 @@ impl RuleSet {
         &self,
         n: &Normalized,
         indicators: &[Indicator],
-        scratch: &Scratch,
+        scratch: &mut Scratch,
         out: &mut Vec<RuleHit>,
     ) {
         let t = n.text();
-        let hit = |p: u32| scratch.first.get(p as usize).copied().flatten();
-        'rules: for r in &self.rules {
+        let Scratch {
+            first,
+            touched,
+            candidates,
+        } = scratch;
+        // Rules that can fire: those whose first keyword group was seen, and those without
+        // keywords; in file order, so hits come out in the same order as a full pass.
+        candidates.clear();
+        candidates.extend_from_slice(&self.ungrouped);
+        for &p in touched.iter() {
+            if let Some(rules) = self.by_first.get(p as usize) {
+                candidates.extend_from_slice(rules);
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let hit = |p: u32| first.get(p as usize).copied().flatten();
+        'rules: for r in candidates.iter().map(|&i| &self.rules[i as usize]) {
             if !r.enabled || r.veto.iter().any(|&p| hit(p).is_some()) {
                 continue;
             }
@@ -451,6 +509,7 @@ fn is_official(value: &str, official: &[String]) -> bool {
 pub struct Scratch {
     first: Vec<Option<(u32, u32)>>,
     touched: Vec<u32>,
+    candidates: Vec<u32>,
 }
 
 /// The live rule set: read lock-free by detectors, replaced atomically on reload.
