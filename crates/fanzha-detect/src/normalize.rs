@@ -73,7 +73,6 @@ pub fn normalize(original: &str) -> Normalized {
 /// Reusable buffers for [`normalize_into`].
 #[derive(Debug, Default)]
 pub struct Scratch {
-    items: Vec<(char, u32, u32)>,
     stage: Normalized,
 }
 
@@ -82,8 +81,7 @@ pub fn normalize_into(original: &str, out: &mut Normalized, scratch: &mut Scratc
     out.text.clear();
     out.map.clear();
     out.original_len = original.len();
-    let Scratch { items, stage } = scratch;
-    items.clear();
+    let Scratch { stage } = scratch;
     stage.text.clear();
     stage.map.clear();
     stage.original_len = original.len();
@@ -112,14 +110,21 @@ pub fn normalize_into(original: &str, out: &mut Normalized, scratch: &mut Scratc
         if !substitute(stage, out, first) {
             return;
         }
-        items.clear();
-        for (i, c) in out.text.char_indices() {
-            let (s, e) = out.map[i];
-            items.push((c, s, e));
-        }
         stage.text.clear();
         stage.map.clear();
-        spacing(items, stage);
+        let mut sp = Spacer::default();
+        for (i, c) in out.text.char_indices() {
+            sp.feed(stage, c, out.map[i]);
+        }
+        finish(stage);
+        // Spacing changed nothing and pass 3 could only replace look-alike names: without one,
+        // this is the fixed point (the common end of a second round, at a third of its cost).
+        if !sp.special && stage.text == out.text {
+            match aliases().find(stage.text.as_str()) {
+                None => return,
+                found => first_alias = Some(found),
+            }
+        }
     }
     std::mem::swap(&mut stage.text, &mut out.text);
     std::mem::swap(&mut stage.map, &mut out.map);
@@ -307,15 +312,6 @@ impl Spacer {
         }
         push(out, c, span);
     }
-}
-
-/// Pass 2 over a list of characters (after a substitution round).
-fn spacing(items: &[(char, u32, u32)], out: &mut Normalized) {
-    let mut sp = Spacer::default();
-    for &(c, s, e) in items {
-        sp.feed(out, c, (s, e));
-    }
-    finish(out);
 }
 
 /// Look-alike spellings and their canonical form.
