@@ -210,10 +210,11 @@ impl Engine {
         }
         let p = softmax(&z);
         let risk = (1.0 - p[FraudType::Normal.index()]).clamp(0.0, 1.0);
-        let mut ranked: Vec<(FraudType, f32)> = FraudType::ALL[1..]
-            .iter()
-            .map(|&t| (t, p[t.index()]))
-            .collect();
+        // On the stack: a verdict allocates only what it returns.
+        let mut ranked = [(FraudType::Normal, 0f32); FraudType::COUNT - 1];
+        for (slot, &t) in ranked.iter_mut().zip(&FraudType::ALL[1..]) {
+            *slot = (t, p[t.index()]);
+        }
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
         let fraud_type = if risk >= 0.5 {
             ranked[0].0
