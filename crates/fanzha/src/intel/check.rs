@@ -176,6 +176,9 @@ pub fn check(engine: &Engine, index: &Index, input: &Input, brief: bool) -> Answ
         }
         Input::Indicator(k) => (None, vec![k.clone()]),
     };
+    // One typed number, link or account is judged by what is known about it: the classifier
+    // reads messages, and a bare token tells it nothing (its indicators are still looked up).
+    let token = matches!(input, Input::Text(_)) && !keys.is_empty();
     if let Some(v) = &verdict {
         for i in &v.indicators {
             if let Some(kind) = Kind::of(i.kind) {
@@ -187,7 +190,11 @@ pub fn check(engine: &Engine, index: &Index, input: &Input, brief: bool) -> Answ
     }
     keys.sort();
     keys.dedup();
-    let mut level = verdict.as_ref().map_or(Level::None, |v| v.level);
+    let verdict_level = verdict
+        .as_ref()
+        .filter(|_| !token)
+        .map_or(Level::None, |v| v.level);
+    let mut level = verdict_level;
     let mut hits = Vec::new();
     let mut hit_types = FraudTypes::default();
     let mut best_hit = Level::None;
@@ -218,9 +225,10 @@ pub fn check(engine: &Engine, index: &Index, input: &Input, brief: bool) -> Answ
     hits.sort_by(|a, b| level_of(&b.level).cmp(&level_of(&a.level)));
     let engine_type = verdict
         .as_ref()
+        .filter(|_| !token)
         .map(|v| v.fraud_type)
         .filter(|t| t.is_fraud());
-    let engine_level = verdict.as_ref().map_or(Level::None, |v| v.level);
+    let engine_level = verdict_level;
     let fraud_type = match engine_type {
         Some(t) if engine_level >= best_hit => t,
         _ => hit_types.first().or(engine_type).unwrap_or(FraudType::Normal),
@@ -237,7 +245,7 @@ pub fn check(engine: &Engine, index: &Index, input: &Input, brief: bool) -> Answ
         fraud_type_zh: info.zh.to_string(),
         fraud_type_en: info.en.to_string(),
         description: info.description.to_string(),
-        risk: verdict.as_ref().map_or(0.0, |v| v.risk),
+        risk: verdict.as_ref().filter(|_| !token).map_or(0.0, |v| v.risk),
         indicators: hits,
         rules: verdict
             .as_ref()

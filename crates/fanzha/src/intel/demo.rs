@@ -22,7 +22,7 @@ const INDICATORS: &[(&str, &str, Status, FraudType, i64, Tlp)] = &[
     ("qq", "2847561039", Status::Reported, FraudType::RebateTask, 5, Tlp::Green),
     ("wechat", "tb_kefu888", Status::Reported, FraudType::ImpersonateCustomerService, 3, Tlp::Green),
     ("wechat", "licai_teacher01", Status::Suspected, FraudType::FakeInvestment, 2, Tlp::Red),
-    ("bank_card", "6222020200112233445", Status::Confirmed, FraudType::ImpersonatePolice, 3, Tlp::Amber),
+    ("bank_card", "6222020200112233446", Status::Confirmed, FraudType::ImpersonatePolice, 3, Tlp::Amber),
     ("app", "云上会议Pro", Status::Reported, FraudType::ImpersonateCustomerService, 1, Tlp::Green),
     ("ip", "203.0.113.77", Status::Reported, FraudType::GameTrade, 1, Tlp::Green),
     ("phone", "13800138000", Status::Reported, FraudType::OtherFraud, 2, Tlp::Green),
