@@ -338,7 +338,7 @@ async fn rate_limit_and_daily_quota_answer_429_with_retry_after() {
     assert_eq!(code, "intel-err-quota");
     // Usage reaches the table, shared by every process.
     app.state.intel.quota.flush(&app.state.db, &app.state.clock).await.unwrap();
-    assert_eq!(app.scalar("SELECT SUM(calls) FROM api_usage").await, 9);
+    assert_eq!(app.scalar("SELECT CAST(SUM(calls) AS BIGINT) FROM api_usage").await, 9);
     // The next day the quota is fresh.
     app.state.clock.advance_ms(86_400_000);
     assert_eq!(risk(&app, &t, json!({"text": "hello"})).await.status(), StatusCode::OK);
