@@ -615,7 +615,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             data_dir,
         }) => {
             let mut cfg = cfg.clone();
-            let tmp = std::env::temp_dir().join(format!("fanzha-bench-intel-{}", std::process::id()));
+            let tmp =
+                std::env::temp_dir().join(format!("fanzha-bench-intel-{}", std::process::id()));
             let keep = data_dir.is_some();
             if cfg.database_url.is_none() {
                 cfg.data_dir = data_dir.unwrap_or_else(|| tmp.clone());

@@ -57,9 +57,16 @@ async fn seed_indicators(app: &TestApp) {
     )
     .await
     .unwrap();
-    service::record_sighting(&mut tx, &st.clock, "domain", "quick-loan-cn.xyz", &[FraudType::FakeLoan], "report:9")
-        .await
-        .unwrap();
+    service::record_sighting(
+        &mut tx,
+        &st.clock,
+        "domain",
+        "quick-loan-cn.xyz",
+        &[FraudType::FakeLoan],
+        "report:9",
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     // Amber: its sources are for police only.
     let id: i64 = app
@@ -81,7 +88,12 @@ async fn seed_indicators(app: &TestApp) {
     st.intel.refresh(&st.db, &st.clock).await.unwrap();
 }
 
-async fn post_form(app: &TestApp, c: &Client, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
+async fn post_form(
+    app: &TestApp,
+    c: &Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, String, String) {
     let csrf = app.page_csrf(c).await;
     let mut f: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
     f.extend_from_slice(form);
@@ -111,7 +123,10 @@ async fn sightings_and_confirmation_are_stored_canonical_and_audited() {
     let app = spawn_seeded().await;
     seed_indicators(&app).await;
     assert_eq!(
-        app.scalar("SELECT sightings FROM indicators WHERE kind = 'wechat' AND value = 'tb_kefu888'").await,
+        app.scalar(
+            "SELECT sightings FROM indicators WHERE kind = 'wechat' AND value = 'tb_kefu888'"
+        )
+        .await,
         3,
         "one canonical row, three sightings"
     );
@@ -119,14 +134,25 @@ async fn sightings_and_confirmation_are_stored_canonical_and_audited() {
         app.scalar("SELECT COUNT(*) FROM indicators WHERE kind = 'phone' AND value = '17088886666' AND status = 'confirmed'").await,
         1
     );
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM indicator_sources").await, 5);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM indicator_sources").await,
+        5
+    );
     let audits = app.audit("intel.status").await;
     assert_eq!(audits.len(), 2, "confirm and suspect");
     assert!(audits[0].detail.contains("confirmed"));
     // Bad value: refused, nothing stored.
     let before = app.scalar("SELECT COUNT(*) FROM indicators").await;
     let mut tx = app.state.db.pool.begin().await.unwrap();
-    let e = service::record_sighting(&mut tx, &app.state.clock, "bank_card", "1234567890123456789012345", &[], "report:1").await;
+    let e = service::record_sighting(
+        &mut tx,
+        &app.state.clock,
+        "bank_card",
+        "1234567890123456789012345",
+        &[],
+        "report:1",
+    )
+    .await;
     assert!(e.is_err());
     let e = service::record_sighting(&mut tx, &app.state.clock, "fax", "1", &[], "report:1").await;
     assert!(e.is_err());
@@ -197,7 +223,12 @@ async fn bad_check_input_is_refused_and_nothing_stored() {
     let big = "诈".repeat(40_000);
     for q in ["", "   ", big.as_str(), "\u{0}\u{1}\u{2}\u{3}PK\u{4}"] {
         let (s, _, body) = post_form(&app, &c, "/check", &[("q", q)]).await;
-        assert_eq!(s, StatusCode::BAD_REQUEST, "{:?}", q.chars().take(10).collect::<String>());
+        assert_eq!(
+            s,
+            StatusCode::BAD_REQUEST,
+            "{:?}",
+            q.chars().take(10).collect::<String>()
+        );
         assert!(body.contains("check-error"));
     }
     assert_eq!(app.scalar("SELECT COUNT(*) FROM risk_checks").await, 0);
@@ -208,7 +239,12 @@ async fn api_contract_single_indicator_and_batch() {
     let app = spawn_seeded().await;
     seed_indicators(&app).await;
     let t = app.token("partner1", &[Scope::RiskCheck]).await;
-    let r = risk(&app, &t, json!({"kind": "phone", "value": "+86 17088886666"})).await;
+    let r = risk(
+        &app,
+        &t,
+        json!({"kind": "phone", "value": "+86 17088886666"}),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["level"], "high");
@@ -219,8 +255,14 @@ async fn api_contract_single_indicator_and_batch() {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["level"], "high");
     assert!(v["risk"].as_f64().unwrap() > 0.5);
-    assert!(v["extracted"].as_array().unwrap().iter().any(|e| e["kind"] == "url"));
-    let items: Vec<Value> = (0..1000).map(|i| json!({"kind": "qq", "value": format!("{}", 100000 + i)})).collect();
+    assert!(v["extracted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "url"));
+    let items: Vec<Value> = (0..1000)
+        .map(|i| json!({"kind": "qq", "value": format!("{}", 100000 + i)}))
+        .collect();
     let r = risk(&app, &t, json!({"items": items})).await;
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
@@ -229,7 +271,14 @@ async fn api_contract_single_indicator_and_batch() {
     // The API stores no checks.
     assert_eq!(app.scalar("SELECT COUNT(*) FROM risk_checks").await, 0);
     // Documented in OpenAPI.
-    let doc: Value = client().get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let doc: Value = client()
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(doc["paths"]["/api/v1/risk/check"]["post"].is_object());
 }
 
@@ -242,8 +291,14 @@ async fn api_bad_input_is_a_clear_4xx() {
         (json!({"text": ""}), "intel-err-empty"),
         (json!({"text": big}), "intel-err-too-long"),
         (json!({"text": "\u{0}\u{1}\u{2}\u{3}"}), "intel-err-binary"),
-        (json!({"kind": "url", "value": "http://a.cn/\u{7}x"}), "intel-err-value"),
-        (json!({"kind": "bank_card", "value": "1234567890123456789012345"}), "intel-err-value"),
+        (
+            json!({"kind": "url", "value": "http://a.cn/\u{7}x"}),
+            "intel-err-value",
+        ),
+        (
+            json!({"kind": "bank_card", "value": "1234567890123456789012345"}),
+            "intel-err-value",
+        ),
         (json!({"kind": "fax", "value": "123"}), "intel-err-kind"),
         (json!({"what": 1}), "intel-err-shape"),
         (json!({"items": []}), "intel-err-batch"),
@@ -256,12 +311,18 @@ async fn api_bad_input_is_a_clear_4xx() {
     }
     let items: Vec<Value> = (0..1001).map(|_| json!({"text": "x"})).collect();
     let (s, c, _, _) = api_error(risk(&app, &t, json!({"items": items})).await).await;
-    assert_eq!((s, c.as_str()), (StatusCode::BAD_REQUEST, "intel-err-batch"));
+    assert_eq!(
+        (s, c.as_str()),
+        (StatusCode::BAD_REQUEST, "intel-err-batch")
+    );
     let (s, c, _, details) = api_error(
         risk(&app, &t, json!({"items": [{"text": "ok"}, {"kind": "fax", "value": "1"}, {"kind": "qq", "value": "0"}]})).await,
     )
     .await;
-    assert_eq!((s, c.as_str()), (StatusCode::BAD_REQUEST, "intel-err-items"));
+    assert_eq!(
+        (s, c.as_str()),
+        (StatusCode::BAD_REQUEST, "intel-err-items")
+    );
     assert_eq!(details.len(), 2);
     assert!(details[0].starts_with("item 2"), "{details:?}");
     let r = client()
@@ -299,7 +360,11 @@ async fn partner_token_scopes_and_what_it_cannot_read() {
     let r = app.api_get(&all, "/api/v1/units").await;
     if r.status() == StatusCode::OK {
         let v: Value = r.json().await.unwrap();
-        assert!(v.as_array().is_none_or(|a| a.is_empty()) || v["units"].as_array().is_none_or(|a| a.is_empty()), "{v}");
+        assert!(
+            v.as_array().is_none_or(|a| a.is_empty())
+                || v["units"].as_array().is_none_or(|a| a.is_empty()),
+            "{v}"
+        );
     }
     // Reports (issue 5) do not exist yet; their API must refuse partner tokens the same way.
 }
@@ -316,7 +381,10 @@ async fn rate_limit_and_daily_quota_answer_429_with_retry_after() {
     .await;
     let t = app.token("partner1", &[Scope::RiskCheck]).await;
     for _ in 0..3 {
-        assert_eq!(risk(&app, &t, json!({"text": "hello"})).await.status(), StatusCode::OK);
+        assert_eq!(
+            risk(&app, &t, json!({"text": "hello"})).await.status(),
+            StatusCode::OK
+        );
     }
     let r = risk(&app, &t, json!({"text": "hello"})).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -325,23 +393,61 @@ async fn rate_limit_and_daily_quota_answer_429_with_retry_after() {
     assert_eq!(code, "intel-err-rate");
     // Another token has its own bucket.
     let t2 = app.token("partner1", &[Scope::RiskCheck]).await;
-    assert_eq!(risk(&app, &t2, json!({"text": "hello"})).await.status(), StatusCode::OK);
+    assert_eq!(
+        risk(&app, &t2, json!({"text": "hello"})).await.status(),
+        StatusCode::OK
+    );
     // A second later: 3 more; then the daily quota (10 items) stops a batch of 5.
     app.state.clock.advance_ms(1_000);
-    assert_eq!(risk(&app, &t, json!({"items": [{"text": "a"}, {"text": "b"}]})).await.status(), StatusCode::OK);
-    assert_eq!(risk(&app, &t, json!({"items": [{"text": "a"}, {"text": "b"}, {"text": "c"}]})).await.status(), StatusCode::OK);
-    let r = risk(&app, &t, json!({"items": [{"text": "a"}, {"text": "b"}, {"text": "c"}]})).await;
+    assert_eq!(
+        risk(&app, &t, json!({"items": [{"text": "a"}, {"text": "b"}]}))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        risk(
+            &app,
+            &t,
+            json!({"items": [{"text": "a"}, {"text": "b"}, {"text": "c"}]})
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+    let r = risk(
+        &app,
+        &t,
+        json!({"items": [{"text": "a"}, {"text": "b"}, {"text": "c"}]}),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry > 3600, "until the next UTC day: {retry}");
     let (_, code, _, _) = api_error(r).await;
     assert_eq!(code, "intel-err-quota");
     // Usage reaches the table, shared by every process.
-    app.state.intel.quota.flush(&app.state.db, &app.state.clock).await.unwrap();
-    assert_eq!(app.scalar("SELECT CAST(SUM(calls) AS BIGINT) FROM api_usage").await, 9);
+    app.state
+        .intel
+        .quota
+        .flush(&app.state.db, &app.state.clock)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.scalar("SELECT CAST(SUM(calls) AS BIGINT) FROM api_usage")
+            .await,
+        9
+    );
     // The next day the quota is fresh.
     app.state.clock.advance_ms(86_400_000);
-    assert_eq!(risk(&app, &t, json!({"text": "hello"})).await.status(), StatusCode::OK);
+    assert_eq!(
+        risk(&app, &t, json!({"text": "hello"})).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -353,10 +459,24 @@ async fn console_is_for_police_only() {
         assert_eq!(s, StatusCode::FORBIDDEN, "{user}");
         let (s, _) = app.get(&c, "/intel/export?format=csv").await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{user}");
-        let (s, _, _) = post_form(&app, &c, "/intel/new", &[("kind", "phone"), ("value", "17088886666"), ("status", "confirmed"), ("tlp", "green")]).await;
+        let (s, _, _) = post_form(
+            &app,
+            &c,
+            "/intel/new",
+            &[
+                ("kind", "phone"),
+                ("value", "17088886666"),
+                ("status", "confirmed"),
+                ("tlp", "green"),
+            ],
+        )
+        .await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{user}");
         let (_, html) = app.get(&c, "/check").await;
-        assert!(!html.contains("href=\"/intel\""), "{user} has no console link");
+        assert!(
+            !html.contains("href=\"/intel\""),
+            "{user} has no console link"
+        );
     }
     assert_eq!(app.scalar("SELECT COUNT(*) FROM indicators").await, 0);
     for user in ["police1", "province1"] {
@@ -372,34 +492,92 @@ async fn police_confirm_clear_set_tlp_and_merge() {
     let app = spawn_seeded().await;
     seed_indicators(&app).await;
     let c = app.login("police1").await;
-    let (s, _, _) = post_form(&app, &c, "/intel/new", &[("kind", "qq"), ("value", "2847561039"), ("status", "suspected"), ("fraud_type", "rebate_task"), ("tlp", "red")]).await;
+    let (s, _, _) = post_form(
+        &app,
+        &c,
+        "/intel/new",
+        &[
+            ("kind", "qq"),
+            ("value", "2847561039"),
+            ("status", "suspected"),
+            ("fraud_type", "rebate_task"),
+            ("tlp", "red"),
+        ],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
-    let id = app.scalar("SELECT id FROM indicators WHERE kind = 'qq' AND value = '2847561039'").await;
-    let (s, _, _) = post_form(&app, &c, &format!("/intel/{id}"), &[("status", "confirmed"), ("tlp", "amber")]).await;
+    let id = app
+        .scalar("SELECT id FROM indicators WHERE kind = 'qq' AND value = '2847561039'")
+        .await;
+    let (s, _, _) = post_form(
+        &app,
+        &c,
+        &format!("/intel/{id}"),
+        &[("status", "confirmed"), ("tlp", "amber")],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM indicators WHERE id = {id} AND status = 'confirmed' AND tlp = 'amber'")).await, 1);
     let t = app.token("partner1", &[Scope::RiskCheck]).await;
-    let v: Value = risk(&app, &t, json!({"kind": "qq", "value": "2847561039"})).await.json().await.unwrap();
+    let v: Value = risk(&app, &t, json!({"kind": "qq", "value": "2847561039"}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["level"], "high", "visible at once in this process");
     // Clear: false positive.
     post_form(&app, &c, &format!("/intel/{id}"), &[("status", "cleared")]).await;
-    let v: Value = risk(&app, &t, json!({"kind": "qq", "value": "2847561039"})).await.json().await.unwrap();
+    let v: Value = risk(&app, &t, json!({"kind": "qq", "value": "2847561039"}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["level"], "none");
     let a = app.audit("intel.status").await;
-    assert!(a.iter().any(|e| e.detail.contains("\"to\":\"cleared\"") && e.actor == "police1"));
+    assert!(a
+        .iter()
+        .any(|e| e.detail.contains("\"to\":\"cleared\"") && e.actor == "police1"));
     assert!(!app.audit("intel.tlp").await.is_empty());
     // Bad status: refused, unchanged.
     let (s, _, _) = post_form(&app, &c, &format!("/intel/{id}"), &[("status", "gone")]).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     // Merge the wechat id into the phone: sightings add up, the wechat row is gone.
-    let from = app.scalar("SELECT id FROM indicators WHERE kind = 'wechat'").await;
-    let into = app.scalar("SELECT id FROM indicators WHERE kind = 'phone'").await;
-    let (s, _, _) = post_form(&app, &c, "/intel/merge", &[("from", &from.to_string()), ("into", &into.to_string())]).await;
+    let from = app
+        .scalar("SELECT id FROM indicators WHERE kind = 'wechat'")
+        .await;
+    let into = app
+        .scalar("SELECT id FROM indicators WHERE kind = 'phone'")
+        .await;
+    let (s, _, _) = post_form(
+        &app,
+        &c,
+        "/intel/merge",
+        &[("from", &from.to_string()), ("into", &into.to_string())],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
-    assert_eq!(app.scalar(&format!("SELECT sightings FROM indicators WHERE id = {into}")).await, 3);
-    assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM indicators WHERE id = {from}")).await, 0);
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT sightings FROM indicators WHERE id = {into}"
+        ))
+        .await,
+        3
+    );
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM indicators WHERE id = {from}"
+        ))
+        .await,
+        0
+    );
     assert_eq!(app.audit("intel.merge").await.len(), 1);
-    let (s, _, _) = post_form(&app, &c, "/intel/merge", &[("from", &into.to_string()), ("into", &into.to_string())]).await;
+    let (s, _, _) = post_form(
+        &app,
+        &c,
+        "/intel/merge",
+        &[("from", &into.to_string()), ("into", &into.to_string())],
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     // Search and filter.
     let (_, html) = app.get(&c, "/intel?kind=phone&status=confirmed").await;
@@ -479,7 +657,11 @@ async fn stix_misp_and_csv_exports_reimport_to_the_same_set() {
         let cb = b.login("police1").await;
         let (s, html) = import(&b, &cb, format, file.into_bytes()).await;
         assert_eq!(s, StatusCode::OK, "{format}: {html}");
-        assert_eq!(csv_set(&export(&b, &cb, "csv").await), reference, "{format} round trip");
+        assert_eq!(
+            csv_set(&export(&b, &cb, "csv").await),
+            reference,
+            "{format} round trip"
+        );
     }
     assert_eq!(a.audit("intel.export").await.len(), 4);
 }
@@ -492,7 +674,13 @@ async fn wrong_answer_goes_to_review_and_feeds_back() {
     let (_, loc, _) = post_form(&app, &s1, "/check", &[("q", "tb_kefu888")]).await;
     let check_id = loc.trim_start_matches("/check/").to_string();
     let wrong = format!("/check/{check_id}/wrong");
-    let (s, loc2, _) = post_form(&app, &s1, &wrong, &[("claim", "false_positive"), ("comment", "我同学的微信")]).await;
+    let (s, loc2, _) = post_form(
+        &app,
+        &s1,
+        &wrong,
+        &[("claim", "false_positive"), ("comment", "我同学的微信")],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert!(loc2.ends_with("?sent=1"));
     let (s, _, _) = post_form(&app, &s1, &wrong, &[("claim", "false_positive")]).await;
@@ -504,8 +692,23 @@ async fn wrong_answer_goes_to_review_and_feeds_back() {
     assert_eq!(s, StatusCode::NOT_FOUND, "not their check");
     assert_eq!(app.scalar("SELECT COUNT(*) FROM intel_reviews").await, 1);
     // A second item, labelled for retraining.
-    let (_, loc3, _) = post_form(&app, &s1, "/check", &[("q", "学长,帮我在这个平台投点钱,稳赚不赔,老师带单每天收益百分之二十")]).await;
-    post_form(&app, &s1, &format!("{loc3}/wrong"), &[("claim", "false_negative")]).await;
+    let (_, loc3, _) = post_form(
+        &app,
+        &s1,
+        "/check",
+        &[(
+            "q",
+            "学长,帮我在这个平台投点钱,稳赚不赔,老师带单每天收益百分之二十",
+        )],
+    )
+    .await;
+    post_form(
+        &app,
+        &s1,
+        &format!("{loc3}/wrong"),
+        &[("claim", "false_negative")],
+    )
+    .await;
 
     // Counselors may not resolve.
     let counselor = app.login("counselor1").await;
@@ -516,21 +719,60 @@ async fn wrong_answer_goes_to_review_and_feeds_back() {
     let (s, html) = app.get(&police, "/intel/reviews").await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("我同学的微信"));
-    let r1 = app.scalar(&format!("SELECT id FROM intel_reviews WHERE check_id = {check_id}")).await;
-    let ind = app.scalar("SELECT id FROM indicators WHERE kind = 'wechat'").await;
-    let (s, _, _) = post_form(&app, &police, &format!("/intel/reviews/{r1}"), &[("outcome", "clear"), ("indicator", &ind.to_string())]).await;
+    let r1 = app
+        .scalar(&format!(
+            "SELECT id FROM intel_reviews WHERE check_id = {check_id}"
+        ))
+        .await;
+    let ind = app
+        .scalar("SELECT id FROM indicators WHERE kind = 'wechat'")
+        .await;
+    let (s, _, _) = post_form(
+        &app,
+        &police,
+        &format!("/intel/reviews/{r1}"),
+        &[("outcome", "clear"), ("indicator", &ind.to_string())],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
-    assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM indicators WHERE id = {ind} AND status = 'cleared'")).await, 1);
-    let (s, _, _) = post_form(&app, &police, &format!("/intel/reviews/{r1}"), &[("outcome", "dismiss")]).await;
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM indicators WHERE id = {ind} AND status = 'cleared'"
+        ))
+        .await,
+        1
+    );
+    let (s, _, _) = post_form(
+        &app,
+        &police,
+        &format!("/intel/reviews/{r1}"),
+        &[("outcome", "dismiss")],
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "already resolved");
     let r2 = app.scalar("SELECT MAX(id) FROM intel_reviews").await;
-    let (s, _, _) = post_form(&app, &police, &format!("/intel/reviews/{r2}"), &[("outcome", "label"), ("label", "nope")]).await;
+    let (s, _, _) = post_form(
+        &app,
+        &police,
+        &format!("/intel/reviews/{r2}"),
+        &[("outcome", "label"), ("label", "nope")],
+    )
+    .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    let (s, _, _) = post_form(&app, &police, &format!("/intel/reviews/{r2}"), &[("outcome", "label"), ("label", "fake_investment")]).await;
+    let (s, _, _) = post_form(
+        &app,
+        &police,
+        &format!("/intel/reviews/{r2}"),
+        &[("outcome", "label"), ("label", "fake_investment")],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (s, jsonl) = app.get(&police, "/intel/examples.jsonl").await;
     assert_eq!(s, StatusCode::OK);
-    let lines: Vec<Value> = jsonl.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["label"], "fake_investment");
     assert!(lines[0]["text"].as_str().unwrap().contains("稳赚不赔"));
@@ -575,14 +817,28 @@ async fn a_change_in_one_process_is_visible_in_another_within_two_seconds() {
     };
     assert_eq!(ask_b().await, "none");
     let police = a.login("police1").await;
-    let (s, _, _) = post_form(&a, &police, "/intel/new", &[("kind", "phone"), ("value", "17088886666"), ("status", "confirmed"), ("tlp", "green")]).await;
+    let (s, _, _) = post_form(
+        &a,
+        &police,
+        "/intel/new",
+        &[
+            ("kind", "phone"),
+            ("value", "17088886666"),
+            ("status", "confirmed"),
+            ("tlp", "green"),
+        ],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let started = Instant::now();
     loop {
         if ask_b().await == "high" {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(2), "not visible in the other process within 2 s");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "not visible in the other process within 2 s"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(b_state.intel.index.len(), 1);

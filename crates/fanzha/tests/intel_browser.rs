@@ -36,7 +36,10 @@ fn tools() -> Option<(PathBuf, PathBuf)> {
             if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
                 panic!("CI=true and chromium/chromedriver are missing");
             }
-            let _ = writeln!(std::io::stderr(), "\n*** intel browser test SKIPPED: chromium/chromedriver not on PATH\n");
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n*** intel browser test SKIPPED: chromium/chromedriver not on PATH\n"
+            );
             None
         }
     }
@@ -62,7 +65,12 @@ struct Wd {
 }
 
 impl Wd {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, String> {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, String> {
         let mut req = self.http.request(method, format!("{}{path}", self.session));
         if let Some(b) = body {
             req = req.json(&b);
@@ -77,10 +85,14 @@ impl Wd {
         }
     }
     async fn post(&self, path: &str, body: Value) -> Value {
-        self.call(reqwest::Method::POST, path, Some(body)).await.unwrap_or_else(|e| panic!("{path}: {e}"))
+        self.call(reqwest::Method::POST, path, Some(body))
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
     }
     async fn get(&self, path: &str) -> Value {
-        self.call(reqwest::Method::GET, path, None).await.unwrap_or_else(|e| panic!("{path}: {e}"))
+        self.call(reqwest::Method::GET, path, None)
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
     }
     async fn goto(&self, url: &str) {
         self.post("/url", json!({ "url": url })).await;
@@ -92,7 +104,11 @@ impl Wd {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             match self
-                .call(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css})))
+                .call(
+                    reqwest::Method::POST,
+                    "/element",
+                    Some(json!({"using": "css selector", "value": css})),
+                )
                 .await
             {
                 Ok(v) => return v[ELEMENT_KEY].as_str().expect("element").to_string(),
@@ -105,7 +121,8 @@ impl Wd {
     }
     async fn type_into(&self, css: &str, text: &str) {
         let el = self.find(css).await;
-        self.post(&format!("/element/{el}/value"), json!({ "text": text })).await;
+        self.post(&format!("/element/{el}/value"), json!({ "text": text }))
+            .await;
     }
     async fn click(&self, css: &str) {
         let el = self.find(css).await;
@@ -113,11 +130,19 @@ impl Wd {
     }
     async fn text(&self, css: &str) -> String {
         let el = self.find(css).await;
-        self.get(&format!("/element/{el}/text")).await.as_str().unwrap_or("").to_string()
+        self.get(&format!("/element/{el}/text"))
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_string()
     }
     async fn attr(&self, css: &str, name: &str) -> String {
         let el = self.find(css).await;
-        self.get(&format!("/element/{el}/attribute/{name}")).await.as_str().unwrap_or("").to_string()
+        self.get(&format!("/element/{el}/attribute/{name}"))
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_string()
     }
     async fn wait_url(&self, pred: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -134,7 +159,11 @@ impl Wd {
 
 async fn start(chromium: &Path, driver: &Path, profile: &Path) -> (Driver, Wd) {
     use std::os::unix::process::CommandExt;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let child = Command::new(driver)
         .arg(format!("--port={port}"))
         .arg("--allowed-ips=127.0.0.1")
@@ -150,7 +179,10 @@ async fn start(chromium: &Path, driver: &Path, profile: &Path) -> (Driver, Wd) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Ok(r) = http.get(format!("{base}/status")).send().await {
-            if r.json::<Value>().await.is_ok_and(|v| v["value"]["ready"] == json!(true)) {
+            if r.json::<Value>()
+                .await
+                .is_ok_and(|v| v["value"]["ready"] == json!(true))
+            {
                 break;
             }
         }
@@ -162,9 +194,26 @@ async fn start(chromium: &Path, driver: &Path, profile: &Path) -> (Driver, Wd) {
         "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                  "--disable-background-networking", "--window-size=390,844", "--lang=zh-CN",
                  format!("--user-data-dir={}", profile.display())]}}}});
-    let v: Value = http.post(format!("{base}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
-    let id = v["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("session: {v}")).to_string();
-    (d, Wd { http, session: format!("{base}/session/{id}") })
+    let v: Value = http
+        .post(format!("{base}/session"))
+        .json(&caps)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = v["value"]["sessionId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("session: {v}"))
+        .to_string();
+    (
+        d,
+        Wd {
+            http,
+            session: format!("{base}/session/{id}"),
+        },
+    )
 }
 
 #[tokio::test]
@@ -180,22 +229,38 @@ async fn student_checks_a_message_then_reports_it() {
             actor: Actor::cli("test"),
             unit_path: app.fx.unit("ST1").path.clone(),
         };
-        service::confirm(&mut tx, &st.clock, &by, "url", "http://jd-refund.top/claim", &[FraudType::ImpersonateCustomerService], "case:1")
-            .await
-            .unwrap();
+        service::confirm(
+            &mut tx,
+            &st.clock,
+            &by,
+            "url",
+            "http://jd-refund.top/claim",
+            &[FraudType::ImpersonateCustomerService],
+            "case:1",
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
         st.intel.refresh(&st.db, &st.clock).await.unwrap();
     }
     let profile = app.dir.path().join("chrome-profile");
     let (_driver, wd) = start(&chromium, &driver, &profile).await;
-    wd.post("/goog/cdp/execute", json!({"cmd": "Emulation.setDeviceMetricsOverride",
-        "params": {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true}})).await;
+    wd.post(
+        "/goog/cdp/execute",
+        json!({"cmd": "Emulation.setDeviceMetricsOverride",
+        "params": {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true}}),
+    )
+    .await;
     wd.goto(&app.url("/login?next=/check")).await;
     wd.type_into("input[name=username]", "student1").await;
     wd.type_into("input[name=password]", PASSWORD).await;
     wd.click("button[type=submit]").await;
     wd.wait_url(|u| u.ends_with("/check")).await;
-    wd.type_into("#q", "【京东客服】您的订单有质量问题,可双倍赔付,请打开 http://jd-refund.top/claim 办理退款").await;
+    wd.type_into(
+        "#q",
+        "【京东客服】您的订单有质量问题,可双倍赔付,请打开 http://jd-refund.top/claim 办理退款",
+    )
+    .await;
     wd.click("#check-submit").await;
     let result_url = wd.wait_url(|u| u.contains("/check/")).await;
     let id = result_url.rsplit('/').next().unwrap().to_string();

@@ -59,7 +59,11 @@ fn item(v: &Value) -> Result<Input, Msg> {
         (None, Some(k), Some(val)) => Input::indicator(k, val),
         _ => return Err(Msg::new("intel-err-shape")),
     };
-    r.map_err(|(key, reason)| Msg::new(key).arg("reason", reason).arg("max", check::MAX_TEXT_BYTES))
+    r.map_err(|(key, reason)| {
+        Msg::new(key)
+            .arg("reason", reason)
+            .arg("max", check::MAX_TEXT_BYTES)
+    })
 }
 
 /// Risk of a text or an indicator: level (high, medium, low, none), fraud type with how it works,
@@ -120,7 +124,9 @@ pub async fn risk_check(
             Ok(()) => {}
             Err(Refusal::Rate(s)) => return Err(AppError::too_many("intel-err-rate", s)),
             Err(Refusal::Daily(s)) => {
-                return Err(AppError::too_many("intel-err-quota", s).arg("quota", st.intel.quota.daily))
+                return Err(
+                    AppError::too_many("intel-err-quota", s).arg("quota", st.intel.quota.daily)
+                )
             }
         }
     }

@@ -64,7 +64,11 @@ async fn fill(db: &Db, n: i64) -> anyhow::Result<f64> {
     let mut from = have;
     while from < n {
         let to = (from + chunk).min(n);
-        sqlx::query(sql).bind(from).bind(to).execute(&db.pool).await?;
+        sqlx::query(sql)
+            .bind(from)
+            .bind(to)
+            .execute(&db.pool)
+            .await?;
         eprintln!("  {to} indicators");
         from = to;
     }
@@ -89,7 +93,11 @@ pub async fn run(db: &Db, n: i64, lookups: usize) -> anyhow::Result<()> {
         .map(|j| {
             let i = (j as i64 * 7919) % n.max(1);
             let (k, v) = generated(i);
-            (k.parse().unwrap_or_else(|_| Kind::all().next().expect("kinds")), v)
+            (
+                k.parse()
+                    .unwrap_or_else(|_| Kind::all().next().expect("kinds")),
+                v,
+            )
         })
         .collect();
     let mut per_lookup_ns = Vec::with_capacity(lookups / 100 + 1);

@@ -217,12 +217,17 @@ pub fn check(engine: &Engine, index: &Index, input: &Input, brief: bool) -> Answ
             status: status.as_str().to_string(),
             sightings: i64::from(c.sightings),
             confirmed: status == Status::Confirmed,
-            fraud_types: c.fraud_types().ids().into_iter().map(str::to_string).collect(),
+            fraud_types: c
+                .fraud_types()
+                .ids()
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
             tlp: c.tlp().as_str().to_string(),
             level: l.id().to_string(),
         });
     }
-    hits.sort_by(|a, b| level_of(&b.level).cmp(&level_of(&a.level)));
+    hits.sort_by_key(|h| std::cmp::Reverse(level_of(&h.level)));
     let engine_type = verdict
         .as_ref()
         .filter(|_| !token)
@@ -231,7 +236,10 @@ pub fn check(engine: &Engine, index: &Index, input: &Input, brief: bool) -> Answ
     let engine_level = verdict_level;
     let fraud_type = match engine_type {
         Some(t) if engine_level >= best_hit => t,
-        _ => hit_types.first().or(engine_type).unwrap_or(FraudType::Normal),
+        _ => hit_types
+            .first()
+            .or(engine_type)
+            .unwrap_or(FraudType::Normal),
     };
     let fraud_type = if level == Level::None {
         FraudType::Normal
@@ -285,12 +293,20 @@ mod tests {
         idx.set(
             k,
             "13800138000",
-            Some(Compact::new(Status::Confirmed, Tlp::Green, FraudTypes::parse("fake_loan").unwrap(), 4)),
+            Some(Compact::new(
+                Status::Confirmed,
+                Tlp::Green,
+                FraudTypes::parse("fake_loan").unwrap(),
+                4,
+            )),
         );
         let a = check(&e, &idx, &Input::text("13800138000").unwrap(), true);
         assert_eq!(a.level, "high");
         assert_eq!(a.fraud_type, "fake_loan");
-        assert!(a.indicators.iter().any(|h| h.kind == "phone" && h.confirmed));
+        assert!(a
+            .indicators
+            .iter()
+            .any(|h| h.kind == "phone" && h.confirmed));
         let none = check(&e, &idx, &Input::text("13900139000").unwrap(), true);
         assert_eq!(none.level, "none");
         assert!(none.indicators.is_empty());

@@ -14,18 +14,102 @@ use crate::clock::Clock;
 
 /// (kind, value, status, fraud type, sightings, sharing level)
 const INDICATORS: &[(&str, &str, Status, FraudType, i64, Tlp)] = &[
-    ("phone", "17088886666", Status::Confirmed, FraudType::ImpersonatePolice, 14, Tlp::Green),
-    ("phone", "4008123456", Status::Confirmed, FraudType::ImpersonateCustomerService, 9, Tlp::Clear),
-    ("url", "http://jd-refund.top/claim", Status::Confirmed, FraudType::ImpersonateCustomerService, 6, Tlp::Green),
-    ("domain", "jd-refund.top", Status::Confirmed, FraudType::ImpersonateCustomerService, 6, Tlp::Green),
-    ("domain", "quick-loan-cn.xyz", Status::Suspected, FraudType::FakeLoan, 4, Tlp::Amber),
-    ("qq", "2847561039", Status::Reported, FraudType::RebateTask, 5, Tlp::Green),
-    ("wechat", "tb_kefu888", Status::Reported, FraudType::ImpersonateCustomerService, 3, Tlp::Green),
-    ("wechat", "licai_teacher01", Status::Suspected, FraudType::FakeInvestment, 2, Tlp::Red),
-    ("bank_card", "6222020200112233446", Status::Confirmed, FraudType::ImpersonatePolice, 3, Tlp::Amber),
-    ("app", "云上会议Pro", Status::Reported, FraudType::ImpersonateCustomerService, 1, Tlp::Green),
-    ("ip", "203.0.113.77", Status::Reported, FraudType::GameTrade, 1, Tlp::Green),
-    ("phone", "13800138000", Status::Reported, FraudType::OtherFraud, 2, Tlp::Green),
+    (
+        "phone",
+        "17088886666",
+        Status::Confirmed,
+        FraudType::ImpersonatePolice,
+        14,
+        Tlp::Green,
+    ),
+    (
+        "phone",
+        "4008123456",
+        Status::Confirmed,
+        FraudType::ImpersonateCustomerService,
+        9,
+        Tlp::Clear,
+    ),
+    (
+        "url",
+        "http://jd-refund.top/claim",
+        Status::Confirmed,
+        FraudType::ImpersonateCustomerService,
+        6,
+        Tlp::Green,
+    ),
+    (
+        "domain",
+        "jd-refund.top",
+        Status::Confirmed,
+        FraudType::ImpersonateCustomerService,
+        6,
+        Tlp::Green,
+    ),
+    (
+        "domain",
+        "quick-loan-cn.xyz",
+        Status::Suspected,
+        FraudType::FakeLoan,
+        4,
+        Tlp::Amber,
+    ),
+    (
+        "qq",
+        "2847561039",
+        Status::Reported,
+        FraudType::RebateTask,
+        5,
+        Tlp::Green,
+    ),
+    (
+        "wechat",
+        "tb_kefu888",
+        Status::Reported,
+        FraudType::ImpersonateCustomerService,
+        3,
+        Tlp::Green,
+    ),
+    (
+        "wechat",
+        "licai_teacher01",
+        Status::Suspected,
+        FraudType::FakeInvestment,
+        2,
+        Tlp::Red,
+    ),
+    (
+        "bank_card",
+        "6222020200112233446",
+        Status::Confirmed,
+        FraudType::ImpersonatePolice,
+        3,
+        Tlp::Amber,
+    ),
+    (
+        "app",
+        "云上会议Pro",
+        Status::Reported,
+        FraudType::ImpersonateCustomerService,
+        1,
+        Tlp::Green,
+    ),
+    (
+        "ip",
+        "203.0.113.77",
+        Status::Reported,
+        FraudType::GameTrade,
+        1,
+        Tlp::Green,
+    ),
+    (
+        "phone",
+        "13800138000",
+        Status::Reported,
+        FraudType::OtherFraud,
+        2,
+        Tlp::Green,
+    ),
 ];
 
 const CHECKS: &[&str] = &[
@@ -49,16 +133,36 @@ pub async fn seed(tx: &mut AnyConnection, clock: &Clock) -> anyhow::Result<()> {
     for (kind, value, status, t, sightings, tlp) in INDICATORS {
         let mut id = 0;
         for n in 0..*sightings {
-            id = service::record_sighting(tx, clock, kind, value, &[*t], &format!("report:demo-{n}"))
-                .await?;
-        }
-        let i = service::decide(tx, clock, &by, id, Some(*status), FraudTypes::default(), Some(*tlp))
+            id = service::record_sighting(
+                tx,
+                clock,
+                kind,
+                value,
+                &[*t],
+                &format!("report:demo-{n}"),
+            )
             .await?;
+        }
+        let i = service::decide(
+            tx,
+            clock,
+            &by,
+            id,
+            Some(*status),
+            FraudTypes::default(),
+            Some(*tlp),
+        )
+        .await?;
         let key = IndicatorKey::parse(kind, value).map_err(anyhow::Error::msg)?;
         index.set(
             key.kind(),
             key.value(),
-            Some(Compact::new(i.status, i.tlp, FraudTypes::from_list(&i.fraud_types).unwrap_or_default(), i.sightings)),
+            Some(Compact::new(
+                i.status,
+                i.tlp,
+                FraudTypes::from_list(&i.fraud_types).unwrap_or_default(),
+                i.sightings,
+            )),
         );
     }
     let student: Option<(i64, Option<i64>)> = sqlx::query_as(
@@ -91,7 +195,14 @@ pub async fn seed(tx: &mut AnyConnection, clock: &Clock) -> anyhow::Result<()> {
         )
         .await?;
     }
-    store::insert_review(tx, last, account, "false_positive", "这是我同学的号码", clock.now_ms())
-        .await?;
+    store::insert_review(
+        tx,
+        last,
+        account,
+        "false_positive",
+        "这是我同学的号码",
+        clock.now_ms(),
+    )
+    .await?;
     Ok(())
 }

@@ -61,8 +61,8 @@ impl Format {
 pub const MAX_ENTRIES: usize = 100_000;
 
 pub fn parse(format: Format, data: &[u8]) -> Result<Vec<Entry>, Vec<String>> {
-    let text = std::str::from_utf8(data)
-        .map_err(|_| vec!["the file is not UTF-8 text".to_string()])?;
+    let text =
+        std::str::from_utf8(data).map_err(|_| vec!["the file is not UTF-8 text".to_string()])?;
     let text = text.trim_start_matches('\u{feff}');
     let entries = match format {
         Format::Csv => parse_csv(text)?,
@@ -149,10 +149,7 @@ fn parse_csv(text: &str) -> Result<Vec<Entry>, Vec<String>> {
             continue;
         }
         let get = |c: Option<usize>| c.and_then(|c| rec.get(c)).unwrap_or("");
-        let types: Vec<String> = get(tc)
-            .split('|')
-            .map(str::to_string)
-            .collect();
+        let types: Vec<String> = get(tc).split('|').map(str::to_string).collect();
         match entry(
             get(Some(kc)),
             get(Some(vc)),
@@ -190,10 +187,22 @@ fn export_csv(items: &[Indicator]) -> String {
 // ---- STIX 2.1 ----
 
 const STIX_TLP: [(Tlp, &str); 4] = [
-    (Tlp::Clear, "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"),
-    (Tlp::Green, "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"),
-    (Tlp::Amber, "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"),
-    (Tlp::Red, "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"),
+    (
+        Tlp::Clear,
+        "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9",
+    ),
+    (
+        Tlp::Green,
+        "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da",
+    ),
+    (
+        Tlp::Amber,
+        "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82",
+    ),
+    (
+        Tlp::Red,
+        "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed",
+    ),
 ];
 
 fn stix_object(kind: &str, value: &str) -> &'static str {
@@ -293,9 +302,9 @@ fn parse_stix(text: &str) -> Result<Vec<Entry>, Vec<String>> {
                 return Err("only STIX patterns are supported".to_string());
             }
             let pattern = o["pattern"].as_str().ok_or("indicator without pattern")?;
-            let caps = pattern_re()
-                .captures(pattern)
-                .ok_or_else(|| format!("unsupported pattern `{pattern}` (expected [object:value = '…'])"))?;
+            let caps = pattern_re().captures(pattern).ok_or_else(|| {
+                format!("unsupported pattern `{pattern}` (expected [object:value = '…'])")
+            })?;
             let kind = kind_of_stix(&caps[1])
                 .ok_or_else(|| format!("unsupported object type `{}`", &caps[1]))?;
             let value = stix_unescape(&caps[2]);

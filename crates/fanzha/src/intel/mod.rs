@@ -66,10 +66,9 @@ impl Intel {
             .fetch_one(&db.pool)
             .await?;
         let mut entries = Vec::with_capacity(count.max(0) as usize);
-        let mut rows = sqlx::query(
-            "SELECT kind, value, status, fraud_types, tlp, sightings FROM indicators",
-        )
-        .fetch(&db.pool);
+        let mut rows =
+            sqlx::query("SELECT kind, value, status, fraud_types, tlp, sightings FROM indicators")
+                .fetch(&db.pool);
         while let Some(r) = rows.try_next().await? {
             if let Some(e) = compact_row(&r)? {
                 entries.push(e);

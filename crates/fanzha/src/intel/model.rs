@@ -120,7 +120,10 @@ impl Status {
         self as u8
     }
     pub fn from_code(c: u8) -> Status {
-        Status::ALL.get(c as usize).copied().unwrap_or(Status::Reported)
+        Status::ALL
+            .get(c as usize)
+            .copied()
+            .unwrap_or(Status::Reported)
     }
 }
 
@@ -221,8 +224,14 @@ impl FraudTypes {
     /// Parses ids separated by `,`, `|` or `;`; an unknown id is an error.
     pub fn parse(s: &str) -> Result<FraudTypes, String> {
         let mut out = FraudTypes::default();
-        for part in s.split([',', '|', ';']).map(str::trim).filter(|p| !p.is_empty()) {
-            let t: FraudType = part.parse().map_err(|e: fanzha_detect::typology::UnknownFraudType| e.to_string())?;
+        for part in s
+            .split([',', '|', ';'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            let t: FraudType = part
+                .parse()
+                .map_err(|e: fanzha_detect::typology::UnknownFraudType| e.to_string())?;
             out.insert(t);
         }
         Ok(out)

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::check::{self, Answer, Input};
 use super::formats::{self, Format};
-use super::model::{FraudTypes, IndicatorKey, Indicator, Status, Tlp};
+use super::model::{FraudTypes, Indicator, IndicatorKey, Status, Tlp};
 use super::service::{self, By, IntelError, Outcome};
 use super::store::{self, Filter, Review, StoredCheck};
 use crate::auth::model::Principal;
@@ -58,8 +58,11 @@ fn curator(st: &AppState, u: &User) -> AppResult<By> {
 
 fn intel_err(e: IntelError) -> AppError {
     match e {
-        IntelError::Invalid(v) => AppError::unprocessable("intel-err-invalid")
-            .details(v.into_iter().map(|m| Msg::new("err-detail").arg("text", m)).collect()),
+        IntelError::Invalid(v) => AppError::unprocessable("intel-err-invalid").details(
+            v.into_iter()
+                .map(|m| Msg::new("err-detail").arg("text", m))
+                .collect(),
+        ),
         IntelError::NotFound => AppError::not_found(),
         IntelError::Db(e) => e.into(),
     }
@@ -162,11 +165,18 @@ async fn check_submit(
     let input = match Input::text(&f.q) {
         Ok(i) => i,
         Err((key, _)) => {
-            let msg = u
-                .ctx
-                .lang
-                .ta(key, &[("max", check::MAX_TEXT_BYTES.to_string()), ("reason", String::new())]);
-            let keep: String = f.q.chars().take(check::MAX_TEXT_BYTES).filter(|c| !c.is_control() || *c == '\n').collect();
+            let msg = u.ctx.lang.ta(
+                key,
+                &[
+                    ("max", check::MAX_TEXT_BYTES.to_string()),
+                    ("reason", String::new()),
+                ],
+            );
+            let keep: String =
+                f.q.chars()
+                    .take(check::MAX_TEXT_BYTES)
+                    .filter(|c| !c.is_control() || *c == '\n')
+                    .collect();
             let html = render_check(&st, &u, keep, Some(msg), None, false).await?;
             return Ok((StatusCode::BAD_REQUEST, html).into_response());
         }
@@ -322,9 +332,20 @@ async fn check_wrong(
         return Err(AppError::bad_request("intel-err-comment"));
     }
     let mut tx = st.db.pool.begin().await?;
-    match store::insert_review(&mut tx, id, u.p.account_id, &f.claim, f.comment.trim(), st.clock.now_ms()).await {
+    match store::insert_review(
+        &mut tx,
+        id,
+        u.p.account_id,
+        &f.claim,
+        f.comment.trim(),
+        st.clock.now_ms(),
+    )
+    .await
+    {
         Ok(_) => tx.commit().await?,
-        Err(e) if e.is_unique_violation() => return Err(AppError::conflict("intel-err-review-twice")),
+        Err(e) if e.is_unique_violation() => {
+            return Err(AppError::conflict("intel-err-review-twice"))
+        }
         Err(e) => return Err(e.into()),
     }
     Ok(Redirect::to(&format!("/check/{id}?sent=1")).into_response())
@@ -430,7 +451,11 @@ async fn console_new(
         .map_err(intel_err)?;
     tx.commit().await?;
     st.intel.refresh(&st.db, &st.clock).await?;
-    Ok(Redirect::to(&format!("/intel?q={}", crate::web::context::urlencode(key.value()))).into_response())
+    Ok(Redirect::to(&format!(
+        "/intel?q={}",
+        crate::web::context::urlencode(key.value())
+    ))
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -461,9 +486,17 @@ async fn console_decide(
         None => None,
     };
     let mut tx = st.db.pool.begin().await?;
-    service::decide(&mut tx, &st.clock, &by, id, status, FraudTypes::default(), tlp)
-        .await
-        .map_err(intel_err)?;
+    service::decide(
+        &mut tx,
+        &st.clock,
+        &by,
+        id,
+        status,
+        FraudTypes::default(),
+        tlp,
+    )
+    .await
+    .map_err(intel_err)?;
     tx.commit().await?;
     st.intel.refresh(&st.db, &st.clock).await?;
     Ok(Redirect::to("/intel").into_response())
@@ -502,7 +535,10 @@ async fn console_import(
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "err-too-large"))
+                return Err(AppError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "err-too-large",
+                ))
             }
             Err(_) => return Err(AppError::bad_request("intel-err-upload")),
         };
@@ -510,7 +546,10 @@ async fn console_import(
         let data = match field.bytes().await {
             Ok(d) => d,
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "err-too-large"))
+                return Err(AppError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "err-too-large",
+                ))
             }
             Err(_) => return Err(AppError::bad_request("intel-err-upload")),
         };
@@ -542,7 +581,10 @@ async fn console_import(
     st.intel.refresh(&st.db, &st.clock).await?;
     let notice = u.ctx.lang.ta(
         "intel-imported",
-        &[("count", entries.len().to_string()), ("batch", batch.to_string())],
+        &[
+            ("count", entries.len().to_string()),
+            ("batch", batch.to_string()),
+        ],
     );
     let html = render_console(&st, &u, Filter::default(), vec![], Some(notice)).await?;
     Ok(html.into_response())
@@ -619,7 +661,15 @@ async fn reviews_page(State(st): State<AppState>, u: User) -> AppResult<Html<Str
         for h in a.iter().flat_map(|a| a.indicators.iter()) {
             if let Ok(k) = IndicatorKey::parse(&h.kind, &h.value) {
                 if let Some(i) = store::by_key(&mut conn, &k).await? {
-                    indicators.push((i.id, format!("{} {} ({})", lang.t(&format!("intel-kind-{}", i.kind)), i.value, lang.t(&format!("intel-status-{}", i.status.as_str())))));
+                    indicators.push((
+                        i.id,
+                        format!(
+                            "{} {} ({})",
+                            lang.t(&format!("intel-kind-{}", i.kind)),
+                            i.value,
+                            lang.t(&format!("intel-status-{}", i.status.as_str()))
+                        ),
+                    ));
                 }
             }
         }

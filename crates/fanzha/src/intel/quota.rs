@@ -60,10 +60,7 @@ impl Quota {
     ) -> DbResult<Result<(), Refusal>> {
         let now = clock.now_ms();
         let day = now.div_euclid(DAY_MS);
-        let known = self
-            .lock()
-            .get(&token_id)
-            .is_some_and(|u| u.day == day);
+        let known = self.lock().get(&token_id).is_some_and(|u| u.day == day);
         if !known {
             // First call of the day in this process: start from what other processes used.
             let base: i64 = sqlx::query_scalar(

@@ -121,7 +121,16 @@ pub async fn confirm(
         }
     };
     store::add_source(tx, id, source, now).await?;
-    decide(tx, clock, by, id, Some(Status::Confirmed), types_of(fraud_types), None).await?;
+    decide(
+        tx,
+        clock,
+        by,
+        id,
+        Some(Status::Confirmed),
+        types_of(fraud_types),
+        None,
+    )
+    .await?;
     Ok(id)
 }
 
@@ -300,7 +309,8 @@ pub async fn import(
     entries: &[Entry],
 ) -> IntelResult<i64> {
     let now = clock.now_ms();
-    let batch = store::new_import(tx, format, entries.len() as i64, by.actor.account_id, now).await?;
+    let batch =
+        store::new_import(tx, format, entries.len() as i64, by.actor.account_id, now).await?;
     let source = format!("import:{batch}");
     for e in entries {
         let id = match store::by_key(tx, &e.key).await? {
@@ -370,18 +380,25 @@ pub async fn resolve_review(
         Outcome::Clear(ids) => {
             if ids.is_empty() {
                 return Err(IntelError::Invalid(vec![
-                    "choose an indicator to clear".into(),
+                    "choose an indicator to clear".into()
                 ]));
             }
             for id in ids {
-                decide(tx, clock, by, *id, Some(Status::Cleared), FraudTypes::default(), None)
-                    .await?;
+                decide(
+                    tx,
+                    clock,
+                    by,
+                    *id,
+                    Some(Status::Cleared),
+                    FraudTypes::default(),
+                    None,
+                )
+                .await?;
             }
             ("cleared", format!("cleared indicators {ids:?}"))
         }
         Outcome::Label(t) => {
-            store::insert_example(tx, &r.check_text, t.id(), Some(review_id), account, now)
-                .await?;
+            store::insert_example(tx, &r.check_text, t.id(), Some(review_id), account, now).await?;
             ("labelled", format!("labelled {}", t.id()))
         }
         Outcome::Dismiss => ("dismissed", String::new()),

@@ -225,9 +225,11 @@ pub async fn list(db: &Db, f: &Filter, limit: i64) -> DbResult<Vec<Indicator>> {
 
 /// Every indicator (export), in a stable order.
 pub async fn all(db: &Db) -> DbResult<Vec<Indicator>> {
-    let rows = sqlx::query(&format!("SELECT {COLS} FROM indicators ORDER BY kind, value"))
-        .fetch_all(&db.pool)
-        .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT {COLS} FROM indicators ORDER BY kind, value"
+    ))
+    .fetch_all(&db.pool)
+    .await?;
     rows.iter()
         .map(indicator)
         .collect::<Result<_, sqlx::Error>>()
@@ -317,10 +319,12 @@ pub async fn insert_check(c: &mut AnyConnection, n: &NewCheck<'_>, now: i64) -> 
 }
 
 pub async fn check_by_id(db: &Db, id: i64) -> DbResult<Option<StoredCheck>> {
-    let row = sqlx::query(&format!("SELECT {CHECK_COLS} FROM risk_checks WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {CHECK_COLS} FROM risk_checks WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
     Ok(row.as_ref().map(stored_check).transpose()?)
 }
 
