@@ -843,3 +843,19 @@ async fn a_change_in_one_process_is_visible_in_another_within_two_seconds() {
     }
     assert_eq!(b_state.intel.index.len(), 1);
 }
+
+#[tokio::test]
+async fn demo_seeds_indicators_checks_and_a_review() {
+    let app = spawn_app().await;
+    let scale = fanzha::demo::Scale::parse("school").unwrap();
+    fanzha::demo::seed(&app.state.db, &app.state.clock, scale)
+        .await
+        .unwrap();
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM indicators").await, 12);
+    assert!(app.scalar("SELECT COUNT(*) FROM indicators WHERE status = 'confirmed'").await >= 4);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM risk_checks").await, 4);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM risk_checks WHERE level = 'high'").await, 2);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM intel_reviews WHERE status = 'open'").await, 1);
+    app.state.intel.load(&app.state.db).await.unwrap();
+    assert_eq!(app.state.intel.index.len(), 12);
+}
