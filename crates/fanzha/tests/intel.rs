@@ -841,6 +841,7 @@ async fn a_change_in_one_process_is_visible_in_another_within_two_seconds() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    eprintln!("visible in the other process after {:?}", started.elapsed());
     assert_eq!(b_state.intel.index.len(), 1);
 }
 

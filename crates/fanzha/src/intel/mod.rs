@@ -30,10 +30,10 @@ use index::{fingerprint, Compact, Index};
 use model::{FraudTypes, Kind, Status, Tlp};
 
 /// How often each process polls the change log.
-pub const POLL: Duration = Duration::from_millis(500);
+pub const POLL: Duration = Duration::from_millis(250);
 /// Changes younger than this are re-read on every poll, so a transaction that committed after a
 /// later one (ids are handed out at insert, not at commit) is still seen.
-const REREAD_MS: i64 = 10_000;
+const REREAD_MS: i64 = 3_000;
 
 /// The intelligence side of one process: the detection engine, the index and the API limits.
 pub struct Intel {
@@ -149,14 +149,40 @@ fn compact_row(r: &sqlx::any::AnyRow) -> Result<Option<(u64, Compact)>, sqlx::Er
     )))
 }
 
-/// The background task of a process: polls the change log and flushes API usage every
-/// [`POLL`] until `shutdown` turns true.
+/// The PostgreSQL channel a committed indicator change is announced on.
+pub const CHANNEL: &str = "fanzha_intel";
+
+/// Listens for change announcements on PostgreSQL (`None` on SQLite, or when listening fails:
+/// polling still refreshes the index).
+async fn listener(db: &Db) -> Option<sqlx::postgres::PgListener> {
+    if db.backend != crate::db::Backend::Postgres {
+        return None;
+    }
+    let url = db.pool.connect_options().database_url.clone();
+    match sqlx::postgres::PgListener::connect(url.as_str()).await {
+        Ok(mut l) => match l.listen(CHANNEL).await {
+            Ok(()) => Some(l),
+            Err(e) => {
+                tracing::warn!(error = %e, "LISTEN {CHANNEL}; polling only");
+                None
+            }
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "connecting the change listener; polling only");
+            None
+        }
+    }
+}
+
+/// The background task of a process: refreshes the index every [`POLL`] and, on PostgreSQL, as
+/// soon as a change is announced; flushes API usage; stops when `shutdown` turns true.
 pub async fn refresher(
     intel: Arc<Intel>,
     db: Db,
     clock: Clock,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let mut listen = listener(&db).await;
     loop {
         if let Err(e) = intel.refresh(&db, &clock).await {
             tracing::warn!(error = %e, "indicator index refresh");
@@ -164,8 +190,19 @@ pub async fn refresher(
         if let Err(e) = intel.quota.flush(&db, &clock).await {
             tracing::warn!(error = %e, "API usage flush");
         }
+        let notified = async {
+            match listen.as_mut() {
+                Some(l) => l.recv().await.is_ok(),
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = tokio::time::sleep(POLL) => {}
+            ok = notified => {
+                if !ok {
+                    listen = None;
+                }
+            }
             r = shutdown.changed() => {
                 if r.is_err() || *shutdown.borrow() {
                     break;

@@ -1,8 +1,8 @@
 //! Per-token limits of the risk-check API: a token bucket of requests per second (per process)
 //! and a daily quota of checked items (a batch counts each item) shared by every process through
 //! the `api_usage` table. Counting happens in memory on the hot path; the background task adds
-//! each process's new calls to the table every half second and reads back the total, so the
-//! daily quota may overshoot by what other processes served in the last half second.
+//! each process's new calls to the table every quarter second and reads back the total, so the
+//! daily quota may overshoot by what other processes served in the last quarter second.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

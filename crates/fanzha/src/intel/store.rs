@@ -175,8 +175,15 @@ pub async fn log_change(c: &mut AnyConnection, key: &IndicatorKey, now: i64) -> 
         .bind(key.kind().id())
         .bind(key.value())
         .bind(now)
-        .execute(c)
+        .execute(&mut *c)
         .await?;
+    if c.backend_name() == "PostgreSQL" {
+        // Delivered at commit; every process listening refreshes at once.
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(super::CHANNEL)
+            .execute(&mut *c)
+            .await?;
+    }
     Ok(())
 }
 
