@@ -44,8 +44,7 @@ pub fn is_curator(p: &Principal) -> bool {
     !policy::scopes_for(p, Action::CurateIntel).is_empty()
 }
 
-fn curator(st: &AppState, u: &User) -> AppResult<By> {
-    let _ = st;
+fn curator(u: &User) -> AppResult<By> {
     let scopes = policy::scopes_for(&u.p, Action::CurateIntel);
     match scopes.first() {
         Some(path) => Ok(By {
@@ -411,7 +410,7 @@ async fn console(
     u: User,
     Query(f): Query<Filter>,
 ) -> AppResult<Html<String>> {
-    curator(&st, &u)?;
+    curator(&u)?;
     render_console(&st, &u, f, vec![], None).await
 }
 
@@ -430,7 +429,7 @@ async fn console_new(
     u: User,
     Form(f): Form<NewForm>,
 ) -> AppResult<Response> {
-    let by = curator(&st, &u)?;
+    let by = curator(&u)?;
     let parsed = (|| {
         let key = IndicatorKey::parse(&f.kind, &f.value)?;
         let status: Status = f.status.parse()?;
@@ -470,7 +469,7 @@ async fn console_decide(
     Path(id): Path<i64>,
     Form(f): Form<DecideForm>,
 ) -> AppResult<Response> {
-    let by = curator(&st, &u)?;
+    let by = curator(&u)?;
     let status = match f.status.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(
             s.parse::<Status>()
@@ -513,7 +512,7 @@ async fn console_merge(
     u: User,
     Form(f): Form<MergeForm>,
 ) -> AppResult<Response> {
-    let by = curator(&st, &u)?;
+    let by = curator(&u)?;
     let mut tx = st.db.pool.begin().await?;
     service::merge(&mut tx, &st.clock, &by, f.from, f.into)
         .await
@@ -528,7 +527,7 @@ async fn console_import(
     u: User,
     mut mp: Multipart,
 ) -> AppResult<Response> {
-    let by = curator(&st, &u)?;
+    let by = curator(&u)?;
     let (mut format, mut file) = (String::new(), None::<Vec<u8>>);
     loop {
         let field = match mp.next_field().await {
@@ -600,7 +599,7 @@ async fn console_export(
     u: User,
     Query(q): Query<ExportQuery>,
 ) -> AppResult<Response> {
-    let by = curator(&st, &u)?;
+    let by = curator(&u)?;
     let fmt = Format::parse(&q.format).ok_or_else(|| AppError::bad_request("intel-err-format"))?;
     let items = store::all(&st.db).await?;
     crate::audit::record(
@@ -651,7 +650,7 @@ struct ReviewsPage {
 }
 
 async fn reviews_page(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
-    curator(&st, &u)?;
+    curator(&u)?;
     let lang = u.ctx.lang;
     let mut open = Vec::new();
     let mut conn = st.db.pool.acquire().await?;
@@ -713,7 +712,7 @@ async fn review_resolve(
     Path(id): Path<i64>,
     Form(f): Form<ResolveForm>,
 ) -> AppResult<Response> {
-    let by = curator(&st, &u)?;
+    let by = curator(&u)?;
     let outcome = match f.outcome.as_str() {
         "clear" => Outcome::Clear(f.indicator.into_iter().collect()),
         "label" => Outcome::Label(
@@ -737,7 +736,7 @@ async fn review_resolve(
 
 /// Labelled examples in the JSONL that `fanzha train --data` reads (`text`, `label`).
 async fn examples_jsonl(State(st): State<AppState>, u: User) -> AppResult<Response> {
-    curator(&st, &u)?;
+    curator(&u)?;
     let mut out = String::new();
     for (text, label) in store::examples(&st.db).await? {
         out.push_str(&serde_json::json!({"text": text, "label": label}).to_string());
