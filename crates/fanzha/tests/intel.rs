@@ -853,10 +853,22 @@ async fn demo_seeds_indicators_checks_and_a_review() {
         .await
         .unwrap();
     assert_eq!(app.scalar("SELECT COUNT(*) FROM indicators").await, 12);
-    assert!(app.scalar("SELECT COUNT(*) FROM indicators WHERE status = 'confirmed'").await >= 4);
+    assert!(
+        app.scalar("SELECT COUNT(*) FROM indicators WHERE status = 'confirmed'")
+            .await
+            >= 4
+    );
     assert_eq!(app.scalar("SELECT COUNT(*) FROM risk_checks").await, 4);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM risk_checks WHERE level = 'high'").await, 2);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM intel_reviews WHERE status = 'open'").await, 1);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM risk_checks WHERE level = 'high'")
+            .await,
+        2
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM intel_reviews WHERE status = 'open'")
+            .await,
+        1
+    );
     app.state.intel.load(&app.state.db).await.unwrap();
     assert_eq!(app.state.intel.index.len(), 12);
 }

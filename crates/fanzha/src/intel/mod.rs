@@ -69,7 +69,9 @@ impl Intel {
                 .fetch_one(&db.pool)
                 .await?;
         let parts = if hi - lo > 100_000 {
-            std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8) as i64
+            std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .clamp(2, 8) as i64
         } else {
             1
         };
@@ -103,7 +105,10 @@ impl Intel {
         }
         let mut parts_out = Vec::with_capacity(tasks.len());
         for t in tasks {
-            parts_out.push(t.await.map_err(|e| crate::db::DbError::Config(e.to_string()))??);
+            parts_out.push(
+                t.await
+                    .map_err(|e| crate::db::DbError::Config(e.to_string()))??,
+            );
         }
         if let Some(pool) = sqlite {
             pool.close().await;
@@ -233,7 +238,15 @@ async fn load_range_any(db: &Db, a: i64, b: i64) -> DbResult<Vec<(u64, Compact)>
             r.try_get(3)?,
             r.try_get(4)?,
         );
-        if let Some(e) = compact_of(&mut cache, &kind, &value, &status, &types, &tlp, r.try_get(5)?) {
+        if let Some(e) = compact_of(
+            &mut cache,
+            &kind,
+            &value,
+            &status,
+            &types,
+            &tlp,
+            r.try_get(5)?,
+        ) {
             out.push(e);
         }
     }
