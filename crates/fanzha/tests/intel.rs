@@ -479,6 +479,8 @@ async fn console_is_for_police_only() {
         );
     }
     assert_eq!(app.scalar("SELECT COUNT(*) FROM indicators").await, 0);
+    let denied = app.audit("access.denied").await;
+    assert!(denied.iter().filter(|d| d.target_kind == "intel").count() >= 15);
     for user in ["police1", "province1"] {
         let c = app.login(user).await;
         let (s, html) = app.get(&c, "/intel").await;

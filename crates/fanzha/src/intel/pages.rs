@@ -44,14 +44,35 @@ pub fn is_curator(p: &Principal) -> bool {
     !policy::scopes_for(p, Action::CurateIntel).is_empty()
 }
 
-fn curator(u: &User) -> AppResult<By> {
+/// The caller as a curator, or 403 (written to the audit log like every refused access).
+async fn curator(st: &AppState, u: &User) -> AppResult<By> {
     let scopes = policy::scopes_for(&u.p, Action::CurateIntel);
     match scopes.first() {
         Some(path) => Ok(By {
             actor: u.ctx.actor(),
             unit_path: path.clone(),
         }),
-        None => Err(AppError::forbidden()),
+        None => {
+            let path =
+                u.p.grants
+                    .first()
+                    .and_then(|g| g.scope_paths.first().cloned())
+                    .unwrap_or_default();
+            crate::audit::record(
+                &st.db.pool,
+                &st.clock,
+                &u.ctx.actor(),
+                crate::audit::Event {
+                    action: "access.denied",
+                    target_kind: "intel",
+                    target_id: String::new(),
+                    unit_path: path,
+                    detail: serde_json::json!({ "action": "CurateIntel", "path": u.ctx.path }),
+                },
+            )
+            .await?;
+            Err(AppError::forbidden())
+        }
     }
 }
 
@@ -410,7 +431,7 @@ async fn console(
     u: User,
     Query(f): Query<Filter>,
 ) -> AppResult<Html<String>> {
-    curator(&u)?;
+    curator(&st, &u).await?;
     render_console(&st, &u, f, vec![], None).await
 }
 
@@ -429,7 +450,7 @@ async fn console_new(
     u: User,
     Form(f): Form<NewForm>,
 ) -> AppResult<Response> {
-    let by = curator(&u)?;
+    let by = curator(&st, &u).await?;
     let parsed = (|| {
         let key = IndicatorKey::parse(&f.kind, &f.value)?;
         let status: Status = f.status.parse()?;
@@ -469,7 +490,7 @@ async fn console_decide(
     Path(id): Path<i64>,
     Form(f): Form<DecideForm>,
 ) -> AppResult<Response> {
-    let by = curator(&u)?;
+    let by = curator(&st, &u).await?;
     let status = match f.status.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(
             s.parse::<Status>()
@@ -512,7 +533,7 @@ async fn console_merge(
     u: User,
     Form(f): Form<MergeForm>,
 ) -> AppResult<Response> {
-    let by = curator(&u)?;
+    let by = curator(&st, &u).await?;
     let mut tx = st.db.pool.begin().await?;
     service::merge(&mut tx, &st.clock, &by, f.from, f.into)
         .await
@@ -527,7 +548,7 @@ async fn console_import(
     u: User,
     mut mp: Multipart,
 ) -> AppResult<Response> {
-    let by = curator(&u)?;
+    let by = curator(&st, &u).await?;
     let (mut format, mut file) = (String::new(), None::<Vec<u8>>);
     loop {
         let field = match mp.next_field().await {
@@ -599,7 +620,7 @@ async fn console_export(
     u: User,
     Query(q): Query<ExportQuery>,
 ) -> AppResult<Response> {
-    let by = curator(&u)?;
+    let by = curator(&st, &u).await?;
     let fmt = Format::parse(&q.format).ok_or_else(|| AppError::bad_request("intel-err-format"))?;
     let items = store::all(&st.db).await?;
     crate::audit::record(
@@ -650,7 +671,7 @@ struct ReviewsPage {
 }
 
 async fn reviews_page(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
-    curator(&u)?;
+    curator(&st, &u).await?;
     let lang = u.ctx.lang;
     let mut open = Vec::new();
     let mut conn = st.db.pool.acquire().await?;
@@ -712,7 +733,7 @@ async fn review_resolve(
     Path(id): Path<i64>,
     Form(f): Form<ResolveForm>,
 ) -> AppResult<Response> {
-    let by = curator(&u)?;
+    let by = curator(&st, &u).await?;
     let outcome = match f.outcome.as_str() {
         "clear" => Outcome::Clear(f.indicator.into_iter().collect()),
         "label" => Outcome::Label(
@@ -736,7 +757,7 @@ async fn review_resolve(
 
 /// Labelled examples in the JSONL that `fanzha train --data` reads (`text`, `label`).
 async fn examples_jsonl(State(st): State<AppState>, u: User) -> AppResult<Response> {
-    curator(&u)?;
+    curator(&st, &u).await?;
     let mut out = String::new();
     for (text, label) in store::examples(&st.db).await? {
         out.push_str(&serde_json::json!({"text": text, "label": label}).to_string());
