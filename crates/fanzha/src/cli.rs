@@ -238,6 +238,17 @@ enum BenchCmd {
         #[arg(long, default_value = "province")]
         scale: String,
     },
+    /// Fill N indicators, load them into the lookup index, measure load time, memory and lookups.
+    /// Uses the configured PostgreSQL if any, else SQLite in --data-dir (kept, so a second run
+    /// skips the filling) or a temporary directory.
+    Intel {
+        #[arg(long, default_value_t = 10_000_000)]
+        indicators: i64,
+        #[arg(long, default_value_t = 1_000_000)]
+        lookups: usize,
+        #[arg(long)]
+        data_dir: Option<std::path::PathBuf>,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -597,6 +608,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(BenchCmd::Demo { scale }) => {
             crate::demo::bench(crate::demo::BenchSpec::Demo { scale }, &cfg).await
+        }
+        Command::Bench(BenchCmd::Intel {
+            indicators,
+            lookups,
+            data_dir,
+        }) => {
+            let mut cfg = cfg.clone();
+            let tmp =
+                std::env::temp_dir().join(format!("fanzha-bench-intel-{}", std::process::id()));
+            let keep = data_dir.is_some();
+            if cfg.database_url.is_none() {
+                cfg.data_dir = data_dir.unwrap_or_else(|| tmp.clone());
+                std::fs::create_dir_all(&cfg.data_dir)?;
+            }
+            let db = open_db(&cfg).await?;
+            let r = crate::intel::bench::run(&db, indicators, lookups).await;
+            if !keep {
+                let _ = std::fs::remove_dir_all(&tmp);
+            }
+            r
         }
     }
 }

@@ -56,6 +56,10 @@ pub struct Config {
     pub log_format: String,
     /// Default time zone for display.
     pub time_zone: String,
+    /// Risk-check API requests each token may make per second (burst of the same size).
+    pub risk_rate_per_second: u32,
+    /// Risk-check items (a batch counts each item) each token may check per UTC day.
+    pub risk_daily_quota: i64,
 }
 
 impl Default for Config {
@@ -74,6 +78,8 @@ impl Default for Config {
             max_upload_bytes: 20 * 1024 * 1024,
             log_format: "text".into(),
             time_zone: "Asia/Shanghai".into(),
+            risk_rate_per_second: 50,
+            risk_daily_quota: 100_000,
         }
     }
 }
@@ -148,6 +154,12 @@ impl Config {
         }
         if let Some(v) = get("FANZHA_TIME_ZONE") {
             self.time_zone = v;
+        }
+        if let Some(v) = get("FANZHA_RISK_RATE_PER_SECOND") {
+            self.risk_rate_per_second = parse("FANZHA_RISK_RATE_PER_SECOND", &v)?;
+        }
+        if let Some(v) = get("FANZHA_RISK_DAILY_QUOTA") {
+            self.risk_daily_quota = parse("FANZHA_RISK_DAILY_QUOTA", &v)?;
         }
         Ok(())
     }

@@ -10,5 +10,6 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod inbox;
+pub mod intel;
 pub mod org;
 pub mod web;

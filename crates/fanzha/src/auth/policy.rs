@@ -25,10 +25,13 @@ pub enum Action {
     ViewAudit,
     /// Create accounts and grant roles in a unit.
     ManageAccounts,
+    /// Curate the indicator store: confirm, clear, merge, sharing levels, import and export,
+    /// the review queue (police; indicators are not unit-scoped, any police scope suffices).
+    CurateIntel,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 9] = [
         Action::ViewUnits,
         Action::ManageUnits,
         Action::ListPeople,
@@ -37,6 +40,7 @@ impl Action {
         Action::ExportRoster,
         Action::ViewAudit,
         Action::ManageAccounts,
+        Action::CurateIntel,
     ];
 }
 
@@ -58,9 +62,15 @@ pub fn role_allows(role: Role, action: Action) -> bool {
         Counselor | UnitLeader => {
             matches!(action, ViewUnits | ListPeople | ViewPerson | ExportRoster)
         }
-        SchoolAdmin => true,
-        Police => matches!(action, ViewUnits | ListPeople | ViewPerson | ViewAudit),
-        ProvinceAdmin => matches!(action, ViewUnits | ManageUnits | ViewAudit | ManageAccounts),
+        SchoolAdmin => !matches!(action, CurateIntel),
+        Police => matches!(
+            action,
+            ViewUnits | ListPeople | ViewPerson | ViewAudit | CurateIntel
+        ),
+        ProvinceAdmin => matches!(
+            action,
+            ViewUnits | ManageUnits | ViewAudit | ManageAccounts | CurateIntel
+        ),
     }
 }
 
@@ -138,15 +148,15 @@ mod tests {
     }
 
     /// The expected matrix, written out by hand: Y = allowed inside the role's scope.
-    /// Columns: ViewUnits ManageUnits ListPeople ViewPerson ImportRoster ExportRoster ViewAudit ManageAccounts
+    /// Columns: ViewUnits ManageUnits ListPeople ViewPerson ImportRoster ExportRoster ViewAudit ManageAccounts CurateIntel
     const MATRIX: [(Role, &str); 7] = [
-        (Role::Student, "--------"),
-        (Role::Counselor, "Y-YY-Y--"),
-        (Role::UnitLeader, "Y-YY-Y--"),
-        (Role::SchoolAdmin, "YYYYYYYY"),
-        (Role::Police, "Y-YY--Y-"),
-        (Role::ProvinceAdmin, "YY----YY"),
-        (Role::Partner, "--------"),
+        (Role::Student, "---------"),
+        (Role::Counselor, "Y-YY-Y---"),
+        (Role::UnitLeader, "Y-YY-Y---"),
+        (Role::SchoolAdmin, "YYYYYYYY-"),
+        (Role::Police, "Y-YY--Y-Y"),
+        (Role::ProvinceAdmin, "YY----YYY"),
+        (Role::Partner, "---------"),
     ];
 
     #[test]

@@ -80,6 +80,10 @@ pub async fn page_ctx(st: &AppState, u: &User) -> PageCtx {
     if has(Action::ViewAudit) {
         items.push(("/audit", "nav-audit"));
     }
+    items.push(("/check", "nav-check"));
+    if has(Action::CurateIntel) {
+        items.push(("/intel", "nav-intel"));
+    }
     items.push(("/inbox", "nav-inbox"));
     items.push(("/account", "nav-account"));
     if p.roles()

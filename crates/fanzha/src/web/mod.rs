@@ -43,6 +43,8 @@ pub struct AppState {
     pub sessions: Arc<crate::auth::service::SessionCache>,
     /// Unit figures (units, students, staff under a path), at most 30 s old.
     pub figures: Arc<cache::TtlCache<String, (i64, i64, i64)>>,
+    /// Detection engine, indicator index and risk-check API limits of this process.
+    pub intel: Arc<crate::intel::Intel>,
 }
 
 impl AppState {
@@ -88,13 +90,17 @@ impl App {
         let state = AppState {
             db,
             clock,
-            config: Arc::new(config),
+            config: Arc::new(config.clone()),
             jobs,
             metrics: Arc::new(metrics::Metrics::default()),
             limiter: Arc::new(LoginLimiter::default()),
             sessions: Arc::new(crate::auth::service::session_cache()),
             unread: Arc::new(cache::TtlCache::new(5_000, 200_000)),
             figures: Arc::new(cache::TtlCache::new(30_000, 100_000)),
+            intel: Arc::new(crate::intel::Intel::new(
+                config.risk_rate_per_second,
+                config.risk_daily_quota,
+            )),
         };
         App { state, runner }
     }
@@ -112,6 +118,17 @@ impl App {
         run_worker: bool,
     ) -> std::io::Result<()> {
         let router = self.router();
+        // The indicator index is loaded before the first request is accepted.
+        let st = self.state.clone();
+        if let Err(e) = st.intel.load(&st.db).await {
+            tracing::error!(error = %e, "loading the indicator index");
+        }
+        let refresher = tokio::spawn(crate::intel::refresher(
+            st.intel.clone(),
+            st.db.clone(),
+            st.clock.clone(),
+            shutdown.clone(),
+        ));
         let worker = run_worker.then(|| {
             let rx = shutdown.clone();
             tokio::spawn(self.runner.clone().work(rx, Duration::from_millis(500)))
@@ -131,6 +148,7 @@ impl App {
         if let Some(w) = worker {
             let _ = w.await;
         }
+        refresher.abort();
         result
     }
 }
@@ -145,6 +163,8 @@ pub fn router(st: AppState) -> Router {
         .merge(crate::org::api::routes())
         .merge(crate::audit::pages::routes())
         .merge(crate::inbox::pages::routes())
+        .merge(crate::intel::pages::routes())
+        .merge(crate::intel::api::routes())
         .merge(ops::routes())
         .route("/assets/{version}/{name}", get(assets::serve))
         .fallback(ops::not_found)

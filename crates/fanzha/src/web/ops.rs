@@ -100,7 +100,17 @@ impl Modify for BearerAuth {
         crate::auth::pages::api_me,
         crate::auth::pages::api_tokens,
         crate::auth::pages::api_revoke_token,
+        crate::intel::api::risk_check,
     ),
+    components(schemas(
+        crate::intel::api::CheckRequest,
+        crate::intel::api::CheckItem,
+        crate::intel::api::BatchAnswer,
+        crate::intel::check::Answer,
+        crate::intel::check::Hit,
+        crate::intel::check::RuleOut,
+        crate::intel::check::Extracted,
+    )),
     modifiers(&BearerAuth),
     security(("token" = []))
 )]

@@ -1,0 +1,324 @@
+//! The risk check: the detection engine's verdict combined with what the indicator index knows.
+//! The rule (also in docs/INTEL.md):
+//!
+//! * a police-confirmed indicator → high;
+//! * a suspected indicator, or one reported 3 times or more → medium;
+//! * an indicator reported once or twice → low;
+//! * an indicator cleared by police counts for nothing;
+//! * the level is the highest of these and the engine's level; with no indicator on record and
+//!   the engine seeing nothing, the answer is "no record".
+
+use fanzha_detect::{Engine, FraudType, Level};
+
+use super::index::Index;
+use super::model::{FraudTypes, IndicatorKey, Kind, Status};
+
+/// Longest text accepted, bytes (a long chat message fits; a pasted page does not).
+pub const MAX_TEXT_BYTES: usize = 8 * 1024;
+
+/// What is checked.
+#[derive(Clone, Debug)]
+pub enum Input {
+    /// A pasted message, or one thing typed in the box (a number, link, account).
+    Text(String),
+    /// One indicator of a known kind (the API form).
+    Indicator(IndicatorKey),
+}
+
+impl Input {
+    /// A text as typed: refused when empty, too long, or binary junk.
+    pub fn text(s: &str) -> Result<Input, (&'static str, String)> {
+        let t = s.trim();
+        if t.is_empty() {
+            return Err(("intel-err-empty", String::new()));
+        }
+        if s.len() > MAX_TEXT_BYTES {
+            return Err(("intel-err-too-long", MAX_TEXT_BYTES.to_string()));
+        }
+        let junk = t
+            .chars()
+            .filter(|c| (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || *c == '\u{FFFD}')
+            .count();
+        if junk > 0 {
+            return Err(("intel-err-binary", String::new()));
+        }
+        Ok(Input::Text(t.to_string()))
+    }
+
+    /// One indicator: `kind` must be a stored kind and `value` valid for it.
+    pub fn indicator(kind: &str, value: &str) -> Result<Input, (&'static str, String)> {
+        let kind: Kind = kind.parse().map_err(|e| ("intel-err-kind", e))?;
+        IndicatorKey::of(kind, value)
+            .map(Input::Indicator)
+            .map_err(|e| ("intel-err-value", e))
+    }
+
+    pub fn kind_id(&self) -> &'static str {
+        match self {
+            Input::Text(_) => "text",
+            Input::Indicator(k) => k.kind().id(),
+        }
+    }
+
+    pub fn display(&self) -> String {
+        match self {
+            Input::Text(t) => t.clone(),
+            Input::Indicator(k) => k.value().to_string(),
+        }
+    }
+}
+
+/// A known indicator that matched.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Hit {
+    pub kind: String,
+    pub value: String,
+    /// reported, suspected, confirmed or cleared.
+    pub status: String,
+    /// How many reports and sightings.
+    pub sightings: i64,
+    /// Confirmed by police.
+    pub confirmed: bool,
+    pub fraud_types: Vec<String>,
+    /// Sharing level: clear, green, amber, red.
+    pub tlp: String,
+    /// What this indicator adds to the level.
+    pub level: String,
+}
+
+/// A rule that fired.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct RuleOut {
+    pub id: String,
+    pub fraud_type: String,
+    pub description_zh: String,
+    pub description_en: String,
+}
+
+/// An extracted indicator (kind and canonical value), for a report pre-filled from the check.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Extracted {
+    pub kind: String,
+    pub value: String,
+}
+
+/// The answer to one risk check.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Answer {
+    /// high, medium, low or none ("no record").
+    pub level: String,
+    /// Fraud type id (`normal` when nothing points to fraud).
+    pub fraud_type: String,
+    pub fraud_type_zh: String,
+    pub fraud_type_en: String,
+    /// How that scam works, one paragraph.
+    pub description: String,
+    /// The classifier's probability that the text is fraud, 0 to 1 (0 for a bare indicator).
+    pub risk: f32,
+    /// Known indicators that matched.
+    pub indicators: Vec<Hit>,
+    pub rules: Vec<RuleOut>,
+    /// Indicators found in the input (kind, canonical value).
+    pub extracted: Vec<Extracted>,
+}
+
+impl Answer {
+    pub fn level(&self) -> Level {
+        level_of(&self.level)
+    }
+    pub fn fraud(&self) -> FraudType {
+        self.fraud_type.parse().unwrap_or(FraudType::Normal)
+    }
+}
+
+pub fn level_of(s: &str) -> Level {
+    match s {
+        "high" => Level::High,
+        "medium" => Level::Medium,
+        "low" => Level::Low,
+        _ => Level::None,
+    }
+}
+
+/// What one known indicator adds to the level.
+pub fn indicator_level(status: Status, sightings: i64) -> Level {
+    match status {
+        Status::Confirmed => Level::High,
+        Status::Suspected => Level::Medium,
+        Status::Reported if sightings >= 3 => Level::Medium,
+        Status::Reported => Level::Low,
+        Status::Cleared => Level::None,
+    }
+}
+
+/// Candidate (kind, canonical value) pairs of one typed token: a bare "13812345678" may be a phone
+/// number, a QQ number, a WeChat id or an Alipay account.
+fn candidates(token: &str) -> Vec<IndicatorKey> {
+    if token.chars().any(char::is_whitespace) || token.len() > 300 {
+        return vec![];
+    }
+    Kind::all()
+        .filter(|k| !matches!(k.id(), "app" | "other_account"))
+        .filter_map(|k| IndicatorKey::of(k, token).ok())
+        .collect()
+}
+
+/// Runs a check. `brief` skips the classifier's explanation features (the API does not show them).
+pub fn check(engine: &Engine, index: &Index, input: &Input, brief: bool) -> Answer {
+    let (verdict, mut keys) = match input {
+        Input::Text(t) => {
+            let v = if brief {
+                engine.analyze_brief(t)
+            } else {
+                engine.analyze(t)
+            };
+            (Some(v), candidates(t))
+        }
+        Input::Indicator(k) => (None, vec![k.clone()]),
+    };
+    // One typed number, link or account is judged by what is known about it: the classifier
+    // reads messages, and a bare token tells it nothing (its indicators are still looked up).
+    let token = matches!(input, Input::Text(_)) && !keys.is_empty();
+    if let Some(v) = &verdict {
+        for i in &v.indicators {
+            if let Some(kind) = Kind::of(i.kind) {
+                if let Ok(k) = IndicatorKey::of(kind, &i.value) {
+                    keys.push(k);
+                }
+            }
+        }
+    }
+    keys.sort();
+    keys.dedup();
+    let verdict_level = verdict
+        .as_ref()
+        .filter(|_| !token)
+        .map_or(Level::None, |v| v.level);
+    let mut level = verdict_level;
+    let mut hits = Vec::new();
+    let mut hit_types = FraudTypes::default();
+    let mut best_hit = Level::None;
+    for k in &keys {
+        let Some(c) = index.get(k.kind(), k.value()) else {
+            continue;
+        };
+        let status = c.status();
+        let l = indicator_level(status, i64::from(c.sightings));
+        if l > best_hit {
+            best_hit = l;
+            hit_types = c.fraud_types();
+        } else if l == best_hit {
+            hit_types = hit_types.union(c.fraud_types());
+        }
+        level = level.max(l);
+        hits.push(Hit {
+            kind: k.kind().id().to_string(),
+            value: k.value().to_string(),
+            status: status.as_str().to_string(),
+            sightings: i64::from(c.sightings),
+            confirmed: status == Status::Confirmed,
+            fraud_types: c
+                .fraud_types()
+                .ids()
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+            tlp: c.tlp().as_str().to_string(),
+            level: l.id().to_string(),
+        });
+    }
+    hits.sort_by_key(|h| std::cmp::Reverse(level_of(&h.level)));
+    let engine_type = verdict
+        .as_ref()
+        .filter(|_| !token)
+        .map(|v| v.fraud_type)
+        .filter(|t| t.is_fraud());
+    let engine_level = verdict_level;
+    let fraud_type = match engine_type {
+        Some(t) if engine_level >= best_hit => t,
+        _ => hit_types
+            .first()
+            .or(engine_type)
+            .unwrap_or(FraudType::Normal),
+    };
+    let fraud_type = if level == Level::None {
+        FraudType::Normal
+    } else {
+        fraud_type
+    };
+    let info = fraud_type.info();
+    Answer {
+        level: level.id().to_string(),
+        fraud_type: fraud_type.id().to_string(),
+        fraud_type_zh: info.zh.to_string(),
+        fraud_type_en: info.en.to_string(),
+        description: info.description.to_string(),
+        risk: verdict.as_ref().filter(|_| !token).map_or(0.0, |v| v.risk),
+        indicators: hits,
+        rules: verdict
+            .as_ref()
+            .map(|v| {
+                v.rules
+                    .iter()
+                    .map(|r| RuleOut {
+                        id: r.id.to_string(),
+                        fraud_type: r.fraud_type.id().to_string(),
+                        description_zh: r.description_zh.to_string(),
+                        description_en: r.description_en.to_string(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        extracted: keys
+            .iter()
+            .map(|k| Extracted {
+                kind: k.kind().id().to_string(),
+                value: k.value().to_string(),
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intel::index::Compact;
+    use crate::intel::model::Tlp;
+
+    #[test]
+    fn confirmed_indicator_makes_high() {
+        let e = Engine::builtin();
+        let idx = Index::default();
+        let k: Kind = "phone".parse().unwrap();
+        idx.set(
+            k,
+            "13800138000",
+            Some(Compact::new(
+                Status::Confirmed,
+                Tlp::Green,
+                FraudTypes::parse("fake_loan").unwrap(),
+                4,
+            )),
+        );
+        let a = check(&e, &idx, &Input::text("13800138000").unwrap(), true);
+        assert_eq!(a.level, "high");
+        assert_eq!(a.fraud_type, "fake_loan");
+        assert!(a
+            .indicators
+            .iter()
+            .any(|h| h.kind == "phone" && h.confirmed));
+        let none = check(&e, &idx, &Input::text("13900139000").unwrap(), true);
+        assert_eq!(none.level, "none");
+        assert!(none.indicators.is_empty());
+    }
+
+    #[test]
+    fn bad_texts_are_refused() {
+        assert!(Input::text("  ").is_err());
+        assert!(Input::text(&"a".repeat(100_000)).is_err());
+        assert!(Input::text("\u{0}\u{1}\u{2}abc").is_err());
+        assert!(Input::indicator("fax", "1").is_err());
+        assert!(Input::indicator("bank_card", "1234567890123456789012345").is_err());
+        assert!(Input::indicator("url", "http://a.cn/\u{7}x").is_err());
+    }
+}

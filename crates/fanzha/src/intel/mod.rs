@@ -1,0 +1,320 @@
+//! Risk check and indicator intelligence: the indicator store (statuses, fraud types, sources,
+//! sightings, sharing levels), the per-process lookup index kept fresh from the change log, the
+//! risk check for students and partners, the police console with STIX/MISP/CSV import and export,
+//! and the review queue that feeds labelled examples back to training.
+
+pub mod api;
+pub mod bench;
+pub mod check;
+pub mod demo;
+pub mod formats;
+pub mod index;
+pub mod model;
+pub mod pages;
+pub mod quota;
+pub mod service;
+pub mod store;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::TryStreamExt;
+use sqlx::Row;
+use tokio::sync::watch;
+
+use crate::clock::Clock;
+use crate::db::{Db, DbResult};
+use index::{fingerprint, Compact, Index};
+use model::{FraudTypes, Kind, Status, Tlp};
+
+/// How often each process polls the change log.
+pub const POLL: Duration = Duration::from_millis(250);
+/// Changes younger than this are re-read on every poll, so a transaction that committed after a
+/// later one (ids are handed out at insert, not at commit) is still seen.
+const REREAD_MS: i64 = 3_000;
+
+/// The intelligence side of one process: the detection engine, the index and the API limits.
+pub struct Intel {
+    pub engine: fanzha_detect::Engine,
+    pub index: Index,
+    pub quota: quota::Quota,
+    cursor: AtomicI64,
+    refresh_lock: tokio::sync::Mutex<()>,
+}
+
+impl Intel {
+    pub fn new(rate_per_second: u32, daily_quota: i64) -> Intel {
+        Intel {
+            engine: fanzha_detect::Engine::builtin(),
+            index: Index::default(),
+            quota: quota::Quota::new(rate_per_second, daily_quota),
+            cursor: AtomicI64::new(0),
+            refresh_lock: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Loads every indicator into the index (at start). Returns how many. The table is read in
+    /// id ranges by parallel tasks; on SQLite through the native driver, whose rows lend their
+    /// text (the `Any` driver copies every value), which makes the load several times faster.
+    pub async fn load(&self, db: &Db) -> DbResult<usize> {
+        let _g = self.refresh_lock.lock().await;
+        // The cursor is read first: changes committed during the load are replayed after it.
+        let cursor: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM indicator_changes")
+            .fetch_one(&db.pool)
+            .await?;
+        let (lo, hi): (i64, i64) =
+            sqlx::query_as("SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0) FROM indicators")
+                .fetch_one(&db.pool)
+                .await?;
+        let parts = if hi - lo > 100_000 {
+            std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .clamp(2, 8) as i64
+        } else {
+            1
+        };
+        let sqlite = match db.backend {
+            crate::db::Backend::Sqlite => {
+                let url = db.pool.connect_options().database_url.clone();
+                let opts: sqlx::sqlite::SqliteConnectOptions = url
+                    .as_str()
+                    .parse::<sqlx::sqlite::SqliteConnectOptions>()?
+                    .read_only(true);
+                Some(
+                    sqlx::sqlite::SqlitePoolOptions::new()
+                        .max_connections(parts as u32)
+                        .connect_with(opts)
+                        .await?,
+                )
+            }
+            crate::db::Backend::Postgres => None,
+        };
+        let step = (hi - lo) / parts + 1;
+        let mut tasks = Vec::new();
+        for p in 0..parts {
+            let (a, b) = (lo - 1 + p * step, (lo - 1 + (p + 1) * step).min(hi));
+            let (db, sqlite) = (db.clone(), sqlite.clone());
+            tasks.push(tokio::spawn(async move {
+                match sqlite {
+                    Some(pool) => load_range_sqlite(&pool, a, b).await,
+                    None => load_range_any(&db, a, b).await,
+                }
+            }));
+        }
+        let mut parts_out = Vec::with_capacity(tasks.len());
+        for t in tasks {
+            parts_out.push(
+                t.await
+                    .map_err(|e| crate::db::DbError::Config(e.to_string()))??,
+            );
+        }
+        if let Some(pool) = sqlite {
+            pool.close().await;
+        }
+        let n: usize = parts_out.iter().map(Vec::len).sum();
+        let mut entries = Vec::with_capacity(n);
+        for p in parts_out {
+            entries.extend(p);
+        }
+        self.index.replace(entries);
+        self.cursor.store(cursor, Ordering::SeqCst);
+        Ok(n)
+    }
+
+    /// Applies the change log since the last poll. Returns how many changes were applied.
+    pub async fn refresh(&self, db: &Db, clock: &Clock) -> DbResult<usize> {
+        let _g = self.refresh_lock.lock().await;
+        let cursor = self.cursor.load(Ordering::SeqCst);
+        let rows = sqlx::query(
+            "SELECT c.id, c.kind, c.value, i.status, i.fraud_types, i.tlp, i.sightings \
+             FROM indicator_changes c LEFT JOIN indicators i ON i.kind = c.kind AND i.value = c.value \
+             WHERE c.id > $1 OR c.at >= $2 ORDER BY c.id LIMIT 100000",
+        )
+        .bind(cursor)
+        .bind(clock.now_ms() - REREAD_MS)
+        .fetch_all(&db.pool)
+        .await?;
+        let mut max = cursor;
+        let mut changes: HashMap<u64, Option<Compact>> = HashMap::new();
+        for r in &rows {
+            let id: i64 = r.try_get(0)?;
+            max = max.max(id);
+            let kind: String = r.try_get(1)?;
+            let value: String = r.try_get(2)?;
+            let Ok(kind) = kind.parse::<Kind>() else {
+                continue;
+            };
+            let status: Option<String> = r.try_get(3)?;
+            let c = match status {
+                None => None,
+                Some(s) => {
+                    let types: String = r.try_get(4)?;
+                    let tlp: String = r.try_get(5)?;
+                    let sightings: i64 = r.try_get(6)?;
+                    Some(Compact::new(
+                        s.parse().unwrap_or(Status::Reported),
+                        tlp.parse().unwrap_or(Tlp::Green),
+                        FraudTypes::parse(&types).unwrap_or_default(),
+                        sightings,
+                    ))
+                }
+            };
+            changes.insert(fingerprint(kind, &value), c);
+        }
+        let n = changes.len();
+        self.index.apply(changes.into_iter().collect());
+        self.cursor.store(max, Ordering::SeqCst);
+        Ok(n)
+    }
+}
+
+const LOAD_SQL: &str = "SELECT kind, value, status, fraud_types, tlp, sightings FROM indicators WHERE id > $1 AND id <= $2";
+
+/// Turns one stored row into an index entry; fraud-type lists repeat, so their parse is cached.
+fn compact_of(
+    cache: &mut HashMap<String, u16>,
+    kind: &str,
+    value: &str,
+    status: &str,
+    types: &str,
+    tlp: &str,
+    sightings: i64,
+) -> Option<(u64, Compact)> {
+    let kind = kind.parse::<Kind>().ok()?;
+    let bits = match cache.get(types) {
+        Some(b) => *b,
+        None => {
+            let b = FraudTypes::parse(types).unwrap_or_default().bits();
+            cache.insert(types.to_string(), b);
+            b
+        }
+    };
+    Some((
+        fingerprint(kind, value),
+        Compact::new(
+            status.parse().unwrap_or(Status::Reported),
+            tlp.parse().unwrap_or(Tlp::Green),
+            FraudTypes::from_bits(bits),
+            sightings,
+        ),
+    ))
+}
+
+async fn load_range_sqlite(
+    pool: &sqlx::SqlitePool,
+    a: i64,
+    b: i64,
+) -> DbResult<Vec<(u64, Compact)>> {
+    let mut out = Vec::with_capacity((b - a).max(0) as usize);
+    let mut cache = HashMap::new();
+    let mut rows = sqlx::query(LOAD_SQL).bind(a).bind(b).fetch(pool);
+    while let Some(r) = rows.try_next().await? {
+        if let Some(e) = compact_of(
+            &mut cache,
+            r.try_get::<&str, _>(0)?,
+            r.try_get::<&str, _>(1)?,
+            r.try_get::<&str, _>(2)?,
+            r.try_get::<&str, _>(3)?,
+            r.try_get::<&str, _>(4)?,
+            r.try_get::<i64, _>(5)?,
+        ) {
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
+async fn load_range_any(db: &Db, a: i64, b: i64) -> DbResult<Vec<(u64, Compact)>> {
+    let mut out = Vec::with_capacity((b - a).max(0) as usize);
+    let mut cache = HashMap::new();
+    let mut rows = sqlx::query(LOAD_SQL).bind(a).bind(b).fetch(&db.pool);
+    while let Some(r) = rows.try_next().await? {
+        let (kind, value, status, types, tlp): (String, String, String, String, String) = (
+            r.try_get(0)?,
+            r.try_get(1)?,
+            r.try_get(2)?,
+            r.try_get(3)?,
+            r.try_get(4)?,
+        );
+        if let Some(e) = compact_of(
+            &mut cache,
+            &kind,
+            &value,
+            &status,
+            &types,
+            &tlp,
+            r.try_get(5)?,
+        ) {
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
+/// The PostgreSQL channel a committed indicator change is announced on.
+pub const CHANNEL: &str = "fanzha_intel";
+
+/// Listens for change announcements on PostgreSQL (`None` on SQLite, or when listening fails:
+/// polling still refreshes the index).
+async fn listener(db: &Db) -> Option<sqlx::postgres::PgListener> {
+    if db.backend != crate::db::Backend::Postgres {
+        return None;
+    }
+    let url = db.pool.connect_options().database_url.clone();
+    match sqlx::postgres::PgListener::connect(url.as_str()).await {
+        Ok(mut l) => match l.listen(CHANNEL).await {
+            Ok(()) => Some(l),
+            Err(e) => {
+                tracing::warn!(error = %e, "LISTEN {CHANNEL}; polling only");
+                None
+            }
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "connecting the change listener; polling only");
+            None
+        }
+    }
+}
+
+/// The background task of a process: refreshes the index every [`POLL`] and, on PostgreSQL, as
+/// soon as a change is announced; flushes API usage; stops when `shutdown` turns true.
+pub async fn refresher(
+    intel: Arc<Intel>,
+    db: Db,
+    clock: Clock,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut listen = listener(&db).await;
+    loop {
+        if let Err(e) = intel.refresh(&db, &clock).await {
+            tracing::warn!(error = %e, "indicator index refresh");
+        }
+        if let Err(e) = intel.quota.flush(&db, &clock).await {
+            tracing::warn!(error = %e, "API usage flush");
+        }
+        let notified = async {
+            match listen.as_mut() {
+                Some(l) => l.recv().await.is_ok(),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(POLL) => {}
+            ok = notified => {
+                if !ok {
+                    listen = None;
+                }
+            }
+            r = shutdown.changed() => {
+                if r.is_err() || *shutdown.borrow() {
+                    break;
+                }
+            }
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+    }
+}

@@ -1,0 +1,423 @@
+//! Rules of the indicator store: sightings, police decisions (confirm, clear, sharing level,
+//! merge), imports that write all or nothing, and the review queue. Every status change is audited
+//! and logged in `indicator_changes` so every process's index follows.
+
+use fanzha_detect::FraudType;
+use sqlx::AnyConnection;
+
+use super::model::{Entry, FraudTypes, Indicator, IndicatorKey, Status, Tlp};
+use super::store::{self, NewIndicator};
+use crate::audit::{self, Actor, Event};
+use crate::clock::Clock;
+use crate::db::DbError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IntelError {
+    /// Input refused; one message per problem (an import lists every bad entry).
+    #[error("invalid input: {0:?}")]
+    Invalid(Vec<String>),
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<sqlx::Error> for IntelError {
+    fn from(e: sqlx::Error) -> Self {
+        IntelError::Db(e.into())
+    }
+}
+
+pub type IntelResult<T> = Result<T, IntelError>;
+
+/// Who decides, for the audit log: the actor and the unit path the entry is filed under (the
+/// officer's own unit, so their station and province can read it).
+#[derive(Clone, Debug)]
+pub struct By {
+    pub actor: Actor,
+    pub unit_path: String,
+}
+
+fn types_of(v: &[FraudType]) -> FraudTypes {
+    let mut t = FraudTypes::default();
+    for x in v {
+        t.insert(*x);
+    }
+    t
+}
+
+/// Creates or bumps an indicator as `reported` (sighting count + 1, fraud types added, source
+/// recorded), for reports and cases. A value that is not valid for its kind is refused.
+/// Returns the indicator id.
+pub async fn record_sighting(
+    tx: &mut AnyConnection,
+    clock: &Clock,
+    kind: &str,
+    value: &str,
+    fraud_types: &[FraudType],
+    source: &str,
+) -> IntelResult<i64> {
+    let key = IndicatorKey::parse(kind, value).map_err(|e| IntelError::Invalid(vec![e]))?;
+    let now = clock.now_ms();
+    let types = types_of(fraud_types);
+    let id = match store::by_key(tx, &key).await? {
+        Some(i) => {
+            let merged = FraudTypes::from_list(&i.fraud_types)
+                .unwrap_or_default()
+                .union(types);
+            store::bump(tx, i.id, merged, 1, now).await?;
+            i.id
+        }
+        None => {
+            store::insert(
+                tx,
+                &NewIndicator {
+                    key: &key,
+                    status: Status::Reported,
+                    types,
+                    tlp: Tlp::Green,
+                    sightings: 1,
+                    note: "",
+                },
+                now,
+            )
+            .await?
+        }
+    };
+    store::add_source(tx, id, source, now).await?;
+    store::log_change(tx, &key, now).await?;
+    Ok(id)
+}
+
+/// Marks (kind, value) confirmed by police (creating it when new), with these fraud types added;
+/// audited. For cases and the police console.
+pub async fn confirm(
+    tx: &mut AnyConnection,
+    clock: &Clock,
+    by: &By,
+    kind: &str,
+    value: &str,
+    fraud_types: &[FraudType],
+    source: &str,
+) -> IntelResult<i64> {
+    let key = IndicatorKey::parse(kind, value).map_err(|e| IntelError::Invalid(vec![e]))?;
+    let now = clock.now_ms();
+    let id = match store::by_key(tx, &key).await? {
+        Some(i) => i.id,
+        None => {
+            store::insert(
+                tx,
+                &NewIndicator {
+                    key: &key,
+                    status: Status::Reported,
+                    types: FraudTypes::default(),
+                    tlp: Tlp::Green,
+                    sightings: 0,
+                    note: "",
+                },
+                now,
+            )
+            .await?
+        }
+    };
+    store::add_source(tx, id, source, now).await?;
+    decide(
+        tx,
+        clock,
+        by,
+        id,
+        Some(Status::Confirmed),
+        types_of(fraud_types),
+        None,
+    )
+    .await?;
+    Ok(id)
+}
+
+/// A police decision on one indicator: a new status and/or sharing level, fraud types added.
+/// Audited as `intel.status` / `intel.tlp` when they change.
+pub async fn decide(
+    tx: &mut AnyConnection,
+    clock: &Clock,
+    by: &By,
+    id: i64,
+    status: Option<Status>,
+    add_types: FraudTypes,
+    tlp: Option<Tlp>,
+) -> IntelResult<Indicator> {
+    let i = store::by_id(tx, id).await?.ok_or(IntelError::NotFound)?;
+    let now = clock.now_ms();
+    let new_status = status.unwrap_or(i.status);
+    let new_tlp = tlp.unwrap_or(i.tlp);
+    let types = FraudTypes::from_list(&i.fraud_types)
+        .unwrap_or_default()
+        .union(add_types);
+    store::update(tx, id, new_status, types, new_tlp, now).await?;
+    let key = IndicatorKey::parse(&i.kind, &i.value).map_err(|e| IntelError::Invalid(vec![e]))?;
+    store::log_change(tx, &key, now).await?;
+    if new_status != i.status {
+        audit::record(
+            &mut *tx,
+            clock,
+            &by.actor,
+            Event {
+                action: "intel.status",
+                target_kind: "indicator",
+                target_id: id.to_string(),
+                unit_path: by.unit_path.clone(),
+                detail: serde_json::json!({"kind": i.kind, "value": i.value, "from": i.status.as_str(), "to": new_status.as_str()}),
+            },
+        )
+        .await?;
+    }
+    if new_tlp != i.tlp {
+        audit::record(
+            &mut *tx,
+            clock,
+            &by.actor,
+            Event {
+                action: "intel.tlp",
+                target_kind: "indicator",
+                target_id: id.to_string(),
+                unit_path: by.unit_path.clone(),
+                detail: serde_json::json!({"kind": i.kind, "value": i.value, "from": i.tlp.as_str(), "to": new_tlp.as_str()}),
+            },
+        )
+        .await?;
+    }
+    store::by_id(tx, id).await?.ok_or(IntelError::NotFound)
+}
+
+/// Police enter an indicator by hand (source `police:<account>`).
+pub async fn enter(
+    tx: &mut AnyConnection,
+    clock: &Clock,
+    by: &By,
+    key: &IndicatorKey,
+    status: Status,
+    types: FraudTypes,
+    tlp: Tlp,
+) -> IntelResult<i64> {
+    let now = clock.now_ms();
+    let id = match store::by_key(tx, key).await? {
+        Some(i) => i.id,
+        None => {
+            let id = store::insert(
+                tx,
+                &NewIndicator {
+                    key,
+                    status: Status::Reported,
+                    types: FraudTypes::default(),
+                    tlp,
+                    sightings: 1,
+                    note: "",
+                },
+                now,
+            )
+            .await?;
+            audit::record(
+                &mut *tx,
+                clock,
+                &by.actor,
+                Event {
+                    action: "intel.create",
+                    target_kind: "indicator",
+                    target_id: id.to_string(),
+                    unit_path: by.unit_path.clone(),
+                    detail: serde_json::json!({"kind": key.kind().id(), "value": key.value()}),
+                },
+            )
+            .await?;
+            id
+        }
+    };
+    let source = format!("police:{}", by.actor.account_id.unwrap_or_default());
+    store::add_source(tx, id, &source, now).await?;
+    decide(tx, clock, by, id, Some(status), types, Some(tlp)).await?;
+    Ok(id)
+}
+
+/// Merges indicator `from` into `into`: sightings add up, fraud types and sources join, the higher
+/// status and the stricter sharing level win; `from` is deleted. Audited.
+pub async fn merge(
+    tx: &mut AnyConnection,
+    clock: &Clock,
+    by: &By,
+    from: i64,
+    into: i64,
+) -> IntelResult<Indicator> {
+    if from == into {
+        return Err(IntelError::Invalid(vec![
+            "an indicator cannot be merged into itself".into(),
+        ]));
+    }
+    let a = store::by_id(tx, from).await?.ok_or(IntelError::NotFound)?;
+    let b = store::by_id(tx, into).await?.ok_or(IntelError::NotFound)?;
+    let now = clock.now_ms();
+    let types = FraudTypes::from_list(&a.fraud_types)
+        .unwrap_or_default()
+        .union(FraudTypes::from_list(&b.fraud_types).unwrap_or_default());
+    store::move_sources(tx, from, into).await?;
+    store::bump(tx, into, types, a.sightings, now).await?;
+    let status = merged_status(a.status, b.status);
+    store::update(tx, into, status, types, a.tlp.max(b.tlp), now).await?;
+    store::delete(tx, from).await?;
+    for i in [&a, &b] {
+        if let Ok(k) = IndicatorKey::parse(&i.kind, &i.value) {
+            store::log_change(tx, &k, now).await?;
+        }
+    }
+    audit::record(
+        &mut *tx,
+        clock,
+        &by.actor,
+        Event {
+            action: "intel.merge",
+            target_kind: "indicator",
+            target_id: into.to_string(),
+            unit_path: by.unit_path.clone(),
+            detail: serde_json::json!({"from": from, "from_value": a.value, "into_value": b.value, "status": status.as_str()}),
+        },
+    )
+    .await?;
+    store::by_id(tx, into).await?.ok_or(IntelError::NotFound)
+}
+
+/// Confirmed beats suspected beats reported; cleared only when both were cleared.
+fn merged_status(a: Status, b: Status) -> Status {
+    let rank = |s: Status| match s {
+        Status::Cleared => 0,
+        Status::Reported => 1,
+        Status::Suspected => 2,
+        Status::Confirmed => 3,
+    };
+    if rank(a) >= rank(b) {
+        a
+    } else {
+        b
+    }
+}
+
+/// Writes parsed entries of an import (already validated: the parser refuses a file with any bad
+/// entry). Each entry's status, fraud types and sharing level are set; source `import:<batch>`.
+/// Returns the batch id.
+pub async fn import(
+    tx: &mut AnyConnection,
+    clock: &Clock,
+    by: &By,
+    format: &str,
+    entries: &[Entry],
+) -> IntelResult<i64> {
+    let now = clock.now_ms();
+    let batch =
+        store::new_import(tx, format, entries.len() as i64, by.actor.account_id, now).await?;
+    let source = format!("import:{batch}");
+    for e in entries {
+        let id = match store::by_key(tx, &e.key).await? {
+            Some(i) => i.id,
+            None => {
+                store::insert(
+                    tx,
+                    &NewIndicator {
+                        key: &e.key,
+                        status: e.status,
+                        types: FraudTypes::default(),
+                        tlp: e.tlp,
+                        sightings: 1,
+                        note: "",
+                    },
+                    now,
+                )
+                .await?
+            }
+        };
+        store::add_source(tx, id, &source, now).await?;
+        decide(tx, clock, by, id, Some(e.status), e.types(), Some(e.tlp)).await?;
+    }
+    audit::record(
+        &mut *tx,
+        clock,
+        &by.actor,
+        Event {
+            action: "intel.import",
+            target_kind: "intel_import",
+            target_id: batch.to_string(),
+            unit_path: by.unit_path.clone(),
+            detail: serde_json::json!({"format": format, "entries": entries.len()}),
+        },
+    )
+    .await?;
+    Ok(batch)
+}
+
+/// What police decide about a "this answer is wrong" item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Clear these indicators of the check as false positives.
+    Clear(Vec<i64>),
+    /// Keep the text as a labelled example for retraining.
+    Label(FraudType),
+    Dismiss,
+}
+
+/// Resolves an open review; audited.
+pub async fn resolve_review(
+    tx: &mut AnyConnection,
+    clock: &Clock,
+    by: &By,
+    review_id: i64,
+    outcome: &Outcome,
+) -> IntelResult<()> {
+    let r = store::review_by_id(tx, review_id)
+        .await?
+        .ok_or(IntelError::NotFound)?;
+    if r.status != "open" {
+        return Err(IntelError::Invalid(vec!["review already resolved".into()]));
+    }
+    let account = by.actor.account_id.unwrap_or_default();
+    let now = clock.now_ms();
+    let (status, detail) = match outcome {
+        Outcome::Clear(ids) => {
+            if ids.is_empty() {
+                return Err(IntelError::Invalid(vec![
+                    "choose an indicator to clear".into()
+                ]));
+            }
+            for id in ids {
+                decide(
+                    tx,
+                    clock,
+                    by,
+                    *id,
+                    Some(Status::Cleared),
+                    FraudTypes::default(),
+                    None,
+                )
+                .await?;
+            }
+            ("cleared", format!("cleared indicators {ids:?}"))
+        }
+        Outcome::Label(t) => {
+            store::insert_example(tx, &r.check_text, t.id(), Some(review_id), account, now).await?;
+            ("labelled", format!("labelled {}", t.id()))
+        }
+        Outcome::Dismiss => ("dismissed", String::new()),
+    };
+    if !store::resolve_review(tx, review_id, status, &detail, account, now).await? {
+        return Err(IntelError::Invalid(vec!["review already resolved".into()]));
+    }
+    audit::record(
+        &mut *tx,
+        clock,
+        &by.actor,
+        Event {
+            action: "intel.review",
+            target_kind: "intel_review",
+            target_id: review_id.to_string(),
+            unit_path: by.unit_path.clone(),
+            detail: serde_json::json!({"outcome": status, "detail": detail}),
+        },
+    )
+    .await?;
+    Ok(())
+}
