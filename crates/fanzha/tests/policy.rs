@@ -39,7 +39,7 @@ const CASES: [(Role, &str, &str, &str); 7] = [
 /// The real principal of a seeded account, as the app builds it for a request.
 async fn principal(app: &TestApp, username: &str) -> Principal {
     let token = app.token(username, &Scope::ALL).await;
-    principal_for_token(&app.state.db, &app.state.clock, &token)
+    principal_for_token(&app.state.db, &app.state.clock, &app.state.tokens, &token)
         .await
         .expect("principal lookup")
         .expect("principal exists")

@@ -431,6 +431,7 @@ async fn do_revoke(st: &AppState, u: &User, id: i64) -> AppResult<()> {
     if !store::revoke_token(&st.db, u.p.account_id, id, st.clock.now_ms()).await? {
         return Err(AppError::not_found());
     }
+    crate::auth::service::forget_token(&st.tokens, id);
     audit::record(
         &st.db.pool,
         &st.clock,

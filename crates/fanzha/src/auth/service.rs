@@ -265,16 +265,63 @@ pub async fn principal_for_session(
     Ok(Some(principal))
 }
 
+/// An API token's principal kept for a few seconds, so partner traffic (thousands of calls a
+/// second) costs no token queries. Expiry is still checked on every call; revoking a token drops
+/// it at once in this process, in other processes within the cache's lifetime (5 s).
+#[derive(Clone)]
+pub struct CachedToken {
+    pub principal: Principal,
+    pub expires_at: Option<Millis>,
+    pub last_used_at: Option<Millis>,
+}
+
+pub type TokenCache = crate::web::cache::TtlCache<String, CachedToken>;
+
+pub fn token_cache() -> TokenCache {
+    crate::web::cache::TtlCache::new(5_000, 100_000)
+}
+
+/// Forgets a token in this process's cache (after revocation).
+pub fn forget_token(cache: &TokenCache, token_id: i64) {
+    cache.remove_where(
+        |c| matches!(c.principal.via, Via::Token { token_id: t, .. } if t == token_id),
+    );
+}
+
 /// The principal behind an API token (`fz_…`). Unknown, revoked and expired tokens give `None`.
 pub async fn principal_for_token(
     db: &Db,
     clock: &Clock,
+    cache: &TokenCache,
     token: &str,
 ) -> Result<Option<Principal>, AuthError> {
-    let Some(t) = store::token_by_hash(db, &sha256_hex(token.trim())).await? else {
+    let hash = sha256_hex(token.trim());
+    let now = clock.now_ms();
+    if let Some(c) = cache.get(clock, &hash) {
+        if c.expires_at.is_some_and(|e| e <= now) {
+            cache.remove(&hash);
+            return Ok(None);
+        }
+        if c.last_used_at.is_none_or(|l| now - l > 60_000) {
+            if let Via::Token { token_id, .. } = c.principal.via {
+                store::touch_token(db, token_id, now).await?;
+            }
+            let principal = c.principal.clone();
+            cache.put(
+                clock,
+                hash,
+                CachedToken {
+                    last_used_at: Some(now),
+                    ..c
+                },
+            );
+            return Ok(Some(principal));
+        }
+        return Ok(Some(c.principal));
+    }
+    let Some(t) = store::token_by_hash(db, &hash).await? else {
         return Ok(None);
     };
-    let now = clock.now_ms();
     if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) {
         return Ok(None);
     }
@@ -284,10 +331,13 @@ pub async fn principal_for_token(
         .filter_map(|s| s.parse::<Scope>().ok())
         .collect();
     // Recorded at most once a minute: a write per API call would serialise SQLite.
-    if t.last_used_at.is_none_or(|l| now - l > 60_000) {
+    let last_used_at = if t.last_used_at.is_none_or(|l| now - l > 60_000) {
         store::touch_token(db, t.id, now).await?;
-    }
-    principal_of(
+        Some(now)
+    } else {
+        t.last_used_at
+    };
+    let principal = principal_of(
         db,
         t.account_id,
         Via::Token {
@@ -295,7 +345,19 @@ pub async fn principal_for_token(
             scopes,
         },
     )
-    .await
+    .await?;
+    if let Some(p) = &principal {
+        cache.put(
+            clock,
+            hash,
+            CachedToken {
+                principal: p.clone(),
+                expires_at: t.expires_at,
+                last_used_at,
+            },
+        );
+    }
+    Ok(principal)
 }
 
 pub async fn logout(db: &Db, cache: &SessionCache, p: &Principal) -> Result<(), AuthError> {

@@ -161,7 +161,7 @@ pub async fn context(
         .map(str::to_string);
     let mut auth_failed = false;
     if let Some(tok) = bearer {
-        match service::principal_for_token(&st.db, &st.clock, &tok).await {
+        match service::principal_for_token(&st.db, &st.clock, &st.tokens, &tok).await {
             Ok(Some(p)) => principal = Some(p),
             Ok(None) => auth_failed = true,
             Err(e) => {

@@ -41,6 +41,7 @@ pub struct AppState {
     pub unread: Arc<cache::TtlCache<String, (u64, i64)>>,
     /// Signed-in principals for a few seconds (see `auth::service::CachedSession`).
     pub sessions: Arc<crate::auth::service::SessionCache>,
+    pub tokens: Arc<crate::auth::service::TokenCache>,
     /// Unit figures (units, students, staff under a path), at most 30 s old.
     pub figures: Arc<cache::TtlCache<String, (i64, i64, i64)>>,
     /// Detection engine, indicator index and risk-check API limits of this process.
@@ -95,6 +96,7 @@ impl App {
             metrics: Arc::new(metrics::Metrics::default()),
             limiter: Arc::new(LoginLimiter::default()),
             sessions: Arc::new(crate::auth::service::session_cache()),
+            tokens: Arc::new(crate::auth::service::token_cache()),
             unread: Arc::new(cache::TtlCache::new(5_000, 200_000)),
             figures: Arc::new(cache::TtlCache::new(30_000, 100_000)),
             intel: Arc::new(crate::intel::Intel::new(
