@@ -11,4 +11,5 @@ pub mod db;
 pub mod demo;
 pub mod inbox;
 pub mod org;
+pub mod warnings;
 pub mod web;

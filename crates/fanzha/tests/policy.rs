@@ -13,15 +13,16 @@ use reqwest::StatusCode;
 
 /// The expected matrix, written out by hand (Y = allowed inside the role's scope).
 /// Columns follow `Action::ALL`: ViewUnits ManageUnits ListPeople ViewPerson ImportRoster
-/// ExportRoster ViewAudit ManageAccounts.
+/// ExportRoster ViewAudit ManageAccounts IssueWarning ViewWarnings ActOnWarning IdentifyWarning
+/// ConfigureWarnings ViewAppraisal.
 const MATRIX: [(Role, &str); 7] = [
-    (Role::Student, "--------"),
-    (Role::Counselor, "Y-YY-Y--"),
-    (Role::UnitLeader, "Y-YY-Y--"),
-    (Role::SchoolAdmin, "YYYYYYYY"),
-    (Role::Police, "Y-YY--Y-"),
-    (Role::ProvinceAdmin, "YY----YY"),
-    (Role::Partner, "--------"),
+    (Role::Student, "--------------"),
+    (Role::Counselor, "Y-YY-Y---YY---"),
+    (Role::UnitLeader, "Y-YY-Y---YY--Y"),
+    (Role::SchoolAdmin, "YYYYYYYY-YYYYY"),
+    (Role::Police, "Y-YY--Y-YYYY-Y"),
+    (Role::ProvinceAdmin, "YY----YY-Y---Y"),
+    (Role::Partner, "--------Y-----"),
 ];
 
 /// For each role: the account holding it, a unit inside its scope and one outside.

@@ -25,10 +25,22 @@ pub enum Action {
     ViewAudit,
     /// Create accounts and grant roles in a unit.
     ManageAccounts,
+    /// Issue a warning about a person (police console, partner API).
+    IssueWarning,
+    /// See warnings of people in the unit, their timelines and the unit's figures.
+    ViewWarnings,
+    /// Acknowledge, record contact and outcome on a warning (further limited to the chain).
+    ActOnWarning,
+    /// Attach a student to a warning nobody could be matched to.
+    IdentifyWarning,
+    /// Change a school's warning deadlines and appraisal weights.
+    ConfigureWarnings,
+    /// See the appraisal (包保考核) of the responsibility chain.
+    ViewAppraisal,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 14] = [
         Action::ViewUnits,
         Action::ManageUnits,
         Action::ListPeople,
@@ -37,6 +49,12 @@ impl Action {
         Action::ExportRoster,
         Action::ViewAudit,
         Action::ManageAccounts,
+        Action::IssueWarning,
+        Action::ViewWarnings,
+        Action::ActOnWarning,
+        Action::IdentifyWarning,
+        Action::ConfigureWarnings,
+        Action::ViewAppraisal,
     ];
 }
 
@@ -54,13 +72,40 @@ pub fn role_allows(role: Role, action: Action) -> bool {
     use Action::*;
     use Role::*;
     match role {
-        Student | Partner => false,
-        Counselor | UnitLeader => {
-            matches!(action, ViewUnits | ListPeople | ViewPerson | ExportRoster)
-        }
-        SchoolAdmin => true,
-        Police => matches!(action, ViewUnits | ListPeople | ViewPerson | ViewAudit),
-        ProvinceAdmin => matches!(action, ViewUnits | ManageUnits | ViewAudit | ManageAccounts),
+        Student => false,
+        Partner => matches!(action, IssueWarning),
+        Counselor => matches!(
+            action,
+            ViewUnits | ListPeople | ViewPerson | ExportRoster | ViewWarnings | ActOnWarning
+        ),
+        UnitLeader => matches!(
+            action,
+            ViewUnits
+                | ListPeople
+                | ViewPerson
+                | ExportRoster
+                | ViewWarnings
+                | ActOnWarning
+                | ViewAppraisal
+        ),
+        // Warnings come from the police and partners, never from the school itself.
+        SchoolAdmin => !matches!(action, IssueWarning),
+        Police => matches!(
+            action,
+            ViewUnits
+                | ListPeople
+                | ViewPerson
+                | ViewAudit
+                | IssueWarning
+                | ViewWarnings
+                | ActOnWarning
+                | IdentifyWarning
+                | ViewAppraisal
+        ),
+        ProvinceAdmin => matches!(
+            action,
+            ViewUnits | ManageUnits | ViewAudit | ManageAccounts | ViewWarnings | ViewAppraisal
+        ),
     }
 }
 
@@ -139,14 +184,15 @@ mod tests {
 
     /// The expected matrix, written out by hand: Y = allowed inside the role's scope.
     /// Columns: ViewUnits ManageUnits ListPeople ViewPerson ImportRoster ExportRoster ViewAudit ManageAccounts
+    /// IssueWarning ViewWarnings ActOnWarning IdentifyWarning ConfigureWarnings ViewAppraisal
     const MATRIX: [(Role, &str); 7] = [
-        (Role::Student, "--------"),
-        (Role::Counselor, "Y-YY-Y--"),
-        (Role::UnitLeader, "Y-YY-Y--"),
-        (Role::SchoolAdmin, "YYYYYYYY"),
-        (Role::Police, "Y-YY--Y-"),
-        (Role::ProvinceAdmin, "YY----YY"),
-        (Role::Partner, "--------"),
+        (Role::Student, "--------------"),
+        (Role::Counselor, "Y-YY-Y---YY---"),
+        (Role::UnitLeader, "Y-YY-Y---YY--Y"),
+        (Role::SchoolAdmin, "YYYYYYYY-YYYYY"),
+        (Role::Police, "Y-YY--Y-YYYY-Y"),
+        (Role::ProvinceAdmin, "YY----YY-Y---Y"),
+        (Role::Partner, "--------Y-----"),
     ];
 
     #[test]

@@ -295,7 +295,10 @@ macro_rules! migration {
     };
 }
 
-const MIGRATIONS: &[Migration] = &[migration!(1, "0001_foundation")];
+const MIGRATIONS: &[Migration] = &[
+    migration!(1, "0001_foundation"),
+    migration!(3, "0003_warnings"),
+];
 
 #[cfg(test)]
 mod tests {
