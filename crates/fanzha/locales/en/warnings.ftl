@@ -137,3 +137,4 @@ warn-err-windows = Acknowledge within at least 1 minute; contact no sooner than 
 warn-err-weights = Weights must be 0–100 and not all 0
 warn-err-period = Dates must be YYYY-MM-DD, the end not before the start
 warn-err-status = Unknown status
+warn-err-csv-row = Not a valid CSV row

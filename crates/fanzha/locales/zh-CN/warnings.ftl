@@ -137,3 +137,4 @@ warn-err-windows = 签收时限至少 1 分钟,联系时限不短于签收时限
 warn-err-weights = 权重须在 0–100 之间且不能全为 0
 warn-err-period = 日期须为 YYYY-MM-DD,且截止不早于起始
 warn-err-status = 未知的状态
+warn-err-csv-row = 该行不是有效的 CSV

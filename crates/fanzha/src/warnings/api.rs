@@ -53,19 +53,44 @@ pub async fn load_visible(st: &AppState, u: &User, id: i64) -> AppResult<Warning
     let w = store::warning_by_id(&mut c, id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    drop(c);
-    // The issuer always sees what they issued.
-    if w.issued_by_account_id == Some(u.p.account_id) {
+    // The issuer always sees what they issued; the responsible people of the student's chain
+    // see it whatever their role grants say (responsibility follows the org's chain).
+    if w.issued_by_account_id == Some(u.p.account_id) || in_chain(&mut c, &u.p, &w).await? {
         return Ok(w);
     }
+    drop(c);
     authorize(st, u, Action::ViewWarnings, Target::Unit(&w.unit_path)).await?;
     Ok(w)
 }
 
-/// Applies an act for a page or API call: visible, allowed by the matrix, then by the chain.
+/// Is the caller one of the responsible people of the warning's student now?
+pub async fn in_chain(
+    c: &mut sqlx::AnyConnection,
+    p: &Principal,
+    w: &Warning,
+) -> AppResult<bool> {
+    let Some(staff) = p.staff_id else {
+        return Ok(false);
+    };
+    if w.student_id.is_none() {
+        return Ok(false);
+    }
+    Ok(store::chain_for_class(c, &w.unit_path)
+        .await?
+        .iter()
+        .any(|l| l.staff_id == staff))
+}
+
+/// Applies an act for a page or API call: visible, allowed by the matrix (or by being in the
+/// chain), then by the chain rules of `service::may_act` (refusals audited there).
 pub async fn do_act(st: &AppState, u: &User, id: i64, a: Act) -> AppResult<Warning> {
     let w = load_visible(st, u, id).await?;
-    authorize(st, u, Action::ActOnWarning, Target::Unit(&w.unit_path)).await?;
+    let mut c = st.db.pool.acquire().await?;
+    let member = in_chain(&mut c, &u.p, &w).await?;
+    drop(c);
+    if !member {
+        authorize(st, u, Action::ActOnWarning, Target::Unit(&w.unit_path)).await?;
+    }
     Ok(service::act(&st.db, &st.clock, &u.p, &u.ctx.actor(), id, a).await?)
 }
 
@@ -192,8 +217,10 @@ pub async fn load_detail(st: &AppState, u: &User, id: i64) -> AppResult<WarningD
     let warning = load_visible(st, u, id).await?;
     let mut c = st.db.pool.acquire().await?;
     let timeline = store::events(&mut c, id).await?;
+    let allowed = policy::allows(&u.p, Action::ActOnWarning, &Target::Unit(&warning.unit_path))
+        || in_chain(&mut c, &u.p, &warning).await?;
     let can_act = warning.status() != Status::Unidentified
-        && policy::allows(&u.p, Action::ActOnWarning, &Target::Unit(&warning.unit_path))
+        && allowed
         && service::may_act(&mut c, &u.p, &warning).await?;
     Ok(WarningDetail {
         warning,
@@ -276,12 +303,20 @@ pub async fn api_batch(State(st): State<AppState>, u: User, body: Bytes) -> AppR
 
 pub async fn run_batch(st: &AppState, u: &User, body: &[u8]) -> AppResult<BatchOut> {
     let issuer = issuer_of(&u.p)?;
-    let items = service::parse_csv(body)
-        .map_err(|d| AppError::unprocessable("warn-err-batch").details(d))?;
+    let lang = u.ctx.lang;
+    let refused = |lines: Vec<(usize, Msg)>| {
+        AppError::unprocessable("warn-err-batch").details(
+            lines
+                .iter()
+                .map(|(l, m)| service::line_msg(lang, *l, m))
+                .collect(),
+        )
+    };
+    let items = service::parse_csv(body).map_err(refused)?;
     let ws = service::issue_batch(&st.db, &st.clock, &issuer, items)
         .await
         .map_err(|e| match e {
-            service::WarnError::Refused(d) => AppError::unprocessable("warn-err-batch").details(d),
+            service::WarnError::RefusedLines(d) => refused(d),
             e => e.into(),
         })?;
     crate::audit::record(

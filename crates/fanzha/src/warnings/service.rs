@@ -24,6 +24,9 @@ const SCAN_PAGE: i64 = 500;
 pub enum WarnError {
     #[error("refused")]
     Refused(Vec<Msg>),
+    /// Rows of a batch refused: (line, reason).
+    #[error("batch refused")]
+    RefusedLines(Vec<(usize, Msg)>),
     #[error("not found")]
     NotFound,
     #[error("forbidden")]
@@ -46,12 +49,21 @@ impl From<WarnError> for AppError {
             WarnError::Refused(details) => {
                 AppError::unprocessable("warn-err-refused").details(details)
             }
+            WarnError::RefusedLines(lines) => AppError::unprocessable("warn-err-batch")
+                .details(lines.iter().map(|(l, m)| line_msg(Lang::ZhCn, *l, m)).collect()),
             WarnError::NotFound => AppError::not_found(),
             WarnError::Forbidden => AppError::forbidden(),
             WarnError::Conflict(key) => AppError::conflict(key),
             WarnError::Db(e) => e.into(),
         }
     }
+}
+
+/// The refusal of one line of a batch, in `lang`.
+pub fn line_msg(lang: Lang, line: usize, m: &Msg) -> Msg {
+    Msg::new("warn-err-line")
+        .arg("line", line)
+        .arg("error", m.render(lang))
 }
 
 fn refuse(key: &str) -> WarnError {
@@ -501,6 +513,37 @@ pub async fn issue(
     issuer: &Issuer,
     nw: NewWarning,
 ) -> Result<(Warning, bool), WarnError> {
+    // SQLite refuses a write transaction whose read snapshot went stale under a concurrent writer
+    // (SQLITE_BUSY_SNAPSHOT); such a transaction wrote nothing and is simply run again.
+    let mut attempt = 0;
+    loop {
+        match issue_once(db, clock, issuer, nw.clone()).await {
+            Err(WarnError::Db(e)) if is_busy(&e) && attempt < 8 => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(5 << attempt)).await;
+            }
+            r => return r,
+        }
+    }
+}
+
+/// Is this the "database is locked / busy" error of SQLite?
+pub fn is_busy(e: &DbError) -> bool {
+    match e {
+        DbError::Sqlx(sqlx::Error::Database(d)) => {
+            d.code().is_some_and(|c| c == "5" || c == "517" || c == "261")
+                || d.message().contains("database is locked")
+        }
+        _ => false,
+    }
+}
+
+async fn issue_once(
+    db: &Db,
+    clock: &Clock,
+    issuer: &Issuer,
+    nw: NewWarning,
+) -> Result<(Warning, bool), WarnError> {
     let mut conn = db.pool.acquire().await.map_err(DbError::from)?;
     if let (Some(a), Some(k)) = (issuer.account_id, nw.idempotency_key.as_deref()) {
         if let Some(w) = store::by_idempotency(&mut conn, a, k).await? {
@@ -544,9 +587,7 @@ pub async fn issue_batch(
         match insert(&mut tx, clock, &mut cache, issuer, nw).await {
             Ok(w) => out.push(w),
             Err(WarnError::Refused(ms)) => {
-                for m in ms {
-                    errs.push(Msg::new("warn-err-line").arg("line", line).arg("error", m.render(Lang::ZhCn)));
-                }
+                errs.extend(ms.into_iter().map(|m| (*line, m)));
             }
             Err(e) => return Err(e),
         }
@@ -555,7 +596,7 @@ pub async fn issue_batch(
         }
     }
     if !errs.is_empty() {
-        return Err(WarnError::Refused(errs));
+        return Err(WarnError::RefusedLines(errs));
     }
     tx.commit().await.map_err(DbError::from)?;
     inbox::bump();
@@ -564,10 +605,10 @@ pub async fn issue_batch(
 
 /// Parses a CSV batch (header: 手机号/phone, 学号/student_no, 学校代码/school_code, 诈骗类型/fraud_type,
 /// 级别/severity, 情况/detail, 来源/source). Errors carry line numbers; nothing is written.
-pub fn parse_csv(bytes: &[u8]) -> Result<Vec<(usize, NewWarning)>, Vec<Msg>> {
+pub fn parse_csv(bytes: &[u8]) -> Result<Vec<(usize, NewWarning)>, Vec<(usize, Msg)>> {
     let text = match std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)) {
         Ok(t) => t,
-        Err(_) => return Err(vec![Msg::new("warn-err-csv-encoding")]),
+        Err(_) => return Err(vec![(1, Msg::new("warn-err-csv-encoding"))]),
     };
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
@@ -575,7 +616,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<(usize, NewWarning)>, Vec<Msg>> {
         .from_reader(text.as_bytes());
     let headers = match rdr.headers() {
         Ok(h) => h.clone(),
-        Err(_) => return Err(vec![Msg::new("warn-err-csv-header")]),
+        Err(_) => return Err(vec![(1, Msg::new("warn-err-csv-header"))]),
     };
     let col = |names: &[&str]| headers.iter().position(|h| names.contains(&h));
     let c_phone = col(&["手机号", "phone"]);
@@ -586,10 +627,10 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<(usize, NewWarning)>, Vec<Msg>> {
     let c_detail = col(&["情况", "detail"]);
     let c_source = col(&["来源", "source"]);
     let (Some(c_type), Some(c_sev)) = (c_type, c_sev) else {
-        return Err(vec![Msg::new("warn-err-csv-header")]);
+        return Err(vec![(1, Msg::new("warn-err-csv-header"))]);
     };
     if c_phone.is_none() && c_no.is_none() {
-        return Err(vec![Msg::new("warn-err-csv-header")]);
+        return Err(vec![(1, Msg::new("warn-err-csv-header"))]);
     }
     let mut out = Vec::new();
     let mut errs = Vec::new();
@@ -598,7 +639,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<(usize, NewWarning)>, Vec<Msg>> {
         let rec = match rec {
             Ok(r) => r,
             Err(_) => {
-                errs.push(Msg::new("warn-err-line").arg("line", line).arg("error", "CSV"));
+                errs.push((line, Msg::new("warn-err-csv-row")));
                 continue;
             }
         };
@@ -617,22 +658,14 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<(usize, NewWarning)>, Vec<Msg>> {
         };
         match parse_input(&input) {
             Ok(w) => out.push((line, w)),
-            Err(ms) => {
-                for m in ms {
-                    errs.push(
-                        Msg::new("warn-err-line")
-                            .arg("line", line)
-                            .arg("error", m.render(Lang::ZhCn)),
-                    );
-                }
-            }
+            Err(ms) => errs.extend(ms.into_iter().map(|m| (line, m))),
         }
         if out.len() > 20_000 {
-            return Err(vec![Msg::new("warn-err-csv-too-many")]);
+            return Err(vec![(line, Msg::new("warn-err-csv-too-many"))]);
         }
     }
     if out.is_empty() && errs.is_empty() {
-        errs.push(Msg::new("warn-err-csv-empty"));
+        errs.push((1, Msg::new("warn-err-csv-empty")));
     }
     if errs.is_empty() {
         Ok(out)
