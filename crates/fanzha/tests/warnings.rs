@@ -471,6 +471,8 @@ async fn an_internal_follow_up_is_a_low_severity_warning_for_the_counselor() {
     let mut tx = app.state.db.pool.begin().await.unwrap();
     assert!(fanzha::warnings::service::create_followup(&mut tx, &app.state.clock, sid, "nope", "x", "").await.is_err());
     assert!(fanzha::warnings::service::create_followup(&mut tx, &app.state.clock, 999_999, "fake_loan", "x", "").await.is_err());
+    tx.rollback().await.unwrap();
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM warnings").await, 1);
 }
 
 fn settings_body(high_ack: &str) -> Value {
