@@ -238,6 +238,13 @@ enum BenchCmd {
         #[arg(long, default_value = "province")]
         scale: String,
     },
+    /// A batch of warnings matched, routed and scheduled, then escalation ticks over many open ones.
+    Warnings {
+        #[arg(long, default_value_t = 10_000)]
+        batch: usize,
+        #[arg(long, default_value_t = 100_000)]
+        open: usize,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -597,6 +604,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(BenchCmd::Demo { scale }) => {
             crate::demo::bench(crate::demo::BenchSpec::Demo { scale }, &cfg).await
+        }
+        Command::Bench(BenchCmd::Warnings { batch, open }) => {
+            crate::warnings::bench::bench(&cfg, batch, open).await
         }
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod appraisal;
+pub mod bench;
 pub mod model;
 pub mod pages;
 pub mod service;
