@@ -6,6 +6,7 @@
 pub mod api;
 pub mod appraisal;
 pub mod bench;
+pub mod demo;
 pub mod model;
 pub mod pages;
 pub mod service;

@@ -113,9 +113,7 @@ async fn rows(st: &AppState, ctx: &PageCtx, ws: Vec<Warning>) -> AppResult<Vec<R
 struct MinePage {
     ctx: PageCtx,
     rows: Vec<Row>,
-    can_issue: bool,
-    can_view: bool,
-    can_appraise: bool,
+    links: Vec<(&'static str, String)>,
 }
 
 async fn mine(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
@@ -125,9 +123,16 @@ async fn mine(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
     let has = |a: Action| !policy::scopes_for(&u.p, a).is_empty();
     Ok(Html(
         MinePage {
-            can_issue: has(Action::IssueWarning),
-            can_view: has(Action::ViewWarnings),
-            can_appraise: has(Action::ViewAppraisal),
+            links: [
+                (Action::IssueWarning, "/warnings/issue", "warn-issue"),
+                (Action::ViewWarnings, "/warnings/overview", "warn-overview"),
+                (Action::ViewAppraisal, "/warnings/appraisal", "warn-appraisal"),
+                (Action::ConfigureWarnings, "/warnings/settings", "warn-settings"),
+            ]
+            .into_iter()
+            .filter(|(a, _, _)| has(*a))
+            .map(|(_, href, key)| (href, ctx.t(key)))
+            .collect(),
             ctx,
             rows,
         }
