@@ -645,8 +645,13 @@ async fn counselor_acts_on_a_warning_from_the_phone() {
             let countdowns = wd.find_all("article.fz-warning .fz-countdown").await;
             assert!(countdowns.len() >= 2, "countdowns: {}", countdowns.len());
             let first = wd.text(&countdowns[0]).await;
-            assert!(first.contains("剩余") || first.contains("已超时"), "countdown text {first:?}");
-            let shot = target_dir().join("screenshots").join("counselor-warnings-phone.png");
+            assert!(
+                first.contains("剩余") || first.contains("已超时"),
+                "countdown text {first:?}"
+            );
+            let shot = target_dir()
+                .join("screenshots")
+                .join("counselor-warnings-phone.png");
             wd.screenshot(&shot).await;
             let _ = writeln!(std::io::stderr(), "screenshot: {}", shot.display());
 
@@ -656,7 +661,11 @@ async fn counselor_acts_on_a_warning_from_the_phone() {
             wd.click(&open).await;
             wd.wait_url("a warning", |u| u.ends_with(&href)).await;
             let call = wd.find("#call").await;
-            assert!(wd.attribute(&call, "href").await.unwrap_or_default().starts_with("tel:1"));
+            assert!(wd
+                .attribute(&call, "href")
+                .await
+                .unwrap_or_default()
+                .starts_with("tel:1"));
             let ack = wd.find("#ack").await;
             wd.click(&ack).await;
             let status = wd.find("#warning-status").await;
@@ -686,10 +695,14 @@ async fn counselor_acts_on_a_warning_from_the_phone() {
             wd.click(&outcome).await;
             let shown = wd.find("#outcome-shown").await;
             let text = wd.text(&shown).await;
-            assert!(text.contains("劝阻成功") && text.contains("8000.00"), "{text}");
+            assert!(
+                text.contains("劝阻成功") && text.contains("8000.00"),
+                "{text}"
+            );
             let timeline = wd.find("#timeline").await;
             let t = wd.text(&timeline).await;
-            for step in ["下发", "分派", "签收", "联系", "结果", "学生已挂断对方电话"] {
+            for step in ["下发", "分派", "签收", "联系", "结果", "学生已挂断对方电话"]
+            {
                 assert!(t.contains(step), "timeline lacks {step}: {t}");
             }
             let errors: Vec<String> = wd
@@ -699,7 +712,10 @@ async fn counselor_acts_on_a_warning_from_the_phone() {
                 .filter(|m| m.starts_with("SEVERE") && !m.contains("favicon.ico"))
                 .collect();
             assert!(errors.is_empty(), "console errors: {errors:?}");
-            assert!(!wd.source().await.contains("err-"), "an untranslated key on the page");
+            assert!(
+                !wd.source().await.contains("err-"),
+                "an untranslated key on the page"
+            );
         }
         .boxed()
     })

@@ -64,11 +64,7 @@ pub async fn load_visible(st: &AppState, u: &User, id: i64) -> AppResult<Warning
 }
 
 /// Is the caller one of the responsible people of the warning's student now?
-pub async fn in_chain(
-    c: &mut sqlx::AnyConnection,
-    p: &Principal,
-    w: &Warning,
-) -> AppResult<bool> {
+pub async fn in_chain(c: &mut sqlx::AnyConnection, p: &Principal, w: &Warning) -> AppResult<bool> {
     let Some(staff) = p.staff_id else {
         return Ok(false);
     };
@@ -118,7 +114,13 @@ pub async fn load_mine(st: &AppState, p: &Principal) -> AppResult<Vec<Warning>> 
                 .filter(|w| w.status() != Status::Unidentified && w.level >= min_level),
         );
     }
-    out.sort_by_key(|w| (w.status() == Status::Closed, w.next_deadline_at.unwrap_or(i64::MAX), -w.id));
+    out.sort_by_key(|w| {
+        (
+            w.status() == Status::Closed,
+            w.next_deadline_at.unwrap_or(i64::MAX),
+            -w.id,
+        )
+    });
     out.dedup_by_key(|w| w.id);
     Ok(out)
 }
@@ -217,8 +219,11 @@ pub async fn load_detail(st: &AppState, u: &User, id: i64) -> AppResult<WarningD
     let warning = load_visible(st, u, id).await?;
     let mut c = st.db.pool.acquire().await?;
     let timeline = store::events(&mut c, id).await?;
-    let allowed = policy::allows(&u.p, Action::ActOnWarning, &Target::Unit(&warning.unit_path))
-        || in_chain(&mut c, &u.p, &warning).await?;
+    let allowed = policy::allows(
+        &u.p,
+        Action::ActOnWarning,
+        &Target::Unit(&warning.unit_path),
+    ) || in_chain(&mut c, &u.p, &warning).await?;
     let can_act = warning.status() != Status::Unidentified
         && allowed
         && service::may_act(&mut c, &u.p, &warning).await?;
@@ -334,7 +339,10 @@ pub async fn run_batch(st: &AppState, u: &User, body: &[u8]) -> AppResult<BatchO
     .await?;
     Ok(BatchOut {
         created: ws.len(),
-        unidentified: ws.iter().filter(|w| w.status() == Status::Unidentified).count(),
+        unidentified: ws
+            .iter()
+            .filter(|w| w.status() == Status::Unidentified)
+            .count(),
         ids: ws.iter().map(|w| w.id).collect(),
     })
 }
@@ -392,11 +400,14 @@ pub struct ContactInput {
 
 pub fn parse_contact(i: &ContactInput, now: Millis) -> AppResult<Act> {
     let method = ContactMethod::parse(&i.method).ok_or_else(|| {
-        AppError::unprocessable("warn-err-refused")
-            .details(vec![Msg::new("warn-err-method").arg("value", i.method.trim())])
+        AppError::unprocessable("warn-err-refused").details(vec![
+            Msg::new("warn-err-method").arg("value", i.method.trim())
+        ])
     })?;
     if i.notes.chars().count() > 2000 {
-        return Err(AppError::unprocessable("warn-err-refused").details(vec![Msg::new("warn-err-detail")]));
+        return Err(
+            AppError::unprocessable("warn-err-refused").details(vec![Msg::new("warn-err-detail")])
+        );
     }
     Ok(Act::Contact {
         method,
@@ -438,7 +449,8 @@ pub fn parse_outcome(i: &OutcomeInput) -> AppResult<Act> {
     if outcome.is_none() {
         errs.push(Msg::new("warn-err-outcome").arg("value", i.outcome.trim()));
     }
-    let mut money = |v: &Option<String>| match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let mut money = |v: &Option<String>| match v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    {
         None => None,
         Some(s) => {
             let c = Cents::parse_yuan(s);
@@ -533,13 +545,18 @@ pub async fn school_for(
         None => {
             let mut found = None;
             for p in &paths {
-                let units = crate::org::store::units_by_paths(&st.db, std::slice::from_ref(p)).await?;
+                let units =
+                    crate::org::store::units_by_paths(&st.db, std::slice::from_ref(p)).await?;
                 if let Some(u) = units.into_iter().next() {
-                    if u.kind == UnitKind::School || matches!(u.kind, UnitKind::College | UnitKind::Class) {
+                    if u.kind == UnitKind::School
+                        || matches!(u.kind, UnitKind::College | UnitKind::Class)
+                    {
                         found = Some(u);
                         break;
                     }
-                    let schools = crate::org::store::units_of_kind_in(&st.db, &u.path, UnitKind::School).await?;
+                    let schools =
+                        crate::org::store::units_of_kind_in(&st.db, &u.path, UnitKind::School)
+                            .await?;
                     if let Some(s) = schools.into_iter().next() {
                         found = Some(s);
                         break;
@@ -560,7 +577,11 @@ pub struct AppraisalQuery {
     pub to: Option<String>,
 }
 
-pub async fn load_appraisal(st: &AppState, u: &User, q: &AppraisalQuery) -> AppResult<(Unit, Appraisal)> {
+pub async fn load_appraisal(
+    st: &AppState,
+    u: &User,
+    q: &AppraisalQuery,
+) -> AppResult<(Unit, Appraisal)> {
     let lq = ListQuery {
         from: q.from.clone(),
         to: q.to.clone(),
@@ -647,7 +668,12 @@ impl SettingsInput {
     }
 }
 
-pub async fn save_settings(st: &AppState, u: &User, code: &str, i: &SettingsInput) -> AppResult<Settings> {
+pub async fn save_settings(
+    st: &AppState,
+    u: &User,
+    code: &str,
+    i: &SettingsInput,
+) -> AppResult<Settings> {
     let school = settings_school(st, u, code, Action::ConfigureWarnings).await?;
     let s = service::parse_settings(&i.fields())
         .map_err(|d| AppError::unprocessable("warn-err-refused").details(d))?;

@@ -211,7 +211,9 @@ fn score(w: &Weights, ack: f64, contact: f64, esc_rate: f64, victims: i64) -> f6
     let total = (w.ack + w.contact + w.escalations + w.victims).max(1) as f64;
     let esc = 1.0 - esc_rate.min(1.0);
     let vic = 1.0 / (1.0 + victims as f64);
-    ((w.ack as f64 * ack + w.contact as f64 * contact + w.escalations as f64 * esc
+    ((w.ack as f64 * ack
+        + w.contact as f64 * contact
+        + w.escalations as f64 * esc
         + w.victims as f64 * vic)
         / total
         * 1000.0)
@@ -374,14 +376,28 @@ pub async fn appraise(
         .into_iter()
         .map(|(id, a)| {
             let v = victims_under(&a.paths);
-            row("person", id, a, esc.get(&id).copied().unwrap_or(0), v, &weights)
+            row(
+                "person",
+                id,
+                a,
+                esc.get(&id).copied().unwrap_or(0),
+                v,
+                &weights,
+            )
         })
         .collect();
     let mut unit_rows: Vec<AppraisalRow> = by_unit
         .into_iter()
         .map(|(p, (id, a))| {
             let v = victims_under(&a.paths);
-            row("unit", id, a, unit_esc.get(&p).copied().unwrap_or(0), v, &weights)
+            row(
+                "unit",
+                id,
+                a,
+                unit_esc.get(&p).copied().unwrap_or(0),
+                v,
+                &weights,
+            )
         })
         .collect();
     rank(&mut people_rows);
@@ -400,7 +416,11 @@ pub fn to_csv(a: &Appraisal) -> String {
     let mut out = String::from("\u{feff}类型,排名,姓名/单位,所在单位,预警数,按时签收率,按时联系率,签收中位分钟,联系中位分钟,造成升级,受害人数,得分\n");
     let mins = |v: Option<i64>| v.map_or(String::new(), |m| format!("{:.1}", m as f64 / 60_000.0));
     for r in a.people.iter().chain(a.units.iter()) {
-        let kind = if r.kind == "person" { "个人" } else { "单位" };
+        let kind = if r.kind == "person" {
+            "个人"
+        } else {
+            "单位"
+        };
         out.push_str(&format!(
             "{kind},{},{},{},{},{:.3},{:.3},{},{},{},{},{:.1}\n",
             r.rank,

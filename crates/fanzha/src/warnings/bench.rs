@@ -19,11 +19,10 @@ pub async fn run(db: &Db, batch: usize, open: usize) -> anyhow::Result<String> {
         bail!("the database is not empty; the benchmark needs a fresh one");
     }
     let backend = db.backend.name();
-    let phones: Vec<String> = sqlx::query_scalar(
-        "SELECT phone FROM students WHERE phone IS NOT NULL ORDER BY id",
-    )
-    .fetch_all(&db.pool)
-    .await?;
+    let phones: Vec<String> =
+        sqlx::query_scalar("SELECT phone FROM students WHERE phone IS NOT NULL ORDER BY id")
+            .fetch_all(&db.pool)
+            .await?;
     if phones.is_empty() {
         bail!("the demo has no student phones");
     }
@@ -89,7 +88,11 @@ pub async fn run(db: &Db, batch: usize, open: usize) -> anyhow::Result<String> {
         let mut q = sqlx::query(&sql);
         for i in 0..n {
             let k = done + i;
-            let deadline = if k < due_n { now - 60_000 } else { now + 3_600_000 + k as i64 };
+            let deadline = if k < due_n {
+                now - 60_000
+            } else {
+                now + 3_600_000 + k as i64
+            };
             q = q
                 .bind(template.0)
                 .bind(template.1)
@@ -110,10 +113,14 @@ pub async fn run(db: &Db, batch: usize, open: usize) -> anyhow::Result<String> {
             .await?;
     // 3. A tick with 1,000 missed deadlines, then a tick with nothing due, each over all open ones.
     let t = Instant::now();
-    let escalated = service::scan(db, &clock).await.map_err(|e| anyhow!("{e:?}"))?;
+    let escalated = service::scan(db, &clock)
+        .await
+        .map_err(|e| anyhow!("{e:?}"))?;
     let busy_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let none = service::scan(db, &clock).await.map_err(|e| anyhow!("{e:?}"))?;
+    let none = service::scan(db, &clock)
+        .await
+        .map_err(|e| anyhow!("{e:?}"))?;
     let idle_s = t.elapsed().as_secs_f64();
     Ok(format!(
         "bench warnings ({backend}): batch of {batch} matched/routed/scheduled in {batch_s:.2} s \
@@ -128,10 +135,7 @@ pub async fn run(db: &Db, batch: usize, open: usize) -> anyhow::Result<String> {
 /// Entry of `fanzha bench warnings`: a fresh temporary SQLite database unless a database URL is
 /// configured (then that database must be empty).
 pub async fn bench(cfg: &Config, batch: usize, open: usize) -> anyhow::Result<()> {
-    let tmp = std::env::temp_dir().join(format!(
-        "fanzha-bench-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
+    let tmp = std::env::temp_dir().join(format!("fanzha-bench-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&tmp)?;
     let mut cfg = cfg.clone();
     if cfg.database_url.is_none() {

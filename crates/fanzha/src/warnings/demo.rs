@@ -69,11 +69,23 @@ pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
     let mut rng = StdRng::seed_from_u64(6);
     let actor = Actor::cli("demo");
     let types = [
-        ("fake_loan", "学生正在与自称网贷平台客服的人通话,对方要求先交“解冻费”"),
+        (
+            "fake_loan",
+            "学生正在与自称网贷平台客服的人通话,对方要求先交“解冻费”",
+        ),
         ("rebate_task", "学生疑似参与刷单返利,已多次小额转账"),
-        ("impersonate_customer_service", "学生接到冒充电商客服的“退款”电话,正被引导下载会议软件"),
-        ("impersonate_police", "学生接到冒充公检法的电话,被要求转账到“安全账户”"),
-        ("game_trade", "学生在非官方平台交易游戏账号,对方要求先付保证金"),
+        (
+            "impersonate_customer_service",
+            "学生接到冒充电商客服的“退款”电话,正被引导下载会议软件",
+        ),
+        (
+            "impersonate_police",
+            "学生接到冒充公检法的电话,被要求转账到“安全账户”",
+        ),
+        (
+            "game_trade",
+            "学生在非官方平台交易游戏账号,对方要求先付保证金",
+        ),
         ("romance", "学生与网恋对象聊天后被拉进投资群"),
     ];
     for i in 0..20usize {
@@ -99,7 +111,9 @@ pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
             // Acknowledged late, reached nobody.
             7 => {
                 clock.advance_ms(rng.gen_range(40..90) * MIN);
-                service::scan(db, &clock).await.map_err(|e| anyhow!("{e:?}"))?;
+                service::scan(db, &clock)
+                    .await
+                    .map_err(|e| anyhow!("{e:?}"))?;
                 act(Act::Acknowledge).await.map_err(|e| anyhow!("{e:?}"))?;
                 act(Act::Outcome {
                     outcome: Outcome::CouldNotReach,
@@ -114,7 +128,11 @@ pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
                 clock.advance_ms(rng.gen_range(2..9) * MIN);
                 act(Act::Acknowledge).await.map_err(|e| anyhow!("{e:?}"))?;
                 clock.advance_ms(rng.gen_range(5..40) * MIN);
-                let method = [ContactMethod::Phone, ContactMethod::InPerson, ContactMethod::ViaClassmate][i % 3];
+                let method = [
+                    ContactMethod::Phone,
+                    ContactMethod::InPerson,
+                    ContactMethod::ViaClassmate,
+                ][i % 3];
                 act(Act::Contact {
                     method,
                     at: clock.now_ms(),
@@ -125,7 +143,11 @@ pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
                 let (outcome, loss, protected) = match i % 10 {
                     5 => (Outcome::NotFraud, None, None),
                     9 => (Outcome::AlreadyLost, Cents::parse_yuan("3200"), None),
-                    _ => (Outcome::Dissuaded, None, Cents::parse_yuan(&format!("{}", rng.gen_range(5..80) * 100))),
+                    _ => (
+                        Outcome::Dissuaded,
+                        None,
+                        Cents::parse_yuan(&format!("{}", rng.gen_range(5..80) * 100)),
+                    ),
                 };
                 act(Act::Outcome {
                     outcome,
@@ -137,7 +159,9 @@ pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
                 .map_err(|e| anyhow!("{e:?}"))?;
             }
         }
-        service::scan(db, &clock).await.map_err(|e| anyhow!("{e:?}"))?;
+        service::scan(db, &clock)
+            .await
+            .map_err(|e| anyhow!("{e:?}"))?;
     }
     // Nobody matches this number: the school admin's identification queue.
     let unknown = WarningInput {
@@ -159,7 +183,9 @@ pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
     if behind > 0 {
         clock.advance_ms(behind);
     }
-    service::scan(db, &clock).await.map_err(|e| anyhow!("{e:?}"))?;
+    service::scan(db, &clock)
+        .await
+        .map_err(|e| anyhow!("{e:?}"))?;
     for (k, sev) in [(20usize, "high"), (21, "medium")] {
         let input = WarningInput {
             phone: Some(phones[k].0.clone()),

@@ -28,7 +28,10 @@ pub fn routes() -> Router<AppState> {
         .route("/warnings/issue", get(issue_page).post(issue_submit))
         .route("/warnings/batch", post(batch_submit))
         .route("/warnings/overview", get(overview))
-        .route("/warnings/settings", get(settings_page).post(settings_submit))
+        .route(
+            "/warnings/settings",
+            get(settings_page).post(settings_submit),
+        )
         .route("/warnings/appraisal", get(appraisal_page))
         .route("/warnings/appraisal.csv", get(appraisal_csv))
         .route("/warnings/{id}", get(detail))
@@ -68,7 +71,11 @@ pub fn countdown(ctx: &PageCtx, deadline: Option<Millis>, now: Millis) -> (Strin
     let text = if mins >= 120 {
         ctx.ta1("warn-hours", "n", &(mins / 60).to_string())
     } else {
-        ctx.ta1("warn-minutes", "n", &mins.max(if diff.abs() > 0 { 1 } else { 0 }).to_string())
+        ctx.ta1(
+            "warn-minutes",
+            "n",
+            &mins.max(if diff.abs() > 0 { 1 } else { 0 }).to_string(),
+        )
     };
     if diff < 0 {
         (ctx.ta1("warn-overdue", "t", &text), true)
@@ -88,11 +95,7 @@ async fn rows(st: &AppState, ctx: &PageCtx, ws: Vec<Warning>) -> AppResult<Vec<R
                 .await?
                 .map(|s| format!("{} {}", s.name, s.student_no))
                 .unwrap_or_default(),
-            None => w
-                .phone
-                .clone()
-                .or(w.student_no.clone())
-                .unwrap_or_default(),
+            None => w.phone.clone().or(w.student_no.clone()).unwrap_or_default(),
         };
         out.push(Row {
             severity: ctx.t(&format!("warn-sev-{}", w.severity)),
@@ -126,8 +129,16 @@ async fn mine(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
             links: [
                 (Action::IssueWarning, "/warnings/issue", "warn-issue"),
                 (Action::ViewWarnings, "/warnings/overview", "warn-overview"),
-                (Action::ViewAppraisal, "/warnings/appraisal", "warn-appraisal"),
-                (Action::ConfigureWarnings, "/warnings/settings", "warn-settings"),
+                (
+                    Action::ViewAppraisal,
+                    "/warnings/appraisal",
+                    "warn-appraisal",
+                ),
+                (
+                    Action::ConfigureWarnings,
+                    "/warnings/settings",
+                    "warn-settings",
+                ),
             ]
             .into_iter()
             .filter(|(a, _, _)| has(*a))
@@ -157,7 +168,12 @@ struct DetailPage {
     money: String,
 }
 
-async fn render_detail(st: &AppState, u: &User, id: i64, errors: Vec<String>) -> AppResult<Response> {
+async fn render_detail(
+    st: &AppState,
+    u: &User,
+    id: i64,
+    errors: Vec<String>,
+) -> AppResult<Response> {
     let d = api::load_detail(st, u, id).await?;
     let ctx = page_ctx(st, u).await;
     let student = match d.warning.student_id {
@@ -176,8 +192,20 @@ async fn render_detail(st: &AppState, u: &User, id: i64, errors: Vec<String>) ->
         .iter()
         .map(|e| {
             let mut extra = String::new();
-            for k in ["method", "outcome", "notes", "missed", "source", "student_no"] {
-                if let Some(v) = e.detail.get(k).and_then(|v| v.as_str()).filter(|v| !v.is_empty()) {
+            for k in [
+                "method",
+                "outcome",
+                "notes",
+                "missed",
+                "source",
+                "student_no",
+            ] {
+                if let Some(v) = e
+                    .detail
+                    .get(k)
+                    .and_then(|v| v.as_str())
+                    .filter(|v| !v.is_empty())
+                {
                     let v = match k {
                         "method" => ctx.t(&format!("warn-method-{v}")),
                         "outcome" => ctx.t(&format!("warn-outcome-{v}")),
@@ -204,7 +232,11 @@ async fn render_detail(st: &AppState, u: &User, id: i64, errors: Vec<String>) ->
         })
         .collect();
     let can_identify = d.warning.status() == Status::Unidentified
-        && policy::allows(&u.p, Action::IdentifyWarning, &crate::auth::policy::Target::Unit(&d.warning.unit_path));
+        && policy::allows(
+            &u.p,
+            Action::IdentifyWarning,
+            &crate::auth::policy::Target::Unit(&d.warning.unit_path),
+        );
     let mut r = rows(st, &ctx, vec![d.warning]).await?;
     let row = r.pop().ok_or_else(AppError::not_found)?;
     let tz: chrono_tz::Tz = u.p.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
@@ -253,7 +285,11 @@ async fn form_act(st: &AppState, u: &User, id: i64, a: AppResult<Act>) -> AppRes
     };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/warnings/{id}")).into_response()),
-        Err(e) if e.status.is_client_error() && e.status.as_u16() != 404 && e.status.as_u16() != 403 => {
+        Err(e)
+            if e.status.is_client_error()
+                && e.status.as_u16() != 404
+                && e.status.as_u16() != 403 =>
+        {
             let mut msgs = vec![e.msg.render(u.ctx.lang)];
             msgs.extend(e.details.iter().map(|d| d.render(u.ctx.lang)));
             let mut r = render_detail(st, u, id, msgs).await?;
@@ -401,12 +437,22 @@ struct DoneQuery {
     created: Option<usize>,
 }
 
-async fn issue_page(State(st): State<AppState>, u: User, Query(q): Query<DoneQuery>) -> AppResult<Html<String>> {
-    let done = q.created.map(|n| u.ctx.lang.ta("warn-batch-done", &[("n", n.to_string())]));
+async fn issue_page(
+    State(st): State<AppState>,
+    u: User,
+    Query(q): Query<DoneQuery>,
+) -> AppResult<Html<String>> {
+    let done = q
+        .created
+        .map(|n| u.ctx.lang.ta("warn-batch-done", &[("n", n.to_string())]));
     render_issue(&st, &u, vec![], done, IssueForm::default()).await
 }
 
-async fn issue_submit(State(st): State<AppState>, u: User, Form(f): Form<IssueForm>) -> AppResult<Response> {
+async fn issue_submit(
+    State(st): State<AppState>,
+    u: User,
+    Form(f): Form<IssueForm>,
+) -> AppResult<Response> {
     let issuer = api::issuer_of(&u.p)?;
     let input = service::WarningInput {
         phone: Some(f.phone.clone()),
@@ -419,7 +465,9 @@ async fn issue_submit(State(st): State<AppState>, u: User, Form(f): Form<IssueFo
     };
     let lang = u.ctx.lang;
     let refused = |details: Vec<String>| async {
-        let mut r = render_issue(&st, &u, details, None, f.clone()).await?.into_response();
+        let mut r = render_issue(&st, &u, details, None, f.clone())
+            .await?
+            .into_response();
         *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
         Ok::<Response, AppError>(r)
     };
@@ -432,12 +480,18 @@ async fn issue_submit(State(st): State<AppState>, u: User, Form(f): Form<IssueFo
             api::audit_issue(&st, &u, &w).await?;
             Ok(Redirect::to(&format!("/warnings/{}", w.id)).into_response())
         }
-        Err(service::WarnError::Refused(d)) => refused(d.iter().map(|m| m.render(lang)).collect()).await,
+        Err(service::WarnError::Refused(d)) => {
+            refused(d.iter().map(|m| m.render(lang)).collect()).await
+        }
         Err(e) => Err(e.into()),
     }
 }
 
-async fn batch_submit(State(st): State<AppState>, u: User, mut mp: Multipart) -> AppResult<Response> {
+async fn batch_submit(
+    State(st): State<AppState>,
+    u: User,
+    mut mp: Multipart,
+) -> AppResult<Response> {
     api::issuer_of(&u.p)?;
     let mut data = Vec::new();
     while let Ok(Some(field)) = mp.next_field().await {
@@ -450,7 +504,9 @@ async fn batch_submit(State(st): State<AppState>, u: User, mut mp: Multipart) ->
         }
     }
     match api::run_batch(&st, &u, &data).await {
-        Ok(out) => Ok(Redirect::to(&format!("/warnings/issue?created={}", out.created)).into_response()),
+        Ok(out) => {
+            Ok(Redirect::to(&format!("/warnings/issue?created={}", out.created)).into_response())
+        }
         Err(e) if e.status.as_u16() == 422 => {
             let mut msgs = vec![e.msg.render(u.ctx.lang)];
             msgs.extend(e.details.iter().map(|d| d.render(u.ctx.lang)));
@@ -479,10 +535,16 @@ struct OverviewPage {
 }
 
 fn mins(ctx: &PageCtx, v: Option<i64>) -> String {
-    v.map_or("—".into(), |m| ctx.ta1("warn-minutes", "n", &format!("{:.0}", m as f64 / 60_000.0)))
+    v.map_or("—".into(), |m| {
+        ctx.ta1("warn-minutes", "n", &format!("{:.0}", m as f64 / 60_000.0))
+    })
 }
 
-async fn overview(State(st): State<AppState>, u: User, Query(q): Query<ListQuery>) -> AppResult<Html<String>> {
+async fn overview(
+    State(st): State<AppState>,
+    u: User,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Html<String>> {
     if policy::scopes_for(&u.p, Action::ViewWarnings).is_empty() {
         return Err(AppError::forbidden());
     }
@@ -496,7 +558,15 @@ async fn overview(State(st): State<AppState>, u: User, Query(q): Query<ListQuery
     let queue = if policy::scopes_for(&u.p, Action::IdentifyWarning).is_empty() {
         vec![]
     } else {
-        api::load_list(&st, &u, &ListQuery { from: Some("2000-01-01".into()), ..queue_q }).await?
+        api::load_list(
+            &st,
+            &u,
+            &ListQuery {
+                from: Some("2000-01-01".into()),
+                ..queue_q
+            },
+        )
+        .await?
     };
     let ctx = page_ctx(&st, &u).await;
     let rows = rows(&st, &ctx, list).await?;
@@ -556,7 +626,11 @@ fn settings_form(s: &Settings) -> SettingsInput {
     }
 }
 
-async fn settings_page(State(st): State<AppState>, u: User, Query(q): Query<SchoolQuery>) -> AppResult<Html<String>> {
+async fn settings_page(
+    State(st): State<AppState>,
+    u: User,
+    Query(q): Query<SchoolQuery>,
+) -> AppResult<Html<String>> {
     let school = api::school_for(&st, &u, Action::ConfigureWarnings, q.unit.as_deref()).await?;
     let school = crate::org::store::school_of(&st.db, &school)
         .await?
@@ -583,9 +657,17 @@ struct SettingsForm {
     f: SettingsInput,
 }
 
-async fn settings_submit(State(st): State<AppState>, u: User, Form(f): Form<SettingsForm>) -> AppResult<Response> {
+async fn settings_submit(
+    State(st): State<AppState>,
+    u: User,
+    Form(f): Form<SettingsForm>,
+) -> AppResult<Response> {
     match api::save_settings(&st, &u, &f.school, &f.f).await {
-        Ok(_) => Ok(Redirect::to(&format!("/warnings/settings?unit={}&saved=1", crate::web::context::urlencode(&f.school))).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/warnings/settings?unit={}&saved=1",
+            crate::web::context::urlencode(&f.school)
+        ))
+        .into_response()),
         Err(e) if e.status.as_u16() == 422 => {
             let school = crate::org::store::unit_by_code(&st.db, &f.school)
                 .await?
@@ -632,7 +714,11 @@ impl AppraisalPage {
     }
 }
 
-async fn appraisal_page(State(st): State<AppState>, u: User, Query(q): Query<AppraisalQuery>) -> AppResult<Html<String>> {
+async fn appraisal_page(
+    State(st): State<AppState>,
+    u: User,
+    Query(q): Query<AppraisalQuery>,
+) -> AppResult<Html<String>> {
     let (unit, a) = api::load_appraisal(&st, &u, &q).await?;
     let ctx = page_ctx(&st, &u).await;
     let top: Vec<&super::appraisal::AppraisalRow> = a.people.iter().take(20).collect();
@@ -642,7 +728,10 @@ async fn appraisal_page(State(st): State<AppState>, u: User, Query(q): Query<App
         "label": ctx.t("warn-score"),
     })
     .to_string();
-    let mut csv_link = format!("/warnings/appraisal.csv?unit={}", crate::web::context::urlencode(&unit.code));
+    let mut csv_link = format!(
+        "/warnings/appraisal.csv?unit={}",
+        crate::web::context::urlencode(&unit.code)
+    );
     for (k, v) in [("from", &q.from), ("to", &q.to)] {
         if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
             csv_link.push_str(&format!("&{k}={}", crate::web::context::urlencode(v)));
@@ -665,7 +754,11 @@ async fn appraisal_page(State(st): State<AppState>, u: User, Query(q): Query<App
     ))
 }
 
-async fn appraisal_csv(State(st): State<AppState>, u: User, Query(q): Query<AppraisalQuery>) -> AppResult<Response> {
+async fn appraisal_csv(
+    State(st): State<AppState>,
+    u: User,
+    Query(q): Query<AppraisalQuery>,
+) -> AppResult<Response> {
     let (unit, a) = api::load_appraisal(&st, &u, &q).await?;
     crate::audit::record(
         &st.db.pool,
@@ -684,7 +777,10 @@ async fn appraisal_csv(State(st): State<AppState>, u: User, Query(q): Query<Appr
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
         ],
         super::appraisal::to_csv(&a),
     )

@@ -49,8 +49,12 @@ impl From<WarnError> for AppError {
             WarnError::Refused(details) => {
                 AppError::unprocessable("warn-err-refused").details(details)
             }
-            WarnError::RefusedLines(lines) => AppError::unprocessable("warn-err-batch")
-                .details(lines.iter().map(|(l, m)| line_msg(Lang::ZhCn, *l, m)).collect()),
+            WarnError::RefusedLines(lines) => AppError::unprocessable("warn-err-batch").details(
+                lines
+                    .iter()
+                    .map(|(l, m)| line_msg(Lang::ZhCn, *l, m))
+                    .collect(),
+            ),
             WarnError::NotFound => AppError::not_found(),
             WarnError::Forbidden => AppError::forbidden(),
             WarnError::Conflict(key) => AppError::conflict(key),
@@ -233,9 +237,10 @@ async fn match_subject(
         match found.len() {
             1 => return Ok(Matched::Student(found.into_iter().next().expect("one"))),
             0 if s.phone.is_none() => {
-                return Err(WarnError::Refused(vec![
-                    Msg::new("warn-err-unknown-student").arg("value", no.as_str())
-                ]))
+                return Err(WarnError::Refused(vec![Msg::new(
+                    "warn-err-unknown-student",
+                )
+                .arg("value", no.as_str())]))
             }
             _ => {}
         }
@@ -262,7 +267,11 @@ pub struct RouteCache {
 }
 
 impl RouteCache {
-    async fn chain(&mut self, c: &mut AnyConnection, class_path: &str) -> Result<Vec<Link>, DbError> {
+    async fn chain(
+        &mut self,
+        c: &mut AnyConnection,
+        class_path: &str,
+    ) -> Result<Vec<Link>, DbError> {
         if let Some(v) = self.chains.get(class_path) {
             return Ok(v.clone());
         }
@@ -270,7 +279,11 @@ impl RouteCache {
         self.chains.insert(class_path.to_string(), v.clone());
         Ok(v)
     }
-    async fn settings(&mut self, c: &mut AnyConnection, school_id: i64) -> Result<Settings, DbError> {
+    async fn settings(
+        &mut self,
+        c: &mut AnyConnection,
+        school_id: i64,
+    ) -> Result<Settings, DbError> {
         if let Some(s) = self.settings.get(&school_id) {
             return Ok(*s);
         }
@@ -434,7 +447,16 @@ async fn route(
         .await?
         .ok_or(WarnError::NotFound)?;
     let n = notice("warn-notice-new", &w, &[("name", student.name.clone())]);
-    notify_level(c, clock, &w, &chain, level, &n, &format!("warning:{warning_id}:routed")).await?;
+    notify_level(
+        c,
+        clock,
+        &w,
+        &chain,
+        level,
+        &n,
+        &format!("warning:{warning_id}:routed"),
+    )
+    .await?;
     Ok(w)
 }
 
@@ -450,7 +472,9 @@ async fn insert(
     let matched = match_subject(c, issuer, &nw.subject).await?;
     let (school_id, unit_path) = match &matched {
         Matched::Student(s) => (Some(s.school_id), s.class_path.clone()),
-        Matched::Unmatched { school: Some((id, path)) } => (Some(*id), path.clone()),
+        Matched::Unmatched {
+            school: Some((id, path)),
+        } => (Some(*id), path.clone()),
         Matched::Unmatched { school: None } => (None, issuer.home_path.clone()),
     };
     let id: i64 = sqlx::query_scalar(
@@ -491,7 +515,9 @@ async fn insert(
     match matched {
         Matched::Student(s) => route(c, clock, cache, id, &s, actor).await,
         Matched::Unmatched { school } => {
-            let w = store::warning_by_id(c, id).await?.ok_or(WarnError::NotFound)?;
+            let w = store::warning_by_id(c, id)
+                .await?
+                .ok_or(WarnError::NotFound)?;
             let n = notice("warn-notice-unidentified", &w, &[]);
             // The school admin identifies; with no school known, the issuing police do.
             let accounts = match school {
@@ -499,7 +525,14 @@ async fn insert(
                 None => issuer.account_id.into_iter().collect(),
             };
             for a in accounts {
-                inbox::notify_once(&mut *c, clock, &Recipient::Account(a), &n, Some(&format!("warning:{id}:unidentified"))).await?;
+                inbox::notify_once(
+                    &mut *c,
+                    clock,
+                    &Recipient::Account(a),
+                    &n,
+                    Some(&format!("warning:{id}:unidentified")),
+                )
+                .await?;
             }
             Ok(w)
         }
@@ -531,7 +564,8 @@ pub async fn issue(
 pub fn is_busy(e: &DbError) -> bool {
     match e {
         DbError::Sqlx(sqlx::Error::Database(d)) => {
-            d.code().is_some_and(|c| c == "5" || c == "517" || c == "261")
+            d.code()
+                .is_some_and(|c| c == "5" || c == "517" || c == "261")
                 || d.message().contains("database is locked")
         }
         _ => false,
@@ -563,8 +597,13 @@ async fn issue_once(
             // Two requests with one key raced; the other one won.
             drop(tx);
             let mut conn = db.pool.acquire().await.map_err(DbError::from)?;
-            let (a, k) = (issuer.account_id.unwrap_or(0), nw.idempotency_key.unwrap_or_default());
-            let w = store::by_idempotency(&mut conn, a, &k).await?.ok_or(WarnError::Db(e))?;
+            let (a, k) = (
+                issuer.account_id.unwrap_or(0),
+                nw.idempotency_key.unwrap_or_default(),
+            );
+            let w = store::by_idempotency(&mut conn, a, &k)
+                .await?
+                .ok_or(WarnError::Db(e))?;
             Ok((w, false))
         }
         Err(e) => Err(e),
@@ -730,7 +769,18 @@ pub async fn create_followup(
     .bind(now)
     .fetch_one(&mut *tx)
     .await?;
-    store::add_event(tx, id, now, "issued", (None, "system"), 0, None, Some("issued"), serde_json::json!({"source": nw.origin, "by": "internal"})).await?;
+    store::add_event(
+        tx,
+        id,
+        now,
+        "issued",
+        (None, "system"),
+        0,
+        None,
+        Some("issued"),
+        serde_json::json!({"source": nw.origin, "by": "internal"}),
+    )
+    .await?;
     route(tx, clock, &mut cache, id, &student, (None, "system")).await?;
     Ok(id)
 }
@@ -754,17 +804,21 @@ pub async fn identify(
     if w.status() != Status::Unidentified {
         return Err(WarnError::Conflict("warn-err-already-identified"));
     }
-    let no = crate::org::model::PersonNo::parse(student_no)
-        .ok_or_else(|| WarnError::Refused(vec![Msg::new("warn-err-student-no").arg("value", student_no)]))?;
+    let no = crate::org::model::PersonNo::parse(student_no).ok_or_else(|| {
+        WarnError::Refused(vec![
+            Msg::new("warn-err-student-no").arg("value", student_no)
+        ])
+    })?;
     let found: Vec<StudentRef> = store::students_by_no(&mut tx, no.as_str(), w.school_id)
         .await?
         .into_iter()
         .filter(|s| in_scope(&s.class_path, &scopes))
         .collect();
     let [student] = found.as_slice() else {
-        return Err(WarnError::Refused(vec![
-            Msg::new("warn-err-unknown-student").arg("value", no.as_str())
-        ]));
+        return Err(WarnError::Refused(vec![Msg::new(
+            "warn-err-unknown-student",
+        )
+        .arg("value", no.as_str())]));
     };
     store::add_event(
         &mut tx,
@@ -779,7 +833,15 @@ pub async fn identify(
     )
     .await?;
     let mut cache = RouteCache::default();
-    let w = route(&mut tx, clock, &mut cache, w.id, student, (Some(p.account_id), &p.username)).await?;
+    let w = route(
+        &mut tx,
+        clock,
+        &mut cache,
+        w.id,
+        student,
+        (Some(p.account_id), &p.username),
+    )
+    .await?;
     tx.commit().await.map_err(DbError::from)?;
     inbox::bump();
     Ok(w)
@@ -843,7 +905,10 @@ async fn escalate_one(
     let missed_by = if w.level == LEVEL_COUNSELOR {
         counselor_of(&chain, LEVEL_COUNSELOR)
     } else {
-        chain.iter().find(|l| l.level == w.level).map(|l| l.staff_id)
+        chain
+            .iter()
+            .find(|l| l.level == w.level)
+            .map(|l| l.staff_id)
     };
     let at_top = w.level >= LEVEL_POLICE;
     let new_level = if at_top {
@@ -851,7 +916,11 @@ async fn escalate_one(
     } else {
         first_staffed_level(&chain, w.level + 1)
     };
-    let window = if kind == "ack" { ack_window } else { contact_window };
+    let window = if kind == "ack" {
+        ack_window
+    } else {
+        contact_window
+    };
     let next = (new_level < LEVEL_POLICE).then_some(deadline + window);
     let (ack_due, contact_due) = if kind == "ack" {
         (next.or(w.ack_due_at), w.contact_due_at)
@@ -909,7 +978,16 @@ async fn escalate_one(
         &w2,
         &[("missed", lang.t(&format!("warn-deadline-{kind}")))],
     );
-    notify_level(c, clock, &w2, &chain, new_level, &n, &format!("warning:{}:{dedup}", w.id)).await?;
+    notify_level(
+        c,
+        clock,
+        &w2,
+        &chain,
+        new_level,
+        &n,
+        &format!("warning:{}:{dedup}", w.id),
+    )
+    .await?;
     Ok(true)
 }
 
@@ -929,11 +1007,7 @@ pub fn register_jobs(reg: &mut crate::db::jobs::JobRegistry, db: Db, clock: Cloc
 /// May this caller act on this warning now? Staff of the chain at or below the warning's level
 /// may; school admins always; unit leaders once it reached the college; police once it reached
 /// them. Everybody else is refused (and the refusal audited by the caller).
-pub async fn may_act(
-    c: &mut AnyConnection,
-    p: &Principal,
-    w: &Warning,
-) -> Result<bool, DbError> {
+pub async fn may_act(c: &mut AnyConnection, p: &Principal, w: &Warning) -> Result<bool, DbError> {
     let path = w.unit_path.as_str();
     let holds = |role: Role| {
         p.grants
@@ -1030,7 +1104,18 @@ pub async fn act(
             .bind(pending.then_some("contact"))
             .execute(&mut *tx)
             .await?;
-            store::add_event(&mut tx, w.id, now, "acknowledged", me, w.level, staff, Some("acknowledged"), serde_json::json!({})).await?;
+            store::add_event(
+                &mut tx,
+                w.id,
+                now,
+                "acknowledged",
+                me,
+                w.level,
+                staff,
+                Some("acknowledged"),
+                serde_json::json!({}),
+            )
+            .await?;
             if let Some(d) = w.contact_due_at {
                 schedule_tick(&mut tx, clock, d).await?;
             }
@@ -1054,9 +1139,25 @@ pub async fn act(
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            store::add_event(&mut tx, w.id, now, "contacted", me, w.level, staff, Some("contacted"), serde_json::json!({"method": method.as_str(), "at": at, "notes": notes})).await?;
+            store::add_event(
+                &mut tx,
+                w.id,
+                now,
+                "contacted",
+                me,
+                w.level,
+                staff,
+                Some("contacted"),
+                serde_json::json!({"method": method.as_str(), "at": at, "notes": notes}),
+            )
+            .await?;
         }
-        Act::Outcome { outcome, loss, protected, notes } => {
+        Act::Outcome {
+            outcome,
+            loss,
+            protected,
+            notes,
+        } => {
             if status == Status::Closed {
                 return Err(WarnError::Conflict("warn-err-outcome-twice"));
             }
@@ -1114,9 +1215,7 @@ pub async fn open_loss_report(
 }
 
 /// Validated deadline settings from minutes/hours text.
-pub fn parse_settings(
-    fields: &[(&str, &str)],
-) -> Result<Settings, Vec<Msg>> {
+pub fn parse_settings(fields: &[(&str, &str)]) -> Result<Settings, Vec<Msg>> {
     let mut s = Settings::default();
     let mut errs = Vec::new();
     for (k, v) in fields {
@@ -1147,7 +1246,9 @@ pub fn parse_settings(
         }
     }
     let ws = s.weights;
-    if [ws.ack, ws.contact, ws.escalations, ws.victims].iter().any(|w| *w > 100)
+    if [ws.ack, ws.contact, ws.escalations, ws.victims]
+        .iter()
+        .any(|w| *w > 100)
         || ws.ack + ws.contact + ws.escalations + ws.victims == 0
     {
         errs.push(Msg::new("warn-err-weights"));

@@ -9,7 +9,8 @@ use crate::clock::Millis;
 use crate::db::DbResult;
 use crate::org::model::Duty;
 
-pub const W_COLS: &str = "w.id, w.source_kind, w.origin, w.issued_by_account_id, w.student_id, w.school_id, \
+pub const W_COLS: &str =
+    "w.id, w.source_kind, w.origin, w.issued_by_account_id, w.student_id, w.school_id, \
      w.unit_path, w.phone, w.student_no, w.fraud_type, w.severity, w.status, w.detail, w.level, \
      w.assignee_staff_id, w.routed_at, w.ack_due_at, w.contact_due_at, w.next_deadline_at, \
      w.next_deadline_kind, w.escalations, w.acknowledged_at, w.contacted_at, w.contact_method, \
@@ -118,7 +119,10 @@ pub async fn students_by_no(
     .bind(school_id.unwrap_or(0))
     .fetch_all(&mut *c)
     .await?;
-    Ok(rows.iter().map(student_ref_from).collect::<Result<_, _>>()?)
+    Ok(rows
+        .iter()
+        .map(student_ref_from)
+        .collect::<Result<_, _>>()?)
 }
 
 pub async fn students_by_phone(
@@ -134,7 +138,10 @@ pub async fn students_by_phone(
     .bind(school_id.unwrap_or(0))
     .fetch_all(&mut *c)
     .await?;
-    Ok(rows.iter().map(student_ref_from).collect::<Result<_, _>>()?)
+    Ok(rows
+        .iter()
+        .map(student_ref_from)
+        .collect::<Result<_, _>>()?)
 }
 
 /// One link of the chain: who, with which duty, at which level.
