@@ -157,9 +157,6 @@ impl Cents {
         let f: i64 = format!("{frac:0<2}").parse().ok()?;
         Some(Cents(i * 100 + f))
     }
-    pub fn from_cents(c: i64) -> Option<Cents> {
-        (0..=100_000_000_000_00).contains(&c).then_some(Cents(c))
-    }
     pub fn get(self) -> i64 {
         self.0
     }

@@ -63,6 +63,9 @@ impl From<WarnError> for AppError {
     }
 }
 
+/// Refused lines of a batch: (line number, reason).
+pub type LineErrors = Vec<(usize, Msg)>;
+
 /// The refusal of one line of a batch, in `lang`.
 pub fn line_msg(lang: Lang, line: usize, m: &Msg) -> Msg {
     Msg::new("warn-err-line")
@@ -644,7 +647,7 @@ pub async fn issue_batch(
 
 /// Parses a CSV batch (header: 手机号/phone, 学号/student_no, 学校代码/school_code, 诈骗类型/fraud_type,
 /// 级别/severity, 情况/detail, 来源/source). Errors carry line numbers; nothing is written.
-pub fn parse_csv(bytes: &[u8]) -> Result<Vec<(usize, NewWarning)>, Vec<(usize, Msg)>> {
+pub fn parse_csv(bytes: &[u8]) -> Result<Vec<(usize, NewWarning)>, LineErrors> {
     let text = match std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)) {
         Ok(t) => t,
         Err(_) => return Err(vec![(1, Msg::new("warn-err-csv-encoding"))]),
@@ -887,7 +890,18 @@ async fn escalate_one(
     cache: &mut RouteCache,
     w: &Warning,
 ) -> Result<bool, WarnError> {
-    let (Some(deadline), Some(kind)) = (w.next_deadline_at, w.next_deadline_kind.clone()) else {
+    let Some(deadline) = w.next_deadline_at else {
+        return Ok(false);
+    };
+    let Some(kind) = w.next_deadline_kind.clone() else {
+        // A deadline of no known kind cannot be escalated; clear it so the scan moves on.
+        sqlx::query(
+            "UPDATE warnings SET next_deadline_at = NULL WHERE id = $1 AND next_deadline_at = $2",
+        )
+        .bind(w.id)
+        .bind(deadline)
+        .execute(&mut *c)
+        .await?;
         return Ok(false);
     };
     let chain = match w.student_id {
