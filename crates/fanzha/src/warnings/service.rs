@@ -207,6 +207,7 @@ enum Matched {
 
 async fn match_subject(
     c: &mut AnyConnection,
+    cache: &RouteCache,
     issuer: &Issuer,
     s: &Subject,
 ) -> Result<Matched, WarnError> {
@@ -249,8 +250,15 @@ async fn match_subject(
         }
     }
     if let Some(phone) = &s.phone {
-        let found: Vec<StudentRef> = store::students_by_phone(c, phone.as_str(), school_id)
-            .await?
+        let candidates = match cache.phones.as_ref().and_then(|m| m.get(phone.as_str())) {
+            Some(v) => v
+                .iter()
+                .filter(|st| school_id.is_none_or(|id| st.school_id == id))
+                .cloned()
+                .collect(),
+            None => store::students_by_phone(c, phone.as_str(), school_id).await?,
+        };
+        let found: Vec<StudentRef> = candidates
             .into_iter()
             .filter(|st| in_scope(&st.class_path, &issuer.scopes))
             .collect();
@@ -267,9 +275,39 @@ async fn match_subject(
 pub struct RouteCache {
     chains: std::collections::HashMap<String, Vec<Link>>,
     settings: std::collections::HashMap<i64, Settings>,
+    /// Seconds for which a tick job was queued in this batch.
+    ticks: std::collections::HashSet<i64>,
+    /// Students by phone, loaded at once for a batch (absent: looked up one by one).
+    phones: Option<std::collections::HashMap<String, Vec<StudentRef>>>,
 }
 
 impl RouteCache {
+    async fn tick(
+        &mut self,
+        c: &mut AnyConnection,
+        clock: &Clock,
+        at: Millis,
+    ) -> Result<(), DbError> {
+        let second = (at + 999).div_euclid(1000) * 1000;
+        if self.ticks.insert(second) {
+            schedule_tick(c, clock, second).await?;
+        }
+        Ok(())
+    }
+    /// Loads the students of these phones in a few queries.
+    async fn preload_phones(
+        &mut self,
+        c: &mut AnyConnection,
+        phones: Vec<String>,
+    ) -> Result<(), DbError> {
+        let mut map: std::collections::HashMap<String, Vec<StudentRef>> =
+            phones.iter().map(|p| (p.clone(), vec![])).collect();
+        for (p, st) in store::students_by_phones(c, &phones).await? {
+            map.entry(p).or_default().push(st);
+        }
+        self.phones = Some(map);
+        Ok(())
+    }
     async fn chain(
         &mut self,
         c: &mut AnyConnection,
@@ -400,26 +438,24 @@ async fn route(
     clock: &Clock,
     cache: &mut RouteCache,
     warning_id: i64,
+    sev: Severity,
     student: &StudentRef,
     actor: (Option<i64>, &str),
 ) -> Result<Warning, WarnError> {
     let now = clock.now_ms();
     let chain = cache.chain(c, &student.class_path).await?;
     let settings = cache.settings(c, student.school_id).await?;
-    let w0 = store::warning_by_id(c, warning_id)
-        .await?
-        .ok_or(WarnError::NotFound)?;
-    let sev = Severity::parse(&w0.severity).unwrap_or(Severity::Low);
     let win = settings.windows(sev);
     let level = first_staffed_level(&chain, LEVEL_COUNSELOR);
     let ack_due = now + win.ack_ms;
     let contact_due = now + win.contact_ms;
     let assignee = counselor_of(&chain, level);
-    sqlx::query(
+    let row = sqlx::query(&format!(
         "UPDATE warnings SET student_id = $2, school_id = $3, unit_path = $4, status = 'open', level = $5, \
          assignee_staff_id = $6, ack_window_ms = $7, contact_window_ms = $8, routed_at = $9, ack_due_at = $10, \
-         contact_due_at = $11, next_deadline_at = $10, next_deadline_kind = 'ack', updated_at = $9 WHERE id = $1",
-    )
+         contact_due_at = $11, next_deadline_at = $10, next_deadline_kind = 'ack', updated_at = $9 WHERE id = $1 RETURNING {}",
+        store::returning_cols()
+    ))
     .bind(warning_id)
     .bind(student.id)
     .bind(student.school_id)
@@ -431,8 +467,9 @@ async fn route(
     .bind(now)
     .bind(ack_due)
     .bind(contact_due)
-    .execute(&mut *c)
+    .fetch_one(&mut *c)
     .await?;
+    let w = store::warning_from(&row)?;
     store::add_event(
         c,
         warning_id,
@@ -445,10 +482,7 @@ async fn route(
         serde_json::json!({"student_no": student.student_no, "ack_due_at": ack_due, "contact_due_at": contact_due}),
     )
     .await?;
-    schedule_tick(c, clock, ack_due).await?;
-    let w = store::warning_by_id(c, warning_id)
-        .await?
-        .ok_or(WarnError::NotFound)?;
+    cache.tick(c, clock, ack_due).await?;
     let n = notice("warn-notice-new", &w, &[("name", student.name.clone())]);
     notify_level(
         c,
@@ -472,7 +506,7 @@ async fn insert(
     nw: &NewWarning,
 ) -> Result<Warning, WarnError> {
     let now = clock.now_ms();
-    let matched = match_subject(c, issuer, &nw.subject).await?;
+    let matched = match_subject(c, cache, issuer, &nw.subject).await?;
     let (school_id, unit_path) = match &matched {
         Matched::Student(s) => (Some(s.school_id), s.class_path.clone()),
         Matched::Unmatched {
@@ -480,12 +514,13 @@ async fn insert(
         } => (Some(*id), path.clone()),
         Matched::Unmatched { school: None } => (None, issuer.home_path.clone()),
     };
-    let id: i64 = sqlx::query_scalar(
+    let row = sqlx::query(&format!(
         "INSERT INTO warnings (source_kind, origin, issued_by_account_id, issuer_unit_path, idempotency_key, \
          student_id, school_id, unit_path, phone, student_no, fraud_type, severity, status, detail, level, \
          ack_window_ms, contact_window_ms, escalations, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'unidentified', $13, 0, 0, 0, 0, $14, $14) RETURNING id",
-    )
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'unidentified', $13, 0, 0, 0, 0, $14, $14) RETURNING {}",
+        store::returning_cols()
+    ))
     .bind(issuer.kind)
     .bind(&nw.origin)
     .bind(issuer.account_id)
@@ -502,6 +537,8 @@ async fn insert(
     .bind(now)
     .fetch_one(&mut *c)
     .await?;
+    let w = store::warning_from(&row)?;
+    let id = w.id;
     let actor = (issuer.account_id, issuer.name.as_str());
     store::add_event(
         c,
@@ -516,11 +553,8 @@ async fn insert(
     )
     .await?;
     match matched {
-        Matched::Student(s) => route(c, clock, cache, id, &s, actor).await,
+        Matched::Student(s) => route(c, clock, cache, id, nw.severity, &s, actor).await,
         Matched::Unmatched { school } => {
-            let w = store::warning_by_id(c, id)
-                .await?
-                .ok_or(WarnError::NotFound)?;
             let n = notice("warn-notice-unidentified", &w, &[]);
             // The school admin identifies; with no school known, the issuing police do.
             let accounts = match school {
@@ -623,6 +657,13 @@ pub async fn issue_batch(
 ) -> Result<Vec<Warning>, WarnError> {
     let mut tx = db.pool.begin().await.map_err(DbError::from)?;
     let mut cache = RouteCache::default();
+    let mut phones: Vec<String> = items
+        .iter()
+        .filter_map(|(_, w)| w.subject.phone.as_ref().map(|p| p.as_str().to_string()))
+        .collect();
+    phones.sort();
+    phones.dedup();
+    cache.preload_phones(&mut tx, phones).await?;
     let mut out = Vec::with_capacity(items.len());
     let mut errs = Vec::new();
     for (line, nw) in &items {
@@ -784,7 +825,16 @@ pub async fn create_followup(
         serde_json::json!({"source": nw.origin, "by": "internal"}),
     )
     .await?;
-    route(tx, clock, &mut cache, id, &student, (None, "system")).await?;
+    route(
+        tx,
+        clock,
+        &mut cache,
+        id,
+        Severity::Low,
+        &student,
+        (None, "system"),
+    )
+    .await?;
     Ok(id)
 }
 
@@ -836,11 +886,13 @@ pub async fn identify(
     )
     .await?;
     let mut cache = RouteCache::default();
+    let sev = Severity::parse(&w.severity).unwrap_or(Severity::Low);
     let w = route(
         &mut tx,
         clock,
         &mut cache,
         w.id,
+        sev,
         student,
         (Some(p.account_id), &p.username),
     )

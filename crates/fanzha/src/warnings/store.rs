@@ -16,6 +16,36 @@ pub const W_COLS: &str =
      w.next_deadline_kind, w.escalations, w.acknowledged_at, w.contacted_at, w.contact_method, \
      w.outcome, w.outcome_at, w.loss_cents, w.protected_cents, w.created_at";
 
+/// The columns of [`W_COLS`] without the table alias, for `RETURNING`.
+pub fn returning_cols() -> String {
+    W_COLS.replace("w.", "")
+}
+
+/// Students by phone for many phones at once (a batch matches in a few queries).
+pub async fn students_by_phones(
+    c: &mut AnyConnection,
+    phones: &[String],
+) -> DbResult<Vec<(String, StudentRef)>> {
+    let mut out = Vec::new();
+    for chunk in phones.chunks(500) {
+        let list = (0..chunk.len())
+            .map(|i| format!("${}", i + 1))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {S_COLS}, s.phone FROM students s JOIN units c ON c.id = s.class_id WHERE s.phone IN ({list})"
+        );
+        let mut q = sqlx::query(&sql);
+        for p in chunk {
+            q = q.bind(p);
+        }
+        for r in q.fetch_all(&mut *c).await? {
+            out.push((r.try_get(5)?, student_ref_from(&r)?));
+        }
+    }
+    Ok(out)
+}
+
 pub fn warning_from(r: &AnyRow) -> Result<Warning, sqlx::Error> {
     Ok(Warning {
         id: r.try_get(0)?,
