@@ -226,6 +226,32 @@ async fn a_csv_batch_is_all_or_nothing_with_line_numbers() {
         count(&app, "SELECT COUNT(*) FROM warnings WHERE status = 'open'").await,
         2
     );
+    // Events and notices of a batch are written with multi-row inserts: all of them are there.
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM warning_events WHERE kind = 'issued'"
+        )
+        .await,
+        3
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM warning_events WHERE kind = 'routed'"
+        )
+        .await,
+        2
+    );
+    assert_eq!(inbox_of_staff(&app, "T1001").await, 2);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'warnings.tick'"
+        )
+        .await,
+        2
+    );
 }
 
 #[tokio::test]

@@ -279,9 +279,179 @@ pub struct RouteCache {
     ticks: std::collections::HashSet<i64>,
     /// Students by phone, loaded at once for a batch (absent: looked up one by one).
     phones: Option<std::collections::HashMap<String, Vec<StudentRef>>>,
+    /// In a batch, events and notices are buffered and written with multi-row inserts at the end.
+    deferred: Option<Deferred>,
+}
+
+/// Writes buffered by a batch: (warning, at, kind, actor account, actor, level, staff, dedup,
+/// detail) and (recipient, notice, source, at).
+#[derive(Default)]
+struct Deferred {
+    events: Vec<(
+        i64,
+        Millis,
+        String,
+        Option<i64>,
+        String,
+        i64,
+        Option<i64>,
+        String,
+        String,
+    )>,
+    notices: Vec<(String, Notice, String, Millis)>,
 }
 
 impl RouteCache {
+    #[allow(clippy::too_many_arguments)]
+    async fn event(
+        &mut self,
+        c: &mut AnyConnection,
+        warning_id: i64,
+        at: Millis,
+        kind: &str,
+        actor: (Option<i64>, &str),
+        level: i64,
+        staff: Option<i64>,
+        dedup: &str,
+        detail: serde_json::Value,
+    ) -> Result<(), DbError> {
+        match self.deferred.as_mut() {
+            Some(d) => d.events.push((
+                warning_id,
+                at,
+                kind.to_string(),
+                actor.0,
+                actor.1.to_string(),
+                level,
+                staff,
+                dedup.to_string(),
+                detail.to_string(),
+            )),
+            None => {
+                store::add_event(
+                    c,
+                    warning_id,
+                    at,
+                    kind,
+                    actor,
+                    level,
+                    staff,
+                    Some(dedup),
+                    detail,
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Tells one person unless the `source` already reached them; true when told now (always
+    /// true in a batch, where duplicates are dropped by the multi-row insert).
+    async fn notify(
+        &mut self,
+        c: &mut AnyConnection,
+        clock: &Clock,
+        to: &Recipient,
+        n: &Notice,
+        source: &str,
+    ) -> Result<bool, DbError> {
+        match self.deferred.as_mut() {
+            Some(d) => {
+                d.notices
+                    .push((to.key(), n.clone(), source.to_string(), clock.now_ms()));
+                Ok(true)
+            }
+            None => Ok(inbox::notify_once(&mut *c, clock, to, n, Some(source))
+                .await?
+                .is_some()),
+        }
+    }
+
+    /// Writes what a batch buffered, 400 rows per statement.
+    async fn flush(
+        &mut self,
+        c: &mut AnyConnection,
+        backend: crate::db::Backend,
+    ) -> Result<(), DbError> {
+        let Some(d) = self.deferred.take() else {
+            return Ok(());
+        };
+        for chunk in d.events.chunks(400) {
+            let mut sql = String::from(
+                "INSERT INTO warning_events (warning_id, at, kind, actor_account_id, actor, level, staff_id, dedup, detail) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let b = i * 9;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8,
+                    b + 9
+                ));
+            }
+            sql.push_str(" ON CONFLICT (warning_id, dedup) DO NOTHING");
+            let sql = crate::db::bulk_sql(backend, &sql);
+            let mut q = sqlx::query(&sql);
+            for e in chunk {
+                q = q
+                    .bind(e.0)
+                    .bind(e.1)
+                    .bind(e.2.clone())
+                    .bind(e.3)
+                    .bind(e.4.clone())
+                    .bind(e.5)
+                    .bind(e.6)
+                    .bind(e.7.clone())
+                    .bind(e.8.clone());
+            }
+            q.execute(&mut *c).await?;
+        }
+        for chunk in d.notices.chunks(400) {
+            let mut sql = String::from(
+                "INSERT INTO inbox_messages (recipient, kind, title, body, link, source, created_at) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let b = i * 7;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7
+                ));
+            }
+            sql.push_str(" ON CONFLICT (recipient, source) DO NOTHING");
+            let sql = crate::db::bulk_sql(backend, &sql);
+            let mut q = sqlx::query(&sql);
+            for (to, n, source, at) in chunk {
+                q = q
+                    .bind(to.clone())
+                    .bind(n.kind.clone())
+                    .bind(n.title.clone())
+                    .bind(n.body.clone())
+                    .bind(n.link.clone())
+                    .bind(source.clone())
+                    .bind(*at);
+            }
+            q.execute(&mut *c).await?;
+        }
+        Ok(())
+    }
     async fn tick(
         &mut self,
         c: &mut AnyConnection,
@@ -371,6 +541,7 @@ fn notice(kind_key: &str, w: &Warning, extra: &[(&str, String)]) -> Notice {
 /// `source` makes a retried escalation tell nobody twice.
 async fn notify_level(
     c: &mut AnyConnection,
+    cache: &mut RouteCache,
     clock: &Clock,
     w: &Warning,
     chain: &[Link],
@@ -406,10 +577,7 @@ async fn notify_level(
     }
     recipients.dedup();
     for r in recipients {
-        if inbox::notify_once(&mut *c, clock, &r, n, Some(source))
-            .await?
-            .is_some()
-        {
+        if cache.notify(c, clock, &r, n, source).await? {
             told += 1;
         }
     }
@@ -470,7 +638,7 @@ async fn route(
     .fetch_one(&mut *c)
     .await?;
     let w = store::warning_from(&row)?;
-    store::add_event(
+    cache.event(
         c,
         warning_id,
         now,
@@ -478,7 +646,7 @@ async fn route(
         actor,
         level,
         assignee,
-        Some("routed"),
+        "routed",
         serde_json::json!({"student_no": student.student_no, "ack_due_at": ack_due, "contact_due_at": contact_due}),
     )
     .await?;
@@ -486,6 +654,7 @@ async fn route(
     let n = notice("warn-notice-new", &w, &[("name", student.name.clone())]);
     notify_level(
         c,
+        cache,
         clock,
         &w,
         &chain,
@@ -540,18 +709,19 @@ async fn insert(
     let w = store::warning_from(&row)?;
     let id = w.id;
     let actor = (issuer.account_id, issuer.name.as_str());
-    store::add_event(
-        c,
-        id,
-        now,
-        "issued",
-        actor,
-        0,
-        None,
-        Some("issued"),
-        serde_json::json!({"source": nw.origin, "by": issuer.kind}),
-    )
-    .await?;
+    cache
+        .event(
+            c,
+            id,
+            now,
+            "issued",
+            actor,
+            0,
+            None,
+            "issued",
+            serde_json::json!({"source": nw.origin, "by": issuer.kind}),
+        )
+        .await?;
     match matched {
         Matched::Student(s) => route(c, clock, cache, id, nw.severity, &s, actor).await,
         Matched::Unmatched { school } => {
@@ -664,6 +834,7 @@ pub async fn issue_batch(
     phones.sort();
     phones.dedup();
     cache.preload_phones(&mut tx, phones).await?;
+    cache.deferred = Some(Deferred::default());
     let mut out = Vec::with_capacity(items.len());
     let mut errs = Vec::new();
     for (line, nw) in &items {
@@ -681,6 +852,7 @@ pub async fn issue_batch(
     if !errs.is_empty() {
         return Err(WarnError::RefusedLines(errs));
     }
+    cache.flush(&mut tx, db.backend).await?;
     tx.commit().await.map_err(DbError::from)?;
     inbox::bump();
     Ok(out)
@@ -1046,6 +1218,7 @@ async fn escalate_one(
     );
     notify_level(
         c,
+        cache,
         clock,
         &w2,
         &chain,
