@@ -283,21 +283,23 @@ pub struct RouteCache {
     deferred: Option<Deferred>,
 }
 
-/// Writes buffered by a batch: (warning, at, kind, actor account, actor, level, staff, dedup,
-/// detail) and (recipient, notice, source, at).
+/// An event buffered by a batch (the columns of `warning_events`).
+struct PendingEvent {
+    warning_id: i64,
+    at: Millis,
+    kind: String,
+    actor_account_id: Option<i64>,
+    actor: String,
+    level: i64,
+    staff_id: Option<i64>,
+    dedup: String,
+    detail: String,
+}
+
+/// Writes buffered by a batch: events and (recipient, notice, source, at).
 #[derive(Default)]
 struct Deferred {
-    events: Vec<(
-        i64,
-        Millis,
-        String,
-        Option<i64>,
-        String,
-        i64,
-        Option<i64>,
-        String,
-        String,
-    )>,
+    events: Vec<PendingEvent>,
     notices: Vec<(String, Notice, String, Millis)>,
 }
 
@@ -316,17 +318,17 @@ impl RouteCache {
         detail: serde_json::Value,
     ) -> Result<(), DbError> {
         match self.deferred.as_mut() {
-            Some(d) => d.events.push((
+            Some(d) => d.events.push(PendingEvent {
                 warning_id,
                 at,
-                kind.to_string(),
-                actor.0,
-                actor.1.to_string(),
+                kind: kind.to_string(),
+                actor_account_id: actor.0,
+                actor: actor.1.to_string(),
                 level,
-                staff,
-                dedup.to_string(),
-                detail.to_string(),
-            )),
+                staff_id: staff,
+                dedup: dedup.to_string(),
+                detail: detail.to_string(),
+            }),
             None => {
                 store::add_event(
                     c,
@@ -403,15 +405,15 @@ impl RouteCache {
             let mut q = sqlx::query(&sql);
             for e in chunk {
                 q = q
-                    .bind(e.0)
-                    .bind(e.1)
-                    .bind(e.2.clone())
-                    .bind(e.3)
-                    .bind(e.4.clone())
-                    .bind(e.5)
-                    .bind(e.6)
-                    .bind(e.7.clone())
-                    .bind(e.8.clone());
+                    .bind(e.warning_id)
+                    .bind(e.at)
+                    .bind(e.kind.clone())
+                    .bind(e.actor_account_id)
+                    .bind(e.actor.clone())
+                    .bind(e.level)
+                    .bind(e.staff_id)
+                    .bind(e.dedup.clone())
+                    .bind(e.detail.clone());
             }
             q.execute(&mut *c).await?;
         }
@@ -539,6 +541,7 @@ fn notice(kind_key: &str, w: &Warning, extra: &[(&str, String)]) -> Notice {
 
 /// Tells everybody at `level` of the chain about the warning; returns how many were told. The
 /// `source` makes a retried escalation tell nobody twice.
+#[allow(clippy::too_many_arguments)]
 async fn notify_level(
     c: &mut AnyConnection,
     cache: &mut RouteCache,
