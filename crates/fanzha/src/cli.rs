@@ -212,7 +212,7 @@ enum TokenCmd {
         username: String,
         #[arg(long)]
         name: String,
-        /// Comma-separated: org:read, org:write, audit:read, inbox:read, risk:check.
+        /// Comma-separated: org:read, org:write, audit:read, inbox:read, risk:check, warnings:read, warnings:write.
         #[arg(long)]
         scopes: String,
         /// Lifetime in days (none: until revoked).
@@ -248,6 +248,12 @@ enum BenchCmd {
         lookups: usize,
         #[arg(long)]
         data_dir: Option<std::path::PathBuf>,
+    /// A batch of warnings matched, routed and scheduled, then escalation ticks over many open ones.
+    Warnings {
+        #[arg(long, default_value_t = 10_000)]
+        batch: usize,
+        #[arg(long, default_value_t = 100_000)]
+        open: usize,
     },
 }
 
@@ -628,6 +634,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 let _ = std::fs::remove_dir_all(&tmp);
             }
             r
+        Command::Bench(BenchCmd::Warnings { batch, open }) => {
+            crate::warnings::bench::bench(&cfg, batch, open).await
         }
     }
 }

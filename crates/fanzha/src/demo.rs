@@ -630,6 +630,7 @@ pub async fn seed(db: &Db, clock: &Clock, scale: Scale) -> anyhow::Result<Seeded
     crate::intel::demo::seed(&mut tx, clock).await?;
     tx.commit().await?;
     inbox::bump();
+    crate::warnings::demo::seed(db, clock).await?;
     Ok(Seeded {
         created: true,
         students: total_students,

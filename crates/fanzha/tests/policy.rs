@@ -22,6 +22,16 @@ const MATRIX: [(Role, &str); 7] = [
     (Role::Police, "Y-YY--Y-Y"),
     (Role::ProvinceAdmin, "YY----YYY"),
     (Role::Partner, "---------"),
+/// ExportRoster ViewAudit ManageAccounts IssueWarning ViewWarnings ActOnWarning IdentifyWarning
+/// ConfigureWarnings ViewAppraisal.
+const MATRIX: [(Role, &str); 7] = [
+    (Role::Student, "--------------"),
+    (Role::Counselor, "Y-YY-Y---YY---"),
+    (Role::UnitLeader, "Y-YY-Y---YY--Y"),
+    (Role::SchoolAdmin, "YYYYYYYY-YYYYY"),
+    (Role::Police, "Y-YY--Y-YYYY-Y"),
+    (Role::ProvinceAdmin, "YY----YY-Y---Y"),
+    (Role::Partner, "--------Y-----"),
 ];
 
 /// For each role: the account holding it, a unit inside its scope and one outside.

@@ -32,6 +32,22 @@ pub enum Action {
 
 impl Action {
     pub const ALL: [Action; 9] = [
+    /// Issue a warning about a person (police console, partner API).
+    IssueWarning,
+    /// See warnings of people in the unit, their timelines and the unit's figures.
+    ViewWarnings,
+    /// Acknowledge, record contact and outcome on a warning (further limited to the chain).
+    ActOnWarning,
+    /// Attach a student to a warning nobody could be matched to.
+    IdentifyWarning,
+    /// Change a school's warning deadlines and appraisal weights.
+    ConfigureWarnings,
+    /// See the appraisal (包保考核) of the responsibility chain.
+    ViewAppraisal,
+}
+
+impl Action {
+    pub const ALL: [Action; 14] = [
         Action::ViewUnits,
         Action::ManageUnits,
         Action::ListPeople,
@@ -41,6 +57,12 @@ impl Action {
         Action::ViewAudit,
         Action::ManageAccounts,
         Action::CurateIntel,
+        Action::IssueWarning,
+        Action::ViewWarnings,
+        Action::ActOnWarning,
+        Action::IdentifyWarning,
+        Action::ConfigureWarnings,
+        Action::ViewAppraisal,
     ];
 }
 
@@ -70,6 +92,39 @@ pub fn role_allows(role: Role, action: Action) -> bool {
         ProvinceAdmin => matches!(
             action,
             ViewUnits | ManageUnits | ViewAudit | ManageAccounts | CurateIntel
+        Student => false,
+        Partner => matches!(action, IssueWarning),
+        Counselor => matches!(
+            action,
+            ViewUnits | ListPeople | ViewPerson | ExportRoster | ViewWarnings | ActOnWarning
+        ),
+        UnitLeader => matches!(
+            action,
+            ViewUnits
+                | ListPeople
+                | ViewPerson
+                | ExportRoster
+                | ViewWarnings
+                | ActOnWarning
+                | ViewAppraisal
+        ),
+        // Warnings come from the police and partners, never from the school itself.
+        SchoolAdmin => !matches!(action, IssueWarning),
+        Police => matches!(
+            action,
+            ViewUnits
+                | ListPeople
+                | ViewPerson
+                | ViewAudit
+                | IssueWarning
+                | ViewWarnings
+                | ActOnWarning
+                | IdentifyWarning
+                | ViewAppraisal
+        ),
+        ProvinceAdmin => matches!(
+            action,
+            ViewUnits | ManageUnits | ViewAudit | ManageAccounts | ViewWarnings | ViewAppraisal
         ),
     }
 }
@@ -157,6 +212,16 @@ mod tests {
         (Role::Police, "Y-YY--Y-Y"),
         (Role::ProvinceAdmin, "YY----YYY"),
         (Role::Partner, "---------"),
+    /// Columns: ViewUnits ManageUnits ListPeople ViewPerson ImportRoster ExportRoster ViewAudit ManageAccounts
+    /// IssueWarning ViewWarnings ActOnWarning IdentifyWarning ConfigureWarnings ViewAppraisal
+    const MATRIX: [(Role, &str); 7] = [
+        (Role::Student, "--------------"),
+        (Role::Counselor, "Y-YY-Y---YY---"),
+        (Role::UnitLeader, "Y-YY-Y---YY--Y"),
+        (Role::SchoolAdmin, "YYYYYYYY-YYYYY"),
+        (Role::Police, "Y-YY--Y-YYYY-Y"),
+        (Role::ProvinceAdmin, "YY----YY-Y---Y"),
+        (Role::Partner, "--------Y-----"),
     ];
 
     #[test]

@@ -83,6 +83,8 @@ pub async fn page_ctx(st: &AppState, u: &User) -> PageCtx {
     items.push(("/check", "nav-check"));
     if has(Action::CurateIntel) {
         items.push(("/intel", "nav-intel"));
+    if has(Action::ViewWarnings) || has(Action::IssueWarning) {
+        items.push(("/warnings", "nav-warnings"));
     }
     items.push(("/inbox", "nav-inbox"));
     items.push(("/account", "nav-account"));

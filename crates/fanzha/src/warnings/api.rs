@@ -1,0 +1,709 @@
+//! JSON API of warnings, scoped like the pages. Pages call the same `load_*`/`do_*` functions.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::appraisal::{self, Appraisal, Figures};
+use super::model::*;
+use super::service::{self, Act, Issuer, WarningInput};
+use super::store::{self, ListFilter};
+use crate::auth::model::{Principal, Scope};
+use crate::auth::policy::{self, Action, Target};
+use crate::clock::Millis;
+use crate::org::access::{authorize, require_scope};
+use crate::org::model::{Unit, UnitKind};
+use crate::web::context::User;
+use crate::web::error::{AppError, AppResult, Msg};
+use crate::web::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/warnings", get(api_list).post(api_issue))
+        .route("/api/v1/warnings/batch", post(api_batch))
+        .route("/api/v1/warnings/mine", get(api_mine))
+        .route("/api/v1/warnings/figures", get(api_figures))
+        .route("/api/v1/warnings/appraisal", get(api_appraisal))
+        .route(
+            "/api/v1/warnings/settings/{school}",
+            get(api_settings).put(api_save_settings),
+        )
+        .route("/api/v1/warnings/{id}", get(api_get))
+        .route("/api/v1/warnings/{id}/acknowledge", post(api_ack))
+        .route("/api/v1/warnings/{id}/contact", post(api_contact))
+        .route("/api/v1/warnings/{id}/outcome", post(api_outcome))
+        .route("/api/v1/warnings/{id}/identify", post(api_identify))
+}
+
+/// The issuer behind the caller, or 403 for roles that may not issue.
+pub fn issuer_of(p: &Principal) -> AppResult<Issuer> {
+    if policy::scopes_for(p, Action::IssueWarning).is_empty() {
+        return Err(AppError::forbidden());
+    }
+    Issuer::of(p).ok_or_else(AppError::forbidden)
+}
+
+/// One warning the caller may see (404 otherwise, audited).
+pub async fn load_visible(st: &AppState, u: &User, id: i64) -> AppResult<Warning> {
+    let mut c = st.db.pool.acquire().await?;
+    let w = store::warning_by_id(&mut c, id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    // The issuer always sees what they issued; the responsible people of the student's chain
+    // see it whatever their role grants say (responsibility follows the org's chain).
+    if w.issued_by_account_id == Some(u.p.account_id) || in_chain(&mut c, &u.p, &w).await? {
+        return Ok(w);
+    }
+    drop(c);
+    authorize(st, u, Action::ViewWarnings, Target::Unit(&w.unit_path)).await?;
+    Ok(w)
+}
+
+/// Is the caller one of the responsible people of the warning's student now?
+pub async fn in_chain(c: &mut sqlx::AnyConnection, p: &Principal, w: &Warning) -> AppResult<bool> {
+    let Some(staff) = p.staff_id else {
+        return Ok(false);
+    };
+    if w.student_id.is_none() {
+        return Ok(false);
+    }
+    Ok(store::chain_for_class(c, &w.unit_path)
+        .await?
+        .iter()
+        .any(|l| l.staff_id == staff))
+}
+
+/// Applies an act for a page or API call: visible, allowed by the matrix (or by being in the
+/// chain), then by the chain rules of `service::may_act` (refusals audited there).
+pub async fn do_act(st: &AppState, u: &User, id: i64, a: Act) -> AppResult<Warning> {
+    let w = load_visible(st, u, id).await?;
+    let mut c = st.db.pool.acquire().await?;
+    let member = in_chain(&mut c, &u.p, &w).await?;
+    drop(c);
+    if !member {
+        authorize(st, u, Action::ActOnWarning, Target::Unit(&w.unit_path)).await?;
+    }
+    Ok(service::act(&st.db, &st.clock, &u.p, &u.ctx.actor(), id, a).await?)
+}
+
+/// Warnings the caller is the responsible person for (counselor, college or school leader),
+/// following the chain as it is now, open ones first.
+pub async fn load_mine(st: &AppState, p: &Principal) -> AppResult<Vec<Warning>> {
+    let Some(staff) = p.staff_id else {
+        return Ok(vec![]);
+    };
+    let mut out: Vec<Warning> = Vec::new();
+    let mut c = st.db.pool.acquire().await?;
+    for (duty, unit) in crate::org::store::responsibilities_of_staff(&st.db, staff).await? {
+        let min_level = store::duty_level(duty);
+        let ws = store::list(
+            &mut c,
+            &ListFilter {
+                paths: vec![unit.path.clone()],
+                limit: 500,
+                ..ListFilter::default()
+            },
+        )
+        .await?;
+        out.extend(
+            ws.into_iter()
+                .filter(|w| w.status() != Status::Unidentified && w.level >= min_level),
+        );
+    }
+    out.sort_by_key(|w| {
+        (
+            w.status() == Status::Closed,
+            w.next_deadline_at.unwrap_or(i64::MAX),
+            -w.id,
+        )
+    });
+    out.dedup_by_key(|w| w.id);
+    Ok(out)
+}
+
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// A status id: unidentified, open, acknowledged, contacted, closed.
+    pub status: Option<String>,
+    /// Unit code to narrow to (inside the caller's scope).
+    pub unit: Option<String>,
+    /// Period start (`YYYY-MM-DD`, inclusive).
+    pub from: Option<String>,
+    /// Period end (`YYYY-MM-DD`, inclusive).
+    pub to: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// Parses a `YYYY-MM-DD` day in the caller's time zone to the ms of its start.
+pub fn day_start(s: &str, tz: &str) -> Option<Millis> {
+    let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;
+    let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let t = d.and_hms_opt(0, 0, 0)?.and_local_timezone(tz).earliest()?;
+    Some(t.timestamp_millis())
+}
+
+/// The period of a query: default the last 30 days up to now.
+pub fn period(q: &ListQuery, p: &Principal, now: Millis) -> AppResult<(Millis, Millis)> {
+    let bad = || AppError::bad_request("warn-err-period");
+    let from = match q.from.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(s) => day_start(s, &p.time_zone).ok_or_else(bad)?,
+        None => now - 30 * 86_400_000,
+    };
+    let to = match q.to.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(s) => day_start(s, &p.time_zone).ok_or_else(bad)? + 86_400_000,
+        None => now + 1,
+    };
+    if to <= from {
+        return Err(bad());
+    }
+    Ok((from, to))
+}
+
+/// The scope paths of `action` for the caller, narrowed to `unit` when given (404 outside).
+pub async fn paths_for(
+    st: &AppState,
+    u: &User,
+    action: Action,
+    unit: Option<&str>,
+) -> AppResult<(Vec<String>, Option<Unit>)> {
+    match unit.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(code) => {
+            let unit = crate::org::store::unit_by_code(&st.db, code)
+                .await?
+                .ok_or_else(AppError::not_found)?;
+            authorize(st, u, action, Target::Unit(&unit.path)).await?;
+            Ok((vec![unit.path.clone()], Some(unit)))
+        }
+        None => Ok((policy::scopes_for(&u.p, action), None)),
+    }
+}
+
+pub async fn load_list(st: &AppState, u: &User, q: &ListQuery) -> AppResult<Vec<Warning>> {
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => Some(Status::parse(s).ok_or_else(|| AppError::bad_request("warn-err-status"))?),
+        None => None,
+    };
+    let limit = q.limit.unwrap_or(200);
+    if !(1..=1000).contains(&limit) {
+        return Err(AppError::bad_request("err-bad-paging"));
+    }
+    let (from, to) = period(q, &u.p, st.clock.now_ms())?;
+    let (paths, _) = paths_for(st, u, Action::ViewWarnings, q.unit.as_deref()).await?;
+    let mut c = st.db.pool.acquire().await?;
+    Ok(store::list(
+        &mut c,
+        &ListFilter {
+            paths,
+            status,
+            from: Some(from),
+            to: Some(to),
+            limit,
+        },
+    )
+    .await?)
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct WarningDetail {
+    pub warning: Warning,
+    pub timeline: Vec<WarnEvent>,
+    /// Whether the caller may acknowledge, contact and record an outcome now.
+    pub can_act: bool,
+}
+
+pub async fn load_detail(st: &AppState, u: &User, id: i64) -> AppResult<WarningDetail> {
+    let warning = load_visible(st, u, id).await?;
+    let mut c = st.db.pool.acquire().await?;
+    let timeline = store::events(&mut c, id).await?;
+    let allowed = policy::allows(
+        &u.p,
+        Action::ActOnWarning,
+        &Target::Unit(&warning.unit_path),
+    ) || in_chain(&mut c, &u.p, &warning).await?;
+    let can_act = warning.status() != Status::Unidentified
+        && allowed
+        && service::may_act(&mut c, &u.p, &warning).await?;
+    Ok(WarningDetail {
+        warning,
+        timeline,
+        can_act,
+    })
+}
+
+/// Issue one warning. `Idempotency-Key` (header) makes a repeat return the first warning (200)
+/// instead of creating a second (201).
+#[utoipa::path(post, path = "/api/v1/warnings", tag = "warnings", request_body = WarningInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (1–100 characters)")),
+    responses((status = 201, body = Warning), (status = 200, body = Warning, description = "a repeat of an earlier key"), (status = 422), (status = 403)))]
+pub async fn api_issue(
+    State(st): State<AppState>,
+    u: User,
+    headers: HeaderMap,
+    Json(input): Json<WarningInput>,
+) -> AppResult<Response> {
+    require_scope(&u.p, Scope::WarningsWrite)?;
+    let issuer = issuer_of(&u.p)?;
+    let key = match headers.get("idempotency-key") {
+        Some(v) => {
+            let k = v.to_str().unwrap_or("").trim().to_string();
+            if k.is_empty() || k.len() > 100 {
+                return Err(AppError::bad_request("warn-err-idempotency-key"));
+            }
+            Some(k)
+        }
+        None => None,
+    };
+    let mut nw = service::parse_input(&input)
+        .map_err(|d| AppError::unprocessable("warn-err-refused").details(d))?;
+    nw.idempotency_key = key;
+    let (w, created) = service::issue(&st.db, &st.clock, &issuer, nw).await?;
+    if created {
+        audit_issue(&st, &u, &w).await?;
+    }
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(w)).into_response())
+}
+
+pub async fn audit_issue(st: &AppState, u: &User, w: &Warning) -> AppResult<()> {
+    crate::audit::record(
+        &st.db.pool,
+        &st.clock,
+        &u.ctx.actor(),
+        crate::audit::Event {
+            action: "warning.issue",
+            target_kind: "warning",
+            target_id: w.id.to_string(),
+            unit_path: w.unit_path.clone(),
+            detail: serde_json::json!({"severity": w.severity, "fraud_type": w.fraud_type, "status": w.status}),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct BatchOut {
+    pub created: usize,
+    pub ids: Vec<i64>,
+    pub unidentified: usize,
+}
+
+/// Issue a CSV batch (header 手机号/phone, 学号/student_no, 学校代码/school_code, 诈骗类型/fraud_type,
+/// 级别/severity, 情况/detail, 来源/source). Any bad row refuses the whole batch, with line numbers.
+#[utoipa::path(post, path = "/api/v1/warnings/batch", tag = "warnings", request_body(content = String, content_type = "text/csv"),
+    responses((status = 201, body = BatchOut), (status = 422), (status = 403)))]
+pub async fn api_batch(State(st): State<AppState>, u: User, body: Bytes) -> AppResult<Response> {
+    require_scope(&u.p, Scope::WarningsWrite)?;
+    let out = run_batch(&st, &u, &body).await?;
+    Ok((StatusCode::CREATED, Json(out)).into_response())
+}
+
+pub async fn run_batch(st: &AppState, u: &User, body: &[u8]) -> AppResult<BatchOut> {
+    let issuer = issuer_of(&u.p)?;
+    let lang = u.ctx.lang;
+    let refused = |lines: Vec<(usize, Msg)>| {
+        AppError::unprocessable("warn-err-batch").details(
+            lines
+                .iter()
+                .map(|(l, m)| service::line_msg(lang, *l, m))
+                .collect(),
+        )
+    };
+    let items = service::parse_csv(body).map_err(refused)?;
+    let ws = service::issue_batch(&st.db, &st.clock, &issuer, items)
+        .await
+        .map_err(|e| match e {
+            service::WarnError::RefusedLines(d) => refused(d),
+            e => e.into(),
+        })?;
+    crate::audit::record(
+        &st.db.pool,
+        &st.clock,
+        &u.ctx.actor(),
+        crate::audit::Event {
+            action: "warning.batch",
+            target_kind: "warning",
+            target_id: String::new(),
+            unit_path: issuer.home_path.clone(),
+            detail: serde_json::json!({"count": ws.len()}),
+        },
+    )
+    .await?;
+    Ok(BatchOut {
+        created: ws.len(),
+        unidentified: ws
+            .iter()
+            .filter(|w| w.status() == Status::Unidentified)
+            .count(),
+        ids: ws.iter().map(|w| w.id).collect(),
+    })
+}
+
+/// Warnings in the caller's scope (or under `unit`), newest first.
+#[utoipa::path(get, path = "/api/v1/warnings", tag = "warnings", params(ListQuery), responses((status = 200, body = [Warning]), (status = 400)))]
+pub async fn api_list(
+    State(st): State<AppState>,
+    u: User,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Json<Vec<Warning>>> {
+    require_scope(&u.p, Scope::WarningsRead)?;
+    Ok(Json(load_list(&st, &u, &q).await?))
+}
+
+/// Warnings the caller is responsible for now, open ones first by deadline.
+#[utoipa::path(get, path = "/api/v1/warnings/mine", tag = "warnings", responses((status = 200, body = [Warning])))]
+pub async fn api_mine(State(st): State<AppState>, u: User) -> AppResult<Json<Vec<Warning>>> {
+    require_scope(&u.p, Scope::WarningsRead)?;
+    Ok(Json(load_mine(&st, &u.p).await?))
+}
+
+/// One warning with its timeline.
+#[utoipa::path(get, path = "/api/v1/warnings/{id}", tag = "warnings", params(("id" = i64, Path)), responses((status = 200, body = WarningDetail), (status = 404)))]
+pub async fn api_get(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+) -> AppResult<Json<WarningDetail>> {
+    require_scope(&u.p, Scope::WarningsRead)?;
+    Ok(Json(load_detail(&st, &u, id).await?))
+}
+
+/// Acknowledge a warning (the first of the two clocks stops).
+#[utoipa::path(post, path = "/api/v1/warnings/{id}/acknowledge", tag = "warnings", params(("id" = i64, Path)), responses((status = 200, body = Warning), (status = 403), (status = 404), (status = 409)))]
+pub async fn api_ack(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+) -> AppResult<Json<Warning>> {
+    require_scope(&u.p, Scope::WarningsWrite)?;
+    Ok(Json(do_act(&st, &u, id, Act::Acknowledge).await?))
+}
+
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct ContactInput {
+    /// phone, in_person or via_classmate.
+    pub method: String,
+    /// When contact was made (ms since epoch); default now.
+    #[serde(default)]
+    pub at: Option<i64>,
+    #[serde(default)]
+    pub notes: String,
+}
+
+pub fn parse_contact(i: &ContactInput, now: Millis) -> AppResult<Act> {
+    let method = ContactMethod::parse(&i.method).ok_or_else(|| {
+        AppError::unprocessable("warn-err-refused").details(vec![
+            Msg::new("warn-err-method").arg("value", i.method.trim())
+        ])
+    })?;
+    if i.notes.chars().count() > 2000 {
+        return Err(
+            AppError::unprocessable("warn-err-refused").details(vec![Msg::new("warn-err-detail")])
+        );
+    }
+    Ok(Act::Contact {
+        method,
+        at: i.at.unwrap_or(now),
+        notes: i.notes.trim().to_string(),
+    })
+}
+
+/// Record contact with the student (stops the second clock).
+#[utoipa::path(post, path = "/api/v1/warnings/{id}/contact", tag = "warnings", params(("id" = i64, Path)), request_body = ContactInput, responses((status = 200, body = Warning), (status = 403), (status = 404), (status = 409), (status = 422)))]
+pub async fn api_contact(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+    Json(i): Json<ContactInput>,
+) -> AppResult<Json<Warning>> {
+    require_scope(&u.p, Scope::WarningsWrite)?;
+    let a = parse_contact(&i, st.clock.now_ms())?;
+    Ok(Json(do_act(&st, &u, id, a).await?))
+}
+
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct OutcomeInput {
+    /// dissuaded, not_fraud, could_not_reach or already_lost.
+    pub outcome: String,
+    /// Money already lost, in yuan (required for already_lost).
+    #[serde(default)]
+    pub loss_yuan: Option<String>,
+    /// Estimate of the money protected, in yuan.
+    #[serde(default)]
+    pub protected_yuan: Option<String>,
+    #[serde(default)]
+    pub notes: String,
+}
+
+pub fn parse_outcome(i: &OutcomeInput) -> AppResult<Act> {
+    let mut errs = Vec::new();
+    let outcome = Outcome::parse(&i.outcome);
+    if outcome.is_none() {
+        errs.push(Msg::new("warn-err-outcome").arg("value", i.outcome.trim()));
+    }
+    let mut money = |v: &Option<String>| match v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(s) => {
+            let c = Cents::parse_yuan(s);
+            if c.is_none() {
+                errs.push(Msg::new("warn-err-amount").arg("value", s));
+            }
+            c
+        }
+    };
+    let loss = money(&i.loss_yuan);
+    let protected = money(&i.protected_yuan);
+    if i.notes.chars().count() > 2000 {
+        errs.push(Msg::new("warn-err-detail"));
+    }
+    match outcome {
+        Some(outcome) if errs.is_empty() => Ok(Act::Outcome {
+            outcome,
+            loss,
+            protected,
+            notes: i.notes.trim().to_string(),
+        }),
+        _ => Err(AppError::unprocessable("warn-err-refused").details(errs)),
+    }
+}
+
+/// Record the outcome (once). `already_lost` needs the loss and hands over to the loss report.
+#[utoipa::path(post, path = "/api/v1/warnings/{id}/outcome", tag = "warnings", params(("id" = i64, Path)), request_body = OutcomeInput, responses((status = 200, body = Warning), (status = 403), (status = 404), (status = 409), (status = 422)))]
+pub async fn api_outcome(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+    Json(i): Json<OutcomeInput>,
+) -> AppResult<Json<Warning>> {
+    require_scope(&u.p, Scope::WarningsWrite)?;
+    let a = parse_outcome(&i)?;
+    Ok(Json(do_act(&st, &u, id, a).await?))
+}
+
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+pub struct IdentifyInput {
+    pub student_no: String,
+}
+
+/// Attach a student to a warning in the "needs identification" queue; routing and clocks start.
+#[utoipa::path(post, path = "/api/v1/warnings/{id}/identify", tag = "warnings", params(("id" = i64, Path)), request_body = IdentifyInput, responses((status = 200, body = Warning), (status = 404), (status = 409), (status = 422)))]
+pub async fn api_identify(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+    Json(i): Json<IdentifyInput>,
+) -> AppResult<Json<Warning>> {
+    require_scope(&u.p, Scope::WarningsWrite)?;
+    Ok(Json(do_identify(&st, &u, id, &i.student_no).await?))
+}
+
+pub async fn do_identify(st: &AppState, u: &User, id: i64, no: &str) -> AppResult<Warning> {
+    let w = load_visible(st, u, id).await?;
+    authorize(st, u, Action::IdentifyWarning, Target::Unit(&w.unit_path)).await?;
+    Ok(service::identify(&st.db, &st.clock, &u.p, id, no).await?)
+}
+
+/// States, share acted on in time, median times and unreached people, over the caller's scope
+/// (or `unit`) for a period.
+#[utoipa::path(get, path = "/api/v1/warnings/figures", tag = "warnings", params(ListQuery), responses((status = 200, body = Figures)))]
+pub async fn api_figures(
+    State(st): State<AppState>,
+    u: User,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Json<Figures>> {
+    require_scope(&u.p, Scope::WarningsRead)?;
+    Ok(Json(load_figures(&st, &u, &q).await?))
+}
+
+pub async fn load_figures(st: &AppState, u: &User, q: &ListQuery) -> AppResult<Figures> {
+    let (from, to) = period(q, &u.p, st.clock.now_ms())?;
+    let (paths, _) = paths_for(st, u, Action::ViewWarnings, q.unit.as_deref()).await?;
+    let rows = appraisal::load(&st.db, &paths, from, to).await?;
+    Ok(appraisal::figures(&rows, st.clock.now_ms()))
+}
+
+/// The school a caller's appraisal or settings is about: `unit` (a school, or the school of
+/// a unit) inside the scope of `action`, else the first school of the caller's scope.
+pub async fn school_for(
+    st: &AppState,
+    u: &User,
+    action: Action,
+    unit: Option<&str>,
+) -> AppResult<Unit> {
+    let (paths, unit) = paths_for(st, u, action, unit).await?;
+    let start = match unit {
+        Some(u) => u,
+        None => {
+            let mut found = None;
+            for p in &paths {
+                let units =
+                    crate::org::store::units_by_paths(&st.db, std::slice::from_ref(p)).await?;
+                if let Some(u) = units.into_iter().next() {
+                    if u.kind == UnitKind::School
+                        || matches!(u.kind, UnitKind::College | UnitKind::Class)
+                    {
+                        found = Some(u);
+                        break;
+                    }
+                    let schools =
+                        crate::org::store::units_of_kind_in(&st.db, &u.path, UnitKind::School)
+                            .await?;
+                    if let Some(s) = schools.into_iter().next() {
+                        found = Some(s);
+                        break;
+                    }
+                }
+            }
+            found.ok_or_else(AppError::not_found)?
+        }
+    };
+    Ok(start)
+}
+
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct AppraisalQuery {
+    /// A unit code (school, college or class) inside the caller's scope.
+    pub unit: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+pub async fn load_appraisal(
+    st: &AppState,
+    u: &User,
+    q: &AppraisalQuery,
+) -> AppResult<(Unit, Appraisal)> {
+    let lq = ListQuery {
+        from: q.from.clone(),
+        to: q.to.clone(),
+        ..ListQuery::default()
+    };
+    let (from, to) = period(&lq, &u.p, st.clock.now_ms())?;
+    let unit = school_for(st, u, Action::ViewAppraisal, q.unit.as_deref()).await?;
+    let school = crate::org::store::school_of(&st.db, &unit).await?;
+    let mut c = st.db.pool.acquire().await?;
+    let weights = match &school {
+        Some(s) => store::settings_of(&mut c, s.id).await?.weights,
+        None => Settings::default().weights,
+    };
+    drop(c);
+    let a = appraisal::appraise(&st.db, &unit.path, weights, from, to).await?;
+    Ok((unit, a))
+}
+
+/// The appraisal of the chain (包保考核) under `unit` for a period: per person and per class,
+/// ranked by the school's weighted score.
+#[utoipa::path(get, path = "/api/v1/warnings/appraisal", tag = "warnings", params(AppraisalQuery), responses((status = 200, body = Appraisal), (status = 404)))]
+pub async fn api_appraisal(
+    State(st): State<AppState>,
+    u: User,
+    Query(q): Query<AppraisalQuery>,
+) -> AppResult<Json<Appraisal>> {
+    require_scope(&u.p, Scope::WarningsRead)?;
+    Ok(Json(load_appraisal(&st, &u, &q).await?.1))
+}
+
+async fn settings_school(st: &AppState, u: &User, code: &str, action: Action) -> AppResult<Unit> {
+    let unit = crate::org::store::unit_by_code(&st.db, code)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if unit.kind != UnitKind::School {
+        return Err(AppError::not_found());
+    }
+    authorize(st, u, action, Target::Unit(&unit.path)).await?;
+    Ok(unit)
+}
+
+/// A school's deadlines (ms) and appraisal weights.
+#[utoipa::path(get, path = "/api/v1/warnings/settings/{school}", tag = "warnings", params(("school" = String, Path)), responses((status = 200, body = Settings), (status = 404)))]
+pub async fn api_settings(
+    State(st): State<AppState>,
+    u: User,
+    Path(code): Path<String>,
+) -> AppResult<Json<Settings>> {
+    require_scope(&u.p, Scope::WarningsRead)?;
+    let school = settings_school(&st, &u, &code, Action::ViewWarnings).await?;
+    let mut c = st.db.pool.acquire().await?;
+    Ok(Json(store::settings_of(&mut c, school.id).await?))
+}
+
+/// Fields of the settings form / body: minutes and weights (0–100).
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct SettingsInput {
+    pub high_ack_min: String,
+    pub high_contact_min: String,
+    pub medium_ack_min: String,
+    pub medium_contact_min: String,
+    pub low_ack_min: String,
+    pub low_contact_min: String,
+    pub weight_ack: String,
+    pub weight_contact: String,
+    pub weight_escalations: String,
+    pub weight_victims: String,
+}
+
+impl SettingsInput {
+    pub fn fields(&self) -> Vec<(&'static str, &str)> {
+        vec![
+            ("high_ack_min", &self.high_ack_min),
+            ("high_contact_min", &self.high_contact_min),
+            ("medium_ack_min", &self.medium_ack_min),
+            ("medium_contact_min", &self.medium_contact_min),
+            ("low_ack_min", &self.low_ack_min),
+            ("low_contact_min", &self.low_contact_min),
+            ("weight_ack", &self.weight_ack),
+            ("weight_contact", &self.weight_contact),
+            ("weight_escalations", &self.weight_escalations),
+            ("weight_victims", &self.weight_victims),
+        ]
+    }
+}
+
+pub async fn save_settings(
+    st: &AppState,
+    u: &User,
+    code: &str,
+    i: &SettingsInput,
+) -> AppResult<Settings> {
+    let school = settings_school(st, u, code, Action::ConfigureWarnings).await?;
+    let s = service::parse_settings(&i.fields())
+        .map_err(|d| AppError::unprocessable("warn-err-refused").details(d))?;
+    let mut tx = st.db.pool.begin().await?;
+    store::save_settings(&mut tx, school.id, &s, st.clock.now_ms(), u.p.account_id).await?;
+    crate::audit::record(
+        &mut *tx,
+        &st.clock,
+        &u.ctx.actor(),
+        crate::audit::Event {
+            action: "warning.settings",
+            target_kind: "unit",
+            target_id: school.id.to_string(),
+            unit_path: school.path.clone(),
+            detail: serde_json::to_value(s).unwrap_or_default(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(s)
+}
+
+/// Change a school's deadlines (minutes) and appraisal weights; applies to warnings routed later.
+#[utoipa::path(put, path = "/api/v1/warnings/settings/{school}", tag = "warnings", params(("school" = String, Path)), request_body = SettingsInput, responses((status = 200, body = Settings), (status = 404), (status = 422)))]
+pub async fn api_save_settings(
+    State(st): State<AppState>,
+    u: User,
+    Path(code): Path<String>,
+    Json(i): Json<SettingsInput>,
+) -> AppResult<Json<Settings>> {
+    require_scope(&u.p, Scope::WarningsWrite)?;
+    Ok(Json(save_settings(&st, &u, &code, &i).await?))
+}

@@ -1,0 +1,454 @@
+//! Figures over warnings: the police and school views (states, share acted on in time, median
+//! times, unreached people) and the appraisal of the responsibility chain (包保考核).
+
+use std::collections::{BTreeMap, HashMap};
+
+use sqlx::Row;
+
+use super::model::*;
+use super::store::{self, ListFilter};
+use crate::clock::Millis;
+use crate::db::{Db, DbError};
+
+/// Most warnings a view or appraisal reads at once.
+pub const MAX_ROWS: i64 = 200_000;
+
+#[derive(Clone, Debug, Default, serde::Serialize, utoipa::ToSchema)]
+pub struct Figures {
+    pub total: i64,
+    /// Count per status id.
+    pub by_status: BTreeMap<String, i64>,
+    /// Routed warnings (the ones with a clock).
+    pub routed: i64,
+    pub acknowledged_in_time: i64,
+    pub contacted_in_time: i64,
+    /// Share (0–1) of routed warnings acknowledged and contacted within their deadlines.
+    pub acted_in_time_share: f64,
+    pub median_ack_ms: Option<i64>,
+    pub median_contact_ms: Option<i64>,
+    pub escalations: i64,
+    /// Warnings whose person was not reached: outcome "could not reach", or contact deadline passed
+    /// without contact.
+    pub unreached: Vec<i64>,
+    pub protected_cents: i64,
+    pub loss_cents: i64,
+}
+
+fn median(mut v: Vec<i64>) -> Option<i64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable();
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2
+    })
+}
+
+/// Was the warning acknowledged / contacted within its original deadlines?
+pub fn in_time(w: &Warning, ack_window: i64, contact_window: i64) -> (bool, bool) {
+    let Some(r) = w.routed_at else {
+        return (false, false);
+    };
+    (
+        w.acknowledged_at.is_some_and(|a| a <= r + ack_window),
+        w.contacted_at.is_some_and(|c| c <= r + contact_window),
+    )
+}
+
+/// Warnings of a period under some paths, with their original windows.
+pub async fn load(
+    db: &Db,
+    paths: &[String],
+    from: Millis,
+    to: Millis,
+) -> Result<Vec<(Warning, i64, i64)>, DbError> {
+    let mut c = db.pool.acquire().await?;
+    let ws = store::list(
+        &mut c,
+        &ListFilter {
+            paths: paths.to_vec(),
+            status: None,
+            from: Some(from),
+            to: Some(to),
+            limit: MAX_ROWS,
+        },
+    )
+    .await?;
+    let mut windows: HashMap<i64, (i64, i64)> = HashMap::new();
+    // Windows in pages of ids, one query each.
+    for chunk in ws.chunks(500) {
+        let list = (0..chunk.len())
+            .map(|i| format!("${}", i + 1))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT id, ack_window_ms, contact_window_ms FROM warnings WHERE id IN ({list})"
+        );
+        let mut q = sqlx::query(&sql);
+        for w in chunk {
+            q = q.bind(w.id);
+        }
+        for r in q.fetch_all(&mut *c).await? {
+            windows.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?));
+        }
+    }
+    Ok(ws
+        .into_iter()
+        .map(|w| {
+            let (a, k) = windows.get(&w.id).copied().unwrap_or((0, 0));
+            (w, a, k)
+        })
+        .collect())
+}
+
+pub fn figures(rows: &[(Warning, i64, i64)], now: Millis) -> Figures {
+    let mut f = Figures {
+        total: rows.len() as i64,
+        ..Figures::default()
+    };
+    let (mut acks, mut contacts) = (Vec::new(), Vec::new());
+    let mut both = 0;
+    for (w, a, k) in rows {
+        *f.by_status.entry(w.status.clone()).or_default() += 1;
+        f.escalations += w.escalations;
+        f.protected_cents += w.protected_cents.unwrap_or(0);
+        f.loss_cents += w.loss_cents.unwrap_or(0);
+        let Some(r) = w.routed_at else { continue };
+        f.routed += 1;
+        let (ai, ci) = in_time(w, *a, *k);
+        f.acknowledged_in_time += ai as i64;
+        f.contacted_in_time += ci as i64;
+        both += (ai && ci) as i64;
+        if let Some(t) = w.acknowledged_at {
+            acks.push(t - r);
+        }
+        if let Some(t) = w.contacted_at {
+            contacts.push(t - r);
+        }
+        let unreached = w.outcome.as_deref() == Some("could_not_reach")
+            || (w.contacted_at.is_none()
+                && w.outcome.is_none()
+                && w.contact_due_at.is_some_and(|d| d < now));
+        if unreached {
+            f.unreached.push(w.id);
+        }
+    }
+    f.acted_in_time_share = if f.routed > 0 {
+        both as f64 / f.routed as f64
+    } else {
+        0.0
+    };
+    f.median_ack_ms = median(acks);
+    f.median_contact_ms = median(contacts);
+    f
+}
+
+/// One ranked row of the appraisal.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct AppraisalRow {
+    /// `person` or `unit`.
+    pub kind: String,
+    pub id: i64,
+    pub name: String,
+    pub unit: String,
+    pub warnings: i64,
+    pub ack_in_time_share: f64,
+    pub contact_in_time_share: f64,
+    pub median_ack_ms: Option<i64>,
+    pub median_contact_ms: Option<i64>,
+    pub escalations_caused: i64,
+    pub victims: i64,
+    /// 0–100, weighted by the school's settings.
+    pub score: f64,
+    pub rank: i64,
+}
+
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Appraisal {
+    pub from: Millis,
+    pub to: Millis,
+    pub weights: Weights,
+    pub people: Vec<AppraisalRow>,
+    pub units: Vec<AppraisalRow>,
+}
+
+/// CASES CONTRACT (issue 8, table `cases` from migration 0004 of the cases module): victims per
+/// unit path under `path` whose case occurred in [from, to). Until the cases module is merged the
+/// table does not exist and this returns no victims; the integrator wires and tests it.
+pub async fn victims_by_unit(
+    db: &Db,
+    path: &str,
+    from: Millis,
+    to: Millis,
+) -> Result<HashMap<String, i64>, DbError> {
+    let rows = sqlx::query(
+        "SELECT unit_path, COUNT(*) FROM cases WHERE unit_path LIKE $1 AND occurred_at >= $2 \
+         AND occurred_at < $3 GROUP BY unit_path",
+    )
+    .bind(format!("{path}%"))
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await;
+    let rows = match rows {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::debug!(error = %e, "cases table not available; no victims counted");
+            return Ok(HashMap::new());
+        }
+    };
+    let mut out = HashMap::new();
+    for r in rows {
+        out.insert(r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?);
+    }
+    Ok(out)
+}
+
+fn score(w: &Weights, ack: f64, contact: f64, esc_rate: f64, victims: i64) -> f64 {
+    let total = (w.ack + w.contact + w.escalations + w.victims).max(1) as f64;
+    let esc = 1.0 - esc_rate.min(1.0);
+    let vic = 1.0 / (1.0 + victims as f64);
+    ((w.ack as f64 * ack
+        + w.contact as f64 * contact
+        + w.escalations as f64 * esc
+        + w.victims as f64 * vic)
+        / total
+        * 1000.0)
+        .round()
+        / 10.0
+}
+
+struct Acc {
+    name: String,
+    unit: String,
+    n: i64,
+    ack: i64,
+    contact: i64,
+    acks: Vec<i64>,
+    contacts: Vec<i64>,
+    paths: Vec<String>,
+}
+
+fn row(kind: &str, id: i64, a: Acc, esc: i64, victims: i64, w: &Weights) -> AppraisalRow {
+    let n = a.n.max(1) as f64;
+    let (ack, contact) = (a.ack as f64 / n, a.contact as f64 / n);
+    AppraisalRow {
+        kind: kind.into(),
+        id,
+        name: a.name,
+        unit: a.unit,
+        warnings: a.n,
+        ack_in_time_share: ack,
+        contact_in_time_share: contact,
+        median_ack_ms: median(a.acks),
+        median_contact_ms: median(a.contacts),
+        escalations_caused: esc,
+        victims,
+        score: score(w, ack, contact, esc as f64 / n, victims),
+        rank: 0,
+    }
+}
+
+fn rank(v: &mut [AppraisalRow]) {
+    v.sort_by(|a, b| {
+        b.score
+            .partial_cmp(&a.score)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.name.cmp(&b.name))
+    });
+    for (i, r) in v.iter_mut().enumerate() {
+        r.rank = i as i64 + 1;
+    }
+}
+
+/// The appraisal of the chain under `path` (a school or below) for [from, to).
+pub async fn appraise(
+    db: &Db,
+    path: &str,
+    weights: Weights,
+    from: Millis,
+    to: Millis,
+) -> Result<Appraisal, DbError> {
+    let rows = load(db, &[path.to_string()], from, to).await?;
+    let victims = victims_by_unit(db, path, from, to).await?;
+    // People: every responsible person of a unit under the path, even without warnings.
+    let staff = sqlx::query(
+        "SELECT s.id, s.name, u.name, u.path, r.duty FROM responsibilities r JOIN staff s ON s.id = r.staff_id \
+         JOIN units u ON u.id = r.unit_id WHERE u.path LIKE $1 ORDER BY s.id",
+    )
+    .bind(format!("{path}%"))
+    .fetch_all(&db.pool)
+    .await?;
+    let mut people: BTreeMap<i64, Acc> = BTreeMap::new();
+    for r in &staff {
+        let id: i64 = r.try_get(0)?;
+        let p: String = r.try_get(3)?;
+        let e = people.entry(id).or_insert_with(|| Acc {
+            name: r.try_get(1).unwrap_or_default(),
+            unit: r.try_get(2).unwrap_or_default(),
+            n: 0,
+            ack: 0,
+            contact: 0,
+            acks: vec![],
+            contacts: vec![],
+            paths: vec![],
+        });
+        e.paths.push(p);
+    }
+    let units: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT id, name, path FROM units WHERE path LIKE $1 AND kind = 'class' ORDER BY path",
+    )
+    .bind(format!("{path}%"))
+    .fetch_all(&db.pool)
+    .await?;
+    let mut by_unit: BTreeMap<String, (i64, Acc)> = units
+        .into_iter()
+        .map(|(id, name, p)| {
+            (
+                p.clone(),
+                (
+                    id,
+                    Acc {
+                        name: name.clone(),
+                        unit: name,
+                        n: 0,
+                        ack: 0,
+                        contact: 0,
+                        acks: vec![],
+                        contacts: vec![],
+                        paths: vec![p],
+                    },
+                ),
+            )
+        })
+        .collect();
+    let mut unit_esc: HashMap<String, i64> = HashMap::new();
+    for (w, a, k) in &rows {
+        let Some(r) = w.routed_at else { continue };
+        let (ai, ci) = in_time(w, *a, *k);
+        let add = |acc: &mut Acc| {
+            acc.n += 1;
+            acc.ack += ai as i64;
+            acc.contact += ci as i64;
+            if let Some(t) = w.acknowledged_at {
+                acc.acks.push(t - r);
+            }
+            if let Some(t) = w.contacted_at {
+                acc.contacts.push(t - r);
+            }
+        };
+        if let Some(s) = w.assignee_staff_id {
+            if let Some(acc) = people.get_mut(&s) {
+                add(acc);
+            }
+        }
+        if let Some((_, acc)) = by_unit.get_mut(&w.unit_path) {
+            add(acc);
+        }
+        *unit_esc.entry(w.unit_path.clone()).or_default() += w.escalations;
+    }
+    // Escalations caused: escalation events naming the person who missed the deadline.
+    let esc_rows: Vec<(Option<i64>, i64)> = sqlx::query_as(
+        "SELECT e.staff_id, COUNT(*) FROM warning_events e JOIN warnings w ON w.id = e.warning_id \
+         WHERE e.kind = 'escalated' AND w.unit_path LIKE $1 AND w.created_at >= $2 AND w.created_at < $3 \
+         GROUP BY e.staff_id",
+    )
+    .bind(format!("{path}%"))
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?;
+    let esc: HashMap<i64, i64> = esc_rows
+        .into_iter()
+        .filter_map(|(s, n)| s.map(|s| (s, n)))
+        .collect();
+    let victims_under = |paths: &[String]| -> i64 {
+        victims
+            .iter()
+            .filter(|(p, _)| paths.iter().any(|x| p.starts_with(x.as_str())))
+            .map(|(_, n)| *n)
+            .sum()
+    };
+    let mut people_rows: Vec<AppraisalRow> = people
+        .into_iter()
+        .map(|(id, a)| {
+            let v = victims_under(&a.paths);
+            row(
+                "person",
+                id,
+                a,
+                esc.get(&id).copied().unwrap_or(0),
+                v,
+                &weights,
+            )
+        })
+        .collect();
+    let mut unit_rows: Vec<AppraisalRow> = by_unit
+        .into_iter()
+        .map(|(p, (id, a))| {
+            let v = victims_under(&a.paths);
+            row(
+                "unit",
+                id,
+                a,
+                unit_esc.get(&p).copied().unwrap_or(0),
+                v,
+                &weights,
+            )
+        })
+        .collect();
+    rank(&mut people_rows);
+    rank(&mut unit_rows);
+    Ok(Appraisal {
+        from,
+        to,
+        weights,
+        people: people_rows,
+        units: unit_rows,
+    })
+}
+
+/// The appraisal as CSV for HR (UTF-8 with BOM so spreadsheet programs read the Chinese).
+pub fn to_csv(a: &Appraisal) -> String {
+    let mut out = String::from("\u{feff}类型,排名,姓名/单位,所在单位,预警数,按时签收率,按时联系率,签收中位分钟,联系中位分钟,造成升级,受害人数,得分\n");
+    let mins = |v: Option<i64>| v.map_or(String::new(), |m| format!("{:.1}", m as f64 / 60_000.0));
+    for r in a.people.iter().chain(a.units.iter()) {
+        let kind = if r.kind == "person" {
+            "个人"
+        } else {
+            "单位"
+        };
+        out.push_str(&format!(
+            "{kind},{},{},{},{},{:.3},{:.3},{},{},{},{},{:.1}\n",
+            r.rank,
+            csv_cell(&r.name),
+            csv_cell(&r.unit),
+            r.warnings,
+            r.ack_in_time_share,
+            r.contact_in_time_share,
+            mins(r.median_ack_ms),
+            mins(r.median_contact_ms),
+            r.escalations_caused,
+            r.victims,
+            r.score
+        ));
+    }
+    out
+}
+
+/// A CSV cell, quoted when needed and defused against spreadsheet formulas.
+fn csv_cell(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}

@@ -1,0 +1,366 @@
+//! Types of the warnings domain. Every value that exists is valid: severities, statuses, contact
+//! methods, outcomes, amounts and the identity of the person a warning is about are parsed once.
+
+use fanzha_detect::FraudType;
+
+use crate::clock::Millis;
+
+/// How urgent a warning is; decides its deadlines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    High,
+    Medium,
+    Low,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 3] = [Severity::High, Severity::Medium, Severity::Low];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+        }
+    }
+    /// Accepts the ids and the Chinese words police use (高/中/低).
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "high" | "高" | "高危" => Some(Severity::High),
+            "medium" | "中" | "中危" => Some(Severity::Medium),
+            "low" | "低" | "低危" => Some(Severity::Low),
+            _ => None,
+        }
+    }
+}
+
+/// Where a warning stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Nobody could be matched; waits in the "needs identification" queue.
+    Unidentified,
+    /// Routed, nobody acknowledged yet.
+    Open,
+    Acknowledged,
+    Contacted,
+    /// An outcome is recorded.
+    Closed,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Unidentified,
+        Status::Open,
+        Status::Acknowledged,
+        Status::Contacted,
+        Status::Closed,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Unidentified => "unidentified",
+            Status::Open => "open",
+            Status::Acknowledged => "acknowledged",
+            Status::Contacted => "contacted",
+            Status::Closed => "closed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|x| x.as_str() == s.trim())
+    }
+}
+
+/// How the responsible person reached the student.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactMethod {
+    Phone,
+    InPerson,
+    ViaClassmate,
+}
+
+impl ContactMethod {
+    pub const ALL: [ContactMethod; 3] = [
+        ContactMethod::Phone,
+        ContactMethod::InPerson,
+        ContactMethod::ViaClassmate,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactMethod::Phone => "phone",
+            ContactMethod::InPerson => "in_person",
+            ContactMethod::ViaClassmate => "via_classmate",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ContactMethod> {
+        ContactMethod::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s.trim())
+    }
+}
+
+/// How a warning ended.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Dissuaded,
+    NotFraud,
+    CouldNotReach,
+    AlreadyLost,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 4] = [
+        Outcome::Dissuaded,
+        Outcome::NotFraud,
+        Outcome::CouldNotReach,
+        Outcome::AlreadyLost,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Dissuaded => "dissuaded",
+            Outcome::NotFraud => "not_fraud",
+            Outcome::CouldNotReach => "could_not_reach",
+            Outcome::AlreadyLost => "already_lost",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|x| x.as_str() == s.trim())
+    }
+}
+
+/// An amount of money in fen (cents), parsed from yuan text like `1200` or `1200.50`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct Cents(i64);
+
+impl Cents {
+    pub fn parse_yuan(s: &str) -> Option<Cents> {
+        let s = s.trim().trim_start_matches('¥').replace(',', "");
+        let (int, frac) = match s.split_once('.') {
+            Some((i, f)) => (i.to_string(), f.to_string()),
+            None => (s.clone(), String::new()),
+        };
+        if int.is_empty()
+            || int.len() > 12
+            || frac.len() > 2
+            || !int.chars().all(|c| c.is_ascii_digit())
+            || !frac.chars().all(|c| c.is_ascii_digit())
+        {
+            return None;
+        }
+        let i: i64 = int.parse().ok()?;
+        let f: i64 = format!("{frac:0<2}").parse().ok()?;
+        Some(Cents(i * 100 + f))
+    }
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+/// Yuan text of an amount in cents (`1200.50`).
+pub fn yuan(c: i64) -> String {
+    format!("{}.{:02}", c / 100, c % 100)
+}
+
+/// A fraud type id from `fanzha_detect`.
+pub fn parse_fraud_type(s: &str) -> Option<FraudType> {
+    let s = s.trim();
+    FraudType::ALL
+        .into_iter()
+        .find(|t| t.id() == s || t.name_zh() == s)
+}
+
+/// A phone number in canonical form (`fanzha_detect::canonicalize("phone", …)`), limited to
+/// mainland mobile numbers because those are what rosters hold.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct WarnPhone(String);
+
+impl WarnPhone {
+    pub fn parse(s: &str) -> Option<WarnPhone> {
+        let c = fanzha_detect::canonicalize("phone", s).ok()?;
+        crate::org::model::Phone::parse(&c).map(|p| WarnPhone(p.as_str().to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Deadlines of one severity, in milliseconds from routing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Windows {
+    pub ack_ms: Millis,
+    pub contact_ms: Millis,
+}
+
+const MIN: Millis = 60_000;
+const HOUR: Millis = 60 * MIN;
+
+/// The deadlines and appraisal weights of a school.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Settings {
+    pub high: Windows,
+    pub medium: Windows,
+    pub low: Windows,
+    pub weights: Weights,
+}
+
+/// Weights (0–100) of the appraisal score's parts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Weights {
+    pub ack: i64,
+    pub contact: i64,
+    pub escalations: i64,
+    pub victims: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            high: Windows {
+                ack_ms: 10 * MIN,
+                contact_ms: HOUR,
+            },
+            medium: Windows {
+                ack_ms: HOUR,
+                contact_ms: 24 * HOUR,
+            },
+            low: Windows {
+                ack_ms: 24 * HOUR,
+                contact_ms: 72 * HOUR,
+            },
+            weights: Weights {
+                ack: 30,
+                contact: 40,
+                escalations: 20,
+                victims: 10,
+            },
+        }
+    }
+}
+
+impl Settings {
+    pub fn windows(&self, s: Severity) -> Windows {
+        match s {
+            Severity::High => self.high,
+            Severity::Medium => self.medium,
+            Severity::Low => self.low,
+        }
+    }
+}
+
+/// Who a new warning is about, as given by the issuer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subject {
+    pub phone: Option<WarnPhone>,
+    pub student_no: Option<crate::org::model::PersonNo>,
+    /// A school code the issuer knows the person belongs to (narrows matching; infers the queue).
+    pub school_code: Option<String>,
+}
+
+/// A checked new warning.
+#[derive(Clone, Debug)]
+pub struct NewWarning {
+    pub subject: Subject,
+    pub fraud_type: FraudType,
+    pub severity: Severity,
+    pub detail: String,
+    pub origin: String,
+    pub idempotency_key: Option<String>,
+}
+
+/// Levels of the responsibility chain a warning climbs.
+pub const LEVEL_COUNSELOR: i64 = 0;
+pub const LEVEL_COLLEGE: i64 = 1;
+pub const LEVEL_SCHOOL: i64 = 2;
+pub const LEVEL_POLICE: i64 = 3;
+
+pub fn level_key(level: i64) -> &'static str {
+    match level {
+        LEVEL_COUNSELOR => "warn-level-counselor",
+        LEVEL_COLLEGE => "warn-level-college",
+        LEVEL_SCHOOL => "warn-level-school",
+        _ => "warn-level-police",
+    }
+}
+
+/// One warning as stored.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Warning {
+    pub id: i64,
+    pub source_kind: String,
+    pub origin: String,
+    pub issued_by_account_id: Option<i64>,
+    pub student_id: Option<i64>,
+    pub school_id: Option<i64>,
+    pub unit_path: String,
+    pub phone: Option<String>,
+    pub student_no: Option<String>,
+    pub fraud_type: String,
+    pub severity: String,
+    pub status: String,
+    pub detail: String,
+    pub level: i64,
+    pub assignee_staff_id: Option<i64>,
+    pub routed_at: Option<i64>,
+    pub ack_due_at: Option<i64>,
+    pub contact_due_at: Option<i64>,
+    pub next_deadline_at: Option<i64>,
+    pub next_deadline_kind: Option<String>,
+    pub escalations: i64,
+    pub acknowledged_at: Option<i64>,
+    pub contacted_at: Option<i64>,
+    pub contact_method: Option<String>,
+    pub outcome: Option<String>,
+    pub outcome_at: Option<i64>,
+    pub loss_cents: Option<i64>,
+    pub protected_cents: Option<i64>,
+    pub created_at: i64,
+}
+
+impl Warning {
+    pub fn status(&self) -> Status {
+        Status::parse(&self.status).unwrap_or(Status::Open)
+    }
+}
+
+/// One event of a warning's timeline.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct WarnEvent {
+    pub id: i64,
+    pub at: i64,
+    pub kind: String,
+    pub actor: String,
+    pub level: i64,
+    pub staff_id: Option<i64>,
+    pub detail: serde_json::Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_values() {
+        assert_eq!(Severity::parse("HIGH"), Some(Severity::High));
+        assert_eq!(Severity::parse("高"), Some(Severity::High));
+        assert_eq!(Severity::parse("urgent"), None);
+        assert_eq!(Cents::parse_yuan("1200.5"), Some(Cents(120050)));
+        assert_eq!(Cents::parse_yuan("¥3,000"), Some(Cents(300000)));
+        assert_eq!(Cents::parse_yuan("-5"), None);
+        assert_eq!(Cents::parse_yuan("1.234"), None);
+        assert_eq!(yuan(120050), "1200.50");
+        assert_eq!(
+            WarnPhone::parse("+86 138-0000-1111").map(|p| p.0),
+            Some("13800001111".into())
+        );
+        assert!(WarnPhone::parse("12345").is_none());
+        assert!(parse_fraud_type("fake_loan").is_some());
+        assert!(parse_fraud_type("nonsense").is_none());
+    }
+}

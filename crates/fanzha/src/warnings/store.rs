@@ -1,0 +1,444 @@
+//! SQL of the warnings module. Functions take a connection so the service can run them inside one
+//! transaction (routing, escalation and the events they write commit together).
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::model::*;
+use crate::clock::Millis;
+use crate::db::DbResult;
+use crate::org::model::Duty;
+
+pub const W_COLS: &str =
+    "w.id, w.source_kind, w.origin, w.issued_by_account_id, w.student_id, w.school_id, \
+     w.unit_path, w.phone, w.student_no, w.fraud_type, w.severity, w.status, w.detail, w.level, \
+     w.assignee_staff_id, w.routed_at, w.ack_due_at, w.contact_due_at, w.next_deadline_at, \
+     w.next_deadline_kind, w.escalations, w.acknowledged_at, w.contacted_at, w.contact_method, \
+     w.outcome, w.outcome_at, w.loss_cents, w.protected_cents, w.created_at";
+
+/// The columns of [`W_COLS`] without the table alias, for `RETURNING`.
+pub fn returning_cols() -> String {
+    W_COLS.replace("w.", "")
+}
+
+/// Students by phone for many phones at once (a batch matches in a few queries).
+pub async fn students_by_phones(
+    c: &mut AnyConnection,
+    phones: &[String],
+) -> DbResult<Vec<(String, StudentRef)>> {
+    let mut out = Vec::new();
+    for chunk in phones.chunks(500) {
+        let list = (0..chunk.len())
+            .map(|i| format!("${}", i + 1))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {S_COLS}, s.phone FROM students s JOIN units c ON c.id = s.class_id WHERE s.phone IN ({list})"
+        );
+        let mut q = sqlx::query(&sql);
+        for p in chunk {
+            q = q.bind(p);
+        }
+        for r in q.fetch_all(&mut *c).await? {
+            out.push((r.try_get(5)?, student_ref_from(&r)?));
+        }
+    }
+    Ok(out)
+}
+
+pub fn warning_from(r: &AnyRow) -> Result<Warning, sqlx::Error> {
+    Ok(Warning {
+        id: r.try_get(0)?,
+        source_kind: r.try_get(1)?,
+        origin: r.try_get(2)?,
+        issued_by_account_id: r.try_get(3)?,
+        student_id: r.try_get(4)?,
+        school_id: r.try_get(5)?,
+        unit_path: r.try_get(6)?,
+        phone: r.try_get(7)?,
+        student_no: r.try_get(8)?,
+        fraud_type: r.try_get(9)?,
+        severity: r.try_get(10)?,
+        status: r.try_get(11)?,
+        detail: r.try_get(12)?,
+        level: r.try_get(13)?,
+        assignee_staff_id: r.try_get(14)?,
+        routed_at: r.try_get(15)?,
+        ack_due_at: r.try_get(16)?,
+        contact_due_at: r.try_get(17)?,
+        next_deadline_at: r.try_get(18)?,
+        next_deadline_kind: r.try_get(19)?,
+        escalations: r.try_get(20)?,
+        acknowledged_at: r.try_get(21)?,
+        contacted_at: r.try_get(22)?,
+        contact_method: r.try_get(23)?,
+        outcome: r.try_get(24)?,
+        outcome_at: r.try_get(25)?,
+        loss_cents: r.try_get(26)?,
+        protected_cents: r.try_get(27)?,
+        created_at: r.try_get(28)?,
+    })
+}
+
+pub async fn warning_by_id(c: &mut AnyConnection, id: i64) -> DbResult<Option<Warning>> {
+    let r = sqlx::query(&format!("SELECT {W_COLS} FROM warnings w WHERE w.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?;
+    Ok(r.as_ref().map(warning_from).transpose()?)
+}
+
+pub async fn by_idempotency(
+    c: &mut AnyConnection,
+    account_id: i64,
+    key: &str,
+) -> DbResult<Option<Warning>> {
+    let r = sqlx::query(&format!(
+        "SELECT {W_COLS} FROM warnings w WHERE w.issued_by_account_id = $1 AND w.idempotency_key = $2"
+    ))
+    .bind(account_id)
+    .bind(key)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(r.as_ref().map(warning_from).transpose()?)
+}
+
+/// The few facts of a student routing needs.
+#[derive(Clone, Debug)]
+pub struct StudentRef {
+    pub id: i64,
+    pub school_id: i64,
+    pub class_path: String,
+    pub name: String,
+    pub student_no: String,
+}
+
+fn student_ref_from(r: &AnyRow) -> Result<StudentRef, sqlx::Error> {
+    Ok(StudentRef {
+        id: r.try_get(0)?,
+        school_id: r.try_get(1)?,
+        class_path: r.try_get(2)?,
+        name: r.try_get(3)?,
+        student_no: r.try_get(4)?,
+    })
+}
+
+const S_COLS: &str = "s.id, s.school_id, c.path, s.name, s.student_no";
+
+pub async fn student_ref(c: &mut AnyConnection, id: i64) -> DbResult<Option<StudentRef>> {
+    let r = sqlx::query(&format!(
+        "SELECT {S_COLS} FROM students s JOIN units c ON c.id = s.class_id WHERE s.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(r.as_ref().map(student_ref_from).transpose()?)
+}
+
+/// Students with this number (in one school when given).
+pub async fn students_by_no(
+    c: &mut AnyConnection,
+    no: &str,
+    school_id: Option<i64>,
+) -> DbResult<Vec<StudentRef>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {S_COLS} FROM students s JOIN units c ON c.id = s.class_id \
+         WHERE s.student_no = $1 AND ($2 = 0 OR s.school_id = $2) LIMIT 5"
+    ))
+    .bind(no)
+    .bind(school_id.unwrap_or(0))
+    .fetch_all(&mut *c)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(student_ref_from)
+        .collect::<Result<_, _>>()?)
+}
+
+pub async fn students_by_phone(
+    c: &mut AnyConnection,
+    phone: &str,
+    school_id: Option<i64>,
+) -> DbResult<Vec<StudentRef>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {S_COLS} FROM students s JOIN units c ON c.id = s.class_id \
+         WHERE s.phone = $1 AND ($2 = 0 OR s.school_id = $2) LIMIT 5"
+    ))
+    .bind(phone)
+    .bind(school_id.unwrap_or(0))
+    .fetch_all(&mut *c)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(student_ref_from)
+        .collect::<Result<_, _>>()?)
+}
+
+/// One link of the chain: who, with which duty, at which level.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Link {
+    pub level: i64,
+    pub staff_id: i64,
+    pub name: String,
+    pub phone: Option<String>,
+    pub duty: Duty,
+    pub unit_id: i64,
+}
+
+pub fn duty_level(d: Duty) -> i64 {
+    match d {
+        Duty::Counselor => LEVEL_COUNSELOR,
+        Duty::CollegeLeader => LEVEL_COLLEGE,
+        Duty::SchoolLeader | Duty::StationLeader => LEVEL_SCHOOL,
+    }
+}
+
+/// The responsibility chain of a class, in the order of `org::service::responsible_for_student`
+/// (nearest unit first; station leaders left out), in one query so it runs inside a transaction.
+pub async fn chain_for_class(c: &mut AnyConnection, class_path: &str) -> DbResult<Vec<Link>> {
+    let ids: Vec<i64> = class_path
+        .split('/')
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let list = (0..ids.len())
+        .map(|i| format!("${}", i + 1))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT s.id, s.name, s.phone, r.duty, u.id, u.depth FROM responsibilities r \
+         JOIN staff s ON s.id = r.staff_id JOIN units u ON u.id = r.unit_id \
+         WHERE r.unit_id IN ({list}) ORDER BY u.depth DESC, r.duty, s.staff_no"
+    );
+    let mut q = sqlx::query(&sql);
+    for id in &ids {
+        q = q.bind(*id);
+    }
+    let rows = q.fetch_all(&mut *c).await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let duty: String = r.try_get(3)?;
+        let Some(duty) = Duty::parse(&duty) else {
+            continue;
+        };
+        if duty == Duty::StationLeader {
+            continue;
+        }
+        out.push(Link {
+            level: duty_level(duty),
+            staff_id: r.try_get(0)?,
+            name: r.try_get(1)?,
+            phone: r.try_get(2)?,
+            duty,
+            unit_id: r.try_get(4)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Accounts holding `role` directly on one of these units.
+pub async fn accounts_with_role_on(
+    c: &mut AnyConnection,
+    role: &str,
+    unit_ids: &[i64],
+) -> DbResult<Vec<i64>> {
+    let mut out = Vec::new();
+    for u in unit_ids {
+        let v: Vec<i64> = sqlx::query_scalar(
+            "SELECT account_id FROM role_assignments WHERE role = $1 AND unit_id = $2 ORDER BY account_id",
+        )
+        .bind(role)
+        .bind(*u)
+        .fetch_all(&mut *c)
+        .await?;
+        out.extend(v);
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+pub async fn stations_of_school(c: &mut AnyConnection, school_id: i64) -> DbResult<Vec<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT station_id FROM jurisdictions WHERE school_id = $1")
+            .bind(school_id)
+            .fetch_all(&mut *c)
+            .await?,
+    )
+}
+
+pub async fn settings_of(c: &mut AnyConnection, school_id: i64) -> DbResult<Settings> {
+    let r = sqlx::query(
+        "SELECT high_ack_ms, high_contact_ms, medium_ack_ms, medium_contact_ms, low_ack_ms, low_contact_ms, \
+         weight_ack, weight_contact, weight_escalations, weight_victims FROM warning_settings WHERE school_id = $1",
+    )
+    .bind(school_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    let Some(r) = r else {
+        return Ok(Settings::default());
+    };
+    let w = |a: usize, b: usize| -> Result<Windows, sqlx::Error> {
+        Ok(Windows {
+            ack_ms: r.try_get(a)?,
+            contact_ms: r.try_get(b)?,
+        })
+    };
+    Ok(Settings {
+        high: w(0, 1)?,
+        medium: w(2, 3)?,
+        low: w(4, 5)?,
+        weights: Weights {
+            ack: r.try_get(6)?,
+            contact: r.try_get(7)?,
+            escalations: r.try_get(8)?,
+            victims: r.try_get(9)?,
+        },
+    })
+}
+
+pub async fn save_settings(
+    c: &mut AnyConnection,
+    school_id: i64,
+    s: &Settings,
+    now: Millis,
+    by: i64,
+) -> DbResult<()> {
+    sqlx::query("DELETE FROM warning_settings WHERE school_id = $1")
+        .bind(school_id)
+        .execute(&mut *c)
+        .await?;
+    sqlx::query(
+        "INSERT INTO warning_settings (school_id, high_ack_ms, high_contact_ms, medium_ack_ms, medium_contact_ms, \
+         low_ack_ms, low_contact_ms, weight_ack, weight_contact, weight_escalations, weight_victims, updated_at, updated_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(school_id)
+    .bind(s.high.ack_ms)
+    .bind(s.high.contact_ms)
+    .bind(s.medium.ack_ms)
+    .bind(s.medium.contact_ms)
+    .bind(s.low.ack_ms)
+    .bind(s.low.contact_ms)
+    .bind(s.weights.ack)
+    .bind(s.weights.contact)
+    .bind(s.weights.escalations)
+    .bind(s.weights.victims)
+    .bind(now)
+    .bind(by)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// Writes one event; `dedup` makes a repeated write (a retried escalation) a no-op. True when written.
+#[allow(clippy::too_many_arguments)]
+pub async fn add_event(
+    c: &mut AnyConnection,
+    warning_id: i64,
+    at: Millis,
+    kind: &str,
+    actor: (Option<i64>, &str),
+    level: i64,
+    staff_id: Option<i64>,
+    dedup: Option<&str>,
+    detail: serde_json::Value,
+) -> DbResult<bool> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO warning_events (warning_id, at, kind, actor_account_id, actor, level, staff_id, dedup, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (warning_id, dedup) DO NOTHING RETURNING id",
+    )
+    .bind(warning_id)
+    .bind(at)
+    .bind(kind)
+    .bind(actor.0)
+    .bind(actor.1)
+    .bind(level)
+    .bind(staff_id)
+    .bind(dedup)
+    .bind(detail.to_string())
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(id.is_some())
+}
+
+pub async fn events(c: &mut AnyConnection, warning_id: i64) -> DbResult<Vec<WarnEvent>> {
+    let rows = sqlx::query(
+        "SELECT id, at, kind, actor, level, staff_id, detail FROM warning_events WHERE warning_id = $1 ORDER BY at, id",
+    )
+    .bind(warning_id)
+    .fetch_all(&mut *c)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let d: String = r.try_get(6)?;
+            Ok(WarnEvent {
+                id: r.try_get(0)?,
+                at: r.try_get(1)?,
+                kind: r.try_get(2)?,
+                actor: r.try_get(3)?,
+                level: r.try_get(4)?,
+                staff_id: r.try_get(5)?,
+                detail: serde_json::from_str(&d).unwrap_or(serde_json::Value::Null),
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// Warnings whose next deadline has passed, oldest first: an index range scan on
+/// `warnings_deadline`, whatever the number of open warnings.
+pub async fn due(c: &mut AnyConnection, now: Millis, limit: i64) -> DbResult<Vec<Warning>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {W_COLS} FROM warnings w WHERE w.next_deadline_at <= $1 \
+         ORDER BY w.next_deadline_at, w.id LIMIT $2"
+    ))
+    .bind(now)
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await?;
+    Ok(rows.iter().map(warning_from).collect::<Result<_, _>>()?)
+}
+
+/// Filter of a warning list: under any of these paths, optional status, newest first.
+#[derive(Clone, Debug, Default)]
+pub struct ListFilter {
+    pub paths: Vec<String>,
+    pub status: Option<Status>,
+    pub from: Option<Millis>,
+    pub to: Option<Millis>,
+    pub limit: i64,
+}
+
+pub async fn list(c: &mut AnyConnection, f: &ListFilter) -> DbResult<Vec<Warning>> {
+    if f.paths.is_empty() {
+        return Ok(vec![]);
+    }
+    let n = f.paths.len();
+    let ors = (0..n)
+        .map(|i| format!("w.unit_path LIKE ${}", i + 1))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    let sql = format!(
+        "SELECT {W_COLS} FROM warnings w WHERE ({ors}) AND ($a = '' OR w.status = $a) \
+         AND w.created_at >= $b AND w.created_at < $c ORDER BY w.created_at DESC, w.id DESC LIMIT $d"
+    )
+    .replace("$a", &format!("${}", n + 1))
+    .replace("$b", &format!("${}", n + 2))
+    .replace("$c", &format!("${}", n + 3))
+    .replace("$d", &format!("${}", n + 4));
+    let mut q = sqlx::query(&sql);
+    for p in &f.paths {
+        q = q.bind(format!("{p}%"));
+    }
+    let rows = q
+        .bind(f.status.map_or("", |s| s.as_str()))
+        .bind(f.from.unwrap_or(0))
+        .bind(f.to.unwrap_or(i64::MAX))
+        .bind(f.limit)
+        .fetch_all(&mut *c)
+        .await?;
+    Ok(rows.iter().map(warning_from).collect::<Result<_, _>>()?)
+}

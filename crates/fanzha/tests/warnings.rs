@@ -1,0 +1,1135 @@
+//! Warnings: issuing (console, CSV batch, partner API with idempotency keys), matching and routing
+//! down the chain, deadlines and escalation across a restart, the counselor's workflow, scope,
+//! the identification queue, internal follow-ups, settings, figures and the appraisal.
+
+mod common;
+
+use common::*;
+use fanzha::auth::model::Scope;
+use fanzha::config::Config;
+use fanzha::org::model::Duty;
+use fanzha::web::App;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const MIN: i64 = 60_000;
+
+async fn post_json(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: Value,
+    key: Option<&str>,
+) -> reqwest::Response {
+    let mut r = client()
+        .post(app.url(path))
+        .bearer_auth(token)
+        .header("cookie", "fz_lang=en")
+        .json(&body);
+    if let Some(k) = key {
+        r = r.header("Idempotency-Key", k);
+    }
+    r.send().await.expect("POST")
+}
+
+async fn put_json(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
+    client()
+        .put(app.url(path))
+        .bearer_auth(token)
+        .header("cookie", "fz_lang=en")
+        .json(&body)
+        .send()
+        .await
+        .expect("PUT")
+}
+
+fn warning(phone: &str, severity: &str) -> Value {
+    json!({"phone": phone, "fraud_type": "fake_loan", "severity": severity,
+           "detail": "正在与冒充网贷客服的人通话", "source": "96110"})
+}
+
+async fn police_token(app: &TestApp) -> String {
+    app.token("police1", &[Scope::WarningsWrite, Scope::WarningsRead])
+        .await
+}
+
+/// Issues a warning about 张三 (CLS1A1, counselor T1001) and returns its JSON.
+async fn issue_zhangsan(app: &TestApp, severity: &str) -> Value {
+    let t = police_token(app).await;
+    let r = post_json(
+        app,
+        &t,
+        "/api/v1/warnings",
+        warning("138-0000-1111", severity),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json().await.unwrap()
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    app.scalar(sql).await
+}
+
+async fn inbox_of_staff(app: &TestApp, staff_no: &str) -> i64 {
+    let id = app.fx.staff[staff_no];
+    count(app, &format!("SELECT COUNT(*) FROM inbox_messages WHERE recipient = 'staff:{id}' AND kind = 'warning'")).await
+}
+
+#[tokio::test]
+async fn a_police_warning_is_matched_by_phone_routed_to_the_counselor_and_told() {
+    let app = spawn_seeded().await;
+    let w = issue_zhangsan(&app, "high").await;
+    assert_eq!(w["status"], "open");
+    assert_eq!(w["student_id"], app.fx.student("2023010101"));
+    assert_eq!(w["level"], 0);
+    assert_eq!(w["assignee_staff_id"], app.fx.staff["T1001"]);
+    assert_eq!(w["ack_due_at"], START_MS + 10 * MIN);
+    assert_eq!(w["contact_due_at"], START_MS + 60 * MIN);
+    assert_eq!(w["phone"], "13800001111");
+    assert_eq!(inbox_of_staff(&app, "T1001").await, 1);
+    assert_eq!(inbox_of_staff(&app, "T1003").await, 0);
+    // The counselor sees it on their phone page with a countdown; the student's phone is a tel: link.
+    let c = app.login("counselor1").await;
+    let (s, page) = app.get(&c, "/warnings").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains(&format!("warning-{}", w["id"])), "{page}");
+    assert!(page.contains("剩余 10 分钟"), "{page}");
+    let (s, page) = app.get(&c, &format!("/warnings/{}", w["id"])).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("tel:13800001111"));
+    assert!(page.contains("id=\"ack\""));
+    // Another counselor's page does not list it.
+    let c3 = app.login("counselor3").await;
+    let (_, page) = app.get(&c3, "/warnings").await;
+    assert!(!page.contains(&format!("warning-{}", w["id"])));
+    assert_eq!(app.audit("warning.issue").await.len(), 1);
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_with_reasons_and_nothing_is_written() {
+    let app = spawn_seeded().await;
+    let t = police_token(&app).await;
+    let cases = [
+        (
+            json!({"student_no": "2099999999", "fraud_type": "fake_loan", "severity": "high"}),
+            "2099999999",
+        ),
+        (
+            json!({"phone": "12345", "fraud_type": "fake_loan", "severity": "high"}),
+            "12345",
+        ),
+        (
+            json!({"phone": "13800001111", "fraud_type": "fake_loan", "severity": "urgent"}),
+            "urgent",
+        ),
+        (
+            json!({"phone": "13800001111", "fraud_type": "lottery", "severity": "low"}),
+            "lottery",
+        ),
+        (
+            json!({"fraud_type": "fake_loan", "severity": "low"}),
+            "phone number or a student number",
+        ),
+        (
+            json!({"phone": "13800001111", "school_code": "SCH2", "fraud_type": "fake_loan", "severity": "low"}),
+            "SCH2",
+        ),
+    ];
+    for (body, needle) in cases {
+        let r = post_json(&app, &t, "/api/v1/warnings", body.clone(), None).await;
+        let (status, _, _, details) = api_error(r).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(
+            details.iter().any(|d| d.contains(needle)),
+            "{body}: {details:?}"
+        );
+    }
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM warnings").await, 0);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM warning_events").await, 0);
+    // Roles that may not issue: a counselor, a school admin, a student.
+    for who in ["counselor1", "admin1", "student1"] {
+        let t = app.token(who, &[Scope::WarningsWrite]).await;
+        let r = post_json(
+            &app,
+            &t,
+            "/api/v1/warnings",
+            warning("13800001111", "high"),
+            None,
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{who}");
+    }
+    // A token without the scope.
+    let t = app.token("police1", &[Scope::OrgRead]).await;
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/warnings",
+        warning("13800001111", "high"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM warnings").await, 0);
+}
+
+#[tokio::test]
+async fn a_csv_batch_is_all_or_nothing_with_line_numbers() {
+    let app = spawn_seeded().await;
+    let t = police_token(&app).await;
+    let bad = "手机号,学号,诈骗类型,级别,情况,来源\n13800001111,,fake_loan,high,贷款,96110\n,2023010102,rebate_task,中,刷单,96110\n13800001121,,fake_loan,urgent,x,y\n1380,,fake_loan,low,x,y\n";
+    let r = app
+        .api_post(&t, "/api/v1/warnings/batch", bad.as_bytes().to_vec())
+        .await;
+    let (status, _, _, details) = api_error(r).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains("line 4") && d.contains("urgent")),
+        "{details:?}"
+    );
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains("line 5") && d.contains("1380")),
+        "{details:?}"
+    );
+    assert!(!details.iter().any(|d| d.contains("line 2")), "{details:?}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM warnings").await, 0);
+    // A row that matches nobody by student number refuses the batch too.
+    let unknown = "学号,诈骗类型,级别\n2023010101,fake_loan,high\n2099000000,fake_loan,high\n";
+    let r = app
+        .api_post(&t, "/api/v1/warnings/batch", unknown.as_bytes().to_vec())
+        .await;
+    let (status, _, _, details) = api_error(r).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains("line 3") && d.contains("2099000000")),
+        "{details:?}"
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM warnings").await, 0);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM inbox_messages").await, 0);
+    let good = "手机号,学号,诈骗类型,级别,情况,来源\n13800001111,,fake_loan,high,贷款,96110\n,2023010102,rebate_task,中,刷单,96110\n13812340000,,romance,低,未知号码,96110\n";
+    let r = app
+        .api_post(&t, "/api/v1/warnings/batch", good.as_bytes().to_vec())
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["created"], 3);
+    assert_eq!(v["unidentified"], 1);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM warnings WHERE status = 'open'").await,
+        2
+    );
+    // Events and notices of a batch are written with multi-row inserts: all of them are there.
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM warning_events WHERE kind = 'issued'"
+        )
+        .await,
+        3
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM warning_events WHERE kind = 'routed'"
+        )
+        .await,
+        2
+    );
+    assert_eq!(inbox_of_staff(&app, "T1001").await, 2);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'warnings.tick'"
+        )
+        .await,
+        2
+    );
+}
+
+#[tokio::test]
+async fn the_partner_api_with_a_repeated_idempotency_key_gives_the_same_warning() {
+    let app = spawn_seeded().await;
+    let t = app.token("partner1", &[Scope::WarningsWrite]).await;
+    let body = json!({"student_no": "2023510101", "fraud_type": "fake_loan", "severity": "medium",
+                      "detail": "联系标记账户后立即申请贷款", "source": "某银行"});
+    let r1 = post_json(
+        &app,
+        &t,
+        "/api/v1/warnings",
+        body.clone(),
+        Some("loan-7781"),
+    )
+    .await;
+    assert_eq!(r1.status(), StatusCode::CREATED);
+    let v1: Value = r1.json().await.unwrap();
+    let r2 = post_json(
+        &app,
+        &t,
+        "/api/v1/warnings",
+        body.clone(),
+        Some("loan-7781"),
+    )
+    .await;
+    assert_eq!(r2.status(), StatusCode::OK);
+    let v2: Value = r2.json().await.unwrap();
+    assert_eq!(v1["id"], v2["id"]);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM warnings").await, 1);
+    assert_eq!(inbox_of_staff(&app, "T2001").await, 1, "told once");
+    // Concurrent repeats still make one warning.
+    let mut hs = Vec::new();
+    for _ in 0..4 {
+        let (app_url, t, body) = (app.url("/api/v1/warnings"), t.clone(), body.clone());
+        hs.push(tokio::spawn(async move {
+            client()
+                .post(app_url)
+                .bearer_auth(t)
+                .header("Idempotency-Key", "loan-9")
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    let mut created = 0;
+    for h in hs {
+        let s = h.await.unwrap();
+        assert!(s == StatusCode::CREATED || s == StatusCode::OK, "{s}");
+        created += (s == StatusCode::CREATED) as i32;
+    }
+    assert_eq!(created, 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM warnings").await, 2);
+    // Another key is another warning; an empty key is refused.
+    let r3 = post_json(
+        &app,
+        &t,
+        "/api/v1/warnings",
+        body.clone(),
+        Some("loan-7782"),
+    )
+    .await;
+    assert_eq!(r3.status(), StatusCode::CREATED);
+    let r4 = post_json(&app, &t, "/api/v1/warnings", body, Some(" ")).await;
+    assert_eq!(r4.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM warnings").await, 3);
+}
+
+async fn escalations(app: &TestApp, id: i64) -> i64 {
+    count(
+        app,
+        &format!(
+            "SELECT COUNT(*) FROM warning_events WHERE warning_id = {id} AND kind = 'escalated'"
+        ),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_missed_deadline_escalates_exactly_once_even_across_a_restart() {
+    let app = spawn_seeded().await;
+    let w = issue_zhangsan(&app, "high").await;
+    let id = w["id"].as_i64().unwrap();
+    app.runner.run_until_idle().await.unwrap();
+    assert_eq!(escalations(&app, id).await, 0);
+    // 9 minutes: nothing yet.
+    app.state.clock.advance_ms(9 * MIN);
+    app.runner.run_until_idle().await.unwrap();
+    assert_eq!(escalations(&app, id).await, 0);
+    // 11 minutes: the acknowledgement deadline passed → the college leader.
+    app.state.clock.advance_ms(2 * MIN);
+    app.runner.run_until_idle().await.unwrap();
+    assert_eq!(escalations(&app, id).await, 1);
+    assert_eq!(
+        count(&app, &format!("SELECT level FROM warnings WHERE id = {id}")).await,
+        1
+    );
+    assert_eq!(inbox_of_staff(&app, "T1004").await, 1);
+    // A restart: a fresh app on the same database and clock runs its queue and scans again.
+    let again = App::new(
+        Config {
+            data_dir: app.dir.path().to_path_buf(),
+            ..Config::default()
+        },
+        app.state.db.clone(),
+        app.state.clock.clone(),
+    );
+    again.runner.run_until_idle().await.unwrap();
+    fanzha::warnings::service::scan(&app.state.db, &app.state.clock)
+        .await
+        .unwrap();
+    assert_eq!(escalations(&app, id).await, 1);
+    assert_eq!(inbox_of_staff(&app, "T1004").await, 1);
+    // The next deadline (10 minutes after the missed one) passes → the school.
+    app.state.clock.advance_ms(10 * MIN);
+    again.runner.run_until_idle().await.unwrap();
+    app.runner.run_until_idle().await.unwrap();
+    assert_eq!(escalations(&app, id).await, 2);
+    assert_eq!(
+        count(&app, &format!("SELECT level FROM warnings WHERE id = {id}")).await,
+        2
+    );
+    assert_eq!(inbox_of_staff(&app, "T1005").await, 1);
+    let admin = app.fx.account("admin1");
+    assert_eq!(count(&app, &format!("SELECT COUNT(*) FROM inbox_messages WHERE recipient = 'account:{admin}' AND kind = 'warning'")).await, 1);
+    // Long after: the issuing police are the last level; nothing escalates beyond them.
+    app.state.clock.advance_ms(120 * MIN);
+    again.runner.run_until_idle().await.unwrap();
+    assert_eq!(escalations(&app, id).await, 3);
+    assert_eq!(
+        count(&app, &format!("SELECT level FROM warnings WHERE id = {id}")).await,
+        3
+    );
+    let police = app.fx.account("police1");
+    assert_eq!(count(&app, &format!("SELECT COUNT(*) FROM inbox_messages WHERE recipient = 'account:{police}' AND kind = 'warning'")).await, 1);
+    app.state.clock.advance_ms(24 * 60 * MIN);
+    app.runner.run_until_idle().await.unwrap();
+    assert_eq!(escalations(&app, id).await, 3);
+    // The counselor missed the first deadline; that is who caused it.
+    assert_eq!(count(&app, &format!("SELECT staff_id FROM warning_events WHERE warning_id = {id} AND kind = 'escalated' ORDER BY id LIMIT 1")).await, app.fx.staff["T1001"]);
+    // The police can act now.
+    let t = app.token("police1", &[Scope::WarningsWrite]).await;
+    let r = post_json(
+        &app,
+        &t,
+        &format!("/api/v1/warnings/{id}/acknowledge"),
+        json!({}),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn acknowledging_in_time_moves_the_clock_to_the_contact_deadline() {
+    let app = spawn_seeded().await;
+    let w = issue_zhangsan(&app, "high").await;
+    let id = w["id"].as_i64().unwrap();
+    let t = app
+        .token("counselor1", &[Scope::WarningsWrite, Scope::WarningsRead])
+        .await;
+    app.state.clock.advance_ms(3 * MIN);
+    let r = post_json(
+        &app,
+        &t,
+        &format!("/api/v1/warnings/{id}/acknowledge"),
+        json!({}),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "acknowledged");
+    assert_eq!(v["next_deadline_at"], START_MS + 60 * MIN);
+    // Twice is refused.
+    let r = post_json(
+        &app,
+        &t,
+        &format!("/api/v1/warnings/{id}/acknowledge"),
+        json!({}),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    app.state.clock.advance_ms(30 * MIN);
+    app.runner.run_until_idle().await.unwrap();
+    assert_eq!(escalations(&app, id).await, 0);
+    // The contact deadline passes: one escalation for it.
+    app.state.clock.advance_ms(30 * MIN);
+    app.runner.run_until_idle().await.unwrap();
+    assert_eq!(escalations(&app, id).await, 1);
+}
+
+#[tokio::test]
+async fn the_counselor_workflow_contact_outcome_once_and_a_timeline() {
+    let app = spawn_seeded().await;
+    let w = issue_zhangsan(&app, "medium").await;
+    let id = w["id"].as_i64().unwrap();
+    let c = app.login("counselor1").await;
+    let csrf = app.page_csrf(&c).await;
+    app.state.clock.advance_ms(5 * MIN);
+    let r = c
+        .post(app.url(&format!("/warnings/{id}/acknowledge")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // A bad contact method is refused on the page, nothing changes.
+    let r = c
+        .post(app.url(&format!("/warnings/{id}/contact")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("method", "telegram"),
+            ("notes", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("telegram"));
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT COUNT(*) FROM warnings WHERE id = {id} AND contacted_at IS NULL")
+        )
+        .await,
+        1
+    );
+    app.state.clock.advance_ms(10 * MIN);
+    let r = c
+        .post(app.url(&format!("/warnings/{id}/contact")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("method", "phone"),
+            ("at", ""),
+            ("notes", "已电话提醒,对方已挂断骗子电话"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // already_lost needs an amount.
+    let t = app
+        .token("counselor1", &[Scope::WarningsWrite, Scope::WarningsRead])
+        .await;
+    let r = post_json(
+        &app,
+        &t,
+        &format!("/api/v1/warnings/{id}/outcome"),
+        json!({"outcome": "already_lost"}),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = post_json(
+        &app,
+        &t,
+        &format!("/api/v1/warnings/{id}/outcome"),
+        json!({"outcome": "dissuaded", "protected_yuan": "abc"}),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = post_json(
+        &app,
+        &t,
+        &format!("/api/v1/warnings/{id}/outcome"),
+        json!({"outcome": "dissuaded", "protected_yuan": "5000"}),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "closed");
+    assert_eq!(v["protected_cents"], 500000);
+    assert!(v["next_deadline_at"].is_null());
+    // Recorded twice: refused.
+    let r = post_json(
+        &app,
+        &t,
+        &format!("/api/v1/warnings/{id}/outcome"),
+        json!({"outcome": "not_fraud"}),
+        None,
+    )
+    .await;
+    let (status, code, _, _) = api_error(r).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(code, "warn-err-outcome-twice");
+    // The timeline has every event in order.
+    let d: Value = client()
+        .get(app.url(&format!("/api/v1/warnings/{id}")))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = d["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["issued", "routed", "acknowledged", "contacted", "outcome"]
+    );
+    let (_, page) = app.get(&c, &format!("/warnings/{id}")).await;
+    assert!(page.contains("已电话提醒"));
+    assert!(page.contains("劝阻成功"));
+    // The figures count it in time.
+    let t = app.token("police1", &[Scope::WarningsRead]).await;
+    let f: Value = app
+        .api_get(&t, "/api/v1/warnings/figures")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(f["total"], 1);
+    assert_eq!(f["acted_in_time_share"], 1.0);
+    assert_eq!(f["median_ack_ms"], 5 * MIN);
+    assert_eq!(f["median_contact_ms"], 15 * MIN);
+}
+
+#[tokio::test]
+async fn already_lost_money_records_the_loss_and_leaves_the_hand_over_for_reports() {
+    let app = spawn_seeded().await;
+    let id = issue_zhangsan(&app, "high").await["id"].as_i64().unwrap();
+    let t = app.token("counselor1", &[Scope::WarningsWrite]).await;
+    let r = post_json(
+        &app,
+        &t,
+        &format!("/api/v1/warnings/{id}/outcome"),
+        json!({"outcome": "already_lost", "loss_yuan": "12,000.50"}),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT loss_cents FROM warnings WHERE id = {id}")
+        )
+        .await,
+        1_200_050
+    );
+    assert_eq!(count(&app, &format!("SELECT COUNT(*) FROM warning_events WHERE warning_id = {id} AND kind = 'loss_report_pending'")).await, 1);
+}
+
+#[tokio::test]
+async fn another_counselor_is_refused_and_audited() {
+    let app = spawn_seeded().await;
+    let id = issue_zhangsan(&app, "high").await["id"].as_i64().unwrap();
+    // counselor2 (another college's class) cannot even see it.
+    let t2 = app
+        .token("counselor2", &[Scope::WarningsWrite, Scope::WarningsRead])
+        .await;
+    let r = post_json(
+        &app,
+        &t2,
+        &format!("/api/v1/warnings/{id}/acknowledge"),
+        json!({}),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.audit("access.denied").await.len(), 1);
+    let r = app.api_get(&t2, &format!("/api/v1/warnings/{id}")).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // A counselor of the same college who holds a role over the class but is not its counselor.
+    let admin = app.state.db.clone();
+    fanzha::auth::store::insert_grant(
+        &admin.pool,
+        app.fx.account("counselor3"),
+        fanzha::auth::model::Role::Counselor,
+        app.fx.unit("CLS1A1").id,
+        START_MS,
+    )
+    .await
+    .unwrap();
+    let t3 = app
+        .token("counselor3", &[Scope::WarningsWrite, Scope::WarningsRead])
+        .await;
+    let r = post_json(
+        &app,
+        &t3,
+        &format!("/api/v1/warnings/{id}/acknowledge"),
+        json!({}),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let denied = app.audit("warning.denied").await;
+    assert_eq!(denied.len(), 1);
+    assert_eq!(denied[0].target_id, id.to_string());
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT COUNT(*) FROM warnings WHERE id = {id} AND acknowledged_at IS NULL")
+        )
+        .await,
+        1
+    );
+    // A student cannot see warnings.
+    let c = app.login("student1").await;
+    let (s, _) = app.get(&c, &format!("/warnings/{id}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn when_the_counselor_changes_mid_warning_the_warning_follows_the_new_one() {
+    let app = spawn_seeded().await;
+    let id = issue_zhangsan(&app, "high").await["id"].as_i64().unwrap();
+    let class = app.fx.unit("CLS1A1").id;
+    let (old, new) = (app.fx.staff["T1001"], app.fx.staff["T1003"]);
+    fanzha::org::store::remove_responsible(&app.state.db, class, old, Duty::Counselor)
+        .await
+        .unwrap();
+    fanzha::org::store::set_responsible(&app.state.db.pool, class, new, Duty::Counselor, START_MS)
+        .await
+        .unwrap();
+    // The old counselor no longer sees it on "my warnings" and is refused.
+    let c1 = app.login("counselor1").await;
+    let (_, page) = app.get(&c1, "/warnings").await;
+    assert!(!page.contains(&format!("warning-{id}")));
+    let t1 = app.token("counselor1", &[Scope::WarningsWrite]).await;
+    let r = post_json(
+        &app,
+        &t1,
+        &format!("/api/v1/warnings/{id}/acknowledge"),
+        json!({}),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The new one sees it and acts.
+    let c3 = app.login("counselor3").await;
+    let (_, page) = app.get(&c3, "/warnings").await;
+    assert!(page.contains(&format!("warning-{id}")), "{page}");
+    let t3 = app.token("counselor3", &[Scope::WarningsWrite]).await;
+    let r = post_json(
+        &app,
+        &t3,
+        &format!("/api/v1/warnings/{id}/acknowledge"),
+        json!({}),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // A missed contact deadline now names the new counselor.
+    app.state.clock.advance_ms(61 * MIN);
+    app.runner.run_until_idle().await.unwrap();
+    assert_eq!(count(&app, &format!("SELECT staff_id FROM warning_events WHERE warning_id = {id} AND kind = 'escalated'")).await, new);
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT assignee_staff_id FROM warnings WHERE id = {id}")
+        )
+        .await,
+        new
+    );
+}
+
+#[tokio::test]
+async fn scope_police_and_schools_see_only_their_jurisdiction() {
+    let app = spawn_seeded().await;
+    let id = issue_zhangsan(&app, "low").await["id"].as_i64().unwrap();
+    for (who, visible) in [
+        ("police1", true),
+        ("police2", false),
+        ("admin1", true),
+        ("admin2", false),
+        ("leader1", true),
+        ("counselor4", false),
+        ("province1", true),
+    ] {
+        let t = app.token(who, &[Scope::WarningsRead]).await;
+        let r = app.api_get(&t, &format!("/api/v1/warnings/{id}")).await;
+        assert_eq!(r.status() == StatusCode::OK, visible, "{who}");
+        let list: Value = app
+            .api_get(&t, "/api/v1/warnings")
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            list.as_array().map_or(0, |l| l.len()),
+            visible as usize,
+            "{who} list"
+        );
+    }
+    // Police of another station cannot narrow to a school outside their jurisdiction.
+    let t = app.token("police2", &[Scope::WarningsRead]).await;
+    let r = app.api_get(&t, "/api/v1/warnings?unit=SCH1").await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // The overview page works for the police and refuses a student.
+    let c = app.login("police1").await;
+    let (s, page) = app.get(&c, "/warnings/overview").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("id=\"fig-total\">1<"), "{page}");
+    let c = app.login("student1").await;
+    let (s, _) = app.get(&c, "/warnings/overview").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn unmatched_warnings_wait_for_identification() {
+    let app = spawn_seeded().await;
+    let t = police_token(&app).await;
+    // With a school: the school admin's queue.
+    let r = post_json(&app, &t, "/api/v1/warnings", json!({"phone": "13912345678", "school_code": "SCH1", "fraud_type": "romance", "severity": "high"}), None).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "unidentified");
+    assert!(v["next_deadline_at"].is_null());
+    let id = v["id"].as_i64().unwrap();
+    let admin = app.fx.account("admin1");
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT COUNT(*) FROM inbox_messages WHERE recipient = 'account:{admin}'")
+        )
+        .await,
+        1
+    );
+    // A counselor cannot act on it; the admin of the other school cannot identify it.
+    let t2 = app.token("admin2", &[Scope::WarningsWrite]).await;
+    let r = post_json(
+        &app,
+        &t2,
+        &format!("/api/v1/warnings/{id}/identify"),
+        json!({"student_no": "2023010101"}),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let ta = app
+        .token("admin1", &[Scope::WarningsWrite, Scope::WarningsRead])
+        .await;
+    let r = post_json(
+        &app,
+        &ta,
+        &format!("/api/v1/warnings/{id}/identify"),
+        json!({"student_no": "2023510101"}),
+        None,
+    )
+    .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a student of another school"
+    );
+    app.state.clock.advance_ms(MIN);
+    let r = post_json(
+        &app,
+        &ta,
+        &format!("/api/v1/warnings/{id}/identify"),
+        json!({"student_no": "2023010201"}),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "open");
+    assert_eq!(
+        v["ack_due_at"],
+        START_MS + 11 * MIN,
+        "clocks start at identification"
+    );
+    assert_eq!(inbox_of_staff(&app, "T1003").await, 1);
+    let r = post_json(
+        &app,
+        &ta,
+        &format!("/api/v1/warnings/{id}/identify"),
+        json!({"student_no": "2023010201"}),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    // Without a school: the issuing police's own queue.
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/warnings",
+        json!({"phone": "13912345679", "fraud_type": "romance", "severity": "low"}),
+        None,
+    )
+    .await;
+    let v: Value = r.json().await.unwrap();
+    let id2 = v["id"].as_i64().unwrap();
+    assert_eq!(v["unit_path"], app.fx.unit("ST1").path);
+    let c = app.login("police1").await;
+    let (_, page) = app.get(&c, "/warnings/overview").await;
+    assert!(page.contains("id=\"queue\""), "{page}");
+    let r = post_json(
+        &app,
+        &t,
+        &format!("/api/v1/warnings/{id2}/identify"),
+        json!({"student_no": "2023020101"}),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(inbox_of_staff(&app, "T1002").await, 1);
+}
+
+#[tokio::test]
+async fn an_internal_follow_up_is_a_low_severity_warning_for_the_counselor() {
+    let app = spawn_seeded().await;
+    let sid = app.fx.student("2023020101");
+    let mut tx = app.state.db.pool.begin().await.unwrap();
+    let id = fanzha::warnings::service::create_followup(
+        &mut tx,
+        &app.state.clock,
+        sid,
+        "rebate_task",
+        "risk_check:17",
+        "风险自查结果为高危",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let row: (String, String, String) =
+        sqlx::query_as("SELECT severity, status, source_kind FROM warnings WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(row, ("low".into(), "open".into(), "internal".into()));
+    assert_eq!(inbox_of_staff(&app, "T1002").await, 1);
+    // A bad fraud type or unknown student is refused.
+    let mut tx = app.state.db.pool.begin().await.unwrap();
+    assert!(fanzha::warnings::service::create_followup(
+        &mut tx,
+        &app.state.clock,
+        sid,
+        "nope",
+        "x",
+        ""
+    )
+    .await
+    .is_err());
+    assert!(fanzha::warnings::service::create_followup(
+        &mut tx,
+        &app.state.clock,
+        999_999,
+        "fake_loan",
+        "x",
+        ""
+    )
+    .await
+    .is_err());
+    tx.rollback().await.unwrap();
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM warnings").await, 1);
+}
+
+fn settings_body(high_ack: &str) -> Value {
+    json!({"high_ack_min": high_ack, "high_contact_min": "30", "medium_ack_min": "60", "medium_contact_min": "1440",
+           "low_ack_min": "1440", "low_contact_min": "4320", "weight_ack": "25", "weight_contact": "25",
+           "weight_escalations": "25", "weight_victims": "25"})
+}
+
+#[tokio::test]
+async fn a_school_admin_sets_the_deadlines_of_their_school() {
+    let app = spawn_seeded().await;
+    let ta = app
+        .token("admin1", &[Scope::WarningsWrite, Scope::WarningsRead])
+        .await;
+    let r = put_json(
+        &app,
+        &ta,
+        "/api/v1/warnings/settings/SCH1",
+        settings_body("5"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let w = issue_zhangsan(&app, "high").await;
+    assert_eq!(w["ack_due_at"], START_MS + 5 * MIN);
+    assert_eq!(w["contact_due_at"], START_MS + 30 * MIN);
+    // Bad values, another school, a counselor, the police: refused and unchanged.
+    let r = put_json(
+        &app,
+        &ta,
+        "/api/v1/warnings/settings/SCH1",
+        settings_body("-1"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = put_json(
+        &app,
+        &ta,
+        "/api/v1/warnings/settings/SCH1",
+        settings_body("90"),
+    )
+    .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "contact before ack"
+    );
+    let r = put_json(
+        &app,
+        &ta,
+        "/api/v1/warnings/settings/SCH2",
+        settings_body("5"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    for who in ["counselor1", "police1", "leader1"] {
+        let t = app.token(who, &[Scope::WarningsWrite]).await;
+        let r = put_json(
+            &app,
+            &t,
+            "/api/v1/warnings/settings/SCH1",
+            settings_body("7"),
+        )
+        .await;
+        assert!(
+            matches!(r.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{who}"
+        );
+    }
+    let s: Value = app
+        .api_get(&ta, "/api/v1/warnings/settings/SCH1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(s["high"]["ack_ms"], 5 * MIN);
+    // The page form too.
+    let c = app.login("admin1").await;
+    let (s, page) = app.get(&c, "/warnings/settings").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("name=\"high_ack_min\" value=\"5\""));
+}
+
+#[tokio::test]
+async fn the_appraisal_ranks_people_and_units_and_exports_csv() {
+    let app = spawn_seeded().await;
+    // One acted on in time (CLS1A1), one missed (CLS1B1).
+    let id = issue_zhangsan(&app, "high").await["id"].as_i64().unwrap();
+    let t = police_token(&app).await;
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/warnings",
+        json!({"student_no": "2023020101", "fraud_type": "romance", "severity": "high"}),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let tc = app.token("counselor1", &[Scope::WarningsWrite]).await;
+    app.state.clock.advance_ms(2 * MIN);
+    post_json(
+        &app,
+        &tc,
+        &format!("/api/v1/warnings/{id}/contact"),
+        json!({"method": "in_person"}),
+        None,
+    )
+    .await;
+    app.state.clock.advance_ms(120 * MIN);
+    app.runner.run_until_idle().await.unwrap();
+    let ta = app.token("admin1", &[Scope::WarningsRead]).await;
+    let a: Value = app
+        .api_get(&ta, "/api/v1/warnings/appraisal?unit=SCH1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let people = a["people"].as_array().unwrap();
+    let chen = people.iter().find(|p| p["name"] == "陈老师").unwrap();
+    let lin = people.iter().find(|p| p["name"] == "林老师").unwrap();
+    assert_eq!(chen["warnings"], 1);
+    assert_eq!(chen["contact_in_time_share"], 1.0);
+    assert!(lin["escalations_caused"].as_i64().unwrap() >= 1);
+    assert!(chen["rank"].as_i64() < lin["rank"].as_i64());
+    assert!(a["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|u| u["name"] == "计科2301"));
+    let c = app.login("admin1").await;
+    let (s, page) = app.get(&c, "/warnings/appraisal").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("appraisal-chart"));
+    let r = c
+        .get(app.url("/warnings/appraisal.csv?unit=SCH1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(r.text().await.unwrap().contains("陈老师"));
+    assert_eq!(app.audit("warning.appraisal_export").await.len(), 1);
+    // A counselor may not see the appraisal; a bad period is refused.
+    let tcr = app.token("counselor1", &[Scope::WarningsRead]).await;
+    assert_eq!(
+        app.api_get(&tcr, "/api/v1/warnings/appraisal")
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.api_get(&ta, "/api/v1/warnings/appraisal?from=2025-13-01")
+            .await
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn the_police_console_issues_and_refuses_with_reasons() {
+    let app = spawn_seeded().await;
+    let c = app.login("police1").await;
+    let (s, page) = app.get(&c, "/warnings/issue").await;
+    assert_eq!(s, StatusCode::OK);
+    let csrf = form_csrf(&page);
+    let r = c
+        .post(app.url("/warnings/issue"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("phone", "1380000"),
+            ("student_no", ""),
+            ("school_code", ""),
+            ("fraud_type", "fake_loan"),
+            ("severity", "high"),
+            ("detail", "x"),
+            ("source", "96110"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("1380000"));
+    let r = c
+        .post(app.url("/warnings/issue"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("phone", "13800001111"),
+            ("student_no", ""),
+            ("school_code", ""),
+            ("fraud_type", "fake_loan"),
+            ("severity", "high"),
+            ("detail", "x"),
+            ("source", "96110"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM warnings").await, 1);
+    // A counselor has no console.
+    let c = app.login("counselor1").await;
+    let (s, _) = app.get(&c, "/warnings/issue").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // The API is documented.
+    let doc: Value = client()
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for p in [
+        "/api/v1/warnings",
+        "/api/v1/warnings/{id}/outcome",
+        "/api/v1/warnings/appraisal",
+        "/api/v1/warnings/batch",
+    ] {
+        assert!(doc["paths"][p].is_object(), "{p}");
+    }
+}
