@@ -212,7 +212,7 @@ enum TokenCmd {
         username: String,
         #[arg(long)]
         name: String,
-        /// Comma-separated: org:read, org:write, audit:read, inbox:read, risk:check.
+        /// Comma-separated: org:read, org:write, audit:read, inbox:read, risk:check, cases:read, cases:write.
         #[arg(long)]
         scopes: String,
         /// Lifetime in days (none: until revoked).

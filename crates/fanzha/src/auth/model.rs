@@ -78,15 +78,21 @@ pub enum Scope {
     InboxRead,
     /// Detection and risk checks (for partners).
     RiskCheck,
+    /// Read cases, analysis, briefings, KPIs and rankings.
+    CasesRead,
+    /// Record cases, KPIs, briefings and awards.
+    CasesWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 7] = [
         Scope::OrgRead,
         Scope::OrgWrite,
         Scope::AuditRead,
         Scope::InboxRead,
         Scope::RiskCheck,
+        Scope::CasesRead,
+        Scope::CasesWrite,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -95,12 +101,14 @@ impl Scope {
             Scope::AuditRead => "audit:read",
             Scope::InboxRead => "inbox:read",
             Scope::RiskCheck => "risk:check",
+            Scope::CasesRead => "cases:read",
+            Scope::CasesWrite => "cases:write",
         }
     }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown scope {0:?} (one of org:read, org:write, audit:read, inbox:read, risk:check)")]
+#[error("unknown scope {0:?} (one of org:read, org:write, audit:read, inbox:read, risk:check, cases:read, cases:write)")]
 pub struct UnknownScope(pub String);
 
 impl FromStr for Scope {

@@ -25,10 +25,16 @@ pub enum Action {
     ViewAudit,
     /// Create accounts and grant roles in a unit.
     ManageAccounts,
+    /// See the fraud cases, analysis, briefings and KPIs of a unit.
+    ViewCases,
+    /// Record and edit cases, police KPIs and monthly briefings (police, in their jurisdiction).
+    ManageCases,
+    /// Select and publish the Campus Without Fraud awardees of a province.
+    ManageAwards,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 11] = [
         Action::ViewUnits,
         Action::ManageUnits,
         Action::ListPeople,
@@ -37,6 +43,9 @@ impl Action {
         Action::ExportRoster,
         Action::ViewAudit,
         Action::ManageAccounts,
+        Action::ViewCases,
+        Action::ManageCases,
+        Action::ManageAwards,
     ];
 }
 
@@ -57,10 +66,17 @@ pub fn role_allows(role: Role, action: Action) -> bool {
         Student | Partner => false,
         Counselor | UnitLeader => {
             matches!(action, ViewUnits | ListPeople | ViewPerson | ExportRoster)
+                || (role == UnitLeader && action == ViewCases)
         }
-        SchoolAdmin => true,
-        Police => matches!(action, ViewUnits | ListPeople | ViewPerson | ViewAudit),
-        ProvinceAdmin => matches!(action, ViewUnits | ManageUnits | ViewAudit | ManageAccounts),
+        SchoolAdmin => !matches!(action, ManageCases | ManageAwards),
+        Police => matches!(
+            action,
+            ViewUnits | ListPeople | ViewPerson | ViewAudit | ViewCases | ManageCases
+        ),
+        ProvinceAdmin => matches!(
+            action,
+            ViewUnits | ManageUnits | ViewAudit | ManageAccounts | ViewCases | ManageAwards
+        ),
     }
 }
 
@@ -139,14 +155,15 @@ mod tests {
 
     /// The expected matrix, written out by hand: Y = allowed inside the role's scope.
     /// Columns: ViewUnits ManageUnits ListPeople ViewPerson ImportRoster ExportRoster ViewAudit ManageAccounts
+    /// ViewCases ManageCases ManageAwards
     const MATRIX: [(Role, &str); 7] = [
-        (Role::Student, "--------"),
-        (Role::Counselor, "Y-YY-Y--"),
-        (Role::UnitLeader, "Y-YY-Y--"),
-        (Role::SchoolAdmin, "YYYYYYYY"),
-        (Role::Police, "Y-YY--Y-"),
-        (Role::ProvinceAdmin, "YY----YY"),
-        (Role::Partner, "--------"),
+        (Role::Student, "-----------"),
+        (Role::Counselor, "Y-YY-Y-----"),
+        (Role::UnitLeader, "Y-YY-Y--Y--"),
+        (Role::SchoolAdmin, "YYYYYYYYY--"),
+        (Role::Police, "Y-YY--Y-YY-"),
+        (Role::ProvinceAdmin, "YY----YYY-Y"),
+        (Role::Partner, "-----------"),
     ];
 
     #[test]

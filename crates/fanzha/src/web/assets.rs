@@ -32,6 +32,8 @@ fn asset(name: &str) -> Option<(&'static [u8], &'static str)> {
         ),
         "fanzha.css" => (include_bytes!("../../assets/fanzha.css"), "text/css"),
         "fanzha.js" => (include_bytes!("../../assets/fanzha.js"), "text/javascript"),
+        "cases.js" => (include_bytes!("../../assets/cases.js"), "text/javascript"),
+        "cases.css" => (include_bytes!("../../assets/cases.css"), "text/css"),
         "swagger-init.js" => (
             include_bytes!("../../assets/swagger-init.js"),
             "text/javascript",

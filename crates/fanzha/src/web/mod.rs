@@ -145,6 +145,8 @@ pub fn router(st: AppState) -> Router {
         .merge(crate::org::api::routes())
         .merge(crate::audit::pages::routes())
         .merge(crate::inbox::pages::routes())
+        .merge(crate::cases::pages::routes())
+        .merge(crate::cases::api::routes())
         .merge(ops::routes())
         .route("/assets/{version}/{name}", get(assets::serve))
         .fallback(ops::not_found)
