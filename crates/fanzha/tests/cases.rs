@@ -65,7 +65,7 @@ async fn police_record_a_case_in_their_jurisdiction_with_the_victim_linked() {
     assert_eq!(c["indicators"][0]["kind"], "phone");
     assert_eq!(c["indicators"][0]["value"], "13800009999");
     assert_eq!(app.audit("case.create").await.len(), 1);
-    assert_eq!(app.scalar("SELECT SUM(victims) FROM case_daily").await, 1);
+    assert_eq!(app.scalar("SELECT CAST(SUM(victims) AS BIGINT) FROM case_daily").await, 1);
     // Editing keeps the summary in step.
     let mut edit = case("SCH1", "", "2025-02-15 10:00", "100");
     edit["victim_role"] = json!("other");
@@ -80,9 +80,9 @@ async fn police_record_a_case_in_their_jurisdiction_with_the_victim_linked() {
     let c: Value = r.json().await.unwrap();
     assert_eq!(c["victim_role"], "other");
     assert_eq!(c["victim_student_id"], Value::Null);
-    assert_eq!(app.scalar("SELECT SUM(victims) FROM case_daily").await, 0);
-    assert_eq!(app.scalar("SELECT SUM(cases) FROM case_daily").await, 1);
-    assert_eq!(app.scalar("SELECT SUM(lost_cents) FROM case_daily").await, 10_000);
+    assert_eq!(app.scalar("SELECT CAST(SUM(victims) AS BIGINT) FROM case_daily").await, 0);
+    assert_eq!(app.scalar("SELECT CAST(SUM(cases) AS BIGINT) FROM case_daily").await, 1);
+    assert_eq!(app.scalar("SELECT CAST(SUM(lost_cents) AS BIGINT) FROM case_daily").await, 10_000);
 }
 
 #[tokio::test]
@@ -427,7 +427,7 @@ async fn police_kpis_per_month_with_year_on_year() {
     let ta = app.token("admin1", &RW).await;
     let r = post_json(&app, &ta, "/api/v1/cases/kpis", &json!({"unit": "ST1", "month": "2025-01", "cases_solved": 1})).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert_eq!(app.scalar("SELECT SUM(cases_solved) FROM police_kpis").await, 14);
+    assert_eq!(app.scalar("SELECT CAST(SUM(cases_solved) AS BIGINT) FROM police_kpis").await, 14);
     let c = app.login("police1").await;
     let (s, page) = app.get(&c, "/cases/kpis?unit=ST1&year=2025").await;
     assert_eq!(s, StatusCode::OK);

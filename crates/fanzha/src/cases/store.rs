@@ -274,7 +274,7 @@ pub async fn list_cases(db: &Db, w: &Window, limit: i64, offset: i64) -> DbResul
 pub async fn group_by(db: &Db, w: &Window, expr: &str) -> DbResult<Vec<(String, i64, i64)>> {
     let cond = where_window(w, 1);
     let sql = format!(
-        "SELECT CAST({expr} AS TEXT), COUNT(*), SUM(c.amount_lost_cents) FROM cases c WHERE {cond} GROUP BY {expr} ORDER BY 2 DESC, 1"
+        "SELECT CAST({expr} AS TEXT), COUNT(*), CAST(SUM(c.amount_lost_cents) AS BIGINT) FROM cases c WHERE {cond} GROUP BY {expr} ORDER BY 2 DESC, 1"
     );
     let rows = bind_window(sqlx::query(&sql), w).fetch_all(&db.pool).await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -292,7 +292,7 @@ pub async fn group_by(db: &Db, w: &Window, expr: &str) -> DbResult<Vec<(String, 
 pub async fn totals(db: &Db, w: &Window) -> DbResult<(i64, i64, i64)> {
     let cond = where_window(w, 1);
     let sql = format!(
-        "SELECT COUNT(*), SUM(c.amount_lost_cents), SUM(c.amount_recovered_cents) FROM cases c WHERE {cond}"
+        "SELECT COUNT(*), CAST(SUM(c.amount_lost_cents) AS BIGINT), CAST(SUM(c.amount_recovered_cents) AS BIGINT) FROM cases c WHERE {cond}"
     );
     let r = bind_window(sqlx::query(&sql), w).fetch_one(&db.pool).await?;
     Ok((
@@ -319,7 +319,7 @@ pub async fn last_case_at(db: &Db, paths: &[String], until: i64) -> DbResult<Opt
 /// read from the summary.
 pub async fn school_sums(db: &Db, province_path: &str, from_day: i64, to_day: i64) -> DbResult<Vec<(i64, i64, i64, i64)>> {
     let rows = sqlx::query(
-        "SELECT d.school_id, SUM(d.cases), SUM(d.victims), SUM(d.lost_cents) FROM case_daily d \
+        "SELECT d.school_id, CAST(SUM(d.cases) AS BIGINT), CAST(SUM(d.victims) AS BIGINT), CAST(SUM(d.lost_cents) AS BIGINT) FROM case_daily d \
          JOIN units u ON u.id = d.school_id WHERE u.path LIKE $1 AND d.day >= $2 AND d.day < $3 GROUP BY d.school_id",
     )
     .bind(format!("{province_path}%"))
@@ -381,8 +381,8 @@ pub async fn upsert_kpi(db: &Db, unit_id: i64, k: &Kpi, by: i64, now: i64) -> Db
 /// KPIs of units under `path` (summed per month) for months in `[from, to]` ("YYYY-MM").
 pub async fn kpis(db: &Db, path: &str, from: &str, to: &str) -> DbResult<Vec<Kpi>> {
     let rows = sqlx::query(
-        "SELECT k.month, SUM(k.cases_solved), SUM(k.suspects_arrested), SUM(k.funds_frozen_cents), SUM(k.losses_avoided_cents), \
-         SUM(k.funds_returned_cents) FROM police_kpis k JOIN units u ON u.id = k.unit_id \
+        "SELECT k.month, CAST(SUM(k.cases_solved) AS BIGINT), CAST(SUM(k.suspects_arrested) AS BIGINT), CAST(SUM(k.funds_frozen_cents) AS BIGINT), CAST(SUM(k.losses_avoided_cents) AS BIGINT), \
+         CAST(SUM(k.funds_returned_cents) AS BIGINT) FROM police_kpis k JOIN units u ON u.id = k.unit_id \
          WHERE u.path LIKE $1 AND k.month >= $2 AND k.month <= $3 GROUP BY k.month ORDER BY k.month",
     )
     .bind(format!("{path}%"))
