@@ -238,6 +238,13 @@ enum BenchCmd {
         #[arg(long, default_value = "province")]
         scale: String,
     },
+    /// Generate N cases across S schools in a fresh database; time analysis, ranking and writes.
+    Cases {
+        #[arg(long, default_value_t = 1_000_000)]
+        cases: usize,
+        #[arg(long, default_value_t = 100)]
+        schools: usize,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -597,6 +604,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(BenchCmd::Demo { scale }) => {
             crate::demo::bench(crate::demo::BenchSpec::Demo { scale }, &cfg).await
+        }
+        Command::Bench(BenchCmd::Cases { cases, schools }) => {
+            crate::cases::bench::run(&cfg, cases, schools).await
         }
     }
 }

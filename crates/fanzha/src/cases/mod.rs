@@ -5,6 +5,7 @@
 //! API under `/api/v1/cases` share the service functions and the same scope checks.
 
 pub mod api;
+pub mod bench;
 pub mod demo;
 pub mod model;
 pub mod pages;
