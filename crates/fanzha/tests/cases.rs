@@ -46,7 +46,13 @@ async fn count_cases(app: &TestApp) -> i64 {
 async fn police_record_a_case_in_their_jurisdiction_with_the_victim_linked() {
     let app = spawn_seeded().await;
     let t = app.token("police1", &RW).await;
-    let r = post_json(&app, &t, "/api/v1/cases", &case("SCH1", "2023010101", "2025-02-14 21:30", "12000.50")).await;
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/cases",
+        &case("SCH1", "2023010101", "2025-02-14 21:30", "12000.50"),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let (s, c) = get_json(&app, &t, &format!("/api/v1/cases/{id}")).await;
@@ -65,7 +71,11 @@ async fn police_record_a_case_in_their_jurisdiction_with_the_victim_linked() {
     assert_eq!(c["indicators"][0]["kind"], "phone");
     assert_eq!(c["indicators"][0]["value"], "13800009999");
     assert_eq!(app.audit("case.create").await.len(), 1);
-    assert_eq!(app.scalar("SELECT CAST(SUM(victims) AS BIGINT) FROM case_daily").await, 1);
+    assert_eq!(
+        app.scalar("SELECT CAST(SUM(victims) AS BIGINT) FROM case_daily")
+            .await,
+        1
+    );
     // Editing keeps the summary in step.
     let mut edit = case("SCH1", "", "2025-02-15 10:00", "100");
     edit["victim_role"] = json!("other");
@@ -80,9 +90,21 @@ async fn police_record_a_case_in_their_jurisdiction_with_the_victim_linked() {
     let c: Value = r.json().await.unwrap();
     assert_eq!(c["victim_role"], "other");
     assert_eq!(c["victim_student_id"], Value::Null);
-    assert_eq!(app.scalar("SELECT CAST(SUM(victims) AS BIGINT) FROM case_daily").await, 0);
-    assert_eq!(app.scalar("SELECT CAST(SUM(cases) AS BIGINT) FROM case_daily").await, 1);
-    assert_eq!(app.scalar("SELECT CAST(SUM(lost_cents) AS BIGINT) FROM case_daily").await, 10_000);
+    assert_eq!(
+        app.scalar("SELECT CAST(SUM(victims) AS BIGINT) FROM case_daily")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.scalar("SELECT CAST(SUM(cases) AS BIGINT) FROM case_daily")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.scalar("SELECT CAST(SUM(lost_cents) AS BIGINT) FROM case_daily")
+            .await,
+        10_000
+    );
 }
 
 #[tokio::test]
@@ -90,17 +112,47 @@ async fn bad_cases_are_refused_with_a_clear_message_and_nothing_is_written() {
     let app = spawn_seeded().await;
     let t = app.token("police1", &RW).await;
     let bad: Vec<(Value, &str)> = vec![
-        (case("SCH1", "2023010101", "2025-03-02 10:00", "10"), "The date is in the future."),
-        (case("SCH1", "2023010101", "2025-02-01 10:00", "-10"), "Wrong amount"),
-        ({ let mut c = case("SCH1", "2023010101", "2025-02-01 10:00", "10"); c["fraud_type"] = json!("lottery"); c }, "Unknown fraud type."),
-        ({ let mut c = case("SCH1", "2023010101", "2025-02-01 10:00", "10"); c["channel"] = json!("fax"); c }, "Unknown channel"),
+        (
+            case("SCH1", "2023010101", "2025-03-02 10:00", "10"),
+            "The date is in the future.",
+        ),
+        (
+            case("SCH1", "2023010101", "2025-02-01 10:00", "-10"),
+            "Wrong amount",
+        ),
+        (
+            {
+                let mut c = case("SCH1", "2023010101", "2025-02-01 10:00", "10");
+                c["fraud_type"] = json!("lottery");
+                c
+            },
+            "Unknown fraud type.",
+        ),
+        (
+            {
+                let mut c = case("SCH1", "2023010101", "2025-02-01 10:00", "10");
+                c["channel"] = json!("fax");
+                c
+            },
+            "Unknown channel",
+        ),
         // A victim of the other station's school.
-        (case("SCH2", "2023510101", "2025-02-01 10:00", "10"), "outside your jurisdiction"),
-        (case("SCH1", "2023510101", "2025-02-01 10:00", "10"), "No student with this number"),
-        (case("NOPE", "", "2025-02-01 10:00", "10"), "outside your jurisdiction"),
+        (
+            case("SCH2", "2023510101", "2025-02-01 10:00", "10"),
+            "outside your jurisdiction",
+        ),
+        (
+            case("SCH1", "2023510101", "2025-02-01 10:00", "10"),
+            "No student with this number",
+        ),
+        (
+            case("NOPE", "", "2025-02-01 10:00", "10"),
+            "outside your jurisdiction",
+        ),
     ];
     for (body, expected) in bad {
-        let (status, code, message, details) = api_error(post_json(&app, &t, "/api/v1/cases", &body).await).await;
+        let (status, code, message, details) =
+            api_error(post_json(&app, &t, "/api/v1/cases", &body).await).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         let all = format!("{message} {}", details.join(" "));
         assert!(all.contains(expected), "{body}: {code} {all}");
@@ -112,9 +164,22 @@ async fn bad_cases_are_refused_with_a_clear_message_and_nothing_is_written() {
 #[tokio::test]
 async fn students_partners_counselors_schools_and_provinces_cannot_record_cases() {
     let app = spawn_seeded().await;
-    for user in ["student1", "partner1", "counselor1", "leader1", "admin1", "province1"] {
+    for user in [
+        "student1",
+        "partner1",
+        "counselor1",
+        "leader1",
+        "admin1",
+        "province1",
+    ] {
         let t = app.token(user, &RW).await;
-        let r = post_json(&app, &t, "/api/v1/cases", &case("SCH1", "2023010101", "2025-02-01 10:00", "10")).await;
+        let r = post_json(
+            &app,
+            &t,
+            "/api/v1/cases",
+            &case("SCH1", "2023010101", "2025-02-01 10:00", "10"),
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{user}");
         let r = app.api_post(&t, "/api/v1/cases/import", b"unit,fraud_type,channel,occurred_at,amount_lost\nSCH1,rebate_task,qq,2025-01-01 10:00,1\n".to_vec()).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{user} import");
@@ -126,11 +191,20 @@ async fn students_partners_counselors_schools_and_provinces_cannot_record_cases(
     for user in ["student1", "partner1", "counselor1"] {
         let t = app.token(user, &RW).await;
         let (s, _) = get_json(&app, &t, "/api/v1/cases/analysis?unit=SCH1").await;
-        assert!(s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN, "{user}: {s}");
+        assert!(
+            s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN,
+            "{user}: {s}"
+        );
     }
     // A token without cases:write cannot record even for police.
     let t = app.token("police1", &[Scope::CasesRead]).await;
-    let r = post_json(&app, &t, "/api/v1/cases", &case("SCH1", "2023010101", "2025-02-01 10:00", "10")).await;
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/cases",
+        &case("SCH1", "2023010101", "2025-02-01 10:00", "10"),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(count_cases(&app).await, 0);
 }
@@ -144,19 +218,28 @@ SCH1,2023010101,刷单返利,QQ,2024-05-01 20:00,1000,已结案,刷单\n\
 SCH1,2023010102,rebate_task,qq,2026-01-01 20:00,1000,,刷单\n\
 SCH1,,fake_loan,fax,2024-05-03 20:00,-5,,贷款\n\
 SCH2,2023510101,fake_loan,sms,2024-05-03 20:00,5,,贷款\n";
-    let (status, _, _, details) = api_error(app.api_post(&t, "/api/v1/cases/import", bad.as_bytes().to_vec()).await).await;
+    let (status, _, _, details) = api_error(
+        app.api_post(&t, "/api/v1/cases/import", bad.as_bytes().to_vec())
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let all = details.join("\n");
     assert!(all.contains("Line 3: The date is in the future."), "{all}");
     assert!(all.contains("Line 4: Unknown channel"), "{all}");
     assert!(all.contains("Line 4: Wrong amount"), "{all}");
-    assert!(all.contains("Line 5: The unit does not exist or is outside your jurisdiction."), "{all}");
+    assert!(
+        all.contains("Line 5: The unit does not exist or is outside your jurisdiction."),
+        "{all}"
+    );
     assert!(!all.contains("Line 2"), "{all}");
     assert_eq!(count_cases(&app).await, 0);
     let good = "unit,student_no,fraud_type,channel,occurred_at,amount_lost,amount_recovered,status,indicators\n\
 SCH1,2023010101,刷单返利,QQ,2024-05-01 20:00,1000,200,已结案,phone:13800001111; qq:123456\n\
 CLS1B1,,fake_loan,短信,2024-05-03 08:00,500,,open,\n";
-    let r = app.api_post(&t, "/api/v1/cases/import", good.as_bytes().to_vec()).await;
+    let r = app
+        .api_post(&t, "/api/v1/cases/import", good.as_bytes().to_vec())
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     assert_eq!(r.json::<Value>().await.unwrap()["imported"], 2);
     assert_eq!(count_cases(&app).await, 2);
@@ -200,9 +283,16 @@ SCH2,,T2001,fake_shopping,shopping,2024-12-25 15:00,50\n";
 async fn seed_cases(app: &TestApp) {
     for (user, csv) in [("police1", SCH1_CSV), ("police2", SCH2_CSV)] {
         let t = app.token(user, &RW).await;
-        let r = app.api_post(&t, "/api/v1/cases/import", csv.as_bytes().to_vec()).await;
+        let r = app
+            .api_post(&t, "/api/v1/cases/import", csv.as_bytes().to_vec())
+            .await;
         let s = r.status();
-        assert_eq!(s, StatusCode::CREATED, "{user}: {}", r.text().await.unwrap());
+        assert_eq!(
+            s,
+            StatusCode::CREATED,
+            "{user}: {}",
+            r.text().await.unwrap()
+        );
     }
 }
 
@@ -221,7 +311,12 @@ async fn analysis_matches_hand_computed_figures() {
     seed_cases(&app).await;
     let t = app.token("police1", &[Scope::CasesRead]).await;
     for unit in ["SCH1", "ST1"] {
-        let (s, a) = get_json(&app, &t, &format!("/api/v1/cases/analysis?unit={unit}&from=2025-01-01&to=2025-02-28")).await;
+        let (s, a) = get_json(
+            &app,
+            &t,
+            &format!("/api/v1/cases/analysis?unit={unit}&from=2025-01-01&to=2025-02-28"),
+        )
+        .await;
         assert_eq!(s, StatusCode::OK, "{a}");
         assert_eq!(a["cases"], 3, "{unit}");
         assert_eq!(a["lost_cents"], 400_050);
@@ -269,7 +364,12 @@ async fn analysis_matches_hand_computed_figures() {
     assert_eq!(a["yoy_cases_pct"], Value::Null);
     // The page: charts data, year-on-year text and streaks in words.
     let c = app.login("police1").await;
-    let (s, page) = app.get(&c, "/cases/analysis?unit=SCH1&from=2025-01-01&to=2025-02-28").await;
+    let (s, page) = app
+        .get(
+            &c,
+            "/cases/analysis?unit=SCH1&from=2025-01-01&to=2025-02-28",
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("id=\"cases-charts\""));
     assert!(page.contains("echarts.min.js"));
@@ -280,7 +380,9 @@ async fn analysis_matches_hand_computed_figures() {
     assert!(page.contains("已连续 2 个月无案件"));
     // Bad periods.
     for q in ["from=2025-02-01&to=2025-01-01", "from=yesterday"] {
-        let r = app.api_get(&t, &format!("/api/v1/cases/analysis?unit=SCH1&{q}")).await;
+        let r = app
+            .api_get(&t, &format!("/api/v1/cases/analysis?unit=SCH1&{q}"))
+            .await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{q}");
     }
 }
@@ -289,12 +391,26 @@ async fn analysis_matches_hand_computed_figures() {
 async fn a_school_sees_only_its_own_cases() {
     let app = spawn_seeded().await;
     seed_cases(&app).await;
-    let sch2_case = app.scalar(&format!("SELECT MIN(id) FROM cases WHERE school_id = {}", app.fx.unit("SCH2").id)).await;
+    let sch2_case = app
+        .scalar(&format!(
+            "SELECT MIN(id) FROM cases WHERE school_id = {}",
+            app.fx.unit("SCH2").id
+        ))
+        .await;
     let t = app.token("admin1", &[Scope::CasesRead]).await;
-    let (s, v) = get_json(&app, &t, "/api/v1/cases?unit=SCH1&from=2024-01-01&to=2025-02-28").await;
+    let (s, v) = get_json(
+        &app,
+        &t,
+        "/api/v1/cases?unit=SCH1&from=2024-01-01&to=2025-02-28",
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["total"], 8);
-    assert!(v["cases"].as_array().unwrap().iter().all(|c| c["school_code"] == "SCH1"));
+    assert!(v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["school_code"] == "SCH1"));
     for path in [
         "/api/v1/cases?unit=SCH2".to_string(),
         "/api/v1/cases/analysis?unit=SCH2".to_string(),
@@ -304,12 +420,22 @@ async fn a_school_sees_only_its_own_cases() {
         assert_eq!(s, StatusCode::NOT_FOUND, "{path}");
     }
     // The default unit is the caller's own school.
-    let (_, v) = get_json(&app, &t, "/api/v1/cases/analysis?from=2024-01-01&to=2024-12-31").await;
+    let (_, v) = get_json(
+        &app,
+        &t,
+        "/api/v1/cases/analysis?from=2024-01-01&to=2024-12-31",
+    )
+    .await;
     assert_eq!(v["unit_code"], "SCH1");
     assert_eq!(v["cases"], 5);
     // A college leader sees the college's cases only.
     let t = app.token("leader1", &[Scope::CasesRead]).await;
-    let (s, v) = get_json(&app, &t, "/api/v1/cases?unit=COL1A&from=2024-01-01&to=2025-02-28").await;
+    let (s, v) = get_json(
+        &app,
+        &t,
+        "/api/v1/cases?unit=COL1A&from=2024-01-01&to=2025-02-28",
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     // Students of CLS1A1/CLS1A2 and the staff member of COL1A; not the school-level cases.
     assert_eq!(v["total"], 5);
@@ -322,7 +448,12 @@ async fn a_school_sees_only_its_own_cases() {
     assert!(!app.audit("access.denied").await.is_empty());
     // The province sees both.
     let t = app.token("province1", &[Scope::CasesRead]).await;
-    let (_, v) = get_json(&app, &t, "/api/v1/cases?unit=P1&from=2024-01-01&to=2025-02-28").await;
+    let (_, v) = get_json(
+        &app,
+        &t,
+        "/api/v1/cases?unit=P1&from=2024-01-01&to=2025-02-28",
+    )
+    .await;
     assert_eq!(v["total"], 11);
     // The home page of a school admin carries the case panel of the school.
     let c = app.login("admin1").await;
@@ -338,15 +469,34 @@ async fn a_school_sees_only_its_own_cases() {
 async fn a_published_briefing_reaches_the_admins_and_counselors_of_the_jurisdiction() {
     let app = spawn_seeded().await;
     seed_cases(&app).await;
-    let feb = app.scalar("SELECT id FROM cases WHERE occurred_at = 1738544700000").await;
-    let sch2_case = app.scalar(&format!("SELECT MIN(id) FROM cases WHERE school_id = {}", app.fx.unit("SCH2").id)).await;
+    let feb = app
+        .scalar("SELECT id FROM cases WHERE occurred_at = 1738544700000")
+        .await;
+    let sch2_case = app
+        .scalar(&format!(
+            "SELECT MIN(id) FROM cases WHERE school_id = {}",
+            app.fx.unit("SCH2").id
+        ))
+        .await;
     let t = app.token("police1", &RW).await;
     // A case outside the month or jurisdiction is refused.
     let r = post_json(&app, &t, "/api/v1/cases/briefings", &json!({"station": "ST1", "month": "2025-02", "title": "二月通报", "case_ids": [sch2_case]})).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let r = post_json(&app, &t, "/api/v1/cases/briefings", &json!({"station": "ST1", "month": "2025-04", "title": "四月通报"})).await;
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/cases/briefings",
+        &json!({"station": "ST1", "month": "2025-04", "title": "四月通报"}),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let r = post_json(&app, &t, "/api/v1/cases/briefings", &json!({"station": "ST2", "month": "2025-02", "title": "x"})).await;
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/cases/briefings",
+        &json!({"station": "ST2", "month": "2025-02", "title": "x"}),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let r = post_json(&app, &t, "/api/v1/cases/briefings", &json!({"station": "ST1", "month": "2025-02", "title": "二月典型案例通报", "advice": "接到自称客服的电话先挂断。", "case_ids": [feb]})).await;
     assert_eq!(r.status(), StatusCode::CREATED);
@@ -357,12 +507,30 @@ async fn a_published_briefing_reaches_the_admins_and_counselors_of_the_jurisdict
     assert_eq!(s, StatusCode::NOT_FOUND);
     // Only police publish.
     let ta = app.token("admin1", &RW).await;
-    let r = post_json(&app, &ta, &format!("/api/v1/cases/briefings/{id}/publish"), &json!({})).await;
+    let r = post_json(
+        &app,
+        &ta,
+        &format!("/api/v1/cases/briefings/{id}/publish"),
+        &json!({}),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let r = post_json(&app, &t, &format!("/api/v1/cases/briefings/{id}/publish"), &json!({})).await;
+    let r = post_json(
+        &app,
+        &t,
+        &format!("/api/v1/cases/briefings/{id}/publish"),
+        &json!({}),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap()["deliveries"], 2);
-    let r = post_json(&app, &t, &format!("/api/v1/cases/briefings/{id}/publish"), &json!({})).await;
+    let r = post_json(
+        &app,
+        &t,
+        &format!("/api/v1/cases/briefings/{id}/publish"),
+        &json!({}),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     app.runner.run_until_idle().await.unwrap();
     let told = |user: &'static str| {
@@ -400,7 +568,12 @@ async fn a_published_briefing_reaches_the_admins_and_counselors_of_the_jurisdict
 async fn police_kpis_per_month_with_year_on_year() {
     let app = spawn_seeded().await;
     let t = app.token("police1", &RW).await;
-    for (month, solved, frozen) in [("2024-01", 4, "1000"), ("2024-02", 4, "0"), ("2025-01", 3, "1500.5"), ("2025-02", 3, "0")] {
+    for (month, solved, frozen) in [
+        ("2024-01", 4, "1000"),
+        ("2024-02", 4, "0"),
+        ("2025-01", 3, "1500.5"),
+        ("2025-02", 3, "0"),
+    ] {
         let r = post_json(&app, &t, "/api/v1/cases/kpis", &json!({"unit": "ST1", "month": month, "cases_solved": solved, "suspects_arrested": 1, "funds_frozen": frozen})).await;
         assert_eq!(r.status(), StatusCode::OK, "{month}");
     }
@@ -422,12 +595,28 @@ async fn police_kpis_per_month_with_year_on_year() {
         let r = post_json(&app, &t, "/api/v1/cases/kpis", &body).await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     }
-    let r = post_json(&app, &t, "/api/v1/cases/kpis", &json!({"unit": "ST2", "month": "2025-01", "cases_solved": 1})).await;
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/cases/kpis",
+        &json!({"unit": "ST2", "month": "2025-01", "cases_solved": 1}),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let ta = app.token("admin1", &RW).await;
-    let r = post_json(&app, &ta, "/api/v1/cases/kpis", &json!({"unit": "ST1", "month": "2025-01", "cases_solved": 1})).await;
+    let r = post_json(
+        &app,
+        &ta,
+        "/api/v1/cases/kpis",
+        &json!({"unit": "ST1", "month": "2025-01", "cases_solved": 1}),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert_eq!(app.scalar("SELECT CAST(SUM(cases_solved) AS BIGINT) FROM police_kpis").await, 14);
+    assert_eq!(
+        app.scalar("SELECT CAST(SUM(cases_solved) AS BIGINT) FROM police_kpis")
+            .await,
+        14
+    );
     let c = app.login("police1").await;
     let (s, page) = app.get(&c, "/cases/kpis?unit=ST1&year=2025").await;
     assert_eq!(s, StatusCode::OK);
@@ -457,7 +646,14 @@ async fn campus_without_fraud_ranking_ties_selection_and_certificate() {
     let rows = rows.as_array().unwrap();
     let got: Vec<(String, i64, i64, bool)> = rows
         .iter()
-        .map(|r| (r["school_code"].as_str().unwrap().to_string(), r["rank"].as_i64().unwrap(), r["victims"].as_i64().unwrap(), r["eligible"].as_bool().unwrap()))
+        .map(|r| {
+            (
+                r["school_code"].as_str().unwrap().to_string(),
+                r["rank"].as_i64().unwrap(),
+                r["victims"].as_i64().unwrap(),
+                r["eligible"].as_bool().unwrap(),
+            )
+        })
         .collect();
     // SCH1 and SCH2 both had 3 victims in 2024 (SCH1's two "other" cases are not victims): a tie.
     assert_eq!(
@@ -471,28 +667,74 @@ async fn campus_without_fraud_ranking_ties_selection_and_certificate() {
     assert_eq!(rows[2]["cases"], 5);
     assert_eq!(rows[1]["students"], 2);
     // Selection: only eligible schools, only province admins.
-    let r = post_json(&app, &t, "/api/v1/cases/awards", &json!({"province": "P1", "year": 2024, "schools": ["SCH1"]})).await;
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/cases/awards",
+        &json!({"province": "P1", "year": 2024, "schools": ["SCH1"]}),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let tp = app.token("police1", &RW).await;
-    let r = post_json(&app, &tp, "/api/v1/cases/awards", &json!({"province": "P1", "year": 2024, "schools": ["SCH3"]})).await;
+    let r = post_json(
+        &app,
+        &tp,
+        "/api/v1/cases/awards",
+        &json!({"province": "P1", "year": 2024, "schools": ["SCH3"]}),
+    )
+    .await;
     assert!(r.status() == StatusCode::FORBIDDEN || r.status() == StatusCode::NOT_FOUND);
-    let r = post_json(&app, &t, "/api/v1/cases/awards", &json!({"province": "P1", "year": 2024, "schools": ["SCH3"]})).await;
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/cases/awards",
+        &json!({"province": "P1", "year": 2024, "schools": ["SCH3"]}),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let r = post_json(&app, &t, "/api/v1/cases/awards/publish", &json!({"province": "P1", "year": 2025})).await;
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/cases/awards/publish",
+        &json!({"province": "P1", "year": 2025}),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let r = post_json(&app, &t, "/api/v1/cases/awards/publish", &json!({"province": "P1", "year": 2024})).await;
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/cases/awards/publish",
+        &json!({"province": "P1", "year": 2024}),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let r = post_json(&app, &t, "/api/v1/cases/awards", &json!({"province": "P1", "year": 2024, "schools": []})).await;
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/cases/awards",
+        &json!({"province": "P1", "year": 2024, "schools": []}),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let (_, list) = get_json(&app, &app.token("admin1", &[Scope::CasesRead]).await, "/api/v1/cases/awards?province=P1&year=2024").await;
+    let (_, list) = get_json(
+        &app,
+        &app.token("admin1", &[Scope::CasesRead]).await,
+        "/api/v1/cases/awards?province=P1&year=2024",
+    )
+    .await;
     assert_eq!(list[0]["school_code"], "SCH3");
     assert_eq!(list.as_array().unwrap().len(), 1);
     // Pages: the ranking links each figure to the school's cases; the certificate prints.
     let c = app.login("province1").await;
     let (s, page) = app.get(&c, "/cases/ranking?province=P1&year=2024").await;
     assert_eq!(s, StatusCode::OK);
-    assert!(page.contains("/cases?unit=SCH1&amp;from=2024-01-01&amp;to=2024-12-31"), "{page}");
-    let (s, _) = app.get(&c, "/cases?unit=SCH1&from=2024-01-01&to=2024-12-31").await;
+    assert!(
+        page.contains("/cases?unit=SCH1&amp;from=2024-01-01&amp;to=2024-12-31"),
+        "{page}"
+    );
+    let (s, _) = app
+        .get(&c, "/cases?unit=SCH1&from=2024-01-01&to=2024-12-31")
+        .await;
     assert_eq!(s, StatusCode::OK);
     let c = app.login("admin1").await;
     let (s, cert) = app.get(&c, "/cases/awards/P1/2024/SCH3").await;
@@ -524,13 +766,23 @@ async fn the_case_form_records_and_shows_errors() {
         ("narrative", "刷单"),
         ("indicators", "phone:13800001111"),
     ];
-    let r = c.post(app.url("/cases/new")).form(&form).send().await.unwrap();
+    let r = c
+        .post(app.url("/cases/new"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = r.text().await.unwrap();
     assert!(body.contains("发案时间不能晚于现在。"), "{body}");
     assert_eq!(count_cases(&app).await, 0);
     form[5] = ("occurred_at", "2025-02-01T10:00");
-    let r = c.post(app.url("/cases/new")).form(&form).send().await.unwrap();
+    let r = c
+        .post(app.url("/cases/new"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let loc = r.headers()["location"].to_str().unwrap().to_string();
     let (s, page) = app.get(&c, &loc).await;
@@ -542,7 +794,14 @@ async fn the_case_form_records_and_shows_errors() {
     let (_, home) = app.get(&c, "/").await;
     assert!(home.contains("id=\"cases-panel\""));
     // OpenAPI documents the cases API.
-    let v: Value = client().get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let v: Value = client()
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(v["paths"]["/api/v1/cases/analysis"].is_object());
     assert!(v["paths"]["/api/v1/cases/briefings/{id}/publish"].is_object());
 }

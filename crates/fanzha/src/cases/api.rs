@@ -37,7 +37,10 @@ pub fn routes() -> Router<AppState> {
             post(publish_briefing),
         )
         .route("/api/v1/cases/ranking", get(ranking))
-        .route("/api/v1/cases/awards", get(published_awards).post(select_awards))
+        .route(
+            "/api/v1/cases/awards",
+            get(published_awards).post(select_awards),
+        )
         .route("/api/v1/cases/awards/publish", post(publish_awards))
         .route("/api/v1/cases/{id}", get(get_case).put(update_case))
 }
@@ -187,7 +190,12 @@ pub struct KpiQuery {
 }
 
 /// Resolves a unit by code (or the caller's own) after a scope check for `action`.
-pub async fn unit_for(st: &AppState, u: &User, code: Option<&str>, action: Action) -> AppResult<Unit> {
+pub async fn unit_for(
+    st: &AppState,
+    u: &User,
+    code: Option<&str>,
+    action: Action,
+) -> AppResult<Unit> {
     let unit = match code.map(str::trim).filter(|s| !s.is_empty()) {
         Some(c) => org_store::unit_by_code(&st.db, c)
             .await?
@@ -403,7 +411,11 @@ pub struct BriefingDetail {
 }
 
 /// A briefing with its typical cases and the month's victim analysis, when the caller may read it.
-pub async fn briefing_detail(st: &AppState, u: &User, id: i64) -> AppResult<(BriefingDetail, Unit)> {
+pub async fn briefing_detail(
+    st: &AppState,
+    u: &User,
+    id: i64,
+) -> AppResult<(BriefingDetail, Unit)> {
     let b = store::briefing_by_id(&st.db, id)
         .await?
         .ok_or_else(AppError::not_found)?;
@@ -535,9 +547,13 @@ pub async fn ranking(
     require_scope(&u.p, Scope::CasesRead)?;
     let province = province_for(&st, &u, q.province.as_deref()).await?;
     authorize(&st, &u, Action::ViewCases, Target::Unit(&province.path)).await?;
-    let rows = service::ranking(&st.db, &province, q.year.unwrap_or_else(|| this_year(&st) - 1))
-        .await
-        .map_err(|e| app_error(e, u.ctx.lang))?;
+    let rows = service::ranking(
+        &st.db,
+        &province,
+        q.year.unwrap_or_else(|| this_year(&st) - 1),
+    )
+    .await
+    .map_err(|e| app_error(e, u.ctx.lang))?;
     Ok(Json(rows))
 }
 
@@ -552,7 +568,14 @@ pub struct AwardInput {
 }
 
 pub async fn select_for(st: &AppState, u: &User, input: &AwardInput) -> AppResult<usize> {
-    let province = province_for(st, u, Some(&input.province).filter(|s| !s.is_empty()).map(|s| s.as_str())).await?;
+    let province = province_for(
+        st,
+        u,
+        Some(&input.province)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.as_str()),
+    )
+    .await?;
     authorize(st, u, Action::ManageAwards, Target::Unit(&province.path)).await?;
     let rows = service::ranking(&st.db, &province, input.year)
         .await
@@ -590,7 +613,14 @@ pub async fn select_awards(
 }
 
 pub async fn publish_awards_for(st: &AppState, u: &User, input: &AwardInput) -> AppResult<u64> {
-    let province = province_for(st, u, Some(&input.province).filter(|s| !s.is_empty()).map(|s| s.as_str())).await?;
+    let province = province_for(
+        st,
+        u,
+        Some(&input.province)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.as_str()),
+    )
+    .await?;
     authorize(st, u, Action::ManageAwards, Target::Unit(&province.path)).await?;
     service::publish_awards(&st.db, &st.clock, &u.ctx.actor(), &province, input.year)
         .await

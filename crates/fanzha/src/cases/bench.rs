@@ -19,7 +19,14 @@ use crate::db::Db;
 use crate::org::model::{Unit, UnitCode, UnitKind};
 use crate::org::store as org_store;
 
-async fn unit(db: &Db, parent: Option<&Unit>, kind: UnitKind, code: &str, name: &str, now: i64) -> anyhow::Result<Unit> {
+async fn unit(
+    db: &Db,
+    parent: Option<&Unit>,
+    kind: UnitKind,
+    code: &str,
+    name: &str,
+    now: i64,
+) -> anyhow::Result<Unit> {
     let code = UnitCode::parse(code).ok_or_else(|| anyhow!("bad code {code}"))?;
     let mut conn = db.pool.acquire().await?;
     Ok(org_store::create_unit(&mut conn, parent, kind, &code, name, now).await?)
@@ -49,7 +56,9 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
         cfg.data_dir = tmp.clone();
     }
     let db = crate::cli::open_db(&cfg).await?;
-    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases").fetch_one(&db.pool).await?;
+    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases")
+        .fetch_one(&db.pool)
+        .await?;
     if existing > 0 {
         anyhow::bail!("the database is not empty; the benchmark needs a fresh one");
     }
@@ -64,16 +73,50 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
     let mut station = None;
     for s in 0..schools {
         if s % 10 == 0 {
-            station = Some(unit(&db, Some(&city), UnitKind::PoliceStation, &format!("BST{s:03}"), &format!("基准派出所{s}"), now).await?);
+            station = Some(
+                unit(
+                    &db,
+                    Some(&city),
+                    UnitKind::PoliceStation,
+                    &format!("BST{s:03}"),
+                    &format!("基准派出所{s}"),
+                    now,
+                )
+                .await?,
+            );
         }
-        let school = unit(&db, Some(&city), UnitKind::School, &format!("BS{s:03}"), &format!("基准大学{s}"), now).await?;
+        let school = unit(
+            &db,
+            Some(&city),
+            UnitKind::School,
+            &format!("BS{s:03}"),
+            &format!("基准大学{s}"),
+            now,
+        )
+        .await?;
         if let Some(st) = &station {
             org_store::add_jurisdiction(&db, st.id, school.id).await?;
         }
         for c in 0..2 {
-            let college = unit(&db, Some(&school), UnitKind::College, &format!("BS{s:03}C{c}"), &format!("学院{c}"), now).await?;
+            let college = unit(
+                &db,
+                Some(&school),
+                UnitKind::College,
+                &format!("BS{s:03}C{c}"),
+                &format!("学院{c}"),
+                now,
+            )
+            .await?;
             for k in 0..3 {
-                let class = unit(&db, Some(&college), UnitKind::Class, &format!("BS{s:03}C{c}K{k}"), &format!("班{k}"), now).await?;
+                let class = unit(
+                    &db,
+                    Some(&college),
+                    UnitKind::Class,
+                    &format!("BS{s:03}C{c}K{k}"),
+                    &format!("班{k}"),
+                    now,
+                )
+                .await?;
                 classes.push((class, school.id));
             }
         }
@@ -91,8 +134,21 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
     let today = local_date(now);
     let start = ms_of_date(today - chrono::Duration::days(730));
     let span = ms_of_date(today) - start;
-    let types: Vec<&str> = fanzha_detect::FraudType::ALL.iter().filter(|t| t.is_fraud()).map(|t| t.id()).collect();
-    let majors = ["计算机科学", "法学", "数学", "临床医学", "会计学", "英语", "机械工程", "新闻学"];
+    let types: Vec<&str> = fanzha_detect::FraudType::ALL
+        .iter()
+        .filter(|t| t.is_fraud())
+        .map(|t| t.id())
+        .collect();
+    let majors = [
+        "计算机科学",
+        "法学",
+        "数学",
+        "临床医学",
+        "会计学",
+        "英语",
+        "机械工程",
+        "新闻学",
+    ];
     let mut rng = StdRng::seed_from_u64(42);
     let t = Instant::now();
     let mut daily: HashMap<(i64, i64), (i64, i64, i64)> = HashMap::new();
@@ -124,7 +180,13 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
         for _ in 0..n {
             let (class, school_id) = &classes[rng.gen_range(0..classes.len())];
             let at = start + rng.gen_range(0..span);
-            let role = if rng.gen_bool(0.9) { "student" } else if rng.gen_bool(0.5) { "staff" } else { "other" };
+            let role = if rng.gen_bool(0.9) {
+                "student"
+            } else if rng.gen_bool(0.5) {
+                "staff"
+            } else {
+                "other"
+            };
             let lost = rng.gen_range(100_00..50_000_00i64);
             let e = daily.entry((*school_id, local_day(at))).or_default();
             e.0 += 1;
@@ -135,7 +197,11 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
                 .bind(class.id)
                 .bind(class.path.clone())
                 .bind(role)
-                .bind(if role == "student" { Some(today.year() as i64 - rng.gen_range(0..4)) } else { None })
+                .bind(if role == "student" {
+                    Some(today.year() as i64 - rng.gen_range(0..4))
+                } else {
+                    None
+                })
                 .bind(majors[rng.gen_range(0..majors.len())])
                 .bind(if rng.gen_bool(0.5) { "male" } else { "female" })
                 .bind(types[rng.gen_range(0..types.len())])
@@ -154,13 +220,22 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
     }
     let rows: Vec<_> = daily.into_iter().collect();
     for chunk in rows.chunks(1000) {
-        let mut sql = String::from("INSERT INTO case_daily (school_id, day, cases, victims, lost_cents) VALUES ");
+        let mut sql = String::from(
+            "INSERT INTO case_daily (school_id, day, cases, victims, lost_cents) VALUES ",
+        );
         let mut p = 1;
         for i in 0..chunk.len() {
             if i > 0 {
                 sql.push(',');
             }
-            sql.push_str(&format!("(${},${},${},${},${})", p, p + 1, p + 2, p + 3, p + 4));
+            sql.push_str(&format!(
+                "(${},${},${},${},${})",
+                p,
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4
+            ));
             p += 5;
         }
         let sql = crate::db::bulk_sql(db.backend, &sql);
@@ -172,12 +247,16 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
     }
     sqlx::query("ANALYZE").execute(&db.pool).await?;
     let load = t.elapsed().as_secs_f64();
-    println!("bench cases ({backend}): {cases} cases across {schools} schools written in {load:.1} s");
+    println!(
+        "bench cases ({backend}): {cases} cases across {schools} schools written in {load:.1} s"
+    );
 
     let year_from = NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today);
     let last_year_from = today - chrono::Duration::days(365);
     let school = school_units[0].clone();
-    let station_unit = org_store::unit_by_code(&db, "BST000").await?.ok_or_else(|| anyhow!("no station"))?;
+    let station_unit = org_store::unit_by_code(&db, "BST000")
+        .await?
+        .ok_or_else(|| anyhow!("no station"))?;
     let class = classes[0].0.clone();
     let report = |label: &str, (med, max): (f64, f64)| {
         println!("  {label:<52} median {med:>8.1} ms   max {max:>8.1} ms");
@@ -186,18 +265,30 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
         ("analysis: class, last 365 days", &class, last_year_from),
         ("analysis: school, last 365 days", &school, last_year_from),
         ("analysis: school, this year so far", &school, year_from),
-        ("analysis: station (10 schools), last 365 days", &station_unit, last_year_from),
-        ("analysis: province (all schools), last 365 days", &province, last_year_from),
+        (
+            "analysis: station (10 schools), last 365 days",
+            &station_unit,
+            last_year_from,
+        ),
+        (
+            "analysis: province (all schools), last 365 days",
+            &province,
+            last_year_from,
+        ),
     ] {
         let r = time(5, || async {
-            service::analyse(&db, u, from, today, now).await.map_err(|e| anyhow!("{e:?}"))
+            service::analyse(&db, u, from, today, now)
+                .await
+                .map_err(|e| anyhow!("{e:?}"))
         })
         .await?;
         report(label, r);
     }
     let year = today.year() - 1;
     let r = time(5, || async {
-        service::ranking(&db, &province, year).await.map_err(|e| anyhow!("{e:?}"))
+        service::ranking(&db, &province, year)
+            .await
+            .map_err(|e| anyhow!("{e:?}"))
     })
     .await?;
     report(&format!("province ranking ({year}, {schools} schools)"), r);

@@ -70,9 +70,10 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<usize> {
     let today = local_date(now);
     let start = NaiveDate::from_ymd_opt(today.year() - 2, today.month(), 1).unwrap_or(today);
     let mut rng = StdRng::seed_from_u64(8_2026);
-    let stations: Vec<i64> = sqlx::query_scalar("SELECT DISTINCT station_id FROM jurisdictions ORDER BY station_id")
-        .fetch_all(&db.pool)
-        .await?;
+    let stations: Vec<i64> =
+        sqlx::query_scalar("SELECT DISTINCT station_id FROM jurisdictions ORDER BY station_id")
+            .fetch_all(&db.pool)
+            .await?;
     let mut written = 0;
     let mut tx = db.pool.begin().await?;
     for station_id in &stations {
@@ -100,26 +101,55 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<usize> {
                     _ => 1.0,
                 };
                 // This year fewer cases than last: prevention works.
-                let year_factor = if day.year() == today.year() { 0.55 } else { 1.0 };
+                let year_factor = if day.year() == today.year() {
+                    0.55
+                } else {
+                    1.0
+                };
                 let p: f64 = 0.13 * month_factor * year_factor;
                 if rng.gen_bool(p.min(1.0)) && quiet_from.is_none_or(|q| day < q) {
                     let hour = pick(
                         &mut rng,
-                        &[(9u32, 2), (12, 3), (14, 3), (16, 3), (19, 5), (20, 7), (21, 8), (22, 7), (23, 4), (1, 1)],
+                        &[
+                            (9u32, 2),
+                            (12, 3),
+                            (14, 3),
+                            (16, 3),
+                            (19, 5),
+                            (20, 7),
+                            (21, 8),
+                            (22, 7),
+                            (23, 4),
+                            (1, 1),
+                        ],
                     );
                     let minute = rng.gen_range(0..60);
                     let at = ms_of_date(day) + (hour as i64 * 60 + minute) * 60_000;
-                    let types: Vec<(usize, u32)> = TYPES.iter().enumerate().map(|(i, t)| (i, t.1)).collect();
+                    let types: Vec<(usize, u32)> =
+                        TYPES.iter().enumerate().map(|(i, t)| (i, t.1)).collect();
                     let ti = pick(&mut rng, &types);
                     let (fraud_type, _, narrative) = TYPES[ti];
                     let channel = pick(&mut rng, &CHANNELS);
                     let lost = match fraud_type {
-                        FraudType::FakeInvestment | FraudType::Romance => rng.gen_range(2_000_00..120_000_00),
+                        FraudType::FakeInvestment | FraudType::Romance => {
+                            rng.gen_range(2_000_00..120_000_00)
+                        }
                         FraudType::ImpersonatePolice => rng.gen_range(10_000_00..80_000_00),
                         _ => rng.gen_range(300_00..25_000_00),
                     };
-                    let recovered = if rng.gen_bool(0.3) { lost / rng.gen_range(2..6) } else { 0 };
-                    let status = pick(&mut rng, &[(CaseStatus::Open, 3), (CaseStatus::Solved, 4), (CaseStatus::Closed, 3)]);
+                    let recovered = if rng.gen_bool(0.3) {
+                        lost / rng.gen_range(2..6)
+                    } else {
+                        0
+                    };
+                    let status = pick(
+                        &mut rng,
+                        &[
+                            (CaseStatus::Open, 3),
+                            (CaseStatus::Solved, 4),
+                            (CaseStatus::Closed, 3),
+                        ],
+                    );
                     let (victim_student_id, unit_id, unit_path, year, major, gender, role) =
                         if !students.is_empty() && rng.gen_bool(0.9) {
                             let r = &students[rng.gen_range(0..students.len())];
@@ -133,7 +163,15 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<usize> {
                                 VictimRole::Student,
                             )
                         } else {
-                            (None, school.id, school.path.clone(), None, None, None, VictimRole::Staff)
+                            (
+                                None,
+                                school.id,
+                                school.path.clone(),
+                                None,
+                                None,
+                                None,
+                                VictimRole::Staff,
+                            )
                         };
                     let c = ValidCase {
                         school_id: school.id,
@@ -182,9 +220,15 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<usize> {
         };
         let cur = Month::of(today);
         let last = if cur.month == 1 {
-            Month { year: cur.year - 1, month: 12 }
+            Month {
+                year: cur.year - 1,
+                month: 12,
+            }
         } else {
-            Month { year: cur.year, month: cur.month - 1 }
+            Month {
+                year: cur.year,
+                month: cur.month - 1,
+            }
         };
         let paths = super::service::unit_paths(db, &station).await?;
         let w = store::Window {
@@ -196,7 +240,18 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<usize> {
         let ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
         let title = format!("{}月典型案例通报", last.month);
         let advice = "一、凡是刷单返利、先垫付后返现的都是诈骗；二、不点陌生链接，不下载陌生APP，不开启屏幕共享；三、公检法机关不会通过电话办案，更没有“安全账户”；四、遇到可疑情况立即拨打96110或联系辅导员。";
-        if let Some(id) = store::save_briefing(db, station.id, &last.to_string(), &title, advice, &ids, officer, now).await? {
+        if let Some(id) = store::save_briefing(
+            db,
+            station.id,
+            &last.to_string(),
+            &title,
+            advice,
+            &ids,
+            officer,
+            now,
+        )
+        .await?
+        {
             store::publish_briefing(&db.pool, id, now).await?;
         }
     }

@@ -95,7 +95,9 @@ pub async fn period(st: &AppState, u: &User, q: &PeriodQuery) -> AppResult<Perio
     let parse = |s: &Option<String>, default: NaiveDate| -> AppResult<NaiveDate> {
         match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => Ok(default),
-            Some(s) => model::parse_date(s).ok_or_else(|| AppError::unprocessable("cases-err-date")),
+            Some(s) => {
+                model::parse_date(s).ok_or_else(|| AppError::unprocessable("cases-err-date"))
+            }
         }
     };
     let from = parse(

@@ -47,16 +47,19 @@ impl Channel {
     /// Accepts the ids and the Chinese names used in police spreadsheets.
     pub fn parse(s: &str) -> Option<Channel> {
         let s = s.trim().to_ascii_lowercase();
-        Channel::ALL.into_iter().find(|c| c.as_str() == s).or(match s.as_str() {
-            "电话" => Some(Channel::Phone),
-            "短信" => Some(Channel::Sms),
-            "微信" => Some(Channel::Wechat),
-            "游戏平台" | "游戏" => Some(Channel::Game),
-            "购物平台" | "购物" => Some(Channel::Shopping),
-            "婚恋交友" | "交友软件" | "婚恋" => Some(Channel::Dating),
-            "其他" => Some(Channel::Other),
-            _ => None,
-        })
+        Channel::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .or(match s.as_str() {
+                "电话" => Some(Channel::Phone),
+                "短信" => Some(Channel::Sms),
+                "微信" => Some(Channel::Wechat),
+                "游戏平台" | "游戏" => Some(Channel::Game),
+                "购物平台" | "购物" => Some(Channel::Shopping),
+                "婚恋交友" | "交友软件" | "婚恋" => Some(Channel::Dating),
+                "其他" => Some(Channel::Other),
+                _ => None,
+            })
     }
 }
 
@@ -143,7 +146,9 @@ impl Cents {
             return None;
         }
         let frac = format!("{frac:0<2}");
-        Some(Cents(int.parse::<i64>().ok()? * 100 + frac.parse::<i64>().ok()?))
+        Some(Cents(
+            int.parse::<i64>().ok()? * 100 + frac.parse::<i64>().ok()?,
+        ))
     }
     pub fn from_cents(c: i64) -> Option<Cents> {
         (c >= 0).then_some(Cents(c))
@@ -228,7 +233,8 @@ impl Month {
     pub fn parse(s: &str) -> Option<Month> {
         let (y, m) = s.trim().split_once('-')?;
         let (year, month) = (y.parse().ok()?, m.parse().ok()?);
-        ((1900..=9999).contains(&year) && (1..=12).contains(&month)).then_some(Month { year, month })
+        ((1900..=9999).contains(&year) && (1..=12).contains(&month))
+            .then_some(Month { year, month })
     }
     pub fn of(d: NaiveDate) -> Month {
         Month {

@@ -33,7 +33,10 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/import", get(import_page).post(import_submit))
         .route("/cases/analysis", get(analysis_page))
         .route("/cases/kpis", get(kpi_page).post(kpi_submit))
-        .route("/cases/briefings", get(briefings_page).post(briefing_submit))
+        .route(
+            "/cases/briefings",
+            get(briefings_page).post(briefing_submit),
+        )
         .route("/cases/briefings/{id}", get(briefing_page))
         .route("/cases/briefings/{id}/publish", post(briefing_publish))
         .route("/cases/ranking", get(ranking_page))
@@ -199,7 +202,13 @@ pub fn analysis_view(ctx: &PageCtx, a: Analysis) -> AnalysisView {
     let streaks = a
         .streaks
         .iter()
-        .map(|s| (s.unit_code.clone(), s.unit_name.clone(), streak_text(ctx, s)))
+        .map(|s| {
+            (
+                s.unit_code.clone(),
+                s.unit_name.clone(),
+                streak_text(ctx, s),
+            )
+        })
         .collect();
     AnalysisView {
         yoy_cases: yoy_text(ctx, a.yoy_cases_pct),
@@ -338,7 +347,10 @@ impl CaseForm {
             student_no: String::new(),
             staff_no: String::new(),
             victim_role: c.victim_role.clone(),
-            enroll_year: c.victim_enroll_year.map(|y| y.to_string()).unwrap_or_default(),
+            enroll_year: c
+                .victim_enroll_year
+                .map(|y| y.to_string())
+                .unwrap_or_default(),
             major: c.victim_major.clone().unwrap_or_default(),
             gender: c.victim_gender.clone().unwrap_or_default(),
             fraud_type: c.fraud_type.clone(),
@@ -405,12 +417,22 @@ async fn form_page(
     let channels = opts(
         Channel::ALL
             .iter()
-            .map(|c| (c.as_str().to_string(), ctx.t(&format!("cases-channel-{}", c.as_str()))))
+            .map(|c| {
+                (
+                    c.as_str().to_string(),
+                    ctx.t(&format!("cases-channel-{}", c.as_str())),
+                )
+            })
             .collect(),
     );
     let statuses = CaseStatus::ALL
         .iter()
-        .map(|c| (c.as_str().to_string(), ctx.t(&format!("cases-status-{}", c.as_str()))))
+        .map(|c| {
+            (
+                c.as_str().to_string(),
+                ctx.t(&format!("cases-status-{}", c.as_str())),
+            )
+        })
         .collect();
     let roles = ["student", "staff", "other"]
         .iter()
@@ -458,10 +480,24 @@ async fn new_page(State(st): State<AppState>, u: User) -> AppResult<Html<String>
         victim_role: "student".into(),
         ..CaseForm::default()
     };
-    form_page(&st, &u, "/cases/new".into(), "cases-new", f, vec![], None, true).await
+    form_page(
+        &st,
+        &u,
+        "/cases/new".into(),
+        "cases-new",
+        f,
+        vec![],
+        None,
+        true,
+    )
+    .await
 }
 
-async fn new_submit(State(st): State<AppState>, u: User, Form(f): Form<CaseForm>) -> AppResult<Response> {
+async fn new_submit(
+    State(st): State<AppState>,
+    u: User,
+    Form(f): Form<CaseForm>,
+) -> AppResult<Response> {
     api::require_manage(&u.p)?;
     match service::create_case(&st.db, &st.clock, &u.p, &u.ctx.actor(), &f.input()).await {
         Ok(id) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
@@ -471,19 +507,42 @@ async fn new_submit(State(st): State<AppState>, u: User, Form(f): Form<CaseForm>
                 return Err(e);
             }
             let errors = rendered(&e, u.ctx.lang);
-            let mut r = form_page(&st, &u, "/cases/new".into(), "cases-new", f, errors, None, true)
-                .await?
-                .into_response();
+            let mut r = form_page(
+                &st,
+                &u,
+                "/cases/new".into(),
+                "cases-new",
+                f,
+                errors,
+                None,
+                true,
+            )
+            .await?
+            .into_response();
             *r.status_mut() = e.status;
             Ok(r)
         }
     }
 }
 
-async fn case_page(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> AppResult<Html<String>> {
+async fn case_page(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+) -> AppResult<Html<String>> {
     let c = api::open_case(&st, &u, id, Action::ViewCases).await?;
     let can_edit = policy::allows(&u.p, Action::ManageCases, &Target::Unit(&c.unit_path));
-    form_page(&st, &u, format!("/cases/{id}"), "cases-case", CaseForm::of(&c), vec![], Some(c), can_edit).await
+    form_page(
+        &st,
+        &u,
+        format!("/cases/{id}"),
+        "cases-case",
+        CaseForm::of(&c),
+        vec![],
+        Some(c),
+        can_edit,
+    )
+    .await
 }
 
 async fn case_submit(
@@ -502,9 +561,18 @@ async fn case_submit(
                 return Err(e);
             }
             let errors = rendered(&e, u.ctx.lang);
-            let mut r = form_page(&st, &u, format!("/cases/{id}"), "cases-case", f, errors, Some(old), true)
-                .await?
-                .into_response();
+            let mut r = form_page(
+                &st,
+                &u,
+                format!("/cases/{id}"),
+                "cases-case",
+                f,
+                errors,
+                Some(old),
+                true,
+            )
+            .await?
+            .into_response();
             *r.status_mut() = e.status;
             Ok(r)
         }
@@ -524,10 +592,21 @@ struct ImportPage {
 async fn import_page(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
     api::require_manage(&u.p)?;
     let ctx = page_ctx(&st, &u).await;
-    Ok(Html(ImportPage { ctx, summary: None, errors: vec![] }.render()?))
+    Ok(Html(
+        ImportPage {
+            ctx,
+            summary: None,
+            errors: vec![],
+        }
+        .render()?,
+    ))
 }
 
-async fn import_submit(State(st): State<AppState>, u: User, mut mp: Multipart) -> AppResult<Response> {
+async fn import_submit(
+    State(st): State<AppState>,
+    u: User,
+    mut mp: Multipart,
+) -> AppResult<Response> {
     api::require_manage(&u.p)?;
     let mut bytes = Vec::new();
     while let Some(field) = mp
@@ -559,7 +638,15 @@ async fn import_submit(State(st): State<AppState>, u: User, mut mp: Multipart) -
             (e.status, None, rendered(&e, ctx.lang))
         }
     };
-    let mut r = Html(ImportPage { ctx, summary, errors }.render()?).into_response();
+    let mut r = Html(
+        ImportPage {
+            ctx,
+            summary,
+            errors,
+        }
+        .render()?,
+    )
+    .into_response();
     *r.status_mut() = status;
     Ok(r)
 }
@@ -615,7 +702,13 @@ struct KpiPage {
     month: String,
 }
 
-async fn render_kpis(st: &AppState, u: &User, unit: Unit, year: i32, error: Option<String>) -> AppResult<Html<String>> {
+async fn render_kpis(
+    st: &AppState,
+    u: &User,
+    unit: Unit,
+    year: i32,
+    error: Option<String>,
+) -> AppResult<Html<String>> {
     let ctx = page_ctx(st, u).await;
     let y = service::kpi_year(&st.db, &unit, year)
         .await
@@ -646,7 +739,11 @@ async fn render_kpis(st: &AppState, u: &User, unit: Unit, year: i32, error: Opti
             },
             Series {
                 name: ctx.t("cases-kpi-arrested"),
-                values: y.months.iter().map(|k| k.suspects_arrested as f64).collect(),
+                values: y
+                    .months
+                    .iter()
+                    .map(|k| k.suspects_arrested as f64)
+                    .collect(),
             },
         ],
     };
@@ -658,15 +755,27 @@ async fn render_kpis(st: &AppState, u: &User, unit: Unit, year: i32, error: Opti
         series: vec![
             Series {
                 name: ctx.t("cases-kpi-frozen"),
-                values: y.months.iter().map(|k| k.funds_frozen_cents as f64 / 100.0).collect(),
+                values: y
+                    .months
+                    .iter()
+                    .map(|k| k.funds_frozen_cents as f64 / 100.0)
+                    .collect(),
             },
             Series {
                 name: ctx.t("cases-kpi-avoided"),
-                values: y.months.iter().map(|k| k.losses_avoided_cents as f64 / 100.0).collect(),
+                values: y
+                    .months
+                    .iter()
+                    .map(|k| k.losses_avoided_cents as f64 / 100.0)
+                    .collect(),
             },
             Series {
                 name: ctx.t("cases-kpi-returned"),
-                values: y.months.iter().map(|k| k.funds_returned_cents as f64 / 100.0).collect(),
+                values: y
+                    .months
+                    .iter()
+                    .map(|k| k.funds_returned_cents as f64 / 100.0)
+                    .collect(),
             },
         ],
     };
@@ -689,17 +798,28 @@ async fn render_kpis(st: &AppState, u: &User, unit: Unit, year: i32, error: Opti
     ))
 }
 
-async fn kpi_page(State(st): State<AppState>, u: User, Query(q): Query<api::KpiQuery>) -> AppResult<Html<String>> {
+async fn kpi_page(
+    State(st): State<AppState>,
+    u: User,
+    Query(q): Query<api::KpiQuery>,
+) -> AppResult<Html<String>> {
     let unit = api::unit_for(&st, &u, q.unit.as_deref(), Action::ViewCases).await?;
     let year = q.year.unwrap_or_else(|| api::this_year(&st));
     render_kpis(&st, &u, unit, year, None).await
 }
 
-async fn kpi_submit(State(st): State<AppState>, u: User, Form(f): Form<KpiInput>) -> AppResult<Response> {
+async fn kpi_submit(
+    State(st): State<AppState>,
+    u: User,
+    Form(f): Form<KpiInput>,
+) -> AppResult<Response> {
     match api::save_kpi(&st, &u, &f).await {
         Ok(unit) => {
             let year = Month::parse(&f.month).map_or_else(|| api::this_year(&st), |m| m.year);
-            Ok(Redirect::to(&format!("/cases/kpis?unit={}&year={year}", unit.code)).into_response())
+            Ok(
+                Redirect::to(&format!("/cases/kpis?unit={}&year={year}", unit.code))
+                    .into_response(),
+            )
         }
         Err(e) if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
             let unit = api::unit_for(&st, &u, Some(&f.unit), Action::ViewCases).await?;
@@ -742,11 +862,20 @@ struct BriefingsQuery {
     station: Option<String>,
 }
 
-async fn briefings_page(State(st): State<AppState>, u: User, Query(q): Query<BriefingsQuery>) -> AppResult<Html<String>> {
+async fn briefings_page(
+    State(st): State<AppState>,
+    u: User,
+    Query(q): Query<BriefingsQuery>,
+) -> AppResult<Html<String>> {
     render_briefings(&st, &u, q, None).await
 }
 
-async fn render_briefings(st: &AppState, u: &User, q: BriefingsQuery, error: Option<String>) -> AppResult<Html<String>> {
+async fn render_briefings(
+    st: &AppState,
+    u: &User,
+    q: BriefingsQuery,
+    error: Option<String>,
+) -> AppResult<Html<String>> {
     let ctx = page_ctx(st, u).await;
     let mut rows = Vec::new();
     for b in api::readable_briefings(st, u).await? {
@@ -775,9 +904,15 @@ async fn render_briefings(st: &AppState, u: &User, q: BriefingsQuery, error: Opt
     let default_month = {
         let m = Month::of(today);
         if m.month == 1 {
-            Month { year: m.year - 1, month: 12 }
+            Month {
+                year: m.year - 1,
+                month: 12,
+            }
         } else {
-            Month { year: m.year, month: m.month - 1 }
+            Month {
+                year: m.year,
+                month: m.month - 1,
+            }
         }
     };
     let month = q
@@ -791,7 +926,9 @@ async fn render_briefings(st: &AppState, u: &User, q: BriefingsQuery, error: Opt
     };
     let mut candidates = Vec::new();
     if let Some(s) = &station {
-        let paths = service::unit_paths(&st.db, s).await.map_err(|e| app_error(e, ctx.lang))?;
+        let paths = service::unit_paths(&st.db, s)
+            .await
+            .map_err(|e| app_error(e, ctx.lang))?;
         let w = Window {
             paths,
             from: ms_of_date(month.first_day()),
@@ -817,7 +954,11 @@ async fn render_briefings(st: &AppState, u: &User, q: BriefingsQuery, error: Opt
     ))
 }
 
-async fn briefing_submit(State(st): State<AppState>, u: User, Form(f): Form<BriefingInput>) -> AppResult<Response> {
+async fn briefing_submit(
+    State(st): State<AppState>,
+    u: User,
+    Form(f): Form<BriefingInput>,
+) -> AppResult<Response> {
     match api::save_briefing_for(&st, &u, &f).await {
         Ok(id) => Ok(Redirect::to(&format!("/cases/briefings/{id}")).into_response()),
         Err(e) if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
@@ -826,7 +967,9 @@ async fn briefing_submit(State(st): State<AppState>, u: User, Form(f): Form<Brie
                 month: Some(f.month.clone()),
                 station: Some(f.station.clone()).filter(|s| !s.is_empty()),
             };
-            let mut r = render_briefings(&st, &u, q, Some(msg)).await?.into_response();
+            let mut r = render_briefings(&st, &u, q, Some(msg))
+                .await?
+                .into_response();
             *r.status_mut() = e.status;
             Ok(r)
         }
@@ -846,7 +989,11 @@ struct BriefingPage {
     published_at: String,
 }
 
-async fn briefing_page(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> AppResult<Html<String>> {
+async fn briefing_page(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+) -> AppResult<Html<String>> {
     let (d, station) = api::briefing_detail(&st, &u, id).await?;
     let ctx = page_ctx(&st, &u).await;
     let can_publish = d.briefing.status == "draft"
@@ -878,7 +1025,11 @@ async fn briefing_page(State(st): State<AppState>, u: User, Path(id): Path<i64>)
     ))
 }
 
-async fn briefing_publish(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> AppResult<Response> {
+async fn briefing_publish(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     api::publish_for(&st, &u, id).await?;
     Ok(Redirect::to(&format!("/cases/briefings/{id}")).into_response())
 }
@@ -910,7 +1061,13 @@ struct RankForm {
     schools: Vec<String>,
 }
 
-async fn render_ranking(st: &AppState, u: &User, province: Unit, year: i32, error: Option<String>) -> AppResult<Html<String>> {
+async fn render_ranking(
+    st: &AppState,
+    u: &User,
+    province: Unit,
+    year: i32,
+    error: Option<String>,
+) -> AppResult<Html<String>> {
     authorize(st, u, Action::ViewCases, Target::Unit(&province.path)).await?;
     let ctx = page_ctx(st, u).await;
     let rows = service::ranking(&st.db, &province, year)
@@ -953,37 +1110,73 @@ async fn render_ranking(st: &AppState, u: &User, province: Unit, year: i32, erro
     ))
 }
 
-async fn ranking_page(State(st): State<AppState>, u: User, Query(q): Query<api::RankQuery>) -> AppResult<Html<String>> {
+async fn ranking_page(
+    State(st): State<AppState>,
+    u: User,
+    Query(q): Query<api::RankQuery>,
+) -> AppResult<Html<String>> {
     let province = api::province_for(&st, &u, q.province.as_deref()).await?;
     let year = q.year.unwrap_or_else(|| api::this_year(&st) - 1);
     render_ranking(&st, &u, province, year, None).await
 }
 
-async fn ranking_select(State(st): State<AppState>, u: User, Form(f): Form<RankForm>) -> AppResult<Response> {
+async fn ranking_select(
+    State(st): State<AppState>,
+    u: User,
+    Form(f): Form<RankForm>,
+) -> AppResult<Response> {
     let input = AwardInput {
         province: f.province.clone(),
         year: f.year,
         schools: f.schools.clone(),
     };
-    after_award(&st, &u, &f, api::select_for(&st, &u, &input).await.map(|_| ())).await
+    after_award(
+        &st,
+        &u,
+        &f,
+        api::select_for(&st, &u, &input).await.map(|_| ()),
+    )
+    .await
 }
 
-async fn ranking_publish(State(st): State<AppState>, u: User, Form(f): Form<RankForm>) -> AppResult<Response> {
+async fn ranking_publish(
+    State(st): State<AppState>,
+    u: User,
+    Form(f): Form<RankForm>,
+) -> AppResult<Response> {
     let input = AwardInput {
         province: f.province.clone(),
         year: f.year,
         schools: vec![],
     };
-    after_award(&st, &u, &f, api::publish_awards_for(&st, &u, &input).await.map(|_| ())).await
+    after_award(
+        &st,
+        &u,
+        &f,
+        api::publish_awards_for(&st, &u, &input).await.map(|_| ()),
+    )
+    .await
 }
 
-async fn after_award(st: &AppState, u: &User, f: &RankForm, r: AppResult<()>) -> AppResult<Response> {
-    let province = api::province_for(st, u, Some(f.province.as_str()).filter(|s| !s.is_empty())).await?;
+async fn after_award(
+    st: &AppState,
+    u: &User,
+    f: &RankForm,
+    r: AppResult<()>,
+) -> AppResult<Response> {
+    let province =
+        api::province_for(st, u, Some(f.province.as_str()).filter(|s| !s.is_empty())).await?;
     match r {
-        Ok(()) => Ok(Redirect::to(&format!("/cases/ranking?province={}&year={}", province.code, f.year)).into_response()),
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/cases/ranking?province={}&year={}",
+            province.code, f.year
+        ))
+        .into_response()),
         Err(e) if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
             let msg = rendered(&e, u.ctx.lang).join(" ");
-            let mut r = render_ranking(st, u, province, f.year, Some(msg)).await?.into_response();
+            let mut r = render_ranking(st, u, province, f.year, Some(msg))
+                .await?
+                .into_response();
             *r.status_mut() = e.status;
             Ok(r)
         }
@@ -1000,11 +1193,23 @@ struct AwardsPage {
     awardees: Vec<api::Awardee>,
 }
 
-async fn awards_page(State(st): State<AppState>, u: User, Path((code, year)): Path<(String, i32)>) -> AppResult<Html<String>> {
+async fn awards_page(
+    State(st): State<AppState>,
+    u: User,
+    Path((code, year)): Path<(String, i32)>,
+) -> AppResult<Html<String>> {
     let province = api::province_for(&st, &u, Some(&code)).await?;
     let awardees = api::awardees(&st, &province, year).await?;
     let ctx = page_ctx(&st, &u).await;
-    Ok(Html(AwardsPage { ctx, province, year, awardees }.render()?))
+    Ok(Html(
+        AwardsPage {
+            ctx,
+            province,
+            year,
+            awardees,
+        }
+        .render()?,
+    ))
 }
 
 #[derive(Template)]
@@ -1032,7 +1237,10 @@ async fn certificate_page(
     let ctx = page_ctx(&st, &u).await;
     let text = ctx.ta(
         "cases-certificate-text",
-        &[("year", year.to_string()), ("province", province.name.clone())],
+        &[
+            ("year", year.to_string()),
+            ("province", province.name.clone()),
+        ],
     );
     Ok(Html(
         CertificatePage {
@@ -1065,16 +1273,24 @@ struct Panel<'a> {
 /// The case panel of the home page for police and school staff who may view cases: this month
 /// against the same month last year, the zero-case streak and the top fraud types of the year.
 pub async fn home_panel(st: &AppState, u: &User, ctx: &PageCtx) -> AppResult<Option<String>> {
-    if !(u.p.has_role(Role::Police) || u.p.has_role(Role::SchoolAdmin) || u.p.has_role(Role::UnitLeader)) {
+    if !(u.p.has_role(Role::Police)
+        || u.p.has_role(Role::SchoolAdmin)
+        || u.p.has_role(Role::UnitLeader))
+    {
         return Ok(None);
     }
-    let Some(unit) = service::default_unit(&st.db, &u.p).await.map_err(|e| app_error(e, ctx.lang))? else {
+    let Some(unit) = service::default_unit(&st.db, &u.p)
+        .await
+        .map_err(|e| app_error(e, ctx.lang))?
+    else {
         return Ok(None);
     };
     let now = st.clock.now_ms();
     let today = local_date(now);
     let first = Month::of(today).first_day();
-    let paths = service::unit_paths(&st.db, &unit).await.map_err(|e| app_error(e, ctx.lang))?;
+    let paths = service::unit_paths(&st.db, &unit)
+        .await
+        .map_err(|e| app_error(e, ctx.lang))?;
     let cur = Window {
         paths: paths.clone(),
         from: ms_of_date(first),

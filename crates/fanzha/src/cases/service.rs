@@ -64,8 +64,10 @@ pub async fn check_case(
     let unit = org_store::unit_by_code(db, input.unit.trim()).await?;
     let unit = match unit {
         Some(u)
-            if matches!(u.kind, UnitKind::School | UnitKind::College | UnitKind::Class)
-                && policy::allows(p, Action::ManageCases, &Target::Unit(&u.path)) =>
+            if matches!(
+                u.kind,
+                UnitKind::School | UnitKind::College | UnitKind::Class
+            ) && policy::allows(p, Action::ManageCases, &Target::Unit(&u.path)) =>
         {
             Some(u)
         }
@@ -78,7 +80,12 @@ pub async fn check_case(
         Some(u) => org_store::school_of(db, u).await?,
         None => None,
     };
-    let fraud_type = input.fraud_type.trim().parse::<fanzha_detect::FraudType>().ok().filter(|t| t.is_fraud());
+    let fraud_type = input
+        .fraud_type
+        .trim()
+        .parse::<fanzha_detect::FraudType>()
+        .ok()
+        .filter(|t| t.is_fraud());
     if fraud_type.is_none() {
         errs.push(err("cases-err-fraud-type"));
     }
@@ -135,7 +142,9 @@ pub async fn check_case(
         if !sno.is_empty() {
             match store::student_in_school(db, school.id, sno).await? {
                 Some((id, class_id, class_path, year, major, gender))
-                    if unit.as_ref().is_some_and(|u| class_path.starts_with(&u.path)) =>
+                    if unit
+                        .as_ref()
+                        .is_some_and(|u| class_path.starts_with(&u.path)) =>
                 {
                     victim = (
                         Some(id),
@@ -185,8 +194,25 @@ pub async fn check_case(
     if !errs.is_empty() {
         return Err(CaseError::Refused(errs));
     }
-    let (Some(unit), Some(school), Some(fraud_type), Some(channel), Some(occurred_at), Some(lost), Some(recovered), Some(status)) =
-        (unit, school, fraud_type, channel, occurred_at, lost, recovered, status)
+    let (
+        Some(unit),
+        Some(school),
+        Some(fraud_type),
+        Some(channel),
+        Some(occurred_at),
+        Some(lost),
+        Some(recovered),
+        Some(status),
+    ) = (
+        unit,
+        school,
+        fraud_type,
+        channel,
+        occurred_at,
+        lost,
+        recovered,
+        status,
+    )
     else {
         return Err(refuse("cases-err-unit"));
     };
@@ -290,24 +316,31 @@ pub async fn update_case(
 
 /// Column names of the import file (Chinese or the API field names).
 fn column(h: &str) -> Option<&'static str> {
-    Some(match h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase().as_str() {
-        "unit" | "单位代码" | "学校代码" => "unit",
-        "student_no" | "学号" => "student_no",
-        "staff_no" | "工号" => "staff_no",
-        "victim_role" | "身份" => "victim_role",
-        "enroll_year" | "入学年份" | "年级" => "enroll_year",
-        "major" | "专业" => "major",
-        "gender" | "性别" => "gender",
-        "fraud_type" | "诈骗类型" => "fraud_type",
-        "channel" | "接触渠道" | "渠道" => "channel",
-        "occurred_at" | "发案时间" => "occurred_at",
-        "amount_lost" | "损失金额" => "amount_lost",
-        "amount_recovered" | "挽回金额" => "amount_recovered",
-        "status" | "状态" => "status",
-        "narrative" | "简要案情" => "narrative",
-        "indicators" | "涉案线索" => "indicators",
-        _ => return None,
-    })
+    Some(
+        match h
+            .trim()
+            .trim_start_matches('\u{feff}')
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "unit" | "单位代码" | "学校代码" => "unit",
+            "student_no" | "学号" => "student_no",
+            "staff_no" | "工号" => "staff_no",
+            "victim_role" | "身份" => "victim_role",
+            "enroll_year" | "入学年份" | "年级" => "enroll_year",
+            "major" | "专业" => "major",
+            "gender" | "性别" => "gender",
+            "fraud_type" | "诈骗类型" => "fraud_type",
+            "channel" | "接触渠道" | "渠道" => "channel",
+            "occurred_at" | "发案时间" => "occurred_at",
+            "amount_lost" | "损失金额" => "amount_lost",
+            "amount_recovered" | "挽回金额" => "amount_recovered",
+            "status" | "状态" => "status",
+            "narrative" | "简要案情" => "narrative",
+            "indicators" | "涉案线索" => "indicators",
+            _ => return None,
+        },
+    )
 }
 
 /// Parses an import file into inputs with their line numbers.
@@ -317,12 +350,15 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<(u64, CaseInput)>, CaseError> {
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
-    let headers = rdr
-        .headers()
-        .map_err(|_| refuse("cases-err-csv"))?
-        .clone();
+    let headers = rdr.headers().map_err(|_| refuse("cases-err-csv"))?.clone();
     let cols: Vec<Option<&'static str>> = headers.iter().map(column).collect();
-    for required in ["unit", "fraud_type", "channel", "occurred_at", "amount_lost"] {
+    for required in [
+        "unit",
+        "fraud_type",
+        "channel",
+        "occurred_at",
+        "amount_lost",
+    ] {
         if !cols.contains(&Some(required)) {
             return Err(CaseError::Refused(vec![
                 Msg::new("cases-err-csv-column").arg("column", required)
@@ -411,7 +447,10 @@ pub async fn import_cases(
             action: "case.import",
             target_kind: "case",
             target_id: String::new(),
-            unit_path: valid.first().map(|c| c.unit_path.clone()).unwrap_or_default(),
+            unit_path: valid
+                .first()
+                .map(|c| c.unit_path.clone())
+                .unwrap_or_default(),
             detail: serde_json::json!({"cases": valid.len()}),
         },
     )
@@ -713,7 +752,13 @@ pub struct KpiYear {
 }
 
 pub async fn kpi_year(db: &Db, unit: &Unit, year: i32) -> Result<KpiYear, CaseError> {
-    let rows = store::kpis(db, &unit.path, &format!("{year:04}-01"), &format!("{year:04}-12")).await?;
+    let rows = store::kpis(
+        db,
+        &unit.path,
+        &format!("{year:04}-01"),
+        &format!("{year:04}-12"),
+    )
+    .await?;
     let prev = store::kpis(
         db,
         &unit.path,
@@ -797,14 +842,24 @@ pub async fn save_briefing(
                 && paths.iter().any(|p| c.unit_path.starts_with(p.as_str()))
         });
         if !ok {
-            return Err(CaseError::Refused(vec![
-                Msg::new("cases-err-briefing-case").arg("id", id)
-            ]));
+            return Err(CaseError::Refused(vec![Msg::new(
+                "cases-err-briefing-case",
+            )
+            .arg("id", id)]));
         }
     }
-    let id = store::save_briefing(db, station.id, &m.to_string(), title, advice.trim(), &ids, by, clock.now_ms())
-        .await?
-        .ok_or_else(|| refuse("cases-err-briefing-published"))?;
+    let id = store::save_briefing(
+        db,
+        station.id,
+        &m.to_string(),
+        title,
+        advice.trim(),
+        &ids,
+        by,
+        clock.now_ms(),
+    )
+    .await?
+    .ok_or_else(|| refuse("cases-err-briefing-published"))?;
     audit::record(
         &db.pool,
         clock,
@@ -858,7 +913,10 @@ pub async fn publish_briefing(
         title: format!("{} · {}", station.name, b.title),
         body: crate::web::i18n::Lang::ZhCn.ta(
             "cases-briefing-notice",
-            &[("station", station.name.clone()), ("month", b.month.clone())],
+            &[
+                ("station", station.name.clone()),
+                ("month", b.month.clone()),
+            ],
         ),
         link: Some(format!("/cases/briefings/{}", b.id)),
     };
@@ -967,11 +1025,7 @@ pub struct RankRow {
 }
 
 /// Schools of a province ranked by victims (fewest first) for a calendar year, from the summary.
-pub async fn ranking(
-    db: &Db,
-    province: &Unit,
-    year: i32,
-) -> Result<Vec<RankRow>, CaseError> {
+pub async fn ranking(db: &Db, province: &Unit, year: i32) -> Result<Vec<RankRow>, CaseError> {
     let from = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| refuse("cases-err-year"))?;
     let to = NaiveDate::from_ymd_opt(year + 1, 1, 1).ok_or_else(|| refuse("cases-err-year"))?;
     let sums: HashMap<i64, (i64, i64, i64)> =
@@ -980,7 +1034,10 @@ pub async fn ranking(
             .into_iter()
             .map(|(s, c, v, l)| (s, (c, v, l)))
             .collect();
-    let awards: HashMap<i64, Option<i64>> = store::awards(db, province.id, year).await?.into_iter().collect();
+    let awards: HashMap<i64, Option<i64>> = store::awards(db, province.id, year)
+        .await?
+        .into_iter()
+        .collect();
     let schools = org_store::units_of_kind_in(db, &province.path, UnitKind::School).await?;
     let people = store::people_per_school(db, &province.path).await?;
     let mut rows: Vec<RankRow> = schools
@@ -1043,13 +1100,18 @@ pub async fn select_awards(
     if rows.iter().any(|r| r.published) {
         return Err(refuse("cases-err-awards-published"));
     }
-    let mut codes: Vec<&str> = codes.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
+    let mut codes: Vec<&str> = codes
+        .iter()
+        .map(|c| c.trim())
+        .filter(|c| !c.is_empty())
+        .collect();
     codes.sort_unstable();
     codes.dedup();
     if codes.len() > MAX_AWARDS {
-        return Err(CaseError::Refused(vec![
-            Msg::new("cases-err-awards-too-many").arg("n", MAX_AWARDS)
-        ]));
+        return Err(CaseError::Refused(vec![Msg::new(
+            "cases-err-awards-too-many",
+        )
+        .arg("n", MAX_AWARDS)]));
     }
     let mut ids = Vec::new();
     let mut errs = Vec::new();

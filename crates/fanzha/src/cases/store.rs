@@ -80,7 +80,14 @@ fn case_from(r: &AnyRow) -> Result<Case, sqlx::Error> {
 }
 
 /// Adds (`sign` = 1) or removes (`sign` = -1) a case from the per school/day summary.
-async fn bump_daily<'e, E>(exec: E, school_id: i64, occurred_at: i64, victim: bool, lost: i64, sign: i64) -> DbResult<()>
+async fn bump_daily<'e, E>(
+    exec: E,
+    school_id: i64,
+    occurred_at: i64,
+    victim: bool,
+    lost: i64,
+    sign: i64,
+) -> DbResult<()>
 where
     E: Executor<'e, Database = Any>,
 {
@@ -236,10 +243,12 @@ pub async fn case_by_id(db: &Db, id: i64) -> DbResult<Option<Case>> {
         .await?;
     let Some(r) = r else { return Ok(None) };
     let mut c = case_from(&r)?;
-    let rows = sqlx::query("SELECT kind, value FROM case_indicators WHERE case_id = $1 ORDER BY kind, value")
-        .bind(id)
-        .fetch_all(&db.pool)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT kind, value FROM case_indicators WHERE case_id = $1 ORDER BY kind, value",
+    )
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await?;
     for r in rows {
         c.indicators.push(IndicatorIn {
             kind: r.try_get(0)?,
@@ -250,7 +259,12 @@ pub async fn case_by_id(db: &Db, id: i64) -> DbResult<Option<Case>> {
 }
 
 /// Cases of a window, newest first.
-pub async fn list_cases(db: &Db, w: &Window, limit: i64, offset: i64) -> DbResult<(Vec<Case>, i64)> {
+pub async fn list_cases(
+    db: &Db,
+    w: &Window,
+    limit: i64,
+    offset: i64,
+) -> DbResult<(Vec<Case>, i64)> {
     let cond = where_window(w, 1);
     let n = w.paths.len() + 3;
     let sql = format!(
@@ -276,7 +290,9 @@ pub async fn group_by(db: &Db, w: &Window, expr: &str) -> DbResult<Vec<(String, 
     let sql = format!(
         "SELECT CAST({expr} AS TEXT), COUNT(*), CAST(SUM(c.amount_lost_cents) AS BIGINT) FROM cases c WHERE {cond} GROUP BY {expr} ORDER BY 2 DESC, 1"
     );
-    let rows = bind_window(sqlx::query(&sql), w).fetch_all(&db.pool).await?;
+    let rows = bind_window(sqlx::query(&sql), w)
+        .fetch_all(&db.pool)
+        .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         out.push((
@@ -294,7 +310,9 @@ pub async fn totals(db: &Db, w: &Window) -> DbResult<(i64, i64, i64)> {
     let sql = format!(
         "SELECT COUNT(*), CAST(SUM(c.amount_lost_cents) AS BIGINT), CAST(SUM(c.amount_recovered_cents) AS BIGINT) FROM cases c WHERE {cond}"
     );
-    let r = bind_window(sqlx::query(&sql), w).fetch_one(&db.pool).await?;
+    let r = bind_window(sqlx::query(&sql), w)
+        .fetch_one(&db.pool)
+        .await?;
     Ok((
         r.try_get(0)?,
         r.try_get::<Option<i64>, _>(1)?.unwrap_or(0),
@@ -311,13 +329,20 @@ pub async fn last_case_at(db: &Db, paths: &[String], until: i64) -> DbResult<Opt
     };
     let cond = where_window(&w, 1);
     let sql = format!("SELECT MAX(c.occurred_at) FROM cases c WHERE {cond}");
-    let r = bind_window(sqlx::query(&sql), &w).fetch_one(&db.pool).await?;
+    let r = bind_window(sqlx::query(&sql), &w)
+        .fetch_one(&db.pool)
+        .await?;
     Ok(r.try_get::<Option<i64>, _>(0)?)
 }
 
 /// Per school of a province subtree: (school id, cases, victims, lost) over local days `[from, to)`,
 /// read from the summary.
-pub async fn school_sums(db: &Db, province_path: &str, from_day: i64, to_day: i64) -> DbResult<Vec<(i64, i64, i64, i64)>> {
+pub async fn school_sums(
+    db: &Db,
+    province_path: &str,
+    from_day: i64,
+    to_day: i64,
+) -> DbResult<Vec<(i64, i64, i64, i64)>> {
     let rows = sqlx::query(
         "SELECT d.school_id, CAST(SUM(d.cases) AS BIGINT), CAST(SUM(d.victims) AS BIGINT), CAST(SUM(d.lost_cents) AS BIGINT) FROM case_daily d \
          JOIN units u ON u.id = d.school_id WHERE u.path LIKE $1 AND d.day >= $2 AND d.day < $3 GROUP BY d.school_id",
@@ -470,10 +495,12 @@ pub async fn save_briefing(
 }
 
 pub async fn briefing_by_id(db: &Db, id: i64) -> DbResult<Option<Briefing>> {
-    let r = sqlx::query(&format!("SELECT {BRIEFING_COLS} FROM case_briefings WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?;
+    let r = sqlx::query(&format!(
+        "SELECT {BRIEFING_COLS} FROM case_briefings WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
     Ok(r.as_ref().map(briefing_from).transpose()?)
 }
 
@@ -601,7 +628,11 @@ pub async fn student_in_school(
 }
 
 /// Staff by org and number: (id, unit id, unit path).
-pub async fn staff_in_org(db: &Db, org_id: i64, staff_no: &str) -> DbResult<Option<(i64, i64, String)>> {
+pub async fn staff_in_org(
+    db: &Db,
+    org_id: i64,
+    staff_no: &str,
+) -> DbResult<Option<(i64, i64, String)>> {
     let r = sqlx::query(
         "SELECT s.id, s.unit_id, u.path FROM staff s JOIN units u ON u.id = s.unit_id WHERE s.org_id = $1 AND s.staff_no = $2",
     )
