@@ -351,6 +351,51 @@ async fn analysis_matches_hand_computed_figures() {
         assert_eq!(months[1]["cases"], 1);
         assert_eq!(months[1]["prev_year_cases"], 2);
     }
+    // Partial months come from the cases, whole months from the summary; both agree.
+    for (q, n, months) in [
+        ("from=2024-01-10&to=2024-02-15", 3, vec![2, 1]),
+        ("from=2024-01-10&to=2024-03-10", 4, vec![2, 2, 0]),
+        (
+            "from=2024-01-01&to=2024-12-31",
+            5,
+            vec![2, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0],
+        ),
+    ] {
+        for unit in ["SCH1", "ST1", "C1", "P1"] {
+            let (_, a) =
+                get_json(&app, &t, &format!("/api/v1/cases/analysis?unit={unit}&{q}")).await;
+            if unit == "C1" || unit == "P1" {
+                assert_eq!(a["error"]["code"], "not-found", "{unit}: {a}");
+                continue;
+            }
+            assert_eq!(a["cases"], n, "{unit} {q}");
+            let got: Vec<i64> = a["months"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["cases"].as_i64().unwrap())
+                .collect();
+            assert_eq!(got, months, "{unit} {q}");
+        }
+    }
+    let tp = app.token("province1", &[Scope::CasesRead]).await;
+    let (_, a) = get_json(
+        &app,
+        &tp,
+        "/api/v1/cases/analysis?unit=P1&from=2024-01-10&to=2024-03-10",
+    )
+    .await;
+    // SCH1's four plus SCH2's 5 March case.
+    assert_eq!(a["cases"], 5);
+    assert_eq!(bucket(&a, "by_channel", "sms"), 1);
+    assert_eq!(bucket(&a, "by_role", "other"), 1);
+    let (_, a) = get_json(
+        &app,
+        &tp,
+        "/api/v1/cases/analysis?unit=COL1A&from=2024-01-01&to=2025-02-28",
+    )
+    .await;
+    assert_eq!(a["cases"], 5);
     // Streaks at 2025-03-01: SCH1's last case 2025-02-03 (26 days); SCH2's 2024-12-25 (2 months).
     let (_, a) = get_json(&app, &t, "/api/v1/cases/analysis?unit=SCH1").await;
     let s = &a["streaks"][0];

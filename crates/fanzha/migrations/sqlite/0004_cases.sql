@@ -48,6 +48,20 @@ CREATE TABLE case_daily (
 );
 CREATE INDEX case_daily_day ON case_daily(day);
 
+-- One row per school, local month, dimension and key (fraud type, channel, grade, major, gender,
+-- role, hour, weekday, and `total`), kept in step by every write: analysis of whole months of
+-- schools, stations, cities and provinces reads these instead of the cases.
+CREATE TABLE case_monthly (
+    school_id BIGINT NOT NULL REFERENCES units(id),
+    month BIGINT NOT NULL,
+    dim TEXT NOT NULL,
+    bucket TEXT NOT NULL,
+    cases BIGINT NOT NULL,
+    lost_cents BIGINT NOT NULL,
+    recovered_cents BIGINT NOT NULL,
+    PRIMARY KEY (school_id, month, dim, bucket)
+);
+
 CREATE TABLE police_kpis (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     unit_id BIGINT NOT NULL REFERENCES units(id),

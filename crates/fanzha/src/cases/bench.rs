@@ -152,6 +152,7 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
     let mut rng = StdRng::seed_from_u64(42);
     let t = Instant::now();
     let mut daily: HashMap<(i64, i64), (i64, i64, i64)> = HashMap::new();
+    let mut monthly: HashMap<(i64, i64, &'static str, String), (i64, i64)> = HashMap::new();
     const ROWS: usize = 1000;
     let mut done = 0;
     while done < cases {
@@ -192,6 +193,29 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
             e.0 += 1;
             e.1 += i64::from(role != "other");
             e.2 += lost;
+            let grade = (role == "student").then(|| today.year() as i64 - rng.gen_range(0..4));
+            let major = majors[rng.gen_range(0..majors.len())];
+            let gender = if rng.gen_bool(0.5) { "male" } else { "female" };
+            let fraud_type = types[rng.gen_range(0..types.len())];
+            let channel = Channel::ALL[rng.gen_range(0..Channel::ALL.len())].as_str();
+            let f = store::Facts {
+                school_id: *school_id,
+                occurred_at: at,
+                fraud_type: fraud_type.to_string(),
+                channel: channel.to_string(),
+                grade,
+                major: Some(major.to_string()),
+                gender: Some(gender.to_string()),
+                role: role.to_string(),
+                lost,
+                recovered: 0,
+            };
+            let month = f.month();
+            for (dim, key) in f.keys() {
+                let m = monthly.entry((*school_id, month, dim, key)).or_default();
+                m.0 += 1;
+                m.1 += lost;
+            }
             q = q
                 .bind(*school_id)
                 .bind(class.id)
@@ -242,6 +266,40 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
         let mut q = sqlx::query(&sql);
         for ((s, d), (c, v, l)) in chunk {
             q = q.bind(*s).bind(*d).bind(*c).bind(*v).bind(*l);
+        }
+        q.execute(&db.pool).await?;
+    }
+    let rows: Vec<_> = monthly.into_iter().collect();
+    for chunk in rows.chunks(1000) {
+        let mut sql = String::from(
+            "INSERT INTO case_monthly (school_id, month, dim, bucket, cases, lost_cents, recovered_cents) VALUES ",
+        );
+        let mut p = 1;
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "(${},${},${},${},${},${},0)",
+                p,
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5
+            ));
+            p += 6;
+        }
+        let sql = crate::db::bulk_sql(db.backend, &sql);
+        let mut q = sqlx::query(&sql);
+        for ((s, m, d, k), (n, l)) in chunk {
+            q = q
+                .bind(*s)
+                .bind(*m)
+                .bind(*d)
+                .bind(k.clone())
+                .bind(*n)
+                .bind(*l);
         }
         q.execute(&db.pool).await?;
     }

@@ -560,14 +560,150 @@ pub fn months_between(last: NaiveDate, today: NaiveDate) -> i64 {
     (if today.day() < last.day() { m - 1 } else { m }).max(0)
 }
 
-fn buckets(v: Vec<(String, i64, i64)>) -> Vec<Bucket> {
-    v.into_iter()
-        .map(|(key, cases, lost_cents)| Bucket {
-            key,
-            cases,
-            lost_cents,
-        })
-        .collect()
+/// Sums of one analysis window: per (dim, key) and per month of the `total` dimension.
+#[derive(Default)]
+struct Agg {
+    groups: HashMap<(String, String), (i64, i64, i64)>,
+    months: BTreeMap<i64, (i64, i64)>,
+}
+
+impl Agg {
+    fn add(&mut self, month: i64, dim: &str, key: &str, cases: i64, lost: i64, recovered: i64) {
+        let g = self
+            .groups
+            .entry((dim.to_string(), key.to_string()))
+            .or_default();
+        g.0 += cases;
+        g.1 += lost;
+        g.2 += recovered;
+        if dim == "total" {
+            let m = self.months.entry(month).or_default();
+            m.0 += cases;
+            m.1 += lost;
+        }
+    }
+    fn add_facts(&mut self, f: &store::Facts) {
+        let month = f.month();
+        for (dim, key) in f.keys() {
+            self.add(month, dim, &key, 1, f.lost, f.recovered);
+        }
+    }
+    fn total(&self) -> (i64, i64, i64) {
+        self.groups
+            .get(&("total".to_string(), String::new()))
+            .copied()
+            .unwrap_or_default()
+    }
+    /// Buckets of a dimension, most cases first (then by key), without empty ones.
+    fn buckets(&self, dim: &str) -> Vec<Bucket> {
+        let mut v: Vec<Bucket> = self
+            .groups
+            .iter()
+            .filter(|((d, _), (n, _, _))| d == dim && *n > 0)
+            .map(|((_, k), (n, l, _))| Bucket {
+                key: k.clone(),
+                cases: *n,
+                lost_cents: *l,
+            })
+            .collect();
+        v.sort_by(|a, b| b.cases.cmp(&a.cases).then(a.key.cmp(&b.key)));
+        v
+    }
+}
+
+/// Which summary rows a unit's figures are made of: the schools of a station, city or province,
+/// or the school itself; `None` below school level (colleges, classes), where the cases are read.
+async fn summary_schools(db: &Db, unit: &Unit) -> Result<Option<Vec<i64>>, CaseError> {
+    Ok(match unit.kind {
+        UnitKind::School => Some(vec![unit.id]),
+        UnitKind::PoliceStation => Some(
+            org_store::jurisdiction_schools(db, unit.id)
+                .await?
+                .into_iter()
+                .map(|s| s.id)
+                .collect(),
+        ),
+        UnitKind::Province | UnitKind::City => Some(
+            org_store::units_of_kind_in(db, &unit.path, UnitKind::School)
+                .await?
+                .into_iter()
+                .map(|s| s.id)
+                .collect(),
+        ),
+        UnitKind::College | UnitKind::Class => None,
+    })
+}
+
+/// Sums the local dates `[from, to]`: whole months from the monthly summary, the partial months at
+/// either end (and everything below school level) from the cases themselves.
+async fn aggregate(
+    db: &Db,
+    paths: &[String],
+    schools: Option<&[i64]>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Agg, CaseError> {
+    let mut agg = Agg::default();
+    let raw = |a: NaiveDate, b: NaiveDate| Window {
+        paths: paths.to_vec(),
+        from: ms_of_date(a),
+        to: ms_of_date(b) + DAY_MS,
+    };
+    let Some(schools) = schools else {
+        for f in store::facts(db, &raw(from, to)).await? {
+            agg.add_facts(&f);
+        }
+        return Ok(agg);
+    };
+    // The first whole month at or after `from`, the last whole month at or before `to`.
+    let first_full = if from.day() == 1 {
+        Month::of(from)
+    } else {
+        Month::of(from).next()
+    };
+    let last_full = {
+        let m = Month::of(to);
+        if to.succ_opt().is_some_and(|d| d.day() == 1) {
+            Some(m)
+        } else if m.month == 1 {
+            Some(Month {
+                year: m.year - 1,
+                month: 12,
+            })
+        } else {
+            Some(Month {
+                year: m.year,
+                month: m.month - 1,
+            })
+        }
+    };
+    match last_full.filter(|l| *l >= first_full) {
+        Some(last) => {
+            for (m, dim, key, n, l, r) in
+                store::monthly(db, schools, first_full.index(), last.index()).await?
+            {
+                agg.add(m, &dim, &key, n, l, r);
+            }
+            if from < first_full.first_day() {
+                let end = first_full.first_day().pred_opt().unwrap_or(from);
+                for f in store::facts(db, &raw(from, end)).await? {
+                    agg.add_facts(&f);
+                }
+            }
+            let after = last.next().first_day();
+            if after <= to {
+                for f in store::facts(db, &raw(after, to)).await? {
+                    agg.add_facts(&f);
+                }
+            }
+        }
+        None => {
+            for f in store::facts(db, &raw(from, to)).await? {
+                agg.add_facts(&f);
+            }
+        }
+    }
+    Ok(agg)
 }
 
 /// The analysis of `unit` for local dates `[from, to]` (inclusive), seen at `now`.
@@ -579,84 +715,46 @@ pub async fn analyse(
     now: i64,
 ) -> Result<Analysis, CaseError> {
     let paths = unit_paths(db, unit).await?;
-    let w = Window {
-        paths: paths.clone(),
-        from: ms_of_date(from),
-        to: ms_of_date(to) + DAY_MS,
+    let schools = summary_schools(db, unit).await?;
+    let cur = aggregate(db, &paths, schools.as_deref(), from, to).await?;
+    let prev = aggregate(
+        db,
+        &paths,
+        schools.as_deref(),
+        year_before(from),
+        year_before(to),
+    )
+    .await?;
+    let (cases, lost, recovered) = cur.total();
+    let (prev_cases, prev_lost, _) = prev.total();
+    let fixed = |dim: &str, n: usize| -> Vec<Bucket> {
+        let got = cur.buckets(dim);
+        (0..n)
+            .map(|i| {
+                let key = i.to_string();
+                let b = got.iter().find(|b| b.key == key);
+                Bucket {
+                    cases: b.map_or(0, |b| b.cases),
+                    lost_cents: b.map_or(0, |b| b.lost_cents),
+                    key,
+                }
+            })
+            .collect()
     };
-    let prev = Window {
-        paths: paths.clone(),
-        from: ms_of_date(year_before(from)),
-        to: ms_of_date(year_before(to)) + DAY_MS,
-    };
-    let (cases, lost, recovered) = store::totals(db, &w).await?;
-    let (prev_cases, prev_lost, _) = store::totals(db, &prev).await?;
-    let off = TZ_OFFSET_MS;
-    let hour = format!("((c.occurred_at + {off}) / 3600000) % 24");
-    let dow = format!("(((c.occurred_at + {off}) / 86400000) + 3) % 7");
-    let mut by_hour: Vec<Bucket> = (0..24)
-        .map(|h| Bucket {
-            key: h.to_string(),
-            cases: 0,
-            lost_cents: 0,
-        })
-        .collect();
-    for (k, n, l) in store::group_by(db, &w, &hour).await? {
-        if let Some(b) = k.parse::<usize>().ok().and_then(|i| by_hour.get_mut(i)) {
-            b.cases = n;
-            b.lost_cents = l;
-        }
-    }
-    let mut by_weekday: Vec<Bucket> = (0..7)
-        .map(|d| Bucket {
-            key: d.to_string(),
-            cases: 0,
-            lost_cents: 0,
-        })
-        .collect();
-    for (k, n, l) in store::group_by(db, &w, &dow).await? {
-        if let Some(b) = k.parse::<usize>().ok().and_then(|i| by_weekday.get_mut(i)) {
-            b.cases = n;
-            b.lost_cents = l;
-        }
-    }
-    // Months: per local day, then folded into months, for the period and the year before.
-    let day = format!("(c.occurred_at + {off}) / 86400000");
-    let mut months: BTreeMap<Month, MonthPoint> = BTreeMap::new();
+    let mut months = Vec::new();
     let mut m = Month::of(from);
     while m <= Month::of(to) {
-        months.insert(
-            m,
-            MonthPoint {
-                month: m.to_string(),
-                cases: 0,
-                lost_cents: 0,
-                prev_year_cases: 0,
-            },
-        );
+        let (n, l) = cur.months.get(&m.index()).copied().unwrap_or_default();
+        let p = prev.months.get(&(m.index() - 12)).map_or(0, |p| p.0);
+        months.push(MonthPoint {
+            month: m.to_string(),
+            cases: n,
+            lost_cents: l,
+            prev_year_cases: p,
+        });
         m = m.next();
     }
-    for (k, n, l) in store::group_by(db, &w, &day).await? {
-        if let Ok(d) = k.parse::<i64>() {
-            if let Some(p) = months.get_mut(&Month::of(date_of_day(d))) {
-                p.cases += n;
-                p.lost_cents += l;
-            }
-        }
-    }
-    for (k, n, _) in store::group_by(db, &prev, &day).await? {
-        if let Ok(d) = k.parse::<i64>() {
-            let mo = Month::of(date_of_day(d));
-            let next_year = Month {
-                year: mo.year + 1,
-                month: mo.month,
-            };
-            if let Some(p) = months.get_mut(&next_year) {
-                p.prev_year_cases += n;
-            }
-        }
-    }
-    let mut by_grade = buckets(store::group_by(db, &w, "c.victim_enroll_year").await?);
+    let mut by_grade = cur.buckets("grade");
     by_grade.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(Analysis {
         unit_code: unit.code.clone(),
@@ -670,15 +768,15 @@ pub async fn analyse(
         prev_lost_cents: prev_lost,
         yoy_cases_pct: pct_change(cases, prev_cases),
         yoy_lost_pct: pct_change(lost, prev_lost),
-        by_fraud_type: buckets(store::group_by(db, &w, "c.fraud_type").await?),
-        by_channel: buckets(store::group_by(db, &w, "c.channel").await?),
+        by_fraud_type: cur.buckets("fraud_type"),
+        by_channel: cur.buckets("channel"),
         by_grade,
-        by_major: buckets(store::group_by(db, &w, "c.victim_major").await?),
-        by_gender: buckets(store::group_by(db, &w, "c.victim_gender").await?),
-        by_role: buckets(store::group_by(db, &w, "c.victim_role").await?),
-        by_hour,
-        by_weekday,
-        months: months.into_values().collect(),
+        by_major: cur.buckets("major"),
+        by_gender: cur.buckets("gender"),
+        by_role: cur.buckets("role"),
+        by_hour: fixed("hour", 24),
+        by_weekday: fixed("weekday", 7),
+        months,
         streaks: streaks(db, unit, now).await?,
     })
 }

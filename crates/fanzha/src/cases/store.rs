@@ -155,6 +155,7 @@ pub async fn insert_case(
         1,
     )
     .await?;
+    bump_monthly(&mut *conn, &Facts::of_valid(c), 1).await?;
     Ok(id)
 }
 
@@ -197,6 +198,7 @@ pub async fn update_case(
         -1,
     )
     .await?;
+    bump_monthly(&mut *conn, &Facts::of_case(old), -1).await?;
     sqlx::query(
         "UPDATE cases SET school_id = $1, unit_id = $2, unit_path = $3, victim_student_id = $4, victim_staff_id = $5, \
          victim_role = $6, victim_enroll_year = $7, victim_major = $8, victim_gender = $9, fraud_type = $10, channel = $11, \
@@ -233,6 +235,7 @@ pub async fn update_case(
         1,
     )
     .await?;
+    bump_monthly(&mut *conn, &Facts::of_valid(c), 1).await?;
     Ok(())
 }
 
@@ -671,6 +674,184 @@ pub async fn people_per_school(
     .await?;
     for r in rows {
         out.entry(r.try_get(0)?).or_default().1 = r.try_get(1)?;
+    }
+    Ok(out)
+}
+
+// ---- Monthly summary by dimension ----
+
+/// The dimensions of the analysis, as stored in `case_monthly.dim`.
+pub const DIMS: [&str; 9] = [
+    "total",
+    "fraud_type",
+    "channel",
+    "grade",
+    "major",
+    "gender",
+    "role",
+    "hour",
+    "weekday",
+];
+
+/// What the analysis needs of one case.
+#[derive(Clone, Debug)]
+pub struct Facts {
+    pub school_id: i64,
+    pub occurred_at: i64,
+    pub fraud_type: String,
+    pub channel: String,
+    pub grade: Option<i64>,
+    pub major: Option<String>,
+    pub gender: Option<String>,
+    pub role: String,
+    pub lost: i64,
+    pub recovered: i64,
+}
+
+impl Facts {
+    pub fn of_valid(c: &ValidCase) -> Facts {
+        Facts {
+            school_id: c.school_id,
+            occurred_at: c.occurred_at,
+            fraud_type: c.fraud_type.id().to_string(),
+            channel: c.channel.as_str().to_string(),
+            grade: c.victim_enroll_year,
+            major: c.victim_major.clone(),
+            gender: c.victim_gender.clone(),
+            role: c.victim_role.as_str().to_string(),
+            lost: c.amount_lost.get(),
+            recovered: c.amount_recovered.get(),
+        }
+    }
+    pub fn of_case(c: &Case) -> Facts {
+        Facts {
+            school_id: c.school_id,
+            occurred_at: c.occurred_at,
+            fraud_type: c.fraud_type.clone(),
+            channel: c.channel.clone(),
+            grade: c.victim_enroll_year,
+            major: c.victim_major.clone(),
+            gender: c.victim_gender.clone(),
+            role: c.victim_role.clone(),
+            lost: c.amount_lost_cents,
+            recovered: c.amount_recovered_cents,
+        }
+    }
+    /// The local month index (year × 12 + month − 1).
+    pub fn month(&self) -> i64 {
+        Month::of(local_date(self.occurred_at)).index()
+    }
+    /// (dim, key) of each dimension, in the order of [`DIMS`].
+    pub fn keys(&self) -> [(&'static str, String); 9] {
+        let local = self.occurred_at + TZ_OFFSET_MS;
+        let day = local.div_euclid(DAY_MS);
+        [
+            ("total", String::new()),
+            ("fraud_type", self.fraud_type.clone()),
+            ("channel", self.channel.clone()),
+            (
+                "grade",
+                self.grade.map(|g| g.to_string()).unwrap_or_default(),
+            ),
+            ("major", self.major.clone().unwrap_or_default()),
+            ("gender", self.gender.clone().unwrap_or_default()),
+            ("role", self.role.clone()),
+            ("hour", (local.div_euclid(3_600_000) % 24).to_string()),
+            ("weekday", ((day + 3).rem_euclid(7)).to_string()),
+        ]
+    }
+}
+
+/// Adds (`sign` = 1) or removes (-1) a case from the monthly summary.
+async fn bump_monthly(conn: &mut sqlx::AnyConnection, f: &Facts, sign: i64) -> DbResult<()> {
+    let month = f.month();
+    for (dim, key) in f.keys() {
+        sqlx::query(
+            "INSERT INTO case_monthly (school_id, month, dim, bucket, cases, lost_cents, recovered_cents) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (school_id, month, dim, bucket) DO UPDATE SET cases = case_monthly.cases + excluded.cases, \
+             lost_cents = case_monthly.lost_cents + excluded.lost_cents, recovered_cents = case_monthly.recovered_cents + excluded.recovered_cents",
+        )
+        .bind(f.school_id)
+        .bind(month)
+        .bind(dim)
+        .bind(key)
+        .bind(sign)
+        .bind(sign * f.lost)
+        .bind(sign * f.recovered)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+fn in_list(first: usize, n: usize) -> String {
+    (0..n)
+        .map(|i| format!("${}", first + i))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Summary rows of schools for month indexes `[m_from, m_to]`: (month, dim, key, cases, lost,
+/// recovered), grouped over the schools.
+pub async fn monthly(
+    db: &Db,
+    school_ids: &[i64],
+    m_from: i64,
+    m_to: i64,
+) -> DbResult<Vec<(i64, String, String, i64, i64, i64)>> {
+    if school_ids.is_empty() || m_from > m_to {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT month, dim, bucket, CAST(SUM(cases) AS BIGINT), CAST(SUM(lost_cents) AS BIGINT), CAST(SUM(recovered_cents) AS BIGINT) \
+         FROM case_monthly WHERE school_id IN ({}) AND month >= ${} AND month <= ${} GROUP BY month, dim, bucket",
+        in_list(1, school_ids.len()),
+        school_ids.len() + 1,
+        school_ids.len() + 2
+    );
+    let mut q = sqlx::query(&sql);
+    for s in school_ids {
+        q = q.bind(*s);
+    }
+    let rows = q.bind(m_from).bind(m_to).fetch_all(&db.pool).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push((
+            r.try_get(0)?,
+            r.try_get(1)?,
+            r.try_get(2)?,
+            r.try_get(3)?,
+            r.try_get(4)?,
+            r.try_get(5)?,
+        ));
+    }
+    Ok(out)
+}
+
+/// The analysis facts of every case of a window (for partial months and units below a school).
+pub async fn facts(db: &Db, w: &Window) -> DbResult<Vec<Facts>> {
+    let cond = where_window(w, 1);
+    let sql = format!(
+        "SELECT c.school_id, c.occurred_at, c.fraud_type, c.channel, CAST(c.victim_enroll_year AS BIGINT), c.victim_major, \
+         c.victim_gender, c.victim_role, c.amount_lost_cents, c.amount_recovered_cents FROM cases c WHERE {cond}"
+    );
+    let rows = bind_window(sqlx::query(&sql), w)
+        .fetch_all(&db.pool)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(Facts {
+            school_id: r.try_get(0)?,
+            occurred_at: r.try_get(1)?,
+            fraud_type: r.try_get(2)?,
+            channel: r.try_get(3)?,
+            grade: r.try_get(4)?,
+            major: r.try_get(5)?,
+            gender: r.try_get(6)?,
+            role: r.try_get(7)?,
+            lost: r.try_get(8)?,
+            recovered: r.try_get(9)?,
+        });
     }
     Ok(out)
 }
