@@ -90,6 +90,18 @@ async fn police_record_a_case_in_their_jurisdiction_with_the_victim_linked() {
     let c: Value = r.json().await.unwrap();
     assert_eq!(c["victim_role"], "other");
     assert_eq!(c["victim_student_id"], Value::Null);
+    for (dim, bucket, n) in [
+        ("total", "", 1),
+        ("role", "other", 1),
+        ("role", "student", 0),
+        ("hour", "10", 1),
+        ("hour", "21", 0),
+    ] {
+        let got = app
+            .scalar(&format!("SELECT CAST(SUM(cases) AS BIGINT) FROM case_monthly WHERE dim = '{dim}' AND bucket = '{bucket}'"))
+            .await;
+        assert_eq!(got, n, "{dim} {bucket}");
+    }
     assert_eq!(
         app.scalar("SELECT CAST(SUM(victims) AS BIGINT) FROM case_daily")
             .await,
