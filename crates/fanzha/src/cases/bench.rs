@@ -188,7 +188,7 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
             } else {
                 "other"
             };
-            let lost = rng.gen_range(100_00..50_000_00i64);
+            let lost = rng.gen_range(100..50_000i64) * 100;
             let e = daily.entry((*school_id, local_day(at))).or_default();
             e.0 += 1;
             e.1 += i64::from(role != "other");
@@ -372,7 +372,7 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
         fraud_type: fanzha_detect::FraudType::RebateTask,
         channel: Channel::Qq,
         occurred_at: now - 3_600_000,
-        amount_lost: Cents::from_cents(100_00).unwrap_or_default(),
+        amount_lost: Cents::from_cents(10_000).unwrap_or_default(),
         amount_recovered: Cents::default(),
         status: CaseStatus::Open,
         narrative: "基准".into(),

@@ -132,10 +132,10 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<usize> {
                     let channel = pick(&mut rng, &CHANNELS);
                     let lost = match fraud_type {
                         FraudType::FakeInvestment | FraudType::Romance => {
-                            rng.gen_range(2_000_00..120_000_00)
+                            rng.gen_range(2_000..120_000) * 100
                         }
-                        FraudType::ImpersonatePolice => rng.gen_range(10_000_00..80_000_00),
-                        _ => rng.gen_range(300_00..25_000_00),
+                        FraudType::ImpersonatePolice => rng.gen_range(10_000..80_000) * 100,
+                        _ => rng.gen_range(300..25_000) * 100,
                     };
                     let recovered = if rng.gen_bool(0.3) {
                         lost / rng.gen_range(2..6)
@@ -208,9 +208,9 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<usize> {
                 month: m.to_string(),
                 cases_solved: rng.gen_range(1..8),
                 suspects_arrested: rng.gen_range(0..12),
-                funds_frozen_cents: rng.gen_range(0..500_000_00),
-                losses_avoided_cents: rng.gen_range(0..900_000_00),
-                funds_returned_cents: rng.gen_range(0..200_000_00),
+                funds_frozen_cents: rng.gen_range(0..500_000) * 100,
+                losses_avoided_cents: rng.gen_range(0..900_000) * 100,
+                funds_returned_cents: rng.gen_range(0..200_000) * 100,
             };
             store::upsert_kpi(db, *station_id, &k, officer, now).await?;
             m = m.next();

@@ -389,6 +389,8 @@ struct FormPage {
     can_edit: bool,
 }
 
+// The inputs of one action, each used once; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 async fn form_page(
     st: &AppState,
     u: &User,

@@ -1185,6 +1185,8 @@ pub async fn ranking(db: &Db, province: &Unit, year: i32) -> Result<Vec<RankRow>
 
 /// Replaces the selection of awardees: at most [`MAX_AWARDS`], each an eligible school of the
 /// province; not once the year's list is published.
+// The inputs of one action, each used once; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub async fn select_awards(
     db: &Db,
     clock: &Clock,

@@ -468,6 +468,8 @@ fn briefing_from(r: &AnyRow) -> Result<Briefing, sqlx::Error> {
 }
 
 /// Creates or replaces the draft of a station's month; a published briefing is not replaced.
+// The inputs of one action, each used once; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub async fn save_briefing(
     db: &Db,
     station_id: i64,
