@@ -24,7 +24,7 @@
         option = {
           title: { text: c.title, textStyle: { fontSize: 14 } },
           tooltip: { trigger: "axis" },
-          legend: c.series.length > 1 ? { top: 24 } : undefined,
+          legend: c.series.length > 1 ? { top: 0, right: 0 } : undefined,
           grid: { left: 40, right: 16, top: c.series.length > 1 ? 60 : 40, bottom: 60, containLabel: true },
           xAxis: { type: "category", data: c.labels, axisLabel: { rotate: c.labels.length > 8 ? 40 : 0 } },
           yAxis: { type: "value", minInterval: 1 },

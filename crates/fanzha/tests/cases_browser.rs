@@ -683,7 +683,7 @@ async fn police_see_the_case_analysis_drawn_as_charts() {
                 .console()
                 .await
                 .into_iter()
-                .filter(|m| m.starts_with("SEVERE"))
+                .filter(|m| m.starts_with("SEVERE") && !m.contains("favicon.ico"))
                 .collect();
             assert!(errors.is_empty(), "console errors: {errors:?}");
 
@@ -697,7 +697,7 @@ async fn police_see_the_case_analysis_drawn_as_charts() {
                 .console()
                 .await
                 .into_iter()
-                .filter(|m| m.starts_with("SEVERE"))
+                .filter(|m| m.starts_with("SEVERE") && !m.contains("favicon.ico"))
                 .collect();
             assert!(errors.is_empty(), "console errors: {errors:?}");
         }
