@@ -101,6 +101,10 @@ async fn police_record_a_case_in_their_jurisdiction_with_the_victim_linked() {
             .scalar(&format!("SELECT CAST(SUM(cases) AS BIGINT) FROM case_monthly WHERE dim = '{dim}' AND bucket = '{bucket}'"))
             .await;
         assert_eq!(got, n, "{dim} {bucket}");
+        let got = app
+            .scalar(&format!("SELECT CAST(SUM(cases) AS BIGINT) FROM case_daily_dims WHERE dim = '{dim}' AND bucket = '{bucket}'"))
+            .await;
+        assert_eq!(got, n, "daily {dim} {bucket}");
     }
     assert_eq!(
         app.scalar("SELECT CAST(SUM(victims) AS BIGINT) FROM case_daily")

@@ -62,6 +62,19 @@ CREATE TABLE case_monthly (
     PRIMARY KEY (school_id, month, dim, bucket)
 );
 
+-- The same per school, local day, dimension and bucket: the partial months at either end of a
+-- period.
+CREATE TABLE case_daily_dims (
+    school_id BIGINT NOT NULL REFERENCES units(id),
+    day BIGINT NOT NULL,
+    dim TEXT NOT NULL,
+    bucket TEXT NOT NULL,
+    cases BIGINT NOT NULL,
+    lost_cents BIGINT NOT NULL,
+    recovered_cents BIGINT NOT NULL,
+    PRIMARY KEY (school_id, day, dim, bucket)
+);
+
 CREATE TABLE police_kpis (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     unit_id BIGINT NOT NULL REFERENCES units(id),

@@ -303,6 +303,36 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
         }
         q.execute(&db.pool).await?;
     }
+    // The per-day summary by dimension, grouped by the database from the cases just written.
+    let off = TZ_OFFSET_MS;
+    for (dim, expr) in [
+        ("total", "''".to_string()),
+        ("fraud_type", "fraud_type".to_string()),
+        ("channel", "channel".to_string()),
+        (
+            "grade",
+            "COALESCE(CAST(victim_enroll_year AS TEXT), '')".to_string(),
+        ),
+        ("major", "COALESCE(victim_major, '')".to_string()),
+        ("gender", "COALESCE(victim_gender, '')".to_string()),
+        ("role", "victim_role".to_string()),
+        (
+            "hour",
+            format!("CAST(((occurred_at + {off}) / 3600000) % 24 AS TEXT)"),
+        ),
+        (
+            "weekday",
+            format!("CAST((((occurred_at + {off}) / 86400000) + 3) % 7 AS TEXT)"),
+        ),
+    ] {
+        sqlx::query(&format!(
+            "INSERT INTO case_daily_dims (school_id, day, dim, bucket, cases, lost_cents, recovered_cents) \
+             SELECT school_id, (occurred_at + {off}) / 86400000, '{dim}', {expr}, COUNT(*), SUM(amount_lost_cents), SUM(amount_recovered_cents) \
+             FROM cases GROUP BY school_id, (occurred_at + {off}) / 86400000, {expr}"
+        ))
+        .execute(&db.pool)
+        .await?;
+    }
     sqlx::query("ANALYZE").execute(&db.pool).await?;
     let load = t.elapsed().as_secs_f64();
     println!(

@@ -1316,14 +1316,10 @@ pub async fn home_panel(st: &AppState, u: &User, ctx: &PageCtx) -> AppResult<Opt
         .take(3)
         .map(|(k, n, _)| (fraud_label(ctx, &k), n))
         .collect();
-    let last = store::last_case_at(&st.db, &paths, now).await?;
-    let s = service::Streak {
-        unit_code: unit.code.clone(),
-        unit_name: unit.name.clone(),
-        last_case_at: last,
-        months_without_case: last.map(|l| service::months_between(local_date(l), today)),
-        days_without_case: last.map(|l| (today - local_date(l)).num_days()),
-    };
+    let last = service::last_case_day(&st.db, &unit, now)
+        .await
+        .map_err(|e| app_error(e, ctx.lang))?;
+    let s = service::streak_of(&unit, last, today);
     let html = Panel {
         ctx,
         yoy: yoy_text(ctx, service::pct_change(this_month, last_year)),

@@ -505,7 +505,8 @@ pub struct Bucket {
 pub struct Streak {
     pub unit_code: String,
     pub unit_name: String,
-    pub last_case_at: Option<i64>,
+    /// Local date of the last case (YYYY-MM-DD).
+    pub last_case_day: Option<String>,
     /// Whole months since the last case (None when no case is on record).
     pub months_without_case: Option<i64>,
     pub days_without_case: Option<i64>,
@@ -686,24 +687,45 @@ async fn aggregate(
             }
             if from < first_full.first_day() {
                 let end = first_full.first_day().pred_opt().unwrap_or(from);
-                for f in store::facts(db, &raw(from, end)).await? {
-                    agg.add_facts(&f);
-                }
+                add_days(db, &mut agg, schools, from, end).await?;
             }
             let after = last.next().first_day();
             if after <= to {
-                for f in store::facts(db, &raw(after, to)).await? {
-                    agg.add_facts(&f);
-                }
+                add_days(db, &mut agg, schools, after, to).await?;
             }
         }
         None => {
-            for f in store::facts(db, &raw(from, to)).await? {
-                agg.add_facts(&f);
+            // Within at most two calendar months: day by day.
+            let mut a = from;
+            while a <= to {
+                let month_end = Month::of(a).next().first_day().pred_opt().unwrap_or(a);
+                let b = month_end.min(to);
+                add_days(db, &mut agg, schools, a, b).await?;
+                a = b.succ_opt().unwrap_or(to);
+                if b == to {
+                    break;
+                }
             }
         }
     }
     Ok(agg)
+}
+
+/// Adds the daily summary of local dates `[a, b]` (within one month) to `agg`.
+async fn add_days(
+    db: &Db,
+    agg: &mut Agg,
+    schools: &[i64],
+    a: NaiveDate,
+    b: NaiveDate,
+) -> Result<(), CaseError> {
+    let month = Month::of(a).index();
+    for (dim, key, n, l, r) in
+        store::daily_dims(db, schools, day_of_date(a), day_of_date(b)).await?
+    {
+        agg.add(month, &dim, &key, n, l, r);
+    }
+    Ok(())
 }
 
 /// The analysis of `unit` for local dates `[from, to]` (inclusive), seen at `now`.
@@ -783,29 +805,43 @@ pub async fn analyse(
 
 /// Zero-case streaks of a unit and the units right below it (the schools of a station).
 pub async fn streaks(db: &Db, unit: &Unit, now: i64) -> Result<Vec<Streak>, CaseError> {
-    let mut units = vec![(unit.clone(), unit_paths(db, unit).await?)];
+    let mut units = vec![unit.clone()];
     let below = if unit.kind == UnitKind::PoliceStation {
         org_store::jurisdiction_schools(db, unit.id).await?
     } else {
         org_store::children(db, unit.id).await?
     };
-    for u in below {
-        let p = vec![u.path.clone()];
-        units.push((u, p));
-    }
+    units.extend(below);
     let today = local_date(now);
     let mut out = Vec::new();
-    for (u, paths) in units {
-        let last = store::last_case_at(db, &paths, now).await?;
-        out.push(Streak {
-            unit_code: u.code,
-            unit_name: u.name,
-            last_case_at: last,
-            months_without_case: last.map(|l| months_between(local_date(l), today)),
-            days_without_case: last.map(|l| (today - local_date(l)).num_days()),
-        });
+    for u in units {
+        let last = last_case_day(db, &u, now).await?;
+        out.push(streak_of(&u, last, today));
     }
     Ok(out)
+}
+
+/// The local date of the last case of a unit up to `now`: from the daily summary for schools and
+/// above, from the cases below school level.
+pub async fn last_case_day(db: &Db, unit: &Unit, now: i64) -> Result<Option<NaiveDate>, CaseError> {
+    Ok(match summary_schools(db, unit).await? {
+        Some(schools) => store::last_day(db, &schools, local_day(now))
+            .await?
+            .map(date_of_day),
+        None => store::last_case_at(db, &unit_paths(db, unit).await?, now)
+            .await?
+            .map(local_date),
+    })
+}
+
+pub fn streak_of(u: &Unit, last: Option<NaiveDate>, today: NaiveDate) -> Streak {
+    Streak {
+        unit_code: u.code.clone(),
+        unit_name: u.name.clone(),
+        last_case_day: last.map(|d| d.to_string()),
+        months_without_case: last.map(|d| months_between(d, today)),
+        days_without_case: last.map(|d| (today - d).num_days()),
+    }
 }
 
 // ---- KPIs ----

@@ -156,6 +156,7 @@ pub async fn insert_case(
     )
     .await?;
     bump_monthly(&mut *conn, &Facts::of_valid(c), 1).await?;
+    bump_daily_dims(&mut *conn, &Facts::of_valid(c), 1).await?;
     Ok(id)
 }
 
@@ -199,6 +200,7 @@ pub async fn update_case(
     )
     .await?;
     bump_monthly(&mut *conn, &Facts::of_case(old), -1).await?;
+    bump_daily_dims(&mut *conn, &Facts::of_case(old), -1).await?;
     sqlx::query(
         "UPDATE cases SET school_id = $1, unit_id = $2, unit_path = $3, victim_student_id = $4, victim_staff_id = $5, \
          victim_role = $6, victim_enroll_year = $7, victim_major = $8, victim_gender = $9, fraud_type = $10, channel = $11, \
@@ -236,6 +238,7 @@ pub async fn update_case(
     )
     .await?;
     bump_monthly(&mut *conn, &Facts::of_valid(c), 1).await?;
+    bump_daily_dims(&mut *conn, &Facts::of_valid(c), 1).await?;
     Ok(())
 }
 
@@ -856,4 +859,81 @@ pub async fn facts(db: &Db, w: &Window) -> DbResult<Vec<Facts>> {
         });
     }
     Ok(out)
+}
+
+/// Adds (`sign` = 1) or removes (-1) a case from the per-day summary by dimension.
+async fn bump_daily_dims(conn: &mut sqlx::AnyConnection, f: &Facts, sign: i64) -> DbResult<()> {
+    let day = local_day(f.occurred_at);
+    for (dim, key) in f.keys() {
+        sqlx::query(
+            "INSERT INTO case_daily_dims (school_id, day, dim, bucket, cases, lost_cents, recovered_cents) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (school_id, day, dim, bucket) DO UPDATE SET cases = case_daily_dims.cases + excluded.cases, \
+             lost_cents = case_daily_dims.lost_cents + excluded.lost_cents, recovered_cents = case_daily_dims.recovered_cents + excluded.recovered_cents",
+        )
+        .bind(f.school_id)
+        .bind(day)
+        .bind(dim)
+        .bind(key)
+        .bind(sign)
+        .bind(sign * f.lost)
+        .bind(sign * f.recovered)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The per-day summary of schools over local days `[d_from, d_to]`, grouped by (dim, bucket).
+pub async fn daily_dims(
+    db: &Db,
+    school_ids: &[i64],
+    d_from: i64,
+    d_to: i64,
+) -> DbResult<Vec<(String, String, i64, i64, i64)>> {
+    if school_ids.is_empty() || d_from > d_to {
+        return Ok(vec![]);
+    }
+    let n = school_ids.len();
+    let sql = format!(
+        "SELECT dim, bucket, CAST(SUM(cases) AS BIGINT), CAST(SUM(lost_cents) AS BIGINT), CAST(SUM(recovered_cents) AS BIGINT) \
+         FROM case_daily_dims WHERE school_id IN ({}) AND day >= ${} AND day <= ${} GROUP BY dim, bucket",
+        in_list(1, n),
+        n + 1,
+        n + 2
+    );
+    let mut q = sqlx::query(&sql);
+    for s in school_ids {
+        q = q.bind(*s);
+    }
+    let rows = q.bind(d_from).bind(d_to).fetch_all(&db.pool).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push((
+            r.try_get(0)?,
+            r.try_get(1)?,
+            r.try_get(2)?,
+            r.try_get(3)?,
+            r.try_get(4)?,
+        ));
+    }
+    Ok(out)
+}
+
+/// The last local day up to `until_day` with a case in one of the schools.
+pub async fn last_day(db: &Db, school_ids: &[i64], until_day: i64) -> DbResult<Option<i64>> {
+    if school_ids.is_empty() {
+        return Ok(None);
+    }
+    let n = school_ids.len();
+    let sql = format!(
+        "SELECT MAX(day) FROM case_daily WHERE school_id IN ({}) AND day <= ${} AND cases > 0",
+        in_list(1, n),
+        n + 1
+    );
+    let mut q = sqlx::query(&sql);
+    for s in school_ids {
+        q = q.bind(*s);
+    }
+    let r = q.bind(until_day).fetch_one(&db.pool).await?;
+    Ok(r.try_get::<Option<i64>, _>(0)?)
 }
