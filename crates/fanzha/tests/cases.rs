@@ -90,6 +90,8 @@ async fn police_record_a_case_in_their_jurisdiction_with_the_victim_linked() {
     let c: Value = r.json().await.unwrap();
     assert_eq!(c["victim_role"], "other");
     assert_eq!(c["victim_student_id"], Value::Null);
+    // The school's rows and, above it, the province's.
+    let (sch1, p1) = (app.fx.unit("SCH1").id, app.fx.unit("P1").id);
     for (dim, bucket, n) in [
         ("total", "", 1),
         ("role", "other", 1),
@@ -98,11 +100,11 @@ async fn police_record_a_case_in_their_jurisdiction_with_the_victim_linked() {
         ("hour", "21", 0),
     ] {
         let got = app
-            .scalar(&format!("SELECT CAST(SUM(cases) AS BIGINT) FROM case_monthly WHERE dim = '{dim}' AND bucket = '{bucket}'"))
+            .scalar(&format!("SELECT CAST(SUM(cases) AS BIGINT) FROM case_monthly WHERE unit_id = {sch1} AND dim = '{dim}' AND bucket = '{bucket}'"))
             .await;
         assert_eq!(got, n, "{dim} {bucket}");
         let got = app
-            .scalar(&format!("SELECT CAST(SUM(cases) AS BIGINT) FROM case_daily_dims WHERE dim = '{dim}' AND bucket = '{bucket}'"))
+            .scalar(&format!("SELECT CAST(SUM(cases) AS BIGINT) FROM case_daily_dims WHERE unit_id = {p1} AND dim = '{dim}' AND bucket = '{bucket}'"))
             .await;
         assert_eq!(got, n, "daily {dim} {bucket}");
     }

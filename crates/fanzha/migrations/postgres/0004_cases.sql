@@ -48,31 +48,31 @@ CREATE TABLE case_daily (
 );
 CREATE INDEX case_daily_day ON case_daily(day);
 
--- One row per school, local month, dimension and key (fraud type, channel, grade, major, gender,
+-- One row per school (and per city and province above it), local month, dimension and key (fraud type, channel, grade, major, gender,
 -- role, hour, weekday, and `total`), kept in step by every write: analysis of whole months of
 -- schools, stations, cities and provinces reads these instead of the cases.
 CREATE TABLE case_monthly (
-    school_id BIGINT NOT NULL REFERENCES units(id),
+    unit_id BIGINT NOT NULL REFERENCES units(id),
     month BIGINT NOT NULL,
     dim TEXT NOT NULL,
     bucket TEXT NOT NULL,
     cases BIGINT NOT NULL,
     lost_cents BIGINT NOT NULL,
     recovered_cents BIGINT NOT NULL,
-    PRIMARY KEY (school_id, month, dim, bucket)
+    PRIMARY KEY (unit_id, month, dim, bucket)
 );
 
 -- The same per school, local day, dimension and bucket: the partial months at either end of a
 -- period.
 CREATE TABLE case_daily_dims (
-    school_id BIGINT NOT NULL REFERENCES units(id),
+    unit_id BIGINT NOT NULL REFERENCES units(id),
     day BIGINT NOT NULL,
     dim TEXT NOT NULL,
     bucket TEXT NOT NULL,
     cases BIGINT NOT NULL,
     lost_cents BIGINT NOT NULL,
     recovered_cents BIGINT NOT NULL,
-    PRIMARY KEY (school_id, day, dim, bucket)
+    PRIMARY KEY (unit_id, day, dim, bucket)
 );
 
 CREATE TABLE police_kpis (

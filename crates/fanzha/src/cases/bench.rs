@@ -200,6 +200,7 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
             let channel = Channel::ALL[rng.gen_range(0..Channel::ALL.len())].as_str();
             let f = store::Facts {
                 school_id: *school_id,
+                unit_path: class.path.clone(),
                 occurred_at: at,
                 fraud_type: fraud_type.to_string(),
                 channel: channel.to_string(),
@@ -212,9 +213,11 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
             };
             let month = f.month();
             for (dim, key) in f.keys() {
-                let m = monthly.entry((*school_id, month, dim, key)).or_default();
-                m.0 += 1;
-                m.1 += lost;
+                for u in [*school_id, city.id, province.id] {
+                    let m = monthly.entry((u, month, dim, key.clone())).or_default();
+                    m.0 += 1;
+                    m.1 += lost;
+                }
             }
             q = q
                 .bind(*school_id)
@@ -272,7 +275,7 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
     let rows: Vec<_> = monthly.into_iter().collect();
     for chunk in rows.chunks(1000) {
         let mut sql = String::from(
-            "INSERT INTO case_monthly (school_id, month, dim, bucket, cases, lost_cents, recovered_cents) VALUES ",
+            "INSERT INTO case_monthly (unit_id, month, dim, bucket, cases, lost_cents, recovered_cents) VALUES ",
         );
         let mut p = 1;
         for i in 0..chunk.len() {
@@ -326,9 +329,20 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
         ),
     ] {
         sqlx::query(&format!(
-            "INSERT INTO case_daily_dims (school_id, day, dim, bucket, cases, lost_cents, recovered_cents) \
+            "INSERT INTO case_daily_dims (unit_id, day, dim, bucket, cases, lost_cents, recovered_cents) \
              SELECT school_id, (occurred_at + {off}) / 86400000, '{dim}', {expr}, COUNT(*), SUM(amount_lost_cents), SUM(amount_recovered_cents) \
              FROM cases GROUP BY school_id, (occurred_at + {off}) / 86400000, {expr}"
+        ))
+        .execute(&db.pool)
+        .await?;
+    }
+    // The city's and province's rows are the sums of their schools' rows.
+    for u in [&city, &province] {
+        sqlx::query(&format!(
+            "INSERT INTO case_daily_dims (unit_id, day, dim, bucket, cases, lost_cents, recovered_cents) \
+             SELECT {}, day, dim, bucket, SUM(cases), SUM(lost_cents), SUM(recovered_cents) FROM case_daily_dims \
+             WHERE unit_id IN (SELECT id FROM units WHERE kind = 'school') GROUP BY day, dim, bucket",
+            u.id
         ))
         .execute(&db.pool)
         .await?;

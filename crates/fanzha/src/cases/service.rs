@@ -612,8 +612,9 @@ impl Agg {
     }
 }
 
-/// Which summary rows a unit's figures are made of: the schools of a station, city or province,
-/// or the school itself; `None` below school level (colleges, classes), where the cases are read.
+/// Which summary rows a unit's figures are made of: the schools of a station's jurisdiction, or the
+/// unit's own rows (schools, cities, provinces); `None` below school level (colleges, classes),
+/// where the cases are read.
 async fn summary_schools(db: &Db, unit: &Unit) -> Result<Option<Vec<i64>>, CaseError> {
     Ok(match unit.kind {
         UnitKind::School => Some(vec![unit.id]),
@@ -624,13 +625,8 @@ async fn summary_schools(db: &Db, unit: &Unit) -> Result<Option<Vec<i64>>, CaseE
                 .map(|s| s.id)
                 .collect(),
         ),
-        UnitKind::Province | UnitKind::City => Some(
-            org_store::units_of_kind_in(db, &unit.path, UnitKind::School)
-                .await?
-                .into_iter()
-                .map(|s| s.id)
-                .collect(),
-        ),
+        // Cities and provinces have summary rows of their own.
+        UnitKind::Province | UnitKind::City => Some(vec![unit.id]),
         UnitKind::College | UnitKind::Class => None,
     })
 }
@@ -824,7 +820,18 @@ pub async fn streaks(db: &Db, unit: &Unit, now: i64) -> Result<Vec<Streak>, Case
 /// The local date of the last case of a unit up to `now`: from the daily summary for schools and
 /// above, from the cases below school level.
 pub async fn last_case_day(db: &Db, unit: &Unit, now: i64) -> Result<Option<NaiveDate>, CaseError> {
-    Ok(match summary_schools(db, unit).await? {
+    let schools = if matches!(unit.kind, UnitKind::Province | UnitKind::City) {
+        Some(
+            org_store::units_of_kind_in(db, &unit.path, UnitKind::School)
+                .await?
+                .into_iter()
+                .map(|s| s.id)
+                .collect(),
+        )
+    } else {
+        summary_schools(db, unit).await?
+    };
+    Ok(match schools {
         Some(schools) => store::last_day(db, &schools, local_day(now))
             .await?
             .map(date_of_day),

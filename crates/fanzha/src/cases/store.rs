@@ -702,6 +702,8 @@ pub const DIMS: [&str; 9] = [
 #[derive(Clone, Debug)]
 pub struct Facts {
     pub school_id: i64,
+    /// Path of the victim's unit; the school and the units above it are read from it.
+    pub unit_path: String,
     pub occurred_at: i64,
     pub fraud_type: String,
     pub channel: String,
@@ -717,6 +719,7 @@ impl Facts {
     pub fn of_valid(c: &ValidCase) -> Facts {
         Facts {
             school_id: c.school_id,
+            unit_path: c.unit_path.clone(),
             occurred_at: c.occurred_at,
             fraud_type: c.fraud_type.id().to_string(),
             channel: c.channel.as_str().to_string(),
@@ -731,6 +734,7 @@ impl Facts {
     pub fn of_case(c: &Case) -> Facts {
         Facts {
             school_id: c.school_id,
+            unit_path: c.unit_path.clone(),
             occurred_at: c.occurred_at,
             fraud_type: c.fraud_type.clone(),
             channel: c.channel.clone(),
@@ -741,6 +745,24 @@ impl Facts {
             lost: c.amount_lost_cents,
             recovered: c.amount_recovered_cents,
         }
+    }
+    /// The units whose summaries count this case: the school and every unit above it (a path is
+    /// the ids of the units from the root down, `/1/2/5/…`).
+    pub fn summary_units(&self) -> Vec<i64> {
+        let mut out = Vec::new();
+        for seg in self.unit_path.split('/').filter(|s| !s.is_empty()) {
+            match seg.parse::<i64>() {
+                Ok(id) => {
+                    out.push(id);
+                    if id == self.school_id {
+                        return out;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        // A path that does not pass through the school: count the school alone.
+        vec![self.school_id]
     }
     /// The local month index (year × 12 + month − 1).
     pub fn month(&self) -> i64 {
@@ -770,13 +792,14 @@ impl Facts {
 /// Adds (`sign` = 1) or removes (-1) a case from the monthly summary.
 async fn bump_monthly(conn: &mut sqlx::AnyConnection, f: &Facts, sign: i64) -> DbResult<()> {
     let month = f.month();
-    for (dim, key) in f.keys() {
-        sqlx::query(
-            "INSERT INTO case_monthly (school_id, month, dim, bucket, cases, lost_cents, recovered_cents) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (school_id, month, dim, bucket) DO UPDATE SET cases = case_monthly.cases + excluded.cases, \
+    for unit in f.summary_units() {
+        for (dim, key) in f.keys() {
+            sqlx::query(
+            "INSERT INTO case_monthly (unit_id, month, dim, bucket, cases, lost_cents, recovered_cents) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (unit_id, month, dim, bucket) DO UPDATE SET cases = case_monthly.cases + excluded.cases, \
              lost_cents = case_monthly.lost_cents + excluded.lost_cents, recovered_cents = case_monthly.recovered_cents + excluded.recovered_cents",
         )
-        .bind(f.school_id)
+        .bind(unit)
         .bind(month)
         .bind(dim)
         .bind(key)
@@ -785,6 +808,7 @@ async fn bump_monthly(conn: &mut sqlx::AnyConnection, f: &Facts, sign: i64) -> D
         .bind(sign * f.recovered)
         .execute(&mut *conn)
         .await?;
+        }
     }
     Ok(())
 }
@@ -809,7 +833,7 @@ pub async fn monthly(
     }
     let sql = format!(
         "SELECT month, dim, bucket, CAST(SUM(cases) AS BIGINT), CAST(SUM(lost_cents) AS BIGINT), CAST(SUM(recovered_cents) AS BIGINT) \
-         FROM case_monthly WHERE school_id IN ({}) AND month >= ${} AND month <= ${} GROUP BY month, dim, bucket",
+         FROM case_monthly WHERE unit_id IN ({}) AND month >= ${} AND month <= ${} GROUP BY month, dim, bucket",
         in_list(1, school_ids.len()),
         school_ids.len() + 1,
         school_ids.len() + 2
@@ -847,6 +871,7 @@ pub async fn facts(db: &Db, w: &Window) -> DbResult<Vec<Facts>> {
     for r in rows {
         out.push(Facts {
             school_id: r.try_get(0)?,
+            unit_path: String::new(),
             occurred_at: r.try_get(1)?,
             fraud_type: r.try_get(2)?,
             channel: r.try_get(3)?,
@@ -864,13 +889,14 @@ pub async fn facts(db: &Db, w: &Window) -> DbResult<Vec<Facts>> {
 /// Adds (`sign` = 1) or removes (-1) a case from the per-day summary by dimension.
 async fn bump_daily_dims(conn: &mut sqlx::AnyConnection, f: &Facts, sign: i64) -> DbResult<()> {
     let day = local_day(f.occurred_at);
-    for (dim, key) in f.keys() {
-        sqlx::query(
-            "INSERT INTO case_daily_dims (school_id, day, dim, bucket, cases, lost_cents, recovered_cents) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (school_id, day, dim, bucket) DO UPDATE SET cases = case_daily_dims.cases + excluded.cases, \
+    for unit in f.summary_units() {
+        for (dim, key) in f.keys() {
+            sqlx::query(
+            "INSERT INTO case_daily_dims (unit_id, day, dim, bucket, cases, lost_cents, recovered_cents) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (unit_id, day, dim, bucket) DO UPDATE SET cases = case_daily_dims.cases + excluded.cases, \
              lost_cents = case_daily_dims.lost_cents + excluded.lost_cents, recovered_cents = case_daily_dims.recovered_cents + excluded.recovered_cents",
         )
-        .bind(f.school_id)
+        .bind(unit)
         .bind(day)
         .bind(dim)
         .bind(key)
@@ -879,6 +905,7 @@ async fn bump_daily_dims(conn: &mut sqlx::AnyConnection, f: &Facts, sign: i64) -
         .bind(sign * f.recovered)
         .execute(&mut *conn)
         .await?;
+        }
     }
     Ok(())
 }
@@ -896,7 +923,7 @@ pub async fn daily_dims(
     let n = school_ids.len();
     let sql = format!(
         "SELECT dim, bucket, CAST(SUM(cases) AS BIGINT), CAST(SUM(lost_cents) AS BIGINT), CAST(SUM(recovered_cents) AS BIGINT) \
-         FROM case_daily_dims WHERE school_id IN ({}) AND day >= ${} AND day <= ${} GROUP BY dim, bucket",
+         FROM case_daily_dims WHERE unit_id IN ({}) AND day >= ${} AND day <= ${} GROUP BY dim, bucket",
         in_list(1, n),
         n + 1,
         n + 2
