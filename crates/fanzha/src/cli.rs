@@ -213,6 +213,7 @@ enum TokenCmd {
         #[arg(long)]
         name: String,
         /// Comma-separated: org:read, org:write, audit:read, inbox:read, risk:check, warnings:read, warnings:write.
+        /// Comma-separated: org:read, org:write, audit:read, inbox:read, risk:check, cases:read, cases:write.
         #[arg(long)]
         scopes: String,
         /// Lifetime in days (none: until revoked).
@@ -254,6 +255,12 @@ enum BenchCmd {
         batch: usize,
         #[arg(long, default_value_t = 100_000)]
         open: usize,
+    /// Generate N cases across S schools in a fresh database; time analysis, ranking and writes.
+    Cases {
+        #[arg(long, default_value_t = 1_000_000)]
+        cases: usize,
+        #[arg(long, default_value_t = 100)]
+        schools: usize,
     },
 }
 
@@ -636,6 +643,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             r
         Command::Bench(BenchCmd::Warnings { batch, open }) => {
             crate::warnings::bench::bench(&cfg, batch, open).await
+        Command::Bench(BenchCmd::Cases { cases, schools }) => {
+            crate::cases::bench::run(&cfg, cases, schools).await
         }
     }
 }

@@ -629,6 +629,7 @@ pub async fn seed(db: &Db, clock: &Clock, scale: Scale) -> anyhow::Result<Seeded
     }
     crate::intel::demo::seed(&mut tx, clock).await?;
     tx.commit().await?;
+    crate::cases::demo::seed(db, clock).await?;
     inbox::bump();
     crate::warnings::demo::seed(db, clock).await?;
     Ok(Seeded {

@@ -32,6 +32,15 @@ const MATRIX: [(Role, &str); 7] = [
     (Role::Police, "Y-YY--Y-YYYY-Y"),
     (Role::ProvinceAdmin, "YY----YY-Y---Y"),
     (Role::Partner, "--------Y-----"),
+/// ExportRoster ViewAudit ManageAccounts ViewCases ManageCases ManageAwards.
+const MATRIX: [(Role, &str); 7] = [
+    (Role::Student, "-----------"),
+    (Role::Counselor, "Y-YY-Y-----"),
+    (Role::UnitLeader, "Y-YY-Y--Y--"),
+    (Role::SchoolAdmin, "YYYYYYYYY--"),
+    (Role::Police, "Y-YY--Y-YY-"),
+    (Role::ProvinceAdmin, "YY----YYY-Y"),
+    (Role::Partner, "-----------"),
 ];
 
 /// For each role: the account holding it, a unit inside its scope and one outside.

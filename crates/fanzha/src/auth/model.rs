@@ -82,6 +82,10 @@ pub enum Scope {
     WarningsRead,
     /// Issue warnings and act on them (acknowledge, contact, outcome, identify, settings).
     WarningsWrite,
+    /// Read cases, analysis, briefings, KPIs and rankings.
+    CasesRead,
+    /// Record cases, KPIs, briefings and awards.
+    CasesWrite,
 }
 
 impl Scope {
@@ -93,6 +97,8 @@ impl Scope {
         Scope::RiskCheck,
         Scope::WarningsRead,
         Scope::WarningsWrite,
+        Scope::CasesRead,
+        Scope::CasesWrite,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -103,12 +109,15 @@ impl Scope {
             Scope::RiskCheck => "risk:check",
             Scope::WarningsRead => "warnings:read",
             Scope::WarningsWrite => "warnings:write",
+            Scope::CasesRead => "cases:read",
+            Scope::CasesWrite => "cases:write",
         }
     }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("unknown scope {0:?} (one of org:read, org:write, audit:read, inbox:read, risk:check, warnings:read, warnings:write)")]
+#[error("unknown scope {0:?} (one of org:read, org:write, audit:read, inbox:read, risk:check, cases:read, cases:write)")]
 pub struct UnknownScope(pub String);
 
 impl FromStr for Scope {

@@ -48,6 +48,16 @@ impl Action {
 
 impl Action {
     pub const ALL: [Action; 14] = [
+    /// See the fraud cases, analysis, briefings and KPIs of a unit.
+    ViewCases,
+    /// Record and edit cases, police KPIs and monthly briefings (police, in their jurisdiction).
+    ManageCases,
+    /// Select and publish the Campus Without Fraud awardees of a province.
+    ManageAwards,
+}
+
+impl Action {
+    pub const ALL: [Action; 11] = [
         Action::ViewUnits,
         Action::ManageUnits,
         Action::ListPeople,
@@ -63,6 +73,9 @@ impl Action {
         Action::IdentifyWarning,
         Action::ConfigureWarnings,
         Action::ViewAppraisal,
+        Action::ViewCases,
+        Action::ManageCases,
+        Action::ManageAwards,
     ];
 }
 
@@ -83,6 +96,7 @@ pub fn role_allows(role: Role, action: Action) -> bool {
         Student | Partner => false,
         Counselor | UnitLeader => {
             matches!(action, ViewUnits | ListPeople | ViewPerson | ExportRoster)
+                || (role == UnitLeader && action == ViewCases)
         }
         SchoolAdmin => !matches!(action, CurateIntel),
         Police => matches!(
@@ -125,6 +139,14 @@ pub fn role_allows(role: Role, action: Action) -> bool {
         ProvinceAdmin => matches!(
             action,
             ViewUnits | ManageUnits | ViewAudit | ManageAccounts | ViewWarnings | ViewAppraisal
+        SchoolAdmin => !matches!(action, ManageCases | ManageAwards),
+        Police => matches!(
+            action,
+            ViewUnits | ListPeople | ViewPerson | ViewAudit | ViewCases | ManageCases
+        ),
+        ProvinceAdmin => matches!(
+            action,
+            ViewUnits | ManageUnits | ViewAudit | ManageAccounts | ViewCases | ManageAwards
         ),
     }
 }
@@ -222,6 +244,16 @@ mod tests {
         (Role::Police, "Y-YY--Y-YYYY-Y"),
         (Role::ProvinceAdmin, "YY----YY-Y---Y"),
         (Role::Partner, "--------Y-----"),
+    /// Columns: ViewUnits ManageUnits ListPeople ViewPerson ImportRoster ExportRoster ViewAudit ManageAccounts
+    /// ViewCases ManageCases ManageAwards
+    const MATRIX: [(Role, &str); 7] = [
+        (Role::Student, "-----------"),
+        (Role::Counselor, "Y-YY-Y-----"),
+        (Role::UnitLeader, "Y-YY-Y--Y--"),
+        (Role::SchoolAdmin, "YYYYYYYYY--"),
+        (Role::Police, "Y-YY--Y-YY-"),
+        (Role::ProvinceAdmin, "YY----YYY-Y"),
+        (Role::Partner, "-----------"),
     ];
 
     #[test]

@@ -299,6 +299,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_foundation"),
     migration!(2, "0002_intel"),
     migration!(3, "0003_warnings"),
+    migration!(4, "0004_cases"),
 ];
 
 #[cfg(test)]

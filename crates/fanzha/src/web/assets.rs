@@ -36,6 +36,8 @@ fn asset(name: &str) -> Option<(&'static [u8], &'static str)> {
             include_bytes!("../../assets/warnings.js"),
             "text/javascript",
         ),
+        "cases.js" => (include_bytes!("../../assets/cases.js"), "text/javascript"),
+        "cases.css" => (include_bytes!("../../assets/cases.css"), "text/css"),
         "swagger-init.js" => (
             include_bytes!("../../assets/swagger-init.js"),
             "text/javascript",

@@ -37,6 +37,8 @@ pub struct HomePage {
     pub me: Option<Student>,
     pub chain: Vec<Responsible>,
     pub is_partner: bool,
+    /// The case panel (police and school staff), rendered by the cases module.
+    pub cases_panel: Option<String>,
 }
 
 pub async fn home(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
@@ -91,8 +93,10 @@ pub async fn home(State(st): State<AppState>, u: User) -> AppResult<Html<String>
         },
         None => (None, vec![]),
     };
+    let cases_panel = crate::cases::pages::home_panel(&st, &u, &ctx).await?;
     Ok(Html(
         HomePage {
+            cases_panel,
             ctx,
             cards,
             me,

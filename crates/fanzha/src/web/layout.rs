@@ -77,6 +77,9 @@ pub async fn page_ctx(st: &AppState, u: &User) -> PageCtx {
     if has(Action::ImportRoster) {
         items.push(("/org/import", "nav-import"));
     }
+    if has(Action::ViewCases) || has(Action::ManageCases) {
+        items.push(("/cases", "nav-cases"));
+    }
     if has(Action::ViewAudit) {
         items.push(("/audit", "nav-audit"));
     }

@@ -170,6 +170,8 @@ pub fn router(st: AppState) -> Router {
         .merge(crate::intel::api::routes())
         .merge(crate::warnings::pages::routes())
         .merge(crate::warnings::api::routes())
+        .merge(crate::cases::pages::routes())
+        .merge(crate::cases::api::routes())
         .merge(ops::routes())
         .route("/assets/{version}/{name}", get(assets::serve))
         .fallback(ops::not_found)

@@ -1,0 +1,435 @@
+//! `fanzha bench cases`: generates N cases over two years across S schools (10 schools per police
+//! station) in a fresh database, then times the analysis of a class, a school, a station and the
+//! province, the province ranking, the case list and single case writes (which keep the summary).
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use anyhow::anyhow;
+use chrono::{Datelike, NaiveDate};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use super::model::*;
+use super::service;
+use super::store::{self, Window};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::org::model::{Unit, UnitCode, UnitKind};
+use crate::org::store as org_store;
+
+async fn unit(
+    db: &Db,
+    parent: Option<&Unit>,
+    kind: UnitKind,
+    code: &str,
+    name: &str,
+    now: i64,
+) -> anyhow::Result<Unit> {
+    let code = UnitCode::parse(code).ok_or_else(|| anyhow!("bad code {code}"))?;
+    let mut conn = db.pool.acquire().await?;
+    Ok(org_store::create_unit(&mut conn, parent, kind, &code, name, now).await?)
+}
+
+/// Median and maximum of `runs` timings of `f`, in milliseconds.
+async fn time<F, Fut, T>(runs: usize, mut f: F) -> anyhow::Result<(f64, f64)>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    let mut v = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        f().await?;
+        v.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    Ok((v[v.len() / 2], v[v.len() - 1]))
+}
+
+pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<()> {
+    let tmp = std::env::temp_dir().join(format!("fanzha-bench-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&tmp)?;
+    let mut cfg = cfg.clone();
+    if cfg.database_url.is_none() {
+        cfg.data_dir = tmp.clone();
+    }
+    let db = crate::cli::open_db(&cfg).await?;
+    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases")
+        .fetch_one(&db.pool)
+        .await?;
+    if existing > 0 {
+        anyhow::bail!("the database is not empty; the benchmark needs a fresh one");
+    }
+    let clock = Clock::system();
+    let now = clock.now_ms();
+    let backend = db.backend.name();
+    // The tree: a province, a city, one station per 10 schools, each school 2 colleges × 3 classes.
+    let province = unit(&db, None, UnitKind::Province, "BP", "基准省", now).await?;
+    let city = unit(&db, Some(&province), UnitKind::City, "BPC", "基准市", now).await?;
+    let mut classes: Vec<(Unit, i64)> = Vec::new();
+    let mut school_units = Vec::new();
+    let mut station = None;
+    for s in 0..schools {
+        if s % 10 == 0 {
+            station = Some(
+                unit(
+                    &db,
+                    Some(&city),
+                    UnitKind::PoliceStation,
+                    &format!("BST{s:03}"),
+                    &format!("基准派出所{s}"),
+                    now,
+                )
+                .await?,
+            );
+        }
+        let school = unit(
+            &db,
+            Some(&city),
+            UnitKind::School,
+            &format!("BS{s:03}"),
+            &format!("基准大学{s}"),
+            now,
+        )
+        .await?;
+        if let Some(st) = &station {
+            org_store::add_jurisdiction(&db, st.id, school.id).await?;
+        }
+        for c in 0..2 {
+            let college = unit(
+                &db,
+                Some(&school),
+                UnitKind::College,
+                &format!("BS{s:03}C{c}"),
+                &format!("学院{c}"),
+                now,
+            )
+            .await?;
+            for k in 0..3 {
+                let class = unit(
+                    &db,
+                    Some(&college),
+                    UnitKind::Class,
+                    &format!("BS{s:03}C{c}K{k}"),
+                    &format!("班{k}"),
+                    now,
+                )
+                .await?;
+                classes.push((class, school.id));
+            }
+        }
+        school_units.push(school);
+    }
+    let officer: i64 = sqlx::query_scalar(
+        "INSERT INTO accounts (username, display_name, password_hash, locale, time_zone, failed_logins, disabled, created_at, password_changed_at) \
+         VALUES ('bench-police', 'bench', '!', 'zh-CN', 'Asia/Shanghai', 0, 0, $1, $1) RETURNING id",
+    )
+    .bind(now)
+    .fetch_one(&db.pool)
+    .await?;
+    // Cases over the two years before today, written in bulk, with the daily summary computed the
+    // same way the write path keeps it.
+    let today = local_date(now);
+    let start = ms_of_date(today - chrono::Duration::days(730));
+    let span = ms_of_date(today) - start;
+    let types: Vec<&str> = fanzha_detect::FraudType::ALL
+        .iter()
+        .filter(|t| t.is_fraud())
+        .map(|t| t.id())
+        .collect();
+    let majors = [
+        "计算机科学",
+        "法学",
+        "数学",
+        "临床医学",
+        "会计学",
+        "英语",
+        "机械工程",
+        "新闻学",
+    ];
+    let mut rng = StdRng::seed_from_u64(42);
+    let t = Instant::now();
+    let mut daily: HashMap<(i64, i64), (i64, i64, i64)> = HashMap::new();
+    let mut monthly: HashMap<(i64, i64, &'static str, String), (i64, i64)> = HashMap::new();
+    const ROWS: usize = 1000;
+    let mut done = 0;
+    while done < cases {
+        let n = ROWS.min(cases - done);
+        let mut sql = String::from(
+            "INSERT INTO cases (school_id, unit_id, unit_path, victim_role, victim_enroll_year, victim_major, victim_gender, \
+             fraud_type, channel, occurred_at, amount_lost_cents, amount_recovered_cents, status, narrative, created_by, created_at, updated_at) VALUES ",
+        );
+        let mut p = 1;
+        for i in 0..n {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push('(');
+            for j in 0..17 {
+                if j > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!("${p}"));
+                p += 1;
+            }
+            sql.push(')');
+        }
+        let sql = crate::db::bulk_sql(db.backend, &sql);
+        let mut q = sqlx::query(&sql);
+        for _ in 0..n {
+            let (class, school_id) = &classes[rng.gen_range(0..classes.len())];
+            let at = start + rng.gen_range(0..span);
+            let role = if rng.gen_bool(0.9) {
+                "student"
+            } else if rng.gen_bool(0.5) {
+                "staff"
+            } else {
+                "other"
+            };
+            let lost = rng.gen_range(100..50_000i64) * 100;
+            let e = daily.entry((*school_id, local_day(at))).or_default();
+            e.0 += 1;
+            e.1 += i64::from(role != "other");
+            e.2 += lost;
+            let grade = (role == "student").then(|| today.year() as i64 - rng.gen_range(0..4));
+            let major = majors[rng.gen_range(0..majors.len())];
+            let gender = if rng.gen_bool(0.5) { "male" } else { "female" };
+            let fraud_type = types[rng.gen_range(0..types.len())];
+            let channel = Channel::ALL[rng.gen_range(0..Channel::ALL.len())].as_str();
+            let f = store::Facts {
+                school_id: *school_id,
+                unit_path: class.path.clone(),
+                occurred_at: at,
+                fraud_type: fraud_type.to_string(),
+                channel: channel.to_string(),
+                grade,
+                major: Some(major.to_string()),
+                gender: Some(gender.to_string()),
+                role: role.to_string(),
+                lost,
+                recovered: 0,
+            };
+            let month = f.month();
+            for (dim, key) in f.keys() {
+                for u in [*school_id, city.id, province.id] {
+                    let m = monthly.entry((u, month, dim, key.clone())).or_default();
+                    m.0 += 1;
+                    m.1 += lost;
+                }
+            }
+            q = q
+                .bind(*school_id)
+                .bind(class.id)
+                .bind(class.path.clone())
+                .bind(role)
+                .bind(if role == "student" {
+                    Some(today.year() as i64 - rng.gen_range(0..4))
+                } else {
+                    None
+                })
+                .bind(majors[rng.gen_range(0..majors.len())])
+                .bind(if rng.gen_bool(0.5) { "male" } else { "female" })
+                .bind(types[rng.gen_range(0..types.len())])
+                .bind(Channel::ALL[rng.gen_range(0..Channel::ALL.len())].as_str())
+                .bind(at)
+                .bind(lost)
+                .bind(0i64)
+                .bind("closed")
+                .bind("基准案情")
+                .bind(officer)
+                .bind(now)
+                .bind(now);
+        }
+        q.execute(&db.pool).await?;
+        done += n;
+    }
+    let rows: Vec<_> = daily.into_iter().collect();
+    for chunk in rows.chunks(1000) {
+        let mut sql = String::from(
+            "INSERT INTO case_daily (school_id, day, cases, victims, lost_cents) VALUES ",
+        );
+        let mut p = 1;
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "(${},${},${},${},${})",
+                p,
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4
+            ));
+            p += 5;
+        }
+        let sql = crate::db::bulk_sql(db.backend, &sql);
+        let mut q = sqlx::query(&sql);
+        for ((s, d), (c, v, l)) in chunk {
+            q = q.bind(*s).bind(*d).bind(*c).bind(*v).bind(*l);
+        }
+        q.execute(&db.pool).await?;
+    }
+    let rows: Vec<_> = monthly.into_iter().collect();
+    for chunk in rows.chunks(1000) {
+        let mut sql = String::from(
+            "INSERT INTO case_monthly (unit_id, month, dim, bucket, cases, lost_cents, recovered_cents) VALUES ",
+        );
+        let mut p = 1;
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "(${},${},${},${},${},${},0)",
+                p,
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5
+            ));
+            p += 6;
+        }
+        let sql = crate::db::bulk_sql(db.backend, &sql);
+        let mut q = sqlx::query(&sql);
+        for ((s, m, d, k), (n, l)) in chunk {
+            q = q
+                .bind(*s)
+                .bind(*m)
+                .bind(*d)
+                .bind(k.clone())
+                .bind(*n)
+                .bind(*l);
+        }
+        q.execute(&db.pool).await?;
+    }
+    // The per-day summary by dimension, grouped by the database from the cases just written.
+    let off = TZ_OFFSET_MS;
+    for (dim, expr) in [
+        ("total", "''".to_string()),
+        ("fraud_type", "fraud_type".to_string()),
+        ("channel", "channel".to_string()),
+        (
+            "grade",
+            "COALESCE(CAST(victim_enroll_year AS TEXT), '')".to_string(),
+        ),
+        ("major", "COALESCE(victim_major, '')".to_string()),
+        ("gender", "COALESCE(victim_gender, '')".to_string()),
+        ("role", "victim_role".to_string()),
+        (
+            "hour",
+            format!("CAST(((occurred_at + {off}) / 3600000) % 24 AS TEXT)"),
+        ),
+        (
+            "weekday",
+            format!("CAST((((occurred_at + {off}) / 86400000) + 3) % 7 AS TEXT)"),
+        ),
+    ] {
+        sqlx::query(&format!(
+            "INSERT INTO case_daily_dims (unit_id, day, dim, bucket, cases, lost_cents, recovered_cents) \
+             SELECT school_id, (occurred_at + {off}) / 86400000, '{dim}', {expr}, COUNT(*), SUM(amount_lost_cents), SUM(amount_recovered_cents) \
+             FROM cases GROUP BY school_id, (occurred_at + {off}) / 86400000, {expr}"
+        ))
+        .execute(&db.pool)
+        .await?;
+    }
+    // The city's and province's rows are the sums of their schools' rows.
+    for u in [&city, &province] {
+        sqlx::query(&format!(
+            "INSERT INTO case_daily_dims (unit_id, day, dim, bucket, cases, lost_cents, recovered_cents) \
+             SELECT {}, day, dim, bucket, SUM(cases), SUM(lost_cents), SUM(recovered_cents) FROM case_daily_dims \
+             WHERE unit_id IN (SELECT id FROM units WHERE kind = 'school') GROUP BY day, dim, bucket",
+            u.id
+        ))
+        .execute(&db.pool)
+        .await?;
+    }
+    sqlx::query("ANALYZE").execute(&db.pool).await?;
+    let load = t.elapsed().as_secs_f64();
+    println!(
+        "bench cases ({backend}): {cases} cases across {schools} schools written in {load:.1} s"
+    );
+
+    let year_from = NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today);
+    let last_year_from = today - chrono::Duration::days(365);
+    let school = school_units[0].clone();
+    let station_unit = org_store::unit_by_code(&db, "BST000")
+        .await?
+        .ok_or_else(|| anyhow!("no station"))?;
+    let class = classes[0].0.clone();
+    let report = |label: &str, (med, max): (f64, f64)| {
+        println!("  {label:<52} median {med:>8.1} ms   max {max:>8.1} ms");
+    };
+    for (label, u, from) in [
+        ("analysis: class, last 365 days", &class, last_year_from),
+        ("analysis: school, last 365 days", &school, last_year_from),
+        ("analysis: school, this year so far", &school, year_from),
+        (
+            "analysis: station (10 schools), last 365 days",
+            &station_unit,
+            last_year_from,
+        ),
+        (
+            "analysis: province (all schools), last 365 days",
+            &province,
+            last_year_from,
+        ),
+    ] {
+        let r = time(5, || async {
+            service::analyse(&db, u, from, today, now)
+                .await
+                .map_err(|e| anyhow!("{e:?}"))
+        })
+        .await?;
+        report(label, r);
+    }
+    let year = today.year() - 1;
+    let r = time(5, || async {
+        service::ranking(&db, &province, year)
+            .await
+            .map_err(|e| anyhow!("{e:?}"))
+    })
+    .await?;
+    report(&format!("province ranking ({year}, {schools} schools)"), r);
+    let w = Window {
+        paths: vec![school.path.clone()],
+        from: ms_of_date(last_year_from),
+        to: ms_of_date(today) + DAY_MS,
+    };
+    let r = time(5, || async { Ok(store::list_cases(&db, &w, 50, 0).await?) }).await?;
+    report("case list: school, first page of 50", r);
+    // Single writes through the store, which keeps the daily summary.
+    let (class, school_id) = classes[1].clone();
+    let c = ValidCase {
+        school_id,
+        unit_id: class.id,
+        unit_path: class.path.clone(),
+        victim_student_id: None,
+        victim_staff_id: None,
+        victim_role: VictimRole::Student,
+        victim_enroll_year: Some(2024),
+        victim_major: Some("法学".into()),
+        victim_gender: Some("female".into()),
+        fraud_type: fanzha_detect::FraudType::RebateTask,
+        channel: Channel::Qq,
+        occurred_at: now - 3_600_000,
+        amount_lost: Cents::from_cents(10_000).unwrap_or_default(),
+        amount_recovered: Cents::default(),
+        status: CaseStatus::Open,
+        narrative: "基准".into(),
+        indicators: vec![("phone".into(), "13800001111".into())],
+    };
+    let r = time(200, || async {
+        let mut tx = db.pool.begin().await?;
+        store::insert_case(&mut tx, &c, None, officer, now).await?;
+        tx.commit().await?;
+        Ok(())
+    })
+    .await?;
+    report("record one case (with indicators and summary)", r);
+    let _ = std::fs::remove_dir_all(&tmp);
+    Ok(())
+}

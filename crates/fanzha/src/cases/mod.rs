@@ -1,0 +1,112 @@
+//! Cases (案件): police case records with the victim's profile, channel, losses and indicators;
+//! their analysis (by type, channel, grade, major, gender, hour, weekday, month, year on year,
+//! zero-case streaks); police KPIs; monthly briefings (案例通报) to schools; the yearly Campus
+//! Without Fraud (无诈校园) ranking and awards; the case panel of the home pages. Pages and the JSON
+//! API under `/api/v1/cases` share the service functions and the same scope checks.
+
+pub mod api;
+pub mod bench;
+pub mod demo;
+pub mod model;
+pub mod pages;
+pub mod service;
+pub mod store;
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::org::model::Unit;
+use crate::web::context::User;
+use crate::web::error::{AppError, AppResult, Msg};
+use crate::web::i18n::Lang;
+use crate::web::AppState;
+use service::CaseError;
+
+/// Turns a domain error into the web error, rendering line-numbered problems in `lang`.
+pub fn app_error(e: CaseError, lang: Lang) -> AppError {
+    match e {
+        CaseError::Refused(msgs) => {
+            let details: Vec<Msg> = msgs.into_iter().map(|m| localise(m, lang)).collect();
+            let mut err = AppError::unprocessable("cases-err-refused");
+            if details.len() == 1 && details[0].key != "cases-err-line" {
+                err.msg = details[0].clone();
+            }
+            err.details(details)
+        }
+        CaseError::Db(d) => AppError::from(d),
+    }
+}
+
+/// A "line N: problem" message whose problem is still a key becomes one with the problem's text.
+pub fn localise(m: Msg, lang: Lang) -> Msg {
+    if m.key != "cases-err-line" {
+        return m;
+    }
+    let mut out = Msg::new("cases-err-line");
+    for (k, v) in m.args {
+        if k == "problem" {
+            out = out.arg("problem", lang.t(&v));
+        } else {
+            out = out.arg(&k, v);
+        }
+    }
+    out
+}
+
+/// A unit and a period of local dates, from `unit`, `from` and `to` query values; defaults are the
+/// caller's own unit and this year so far.
+pub struct Period {
+    pub unit: Unit,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+#[derive(serde::Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeriodQuery {
+    /// Unit code (school, college, class, police station, city, province); default: your own.
+    pub unit: Option<String>,
+    /// First local date, YYYY-MM-DD (default: 1 January of this year).
+    pub from: Option<String>,
+    /// Last local date, YYYY-MM-DD (default: today).
+    pub to: Option<String>,
+    pub page: Option<i64>,
+}
+
+/// Resolves the unit and period of a request and checks the caller may view the unit's cases
+/// (refusals audited; 404 outside every scope).
+pub async fn period(st: &AppState, u: &User, q: &PeriodQuery) -> AppResult<Period> {
+    let unit = match q.unit.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(code) => crate::org::store::unit_by_code(&st.db, code)
+            .await?
+            .ok_or_else(AppError::not_found)?,
+        None => service::default_unit(&st.db, &u.p)
+            .await
+            .map_err(|e| app_error(e, u.ctx.lang))?
+            .ok_or_else(AppError::forbidden)?,
+    };
+    crate::org::access::authorize(
+        st,
+        u,
+        crate::auth::policy::Action::ViewCases,
+        crate::auth::policy::Target::Unit(&unit.path),
+    )
+    .await?;
+    let today = model::local_date(st.clock.now_ms());
+    let parse = |s: &Option<String>, default: NaiveDate| -> AppResult<NaiveDate> {
+        match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(default),
+            Some(s) => {
+                model::parse_date(s).ok_or_else(|| AppError::unprocessable("cases-err-date"))
+            }
+        }
+    };
+    let from = parse(
+        &q.from,
+        NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today),
+    )?;
+    let to = parse(&q.to, today)?;
+    if from > to || (to - from).num_days() > 366 * 5 {
+        return Err(AppError::unprocessable("cases-err-period"));
+    }
+    Ok(Period { unit, from, to })
+}

@@ -1,0 +1,434 @@
+//! Types of the cases module: channels, statuses, money, local days and months, and the input of a
+//! case as it arrives from a form, a CSV line or the API.
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime, TimeZone};
+
+/// Days, hours and months of cases are counted in China Standard Time (UTC+8, no daylight saving).
+pub const TZ_OFFSET_MS: i64 = 8 * 3_600_000;
+pub const DAY_MS: i64 = 86_400_000;
+
+/// How the fraudster first reached the victim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Phone,
+    Sms,
+    Qq,
+    Wechat,
+    Game,
+    Shopping,
+    Dating,
+    Other,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 8] = [
+        Channel::Phone,
+        Channel::Sms,
+        Channel::Qq,
+        Channel::Wechat,
+        Channel::Game,
+        Channel::Shopping,
+        Channel::Dating,
+        Channel::Other,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Phone => "phone",
+            Channel::Sms => "sms",
+            Channel::Qq => "qq",
+            Channel::Wechat => "wechat",
+            Channel::Game => "game",
+            Channel::Shopping => "shopping",
+            Channel::Dating => "dating",
+            Channel::Other => "other",
+        }
+    }
+    /// Accepts the ids and the Chinese names used in police spreadsheets.
+    pub fn parse(s: &str) -> Option<Channel> {
+        let s = s.trim().to_ascii_lowercase();
+        Channel::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .or(match s.as_str() {
+                "电话" => Some(Channel::Phone),
+                "短信" => Some(Channel::Sms),
+                "微信" => Some(Channel::Wechat),
+                "游戏平台" | "游戏" => Some(Channel::Game),
+                "购物平台" | "购物" => Some(Channel::Shopping),
+                "婚恋交友" | "交友软件" | "婚恋" => Some(Channel::Dating),
+                "其他" => Some(Channel::Other),
+                _ => None,
+            })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    Open,
+    Solved,
+    Closed,
+}
+
+impl CaseStatus {
+    pub const ALL: [CaseStatus; 3] = [CaseStatus::Open, CaseStatus::Solved, CaseStatus::Closed];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseStatus::Open => "open",
+            CaseStatus::Solved => "solved",
+            CaseStatus::Closed => "closed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<CaseStatus> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "open" | "立案" | "侦办中" => Some(CaseStatus::Open),
+            "solved" | "已破案" | "破案" => Some(CaseStatus::Solved),
+            "closed" | "结案" | "已结案" => Some(CaseStatus::Closed),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VictimRole {
+    Student,
+    Staff,
+    Other,
+}
+
+impl VictimRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VictimRole::Student => "student",
+            VictimRole::Staff => "staff",
+            VictimRole::Other => "other",
+        }
+    }
+    pub fn parse(s: &str) -> Option<VictimRole> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "student" | "学生" => Some(VictimRole::Student),
+            "staff" | "教职工" | "教师" => Some(VictimRole::Staff),
+            "" | "other" | "其他" => Some(VictimRole::Other),
+            _ => None,
+        }
+    }
+}
+
+/// An amount of money in cents, never negative. Parsed from "1234", "1234.5", "1,234.56", "¥1234".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default, serde::Serialize)]
+#[serde(transparent)]
+pub struct Cents(i64);
+
+impl Cents {
+    pub fn parse(s: &str) -> Option<Cents> {
+        let s: String = s
+            .trim()
+            .trim_start_matches(['¥', '￥'])
+            .chars()
+            .filter(|c| *c != ',' && *c != '，')
+            .collect();
+        let s = s.trim_end_matches('元').trim();
+        if s.is_empty() {
+            return Some(Cents(0));
+        }
+        if s.starts_with('-') {
+            return None;
+        }
+        let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+        if int.is_empty()
+            || int.len() > 13
+            || frac.len() > 2
+            || !int.chars().all(|c| c.is_ascii_digit())
+            || !frac.chars().all(|c| c.is_ascii_digit())
+        {
+            return None;
+        }
+        let frac = format!("{frac:0<2}");
+        Some(Cents(
+            int.parse::<i64>().ok()? * 100 + frac.parse::<i64>().ok()?,
+        ))
+    }
+    pub fn from_cents(c: i64) -> Option<Cents> {
+        (c >= 0).then_some(Cents(c))
+    }
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+/// "12,345.67" for cents.
+pub fn yuan(cents: i64) -> String {
+    let neg = cents < 0;
+    let c = cents.unsigned_abs();
+    let int = (c / 100).to_string();
+    let mut grouped = String::new();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!("{}{grouped}.{:02}", if neg { "-" } else { "" }, c % 100)
+}
+
+/// The local day number (days since 1970-01-01 in UTC+8) of a UTC millisecond time.
+pub fn local_day(ms: i64) -> i64 {
+    (ms + TZ_OFFSET_MS).div_euclid(DAY_MS)
+}
+
+pub fn date_of_day(day: i64) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(day)
+}
+
+pub fn day_of_date(d: NaiveDate) -> i64 {
+    (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days()
+}
+
+/// UTC milliseconds of local midnight starting `d`.
+pub fn ms_of_date(d: NaiveDate) -> i64 {
+    day_of_date(d) * DAY_MS - TZ_OFFSET_MS
+}
+
+pub fn local_date(ms: i64) -> NaiveDate {
+    date_of_day(local_day(ms))
+}
+
+/// "YYYY-MM-DD HH:MM" in UTC+8.
+pub fn fmt_local(ms: i64) -> String {
+    let off = chrono::FixedOffset::east_opt(8 * 3600).expect("offset");
+    off.timestamp_millis_opt(ms)
+        .single()
+        .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// Parses a local (UTC+8) date and time: "2025-03-01 14:30", "2025-03-01T14:30", "2025/3/1 14:30"
+/// or a bare date (noon is not assumed: midnight).
+pub fn parse_local_time(s: &str) -> Option<i64> {
+    let s = s.trim().replace('/', "-").replace('T', " ");
+    for f in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(&s, f) {
+            return Some(t.and_utc().timestamp_millis() - TZ_OFFSET_MS);
+        }
+    }
+    NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+        .ok()
+        .map(ms_of_date)
+}
+
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
+}
+
+/// A calendar month, "YYYY-MM".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Month {
+    pub year: i32,
+    pub month: u32,
+}
+
+impl Month {
+    pub fn parse(s: &str) -> Option<Month> {
+        let (y, m) = s.trim().split_once('-')?;
+        let (year, month) = (y.parse().ok()?, m.parse().ok()?);
+        ((1900..=9999).contains(&year) && (1..=12).contains(&month))
+            .then_some(Month { year, month })
+    }
+    pub fn of(d: NaiveDate) -> Month {
+        Month {
+            year: d.year(),
+            month: d.month(),
+        }
+    }
+    pub fn first_day(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, self.month, 1).expect("valid month")
+    }
+    pub fn next(self) -> Month {
+        if self.month == 12 {
+            Month {
+                year: self.year + 1,
+                month: 1,
+            }
+        } else {
+            Month {
+                year: self.year,
+                month: self.month + 1,
+            }
+        }
+    }
+    pub fn index(self) -> i64 {
+        self.year as i64 * 12 + self.month as i64 - 1
+    }
+}
+
+impl std::fmt::Display for Month {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+/// The same date one year earlier (29 February becomes 28 February).
+pub fn year_before(d: NaiveDate) -> NaiveDate {
+    d.with_year(d.year() - 1)
+        .or_else(|| NaiveDate::from_ymd_opt(d.year() - 1, d.month(), 28))
+        .expect("valid date")
+}
+
+/// One indicator named on a case, as given (canonicalised by the service).
+#[derive(Clone, Debug, Default, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+pub struct IndicatorIn {
+    pub kind: String,
+    pub value: String,
+}
+
+/// A case as typed on the form, read from a CSV line, or posted to the API. Every field is text so
+/// all three paths share one parser and one set of messages.
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct CaseInput {
+    /// Code of the victim's school, or of a college/class in it.
+    pub unit: String,
+    /// Student number of the victim (links the person; grade, major and gender come from the roster).
+    pub student_no: String,
+    /// Staff number of the victim (links the person).
+    pub staff_no: String,
+    /// student | staff | other (when no person is linked).
+    pub victim_role: String,
+    /// Year of enrolment (grade) when no student is linked.
+    pub enroll_year: String,
+    pub major: String,
+    /// male | female | unknown (or 男/女).
+    pub gender: String,
+    /// fanzha-detect fraud type id, e.g. `rebate_task`.
+    pub fraud_type: String,
+    /// phone | sms | qq | wechat | game | shopping | dating | other.
+    pub channel: String,
+    /// Local time (UTC+8), "2025-02-14 21:30".
+    pub occurred_at: String,
+    /// Yuan, e.g. "12000.50".
+    pub amount_lost: String,
+    pub amount_recovered: String,
+    /// open | solved | closed.
+    pub status: String,
+    /// Anonymised account of the case, used in briefings.
+    pub narrative: String,
+    pub indicators: Vec<IndicatorIn>,
+}
+
+/// Parses "phone:13800001111; url:http://x.cn" (also one per line) into indicators.
+pub fn parse_indicator_list(s: &str) -> Vec<IndicatorIn> {
+    s.split(['\n', ';', '；'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p
+                .split_once([':', '：'])
+                .map(|(k, v)| (k.trim(), v.trim()))
+                .unwrap_or(("", p));
+            IndicatorIn {
+                kind: k.to_string(),
+                value: v.to_string(),
+            }
+        })
+        .collect()
+}
+
+/// A stored case.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Case {
+    pub id: i64,
+    pub school_id: i64,
+    pub school_code: String,
+    pub school_name: String,
+    pub unit_id: i64,
+    pub unit_code: String,
+    pub unit_path: String,
+    pub victim_student_id: Option<i64>,
+    pub victim_staff_id: Option<i64>,
+    pub victim_role: String,
+    pub victim_enroll_year: Option<i64>,
+    pub victim_major: Option<String>,
+    pub victim_gender: Option<String>,
+    pub fraud_type: String,
+    pub channel: String,
+    pub occurred_at: i64,
+    pub amount_lost_cents: i64,
+    pub amount_recovered_cents: i64,
+    pub status: String,
+    pub narrative: String,
+    pub report_id: Option<i64>,
+    pub created_by: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub indicators: Vec<IndicatorIn>,
+}
+
+/// A case checked and resolved against the org tree, ready to store.
+#[derive(Clone, Debug)]
+pub struct ValidCase {
+    pub school_id: i64,
+    pub unit_id: i64,
+    pub unit_path: String,
+    pub victim_student_id: Option<i64>,
+    pub victim_staff_id: Option<i64>,
+    pub victim_role: VictimRole,
+    pub victim_enroll_year: Option<i64>,
+    pub victim_major: Option<String>,
+    pub victim_gender: Option<String>,
+    pub fraud_type: fanzha_detect::FraudType,
+    pub channel: Channel,
+    pub occurred_at: i64,
+    pub amount_lost: Cents,
+    pub amount_recovered: Cents,
+    pub status: CaseStatus,
+    pub narrative: String,
+    pub indicators: Vec<(String, String)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_parses_and_refuses_negatives() {
+        assert_eq!(Cents::parse("1234.5"), Cents::from_cents(123_450));
+        assert_eq!(Cents::parse("¥1,234.56"), Cents::from_cents(123_456));
+        assert_eq!(Cents::parse("800元"), Cents::from_cents(80_000));
+        assert_eq!(Cents::parse(""), Cents::from_cents(0));
+        assert_eq!(Cents::parse("-5"), None);
+        assert_eq!(Cents::parse("1.234"), None);
+        assert_eq!(Cents::parse("abc"), None);
+        assert_eq!(yuan(123_456_789), "1,234,567.89");
+        assert_eq!(yuan(5), "0.05");
+    }
+
+    #[test]
+    fn local_times_are_china_standard_time() {
+        let ms = parse_local_time("2025-03-01 07:59").unwrap();
+        assert_eq!(ms, 1_740_787_140_000);
+        assert_eq!(fmt_local(ms), "2025-03-01 07:59");
+        assert_eq!(local_date(ms), NaiveDate::from_ymd_opt(2025, 3, 1).unwrap());
+        assert_eq!(parse_local_time("yesterday"), None);
+        assert_eq!(
+            parse_local_time("2025-03-01"),
+            Some(ms_of_date(NaiveDate::from_ymd_opt(2025, 3, 1).unwrap()))
+        );
+        assert_eq!(
+            year_before(NaiveDate::from_ymd_opt(2024, 2, 29).unwrap()),
+            NaiveDate::from_ymd_opt(2023, 2, 28).unwrap()
+        );
+    }
+
+    #[test]
+    fn channels_and_indicator_lists() {
+        assert_eq!(Channel::parse("微信"), Some(Channel::Wechat));
+        assert_eq!(Channel::parse("QQ"), Some(Channel::Qq));
+        assert_eq!(Channel::parse("fax"), None);
+        let v = parse_indicator_list("phone:13800001111; url：http://a.cn\nqq:12345");
+        assert_eq!(v.len(), 3);
+        assert_eq!(v[1].kind, "url");
+        assert_eq!(v[1].value, "http://a.cn");
+    }
+}

@@ -1,0 +1,966 @@
+//! SQL of cases, their daily summary, KPIs, briefings and awards.
+
+use sqlx::any::AnyRow;
+use sqlx::{Any, Executor, Row};
+
+use super::model::*;
+use crate::db::{Db, DbResult};
+
+/// Unit path prefixes a query covers (a school, or the schools of a station's jurisdiction), and a
+/// time window `[from, to)` in UTC milliseconds.
+#[derive(Clone, Debug)]
+pub struct Window {
+    pub paths: Vec<String>,
+    pub from: i64,
+    pub to: i64,
+}
+
+/// ` (c.unit_path LIKE $k OR …) AND c.occurred_at >= $n AND c.occurred_at < $m`, with binds.
+fn where_window(w: &Window, first: usize) -> String {
+    let likes: Vec<String> = (0..w.paths.len())
+        .map(|i| format!("c.unit_path LIKE ${}", first + i))
+        .collect();
+    let n = first + w.paths.len();
+    let likes = if likes.is_empty() {
+        "1 = 0".to_string()
+    } else {
+        likes.join(" OR ")
+    };
+    format!(
+        "({likes}) AND c.occurred_at >= ${n} AND c.occurred_at < ${}",
+        n + 1
+    )
+}
+
+fn bind_window<'q>(
+    mut q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    w: &Window,
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    for p in &w.paths {
+        q = q.bind(format!("{p}%"));
+    }
+    q.bind(w.from).bind(w.to)
+}
+
+const CASE_COLS: &str = "c.id, c.school_id, s.code, s.name, c.unit_id, u.code, c.unit_path, \
+    c.victim_student_id, c.victim_staff_id, c.victim_role, CAST(c.victim_enroll_year AS BIGINT), \
+    c.victim_major, c.victim_gender, c.fraud_type, c.channel, c.occurred_at, c.amount_lost_cents, \
+    c.amount_recovered_cents, c.status, c.narrative, c.report_id, c.created_by, c.created_at, c.updated_at";
+const CASE_FROM: &str =
+    "FROM cases c JOIN units s ON s.id = c.school_id JOIN units u ON u.id = c.unit_id";
+
+fn case_from(r: &AnyRow) -> Result<Case, sqlx::Error> {
+    Ok(Case {
+        id: r.try_get(0)?,
+        school_id: r.try_get(1)?,
+        school_code: r.try_get(2)?,
+        school_name: r.try_get(3)?,
+        unit_id: r.try_get(4)?,
+        unit_code: r.try_get(5)?,
+        unit_path: r.try_get(6)?,
+        victim_student_id: r.try_get(7)?,
+        victim_staff_id: r.try_get(8)?,
+        victim_role: r.try_get(9)?,
+        victim_enroll_year: r.try_get(10)?,
+        victim_major: r.try_get(11)?,
+        victim_gender: r.try_get(12)?,
+        fraud_type: r.try_get(13)?,
+        channel: r.try_get(14)?,
+        occurred_at: r.try_get(15)?,
+        amount_lost_cents: r.try_get(16)?,
+        amount_recovered_cents: r.try_get(17)?,
+        status: r.try_get(18)?,
+        narrative: r.try_get(19)?,
+        report_id: r.try_get(20)?,
+        created_by: r.try_get(21)?,
+        created_at: r.try_get(22)?,
+        updated_at: r.try_get(23)?,
+        indicators: vec![],
+    })
+}
+
+/// Adds (`sign` = 1) or removes (`sign` = -1) a case from the per school/day summary.
+async fn bump_daily<'e, E>(
+    exec: E,
+    school_id: i64,
+    occurred_at: i64,
+    victim: bool,
+    lost: i64,
+    sign: i64,
+) -> DbResult<()>
+where
+    E: Executor<'e, Database = Any>,
+{
+    sqlx::query(
+        "INSERT INTO case_daily (school_id, day, cases, victims, lost_cents) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (school_id, day) DO UPDATE SET cases = case_daily.cases + excluded.cases, \
+         victims = case_daily.victims + excluded.victims, lost_cents = case_daily.lost_cents + excluded.lost_cents",
+    )
+    .bind(school_id)
+    .bind(local_day(occurred_at))
+    .bind(sign)
+    .bind(if victim { sign } else { 0 })
+    .bind(sign * lost)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// Whether a case counts as a victim of the school for the award: staff or students.
+pub fn is_victim(role: VictimRole) -> bool {
+    role != VictimRole::Other
+}
+
+pub async fn insert_case(
+    conn: &mut sqlx::AnyConnection,
+    c: &ValidCase,
+    report_id: Option<i64>,
+    created_by: i64,
+    now: i64,
+) -> DbResult<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO cases (school_id, unit_id, unit_path, victim_student_id, victim_staff_id, victim_role, \
+         victim_enroll_year, victim_major, victim_gender, fraud_type, channel, occurred_at, amount_lost_cents, \
+         amount_recovered_cents, status, narrative, report_id, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) RETURNING id",
+    )
+    .bind(c.school_id)
+    .bind(c.unit_id)
+    .bind(&c.unit_path)
+    .bind(c.victim_student_id)
+    .bind(c.victim_staff_id)
+    .bind(c.victim_role.as_str())
+    .bind(c.victim_enroll_year)
+    .bind(&c.victim_major)
+    .bind(&c.victim_gender)
+    .bind(c.fraud_type.id())
+    .bind(c.channel.as_str())
+    .bind(c.occurred_at)
+    .bind(c.amount_lost.get())
+    .bind(c.amount_recovered.get())
+    .bind(c.status.as_str())
+    .bind(&c.narrative)
+    .bind(report_id)
+    .bind(created_by)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    write_indicators(conn, id, &c.indicators).await?;
+    bump_daily(
+        &mut *conn,
+        c.school_id,
+        c.occurred_at,
+        is_victim(c.victim_role),
+        c.amount_lost.get(),
+        1,
+    )
+    .await?;
+    bump_monthly(&mut *conn, &Facts::of_valid(c), 1).await?;
+    bump_daily_dims(&mut *conn, &Facts::of_valid(c), 1).await?;
+    Ok(id)
+}
+
+async fn write_indicators(
+    conn: &mut sqlx::AnyConnection,
+    case_id: i64,
+    ind: &[(String, String)],
+) -> DbResult<()> {
+    sqlx::query("DELETE FROM case_indicators WHERE case_id = $1")
+        .bind(case_id)
+        .execute(&mut *conn)
+        .await?;
+    for (k, v) in ind {
+        sqlx::query(
+            "INSERT INTO case_indicators (case_id, kind, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(case_id)
+        .bind(k)
+        .bind(v)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Replaces the fields of case `old` with `c`, keeping the summary in step.
+pub async fn update_case(
+    conn: &mut sqlx::AnyConnection,
+    old: &Case,
+    c: &ValidCase,
+    now: i64,
+) -> DbResult<()> {
+    let old_role = VictimRole::parse(&old.victim_role).unwrap_or(VictimRole::Other);
+    bump_daily(
+        &mut *conn,
+        old.school_id,
+        old.occurred_at,
+        is_victim(old_role),
+        old.amount_lost_cents,
+        -1,
+    )
+    .await?;
+    bump_monthly(&mut *conn, &Facts::of_case(old), -1).await?;
+    bump_daily_dims(&mut *conn, &Facts::of_case(old), -1).await?;
+    sqlx::query(
+        "UPDATE cases SET school_id = $1, unit_id = $2, unit_path = $3, victim_student_id = $4, victim_staff_id = $5, \
+         victim_role = $6, victim_enroll_year = $7, victim_major = $8, victim_gender = $9, fraud_type = $10, channel = $11, \
+         occurred_at = $12, amount_lost_cents = $13, amount_recovered_cents = $14, status = $15, narrative = $16, \
+         updated_at = $17 WHERE id = $18",
+    )
+    .bind(c.school_id)
+    .bind(c.unit_id)
+    .bind(&c.unit_path)
+    .bind(c.victim_student_id)
+    .bind(c.victim_staff_id)
+    .bind(c.victim_role.as_str())
+    .bind(c.victim_enroll_year)
+    .bind(&c.victim_major)
+    .bind(&c.victim_gender)
+    .bind(c.fraud_type.id())
+    .bind(c.channel.as_str())
+    .bind(c.occurred_at)
+    .bind(c.amount_lost.get())
+    .bind(c.amount_recovered.get())
+    .bind(c.status.as_str())
+    .bind(&c.narrative)
+    .bind(now)
+    .bind(old.id)
+    .execute(&mut *conn)
+    .await?;
+    write_indicators(conn, old.id, &c.indicators).await?;
+    bump_daily(
+        &mut *conn,
+        c.school_id,
+        c.occurred_at,
+        is_victim(c.victim_role),
+        c.amount_lost.get(),
+        1,
+    )
+    .await?;
+    bump_monthly(&mut *conn, &Facts::of_valid(c), 1).await?;
+    bump_daily_dims(&mut *conn, &Facts::of_valid(c), 1).await?;
+    Ok(())
+}
+
+pub async fn case_by_id(db: &Db, id: i64) -> DbResult<Option<Case>> {
+    let r = sqlx::query(&format!("SELECT {CASE_COLS} {CASE_FROM} WHERE c.id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+    let Some(r) = r else { return Ok(None) };
+    let mut c = case_from(&r)?;
+    let rows = sqlx::query(
+        "SELECT kind, value FROM case_indicators WHERE case_id = $1 ORDER BY kind, value",
+    )
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await?;
+    for r in rows {
+        c.indicators.push(IndicatorIn {
+            kind: r.try_get(0)?,
+            value: r.try_get(1)?,
+        });
+    }
+    Ok(Some(c))
+}
+
+/// Cases of a window, newest first.
+pub async fn list_cases(
+    db: &Db,
+    w: &Window,
+    limit: i64,
+    offset: i64,
+) -> DbResult<(Vec<Case>, i64)> {
+    let cond = where_window(w, 1);
+    let n = w.paths.len() + 3;
+    let sql = format!(
+        "SELECT {CASE_COLS} {CASE_FROM} WHERE {cond} ORDER BY c.occurred_at DESC, c.id DESC LIMIT ${n} OFFSET ${}",
+        n + 1
+    );
+    let rows = bind_window(sqlx::query(&sql), w)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&db.pool)
+        .await?;
+    let total_sql = format!("SELECT COUNT(*) FROM cases c WHERE {cond}");
+    let total: i64 = bind_window(sqlx::query(&total_sql), w)
+        .fetch_one(&db.pool)
+        .await?
+        .try_get(0)?;
+    Ok((rows.iter().map(case_from).collect::<Result<_, _>>()?, total))
+}
+
+/// Count and losses of a window grouped by an expression over `c`.
+pub async fn group_by(db: &Db, w: &Window, expr: &str) -> DbResult<Vec<(String, i64, i64)>> {
+    let cond = where_window(w, 1);
+    let sql = format!(
+        "SELECT CAST({expr} AS TEXT), COUNT(*), CAST(SUM(c.amount_lost_cents) AS BIGINT) FROM cases c WHERE {cond} GROUP BY {expr} ORDER BY 2 DESC, 1"
+    );
+    let rows = bind_window(sqlx::query(&sql), w)
+        .fetch_all(&db.pool)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push((
+            r.try_get::<Option<String>, _>(0)?.unwrap_or_default(),
+            r.try_get(1)?,
+            r.try_get::<Option<i64>, _>(2)?.unwrap_or(0),
+        ));
+    }
+    Ok(out)
+}
+
+/// Count, losses and recovered sums of a window.
+pub async fn totals(db: &Db, w: &Window) -> DbResult<(i64, i64, i64)> {
+    let cond = where_window(w, 1);
+    let sql = format!(
+        "SELECT COUNT(*), CAST(SUM(c.amount_lost_cents) AS BIGINT), CAST(SUM(c.amount_recovered_cents) AS BIGINT) FROM cases c WHERE {cond}"
+    );
+    let r = bind_window(sqlx::query(&sql), w)
+        .fetch_one(&db.pool)
+        .await?;
+    Ok((
+        r.try_get(0)?,
+        r.try_get::<Option<i64>, _>(1)?.unwrap_or(0),
+        r.try_get::<Option<i64>, _>(2)?.unwrap_or(0),
+    ))
+}
+
+/// The time of the last case under `path` at or before `until`.
+pub async fn last_case_at(db: &Db, paths: &[String], until: i64) -> DbResult<Option<i64>> {
+    let w = Window {
+        paths: paths.to_vec(),
+        from: i64::MIN / 2,
+        to: until + 1,
+    };
+    let cond = where_window(&w, 1);
+    let sql = format!("SELECT MAX(c.occurred_at) FROM cases c WHERE {cond}");
+    let r = bind_window(sqlx::query(&sql), &w)
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(r.try_get::<Option<i64>, _>(0)?)
+}
+
+/// Per school of a province subtree: (school id, cases, victims, lost) over local days `[from, to)`,
+/// read from the summary.
+pub async fn school_sums(
+    db: &Db,
+    province_path: &str,
+    from_day: i64,
+    to_day: i64,
+) -> DbResult<Vec<(i64, i64, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT d.school_id, CAST(SUM(d.cases) AS BIGINT), CAST(SUM(d.victims) AS BIGINT), CAST(SUM(d.lost_cents) AS BIGINT) FROM case_daily d \
+         JOIN units u ON u.id = d.school_id WHERE u.path LIKE $1 AND d.day >= $2 AND d.day < $3 GROUP BY d.school_id",
+    )
+    .bind(format!("{province_path}%"))
+    .bind(from_day)
+    .bind(to_day)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        out.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
+    }
+    Ok(out)
+}
+
+// ---- KPIs ----
+
+#[derive(Clone, Debug, Default, serde::Serialize, utoipa::ToSchema)]
+pub struct Kpi {
+    pub month: String,
+    pub cases_solved: i64,
+    pub suspects_arrested: i64,
+    pub funds_frozen_cents: i64,
+    pub losses_avoided_cents: i64,
+    pub funds_returned_cents: i64,
+}
+
+impl Kpi {
+    pub fn add(&mut self, o: &Kpi) {
+        self.cases_solved += o.cases_solved;
+        self.suspects_arrested += o.suspects_arrested;
+        self.funds_frozen_cents += o.funds_frozen_cents;
+        self.losses_avoided_cents += o.losses_avoided_cents;
+        self.funds_returned_cents += o.funds_returned_cents;
+    }
+}
+
+pub async fn upsert_kpi(db: &Db, unit_id: i64, k: &Kpi, by: i64, now: i64) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO police_kpis (unit_id, month, cases_solved, suspects_arrested, funds_frozen_cents, losses_avoided_cents, \
+         funds_returned_cents, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (unit_id, month) DO UPDATE SET cases_solved = excluded.cases_solved, suspects_arrested = excluded.suspects_arrested, \
+         funds_frozen_cents = excluded.funds_frozen_cents, losses_avoided_cents = excluded.losses_avoided_cents, \
+         funds_returned_cents = excluded.funds_returned_cents, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+    )
+    .bind(unit_id)
+    .bind(&k.month)
+    .bind(k.cases_solved)
+    .bind(k.suspects_arrested)
+    .bind(k.funds_frozen_cents)
+    .bind(k.losses_avoided_cents)
+    .bind(k.funds_returned_cents)
+    .bind(by)
+    .bind(now)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// KPIs of units under `path` (summed per month) for months in `[from, to]` ("YYYY-MM").
+pub async fn kpis(db: &Db, path: &str, from: &str, to: &str) -> DbResult<Vec<Kpi>> {
+    let rows = sqlx::query(
+        "SELECT k.month, CAST(SUM(k.cases_solved) AS BIGINT), CAST(SUM(k.suspects_arrested) AS BIGINT), CAST(SUM(k.funds_frozen_cents) AS BIGINT), CAST(SUM(k.losses_avoided_cents) AS BIGINT), \
+         CAST(SUM(k.funds_returned_cents) AS BIGINT) FROM police_kpis k JOIN units u ON u.id = k.unit_id \
+         WHERE u.path LIKE $1 AND k.month >= $2 AND k.month <= $3 GROUP BY k.month ORDER BY k.month",
+    )
+    .bind(format!("{path}%"))
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        out.push(Kpi {
+            month: r.try_get(0)?,
+            cases_solved: r.try_get(1)?,
+            suspects_arrested: r.try_get(2)?,
+            funds_frozen_cents: r.try_get(3)?,
+            losses_avoided_cents: r.try_get(4)?,
+            funds_returned_cents: r.try_get(5)?,
+        });
+    }
+    Ok(out)
+}
+
+// ---- Briefings ----
+
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Briefing {
+    pub id: i64,
+    pub station_id: i64,
+    pub month: String,
+    pub title: String,
+    pub advice: String,
+    pub case_ids: Vec<i64>,
+    pub status: String,
+    pub created_by: i64,
+    pub created_at: i64,
+    pub published_at: Option<i64>,
+}
+
+const BRIEFING_COLS: &str =
+    "id, station_id, month, title, advice, case_ids, status, created_by, created_at, published_at";
+
+fn briefing_from(r: &AnyRow) -> Result<Briefing, sqlx::Error> {
+    let ids: String = r.try_get(5)?;
+    Ok(Briefing {
+        id: r.try_get(0)?,
+        station_id: r.try_get(1)?,
+        month: r.try_get(2)?,
+        title: r.try_get(3)?,
+        advice: r.try_get(4)?,
+        case_ids: serde_json::from_str(&ids).unwrap_or_default(),
+        status: r.try_get(6)?,
+        created_by: r.try_get(7)?,
+        created_at: r.try_get(8)?,
+        published_at: r.try_get(9)?,
+    })
+}
+
+/// Creates or replaces the draft of a station's month; a published briefing is not replaced.
+// The inputs of one action, each used once; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
+pub async fn save_briefing(
+    db: &Db,
+    station_id: i64,
+    month: &str,
+    title: &str,
+    advice: &str,
+    case_ids: &[i64],
+    by: i64,
+    now: i64,
+) -> DbResult<Option<i64>> {
+    let ids = serde_json::to_string(case_ids).unwrap_or_else(|_| "[]".into());
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO case_briefings (station_id, month, title, advice, case_ids, status, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 'draft', $6, $7) ON CONFLICT (station_id, month) DO UPDATE SET \
+         title = excluded.title, advice = excluded.advice, case_ids = excluded.case_ids, created_by = excluded.created_by \
+         WHERE case_briefings.status = 'draft' RETURNING id",
+    )
+    .bind(station_id)
+    .bind(month)
+    .bind(title)
+    .bind(advice)
+    .bind(ids)
+    .bind(by)
+    .bind(now)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(id)
+}
+
+pub async fn briefing_by_id(db: &Db, id: i64) -> DbResult<Option<Briefing>> {
+    let r = sqlx::query(&format!(
+        "SELECT {BRIEFING_COLS} FROM case_briefings WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(r.as_ref().map(briefing_from).transpose()?)
+}
+
+/// Briefings of the given stations, newest month first.
+pub async fn briefings_of(db: &Db, station_ids: &[i64]) -> DbResult<Vec<Briefing>> {
+    let mut out = Vec::new();
+    for s in station_ids {
+        let rows = sqlx::query(&format!(
+            "SELECT {BRIEFING_COLS} FROM case_briefings WHERE station_id = $1 ORDER BY month DESC"
+        ))
+        .bind(s)
+        .fetch_all(&db.pool)
+        .await?;
+        for r in &rows {
+            out.push(briefing_from(r)?);
+        }
+    }
+    out.sort_by(|a, b| b.month.cmp(&a.month).then(a.station_id.cmp(&b.station_id)));
+    Ok(out)
+}
+
+/// Marks a draft published; false when it was already published.
+pub async fn publish_briefing<'e, E>(exec: E, id: i64, now: i64) -> DbResult<bool>
+where
+    E: Executor<'e, Database = Any>,
+{
+    let n = sqlx::query(
+        "UPDATE case_briefings SET status = 'published', published_at = $1 WHERE id = $2 AND status = 'draft'",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(exec)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+// ---- Awards ----
+
+/// (school id, published_at) of the awardees of a province and year.
+pub async fn awards(db: &Db, province_id: i64, year: i32) -> DbResult<Vec<(i64, Option<i64>)>> {
+    let rows = sqlx::query(
+        "SELECT school_id, published_at FROM campus_awards WHERE province_id = $1 AND year = $2 ORDER BY school_id",
+    )
+    .bind(province_id)
+    .bind(year as i64)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        out.push((r.try_get(0)?, r.try_get(1)?));
+    }
+    Ok(out)
+}
+
+/// Replaces the (unpublished) selection of a province and year.
+pub async fn replace_awards(
+    conn: &mut sqlx::AnyConnection,
+    province_id: i64,
+    year: i32,
+    schools: &[i64],
+    by: i64,
+    now: i64,
+) -> DbResult<()> {
+    sqlx::query("DELETE FROM campus_awards WHERE province_id = $1 AND year = $2")
+        .bind(province_id)
+        .bind(year as i64)
+        .execute(&mut *conn)
+        .await?;
+    for s in schools {
+        sqlx::query(
+            "INSERT INTO campus_awards (province_id, year, school_id, selected_by, selected_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(province_id)
+        .bind(year as i64)
+        .bind(s)
+        .bind(by)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn publish_awards<'e, E>(exec: E, province_id: i64, year: i32, now: i64) -> DbResult<u64>
+where
+    E: Executor<'e, Database = Any>,
+{
+    Ok(sqlx::query(
+        "UPDATE campus_awards SET published_at = $1 WHERE province_id = $2 AND year = $3 AND published_at IS NULL",
+    )
+    .bind(now)
+    .bind(province_id)
+    .bind(year as i64)
+    .execute(exec)
+    .await?
+    .rows_affected())
+}
+
+/// Student by school and number: (id, class id, class path, enrolment year, major, gender).
+pub async fn student_in_school(
+    db: &Db,
+    school_id: i64,
+    student_no: &str,
+) -> DbResult<Option<(i64, i64, String, i64, String, String)>> {
+    let r = sqlx::query(
+        "SELECT s.id, s.class_id, u.path, s.enrollment_year, s.major, s.gender FROM students s \
+         JOIN units u ON u.id = s.class_id WHERE s.school_id = $1 AND s.student_no = $2",
+    )
+    .bind(school_id)
+    .bind(student_no)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(match r {
+        Some(r) => Some((
+            r.try_get(0)?,
+            r.try_get(1)?,
+            r.try_get(2)?,
+            r.try_get(3)?,
+            r.try_get(4)?,
+            r.try_get(5)?,
+        )),
+        None => None,
+    })
+}
+
+/// Staff by org and number: (id, unit id, unit path).
+pub async fn staff_in_org(
+    db: &Db,
+    org_id: i64,
+    staff_no: &str,
+) -> DbResult<Option<(i64, i64, String)>> {
+    let r = sqlx::query(
+        "SELECT s.id, s.unit_id, u.path FROM staff s JOIN units u ON u.id = s.unit_id WHERE s.org_id = $1 AND s.staff_no = $2",
+    )
+    .bind(org_id)
+    .bind(staff_no)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(match r {
+        Some(r) => Some((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)),
+        None => None,
+    })
+}
+
+/// Students and staff per school of a subtree: school id → (students, staff).
+pub async fn people_per_school(
+    db: &Db,
+    path: &str,
+) -> DbResult<std::collections::HashMap<i64, (i64, i64)>> {
+    let mut out: std::collections::HashMap<i64, (i64, i64)> = Default::default();
+    let rows = sqlx::query(
+        "SELECT s.school_id, COUNT(*) FROM students s JOIN units u ON u.id = s.school_id \
+         WHERE u.path LIKE $1 GROUP BY s.school_id",
+    )
+    .bind(format!("{path}%"))
+    .fetch_all(&db.pool)
+    .await?;
+    for r in rows {
+        out.entry(r.try_get(0)?).or_default().0 = r.try_get(1)?;
+    }
+    let rows = sqlx::query(
+        "SELECT s.org_id, COUNT(*) FROM staff s JOIN units u ON u.id = s.org_id \
+         WHERE u.path LIKE $1 GROUP BY s.org_id",
+    )
+    .bind(format!("{path}%"))
+    .fetch_all(&db.pool)
+    .await?;
+    for r in rows {
+        out.entry(r.try_get(0)?).or_default().1 = r.try_get(1)?;
+    }
+    Ok(out)
+}
+
+// ---- Monthly summary by dimension ----
+
+/// The dimensions of the analysis, as stored in `case_monthly.dim`.
+pub const DIMS: [&str; 9] = [
+    "total",
+    "fraud_type",
+    "channel",
+    "grade",
+    "major",
+    "gender",
+    "role",
+    "hour",
+    "weekday",
+];
+
+/// What the analysis needs of one case.
+#[derive(Clone, Debug)]
+pub struct Facts {
+    pub school_id: i64,
+    /// Path of the victim's unit; the school and the units above it are read from it.
+    pub unit_path: String,
+    pub occurred_at: i64,
+    pub fraud_type: String,
+    pub channel: String,
+    pub grade: Option<i64>,
+    pub major: Option<String>,
+    pub gender: Option<String>,
+    pub role: String,
+    pub lost: i64,
+    pub recovered: i64,
+}
+
+impl Facts {
+    pub fn of_valid(c: &ValidCase) -> Facts {
+        Facts {
+            school_id: c.school_id,
+            unit_path: c.unit_path.clone(),
+            occurred_at: c.occurred_at,
+            fraud_type: c.fraud_type.id().to_string(),
+            channel: c.channel.as_str().to_string(),
+            grade: c.victim_enroll_year,
+            major: c.victim_major.clone(),
+            gender: c.victim_gender.clone(),
+            role: c.victim_role.as_str().to_string(),
+            lost: c.amount_lost.get(),
+            recovered: c.amount_recovered.get(),
+        }
+    }
+    pub fn of_case(c: &Case) -> Facts {
+        Facts {
+            school_id: c.school_id,
+            unit_path: c.unit_path.clone(),
+            occurred_at: c.occurred_at,
+            fraud_type: c.fraud_type.clone(),
+            channel: c.channel.clone(),
+            grade: c.victim_enroll_year,
+            major: c.victim_major.clone(),
+            gender: c.victim_gender.clone(),
+            role: c.victim_role.clone(),
+            lost: c.amount_lost_cents,
+            recovered: c.amount_recovered_cents,
+        }
+    }
+    /// The units whose summaries count this case: the school and every unit above it (a path is
+    /// the ids of the units from the root down, `/1/2/5/…`).
+    pub fn summary_units(&self) -> Vec<i64> {
+        let mut out = Vec::new();
+        for seg in self.unit_path.split('/').filter(|s| !s.is_empty()) {
+            match seg.parse::<i64>() {
+                Ok(id) => {
+                    out.push(id);
+                    if id == self.school_id {
+                        return out;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        // A path that does not pass through the school: count the school alone.
+        vec![self.school_id]
+    }
+    /// The local month index (year × 12 + month − 1).
+    pub fn month(&self) -> i64 {
+        Month::of(local_date(self.occurred_at)).index()
+    }
+    /// (dim, key) of each dimension, in the order of [`DIMS`].
+    pub fn keys(&self) -> [(&'static str, String); 9] {
+        let local = self.occurred_at + TZ_OFFSET_MS;
+        let day = local.div_euclid(DAY_MS);
+        [
+            ("total", String::new()),
+            ("fraud_type", self.fraud_type.clone()),
+            ("channel", self.channel.clone()),
+            (
+                "grade",
+                self.grade.map(|g| g.to_string()).unwrap_or_default(),
+            ),
+            ("major", self.major.clone().unwrap_or_default()),
+            ("gender", self.gender.clone().unwrap_or_default()),
+            ("role", self.role.clone()),
+            ("hour", (local.div_euclid(3_600_000) % 24).to_string()),
+            ("weekday", ((day + 3).rem_euclid(7)).to_string()),
+        ]
+    }
+}
+
+/// Adds (`sign` = 1) or removes (-1) a case from the monthly summary.
+async fn bump_monthly(conn: &mut sqlx::AnyConnection, f: &Facts, sign: i64) -> DbResult<()> {
+    let month = f.month();
+    for unit in f.summary_units() {
+        for (dim, key) in f.keys() {
+            sqlx::query(
+            "INSERT INTO case_monthly (unit_id, month, dim, bucket, cases, lost_cents, recovered_cents) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (unit_id, month, dim, bucket) DO UPDATE SET cases = case_monthly.cases + excluded.cases, \
+             lost_cents = case_monthly.lost_cents + excluded.lost_cents, recovered_cents = case_monthly.recovered_cents + excluded.recovered_cents",
+        )
+        .bind(unit)
+        .bind(month)
+        .bind(dim)
+        .bind(key)
+        .bind(sign)
+        .bind(sign * f.lost)
+        .bind(sign * f.recovered)
+        .execute(&mut *conn)
+        .await?;
+        }
+    }
+    Ok(())
+}
+
+fn in_list(first: usize, n: usize) -> String {
+    (0..n)
+        .map(|i| format!("${}", first + i))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Summary rows of schools for month indexes `[m_from, m_to]`: (month, dim, key, cases, lost,
+/// recovered), grouped over the schools.
+pub async fn monthly(
+    db: &Db,
+    school_ids: &[i64],
+    m_from: i64,
+    m_to: i64,
+) -> DbResult<Vec<(i64, String, String, i64, i64, i64)>> {
+    if school_ids.is_empty() || m_from > m_to {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "SELECT month, dim, bucket, CAST(SUM(cases) AS BIGINT), CAST(SUM(lost_cents) AS BIGINT), CAST(SUM(recovered_cents) AS BIGINT) \
+         FROM case_monthly WHERE unit_id IN ({}) AND month >= ${} AND month <= ${} GROUP BY month, dim, bucket",
+        in_list(1, school_ids.len()),
+        school_ids.len() + 1,
+        school_ids.len() + 2
+    );
+    let mut q = sqlx::query(&sql);
+    for s in school_ids {
+        q = q.bind(*s);
+    }
+    let rows = q.bind(m_from).bind(m_to).fetch_all(&db.pool).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push((
+            r.try_get(0)?,
+            r.try_get(1)?,
+            r.try_get(2)?,
+            r.try_get(3)?,
+            r.try_get(4)?,
+            r.try_get(5)?,
+        ));
+    }
+    Ok(out)
+}
+
+/// The analysis facts of every case of a window (for partial months and units below a school).
+pub async fn facts(db: &Db, w: &Window) -> DbResult<Vec<Facts>> {
+    let cond = where_window(w, 1);
+    let sql = format!(
+        "SELECT c.school_id, c.occurred_at, c.fraud_type, c.channel, CAST(c.victim_enroll_year AS BIGINT), c.victim_major, \
+         c.victim_gender, c.victim_role, c.amount_lost_cents, c.amount_recovered_cents FROM cases c WHERE {cond}"
+    );
+    let rows = bind_window(sqlx::query(&sql), w)
+        .fetch_all(&db.pool)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(Facts {
+            school_id: r.try_get(0)?,
+            unit_path: String::new(),
+            occurred_at: r.try_get(1)?,
+            fraud_type: r.try_get(2)?,
+            channel: r.try_get(3)?,
+            grade: r.try_get(4)?,
+            major: r.try_get(5)?,
+            gender: r.try_get(6)?,
+            role: r.try_get(7)?,
+            lost: r.try_get(8)?,
+            recovered: r.try_get(9)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Adds (`sign` = 1) or removes (-1) a case from the per-day summary by dimension.
+async fn bump_daily_dims(conn: &mut sqlx::AnyConnection, f: &Facts, sign: i64) -> DbResult<()> {
+    let day = local_day(f.occurred_at);
+    for unit in f.summary_units() {
+        for (dim, key) in f.keys() {
+            sqlx::query(
+            "INSERT INTO case_daily_dims (unit_id, day, dim, bucket, cases, lost_cents, recovered_cents) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (unit_id, day, dim, bucket) DO UPDATE SET cases = case_daily_dims.cases + excluded.cases, \
+             lost_cents = case_daily_dims.lost_cents + excluded.lost_cents, recovered_cents = case_daily_dims.recovered_cents + excluded.recovered_cents",
+        )
+        .bind(unit)
+        .bind(day)
+        .bind(dim)
+        .bind(key)
+        .bind(sign)
+        .bind(sign * f.lost)
+        .bind(sign * f.recovered)
+        .execute(&mut *conn)
+        .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The per-day summary of schools over local days `[d_from, d_to]`, grouped by (dim, bucket).
+pub async fn daily_dims(
+    db: &Db,
+    school_ids: &[i64],
+    d_from: i64,
+    d_to: i64,
+) -> DbResult<Vec<(String, String, i64, i64, i64)>> {
+    if school_ids.is_empty() || d_from > d_to {
+        return Ok(vec![]);
+    }
+    let n = school_ids.len();
+    let sql = format!(
+        "SELECT dim, bucket, CAST(SUM(cases) AS BIGINT), CAST(SUM(lost_cents) AS BIGINT), CAST(SUM(recovered_cents) AS BIGINT) \
+         FROM case_daily_dims WHERE unit_id IN ({}) AND day >= ${} AND day <= ${} GROUP BY dim, bucket",
+        in_list(1, n),
+        n + 1,
+        n + 2
+    );
+    let mut q = sqlx::query(&sql);
+    for s in school_ids {
+        q = q.bind(*s);
+    }
+    let rows = q.bind(d_from).bind(d_to).fetch_all(&db.pool).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push((
+            r.try_get(0)?,
+            r.try_get(1)?,
+            r.try_get(2)?,
+            r.try_get(3)?,
+            r.try_get(4)?,
+        ));
+    }
+    Ok(out)
+}
+
+/// The last local day up to `until_day` with a case in one of the schools.
+pub async fn last_day(db: &Db, school_ids: &[i64], until_day: i64) -> DbResult<Option<i64>> {
+    if school_ids.is_empty() {
+        return Ok(None);
+    }
+    let n = school_ids.len();
+    let sql = format!(
+        "SELECT MAX(day) FROM case_daily WHERE school_id IN ({}) AND day <= ${} AND cases > 0",
+        in_list(1, n),
+        n + 1
+    );
+    let mut q = sqlx::query(&sql);
+    for s in school_ids {
+        q = q.bind(*s);
+    }
+    let r = q.bind(until_day).fetch_one(&db.pool).await?;
+    Ok(r.try_get::<Option<i64>, _>(0)?)
+}
