@@ -212,7 +212,8 @@ enum TokenCmd {
         username: String,
         #[arg(long)]
         name: String,
-        /// Comma-separated: org:read, org:write, audit:read, inbox:read, risk:check.
+        /// Comma-separated: org:read, org:write, audit:read, inbox:read, risk:check, campaigns:read,
+        /// campaigns:write.
         #[arg(long)]
         scopes: String,
         /// Lifetime in days (none: until revoked).

@@ -56,6 +56,8 @@ pub struct Config {
     pub log_format: String,
     /// Default time zone for display.
     pub time_zone: String,
+    /// Timeout of one call to a robot, webhook or SMTP relay (campaign channels), in ms.
+    pub channel_timeout_ms: u64,
 }
 
 impl Default for Config {
@@ -74,6 +76,7 @@ impl Default for Config {
             max_upload_bytes: 20 * 1024 * 1024,
             log_format: "text".into(),
             time_zone: "Asia/Shanghai".into(),
+            channel_timeout_ms: 10_000,
         }
     }
 }
@@ -148,6 +151,9 @@ impl Config {
         }
         if let Some(v) = get("FANZHA_TIME_ZONE") {
             self.time_zone = v;
+        }
+        if let Some(v) = get("FANZHA_CHANNEL_TIMEOUT_MS") {
+            self.channel_timeout_ms = parse("FANZHA_CHANNEL_TIMEOUT_MS", &v)?;
         }
         Ok(())
     }

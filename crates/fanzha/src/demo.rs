@@ -629,6 +629,7 @@ pub async fn seed(db: &Db, clock: &Clock, scale: Scale) -> anyhow::Result<Seeded
     }
     tx.commit().await?;
     inbox::bump();
+    crate::campaigns::demo::seed(db, clock).await?;
     Ok(Seeded {
         created: true,
         students: total_students,

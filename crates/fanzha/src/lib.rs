@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod campaigns;
 pub mod cli;
 pub mod clock;
 pub mod config;

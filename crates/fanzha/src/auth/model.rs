@@ -78,15 +78,21 @@ pub enum Scope {
     InboxRead,
     /// Detection and risk checks (for partners).
     RiskCheck,
+    /// Read campaigns, their reach and gaps.
+    CampaignsRead,
+    /// Write content, create, send and recall campaigns.
+    CampaignsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 7] = [
         Scope::OrgRead,
         Scope::OrgWrite,
         Scope::AuditRead,
         Scope::InboxRead,
         Scope::RiskCheck,
+        Scope::CampaignsRead,
+        Scope::CampaignsWrite,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -95,12 +101,14 @@ impl Scope {
             Scope::AuditRead => "audit:read",
             Scope::InboxRead => "inbox:read",
             Scope::RiskCheck => "risk:check",
+            Scope::CampaignsRead => "campaigns:read",
+            Scope::CampaignsWrite => "campaigns:write",
         }
     }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown scope {0:?} (one of org:read, org:write, audit:read, inbox:read, risk:check)")]
+#[error("unknown scope {0:?} (one of org:read, org:write, audit:read, inbox:read, risk:check, campaigns:read, campaigns:write)")]
 pub struct UnknownScope(pub String);
 
 impl FromStr for Scope {

@@ -25,10 +25,14 @@ pub enum Action {
     ViewAudit,
     /// Create accounts and grant roles in a unit.
     ManageAccounts,
+    /// Write publicity content, review it, and send campaigns to people of a unit.
+    ManageCampaigns,
+    /// See the reach of campaigns in a unit and its gaps (who was never reached).
+    ViewReach,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 10] = [
         Action::ViewUnits,
         Action::ManageUnits,
         Action::ListPeople,
@@ -37,6 +41,8 @@ impl Action {
         Action::ExportRoster,
         Action::ViewAudit,
         Action::ManageAccounts,
+        Action::ManageCampaigns,
+        Action::ViewReach,
     ];
 }
 
@@ -56,11 +62,20 @@ pub fn role_allows(role: Role, action: Action) -> bool {
     match role {
         Student | Partner => false,
         Counselor | UnitLeader => {
-            matches!(action, ViewUnits | ListPeople | ViewPerson | ExportRoster)
+            matches!(
+                action,
+                ViewUnits | ListPeople | ViewPerson | ExportRoster | ViewReach
+            )
         }
         SchoolAdmin => true,
-        Police => matches!(action, ViewUnits | ListPeople | ViewPerson | ViewAudit),
-        ProvinceAdmin => matches!(action, ViewUnits | ManageUnits | ViewAudit | ManageAccounts),
+        Police => matches!(
+            action,
+            ViewUnits | ListPeople | ViewPerson | ViewAudit | ManageCampaigns | ViewReach
+        ),
+        ProvinceAdmin => matches!(
+            action,
+            ViewUnits | ManageUnits | ViewAudit | ManageAccounts | ViewReach
+        ),
     }
 }
 
@@ -138,15 +153,16 @@ mod tests {
     }
 
     /// The expected matrix, written out by hand: Y = allowed inside the role's scope.
-    /// Columns: ViewUnits ManageUnits ListPeople ViewPerson ImportRoster ExportRoster ViewAudit ManageAccounts
+    /// Columns: ViewUnits ManageUnits ListPeople ViewPerson ImportRoster ExportRoster ViewAudit
+    /// ManageAccounts ManageCampaigns ViewReach
     const MATRIX: [(Role, &str); 7] = [
-        (Role::Student, "--------"),
-        (Role::Counselor, "Y-YY-Y--"),
-        (Role::UnitLeader, "Y-YY-Y--"),
-        (Role::SchoolAdmin, "YYYYYYYY"),
-        (Role::Police, "Y-YY--Y-"),
-        (Role::ProvinceAdmin, "YY----YY"),
-        (Role::Partner, "--------"),
+        (Role::Student, "----------"),
+        (Role::Counselor, "Y-YY-Y---Y"),
+        (Role::UnitLeader, "Y-YY-Y---Y"),
+        (Role::SchoolAdmin, "YYYYYYYYYY"),
+        (Role::Police, "Y-YY--Y-YY"),
+        (Role::ProvinceAdmin, "YY----YY-Y"),
+        (Role::Partner, "----------"),
     ];
 
     #[test]

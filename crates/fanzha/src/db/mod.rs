@@ -295,7 +295,10 @@ macro_rules! migration {
     };
 }
 
-const MIGRATIONS: &[Migration] = &[migration!(1, "0001_foundation")];
+const MIGRATIONS: &[Migration] = &[
+    migration!(1, "0001_foundation"),
+    migration!(5, "0005_campaigns"),
+];
 
 #[cfg(test)]
 mod tests {

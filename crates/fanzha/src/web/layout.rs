@@ -80,6 +80,9 @@ pub async fn page_ctx(st: &AppState, u: &User) -> PageCtx {
     if has(Action::ViewAudit) {
         items.push(("/audit", "nav-audit"));
     }
+    if has(Action::ViewReach) {
+        items.push(("/campaigns", "nav-campaigns"));
+    }
     items.push(("/inbox", "nav-inbox"));
     items.push(("/account", "nav-account"));
     if p.roles()

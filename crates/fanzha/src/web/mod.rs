@@ -84,6 +84,15 @@ impl App {
         let jobs = JobQueue::new(db.clone(), clock.clone());
         let mut reg = JobRegistry::new();
         crate::inbox::register_jobs(&mut reg, db.clone(), clock.clone());
+        crate::campaigns::service::register_jobs(
+            &mut reg,
+            db.clone(),
+            clock.clone(),
+            crate::campaigns::service::ChannelSettings {
+                timeout: Duration::from_millis(config.channel_timeout_ms),
+                public_url: config.public_url.clone().unwrap_or_default(),
+            },
+        );
         let runner = reg.build(jobs.clone());
         let state = AppState {
             db,
@@ -145,6 +154,8 @@ pub fn router(st: AppState) -> Router {
         .merge(crate::org::api::routes())
         .merge(crate::audit::pages::routes())
         .merge(crate::inbox::pages::routes())
+        .merge(crate::campaigns::pages::routes())
+        .merge(crate::campaigns::api::routes())
         .merge(ops::routes())
         .route("/assets/{version}/{name}", get(assets::serve))
         .fallback(ops::not_found)
