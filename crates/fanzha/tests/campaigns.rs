@@ -452,3 +452,99 @@ async fn email_goes_through_a_real_smtp_receiver() {
     assert!(mails[0].contains("zs@example.edu.cn"));
     assert_eq!(app.scalar("SELECT COUNT(*) FROM campaign_deliveries WHERE channel LIKE 'email:%' AND status = 'sent'").await, 1);
 }
+
+async fn form(app: &TestApp, c: &reqwest::Client, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String, Option<String>) {
+    let csrf = app.page_csrf(c).await;
+    let mut f: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+    f.extend_from_slice(fields);
+    let r = c.post(app.url(path)).form(&f).send().await.unwrap();
+    let loc = r.headers().get("location").map(|l| l.to_str().unwrap().to_string());
+    (r.status(), r.text().await.unwrap(), loc)
+}
+
+#[tokio::test]
+async fn the_pages_write_review_preview_send_and_acknowledge() {
+    let app = spawn_seeded().await;
+    let police = app.login("police1").await;
+    let (s, page) = app.get(&police, "/campaigns/content").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("name=\"fraud_types\""));
+    // No fraud type: the form comes back with the reason, nothing stored.
+    let base = [("unit", "SCH1"), ("kind", "article"), ("title", "冒充客服退款"), ("body_md", "**不要**点陌生退款链接"), ("target_hint", ""), ("q", "客服让你开通“退款通道”?"), ("choices", "照做\n挂断并核实"), ("answer", "2")];
+    let (s, page, _) = form(&app, &police, "/campaigns/content", &base).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"content-error\""));
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM campaign_contents").await, 0);
+    let mut with_type = base.to_vec();
+    with_type.push(("fraud_types", "impersonate_customer_service"));
+    let (s, _, loc) = form(&app, &police, "/campaigns/content", &with_type).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let loc = loc.unwrap();
+    let id: i64 = loc.rsplit('/').next().unwrap().parse().unwrap();
+    form(&app, &police, &format!("/campaigns/content/{id}/submit"), &[]).await;
+    let (_, page) = app.get(&police, &loc).await;
+    assert!(!page.contains("/publish\""), "the editor cannot publish");
+    let admin = app.login("admin1").await;
+    let (s, _, _) = form(&app, &admin, &format!("/campaigns/content/{id}/publish"), &[]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    // A student cannot open the library.
+    let student = app.login("student1").await;
+    let (s, _) = app.get(&student, "/campaigns/content").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Preview, then send to 2023 students of COL1A.
+    let idt = id.to_string();
+    let fields = [("unit", "SCH1"), ("fraud_type", "impersonate_customer_service"), ("title", "退款诈骗提醒"), ("content_id", idt.as_str()), ("units", "COL1A"), ("years", "2023")];
+    let mut pv = fields.to_vec();
+    pv.push(("action", "preview"));
+    let (s, page, _) = form(&app, &admin, "/campaigns/new", &pv).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("id=\"preview\"") && page.contains(" 3 "), "{page}");
+    let mut send = fields.to_vec();
+    send.push(("action", "send"));
+    let (s, page, _) = form(&app, &admin, "/campaigns/new", &send).await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "{page}");
+    let only_1990 = [("unit", "SCH1"), ("fraud_type", "impersonate_customer_service"), ("title", "t"), ("content_id", idt.as_str()), ("years", "1990"), ("action", "send")];
+    let (s, page, _) = form(&app, &admin, "/campaigns/new", &only_1990).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"campaign-error\""));
+    app.runner.run_until_idle().await.unwrap();
+    // The student reads it from the inbox page and acknowledges on the page.
+    let (_, inbox) = app.get(&student, "/inbox").await;
+    assert!(inbox.contains("退款诈骗提醒"));
+    let did: i64 = sqlx::query_scalar("SELECT MIN(id) FROM campaign_deliveries WHERE person = $1")
+        .bind(format!("student:{}", app.fx.student("2023010101")))
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    let (s, page) = app.get(&student, &format!("/campaigns/d/{did}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("<strong>不要</strong>") && page.contains("id=\"ack-button\""));
+    let (s, _, _) = form(&app, &student, &format!("/campaigns/d/{did}/quiz"), &[("q0", "0")]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (s, _, _) = form(&app, &student, &format!("/campaigns/d/{did}/ack"), &[]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, page) = app.get(&student, &format!("/campaigns/d/{did}")).await;
+    assert!(page.contains("id=\"acked\""));
+    // Another student: not found, nothing recorded.
+    let s2 = app.login("student2").await;
+    let (s, _, _) = form(&app, &s2, &format!("/campaigns/d/{did}/ack"), &[]).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = app.get(&s2, &format!("/campaigns/d/{did}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM campaign_deliveries WHERE quiz_passed_at IS NOT NULL").await, 0);
+    // The counselor's list and gap finder.
+    let c1 = app.login("counselor1").await;
+    let (s, page) = app.get(&c1, "/campaigns").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("退款诈骗提醒") && !page.contains("id=\"new-campaign\""));
+    let (s, page) = app.get(&c1, "/campaigns/gaps?unit=CLS1A1&days=30").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("2023010102") && !page.contains("2023010101"), "{page}");
+    let (s, _) = app.get(&c1, "/campaigns/gaps?unit=CLS1B1&days=30").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // Every campaign API path is in the OpenAPI document.
+    let doc: Value = client().get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    for p in ["/api/v1/campaigns", "/api/v1/campaigns/{id}/reach", "/api/v1/campaigns/gaps", "/api/v1/campaigns/deliveries/{id}/ack", "/api/v1/campaigns/contents/{id}/{step}"] {
+        assert!(doc["paths"].get(p).is_some(), "{p}");
+    }
+}

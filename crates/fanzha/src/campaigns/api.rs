@@ -268,8 +268,7 @@ pub async fn recall(
 pub struct ReachOut {
     pub funnel: svc::Funnel,
     pub trees: Vec<svc::ReachNode>,
-    /// Per UTC day: (day start ms, opened, acknowledged).
-    pub timeline: Vec<(i64, i64, i64)>,
+    pub timeline: Vec<svc::DayCount>,
 }
 
 /// Reach of a campaign: the funnel, the unit tree (rolled up from classes) and the timeline.

@@ -300,8 +300,10 @@ mod tests {
         st.victims.insert(cohort(2023, "big"), 30);
         let p = vec![person(1, 2023, "tiny", 0, 0), person(2, 2023, "big", 0, 0)];
         let s = scores(&p, &st);
-        // Raw rates: tiny 50 %, big 15 %; smoothed, big stays the most exposed cohort.
-        assert!(s[1] > s[0], "{s:?}");
+        // Raw rates: tiny 50 %, big 15 % (3.3 times); smoothed, one case among two people
+        // counts for little more than the big cohort's steady rate.
+        assert!(s[0] / s[1] < 1.3, "{s:?}");
+        assert!(s[0] >= s[1], "{s:?}");
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod api;
 pub mod channels;
 pub mod demo;
 pub mod exposure;
+pub mod manage;
 pub mod model;
 pub mod pages;
 pub mod render;

@@ -36,6 +36,7 @@ struct ListPage {
     ctx: PageCtx,
     campaigns: Vec<store::Campaign>,
     units: Vec<(String, String)>,
+    can_manage: bool,
 }
 
 async fn list(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
@@ -48,7 +49,16 @@ async fn list(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
         .map(|u| (u.code, u.name))
         .collect();
     let ctx = page_ctx(&st, &u).await;
-    Ok(Html(ListPage { ctx, campaigns, units }.render()?))
+    let can_manage = !policy::scopes_for(&u.p, Action::ManageCampaigns).is_empty();
+    Ok(Html(
+        ListPage {
+            ctx,
+            campaigns,
+            units,
+            can_manage,
+        }
+        .render()?,
+    ))
 }
 
 /// One row of the rendered tree: depth for indentation, the node, and its colour band.
@@ -114,9 +124,9 @@ async fn campaign(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> A
     // Data for the chart goes in a JSON block (CSP forbids inline scripts); `<` is escaped so
     // the block cannot be closed from inside.
     let chart_json = serde_json::json!({
-        "days": tl.iter().map(|(d, _, _)| crate::web::layout::fmt_time(*d, chrono_tz::UTC)[..10].to_string()).collect::<Vec<_>>(),
-        "opened": tl.iter().map(|(_, o, _)| o).collect::<Vec<_>>(),
-        "acknowledged": tl.iter().map(|(_, _, a)| a).collect::<Vec<_>>(),
+        "days": tl.iter().map(|d| crate::web::layout::fmt_time(d.day, chrono_tz::UTC).chars().take(10).collect::<String>()).collect::<Vec<_>>(),
+        "opened": tl.iter().map(|d| d.opened).collect::<Vec<_>>(),
+        "acknowledged": tl.iter().map(|d| d.acknowledged).collect::<Vec<_>>(),
         "labels": [u.ctx.lang.t("camp-opened"), u.ctx.lang.t("camp-acknowledged")],
     })
     .to_string()

@@ -1515,8 +1515,17 @@ pub async fn reach_tree(db: &Db, campaign_id: i64, root: &str) -> SvcResult<Opti
         .and_then(|u| build(u, &units, &totals)))
 }
 
-/// Acknowledgements per day (UTC day start, ms) of a campaign under the roots.
-pub async fn timeline(db: &Db, campaign_id: i64, roots: &[String]) -> SvcResult<Vec<(i64, i64, i64)>> {
+/// Opens and acknowledgements of one UTC day.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct DayCount {
+    /// Start of the UTC day, ms.
+    pub day: i64,
+    pub opened: i64,
+    pub acknowledged: i64,
+}
+
+/// Opens and acknowledgements per UTC day of a campaign under the roots.
+pub async fn timeline(db: &Db, campaign_id: i64, roots: &[String]) -> SvcResult<Vec<DayCount>> {
     let mut m: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
     for root in roots {
         for (col, is_ack) in [("opened_at", false), ("acknowledged_at", true)] {
@@ -1540,7 +1549,13 @@ pub async fn timeline(db: &Db, campaign_id: i64, roots: &[String]) -> SvcResult<
             }
         }
     }
-    Ok(m.into_iter().map(|(d, (o, a))| (d, o, a)).collect())
+    Ok(m.into_iter()
+        .map(|(day, (opened, acknowledged))| DayCount {
+            day,
+            opened,
+            acknowledged,
+        })
+        .collect())
 }
 
 /// Funnel totals of a campaign under the roots.

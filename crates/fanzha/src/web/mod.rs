@@ -155,6 +155,7 @@ pub fn router(st: AppState) -> Router {
         .merge(crate::audit::pages::routes())
         .merge(crate::inbox::pages::routes())
         .merge(crate::campaigns::pages::routes())
+        .merge(crate::campaigns::manage::routes())
         .merge(crate::campaigns::api::routes())
         .merge(ops::routes())
         .route("/assets/{version}/{name}", get(assets::serve))
