@@ -239,6 +239,11 @@ enum BenchCmd {
         #[arg(long, default_value = "province")]
         scale: String,
     },
+    /// A campaign to every student of a seeded demo: fan-out time and memory, reach tree time.
+    Campaigns {
+        #[arg(long, default_value = "province")]
+        scale: String,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -599,6 +604,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(BenchCmd::Demo { scale }) => {
             crate::demo::bench(crate::demo::BenchSpec::Demo { scale }, &cfg).await
         }
+        Command::Bench(BenchCmd::Campaigns { scale }) => crate::campaigns::bench::run(&scale, &cfg).await,
     }
 }
 

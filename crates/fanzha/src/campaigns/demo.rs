@@ -37,6 +37,9 @@ async fn principal(db: &Db, username: &str) -> anyhow::Result<Option<Principal>>
     }))
 }
 
+/// The student login the demo banner shows: their message stays unread for people to try.
+const DEMO_STUDENT: &str = "2023001010101";
+
 const ARTICLE: &str = "## 刷单返利,都是骗局\n\n\
 “动动手指日赚几百”“先垫付后返佣”——这是最常见的电信网络诈骗之一。前几单小额返利是诱饵,\
 一旦你投入大额资金,对方就会以“任务未完成”“账户冻结”为由让你继续转账。\n\n\
@@ -134,11 +137,13 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
         "UPDATE campaign_deliveries SET opened_at = $2 + (id % 3) * 86400000, \
          acknowledged_at = CASE WHEN id % 5 < 3 THEN $2 + (id % 3) * 86400000 + 600000 ELSE NULL END, \
          quiz_passed_at = CASE WHEN id % 4 = 0 AND id % 5 < 3 THEN $2 + (id % 3) * 86400000 + 900000 ELSE NULL END \
-         WHERE campaign_id = $1 AND id % 5 <> 4 AND id > 1 \
+         WHERE campaign_id = $1 AND id % 5 <> 4 \
+         AND person NOT IN (SELECT 'student:' || id FROM students WHERE student_no = $3) \
          AND unit_path NOT IN (SELECT path FROM units WHERE kind = 'class' AND id % 7 = 0)",
     )
     .bind(c.id)
     .bind(now - 3 * 86_400_000)
+    .bind(DEMO_STUDENT)
     .execute(&db.pool)
     .await?;
     Ok(())

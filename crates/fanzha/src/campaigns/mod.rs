@@ -3,6 +3,7 @@
 //! tracked (sent, opened, acknowledged, check passed, clicks), and reach with its gaps per unit.
 
 pub mod api;
+pub mod bench;
 pub mod channels;
 pub mod demo;
 pub mod exposure;
