@@ -84,7 +84,7 @@ async fn every_role_every_action_inside_and_outside_scope() {
             decisions += 2;
         }
     }
-    assert_eq!(decisions, 7 * 8 * 2);
+    assert_eq!(decisions, 7 * Action::ALL.len() * 2);
 }
 
 #[tokio::test]
