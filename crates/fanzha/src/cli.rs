@@ -604,7 +604,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(BenchCmd::Demo { scale }) => {
             crate::demo::bench(crate::demo::BenchSpec::Demo { scale }, &cfg).await
         }
-        Command::Bench(BenchCmd::Campaigns { scale }) => crate::campaigns::bench::run(&scale, &cfg).await,
+        Command::Bench(BenchCmd::Campaigns { scale }) => {
+            crate::campaigns::bench::run(&scale, &cfg).await
+        }
     }
 }
 

@@ -56,9 +56,21 @@ async fn published_content(app: &TestApp) -> i64 {
     let (s, c) = post_json(app, &police, "/api/v1/campaigns/contents", article("SCH1")).await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
     let id = c["id"].as_i64().unwrap();
-    let (s, _) = post_json(app, &police, &format!("/api/v1/campaigns/contents/{id}/submit"), json!({})).await;
+    let (s, _) = post_json(
+        app,
+        &police,
+        &format!("/api/v1/campaigns/contents/{id}/submit"),
+        json!({}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, c) = post_json(app, &admin, &format!("/api/v1/campaigns/contents/{id}/publish"), json!({})).await;
+    let (s, c) = post_json(
+        app,
+        &admin,
+        &format!("/api/v1/campaigns/contents/{id}/publish"),
+        json!({}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{c}");
     id
 }
@@ -77,16 +89,31 @@ async fn content_is_reviewed_sanitised_versioned_and_needs_a_fraud_type() {
     let admin = app.token("admin1", RW).await;
     // Bad input: no fraud type, unknown kind, video without a URL — nothing written.
     for (body, code) in [
-        (json!({"unit": "SCH1", "kind": "article", "title": "t", "body_md": "x", "fraud_types": []}), "camp-err-no-fraud-type"),
-        (json!({"unit": "SCH1", "kind": "article", "title": "t", "body_md": "x", "fraud_types": ["normal"]}), "camp-err-fraud-type"),
-        (json!({"unit": "SCH1", "kind": "leaflet", "title": "t", "body_md": "x", "fraud_types": ["romance"]}), "camp-err-kind"),
-        (json!({"unit": "SCH1", "kind": "video", "title": "t", "fraud_types": ["romance"]}), "camp-err-media"),
+        (
+            json!({"unit": "SCH1", "kind": "article", "title": "t", "body_md": "x", "fraud_types": []}),
+            "camp-err-no-fraud-type",
+        ),
+        (
+            json!({"unit": "SCH1", "kind": "article", "title": "t", "body_md": "x", "fraud_types": ["normal"]}),
+            "camp-err-fraud-type",
+        ),
+        (
+            json!({"unit": "SCH1", "kind": "leaflet", "title": "t", "body_md": "x", "fraud_types": ["romance"]}),
+            "camp-err-kind",
+        ),
+        (
+            json!({"unit": "SCH1", "kind": "video", "title": "t", "fraud_types": ["romance"]}),
+            "camp-err-media",
+        ),
     ] {
         let (s, e) = post_json(&app, &police, "/api/v1/campaigns/contents", body).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
         assert_eq!(e["error"]["code"], code);
     }
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM campaign_contents").await, 0);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM campaign_contents").await,
+        0
+    );
     // Roles that must be refused: a student, a counselor; a school outside scope is not found.
     for who in ["student1", "counselor1"] {
         let t = app.token(who, RW).await;
@@ -107,13 +134,37 @@ async fn content_is_reviewed_sanitised_versioned_and_needs_a_fraud_type() {
     assert!(html.contains("<h2>别信刷单</h2>"));
     let id = c["id"].as_i64().unwrap();
     // Publishing a draft is refused; submit, then the author may not publish their own edit.
-    let (s, _) = post_json(&app, &admin, &format!("/api/v1/campaigns/contents/{id}/publish"), json!({})).await;
+    let (s, _) = post_json(
+        &app,
+        &admin,
+        &format!("/api/v1/campaigns/contents/{id}/publish"),
+        json!({}),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    post_json(&app, &police, &format!("/api/v1/campaigns/contents/{id}/submit"), json!({})).await;
-    let (s, e) = post_json(&app, &police, &format!("/api/v1/campaigns/contents/{id}/publish"), json!({})).await;
+    post_json(
+        &app,
+        &police,
+        &format!("/api/v1/campaigns/contents/{id}/submit"),
+        json!({}),
+    )
+    .await;
+    let (s, e) = post_json(
+        &app,
+        &police,
+        &format!("/api/v1/campaigns/contents/{id}/publish"),
+        json!({}),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(e["error"]["code"], "camp-err-own-review");
-    let (s, c) = post_json(&app, &admin, &format!("/api/v1/campaigns/contents/{id}/publish"), json!({})).await;
+    let (s, c) = post_json(
+        &app,
+        &admin,
+        &format!("/api/v1/campaigns/contents/{id}/publish"),
+        json!({}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(c["status"], "published");
     // An edit is a new version and goes back to draft.
@@ -125,8 +176,15 @@ async fn content_is_reviewed_sanitised_versioned_and_needs_a_fraud_type() {
         .await
         .unwrap();
     let c: Value = r.json().await.unwrap();
-    assert_eq!((c["version"].as_i64(), c["status"].as_str()), (Some(2), Some("draft")));
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM campaign_content_versions").await, 2);
+    assert_eq!(
+        (c["version"].as_i64(), c["status"].as_str()),
+        (Some(2), Some("draft"))
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM campaign_content_versions")
+            .await,
+        2
+    );
     assert_eq!(app.audit("campaign.content.status").await.len(), 2);
 }
 
@@ -136,7 +194,13 @@ async fn a_campaign_reaches_the_inbox_and_only_the_owner_acknowledges() {
     let content = published_content(&app).await;
     let admin = app.token("admin1", RW).await;
     // Preview before sending: the four students of SCH1, names masked.
-    let (s, p) = post_json(&app, &admin, "/api/v1/campaigns/preview", json!({"unit": "SCH1", "fraud_type": "rebate_task"})).await;
+    let (s, p) = post_json(
+        &app,
+        &admin,
+        "/api/v1/campaigns/preview",
+        json!({"unit": "SCH1", "fraud_type": "rebate_task"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{p}");
     assert_eq!(p["size"], 4);
     assert!(!p["sample"][0]["name"].as_str().unwrap().contains("张三"));
@@ -148,13 +212,31 @@ async fn a_campaign_reaches_the_inbox_and_only_the_owner_acknowledges() {
     assert_eq!(e["error"]["code"], "camp-err-empty-audience");
     // "Top 10 % most exposed" with no recorded cases, warnings or risk checks: nobody is exposed.
     let (s, e) = post_json(&app, &admin, "/api/v1/campaigns", json!({"unit": "SCH1", "title": "t", "content_id": content, "fraud_type": "rebate_task", "audience": {"top_exposed_percent": 10.0}})).await;
-    assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("camp-err-empty-audience")));
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("camp-err-empty-audience")
+        )
+    );
     // A type the content is not tagged with is refused.
-    let (s, _) = post_json(&app, &admin, "/api/v1/campaigns", json!({"unit": "SCH1", "title": "t", "content_id": content, "fraud_type": "romance"})).await;
+    let (s, _) = post_json(
+        &app,
+        &admin,
+        "/api/v1/campaigns",
+        json!({"unit": "SCH1", "title": "t", "content_id": content, "fraud_type": "romance"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     // A counselor may not send.
     let c1 = app.token("counselor1", RW).await;
-    let (s, _) = post_json(&app, &c1, "/api/v1/campaigns", json!({"unit": "CLS1A1", "title": "t", "content_id": content, "fraud_type": "rebate_task"})).await;
+    let (s, _) = post_json(
+        &app,
+        &c1,
+        "/api/v1/campaigns",
+        json!({"unit": "CLS1A1", "title": "t", "content_id": content, "fraud_type": "rebate_task"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM campaigns").await, 0);
 
@@ -162,13 +244,33 @@ async fn a_campaign_reaches_the_inbox_and_only_the_owner_acknowledges() {
     assert_eq!(s, StatusCode::CREATED, "{c}");
     let cid = c["id"].as_i64().unwrap();
     drain(&app).await;
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM campaign_deliveries").await, 4);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM campaign_deliveries").await,
+        4
+    );
     // Running the fan-out again (a worker restarted mid-way) tells nobody twice.
-    sqlx::query("UPDATE campaigns SET status = 'sending'").execute(&app.state.db.pool).await.unwrap();
-    let job = fanzha::db::jobs::Job { id: 99, kind: "campaigns.send".into(), payload: json!({"campaign_id": cid}), attempt: 2 };
-    fanzha::campaigns::service::fan_out(&app.state.db, &app.state.clock, &job).await.unwrap();
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM campaign_deliveries").await, 4);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM inbox_messages WHERE kind = 'campaign'").await, 4);
+    sqlx::query("UPDATE campaigns SET status = 'sending'")
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let job = fanzha::db::jobs::Job {
+        id: 99,
+        kind: "campaigns.send".into(),
+        payload: json!({"campaign_id": cid}),
+        attempt: 2,
+    };
+    fanzha::campaigns::service::fan_out(&app.state.db, &app.state.clock, &job)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM campaign_deliveries").await,
+        4
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM inbox_messages WHERE kind = 'campaign'")
+            .await,
+        4
+    );
 
     // The student sees it in the inbox (unread count on every page) and opens it.
     let s1 = app.token("student1", &[Scope::InboxRead]).await;
@@ -178,34 +280,79 @@ async fn a_campaign_reaches_the_inbox_and_only_the_owner_acknowledges() {
     let did: i64 = link.rsplit('/').next().unwrap().parse().unwrap();
     let (s, d) = get_json(&app, &s1, &format!("/api/v1/campaigns/deliveries/{did}")).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(d["body_html"].as_str().unwrap().contains(&format!("/campaigns/d/{did}/go/0")));
+    assert!(d["body_html"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("/campaigns/d/{did}/go/0")));
     let (_, inbox) = get_json(&app, &s1, "/api/v1/inbox").await;
     assert_eq!(inbox["unread"], 0);
     // Opening twice counts once.
     get_json(&app, &s1, &format!("/api/v1/campaigns/deliveries/{did}")).await;
     // Someone else's delivery: not found, nothing recorded.
     let s2 = app.token("student2", &[Scope::InboxRead]).await;
-    let (s, _) = post_json(&app, &s2, &format!("/api/v1/campaigns/deliveries/{did}/ack"), json!({})).await;
+    let (s, _) = post_json(
+        &app,
+        &s2,
+        &format!("/api/v1/campaigns/deliveries/{did}/ack"),
+        json!({}),
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM campaign_deliveries WHERE acknowledged_at IS NOT NULL").await, 0);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM campaign_deliveries WHERE acknowledged_at IS NOT NULL")
+            .await,
+        0
+    );
     // Wrong answers do not pass; right ones do; acknowledging is recorded once.
-    let (_, q) = post_json(&app, &s1, &format!("/api/v1/campaigns/deliveries/{did}/quiz"), json!({"answers": [0]})).await;
+    let (_, q) = post_json(
+        &app,
+        &s1,
+        &format!("/api/v1/campaigns/deliveries/{did}/quiz"),
+        json!({"answers": [0]}),
+    )
+    .await;
     assert_eq!(q["passed"], false);
-    let (_, q) = post_json(&app, &s1, &format!("/api/v1/campaigns/deliveries/{did}/quiz"), json!({"answers": [1]})).await;
+    let (_, q) = post_json(
+        &app,
+        &s1,
+        &format!("/api/v1/campaigns/deliveries/{did}/quiz"),
+        json!({"answers": [1]}),
+    )
+    .await;
     assert_eq!(q["passed"], true);
-    let (s, a) = post_json(&app, &s1, &format!("/api/v1/campaigns/deliveries/{did}/ack"), json!({})).await;
+    let (s, a) = post_json(
+        &app,
+        &s1,
+        &format!("/api/v1/campaigns/deliveries/{did}/ack"),
+        json!({}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     let at = a["acknowledged_at"].as_i64().unwrap();
     app.state.clock.advance_ms(1000);
-    let (_, a) = post_json(&app, &s1, &format!("/api/v1/campaigns/deliveries/{did}/ack"), json!({})).await;
+    let (_, a) = post_json(
+        &app,
+        &s1,
+        &format!("/api/v1/campaigns/deliveries/{did}/ack"),
+        json!({}),
+    )
+    .await;
     assert_eq!(a["acknowledged_at"].as_i64(), Some(at));
     // A click goes through the recording redirect (owner only).
     let c = app.login("student1").await;
-    let r = c.get(app.url(&format!("/campaigns/d/{did}/go/0"))).send().await.unwrap();
+    let r = c
+        .get(app.url(&format!("/campaigns/d/{did}/go/0")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "https://www.mps.gov.cn/");
     let other = app.login("student2").await;
-    let r = other.get(app.url(&format!("/campaigns/d/{did}/go/0"))).send().await.unwrap();
+    let r = other
+        .get(app.url(&format!("/campaigns/d/{did}/go/0")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM campaign_clicks").await, 1);
 
@@ -226,23 +373,55 @@ async fn a_campaign_reaches_the_inbox_and_only_the_owner_acknowledges() {
     let (s, _) = get_json(&app, &c4, &format!("/api/v1/campaigns/{cid}/reach")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // Gap finder: the three who did not acknowledge; the class below 60 %.
-    let (s, g) = get_json(&app, &admin, &format!("/api/v1/campaigns/gaps?unit=SCH1&days=30&campaign={cid}")).await;
+    let (s, g) = get_json(
+        &app,
+        &admin,
+        &format!("/api/v1/campaigns/gaps?unit=SCH1&days=30&campaign={cid}"),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{g}");
     assert_eq!(g["never_reached_total"], 3);
-    assert!(g["units_below"].as_array().unwrap().iter().any(|u| u["code"] == "CLS1A2"));
+    assert!(g["units_below"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|u| u["code"] == "CLS1A2"));
     let (s, _) = get_json(&app, &admin, "/api/v1/campaigns/gaps?unit=SCH1&days=0").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     // The reach page renders with the tree and the chart data block.
     let ca = app.login("admin1").await;
     let (s, page) = app.get(&ca, &format!("/campaigns/{cid}")).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(page.contains("id=\"reach-tree\"") && page.contains("camp-chart-data") && page.contains("25.0%"));
+    assert!(
+        page.contains("id=\"reach-tree\"")
+            && page.contains("camp-chart-data")
+            && page.contains("25.0%")
+    );
 
     // Recall: out of the inboxes; a second recall is refused.
-    let (s, c) = post_json(&app, &admin, &format!("/api/v1/campaigns/{cid}/recall"), json!({})).await;
-    assert_eq!((s, c["status"].as_str()), (StatusCode::OK, Some("recalled")));
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM inbox_messages WHERE kind = 'campaign'").await, 0);
-    let (s, _) = post_json(&app, &admin, &format!("/api/v1/campaigns/{cid}/recall"), json!({})).await;
+    let (s, c) = post_json(
+        &app,
+        &admin,
+        &format!("/api/v1/campaigns/{cid}/recall"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (s, c["status"].as_str()),
+        (StatusCode::OK, Some("recalled"))
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM inbox_messages WHERE kind = 'campaign'")
+            .await,
+        0
+    );
+    let (s, _) = post_json(
+        &app,
+        &admin,
+        &format!("/api/v1/campaigns/{cid}/recall"),
+        json!({}),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -256,11 +435,27 @@ async fn a_scheduled_campaign_waits_and_a_recalled_one_is_never_sent() {
     assert_eq!(s, StatusCode::CREATED);
     let cid = c["id"].as_i64().unwrap();
     app.runner.run_until_idle().await.unwrap();
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM campaign_deliveries").await, 0);
-    post_json(&app, &admin, &format!("/api/v1/campaigns/{cid}/recall"), json!({})).await;
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM campaign_deliveries").await,
+        0
+    );
+    post_json(
+        &app,
+        &admin,
+        &format!("/api/v1/campaigns/{cid}/recall"),
+        json!({}),
+    )
+    .await;
     drain(&app).await;
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM campaign_deliveries").await, 0);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM inbox_messages WHERE kind = 'campaign'").await, 0);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM campaign_deliveries").await,
+        0
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM inbox_messages WHERE kind = 'campaign'")
+            .await,
+        0
+    );
 }
 
 type Hits = Arc<Mutex<Vec<(String, bool)>>>;
@@ -336,26 +531,49 @@ async fn robots_and_webhooks_are_signed_retried_and_failed_with_a_reason() {
     let admin = app.token("admin1", RW).await;
     // Malformed secrets are refused, nothing stored.
     for (kind, url, secret) in [
-        ("dingtalk", format!("{base}/ding?access_token=t1"), "not-a-secret"),
+        (
+            "dingtalk",
+            format!("{base}/ding?access_token=t1"),
+            "not-a-secret",
+        ),
         ("feishu", format!("{base}/feishu"), "x"),
         ("wecom", format!("{base}/wecom?key=wk"), "unexpected"),
         ("webhook", format!("{base}/hook"), "short"),
     ] {
-        let (s, e) = post_json(&app, &admin, "/api/v1/campaigns/channels", json!({"unit": "SCH1", "kind": kind, "name": kind, "url": url, "secret": secret})).await;
+        let (s, e) = post_json(
+            &app,
+            &admin,
+            "/api/v1/campaigns/channels",
+            json!({"unit": "SCH1", "kind": kind, "name": kind, "url": url, "secret": secret}),
+        )
+        .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{kind}");
         assert_eq!(e["error"]["code"], "camp-err-secret");
     }
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM campaign_channels").await, 0);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM campaign_channels").await,
+        0
+    );
     let mut ids = Vec::new();
     for (kind, url, secret) in [
-        ("dingtalk", format!("{base}/ding?access_token=t1"), Some(DING)),
+        (
+            "dingtalk",
+            format!("{base}/ding?access_token=t1"),
+            Some(DING),
+        ),
         ("feishu", format!("{base}/feishu"), Some(FEISHU)),
         ("wecom", format!("{base}/wecom?key=wk"), None),
         ("webhook", format!("{base}/hook"), Some(HOOK)),
         ("webhook", format!("{base}/fail"), Some(HOOK)),
         ("webhook", format!("{base}/slow"), Some(HOOK)),
     ] {
-        let (s, c) = post_json(&app, &admin, "/api/v1/campaigns/channels", json!({"unit": "SCH1", "kind": kind, "name": kind, "url": url, "secret": secret})).await;
+        let (s, c) = post_json(
+            &app,
+            &admin,
+            "/api/v1/campaigns/channels",
+            json!({"unit": "SCH1", "kind": kind, "name": kind, "url": url, "secret": secret}),
+        )
+        .await;
         assert_eq!(s, StatusCode::CREATED, "{c}");
         assert!(c.get("secret").is_none());
         ids.push(c["id"].as_i64().unwrap());
@@ -375,7 +593,13 @@ async fn robots_and_webhooks_are_signed_retried_and_failed_with_a_reason() {
     assert_eq!(hits.iter().filter(|(n, _)| n == "slow").count(), 4);
     let (_, c) = get_json(&app, &admin, &format!("/api/v1/campaigns/{cid}")).await;
     let robots = c["robots"].as_array().unwrap();
-    let by = |id: i64| robots.iter().find(|r| r["channel_id"] == id).unwrap().clone();
+    let by = |id: i64| {
+        robots
+            .iter()
+            .find(|r| r["channel_id"] == id)
+            .unwrap()
+            .clone()
+    };
     assert_eq!(by(ids[0])["status"], "sent");
     assert_eq!(by(ids[4])["status"], "failed");
     assert!(by(ids[4])["reason"].as_str().unwrap().contains("500"));
@@ -392,7 +616,9 @@ async fn smtp_receiver() -> (u16, Arc<Mutex<Vec<String>>>) {
     let m = mails.clone();
     tokio::spawn(async move {
         loop {
-            let Ok((sock, _)) = l.accept().await else { return };
+            let Ok((sock, _)) = l.accept().await else {
+                return;
+            };
             let m = m.clone();
             tokio::spawn(async move {
                 let (r, mut w) = sock.into_split();
@@ -406,7 +632,9 @@ async fn smtp_receiver() -> (u16, Arc<Mutex<Vec<String>>>) {
                     }
                     let cmd = line.trim_end().to_ascii_uppercase();
                     if cmd.starts_with("EHLO") || cmd.starts_with("HELO") {
-                        w.write_all(b"250-localhost\r\n250 8BITMIME\r\n").await.unwrap();
+                        w.write_all(b"250-localhost\r\n250 8BITMIME\r\n")
+                            .await
+                            .unwrap();
                     } else if cmd.starts_with("DATA") {
                         w.write_all(b"354 go ahead\r\n").await.unwrap();
                         let mut data = String::new();
@@ -440,7 +668,10 @@ async fn email_goes_through_a_real_smtp_receiver() {
     let content = published_content(&app).await;
     let admin = app.token("admin1", RW).await;
     let (s, e) = post_json(&app, &admin, "/api/v1/campaigns/channels", json!({"unit": "SCH1", "kind": "email", "name": "校园邮件", "url": "mail.example.edu.cn", "sender": "fanzha@example.edu.cn"})).await;
-    assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("camp-err-url")));
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("camp-err-url"))
+    );
     let (s, ch) = post_json(&app, &admin, "/api/v1/campaigns/channels", json!({"unit": "SCH1", "kind": "email", "name": "校园邮件", "url": format!("smtp://127.0.0.1:{port}"), "sender": "fanzha@example.edu.cn"})).await;
     assert_eq!(s, StatusCode::CREATED, "{ch}");
     let (s, _) = post_json(&app, &admin, "/api/v1/campaigns", json!({"unit": "SCH1", "title": "邮件提醒", "content_id": content, "fraud_type": "rebate_task", "channels": [ch["id"]]})).await;
@@ -453,12 +684,20 @@ async fn email_goes_through_a_real_smtp_receiver() {
     assert_eq!(app.scalar("SELECT COUNT(*) FROM campaign_deliveries WHERE channel LIKE 'email:%' AND status = 'sent'").await, 1);
 }
 
-async fn form(app: &TestApp, c: &reqwest::Client, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String, Option<String>) {
+async fn form(
+    app: &TestApp,
+    c: &reqwest::Client,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, String, Option<String>) {
     let csrf = app.page_csrf(c).await;
     let mut f: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
     f.extend_from_slice(fields);
     let r = c.post(app.url(path)).form(&f).send().await.unwrap();
-    let loc = r.headers().get("location").map(|l| l.to_str().unwrap().to_string());
+    let loc = r
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string());
     (r.status(), r.text().await.unwrap(), loc)
 }
 
@@ -470,22 +709,46 @@ async fn the_pages_write_review_preview_send_and_acknowledge() {
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("name=\"fraud_types\""));
     // No fraud type: the form comes back with the reason, nothing stored.
-    let base = [("unit", "SCH1"), ("kind", "article"), ("title", "冒充客服退款"), ("body_md", "**不要**点陌生退款链接"), ("target_hint", ""), ("q", "客服让你开通“退款通道”?"), ("choices", "照做\n挂断并核实"), ("answer", "2")];
+    let base = [
+        ("unit", "SCH1"),
+        ("kind", "article"),
+        ("title", "冒充客服退款"),
+        ("body_md", "**不要**点陌生退款链接"),
+        ("target_hint", ""),
+        ("q", "客服让你开通“退款通道”?"),
+        ("choices", "照做\n挂断并核实"),
+        ("answer", "2"),
+    ];
     let (s, page, _) = form(&app, &police, "/campaigns/content", &base).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("id=\"content-error\""));
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM campaign_contents").await, 0);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM campaign_contents").await,
+        0
+    );
     let mut with_type = base.to_vec();
     with_type.push(("fraud_types", "impersonate_customer_service"));
     let (s, _, loc) = form(&app, &police, "/campaigns/content", &with_type).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let loc = loc.unwrap();
     let id: i64 = loc.rsplit('/').next().unwrap().parse().unwrap();
-    form(&app, &police, &format!("/campaigns/content/{id}/submit"), &[]).await;
+    form(
+        &app,
+        &police,
+        &format!("/campaigns/content/{id}/submit"),
+        &[],
+    )
+    .await;
     let (_, page) = app.get(&police, &loc).await;
     assert!(!page.contains("/publish\""), "the editor cannot publish");
     let admin = app.login("admin1").await;
-    let (s, _, _) = form(&app, &admin, &format!("/campaigns/content/{id}/publish"), &[]).await;
+    let (s, _, _) = form(
+        &app,
+        &admin,
+        &format!("/campaigns/content/{id}/publish"),
+        &[],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     // A student cannot open the library.
     let student = app.login("student1").await;
@@ -493,17 +756,34 @@ async fn the_pages_write_review_preview_send_and_acknowledge() {
     assert_eq!(s, StatusCode::FORBIDDEN);
     // Preview, then send to 2023 students of COL1A.
     let idt = id.to_string();
-    let fields = [("unit", "SCH1"), ("fraud_type", "impersonate_customer_service"), ("title", "退款诈骗提醒"), ("content_id", idt.as_str()), ("units", "COL1A"), ("years", "2023")];
+    let fields = [
+        ("unit", "SCH1"),
+        ("fraud_type", "impersonate_customer_service"),
+        ("title", "退款诈骗提醒"),
+        ("content_id", idt.as_str()),
+        ("units", "COL1A"),
+        ("years", "2023"),
+    ];
     let mut pv = fields.to_vec();
     pv.push(("action", "preview"));
     let (s, page, _) = form(&app, &admin, "/campaigns/new", &pv).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(page.contains("id=\"preview\"") && page.contains(" 3 "), "{page}");
+    assert!(
+        page.contains("id=\"preview\"") && page.contains(" 3 "),
+        "{page}"
+    );
     let mut send = fields.to_vec();
     send.push(("action", "send"));
     let (s, page, _) = form(&app, &admin, "/campaigns/new", &send).await;
     assert_eq!(s, StatusCode::SEE_OTHER, "{page}");
-    let only_1990 = [("unit", "SCH1"), ("fraud_type", "impersonate_customer_service"), ("title", "t"), ("content_id", idt.as_str()), ("years", "1990"), ("action", "send")];
+    let only_1990 = [
+        ("unit", "SCH1"),
+        ("fraud_type", "impersonate_customer_service"),
+        ("title", "t"),
+        ("content_id", idt.as_str()),
+        ("years", "1990"),
+        ("action", "send"),
+    ];
     let (s, page, _) = form(&app, &admin, "/campaigns/new", &only_1990).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("id=\"campaign-error\""));
@@ -519,7 +799,13 @@ async fn the_pages_write_review_preview_send_and_acknowledge() {
     let (s, page) = app.get(&student, &format!("/campaigns/d/{did}")).await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("<strong>不要</strong>") && page.contains("id=\"ack-button\""));
-    let (s, _, _) = form(&app, &student, &format!("/campaigns/d/{did}/quiz"), &[("q0", "0")]).await;
+    let (s, _, _) = form(
+        &app,
+        &student,
+        &format!("/campaigns/d/{did}/quiz"),
+        &[("q0", "0")],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (s, _, _) = form(&app, &student, &format!("/campaigns/d/{did}/ack"), &[]).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
@@ -531,7 +817,11 @@ async fn the_pages_write_review_preview_send_and_acknowledge() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, _) = app.get(&s2, &format!("/campaigns/d/{did}")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM campaign_deliveries WHERE quiz_passed_at IS NOT NULL").await, 0);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM campaign_deliveries WHERE quiz_passed_at IS NOT NULL")
+            .await,
+        0
+    );
     // The counselor's list and gap finder.
     let c1 = app.login("counselor1").await;
     let (s, page) = app.get(&c1, "/campaigns").await;
@@ -539,12 +829,28 @@ async fn the_pages_write_review_preview_send_and_acknowledge() {
     assert!(page.contains("退款诈骗提醒") && !page.contains("id=\"new-campaign\""));
     let (s, page) = app.get(&c1, "/campaigns/gaps?unit=CLS1A1&days=30").await;
     assert_eq!(s, StatusCode::OK);
-    assert!(page.contains("2023010102") && !page.contains("2023010101"), "{page}");
+    assert!(
+        page.contains("2023010102") && !page.contains("2023010101"),
+        "{page}"
+    );
     let (s, _) = app.get(&c1, "/campaigns/gaps?unit=CLS1B1&days=30").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // Every campaign API path is in the OpenAPI document.
-    let doc: Value = client().get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
-    for p in ["/api/v1/campaigns", "/api/v1/campaigns/{id}/reach", "/api/v1/campaigns/gaps", "/api/v1/campaigns/deliveries/{id}/ack", "/api/v1/campaigns/contents/{id}/{step}"] {
+    let doc: Value = client()
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for p in [
+        "/api/v1/campaigns",
+        "/api/v1/campaigns/{id}/reach",
+        "/api/v1/campaigns/gaps",
+        "/api/v1/campaigns/deliveries/{id}/ack",
+        "/api/v1/campaigns/contents/{id}/{step}",
+    ] {
         assert!(doc["paths"].get(p).is_some(), "{p}");
     }
 }

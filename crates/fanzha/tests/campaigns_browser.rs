@@ -613,13 +613,12 @@ async fn sign_in(wd: &WebDriver, base: &str, user: &str) {
     wd.send_keys(&pw, PASSWORD).await;
     let submit = wd.find("#login-submit").await;
     wd.click(&submit).await;
-    wd.wait_url("the home page", |u| !u.contains("/login")).await;
+    wd.wait_url("the home page", |u| !u.contains("/login"))
+        .await;
 }
 
 async fn sign_out(wd: &WebDriver) {
-    let _ = wd
-        .call(reqwest::Method::DELETE, "/cookie", None)
-        .await;
+    let _ = wd.call(reqwest::Method::DELETE, "/cookie", None).await;
 }
 
 /// The student opens the campaign message from the inbox, reads it, acknowledges it; the unread

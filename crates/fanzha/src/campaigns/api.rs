@@ -38,10 +38,19 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/campaigns", get(list).post(create))
         .route("/api/v1/campaigns/preview", post(preview))
-        .route("/api/v1/campaigns/contents", get(list_contents).post(create_content))
-        .route("/api/v1/campaigns/contents/{id}", get(get_content).put(update_content))
+        .route(
+            "/api/v1/campaigns/contents",
+            get(list_contents).post(create_content),
+        )
+        .route(
+            "/api/v1/campaigns/contents/{id}",
+            get(get_content).put(update_content),
+        )
         .route("/api/v1/campaigns/contents/{id}/{step}", post(content_step))
-        .route("/api/v1/campaigns/channels", get(list_channels).post(create_channel))
+        .route(
+            "/api/v1/campaigns/channels",
+            get(list_channels).post(create_channel),
+        )
         .route("/api/v1/campaigns/gaps", get(gaps))
         .route("/api/v1/campaigns/exposure", get(exposure))
         .route("/api/v1/campaigns/deliveries/{id}", get(open_delivery))
@@ -69,7 +78,10 @@ pub fn require_viewer(p: &Principal) -> AppResult<()> {
 
 /// Content the caller can use: their own units' and their ancestors'.
 #[utoipa::path(get, path = "/api/v1/campaigns/contents", tag = "campaigns", responses((status = 200, body = [store::Content]), (status = 403)))]
-pub async fn list_contents(State(st): State<AppState>, u: User) -> AppResult<Json<Vec<store::Content>>> {
+pub async fn list_contents(
+    State(st): State<AppState>,
+    u: User,
+) -> AppResult<Json<Vec<store::Content>>> {
     require_scope(&u.p, Scope::CampaignsRead)?;
     require_manager(&u.p)?;
     let scopes = policy::scopes_for(&u.p, Action::ManageCampaigns);
@@ -130,7 +142,10 @@ pub async fn content_step(
 }
 
 #[utoipa::path(get, path = "/api/v1/campaigns/channels", tag = "campaigns", responses((status = 200, body = [store::Channel])))]
-pub async fn list_channels(State(st): State<AppState>, u: User) -> AppResult<Json<Vec<store::Channel>>> {
+pub async fn list_channels(
+    State(st): State<AppState>,
+    u: User,
+) -> AppResult<Json<Vec<store::Channel>>> {
     require_scope(&u.p, Scope::CampaignsRead)?;
     require_manager(&u.p)?;
     let scopes = policy::scopes_for(&u.p, Action::ManageCampaigns);
@@ -337,8 +352,15 @@ pub async fn gaps_for(st: &AppState, p: &Principal, q: &GapQuery) -> AppResult<G
     if let Some(cid) = q.campaign {
         let (_, roots) = svc::visible_campaign(&st.db, p, cid).await?;
         let mut trees = Vec::new();
-        for r in roots.iter().filter(|r| r.starts_with(&unit.path) || unit.path.starts_with(r.as_str())) {
-            let root = if r.starts_with(&unit.path) { r.clone() } else { unit.path.clone() };
+        for r in roots
+            .iter()
+            .filter(|r| r.starts_with(&unit.path) || unit.path.starts_with(r.as_str()))
+        {
+            let root = if r.starts_with(&unit.path) {
+                r.clone()
+            } else {
+                unit.path.clone()
+            };
             trees.extend(svc::reach_tree(&st.db, cid, &root).await?);
         }
         below = svc::units_below(&trees, threshold);
@@ -389,7 +411,11 @@ pub async fn exposure(
             score: s,
         })
         .collect();
-    v.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.student_id.cmp(&b.student_id)));
+    v.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.student_id.cmp(&b.student_id))
+    });
     v.truncate(q.limit.unwrap_or(100).min(10_000));
     Ok(Json(v))
 }

@@ -149,7 +149,9 @@ pub struct Mail {
 pub async fn send_mail(relay: &str, mail: &Mail, timeout: Duration) -> Result<(), String> {
     use lettre::message::header::ContentType;
     use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-    let hp = relay.strip_prefix("smtp://").ok_or("relay is not smtp://")?;
+    let hp = relay
+        .strip_prefix("smtp://")
+        .ok_or("relay is not smtp://")?;
     let (host, port) = hp.rsplit_once(':').ok_or("relay without port")?;
     let port: u16 = port.parse().map_err(|_| "relay port is not a number")?;
     let msg = Message::builder()

@@ -120,11 +120,13 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
     svc::fan_out(db, clock, &job)
         .await
         .map_err(|e| anyhow::anyhow!("demo fan-out: {e}"))?;
-    sqlx::query("UPDATE campaign_deliveries SET queued_at = $2, sent_at = $2 WHERE campaign_id = $1")
-        .bind(c.id)
-        .bind(clock.now_ms() - 3 * 86_400_000)
-        .execute(&db.pool)
-        .await?;
+    sqlx::query(
+        "UPDATE campaign_deliveries SET queued_at = $2, sent_at = $2 WHERE campaign_id = $1",
+    )
+    .bind(c.id)
+    .bind(clock.now_ms() - 3 * 86_400_000)
+    .execute(&db.pool)
+    .await?;
     sqlx::query("UPDATE campaigns SET created_at = $2, sent_at = $2 WHERE id = $1")
         .bind(c.id)
         .bind(clock.now_ms() - 3 * 86_400_000)

@@ -111,7 +111,10 @@ async fn table_exists(db: &Db, table: &str) -> DbResult<bool> {
             "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1"
         }
     };
-    let n: i64 = sqlx::query_scalar(sql).bind(table).fetch_one(&db.pool).await?;
+    let n: i64 = sqlx::query_scalar(sql)
+        .bind(table)
+        .fetch_one(&db.pool)
+        .await?;
     Ok(n > 0)
 }
 

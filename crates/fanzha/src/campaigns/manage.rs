@@ -23,7 +23,10 @@ use crate::web::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/campaigns/content", get(library).post(create_content))
-        .route("/campaigns/content/{id}", get(content_page).post(edit_content))
+        .route(
+            "/campaigns/content/{id}",
+            get(content_page).post(edit_content),
+        )
         .route("/campaigns/content/{id}/{step}", post(step))
         .route("/campaigns/new", get(new_page).post(new_submit))
 }
@@ -52,7 +55,10 @@ async fn manager_units(st: &AppState, u: &User) -> AppResult<Vec<(String, String
     let mut v = Vec::new();
     for root in crate::org::store::units_by_paths(&st.db, &scopes).await? {
         for s in crate::org::store::subtree(&st.db, &root.path).await? {
-            if matches!(s.kind.as_str(), "province" | "city" | "police_station" | "school" | "college") {
+            if matches!(
+                s.kind.as_str(),
+                "province" | "city" | "police_station" | "school" | "college"
+            ) {
                 v.push((s.code, s.name));
             }
         }
@@ -100,7 +106,13 @@ impl ContentForm {
             let choices: Vec<String> = self
                 .choices
                 .get(i)
-                .map(|c| c.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect())
+                .map(|c| {
+                    c.lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map(String::from)
+                        .collect()
+                })
                 .unwrap_or_default();
             let answer: usize = self
                 .answer
@@ -197,7 +209,16 @@ async fn render_library(
 
 async fn library(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
     api::require_manager(&u.p)?;
-    render_library(&st, &u, ContentForm { kind: "article".into(), ..Default::default() }, None).await
+    render_library(
+        &st,
+        &u,
+        ContentForm {
+            kind: "article".into(),
+            ..Default::default()
+        },
+        None,
+    )
+    .await
 }
 
 async fn create_content(
@@ -217,7 +238,11 @@ async fn create_content(
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
             let ctx_lang = page_ctx(&st, &u).await;
             let msg = error_text(&e, &ctx_lang);
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render_library(&st, &u, f, Some(msg)).await?).into_response())
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render_library(&st, &u, f, Some(msg)).await?,
+            )
+                .into_response())
         }
         Err(e) => Err(e),
     }
@@ -269,7 +294,11 @@ async fn render_content(
     ))
 }
 
-async fn content_page(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> AppResult<Html<String>> {
+async fn content_page(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+) -> AppResult<Html<String>> {
     api::require_manager(&u.p)?;
     render_content(&st, &u, id, None, None).await
 }
@@ -292,7 +321,11 @@ async fn edit_content(
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
             let ctx = page_ctx(&st, &u).await;
             let msg = error_text(&e, &ctx);
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render_content(&st, &u, id, Some(f), Some(msg)).await?).into_response())
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render_content(&st, &u, id, Some(f), Some(msg)).await?,
+            )
+                .into_response())
         }
         Err(e) => Err(e),
     }
@@ -310,7 +343,11 @@ async fn step(
             let e = AppError::from(SvcError::Refused(r));
             let ctx = page_ctx(&st, &u).await;
             let msg = error_text(&e, &ctx);
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render_content(&st, &u, id, None, Some(msg)).await?).into_response())
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render_content(&st, &u, id, None, Some(msg)).await?,
+            )
+                .into_response())
         }
         Err(e) => Err(e.into()),
     }
@@ -455,7 +492,11 @@ async fn new_page(State(st): State<AppState>, u: User) -> AppResult<Html<String>
     render_new(&st, &u, CampaignForm::default(), None, None).await
 }
 
-async fn new_submit(State(st): State<AppState>, u: User, Form(f): Form<CampaignForm>) -> AppResult<Response> {
+async fn new_submit(
+    State(st): State<AppState>,
+    u: User,
+    Form(f): Form<CampaignForm>,
+) -> AppResult<Response> {
     api::require_manager(&u.p)?;
     let tz: chrono_tz::Tz = u.p.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
     let outcome: Result<Result<svc::Preview, i64>, AppError> = async {
@@ -463,7 +504,9 @@ async fn new_submit(State(st): State<AppState>, u: User, Form(f): Form<CampaignF
         if f.action == "preview" {
             let unit = svc::unit_in_scope(&st.db, &u.p, Action::ManageCampaigns, &f.unit).await?;
             let ft = super::model::fraud_type(&f.fraud_type).map_err(SvcError::from)?;
-            return Ok(Ok(svc::preview(&st.db, &st.clock, &unit, &spec, ft.id()).await?));
+            return Ok(Ok(
+                svc::preview(&st.db, &st.clock, &unit, &spec, ft.id()).await?
+            ));
         }
         let channels = f
             .channels
@@ -479,7 +522,11 @@ async fn new_submit(State(st): State<AppState>, u: User, Form(f): Form<CampaignF
             &svc::NewCampaign {
                 unit: f.unit.clone(),
                 title: f.title.clone(),
-                content_id: f.content_id.trim().parse().map_err(|_| AppError::unprocessable("camp-err-content"))?,
+                content_id: f
+                    .content_id
+                    .trim()
+                    .parse()
+                    .map_err(|_| AppError::unprocessable("camp-err-content"))?,
                 fraud_type: f.fraud_type.clone(),
                 audience: spec,
                 channels,
@@ -496,7 +543,11 @@ async fn new_submit(State(st): State<AppState>, u: User, Form(f): Form<CampaignF
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
             let ctx = page_ctx(&st, &u).await;
             let msg = error_text(&e, &ctx);
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render_new(&st, &u, f, None, Some(msg)).await?).into_response())
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                render_new(&st, &u, f, None, Some(msg)).await?,
+            )
+                .into_response())
         }
         Err(e) => Err(e),
     }

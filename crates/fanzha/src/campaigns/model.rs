@@ -284,9 +284,7 @@ pub fn check_channel(kind: ChannelKind, url: &str, secret: Option<&str>) -> Camp
         ChannelKind::Dingtalk => secret.is_some_and(|s| {
             s.len() >= 43 && s.len() <= 103 && s.starts_with("SEC") && alnum(&s[3..])
         }),
-        ChannelKind::Feishu => {
-            secret.is_some_and(|s| (16..=64).contains(&s.len()) && alnum(s))
-        }
+        ChannelKind::Feishu => secret.is_some_and(|s| (16..=64).contains(&s.len()) && alnum(s)),
         ChannelKind::Wecom => secret.is_none() && url.contains("key="),
         ChannelKind::Webhook => secret.is_some_and(|s| {
             (16..=200).contains(&s.len()) && s.chars().all(|c| c.is_ascii_graphic())
@@ -350,10 +348,22 @@ mod tests {
     #[test]
     fn secrets_are_checked_per_kind() {
         let ding = format!("SEC{}", "a1".repeat(32));
-        assert!(check_channel(ChannelKind::Dingtalk, "https://x/robot?access_token=1", Some(&ding)).is_ok());
-        for bad in ["", "abc", "SEC***", "XEC0123456789012345678901234567890123456789012"] {
+        assert!(check_channel(
+            ChannelKind::Dingtalk,
+            "https://x/robot?access_token=1",
+            Some(&ding)
+        )
+        .is_ok());
+        for bad in [
+            "",
+            "abc",
+            "SEC***",
+            "XEC0123456789012345678901234567890123456789012",
+        ] {
             assert_eq!(
-                check_channel(ChannelKind::Dingtalk, "https://x/", Some(bad)).unwrap_err().key,
+                check_channel(ChannelKind::Dingtalk, "https://x/", Some(bad))
+                    .unwrap_err()
+                    .key,
                 "camp-err-secret",
                 "{bad}"
             );
@@ -362,14 +372,31 @@ mod tests {
         assert!(check_channel(ChannelKind::Feishu, "https://x/", Some("short")).is_err());
         assert!(check_channel(ChannelKind::Wecom, "https://x/send?key=k", None).is_ok());
         assert!(check_channel(ChannelKind::Wecom, "https://x/send?key=k", Some("s")).is_err());
-        assert!(check_channel(ChannelKind::Webhook, "http://127.0.0.1:9/h", Some("0123456789abcdef")).is_ok());
-        assert!(check_channel(ChannelKind::Webhook, "http://127.0.0.1:9/h", Some("has space 0123456789")).is_err());
+        assert!(check_channel(
+            ChannelKind::Webhook,
+            "http://127.0.0.1:9/h",
+            Some("0123456789abcdef")
+        )
+        .is_ok());
+        assert!(check_channel(
+            ChannelKind::Webhook,
+            "http://127.0.0.1:9/h",
+            Some("has space 0123456789")
+        )
+        .is_err());
         assert!(check_channel(ChannelKind::Email, "smtp://127.0.0.1:2525", None).is_ok());
         assert_eq!(
-            check_channel(ChannelKind::Email, "mail.example", None).unwrap_err().key,
+            check_channel(ChannelKind::Email, "mail.example", None)
+                .unwrap_err()
+                .key,
             "camp-err-url"
         );
-        assert!(check_channel(ChannelKind::Webhook, "javascript:alert(1)", Some("0123456789abcdef")).is_err());
+        assert!(check_channel(
+            ChannelKind::Webhook,
+            "javascript:alert(1)",
+            Some("0123456789abcdef")
+        )
+        .is_err());
     }
 
     #[test]

@@ -109,7 +109,11 @@ struct CampaignPage {
     status_label: String,
 }
 
-async fn campaign(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> AppResult<Html<String>> {
+async fn campaign(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+) -> AppResult<Html<String>> {
     let (c, roots) = svc::visible_campaign(&st.db, &u.p, id).await?;
     let mut trees = Vec::new();
     for r in &roots {
@@ -131,7 +135,11 @@ async fn campaign(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> A
     })
     .to_string()
     .replace('<', "\\u003c");
-    let can_manage = policy::allows(&u.p, Action::ManageCampaigns, &policy::Target::Unit(&c.unit_path));
+    let can_manage = policy::allows(
+        &u.p,
+        Action::ManageCampaigns,
+        &policy::Target::Unit(&c.unit_path),
+    );
     let ctx = page_ctx(&st, &u).await;
     Ok(Html(
         CampaignPage {
@@ -159,9 +167,17 @@ async fn recall(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> App
 
 /// Links in robot and webhook messages: the reader's own delivery when they have one, the reach
 /// page for staff who may see it, else not found.
-async fn from_robot(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> AppResult<Response> {
+async fn from_robot(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     let recipients = u.p.recipients();
-    for d in store::deliveries_for_people(&st.db, id, &recipients).await? {
+    if let Some(d) = store::deliveries_for_people(&st.db, id, &recipients)
+        .await?
+        .into_iter()
+        .next()
+    {
         return Ok(Redirect::to(&format!("/campaigns/d/{d}")).into_response());
     }
     svc::visible_campaign(&st.db, &u.p, id).await?;
@@ -245,7 +261,11 @@ struct GapsPage {
     g: GapsOut,
 }
 
-async fn gaps(State(st): State<AppState>, u: User, Query(q): Query<GapQuery>) -> AppResult<Html<String>> {
+async fn gaps(
+    State(st): State<AppState>,
+    u: User,
+    Query(q): Query<GapQuery>,
+) -> AppResult<Html<String>> {
     api::require_viewer(&u.p)?;
     let g = api::gaps_for(&st, &u.p, &q).await?;
     let ctx = page_ctx(&st, &u).await;

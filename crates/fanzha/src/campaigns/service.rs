@@ -52,12 +52,7 @@ pub const MAX_ATTEMPTS: i64 = 4;
 
 /// The unit with `code` when it lies inside a scope of `p` for `action`; otherwise not found (no
 /// hint that it exists).
-pub async fn unit_in_scope(
-    db: &Db,
-    p: &Principal,
-    action: Action,
-    code: &str,
-) -> SvcResult<Unit> {
+pub async fn unit_in_scope(db: &Db, p: &Principal, action: Action, code: &str) -> SvcResult<Unit> {
     let u = crate::org::store::unit_by_code(db, code.trim())
         .await?
         .ok_or(SvcError::NotFound)?;
@@ -107,7 +102,12 @@ fn parse_content(c: &NewContent) -> SvcResult<ParsedContent> {
         return refuse("camp-err-title");
     }
     let fraud_types = FraudTypes::parse(&c.fraud_types)?;
-    let media_url = match c.media_url.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let media_url = match c
+        .media_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         Some(u) => Some(parse_url(u)?),
         None if kind.needs_media() => return refuse("camp-err-media"),
         None => None,
@@ -174,7 +174,9 @@ pub async fn create_content(
     )
     .await?;
     tx.commit().await?;
-    Ok(store::content_by_id(db, id).await?.ok_or(SvcError::NotFound)?)
+    store::content_by_id(db, id)
+        .await?
+        .ok_or(SvcError::NotFound)
 }
 
 async fn insert_version(
@@ -209,7 +211,11 @@ pub async fn managed_content(db: &Db, p: &Principal, id: i64) -> SvcResult<Conte
     let c = store::content_by_id(db, id)
         .await?
         .ok_or(SvcError::NotFound)?;
-    if policy::allows(p, Action::ManageCampaigns, &policy::Target::Unit(&c.unit_path)) {
+    if policy::allows(
+        p,
+        Action::ManageCampaigns,
+        &policy::Target::Unit(&c.unit_path),
+    ) {
         Ok(c)
     } else {
         Err(SvcError::NotFound)
@@ -269,7 +275,9 @@ pub async fn update_content(
     )
     .await?;
     tx.commit().await?;
-    Ok(store::content_by_id(db, id).await?.ok_or(SvcError::NotFound)?)
+    store::content_by_id(db, id)
+        .await?
+        .ok_or(SvcError::NotFound)
 }
 
 /// Moves content through review: `submit` (draft → review) by anyone managing it, `publish`
@@ -331,7 +339,9 @@ pub async fn transition(
     )
     .await?;
     tx.commit().await?;
-    Ok(store::content_by_id(db, id).await?.ok_or(SvcError::NotFound)?)
+    store::content_by_id(db, id)
+        .await?
+        .ok_or(SvcError::NotFound)
 }
 
 // ---------------------------------------------------------------- channels
@@ -415,7 +425,9 @@ pub async fn create_channel(
     )
     .await?;
     tx.commit().await?;
-    Ok(store::channel_by_id(db, id).await?.ok_or(SvcError::NotFound)?)
+    store::channel_by_id(db, id)
+        .await?
+        .ok_or(SvcError::NotFound)
 }
 
 // ---------------------------------------------------------------- audiences
@@ -444,7 +456,11 @@ impl AudienceSql {
 const STAFF_ROLES: [&str; 4] = ["counselor", "unit_leader", "school_admin", "police"];
 
 /// Resolves unit codes of a spec to paths inside the campaign unit; the campaign unit when none.
-async fn audience_paths(db: &Db, campaign_unit: &Unit, spec: &AudienceSpec) -> SvcResult<Vec<String>> {
+async fn audience_paths(
+    db: &Db,
+    campaign_unit: &Unit,
+    spec: &AudienceSpec,
+) -> SvcResult<Vec<String>> {
     if spec.units.is_empty() {
         return Ok(vec![campaign_unit.path.clone()]);
     }
@@ -459,7 +475,11 @@ async fn audience_paths(db: &Db, campaign_unit: &Unit, spec: &AudienceSpec) -> S
     Ok(v)
 }
 
-fn audience_sql(paths: &[String], spec: &AudienceSpec, first_param: usize) -> SvcResult<AudienceSql> {
+fn audience_sql(
+    paths: &[String],
+    spec: &AudienceSpec,
+    first_param: usize,
+) -> SvcResult<AudienceSql> {
     let mut a = AudienceSql {
         student_where: None,
         staff_where: None,
@@ -480,7 +500,11 @@ fn audience_sql(paths: &[String], spec: &AudienceSpec, first_param: usize) -> Sv
             return Err(CampError::with("camp-err-gender", g.clone()).into());
         }
     }
-    if spec.enrollment_years.iter().any(|y| !(1950..=2100).contains(y)) {
+    if spec
+        .enrollment_years
+        .iter()
+        .any(|y| !(1950..=2100).contains(y))
+    {
         return refuse("camp-err-year");
     }
     let path_clause = |a: &mut AudienceSql| {
@@ -501,7 +525,11 @@ fn audience_sql(paths: &[String], spec: &AudienceSpec, first_param: usize) -> Sv
             w.push(format!("s.enrollment_year IN ({})", l.join(", ")));
         }
         if !spec.genders.is_empty() {
-            let l: Vec<String> = spec.genders.iter().map(|g| a.push(Val::S(g.clone()))).collect();
+            let l: Vec<String> = spec
+                .genders
+                .iter()
+                .map(|g| a.push(Val::S(g.clone())))
+                .collect();
             w.push(format!("s.gender IN ({})", l.join(", ")));
         }
         if !spec.majors.is_empty() {
@@ -517,7 +545,10 @@ fn audience_sql(paths: &[String], spec: &AudienceSpec, first_param: usize) -> Sv
     let staff: Vec<&str> = roles.iter().copied().filter(|r| *r != "student").collect();
     if !staff.is_empty() {
         let mut w = vec![path_clause(&mut a)];
-        let l: Vec<String> = staff.iter().map(|r| a.push(Val::S(r.to_string()))).collect();
+        let l: Vec<String> = staff
+            .iter()
+            .map(|r| a.push(Val::S(r.to_string())))
+            .collect();
         w.push(format!("r.role IN ({})", l.join(", ")));
         a.staff_where = Some(w.join(" AND "));
     }
@@ -585,8 +616,14 @@ async fn exposed_students(
         .map(|r| r.try_get(0))
         .collect::<Result<_, _>>()?;
     // …ranked by exposure within the school.
-    let (people, scores) =
-        exposure::score_unit(db, clock.now_ms(), &school.path, &campaign_unit.path, fraud_type).await?;
+    let (people, scores) = exposure::score_unit(
+        db,
+        clock.now_ms(),
+        &school.path,
+        &campaign_unit.path,
+        fraud_type,
+    )
+    .await?;
     let (people, scores): (Vec<_>, Vec<_>) = people
         .into_iter()
         .zip(scores)
@@ -736,8 +773,16 @@ pub async fn create_campaign(
     for id in &c.channels {
         let ch = store::channel_by_id(db, *id)
             .await?
-            .filter(|ch| unit.path.starts_with(&ch.unit_path) || ch.unit_path.starts_with(&unit.path))
-            .filter(|ch| policy::allows(p, Action::ManageCampaigns, &policy::Target::Unit(&ch.unit_path)) || unit.path.starts_with(&ch.unit_path));
+            .filter(|ch| {
+                unit.path.starts_with(&ch.unit_path) || ch.unit_path.starts_with(&unit.path)
+            })
+            .filter(|ch| {
+                policy::allows(
+                    p,
+                    Action::ManageCampaigns,
+                    &policy::Target::Unit(&ch.unit_path),
+                ) || unit.path.starts_with(&ch.unit_path)
+            });
         if ch.is_none() {
             return Err(CampError::with("camp-err-channel", id.to_string()).into());
         }
@@ -794,7 +839,9 @@ pub async fn create_campaign(
     )
     .await?;
     tx.commit().await?;
-    Ok(store::campaign_by_id(db, id).await?.ok_or(SvcError::NotFound)?)
+    store::campaign_by_id(db, id)
+        .await?
+        .ok_or(SvcError::NotFound)
 }
 
 /// A campaign the caller manages; not found otherwise.
@@ -802,7 +849,11 @@ pub async fn managed_campaign(db: &Db, p: &Principal, id: i64) -> SvcResult<Camp
     let c = store::campaign_by_id(db, id)
         .await?
         .ok_or(SvcError::NotFound)?;
-    if policy::allows(p, Action::ManageCampaigns, &policy::Target::Unit(&c.unit_path)) {
+    if policy::allows(
+        p,
+        Action::ManageCampaigns,
+        &policy::Target::Unit(&c.unit_path),
+    ) {
         Ok(c)
     } else {
         Err(SvcError::NotFound)
@@ -810,7 +861,11 @@ pub async fn managed_campaign(db: &Db, p: &Principal, id: i64) -> SvcResult<Camp
 }
 
 /// The part of a campaign a viewer may see: the campaign unit, or their scopes inside it.
-pub async fn visible_campaign(db: &Db, p: &Principal, id: i64) -> SvcResult<(Campaign, Vec<String>)> {
+pub async fn visible_campaign(
+    db: &Db,
+    p: &Principal,
+    id: i64,
+) -> SvcResult<(Campaign, Vec<String>)> {
     let c = store::campaign_by_id(db, id)
         .await?
         .ok_or(SvcError::NotFound)?;
@@ -892,7 +947,9 @@ pub async fn recall(
     .await?;
     tx.commit().await?;
     crate::inbox::bump();
-    Ok(store::campaign_by_id(db, id).await?.ok_or(SvcError::NotFound)?)
+    store::campaign_by_id(db, id)
+        .await?
+        .ok_or(SvcError::NotFound)
 }
 
 // ---------------------------------------------------------------- jobs
@@ -954,7 +1011,9 @@ fn summary_of(content: &Content) -> String {
 /// × person × channel, inbox messages unique per source), so a worker restarted mid fan-out
 /// completes it without telling anyone twice.
 pub async fn fan_out(db: &Db, clock: &Clock, job: &Job) -> SvcResult<()> {
-    let id = job.payload["campaign_id"].as_i64().ok_or(SvcError::NotFound)?;
+    let id = job.payload["campaign_id"]
+        .as_i64()
+        .ok_or(SvcError::NotFound)?;
     let c = store::campaign_by_id(db, id)
         .await?
         .ok_or(SvcError::NotFound)?;
@@ -978,7 +1037,8 @@ pub async fn fan_out(db: &Db, clock: &Clock, job: &Job) -> SvcResult<()> {
         .await?;
     // 1. Inbox deliveries, one per person.
     if let Some(pct) = c.audience.top_exposed_percent {
-        let top = exposed_students(db, clock, &unit, &paths, &c.audience, &c.fraud_type, pct).await?;
+        let top =
+            exposed_students(db, clock, &unit, &paths, &c.audience, &c.fraud_type, pct).await?;
         for chunk in top.chunks(500) {
             let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
             let sql = format!(
@@ -1075,9 +1135,12 @@ pub async fn fan_out(db: &Db, clock: &Clock, job: &Job) -> SvcResult<()> {
             enqueue_with(
                 &mut *tx,
                 clock,
-                NewJob::new(ROBOT_JOB, serde_json::json!({"campaign_id": id, "channel_id": ch.id}))
-                    .dedup(format!("{ROBOT_JOB}:{id}:{}", ch.id))
-                    .max_attempts(MAX_ATTEMPTS),
+                NewJob::new(
+                    ROBOT_JOB,
+                    serde_json::json!({"campaign_id": id, "channel_id": ch.id}),
+                )
+                .dedup(format!("{ROBOT_JOB}:{id}:{}", ch.id))
+                .max_attempts(MAX_ATTEMPTS),
             )
             .await?;
         }
@@ -1088,12 +1151,14 @@ pub async fn fan_out(db: &Db, clock: &Clock, job: &Job) -> SvcResult<()> {
     .bind(id)
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query("UPDATE campaigns SET status = 'sent', sent_at = $1, audience_size = $2 WHERE id = $3")
-        .bind(now)
-        .bind(size)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE campaigns SET status = 'sent', sent_at = $1, audience_size = $2 WHERE id = $3",
+    )
+    .bind(now)
+    .bind(size)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     crate::inbox::bump();
     Ok(())
@@ -1157,9 +1222,18 @@ async fn robot_job(
     if status.as_deref() != Some("queued") {
         return Ok(());
     }
-    let c = store::campaign_by_id(db, cid).await.map_err(|e| e.to_string())?.ok_or("campaign gone")?;
-    let ch = store::channel_by_id(db, chid).await.map_err(|e| e.to_string())?.ok_or("channel gone")?;
-    let content = store::content_by_id(db, c.content_id).await.map_err(|e| e.to_string())?.ok_or("content gone")?;
+    let c = store::campaign_by_id(db, cid)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("campaign gone")?;
+    let ch = store::channel_by_id(db, chid)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("channel gone")?;
+    let content = store::content_by_id(db, c.content_id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("content gone")?;
     let now = clock.now_ms();
     if let Some(at) = rate_wait(db, now, &ch).await.map_err(|e| e.to_string())? {
         return defer(db, clock, job, at).await;
@@ -1201,7 +1275,10 @@ async fn robot_job(
 
 async fn email_job(db: &Db, clock: &Clock, s: &ChannelSettings, job: &Job) -> Result<(), String> {
     let did = job.payload["delivery_id"].as_i64().ok_or("no delivery")?;
-    let d = store::delivery_by_id(db, did).await.map_err(|e| e.to_string())?.ok_or("delivery gone")?;
+    let d = store::delivery_by_id(db, did)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("delivery gone")?;
     if d.status != "queued" {
         return Ok(());
     }
@@ -1210,9 +1287,18 @@ async fn email_job(db: &Db, clock: &Clock, s: &ChannelSettings, job: &Job) -> Re
         .strip_prefix("email:")
         .and_then(|x| x.parse().ok())
         .ok_or("not an email delivery")?;
-    let ch = store::channel_by_id(db, chid).await.map_err(|e| e.to_string())?.ok_or("channel gone")?;
-    let c = store::campaign_by_id(db, d.campaign_id).await.map_err(|e| e.to_string())?.ok_or("campaign gone")?;
-    let content = store::content_by_id(db, c.content_id).await.map_err(|e| e.to_string())?.ok_or("content gone")?;
+    let ch = store::channel_by_id(db, chid)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("channel gone")?;
+    let c = store::campaign_by_id(db, d.campaign_id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("campaign gone")?;
+    let content = store::content_by_id(db, c.content_id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("content gone")?;
     let now = clock.now_ms();
     if let Some(at) = rate_wait(db, now, &ch).await.map_err(|e| e.to_string())? {
         return defer(db, clock, job, at).await;
@@ -1278,11 +1364,13 @@ pub async fn open(db: &Db, clock: &Clock, p: &Principal, id: i64) -> SvcResult<s
     let d = own_delivery(db, p, id).await?;
     let now = clock.now_ms();
     if d.opened_at.is_none() {
-        sqlx::query("UPDATE campaign_deliveries SET opened_at = COALESCE(opened_at, $1) WHERE id = $2")
-            .bind(now)
-            .bind(id)
-            .execute(&db.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE campaign_deliveries SET opened_at = COALESCE(opened_at, $1) WHERE id = $2",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
         sqlx::query(
             "UPDATE inbox_messages SET read_at = COALESCE(read_at, $1) WHERE recipient = $2 AND source = $3",
         )
@@ -1293,11 +1381,18 @@ pub async fn open(db: &Db, clock: &Clock, p: &Principal, id: i64) -> SvcResult<s
         .await?;
         crate::inbox::bump();
     }
-    Ok(store::delivery_by_id(db, id).await?.ok_or(SvcError::NotFound)?)
+    store::delivery_by_id(db, id)
+        .await?
+        .ok_or(SvcError::NotFound)
 }
 
 /// "I have read and understood": recorded once, implies opened.
-pub async fn acknowledge(db: &Db, clock: &Clock, p: &Principal, id: i64) -> SvcResult<store::Delivery> {
+pub async fn acknowledge(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    id: i64,
+) -> SvcResult<store::Delivery> {
     open(db, clock, p, id).await?;
     sqlx::query(
         "UPDATE campaign_deliveries SET acknowledged_at = COALESCE(acknowledged_at, $1) WHERE id = $2",
@@ -1306,7 +1401,9 @@ pub async fn acknowledge(db: &Db, clock: &Clock, p: &Principal, id: i64) -> SvcR
     .bind(id)
     .execute(&db.pool)
     .await?;
-    Ok(store::delivery_by_id(db, id).await?.ok_or(SvcError::NotFound)?)
+    store::delivery_by_id(db, id)
+        .await?
+        .ok_or(SvcError::NotFound)
 }
 
 /// Checks the answers of the optional questions; all right records the check as passed.
@@ -1328,7 +1425,11 @@ pub async fn answer_quiz(
     if answers.len() != content.quiz.len() {
         return refuse("camp-err-answers");
     }
-    let right = content.quiz.iter().zip(answers).all(|(q, a)| q.answer == *a);
+    let right = content
+        .quiz
+        .iter()
+        .zip(answers)
+        .all(|(q, a)| q.answer == *a);
     if right {
         sqlx::query(
             "UPDATE campaign_deliveries SET quiz_passed_at = COALESCE(quiz_passed_at, $1), opened_at = COALESCE(opened_at, $1) WHERE id = $2",
@@ -1447,7 +1548,11 @@ pub struct ReachNode {
 }
 
 /// Funnel per delivery unit path (classes, or staff units) of a campaign under `root`.
-async fn funnel_by_path(db: &Db, campaign_id: i64, root: &str) -> SvcResult<BTreeMap<String, Funnel>> {
+async fn funnel_by_path(
+    db: &Db,
+    campaign_id: i64,
+    root: &str,
+) -> SvcResult<BTreeMap<String, Funnel>> {
     let rows = sqlx::query(
         "SELECT unit_path, COUNT(*), COUNT(sent_at), COUNT(opened_at), COUNT(acknowledged_at), COUNT(quiz_passed_at), \
          SUM(CASE WHEN clicks > 0 THEN 1 ELSE 0 END) FROM campaign_deliveries \
@@ -1583,7 +1688,12 @@ pub fn units_below(trees: &[ReachNode], threshold: f64) -> Vec<ReachNode> {
     for t in trees {
         walk(t, threshold, &mut out);
     }
-    out.sort_by(|a, b| a.funnel.reach.total_cmp(&b.funnel.reach).then(a.path.cmp(&b.path)));
+    out.sort_by(|a, b| {
+        a.funnel
+            .reach
+            .total_cmp(&b.funnel.reach)
+            .then(a.path.cmp(&b.path))
+    });
     out
 }
 
@@ -1599,7 +1709,13 @@ pub struct GapPerson {
 }
 
 /// Enrolled students under `path` who acknowledged no campaign in the last `days` days.
-pub async fn never_reached(db: &Db, clock: &Clock, path: &str, days: i64, limit: i64) -> SvcResult<(i64, Vec<GapPerson>)> {
+pub async fn never_reached(
+    db: &Db,
+    clock: &Clock,
+    path: &str,
+    days: i64,
+    limit: i64,
+) -> SvcResult<(i64, Vec<GapPerson>)> {
     let since = clock.now_ms() - days * 86_400_000;
     let cond = "FROM students s JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 AND s.status = 'enrolled' \
          AND NOT EXISTS (SELECT 1 FROM campaign_deliveries d WHERE d.person = 'student:' || s.id AND d.channel = 'inbox' AND d.acknowledged_at >= $2)";

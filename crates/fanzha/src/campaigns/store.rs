@@ -89,7 +89,7 @@ pub async fn contents_visible(db: &Db, scopes: &[String]) -> DbResult<Vec<Conten
             }
         }
     }
-    out.sort_by(|a, b| b.id.cmp(&a.id));
+    out.sort_by_key(|c| std::cmp::Reverse(c.id));
     Ok(out)
 }
 
@@ -233,7 +233,7 @@ pub async fn campaigns_visible(db: &Db, scopes: &[String]) -> DbResult<Vec<Campa
             }
         }
     }
-    out.sort_by(|a, b| b.id.cmp(&a.id));
+    out.sort_by_key(|c| std::cmp::Reverse(c.id));
     Ok(out)
 }
 
@@ -335,7 +335,11 @@ pub async fn robot_deliveries(db: &Db, campaign_id: i64) -> DbResult<Vec<RobotDe
 }
 
 /// Ids of the inbox deliveries of a campaign to any of `people` (recipient keys).
-pub async fn deliveries_for_people(db: &Db, campaign_id: i64, people: &[String]) -> DbResult<Vec<i64>> {
+pub async fn deliveries_for_people(
+    db: &Db,
+    campaign_id: i64,
+    people: &[String],
+) -> DbResult<Vec<i64>> {
     let mut v = Vec::new();
     for p in people {
         if let Some(id) = sqlx::query_scalar::<_, i64>(
