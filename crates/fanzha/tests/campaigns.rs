@@ -361,6 +361,7 @@ async fn a_campaign_reaches_the_inbox_and_only_the_owner_acknowledges() {
     assert_eq!(r["funnel"]["audience"], 4);
     assert_eq!(r["funnel"]["acknowledged"], 1);
     assert_eq!(r["funnel"]["quiz_passed"], 1);
+    assert_eq!(r["funnel"]["opened"], 1, "opened twice, counted once");
     assert_eq!(r["funnel"]["clicked"], 1);
     assert_eq!(r["trees"][0]["code"], "SCH1");
     assert_eq!(r["trees"][0]["children"].as_array().unwrap().len(), 2);
@@ -853,4 +854,33 @@ async fn the_pages_write_review_preview_send_and_acknowledge() {
     ] {
         assert!(doc["paths"].get(p).is_some(), "{p}");
     }
+}
+
+#[tokio::test]
+async fn a_channel_rate_limit_defers_sends_without_failing_them() {
+    let app = spawn_seeded().await;
+    let (base, hits) = receiver().await;
+    let content = published_content(&app).await;
+    let admin = app.token("admin1", RW).await;
+    let (s, e) = post_json(&app, &admin, "/api/v1/campaigns/channels", json!({"unit": "SCH1", "kind": "webhook", "name": "hook", "url": format!("{base}/hook"), "secret": HOOK, "rate_per_min": 0})).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("camp-err-rate"))
+    );
+    let (_, ch) = post_json(&app, &admin, "/api/v1/campaigns/channels", json!({"unit": "SCH1", "kind": "webhook", "name": "hook", "url": format!("{base}/hook"), "secret": HOOK, "rate_per_min": 1})).await;
+    for t in ["第一条", "第二条"] {
+        let (s, _) = post_json(&app, &admin, "/api/v1/campaigns", json!({"unit": "SCH1", "title": t, "content_id": content, "fraud_type": "rebate_task", "channels": [ch["id"]]})).await;
+        assert_eq!(s, StatusCode::CREATED);
+    }
+    app.runner.run_until_idle().await.unwrap();
+    assert_eq!(hits.lock().unwrap().len(), 1, "one per minute");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM campaign_robot_deliveries WHERE status = 'queued' AND attempts = 0").await, 1);
+    app.state.clock.advance_ms(61_000);
+    app.runner.run_until_idle().await.unwrap();
+    assert_eq!(hits.lock().unwrap().len(), 2);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM campaign_robot_deliveries WHERE status = 'sent'")
+            .await,
+        2
+    );
 }

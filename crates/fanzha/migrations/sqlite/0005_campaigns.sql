@@ -110,3 +110,26 @@ CREATE TABLE campaign_clicks (
     at BIGINT NOT NULL
 );
 CREATE INDEX campaign_clicks_delivery ON campaign_clicks(delivery_id);
+
+-- Reach rolled up per campaign and delivery unit (class, or a staff member's unit), and per UTC
+-- day, kept current by the fan-out and by each first open / acknowledgement / check / click, so
+-- the reach tree of a province reads hundreds of rows, not a million.
+CREATE TABLE campaign_reach (
+    campaign_id BIGINT NOT NULL REFERENCES campaigns(id),
+    unit_path TEXT NOT NULL,
+    audience BIGINT NOT NULL,
+    sent BIGINT NOT NULL,
+    opened BIGINT NOT NULL,
+    acknowledged BIGINT NOT NULL,
+    quiz_passed BIGINT NOT NULL,
+    clicked BIGINT NOT NULL,
+    PRIMARY KEY (campaign_id, unit_path)
+);
+
+CREATE TABLE campaign_reach_days (
+    campaign_id BIGINT NOT NULL REFERENCES campaigns(id),
+    day BIGINT NOT NULL,
+    opened BIGINT NOT NULL,
+    acknowledged BIGINT NOT NULL,
+    PRIMARY KEY (campaign_id, day)
+);

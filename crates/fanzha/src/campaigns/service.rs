@@ -1151,6 +1151,7 @@ pub async fn fan_out(db: &Db, clock: &Clock, job: &Job) -> SvcResult<()> {
     .bind(id)
     .fetch_one(&mut *tx)
     .await?;
+    rebuild_reach(&mut tx, id).await?;
     sqlx::query(
         "UPDATE campaigns SET status = 'sent', sent_at = $1, audience_size = $2 WHERE id = $3",
     )
@@ -1161,6 +1162,28 @@ pub async fn fan_out(db: &Db, clock: &Clock, job: &Job) -> SvcResult<()> {
     .await?;
     tx.commit().await?;
     crate::inbox::bump();
+    Ok(())
+}
+
+/// Recomputes the reach rollups of a campaign from its deliveries (the fan-out, and after bulk
+/// changes such as seeding demo data).
+pub async fn rebuild_reach(tx: &mut Tx<'_>, campaign_id: i64) -> SvcResult<()> {
+    for sql in [
+        "DELETE FROM campaign_reach WHERE campaign_id = $1",
+        "DELETE FROM campaign_reach_days WHERE campaign_id = $1",
+        "INSERT INTO campaign_reach (campaign_id, unit_path, audience, sent, opened, acknowledged, quiz_passed, clicked) \
+         SELECT campaign_id, unit_path, COUNT(*), COUNT(sent_at), COUNT(opened_at), COUNT(acknowledged_at), COUNT(quiz_passed_at), \
+         SUM(CASE WHEN clicks > 0 THEN 1 ELSE 0 END) FROM campaign_deliveries WHERE campaign_id = $1 AND channel = 'inbox' \
+         GROUP BY campaign_id, unit_path",
+        "INSERT INTO campaign_reach_days (campaign_id, day, opened, acknowledged) \
+         SELECT $1, day, SUM(o), SUM(a) FROM ( \
+           SELECT opened_at - opened_at % 86400000 AS day, 1 AS o, 0 AS a FROM campaign_deliveries \
+           WHERE campaign_id = $1 AND channel = 'inbox' AND opened_at IS NOT NULL \
+           UNION ALL SELECT acknowledged_at - acknowledged_at % 86400000, 0, 1 FROM campaign_deliveries \
+           WHERE campaign_id = $1 AND channel = 'inbox' AND acknowledged_at IS NOT NULL) t GROUP BY day",
+    ] {
+        sqlx::query(sql).bind(campaign_id).execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
@@ -1359,26 +1382,76 @@ pub async fn own_delivery(db: &Db, p: &Principal, id: i64) -> SvcResult<store::D
     }
 }
 
+type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
+
+/// Sets one tracking time of a delivery if it was unset, and counts it in the rollups; true when
+/// this call set it (so a second open, acknowledgement or pass counts nothing).
+async fn mark(
+    tx: &mut Tx<'_>,
+    now: i64,
+    d: &store::Delivery,
+    col: &'static str,
+) -> SvcResult<bool> {
+    let (stat, per_day) = match col {
+        "opened_at" => ("opened", true),
+        "acknowledged_at" => ("acknowledged", true),
+        "quiz_passed_at" => ("quiz_passed", false),
+        _ => return Err(SvcError::NotFound),
+    };
+    let n = sqlx::query(&format!(
+        "UPDATE campaign_deliveries SET {col} = $1 WHERE id = $2 AND {col} IS NULL"
+    ))
+    .bind(now)
+    .bind(d.id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if n != 1 {
+        return Ok(false);
+    }
+    sqlx::query(&format!(
+        "UPDATE campaign_reach SET {stat} = {stat} + 1 WHERE campaign_id = $1 AND unit_path = $2"
+    ))
+    .bind(d.campaign_id)
+    .bind(&d.unit_path)
+    .execute(&mut **tx)
+    .await?;
+    if per_day {
+        let (o, a) = if stat == "opened" {
+            (1i64, 0i64)
+        } else {
+            (0, 1)
+        };
+        sqlx::query(&format!(
+            "INSERT INTO campaign_reach_days (campaign_id, day, opened, acknowledged) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (campaign_id, day) DO UPDATE SET {stat} = campaign_reach_days.{stat} + 1"
+        ))
+        .bind(d.campaign_id)
+        .bind(now - now.rem_euclid(86_400_000))
+        .bind(o)
+        .bind(a)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(true)
+}
+
 /// Records that the person opened their delivery (once) and marks its inbox message read.
 pub async fn open(db: &Db, clock: &Clock, p: &Principal, id: i64) -> SvcResult<store::Delivery> {
     let d = own_delivery(db, p, id).await?;
-    let now = clock.now_ms();
     if d.opened_at.is_none() {
-        sqlx::query(
-            "UPDATE campaign_deliveries SET opened_at = COALESCE(opened_at, $1) WHERE id = $2",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(&db.pool)
-        .await?;
+        let now = clock.now_ms();
+        let mut tx = db.pool.begin().await?;
+        mark(&mut tx, now, &d, "opened_at").await?;
         sqlx::query(
             "UPDATE inbox_messages SET read_at = COALESCE(read_at, $1) WHERE recipient = $2 AND source = $3",
         )
         .bind(now)
         .bind(&d.person)
         .bind(format!("campaign:{}", d.campaign_id))
-        .execute(&db.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         crate::inbox::bump();
     }
     store::delivery_by_id(db, id)
@@ -1393,14 +1466,12 @@ pub async fn acknowledge(
     p: &Principal,
     id: i64,
 ) -> SvcResult<store::Delivery> {
-    open(db, clock, p, id).await?;
-    sqlx::query(
-        "UPDATE campaign_deliveries SET acknowledged_at = COALESCE(acknowledged_at, $1) WHERE id = $2",
-    )
-    .bind(clock.now_ms())
-    .bind(id)
-    .execute(&db.pool)
-    .await?;
+    let d = open(db, clock, p, id).await?;
+    if d.acknowledged_at.is_none() {
+        let mut tx = db.pool.begin().await?;
+        mark(&mut tx, clock.now_ms(), &d, "acknowledged_at").await?;
+        tx.commit().await?;
+    }
     store::delivery_by_id(db, id)
         .await?
         .ok_or(SvcError::NotFound)
@@ -1431,13 +1502,11 @@ pub async fn answer_quiz(
         .zip(answers)
         .all(|(q, a)| q.answer == *a);
     if right {
-        sqlx::query(
-            "UPDATE campaign_deliveries SET quiz_passed_at = COALESCE(quiz_passed_at, $1), opened_at = COALESCE(opened_at, $1) WHERE id = $2",
-        )
-        .bind(clock.now_ms())
-        .bind(id)
-        .execute(&db.pool)
-        .await?;
+        let now = clock.now_ms();
+        let mut tx = db.pool.begin().await?;
+        mark(&mut tx, now, &d, "opened_at").await?;
+        mark(&mut tx, now, &d, "quiz_passed_at").await?;
+        tx.commit().await?;
     }
     Ok(right)
 }
@@ -1489,13 +1558,27 @@ pub async fn click(db: &Db, clock: &Clock, p: &Principal, id: i64, n: usize) -> 
         .bind(now)
         .execute(&mut *tx)
         .await?;
-    sqlx::query(
-        "UPDATE campaign_deliveries SET clicks = clicks + 1, opened_at = COALESCE(opened_at, $1) WHERE id = $2",
-    )
-    .bind(now)
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
+    mark(&mut tx, now, &d, "opened_at").await?;
+    // The first click of a person counts them as "clicked".
+    let first =
+        sqlx::query("UPDATE campaign_deliveries SET clicks = 1 WHERE id = $1 AND clicks = 0")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+    if first {
+        sqlx::query("UPDATE campaign_reach SET clicked = clicked + 1 WHERE campaign_id = $1 AND unit_path = $2")
+            .bind(d.campaign_id)
+            .bind(&d.unit_path)
+            .execute(&mut *tx)
+            .await?;
+    } else {
+        sqlx::query("UPDATE campaign_deliveries SET clicks = clicks + 1 WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     Ok(url)
 }
@@ -1547,16 +1630,16 @@ pub struct ReachNode {
     pub children: Vec<ReachNode>,
 }
 
-/// Funnel per delivery unit path (classes, or staff units) of a campaign under `root`.
+/// Funnel per delivery unit path (classes, or staff units) of a campaign under `root`, from the
+/// rollup.
 async fn funnel_by_path(
     db: &Db,
     campaign_id: i64,
     root: &str,
 ) -> SvcResult<BTreeMap<String, Funnel>> {
     let rows = sqlx::query(
-        "SELECT unit_path, COUNT(*), COUNT(sent_at), COUNT(opened_at), COUNT(acknowledged_at), COUNT(quiz_passed_at), \
-         SUM(CASE WHEN clicks > 0 THEN 1 ELSE 0 END) FROM campaign_deliveries \
-         WHERE campaign_id = $1 AND channel = 'inbox' AND unit_path LIKE $2 GROUP BY unit_path",
+        "SELECT unit_path, audience, sent, opened, acknowledged, quiz_passed, clicked FROM campaign_reach \
+         WHERE campaign_id = $1 AND unit_path LIKE $2",
     )
     .bind(campaign_id)
     .bind(format!("{root}%"))
@@ -1572,7 +1655,7 @@ async fn funnel_by_path(
                 opened: r.try_get(3)?,
                 acknowledged: r.try_get(4)?,
                 quiz_passed: r.try_get(5)?,
-                clicked: r.try_get::<Option<i64>, _>(6)?.unwrap_or(0),
+                clicked: r.try_get(6)?,
                 reach: 0.0,
             },
         );
@@ -1597,13 +1680,22 @@ pub async fn reach_tree(db: &Db, campaign_id: i64, root: &str) -> SvcResult<Opti
             }
         }
     }
-    fn build(u: &Unit, units: &[Unit], totals: &BTreeMap<String, Funnel>) -> Option<ReachNode> {
+    let mut kids: std::collections::HashMap<i64, Vec<&Unit>> = std::collections::HashMap::new();
+    for u in &units {
+        if let Some(p) = u.parent_id {
+            kids.entry(p).or_default().push(u);
+        }
+    }
+    fn build(
+        u: &Unit,
+        kids: &std::collections::HashMap<i64, Vec<&Unit>>,
+        totals: &BTreeMap<String, Funnel>,
+    ) -> Option<ReachNode> {
         let f = totals.get(&u.path)?.clone().finish();
-        let children = units
-            .iter()
-            .filter(|c| c.parent_id == Some(u.id))
-            .filter_map(|c| build(c, units, totals))
-            .collect();
+        let children = kids
+            .get(&u.id)
+            .map(|v| v.iter().filter_map(|c| build(c, kids, totals)).collect())
+            .unwrap_or_default();
         Some(ReachNode {
             unit_id: u.id,
             code: u.code.clone(),
@@ -1617,7 +1709,7 @@ pub async fn reach_tree(db: &Db, campaign_id: i64, root: &str) -> SvcResult<Opti
     Ok(units
         .iter()
         .find(|u| u.path == root)
-        .and_then(|u| build(u, &units, &totals)))
+        .and_then(|u| build(u, &kids, &totals)))
 }
 
 /// Opens and acknowledgements of one UTC day.
@@ -1631,6 +1723,30 @@ pub struct DayCount {
 
 /// Opens and acknowledgements per UTC day of a campaign under the roots.
 pub async fn timeline(db: &Db, campaign_id: i64, roots: &[String]) -> SvcResult<Vec<DayCount>> {
+    let whole = store::campaign_by_id(db, campaign_id)
+        .await?
+        .is_some_and(|c| roots.len() == 1 && roots[0] == c.unit_path);
+    if whole {
+        // The whole campaign: from the per-day rollup.
+        let rows = sqlx::query(
+            "SELECT day, opened, acknowledged FROM campaign_reach_days WHERE campaign_id = $1 ORDER BY day",
+        )
+        .bind(campaign_id)
+        .fetch_all(&db.pool)
+        .await?;
+        return rows
+            .iter()
+            .map(|r| {
+                Ok(DayCount {
+                    day: r.try_get(0)?,
+                    opened: r.try_get(1)?,
+                    acknowledged: r.try_get(2)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into);
+    }
+    // Part of it (a counselor's classes): counted from the deliveries of that subtree.
     let mut m: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
     for root in roots {
         for (col, is_ack) in [("opened_at", false), ("acknowledged_at", true)] {
