@@ -1145,13 +1145,13 @@ pub async fn fan_out(db: &Db, clock: &Clock, job: &Job) -> SvcResult<()> {
             .await?;
         }
     }
+    rebuild_reach(&mut tx, id).await?;
     let size: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM campaign_deliveries WHERE campaign_id = $1 AND channel = 'inbox'",
+        "SELECT CAST(COALESCE(SUM(audience), 0) AS BIGINT) FROM campaign_reach WHERE campaign_id = $1",
     )
     .bind(id)
     .fetch_one(&mut *tx)
     .await?;
-    rebuild_reach(&mut tx, id).await?;
     sqlx::query(
         "UPDATE campaigns SET status = 'sent', sent_at = $1, audience_size = $2 WHERE id = $3",
     )
