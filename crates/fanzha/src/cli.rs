@@ -214,6 +214,8 @@ enum TokenCmd {
         name: String,
         /// Comma-separated: org:read, org:write, audit:read, inbox:read, risk:check, warnings:read, warnings:write.
         /// Comma-separated: org:read, org:write, audit:read, inbox:read, risk:check, cases:read, cases:write.
+        /// Comma-separated: org:read, org:write, audit:read, inbox:read, risk:check, campaigns:read,
+        /// campaigns:write.
         #[arg(long)]
         scopes: String,
         /// Lifetime in days (none: until revoked).
@@ -261,6 +263,10 @@ enum BenchCmd {
         cases: usize,
         #[arg(long, default_value_t = 100)]
         schools: usize,
+    /// A campaign to every student of a seeded demo: fan-out time and memory, reach tree time.
+    Campaigns {
+        #[arg(long, default_value = "province")]
+        scale: String,
     },
 }
 
@@ -645,6 +651,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::warnings::bench::bench(&cfg, batch, open).await
         Command::Bench(BenchCmd::Cases { cases, schools }) => {
             crate::cases::bench::run(&cfg, cases, schools).await
+        Command::Bench(BenchCmd::Campaigns { scale }) => {
+            crate::campaigns::bench::run(&scale, &cfg).await
         }
     }
 }

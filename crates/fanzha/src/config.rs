@@ -60,6 +60,8 @@ pub struct Config {
     pub risk_rate_per_second: u32,
     /// Risk-check items (a batch counts each item) each token may check per UTC day.
     pub risk_daily_quota: i64,
+    /// Timeout of one call to a robot, webhook or SMTP relay (campaign channels), in ms.
+    pub channel_timeout_ms: u64,
 }
 
 impl Default for Config {
@@ -80,6 +82,7 @@ impl Default for Config {
             time_zone: "Asia/Shanghai".into(),
             risk_rate_per_second: 50,
             risk_daily_quota: 100_000,
+            channel_timeout_ms: 10_000,
         }
     }
 }
@@ -160,6 +163,8 @@ impl Config {
         }
         if let Some(v) = get("FANZHA_RISK_DAILY_QUOTA") {
             self.risk_daily_quota = parse("FANZHA_RISK_DAILY_QUOTA", &v)?;
+        if let Some(v) = get("FANZHA_CHANNEL_TIMEOUT_MS") {
+            self.channel_timeout_ms = parse("FANZHA_CHANNEL_TIMEOUT_MS", &v)?;
         }
         Ok(())
     }

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod cases;
+pub mod campaigns;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -41,6 +41,15 @@ const MATRIX: [(Role, &str); 7] = [
     (Role::Police, "Y-YY--Y-YY-"),
     (Role::ProvinceAdmin, "YY----YYY-Y"),
     (Role::Partner, "-----------"),
+/// ExportRoster ViewAudit ManageAccounts ManageCampaigns ViewReach.
+const MATRIX: [(Role, &str); 7] = [
+    (Role::Student, "----------"),
+    (Role::Counselor, "Y-YY-Y---Y"),
+    (Role::UnitLeader, "Y-YY-Y---Y"),
+    (Role::SchoolAdmin, "YYYYYYYYYY"),
+    (Role::Police, "Y-YY--Y-YY"),
+    (Role::ProvinceAdmin, "YY----YY-Y"),
+    (Role::Partner, "----------"),
 ];
 
 /// For each role: the account holding it, a unit inside its scope and one outside.

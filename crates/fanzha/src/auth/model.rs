@@ -86,6 +86,10 @@ pub enum Scope {
     CasesRead,
     /// Record cases, KPIs, briefings and awards.
     CasesWrite,
+    /// Read campaigns, their reach and gaps.
+    CampaignsRead,
+    /// Write content, create, send and recall campaigns.
+    CampaignsWrite,
 }
 
 impl Scope {
@@ -99,6 +103,8 @@ impl Scope {
         Scope::WarningsWrite,
         Scope::CasesRead,
         Scope::CasesWrite,
+        Scope::CampaignsRead,
+        Scope::CampaignsWrite,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -111,6 +117,8 @@ impl Scope {
             Scope::WarningsWrite => "warnings:write",
             Scope::CasesRead => "cases:read",
             Scope::CasesWrite => "cases:write",
+            Scope::CampaignsRead => "campaigns:read",
+            Scope::CampaignsWrite => "campaigns:write",
         }
     }
 }
@@ -118,6 +126,7 @@ impl Scope {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("unknown scope {0:?} (one of org:read, org:write, audit:read, inbox:read, risk:check, warnings:read, warnings:write)")]
 #[error("unknown scope {0:?} (one of org:read, org:write, audit:read, inbox:read, risk:check, cases:read, cases:write)")]
+#[error("unknown scope {0:?} (one of org:read, org:write, audit:read, inbox:read, risk:check, campaigns:read, campaigns:write)")]
 pub struct UnknownScope(pub String);
 
 impl FromStr for Scope {

@@ -58,6 +58,14 @@ impl Action {
 
 impl Action {
     pub const ALL: [Action; 11] = [
+    /// Write publicity content, review it, and send campaigns to people of a unit.
+    ManageCampaigns,
+    /// See the reach of campaigns in a unit and its gaps (who was never reached).
+    ViewReach,
+}
+
+impl Action {
+    pub const ALL: [Action; 10] = [
         Action::ViewUnits,
         Action::ManageUnits,
         Action::ListPeople,
@@ -76,6 +84,8 @@ impl Action {
         Action::ViewCases,
         Action::ManageCases,
         Action::ManageAwards,
+        Action::ManageCampaigns,
+        Action::ViewReach,
     ];
 }
 
@@ -147,6 +157,19 @@ pub fn role_allows(role: Role, action: Action) -> bool {
         ProvinceAdmin => matches!(
             action,
             ViewUnits | ManageUnits | ViewAudit | ManageAccounts | ViewCases | ManageAwards
+            matches!(
+                action,
+                ViewUnits | ListPeople | ViewPerson | ExportRoster | ViewReach
+            )
+        }
+        SchoolAdmin => true,
+        Police => matches!(
+            action,
+            ViewUnits | ListPeople | ViewPerson | ViewAudit | ManageCampaigns | ViewReach
+        ),
+        ProvinceAdmin => matches!(
+            action,
+            ViewUnits | ManageUnits | ViewAudit | ManageAccounts | ViewReach
         ),
     }
 }
@@ -254,6 +277,16 @@ mod tests {
         (Role::Police, "Y-YY--Y-YY-"),
         (Role::ProvinceAdmin, "YY----YYY-Y"),
         (Role::Partner, "-----------"),
+    /// Columns: ViewUnits ManageUnits ListPeople ViewPerson ImportRoster ExportRoster ViewAudit
+    /// ManageAccounts ManageCampaigns ViewReach
+    const MATRIX: [(Role, &str); 7] = [
+        (Role::Student, "----------"),
+        (Role::Counselor, "Y-YY-Y---Y"),
+        (Role::UnitLeader, "Y-YY-Y---Y"),
+        (Role::SchoolAdmin, "YYYYYYYYYY"),
+        (Role::Police, "Y-YY--Y-YY"),
+        (Role::ProvinceAdmin, "YY----YY-Y"),
+        (Role::Partner, "----------"),
     ];
 
     #[test]

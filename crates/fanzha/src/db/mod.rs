@@ -300,6 +300,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(2, "0002_intel"),
     migration!(3, "0003_warnings"),
     migration!(4, "0004_cases"),
+    migration!(5, "0005_campaigns"),
 ];
 
 #[cfg(test)]

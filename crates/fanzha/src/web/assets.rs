@@ -38,6 +38,10 @@ fn asset(name: &str) -> Option<(&'static [u8], &'static str)> {
         ),
         "cases.js" => (include_bytes!("../../assets/cases.js"), "text/javascript"),
         "cases.css" => (include_bytes!("../../assets/cases.css"), "text/css"),
+        "campaigns.js" => (
+            include_bytes!("../../assets/campaigns.js"),
+            "text/javascript",
+        ),
         "swagger-init.js" => (
             include_bytes!("../../assets/swagger-init.js"),
             "text/javascript",

@@ -88,6 +88,8 @@ pub async fn page_ctx(st: &AppState, u: &User) -> PageCtx {
         items.push(("/intel", "nav-intel"));
     if has(Action::ViewWarnings) || has(Action::IssueWarning) {
         items.push(("/warnings", "nav-warnings"));
+    if has(Action::ViewReach) {
+        items.push(("/campaigns", "nav-campaigns"));
     }
     items.push(("/inbox", "nav-inbox"));
     items.push(("/account", "nav-account"));

@@ -88,6 +88,15 @@ impl App {
         let mut reg = JobRegistry::new();
         crate::inbox::register_jobs(&mut reg, db.clone(), clock.clone());
         crate::warnings::service::register_jobs(&mut reg, db.clone(), clock.clone());
+        crate::campaigns::service::register_jobs(
+            &mut reg,
+            db.clone(),
+            clock.clone(),
+            crate::campaigns::service::ChannelSettings {
+                timeout: Duration::from_millis(config.channel_timeout_ms),
+                public_url: config.public_url.clone().unwrap_or_default(),
+            },
+        );
         let runner = reg.build(jobs.clone());
         let state = AppState {
             db,
@@ -172,6 +181,9 @@ pub fn router(st: AppState) -> Router {
         .merge(crate::warnings::api::routes())
         .merge(crate::cases::pages::routes())
         .merge(crate::cases::api::routes())
+        .merge(crate::campaigns::pages::routes())
+        .merge(crate::campaigns::manage::routes())
+        .merge(crate::campaigns::api::routes())
         .merge(ops::routes())
         .route("/assets/{version}/{name}", get(assets::serve))
         .fallback(ops::not_found)

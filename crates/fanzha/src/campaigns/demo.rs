@@ -1,0 +1,157 @@
+//! Demo data of campaigns: a reviewed article by the police of the first school's station, a
+//! campaign to that school sent through the real fan-out, and a believable reading pattern
+//! (most open, fewer acknowledge, some classes lag behind) so the reach page and gap finder
+//! have something to show.
+
+use crate::audit::Actor;
+use crate::auth::model::{Principal, Via};
+use crate::clock::Clock;
+use crate::db::jobs::Job;
+use crate::db::Db;
+
+use super::model::{AudienceSpec, Question};
+use super::service::{self as svc, NewCampaign, NewContent};
+
+async fn principal(db: &Db, username: &str) -> anyhow::Result<Option<Principal>> {
+    let Some((id, name)): Option<(i64, String)> =
+        sqlx::query_as("SELECT id, display_name FROM accounts WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&db.pool)
+            .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Principal {
+        account_id: id,
+        username: username.into(),
+        display_name: name,
+        student_id: None,
+        staff_id: None,
+        grants: crate::auth::store::grants_of(db, id).await?,
+        via: Via::Session {
+            session_id: String::new(),
+            csrf: String::new(),
+        },
+        time_zone: "Asia/Shanghai".into(),
+        locale: "zh-CN".into(),
+    }))
+}
+
+/// The student login the demo banner shows: their message stays unread for people to try.
+const DEMO_STUDENT: &str = "2023001010101";
+
+const ARTICLE: &str = "## 刷单返利,都是骗局\n\n\
+“动动手指日赚几百”“先垫付后返佣”——这是最常见的电信网络诈骗之一。前几单小额返利是诱饵,\
+一旦你投入大额资金,对方就会以“任务未完成”“账户冻结”为由让你继续转账。\n\n\
+**记住三点:**\n\n\
+1. 凡是要求先垫付资金的兼职,都是诈骗;\n\
+2. 不下载陌生人发来的 App,不进陌生人拉的群;\n\
+3. 拿不准时,拨打 96110 咨询,或下载 [国家反诈中心 App](https://www.mps.gov.cn/)。\n";
+
+/// Seeds the campaign demo; does nothing when the demo accounts are absent or campaigns exist.
+pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
+    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM campaigns")
+        .fetch_one(&db.pool)
+        .await?;
+    let (Some(police), Some(admin)) = (
+        principal(db, "police1").await?,
+        principal(db, "s001-admin").await?,
+    ) else {
+        return Ok(());
+    };
+    if existing > 0 {
+        return Ok(());
+    }
+    let Some(school) = admin.grants.first().map(|g| g.unit_code.clone()) else {
+        return Ok(());
+    };
+    let actor = Actor::cli("demo");
+    let content = svc::create_content(
+        db,
+        clock,
+        &police,
+        &actor,
+        &NewContent {
+            unit: school.clone(),
+            kind: "article".into(),
+            title: "刷单返利诈骗防范提示".into(),
+            body_md: ARTICLE.into(),
+            media_url: None,
+            fraud_types: vec!["rebate_task".into()],
+            target_hint: "新生、低年级,正在找兼职的同学".into(),
+            quiz: vec![Question {
+                q: "对方要求先垫付资金才能拿佣金,应该怎么做?".into(),
+                choices: vec!["先垫付一小笔试试".into(), "拒绝并拨打 96110 咨询".into()],
+                answer: 1,
+            }],
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo content: {e}"))?;
+    svc::transition(db, clock, &police, &actor, content.id, "submit")
+        .await
+        .map_err(|e| anyhow::anyhow!("demo submit: {e}"))?;
+    svc::transition(db, clock, &admin, &actor, content.id, "publish")
+        .await
+        .map_err(|e| anyhow::anyhow!("demo publish: {e}"))?;
+    let c = svc::create_campaign(
+        db,
+        clock,
+        &admin,
+        &actor,
+        &NewCampaign {
+            unit: school,
+            title: "开学季:警惕刷单返利诈骗".into(),
+            content_id: content.id,
+            fraud_type: "rebate_task".into(),
+            audience: AudienceSpec::default(),
+            channels: vec![],
+            run_at: None,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo campaign: {e}"))?;
+    let job = Job {
+        id: 0,
+        kind: svc::SEND_JOB.into(),
+        payload: serde_json::json!({"campaign_id": c.id}),
+        attempt: 1,
+    };
+    svc::fan_out(db, clock, &job)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo fan-out: {e}"))?;
+    sqlx::query(
+        "UPDATE campaign_deliveries SET queued_at = $2, sent_at = $2 WHERE campaign_id = $1",
+    )
+    .bind(c.id)
+    .bind(clock.now_ms() - 3 * 86_400_000)
+    .execute(&db.pool)
+    .await?;
+    sqlx::query("UPDATE campaigns SET created_at = $2, sent_at = $2 WHERE id = $1")
+        .bind(c.id)
+        .bind(clock.now_ms() - 3 * 86_400_000)
+        .execute(&db.pool)
+        .await?;
+    // Reading over the following days: 4 in 5 open, 3 in 5 acknowledge, 1 in 4 pass the check.
+    // Every seventh class reads nothing yet, so the gap finder has work.
+    let now = clock.now_ms();
+    sqlx::query(
+        "UPDATE campaign_deliveries SET opened_at = $2 + (id % 3) * 86400000, \
+         acknowledged_at = CASE WHEN id % 5 < 3 THEN $2 + (id % 3) * 86400000 + 600000 ELSE NULL END, \
+         quiz_passed_at = CASE WHEN id % 4 = 0 AND id % 5 < 3 THEN $2 + (id % 3) * 86400000 + 900000 ELSE NULL END \
+         WHERE campaign_id = $1 AND id % 5 <> 4 \
+         AND person NOT IN (SELECT 'student:' || id FROM students WHERE student_no = $3) \
+         AND unit_path NOT IN (SELECT path FROM units WHERE kind = 'class' AND id % 7 = 0)",
+    )
+    .bind(c.id)
+    .bind(now - 3 * 86_400_000)
+    .bind(DEMO_STUDENT)
+    .execute(&db.pool)
+    .await?;
+    let mut tx = db.pool.begin().await?;
+    svc::rebuild_reach(&mut tx, c.id)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo reach: {e}"))?;
+    tx.commit().await?;
+    Ok(())
+}

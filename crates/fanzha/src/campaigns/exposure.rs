@@ -1,0 +1,321 @@
+//! The exposure score: how exposed one person is to one fraud type, from 0 to 100.
+//! The formula (documented in docs/CAMPAIGNS.md) is a pure function of plain data, unit-tested
+//! here; the loaders below read the tables of other modules through their published contracts.
+//!
+//! score = 100 × (0.5·C + 0.3·W + 0.2·R + 0.0·Q), every part in [0, 1]:
+//! * C, cohort: victims of the type among people of the same school, enrollment year, major and
+//!   gender, per person, smoothed toward the school's rate with weight `SMOOTH` (so a cohort of 3
+//!   with one victim does not outrank everything), divided by the highest such rate of the school.
+//! * W, warnings: open warnings of the type for this person, `min(1, n / 2)`.
+//! * R, own signals: medium/high risk checks of the type in the last 180 days (and, once the
+//!   reports module exists, own reports), `min(1, n / 3)`.
+//! * Q, knowledge: quiz results of the type. No learning module exists yet: weight 0.
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+
+use crate::db::{Backend, Db, DbResult};
+
+pub const W_COHORT: f64 = 0.5;
+pub const W_WARNINGS: f64 = 0.3;
+pub const W_SIGNALS: f64 = 0.2;
+/// Weight of quiz knowledge: 0 until a learning module records quiz results.
+pub const W_KNOWLEDGE: f64 = 0.0;
+/// Pseudo-count pulling small cohorts toward the school rate.
+pub const SMOOTH: f64 = 20.0;
+pub const SIGNAL_WINDOW_MS: i64 = 180 * 24 * 3_600_000;
+
+/// The cohort of a person: the same enrollment year, major and gender.
+pub type Cohort = (i64, String, String);
+
+/// One person as the formula sees them.
+#[derive(Clone, Debug)]
+pub struct Person {
+    pub student_id: i64,
+    pub cohort: Cohort,
+    pub open_warnings: i64,
+    pub risk_signals: i64,
+}
+
+/// Victims of one type per cohort of one school, plus the cohort sizes.
+#[derive(Clone, Debug, Default)]
+pub struct CohortStats {
+    pub victims: HashMap<Cohort, i64>,
+    pub sizes: HashMap<Cohort, i64>,
+}
+
+impl CohortStats {
+    /// Smoothed victim rate of each cohort, and the highest rate (for normalising).
+    fn rates(&self) -> (HashMap<Cohort, f64>, f64) {
+        let total_people: i64 = self.sizes.values().sum();
+        let total_victims: i64 = self.victims.values().sum();
+        let base = if total_people > 0 {
+            total_victims as f64 / total_people as f64
+        } else {
+            0.0
+        };
+        let mut max: f64 = 0.0;
+        let rates: HashMap<Cohort, f64> = self
+            .sizes
+            .iter()
+            .map(|(c, &n)| {
+                let k = *self.victims.get(c).unwrap_or(&0) as f64;
+                let r = (k + SMOOTH * base) / (n as f64 + SMOOTH);
+                max = max.max(r);
+                (c.clone(), r)
+            })
+            .collect();
+        (rates, max)
+    }
+}
+
+/// Scores of `people` for one fraud type, in the same order, each 0–100.
+pub fn scores(people: &[Person], cohorts: &CohortStats) -> Vec<f64> {
+    let (rates, max) = cohorts.rates();
+    people
+        .iter()
+        .map(|p| {
+            let c = if max > 0.0 {
+                rates.get(&p.cohort).copied().unwrap_or(0.0) / max
+            } else {
+                0.0
+            };
+            let w = (p.open_warnings as f64 / 2.0).min(1.0);
+            let r = (p.risk_signals as f64 / 3.0).min(1.0);
+            let q = 0.0;
+            100.0 * (W_COHORT * c + W_WARNINGS * w + W_SIGNALS * r + W_KNOWLEDGE * q)
+        })
+        .collect()
+}
+
+/// The `percent` % highest-scoring people (at least one when anyone scores above 0), ties broken
+/// by student id; people scoring 0 are never included, they are not exposed by any measure.
+pub fn top_percent(people: &[Person], scores: &[f64], percent: f64) -> Vec<(i64, f64)> {
+    let mut v: Vec<(i64, f64)> = people
+        .iter()
+        .zip(scores)
+        .filter(|(_, s)| **s > 0.0)
+        .map(|(p, s)| (p.student_id, *s))
+        .collect();
+    v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let n = ((people.len() as f64) * percent.clamp(0.0, 100.0) / 100.0).ceil() as usize;
+    v.truncate(n.max(1).min(v.len()));
+    v
+}
+
+async fn table_exists(db: &Db, table: &str) -> DbResult<bool> {
+    let sql = match db.backend {
+        Backend::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1",
+        Backend::Postgres => {
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1"
+        }
+    };
+    let n: i64 = sqlx::query_scalar(sql)
+        .bind(table)
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(n > 0)
+}
+
+/// CONTRACT (cases, migration 0004): victims of `fraud_type` per cohort among recorded cases of
+/// the school at `school_path`. Reads `cases(unit_path, victim_role, victim_enroll_year,
+/// victim_major, victim_gender, fraud_type)`. Until the cases module is merged the table does not
+/// exist and there are no victims.
+pub async fn load_case_victims(
+    db: &Db,
+    school_path: &str,
+    fraud_type: &str,
+) -> DbResult<HashMap<Cohort, i64>> {
+    if !table_exists(db, "cases").await? {
+        return Ok(HashMap::new());
+    }
+    let rows = sqlx::query(
+        "SELECT victim_enroll_year, victim_major, victim_gender, COUNT(*) FROM cases \
+         WHERE unit_path LIKE $1 || '%' AND fraud_type = $2 AND victim_role = 'student' \
+         AND victim_enroll_year IS NOT NULL AND victim_major IS NOT NULL AND victim_gender IS NOT NULL \
+         GROUP BY victim_enroll_year, victim_major, victim_gender",
+    )
+    .bind(school_path)
+    .bind(fraud_type)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut m = HashMap::new();
+    for r in rows {
+        let year: i64 = r.try_get::<Option<i64>, _>(0)?.unwrap_or_default();
+        let major: String = r.try_get::<Option<String>, _>(1)?.unwrap_or_default();
+        let gender: String = r.try_get::<Option<String>, _>(2)?.unwrap_or_default();
+        m.insert((year, major, gender), r.try_get(3)?);
+    }
+    Ok(m)
+}
+
+/// CONTRACT (warnings, migration 0003): open warnings of `fraud_type` per student of the unit.
+/// "Open" = status not one of closed / resolved / acknowledged. Empty until warnings is merged.
+pub async fn load_open_warnings(
+    db: &Db,
+    unit_path: &str,
+    fraud_type: &str,
+) -> DbResult<HashMap<i64, i64>> {
+    if !table_exists(db, "warnings").await? {
+        return Ok(HashMap::new());
+    }
+    let rows = sqlx::query(
+        "SELECT w.student_id, COUNT(*) FROM warnings w JOIN students s ON s.id = w.student_id \
+         JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 || '%' AND w.fraud_type = $2 \
+         AND COALESCE(w.status, '') NOT IN ('closed', 'resolved', 'acknowledged') GROUP BY w.student_id",
+    )
+    .bind(unit_path)
+    .bind(fraud_type)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// CONTRACT (intel, migration 0002): medium/high risk checks of `fraud_type` per student of the
+/// unit since `since`. Own reports (issue 5) join here once that module exists. Empty until
+/// intel is merged.
+pub async fn load_risk_signals(
+    db: &Db,
+    unit_path: &str,
+    fraud_type: &str,
+    since: i64,
+) -> DbResult<HashMap<i64, i64>> {
+    if !table_exists(db, "risk_checks").await? {
+        return Ok(HashMap::new());
+    }
+    let rows = sqlx::query(
+        "SELECT r.student_id, COUNT(*) FROM risk_checks r JOIN students s ON s.id = r.student_id \
+         JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 || '%' AND r.fraud_type = $2 \
+         AND r.level IN ('medium', 'high') AND r.created_at >= $3 GROUP BY r.student_id",
+    )
+    .bind(unit_path)
+    .bind(fraud_type)
+    .bind(since)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// Scores every student under `unit_path` (all of one school) for `fraud_type`.
+pub async fn score_unit(
+    db: &Db,
+    now: i64,
+    school_path: &str,
+    unit_path: &str,
+    fraud_type: &str,
+) -> DbResult<(Vec<Person>, Vec<f64>)> {
+    // Cohort sizes come from the whole school so rates compare like with like.
+    let rows = sqlx::query(
+        "SELECT s.id, s.enrollment_year, s.major, s.gender, u.path FROM students s \
+         JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 || '%' AND s.status = 'enrolled'",
+    )
+    .bind(school_path)
+    .fetch_all(&db.pool)
+    .await?;
+    let victims = load_case_victims(db, school_path, fraud_type).await?;
+    let warnings = load_open_warnings(db, unit_path, fraud_type).await?;
+    let signals = load_risk_signals(db, unit_path, fraud_type, now - SIGNAL_WINDOW_MS).await?;
+    let mut stats = CohortStats {
+        victims,
+        sizes: HashMap::new(),
+    };
+    let mut people = Vec::new();
+    for r in rows {
+        let id: i64 = r.try_get(0)?;
+        let cohort: Cohort = (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+        let path: String = r.try_get(4)?;
+        *stats.sizes.entry(cohort.clone()).or_default() += 1;
+        if path.starts_with(unit_path) {
+            people.push(Person {
+                student_id: id,
+                cohort,
+                open_warnings: *warnings.get(&id).unwrap_or(&0),
+                risk_signals: *signals.get(&id).unwrap_or(&0),
+            });
+        }
+    }
+    let s = scores(&people, &stats);
+    Ok((people, s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(id: i64, year: i64, major: &str, w: i64, r: i64) -> Person {
+        Person {
+            student_id: id,
+            cohort: (year, major.into(), "male".into()),
+            open_warnings: w,
+            risk_signals: r,
+        }
+    }
+
+    fn cohort(year: i64, major: &str) -> Cohort {
+        (year, major.into(), "male".into())
+    }
+
+    #[test]
+    fn nothing_recorded_scores_zero() {
+        let p = vec![person(1, 2023, "cs", 0, 0)];
+        assert_eq!(scores(&p, &CohortStats::default()), vec![0.0]);
+    }
+
+    #[test]
+    fn the_cohort_with_the_highest_victim_rate_gets_the_full_cohort_part() {
+        let mut st = CohortStats::default();
+        st.sizes.insert(cohort(2023, "cs"), 100);
+        st.sizes.insert(cohort(2024, "law"), 100);
+        st.victims.insert(cohort(2023, "cs"), 10);
+        let p = vec![person(1, 2023, "cs", 0, 0), person(2, 2024, "law", 0, 0)];
+        let s = scores(&p, &st);
+        // cs: C = 1 → 50 points. law: smoothed rate (0 + 20·0.05)/(120) vs cs (10+1)/120.
+        assert!((s[0] - 50.0).abs() < 1e-9, "{s:?}");
+        assert!((s[1] - 50.0 * 1.0 / 11.0).abs() < 1e-9, "{s:?}");
+    }
+
+    #[test]
+    fn warnings_and_signals_add_and_saturate() {
+        let st = CohortStats::default();
+        let p = vec![
+            person(1, 2023, "cs", 1, 0),
+            person(2, 2023, "cs", 5, 0),
+            person(3, 2023, "cs", 0, 3),
+            person(4, 2023, "cs", 2, 9),
+        ];
+        let s = scores(&p, &st);
+        assert_eq!(s, vec![15.0, 30.0, 20.0, 50.0]);
+    }
+
+    #[test]
+    fn small_cohorts_are_pulled_toward_the_school_rate() {
+        let mut st = CohortStats::default();
+        st.sizes.insert(cohort(2023, "tiny"), 2);
+        st.sizes.insert(cohort(2023, "big"), 200);
+        st.victims.insert(cohort(2023, "tiny"), 1);
+        st.victims.insert(cohort(2023, "big"), 30);
+        let p = vec![person(1, 2023, "tiny", 0, 0), person(2, 2023, "big", 0, 0)];
+        let s = scores(&p, &st);
+        // Raw rates: tiny 50 %, big 15 % (3.3 times); smoothed, one case among two people
+        // counts for little more than the big cohort's steady rate.
+        assert!(s[0] / s[1] < 1.3, "{s:?}");
+        assert!(s[0] >= s[1], "{s:?}");
+    }
+
+    #[test]
+    fn top_percent_takes_the_highest_and_skips_zero() {
+        let p: Vec<Person> = (1..=10).map(|i| person(i, 2023, "cs", 0, 0)).collect();
+        let s = vec![0.0, 10.0, 30.0, 30.0, 5.0, 0.0, 0.0, 0.0, 0.0, 1.0];
+        assert_eq!(top_percent(&p, &s, 20.0), vec![(3, 30.0), (4, 30.0)]);
+        assert_eq!(top_percent(&p, &s, 1.0), vec![(3, 30.0)]);
+        assert_eq!(top_percent(&p, &s, 100.0).len(), 5);
+        assert!(top_percent(&p, &[0.0; 10], 50.0).is_empty());
+    }
+}

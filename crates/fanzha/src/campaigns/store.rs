@@ -1,0 +1,357 @@
+//! SQL of the campaigns module (one text for SQLite and PostgreSQL).
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::db::{Db, DbResult};
+
+/// A piece of content as stored.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Content {
+    pub id: i64,
+    pub unit_path: String,
+    pub kind: String,
+    pub title: String,
+    pub body_md: String,
+    pub body_html: String,
+    pub media_url: Option<String>,
+    pub fraud_types: Vec<String>,
+    pub target_hint: String,
+    pub quiz: Vec<super::model::Question>,
+    pub status: String,
+    pub version: i64,
+    pub author_account_id: i64,
+    pub editor_account_id: i64,
+    pub reviewer_account_id: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub published_at: Option<i64>,
+}
+
+pub const CONTENT_COLS: &str = "id, unit_path, kind, title, body_md, body_html, media_url, fraud_types, target_hint, quiz, status, version, author_account_id, editor_account_id, reviewer_account_id, created_at, updated_at, published_at";
+
+pub fn content_from(r: &AnyRow) -> Result<Content, sqlx::Error> {
+    let ft: String = r.try_get(7)?;
+    let quiz: String = r.try_get(9)?;
+    Ok(Content {
+        id: r.try_get(0)?,
+        unit_path: r.try_get(1)?,
+        kind: r.try_get(2)?,
+        title: r.try_get(3)?,
+        body_md: r.try_get(4)?,
+        body_html: r.try_get(5)?,
+        media_url: r.try_get(6)?,
+        fraud_types: ft
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+        target_hint: r.try_get(8)?,
+        quiz: serde_json::from_str(&quiz).unwrap_or_default(),
+        status: r.try_get(10)?,
+        version: r.try_get(11)?,
+        author_account_id: r.try_get(12)?,
+        editor_account_id: r.try_get(13)?,
+        reviewer_account_id: r.try_get(14)?,
+        created_at: r.try_get(15)?,
+        updated_at: r.try_get(16)?,
+        published_at: r.try_get(17)?,
+    })
+}
+
+pub async fn content_by_id(db: &Db, id: i64) -> DbResult<Option<Content>> {
+    let r = sqlx::query(&format!(
+        "SELECT {CONTENT_COLS} FROM campaign_contents WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(r.as_ref().map(content_from).transpose()?)
+}
+
+/// Content owned by a unit inside one of `scopes`, or by an ancestor of one of them (content of
+/// the province or a police station is usable by the schools below).
+pub async fn contents_visible(db: &Db, scopes: &[String]) -> DbResult<Vec<Content>> {
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for s in scopes {
+        let rows = sqlx::query(&format!(
+            "SELECT {CONTENT_COLS} FROM campaign_contents WHERE unit_path LIKE $1 OR $2 LIKE unit_path || '%' ORDER BY id DESC LIMIT 500"
+        ))
+        .bind(format!("{s}%"))
+        .bind(s)
+        .fetch_all(&db.pool)
+        .await?;
+        for r in &rows {
+            let c = content_from(r)?;
+            if seen.insert(c.id) {
+                out.push(c);
+            }
+        }
+    }
+    out.sort_by_key(|c| std::cmp::Reverse(c.id));
+    Ok(out)
+}
+
+/// A configured outside channel.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Channel {
+    pub id: i64,
+    pub unit_path: String,
+    pub kind: String,
+    pub name: String,
+    /// The URL with any `key=`/`access_token=` value hidden.
+    pub url_masked: String,
+    #[serde(skip)]
+    pub url: String,
+    #[serde(skip)]
+    pub secret: Option<String>,
+    pub sender: Option<String>,
+    pub rate_per_min: i64,
+}
+
+fn mask_url(u: &str) -> String {
+    match u.split_once('?') {
+        Some((base, _)) => format!("{base}?…"),
+        None => u.to_string(),
+    }
+}
+
+const CHANNEL_COLS: &str = "id, unit_path, kind, name, url, secret, sender, rate_per_min";
+
+fn channel_from(r: &AnyRow) -> Result<Channel, sqlx::Error> {
+    let url: String = r.try_get(4)?;
+    Ok(Channel {
+        id: r.try_get(0)?,
+        unit_path: r.try_get(1)?,
+        kind: r.try_get(2)?,
+        name: r.try_get(3)?,
+        url_masked: mask_url(&url),
+        url,
+        secret: r.try_get(5)?,
+        sender: r.try_get(6)?,
+        rate_per_min: r.try_get(7)?,
+    })
+}
+
+pub async fn channel_by_id(db: &Db, id: i64) -> DbResult<Option<Channel>> {
+    let r = sqlx::query(&format!(
+        "SELECT {CHANNEL_COLS} FROM campaign_channels WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(r.as_ref().map(channel_from).transpose()?)
+}
+
+pub async fn channels_under(db: &Db, scopes: &[String]) -> DbResult<Vec<Channel>> {
+    let mut out = Vec::new();
+    for s in scopes {
+        let rows = sqlx::query(&format!(
+            "SELECT {CHANNEL_COLS} FROM campaign_channels WHERE unit_path LIKE $1 ORDER BY id"
+        ))
+        .bind(format!("{s}%"))
+        .fetch_all(&db.pool)
+        .await?;
+        for r in &rows {
+            out.push(channel_from(r)?);
+        }
+    }
+    Ok(out)
+}
+
+/// A campaign as stored.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Campaign {
+    pub id: i64,
+    pub unit_path: String,
+    pub title: String,
+    pub content_id: i64,
+    pub content_version: i64,
+    pub fraud_type: String,
+    pub audience: super::model::AudienceSpec,
+    pub audience_size: i64,
+    pub channels: Vec<i64>,
+    pub status: String,
+    pub run_at: Option<i64>,
+    pub created_by: i64,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+    pub recalled_at: Option<i64>,
+}
+
+const CAMPAIGN_COLS: &str = "id, unit_path, title, content_id, content_version, fraud_type, audience, audience_size, channels, status, run_at, created_by, created_at, sent_at, recalled_at";
+
+fn campaign_from(r: &AnyRow) -> Result<Campaign, sqlx::Error> {
+    let aud: String = r.try_get(6)?;
+    let ch: String = r.try_get(8)?;
+    Ok(Campaign {
+        id: r.try_get(0)?,
+        unit_path: r.try_get(1)?,
+        title: r.try_get(2)?,
+        content_id: r.try_get(3)?,
+        content_version: r.try_get(4)?,
+        fraud_type: r.try_get(5)?,
+        audience: serde_json::from_str(&aud).unwrap_or_default(),
+        audience_size: r.try_get(7)?,
+        channels: serde_json::from_str(&ch).unwrap_or_default(),
+        status: r.try_get(9)?,
+        run_at: r.try_get(10)?,
+        created_by: r.try_get(11)?,
+        created_at: r.try_get(12)?,
+        sent_at: r.try_get(13)?,
+        recalled_at: r.try_get(14)?,
+    })
+}
+
+pub async fn campaign_by_id(db: &Db, id: i64) -> DbResult<Option<Campaign>> {
+    let r = sqlx::query(&format!(
+        "SELECT {CAMPAIGN_COLS} FROM campaigns WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(r.as_ref().map(campaign_from).transpose()?)
+}
+
+/// Campaigns of units inside `scopes` or of units above them (a counselor sees the school's
+/// campaigns, for their own class).
+pub async fn campaigns_visible(db: &Db, scopes: &[String]) -> DbResult<Vec<Campaign>> {
+    let mut out: Vec<Campaign> = Vec::new();
+    for s in scopes {
+        let rows = sqlx::query(&format!(
+            "SELECT {CAMPAIGN_COLS} FROM campaigns WHERE unit_path LIKE $1 OR $2 LIKE unit_path || '%' ORDER BY id DESC LIMIT 500"
+        ))
+        .bind(format!("{s}%"))
+        .bind(s)
+        .fetch_all(&db.pool)
+        .await?;
+        for r in &rows {
+            let c = campaign_from(r)?;
+            if !out.iter().any(|o| o.id == c.id) {
+                out.push(c);
+            }
+        }
+    }
+    out.sort_by_key(|c| std::cmp::Reverse(c.id));
+    Ok(out)
+}
+
+/// One delivery of a campaign to one person on one channel.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Delivery {
+    pub id: i64,
+    pub campaign_id: i64,
+    pub person: String,
+    pub student_id: Option<i64>,
+    pub unit_path: String,
+    pub channel: String,
+    #[serde(skip)]
+    pub address: Option<String>,
+    pub status: String,
+    pub reason: Option<String>,
+    pub attempts: i64,
+    pub queued_at: i64,
+    pub sent_at: Option<i64>,
+    pub opened_at: Option<i64>,
+    pub acknowledged_at: Option<i64>,
+    pub quiz_passed_at: Option<i64>,
+    pub clicks: i64,
+}
+
+const DELIVERY_COLS: &str = "id, campaign_id, person, student_id, unit_path, channel, address, status, reason, attempts, queued_at, sent_at, opened_at, acknowledged_at, quiz_passed_at, clicks";
+
+fn delivery_from(r: &AnyRow) -> Result<Delivery, sqlx::Error> {
+    Ok(Delivery {
+        id: r.try_get(0)?,
+        campaign_id: r.try_get(1)?,
+        person: r.try_get(2)?,
+        student_id: r.try_get(3)?,
+        unit_path: r.try_get(4)?,
+        channel: r.try_get(5)?,
+        address: r.try_get(6)?,
+        status: r.try_get(7)?,
+        reason: r.try_get(8)?,
+        attempts: r.try_get(9)?,
+        queued_at: r.try_get(10)?,
+        sent_at: r.try_get(11)?,
+        opened_at: r.try_get(12)?,
+        acknowledged_at: r.try_get(13)?,
+        quiz_passed_at: r.try_get(14)?,
+        clicks: r.try_get(15)?,
+    })
+}
+
+pub async fn delivery_by_id(db: &Db, id: i64) -> DbResult<Option<Delivery>> {
+    let r = sqlx::query(&format!(
+        "SELECT {DELIVERY_COLS} FROM campaign_deliveries WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(r.as_ref().map(delivery_from).transpose()?)
+}
+
+pub async fn deliveries_of(db: &Db, campaign_id: i64, channel: &str) -> DbResult<Vec<Delivery>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {DELIVERY_COLS} FROM campaign_deliveries WHERE campaign_id = $1 AND channel = $2 ORDER BY id LIMIT 10000"
+    ))
+    .bind(campaign_id)
+    .bind(channel)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.iter().map(delivery_from).collect::<Result<_, _>>()?)
+}
+
+/// Robot and webhook deliveries of a campaign (one per channel).
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RobotDelivery {
+    pub channel_id: i64,
+    pub status: String,
+    pub reason: Option<String>,
+    pub attempts: i64,
+    pub sent_at: Option<i64>,
+}
+
+pub async fn robot_deliveries(db: &Db, campaign_id: i64) -> DbResult<Vec<RobotDelivery>> {
+    let rows = sqlx::query(
+        "SELECT channel_id, status, reason, attempts, sent_at FROM campaign_robot_deliveries WHERE campaign_id = $1 ORDER BY channel_id",
+    )
+    .bind(campaign_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(RobotDelivery {
+                channel_id: r.try_get(0)?,
+                status: r.try_get(1)?,
+                reason: r.try_get(2)?,
+                attempts: r.try_get(3)?,
+                sent_at: r.try_get(4)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// Ids of the inbox deliveries of a campaign to any of `people` (recipient keys).
+pub async fn deliveries_for_people(
+    db: &Db,
+    campaign_id: i64,
+    people: &[String],
+) -> DbResult<Vec<i64>> {
+    let mut v = Vec::new();
+    for p in people {
+        if let Some(id) = sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM campaign_deliveries WHERE campaign_id = $1 AND person = $2 AND channel = 'inbox' AND status <> 'recalled'",
+        )
+        .bind(campaign_id)
+        .bind(p)
+        .fetch_optional(&db.pool)
+        .await?
+        {
+            v.push(id);
+        }
+    }
+    Ok(v)
+}
