@@ -251,18 +251,21 @@ enum BenchCmd {
         lookups: usize,
         #[arg(long)]
         data_dir: Option<std::path::PathBuf>,
+    },
     /// A batch of warnings matched, routed and scheduled, then escalation ticks over many open ones.
     Warnings {
         #[arg(long, default_value_t = 10_000)]
         batch: usize,
         #[arg(long, default_value_t = 100_000)]
         open: usize,
+    },
     /// Generate N cases across S schools in a fresh database; time analysis, ranking and writes.
     Cases {
         #[arg(long, default_value_t = 1_000_000)]
         cases: usize,
         #[arg(long, default_value_t = 100)]
         schools: usize,
+    },
     /// A campaign to every student of a seeded demo: fan-out time and memory, reach tree time.
     Campaigns {
         #[arg(long, default_value = "province")]
@@ -647,10 +650,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 let _ = std::fs::remove_dir_all(&tmp);
             }
             r
+        }
         Command::Bench(BenchCmd::Warnings { batch, open }) => {
             crate::warnings::bench::bench(&cfg, batch, open).await
+        }
         Command::Bench(BenchCmd::Cases { cases, schools }) => {
             crate::cases::bench::run(&cfg, cases, schools).await
+        }
         Command::Bench(BenchCmd::Campaigns { scale }) => {
             crate::campaigns::bench::run(&scale, &cfg).await
         }

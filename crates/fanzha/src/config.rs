@@ -163,6 +163,7 @@ impl Config {
         }
         if let Some(v) = get("FANZHA_RISK_DAILY_QUOTA") {
             self.risk_daily_quota = parse("FANZHA_RISK_DAILY_QUOTA", &v)?;
+        }
         if let Some(v) = get("FANZHA_CHANNEL_TIMEOUT_MS") {
             self.channel_timeout_ms = parse("FANZHA_CHANNEL_TIMEOUT_MS", &v)?;
         }

@@ -93,7 +93,7 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 11] = [
         Scope::OrgRead,
         Scope::OrgWrite,
         Scope::AuditRead,
@@ -124,9 +124,7 @@ impl Scope {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown scope {0:?} (one of org:read, org:write, audit:read, inbox:read, risk:check, warnings:read, warnings:write)")]
-#[error("unknown scope {0:?} (one of org:read, org:write, audit:read, inbox:read, risk:check, cases:read, cases:write)")]
-#[error("unknown scope {0:?} (one of org:read, org:write, audit:read, inbox:read, risk:check, campaigns:read, campaigns:write)")]
+#[error("unknown scope {0:?} (one of org:read, org:write, audit:read, inbox:read, risk:check, warnings:read, warnings:write, cases:read, cases:write, campaigns:read, campaigns:write)")]
 pub struct UnknownScope(pub String);
 
 impl FromStr for Scope {

@@ -28,10 +28,6 @@ pub enum Action {
     /// Curate the indicator store: confirm, clear, merge, sharing levels, import and export,
     /// the review queue (police; indicators are not unit-scoped, any police scope suffices).
     CurateIntel,
-}
-
-impl Action {
-    pub const ALL: [Action; 9] = [
     /// Issue a warning about a person (police console, partner API).
     IssueWarning,
     /// See warnings of people in the unit, their timelines and the unit's figures.
@@ -44,20 +40,12 @@ impl Action {
     ConfigureWarnings,
     /// See the appraisal (包保考核) of the responsibility chain.
     ViewAppraisal,
-}
-
-impl Action {
-    pub const ALL: [Action; 14] = [
     /// See the fraud cases, analysis, briefings and KPIs of a unit.
     ViewCases,
     /// Record and edit cases, police KPIs and monthly briefings (police, in their jurisdiction).
     ManageCases,
     /// Select and publish the Campus Without Fraud awardees of a province.
     ManageAwards,
-}
-
-impl Action {
-    pub const ALL: [Action; 11] = [
     /// Write publicity content, review it, and send campaigns to people of a unit.
     ManageCampaigns,
     /// See the reach of campaigns in a unit and its gaps (who was never reached).
@@ -65,7 +53,7 @@ impl Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 20] = [
         Action::ViewUnits,
         Action::ManageUnits,
         Action::ListPeople,
@@ -103,24 +91,17 @@ pub fn role_allows(role: Role, action: Action) -> bool {
     use Action::*;
     use Role::*;
     match role {
-        Student | Partner => false,
-        Counselor | UnitLeader => {
-            matches!(action, ViewUnits | ListPeople | ViewPerson | ExportRoster)
-                || (role == UnitLeader && action == ViewCases)
-        }
-        SchoolAdmin => !matches!(action, CurateIntel),
-        Police => matches!(
-            action,
-            ViewUnits | ListPeople | ViewPerson | ViewAudit | CurateIntel
-        ),
-        ProvinceAdmin => matches!(
-            action,
-            ViewUnits | ManageUnits | ViewAudit | ManageAccounts | CurateIntel
         Student => false,
         Partner => matches!(action, IssueWarning),
         Counselor => matches!(
             action,
-            ViewUnits | ListPeople | ViewPerson | ExportRoster | ViewWarnings | ActOnWarning
+            ViewUnits
+                | ListPeople
+                | ViewPerson
+                | ExportRoster
+                | ViewWarnings
+                | ActOnWarning
+                | ViewReach
         ),
         UnitLeader => matches!(
             action,
@@ -131,45 +112,42 @@ pub fn role_allows(role: Role, action: Action) -> bool {
                 | ViewWarnings
                 | ActOnWarning
                 | ViewAppraisal
+                | ViewCases
+                | ViewReach
         ),
-        // Warnings come from the police and partners, never from the school itself.
-        SchoolAdmin => !matches!(action, IssueWarning),
+        SchoolAdmin => !matches!(
+            action,
+            CurateIntel | IssueWarning | ManageCases | ManageAwards
+        ),
         Police => matches!(
             action,
             ViewUnits
                 | ListPeople
                 | ViewPerson
                 | ViewAudit
+                | CurateIntel
                 | IssueWarning
                 | ViewWarnings
                 | ActOnWarning
                 | IdentifyWarning
                 | ViewAppraisal
+                | ViewCases
+                | ManageCases
+                | ManageCampaigns
+                | ViewReach
         ),
         ProvinceAdmin => matches!(
             action,
-            ViewUnits | ManageUnits | ViewAudit | ManageAccounts | ViewWarnings | ViewAppraisal
-        SchoolAdmin => !matches!(action, ManageCases | ManageAwards),
-        Police => matches!(
-            action,
-            ViewUnits | ListPeople | ViewPerson | ViewAudit | ViewCases | ManageCases
-        ),
-        ProvinceAdmin => matches!(
-            action,
-            ViewUnits | ManageUnits | ViewAudit | ManageAccounts | ViewCases | ManageAwards
-            matches!(
-                action,
-                ViewUnits | ListPeople | ViewPerson | ExportRoster | ViewReach
-            )
-        }
-        SchoolAdmin => true,
-        Police => matches!(
-            action,
-            ViewUnits | ListPeople | ViewPerson | ViewAudit | ManageCampaigns | ViewReach
-        ),
-        ProvinceAdmin => matches!(
-            action,
-            ViewUnits | ManageUnits | ViewAudit | ManageAccounts | ViewReach
+            ViewUnits
+                | ManageUnits
+                | ViewAudit
+                | ManageAccounts
+                | CurateIntel
+                | ViewWarnings
+                | ViewAppraisal
+                | ViewCases
+                | ManageAwards
+                | ViewReach
         ),
     }
 }
@@ -248,45 +226,18 @@ mod tests {
     }
 
     /// The expected matrix, written out by hand: Y = allowed inside the role's scope.
-    /// Columns: ViewUnits ManageUnits ListPeople ViewPerson ImportRoster ExportRoster ViewAudit ManageAccounts CurateIntel
+    /// Column groups: org (ViewUnits ManageUnits ListPeople ViewPerson ImportRoster ExportRoster
+    /// ViewAudit ManageAccounts) | intel (CurateIntel) | warnings (IssueWarning ViewWarnings
+    /// ActOnWarning IdentifyWarning ConfigureWarnings ViewAppraisal) | cases (ViewCases
+    /// ManageCases ManageAwards) | campaigns (ManageCampaigns ViewReach).
     const MATRIX: [(Role, &str); 7] = [
-        (Role::Student, "---------"),
-        (Role::Counselor, "Y-YY-Y---"),
-        (Role::UnitLeader, "Y-YY-Y---"),
-        (Role::SchoolAdmin, "YYYYYYYY-"),
-        (Role::Police, "Y-YY--Y-Y"),
-        (Role::ProvinceAdmin, "YY----YYY"),
-        (Role::Partner, "---------"),
-    /// Columns: ViewUnits ManageUnits ListPeople ViewPerson ImportRoster ExportRoster ViewAudit ManageAccounts
-    /// IssueWarning ViewWarnings ActOnWarning IdentifyWarning ConfigureWarnings ViewAppraisal
-    const MATRIX: [(Role, &str); 7] = [
-        (Role::Student, "--------------"),
-        (Role::Counselor, "Y-YY-Y---YY---"),
-        (Role::UnitLeader, "Y-YY-Y---YY--Y"),
-        (Role::SchoolAdmin, "YYYYYYYY-YYYYY"),
-        (Role::Police, "Y-YY--Y-YYYY-Y"),
-        (Role::ProvinceAdmin, "YY----YY-Y---Y"),
-        (Role::Partner, "--------Y-----"),
-    /// Columns: ViewUnits ManageUnits ListPeople ViewPerson ImportRoster ExportRoster ViewAudit ManageAccounts
-    /// ViewCases ManageCases ManageAwards
-    const MATRIX: [(Role, &str); 7] = [
-        (Role::Student, "-----------"),
-        (Role::Counselor, "Y-YY-Y-----"),
-        (Role::UnitLeader, "Y-YY-Y--Y--"),
-        (Role::SchoolAdmin, "YYYYYYYYY--"),
-        (Role::Police, "Y-YY--Y-YY-"),
-        (Role::ProvinceAdmin, "YY----YYY-Y"),
-        (Role::Partner, "-----------"),
-    /// Columns: ViewUnits ManageUnits ListPeople ViewPerson ImportRoster ExportRoster ViewAudit
-    /// ManageAccounts ManageCampaigns ViewReach
-    const MATRIX: [(Role, &str); 7] = [
-        (Role::Student, "----------"),
-        (Role::Counselor, "Y-YY-Y---Y"),
-        (Role::UnitLeader, "Y-YY-Y---Y"),
-        (Role::SchoolAdmin, "YYYYYYYYYY"),
-        (Role::Police, "Y-YY--Y-YY"),
-        (Role::ProvinceAdmin, "YY----YY-Y"),
-        (Role::Partner, "----------"),
+        (Role::Student, concat!("--------", "-", "------", "---", "--")),
+        (Role::Counselor, concat!("Y-YY-Y--", "-", "-YY---", "---", "-Y")),
+        (Role::UnitLeader, concat!("Y-YY-Y--", "-", "-YY--Y", "Y--", "-Y")),
+        (Role::SchoolAdmin, concat!("YYYYYYYY", "-", "-YYYYY", "Y--", "YY")),
+        (Role::Police, concat!("Y-YY--Y-", "Y", "YYYY-Y", "YY-", "YY")),
+        (Role::ProvinceAdmin, concat!("YY----YY", "Y", "-Y---Y", "Y-Y", "-Y")),
+        (Role::Partner, concat!("--------", "-", "Y-----", "---", "--")),
     ];
 
     #[test]

@@ -86,8 +86,10 @@ pub async fn page_ctx(st: &AppState, u: &User) -> PageCtx {
     items.push(("/check", "nav-check"));
     if has(Action::CurateIntel) {
         items.push(("/intel", "nav-intel"));
+    }
     if has(Action::ViewWarnings) || has(Action::IssueWarning) {
         items.push(("/warnings", "nav-warnings"));
+    }
     if has(Action::ViewReach) {
         items.push(("/campaigns", "nav-campaigns"));
     }
