@@ -249,6 +249,15 @@ enum BenchCmd {
         #[arg(long)]
         data_dir: Option<std::path::PathBuf>,
     },
+    /// File N generated reports (indicator extraction, sightings, commit each) from C concurrent
+    /// submitters into a fresh database; throughput and latency percentiles. Uses the configured
+    /// PostgreSQL if any (a fresh schema), else SQLite in a temporary directory.
+    Reports {
+        #[arg(long, default_value_t = 20_000)]
+        reports: usize,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -627,6 +636,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 let _ = std::fs::remove_dir_all(&tmp);
             }
             r
+        }
+        Command::Bench(BenchCmd::Reports { reports, concurrency }) => {
+            crate::reports::bench::bench(&cfg, reports, concurrency).await
         }
     }
 }

@@ -60,6 +60,13 @@ pub struct Config {
     pub risk_rate_per_second: u32,
     /// Risk-check items (a batch counts each item) each token may check per UTC day.
     pub risk_daily_quota: i64,
+    /// Minutes from a loss report to its stop-payment deadline.
+    pub stop_payment_minutes: i64,
+    /// Minutes before the stop-payment deadline at which a request nobody acted on is escalated
+    /// to the station leader.
+    pub stop_payment_escalate_minutes: i64,
+    /// Largest evidence image of a report, bytes.
+    pub report_image_max_bytes: usize,
 }
 
 impl Default for Config {
@@ -80,6 +87,9 @@ impl Default for Config {
             time_zone: "Asia/Shanghai".into(),
             risk_rate_per_second: 50,
             risk_daily_quota: 100_000,
+            stop_payment_minutes: 30,
+            stop_payment_escalate_minutes: 10,
+            report_image_max_bytes: 5 * 1024 * 1024,
         }
     }
 }
@@ -160,6 +170,12 @@ impl Config {
         }
         if let Some(v) = get("FANZHA_RISK_DAILY_QUOTA") {
             self.risk_daily_quota = parse("FANZHA_RISK_DAILY_QUOTA", &v)?;
+        }
+        if let Some(v) = get("FANZHA_STOP_PAYMENT_MINUTES") {
+            self.stop_payment_minutes = parse("FANZHA_STOP_PAYMENT_MINUTES", &v)?;
+        }
+        if let Some(v) = get("FANZHA_STOP_PAYMENT_ESCALATE_MINUTES") {
+            self.stop_payment_escalate_minutes = parse("FANZHA_STOP_PAYMENT_ESCALATE_MINUTES", &v)?;
         }
         Ok(())
     }

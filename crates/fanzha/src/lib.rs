@@ -12,4 +12,5 @@ pub mod demo;
 pub mod inbox;
 pub mod intel;
 pub mod org;
+pub mod reports;
 pub mod web;

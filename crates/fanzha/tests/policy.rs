@@ -13,15 +13,15 @@ use reqwest::StatusCode;
 
 /// The expected matrix, written out by hand (Y = allowed inside the role's scope).
 /// Columns follow `Action::ALL`: ViewUnits ManageUnits ListPeople ViewPerson ImportRoster
-/// ExportRoster ViewAudit ManageAccounts CurateIntel.
+/// ExportRoster ViewAudit ManageAccounts CurateIntel ViewReports TriageReports.
 const MATRIX: [(Role, &str); 7] = [
-    (Role::Student, "---------"),
-    (Role::Counselor, "Y-YY-Y---"),
-    (Role::UnitLeader, "Y-YY-Y---"),
-    (Role::SchoolAdmin, "YYYYYYYY-"),
-    (Role::Police, "Y-YY--Y-Y"),
-    (Role::ProvinceAdmin, "YY----YYY"),
-    (Role::Partner, "---------"),
+    (Role::Student, "-----------"),
+    (Role::Counselor, "Y-YY-Y---Y-"),
+    (Role::UnitLeader, "Y-YY-Y---Y-"),
+    (Role::SchoolAdmin, "YYYYYYYY-Y-"),
+    (Role::Police, "Y-YY--Y-YYY"),
+    (Role::ProvinceAdmin, "YY----YYY--"),
+    (Role::Partner, "-----------"),
 ];
 
 /// For each role: the account holding it, a unit inside its scope and one outside.

@@ -78,15 +78,21 @@ pub enum Scope {
     InboxRead,
     /// Detection and risk checks (for partners).
     RiskCheck,
+    /// Read fraud reports and stop-payment requests in scope.
+    ReportsRead,
+    /// File reports; triage and act on stop-payment requests (as the account's roles allow).
+    ReportsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 7] = [
         Scope::OrgRead,
         Scope::OrgWrite,
         Scope::AuditRead,
         Scope::InboxRead,
         Scope::RiskCheck,
+        Scope::ReportsRead,
+        Scope::ReportsWrite,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -95,12 +101,14 @@ impl Scope {
             Scope::AuditRead => "audit:read",
             Scope::InboxRead => "inbox:read",
             Scope::RiskCheck => "risk:check",
+            Scope::ReportsRead => "reports:read",
+            Scope::ReportsWrite => "reports:write",
         }
     }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown scope {0:?} (one of org:read, org:write, audit:read, inbox:read, risk:check)")]
+#[error("unknown scope {0:?} (one of org:read, org:write, audit:read, inbox:read, risk:check, reports:read, reports:write)")]
 pub struct UnknownScope(pub String);
 
 impl FromStr for Scope {

@@ -28,10 +28,15 @@ pub enum Action {
     /// Curate the indicator store: confirm, clear, merge, sharing levels, import and export,
     /// the review queue (police; indicators are not unit-scoped, any police scope suffices).
     CurateIntel,
+    /// Read the fraud reports of people in a unit, with their stop-payment requests.
+    ViewReports,
+    /// Triage reports (confirm, not fraud, merge, assign, reply, open a case) and act on
+    /// stop-payment requests (police).
+    TriageReports,
 }
 
 impl Action {
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 11] = [
         Action::ViewUnits,
         Action::ManageUnits,
         Action::ListPeople,
@@ -41,6 +46,8 @@ impl Action {
         Action::ViewAudit,
         Action::ManageAccounts,
         Action::CurateIntel,
+        Action::ViewReports,
+        Action::TriageReports,
     ];
 }
 
@@ -60,12 +67,15 @@ pub fn role_allows(role: Role, action: Action) -> bool {
     match role {
         Student | Partner => false,
         Counselor | UnitLeader => {
-            matches!(action, ViewUnits | ListPeople | ViewPerson | ExportRoster)
+            matches!(
+                action,
+                ViewUnits | ListPeople | ViewPerson | ExportRoster | ViewReports
+            )
         }
-        SchoolAdmin => !matches!(action, CurateIntel),
+        SchoolAdmin => !matches!(action, CurateIntel | TriageReports),
         Police => matches!(
             action,
-            ViewUnits | ListPeople | ViewPerson | ViewAudit | CurateIntel
+            ViewUnits | ListPeople | ViewPerson | ViewAudit | CurateIntel | ViewReports | TriageReports
         ),
         ProvinceAdmin => matches!(
             action,
@@ -149,14 +159,15 @@ mod tests {
 
     /// The expected matrix, written out by hand: Y = allowed inside the role's scope.
     /// Columns: ViewUnits ManageUnits ListPeople ViewPerson ImportRoster ExportRoster ViewAudit ManageAccounts CurateIntel
+    /// ViewReports TriageReports
     const MATRIX: [(Role, &str); 7] = [
-        (Role::Student, "---------"),
-        (Role::Counselor, "Y-YY-Y---"),
-        (Role::UnitLeader, "Y-YY-Y---"),
-        (Role::SchoolAdmin, "YYYYYYYY-"),
-        (Role::Police, "Y-YY--Y-Y"),
-        (Role::ProvinceAdmin, "YY----YYY"),
-        (Role::Partner, "---------"),
+        (Role::Student, "-----------"),
+        (Role::Counselor, "Y-YY-Y---Y-"),
+        (Role::UnitLeader, "Y-YY-Y---Y-"),
+        (Role::SchoolAdmin, "YYYYYYYY-Y-"),
+        (Role::Police, "Y-YY--Y-YYY"),
+        (Role::ProvinceAdmin, "YY----YYY--"),
+        (Role::Partner, "-----------"),
     ];
 
     #[test]

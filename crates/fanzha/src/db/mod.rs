@@ -298,6 +298,7 @@ macro_rules! migration {
 const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_foundation"),
     migration!(2, "0002_intel"),
+    migration!(6, "0006_reports"),
 ];
 
 #[cfg(test)]

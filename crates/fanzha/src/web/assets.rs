@@ -32,6 +32,7 @@ fn asset(name: &str) -> Option<(&'static [u8], &'static str)> {
         ),
         "fanzha.css" => (include_bytes!("../../assets/fanzha.css"), "text/css"),
         "fanzha.js" => (include_bytes!("../../assets/fanzha.js"), "text/javascript"),
+        "reports.js" => (include_bytes!("../../assets/reports.js"), "text/javascript"),
         "swagger-init.js" => (
             include_bytes!("../../assets/swagger-init.js"),
             "text/javascript",

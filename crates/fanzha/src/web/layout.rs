@@ -84,6 +84,7 @@ pub async fn page_ctx(st: &AppState, u: &User) -> PageCtx {
     if has(Action::CurateIntel) {
         items.push(("/intel", "nav-intel"));
     }
+    items.push(("/reports", "nav-reports"));
     items.push(("/inbox", "nav-inbox"));
     items.push(("/account", "nav-account"));
     if p.roles()

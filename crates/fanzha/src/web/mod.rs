@@ -86,6 +86,7 @@ impl App {
         let jobs = JobQueue::new(db.clone(), clock.clone());
         let mut reg = JobRegistry::new();
         crate::inbox::register_jobs(&mut reg, db.clone(), clock.clone());
+        crate::reports::register_jobs(&mut reg, db.clone(), clock.clone());
         let runner = reg.build(jobs.clone());
         let state = AppState {
             db,
@@ -165,6 +166,8 @@ pub fn router(st: AppState) -> Router {
         .merge(crate::inbox::pages::routes())
         .merge(crate::intel::pages::routes())
         .merge(crate::intel::api::routes())
+        .merge(crate::reports::pages::routes())
+        .merge(crate::reports::api::routes())
         .merge(ops::routes())
         .route("/assets/{version}/{name}", get(assets::serve))
         .fallback(ops::not_found)
