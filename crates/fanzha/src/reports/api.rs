@@ -53,23 +53,38 @@ pub async fn file_report(st: &AppState, u: &User, input: &ReportInput) -> AppRes
     let reporter = reporter_of(st, &u.p).await?;
     let deadlines = Deadlines::from_config(&st.config);
     let actor = u.ctx.actor();
-    for _ in 0..3 {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
         let mut tx = st.db.pool.begin().await?;
-        match service::file(&mut tx, &st.clock, &actor, &reporter, &input.idempotency_key, &v, deadlines).await {
+        let r = match service::file(&mut tx, &st.clock, &actor, &reporter, &input.idempotency_key, &v, deadlines).await {
+            Ok(f) => tx.commit().await.map(|_| f).map_err(|e| ReportError::Db(e.into())),
+            Err(e) => Err(e),
+        };
+        match r {
             Ok(f) => {
-                tx.commit().await?;
                 crate::inbox::bump();
                 return Ok(f);
             }
-            // A concurrent retry with the same key committed first: answer with its report.
-            Err(ReportError::Db(e)) if e.is_unique_violation() => {
-                drop(tx);
+            // A concurrent retry with the same key committed first (its report is answered on
+            // the next round), or SQLite refused a second writer: try again.
+            Err(ReportError::Db(e)) if attempt < 8 && retryable(&e) => {
+                tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
                 continue;
             }
             Err(e) => return Err(web_err(e)),
         }
     }
-    Err(AppError::conflict("err-conflict"))
+}
+
+/// Unique violations (a racing retry of the same key) and write conflicts (SQLite busy, PG
+/// serialization failure or deadlock) are worth another round.
+fn retryable(e: &crate::db::DbError) -> bool {
+    if e.is_unique_violation() {
+        return true;
+    }
+    let s = e.to_string().to_ascii_lowercase();
+    s.contains("database is locked") || s.contains("busy") || s.contains("deadlock") || s.contains("could not serialize")
 }
 
 /// A stored evidence image of a report (reporter only; at most six).
@@ -263,6 +278,16 @@ pub fn police_scope(u: &User) -> AppResult<store::Scope> {
 
 // ---- API handlers ----
 
+/// The token's scope, and a role that has to do with reports: partner accounts (banks, platforms)
+/// check risks but never read or file reports.
+fn need(u: &User, scope: Scope) -> AppResult<()> {
+    require_scope(&u.p, scope)?;
+    if u.p.roles().iter().all(|r| *r == crate::auth::model::Role::Partner) && u.p.student_id.is_none() {
+        return Err(AppError::forbidden());
+    }
+    Ok(())
+}
+
 /// Files a report. The idempotency key comes from the body or the `Idempotency-Key` header; a
 /// retry with the same key answers 200 with the report filed first (201 when new). A loss
 /// (`lost_money`) creates a stop-payment request. Invalid input answers 422 with one detail per
@@ -276,7 +301,7 @@ pub async fn create_report(
     headers: HeaderMap,
     Json(mut input): Json<ReportInput>,
 ) -> AppResult<Response> {
-    require_scope(&u.p, Scope::ReportsWrite)?;
+    need(&u, Scope::ReportsWrite)?;
     if input.idempotency_key.trim().is_empty() {
         if let Some(k) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
             input.idempotency_key = k.to_string();
@@ -303,7 +328,7 @@ pub async fn list_reports(
     u: User,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Json<Vec<ReportItem>>> {
-    require_scope(&u.p, Scope::ReportsRead)?;
+    need(&u, Scope::ReportsRead)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     Ok(Json(store::list(&st.db, &scope_of(&u.p), q.status.as_deref(), limit).await?))
 }
@@ -335,7 +360,7 @@ pub async fn detail(st: &AppState, u: &User, id: i64) -> AppResult<ReportDetail>
 #[utoipa::path(get, path = "/api/v1/reports/{id}", tag = "reports",
     responses((status = 200, body = ReportDetail), (status = 404, description = "Absent or outside scope")))]
 pub async fn get_report(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> AppResult<Json<ReportDetail>> {
-    require_scope(&u.p, Scope::ReportsRead)?;
+    need(&u, Scope::ReportsRead)?;
     Ok(Json(detail(&st, &u, id).await?))
 }
 
@@ -349,7 +374,7 @@ pub async fn triage(
     Path(id): Path<i64>,
     Json(req): Json<TriageRequest>,
 ) -> AppResult<Json<TriageAnswer>> {
-    require_scope(&u.p, Scope::ReportsWrite)?;
+    need(&u, Scope::ReportsWrite)?;
     Ok(Json(do_triage(&st, &u, id, &req).await?))
 }
 
@@ -364,7 +389,7 @@ pub async fn upload_evidence(
     Path(id): Path<i64>,
     body: Bytes,
 ) -> AppResult<Response> {
-    require_scope(&u.p, Scope::ReportsWrite)?;
+    need(&u, Scope::ReportsWrite)?;
     let e = add_evidence(&st, &u, id, &body).await?;
     Ok((StatusCode::CREATED, Json(e)).into_response())
 }
@@ -377,7 +402,7 @@ pub async fn evidence_file(
     u: User,
     Path((id, eid)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
-    require_scope(&u.p, Scope::ReportsRead)?;
+    need(&u, Scope::ReportsRead)?;
     evidence_bytes(&st, &u, id, eid).await
 }
 
@@ -385,7 +410,7 @@ pub async fn evidence_file(
 #[utoipa::path(get, path = "/api/v1/reports/stop-payments", tag = "reports",
     responses((status = 200, body = [QueueItem])))]
 pub async fn stop_payment_queue(State(st): State<AppState>, u: User) -> AppResult<Json<Vec<QueueItem>>> {
-    require_scope(&u.p, Scope::ReportsRead)?;
+    need(&u, Scope::ReportsRead)?;
     Ok(Json(store::queue(&st.db, &scope_of(&u.p), 500).await?))
 }
 
@@ -399,7 +424,7 @@ pub async fn stop_payment_action(
     Path(id): Path<i64>,
     Json(req): Json<ActionRequest>,
 ) -> AppResult<Json<StopPayment>> {
-    require_scope(&u.p, Scope::ReportsWrite)?;
+    need(&u, Scope::ReportsWrite)?;
     Ok(Json(do_sp_action(&st, &u, id, &req).await?))
 }
 
@@ -407,7 +432,7 @@ pub async fn stop_payment_action(
 #[utoipa::path(get, path = "/api/v1/reports/clusters", tag = "reports",
     responses((status = 200, body = [Cluster])))]
 pub async fn clusters(State(st): State<AppState>, u: User) -> AppResult<Json<Vec<Cluster>>> {
-    require_scope(&u.p, Scope::ReportsRead)?;
+    need(&u, Scope::ReportsRead)?;
     let scope = police_scope(&u)?;
     Ok(Json(store::clusters(&st.db, &scope, 2000).await?))
 }
@@ -416,7 +441,7 @@ pub async fn clusters(State(st): State<AppState>, u: User) -> AppResult<Json<Vec
 #[utoipa::path(get, path = "/api/v1/reports/figures", tag = "reports",
     responses((status = 200, body = Figures)))]
 pub async fn figures(State(st): State<AppState>, u: User) -> AppResult<Json<Figures>> {
-    require_scope(&u.p, Scope::ReportsRead)?;
+    need(&u, Scope::ReportsRead)?;
     let scope = police_scope(&u)?;
     let since = st.clock.now_ms() - 30 * 86_400_000;
     Ok(Json(store::figures(&st.db, &scope, since).await?))
@@ -441,7 +466,7 @@ pub async fn prefill(
     u: User,
     Json(req): Json<PrefillRequest>,
 ) -> AppResult<Json<PrefillAnswer>> {
-    require_scope(&u.p, Scope::ReportsWrite)?;
+    need(&u, Scope::ReportsWrite)?;
     if req.text.len() > 8192 {
         return Err(AppError::unprocessable("reports-err-too-long").arg("field", "text").arg("max", 8192));
     }
