@@ -289,9 +289,8 @@ pub fn validate(input: &ReportInput, now: i64, engine: Option<&Engine>) -> Resul
         if c.content.chars().count() > MAX_CONTENT {
             errors.push(Msg::new("reports-err-too-long").arg("field", "sms.content").arg("max", MAX_CONTENT));
         }
-        if c.sender.is_empty() {
-            errors.push(bad_value("sms.sender", "empty"));
-        } else {
+        // A message pasted without its sender is still worth reporting.
+        if !c.sender.is_empty() {
             // Senders are numbers, or short service names (106xxxx, "【银行】").
             match canonical("phone", &c.sender) {
                 Ok((k, v)) => {
