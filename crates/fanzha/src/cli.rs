@@ -624,7 +624,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             data_dir,
         }) => {
             let mut cfg = cfg.clone();
-            let tmp = std::env::temp_dir().join(format!("fanzha-bench-intel-{}", std::process::id()));
+            let tmp =
+                std::env::temp_dir().join(format!("fanzha-bench-intel-{}", std::process::id()));
             let keep = data_dir.is_some();
             if cfg.database_url.is_none() {
                 cfg.data_dir = data_dir.unwrap_or_else(|| tmp.clone());
@@ -637,9 +638,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             r
         }
-        Command::Bench(BenchCmd::Reports { reports, concurrency }) => {
-            crate::reports::bench::bench(&cfg, reports, concurrency).await
-        }
+        Command::Bench(BenchCmd::Reports {
+            reports,
+            concurrency,
+        }) => crate::reports::bench::bench(&cfg, reports, concurrency).await,
     }
 }
 

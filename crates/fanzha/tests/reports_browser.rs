@@ -33,7 +33,10 @@ fn tools() -> Option<(PathBuf, PathBuf)> {
             if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
                 panic!("CI=true and chromium/chromedriver are missing");
             }
-            let _ = writeln!(std::io::stderr(), "\n*** reports browser test SKIPPED: chromium/chromedriver not on PATH\n");
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n*** reports browser test SKIPPED: chromium/chromedriver not on PATH\n"
+            );
             None
         }
     }
@@ -59,7 +62,12 @@ struct Wd {
 }
 
 impl Wd {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, String> {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, String> {
         let mut req = self.http.request(method, format!("{}{path}", self.session));
         if let Some(b) = body {
             req = req.json(&b);
@@ -74,10 +82,14 @@ impl Wd {
         }
     }
     async fn post(&self, path: &str, body: Value) -> Value {
-        self.call(reqwest::Method::POST, path, Some(body)).await.unwrap_or_else(|e| panic!("{path}: {e}"))
+        self.call(reqwest::Method::POST, path, Some(body))
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
     }
     async fn get(&self, path: &str) -> Value {
-        self.call(reqwest::Method::GET, path, None).await.unwrap_or_else(|e| panic!("{path}: {e}"))
+        self.call(reqwest::Method::GET, path, None)
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
     }
     async fn goto(&self, url: &str) {
         self.post("/url", json!({ "url": url })).await;
@@ -89,7 +101,11 @@ impl Wd {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             match self
-                .call(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css})))
+                .call(
+                    reqwest::Method::POST,
+                    "/element",
+                    Some(json!({"using": "css selector", "value": css})),
+                )
                 .await
             {
                 Ok(v) => return v[ELEMENT_KEY].as_str().expect("element").to_string(),
@@ -102,7 +118,8 @@ impl Wd {
     }
     async fn type_into(&self, css: &str, text: &str) {
         let el = self.find(css).await;
-        self.post(&format!("/element/{el}/value"), json!({ "text": text })).await;
+        self.post(&format!("/element/{el}/value"), json!({ "text": text }))
+            .await;
     }
     async fn click(&self, css: &str) {
         let el = self.find(css).await;
@@ -110,11 +127,19 @@ impl Wd {
     }
     async fn text(&self, css: &str) -> String {
         let el = self.find(css).await;
-        self.get(&format!("/element/{el}/text")).await.as_str().unwrap_or("").to_string()
+        self.get(&format!("/element/{el}/text"))
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_string()
     }
     async fn attr(&self, css: &str, name: &str) -> String {
         let el = self.find(css).await;
-        self.get(&format!("/element/{el}/attribute/{name}")).await.as_str().unwrap_or("").to_string()
+        self.get(&format!("/element/{el}/attribute/{name}"))
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_string()
     }
     async fn wait_url(&self, pred: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -131,7 +156,11 @@ impl Wd {
 
 async fn start(chromium: &Path, driver: &Path, profile: &Path) -> (Driver, Wd) {
     use std::os::unix::process::CommandExt;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let child = Command::new(driver)
         .arg(format!("--port={port}"))
         .arg("--allowed-ips=127.0.0.1")
@@ -147,7 +176,10 @@ async fn start(chromium: &Path, driver: &Path, profile: &Path) -> (Driver, Wd) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Ok(r) = http.get(format!("{base}/status")).send().await {
-            if r.json::<Value>().await.is_ok_and(|v| v["value"]["ready"] == json!(true)) {
+            if r.json::<Value>()
+                .await
+                .is_ok_and(|v| v["value"]["ready"] == json!(true))
+            {
                 break;
             }
         }
@@ -159,13 +191,31 @@ async fn start(chromium: &Path, driver: &Path, profile: &Path) -> (Driver, Wd) {
         "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                  "--disable-background-networking", "--window-size=390,844", "--lang=zh-CN",
                  format!("--user-data-dir={}", profile.display())]}}}});
-    let v: Value = http.post(format!("{base}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
-    let id = v["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("session: {v}")).to_string();
-    (d, Wd { http, session: format!("{base}/session/{id}") })
+    let v: Value = http
+        .post(format!("{base}/session"))
+        .json(&caps)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = v["value"]["sessionId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("session: {v}"))
+        .to_string();
+    (
+        d,
+        Wd {
+            http,
+            session: format!("{base}/session/{id}"),
+        },
+    )
 }
 
 async fn js(wd: &Wd, script: &str) -> Value {
-    wd.post("/execute/sync", json!({"script": script, "args": []})).await
+    wd.post("/execute/sync", json!({"script": script, "args": []}))
+        .await
 }
 
 #[tokio::test]
@@ -176,8 +226,12 @@ async fn student_reports_from_a_check_and_the_loss_path_shows_110() {
     let app = spawn_seeded().await;
     let profile = app.dir.path().join("chrome-profile");
     let (_driver, wd) = start(&chromium, &driver, &profile).await;
-    wd.post("/goog/cdp/execute", json!({"cmd": "Emulation.setDeviceMetricsOverride",
-        "params": {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true}})).await;
+    wd.post(
+        "/goog/cdp/execute",
+        json!({"cmd": "Emulation.setDeviceMetricsOverride",
+        "params": {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true}}),
+    )
+    .await;
     wd.goto(&app.url("/login?next=/check")).await;
     wd.type_into("input[name=username]", "student1").await;
     wd.type_into("input[name=password]", PASSWORD).await;
@@ -190,7 +244,10 @@ async fn student_reports_from_a_check_and_the_loss_path_shows_110() {
     wd.click("#report-link").await;
     let form_url = wd.wait_url(|u| u.contains("/reports/new?check=")).await;
     assert!(!wd.text("#report-prefilled").await.is_empty());
-    assert_eq!(wd.attr("#link_address", "value").await, "http://jd-refund.top/claim");
+    assert_eq!(
+        wd.attr("#link_address", "value").await,
+        "http://jd-refund.top/claim"
+    );
     assert_eq!(wd.attr("#call_number", "value").await, "17088886666");
     // A draft survives a reload.
     wd.type_into("#description", "对方让我下载会议软件").await;
@@ -199,9 +256,16 @@ async fn student_reports_from_a_check_and_the_loss_path_shows_110() {
     assert_eq!(kept, json!("对方让我下载会议软件"));
     // The loss path: the switch opens the payee section and makes it required.
     wd.click("#lost").await;
-    assert_eq!(js(&wd, "return document.getElementById('tx_amount').required;").await, json!(true));
-    js(&wd, "document.querySelector('select[name=tx_type]').value = 'bank_card'; \
-             document.getElementById('tx_time').value = '2025-03-01T07:55'; return true;").await;
+    assert_eq!(
+        js(&wd, "return document.getElementById('tx_amount').required;").await,
+        json!(true)
+    );
+    js(
+        &wd,
+        "document.querySelector('select[name=tx_type]').value = 'bank_card'; \
+             document.getElementById('tx_time').value = '2025-03-01T07:55'; return true;",
+    )
+    .await;
     wd.type_into("#tx_account", "6222020200112233446").await;
     wd.type_into("#tx_amount", "8000").await;
     wd.click("#report-submit").await;
@@ -214,8 +278,14 @@ async fn student_reports_from_a_check_and_the_loss_path_shows_110() {
     }
     wd.wait_url(|u| u.contains("?filed=1")).await;
     let urgent = wd.text("#urgent").await;
-    assert!(urgent.contains("110") && urgent.contains("96110"), "{urgent}");
-    let ref_no: String = sqlx::query_scalar("SELECT ref_no FROM reports").fetch_one(&app.state.db.pool).await.unwrap();
+    assert!(
+        urgent.contains("110") && urgent.contains("96110"),
+        "{urgent}"
+    );
+    let ref_no: String = sqlx::query_scalar("SELECT ref_no FROM reports")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
     assert_eq!(wd.text("#urgent-ref").await, ref_no);
     assert_eq!(wd.attr("#call-110", "href").await, "tel:110");
     let countdown = wd.text(".fz-countdown").await;
@@ -223,8 +293,15 @@ async fn student_reports_from_a_check_and_the_loss_path_shows_110() {
     // The filed report cleared the draft; the stop-payment request exists with the amount.
     let draft = js(&wd, "return localStorage.getItem('fz-report-draft');").await;
     assert_eq!(draft, Value::Null);
-    assert_eq!(app.scalar("SELECT amount_cents FROM stop_payments").await, 800_000);
-    let overflow = js(&wd, "return document.documentElement.scrollWidth <= window.innerWidth + 1;").await;
+    assert_eq!(
+        app.scalar("SELECT amount_cents FROM stop_payments").await,
+        800_000
+    );
+    let overflow = js(
+        &wd,
+        "return document.documentElement.scrollWidth <= window.innerWidth + 1;",
+    )
+    .await;
     assert_eq!(overflow, json!(true), "page wider than the phone");
     let _ = wd.call(reqwest::Method::DELETE, "", None).await;
 }

@@ -80,26 +80,70 @@ async fn acknowledged_reports_survive_sigkill_exactly_once() {
     let (db, server_url, schema) = match pg_url() {
         Some(url) => {
             let schema = format!("t_crash_{}", uuid::Uuid::new_v4().simple());
-            let admin = Db::connect(&DbOptions { url: url.clone(), schema: None, max_connections: 1 }).await.unwrap();
-            sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin.pool).await.unwrap();
+            let admin = Db::connect(&DbOptions {
+                url: url.clone(),
+                schema: None,
+                max_connections: 1,
+            })
+            .await
+            .unwrap();
+            sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                .execute(&admin.pool)
+                .await
+                .unwrap();
             admin.pool.close().await;
-            let db = Db::connect(&DbOptions { url: url.clone(), schema: Some(schema.clone()), max_connections: 4 }).await.unwrap();
+            let db = Db::connect(&DbOptions {
+                url: url.clone(),
+                schema: Some(schema.clone()),
+                max_connections: 4,
+            })
+            .await
+            .unwrap();
             let sep = if url.contains('?') { '&' } else { '?' };
-            (db, Some(format!("{url}{sep}options[search_path]={schema}")), Some((url, schema)))
+            (
+                db,
+                Some(format!("{url}{sep}options[search_path]={schema}")),
+                Some((url, schema)),
+            )
         }
-        None => (Db::connect(&DbOptions::sqlite_in(dir.path())).await.unwrap(), None, None),
+        None => (
+            Db::connect(&DbOptions::sqlite_in(dir.path()))
+                .await
+                .unwrap(),
+            None,
+            None,
+        ),
     };
     db.migrate().await.unwrap();
-    let config = Config { data_dir: dir.path().to_path_buf(), ..Config::default() };
+    let config = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
     let app = App::new(config, db.clone(), Clock::system());
     let fx = seed_fixture(&app.state).await;
     let account = fx.account("student1");
-    let token = fanzha::auth::service::create_token(&db, &Clock::system(), account, "crash", &[Scope::ReportsWrite, Scope::ReportsRead], None)
-        .await
+    let token = fanzha::auth::service::create_token(
+        &db,
+        &Clock::system(),
+        account,
+        "crash",
+        &[Scope::ReportsWrite, Scope::ReportsRead],
+        None,
+    )
+    .await
+    .unwrap()
+    .token;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
-        .token;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let server = Arc::new(Mutex::new(Server { child: None, port, dir: dir.path().to_path_buf(), url: server_url }));
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = Arc::new(Mutex::new(Server {
+        child: None,
+        port,
+        dir: dir.path().to_path_buf(),
+        url: server_url,
+    }));
     server.lock().unwrap().start();
     wait_ready(port).await;
 
@@ -147,27 +191,42 @@ async fn acknowledged_reports_survive_sigkill_exactly_once() {
     // The killer: SIGKILL the server while the burst is running, restart it.
     for _ in 0..KILLS {
         tokio::time::sleep(Duration::from_millis(400)).await;
-        let mut s = server.lock().unwrap();
-        s.kill();
-        s.start();
-        drop(s);
+        {
+            let mut s = server.lock().unwrap();
+            s.kill();
+            s.start();
+        }
         wait_ready(port).await;
     }
     for t in tasks {
-        tokio::time::timeout(Duration::from_secs(90), t).await.expect("submitters finished in time").unwrap();
+        tokio::time::timeout(Duration::from_secs(90), t)
+            .await
+            .expect("submitters finished in time")
+            .unwrap();
     }
     server.lock().unwrap().kill();
     assert!(started.elapsed() < Duration::from_secs(120));
 
     let acked = acked.lock().unwrap().clone();
     assert_eq!(acked.len(), REPORTS);
-    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT idempotency_key, id FROM reports ORDER BY id").fetch_all(&db.pool).await.unwrap();
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT idempotency_key, id FROM reports ORDER BY id")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
     assert_eq!(rows.len(), REPORTS, "exactly one report per key");
     for (key, id) in rows {
-        assert_eq!(acked.get(&key), Some(&id), "{key}: the acknowledged report is the stored one");
+        assert_eq!(
+            acked.get(&key),
+            Some(&id),
+            "{key}: the acknowledged report is the stored one"
+        );
     }
     // Every stored report is whole: its indicators and, for a loss, its stop-payment request.
-    let losses: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stop_payments").fetch_one(&db.pool).await.unwrap();
+    let losses: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stop_payments")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
     assert_eq!(losses as usize, REPORTS.div_ceil(4));
     let bare: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reports r WHERE NOT EXISTS (SELECT 1 FROM report_indicators i WHERE i.report_id = r.id)")
         .fetch_one(&db.pool)
@@ -176,7 +235,15 @@ async fn acknowledged_reports_survive_sigkill_exactly_once() {
     assert_eq!(bare, 0);
     db.pool.close().await;
     if let Some((url, schema)) = schema {
-        let admin = Db::connect(&DbOptions { url, schema: None, max_connections: 1 }).await.unwrap();
-        let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(&admin.pool).await;
+        let admin = Db::connect(&DbOptions {
+            url,
+            schema: None,
+            max_connections: 1,
+        })
+        .await
+        .unwrap();
+        let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+            .execute(&admin.pool)
+            .await;
     }
 }

@@ -75,7 +75,13 @@ pub fn role_allows(role: Role, action: Action) -> bool {
         SchoolAdmin => !matches!(action, CurateIntel | TriageReports),
         Police => matches!(
             action,
-            ViewUnits | ListPeople | ViewPerson | ViewAudit | CurateIntel | ViewReports | TriageReports
+            ViewUnits
+                | ListPeople
+                | ViewPerson
+                | ViewAudit
+                | CurateIntel
+                | ViewReports
+                | TriageReports
         ),
         ProvinceAdmin => matches!(
             action,

@@ -26,7 +26,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/reports", get(list_reports).post(create_report))
         .route("/api/v1/reports/prefill", post(prefill))
         .route("/api/v1/reports/stop-payments", get(stop_payment_queue))
-        .route("/api/v1/reports/stop-payments/{id}/actions", post(stop_payment_action))
+        .route(
+            "/api/v1/reports/stop-payments/{id}/actions",
+            post(stop_payment_action),
+        )
         .route("/api/v1/reports/clusters", get(clusters))
         .route("/api/v1/reports/figures", get(figures))
         .route("/api/v1/reports/{id}", get(get_report))
@@ -47,7 +50,9 @@ pub async fn file_report(st: &AppState, u: &User, input: &ReportInput) -> AppRes
         // Only the student's own check may be linked.
         let c = crate::intel::store::check_by_id(&st.db, check).await?;
         if c.is_none_or(|c| c.account_id != u.p.account_id) {
-            return Err(web_err(ReportError::Invalid(vec![Msg::new("reports-err-check")])));
+            return Err(web_err(ReportError::Invalid(vec![Msg::new(
+                "reports-err-check",
+            )])));
         }
     }
     let reporter = reporter_of(st, &u.p).await?;
@@ -57,8 +62,22 @@ pub async fn file_report(st: &AppState, u: &User, input: &ReportInput) -> AppRes
     loop {
         attempt += 1;
         let mut tx = st.db.pool.begin().await?;
-        let r = match service::file(&mut tx, &st.clock, &actor, &reporter, &input.idempotency_key, &v, deadlines).await {
-            Ok(f) => tx.commit().await.map(|_| f).map_err(|e| ReportError::Db(e.into())),
+        let r = match service::file(
+            &mut tx,
+            &st.clock,
+            &actor,
+            &reporter,
+            &input.idempotency_key,
+            &v,
+            deadlines,
+        )
+        .await
+        {
+            Ok(f) => tx
+                .commit()
+                .await
+                .map(|_| f)
+                .map_err(|e| ReportError::Db(e.into())),
             Err(e) => Err(e),
         };
         match r {
@@ -84,7 +103,10 @@ fn retryable(e: &crate::db::DbError) -> bool {
         return true;
     }
     let s = e.to_string().to_ascii_lowercase();
-    s.contains("database is locked") || s.contains("busy") || s.contains("deadlock") || s.contains("could not serialize")
+    s.contains("database is locked")
+        || s.contains("busy")
+        || s.contains("deadlock")
+        || s.contains("could not serialize")
 }
 
 /// A stored evidence image of a report (reporter only; at most six).
@@ -99,11 +121,14 @@ pub async fn add_evidence(
         return Err(AppError::forbidden());
     }
     if bytes.len() > st.config.report_image_max_bytes {
-        return Err(AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "reports-err-image-size")
-            .arg("max", st.config.report_image_max_bytes / (1024 * 1024)));
+        return Err(
+            AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "reports-err-image-size")
+                .arg("max", st.config.report_image_max_bytes / (1024 * 1024)),
+        );
     }
-    let t = evidence::sniff(bytes)
-        .ok_or_else(|| AppError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "reports-err-image-type"))?;
+    let t = evidence::sniff(bytes).ok_or_else(|| {
+        AppError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "reports-err-image-type")
+    })?;
     let clean = evidence::strip(t, bytes)
         .ok_or_else(|| AppError::unprocessable("reports-err-image-broken"))?;
     let sha = {
@@ -117,7 +142,9 @@ pub async fn add_evidence(
         .fetch_one(&mut *tx)
         .await?;
     if n >= evidence::MAX_PER_REPORT {
-        return Err(AppError::unprocessable("reports-err-image-count").arg("max", evidence::MAX_PER_REPORT));
+        return Err(
+            AppError::unprocessable("reports-err-image-count").arg("max", evidence::MAX_PER_REPORT)
+        );
     }
     // The file is on disk (fsynced) before the row that points at it commits.
     let write_path = path.clone();
@@ -167,7 +194,12 @@ pub async fn add_evidence(
 }
 
 /// The bytes of an evidence image, to whoever may see the report.
-pub async fn evidence_bytes(st: &AppState, u: &User, report_id: i64, eid: i64) -> AppResult<Response> {
+pub async fn evidence_bytes(
+    st: &AppState,
+    u: &User,
+    report_id: i64,
+    eid: i64,
+) -> AppResult<Response> {
     visible_report(st, u, report_id).await?;
     let e = store::evidence_of(&st.db, report_id)
         .await?
@@ -175,12 +207,17 @@ pub async fn evidence_bytes(st: &AppState, u: &User, report_id: i64, eid: i64) -
         .find(|e| e.id == eid)
         .ok_or_else(AppError::not_found)?;
     let path = evidence::path_of(&st.config.data_dir, report_id, &e.sha256, &e.media_type);
-    let bytes = tokio::fs::read(&path).await.map_err(|_| AppError::not_found())?;
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|_| AppError::not_found())?;
     Ok((
         [
             (header::CONTENT_TYPE, e.media_type.clone()),
             (header::CACHE_CONTROL, "private, no-store".to_string()),
-            (header::HeaderName::from_static("x-content-type-options"), "nosniff".to_string()),
+            (
+                header::HeaderName::from_static("x-content-type-options"),
+                "nosniff".to_string(),
+            ),
         ],
         bytes,
     )
@@ -206,14 +243,25 @@ pub struct TriageAnswer {
     pub case_id: Option<i64>,
 }
 
-pub async fn do_triage(st: &AppState, u: &User, id: i64, req: &TriageRequest) -> AppResult<TriageAnswer> {
+pub async fn do_triage(
+    st: &AppState,
+    u: &User,
+    id: i64,
+    req: &TriageRequest,
+) -> AppResult<TriageAnswer> {
     let r = visible_report(st, u, id).await?;
     let by = officer(u, &r.unit_path)?;
     let t = match req.decision.as_str() {
         "confirm" => Triage::Confirm,
         "not_fraud" => Triage::NotFraud,
-        "merge" => Triage::Merge(req.into.ok_or_else(|| AppError::unprocessable("reports-err-merge-target"))?),
-        "assign" => Triage::Assign(req.officer.ok_or_else(|| AppError::unprocessable("reports-err-assign"))?),
+        "merge" => Triage::Merge(
+            req.into
+                .ok_or_else(|| AppError::unprocessable("reports-err-merge-target"))?,
+        ),
+        "assign" => Triage::Assign(
+            req.officer
+                .ok_or_else(|| AppError::unprocessable("reports-err-assign"))?,
+        ),
         "reply" => Triage::Reply(req.text.clone().unwrap_or_default()),
         "open_case" => {
             let mut tx = st.db.pool.begin().await?;
@@ -222,20 +270,32 @@ pub async fn do_triage(st: &AppState, u: &User, id: i64, req: &TriageRequest) ->
                 .map_err(web_err)?;
             tx.commit().await?;
             let mut conn = st.db.pool.acquire().await?;
-            let report = store::report(&mut conn, id).await?.ok_or_else(AppError::not_found)?;
-            return Ok(TriageAnswer { report, case_id: Some(case) });
+            let report = store::report(&mut conn, id)
+                .await?
+                .ok_or_else(AppError::not_found)?;
+            return Ok(TriageAnswer {
+                report,
+                case_id: Some(case),
+            });
         }
         _ => return Err(AppError::unprocessable("reports-err-decision")),
     };
     if let Triage::Merge(into) = t {
         // The target must be in the officer's scope too.
-        visible_report(st, u, into).await.map_err(|_| AppError::unprocessable("reports-err-merge-target"))?;
+        visible_report(st, u, into)
+            .await
+            .map_err(|_| AppError::unprocessable("reports-err-merge-target"))?;
     }
     let mut tx = st.db.pool.begin().await?;
-    let report = service::triage(&mut tx, &st.clock, &by, id, &t).await.map_err(web_err)?;
+    let report = service::triage(&mut tx, &st.clock, &by, id, &t)
+        .await
+        .map_err(web_err)?;
     tx.commit().await?;
     crate::inbox::bump();
-    Ok(TriageAnswer { report, case_id: None })
+    Ok(TriageAnswer {
+        report,
+        case_id: None,
+    })
 }
 
 /// A police action on a stop-payment request.
@@ -250,9 +310,16 @@ pub struct ActionRequest {
     pub reason: String,
 }
 
-pub async fn do_sp_action(st: &AppState, u: &User, sp_id: i64, req: &ActionRequest) -> AppResult<StopPayment> {
+pub async fn do_sp_action(
+    st: &AppState,
+    u: &User,
+    sp_id: i64,
+    req: &ActionRequest,
+) -> AppResult<StopPayment> {
     let mut conn = st.db.pool.acquire().await?;
-    let sp = store::stop_payment(&mut conn, sp_id).await?.ok_or_else(AppError::not_found)?;
+    let sp = store::stop_payment(&mut conn, sp_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     drop(conn);
     let r = visible_report(st, u, sp.report_id).await?;
     officer(u, &r.unit_path)?;
@@ -273,7 +340,10 @@ pub fn police_scope(u: &User) -> AppResult<store::Scope> {
     if paths.is_empty() {
         return Err(AppError::forbidden());
     }
-    Ok(store::Scope { reporter: None, paths })
+    Ok(store::Scope {
+        reporter: None,
+        paths,
+    })
 }
 
 // ---- API handlers ----
@@ -282,7 +352,12 @@ pub fn police_scope(u: &User) -> AppResult<store::Scope> {
 /// check risks but never read or file reports.
 fn need(u: &User, scope: Scope) -> AppResult<()> {
     require_scope(&u.p, scope)?;
-    if u.p.roles().iter().all(|r| *r == crate::auth::model::Role::Partner) && u.p.student_id.is_none() {
+    if u.p
+        .roles()
+        .iter()
+        .all(|r| *r == crate::auth::model::Role::Partner)
+        && u.p.student_id.is_none()
+    {
         return Err(AppError::forbidden());
     }
     Ok(())
@@ -308,7 +383,11 @@ pub async fn create_report(
         }
     }
     let f = file_report(&st, &u, &input).await?;
-    let status = if f.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    let status = if f.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
     Ok((status, Json(f)).into_response())
 }
 
@@ -330,7 +409,9 @@ pub async fn list_reports(
 ) -> AppResult<Json<Vec<ReportItem>>> {
     need(&u, Scope::ReportsRead)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    Ok(Json(store::list(&st.db, &scope_of(&u.p), q.status.as_deref(), limit).await?))
+    Ok(Json(
+        store::list(&st.db, &scope_of(&u.p), q.status.as_deref(), limit).await?,
+    ))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -359,7 +440,11 @@ pub async fn detail(st: &AppState, u: &User, id: i64) -> AppResult<ReportDetail>
 /// One report with its indicators, stop-payment request and evidence list.
 #[utoipa::path(get, path = "/api/v1/reports/{id}", tag = "reports",
     responses((status = 200, body = ReportDetail), (status = 404, description = "Absent or outside scope")))]
-pub async fn get_report(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> AppResult<Json<ReportDetail>> {
+pub async fn get_report(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+) -> AppResult<Json<ReportDetail>> {
     need(&u, Scope::ReportsRead)?;
     Ok(Json(detail(&st, &u, id).await?))
 }
@@ -409,7 +494,10 @@ pub async fn evidence_file(
 /// Stop-payment requests in scope: open ones first, by deadline.
 #[utoipa::path(get, path = "/api/v1/reports/stop-payments", tag = "reports",
     responses((status = 200, body = [QueueItem])))]
-pub async fn stop_payment_queue(State(st): State<AppState>, u: User) -> AppResult<Json<Vec<QueueItem>>> {
+pub async fn stop_payment_queue(
+    State(st): State<AppState>,
+    u: User,
+) -> AppResult<Json<Vec<QueueItem>>> {
     need(&u, Scope::ReportsRead)?;
     Ok(Json(store::queue(&st.db, &scope_of(&u.p), 500).await?))
 }
@@ -468,7 +556,9 @@ pub async fn prefill(
 ) -> AppResult<Json<PrefillAnswer>> {
     need(&u, Scope::ReportsWrite)?;
     if req.text.len() > 8192 {
-        return Err(AppError::unprocessable("reports-err-too-long").arg("field", "text").arg("max", 8192));
+        return Err(AppError::unprocessable("reports-err-too-long")
+            .arg("field", "text")
+            .arg("max", 8192));
     }
     let (sections, t) = model::prefill(&st.intel.engine, &req.text);
     Ok(Json(PrefillAnswer {

@@ -26,10 +26,14 @@ pub fn generated(i: usize, now: i64) -> ReportInput {
             }),
             sms: Some(SmsSection {
                 sender: "10690000".into(),
-                content: format!("您的快递丢失可办理理赔，请添加客服QQ {} 并访问 http://kd-pay{}.top/claim", 100_000 + i % 7_000, i % 300),
+                content: format!(
+                    "您的快递丢失可办理理赔，请添加客服QQ {} 并访问 http://kd-pay{}.top/claim",
+                    100_000 + i % 7_000,
+                    i % 300
+                ),
                 time: Some(now - 900_000),
             }),
-            transaction: (i % 10 == 0).then(|| TransactionSection {
+            transaction: i.is_multiple_of(10).then(|| TransactionSection {
                 payment_type: "bank_card".into(),
                 account: card,
                 bank: "工商银行".into(),
@@ -40,7 +44,7 @@ pub fn generated(i: usize, now: i64) -> ReportInput {
         },
         description: "对方自称快递客服，说包裹丢失要理赔，让我下载会议软件共享屏幕。".into(),
         fraud_type: None,
-        lost_money: i % 10 == 0,
+        lost_money: i.is_multiple_of(10),
         risk_check_id: None,
     }
 }
@@ -92,9 +96,17 @@ pub async fn run(db: &Db, reports: usize, concurrency: usize) -> anyhow::Result<
                 let v = model::validate(&input, clock.now_ms(), Some(&engine))
                     .map_err(|e| anyhow::anyhow!("invalid generated report: {e:?}"))?;
                 let mut tx = db.pool.begin().await?;
-                service::file(&mut tx, &clock, &actor, &reporter, &input.idempotency_key, &v, Deadlines::default())
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                service::file(
+                    &mut tx,
+                    &clock,
+                    &actor,
+                    &reporter,
+                    &input.idempotency_key,
+                    &v,
+                    Deadlines::default(),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
                 tx.commit().await?;
                 lat.push(t.elapsed().as_secs_f64() * 1000.0);
             }
@@ -107,28 +119,62 @@ pub async fn run(db: &Db, reports: usize, concurrency: usize) -> anyhow::Result<
     }
     let secs = started.elapsed().as_secs_f64();
     lat.sort_by(|a, b| a.total_cmp(b));
-    let pct = |p: f64| lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1))).copied().unwrap_or(0.0);
-    let indicators: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM report_indicators").fetch_one(&db.pool).await?;
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0.0)
+    };
+    let indicators: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM report_indicators")
+        .fetch_one(&db.pool)
+        .await?;
     println!("backend: {}", db.backend.name());
-    println!("reports: {} (concurrency {concurrency}), indicators stored: {indicators}", lat.len());
-    println!("throughput: {:.0} reports/s over {:.2} s", lat.len() as f64 / secs, secs);
-    println!("latency ms: p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}", pct(0.50), pct(0.95), pct(0.99), pct(1.0));
+    println!(
+        "reports: {} (concurrency {concurrency}), indicators stored: {indicators}",
+        lat.len()
+    );
+    println!(
+        "throughput: {:.0} reports/s over {:.2} s",
+        lat.len() as f64 / secs,
+        secs
+    );
+    println!(
+        "latency ms: p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}",
+        pct(0.50),
+        pct(0.95),
+        pct(0.99),
+        pct(1.0)
+    );
     Ok(())
 }
 
 /// `fanzha bench reports`: a fresh database (a new schema on the configured PostgreSQL, else
 /// SQLite in a temporary directory, both dropped afterwards), then [`run`].
-pub async fn bench(cfg: &crate::config::Config, reports: usize, concurrency: usize) -> anyhow::Result<()> {
+pub async fn bench(
+    cfg: &crate::config::Config,
+    reports: usize,
+    concurrency: usize,
+) -> anyhow::Result<()> {
     use crate::db::DbOptions;
     let tmp = std::env::temp_dir().join(format!("fanzha-bench-reports-{}", std::process::id()));
     let (opts, schema) = match &cfg.database_url {
         Some(url) => {
             let schema = format!("bench_reports_{}", std::process::id());
-            let admin = Db::connect(&DbOptions { url: url.expose().to_string(), schema: None, max_connections: 1 }).await?;
-            sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin.pool).await?;
+            let admin = Db::connect(&DbOptions {
+                url: url.expose().to_string(),
+                schema: None,
+                max_connections: 1,
+            })
+            .await?;
+            sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                .execute(&admin.pool)
+                .await?;
             admin.pool.close().await;
             (
-                DbOptions { url: url.expose().to_string(), schema: Some(schema.clone()), max_connections: cfg.db_max_connections },
+                DbOptions {
+                    url: url.expose().to_string(),
+                    schema: Some(schema.clone()),
+                    max_connections: cfg.db_max_connections,
+                },
                 Some(schema),
             )
         }
@@ -144,8 +190,15 @@ pub async fn bench(cfg: &crate::config::Config, reports: usize, concurrency: usi
     let r = run(&db, reports, concurrency).await;
     db.pool.close().await;
     if let (Some(url), Some(schema)) = (&cfg.database_url, schema) {
-        let admin = Db::connect(&DbOptions { url: url.expose().to_string(), schema: None, max_connections: 1 }).await?;
-        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(&admin.pool).await?;
+        let admin = Db::connect(&DbOptions {
+            url: url.expose().to_string(),
+            schema: None,
+            max_connections: 1,
+        })
+        .await?;
+        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+            .execute(&admin.pool)
+            .await?;
     } else {
         let _ = std::fs::remove_dir_all(&tmp);
     }

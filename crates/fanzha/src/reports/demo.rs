@@ -5,7 +5,9 @@
 
 use sqlx::AnyConnection;
 
-use super::model::{self, CallSection, ReportInput, Sections, SmsSection, SocialSection, TransactionSection};
+use super::model::{
+    self, CallSection, ReportInput, Sections, SmsSection, SocialSection, TransactionSection,
+};
 use super::service::{self, Deadlines, Reporter};
 use crate::audit::Actor;
 use crate::clock::Clock;
@@ -20,7 +22,9 @@ pub async fn seed(tx: &mut AnyConnection, clock: &Clock) -> anyhow::Result<()> {
     let now = clock.now_ms();
     let actor = Actor::cli("demo");
     for (n, (account, student)) in students.iter().enumerate() {
-        let (path, class, school) = service::student_place(tx, *student).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let (path, class, school) = service::student_place(tx, *student)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let reporter = Reporter {
             account_id: *account,
             student_id: Some(*student),
@@ -81,10 +85,19 @@ pub async fn seed(tx: &mut AnyConnection, clock: &Clock) -> anyhow::Result<()> {
                 ..Default::default()
             },
         };
-        let v = model::validate(&input, now, None).map_err(|e| anyhow::anyhow!("demo report invalid: {e:?}"))?;
-        service::file(tx, clock, &actor, &reporter, &input.idempotency_key, &v, Deadlines::default())
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let v = model::validate(&input, now, None)
+            .map_err(|e| anyhow::anyhow!("demo report invalid: {e:?}"))?;
+        service::file(
+            tx,
+            clock,
+            &actor,
+            &reporter,
+            &input.idempotency_key,
+            &v,
+            Deadlines::default(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     Ok(())
 }

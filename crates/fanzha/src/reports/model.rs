@@ -225,7 +225,11 @@ pub fn parse_yuan(s: &str) -> Option<i64> {
         return None;
     }
     let yuan: i64 = if int.is_empty() { 0 } else { int.parse().ok()? };
-    let mut cents: i64 = if frac.is_empty() { 0 } else { frac.parse().ok()? };
+    let mut cents: i64 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().ok()?
+    };
     if frac.len() == 1 {
         cents *= 10;
     }
@@ -244,16 +248,25 @@ pub fn validate(input: &ReportInput, now: i64, engine: Option<&Engine>) -> Resul
         errors.push(err("reports-err-idempotency"));
     }
     // Blank sections count as absent.
-    if s.call.as_ref().is_some_and(|c| c.number.trim().is_empty() && c.time.is_none()) {
+    if s.call
+        .as_ref()
+        .is_some_and(|c| c.number.trim().is_empty() && c.time.is_none())
+    {
         s.call = None;
     }
-    if s.sms.as_ref().is_some_and(|c| c.sender.trim().is_empty() && c.content.trim().is_empty()) {
+    if s.sms
+        .as_ref()
+        .is_some_and(|c| c.sender.trim().is_empty() && c.content.trim().is_empty())
+    {
         s.sms = None;
     }
     if s.link.as_ref().is_some_and(|c| c.address.trim().is_empty()) {
         s.link = None;
     }
-    if s.social.as_ref().is_some_and(|c| c.account.trim().is_empty()) {
+    if s.social
+        .as_ref()
+        .is_some_and(|c| c.account.trim().is_empty())
+    {
         s.social = None;
     }
     if s.app.as_ref().is_some_and(|c| {
@@ -279,7 +292,9 @@ pub fn validate(input: &ReportInput, now: i64, engine: Option<&Engine>) -> Resul
             Err(e) => errors.push(bad_value("call.number", e)),
         }
         check_time("call.time", c.time, now, &mut errors);
-        if c.duration_seconds.is_some_and(|d| !(0..=86_400).contains(&d)) {
+        if c.duration_seconds
+            .is_some_and(|d| !(0..=86_400).contains(&d))
+        {
             errors.push(bad_value("call.duration_seconds", "0 – 86400"));
         }
     }
@@ -287,7 +302,11 @@ pub fn validate(input: &ReportInput, now: i64, engine: Option<&Engine>) -> Resul
         c.sender = trimmed(&c.sender);
         c.content = trimmed(&c.content);
         if c.content.chars().count() > MAX_CONTENT {
-            errors.push(Msg::new("reports-err-too-long").arg("field", "sms.content").arg("max", MAX_CONTENT));
+            errors.push(
+                Msg::new("reports-err-too-long")
+                    .arg("field", "sms.content")
+                    .arg("max", MAX_CONTENT),
+            );
         }
         // A message pasted without its sender is still worth reporting.
         if !c.sender.is_empty() {
@@ -297,7 +316,9 @@ pub fn validate(input: &ReportInput, now: i64, engine: Option<&Engine>) -> Resul
                     push(&mut out, k, v.clone(), "sms");
                     c.sender = v;
                 }
-                Err(_) if c.sender.chars().count() <= 64 && !c.sender.chars().any(char::is_control) => {}
+                Err(_)
+                    if c.sender.chars().count() <= 64
+                        && !c.sender.chars().any(char::is_control) => {}
                 Err(e) => errors.push(bad_value("sms.sender", e)),
             }
         }
@@ -320,7 +341,10 @@ pub fn validate(input: &ReportInput, now: i64, engine: Option<&Engine>) -> Resul
         c.platform = trimmed(&c.platform).to_lowercase();
         c.account = trimmed(&c.account);
         match PLATFORMS.iter().find(|(p, _)| *p == c.platform) {
-            None => errors.push(bad_value("social.platform", "qq, wechat, alipay, douyin, weibo, game, other")),
+            None => errors.push(bad_value(
+                "social.platform",
+                "qq, wechat, alipay, douyin, weibo, game, other",
+            )),
             Some((p, kind)) => {
                 let raw = if *kind == "other_account" {
                     format!("{p}:{}", c.account)
@@ -338,7 +362,10 @@ pub fn validate(input: &ReportInput, now: i64, engine: Option<&Engine>) -> Resul
         c.name = trimmed(&c.name);
         c.package = trimmed(&c.package);
         c.download_link = trimmed(&c.download_link);
-        for (field, raw) in [("app.name", c.name.clone()), ("app.package", c.package.clone())] {
+        for (field, raw) in [
+            ("app.name", c.name.clone()),
+            ("app.package", c.package.clone()),
+        ] {
             if !raw.is_empty() {
                 match canonical("app", &raw) {
                     Ok((k, v)) => push(&mut out, k, v, "app"),
@@ -363,13 +390,20 @@ pub fn validate(input: &ReportInput, now: i64, engine: Option<&Engine>) -> Resul
         c.account = trimmed(&c.account);
         c.bank = trimmed(&c.bank);
         if c.bank.chars().count() > 64 {
-            errors.push(Msg::new("reports-err-too-long").arg("field", "transaction.bank").arg("max", 64));
+            errors.push(
+                Msg::new("reports-err-too-long")
+                    .arg("field", "transaction.bank")
+                    .arg("max", 64),
+            );
         }
         let mut ok = true;
         match payment_kind(&c.payment_type) {
             None => {
                 ok = false;
-                errors.push(bad_value("transaction.payment_type", "bank_card, alipay, wechat, other"));
+                errors.push(bad_value(
+                    "transaction.payment_type",
+                    "bank_card, alipay, wechat, other",
+                ));
             }
             Some(kind) => match canonical(kind, &c.account) {
                 Ok((k, v)) => {
@@ -388,7 +422,8 @@ pub fn validate(input: &ReportInput, now: i64, engine: Option<&Engine>) -> Resul
                 errors.push(err("reports-err-amount-positive"));
             } else if a > MAX_AMOUNT_CENTS {
                 ok = false;
-                errors.push(Msg::new("reports-err-amount-absurd").arg("max", MAX_AMOUNT_CENTS / 100));
+                errors
+                    .push(Msg::new("reports-err-amount-absurd").arg("max", MAX_AMOUNT_CENTS / 100));
             } else {
                 amount_cents = a;
             }
@@ -400,7 +435,9 @@ pub fn validate(input: &ReportInput, now: i64, engine: Option<&Engine>) -> Resul
             match (c.amount_cents, c.time) {
                 (Some(a), Some(t)) if ok => {
                     loss = Some(Transfer {
-                        payee_kind: payment_kind(&c.payment_type).unwrap_or("other_account").to_string(),
+                        payee_kind: payment_kind(&c.payment_type)
+                            .unwrap_or("other_account")
+                            .to_string(),
                         payee_account: c.account.clone(),
                         bank: c.bank.clone(),
                         amount_cents: a,
@@ -416,12 +453,24 @@ pub fn validate(input: &ReportInput, now: i64, engine: Option<&Engine>) -> Resul
     }
     let description = trimmed(&input.description);
     if description.chars().count() > MAX_DESCRIPTION {
-        errors.push(Msg::new("reports-err-too-long").arg("field", "description").arg("max", MAX_DESCRIPTION));
+        errors.push(
+            Msg::new("reports-err-too-long")
+                .arg("field", "description")
+                .arg("max", MAX_DESCRIPTION),
+        );
     }
-    if description.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+    if description
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
         errors.push(bad_value("description", "control characters"));
     }
-    let chosen = match input.fraud_type.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+    let chosen = match input
+        .fraud_type
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
         None => None,
         Some(t) => match t.parse::<FraudType>() {
             Ok(t) => Some(t),

@@ -92,7 +92,11 @@ impl ReportForm {
         let mut time = |field: &str, s: &str| match parse_local(s, tz) {
             Ok(t) => t,
             Err(()) => {
-                errors.push(Msg::new("reports-err-value").arg("field", field).arg("reason", "YYYY-MM-DDTHH:MM"));
+                errors.push(
+                    Msg::new("reports-err-value")
+                        .arg("field", field)
+                        .arg("reason", "YYYY-MM-DDTHH:MM"),
+                );
                 None
             }
         };
@@ -116,7 +120,11 @@ impl ReportForm {
             match self.call_duration.trim().parse::<i64>() {
                 Ok(d) => Some(d),
                 Err(_) => {
-                    errors.push(Msg::new("reports-err-value").arg("field", "call.duration_seconds").arg("reason", "0 – 86400"));
+                    errors.push(
+                        Msg::new("reports-err-value")
+                            .arg("field", "call.duration_seconds")
+                            .arg("reason", "0 – 86400"),
+                    );
                     None
                 }
             }
@@ -207,7 +215,13 @@ struct NewPage {
     prefilled: bool,
 }
 
-async fn render_new(st: &AppState, u: &User, f: ReportForm, errors: Vec<String>, prefilled: bool) -> AppResult<Html<String>> {
+async fn render_new(
+    st: &AppState,
+    u: &User,
+    f: ReportForm,
+    errors: Vec<String>,
+    prefilled: bool,
+) -> AppResult<Html<String>> {
     let ctx = page_ctx(st, u).await;
     let types = FraudType::ALL
         .iter()
@@ -233,7 +247,11 @@ struct NewQuery {
     lost: Option<String>,
 }
 
-async fn new_page(State(st): State<AppState>, u: User, Query(q): Query<NewQuery>) -> AppResult<Html<String>> {
+async fn new_page(
+    State(st): State<AppState>,
+    u: User,
+    Query(q): Query<NewQuery>,
+) -> AppResult<Html<String>> {
     let mut f = ReportForm {
         idempotency_key: uuid::Uuid::new_v4().to_string(),
         lost: q.lost.unwrap_or_default(),
@@ -245,7 +263,15 @@ async fn new_page(State(st): State<AppState>, u: User, Query(q): Query<NewQuery>
         if let Some(c) = crate::intel::store::check_by_id(&st.db, id).await? {
             if c.account_id == u.p.account_id {
                 let (s, t) = model::prefill(&st.intel.engine, &c.text);
-                f.fill(&s, t.or_else(|| c.fraud_type.parse().ok().filter(|t: &FraudType| t.is_fraud())));
+                f.fill(
+                    &s,
+                    t.or_else(|| {
+                        c.fraud_type
+                            .parse()
+                            .ok()
+                            .filter(|t: &FraudType| t.is_fraud())
+                    }),
+                );
                 if c.input_kind == "text" {
                     f.sms_content = c.text.clone();
                 } else {
@@ -259,7 +285,11 @@ async fn new_page(State(st): State<AppState>, u: User, Query(q): Query<NewQuery>
     render_new(&st, &u, f, vec![], prefilled).await
 }
 
-async fn new_submit(State(st): State<AppState>, u: User, Form(mut f): Form<ReportForm>) -> AppResult<Response> {
+async fn new_submit(
+    State(st): State<AppState>,
+    u: User,
+    Form(mut f): Form<ReportForm>,
+) -> AppResult<Response> {
     let tz: chrono_tz::Tz = u.p.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
     if !f.prefill.is_empty() {
         let (s, t) = model::prefill(&st.intel.engine, &f.paste);
@@ -278,7 +308,9 @@ async fn new_submit(State(st): State<AppState>, u: User, Form(mut f): Form<Repor
         }
     };
     match api::file_report(&st, &u, &input).await {
-        Ok(filed) => Ok(Redirect::to(&format!("/reports/{}?filed=1", filed.report_id)).into_response()),
+        Ok(filed) => {
+            Ok(Redirect::to(&format!("/reports/{}?filed=1", filed.report_id)).into_response())
+        }
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
             let mut msgs = render_msgs(u.ctx.lang, &e.details);
             if msgs.is_empty() {
@@ -323,7 +355,11 @@ struct ShowQuery {
     filed: Option<String>,
 }
 
-fn rows_of(lang: crate::web::i18n::Lang, tz: chrono_tz::Tz, v: &serde_json::Value) -> Vec<SectionRow> {
+fn rows_of(
+    lang: crate::web::i18n::Lang,
+    tz: chrono_tz::Tz,
+    v: &serde_json::Value,
+) -> Vec<SectionRow> {
     let s: Sections = serde_json::from_value(v.clone()).unwrap_or_default();
     let mut out = Vec::new();
     let mut row = |key: &str, value: String| {
@@ -334,12 +370,18 @@ fn rows_of(lang: crate::web::i18n::Lang, tz: chrono_tz::Tz, v: &serde_json::Valu
             })
         }
     };
-    let time = |t: Option<i64>| t.map(|t| crate::web::layout::fmt_time(t, tz)).unwrap_or_default();
+    let time = |t: Option<i64>| {
+        t.map(|t| crate::web::layout::fmt_time(t, tz))
+            .unwrap_or_default()
+    };
     if let Some(c) = s.call {
         row("reports-call", format!("{} {}", c.number, time(c.time)));
     }
     if let Some(c) = s.sms {
-        row("reports-sms", format!("{} {} {}", c.sender, time(c.time), c.content));
+        row(
+            "reports-sms",
+            format!("{} {} {}", c.sender, time(c.time), c.content),
+        );
     }
     if let Some(c) = s.link {
         row("reports-link", c.address);
@@ -348,7 +390,10 @@ fn rows_of(lang: crate::web::i18n::Lang, tz: chrono_tz::Tz, v: &serde_json::Valu
         row("reports-social", format!("{}: {}", c.platform, c.account));
     }
     if let Some(c) = s.app {
-        row("reports-app", format!("{} {} {}", c.name, c.package, c.download_link));
+        row(
+            "reports-app",
+            format!("{} {} {}", c.name, c.package, c.download_link),
+        );
     }
     if let Some(c) = s.transaction {
         row(
@@ -358,7 +403,9 @@ fn rows_of(lang: crate::web::i18n::Lang, tz: chrono_tz::Tz, v: &serde_json::Valu
                 c.payment_type,
                 c.account,
                 c.bank,
-                c.amount_cents.map(super::service::cents_str).unwrap_or_default(),
+                c.amount_cents
+                    .map(super::service::cents_str)
+                    .unwrap_or_default(),
                 time(c.time)
             ),
         );
@@ -438,7 +485,10 @@ async fn sp_action(
     let frozen = if f.frozen.trim().is_empty() {
         None
     } else {
-        Some(model::parse_yuan(&f.frozen).ok_or_else(|| AppError::unprocessable("reports-err-amount-format"))?)
+        Some(
+            model::parse_yuan(&f.frozen)
+                .ok_or_else(|| AppError::unprocessable("reports-err-amount-format"))?,
+        )
     };
     let sp = api::do_sp_action(
         &st,
@@ -461,7 +511,11 @@ async fn evidence_submit(
     mut mp: Multipart,
 ) -> AppResult<Response> {
     let mut got = false;
-    while let Some(field) = mp.next_field().await.map_err(|_| AppError::bad_request("reports-err-image-type"))? {
+    while let Some(field) = mp
+        .next_field()
+        .await
+        .map_err(|_| AppError::bad_request("reports-err-image-type"))?
+    {
         if field.name() != Some("image") {
             continue;
         }
@@ -481,7 +535,11 @@ async fn evidence_submit(
     Ok(Redirect::to(&format!("/reports/{id}")).into_response())
 }
 
-async fn evidence_get(State(st): State<AppState>, u: User, Path((id, eid)): Path<(i64, i64)>) -> AppResult<Response> {
+async fn evidence_get(
+    State(st): State<AppState>,
+    u: User,
+    Path((id, eid)): Path<(i64, i64)>,
+) -> AppResult<Response> {
     api::evidence_bytes(&st, &u, id, eid).await
 }
 
@@ -523,7 +581,10 @@ async fn list_page(State(st): State<AppState>, u: User) -> AppResult<Html<String
         ),
         None => (store::queue(&st.db, &scope, 50).await?, vec![]),
     };
-    let staff = u.p.roles().iter().any(|r| r.is_staff() && *r != Role::Partner);
+    let staff =
+        u.p.roles()
+            .iter()
+            .any(|r| r.is_staff() && *r != Role::Partner);
     let ctx = page_ctx(&st, &u).await;
     Ok(Html(
         ListPage {
@@ -579,7 +640,10 @@ async fn dashboard(State(st): State<AppState>, u: User) -> AppResult<Html<String
                 .map(|day| {
                     f.per_day
                         .iter()
-                        .filter(|(d, t, _)| fmt_local(Some(*d), tz)[..10] == *day && type_name(u.ctx.lang, t) == *name)
+                        .filter(|(d, t, _)| {
+                            fmt_local(Some(*d), tz)[..10] == *day
+                                && type_name(u.ctx.lang, t) == *name
+                        })
                         .map(|(_, _, n)| *n)
                         .sum()
                 })
@@ -593,5 +657,13 @@ async fn dashboard(State(st): State<AppState>, u: User) -> AppResult<Html<String
         .map(|m| format!("{m:.1}"))
         .unwrap_or_else(|| "—".into());
     let ctx = page_ctx(&st, &u).await;
-    Ok(Html(DashboardPage { ctx, f, chart, median }.render()?))
+    Ok(Html(
+        DashboardPage {
+            ctx,
+            f,
+            chart,
+            median,
+        }
+        .render()?,
+    ))
 }

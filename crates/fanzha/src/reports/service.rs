@@ -121,7 +121,11 @@ pub struct Filed {
 /// The report number people read out on the phone: FZ-<date>-<id>.
 pub fn ref_no(id: i64, now: i64) -> String {
     let day = chrono::DateTime::from_timestamp_millis(now)
-        .map(|d| d.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y%m%d").to_string())
+        .map(|d| {
+            d.with_timezone(&chrono_tz::Asia::Shanghai)
+                .format("%Y%m%d")
+                .to_string()
+        })
         .unwrap_or_default();
     format!("FZ-{day}-{id:06}")
 }
@@ -200,7 +204,8 @@ pub async fn file(
             .bind(&i.section)
             .execute(&mut *tx)
             .await?;
-        crate::intel::service::record_sighting(tx, clock, &i.kind, &i.value, &types, &source).await?;
+        crate::intel::service::record_sighting(tx, clock, &i.kind, &i.value, &types, &source)
+            .await?;
     }
     let mut stop_payment_id = None;
     if let Some(l) = &v.loss {
@@ -381,7 +386,16 @@ pub async fn create_loss_report(
         deadline_ms: input.deadline_minutes.unwrap_or(30).max(1) * 60_000,
         ..Deadlines::default()
     };
-    let f = file(tx, clock, actor, &reporter, &input.idempotency_key, &v, deadlines).await?;
+    let f = file(
+        tx,
+        clock,
+        actor,
+        &reporter,
+        &input.idempotency_key,
+        &v,
+        deadlines,
+    )
+    .await?;
     Ok((f.report_id, f.stop_payment_id.ok_or(ReportError::NotFound)?))
 }
 
@@ -429,17 +443,25 @@ pub async fn act_on_stop_payment(
     sp_id: i64,
     action: &SpAction,
 ) -> ReportResult<store::StopPayment> {
-    let sp = store::stop_payment(tx, sp_id).await?.ok_or(ReportError::NotFound)?;
+    let sp = store::stop_payment(tx, sp_id)
+        .await?
+        .ok_or(ReportError::NotFound)?;
     let now = clock.now_ms();
     if let SpAction::Frozen(c) = action {
         if *c > sp.amount_cents {
-            return Err(ReportError::Invalid(vec![Msg::new("reports-err-frozen-more")
-                .arg("amount", cents_str(sp.amount_cents))]));
+            return Err(ReportError::Invalid(vec![Msg::new(
+                "reports-err-frozen-more",
+            )
+            .arg("amount", cents_str(sp.amount_cents))]));
         }
     }
     let (status, frozen, reason) = match action {
         SpAction::BankContacted => (
-            if sp.status == "open" { "bank_contacted" } else { sp.status.as_str() },
+            if sp.status == "open" {
+                "bank_contacted"
+            } else {
+                sp.status.as_str()
+            },
             sp.frozen_cents,
             sp.reason.clone(),
         ),
@@ -472,7 +494,9 @@ pub async fn act_on_stop_payment(
     .execute(&mut *tx)
     .await?;
     first_action(tx, sp.report_id, now).await?;
-    let r = store::report(tx, sp.report_id).await?.ok_or(ReportError::NotFound)?;
+    let r = store::report(tx, sp.report_id)
+        .await?
+        .ok_or(ReportError::NotFound)?;
     inbox::notify_once(
         &mut *tx,
         clock,
@@ -503,7 +527,9 @@ pub async fn act_on_stop_payment(
         },
     )
     .await?;
-    store::stop_payment(tx, sp_id).await?.ok_or(ReportError::NotFound)
+    store::stop_payment(tx, sp_id)
+        .await?
+        .ok_or(ReportError::NotFound)
 }
 
 async fn first_action(tx: &mut AnyConnection, report_id: i64, now: i64) -> ReportResult<()> {
@@ -526,7 +552,9 @@ pub async fn escalate(tx: &mut AnyConnection, clock: &Clock, sp_id: i64) -> Repo
     if sp.first_action_at.is_some() || sp.escalated_at.is_some() || sp.status != "open" {
         return Ok(false);
     }
-    let r = store::report(tx, sp.report_id).await?.ok_or(ReportError::NotFound)?;
+    let r = store::report(tx, sp.report_id)
+        .await?
+        .ok_or(ReportError::NotFound)?;
     let now = clock.now_ms();
     let notice = Notice {
         kind: "stop_payment".into(),
@@ -543,11 +571,12 @@ pub async fn escalate(tx: &mut AnyConnection, clock: &Clock, sp_id: i64) -> Repo
     let source = format!("stop_payment:{sp_id}:escalated");
     let mut told = 0;
     if let Some(school) = r.school_id {
-        let stations: Vec<i64> =
-            sqlx::query_scalar("SELECT station_id FROM jurisdictions WHERE school_id = $1 ORDER BY station_id")
-                .bind(school)
-                .fetch_all(&mut *tx)
-                .await?;
+        let stations: Vec<i64> = sqlx::query_scalar(
+            "SELECT station_id FROM jurisdictions WHERE school_id = $1 ORDER BY station_id",
+        )
+        .bind(school)
+        .fetch_all(&mut *tx)
+        .await?;
         for st in stations {
             let leaders: Vec<i64> = sqlx::query_scalar(
                 "SELECT staff_id FROM responsibilities WHERE unit_id = $1 AND duty = 'station_leader' ORDER BY staff_id",
@@ -567,7 +596,10 @@ pub async fn escalate(tx: &mut AnyConnection, clock: &Clock, sp_id: i64) -> Repo
                 leaders.into_iter().map(Recipient::Staff).collect()
             };
             for to in recipients {
-                if inbox::notify_once(&mut *tx, clock, &to, &notice, Some(&source)).await?.is_some() {
+                if inbox::notify_once(&mut *tx, clock, &to, &notice, Some(&source))
+                    .await?
+                    .is_some()
+                {
                     told += 1;
                 }
             }
@@ -631,7 +663,9 @@ pub async fn triage(
     report_id: i64,
     t: &Triage,
 ) -> ReportResult<store::Report> {
-    let r = store::report(tx, report_id).await?.ok_or(ReportError::NotFound)?;
+    let r = store::report(tx, report_id)
+        .await?
+        .ok_or(ReportError::NotFound)?;
     let now = clock.now_ms();
     let detail;
     match t {
@@ -639,7 +673,16 @@ pub async fn triage(
             let types = [r.fraud_type.parse().unwrap_or(FraudType::OtherFraud)];
             let inds = store::indicators_of(tx, report_id).await?;
             for i in &inds {
-                crate::intel::service::confirm(tx, clock, by, &i.kind, &i.value, &types, &format!("report:{report_id}")).await?;
+                crate::intel::service::confirm(
+                    tx,
+                    clock,
+                    by,
+                    &i.kind,
+                    &i.value,
+                    &types,
+                    &format!("report:{report_id}"),
+                )
+                .await?;
             }
             set_status(tx, report_id, "confirmed", now).await?;
             detail = serde_json::json!({"confirmed_indicators": inds.len()});
@@ -652,7 +695,9 @@ pub async fn triage(
             if *into == report_id {
                 return Err(invalid("reports-err-merge-self"));
             }
-            let target = store::report(tx, *into).await?.ok_or_else(|| invalid("reports-err-merge-target"))?;
+            let target = store::report(tx, *into)
+                .await?
+                .ok_or_else(|| invalid("reports-err-merge-target"))?;
             if target.status == "merged" {
                 return Err(invalid("reports-err-merge-target"));
             }
@@ -728,7 +773,9 @@ pub async fn triage(
         },
     )
     .await?;
-    store::report(tx, report_id).await?.ok_or(ReportError::NotFound)
+    store::report(tx, report_id)
+        .await?
+        .ok_or(ReportError::NotFound)
 }
 
 async fn set_status(tx: &mut AnyConnection, id: i64, status: &str, now: i64) -> ReportResult<()> {
@@ -750,17 +797,22 @@ pub async fn open_case_from_report(
     actor: &Actor,
     report_id: i64,
 ) -> ReportResult<i64> {
-    let r = store::report(tx, report_id).await?.ok_or(ReportError::NotFound)?;
+    let r = store::report(tx, report_id)
+        .await?
+        .ok_or(ReportError::NotFound)?;
     if let Some(c) = r.case_id {
         return Ok(c);
     }
-    let school_id = r.school_id.ok_or_else(|| invalid("reports-err-case-school"))?;
+    let school_id = r
+        .school_id
+        .ok_or_else(|| invalid("reports-err-case-school"))?;
     let (role, year, major, gender) = match r.student_id {
         Some(s) => {
-            let row = sqlx::query("SELECT enrollment_year, major, gender FROM students WHERE id = $1")
-                .bind(s)
-                .fetch_one(&mut *tx)
-                .await?;
+            let row =
+                sqlx::query("SELECT enrollment_year, major, gender FROM students WHERE id = $1")
+                    .bind(s)
+                    .fetch_one(&mut *tx)
+                    .await?;
             (
                 "student",
                 Some(row.try_get::<i64, _>(0)?),
@@ -797,12 +849,14 @@ pub async fn open_case_from_report(
             .await?;
     }
     let now = clock.now_ms();
-    sqlx::query("UPDATE reports SET case_id = $1, status = 'case_opened', updated_at = $2 WHERE id = $3")
-        .bind(case_id)
-        .bind(now)
-        .bind(report_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE reports SET case_id = $1, status = 'case_opened', updated_at = $2 WHERE id = $3",
+    )
+    .bind(case_id)
+    .bind(now)
+    .bind(report_id)
+    .execute(&mut *tx)
+    .await?;
     first_action(tx, report_id, now).await?;
     audit::record(
         &mut *tx,

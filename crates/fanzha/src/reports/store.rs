@@ -62,10 +62,12 @@ fn report_row(r: &AnyRow) -> Result<Report, sqlx::Error> {
 }
 
 pub async fn report(tx: &mut AnyConnection, id: i64) -> DbResult<Option<Report>> {
-    let row = sqlx::query(&format!("SELECT {REPORT_COLS} FROM reports r WHERE r.id = $1"))
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {REPORT_COLS} FROM reports r WHERE r.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
     Ok(row.as_ref().map(report_row).transpose()?)
 }
 
@@ -130,18 +132,25 @@ fn sp_row(r: &AnyRow) -> Result<StopPayment, sqlx::Error> {
 }
 
 pub async fn stop_payment(tx: &mut AnyConnection, id: i64) -> DbResult<Option<StopPayment>> {
-    let row = sqlx::query(&format!("SELECT {SP_COLS} FROM stop_payments sp WHERE sp.id = $1"))
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {SP_COLS} FROM stop_payments sp WHERE sp.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
     Ok(row.as_ref().map(sp_row).transpose()?)
 }
 
-pub async fn stop_payment_of(tx: &mut AnyConnection, report_id: i64) -> DbResult<Option<StopPayment>> {
-    let row = sqlx::query(&format!("SELECT {SP_COLS} FROM stop_payments sp WHERE sp.report_id = $1"))
-        .bind(report_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+pub async fn stop_payment_of(
+    tx: &mut AnyConnection,
+    report_id: i64,
+) -> DbResult<Option<StopPayment>> {
+    let row = sqlx::query(&format!(
+        "SELECT {SP_COLS} FROM stop_payments sp WHERE sp.report_id = $1"
+    ))
+    .bind(report_id)
+    .fetch_optional(&mut *tx)
+    .await?;
     Ok(row.as_ref().map(sp_row).transpose()?)
 }
 
@@ -205,7 +214,12 @@ pub struct ReportItem {
 }
 
 /// Reports in scope, newest first.
-pub async fn list(db: &Db, scope: &Scope, status: Option<&str>, limit: i64) -> DbResult<Vec<ReportItem>> {
+pub async fn list(
+    db: &Db,
+    scope: &Scope,
+    status: Option<&str>,
+    limit: i64,
+) -> DbResult<Vec<ReportItem>> {
     let (w, binds) = scope.clause(3);
     let sql = format!(
         "SELECT {REPORT_COLS}, s.name, sp.status, sp.deadline_at FROM reports r LEFT JOIN students s ON s.id = r.student_id \
@@ -402,7 +416,8 @@ pub async fn figures(db: &Db, scope: &Scope, since: i64) -> DbResult<Figures> {
             (waits[n / 2 - 1] + waits[n / 2]) / 2.0
         });
     }
-    let mut per_day: Vec<(i64, String, i64)> = days.into_iter().map(|((d, t), n)| (d, t, n)).collect();
+    let mut per_day: Vec<(i64, String, i64)> =
+        days.into_iter().map(|((d, t), n)| (d, t, n)).collect();
     per_day.sort();
     f.per_day = per_day;
     Ok(f)
