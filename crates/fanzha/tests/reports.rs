@@ -1035,3 +1035,31 @@ async fn pages_check_prefill_loss_screen_and_counselor_view() {
     let (s, _) = app.get(&cc, "/reports/dashboard").await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_demo_has_reports_a_cluster_and_an_open_stop_payment() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _guard) = fresh_db(dir.path()).await;
+    let clock = fanzha::clock::Clock::manual(START_MS);
+    fanzha::demo::seed(&db, &clock, fanzha::demo::Scale::School)
+        .await
+        .unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reports")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 4);
+    let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stop_payments WHERE status = 'open'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(open, 1);
+    let scope = fanzha::reports::store::Scope {
+        reporter: None,
+        paths: vec!["/".into()],
+    };
+    let clusters = fanzha::reports::store::clusters(&db, &scope, 100)
+        .await
+        .unwrap();
+    assert_eq!(clusters[0].size, 2, "{clusters:?}");
+}
