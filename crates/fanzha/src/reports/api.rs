@@ -87,26 +87,13 @@ pub async fn file_report(st: &AppState, u: &User, input: &ReportInput) -> AppRes
             }
             // A concurrent retry with the same key committed first (its report is answered on
             // the next round), or SQLite refused a second writer: try again.
-            Err(ReportError::Db(e)) if attempt < 8 && retryable(&e) => {
+            Err(ReportError::Db(e)) if attempt < 8 && service::retryable(&e) => {
                 tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
                 continue;
             }
             Err(e) => return Err(web_err(e)),
         }
     }
-}
-
-/// Unique violations (a racing retry of the same key) and write conflicts (SQLite busy, PG
-/// serialization failure or deadlock) are worth another round.
-fn retryable(e: &crate::db::DbError) -> bool {
-    if e.is_unique_violation() {
-        return true;
-    }
-    let s = e.to_string().to_ascii_lowercase();
-    s.contains("database is locked")
-        || s.contains("busy")
-        || s.contains("deadlock")
-        || s.contains("could not serialize")
 }
 
 /// A stored evidence image of a report (reporter only; at most six).

@@ -95,19 +95,34 @@ pub async fn run(db: &Db, reports: usize, concurrency: usize) -> anyhow::Result<
                 let input = generated(i, clock.now_ms());
                 let v = model::validate(&input, clock.now_ms(), Some(&engine))
                     .map_err(|e| anyhow::anyhow!("invalid generated report: {e:?}"))?;
-                let mut tx = db.pool.begin().await?;
-                service::file(
-                    &mut tx,
-                    &clock,
-                    &actor,
-                    &reporter,
-                    &input.idempotency_key,
-                    &v,
-                    Deadlines::default(),
-                )
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-                tx.commit().await?;
+                // The same retry as the API's `file_report`.
+                let mut attempt = 0u64;
+                loop {
+                    attempt += 1;
+                    let mut tx = db.pool.begin().await?;
+                    let r = match service::file(
+                        &mut tx,
+                        &clock,
+                        &actor,
+                        &reporter,
+                        &input.idempotency_key,
+                        &v,
+                        Deadlines::default(),
+                    )
+                    .await
+                    {
+                        Ok(_) => tx.commit().await.map_err(crate::db::DbError::from),
+                        Err(service::ReportError::Db(e)) => Err(e),
+                        Err(e) => anyhow::bail!("{e}"),
+                    };
+                    match r {
+                        Ok(()) => break,
+                        Err(e) if attempt < 8 && service::retryable(&e) => {
+                            tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
+                        }
+                        Err(e) => anyhow::bail!("{e}"),
+                    }
+                }
                 lat.push(t.elapsed().as_secs_f64() * 1000.0);
             }
             Ok::<Vec<f64>, anyhow::Error>(lat)

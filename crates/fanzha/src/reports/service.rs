@@ -55,6 +55,19 @@ fn invalid(key: &str) -> ReportError {
     ReportError::Invalid(vec![Msg::new(key)])
 }
 
+/// Unique violations (a racing retry of the same key, or of the same new indicator) and write
+/// conflicts (SQLite busy, PG serialization failure or deadlock) are worth another round.
+pub fn retryable(e: &DbError) -> bool {
+    if e.is_unique_violation() {
+        return true;
+    }
+    let s = e.to_string().to_ascii_lowercase();
+    s.contains("database is locked")
+        || s.contains("busy")
+        || s.contains("deadlock")
+        || s.contains("could not serialize")
+}
+
 /// Deadlines of stop-payment requests.
 #[derive(Clone, Copy, Debug)]
 pub struct Deadlines {
@@ -164,17 +177,18 @@ pub async fn file(
     deadlines: Deadlines,
 ) -> ReportResult<Filed> {
     let key = key.trim();
-    if let Some(f) = replay(tx, reporter.account_id, key).await? {
-        return Ok(f);
-    }
     let now = clock.now_ms();
     let sections = serde_json::to_string(&v.sections).map_err(|_| invalid("err-internal"))?;
-    let id: i64 = sqlx::query_scalar(
+    // The insert comes first: it is the statement that takes the write lock (SQLite waits for it
+    // instead of failing a read-then-write upgrade), and a key already used answers nothing here
+    // (on PostgreSQL after the racing transaction committed), so the report filed then is returned.
+    let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO reports (ref_no, reporter_account_id, idempotency_key, student_id, school_id, unit_path, fraud_type, \
          has_loss, amount_cents, description, sections, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'new', $12, $12) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'new', $12, $12) \
+         ON CONFLICT (reporter_account_id, idempotency_key) DO NOTHING RETURNING id",
     )
-    .bind(format!("pending-{}-{key}", reporter.account_id))
+    .bind(format!("pending-{}", uuid::Uuid::new_v4().simple()))
     .bind(reporter.account_id)
     .bind(key)
     .bind(reporter.student_id)
@@ -186,8 +200,13 @@ pub async fn file(
     .bind(&v.description)
     .bind(&sections)
     .bind(now)
-    .fetch_one(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await?;
+    let Some(id) = id else {
+        return replay(tx, reporter.account_id, key)
+            .await?
+            .ok_or(ReportError::NotFound);
+    };
     let number = ref_no(id, now);
     sqlx::query("UPDATE reports SET ref_no = $1 WHERE id = $2")
         .bind(&number)
@@ -196,7 +215,10 @@ pub async fn file(
         .await?;
     let source = format!("report:{id}");
     let types = [v.fraud_type];
-    for i in &v.indicators {
+    // Indicators in one order everywhere, so two reports bumping the same ones cannot deadlock.
+    let mut sorted: Vec<&model::ReportIndicator> = v.indicators.iter().collect();
+    sorted.sort_by(|a, b| (&a.kind, &a.value).cmp(&(&b.kind, &b.value)));
+    for i in sorted {
         sqlx::query("INSERT INTO report_indicators (report_id, kind, value, section) VALUES ($1, $2, $3, $4)")
             .bind(id)
             .bind(&i.kind)
