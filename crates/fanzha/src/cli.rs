@@ -270,6 +270,14 @@ enum BenchCmd {
     Campaigns {
         #[arg(long, default_value = "province")]
         scale: String,
+    /// File N generated reports (indicator extraction, sightings, commit each) from C concurrent
+    /// submitters into a fresh database; throughput and latency percentiles. Uses the configured
+    /// PostgreSQL if any (a fresh schema), else SQLite in a temporary directory.
+    Reports {
+        #[arg(long, default_value_t = 20_000)]
+        reports: usize,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
     },
 }
 
@@ -660,6 +668,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(BenchCmd::Campaigns { scale }) => {
             crate::campaigns::bench::run(&scale, &cfg).await
         }
+        Command::Bench(BenchCmd::Reports {
+            reports,
+            concurrency,
+        }) => crate::reports::bench::bench(&cfg, reports, concurrency).await,
     }
 }
 

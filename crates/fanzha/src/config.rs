@@ -62,6 +62,13 @@ pub struct Config {
     pub risk_daily_quota: i64,
     /// Timeout of one call to a robot, webhook or SMTP relay (campaign channels), in ms.
     pub channel_timeout_ms: u64,
+    /// Minutes from a loss report to its stop-payment deadline.
+    pub stop_payment_minutes: i64,
+    /// Minutes before the stop-payment deadline at which a request nobody acted on is escalated
+    /// to the station leader.
+    pub stop_payment_escalate_minutes: i64,
+    /// Largest evidence image of a report, bytes.
+    pub report_image_max_bytes: usize,
 }
 
 impl Default for Config {
@@ -83,6 +90,9 @@ impl Default for Config {
             risk_rate_per_second: 50,
             risk_daily_quota: 100_000,
             channel_timeout_ms: 10_000,
+            stop_payment_minutes: 30,
+            stop_payment_escalate_minutes: 10,
+            report_image_max_bytes: 5 * 1024 * 1024,
         }
     }
 }
@@ -166,6 +176,11 @@ impl Config {
         }
         if let Some(v) = get("FANZHA_CHANNEL_TIMEOUT_MS") {
             self.channel_timeout_ms = parse("FANZHA_CHANNEL_TIMEOUT_MS", &v)?;
+        if let Some(v) = get("FANZHA_STOP_PAYMENT_MINUTES") {
+            self.stop_payment_minutes = parse("FANZHA_STOP_PAYMENT_MINUTES", &v)?;
+        }
+        if let Some(v) = get("FANZHA_STOP_PAYMENT_ESCALATE_MINUTES") {
+            self.stop_payment_escalate_minutes = parse("FANZHA_STOP_PAYMENT_ESCALATE_MINUTES", &v)?;
         }
         Ok(())
     }

@@ -628,6 +628,7 @@ pub async fn seed(db: &Db, clock: &Clock, scale: Scale) -> anyhow::Result<Seeded
         inbox::notify(&mut *tx, clock, &Recipient::Student(s), &welcome).await?;
     }
     crate::intel::demo::seed(&mut tx, clock).await?;
+    crate::reports::demo::seed(&mut tx, clock).await?;
     tx.commit().await?;
     crate::cases::demo::seed(db, clock).await?;
     inbox::bump();

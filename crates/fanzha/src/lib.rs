@@ -15,4 +15,5 @@ pub mod inbox;
 pub mod intel;
 pub mod org;
 pub mod warnings;
+pub mod reports;
 pub mod web;

@@ -13,7 +13,7 @@ use reqwest::StatusCode;
 
 /// The expected matrix, written out by hand (Y = allowed inside the role's scope).
 /// Columns follow `Action::ALL`: ViewUnits ManageUnits ListPeople ViewPerson ImportRoster
-/// ExportRoster ViewAudit ManageAccounts CurateIntel.
+/// ExportRoster ViewAudit ManageAccounts CurateIntel ViewReports TriageReports.
 const MATRIX: [(Role, &str); 7] = [
     (Role::Student, "---------"),
     (Role::Counselor, "Y-YY-Y---"),
@@ -50,6 +50,13 @@ const MATRIX: [(Role, &str); 7] = [
     (Role::Police, "Y-YY--Y-YY"),
     (Role::ProvinceAdmin, "YY----YY-Y"),
     (Role::Partner, "----------"),
+    (Role::Student, "-----------"),
+    (Role::Counselor, "Y-YY-Y---Y-"),
+    (Role::UnitLeader, "Y-YY-Y---Y-"),
+    (Role::SchoolAdmin, "YYYYYYYY-Y-"),
+    (Role::Police, "Y-YY--Y-YYY"),
+    (Role::ProvinceAdmin, "YY----YYY--"),
+    (Role::Partner, "-----------"),
 ];
 
 /// For each role: the account holding it, a unit inside its scope and one outside.

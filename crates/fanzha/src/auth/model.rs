@@ -94,6 +94,14 @@ pub enum Scope {
 
 impl Scope {
     pub const ALL: [Scope; 11] = [
+    /// Read fraud reports and stop-payment requests in scope.
+    ReportsRead,
+    /// File reports; triage and act on stop-payment requests (as the account's roles allow).
+    ReportsWrite,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 7] = [
         Scope::OrgRead,
         Scope::OrgWrite,
         Scope::AuditRead,
@@ -105,6 +113,8 @@ impl Scope {
         Scope::CasesWrite,
         Scope::CampaignsRead,
         Scope::CampaignsWrite,
+        Scope::ReportsRead,
+        Scope::ReportsWrite,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -119,12 +129,15 @@ impl Scope {
             Scope::CasesWrite => "cases:write",
             Scope::CampaignsRead => "campaigns:read",
             Scope::CampaignsWrite => "campaigns:write",
+            Scope::ReportsRead => "reports:read",
+            Scope::ReportsWrite => "reports:write",
         }
     }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("unknown scope {0:?} (one of org:read, org:write, audit:read, inbox:read, risk:check, warnings:read, warnings:write, cases:read, cases:write, campaigns:read, campaigns:write)")]
+#[error("unknown scope {0:?} (one of org:read, org:write, audit:read, inbox:read, risk:check, reports:read, reports:write)")]
 pub struct UnknownScope(pub String);
 
 impl FromStr for Scope {

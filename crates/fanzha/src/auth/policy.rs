@@ -54,6 +54,15 @@ pub enum Action {
 
 impl Action {
     pub const ALL: [Action; 20] = [
+    /// Read the fraud reports of people in a unit, with their stop-payment requests.
+    ViewReports,
+    /// Triage reports (confirm, not fraud, merge, assign, reply, open a case) and act on
+    /// stop-payment requests (police).
+    TriageReports,
+}
+
+impl Action {
+    pub const ALL: [Action; 11] = [
         Action::ViewUnits,
         Action::ManageUnits,
         Action::ListPeople,
@@ -74,6 +83,8 @@ impl Action {
         Action::ManageAwards,
         Action::ManageCampaigns,
         Action::ViewReach,
+        Action::ViewReports,
+        Action::TriageReports,
     ];
 }
 
@@ -119,6 +130,14 @@ pub fn role_allows(role: Role, action: Action) -> bool {
             action,
             CurateIntel | IssueWarning | ManageCases | ManageAwards
         ),
+        Student | Partner => false,
+        Counselor | UnitLeader => {
+            matches!(
+                action,
+                ViewUnits | ListPeople | ViewPerson | ExportRoster | ViewReports
+            )
+        }
+        SchoolAdmin => !matches!(action, CurateIntel | TriageReports),
         Police => matches!(
             action,
             ViewUnits
@@ -135,6 +154,8 @@ pub fn role_allows(role: Role, action: Action) -> bool {
                 | ManageCases
                 | ManageCampaigns
                 | ViewReach
+                | ViewReports
+                | TriageReports
         ),
         ProvinceAdmin => matches!(
             action,
@@ -238,6 +259,16 @@ mod tests {
         (Role::Police, concat!("Y-YY--Y-", "Y", "YYYY-Y", "YY-", "YY")),
         (Role::ProvinceAdmin, concat!("YY----YY", "Y", "-Y---Y", "Y-Y", "-Y")),
         (Role::Partner, concat!("--------", "-", "Y-----", "---", "--")),
+    /// Columns: ViewUnits ManageUnits ListPeople ViewPerson ImportRoster ExportRoster ViewAudit ManageAccounts CurateIntel
+    /// ViewReports TriageReports
+    const MATRIX: [(Role, &str); 7] = [
+        (Role::Student, "-----------"),
+        (Role::Counselor, "Y-YY-Y---Y-"),
+        (Role::UnitLeader, "Y-YY-Y---Y-"),
+        (Role::SchoolAdmin, "YYYYYYYY-Y-"),
+        (Role::Police, "Y-YY--Y-YYY"),
+        (Role::ProvinceAdmin, "YY----YYY--"),
+        (Role::Partner, "-----------"),
     ];
 
     #[test]

@@ -301,6 +301,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(3, "0003_warnings"),
     migration!(4, "0004_cases"),
     migration!(5, "0005_campaigns"),
+    migration!(6, "0006_reports"),
 ];
 
 #[cfg(test)]

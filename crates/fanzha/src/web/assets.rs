@@ -42,6 +42,7 @@ fn asset(name: &str) -> Option<(&'static [u8], &'static str)> {
             include_bytes!("../../assets/campaigns.js"),
             "text/javascript",
         ),
+        "reports.js" => (include_bytes!("../../assets/reports.js"), "text/javascript"),
         "swagger-init.js" => (
             include_bytes!("../../assets/swagger-init.js"),
             "text/javascript",

@@ -93,6 +93,7 @@ pub async fn page_ctx(st: &AppState, u: &User) -> PageCtx {
     if has(Action::ViewReach) {
         items.push(("/campaigns", "nav-campaigns"));
     }
+    items.push(("/reports", "nav-reports"));
     items.push(("/inbox", "nav-inbox"));
     items.push(("/account", "nav-account"));
     if p.roles()

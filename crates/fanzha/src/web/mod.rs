@@ -97,6 +97,7 @@ impl App {
                 public_url: config.public_url.clone().unwrap_or_default(),
             },
         );
+        crate::reports::register_jobs(&mut reg, db.clone(), clock.clone());
         let runner = reg.build(jobs.clone());
         let state = AppState {
             db,
@@ -184,6 +185,8 @@ pub fn router(st: AppState) -> Router {
         .merge(crate::campaigns::pages::routes())
         .merge(crate::campaigns::manage::routes())
         .merge(crate::campaigns::api::routes())
+        .merge(crate::reports::pages::routes())
+        .merge(crate::reports::api::routes())
         .merge(ops::routes())
         .route("/assets/{version}/{name}", get(assets::serve))
         .fallback(ops::not_found)

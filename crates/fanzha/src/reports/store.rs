@@ -1,0 +1,458 @@
+//! Reading reports, stop-payment requests, clusters and figures. Lists are filtered by the
+//! caller's scope paths (prefix match on the report's unit path) or by the reporter.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::model::ReportIndicator;
+use crate::db::{Db, DbResult};
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Report {
+    pub id: i64,
+    pub ref_no: String,
+    pub reporter_account_id: i64,
+    pub student_id: Option<i64>,
+    pub school_id: Option<i64>,
+    pub unit_path: String,
+    pub fraud_type: String,
+    pub has_loss: bool,
+    pub amount_cents: i64,
+    pub description: String,
+    /// The channel sections as filed (see `Sections`).
+    #[schema(value_type = Object)]
+    pub sections: serde_json::Value,
+    /// new, confirmed, not_fraud, merged, case_opened.
+    pub status: String,
+    pub assigned_to: Option<i64>,
+    pub merged_into: Option<i64>,
+    pub case_id: Option<i64>,
+    pub first_action_at: Option<i64>,
+    pub created_at: i64,
+}
+
+const REPORT_COLS: &str = "r.id, r.ref_no, r.reporter_account_id, r.student_id, r.school_id, r.unit_path, r.fraud_type, \
+    r.has_loss, r.amount_cents, r.description, r.sections, r.status, r.assigned_to, r.merged_into, r.case_id, \
+    r.first_action_at, r.created_at";
+
+fn report_row(r: &AnyRow) -> Result<Report, sqlx::Error> {
+    let sections: String = r.try_get(10)?;
+    Ok(Report {
+        id: r.try_get(0)?,
+        ref_no: r.try_get(1)?,
+        reporter_account_id: r.try_get(2)?,
+        student_id: r.try_get(3)?,
+        school_id: r.try_get(4)?,
+        unit_path: r.try_get(5)?,
+        fraud_type: r.try_get(6)?,
+        has_loss: r.try_get::<i64, _>(7)? != 0,
+        amount_cents: r.try_get(8)?,
+        description: r.try_get(9)?,
+        sections: serde_json::from_str(&sections).unwrap_or(serde_json::Value::Null),
+        status: r.try_get(11)?,
+        assigned_to: r.try_get(12)?,
+        merged_into: r.try_get(13)?,
+        case_id: r.try_get(14)?,
+        first_action_at: r.try_get(15)?,
+        created_at: r.try_get(16)?,
+    })
+}
+
+pub async fn report(tx: &mut AnyConnection, id: i64) -> DbResult<Option<Report>> {
+    let row = sqlx::query(&format!(
+        "SELECT {REPORT_COLS} FROM reports r WHERE r.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok(row.as_ref().map(report_row).transpose()?)
+}
+
+pub async fn indicators_of(tx: &mut AnyConnection, id: i64) -> DbResult<Vec<ReportIndicator>> {
+    let rows = sqlx::query(
+        "SELECT kind, value, section FROM report_indicators WHERE report_id = $1 ORDER BY kind, value",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ReportIndicator {
+                kind: r.try_get(0)?,
+                value: r.try_get(1)?,
+                section: r.try_get(2)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct StopPayment {
+    pub id: i64,
+    pub report_id: i64,
+    pub payee_kind: String,
+    pub payee_account: String,
+    pub bank: String,
+    pub amount_cents: i64,
+    pub transfer_at: i64,
+    pub deadline_at: i64,
+    /// open, bank_contacted, frozen, failed.
+    pub status: String,
+    pub frozen_cents: i64,
+    pub reason: String,
+    pub first_action_at: Option<i64>,
+    pub escalated_at: Option<i64>,
+    pub created_at: i64,
+}
+
+const SP_COLS: &str = "sp.id, sp.report_id, sp.payee_kind, sp.payee_account, sp.bank, sp.amount_cents, sp.transfer_at, \
+    sp.deadline_at, sp.status, sp.frozen_cents, sp.reason, sp.first_action_at, sp.escalated_at, sp.created_at";
+
+fn sp_row(r: &AnyRow) -> Result<StopPayment, sqlx::Error> {
+    Ok(StopPayment {
+        id: r.try_get(0)?,
+        report_id: r.try_get(1)?,
+        payee_kind: r.try_get(2)?,
+        payee_account: r.try_get(3)?,
+        bank: r.try_get(4)?,
+        amount_cents: r.try_get(5)?,
+        transfer_at: r.try_get(6)?,
+        deadline_at: r.try_get(7)?,
+        status: r.try_get(8)?,
+        frozen_cents: r.try_get(9)?,
+        reason: r.try_get(10)?,
+        first_action_at: r.try_get(11)?,
+        escalated_at: r.try_get(12)?,
+        created_at: r.try_get(13)?,
+    })
+}
+
+pub async fn stop_payment(tx: &mut AnyConnection, id: i64) -> DbResult<Option<StopPayment>> {
+    let row = sqlx::query(&format!(
+        "SELECT {SP_COLS} FROM stop_payments sp WHERE sp.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok(row.as_ref().map(sp_row).transpose()?)
+}
+
+pub async fn stop_payment_of(
+    tx: &mut AnyConnection,
+    report_id: i64,
+) -> DbResult<Option<StopPayment>> {
+    let row = sqlx::query(&format!(
+        "SELECT {SP_COLS} FROM stop_payments sp WHERE sp.report_id = $1"
+    ))
+    .bind(report_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok(row.as_ref().map(sp_row).transpose()?)
+}
+
+/// Who may see which reports.
+#[derive(Clone, Debug, Default)]
+pub struct Scope {
+    /// Reports filed by this account.
+    pub reporter: Option<i64>,
+    /// Reports under any of these unit paths.
+    pub paths: Vec<String>,
+}
+
+impl Scope {
+    /// The WHERE clause (parameters from `$first`) and its binds.
+    fn clause(&self, first: usize) -> (String, Vec<String>) {
+        let mut parts = Vec::new();
+        let mut binds = Vec::new();
+        let mut n = first;
+        if let Some(a) = self.reporter {
+            parts.push(format!("r.reporter_account_id = ${n}"));
+            binds.push(a.to_string());
+            n += 1;
+        }
+        for p in &self.paths {
+            parts.push(format!("r.unit_path LIKE ${n}"));
+            binds.push(format!("{p}%"));
+            n += 1;
+        }
+        if parts.is_empty() {
+            ("1 = 0".into(), binds)
+        } else {
+            (format!("({})", parts.join(" OR ")), binds)
+        }
+    }
+}
+
+fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    scope: &Scope,
+    binds: Vec<String>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let mut it = binds.into_iter();
+    if scope.reporter.is_some() {
+        let v: i64 = it.next().and_then(|s| s.parse().ok()).unwrap_or_default();
+        q = q.bind(v);
+    }
+    for b in it {
+        q = q.bind(b);
+    }
+    q
+}
+
+/// A report in a list, with its stop-payment status.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ReportItem {
+    #[serde(flatten)]
+    pub report: Report,
+    pub student_name: Option<String>,
+    pub stop_payment_status: Option<String>,
+    pub deadline_at: Option<i64>,
+}
+
+/// Reports in scope, newest first.
+pub async fn list(
+    db: &Db,
+    scope: &Scope,
+    status: Option<&str>,
+    limit: i64,
+) -> DbResult<Vec<ReportItem>> {
+    let (w, binds) = scope.clause(3);
+    let sql = format!(
+        "SELECT {REPORT_COLS}, s.name, sp.status, sp.deadline_at FROM reports r LEFT JOIN students s ON s.id = r.student_id \
+         LEFT JOIN stop_payments sp ON sp.report_id = r.id WHERE ($1 = '' OR r.status = $1) AND {w} \
+         ORDER BY r.created_at DESC, r.id DESC LIMIT $2"
+    );
+    let q = sqlx::query(&sql).bind(status.unwrap_or("")).bind(limit);
+    let rows = bind_all(q, scope, binds).fetch_all(&db.pool).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ReportItem {
+                report: report_row(r)?,
+                student_name: r.try_get(17)?,
+                stop_payment_status: r.try_get(18)?,
+                deadline_at: r.try_get(19)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// A stop-payment request in the police queue.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct QueueItem {
+    #[serde(flatten)]
+    pub stop_payment: StopPayment,
+    pub ref_no: String,
+    pub student_name: Option<String>,
+}
+
+/// Stop-payment requests in scope; open ones first, by deadline.
+pub async fn queue(db: &Db, scope: &Scope, limit: i64) -> DbResult<Vec<QueueItem>> {
+    let (w, binds) = scope.clause(2);
+    let sql = format!(
+        "SELECT {SP_COLS}, r.ref_no, s.name FROM stop_payments sp JOIN reports r ON r.id = sp.report_id \
+         LEFT JOIN students s ON s.id = r.student_id WHERE {w} \
+         ORDER BY CASE WHEN sp.status IN ('open', 'bank_contacted') THEN 0 ELSE 1 END, sp.deadline_at, sp.id LIMIT $1"
+    );
+    let q = sqlx::query(&sql).bind(limit);
+    let rows = bind_all(q, scope, binds).fetch_all(&db.pool).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(QueueItem {
+                stop_payment: sp_row(r)?,
+                ref_no: r.try_get(14)?,
+                student_name: r.try_get(15)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// Reports that share indicators (same number, account, domain…).
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Cluster {
+    pub report_ids: Vec<i64>,
+    pub size: usize,
+    pub fraud_types: Vec<String>,
+    pub newest_at: i64,
+    /// The indicators shared by two or more reports of the cluster, as kind:value.
+    pub shared: Vec<String>,
+}
+
+/// Clusters of the latest `window` reports in scope (not merged, not cleared), biggest first.
+pub async fn clusters(db: &Db, scope: &Scope, window: i64) -> DbResult<Vec<Cluster>> {
+    let (w, binds) = scope.clause(2);
+    let sql = format!(
+        "SELECT r.id, r.fraud_type, r.created_at, i.kind, i.value FROM reports r \
+         LEFT JOIN report_indicators i ON i.report_id = r.id \
+         WHERE r.id IN (SELECT r.id FROM reports r WHERE r.status IN ('new', 'confirmed', 'case_opened') AND {w} \
+         ORDER BY r.created_at DESC LIMIT $1)"
+    );
+    let q = sqlx::query(&sql).bind(window);
+    let rows = bind_all(q, scope, binds).fetch_all(&db.pool).await?;
+    let mut meta: HashMap<i64, (String, i64)> = HashMap::new();
+    let mut by_key: HashMap<String, Vec<i64>> = HashMap::new();
+    for r in &rows {
+        let id: i64 = r.try_get(0)?;
+        meta.insert(id, (r.try_get(1)?, r.try_get(2)?));
+        let kind: Option<String> = r.try_get(3)?;
+        let value: Option<String> = r.try_get(4)?;
+        if let (Some(k), Some(v)) = (kind, value) {
+            by_key.entry(format!("{k}:{v}")).or_default().push(id);
+        }
+    }
+    // Union-find over reports joined by a shared indicator.
+    let ids: Vec<i64> = meta.keys().copied().collect();
+    let mut parent: HashMap<i64, i64> = ids.iter().map(|i| (*i, *i)).collect();
+    fn find(p: &mut HashMap<i64, i64>, x: i64) -> i64 {
+        let mut r = x;
+        while p[&r] != r {
+            r = p[&r];
+        }
+        let mut c = x;
+        while p[&c] != r {
+            let n = p[&c];
+            p.insert(c, r);
+            c = n;
+        }
+        r
+    }
+    for members in by_key.values() {
+        for w in members.windows(2) {
+            let (a, b) = (find(&mut parent, w[0]), find(&mut parent, w[1]));
+            if a != b {
+                parent.insert(a, b);
+            }
+        }
+    }
+    let mut groups: HashMap<i64, Vec<i64>> = HashMap::new();
+    for id in ids {
+        let root = find(&mut parent, id);
+        groups.entry(root).or_default().push(id);
+    }
+    let mut out: Vec<Cluster> = groups
+        .into_values()
+        .map(|mut members| {
+            members.sort_unstable();
+            let set: BTreeSet<i64> = members.iter().copied().collect();
+            let types: BTreeSet<String> = members.iter().map(|m| meta[m].0.clone()).collect();
+            let newest = members.iter().map(|m| meta[m].1).max().unwrap_or_default();
+            let mut shared: Vec<String> = by_key
+                .iter()
+                .filter(|(_, v)| v.len() > 1 && v.iter().all(|x| set.contains(x)))
+                .map(|(k, _)| k.clone())
+                .collect();
+            shared.sort();
+            Cluster {
+                size: members.len(),
+                report_ids: members,
+                fraud_types: types.into_iter().collect(),
+                newest_at: newest,
+                shared,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.size.cmp(&a.size).then(b.newest_at.cmp(&a.newest_at)));
+    Ok(out)
+}
+
+/// The figures of the police dashboard.
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct Figures {
+    /// (UTC day start ms, fraud type, reports).
+    pub per_day: Vec<(i64, String, i64)>,
+    pub reports: i64,
+    /// Median minutes from a report to the first police action, over reports acted on.
+    pub median_first_action_minutes: Option<f64>,
+    pub stop_payments: i64,
+    pub acted_before_deadline: i64,
+    pub frozen_cents: i64,
+}
+
+/// Figures of the reports in scope filed since `since`.
+pub async fn figures(db: &Db, scope: &Scope, since: i64) -> DbResult<Figures> {
+    let (w, binds) = scope.clause(2);
+    let sql = format!(
+        "SELECT r.created_at, r.fraud_type, r.first_action_at, sp.deadline_at, sp.first_action_at, sp.frozen_cents, sp.id \
+         FROM reports r LEFT JOIN stop_payments sp ON sp.report_id = r.id WHERE r.created_at >= $1 AND {w}"
+    );
+    let q = sqlx::query(&sql).bind(since);
+    let rows = bind_all(q, scope, binds).fetch_all(&db.pool).await?;
+    let mut f = Figures::default();
+    let mut days: HashMap<(i64, String), i64> = HashMap::new();
+    let mut waits = Vec::new();
+    for r in &rows {
+        let at: i64 = r.try_get(0)?;
+        let t: String = r.try_get(1)?;
+        let first: Option<i64> = r.try_get(2)?;
+        f.reports += 1;
+        *days.entry((at - at.rem_euclid(86_400_000), t)).or_default() += 1;
+        if let Some(fa) = first {
+            waits.push((fa - at) as f64 / 60_000.0);
+        }
+        let sp: Option<i64> = r.try_get(6)?;
+        if sp.is_some() {
+            f.stop_payments += 1;
+            let deadline: Option<i64> = r.try_get(3)?;
+            let acted: Option<i64> = r.try_get(4)?;
+            if let (Some(d), Some(a)) = (deadline, acted) {
+                if a <= d {
+                    f.acted_before_deadline += 1;
+                }
+            }
+            f.frozen_cents += r.try_get::<Option<i64>, _>(5)?.unwrap_or(0);
+        }
+    }
+    waits.sort_by(|a, b| a.total_cmp(b));
+    if !waits.is_empty() {
+        let n = waits.len();
+        f.median_first_action_minutes = Some(if n % 2 == 1 {
+            waits[n / 2]
+        } else {
+            (waits[n / 2 - 1] + waits[n / 2]) / 2.0
+        });
+    }
+    let mut per_day: Vec<(i64, String, i64)> =
+        days.into_iter().map(|((d, t), n)| (d, t, n)).collect();
+    per_day.sort();
+    f.per_day = per_day;
+    Ok(f)
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Evidence {
+    pub id: i64,
+    pub report_id: i64,
+    pub media_type: String,
+    pub file_name: String,
+    pub bytes: i64,
+    pub sha256: String,
+    pub created_at: i64,
+}
+
+pub async fn evidence_of(db: &Db, report_id: i64) -> DbResult<Vec<Evidence>> {
+    let rows = sqlx::query(
+        "SELECT id, report_id, media_type, file_name, bytes, sha256, created_at FROM report_evidence WHERE report_id = $1 ORDER BY id",
+    )
+    .bind(report_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Evidence {
+                id: r.try_get(0)?,
+                report_id: r.try_get(1)?,
+                media_type: r.try_get(2)?,
+                file_name: r.try_get(3)?,
+                bytes: r.try_get(4)?,
+                sha256: r.try_get(5)?,
+                created_at: r.try_get(6)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
