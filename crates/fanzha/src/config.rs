@@ -176,6 +176,7 @@ impl Config {
         }
         if let Some(v) = get("FANZHA_CHANNEL_TIMEOUT_MS") {
             self.channel_timeout_ms = parse("FANZHA_CHANNEL_TIMEOUT_MS", &v)?;
+        }
         if let Some(v) = get("FANZHA_STOP_PAYMENT_MINUTES") {
             self.stop_payment_minutes = parse("FANZHA_STOP_PAYMENT_MINUTES", &v)?;
         }

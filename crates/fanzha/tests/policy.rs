@@ -12,51 +12,19 @@ use fanzha::auth::store::grants_of;
 use reqwest::StatusCode;
 
 /// The expected matrix, written out by hand (Y = allowed inside the role's scope).
-/// Columns follow `Action::ALL`: ViewUnits ManageUnits ListPeople ViewPerson ImportRoster
-/// ExportRoster ViewAudit ManageAccounts CurateIntel ViewReports TriageReports.
+/// Columns follow `Action::ALL` in groups: org (ViewUnits ManageUnits ListPeople ViewPerson
+/// ImportRoster ExportRoster ViewAudit ManageAccounts) | intel (CurateIntel) | warnings
+/// (IssueWarning ViewWarnings ActOnWarning IdentifyWarning ConfigureWarnings ViewAppraisal) |
+/// cases (ViewCases ManageCases ManageAwards) | campaigns (ManageCampaigns ViewReach) | reports
+/// (ViewReports TriageReports).
 const MATRIX: [(Role, &str); 7] = [
-    (Role::Student, "---------"),
-    (Role::Counselor, "Y-YY-Y---"),
-    (Role::UnitLeader, "Y-YY-Y---"),
-    (Role::SchoolAdmin, "YYYYYYYY-"),
-    (Role::Police, "Y-YY--Y-Y"),
-    (Role::ProvinceAdmin, "YY----YYY"),
-    (Role::Partner, "---------"),
-/// ExportRoster ViewAudit ManageAccounts IssueWarning ViewWarnings ActOnWarning IdentifyWarning
-/// ConfigureWarnings ViewAppraisal.
-const MATRIX: [(Role, &str); 7] = [
-    (Role::Student, "--------------"),
-    (Role::Counselor, "Y-YY-Y---YY---"),
-    (Role::UnitLeader, "Y-YY-Y---YY--Y"),
-    (Role::SchoolAdmin, "YYYYYYYY-YYYYY"),
-    (Role::Police, "Y-YY--Y-YYYY-Y"),
-    (Role::ProvinceAdmin, "YY----YY-Y---Y"),
-    (Role::Partner, "--------Y-----"),
-/// ExportRoster ViewAudit ManageAccounts ViewCases ManageCases ManageAwards.
-const MATRIX: [(Role, &str); 7] = [
-    (Role::Student, "-----------"),
-    (Role::Counselor, "Y-YY-Y-----"),
-    (Role::UnitLeader, "Y-YY-Y--Y--"),
-    (Role::SchoolAdmin, "YYYYYYYYY--"),
-    (Role::Police, "Y-YY--Y-YY-"),
-    (Role::ProvinceAdmin, "YY----YYY-Y"),
-    (Role::Partner, "-----------"),
-/// ExportRoster ViewAudit ManageAccounts ManageCampaigns ViewReach.
-const MATRIX: [(Role, &str); 7] = [
-    (Role::Student, "----------"),
-    (Role::Counselor, "Y-YY-Y---Y"),
-    (Role::UnitLeader, "Y-YY-Y---Y"),
-    (Role::SchoolAdmin, "YYYYYYYYYY"),
-    (Role::Police, "Y-YY--Y-YY"),
-    (Role::ProvinceAdmin, "YY----YY-Y"),
-    (Role::Partner, "----------"),
-    (Role::Student, "-----------"),
-    (Role::Counselor, "Y-YY-Y---Y-"),
-    (Role::UnitLeader, "Y-YY-Y---Y-"),
-    (Role::SchoolAdmin, "YYYYYYYY-Y-"),
-    (Role::Police, "Y-YY--Y-YYY"),
-    (Role::ProvinceAdmin, "YY----YYY--"),
-    (Role::Partner, "-----------"),
+    (Role::Student, concat!("--------", "-", "------", "---", "--", "--")),
+    (Role::Counselor, concat!("Y-YY-Y--", "-", "-YY---", "---", "-Y", "Y-")),
+    (Role::UnitLeader, concat!("Y-YY-Y--", "-", "-YY--Y", "Y--", "-Y", "Y-")),
+    (Role::SchoolAdmin, concat!("YYYYYYYY", "-", "-YYYYY", "Y--", "YY", "Y-")),
+    (Role::Police, concat!("Y-YY--Y-", "Y", "YYYY-Y", "YY-", "YY", "YY")),
+    (Role::ProvinceAdmin, concat!("YY----YY", "Y", "-Y---Y", "Y-Y", "-Y", "--")),
+    (Role::Partner, concat!("--------", "-", "Y-----", "---", "--", "--")),
 ];
 
 /// For each role: the account holding it, a unit inside its scope and one outside.

@@ -90,10 +90,6 @@ pub enum Scope {
     CampaignsRead,
     /// Write content, create, send and recall campaigns.
     CampaignsWrite,
-}
-
-impl Scope {
-    pub const ALL: [Scope; 11] = [
     /// Read fraud reports and stop-payment requests in scope.
     ReportsRead,
     /// File reports; triage and act on stop-payment requests (as the account's roles allow).
@@ -101,7 +97,7 @@ impl Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 13] = [
         Scope::OrgRead,
         Scope::OrgWrite,
         Scope::AuditRead,
@@ -136,8 +132,7 @@ impl Scope {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown scope {0:?} (one of org:read, org:write, audit:read, inbox:read, risk:check, warnings:read, warnings:write, cases:read, cases:write, campaigns:read, campaigns:write)")]
-#[error("unknown scope {0:?} (one of org:read, org:write, audit:read, inbox:read, risk:check, reports:read, reports:write)")]
+#[error("unknown scope {0:?} (one of org:read, org:write, audit:read, inbox:read, risk:check, warnings:read, warnings:write, cases:read, cases:write, campaigns:read, campaigns:write, reports:read, reports:write)")]
 pub struct UnknownScope(pub String);
 
 impl FromStr for Scope {

@@ -50,10 +50,6 @@ pub enum Action {
     ManageCampaigns,
     /// See the reach of campaigns in a unit and its gaps (who was never reached).
     ViewReach,
-}
-
-impl Action {
-    pub const ALL: [Action; 20] = [
     /// Read the fraud reports of people in a unit, with their stop-payment requests.
     ViewReports,
     /// Triage reports (confirm, not fraud, merge, assign, reply, open a case) and act on
@@ -62,7 +58,7 @@ impl Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 22] = [
         Action::ViewUnits,
         Action::ManageUnits,
         Action::ListPeople,
@@ -113,6 +109,7 @@ pub fn role_allows(role: Role, action: Action) -> bool {
                 | ViewWarnings
                 | ActOnWarning
                 | ViewReach
+                | ViewReports
         ),
         UnitLeader => matches!(
             action,
@@ -125,19 +122,12 @@ pub fn role_allows(role: Role, action: Action) -> bool {
                 | ViewAppraisal
                 | ViewCases
                 | ViewReach
+                | ViewReports
         ),
         SchoolAdmin => !matches!(
             action,
-            CurateIntel | IssueWarning | ManageCases | ManageAwards
+            CurateIntel | IssueWarning | ManageCases | ManageAwards | TriageReports
         ),
-        Student | Partner => false,
-        Counselor | UnitLeader => {
-            matches!(
-                action,
-                ViewUnits | ListPeople | ViewPerson | ExportRoster | ViewReports
-            )
-        }
-        SchoolAdmin => !matches!(action, CurateIntel | TriageReports),
         Police => matches!(
             action,
             ViewUnits
@@ -250,25 +240,16 @@ mod tests {
     /// Column groups: org (ViewUnits ManageUnits ListPeople ViewPerson ImportRoster ExportRoster
     /// ViewAudit ManageAccounts) | intel (CurateIntel) | warnings (IssueWarning ViewWarnings
     /// ActOnWarning IdentifyWarning ConfigureWarnings ViewAppraisal) | cases (ViewCases
-    /// ManageCases ManageAwards) | campaigns (ManageCampaigns ViewReach).
+    /// ManageCases ManageAwards) | campaigns (ManageCampaigns ViewReach) | reports (ViewReports
+    /// TriageReports).
     const MATRIX: [(Role, &str); 7] = [
-        (Role::Student, concat!("--------", "-", "------", "---", "--")),
-        (Role::Counselor, concat!("Y-YY-Y--", "-", "-YY---", "---", "-Y")),
-        (Role::UnitLeader, concat!("Y-YY-Y--", "-", "-YY--Y", "Y--", "-Y")),
-        (Role::SchoolAdmin, concat!("YYYYYYYY", "-", "-YYYYY", "Y--", "YY")),
-        (Role::Police, concat!("Y-YY--Y-", "Y", "YYYY-Y", "YY-", "YY")),
-        (Role::ProvinceAdmin, concat!("YY----YY", "Y", "-Y---Y", "Y-Y", "-Y")),
-        (Role::Partner, concat!("--------", "-", "Y-----", "---", "--")),
-    /// Columns: ViewUnits ManageUnits ListPeople ViewPerson ImportRoster ExportRoster ViewAudit ManageAccounts CurateIntel
-    /// ViewReports TriageReports
-    const MATRIX: [(Role, &str); 7] = [
-        (Role::Student, "-----------"),
-        (Role::Counselor, "Y-YY-Y---Y-"),
-        (Role::UnitLeader, "Y-YY-Y---Y-"),
-        (Role::SchoolAdmin, "YYYYYYYY-Y-"),
-        (Role::Police, "Y-YY--Y-YYY"),
-        (Role::ProvinceAdmin, "YY----YYY--"),
-        (Role::Partner, "-----------"),
+        (Role::Student, concat!("--------", "-", "------", "---", "--", "--")),
+        (Role::Counselor, concat!("Y-YY-Y--", "-", "-YY---", "---", "-Y", "Y-")),
+        (Role::UnitLeader, concat!("Y-YY-Y--", "-", "-YY--Y", "Y--", "-Y", "Y-")),
+        (Role::SchoolAdmin, concat!("YYYYYYYY", "-", "-YYYYY", "Y--", "YY", "Y-")),
+        (Role::Police, concat!("Y-YY--Y-", "Y", "YYYY-Y", "YY-", "YY", "YY")),
+        (Role::ProvinceAdmin, concat!("YY----YY", "Y", "-Y---Y", "Y-Y", "-Y", "--")),
+        (Role::Partner, concat!("--------", "-", "Y-----", "---", "--", "--")),
     ];
 
     #[test]
