@@ -468,6 +468,25 @@ impl WebDriver {
             .to_string()
     }
 
+    /// The text of the element matching `css` now, or `None` while the page is being replaced
+    /// (no such element yet, or the one found went stale).
+    async fn text_of(&self, css: &str) -> Option<String> {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({ "using": "css selector", "value": css })),
+            )
+            .await
+            .ok()?;
+        let el = v[ELEMENT_KEY].as_str()?.to_string();
+        let t = self
+            .call(reqwest::Method::GET, &format!("/element/{el}/text"), None)
+            .await
+            .ok()?;
+        t.as_str().map(str::to_string)
+    }
+
     async fn attribute(&self, el: &str, name: &str) -> Option<String> {
         self.get(&format!("/element/{el}/attribute/{name}"))
             .await
@@ -668,9 +687,9 @@ async fn counselor_acts_on_a_warning_from_the_phone() {
                 .starts_with("tel:1"));
             let ack = wd.find("#ack").await;
             wd.click(&ack).await;
-            let status = wd.find("#warning-status").await;
+            // The form posts and the page is replaced: look the status up afresh each time.
             let deadline = Instant::now() + Duration::from_secs(10);
-            while wd.text(&status).await != "已签收" {
+            while wd.text_of("#warning-status").await.as_deref() != Some("已签收") {
                 assert!(Instant::now() < deadline, "not acknowledged");
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
@@ -680,8 +699,7 @@ async fn counselor_acts_on_a_warning_from_the_phone() {
             wd.click(&contact).await;
             let deadline = Instant::now() + Duration::from_secs(10);
             loop {
-                let s = wd.find("#warning-status").await;
-                if wd.text(&s).await == "已联系" {
+                if wd.text_of("#warning-status").await.as_deref() == Some("已联系") {
                     break;
                 }
                 assert!(Instant::now() < deadline, "not contacted");
