@@ -4,8 +4,8 @@
 
 pub mod audit;
 pub mod auth;
-pub mod cases;
 pub mod campaigns;
+pub mod cases;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -14,6 +14,6 @@ pub mod demo;
 pub mod inbox;
 pub mod intel;
 pub mod org;
-pub mod warnings;
 pub mod reports;
+pub mod warnings;
 pub mod web;

@@ -70,6 +70,14 @@ async fn police_record_a_case_in_their_jurisdiction_with_the_victim_linked() {
     assert_eq!(c["occurred_at"], 1_739_539_800_000i64);
     assert_eq!(c["indicators"][0]["kind"], "phone");
     assert_eq!(c["indicators"][0]["value"], "13800009999");
+    // The case's indicators are police-confirmed in the indicator store, with the case as source.
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM indicators WHERE kind = 'phone' AND value = '13800009999' AND status = 'confirmed'"
+        )
+        .await,
+        1
+    );
     assert_eq!(app.audit("case.create").await.len(), 1);
     assert_eq!(
         app.scalar("SELECT CAST(SUM(victims) AS BIGINT) FROM case_daily")

@@ -179,6 +179,13 @@ async fn student_checks_a_message_and_sees_why_and_what_to_do() {
         app.scalar(&format!("SELECT COUNT(*) FROM risk_checks WHERE id = {id} AND level = 'high' AND account_id = {}", app.fx.account("student1"))).await,
         1
     );
+    // The counselor gets one follow-up warning for the student, however many checks follow.
+    let followups = "SELECT COUNT(*) FROM warnings w JOIN accounts a ON a.student_id = w.student_id \
+                     WHERE a.username = 'student1' AND w.origin = 'risk_check' AND w.severity = 'low'";
+    assert_eq!(app.scalar(followups).await, 1);
+    let (_, again, _) = post_form(&app, &c, "/check", &[("q", SCAM)]).await;
+    assert!(again.starts_with("/check/"), "{again}");
+    assert_eq!(app.scalar(followups).await, 1);
     // A police-confirmed number typed alone.
     let (_, loc2, _) = post_form(&app, &c, "/check", &[("q", "170 8888 6666")]).await;
     let (_, html2) = app.get(&c, &loc2).await;

@@ -18,13 +18,34 @@ use reqwest::StatusCode;
 /// cases (ViewCases ManageCases ManageAwards) | campaigns (ManageCampaigns ViewReach) | reports
 /// (ViewReports TriageReports).
 const MATRIX: [(Role, &str); 7] = [
-    (Role::Student, concat!("--------", "-", "------", "---", "--", "--")),
-    (Role::Counselor, concat!("Y-YY-Y--", "-", "-YY---", "---", "-Y", "Y-")),
-    (Role::UnitLeader, concat!("Y-YY-Y--", "-", "-YY--Y", "Y--", "-Y", "Y-")),
-    (Role::SchoolAdmin, concat!("YYYYYYYY", "-", "-YYYYY", "Y--", "YY", "Y-")),
-    (Role::Police, concat!("Y-YY--Y-", "Y", "YYYY-Y", "YY-", "YY", "YY")),
-    (Role::ProvinceAdmin, concat!("YY----YY", "Y", "-Y---Y", "Y-Y", "-Y", "--")),
-    (Role::Partner, concat!("--------", "-", "Y-----", "---", "--", "--")),
+    (
+        Role::Student,
+        concat!("--------", "-", "------", "---", "--", "--"),
+    ),
+    (
+        Role::Counselor,
+        concat!("Y-YY-Y--", "-", "-YY---", "---", "-Y", "Y-"),
+    ),
+    (
+        Role::UnitLeader,
+        concat!("Y-YY-Y--", "-", "-YY--Y", "Y--", "-Y", "Y-"),
+    ),
+    (
+        Role::SchoolAdmin,
+        concat!("YYYYYYYY", "-", "-YYYYY", "Y--", "YY", "Y-"),
+    ),
+    (
+        Role::Police,
+        concat!("Y-YY--Y-", "Y", "YYYY-Y", "YY-", "YY", "YY"),
+    ),
+    (
+        Role::ProvinceAdmin,
+        concat!("YY----YY", "Y", "-Y---Y", "Y-Y", "-Y", "--"),
+    ),
+    (
+        Role::Partner,
+        concat!("--------", "-", "Y-----", "---", "--", "--"),
+    ),
 ];
 
 /// For each role: the account holding it, a unit inside its scope and one outside.

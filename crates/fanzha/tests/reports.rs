@@ -129,6 +129,16 @@ async fn a_student_files_a_report_and_a_retry_returns_the_same_one() {
         ))
         .await;
     assert_eq!(src as usize, inds.len());
+    // No loss: the student's counselor gets a low-severity follow-up warning for them.
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM warnings WHERE origin = 'report' AND severity = 'low' \
+             AND student_id = {} AND detail LIKE 'report:{id} %'",
+            app.fx.student("2023010101")
+        ))
+        .await,
+        1
+    );
     // The retry (same key, also through the header) answers with the same report.
     let before = counts(&app).await;
     let r = post_json(&app, &t, "/api/v1/reports", call_report("k-1")).await;

@@ -250,7 +250,7 @@ pub async fn create_case(
     let c = check_case(db, p, input, now, None).await?;
     let mut tx = db.pool.begin().await?;
     let id = store::insert_case(&mut tx, &c, None, p.account_id, now).await?;
-    record_indicators(&mut tx, clock, &c).await?;
+    record_indicators(&mut tx, clock, actor, id, &c).await?;
     audit::record(
         &mut *tx,
         clock,
@@ -268,15 +268,28 @@ pub async fn create_case(
     Ok(id)
 }
 
-/// Where the indicators of a case meet the indicator store of the intel module. The store is not
-/// part of this branch: cases keep canonical (kind, value) pairs in `case_indicators`, joinable to
-/// `indicators(kind, value)`; after the merge this is the one place to call
-/// `crate::intel::service::confirm(...)` for each pair.
+/// The indicators of a case become police-confirmed in the indicator store (with the case's
+/// fraud type and `case:<id>` as their source), in the case's transaction.
 async fn record_indicators(
-    _tx: &mut sqlx::AnyConnection,
-    _clock: &Clock,
-    _c: &ValidCase,
+    tx: &mut sqlx::AnyConnection,
+    clock: &Clock,
+    actor: &Actor,
+    case_id: i64,
+    c: &ValidCase,
 ) -> Result<(), CaseError> {
+    let by = crate::intel::service::By {
+        actor: actor.clone(),
+        unit_path: c.unit_path.clone(),
+    };
+    let source = format!("case:{case_id}");
+    for (kind, value) in &c.indicators {
+        crate::intel::service::confirm(tx, clock, &by, kind, value, &[c.fraud_type], &source)
+            .await
+            .map_err(|e| match e {
+                crate::intel::service::IntelError::Db(e) => CaseError::Db(e),
+                _ => refuse("cases-err-indicator"),
+            })?;
+    }
     Ok(())
 }
 
@@ -296,7 +309,7 @@ pub async fn update_case(
     let c = check_case(db, p, input, now, None).await?;
     let mut tx = db.pool.begin().await?;
     store::update_case(&mut tx, old, &c, now).await?;
-    record_indicators(&mut tx, clock, &c).await?;
+    record_indicators(&mut tx, clock, actor, old.id, &c).await?;
     audit::record(
         &mut *tx,
         clock,
@@ -436,8 +449,8 @@ pub async fn import_cases(
     }
     let mut tx = db.pool.begin().await?;
     for c in &valid {
-        store::insert_case(&mut tx, c, None, p.account_id, now).await?;
-        record_indicators(&mut tx, clock, c).await?;
+        let id = store::insert_case(&mut tx, c, None, p.account_id, now).await?;
+        record_indicators(&mut tx, clock, actor, id, c).await?;
     }
     audit::record(
         &mut *tx,

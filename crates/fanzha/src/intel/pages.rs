@@ -221,6 +221,25 @@ async fn check_submit(
         st.clock.now_ms(),
     )
     .await?;
+    // A student facing a likely scam gets their counselor's attention: a low-severity follow-up
+    // down the responsibility chain (at most one a day from checks).
+    if let (Some(student_id), "high") = (u.p.student_id, answer.level.as_str()) {
+        if answer.fraud_type != "normal" {
+            crate::warnings::service::followup_once(
+                &mut tx,
+                &st.clock,
+                student_id,
+                &answer.fraud_type,
+                "risk_check",
+                &format!("check:{id}"),
+            )
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "follow-up of a risk check");
+                AppError::internal()
+            })?;
+        }
+    }
     tx.commit().await?;
     Ok(Redirect::to(&format!("/check/{id}")).into_response())
 }

@@ -307,6 +307,23 @@ pub async fn file(
             .await?;
         }
     }
+    // A report without a loss still means a student was targeted: their counselor follows up
+    // (a loss has the stop-payment path and its own notices instead).
+    if let (None, Some(student_id)) = (&v.loss, reporter.student_id) {
+        crate::warnings::service::followup_once(
+            tx,
+            clock,
+            student_id,
+            v.fraud_type.id(),
+            "report",
+            &format!("report:{id} {number}"),
+        )
+        .await
+        .map_err(|e| match e {
+            crate::warnings::service::WarnError::Db(e) => ReportError::Db(e),
+            other => ReportError::Db(DbError::Config(other.to_string())),
+        })?;
+    }
     audit::record(
         &mut *tx,
         clock,

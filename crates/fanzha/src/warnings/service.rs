@@ -932,6 +932,38 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<(usize, NewWarning)>, LineErrors> {
     }
 }
 
+/// An internal follow-up for the counselor (see [`create_followup`]) unless the same origin
+/// already raised one for this student in the last 24 hours: a student who checks five
+/// suspicious messages in a row gets one follow-up, not five. `Ok(None)` when skipped, also when
+/// the follow-up is refused (e.g. the student left); a database error is returned.
+pub async fn followup_once(
+    tx: &mut AnyConnection,
+    clock: &Clock,
+    student_id: i64,
+    fraud_type: &str,
+    origin: &str,
+    detail: &str,
+) -> Result<Option<i64>, WarnError> {
+    let since = clock.now_ms() - 24 * 3_600_000;
+    let recent: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM warnings WHERE student_id = $1 AND source_kind = 'internal' \
+         AND origin = $2 AND created_at > $3 LIMIT 1",
+    )
+    .bind(student_id)
+    .bind(origin)
+    .bind(since)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if recent.is_some() {
+        return Ok(None);
+    }
+    match create_followup(tx, clock, student_id, fraud_type, origin, detail).await {
+        Ok(id) => Ok(Some(id)),
+        Err(WarnError::Refused(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// A low-severity follow-up for the counselor, created by other modules inside their own
 /// transaction (a high-risk check of a student, a report without loss). Returns the warning id.
 pub async fn create_followup(
