@@ -156,7 +156,9 @@ async fn sightings_and_confirmation_are_stored_canonical_and_audited() {
     assert!(e.is_err());
     let e = service::record_sighting(&mut tx, &app.state.clock, "fax", "1", &[], "report:1").await;
     assert!(e.is_err());
-    drop(tx);
+    // Rolled back explicitly: a dropped transaction keeps its locks on PostgreSQL until the
+    // connection is reused, which would block dropping the test's schema.
+    tx.rollback().await.unwrap();
     assert_eq!(app.scalar("SELECT COUNT(*) FROM indicators").await, before);
 }
 

@@ -608,7 +608,9 @@ async fn create_loss_report_for_other_modules_is_idempotent() {
     assert!(create_loss_report(&mut tx, &st.clock, &actor, student, bad)
         .await
         .is_err());
-    drop(tx);
+    // Rolled back explicitly: a dropped transaction keeps its locks on PostgreSQL until the
+    // connection is reused, which would block dropping the test's schema.
+    tx.rollback().await.unwrap();
     assert_eq!(app.scalar("SELECT COUNT(*) FROM reports").await, 1);
 }
 

@@ -153,6 +153,12 @@ impl Drop for DbGuard {
                 })
                 .await
                 .ok()?;
+                // A transaction a test left open holds locks in the schema; give up on the
+                // clean-up (the schema stays behind) rather than hang the suite behind it.
+                sqlx::query("SET lock_timeout = '20s'")
+                    .execute(&db.pool)
+                    .await
+                    .ok()?;
                 sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
                     .execute(&db.pool)
                     .await
