@@ -882,4 +882,15 @@ async fn demo_seeds_indicators_checks_and_a_review() {
     );
     app.state.intel.load(&app.state.db).await.unwrap();
     assert_eq!(app.state.intel.index.len(), 12);
+    // A stored value holding the bulk load's separators still loads (that chunk row by row).
+    sqlx::query(
+        "INSERT INTO indicators (kind, value, status, fraud_types, tlp, sightings, first_seen, last_seen, note, created_at, updated_at) \
+         VALUES ('other_account', $1, 'reported', '', 'green', 1, 0, 0, '', 0, 0)",
+    )
+    .bind("odd\u{1f}name\u{1e}x")
+    .execute(&app.state.db.pool)
+    .await
+    .unwrap();
+    app.state.intel.load(&app.state.db).await.unwrap();
+    assert_eq!(app.state.intel.index.len(), 13);
 }

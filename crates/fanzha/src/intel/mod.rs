@@ -202,6 +202,17 @@ fn compact_of(
     ))
 }
 
+/// Ids per query of the SQLite load: each query returns one row holding the whole chunk.
+const SQLITE_CHUNK: i64 = 20_000;
+
+/// The whole chunk as one text: rows joined by U+001E, fields by U+001F. The SQLite driver hands
+/// every row from its worker thread over a channel, and at millions of rows those hand-overs (and
+/// their wake-ups) cost more than reading the table; one row per chunk leaves the reading.
+const LOAD_CHUNK_SQL: &str =
+    "SELECT COUNT(*), group_concat(kind || char(31) || value || char(31) || status || char(31) \
+     || fraud_types || char(31) || tlp || char(31) || sightings, char(30)) \
+     FROM indicators WHERE id > $1 AND id <= $2";
+
 async fn load_range_sqlite(
     pool: &sqlx::SqlitePool,
     a: i64,
@@ -209,10 +220,52 @@ async fn load_range_sqlite(
 ) -> DbResult<Vec<(u64, Compact)>> {
     let mut out = Vec::with_capacity((b - a).max(0) as usize);
     let mut cache = HashMap::new();
+    let mut lo = a;
+    while lo < b {
+        let hi = (lo + SQLITE_CHUNK).min(b);
+        let row = sqlx::query(LOAD_CHUNK_SQL)
+            .bind(lo)
+            .bind(hi)
+            .fetch_one(pool)
+            .await?;
+        let n: i64 = row.try_get(0)?;
+        let text: Option<&str> = row.try_get(1)?;
+        let before = out.len();
+        let mut complete = true;
+        let mut parsed = 0i64;
+        for rec in text.unwrap_or("").split('\u{1e}').filter(|r| !r.is_empty()) {
+            let f: Vec<&str> = rec.split('\u{1f}').collect();
+            let sightings = f.get(5).and_then(|v| v.parse::<i64>().ok());
+            let (6, Some(sightings)) = (f.len(), sightings) else {
+                complete = false;
+                break;
+            };
+            parsed += 1;
+            if let Some(e) = compact_of(&mut cache, f[0], f[1], f[2], f[3], f[4], sightings) {
+                out.push(e);
+            }
+        }
+        if !complete || parsed != n {
+            // A value holding a separator (or a NULL column): read this chunk row by row.
+            out.truncate(before);
+            load_rows_sqlite(pool, lo, hi, &mut cache, &mut out).await?;
+        }
+        lo = hi;
+    }
+    Ok(out)
+}
+
+async fn load_rows_sqlite(
+    pool: &sqlx::SqlitePool,
+    a: i64,
+    b: i64,
+    cache: &mut HashMap<String, u16>,
+    out: &mut Vec<(u64, Compact)>,
+) -> DbResult<()> {
     let mut rows = sqlx::query(LOAD_SQL).bind(a).bind(b).fetch(pool);
     while let Some(r) = rows.try_next().await? {
         if let Some(e) = compact_of(
-            &mut cache,
+            cache,
             r.try_get::<&str, _>(0)?,
             r.try_get::<&str, _>(1)?,
             r.try_get::<&str, _>(2)?,
@@ -223,7 +276,7 @@ async fn load_range_sqlite(
             out.push(e);
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 async fn load_range_any(db: &Db, a: i64, b: i64) -> DbResult<Vec<(u64, Compact)>> {
