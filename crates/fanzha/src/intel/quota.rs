@@ -35,6 +35,8 @@ pub struct Quota {
     pub rate: u32,
     pub daily: i64,
     uses: Mutex<HashMap<i64, Use>>,
+    /// One flush at a time: two overlapping flushes would both write the same pending calls.
+    flushing: tokio::sync::Mutex<()>,
 }
 
 impl Quota {
@@ -43,6 +45,7 @@ impl Quota {
             rate: rate.max(1),
             daily,
             uses: Mutex::new(HashMap::new()),
+            flushing: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -107,6 +110,7 @@ impl Quota {
 
     /// Adds this process's new calls to the table and reads back the totals.
     pub async fn flush(&self, db: &Db, _clock: &Clock) -> DbResult<()> {
+        let _one = self.flushing.lock().await;
         let work: Vec<(i64, i64, i64)> = self
             .lock()
             .iter()
