@@ -211,12 +211,14 @@ pub async fn managed_content(db: &Db, p: &Principal, id: i64) -> SvcResult<Conte
     let c = store::content_by_id(db, id)
         .await?
         .ok_or(SvcError::NotFound)?;
-    if policy::allows(
-        p,
-        Action::ManageCampaigns,
-        &policy::Target::Unit(&c.unit_path),
-    ) {
-        Ok(c)
+    managed_in(p, &c.unit_path)?;
+    Ok(c)
+}
+
+/// Refuses (as not found) what lies outside the caller's ManageCampaigns scopes.
+fn managed_in(p: &Principal, unit_path: &str) -> SvcResult<()> {
+    if policy::allows(p, Action::ManageCampaigns, &policy::Target::Unit(unit_path)) {
+        Ok(())
     } else {
         Err(SvcError::NotFound)
     }
@@ -849,15 +851,8 @@ pub async fn managed_campaign(db: &Db, p: &Principal, id: i64) -> SvcResult<Camp
     let c = store::campaign_by_id(db, id)
         .await?
         .ok_or(SvcError::NotFound)?;
-    if policy::allows(
-        p,
-        Action::ManageCampaigns,
-        &policy::Target::Unit(&c.unit_path),
-    ) {
-        Ok(c)
-    } else {
-        Err(SvcError::NotFound)
-    }
+    managed_in(p, &c.unit_path)?;
+    Ok(c)
 }
 
 /// The part of a campaign a viewer may see: the campaign unit, or their scopes inside it.

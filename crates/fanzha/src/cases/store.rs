@@ -155,8 +155,7 @@ pub async fn insert_case(
         1,
     )
     .await?;
-    bump_monthly(&mut *conn, &Facts::of_valid(c), 1).await?;
-    bump_daily_dims(&mut *conn, &Facts::of_valid(c), 1).await?;
+    bump_dims(&mut *conn, &Facts::of_valid(c), 1).await?;
     Ok(id)
 }
 
@@ -199,8 +198,7 @@ pub async fn update_case(
         -1,
     )
     .await?;
-    bump_monthly(&mut *conn, &Facts::of_case(old), -1).await?;
-    bump_daily_dims(&mut *conn, &Facts::of_case(old), -1).await?;
+    bump_dims(&mut *conn, &Facts::of_case(old), -1).await?;
     sqlx::query(
         "UPDATE cases SET school_id = $1, unit_id = $2, unit_path = $3, victim_student_id = $4, victim_staff_id = $5, \
          victim_role = $6, victim_enroll_year = $7, victim_major = $8, victim_gender = $9, fraud_type = $10, channel = $11, \
@@ -237,8 +235,7 @@ pub async fn update_case(
         1,
     )
     .await?;
-    bump_monthly(&mut *conn, &Facts::of_valid(c), 1).await?;
-    bump_daily_dims(&mut *conn, &Facts::of_valid(c), 1).await?;
+    bump_dims(&mut *conn, &Facts::of_valid(c), 1).await?;
     Ok(())
 }
 
@@ -789,25 +786,42 @@ impl Facts {
     }
 }
 
-/// Adds (`sign` = 1) or removes (-1) a case from the monthly summary.
-async fn bump_monthly(conn: &mut sqlx::AnyConnection, f: &Facts, sign: i64) -> DbResult<()> {
-    let month = f.month();
-    for unit in f.summary_units() {
-        for (dim, key) in f.keys() {
-            sqlx::query(
+/// Adds (`sign` = 1) or removes (-1) a case from the two summaries by dimension: per month
+/// (`case_monthly`) and per day (`case_daily_dims`).
+async fn bump_dims(conn: &mut sqlx::AnyConnection, f: &Facts, sign: i64) -> DbResult<()> {
+    const UPSERT: [(&str, &str); 2] = [
+        (
             "INSERT INTO case_monthly (unit_id, month, dim, bucket, cases, lost_cents, recovered_cents) VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (unit_id, month, dim, bucket) DO UPDATE SET cases = case_monthly.cases + excluded.cases, \
              lost_cents = case_monthly.lost_cents + excluded.lost_cents, recovered_cents = case_monthly.recovered_cents + excluded.recovered_cents",
-        )
-        .bind(unit)
-        .bind(month)
-        .bind(dim)
-        .bind(key)
-        .bind(sign)
-        .bind(sign * f.lost)
-        .bind(sign * f.recovered)
-        .execute(&mut *conn)
-        .await?;
+            "month",
+        ),
+        (
+            "INSERT INTO case_daily_dims (unit_id, day, dim, bucket, cases, lost_cents, recovered_cents) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (unit_id, day, dim, bucket) DO UPDATE SET cases = case_daily_dims.cases + excluded.cases, \
+             lost_cents = case_daily_dims.lost_cents + excluded.lost_cents, recovered_cents = case_daily_dims.recovered_cents + excluded.recovered_cents",
+            "day",
+        ),
+    ];
+    for (sql, period) in UPSERT {
+        let at = if period == "month" {
+            f.month()
+        } else {
+            local_day(f.occurred_at)
+        };
+        for unit in f.summary_units() {
+            for (dim, key) in f.keys() {
+                sqlx::query(sql)
+                    .bind(unit)
+                    .bind(at)
+                    .bind(dim)
+                    .bind(key)
+                    .bind(sign)
+                    .bind(sign * f.lost)
+                    .bind(sign * f.recovered)
+                    .execute(&mut *conn)
+                    .await?;
+            }
         }
     }
     Ok(())
@@ -884,30 +898,6 @@ pub async fn facts(db: &Db, w: &Window) -> DbResult<Vec<Facts>> {
         });
     }
     Ok(out)
-}
-
-/// Adds (`sign` = 1) or removes (-1) a case from the per-day summary by dimension.
-async fn bump_daily_dims(conn: &mut sqlx::AnyConnection, f: &Facts, sign: i64) -> DbResult<()> {
-    let day = local_day(f.occurred_at);
-    for unit in f.summary_units() {
-        for (dim, key) in f.keys() {
-            sqlx::query(
-            "INSERT INTO case_daily_dims (unit_id, day, dim, bucket, cases, lost_cents, recovered_cents) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (unit_id, day, dim, bucket) DO UPDATE SET cases = case_daily_dims.cases + excluded.cases, \
-             lost_cents = case_daily_dims.lost_cents + excluded.lost_cents, recovered_cents = case_daily_dims.recovered_cents + excluded.recovered_cents",
-        )
-        .bind(unit)
-        .bind(day)
-        .bind(dim)
-        .bind(key)
-        .bind(sign)
-        .bind(sign * f.lost)
-        .bind(sign * f.recovered)
-        .execute(&mut *conn)
-        .await?;
-        }
-    }
-    Ok(())
 }
 
 /// The per-day summary of schools over local days `[d_from, d_to]`, grouped by (dim, bucket).
