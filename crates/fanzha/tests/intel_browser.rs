@@ -55,7 +55,8 @@ async fn student_checks_a_message_then_reports_it() {
     wd.type_into("input[name=username]", "student1").await;
     wd.type_into("input[name=password]", PASSWORD).await;
     wd.click("button[type=submit]").await;
-    wd.wait_url(|u| u.ends_with("/check")).await;
+    wd.wait_url(|u| !u.contains("/login") && u.ends_with("/check"))
+        .await;
     wd.type_into(
         "#q",
         "【京东客服】您的订单有质量问题,可双倍赔付,请打开 http://jd-refund.top/claim 办理退款",

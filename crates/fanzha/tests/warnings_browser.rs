@@ -33,9 +33,13 @@ async fn counselor_acts_on_a_warning_from_the_phone() {
             wd.send_keys(&pw, PASSWORD).await;
             let submit = wd.find("#login-submit").await;
             wd.click(&submit).await;
-            wd.wait_url("/warnings", |u| u.ends_with("/warnings")).await;
+            wd.wait_url("/warnings", |u| {
+                !u.contains("/login") && u.ends_with("/warnings")
+            })
+            .await;
 
             // Open warnings first, each with a countdown; closed ones further down.
+            wd.find("article.fz-warning").await;
             let cards = wd.find_all("article.fz-warning").await;
             assert!(cards.len() >= 10, "warnings on the page: {}", cards.len());
             let countdowns = wd.find_all("article.fz-warning .fz-countdown").await;
