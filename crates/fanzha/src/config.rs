@@ -44,6 +44,9 @@ pub struct Config {
     pub session_hours: i64,
     /// Session idle timeout, minutes.
     pub session_idle_minutes: i64,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` header is believed (empty: the
+    /// header is ignored and the peer address is the client).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Consecutive failed logins before an account is locked.
     pub login_max_failures: i64,
     /// Lockout duration, minutes.
@@ -81,6 +84,7 @@ impl Default for Config {
             public_url: None,
             session_hours: 12,
             session_idle_minutes: 120,
+            trusted_proxies: Vec::new(),
             login_max_failures: 5,
             lockout_minutes: 15,
             login_attempts_per_ip: 30,
@@ -162,6 +166,29 @@ impl Config {
         if let Some(v) = get("FANZHA_SESSION_HOURS") {
             self.session_hours = parse("FANZHA_SESSION_HOURS", &v)?;
         }
+        if let Some(v) = get("FANZHA_SESSION_IDLE_MINUTES") {
+            self.session_idle_minutes = parse("FANZHA_SESSION_IDLE_MINUTES", &v)?;
+        }
+        if let Some(v) = get("FANZHA_LOGIN_MAX_FAILURES") {
+            self.login_max_failures = parse("FANZHA_LOGIN_MAX_FAILURES", &v)?;
+        }
+        if let Some(v) = get("FANZHA_LOCKOUT_MINUTES") {
+            self.lockout_minutes = parse("FANZHA_LOCKOUT_MINUTES", &v)?;
+        }
+        if let Some(v) = get("FANZHA_LOGIN_ATTEMPTS_PER_IP") {
+            self.login_attempts_per_ip = parse("FANZHA_LOGIN_ATTEMPTS_PER_IP", &v)?;
+        }
+        if let Some(v) = get("FANZHA_MAX_UPLOAD_BYTES") {
+            self.max_upload_bytes = parse("FANZHA_MAX_UPLOAD_BYTES", &v)?;
+        }
+        if let Some(v) = get("FANZHA_TRUSTED_PROXIES") {
+            self.trusted_proxies = v
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(|a| parse("FANZHA_TRUSTED_PROXIES", a))
+                .collect::<Result<_, _>>()?;
+        }
         if let Some(v) = get("FANZHA_LOG_FORMAT") {
             self.log_format = v;
         }
@@ -232,5 +259,49 @@ mod tests {
             .apply_env(|k| (k == "FANZHA_LISTEN").then(|| "nope".to_string()))
             .unwrap_err();
         assert!(err.to_string().contains("FANZHA_LISTEN"));
+    }
+
+    #[test]
+    fn every_login_and_proxy_setting_has_a_variable() {
+        let vars = [
+            ("FANZHA_SESSION_IDLE_MINUTES", "30"),
+            ("FANZHA_LOGIN_MAX_FAILURES", "3"),
+            ("FANZHA_LOCKOUT_MINUTES", "60"),
+            ("FANZHA_LOGIN_ATTEMPTS_PER_IP", "100"),
+            ("FANZHA_MAX_UPLOAD_BYTES", "1048576"),
+            ("FANZHA_TRUSTED_PROXIES", "127.0.0.1, ::1"),
+        ];
+        let mut c = Config::default();
+        c.apply_env(|k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        })
+        .unwrap();
+        assert_eq!(c.session_idle_minutes, 30);
+        assert_eq!(c.login_max_failures, 3);
+        assert_eq!(c.lockout_minutes, 60);
+        assert_eq!(c.login_attempts_per_ip, 100);
+        assert_eq!(c.max_upload_bytes, 1_048_576);
+        assert_eq!(
+            c.trusted_proxies,
+            vec![
+                "127.0.0.1".parse::<std::net::IpAddr>().unwrap(),
+                "::1".parse().unwrap()
+            ]
+        );
+        let before = c.trusted_proxies.clone();
+        let err = c
+            .apply_env(|k| (k == "FANZHA_TRUSTED_PROXIES").then(|| "10.0.0.1,proxy".to_string()))
+            .unwrap_err();
+        assert!(err.to_string().contains("FANZHA_TRUSTED_PROXIES"), "{err}");
+        assert_eq!(c.trusted_proxies, before, "a bad list changes nothing");
+    }
+
+    #[test]
+    fn trusted_proxies_from_the_file() {
+        let c: Config = toml::from_str("trusted_proxies = [\"10.1.2.3\"]").unwrap();
+        assert_eq!(c.trusted_proxies.len(), 1);
+        assert!(toml::from_str::<Config>("trusted_proxies = [\"nope\"]").is_err());
     }
 }

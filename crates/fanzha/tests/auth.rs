@@ -485,3 +485,78 @@ async fn operations_endpoints() {
         (StatusCode::NOT_FOUND, "not-found")
     );
 }
+
+/// Submits the login form as if through a reverse proxy that appended `forwarded`.
+async fn login_via_proxy(
+    app: &TestApp,
+    c: &reqwest::Client,
+    forwarded: &str,
+    user: &str,
+    pw: &str,
+) -> StatusCode {
+    let page = c
+        .get(app.url("/login"))
+        .header("x-forwarded-for", forwarded)
+        .send()
+        .await
+        .unwrap();
+    let csrf = form_csrf(&page.text().await.unwrap());
+    c.post(app.url("/login"))
+        .header("x-forwarded-for", forwarded)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", user),
+            ("password", pw),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_address_is_the_client() {
+    // The test client connects from 127.0.0.1: configured as the reverse proxy.
+    let app = spawn_app_with(
+        |c| {
+            c.login_attempts_per_ip = 2;
+            c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        },
+        true,
+    )
+    .await;
+    let c = client();
+    for _ in 0..2 {
+        let s = login_via_proxy(&app, &c, "198.51.100.7", "nobody", "wrong-password").await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    // That address is now limited...
+    let s = login_via_proxy(&app, &c, "198.51.100.7", "counselor1", PASSWORD).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    // ...but another user behind the same proxy is not; a forged left-hand entry changes nothing.
+    let s = login_via_proxy(
+        &app,
+        &c,
+        "198.51.100.7, 203.0.113.20",
+        "counselor1",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let logins = app.audit("auth.login").await;
+    assert_eq!(logins.last().unwrap().ip, "203.0.113.20");
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_the_forwarded_header_is_ignored() {
+    let app = spawn_app_with(|c| c.login_attempts_per_ip = 2, true).await;
+    let c = client();
+    for fake in ["198.51.100.1", "198.51.100.2"] {
+        let s = login_via_proxy(&app, &c, fake, "nobody", "wrong-password").await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    // A client cannot dodge the limit by writing a new address into the header.
+    let s = login_via_proxy(&app, &c, "198.51.100.3", "counselor1", PASSWORD).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+}

@@ -118,10 +118,47 @@ pub fn urlencode(s: &str) -> String {
     out
 }
 
-fn client_ip(req: &Request) -> String {
-    req.extensions()
+fn client_ip(req: &Request, trusted: &[std::net::IpAddr]) -> String {
+    let Some(peer) = req
+        .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string())
+        .map(|c| c.0.ip())
+    else {
+        return "unknown".to_string();
+    };
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    client_address(peer, &forwarded, trusted).to_string()
+}
+
+/// The client's address: the peer, unless the peer is a trusted proxy; then, walking
+/// `X-Forwarded-For` from the right (the entry the nearest proxy appended), the first address that
+/// is not itself a trusted proxy. Entries left of an untrusted or malformed one are never believed
+/// (a client can write anything there).
+pub fn client_address(
+    peer: std::net::IpAddr,
+    forwarded: &str,
+    trusted: &[std::net::IpAddr],
+) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    for entry in forwarded.rsplit(',').map(str::trim) {
+        let Ok(ip) = entry.parse::<std::net::IpAddr>() else {
+            break;
+        };
+        client = ip;
+        if !trusted.contains(&ip) {
+            break;
+        }
+    }
+    client
 }
 
 fn new_request_id() -> String {
@@ -148,7 +185,7 @@ pub async fn context(
         .and_then(|v| v.to_str().ok())
         .filter(|v| v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
         .map_or_else(new_request_id, str::to_string);
-    let ip = client_ip(&req);
+    let ip = client_ip(&req, &st.config.trusted_proxies);
 
     let mut principal = None;
     let mut session_expired = false;
@@ -482,5 +519,40 @@ mod tests {
         assert!(constant_eq("abc", "abc"));
         assert!(!constant_eq("abc", "abd"));
         assert!(!constant_eq("abc", "ab"));
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let proxies = [ip("10.0.0.2"), ip("10.0.0.3")];
+        // No trusted proxy configured, or a peer that is not one: the header is ignored.
+        assert_eq!(
+            client_address(ip("203.0.113.9"), "1.2.3.4", &[]),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            client_address(ip("203.0.113.9"), "1.2.3.4", &proxies),
+            ip("203.0.113.9")
+        );
+        // One proxy: the entry it appended.
+        assert_eq!(
+            client_address(ip("10.0.0.2"), "198.51.100.7", &proxies),
+            ip("198.51.100.7")
+        );
+        // A forged entry on the left is not believed; two proxies in a row are skipped.
+        assert_eq!(
+            client_address(ip("10.0.0.2"), "6.6.6.6, 198.51.100.7, 10.0.0.3", &proxies),
+            ip("198.51.100.7")
+        );
+        // Missing or malformed header: the proxy's own address, never a guess.
+        assert_eq!(client_address(ip("10.0.0.2"), "", &proxies), ip("10.0.0.2"));
+        assert_eq!(
+            client_address(ip("10.0.0.2"), "junk", &proxies),
+            ip("10.0.0.2")
+        );
+        assert_eq!(
+            client_address(ip("10.0.0.2"), "6.6.6.6, junk, 10.0.0.3", &proxies),
+            ip("10.0.0.3")
+        );
     }
 }
