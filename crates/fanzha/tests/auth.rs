@@ -560,3 +560,19 @@ async fn without_trusted_proxies_the_forwarded_header_is_ignored() {
     let s = login_via_proxy(&app, &c, "198.51.100.3", "counselor1", PASSWORD).await;
     assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[tokio::test]
+async fn the_navigation_offers_reports_to_people_not_to_partner_accounts() {
+    let app = spawn_seeded().await;
+    for (user, expected) in [
+        ("student1", true),
+        ("counselor1", true),
+        ("police1", true),
+        ("partner1", false),
+    ] {
+        let c = app.login(user).await;
+        let (s, html) = app.get(&c, "/account").await;
+        assert_eq!(s, StatusCode::OK, "{user}");
+        assert_eq!(html.contains("href=\"/reports\""), expected, "{user}");
+    }
+}

@@ -93,7 +93,11 @@ pub async fn page_ctx(st: &AppState, u: &User) -> PageCtx {
     if has(Action::ViewReach) {
         items.push(("/campaigns", "nav-campaigns"));
     }
-    items.push(("/reports", "nav-reports"));
+    // Everyone files and follows reports except a partner organisation's account (banks and
+    // platforms use the API; a person reports as themself).
+    if p.roles().iter().any(|r| *r != Role::Partner) {
+        items.push(("/reports", "nav-reports"));
+    }
     items.push(("/inbox", "nav-inbox"));
     items.push(("/account", "nav-account"));
     if p.roles()
