@@ -47,6 +47,10 @@ pub struct Config {
     /// Addresses of reverse proxies whose `X-Forwarded-For` header is believed (empty: the
     /// header is ignored and the peer address is the client).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Days a finished job is kept (failed jobs are kept for operators).
+    pub done_job_retention_days: i64,
+    /// Days the indicator change log (polled by every process) is kept.
+    pub indicator_change_retention_days: i64,
     /// Consecutive failed logins before an account is locked.
     pub login_max_failures: i64,
     /// Lockout duration, minutes.
@@ -85,6 +89,8 @@ impl Default for Config {
             session_hours: 12,
             session_idle_minutes: 120,
             trusted_proxies: Vec::new(),
+            done_job_retention_days: 14,
+            indicator_change_retention_days: 7,
             login_max_failures: 5,
             lockout_minutes: 15,
             login_attempts_per_ip: 30,
@@ -180,6 +186,13 @@ impl Config {
         }
         if let Some(v) = get("FANZHA_MAX_UPLOAD_BYTES") {
             self.max_upload_bytes = parse("FANZHA_MAX_UPLOAD_BYTES", &v)?;
+        }
+        if let Some(v) = get("FANZHA_DONE_JOB_RETENTION_DAYS") {
+            self.done_job_retention_days = parse("FANZHA_DONE_JOB_RETENTION_DAYS", &v)?;
+        }
+        if let Some(v) = get("FANZHA_INDICATOR_CHANGE_RETENTION_DAYS") {
+            self.indicator_change_retention_days =
+                parse("FANZHA_INDICATOR_CHANGE_RETENTION_DAYS", &v)?;
         }
         if let Some(v) = get("FANZHA_TRUSTED_PROXIES") {
             self.trusted_proxies = v

@@ -894,3 +894,49 @@ async fn demo_seeds_indicators_checks_and_a_review() {
     app.state.intel.load(&app.state.db).await.unwrap();
     assert_eq!(app.state.intel.index.len(), 13);
 }
+
+/// A process whose cursor fell behind a pruned change log reloads its index whole instead of
+/// missing the changes in between.
+#[tokio::test]
+async fn an_index_behind_a_pruned_change_log_reloads() {
+    use fanzha::db::maintenance::{prune, Retention};
+    use fanzha::intel::model::Kind;
+    let app = spawn_seeded().await;
+    let st = &app.state;
+    // A second process's index, loaded before anything happened.
+    let other = fanzha::intel::Intel::new(10, 1000);
+    other.load(&st.db).await.unwrap();
+    let sight = |value: &'static str| async move {
+        let mut tx = st.db.pool.begin().await.unwrap();
+        service::record_sighting(
+            &mut tx,
+            &st.clock,
+            "phone",
+            value,
+            &[FraudType::FakeLoan],
+            "report:1",
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    };
+    sight("17088881111").await;
+    // The log is pruned (8 days later) before the other process polls again.
+    st.clock.advance_ms(8 * 24 * 60 * 60 * 1000);
+    sight("17088882222").await;
+    let r = Retention {
+        done_jobs_days: 14,
+        indicator_changes_days: 7,
+    };
+    assert_eq!(
+        prune(&st.db, &st.clock, r).await.unwrap().indicator_changes,
+        1
+    );
+    other.refresh(&st.db, &st.clock).await.unwrap();
+    let phone: Kind = "phone".parse().unwrap();
+    assert!(
+        other.index.get(phone, "17088881111").is_some(),
+        "the pruned change was missed"
+    );
+    assert!(other.index.get(phone, "17088882222").is_some());
+}

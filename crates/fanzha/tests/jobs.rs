@@ -302,3 +302,69 @@ async fn two_runners_never_run_the_same_job_twice() {
     let rows = q.queue.list(Some("once")).await.unwrap();
     assert!(rows.iter().all(|r| r.status == "done" && r.attempts == 1));
 }
+
+#[tokio::test]
+async fn pruning_removes_old_finished_jobs_and_keeps_the_rest() {
+    use fanzha::db::maintenance::{prune, Pruned, Retention};
+    let q = queue().await;
+    let mut reg = JobRegistry::new();
+    reg.register("ok", |_job| async { Ok(()) });
+    reg.register("fail", |_job| async { Err("receiver down".to_string()) });
+    let runner = reg.build(q.queue.clone());
+    let old_done = q
+        .queue
+        .enqueue(NewJob::new("ok", json!({})).dedup("tick:1"))
+        .await
+        .unwrap()
+        .unwrap();
+    let old_failed = q
+        .queue
+        .enqueue(NewJob::new("fail", json!({})).max_attempts(1))
+        .await
+        .unwrap()
+        .unwrap();
+    runner.run_until_idle().await.unwrap();
+    assert_eq!(row(&q, old_failed).await.status, "failed");
+    let day = 24 * 60 * 60 * 1000;
+    q.clock.advance_ms(10 * day);
+    let recent_done = q
+        .queue
+        .enqueue(NewJob::new("ok", json!({})))
+        .await
+        .unwrap()
+        .unwrap();
+    runner.run_until_idle().await.unwrap();
+    let waiting = q
+        .queue
+        .enqueue(NewJob::new("ok", json!({})).run_at(q.clock.now_ms() + 30 * day))
+        .await
+        .unwrap()
+        .unwrap();
+    q.clock.advance_ms(5 * day);
+    let r = Retention {
+        done_jobs_days: 14,
+        indicator_changes_days: 7,
+    };
+    let p = prune(&q.db, &q.clock, r).await.unwrap();
+    assert_eq!(
+        p,
+        Pruned {
+            jobs: 1,
+            indicator_changes: 0
+        }
+    );
+    let ids: Vec<i64> = q
+        .queue
+        .list(None)
+        .await
+        .unwrap()
+        .iter()
+        .map(|j| j.id)
+        .collect();
+    assert!(!ids.contains(&old_done), "the 15-day-old done job stays");
+    for kept in [old_failed, recent_done, waiting] {
+        assert!(ids.contains(&kept), "job {kept} was pruned");
+    }
+    // Nothing more to prune the second time.
+    assert_eq!(prune(&q.db, &q.clock, r).await.unwrap(), Pruned::default());
+}

@@ -5,6 +5,7 @@
 //! locking when claiming jobs) the code branches on [`Backend`].
 
 pub mod jobs;
+pub mod maintenance;
 
 use std::path::Path;
 use std::time::Duration;

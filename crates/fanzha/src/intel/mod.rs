@@ -124,9 +124,23 @@ impl Intel {
     }
 
     /// Applies the change log since the last poll. Returns how many changes were applied.
+    /// When the log was pruned past this process's cursor (a process that was stopped for longer
+    /// than the log's retention), the changes in between are gone: the index is reloaded whole.
     pub async fn refresh(&self, db: &Db, clock: &Clock) -> DbResult<usize> {
-        let _g = self.refresh_lock.lock().await;
+        let g = self.refresh_lock.lock().await;
         let cursor = self.cursor.load(Ordering::SeqCst);
+        let oldest: Option<i64> = sqlx::query_scalar("SELECT MIN(id) FROM indicator_changes")
+            .fetch_one(&db.pool)
+            .await?;
+        if oldest.is_some_and(|o| o > cursor + 1) {
+            drop(g);
+            tracing::info!(
+                cursor,
+                oldest,
+                "indicator change log pruned past the cursor: reloading"
+            );
+            return self.load(db).await;
+        }
         let rows = sqlx::query(
             "SELECT c.id, c.kind, c.value, i.status, i.fraud_types, i.tlp, i.sightings \
              FROM indicator_changes c LEFT JOIN indicators i ON i.kind = c.kind AND i.value = c.value \

@@ -142,6 +142,13 @@ impl App {
             st.clock.clone(),
             shutdown.clone(),
         ));
+        let pruner = tokio::spawn(crate::db::maintenance::run(
+            st.db.clone(),
+            st.clock.clone(),
+            crate::db::maintenance::Retention::of(&st.config),
+            Duration::from_secs(3600),
+            shutdown.clone(),
+        ));
         let worker = run_worker.then(|| {
             let rx = shutdown.clone();
             tokio::spawn(self.runner.clone().work(rx, Duration::from_millis(500)))
@@ -162,6 +169,7 @@ impl App {
             let _ = w.await;
         }
         refresher.abort();
+        pruner.abort();
         result
     }
 }
