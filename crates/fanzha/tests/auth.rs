@@ -494,24 +494,8 @@ async fn login_via_proxy(
     user: &str,
     pw: &str,
 ) -> StatusCode {
-    let page = c
-        .get(app.url("/login"))
-        .header("x-forwarded-for", forwarded)
-        .send()
+    app.submit_login_with(c, user, pw, &[("x-forwarded-for", forwarded)])
         .await
-        .unwrap();
-    let csrf = form_csrf(&page.text().await.unwrap());
-    c.post(app.url("/login"))
-        .header("x-forwarded-for", forwarded)
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", user),
-            ("password", pw),
-            ("next", "/"),
-        ])
-        .send()
-        .await
-        .unwrap()
         .status()
 }
 

@@ -525,34 +525,31 @@ mod tests {
     fn forwarded_for_is_believed_only_from_trusted_proxies() {
         let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
         let proxies = [ip("10.0.0.2"), ip("10.0.0.3")];
-        // No trusted proxy configured, or a peer that is not one: the header is ignored.
-        assert_eq!(
-            client_address(ip("203.0.113.9"), "1.2.3.4", &[]),
-            ip("203.0.113.9")
-        );
-        assert_eq!(
-            client_address(ip("203.0.113.9"), "1.2.3.4", &proxies),
-            ip("203.0.113.9")
-        );
-        // One proxy: the entry it appended.
-        assert_eq!(
-            client_address(ip("10.0.0.2"), "198.51.100.7", &proxies),
-            ip("198.51.100.7")
-        );
-        // A forged entry on the left is not believed; two proxies in a row are skipped.
-        assert_eq!(
-            client_address(ip("10.0.0.2"), "6.6.6.6, 198.51.100.7, 10.0.0.3", &proxies),
-            ip("198.51.100.7")
-        );
-        // Missing or malformed header: the proxy's own address, never a guess.
-        assert_eq!(client_address(ip("10.0.0.2"), "", &proxies), ip("10.0.0.2"));
-        assert_eq!(
-            client_address(ip("10.0.0.2"), "junk", &proxies),
-            ip("10.0.0.2")
-        );
-        assert_eq!(
-            client_address(ip("10.0.0.2"), "6.6.6.6, junk, 10.0.0.3", &proxies),
-            ip("10.0.0.3")
-        );
+        // (peer, X-Forwarded-For, trusted proxies, the client's address)
+        let cases: [(&str, &str, &[std::net::IpAddr], &str); 7] = [
+            // No trusted proxy configured, or a peer that is not one: the header is ignored.
+            ("203.0.113.9", "1.2.3.4", &[], "203.0.113.9"),
+            ("203.0.113.9", "1.2.3.4", &proxies, "203.0.113.9"),
+            // One proxy: the entry it appended.
+            ("10.0.0.2", "198.51.100.7", &proxies, "198.51.100.7"),
+            // A forged entry on the left is not believed; two proxies in a row are skipped.
+            (
+                "10.0.0.2",
+                "6.6.6.6, 198.51.100.7, 10.0.0.3",
+                &proxies,
+                "198.51.100.7",
+            ),
+            // Missing or malformed header: the proxy's own address, never a guess.
+            ("10.0.0.2", "", &proxies, "10.0.0.2"),
+            ("10.0.0.2", "junk", &proxies, "10.0.0.2"),
+            ("10.0.0.2", "6.6.6.6, junk, 10.0.0.3", &proxies, "10.0.0.3"),
+        ];
+        for (peer, header, trusted, want) in cases {
+            assert_eq!(
+                client_address(ip(peer), header, trusted),
+                ip(want),
+                "{peer} / {header:?}"
+            );
+        }
     }
 }

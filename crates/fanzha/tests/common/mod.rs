@@ -383,10 +383,31 @@ impl TestApp {
 
     /// Submits the login form with a fresh pre-login CSRF token; returns the response.
     pub async fn submit_login(&self, c: &Client, username: &str, password: &str) -> Response {
-        let page = c.get(self.url("/login")).send().await.expect("GET /login");
+        self.submit_login_with(c, username, password, &[]).await
+    }
+
+    /// [`TestApp::submit_login`] with extra request headers on both requests (e.g. what a
+    /// reverse proxy adds).
+    pub async fn submit_login_with(
+        &self,
+        c: &Client,
+        username: &str,
+        password: &str,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let with = |mut r: reqwest::RequestBuilder| {
+            for (k, v) in headers {
+                r = r.header(*k, *v);
+            }
+            r
+        };
+        let page = with(c.get(self.url("/login")))
+            .send()
+            .await
+            .expect("GET /login");
         assert_eq!(page.status(), StatusCode::OK, "GET /login");
         let csrf = form_csrf(&page.text().await.expect("login page"));
-        c.post(self.url("/login"))
+        with(c.post(self.url("/login")))
             .form(&[
                 ("csrf", csrf.as_str()),
                 ("username", username),
