@@ -562,38 +562,12 @@ async fn console_merge(
     Ok(Redirect::to("/intel").into_response())
 }
 
-async fn console_import(
-    State(st): State<AppState>,
-    u: User,
-    mut mp: Multipart,
-) -> AppResult<Response> {
+async fn console_import(State(st): State<AppState>, u: User, mp: Multipart) -> AppResult<Response> {
     let by = curator(&st, &u).await?;
     let (mut format, mut file) = (String::new(), None::<Vec<u8>>);
-    loop {
-        let field = match mp.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(AppError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "err-too-large",
-                ))
-            }
-            Err(_) => return Err(AppError::bad_request("intel-err-upload")),
-        };
-        let name = field.name().unwrap_or("").to_string();
-        let data = match field.bytes().await {
-            Ok(d) => d,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(AppError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "err-too-large",
-                ))
-            }
-            Err(_) => return Err(AppError::bad_request("intel-err-upload")),
-        };
+    for (name, data) in crate::web::multipart::fields(mp, "intel-err-upload").await? {
         match name.as_str() {
-            "format" => format = String::from_utf8_lossy(&data).trim().to_string(),
+            "format" => format = crate::web::multipart::text(&data),
             "file" => file = Some(data.to_vec()),
             _ => {}
         }

@@ -420,38 +420,12 @@ pub async fn run_import(
     }
 }
 
-async fn import_submit(
-    State(st): State<AppState>,
-    u: User,
-    mut mp: Multipart,
-) -> AppResult<Response> {
+async fn import_submit(State(st): State<AppState>, u: User, mp: Multipart) -> AppResult<Response> {
     let (mut school, mut kind, mut file) = (String::new(), String::new(), None::<Vec<u8>>);
-    loop {
-        let field = match mp.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(AppError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "err-too-large",
-                ))
-            }
-            Err(_) => return Err(AppError::bad_request("roster-err-upload")),
-        };
-        let name = field.name().unwrap_or("").to_string();
-        let data = match field.bytes().await {
-            Ok(d) => d,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(AppError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "err-too-large",
-                ))
-            }
-            Err(_) => return Err(AppError::bad_request("roster-err-upload")),
-        };
+    for (name, data) in crate::web::multipart::fields(mp, "roster-err-upload").await? {
         match name.as_str() {
-            "school" => school = String::from_utf8_lossy(&data).trim().to_string(),
-            "kind" => kind = String::from_utf8_lossy(&data).trim().to_string(),
+            "school" => school = crate::web::multipart::text(&data),
+            "kind" => kind = crate::web::multipart::text(&data),
             "file" => file = Some(data.to_vec()),
             _ => {}
         }

@@ -9,6 +9,7 @@ pub mod home;
 pub mod i18n;
 pub mod layout;
 pub mod metrics;
+pub mod multipart;
 pub mod ops;
 
 use std::net::SocketAddr;
