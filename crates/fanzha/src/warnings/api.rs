@@ -213,6 +213,8 @@ pub struct WarningDetail {
     pub timeline: Vec<WarnEvent>,
     /// Whether the caller may acknowledge, contact and record an outcome now.
     pub can_act: bool,
+    /// The loss report and stop-payment request opened by "already lost money".
+    pub loss_report: Option<service::LossReportLink>,
 }
 
 pub async fn load_detail(st: &AppState, u: &User, id: i64) -> AppResult<WarningDetail> {
@@ -227,10 +229,12 @@ pub async fn load_detail(st: &AppState, u: &User, id: i64) -> AppResult<WarningD
     let can_act = warning.status() != Status::Unidentified
         && allowed
         && service::may_act(&mut c, &u.p, &warning).await?;
+    let loss_report = service::loss_report_of(&mut c, &timeline).await?;
     Ok(WarningDetail {
         warning,
         timeline,
         can_act,
+        loss_report,
     })
 }
 
@@ -441,9 +445,26 @@ pub struct OutcomeInput {
     pub protected_yuan: Option<String>,
     #[serde(default)]
     pub notes: String,
+    /// already_lost: how the money was paid (bank_card, alipay, wechat, other); the stop-payment
+    /// request is filed with it.
+    #[serde(default)]
+    pub payment_type: Option<String>,
+    /// already_lost: the payee account (card number, Alipay/WeChat account).
+    #[serde(default)]
+    pub payee_account: Option<String>,
+    /// already_lost: the payee's bank.
+    #[serde(default)]
+    pub bank: Option<String>,
+    /// already_lost: when the money was transferred (UTC milliseconds).
+    #[serde(default)]
+    pub transfer_at: Option<i64>,
+    /// already_lost: what happened, for the loss report (the warning's own text when empty).
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
-pub fn parse_outcome(i: &OutcomeInput) -> AppResult<Act> {
+/// Checks an outcome; `deadline_minutes` is the server's stop-payment deadline.
+pub fn parse_outcome(i: &OutcomeInput, deadline_minutes: Option<i64>) -> AppResult<Act> {
     let mut errs = Vec::new();
     let outcome = Outcome::parse(&i.outcome);
     if outcome.is_none() {
@@ -471,12 +492,22 @@ pub fn parse_outcome(i: &OutcomeInput) -> AppResult<Act> {
             loss,
             protected,
             notes: i.notes.trim().to_string(),
+            transfer: (outcome == Outcome::AlreadyLost).then(|| service::LossTransfer {
+                payment_type: i.payment_type.clone().unwrap_or_default(),
+                payee_account: i.payee_account.clone().unwrap_or_default(),
+                bank: i.bank.clone().unwrap_or_default(),
+                transfer_at: i.transfer_at,
+                description: i.description.clone().unwrap_or_default(),
+                deadline_minutes,
+            }),
         }),
         _ => Err(AppError::unprocessable("warn-err-refused").details(errs)),
     }
 }
 
-/// Record the outcome (once). `already_lost` needs the loss and hands over to the loss report.
+/// Record the outcome (once). `already_lost` needs the loss and the transfer (payment type, payee
+/// account, bank, transfer time): in the same transaction it files a loss report with its
+/// stop-payment request (validated like `POST /api/v1/reports`; refused with nothing written).
 #[utoipa::path(post, path = "/api/v1/warnings/{id}/outcome", tag = "warnings", params(("id" = i64, Path)), request_body = OutcomeInput, responses((status = 200, body = Warning), (status = 403), (status = 404), (status = 409), (status = 422)))]
 pub async fn api_outcome(
     State(st): State<AppState>,
@@ -485,7 +516,7 @@ pub async fn api_outcome(
     Json(i): Json<OutcomeInput>,
 ) -> AppResult<Json<Warning>> {
     require_scope(&u.p, Scope::WarningsWrite)?;
-    let a = parse_outcome(&i)?;
+    let a = parse_outcome(&i, Some(st.config.stop_payment_minutes))?;
     Ok(Json(do_act(&st, &u, id, a).await?))
 }
 

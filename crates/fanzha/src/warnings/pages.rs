@@ -166,6 +166,9 @@ struct DetailPage {
     outcomes: Vec<(&'static str, String)>,
     now_local: String,
     money: String,
+    /// (report number, link, stop-payment status text, frozen amount text) of the loss report.
+    loss_report: Option<(String, String, String, String)>,
+    payment_types: Vec<(&'static str, String)>,
 }
 
 async fn render_detail(
@@ -199,6 +202,7 @@ async fn render_detail(
                 "missed",
                 "source",
                 "student_no",
+                "ref_no",
             ] {
                 if let Some(v) = e
                     .detail
@@ -237,6 +241,18 @@ async fn render_detail(
             Action::IdentifyWarning,
             &crate::auth::policy::Target::Unit(&d.warning.unit_path),
         );
+    let loss_report = d.loss_report.as_ref().map(|l| {
+        (
+            l.ref_no.clone(),
+            format!("/reports/{}", l.report_id),
+            ctx.t(&format!("reports-sp-{}", l.stop_payment_status)),
+            if l.frozen_cents > 0 {
+                format!("{} ¥{}", ctx.t("reports-sp-frozen-amount"), yuan(l.frozen_cents))
+            } else {
+                String::new()
+            },
+        )
+    });
     let mut r = rows(st, &ctx, vec![d.warning]).await?;
     let row = r.pop().ok_or_else(AppError::not_found)?;
     let tz: chrono_tz::Tz = u.p.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
@@ -251,6 +267,11 @@ async fn render_detail(
         money.push(format!("{} ¥{}", ctx.t("warn-loss"), yuan(l)));
     }
     let page = DetailPage {
+        loss_report,
+        payment_types: ["bank_card", "alipay", "wechat", "other"]
+            .into_iter()
+            .map(|k| (k, ctx.t(&format!("warn-pay-{k}"))))
+            .collect(),
         money: money.join(" · "),
         methods: ContactMethod::ALL
             .iter()
@@ -322,11 +343,8 @@ async fn contact(
     let at = if f.at.trim().is_empty() {
         Ok(None)
     } else {
-        let tz: chrono_tz::Tz = u.p.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-        chrono::NaiveDateTime::parse_from_str(f.at.trim(), "%Y-%m-%dT%H:%M")
-            .ok()
-            .and_then(|t| t.and_local_timezone(tz).earliest())
-            .map(|t| Some(t.timestamp_millis()))
+        local_ms(&u, &f.at)
+            .map(Some)
             .ok_or_else(|| AppError::unprocessable("warn-err-contact-time"))
     };
     let a = at.and_then(|at| {
@@ -342,13 +360,68 @@ async fn contact(
     form_act(&st, &u, id, a).await
 }
 
+/// The outcome form: the API's fields, with the transfer time as local `datetime-local` text.
+#[derive(Deserialize)]
+struct OutcomeForm {
+    outcome: String,
+    #[serde(default)]
+    loss_yuan: Option<String>,
+    #[serde(default)]
+    protected_yuan: Option<String>,
+    #[serde(default)]
+    notes: String,
+    #[serde(default)]
+    payment_type: Option<String>,
+    #[serde(default)]
+    payee_account: Option<String>,
+    #[serde(default)]
+    bank: Option<String>,
+    #[serde(default)]
+    transfer_at: String,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+/// Local `YYYY-MM-DDTHH:MM` text of the caller's time zone as UTC milliseconds.
+fn local_ms(u: &User, text: &str) -> Option<i64> {
+    let tz: chrono_tz::Tz = u.p.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    chrono::NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M")
+        .ok()
+        .and_then(|t| t.and_local_timezone(tz).earliest())
+        .map(|t| t.timestamp_millis())
+}
+
 async fn outcome(
     State(st): State<AppState>,
     u: User,
     Path(id): Path<i64>,
-    Form(f): Form<OutcomeInput>,
+    Form(f): Form<OutcomeForm>,
 ) -> AppResult<Response> {
-    form_act(&st, &u, id, api::parse_outcome(&f)).await
+    let lost = f.outcome.trim() == Outcome::AlreadyLost.as_str();
+    let transfer_at = if f.transfer_at.trim().is_empty() {
+        Ok(None)
+    } else {
+        local_ms(&u, &f.transfer_at)
+            .map(Some)
+            .ok_or_else(|| AppError::unprocessable("warn-err-transfer-time"))
+    };
+    let a = transfer_at.and_then(|transfer_at| {
+        api::parse_outcome(
+            &OutcomeInput {
+                outcome: f.outcome,
+                loss_yuan: f.loss_yuan,
+                protected_yuan: f.protected_yuan,
+                notes: f.notes,
+                payment_type: f.payment_type.filter(|_| lost),
+                payee_account: f.payee_account.filter(|_| lost),
+                bank: f.bank.filter(|_| lost),
+                transfer_at: transfer_at.filter(|_| lost),
+                description: f.description.filter(|_| lost),
+            },
+            Some(st.config.stop_payment_minutes),
+        )
+    });
+    form_act(&st, &u, id, a).await
 }
 
 #[derive(Deserialize)]

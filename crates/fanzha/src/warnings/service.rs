@@ -1320,8 +1320,74 @@ pub enum Act {
         loss: Option<Cents>,
         protected: Option<Cents>,
         notes: String,
+        /// What the stop-payment request needs when the outcome is "already lost money".
+        transfer: Option<LossTransfer>,
     },
 }
+
+/// Where the lost money went, as the counselor records it with the outcome "already lost money".
+/// Checked by the reports module's own validation when the loss report is filed.
+#[derive(Clone, Debug, Default)]
+pub struct LossTransfer {
+    /// bank_card, alipay, wechat or other.
+    pub payment_type: String,
+    pub payee_account: String,
+    pub bank: String,
+    /// UTC milliseconds.
+    pub transfer_at: Option<Millis>,
+    pub description: String,
+    /// Minutes to the stop-payment deadline (the server's configuration).
+    pub deadline_minutes: Option<i64>,
+}
+
+/// The loss report a warning handed over to, with its stop-payment request as it stands now.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct LossReportLink {
+    pub report_id: i64,
+    pub ref_no: String,
+    pub stop_payment_id: i64,
+    /// open, bank_contacted, frozen or failed.
+    pub stop_payment_status: String,
+    pub frozen_cents: i64,
+    pub deadline_at: i64,
+}
+
+/// The loss report a warning opened, if any: the report named by its `loss_report` event, with
+/// the stop-payment request as it stands now.
+pub async fn loss_report_of(
+    c: &mut AnyConnection,
+    timeline: &[WarnEvent],
+) -> Result<Option<LossReportLink>, DbError> {
+    let Some(report_id) = timeline
+        .iter()
+        .find(|e| e.kind == "loss_report")
+        .and_then(|e| e.detail.get("report_id"))
+        .and_then(|v| v.as_i64())
+    else {
+        return Ok(None);
+    };
+    let row: Option<(i64, String, i64, String, i64, i64)> = sqlx::query_as(
+        "SELECT r.id, r.ref_no, sp.id, sp.status, sp.frozen_cents, sp.deadline_at FROM reports r \
+         JOIN stop_payments sp ON sp.report_id = r.id WHERE r.id = $1",
+    )
+    .bind(report_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(row.map(
+        |(report_id, ref_no, stop_payment_id, stop_payment_status, frozen_cents, deadline_at)| {
+            LossReportLink {
+                report_id,
+                ref_no,
+                stop_payment_id,
+                stop_payment_status,
+                frozen_cents,
+                deadline_at,
+            }
+        },
+    ))
+}
+
+
 
 /// Applies an act after `may_act` allowed it. Refuses acts that make no sense in the state.
 pub async fn act(
@@ -1431,6 +1497,7 @@ pub async fn act(
             loss,
             protected,
             notes,
+            transfer,
         } => {
             if status == Status::Closed {
                 return Err(WarnError::Conflict("warn-err-outcome-twice"));
@@ -1451,8 +1518,20 @@ pub async fn act(
             .execute(&mut *tx)
             .await?;
             store::add_event(&mut tx, w.id, now, "outcome", me, w.level, staff, Some("outcome"), serde_json::json!({"outcome": outcome.as_str(), "loss_cents": loss.map(Cents::get), "protected_cents": protected.map(Cents::get), "notes": notes})).await?;
+            // In the same transaction: bad transfer details (refused by the reports module's own
+            // validation) roll the outcome back too, so nothing is written.
             if outcome == Outcome::AlreadyLost {
-                open_loss_report(&mut tx, clock, &w, loss.map_or(0, Cents::get)).await?;
+                open_loss_report(
+                    &mut tx,
+                    clock,
+                    actor,
+                    &w,
+                    me,
+                    staff,
+                    loss.map_or(0, Cents::get),
+                    transfer.unwrap_or_default(),
+                )
+                .await?;
             }
         }
     }
@@ -1463,29 +1542,85 @@ pub async fn act(
         .ok_or(WarnError::NotFound)
 }
 
-/// HOOK for the reports / stop-payment module (issue 5, not built yet): when a warning ends with
-/// "already lost money", that module should open a loss report and a stop-payment request
-/// pre-filled from the warning (student, fraud type, amount). Until it exists the outcome and the
-/// amount are recorded on the warning and a `loss_report_pending` event marks the hand-over.
+/// "Already lost money": files a loss report for the student with its stop-payment request,
+/// pre-filled from the warning (student, fraud type, amount, what happened) and the transfer the
+/// counselor recorded, through `reports::service::create_loss_report` in the caller's
+/// transaction, and links it on the timeline (`loss_report` event with the report number). Bad
+/// transfer details are refused with the reports module's reasons.
+#[allow(clippy::too_many_arguments)]
 pub async fn open_loss_report(
     c: &mut AnyConnection,
     clock: &Clock,
+    actor: &Actor,
     w: &Warning,
+    me: (Option<i64>, &str),
+    staff: Option<i64>,
     loss_cents: i64,
-) -> Result<(), WarnError> {
+    t: LossTransfer,
+) -> Result<LossReportLink, WarnError> {
+    use crate::reports::service::{create_loss_report, LossInput, ReportError};
+    let student_id = w
+        .student_id
+        .ok_or_else(|| refuse("warn-err-unidentified"))?;
+    let fraud_type = parse_fraud_type(&w.fraud_type).ok_or_else(|| refuse("warn-err-fraud-type"))?;
+    let Some(transfer_at) = t.transfer_at else {
+        return Err(refuse("reports-err-loss-needs"));
+    };
+    let description = if t.description.trim().is_empty() {
+        format!("预警 #{} · {}", w.id, w.detail)
+    } else {
+        t.description.trim().to_string()
+    };
+    let (report_id, sp_id) = create_loss_report(
+        c,
+        clock,
+        actor,
+        student_id,
+        LossInput {
+            idempotency_key: format!("warning:{}", w.id),
+            payment_type: t.payment_type,
+            payee_account: t.payee_account,
+            bank: t.bank,
+            amount_cents: loss_cents,
+            transfer_at,
+            fraud_type,
+            description: description.chars().take(4000).collect(),
+            deadline_minutes: t.deadline_minutes,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        ReportError::Invalid(ms) => WarnError::Refused(ms),
+        ReportError::NotFound => refuse("warn-err-unknown-student"),
+        ReportError::Db(e) => WarnError::Db(e),
+    })?;
+    let (ref_no, sp_status, frozen, deadline): (String, String, i64, i64) = sqlx::query_as(
+        "SELECT r.ref_no, sp.status, sp.frozen_cents, sp.deadline_at FROM reports r \
+         JOIN stop_payments sp ON sp.report_id = r.id WHERE r.id = $1",
+    )
+    .bind(report_id)
+    .fetch_one(&mut *c)
+    .await?;
     store::add_event(
         c,
         w.id,
         clock.now_ms(),
-        "loss_report_pending",
-        (None, "system"),
+        "loss_report",
+        me,
         w.level,
-        None,
+        staff,
         Some("loss_report"),
-        serde_json::json!({"student_id": w.student_id, "fraud_type": w.fraud_type, "loss_cents": loss_cents}),
+        serde_json::json!({"report_id": report_id, "ref_no": ref_no, "stop_payment_id": sp_id, "loss_cents": loss_cents}),
     )
     .await?;
-    Ok(())
+    Ok(LossReportLink {
+        report_id,
+        ref_no,
+        stop_payment_id: sp_id,
+        stop_payment_status: sp_status,
+        frozen_cents: frozen,
+        deadline_at: deadline,
+    })
 }
 
 /// Validated deadline settings from minutes/hours text.
