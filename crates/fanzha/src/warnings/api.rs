@@ -215,6 +215,8 @@ pub struct WarningDetail {
     pub can_act: bool,
     /// The loss report and stop-payment request opened by "already lost money".
     pub loss_report: Option<service::LossReportLink>,
+    /// Notices sent by email / robot webhook (when the school configured channels).
+    pub notifications: Vec<super::notify::Notification>,
 }
 
 pub async fn load_detail(st: &AppState, u: &User, id: i64) -> AppResult<WarningDetail> {
@@ -230,11 +232,13 @@ pub async fn load_detail(st: &AppState, u: &User, id: i64) -> AppResult<WarningD
         && allowed
         && service::may_act(&mut c, &u.p, &warning).await?;
     let loss_report = service::loss_report_of(&mut c, &timeline).await?;
+    let notifications = super::notify::of_warning(&mut c, id).await?;
     Ok(WarningDetail {
         warning,
         timeline,
         can_act,
         loss_report,
+        notifications,
     })
 }
 
@@ -655,16 +659,15 @@ async fn settings_school(st: &AppState, u: &User, code: &str, action: Action) ->
 }
 
 /// A school's deadlines (ms) and appraisal weights.
-#[utoipa::path(get, path = "/api/v1/warnings/settings/{school}", tag = "warnings", params(("school" = String, Path)), responses((status = 200, body = Settings), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/warnings/settings/{school}", tag = "warnings", params(("school" = String, Path)), responses((status = 200, body = SettingsOut), (status = 404)))]
 pub async fn api_settings(
     State(st): State<AppState>,
     u: User,
     Path(code): Path<String>,
-) -> AppResult<Json<Settings>> {
+) -> AppResult<Json<SettingsOut>> {
     require_scope(&u.p, Scope::WarningsRead)?;
     let school = settings_school(&st, &u, &code, Action::ViewWarnings).await?;
-    let mut c = st.db.pool.acquire().await?;
-    Ok(Json(store::settings_of(&mut c, school.id).await?))
+    Ok(Json(settings_out(&st, school.id).await?))
 }
 
 /// Fields of the settings form / body: minutes and weights (0–100).
@@ -680,6 +683,31 @@ pub struct SettingsInput {
     pub weight_contact: String,
     pub weight_escalations: String,
     pub weight_victims: String,
+    /// Ids of the school's channels (configured under campaigns) that also carry warning notices
+    /// by email / robot webhook; absent: unchanged, `[]`: inbox only.
+    #[serde(default)]
+    pub channels: Option<Vec<i64>>,
+}
+
+/// A school's settings with the channels of its warning notices.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SettingsOut {
+    #[serde(flatten)]
+    pub settings: Settings,
+    /// Ids of the channels (campaign channels of the school) that carry warning notices.
+    pub channels: Vec<i64>,
+}
+
+async fn settings_out(st: &AppState, school_id: i64) -> AppResult<SettingsOut> {
+    let mut c = st.db.pool.acquire().await?;
+    Ok(SettingsOut {
+        settings: store::settings_of(&mut c, school_id).await?,
+        channels: super::notify::channels_of_school(&mut c, school_id)
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect(),
+    })
 }
 
 impl SettingsInput {
@@ -704,12 +732,33 @@ pub async fn save_settings(
     u: &User,
     code: &str,
     i: &SettingsInput,
-) -> AppResult<Settings> {
+) -> AppResult<SettingsOut> {
     let school = settings_school(st, u, code, Action::ConfigureWarnings).await?;
     let s = service::parse_settings(&i.fields())
         .map_err(|d| AppError::unprocessable("warn-err-refused").details(d))?;
+    if let Some(ids) = &i.channels {
+        let mine: Vec<i64> = crate::campaigns::store::channels_under(
+            &st.db,
+            std::slice::from_ref(&school.path),
+        )
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+        let bad: Vec<Msg> = ids
+            .iter()
+            .filter(|id| !mine.contains(id))
+            .map(|id| Msg::new("warn-err-channel").arg("value", *id))
+            .collect();
+        if !bad.is_empty() {
+            return Err(AppError::unprocessable("warn-err-refused").details(bad));
+        }
+    }
     let mut tx = st.db.pool.begin().await?;
     store::save_settings(&mut tx, school.id, &s, st.clock.now_ms(), u.p.account_id).await?;
+    if let Some(ids) = &i.channels {
+        super::notify::set_channels(&mut tx, school.id, ids, st.clock.now_ms()).await?;
+    }
     crate::audit::record(
         &mut *tx,
         &st.clock,
@@ -719,22 +768,22 @@ pub async fn save_settings(
             target_kind: "unit",
             target_id: school.id.to_string(),
             unit_path: school.path.clone(),
-            detail: serde_json::to_value(s).unwrap_or_default(),
+            detail: serde_json::json!({"settings": s, "channels": i.channels}),
         },
     )
     .await?;
     tx.commit().await?;
-    Ok(s)
+    settings_out(st, school.id).await
 }
 
 /// Change a school's deadlines (minutes) and appraisal weights; applies to warnings routed later.
-#[utoipa::path(put, path = "/api/v1/warnings/settings/{school}", tag = "warnings", params(("school" = String, Path)), request_body = SettingsInput, responses((status = 200, body = Settings), (status = 404), (status = 422)))]
+#[utoipa::path(put, path = "/api/v1/warnings/settings/{school}", tag = "warnings", params(("school" = String, Path)), request_body = SettingsInput, responses((status = 200, body = SettingsOut), (status = 404), (status = 422)))]
 pub async fn api_save_settings(
     State(st): State<AppState>,
     u: User,
     Path(code): Path<String>,
     Json(i): Json<SettingsInput>,
-) -> AppResult<Json<Settings>> {
+) -> AppResult<Json<SettingsOut>> {
     require_scope(&u.p, Scope::WarningsWrite)?;
     Ok(Json(save_settings(&st, &u, &code, &i).await?))
 }

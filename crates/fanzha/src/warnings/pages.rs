@@ -168,6 +168,8 @@ struct DetailPage {
     money: String,
     /// (report number, link, stop-payment status text, frozen amount text) of the loss report.
     loss_report: Option<(String, String, String, String)>,
+    /// Outside notices: (channel, address, status, reason).
+    notifications: Vec<(String, String, String, String)>,
     payment_types: Vec<(&'static str, String)>,
 }
 
@@ -266,7 +268,20 @@ async fn render_detail(
     if let Some(l) = row.w.loss_cents {
         money.push(format!("{} ¥{}", ctx.t("warn-loss"), yuan(l)));
     }
+    let notifications = d
+        .notifications
+        .iter()
+        .map(|n| {
+            (
+                format!("{} ({})", n.channel_name, n.kind),
+                n.address.clone(),
+                ctx.t(&format!("warn-notif-{}", n.status)),
+                n.reason.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
     let page = DetailPage {
+        notifications,
         loss_report,
         payment_types: ["bank_card", "alipay", "wechat", "other"]
             .into_iter()
@@ -675,6 +690,23 @@ struct SettingsPage {
     f: SettingsInput,
     errors: Vec<String>,
     saved: bool,
+    /// The school's channels: (id, kind, name, chosen for warning notices).
+    channels: Vec<(i64, String, String, bool)>,
+}
+
+/// The school's channels for the settings form, `chosen` ticked.
+async fn channel_choices(
+    st: &AppState,
+    school: &crate::org::model::Unit,
+    chosen: &[i64],
+) -> AppResult<Vec<(i64, String, String, bool)>> {
+    Ok(
+        crate::campaigns::store::channels_under(&st.db, std::slice::from_ref(&school.path))
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.kind, c.name, chosen.contains(&c.id)))
+            .collect(),
+    )
 }
 
 #[derive(Deserialize)]
@@ -696,6 +728,7 @@ fn settings_form(s: &Settings) -> SettingsInput {
         weight_contact: s.weights.contact.to_string(),
         weight_escalations: s.weights.escalations.to_string(),
         weight_victims: s.weights.victims.to_string(),
+        channels: None,
     }
 }
 
@@ -710,6 +743,13 @@ async fn settings_page(
         .ok_or_else(AppError::not_found)?;
     let mut c = st.db.pool.acquire().await?;
     let s = store::settings_of(&mut c, school.id).await?;
+    let chosen: Vec<i64> = super::notify::channels_of_school(&mut c, school.id)
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    drop(c);
+    let channels = channel_choices(&st, &school, &chosen).await?;
     let ctx = page_ctx(&st, &u).await;
     Ok(Html(
         SettingsPage {
@@ -718,23 +758,57 @@ async fn settings_page(
             f: settings_form(&s),
             errors: vec![],
             saved: q.saved.is_some(),
+            channels,
         }
         .render()?,
     ))
 }
 
-#[derive(Deserialize)]
 struct SettingsForm {
     school: String,
-    #[serde(flatten)]
     f: SettingsInput,
+}
+
+/// The settings form: single fields by name, every ticked `channel` checkbox.
+fn settings_form_of(pairs: Vec<(String, String)>) -> SettingsForm {
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    SettingsForm {
+        school: get("school"),
+        f: SettingsInput {
+            high_ack_min: get("high_ack_min"),
+            high_contact_min: get("high_contact_min"),
+            medium_ack_min: get("medium_ack_min"),
+            medium_contact_min: get("medium_contact_min"),
+            low_ack_min: get("low_ack_min"),
+            low_contact_min: get("low_contact_min"),
+            weight_ack: get("weight_ack"),
+            weight_contact: get("weight_contact"),
+            weight_escalations: get("weight_escalations"),
+            weight_victims: get("weight_victims"),
+            // An unparsable id becomes -1, which no channel has: refused with the others.
+            channels: Some(
+                pairs
+                    .iter()
+                    .filter(|(n, _)| n == "channel")
+                    .map(|(_, v)| v.trim().parse().unwrap_or(-1))
+                    .collect(),
+            ),
+        },
+    }
 }
 
 async fn settings_submit(
     State(st): State<AppState>,
     u: User,
-    Form(f): Form<SettingsForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
+    let f = settings_form_of(pairs);
     match api::save_settings(&st, &u, &f.school, &f.f).await {
         Ok(_) => Ok(Redirect::to(&format!(
             "/warnings/settings?unit={}&saved=1",
@@ -747,6 +821,8 @@ async fn settings_submit(
                 .ok_or_else(AppError::not_found)?;
             let mut errors = vec![e.msg.render(u.ctx.lang)];
             errors.extend(e.details.iter().map(|d| d.render(u.ctx.lang)));
+            let chosen = f.f.channels.clone().unwrap_or_default();
+            let channels = channel_choices(&st, &school, &chosen).await?;
             let ctx = page_ctx(&st, &u).await;
             let mut r = Html(
                 SettingsPage {
@@ -755,6 +831,7 @@ async fn settings_submit(
                     f: f.f,
                     errors,
                     saved: false,
+                    channels,
                 }
                 .render()?,
             )

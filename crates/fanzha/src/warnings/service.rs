@@ -281,6 +281,8 @@ pub struct RouteCache {
     phones: Option<std::collections::HashMap<String, Vec<StudentRef>>>,
     /// In a batch, events and notices are buffered and written with multi-row inserts at the end.
     deferred: Option<Deferred>,
+    /// The channels of each school's outside notices.
+    channels: std::collections::HashMap<i64, Vec<super::notify::SchoolChannel>>,
 }
 
 /// An event buffered by a batch (the columns of `warning_events`).
@@ -492,6 +494,18 @@ impl RouteCache {
         self.chains.insert(class_path.to_string(), v.clone());
         Ok(v)
     }
+    async fn channels(
+        &mut self,
+        c: &mut AnyConnection,
+        school_id: i64,
+    ) -> Result<Vec<super::notify::SchoolChannel>, DbError> {
+        if let Some(v) = self.channels.get(&school_id) {
+            return Ok(v.clone());
+        }
+        let v = super::notify::channels_of_school(c, school_id).await?;
+        self.channels.insert(school_id, v.clone());
+        Ok(v)
+    }
     async fn settings(
         &mut self,
         c: &mut AnyConnection,
@@ -579,10 +593,15 @@ async fn notify_level(
         }
     }
     recipients.dedup();
-    for r in recipients {
-        if cache.notify(c, clock, &r, n, source).await? {
+    for r in &recipients {
+        if cache.notify(c, clock, r, n, source).await? {
             told += 1;
         }
+    }
+    // Email and robot webhooks when the school configured them: queued here, sent by jobs.
+    if let Some(school) = w.school_id {
+        let chans = cache.channels(c, school).await?;
+        super::notify::queue(c, clock, w, &chans, &recipients, n, source).await?;
     }
     Ok(told)
 }
