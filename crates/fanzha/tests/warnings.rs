@@ -1256,3 +1256,163 @@ async fn the_police_console_issues_and_refuses_with_reasons() {
         assert!(doc["paths"][p].is_object(), "{p}");
     }
 }
+
+async fn send_json(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+    let r = post_json(app, token, path, body, None).await;
+    let s = r.status();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn the_appraisal_counts_victims_from_cases_campaign_coverage_and_rolls_up_units() {
+    let app = spawn_seeded().await;
+    // 张三 (CLS1A1) is warned and contacted in time.
+    let id = issue_zhangsan(&app, "high").await["id"].as_i64().unwrap();
+    let tc = app.token("counselor1", &[Scope::WarningsWrite]).await;
+    app.state.clock.advance_ms(2 * MIN);
+    let (s, _) = send_json(
+        &app,
+        &tc,
+        &format!("/api/v1/warnings/{id}/contact"),
+        json!({"method": "phone"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    // A case recorded for a student of CLS1A1 (李四) in the period.
+    let police = app
+        .token("police1", &[Scope::CasesRead, Scope::CasesWrite])
+        .await;
+    let (s, c) = send_json(&app, &police, "/api/v1/cases", json!({
+        "unit": "SCH1", "student_no": "2023010102", "fraud_type": "rebate_task", "channel": "qq",
+        "occurred_at": "2025-02-20 10:00", "amount_lost": "1200", "status": "open",
+        "narrative": "刷单返利,垫付后无法提现。"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    // A campaign to the school; 张三 acknowledges it (1 of the 2 students of CLS1A1).
+    let rw = [
+        Scope::CampaignsRead,
+        Scope::CampaignsWrite,
+        Scope::InboxRead,
+    ];
+    let pc = app.token("police1", &rw).await;
+    let admin = app.token("admin1", &rw).await;
+    let (s, c) = send_json(&app, &pc, "/api/v1/campaigns/contents", json!({
+        "unit": "SCH1", "kind": "article", "title": "刷单返利防范", "body_md": "## 别信刷单",
+        "fraud_types": ["rebate_task"], "target_hint": "新生",
+        "quiz": [{"q": "先垫付吗?", "choices": ["垫付", "拒绝"], "answer": 1}]})).await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let content = c["id"].as_i64().unwrap();
+    let (s, _) = send_json(&app, &pc, &format!("/api/v1/campaigns/contents/{content}/submit"), json!({})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = send_json(&app, &admin, &format!("/api/v1/campaigns/contents/{content}/publish"), json!({})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, c) = send_json(&app, &admin, "/api/v1/campaigns", json!({"unit": "SCH1", "title": "开学季防刷单", "content_id": content, "fraud_type": "rebate_task"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    app.runner.run_until_idle().await.unwrap();
+    let student = app.fx.student("2023010101");
+    let delivery = app
+        .scalar(&format!(
+            "SELECT id FROM campaign_deliveries WHERE student_id = {student} AND channel = 'inbox'"
+        ))
+        .await;
+    let ts = app.token("student1", &rw).await;
+    let (s, c) = send_json(&app, &ts, &format!("/api/v1/campaigns/deliveries/{delivery}/ack"), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+
+    let ta = app.token("admin1", &[Scope::WarningsRead]).await;
+    let a: Value = app
+        .api_get(&ta, "/api/v1/warnings/appraisal?unit=SCH1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(a["weights"]["campaigns"].as_i64().unwrap() > 0);
+    let person = |name: &str| {
+        a["people"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let unit = |name: &str| {
+        a["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("unit {name}: {a}"))
+            .clone()
+    };
+    // The victim counts for the counselor of the class, the class, its college and the school.
+    assert_eq!(person("陈老师")["victims"], 1);
+    assert_eq!(person("林老师")["victims"], 0);
+    assert_eq!(unit("计科2301")["victims"], 1);
+    assert_eq!(unit("计算机学院")["victims"], 1);
+    assert_eq!(unit("第一大学")["victims"], 1);
+    assert_eq!(unit("数学2301")["victims"], 0);
+    // Coverage: 1 of the 2 students of CLS1A1; 1 of the college's 3; 1 of the school's 4.
+    assert_eq!(person("陈老师")["campaign_coverage"], 0.5);
+    assert_eq!(unit("计科2301")["campaign_coverage"], 0.5);
+    assert_eq!(unit("计算机学院")["students"], 3);
+    assert_eq!(unit("第一大学")["students"], 4);
+    assert_eq!(unit("第一大学")["campaign_coverage"], 0.25);
+    assert_eq!(person("林老师")["campaign_coverage"], 0.0);
+    // The counselor's warning rolls up into the college and the school.
+    assert_eq!(unit("计科2301")["warnings"], 1);
+    assert_eq!(unit("计算机学院")["warnings"], 1);
+    assert_eq!(unit("第一大学")["warnings"], 1);
+    assert_eq!(unit("数学学院")["warnings"], 0);
+    // The weight of coverage is configurable; course, pledge and app install are said missing.
+    let (s, _) = {
+        let r = put_json(
+            &app,
+            &app.token("admin1", &[Scope::WarningsWrite]).await,
+            "/api/v1/warnings/settings/SCH1",
+            json!({"high_ack_min": "10", "high_contact_min": "60", "medium_ack_min": "60",
+                   "medium_contact_min": "1440", "low_ack_min": "1440", "low_contact_min": "4320",
+                   "weight_ack": "0", "weight_contact": "0", "weight_escalations": "0",
+                   "weight_victims": "0", "weight_campaigns": "101"}),
+        )
+        .await;
+        (r.status(), ())
+    };
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = put_json(
+        &app,
+        &app.token("admin1", &[Scope::WarningsWrite]).await,
+        "/api/v1/warnings/settings/SCH1",
+        json!({"high_ack_min": "10", "high_contact_min": "60", "medium_ack_min": "60",
+               "medium_contact_min": "1440", "low_ack_min": "1440", "low_contact_min": "4320",
+               "weight_ack": "0", "weight_contact": "0", "weight_escalations": "0",
+               "weight_victims": "0", "weight_campaigns": "100"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let a: Value = app
+        .api_get(&ta, "/api/v1/warnings/appraisal?unit=SCH1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let chen = a["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "陈老师")
+        .unwrap()
+        .clone();
+    assert_eq!(chen["score"], 50.0);
+    let c = app.login("admin1").await;
+    let (_, page) = app.get(&c, "/warnings/appraisal").await;
+    assert!(page.contains("id=\"missing-components\""));
+    let csv = c
+        .get(app.url("/warnings/appraisal.csv?unit=SCH1"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.lines().next().unwrap().contains("宣传覆盖率"));
+}

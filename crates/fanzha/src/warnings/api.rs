@@ -683,6 +683,9 @@ pub struct SettingsInput {
     pub weight_contact: String,
     pub weight_escalations: String,
     pub weight_victims: String,
+    /// Weight of campaign coverage (0–100); absent: the default.
+    #[serde(default)]
+    pub weight_campaigns: String,
     /// Ids of the school's channels (configured under campaigns) that also carry warning notices
     /// by email / robot webhook; absent: unchanged, `[]`: inbox only.
     #[serde(default)]
@@ -712,7 +715,7 @@ async fn settings_out(st: &AppState, school_id: i64) -> AppResult<SettingsOut> {
 
 impl SettingsInput {
     pub fn fields(&self) -> Vec<(&'static str, &str)> {
-        vec![
+        let v: Vec<(&'static str, &str)> = vec![
             ("high_ack_min", &self.high_ack_min),
             ("high_contact_min", &self.high_contact_min),
             ("medium_ack_min", &self.medium_ack_min),
@@ -723,7 +726,13 @@ impl SettingsInput {
             ("weight_contact", &self.weight_contact),
             ("weight_escalations", &self.weight_escalations),
             ("weight_victims", &self.weight_victims),
-        ]
+        ];
+        v.into_iter()
+        .chain(
+            (!self.weight_campaigns.trim().is_empty())
+                .then_some(("weight_campaigns", self.weight_campaigns.as_str())),
+        )
+        .collect()
     }
 }
 

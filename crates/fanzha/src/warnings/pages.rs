@@ -728,6 +728,7 @@ fn settings_form(s: &Settings) -> SettingsInput {
         weight_contact: s.weights.contact.to_string(),
         weight_escalations: s.weights.escalations.to_string(),
         weight_victims: s.weights.victims.to_string(),
+        weight_campaigns: s.weights.campaigns.to_string(),
         channels: None,
     }
 }
@@ -791,6 +792,7 @@ fn settings_form_of(pairs: Vec<(String, String)>) -> SettingsForm {
             weight_contact: get("weight_contact"),
             weight_escalations: get("weight_escalations"),
             weight_victims: get("weight_victims"),
+            weight_campaigns: get("weight_campaigns"),
             // An unparsable id becomes -1, which no channel has: refused with the others.
             channels: Some(
                 pairs

@@ -1664,6 +1664,7 @@ pub fn parse_settings(fields: &[(&str, &str)]) -> Result<Settings, Vec<Msg>> {
             "weight_contact" => s.weights.contact = n,
             "weight_escalations" => s.weights.escalations = n,
             "weight_victims" => s.weights.victims = n,
+            "weight_campaigns" => s.weights.campaigns = n,
             _ => {}
         }
     }
@@ -1674,10 +1675,10 @@ pub fn parse_settings(fields: &[(&str, &str)]) -> Result<Settings, Vec<Msg>> {
         }
     }
     let ws = s.weights;
-    if [ws.ack, ws.contact, ws.escalations, ws.victims]
+    if [ws.ack, ws.contact, ws.escalations, ws.victims, ws.campaigns]
         .iter()
         .any(|w| *w > 100)
-        || ws.ack + ws.contact + ws.escalations + ws.victims == 0
+        || ws.ack + ws.contact + ws.escalations + ws.victims + ws.campaigns == 0
     {
         errs.push(Msg::new("warn-err-weights"));
     }
