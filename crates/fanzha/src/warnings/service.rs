@@ -696,8 +696,20 @@ async fn insert(
     issuer: &Issuer,
     nw: &NewWarning,
 ) -> Result<Warning, WarnError> {
-    let now = clock.now_ms();
     let matched = match_subject(c, cache, issuer, &nw.subject).await?;
+    insert_matched(c, clock, cache, issuer, nw, matched).await
+}
+
+/// Inserts one warning whose person was matched (or not) and routes it.
+async fn insert_matched(
+    c: &mut AnyConnection,
+    clock: &Clock,
+    cache: &mut RouteCache,
+    issuer: &Issuer,
+    nw: &NewWarning,
+    matched: Matched,
+) -> Result<Warning, WarnError> {
+    let now = clock.now_ms();
     let (school_id, unit_path) = match &matched {
         Matched::Student(s) => (Some(s.school_id), s.class_path.clone()),
         Matched::Unmatched {
@@ -841,6 +853,12 @@ async fn issue_once(
 
 /// Issues many warnings in one transaction: any refused row refuses the whole batch, with line
 /// numbers (`first_line` is the line of the first item).
+///
+/// Matched warnings are routed in memory (chains and settings cached per class and school) and
+/// written already routed with multi-row INSERTs (`BATCH_ROWS` per statement, ids from
+/// RETURNING); their events and inbox notices are buffered and written with multi-row inserts
+/// too, and deadline jobs are one per second of deadlines. So no statement runs per warning;
+/// only unmatched warnings (the identification queue, rare) take the one-by-one path.
 pub async fn issue_batch(
     db: &Db,
     clock: &Clock,
@@ -857,11 +875,22 @@ pub async fn issue_batch(
     phones.dedup();
     cache.preload_phones(&mut tx, phones).await?;
     cache.deferred = Some(Deferred::default());
-    let mut out = Vec::with_capacity(items.len());
+    let mut out: Vec<Option<Warning>> = vec![None; items.len()];
+    let mut matched: Vec<(usize, StudentRef)> = Vec::new();
     let mut errs = Vec::new();
-    for (line, nw) in &items {
-        match insert(&mut tx, clock, &mut cache, issuer, nw).await {
-            Ok(w) => out.push(w),
+    for (i, (line, nw)) in items.iter().enumerate() {
+        let r = match match_subject(&mut tx, &cache, issuer, &nw.subject).await {
+            Ok(Matched::Student(s)) => {
+                matched.push((i, s));
+                Ok(())
+            }
+            Ok(m) => insert_matched(&mut tx, clock, &mut cache, issuer, nw, m)
+                .await
+                .map(|w| out[i] = Some(w)),
+            Err(e) => Err(e),
+        };
+        match r {
+            Ok(()) => {}
             Err(WarnError::Refused(ms)) => {
                 errs.extend(ms.into_iter().map(|m| (*line, m)));
             }
@@ -874,9 +903,164 @@ pub async fn issue_batch(
     if !errs.is_empty() {
         return Err(WarnError::RefusedLines(errs));
     }
+    for chunk in matched.chunks(BATCH_ROWS) {
+        let routed = insert_routed(&mut tx, db.backend, clock, &mut cache, issuer, &items, chunk)
+            .await?;
+        for (i, w) in routed {
+            out[i] = Some(w);
+        }
+    }
     cache.flush(&mut tx, db.backend).await?;
     tx.commit().await.map_err(DbError::from)?;
     inbox::bump();
+    Ok(out.into_iter().flatten().collect())
+}
+
+/// Rows of one multi-row INSERT of routed warnings (22 parameters each).
+const BATCH_ROWS: usize = 500;
+
+/// Routes matched warnings of a batch in memory and inserts them, already routed, with one
+/// multi-row INSERT; then buffers their events and notices and queues their deadline jobs.
+/// Returns (item index, warning).
+async fn insert_routed(
+    c: &mut AnyConnection,
+    backend: crate::db::Backend,
+    clock: &Clock,
+    cache: &mut RouteCache,
+    issuer: &Issuer,
+    items: &[(usize, NewWarning)],
+    chunk: &[(usize, StudentRef)],
+) -> Result<Vec<(usize, Warning)>, WarnError> {
+    let now = clock.now_ms();
+    struct Plan<'a> {
+        idx: usize,
+        nw: &'a NewWarning,
+        student: &'a StudentRef,
+        chain: Vec<Link>,
+        win: Windows,
+        level: i64,
+        assignee: Option<i64>,
+    }
+    let mut plans = Vec::with_capacity(chunk.len());
+    for (idx, student) in chunk {
+        let chain = cache.chain(c, &student.class_path).await?;
+        let settings = cache.settings(c, student.school_id).await?;
+        let nw = &items[*idx].1;
+        let level = first_staffed_level(&chain, LEVEL_COUNSELOR);
+        plans.push(Plan {
+            idx: *idx,
+            nw,
+            student,
+            win: settings.windows(nw.severity),
+            level,
+            assignee: counselor_of(&chain, level),
+            chain,
+        });
+    }
+    let mut sql = String::from(
+        "INSERT INTO warnings (source_kind, origin, issued_by_account_id, issuer_unit_path, student_id, school_id, \
+         unit_path, phone, student_no, fraud_type, severity, detail, level, assignee_staff_id, ack_window_ms, \
+         contact_window_ms, routed_at, ack_due_at, contact_due_at, next_deadline_at, created_at, updated_at, \
+         status, next_deadline_kind, escalations) VALUES ",
+    );
+    for i in 0..plans.len() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for k in 1..=22 {
+            sql.push_str(&format!("${}, ", i * 22 + k));
+        }
+        sql.push_str("'open', 'ack', 0)");
+    }
+    sql.push_str(&format!(" RETURNING {}", store::returning_cols()));
+    let sql = crate::db::bulk_sql(backend, &sql);
+    let mut q = sqlx::query(&sql);
+    for p in &plans {
+        let ack_due = now + p.win.ack_ms;
+        q = q
+            .bind(issuer.kind)
+            .bind(p.nw.origin.clone())
+            .bind(issuer.account_id)
+            .bind(issuer.home_path.clone())
+            .bind(p.student.id)
+            .bind(p.student.school_id)
+            .bind(p.student.class_path.clone())
+            .bind(p.nw.subject.phone.as_ref().map(|x| x.as_str().to_string()))
+            .bind(p.nw.subject.student_no.as_ref().map(|x| x.as_str().to_string()))
+            .bind(p.nw.fraud_type.id())
+            .bind(p.nw.severity.as_str())
+            .bind(p.nw.detail.clone())
+            .bind(p.level)
+            .bind(p.assignee)
+            .bind(p.win.ack_ms)
+            .bind(p.win.contact_ms)
+            .bind(now)
+            .bind(ack_due)
+            .bind(now + p.win.contact_ms)
+            .bind(ack_due)
+            .bind(now)
+            .bind(now);
+    }
+    let rows = q.fetch_all(&mut *c).await?;
+    let mut ws = rows
+        .iter()
+        .map(store::warning_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    // Ids are given in the order of the VALUES; RETURNING's order is not promised, the ids' is.
+    ws.sort_by_key(|w| w.id);
+    if ws.len() != plans.len() {
+        return Err(WarnError::Db(DbError::Config(format!(
+            "batch insert returned {} of {} warnings",
+            ws.len(),
+            plans.len()
+        ))));
+    }
+    let mut out = Vec::with_capacity(plans.len());
+    for (p, w) in plans.into_iter().zip(ws) {
+        let actor = (issuer.account_id, issuer.name.as_str());
+        cache
+            .event(
+                c,
+                w.id,
+                now,
+                "issued",
+                actor,
+                0,
+                None,
+                "issued",
+                serde_json::json!({"source": p.nw.origin, "by": issuer.kind}),
+            )
+            .await?;
+        let (ack_due, contact_due) = (now + p.win.ack_ms, now + p.win.contact_ms);
+        cache
+            .event(
+                c,
+                w.id,
+                now,
+                "routed",
+                actor,
+                p.level,
+                p.assignee,
+                "routed",
+                serde_json::json!({"student_no": p.student.student_no, "ack_due_at": ack_due, "contact_due_at": contact_due}),
+            )
+            .await?;
+        cache.tick(c, clock, ack_due).await?;
+        let n = notice("warn-notice-new", &w, &[("name", p.student.name.clone())]);
+        notify_level(
+            c,
+            cache,
+            clock,
+            &w,
+            &p.chain,
+            p.level,
+            &n,
+            &format!("warning:{}:routed", w.id),
+        )
+        .await?;
+        out.push((p.idx, w));
+    }
     Ok(out)
 }
 
