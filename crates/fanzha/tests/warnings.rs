@@ -1416,3 +1416,51 @@ async fn the_appraisal_counts_victims_from_cases_campaign_coverage_and_rolls_up_
         .unwrap();
     assert!(csv.lines().next().unwrap().contains("宣传覆盖率"));
 }
+
+async fn inbox_titles(app: &TestApp, recipient: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT title FROM inbox_messages WHERE recipient = $1 AND kind = 'warning' ORDER BY id",
+    )
+    .bind(recipient)
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn inbox_notices_are_written_in_the_recipients_language() {
+    let app = spawn_seeded().await;
+    // The counselor reads English; the college leader keeps the default (zh-CN).
+    sqlx::query("UPDATE accounts SET locale = 'en' WHERE username = 'counselor1'")
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let id = issue_zhangsan(&app, "high").await["id"].as_i64().unwrap();
+    let counselor = format!("staff:{}", app.fx.staff["T1001"]);
+    let t = inbox_titles(&app, &counselor).await;
+    assert_eq!(t.len(), 1);
+    assert!(t[0].starts_with("[High"), "{t:?}");
+    assert!(!t[0].contains("预警"), "{t:?}");
+    // A batch writes its notices in the recipient's language too.
+    let police = police_token(&app).await;
+    let r = app
+        .api_post(
+            &police,
+            "/api/v1/warnings/batch",
+            "手机号,诈骗类型,级别\n13800001112,fake_loan,low\n".as_bytes().to_vec(),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let t = inbox_titles(&app, &counselor).await;
+    assert_eq!(t.len(), 2);
+    assert!(t[1].starts_with("[Low"), "{t:?}");
+    // Missed: the escalation reaches the college leader in Chinese.
+    app.state.clock.advance_ms(11 * MIN);
+    app.runner.run_until_idle().await.unwrap();
+    let leader = format!("staff:{}", app.fx.staff["T1004"]);
+    let t = inbox_titles(&app, &leader).await;
+    assert!(
+        t.iter().any(|x| x.contains("预警升级") && x.contains(&format!("#{id}"))),
+        "{t:?}"
+    );
+}

@@ -283,6 +283,8 @@ pub struct RouteCache {
     deferred: Option<Deferred>,
     /// The channels of each school's outside notices.
     channels: std::collections::HashMap<i64, Vec<super::notify::SchoolChannel>>,
+    /// The language of each recipient told in this batch or scan.
+    langs: std::collections::HashMap<String, Lang>,
 }
 
 /// An event buffered by a batch (the columns of `warning_events`).
@@ -494,6 +496,15 @@ impl RouteCache {
         self.chains.insert(class_path.to_string(), v.clone());
         Ok(v)
     }
+    async fn lang(&mut self, c: &mut AnyConnection, to: &Recipient) -> Result<Lang, DbError> {
+        let key = to.key();
+        if let Some(l) = self.langs.get(&key) {
+            return Ok(*l);
+        }
+        let l = lang_of(c, to).await?;
+        self.langs.insert(key, l);
+        Ok(l)
+    }
     async fn channels(
         &mut self,
         c: &mut AnyConnection,
@@ -534,23 +545,83 @@ async fn schedule_tick(c: &mut AnyConnection, clock: &Clock, at: Millis) -> Resu
     Ok(())
 }
 
-fn notice(kind_key: &str, w: &Warning, extra: &[(&str, String)]) -> Notice {
-    let lang = Lang::ZhCn;
-    let mut args: Vec<(&str, String)> = vec![
-        ("id", w.id.to_string()),
-        ("severity", lang.t(&format!("warn-sev-{}", w.severity))),
-        (
-            "type",
-            parse_fraud_type(&w.fraud_type).map_or(w.fraud_type.clone(), |t| t.name_zh().into()),
-        ),
-    ];
-    args.extend(extra.iter().map(|(k, v)| (*k, v.clone())));
-    Notice {
-        kind: "warning".into(),
-        title: lang.ta(&format!("{kind_key}-title"), &args),
-        body: lang.ta(&format!("{kind_key}-body"), &args),
-        link: Some(format!("/warnings/{}", w.id)),
+/// A notice of the warnings module before it is written in a language: the Fluent message
+/// (`<key>-title`, `<key>-body`) and its arguments.
+#[derive(Clone, Debug)]
+struct NoticeSpec {
+    key: &'static str,
+    /// The student's name (`$name`).
+    name: Option<String>,
+    /// The missed deadline's kind, `ack` or `contact` (`$missed`, translated).
+    missed: Option<String>,
+}
+
+impl NoticeSpec {
+    fn new(key: &'static str) -> NoticeSpec {
+        NoticeSpec {
+            key,
+            name: None,
+            missed: None,
+        }
     }
+
+    /// The notice in `lang`.
+    fn render(&self, lang: Lang, w: &Warning) -> Notice {
+        let ft = parse_fraud_type(&w.fraud_type);
+        let mut args: Vec<(&str, String)> = vec![
+            ("id", w.id.to_string()),
+            ("severity", lang.t(&format!("warn-sev-{}", w.severity))),
+            (
+                "type",
+                match (ft, lang) {
+                    (Some(t), Lang::En) => t.name_en().into(),
+                    (Some(t), _) => t.name_zh().into(),
+                    (None, _) => w.fraud_type.clone(),
+                },
+            ),
+        ];
+        if let Some(n) = &self.name {
+            args.push(("name", n.clone()));
+        }
+        if let Some(k) = &self.missed {
+            args.push(("missed", lang.t(&format!("warn-deadline-{k}"))));
+        }
+        Notice {
+            kind: "warning".into(),
+            title: lang.ta(&format!("{}-title", self.key), &args),
+            body: lang.ta(&format!("{}-body", self.key), &args),
+            link: Some(format!("/warnings/{}", w.id)),
+        }
+    }
+}
+
+/// The language of a recipient: their account's locale (zh-CN when they have no account).
+async fn lang_of(c: &mut AnyConnection, to: &Recipient) -> Result<Lang, DbError> {
+    let locale: Option<String> = match to {
+        Recipient::Account(id) => {
+            sqlx::query_scalar("SELECT locale FROM accounts WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *c)
+                .await?
+        }
+        Recipient::Staff(id) => {
+            sqlx::query_scalar(
+                "SELECT locale FROM accounts WHERE staff_id = $1 ORDER BY id LIMIT 1",
+            )
+            .bind(id)
+            .fetch_optional(&mut *c)
+            .await?
+        }
+        Recipient::Student(id) => {
+            sqlx::query_scalar(
+                "SELECT locale FROM accounts WHERE student_id = $1 ORDER BY id LIMIT 1",
+            )
+            .bind(id)
+            .fetch_optional(&mut *c)
+            .await?
+        }
+    };
+    Ok(locale.map_or(Lang::ZhCn, |l| Lang::from_code(&l)))
 }
 
 /// Tells everybody at `level` of the chain about the warning; returns how many were told. The
@@ -563,7 +634,7 @@ async fn notify_level(
     w: &Warning,
     chain: &[Link],
     level: i64,
-    n: &Notice,
+    spec: &NoticeSpec,
     source: &str,
 ) -> Result<usize, DbError> {
     let mut told = 0;
@@ -593,15 +664,30 @@ async fn notify_level(
         }
     }
     recipients.dedup();
+    // Each person reads the notice in their own language.
+    let mut by_lang: Vec<(Lang, Notice)> = Vec::with_capacity(2);
     for r in &recipients {
-        if cache.notify(c, clock, r, n, source).await? {
+        let lang = cache.lang(c, r).await?;
+        let n = match by_lang.iter().find(|(l, _)| *l == lang) {
+            Some((_, n)) => n.clone(),
+            None => {
+                let n = spec.render(lang, w);
+                by_lang.push((lang, n.clone()));
+                n
+            }
+        };
+        if cache.notify(c, clock, r, &n, source).await? {
             told += 1;
         }
     }
-    // Email and robot webhooks when the school configured them: queued here, sent by jobs.
+    // Email and robot webhooks when the school configured them: queued here, sent by jobs (in
+    // the default language: robots post to a group).
     if let Some(school) = w.school_id {
         let chans = cache.channels(c, school).await?;
-        super::notify::queue(c, clock, w, &chans, &recipients, n, source).await?;
+        if !chans.is_empty() {
+            let n = spec.render(Lang::ZhCn, w);
+            super::notify::queue(c, clock, w, &chans, &recipients, &n, source).await?;
+        }
     }
     Ok(told)
 }
@@ -673,7 +759,10 @@ async fn route(
     )
     .await?;
     cache.tick(c, clock, ack_due).await?;
-    let n = notice("warn-notice-new", &w, &[("name", student.name.clone())]);
+    let n = NoticeSpec {
+        name: Some(student.name.clone()),
+        ..NoticeSpec::new("warn-notice-new")
+    };
     notify_level(
         c,
         cache,
@@ -759,17 +848,19 @@ async fn insert_matched(
     match matched {
         Matched::Student(s) => route(c, clock, cache, id, nw.severity, &s, actor).await,
         Matched::Unmatched { school } => {
-            let n = notice("warn-notice-unidentified", &w, &[]);
+            let spec = NoticeSpec::new("warn-notice-unidentified");
             // The school admin identifies; with no school known, the issuing police do.
             let accounts = match school {
                 Some((sid, _)) => store::accounts_with_role_on(c, "school_admin", &[sid]).await?,
                 None => issuer.account_id.into_iter().collect(),
             };
             for a in accounts {
+                let to = Recipient::Account(a);
+                let n = spec.render(lang_of(c, &to).await?, &w);
                 inbox::notify_once(
                     &mut *c,
                     clock,
-                    &Recipient::Account(a),
+                    &to,
                     &n,
                     Some(&format!("warning:{id}:unidentified")),
                 )
@@ -1047,7 +1138,10 @@ async fn insert_routed(
             )
             .await?;
         cache.tick(c, clock, ack_due).await?;
-        let n = notice("warn-notice-new", &w, &[("name", p.student.name.clone())]);
+        let n = NoticeSpec {
+            name: Some(p.student.name.clone()),
+            ..NoticeSpec::new("warn-notice-new")
+        };
         notify_level(
             c,
             cache,
@@ -1448,12 +1542,10 @@ async fn escalate_one(
     }
     let mut w2 = w.clone();
     w2.level = new_level;
-    let lang = Lang::ZhCn;
-    let n = notice(
-        "warn-notice-escalated",
-        &w2,
-        &[("missed", lang.t(&format!("warn-deadline-{kind}")))],
-    );
+    let n = NoticeSpec {
+        missed: Some(kind.clone()),
+        ..NoticeSpec::new("warn-notice-escalated")
+    };
     notify_level(
         c,
         cache,
