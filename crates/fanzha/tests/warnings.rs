@@ -610,11 +610,25 @@ async fn already_lost_money_files_a_loss_report_and_a_stop_payment_request() {
     let path = format!("/api/v1/warnings/{id}/outcome");
     // Bad transfer details are refused with the reports module's reasons; nothing is written.
     for (body, reason) in [
-        (lost(json!({"transfer_at": now - 20 * MIN, "payee_account": "6222 0202 0011 2233 447"})), "transaction.account"),
-        (lost(json!({"transfer_at": now - 20 * MIN, "payment_type": "paypal"})), "transaction.payment_type"),
-        (lost(json!({"transfer_at": now + 3_600 * 1000 * 24})), "transaction.time"),
+        (
+            lost(
+                json!({"transfer_at": now - 20 * MIN, "payee_account": "6222 0202 0011 2233 447"}),
+            ),
+            "transaction.account",
+        ),
+        (
+            lost(json!({"transfer_at": now - 20 * MIN, "payment_type": "paypal"})),
+            "transaction.payment_type",
+        ),
+        (
+            lost(json!({"transfer_at": now + 3_600 * 1000 * 24})),
+            "transaction.time",
+        ),
         (lost(json!({})), ""),
-        (lost(json!({"transfer_at": now - 20 * MIN, "loss_yuan": "0"})), ""),
+        (
+            lost(json!({"transfer_at": now - 20 * MIN, "loss_yuan": "0"})),
+            "",
+        ),
     ] {
         let r = post_json(&app, &t, &path, body.clone(), None).await;
         let (status, _, _, details) = api_error(r).await;
@@ -627,8 +641,19 @@ async fn already_lost_money_files_a_loss_report_and_a_stop_payment_request() {
     }
     // The role that must be refused: a student cannot record the outcome.
     let ts = app.token("student1", &[Scope::WarningsWrite]).await;
-    let r = post_json(&app, &ts, &path, lost(json!({"transfer_at": now - 20 * MIN})), None).await;
-    assert!(matches!(r.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{}", r.status());
+    let r = post_json(
+        &app,
+        &ts,
+        &path,
+        lost(json!({"transfer_at": now - 20 * MIN})),
+        None,
+    )
+    .await;
+    assert!(
+        matches!(r.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "{}",
+        r.status()
+    );
     nothing_written(&app, id).await;
 
     let r = post_json(
@@ -679,9 +704,19 @@ async fn already_lost_money_files_a_loss_report_and_a_stop_payment_request() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(&ref_no), "{html}");
     assert!(html.contains(&format!("/reports/{}", lr["report_id"])));
-    assert!(html.contains("id=\"stop-payment-status\">已冻结<"), "{html}");
+    assert!(
+        html.contains("id=\"stop-payment-status\">已冻结<"),
+        "{html}"
+    );
     // Recorded twice: refused, still one report.
-    let r = post_json(&app, &t, &path, lost(json!({"transfer_at": now - 20 * MIN})), None).await;
+    let r = post_json(
+        &app,
+        &t,
+        &path,
+        lost(json!({"transfer_at": now - 20 * MIN})),
+        None,
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM reports").await, 1);
 }
@@ -707,7 +742,12 @@ async fn the_outcome_page_files_the_loss_report_from_the_form() {
         ]
     };
     // A bad transfer time and a bad account are refused on the page; nothing is written.
-    let r = c.post(&url).form(&form("13800001111", "yesterday")).send().await.unwrap();
+    let r = c
+        .post(&url)
+        .form(&form("13800001111", "yesterday"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     nothing_written(&app, id).await;
     let r = c.post(&url).form(&form("", "")).send().await.unwrap();
@@ -720,7 +760,12 @@ async fn the_outcome_page_files_the_loss_report_from_the_form() {
         .format("%Y-%m-%dT%H:%M")
         .to_string();
     let at: &'static str = Box::leak(at.into_boxed_str());
-    let r = c.post(&url).form(&form("13800001111", at)).send().await.unwrap();
+    let r = c
+        .post(&url)
+        .form(&form("13800001111", at))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM stop_payments WHERE amount_cents = 80000 AND payee_kind = 'alipay'").await, 1);
     let (_, html) = app.get(&c, &format!("/warnings/{id}")).await;
@@ -1282,10 +1327,16 @@ async fn the_appraisal_counts_victims_from_cases_campaign_coverage_and_rolls_up_
     let police = app
         .token("police1", &[Scope::CasesRead, Scope::CasesWrite])
         .await;
-    let (s, c) = send_json(&app, &police, "/api/v1/cases", json!({
+    let (s, c) = send_json(
+        &app,
+        &police,
+        "/api/v1/cases",
+        json!({
         "unit": "SCH1", "student_no": "2023010102", "fraud_type": "rebate_task", "channel": "qq",
         "occurred_at": "2025-02-20 10:00", "amount_lost": "1200", "status": "open",
-        "narrative": "刷单返利,垫付后无法提现。"})).await;
+        "narrative": "刷单返利,垫付后无法提现。"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
     // A campaign to the school; 张三 acknowledges it (1 of the 2 students of CLS1A1).
     let rw = [
@@ -1295,15 +1346,33 @@ async fn the_appraisal_counts_victims_from_cases_campaign_coverage_and_rolls_up_
     ];
     let pc = app.token("police1", &rw).await;
     let admin = app.token("admin1", &rw).await;
-    let (s, c) = send_json(&app, &pc, "/api/v1/campaigns/contents", json!({
+    let (s, c) = send_json(
+        &app,
+        &pc,
+        "/api/v1/campaigns/contents",
+        json!({
         "unit": "SCH1", "kind": "article", "title": "刷单返利防范", "body_md": "## 别信刷单",
         "fraud_types": ["rebate_task"], "target_hint": "新生",
-        "quiz": [{"q": "先垫付吗?", "choices": ["垫付", "拒绝"], "answer": 1}]})).await;
+        "quiz": [{"q": "先垫付吗?", "choices": ["垫付", "拒绝"], "answer": 1}]}),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
     let content = c["id"].as_i64().unwrap();
-    let (s, _) = send_json(&app, &pc, &format!("/api/v1/campaigns/contents/{content}/submit"), json!({})).await;
+    let (s, _) = send_json(
+        &app,
+        &pc,
+        &format!("/api/v1/campaigns/contents/{content}/submit"),
+        json!({}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, _) = send_json(&app, &admin, &format!("/api/v1/campaigns/contents/{content}/publish"), json!({})).await;
+    let (s, _) = send_json(
+        &app,
+        &admin,
+        &format!("/api/v1/campaigns/contents/{content}/publish"),
+        json!({}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     let (s, c) = send_json(&app, &admin, "/api/v1/campaigns", json!({"unit": "SCH1", "title": "开学季防刷单", "content_id": content, "fraud_type": "rebate_task"})).await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
@@ -1315,7 +1384,13 @@ async fn the_appraisal_counts_victims_from_cases_campaign_coverage_and_rolls_up_
         ))
         .await;
     let ts = app.token("student1", &rw).await;
-    let (s, c) = send_json(&app, &ts, &format!("/api/v1/campaigns/deliveries/{delivery}/ack"), json!({})).await;
+    let (s, c) = send_json(
+        &app,
+        &ts,
+        &format!("/api/v1/campaigns/deliveries/{delivery}/ack"),
+        json!({}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{c}");
 
     let ta = app.token("admin1", &[Scope::WarningsRead]).await;
@@ -1447,7 +1522,9 @@ async fn inbox_notices_are_written_in_the_recipients_language() {
         .api_post(
             &police,
             "/api/v1/warnings/batch",
-            "手机号,诈骗类型,级别\n13800001112,fake_loan,low\n".as_bytes().to_vec(),
+            "手机号,诈骗类型,级别\n13800001112,fake_loan,low\n"
+                .as_bytes()
+                .to_vec(),
         )
         .await;
     assert!(r.status().is_success(), "{}", r.status());
@@ -1460,7 +1537,8 @@ async fn inbox_notices_are_written_in_the_recipients_language() {
     let leader = format!("staff:{}", app.fx.staff["T1004"]);
     let t = inbox_titles(&app, &leader).await;
     assert!(
-        t.iter().any(|x| x.contains("预警升级") && x.contains(&format!("#{id}"))),
+        t.iter()
+            .any(|x| x.contains("预警升级") && x.contains(&format!("#{id}"))),
         "{t:?}"
     );
 }

@@ -175,7 +175,10 @@ async fn routed_and_escalated_warnings_go_to_email_and_signed_robots_with_retrie
     let (base, hits) = receiver().await;
     let (port, mails) = smtp_receiver().await;
     // The counselor (T1001) and the college leader (T1004) have email addresses.
-    for (no, email) in [("T1001", "chen@example.edu.cn"), ("T1004", "wu@example.edu.cn")] {
+    for (no, email) in [
+        ("T1001", "chen@example.edu.cn"),
+        ("T1004", "wu@example.edu.cn"),
+    ] {
         sqlx::query("UPDATE staff SET email = $1 WHERE id = $2")
             .bind(email)
             .bind(app.fx.staff[no])
@@ -226,10 +229,7 @@ async fn routed_and_escalated_warnings_go_to_email_and_signed_robots_with_retrie
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{c}");
-    assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM warning_channels").await,
-        0
-    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM warning_channels").await, 0);
     // The counselor may not configure them.
     let t1 = app
         .token("counselor1", &[Scope::WarningsRead, Scope::WarningsWrite])
@@ -242,7 +242,10 @@ async fn routed_and_escalated_warnings_go_to_email_and_signed_robots_with_retrie
         settings(json!(ids)),
     )
     .await;
-    assert!(matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{s}");
+    assert!(
+        matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "{s}"
+    );
     let (s, c) = send(
         &app,
         reqwest::Method::PUT,
@@ -401,10 +404,7 @@ async fn the_settings_page_ticks_the_channels_of_warning_notices() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM warning_channels").await,
-        0
-    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM warning_channels").await, 0);
     form.push(("channel", ch.to_string()));
     let r = web
         .post(app.url("/warnings/settings"))

@@ -728,11 +728,11 @@ impl SettingsInput {
             ("weight_victims", &self.weight_victims),
         ];
         v.into_iter()
-        .chain(
-            (!self.weight_campaigns.trim().is_empty())
-                .then_some(("weight_campaigns", self.weight_campaigns.as_str())),
-        )
-        .collect()
+            .chain(
+                (!self.weight_campaigns.trim().is_empty())
+                    .then_some(("weight_campaigns", self.weight_campaigns.as_str())),
+            )
+            .collect()
     }
 }
 
@@ -746,14 +746,12 @@ pub async fn save_settings(
     let s = service::parse_settings(&i.fields())
         .map_err(|d| AppError::unprocessable("warn-err-refused").details(d))?;
     if let Some(ids) = &i.channels {
-        let mine: Vec<i64> = crate::campaigns::store::channels_under(
-            &st.db,
-            std::slice::from_ref(&school.path),
-        )
-        .await?
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
+        let mine: Vec<i64> =
+            crate::campaigns::store::channels_under(&st.db, std::slice::from_ref(&school.path))
+                .await?
+                .into_iter()
+                .map(|c| c.id)
+                .collect();
         let bad: Vec<Msg> = ids
             .iter()
             .filter(|id| !mine.contains(id))

@@ -225,10 +225,8 @@ pub async fn campaign_reach_by_class(
     .bind(to)
     .fetch_all(&db.pool)
     .await?;
-    let mut out: HashMap<String, (i64, i64)> = students
-        .into_iter()
-        .map(|(p, n)| (p, (n, 0)))
-        .collect();
+    let mut out: HashMap<String, (i64, i64)> =
+        students.into_iter().map(|(p, n)| (p, (n, 0))).collect();
     for (p, n) in acked {
         let e = out.entry(p).or_default();
         // Never above the class's enrolled students (a student who left still acknowledged).

@@ -79,14 +79,12 @@ async fn emails_of(c: &mut AnyConnection, to: &[Recipient]) -> Result<Vec<String
                     .fetch_optional(&mut *c)
                     .await?
             }
-            Recipient::Account(id) => {
-                sqlx::query_scalar(
-                    "SELECT s.email FROM accounts a JOIN staff s ON s.id = a.staff_id WHERE a.id = $1",
-                )
-                .bind(id)
-                .fetch_optional(&mut *c)
-                .await?
-            }
+            Recipient::Account(id) => sqlx::query_scalar(
+                "SELECT s.email FROM accounts a JOIN staff s ON s.id = a.staff_id WHERE a.id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&mut *c)
+            .await?,
             Recipient::Student(_) => None,
         };
         if let Some(e) = email.flatten().map(|e| e.trim().to_string()) {
@@ -201,7 +199,18 @@ pub async fn of_warning(
     Ok(rows
         .into_iter()
         .map(
-            |(id, source, channel_id, channel_name, kind, address, status, reason, attempts, sent_at)| {
+            |(
+                id,
+                source,
+                channel_id,
+                channel_name,
+                kind,
+                address,
+                status,
+                reason,
+                attempts,
+                sent_at,
+            )| {
                 Notification {
                     id,
                     source,

@@ -249,7 +249,11 @@ async fn render_detail(
             format!("/reports/{}", l.report_id),
             ctx.t(&format!("reports-sp-{}", l.stop_payment_status)),
             if l.frozen_cents > 0 {
-                format!("{} ¥{}", ctx.t("reports-sp-frozen-amount"), yuan(l.frozen_cents))
+                format!(
+                    "{} ¥{}",
+                    ctx.t("reports-sp-frozen-amount"),
+                    yuan(l.frozen_cents)
+                )
             } else {
                 String::new()
             },

@@ -995,8 +995,10 @@ pub async fn issue_batch(
         return Err(WarnError::RefusedLines(errs));
     }
     for chunk in matched.chunks(BATCH_ROWS) {
-        let routed = insert_routed(&mut tx, db.backend, clock, &mut cache, issuer, &items, chunk)
-            .await?;
+        let routed = insert_routed(
+            &mut tx, db.backend, clock, &mut cache, issuer, &items, chunk,
+        )
+        .await?;
         for (i, w) in routed {
             out[i] = Some(w);
         }
@@ -1078,7 +1080,12 @@ async fn insert_routed(
             .bind(p.student.school_id)
             .bind(p.student.class_path.clone())
             .bind(p.nw.subject.phone.as_ref().map(|x| x.as_str().to_string()))
-            .bind(p.nw.subject.student_no.as_ref().map(|x| x.as_str().to_string()))
+            .bind(
+                p.nw.subject
+                    .student_no
+                    .as_ref()
+                    .map(|x| x.as_str().to_string()),
+            )
             .bind(p.nw.fraud_type.id())
             .bind(p.nw.severity.as_str())
             .bind(p.nw.detail.clone())
@@ -1682,8 +1689,6 @@ pub async fn loss_report_of(
     ))
 }
 
-
-
 /// Applies an act after `may_act` allowed it. Refuses acts that make no sense in the state.
 pub async fn act(
     db: &Db,
@@ -1857,7 +1862,8 @@ pub async fn open_loss_report(
     let student_id = w
         .student_id
         .ok_or_else(|| refuse("warn-err-unidentified"))?;
-    let fraud_type = parse_fraud_type(&w.fraud_type).ok_or_else(|| refuse("warn-err-fraud-type"))?;
+    let fraud_type =
+        parse_fraud_type(&w.fraud_type).ok_or_else(|| refuse("warn-err-fraud-type"))?;
     let Some(transfer_at) = t.transfer_at else {
         return Err(refuse("reports-err-loss-needs"));
     };
