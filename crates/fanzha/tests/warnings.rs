@@ -580,29 +580,197 @@ async fn the_counselor_workflow_contact_outcome_once_and_a_timeline() {
     assert_eq!(f["median_contact_ms"], 15 * MIN);
 }
 
+fn lost(extra: Value) -> Value {
+    let mut v = json!({"outcome": "already_lost", "loss_yuan": "12,000.50",
+        "payment_type": "bank_card", "payee_account": "6222020200112233446", "bank": "中国工商银行"});
+    for (k, x) in extra.as_object().unwrap() {
+        v[k] = x.clone();
+    }
+    v
+}
+
+async fn nothing_written(app: &TestApp, id: i64) {
+    assert_eq!(
+        count(app, &format!("SELECT COUNT(*) FROM warnings WHERE id = {id} AND status <> 'closed' AND outcome IS NULL")).await,
+        1
+    );
+    assert_eq!(count(app, "SELECT COUNT(*) FROM reports").await, 0);
+    assert_eq!(count(app, "SELECT COUNT(*) FROM stop_payments").await, 0);
+    assert_eq!(count(app, &format!("SELECT COUNT(*) FROM warning_events WHERE warning_id = {id} AND kind IN ('outcome', 'loss_report')")).await, 0);
+}
+
 #[tokio::test]
-async fn already_lost_money_records_the_loss_and_leaves_the_hand_over_for_reports() {
+async fn already_lost_money_files_a_loss_report_and_a_stop_payment_request() {
     let app = spawn_seeded().await;
     let id = issue_zhangsan(&app, "high").await["id"].as_i64().unwrap();
-    let t = app.token("counselor1", &[Scope::WarningsWrite]).await;
+    let t = app
+        .token("counselor1", &[Scope::WarningsWrite, Scope::WarningsRead])
+        .await;
+    let now = app.state.clock.now_ms();
+    let path = format!("/api/v1/warnings/{id}/outcome");
+    // Bad transfer details are refused with the reports module's reasons; nothing is written.
+    for (body, reason) in [
+        (
+            lost(
+                json!({"transfer_at": now - 20 * MIN, "payee_account": "6222 0202 0011 2233 447"}),
+            ),
+            "transaction.account",
+        ),
+        (
+            lost(json!({"transfer_at": now - 20 * MIN, "payment_type": "paypal"})),
+            "transaction.payment_type",
+        ),
+        (
+            lost(json!({"transfer_at": now + 3_600 * 1000 * 24})),
+            "transaction.time",
+        ),
+        (lost(json!({})), ""),
+        (
+            lost(json!({"transfer_at": now - 20 * MIN, "loss_yuan": "0"})),
+            "",
+        ),
+    ] {
+        let r = post_json(&app, &t, &path, body.clone(), None).await;
+        let (status, _, _, details) = api_error(r).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(
+            details.iter().any(|d| d.contains(reason)),
+            "{body}: {details:?}"
+        );
+        nothing_written(&app, id).await;
+    }
+    // The role that must be refused: a student cannot record the outcome.
+    let ts = app.token("student1", &[Scope::WarningsWrite]).await;
+    let r = post_json(
+        &app,
+        &ts,
+        &path,
+        lost(json!({"transfer_at": now - 20 * MIN})),
+        None,
+    )
+    .await;
+    assert!(
+        matches!(r.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "{}",
+        r.status()
+    );
+    nothing_written(&app, id).await;
+
     let r = post_json(
         &app,
         &t,
-        &format!("/api/v1/warnings/{id}/outcome"),
-        json!({"outcome": "already_lost", "loss_yuan": "12,000.50"}),
+        &path,
+        lost(json!({"transfer_at": now - 20 * MIN, "description": "冒充网贷客服,要求转账解冻"})),
         None,
     )
     .await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(
-        count(
-            &app,
-            &format!("SELECT loss_cents FROM warnings WHERE id = {id}")
-        )
-        .await,
-        1_200_050
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "closed");
+    assert_eq!(v["loss_cents"], 1_200_050);
+    // One report for the student, with the warning's fraud type and the transfer, and its
+    // stop-payment request pre-filled.
+    let student = app.fx.student("2023010101");
+    assert_eq!(count(&app, &format!("SELECT COUNT(*) FROM reports WHERE student_id = {student} AND has_loss = 1 AND fraud_type = 'fake_loan' AND amount_cents = 1200050")).await, 1);
+    assert_eq!(count(&app, &format!("SELECT COUNT(*) FROM stop_payments WHERE amount_cents = 1200050 AND payee_account = '6222020200112233446' AND transfer_at = {} AND status = 'open'", now - 20 * MIN)).await, 1);
+    // Linked on the timeline and shown with the stop-payment status on the warning.
+    let d: Value = app
+        .api_get(&t, &format!("/api/v1/warnings/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let lr = &d["loss_report"];
+    assert_eq!(lr["stop_payment_status"], "open");
+    let ref_no = lr["ref_no"].as_str().unwrap().to_string();
+    assert!(ref_no.starts_with("FZ-"));
+    let ev = d["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "loss_report")
+        .expect("loss_report event");
+    assert_eq!(ev["detail"]["ref_no"], ref_no.as_str());
+    assert_eq!(ev["detail"]["report_id"], lr["report_id"]);
+    // The police freeze the money: the counselor sees it on the warning page.
+    let sp = lr["stop_payment_id"].as_i64().unwrap();
+    sqlx::query("UPDATE stop_payments SET status = 'frozen', frozen_cents = 1200050 WHERE id = $1")
+        .bind(sp)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let c = app.login("counselor1").await;
+    let (status, html) = app.get(&c, &format!("/warnings/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&ref_no), "{html}");
+    assert!(html.contains(&format!("/reports/{}", lr["report_id"])));
+    assert!(
+        html.contains("id=\"stop-payment-status\">已冻结<"),
+        "{html}"
     );
-    assert_eq!(count(&app, &format!("SELECT COUNT(*) FROM warning_events WHERE warning_id = {id} AND kind = 'loss_report_pending'")).await, 1);
+    // Recorded twice: refused, still one report.
+    let r = post_json(
+        &app,
+        &t,
+        &path,
+        lost(json!({"transfer_at": now - 20 * MIN})),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM reports").await, 1);
+}
+
+#[tokio::test]
+async fn the_outcome_page_files_the_loss_report_from_the_form() {
+    let app = spawn_seeded().await;
+    let id = issue_zhangsan(&app, "high").await["id"].as_i64().unwrap();
+    let c = app.login("counselor1").await;
+    let csrf = app.page_csrf(&c).await;
+    let url = app.url(&format!("/warnings/{id}/outcome"));
+    let form = |account: &'static str, at: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("outcome", "already_lost".to_string()),
+            ("loss_yuan", "800".to_string()),
+            ("payment_type", "alipay".to_string()),
+            ("payee_account", account.to_string()),
+            ("bank", "支付宝".to_string()),
+            ("transfer_at", at.to_string()),
+            ("notes", "".to_string()),
+            ("description", "".to_string()),
+        ]
+    };
+    // A bad transfer time and a bad account are refused on the page; nothing is written.
+    let r = c
+        .post(&url)
+        .form(&form("13800001111", "yesterday"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    nothing_written(&app, id).await;
+    let r = c.post(&url).form(&form("", "")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    nothing_written(&app, id).await;
+    // The fixture clock's local time minus a few minutes.
+    let at = chrono::DateTime::from_timestamp_millis(app.state.clock.now_ms() - 10 * MIN)
+        .unwrap()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let at: &'static str = Box::leak(at.into_boxed_str());
+    let r = c
+        .post(&url)
+        .form(&form("13800001111", at))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM stop_payments WHERE amount_cents = 80000 AND payee_kind = 'alipay'").await, 1);
+    let (_, html) = app.get(&c, &format!("/warnings/{id}")).await;
+    assert!(html.contains("id=\"loss-report\""), "{html}");
+    assert!(html.contains("等待民警处理"), "{html}");
 }
 
 #[tokio::test]
@@ -1132,4 +1300,245 @@ async fn the_police_console_issues_and_refuses_with_reasons() {
     ] {
         assert!(doc["paths"][p].is_object(), "{p}");
     }
+}
+
+async fn send_json(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+    let r = post_json(app, token, path, body, None).await;
+    let s = r.status();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn the_appraisal_counts_victims_from_cases_campaign_coverage_and_rolls_up_units() {
+    let app = spawn_seeded().await;
+    // 张三 (CLS1A1) is warned and contacted in time.
+    let id = issue_zhangsan(&app, "high").await["id"].as_i64().unwrap();
+    let tc = app.token("counselor1", &[Scope::WarningsWrite]).await;
+    app.state.clock.advance_ms(2 * MIN);
+    let (s, _) = send_json(
+        &app,
+        &tc,
+        &format!("/api/v1/warnings/{id}/contact"),
+        json!({"method": "phone"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    // A case recorded for a student of CLS1A1 (李四) in the period.
+    let police = app
+        .token("police1", &[Scope::CasesRead, Scope::CasesWrite])
+        .await;
+    let (s, c) = send_json(
+        &app,
+        &police,
+        "/api/v1/cases",
+        json!({
+        "unit": "SCH1", "student_no": "2023010102", "fraud_type": "rebate_task", "channel": "qq",
+        "occurred_at": "2025-02-20 10:00", "amount_lost": "1200", "status": "open",
+        "narrative": "刷单返利,垫付后无法提现。"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    // A campaign to the school; 张三 acknowledges it (1 of the 2 students of CLS1A1).
+    let rw = [
+        Scope::CampaignsRead,
+        Scope::CampaignsWrite,
+        Scope::InboxRead,
+    ];
+    let pc = app.token("police1", &rw).await;
+    let admin = app.token("admin1", &rw).await;
+    let (s, c) = send_json(
+        &app,
+        &pc,
+        "/api/v1/campaigns/contents",
+        json!({
+        "unit": "SCH1", "kind": "article", "title": "刷单返利防范", "body_md": "## 别信刷单",
+        "fraud_types": ["rebate_task"], "target_hint": "新生",
+        "quiz": [{"q": "先垫付吗?", "choices": ["垫付", "拒绝"], "answer": 1}]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let content = c["id"].as_i64().unwrap();
+    let (s, _) = send_json(
+        &app,
+        &pc,
+        &format!("/api/v1/campaigns/contents/{content}/submit"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = send_json(
+        &app,
+        &admin,
+        &format!("/api/v1/campaigns/contents/{content}/publish"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, c) = send_json(&app, &admin, "/api/v1/campaigns", json!({"unit": "SCH1", "title": "开学季防刷单", "content_id": content, "fraud_type": "rebate_task"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    app.runner.run_until_idle().await.unwrap();
+    let student = app.fx.student("2023010101");
+    let delivery = app
+        .scalar(&format!(
+            "SELECT id FROM campaign_deliveries WHERE student_id = {student} AND channel = 'inbox'"
+        ))
+        .await;
+    let ts = app.token("student1", &rw).await;
+    let (s, c) = send_json(
+        &app,
+        &ts,
+        &format!("/api/v1/campaigns/deliveries/{delivery}/ack"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+
+    let ta = app.token("admin1", &[Scope::WarningsRead]).await;
+    let a: Value = app
+        .api_get(&ta, "/api/v1/warnings/appraisal?unit=SCH1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(a["weights"]["campaigns"].as_i64().unwrap() > 0);
+    let person = |name: &str| {
+        a["people"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let unit = |name: &str| {
+        a["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("unit {name}: {a}"))
+            .clone()
+    };
+    // The victim counts for the counselor of the class, the class, its college and the school.
+    assert_eq!(person("陈老师")["victims"], 1);
+    assert_eq!(person("林老师")["victims"], 0);
+    assert_eq!(unit("计科2301")["victims"], 1);
+    assert_eq!(unit("计算机学院")["victims"], 1);
+    assert_eq!(unit("第一大学")["victims"], 1);
+    assert_eq!(unit("数学2301")["victims"], 0);
+    // Coverage: 1 of the 2 students of CLS1A1; 1 of the college's 3; 1 of the school's 4.
+    assert_eq!(person("陈老师")["campaign_coverage"], 0.5);
+    assert_eq!(unit("计科2301")["campaign_coverage"], 0.5);
+    assert_eq!(unit("计算机学院")["students"], 3);
+    assert_eq!(unit("第一大学")["students"], 4);
+    assert_eq!(unit("第一大学")["campaign_coverage"], 0.25);
+    assert_eq!(person("林老师")["campaign_coverage"], 0.0);
+    // The counselor's warning rolls up into the college and the school.
+    assert_eq!(unit("计科2301")["warnings"], 1);
+    assert_eq!(unit("计算机学院")["warnings"], 1);
+    assert_eq!(unit("第一大学")["warnings"], 1);
+    assert_eq!(unit("数学学院")["warnings"], 0);
+    // The weight of coverage is configurable; course, pledge and app install are said missing.
+    let (s, _) = {
+        let r = put_json(
+            &app,
+            &app.token("admin1", &[Scope::WarningsWrite]).await,
+            "/api/v1/warnings/settings/SCH1",
+            json!({"high_ack_min": "10", "high_contact_min": "60", "medium_ack_min": "60",
+                   "medium_contact_min": "1440", "low_ack_min": "1440", "low_contact_min": "4320",
+                   "weight_ack": "0", "weight_contact": "0", "weight_escalations": "0",
+                   "weight_victims": "0", "weight_campaigns": "101"}),
+        )
+        .await;
+        (r.status(), ())
+    };
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = put_json(
+        &app,
+        &app.token("admin1", &[Scope::WarningsWrite]).await,
+        "/api/v1/warnings/settings/SCH1",
+        json!({"high_ack_min": "10", "high_contact_min": "60", "medium_ack_min": "60",
+               "medium_contact_min": "1440", "low_ack_min": "1440", "low_contact_min": "4320",
+               "weight_ack": "0", "weight_contact": "0", "weight_escalations": "0",
+               "weight_victims": "0", "weight_campaigns": "100"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let a: Value = app
+        .api_get(&ta, "/api/v1/warnings/appraisal?unit=SCH1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let chen = a["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "陈老师")
+        .unwrap()
+        .clone();
+    assert_eq!(chen["score"], 50.0);
+    let c = app.login("admin1").await;
+    let (_, page) = app.get(&c, "/warnings/appraisal").await;
+    assert!(page.contains("id=\"missing-components\""));
+    let csv = c
+        .get(app.url("/warnings/appraisal.csv?unit=SCH1"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.lines().next().unwrap().contains("宣传覆盖率"));
+}
+
+async fn inbox_titles(app: &TestApp, recipient: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT title FROM inbox_messages WHERE recipient = $1 AND kind = 'warning' ORDER BY id",
+    )
+    .bind(recipient)
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn inbox_notices_are_written_in_the_recipients_language() {
+    let app = spawn_seeded().await;
+    // The counselor reads English; the college leader keeps the default (zh-CN).
+    sqlx::query("UPDATE accounts SET locale = 'en' WHERE username = 'counselor1'")
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let id = issue_zhangsan(&app, "high").await["id"].as_i64().unwrap();
+    let counselor = format!("staff:{}", app.fx.staff["T1001"]);
+    let t = inbox_titles(&app, &counselor).await;
+    assert_eq!(t.len(), 1);
+    assert!(t[0].starts_with("[High"), "{t:?}");
+    assert!(!t[0].contains("预警"), "{t:?}");
+    // A batch writes its notices in the recipient's language too.
+    let police = police_token(&app).await;
+    let r = app
+        .api_post(
+            &police,
+            "/api/v1/warnings/batch",
+            "手机号,诈骗类型,级别\n13800001112,fake_loan,low\n"
+                .as_bytes()
+                .to_vec(),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let t = inbox_titles(&app, &counselor).await;
+    assert_eq!(t.len(), 2);
+    assert!(t[1].starts_with("[Low"), "{t:?}");
+    // Missed: the escalation reaches the college leader in Chinese.
+    app.state.clock.advance_ms(11 * MIN);
+    app.runner.run_until_idle().await.unwrap();
+    let leader = format!("staff:{}", app.fx.staff["T1004"]);
+    let t = inbox_titles(&app, &leader).await;
+    assert!(
+        t.iter()
+            .any(|x| x.contains("预警升级") && x.contains(&format!("#{id}"))),
+        "{t:?}"
+    );
 }

@@ -65,6 +65,33 @@ pub async fn post(
     now_ms: i64,
     timeout: Duration,
 ) -> Result<(), String> {
+    let m = Message {
+        title: post.title.clone(),
+        summary: post.summary.clone(),
+        link: post.link.clone(),
+        webhook_body: serde_json::json!({"event": "campaign.sent", "campaign": post}),
+    };
+    post_message(client, t, &m, now_ms, timeout).await
+}
+
+/// Any module's message to a robot or webhook: robots show title, summary and link; a generic
+/// webhook receives `webhook_body` as signed JSON.
+#[derive(Clone, Debug)]
+pub struct Message {
+    pub title: String,
+    pub summary: String,
+    pub link: String,
+    pub webhook_body: serde_json::Value,
+}
+
+/// Posts a message to a robot or webhook (see [`post`]; used by the warnings module too).
+pub async fn post_message(
+    client: &reqwest::Client,
+    t: &Target,
+    post: &Message,
+    now_ms: i64,
+    timeout: Duration,
+) -> Result<(), String> {
     let text = format!("{}\n\n{}\n\n{}", post.title, post.summary, post.link);
     let secret = t.secret.clone().unwrap_or_default();
     let req = match t.kind {
@@ -92,8 +119,7 @@ pub async fn post(
             }))
         }
         ChannelKind::Webhook => {
-            let body = serde_json::to_vec(&serde_json::json!({"event": "campaign.sent", "campaign": post}))
-                .map_err(|e| e.to_string())?;
+            let body = serde_json::to_vec(&post.webhook_body).map_err(|e| e.to_string())?;
             client
                 .post(&t.url)
                 .header("content-type", "application/json")

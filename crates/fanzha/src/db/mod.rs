@@ -303,6 +303,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(4, "0004_cases"),
     migration!(5, "0005_campaigns"),
     migration!(6, "0006_reports"),
+    migration!(8, "0008_warnings_more"),
 ];
 
 #[cfg(test)]

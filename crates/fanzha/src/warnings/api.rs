@@ -213,6 +213,10 @@ pub struct WarningDetail {
     pub timeline: Vec<WarnEvent>,
     /// Whether the caller may acknowledge, contact and record an outcome now.
     pub can_act: bool,
+    /// The loss report and stop-payment request opened by "already lost money".
+    pub loss_report: Option<service::LossReportLink>,
+    /// Notices sent by email / robot webhook (when the school configured channels).
+    pub notifications: Vec<super::notify::Notification>,
 }
 
 pub async fn load_detail(st: &AppState, u: &User, id: i64) -> AppResult<WarningDetail> {
@@ -227,10 +231,14 @@ pub async fn load_detail(st: &AppState, u: &User, id: i64) -> AppResult<WarningD
     let can_act = warning.status() != Status::Unidentified
         && allowed
         && service::may_act(&mut c, &u.p, &warning).await?;
+    let loss_report = service::loss_report_of(&mut c, &timeline).await?;
+    let notifications = super::notify::of_warning(&mut c, id).await?;
     Ok(WarningDetail {
         warning,
         timeline,
         can_act,
+        loss_report,
+        notifications,
     })
 }
 
@@ -441,9 +449,26 @@ pub struct OutcomeInput {
     pub protected_yuan: Option<String>,
     #[serde(default)]
     pub notes: String,
+    /// already_lost: how the money was paid (bank_card, alipay, wechat, other); the stop-payment
+    /// request is filed with it.
+    #[serde(default)]
+    pub payment_type: Option<String>,
+    /// already_lost: the payee account (card number, Alipay/WeChat account).
+    #[serde(default)]
+    pub payee_account: Option<String>,
+    /// already_lost: the payee's bank.
+    #[serde(default)]
+    pub bank: Option<String>,
+    /// already_lost: when the money was transferred (UTC milliseconds).
+    #[serde(default)]
+    pub transfer_at: Option<i64>,
+    /// already_lost: what happened, for the loss report (the warning's own text when empty).
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
-pub fn parse_outcome(i: &OutcomeInput) -> AppResult<Act> {
+/// Checks an outcome; `deadline_minutes` is the server's stop-payment deadline.
+pub fn parse_outcome(i: &OutcomeInput, deadline_minutes: Option<i64>) -> AppResult<Act> {
     let mut errs = Vec::new();
     let outcome = Outcome::parse(&i.outcome);
     if outcome.is_none() {
@@ -471,12 +496,22 @@ pub fn parse_outcome(i: &OutcomeInput) -> AppResult<Act> {
             loss,
             protected,
             notes: i.notes.trim().to_string(),
+            transfer: (outcome == Outcome::AlreadyLost).then(|| service::LossTransfer {
+                payment_type: i.payment_type.clone().unwrap_or_default(),
+                payee_account: i.payee_account.clone().unwrap_or_default(),
+                bank: i.bank.clone().unwrap_or_default(),
+                transfer_at: i.transfer_at,
+                description: i.description.clone().unwrap_or_default(),
+                deadline_minutes,
+            }),
         }),
         _ => Err(AppError::unprocessable("warn-err-refused").details(errs)),
     }
 }
 
-/// Record the outcome (once). `already_lost` needs the loss and hands over to the loss report.
+/// Record the outcome (once). `already_lost` needs the loss and the transfer (payment type, payee
+/// account, bank, transfer time): in the same transaction it files a loss report with its
+/// stop-payment request (validated like `POST /api/v1/reports`; refused with nothing written).
 #[utoipa::path(post, path = "/api/v1/warnings/{id}/outcome", tag = "warnings", params(("id" = i64, Path)), request_body = OutcomeInput, responses((status = 200, body = Warning), (status = 403), (status = 404), (status = 409), (status = 422)))]
 pub async fn api_outcome(
     State(st): State<AppState>,
@@ -485,7 +520,7 @@ pub async fn api_outcome(
     Json(i): Json<OutcomeInput>,
 ) -> AppResult<Json<Warning>> {
     require_scope(&u.p, Scope::WarningsWrite)?;
-    let a = parse_outcome(&i)?;
+    let a = parse_outcome(&i, Some(st.config.stop_payment_minutes))?;
     Ok(Json(do_act(&st, &u, id, a).await?))
 }
 
@@ -624,16 +659,15 @@ async fn settings_school(st: &AppState, u: &User, code: &str, action: Action) ->
 }
 
 /// A school's deadlines (ms) and appraisal weights.
-#[utoipa::path(get, path = "/api/v1/warnings/settings/{school}", tag = "warnings", params(("school" = String, Path)), responses((status = 200, body = Settings), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/warnings/settings/{school}", tag = "warnings", params(("school" = String, Path)), responses((status = 200, body = SettingsOut), (status = 404)))]
 pub async fn api_settings(
     State(st): State<AppState>,
     u: User,
     Path(code): Path<String>,
-) -> AppResult<Json<Settings>> {
+) -> AppResult<Json<SettingsOut>> {
     require_scope(&u.p, Scope::WarningsRead)?;
     let school = settings_school(&st, &u, &code, Action::ViewWarnings).await?;
-    let mut c = st.db.pool.acquire().await?;
-    Ok(Json(store::settings_of(&mut c, school.id).await?))
+    Ok(Json(settings_out(&st, school.id).await?))
 }
 
 /// Fields of the settings form / body: minutes and weights (0–100).
@@ -649,11 +683,39 @@ pub struct SettingsInput {
     pub weight_contact: String,
     pub weight_escalations: String,
     pub weight_victims: String,
+    /// Weight of campaign coverage (0–100); absent: the default.
+    #[serde(default)]
+    pub weight_campaigns: String,
+    /// Ids of the school's channels (configured under campaigns) that also carry warning notices
+    /// by email / robot webhook; absent: unchanged, `[]`: inbox only.
+    #[serde(default)]
+    pub channels: Option<Vec<i64>>,
+}
+
+/// A school's settings with the channels of its warning notices.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SettingsOut {
+    #[serde(flatten)]
+    pub settings: Settings,
+    /// Ids of the channels (campaign channels of the school) that carry warning notices.
+    pub channels: Vec<i64>,
+}
+
+async fn settings_out(st: &AppState, school_id: i64) -> AppResult<SettingsOut> {
+    let mut c = st.db.pool.acquire().await?;
+    Ok(SettingsOut {
+        settings: store::settings_of(&mut c, school_id).await?,
+        channels: super::notify::channels_of_school(&mut c, school_id)
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect(),
+    })
 }
 
 impl SettingsInput {
     pub fn fields(&self) -> Vec<(&'static str, &str)> {
-        vec![
+        let v: Vec<(&'static str, &str)> = vec![
             ("high_ack_min", &self.high_ack_min),
             ("high_contact_min", &self.high_contact_min),
             ("medium_ack_min", &self.medium_ack_min),
@@ -664,7 +726,13 @@ impl SettingsInput {
             ("weight_contact", &self.weight_contact),
             ("weight_escalations", &self.weight_escalations),
             ("weight_victims", &self.weight_victims),
-        ]
+        ];
+        v.into_iter()
+            .chain(
+                (!self.weight_campaigns.trim().is_empty())
+                    .then_some(("weight_campaigns", self.weight_campaigns.as_str())),
+            )
+            .collect()
     }
 }
 
@@ -673,12 +741,31 @@ pub async fn save_settings(
     u: &User,
     code: &str,
     i: &SettingsInput,
-) -> AppResult<Settings> {
+) -> AppResult<SettingsOut> {
     let school = settings_school(st, u, code, Action::ConfigureWarnings).await?;
     let s = service::parse_settings(&i.fields())
         .map_err(|d| AppError::unprocessable("warn-err-refused").details(d))?;
+    if let Some(ids) = &i.channels {
+        let mine: Vec<i64> =
+            crate::campaigns::store::channels_under(&st.db, std::slice::from_ref(&school.path))
+                .await?
+                .into_iter()
+                .map(|c| c.id)
+                .collect();
+        let bad: Vec<Msg> = ids
+            .iter()
+            .filter(|id| !mine.contains(id))
+            .map(|id| Msg::new("warn-err-channel").arg("value", *id))
+            .collect();
+        if !bad.is_empty() {
+            return Err(AppError::unprocessable("warn-err-refused").details(bad));
+        }
+    }
     let mut tx = st.db.pool.begin().await?;
     store::save_settings(&mut tx, school.id, &s, st.clock.now_ms(), u.p.account_id).await?;
+    if let Some(ids) = &i.channels {
+        super::notify::set_channels(&mut tx, school.id, ids, st.clock.now_ms()).await?;
+    }
     crate::audit::record(
         &mut *tx,
         &st.clock,
@@ -688,22 +775,22 @@ pub async fn save_settings(
             target_kind: "unit",
             target_id: school.id.to_string(),
             unit_path: school.path.clone(),
-            detail: serde_json::to_value(s).unwrap_or_default(),
+            detail: serde_json::json!({"settings": s, "channels": i.channels}),
         },
     )
     .await?;
     tx.commit().await?;
-    Ok(s)
+    settings_out(st, school.id).await
 }
 
 /// Change a school's deadlines (minutes) and appraisal weights; applies to warnings routed later.
-#[utoipa::path(put, path = "/api/v1/warnings/settings/{school}", tag = "warnings", params(("school" = String, Path)), request_body = SettingsInput, responses((status = 200, body = Settings), (status = 404), (status = 422)))]
+#[utoipa::path(put, path = "/api/v1/warnings/settings/{school}", tag = "warnings", params(("school" = String, Path)), request_body = SettingsInput, responses((status = 200, body = SettingsOut), (status = 404), (status = 422)))]
 pub async fn api_save_settings(
     State(st): State<AppState>,
     u: User,
     Path(code): Path<String>,
     Json(i): Json<SettingsInput>,
-) -> AppResult<Json<Settings>> {
+) -> AppResult<Json<SettingsOut>> {
     require_scope(&u.p, Scope::WarningsWrite)?;
     Ok(Json(save_settings(&st, &u, &code, &i).await?))
 }

@@ -161,6 +161,10 @@ pub struct AppraisalRow {
     pub median_contact_ms: Option<i64>,
     pub escalations_caused: i64,
     pub victims: i64,
+    /// Enrolled students of the person's / unit's classes.
+    pub students: i64,
+    /// Share (0–1) of those students who acknowledged a campaign delivery in the period.
+    pub campaign_coverage: f64,
     /// 0–100, weighted by the school's settings.
     pub score: f64,
     pub rank: i64,
@@ -175,16 +179,15 @@ pub struct Appraisal {
     pub units: Vec<AppraisalRow>,
 }
 
-/// CASES CONTRACT (issue 8, table `cases` from migration 0004 of the cases module): victims per
-/// unit path under `path` whose case occurred in [from, to). Until the cases module is merged the
-/// table does not exist and this returns no victims; the integrator wires and tests it.
+/// Victims per unit path under `path`: recorded cases (`cases`, the cases module) that occurred
+/// in [from, to), counted at the unit the case belongs to (the victim's class for students).
 pub async fn victims_by_unit(
     db: &Db,
     path: &str,
     from: Millis,
     to: Millis,
 ) -> Result<HashMap<String, i64>, DbError> {
-    let rows = sqlx::query(
+    let rows: Vec<(String, i64)> = sqlx::query_as(
         "SELECT unit_path, COUNT(*) FROM cases WHERE unit_path LIKE $1 AND occurred_at >= $2 \
          AND occurred_at < $3 GROUP BY unit_path",
     )
@@ -192,29 +195,62 @@ pub async fn victims_by_unit(
     .bind(from)
     .bind(to)
     .fetch_all(&db.pool)
-    .await;
-    let rows = match rows {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::debug!(error = %e, "cases table not available; no victims counted");
-            return Ok(HashMap::new());
-        }
-    };
-    let mut out = HashMap::new();
-    for r in rows {
-        out.insert(r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?);
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Per class path under `path`: (enrolled students, students who acknowledged at least one
+/// campaign delivery in [from, to)) — from the campaigns module's `campaign_deliveries`, whose
+/// `unit_path` is the student's class.
+pub async fn campaign_reach_by_class(
+    db: &Db,
+    path: &str,
+    from: Millis,
+    to: Millis,
+) -> Result<HashMap<String, (i64, i64)>, DbError> {
+    let students: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT u.path, COUNT(*) FROM students s JOIN units u ON u.id = s.class_id \
+         WHERE u.path LIKE $1 AND s.status = 'enrolled' GROUP BY u.path",
+    )
+    .bind(format!("{path}%"))
+    .fetch_all(&db.pool)
+    .await?;
+    let acked: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT unit_path, COUNT(DISTINCT student_id) FROM campaign_deliveries \
+         WHERE unit_path LIKE $1 AND student_id IS NOT NULL AND acknowledged_at >= $2 AND acknowledged_at < $3 \
+         GROUP BY unit_path",
+    )
+    .bind(format!("{path}%"))
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out: HashMap<String, (i64, i64)> =
+        students.into_iter().map(|(p, n)| (p, (n, 0))).collect();
+    for (p, n) in acked {
+        let e = out.entry(p).or_default();
+        // Never above the class's enrolled students (a student who left still acknowledged).
+        e.1 = n.min(e.0);
     }
     Ok(out)
 }
 
-fn score(w: &Weights, ack: f64, contact: f64, esc_rate: f64, victims: i64) -> f64 {
-    let total = (w.ack + w.contact + w.escalations + w.victims).max(1) as f64;
+/// The unit paths a path lies under, itself included: `/1/5/9/` → `/1/`, `/1/5/`, `/1/5/9/`.
+fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    path.char_indices()
+        .filter(|(i, c)| *c == '/' && *i > 0)
+        .map(move |(i, _)| &path[..=i])
+}
+
+fn score(w: &Weights, ack: f64, contact: f64, esc_rate: f64, victims: i64, coverage: f64) -> f64 {
+    let total = (w.ack + w.contact + w.escalations + w.victims + w.campaigns).max(1) as f64;
     let esc = 1.0 - esc_rate.min(1.0);
     let vic = 1.0 / (1.0 + victims as f64);
     ((w.ack as f64 * ack
         + w.contact as f64 * contact
         + w.escalations as f64 * esc
-        + w.victims as f64 * vic)
+        + w.victims as f64 * vic
+        + w.campaigns as f64 * coverage)
         / total
         * 1000.0)
         .round()
@@ -232,9 +268,22 @@ struct Acc {
     paths: Vec<String>,
 }
 
-fn row(kind: &str, id: i64, a: Acc, esc: i64, victims: i64, w: &Weights) -> AppraisalRow {
+fn row(
+    kind: &str,
+    id: i64,
+    a: Acc,
+    esc: i64,
+    victims: i64,
+    (students, acked): (i64, i64),
+    w: &Weights,
+) -> AppraisalRow {
     let n = a.n.max(1) as f64;
     let (ack, contact) = (a.ack as f64 / n, a.contact as f64 / n);
+    let coverage = if students > 0 {
+        acked as f64 / students as f64
+    } else {
+        0.0
+    };
     AppraisalRow {
         kind: kind.into(),
         id,
@@ -247,7 +296,9 @@ fn row(kind: &str, id: i64, a: Acc, esc: i64, victims: i64, w: &Weights) -> Appr
         median_contact_ms: median(a.contacts),
         escalations_caused: esc,
         victims,
-        score: score(w, ack, contact, esc as f64 / n, victims),
+        students,
+        campaign_coverage: coverage,
+        score: score(w, ack, contact, esc as f64 / n, victims, coverage),
         rank: 0,
     }
 }
@@ -298,8 +349,11 @@ pub async fn appraise(
         });
         e.paths.push(p);
     }
+    let reach = campaign_reach_by_class(db, path, from, to).await?;
+    // Units: every class, college and school under the path; a unit's figures are those of its
+    // classes summed (the counselors' warnings roll up into their college and school).
     let units: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT id, name, path FROM units WHERE path LIKE $1 AND kind = 'class' ORDER BY path",
+        "SELECT id, name, path FROM units WHERE path LIKE $1 AND kind IN ('class', 'college', 'school') ORDER BY path",
     )
     .bind(format!("{path}%"))
     .fetch_all(&db.pool)
@@ -345,10 +399,12 @@ pub async fn appraise(
                 add(acc);
             }
         }
-        if let Some((_, acc)) = by_unit.get_mut(&w.unit_path) {
-            add(acc);
+        for p in ancestors(&w.unit_path) {
+            if let Some((_, acc)) = by_unit.get_mut(p) {
+                add(acc);
+                *unit_esc.entry(p.to_string()).or_default() += w.escalations;
+            }
         }
-        *unit_esc.entry(w.unit_path.clone()).or_default() += w.escalations;
     }
     // Escalations caused: escalation events naming the person who missed the deadline.
     let esc_rows: Vec<(Option<i64>, i64)> = sqlx::query_as(
@@ -372,16 +428,24 @@ pub async fn appraise(
             .map(|(_, n)| *n)
             .sum()
     };
+    let reach_under = |paths: &[String]| -> (i64, i64) {
+        reach
+            .iter()
+            .filter(|(p, _)| paths.iter().any(|x| p.starts_with(x.as_str())))
+            .fold((0, 0), |(s, a), (_, (n, k))| (s + n, a + k))
+    };
     let mut people_rows: Vec<AppraisalRow> = people
         .into_iter()
         .map(|(id, a)| {
             let v = victims_under(&a.paths);
+            let r = reach_under(&a.paths);
             row(
                 "person",
                 id,
                 a,
                 esc.get(&id).copied().unwrap_or(0),
                 v,
+                r,
                 &weights,
             )
         })
@@ -390,12 +454,14 @@ pub async fn appraise(
         .into_iter()
         .map(|(p, (id, a))| {
             let v = victims_under(&a.paths);
+            let r = reach_under(&a.paths);
             row(
                 "unit",
                 id,
                 a,
                 unit_esc.get(&p).copied().unwrap_or(0),
                 v,
+                r,
                 &weights,
             )
         })
@@ -413,7 +479,7 @@ pub async fn appraise(
 
 /// The appraisal as CSV for HR (UTF-8 with BOM so spreadsheet programs read the Chinese).
 pub fn to_csv(a: &Appraisal) -> String {
-    let mut out = String::from("\u{feff}类型,排名,姓名/单位,所在单位,预警数,按时签收率,按时联系率,签收中位分钟,联系中位分钟,造成升级,受害人数,得分\n");
+    let mut out = String::from("\u{feff}类型,排名,姓名/单位,所在单位,预警数,按时签收率,按时联系率,签收中位分钟,联系中位分钟,造成升级,受害人数,学生数,宣传覆盖率,得分\n");
     let mins = |v: Option<i64>| v.map_or(String::new(), |m| format!("{:.1}", m as f64 / 60_000.0));
     for r in a.people.iter().chain(a.units.iter()) {
         let kind = if r.kind == "person" {
@@ -422,7 +488,7 @@ pub fn to_csv(a: &Appraisal) -> String {
             "单位"
         };
         out.push_str(&format!(
-            "{kind},{},{},{},{},{:.3},{:.3},{},{},{},{},{:.1}\n",
+            "{kind},{},{},{},{},{:.3},{:.3},{},{},{},{},{},{:.3},{:.1}\n",
             r.rank,
             csv_cell(&r.name),
             csv_cell(&r.unit),
@@ -433,6 +499,8 @@ pub fn to_csv(a: &Appraisal) -> String {
             mins(r.median_contact_ms),
             r.escalations_caused,
             r.victims,
+            r.students,
+            r.campaign_coverage,
             r.score
         ));
     }
@@ -450,5 +518,30 @@ fn csv_cell(s: &str) -> String {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ancestors_of_a_path() {
+        assert_eq!(
+            ancestors("/1/5/9/").collect::<Vec<_>>(),
+            vec!["/1/", "/1/5/", "/1/5/9/"]
+        );
+    }
+
+    #[test]
+    fn campaign_coverage_is_weighted() {
+        let w = Weights {
+            ack: 0,
+            contact: 0,
+            escalations: 0,
+            victims: 0,
+            campaigns: 10,
+        };
+        assert_eq!(score(&w, 1.0, 1.0, 0.0, 0, 0.5), 50.0);
     }
 }

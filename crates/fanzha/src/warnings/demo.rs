@@ -120,6 +120,7 @@ pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
                     loss: None,
                     protected: None,
                     notes: "电话无人接听,室友称其外出".into(),
+                    transfer: None,
                 })
                 .await
                 .map_err(|e| anyhow!("{e:?}"))?;
@@ -149,11 +150,21 @@ pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
                         Cents::parse_yuan(&format!("{}", rng.gen_range(5..80) * 100)),
                     ),
                 };
+                // A loss is handed over as a loss report with its stop-payment request.
+                let transfer = (outcome == Outcome::AlreadyLost).then(|| service::LossTransfer {
+                    payment_type: "bank_card".into(),
+                    payee_account: "6222020200112233446".into(),
+                    bank: "中国工商银行".into(),
+                    transfer_at: Some(clock.now_ms() - 20 * MIN),
+                    description: String::new(),
+                    deadline_minutes: None,
+                });
                 act(Act::Outcome {
                     outcome,
                     loss,
                     protected,
                     notes: String::new(),
+                    transfer,
                 })
                 .await
                 .map_err(|e| anyhow!("{e:?}"))?;

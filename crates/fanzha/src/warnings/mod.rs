@@ -8,6 +8,7 @@ pub mod appraisal;
 pub mod bench;
 pub mod demo;
 pub mod model;
+pub mod notify;
 pub mod pages;
 pub mod service;
 pub mod store;

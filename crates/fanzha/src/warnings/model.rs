@@ -217,6 +217,8 @@ pub struct Weights {
     pub contact: i64,
     pub escalations: i64,
     pub victims: i64,
+    /// Campaign coverage: share of the unit's students who acknowledged a campaign delivery.
+    pub campaigns: i64,
 }
 
 impl Default for Settings {
@@ -235,10 +237,11 @@ impl Default for Settings {
                 contact_ms: 72 * HOUR,
             },
             weights: Weights {
-                ack: 30,
-                contact: 40,
-                escalations: 20,
+                ack: 25,
+                contact: 35,
+                escalations: 15,
                 victims: 10,
+                campaigns: 15,
             },
         }
     }

@@ -166,6 +166,11 @@ struct DetailPage {
     outcomes: Vec<(&'static str, String)>,
     now_local: String,
     money: String,
+    /// (report number, link, stop-payment status text, frozen amount text) of the loss report.
+    loss_report: Option<(String, String, String, String)>,
+    /// Outside notices: (channel, address, status, reason).
+    notifications: Vec<(String, String, String, String)>,
+    payment_types: Vec<(&'static str, String)>,
 }
 
 async fn render_detail(
@@ -199,6 +204,7 @@ async fn render_detail(
                 "missed",
                 "source",
                 "student_no",
+                "ref_no",
             ] {
                 if let Some(v) = e
                     .detail
@@ -237,6 +243,22 @@ async fn render_detail(
             Action::IdentifyWarning,
             &crate::auth::policy::Target::Unit(&d.warning.unit_path),
         );
+    let loss_report = d.loss_report.as_ref().map(|l| {
+        (
+            l.ref_no.clone(),
+            format!("/reports/{}", l.report_id),
+            ctx.t(&format!("reports-sp-{}", l.stop_payment_status)),
+            if l.frozen_cents > 0 {
+                format!(
+                    "{} ¥{}",
+                    ctx.t("reports-sp-frozen-amount"),
+                    yuan(l.frozen_cents)
+                )
+            } else {
+                String::new()
+            },
+        )
+    });
     let mut r = rows(st, &ctx, vec![d.warning]).await?;
     let row = r.pop().ok_or_else(AppError::not_found)?;
     let tz: chrono_tz::Tz = u.p.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
@@ -250,7 +272,25 @@ async fn render_detail(
     if let Some(l) = row.w.loss_cents {
         money.push(format!("{} ¥{}", ctx.t("warn-loss"), yuan(l)));
     }
+    let notifications = d
+        .notifications
+        .iter()
+        .map(|n| {
+            (
+                format!("{} ({})", n.channel_name, n.kind),
+                n.address.clone(),
+                ctx.t(&format!("warn-notif-{}", n.status)),
+                n.reason.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
     let page = DetailPage {
+        notifications,
+        loss_report,
+        payment_types: ["bank_card", "alipay", "wechat", "other"]
+            .into_iter()
+            .map(|k| (k, ctx.t(&format!("warn-pay-{k}"))))
+            .collect(),
         money: money.join(" · "),
         methods: ContactMethod::ALL
             .iter()
@@ -322,11 +362,8 @@ async fn contact(
     let at = if f.at.trim().is_empty() {
         Ok(None)
     } else {
-        let tz: chrono_tz::Tz = u.p.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-        chrono::NaiveDateTime::parse_from_str(f.at.trim(), "%Y-%m-%dT%H:%M")
-            .ok()
-            .and_then(|t| t.and_local_timezone(tz).earliest())
-            .map(|t| Some(t.timestamp_millis()))
+        local_ms(&u, &f.at)
+            .map(Some)
             .ok_or_else(|| AppError::unprocessable("warn-err-contact-time"))
     };
     let a = at.and_then(|at| {
@@ -342,13 +379,68 @@ async fn contact(
     form_act(&st, &u, id, a).await
 }
 
+/// The outcome form: the API's fields, with the transfer time as local `datetime-local` text.
+#[derive(Deserialize)]
+struct OutcomeForm {
+    outcome: String,
+    #[serde(default)]
+    loss_yuan: Option<String>,
+    #[serde(default)]
+    protected_yuan: Option<String>,
+    #[serde(default)]
+    notes: String,
+    #[serde(default)]
+    payment_type: Option<String>,
+    #[serde(default)]
+    payee_account: Option<String>,
+    #[serde(default)]
+    bank: Option<String>,
+    #[serde(default)]
+    transfer_at: String,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+/// Local `YYYY-MM-DDTHH:MM` text of the caller's time zone as UTC milliseconds.
+fn local_ms(u: &User, text: &str) -> Option<i64> {
+    let tz: chrono_tz::Tz = u.p.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    chrono::NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M")
+        .ok()
+        .and_then(|t| t.and_local_timezone(tz).earliest())
+        .map(|t| t.timestamp_millis())
+}
+
 async fn outcome(
     State(st): State<AppState>,
     u: User,
     Path(id): Path<i64>,
-    Form(f): Form<OutcomeInput>,
+    Form(f): Form<OutcomeForm>,
 ) -> AppResult<Response> {
-    form_act(&st, &u, id, api::parse_outcome(&f)).await
+    let lost = f.outcome.trim() == Outcome::AlreadyLost.as_str();
+    let transfer_at = if f.transfer_at.trim().is_empty() {
+        Ok(None)
+    } else {
+        local_ms(&u, &f.transfer_at)
+            .map(Some)
+            .ok_or_else(|| AppError::unprocessable("warn-err-transfer-time"))
+    };
+    let a = transfer_at.and_then(|transfer_at| {
+        api::parse_outcome(
+            &OutcomeInput {
+                outcome: f.outcome,
+                loss_yuan: f.loss_yuan,
+                protected_yuan: f.protected_yuan,
+                notes: f.notes,
+                payment_type: f.payment_type.filter(|_| lost),
+                payee_account: f.payee_account.filter(|_| lost),
+                bank: f.bank.filter(|_| lost),
+                transfer_at: transfer_at.filter(|_| lost),
+                description: f.description.filter(|_| lost),
+            },
+            Some(st.config.stop_payment_minutes),
+        )
+    });
+    form_act(&st, &u, id, a).await
 }
 
 #[derive(Deserialize)]
@@ -602,6 +694,23 @@ struct SettingsPage {
     f: SettingsInput,
     errors: Vec<String>,
     saved: bool,
+    /// The school's channels: (id, kind, name, chosen for warning notices).
+    channels: Vec<(i64, String, String, bool)>,
+}
+
+/// The school's channels for the settings form, `chosen` ticked.
+async fn channel_choices(
+    st: &AppState,
+    school: &crate::org::model::Unit,
+    chosen: &[i64],
+) -> AppResult<Vec<(i64, String, String, bool)>> {
+    Ok(
+        crate::campaigns::store::channels_under(&st.db, std::slice::from_ref(&school.path))
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.kind, c.name, chosen.contains(&c.id)))
+            .collect(),
+    )
 }
 
 #[derive(Deserialize)]
@@ -623,6 +732,8 @@ fn settings_form(s: &Settings) -> SettingsInput {
         weight_contact: s.weights.contact.to_string(),
         weight_escalations: s.weights.escalations.to_string(),
         weight_victims: s.weights.victims.to_string(),
+        weight_campaigns: s.weights.campaigns.to_string(),
+        channels: None,
     }
 }
 
@@ -637,6 +748,13 @@ async fn settings_page(
         .ok_or_else(AppError::not_found)?;
     let mut c = st.db.pool.acquire().await?;
     let s = store::settings_of(&mut c, school.id).await?;
+    let chosen: Vec<i64> = super::notify::channels_of_school(&mut c, school.id)
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    drop(c);
+    let channels = channel_choices(&st, &school, &chosen).await?;
     let ctx = page_ctx(&st, &u).await;
     Ok(Html(
         SettingsPage {
@@ -645,23 +763,58 @@ async fn settings_page(
             f: settings_form(&s),
             errors: vec![],
             saved: q.saved.is_some(),
+            channels,
         }
         .render()?,
     ))
 }
 
-#[derive(Deserialize)]
 struct SettingsForm {
     school: String,
-    #[serde(flatten)]
     f: SettingsInput,
+}
+
+/// The settings form: single fields by name, every ticked `channel` checkbox.
+fn settings_form_of(pairs: Vec<(String, String)>) -> SettingsForm {
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    SettingsForm {
+        school: get("school"),
+        f: SettingsInput {
+            high_ack_min: get("high_ack_min"),
+            high_contact_min: get("high_contact_min"),
+            medium_ack_min: get("medium_ack_min"),
+            medium_contact_min: get("medium_contact_min"),
+            low_ack_min: get("low_ack_min"),
+            low_contact_min: get("low_contact_min"),
+            weight_ack: get("weight_ack"),
+            weight_contact: get("weight_contact"),
+            weight_escalations: get("weight_escalations"),
+            weight_victims: get("weight_victims"),
+            weight_campaigns: get("weight_campaigns"),
+            // An unparsable id becomes -1, which no channel has: refused with the others.
+            channels: Some(
+                pairs
+                    .iter()
+                    .filter(|(n, _)| n == "channel")
+                    .map(|(_, v)| v.trim().parse().unwrap_or(-1))
+                    .collect(),
+            ),
+        },
+    }
 }
 
 async fn settings_submit(
     State(st): State<AppState>,
     u: User,
-    Form(f): Form<SettingsForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
+    let f = settings_form_of(pairs);
     match api::save_settings(&st, &u, &f.school, &f.f).await {
         Ok(_) => Ok(Redirect::to(&format!(
             "/warnings/settings?unit={}&saved=1",
@@ -674,6 +827,8 @@ async fn settings_submit(
                 .ok_or_else(AppError::not_found)?;
             let mut errors = vec![e.msg.render(u.ctx.lang)];
             errors.extend(e.details.iter().map(|d| d.render(u.ctx.lang)));
+            let chosen = f.f.channels.clone().unwrap_or_default();
+            let channels = channel_choices(&st, &school, &chosen).await?;
             let ctx = page_ctx(&st, &u).await;
             let mut r = Html(
                 SettingsPage {
@@ -682,6 +837,7 @@ async fn settings_submit(
                     f: f.f,
                     errors,
                     saved: false,
+                    channels,
                 }
                 .render()?,
             )

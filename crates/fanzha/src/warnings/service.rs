@@ -281,6 +281,10 @@ pub struct RouteCache {
     phones: Option<std::collections::HashMap<String, Vec<StudentRef>>>,
     /// In a batch, events and notices are buffered and written with multi-row inserts at the end.
     deferred: Option<Deferred>,
+    /// The channels of each school's outside notices.
+    channels: std::collections::HashMap<i64, Vec<super::notify::SchoolChannel>>,
+    /// The language of each recipient told in this batch or scan.
+    langs: std::collections::HashMap<String, Lang>,
 }
 
 /// An event buffered by a batch (the columns of `warning_events`).
@@ -492,6 +496,27 @@ impl RouteCache {
         self.chains.insert(class_path.to_string(), v.clone());
         Ok(v)
     }
+    async fn lang(&mut self, c: &mut AnyConnection, to: &Recipient) -> Result<Lang, DbError> {
+        let key = to.key();
+        if let Some(l) = self.langs.get(&key) {
+            return Ok(*l);
+        }
+        let l = lang_of(c, to).await?;
+        self.langs.insert(key, l);
+        Ok(l)
+    }
+    async fn channels(
+        &mut self,
+        c: &mut AnyConnection,
+        school_id: i64,
+    ) -> Result<Vec<super::notify::SchoolChannel>, DbError> {
+        if let Some(v) = self.channels.get(&school_id) {
+            return Ok(v.clone());
+        }
+        let v = super::notify::channels_of_school(c, school_id).await?;
+        self.channels.insert(school_id, v.clone());
+        Ok(v)
+    }
     async fn settings(
         &mut self,
         c: &mut AnyConnection,
@@ -520,23 +545,83 @@ async fn schedule_tick(c: &mut AnyConnection, clock: &Clock, at: Millis) -> Resu
     Ok(())
 }
 
-fn notice(kind_key: &str, w: &Warning, extra: &[(&str, String)]) -> Notice {
-    let lang = Lang::ZhCn;
-    let mut args: Vec<(&str, String)> = vec![
-        ("id", w.id.to_string()),
-        ("severity", lang.t(&format!("warn-sev-{}", w.severity))),
-        (
-            "type",
-            parse_fraud_type(&w.fraud_type).map_or(w.fraud_type.clone(), |t| t.name_zh().into()),
-        ),
-    ];
-    args.extend(extra.iter().map(|(k, v)| (*k, v.clone())));
-    Notice {
-        kind: "warning".into(),
-        title: lang.ta(&format!("{kind_key}-title"), &args),
-        body: lang.ta(&format!("{kind_key}-body"), &args),
-        link: Some(format!("/warnings/{}", w.id)),
+/// A notice of the warnings module before it is written in a language: the Fluent message
+/// (`<key>-title`, `<key>-body`) and its arguments.
+#[derive(Clone, Debug)]
+struct NoticeSpec {
+    key: &'static str,
+    /// The student's name (`$name`).
+    name: Option<String>,
+    /// The missed deadline's kind, `ack` or `contact` (`$missed`, translated).
+    missed: Option<String>,
+}
+
+impl NoticeSpec {
+    fn new(key: &'static str) -> NoticeSpec {
+        NoticeSpec {
+            key,
+            name: None,
+            missed: None,
+        }
     }
+
+    /// The notice in `lang`.
+    fn render(&self, lang: Lang, w: &Warning) -> Notice {
+        let ft = parse_fraud_type(&w.fraud_type);
+        let mut args: Vec<(&str, String)> = vec![
+            ("id", w.id.to_string()),
+            ("severity", lang.t(&format!("warn-sev-{}", w.severity))),
+            (
+                "type",
+                match (ft, lang) {
+                    (Some(t), Lang::En) => t.name_en().into(),
+                    (Some(t), _) => t.name_zh().into(),
+                    (None, _) => w.fraud_type.clone(),
+                },
+            ),
+        ];
+        if let Some(n) = &self.name {
+            args.push(("name", n.clone()));
+        }
+        if let Some(k) = &self.missed {
+            args.push(("missed", lang.t(&format!("warn-deadline-{k}"))));
+        }
+        Notice {
+            kind: "warning".into(),
+            title: lang.ta(&format!("{}-title", self.key), &args),
+            body: lang.ta(&format!("{}-body", self.key), &args),
+            link: Some(format!("/warnings/{}", w.id)),
+        }
+    }
+}
+
+/// The language of a recipient: their account's locale (zh-CN when they have no account).
+async fn lang_of(c: &mut AnyConnection, to: &Recipient) -> Result<Lang, DbError> {
+    let locale: Option<String> = match to {
+        Recipient::Account(id) => {
+            sqlx::query_scalar("SELECT locale FROM accounts WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *c)
+                .await?
+        }
+        Recipient::Staff(id) => {
+            sqlx::query_scalar(
+                "SELECT locale FROM accounts WHERE staff_id = $1 ORDER BY id LIMIT 1",
+            )
+            .bind(id)
+            .fetch_optional(&mut *c)
+            .await?
+        }
+        Recipient::Student(id) => {
+            sqlx::query_scalar(
+                "SELECT locale FROM accounts WHERE student_id = $1 ORDER BY id LIMIT 1",
+            )
+            .bind(id)
+            .fetch_optional(&mut *c)
+            .await?
+        }
+    };
+    Ok(locale.map_or(Lang::ZhCn, |l| Lang::from_code(&l)))
 }
 
 /// Tells everybody at `level` of the chain about the warning; returns how many were told. The
@@ -549,7 +634,7 @@ async fn notify_level(
     w: &Warning,
     chain: &[Link],
     level: i64,
-    n: &Notice,
+    spec: &NoticeSpec,
     source: &str,
 ) -> Result<usize, DbError> {
     let mut told = 0;
@@ -579,9 +664,29 @@ async fn notify_level(
         }
     }
     recipients.dedup();
-    for r in recipients {
-        if cache.notify(c, clock, &r, n, source).await? {
+    // Each person reads the notice in their own language.
+    let mut by_lang: Vec<(Lang, Notice)> = Vec::with_capacity(2);
+    for r in &recipients {
+        let lang = cache.lang(c, r).await?;
+        let n = match by_lang.iter().find(|(l, _)| *l == lang) {
+            Some((_, n)) => n.clone(),
+            None => {
+                let n = spec.render(lang, w);
+                by_lang.push((lang, n.clone()));
+                n
+            }
+        };
+        if cache.notify(c, clock, r, &n, source).await? {
             told += 1;
+        }
+    }
+    // Email and robot webhooks when the school configured them: queued here, sent by jobs (in
+    // the default language: robots post to a group).
+    if let Some(school) = w.school_id {
+        let chans = cache.channels(c, school).await?;
+        if !chans.is_empty() {
+            let n = spec.render(Lang::ZhCn, w);
+            super::notify::queue(c, clock, w, &chans, &recipients, &n, source).await?;
         }
     }
     Ok(told)
@@ -654,7 +759,10 @@ async fn route(
     )
     .await?;
     cache.tick(c, clock, ack_due).await?;
-    let n = notice("warn-notice-new", &w, &[("name", student.name.clone())]);
+    let n = NoticeSpec {
+        name: Some(student.name.clone()),
+        ..NoticeSpec::new("warn-notice-new")
+    };
     notify_level(
         c,
         cache,
@@ -677,8 +785,20 @@ async fn insert(
     issuer: &Issuer,
     nw: &NewWarning,
 ) -> Result<Warning, WarnError> {
-    let now = clock.now_ms();
     let matched = match_subject(c, cache, issuer, &nw.subject).await?;
+    insert_matched(c, clock, cache, issuer, nw, matched).await
+}
+
+/// Inserts one warning whose person was matched (or not) and routes it.
+async fn insert_matched(
+    c: &mut AnyConnection,
+    clock: &Clock,
+    cache: &mut RouteCache,
+    issuer: &Issuer,
+    nw: &NewWarning,
+    matched: Matched,
+) -> Result<Warning, WarnError> {
+    let now = clock.now_ms();
     let (school_id, unit_path) = match &matched {
         Matched::Student(s) => (Some(s.school_id), s.class_path.clone()),
         Matched::Unmatched {
@@ -728,17 +848,19 @@ async fn insert(
     match matched {
         Matched::Student(s) => route(c, clock, cache, id, nw.severity, &s, actor).await,
         Matched::Unmatched { school } => {
-            let n = notice("warn-notice-unidentified", &w, &[]);
+            let spec = NoticeSpec::new("warn-notice-unidentified");
             // The school admin identifies; with no school known, the issuing police do.
             let accounts = match school {
                 Some((sid, _)) => store::accounts_with_role_on(c, "school_admin", &[sid]).await?,
                 None => issuer.account_id.into_iter().collect(),
             };
             for a in accounts {
+                let to = Recipient::Account(a);
+                let n = spec.render(lang_of(c, &to).await?, &w);
                 inbox::notify_once(
                     &mut *c,
                     clock,
-                    &Recipient::Account(a),
+                    &to,
                     &n,
                     Some(&format!("warning:{id}:unidentified")),
                 )
@@ -822,6 +944,12 @@ async fn issue_once(
 
 /// Issues many warnings in one transaction: any refused row refuses the whole batch, with line
 /// numbers (`first_line` is the line of the first item).
+///
+/// Matched warnings are routed in memory (chains and settings cached per class and school) and
+/// written already routed with multi-row INSERTs (`BATCH_ROWS` per statement, ids from
+/// RETURNING); their events and inbox notices are buffered and written with multi-row inserts
+/// too, and deadline jobs are one per second of deadlines. So no statement runs per warning;
+/// only unmatched warnings (the identification queue, rare) take the one-by-one path.
 pub async fn issue_batch(
     db: &Db,
     clock: &Clock,
@@ -838,11 +966,22 @@ pub async fn issue_batch(
     phones.dedup();
     cache.preload_phones(&mut tx, phones).await?;
     cache.deferred = Some(Deferred::default());
-    let mut out = Vec::with_capacity(items.len());
+    let mut out: Vec<Option<Warning>> = vec![None; items.len()];
+    let mut matched: Vec<(usize, StudentRef)> = Vec::new();
     let mut errs = Vec::new();
-    for (line, nw) in &items {
-        match insert(&mut tx, clock, &mut cache, issuer, nw).await {
-            Ok(w) => out.push(w),
+    for (i, (line, nw)) in items.iter().enumerate() {
+        let r = match match_subject(&mut tx, &cache, issuer, &nw.subject).await {
+            Ok(Matched::Student(s)) => {
+                matched.push((i, s));
+                Ok(())
+            }
+            Ok(m) => insert_matched(&mut tx, clock, &mut cache, issuer, nw, m)
+                .await
+                .map(|w| out[i] = Some(w)),
+            Err(e) => Err(e),
+        };
+        match r {
+            Ok(()) => {}
             Err(WarnError::Refused(ms)) => {
                 errs.extend(ms.into_iter().map(|m| (*line, m)));
             }
@@ -855,9 +994,174 @@ pub async fn issue_batch(
     if !errs.is_empty() {
         return Err(WarnError::RefusedLines(errs));
     }
+    for chunk in matched.chunks(BATCH_ROWS) {
+        let routed = insert_routed(
+            &mut tx, db.backend, clock, &mut cache, issuer, &items, chunk,
+        )
+        .await?;
+        for (i, w) in routed {
+            out[i] = Some(w);
+        }
+    }
     cache.flush(&mut tx, db.backend).await?;
     tx.commit().await.map_err(DbError::from)?;
     inbox::bump();
+    Ok(out.into_iter().flatten().collect())
+}
+
+/// Rows of one multi-row INSERT of routed warnings (22 parameters each).
+const BATCH_ROWS: usize = 500;
+
+/// Routes matched warnings of a batch in memory and inserts them, already routed, with one
+/// multi-row INSERT; then buffers their events and notices and queues their deadline jobs.
+/// Returns (item index, warning).
+async fn insert_routed(
+    c: &mut AnyConnection,
+    backend: crate::db::Backend,
+    clock: &Clock,
+    cache: &mut RouteCache,
+    issuer: &Issuer,
+    items: &[(usize, NewWarning)],
+    chunk: &[(usize, StudentRef)],
+) -> Result<Vec<(usize, Warning)>, WarnError> {
+    let now = clock.now_ms();
+    struct Plan<'a> {
+        idx: usize,
+        nw: &'a NewWarning,
+        student: &'a StudentRef,
+        chain: Vec<Link>,
+        win: Windows,
+        level: i64,
+        assignee: Option<i64>,
+    }
+    let mut plans = Vec::with_capacity(chunk.len());
+    for (idx, student) in chunk {
+        let chain = cache.chain(c, &student.class_path).await?;
+        let settings = cache.settings(c, student.school_id).await?;
+        let nw = &items[*idx].1;
+        let level = first_staffed_level(&chain, LEVEL_COUNSELOR);
+        plans.push(Plan {
+            idx: *idx,
+            nw,
+            student,
+            win: settings.windows(nw.severity),
+            level,
+            assignee: counselor_of(&chain, level),
+            chain,
+        });
+    }
+    let mut sql = String::from(
+        "INSERT INTO warnings (source_kind, origin, issued_by_account_id, issuer_unit_path, student_id, school_id, \
+         unit_path, phone, student_no, fraud_type, severity, detail, level, assignee_staff_id, ack_window_ms, \
+         contact_window_ms, routed_at, ack_due_at, contact_due_at, next_deadline_at, created_at, updated_at, \
+         status, next_deadline_kind, escalations) VALUES ",
+    );
+    for i in 0..plans.len() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for k in 1..=22 {
+            sql.push_str(&format!("${}, ", i * 22 + k));
+        }
+        sql.push_str("'open', 'ack', 0)");
+    }
+    sql.push_str(&format!(" RETURNING {}", store::returning_cols()));
+    let sql = crate::db::bulk_sql(backend, &sql);
+    let mut q = sqlx::query(&sql);
+    for p in &plans {
+        let ack_due = now + p.win.ack_ms;
+        q = q
+            .bind(issuer.kind)
+            .bind(p.nw.origin.clone())
+            .bind(issuer.account_id)
+            .bind(issuer.home_path.clone())
+            .bind(p.student.id)
+            .bind(p.student.school_id)
+            .bind(p.student.class_path.clone())
+            .bind(p.nw.subject.phone.as_ref().map(|x| x.as_str().to_string()))
+            .bind(
+                p.nw.subject
+                    .student_no
+                    .as_ref()
+                    .map(|x| x.as_str().to_string()),
+            )
+            .bind(p.nw.fraud_type.id())
+            .bind(p.nw.severity.as_str())
+            .bind(p.nw.detail.clone())
+            .bind(p.level)
+            .bind(p.assignee)
+            .bind(p.win.ack_ms)
+            .bind(p.win.contact_ms)
+            .bind(now)
+            .bind(ack_due)
+            .bind(now + p.win.contact_ms)
+            .bind(ack_due)
+            .bind(now)
+            .bind(now);
+    }
+    let rows = q.fetch_all(&mut *c).await?;
+    let mut ws = rows
+        .iter()
+        .map(store::warning_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    // Ids are given in the order of the VALUES; RETURNING's order is not promised, the ids' is.
+    ws.sort_by_key(|w| w.id);
+    if ws.len() != plans.len() {
+        return Err(WarnError::Db(DbError::Config(format!(
+            "batch insert returned {} of {} warnings",
+            ws.len(),
+            plans.len()
+        ))));
+    }
+    let mut out = Vec::with_capacity(plans.len());
+    for (p, w) in plans.into_iter().zip(ws) {
+        let actor = (issuer.account_id, issuer.name.as_str());
+        cache
+            .event(
+                c,
+                w.id,
+                now,
+                "issued",
+                actor,
+                0,
+                None,
+                "issued",
+                serde_json::json!({"source": p.nw.origin, "by": issuer.kind}),
+            )
+            .await?;
+        let (ack_due, contact_due) = (now + p.win.ack_ms, now + p.win.contact_ms);
+        cache
+            .event(
+                c,
+                w.id,
+                now,
+                "routed",
+                actor,
+                p.level,
+                p.assignee,
+                "routed",
+                serde_json::json!({"student_no": p.student.student_no, "ack_due_at": ack_due, "contact_due_at": contact_due}),
+            )
+            .await?;
+        cache.tick(c, clock, ack_due).await?;
+        let n = NoticeSpec {
+            name: Some(p.student.name.clone()),
+            ..NoticeSpec::new("warn-notice-new")
+        };
+        notify_level(
+            c,
+            cache,
+            clock,
+            &w,
+            &p.chain,
+            p.level,
+            &n,
+            &format!("warning:{}:routed", w.id),
+        )
+        .await?;
+        out.push((p.idx, w));
+    }
     Ok(out)
 }
 
@@ -1245,12 +1549,10 @@ async fn escalate_one(
     }
     let mut w2 = w.clone();
     w2.level = new_level;
-    let lang = Lang::ZhCn;
-    let n = notice(
-        "warn-notice-escalated",
-        &w2,
-        &[("missed", lang.t(&format!("warn-deadline-{kind}")))],
-    );
+    let n = NoticeSpec {
+        missed: Some(kind.clone()),
+        ..NoticeSpec::new("warn-notice-escalated")
+    };
     notify_level(
         c,
         cache,
@@ -1320,7 +1622,71 @@ pub enum Act {
         loss: Option<Cents>,
         protected: Option<Cents>,
         notes: String,
+        /// What the stop-payment request needs when the outcome is "already lost money".
+        transfer: Option<LossTransfer>,
     },
+}
+
+/// Where the lost money went, as the counselor records it with the outcome "already lost money".
+/// Checked by the reports module's own validation when the loss report is filed.
+#[derive(Clone, Debug, Default)]
+pub struct LossTransfer {
+    /// bank_card, alipay, wechat or other.
+    pub payment_type: String,
+    pub payee_account: String,
+    pub bank: String,
+    /// UTC milliseconds.
+    pub transfer_at: Option<Millis>,
+    pub description: String,
+    /// Minutes to the stop-payment deadline (the server's configuration).
+    pub deadline_minutes: Option<i64>,
+}
+
+/// The loss report a warning handed over to, with its stop-payment request as it stands now.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct LossReportLink {
+    pub report_id: i64,
+    pub ref_no: String,
+    pub stop_payment_id: i64,
+    /// open, bank_contacted, frozen or failed.
+    pub stop_payment_status: String,
+    pub frozen_cents: i64,
+    pub deadline_at: i64,
+}
+
+/// The loss report a warning opened, if any: the report named by its `loss_report` event, with
+/// the stop-payment request as it stands now.
+pub async fn loss_report_of(
+    c: &mut AnyConnection,
+    timeline: &[WarnEvent],
+) -> Result<Option<LossReportLink>, DbError> {
+    let Some(report_id) = timeline
+        .iter()
+        .find(|e| e.kind == "loss_report")
+        .and_then(|e| e.detail.get("report_id"))
+        .and_then(|v| v.as_i64())
+    else {
+        return Ok(None);
+    };
+    let row: Option<(i64, String, i64, String, i64, i64)> = sqlx::query_as(
+        "SELECT r.id, r.ref_no, sp.id, sp.status, sp.frozen_cents, sp.deadline_at FROM reports r \
+         JOIN stop_payments sp ON sp.report_id = r.id WHERE r.id = $1",
+    )
+    .bind(report_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(row.map(
+        |(report_id, ref_no, stop_payment_id, stop_payment_status, frozen_cents, deadline_at)| {
+            LossReportLink {
+                report_id,
+                ref_no,
+                stop_payment_id,
+                stop_payment_status,
+                frozen_cents,
+                deadline_at,
+            }
+        },
+    ))
 }
 
 /// Applies an act after `may_act` allowed it. Refuses acts that make no sense in the state.
@@ -1431,6 +1797,7 @@ pub async fn act(
             loss,
             protected,
             notes,
+            transfer,
         } => {
             if status == Status::Closed {
                 return Err(WarnError::Conflict("warn-err-outcome-twice"));
@@ -1451,8 +1818,20 @@ pub async fn act(
             .execute(&mut *tx)
             .await?;
             store::add_event(&mut tx, w.id, now, "outcome", me, w.level, staff, Some("outcome"), serde_json::json!({"outcome": outcome.as_str(), "loss_cents": loss.map(Cents::get), "protected_cents": protected.map(Cents::get), "notes": notes})).await?;
+            // In the same transaction: bad transfer details (refused by the reports module's own
+            // validation) roll the outcome back too, so nothing is written.
             if outcome == Outcome::AlreadyLost {
-                open_loss_report(&mut tx, clock, &w, loss.map_or(0, Cents::get)).await?;
+                open_loss_report(
+                    &mut tx,
+                    clock,
+                    actor,
+                    &w,
+                    me,
+                    staff,
+                    loss.map_or(0, Cents::get),
+                    transfer.unwrap_or_default(),
+                )
+                .await?;
             }
         }
     }
@@ -1463,29 +1842,86 @@ pub async fn act(
         .ok_or(WarnError::NotFound)
 }
 
-/// HOOK for the reports / stop-payment module (issue 5, not built yet): when a warning ends with
-/// "already lost money", that module should open a loss report and a stop-payment request
-/// pre-filled from the warning (student, fraud type, amount). Until it exists the outcome and the
-/// amount are recorded on the warning and a `loss_report_pending` event marks the hand-over.
+/// "Already lost money": files a loss report for the student with its stop-payment request,
+/// pre-filled from the warning (student, fraud type, amount, what happened) and the transfer the
+/// counselor recorded, through `reports::service::create_loss_report` in the caller's
+/// transaction, and links it on the timeline (`loss_report` event with the report number). Bad
+/// transfer details are refused with the reports module's reasons.
+#[allow(clippy::too_many_arguments)]
 pub async fn open_loss_report(
     c: &mut AnyConnection,
     clock: &Clock,
+    actor: &Actor,
     w: &Warning,
+    me: (Option<i64>, &str),
+    staff: Option<i64>,
     loss_cents: i64,
-) -> Result<(), WarnError> {
+    t: LossTransfer,
+) -> Result<LossReportLink, WarnError> {
+    use crate::reports::service::{create_loss_report, LossInput, ReportError};
+    let student_id = w
+        .student_id
+        .ok_or_else(|| refuse("warn-err-unidentified"))?;
+    let fraud_type =
+        parse_fraud_type(&w.fraud_type).ok_or_else(|| refuse("warn-err-fraud-type"))?;
+    let Some(transfer_at) = t.transfer_at else {
+        return Err(refuse("reports-err-loss-needs"));
+    };
+    let description = if t.description.trim().is_empty() {
+        format!("预警 #{} · {}", w.id, w.detail)
+    } else {
+        t.description.trim().to_string()
+    };
+    let (report_id, sp_id) = create_loss_report(
+        c,
+        clock,
+        actor,
+        student_id,
+        LossInput {
+            idempotency_key: format!("warning:{}", w.id),
+            payment_type: t.payment_type,
+            payee_account: t.payee_account,
+            bank: t.bank,
+            amount_cents: loss_cents,
+            transfer_at,
+            fraud_type,
+            description: description.chars().take(4000).collect(),
+            deadline_minutes: t.deadline_minutes,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        ReportError::Invalid(ms) => WarnError::Refused(ms),
+        ReportError::NotFound => refuse("warn-err-unknown-student"),
+        ReportError::Db(e) => WarnError::Db(e),
+    })?;
+    let (ref_no, sp_status, frozen, deadline): (String, String, i64, i64) = sqlx::query_as(
+        "SELECT r.ref_no, sp.status, sp.frozen_cents, sp.deadline_at FROM reports r \
+         JOIN stop_payments sp ON sp.report_id = r.id WHERE r.id = $1",
+    )
+    .bind(report_id)
+    .fetch_one(&mut *c)
+    .await?;
     store::add_event(
         c,
         w.id,
         clock.now_ms(),
-        "loss_report_pending",
-        (None, "system"),
+        "loss_report",
+        me,
         w.level,
-        None,
+        staff,
         Some("loss_report"),
-        serde_json::json!({"student_id": w.student_id, "fraud_type": w.fraud_type, "loss_cents": loss_cents}),
+        serde_json::json!({"report_id": report_id, "ref_no": ref_no, "stop_payment_id": sp_id, "loss_cents": loss_cents}),
     )
     .await?;
-    Ok(())
+    Ok(LossReportLink {
+        report_id,
+        ref_no,
+        stop_payment_id: sp_id,
+        stop_payment_status: sp_status,
+        frozen_cents: frozen,
+        deadline_at: deadline,
+    })
 }
 
 /// Validated deadline settings from minutes/hours text.
@@ -1510,6 +1946,7 @@ pub fn parse_settings(fields: &[(&str, &str)]) -> Result<Settings, Vec<Msg>> {
             "weight_contact" => s.weights.contact = n,
             "weight_escalations" => s.weights.escalations = n,
             "weight_victims" => s.weights.victims = n,
+            "weight_campaigns" => s.weights.campaigns = n,
             _ => {}
         }
     }
@@ -1520,10 +1957,10 @@ pub fn parse_settings(fields: &[(&str, &str)]) -> Result<Settings, Vec<Msg>> {
         }
     }
     let ws = s.weights;
-    if [ws.ack, ws.contact, ws.escalations, ws.victims]
+    if [ws.ack, ws.contact, ws.escalations, ws.victims, ws.campaigns]
         .iter()
         .any(|w| *w > 100)
-        || ws.ack + ws.contact + ws.escalations + ws.victims == 0
+        || ws.ack + ws.contact + ws.escalations + ws.victims + ws.campaigns == 0
     {
         errs.push(Msg::new("warn-err-weights"));
     }

@@ -272,7 +272,7 @@ pub async fn stations_of_school(c: &mut AnyConnection, school_id: i64) -> DbResu
 pub async fn settings_of(c: &mut AnyConnection, school_id: i64) -> DbResult<Settings> {
     let r = sqlx::query(
         "SELECT high_ack_ms, high_contact_ms, medium_ack_ms, medium_contact_ms, low_ack_ms, low_contact_ms, \
-         weight_ack, weight_contact, weight_escalations, weight_victims FROM warning_settings WHERE school_id = $1",
+         weight_ack, weight_contact, weight_escalations, weight_victims, weight_campaigns FROM warning_settings WHERE school_id = $1",
     )
     .bind(school_id)
     .fetch_optional(&mut *c)
@@ -295,6 +295,7 @@ pub async fn settings_of(c: &mut AnyConnection, school_id: i64) -> DbResult<Sett
             contact: r.try_get(7)?,
             escalations: r.try_get(8)?,
             victims: r.try_get(9)?,
+            campaigns: r.try_get(10)?,
         },
     })
 }
@@ -312,8 +313,8 @@ pub async fn save_settings(
         .await?;
     sqlx::query(
         "INSERT INTO warning_settings (school_id, high_ack_ms, high_contact_ms, medium_ack_ms, medium_contact_ms, \
-         low_ack_ms, low_contact_ms, weight_ack, weight_contact, weight_escalations, weight_victims, updated_at, updated_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         low_ack_ms, low_contact_ms, weight_ack, weight_contact, weight_escalations, weight_victims, updated_at, updated_by, \
+         weight_campaigns) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(school_id)
     .bind(s.high.ack_ms)
@@ -328,6 +329,7 @@ pub async fn save_settings(
     .bind(s.weights.victims)
     .bind(now)
     .bind(by)
+    .bind(s.weights.campaigns)
     .execute(&mut *c)
     .await?;
     Ok(())

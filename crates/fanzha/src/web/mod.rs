@@ -99,6 +99,15 @@ impl App {
             },
         );
         crate::reports::register_jobs(&mut reg, db.clone(), clock.clone());
+        crate::warnings::notify::register_jobs(
+            &mut reg,
+            db.clone(),
+            clock.clone(),
+            crate::campaigns::service::ChannelSettings {
+                timeout: Duration::from_millis(config.channel_timeout_ms),
+                public_url: config.public_url.clone().unwrap_or_default(),
+            },
+        );
         let runner = reg.build(jobs.clone());
         let state = AppState {
             db,
