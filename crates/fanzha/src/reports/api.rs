@@ -57,43 +57,18 @@ pub async fn file_report(st: &AppState, u: &User, input: &ReportInput) -> AppRes
     }
     let reporter = reporter_of(st, &u.p).await?;
     let deadlines = Deadlines::from_config(&st.config);
-    let actor = u.ctx.actor();
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let mut tx = st.db.pool.begin().await?;
-        let r = match service::file(
-            &mut tx,
-            &st.clock,
-            &actor,
-            &reporter,
-            &input.idempotency_key,
-            &v,
+    let f = st
+        .reports
+        .submit(super::writer::Submission {
+            actor: u.ctx.actor(),
+            reporter,
+            idempotency_key: input.idempotency_key.clone(),
+            valid: v,
             deadlines,
-        )
+        })
         .await
-        {
-            Ok(f) => tx
-                .commit()
-                .await
-                .map(|_| f)
-                .map_err(|e| ReportError::Db(e.into())),
-            Err(e) => Err(e),
-        };
-        match r {
-            Ok(f) => {
-                crate::inbox::bump();
-                return Ok(f);
-            }
-            // A concurrent retry with the same key committed first (its report is answered on
-            // the next round), or SQLite refused a second writer: try again.
-            Err(ReportError::Db(e)) if attempt < 8 && service::retryable(&e) => {
-                tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
-                continue;
-            }
-            Err(e) => return Err(web_err(e)),
-        }
-    }
+        .map_err(web_err)?;
+    Ok(f)
 }
 
 /// A stored evidence image of a report (reporter only; at most six).

@@ -12,6 +12,7 @@ pub mod model;
 pub mod pages;
 pub mod service;
 pub mod store;
+pub mod writer;
 
 use crate::auth::model::Principal;
 use crate::auth::policy::{self, Action, Target};

@@ -215,20 +215,88 @@ pub async fn file(
         .await?;
     let source = format!("report:{id}");
     let types = [v.fraud_type];
-    // Indicators in one order everywhere, so two reports bumping the same ones cannot deadlock.
-    let mut sorted: Vec<&model::ReportIndicator> = v.indicators.iter().collect();
-    sorted.sort_by(|a, b| (&a.kind, &a.value).cmp(&(&b.kind, &b.value)));
-    for i in sorted {
-        sqlx::query("INSERT INTO report_indicators (report_id, kind, value, section) VALUES ($1, $2, $3, $4)")
-            .bind(id)
-            .bind(&i.kind)
-            .bind(&i.value)
-            .bind(&i.section)
-            .execute(&mut *tx)
-            .await?;
-        crate::intel::service::record_sighting(tx, clock, &i.kind, &i.value, &types, &source)
-            .await?;
+    insert_indicators(tx, &[(id, v)]).await?;
+    let sightings: Vec<crate::intel::service::Sighting> = v
+        .indicators
+        .iter()
+        .map(|i| crate::intel::service::Sighting {
+            kind: &i.kind,
+            value: &i.value,
+            fraud_types: &types,
+            source: &source,
+        })
+        .collect();
+    crate::intel::service::record_sightings(tx, clock, &sightings).await?;
+    let stop_payment_id = finish(tx, clock, reporter, id, &number, v, deadlines).await?;
+    audit::record(
+        &mut *tx,
+        clock,
+        actor,
+        Event {
+            action: "reports.file",
+            target_kind: "report",
+            target_id: id.to_string(),
+            unit_path: reporter.unit_path.clone(),
+            detail: serde_json::json!({"ref_no": number, "loss": v.loss.is_some(), "indicators": v.indicators.len()}),
+        },
+    )
+    .await?;
+    Ok(Filed {
+        report_id: id,
+        ref_no: number,
+        stop_payment_id,
+        replayed: false,
+    })
+}
+
+/// The report rows of the channel indicators of new reports, in one multi-row statement per chunk.
+pub(crate) async fn insert_indicators(
+    tx: &mut AnyConnection,
+    reports: &[(i64, &Valid)],
+) -> ReportResult<()> {
+    let backend = if tx.backend_name() == "PostgreSQL" {
+        crate::db::Backend::Postgres
+    } else {
+        crate::db::Backend::Sqlite
+    };
+    let rows: Vec<(i64, &model::ReportIndicator)> = reports
+        .iter()
+        .flat_map(|(id, v)| v.indicators.iter().map(move |i| (*id, i)))
+        .collect();
+    for chunk in rows.chunks(500) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = i * 4;
+                format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4)
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO report_indicators (report_id, kind, value, section) VALUES {}",
+            values.join(", ")
+        );
+        let sql = crate::db::bulk_sql(backend, &sql);
+        let mut q = sqlx::query(&sql);
+        for (id, i) in chunk {
+            q = q.bind(*id).bind(&i.kind).bind(&i.value).bind(&i.section);
+        }
+        q.execute(&mut *tx).await?;
     }
+    Ok(())
+}
+
+/// What follows the report row of a new report: the stop-payment request of a loss (with its
+/// notices and escalation job), the counselor's notice and the follow-up of a report without a
+/// loss. Returns the stop-payment id.
+pub(crate) async fn finish(
+    tx: &mut AnyConnection,
+    clock: &Clock,
+    reporter: &Reporter,
+    id: i64,
+    number: &str,
+    v: &Valid,
+    deadlines: Deadlines,
+) -> ReportResult<Option<i64>> {
+    let now = clock.now_ms();
     let mut stop_payment_id = None;
     if let Some(l) = &v.loss {
         let deadline = now + deadlines.deadline_ms;
@@ -324,25 +392,7 @@ pub async fn file(
             other => ReportError::Db(DbError::Config(other.to_string())),
         })?;
     }
-    audit::record(
-        &mut *tx,
-        clock,
-        actor,
-        Event {
-            action: "reports.file",
-            target_kind: "report",
-            target_id: id.to_string(),
-            unit_path: reporter.unit_path.clone(),
-            detail: serde_json::json!({"ref_no": number, "loss": v.loss.is_some(), "indicators": v.indicators.len()}),
-        },
-    )
-    .await?;
-    Ok(Filed {
-        report_id: id,
-        ref_no: number,
-        stop_payment_id,
-        replayed: false,
-    })
+    Ok(stop_payment_id)
 }
 
 /// Police accounts of the stations whose jurisdiction has this school.
