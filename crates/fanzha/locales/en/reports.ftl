@@ -122,3 +122,4 @@ reports-err-frozen-more = More was frozen than transferred ({ $amount } yuan).
 reports-err-reason = Give the reason (up to 500 characters).
 reports-err-action = Unknown action (bank_contacted, frozen, failed).
 reports-err-case-school = A case needs the victim's school.
+reports-err-case-status = A report marked not fraud or merged into another cannot open a case.

@@ -122,3 +122,4 @@ reports-err-frozen-more = 冻结金额超过了转账金额（{ $amount } 元）
 reports-err-reason = 请填写原因（最多500字）。
 reports-err-action = 未知的处置（bank_contacted、frozen、failed）。
 reports-err-case-school = 立案需要受害人所在学校。
+reports-err-case-status = 已标记为非诈骗或已合并的举报不能立案。

@@ -227,7 +227,7 @@ pub async fn do_triage(
         "reply" => Triage::Reply(req.text.clone().unwrap_or_default()),
         "open_case" => {
             let mut tx = st.db.pool.begin().await?;
-            let case = service::open_case_from_report(&mut tx, &st.clock, &by.actor, id)
+            let case = service::open_case_from_report(&mut tx, &st.clock, &by, id)
                 .await
                 .map_err(web_err)?;
             tx.commit().await?;

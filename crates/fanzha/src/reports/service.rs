@@ -877,67 +877,112 @@ async fn set_status(tx: &mut AnyConnection, id: i64, status: &str, now: i64) -> 
     Ok(())
 }
 
-/// Opens a case from a report, written against the cases contract of HELPERS.md (table `cases`,
-/// `case_indicators`) — the cases module is built in parallel and is not in this branch, so this
-/// one function is wired and tested by the integrator after the merge. Returns the case id.
+/// The case channel of a report: the social platform when it is one cases know, else a call,
+/// else an SMS, else other.
+fn case_channel(sections: &serde_json::Value) -> crate::cases::model::Channel {
+    use crate::cases::model::Channel;
+    let platform = sections["social"]["platform"].as_str().unwrap_or("");
+    match platform {
+        "qq" => return Channel::Qq,
+        "wechat" => return Channel::Wechat,
+        "game" => return Channel::Game,
+        _ => {}
+    }
+    if sections["call"].is_object() {
+        Channel::Phone
+    } else if sections["sms"].is_object() {
+        Channel::Sms
+    } else {
+        Channel::Other
+    }
+}
+
+/// Opens a case (cases module, `cases::store::insert_case`, which keeps the case summaries) from
+/// a report: the victim is the reporting student (grade, major and gender from the roster), the
+/// loss is the report's amount, the time is the transfer time of a loss else the report's time,
+/// the narrative is the report's description and the report's indicators become the case's (and
+/// police-confirmed in the indicator store, as for every case). The case keeps `report_id`; the
+/// report gets `case_id` and status `case_opened`. A report with a case returns that case; a
+/// report marked not fraud or merged, or one without a school, is refused. Returns the case id.
 pub async fn open_case_from_report(
     tx: &mut AnyConnection,
     clock: &Clock,
-    actor: &Actor,
+    by: &crate::intel::service::By,
     report_id: i64,
 ) -> ReportResult<i64> {
+    use crate::cases::model::{CaseStatus, Cents, ValidCase, VictimRole};
     let r = store::report(tx, report_id)
         .await?
         .ok_or(ReportError::NotFound)?;
     if let Some(c) = r.case_id {
         return Ok(c);
     }
+    if r.status == "not_fraud" || r.status == "merged" {
+        return Err(invalid("reports-err-case-status"));
+    }
     let school_id = r
         .school_id
         .ok_or_else(|| invalid("reports-err-case-school"))?;
-    let (role, year, major, gender) = match r.student_id {
+    let fraud_type: FraudType = r.fraud_type.parse().unwrap_or(FraudType::OtherFraud);
+    let fraud_type = if fraud_type.is_fraud() {
+        fraud_type
+    } else {
+        FraudType::OtherFraud
+    };
+    let (unit_id, role, year, major, gender) = match r.student_id {
         Some(s) => {
-            let row =
-                sqlx::query("SELECT enrollment_year, major, gender FROM students WHERE id = $1")
-                    .bind(s)
-                    .fetch_one(&mut *tx)
-                    .await?;
+            let row = sqlx::query(
+                "SELECT class_id, enrollment_year, major, gender FROM students WHERE id = $1",
+            )
+            .bind(s)
+            .fetch_one(&mut *tx)
+            .await?;
+            let gender: String = row.try_get(3)?;
             (
-                "student",
-                Some(row.try_get::<i64, _>(0)?),
-                Some(row.try_get::<String, _>(1)?),
-                Some(row.try_get::<String, _>(2)?),
+                row.try_get::<i64, _>(0)?,
+                VictimRole::Student,
+                Some(row.try_get::<i64, _>(1)?),
+                Some(row.try_get::<String, _>(2)?).filter(|m| !m.is_empty()),
+                Some(gender).filter(|g| g == "male" || g == "female"),
             )
         }
-        None => ("other", None, None, None),
+        None => (school_id, VictimRole::Other, None, None, None),
     };
     let sp = store::stop_payment_of(tx, report_id).await?;
-    let occurred = sp.as_ref().map_or(r.created_at, |s| s.transfer_at);
-    let case_id: i64 = sqlx::query_scalar(
-        "INSERT INTO cases (unit_path, school_id, victim_student_id, victim_role, victim_enroll_year, victim_major, \
-         victim_gender, fraud_type, occurred_at, amount_lost_cents) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-    )
-    .bind(&r.unit_path)
-    .bind(school_id)
-    .bind(r.student_id)
-    .bind(role)
-    .bind(year)
-    .bind(major)
-    .bind(gender)
-    .bind(&r.fraud_type)
-    .bind(occurred)
-    .bind(r.amount_cents)
-    .fetch_one(&mut *tx)
-    .await?;
-    for i in store::indicators_of(tx, report_id).await? {
-        sqlx::query("INSERT INTO case_indicators (case_id, kind, value) VALUES ($1, $2, $3)")
-            .bind(case_id)
-            .bind(&i.kind)
-            .bind(&i.value)
-            .execute(&mut *tx)
-            .await?;
-    }
     let now = clock.now_ms();
+    let occurred = sp.as_ref().map_or(r.created_at, |s| s.transfer_at).min(now);
+    let mut indicators: Vec<(String, String)> = store::indicators_of(tx, report_id)
+        .await?
+        .into_iter()
+        .map(|i| (i.kind, i.value))
+        .collect();
+    indicators.sort();
+    indicators.dedup();
+    let c = ValidCase {
+        school_id,
+        unit_id,
+        unit_path: r.unit_path.clone(),
+        victim_student_id: r.student_id,
+        victim_staff_id: None,
+        victim_role: role,
+        victim_enroll_year: year,
+        victim_major: major,
+        victim_gender: gender,
+        fraud_type,
+        channel: case_channel(&r.sections),
+        occurred_at: occurred,
+        amount_lost: Cents::from_cents(r.amount_cents.max(0)).unwrap_or_default(),
+        amount_recovered: Cents::default(),
+        status: CaseStatus::Open,
+        narrative: r.description.chars().take(4000).collect(),
+        indicators,
+    };
+    let account = by.actor.account_id.unwrap_or_default();
+    let case_id = crate::cases::store::insert_case(tx, &c, Some(report_id), account, now).await?;
+    let source = format!("case:{case_id}");
+    for (kind, value) in &c.indicators {
+        crate::intel::service::confirm(tx, clock, by, kind, value, &[fraud_type], &source).await?;
+    }
     sqlx::query(
         "UPDATE reports SET case_id = $1, status = 'case_opened', updated_at = $2 WHERE id = $3",
     )
@@ -950,7 +995,7 @@ pub async fn open_case_from_report(
     audit::record(
         &mut *tx,
         clock,
-        actor,
+        &by.actor,
         Event {
             action: "reports.case",
             target_kind: "report",
