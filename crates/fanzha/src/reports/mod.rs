@@ -8,6 +8,7 @@ pub mod api;
 pub mod bench;
 pub mod demo;
 pub mod evidence;
+pub mod evidence_store;
 pub mod model;
 pub mod pages;
 pub mod service;
