@@ -14,6 +14,7 @@ use crate::db::jobs::{enqueue_with, NewJob};
 use crate::db::DbError;
 use crate::inbox::{self, Notice, Recipient};
 use crate::web::error::Msg;
+use crate::web::i18n::Lang;
 
 /// The job that escalates an unanswered stop-payment request to the station leader.
 pub const ESCALATE_JOB: &str = "reports.escalate";
@@ -323,25 +324,23 @@ pub(crate) async fn finish(
                 .run_at((deadline - deadlines.escalate_before_ms).max(now)),
         )
         .await?;
-        let notice = Notice {
-            kind: "stop_payment".into(),
-            title: format!("紧急止付 {number}"),
-            body: format!(
-                "{} 元 → {} {}，截止 {} 分钟内",
-                cents_str(l.amount_cents),
-                l.bank,
-                l.payee_account,
-                deadlines.deadline_ms / 60_000
-            ),
-            link: Some(format!("/reports/{id}")),
-        };
+        let title = Msg::new("reports-notice-sp-new-title").arg("ref", number);
+        let body = Msg::new("reports-notice-sp-new-body")
+            .arg("amount", cents_str(l.amount_cents))
+            .arg("bank", &l.bank)
+            .arg("account", &l.payee_account)
+            .arg("minutes", deadlines.deadline_ms / 60_000);
         if let Some(school) = reporter.school_id {
             for acc in police_of_school(tx, school).await? {
-                inbox::notify_once(
-                    &mut *tx,
+                notify_in_lang(
+                    tx,
                     clock,
                     &Recipient::Account(acc),
-                    &notice,
+                    "stop_payment",
+                    &title,
+                    Some(&body),
+                    None,
+                    format!("/reports/{id}"),
                     Some(&format!("stop_payment:{sp}:new")),
                 )
                 .await?;
@@ -355,21 +354,22 @@ pub(crate) async fn finish(
         .bind(class)
         .fetch_all(&mut *tx)
         .await?;
+        let title = Msg::new("reports-notice-counselor-title").arg("ref", number);
+        let body = Msg::new(if v.loss.is_some() {
+            "reports-notice-counselor-loss"
+        } else {
+            "reports-notice-counselor-body"
+        });
         for c in counselors {
-            inbox::notify_once(
-                &mut *tx,
+            notify_in_lang(
+                tx,
                 clock,
                 &Recipient::Staff(c),
-                &Notice {
-                    kind: "report".into(),
-                    title: format!("学生举报 {number}"),
-                    body: if v.loss.is_some() {
-                        "学生报告已被骗并转账，已发起紧急止付。请立即联系学生。".into()
-                    } else {
-                        "您负责的学生提交了涉诈举报。".into()
-                    },
-                    link: Some(format!("/reports/{id}")),
-                },
+                "report",
+                &title,
+                Some(&body),
+                None,
+                format!("/reports/{id}"),
                 Some(&format!("report:{id}:counselor")),
             )
             .await?;
@@ -393,6 +393,56 @@ pub(crate) async fn finish(
         })?;
     }
     Ok(stop_payment_id)
+}
+
+/// The language of an inbox recipient: the locale of their account (for staff and students the
+/// first account linked to them), zh-CN when they have none.
+pub async fn lang_of(tx: &mut AnyConnection, to: &Recipient) -> ReportResult<Lang> {
+    let (sql, id) = match to {
+        Recipient::Account(id) => ("SELECT locale FROM accounts WHERE id = $1", *id),
+        Recipient::Staff(id) => (
+            "SELECT locale FROM accounts WHERE staff_id = $1 ORDER BY id LIMIT 1",
+            *id,
+        ),
+        Recipient::Student(id) => (
+            "SELECT locale FROM accounts WHERE student_id = $1 ORDER BY id LIMIT 1",
+            *id,
+        ),
+    };
+    let locale: Option<String> = sqlx::query_scalar(sql)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    Ok(locale.map(|l| Lang::from_code(&l)).unwrap_or_default())
+}
+
+/// An inbox notice written in the recipient's language (Fluent messages `reports-notice-*`).
+/// `body` is `None` for a notice without text of its own (a reply carries the officer's text
+/// instead, see [`triage`]).
+#[allow(clippy::too_many_arguments)]
+async fn notify_in_lang(
+    tx: &mut AnyConnection,
+    clock: &Clock,
+    to: &Recipient,
+    kind: &str,
+    title: &Msg,
+    body: Option<&Msg>,
+    raw_body: Option<&str>,
+    link: String,
+    source: Option<&str>,
+) -> ReportResult<Option<i64>> {
+    let lang = lang_of(tx, to).await?;
+    let notice = Notice {
+        kind: kind.into(),
+        title: title.render(lang),
+        body: match (body, raw_body) {
+            (Some(b), _) => b.render(lang),
+            (None, Some(r)) => r.to_string(),
+            (None, None) => String::new(),
+        },
+        link: Some(link),
+    };
+    Ok(inbox::notify_once(&mut *tx, clock, to, &notice, source).await?)
 }
 
 /// Police accounts of the stations whose jurisdiction has this school.
@@ -586,20 +636,20 @@ pub async fn act_on_stop_payment(
     let r = store::report(tx, sp.report_id)
         .await?
         .ok_or(ReportError::NotFound)?;
-    inbox::notify_once(
-        &mut *tx,
+    let body = match action {
+        SpAction::BankContacted => Msg::new("reports-notice-sp-bank"),
+        SpAction::Frozen(c) => Msg::new("reports-notice-sp-frozen").arg("amount", cents_str(*c)),
+        SpAction::Failed(why) => Msg::new("reports-notice-sp-failed").arg("reason", why),
+    };
+    notify_in_lang(
+        tx,
         clock,
         &Recipient::Account(r.reporter_account_id),
-        &Notice {
-            kind: "stop_payment".into(),
-            title: format!("止付进展 {}", r.ref_no),
-            body: match action {
-                SpAction::BankContacted => "民警已联系银行，正在止付。".to_string(),
-                SpAction::Frozen(c) => format!("已冻结 {} 元。", cents_str(*c)),
-                SpAction::Failed(why) => format!("止付未成功：{why}"),
-            },
-            link: Some(format!("/reports/{}", r.id)),
-        },
+        "stop_payment",
+        &Msg::new("reports-notice-sp-progress-title").arg("ref", &r.ref_no),
+        Some(&body),
+        None,
+        format!("/reports/{}", r.id),
         Some(&format!("stop_payment_action:{action_id}")),
     )
     .await?;
@@ -645,18 +695,12 @@ pub async fn escalate(tx: &mut AnyConnection, clock: &Clock, sp_id: i64) -> Repo
         .await?
         .ok_or(ReportError::NotFound)?;
     let now = clock.now_ms();
-    let notice = Notice {
-        kind: "stop_payment".into(),
-        title: format!("止付请求无人处理 {}", r.ref_no),
-        body: format!(
-            "{} 元 → {} {}，距截止还有 {} 分钟，尚无民警处理。",
-            cents_str(sp.amount_cents),
-            sp.bank,
-            sp.payee_account,
-            ((sp.deadline_at - now).max(0) + 59_999) / 60_000
-        ),
-        link: Some(format!("/reports/{}", r.id)),
-    };
+    let title = Msg::new("reports-notice-escalate-title").arg("ref", &r.ref_no);
+    let body = Msg::new("reports-notice-escalate-body")
+        .arg("amount", cents_str(sp.amount_cents))
+        .arg("bank", &sp.bank)
+        .arg("account", &sp.payee_account)
+        .arg("minutes", ((sp.deadline_at - now).max(0) + 59_999) / 60_000);
     let source = format!("stop_payment:{sp_id}:escalated");
     let mut told = 0;
     if let Some(school) = r.school_id {
@@ -685,9 +729,19 @@ pub async fn escalate(tx: &mut AnyConnection, clock: &Clock, sp_id: i64) -> Repo
                 leaders.into_iter().map(Recipient::Staff).collect()
             };
             for to in recipients {
-                if inbox::notify_once(&mut *tx, clock, &to, &notice, Some(&source))
-                    .await?
-                    .is_some()
+                if notify_in_lang(
+                    tx,
+                    clock,
+                    &to,
+                    "stop_payment",
+                    &title,
+                    Some(&body),
+                    None,
+                    format!("/reports/{}", r.id),
+                    Some(&source),
+                )
+                .await?
+                .is_some()
                 {
                     told += 1;
                 }
@@ -814,16 +868,16 @@ pub async fn triage(
                 .bind(report_id)
                 .execute(&mut *tx)
                 .await?;
-            inbox::notify(
-                &mut *tx,
+            notify_in_lang(
+                tx,
                 clock,
                 &Recipient::Account(*officer),
-                &Notice {
-                    kind: "report".into(),
-                    title: format!("指派举报 {}", r.ref_no),
-                    body: String::new(),
-                    link: Some(format!("/reports/{report_id}")),
-                },
+                "report",
+                &Msg::new("reports-notice-assign-title").arg("ref", &r.ref_no),
+                None,
+                None,
+                format!("/reports/{report_id}"),
+                None,
             )
             .await?;
             detail = serde_json::json!({"officer": officer});
@@ -833,16 +887,17 @@ pub async fn triage(
             if text.is_empty() || text.chars().count() > 2000 {
                 return Err(invalid("reports-err-reply"));
             }
-            inbox::notify(
-                &mut *tx,
+            // The officer's own words, under a title in the reporter's language.
+            notify_in_lang(
+                tx,
                 clock,
                 &Recipient::Account(r.reporter_account_id),
-                &Notice {
-                    kind: "report_reply".into(),
-                    title: format!("警方回复 {}", r.ref_no),
-                    body: text.to_string(),
-                    link: Some(format!("/reports/{report_id}")),
-                },
+                "report_reply",
+                &Msg::new("reports-notice-reply-title").arg("ref", &r.ref_no),
+                None,
+                Some(text),
+                format!("/reports/{report_id}"),
+                None,
             )
             .await?;
             detail = serde_json::json!({"reply": text});
