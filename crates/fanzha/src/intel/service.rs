@@ -122,7 +122,8 @@ pub async fn record_sightings(
         crate::db::Backend::Sqlite
     };
     let mut ids: BTreeMap<(String, String), i64> = BTreeMap::new();
-    let rows: Vec<(&(String, String), &(i64, FraudTypes))> = agg.iter().collect();
+    type Row<'r> = (&'r (String, String), &'r (i64, FraudTypes));
+    let rows: Vec<Row> = agg.iter().collect();
     for chunk in rows.chunks(BULK_ROWS) {
         let mut sql = String::from(
             "INSERT INTO indicators (kind, value, status, fraud_types, tlp, sightings, first_seen, last_seen, note, created_at, updated_at) VALUES ",

@@ -230,8 +230,8 @@ pub async fn write_batch(
     let mut unique: Vec<usize> = Vec::new();
     for (i, s) in subs.iter().enumerate() {
         let k = (s.reporter.account_id, s.idempotency_key.trim().to_string());
-        if !first_of.contains_key(&k) {
-            first_of.insert(k, i);
+        if let std::collections::hash_map::Entry::Vacant(e) = first_of.entry(k) {
+            e.insert(i);
             unique.push(i);
         }
     }
