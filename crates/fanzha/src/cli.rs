@@ -271,7 +271,7 @@ enum BenchCmd {
         #[arg(long, default_value = "province")]
         scale: String,
     },
-    /// File N generated reports (indicator extraction, sightings, commit each) from C concurrent
+    /// File N generated reports (indicator extraction, sightings, group commit) from C concurrent
     /// submitters into a fresh database; throughput and latency percentiles. Uses the configured
     /// PostgreSQL if any (a fresh schema), else SQLite in a temporary directory.
     Reports {

@@ -76,6 +76,14 @@ pub struct Config {
     pub stop_payment_escalate_minutes: i64,
     /// Largest evidence image of a report, bytes.
     pub report_image_max_bytes: usize,
+    /// S3-compatible store for evidence images (`http(s)://host[:port]`, path-style); unset
+    /// means files under the data dir.
+    pub evidence_s3_endpoint: Option<String>,
+    pub evidence_s3_bucket: Option<String>,
+    /// SigV4 region of the store (`us-east-1` for most self-hosted stores).
+    pub evidence_s3_region: String,
+    pub evidence_s3_access_key: Option<String>,
+    pub evidence_s3_secret_key: Option<Secret>,
 }
 
 impl Default for Config {
@@ -103,6 +111,11 @@ impl Default for Config {
             stop_payment_minutes: 30,
             stop_payment_escalate_minutes: 10,
             report_image_max_bytes: 5 * 1024 * 1024,
+            evidence_s3_endpoint: None,
+            evidence_s3_bucket: None,
+            evidence_s3_region: "us-east-1".into(),
+            evidence_s3_access_key: None,
+            evidence_s3_secret_key: None,
         }
     }
 }
@@ -222,6 +235,21 @@ impl Config {
         }
         if let Some(v) = get("FANZHA_STOP_PAYMENT_ESCALATE_MINUTES") {
             self.stop_payment_escalate_minutes = parse("FANZHA_STOP_PAYMENT_ESCALATE_MINUTES", &v)?;
+        }
+        if let Some(v) = get("FANZHA_EVIDENCE_S3_ENDPOINT") {
+            self.evidence_s3_endpoint = Some(v);
+        }
+        if let Some(v) = get("FANZHA_EVIDENCE_S3_BUCKET") {
+            self.evidence_s3_bucket = Some(v);
+        }
+        if let Some(v) = get("FANZHA_EVIDENCE_S3_REGION") {
+            self.evidence_s3_region = v;
+        }
+        if let Some(v) = get("FANZHA_EVIDENCE_S3_ACCESS_KEY") {
+            self.evidence_s3_access_key = Some(v);
+        }
+        if let Some(v) = get("FANZHA_EVIDENCE_S3_SECRET_KEY") {
+            self.evidence_s3_secret_key = Some(Secret::new(v));
         }
         Ok(())
     }

@@ -122,3 +122,19 @@ reports-err-frozen-more = More was frozen than transferred ({ $amount } yuan).
 reports-err-reason = Give the reason (up to 500 characters).
 reports-err-action = Unknown action (bank_contacted, frozen, failed).
 reports-err-case-school = A case needs the victim's school.
+reports-err-case-status = A report marked not fraud or merged into another cannot open a case.
+
+## Inbox notices (in the recipient's language)
+reports-notice-sp-new-title = Stop-payment { $ref }
+reports-notice-sp-new-body = ¥{ $amount } → { $bank } { $account }; deadline in { $minutes } minutes
+reports-notice-counselor-title = Student report { $ref }
+reports-notice-counselor-loss = Your student reports being defrauded and having paid; a stop-payment request was started. Contact the student now.
+reports-notice-counselor-body = A student you are responsible for filed a fraud report.
+reports-notice-sp-progress-title = Stop-payment update { $ref }
+reports-notice-sp-bank = The police contacted the bank; the payment is being stopped.
+reports-notice-sp-frozen = ¥{ $amount } frozen.
+reports-notice-sp-failed = The payment could not be stopped: { $reason }
+reports-notice-escalate-title = Stop-payment request unanswered { $ref }
+reports-notice-escalate-body = ¥{ $amount } → { $bank } { $account }; { $minutes } minutes to the deadline and no officer has acted.
+reports-notice-assign-title = Report assigned to you { $ref }
+reports-notice-reply-title = Police reply { $ref }

@@ -122,3 +122,19 @@ reports-err-frozen-more = 冻结金额超过了转账金额（{ $amount } 元）
 reports-err-reason = 请填写原因（最多500字）。
 reports-err-action = 未知的处置（bank_contacted、frozen、failed）。
 reports-err-case-school = 立案需要受害人所在学校。
+reports-err-case-status = 已标记为非诈骗或已合并的举报不能立案。
+
+## Inbox notices (in the recipient's language)
+reports-notice-sp-new-title = 紧急止付 { $ref }
+reports-notice-sp-new-body = { $amount } 元 → { $bank } { $account }，截止 { $minutes } 分钟内
+reports-notice-counselor-title = 学生举报 { $ref }
+reports-notice-counselor-loss = 学生报告已被骗并转账，已发起紧急止付。请立即联系学生。
+reports-notice-counselor-body = 您负责的学生提交了涉诈举报。
+reports-notice-sp-progress-title = 止付进展 { $ref }
+reports-notice-sp-bank = 民警已联系银行，正在止付。
+reports-notice-sp-frozen = 已冻结 { $amount } 元。
+reports-notice-sp-failed = 止付未成功：{ $reason }
+reports-notice-escalate-title = 止付请求无人处理 { $ref }
+reports-notice-escalate-body = { $amount } 元 → { $bank } { $account }，距截止还有 { $minutes } 分钟，尚无民警处理。
+reports-notice-assign-title = 指派举报 { $ref }
+reports-notice-reply-title = 警方回复 { $ref }

@@ -9,10 +9,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::evidence;
 use super::model::{self, ReportIndicator, ReportInput, Sections};
 use super::service::{self, Deadlines, Filed, ReportError, SpAction, Triage};
 use super::store::{self, Cluster, Evidence, Figures, QueueItem, Report, ReportItem, StopPayment};
+use super::{evidence, evidence_store};
 use super::{officer, reporter_of, scope_of, visible_report, web_err};
 use crate::auth::model::Scope;
 use crate::auth::policy::{self, Action};
@@ -40,6 +40,11 @@ pub fn routes() -> Router<AppState> {
 
 // ---- shared by pages and API ----
 
+fn store_err(e: evidence_store::StoreError) -> AppError {
+    tracing::error!(error = %e, "evidence store");
+    AppError::internal()
+}
+
 /// Validates, files and commits a report; a retry with the same key (also one racing this
 /// request) returns the report filed first.
 pub async fn file_report(st: &AppState, u: &User, input: &ReportInput) -> AppResult<Filed> {
@@ -57,43 +62,18 @@ pub async fn file_report(st: &AppState, u: &User, input: &ReportInput) -> AppRes
     }
     let reporter = reporter_of(st, &u.p).await?;
     let deadlines = Deadlines::from_config(&st.config);
-    let actor = u.ctx.actor();
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let mut tx = st.db.pool.begin().await?;
-        let r = match service::file(
-            &mut tx,
-            &st.clock,
-            &actor,
-            &reporter,
-            &input.idempotency_key,
-            &v,
+    let f = st
+        .reports
+        .submit(super::writer::Submission {
+            actor: u.ctx.actor(),
+            reporter,
+            idempotency_key: input.idempotency_key.clone(),
+            valid: v,
             deadlines,
-        )
+        })
         .await
-        {
-            Ok(f) => tx
-                .commit()
-                .await
-                .map(|_| f)
-                .map_err(|e| ReportError::Db(e.into())),
-            Err(e) => Err(e),
-        };
-        match r {
-            Ok(f) => {
-                crate::inbox::bump();
-                return Ok(f);
-            }
-            // A concurrent retry with the same key committed first (its report is answered on
-            // the next round), or SQLite refused a second writer: try again.
-            Err(ReportError::Db(e)) if attempt < 8 && service::retryable(&e) => {
-                tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
-                continue;
-            }
-            Err(e) => return Err(web_err(e)),
-        }
-    }
+        .map_err(web_err)?;
+    Ok(f)
 }
 
 /// A stored evidence image of a report (reporter only; at most six).
@@ -122,7 +102,8 @@ pub async fn add_evidence(
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(&clean))
     };
-    let path = evidence::path_of(&st.config.data_dir, report_id, &sha, t.media_type());
+    let store = evidence_store::EvidenceStore::from_config(&st.config).map_err(store_err)?;
+    let key = evidence_store::key_of(report_id, &sha, t.media_type());
     let mut tx = st.db.pool.begin().await?;
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM report_evidence WHERE report_id = $1")
         .bind(report_id)
@@ -133,16 +114,12 @@ pub async fn add_evidence(
             AppError::unprocessable("reports-err-image-count").arg("max", evidence::MAX_PER_REPORT)
         );
     }
-    // The file is on disk (fsynced) before the row that points at it commits.
-    let write_path = path.clone();
-    let data = clean.clone();
-    tokio::task::spawn_blocking(move || evidence::write(&write_path, &data))
+    // The object is stored (fsynced, or acknowledged by the S3 store) before the row that points
+    // at it commits. The key is the content hash, so a retry rewrites the same object.
+    store
+        .put(&key, clean.clone(), t.media_type())
         .await
-        .map_err(|_| AppError::internal())?
-        .map_err(|e| {
-            tracing::error!(error = %e, "writing evidence");
-            AppError::internal()
-        })?;
+        .map_err(store_err)?;
     let now = st.clock.now_ms();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO report_evidence (report_id, media_type, file_name, bytes, sha256, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -193,10 +170,12 @@ pub async fn evidence_bytes(
         .into_iter()
         .find(|e| e.id == eid)
         .ok_or_else(AppError::not_found)?;
-    let path = evidence::path_of(&st.config.data_dir, report_id, &e.sha256, &e.media_type);
-    let bytes = tokio::fs::read(&path)
+    let store = evidence_store::EvidenceStore::from_config(&st.config).map_err(store_err)?;
+    let bytes = store
+        .get(&evidence_store::key_of(report_id, &e.sha256, &e.media_type))
         .await
-        .map_err(|_| AppError::not_found())?;
+        .map_err(store_err)?
+        .ok_or_else(AppError::not_found)?;
     Ok((
         [
             (header::CONTENT_TYPE, e.media_type.clone()),
@@ -252,7 +231,7 @@ pub async fn do_triage(
         "reply" => Triage::Reply(req.text.clone().unwrap_or_default()),
         "open_case" => {
             let mut tx = st.db.pool.begin().await?;
-            let case = service::open_case_from_report(&mut tx, &st.clock, &by.actor, id)
+            let case = service::open_case_from_report(&mut tx, &st.clock, &by, id)
                 .await
                 .map_err(web_err)?;
             tx.commit().await?;

@@ -1,13 +1,16 @@
-//! `fanzha bench reports`: files N reports (validation with indicator extraction by
-//! fanzha-detect, sightings in the indicator store, one transaction and commit each; every tenth a
-//! loss with its stop-payment request and escalation job) from C concurrent submitters against a
-//! fresh database, and reports throughput and latency percentiles.
+//! `fanzha bench reports`: files N reports from C concurrent submitters against a fresh database
+//! the way the API does (validation with indicator extraction by fanzha-detect on the submitter's
+//! task, then the process's report writer: group commit of the reports arriving together, set-based
+//! sightings in the indicator store, each submitter answered after its batch committed; every
+//! tenth a loss with its stop-payment request and escalation job), and reports throughput and
+//! latency percentiles.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use super::model::{self, CallSection, ReportInput, Sections, SmsSection, TransactionSection};
-use super::service::{self, Deadlines, Reporter};
+use super::service::{Deadlines, Reporter};
+use super::writer::{Settings, Submission, Writer};
 use crate::audit::Actor;
 use crate::clock::Clock;
 use crate::db::Db;
@@ -72,10 +75,12 @@ pub async fn run(db: &Db, reports: usize, concurrency: usize) -> anyhow::Result<
     let clock = Clock::system();
     let engine = Arc::new(fanzha_detect::Engine::builtin());
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let writer = Writer::new(db.clone(), clock.clone(), Settings::default());
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency.max(1) {
-        let (db, clock, engine, next) = (db.clone(), clock.clone(), engine.clone(), next.clone());
+        let (writer, clock, engine, next) =
+            (writer.clone(), clock.clone(), engine.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let actor = Actor::cli("bench reports");
@@ -95,34 +100,18 @@ pub async fn run(db: &Db, reports: usize, concurrency: usize) -> anyhow::Result<
                 let input = generated(i, clock.now_ms());
                 let v = model::validate(&input, clock.now_ms(), Some(&engine))
                     .map_err(|e| anyhow::anyhow!("invalid generated report: {e:?}"))?;
-                // The same retry as the API's `file_report`.
-                let mut attempt = 0u64;
-                loop {
-                    attempt += 1;
-                    let mut tx = db.pool.begin().await?;
-                    let r = match service::file(
-                        &mut tx,
-                        &clock,
-                        &actor,
-                        &reporter,
-                        &input.idempotency_key,
-                        &v,
-                        Deadlines::default(),
-                    )
+                // The same path as the API's `file_report`: validated here, written by the
+                // process's writer in a group commit, answered after the commit.
+                writer
+                    .submit(Submission {
+                        actor: actor.clone(),
+                        reporter: reporter.clone(),
+                        idempotency_key: input.idempotency_key.clone(),
+                        valid: v,
+                        deadlines: Deadlines::default(),
+                    })
                     .await
-                    {
-                        Ok(_) => tx.commit().await.map_err(crate::db::DbError::from),
-                        Err(service::ReportError::Db(e)) => Err(e),
-                        Err(e) => anyhow::bail!("{e}"),
-                    };
-                    match r {
-                        Ok(()) => break,
-                        Err(e) if attempt < 8 && service::retryable(&e) => {
-                            tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
-                        }
-                        Err(e) => anyhow::bail!("{e}"),
-                    }
-                }
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
                 lat.push(t.elapsed().as_secs_f64() * 1000.0);
             }
             Ok::<Vec<f64>, anyhow::Error>(lat)

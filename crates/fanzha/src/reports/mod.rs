@@ -8,10 +8,12 @@ pub mod api;
 pub mod bench;
 pub mod demo;
 pub mod evidence;
+pub mod evidence_store;
 pub mod model;
 pub mod pages;
 pub mod service;
 pub mod store;
+pub mod writer;
 
 use crate::auth::model::Principal;
 use crate::auth::policy::{self, Action, Target};

@@ -14,6 +14,7 @@ use crate::db::jobs::{enqueue_with, NewJob};
 use crate::db::DbError;
 use crate::inbox::{self, Notice, Recipient};
 use crate::web::error::Msg;
+use crate::web::i18n::Lang;
 
 /// The job that escalates an unanswered stop-payment request to the station leader.
 pub const ESCALATE_JOB: &str = "reports.escalate";
@@ -215,20 +216,88 @@ pub async fn file(
         .await?;
     let source = format!("report:{id}");
     let types = [v.fraud_type];
-    // Indicators in one order everywhere, so two reports bumping the same ones cannot deadlock.
-    let mut sorted: Vec<&model::ReportIndicator> = v.indicators.iter().collect();
-    sorted.sort_by(|a, b| (&a.kind, &a.value).cmp(&(&b.kind, &b.value)));
-    for i in sorted {
-        sqlx::query("INSERT INTO report_indicators (report_id, kind, value, section) VALUES ($1, $2, $3, $4)")
-            .bind(id)
-            .bind(&i.kind)
-            .bind(&i.value)
-            .bind(&i.section)
-            .execute(&mut *tx)
-            .await?;
-        crate::intel::service::record_sighting(tx, clock, &i.kind, &i.value, &types, &source)
-            .await?;
+    insert_indicators(tx, &[(id, v)]).await?;
+    let sightings: Vec<crate::intel::service::Sighting> = v
+        .indicators
+        .iter()
+        .map(|i| crate::intel::service::Sighting {
+            kind: &i.kind,
+            value: &i.value,
+            fraud_types: &types,
+            source: &source,
+        })
+        .collect();
+    crate::intel::service::record_sightings(tx, clock, &sightings).await?;
+    let stop_payment_id = finish(tx, clock, reporter, id, &number, v, deadlines).await?;
+    audit::record(
+        &mut *tx,
+        clock,
+        actor,
+        Event {
+            action: "reports.file",
+            target_kind: "report",
+            target_id: id.to_string(),
+            unit_path: reporter.unit_path.clone(),
+            detail: serde_json::json!({"ref_no": number, "loss": v.loss.is_some(), "indicators": v.indicators.len()}),
+        },
+    )
+    .await?;
+    Ok(Filed {
+        report_id: id,
+        ref_no: number,
+        stop_payment_id,
+        replayed: false,
+    })
+}
+
+/// The report rows of the channel indicators of new reports, in one multi-row statement per chunk.
+pub(crate) async fn insert_indicators(
+    tx: &mut AnyConnection,
+    reports: &[(i64, &Valid)],
+) -> ReportResult<()> {
+    let backend = if tx.backend_name() == "PostgreSQL" {
+        crate::db::Backend::Postgres
+    } else {
+        crate::db::Backend::Sqlite
+    };
+    let rows: Vec<(i64, &model::ReportIndicator)> = reports
+        .iter()
+        .flat_map(|(id, v)| v.indicators.iter().map(move |i| (*id, i)))
+        .collect();
+    for chunk in rows.chunks(500) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = i * 4;
+                format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4)
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO report_indicators (report_id, kind, value, section) VALUES {}",
+            values.join(", ")
+        );
+        let sql = crate::db::bulk_sql(backend, &sql);
+        let mut q = sqlx::query(&sql);
+        for (id, i) in chunk {
+            q = q.bind(*id).bind(&i.kind).bind(&i.value).bind(&i.section);
+        }
+        q.execute(&mut *tx).await?;
     }
+    Ok(())
+}
+
+/// What follows the report row of a new report: the stop-payment request of a loss (with its
+/// notices and escalation job), the counselor's notice and the follow-up of a report without a
+/// loss. Returns the stop-payment id.
+pub(crate) async fn finish(
+    tx: &mut AnyConnection,
+    clock: &Clock,
+    reporter: &Reporter,
+    id: i64,
+    number: &str,
+    v: &Valid,
+    deadlines: Deadlines,
+) -> ReportResult<Option<i64>> {
+    let now = clock.now_ms();
     let mut stop_payment_id = None;
     if let Some(l) = &v.loss {
         let deadline = now + deadlines.deadline_ms;
@@ -255,25 +324,23 @@ pub async fn file(
                 .run_at((deadline - deadlines.escalate_before_ms).max(now)),
         )
         .await?;
-        let notice = Notice {
-            kind: "stop_payment".into(),
-            title: format!("紧急止付 {number}"),
-            body: format!(
-                "{} 元 → {} {}，截止 {} 分钟内",
-                cents_str(l.amount_cents),
-                l.bank,
-                l.payee_account,
-                deadlines.deadline_ms / 60_000
-            ),
-            link: Some(format!("/reports/{id}")),
-        };
+        let title = Msg::new("reports-notice-sp-new-title").arg("ref", number);
+        let body = Msg::new("reports-notice-sp-new-body")
+            .arg("amount", cents_str(l.amount_cents))
+            .arg("bank", &l.bank)
+            .arg("account", &l.payee_account)
+            .arg("minutes", deadlines.deadline_ms / 60_000);
         if let Some(school) = reporter.school_id {
             for acc in police_of_school(tx, school).await? {
-                inbox::notify_once(
-                    &mut *tx,
+                notify_in_lang(
+                    tx,
                     clock,
                     &Recipient::Account(acc),
-                    &notice,
+                    "stop_payment",
+                    &title,
+                    Some(&body),
+                    None,
+                    format!("/reports/{id}"),
                     Some(&format!("stop_payment:{sp}:new")),
                 )
                 .await?;
@@ -287,21 +354,22 @@ pub async fn file(
         .bind(class)
         .fetch_all(&mut *tx)
         .await?;
+        let title = Msg::new("reports-notice-counselor-title").arg("ref", number);
+        let body = Msg::new(if v.loss.is_some() {
+            "reports-notice-counselor-loss"
+        } else {
+            "reports-notice-counselor-body"
+        });
         for c in counselors {
-            inbox::notify_once(
-                &mut *tx,
+            notify_in_lang(
+                tx,
                 clock,
                 &Recipient::Staff(c),
-                &Notice {
-                    kind: "report".into(),
-                    title: format!("学生举报 {number}"),
-                    body: if v.loss.is_some() {
-                        "学生报告已被骗并转账，已发起紧急止付。请立即联系学生。".into()
-                    } else {
-                        "您负责的学生提交了涉诈举报。".into()
-                    },
-                    link: Some(format!("/reports/{id}")),
-                },
+                "report",
+                &title,
+                Some(&body),
+                None,
+                format!("/reports/{id}"),
                 Some(&format!("report:{id}:counselor")),
             )
             .await?;
@@ -324,25 +392,57 @@ pub async fn file(
             other => ReportError::Db(DbError::Config(other.to_string())),
         })?;
     }
-    audit::record(
-        &mut *tx,
-        clock,
-        actor,
-        Event {
-            action: "reports.file",
-            target_kind: "report",
-            target_id: id.to_string(),
-            unit_path: reporter.unit_path.clone(),
-            detail: serde_json::json!({"ref_no": number, "loss": v.loss.is_some(), "indicators": v.indicators.len()}),
+    Ok(stop_payment_id)
+}
+
+/// The language of an inbox recipient: the locale of their account (for staff and students the
+/// first account linked to them), zh-CN when they have none.
+pub async fn lang_of(tx: &mut AnyConnection, to: &Recipient) -> ReportResult<Lang> {
+    let (sql, id) = match to {
+        Recipient::Account(id) => ("SELECT locale FROM accounts WHERE id = $1", *id),
+        Recipient::Staff(id) => (
+            "SELECT locale FROM accounts WHERE staff_id = $1 ORDER BY id LIMIT 1",
+            *id,
+        ),
+        Recipient::Student(id) => (
+            "SELECT locale FROM accounts WHERE student_id = $1 ORDER BY id LIMIT 1",
+            *id,
+        ),
+    };
+    let locale: Option<String> = sqlx::query_scalar(sql)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    Ok(locale.map(|l| Lang::from_code(&l)).unwrap_or_default())
+}
+
+/// An inbox notice written in the recipient's language (Fluent messages `reports-notice-*`).
+/// `body` is `None` for a notice without text of its own (a reply carries the officer's text
+/// instead, see [`triage`]).
+#[allow(clippy::too_many_arguments)]
+async fn notify_in_lang(
+    tx: &mut AnyConnection,
+    clock: &Clock,
+    to: &Recipient,
+    kind: &str,
+    title: &Msg,
+    body: Option<&Msg>,
+    raw_body: Option<&str>,
+    link: String,
+    source: Option<&str>,
+) -> ReportResult<Option<i64>> {
+    let lang = lang_of(tx, to).await?;
+    let notice = Notice {
+        kind: kind.into(),
+        title: title.render(lang),
+        body: match (body, raw_body) {
+            (Some(b), _) => b.render(lang),
+            (None, Some(r)) => r.to_string(),
+            (None, None) => String::new(),
         },
-    )
-    .await?;
-    Ok(Filed {
-        report_id: id,
-        ref_no: number,
-        stop_payment_id,
-        replayed: false,
-    })
+        link: Some(link),
+    };
+    Ok(inbox::notify_once(&mut *tx, clock, to, &notice, source).await?)
 }
 
 /// Police accounts of the stations whose jurisdiction has this school.
@@ -536,20 +636,20 @@ pub async fn act_on_stop_payment(
     let r = store::report(tx, sp.report_id)
         .await?
         .ok_or(ReportError::NotFound)?;
-    inbox::notify_once(
-        &mut *tx,
+    let body = match action {
+        SpAction::BankContacted => Msg::new("reports-notice-sp-bank"),
+        SpAction::Frozen(c) => Msg::new("reports-notice-sp-frozen").arg("amount", cents_str(*c)),
+        SpAction::Failed(why) => Msg::new("reports-notice-sp-failed").arg("reason", why),
+    };
+    notify_in_lang(
+        tx,
         clock,
         &Recipient::Account(r.reporter_account_id),
-        &Notice {
-            kind: "stop_payment".into(),
-            title: format!("止付进展 {}", r.ref_no),
-            body: match action {
-                SpAction::BankContacted => "民警已联系银行，正在止付。".to_string(),
-                SpAction::Frozen(c) => format!("已冻结 {} 元。", cents_str(*c)),
-                SpAction::Failed(why) => format!("止付未成功：{why}"),
-            },
-            link: Some(format!("/reports/{}", r.id)),
-        },
+        "stop_payment",
+        &Msg::new("reports-notice-sp-progress-title").arg("ref", &r.ref_no),
+        Some(&body),
+        None,
+        format!("/reports/{}", r.id),
         Some(&format!("stop_payment_action:{action_id}")),
     )
     .await?;
@@ -595,18 +695,12 @@ pub async fn escalate(tx: &mut AnyConnection, clock: &Clock, sp_id: i64) -> Repo
         .await?
         .ok_or(ReportError::NotFound)?;
     let now = clock.now_ms();
-    let notice = Notice {
-        kind: "stop_payment".into(),
-        title: format!("止付请求无人处理 {}", r.ref_no),
-        body: format!(
-            "{} 元 → {} {}，距截止还有 {} 分钟，尚无民警处理。",
-            cents_str(sp.amount_cents),
-            sp.bank,
-            sp.payee_account,
-            ((sp.deadline_at - now).max(0) + 59_999) / 60_000
-        ),
-        link: Some(format!("/reports/{}", r.id)),
-    };
+    let title = Msg::new("reports-notice-escalate-title").arg("ref", &r.ref_no);
+    let body = Msg::new("reports-notice-escalate-body")
+        .arg("amount", cents_str(sp.amount_cents))
+        .arg("bank", &sp.bank)
+        .arg("account", &sp.payee_account)
+        .arg("minutes", ((sp.deadline_at - now).max(0) + 59_999) / 60_000);
     let source = format!("stop_payment:{sp_id}:escalated");
     let mut told = 0;
     if let Some(school) = r.school_id {
@@ -635,9 +729,19 @@ pub async fn escalate(tx: &mut AnyConnection, clock: &Clock, sp_id: i64) -> Repo
                 leaders.into_iter().map(Recipient::Staff).collect()
             };
             for to in recipients {
-                if inbox::notify_once(&mut *tx, clock, &to, &notice, Some(&source))
-                    .await?
-                    .is_some()
+                if notify_in_lang(
+                    tx,
+                    clock,
+                    &to,
+                    "stop_payment",
+                    &title,
+                    Some(&body),
+                    None,
+                    format!("/reports/{}", r.id),
+                    Some(&source),
+                )
+                .await?
+                .is_some()
                 {
                     told += 1;
                 }
@@ -764,16 +868,16 @@ pub async fn triage(
                 .bind(report_id)
                 .execute(&mut *tx)
                 .await?;
-            inbox::notify(
-                &mut *tx,
+            notify_in_lang(
+                tx,
                 clock,
                 &Recipient::Account(*officer),
-                &Notice {
-                    kind: "report".into(),
-                    title: format!("指派举报 {}", r.ref_no),
-                    body: String::new(),
-                    link: Some(format!("/reports/{report_id}")),
-                },
+                "report",
+                &Msg::new("reports-notice-assign-title").arg("ref", &r.ref_no),
+                None,
+                None,
+                format!("/reports/{report_id}"),
+                None,
             )
             .await?;
             detail = serde_json::json!({"officer": officer});
@@ -783,16 +887,17 @@ pub async fn triage(
             if text.is_empty() || text.chars().count() > 2000 {
                 return Err(invalid("reports-err-reply"));
             }
-            inbox::notify(
-                &mut *tx,
+            // The officer's own words, under a title in the reporter's language.
+            notify_in_lang(
+                tx,
                 clock,
                 &Recipient::Account(r.reporter_account_id),
-                &Notice {
-                    kind: "report_reply".into(),
-                    title: format!("警方回复 {}", r.ref_no),
-                    body: text.to_string(),
-                    link: Some(format!("/reports/{report_id}")),
-                },
+                "report_reply",
+                &Msg::new("reports-notice-reply-title").arg("ref", &r.ref_no),
+                None,
+                Some(text),
+                format!("/reports/{report_id}"),
+                None,
             )
             .await?;
             detail = serde_json::json!({"reply": text});
@@ -827,67 +932,112 @@ async fn set_status(tx: &mut AnyConnection, id: i64, status: &str, now: i64) -> 
     Ok(())
 }
 
-/// Opens a case from a report, written against the cases contract of HELPERS.md (table `cases`,
-/// `case_indicators`) — the cases module is built in parallel and is not in this branch, so this
-/// one function is wired and tested by the integrator after the merge. Returns the case id.
+/// The case channel of a report: the social platform when it is one cases know, else a call,
+/// else an SMS, else other.
+fn case_channel(sections: &serde_json::Value) -> crate::cases::model::Channel {
+    use crate::cases::model::Channel;
+    let platform = sections["social"]["platform"].as_str().unwrap_or("");
+    match platform {
+        "qq" => return Channel::Qq,
+        "wechat" => return Channel::Wechat,
+        "game" => return Channel::Game,
+        _ => {}
+    }
+    if sections["call"].is_object() {
+        Channel::Phone
+    } else if sections["sms"].is_object() {
+        Channel::Sms
+    } else {
+        Channel::Other
+    }
+}
+
+/// Opens a case (cases module, `cases::store::insert_case`, which keeps the case summaries) from
+/// a report: the victim is the reporting student (grade, major and gender from the roster), the
+/// loss is the report's amount, the time is the transfer time of a loss else the report's time,
+/// the narrative is the report's description and the report's indicators become the case's (and
+/// police-confirmed in the indicator store, as for every case). The case keeps `report_id`; the
+/// report gets `case_id` and status `case_opened`. A report with a case returns that case; a
+/// report marked not fraud or merged, or one without a school, is refused. Returns the case id.
 pub async fn open_case_from_report(
     tx: &mut AnyConnection,
     clock: &Clock,
-    actor: &Actor,
+    by: &crate::intel::service::By,
     report_id: i64,
 ) -> ReportResult<i64> {
+    use crate::cases::model::{CaseStatus, Cents, ValidCase, VictimRole};
     let r = store::report(tx, report_id)
         .await?
         .ok_or(ReportError::NotFound)?;
     if let Some(c) = r.case_id {
         return Ok(c);
     }
+    if r.status == "not_fraud" || r.status == "merged" {
+        return Err(invalid("reports-err-case-status"));
+    }
     let school_id = r
         .school_id
         .ok_or_else(|| invalid("reports-err-case-school"))?;
-    let (role, year, major, gender) = match r.student_id {
+    let fraud_type: FraudType = r.fraud_type.parse().unwrap_or(FraudType::OtherFraud);
+    let fraud_type = if fraud_type.is_fraud() {
+        fraud_type
+    } else {
+        FraudType::OtherFraud
+    };
+    let (unit_id, role, year, major, gender) = match r.student_id {
         Some(s) => {
-            let row =
-                sqlx::query("SELECT enrollment_year, major, gender FROM students WHERE id = $1")
-                    .bind(s)
-                    .fetch_one(&mut *tx)
-                    .await?;
+            let row = sqlx::query(
+                "SELECT class_id, enrollment_year, major, gender FROM students WHERE id = $1",
+            )
+            .bind(s)
+            .fetch_one(&mut *tx)
+            .await?;
+            let gender: String = row.try_get(3)?;
             (
-                "student",
-                Some(row.try_get::<i64, _>(0)?),
-                Some(row.try_get::<String, _>(1)?),
-                Some(row.try_get::<String, _>(2)?),
+                row.try_get::<i64, _>(0)?,
+                VictimRole::Student,
+                Some(row.try_get::<i64, _>(1)?),
+                Some(row.try_get::<String, _>(2)?).filter(|m| !m.is_empty()),
+                Some(gender).filter(|g| g == "male" || g == "female"),
             )
         }
-        None => ("other", None, None, None),
+        None => (school_id, VictimRole::Other, None, None, None),
     };
     let sp = store::stop_payment_of(tx, report_id).await?;
-    let occurred = sp.as_ref().map_or(r.created_at, |s| s.transfer_at);
-    let case_id: i64 = sqlx::query_scalar(
-        "INSERT INTO cases (unit_path, school_id, victim_student_id, victim_role, victim_enroll_year, victim_major, \
-         victim_gender, fraud_type, occurred_at, amount_lost_cents) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-    )
-    .bind(&r.unit_path)
-    .bind(school_id)
-    .bind(r.student_id)
-    .bind(role)
-    .bind(year)
-    .bind(major)
-    .bind(gender)
-    .bind(&r.fraud_type)
-    .bind(occurred)
-    .bind(r.amount_cents)
-    .fetch_one(&mut *tx)
-    .await?;
-    for i in store::indicators_of(tx, report_id).await? {
-        sqlx::query("INSERT INTO case_indicators (case_id, kind, value) VALUES ($1, $2, $3)")
-            .bind(case_id)
-            .bind(&i.kind)
-            .bind(&i.value)
-            .execute(&mut *tx)
-            .await?;
-    }
     let now = clock.now_ms();
+    let occurred = sp.as_ref().map_or(r.created_at, |s| s.transfer_at).min(now);
+    let mut indicators: Vec<(String, String)> = store::indicators_of(tx, report_id)
+        .await?
+        .into_iter()
+        .map(|i| (i.kind, i.value))
+        .collect();
+    indicators.sort();
+    indicators.dedup();
+    let c = ValidCase {
+        school_id,
+        unit_id,
+        unit_path: r.unit_path.clone(),
+        victim_student_id: r.student_id,
+        victim_staff_id: None,
+        victim_role: role,
+        victim_enroll_year: year,
+        victim_major: major,
+        victim_gender: gender,
+        fraud_type,
+        channel: case_channel(&r.sections),
+        occurred_at: occurred,
+        amount_lost: Cents::from_cents(r.amount_cents.max(0)).unwrap_or_default(),
+        amount_recovered: Cents::default(),
+        status: CaseStatus::Open,
+        narrative: r.description.chars().take(4000).collect(),
+        indicators,
+    };
+    let account = by.actor.account_id.unwrap_or_default();
+    let case_id = crate::cases::store::insert_case(tx, &c, Some(report_id), account, now).await?;
+    let source = format!("case:{case_id}");
+    for (kind, value) in &c.indicators {
+        crate::intel::service::confirm(tx, clock, by, kind, value, &[fraud_type], &source).await?;
+    }
     sqlx::query(
         "UPDATE reports SET case_id = $1, status = 'case_opened', updated_at = $2 WHERE id = $3",
     )
@@ -900,7 +1050,7 @@ pub async fn open_case_from_report(
     audit::record(
         &mut *tx,
         clock,
-        actor,
+        &by.actor,
         Event {
             action: "reports.case",
             target_kind: "report",

@@ -47,6 +47,8 @@ pub struct AppState {
     pub figures: Arc<cache::TtlCache<String, (i64, i64, i64)>>,
     /// Detection engine, indicator index and risk-check API limits of this process.
     pub intel: Arc<crate::intel::Intel>,
+    /// The report writer of this process (group commit, see `reports::writer`).
+    pub reports: crate::reports::writer::Writer,
 }
 
 impl AppState {
@@ -109,7 +111,13 @@ impl App {
             },
         );
         let runner = reg.build(jobs.clone());
+        let reports = crate::reports::writer::Writer::new(
+            db.clone(),
+            clock.clone(),
+            crate::reports::writer::Settings::default(),
+        );
         let state = AppState {
+            reports,
             db,
             clock,
             config: Arc::new(config.clone()),
