@@ -162,3 +162,5 @@ cases-err-awards-not-eligible = { $school } had victims this year and is not eli
 cases-err-awards-unknown = { $school } is not a school of this province.
 cases-err-awards-year-open = The year is not over; the list cannot be published yet.
 cases-err-awards-none = No school has been selected.
+cases-zone-note = Days, hours, weekdays, months and years of the figures are China Standard Time (Asia/Shanghai, UTC+8), the same for everyone; times of cases are shown and entered in your time zone ({ $zone }), and so are the times of an imported CSV.
+cases-briefing-notice-title = Case briefing from { $station }: { $title }

@@ -162,3 +162,5 @@ cases-err-awards-not-eligible = { $school } 本年度有受害人,不符合条�
 cases-err-awards-unknown = { $school } 不是本省的学校。
 cases-err-awards-year-open = 该年度尚未结束,不能发布名单。
 cases-err-awards-none = 还没有选择入选学校。
+cases-zone-note = 统计中的日期、小时、星期、月份和年份一律按北京时间(Asia/Shanghai,UTC+8)划分,对所有人相同;案件的发生时间按你的时区({ $zone })显示和录入,CSV 导入的时间也按你的时区理解。
+cases-briefing-notice-title = { $station } 案例通报:{ $title }

@@ -98,6 +98,7 @@ impl App {
             },
         );
         crate::reports::register_jobs(&mut reg, db.clone(), clock.clone());
+        crate::cases::service::register_jobs(&mut reg, db.clone(), clock.clone());
         let runner = reg.build(jobs.clone());
         let state = AppState {
             db,
