@@ -674,6 +674,11 @@ pub async fn published_awards(
     require_scope(&u.p, Scope::CasesRead)?;
     let province = province_for(&st, &u, q.province.as_deref()).await?;
     Ok(Json(
-        awardees(&st, &province, q.year.unwrap_or_else(|| this_year(&st, &u) - 1)).await?,
+        awardees(
+            &st,
+            &province,
+            q.year.unwrap_or_else(|| this_year(&st, &u) - 1),
+        )
+        .await?,
     ))
 }

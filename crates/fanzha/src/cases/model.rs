@@ -445,7 +445,10 @@ mod tests {
         let t = parse_local_time("2025-03-31T23:30", london).unwrap();
         assert_eq!(fmt_local(t, sh), "2025-04-01 06:30");
         assert_eq!(fmt_local(t, london), "2025-03-31 23:30");
-        assert_eq!(date_in(t, london), NaiveDate::from_ymd_opt(2025, 3, 31).unwrap());
+        assert_eq!(
+            date_in(t, london),
+            NaiveDate::from_ymd_opt(2025, 3, 31).unwrap()
+        );
         assert_eq!(local_date(t), NaiveDate::from_ymd_opt(2025, 4, 1).unwrap());
         assert_eq!(
             parse_local_time("2025-03-31T23:30:00+01:00", sh),
@@ -462,8 +465,14 @@ mod tests {
         use chrono::{Offset, TimeZone};
         for y in 1992..2040 {
             for m in [1, 4, 7, 10] {
-                let d = NaiveDate::from_ymd_opt(y, m, 15).unwrap().and_hms_opt(12, 0, 0).unwrap();
-                let off = STATS_TZ.offset_from_utc_datetime(&d).fix().local_minus_utc();
+                let d = NaiveDate::from_ymd_opt(y, m, 15)
+                    .unwrap()
+                    .and_hms_opt(12, 0, 0)
+                    .unwrap();
+                let off = STATS_TZ
+                    .offset_from_utc_datetime(&d)
+                    .fix()
+                    .local_minus_utc();
                 assert_eq!(off as i64 * 1000, TZ_OFFSET_MS);
             }
         }

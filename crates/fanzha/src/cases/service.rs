@@ -1081,10 +1081,21 @@ async fn send_briefing_notice(
     job: &crate::db::jobs::Job,
 ) -> Result<(), String> {
     let p = &job.payload;
-    let text = |k: &str| p[k].as_str().map(str::to_string).ok_or(format!("payload without {k}"));
-    let (role, station, month, title) = (text("role")?, text("station")?, text("month")?, text("title")?);
+    let text = |k: &str| {
+        p[k].as_str()
+            .map(str::to_string)
+            .ok_or(format!("payload without {k}"))
+    };
+    let (role, station, month, title) = (
+        text("role")?,
+        text("station")?,
+        text("month")?,
+        text("title")?,
+    );
     let unit_id = p["unit_id"].as_i64().ok_or("payload without unit_id")?;
-    let id = p["briefing_id"].as_i64().ok_or("payload without briefing_id")?;
+    let id = p["briefing_id"]
+        .as_i64()
+        .ok_or("payload without briefing_id")?;
     let rows: Vec<(i64, String)> = sqlx::query_as(
         "SELECT DISTINCT r.account_id, a.locale FROM role_assignments r \
          JOIN units u ON u.id = r.unit_id JOIN accounts a ON a.id = r.account_id \
@@ -1245,12 +1256,35 @@ pub struct RankRow {
     pub staff: i64,
     /// Victims per 10,000 students and staff, one decimal.
     pub victims_per_10k: f64,
+    /// Warnings about the school's people created in the year and routed to someone.
+    pub warnings_routed: i64,
+    /// … of which acknowledged and contacted within their deadlines.
+    pub warnings_in_time: i64,
+    /// Share of those acted on in time, percent with one decimal; null when the school had no
+    /// routed warning that year ("no data", not 0%).
+    pub warnings_in_time_pct: Option<f64>,
+    /// People addressed by the campaigns sent that year (inbox deliveries).
+    pub campaign_audience: i64,
+    /// … of whom acknowledged the campaign.
+    pub campaign_acknowledged: i64,
+    /// Campaign reach, acknowledged / audience in percent with one decimal; null when no campaign
+    /// reached the school that year.
+    pub campaign_reach_pct: Option<f64>,
+    /// Reports filed by the school's students and staff that year.
+    pub reports: i64,
     pub eligible: bool,
     pub selected: bool,
     pub published: bool,
 }
 
-/// Schools of a province ranked by victims (fewest first) for a calendar year, from the summary.
+/// `part / whole` in percent with one decimal; `None` when `whole` is 0 (no data).
+pub fn percent(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| (part as f64 * 1000.0 / whole as f64).round() / 10.0)
+}
+
+/// Schools of a province ranked by victims (fewest first) for a calendar year (of China Standard
+/// Time), from the summary, with each school's prevention figures of that year: warnings acted on
+/// in time, campaign reach, reports filed.
 pub async fn ranking(db: &Db, province: &Unit, year: i32) -> Result<Vec<RankRow>, CaseError> {
     let from = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| refuse("cases-err-year"))?;
     let to = NaiveDate::from_ymd_opt(year + 1, 1, 1).ok_or_else(|| refuse("cases-err-year"))?;
@@ -1266,12 +1300,16 @@ pub async fn ranking(db: &Db, province: &Unit, year: i32) -> Result<Vec<RankRow>
         .collect();
     let schools = org_store::units_of_kind_in(db, &province.path, UnitKind::School).await?;
     let people = store::people_per_school(db, &province.path).await?;
+    let paths: Vec<(i64, String)> = schools.iter().map(|s| (s.id, s.path.clone())).collect();
+    let prevention =
+        store::prevention(db, &province.path, &paths, ms_of_date(from), ms_of_date(to)).await?;
     let mut rows: Vec<RankRow> = schools
         .into_iter()
         .map(|s| {
             let (cases, victims, lost) = sums.get(&s.id).copied().unwrap_or((0, 0, 0));
             let (students, staff) = people.get(&s.id).copied().unwrap_or((0, 0));
             let people = students + staff;
+            let pv = prevention.get(&s.id).copied().unwrap_or_default();
             RankRow {
                 rank: 0,
                 school_id: s.id,
@@ -1287,6 +1325,13 @@ pub async fn ranking(db: &Db, province: &Unit, year: i32) -> Result<Vec<RankRow>
                 } else {
                     0.0
                 },
+                warnings_routed: pv.warnings_routed,
+                warnings_in_time: pv.warnings_in_time,
+                warnings_in_time_pct: percent(pv.warnings_in_time, pv.warnings_routed),
+                campaign_audience: pv.campaign_audience,
+                campaign_acknowledged: pv.campaign_acknowledged,
+                campaign_reach_pct: percent(pv.campaign_acknowledged, pv.campaign_audience),
+                reports: pv.reports,
                 eligible: victims == 0,
                 selected: awards.contains_key(&s.id),
                 published: awards.get(&s.id).is_some_and(|p| p.is_some()),
