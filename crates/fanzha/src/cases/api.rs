@@ -209,9 +209,10 @@ pub async fn unit_for(
     Ok(unit)
 }
 
-pub fn this_year(st: &AppState) -> i32 {
+/// This year in the caller's time zone (the default year of KPIs and of the ranking).
+pub fn this_year(st: &AppState, u: &User) -> i32 {
     use chrono::Datelike;
-    local_date(st.clock.now_ms()).year()
+    date_in(st.clock.now_ms(), zone(&u.p.time_zone)).year()
 }
 
 /// Police KPIs of a unit for a year, month by month, with the year before.
@@ -223,7 +224,7 @@ pub async fn get_kpis(
 ) -> AppResult<Json<KpiYear>> {
     require_scope(&u.p, Scope::CasesRead)?;
     let unit = unit_for(&st, &u, q.unit.as_deref(), Action::ViewCases).await?;
-    let y = service::kpi_year(&st.db, &unit, q.year.unwrap_or_else(|| this_year(&st)))
+    let y = service::kpi_year(&st.db, &unit, q.year.unwrap_or_else(|| this_year(&st, &u)))
         .await
         .map_err(|e| app_error(e, u.ctx.lang))?;
     Ok(Json(y))
@@ -306,7 +307,7 @@ pub async fn put_kpi(
 ) -> AppResult<Json<KpiYear>> {
     require_scope(&u.p, Scope::CasesWrite)?;
     let unit = save_kpi(&st, &u, &input).await?;
-    let year = Month::parse(&input.month).map_or_else(|| this_year(&st), |m| m.year);
+    let year = Month::parse(&input.month).map_or_else(|| this_year(&st, &u), |m| m.year);
     Ok(Json(
         service::kpi_year(&st.db, &unit, year)
             .await
@@ -550,7 +551,7 @@ pub async fn ranking(
     let rows = service::ranking(
         &st.db,
         &province,
-        q.year.unwrap_or_else(|| this_year(&st) - 1),
+        q.year.unwrap_or_else(|| this_year(&st, &u) - 1),
     )
     .await
     .map_err(|e| app_error(e, u.ctx.lang))?;
@@ -673,6 +674,11 @@ pub async fn published_awards(
     require_scope(&u.p, Scope::CasesRead)?;
     let province = province_for(&st, &u, q.province.as_deref()).await?;
     Ok(Json(
-        awardees(&st, &province, q.year.unwrap_or_else(|| this_year(&st) - 1)).await?,
+        awardees(
+            &st,
+            &province,
+            q.year.unwrap_or_else(|| this_year(&st, &u) - 1),
+        )
+        .await?,
     ))
 }

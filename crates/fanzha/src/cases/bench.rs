@@ -328,10 +328,16 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
             format!("CAST((((occurred_at + {off}) / 86400000) + 3) % 7 AS TEXT)"),
         ),
     ] {
+        // PostgreSQL refuses a constant in GROUP BY: the total groups by school and day only.
+        let by = if dim == "total" {
+            String::new()
+        } else {
+            format!(", {expr}")
+        };
         sqlx::query(&format!(
             "INSERT INTO case_daily_dims (unit_id, day, dim, bucket, cases, lost_cents, recovered_cents) \
              SELECT school_id, (occurred_at + {off}) / 86400000, '{dim}', {expr}, COUNT(*), SUM(amount_lost_cents), SUM(amount_recovered_cents) \
-             FROM cases GROUP BY school_id, (occurred_at + {off}) / 86400000, {expr}"
+             FROM cases GROUP BY school_id, (occurred_at + {off}) / 86400000{by}"
         ))
         .execute(&db.pool)
         .await?;
@@ -347,10 +353,18 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
         .execute(&db.pool)
         .await?;
     }
+    // Prevention data for the ranking: warnings (a quarter as many as cases), reports (a fifth),
+    // and 100 campaigns a year each reaching every class (their reach rollup rows).
+    let prevention_rows =
+        seed_prevention(&db, &classes, officer, start, span, cases, &mut rng).await?;
     sqlx::query("ANALYZE").execute(&db.pool).await?;
     let load = t.elapsed().as_secs_f64();
     println!(
         "bench cases ({backend}): {cases} cases across {schools} schools written in {load:.1} s"
+    );
+    println!(
+        "  prevention data: {} warnings, {} reports, {} campaigns ({} reach rows)",
+        prevention_rows.0, prevention_rows.1, prevention_rows.2, prevention_rows.3
     );
 
     let year_from = NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today);
@@ -432,4 +446,114 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
     report("record one case (with indicators and summary)", r);
     let _ = std::fs::remove_dir_all(&tmp);
     Ok(())
+}
+
+/// Inserts `rows` of literal SQL values into `table (cols)`, 1,000 rows a statement.
+async fn insert_literal(db: &Db, table: &str, rows: &[String]) -> anyhow::Result<()> {
+    for chunk in rows.chunks(1000) {
+        let sql = format!("INSERT INTO {table} VALUES {}", chunk.join(","));
+        sqlx::query(&sql).execute(&db.pool).await?;
+    }
+    Ok(())
+}
+
+/// Warnings, reports and campaigns with their reach rollups, spread over the same two years and
+/// classes as the cases, for the prevention figures of the ranking. Returns (warnings, reports,
+/// campaigns, reach rows).
+async fn seed_prevention(
+    db: &Db,
+    classes: &[(Unit, i64)],
+    account: i64,
+    start: i64,
+    span: i64,
+    cases: usize,
+    rng: &mut StdRng,
+) -> anyhow::Result<(usize, usize, usize, usize)> {
+    const H: i64 = 3_600_000;
+    let warnings = cases / 4;
+    let reports = cases / 5;
+    let mut rows = Vec::with_capacity(warnings.min(100_000));
+    for i in 0..warnings {
+        let (class, school_id) = &classes[rng.gen_range(0..classes.len())];
+        let at = start + rng.gen_range(0..span);
+        let ack = at + rng.gen_range(0..2 * H);
+        let contact = at + rng.gen_range(0..8 * H);
+        rows.push(format!(
+            "('police','bench',NULL,'/',NULL,NULL,{school_id},'{}',NULL,NULL,'rebate_task','high','closed','',0,NULL,{H},{},{at},{},{},NULL,NULL,0,{ack},NULL,{contact},'phone',NULL,NULL,NULL,NULL,{at},{at})",
+            class.path,
+            4 * H,
+            at + H,
+            at + 4 * H
+        ));
+        if rows.len() == 100_000 || i + 1 == warnings {
+            insert_literal(
+                db,
+                "warnings (source_kind, origin, issued_by_account_id, issuer_unit_path, idempotency_key, student_id, school_id, unit_path, phone, student_no, \
+                 fraud_type, severity, status, detail, level, assignee_staff_id, ack_window_ms, contact_window_ms, routed_at, ack_due_at, contact_due_at, \
+                 next_deadline_at, next_deadline_kind, escalations, acknowledged_at, acknowledged_by, contacted_at, contact_method, outcome, outcome_at, \
+                 loss_cents, protected_cents, created_at, updated_at)",
+                &rows,
+            )
+            .await?;
+            rows.clear();
+        }
+    }
+    for i in 0..reports {
+        let (class, school_id) = &classes[rng.gen_range(0..classes.len())];
+        let at = start + rng.gen_range(0..span);
+        rows.push(format!(
+            "('B{i}',{account},'b{i}',NULL,{school_id},'{}','rebate_task',0,0,'','{{}}','closed',NULL,NULL,NULL,NULL,{at},{at})",
+            class.path
+        ));
+        if rows.len() == 100_000 || i + 1 == reports {
+            insert_literal(
+                db,
+                "reports (ref_no, reporter_account_id, idempotency_key, student_id, school_id, unit_path, fraud_type, has_loss, amount_cents, \
+                 description, sections, status, assigned_to, merged_into, case_id, first_action_at, created_at, updated_at)",
+                &rows,
+            )
+            .await?;
+            rows.clear();
+        }
+    }
+    let content: i64 = sqlx::query_scalar(
+        "INSERT INTO campaign_contents (unit_path, kind, title, body_md, body_html, fraud_types, target_hint, quiz, status, version, \
+         author_account_id, editor_account_id, created_at, updated_at) VALUES ('/', 'article', 'bench', '', '', '', '', '', 'published', 1, $1, $1, 0, 0) RETURNING id",
+    )
+    .bind(account)
+    .fetch_one(&db.pool)
+    .await?;
+    let campaigns = 200;
+    let mut reach = 0;
+    for k in 0..campaigns {
+        let at = start + span / campaigns as i64 * k as i64;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO campaigns (unit_path, title, content_id, content_version, fraud_type, audience, audience_size, channels, status, \
+             created_by, created_at, sent_at) VALUES ('/', 'bench', $1, 1, 'rebate_task', '', 0, 'inbox', 'sent', $2, $3, $3) RETURNING id",
+        )
+        .bind(content)
+        .bind(account)
+        .bind(at)
+        .fetch_one(&db.pool)
+        .await?;
+        for (class, _) in classes {
+            let audience = rng.gen_range(20..60i64);
+            let ack = rng.gen_range(0..=audience);
+            rows.push(format!(
+                "({id},'{}',{audience},{audience},{ack},{ack},0,0)",
+                class.path
+            ));
+        }
+        reach += classes.len();
+        if rows.len() >= 50_000 || k + 1 == campaigns {
+            insert_literal(
+                db,
+                "campaign_reach (campaign_id, unit_path, audience, sent, opened, acknowledged, quiz_passed, clicked)",
+                &rows,
+            )
+            .await?;
+            rows.clear();
+        }
+    }
+    Ok((warnings, reports, campaigns, reach))
 }

@@ -1,9 +1,13 @@
 //! Types of the cases module: channels, statuses, money, local days and months, and the input of a
 //! case as it arrives from a form, a CSV line or the API.
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 
-/// Days, hours and months of cases are counted in China Standard Time (UTC+8, no daylight saving).
+/// The zone that defines the day, hour, weekday, month and year of every figure (summaries,
+/// analysis, streaks, briefing months, the ranking year): China Standard Time, one definition for
+/// every viewer, because the summaries are kept by that day. Asia/Shanghai has been UTC+8 all year
+/// since 1991 (checked by a test), so the summaries use the fixed offset.
+pub const STATS_TZ: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 pub const TZ_OFFSET_MS: i64 = 8 * 3_600_000;
 pub const DAY_MS: i64 = 86_400_000;
 
@@ -195,27 +199,46 @@ pub fn local_date(ms: i64) -> NaiveDate {
     date_of_day(local_day(ms))
 }
 
-/// "YYYY-MM-DD HH:MM" in UTC+8.
-pub fn fmt_local(ms: i64) -> String {
-    let off = chrono::FixedOffset::east_opt(8 * 3600).expect("offset");
-    off.timestamp_millis_opt(ms)
-        .single()
-        .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+/// A viewer's zone from the account's `time_zone` (Asia/Shanghai when unknown).
+pub fn zone(name: &str) -> chrono_tz::Tz {
+    name.parse().unwrap_or(STATS_TZ)
+}
+
+/// "YYYY-MM-DD HH:MM" in the zone `tz` (the viewer's).
+pub fn fmt_local(ms: i64, tz: chrono_tz::Tz) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_default()
 }
 
-/// Parses a local (UTC+8) date and time: "2025-03-01 14:30", "2025-03-01T14:30", "2025/3/1 14:30"
-/// or a bare date (noon is not assumed: midnight).
-pub fn parse_local_time(s: &str) -> Option<i64> {
-    let s = s.trim().replace('/', "-").replace('T', " ");
-    for f in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(&s, f) {
-            return Some(t.and_utc().timestamp_millis() - TZ_OFFSET_MS);
-        }
+/// The calendar date of a UTC millisecond time in the zone `tz` (the viewer's "today").
+pub fn date_in(ms: i64, tz: chrono_tz::Tz) -> NaiveDate {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|d| d.with_timezone(&tz).date_naive())
+        .unwrap_or_else(|| local_date(ms))
+}
+
+/// Parses a time of a case: RFC 3339 with an offset ("2025-03-01T14:30:00+08:00"), or a local
+/// date and time in the zone `tz` (the person entering it): "2025-03-01 14:30",
+/// "2025-03-01T14:30", "2025/3/1 14:30", or a bare date (midnight). A local time that falls in a
+/// daylight-saving gap is refused; one that occurs twice takes the earlier instant.
+pub fn parse_local_time(s: &str, tz: chrono_tz::Tz) -> Option<i64> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s.trim()) {
+        return Some(t.timestamp_millis());
     }
-    NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-        .ok()
-        .map(ms_of_date)
+    let s = s.trim().replace('/', "-").replace('T', " ");
+    let naive = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(&s, f).ok())
+        .or_else(|| {
+            NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })?;
+    naive
+        .and_local_timezone(tz)
+        .earliest()
+        .map(|d| d.timestamp_millis())
 }
 
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
@@ -305,7 +328,8 @@ pub struct CaseInput {
     pub fraud_type: String,
     /// phone | sms | qq | wechat | game | shopping | dating | other.
     pub channel: String,
-    /// Local time (UTC+8), "2025-02-14 21:30".
+    /// Local time in the time zone of the account entering the case, "2025-02-14 21:30"
+    /// (Asia/Shanghai by default), or RFC 3339 with an offset, "2025-02-14T21:30:00+08:00".
     pub occurred_at: String,
     /// Yuan, e.g. "12000.50".
     pub amount_lost: String,
@@ -405,16 +429,53 @@ mod tests {
     }
 
     #[test]
-    fn local_times_are_china_standard_time() {
-        let ms = parse_local_time("2025-03-01 07:59").unwrap();
+    fn local_times_follow_the_given_zone() {
+        let sh = STATS_TZ;
+        let ms = parse_local_time("2025-03-01 07:59", sh).unwrap();
         assert_eq!(ms, 1_740_787_140_000);
-        assert_eq!(fmt_local(ms), "2025-03-01 07:59");
+        assert_eq!(fmt_local(ms, sh), "2025-03-01 07:59");
         assert_eq!(local_date(ms), NaiveDate::from_ymd_opt(2025, 3, 1).unwrap());
-        assert_eq!(parse_local_time("yesterday"), None);
+        assert_eq!(parse_local_time("yesterday", sh), None);
         assert_eq!(
-            parse_local_time("2025-03-01"),
+            parse_local_time("2025-03-01", sh),
             Some(ms_of_date(NaiveDate::from_ymd_opt(2025, 3, 1).unwrap()))
         );
+        // London, summer time: 23:30 on 31 March is 06:30 on 1 April in China.
+        let london = zone("Europe/London");
+        let t = parse_local_time("2025-03-31T23:30", london).unwrap();
+        assert_eq!(fmt_local(t, sh), "2025-04-01 06:30");
+        assert_eq!(fmt_local(t, london), "2025-03-31 23:30");
+        assert_eq!(
+            date_in(t, london),
+            NaiveDate::from_ymd_opt(2025, 3, 31).unwrap()
+        );
+        assert_eq!(local_date(t), NaiveDate::from_ymd_opt(2025, 4, 1).unwrap());
+        assert_eq!(
+            parse_local_time("2025-03-31T23:30:00+01:00", sh),
+            Some(t),
+            "an explicit offset wins over the zone"
+        );
+        // 01:30 on 30 March 2025 does not exist in London (clocks go forward).
+        assert_eq!(parse_local_time("2025-03-30 01:30", london), None);
+        assert_eq!(zone("Not/AZone"), STATS_TZ);
+    }
+
+    #[test]
+    fn china_standard_time_is_utc_plus_8_all_year() {
+        use chrono::{Offset, TimeZone};
+        for y in 1992..2040 {
+            for m in [1, 4, 7, 10] {
+                let d = NaiveDate::from_ymd_opt(y, m, 15)
+                    .unwrap()
+                    .and_hms_opt(12, 0, 0)
+                    .unwrap();
+                let off = STATS_TZ
+                    .offset_from_utc_datetime(&d)
+                    .fix()
+                    .local_minus_utc();
+                assert_eq!(off as i64 * 1000, TZ_OFFSET_MS);
+            }
+        }
         assert_eq!(
             year_before(NaiveDate::from_ymd_opt(2024, 2, 29).unwrap()),
             NaiveDate::from_ymd_opt(2023, 2, 28).unwrap()

@@ -238,7 +238,7 @@ pub struct CaseRow {
 fn case_row(ctx: &PageCtx, c: &Case) -> CaseRow {
     CaseRow {
         id: c.id,
-        when: fmt_local(c.occurred_at),
+        when: fmt_local(c.occurred_at, ctx.tz),
         school: c.school_name.clone(),
         fraud_type: fraud_label(ctx, &c.fraud_type),
         channel: bucket_label(ctx, "channel", &c.channel),
@@ -341,7 +341,7 @@ impl CaseForm {
             indicators: parse_indicator_list(&self.indicators),
         }
     }
-    fn of(c: &Case) -> CaseForm {
+    fn of(c: &Case, tz: chrono_tz::Tz) -> CaseForm {
         CaseForm {
             unit: c.unit_code.clone(),
             student_no: String::new(),
@@ -355,7 +355,7 @@ impl CaseForm {
             gender: c.victim_gender.clone().unwrap_or_default(),
             fraud_type: c.fraud_type.clone(),
             channel: c.channel.clone(),
-            occurred_at: fmt_local(c.occurred_at).replace(' ', "T"),
+            occurred_at: fmt_local(c.occurred_at, tz).replace(' ', "T"),
             amount_lost: yuan(c.amount_lost_cents).replace(',', ""),
             amount_recovered: yuan(c.amount_recovered_cents).replace(',', ""),
             status: c.status.clone(),
@@ -539,7 +539,7 @@ async fn case_page(
         &u,
         format!("/cases/{id}"),
         "cases-case",
-        CaseForm::of(&c),
+        CaseForm::of(&c, zone(&u.p.time_zone)),
         vec![],
         Some(c),
         can_edit,
@@ -783,7 +783,7 @@ async fn render_kpis(
     };
     let can_edit = unit.kind == UnitKind::PoliceStation
         && policy::allows(&u.p, Action::ManageCases, &Target::Unit(&unit.path));
-    let month = Month::of(local_date(st.clock.now_ms())).to_string();
+    let month = Month::of(date_in(st.clock.now_ms(), zone(&u.p.time_zone))).to_string();
     Ok(Html(
         KpiPage {
             ctx,
@@ -806,7 +806,7 @@ async fn kpi_page(
     Query(q): Query<api::KpiQuery>,
 ) -> AppResult<Html<String>> {
     let unit = api::unit_for(&st, &u, q.unit.as_deref(), Action::ViewCases).await?;
-    let year = q.year.unwrap_or_else(|| api::this_year(&st));
+    let year = q.year.unwrap_or_else(|| api::this_year(&st, &u));
     render_kpis(&st, &u, unit, year, None).await
 }
 
@@ -817,7 +817,7 @@ async fn kpi_submit(
 ) -> AppResult<Response> {
     match api::save_kpi(&st, &u, &f).await {
         Ok(unit) => {
-            let year = Month::parse(&f.month).map_or_else(|| api::this_year(&st), |m| m.year);
+            let year = Month::parse(&f.month).map_or_else(|| api::this_year(&st, &u), |m| m.year);
             Ok(
                 Redirect::to(&format!("/cases/kpis?unit={}&year={year}", unit.code))
                     .into_response(),
@@ -826,7 +826,7 @@ async fn kpi_submit(
         Err(e) if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
             let unit = api::unit_for(&st, &u, Some(&f.unit), Action::ViewCases).await?;
             let msg = rendered(&e, u.ctx.lang).join(" ");
-            let mut r = render_kpis(&st, &u, unit, api::this_year(&st), Some(msg))
+            let mut r = render_kpis(&st, &u, unit, api::this_year(&st, &u), Some(msg))
                 .await?
                 .into_response();
             *r.status_mut() = e.status;
@@ -902,7 +902,7 @@ async fn render_briefings(
             }
         }
     }
-    let today = local_date(st.clock.now_ms());
+    let today = date_in(st.clock.now_ms(), zone(&u.p.time_zone));
     let default_month = {
         let m = Month::of(today);
         if m.month == 1 {
@@ -1006,12 +1006,16 @@ async fn briefing_page(
         .map(|c| {
             let t = fraud_label(&ctx, &c.fraud_type);
             let ch = bucket_label(&ctx, "channel", &c.channel);
-            let when = fmt_local(c.occurred_at);
+            let when = fmt_local(c.occurred_at, ctx.tz);
             let lost = yuan(c.amount_lost_cents);
             (c, t, ch, when, lost)
         })
         .collect();
-    let published_at = d.briefing.published_at.map(fmt_local).unwrap_or_default();
+    let published_at = d
+        .briefing
+        .published_at
+        .map(|t| fmt_local(t, ctx.tz))
+        .unwrap_or_default();
     let v = analysis_view(&ctx, d.analysis);
     Ok(Html(
         BriefingPage {
@@ -1118,7 +1122,7 @@ async fn ranking_page(
     Query(q): Query<api::RankQuery>,
 ) -> AppResult<Html<String>> {
     let province = api::province_for(&st, &u, q.province.as_deref()).await?;
-    let year = q.year.unwrap_or_else(|| api::this_year(&st) - 1);
+    let year = q.year.unwrap_or_else(|| api::this_year(&st, &u) - 1);
     render_ranking(&st, &u, province, year, None).await
 }
 
@@ -1250,7 +1254,7 @@ async fn certificate_page(
             province,
             year,
             school: a.school_name,
-            date: local_date(a.published_at).to_string(),
+            date: date_in(a.published_at, zone(&u.p.time_zone)).to_string(),
             text,
         }
         .render()?,

@@ -93,7 +93,7 @@ pub async fn check_case(
     if channel.is_none() {
         errs.push(err("cases-err-channel"));
     }
-    let occurred_at = parse_local_time(&input.occurred_at);
+    let occurred_at = parse_local_time(&input.occurred_at, zone(&p.time_zone));
     match occurred_at {
         None => errs.push(err("cases-err-time")),
         Some(t) if t > now => errs.push(err("cases-err-future")),
@@ -527,6 +527,9 @@ pub struct Streak {
 
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Analysis {
+    /// The zone whose days, hours, weekdays and months the figures count: always
+    /// "Asia/Shanghai" (China Standard Time), whatever the caller's own zone.
+    pub time_zone: String,
     pub unit_code: String,
     pub unit_name: String,
     pub from: String,
@@ -545,9 +548,9 @@ pub struct Analysis {
     pub by_major: Vec<Bucket>,
     pub by_gender: Vec<Bucket>,
     pub by_role: Vec<Bucket>,
-    /// 24 buckets, hour 0–23 (UTC+8).
+    /// 24 buckets, hour 0–23 of China Standard Time.
     pub by_hour: Vec<Bucket>,
-    /// 7 buckets, Monday first.
+    /// 7 buckets, Monday first (days of China Standard Time).
     pub by_weekday: Vec<Bucket>,
     /// One bucket per month of the period ("YYYY-MM"), with the same month a year earlier.
     pub months: Vec<MonthPoint>,
@@ -788,6 +791,7 @@ pub async fn analyse(
     let mut by_grade = cur.buckets("grade");
     by_grade.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(Analysis {
+        time_zone: STATS_TZ.name().to_string(),
         unit_code: unit.code.clone(),
         unit_name: unit.name.clone(),
         from: from.to_string(),
@@ -1033,6 +1037,96 @@ pub async fn save_briefing(
 /// Roles a published briefing reaches in each school of the station's jurisdiction.
 pub const BRIEFING_ROLES: [Role; 2] = [Role::SchoolAdmin, Role::Counselor];
 
+/// The job that tells every holder of a role in a school about a published briefing, each in the
+/// language of their account (`accounts.locale`, zh-CN by default). Payload: `role`, `unit_id`,
+/// `briefing_id`, `station`, `month`, `title`.
+pub const NOTICE_JOB: &str = "cases.briefing_notice";
+
+/// Registers the briefing notice job (called where the other modules register theirs).
+pub fn register_jobs(reg: &mut crate::db::jobs::JobRegistry, db: Db, clock: Clock) {
+    reg.register(NOTICE_JOB, move |job: crate::db::jobs::Job| {
+        let (db, clock) = (db.clone(), clock.clone());
+        async move {
+            send_briefing_notice(&db, &clock, &job)
+                .await
+                .map_err(|e| e.to_string())
+        }
+    });
+}
+
+/// The inbox message about a published briefing, in `lang`.
+pub fn briefing_notice(
+    lang: crate::web::i18n::Lang,
+    id: i64,
+    station: &str,
+    month: &str,
+    title: &str,
+) -> crate::inbox::Notice {
+    let args = [
+        ("station", station.to_string()),
+        ("month", month.to_string()),
+        ("title", title.to_string()),
+    ];
+    crate::inbox::Notice {
+        kind: "briefing".into(),
+        title: lang.ta("cases-briefing-notice-title", &args),
+        body: lang.ta("cases-briefing-notice", &args),
+        link: Some(format!("/cases/briefings/{id}")),
+    }
+}
+
+async fn send_briefing_notice(
+    db: &Db,
+    clock: &Clock,
+    job: &crate::db::jobs::Job,
+) -> Result<(), String> {
+    let p = &job.payload;
+    let text = |k: &str| {
+        p[k].as_str()
+            .map(str::to_string)
+            .ok_or(format!("payload without {k}"))
+    };
+    let (role, station, month, title) = (
+        text("role")?,
+        text("station")?,
+        text("month")?,
+        text("title")?,
+    );
+    let unit_id = p["unit_id"].as_i64().ok_or("payload without unit_id")?;
+    let id = p["briefing_id"]
+        .as_i64()
+        .ok_or("payload without briefing_id")?;
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT DISTINCT r.account_id, a.locale FROM role_assignments r \
+         JOIN units u ON u.id = r.unit_id JOIN accounts a ON a.id = r.account_id \
+         WHERE r.role = $1 AND u.path LIKE (SELECT path FROM units WHERE id = $2) || '%'",
+    )
+    .bind(&role)
+    .bind(unit_id)
+    .fetch_all(&db.pool)
+    .await
+    .map_err(|e| e.to_string())?;
+    let mut tx = db.pool.begin().await.map_err(|e| e.to_string())?;
+    // The job id is the source, so a retried job tells nobody twice.
+    let source = format!("job:{}", job.id);
+    for (account, locale) in rows {
+        let lang = crate::web::i18n::Lang::from_code(&locale);
+        let notice = briefing_notice(lang, id, &station, &month, &title);
+        crate::inbox::notify_once(
+            &mut *tx,
+            clock,
+            &crate::inbox::Recipient::Account(account),
+            &notice,
+            Some(&source),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    }
+    tx.commit().await.map_err(|e| e.to_string())?;
+    crate::inbox::bump();
+    Ok(())
+}
+
 /// Publishes a draft and tells the admins and counselors of every school of the jurisdiction, by
 /// fan-out jobs (deduplicated per briefing, role and school).
 pub async fn publish_briefing(
@@ -1062,32 +1156,21 @@ pub async fn publish_briefing(
     )
     .await?;
     let schools = org_store::jurisdiction_schools(db, station.id).await?;
-    let notice = crate::inbox::Notice {
-        kind: "briefing".into(),
-        title: format!("{} · {}", station.name, b.title),
-        body: crate::web::i18n::Lang::ZhCn.ta(
-            "cases-briefing-notice",
-            &[
-                ("station", station.name.clone()),
-                ("month", b.month.clone()),
-            ],
-        ),
-        link: Some(format!("/cases/briefings/{}", b.id)),
-    };
     let mut n = 0;
     for s in &schools {
         for role in BRIEFING_ROLES {
             let job = crate::db::jobs::NewJob::new(
-                crate::inbox::FANOUT_JOB,
-                serde_json::json!({"role": role.as_str(), "unit_id": s.id, "notice": notice}),
+                NOTICE_JOB,
+                serde_json::json!({
+                    "role": role.as_str(),
+                    "unit_id": s.id,
+                    "briefing_id": b.id,
+                    "station": station.name,
+                    "month": b.month,
+                    "title": b.title,
+                }),
             )
-            .dedup(format!(
-                "{}:briefing:{}:{}:{}",
-                crate::inbox::FANOUT_JOB,
-                b.id,
-                role.as_str(),
-                s.id
-            ));
+            .dedup(format!("{NOTICE_JOB}:{}:{}:{}", b.id, role.as_str(), s.id));
             crate::db::jobs::enqueue_with(&mut *tx, clock, job).await?;
             n += 1;
         }
@@ -1173,12 +1256,35 @@ pub struct RankRow {
     pub staff: i64,
     /// Victims per 10,000 students and staff, one decimal.
     pub victims_per_10k: f64,
+    /// Warnings about the school's people created in the year and routed to someone.
+    pub warnings_routed: i64,
+    /// … of which acknowledged and contacted within their deadlines.
+    pub warnings_in_time: i64,
+    /// Share of those acted on in time, percent with one decimal; null when the school had no
+    /// routed warning that year ("no data", not 0%).
+    pub warnings_in_time_pct: Option<f64>,
+    /// People addressed by the campaigns sent that year (inbox deliveries).
+    pub campaign_audience: i64,
+    /// … of whom acknowledged the campaign.
+    pub campaign_acknowledged: i64,
+    /// Campaign reach, acknowledged / audience in percent with one decimal; null when no campaign
+    /// reached the school that year.
+    pub campaign_reach_pct: Option<f64>,
+    /// Reports filed by the school's students and staff that year.
+    pub reports: i64,
     pub eligible: bool,
     pub selected: bool,
     pub published: bool,
 }
 
-/// Schools of a province ranked by victims (fewest first) for a calendar year, from the summary.
+/// `part / whole` in percent with one decimal; `None` when `whole` is 0 (no data).
+pub fn percent(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| (part as f64 * 1000.0 / whole as f64).round() / 10.0)
+}
+
+/// Schools of a province ranked by victims (fewest first) for a calendar year (of China Standard
+/// Time), from the summary, with each school's prevention figures of that year: warnings acted on
+/// in time, campaign reach, reports filed.
 pub async fn ranking(db: &Db, province: &Unit, year: i32) -> Result<Vec<RankRow>, CaseError> {
     let from = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| refuse("cases-err-year"))?;
     let to = NaiveDate::from_ymd_opt(year + 1, 1, 1).ok_or_else(|| refuse("cases-err-year"))?;
@@ -1194,12 +1300,16 @@ pub async fn ranking(db: &Db, province: &Unit, year: i32) -> Result<Vec<RankRow>
         .collect();
     let schools = org_store::units_of_kind_in(db, &province.path, UnitKind::School).await?;
     let people = store::people_per_school(db, &province.path).await?;
+    let paths: Vec<(i64, String)> = schools.iter().map(|s| (s.id, s.path.clone())).collect();
+    let prevention =
+        store::prevention(db, &province.path, &paths, ms_of_date(from), ms_of_date(to)).await?;
     let mut rows: Vec<RankRow> = schools
         .into_iter()
         .map(|s| {
             let (cases, victims, lost) = sums.get(&s.id).copied().unwrap_or((0, 0, 0));
             let (students, staff) = people.get(&s.id).copied().unwrap_or((0, 0));
             let people = students + staff;
+            let pv = prevention.get(&s.id).copied().unwrap_or_default();
             RankRow {
                 rank: 0,
                 school_id: s.id,
@@ -1215,6 +1325,13 @@ pub async fn ranking(db: &Db, province: &Unit, year: i32) -> Result<Vec<RankRow>
                 } else {
                     0.0
                 },
+                warnings_routed: pv.warnings_routed,
+                warnings_in_time: pv.warnings_in_time,
+                warnings_in_time_pct: percent(pv.warnings_in_time, pv.warnings_routed),
+                campaign_audience: pv.campaign_audience,
+                campaign_acknowledged: pv.campaign_acknowledged,
+                campaign_reach_pct: percent(pv.campaign_acknowledged, pv.campaign_audience),
+                reports: pv.reports,
                 eligible: victims == 0,
                 selected: awards.contains_key(&s.id),
                 published: awards.get(&s.id).is_some_and(|p| p.is_some()),

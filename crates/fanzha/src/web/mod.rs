@@ -110,6 +110,7 @@ impl App {
                 public_url: config.public_url.clone().unwrap_or_default(),
             },
         );
+        crate::cases::service::register_jobs(&mut reg, db.clone(), clock.clone());
         let runner = reg.build(jobs.clone());
         let reports = crate::reports::writer::Writer::new(
             db.clone(),
