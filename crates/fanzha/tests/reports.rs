@@ -578,7 +578,11 @@ async fn create_loss_report_for_other_modules_is_idempotent() {
         transfer_at: START_MS - 5 * MIN,
         fraud_type: FraudType::FakeShopping,
         description: "预警回访：学生已转账".into(),
-        deadline_minutes: Some(20),
+        // The server's configured deadlines, not the defaults (30 / 10 minutes).
+        deadlines: Some(fanzha::reports::service::Deadlines {
+            deadline_ms: 20 * MIN,
+            escalate_before_ms: 4 * MIN,
+        }),
     };
     let actor = fanzha::audit::Actor::cli("test");
     let mut tx = st.db.pool.begin().await.unwrap();
@@ -598,6 +602,14 @@ async fn create_loss_report_for_other_modules_is_idempotent() {
         ))
         .await,
         START_MS + 20 * MIN
+    );
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT run_at FROM jobs WHERE dedup_key = 'reports.escalate:{sp1}'"
+        ))
+        .await,
+        START_MS + 16 * MIN,
+        "escalated the configured 4 minutes before the deadline"
     );
     assert_eq!(app.scalar("SELECT has_loss FROM reports").await, 1);
     // Bad input: nothing written.

@@ -474,8 +474,9 @@ pub struct LossInput {
     pub transfer_at: i64,
     pub fraud_type: FraudType,
     pub description: String,
-    /// Minutes to the stop-payment deadline; 30 when `None`.
-    pub deadline_minutes: Option<i64>,
+    /// The server's stop-payment deadlines ([`Deadlines::from_config`]); the defaults (30 min,
+    /// escalated 10 min before) when `None`.
+    pub deadlines: Option<Deadlines>,
 }
 
 /// Files a loss report for a student inside the caller's transaction (the student is the
@@ -521,10 +522,7 @@ pub async fn create_loss_report(
         class_id: Some(class_id),
         unit_path: path,
     };
-    let deadlines = Deadlines {
-        deadline_ms: input.deadline_minutes.unwrap_or(30).max(1) * 60_000,
-        ..Deadlines::default()
-    };
+    let deadlines = input.deadlines.unwrap_or_default();
     let f = file(
         tx,
         clock,

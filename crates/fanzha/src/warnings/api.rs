@@ -467,8 +467,11 @@ pub struct OutcomeInput {
     pub description: Option<String>,
 }
 
-/// Checks an outcome; `deadline_minutes` is the server's stop-payment deadline.
-pub fn parse_outcome(i: &OutcomeInput, deadline_minutes: Option<i64>) -> AppResult<Act> {
+/// Checks an outcome; `deadlines` are the server's stop-payment deadlines.
+pub fn parse_outcome(
+    i: &OutcomeInput,
+    deadlines: Option<crate::reports::service::Deadlines>,
+) -> AppResult<Act> {
     let mut errs = Vec::new();
     let outcome = Outcome::parse(&i.outcome);
     if outcome.is_none() {
@@ -502,7 +505,7 @@ pub fn parse_outcome(i: &OutcomeInput, deadline_minutes: Option<i64>) -> AppResu
                 bank: i.bank.clone().unwrap_or_default(),
                 transfer_at: i.transfer_at,
                 description: i.description.clone().unwrap_or_default(),
-                deadline_minutes,
+                deadlines,
             }),
         }),
         _ => Err(AppError::unprocessable("warn-err-refused").details(errs)),
@@ -520,7 +523,10 @@ pub async fn api_outcome(
     Json(i): Json<OutcomeInput>,
 ) -> AppResult<Json<Warning>> {
     require_scope(&u.p, Scope::WarningsWrite)?;
-    let a = parse_outcome(&i, Some(st.config.stop_payment_minutes))?;
+    let a = parse_outcome(
+        &i,
+        Some(crate::reports::service::Deadlines::from_config(&st.config)),
+    )?;
     Ok(Json(do_act(&st, &u, id, a).await?))
 }
 

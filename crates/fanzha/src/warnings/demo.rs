@@ -157,7 +157,7 @@ pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
                     bank: "中国工商银行".into(),
                     transfer_at: Some(clock.now_ms() - 20 * MIN),
                     description: String::new(),
-                    deadline_minutes: None,
+                    deadlines: None,
                 });
                 act(Act::Outcome {
                     outcome,

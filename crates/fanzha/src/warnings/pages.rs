@@ -437,7 +437,7 @@ async fn outcome(
                 transfer_at: transfer_at.filter(|_| lost),
                 description: f.description.filter(|_| lost),
             },
-            Some(st.config.stop_payment_minutes),
+            Some(crate::reports::service::Deadlines::from_config(&st.config)),
         )
     });
     form_act(&st, &u, id, a).await

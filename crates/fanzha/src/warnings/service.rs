@@ -1638,8 +1638,8 @@ pub struct LossTransfer {
     /// UTC milliseconds.
     pub transfer_at: Option<Millis>,
     pub description: String,
-    /// Minutes to the stop-payment deadline (the server's configuration).
-    pub deadline_minutes: Option<i64>,
+    /// The server's stop-payment deadlines.
+    pub deadlines: Option<crate::reports::service::Deadlines>,
 }
 
 /// The loss report a warning handed over to, with its stop-payment request as it stands now.
@@ -1886,7 +1886,7 @@ pub async fn open_loss_report(
             transfer_at,
             fraud_type,
             description: description.chars().take(4000).collect(),
-            deadline_minutes: t.deadline_minutes,
+            deadlines: t.deadlines,
         },
     )
     .await
