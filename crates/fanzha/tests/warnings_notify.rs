@@ -174,6 +174,10 @@ async fn routed_and_escalated_warnings_go_to_email_and_signed_robots_with_retrie
     let app = spawn_app_with(|c| c.channel_timeout_ms = 500, true).await;
     let (base, hits) = receiver().await;
     let (port, mails) = smtp_receiver().await;
+    sqlx::query("UPDATE accounts SET locale = 'en' WHERE username = 'counselor1'")
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
     // The counselor (T1001) and the college leader (T1004) have email addresses.
     for (no, email) in [
         ("T1001", "chen@example.edu.cn"),
@@ -298,6 +302,24 @@ async fn routed_and_escalated_warnings_go_to_email_and_signed_robots_with_retrie
     let m = mails.lock().unwrap().clone();
     assert_eq!(m.len(), 1, "{m:?}");
     assert!(m[0].contains("chen@example.edu.cn"), "{m:?}");
+    // The counselor reads English: their email is in English; robots post to a group in the
+    // default language.
+    let title = |address: &'static str| {
+        let db = app.state.db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT title FROM warning_notifications WHERE address = $1 ORDER BY id LIMIT 1",
+            )
+            .bind(address)
+            .fetch_one(&db)
+            .await
+            .unwrap()
+        }
+    };
+    let mail_title = title("chen@example.edu.cn").await;
+    assert!(mail_title.contains("warning]"), "{mail_title}");
+    let robot_title = title("").await;
+    assert!(robot_title.contains("级预警"), "{robot_title}");
     // Let the retries of the failing receiver run out, before the escalation.
     for _ in 0..5 {
         app.state.clock.advance_ms(60_000);

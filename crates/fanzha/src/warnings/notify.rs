@@ -68,10 +68,14 @@ pub async fn set_channels(
     Ok(())
 }
 
-/// Email addresses of the people told (staff records; accounts through their staff record).
-async fn emails_of(c: &mut AnyConnection, to: &[Recipient]) -> Result<Vec<String>, DbError> {
-    let mut out = Vec::new();
-    for r in to {
+/// Email addresses of the people told (staff records; accounts through their staff record), each
+/// with the notice in that person's language; an address once.
+async fn emails_of<'n>(
+    c: &mut AnyConnection,
+    to: &'n [(Recipient, Notice)],
+) -> Result<Vec<(String, &'n Notice)>, DbError> {
+    let mut out: Vec<(String, &Notice)> = Vec::new();
+    for (r, n) in to {
         let email: Option<Option<String>> = match r {
             Recipient::Staff(id) => {
                 sqlx::query_scalar("SELECT email FROM staff WHERE id = $1")
@@ -88,8 +92,8 @@ async fn emails_of(c: &mut AnyConnection, to: &[Recipient]) -> Result<Vec<String
             Recipient::Student(_) => None,
         };
         if let Some(e) = email.flatten().map(|e| e.trim().to_string()) {
-            if !e.is_empty() && !out.contains(&e) {
-                out.push(e);
+            if !e.is_empty() && !out.iter().any(|(a, _)| *a == e) {
+                out.push((e, n));
             }
         }
     }
@@ -98,14 +102,15 @@ async fn emails_of(c: &mut AnyConnection, to: &[Recipient]) -> Result<Vec<String
 
 /// Queues the outside notices of one warning event (`source`, e.g. `warning:7:routed`) on the
 /// school's channels: one robot/webhook post per channel, one email per address of the people
-/// told. Runs in the caller's transaction; sends nothing itself.
+/// told (in their language; `group` is the notice robots post). Runs in the caller's transaction;
+/// sends nothing itself.
 pub async fn queue(
     c: &mut AnyConnection,
     clock: &Clock,
     w: &Warning,
     chans: &[SchoolChannel],
-    to: &[Recipient],
-    n: &Notice,
+    to: &[(Recipient, Notice)],
+    group: &Notice,
     source: &str,
 ) -> Result<usize, DbError> {
     if chans.is_empty() {
@@ -116,11 +121,11 @@ pub async fn queue(
     } else {
         vec![]
     };
-    let robot = [String::new()];
+    let robot = [(String::new(), group)];
     let mut queued = 0;
     for (channel, kind) in chans {
-        let addresses: &[String] = if kind == "email" { &emails } else { &robot };
-        for address in addresses {
+        let addresses: &[(String, &Notice)] = if kind == "email" { &emails } else { &robot };
+        for (address, n) in addresses {
             let id: Option<i64> = sqlx::query_scalar(
                 "INSERT INTO warning_notifications (warning_id, source, channel_id, address, title, body, link, \
                  status, reason, attempts, queued_at, sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, 0, $9, $10) \

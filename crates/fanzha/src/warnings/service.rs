@@ -666,6 +666,7 @@ async fn notify_level(
     recipients.dedup();
     // Each person reads the notice in their own language.
     let mut by_lang: Vec<(Lang, Notice)> = Vec::with_capacity(2);
+    let mut people: Vec<(Recipient, Notice)> = Vec::with_capacity(recipients.len());
     for r in &recipients {
         let lang = cache.lang(c, r).await?;
         let n = match by_lang.iter().find(|(l, _)| *l == lang) {
@@ -679,14 +680,15 @@ async fn notify_level(
         if cache.notify(c, clock, r, &n, source).await? {
             told += 1;
         }
+        people.push((r.clone(), n));
     }
-    // Email and robot webhooks when the school configured them: queued here, sent by jobs (in
-    // the default language: robots post to a group).
+    // Email and robot webhooks when the school configured them: queued here, sent by jobs. An
+    // email is in its reader's language; robots post to a group, in the default language.
     if let Some(school) = w.school_id {
         let chans = cache.channels(c, school).await?;
         if !chans.is_empty() {
             let n = spec.render(Lang::ZhCn, w);
-            super::notify::queue(c, clock, w, &chans, &recipients, &n, source).await?;
+            super::notify::queue(c, clock, w, &chans, &people, &n, source).await?;
         }
     }
     Ok(told)
