@@ -445,3 +445,80 @@ async fn the_settings_page_ticks_the_channels_of_warning_notices() {
     let (_, html) = app.get(&web, "/warnings/settings").await;
     assert!(html.contains(&format!("value=\"{ch}\" checked")), "{html}");
 }
+
+/// A batch of warnings does not get a robot blocked: past the channel's rate the notices wait for
+/// a free slot (without spending attempts) and all arrive, one slot at a time.
+#[tokio::test]
+async fn warning_notices_keep_to_the_channels_rate() {
+    let app = spawn_seeded().await;
+    let (base, hits) = receiver().await;
+    let admin = app
+        .token(
+            "admin1",
+            &[
+                Scope::CampaignsWrite,
+                Scope::WarningsRead,
+                Scope::WarningsWrite,
+            ],
+        )
+        .await;
+    let (s, c) = send(
+        &app,
+        reqwest::Method::POST,
+        &admin,
+        "/api/v1/campaigns/channels",
+        json!({"unit": "SCH1", "kind": "webhook", "name": "值班群", "url": format!("{base}/hook"),
+               "secret": HOOK, "rate_per_min": 2}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let channel = c["id"].as_i64().unwrap();
+    let (s, c) = send(
+        &app,
+        reqwest::Method::PUT,
+        &admin,
+        "/api/v1/warnings/settings/SCH1",
+        settings(json!([channel])),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    let police = app
+        .token("police1", &[Scope::WarningsWrite, Scope::WarningsRead])
+        .await;
+    for phone in [
+        "13800001111",
+        "13800001112",
+        "13800001121",
+        "13800001211",
+        "13800001111",
+    ] {
+        let (s, w) = send(&app, reqwest::Method::POST, &police, "/api/v1/warnings",
+            json!({"phone": phone, "fraud_type": "rebate_task", "severity": "low", "detail": "疑似刷单", "source": "96110"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{w}");
+    }
+    let posts = || {
+        hits.lock()
+            .unwrap()
+            .iter()
+            .filter(|h| h.0 == "hook")
+            .count()
+    };
+    app.runner.run_until_idle().await.unwrap();
+    assert_eq!(posts(), 2, "two per minute");
+    app.state.clock.advance_ms(30_000);
+    app.runner.run_until_idle().await.unwrap();
+    assert_eq!(posts(), 2, "still inside the minute");
+    for _ in 0..6 {
+        app.state.clock.advance_ms(31_000);
+        app.runner.run_until_idle().await.unwrap();
+    }
+    assert_eq!(posts(), 5, "every notice arrives in the end");
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM warning_notifications WHERE status = 'sent' AND attempts = 1"
+        )
+        .await,
+        5,
+        "waiting for a slot spent no attempt"
+    );
+}

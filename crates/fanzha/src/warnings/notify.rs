@@ -7,6 +7,11 @@
 //! retries it with backoff up to [`MAX_ATTEMPTS`], then the row is `failed` with the reason. A
 //! failing or slow receiver therefore never blocks or undoes routing, and the unique
 //! (source, channel, address) keeps a retried routing or escalation from sending twice.
+//!
+//! A channel's rate (`rate_per_min`, e.g. 20 for a DingTalk robot, which blocks a robot that posts
+//! more) is shared with the campaigns that use it: past it, the job waits for a free slot without
+//! spending an attempt, so a large batch of warnings reaches the robot spread out instead of
+//! getting the robot blocked.
 
 use std::time::Duration;
 
@@ -233,6 +238,42 @@ pub async fn of_warning(
         .collect())
 }
 
+/// When the channel already carried its rate in the last minute (warning notices and campaign
+/// sends together), the time a slot frees.
+async fn rate_wait(
+    db: &Db,
+    now: i64,
+    ch: &crate::campaigns::store::Channel,
+) -> Result<Option<i64>, DbError> {
+    let since = now - 60_000;
+    let warnings: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM warning_notifications WHERE channel_id = $1 AND sent_at > $2",
+    )
+    .bind(ch.id)
+    .bind(since)
+    .fetch_one(&db.pool)
+    .await?;
+    let campaigns: i64 = if ch.kind == "email" {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM campaign_deliveries WHERE channel = $1 AND sent_at > $2",
+        )
+        .bind(format!("email:{}", ch.id))
+        .bind(since)
+        .fetch_one(&db.pool)
+        .await?
+    } else {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM campaign_robot_deliveries WHERE channel_id = $1 AND sent_at > $2",
+        )
+        .bind(ch.id)
+        .bind(since)
+        .fetch_one(&db.pool)
+        .await?
+    };
+    let rate = ch.rate_per_min.max(1);
+    Ok((warnings + campaigns >= rate).then_some(now + 60_000 / rate))
+}
+
 /// Registers the sending job.
 pub fn register_jobs(reg: &mut JobRegistry, db: Db, clock: Clock, settings: ChannelSettings) {
     let client = reqwest::Client::builder()
@@ -272,10 +313,28 @@ async fn send(
         return Ok(());
     }
     let last = job.attempt >= MAX_ATTEMPTS;
-    let result = match crate::campaigns::store::channel_by_id(db, channel_id)
+    let channel = crate::campaigns::store::channel_by_id(db, channel_id)
         .await
-        .map_err(|e| e.to_string())?
-    {
+        .map_err(|e| e.to_string())?;
+    if let Some(ch) = &channel {
+        if let Some(at) = rate_wait(db, clock.now_ms(), ch)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            enqueue_with(
+                &db.pool,
+                clock,
+                NewJob::new(NOTIFY_JOB, job.payload.clone())
+                    .dedup(format!("{NOTIFY_JOB}:{id}:after:{at}"))
+                    .run_at(at)
+                    .max_attempts(MAX_ATTEMPTS),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            return Ok(());
+        }
+    }
+    let result = match channel {
         None => Err("channel gone".to_string()),
         Some(ch) => {
             let link = format!("{}{}", s.public_url.trim_end_matches('/'), link);
