@@ -1035,15 +1035,17 @@ pub async fn fan_out(db: &Db, clock: &Clock, job: &Job) -> SvcResult<()> {
         let top =
             exposed_students(db, clock, &unit, &paths, &c.audience, &c.fraud_type, pct).await?;
         for chunk in top.chunks(500) {
-            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            // Parameters numbered in order, each used once: on SQLite `bulk_sql` turns them into
+            // anonymous `?`, bound by position.
+            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 4)).collect();
             let sql = format!(
                 "INSERT INTO campaign_deliveries (campaign_id, person, student_id, unit_path, channel, address, status, reason, attempts, queued_at, sent_at, opened_at, acknowledged_at, quiz_passed_at, clicks) \
-                 SELECT $1, 'student:' || s.id, s.id, u.path, 'inbox', NULL, 'sent', NULL, 0, $2, $2, NULL, NULL, NULL, 0 \
+                 SELECT $1, 'student:' || s.id, s.id, u.path, 'inbox', NULL, 'sent', NULL, 0, $2, $3, NULL, NULL, NULL, 0 \
                  FROM students s JOIN units u ON u.id = s.class_id WHERE s.id IN ({}) ON CONFLICT (campaign_id, person, channel) DO NOTHING",
                 list.join(", ")
             );
             let sql = bulk_sql(db.backend, &sql);
-            let mut q = sqlx::query(&sql).bind(id).bind(now);
+            let mut q = sqlx::query(&sql).bind(id).bind(now).bind(now);
             for (sid, _) in chunk {
                 q = q.bind(*sid);
             }
