@@ -956,13 +956,17 @@ pub struct ChannelSettings {
     pub timeout: Duration,
     /// Base of the links in outside messages (e.g. `https://fanzha.example.edu.cn`).
     pub public_url: String,
+    /// Extra CA certificates (PEM) trusted for https robots and webhooks.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 pub fn register_jobs(reg: &mut JobRegistry, db: Db, clock: Clock, settings: ChannelSettings) {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap_or_default();
+    // The file was checked when the configuration was loaded; should it have changed since, the
+    // error is logged and https channels signed by that CA fail with a certificate reason.
+    let client = super::channels::http_client(settings.ca_file.as_deref()).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "campaign channels: extra CA file");
+        super::channels::http_client(None).unwrap_or_default()
+    });
     {
         let (db, clock) = (db.clone(), clock.clone());
         reg.register(SEND_JOB, move |job: Job| {
