@@ -14,7 +14,8 @@ use serde_json::{json, Value};
 const RW: &[Scope] = &[Scope::CampaignsRead, Scope::CampaignsWrite];
 const DAY: i64 = 86_400_000;
 /// A rebate-task lure ("part-time order brushing, advance money, commission back").
-const REBATE: &str = "兼职刷单日结，先垫付货款，完成任务立返佣金，本金加提成当天返还，加QQ 2847561039 领取任务";
+const REBATE: &str =
+    "兼职刷单日结，先垫付货款，完成任务立返佣金，本金加提成当天返还，加QQ 2847561039 领取任务";
 
 async fn post_json(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
     let r = client()
@@ -55,7 +56,10 @@ async fn scores(app: &TestApp, unit: &str) -> Vec<(String, f64)> {
 }
 
 fn score_of(v: &[(String, f64)], no: &str) -> f64 {
-    v.iter().find(|(n, _)| n == no).map(|(_, s)| *s).unwrap_or(-1.0)
+    v.iter()
+        .find(|(n, _)| n == no)
+        .map(|(_, s)| *s)
+        .unwrap_or(-1.0)
 }
 
 #[track_caller]
@@ -222,7 +226,13 @@ async fn scores_follow_real_checks_warnings_reports_and_cases() {
                "occurred_at": "2025-02-14 21:30", "amount_lost": "3000", "amount_recovered": "0",
                "status": "open", "narrative": "受害人在QQ群看到刷单广告，垫付后无法提现。", "indicators": []})
     };
-    let (st, c1) = post_json(&app, &cases, "/api/v1/cases", case(B, "rebate_task", "SCH1")).await;
+    let (st, c1) = post_json(
+        &app,
+        &cases,
+        "/api/v1/cases",
+        case(B, "rebate_task", "SCH1"),
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED, "{c1}");
     let c_male_cs = 50.0 * (5.0 / 22.0) / (6.0 / 21.0);
     let c_female_maths = 50.0 * (5.0 / 21.0) / (6.0 / 21.0);
@@ -238,7 +248,13 @@ async fn scores_follow_real_checks_warnings_reports_and_cases() {
     };
     expect(&scores(&app, "SCH1").await, "after the case");
     // The same victim again, a case of another type and a case in another school change nothing.
-    let (st, _) = post_json(&app, &cases, "/api/v1/cases", case(B, "rebate_task", "SCH1")).await;
+    let (st, _) = post_json(
+        &app,
+        &cases,
+        "/api/v1/cases",
+        case(B, "rebate_task", "SCH1"),
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED);
     let (st, _) = post_json(&app, &cases, "/api/v1/cases", case(A, "fake_loan", "SCH1")).await;
     assert_eq!(st, StatusCode::CREATED);
@@ -257,7 +273,11 @@ async fn scores_follow_real_checks_warnings_reports_and_cases() {
     // A class's list uses the school's cohort rates: the same scores, fewer people.
     let cls = scores(&app, "CLS1A1").await;
     assert_eq!(cls.len(), 2);
-    near(score_of(&cls, A), c_male_cs + a_signals, "A in the class list");
+    near(
+        score_of(&cls, A),
+        c_male_cs + a_signals,
+        "A in the class list",
+    );
     near(score_of(&cls, B), 50.0, "B in the class list");
     // Ranking D > A > B > C: top 25 % is D, top 50 % D and A, in that order.
     let (_, size, sample) = top(&app, 25.0).await;
