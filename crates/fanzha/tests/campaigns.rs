@@ -274,7 +274,9 @@ async fn a_campaign_reaches_the_inbox_and_only_the_owner_acknowledges() {
     // Stopped between slices (the fan-out commits per school): one person's delivery and another
     // one's message were not written yet. The rerun writes exactly those, nothing twice.
     let ids_before = app
-        .scalar("SELECT SUM(id) FROM campaign_deliveries WHERE person <> 'student:1'")
+        .scalar(
+            "SELECT CAST(SUM(id) AS BIGINT) FROM campaign_deliveries WHERE person <> 'student:1'",
+        )
         .await;
     for sql in [
         "DELETE FROM inbox_messages WHERE kind = 'campaign' AND recipient IN ('student:1', 'student:2')",
@@ -301,8 +303,10 @@ async fn a_campaign_reaches_the_inbox_and_only_the_owner_acknowledges() {
         4
     );
     assert_eq!(
-        app.scalar("SELECT SUM(id) FROM campaign_deliveries WHERE person <> 'student:1'")
-            .await,
+        app.scalar(
+            "SELECT CAST(SUM(id) AS BIGINT) FROM campaign_deliveries WHERE person <> 'student:1'"
+        )
+        .await,
         ids_before,
         "deliveries already written are kept, not rewritten"
     );
