@@ -302,6 +302,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(4, "0004_cases"),
     migration!(5, "0005_campaigns"),
     migration!(6, "0006_reports"),
+    migration!(9, "0009_campaigns_more"),
 ];
 
 #[cfg(test)]
