@@ -1051,7 +1051,9 @@ async fn inbox_messages(
             )
         }
     };
+    // Planned per slice with its values (see the deliveries of a slice in `fan_out`).
     let mut q = sqlx::query(&sql)
+        .persistent(false)
         .bind(campaign_id)
         .bind(m.title.as_str())
         .bind(m.summary.as_str())
@@ -1190,9 +1192,15 @@ pub async fn fan_out(db: &Db, clock: &Clock, job: &Job) -> SvcResult<()> {
                      SELECT $1, 'student:' || s.id, s.id, u.path, 'inbox', NULL, 'sent', NULL, 0, $2, $2, NULL, NULL, NULL, 0 \
                      FROM students s JOIN units u ON u.id = s.class_id WHERE {w} ORDER BY 2 ON CONFLICT (campaign_id, person, channel) DO NOTHING"
                 );
-                bind_all(sqlx::query(&sql).bind(id).bind(now), &a.binds, 2)
-                    .execute(&mut *tx)
-                    .await?;
+                // Not a cached prepared statement: PostgreSQL then plans each slice with its
+                // path, so `LIKE '/1/5/%'` uses the path indexes (a generic plan cannot and scans).
+                bind_all(
+                    sqlx::query(&sql).persistent(false).bind(id).bind(now),
+                    &a.binds,
+                    2,
+                )
+                .execute(&mut *tx)
+                .await?;
                 inbox_messages(&mut tx, id, &inbox, InboxOf::Under(&slice)).await?;
                 tx.commit().await?;
             }
