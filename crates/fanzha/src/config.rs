@@ -69,6 +69,9 @@ pub struct Config {
     pub risk_daily_quota: i64,
     /// Timeout of one call to a robot, webhook or SMTP relay (campaign channels), in ms.
     pub channel_timeout_ms: u64,
+    /// PEM file of extra CA certificates trusted by campaign robots and webhooks over https
+    /// (besides the bundled Mozilla roots), e.g. a campus CA.
+    pub channel_ca_file: Option<PathBuf>,
     /// Minutes from a loss report to its stop-payment deadline.
     pub stop_payment_minutes: i64,
     /// Minutes before the stop-payment deadline at which a request nobody acted on is escalated
@@ -108,6 +111,7 @@ impl Default for Config {
             risk_rate_per_second: 50,
             risk_daily_quota: 100_000,
             channel_timeout_ms: 10_000,
+            channel_ca_file: None,
             stop_payment_minutes: 30,
             stop_payment_escalate_minutes: 10,
             report_image_max_bytes: 5 * 1024 * 1024,
@@ -152,6 +156,12 @@ impl Config {
             None => Config::default(),
         };
         cfg.apply_env(|k| std::env::var(k).ok())?;
+        if let Some(ca) = &cfg.channel_ca_file {
+            crate::campaigns::channels::load_ca(ca).map_err(|message| ConfigError::File {
+                path: ca.display().to_string(),
+                message,
+            })?;
+        }
         Ok(cfg)
     }
 
@@ -229,6 +239,9 @@ impl Config {
         }
         if let Some(v) = get("FANZHA_CHANNEL_TIMEOUT_MS") {
             self.channel_timeout_ms = parse("FANZHA_CHANNEL_TIMEOUT_MS", &v)?;
+        }
+        if let Some(v) = get("FANZHA_CHANNEL_CA_FILE") {
+            self.channel_ca_file = (!v.is_empty()).then(|| PathBuf::from(v));
         }
         if let Some(v) = get("FANZHA_STOP_PAYMENT_MINUTES") {
             self.stop_payment_minutes = parse("FANZHA_STOP_PAYMENT_MINUTES", &v)?;

@@ -271,6 +271,49 @@ async fn a_campaign_reaches_the_inbox_and_only_the_owner_acknowledges() {
             .await,
         4
     );
+    // Stopped between slices (the fan-out commits per school): one person's delivery and another
+    // one's message were not written yet. The rerun writes exactly those, nothing twice.
+    let ids_before = app
+        .scalar(
+            "SELECT CAST(SUM(id) AS BIGINT) FROM campaign_deliveries WHERE person <> 'student:1'",
+        )
+        .await;
+    for sql in [
+        "DELETE FROM inbox_messages WHERE kind = 'campaign' AND recipient IN ('student:1', 'student:2')",
+        "DELETE FROM campaign_deliveries WHERE person = 'student:1'",
+        "UPDATE campaigns SET status = 'sending'",
+    ] {
+        sqlx::query(sql).execute(&app.state.db.pool).await.unwrap();
+    }
+    fanzha::campaigns::service::fan_out(&app.state.db, &app.state.clock, &job)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM campaign_deliveries").await,
+        4
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(DISTINCT recipient) FROM inbox_messages WHERE kind = 'campaign'")
+            .await,
+        4
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM inbox_messages WHERE kind = 'campaign'")
+            .await,
+        4
+    );
+    assert_eq!(
+        app.scalar(
+            "SELECT CAST(SUM(id) AS BIGINT) FROM campaign_deliveries WHERE person <> 'student:1'"
+        )
+        .await,
+        ids_before,
+        "deliveries already written are kept, not rewritten"
+    );
+    assert_eq!(
+        app.scalar(&format!("SELECT COUNT(*) FROM campaigns WHERE id = {cid} AND status = 'sent' AND audience_size = 4")).await,
+        1
+    );
 
     // The student sees it in the inbox (unread count on every page) and opens it.
     let s1 = app.token("student1", &[Scope::InboxRead]).await;
@@ -883,4 +926,38 @@ async fn a_channel_rate_limit_defers_sends_without_failing_them() {
             .await,
         2
     );
+}
+
+#[tokio::test]
+async fn the_cached_unit_tree_follows_units_added_later() {
+    let app = spawn_seeded().await;
+    let db = &app.state.db;
+    let t1 = fanzha::campaigns::service::unit_tree(db).await.unwrap();
+    assert_eq!(t1.len(), UNITS.len());
+    let again = fanzha::campaigns::service::unit_tree(db).await.unwrap();
+    assert!(
+        std::sync::Arc::ptr_eq(&t1, &again),
+        "unchanged units: the cached tree"
+    );
+    let u = fanzha::org::service::create_unit(
+        db,
+        &app.state.clock,
+        &fanzha::org::service::NewUnit {
+            parent_code: Some("COL1A".into()),
+            kind: "class".into(),
+            code: "CLS1A3".into(),
+            name: "计科2303".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let t2 = fanzha::campaigns::service::unit_tree(db).await.unwrap();
+    assert_eq!(t2.len(), UNITS.len() + 1);
+    assert!(t2.has(&u.path) && !t1.has(&u.path));
+    // Another app (another database) in the same process has its own tree.
+    let other = spawn_app().await;
+    let t3 = fanzha::campaigns::service::unit_tree(&other.state.db)
+        .await
+        .unwrap();
+    assert!(t3.is_empty());
 }

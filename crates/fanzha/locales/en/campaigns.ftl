@@ -129,5 +129,6 @@ camp-aud-majors = Majors
 camp-gender-male = Male
 camp-gender-female = Female
 camp-aud-top = Only the top N % most exposed
+camp-aud-top-inputs = Exposure uses victims of the same grade, major and gender in recorded cases, unhandled warnings, and the student's own risk checks and reports. Quiz knowledge is not available yet (no learning module): it does not count.
 camp-preview = Preview audience
 camp-send = Create and send

@@ -38,6 +38,45 @@ pub fn webhook_sign(timestamp_ms: i64, secret: &str, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(hmac(secret.as_bytes(), &msg)))
 }
 
+/// The certificates of a PEM file of extra CAs; an unreadable file or one without a
+/// certificate is an error naming the problem.
+pub fn load_ca(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, String> {
+    let pem = std::fs::read(path).map_err(|e| e.to_string())?;
+    if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+        return Err("no PEM certificate (-----BEGIN CERTIFICATE-----) in the file".into());
+    }
+    reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| format!("not a PEM certificate: {e}"))
+}
+
+/// The HTTP client of robots and webhooks: https through rustls with the bundled Mozilla roots
+/// (webpki-roots) plus the extra CAs of `ca_file`; redirects are not followed.
+pub fn http_client(ca_file: Option<&std::path::Path>) -> Result<reqwest::Client, String> {
+    let mut b = reqwest::Client::builder()
+        .use_rustls_tls()
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(path) = ca_file {
+        for cert in load_ca(path)? {
+            b = b.add_root_certificate(cert);
+        }
+    }
+    b.build().map_err(|e| e.to_string())
+}
+
+/// An error with its causes ("error sending request: … invalid peer certificate: UnknownIssuer").
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let c_s = c.to_string();
+        if !s.contains(&c_s) {
+            s.push_str(": ");
+            s.push_str(&c_s);
+        }
+        cur = c.source();
+    }
+    s
+}
+
 /// What one robot or webhook message says.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Post {
@@ -133,7 +172,7 @@ pub async fn post_message(
         if e.is_timeout() {
             format!("timed out after {} ms", timeout.as_millis())
         } else {
-            format!("could not reach the receiver: {e}")
+            format!("could not reach the receiver: {}", with_causes(&e))
         }
     })?;
     let status = resp.status();

@@ -6,10 +6,12 @@
 //! * C, cohort: victims of the type among people of the same school, enrollment year, major and
 //!   gender, per person, smoothed toward the school's rate with weight `SMOOTH` (so a cohort of 3
 //!   with one victim does not outrank everything), divided by the highest such rate of the school.
-//! * W, warnings: open warnings of the type for this person, `min(1, n / 2)`.
-//! * R, own signals: medium/high risk checks of the type in the last 180 days (and, once the
-//!   reports module exists, own reports), `min(1, n / 3)`.
-//! * Q, knowledge: quiz results of the type. No learning module exists yet: weight 0.
+//! * W, warnings: unhandled warnings of the type about this person (status `unidentified` or
+//!   `open`: nobody has acknowledged or contacted them yet), `min(1, n / 2)`.
+//! * R, own signals: medium/high risk checks of the type the person ran, plus reports of the type
+//!   they filed (not merged, not judged `not_fraud`), both in the last 180 days, `min(1, n / 3)`.
+//! * Q, knowledge: quiz results of the type. No learning module exists yet: weight 0, and the
+//!   targeting page says so.
 
 use std::collections::HashMap;
 
@@ -120,8 +122,9 @@ async fn table_exists(db: &Db, table: &str) -> DbResult<bool> {
 
 /// CONTRACT (cases, migration 0004): victims of `fraud_type` per cohort among recorded cases of
 /// the school at `school_path`. Reads `cases(unit_path, victim_role, victim_enroll_year,
-/// victim_major, victim_gender, fraud_type)`. Until the cases module is merged the table does not
-/// exist and there are no victims.
+/// victim_major, victim_gender, fraud_type, victim_student_id)`. A linked student counts once
+/// however many cases name them; a described (unlinked) victim counts per case. Without the
+/// table there are no victims.
 pub async fn load_case_victims(
     db: &Db,
     school_path: &str,
@@ -131,7 +134,8 @@ pub async fn load_case_victims(
         return Ok(HashMap::new());
     }
     let rows = sqlx::query(
-        "SELECT victim_enroll_year, victim_major, victim_gender, COUNT(*) FROM cases \
+        "SELECT victim_enroll_year, victim_major, victim_gender, \
+         COUNT(DISTINCT victim_student_id) + SUM(CASE WHEN victim_student_id IS NULL THEN 1 ELSE 0 END) FROM cases \
          WHERE unit_path LIKE $1 || '%' AND fraud_type = $2 AND victim_role = 'student' \
          AND victim_enroll_year IS NOT NULL AND victim_major IS NOT NULL AND victim_gender IS NOT NULL \
          GROUP BY victim_enroll_year, victim_major, victim_gender",
@@ -150,8 +154,9 @@ pub async fn load_case_victims(
     Ok(m)
 }
 
-/// CONTRACT (warnings, migration 0003): open warnings of `fraud_type` per student of the unit.
-/// "Open" = status not one of closed / resolved / acknowledged. Empty until warnings is merged.
+/// CONTRACT (warnings, migration 0003): unhandled warnings of `fraud_type` per student of the
+/// unit. "Unhandled" = status `unidentified` or `open` (routed, nobody acknowledged yet); once a
+/// warning is acknowledged, contacted or closed somebody has dealt with the student.
 pub async fn load_open_warnings(
     db: &Db,
     unit_path: &str,
@@ -163,7 +168,7 @@ pub async fn load_open_warnings(
     let rows = sqlx::query(
         "SELECT w.student_id, COUNT(*) FROM warnings w JOIN students s ON s.id = w.student_id \
          JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 || '%' AND w.fraud_type = $2 \
-         AND COALESCE(w.status, '') NOT IN ('closed', 'resolved', 'acknowledged') GROUP BY w.student_id",
+         AND w.status IN ('unidentified', 'open') GROUP BY w.student_id",
     )
     .bind(unit_path)
     .bind(fraud_type)
@@ -175,32 +180,46 @@ pub async fn load_open_warnings(
         .map_err(Into::into)
 }
 
-/// CONTRACT (intel, migration 0002): medium/high risk checks of `fraud_type` per student of the
-/// unit since `since`. Own reports (issue 5) join here once that module exists. Empty until
-/// intel is merged.
+/// CONTRACT (intel, migration 0002; reports, migration 0006): the person's own signals of
+/// `fraud_type` per student of the unit since `since`: medium/high risk checks they ran
+/// (`risk_checks.student_id`) plus reports they filed (`reports.student_id`), except reports
+/// merged into another or judged `not_fraud`.
 pub async fn load_risk_signals(
     db: &Db,
     unit_path: &str,
     fraud_type: &str,
     since: i64,
 ) -> DbResult<HashMap<i64, i64>> {
-    if !table_exists(db, "risk_checks").await? {
-        return Ok(HashMap::new());
+    let mut m: HashMap<i64, i64> = HashMap::new();
+    let queries = [
+        (
+            "risk_checks",
+            "SELECT r.student_id, COUNT(*) FROM risk_checks r JOIN students s ON s.id = r.student_id \
+             JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 || '%' AND r.fraud_type = $2 \
+             AND r.level IN ('medium', 'high') AND r.created_at >= $3 GROUP BY r.student_id",
+        ),
+        (
+            "reports",
+            "SELECT r.student_id, COUNT(*) FROM reports r JOIN students s ON s.id = r.student_id \
+             JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 || '%' AND r.fraud_type = $2 \
+             AND r.status NOT IN ('merged', 'not_fraud') AND r.created_at >= $3 GROUP BY r.student_id",
+        ),
+    ];
+    for (table, sql) in queries {
+        if !table_exists(db, table).await? {
+            continue;
+        }
+        let rows = sqlx::query(sql)
+            .bind(unit_path)
+            .bind(fraud_type)
+            .bind(since)
+            .fetch_all(&db.pool)
+            .await?;
+        for r in rows {
+            *m.entry(r.try_get(0)?).or_default() += r.try_get::<i64, _>(1)?;
+        }
     }
-    let rows = sqlx::query(
-        "SELECT r.student_id, COUNT(*) FROM risk_checks r JOIN students s ON s.id = r.student_id \
-         JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 || '%' AND r.fraud_type = $2 \
-         AND r.level IN ('medium', 'high') AND r.created_at >= $3 GROUP BY r.student_id",
-    )
-    .bind(unit_path)
-    .bind(fraud_type)
-    .bind(since)
-    .fetch_all(&db.pool)
-    .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+    Ok(m)
 }
 
 /// Scores every student under `unit_path` (all of one school) for `fraud_type`.

@@ -956,13 +956,17 @@ pub struct ChannelSettings {
     pub timeout: Duration,
     /// Base of the links in outside messages (e.g. `https://fanzha.example.edu.cn`).
     pub public_url: String,
+    /// Extra CA certificates (PEM) trusted for https robots and webhooks.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 pub fn register_jobs(reg: &mut JobRegistry, db: Db, clock: Clock, settings: ChannelSettings) {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap_or_default();
+    // The file was checked when the configuration was loaded; should it have changed since, the
+    // error is logged and https channels signed by that CA fail with a certificate reason.
+    let client = super::channels::http_client(settings.ca_file.as_deref()).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "campaign channels: extra CA file");
+        super::channels::http_client(None).unwrap_or_default()
+    });
     {
         let (db, clock) = (db.clone(), clock.clone());
         reg.register(SEND_JOB, move |job: Job| {
@@ -1001,6 +1005,101 @@ fn summary_of(content: &Content) -> String {
     s
 }
 
+/// What the inbox message of a campaign says.
+struct InboxText {
+    title: String,
+    summary: String,
+    source: String,
+    now: i64,
+}
+
+/// Whose inbox messages a fan-out step writes: deliveries under a unit path, a list of people,
+/// or the staff accounts.
+enum InboxOf<'a> {
+    Under(&'a str),
+    Persons(&'a [String]),
+    Accounts,
+}
+
+/// Writes the inbox messages of a campaign's inbox deliveries (of one slice), skipping those
+/// already written.
+async fn inbox_messages(
+    tx: &mut Tx<'_>,
+    campaign_id: i64,
+    m: &InboxText,
+    of: InboxOf<'_>,
+) -> SvcResult<()> {
+    let base = "INSERT INTO inbox_messages (recipient, kind, title, body, link, source, created_at) \
+         SELECT d.person, 'campaign', $2, $3, '/campaigns/d/' || d.id, $4, $5 FROM campaign_deliveries d \
+         WHERE d.campaign_id = $1 AND d.channel = 'inbox'";
+    let tail = "ORDER BY d.person ON CONFLICT (recipient, source) DO NOTHING";
+    // At most 500 people per slice: numbered parameters are fine on SQLite at that size.
+    let (sql, extra): (String, Vec<String>) = match of {
+        InboxOf::Under(path) => (
+            format!("{base} AND d.unit_path LIKE $6 {tail}"),
+            vec![format!("{path}%")],
+        ),
+        InboxOf::Accounts => (
+            format!("{base} AND d.person LIKE 'account:%' {tail}"),
+            vec![],
+        ),
+        InboxOf::Persons(persons) => {
+            let list: Vec<String> = (0..persons.len()).map(|i| format!("${}", i + 6)).collect();
+            (
+                format!("{base} AND d.person IN ({}) {tail}", list.join(", ")),
+                persons.to_vec(),
+            )
+        }
+    };
+    // Planned per slice with its values (see the deliveries of a slice in `fan_out`).
+    let mut q = sqlx::query(&sql)
+        .persistent(false)
+        .bind(campaign_id)
+        .bind(m.title.as_str())
+        .bind(m.summary.as_str())
+        .bind(m.source.as_str())
+        .bind(m.now);
+    for e in &extra {
+        q = q.bind(e.as_str());
+    }
+    q.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Slices of a fan-out: the schools under the audience's paths (a path inside a school is its
+/// own slice). Classes always hang under a school (`UnitKind::fits_under`), so the slices cover
+/// every student of the paths.
+async fn school_slices(db: &Db, paths: &[String]) -> SvcResult<Vec<String>> {
+    let mut v = Vec::new();
+    for p in paths {
+        let schools: Vec<String> = sqlx::query_scalar(
+            "SELECT path FROM units WHERE kind = 'school' AND path LIKE $1 ORDER BY path",
+        )
+        .bind(format!("{p}%"))
+        .fetch_all(&db.pool)
+        .await?;
+        if schools.is_empty() {
+            v.push(p.clone());
+        } else {
+            v.extend(schools);
+        }
+    }
+    Ok(v)
+}
+
+/// Inside a fan-out transaction: is the campaign still being sent (not recalled meanwhile)? The
+/// no-op update takes the campaign row's lock, so a recall waits for the slice or stops it.
+async fn still_sending(tx: &mut Tx<'_>, campaign_id: i64) -> SvcResult<bool> {
+    Ok(
+        sqlx::query("UPDATE campaigns SET status = 'sending' WHERE id = $1 AND status = 'sending'")
+            .bind(campaign_id)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected()
+            == 1,
+    )
+}
+
 /// Fans a campaign out: writes one inbox delivery and message per person, email deliveries and
 /// their jobs, and one job per robot. Every step is set-based and idempotent (unique per campaign
 /// × person × channel, inbox messages unique per source), so a worker restarted mid fan-out
@@ -1025,43 +1124,92 @@ pub async fn fan_out(db: &Db, clock: &Clock, job: &Job) -> SvcResult<()> {
         .ok_or(SvcError::NotFound)?;
     let now = clock.now_ms();
     let paths = audience_paths(db, &unit, &c.audience).await?;
-    let mut tx = db.pool.begin().await?;
-    sqlx::query("UPDATE campaigns SET status = 'sending' WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    // 1. Inbox deliveries, one per person.
+    let started = sqlx::query(
+        "UPDATE campaigns SET status = 'sending' WHERE id = $1 AND status IN ('scheduled', 'sending')",
+    )
+    .bind(id)
+    .execute(&db.pool)
+    .await?
+    .rows_affected();
+    if started == 0 {
+        return Ok(());
+    }
+    let inbox = InboxText {
+        title: c.title.clone(),
+        summary: summary_of(&content),
+        source: format!("campaign:{id}"),
+        now,
+    };
+    // 1–2. Inbox deliveries, one per person, and their inbox messages linking to the delivery
+    // page: one transaction per school (or per slice of a ranked list), so no transaction holds
+    // a million rows. Each step is idempotent (unique per campaign × person × channel, messages
+    // unique per recipient and source): a worker restarted mid-way redoes what is missing. A
+    // recall between slices stops the fan-out.
     if let Some(pct) = c.audience.top_exposed_percent {
         let top =
             exposed_students(db, clock, &unit, &paths, &c.audience, &c.fraud_type, pct).await?;
         for chunk in top.chunks(500) {
-            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let mut tx = db.pool.begin().await?;
+            if !still_sending(&mut tx, id).await? {
+                return Ok(());
+            }
+            // Parameters numbered in order, each used once: on SQLite `bulk_sql` turns them into
+            // anonymous `?`, bound by position.
+            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 4)).collect();
             let sql = format!(
                 "INSERT INTO campaign_deliveries (campaign_id, person, student_id, unit_path, channel, address, status, reason, attempts, queued_at, sent_at, opened_at, acknowledged_at, quiz_passed_at, clicks) \
-                 SELECT $1, 'student:' || s.id, s.id, u.path, 'inbox', NULL, 'sent', NULL, 0, $2, $2, NULL, NULL, NULL, 0 \
+                 SELECT $1, 'student:' || s.id, s.id, u.path, 'inbox', NULL, 'sent', NULL, 0, $2, $3, NULL, NULL, NULL, 0 \
                  FROM students s JOIN units u ON u.id = s.class_id WHERE s.id IN ({}) ON CONFLICT (campaign_id, person, channel) DO NOTHING",
                 list.join(", ")
             );
             let sql = bulk_sql(db.backend, &sql);
-            let mut q = sqlx::query(&sql).bind(id).bind(now);
+            let mut q = sqlx::query(&sql).bind(id).bind(now).bind(now);
             for (sid, _) in chunk {
                 q = q.bind(*sid);
             }
             q.execute(&mut *tx).await?;
+            let persons: Vec<String> = chunk.iter().map(|(s, _)| format!("student:{s}")).collect();
+            inbox_messages(&mut tx, id, &inbox, InboxOf::Persons(&persons)).await?;
+            tx.commit().await?;
         }
     } else {
         let a = audience_sql(&paths, &c.audience, 3)?;
-        if let Some(w) = &a.student_where {
-            let sql = format!(
-                "INSERT INTO campaign_deliveries (campaign_id, person, student_id, unit_path, channel, address, status, reason, attempts, queued_at, sent_at, opened_at, acknowledged_at, quiz_passed_at, clicks) \
-                 SELECT $1, 'student:' || s.id, s.id, u.path, 'inbox', NULL, 'sent', NULL, 0, $2, $2, NULL, NULL, NULL, 0 \
-                 FROM students s JOIN units u ON u.id = s.class_id WHERE {w} ON CONFLICT (campaign_id, person, channel) DO NOTHING"
-            );
-            bind_all(sqlx::query(&sql).bind(id).bind(now), &a.binds, 2)
+        if a.student_where.is_some() {
+            for slice in school_slices(db, &paths).await? {
+                let mut a = audience_sql(&paths, &c.audience, 3)?;
+                let p = a.push(Val::S(format!("{slice}%")));
+                let w = format!(
+                    "{} AND u.path LIKE {p}",
+                    a.student_where.unwrap_or_default()
+                );
+                let mut tx = db.pool.begin().await?;
+                if !still_sending(&mut tx, id).await? {
+                    return Ok(());
+                }
+                // In the order of the unique key, so its index grows at one end.
+                let sql = format!(
+                    "INSERT INTO campaign_deliveries (campaign_id, person, student_id, unit_path, channel, address, status, reason, attempts, queued_at, sent_at, opened_at, acknowledged_at, quiz_passed_at, clicks) \
+                     SELECT $1, 'student:' || s.id, s.id, u.path, 'inbox', NULL, 'sent', NULL, 0, $2, $2, NULL, NULL, NULL, 0 \
+                     FROM students s JOIN units u ON u.id = s.class_id WHERE {w} ORDER BY 2 ON CONFLICT (campaign_id, person, channel) DO NOTHING"
+                );
+                // Not a cached prepared statement: PostgreSQL then plans each slice with its
+                // path, so `LIKE '/1/5/%'` uses the path indexes (a generic plan cannot and scans).
+                bind_all(
+                    sqlx::query(&sql).persistent(false).bind(id).bind(now),
+                    &a.binds,
+                    2,
+                )
                 .execute(&mut *tx)
                 .await?;
+                inbox_messages(&mut tx, id, &inbox, InboxOf::Under(&slice)).await?;
+                tx.commit().await?;
+            }
         }
         if let Some(w) = &a.staff_where {
+            let mut tx = db.pool.begin().await?;
+            if !still_sending(&mut tx, id).await? {
+                return Ok(());
+            }
             let sql = format!(
                 "INSERT INTO campaign_deliveries (campaign_id, person, student_id, unit_path, channel, address, status, reason, attempts, queued_at, sent_at, opened_at, acknowledged_at, quiz_passed_at, clicks) \
                  SELECT $1, 'account:' || r.account_id, NULL, MIN(u.path), 'inbox', NULL, 'sent', NULL, 0, $2, $2, NULL, NULL, NULL, 0 \
@@ -1071,21 +1219,14 @@ pub async fn fan_out(db: &Db, clock: &Clock, job: &Job) -> SvcResult<()> {
             bind_all(sqlx::query(&sql).bind(id).bind(now), &a.binds, 2)
                 .execute(&mut *tx)
                 .await?;
+            inbox_messages(&mut tx, id, &inbox, InboxOf::Accounts).await?;
+            tx.commit().await?;
         }
     }
-    // 2. Their inbox messages, linking to the delivery page.
-    sqlx::query(
-        "INSERT INTO inbox_messages (recipient, kind, title, body, link, source, created_at) \
-         SELECT d.person, 'campaign', $2, $3, '/campaigns/d/' || d.id, $4, $5 FROM campaign_deliveries d \
-         WHERE d.campaign_id = $1 AND d.channel = 'inbox' ON CONFLICT (recipient, source) DO NOTHING",
-    )
-    .bind(id)
-    .bind(&c.title)
-    .bind(summary_of(&content))
-    .bind(format!("campaign:{id}"))
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    let mut tx = db.pool.begin().await?;
+    if !still_sending(&mut tx, id).await? {
+        return Ok(());
+    }
     // 3. Outside channels.
     for ch_id in &c.channels {
         let Some(ch) = store::channel_by_id(db, *ch_id).await? else {
@@ -1148,7 +1289,7 @@ pub async fn fan_out(db: &Db, clock: &Clock, job: &Job) -> SvcResult<()> {
     .fetch_one(&mut *tx)
     .await?;
     sqlx::query(
-        "UPDATE campaigns SET status = 'sent', sent_at = $1, audience_size = $2 WHERE id = $3",
+        "UPDATE campaigns SET status = 'sent', sent_at = $1, audience_size = $2 WHERE id = $3 AND status = 'sending'",
     )
     .bind(now)
     .bind(size)
@@ -1662,49 +1803,135 @@ async fn funnel_by_path(
 /// funnel rolled up from the classes under it. Units without audience are left out.
 pub async fn reach_tree(db: &Db, campaign_id: i64, root: &str) -> SvcResult<Option<ReachNode>> {
     let by_path = funnel_by_path(db, campaign_id, root).await?;
-    let units = crate::org::store::subtree(db, root).await?;
-    // Roll every delivery path up into each of its ancestors' totals.
-    let mut totals: BTreeMap<String, Funnel> = BTreeMap::new();
+    let tree = unit_tree(db).await?;
+    let Some(&root_ix) = tree.by_path.get(root) else {
+        return Ok(None);
+    };
+    // Each rollup row belongs to its unit (or, for a unit the cached tree does not know, to its
+    // nearest known ancestor); totals are summed bottom-up while building.
+    let mut own: std::collections::HashMap<usize, Funnel> = std::collections::HashMap::new();
     for (path, f) in &by_path {
-        let mut end = 0;
-        while let Some(i) = path[end + 1..].find('/') {
-            end += i + 1;
-            let prefix = &path[..=end];
-            if prefix.len() >= root.len() {
-                totals.entry(prefix.to_string()).or_default().add(f);
+        let mut p = path.as_str();
+        let ix = loop {
+            if let Some(&ix) = tree.by_path.get(p) {
+                break Some(ix);
             }
-        }
-    }
-    let mut kids: std::collections::HashMap<i64, Vec<&Unit>> = std::collections::HashMap::new();
-    for u in &units {
-        if let Some(p) = u.parent_id {
-            kids.entry(p).or_default().push(u);
+            // "/1/5/9/" → "/1/5/"
+            match p[..p.len().saturating_sub(1)].rfind('/') {
+                Some(i) if i + 1 >= root.len() => p = &p[..=i],
+                _ => break None,
+            }
+        };
+        if let Some(ix) = ix {
+            own.entry(ix).or_default().add(f);
         }
     }
     fn build(
-        u: &Unit,
-        kids: &std::collections::HashMap<i64, Vec<&Unit>>,
-        totals: &BTreeMap<String, Funnel>,
+        ix: usize,
+        tree: &UnitTree,
+        own: &std::collections::HashMap<usize, Funnel>,
     ) -> Option<ReachNode> {
-        let f = totals.get(&u.path)?.clone().finish();
-        let children = kids
-            .get(&u.id)
-            .map(|v| v.iter().filter_map(|c| build(c, kids, totals)).collect())
-            .unwrap_or_default();
+        let children: Vec<ReachNode> = tree.kids[ix]
+            .iter()
+            .filter_map(|&c| build(c, tree, own))
+            .collect();
+        let mine = own.get(&ix);
+        if mine.is_none() && children.is_empty() {
+            return None;
+        }
+        let mut f = mine.cloned().unwrap_or_default();
+        for c in &children {
+            f.add(&c.funnel);
+        }
+        let u = &tree.units[ix];
         Some(ReachNode {
             unit_id: u.id,
             code: u.code.clone(),
             name: u.name.clone(),
             kind: u.kind.as_str().to_string(),
             path: u.path.clone(),
-            funnel: f,
+            funnel: f.finish(),
             children,
         })
     }
-    Ok(units
+    Ok(build(root_ix, &tree, &own))
+}
+
+/// All units, linked parent → children, kept per process and per database. Units are only ever
+/// added (`org::store::create_unit`; the org module has no rename, move or delete), so the number
+/// of units and the highest id identify a version of the tree: one cheap query per use tells
+/// whether the cached tree is current, also when another process added units.
+pub struct UnitTree {
+    units: Vec<Unit>,
+    /// Indices of each unit's children, in path order.
+    kids: Vec<Vec<usize>>,
+    by_path: std::collections::HashMap<String, usize>,
+}
+
+impl UnitTree {
+    pub fn len(&self) -> usize {
+        self.units.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.units.is_empty()
+    }
+    pub fn has(&self, path: &str) -> bool {
+        self.by_path.contains_key(path)
+    }
+}
+
+type TreeCacheEntry = (
+    std::sync::Arc<sqlx::any::AnyConnectOptions>,
+    (i64, i64),
+    std::sync::Arc<UnitTree>,
+);
+
+/// One entry per database (pool) of this process; holding the pool's options keeps their
+/// address, the key, from being reused by another pool.
+static UNIT_TREES: std::sync::Mutex<Vec<TreeCacheEntry>> = std::sync::Mutex::new(Vec::new());
+const UNIT_TREES_KEPT: usize = 4;
+
+pub async fn unit_tree(db: &Db) -> SvcResult<std::sync::Arc<UnitTree>> {
+    let version: (i64, i64) =
+        sqlx::query_as("SELECT COUNT(*), CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM units")
+            .fetch_one(&db.pool)
+            .await?;
+    let opts = db.pool.connect_options();
+    {
+        let cache = UNIT_TREES.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, _, t)) = cache
+            .iter()
+            .find(|(o, v, _)| std::sync::Arc::ptr_eq(o, &opts) && *v == version)
+        {
+            return Ok(t.clone());
+        }
+    }
+    let units = crate::org::store::subtree(db, "/").await?;
+    let by_path: std::collections::HashMap<String, usize> = units
         .iter()
-        .find(|u| u.path == root)
-        .and_then(|u| build(u, &kids, &totals)))
+        .enumerate()
+        .map(|(i, u)| (u.path.clone(), i))
+        .collect();
+    let by_id: std::collections::HashMap<i64, usize> =
+        units.iter().enumerate().map(|(i, u)| (u.id, i)).collect();
+    let mut kids = vec![Vec::new(); units.len()];
+    for (i, u) in units.iter().enumerate() {
+        if let Some(p) = u.parent_id.and_then(|p| by_id.get(&p)) {
+            kids[*p].push(i);
+        }
+    }
+    let tree = std::sync::Arc::new(UnitTree {
+        units,
+        kids,
+        by_path,
+    });
+    let mut cache = UNIT_TREES.lock().unwrap_or_else(|e| e.into_inner());
+    cache.retain(|(o, _, _)| !std::sync::Arc::ptr_eq(o, &opts));
+    if cache.len() >= UNIT_TREES_KEPT {
+        cache.remove(0);
+    }
+    cache.push((opts, version, tree.clone()));
+    Ok(tree)
 }
 
 /// Opens and acknowledgements of one UTC day.

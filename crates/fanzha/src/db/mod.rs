@@ -304,6 +304,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(5, "0005_campaigns"),
     migration!(6, "0006_reports"),
     migration!(8, "0008_warnings_more"),
+    migration!(9, "0009_campaigns_more"),
     migration!(10, "0010_more_indexes"),
 ];
 

@@ -98,6 +98,7 @@ impl App {
             crate::campaigns::service::ChannelSettings {
                 timeout: Duration::from_millis(config.channel_timeout_ms),
                 public_url: config.public_url.clone().unwrap_or_default(),
+                ca_file: config.channel_ca_file.clone(),
             },
         );
         crate::reports::register_jobs(&mut reg, db.clone(), clock.clone());
