@@ -276,10 +276,11 @@ async fn rate_wait(
 
 /// Registers the sending job.
 pub fn register_jobs(reg: &mut JobRegistry, db: Db, clock: Clock, settings: ChannelSettings) {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap_or_default();
+    // The campaigns' client: https robots, and the extra CA file when one is configured.
+    let client = channels::http_client(settings.ca_file.as_deref()).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "warning notices: extra CA file");
+        channels::http_client(None).unwrap_or_default()
+    });
     reg.register(NOTIFY_JOB, move |job: Job| {
         let (db, clock, s, client) = (db.clone(), clock.clone(), settings.clone(), client.clone());
         async move { send(&db, &clock, &s, &client, &job).await }

@@ -91,26 +91,19 @@ impl App {
         let mut reg = JobRegistry::new();
         crate::inbox::register_jobs(&mut reg, db.clone(), clock.clone());
         crate::warnings::service::register_jobs(&mut reg, db.clone(), clock.clone());
+        let channels = crate::campaigns::service::ChannelSettings {
+            timeout: Duration::from_millis(config.channel_timeout_ms),
+            public_url: config.public_url.clone().unwrap_or_default(),
+            ca_file: config.channel_ca_file.clone(),
+        };
         crate::campaigns::service::register_jobs(
             &mut reg,
             db.clone(),
             clock.clone(),
-            crate::campaigns::service::ChannelSettings {
-                timeout: Duration::from_millis(config.channel_timeout_ms),
-                public_url: config.public_url.clone().unwrap_or_default(),
-                ca_file: config.channel_ca_file.clone(),
-            },
+            channels.clone(),
         );
         crate::reports::register_jobs(&mut reg, db.clone(), clock.clone());
-        crate::warnings::notify::register_jobs(
-            &mut reg,
-            db.clone(),
-            clock.clone(),
-            crate::campaigns::service::ChannelSettings {
-                timeout: Duration::from_millis(config.channel_timeout_ms),
-                public_url: config.public_url.clone().unwrap_or_default(),
-            },
-        );
+        crate::warnings::notify::register_jobs(&mut reg, db.clone(), clock.clone(), channels);
         crate::cases::service::register_jobs(&mut reg, db.clone(), clock.clone());
         let runner = reg.build(jobs.clone());
         let reports = crate::reports::writer::Writer::new(
