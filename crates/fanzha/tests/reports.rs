@@ -1068,11 +1068,19 @@ async fn the_demo_has_reports_a_cluster_and_an_open_stop_payment() {
     fanzha::demo::seed(&db, &clock, fanzha::demo::Scale::School)
         .await
         .unwrap();
+    // Four filed by students, two loss reports filed from warnings ("already lost money").
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reports")
         .fetch_one(&db.pool)
         .await
         .unwrap();
-    assert_eq!(n, 4);
+    assert_eq!(n, 6);
+    let from_warnings: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM reports WHERE idempotency_key LIKE 'warning:%' AND has_loss = 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(from_warnings, 2);
     let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stop_payments WHERE status = 'open'")
         .fetch_one(&db.pool)
         .await
@@ -1085,5 +1093,21 @@ async fn the_demo_has_reports_a_cluster_and_an_open_stop_payment() {
     let clusters = fanzha::reports::store::clusters(&db, &scope, 100)
         .await
         .unwrap();
-    assert_eq!(clusters[0].size, 2, "{clusters:?}");
+    // The payee account of the warnings' two losses is the one a student reported: one cluster of
+    // three around it, and the two reports of the same 400 number.
+    assert_eq!(clusters[0].size, 3, "{clusters:?}");
+    assert_eq!(clusters[0].shared, ["bank_card:6222020200112233446"]);
+    assert_eq!(clusters[1].size, 2, "{clusters:?}");
+    // Police worked the warnings' requests: one partly frozen, one failed.
+    let worked: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT sp.status, sp.frozen_cents FROM stop_payments sp JOIN reports r ON r.id = sp.report_id \
+         WHERE r.idempotency_key LIKE 'warning:%' ORDER BY sp.id",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        worked,
+        [("frozen".to_string(), 200_000), ("failed".to_string(), 0)]
+    );
 }

@@ -35,6 +35,48 @@ async fn principal(db: &Db, username: &str) -> anyhow::Result<Option<Principal>>
     }))
 }
 
+/// The station's officer works the stop-payment request a warning's loss report opened: the
+/// bank is called within minutes; one transfer is partly frozen, the other was already gone.
+async fn police_follow_up(
+    db: &Db,
+    clock: &Clock,
+    police: &Principal,
+    warning_id: i64,
+    i: usize,
+) -> anyhow::Result<()> {
+    use crate::reports::service::{act_on_stop_payment, SpAction};
+    let sp: Option<i64> = sqlx::query_scalar(
+        "SELECT sp.id FROM stop_payments sp JOIN reports r ON r.id = sp.report_id \
+         WHERE r.idempotency_key = $1",
+    )
+    .bind(format!("warning:{warning_id}"))
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(sp) = sp else {
+        return Ok(());
+    };
+    let actor = Actor {
+        account_id: Some(police.account_id),
+        name: police.username.clone(),
+        ip: String::new(),
+        request_id: String::new(),
+    };
+    let last = if i % 20 == 9 {
+        SpAction::Frozen(200_000)
+    } else {
+        SpAction::Failed("资金已被转出至多个二级账户,未能冻结".into())
+    };
+    for (after, action) in [(4 * MIN, SpAction::BankContacted), (11 * MIN, last)] {
+        clock.advance_ms(after);
+        let mut tx = db.pool.begin().await?;
+        act_on_stop_payment(&mut tx, clock, &actor, sp, &action)
+            .await
+            .map_err(|e| anyhow!("demo stop-payment: {e:?}"))?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
 /// Seeds the demo warnings; does nothing when the demo accounts are missing.
 pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
     let (Some(police), Some(counselor)) = (
@@ -168,6 +210,9 @@ pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
                 })
                 .await
                 .map_err(|e| anyhow!("{e:?}"))?;
+                if outcome == Outcome::AlreadyLost {
+                    police_follow_up(db, &clock, &police, w.id, i).await?;
+                }
             }
         }
         service::scan(db, &clock)
