@@ -1323,14 +1323,17 @@ pub async fn rebuild_reach(tx: &mut Tx<'_>, campaign_id: i64) -> SvcResult<()> {
     Ok(())
 }
 
-/// Sends needed by a channel in the last minute reached its rate: run again when a slot frees.
-async fn rate_wait(db: &Db, now: i64, channel: &store::Channel) -> SvcResult<Option<i64>> {
-    let sent: i64 = if channel.kind == "email" {
+/// When a channel already carried its rate in the last minute — campaign sends and warning
+/// notices together (`warnings::notify`), since a robot counts every post — the time a slot
+/// frees; `None` when one is free now.
+pub async fn rate_wait(db: &Db, now: i64, channel: &store::Channel) -> SvcResult<Option<i64>> {
+    let since = now - 60_000;
+    let campaigns: i64 = if channel.kind == "email" {
         sqlx::query_scalar(
             "SELECT COUNT(*) FROM campaign_deliveries WHERE channel = $1 AND sent_at > $2",
         )
         .bind(format!("email:{}", channel.id))
-        .bind(now - 60_000)
+        .bind(since)
         .fetch_one(&db.pool)
         .await?
     } else {
@@ -1338,11 +1341,19 @@ async fn rate_wait(db: &Db, now: i64, channel: &store::Channel) -> SvcResult<Opt
             "SELECT COUNT(*) FROM campaign_robot_deliveries WHERE channel_id = $1 AND sent_at > $2",
         )
         .bind(channel.id)
-        .bind(now - 60_000)
+        .bind(since)
         .fetch_one(&db.pool)
         .await?
     };
-    Ok((sent >= channel.rate_per_min).then_some(now + 60_000 / channel.rate_per_min.max(1)))
+    let warnings: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM warning_notifications WHERE channel_id = $1 AND sent_at > $2",
+    )
+    .bind(channel.id)
+    .bind(since)
+    .fetch_one(&db.pool)
+    .await?;
+    let rate = channel.rate_per_min.max(1);
+    Ok((campaigns + warnings >= rate).then_some(now + 60_000 / rate))
 }
 
 /// Re-queues the same work later without spending an attempt (rate limit).

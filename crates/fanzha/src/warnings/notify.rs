@@ -238,42 +238,6 @@ pub async fn of_warning(
         .collect())
 }
 
-/// When the channel already carried its rate in the last minute (warning notices and campaign
-/// sends together), the time a slot frees.
-async fn rate_wait(
-    db: &Db,
-    now: i64,
-    ch: &crate::campaigns::store::Channel,
-) -> Result<Option<i64>, DbError> {
-    let since = now - 60_000;
-    let warnings: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM warning_notifications WHERE channel_id = $1 AND sent_at > $2",
-    )
-    .bind(ch.id)
-    .bind(since)
-    .fetch_one(&db.pool)
-    .await?;
-    let campaigns: i64 = if ch.kind == "email" {
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM campaign_deliveries WHERE channel = $1 AND sent_at > $2",
-        )
-        .bind(format!("email:{}", ch.id))
-        .bind(since)
-        .fetch_one(&db.pool)
-        .await?
-    } else {
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM campaign_robot_deliveries WHERE channel_id = $1 AND sent_at > $2",
-        )
-        .bind(ch.id)
-        .bind(since)
-        .fetch_one(&db.pool)
-        .await?
-    };
-    let rate = ch.rate_per_min.max(1);
-    Ok((warnings + campaigns >= rate).then_some(now + 60_000 / rate))
-}
-
 /// Registers the sending job.
 pub fn register_jobs(reg: &mut JobRegistry, db: Db, clock: Clock, settings: ChannelSettings) {
     // The campaigns' client: https robots, and the extra CA file when one is configured.
@@ -318,7 +282,7 @@ async fn send(
         .await
         .map_err(|e| e.to_string())?;
     if let Some(ch) = &channel {
-        if let Some(at) = rate_wait(db, clock.now_ms(), ch)
+        if let Some(at) = crate::campaigns::service::rate_wait(db, clock.now_ms(), ch)
             .await
             .map_err(|e| e.to_string())?
         {
