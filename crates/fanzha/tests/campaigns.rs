@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
+use common::smtp::smtp_receiver;
 use common::*;
 use fanzha::auth::model::Scope;
 use hmac::{Hmac, Mac};
@@ -649,60 +650,6 @@ async fn robots_and_webhooks_are_signed_retried_and_failed_with_a_reason() {
     assert!(by(ids[4])["reason"].as_str().unwrap().contains("500"));
     assert_eq!(by(ids[5])["status"], "failed");
     assert!(by(ids[5])["reason"].as_str().unwrap().contains("timed out"));
-}
-
-/// A tiny SMTP receiver: enough of RFC 5321 for one client at a time; keeps each message's DATA.
-async fn smtp_receiver() -> (u16, Arc<Mutex<Vec<String>>>) {
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let mails: Arc<Mutex<Vec<String>>> = Arc::default();
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = l.local_addr().unwrap().port();
-    let m = mails.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((sock, _)) = l.accept().await else {
-                return;
-            };
-            let m = m.clone();
-            tokio::spawn(async move {
-                let (r, mut w) = sock.into_split();
-                let mut r = BufReader::new(r);
-                w.write_all(b"220 localhost ESMTP test\r\n").await.unwrap();
-                let mut line = String::new();
-                loop {
-                    line.clear();
-                    if r.read_line(&mut line).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let cmd = line.trim_end().to_ascii_uppercase();
-                    if cmd.starts_with("EHLO") || cmd.starts_with("HELO") {
-                        w.write_all(b"250-localhost\r\n250 8BITMIME\r\n")
-                            .await
-                            .unwrap();
-                    } else if cmd.starts_with("DATA") {
-                        w.write_all(b"354 go ahead\r\n").await.unwrap();
-                        let mut data = String::new();
-                        loop {
-                            line.clear();
-                            r.read_line(&mut line).await.unwrap();
-                            if line == ".\r\n" {
-                                break;
-                            }
-                            data.push_str(&line);
-                        }
-                        m.lock().unwrap().push(data);
-                        w.write_all(b"250 queued\r\n").await.unwrap();
-                    } else if cmd.starts_with("QUIT") {
-                        w.write_all(b"221 bye\r\n").await.unwrap();
-                        return;
-                    } else {
-                        w.write_all(b"250 ok\r\n").await.unwrap();
-                    }
-                }
-            });
-        }
-    });
-    (port, mails)
 }
 
 #[tokio::test]

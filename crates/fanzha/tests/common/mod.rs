@@ -6,6 +6,8 @@
 // Each test file is its own crate and uses a different part of this module.
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
