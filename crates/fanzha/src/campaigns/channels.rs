@@ -48,6 +48,21 @@ pub fn load_ca(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, Stri
     reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| format!("not a PEM certificate: {e}"))
 }
 
+/// What one send attempt leaves on its delivery row: (status, reason, sent_at). A failure stays
+/// `queued` (with its reason) while the job queue will retry it, and is `failed` at the last
+/// attempt.
+pub fn settle(
+    result: &Result<(), String>,
+    last: bool,
+    now: i64,
+) -> (&'static str, Option<String>, Option<i64>) {
+    match result {
+        Ok(()) => ("sent", None, Some(now)),
+        Err(e) if last => ("failed", Some(e.clone()), None),
+        Err(e) => ("queued", Some(e.clone()), None),
+    }
+}
+
 /// The HTTP client of robots and webhooks: https through rustls with the bundled Mozilla roots
 /// (webpki-roots) plus the extra CAs of `ca_file`; redirects are not followed.
 pub fn http_client(ca_file: Option<&std::path::Path>) -> Result<reqwest::Client, String> {

@@ -1423,11 +1423,7 @@ async fn robot_job(
     };
     let result = channels::post(client, &target, &post, now, s.timeout).await;
     let last = job.attempt >= MAX_ATTEMPTS;
-    let (st, reason, sent_at) = match &result {
-        Ok(()) => ("sent", None, Some(clock.now_ms())),
-        Err(e) if last => ("failed", Some(e.clone()), None),
-        Err(e) => ("queued", Some(e.clone()), None),
-    };
+    let (st, reason, sent_at) = super::channels::settle(&result, last, clock.now_ms());
     sqlx::query(
         "UPDATE campaign_robot_deliveries SET status = $1, reason = $2, attempts = $3, sent_at = $4 WHERE campaign_id = $5 AND channel_id = $6 AND status = 'queued'",
     )
@@ -1495,11 +1491,7 @@ async fn email_job(db: &Db, clock: &Clock, s: &ChannelSettings, job: &Job) -> Re
     };
     let result = channels::send_mail(&ch.url, &mail, s.timeout).await;
     let last = job.attempt >= MAX_ATTEMPTS;
-    let (st, reason, sent_at) = match &result {
-        Ok(()) => ("sent", None, Some(clock.now_ms())),
-        Err(e) if last => ("failed", Some(e.clone()), None),
-        Err(e) => ("queued", Some(e.clone()), None),
-    };
+    let (st, reason, sent_at) = super::channels::settle(&result, last, clock.now_ms());
     sqlx::query(
         "UPDATE campaign_deliveries SET status = $1, reason = $2, attempts = $3, sent_at = $4 WHERE id = $5 AND status = 'queued'",
     )

@@ -335,11 +335,7 @@ async fn send(
             }
         }
     };
-    let (st, reason, sent_at) = match &result {
-        Ok(()) => ("sent", None, Some(clock.now_ms())),
-        Err(e) if last => ("failed", Some(e.clone()), None),
-        Err(e) => ("queued", Some(e.clone()), None),
-    };
+    let (st, reason, sent_at) = channels::settle(&result, last, clock.now_ms());
     sqlx::query(
         "UPDATE warning_notifications SET status = $1, reason = $2, attempts = $3, sent_at = $4 WHERE id = $5 AND status = 'queued'",
     )
