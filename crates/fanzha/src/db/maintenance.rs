@@ -1,6 +1,6 @@
 //! Housekeeping of tables that only grow: finished jobs (one escalation tick per warning deadline,
 //! one fan-out per campaign…) and the indicator change log that processes poll. Each `serve`
-//! process prunes once at start and then hourly; two processes pruning at once delete the same
+//! process prunes hourly; two processes pruning at once delete the same
 //! rows, which is harmless.
 //!
 //! Jobs that gave up (`failed`) are kept for operators; only `done` jobs older than the retention
@@ -40,26 +40,44 @@ pub struct Pruned {
     pub indicator_changes: u64,
 }
 
-/// Deletes finished jobs and indicator changes older than the retention.
+/// Deletes finished jobs and indicator changes older than the retention. A table with nothing to
+/// delete is only read: on SQLite a write statement takes the database's one write lock even when
+/// it matches no row, which would get in the way of the app's own writers for nothing.
 pub async fn prune(db: &Db, clock: &Clock, r: Retention) -> DbResult<Pruned> {
     let now = clock.now_ms();
-    let jobs = sqlx::query("DELETE FROM jobs WHERE status = 'done' AND updated_at < $1")
-        .bind(now - r.done_jobs_days.max(1) * DAY_MS)
-        .execute(&db.pool)
-        .await?
-        .rows_affected();
-    let indicator_changes = sqlx::query("DELETE FROM indicator_changes WHERE at < $1")
-        .bind(now - r.indicator_changes_days.max(1) * DAY_MS)
-        .execute(&db.pool)
-        .await?
-        .rows_affected();
-    Ok(Pruned {
-        jobs,
-        indicator_changes,
-    })
+    let jobs_before = now - r.done_jobs_days.max(1) * DAY_MS;
+    let changes_before = now - r.indicator_changes_days.max(1) * DAY_MS;
+    let mut out = Pruned::default();
+    let old_jobs: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM jobs WHERE status = 'done' AND updated_at < $1 LIMIT 1")
+            .bind(jobs_before)
+            .fetch_optional(&db.pool)
+            .await?;
+    if old_jobs.is_some() {
+        out.jobs = sqlx::query("DELETE FROM jobs WHERE status = 'done' AND updated_at < $1")
+            .bind(jobs_before)
+            .execute(&db.pool)
+            .await?
+            .rows_affected();
+    }
+    let old_changes: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM indicator_changes WHERE at < $1 LIMIT 1")
+            .bind(changes_before)
+            .fetch_optional(&db.pool)
+            .await?;
+    if old_changes.is_some() {
+        out.indicator_changes = sqlx::query("DELETE FROM indicator_changes WHERE at < $1")
+            .bind(changes_before)
+            .execute(&db.pool)
+            .await?
+            .rows_affected();
+    }
+    Ok(out)
 }
 
-/// Prunes now and then every `every` until shutdown; failures are logged and retried next time.
+/// Prunes every `every` until shutdown (the first time one period after start, so that a starting
+/// process — migrations, demo seeding, loading the indicator index — has the database to itself);
+/// failures are logged and retried next time.
 pub async fn run(
     db: Db,
     clock: Clock,
@@ -68,6 +86,14 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) {
     loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            r = shutdown.changed() => {
+                if r.is_err() || *shutdown.borrow() {
+                    break;
+                }
+            }
+        }
         match prune(&db, &clock, r).await {
             Ok(p) if p != Pruned::default() => tracing::info!(
                 jobs = p.jobs,
@@ -76,14 +102,6 @@ pub async fn run(
             ),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "pruning finished rows"),
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            r = shutdown.changed() => {
-                if r.is_err() || *shutdown.borrow() {
-                    break;
-                }
-            }
         }
     }
 }
