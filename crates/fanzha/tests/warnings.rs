@@ -1245,38 +1245,25 @@ async fn the_police_console_issues_and_refuses_with_reasons() {
     let (s, page) = app.get(&c, "/warnings/issue").await;
     assert_eq!(s, StatusCode::OK);
     let csrf = form_csrf(&page);
-    let r = c
-        .post(app.url("/warnings/issue"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("phone", "1380000"),
-            ("student_no", ""),
-            ("school_code", ""),
-            ("fraud_type", "fake_loan"),
-            ("severity", "high"),
-            ("detail", "x"),
-            ("source", "96110"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let issue = |phone: &'static str| {
+        c.post(app.url("/warnings/issue"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("phone", phone),
+                ("student_no", ""),
+                ("school_code", ""),
+                ("fraud_type", "fake_loan"),
+                ("severity", "high"),
+                ("detail", "x"),
+                ("source", "96110"),
+            ])
+            .send()
+    };
+    let r = issue("1380000").await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("1380000"));
-    let r = c
-        .post(app.url("/warnings/issue"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("phone", "13800001111"),
-            ("student_no", ""),
-            ("school_code", ""),
-            ("fraud_type", "fake_loan"),
-            ("severity", "high"),
-            ("detail", "x"),
-            ("source", "96110"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM warnings").await, 0);
+    let r = issue("13800001111").await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM warnings").await, 1);
     // A counselor has no console.
