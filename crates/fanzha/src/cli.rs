@@ -212,11 +212,7 @@ enum TokenCmd {
         username: String,
         #[arg(long)]
         name: String,
-        /// Comma-separated: org:read, org:write, audit:read, inbox:read, risk:check, warnings:read, warnings:write.
-        /// Comma-separated: org:read, org:write, audit:read, inbox:read, risk:check, cases:read, cases:write.
-        /// Comma-separated: org:read, org:write, audit:read, inbox:read, risk:check, campaigns:read,
-        /// campaigns:write.
-        #[arg(long)]
+        #[arg(long, help = crate::auth::model::scope_help())]
         scopes: String,
         /// Lifetime in days (none: until revoked).
         #[arg(long)]
@@ -354,6 +350,10 @@ fn read_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
 fn auth_message(e: AuthError, lang: Lang) -> anyhow::Error {
     match e {
         AuthError::Invalid(key) => anyhow!(lang.t(key)),
+        AuthError::ScopeBeyondRoles(s) => anyhow!(lang.ta(
+            "auth-err-token-scope-role",
+            &[("scope", s.as_str().to_string())]
+        )),
         other => anyhow!(other),
     }
 }

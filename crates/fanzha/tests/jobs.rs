@@ -350,7 +350,8 @@ async fn pruning_removes_old_finished_jobs_and_keeps_the_rest() {
         p,
         Pruned {
             jobs: 1,
-            indicator_changes: 0
+            indicator_changes: 0,
+            login_limits: 0
         }
     );
     let ids: Vec<i64> = q

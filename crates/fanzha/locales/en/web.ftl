@@ -31,6 +31,7 @@ role-partner = Partner
 err-unauthorized = Please log in first
 err-session-expired = Your session has expired; please log in again
 err-bad-token = The API token is invalid, revoked or expired
+err-token-outside-api = API tokens are accepted only under /api/; pages need a signed-in browser
 err-forbidden = You are not allowed to do this
 err-token-scope = This API token lacks the scope { $scope }
 err-not-found = No such page or record

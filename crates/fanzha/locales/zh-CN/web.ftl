@@ -31,6 +31,7 @@ role-partner = 合作机构
 err-unauthorized = 请先登录
 err-session-expired = 登录已过期,请重新登录
 err-bad-token = API 令牌无效、已吊销或已过期
+err-token-outside-api = API 令牌只能用于 /api/ 下的接口；网页请登录后使用
 err-forbidden = 你没有权限进行此操作
 err-token-scope = 此 API 令牌缺少权限范围 { $scope }
 err-not-found = 找不到该页面或记录

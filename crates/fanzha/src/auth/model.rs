@@ -131,9 +131,103 @@ impl Scope {
     }
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown scope {0:?} (one of org:read, org:write, audit:read, inbox:read, risk:check, warnings:read, warnings:write, cases:read, cases:write, campaigns:read, campaigns:write, reports:read, reports:write)")]
+/// The one list of token scopes: each scope, what it allows, and the roles whose accounts may
+/// hold it (a token never carries more than its account's roles can use). A new module adds its
+/// scopes to [`Scope::ALL`] and a row here; the CLI help, the account page, creation checks and
+/// the checks at use all read from it.
+impl Scope {
+    /// What the scope allows (the CLI help and docs/API.md).
+    pub fn description(self) -> &'static str {
+        match self {
+            Scope::OrgRead => "read the org tree and rosters",
+            Scope::OrgWrite => "import rosters, change units and responsibilities",
+            Scope::AuditRead => "read the audit log",
+            Scope::InboxRead => "read and mark one's inbox and campaign deliveries",
+            Scope::RiskCheck => "risk checks of numbers, links, accounts and messages",
+            Scope::WarningsRead => "read warnings (a partner: its own receipts)",
+            Scope::WarningsWrite => "issue warnings and act on them",
+            Scope::CasesRead => "read cases, analysis, briefings, KPIs and rankings",
+            Scope::CasesWrite => "record cases, KPIs, briefings and awards",
+            Scope::CampaignsRead => "read campaigns, their reach and gaps",
+            Scope::CampaignsWrite => "write content, create, send and recall campaigns",
+            Scope::ReportsRead => "read fraud reports and stop-payment requests in scope",
+            Scope::ReportsWrite => "file reports; triage and act on stop-payment requests",
+        }
+    }
+
+    /// The roles whose accounts may hold this scope: those for which the policy matrix allows
+    /// one of the actions the scope opens, or everyone where the scope is about one's own things.
+    pub fn holders(self) -> Vec<Role> {
+        use super::policy::{role_allows, Action::*};
+        let by_actions = |actions: &[super::policy::Action]| -> Vec<Role> {
+            Role::ALL
+                .into_iter()
+                .filter(|r| actions.iter().any(|a| role_allows(*r, *a)))
+                .collect()
+        };
+        match self {
+            Scope::InboxRead | Scope::RiskCheck => Role::ALL.to_vec(),
+            // People file and follow their own reports; a partner organisation's account does not.
+            Scope::ReportsRead | Scope::ReportsWrite => Role::ALL
+                .into_iter()
+                .filter(|r| *r != Role::Partner)
+                .collect(),
+            Scope::OrgRead => by_actions(&[ViewUnits, ListPeople]),
+            Scope::OrgWrite => by_actions(&[ManageUnits, ImportRoster, ManageAccounts]),
+            Scope::AuditRead => by_actions(&[ViewAudit]),
+            // A partner reads the receipts of the warnings it issued.
+            Scope::WarningsRead => by_actions(&[ViewWarnings, IssueWarning]),
+            Scope::WarningsWrite => by_actions(&[
+                IssueWarning,
+                ActOnWarning,
+                IdentifyWarning,
+                ConfigureWarnings,
+            ]),
+            Scope::CasesRead => by_actions(&[ViewCases, ManageCases]),
+            Scope::CasesWrite => by_actions(&[ManageCases, ManageAwards]),
+            Scope::CampaignsRead => by_actions(&[ViewReach, ManageCampaigns]),
+            Scope::CampaignsWrite => by_actions(&[ManageCampaigns]),
+        }
+    }
+
+    /// May an account holding these roles carry this scope?
+    pub fn usable_by(self, roles: &[Role]) -> bool {
+        self.holders().iter().any(|r| roles.contains(r))
+    }
+}
+
+/// The complete scope list as help text: one line per scope with what it allows and who may
+/// hold it.
+pub fn scope_help() -> String {
+    let mut out = String::from("Comma-separated scopes, each within the account's roles:");
+    for s in Scope::ALL {
+        let roles: Vec<&str> = s.holders().iter().map(|r| r.as_str()).collect();
+        out.push_str(&format!(
+            "\n  {:<16}{} [{}]",
+            s.as_str(),
+            s.description(),
+            roles.join(", ")
+        ));
+    }
+    out
+}
+
+#[derive(Debug, PartialEq, Eq)]
 pub struct UnknownScope(pub String);
+
+impl fmt::Display for UnknownScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let all: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+        write!(
+            f,
+            "unknown scope {:?} (one of {})",
+            self.0,
+            all.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for UnknownScope {}
 
 impl FromStr for Scope {
     type Err = UnknownScope;
@@ -223,5 +317,36 @@ impl Principal {
             v.push(format!("staff:{s}"));
         }
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_scope_has_holders_and_the_help_lists_each_once() {
+        let help = scope_help();
+        for s in Scope::ALL {
+            assert!(!s.holders().is_empty(), "{}", s.as_str());
+            assert_eq!(
+                help.matches(&format!("  {} ", s.as_str())).count(),
+                1,
+                "{help}"
+            );
+        }
+        assert!(help.contains("reports:write"), "{help}");
+    }
+
+    #[test]
+    fn a_student_cannot_hold_staff_scopes() {
+        let student = [Role::Student];
+        assert!(!Scope::CasesWrite.usable_by(&student));
+        assert!(!Scope::AuditRead.usable_by(&student));
+        assert!(Scope::ReportsWrite.usable_by(&student));
+        assert!(Scope::InboxRead.usable_by(&student));
+        assert!(Scope::CasesWrite.usable_by(&[Role::Police]));
+        assert!(!Scope::ReportsWrite.usable_by(&[Role::Partner]));
+        assert!(Scope::WarningsWrite.usable_by(&[Role::Partner]));
     }
 }

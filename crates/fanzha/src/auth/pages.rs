@@ -12,7 +12,9 @@ use super::model::{parse_scopes, Scope};
 use super::service::{self, AuthError, LoginRequest};
 use super::store;
 use crate::audit::{self, Event};
-use crate::web::context::{cookie, Ctx, User, LANG_COOKIE, PRELOGIN_CSRF_COOKIE, SESSION_COOKIE};
+use crate::web::context::{
+    cookie, same_site_path, Ctx, User, LANG_COOKIE, PRELOGIN_CSRF_COOKIE, SESSION_COOKIE,
+};
 use crate::web::error::{AppError, AppResult};
 use crate::web::i18n::Lang;
 use crate::web::layout::{page_ctx, PageCtx};
@@ -22,7 +24,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
-        .route("/lang", get(set_lang))
+        .route("/lang", get(lang_cookie).post(set_lang))
         .route("/account", get(account_page))
         .route("/account/password", post(change_password))
         .route("/account/tokens", post(create_token))
@@ -38,12 +40,6 @@ impl From<AuthError> for AppError {
             AuthError::BadCredentials => {
                 AppError::new(axum::http::StatusCode::UNAUTHORIZED, "auth-err-credentials")
             }
-            AuthError::Locked { .. } => {
-                AppError::new(axum::http::StatusCode::FORBIDDEN, "auth-err-locked")
-            }
-            AuthError::Disabled => {
-                AppError::new(axum::http::StatusCode::FORBIDDEN, "auth-err-disabled")
-            }
             AuthError::RateLimited { retry_after_secs } => {
                 AppError::too_many("auth-err-rate", retry_after_secs)
             }
@@ -51,6 +47,9 @@ impl From<AuthError> for AppError {
                 AppError::new(axum::http::StatusCode::UNAUTHORIZED, "err-session-expired")
             }
             AuthError::Invalid(key) => AppError::unprocessable(key),
+            AuthError::ScopeBeyondRoles(s) => {
+                AppError::unprocessable("auth-err-token-scope-role").arg("scope", s.as_str())
+            }
             AuthError::Db(e) => e.into(),
         }
     }
@@ -85,14 +84,6 @@ struct LoginQuery {
     expired: Option<String>,
 }
 
-/// Only local paths may follow a login, never another site.
-fn safe_next(n: Option<&str>) -> String {
-    match n {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/".to_string(),
-    }
-}
-
 async fn login_page(
     State(st): State<AppState>,
     ctx: Ctx,
@@ -100,7 +91,7 @@ async fn login_page(
     Query(q): Query<LoginQuery>,
 ) -> AppResult<Response> {
     if ctx.principal.is_some() {
-        return Ok(Redirect::to(&safe_next(q.next.as_deref())).into_response());
+        return Ok(Redirect::to(&same_site_path(q.next.as_deref())).into_response());
     }
     let (jar, csrf) = match jar.get(PRELOGIN_CSRF_COOKIE) {
         Some(c) if !c.value().is_empty() => (jar.clone(), c.value().to_string()),
@@ -112,7 +103,7 @@ async fn login_page(
     let page = LoginPage {
         lang: ctx.lang,
         csrf,
-        next: safe_next(q.next.as_deref()),
+        next: same_site_path(q.next.as_deref()),
         error: None,
         notice: (q.expired.is_some() || ctx.session_expired).then(|| ctx.t("auth-session-expired")),
         username: String::new(),
@@ -144,7 +135,7 @@ async fn login_submit(
         ip: &ctx.ip,
         user_agent: ua,
     };
-    match service::login(&st.db, &st.clock, &st.config, &st.limiter, &req).await {
+    match service::login(&st.db, &st.clock, &st.config, &req).await {
         Ok(s) => {
             let mut actor = ctx.actor();
             actor.account_id = Some(s.account_id);
@@ -165,18 +156,11 @@ async fn login_submit(
             let jar = jar
                 .add(cookie(&st, SESSION_COOKIE, s.token))
                 .remove(PRELOGIN_CSRF_COOKIE);
-            Ok((jar, Redirect::to(&safe_next(f.next.as_deref()))).into_response())
+            Ok((jar, Redirect::to(&same_site_path(f.next.as_deref()))).into_response())
         }
-        Err(e) => {
+        Err(service::LoginRefusal { reason, error: e }) => {
             let mut actor = ctx.actor();
             actor.name = f.username.trim().chars().take(64).collect();
-            let reason = match &e {
-                AuthError::BadCredentials => "bad_credentials",
-                AuthError::Locked { .. } => "locked",
-                AuthError::RateLimited { .. } => "rate_limited",
-                AuthError::Disabled => "disabled",
-                _ => "error",
-            };
             if !matches!(e, AuthError::Db(_)) {
                 let unit_path = match store::account_by_username(&st.db, f.username.trim()).await? {
                     Some(a) => store::home_path(&st.db, a.id).await?,
@@ -200,7 +184,7 @@ async fn login_submit(
             let page = LoginPage {
                 lang: ctx.lang,
                 csrf: ctx.csrf.clone(),
-                next: safe_next(f.next.as_deref()),
+                next: same_site_path(f.next.as_deref()),
                 error: Some(err.msg.render(ctx.lang)),
                 notice: None,
                 username: f.username.chars().take(64).collect(),
@@ -241,19 +225,44 @@ struct LangQuery {
     next: Option<String>,
 }
 
+/// The language cookie of this browser, with a redirect to a page of this site. A link may do
+/// this (the sign-in page has no session to protect); it never changes a stored setting.
+async fn lang_cookie(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let lang = Lang::from_code(&q.set);
+    (
+        jar.add(lang_cookie_of(&st, lang)),
+        Redirect::to(&same_site_path(q.next.as_deref())),
+    )
+        .into_response()
+}
+
+/// The language switcher of signed-in pages: a form (POST, with the CSRF token the middleware
+/// checks) that also stores the language on the account, for messages sent to it later.
 async fn set_lang(
     State(st): State<AppState>,
     ctx: Ctx,
     jar: CookieJar,
-    Query(q): Query<LangQuery>,
+    Form(f): Form<LangQuery>,
 ) -> AppResult<Response> {
-    let lang = Lang::from_code(&q.set);
+    let lang = Lang::from_code(&f.set);
     if let Some(p) = &ctx.principal {
         store::set_locale(&st.db, p.account_id, lang.code()).await?;
     }
-    let mut c = cookie(&st, LANG_COOKIE, lang.code().to_string());
+    Ok((
+        jar.add(lang_cookie_of(&st, lang)),
+        Redirect::to(&same_site_path(f.next.as_deref())),
+    )
+        .into_response())
+}
+
+fn lang_cookie_of(st: &AppState, lang: Lang) -> axum_extra::extract::cookie::Cookie<'static> {
+    let mut c = cookie(st, LANG_COOKIE, lang.code().to_string());
     c.set_http_only(false);
-    Ok((jar.add(c), Redirect::to(&safe_next(q.next.as_deref()))).into_response())
+    c
 }
 
 #[derive(Template)]
@@ -514,17 +523,4 @@ pub async fn api_revoke_token(
 ) -> AppResult<axum::http::StatusCode> {
     do_revoke(&st, &u, id).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::safe_next;
-
-    #[test]
-    fn next_stays_on_site() {
-        assert_eq!(safe_next(Some("/org")), "/org");
-        assert_eq!(safe_next(Some("//evil.example")), "/");
-        assert_eq!(safe_next(Some("https://evil.example")), "/");
-        assert_eq!(safe_next(None), "/");
-    }
 }

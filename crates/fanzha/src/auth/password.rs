@@ -26,6 +26,12 @@ pub fn verify_password(pw: &str, phc: &str) -> bool {
     }
 }
 
+/// True when `phc` is a password hash at all (an account may have none yet, e.g. before it is
+/// activated or when it signs in only through the campus identity service).
+pub fn is_hash(phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok()
+}
+
 /// A hash that no password matches, used to spend the same time on unknown usernames.
 pub fn dummy_hash() -> &'static str {
     static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();

@@ -1,8 +1,5 @@
 //! Rules of accounts: login with lockout, sessions with expiry, password change, users and tokens.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-
 use super::model::{Principal, Role, Scope, Via};
 use super::password::{self, random_token, sha256_hex};
 use super::store::{self, NewAccount};
@@ -15,47 +12,26 @@ use crate::org::store as org_store;
 pub enum AuthError {
     #[error("wrong username or password")]
     BadCredentials,
-    #[error("account locked")]
-    Locked { until: Millis },
-    #[error("account disabled")]
-    Disabled,
     #[error("too many attempts")]
     RateLimited { retry_after_secs: u64 },
     #[error("session expired")]
     Expired,
     #[error("{0}")]
     Invalid(&'static str),
+    #[error("the account's roles cannot use the scope {}", .0.as_str())]
+    ScopeBeyondRoles(Scope),
     #[error(transparent)]
     Db(#[from] DbError),
 }
 
-/// Login attempts per client address in a sliding window; counts only, nothing important.
-#[derive(Default)]
-pub struct LoginLimiter {
-    hits: Mutex<HashMap<String, VecDeque<Millis>>>,
-}
-
+/// The window of the per-address attempt limit.
 const LIMIT_WINDOW_MS: Millis = 5 * 60_000;
 
-impl LoginLimiter {
-    /// Records an attempt; returns the seconds to wait when over the limit.
-    pub fn check(&self, key: &str, now: Millis, limit: u32) -> Result<(), u64> {
-        let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
-        if hits.len() > 100_000 {
-            hits.retain(|_, q| q.back().is_some_and(|&t| t > now - LIMIT_WINDOW_MS));
-        }
-        let q = hits.entry(key.to_string()).or_default();
-        while q.front().is_some_and(|&t| t <= now - LIMIT_WINDOW_MS) {
-            q.pop_front();
-        }
-        if q.len() as u32 >= limit {
-            let oldest = q.front().copied().unwrap_or(now);
-            return Err(((oldest + LIMIT_WINDOW_MS - now) / 1000).max(1) as u64);
-        }
-        q.push_back(now);
-        Ok(())
-    }
-}
+/// How long a sign-in waits once a username collected more failures, from all addresses, than
+/// this many times the per-address limit: the account-wide limit slows guessing from many
+/// addresses down, and never refuses anyone.
+const ACCOUNT_SLOWDOWN_FACTOR: i64 = 2;
+const ACCOUNT_SLOWDOWN: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Refuses a new password that is too short or too long, with the message key to show.
 fn acceptable_password(pw: &str) -> Result<(), AuthError> {
@@ -80,59 +56,81 @@ pub struct LoginRequest<'a> {
     pub user_agent: &'a str,
 }
 
+/// Signs in with a password.
+///
+/// Limits, all held in the database so they survive restarts and hold across processes:
+/// attempts per client address in a window (429 above it); failures per (username, address),
+/// counted before the password is checked so parallel guesses are each counted, locking that pair
+/// (never the account) for `lockout_minutes`; and an account-wide figure that only slows attempts.
+/// Unknown usernames, wrong passwords, locks and disabled accounts all end in
+/// [`AuthError::BadCredentials`] after the same password-hashing work, so the answer tells nobody
+/// whether a username exists; the specific reason is returned only in
+/// [`LoginRefusal::reason`] for the audit log.
 pub async fn login(
     db: &Db,
     clock: &Clock,
     cfg: &Config,
-    limiter: &LoginLimiter,
     req: &LoginRequest<'_>,
-) -> Result<NewSession, AuthError> {
+) -> Result<NewSession, LoginRefusal> {
     let now = clock.now_ms();
-    limiter
-        .check(req.ip, now, cfg.login_attempts_per_ip)
-        .map_err(|s| AuthError::RateLimited {
-            retry_after_secs: s,
-        })?;
-    let Some(acc) = store::account_by_username(db, req.username.trim()).await? else {
-        // Same work as a real check, so timing does not tell which usernames exist.
-        password::verify_password(req.password, password::dummy_hash());
-        return Err(AuthError::BadCredentials);
+    let refuse = |reason: &'static str| LoginRefusal {
+        reason,
+        error: AuthError::BadCredentials,
     };
-    let mut acc = acc;
-    if let Some(until) = acc.locked_until {
-        if until > now {
-            return Err(AuthError::Locked { until });
-        }
-        // The lock ran out: the count of failures starts again.
-        store::reset_failures(db, acc.id).await?;
-        acc.failed_logins = 0;
+    let (hits, window_start) =
+        store::count_address_attempt(db, req.ip, now, LIMIT_WINDOW_MS).await?;
+    if hits > i64::from(cfg.login_attempts_per_ip) {
+        return Err(LoginRefusal {
+            reason: "rate_limited",
+            error: AuthError::RateLimited {
+                retry_after_secs: ((window_start + LIMIT_WINDOW_MS - now) / 1000).max(1) as u64,
+            },
+        });
     }
-    let ok = {
-        let (pw, hash) = (req.password.to_string(), acc.password_hash.clone());
-        tokio::task::spawn_blocking(move || password::verify_password(&pw, &hash))
-            .await
-            .unwrap_or(false)
+    let username: String = req.username.trim().chars().take(64).collect();
+    let max = cfg.login_max_failures.max(1);
+    let lock_ms = cfg.lockout_minutes * 60_000;
+    let count = store::count_failure(db, &username, req.ip, now, max, lock_ms).await?;
+    let account = store::account_by_username(db, &username).await?;
+    if store::recent_failures(db, &username, now - lock_ms).await? > ACCOUNT_SLOWDOWN_FACTOR * max
+    {
+        tokio::time::sleep(ACCOUNT_SLOWDOWN).await;
+    }
+    let locked = count.locked_until.is_some_and(|l| l > now);
+    // The hash is computed on every path (a dummy for unknown or locked accounts, or an account
+    // without a usable password), so the time taken tells nothing either.
+    let hash = match &account {
+        Some(a) if !locked && password::is_hash(&a.password_hash) => a.password_hash.clone(),
+        _ => password::dummy_hash().to_string(),
     };
-    if !ok {
-        store::record_failure(
-            db,
-            acc.id,
-            now,
-            cfg.login_max_failures,
-            cfg.lockout_minutes * 60_000,
-        )
-        .await?;
-        if acc.failed_logins + 1 >= cfg.login_max_failures {
-            return Err(AuthError::Locked {
-                until: now + cfg.lockout_minutes * 60_000,
-            });
+    let pw = req.password.to_string();
+    let matches = tokio::task::spawn_blocking(move || password::verify_password(&pw, &hash))
+        .await
+        .unwrap_or(false);
+    let Some(acc) = account else {
+        return Err(refuse("unknown_account"));
+    };
+    if locked {
+        return Err(refuse("locked"));
+    }
+    if !matches {
+        if count.failures >= max {
+            store::lock_pair(db, &username, req.ip, now + lock_ms).await?;
+            return Err(refuse("locked"));
         }
-        return Err(AuthError::BadCredentials);
+        return Err(refuse("bad_credentials"));
     }
     if acc.disabled {
-        return Err(AuthError::Disabled);
+        return Err(refuse("disabled"));
     }
-    store::reset_failures(db, acc.id).await?;
+    // The right password: take back this attempt's count, unless parallel attempts locked the
+    // pair meanwhile (the lock wins).
+    if store::clear_failures(db, &username, req.ip, now)
+        .await?
+        .is_some()
+    {
+        return Err(refuse("locked"));
+    }
     let token = random_token();
     let expires_at = now + cfg.session_hours * 3_600_000;
     store::insert_session(
@@ -151,6 +149,22 @@ pub async fn login(
         account_id: acc.id,
         expires_at,
     })
+}
+
+/// A refused sign-in: the error the caller sees, and the reason kept for the audit log only.
+#[derive(Debug)]
+pub struct LoginRefusal {
+    pub reason: &'static str,
+    pub error: AuthError,
+}
+
+impl From<DbError> for LoginRefusal {
+    fn from(e: DbError) -> Self {
+        LoginRefusal {
+            reason: "error",
+            error: AuthError::Db(e),
+        }
+    }
 }
 
 async fn principal_of(db: &Db, account_id: i64, via: Via) -> Result<Option<Principal>, AuthError> {
@@ -187,10 +201,13 @@ async fn principal_of(db: &Db, account_id: i64, via: Via) -> Result<Option<Princ
     }))
 }
 
-/// The principal behind a session cookie. Expired or idle sessions are deleted and reported.
-/// A signed-in principal kept for a few seconds so a page view costs no session queries. Expiry
-/// and idle timeout are still checked on every request; logout and password change in this process
-/// drop the entry at once, in other processes within the cache's lifetime (5 s).
+/// A signed-in principal kept for a few seconds so a page view costs no session queries.
+///
+/// An entry's age counts from the database read that made it, never from its last use, so
+/// whatever ends or changes a session — logout, password change, account disabled, a role or
+/// grant changed — takes effect in every process at most [`PRINCIPAL_CACHE_MS`] after its
+/// commit (at once in the process that made the change). Expiry and idle timeout are checked on
+/// every request.
 #[derive(Clone)]
 pub struct CachedSession {
     pub principal: Principal,
@@ -198,12 +215,16 @@ pub struct CachedSession {
     pub last_seen_at: Millis,
 }
 
+/// How long a principal read from the database may be used without reading it again.
+pub const PRINCIPAL_CACHE_MS: Millis = 5_000;
+
 pub type SessionCache = crate::web::cache::TtlCache<String, CachedSession>;
 
 pub fn session_cache() -> SessionCache {
-    crate::web::cache::TtlCache::new(5_000, 200_000)
+    crate::web::cache::TtlCache::new(PRINCIPAL_CACHE_MS, 200_000)
 }
 
+/// The principal behind a session cookie. Expired or idle sessions are deleted and reported.
 pub async fn principal_for_session(
     db: &Db,
     clock: &Clock,
@@ -214,51 +235,52 @@ pub async fn principal_for_session(
     let id = sha256_hex(token);
     let now = clock.now_ms();
     let idle_ms = cfg.session_idle_minutes * 60_000;
-    let cached = cache.get(clock, &id);
-    let (account_id, csrf, expires_at, last_seen_at, principal) = match cached {
-        Some(c) => (
-            c.principal.account_id,
-            String::new(),
-            c.expires_at,
-            c.last_seen_at,
-            Some(c.principal),
-        ),
-        None => match store::session(db, &id).await? {
-            Some(s) => (s.account_id, s.csrf, s.expires_at, s.last_seen_at, None),
-            None => return Ok(None),
-        },
+    if let Some(c) = cache.get(clock, &id) {
+        if c.expires_at <= now || c.last_seen_at + idle_ms <= now {
+            cache.remove(&id);
+            store::delete_session(db, &id).await?;
+            return Err(AuthError::Expired);
+        }
+        if now - c.last_seen_at > 60_000 {
+            store::touch_session(db, &id, now).await?;
+            // The entry keeps the age of its database read.
+            cache.replace(
+                &id,
+                CachedSession {
+                    last_seen_at: now,
+                    ..c.clone()
+                },
+            );
+        }
+        return Ok(Some(c.principal));
+    }
+    let Some(s) = store::session(db, &id).await? else {
+        return Ok(None);
     };
-    if expires_at <= now || last_seen_at + idle_ms <= now {
-        cache.remove(&id);
+    if s.expires_at <= now || s.last_seen_at + idle_ms <= now {
         store::delete_session(db, &id).await?;
         return Err(AuthError::Expired);
     }
     // Touch at most once a minute: a write per request would serialise SQLite.
-    let last_seen_at = if now - last_seen_at > 60_000 {
+    let last_seen_at = if now - s.last_seen_at > 60_000 {
         store::touch_session(db, &id, now).await?;
         now
     } else {
-        last_seen_at
+        s.last_seen_at
     };
-    let principal = match principal {
-        Some(p) => p,
-        None => {
-            let via = Via::Session {
-                session_id: id.clone(),
-                csrf,
-            };
-            match principal_of(db, account_id, via).await? {
-                Some(p) => p,
-                None => return Ok(None),
-            }
-        }
+    let via = Via::Session {
+        session_id: id.clone(),
+        csrf: s.csrf,
+    };
+    let Some(principal) = principal_of(db, s.account_id, via).await? else {
+        return Ok(None);
     };
     cache.put(
         clock,
         id,
         CachedSession {
             principal: principal.clone(),
-            expires_at,
+            expires_at: s.expires_at,
             last_seen_at,
         },
     );
@@ -266,8 +288,9 @@ pub async fn principal_for_session(
 }
 
 /// An API token's principal kept for a few seconds, so partner traffic (thousands of calls a
-/// second) costs no token queries. Expiry is still checked on every call; revoking a token drops
-/// it at once in this process, in other processes within the cache's lifetime (5 s).
+/// second) costs no token queries. As for sessions, an entry's age counts from its database read:
+/// revoking a token, or changing its account's roles, takes effect everywhere within
+/// [`PRINCIPAL_CACHE_MS`]. Expiry is checked on every call.
 #[derive(Clone)]
 pub struct CachedToken {
     pub principal: Principal,
@@ -278,7 +301,7 @@ pub struct CachedToken {
 pub type TokenCache = crate::web::cache::TtlCache<String, CachedToken>;
 
 pub fn token_cache() -> TokenCache {
-    crate::web::cache::TtlCache::new(5_000, 100_000)
+    crate::web::cache::TtlCache::new(PRINCIPAL_CACHE_MS, 100_000)
 }
 
 /// Forgets a token in this process's cache (after revocation).
@@ -289,6 +312,8 @@ pub fn forget_token(cache: &TokenCache, token_id: i64) {
 }
 
 /// The principal behind an API token (`fz_…`). Unknown, revoked and expired tokens give `None`.
+/// The token's scopes are cut to what its account's roles can use now (an account that lost a
+/// role loses the scopes that came with it).
 pub async fn principal_for_token(
     db: &Db,
     clock: &Clock,
@@ -306,16 +331,13 @@ pub async fn principal_for_token(
             if let Via::Token { token_id, .. } = c.principal.via {
                 store::touch_token(db, token_id, now).await?;
             }
-            let principal = c.principal.clone();
-            cache.put(
-                clock,
-                hash,
+            cache.replace(
+                &hash,
                 CachedToken {
                     last_used_at: Some(now),
-                    ..c
+                    ..c.clone()
                 },
             );
-            return Ok(Some(principal));
         }
         return Ok(Some(c.principal));
     }
@@ -337,7 +359,7 @@ pub async fn principal_for_token(
     } else {
         t.last_used_at
     };
-    let principal = principal_of(
+    let mut principal = principal_of(
         db,
         t.account_id,
         Via::Token {
@@ -346,7 +368,11 @@ pub async fn principal_for_token(
         },
     )
     .await?;
-    if let Some(p) = &principal {
+    if let Some(p) = &mut principal {
+        let roles = p.roles();
+        if let Via::Token { scopes, .. } = &mut p.via {
+            scopes.retain(|s| s.usable_by(&roles));
+        }
         cache.put(
             clock,
             hash,
@@ -517,6 +543,7 @@ pub async fn reset_password(
     acceptable_password(new)?;
     store::set_password(db, acc.id, &password::hash_password(new), clock.now_ms()).await?;
     store::delete_sessions_of(db, acc.id, "").await?;
+    store::forget_failures(db, &acc.username).await?;
     Ok(())
 }
 
@@ -544,6 +571,14 @@ pub async fn create_token(
     if ttl_days.is_some_and(|d| !(1..=3650).contains(&d)) {
         return Err(AuthError::Invalid("auth-err-token-ttl"));
     }
+    // A token never carries more than its account's roles can use.
+    let roles = principal_of(db, account_id, Via::Token { token_id: 0, scopes: vec![] })
+        .await?
+        .map(|p| p.roles())
+        .unwrap_or_default();
+    if let Some(s) = scopes.iter().find(|s| !s.usable_by(&roles)) {
+        return Err(AuthError::ScopeBeyondRoles(*s));
+    }
     let secret = random_token();
     let prefix: String = secret.chars().take(8).collect();
     let token = format!("fz_{secret}");
@@ -560,20 +595,4 @@ pub async fn create_token(
     )
     .await?;
     Ok(IssuedToken { id, token })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn limiter_blocks_then_recovers() {
-        let l = LoginLimiter::default();
-        for i in 0..3 {
-            assert!(l.check("1.2.3.4", i, 3).is_ok());
-        }
-        assert!(l.check("1.2.3.4", 10, 3).is_err());
-        assert!(l.check("5.6.7.8", 10, 3).is_ok());
-        assert!(l.check("1.2.3.4", LIMIT_WINDOW_MS + 5, 3).is_ok());
-    }
 }

@@ -185,25 +185,171 @@ pub async fn grants_of(db: &Db, account_id: i64) -> DbResult<Vec<Grant>> {
     Ok(out)
 }
 
-pub async fn record_failure(db: &Db, id: i64, now: i64, max: i64, lock_ms: i64) -> DbResult<()> {
-    sqlx::query(
-        "UPDATE accounts SET failed_logins = failed_logins + 1, \
-         locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END WHERE id = $1",
+/// Counts one sign-in attempt from `address`; returns the attempts of the current window and when
+/// that window started. The window starts at the first attempt and lasts `window_ms`; one
+/// statement, so parallel attempts from any process are each counted.
+pub async fn count_address_attempt(
+    db: &Db,
+    address: &str,
+    now: i64,
+    window_ms: i64,
+) -> DbResult<(i64, i64)> {
+    let r = sqlx::query(
+        "INSERT INTO login_address_hits (address, window_start, hits) VALUES ($1, $2, 1) \
+         ON CONFLICT (address) DO UPDATE SET \
+         hits = CASE WHEN login_address_hits.window_start <= $3 THEN 1 ELSE login_address_hits.hits + 1 END, \
+         window_start = CASE WHEN login_address_hits.window_start <= $3 THEN $2 ELSE login_address_hits.window_start END \
+         RETURNING hits, window_start",
     )
-    .bind(id)
+    .bind(address)
+    .bind(now)
+    .bind(now - window_ms)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok((r.try_get(0)?, r.try_get(1)?))
+}
+
+/// The failure count of a (username, address) pair after an attempt was counted, and its lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FailureCount {
+    pub failures: i64,
+    pub locked_until: Option<i64>,
+}
+
+/// Counts an attempt of `username` from `address` as a failure before its password is checked
+/// (a success takes it back with [`clear_failures`]). One statement, so attempts sent in parallel
+/// are each counted: the attempt that would go past `max` sets the lock itself. A lock in force is
+/// left as it is; a lock that ran out, or failures older than `lock_ms`, start a fresh count.
+pub async fn count_failure(
+    db: &Db,
+    username: &str,
+    address: &str,
+    now: i64,
+    max: i64,
+    lock_ms: i64,
+) -> DbResult<FailureCount> {
+    let r = sqlx::query(
+        "INSERT INTO login_failures (username, address, failures, locked_until, last_at) VALUES ($1, $2, 1, NULL, $3) \
+         ON CONFLICT (username, address) DO UPDATE SET \
+         failures = CASE WHEN login_failures.locked_until > $3 THEN login_failures.failures \
+                         WHEN login_failures.locked_until IS NOT NULL OR login_failures.last_at <= $6 THEN 1 \
+                         ELSE login_failures.failures + 1 END, \
+         locked_until = CASE WHEN login_failures.locked_until > $3 THEN login_failures.locked_until \
+                             WHEN login_failures.locked_until IS NOT NULL OR login_failures.last_at <= $6 THEN NULL \
+                             WHEN login_failures.failures + 1 > $4 THEN $5 \
+                             ELSE NULL END, \
+         last_at = $3 \
+         RETURNING failures, locked_until",
+    )
+    .bind(username)
+    .bind(address)
+    .bind(now)
     .bind(max)
     .bind(now + lock_ms)
+    .bind(now - lock_ms)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(FailureCount {
+        failures: r.try_get(0)?,
+        locked_until: r.try_get(1)?,
+    })
+}
+
+/// Locks the pair after a wrong password that reached the limit (unless a lock is already set).
+pub async fn lock_pair(db: &Db, username: &str, address: &str, until: i64) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE login_failures SET locked_until = $3 WHERE username = $1 AND address = $2 AND locked_until IS NULL",
+    )
+    .bind(username)
+    .bind(address)
+    .bind(until)
     .execute(&db.pool)
     .await?;
     Ok(())
 }
 
-pub async fn reset_failures(db: &Db, id: i64) -> DbResult<()> {
-    sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1")
-        .bind(id)
+/// After a right password: clears the pair's count unless a lock is in force (set meanwhile by a
+/// parallel attempt). Returns the lock that refuses this sign-in, if any.
+pub async fn clear_failures(
+    db: &Db,
+    username: &str,
+    address: &str,
+    now: i64,
+) -> DbResult<Option<i64>> {
+    let cleared = sqlx::query(
+        "DELETE FROM login_failures WHERE username = $1 AND address = $2 AND (locked_until IS NULL OR locked_until <= $3)",
+    )
+    .bind(username)
+    .bind(address)
+    .bind(now)
+    .execute(&db.pool)
+    .await?
+    .rows_affected();
+    if cleared == 1 {
+        return Ok(None);
+    }
+    let lock: Option<Option<i64>> = sqlx::query_scalar(
+        "SELECT locked_until FROM login_failures WHERE username = $1 AND address = $2",
+    )
+    .bind(username)
+    .bind(address)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(lock.flatten().filter(|l| *l > now))
+}
+
+/// Failures of a username from every address since `since` (the account-wide figure that only
+/// slows sign-in down).
+pub async fn recent_failures(db: &Db, username: &str, since: i64) -> DbResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(failures), 0) AS BIGINT) FROM login_failures WHERE username = $1 AND last_at > $2",
+    )
+    .bind(username)
+    .bind(since)
+    .fetch_one(&db.pool)
+    .await?)
+}
+
+/// Ends every lock and count of a username (an operator's password reset).
+pub async fn forget_failures(db: &Db, username: &str) -> DbResult<()> {
+    sqlx::query("DELETE FROM login_failures WHERE username = $1")
+        .bind(username)
         .execute(&db.pool)
         .await?;
     Ok(())
+}
+
+/// Deletes counts, locks and windows that ended before `before`. Reads first: on SQLite a
+/// write statement takes the one write lock even when it matches nothing.
+pub async fn prune_login_limits(db: &Db, before: i64) -> DbResult<u64> {
+    let mut n = 0;
+    let stale = "last_at < $1 AND (locked_until IS NULL OR locked_until < $1)";
+    let any: Option<i64> = sqlx::query_scalar(&format!(
+        "SELECT failures FROM login_failures WHERE {stale} LIMIT 1"
+    ))
+    .bind(before)
+    .fetch_optional(&db.pool)
+    .await?;
+    if any.is_some() {
+        n += sqlx::query(&format!("DELETE FROM login_failures WHERE {stale}"))
+            .bind(before)
+            .execute(&db.pool)
+            .await?
+            .rows_affected();
+    }
+    let any: Option<i64> =
+        sqlx::query_scalar("SELECT hits FROM login_address_hits WHERE window_start < $1 LIMIT 1")
+            .bind(before)
+            .fetch_optional(&db.pool)
+            .await?;
+    if any.is_some() {
+        n += sqlx::query("DELETE FROM login_address_hits WHERE window_start < $1")
+            .bind(before)
+            .execute(&db.pool)
+            .await?
+            .rows_affected();
+    }
+    Ok(n)
 }
 
 pub async fn set_password(db: &Db, id: i64, hash: &str, now: i64) -> DbResult<()> {

@@ -38,6 +38,8 @@ impl Retention {
 pub struct Pruned {
     pub jobs: u64,
     pub indicator_changes: u64,
+    /// Sign-in failure counts, locks and address windows that ended a day ago.
+    pub login_limits: u64,
 }
 
 /// Deletes finished jobs and indicator changes older than the retention. A table with nothing to
@@ -72,6 +74,7 @@ pub async fn prune(db: &Db, clock: &Clock, r: Retention) -> DbResult<Pruned> {
             .await?
             .rows_affected();
     }
+    out.login_limits = crate::auth::store::prune_login_limits(db, now - DAY_MS).await?;
     Ok(out)
 }
 

@@ -42,6 +42,15 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
             .retain(|_, (_, v)| !f(v));
     }
 
+    /// Replaces the value of a live entry, keeping its age (a cached copy of a database row stays
+    /// as old as the read that made it). Does nothing when the entry is gone.
+    pub fn replace(&self, k: &K, v: V) {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = map.get_mut(k) {
+            e.1 = v;
+        }
+    }
+
     pub fn put(&self, clock: &Clock, k: K, v: V) {
         let now = clock.now_ms();
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
@@ -68,5 +77,19 @@ mod tests {
         assert_eq!(c.get(&clock, &"a".into()), Some(1));
         clock.advance_ms(1_000);
         assert_eq!(c.get(&clock, &"a".into()), None);
+    }
+
+    #[test]
+    fn replacing_keeps_the_age_of_the_entry() {
+        let clock = Clock::manual(0);
+        let c: TtlCache<String, i64> = TtlCache::new(1_000, 10);
+        c.put(&clock, "a".into(), 1);
+        clock.advance_ms(900);
+        c.replace(&"a".into(), 2);
+        assert_eq!(c.get(&clock, &"a".into()), Some(2));
+        clock.advance_ms(100);
+        assert_eq!(c.get(&clock, &"a".into()), None, "not renewed by use");
+        c.replace(&"b".into(), 3);
+        assert_eq!(c.get(&clock, &"b".into()), None);
     }
 }

@@ -105,6 +105,73 @@ impl<S: Send + Sync> FromRequestParts<S> for User {
     }
 }
 
+/// The only redirect target fanzha takes from a request (`next` after login, after a language
+/// change…): a path on this site, else `/`. A same-site path has one leading `/` (never `//` or
+/// `/\`, which browsers read as another host), no `\` and no control characters — nor any of
+/// these hidden behind percent-encoding, however many times encoded. The result is a valid
+/// `Location` header (anything beyond visible ASCII is percent-encoded).
+pub fn same_site_path(next: Option<&str>) -> String {
+    match next {
+        Some(n) if is_same_site_path(n) => {
+            let mut out = String::with_capacity(n.len());
+            for c in n.chars() {
+                if c.is_ascii_graphic() {
+                    out.push(c);
+                } else {
+                    let mut buf = [0u8; 4];
+                    for b in c.encode_utf8(&mut buf).bytes() {
+                        out.push_str(&format!("%{b:02X}"));
+                    }
+                }
+            }
+            out
+        }
+        _ => "/".to_string(),
+    }
+}
+
+fn is_same_site_path(n: &str) -> bool {
+    let plain = |s: &str| {
+        s.starts_with('/')
+            && !s.starts_with("//")
+            && !s.contains('\\')
+            && !s.chars().any(char::is_control)
+    };
+    let mut cur = n.to_string();
+    // Each decoding must pass too; a path still changing after a few decodings is refused.
+    for _ in 0..4 {
+        if !plain(&cur) {
+            return false;
+        }
+        match percent_decode(&cur) {
+            Some(d) if d == cur => return true,
+            Some(d) => cur = d,
+            None => return false,
+        }
+    }
+    false
+}
+
+/// `%XX` decoding of a path (no `+` rule); `None` when the bytes are not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok();
+            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
 pub fn urlencode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
@@ -197,6 +264,20 @@ pub async fn context(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_string);
     let mut auth_failed = false;
+    if bearer.is_some() && !is_api {
+        // API tokens open the API only: every page, form and export outside /api/ refuses them,
+        // whatever their scopes, so a token can never act through a page's looser checks.
+        return finish(
+            &st,
+            AppError::new(StatusCode::UNAUTHORIZED, "err-token-outside-api").into_response(),
+            Lang::default(),
+            is_api,
+            &request_id,
+            started,
+            None,
+        )
+        .await;
+    }
     if let Some(tok) = bearer {
         match service::principal_for_token(&st.db, &st.clock, &st.tokens, &tok).await {
             Ok(Some(p)) => principal = Some(p),
@@ -508,6 +589,36 @@ pub fn cookie(st: &AppState, name: &'static str, value: String) -> Cookie<'stati
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_same_site_paths_are_redirect_targets() {
+        for ok in ["/", "/org", "/org/unit/SCH1?x=1&y=%2B", "/a//b", "/reports/1#top"] {
+            assert_eq!(same_site_path(Some(ok)), ok, "{ok}");
+        }
+        assert_eq!(same_site_path(Some("/学生")), "/%E5%AD%A6%E7%94%9F");
+        assert_eq!(same_site_path(Some("/a b")), "/a%20b");
+        for bad in [
+            "",
+            "org",
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\r\nX:1",
+            "https://evil.example",
+            "/%2F/evil.example",
+            "/%2f%2fevil.example",
+            "/%5Cevil.example",
+            "/%09/evil.example",
+            "/%0d%0aX:1",
+            "/%252F/evil.example",
+            "/%25252525252F/evil.example",
+            "/%ff",
+            "/x\u{7f}",
+        ] {
+            assert_eq!(same_site_path(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(same_site_path(None), "/");
+    }
 
     #[test]
     fn form_fields_decode() {

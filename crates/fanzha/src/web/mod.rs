@@ -23,7 +23,6 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::service::LoginLimiter;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::jobs::{JobQueue, JobRegistry, JobRunner};
@@ -37,7 +36,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub jobs: JobQueue,
     pub metrics: Arc<metrics::Metrics>,
-    pub limiter: Arc<LoginLimiter>,
     /// Unread counts with the inbox generation they were read at (see `inbox::GENERATION`).
     pub unread: Arc<cache::TtlCache<String, (u64, i64)>>,
     /// Signed-in principals for a few seconds (see `auth::service::CachedSession`).
@@ -118,7 +116,6 @@ impl App {
             config: Arc::new(config.clone()),
             jobs,
             metrics: Arc::new(metrics::Metrics::default()),
-            limiter: Arc::new(LoginLimiter::default()),
             sessions: Arc::new(crate::auth::service::session_cache()),
             tokens: Arc::new(crate::auth::service::token_cache()),
             unread: Arc::new(cache::TtlCache::new(5_000, 200_000)),
