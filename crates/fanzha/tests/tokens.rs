@@ -221,3 +221,271 @@ async fn api_errors_are_json_with_code_message_and_details() {
     let (_, _, message, _) = api_error(r).await;
     assert_eq!(message, "No such page or record");
 }
+
+/// The paths of every route of the app's router, read from the router itself (its `Debug`
+/// output lists them), so a new route is walked without anyone adding it here.
+fn router_paths(app: &TestApp) -> Vec<String> {
+    let dump = format!("{:?}", fanzha::web::router(app.state.clone()));
+    // Routes first; the fallback router (not a route) comes after.
+    let routes = dump.split("fallback_router").next().unwrap();
+    let mut out: Vec<String> = routes
+        .split(": \"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .filter(|p| p.starts_with('/'))
+        .map(str::to_string)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// A concrete path for a route pattern (`{id}` → `1`).
+fn concrete(pattern: &str) -> String {
+    pattern
+        .split('/')
+        .map(|seg| {
+            if seg.starts_with('{') {
+                "1".to_string()
+            } else {
+                seg.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[tokio::test]
+async fn a_bearer_token_is_refused_on_every_route_outside_the_api() {
+    let app = spawn_seeded().await;
+    let paths = router_paths(&app);
+    for known in ["/", "/login", "/lang", "/intel/new", "/intel/export", "/audit", "/warnings", "/reports", "/api/v1/me"] {
+        assert!(paths.iter().any(|p| p == known), "{known} not found in {paths:?}");
+    }
+    let pages: Vec<&String> = paths.iter().filter(|p| !p.starts_with("/api/")).collect();
+    assert!(pages.len() >= 40, "only {} page routes: {pages:?}", pages.len());
+    // A token of an account that can hold every scope its roles allow, and a garbage one.
+    let police_scopes: Vec<Scope> = Scope::ALL
+        .into_iter()
+        .filter(|s| s.usable_by(&[fanzha::auth::model::Role::Police]))
+        .collect();
+    let good = app.token("police1", &police_scopes).await;
+    let c = client();
+    for pattern in pages {
+        let path = concrete(pattern);
+        for token in [good.as_str(), "fz_garbage"] {
+            for method in [reqwest::Method::GET, reqwest::Method::POST] {
+                let r = c
+                    .request(method.clone(), app.url(&path))
+                    .bearer_auth(token)
+                    .header("cookie", "fz_csrf=self-set; fz_lang=en")
+                    .form(&[("csrf", "self-set")])
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
+                let body = r.text().await.unwrap();
+                assert!(body.contains("only under /api/"), "{method} {path}: {body}");
+            }
+        }
+    }
+    // The API still takes the token.
+    assert_eq!(app.api_get(&good, "/api/v1/me").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_police_token_reads_and_writes_nothing_through_pages() {
+    // The reproduction: a token with only inbox:read against the console pages.
+    let app = spawn_seeded().await;
+    let t = app.token("police1", &[Scope::InboxRead]).await;
+    for path in ["/intel/export?format=csv", "/audit", "/warnings", "/reports", "/intel"] {
+        let r = app.api_get(&t, path).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
+    let r = client()
+        .post(app.url("/intel/new"))
+        .bearer_auth(&t)
+        .header("cookie", "fz_csrf=self-set")
+        .form(&[
+            ("csrf", "self-set"),
+            ("kind", "phone"),
+            ("value", "17088886666"),
+            ("status", "confirmed"),
+            ("tlp", "green"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM indicators").await, 0);
+    // The API twin answers 403 naming the missing scope, as before.
+    let (status, _, _, details) = api_error(app.api_get(&t, "/api/v1/audit").await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(details.iter().any(|d| d.contains("audit:read")), "{details:?}");
+}
+
+#[tokio::test]
+async fn token_scopes_must_lie_within_the_accounts_roles() {
+    let app = spawn_seeded().await;
+    // The service refuses, naming the scope.
+    let student = app.fx.account("student1");
+    let e = fanzha::auth::service::create_token(
+        &app.state.db,
+        &app.state.clock,
+        student,
+        "x",
+        &[Scope::ReportsWrite, Scope::CasesWrite],
+        None,
+    )
+    .await
+    .err()
+    .expect("a student cannot hold cases:write");
+    assert!(
+        matches!(e, fanzha::auth::service::AuthError::ScopeBeyondRoles(Scope::CasesWrite)),
+        "{e:?}"
+    );
+    // The account page offers only what the roles can use, and refuses the rest.
+    let c = app.login("student1").await;
+    let (s, html) = app.get(&c, "/account").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("value=\"reports:write\""));
+    assert!(!html.contains("value=\"cases:write\""), "{html}");
+    let csrf = meta_csrf(&html);
+    let r = c
+        .post(app.url("/account/tokens"))
+        .form(&[("csrf", csrf.as_str()), ("name", "mine"), ("scopes", "cases:write")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("该账户的角色不能使用权限") && body.contains("cases:write"),
+        "{body}"
+    );
+    let r = c
+        .post(app.url("/account/tokens"))
+        .form(&[("csrf", csrf.as_str()), ("name", "mine"), ("scopes", "reports:write")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        app.scalar(&format!("SELECT COUNT(*) FROM api_tokens WHERE account_id = {student}"))
+            .await,
+        1
+    );
+    // Police may hold cases:write; a partner may not file reports.
+    app.token("police1", &[Scope::CasesWrite]).await;
+    let partner = app.fx.account("partner1");
+    assert!(fanzha::auth::service::create_token(
+        &app.state.db,
+        &app.state.clock,
+        partner,
+        "x",
+        &[Scope::ReportsWrite],
+        None,
+    )
+    .await
+    .is_err());
+    // The command line refuses too (it runs on the SQLite file of this test's app).
+    if app.backend() == fanzha::db::Backend::Sqlite {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_fanzha"))
+            .args(["token", "create", "--username", "student1", "--name", "cli", "--scopes", "cases:write"])
+            .env("FANZHA_DATA_DIR", app.dir.path())
+            .env("FANZHA_LANG", "en")
+            .env_remove("FANZHA_DATABASE_URL")
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("cases:write"), "{err}");
+        assert_eq!(
+            app.scalar(&format!("SELECT COUNT(*) FROM api_tokens WHERE account_id = {student}"))
+                .await,
+            1
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_token_loses_the_scopes_of_a_role_its_account_lost() {
+    let app = spawn_seeded().await;
+    let police = app.fx.account("police1");
+    // police1 also counsels a class; its token reads cases (a police scope) and units.
+    fanzha::auth::store::insert_grant(
+        &app.state.db.pool,
+        police,
+        fanzha::auth::model::Role::Counselor,
+        app.fx.unit("CLS1A1").id,
+        app.state.clock.now_ms(),
+    )
+    .await
+    .unwrap();
+    let t = app.token("police1", &[Scope::CasesRead, Scope::OrgRead]).await;
+    assert_eq!(app.api_get(&t, "/api/v1/cases").await.status(), StatusCode::OK);
+    sqlx::query(&format!(
+        "DELETE FROM role_assignments WHERE account_id = {police} AND role = 'police'"
+    ))
+    .execute(&app.state.db.pool)
+    .await
+    .unwrap();
+    app.state.clock.advance_ms(5_000);
+    let (status, _, _, details) = api_error(app.api_get(&t, "/api/v1/cases").await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(details.iter().any(|d| d.contains("cases:read")), "{details:?}");
+    // What the remaining role can use still works.
+    assert_eq!(app.api_get(&t, "/api/v1/units").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_revoked_token_is_refused_by_another_process_within_5_seconds() {
+    let a = spawn_seeded().await;
+    let b = a.second_process().await;
+    let t = a.token("admin1", &[Scope::OrgRead]).await;
+    let ids = a.scalar("SELECT MAX(id) FROM api_tokens").await;
+    let step = || async {
+        a.state.clock.advance_ms(1_000);
+        b.state.clock.advance_ms(1_000);
+        b.api_get(&t, "/api/v1/units").await.status()
+    };
+    for _ in 0..2 {
+        assert_eq!(step().await, StatusCode::OK);
+    }
+    let r = client()
+        .post(a.url(&format!("/api/v1/tokens/{ids}/revoke")))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(a.api_get(&t, "/api/v1/units").await.status(), StatusCode::UNAUTHORIZED);
+    let mut refused_at = None;
+    for second in 1..=8 {
+        if step().await == StatusCode::UNAUTHORIZED {
+            refused_at = Some(second);
+            break;
+        }
+    }
+    let at = refused_at.expect("the other process still takes the token after 8 s");
+    assert!(at <= 5, "refused only after {at} s");
+}
+
+#[test]
+fn token_create_help_lists_every_scope_once() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fanzha"))
+        .args(["token", "create", "--help"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for s in Scope::ALL {
+        let lines = help
+            .lines()
+            .filter(|l| l.trim_start().starts_with(&format!("{} ", s.as_str())))
+            .count();
+        assert_eq!(lines, 1, "{} in:\n{help}", s.as_str());
+    }
+    assert!(help.contains("reports:read") && help.contains("reports:write"));
+    assert_eq!(help.matches("Comma-separated").count(), 1, "{help}");
+}

@@ -291,7 +291,12 @@ async fn render_account(
             ctx,
             username: u.p.username.clone(),
             tokens,
-            scopes: Scope::ALL.iter().map(|s| s.as_str()).collect(),
+            // Only the scopes this account's roles can use are offered.
+            scopes: Scope::ALL
+                .iter()
+                .filter(|s| s.usable_by(&u.p.roles()))
+                .map(|s| s.as_str())
+                .collect(),
             new_token,
             error,
             notice,

@@ -270,7 +270,9 @@ pub async fn context(
         return finish(
             &st,
             AppError::new(StatusCode::UNAUTHORIZED, "err-token-outside-api").into_response(),
-            Lang::default(),
+            jar.get(LANG_COOKIE)
+                .map(|c| Lang::from_code(c.value()))
+                .unwrap_or_default(),
             is_api,
             &request_id,
             started,
