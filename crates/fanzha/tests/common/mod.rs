@@ -269,6 +269,14 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config), seed: bool) -> Test
 }
 
 impl TestApp {
+    /// On PostgreSQL, a database URL that puts a `fanzha serve` process started by a test on this
+    /// app's schema (through the connection's `search_path` option).
+    pub fn process_database_url(&self) -> Option<String> {
+        let (url, schema) = self._db.pg.as_ref()?;
+        let sep = if url.contains('?') { '&' } else { '?' };
+        Some(format!("{url}{sep}options[search_path]={schema}"))
+    }
+
     /// A second app process on this app's database (the same SQLite file, or the same
     /// PostgreSQL schema): its own pool, caches, clock (starting at this app's time) and limits,
     /// as after a restart or on another machine behind the load balancer. Dropping it leaves the
