@@ -152,7 +152,7 @@ mod tests {
         ]);
         assert_eq!(
             w.finish_string(),
-            "'=1+2,'-3,'@SUM(A1),\"'\t=x\",\"'\r=x\",-12.5,\"a,b\"\n"
+            "'=1+2,'-3,'@SUM(A1),'\t=x,\"'\r=x\",-12.5,\"a,b\"\n"
         );
         for s in ["=1", "+1", "-1", "@a", "\t=", "\r=", "x", "'=a", ""] {
             assert_eq!(restore(&neutralise(s)), s, "{s:?}");

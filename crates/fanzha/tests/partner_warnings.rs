@@ -378,3 +378,32 @@ async fn a_foreign_number_in_a_warning_is_never_a_mainland_student() {
         2
     );
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_receipt() {
+    let app = spawn_app().await;
+    let doc: Value = client()
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let receipt = &doc["components"]["schemas"]["Receipt"];
+    let props: BTreeSet<String> = receipt["properties"]
+        .as_object()
+        .expect("Receipt properties")
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(props, receipt_keys());
+    let status = doc["components"]["schemas"]["ReceiptStatus"].to_string();
+    assert!(status.contains("received") && status.contains("processed"), "{status}");
+    let post = doc["paths"]["/api/v1/warnings"]["post"]["responses"]["201"].to_string();
+    assert!(post.contains("Issued"), "{post}");
+    let issued = doc["components"]["schemas"]["Issued"].to_string();
+    assert!(issued.contains("Receipt") && issued.contains("Warning"), "{issued}");
+    let get = doc["paths"]["/api/v1/warnings/{id}"]["get"]["responses"]["200"].to_string();
+    assert!(get.contains("WarningView"), "{get}");
+}
