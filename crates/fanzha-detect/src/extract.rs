@@ -3,6 +3,7 @@
 //! and its byte span in the ORIGINAL text, plus the canonical form the indicator store keys on.
 
 use crate::normalize::{normalize, Normalized};
+use crate::phone::{PhoneNumber, Shape};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -120,7 +121,7 @@ pub enum CanonicalError {
     Empty,
     #[error("value contains control characters")]
     ControlCharacters,
-    #[error("`{0}` is not a mainland mobile, landline or service number")]
+    #[error("`{0}` is not a phone number (a mainland mobile, landline or service number, or + and a country code)")]
     Phone(String),
     #[error("bank card numbers have 16 to 19 digits, got {0}")]
     CardLength(usize),
@@ -306,54 +307,9 @@ pub fn luhn(digits: &str) -> bool {
 }
 
 fn canonical_phone(raw: &str) -> Result<String, CanonicalError> {
-    let err = || CanonicalError::Phone(raw.to_string());
-    if raw
-        .chars()
-        .any(|c| !(c.is_ascii_digit() || matches!(c, ' ' | '-' | '+' | '(' | ')' | '.')))
-    {
-        return Err(err());
-    }
-    let d: String = raw.chars().filter(|c| c.is_ascii_digit()).collect();
-    classify_number(&d).map(|(_, v)| v).ok_or_else(err)
-}
-
-/// What a run of digits is, by its shape alone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum NumberShape {
-    Mobile,
-    Landline,
-    Service,
-}
-
-/// Mainland numbering plan, with country prefixes removed.
-fn classify_number(d: &str) -> Option<(NumberShape, String)> {
-    let d = d
-        .strip_prefix("0086")
-        .or_else(|| {
-            d.strip_prefix("86")
-                .filter(|r| r.len() == 11 && r.starts_with('1'))
-        })
-        .unwrap_or(d);
-    let b = d.as_bytes();
-    let n = b.len();
-    if n == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]) {
-        return Some((NumberShape::Mobile, d.to_string()));
-    }
-    if n == 10 && (d.starts_with("400") || d.starts_with("800")) {
-        return Some((NumberShape::Service, d.to_string()));
-    }
-    if (5..=6).contains(&n) && (d.starts_with("95") || d.starts_with("96")) {
-        return Some((NumberShape::Service, d.to_string()));
-    }
-    if (10..=12).contains(&n) && b[0] == b'0' && b[1] != b'0' {
-        // Area codes: 010 and 02x have 3 digits, the rest 4; subscriber numbers 7 or 8 digits.
-        let area = if b[1] == b'1' || b[1] == b'2' { 3 } else { 4 };
-        let sub = n - area;
-        if (7..=8).contains(&sub) {
-            return Some((NumberShape::Landline, d.to_string()));
-        }
-    }
-    None
+    crate::phone::PhoneNumber::parse(raw)
+        .map(|p| p.canonical())
+        .ok_or_else(|| CanonicalError::Phone(raw.to_string()))
 }
 
 fn canonical_domain(raw: &str) -> Result<String, CanonicalError> {
@@ -852,7 +808,8 @@ fn digit_runs(t: &str, add: &mut impl FnMut(IndicatorKind, String, Range<usize>)
         // Part of a word, an IP or a decimal: not a number on its own.
         let glued =
             i > 0 && (b[i - 1].is_ascii_alphabetic() || b[i - 1] == b'.' || b[i - 1] == b'_');
-        let start = if i > 0 && b[i - 1] == b'+' { i - 1 } else { i };
+        let plus = i > 0 && b[i - 1] == b'+';
+        let start = if plus { i - 1 } else { i };
         let mut j = i;
         digits.clear();
         while j < b.len() {
@@ -862,6 +819,18 @@ fn digit_runs(t: &str, add: &mut impl FnMut(IndicatorKind, String, Range<usize>)
             } else if (b[j] == b'-' || b[j] == b' ') && j + 1 < b.len() && b[j + 1].is_ascii_digit()
             {
                 j += 1;
+            } else if plus {
+                // International numbers are often written `+1 (555) 010-0123`: up to three
+                // separators (space, dash, parentheses) between digit groups.
+                let k = (j..b.len().min(j + 3))
+                    .take_while(|&k| matches!(b[k], b' ' | b'-' | b'(' | b')'))
+                    .last()
+                    .map_or(j, |k| k + 1);
+                if k > j && k < b.len() && b[k].is_ascii_digit() {
+                    j = k;
+                } else {
+                    break;
+                }
             } else {
                 break;
             }
@@ -874,24 +843,37 @@ fn digit_runs(t: &str, add: &mut impl FnMut(IndicatorKind, String, Range<usize>)
             continue;
         }
         let before = &t[floor_boundary(t, start.saturating_sub(24))..start];
-        if before.contains("qq") && (5..=11).contains(&digits.len()) && !digits.starts_with('0') {
+        if plus {
+            // `+` and a country code: a phone number, never a QQ number or a card; a foreign one
+            // stays international, a `+86` one goes on as its national digits.
+            match PhoneNumber::from_digits(true, &digits) {
+                Some(p) if p.is_international() => {
+                    add(IndicatorKind::Phone, p.canonical(), start..end);
+                    continue;
+                }
+                Some(p) => digits = p.canonical(),
+                None => continue,
+            }
+        }
+        if !plus && before.contains("qq") && (5..=11).contains(&digits.len()) && !digits.starts_with('0') {
             add(IndicatorKind::Qq, digits.clone(), start..end);
             continue;
         }
-        if (16..=19).contains(&digits.len()) && luhn(&digits) {
+        if !plus && (16..=19).contains(&digits.len()) && luhn(&digits) {
             add(IndicatorKind::BankCard, digits.clone(), start..end);
             continue;
         }
-        if let Some((shape, v)) = classify_number(&digits) {
+        if let Some(p) = PhoneNumber::from_digits(false, &digits) {
+            let (shape, v) = (p.shape(), p.canonical());
             let money_after = t[end..].starts_with('元') || t[end..].starts_with('块');
-            if shape == NumberShape::Service && money_after {
+            if shape == Some(Shape::Service) && money_after {
                 continue;
             }
             let wechat_before = before.ends_with("微信") || before.ends_with("微信:");
-            if shape == NumberShape::Mobile && wechat_before {
+            if shape == Some(Shape::Mobile) && wechat_before {
                 add(IndicatorKind::Wechat, v.clone(), start..end);
             }
-            if shape == NumberShape::Mobile && before.contains("支付宝") {
+            if shape == Some(Shape::Mobile) && before.contains("支付宝") {
                 add(IndicatorKind::Alipay, v.clone(), start..end);
             }
             add(IndicatorKind::Phone, v, start..end);
@@ -928,6 +910,31 @@ mod tests {
             k.contains(&(IndicatorKind::Phone, "13812345678".into())),
             "{k:?}"
         );
+    }
+
+    #[test]
+    fn foreign_numbers_stay_international() {
+        let k = kinds(
+            "请致电 +1 415 555 0100 或 +1 (555) 010-0123 或 00852 2123 4567，国内 +86 138-1234-5678",
+        );
+        for v in ["+14155550100", "+15550100123", "+85221234567", "13812345678"] {
+            assert!(k.contains(&(IndicatorKind::Phone, v.into())), "{v}: {k:?}");
+        }
+        assert!(
+            !k.iter()
+                .any(|(_, v)| v == "14155550100" || v == "15550100123"),
+            "{k:?}"
+        );
+        assert_eq!(
+            canonicalize("phone", "+1 415 555 0100").unwrap(),
+            "+14155550100"
+        );
+        assert_eq!(
+            canonicalize("phone", "＋１ ４１５ ５５５ ０１００").unwrap(),
+            "+14155550100"
+        );
+        assert!(canonicalize("alipay", "+1 415 555 0100").is_err());
+        assert_eq!(canonicalize("wechat", "+86 13812345678").unwrap(), "13812345678");
     }
 
     #[test]

@@ -18,10 +18,12 @@ pub mod engine;
 pub mod extract;
 pub mod model;
 pub mod normalize;
+pub mod phone;
 pub mod rules;
 pub mod typology;
 
 pub use engine::{Engine, Level, Verdict};
 pub use extract::{canonicalize, CanonicalError, Indicator, IndicatorKind};
+pub use phone::PhoneNumber;
 pub use rules::{RuleError, RuleSet, Rules};
 pub use typology::FraudType;

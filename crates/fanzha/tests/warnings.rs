@@ -255,7 +255,7 @@ async fn a_csv_batch_is_all_or_nothing_with_line_numbers() {
 }
 
 #[tokio::test]
-async fn the_partner_api_with_a_repeated_idempotency_key_gives_the_same_warning() {
+async fn the_partner_api_with_a_repeated_idempotency_key_gives_the_same_receipt() {
     let app = spawn_seeded().await;
     let t = app.token("partner1", &[Scope::WarningsWrite]).await;
     let body = json!({"student_no": "2023510101", "fraud_type": "fake_loan", "severity": "medium",
@@ -282,6 +282,8 @@ async fn the_partner_api_with_a_repeated_idempotency_key_gives_the_same_warning(
     let v2: Value = r2.json().await.unwrap();
     assert_eq!(v1["id"], v2["id"]);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM warnings").await, 1);
+    // The partner got a receipt; the intake job matches and routes.
+    app.runner.run_until_idle().await.unwrap();
     assert_eq!(inbox_of_staff(&app, "T2001").await, 1, "told once");
     // Concurrent repeats still make one warning.
     let mut hs = Vec::new();

@@ -9,6 +9,7 @@ auth-err-password-long = The password is too long
 auth-err-password-mismatch = The two new passwords differ
 auth-err-old-password = The current password is wrong
 auth-err-username = A username has letters, digits and . _ - @ only, at most 64 characters
+auth-err-display-name = A display name has at most 64 characters
 auth-err-username-taken = That username is taken
 auth-err-unit = No unit has that code
 auth-err-role-unit = That role cannot be granted on this kind of unit

@@ -72,6 +72,7 @@ roster-err-year = line { $line }: enrollment year "{ $value }" is invalid
 roster-err-class = line { $line }: class code "{ $value }" does not exist in this school
 roster-err-unit = line { $line }: unit code "{ $value }" does not exist
 roster-err-phone = line { $line }: "{ $value }" is not a valid mainland mobile number
+roster-err-phone-foreign = line { $line }: "{ $value }" is a foreign number; a roster holds mainland mobile numbers only
 roster-err-email = line { $line }: email "{ $value }" is malformed
 roster-err-status = line { $line }: status "{ $value }" is not recognised (enrolled, suspended, graduated, withdrawn)
 roster-err-major = line { $line }: the major is too long

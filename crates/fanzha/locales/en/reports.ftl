@@ -115,6 +115,7 @@ reports-err-image-count = A report has at most { $max } screenshots.
 reports-err-merge-target = Choose another report in your area to merge into.
 reports-err-merge-self = A report cannot be merged into itself.
 reports-err-assign = Choose a police officer's account.
+reports-err-assign-scope = This officer cannot open and triage this report (another station or no triage role); choose an officer of the jurisdiction.
 reports-err-decision = Unknown decision (confirm, not_fraud, merge, assign, reply, open_case).
 reports-err-reply = The reply must have 1 to 2000 characters.
 reports-err-frozen-amount = Enter the amount frozen (more than 0).

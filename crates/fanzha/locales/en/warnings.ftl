@@ -115,6 +115,7 @@ warn-err-fraud-type = Unknown fraud type: { $value }
 warn-err-severity = Severity must be high, medium or low: { $value }
 warn-err-detail = Text too long (at most 2000 characters)
 warn-err-source = Source too long (at most 200 characters)
+warn-err-reference = Reference too long (at most 100 characters)
 warn-err-school = No such school in your jurisdiction: { $value }
 warn-err-unknown-student = No student with number { $value } in your jurisdiction
 warn-err-csv-encoding = The file must be a UTF-8 CSV

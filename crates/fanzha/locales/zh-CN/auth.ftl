@@ -9,6 +9,7 @@ auth-err-password-long = 密码过长
 auth-err-password-mismatch = 两次输入的新密码不一致
 auth-err-old-password = 当前密码不正确
 auth-err-username = 用户名只能包含字母、数字和 . _ - @,最长 64 个字符
+auth-err-display-name = 显示名称最长 64 个字符
 auth-err-username-taken = 用户名已被使用
 auth-err-unit = 找不到该单位代码
 auth-err-role-unit = 该角色不能授予此类单位

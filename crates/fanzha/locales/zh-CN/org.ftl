@@ -69,6 +69,7 @@ roster-err-year = 第 { $line } 行:入学年份“{ $value }”无效
 roster-err-class = 第 { $line } 行:班级代码“{ $value }”在本校不存在
 roster-err-unit = 第 { $line } 行:单位代码“{ $value }”不存在
 roster-err-phone = 第 { $line } 行:手机号“{ $value }”不是有效的大陆手机号
+roster-err-phone-foreign = 第 { $line } 行:“{ $value }”是境外号码,名单只收大陆手机号
 roster-err-email = 第 { $line } 行:邮箱“{ $value }”格式不正确
 roster-err-status = 第 { $line } 行:状态“{ $value }”无法识别(在读/休学/毕业/退学)
 roster-err-major = 第 { $line } 行:专业名称过长

@@ -115,6 +115,7 @@ reports-err-image-count = 每条举报最多 { $max } 张截图。
 reports-err-merge-target = 请选择您辖区内的另一条举报进行合并。
 reports-err-merge-self = 举报不能合并到自身。
 reports-err-assign = 请选择一名民警的账号。
+reports-err-assign-scope = 该民警无权查看和研判此举报(其他派出所或无研判权限),请选择管辖范围内的民警。
 reports-err-decision = 未知的研判结果（confirm、not_fraud、merge、assign、reply、open_case）。
 reports-err-reply = 回复须为1到2000个字符。
 reports-err-frozen-amount = 请填写冻结金额（大于0）。

@@ -115,6 +115,7 @@ warn-err-fraud-type = 未知的诈骗类型:{ $value }
 warn-err-severity = 级别只能是 high、medium、low(高/中/低):{ $value }
 warn-err-detail = 文字过长(最多 2000 字)
 warn-err-source = 来源过长(最多 200 字)
+warn-err-reference = 参考编号过长(最多 100 字)
 warn-err-school = 学校代码不存在或不在你的辖区:{ $value }
 warn-err-unknown-student = 辖区内找不到学号 { $value } 的学生
 warn-err-csv-encoding = 文件须为 UTF-8 编码的 CSV

@@ -201,6 +201,22 @@ async fn principal_of(db: &Db, account_id: i64, via: Via) -> Result<Option<Princ
     }))
 }
 
+/// Whether an account as it is now (enabled, with its roles and their scopes) passes `check`:
+/// records are assigned only to people who can see and act on them.
+pub async fn account_can(
+    db: &Db,
+    account_id: i64,
+    check: impl FnOnce(&Principal) -> bool,
+) -> Result<bool, AuthError> {
+    let via = Via::Session {
+        session_id: String::new(),
+        csrf: String::new(),
+    };
+    Ok(principal_of(db, account_id, via)
+        .await?
+        .is_some_and(|p| check(&p)))
+}
+
 /// A signed-in principal kept for a few seconds so a page view costs no session queries.
 ///
 /// An entry's age counts from the database read that made it, never from its last use, so
@@ -452,6 +468,10 @@ pub async fn create_user(db: &Db, clock: &Clock, u: &NewUser<'_>) -> Result<i64,
     {
         return Err(AuthError::Invalid("auth-err-username"));
     }
+    let display_name = crate::text::name(u.display_name).map_err(|e| AuthError::Invalid(e.key()))?;
+    if display_name.chars().count() > 64 {
+        return Err(AuthError::Invalid("auth-err-display-name"));
+    }
     acceptable_password(u.password)?;
     let unit = org_store::unit_by_code(db, u.unit_code.trim())
         .await?
@@ -509,10 +529,10 @@ pub async fn create_user(db: &Db, clock: &Clock, u: &NewUser<'_>) -> Result<i64,
         &mut *tx,
         &NewAccount {
             username,
-            display_name: if u.display_name.trim().is_empty() {
+            display_name: if display_name.is_empty() {
                 username
             } else {
-                u.display_name.trim()
+                display_name
             },
             password_hash: &hash,
             student_id,
@@ -561,7 +581,7 @@ pub async fn create_token(
     scopes: &[Scope],
     ttl_days: Option<i64>,
 ) -> Result<IssuedToken, AuthError> {
-    let name = name.trim();
+    let name = crate::text::name(name).map_err(|e| AuthError::Invalid(e.key()))?;
     if name.is_empty() || name.chars().count() > 64 {
         return Err(AuthError::Invalid("auth-err-token-name"));
     }

@@ -97,7 +97,9 @@ struct ParsedContent {
 
 fn parse_content(c: &NewContent) -> SvcResult<ParsedContent> {
     let kind: ContentKind = c.kind.parse()?;
-    let title = c.title.trim().to_string();
+    let title = crate::text::name(&c.title)
+        .map_err(|e| SvcError::Refused(CampError::new(e.key())))?
+        .to_string();
     if title.is_empty() || title.chars().count() > 200 {
         return refuse("camp-err-title");
     }
@@ -373,7 +375,8 @@ pub async fn create_channel(
     let unit = unit_in_scope(db, p, Action::ManageCampaigns, &c.unit).await?;
     let kind: ChannelKind = c.kind.parse()?;
     let url = check_channel(kind, &c.url, c.secret.as_deref())?;
-    let name = c.name.trim();
+    let name =
+        crate::text::name(&c.name).map_err(|e| SvcError::Refused(CampError::new(e.key())))?;
     if name.is_empty() || name.chars().count() > 100 {
         return refuse("camp-err-name");
     }
@@ -757,7 +760,8 @@ pub async fn create_campaign(
     c: &NewCampaign,
 ) -> SvcResult<Campaign> {
     let unit = unit_in_scope(db, p, Action::ManageCampaigns, &c.unit).await?;
-    let title = c.title.trim();
+    let title =
+        crate::text::name(&c.title).map_err(|e| SvcError::Refused(CampError::new(e.key())))?;
     if title.is_empty() || title.chars().count() > 200 {
         return refuse("camp-err-title");
     }

@@ -113,7 +113,13 @@ pub async fn check_case(
     if status.is_none() {
         errs.push(err("cases-err-status"));
     }
-    let narrative = input.narrative.trim().to_string();
+    let narrative = match crate::text::multiline(&input.narrative) {
+        Ok(t) => t.to_string(),
+        Err(e) => {
+            errs.push(err(e.key()));
+            String::new()
+        }
+    };
     if narrative.chars().count() > MAX_NARRATIVE {
         errs.push(err("cases-err-narrative"));
     }
@@ -180,9 +186,10 @@ pub async fn check_case(
                     _ => errs.push(err("cases-err-year")),
                 }
             }
-            let m = input.major.trim();
-            if !m.is_empty() {
-                victim.4 = Some(m.chars().take(100).collect());
+            match crate::text::name(&input.major) {
+                Ok("") => {}
+                Ok(m) => victim.4 = Some(m.chars().take(100).collect()),
+                Err(e) => errs.push(err(e.key())),
             }
             match Gender::parse(&input.gender) {
                 Some(Gender::Unknown) => {}
@@ -984,7 +991,7 @@ pub async fn save_briefing(
     if ms_of_date(m.first_day()) > clock.now_ms() {
         return Err(refuse("cases-err-month"));
     }
-    let title = title.trim();
+    let title = crate::text::name(title).map_err(|e| refuse(e.key()))?;
     if title.is_empty() || title.chars().count() > 200 || advice.chars().count() > 8000 {
         return Err(refuse("cases-err-briefing-text"));
     }

@@ -307,6 +307,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(9, "0009_campaigns_more"),
     migration!(10, "0010_more_indexes"),
     migration!(12, "0012_login_limits"),
+    migration!(13, "0013_warning_receipts"),
 ];
 
 #[cfg(test)]

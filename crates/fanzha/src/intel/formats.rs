@@ -148,7 +148,10 @@ fn parse_csv(text: &str) -> Result<Vec<Entry>, Vec<String>> {
         if rec.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let get = |c: Option<usize>| c.and_then(|c| rec.get(c)).unwrap_or("");
+        // `restore`: a value exported as `'+14155550100` (neutralised for spreadsheets) reads back.
+        let get = |c: Option<usize>| {
+            crate::csv_export::restore(c.and_then(|c| rec.get(c)).unwrap_or(""))
+        };
         let types: Vec<String> = get(tc).split('|').map(str::to_string).collect();
         match entry(
             get(Some(kc)),
@@ -170,10 +173,10 @@ fn parse_csv(text: &str) -> Result<Vec<Entry>, Vec<String>> {
 }
 
 fn export_csv(items: &[Indicator]) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record(CSV_HEADER);
+    let mut w = crate::csv_export::CsvOut::new();
+    w.text_row(CSV_HEADER);
     for i in items {
-        let _ = w.write_record([
+        w.text_row([
             i.kind.as_str(),
             i.value.as_str(),
             i.status.as_str(),
@@ -181,7 +184,7 @@ fn export_csv(items: &[Indicator]) -> String {
             i.tlp.as_str(),
         ]);
     }
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    w.finish_string()
 }
 
 // ---- STIX 2.1 ----

@@ -109,27 +109,35 @@ impl PersonNo {
     }
 }
 
-/// A mainland mobile number, stored as its 11 digits.
+/// A mainland mobile number, stored as its 11 digits: the phone of a person on a roster.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(transparent)]
 pub struct Phone(String);
 
+/// Why a typed number cannot be a person's phone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PhoneError {
+    /// A number with another country code than +86.
+    Foreign,
+    /// Not a mainland mobile number.
+    Invalid,
+}
+
 impl Phone {
-    /// Accepts `13812345678`, `138-1234-5678`, `138 1234 5678`, `+86 138…`, `0086138…`.
-    pub fn parse(s: &str) -> Option<Phone> {
-        let digits: String = s
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '+'))
-            .collect();
-        if !digits.chars().all(|c| c.is_ascii_digit()) {
-            return None;
+    /// Accepts `13812345678`, `138-1234-5678`, `138 1234 5678`, `+86 138…`, `0086138…`, through
+    /// the one parser of `fanzha_detect::phone`; a foreign number is refused as such.
+    pub fn parse(s: &str) -> Result<Phone, PhoneError> {
+        let p = fanzha_detect::canonicalize("phone", s)
+            .ok()
+            .and_then(|c| fanzha_detect::PhoneNumber::parse(&c))
+            .ok_or(PhoneError::Invalid)?;
+        if p.is_international() {
+            return Err(PhoneError::Foreign);
         }
-        let d = digits
-            .strip_prefix("0086")
-            .or_else(|| digits.strip_prefix("86").filter(|r| r.len() == 11))
-            .unwrap_or(&digits);
-        (d.len() == 11 && d.starts_with('1') && matches!(d.as_bytes()[1], b'3'..=b'9'))
-            .then(|| Phone(d.to_string()))
+        if !p.is_mainland_mobile() {
+            return Err(PhoneError::Invalid);
+        }
+        Ok(Phone(p.canonical()))
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -359,9 +367,13 @@ mod tests {
             Phone::parse("008613812345678").unwrap().as_str(),
             "13812345678"
         );
-        assert!(Phone::parse("12812345678").is_none());
-        assert!(Phone::parse("1381234567").is_none());
-        assert!(Phone::parse("138abc45678").is_none());
+        assert_eq!(Phone::parse("12812345678"), Err(PhoneError::Invalid));
+        assert_eq!(Phone::parse("1381234567"), Err(PhoneError::Invalid));
+        assert_eq!(Phone::parse("138abc45678"), Err(PhoneError::Invalid));
+        assert_eq!(Phone::parse("010-12345678"), Err(PhoneError::Invalid));
+        assert_eq!(Phone::parse("+1 415 555 0100"), Err(PhoneError::Foreign));
+        assert_eq!(Phone::parse("+1 (555) 010-0123"), Err(PhoneError::Foreign));
+        assert_eq!(Phone::parse("00852 2123 4567"), Err(PhoneError::Foreign));
         assert_eq!(mask_phone("13812345678"), "138****5678");
     }
 

@@ -146,6 +146,27 @@ fn optional<T>(raw: &str, parse: impl Fn(&str) -> Option<T>) -> Option<Option<T>
     }
 }
 
+/// A phone cell: empty, or a mainland mobile number; a foreign number is refused as such.
+fn phone_cell(line: u64, raw: &str) -> Result<Option<Phone>, Msg> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    Phone::parse(raw).map(Some).map_err(|e| {
+        let key = match e {
+            PhoneError::Foreign => "roster-err-phone-foreign",
+            PhoneError::Invalid => "roster-err-phone",
+        };
+        line_err(line, key).arg("value", raw)
+    })
+}
+
+/// A name-like cell checked by `crate::text::name`; the error names the line and the column.
+fn name_cell(line: u64, raw: &str, column: &str) -> Result<String, Msg> {
+    crate::text::name(raw)
+        .map(str::to_string)
+        .map_err(|e| line_err(line, e.line_key()).arg("column", column))
+}
+
 fn line_err(line: u64, key: &str) -> Msg {
     Msg::new(key).arg("line", line)
 }
@@ -197,8 +218,10 @@ fn read_table(text: &str) -> Result<Table, ImportRefused> {
 }
 
 impl Table {
+    /// A cell, with the spreadsheet prefix of fanzha's own exports undone.
     fn get<'a>(&self, r: &'a csv::StringRecord, c: Col) -> &'a str {
-        self.cols.get(&c).and_then(|&i| r.get(i)).unwrap_or("")
+        let cell = self.cols.get(&c).and_then(|&i| r.get(i)).unwrap_or("");
+        crate::csv_export::restore(cell)
     }
     fn require(&self, cols: &[(Col, &str)]) -> Result<(), ImportRefused> {
         let missing: Vec<Msg> = cols
@@ -274,10 +297,18 @@ pub fn check_students(
                     .arg("first", first));
             }
         }
-        let name = t.get(r, Col::Name).to_string();
-        if name.is_empty() || name.chars().count() > 64 {
-            err(line_err(line, "roster-err-name"));
-        }
+        let name = match name_cell(line, t.get(r, Col::Name), "姓名 / name") {
+            Ok(n) => {
+                if n.is_empty() || n.chars().count() > 64 {
+                    err(line_err(line, "roster-err-name"));
+                }
+                n
+            }
+            Err(m) => {
+                err(m);
+                String::new()
+            }
+        };
         let raw_gender = t.get(r, Col::Gender);
         let gender = Gender::parse(raw_gender);
         if gender.is_none() {
@@ -293,11 +324,13 @@ pub fn check_students(
         if class_id.is_none() {
             err(line_err(line, "roster-err-class").arg("value", class_code));
         }
-        let raw_phone = t.get(r, Col::Phone);
-        let phone = optional(raw_phone, Phone::parse);
-        if phone.is_none() {
-            err(line_err(line, "roster-err-phone").arg("value", raw_phone));
-        }
+        let phone = match phone_cell(line, t.get(r, Col::Phone)) {
+            Ok(p) => Some(p),
+            Err(m) => {
+                err(m);
+                None
+            }
+        };
         let raw_email = t.get(r, Col::Email);
         let email = optional(raw_email, parse_email);
         if email.is_none() {
@@ -308,7 +341,13 @@ pub fn check_students(
         if status.is_none() {
             err(line_err(line, "roster-err-status").arg("value", raw_status));
         }
-        let major = t.get(r, Col::Major).to_string();
+        let major = match name_cell(line, t.get(r, Col::Major), "专业 / major") {
+            Ok(m) => m,
+            Err(m) => {
+                err(m);
+                String::new()
+            }
+        };
         if major.chars().count() > 64 {
             err(line_err(line, "roster-err-major"));
         }
@@ -377,20 +416,36 @@ pub fn check_staff(
                 }
             }
         }
-        let name = t.get(r, Col::Name).to_string();
-        if name.is_empty() || name.chars().count() > 64 {
-            errors.push(line_err(line, "roster-err-name"));
-        }
+        let name = match name_cell(line, t.get(r, Col::Name), "姓名 / name") {
+            Ok(n) if n.is_empty() || n.chars().count() > 64 => {
+                errors.push(line_err(line, "roster-err-name"));
+                n
+            }
+            Ok(n) => n,
+            Err(m) => {
+                errors.push(m);
+                String::new()
+            }
+        };
+        let title = match name_cell(line, t.get(r, Col::Title), "职务 / title") {
+            Ok(t) => t,
+            Err(m) => {
+                errors.push(m);
+                String::new()
+            }
+        };
         let unit_code = t.get(r, Col::Unit);
         let unit = units.get(unit_code);
         if unit.is_none() {
             errors.push(line_err(line, "roster-err-unit").arg("value", unit_code));
         }
-        let raw_phone = t.get(r, Col::Phone);
-        let phone = optional(raw_phone, Phone::parse);
-        if phone.is_none() {
-            errors.push(line_err(line, "roster-err-phone").arg("value", raw_phone));
-        }
+        let phone = match phone_cell(line, t.get(r, Col::Phone)) {
+            Ok(p) => Some(p),
+            Err(m) => {
+                errors.push(m);
+                None
+            }
+        };
         let raw_email = t.get(r, Col::Email);
         let email = optional(raw_email, parse_email);
         if email.is_none() {
@@ -429,7 +484,7 @@ pub fn check_staff(
                 phone,
                 email,
                 unit_id: *unit_id,
-                title: t.get(r, Col::Title).to_string(),
+                title,
                 duty,
                 responsible,
             });
@@ -593,40 +648,38 @@ pub const STUDENT_EXPORT_HEADERS: [&str; 10] = [
     "状态",
 ];
 
-/// A student roster as CSV with a UTF-8 BOM, so Excel opens it with the right encoding.
+/// A student roster as CSV with a UTF-8 BOM, so Excel opens it with the right encoding; cells
+/// that a spreadsheet would run as formulas are neutralised (`crate::csv_export`).
 pub fn export_students(students: &[Student]) -> Vec<u8> {
-    let mut out = b"\xEF\xBB\xBF".to_vec();
-    {
-        let mut w = csv::Writer::from_writer(&mut out);
-        let _ = w.write_record(STUDENT_EXPORT_HEADERS);
-        for s in students {
-            let gender = match s.gender.as_str() {
-                "male" => "男",
-                "female" => "女",
-                _ => "未知",
-            };
-            let status = match s.status.as_str() {
-                "suspended" => "休学",
-                "graduated" => "毕业",
-                "withdrawn" => "退学",
-                _ => "在读",
-            };
-            let _ = w.write_record([
-                s.student_no.as_str(),
-                &s.name,
-                gender,
-                &s.enrollment_year.to_string(),
-                &s.major,
-                &s.class_code,
-                &s.class_name,
-                s.phone.as_deref().unwrap_or(""),
-                s.email.as_deref().unwrap_or(""),
-                status,
-            ]);
-        }
-        let _ = w.flush();
+    use crate::csv_export::{num, Cell, CsvOut};
+    let mut w = CsvOut::with_bom();
+    w.text_row(STUDENT_EXPORT_HEADERS);
+    for s in students {
+        let gender = match s.gender.as_str() {
+            "male" => "男",
+            "female" => "女",
+            _ => "未知",
+        };
+        let status = match s.status.as_str() {
+            "suspended" => "休学",
+            "graduated" => "毕业",
+            "withdrawn" => "退学",
+            _ => "在读",
+        };
+        w.row([
+            Cell::Text(s.student_no.as_str()),
+            Cell::Text(&s.name),
+            Cell::Text(gender),
+            num(s.enrollment_year),
+            Cell::Text(&s.major),
+            Cell::Text(&s.class_code),
+            Cell::Text(&s.class_name),
+            Cell::Text(s.phone.as_deref().unwrap_or("")),
+            Cell::Text(s.email.as_deref().unwrap_or("")),
+            Cell::Text(status),
+        ]);
     }
-    out
+    w.finish()
 }
 
 /// Class codes → ids of a school, for checking rows.

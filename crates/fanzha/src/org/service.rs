@@ -46,7 +46,7 @@ pub struct NewUnit {
 pub async fn create_unit(db: &Db, clock: &Clock, input: &NewUnit) -> Result<Unit, OrgError> {
     let kind = UnitKind::parse(&input.kind).ok_or_else(|| refuse("org-err-kind"))?;
     let code = UnitCode::parse(&input.code).ok_or_else(|| refuse("org-err-code"))?;
-    let name = input.name.trim();
+    let name = crate::text::name(&input.name).map_err(|e| refuse(e.key()))?;
     if name.is_empty() || name.chars().count() > 100 {
         return Err(refuse("org-err-name"));
     }

@@ -15,7 +15,7 @@ use super::store::{self, Cluster, Evidence, Figures, QueueItem, Report, ReportIt
 use super::{evidence, evidence_store};
 use super::{officer, reporter_of, scope_of, visible_report, web_err};
 use crate::auth::model::Scope;
-use crate::auth::policy::{self, Action};
+use crate::auth::policy::{self, Action, Target};
 use crate::org::access::require_scope;
 use crate::web::context::User;
 use crate::web::error::{AppError, AppResult, Msg};
@@ -246,6 +246,19 @@ pub async fn do_triage(
         }
         _ => return Err(AppError::unprocessable("reports-err-decision")),
     };
+    if let Triage::Assign(officer) = t {
+        // Only to an officer who can open this report and triage it; anyone else would be told
+        // about a report they then cannot see.
+        let path = r.unit_path.clone();
+        let can = crate::auth::service::account_can(&st.db, officer, |p| {
+            policy::allows(p, Action::ViewReports, &Target::Unit(&path))
+                && super::can_triage(p, &path)
+        })
+        .await?;
+        if !can {
+            return Err(AppError::unprocessable("reports-err-assign-scope"));
+        }
+    }
     if let Triage::Merge(into) = t {
         // The target must be in the officer's scope too.
         visible_report(st, u, into)

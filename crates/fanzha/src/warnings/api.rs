@@ -10,9 +10,10 @@ use serde::Deserialize;
 
 use super::appraisal::{self, Appraisal, Figures};
 use super::model::*;
+use super::receipts;
 use super::service::{self, Act, Issuer, WarningInput};
 use super::store::{self, ListFilter};
-use crate::auth::model::{Principal, Scope};
+use crate::auth::model::{Principal, Role, Scope};
 use crate::auth::policy::{self, Action, Target};
 use crate::clock::Millis;
 use crate::org::access::{authorize, require_scope};
@@ -47,8 +48,27 @@ pub fn issuer_of(p: &Principal) -> AppResult<Issuer> {
     Issuer::of(p).ok_or_else(AppError::forbidden)
 }
 
-/// One warning the caller may see (404 otherwise, audited).
+/// The issuer behind a person issuing from the console or a CSV batch: partners send single
+/// warnings through the API and get receipts (`receipts`), so they are refused here (403).
+pub fn staff_issuer_of(p: &Principal) -> AppResult<Issuer> {
+    let issuer = issuer_of(p)?;
+    if issuer.kind == "partner" {
+        return Err(AppError::forbidden());
+    }
+    Ok(issuer)
+}
+
+/// Is the caller a partner system? Partners see no warning, only their receipts.
+pub fn is_partner(p: &Principal) -> bool {
+    p.grants.iter().any(|g| g.role == Role::Partner)
+}
+
+/// One warning the caller may see (404 otherwise, audited). Never a partner's: a partner learns
+/// nothing about people, not even about the warnings it sent.
 pub async fn load_visible(st: &AppState, u: &User, id: i64) -> AppResult<Warning> {
+    if is_partner(&u.p) {
+        return Err(AppError::not_found());
+    }
     let mut c = st.db.pool.acquire().await?;
     let w = store::warning_by_id(&mut c, id)
         .await?
@@ -242,11 +262,33 @@ pub async fn load_detail(st: &AppState, u: &User, id: i64) -> AppResult<WarningD
     })
 }
 
+/// What `POST /api/v1/warnings` answers: the warning to police, a receipt to a partner.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum Issued {
+    Warning(Warning),
+    Receipt(Receipt),
+}
+
+/// What `GET /api/v1/warnings/{id}` answers: the warning and its timeline to people who may see
+/// it, a partner's own receipt to that partner.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum WarningView {
+    Detail(Box<WarningDetail>),
+    Receipt(Receipt),
+}
+
 /// Issue one warning. `Idempotency-Key` (header) makes a repeat return the first warning (200)
 /// instead of creating a second (201).
+///
+/// Police get the warning, matched and routed. A partner system gets only a `Receipt` (id, its
+/// `reference`, `received_at`, `status` = `received`), the same whether or not anybody matches:
+/// matching runs later as a job, and 422 means only that the input is malformed.
 #[utoipa::path(post, path = "/api/v1/warnings", tag = "warnings", request_body = WarningInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "repeat-safe key (1–100 characters)")),
-    responses((status = 201, body = Warning), (status = 200, body = Warning, description = "a repeat of an earlier key"), (status = 422), (status = 403)))]
+    responses((status = 201, body = Issued, description = "a warning (police) or a receipt (partner)"),
+        (status = 200, body = Issued, description = "a repeat of an earlier key"), (status = 400), (status = 422), (status = 403)))]
 pub async fn api_issue(
     State(st): State<AppState>,
     u: User,
@@ -265,6 +307,20 @@ pub async fn api_issue(
         }
         None => None,
     };
+    let status = |created| {
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        }
+    };
+    if issuer.kind == "partner" {
+        let (r, created) = receipts::receive(&st.db, &st.clock, &issuer, key, &input).await?;
+        if created {
+            audit_receipt(&st, &u, &issuer, &r).await?;
+        }
+        return Ok((status(created), Json(Issued::Receipt(r))).into_response());
+    }
     let mut nw = service::parse_input(&input)
         .map_err(|d| AppError::unprocessable("warn-err-refused").details(d))?;
     nw.idempotency_key = key;
@@ -272,12 +328,25 @@ pub async fn api_issue(
     if created {
         audit_issue(&st, &u, &w).await?;
     }
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(w)).into_response())
+    Ok((status(created), Json(Issued::Warning(w))).into_response())
+}
+
+/// Audits a partner's warning when it is received (the intake job audits the issuance).
+async fn audit_receipt(st: &AppState, u: &User, issuer: &Issuer, r: &Receipt) -> AppResult<()> {
+    crate::audit::record(
+        &st.db.pool,
+        &st.clock,
+        &u.ctx.actor(),
+        crate::audit::Event {
+            action: "warning.receive",
+            target_kind: "warning_receipt",
+            target_id: r.id.to_string(),
+            unit_path: issuer.home_path.clone(),
+            detail: serde_json::json!({"reference": r.reference}),
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 pub async fn audit_issue(st: &AppState, u: &User, w: &Warning) -> AppResult<()> {
@@ -315,7 +384,7 @@ pub async fn api_batch(State(st): State<AppState>, u: User, body: Bytes) -> AppR
 }
 
 pub async fn run_batch(st: &AppState, u: &User, body: &[u8]) -> AppResult<BatchOut> {
-    let issuer = issuer_of(&u.p)?;
+    let issuer = staff_issuer_of(&u.p)?;
     let lang = u.ctx.lang;
     let refused = |lines: Vec<(usize, Msg)>| {
         AppError::unprocessable("warn-err-batch").details(
@@ -373,15 +442,27 @@ pub async fn api_mine(State(st): State<AppState>, u: User) -> AppResult<Json<Vec
     Ok(Json(load_mine(&st, &u.p).await?))
 }
 
-/// One warning with its timeline.
-#[utoipa::path(get, path = "/api/v1/warnings/{id}", tag = "warnings", params(("id" = i64, Path)), responses((status = 200, body = WarningDetail), (status = 404)))]
+/// One warning with its timeline; to a partner, its own receipt of that id (anything else 404).
+#[utoipa::path(get, path = "/api/v1/warnings/{id}", tag = "warnings", params(("id" = i64, Path)),
+    responses((status = 200, body = WarningView, description = "the warning with its timeline, or a partner's own receipt"), (status = 404)))]
 pub async fn api_get(
     State(st): State<AppState>,
     u: User,
     Path(id): Path<i64>,
-) -> AppResult<Json<WarningDetail>> {
+) -> AppResult<Json<WarningView>> {
+    if is_partner(&u.p) {
+        // Receipts answer to the token that can send warnings; no warning is ever read.
+        if !u.p.token_allows(Scope::WarningsWrite) && !u.p.token_allows(Scope::WarningsRead) {
+            require_scope(&u.p, Scope::WarningsWrite)?;
+        }
+        return Ok(Json(WarningView::Receipt(
+            receipts::receipt(&st.db, u.p.account_id, id).await?,
+        )));
+    }
     require_scope(&u.p, Scope::WarningsRead)?;
-    Ok(Json(load_detail(&st, &u, id).await?))
+    Ok(Json(WarningView::Detail(Box::new(
+        load_detail(&st, &u, id).await?,
+    ))))
 }
 
 /// Acknowledge a warning (the first of the two clocks stops).

@@ -477,9 +477,27 @@ pub async fn appraise(
     })
 }
 
-/// The appraisal as CSV for HR (UTF-8 with BOM so spreadsheet programs read the Chinese).
+/// The appraisal as CSV for HR (UTF-8 with BOM so spreadsheet programs read the Chinese). Names
+/// and units are text (neutralised against formulas); the figures are numbers this export computed.
 pub fn to_csv(a: &Appraisal) -> String {
-    let mut out = String::from("\u{feff}类型,排名,姓名/单位,所在单位,预警数,按时签收率,按时联系率,签收中位分钟,联系中位分钟,造成升级,受害人数,学生数,宣传覆盖率,得分\n");
+    use crate::csv_export::{num, Cell, CsvOut};
+    let mut w = CsvOut::with_bom();
+    w.text_row([
+        "类型",
+        "排名",
+        "姓名/单位",
+        "所在单位",
+        "预警数",
+        "按时签收率",
+        "按时联系率",
+        "签收中位分钟",
+        "联系中位分钟",
+        "造成升级",
+        "受害人数",
+        "学生数",
+        "宣传覆盖率",
+        "得分",
+    ]);
     let mins = |v: Option<i64>| v.map_or(String::new(), |m| format!("{:.1}", m as f64 / 60_000.0));
     for r in a.people.iter().chain(a.units.iter()) {
         let kind = if r.kind == "person" {
@@ -487,38 +505,24 @@ pub fn to_csv(a: &Appraisal) -> String {
         } else {
             "单位"
         };
-        out.push_str(&format!(
-            "{kind},{},{},{},{},{:.3},{:.3},{},{},{},{},{},{:.3},{:.1}\n",
-            r.rank,
-            csv_cell(&r.name),
-            csv_cell(&r.unit),
-            r.warnings,
-            r.ack_in_time_share,
-            r.contact_in_time_share,
-            mins(r.median_ack_ms),
-            mins(r.median_contact_ms),
-            r.escalations_caused,
-            r.victims,
-            r.students,
-            r.campaign_coverage,
-            r.score
-        ));
+        w.row([
+            Cell::Text(kind),
+            num(r.rank),
+            Cell::Text(&r.name),
+            Cell::Text(&r.unit),
+            num(r.warnings),
+            num(format!("{:.3}", r.ack_in_time_share)),
+            num(format!("{:.3}", r.contact_in_time_share)),
+            Cell::Number(mins(r.median_ack_ms)),
+            Cell::Number(mins(r.median_contact_ms)),
+            num(r.escalations_caused),
+            num(r.victims),
+            num(r.students),
+            num(format!("{:.3}", r.campaign_coverage)),
+            num(format!("{:.1}", r.score)),
+        ]);
     }
-    out
-}
-
-/// A CSV cell, quoted when needed and defused against spreadsheet formulas.
-fn csv_cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
+    w.finish_string()
 }
 
 #[cfg(test)]

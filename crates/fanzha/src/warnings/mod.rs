@@ -10,5 +10,6 @@ pub mod demo;
 pub mod model;
 pub mod notify;
 pub mod pages;
+pub mod receipts;
 pub mod service;
 pub mod store;

@@ -175,8 +175,9 @@ pub fn parse_fraud_type(s: &str) -> Option<FraudType> {
         .find(|t| t.id() == s || t.name_zh() == s)
 }
 
-/// A phone number in canonical form (`fanzha_detect::canonicalize("phone", …)`), limited to
-/// mainland mobile numbers because those are what rosters hold.
+/// A phone number in canonical form (`fanzha_detect::canonicalize("phone", …)`): a mainland
+/// mobile number (what rosters hold) or an international E.164 number, which is kept as such and
+/// so matches nobody on a roster.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(transparent)]
 pub struct WarnPhone(String);
@@ -184,7 +185,8 @@ pub struct WarnPhone(String);
 impl WarnPhone {
     pub fn parse(s: &str) -> Option<WarnPhone> {
         let c = fanzha_detect::canonicalize("phone", s).ok()?;
-        crate::org::model::Phone::parse(&c).map(|p| WarnPhone(p.as_str().to_string()))
+        let p = fanzha_detect::PhoneNumber::parse(&c)?;
+        (p.is_mainland_mobile() || p.is_international()).then(|| WarnPhone(p.canonical()))
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -344,6 +346,37 @@ pub struct WarnEvent {
     pub detail: serde_json::Value,
 }
 
+/// Where a partner's warning is: `received` until the intake job ran, then `processed`, the
+/// same whether or not anybody matched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReceiptStatus {
+    Received,
+    Processed,
+}
+
+impl ReceiptStatus {
+    pub fn parse(s: &str) -> Option<ReceiptStatus> {
+        match s {
+            "received" => Some(ReceiptStatus::Received),
+            "processed" => Some(ReceiptStatus::Processed),
+            _ => None,
+        }
+    }
+}
+
+/// All a partner system (bank, platform) learns about a warning it sent: no person, no unit, no
+/// timeline, and nothing that tells whether anybody matched.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Receipt {
+    pub id: i64,
+    /// The partner's own reference, as sent (`reference` of the request).
+    pub reference: Option<String>,
+    /// When fanzha received the warning (unix ms).
+    pub received_at: Millis,
+    pub status: ReceiptStatus,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,6 +396,11 @@ mod tests {
             Some("13800001111".into())
         );
         assert!(WarnPhone::parse("12345").is_none());
+        assert_eq!(
+            WarnPhone::parse("+1 415 555 0100").map(|p| p.0),
+            Some("+14155550100".into())
+        );
+        assert!(WarnPhone::parse("010-12345678").is_none());
         assert!(parse_fraud_type("fake_loan").is_some());
         assert!(parse_fraud_type("nonsense").is_none());
     }

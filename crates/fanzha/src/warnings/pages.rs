@@ -510,7 +510,7 @@ async fn render_issue(
     done: Option<String>,
     form: IssueForm,
 ) -> AppResult<Html<String>> {
-    api::issuer_of(&u.p)?;
+    api::staff_issuer_of(&u.p)?;
     let ctx = page_ctx(st, u).await;
     Ok(Html(
         IssuePage {
@@ -545,7 +545,7 @@ async fn issue_submit(
     u: User,
     Form(f): Form<IssueForm>,
 ) -> AppResult<Response> {
-    let issuer = api::issuer_of(&u.p)?;
+    let issuer = api::staff_issuer_of(&u.p)?;
     let input = service::WarningInput {
         phone: Some(f.phone.clone()),
         student_no: Some(f.student_no.clone()),
@@ -554,6 +554,7 @@ async fn issue_submit(
         severity: f.severity.clone(),
         detail: f.detail.clone(),
         source: f.source.clone(),
+        reference: None,
     };
     let lang = u.ctx.lang;
     let refused = |details: Vec<String>| async {
@@ -584,7 +585,7 @@ async fn batch_submit(
     u: User,
     mut mp: Multipart,
 ) -> AppResult<Response> {
-    api::issuer_of(&u.p)?;
+    api::staff_issuer_of(&u.p)?;
     let mut data = Vec::new();
     while let Ok(Some(field)) = mp.next_field().await {
         if field.name() == Some("file") {

@@ -113,8 +113,11 @@ impl Issuer {
 }
 
 /// The raw fields of a warning as a form, CSV row or JSON body gives them.
-#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
 pub struct WarningInput {
+    /// A partner's own reference for the warning (up to 100 characters), echoed in its receipt.
+    #[serde(default)]
+    pub reference: Option<String>,
     #[serde(default)]
     pub phone: Option<String>,
     #[serde(default)]
@@ -167,11 +170,23 @@ pub fn parse_input(i: &WarningInput) -> Result<NewWarning, Vec<Msg>> {
     if severity.is_none() {
         errs.push(Msg::new("warn-err-severity").arg("value", i.severity.trim()));
     }
-    let detail = i.detail.trim().to_string();
+    let detail = match crate::text::multiline(&i.detail) {
+        Ok(d) => d.to_string(),
+        Err(e) => {
+            errs.push(Msg::new(e.key()));
+            String::new()
+        }
+    };
     if detail.chars().count() > 2000 {
         errs.push(Msg::new("warn-err-detail"));
     }
-    let origin = i.source.trim().to_string();
+    let origin = match crate::text::name(&i.source) {
+        Ok(o) => o.to_string(),
+        Err(e) => {
+            errs.push(Msg::new(e.key()));
+            String::new()
+        }
+    };
     if origin.chars().count() > 200 {
         errs.push(Msg::new("warn-err-source"));
     }
@@ -800,7 +815,6 @@ async fn insert_matched(
     nw: &NewWarning,
     matched: Matched,
 ) -> Result<Warning, WarnError> {
-    let now = clock.now_ms();
     let (school_id, unit_path) = match &matched {
         Matched::Student(s) => (Some(s.school_id), s.class_path.clone()),
         Matched::Unmatched {
@@ -808,6 +822,22 @@ async fn insert_matched(
         } => (Some(*id), path.clone()),
         Matched::Unmatched { school: None } => (None, issuer.home_path.clone()),
     };
+    let w = insert_row(c, clock, cache, issuer, nw, school_id, &unit_path).await?;
+    after_insert(c, clock, cache, issuer, nw.severity, w, matched).await
+}
+
+/// Writes a new warning, unidentified, with its `issued` event.
+#[allow(clippy::too_many_arguments)]
+async fn insert_row(
+    c: &mut AnyConnection,
+    clock: &Clock,
+    cache: &mut RouteCache,
+    issuer: &Issuer,
+    nw: &NewWarning,
+    school_id: Option<i64>,
+    unit_path: &str,
+) -> Result<Warning, WarnError> {
+    let now = clock.now_ms();
     let row = sqlx::query(&format!(
         "INSERT INTO warnings (source_kind, origin, issued_by_account_id, issuer_unit_path, idempotency_key, \
          student_id, school_id, unit_path, phone, student_no, fraud_type, severity, status, detail, level, \
@@ -822,7 +852,7 @@ async fn insert_matched(
     .bind(nw.idempotency_key.as_deref())
     .bind(None::<i64>)
     .bind(school_id)
-    .bind(&unit_path)
+    .bind(unit_path)
     .bind(nw.subject.phone.as_ref().map(|p| p.as_str().to_string()))
     .bind(nw.subject.student_no.as_ref().map(|p| p.as_str().to_string()))
     .bind(nw.fraud_type.id())
@@ -832,12 +862,11 @@ async fn insert_matched(
     .fetch_one(&mut *c)
     .await?;
     let w = store::warning_from(&row)?;
-    let id = w.id;
     let actor = (issuer.account_id, issuer.name.as_str());
     cache
         .event(
             c,
-            id,
+            w.id,
             now,
             "issued",
             actor,
@@ -847,13 +876,31 @@ async fn insert_matched(
             serde_json::json!({"source": nw.origin, "by": issuer.kind}),
         )
         .await?;
+    Ok(w)
+}
+
+/// Routes a just-written warning to the matched student's chain, or puts it in the
+/// identification queue and tells who identifies.
+async fn after_insert(
+    c: &mut AnyConnection,
+    clock: &Clock,
+    cache: &mut RouteCache,
+    issuer: &Issuer,
+    severity: Severity,
+    w: Warning,
+    matched: Matched,
+) -> Result<Warning, WarnError> {
+    let id = w.id;
+    let actor = (issuer.account_id, issuer.name.as_str());
     match matched {
-        Matched::Student(s) => route(c, clock, cache, id, nw.severity, &s, actor).await,
+        Matched::Student(s) => route(c, clock, cache, id, severity, &s, actor).await,
         Matched::Unmatched { school } => {
             let spec = NoticeSpec::new("warn-notice-unidentified");
-            // The school admin identifies; with no school known, the issuing police do.
+            // The school admin identifies; with no school known, the issuing police do. A partner
+            // is never told (it learns nothing about people, not even that nobody matched).
             let accounts = match school {
                 Some((sid, _)) => store::accounts_with_role_on(c, "school_admin", &[sid]).await?,
+                None if issuer.kind == "partner" => vec![],
                 None => issuer.account_id.into_iter().collect(),
             };
             for a in accounts {
@@ -871,6 +918,60 @@ async fn insert_matched(
             Ok(w)
         }
     }
+}
+
+/// Writes a partner's warning when it is received: unidentified, in the partner's own queue,
+/// not matched yet (the intake job does that, `route_received`).
+pub(super) async fn insert_received(
+    c: &mut AnyConnection,
+    clock: &Clock,
+    issuer: &Issuer,
+    nw: &NewWarning,
+) -> Result<Warning, WarnError> {
+    let mut cache = RouteCache::default();
+    insert_row(c, clock, &mut cache, issuer, nw, None, &issuer.home_path).await
+}
+
+/// Matches and routes a received partner warning inside the caller's transaction (the intake
+/// job). An unknown school or student leaves it in the identification queue instead of refusing
+/// it, since the partner was already answered.
+pub(super) async fn route_received(
+    c: &mut AnyConnection,
+    clock: &Clock,
+    issuer: &Issuer,
+    nw: &NewWarning,
+    warning_id: i64,
+) -> Result<Warning, WarnError> {
+    let mut cache = RouteCache::default();
+    let mut subject = nw.subject.clone();
+    let mut matched = match_subject(c, &cache, issuer, &subject).await;
+    if matches!(matched, Err(WarnError::Refused(_))) && subject.school_code.is_some() {
+        subject.school_code = None;
+        matched = match_subject(c, &cache, issuer, &subject).await;
+    }
+    let matched = match matched {
+        Ok(m) => m,
+        Err(WarnError::Refused(_)) => Matched::Unmatched { school: None },
+        Err(e) => return Err(e),
+    };
+    if let Matched::Unmatched {
+        school: Some((sid, path)),
+    } = &matched
+    {
+        sqlx::query(
+            "UPDATE warnings SET school_id = $2, unit_path = $3, updated_at = $4 WHERE id = $1",
+        )
+        .bind(warning_id)
+        .bind(sid)
+        .bind(path)
+        .bind(clock.now_ms())
+        .execute(&mut *c)
+        .await?;
+    }
+    let w = store::warning_by_id(c, warning_id)
+        .await?
+        .ok_or(WarnError::NotFound)?;
+    after_insert(c, clock, &mut cache, issuer, nw.severity, w, matched).await
 }
 
 /// Issues one warning. With an idempotency key, a repeat returns the first warning (and `false`).
@@ -1219,6 +1320,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<(usize, NewWarning)>, LineErrors> {
             severity: get(Some(c_sev)).unwrap_or_default(),
             detail: get(c_detail).unwrap_or_default(),
             source: get(c_source).unwrap_or_default(),
+            reference: None,
         };
         match parse_input(&input) {
             Ok(w) => out.push((line, w)),

@@ -89,6 +89,7 @@ impl App {
         let mut reg = JobRegistry::new();
         crate::inbox::register_jobs(&mut reg, db.clone(), clock.clone());
         crate::warnings::service::register_jobs(&mut reg, db.clone(), clock.clone());
+        crate::warnings::receipts::register_jobs(&mut reg, db.clone(), clock.clone());
         let channels = crate::campaigns::service::ChannelSettings {
             timeout: Duration::from_millis(config.channel_timeout_ms),
             public_url: config.public_url.clone().unwrap_or_default(),

@@ -191,6 +191,10 @@ impl Modify for BearerAuth {
         crate::reports::api::ActionRequest,
         crate::reports::api::PrefillRequest,
         crate::reports::api::PrefillAnswer,
+        crate::warnings::model::Receipt,
+        crate::warnings::model::ReceiptStatus,
+        crate::warnings::api::Issued,
+        crate::warnings::api::WarningView,
     )),
     modifiers(&BearerAuth),
     security(("token" = []))
