@@ -94,10 +94,12 @@ pub enum Scope {
     ReportsRead,
     /// File reports; triage and act on stop-payment requests (as the account's roles allow).
     ReportsWrite,
+    /// Import threat-intel feeds (police and province admins).
+    IntelWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 13] = [
+    pub const ALL: [Scope; 14] = [
         Scope::OrgRead,
         Scope::OrgWrite,
         Scope::AuditRead,
@@ -111,6 +113,7 @@ impl Scope {
         Scope::CampaignsWrite,
         Scope::ReportsRead,
         Scope::ReportsWrite,
+        Scope::IntelWrite,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -127,12 +130,13 @@ impl Scope {
             Scope::CampaignsWrite => "campaigns:write",
             Scope::ReportsRead => "reports:read",
             Scope::ReportsWrite => "reports:write",
+            Scope::IntelWrite => "intel:write",
         }
     }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown scope {0:?} (one of org:read, org:write, audit:read, inbox:read, risk:check, warnings:read, warnings:write, cases:read, cases:write, campaigns:read, campaigns:write, reports:read, reports:write)")]
+#[error("unknown scope {0:?} (one of org:read, org:write, audit:read, inbox:read, risk:check, warnings:read, warnings:write, cases:read, cases:write, campaigns:read, campaigns:write, reports:read, reports:write, intel:write)")]
 pub struct UnknownScope(pub String);
 
 impl FromStr for Scope {
