@@ -737,10 +737,33 @@ fn stix_identity() -> Value {
     })
 }
 
+/// The STIX extension that declares fanzha's top-level properties (`x_fanzha_status`,
+/// `x_fanzha_fraud_types`, `x_fanzha_sightings`), so a strict validator accepts them.
+fn stix_extension(identity: &Value) -> Value {
+    json!({
+        "type": "extension-definition",
+        "spec_version": "2.1",
+        "id": format!("extension-definition--{}", stable_uuid("fanzha:indicator-properties:1")),
+        "created_by_ref": identity["id"],
+        "created": "2025-01-01T00:00:00.000Z",
+        "modified": "2025-01-01T00:00:00.000Z",
+        "name": "fanzha indicator properties",
+        "description": "What fanzha knows about an indicator beyond its pattern.",
+        "schema": "x_fanzha_status: reported, suspected, confirmed (by police) or cleared (a false positive). \
+                   x_fanzha_fraud_types: fraud type ids of the fanzha typology (e.g. fake_loan, impersonate_police). \
+                   x_fanzha_sightings: how often the indicator was reported.",
+        "version": "1.0.0",
+        "extension_types": ["toplevel-property-extension"],
+        "extension_properties": ["x_fanzha_status", "x_fanzha_fraud_types", "x_fanzha_sightings"],
+    })
+}
+
 fn export_stix(items: &[&Indicator], now_ms: i64) -> String {
     let now = iso(now_ms);
     let identity = stix_identity();
-    let mut objects = Vec::with_capacity(items.len() + 1);
+    let extension = stix_extension(&identity);
+    let ext_id = extension["id"].as_str().unwrap_or_default().to_string();
+    let mut objects = Vec::with_capacity(items.len() + 2);
     for i in items {
         let tlp = match i.tlp {
             // Not exported (see `exported`); were it, the stricter TLP 1.0 level would stand.
@@ -760,12 +783,17 @@ fn export_stix(items: &[&Indicator], now_ms: i64) -> String {
             "created": created,
             "modified": now,
             "name": format!("{} {}", i.kind, i.value),
+            "description": format!(
+                "{} seen in telecom fraud, {} in fanzha ({} sightings)",
+                i.kind, i.status.as_str(), i.sightings
+            ),
             "indicator_types": [if cleared { "benign" } else { "malicious-activity" }],
             "pattern": format!("[{}:value = '{}']", stix_object(&i.kind, &i.value), stix_escape(&i.value)),
             "pattern_type": "stix",
             "pattern_version": "2.1",
             "valid_from": created,
             "object_marking_refs": [tlp],
+            "extensions": {ext_id.as_str(): {"extension_type": "toplevel-property-extension"}},
             "x_fanzha_status": i.status.as_str(),
             "x_fanzha_sightings": i.sightings,
         });
@@ -779,6 +807,7 @@ fn export_stix(items: &[&Indicator], now_ms: i64) -> String {
         }
         objects.push(o);
     }
+    objects.insert(0, extension);
     objects.insert(0, identity);
     let bundle = json!({
         "type": "bundle",
