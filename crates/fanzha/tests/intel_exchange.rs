@@ -267,7 +267,7 @@ async fn a_feed_entry_is_one_sighting_once_so_repetition_cannot_raise_the_level(
     let t2 = app.token("province1", &[Scope::IntelWrite]).await;
     let first = api_import(&app, &t1, "stix", false, fixture("stix_mixed.json")).await;
     assert_eq!(first.status(), StatusCode::OK);
-    let before = app.scalar("SELECT SUM(sightings) FROM indicators").await;
+    let before = app.scalar("SELECT CAST(SUM(sightings) AS BIGINT) FROM indicators").await;
     let (a, b) = tokio::join!(
         api_import(&app, &t1, "stix", false, fixture("stix_mixed.json")),
         api_import(&app, &t2, "stix", false, fixture("stix_mixed.json")),
@@ -275,7 +275,7 @@ async fn a_feed_entry_is_one_sighting_once_so_repetition_cannot_raise_the_level(
     assert_eq!(a.status(), StatusCode::OK);
     assert_eq!(b.status(), StatusCode::OK);
     assert_eq!(
-        app.scalar("SELECT SUM(sightings) FROM indicators").await,
+        app.scalar("SELECT CAST(SUM(sightings) AS BIGINT) FROM indicators").await,
         before
     );
     assert_eq!(
