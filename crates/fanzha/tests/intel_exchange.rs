@@ -129,8 +129,24 @@ async fn an_import_never_changes_what_a_person_set_and_queues_disagreements() {
     let app = spawn_seeded().await;
     let c = app.login("police1").await;
     enter(&app, &c, "phone", "17088886666", "confirmed", "red").await;
-    enter(&app, &c, "domain", "cleared-by-police.example", "cleared", "green").await;
-    enter(&app, &c, "url", "http://green-by-police.example/pay", "confirmed", "green").await;
+    enter(
+        &app,
+        &c,
+        "domain",
+        "cleared-by-police.example",
+        "cleared",
+        "green",
+    )
+    .await;
+    enter(
+        &app,
+        &c,
+        "url",
+        "http://green-by-police.example/pay",
+        "confirmed",
+        "green",
+    )
+    .await;
     assert_eq!(risk_level(&app, "phone", "17088886666").await, "high");
 
     let (s, html) = import(&app, &c, "stix", "import", fixture("stix_merge.json")).await;
@@ -142,7 +158,10 @@ async fn an_import_never_changes_what_a_person_set_and_queues_disagreements() {
     assert_eq!(risk_level(&app, "phone", "17088886666").await, "high");
     let cleared = row(&app, "cleared-by-police.example").await;
     assert_eq!(cleared.0, "cleared");
-    assert_eq!(risk_level(&app, "domain", "cleared-by-police.example").await, "none");
+    assert_eq!(
+        risk_level(&app, "domain", "cleared-by-police.example").await,
+        "none"
+    );
     let url = row(&app, "http://green-by-police.example/pay").await;
     assert_eq!((url.0.as_str(), url.1.as_str()), ("confirmed", "green"));
     // Known only from the feed: the feed's values apply.
@@ -156,14 +175,27 @@ async fn an_import_never_changes_what_a_person_set_and_queues_disagreements() {
     let q = |field: &str, value: &str| {
         format!("SELECT COUNT(*) FROM intel_conflicts x JOIN indicators i ON i.id = x.indicator_id WHERE x.status = 'open' AND x.field = '{field}' AND i.value = '{value}'")
     };
-    assert_eq!(app.scalar(&q("status", "cleared-by-police.example")).await, 1);
-    assert_eq!(app.scalar(&q("tlp", "http://green-by-police.example/pay")).await, 1);
+    assert_eq!(
+        app.scalar(&q("status", "cleared-by-police.example")).await,
+        1
+    );
+    assert_eq!(
+        app.scalar(&q("tlp", "http://green-by-police.example/pay"))
+            .await,
+        1
+    );
     assert_eq!(app.scalar("SELECT COUNT(*) FROM intel_conflicts").await, 2);
     let (s, html) = app.get(&c, "/intel/reviews").await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("cleared-by-police.example"), "{html}");
-    assert!(html.contains("排除") || html.contains("cleared"), "ours shown: {html}");
-    assert!(html.contains("TLP:RED") && html.contains("TLP:GREEN"), "{html}");
+    assert!(
+        html.contains("排除") || html.contains("cleared"),
+        "ours shown: {html}"
+    );
+    assert!(
+        html.contains("TLP:RED") && html.contains("TLP:GREEN"),
+        "{html}"
+    );
 
     // Re-importing the same feed adds no sighting and no second disagreement.
     let before: Vec<i64> = sqlx::query_scalar("SELECT sightings FROM indicators ORDER BY id")
@@ -207,7 +239,10 @@ async fn an_import_never_changes_what_a_person_set_and_queues_disagreements() {
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert_eq!(row(&app, "http://green-by-police.example/pay").await.1, "green");
+    assert_eq!(
+        row(&app, "http://green-by-police.example/pay").await.1,
+        "green"
+    );
     // Take the feed's sharing level; keep the police's status.
     let (s, _) = post_form(
         &app,
@@ -249,9 +284,16 @@ async fn a_feed_entry_is_one_sighting_once_so_repetition_cannot_raise_the_level(
     let app = spawn_seeded().await;
     let st = &app.state;
     let mut tx = st.db.pool.begin().await.unwrap();
-    fanzha::intel::service::record_sighting(&mut tx, &st.clock, "qq", "2847561039", &[], "report:1")
-        .await
-        .unwrap();
+    fanzha::intel::service::record_sighting(
+        &mut tx,
+        &st.clock,
+        "qq",
+        "2847561039",
+        &[],
+        "report:1",
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     st.intel.refresh(&st.db, &st.clock).await.unwrap();
     let c = app.login("police1").await;
@@ -260,14 +302,20 @@ async fn a_feed_entry_is_one_sighting_once_so_repetition_cannot_raise_the_level(
         let (s, _) = import(&app, &c, "csv", "import", csv.into()).await;
         assert_eq!(s, StatusCode::OK);
     }
-    assert_eq!(row(&app, "2847561039").await.4, 2, "one report + one feed entry");
+    assert_eq!(
+        row(&app, "2847561039").await.4,
+        2,
+        "one report + one feed entry"
+    );
     assert_eq!(risk_level(&app, "qq", "2847561039").await, "low");
     // The same STIX feed imported at the same time by two officers: each entry counts once.
     let t1 = app.token("police1", &[Scope::IntelWrite]).await;
     let t2 = app.token("province1", &[Scope::IntelWrite]).await;
     let first = api_import(&app, &t1, "stix", false, fixture("stix_mixed.json")).await;
     assert_eq!(first.status(), StatusCode::OK);
-    let before = app.scalar("SELECT CAST(SUM(sightings) AS BIGINT) FROM indicators").await;
+    let before = app
+        .scalar("SELECT CAST(SUM(sightings) AS BIGINT) FROM indicators")
+        .await;
     let (a, b) = tokio::join!(
         api_import(&app, &t1, "stix", false, fixture("stix_mixed.json")),
         api_import(&app, &t2, "stix", false, fixture("stix_mixed.json")),
@@ -275,11 +323,13 @@ async fn a_feed_entry_is_one_sighting_once_so_repetition_cannot_raise_the_level(
     assert_eq!(a.status(), StatusCode::OK);
     assert_eq!(b.status(), StatusCode::OK);
     assert_eq!(
-        app.scalar("SELECT CAST(SUM(sightings) AS BIGINT) FROM indicators").await,
+        app.scalar("SELECT CAST(SUM(sightings) AS BIGINT) FROM indicators")
+            .await,
         before
     );
     assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM intel_feed_sightings").await,
+        app.scalar("SELECT COUNT(*) FROM intel_feed_sightings")
+            .await,
         5 + 1,
         "five values of the STIX feed, one of the CSV"
     );
@@ -325,7 +375,13 @@ async fn tlp_one_and_two_are_read_exactly_and_an_unknown_marking_is_red() {
     let id = app
         .scalar("SELECT id FROM indicators WHERE value = 'tlp1-green.example'")
         .await;
-    let (s, _) = post_form(&app, &c, &format!("/intel/{id}"), &[("tlp", "amber_strict")]).await;
+    let (s, _) = post_form(
+        &app,
+        &c,
+        &format!("/intel/{id}"),
+        &[("tlp", "amber_strict")],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(row(&app, "tlp1-green.example").await.1, "amber_strict");
     // A bad level is refused and changes nothing; a student cannot set one.
@@ -341,7 +397,15 @@ async fn tlp_one_and_two_are_read_exactly_and_an_unknown_marking_is_red() {
 async fn amber_strict_stays_inside_sources_for_police_only_and_never_exported() {
     let app = spawn_seeded().await;
     let c = app.login("police1").await;
-    enter(&app, &c, "phone", "17088886666", "confirmed", "amber_strict").await;
+    enter(
+        &app,
+        &c,
+        "phone",
+        "17088886666",
+        "confirmed",
+        "amber_strict",
+    )
+    .await;
     enter(&app, &c, "phone", "17088887777", "confirmed", "green").await;
     // A student's check still warns (high), but does not show where it came from.
     let s1 = app.login("student1").await;
@@ -366,14 +430,21 @@ async fn revoked_expired_and_deleted_entries_are_not_imported_as_live() {
     let c = app.login("police1").await;
     let (s, html) = import(&app, &c, "stix", "preview", fixture("stix_withdrawn.json")).await;
     assert_eq!(s, StatusCode::OK, "{html}");
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM indicators").await, 0, "a preview writes nothing");
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM indicators").await,
+        0,
+        "a preview writes nothing"
+    );
     let (s, _) = import(&app, &c, "stix", "import", fixture("stix_withdrawn.json")).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(row(&app, "revoked.example").await.0, "cleared");
     assert_eq!(row(&app, "expired.example").await.0, "cleared");
     assert_eq!(row(&app, "still-valid.example").await.0, "suspected");
     assert_eq!(risk_level(&app, "domain", "revoked.example").await, "none");
-    assert_eq!(risk_level(&app, "domain", "still-valid.example").await, "medium");
+    assert_eq!(
+        risk_level(&app, "domain", "still-valid.example").await,
+        "medium"
+    );
     let (s, _) = import(&app, &c, "misp", "import", fixture("misp_event.json")).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(row(&app, "misp-deleted.example").await.0, "cleared");
@@ -381,8 +452,23 @@ async fn revoked_expired_and_deleted_entries_are_not_imported_as_live() {
     // A feed that revokes what police confirmed does not clear it: it goes to review.
     let police = spawn_seeded().await;
     let pc = police.login("police1").await;
-    enter(&police, &pc, "domain", "revoked.example", "confirmed", "green").await;
-    let (s, _) = import(&police, &pc, "stix", "import", fixture("stix_withdrawn.json")).await;
+    enter(
+        &police,
+        &pc,
+        "domain",
+        "revoked.example",
+        "confirmed",
+        "green",
+    )
+    .await;
+    let (s, _) = import(
+        &police,
+        &pc,
+        "stix",
+        "import",
+        fixture("stix_withdrawn.json"),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(row(&police, "revoked.example").await.0, "confirmed");
     assert_eq!(
@@ -411,18 +497,30 @@ async fn stix_export_has_no_empty_lists_and_exports_cleared_as_revoked_or_not_at
     let c = seed_for_export(&app).await;
     let v: Value = serde_json::from_str(&export(&app, &c, "format=stix").await).unwrap();
     let objects = v["objects"].as_array().unwrap();
-    let ind: Vec<&Value> = objects.iter().filter(|o| o["type"] == "indicator").collect();
+    let ind: Vec<&Value> = objects
+        .iter()
+        .filter(|o| o["type"] == "indicator")
+        .collect();
     assert_eq!(ind.len(), 6);
     for o in &ind {
         for (k, x) in o.as_object().unwrap() {
-            assert!(x.as_array().is_none_or(|a| !a.is_empty()), "empty list {k} in {o}");
+            assert!(
+                x.as_array().is_none_or(|a| !a.is_empty()),
+                "empty list {k} in {o}"
+            );
         }
         assert_eq!(o["created_by_ref"], objects[0]["id"]);
     }
-    let qq = ind.iter().find(|o| o["pattern"].as_str().unwrap().contains("2847561039")).unwrap();
+    let qq = ind
+        .iter()
+        .find(|o| o["pattern"].as_str().unwrap().contains("2847561039"))
+        .unwrap();
     assert_eq!(qq["revoked"], true);
     assert_eq!(qq["indicator_types"], json!(["benign"]));
-    let phone = ind.iter().find(|o| o["pattern"].as_str().unwrap().contains("17088886666")).unwrap();
+    let phone = ind
+        .iter()
+        .find(|o| o["pattern"].as_str().unwrap().contains("17088886666"))
+        .unwrap();
     assert!(phone.get("revoked").is_none());
     assert_eq!(phone["indicator_types"], json!(["malicious-activity"]));
     // Stable ids: a receiver counts an indicator once however often it imports the export.
@@ -441,7 +539,10 @@ async fn stix_export_has_no_empty_lists_and_exports_cleared_as_revoked_or_not_at
     let cb = b.login("police1").await;
     let (s, html) = import(&b, &cb, "stix", "import", serde_json::to_vec(&v).unwrap()).await;
     assert_eq!(s, StatusCode::OK, "{html}");
-    assert_eq!(export(&b, &cb, "format=csv").await, export(&app, &c, "format=csv").await);
+    assert_eq!(
+        export(&b, &cb, "format=csv").await,
+        export(&app, &c, "format=csv").await
+    );
     // A student cannot export.
     let st = app.login("student1").await;
     let (s, _) = app.get(&st, "/intel/export?format=stix").await;
@@ -458,7 +559,9 @@ async fn misp_export_categories_are_valid_for_their_types() {
     let allowed = |t: &str| -> &[&str] {
         match t {
             "phone-number" => &["Financial fraud", "Person", "Other"],
-            "url" | "domain" | "ip-dst" => &["Payload delivery", "Network activity", "External analysis"],
+            "url" | "domain" | "ip-dst" => {
+                &["Payload delivery", "Network activity", "External analysis"]
+            }
             "bank-account-nr" => &["Financial fraud"],
             "mobile-application-id" => &["Payload delivery", "Payload installation"],
             "text" => &["Financial fraud", "Other", "Social network", "Person"],
@@ -471,7 +574,10 @@ async fn misp_export_categories_are_valid_for_their_types() {
         let cat = a["category"].as_str().unwrap();
         assert!(allowed(t).contains(&cat), "{t} under {cat}");
     }
-    let app_attr = attrs.iter().find(|a| a["type"] == "mobile-application-id").unwrap();
+    let app_attr = attrs
+        .iter()
+        .find(|a| a["type"] == "mobile-application-id")
+        .unwrap();
     assert_eq!(app_attr["category"], "Payload delivery");
     let cleared = attrs.iter().find(|a| a["value"] == "2847561039").unwrap();
     assert_eq!(cleared["to_ids"], false);
@@ -489,16 +595,25 @@ async fn unsupported_entries_are_skipped_and_reported_in_the_preview_first() {
     assert!(html.contains("id=\"import-skipped\""), "{html}");
     for (entry, reason) in [
         ("indicator--00000000-0000-4000-8000-000000000403", "LIKE"),
-        ("indicator--00000000-0000-4000-8000-000000000404", "email-addr"),
+        (
+            "indicator--00000000-0000-4000-8000-000000000404",
+            "email-addr",
+        ),
         ("indicator--00000000-0000-4000-8000-000000000405", "CIDR"),
-        ("indicator--00000000-0000-4000-8000-000000000406", "file:hashes.MD5"),
+        (
+            "indicator--00000000-0000-4000-8000-000000000406",
+            "file:hashes.MD5",
+        ),
         ("indicator--00000000-0000-4000-8000-000000000407", "AND"),
         ("indicator--00000000-0000-4000-8000-000000000408", "yara"),
     ] {
         assert!(html.contains(entry), "{entry}");
         assert!(html.contains(reason), "{reason}");
     }
-    assert!(html.contains("intel-import-confirm"), "the preview offers the import");
+    assert!(
+        html.contains("intel-import-confirm"),
+        "the preview offers the import"
+    );
     assert_eq!(app.scalar("SELECT COUNT(*) FROM indicators").await, 0);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM intel_imports").await, 0);
     // The API says the same, as JSON.
@@ -510,7 +625,10 @@ async fn unsupported_entries_are_skipped_and_reported_in_the_preview_first() {
     assert_eq!(v["entries"], 5);
     assert_eq!(v["created"], 5);
     assert_eq!(v["skipped"].as_array().unwrap().len(), 6, "{v}");
-    assert!(v["skipped"][0]["reason"].as_str().unwrap().contains("LIKE"), "{v}");
+    assert!(
+        v["skipped"][0]["reason"].as_str().unwrap().contains("LIKE"),
+        "{v}"
+    );
     assert_eq!(app.scalar("SELECT COUNT(*) FROM indicators").await, 0);
     // Import: OR patterns give one indicator per value.
     let r = api_import(&app, &t, "stix", false, fixture("stix_mixed.json")).await;
@@ -540,6 +658,17 @@ async fn unsupported_entries_are_skipped_and_reported_in_the_preview_first() {
     assert!(skipped.iter().any(|s| s.contains("email-src")));
     assert!(skipped.iter().any(|s| s.contains("md5")));
     assert!(skipped.iter().any(|s| s.contains("CIDR")));
+    // Documented in OpenAPI.
+    let doc: Value = client()
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["paths"]["/api/v1/intel/import"]["post"].is_object());
+    assert!(doc["components"]["schemas"]["ImportOut"].is_object());
     // Twelve attributes and one of an object, less three skipped.
     assert_eq!(v["entries"], 10, "{v}");
     let r = api_import(&app, &t, "misp", false, fixture("misp_event.json")).await;
@@ -554,9 +683,13 @@ async fn bad_feeds_and_refused_callers_change_nothing() {
     let t = app.token("police1", &[Scope::IntelWrite]).await;
     // Nothing fanzha can hold: 422 with every reason.
     let only_bad = br#"{"type":"bundle","id":"bundle--1","objects":[{"type":"indicator","id":"indicator--1","pattern":"[email-addr:value = 'a@b.example']","pattern_type":"stix"}]}"#;
-    let (s, _, _, details) = api_error(api_import(&app, &t, "stix", false, only_bad.to_vec()).await).await;
+    let (s, _, _, details) =
+        api_error(api_import(&app, &t, "stix", false, only_bad.to_vec()).await).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(details.iter().any(|d| d.contains("email-addr")), "{details:?}");
+    assert!(
+        details.iter().any(|d| d.contains("email-addr")),
+        "{details:?}"
+    );
     let (s, ..) = api_error(api_import(&app, &t, "misp", false, b"not json".to_vec()).await).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     let (s, ..) = api_error(api_import(&app, &t, "xml", false, b"<a/>".to_vec()).await).await;

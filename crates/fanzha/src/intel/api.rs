@@ -184,19 +184,12 @@ pub async fn import(
     let by = super::pages::curator(&st, &u).await?;
     let fmt = super::formats::Format::parse(&q.format)
         .ok_or_else(|| AppError::bad_request("intel-err-format"))?;
-    let parsed = super::formats::parse(fmt, &body, st.clock.now_ms()).map_err(|errors| {
-        super::pages::intel_err(super::service::IntelError::Invalid(errors))
-    })?;
-    let summary = super::service::run_import(
-        &st.db,
-        &st.clock,
-        &by,
-        fmt.id(),
-        &parsed.entries,
-        q.dry_run,
-    )
-    .await
-    .map_err(super::pages::intel_err)?;
+    let parsed = super::formats::parse(fmt, &body, st.clock.now_ms())
+        .map_err(|errors| super::pages::intel_err(super::service::IntelError::Invalid(errors)))?;
+    let summary =
+        super::service::run_import(&st.db, &st.clock, &by, fmt.id(), &parsed.entries, q.dry_run)
+            .await
+            .map_err(super::pages::intel_err)?;
     if !q.dry_run {
         st.intel.refresh(&st.db, &st.clock).await?;
     }

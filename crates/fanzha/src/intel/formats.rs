@@ -495,10 +495,7 @@ impl<'a> PatternReader<'a> {
         if self.string().is_some() {
             return true;
         }
-        !self
-            .word()
-            .trim_start_matches(['-', '+', '.'])
-            .is_empty()
+        !self.word().trim_start_matches(['-', '+', '.']).is_empty()
     }
     fn comparison(&mut self) -> Result<Comparison, String> {
         self.ws();
@@ -575,7 +572,11 @@ impl<'a> PatternReader<'a> {
             let w = self.word().to_ascii_uppercase();
             return Err(format!(
                 "`{}` is not supported: fanzha reads observations joined with OR only",
-                if w.is_empty() { self.rest().trim().to_string() } else { w }
+                if w.is_empty() {
+                    self.rest().trim().to_string()
+                } else {
+                    w
+                }
             ));
         }
     }
@@ -660,7 +661,11 @@ fn parse_stix(text: &str, now_ms: i64) -> Result<Parsed, Vec<String>> {
                     Ok(t) if t.timestamp_millis() <= now_ms => Some("expired"),
                     Ok(_) => None,
                     Err(_) => {
-                        skip(&mut out, pattern, format!("`valid_until` is not a time: {t}"));
+                        skip(
+                            &mut out,
+                            pattern,
+                            format!("`valid_until` is not a time: {t}"),
+                        );
                         continue;
                     }
                 },
@@ -669,7 +674,10 @@ fn parse_stix(text: &str, now_ms: i64) -> Result<Parsed, Vec<String>> {
         };
         let mut refs = strings(&o["object_marking_refs"]);
         if let Some(g) = o["granular_markings"].as_array() {
-            refs.extend(g.iter().filter_map(|m| m["marking_ref"].as_str().map(str::to_string)));
+            refs.extend(
+                g.iter()
+                    .filter_map(|m| m["marking_ref"].as_str().map(str::to_string)),
+            );
         }
         let tlp = refs
             .iter()
@@ -705,9 +713,8 @@ fn parse_stix(text: &str, now_ms: i64) -> Result<Parsed, Vec<String>> {
         };
         for c in comparisons {
             let res = c.and_then(|(object, value)| {
-                let kind = kind_of_stix(&object).ok_or_else(|| {
-                    format!("`{object}` is not a kind of indicator fanzha keeps")
-                })?;
+                let kind = kind_of_stix(&object)
+                    .ok_or_else(|| format!("`{object}` is not a kind of indicator fanzha keeps"))?;
                 if kind == "ip" && value.contains('/') {
                     return Err(format!(
                         "`{value}` is an address range (CIDR): fanzha keeps single addresses"
@@ -1046,7 +1053,8 @@ mod tests {
             ["domain-name=a.cn", "domain-name=b.cn", "ipv4-addr=1.2.3.4"]
         );
         assert_eq!(ok(r"[url:value = 'it\'s']"), ["url=it's"]);
-        let v = ok("[url:value LIKE '%evil%' OR file:hashes.MD5 = 'abc' OR url:value = 'http://x.cn']");
+        let v =
+            ok("[url:value LIKE '%evil%' OR file:hashes.MD5 = 'abc' OR url:value = 'http://x.cn']");
         assert!(v[0].starts_with("!the comparison"), "{v:?}");
         assert!(v[1].contains("file:hashes.MD5"), "{v:?}");
         assert_eq!(v[2], "url=http://x.cn");

@@ -709,21 +709,40 @@ pub async fn resolve_conflict(
     if outcome == ConflictOutcome::Accept {
         let (status, tlp) = match x.field.as_str() {
             "status" => (
-                Some(x.theirs.parse::<Status>().map_err(|e| IntelError::Invalid(vec![e]))?),
+                Some(
+                    x.theirs
+                        .parse::<Status>()
+                        .map_err(|e| IntelError::Invalid(vec![e]))?,
+                ),
                 None,
             ),
             _ => (
                 None,
-                Some(x.theirs.parse::<Tlp>().map_err(|e| IntelError::Invalid(vec![e]))?),
+                Some(
+                    x.theirs
+                        .parse::<Tlp>()
+                        .map_err(|e| IntelError::Invalid(vec![e]))?,
+                ),
             ),
         };
-        decide(tx, clock, by, x.indicator_id, status, FraudTypes::default(), tlp).await?;
+        decide(
+            tx,
+            clock,
+            by,
+            x.indicator_id,
+            status,
+            FraudTypes::default(),
+            tlp,
+        )
+        .await?;
     }
     let status = match outcome {
         ConflictOutcome::Keep => "kept",
         ConflictOutcome::Accept => "accepted",
     };
-    if !store::resolve_conflict(tx, id, status, by.actor.account_id.unwrap_or_default(), now).await? {
+    if !store::resolve_conflict(tx, id, status, by.actor.account_id.unwrap_or_default(), now)
+        .await?
+    {
         return Err(IntelError::Invalid(vec!["already resolved".into()]));
     }
     audit::record(
