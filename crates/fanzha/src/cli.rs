@@ -170,6 +170,19 @@ enum ExportCmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Export the indicator store as CSV, a STIX 2.1 bundle or a MISP event (as the console
+    /// does: TLP:AMBER+STRICT indicators never leave; cleared ones are exported revoked).
+    Intel {
+        /// csv, stix or misp.
+        #[arg(long)]
+        format: String,
+        /// Leave cleared indicators out instead of exporting them revoked.
+        #[arg(long)]
+        omit_cleared: bool,
+        /// Output file; standard output when absent.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -483,6 +496,40 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     std::fs::write(&p, bytes).with_context(|| format!("writing {}", p.display()))?
                 }
                 None => std::io::stdout().write_all(&bytes)?,
+            }
+            Ok(())
+        }
+        Command::Export(ExportCmd::Intel {
+            format,
+            omit_cleared,
+            out,
+        }) => {
+            use crate::intel::formats::{self, ExportOptions, Format};
+            let fmt = Format::parse(&format)
+                .ok_or_else(|| anyhow!("--format must be csv, stix or misp, not {format}"))?;
+            let db = open_db(&cfg).await?;
+            let opts = ExportOptions { omit_cleared };
+            let all = crate::intel::store::all(&db).await?;
+            let n = formats::exported(&all, opts).len();
+            audit::record(
+                &db.pool,
+                &clock,
+                &Actor::cli("export intel"),
+                Event {
+                    action: "intel.export",
+                    target_kind: "indicators",
+                    target_id: String::new(),
+                    unit_path: "/".into(),
+                    detail: serde_json::json!({"format": fmt.id(), "entries": n, "omit_cleared": omit_cleared}),
+                },
+            )
+            .await?;
+            let body = formats::export(fmt, &all, clock.now_ms(), opts);
+            match out {
+                Some(p) => {
+                    std::fs::write(&p, body).with_context(|| format!("writing {}", p.display()))?
+                }
+                None => std::io::stdout().write_all(body.as_bytes())?,
             }
             Ok(())
         }

@@ -94,10 +94,12 @@ pub enum Scope {
     ReportsRead,
     /// File reports; triage and act on stop-payment requests (as the account's roles allow).
     ReportsWrite,
+    /// Import threat-intel feeds (police and province admins).
+    IntelWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 13] = [
+    pub const ALL: [Scope; 14] = [
         Scope::OrgRead,
         Scope::OrgWrite,
         Scope::AuditRead,
@@ -111,6 +113,7 @@ impl Scope {
         Scope::CampaignsWrite,
         Scope::ReportsRead,
         Scope::ReportsWrite,
+        Scope::IntelWrite,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -127,6 +130,7 @@ impl Scope {
             Scope::CampaignsWrite => "campaigns:write",
             Scope::ReportsRead => "reports:read",
             Scope::ReportsWrite => "reports:write",
+            Scope::IntelWrite => "intel:write",
         }
     }
 }
@@ -152,6 +156,7 @@ impl Scope {
             Scope::CampaignsWrite => "write content, create, send and recall campaigns",
             Scope::ReportsRead => "read fraud reports and stop-payment requests in scope",
             Scope::ReportsWrite => "file reports; triage and act on stop-payment requests",
+            Scope::IntelWrite => "import threat-intel feeds (STIX, MISP, CSV)",
         }
     }
 
@@ -187,6 +192,7 @@ impl Scope {
             Scope::CasesWrite => by_actions(&[ManageCases, ManageAwards]),
             Scope::CampaignsRead => by_actions(&[ViewReach, ManageCampaigns]),
             Scope::CampaignsWrite => by_actions(&[ManageCampaigns]),
+            Scope::IntelWrite => by_actions(&[CurateIntel]),
         }
     }
 

@@ -306,6 +306,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(8, "0008_warnings_more"),
     migration!(9, "0009_campaigns_more"),
     migration!(10, "0010_more_indexes"),
+    migration!(11, "0011_intel_exchange"),
     migration!(12, "0012_login_limits"),
     migration!(13, "0013_warning_receipts"),
 ];

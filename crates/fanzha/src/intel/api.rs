@@ -2,7 +2,8 @@
 //! rate limits and daily quotas. API checks are answered from memory and not stored (partners
 //! check their own customers' payees; we keep only the count).
 
-use axum::extract::State;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::Value;
@@ -16,7 +17,9 @@ use crate::web::error::{AppError, AppResult, Msg};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/risk/check", post(risk_check))
+    Router::new()
+        .route("/api/v1/risk/check", post(risk_check))
+        .route("/api/v1/intel/import", post(import))
 }
 
 /// Most items of one batch.
@@ -140,4 +143,59 @@ pub async fn risk_check(
         serde_json::to_value(&answers[0])
     };
     Ok(Json(v.map_err(|_| AppError::internal())?))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct ImportQuery {
+    /// `csv`, `stix` or `misp`.
+    pub format: String,
+    /// `true`: report what the import would do and write nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// What an import did (or would do), with every skipped entry and its reason.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ImportOut {
+    pub dry_run: bool,
+    #[serde(flatten)]
+    pub summary: super::service::ImportSummary,
+    pub skipped: Vec<super::formats::Skipped>,
+}
+
+/// Imports a threat-intel file (the request body: CSV, a STIX 2.1 bundle or a MISP event) under
+/// the merge rules of docs/INTEL.md: an import never changes a status or sharing level a person
+/// set; disagreements go to the review queue. Entries of a STIX or MISP feed that fanzha cannot
+/// hold are skipped and listed with their reason; `dry_run=true` reports all this and writes
+/// nothing. Police and province admins; tokens need `intel:write`. A file with nothing to import
+/// (or a CSV with any invalid line) is refused with 422, one detail per problem.
+#[utoipa::path(post, path = "/api/v1/intel/import", tag = "intel", params(ImportQuery),
+    request_body(content = String, description = "The file", content_type = "application/octet-stream"),
+    responses((status = 200, description = "What the import did or would do", body = ImportOut),
+              (status = 400, description = "Unknown format"), (status = 403, description = "Not a curator"),
+              (status = 422, description = "Nothing to import, or an invalid CSV line")))]
+pub async fn import(
+    State(st): State<AppState>,
+    u: User,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> AppResult<Json<ImportOut>> {
+    require_scope(&u.p, Scope::IntelWrite)?;
+    let by = super::pages::curator(&st, &u).await?;
+    let fmt = super::formats::Format::parse(&q.format)
+        .ok_or_else(|| AppError::bad_request("intel-err-format"))?;
+    let parsed = super::formats::parse(fmt, &body, st.clock.now_ms())
+        .map_err(|errors| super::pages::intel_err(super::service::IntelError::Invalid(errors)))?;
+    let summary =
+        super::service::run_import(&st.db, &st.clock, &by, fmt.id(), &parsed.entries, q.dry_run)
+            .await
+            .map_err(super::pages::intel_err)?;
+    if !q.dry_run {
+        st.intel.refresh(&st.db, &st.clock).await?;
+    }
+    Ok(Json(ImportOut {
+        dry_run: q.dry_run,
+        summary,
+        skipped: parsed.skipped,
+    }))
 }

@@ -80,7 +80,7 @@ pub struct Hit {
     /// Confirmed by police.
     pub confirmed: bool,
     pub fraud_types: Vec<String>,
-    /// Sharing level: clear, green, amber, red.
+    /// Sharing level: clear, green, amber, amber_strict, red.
     pub tlp: String,
     /// What this indicator adds to the level.
     pub level: String,

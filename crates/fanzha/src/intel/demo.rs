@@ -110,6 +110,24 @@ const INDICATORS: &[(&str, &str, Status, FraudType, i64, Tlp)] = &[
         2,
         Tlp::Green,
     ),
+    // A known false positive and an indicator without a fraud type shared inside the
+    // organisation only: exports hold the first revoked and never the second.
+    (
+        "url",
+        "http://campus-card.example.edu.cn/pay",
+        Status::Cleared,
+        FraudType::Normal,
+        2,
+        Tlp::Green,
+    ),
+    (
+        "wechat",
+        "loan_helper_2025",
+        Status::Suspected,
+        FraudType::Normal,
+        1,
+        Tlp::AmberStrict,
+    ),
 ];
 
 const CHECKS: &[&str] = &[

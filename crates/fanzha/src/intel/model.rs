@@ -139,48 +139,115 @@ impl FromStr for Status {
     }
 }
 
-/// Traffic Light Protocol sharing level.
+/// Traffic Light Protocol sharing level (TLP 2.0; TLP 1.0's WHITE reads as CLEAR), in the order
+/// it tightens. `AmberStrict` is visible only inside the receiving organisation's own units: its
+/// sources are for police eyes and it never leaves in an export.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Tlp {
     Clear,
     Green,
     Amber,
+    AmberStrict,
     Red,
 }
 
 impl Tlp {
-    pub const ALL: [Tlp; 4] = [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::Red];
+    pub const ALL: [Tlp; 5] = [
+        Tlp::Clear,
+        Tlp::Green,
+        Tlp::Amber,
+        Tlp::AmberStrict,
+        Tlp::Red,
+    ];
+    /// The id stored and used in forms and URLs (`amber_strict`: a `+` would read as a space in a
+    /// query string).
     pub fn as_str(self) -> &'static str {
         match self {
             Tlp::Clear => "clear",
             Tlp::Green => "green",
             Tlp::Amber => "amber",
+            Tlp::AmberStrict => "amber_strict",
             Tlp::Red => "red",
+        }
+    }
+    /// The TLP 2.0 name of the level: `clear`, `green`, `amber`, `amber+strict`, `red`.
+    pub fn tlp_name(self) -> &'static str {
+        match self {
+            Tlp::AmberStrict => "amber+strict",
+            t => t.as_str(),
         }
     }
     pub fn code(self) -> u8 {
         self as u8
     }
     pub fn from_code(c: u8) -> Tlp {
-        Tlp::ALL.get(c as usize).copied().unwrap_or(Tlp::Green)
+        Tlp::ALL.get(c as usize).copied().unwrap_or(Tlp::Red)
     }
-    /// Sources of amber and red indicators are for police eyes only.
+    /// Sources of amber, amber+strict and red indicators are for police eyes only.
     pub fn sources_public(self) -> bool {
         matches!(self, Tlp::Clear | Tlp::Green)
+    }
+    /// May leave the organisation in an export (AMBER+STRICT stays inside its own units).
+    pub fn exportable(self) -> bool {
+        self != Tlp::AmberStrict
     }
 }
 
 impl FromStr for Tlp {
     type Err = String;
+    /// Reads TLP 1.0 and 2.0 names, with or without `tlp:`, any case: `clear`/`white`, `green`,
+    /// `amber`, `amber+strict` (or `amber_strict`), `red`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.trim().to_ascii_lowercase();
-        let s = s.strip_prefix("tlp:").unwrap_or(&s);
-        let s = if s == "white" { "clear" } else { s };
-        Tlp::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s)
-            .ok_or_else(|| format!("unknown sharing level `{s}` (one of clear, green, amber, red)"))
+        let l = s.trim().to_ascii_lowercase();
+        let l = l.strip_prefix("tlp:").unwrap_or(&l).trim();
+        Ok(match l {
+            "clear" | "white" => Tlp::Clear,
+            "green" => Tlp::Green,
+            "amber" => Tlp::Amber,
+            "amber+strict" | "amber_strict" => Tlp::AmberStrict,
+            "red" => Tlp::Red,
+            _ => {
+                return Err(format!(
+                    "unknown sharing level `{}` (one of clear, green, amber, amber+strict, red)",
+                    s.trim()
+                ))
+            }
+        })
+    }
+}
+
+/// Who set an indicator's status or sharing level. An import never changes what a person set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SetBy {
+    /// The default of an indicator seen in reports.
+    Report,
+    /// A feed's value (the last import that applied).
+    Import,
+    /// Police decided (console, case, review, merge).
+    Person,
+}
+
+impl SetBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SetBy::Report => "report",
+            SetBy::Import => "import",
+            SetBy::Person => "person",
+        }
+    }
+}
+
+impl FromStr for SetBy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "report" => Ok(SetBy::Report),
+            "import" => Ok(SetBy::Import),
+            "person" => Ok(SetBy::Person),
+            _ => Err(format!("unknown setter `{s}`")),
+        }
     }
 }
 
@@ -252,6 +319,12 @@ pub struct Indicator {
     pub fraud_types: Vec<String>,
     #[schema(value_type = String)]
     pub tlp: Tlp,
+    /// Who set the status: report, import or person.
+    #[schema(value_type = String)]
+    pub status_by: SetBy,
+    /// Who set the sharing level: report, import or person.
+    #[schema(value_type = String)]
+    pub tlp_by: SetBy,
     pub sightings: i64,
     pub first_seen: i64,
     pub last_seen: i64,
@@ -265,6 +338,14 @@ pub struct Entry {
     pub status: Status,
     pub fraud_types: Vec<&'static str>,
     pub tlp: Tlp,
+    /// The feed the entry comes from (`stix:<created_by_ref>`, `misp:<org uuid>`, `csv`): with
+    /// `entry_id`, what makes a sighting count once.
+    pub source: String,
+    /// The entry's own id in its feed (STIX indicator id, MISP attribute uuid; for CSV the
+    /// canonical `kind:value`).
+    pub entry_id: String,
+    /// Why a feed withdrew the entry (`revoked`, `expired`, `deleted`): imported as cleared, not live.
+    pub withdrawn: Option<&'static str>,
 }
 
 impl Entry {

@@ -13,8 +13,8 @@ use serde::Deserialize;
 use super::check::{self, Answer, Input};
 use super::formats::{self, Format};
 use super::model::{FraudTypes, Indicator, IndicatorKey, Status, Tlp};
-use super::service::{self, By, IntelError, Outcome};
-use super::store::{self, Filter, Review, StoredCheck};
+use super::service::{self, By, ConflictOutcome, ImportSummary, IntelError, Outcome};
+use super::store::{self, Conflict, Filter, Review, StoredCheck};
 use crate::auth::model::Principal;
 use crate::auth::policy::{self, Action};
 use crate::web::context::User;
@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/intel/{id}", post(console_decide))
         .route("/intel/reviews", get(reviews_page))
         .route("/intel/reviews/{id}", post(review_resolve))
+        .route("/intel/conflicts/{id}", post(conflict_resolve))
         .route("/intel/examples.jsonl", get(examples_jsonl))
 }
 
@@ -45,7 +46,7 @@ pub fn is_curator(p: &Principal) -> bool {
 }
 
 /// The caller as a curator, or 403 (written to the audit log like every refused access).
-async fn curator(st: &AppState, u: &User) -> AppResult<By> {
+pub(crate) async fn curator(st: &AppState, u: &User) -> AppResult<By> {
     let scopes = policy::scopes_for(&u.p, Action::CurateIntel);
     match scopes.first() {
         Some(path) => Ok(By {
@@ -76,7 +77,7 @@ async fn curator(st: &AppState, u: &User) -> AppResult<By> {
     }
 }
 
-fn intel_err(e: IntelError) -> AppError {
+pub(crate) fn intel_err(e: IntelError) -> AppError {
     match e {
         IntelError::Invalid(v) => AppError::unprocessable("intel-err-invalid").details(
             v.into_iter()
@@ -290,7 +291,7 @@ async fn result_view(st: &AppState, u: &User, c: &StoredCheck) -> AppResult<Resu
                 .map(|t| type_name(lang, t))
                 .collect::<Vec<_>>()
                 .join("、"),
-            tlp: h.tlp.to_uppercase(),
+            tlp: tlp_label(lang, tlp),
             sources,
         });
     }
@@ -323,6 +324,11 @@ async fn result_view(st: &AppState, u: &User, c: &StoredCheck) -> AppResult<Resu
         report_link: link,
         own: c.account_id == u.p.account_id,
     })
+}
+
+/// A sharing level in people's words (`TLP:AMBER+STRICT — our own units only`).
+pub(crate) fn tlp_label(lang: Lang, t: Tlp) -> String {
+    lang.t(&format!("intel-tlp-{}", t.as_str()))
 }
 
 /// Sources as people read them; who entered or imported is for police eyes.
@@ -405,9 +411,23 @@ struct ConsolePage {
     tlps: Vec<&'static str>,
     types: Vec<(&'static str, String)>,
     open_reviews: usize,
+    report: Option<ImportView>,
+}
+
+/// The outcome of a preview (dry run) or an import, with every skipped entry and its reason.
+struct ImportView {
+    dry_run: bool,
+    format: &'static str,
+    summary: ImportSummary,
+    skipped: Vec<formats::Skipped>,
+    /// The file's text, carried by the preview's "import" button (no second upload).
+    data: String,
 }
 
 impl ConsolePage {
+    fn tlp_name(&self, t: &str) -> String {
+        self.ctx.t(&format!("intel-tlp-{t}"))
+    }
     fn sel(&self, a: &Option<String>, b: &str) -> bool {
         a.as_deref() == Some(b)
     }
@@ -420,8 +440,20 @@ async fn render_console(
     errors: Vec<String>,
     notice: Option<String>,
 ) -> AppResult<Html<String>> {
+    render_console_with(st, u, f, errors, notice, None).await
+}
+
+async fn render_console_with(
+    st: &AppState,
+    u: &User,
+    f: Filter,
+    errors: Vec<String>,
+    notice: Option<String>,
+    report: Option<ImportView>,
+) -> AppResult<Html<String>> {
     let rows = store::list(&st.db, &f, 200).await?;
-    let open_reviews = store::reviews(&st.db, true).await?.len();
+    let open_reviews =
+        store::reviews(&st.db, true).await?.len() + store::open_conflicts(&st.db).await?.len();
     let lang = u.ctx.lang;
     let ctx = page_ctx(st, u).await;
     Ok(Html(
@@ -440,6 +472,7 @@ async fn render_console(
                 .map(|t| (t.id(), type_name(lang, t.id())))
                 .collect(),
             open_reviews,
+            report,
         }
         .render()?,
     ))
@@ -564,11 +597,13 @@ async fn console_merge(
 
 async fn console_import(State(st): State<AppState>, u: User, mp: Multipart) -> AppResult<Response> {
     let by = curator(&st, &u).await?;
-    let (mut format, mut file) = (String::new(), None::<Vec<u8>>);
+    let (mut format, mut file, mut action) = (String::new(), None::<Vec<u8>>, String::new());
     for (name, data) in crate::web::multipart::fields(mp, "intel-err-upload").await? {
         match name.as_str() {
             "format" => format = crate::web::multipart::text(&data),
-            "file" => file = Some(data.to_vec()),
+            "action" => action = crate::web::multipart::text(&data),
+            // The file, or its text carried over from a preview.
+            "file" | "data" if !data.is_empty() => file = Some(data.to_vec()),
             _ => {}
         }
     }
@@ -576,36 +611,58 @@ async fn console_import(State(st): State<AppState>, u: User, mp: Multipart) -> A
         let html = render_console(&st, &u, Filter::default(), errors, None).await?;
         Ok::<Response, AppError>((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
     };
+    let dry_run = match action.as_str() {
+        "preview" => true,
+        "" | "import" => false,
+        _ => return refuse(vec![u.ctx.t("intel-err-action")]).await,
+    };
     let Some(fmt) = Format::parse(&format) else {
         return refuse(vec![u.ctx.t("intel-err-format")]).await;
     };
     let Some(file) = file.filter(|f| !f.is_empty()) else {
         return refuse(vec![u.ctx.t("intel-err-no-file")]).await;
     };
-    let entries = match formats::parse(fmt, &file) {
-        Ok(e) => e,
+    let parsed = match formats::parse(fmt, &file, st.clock.now_ms()) {
+        Ok(p) => p,
         Err(errors) => return refuse(errors).await,
     };
-    let mut tx = st.db.pool.begin().await?;
-    let batch = service::import(&mut tx, &st.clock, &by, fmt.id(), &entries)
+    let summary = service::run_import(&st.db, &st.clock, &by, fmt.id(), &parsed.entries, dry_run)
         .await
         .map_err(intel_err)?;
-    tx.commit().await?;
-    st.intel.refresh(&st.db, &st.clock).await?;
-    let notice = u.ctx.lang.ta(
-        "intel-imported",
-        &[
-            ("count", entries.len().to_string()),
-            ("batch", batch.to_string()),
-        ],
-    );
-    let html = render_console(&st, &u, Filter::default(), vec![], Some(notice)).await?;
+    if !dry_run {
+        st.intel.refresh(&st.db, &st.clock).await?;
+    }
+    let notice = (!dry_run).then(|| {
+        u.ctx.lang.ta(
+            "intel-imported",
+            &[
+                ("count", parsed.entries.len().to_string()),
+                ("batch", summary.batch.unwrap_or_default().to_string()),
+            ],
+        )
+    });
+    let report = ImportView {
+        dry_run,
+        format: fmt.id(),
+        summary,
+        skipped: parsed.skipped,
+        data: if dry_run {
+            String::from_utf8_lossy(&file).into_owned()
+        } else {
+            String::new()
+        },
+    };
+    let html =
+        render_console_with(&st, &u, Filter::default(), vec![], notice, Some(report)).await?;
     Ok(html.into_response())
 }
 
 #[derive(Deserialize)]
 struct ExportQuery {
     format: String,
+    /// `revoked` (default: exported as revoked / not for detection) or `omit`.
+    #[serde(default)]
+    cleared: Option<String>,
 }
 
 async fn console_export(
@@ -615,7 +672,15 @@ async fn console_export(
 ) -> AppResult<Response> {
     let by = curator(&st, &u).await?;
     let fmt = Format::parse(&q.format).ok_or_else(|| AppError::bad_request("intel-err-format"))?;
-    let items = store::all(&st.db).await?;
+    let opts = formats::ExportOptions {
+        omit_cleared: match q.cleared.as_deref().unwrap_or("revoked") {
+            "revoked" | "" => false,
+            "omit" => true,
+            _ => return Err(AppError::bad_request("intel-err-cleared")),
+        },
+    };
+    let all = store::all(&st.db).await?;
+    let items: Vec<Indicator> = formats::exported(&all, opts).into_iter().cloned().collect();
     crate::audit::record(
         &st.db.pool,
         &st.clock,
@@ -625,11 +690,11 @@ async fn console_export(
             target_kind: "indicators",
             target_id: String::new(),
             unit_path: by.unit_path.clone(),
-            detail: serde_json::json!({"format": fmt.id(), "entries": items.len()}),
+            detail: serde_json::json!({"format": fmt.id(), "entries": items.len(), "omit_cleared": opts.omit_cleared}),
         },
     )
     .await?;
-    let body = formats::export(fmt, &items, st.clock.now_ms());
+    let body = formats::export(fmt, &items, st.clock.now_ms(), opts);
     Ok((
         [
             (header::CONTENT_TYPE, fmt.content_type().to_string()),
@@ -654,10 +719,21 @@ struct ReviewView {
     indicators: Vec<(i64, String)>,
 }
 
+/// A feed's disagreement as people read it.
+struct ConflictView {
+    c: Conflict,
+    kind: String,
+    field: String,
+    ours: String,
+    theirs: String,
+    reason: String,
+}
+
 #[derive(Template)]
 #[template(path = "intel/reviews.html")]
 struct ReviewsPage {
     ctx: PageCtx,
+    conflicts: Vec<ConflictView>,
     open: Vec<ReviewView>,
     types: Vec<(&'static str, String)>,
     examples: usize,
@@ -695,11 +771,34 @@ async fn reviews_page(State(st): State<AppState>, u: User) -> AppResult<Html<Str
         });
     }
     drop(conn);
+    let value_label = |field: &str, v: &str| match field {
+        "status" => lang.t(&format!("intel-status-{v}")),
+        _ => v
+            .parse::<Tlp>()
+            .map_or_else(|_| v.to_string(), |t| tlp_label(lang, t)),
+    };
+    let conflicts = store::open_conflicts(&st.db)
+        .await?
+        .into_iter()
+        .map(|c| ConflictView {
+            kind: lang.t(&format!("intel-kind-{}", c.kind)),
+            field: lang.t(&format!("conflict-field-{}", c.field)),
+            ours: value_label(&c.field, &c.ours),
+            theirs: value_label(&c.field, &c.theirs),
+            reason: if c.reason.is_empty() {
+                String::new()
+            } else {
+                lang.t(&format!("conflict-reason-{}", c.reason))
+            },
+            c,
+        })
+        .collect();
     let examples = store::examples(&st.db).await?.len();
     let ctx = page_ctx(&st, &u).await;
     Ok(Html(
         ReviewsPage {
             ctx,
+            conflicts,
             open,
             types: FraudType::ALL
                 .iter()
@@ -741,6 +840,32 @@ async fn review_resolve(
     };
     let mut tx = st.db.pool.begin().await?;
     service::resolve_review(&mut tx, &st.clock, &by, id, &outcome)
+        .await
+        .map_err(intel_err)?;
+    tx.commit().await?;
+    st.intel.refresh(&st.db, &st.clock).await?;
+    Ok(Redirect::to("/intel/reviews").into_response())
+}
+
+#[derive(Deserialize)]
+struct ConflictForm {
+    outcome: String,
+}
+
+async fn conflict_resolve(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+    Form(f): Form<ConflictForm>,
+) -> AppResult<Response> {
+    let by = curator(&st, &u).await?;
+    let outcome = match f.outcome.as_str() {
+        "keep" => ConflictOutcome::Keep,
+        "accept" => ConflictOutcome::Accept,
+        _ => return Err(AppError::bad_request("intel-err-outcome")),
+    };
+    let mut tx = st.db.pool.begin().await?;
+    service::resolve_conflict(&mut tx, &st.clock, &by, id, outcome)
         .await
         .map_err(intel_err)?;
     tx.commit().await?;

@@ -5,7 +5,7 @@
 use fanzha_detect::FraudType;
 use sqlx::AnyConnection;
 
-use super::model::{Entry, FraudTypes, Indicator, IndicatorKey, Status, Tlp};
+use super::model::{Entry, FraudTypes, Indicator, IndicatorKey, SetBy, Status, Tlp};
 use super::store::{self, NewIndicator};
 use crate::audit::{self, Actor, Event};
 use crate::clock::Clock;
@@ -307,6 +307,13 @@ pub async fn decide(
         .unwrap_or_default()
         .union(add_types);
     store::update(tx, id, new_status, types, new_tlp, now).await?;
+    store::set_by_of(
+        tx,
+        id,
+        status.map(|_| SetBy::Person),
+        tlp.map(|_| SetBy::Person),
+    )
+    .await?;
     let key = IndicatorKey::parse(&i.kind, &i.value).map_err(|e| IntelError::Invalid(vec![e]))?;
     store::log_change(tx, &key, now).await?;
     if new_status != i.status {
@@ -415,6 +422,7 @@ pub async fn merge(
     store::bump(tx, into, types, a.sightings, now).await?;
     let status = merged_status(a.status, b.status);
     store::update(tx, into, status, types, a.tlp.max(b.tlp), now).await?;
+    store::set_by_of(tx, into, Some(SetBy::Person), Some(SetBy::Person)).await?;
     store::delete(tx, from).await?;
     for i in [&a, &b] {
         if let Ok(k) = IndicatorKey::parse(&i.kind, &i.value) {
@@ -452,41 +460,188 @@ fn merged_status(a: Status, b: Status) -> Status {
     }
 }
 
-/// Writes parsed entries of an import (already validated: the parser refuses a file with any bad
-/// entry). Each entry's status, fraud types and sharing level are set; source `import:<batch>`.
-/// Returns the batch id.
+/// What an import did (or, in a dry run, would do).
+#[derive(Clone, Debug, Default, serde::Serialize, utoipa::ToSchema)]
+pub struct ImportSummary {
+    /// The batch id (`intel_imports`); none in a dry run, which writes nothing.
+    pub batch: Option<i64>,
+    /// Entries read (one per value: a STIX pattern joined with OR gives one per value).
+    pub entries: usize,
+    /// Indicators the import creates.
+    pub created: usize,
+    /// Known indicators whose status, sharing level or fraud types the feed changes.
+    pub updated: usize,
+    /// Known indicators the feed leaves as they are.
+    pub unchanged: usize,
+    /// Sightings added: once per (feed, entry id), never again on a re-import.
+    pub sightings: usize,
+    /// Entries the feed withdrew (revoked, expired, deleted): imported as cleared, not live.
+    pub withdrawn: usize,
+    /// Disagreements with a person's decision queued for review.
+    pub conflicts: usize,
+}
+
+/// Is the status a verdict of fraud (anything but cleared)?
+fn malicious(s: Status) -> bool {
+    s != Status::Cleared
+}
+
+/// Writes parsed entries of an import under the merge rules:
+///
+/// * a status or sharing level a person set is never changed by an import, in either direction;
+///   where the feed disagrees (it calls fraud what police cleared or the reverse, or it shares
+///   more strictly than police chose), the disagreement is queued for review with both values;
+/// * a status or sharing level set by an import (or the default of an indicator seen in reports)
+///   takes the feed's value, except that a feed never clears what reports raised (queued instead);
+/// * fraud types join;
+/// * a sighting is added once per (feed source, entry id): re-importing the same feed adds none.
+///
+/// Source `import:<batch>`. Returns what it did.
 pub async fn import(
     tx: &mut AnyConnection,
     clock: &Clock,
     by: &By,
     format: &str,
     entries: &[Entry],
-) -> IntelResult<i64> {
+) -> IntelResult<ImportSummary> {
     let now = clock.now_ms();
     let batch =
         store::new_import(tx, format, entries.len() as i64, by.actor.account_id, now).await?;
     let source = format!("import:{batch}");
+    let mut sum = ImportSummary {
+        batch: Some(batch),
+        entries: entries.len(),
+        ..Default::default()
+    };
     for e in entries {
+        if e.withdrawn.is_some() {
+            sum.withdrawn += 1;
+        }
+        let types = e.types();
         let id = match store::by_key(tx, &e.key).await? {
-            Some(i) => i.id,
             None => {
-                store::insert(
+                let id = store::insert(
                     tx,
                     &NewIndicator {
                         key: &e.key,
                         status: e.status,
-                        types: FraudTypes::default(),
+                        types,
                         tlp: e.tlp,
-                        sightings: 1,
+                        sightings: 0,
                         note: "",
                     },
                     now,
                 )
-                .await?
+                .await?;
+                store::set_by_of(tx, id, Some(SetBy::Import), Some(SetBy::Import)).await?;
+                audit::record(
+                    &mut *tx,
+                    clock,
+                    &by.actor,
+                    Event {
+                        action: "intel.create",
+                        target_kind: "indicator",
+                        target_id: id.to_string(),
+                        unit_path: by.unit_path.clone(),
+                        detail: serde_json::json!({"kind": e.key.kind().id(), "value": e.key.value(), "status": e.status.as_str(), "tlp": e.tlp.as_str(), "import": batch}),
+                    },
+                )
+                .await?;
+                sum.created += 1;
+                id
+            }
+            Some(i) => {
+                let conflict = |field: &'static str, ours: &str, theirs: &str| {
+                    (field, ours.to_string(), theirs.to_string())
+                };
+                let mut queued = Vec::new();
+                let (status, status_by) = match i.status_by {
+                    SetBy::Person => {
+                        if malicious(i.status) != malicious(e.status) {
+                            queued.push(conflict("status", i.status.as_str(), e.status.as_str()));
+                        }
+                        (i.status, SetBy::Person)
+                    }
+                    SetBy::Report if e.status == Status::Cleared && i.status != Status::Cleared => {
+                        queued.push(conflict("status", i.status.as_str(), e.status.as_str()));
+                        (i.status, SetBy::Report)
+                    }
+                    SetBy::Report if e.status == i.status => (i.status, SetBy::Report),
+                    _ => (e.status, SetBy::Import),
+                };
+                let (tlp, tlp_by) = match i.tlp_by {
+                    SetBy::Person => {
+                        if e.tlp > i.tlp {
+                            queued.push(conflict("tlp", i.tlp.as_str(), e.tlp.as_str()));
+                        }
+                        (i.tlp, SetBy::Person)
+                    }
+                    SetBy::Report if e.tlp == i.tlp => (i.tlp, SetBy::Report),
+                    _ => (e.tlp, SetBy::Import),
+                };
+                let old_types = FraudTypes::from_list(&i.fraud_types).unwrap_or_default();
+                let new_types = old_types.union(types);
+                for (field, ours, theirs) in &queued {
+                    if store::insert_conflict(
+                        tx,
+                        &store::NewConflict {
+                            indicator_id: i.id,
+                            import_id: batch,
+                            source: &e.source,
+                            entry_id: &e.entry_id,
+                            field,
+                            ours,
+                            theirs,
+                            reason: e.withdrawn.unwrap_or(""),
+                        },
+                        now,
+                    )
+                    .await?
+                    {
+                        sum.conflicts += 1;
+                    }
+                }
+                if status != i.status || tlp != i.tlp || new_types != old_types {
+                    store::update(tx, i.id, status, new_types, tlp, now).await?;
+                    sum.updated += 1;
+                } else {
+                    sum.unchanged += 1;
+                }
+                store::set_by_of(
+                    tx,
+                    i.id,
+                    (status_by != i.status_by).then_some(status_by),
+                    (tlp_by != i.tlp_by).then_some(tlp_by),
+                )
+                .await?;
+                for (action, from, to) in [
+                    ("intel.status", i.status.as_str(), status.as_str()),
+                    ("intel.tlp", i.tlp.as_str(), tlp.as_str()),
+                ] {
+                    if from != to {
+                        audit::record(
+                            &mut *tx,
+                            clock,
+                            &by.actor,
+                            Event {
+                                action,
+                                target_kind: "indicator",
+                                target_id: i.id.to_string(),
+                                unit_path: by.unit_path.clone(),
+                                detail: serde_json::json!({"kind": i.kind, "value": i.value, "from": from, "to": to, "import": batch}),
+                            },
+                        )
+                        .await?;
+                    }
+                }
+                i.id
             }
         };
         store::add_source(tx, id, &source, now).await?;
-        decide(tx, clock, by, id, Some(e.status), e.types(), Some(e.tlp)).await?;
+        if store::add_feed_sighting(tx, &e.source, &e.entry_id, id, now).await? {
+            sum.sightings += 1;
+        }
+        store::log_change(tx, &e.key, now).await?;
     }
     audit::record(
         &mut *tx,
@@ -497,11 +652,113 @@ pub async fn import(
             target_kind: "intel_import",
             target_id: batch.to_string(),
             unit_path: by.unit_path.clone(),
-            detail: serde_json::json!({"format": format, "entries": entries.len()}),
+            detail: serde_json::json!({"format": format, "entries": entries.len(), "created": sum.created,
+                "updated": sum.updated, "conflicts": sum.conflicts, "sightings": sum.sightings}),
         },
     )
     .await?;
-    Ok(batch)
+    Ok(sum)
+}
+
+/// Imports parsed entries in one transaction; a dry run rolls it back, so its summary is exactly
+/// what the import would do and nothing is written.
+pub async fn run_import(
+    db: &crate::db::Db,
+    clock: &Clock,
+    by: &By,
+    format: &str,
+    entries: &[Entry],
+    dry_run: bool,
+) -> IntelResult<ImportSummary> {
+    let mut tx = db.pool.begin().await?;
+    let mut sum = import(&mut tx, clock, by, format, entries).await?;
+    if dry_run {
+        tx.rollback().await?;
+        sum.batch = None;
+    } else {
+        tx.commit().await?;
+    }
+    Ok(sum)
+}
+
+/// What police decide about a feed's disagreement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConflictOutcome {
+    /// Keep the person's value.
+    Keep,
+    /// Take the feed's value, as a person's decision.
+    Accept,
+}
+
+/// Resolves an open disagreement; audited (`intel.conflict`, and `intel.status`/`intel.tlp`
+/// when the feed's value is taken).
+pub async fn resolve_conflict(
+    tx: &mut AnyConnection,
+    clock: &Clock,
+    by: &By,
+    id: i64,
+    outcome: ConflictOutcome,
+) -> IntelResult<()> {
+    let x = store::conflict_by_id(tx, id)
+        .await?
+        .ok_or(IntelError::NotFound)?;
+    if x.status != "open" {
+        return Err(IntelError::Invalid(vec!["already resolved".into()]));
+    }
+    let now = clock.now_ms();
+    if outcome == ConflictOutcome::Accept {
+        let (status, tlp) = match x.field.as_str() {
+            "status" => (
+                Some(
+                    x.theirs
+                        .parse::<Status>()
+                        .map_err(|e| IntelError::Invalid(vec![e]))?,
+                ),
+                None,
+            ),
+            _ => (
+                None,
+                Some(
+                    x.theirs
+                        .parse::<Tlp>()
+                        .map_err(|e| IntelError::Invalid(vec![e]))?,
+                ),
+            ),
+        };
+        decide(
+            tx,
+            clock,
+            by,
+            x.indicator_id,
+            status,
+            FraudTypes::default(),
+            tlp,
+        )
+        .await?;
+    }
+    let status = match outcome {
+        ConflictOutcome::Keep => "kept",
+        ConflictOutcome::Accept => "accepted",
+    };
+    if !store::resolve_conflict(tx, id, status, by.actor.account_id.unwrap_or_default(), now)
+        .await?
+    {
+        return Err(IntelError::Invalid(vec!["already resolved".into()]));
+    }
+    audit::record(
+        &mut *tx,
+        clock,
+        &by.actor,
+        Event {
+            action: "intel.conflict",
+            target_kind: "indicator",
+            target_id: x.indicator_id.to_string(),
+            unit_path: by.unit_path.clone(),
+            detail: serde_json::json!({"conflict": id, "field": x.field, "ours": x.ours, "theirs": x.theirs, "outcome": status}),
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// What police decide about a "this answer is wrong" item.

@@ -3,11 +3,11 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::model::{FraudTypes, Indicator, IndicatorKey, Status, Tlp};
+use super::model::{FraudTypes, Indicator, IndicatorKey, SetBy, Status, Tlp};
 use crate::db::{Db, DbResult};
 
 const COLS: &str =
-    "id, kind, value, status, fraud_types, tlp, sightings, first_seen, last_seen, note";
+    "id, kind, value, status, fraud_types, tlp, sightings, first_seen, last_seen, note, status_by, tlp_by";
 
 fn indicator(r: &AnyRow) -> Result<Indicator, sqlx::Error> {
     let status: String = r.try_get(3)?;
@@ -29,7 +29,14 @@ fn indicator(r: &AnyRow) -> Result<Indicator, sqlx::Error> {
         first_seen: r.try_get(7)?,
         last_seen: r.try_get(8)?,
         note: r.try_get(9)?,
+        status_by: set_by(r, 10)?,
+        tlp_by: set_by(r, 11)?,
     })
+}
+
+fn set_by(r: &AnyRow, i: usize) -> Result<SetBy, sqlx::Error> {
+    let s: String = r.try_get(i)?;
+    s.parse().map_err(|e: String| sqlx::Error::Decode(e.into()))
 }
 
 pub async fn by_key(c: &mut AnyConnection, key: &IndicatorKey) -> DbResult<Option<Indicator>> {
@@ -119,8 +126,205 @@ pub async fn update(
     Ok(())
 }
 
+/// Records who set the status and/or sharing level (`None`: unchanged).
+pub async fn set_by_of(
+    c: &mut AnyConnection,
+    id: i64,
+    status_by: Option<SetBy>,
+    tlp_by: Option<SetBy>,
+) -> DbResult<()> {
+    if let Some(b) = status_by {
+        sqlx::query("UPDATE indicators SET status_by = $1 WHERE id = $2")
+            .bind(b.as_str())
+            .bind(id)
+            .execute(&mut *c)
+            .await?;
+    }
+    if let Some(b) = tlp_by {
+        sqlx::query("UPDATE indicators SET tlp_by = $1 WHERE id = $2")
+            .bind(b.as_str())
+            .bind(id)
+            .execute(&mut *c)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Counts the feed entry `(source, entry_id)` as a sighting of `id` unless it already was: adds
+/// one sighting and returns true the first time only (the primary key decides, so two imports of
+/// the same feed at once add one).
+pub async fn add_feed_sighting(
+    c: &mut AnyConnection,
+    source: &str,
+    entry_id: &str,
+    id: i64,
+    now: i64,
+) -> DbResult<bool> {
+    let n = sqlx::query(
+        "INSERT INTO intel_feed_sightings (source, entry_id, indicator_id, at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (source, entry_id, indicator_id) DO NOTHING",
+    )
+    .bind(source)
+    .bind(entry_id)
+    .bind(id)
+    .bind(now)
+    .execute(&mut *c)
+    .await?
+    .rows_affected();
+    if n == 1 {
+        sqlx::query(
+            "UPDATE indicators SET sightings = sightings + 1, last_seen = $1, updated_at = $1 WHERE id = $2",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
+    }
+    Ok(n == 1)
+}
+
+/// A feed's disagreement with a person's decision, for the review queue.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Conflict {
+    pub id: i64,
+    pub indicator_id: i64,
+    pub import_id: i64,
+    pub source: String,
+    pub entry_id: String,
+    /// `status` or `tlp`.
+    pub field: String,
+    /// The person's value (kept until resolved).
+    pub ours: String,
+    /// The feed's value.
+    pub theirs: String,
+    /// Why the feed says so when it withdrew the entry (`revoked`, `expired`, `deleted`), else empty.
+    pub reason: String,
+    pub status: String,
+    pub created_at: i64,
+    pub kind: String,
+    pub value: String,
+}
+
+pub struct NewConflict<'a> {
+    pub indicator_id: i64,
+    pub import_id: i64,
+    pub source: &'a str,
+    pub entry_id: &'a str,
+    pub field: &'a str,
+    pub ours: &'a str,
+    pub theirs: &'a str,
+    pub reason: &'a str,
+}
+
+/// Queues a disagreement unless the same one (indicator, field, feed's value) is already open.
+/// Returns whether one was queued.
+pub async fn insert_conflict(
+    c: &mut AnyConnection,
+    n: &NewConflict<'_>,
+    now: i64,
+) -> DbResult<bool> {
+    let open: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM intel_conflicts WHERE indicator_id = $1 AND field = $2 AND theirs = $3 AND status = 'open'",
+    )
+    .bind(n.indicator_id)
+    .bind(n.field)
+    .bind(n.theirs)
+    .fetch_optional(&mut *c)
+    .await?;
+    if open.is_some() {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO intel_conflicts (indicator_id, import_id, source, entry_id, field, ours, theirs, reason, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9)",
+    )
+    .bind(n.indicator_id)
+    .bind(n.import_id)
+    .bind(n.source)
+    .bind(n.entry_id)
+    .bind(n.field)
+    .bind(n.ours)
+    .bind(n.theirs)
+    .bind(n.reason)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    Ok(true)
+}
+
+const CONFLICT_SQL: &str = "SELECT x.id, x.indicator_id, x.import_id, x.source, x.entry_id, x.field, x.ours, x.theirs, x.reason, \
+     x.status, x.created_at, i.kind, i.value FROM intel_conflicts x JOIN indicators i ON i.id = x.indicator_id";
+
+fn conflict(r: &AnyRow) -> Result<Conflict, sqlx::Error> {
+    Ok(Conflict {
+        id: r.try_get(0)?,
+        indicator_id: r.try_get(1)?,
+        import_id: r.try_get(2)?,
+        source: r.try_get(3)?,
+        entry_id: r.try_get(4)?,
+        field: r.try_get(5)?,
+        ours: r.try_get(6)?,
+        theirs: r.try_get(7)?,
+        reason: r.try_get(8)?,
+        status: r.try_get(9)?,
+        created_at: r.try_get(10)?,
+        kind: r.try_get(11)?,
+        value: r.try_get(12)?,
+    })
+}
+
+/// Open disagreements, oldest first.
+pub async fn open_conflicts(db: &Db) -> DbResult<Vec<Conflict>> {
+    let rows = sqlx::query(&format!(
+        "{CONFLICT_SQL} WHERE x.status = 'open' ORDER BY x.id LIMIT 200"
+    ))
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(conflict)
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+pub async fn conflict_by_id(c: &mut AnyConnection, id: i64) -> DbResult<Option<Conflict>> {
+    let row = sqlx::query(&format!("{CONFLICT_SQL} WHERE x.id = $1"))
+        .bind(id)
+        .fetch_optional(c)
+        .await?;
+    Ok(row.as_ref().map(conflict).transpose()?)
+}
+
+/// Closes an open disagreement as `kept` or `accepted`; false when it was not open.
+pub async fn resolve_conflict(
+    c: &mut AnyConnection,
+    id: i64,
+    status: &str,
+    by: i64,
+    now: i64,
+) -> DbResult<bool> {
+    let n = sqlx::query(
+        "UPDATE intel_conflicts SET status = $1, resolved_by = $2, resolved_at = $3 WHERE id = $4 AND status = 'open'",
+    )
+    .bind(status)
+    .bind(by)
+    .bind(now)
+    .bind(id)
+    .execute(c)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
 pub async fn delete(c: &mut AnyConnection, id: i64) -> DbResult<()> {
     sqlx::query("DELETE FROM indicator_sources WHERE indicator_id = $1")
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
+    sqlx::query("DELETE FROM intel_feed_sightings WHERE indicator_id = $1")
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
+    sqlx::query("DELETE FROM intel_conflicts WHERE indicator_id = $1")
         .bind(id)
         .execute(&mut *c)
         .await?;
