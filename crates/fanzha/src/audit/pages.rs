@@ -30,6 +30,8 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     /// Exact target id.
     pub target: Option<String>,
+    /// Exact target kind, e.g. `student`, `warning`, `report`, `case`.
+    pub kind: Option<String>,
     /// Local date `YYYY-MM-DD` (viewer's zone), inclusive.
     pub from: Option<String>,
     pub to: Option<String>,
@@ -64,6 +66,7 @@ fn filter(u: &User, q: &AuditQuery) -> AppResult<Filter> {
         action: q.action.clone().unwrap_or_default(),
         actor: q.actor.clone().unwrap_or_default(),
         target: q.target.clone().unwrap_or_default(),
+        kind: q.kind.clone().unwrap_or_default(),
         from: parse(&q.from, false)?,
         to: parse(&q.to, true)?,
         limit: PAGE,
