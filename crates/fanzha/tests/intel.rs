@@ -366,16 +366,23 @@ async fn partner_token_scopes_and_what_it_cannot_read() {
             r.status()
         );
     }
+    // The unit list answers, but with no unit in it (a partner's grant is no scope of units).
     let r = app.api_get(&all, "/api/v1/units").await;
-    if r.status() == StatusCode::OK {
-        let v: Value = r.json().await.unwrap();
-        assert!(
-            v.as_array().is_none_or(|a| a.is_empty())
-                || v["units"].as_array().is_none_or(|a| a.is_empty()),
-            "{v}"
-        );
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v, json!([]), "a partner lists no unit");
+    // Reports and the stop-payment queue refuse partner tokens the same way.
+    let report_id = app
+        .scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM reports")
+        .await;
+    for path in [
+        "/api/v1/reports".to_string(),
+        "/api/v1/reports/stop-payments".to_string(),
+        format!("/api/v1/reports/{report_id}"),
+    ] {
+        let r = app.api_get(&all, &path).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
     }
-    // Reports (issue 5) do not exist yet; their API must refuse partner tokens the same way.
 }
 
 #[tokio::test]
