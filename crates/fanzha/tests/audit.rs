@@ -514,9 +514,30 @@ async fn report_reads_are_audited_on_pages_and_api() {
     assert!(app.audit("person.view").await.is_empty());
     assert!(app.audit("person.list").await.is_empty());
 
+    // The student adds a screenshot: reading it is reading the report.
+    let r = client()
+        .post(app.url(&format!("/api/v1/reports/{id}/evidence")))
+        .bearer_auth(&ts)
+        .header("content-type", "image/png")
+        .body(png())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let eid = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
     let c = app.login("police1").await;
     let t = app.token("police1", &[Scope::ReportsRead]).await;
     assert_view(&app, &c, &t, &format!("/reports/{id}"), "report", id).await;
+    for path in [
+        format!("/reports/{id}/evidence/{eid}"),
+        format!("/api/v1/reports/{id}/evidence/{eid}"),
+    ] {
+        assert_view(&app, &c, &t, &path, "report", id).await;
+        let d = detail(app.audit("person.view").await.last().unwrap());
+        assert_eq!(d["evidence"], eid, "{d}");
+    }
     assert_view(&app, &c, &t, &format!("/api/v1/reports/{id}"), "report", id).await;
     assert_list(&app, &c, &t, "/reports", "report", id).await;
     assert_list(&app, &c, &t, "/api/v1/reports", "report", id).await;
@@ -536,8 +557,23 @@ async fn report_reads_are_audited_on_pages_and_api() {
         .json()
         .await
         .unwrap();
-    assert_eq!(found.len(), 3, "{found:?}");
+    assert_eq!(found.len(), 5, "{found:?}");
     assert!(found.iter().all(|e| e["target_id"] == id.to_string()));
+}
+
+/// A one-pixel PNG, enough for the evidence sniffer.
+fn png() -> Vec<u8> {
+    let mut b = b"\x89PNG\r\n\x1a\n".to_vec();
+    let chunk = |b: &mut Vec<u8>, kind: &[u8], data: &[u8]| {
+        b.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        b.extend_from_slice(kind);
+        b.extend_from_slice(data);
+        b.extend_from_slice(&[0, 0, 0, 0]);
+    };
+    chunk(&mut b, b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0]);
+    chunk(&mut b, b"IDAT", &[1, 2, 3, 4]);
+    chunk(&mut b, b"IEND", &[]);
+    b
 }
 
 #[tokio::test]
@@ -584,6 +620,17 @@ async fn case_and_gap_reads_are_audited_on_pages_and_api() {
     }
     let gaps = app.audit("person.list").await;
     assert_eq!(gaps.last().unwrap().unit_path, app.fx.unit("SCH1").path);
+    // The exposure list (students ranked by exposure to a fraud type), API only.
+    let d = assert_list(
+        &app,
+        &a,
+        &ta,
+        "/api/v1/campaigns/exposure?unit=SCH1&fraud_type=rebate_task",
+        "student",
+        zs,
+    )
+    .await;
+    assert_eq!(d["filter"]["fraud_type"], "rebate_task", "{d}");
     let t = app.token("admin1", &[Scope::AuditRead]).await;
     let found: Vec<serde_json::Value> = app
         .api_get(&t, "/api/v1/audit?action=person.list&kind=student")
@@ -591,7 +638,7 @@ async fn case_and_gap_reads_are_audited_on_pages_and_api() {
         .json()
         .await
         .unwrap();
-    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found.len(), 3, "{found:?}");
     let found: Vec<serde_json::Value> = app
         .api_get(&t, "/api/v1/audit?kind=case")
         .await
