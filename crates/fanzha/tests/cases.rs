@@ -569,6 +569,11 @@ async fn a_published_briefing_reaches_the_admins_and_counselors_of_the_jurisdict
     )
     .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM case_briefings").await,
+        0,
+        "refused briefings wrote nothing"
+    );
     let r = post_json(&app, &t, "/api/v1/cases/briefings", &json!({"station": "ST1", "month": "2025-02", "title": "二月典型案例通报", "advice": "接到自称客服的电话先挂断。", "case_ids": [feb]})).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
@@ -576,7 +581,19 @@ async fn a_published_briefing_reaches_the_admins_and_counselors_of_the_jurisdict
     let c1 = app.login("counselor1").await;
     let (s, _) = app.get(&c1, &format!("/cases/briefings/{id}")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    // Only police publish.
+    // Only police publish; a refused publication changes nothing.
+    let state = || async {
+        sqlx::query_scalar::<_, String>(&format!(
+            "SELECT status || '|' || COALESCE(CAST(published_at AS TEXT), '-') || '|' || \
+             CAST((SELECT COUNT(*) FROM inbox_messages) AS TEXT) || '|' || \
+             CAST((SELECT COUNT(*) FROM jobs) AS TEXT) FROM case_briefings WHERE id = {id}"
+        ))
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap()
+    };
+    let draft = state().await;
+    assert!(draft.starts_with("draft|-|"), "{draft}");
     let ta = app.token("admin1", &RW).await;
     let r = post_json(
         &app,
@@ -586,6 +603,7 @@ async fn a_published_briefing_reaches_the_admins_and_counselors_of_the_jurisdict
     )
     .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(state().await, draft, "a refused publication changed nothing");
     let r = post_json(
         &app,
         &t,
@@ -595,6 +613,7 @@ async fn a_published_briefing_reaches_the_admins_and_counselors_of_the_jurisdict
     .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap()["deliveries"], 2);
+    let published = state().await;
     let r = post_json(
         &app,
         &t,
@@ -603,6 +622,7 @@ async fn a_published_briefing_reaches_the_admins_and_counselors_of_the_jurisdict
     )
     .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(state().await, published, "a second publication changed nothing");
     app.runner.run_until_idle().await.unwrap();
     let told = |user: &'static str| {
         let acc = app.fx.account(user);

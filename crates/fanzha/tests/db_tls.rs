@@ -26,11 +26,9 @@ async fn postgres_connections_can_require_and_verify_tls() {
         return;
     };
     let Ok(ca) = std::env::var("FANZHA_TEST_PG_TLS_CA") else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true with PostgreSQL needs FANZHA_TEST_PG_TLS_CA (the authority of its certificate)"
+        common::skip(
+            "FANZHA_TEST_PG_TLS_CA unset: a PostgreSQL with TLS and the authority of its certificate are needed",
         );
-        eprintln!("skipped: FANZHA_TEST_PG_TLS_CA unset (a PostgreSQL with TLS is needed)");
         return;
     };
     let connect = |params: String| {

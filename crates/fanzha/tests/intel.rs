@@ -366,16 +366,23 @@ async fn partner_token_scopes_and_what_it_cannot_read() {
             r.status()
         );
     }
+    // The unit list answers, but with no unit in it (a partner's grant is no scope of units).
     let r = app.api_get(&all, "/api/v1/units").await;
-    if r.status() == StatusCode::OK {
-        let v: Value = r.json().await.unwrap();
-        assert!(
-            v.as_array().is_none_or(|a| a.is_empty())
-                || v["units"].as_array().is_none_or(|a| a.is_empty()),
-            "{v}"
-        );
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v, json!([]), "a partner lists no unit");
+    // Reports and the stop-payment queue refuse partner tokens the same way.
+    let report_id = app
+        .scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM reports")
+        .await;
+    for path in [
+        "/api/v1/reports".to_string(),
+        "/api/v1/reports/stop-payments".to_string(),
+        format!("/api/v1/reports/{report_id}"),
+    ] {
+        let r = app.api_get(&all, &path).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
     }
-    // Reports (issue 5) do not exist yet; their API must refuse partner tokens the same way.
 }
 
 #[tokio::test]
@@ -550,8 +557,24 @@ async fn police_confirm_clear_set_tlp_and_merge() {
         .any(|e| e.detail.contains("\"to\":\"cleared\"") && e.actor == "police1"));
     assert!(!app.audit("intel.tlp").await.is_empty());
     // Bad status: refused, unchanged.
+    let row = |id: i64| {
+        let app = &app;
+        async move {
+            sqlx::query_scalar::<_, String>(&format!(
+                "SELECT status || '|' || tlp || '|' || CAST(sightings AS TEXT) || '|' || CAST(updated_at AS TEXT) \
+                 FROM indicators WHERE id = {id}"
+            ))
+            .fetch_optional(&app.state.db.pool)
+            .await
+            .unwrap()
+        }
+    };
+    let changes = "SELECT COUNT(*) FROM indicator_changes";
+    let (before, changes_before) = (row(id).await, app.scalar(changes).await);
     let (s, _, _) = post_form(&app, &c, &format!("/intel/{id}"), &[("status", "gone")]).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(row(id).await, before, "a refused decision changed nothing");
+    assert_eq!(app.scalar(changes).await, changes_before);
     // Merge the wechat id into the phone: sightings add up, the wechat row is gone.
     let from = app
         .scalar("SELECT id FROM indicators WHERE kind = 'wechat'")
@@ -582,6 +605,10 @@ async fn police_confirm_clear_set_tlp_and_merge() {
         0
     );
     assert_eq!(app.audit("intel.merge").await.len(), 1);
+    let (before, count_before) = (
+        row(into).await,
+        app.scalar("SELECT COUNT(*) FROM indicators").await,
+    );
     let (s, _, _) = post_form(
         &app,
         &c,
@@ -590,6 +617,12 @@ async fn police_confirm_clear_set_tlp_and_merge() {
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(row(into).await, before, "a refused merge changed nothing");
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM indicators").await,
+        count_before
+    );
+    assert_eq!(app.audit("intel.merge").await.len(), 1);
     // Search and filter.
     let (_, html) = app.get(&c, "/intel?kind=phone&status=confirmed").await;
     assert!(html.contains("17088886666"));

@@ -1,11 +1,16 @@
 //! Reliability: reports submitted in a burst with retries while the server process is killed with
 //! SIGKILL and restarted. Every report that was acknowledged exists exactly once afterwards, with
-//! the id that was acknowledged. Bounded: 48 reports, 4 submitters, 3 kills, 90 s at most.
+//! the id that was acknowledged. The test proves that it crashed something: each kill waits for
+//! requests in flight (and for a share of the burst to be acknowledged, so the kills fall inside
+//! it), counts them, and at least one request must die with the process; every key whose request
+//! died is sent again after the last restart and must be answered as a replay with the same
+//! record. Bounded: 48 reports, 4 submitters, 3 kills, 90 s at most.
 
 mod common;
 
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -148,51 +153,87 @@ async fn acknowledged_reports_survive_sigkill_exactly_once() {
     wait_ready(port).await;
 
     let acked: Arc<Mutex<BTreeMap<String, i64>>> = Arc::default();
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let next = Arc::new(AtomicUsize::new(0));
+    // Requests sent and not yet answered, and the number of kills so far (a request that fails
+    // while a kill happened during it died with the process).
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let kills = Arc::new(AtomicUsize::new(0));
+    let interrupted: Arc<Mutex<Vec<String>>> = Arc::default();
+    let replays_in_burst = Arc::new(AtomicUsize::new(0));
+    let body_of = |i: usize| {
+        let now = fanzha::clock::system_now_ms();
+        json!({
+            "idempotency_key": format!("crash-{i}"),
+            "call": {"number": format!("1700000{:04}", i), "time": now - 60_000},
+            "lost_money": i % 4 == 0,
+            "transaction": {"payment_type": "alipay", "account": format!("1391234{:04}", i), "amount_cents": 10_000 + i as i64, "time": now - 30_000},
+            "description": "冲刺测试"
+        })
+    };
     let mut tasks = Vec::new();
     for _ in 0..SUBMITTERS {
         let (acked, next, token) = (acked.clone(), next.clone(), token.clone());
+        let (in_flight, kills, interrupted) =
+            (in_flight.clone(), kills.clone(), interrupted.clone());
+        let replays = replays_in_burst.clone();
         tasks.push(tokio::spawn(async move {
             let c = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
             loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let i = next.fetch_add(1, Ordering::SeqCst);
                 if i >= REPORTS {
                     return;
                 }
                 let key = format!("crash-{i}");
-                let now = fanzha::clock::system_now_ms();
-                let body = json!({
-                    "idempotency_key": key,
-                    "call": {"number": format!("1700000{:04}", i), "time": now - 60_000},
-                    "lost_money": i % 4 == 0,
-                    "transaction": {"payment_type": "alipay", "account": format!("1391234{:04}", i), "amount_cents": 10_000 + i as i64, "time": now - 30_000},
-                    "description": "冲刺测试"
-                });
+                let body = body_of(i);
                 // Retry the same key until acknowledged (the server may be dead or restarting).
                 loop {
+                    let kills_before = kills.load(Ordering::SeqCst);
+                    in_flight.fetch_add(1, Ordering::SeqCst);
                     let r = c.post(format!("http://127.0.0.1:{port}/api/v1/reports")).bearer_auth(&token).json(&body).send().await;
-                    if let Ok(r) = r {
-                        if r.status().is_success() {
-                            if let Ok(v) = r.json::<Value>().await {
-                                let id = v["report_id"].as_i64().expect("report id");
-                                let mut a = acked.lock().unwrap();
-                                if let Some(prev) = a.insert(key.clone(), id) {
-                                    assert_eq!(prev, id, "a retry of {key} answered another report");
-                                }
-                                break;
+                    let answer = match r {
+                        Ok(r) if r.status().is_success() => r.json::<Value>().await.ok(),
+                        _ => None,
+                    };
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                    match answer {
+                        Some(v) => {
+                            let id = v["report_id"].as_i64().expect("report id");
+                            if v["replayed"] == true {
+                                replays.fetch_add(1, Ordering::SeqCst);
                             }
+                            let mut a = acked.lock().unwrap();
+                            if let Some(prev) = a.insert(key.clone(), id) {
+                                assert_eq!(prev, id, "a retry of {key} answered another report");
+                            }
+                            break;
                         }
+                        None if kills.load(Ordering::SeqCst) != kills_before => {
+                            interrupted.lock().unwrap().push(key.clone());
+                        }
+                        None => {}
                     }
                     tokio::time::sleep(Duration::from_millis(30)).await;
                 }
             }
         }));
     }
-    // The killer: SIGKILL the server while the burst is running, restart it.
-    for _ in 0..KILLS {
-        tokio::time::sleep(Duration::from_millis(400)).await;
+    // The killer: once a share of the burst is acknowledged and requests are in flight, SIGKILL
+    // the server and restart it. No blind wait: a kill with nothing in flight proves nothing.
+    let mut in_flight_at_kill = Vec::new();
+    for k in 0..KILLS {
+        let share = (k + 1) * REPORTS / (KILLS + 2);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if acked.lock().unwrap().len() >= share && in_flight.load(Ordering::SeqCst) > 0 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "kill {k}: the burst stalled");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
         {
             let mut s = server.lock().unwrap();
+            in_flight_at_kill.push(in_flight.load(Ordering::SeqCst));
+            kills.fetch_add(1, Ordering::SeqCst);
             s.kill();
             s.start();
         }
@@ -203,6 +244,46 @@ async fn acknowledged_reports_survive_sigkill_exactly_once() {
             .await
             .expect("submitters finished in time")
             .unwrap();
+    }
+    let interrupted = interrupted.lock().unwrap().clone();
+    eprintln!(
+        "requests in flight at each kill: {in_flight_at_kill:?}; interrupted: {}; replayed in the burst: {}",
+        interrupted.len(),
+        replays_in_burst.load(Ordering::SeqCst)
+    );
+    assert_eq!(in_flight_at_kill.len(), KILLS);
+    assert!(
+        in_flight_at_kill.iter().all(|n| *n > 0),
+        "every kill had requests in flight: {in_flight_at_kill:?}"
+    );
+    assert!(
+        !interrupted.is_empty(),
+        "no request died with the server: the test crashed nothing"
+    );
+    // Every key whose request died, sent again to the restarted server: a replay of the same
+    // record, never a second report.
+    let c = reqwest::Client::new();
+    let acked_now = acked.lock().unwrap().clone();
+    let mut keys = interrupted.clone();
+    keys.sort();
+    keys.dedup();
+    for key in &keys {
+        let i: usize = key.trim_start_matches("crash-").parse().unwrap();
+        let r = c
+            .post(format!("http://127.0.0.1:{port}/api/v1/reports"))
+            .bearer_auth(&token)
+            .json(&body_of(i))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::OK, "{key}: a replay answers 200");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["replayed"], true, "{key}: {v}");
+        assert_eq!(
+            v["report_id"].as_i64(),
+            acked_now.get(key).copied(),
+            "{key}: the replay answers the acknowledged record"
+        );
     }
     server.lock().unwrap().kill();
     assert!(started.elapsed() < Duration::from_secs(120));

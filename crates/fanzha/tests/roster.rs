@@ -455,15 +455,28 @@ async fn export_has_a_bom_is_audited_and_reimports_to_the_same_data() {
     assert!(text.contains("2023010101,张三,男,2023,计算机科学,CLS1A1"));
     assert!(text.contains("13800001111"), "export is unmasked");
     assert!(!text.contains("钱七"), "no student of another school");
-    let exports = app.audit("roster.export").await;
-    assert_eq!(exports.len(), 1);
+    let exports = app.audit("person.export").await;
+    assert_eq!(exports.len(), 1, "one entry for the whole file");
     assert_eq!(exports[0].actor, "admin1");
-    assert_eq!(exports[0].target_id, "SCH1");
-    assert!(
-        exports[0].detail.contains("\"rows\":4"),
-        "{}",
-        exports[0].detail
-    );
+    assert_eq!(exports[0].target_kind, "student");
+    assert_eq!(exports[0].unit_path, app.fx.unit("SCH1").path);
+    let d: serde_json::Value = serde_json::from_str(&exports[0].detail).unwrap();
+    assert_eq!(d["count"], 4, "{d}");
+    assert_eq!(d["filter"]["school"], "SCH1", "{d}");
+    assert_eq!(d["via"], "page", "{d}");
+    let mut ids: Vec<i64> = d["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    let mut want: Vec<i64> = ["2023010101", "2023010102", "2023010201", "2023020101"]
+        .iter()
+        .map(|n| app.fx.student(n))
+        .collect();
+    want.sort_unstable();
+    assert_eq!(ids, want);
 
     let t = app
         .token("admin1", &[Scope::OrgRead, Scope::OrgWrite])
@@ -472,7 +485,9 @@ async fn export_has_a_bom_is_audited_and_reimports_to_the_same_data() {
     assert_eq!(r.status(), StatusCode::OK);
     let api_csv = r.bytes().await.unwrap().to_vec();
     assert_eq!(api_csv, page_csv);
-    assert_eq!(app.audit("roster.export").await.len(), 2);
+    let exports = app.audit("person.export").await;
+    assert_eq!(exports.len(), 2);
+    assert!(exports[1].detail.contains("\"via\":\"api\""), "{}", exports[1].detail);
 
     let before = snapshot(&app).await;
     let r = app.api_post(&t, "/api/v1/units/SCH1/roster", api_csv).await;
@@ -555,21 +570,27 @@ async fn roles_without_import_rights_are_refused() {
     assert!(!app.audit("access.denied").await.is_empty());
 }
 
-fn fanzha(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_fanzha"))
-        .arg("--data-dir")
+/// Runs the `fanzha` binary in `dir` on the test's database: `db_url` (a PostgreSQL schema of
+/// its own) or, when `None`, the SQLite file of the data directory.
+fn fanzha(dir: &std::path::Path, db_url: Option<&str>, args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_fanzha"));
+    cmd.arg("--data-dir")
         .arg(dir)
         .args(args)
         .current_dir(dir)
         .env_remove("FANZHA_DATABASE_URL")
         .env("FANZHA_LANG", "en")
-        .env("FANZHA_LOG", "error")
-        .output()
-        .expect("run fanzha")
+        .env("FANZHA_LOG", "error");
+    if let Some(url) = db_url {
+        cmd.env("FANZHA_DATABASE_URL", url);
+    }
+    cmd.output().expect("run fanzha")
 }
 
-#[test]
-fn cli_import_refuses_a_bad_file_naming_its_lines() {
+#[tokio::test]
+async fn cli_import_refuses_a_bad_file_naming_its_lines() {
+    let (db_url, _guard) = process_db().await;
+    let db_url = db_url.as_deref();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(
@@ -583,7 +604,7 @@ fn cli_import_refuses_a_bad_file_naming_its_lines() {
          ST1,城东派出所,police_station,C1,SCH1\n",
     )
     .unwrap();
-    let out = fanzha(d, &["import", "units", "units.csv"]);
+    let out = fanzha(d, db_url, &["import", "units", "units.csv"]);
     assert!(
         out.status.success(),
         "{}",
@@ -596,7 +617,7 @@ fn cli_import_refuses_a_bad_file_naming_its_lines() {
         STUDENTS_SCH1.lines().take(3).collect::<Vec<_>>().join("\n"),
     )
     .unwrap();
-    let out = fanzha(d, &["import", "roster", "good.csv", "--school", "SCH1"]);
+    let out = fanzha(d, db_url, &["import", "roster", "good.csv", "--school", "SCH1"]);
     assert!(
         out.status.success(),
         "{}",
@@ -616,14 +637,14 @@ fn cli_import_refuses_a_bad_file_naming_its_lines() {
          2023019903,新生丙,NOPE,\n",
     )
     .unwrap();
-    let out = fanzha(d, &["import", "roster", "bad.csv", "--school", "SCH1"]);
+    let out = fanzha(d, db_url, &["import", "roster", "bad.csv", "--school", "SCH1"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "bad file accepted: {stderr}");
     assert!(stderr.contains("line 3:"), "{stderr}");
     assert!(stderr.contains("line 4:"), "{stderr}");
     assert!(stderr.contains("bad.csv"), "{stderr}");
 
-    let out = fanzha(d, &["export", "roster", "--school", "SCH1"]);
+    let out = fanzha(d, db_url, &["export", "roster", "--school", "SCH1"]);
     assert!(
         out.status.success(),
         "{}",
@@ -636,4 +657,31 @@ fn cli_import_refuses_a_bad_file_naming_its_lines() {
         "header and the two good students: {csv}"
     );
     assert!(!csv.contains("新生甲"));
+    // The run used the database the suite runs on: on PostgreSQL the test's schema holds the
+    // units and students, and the data directory has no SQLite file.
+    let sqlite_files = std::fs::read_dir(d)
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            name.to_string_lossy().ends_with(".db") || name.to_string_lossy().ends_with(".sqlite")
+        })
+        .count();
+    if let Some(url) = db_url {
+        assert_eq!(sqlite_files, 0, "a PostgreSQL run wrote no SQLite file");
+        let db = fanzha::db::Db::connect(&fanzha::db::DbOptions {
+            url: url.to_string(),
+            schema: None,
+            max_connections: 1,
+        })
+        .await
+        .unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM students")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(n, 2, "the two good students are in the test's schema");
+        db.pool.close().await;
+    } else {
+        assert!(sqlite_files > 0, "a SQLite run keeps its file in the data directory");
+    }
 }

@@ -1,5 +1,6 @@
 audit-action = Action
 audit-actor = Actor
+audit-kind = Kind (student, warning, report, case, staff)
 audit-target = Target
 audit-from = From
 audit-to = To

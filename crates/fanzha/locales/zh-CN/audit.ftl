@@ -1,5 +1,6 @@
 audit-action = 操作
 audit-actor = 操作人
+audit-kind = 对象类型（student、warning、report、case、staff）
 audit-target = 对象
 audit-from = 起始日期
 audit-to = 截止日期

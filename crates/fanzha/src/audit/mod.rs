@@ -5,6 +5,7 @@ pub mod pages;
 
 use sqlx::Row;
 
+use crate::auth::model::{Principal, Via};
 use crate::clock::Clock;
 use crate::db::{Db, DbResult};
 
@@ -63,6 +64,138 @@ where
     Ok(())
 }
 
+/// How a staff read reached a record: a signed-in page or an API token.
+fn via(p: &Principal) -> &'static str {
+    match p.via {
+        Via::Session { .. } => "page",
+        Via::Token { .. } => "api",
+    }
+}
+
+/// Whether reads by `p` are staff reads (students reading their own records and partners are not).
+fn is_staff(p: &Principal) -> bool {
+    p.grants.iter().any(|g| g.role.is_staff())
+}
+
+/// The deepest unit path under which every one of `paths` lies (`/` when they share none), so
+/// that an audit entry of a list is read by whoever may read all the rows it showed.
+pub fn common_path<'a>(paths: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let mut common: Option<&str> = None;
+    for p in paths {
+        common = Some(match common {
+            None => p,
+            Some(c) => {
+                let n = c
+                    .bytes()
+                    .zip(p.bytes())
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                // Cut back to the last whole segment ("/1/12/" and "/1/13/" share "/1/").
+                let cut = c[..n].rfind('/').map_or(0, |i| i + 1);
+                &c[..cut]
+            }
+        });
+    }
+    common.map(|c| if c.is_empty() { "/".into() } else { c.into() })
+}
+
+/// One person's record opened by staff (a detail view).
+#[derive(Clone, Debug)]
+pub struct Read<'a> {
+    /// What was opened (`student`, `warning`, `report`, `case`, …).
+    pub kind: &'a str,
+    pub id: i64,
+    /// The unit the person belongs to (scopes the entry).
+    pub unit_path: &'a str,
+    /// More about the record (a student number, a source, …): an object.
+    pub detail: serde_json::Value,
+}
+
+/// A staff read of one person's record: one `person.view` entry naming the record. Reads by
+/// non-staff (a student's own record) write nothing.
+pub async fn person_read(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    r: Read<'_>,
+) -> DbResult<()> {
+    if !is_staff(p) {
+        return Ok(());
+    }
+    let mut detail = r.detail;
+    if !detail.is_object() {
+        detail = serde_json::json!({});
+    }
+    if let Some(o) = detail.as_object_mut() {
+        o.insert("via".into(), via(p).into());
+    }
+    record(
+        &db.pool,
+        clock,
+        actor,
+        Event {
+            action: "person.view",
+            target_kind: r.kind,
+            target_id: r.id.to_string(),
+            unit_path: r.unit_path.to_string(),
+            detail,
+        },
+    )
+    .await
+}
+
+/// What a list or export of people showed: one entry per request (never one per person), with
+/// the filter, the count and the ids shown.
+#[derive(Clone, Debug)]
+pub struct ListRead<'a> {
+    /// `person.list` for a page or API list, `person.export` for a file.
+    pub export: bool,
+    /// What the rows are (`student`, `warning`, `report`, …).
+    pub kind: &'a str,
+    /// Where the list was taken: the unit path that scopes its audit entry.
+    pub unit_path: String,
+    /// The request's filter as given (unit, status, days, page, …).
+    pub filter: serde_json::Value,
+    /// Ids of the rows shown, in order.
+    pub ids: Vec<i64>,
+}
+
+/// A staff read of a list or export of people: one `person.list` / `person.export` entry.
+pub async fn person_list_read(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    l: ListRead<'_>,
+) -> DbResult<()> {
+    if !is_staff(p) {
+        return Ok(());
+    }
+    record(
+        &db.pool,
+        clock,
+        actor,
+        Event {
+            action: if l.export {
+                "person.export"
+            } else {
+                "person.list"
+            },
+            target_kind: l.kind,
+            target_id: String::new(),
+            unit_path: l.unit_path,
+            detail: serde_json::json!({
+                "via": via(p),
+                "filter": l.filter,
+                "count": l.ids.len(),
+                "ids": l.ids,
+            }),
+        },
+    )
+    .await
+}
+
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Entry {
     pub id: i64,
@@ -85,6 +218,8 @@ pub struct Filter {
     pub action: String,
     pub actor: String,
     pub target: String,
+    /// Exact target kind (`student`, `warning`, …).
+    pub kind: String,
     pub from: Option<i64>,
     pub to: Option<i64>,
     pub limit: i64,
@@ -98,12 +233,12 @@ pub async fn list(db: &Db, f: &Filter) -> DbResult<Vec<Entry>> {
     // Scope paths are ours (from the policy), never user input, but still go in as parameters.
     let mut scope = Vec::new();
     for i in 0..f.scope_paths.len() {
-        scope.push(format!("unit_path LIKE ${}", 8 + i));
+        scope.push(format!("unit_path LIKE ${}", 9 + i));
     }
     let sql = format!(
         "SELECT id, at, actor_account_id, actor, action, target_kind, target_id, unit_path, ip, request_id, detail FROM audit_log \
          WHERE ({}) AND ($1 = '' OR action LIKE $1) AND ($2 = '' OR actor LIKE $2) AND ($3 = '' OR target_id = $3) \
-         AND at >= $4 AND at <= $5 ORDER BY id DESC LIMIT $6 OFFSET $7",
+         AND at >= $4 AND at <= $5 AND ($8 = '' OR target_kind = $8) ORDER BY id DESC LIMIT $6 OFFSET $7",
         scope.join(" OR ")
     );
     let mut q = sqlx::query(&sql)
@@ -121,7 +256,8 @@ pub async fn list(db: &Db, f: &Filter) -> DbResult<Vec<Entry>> {
         .bind(f.from.unwrap_or(0))
         .bind(f.to.unwrap_or(i64::MAX))
         .bind(f.limit.clamp(1, 1000))
-        .bind(f.offset.max(0));
+        .bind(f.offset.max(0))
+        .bind(f.kind.clone());
     for p in &f.scope_paths {
         q = q.bind(format!("{p}%"));
     }

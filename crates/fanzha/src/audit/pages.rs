@@ -30,6 +30,8 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     /// Exact target id.
     pub target: Option<String>,
+    /// Exact target kind, e.g. `student`, `warning`, `report`, `case`.
+    pub kind: Option<String>,
     /// Local date `YYYY-MM-DD` (viewer's zone), inclusive.
     pub from: Option<String>,
     pub to: Option<String>,
@@ -64,6 +66,7 @@ fn filter(u: &User, q: &AuditQuery) -> AppResult<Filter> {
         action: q.action.clone().unwrap_or_default(),
         actor: q.actor.clone().unwrap_or_default(),
         target: q.target.clone().unwrap_or_default(),
+        kind: q.kind.clone().unwrap_or_default(),
         from: parse(&q.from, false)?,
         to: parse(&q.to, true)?,
         limit: PAGE,
@@ -79,6 +82,7 @@ struct AuditPage {
     action: String,
     actor: String,
     target: String,
+    kind: String,
     from: String,
     to: String,
     page: i64,
@@ -101,6 +105,7 @@ async fn page(
             action: f.action,
             actor: f.actor,
             target: f.target,
+            kind: f.kind,
             from: q.from.unwrap_or_default(),
             to: q.to.unwrap_or_default(),
             page: q.page.unwrap_or(1).max(1),

@@ -336,10 +336,12 @@ pub async fn gaps(
 ) -> AppResult<Json<GapsOut>> {
     require_scope(&u.p, Scope::CampaignsRead)?;
     require_viewer(&u.p)?;
-    Ok(Json(gaps_for(&st, &u.p, &q).await?))
+    Ok(Json(gaps_for(&st, &u, &q).await?))
 }
 
-pub async fn gaps_for(st: &AppState, p: &Principal, q: &GapQuery) -> AppResult<GapsOut> {
+/// The gap lists for a page or API call; the people shown are one audit entry per request.
+pub async fn gaps_for(st: &AppState, u: &User, q: &GapQuery) -> AppResult<GapsOut> {
+    let p = &u.p;
     let days = q.days.unwrap_or(30);
     let threshold = q.threshold.unwrap_or(0.6);
     if !(1..=3650).contains(&days) || !(0.0..=1.0).contains(&threshold) {
@@ -365,6 +367,27 @@ pub async fn gaps_for(st: &AppState, p: &Principal, q: &GapQuery) -> AppResult<G
         }
         below = svc::units_below(&trees, threshold);
     }
+    crate::audit::person_list_read(
+        &st.db,
+        &st.clock,
+        p,
+        &u.ctx.actor(),
+        crate::audit::ListRead {
+            export: false,
+            kind: "student",
+            unit_path: unit.path.clone(),
+            filter: serde_json::json!({
+                "gaps": q.unit, "days": days, "campaign": q.campaign,
+                "never_reached_total": total, "unwarned_victims": victims.len(),
+            }),
+            ids: people
+                .iter()
+                .chain(victims.iter())
+                .map(|g| g.student_id)
+                .collect(),
+        },
+    )
+    .await?;
     Ok(GapsOut {
         never_reached_total: total,
         never_reached: people,
@@ -417,6 +440,20 @@ pub async fn exposure(
             .then(a.student_id.cmp(&b.student_id))
     });
     v.truncate(q.limit.unwrap_or(100).min(10_000));
+    crate::audit::person_list_read(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        crate::audit::ListRead {
+            export: false,
+            kind: "student",
+            unit_path: unit.path.clone(),
+            filter: serde_json::json!({"exposure": q.unit, "fraud_type": q.fraud_type}),
+            ids: v.iter().map(|e| e.student_id).collect(),
+        },
+    )
+    .await?;
     Ok(Json(v))
 }
 

@@ -267,7 +267,7 @@ async fn gaps(
     Query(q): Query<GapQuery>,
 ) -> AppResult<Html<String>> {
     api::require_viewer(&u.p)?;
-    let g = api::gaps_for(&st, &u.p, &q).await?;
+    let g = api::gaps_for(&st, &u, &q).await?;
     let ctx = page_ctx(&st, &u).await;
     Ok(Html(
         GapsPage {

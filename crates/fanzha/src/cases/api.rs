@@ -60,7 +60,56 @@ pub async fn open_case(st: &AppState, u: &User, id: i64, action: Action) -> AppR
         .await?
         .ok_or_else(AppError::not_found)?;
     authorize(st, u, action, Target::Unit(&c.unit_path)).await?;
+    if action == Action::ViewCases {
+        crate::audit::person_read(
+            &st.db,
+            &st.clock,
+            &u.p,
+            &u.ctx.actor(),
+            crate::audit::Read {
+                kind: "case",
+                id,
+                unit_path: &c.unit_path,
+                detail: serde_json::json!({
+                    "victim_student_id": c.victim_student_id, "victim_staff_id": c.victim_staff_id,
+                }),
+            },
+        )
+        .await?;
+    }
     Ok(c)
+}
+
+/// One page of the cases of a window for a page or API list; the read (victim profiles) is one
+/// audit entry.
+pub async fn case_list(
+    st: &AppState,
+    u: &User,
+    w: &Window,
+    limit: i64,
+    offset: i64,
+) -> AppResult<(Vec<Case>, i64)> {
+    let (cases, total) = store::list_cases(&st.db, w, limit, offset).await?;
+    let unit_path = crate::audit::common_path(cases.iter().map(|c| c.unit_path.as_str()))
+        .or_else(|| crate::audit::common_path(w.paths.iter().map(String::as_str)))
+        .unwrap_or_else(|| "/".into());
+    crate::audit::person_list_read(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        crate::audit::ListRead {
+            export: false,
+            kind: "case",
+            unit_path,
+            filter: serde_json::json!({
+                "from": w.from, "to": w.to, "limit": limit, "offset": offset, "total": total,
+            }),
+            ids: cases.iter().map(|c| c.id).collect(),
+        },
+    )
+    .await?;
+    Ok((cases, total))
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -87,7 +136,7 @@ pub async fn list_cases(
         to: ms_of_date(per.to) + DAY_MS,
     };
     let page = q.page.unwrap_or(1).max(1);
-    let (cases, total) = store::list_cases(&st.db, &w, 100, (page - 1) * 100).await?;
+    let (cases, total) = case_list(&st, &u, &w, 100, (page - 1) * 100).await?;
     Ok(Json(CaseList { total, cases }))
 }
 

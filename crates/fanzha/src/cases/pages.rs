@@ -279,7 +279,7 @@ async fn list_page(
         to: ms_of_date(per.to) + DAY_MS,
     };
     let page = q.page.unwrap_or(1).max(1);
-    let (cases, total) = store::list_cases(&st.db, &w, 50, (page - 1) * 50).await?;
+    let (cases, total) = api::case_list(&st, &u, &w, 50, (page - 1) * 50).await?;
     let rows = cases.iter().map(|c| case_row(&ctx, c)).collect();
     Ok(Html(
         ListPage {

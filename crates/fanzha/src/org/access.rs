@@ -58,12 +58,7 @@ pub async fn authorize(
 
 /// Opens one student's full record for a caller: 404 when absent, refused (and audited) outside
 /// scope, and the read itself written to the audit log. Pages and API both come through here.
-pub async fn open_student(
-    st: &AppState,
-    u: &User,
-    id: i64,
-    via: &str,
-) -> AppResult<crate::org::model::Student> {
+pub async fn open_student(st: &AppState, u: &User, id: i64) -> AppResult<crate::org::model::Student> {
     let s = crate::org::store::student_by_id(&st.db, id)
         .await?
         .ok_or_else(AppError::not_found)?;
@@ -77,18 +72,46 @@ pub async fn open_student(
         },
     )
     .await?;
-    audit::record(
-        &st.db.pool,
+    audit::person_read(
+        &st.db,
         &st.clock,
+        &u.p,
         &u.ctx.actor(),
-        Event {
-            action: "person.view",
-            target_kind: "student",
-            target_id: id.to_string(),
-            unit_path: s.class_path.clone(),
-            detail: serde_json::json!({"student_no": s.student_no, "via": via}),
+        audit::Read {
+            kind: "student",
+            id,
+            unit_path: &s.class_path,
+            detail: serde_json::json!({"student_no": s.student_no}),
         },
     )
     .await?;
     Ok(s)
+}
+
+/// One page of the students under a unit for a caller already allowed to list them (masked by
+/// the caller's view); the list read is written to the audit log, one entry per request. Pages
+/// and API both come through here.
+pub async fn list_students(
+    st: &AppState,
+    u: &User,
+    f: crate::org::store::StudentFilter,
+) -> AppResult<(Vec<crate::org::model::Student>, i64)> {
+    let (items, total) = crate::org::store::list_students(&st.db, &f).await?;
+    audit::person_list_read(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        audit::ListRead {
+            export: false,
+            kind: "student",
+            unit_path: f.under_path.clone(),
+            filter: serde_json::json!({
+                "under": f.under_path, "q": f.query, "limit": f.limit, "offset": f.offset, "total": total,
+            }),
+            ids: items.iter().map(|s| s.id).collect(),
+        },
+    )
+    .await?;
+    Ok((items, total))
 }

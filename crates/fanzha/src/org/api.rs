@@ -235,9 +235,10 @@ pub async fn list_students(
     if !(1..=1000).contains(&limit) || q.offset.is_some_and(|o| o < 0) {
         return Err(AppError::bad_request("err-bad-paging"));
     }
-    let (items, total) = store::list_students(
-        &st.db,
-        &StudentFilter {
+    let (items, total) = super::access::list_students(
+        &st,
+        &u,
+        StudentFilter {
             under_path: unit.path,
             query: q.q.unwrap_or_default(),
             limit,
@@ -259,7 +260,7 @@ pub async fn get_student(
     Path(id): Path<i64>,
 ) -> AppResult<Json<StudentOut>> {
     require_scope(&u.p, Scope::OrgRead)?;
-    let s = super::access::open_student(&st, &u, id, "api").await?;
+    let s = super::access::open_student(&st, &u, id).await?;
     Ok(Json(s.into()))
 }
 

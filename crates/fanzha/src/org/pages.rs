@@ -151,9 +151,10 @@ async fn render_unit(
     let page = q.page.unwrap_or(1).max(1);
     let query = q.q.unwrap_or_default();
     let (students, total) = if can_list {
-        let (s, t) = store::list_students(
-            &st.db,
-            &StudentFilter {
+        let (s, t) = super::access::list_students(
+            st,
+            u,
+            StudentFilter {
                 under_path: unit.path.clone(),
                 query: query.clone(),
                 limit: PAGE_SIZE,
@@ -270,7 +271,7 @@ async fn student_page(
     u: User,
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
-    let s = super::access::open_student(&st, &u, id, "page").await?;
+    let s = super::access::open_student(&st, &u, id).await?;
     let ctx = page_ctx(&st, &u).await;
     let chain = service::responsible_for_student(&st.db, &s)
         .await?
@@ -316,16 +317,17 @@ pub async fn export_response(st: &AppState, u: &User, unit: &Unit) -> AppResult<
         .into_iter()
         .filter(|s| scopes.iter().any(|p| s.class_path.starts_with(p.as_str())))
         .collect();
-    audit::record(
-        &st.db.pool,
+    audit::person_list_read(
+        &st.db,
         &st.clock,
+        &u.p,
         &u.ctx.actor(),
-        Event {
-            action: "roster.export",
-            target_kind: "unit",
-            target_id: unit.code.clone(),
+        audit::ListRead {
+            export: true,
+            kind: "student",
             unit_path: unit.path.clone(),
-            detail: serde_json::json!({"rows": students.len()}),
+            filter: serde_json::json!({"school": unit.code}),
+            ids: students.iter().map(|s| s.id).collect(),
         },
     )
     .await?;

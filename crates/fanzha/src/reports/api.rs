@@ -164,12 +164,27 @@ pub async fn evidence_bytes(
     report_id: i64,
     eid: i64,
 ) -> AppResult<Response> {
-    visible_report(st, u, report_id).await?;
+    let report = visible_report(st, u, report_id).await?;
     let e = store::evidence_of(&st.db, report_id)
         .await?
         .into_iter()
         .find(|e| e.id == eid)
         .ok_or_else(AppError::not_found)?;
+    if report.reporter_account_id != u.p.account_id {
+        crate::audit::person_read(
+            &st.db,
+            &st.clock,
+            &u.p,
+            &u.ctx.actor(),
+            crate::audit::Read {
+                kind: "report",
+                id: report_id,
+                unit_path: &report.unit_path,
+                detail: serde_json::json!({"evidence": eid, "student_id": report.student_id}),
+            },
+        )
+        .await?;
+    }
     let store = evidence_store::EvidenceStore::from_config(&st.config).map_err(store_err)?;
     let bytes = store
         .get(&evidence_store::key_of(report_id, &e.sha256, &e.media_type))
@@ -389,8 +404,67 @@ pub async fn list_reports(
     need(&u, Scope::ReportsRead)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     Ok(Json(
-        store::list(&st.db, &scope_of(&u.p), q.status.as_deref(), limit).await?,
+        list_for(&st, &u, &scope_of(&u.p), q.status.as_deref(), limit).await?,
     ))
+}
+
+/// Reports in `scope` for a page or API list; a staff read is one audit entry (victims' names).
+pub async fn list_for(
+    st: &AppState,
+    u: &User,
+    scope: &store::Scope,
+    status: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<ReportItem>> {
+    let items = store::list(&st.db, scope, status, limit).await?;
+    let paths = items.iter().map(|i| i.report.unit_path.as_str());
+    let filter = serde_json::json!({"status": status, "limit": limit});
+    let ids = items.iter().map(|i| i.report.id).collect();
+    audit_list(st, u, "report", paths, scope, filter, ids).await?;
+    Ok(items)
+}
+
+/// The stop-payment queue in `scope` for a page or API list; a staff read is one audit entry.
+pub async fn queue_for(
+    st: &AppState,
+    u: &User,
+    scope: &store::Scope,
+    limit: i64,
+) -> AppResult<Vec<QueueItem>> {
+    let items = store::queue(&st.db, scope, limit).await?;
+    let filter = serde_json::json!({"queue": "stop_payments", "limit": limit});
+    let ids = items.iter().map(|i| i.stop_payment.report_id).collect();
+    audit_list(st, u, "report", std::iter::empty(), scope, filter, ids).await?;
+    Ok(items)
+}
+
+async fn audit_list<'a>(
+    st: &AppState,
+    u: &User,
+    kind: &str,
+    paths: impl Iterator<Item = &'a str>,
+    scope: &store::Scope,
+    filter: serde_json::Value,
+    ids: Vec<i64>,
+) -> AppResult<()> {
+    let unit_path = crate::audit::common_path(paths)
+        .or_else(|| crate::audit::common_path(scope.paths.iter().map(String::as_str)))
+        .unwrap_or_else(|| "/".into());
+    crate::audit::person_list_read(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        crate::audit::ListRead {
+            export: false,
+            kind,
+            unit_path,
+            filter,
+            ids,
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -403,6 +477,21 @@ pub struct ReportDetail {
 
 pub async fn detail(st: &AppState, u: &User, id: i64) -> AppResult<ReportDetail> {
     let report = visible_report(st, u, id).await?;
+    if report.reporter_account_id != u.p.account_id {
+        crate::audit::person_read(
+            &st.db,
+            &st.clock,
+            &u.p,
+            &u.ctx.actor(),
+            crate::audit::Read {
+                kind: "report",
+                id,
+                unit_path: &report.unit_path,
+                detail: serde_json::json!({"ref_no": report.ref_no, "student_id": report.student_id}),
+            },
+        )
+        .await?;
+    }
     let mut conn = st.db.pool.acquire().await?;
     let indicators = store::indicators_of(&mut conn, id).await?;
     let stop_payment = store::stop_payment_of(&mut conn, id).await?;
@@ -478,7 +567,7 @@ pub async fn stop_payment_queue(
     u: User,
 ) -> AppResult<Json<Vec<QueueItem>>> {
     need(&u, Scope::ReportsRead)?;
-    Ok(Json(store::queue(&st.db, &scope_of(&u.p), 500).await?))
+    Ok(Json(queue_for(&st, &u, &scope_of(&u.p), 500).await?))
 }
 
 /// Police record an action on a stop-payment request: bank_contacted, frozen (with amount),

@@ -566,12 +566,12 @@ impl ListPage {
 
 async fn list_page(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
     let scope = scope_of(&u.p);
-    let reports = store::list(&st.db, &scope, None, 200).await?;
+    let reports = api::list_for(&st, &u, &scope, None, 200).await?;
     let police_scope = api::police_scope(&u).ok();
     let police = police_scope.is_some();
     let (queue, clusters) = match &police_scope {
         Some(s) => (
-            store::queue(&st.db, s, 200).await?,
+            api::queue_for(&st, &u, s, 200).await?,
             store::clusters(&st.db, s, 2000)
                 .await?
                 .into_iter()
@@ -579,7 +579,7 @@ async fn list_page(State(st): State<AppState>, u: User) -> AppResult<Html<String
                 .take(50)
                 .collect(),
         ),
-        None => (store::queue(&st.db, &scope, 50).await?, vec![]),
+        None => (api::queue_for(&st, &u, &scope, 50).await?, vec![]),
     };
     let staff =
         u.p.roles()

@@ -112,7 +112,13 @@ pub async fn do_act(st: &AppState, u: &User, id: i64, a: Act) -> AppResult<Warni
 
 /// Warnings the caller is the responsible person for (counselor, college or school leader),
 /// following the chain as it is now, open ones first.
-pub async fn load_mine(st: &AppState, p: &Principal) -> AppResult<Vec<Warning>> {
+pub async fn load_mine(st: &AppState, u: &User) -> AppResult<Vec<Warning>> {
+    let ws = mine_of(st, &u.p).await?;
+    audit_list(st, u, serde_json::json!({"mine": true}), &[], &ws).await?;
+    Ok(ws)
+}
+
+async fn mine_of(st: &AppState, p: &Principal) -> AppResult<Vec<Warning>> {
     let Some(staff) = p.staff_id else {
         return Ok(vec![]);
     };
@@ -214,17 +220,51 @@ pub async fn load_list(st: &AppState, u: &User, q: &ListQuery) -> AppResult<Vec<
     let (from, to) = period(q, &u.p, st.clock.now_ms())?;
     let (paths, _) = paths_for(st, u, Action::ViewWarnings, q.unit.as_deref()).await?;
     let mut c = st.db.pool.acquire().await?;
-    Ok(store::list(
+    let ws = store::list(
         &mut c,
         &ListFilter {
-            paths,
+            paths: paths.clone(),
             status,
             from: Some(from),
             to: Some(to),
             limit,
         },
     )
-    .await?)
+    .await?;
+    drop(c);
+    let filter = serde_json::json!({
+        "status": q.status, "unit": q.unit, "from": from, "to": to, "limit": limit,
+    });
+    audit_list(st, u, filter, &paths, &ws).await?;
+    Ok(ws)
+}
+
+/// One audit entry for a list of warnings shown to staff (phones and student numbers in it).
+async fn audit_list(
+    st: &AppState,
+    u: &User,
+    filter: serde_json::Value,
+    scope: &[String],
+    ws: &[Warning],
+) -> AppResult<()> {
+    let unit_path = crate::audit::common_path(ws.iter().map(|w| w.unit_path.as_str()))
+        .or_else(|| crate::audit::common_path(scope.iter().map(String::as_str)))
+        .unwrap_or_else(|| "/".into());
+    crate::audit::person_list_read(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        crate::audit::ListRead {
+            export: false,
+            kind: "warning",
+            unit_path,
+            filter,
+            ids: ws.iter().map(|w| w.id).collect(),
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -241,6 +281,21 @@ pub struct WarningDetail {
 
 pub async fn load_detail(st: &AppState, u: &User, id: i64) -> AppResult<WarningDetail> {
     let warning = load_visible(st, u, id).await?;
+    crate::audit::person_read(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        crate::audit::Read {
+            kind: "warning",
+            id,
+            unit_path: &warning.unit_path,
+            detail: serde_json::json!({
+                "student_id": warning.student_id, "student_no": warning.student_no,
+            }),
+        },
+    )
+    .await?;
     let mut c = st.db.pool.acquire().await?;
     let timeline = store::events(&mut c, id).await?;
     let allowed = policy::allows(
@@ -439,7 +494,7 @@ pub async fn api_list(
 #[utoipa::path(get, path = "/api/v1/warnings/mine", tag = "warnings", responses((status = 200, body = [Warning])))]
 pub async fn api_mine(State(st): State<AppState>, u: User) -> AppResult<Json<Vec<Warning>>> {
     require_scope(&u.p, Scope::WarningsRead)?;
-    Ok(Json(load_mine(&st, &u.p).await?))
+    Ok(Json(load_mine(&st, &u).await?))
 }
 
 /// One warning with its timeline; to a partner, its own receipt of that id (anything else 404).
@@ -719,6 +774,21 @@ pub async fn load_appraisal(
     };
     drop(c);
     let a = appraisal::appraise(&st.db, &unit.path, weights, from, to).await?;
+    // Per-person rows name the responsible staff: one audit entry for the list.
+    crate::audit::person_list_read(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        crate::audit::ListRead {
+            export: false,
+            kind: "staff",
+            unit_path: unit.path.clone(),
+            filter: serde_json::json!({"unit": unit.code, "from": from, "to": to}),
+            ids: a.people.iter().map(|r| r.id).collect(),
+        },
+    )
+    .await?;
     Ok((unit, a))
 }
 

@@ -120,7 +120,7 @@ struct MinePage {
 }
 
 async fn mine(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
-    let ws = api::load_mine(&st, &u.p).await?;
+    let ws = api::load_mine(&st, &u).await?;
     let ctx = page_ctx(&st, &u).await;
     let rows = rows(&st, &ctx, ws).await?;
     let has = |a: Action| !policy::scopes_for(&u.p, a).is_empty();

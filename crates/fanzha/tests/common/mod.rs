@@ -6,7 +6,11 @@
 // Each test file is its own crate and uses a different part of this module.
 #![allow(dead_code)]
 
+pub mod env;
 pub mod smtp;
+
+#[allow(unused_imports)]
+pub use env::{pg_url, skip, under_ci};
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -216,11 +220,19 @@ pub async fn fresh_db(dir: &std::path::Path) -> (Db, DbGuard) {
     (db, guard)
 }
 
-/// `FANZHA_TEST_DATABASE_URL` when set to a PostgreSQL URL.
-pub fn pg_url() -> Option<String> {
-    std::env::var("FANZHA_TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"))
+/// A fresh database for a `fanzha` child process, migrated: on PostgreSQL a fresh schema and the
+/// URL that selects it (`options[search_path]`, for `FANZHA_DATABASE_URL`); on SQLite `None`
+/// (the process opens the SQLite file of its data directory).
+pub async fn process_db() -> (Option<String>, DbGuard) {
+    let Some(url) = pg_url() else {
+        return (None, DbGuard::default());
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (db, guard) = fresh_db(dir.path()).await;
+    db.pool.close().await;
+    let schema = guard.pg.as_ref().map(|(_, s)| s.clone()).expect("schema");
+    let sep = if url.contains('?') { '&' } else { '?' };
+    (Some(format!("{url}{sep}options[search_path]={schema}")), guard)
 }
 
 /// An app with an empty (migrated) database.
