@@ -362,6 +362,7 @@ pub async fn clusters(db: &Db, scope: &Scope, window: i64) -> DbResult<Vec<Clust
 
 /// The figures of the police dashboard.
 #[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+#[schema(as = ReportFigures)]
 pub struct Figures {
     /// (UTC day start ms, fraud type, reports).
     pub per_day: Vec<(i64, String, i64)>,

@@ -205,8 +205,165 @@ impl Modify for BearerAuth {
 )]
 pub struct ApiDoc;
 
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// The served document: what the handlers' annotations say, completed by [`complete`].
+pub fn document() -> &'static serde_json::Value {
+    static DOC: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        complete(&mut doc);
+        doc
+    })
+}
+
+async fn openapi() -> Json<&'static serde_json::Value> {
+    Json(document())
+}
+
+/// The JSON body of every API error (see `AppError::json_body`).
+fn error_schema() -> serde_json::Value {
+    serde_json::json!({
+        "type": "object",
+        "description": "Every error answer of the API (any 4xx or 5xx status).",
+        "required": ["error"],
+        "additionalProperties": false,
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "details"],
+                "additionalProperties": false,
+                "properties": {
+                    "code": {
+                        "type": "string",
+                        "minLength": 1,
+                        "description": "A stable key of the problem, e.g. `unauthorized`, `forbidden`, `not-found`, `bad-input`, `media-type`, `too-large`, or a module's own key such as `reports-err-invalid`."
+                    },
+                    "message": {
+                        "type": "string",
+                        "description": "The problem in the caller's language (the `fz_lang` cookie, else the account's language, else zh-CN)."
+                    },
+                    "details": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": "One message per problem found (for example one per invalid field or line); may be empty."
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// Statuses the shared layers answer, whatever the handler: the context middleware (token check,
+/// CSRF), the extractors (path, query, body) and the body limit. Each is added to the operations
+/// it can reach, so that a client sees every status it may get.
+fn layer_statuses(method: &str, op: &serde_json::Value) -> Vec<(&'static str, &'static str)> {
+    let params = op["parameters"].as_array().cloned().unwrap_or_default();
+    let has = |place: &str| params.iter().any(|p| p["in"] == place);
+    let body = op.get("requestBody");
+    let mut v = vec![
+        ("401", "No token, or a token that is unknown, expired or revoked."),
+        ("403", "The token's scopes or the account's roles do not allow this operation."),
+    ];
+    if has("path") || has("query") || body.is_some() {
+        v.push(("400", "A malformed parameter or body."));
+    }
+    if has("path") || has("query") || body.is_some() {
+        v.push((
+            "404",
+            "The record or unit does not exist or is outside the caller's scope (never told apart).",
+        ));
+    }
+    if let Some(b) = body {
+        v.push(("413", "The body is larger than the configured upload limit."));
+        v.push(("415", "The body is not of the documented content type."));
+        v.push(("422", "The body is well-formed but its values are refused; `details` names each problem."));
+        let _ = b;
+    }
+    if matches!(method, "post" | "put" | "patch" | "delete") {
+        v.push(("409", "The record is not in a state that allows this, or a duplicate exists."));
+    }
+    v
+}
+
+/// Completes the generated document: one error schema for every error answer, the statuses the
+/// shared layers answer, unique operation ids, and tuple arrays written the OpenAPI 3.1 way.
+fn complete(doc: &mut serde_json::Value) {
+    use serde_json::{json, Value};
+    doc["components"]["schemas"]["Error"] = error_schema();
+    let error_ref = json!({"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}});
+    let mut seen = std::collections::HashMap::<String, usize>::new();
+    if let Some(paths) = doc["paths"].as_object() {
+        for ops in paths.values() {
+            for op in ops.as_object().into_iter().flat_map(|o| o.values()) {
+                if let Some(id) = op["operationId"].as_str() {
+                    *seen.entry(id.to_string()).or_default() += 1;
+                }
+            }
+        }
+    }
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for ops in paths.values_mut() {
+            let Some(ops) = ops.as_object_mut() else {
+                continue;
+            };
+            for (method, op) in ops.iter_mut() {
+                // Operation ids must be unique: `list` of two modules becomes `<tag>_list`.
+                if let Some(id) = op["operationId"].as_str().map(str::to_string) {
+                    if seen.get(&id).copied().unwrap_or(0) > 1 {
+                        let tag = op["tags"][0].as_str().unwrap_or("api").to_string();
+                        op["operationId"] = Value::String(format!("{tag}_{id}"));
+                    }
+                }
+                for (status, description) in layer_statuses(method, op) {
+                    let responses = &mut op["responses"];
+                    if responses.get(status).is_none() {
+                        responses[status] = json!({"description": description});
+                    }
+                }
+                if let Some(responses) = op["responses"].as_object_mut() {
+                    for (status, r) in responses.iter_mut() {
+                        if status.starts_with('4') || status.starts_with('5') {
+                            r["content"] = error_ref.clone();
+                            if r["description"].as_str().is_none_or(str::is_empty) {
+                                r["description"] = Value::String("An error.".into());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    tuples(doc);
+}
+
+/// A tuple (`items: [a, b, c]` in JSON Schema draft 4–2019, `prefixItems` in 2020-12) becomes an
+/// array of exactly that many items, each one of the members' schemas: what OpenAPI 3.1 tools that
+/// still read schemas as draft 4 (the contract test's among them) understand alike.
+fn tuples(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => {
+            let members = match (m.get("prefixItems"), m.get("items")) {
+                (Some(Value::Array(a)), _) | (None, Some(Value::Array(a))) => Some(a.clone()),
+                _ => None,
+            };
+            if let Some(members) = members {
+                let n = members.len();
+                let mut any: Vec<Value> = Vec::new();
+                for s in members {
+                    if !any.contains(&s) {
+                        any.push(s);
+                    }
+                }
+                m.remove("prefixItems");
+                m.insert("items".into(), serde_json::json!({ "anyOf": any }));
+                m.insert("minItems".into(), n.into());
+                m.insert("maxItems".into(), n.into());
+            }
+            m.values_mut().for_each(tuples);
+        }
+        Value::Array(a) => a.iter_mut().for_each(tuples),
+        _ => {}
+    }
 }
 
 #[derive(Template)]
