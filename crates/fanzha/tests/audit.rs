@@ -1,6 +1,9 @@
-//! The audit log: staff reads of a person are written with actor, address and request id; lists
-//! are masked and not audited; refusals are audited; the log is read within scope only, with
-//! filters.
+//! The audit log: staff reads of a person are written with actor, address and request id, on
+//! every path that shows a person (students, warnings, reports and their evidence, cases,
+//! campaign gaps and exposure, the appraisal's people), page and API alike: one `person.view` per
+//! record opened, one `person.list` per list request with its filter, count and ids (lists are
+//! masked); a student's own reads write none; refusals are audited; the log is read within scope
+//! only, with filters (by action, actor, target, kind and date).
 
 mod common;
 
