@@ -1,6 +1,9 @@
-//! The audit log: staff reads of a person are written with actor, address and request id; lists
-//! are masked and not audited; refusals are audited; the log is read within scope only, with
-//! filters.
+//! The audit log: staff reads of a person are written with actor, address and request id, on
+//! every path that shows a person (students, warnings, reports and their evidence, cases,
+//! campaign gaps and exposure, the appraisal's people), page and API alike: one `person.view` per
+//! record opened, one `person.list` per list request with its filter, count and ids (lists are
+//! masked); a student's own reads write none; refusals are audited; the log is read within scope
+//! only, with filters (by action, actor, target, kind and date).
 
 mod common;
 
@@ -363,13 +366,24 @@ async fn read(app: &TestApp, c: &reqwest::Client, token: &str, path: &str) {
 }
 
 /// A detail read of `path` writes one `person.view` naming (kind, id), with how it came.
-async fn assert_view(app: &TestApp, c: &reqwest::Client, token: &str, path: &str, kind: &str, id: i64) {
+async fn assert_view(
+    app: &TestApp,
+    c: &reqwest::Client,
+    token: &str,
+    path: &str,
+    kind: &str,
+    id: i64,
+) {
     let before = count_of(app, "person.view").await;
     read(app, c, token, path).await;
     let (row, d) = new_entry(app, "person.view", before).await;
     assert_eq!(row.target_kind, kind, "{path}");
     assert_eq!(row.target_id, id.to_string(), "{path}");
-    let via = if path.starts_with("/api/") { "api" } else { "page" };
+    let via = if path.starts_with("/api/") {
+        "api"
+    } else {
+        "page"
+    };
     assert_eq!(d["via"], via, "{path}: {d}");
 }
 
@@ -385,13 +399,23 @@ async fn assert_list(
     let before = count_of(app, "person.list").await;
     read(app, c, token, path).await;
     let rows = app.audit("person.list").await;
-    let new: Vec<&AuditRow> = rows[before..].iter().filter(|r| r.target_kind == kind).collect();
-    assert!(!new.is_empty(), "{path}: no person.list of {kind}: {rows:?}");
+    let new: Vec<&AuditRow> = rows[before..]
+        .iter()
+        .filter(|r| r.target_kind == kind)
+        .collect();
+    assert!(
+        !new.is_empty(),
+        "{path}: no person.list of {kind}: {rows:?}"
+    );
     let d = detail(new[0]);
     let ids = sorted_ids(&d);
     assert_eq!(d["count"], ids.len(), "{path}: {d}");
     assert!(ids.contains(&id), "{path}: {id} not in {d}");
-    let via = if path.starts_with("/api/") { "api" } else { "page" };
+    let via = if path.starts_with("/api/") {
+        "api"
+    } else {
+        "page"
+    };
     assert_eq!(d["via"], via, "{path}: {d}");
     d
 }
@@ -405,8 +429,10 @@ async fn warning_reads_are_audited_on_pages_and_api() {
     let r = client()
         .post(app.url("/api/v1/warnings"))
         .bearer_auth(&police)
-        .json(&serde_json::json!({"phone": "138-0000-1111", "fraud_type": "fake_loan",
-            "severity": "high", "detail": "正在通话", "source": "96110"}))
+        .json(
+            &serde_json::json!({"phone": "138-0000-1111", "fraud_type": "fake_loan",
+            "severity": "high", "detail": "正在通话", "source": "96110"}),
+        )
         .send()
         .await
         .unwrap();
@@ -429,7 +455,15 @@ async fn warning_reads_are_audited_on_pages_and_api() {
     assert_eq!(d["student_id"], app.fx.student("2023010101"));
     assert_eq!(d["via"], "page");
     let tc = app.token("counselor1", &[Scope::WarningsRead]).await;
-    assert_view(&app, &c, &tc, &format!("/api/v1/warnings/{id}"), "warning", id).await;
+    assert_view(
+        &app,
+        &c,
+        &tc,
+        &format!("/api/v1/warnings/{id}"),
+        "warning",
+        id,
+    )
+    .await;
 
     // Lists: the counselor's own, the overview and the appraisal (staff names), page and API.
     assert_list(&app, &c, &tc, "/warnings", "warning", id).await;
@@ -442,7 +476,15 @@ async fn warning_reads_are_audited_on_pages_and_api() {
     assert_eq!(d["filter"]["status"], "open", "{d}");
     let counselor = app.fx.staff["T1001"];
     assert_list(&app, &a, &ta, "/warnings/appraisal", "staff", counselor).await;
-    assert_list(&app, &a, &ta, "/api/v1/warnings/appraisal", "staff", counselor).await;
+    assert_list(
+        &app,
+        &a,
+        &ta,
+        "/api/v1/warnings/appraisal",
+        "staff",
+        counselor,
+    )
+    .await;
 
     // The student's own read of their warning is not a staff read.
     let before = app.audit("person.view").await.len();
@@ -468,7 +510,7 @@ async fn warning_reads_are_audited_on_pages_and_api() {
     let found: Vec<serde_json::Value> = r.json().await.unwrap();
     assert!(found.iter().all(|e| e["target_kind"] == "warning"));
     assert!(found.iter().any(|e| e["action"] == "person.view"
-        && e["target_id"] == id.to_string()
+        && e["target_id"] == id.to_string().as_str()
         && e["actor"] == "counselor1"));
     assert!(found.iter().any(|e| e["action"] == "person.list"));
     let staff: Vec<serde_json::Value> = app
@@ -549,7 +591,15 @@ async fn report_reads_are_audited_on_pages_and_api() {
     // The school's admin sees the victim's report too; the view of their scope finds the reads.
     let a = app.login("admin1").await;
     let ta = app.token("admin1", &[Scope::ReportsRead]).await;
-    assert_view(&app, &a, &ta, &format!("/api/v1/reports/{id}"), "report", id).await;
+    assert_view(
+        &app,
+        &a,
+        &ta,
+        &format!("/api/v1/reports/{id}"),
+        "report",
+        id,
+    )
+    .await;
     let t = app.token("admin1", &[Scope::AuditRead]).await;
     let found: Vec<serde_json::Value> = app
         .api_get(&t, "/api/v1/audit?action=person.view&kind=report")
@@ -558,7 +608,9 @@ async fn report_reads_are_audited_on_pages_and_api() {
         .await
         .unwrap();
     assert_eq!(found.len(), 5, "{found:?}");
-    assert!(found.iter().all(|e| e["target_id"] == id.to_string()));
+    assert!(found
+        .iter()
+        .all(|e| e["target_id"].as_str() == Some(id.to_string().as_str())));
 }
 
 /// A one-pixel PNG, enough for the evidence sniffer.

@@ -603,7 +603,11 @@ async fn a_published_briefing_reaches_the_admins_and_counselors_of_the_jurisdict
     )
     .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert_eq!(state().await, draft, "a refused publication changed nothing");
+    assert_eq!(
+        state().await,
+        draft,
+        "a refused publication changed nothing"
+    );
     let r = post_json(
         &app,
         &t,
@@ -622,7 +626,11 @@ async fn a_published_briefing_reaches_the_admins_and_counselors_of_the_jurisdict
     )
     .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(state().await, published, "a second publication changed nothing");
+    assert_eq!(
+        state().await,
+        published,
+        "a second publication changed nothing"
+    );
     app.runner.run_until_idle().await.unwrap();
     let told = |user: &'static str| {
         let acc = app.fx.account(user);

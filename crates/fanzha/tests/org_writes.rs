@@ -136,14 +136,33 @@ async fn units_are_created_by_api_and_page_with_bad_input_and_roles_refused() {
     // Bad input, API: 422 with the reason, nothing written.
     let before = snapshot(&app).await;
     for (body, code) in [
-        (json!({"parent_code": "COL1A", "kind": "galaxy", "code": "X1", "name": "x"}), "org-err-kind"),
-        (json!({"parent_code": "COL1A", "kind": "class", "code": "bad code!", "name": "x"}), "org-err-code"),
-        (json!({"parent_code": "COL1A", "kind": "class", "code": "X2", "name": "  "}), "org-err-name"),
-        (json!({"parent_code": "COL1A", "kind": "class", "code": "CLS1A1", "name": "dup"}), "org-err-code-taken"),
-        (json!({"parent_code": "COL1A", "kind": "school", "code": "X3", "name": "x"}), "org-err-nesting"),
-        (json!({"parent_code": "NOPE", "kind": "class", "code": "X4", "name": "x"}), "org-err-parent"),
+        (
+            json!({"parent_code": "COL1A", "kind": "galaxy", "code": "X1", "name": "x"}),
+            "org-err-kind",
+        ),
+        (
+            json!({"parent_code": "COL1A", "kind": "class", "code": "bad code!", "name": "x"}),
+            "org-err-code",
+        ),
+        (
+            json!({"parent_code": "COL1A", "kind": "class", "code": "X2", "name": "  "}),
+            "org-err-name",
+        ),
+        (
+            json!({"parent_code": "COL1A", "kind": "class", "code": "CLS1A1", "name": "dup"}),
+            "org-err-code-taken",
+        ),
+        (
+            json!({"parent_code": "COL1A", "kind": "school", "code": "X3", "name": "x"}),
+            "org-err-nesting",
+        ),
+        (
+            json!({"parent_code": "NOPE", "kind": "class", "code": "X4", "name": "x"}),
+            "org-err-parent",
+        ),
     ] {
-        let (status, got, message, _) = api_error(post_unit(&app, &admin, body.clone()).await).await;
+        let (status, got, message, _) =
+            api_error(post_unit(&app, &admin, body.clone()).await).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert_eq!(got, code, "{body}");
         assert!(!message.is_empty());
@@ -161,14 +180,18 @@ async fn units_are_created_by_api_and_page_with_bad_input_and_roles_refused() {
     assert_eq!(snapshot(&app).await, before, "refused input wrote nothing");
 
     // Refused roles, API: no root units for anyone; no units outside the caller's grant.
-    let good = json!({"parent_code": "COL1A", "kind": "class", "code": "CLS1A8", "name": "计科2308"});
+    let good =
+        json!({"parent_code": "COL1A", "kind": "class", "code": "CLS1A8", "name": "计科2308"});
     let root = json!({"kind": "province", "code": "P9", "name": "新省"});
     let (status, _, _, _) = api_error(post_unit(&app, &admin, root).await).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "roots come from the CLI");
     let read_only = app.token("admin1", &[Scope::OrgRead]).await;
     let (status, _, _, details) = api_error(post_unit(&app, &read_only, good.clone()).await).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(details.iter().any(|d| d.contains("org:write")), "{details:?}");
+    assert!(
+        details.iter().any(|d| d.contains("org:write")),
+        "{details:?}"
+    );
     // COL1A is above the counselor's class: not even seen (404); the college's leader and the
     // station of the school's jurisdiction see it and are refused (403).
     for (user, want) in [
@@ -212,13 +235,21 @@ async fn units_are_created_by_api_and_page_with_bad_input_and_roles_refused() {
     let before = snapshot(&app).await;
     for (kind, code, name, text) in [
         ("class", "COL1C", "重复", "That unit code is taken"),
-        ("province", "PX", "省", "A unit of this kind cannot sit under that parent"),
+        (
+            "province",
+            "PX",
+            "省",
+            "A unit of this kind cannot sit under that parent",
+        ),
         ("college", "", "无代码", "A unit code has letters"),
         ("nebula", "NB1", "x", "Unknown unit kind"),
     ] {
         let (status, body) = page_child(&app, &c, "SCH1", kind, code, name).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{kind} {code}");
-        assert!(body.contains(text), "{kind} {code}: no {text:?} on the page");
+        assert!(
+            body.contains(text),
+            "{kind} {code}: no {text:?} on the page"
+        );
     }
     assert_eq!(snapshot(&app).await, before, "refused forms wrote nothing");
     // Refused roles on the page: a counselor and the police see the unit but may not add to it;
@@ -249,7 +280,10 @@ async fn staff_accounts_are_created_with_roles_and_refused_where_the_caller_may_
     let password = between(&body, "<p class=\"fz-token\">", "</p>").expect("first password shown");
     assert_eq!(password.len(), 12);
     let after = snapshot(&app).await;
-    assert_eq!((after.1, after.2, after.3), (before.1 + 1, before.2 + 1, before.3 + 1));
+    assert_eq!(
+        (after.1, after.2, after.3),
+        (before.1 + 1, before.2 + 1, before.3 + 1)
+    );
     let (role, unit, staff): (String, String, Option<i64>) = sqlx::query_as(
         "SELECT r.role, u.code, a.staff_id FROM accounts a JOIN role_assignments r ON r.account_id = a.id \
          JOIN units u ON u.id = r.unit_id WHERE a.username = 't1002new'",
@@ -269,14 +303,38 @@ async fn staff_accounts_are_created_with_roles_and_refused_where_the_caller_may_
     // Bad input: 422 naming the problem, nothing written.
     let before = snapshot(&app).await;
     for (a, text) in [
-        (account("bad name!", "counselor", "CLS1A1", ""), "A username has letters"),
-        (account("counselor1", "counselor", "CLS1A1", ""), "That username is taken"),
-        (account("new-a", "student", "SCH1", ""), "That role cannot be granted"),
-        (account("new-b", "wizard", "SCH1", ""), "That role cannot be granted"),
-        (account("new-c", "school_admin", "CLS1A1", ""), "That role cannot be granted"),
-        (account("new-d", "counselor", "NOPE", ""), "No unit has that code"),
-        (account("new-e", "counselor", "CLS2A1", ""), "No unit has that code"),
-        (account("new-f", "counselor", "CLS1A1", "T9999"), "No student or staff member"),
+        (
+            account("bad name!", "counselor", "CLS1A1", ""),
+            "A username has letters",
+        ),
+        (
+            account("counselor1", "counselor", "CLS1A1", ""),
+            "That username is taken",
+        ),
+        (
+            account("new-a", "student", "SCH1", ""),
+            "That role cannot be granted",
+        ),
+        (
+            account("new-b", "wizard", "SCH1", ""),
+            "That role cannot be granted",
+        ),
+        (
+            account("new-c", "school_admin", "CLS1A1", ""),
+            "That role cannot be granted",
+        ),
+        (
+            account("new-d", "counselor", "NOPE", ""),
+            "No unit has that code",
+        ),
+        (
+            account("new-e", "counselor", "CLS2A1", ""),
+            "No unit has that code",
+        ),
+        (
+            account("new-f", "counselor", "CLS1A1", "T9999"),
+            "No student or staff member",
+        ),
     ] {
         let (status, body) = page_account(&app, &c, "SCH1", fields(&a)).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{a:?}");
@@ -298,7 +356,11 @@ async fn staff_accounts_are_created_with_roles_and_refused_where_the_caller_may_
         fields(&account("cop-b", "police", "ST1", "")),
     )
     .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "ST1 is not inside SCH1");
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "ST1 is not inside SCH1"
+    );
     assert_eq!(snapshot(&app).await, before, "refused input wrote nothing");
 
     // Refused roles: nobody but school and province admins manages accounts, and only inside
@@ -325,7 +387,11 @@ async fn staff_accounts_are_created_with_roles_and_refused_where_the_caller_may_
         assert_eq!(status, want, "{user} POST {unit}");
     }
     assert_eq!(snapshot(&app).await, before, "refused roles wrote nothing");
-    assert!(app.scalar("SELECT COUNT(*) FROM accounts WHERE username = 'intruder'").await == 0);
+    assert!(
+        app.scalar("SELECT COUNT(*) FROM accounts WHERE username = 'intruder'")
+            .await
+            == 0
+    );
 
     // The province admin grants a police role on a station of the province.
     let c = app.login("province1").await;

@@ -46,7 +46,12 @@ async fn post_form(app: &TestApp, c: &Client, path: &str, form: &[(&str, &str)])
     let csrf = app.page_csrf(c).await;
     let mut f: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
     f.extend_from_slice(form);
-    c.post(app.url(path)).form(&f).send().await.unwrap().status()
+    c.post(app.url(path))
+        .form(&f)
+        .send()
+        .await
+        .unwrap()
+        .status()
 }
 
 const CAMPAIGN_RW: &[Scope] = &[Scope::CampaignsRead, Scope::CampaignsWrite];
@@ -59,7 +64,13 @@ async fn campaigns_state(app: &TestApp) -> Vec<String> {
     .await;
     v.extend(dump(app, "SELECT CAST(id AS TEXT) || '|' || kind || '|' || name FROM campaign_channels ORDER BY id").await);
     v.extend(dump(app, "SELECT CAST(COUNT(*) AS TEXT) FROM inbox_messages").await);
-    v.extend(dump(app, "SELECT CAST(COUNT(*) AS TEXT) FROM campaign_deliveries").await);
+    v.extend(
+        dump(
+            app,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM campaign_deliveries",
+        )
+        .await,
+    );
     v
 }
 
@@ -79,9 +90,21 @@ async fn campaign_channels_and_recall_refuse_other_roles_and_change_nothing() {
     .await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
     let content = c["id"].as_i64().unwrap();
-    let (s, _) = post(&app, &police, &format!("/api/v1/campaigns/contents/{content}/submit"), json!({})).await;
+    let (s, _) = post(
+        &app,
+        &police,
+        &format!("/api/v1/campaigns/contents/{content}/submit"),
+        json!({}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, _) = post(&app, &admin, &format!("/api/v1/campaigns/contents/{content}/publish"), json!({})).await;
+    let (s, _) = post(
+        &app,
+        &admin,
+        &format!("/api/v1/campaigns/contents/{content}/publish"),
+        json!({}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     let (s, c) = post(
         &app,
@@ -97,7 +120,11 @@ async fn campaign_channels_and_recall_refuse_other_roles_and_change_nothing() {
         app.state.clock.advance_ms(3_600_000);
     }
     let before = campaigns_state(&app).await;
-    assert_ne!(before.last().map(String::as_str), Some("0"), "delivered: {before:?}");
+    assert_ne!(
+        before.last().map(String::as_str),
+        Some("0"),
+        "delivered: {before:?}"
+    );
 
     let channel = json!({"unit": "SCH1", "kind": "webhook", "name": "hook",
         "url": "http://127.0.0.1:9/hook", "secret": "0123456789abcdef0123456789abcdef"});
@@ -114,14 +141,32 @@ async fn campaign_channels_and_recall_refuse_other_roles_and_change_nothing() {
         let t = app.token(user, CAMPAIGN_RW).await;
         let (s, e) = post(&app, &t, "/api/v1/campaigns/channels", channel.clone()).await;
         assert_eq!(s, want, "{user} channel: {e}");
-        let (s, e) = post(&app, &t, &format!("/api/v1/campaigns/{cid}/recall"), json!({})).await;
+        let (s, e) = post(
+            &app,
+            &t,
+            &format!("/api/v1/campaigns/{cid}/recall"),
+            json!({}),
+        )
+        .await;
         assert_eq!(s, want, "{user} recall: {e}");
     }
     // A manager's token without the write scope.
     let read_only = app.token("admin1", &[Scope::CampaignsRead]).await;
-    let (s, _) = post(&app, &read_only, "/api/v1/campaigns/channels", channel.clone()).await;
+    let (s, _) = post(
+        &app,
+        &read_only,
+        "/api/v1/campaigns/channels",
+        channel.clone(),
+    )
+    .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _) = post(&app, &read_only, &format!("/api/v1/campaigns/{cid}/recall"), json!({})).await;
+    let (s, _) = post(
+        &app,
+        &read_only,
+        &format!("/api/v1/campaigns/{cid}/recall"),
+        json!({}),
+    )
+    .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     // Bad input from the manager: a channel of an unknown kind or outside scope, an unknown campaign.
     for bad in [
@@ -132,16 +177,39 @@ async fn campaign_channels_and_recall_refuse_other_roles_and_change_nothing() {
         let (s, e) = post(&app, &admin, "/api/v1/campaigns/channels", bad.clone()).await;
         assert!(s.is_client_error(), "{bad}: {s} {e}");
     }
-    let (s, _) = post(&app, &admin, &format!("/api/v1/campaigns/{}/recall", cid + 1000), json!({})).await;
+    let (s, _) = post(
+        &app,
+        &admin,
+        &format!("/api/v1/campaigns/{}/recall", cid + 1000),
+        json!({}),
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // The page's recall button, for a counselor.
     let c = app.login("counselor1").await;
     let s = post_form(&app, &c, &format!("/campaigns/{cid}/recall"), &[]).await;
-    assert!(matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{s}");
-    assert_eq!(campaigns_state(&app).await, before, "refusals changed nothing");
+    assert!(
+        matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "{s}"
+    );
+    assert_eq!(
+        campaigns_state(&app).await,
+        before,
+        "refusals changed nothing"
+    );
     // The manager's own recall works, so the refusals above were not refused for another reason.
-    let (s, c) = post(&app, &admin, &format!("/api/v1/campaigns/{cid}/recall"), json!({})).await;
-    assert_eq!((s, c["status"].as_str()), (StatusCode::OK, Some("recalled")), "{c}");
+    let (s, c) = post(
+        &app,
+        &admin,
+        &format!("/api/v1/campaigns/{cid}/recall"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (s, c["status"].as_str()),
+        (StatusCode::OK, Some("recalled")),
+        "{c}"
+    );
 }
 
 async fn warnings_state(app: &TestApp) -> Vec<String> {
@@ -177,12 +245,16 @@ async fn warning_batch_and_contact_refuse_other_roles_and_change_nothing() {
     // The CSV batch: only issuers (police) may send one.
     let csv = "学号,诈骗类型,级别\n2023010102,fake_loan,high\n";
     for user in ["counselor1", "leader1", "admin1", "province1", "student1"] {
-        let t = app.token(user, &[Scope::WarningsWrite, Scope::WarningsRead]).await;
+        let t = app
+            .token(user, &[Scope::WarningsWrite, Scope::WarningsRead])
+            .await;
         let r = app.api_post(&t, "/api/v1/warnings/batch", csv.into()).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{user}");
     }
     let read_only = app.token("police1", &[Scope::WarningsRead]).await;
-    let r = app.api_post(&read_only, "/api/v1/warnings/batch", csv.into()).await;
+    let r = app
+        .api_post(&read_only, "/api/v1/warnings/batch", csv.into())
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // The page's upload, for a school admin.
     let c = app.login("admin1").await;
@@ -200,10 +272,16 @@ async fn warning_batch_and_contact_refuse_other_roles_and_change_nothing() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // Bad input from the police: an empty file and a file of no known columns.
     for bad in ["", "a,b\n1,2\n"] {
-        let r = app.api_post(&police, "/api/v1/warnings/batch", bad.into()).await;
+        let r = app
+            .api_post(&police, "/api/v1/warnings/batch", bad.into())
+            .await;
         assert!(r.status().is_client_error(), "{bad:?}: {}", r.status());
     }
-    assert_eq!(warnings_state(&app).await, before, "refused batches wrote nothing");
+    assert_eq!(
+        warnings_state(&app).await,
+        before,
+        "refused batches wrote nothing"
+    );
 
     // Contact: only the student's chain (and those the matrix lets act here) records one.
     for (user, want) in [
@@ -213,28 +291,64 @@ async fn warning_batch_and_contact_refuse_other_roles_and_change_nothing() {
         ("admin2", StatusCode::NOT_FOUND),
         ("student2", StatusCode::NOT_FOUND),
     ] {
-        let t = app.token(user, &[Scope::WarningsWrite, Scope::WarningsRead]).await;
-        let (s, e) = post(&app, &t, &format!("/api/v1/warnings/{id}/contact"), json!({"method": "phone"})).await;
+        let t = app
+            .token(user, &[Scope::WarningsWrite, Scope::WarningsRead])
+            .await;
+        let (s, e) = post(
+            &app,
+            &t,
+            &format!("/api/v1/warnings/{id}/contact"),
+            json!({"method": "phone"}),
+        )
+        .await;
         assert_eq!(s, want, "{user}: {e}");
     }
     let counselor = app.token("counselor1", &[Scope::WarningsWrite]).await;
     let read_only = app.token("counselor1", &[Scope::WarningsRead]).await;
-    let (s, _) = post(&app, &read_only, &format!("/api/v1/warnings/{id}/contact"), json!({"method": "phone"})).await;
+    let (s, _) = post(
+        &app,
+        &read_only,
+        &format!("/api/v1/warnings/{id}/contact"),
+        json!({"method": "phone"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     for bad in [
         json!({"method": "carrier_pigeon"}),
         json!({"method": "phone", "notes": "x".repeat(2001)}),
     ] {
-        let (s, e) = post(&app, &counselor, &format!("/api/v1/warnings/{id}/contact"), bad).await;
+        let (s, e) = post(
+            &app,
+            &counselor,
+            &format!("/api/v1/warnings/{id}/contact"),
+            bad,
+        )
+        .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     }
     // The page's form, for another class's counselor.
     let c = app.login("counselor2").await;
-    let s = post_form(&app, &c, &format!("/warnings/{id}/contact"), &[("method", "phone"), ("at", ""), ("notes", "")]).await;
+    let s = post_form(
+        &app,
+        &c,
+        &format!("/warnings/{id}/contact"),
+        &[("method", "phone"), ("at", ""), ("notes", "")],
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    assert_eq!(warnings_state(&app).await, before, "refused contacts wrote nothing");
+    assert_eq!(
+        warnings_state(&app).await,
+        before,
+        "refused contacts wrote nothing"
+    );
     // The responsible counselor's contact is recorded, so the refusals were about who asked.
-    let (s, e) = post(&app, &counselor, &format!("/api/v1/warnings/{id}/contact"), json!({"method": "phone"})).await;
+    let (s, e) = post(
+        &app,
+        &counselor,
+        &format!("/api/v1/warnings/{id}/contact"),
+        json!({"method": "phone"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{e}");
     assert_ne!(warnings_state(&app).await, before);
 }
@@ -264,24 +378,43 @@ async fn intel_decide_merge_and_review_resolution_refuse_other_roles_and_change_
             &app,
             &police,
             "/intel/new",
-            &[("kind", kind), ("value", value), ("status", "suspected"), ("fraud_type", "rebate_task"), ("tlp", "green")],
+            &[
+                ("kind", kind),
+                ("value", value),
+                ("status", "suspected"),
+                ("fraud_type", "rebate_task"),
+                ("tlp", "green"),
+            ],
         )
         .await;
         assert_eq!(s, StatusCode::SEE_OTHER, "{kind}");
     }
-    let phone = app.scalar("SELECT id FROM indicators WHERE kind = 'phone'").await;
-    let qq = app.scalar("SELECT id FROM indicators WHERE kind = 'qq'").await;
+    let phone = app
+        .scalar("SELECT id FROM indicators WHERE kind = 'phone'")
+        .await;
+    let qq = app
+        .scalar("SELECT id FROM indicators WHERE kind = 'qq'")
+        .await;
     // A student says a check was wrong: one review to resolve.
     let s1 = app.login("student1").await;
     let r = s1
         .post(app.url("/check"))
-        .form(&[("csrf", app.page_csrf(&s1).await.as_str()), ("q", "17088886666")])
+        .form(&[
+            ("csrf", app.page_csrf(&s1).await.as_str()),
+            ("q", "17088886666"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let check = r.headers()["location"].to_str().unwrap().to_string();
-    let s = post_form(&app, &s1, &format!("{check}/wrong"), &[("claim", "false_positive"), ("comment", "我同学")]).await;
+    let s = post_form(
+        &app,
+        &s1,
+        &format!("{check}/wrong"),
+        &[("claim", "false_positive"), ("comment", "我同学")],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let review = app.scalar("SELECT MAX(id) FROM intel_reviews").await;
     let before = intel_state(&app).await;
@@ -290,33 +423,83 @@ async fn intel_decide_merge_and_review_resolution_refuse_other_roles_and_change_
     let phone_s = phone.to_string();
     for user in ["counselor1", "leader1", "admin1", "student1"] {
         let c = app.login(user).await;
-        let s = post_form(&app, &c, &format!("/intel/{qq}"), &[("status", "cleared"), ("tlp", "red")]).await;
+        let s = post_form(
+            &app,
+            &c,
+            &format!("/intel/{qq}"),
+            &[("status", "cleared"), ("tlp", "red")],
+        )
+        .await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{user} decide");
-        let s = post_form(&app, &c, "/intel/merge", &[("from", &from), ("into", &into)]).await;
+        let s = post_form(
+            &app,
+            &c,
+            "/intel/merge",
+            &[("from", &from), ("into", &into)],
+        )
+        .await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{user} merge");
-        let s = post_form(&app, &c, &format!("/intel/reviews/{review}"), &[("outcome", "clear"), ("indicator", &phone_s)]).await;
+        let s = post_form(
+            &app,
+            &c,
+            &format!("/intel/reviews/{review}"),
+            &[("outcome", "clear"), ("indicator", &phone_s)],
+        )
+        .await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{user} resolve");
     }
-    assert_eq!(intel_state(&app).await, before, "refused roles changed nothing");
+    assert_eq!(
+        intel_state(&app).await,
+        before,
+        "refused roles changed nothing"
+    );
 
     // Bad input from the police: each refused, nothing changed.
     for (path, form) in [
         (format!("/intel/{qq}"), vec![("status", "gone")]),
         (format!("/intel/{qq}"), vec![("tlp", "purple")]),
         (format!("/intel/{}", qq + 1000), vec![("status", "cleared")]),
-        ("/intel/merge".to_string(), vec![("from", from.as_str()), ("into", from.as_str())]),
-        ("/intel/merge".to_string(), vec![("from", from.as_str()), ("into", "999999")]),
-        ("/intel/merge".to_string(), vec![("from", "x"), ("into", into.as_str())]),
-        (format!("/intel/reviews/{review}"), vec![("outcome", "burn")]),
-        (format!("/intel/reviews/{review}"), vec![("outcome", "label"), ("label", "not-a-type")]),
-        (format!("/intel/reviews/{}", review + 1000), vec![("outcome", "dismiss")]),
+        (
+            "/intel/merge".to_string(),
+            vec![("from", from.as_str()), ("into", from.as_str())],
+        ),
+        (
+            "/intel/merge".to_string(),
+            vec![("from", from.as_str()), ("into", "999999")],
+        ),
+        (
+            "/intel/merge".to_string(),
+            vec![("from", "x"), ("into", into.as_str())],
+        ),
+        (
+            format!("/intel/reviews/{review}"),
+            vec![("outcome", "burn")],
+        ),
+        (
+            format!("/intel/reviews/{review}"),
+            vec![("outcome", "label"), ("label", "not-a-type")],
+        ),
+        (
+            format!("/intel/reviews/{}", review + 1000),
+            vec![("outcome", "dismiss")],
+        ),
     ] {
         let s = post_form(&app, &police, &path, &form).await;
         assert!(s.is_client_error(), "{path} {form:?}: {s}");
     }
-    assert_eq!(intel_state(&app).await, before, "refused input changed nothing");
+    assert_eq!(
+        intel_state(&app).await,
+        before,
+        "refused input changed nothing"
+    );
     // The same merge by the police goes through, so the refusals were about who and what.
-    let s = post_form(&app, &police, "/intel/merge", &[("from", &from), ("into", &into)]).await;
+    let s = post_form(
+        &app,
+        &police,
+        "/intel/merge",
+        &[("from", &from), ("into", &into)],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_ne!(intel_state(&app).await, before);
 }
@@ -331,7 +514,13 @@ async fn case_state(app: &TestApp, id: i64) -> Vec<String> {
     )
     .await;
     v.extend(dump(app, "SELECT CAST(COUNT(*) AS TEXT) FROM cases").await);
-    v.extend(dump(app, "SELECT kind || ':' || value FROM case_indicators ORDER BY kind, value").await);
+    v.extend(
+        dump(
+            app,
+            "SELECT kind || ':' || value FROM case_indicators ORDER BY kind, value",
+        )
+        .await,
+    );
     v.extend(dump(app, "SELECT CAST(COALESCE(SUM(cases), 0) AS TEXT) || '|' || CAST(COALESCE(SUM(lost_cents), 0) AS TEXT) FROM case_monthly").await);
     v
 }
@@ -380,13 +569,33 @@ async fn case_updates_refuse_other_roles_and_bad_input_and_change_nothing() {
         let (s, e) = send(&app, reqwest::Method::PUT, &police, &path, bad.clone()).await;
         assert!(s.is_client_error(), "{bad}: {s} {e}");
     }
-    let (s, _) = send(&app, reqwest::Method::PUT, &police, &format!("/api/v1/cases/{}", id + 1000), case("1")).await;
+    let (s, _) = send(
+        &app,
+        reqwest::Method::PUT,
+        &police,
+        &format!("/api/v1/cases/{}", id + 1000),
+        case("1"),
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // The page's form, for the school admin.
     let c = app.login("admin1").await;
-    let s = post_form(&app, &c, &format!("/cases/{id}"), &[("amount_lost", "99999")]).await;
-    assert!(matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{s}");
-    assert_eq!(case_state(&app, id).await, before, "refusals changed nothing");
+    let s = post_form(
+        &app,
+        &c,
+        &format!("/cases/{id}"),
+        &[("amount_lost", "99999")],
+    )
+    .await;
+    assert!(
+        matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "{s}"
+    );
+    assert_eq!(
+        case_state(&app, id).await,
+        before,
+        "refusals changed nothing"
+    );
     // The officer's update goes through, so the refusals were about who and what.
     let (s, e) = send(&app, reqwest::Method::PUT, &police, &path, case("2000")).await;
     assert_eq!(s, StatusCode::OK, "{e}");

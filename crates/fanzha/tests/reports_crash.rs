@@ -165,7 +165,7 @@ async fn acknowledged_reports_survive_sigkill_exactly_once() {
         json!({
             "idempotency_key": format!("crash-{i}"),
             "call": {"number": format!("1700000{:04}", i), "time": now - 60_000},
-            "lost_money": i % 4 == 0,
+            "lost_money": i.is_multiple_of(4),
             "transaction": {"payment_type": "alipay", "account": format!("1391234{:04}", i), "amount_cents": 10_000 + i as i64, "time": now - 30_000},
             "description": "冲刺测试"
         })
@@ -177,7 +177,10 @@ async fn acknowledged_reports_survive_sigkill_exactly_once() {
             (in_flight.clone(), kills.clone(), interrupted.clone());
         let replays = replays_in_burst.clone();
         tasks.push(tokio::spawn(async move {
-            let c = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+            let c = reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap();
             loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 if i >= REPORTS {
@@ -189,7 +192,12 @@ async fn acknowledged_reports_survive_sigkill_exactly_once() {
                 loop {
                     let kills_before = kills.load(Ordering::SeqCst);
                     in_flight.fetch_add(1, Ordering::SeqCst);
-                    let r = c.post(format!("http://127.0.0.1:{port}/api/v1/reports")).bearer_auth(&token).json(&body).send().await;
+                    let r = c
+                        .post(format!("http://127.0.0.1:{port}/api/v1/reports"))
+                        .bearer_auth(&token)
+                        .json(&body)
+                        .send()
+                        .await;
                     let answer = match r {
                         Ok(r) if r.status().is_success() => r.json::<Value>().await.ok(),
                         _ => None,
@@ -276,7 +284,11 @@ async fn acknowledged_reports_survive_sigkill_exactly_once() {
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), reqwest::StatusCode::OK, "{key}: a replay answers 200");
+        assert_eq!(
+            r.status(),
+            reqwest::StatusCode::OK,
+            "{key}: a replay answers 200"
+        );
         let v: Value = r.json().await.unwrap();
         assert_eq!(v["replayed"], true, "{key}: {v}");
         assert_eq!(

@@ -487,7 +487,11 @@ async fn export_has_a_bom_is_audited_and_reimports_to_the_same_data() {
     assert_eq!(api_csv, page_csv);
     let exports = app.audit("person.export").await;
     assert_eq!(exports.len(), 2);
-    assert!(exports[1].detail.contains("\"via\":\"api\""), "{}", exports[1].detail);
+    assert!(
+        exports[1].detail.contains("\"via\":\"api\""),
+        "{}",
+        exports[1].detail
+    );
 
     let before = snapshot(&app).await;
     let r = app.api_post(&t, "/api/v1/units/SCH1/roster", api_csv).await;
@@ -617,7 +621,11 @@ async fn cli_import_refuses_a_bad_file_naming_its_lines() {
         STUDENTS_SCH1.lines().take(3).collect::<Vec<_>>().join("\n"),
     )
     .unwrap();
-    let out = fanzha(d, db_url, &["import", "roster", "good.csv", "--school", "SCH1"]);
+    let out = fanzha(
+        d,
+        db_url,
+        &["import", "roster", "good.csv", "--school", "SCH1"],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -637,7 +645,11 @@ async fn cli_import_refuses_a_bad_file_naming_its_lines() {
          2023019903,新生丙,NOPE,\n",
     )
     .unwrap();
-    let out = fanzha(d, db_url, &["import", "roster", "bad.csv", "--school", "SCH1"]);
+    let out = fanzha(
+        d,
+        db_url,
+        &["import", "roster", "bad.csv", "--school", "SCH1"],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "bad file accepted: {stderr}");
     assert!(stderr.contains("line 3:"), "{stderr}");
@@ -682,6 +694,9 @@ async fn cli_import_refuses_a_bad_file_naming_its_lines() {
         assert_eq!(n, 2, "the two good students are in the test's schema");
         db.pool.close().await;
     } else {
-        assert!(sqlite_files > 0, "a SQLite run keeps its file in the data directory");
+        assert!(
+            sqlite_files > 0,
+            "a SQLite run keeps its file in the data directory"
+        );
     }
 }

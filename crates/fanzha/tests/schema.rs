@@ -218,14 +218,16 @@ struct Column {
     default: Option<String>,
 }
 
+/// (table, columns, referenced table, referenced columns, on delete).
+type ForeignKey = (String, Vec<String>, String, Vec<String>, String);
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Schema {
     columns: BTreeMap<(String, String), Column>,
     primary_keys: BTreeMap<String, Vec<String>>,
     /// (table, columns) of UNIQUE constraints (not of unique indexes, which are indexes).
     uniques: BTreeSet<(String, Vec<String>)>,
-    /// (table, columns, referenced table, referenced columns, on delete).
-    foreign_keys: BTreeSet<(String, Vec<String>, String, Vec<String>, String)>,
+    foreign_keys: BTreeSet<ForeignKey>,
     /// table → the columns each CHECK names (sorted), one entry per CHECK.
     checks: BTreeMap<String, Vec<Vec<String>>>,
     /// name → (table, columns, unique, partial predicate).
@@ -238,7 +240,9 @@ fn sqlite_type(declared: &str) -> String {
         .iter()
         .find(|(s, _)| *s == d)
         .map(|(_, p)| p.to_string())
-        .unwrap_or_else(|| panic!("SQLite type {declared:?} has no declared PostgreSQL counterpart in TYPES"))
+        .unwrap_or_else(|| {
+            panic!("SQLite type {declared:?} has no declared PostgreSQL counterpart in TYPES")
+        })
 }
 
 /// Drops `::type` casts (also `::character varying`), outer parentheses and spaces.
@@ -252,7 +256,9 @@ fn normalise_expr(e: &str) -> String {
         let mut j = 0;
         let b = rest.as_bytes();
         loop {
-            while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] == b'[' || b[j] == b']') {
+            while j < b.len()
+                && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] == b'[' || b[j] == b']')
+            {
                 j += 1;
             }
             let word = &rest[..j];
@@ -320,7 +326,10 @@ fn normalise_default(d: Option<String>) -> Option<String> {
 /// The column list of an index or constraint definition: the first parenthesised group after
 /// `after`, split at top-level commas, normalised.
 fn column_list(def: &str, after: usize) -> Vec<String> {
-    let open = def[after..].find('(').map(|i| i + after).expect("column list");
+    let open = def[after..]
+        .find('(')
+        .map(|i| i + after)
+        .expect("column list");
     let mut depth = 0;
     let mut close = open;
     for (i, c) in def[open..].char_indices() {
@@ -360,7 +369,9 @@ fn parse_index(def: &str) -> (String, String, bool, Option<String>) {
         .trim_matches('"')
         .to_string();
     let cols = column_list(def, on).join(",");
-    let predicate = lower.rfind(" where ").map(|i| normalise_expr(&def[i + 7..]));
+    let predicate = lower
+        .rfind(" where ")
+        .map(|i| normalise_expr(&def[i + 7..]));
     (table, cols, unique, predicate)
 }
 
@@ -384,7 +395,9 @@ fn check_bodies(sql: &str) -> Vec<String> {
     let mut from = 0;
     while let Some(i) = lower[from..].find("check") {
         let at = from + i;
-        let before_ok = at == 0 || !(lower.as_bytes()[at - 1].is_ascii_alphanumeric() || lower.as_bytes()[at - 1] == b'_');
+        let before_ok = at == 0
+            || !(lower.as_bytes()[at - 1].is_ascii_alphanumeric()
+                || lower.as_bytes()[at - 1] == b'_');
         let after = lower[at + 5..].trim_start();
         if before_ok && after.starts_with('(') {
             let open = lower.len() - after.len();
@@ -418,7 +431,10 @@ async fn strings(db: &Db, sql: &str, n: usize) -> Vec<Vec<Option<String>>> {
             (0..n)
                 .map(|i| {
                     r.try_get::<Option<String>, _>(i)
-                        .or_else(|_| r.try_get::<Option<i64>, _>(i).map(|v| v.map(|v| v.to_string())))
+                        .or_else(|_| {
+                            r.try_get::<Option<i64>, _>(i)
+                                .map(|v| v.map(|v| v.to_string()))
+                        })
                         .unwrap_or_else(|e| panic!("{sql} column {i}: {e}"))
                 })
                 .collect()
@@ -451,23 +467,40 @@ async fn sqlite_schema(db: &Db) -> Schema {
         let mut pk: Vec<(i64, String)> = Vec::new();
         let names: BTreeSet<String> = cols.iter().map(|c| s(&c[0])).collect();
         for c in &cols {
-            let (name, ty, not_null, default, pk_pos) = (s(&c[0]), s(&c[1]), s(&c[2]) == "1", c[3].clone(), s(&c[4]).parse::<i64>().unwrap());
+            let (name, ty, not_null, default, pk_pos) = (
+                s(&c[0]),
+                s(&c[1]),
+                s(&c[2]) == "1",
+                c[3].clone(),
+                s(&c[4]).parse::<i64>().unwrap(),
+            );
             if pk_pos > 0 {
                 pk.push((pk_pos, name.clone()));
             }
-            let rowid = pk_pos > 0 && ty.eq_ignore_ascii_case("INTEGER") && cols.iter().filter(|c| s(&c[4]) != "0").count() == 1;
+            let rowid = pk_pos > 0
+                && ty.eq_ignore_ascii_case("INTEGER")
+                && cols.iter().filter(|c| s(&c[4]) != "0").count() == 1;
             out.columns.insert(
                 (t.clone(), name),
                 Column {
-                    ty: if rowid { "bigint".into() } else { sqlite_type(&ty) },
+                    ty: if rowid {
+                        "bigint".into()
+                    } else {
+                        sqlite_type(&ty)
+                    },
                     not_null: not_null || pk_pos > 0,
-                    default: if rowid { Some("autoincrement".into()) } else { normalise_default(default) },
+                    default: if rowid {
+                        Some("autoincrement".into())
+                    } else {
+                        normalise_default(default)
+                    },
                 },
             );
         }
         pk.sort();
         if !pk.is_empty() {
-            out.primary_keys.insert(t.clone(), pk.into_iter().map(|(_, n)| n).collect());
+            out.primary_keys
+                .insert(t.clone(), pk.into_iter().map(|(_, n)| n).collect());
         }
         let checks: Vec<Vec<String>> = check_bodies(create)
             .iter()
@@ -506,11 +539,15 @@ async fn sqlite_schema(db: &Db) -> Schema {
             let (name, origin) = (s(&ix[0]), s(&ix[1]));
             match origin.as_str() {
                 "u" => {
-                    let cols = strings(db, &format!("SELECT name FROM pragma_index_info('{name}') ORDER BY seqno"), 1)
-                        .await
-                        .iter()
-                        .map(|r| s(&r[0]))
-                        .collect();
+                    let cols = strings(
+                        db,
+                        &format!("SELECT name FROM pragma_index_info('{name}') ORDER BY seqno"),
+                        1,
+                    )
+                    .await
+                    .iter()
+                    .map(|r| s(&r[0]))
+                    .collect();
                     out.uniques.insert((t.clone(), cols));
                 }
                 "c" => {
@@ -570,23 +607,46 @@ async fn postgres_schema(db: &Db) -> Schema {
             "f" => {
                 let lower = def.to_ascii_lowercase();
                 let refs = lower.find("references ").unwrap() + 11;
-                let ref_table = lower[refs..].split('(').next().unwrap().trim().rsplit('.').next().unwrap().to_string();
+                let ref_table = lower[refs..]
+                    .split('(')
+                    .next()
+                    .unwrap()
+                    .trim()
+                    .rsplit('.')
+                    .next()
+                    .unwrap()
+                    .to_string();
                 let on_delete = match lower.find("on delete ") {
                     Some(i) => {
                         let rest = &lower[i + 10..];
-                        ["set null", "set default", "cascade", "restrict", "no action"]
-                            .into_iter()
-                            .find(|a| rest.starts_with(a))
-                            .unwrap_or("no action")
-                            .to_string()
+                        [
+                            "set null",
+                            "set default",
+                            "cascade",
+                            "restrict",
+                            "no action",
+                        ]
+                        .into_iter()
+                        .find(|a| rest.starts_with(a))
+                        .unwrap_or("no action")
+                        .to_string()
                     }
                     None => "no action".into(),
                 };
-                out.foreign_keys.insert((t, column_list(&def, 0), ref_table, column_list(&def, refs), on_delete));
+                out.foreign_keys.insert((
+                    t,
+                    column_list(&def, 0),
+                    ref_table,
+                    column_list(&def, refs),
+                    on_delete,
+                ));
             }
             "c" => {
                 let cols = names.get(&t).cloned().unwrap_or_default();
-                out.checks.entry(t).or_default().push(columns_named(&def, &cols));
+                out.checks
+                    .entry(t)
+                    .or_default()
+                    .push(columns_named(&def, &cols));
             }
             _ => {}
         }
@@ -624,7 +684,9 @@ fn differences(a: &Schema, b: &Schema) -> Vec<String> {
         for (k, va) in a {
             match b.get(k) {
                 None => out.push(format!("{what} {k:?}: only on SQLite ({va:?})")),
-                Some(vb) if vb != va => out.push(format!("{what} {k:?}: SQLite {va:?} vs PostgreSQL {vb:?}")),
+                Some(vb) if vb != va => {
+                    out.push(format!("{what} {k:?}: SQLite {va:?} vs PostgreSQL {vb:?}"))
+                }
                 _ => {}
             }
         }
@@ -634,7 +696,12 @@ fn differences(a: &Schema, b: &Schema) -> Vec<String> {
             }
         }
     }
-    fn diff_sets<T: Ord + std::fmt::Debug>(what: &str, a: &BTreeSet<T>, b: &BTreeSet<T>, out: &mut Vec<String>) {
+    fn diff_sets<T: Ord + std::fmt::Debug>(
+        what: &str,
+        a: &BTreeSet<T>,
+        b: &BTreeSet<T>,
+        out: &mut Vec<String>,
+    ) {
         for x in a.difference(b) {
             out.push(format!("{what} {x:?}: only on SQLite"));
         }
@@ -654,15 +721,27 @@ fn differences(a: &Schema, b: &Schema) -> Vec<String> {
 
 #[test]
 fn expressions_and_indexes_normalise_alike_on_both_backends() {
-    assert_eq!(normalise_default(Some("'{}'::text".into())), Some("'{}'".into()));
+    assert_eq!(
+        normalise_default(Some("'{}'::text".into())),
+        Some("'{}'".into())
+    );
     assert_eq!(normalise_default(Some("'{}'".into())), Some("'{}'".into()));
-    assert_eq!(normalise_default(Some("(0)::bigint".into())), Some("0".into()));
+    assert_eq!(
+        normalise_default(Some("(0)::bigint".into())),
+        Some("0".into())
+    );
     assert_eq!(
         normalise_default(Some("nextval('units_id_seq'::regclass)".into())),
         Some("autoincrement".into())
     );
-    assert_eq!(normalise_default(Some("'a'::character varying".into())), Some("'a'".into()));
-    assert_ne!(normalise_default(Some("1".into())), normalise_default(Some("0".into())));
+    assert_eq!(
+        normalise_default(Some("'a'::character varying".into())),
+        Some("'a'".into())
+    );
+    assert_ne!(
+        normalise_default(Some("1".into())),
+        normalise_default(Some("0".into()))
+    );
     let sqlite = parse_index("CREATE INDEX deliveries_ack ON campaign_deliveries (student_id, acknowledged_at DESC) WHERE acknowledged_at IS NOT NULL");
     let pg = parse_index("CREATE INDEX deliveries_ack ON t_1.campaign_deliveries (student_id, acknowledged_at DESC) WHERE (acknowledged_at IS NOT NULL)");
     assert_eq!(sqlite, pg);
@@ -725,16 +804,36 @@ async fn migrated_schemas_agree_in_types_nullability_defaults_constraints_and_in
     // an index predicate changed on one side are one difference each; a foreign key's action
     // two (the old key is missing on one side, the new one on the other).
     let mut c = b.clone();
-    let col = c.columns.values_mut().find(|c| !c.not_null).expect("a nullable column");
+    let col = c
+        .columns
+        .values_mut()
+        .find(|c| !c.not_null)
+        .expect("a nullable column");
     col.not_null = true;
-    let col = c.columns.values_mut().find(|c| c.default.is_none()).expect("a column without default");
+    let col = c
+        .columns
+        .values_mut()
+        .find(|c| c.default.is_none())
+        .expect("a column without default");
     col.default = Some("0".into());
-    let col = c.columns.values_mut().find(|c| c.ty == "text").expect("a text column");
+    let col = c
+        .columns
+        .values_mut()
+        .find(|c| c.ty == "text")
+        .expect("a text column");
     col.ty = "character varying".into();
     let fk = c.foreign_keys.pop_first().expect("a foreign key");
-    c.foreign_keys.insert((fk.0, fk.1, fk.2, fk.3, "cascade-or-other".into()));
-    c.checks.entry("units".into()).or_default().push(vec!["kind".into()]);
-    let ix = c.indexes.values_mut().find(|i| i.3.is_some()).expect("a partial index");
+    c.foreign_keys
+        .insert((fk.0, fk.1, fk.2, fk.3, "cascade-or-other".into()));
+    c.checks
+        .entry("units".into())
+        .or_default()
+        .push(vec!["kind".into()]);
+    let ix = c
+        .indexes
+        .values_mut()
+        .find(|i| i.3.is_some())
+        .expect("a partial index");
     ix.3 = Some("true".into());
     assert_eq!(differences(&a, &c).len(), 7, "{:#?}", differences(&a, &c));
 }

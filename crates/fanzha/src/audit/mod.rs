@@ -85,11 +85,7 @@ pub fn common_path<'a>(paths: impl IntoIterator<Item = &'a str>) -> Option<Strin
         common = Some(match common {
             None => p,
             Some(c) => {
-                let n = c
-                    .bytes()
-                    .zip(p.bytes())
-                    .take_while(|(a, b)| a == b)
-                    .count();
+                let n = c.bytes().zip(p.bytes()).take_while(|(a, b)| a == b).count();
                 // Cut back to the last whole segment ("/1/12/" and "/1/13/" share "/1/").
                 let cut = c[..n].rfind('/').map_or(0, |i| i + 1);
                 &c[..cut]

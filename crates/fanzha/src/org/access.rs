@@ -58,7 +58,11 @@ pub async fn authorize(
 
 /// Opens one student's full record for a caller: 404 when absent, refused (and audited) outside
 /// scope, and the read itself written to the audit log. Pages and API both come through here.
-pub async fn open_student(st: &AppState, u: &User, id: i64) -> AppResult<crate::org::model::Student> {
+pub async fn open_student(
+    st: &AppState,
+    u: &User,
+    id: i64,
+) -> AppResult<crate::org::model::Student> {
     let s = crate::org::store::student_by_id(&st.db, id)
         .await?
         .ok_or_else(AppError::not_found)?;

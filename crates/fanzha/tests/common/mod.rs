@@ -232,7 +232,10 @@ pub async fn process_db() -> (Option<String>, DbGuard) {
     db.pool.close().await;
     let schema = guard.pg.as_ref().map(|(_, s)| s.clone()).expect("schema");
     let sep = if url.contains('?') { '&' } else { '?' };
-    (Some(format!("{url}{sep}options[search_path]={schema}")), guard)
+    (
+        Some(format!("{url}{sep}options[search_path]={schema}")),
+        guard,
+    )
 }
 
 /// An app with an empty (migrated) database.

@@ -48,7 +48,7 @@ pub fn browser_tools() -> Option<(PathBuf, PathBuf)> {
                 .filter_map(|(n, m)| m.then_some(n))
                 .collect();
             let msg = format!(
-                "browser suite SKIPPED: {} not found on PATH (Debian: apt-get install chromium chromium-driver)",
+                "browser suite: {} not found on PATH (Debian: apt-get install chromium chromium-driver)",
                 missing.join(" and ")
             );
             env::skip(&msg);
