@@ -633,7 +633,10 @@ async fn parallel_wrong_passwords_cannot_open_the_lock_for_the_right_one() {
 async fn a_lock_holds_one_address_and_never_refuses_the_right_password_from_another() {
     // Behind a trusted proxy, so each test request can come from the address it names.
     let app = spawn_app_with(
-        |c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()],
+        |c| {
+            c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+            c.login_max_failures = 2;
+        },
         true,
     )
     .await;
@@ -652,7 +655,7 @@ async fn a_lock_holds_one_address_and_never_refuses_the_right_password_from_anot
     assert_eq!(s, StatusCode::SEE_OTHER);
     // Guessing from many addresses locks each address; the owner still gets in from a clean one
     // (the account-wide figure only slows answers down).
-    for i in 0..3 {
+    for i in 0..2 {
         let addr = format!("198.51.100.{}", 20 + i);
         for _ in 0..max {
             login_via_proxy(&app, &client(), &addr, "student1", "wrong-password").await;
@@ -661,9 +664,9 @@ async fn a_lock_holds_one_address_and_never_refuses_the_right_password_from_anot
     let started = std::time::Instant::now();
     let s = login_via_proxy(&app, &client(), "203.0.113.21", "student1", PASSWORD).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
-    eprintln!(
-        "sign-in under account-wide guessing took {:?}",
-        started.elapsed()
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "the account-wide figure slows answers down"
     );
     assert_eq!(sessions(&app, "student1").await, 2);
 }
