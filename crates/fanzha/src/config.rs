@@ -51,7 +51,8 @@ pub struct Config {
     pub done_job_retention_days: i64,
     /// Days the indicator change log (polled by every process) is kept.
     pub indicator_change_retention_days: i64,
-    /// Consecutive failed logins before an account is locked.
+    /// Failed logins of one username from one client address before that pair (never the whole
+    /// account) is locked.
     pub login_max_failures: i64,
     /// Lockout duration, minutes.
     pub lockout_minutes: i64,

@@ -147,7 +147,10 @@ async fn lockout_after_repeated_failures_then_unlock_with_time() {
         .into_iter()
         .map(|a| a.detail)
         .collect();
-    assert!(reasons.iter().any(|d| d.contains("\"locked\"")), "{reasons:?}");
+    assert!(
+        reasons.iter().any(|d| d.contains("\"locked\"")),
+        "{reasons:?}"
+    );
 }
 
 #[tokio::test]
@@ -593,14 +596,23 @@ async fn parallel_wrong_passwords_cannot_open_the_lock_for_the_right_one() {
     };
     let mut wrong = Vec::new();
     for (c, csrf) in forms {
-        wrong.push(tokio::spawn(send(c, csrf, "wrong-password", app.url("/login"))));
+        wrong.push(tokio::spawn(send(
+            c,
+            csrf,
+            "wrong-password",
+            app.url("/login"),
+        )));
     }
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     let right = tokio::spawn(send(right.0, right.1, PASSWORD, app.url("/login")));
     for h in wrong {
         assert_eq!(h.await.unwrap(), StatusCode::UNAUTHORIZED);
     }
-    assert_eq!(right.await.unwrap(), StatusCode::UNAUTHORIZED, "signed in while locked");
+    assert_eq!(
+        right.await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+        "signed in while locked"
+    );
     assert_eq!(sessions(&app, "counselor1").await, 0);
     let locked = app
         .scalar(&format!(
@@ -621,7 +633,10 @@ async fn parallel_wrong_passwords_cannot_open_the_lock_for_the_right_one() {
 async fn a_lock_holds_one_address_and_never_refuses_the_right_password_from_another() {
     // Behind a trusted proxy, so each test request can come from the address it names.
     let app = spawn_app_with(
-        |c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()],
+        |c| {
+            c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+            c.login_max_failures = 2;
+        },
         true,
     )
     .await;
@@ -640,7 +655,7 @@ async fn a_lock_holds_one_address_and_never_refuses_the_right_password_from_anot
     assert_eq!(s, StatusCode::SEE_OTHER);
     // Guessing from many addresses locks each address; the owner still gets in from a clean one
     // (the account-wide figure only slows answers down).
-    for i in 0..3 {
+    for i in 0..2 {
         let addr = format!("198.51.100.{}", 20 + i);
         for _ in 0..max {
             login_via_proxy(&app, &client(), &addr, "student1", "wrong-password").await;
@@ -649,7 +664,10 @@ async fn a_lock_holds_one_address_and_never_refuses_the_right_password_from_anot
     let started = std::time::Instant::now();
     let s = login_via_proxy(&app, &client(), "203.0.113.21", "student1", PASSWORD).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
-    eprintln!("sign-in under account-wide guessing took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "the account-wide figure slows answers down"
+    );
     assert_eq!(sessions(&app, "student1").await, 2);
 }
 
@@ -659,7 +677,8 @@ async fn unknown_locked_disabled_and_unactivated_accounts_get_one_identical_answ
     let max = app.state.config.login_max_failures;
     // admin2 is locked (from this address), leader1 disabled, counselor3 has no password yet.
     for _ in 0..max {
-        app.submit_login(&client(), "admin2", "wrong-password").await;
+        app.submit_login(&client(), "admin2", "wrong-password")
+            .await;
     }
     sqlx::query("UPDATE accounts SET disabled = 1 WHERE username = 'leader1'")
         .execute(&app.state.db.pool)
@@ -687,7 +706,11 @@ async fn unknown_locked_disabled_and_unactivated_accounts_get_one_identical_answ
             let started = std::time::Instant::now();
             let r = c
                 .post(app.url("/login"))
-                .form(&[("csrf", csrf.as_str()), ("username", user), ("password", pw)])
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("username", user),
+                    ("password", pw),
+                ])
                 .send()
                 .await
                 .unwrap();
@@ -734,11 +757,19 @@ async fn login_limits_survive_a_restart_and_hold_across_processes() {
     // ...and a second process (or the first after a restart: its memory is empty) honours it.
     let b = a.second_process().await;
     let r = b.submit_login(&client(), "police1", PASSWORD).await;
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "lock lost across processes");
+    assert_eq!(
+        r.status(),
+        StatusCode::UNAUTHORIZED,
+        "lock lost across processes"
+    );
     // The per-address window counts attempts made on both: 3 so far, 2 more allowed.
-    let r = b.submit_login(&client(), "nobody", "x-wrong-password").await;
+    let r = b
+        .submit_login(&client(), "nobody", "x-wrong-password")
+        .await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let r = a.submit_login(&client(), "nobody", "x-wrong-password").await;
+    let r = a
+        .submit_login(&client(), "nobody", "x-wrong-password")
+        .await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let r = b.submit_login(&client(), "province1", PASSWORD).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -770,7 +801,11 @@ async fn next_goes_only_to_paths_of_this_site() {
         assert_eq!(r.headers()["location"], want, "{next}");
     }
     // After login, from the form and from the query of a signed-in visit to /login.
-    let page = c.get(app.url("/login?next=/%09/evil.example")).send().await.unwrap();
+    let page = c
+        .get(app.url("/login?next=/%09/evil.example"))
+        .send()
+        .await
+        .unwrap();
     let html = page.text().await.unwrap();
     assert!(html.contains("name=\"next\" value=\"/\""), "{html}");
     let csrf = form_csrf(&html);
@@ -793,7 +828,11 @@ async fn next_goes_only_to_paths_of_this_site() {
         .await
         .unwrap();
     assert_eq!(r.headers()["location"], "/");
-    let r = c.get(app.url("/login?next=/org/unit/SCH1")).send().await.unwrap();
+    let r = c
+        .get(app.url("/login?next=/org/unit/SCH1"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["location"], "/org/unit/SCH1");
 }
 
@@ -812,9 +851,15 @@ async fn the_stored_language_changes_only_by_a_form_with_its_csrf_token() {
     };
     let c = app.login("counselor1").await;
     // A link (or another site) can set this browser's cookie, never the account's setting.
-    let r = c.get(app.url("/lang?set=en&next=/account")).send().await.unwrap();
+    let r = c
+        .get(app.url("/lang?set=en&next=/account"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert!(set_cookies(r.headers()).iter().any(|c| c.starts_with("fz_lang=en")));
+    assert!(set_cookies(r.headers())
+        .iter()
+        .any(|c| c.starts_with("fz_lang=en")));
     assert_eq!(locale(&app).await, "zh-CN");
     // The switcher on every signed-in page is a form with the session's token.
     let (s, html) = app.get(&c, "/account").await;
@@ -832,7 +877,11 @@ async fn the_stored_language_changes_only_by_a_form_with_its_csrf_token() {
     let csrf = meta_csrf(&html);
     let r = c
         .post(app.url("/lang"))
-        .form(&[("csrf", csrf.as_str()), ("set", "en"), ("next", "/%0d%0aX:1")])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("set", "en"),
+            ("next", "/%0d%0aX:1"),
+        ])
         .send()
         .await
         .unwrap();
@@ -865,7 +914,11 @@ async fn session_cookie(app: &TestApp, username: &str) -> String {
     let r = raw
         .post(app.url("/login"))
         .header("cookie", &pre)
-        .form(&[("csrf", csrf.as_str()), ("username", username), ("password", PASSWORD)])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", username),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
@@ -918,7 +971,10 @@ async fn logout_on_one_process_ends_the_session_on_another_within_5_seconds_of_s
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     // A refuses at once; B within 5 s although the cookie keeps coming.
-    assert_eq!(get_with(&a, &cookie, "/account").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        get_with(&a, &cookie, "/account").await.status(),
+        StatusCode::SEE_OTHER
+    );
     let mut refused_at = None;
     for second in 1..=8 {
         let s = step().await;
@@ -943,7 +999,10 @@ async fn password_change_disable_and_role_change_reach_another_process_within_5_
     let counselor = a.login("counselor1").await;
     let admin = a.login("admin1").await;
     for c in [&leader_b, &counselor] {
-        assert_eq!(c.get(b.url("/account")).send().await.unwrap().status(), StatusCode::OK);
+        assert_eq!(
+            c.get(b.url("/account")).send().await.unwrap().status(),
+            StatusCode::OK
+        );
     }
     assert_eq!(c_status(&admin, &b, "/audit").await, StatusCode::OK);
     let csrf = a.page_csrf(&leader_a).await;

@@ -149,3 +149,54 @@ async fn counselor_signs_in_and_sees_only_own_classes() {
     })
     .await;
 }
+
+/// The language switcher of signed-in pages is a small form (POST with the session's CSRF token):
+/// on a 360 px phone it fits the screen, and pressing "English" switches the page it was pressed on.
+#[tokio::test]
+async fn the_language_switcher_works_on_a_phone() {
+    run("language", |rig| {
+        async move {
+            let wd = &rig.wd;
+            let base = &rig.base;
+            wd.phone_viewport(360, 780).await;
+            wd.goto(&format!("{base}/login")).await;
+            let user = wd.find("#username").await;
+            wd.send_keys(&user, COUNSELOR).await;
+            let pw = wd.find("#password").await;
+            wd.send_keys(&pw, PASSWORD).await;
+            let submit = wd.find("#login-submit").await;
+            wd.click(&submit).await;
+            wd.wait_url("the home page", |u| !u.contains("/login"))
+                .await;
+            wd.goto(&format!("{base}/account")).await;
+            let width = wd
+                .post(
+                    "/execute/sync",
+                    serde_json::json!({
+                        "script": "return document.documentElement.scrollWidth",
+                        "args": []
+                    }),
+                )
+                .await;
+            assert!(
+                width.as_i64().is_some_and(|w| w <= 360),
+                "the page is wider than the phone: {width}"
+            );
+            let en = wd
+                .find("footer form[action='/lang'] button[value='en']")
+                .await;
+            wd.click(&en).await;
+            let started = std::time::Instant::now();
+            while !wd.source().await.contains("<html lang=\"en\"") {
+                assert!(
+                    started.elapsed() < std::time::Duration::from_secs(10),
+                    "the page did not switch to English"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            assert!(wd.current_url().await.ends_with("/account"));
+        }
+        .boxed()
+    })
+    .await;
+}

@@ -259,11 +259,28 @@ fn concrete(pattern: &str) -> String {
 async fn a_bearer_token_is_refused_on_every_route_outside_the_api() {
     let app = spawn_seeded().await;
     let paths = router_paths(&app);
-    for known in ["/", "/login", "/lang", "/intel/new", "/intel/export", "/audit", "/warnings", "/reports", "/api/v1/me"] {
-        assert!(paths.iter().any(|p| p == known), "{known} not found in {paths:?}");
+    for known in [
+        "/",
+        "/login",
+        "/lang",
+        "/intel/new",
+        "/intel/export",
+        "/audit",
+        "/warnings",
+        "/reports",
+        "/api/v1/me",
+    ] {
+        assert!(
+            paths.iter().any(|p| p == known),
+            "{known} not found in {paths:?}"
+        );
     }
     let pages: Vec<&String> = paths.iter().filter(|p| !p.starts_with("/api/")).collect();
-    assert!(pages.len() >= 40, "only {} page routes: {pages:?}", pages.len());
+    assert!(
+        pages.len() >= 40,
+        "only {} page routes: {pages:?}",
+        pages.len()
+    );
     // A token of an account that can hold every scope its roles allow, and a garbage one.
     let police_scopes: Vec<Scope> = Scope::ALL
         .into_iter()
@@ -290,7 +307,10 @@ async fn a_bearer_token_is_refused_on_every_route_outside_the_api() {
         }
     }
     // The API still takes the token.
-    assert_eq!(app.api_get(&good, "/api/v1/me").await.status(), StatusCode::OK);
+    assert_eq!(
+        app.api_get(&good, "/api/v1/me").await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -298,7 +318,13 @@ async fn a_police_token_reads_and_writes_nothing_through_pages() {
     // The reproduction: a token with only inbox:read against the console pages.
     let app = spawn_seeded().await;
     let t = app.token("police1", &[Scope::InboxRead]).await;
-    for path in ["/intel/export?format=csv", "/audit", "/warnings", "/reports", "/intel"] {
+    for path in [
+        "/intel/export?format=csv",
+        "/audit",
+        "/warnings",
+        "/reports",
+        "/intel",
+    ] {
         let r = app.api_get(&t, path).await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{path}");
     }
@@ -321,7 +347,10 @@ async fn a_police_token_reads_and_writes_nothing_through_pages() {
     // The API twin answers 403 naming the missing scope, as before.
     let (status, _, _, details) = api_error(app.api_get(&t, "/api/v1/audit").await).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(details.iter().any(|d| d.contains("audit:read")), "{details:?}");
+    assert!(
+        details.iter().any(|d| d.contains("audit:read")),
+        "{details:?}"
+    );
 }
 
 #[tokio::test]
@@ -341,7 +370,10 @@ async fn token_scopes_must_lie_within_the_accounts_roles() {
     .err()
     .expect("a student cannot hold cases:write");
     assert!(
-        matches!(e, fanzha::auth::service::AuthError::ScopeBeyondRoles(Scope::CasesWrite)),
+        matches!(
+            e,
+            fanzha::auth::service::AuthError::ScopeBeyondRoles(Scope::CasesWrite)
+        ),
         "{e:?}"
     );
     // The account page offers only what the roles can use, and refuses the rest.
@@ -353,7 +385,11 @@ async fn token_scopes_must_lie_within_the_accounts_roles() {
     let csrf = meta_csrf(&html);
     let r = c
         .post(app.url("/account/tokens"))
-        .form(&[("csrf", csrf.as_str()), ("name", "mine"), ("scopes", "cases:write")])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "mine"),
+            ("scopes", "cases:write"),
+        ])
         .send()
         .await
         .unwrap();
@@ -365,14 +401,20 @@ async fn token_scopes_must_lie_within_the_accounts_roles() {
     );
     let r = c
         .post(app.url("/account/tokens"))
-        .form(&[("csrf", csrf.as_str()), ("name", "mine"), ("scopes", "reports:write")])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "mine"),
+            ("scopes", "reports:write"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
-        app.scalar(&format!("SELECT COUNT(*) FROM api_tokens WHERE account_id = {student}"))
-            .await,
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM api_tokens WHERE account_id = {student}"
+        ))
+        .await,
         1
     );
     // Police may hold cases:write; a partner may not file reports.
@@ -391,7 +433,16 @@ async fn token_scopes_must_lie_within_the_accounts_roles() {
     // The command line refuses too (it runs on the SQLite file of this test's app).
     if app.backend() == fanzha::db::Backend::Sqlite {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_fanzha"))
-            .args(["token", "create", "--username", "student1", "--name", "cli", "--scopes", "cases:write"])
+            .args([
+                "token",
+                "create",
+                "--username",
+                "student1",
+                "--name",
+                "cli",
+                "--scopes",
+                "cases:write",
+            ])
             .env("FANZHA_DATA_DIR", app.dir.path())
             .env("FANZHA_LANG", "en")
             .env_remove("FANZHA_DATABASE_URL")
@@ -401,8 +452,10 @@ async fn token_scopes_must_lie_within_the_accounts_roles() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("cases:write"), "{err}");
         assert_eq!(
-            app.scalar(&format!("SELECT COUNT(*) FROM api_tokens WHERE account_id = {student}"))
-                .await,
+            app.scalar(&format!(
+                "SELECT COUNT(*) FROM api_tokens WHERE account_id = {student}"
+            ))
+            .await,
             1
         );
     }
@@ -422,8 +475,13 @@ async fn a_token_loses_the_scopes_of_a_role_its_account_lost() {
     )
     .await
     .unwrap();
-    let t = app.token("police1", &[Scope::CasesRead, Scope::OrgRead]).await;
-    assert_eq!(app.api_get(&t, "/api/v1/cases").await.status(), StatusCode::OK);
+    let t = app
+        .token("police1", &[Scope::CasesRead, Scope::OrgRead])
+        .await;
+    assert_eq!(
+        app.api_get(&t, "/api/v1/cases").await.status(),
+        StatusCode::OK
+    );
     sqlx::query(&format!(
         "DELETE FROM role_assignments WHERE account_id = {police} AND role = 'police'"
     ))
@@ -433,9 +491,15 @@ async fn a_token_loses_the_scopes_of_a_role_its_account_lost() {
     app.state.clock.advance_ms(5_000);
     let (status, _, _, details) = api_error(app.api_get(&t, "/api/v1/cases").await).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(details.iter().any(|d| d.contains("cases:read")), "{details:?}");
+    assert!(
+        details.iter().any(|d| d.contains("cases:read")),
+        "{details:?}"
+    );
     // What the remaining role can use still works.
-    assert_eq!(app.api_get(&t, "/api/v1/units").await.status(), StatusCode::OK);
+    assert_eq!(
+        app.api_get(&t, "/api/v1/units").await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -459,7 +523,10 @@ async fn a_revoked_token_is_refused_by_another_process_within_5_seconds() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    assert_eq!(a.api_get(&t, "/api/v1/units").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        a.api_get(&t, "/api/v1/units").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     let mut refused_at = None;
     for second in 1..=8 {
         if step().await == StatusCode::UNAUTHORIZED {

@@ -103,7 +103,11 @@ async fn login(p: &Serve, from: &str, user: &str, pw: &str) -> (StatusCode, Opti
         .post(p.url("/login"))
         .header("x-forwarded-for", from)
         .header("cookie", pre)
-        .form(&[("csrf", csrf.as_str()), ("username", user), ("password", pw)])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", user),
+            ("password", pw),
+        ])
         .send()
         .await
         .unwrap();
@@ -152,7 +156,9 @@ where
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_serve_processes_on_one_postgresql() {
     if pg_url().is_none() {
-        eprintln!("two_process: skipped (set FANZHA_TEST_DATABASE_URL to a PostgreSQL URL to run it)");
+        eprintln!(
+            "two_process: skipped (set FANZHA_TEST_DATABASE_URL to a PostgreSQL URL to run it)"
+        );
         return;
     }
     let started = Instant::now();
@@ -177,8 +183,10 @@ async fn two_serve_processes_on_one_postgresql() {
             .post(app.url("/api/v1/warnings"))
             .bearer_auth(&police)
             .header("Idempotency-Key", format!("two-process-{i}"))
-            .json(&json!({"phone": phone, "fraud_type": "fake_loan", "severity": "high",
-                          "detail": "正在与冒充网贷客服的人通话", "source": "96110"}))
+            .json(
+                &json!({"phone": phone, "fraud_type": "fake_loan", "severity": "high",
+                          "detail": "正在与冒充网贷客服的人通话", "source": "96110"}),
+            )
             .send()
             .await
             .unwrap();
@@ -198,13 +206,17 @@ async fn two_serve_processes_on_one_postgresql() {
             .await
             .unwrap();
     }
-    let took = wait_for(Duration::from_secs(30), "the burst of jobs done", || async {
-        app.scalar(&format!(
-            "SELECT COUNT(*) FROM jobs WHERE id > {first_job} AND status <> 'done'"
-        ))
-        .await
-            == 0
-    })
+    let took = wait_for(
+        Duration::from_secs(30),
+        "the burst of jobs done",
+        || async {
+            app.scalar(&format!(
+                "SELECT COUNT(*) FROM jobs WHERE id > {first_job} AND status <> 'done'"
+            ))
+            .await
+                == 0
+        },
+    )
     .await;
     eprintln!("300 jobs done by two workers in {took:?}");
     assert_eq!(
@@ -220,13 +232,17 @@ async fn two_serve_processes_on_one_postgresql() {
         .map(i64::to_string)
         .collect::<Vec<_>>()
         .join(",");
-    wait_for(Duration::from_secs(30), "every warning escalated to the police", || async {
-        app.scalar(&format!(
-            "SELECT COUNT(*) FROM warnings WHERE id IN ({ids}) AND level = 3"
-        ))
-        .await
-            == warnings.len() as i64
-    })
+    wait_for(
+        Duration::from_secs(30),
+        "every warning escalated to the police",
+        || async {
+            app.scalar(&format!(
+                "SELECT COUNT(*) FROM warnings WHERE id IN ({ids}) AND level = 3"
+            ))
+            .await
+                == warnings.len() as i64
+        },
+    )
     .await;
     // Let any duplicate firing show up before counting.
     tokio::time::sleep(Duration::from_millis(1_500)).await;
@@ -294,14 +310,22 @@ async fn two_serve_processes_on_one_postgresql() {
 
     // Logout on P1; P2, asked steadily with the old cookie, refuses it within 5 s.
     assert_eq!(get(&p2, &cookie, "/account").await.0, StatusCode::OK);
-    assert_eq!(post_form(&p1, &cookie, "/logout", &[]).await, StatusCode::SEE_OTHER);
+    assert_eq!(
+        post_form(&p1, &cookie, "/logout", &[]).await,
+        StatusCode::SEE_OTHER
+    );
     let logged_out = Instant::now();
     assert_eq!(get(&p1, &cookie, "/account").await.0, StatusCode::SEE_OTHER);
-    let took = wait_for(Duration::from_millis(5_500), "logout honoured by P2", || async {
-        get(&p2, &cookie, "/account").await.0 == StatusCode::SEE_OTHER
-    })
+    let took = wait_for(
+        Duration::from_millis(5_500),
+        "logout honoured by P2",
+        || async { get(&p2, &cookie, "/account").await.0 == StatusCode::SEE_OTHER },
+    )
     .await;
-    eprintln!("logout honoured by P2 after {:?}", logged_out.elapsed().max(took));
+    eprintln!(
+        "logout honoured by P2 after {:?}",
+        logged_out.elapsed().max(took)
+    );
 
     // Login limits hold across both: 3 failures of one (username, address) spread over the two
     // processes lock it on both; the owner from another address still signs in.

@@ -162,10 +162,9 @@ async fn login_submit(
             let mut actor = ctx.actor();
             actor.name = f.username.trim().chars().take(64).collect();
             if !matches!(e, AuthError::Db(_)) {
-                let unit_path = match store::account_by_username(&st.db, f.username.trim()).await? {
-                    Some(a) => store::home_path(&st.db, a.id).await?,
-                    None => String::new(),
-                };
+                // The same queries whether the account exists or not (no timing difference).
+                let account = store::account_by_username(&st.db, f.username.trim()).await?;
+                let unit_path = store::home_path(&st.db, account.map_or(0, |a| a.id)).await?;
                 audit::record(
                     &st.db.pool,
                     &st.clock,

@@ -92,8 +92,7 @@ pub async fn login(
     let lock_ms = cfg.lockout_minutes * 60_000;
     let count = store::count_failure(db, &username, req.ip, now, max, lock_ms).await?;
     let account = store::account_by_username(db, &username).await?;
-    if store::recent_failures(db, &username, now - lock_ms).await? > ACCOUNT_SLOWDOWN_FACTOR * max
-    {
+    if store::recent_failures(db, &username, now - lock_ms).await? > ACCOUNT_SLOWDOWN_FACTOR * max {
         tokio::time::sleep(ACCOUNT_SLOWDOWN).await;
     }
     let locked = count.locked_until.is_some_and(|l| l > now);
@@ -592,10 +591,17 @@ pub async fn create_token(
         return Err(AuthError::Invalid("auth-err-token-ttl"));
     }
     // A token never carries more than its account's roles can use.
-    let roles = principal_of(db, account_id, Via::Token { token_id: 0, scopes: vec![] })
-        .await?
-        .map(|p| p.roles())
-        .unwrap_or_default();
+    let roles = principal_of(
+        db,
+        account_id,
+        Via::Token {
+            token_id: 0,
+            scopes: vec![],
+        },
+    )
+    .await?
+    .map(|p| p.roles())
+    .unwrap_or_default();
     if let Some(s) = scopes.iter().find(|s| !s.usable_by(&roles)) {
         return Err(AuthError::ScopeBeyondRoles(*s));
     }

@@ -594,7 +594,13 @@ mod tests {
 
     #[test]
     fn only_same_site_paths_are_redirect_targets() {
-        for ok in ["/", "/org", "/org/unit/SCH1?x=1&y=%2B", "/a//b", "/reports/1#top"] {
+        for ok in [
+            "/",
+            "/org",
+            "/org/unit/SCH1?x=1&y=%2B",
+            "/a//b",
+            "/reports/1#top",
+        ] {
             assert_eq!(same_site_path(Some(ok)), ok, "{ok}");
         }
         assert_eq!(same_site_path(Some("/学生")), "/%E5%AD%A6%E7%94%9F");
