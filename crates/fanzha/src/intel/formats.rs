@@ -122,7 +122,7 @@ pub fn parse(format: Format, data: &[u8], now_ms: i64) -> Result<Parsed, Vec<Str
 
 /// The indicators an export holds: never AMBER+STRICT (it stays inside the organisation), and no
 /// cleared one when the options say so.
-pub fn exported<'a>(items: &'a [Indicator], opts: ExportOptions) -> Vec<&'a Indicator> {
+pub fn exported(items: &[Indicator], opts: ExportOptions) -> Vec<&Indicator> {
     items
         .iter()
         .filter(|i| i.tlp.exportable())
