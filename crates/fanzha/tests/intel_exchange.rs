@@ -354,6 +354,7 @@ async fn tlp_one_and_two_are_read_exactly_and_an_unknown_marking_is_red() {
         ("tlp2-amber-strict.example", "amber_strict"),
         ("tlp2-red.example", "red"),
         ("unknown-marking.example", "red"),
+        ("statement-and-amber.example", "amber"),
     ] {
         assert_eq!(row(&app, value).await.1, tlp, "{value}");
     }
@@ -435,8 +436,21 @@ async fn revoked_expired_and_deleted_entries_are_not_imported_as_live() {
         0,
         "a preview writes nothing"
     );
-    let (s, _) = import(&app, &c, "stix", "import", fixture("stix_withdrawn.json")).await;
-    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("intel-import-confirm"), "{html}");
+    // The preview's button posts the file's text back (no second upload).
+    let csrf = app.page_csrf(&c).await;
+    let data = String::from_utf8(fixture("stix_withdrawn.json")).unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("format", "stix")
+        .text("action", "import")
+        .text("data", data);
+    let r = c
+        .post(app.url(&format!("/intel/import?csrf={csrf}")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(row(&app, "revoked.example").await.0, "cleared");
     assert_eq!(row(&app, "expired.example").await.0, "cleared");
     assert_eq!(row(&app, "still-valid.example").await.0, "suspected");

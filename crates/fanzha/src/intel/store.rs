@@ -347,8 +347,18 @@ pub async fn add_source(c: &mut AnyConnection, id: i64, source: &str, now: i64) 
     Ok(())
 }
 
-/// Moves the sources of `from` to `into` (merging).
+/// Moves the sources and the counted feed entries of `from` to `into` (merging): a feed entry
+/// counted for either is not counted again.
 pub async fn move_sources(c: &mut AnyConnection, from: i64, into: i64) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO intel_feed_sightings (source, entry_id, indicator_id, at) \
+         SELECT source, entry_id, $1, at FROM intel_feed_sightings WHERE indicator_id = $2 \
+         ON CONFLICT (source, entry_id, indicator_id) DO NOTHING",
+    )
+    .bind(into)
+    .bind(from)
+    .execute(&mut *c)
+    .await?;
     let rows = sqlx::query("SELECT source, at FROM indicator_sources WHERE indicator_id = $1")
         .bind(from)
         .fetch_all(&mut *c)
