@@ -311,22 +311,21 @@ async fn a_feed_entry_is_one_sighting_once_so_repetition_cannot_raise_the_level(
     // The same STIX feed imported at the same time by two officers: each entry counts once.
     let t1 = app.token("police1", &[Scope::IntelWrite]).await;
     let t2 = app.token("province1", &[Scope::IntelWrite]).await;
-    let first = api_import(&app, &t1, "stix", false, fixture("stix_mixed.json")).await;
-    assert_eq!(first.status(), StatusCode::OK);
-    let before = app
-        .scalar("SELECT CAST(SUM(sightings) AS BIGINT) FROM indicators")
-        .await;
+    let sum = "SELECT CAST(SUM(sightings) AS BIGINT) FROM indicators";
+    let before = app.scalar(sum).await;
     let (a, b) = tokio::join!(
         api_import(&app, &t1, "stix", false, fixture("stix_mixed.json")),
         api_import(&app, &t2, "stix", false, fixture("stix_mixed.json")),
     );
     assert_eq!(a.status(), StatusCode::OK);
     assert_eq!(b.status(), StatusCode::OK);
-    assert_eq!(
-        app.scalar("SELECT CAST(SUM(sightings) AS BIGINT) FROM indicators")
-            .await,
-        before
-    );
+    let after = app.scalar(sum).await;
+    assert_eq!(after, before + 5, "five values, one sighting each");
+    let third = api_import(&app, &t1, "stix", false, fixture("stix_mixed.json")).await;
+    assert_eq!(third.status(), StatusCode::OK);
+    assert_eq!(app.scalar(sum).await, after);
+    // Four new values; the QQ number was known from a report.
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM indicators").await, 5);
     assert_eq!(
         app.scalar("SELECT COUNT(*) FROM intel_feed_sightings")
             .await,

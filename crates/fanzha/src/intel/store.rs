@@ -85,6 +85,41 @@ pub async fn insert(c: &mut AnyConnection, n: &NewIndicator<'_>, now: i64) -> Db
     Ok(id)
 }
 
+/// Inserts a new indicator unless (kind, value) exists (another transaction may have created it
+/// since it was looked up: the insert then waits for that one and does nothing). Returns the new
+/// id, or None when it existed.
+pub async fn insert_if_absent(
+    c: &mut AnyConnection,
+    n: &NewIndicator<'_>,
+    now: i64,
+) -> DbResult<Option<i64>> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO indicators (kind, value, status, fraud_types, tlp, sightings, first_seen, last_seen, note, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $7, $7) ON CONFLICT (kind, value) DO NOTHING RETURNING id",
+    )
+    .bind(n.key.kind().id())
+    .bind(n.key.value())
+    .bind(n.status.as_str())
+    .bind(n.types.to_db())
+    .bind(n.tlp.as_str())
+    .bind(n.sightings)
+    .bind(now)
+    .bind(n.note)
+    .fetch_optional(c)
+    .await?;
+    Ok(id)
+}
+
+/// Takes the row's write lock until commit (a no-op write; SQLite's writer already holds the
+/// database).
+pub async fn lock(c: &mut AnyConnection, id: i64) -> DbResult<()> {
+    sqlx::query("UPDATE indicators SET updated_at = updated_at WHERE id = $1")
+        .bind(id)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
 /// Adds sightings and fraud types to an indicator.
 pub async fn bump(
     c: &mut AnyConnection,
