@@ -311,22 +311,21 @@ async fn a_feed_entry_is_one_sighting_once_so_repetition_cannot_raise_the_level(
     // The same STIX feed imported at the same time by two officers: each entry counts once.
     let t1 = app.token("police1", &[Scope::IntelWrite]).await;
     let t2 = app.token("province1", &[Scope::IntelWrite]).await;
-    let first = api_import(&app, &t1, "stix", false, fixture("stix_mixed.json")).await;
-    assert_eq!(first.status(), StatusCode::OK);
-    let before = app
-        .scalar("SELECT CAST(SUM(sightings) AS BIGINT) FROM indicators")
-        .await;
+    let sum = "SELECT CAST(SUM(sightings) AS BIGINT) FROM indicators";
+    let before = app.scalar(sum).await;
     let (a, b) = tokio::join!(
         api_import(&app, &t1, "stix", false, fixture("stix_mixed.json")),
         api_import(&app, &t2, "stix", false, fixture("stix_mixed.json")),
     );
     assert_eq!(a.status(), StatusCode::OK);
     assert_eq!(b.status(), StatusCode::OK);
-    assert_eq!(
-        app.scalar("SELECT CAST(SUM(sightings) AS BIGINT) FROM indicators")
-            .await,
-        before
-    );
+    let after = app.scalar(sum).await;
+    assert_eq!(after, before + 5, "five values, one sighting each");
+    let third = api_import(&app, &t1, "stix", false, fixture("stix_mixed.json")).await;
+    assert_eq!(third.status(), StatusCode::OK);
+    assert_eq!(app.scalar(sum).await, after);
+    // Four new values; the QQ number was known from a report.
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM indicators").await, 5);
     assert_eq!(
         app.scalar("SELECT COUNT(*) FROM intel_feed_sightings")
             .await,
@@ -354,6 +353,7 @@ async fn tlp_one_and_two_are_read_exactly_and_an_unknown_marking_is_red() {
         ("tlp2-amber-strict.example", "amber_strict"),
         ("tlp2-red.example", "red"),
         ("unknown-marking.example", "red"),
+        ("statement-and-amber.example", "amber"),
     ] {
         assert_eq!(row(&app, value).await.1, tlp, "{value}");
     }
@@ -414,7 +414,10 @@ async fn amber_strict_stays_inside_sources_for_police_only_and_never_exported() 
     let id = app.scalar("SELECT MAX(id) FROM risk_checks").await;
     let (_, html) = app.get(&s1, &format!("/check/{id}")).await;
     assert!(html.contains("TLP:AMBER+STRICT"), "{html}");
-    assert!(!html.contains("police:"), "{html}");
+    assert!(html.contains("来源不公开"), "sources withheld: {html}");
+    // Police see where it came from.
+    let (_, html) = app.get(&c, &format!("/check/{id}")).await;
+    assert!(!html.contains("来源不公开"), "{html}");
     for format in ["csv", "stix", "misp"] {
         let body = export(&app, &c, &format!("format={format}")).await;
         assert!(!body.contains("17088886666"), "{format}: {body}");
@@ -435,8 +438,21 @@ async fn revoked_expired_and_deleted_entries_are_not_imported_as_live() {
         0,
         "a preview writes nothing"
     );
-    let (s, _) = import(&app, &c, "stix", "import", fixture("stix_withdrawn.json")).await;
-    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("intel-import-confirm"), "{html}");
+    // The preview's button posts the file's text back (no second upload).
+    let csrf = app.page_csrf(&c).await;
+    let data = String::from_utf8(fixture("stix_withdrawn.json")).unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("format", "stix")
+        .text("action", "import")
+        .text("data", data);
+    let r = c
+        .post(app.url(&format!("/intel/import?csrf={csrf}")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(row(&app, "revoked.example").await.0, "cleared");
     assert_eq!(row(&app, "expired.example").await.0, "cleared");
     assert_eq!(row(&app, "still-valid.example").await.0, "suspected");

@@ -122,7 +122,7 @@ pub fn parse(format: Format, data: &[u8], now_ms: i64) -> Result<Parsed, Vec<Str
 
 /// The indicators an export holds: never AMBER+STRICT (it stays inside the organisation), and no
 /// cleared one when the options say so.
-pub fn exported<'a>(items: &'a [Indicator], opts: ExportOptions) -> Vec<&'a Indicator> {
+pub fn exported(items: &[Indicator], opts: ExportOptions) -> Vec<&Indicator> {
     items
         .iter()
         .filter(|i| i.tlp.exportable())
@@ -1082,8 +1082,18 @@ mod tests {
           {"type":"indicator","id":"indicator--2","pattern":"[url:value = 'http://b.cn']","pattern_type":"stix","object_marking_refs":["marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487","marking-definition--own"]},
           {"type":"indicator","id":"indicator--3","pattern":"[url:value = 'http://c.cn']","pattern_type":"stix","object_marking_refs":["marking-definition--nobody-knows"]},
           {"type":"indicator","id":"indicator--4","pattern":"[url:value = 'http://d.cn']","pattern_type":"stix","revoked":true},
-          {"type":"indicator","id":"indicator--5","pattern":"[url:value = 'http://e.cn']","pattern_type":"stix","valid_until":"2025-06-01T00:00:00Z"}]}"#;
-        let e = parse(Format::Stix, b.as_bytes(), NOW).unwrap().entries;
+          {"type":"indicator","id":"indicator--5","pattern":"[url:value = 'http://e.cn']","pattern_type":"stix","valid_until":"2025-06-01T00:00:00Z"},
+          {"type":"indicator","id":"indicator--6","pattern":"[url:value = 'http://f.cn']","pattern_type":"stix","valid_until":"next tuesday"}]}"#;
+        let p = parse(Format::Stix, b.as_bytes(), NOW).unwrap();
+        // A valid_until that is no time: skipped, with why.
+        assert_eq!(p.skipped.len(), 1);
+        assert!(
+            p.skipped[0].reason.contains("valid_until"),
+            "{:?}",
+            p.skipped
+        );
+        let e = p.entries;
+        assert_eq!(e.len(), 5);
         let tlps: Vec<Tlp> = e.iter().map(|e| e.tlp).collect();
         assert_eq!(tlps[..3], [Tlp::AmberStrict, Tlp::Clear, Tlp::Red]);
         assert_eq!(e[3].withdrawn, Some("revoked"));

@@ -513,14 +513,20 @@ pub async fn import(
         entries: entries.len(),
         ..Default::default()
     };
-    for e in entries {
+    // In (kind, value) order, the order `record_sightings` locks rows in, so concurrent imports
+    // and report batches cannot deadlock (a stable sort: of one value twice, the last entry wins).
+    let mut ordered: Vec<&Entry> = entries.iter().collect();
+    ordered.sort_by_key(|e| (e.key.kind().id(), e.key.value()));
+    for e in ordered {
         if e.withdrawn.is_some() {
             sum.withdrawn += 1;
         }
         let types = e.types();
-        let id = match store::by_key(tx, &e.key).await? {
+        let found = store::by_key(tx, &e.key).await?;
+        let created = match found {
+            Some(_) => None,
             None => {
-                let id = store::insert(
+                store::insert_if_absent(
                     tx,
                     &NewIndicator {
                         key: &e.key,
@@ -532,7 +538,22 @@ pub async fn import(
                     },
                     now,
                 )
-                .await?;
+                .await?
+            }
+        };
+        let found = match (created, found) {
+            (Some(_), _) => None,
+            (None, Some(i)) => Some(i),
+            // Created by another import since it was looked up.
+            (None, None) => Some(
+                store::by_key(tx, &e.key)
+                    .await?
+                    .ok_or(IntelError::NotFound)?,
+            ),
+        };
+        let id = match (created, found) {
+            (None, None) => return Err(IntelError::NotFound),
+            (Some(id), _) => {
                 store::set_by_of(tx, id, Some(SetBy::Import), Some(SetBy::Import)).await?;
                 audit::record(
                     &mut *tx,
@@ -550,7 +571,11 @@ pub async fn import(
                 sum.created += 1;
                 id
             }
-            Some(i) => {
+            (None, Some(i)) => {
+                // Lock the row, then read it again: a concurrent import of the same value waits
+                // here and sees this one's result (no lost update, no twice-queued disagreement).
+                store::lock(tx, i.id).await?;
+                let i = store::by_id(tx, i.id).await?.ok_or(IntelError::NotFound)?;
                 let conflict = |field: &'static str, ours: &str, theirs: &str| {
                     (field, ours.to_string(), theirs.to_string())
                 };

@@ -85,6 +85,41 @@ pub async fn insert(c: &mut AnyConnection, n: &NewIndicator<'_>, now: i64) -> Db
     Ok(id)
 }
 
+/// Inserts a new indicator unless (kind, value) exists (another transaction may have created it
+/// since it was looked up: the insert then waits for that one and does nothing). Returns the new
+/// id, or None when it existed.
+pub async fn insert_if_absent(
+    c: &mut AnyConnection,
+    n: &NewIndicator<'_>,
+    now: i64,
+) -> DbResult<Option<i64>> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO indicators (kind, value, status, fraud_types, tlp, sightings, first_seen, last_seen, note, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $7, $7) ON CONFLICT (kind, value) DO NOTHING RETURNING id",
+    )
+    .bind(n.key.kind().id())
+    .bind(n.key.value())
+    .bind(n.status.as_str())
+    .bind(n.types.to_db())
+    .bind(n.tlp.as_str())
+    .bind(n.sightings)
+    .bind(now)
+    .bind(n.note)
+    .fetch_optional(c)
+    .await?;
+    Ok(id)
+}
+
+/// Takes the row's write lock until commit (a no-op write; SQLite's writer already holds the
+/// database).
+pub async fn lock(c: &mut AnyConnection, id: i64) -> DbResult<()> {
+    sqlx::query("UPDATE indicators SET updated_at = updated_at WHERE id = $1")
+        .bind(id)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
 /// Adds sightings and fraud types to an indicator.
 pub async fn bump(
     c: &mut AnyConnection,
@@ -347,8 +382,18 @@ pub async fn add_source(c: &mut AnyConnection, id: i64, source: &str, now: i64) 
     Ok(())
 }
 
-/// Moves the sources of `from` to `into` (merging).
+/// Moves the sources and the counted feed entries of `from` to `into` (merging): a feed entry
+/// counted for either is not counted again.
 pub async fn move_sources(c: &mut AnyConnection, from: i64, into: i64) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO intel_feed_sightings (source, entry_id, indicator_id, at) \
+         SELECT source, entry_id, $1, at FROM intel_feed_sightings WHERE indicator_id = $2 \
+         ON CONFLICT (source, entry_id, indicator_id) DO NOTHING",
+    )
+    .bind(into)
+    .bind(from)
+    .execute(&mut *c)
+    .await?;
     let rows = sqlx::query("SELECT source, at FROM indicator_sources WHERE indicator_id = $1")
         .bind(from)
         .fetch_all(&mut *c)
