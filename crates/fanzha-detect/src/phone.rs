@@ -70,8 +70,12 @@ impl PhoneNumber {
         };
         match international {
             Some(i) => match i.strip_prefix("86") {
-                // +86 is the mainland: its number must be a mainland number.
-                Some(national) => mainland(national),
+                // +86 is the mainland: its number must be a mainland number. Landlines are
+                // written without their trunk `0` after the country code (+86 10 1234 5678).
+                Some(national) => mainland(national).or_else(|| {
+                    mainland(&format!("0{national}"))
+                        .filter(|p| p.shape() == Some(Shape::Landline))
+                }),
                 None => {
                     let ok = (7..=15).contains(&i.len()) && !i.starts_with('0');
                     ok.then(|| PhoneNumber::International(format!("+{i}")))
@@ -164,7 +168,9 @@ mod tests {
             assert_eq!(c(s).as_deref(), Some("13812345678"), "{s}");
         }
         assert_eq!(c("010-12345678").as_deref(), Some("01012345678"));
-        assert_eq!(c("+86 10 1234 5678"), None, "national trunk 0 is required");
+        assert_eq!(c("+86 10 1234 5678").as_deref(), Some("01012345678"));
+        assert_eq!(c("0086 755 1234 5678").as_deref(), Some("075512345678"));
+        assert_eq!(c("+86 010 1234 5678").as_deref(), Some("01012345678"));
         assert_eq!(c("400-888-1234").as_deref(), Some("4008881234"));
         assert_eq!(c("95588").as_deref(), Some("95588"));
     }

@@ -531,3 +531,55 @@ async fn a_report_is_assigned_only_to_an_officer_who_can_triage_it() {
     let r = app.api_get(&t, &format!("/api/v1/reports/{id}")).await;
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_warning_is_routed_only_to_a_student_the_identifier_may_warn_about() {
+    // Warnings are assigned by routing: to the chain of a student in the identifier's scope,
+    // whose members can open and act on it.
+    let app = spawn_seeded().await;
+    let police = app
+        .token("police1", &[Scope::WarningsWrite, Scope::WarningsRead])
+        .await;
+    let r = post_json(
+        &app,
+        &police,
+        "/api/v1/warnings",
+        json!({"phone": "13999990000", "school_code": "SCH1", "fraud_type": "fake_loan",
+               "severity": "high"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let admin = app
+        .token("admin1", &[Scope::WarningsWrite, Scope::WarningsRead])
+        .await;
+    let path = format!("/api/v1/warnings/{id}/identify");
+    // A student of another school: refused, nothing changes.
+    let r = post_json(&app, &admin, &path, json!({"student_no": "2023510101"})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM warnings WHERE id = {id} AND student_id IS NULL AND status = 'unidentified'"
+        ))
+        .await,
+        1
+    );
+    // The other school's admin cannot even see it.
+    let admin2 = app
+        .token("admin2", &[Scope::WarningsWrite, Scope::WarningsRead])
+        .await;
+    let r = post_json(&app, &admin2, &path, json!({"student_no": "2023510101"})).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // A student of the school: routed to the counselor, who can open it and act.
+    let r = post_json(&app, &admin, &path, json!({"student_no": "2023010101"})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let w: Value = r.json().await.unwrap();
+    assert_eq!(w["assignee_staff_id"], app.fx.staff["T1001"]);
+    let c = app
+        .token("counselor1", &[Scope::WarningsWrite, Scope::WarningsRead])
+        .await;
+    let r = app.api_get(&c, &format!("/api/v1/warnings/{id}")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["can_act"], true);
+}

@@ -493,6 +493,9 @@ pub fn parse_contact(i: &ContactInput, now: Millis) -> AppResult<Act> {
             Msg::new("warn-err-method").arg("value", i.method.trim())
         ])
     })?;
+    if let Err(e) = crate::text::multiline(&i.notes) {
+        return Err(AppError::unprocessable("warn-err-refused").details(vec![Msg::new(e.key())]));
+    }
     if i.notes.chars().count() > 2000 {
         return Err(
             AppError::unprocessable("warn-err-refused").details(vec![Msg::new("warn-err-detail")])
@@ -571,6 +574,9 @@ pub fn parse_outcome(
     };
     let loss = money(&i.loss_yuan);
     let protected = money(&i.protected_yuan);
+    if let Err(e) = crate::text::multiline(&i.notes) {
+        errs.push(Msg::new(e.key()));
+    }
     if i.notes.chars().count() > 2000 {
         errs.push(Msg::new("warn-err-detail"));
     }
