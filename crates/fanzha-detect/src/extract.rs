@@ -855,7 +855,11 @@ fn digit_runs(t: &str, add: &mut impl FnMut(IndicatorKind, String, Range<usize>)
                 None => continue,
             }
         }
-        if !plus && before.contains("qq") && (5..=11).contains(&digits.len()) && !digits.starts_with('0') {
+        if !plus
+            && before.contains("qq")
+            && (5..=11).contains(&digits.len())
+            && !digits.starts_with('0')
+        {
             add(IndicatorKind::Qq, digits.clone(), start..end);
             continue;
         }
@@ -917,7 +921,12 @@ mod tests {
         let k = kinds(
             "请致电 +1 415 555 0100 或 +1 (555) 010-0123 或 00852 2123 4567，国内 +86 138-1234-5678",
         );
-        for v in ["+14155550100", "+15550100123", "+85221234567", "13812345678"] {
+        for v in [
+            "+14155550100",
+            "+15550100123",
+            "+85221234567",
+            "13812345678",
+        ] {
             assert!(k.contains(&(IndicatorKind::Phone, v.into())), "{v}: {k:?}");
         }
         assert!(
@@ -934,7 +943,10 @@ mod tests {
             "+14155550100"
         );
         assert!(canonicalize("alipay", "+1 415 555 0100").is_err());
-        assert_eq!(canonicalize("wechat", "+86 13812345678").unwrap(), "13812345678");
+        assert_eq!(
+            canonicalize("wechat", "+86 13812345678").unwrap(),
+            "13812345678"
+        );
     }
 
     #[test]

@@ -266,7 +266,7 @@ pub async fn load_detail(st: &AppState, u: &User, id: i64) -> AppResult<WarningD
 #[derive(serde::Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Issued {
-    Warning(Warning),
+    Warning(Box<Warning>),
     Receipt(Receipt),
 }
 
@@ -328,7 +328,7 @@ pub async fn api_issue(
     if created {
         audit_issue(&st, &u, &w).await?;
     }
-    Ok((status(created), Json(Issued::Warning(w))).into_response())
+    Ok((status(created), Json(Issued::Warning(Box::new(w)))).into_response())
 }
 
 /// Audits a partner's warning when it is received (the intake job audits the issuance).
