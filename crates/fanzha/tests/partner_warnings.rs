@@ -213,18 +213,37 @@ async fn a_partner_reads_its_own_receipts_only_and_no_warning() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    // Lists give nothing about people: the list is refused, "mine" is empty.
-    let r = app.api_get(&t, "/api/v1/warnings").await;
-    match r.status() {
-        StatusCode::OK => assert_eq!(r.json::<Value>().await.unwrap(), json!([])),
-        s => assert!(
-            matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
-            "{s}"
-        ),
+    // Lists, figures, the appraisal and settings give a partner nothing: 403, whatever the unit.
+    for path in [
+        "/api/v1/warnings",
+        "/api/v1/warnings?unit=SCH1",
+        "/api/v1/warnings/mine",
+        "/api/v1/warnings/figures",
+        "/api/v1/warnings/figures?unit=SCH1",
+        "/api/v1/warnings/appraisal",
+        "/api/v1/warnings/settings/SCH1",
+        "/api/v1/warnings/settings/NOPE",
+    ] {
+        let r = app.api_get(&t, path).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
     }
-    let r = app.api_get(&t, "/api/v1/warnings/mine").await;
-    let v: Value = r.json().await.unwrap();
-    assert_eq!(v, json!([]));
+    // Acting on any id is 404, its own warning included.
+    for (step, body) in [
+        ("contact", json!({"method": "phone"})),
+        ("outcome", json!({"outcome": "dissuaded"})),
+        ("identify", json!({"student_no": "2023010101"})),
+    ] {
+        for id in [own_warning, police_id] {
+            let r = client()
+                .post(app.url(&format!("/api/v1/warnings/{id}/{step}")))
+                .bearer_auth(&t)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::NOT_FOUND, "{step} {id}");
+        }
+    }
     // Another partner account cannot read this partner's receipt.
     let other = fanzha::auth::service::create_user(
         &app.state.db,

@@ -63,6 +63,14 @@ pub fn is_partner(p: &Principal) -> bool {
     p.grants.iter().any(|g| g.role == Role::Partner)
 }
 
+/// Lists, figures, appraisal and settings are refused to partners (403), whatever their scopes.
+pub fn refuse_partner(p: &Principal) -> AppResult<()> {
+    if is_partner(p) {
+        return Err(AppError::forbidden());
+    }
+    Ok(())
+}
+
 /// One warning the caller may see (404 otherwise, audited). Never a partner's: a partner learns
 /// nothing about people, not even about the warnings it sent.
 pub async fn load_visible(st: &AppState, u: &User, id: i64) -> AppResult<Warning> {
@@ -113,6 +121,7 @@ pub async fn do_act(st: &AppState, u: &User, id: i64, a: Act) -> AppResult<Warni
 /// Warnings the caller is the responsible person for (counselor, college or school leader),
 /// following the chain as it is now, open ones first.
 pub async fn load_mine(st: &AppState, p: &Principal) -> AppResult<Vec<Warning>> {
+    refuse_partner(p)?;
     let Some(staff) = p.staff_id else {
         return Ok(vec![]);
     };
@@ -190,6 +199,7 @@ pub async fn paths_for(
     action: Action,
     unit: Option<&str>,
 ) -> AppResult<(Vec<String>, Option<Unit>)> {
+    refuse_partner(&u.p)?;
     match unit.map(str::trim).filter(|s| !s.is_empty()) {
         Some(code) => {
             let unit = crate::org::store::unit_by_code(&st.db, code)
@@ -741,6 +751,7 @@ pub async fn api_appraisal(
 }
 
 async fn settings_school(st: &AppState, u: &User, code: &str, action: Action) -> AppResult<Unit> {
+    refuse_partner(&u.p)?;
     let unit = crate::org::store::unit_by_code(&st.db, code)
         .await?
         .ok_or_else(AppError::not_found)?;
