@@ -867,7 +867,11 @@ fn digit_runs(t: &str, add: &mut impl FnMut(IndicatorKind, String, Range<usize>)
             add(IndicatorKind::BankCard, digits.clone(), start..end);
             continue;
         }
-        if let Some(p) = PhoneNumber::from_digits(false, &digits) {
+        // In running text a `00…` run is an international number only when long enough to be
+        // one (`00` and at least 10 digits); shorter runs are order numbers and the like.
+        let parsed = PhoneNumber::from_digits(false, &digits)
+            .filter(|p| !p.is_international() || digits.len() >= 12);
+        if let Some(p) = parsed {
             let (shape, v) = (p.shape(), p.canonical());
             let money_after = t[end..].starts_with('元') || t[end..].starts_with('块');
             if shape == Some(Shape::Service) && money_after {
@@ -943,6 +947,11 @@ mod tests {
             "+14155550100"
         );
         assert!(canonicalize("alipay", "+1 415 555 0100").is_err());
+        let k = kinds("订单号 0012345678 已发货");
+        assert!(
+            !k.iter().any(|(kind, _)| *kind == IndicatorKind::Phone),
+            "{k:?}"
+        );
         assert_eq!(
             canonicalize("wechat", "+86 13812345678").unwrap(),
             "13812345678"
