@@ -855,7 +855,11 @@ fn digit_runs(t: &str, add: &mut impl FnMut(IndicatorKind, String, Range<usize>)
                 None => continue,
             }
         }
-        if !plus && before.contains("qq") && (5..=11).contains(&digits.len()) && !digits.starts_with('0') {
+        if !plus
+            && before.contains("qq")
+            && (5..=11).contains(&digits.len())
+            && !digits.starts_with('0')
+        {
             add(IndicatorKind::Qq, digits.clone(), start..end);
             continue;
         }
@@ -863,7 +867,11 @@ fn digit_runs(t: &str, add: &mut impl FnMut(IndicatorKind, String, Range<usize>)
             add(IndicatorKind::BankCard, digits.clone(), start..end);
             continue;
         }
-        if let Some(p) = PhoneNumber::from_digits(false, &digits) {
+        // In running text a `00…` run is an international number only when long enough to be
+        // one (`00` and at least 10 digits); shorter runs are order numbers and the like.
+        let parsed = PhoneNumber::from_digits(false, &digits)
+            .filter(|p| !p.is_international() || digits.len() >= 12);
+        if let Some(p) = parsed {
             let (shape, v) = (p.shape(), p.canonical());
             let money_after = t[end..].starts_with('元') || t[end..].starts_with('块');
             if shape == Some(Shape::Service) && money_after {
@@ -917,7 +925,12 @@ mod tests {
         let k = kinds(
             "请致电 +1 415 555 0100 或 +1 (555) 010-0123 或 00852 2123 4567，国内 +86 138-1234-5678",
         );
-        for v in ["+14155550100", "+15550100123", "+85221234567", "13812345678"] {
+        for v in [
+            "+14155550100",
+            "+15550100123",
+            "+85221234567",
+            "13812345678",
+        ] {
             assert!(k.contains(&(IndicatorKind::Phone, v.into())), "{v}: {k:?}");
         }
         assert!(
@@ -934,7 +947,15 @@ mod tests {
             "+14155550100"
         );
         assert!(canonicalize("alipay", "+1 415 555 0100").is_err());
-        assert_eq!(canonicalize("wechat", "+86 13812345678").unwrap(), "13812345678");
+        let k = kinds("订单号 0012345678 已发货");
+        assert!(
+            !k.iter().any(|(kind, _)| *kind == IndicatorKind::Phone),
+            "{k:?}"
+        );
+        assert_eq!(
+            canonicalize("wechat", "+86 13812345678").unwrap(),
+            "13812345678"
+        );
     }
 
     #[test]

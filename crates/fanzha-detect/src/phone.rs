@@ -63,15 +63,14 @@ impl PhoneNumber {
         if d.is_empty() || !d.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        let international = if plus {
-            Some(d)
-        } else {
-            d.strip_prefix("00")
-        };
+        let international = if plus { Some(d) } else { d.strip_prefix("00") };
         match international {
             Some(i) => match i.strip_prefix("86") {
-                // +86 is the mainland: its number must be a mainland number.
-                Some(national) => mainland(national),
+                // +86 is the mainland: its number must be a mainland number. Landlines are
+                // written without their trunk `0` after the country code (+86 10 1234 5678).
+                Some(national) => mainland(national).or_else(|| {
+                    mainland(&format!("0{national}")).filter(|p| p.shape() == Some(Shape::Landline))
+                }),
                 None => {
                     let ok = (7..=15).contains(&i.len()) && !i.starts_with('0');
                     ok.then(|| PhoneNumber::International(format!("+{i}")))
@@ -120,9 +119,9 @@ fn mainland(d: &str) -> Option<PhoneNumber> {
     let n = b.len();
     let shape = if n == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]) {
         Shape::Mobile
-    } else if n == 10 && (d.starts_with("400") || d.starts_with("800")) {
-        Shape::Service
-    } else if (5..=6).contains(&n) && (d.starts_with("95") || d.starts_with("96")) {
+    } else if (n == 10 && (d.starts_with("400") || d.starts_with("800")))
+        || ((5..=6).contains(&n) && (d.starts_with("95") || d.starts_with("96")))
+    {
         Shape::Service
     } else if (10..=12).contains(&n) && b[0] == b'0' && b[1] != b'0' {
         // Area codes: 010 and 02x have 3 digits, the rest 4; subscriber numbers 7 or 8 digits.
@@ -164,7 +163,9 @@ mod tests {
             assert_eq!(c(s).as_deref(), Some("13812345678"), "{s}");
         }
         assert_eq!(c("010-12345678").as_deref(), Some("01012345678"));
-        assert_eq!(c("+86 10 1234 5678"), None, "national trunk 0 is required");
+        assert_eq!(c("+86 10 1234 5678").as_deref(), Some("01012345678"));
+        assert_eq!(c("0086 755 1234 5678").as_deref(), Some("075512345678"));
+        assert_eq!(c("+86 010 1234 5678").as_deref(), Some("01012345678"));
         assert_eq!(c("400-888-1234").as_deref(), Some("4008881234"));
         assert_eq!(c("95588").as_deref(), Some("95588"));
     }
@@ -188,7 +189,15 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_number() {
-        for s in ["", "+", "abc", "138abc45678", "1+3812345678", "12345", "+86"] {
+        for s in [
+            "",
+            "+",
+            "abc",
+            "138abc45678",
+            "1+3812345678",
+            "12345",
+            "+86",
+        ] {
             assert_eq!(c(s), None, "{s}");
         }
     }

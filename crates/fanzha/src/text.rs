@@ -80,8 +80,7 @@ pub fn name(s: &str) -> Result<&str, TextError> {
 /// Checks free text that may span lines (notes, comments, descriptions): like [`name`], but line
 /// breaks and tabs are allowed.
 pub fn multiline(s: &str) -> Result<&str, TextError> {
-    if s
-        .chars()
+    if s.chars()
         .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
     {
         return Err(TextError::Control);
@@ -111,7 +110,13 @@ mod tests {
         for c in ['\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}'] {
             assert_eq!(name(&format!("a{c}b")), Err(TextError::Bidi), "{c:?}");
         }
-        for s in ["\u{200B}", "\u{200B}\u{200C}\u{200D}", "\u{FEFF}", " \u{2060} ", "\u{3164}"] {
+        for s in [
+            "\u{200B}",
+            "\u{200B}\u{200C}\u{200D}",
+            "\u{FEFF}",
+            " \u{2060} ",
+            "\u{3164}",
+        ] {
             assert_eq!(name(s), Err(TextError::Invisible), "{s:?}");
         }
         assert_eq!(multiline("第一行\n第二行"), Ok("第一行\n第二行"));

@@ -53,7 +53,12 @@ async fn a_foreign_number_in_a_report_stays_international() {
                "description": "境外来电"}),
     )
     .await;
-    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
     let phones: Vec<String> = sqlx::query_scalar(
         "SELECT value FROM report_indicators WHERE kind = 'phone' ORDER BY value",
     )
@@ -179,9 +184,8 @@ async fn the_roster_import_refuses_bad_names_naming_the_line() {
     let t = app.token("admin1", &[Scope::OrgWrite]).await;
     let before = app.count_students().await;
     for (name, why) in BAD_NAMES {
-        let file = format!(
-            "学号,姓名,班级代码\n2023019901,新生甲,CLS1A1\n2023019902,{name},CLS1A1\n"
-        );
+        let file =
+            format!("学号,姓名,班级代码\n2023019901,新生甲,CLS1A1\n2023019902,{name},CLS1A1\n");
         let r = app
             .api_post(&t, "/api/v1/units/SCH1/roster", file.into_bytes())
             .await;
@@ -354,9 +358,7 @@ async fn a_formula_name_round_trips_from_roster_import_to_export_neutralised() {
     }
     // The export re-imports to the same names (the prefix is undone).
     let before = app.count_students().await;
-    let r = app
-        .api_post(&t, "/api/v1/units/SCH1/roster", bytes)
-        .await;
+    let r = app.api_post(&t, "/api/v1/units/SCH1/roster", bytes).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(app.count_students().await, before);
     let name: String =
@@ -401,12 +403,10 @@ async fn the_intel_csv_export_neutralises_formula_cells_and_reimports() {
     }
     // Importing the file back finds the same indicators (no `'+1…` phone appears).
     let csrf = app.page_csrf(&c).await;
-    let form = reqwest::multipart::Form::new()
-        .text("format", "csv")
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(body.into_bytes()).file_name("x.csv"),
-        );
+    let form = reqwest::multipart::Form::new().text("format", "csv").part(
+        "file",
+        reqwest::multipart::Part::bytes(body.into_bytes()).file_name("x.csv"),
+    );
     let r = c
         .post(app.url(&format!("/intel/import?csrf={csrf}")))
         .multipart(form)
@@ -420,8 +420,10 @@ async fn the_intel_csv_export_neutralises_formula_cells_and_reimports() {
         0
     );
     assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM indicators WHERE kind = 'phone' AND value = '+14155550100'")
-            .await,
+        app.scalar(
+            "SELECT COUNT(*) FROM indicators WHERE kind = 'phone' AND value = '+14155550100'"
+        )
+        .await,
         1
     );
 }
@@ -530,4 +532,56 @@ async fn a_report_is_assigned_only_to_an_officer_who_can_triage_it() {
     let t = app.token("police1b", &Scope::ALL).await;
     let r = app.api_get(&t, &format!("/api/v1/reports/{id}")).await;
     assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_warning_is_routed_only_to_a_student_the_identifier_may_warn_about() {
+    // Warnings are assigned by routing: to the chain of a student in the identifier's scope,
+    // whose members can open and act on it.
+    let app = spawn_seeded().await;
+    let police = app
+        .token("police1", &[Scope::WarningsWrite, Scope::WarningsRead])
+        .await;
+    let r = post_json(
+        &app,
+        &police,
+        "/api/v1/warnings",
+        json!({"phone": "13999990000", "school_code": "SCH1", "fraud_type": "fake_loan",
+               "severity": "high"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let admin = app
+        .token("admin1", &[Scope::WarningsWrite, Scope::WarningsRead])
+        .await;
+    let path = format!("/api/v1/warnings/{id}/identify");
+    // A student of another school: refused, nothing changes.
+    let r = post_json(&app, &admin, &path, json!({"student_no": "2023510101"})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM warnings WHERE id = {id} AND student_id IS NULL AND status = 'unidentified'"
+        ))
+        .await,
+        1
+    );
+    // The other school's admin cannot even see it.
+    let admin2 = app
+        .token("admin2", &[Scope::WarningsWrite, Scope::WarningsRead])
+        .await;
+    let r = post_json(&app, &admin2, &path, json!({"student_no": "2023510101"})).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // A student of the school: routed to the counselor, who can open it and act.
+    let r = post_json(&app, &admin, &path, json!({"student_no": "2023010101"})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let w: Value = r.json().await.unwrap();
+    assert_eq!(w["assignee_staff_id"], app.fx.staff["T1001"]);
+    let c = app
+        .token("counselor1", &[Scope::WarningsWrite, Scope::WarningsRead])
+        .await;
+    let r = app.api_get(&c, &format!("/api/v1/warnings/{id}")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["can_act"], true);
 }

@@ -467,7 +467,8 @@ pub async fn create_user(db: &Db, clock: &Clock, u: &NewUser<'_>) -> Result<i64,
     {
         return Err(AuthError::Invalid("auth-err-username"));
     }
-    let display_name = crate::text::name(u.display_name).map_err(|e| AuthError::Invalid(e.key()))?;
+    let display_name =
+        crate::text::name(u.display_name).map_err(|e| AuthError::Invalid(e.key()))?;
     if display_name.chars().count() > 64 {
         return Err(AuthError::Invalid("auth-err-display-name"));
     }

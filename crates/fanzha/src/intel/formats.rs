@@ -223,9 +223,8 @@ fn parse_csv(text: &str) -> Result<Vec<Entry>, Vec<String>> {
             continue;
         }
         // `restore`: a value exported as `'+14155550100` (neutralised for spreadsheets) reads back.
-        let get = |c: Option<usize>| {
-            crate::csv_export::restore(c.and_then(|c| rec.get(c)).unwrap_or(""))
-        };
+        let get =
+            |c: Option<usize>| crate::csv_export::restore(c.and_then(|c| rec.get(c)).unwrap_or(""));
         let types: Vec<String> = get(tc).split('|').map(str::to_string).collect();
         let res = (|| {
             let tlp = match get(lc).trim() {

@@ -373,6 +373,9 @@ async fn check_wrong(
     if !matches!(f.claim.as_str(), "false_positive" | "false_negative") {
         return Err(AppError::bad_request("intel-err-claim"));
     }
+    if let Err(e) = crate::text::multiline(&f.comment) {
+        return Err(AppError::bad_request(e.key()));
+    }
     if f.comment.chars().count() > 1000 {
         return Err(AppError::bad_request("intel-err-comment"));
     }

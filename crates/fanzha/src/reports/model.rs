@@ -389,6 +389,9 @@ pub fn validate(input: &ReportInput, now: i64, engine: Option<&Engine>) -> Resul
         c.payment_type = trimmed(&c.payment_type);
         c.account = trimmed(&c.account);
         c.bank = trimmed(&c.bank);
+        if let Err(e) = crate::text::name(&c.bank) {
+            errors.push(bad_value("transaction.bank", e));
+        }
         if c.bank.chars().count() > 64 {
             errors.push(
                 Msg::new("reports-err-too-long")
@@ -459,11 +462,8 @@ pub fn validate(input: &ReportInput, now: i64, engine: Option<&Engine>) -> Resul
                 .arg("max", MAX_DESCRIPTION),
         );
     }
-    if description
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
-        errors.push(bad_value("description", "control characters"));
+    if let Err(e) = crate::text::multiline(&description) {
+        errors.push(bad_value("description", e));
     }
     let chosen = match input
         .fraud_type

@@ -63,6 +63,14 @@ pub fn is_partner(p: &Principal) -> bool {
     p.grants.iter().any(|g| g.role == Role::Partner)
 }
 
+/// Lists, figures, appraisal and settings are refused to partners (403), whatever their scopes.
+pub fn refuse_partner(p: &Principal) -> AppResult<()> {
+    if is_partner(p) {
+        return Err(AppError::forbidden());
+    }
+    Ok(())
+}
+
 /// One warning the caller may see (404 otherwise, audited). Never a partner's: a partner learns
 /// nothing about people, not even about the warnings it sent.
 pub async fn load_visible(st: &AppState, u: &User, id: i64) -> AppResult<Warning> {
@@ -113,6 +121,7 @@ pub async fn do_act(st: &AppState, u: &User, id: i64, a: Act) -> AppResult<Warni
 /// Warnings the caller is the responsible person for (counselor, college or school leader),
 /// following the chain as it is now, open ones first.
 pub async fn load_mine(st: &AppState, u: &User) -> AppResult<Vec<Warning>> {
+    refuse_partner(&u.p)?;
     let ws = mine_of(st, &u.p).await?;
     audit_list(st, u, serde_json::json!({"mine": true}), &[], &ws).await?;
     Ok(ws)
@@ -196,6 +205,7 @@ pub async fn paths_for(
     action: Action,
     unit: Option<&str>,
 ) -> AppResult<(Vec<String>, Option<Unit>)> {
+    refuse_partner(&u.p)?;
     match unit.map(str::trim).filter(|s| !s.is_empty()) {
         Some(code) => {
             let unit = crate::org::store::unit_by_code(&st.db, code)
@@ -321,7 +331,7 @@ pub async fn load_detail(st: &AppState, u: &User, id: i64) -> AppResult<WarningD
 #[derive(serde::Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Issued {
-    Warning(Warning),
+    Warning(Box<Warning>),
     Receipt(Receipt),
 }
 
@@ -383,7 +393,7 @@ pub async fn api_issue(
     if created {
         audit_issue(&st, &u, &w).await?;
     }
-    Ok((status(created), Json(Issued::Warning(w))).into_response())
+    Ok((status(created), Json(Issued::Warning(Box::new(w)))).into_response())
 }
 
 /// Audits a partner's warning when it is received (the intake job audits the issuance).
@@ -548,6 +558,9 @@ pub fn parse_contact(i: &ContactInput, now: Millis) -> AppResult<Act> {
             Msg::new("warn-err-method").arg("value", i.method.trim())
         ])
     })?;
+    if let Err(e) = crate::text::multiline(&i.notes) {
+        return Err(AppError::unprocessable("warn-err-refused").details(vec![Msg::new(e.key())]));
+    }
     if i.notes.chars().count() > 2000 {
         return Err(
             AppError::unprocessable("warn-err-refused").details(vec![Msg::new("warn-err-detail")])
@@ -626,6 +639,9 @@ pub fn parse_outcome(
     };
     let loss = money(&i.loss_yuan);
     let protected = money(&i.protected_yuan);
+    if let Err(e) = crate::text::multiline(&i.notes) {
+        errs.push(Msg::new(e.key()));
+    }
     if i.notes.chars().count() > 2000 {
         errs.push(Msg::new("warn-err-detail"));
     }
@@ -805,6 +821,7 @@ pub async fn api_appraisal(
 }
 
 async fn settings_school(st: &AppState, u: &User, code: &str, action: Action) -> AppResult<Unit> {
+    refuse_partner(&u.p)?;
     let unit = crate::org::store::unit_by_code(&st.db, code)
         .await?
         .ok_or_else(AppError::not_found)?;

@@ -533,7 +533,11 @@ pub async fn receipt_pending(
     })
 }
 
-pub async fn receipt_processed(c: &mut AnyConnection, warning_id: i64, now: Millis) -> DbResult<()> {
+pub async fn receipt_processed(
+    c: &mut AnyConnection,
+    warning_id: i64,
+    now: Millis,
+) -> DbResult<()> {
     sqlx::query(
         "UPDATE warning_receipts SET status = 'processed', processed_at = $2 WHERE warning_id = $1",
     )

@@ -87,7 +87,9 @@ pub async fn page_ctx(st: &AppState, u: &User) -> PageCtx {
     if has(Action::CurateIntel) {
         items.push(("/intel", "nav-intel"));
     }
-    if has(Action::ViewWarnings) || has(Action::IssueWarning) {
+    // A partner issues warnings through the API and gets receipts; the console is not for it.
+    let partner_only = p.roles().iter().all(|r| *r == Role::Partner);
+    if has(Action::ViewWarnings) || (has(Action::IssueWarning) && !partner_only) {
         items.push(("/warnings", "nav-warnings"));
     }
     if has(Action::ViewReach) {
