@@ -334,6 +334,7 @@ fn need(u: &User, scope: Scope) -> AppResult<()> {
 /// (`lost_money`) creates a stop-payment request. Invalid input answers 422 with one detail per
 /// problem and stores nothing.
 #[utoipa::path(post, path = "/api/v1/reports", tag = "reports", request_body = ReportInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "The report's idempotency key (1–100 characters) when the body has no `idempotency_key`; one of the two is required")),
     responses((status = 201, body = Filed), (status = 200, description = "Replay of the same key", body = Filed),
               (status = 422, description = "Invalid report")))]
 pub async fn create_report(
@@ -361,7 +362,8 @@ pub async fn create_report(
 pub struct ListQuery {
     /// new, confirmed, not_fraud, merged, case_opened.
     pub status: Option<String>,
-    /// At most this many (default 100, max 1000).
+    /// At most this many (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -374,7 +376,10 @@ pub async fn list_reports(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Json<Vec<ReportItem>>> {
     need(&u, Scope::ReportsRead)?;
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(AppError::bad_request("err-bad-paging"));
+    }
     Ok(Json(
         store::list(&st.db, &scope_of(&u.p), q.status.as_deref(), limit).await?,
     ))

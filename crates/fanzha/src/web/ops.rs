@@ -305,6 +305,7 @@ fn complete(doc: &mut serde_json::Value) {
                         op["operationId"] = Value::String(format!("{tag}_{id}"));
                     }
                 }
+                empty_dates(op);
                 for (status, description) in layer_statuses(method, op) {
                     let responses = &mut op["responses"];
                     if responses.get(status).is_none() {
@@ -325,6 +326,21 @@ fn complete(doc: &mut serde_json::Value) {
         }
     }
     tuples(doc);
+}
+
+/// Date filters of pages and API share their query types: an empty value (what an empty form
+/// field sends) means the default, so the schema says so.
+fn empty_dates(op: &mut serde_json::Value) {
+    let params = op.get_mut("parameters").and_then(|p| p.as_array_mut());
+    for p in params.into_iter().flatten() {
+        let schema = &mut p["schema"];
+        if schema["format"] == "date" {
+            *schema = serde_json::json!({
+                "type": "string",
+                "anyOf": [{"format": "date"}, {"maxLength": 0}],
+            });
+        }
+    }
 }
 
 /// A tuple (`items: [a, b, c]` in JSON Schema draft 4–2019, `prefixItems` in 2020-12) becomes an
