@@ -673,3 +673,45 @@ async fn own_of(app: &TestApp, user: &str, rec: &Records) -> BTreeMap<&'static s
     m.insert("n", 0);
     m
 }
+
+/// A NUL character reaches the database through a path, a query or a JSON body: SQLite stores or
+/// compares it, PostgreSQL refuses it (SQLSTATE 22021). Either way the answer is a 4xx, and on
+/// PostgreSQL the one for text it cannot store.
+#[tokio::test]
+async fn a_nul_character_in_any_input_is_never_a_server_error() {
+    let app = spawn_seeded().await;
+    let admin = app.token("admin1", &Scope::ALL).await;
+    let police = app.token("police1", &Scope::ALL).await;
+    let before = app.scalar("SELECT COUNT(*) FROM units").await;
+    let probes: [(&str, &str, &str, Option<Value>); 4] = [
+        ("GET", &admin, "/api/v1/units/CLS%001A1", None),
+        ("GET", &admin, "/api/v1/campaigns/exposure?unit=S%00X&fraud_type=rebate_task", None),
+        (
+            "POST",
+            &admin,
+            "/api/v1/units",
+            Some(json!({"parent_code": "SCH1", "kind": "college", "code": "N\u{0}UL", "name": "新学院"})),
+        ),
+        ("PUT", &police, "/api/v1/cases/1", Some(case_body("SCH\u{0}1", "2023010101"))),
+    ];
+    for (method, token, path, body) in probes {
+        let c = client();
+        let mut rq = match method {
+            "GET" => c.get(app.url(path)),
+            "POST" => c.post(app.url(path)),
+            _ => c.put(app.url(path)),
+        }
+        .bearer_auth(token);
+        if let Some(b) = &body {
+            rq = rq.json(b);
+        }
+        let r = rq.send().await.expect("request");
+        let status = r.status();
+        assert!(status.is_client_error(), "{method} {path}: {status}");
+        let (_, code, _, _) = api_error(r).await;
+        if pg_url().is_some() && path.starts_with("/api/v1/units/") {
+            assert_eq!((status, code.as_str()), (StatusCode::BAD_REQUEST, "bad-text"), "{path}");
+        }
+    }
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM units").await, before, "nothing written");
+}

@@ -400,3 +400,120 @@ async fn docs(ctx: Ctx) -> AppResult<Html<String>> {
 pub async fn not_found() -> AppError {
     AppError::not_found()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn operations(doc: &Value) -> Vec<(String, &Value)> {
+        let mut v = Vec::new();
+        for (path, ops) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in ops.as_object().expect("operations") {
+                v.push((format!("{} {path}", method.to_uppercase()), op));
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn every_operation_documents_the_shared_statuses_with_the_error_schema() {
+        let doc = document();
+        let mut ids = std::collections::BTreeSet::new();
+        for (name, op) in operations(doc) {
+            let id = op["operationId"].as_str().expect("operation id");
+            assert!(ids.insert(id.to_string()), "{name}: operation id {id} twice");
+            let responses = op["responses"].as_object().expect("responses");
+            for status in ["401", "403"] {
+                assert!(responses.contains_key(status), "{name}: no {status}");
+            }
+            let has_input = op["parameters"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|p| p["in"] == "path" || p["in"] == "query"))
+                || op.get("requestBody").is_some();
+            if has_input {
+                assert!(responses.contains_key("400"), "{name}: no 400");
+                assert!(responses.contains_key("404"), "{name}: no 404");
+            }
+            if op.get("requestBody").is_some() {
+                for status in ["413", "415", "422"] {
+                    assert!(responses.contains_key(status), "{name}: no {status}");
+                }
+            }
+            for (status, r) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert_eq!(
+                        r["content"]["application/json"]["schema"]["$ref"],
+                        "#/components/schemas/Error",
+                        "{name} {status}"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            doc["components"]["schemas"]["Error"]["properties"]["error"]["required"],
+            serde_json::json!(["code", "message", "details"])
+        );
+    }
+
+    #[test]
+    fn tuples_are_arrays_of_fixed_length() {
+        fn walk(v: &Value, at: &str) {
+            match v {
+                Value::Object(m) => {
+                    assert!(!m.contains_key("prefixItems"), "prefixItems at {at}");
+                    assert!(!m.get("items").is_some_and(Value::is_array), "tuple at {at}");
+                    for (k, x) in m {
+                        walk(x, &format!("{at}/{k}"));
+                    }
+                }
+                Value::Array(a) => a.iter().for_each(|x| walk(x, at)),
+                _ => {}
+            }
+        }
+        let doc = document();
+        walk(doc, "");
+        let per_day = &doc["components"]["schemas"]["ReportFigures"]["properties"]["per_day"];
+        assert_eq!(per_day["items"]["minItems"], 3);
+        assert_eq!(per_day["items"]["maxItems"], 3);
+    }
+
+    #[test]
+    fn enforced_limits_are_in_the_schemas() {
+        let doc = document();
+        let param = |path: &str, name: &str| -> Value {
+            doc["paths"][path]["get"]["parameters"]
+                .as_array()
+                .and_then(|ps| ps.iter().find(|p| p["name"] == name).cloned())
+                .unwrap_or_else(|| panic!("{path} has no parameter {name}"))
+        };
+        for (path, name, min, max) in [
+            ("/api/v1/inbox", "limit", 1, 500),
+            ("/api/v1/units/{code}/students", "limit", 1, 1000),
+            ("/api/v1/warnings", "limit", 1, 1000),
+            ("/api/v1/reports", "limit", 1, 1000),
+            ("/api/v1/audit", "page", 1, 10_000),
+            ("/api/v1/cases", "page", 1, 10_000),
+            ("/api/v1/cases/kpis", "year", 1970, 9999),
+            ("/api/v1/campaigns/gaps", "days", 1, 3650),
+            ("/api/v1/campaigns/exposure", "limit", 1, 10_000),
+        ] {
+            let p = param(path, name);
+            let schema = &p["schema"];
+            assert_eq!(schema["minimum"], min, "{path} {name}: {p}");
+            assert_eq!(schema["maximum"], max, "{path} {name}: {p}");
+        }
+        // Dates: a date or empty (the default).
+        let from = param("/api/v1/cases", "from");
+        assert_eq!(from["schema"]["anyOf"][0]["format"], "date", "{from}");
+        // The report's idempotency key: header or body, at most 100 characters.
+        let create = &doc["paths"]["/api/v1/reports"]["post"];
+        assert!(create["parameters"]
+            .as_array()
+            .is_some_and(|ps| ps.iter().any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header")));
+        assert_eq!(
+            doc["components"]["schemas"]["ReportInput"]["properties"]["idempotency_key"]["maxLength"],
+            100
+        );
+    }
+}
