@@ -43,99 +43,387 @@ const ROLES: [(&str, &str); 7] = [
 const TABLE: &[(&str, &str, [&str; 7])] = &[
     // op, targets, [student, counselor, leader, school admin, police, province admin, partner]
     // ---- org: ViewUnits, ListPeople, ViewPerson, Import/ExportRoster, ManageUnits, ViewAudit
-    ("GET /api/v1/units", "-", ["Y", "Y", "Y", "Y", "Y", "Y", "Y"]),
-    ("POST /api/v1/units", "AB", ["RR", "RR", "RR", "YR", "RR", "YY", "RR"]),
-    ("GET /api/v1/units/{code}", "AB", ["RR", "YR", "YR", "YR", "YR", "YY", "RR"]),
-    ("GET /api/v1/units/{code}/students", "AB", ["RR", "YR", "YR", "YR", "YR", "RR", "RR"]),
-    ("GET /api/v1/units/{code}/roster", "AB", ["RR", "YR", "YR", "YR", "RR", "RR", "RR"]),
-    ("POST /api/v1/units/{code}/roster", "AB", ["RR", "RR", "RR", "YR", "RR", "RR", "RR"]),
+    (
+        "GET /api/v1/units",
+        "-",
+        ["Y", "Y", "Y", "Y", "Y", "Y", "Y"],
+    ),
+    (
+        "POST /api/v1/units",
+        "AB",
+        ["RR", "RR", "RR", "YR", "RR", "YY", "RR"],
+    ),
+    (
+        "GET /api/v1/units/{code}",
+        "AB",
+        ["RR", "YR", "YR", "YR", "YR", "YY", "RR"],
+    ),
+    (
+        "GET /api/v1/units/{code}/students",
+        "AB",
+        ["RR", "YR", "YR", "YR", "YR", "RR", "RR"],
+    ),
+    (
+        "GET /api/v1/units/{code}/roster",
+        "AB",
+        ["RR", "YR", "YR", "YR", "RR", "RR", "RR"],
+    ),
+    (
+        "POST /api/v1/units/{code}/roster",
+        "AB",
+        ["RR", "RR", "RR", "YR", "RR", "RR", "RR"],
+    ),
     // A is 张三, student1's own record.
-    ("GET /api/v1/students/{id}", "AB", ["YR", "YR", "YR", "YR", "YR", "RR", "RR"]),
-    ("GET /api/v1/students/{id}/responsible", "AB", ["YR", "YR", "YR", "YR", "YR", "RR", "RR"]),
-    ("GET /api/v1/audit", "-", ["R", "R", "R", "Y", "Y", "Y", "R"]),
+    (
+        "GET /api/v1/students/{id}",
+        "AB",
+        ["YR", "YR", "YR", "YR", "YR", "RR", "RR"],
+    ),
+    (
+        "GET /api/v1/students/{id}/responsible",
+        "AB",
+        ["YR", "YR", "YR", "YR", "YR", "RR", "RR"],
+    ),
+    (
+        "GET /api/v1/audit",
+        "-",
+        ["R", "R", "R", "Y", "Y", "Y", "R"],
+    ),
     // ---- every account: its inbox, itself, its tokens (another account's token: refused)
-    ("GET /api/v1/inbox", "-", ["Y", "Y", "Y", "Y", "Y", "Y", "Y"]),
-    ("POST /api/v1/inbox/{id}/read", "BO", ["RY", "RY", "RY", "RY", "RY", "RY", "RY"]),
+    (
+        "GET /api/v1/inbox",
+        "-",
+        ["Y", "Y", "Y", "Y", "Y", "Y", "Y"],
+    ),
+    (
+        "POST /api/v1/inbox/{id}/read",
+        "BO",
+        ["RY", "RY", "RY", "RY", "RY", "RY", "RY"],
+    ),
     ("GET /api/v1/me", "-", ["Y", "Y", "Y", "Y", "Y", "Y", "Y"]),
-    ("GET /api/v1/tokens", "-", ["Y", "Y", "Y", "Y", "Y", "Y", "Y"]),
-    ("POST /api/v1/tokens/{id}/revoke", "BO", ["RY", "RY", "RY", "RY", "RY", "RY", "RY"]),
+    (
+        "GET /api/v1/tokens",
+        "-",
+        ["Y", "Y", "Y", "Y", "Y", "Y", "Y"],
+    ),
+    (
+        "POST /api/v1/tokens/{id}/revoke",
+        "BO",
+        ["RY", "RY", "RY", "RY", "RY", "RY", "RY"],
+    ),
     // ---- risk check: anyone
-    ("POST /api/v1/risk/check", "-", ["Y", "Y", "Y", "Y", "Y", "Y", "Y"]),
+    (
+        "POST /api/v1/risk/check",
+        "-",
+        ["Y", "Y", "Y", "Y", "Y", "Y", "Y"],
+    ),
     // ---- warnings: IssueWarning (police, partner), ViewWarnings, ActOnWarning, IdentifyWarning,
     // ConfigureWarnings, ViewAppraisal. A partner gets its own receipts only (O), nothing else.
-    ("POST /api/v1/warnings", "-", ["R", "R", "R", "R", "Y", "R", "Y"]),
-    ("POST /api/v1/warnings/batch", "-", ["R", "R", "R", "R", "Y", "R", "Y"]),
-    ("GET /api/v1/warnings", "-", ["Y", "Y", "Y", "Y", "Y", "Y", "Y"]),
-    ("GET /api/v1/warnings/mine", "-", ["Y", "Y", "Y", "Y", "Y", "Y", "Y"]),
+    (
+        "POST /api/v1/warnings",
+        "-",
+        ["R", "R", "R", "R", "Y", "R", "Y"],
+    ),
+    (
+        "POST /api/v1/warnings/batch",
+        "-",
+        ["R", "R", "R", "R", "Y", "R", "Y"],
+    ),
+    (
+        "GET /api/v1/warnings",
+        "-",
+        ["Y", "Y", "Y", "Y", "Y", "Y", "Y"],
+    ),
+    (
+        "GET /api/v1/warnings/mine",
+        "-",
+        ["Y", "Y", "Y", "Y", "Y", "Y", "Y"],
+    ),
     // A was issued by police1 about 张三; B by police2 about 钱七 (SCH2); O by each role itself
     // (police1, partner1 — the others cannot issue, so their O is partner1's).
-    ("GET /api/v1/warnings/{id}", "ABO", ["RRR", "YRY", "YRY", "YRY", "YRY", "YYY", "RRY"]),
-    ("POST /api/v1/warnings/{id}/acknowledge", "AB", ["RR", "YR", "RR", "YR", "RR", "RR", "RR"]),
-    ("POST /api/v1/warnings/{id}/contact", "AB", ["RR", "YR", "RR", "YR", "RR", "RR", "RR"]),
-    ("POST /api/v1/warnings/{id}/outcome", "AB", ["RR", "YR", "RR", "YR", "RR", "RR", "RR"]),
-    ("POST /api/v1/warnings/{id}/identify", "AB", ["RR", "RR", "RR", "YR", "YR", "RR", "RR"]),
-    ("GET /api/v1/warnings/figures", "AB", ["RR", "YR", "YR", "YR", "YR", "YY", "RR"]),
-    ("GET /api/v1/warnings/appraisal", "AB", ["RR", "RR", "RR", "YR", "YR", "YY", "RR"]),
-    ("GET /api/v1/warnings/settings/{school}", "AB", ["RR", "RR", "RR", "YR", "YR", "YY", "RR"]),
-    ("PUT /api/v1/warnings/settings/{school}", "AB", ["RR", "RR", "RR", "YR", "RR", "RR", "RR"]),
+    (
+        "GET /api/v1/warnings/{id}",
+        "ABO",
+        ["RRR", "YRY", "YRY", "YRY", "YRY", "YYY", "RRY"],
+    ),
+    (
+        "POST /api/v1/warnings/{id}/acknowledge",
+        "AB",
+        ["RR", "YR", "RR", "YR", "RR", "RR", "RR"],
+    ),
+    (
+        "POST /api/v1/warnings/{id}/contact",
+        "AB",
+        ["RR", "YR", "RR", "YR", "RR", "RR", "RR"],
+    ),
+    (
+        "POST /api/v1/warnings/{id}/outcome",
+        "AB",
+        ["RR", "YR", "RR", "YR", "RR", "RR", "RR"],
+    ),
+    (
+        "POST /api/v1/warnings/{id}/identify",
+        "AB",
+        ["RR", "RR", "RR", "YR", "YR", "RR", "RR"],
+    ),
+    (
+        "GET /api/v1/warnings/figures",
+        "AB",
+        ["RR", "YR", "YR", "YR", "YR", "YY", "RR"],
+    ),
+    (
+        "GET /api/v1/warnings/appraisal",
+        "AB",
+        ["RR", "RR", "RR", "YR", "YR", "YY", "RR"],
+    ),
+    (
+        "GET /api/v1/warnings/settings/{school}",
+        "AB",
+        ["RR", "RR", "RR", "YR", "YR", "YY", "RR"],
+    ),
+    (
+        "PUT /api/v1/warnings/settings/{school}",
+        "AB",
+        ["RR", "RR", "RR", "YR", "RR", "RR", "RR"],
+    ),
     // ---- cases: ViewCases (leader, admin, police, province), ManageCases (police),
     // ManageAwards (province). A case in SCH1 was recorded by police1 (its own), B by police2.
-    ("GET /api/v1/cases", "AB", ["RR", "RR", "RR", "YR", "YR", "YY", "RR"]),
+    (
+        "GET /api/v1/cases",
+        "AB",
+        ["RR", "RR", "RR", "YR", "YR", "YY", "RR"],
+    ),
     // The unit is named in the body: outside the jurisdiction it is refused like a unit that
     // does not exist (422 `cases-err-unit`, V).
-    ("POST /api/v1/cases", "AB", ["RR", "RR", "RR", "RR", "YV", "RR", "RR"]),
-    ("GET /api/v1/cases/{id}", "AB", ["RR", "RR", "YR", "YR", "YR", "YY", "RR"]),
-    ("PUT /api/v1/cases/{id}", "AB", ["RR", "RR", "RR", "RR", "YR", "RR", "RR"]),
-    ("POST /api/v1/cases/import", "-", ["R", "R", "R", "R", "Y", "R", "R"]),
-    ("GET /api/v1/cases/analysis", "AB", ["RR", "RR", "RR", "YR", "YR", "YY", "RR"]),
+    (
+        "POST /api/v1/cases",
+        "AB",
+        ["RR", "RR", "RR", "RR", "YV", "RR", "RR"],
+    ),
+    (
+        "GET /api/v1/cases/{id}",
+        "AB",
+        ["RR", "RR", "YR", "YR", "YR", "YY", "RR"],
+    ),
+    (
+        "PUT /api/v1/cases/{id}",
+        "AB",
+        ["RR", "RR", "RR", "RR", "YR", "RR", "RR"],
+    ),
+    (
+        "POST /api/v1/cases/import",
+        "-",
+        ["R", "R", "R", "R", "Y", "R", "R"],
+    ),
+    (
+        "GET /api/v1/cases/analysis",
+        "AB",
+        ["RR", "RR", "RR", "YR", "YR", "YY", "RR"],
+    ),
     // KPIs are a station's: A is ST1, B ST2.
-    ("GET /api/v1/cases/kpis", "AB", ["RR", "RR", "RR", "RR", "YR", "YY", "RR"]),
-    ("POST /api/v1/cases/kpis", "AB", ["RR", "RR", "RR", "RR", "YR", "RR", "RR"]),
-    ("GET /api/v1/cases/briefings", "-", ["Y", "Y", "Y", "Y", "Y", "Y", "Y"]),
-    ("POST /api/v1/cases/briefings", "AB", ["RR", "RR", "RR", "RR", "YR", "RR", "RR"]),
+    (
+        "GET /api/v1/cases/kpis",
+        "AB",
+        ["RR", "RR", "RR", "RR", "YR", "YY", "RR"],
+    ),
+    (
+        "POST /api/v1/cases/kpis",
+        "AB",
+        ["RR", "RR", "RR", "RR", "YR", "RR", "RR"],
+    ),
+    (
+        "GET /api/v1/cases/briefings",
+        "-",
+        ["Y", "Y", "Y", "Y", "Y", "Y", "Y"],
+    ),
+    (
+        "POST /api/v1/cases/briefings",
+        "AB",
+        ["RR", "RR", "RR", "RR", "YR", "RR", "RR"],
+    ),
     // A briefing of ST1 (police1's own draft), B of ST2.
-    ("GET /api/v1/cases/briefings/{id}", "AB", ["RR", "RR", "RR", "RR", "YR", "YY", "RR"]),
-    ("POST /api/v1/cases/briefings/{id}/publish", "AB", ["RR", "RR", "RR", "RR", "YR", "RR", "RR"]),
+    (
+        "GET /api/v1/cases/briefings/{id}",
+        "AB",
+        ["RR", "RR", "RR", "RR", "YR", "YY", "RR"],
+    ),
+    (
+        "POST /api/v1/cases/briefings/{id}/publish",
+        "AB",
+        ["RR", "RR", "RR", "RR", "YR", "RR", "RR"],
+    ),
     // Rankings and awards are a province's: A is P1, B P2.
-    ("GET /api/v1/cases/ranking", "AB", ["RR", "RR", "RR", "RR", "RR", "YR", "RR"]),
-    ("GET /api/v1/cases/awards", "AB", ["YY", "YY", "YY", "YY", "YY", "YY", "YY"]),
-    ("POST /api/v1/cases/awards", "AB", ["RR", "RR", "RR", "RR", "RR", "YR", "RR"]),
-    ("POST /api/v1/cases/awards/publish", "AB", ["RR", "RR", "RR", "RR", "RR", "YR", "RR"]),
+    (
+        "GET /api/v1/cases/ranking",
+        "AB",
+        ["RR", "RR", "RR", "RR", "RR", "YR", "RR"],
+    ),
+    (
+        "GET /api/v1/cases/awards",
+        "AB",
+        ["YY", "YY", "YY", "YY", "YY", "YY", "YY"],
+    ),
+    (
+        "POST /api/v1/cases/awards",
+        "AB",
+        ["RR", "RR", "RR", "RR", "RR", "YR", "RR"],
+    ),
+    (
+        "POST /api/v1/cases/awards/publish",
+        "AB",
+        ["RR", "RR", "RR", "RR", "RR", "YR", "RR"],
+    ),
     // ---- campaigns: ManageCampaigns (admin, police), ViewReach (staff, police, province).
-    ("GET /api/v1/campaigns/contents", "-", ["R", "R", "R", "Y", "Y", "R", "R"]),
-    ("POST /api/v1/campaigns/contents", "AB", ["RR", "RR", "RR", "YR", "YR", "RR", "RR"]),
+    (
+        "GET /api/v1/campaigns/contents",
+        "-",
+        ["R", "R", "R", "Y", "Y", "R", "R"],
+    ),
+    (
+        "POST /api/v1/campaigns/contents",
+        "AB",
+        ["RR", "RR", "RR", "YR", "YR", "RR", "RR"],
+    ),
     // A: police1's content for SCH1 (police1's own); B: admin2's for SCH2.
-    ("GET /api/v1/campaigns/contents/{id}", "AB", ["RR", "RR", "RR", "YR", "YR", "RR", "RR"]),
-    ("PUT /api/v1/campaigns/contents/{id}", "AB", ["RR", "RR", "RR", "YR", "YR", "RR", "RR"]),
-    ("POST /api/v1/campaigns/contents/{id}/{step}", "AB", ["RR", "RR", "RR", "YR", "YR", "RR", "RR"]),
-    ("GET /api/v1/campaigns/channels", "-", ["R", "R", "R", "Y", "Y", "R", "R"]),
-    ("POST /api/v1/campaigns/channels", "AB", ["RR", "RR", "RR", "YR", "YR", "RR", "RR"]),
-    ("POST /api/v1/campaigns/preview", "AB", ["RR", "RR", "RR", "YR", "YR", "RR", "RR"]),
-    ("GET /api/v1/campaigns", "-", ["R", "Y", "Y", "Y", "Y", "Y", "R"]),
-    ("POST /api/v1/campaigns", "AB", ["RR", "RR", "RR", "YR", "YR", "RR", "RR"]),
+    (
+        "GET /api/v1/campaigns/contents/{id}",
+        "AB",
+        ["RR", "RR", "RR", "YR", "YR", "RR", "RR"],
+    ),
+    (
+        "PUT /api/v1/campaigns/contents/{id}",
+        "AB",
+        ["RR", "RR", "RR", "YR", "YR", "RR", "RR"],
+    ),
+    (
+        "POST /api/v1/campaigns/contents/{id}/{step}",
+        "AB",
+        ["RR", "RR", "RR", "YR", "YR", "RR", "RR"],
+    ),
+    (
+        "GET /api/v1/campaigns/channels",
+        "-",
+        ["R", "R", "R", "Y", "Y", "R", "R"],
+    ),
+    (
+        "POST /api/v1/campaigns/channels",
+        "AB",
+        ["RR", "RR", "RR", "YR", "YR", "RR", "RR"],
+    ),
+    (
+        "POST /api/v1/campaigns/preview",
+        "AB",
+        ["RR", "RR", "RR", "YR", "YR", "RR", "RR"],
+    ),
+    (
+        "GET /api/v1/campaigns",
+        "-",
+        ["R", "Y", "Y", "Y", "Y", "Y", "R"],
+    ),
+    (
+        "POST /api/v1/campaigns",
+        "AB",
+        ["RR", "RR", "RR", "YR", "YR", "RR", "RR"],
+    ),
     // No campaign exists in this fixture: everyone is refused (404) on B, a made-up id.
-    ("GET /api/v1/campaigns/{id}", "B", ["R", "R", "R", "R", "R", "R", "R"]),
-    ("POST /api/v1/campaigns/{id}/recall", "B", ["R", "R", "R", "R", "R", "R", "R"]),
-    ("GET /api/v1/campaigns/{id}/reach", "B", ["R", "R", "R", "R", "R", "R", "R"]),
-    ("GET /api/v1/campaigns/gaps", "AB", ["RR", "YR", "YR", "YR", "YR", "YY", "RR"]),
-    ("GET /api/v1/campaigns/exposure", "AB", ["RR", "RR", "RR", "YR", "YR", "RR", "RR"]),
-    ("GET /api/v1/campaigns/deliveries/{id}", "B", ["R", "R", "R", "R", "R", "R", "R"]),
-    ("POST /api/v1/campaigns/deliveries/{id}/ack", "B", ["R", "R", "R", "R", "R", "R", "R"]),
-    ("POST /api/v1/campaigns/deliveries/{id}/quiz", "B", ["R", "R", "R", "R", "R", "R", "R"]),
+    (
+        "GET /api/v1/campaigns/{id}",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "POST /api/v1/campaigns/{id}/recall",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "GET /api/v1/campaigns/{id}/reach",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "GET /api/v1/campaigns/gaps",
+        "AB",
+        ["RR", "YR", "YR", "YR", "YR", "YY", "RR"],
+    ),
+    (
+        "GET /api/v1/campaigns/exposure",
+        "AB",
+        ["RR", "RR", "RR", "YR", "YR", "RR", "RR"],
+    ),
+    (
+        "GET /api/v1/campaigns/deliveries/{id}",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "POST /api/v1/campaigns/deliveries/{id}/ack",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "POST /api/v1/campaigns/deliveries/{id}/quiz",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
     // ---- reports: filed by anyone but a partner; ViewReports (staff, police), TriageReports
     // (police). A was filed by student1 (its own), B by student3 (SCH2).
-    ("POST /api/v1/reports", "-", ["Y", "Y", "Y", "Y", "Y", "Y", "R"]),
-    ("GET /api/v1/reports", "-", ["Y", "Y", "Y", "Y", "Y", "Y", "R"]),
-    ("POST /api/v1/reports/prefill", "-", ["Y", "Y", "Y", "Y", "Y", "Y", "R"]),
-    ("GET /api/v1/reports/{id}", "AB", ["YR", "YR", "YR", "YR", "YR", "RR", "RR"]),
-    ("POST /api/v1/reports/{id}/triage", "AB", ["RR", "RR", "RR", "RR", "YR", "RR", "RR"]),
+    (
+        "POST /api/v1/reports",
+        "-",
+        ["Y", "Y", "Y", "Y", "Y", "Y", "R"],
+    ),
+    (
+        "GET /api/v1/reports",
+        "-",
+        ["Y", "Y", "Y", "Y", "Y", "Y", "R"],
+    ),
+    (
+        "POST /api/v1/reports/prefill",
+        "-",
+        ["Y", "Y", "Y", "Y", "Y", "Y", "R"],
+    ),
+    (
+        "GET /api/v1/reports/{id}",
+        "AB",
+        ["YR", "YR", "YR", "YR", "YR", "RR", "RR"],
+    ),
+    (
+        "POST /api/v1/reports/{id}/triage",
+        "AB",
+        ["RR", "RR", "RR", "RR", "YR", "RR", "RR"],
+    ),
     // Evidence: the reporter only.
-    ("POST /api/v1/reports/{id}/evidence", "AB", ["YR", "RR", "RR", "RR", "RR", "RR", "RR"]),
-    ("GET /api/v1/reports/{id}/evidence/{eid}", "B", ["R", "R", "R", "R", "R", "R", "R"]),
-    ("GET /api/v1/reports/stop-payments", "-", ["Y", "Y", "Y", "Y", "Y", "Y", "R"]),
-    ("POST /api/v1/reports/stop-payments/{id}/actions", "B", ["R", "R", "R", "R", "R", "R", "R"]),
-    ("GET /api/v1/reports/clusters", "-", ["R", "R", "R", "R", "Y", "R", "R"]),
-    ("GET /api/v1/reports/figures", "-", ["R", "R", "R", "R", "Y", "R", "R"]),
+    (
+        "POST /api/v1/reports/{id}/evidence",
+        "AB",
+        ["YR", "RR", "RR", "RR", "RR", "RR", "RR"],
+    ),
+    (
+        "GET /api/v1/reports/{id}/evidence/{eid}",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "GET /api/v1/reports/stop-payments",
+        "-",
+        ["Y", "Y", "Y", "Y", "Y", "Y", "R"],
+    ),
+    (
+        "POST /api/v1/reports/stop-payments/{id}/actions",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "GET /api/v1/reports/clusters",
+        "-",
+        ["R", "R", "R", "R", "Y", "R", "R"],
+    ),
+    (
+        "GET /api/v1/reports/figures",
+        "-",
+        ["R", "R", "R", "R", "Y", "R", "R"],
+    ),
 ];
 
 /// Ids of the records the probes aim at.
@@ -172,23 +460,55 @@ fn probe(op: &str, target: char, r: &Records, own: &BTreeMap<&str, i64>) -> (Str
     let (a_b, school, class, station, province, student, report, warning, case, content, briefing) =
         match target {
             'B' => (
-                'B', "SCH2", "CLS2A1", "ST2", "P2", r.student_b, r.report_b, r.warning_b,
-                r.case_b, r.content_b, r.briefing_b,
+                'B',
+                "SCH2",
+                "CLS2A1",
+                "ST2",
+                "P2",
+                r.student_b,
+                r.report_b,
+                r.warning_b,
+                r.case_b,
+                r.content_b,
+                r.briefing_b,
             ),
             _ => (
-                'A', "SCH1", "CLS1A1", "ST1", "P1", r.student_a, r.report_a, r.warning_a,
-                r.case_a, r.content_a, r.briefing_a,
+                'A',
+                "SCH1",
+                "CLS1A1",
+                "ST1",
+                "P1",
+                r.student_a,
+                r.report_a,
+                r.warning_a,
+                r.case_a,
+                r.content_a,
+                r.briefing_a,
             ),
         };
-    let warning = if target == 'O' { own["warning"] } else { warning };
-    let no = if a_b == 'A' { "2023010101" } else { "2023510101" };
-    let phone = if a_b == 'A' { "13800001111" } else { "13900002111" };
+    let warning = if target == 'O' {
+        own["warning"]
+    } else {
+        warning
+    };
+    let no = if a_b == 'A' {
+        "2023010101"
+    } else {
+        "2023510101"
+    };
+    let phone = if a_b == 'A' {
+        "13800001111"
+    } else {
+        "13900002111"
+    };
     let j = Body::Json;
     let (path, body) = match op {
         "GET /api/v1/units" => ("/api/v1/units".into(), Body::None),
         "POST /api/v1/units" => (
             "/api/v1/units".into(),
-            j(json!({"parent_code": school, "kind": "college", "code": format!("M{a_b}{}", own["n"]), "name": "新学院"})),
+            j(
+                json!({"parent_code": school, "kind": "college", "code": format!("M{a_b}{}", own["n"]), "name": "新学院"}),
+            ),
         ),
         "GET /api/v1/units/{code}" => (format!("/api/v1/units/{class}"), Body::None),
         "GET /api/v1/units/{code}/students" => {
@@ -200,19 +520,28 @@ fn probe(op: &str, target: char, r: &Records, own: &BTreeMap<&str, i64>) -> (Str
             Body::Csv("学号,姓名\n"),
         ),
         "GET /api/v1/students/{id}" => (format!("/api/v1/students/{student}"), Body::None),
-        "GET /api/v1/students/{id}/responsible" => {
-            (format!("/api/v1/students/{student}/responsible"), Body::None)
-        }
+        "GET /api/v1/students/{id}/responsible" => (
+            format!("/api/v1/students/{student}/responsible"),
+            Body::None,
+        ),
         "GET /api/v1/audit" => ("/api/v1/audit".into(), Body::None),
         "GET /api/v1/inbox" => ("/api/v1/inbox".into(), Body::None),
         "POST /api/v1/inbox/{id}/read" => {
-            let id = if target == 'O' { own["inbox"] } else { r.inbox_b };
+            let id = if target == 'O' {
+                own["inbox"]
+            } else {
+                r.inbox_b
+            };
             (format!("/api/v1/inbox/{id}/read"), Body::None)
         }
         "GET /api/v1/me" => ("/api/v1/me".into(), Body::None),
         "GET /api/v1/tokens" => ("/api/v1/tokens".into(), Body::None),
         "POST /api/v1/tokens/{id}/revoke" => {
-            let id = if target == 'O' { own["spare_token"] } else { r.token_b };
+            let id = if target == 'O' {
+                own["spare_token"]
+            } else {
+                r.token_b
+            };
             (format!("/api/v1/tokens/{id}/revoke"), Body::None)
         }
         "POST /api/v1/risk/check" => (
@@ -221,7 +550,9 @@ fn probe(op: &str, target: char, r: &Records, own: &BTreeMap<&str, i64>) -> (Str
         ),
         "POST /api/v1/warnings" => (
             "/api/v1/warnings".into(),
-            j(json!({"phone": phone, "fraud_type": "fake_loan", "severity": "low", "detail": "matrix", "source": "96110"})),
+            j(
+                json!({"phone": phone, "fraud_type": "fake_loan", "severity": "low", "detail": "matrix", "source": "96110"}),
+            ),
         ),
         "POST /api/v1/warnings/batch" => (
             "/api/v1/warnings/batch".into(),
@@ -230,9 +561,10 @@ fn probe(op: &str, target: char, r: &Records, own: &BTreeMap<&str, i64>) -> (Str
         "GET /api/v1/warnings" => ("/api/v1/warnings".into(), Body::None),
         "GET /api/v1/warnings/mine" => ("/api/v1/warnings/mine".into(), Body::None),
         "GET /api/v1/warnings/{id}" => (format!("/api/v1/warnings/{warning}"), Body::None),
-        "POST /api/v1/warnings/{id}/acknowledge" => {
-            (format!("/api/v1/warnings/{warning}/acknowledge"), Body::None)
-        }
+        "POST /api/v1/warnings/{id}/acknowledge" => (
+            format!("/api/v1/warnings/{warning}/acknowledge"),
+            Body::None,
+        ),
         "POST /api/v1/warnings/{id}/contact" => (
             format!("/api/v1/warnings/{warning}/contact"),
             j(json!({"method": "phone", "notes": "matrix"})),
@@ -248,18 +580,21 @@ fn probe(op: &str, target: char, r: &Records, own: &BTreeMap<&str, i64>) -> (Str
         "GET /api/v1/warnings/figures" => {
             (format!("/api/v1/warnings/figures?unit={class}"), Body::None)
         }
-        "GET /api/v1/warnings/appraisal" => {
-            (format!("/api/v1/warnings/appraisal?unit={school}"), Body::None)
-        }
+        "GET /api/v1/warnings/appraisal" => (
+            format!("/api/v1/warnings/appraisal?unit={school}"),
+            Body::None,
+        ),
         "GET /api/v1/warnings/settings/{school}" => {
             (format!("/api/v1/warnings/settings/{school}"), Body::None)
         }
         "PUT /api/v1/warnings/settings/{school}" => (
             format!("/api/v1/warnings/settings/{school}"),
-            j(json!({"high_ack_min": "15", "high_contact_min": "30", "medium_ack_min": "60",
+            j(
+                json!({"high_ack_min": "15", "high_contact_min": "30", "medium_ack_min": "60",
                 "medium_contact_min": "1440", "low_ack_min": "1440", "low_contact_min": "4320",
                 "weight_ack": "25", "weight_contact": "25", "weight_escalations": "25",
-                "weight_victims": "25"})),
+                "weight_victims": "25"}),
+            ),
         ),
         "GET /api/v1/cases" => (format!("/api/v1/cases?unit={school}"), Body::None),
         "POST /api/v1/cases" => ("/api/v1/cases".into(), j(case_body(school, no))),
@@ -320,7 +655,9 @@ fn probe(op: &str, target: char, r: &Records, own: &BTreeMap<&str, i64>) -> (Str
         "GET /api/v1/campaigns/channels" => ("/api/v1/campaigns/channels".into(), Body::None),
         "POST /api/v1/campaigns/channels" => (
             "/api/v1/campaigns/channels".into(),
-            j(json!({"unit": school, "kind": "webhook", "name": "hook", "url": "http://127.0.0.1:9/hook", "secret": "s3cret-s3cret-s3cret"})),
+            j(
+                json!({"unit": school, "kind": "webhook", "name": "hook", "url": "http://127.0.0.1:9/hook", "secret": "s3cret-s3cret-s3cret"}),
+            ),
         ),
         "POST /api/v1/campaigns/preview" => (
             "/api/v1/campaigns/preview".into(),
@@ -329,15 +666,15 @@ fn probe(op: &str, target: char, r: &Records, own: &BTreeMap<&str, i64>) -> (Str
         "GET /api/v1/campaigns" => ("/api/v1/campaigns".into(), Body::None),
         "POST /api/v1/campaigns" => (
             "/api/v1/campaigns".into(),
-            j(json!({"unit": school, "title": "开学季", "content_id": content, "fraud_type": "rebate_task", "audience": {"units": [class]}})),
+            j(
+                json!({"unit": school, "title": "开学季", "content_id": content, "fraud_type": "rebate_task", "audience": {"units": [class]}}),
+            ),
         ),
         "GET /api/v1/campaigns/{id}" => ("/api/v1/campaigns/999999".into(), Body::None),
         "POST /api/v1/campaigns/{id}/recall" => {
             ("/api/v1/campaigns/999999/recall".into(), j(json!({})))
         }
-        "GET /api/v1/campaigns/{id}/reach" => {
-            ("/api/v1/campaigns/999999/reach".into(), Body::None)
-        }
+        "GET /api/v1/campaigns/{id}/reach" => ("/api/v1/campaigns/999999/reach".into(), Body::None),
         "GET /api/v1/campaigns/gaps" => {
             (format!("/api/v1/campaigns/gaps?unit={class}"), Body::None)
         }
@@ -357,7 +694,9 @@ fn probe(op: &str, target: char, r: &Records, own: &BTreeMap<&str, i64>) -> (Str
         ),
         "POST /api/v1/reports" => (
             "/api/v1/reports".into(),
-            j(json!({"idempotency_key": format!("matrix-{}", own["n"]), "call": {"number": "170 8888 6666"}})),
+            j(
+                json!({"idempotency_key": format!("matrix-{}", own["n"]), "call": {"number": "170 8888 6666"}}),
+            ),
         ),
         "GET /api/v1/reports" => ("/api/v1/reports".into(), Body::None),
         "POST /api/v1/reports/prefill" => (
@@ -377,9 +716,7 @@ fn probe(op: &str, target: char, r: &Records, own: &BTreeMap<&str, i64>) -> (Str
             format!("/api/v1/reports/{report}/evidence/999999"),
             Body::None,
         ),
-        "GET /api/v1/reports/stop-payments" => {
-            ("/api/v1/reports/stop-payments".into(), Body::None)
-        }
+        "GET /api/v1/reports/stop-payments" => ("/api/v1/reports/stop-payments".into(), Body::None),
         "POST /api/v1/reports/stop-payments/{id}/actions" => (
             "/api/v1/reports/stop-payments/999999/actions".into(),
             j(json!({"action": "accept"})),
@@ -407,7 +744,13 @@ fn article(unit: &str) -> Value {
     })
 }
 
-async fn call(app: &TestApp, token: Option<&str>, op: &str, path: &str, body: Body) -> (StatusCode, String) {
+async fn call(
+    app: &TestApp,
+    token: Option<&str>,
+    op: &str,
+    path: &str,
+    body: Body,
+) -> (StatusCode, String) {
     let method = op.split(' ').next().expect("method");
     let c = client();
     let mut rq = match method {
@@ -430,7 +773,13 @@ async fn call(app: &TestApp, token: Option<&str>, op: &str, path: &str, body: Bo
     };
     let r = rq.send().await.expect("request");
     let s = r.status();
-    let text: String = r.text().await.unwrap_or_default().chars().take(160).collect();
+    let text: String = r
+        .text()
+        .await
+        .unwrap_or_default()
+        .chars()
+        .take(160)
+        .collect();
     (s, text)
 }
 
@@ -570,22 +919,91 @@ async fn every_role_every_operation_inside_and_outside_scope() {
         student_b: app.fx.student("2023510101"),
         ..Records::default()
     };
-    rec.report_a = create(&app, &tokens["student1"], "/api/v1/reports", json!({"idempotency_key": "a", "call": {"number": "170 8888 6666"}})).await;
-    rec.report_b = create(&app, &tokens["student3"], "/api/v1/reports", json!({"idempotency_key": "b", "call": {"number": "170 8888 6667"}})).await;
+    rec.report_a = create(
+        &app,
+        &tokens["student1"],
+        "/api/v1/reports",
+        json!({"idempotency_key": "a", "call": {"number": "170 8888 6666"}}),
+    )
+    .await;
+    rec.report_b = create(
+        &app,
+        &tokens["student3"],
+        "/api/v1/reports",
+        json!({"idempotency_key": "b", "call": {"number": "170 8888 6667"}}),
+    )
+    .await;
     let issue = |phone: &str| json!({"phone": phone, "fraud_type": "fake_loan", "severity": "low", "detail": "matrix", "source": "96110"});
-    rec.warning_a = create(&app, &tokens["police1"], "/api/v1/warnings", issue("13800001111")).await;
-    rec.warning_b = create(&app, &tokens["police2"], "/api/v1/warnings", issue("13900002111")).await;
-    rec.warning_partner = create(&app, &tokens["partner1"], "/api/v1/warnings", issue("13800001112")).await;
-    rec.case_a = create(&app, &tokens["police1"], "/api/v1/cases", case_body("SCH1", "2023010101")).await;
-    rec.case_b = create(&app, &tokens["police2"], "/api/v1/cases", case_body("SCH2", "2023510101")).await;
-    rec.content_a = create(&app, &tokens["police1"], "/api/v1/campaigns/contents", article("SCH1")).await;
-    rec.content_b = create(&app, &tokens["admin2"], "/api/v1/campaigns/contents", article("SCH2")).await;
-    rec.briefing_a = create(&app, &tokens["police1"], "/api/v1/cases/briefings", json!({"station": "ST1", "month": "2025-01", "title": "一月通报"})).await;
-    rec.briefing_b = create(&app, &tokens["police2"], "/api/v1/cases/briefings", json!({"station": "ST2", "month": "2025-01", "title": "一月通报"})).await;
+    rec.warning_a = create(
+        &app,
+        &tokens["police1"],
+        "/api/v1/warnings",
+        issue("13800001111"),
+    )
+    .await;
+    rec.warning_b = create(
+        &app,
+        &tokens["police2"],
+        "/api/v1/warnings",
+        issue("13900002111"),
+    )
+    .await;
+    rec.warning_partner = create(
+        &app,
+        &tokens["partner1"],
+        "/api/v1/warnings",
+        issue("13800001112"),
+    )
+    .await;
+    rec.case_a = create(
+        &app,
+        &tokens["police1"],
+        "/api/v1/cases",
+        case_body("SCH1", "2023010101"),
+    )
+    .await;
+    rec.case_b = create(
+        &app,
+        &tokens["police2"],
+        "/api/v1/cases",
+        case_body("SCH2", "2023510101"),
+    )
+    .await;
+    rec.content_a = create(
+        &app,
+        &tokens["police1"],
+        "/api/v1/campaigns/contents",
+        article("SCH1"),
+    )
+    .await;
+    rec.content_b = create(
+        &app,
+        &tokens["admin2"],
+        "/api/v1/campaigns/contents",
+        article("SCH2"),
+    )
+    .await;
+    rec.briefing_a = create(
+        &app,
+        &tokens["police1"],
+        "/api/v1/cases/briefings",
+        json!({"station": "ST1", "month": "2025-01", "title": "一月通报"}),
+    )
+    .await;
+    rec.briefing_b = create(
+        &app,
+        &tokens["police2"],
+        "/api/v1/cases/briefings",
+        json!({"station": "ST2", "month": "2025-01", "title": "一月通报"}),
+    )
+    .await;
     rec.token_b = app
         .scalar("SELECT MAX(t.id) FROM api_tokens t JOIN accounts a ON a.id = t.account_id WHERE a.username = 'police2'")
         .await;
-    rec.inbox_b = app.scalar("SELECT COALESCE(MAX(id), 0) FROM inbox_messages").await + 1_000;
+    rec.inbox_b = app
+        .scalar("SELECT COALESCE(MAX(id), 0) FROM inbox_messages")
+        .await
+        + 1_000;
 
     let mut owns = BTreeMap::new();
     for (_, user) in ROLES {
@@ -596,7 +1014,12 @@ async fn every_role_every_operation_inside_and_outside_scope() {
     let mut calls = 0;
     for (op, targets, expect) in TABLE {
         // No token: 401, whoever would call.
-        let (path, body) = probe(op, targets.chars().next().unwrap_or('A'), &rec, &owns["student1"]);
+        let (path, body) = probe(
+            op,
+            targets.chars().next().unwrap_or('A'),
+            &rec,
+            &owns["student1"],
+        );
         let (s, _) = call(&app, None, op, &path, body).await;
         if s != StatusCode::UNAUTHORIZED {
             failures.push(format!("{op} without a token: {s}, want 401"));
@@ -604,7 +1027,11 @@ async fn every_role_every_operation_inside_and_outside_scope() {
         for (i, (role, user)) in ROLES.iter().enumerate() {
             let want: Vec<char> = expect[i].chars().collect();
             let targets: Vec<char> = targets.chars().collect();
-            assert_eq!(want.len(), targets.len(), "row {op}, {role}: one letter per target");
+            assert_eq!(
+                want.len(),
+                targets.len(),
+                "row {op}, {role}: one letter per target"
+            );
             for (t, w) in targets.iter().zip(want) {
                 calls += 1;
                 let mut own = owns[user].clone();
@@ -620,7 +1047,9 @@ async fn every_role_every_operation_inside_and_outside_scope() {
                     _ => '?',
                 };
                 if got != w {
-                    failures.push(format!("{op} as {role} on {t} ({path}): {s}, want {w}: {text}"));
+                    failures.push(format!(
+                        "{op} as {role} on {t} ({path}): {s}, want {w}: {text}"
+                    ));
                 }
             }
         }
@@ -685,14 +1114,26 @@ async fn a_nul_character_in_any_input_is_never_a_server_error() {
     let before = app.scalar("SELECT COUNT(*) FROM units").await;
     let probes: [(&str, &str, &str, Option<Value>); 4] = [
         ("GET", &admin, "/api/v1/units/CLS%001A1", None),
-        ("GET", &admin, "/api/v1/campaigns/exposure?unit=S%00X&fraud_type=rebate_task", None),
+        (
+            "GET",
+            &admin,
+            "/api/v1/campaigns/exposure?unit=S%00X&fraud_type=rebate_task",
+            None,
+        ),
         (
             "POST",
             &admin,
             "/api/v1/units",
-            Some(json!({"parent_code": "SCH1", "kind": "college", "code": "N\u{0}UL", "name": "新学院"})),
+            Some(
+                json!({"parent_code": "SCH1", "kind": "college", "code": "N\u{0}UL", "name": "新学院"}),
+            ),
         ),
-        ("PUT", &police, "/api/v1/cases/1", Some(case_body("SCH\u{0}1", "2023010101"))),
+        (
+            "PUT",
+            &police,
+            "/api/v1/cases/1",
+            Some(case_body("SCH\u{0}1", "2023010101")),
+        ),
     ];
     for (method, token, path, body) in probes {
         let c = client();
@@ -710,8 +1151,16 @@ async fn a_nul_character_in_any_input_is_never_a_server_error() {
         assert!(status.is_client_error(), "{method} {path}: {status}");
         let (_, code, _, _) = api_error(r).await;
         if pg_url().is_some() && path.starts_with("/api/v1/units/") {
-            assert_eq!((status, code.as_str()), (StatusCode::BAD_REQUEST, "bad-text"), "{path}");
+            assert_eq!(
+                (status, code.as_str()),
+                (StatusCode::BAD_REQUEST, "bad-text"),
+                "{path}"
+            );
         }
     }
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM units").await, before, "nothing written");
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM units").await,
+        before,
+        "nothing written"
+    );
 }

@@ -560,13 +560,9 @@ pub async fn ranking(
     require_scope(&u.p, Scope::CasesRead)?;
     let province = province_for(&st, &u, q.province.as_deref()).await?;
     authorize(&st, &u, Action::ViewCases, Target::Unit(&province.path)).await?;
-    let rows = service::ranking(
-        &st.db,
-        &province,
-        year_or(q.year, this_year(&st, &u) - 1)?,
-    )
-    .await
-    .map_err(|e| app_error(e, u.ctx.lang))?;
+    let rows = service::ranking(&st.db, &province, year_or(q.year, this_year(&st, &u) - 1)?)
+        .await
+        .map_err(|e| app_error(e, u.ctx.lang))?;
     Ok(Json(rows))
 }
 
@@ -690,11 +686,6 @@ pub async fn published_awards(
     require_scope(&u.p, Scope::CasesRead)?;
     let province = province_for(&st, &u, q.province.as_deref()).await?;
     Ok(Json(
-        awardees(
-            &st,
-            &province,
-            year_or(q.year, this_year(&st, &u) - 1)?,
-        )
-        .await?,
+        awardees(&st, &province, year_or(q.year, this_year(&st, &u) - 1)?).await?,
     ))
 }

@@ -252,8 +252,14 @@ fn layer_statuses(method: &str, op: &serde_json::Value) -> Vec<(&'static str, &'
     let has = |place: &str| params.iter().any(|p| p["in"] == place);
     let body = op.get("requestBody");
     let mut v = vec![
-        ("401", "No token, or a token that is unknown, expired or revoked."),
-        ("403", "The token's scopes or the account's roles do not allow this operation."),
+        (
+            "401",
+            "No token, or a token that is unknown, expired or revoked.",
+        ),
+        (
+            "403",
+            "The token's scopes or the account's roles do not allow this operation.",
+        ),
     ];
     if has("path") || has("query") || body.is_some() {
         v.push(("400", "A malformed parameter or body."));
@@ -265,13 +271,22 @@ fn layer_statuses(method: &str, op: &serde_json::Value) -> Vec<(&'static str, &'
         ));
     }
     if let Some(b) = body {
-        v.push(("413", "The body is larger than the configured upload limit."));
+        v.push((
+            "413",
+            "The body is larger than the configured upload limit.",
+        ));
         v.push(("415", "The body is not of the documented content type."));
-        v.push(("422", "The body is well-formed but its values are refused; `details` names each problem."));
+        v.push((
+            "422",
+            "The body is well-formed but its values are refused; `details` names each problem.",
+        ));
         let _ = b;
     }
     if matches!(method, "post" | "put" | "patch" | "delete") {
-        v.push(("409", "The record is not in a state that allows this, or a duplicate exists."));
+        v.push((
+            "409",
+            "The record is not in a state that allows this, or a duplicate exists.",
+        ));
     }
     v
 }
@@ -422,7 +437,10 @@ mod tests {
         let mut ids = std::collections::BTreeSet::new();
         for (name, op) in operations(doc) {
             let id = op["operationId"].as_str().expect("operation id");
-            assert!(ids.insert(id.to_string()), "{name}: operation id {id} twice");
+            assert!(
+                ids.insert(id.to_string()),
+                "{name}: operation id {id} twice"
+            );
             let responses = op["responses"].as_object().expect("responses");
             for status in ["401", "403"] {
                 assert!(responses.contains_key(status), "{name}: no {status}");
@@ -462,7 +480,10 @@ mod tests {
             match v {
                 Value::Object(m) => {
                     assert!(!m.contains_key("prefixItems"), "prefixItems at {at}");
-                    assert!(!m.get("items").is_some_and(Value::is_array), "tuple at {at}");
+                    assert!(
+                        !m.get("items").is_some_and(Value::is_array),
+                        "tuple at {at}"
+                    );
                     for (k, x) in m {
                         walk(x, &format!("{at}/{k}"));
                     }
@@ -508,11 +529,12 @@ mod tests {
         assert_eq!(from["schema"]["anyOf"][0]["format"], "date", "{from}");
         // The report's idempotency key: header or body, at most 100 characters.
         let create = &doc["paths"]["/api/v1/reports"]["post"];
-        assert!(create["parameters"]
-            .as_array()
-            .is_some_and(|ps| ps.iter().any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header")));
+        assert!(create["parameters"].as_array().is_some_and(|ps| ps
+            .iter()
+            .any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header")));
         assert_eq!(
-            doc["components"]["schemas"]["ReportInput"]["properties"]["idempotency_key"]["maxLength"],
+            doc["components"]["schemas"]["ReportInput"]["allOf"][1]["properties"]
+                ["idempotency_key"]["maxLength"],
             100
         );
     }
