@@ -455,7 +455,8 @@ enum Body {
     Bytes(Vec<u8>),
 }
 
-/// The request of `op` aimed at `target` (A, B, O or `-`) by `username`.
+/// The request of `op` aimed at `target` (A, B, O or `-`); `own` holds the caller's own records
+/// and `n`, a number unique to the call (for codes and keys).
 fn probe(op: &str, target: char, r: &Records, own: &BTreeMap<&str, i64>) -> (String, Body) {
     let (a_b, school, class, station, province, student, report, warning, case, content, briefing) =
         match target {
@@ -997,6 +998,8 @@ async fn every_role_every_operation_inside_and_outside_scope() {
         json!({"station": "ST2", "month": "2025-01", "title": "一月通报"}),
     )
     .await;
+    // Whatever runs after the commit (routing, notices) has run before the probes.
+    app.runner.run_until_idle().await.expect("jobs");
     rec.token_b = app
         .scalar("SELECT MAX(t.id) FROM api_tokens t JOIN accounts a ON a.id = t.account_id WHERE a.username = 'police2'")
         .await;

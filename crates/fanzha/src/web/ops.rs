@@ -262,9 +262,10 @@ fn layer_statuses(method: &str, op: &serde_json::Value) -> Vec<(&'static str, &'
         ),
     ];
     if has("path") || has("query") || body.is_some() {
-        v.push(("400", "A malformed parameter or body."));
-    }
-    if has("path") || has("query") || body.is_some() {
+        v.push((
+            "400",
+            "A malformed parameter or body, or text the database cannot store (NUL).",
+        ));
         v.push((
             "404",
             "The record or unit does not exist or is outside the caller's scope (never told apart).",
@@ -275,12 +276,14 @@ fn layer_statuses(method: &str, op: &serde_json::Value) -> Vec<(&'static str, &'
             "413",
             "The body is larger than the configured upload limit.",
         ));
-        v.push(("415", "The body is not of the documented content type."));
+        // JSON bodies are decoded by the `Json` extractor, which refuses another content type.
+        if b["content"].get("application/json").is_some() {
+            v.push(("415", "The body is not `application/json`."));
+        }
         v.push((
             "422",
             "The body is well-formed but its values are refused; `details` names each problem.",
         ));
-        let _ = b;
     }
     if matches!(method, "post" | "put" | "patch" | "delete") {
         v.push((
@@ -453,9 +456,12 @@ mod tests {
                 assert!(responses.contains_key("400"), "{name}: no 400");
                 assert!(responses.contains_key("404"), "{name}: no 404");
             }
-            if op.get("requestBody").is_some() {
-                for status in ["413", "415", "422"] {
+            if let Some(body) = op.get("requestBody") {
+                for status in ["413", "422"] {
                     assert!(responses.contains_key(status), "{name}: no {status}");
+                }
+                if body["content"].get("application/json").is_some() {
+                    assert!(responses.contains_key("415"), "{name}: no 415");
                 }
             }
             for (status, r) in responses {
