@@ -1167,3 +1167,94 @@ async fn a_nul_character_in_any_input_is_never_a_server_error() {
         "nothing written"
     );
 }
+
+/// The limits the OpenAPI document states are the ones the server enforces: a value just inside
+/// is answered, one just outside is a 400 naming the problem (never a clamp, never a panic).
+#[tokio::test]
+async fn the_limits_in_the_document_are_enforced() {
+    let app = spawn_seeded().await;
+    let admin = app.token("admin1", &Scope::ALL).await;
+    let police = app.token("police1", &Scope::ALL).await;
+    let province = app.token("province1", &Scope::ALL).await;
+    let cases: [(&str, &str, &str, &str); 9] = [
+        // (token, inside, outside, code of the refusal)
+        (
+            &admin,
+            "/api/v1/reports?limit=1000",
+            "/api/v1/reports?limit=0",
+            "bad-paging",
+        ),
+        (
+            &admin,
+            "/api/v1/reports?status=new",
+            "/api/v1/reports?status=lost",
+            "reports-err-status",
+        ),
+        (
+            &admin,
+            "/api/v1/audit?page=10000",
+            "/api/v1/audit?page=0",
+            "bad-paging",
+        ),
+        (
+            &admin,
+            "/api/v1/inbox?limit=500",
+            "/api/v1/inbox?limit=501",
+            "bad-paging",
+        ),
+        (
+            &police,
+            "/api/v1/cases?unit=SCH1&page=10000",
+            "/api/v1/cases?unit=SCH1&page=10001",
+            "bad-paging",
+        ),
+        (
+            &police,
+            "/api/v1/cases/analysis?unit=SCH1&page=1",
+            "/api/v1/cases/analysis?unit=SCH1&page=-1",
+            "bad-paging",
+        ),
+        (
+            &police,
+            "/api/v1/cases/kpis?unit=ST1&year=9999",
+            "/api/v1/cases/kpis?unit=ST1&year=-2147483648",
+            "cases-err-period-year",
+        ),
+        (
+            &province,
+            "/api/v1/cases/ranking?province=P1&year=1970",
+            "/api/v1/cases/ranking?province=P1&year=1969",
+            "cases-err-period-year",
+        ),
+        (
+            &admin,
+            "/api/v1/campaigns/exposure?unit=SCH1&fraud_type=rebate_task&limit=10000",
+            "/api/v1/campaigns/exposure?unit=SCH1&fraud_type=rebate_task&limit=0",
+            "bad-paging",
+        ),
+    ];
+    for (token, inside, outside, code) in cases {
+        let r = app.api_get(token, inside).await;
+        assert_eq!(r.status(), StatusCode::OK, "{inside}");
+        let r = app.api_get(token, outside).await;
+        let (status, got, _, _) = api_error(r).await;
+        assert_eq!(
+            (status, got.as_str()),
+            (StatusCode::BAD_REQUEST, code),
+            "{outside}"
+        );
+    }
+    // A year in a body: the same range.
+    let r = client()
+        .post(app.url("/api/v1/cases/awards"))
+        .bearer_auth(&province)
+        .json(&json!({"province": "P1", "year": i32::MIN, "schools": []}))
+        .send()
+        .await
+        .expect("POST");
+    let (status, code, _, _) = api_error(r).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::BAD_REQUEST, "cases-err-period-year")
+    );
+}

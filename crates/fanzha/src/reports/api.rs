@@ -194,6 +194,7 @@ pub async fn evidence_bytes(
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct TriageRequest {
     /// confirm, not_fraud, merge, assign, reply, open_case.
+    #[schema(pattern = "^(confirm|not_fraud|merge|assign|reply|open_case)$")]
     pub decision: String,
     /// merge: the report to merge into.
     pub into: Option<i64>,
@@ -268,6 +269,7 @@ pub async fn do_triage(
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct ActionRequest {
     /// bank_contacted, frozen, failed.
+    #[schema(pattern = "^(bank_contacted|frozen|failed)$")]
     pub action: String,
     /// frozen: the amount frozen, cents.
     pub frozen_cents: Option<i64>,
@@ -360,7 +362,8 @@ pub async fn create_report(
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct ListQuery {
-    /// new, confirmed, not_fraud, merged, case_opened.
+    /// new, confirmed, not_fraud, merged, case_opened (empty: any).
+    #[param(pattern = "^(new|confirmed|not_fraud|merged|case_opened)?$")]
     pub status: Option<String>,
     /// At most this many (default 100).
     #[param(minimum = 1, maximum = 1000)]
@@ -379,6 +382,10 @@ pub async fn list_reports(
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(AppError::bad_request("err-bad-paging"));
+    }
+    const STATUSES: [&str; 6] = ["", "new", "confirmed", "not_fraud", "merged", "case_opened"];
+    if !STATUSES.contains(&q.status.as_deref().unwrap_or("")) {
+        return Err(AppError::bad_request("reports-err-status"));
     }
     Ok(Json(
         store::list(&st.db, &scope_of(&u.p), q.status.as_deref(), limit).await?,

@@ -127,7 +127,8 @@ pub async fn load_mine(st: &AppState, p: &Principal) -> AppResult<Vec<Warning>> 
 
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
 pub struct ListQuery {
-    /// A status id: unidentified, open, acknowledged, contacted, closed.
+    /// A status id: unidentified, open, acknowledged, contacted, closed (empty: any).
+    #[param(pattern = "^(unidentified|open|acknowledged|contacted|closed)?$")]
     pub status: Option<String>,
     /// Unit code to narrow to (inside the caller's scope).
     pub unit: Option<String>,
