@@ -169,3 +169,4 @@ cases-campaign-reach = Campaign reach
 cases-reports-filed = Reports filed
 cases-no-data = no data
 cases-prevention-help = Warnings acted on in time: of the year's warnings about the school's people that were routed to someone, the share acknowledged and contacted within their deadlines. Campaign reach: of the people addressed by the campaigns sent that year, the share who acknowledged them (recalled campaigns not counted). Reports filed: reports by the school's students and staff that year. A school without warnings or campaigns that year shows "no data".
+cases-err-period-year = The year must be between 1970 and 9999.

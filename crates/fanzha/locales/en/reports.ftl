@@ -139,3 +139,4 @@ reports-notice-escalate-title = Stop-payment request unanswered { $ref }
 reports-notice-escalate-body = ¥{ $amount } → { $bank } { $account }; { $minutes } minutes to the deadline and no officer has acted.
 reports-notice-assign-title = Report assigned to you { $ref }
 reports-notice-reply-title = Police reply { $ref }
+reports-err-status = Unknown report status (new, confirmed, not_fraud, merged or case_opened).

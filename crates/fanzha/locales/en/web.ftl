@@ -40,6 +40,7 @@ err-internal = Internal server error; please try again later
 err-csrf = The form has expired (security check failed); reload the page and try again
 err-too-large = The upload is too large
 err-bad-paging = Invalid paging parameters
+err-bad-text = The input contains a character that cannot be stored (such as NUL)
 err-bad-input = The request is malformed
 err-media-type = Unsupported content type
 err-method = Method not allowed

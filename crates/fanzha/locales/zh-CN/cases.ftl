@@ -169,3 +169,4 @@ cases-campaign-reach = 宣传触达率
 cases-reports-filed = 一键举报数
 cases-no-data = 无数据
 cases-prevention-help = 预警及时处置率:当年向本校师生发出并已派发的预警中,在期限内签收且联系到本人的比例;宣传触达率:当年发送的宣传活动中已确认阅读的人数占受众人数的比例(撤回的活动不计);一键举报数:本校师生当年提交的举报。当年没有预警或宣传活动的学校显示“无数据”。
+cases-err-period-year = 年份须在 1970 到 9999 之间。

@@ -139,3 +139,4 @@ reports-notice-escalate-title = 止付请求无人处理 { $ref }
 reports-notice-escalate-body = { $amount } 元 → { $bank } { $account }，距截止还有 { $minutes } 分钟，尚无民警处理。
 reports-notice-assign-title = 指派举报 { $ref }
 reports-notice-reply-title = 警方回复 { $ref }
+reports-err-status = 举报状态不正确(new、confirmed、not_fraud、merged 或 case_opened)。

@@ -40,6 +40,7 @@ err-internal = 服务器内部错误,请稍后再试
 err-csrf = 表单已失效(安全校验未通过),请刷新页面后重试
 err-too-large = 上传内容过大
 err-bad-paging = 分页参数不正确
+err-bad-text = 输入中含有无法保存的字符(如 NUL)
 err-bad-input = 提交的内容格式不正确
 err-media-type = 不支持的内容类型
 err-method = 不支持此请求方法

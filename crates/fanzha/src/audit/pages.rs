@@ -33,8 +33,12 @@ pub struct AuditQuery {
     /// Exact target kind, e.g. `student`, `warning`, `report`, `case`.
     pub kind: Option<String>,
     /// Local date `YYYY-MM-DD` (viewer's zone), inclusive.
+    #[param(format = Date)]
     pub from: Option<String>,
+    #[param(format = Date)]
     pub to: Option<String>,
+    /// Page of entries (default 1).
+    #[param(minimum = 1, maximum = 10000)]
     pub page: Option<i64>,
 }
 
@@ -60,7 +64,10 @@ fn filter(u: &User, q: &AuditQuery) -> AppResult<Filter> {
                 .ok_or_else(|| AppError::bad_request("audit-err-date").arg("value", s)),
         }
     };
-    let page = q.page.unwrap_or(1).max(1);
+    let page = q.page.unwrap_or(1);
+    if !(1..=10_000).contains(&page) {
+        return Err(AppError::bad_request("err-bad-paging"));
+    }
     Ok(Filter {
         scope_paths,
         action: q.action.clone().unwrap_or_default(),

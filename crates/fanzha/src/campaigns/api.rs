@@ -311,10 +311,12 @@ pub struct GapQuery {
     /// Unit code (inside the caller's scope).
     pub unit: String,
     /// People with no acknowledgement in this many days (default 30).
+    #[param(minimum = 1, maximum = 3650)]
     pub days: Option<i64>,
     /// Campaign whose units below `threshold` to list.
     pub campaign: Option<i64>,
     /// Reach threshold 0–1 (default 0.6).
+    #[param(minimum = 0, maximum = 1)]
     pub threshold: Option<f64>,
 }
 
@@ -400,6 +402,8 @@ pub async fn gaps_for(st: &AppState, u: &User, q: &GapQuery) -> AppResult<GapsOu
 pub struct ExposureQuery {
     pub unit: String,
     pub fraud_type: String,
+    /// At most this many students (default 100).
+    #[param(minimum = 1, maximum = 10000)]
     pub limit: Option<usize>,
 }
 
@@ -439,7 +443,11 @@ pub async fn exposure(
             .total_cmp(&a.score)
             .then(a.student_id.cmp(&b.student_id))
     });
-    v.truncate(q.limit.unwrap_or(100).min(10_000));
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=10_000).contains(&limit) {
+        return Err(AppError::bad_request("err-bad-paging"));
+    }
+    v.truncate(limit);
     crate::audit::person_list_read(
         &st.db,
         &st.clock,

@@ -119,7 +119,7 @@ pub struct CaseList {
 }
 
 /// Cases of a unit and period, newest first (100 a page).
-#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(PeriodQuery), responses((status = 200, body = CaseList), (status = 403), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(PeriodQuery), responses((status = 200, body = CaseList), (status = 403), (status = 404), (status = 422, description = "The period is refused: `from` after `to`, or longer than five years")))]
 pub async fn list_cases(
     State(st): State<AppState>,
     u: User,
@@ -135,7 +135,8 @@ pub async fn list_cases(
         from: ms_of_date(per.from),
         to: ms_of_date(per.to) + DAY_MS,
     };
-    let page = q.page.unwrap_or(1).max(1);
+    // 1–10,000, checked by `period`.
+    let page = q.page.unwrap_or(1);
     let (cases, total) = case_list(&st, &u, &w, 100, (page - 1) * 100).await?;
     Ok(Json(CaseList { total, cases }))
 }
@@ -215,7 +216,7 @@ pub async fn import_cases(
 
 /// Cases and losses of a unit and period by type, channel, grade, major, gender, hour, weekday and
 /// month, with year-on-year change and zero-case streaks.
-#[utoipa::path(get, path = "/api/v1/cases/analysis", tag = "cases", params(PeriodQuery), responses((status = 200, body = Analysis), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/cases/analysis", tag = "cases", params(PeriodQuery), responses((status = 200, body = Analysis), (status = 404), (status = 422, description = "The period is refused: `from` after `to`, or longer than five years")))]
 pub async fn analysis(
     State(st): State<AppState>,
     u: User,
@@ -235,6 +236,7 @@ pub struct KpiQuery {
     /// Unit code (default: your own).
     pub unit: Option<String>,
     /// Year (default: this year).
+    #[param(minimum = 1970, maximum = 9999)]
     pub year: Option<i32>,
 }
 
@@ -259,6 +261,15 @@ pub async fn unit_for(
 }
 
 /// This year in the caller's time zone (the default year of KPIs and of the ranking).
+/// The year a query asks for (1970–9999), else `default`.
+pub fn year_or(asked: Option<i32>, default: i32) -> AppResult<i32> {
+    match asked {
+        None => Ok(default),
+        Some(y) if (1970..=9999).contains(&y) => Ok(y),
+        Some(_) => Err(AppError::bad_request("cases-err-period-year")),
+    }
+}
+
 pub fn this_year(st: &AppState, u: &User) -> i32 {
     use chrono::Datelike;
     date_in(st.clock.now_ms(), zone(&u.p.time_zone)).year()
@@ -273,7 +284,7 @@ pub async fn get_kpis(
 ) -> AppResult<Json<KpiYear>> {
     require_scope(&u.p, Scope::CasesRead)?;
     let unit = unit_for(&st, &u, q.unit.as_deref(), Action::ViewCases).await?;
-    let y = service::kpi_year(&st.db, &unit, q.year.unwrap_or_else(|| this_year(&st, &u)))
+    let y = service::kpi_year(&st.db, &unit, year_or(q.year, this_year(&st, &u))?)
         .await
         .map_err(|e| app_error(e, u.ctx.lang))?;
     Ok(Json(y))
@@ -559,6 +570,7 @@ pub struct RankQuery {
     /// Province code (default: your own).
     pub province: Option<String>,
     /// Year (default: last year).
+    #[param(minimum = 1970, maximum = 9999)]
     pub year: Option<i32>,
 }
 
@@ -597,13 +609,9 @@ pub async fn ranking(
     require_scope(&u.p, Scope::CasesRead)?;
     let province = province_for(&st, &u, q.province.as_deref()).await?;
     authorize(&st, &u, Action::ViewCases, Target::Unit(&province.path)).await?;
-    let rows = service::ranking(
-        &st.db,
-        &province,
-        q.year.unwrap_or_else(|| this_year(&st, &u) - 1),
-    )
-    .await
-    .map_err(|e| app_error(e, u.ctx.lang))?;
+    let rows = service::ranking(&st.db, &province, year_or(q.year, this_year(&st, &u) - 1)?)
+        .await
+        .map_err(|e| app_error(e, u.ctx.lang))?;
     Ok(Json(rows))
 }
 
@@ -611,13 +619,16 @@ pub async fn ranking(
 pub struct AwardInput {
     #[serde(default)]
     pub province: String,
+    #[schema(minimum = 1970, maximum = 9999)]
     pub year: i32,
     /// School codes, at most 10, each with zero victims that year.
     #[serde(default)]
+    #[schema(max_items = 10)]
     pub schools: Vec<String>,
 }
 
 pub async fn select_for(st: &AppState, u: &User, input: &AwardInput) -> AppResult<usize> {
+    year_or(Some(input.year), 0)?;
     let province = province_for(
         st,
         u,
@@ -663,6 +674,7 @@ pub async fn select_awards(
 }
 
 pub async fn publish_awards_for(st: &AppState, u: &User, input: &AwardInput) -> AppResult<u64> {
+    year_or(Some(input.year), 0)?;
     let province = province_for(
         st,
         u,
@@ -723,11 +735,6 @@ pub async fn published_awards(
     require_scope(&u.p, Scope::CasesRead)?;
     let province = province_for(&st, &u, q.province.as_deref()).await?;
     Ok(Json(
-        awardees(
-            &st,
-            &province,
-            q.year.unwrap_or_else(|| this_year(&st, &u) - 1),
-        )
-        .await?,
+        awardees(&st, &province, year_or(q.year, this_year(&st, &u) - 1)?).await?,
     ))
 }

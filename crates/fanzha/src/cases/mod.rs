@@ -66,15 +66,22 @@ pub struct PeriodQuery {
     /// Unit code (school, college, class, police station, city, province); default: your own.
     pub unit: Option<String>,
     /// First local date, YYYY-MM-DD (default: 1 January of this year).
+    #[param(format = Date)]
     pub from: Option<String>,
     /// Last local date, YYYY-MM-DD (default: today).
+    #[param(format = Date)]
     pub to: Option<String>,
+    /// Page of 100 cases (default 1).
+    #[param(minimum = 1, maximum = 10000)]
     pub page: Option<i64>,
 }
 
 /// Resolves the unit and period of a request and checks the caller may view the unit's cases
 /// (refusals audited; 404 outside every scope).
 pub async fn period(st: &AppState, u: &User, q: &PeriodQuery) -> AppResult<Period> {
+    if q.page.is_some_and(|p| !(1..=10_000).contains(&p)) {
+        return Err(AppError::bad_request("err-bad-paging"));
+    }
     let unit = match q.unit.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(code) => crate::org::store::unit_by_code(&st.db, code)
             .await?

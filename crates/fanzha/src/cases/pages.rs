@@ -806,7 +806,7 @@ async fn kpi_page(
     Query(q): Query<api::KpiQuery>,
 ) -> AppResult<Html<String>> {
     let unit = api::unit_for(&st, &u, q.unit.as_deref(), Action::ViewCases).await?;
-    let year = q.year.unwrap_or_else(|| api::this_year(&st, &u));
+    let year = api::year_or(q.year, api::this_year(&st, &u))?;
     render_kpis(&st, &u, unit, year, None).await
 }
 
@@ -1122,7 +1122,7 @@ async fn ranking_page(
     Query(q): Query<api::RankQuery>,
 ) -> AppResult<Html<String>> {
     let province = api::province_for(&st, &u, q.province.as_deref()).await?;
-    let year = q.year.unwrap_or_else(|| api::this_year(&st, &u) - 1);
+    let year = api::year_or(q.year, api::this_year(&st, &u) - 1)?;
     render_ranking(&st, &u, province, year, None).await
 }
 

@@ -52,6 +52,17 @@ impl DbError {
             _ => false,
         }
     }
+
+    /// True when PostgreSQL refused a text value it cannot store: a NUL character (SQLSTATE
+    /// 22021) or one outside the database encoding (22P05). SQLite stores any text.
+    pub fn is_unstorable_text(&self) -> bool {
+        match self {
+            DbError::Sqlx(sqlx::Error::Database(e)) => {
+                matches!(e.code().as_deref(), Some("22021" | "22P05"))
+            }
+            _ => false,
+        }
+    }
 }
 
 pub type DbResult<T> = Result<T, DbError>;

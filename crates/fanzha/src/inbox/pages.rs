@@ -34,7 +34,10 @@ struct InboxPage {
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct Paging {
+    /// At most this many messages (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 

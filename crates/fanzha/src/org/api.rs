@@ -175,7 +175,10 @@ pub async fn create_unit(
 pub struct ListQuery {
     /// Matches student number or name.
     pub q: Option<String>,
+    /// At most this many (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 
@@ -297,6 +300,7 @@ pub async fn student_responsible(
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct ImportQuery {
     /// `students` or `staff`; detected from the headers when absent.
+    #[param(pattern = "^(students|staff)?$")]
     pub kind: Option<String>,
 }
 

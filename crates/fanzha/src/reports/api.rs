@@ -209,6 +209,7 @@ pub async fn evidence_bytes(
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct TriageRequest {
     /// confirm, not_fraud, merge, assign, reply, open_case.
+    #[schema(pattern = "^(confirm|not_fraud|merge|assign|reply|open_case)$")]
     pub decision: String,
     /// merge: the report to merge into.
     pub into: Option<i64>,
@@ -296,6 +297,7 @@ pub async fn do_triage(
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct ActionRequest {
     /// bank_contacted, frozen, failed.
+    #[schema(pattern = "^(bank_contacted|frozen|failed)$")]
     pub action: String,
     /// frozen: the amount frozen, cents.
     pub frozen_cents: Option<i64>,
@@ -362,6 +364,7 @@ fn need(u: &User, scope: Scope) -> AppResult<()> {
 /// (`lost_money`) creates a stop-payment request. Invalid input answers 422 with one detail per
 /// problem and stores nothing.
 #[utoipa::path(post, path = "/api/v1/reports", tag = "reports", request_body = ReportInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "The report's idempotency key (1–100 characters) when the body has no `idempotency_key`; one of the two is required")),
     responses((status = 201, body = Filed), (status = 200, description = "Replay of the same key", body = Filed),
               (status = 422, description = "Invalid report")))]
 pub async fn create_report(
@@ -387,9 +390,11 @@ pub async fn create_report(
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct ListQuery {
-    /// new, confirmed, not_fraud, merged, case_opened.
+    /// new, confirmed, not_fraud, merged, case_opened (empty: any).
+    #[param(pattern = "^(new|confirmed|not_fraud|merged|case_opened)?$")]
     pub status: Option<String>,
-    /// At most this many (default 100, max 1000).
+    /// At most this many (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -402,7 +407,14 @@ pub async fn list_reports(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Json<Vec<ReportItem>>> {
     need(&u, Scope::ReportsRead)?;
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(AppError::bad_request("err-bad-paging"));
+    }
+    const STATUSES: [&str; 6] = ["", "new", "confirmed", "not_fraud", "merged", "case_opened"];
+    if !STATUSES.contains(&q.status.as_deref().unwrap_or("")) {
+        return Err(AppError::bad_request("reports-err-status"));
+    }
     Ok(Json(
         list_for(&st, &u, &scope_of(&u.p), q.status.as_deref(), limit).await?,
     ))

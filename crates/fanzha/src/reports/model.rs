@@ -97,6 +97,7 @@ pub struct ReportInput {
     /// Chosen by the client once per report; a retry with the same key returns the same report.
     /// The API also takes it from the `Idempotency-Key` header.
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub idempotency_key: String,
     #[serde(flatten)]
     pub sections: Sections,

@@ -162,14 +162,19 @@ async fn mine_of(st: &AppState, p: &Principal) -> AppResult<Vec<Warning>> {
 
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
 pub struct ListQuery {
-    /// A status id: unidentified, open, acknowledged, contacted, closed.
+    /// A status id: unidentified, open, acknowledged, contacted, closed (empty: any).
+    #[param(pattern = "^(unidentified|open|acknowledged|contacted|closed)?$")]
     pub status: Option<String>,
     /// Unit code to narrow to (inside the caller's scope).
     pub unit: Option<String>,
     /// Period start (`YYYY-MM-DD`, inclusive).
+    #[param(format = Date)]
     pub from: Option<String>,
     /// Period end (`YYYY-MM-DD`, inclusive).
+    #[param(format = Date)]
     pub to: Option<String>,
+    /// At most this many (default 200).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -544,11 +549,13 @@ pub async fn api_ack(
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct ContactInput {
     /// phone, in_person or via_classmate.
+    #[schema(pattern = "^(phone|in_person|via_classmate)$")]
     pub method: String,
     /// When contact was made (ms since epoch); default now.
     #[serde(default)]
     pub at: Option<i64>,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub notes: String,
 }
 
@@ -589,6 +596,7 @@ pub async fn api_contact(
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct OutcomeInput {
     /// dissuaded, not_fraud, could_not_reach or already_lost.
+    #[schema(pattern = "^(dissuaded|not_fraud|could_not_reach|already_lost)$")]
     pub outcome: String,
     /// Money already lost, in yuan (required for already_lost).
     #[serde(default)]
@@ -707,7 +715,7 @@ pub async fn do_identify(st: &AppState, u: &User, id: i64, no: &str) -> AppResul
 
 /// States, share acted on in time, median times and unreached people, over the caller's scope
 /// (or `unit`) for a period.
-#[utoipa::path(get, path = "/api/v1/warnings/figures", tag = "warnings", params(ListQuery), responses((status = 200, body = Figures)))]
+#[utoipa::path(get, path = "/api/v1/warnings/figures", tag = "warnings", params(AppraisalQuery), responses((status = 200, body = Figures)))]
 pub async fn api_figures(
     State(st): State<AppState>,
     u: User,
@@ -763,10 +771,15 @@ pub async fn school_for(
 }
 
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AppraisalQuery {
     /// A unit code (school, college or class) inside the caller's scope.
     pub unit: Option<String>,
+    /// Period start (`YYYY-MM-DD`, inclusive).
+    #[param(format = Date)]
     pub from: Option<String>,
+    /// Period end (`YYYY-MM-DD`, inclusive; not before `from`).
+    #[param(format = Date)]
     pub to: Option<String>,
 }
 

@@ -119,6 +119,9 @@ impl From<DbError> for AppError {
         if e.is_unique_violation() {
             return AppError::conflict("err-conflict");
         }
+        if e.is_unstorable_text() {
+            return AppError::bad_request("err-bad-text");
+        }
         tracing::error!(error = %e, "storage error");
         AppError::internal()
     }

@@ -260,26 +260,44 @@ fn layer_statuses(method: &str, op: &serde_json::Value) -> Vec<(&'static str, &'
     let has = |place: &str| params.iter().any(|p| p["in"] == place);
     let body = op.get("requestBody");
     let mut v = vec![
-        ("401", "No token, or a token that is unknown, expired or revoked."),
-        ("403", "The token's scopes or the account's roles do not allow this operation."),
+        (
+            "401",
+            "No token, or a token that is unknown, expired or revoked.",
+        ),
+        (
+            "403",
+            "The token's scopes or the account's roles do not allow this operation.",
+        ),
     ];
     if has("path") || has("query") || body.is_some() {
-        v.push(("400", "A malformed parameter or body."));
-    }
-    if has("path") || has("query") || body.is_some() {
+        v.push((
+            "400",
+            "A malformed parameter or body, or text the database cannot store (NUL).",
+        ));
         v.push((
             "404",
             "The record or unit does not exist or is outside the caller's scope (never told apart).",
         ));
     }
     if let Some(b) = body {
-        v.push(("413", "The body is larger than the configured upload limit."));
-        v.push(("415", "The body is not of the documented content type."));
-        v.push(("422", "The body is well-formed but its values are refused; `details` names each problem."));
-        let _ = b;
+        v.push((
+            "413",
+            "The body is larger than the configured upload limit.",
+        ));
+        // JSON bodies are decoded by the `Json` extractor, which refuses another content type.
+        if b["content"].get("application/json").is_some() {
+            v.push(("415", "The body is not `application/json`."));
+        }
+        v.push((
+            "422",
+            "The body is well-formed but its values are refused; `details` names each problem.",
+        ));
     }
     if matches!(method, "post" | "put" | "patch" | "delete") {
-        v.push(("409", "The record is not in a state that allows this, or a duplicate exists."));
+        v.push((
+            "409",
+            "The record is not in a state that allows this, or a duplicate exists.",
+        ));
     }
     v
 }
@@ -313,6 +331,7 @@ fn complete(doc: &mut serde_json::Value) {
                         op["operationId"] = Value::String(format!("{tag}_{id}"));
                     }
                 }
+                empty_dates(op);
                 for (status, description) in layer_statuses(method, op) {
                     let responses = &mut op["responses"];
                     if responses.get(status).is_none() {
@@ -333,6 +352,21 @@ fn complete(doc: &mut serde_json::Value) {
         }
     }
     tuples(doc);
+}
+
+/// Date filters of pages and API share their query types: an empty value (what an empty form
+/// field sends) means the default, so the schema says so.
+fn empty_dates(op: &mut serde_json::Value) {
+    let params = op.get_mut("parameters").and_then(|p| p.as_array_mut());
+    for p in params.into_iter().flatten() {
+        let schema = &mut p["schema"];
+        if schema["format"] == "date" {
+            *schema = serde_json::json!({
+                "type": "string",
+                "anyOf": [{"format": "date"}, {"maxLength": 0}],
+            });
+        }
+    }
 }
 
 /// A tuple (`items: [a, b, c]` in JSON Schema draft 4–2019, `prefixItems` in 2020-12) becomes an
@@ -391,4 +425,131 @@ async fn docs(ctx: Ctx) -> AppResult<Html<String>> {
 
 pub async fn not_found() -> AppError {
     AppError::not_found()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn operations(doc: &Value) -> Vec<(String, &Value)> {
+        let mut v = Vec::new();
+        for (path, ops) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in ops.as_object().expect("operations") {
+                v.push((format!("{} {path}", method.to_uppercase()), op));
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn every_operation_documents_the_shared_statuses_with_the_error_schema() {
+        let doc = document();
+        let mut ids = std::collections::BTreeSet::new();
+        for (name, op) in operations(doc) {
+            let id = op["operationId"].as_str().expect("operation id");
+            assert!(
+                ids.insert(id.to_string()),
+                "{name}: operation id {id} twice"
+            );
+            let responses = op["responses"].as_object().expect("responses");
+            for status in ["401", "403"] {
+                assert!(responses.contains_key(status), "{name}: no {status}");
+            }
+            let has_input = op["parameters"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|p| p["in"] == "path" || p["in"] == "query"))
+                || op.get("requestBody").is_some();
+            if has_input {
+                assert!(responses.contains_key("400"), "{name}: no 400");
+                assert!(responses.contains_key("404"), "{name}: no 404");
+            }
+            if let Some(body) = op.get("requestBody") {
+                for status in ["413", "422"] {
+                    assert!(responses.contains_key(status), "{name}: no {status}");
+                }
+                if body["content"].get("application/json").is_some() {
+                    assert!(responses.contains_key("415"), "{name}: no 415");
+                }
+            }
+            for (status, r) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert_eq!(
+                        r["content"]["application/json"]["schema"]["$ref"],
+                        "#/components/schemas/Error",
+                        "{name} {status}"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            doc["components"]["schemas"]["Error"]["properties"]["error"]["required"],
+            serde_json::json!(["code", "message", "details"])
+        );
+    }
+
+    #[test]
+    fn tuples_are_arrays_of_fixed_length() {
+        fn walk(v: &Value, at: &str) {
+            match v {
+                Value::Object(m) => {
+                    assert!(!m.contains_key("prefixItems"), "prefixItems at {at}");
+                    assert!(
+                        !m.get("items").is_some_and(Value::is_array),
+                        "tuple at {at}"
+                    );
+                    for (k, x) in m {
+                        walk(x, &format!("{at}/{k}"));
+                    }
+                }
+                Value::Array(a) => a.iter().for_each(|x| walk(x, at)),
+                _ => {}
+            }
+        }
+        let doc = document();
+        walk(doc, "");
+        let per_day = &doc["components"]["schemas"]["ReportFigures"]["properties"]["per_day"];
+        assert_eq!(per_day["items"]["minItems"], 3);
+        assert_eq!(per_day["items"]["maxItems"], 3);
+    }
+
+    #[test]
+    fn enforced_limits_are_in_the_schemas() {
+        let doc = document();
+        let param = |path: &str, name: &str| -> Value {
+            doc["paths"][path]["get"]["parameters"]
+                .as_array()
+                .and_then(|ps| ps.iter().find(|p| p["name"] == name).cloned())
+                .unwrap_or_else(|| panic!("{path} has no parameter {name}"))
+        };
+        for (path, name, min, max) in [
+            ("/api/v1/inbox", "limit", 1, 500),
+            ("/api/v1/units/{code}/students", "limit", 1, 1000),
+            ("/api/v1/warnings", "limit", 1, 1000),
+            ("/api/v1/reports", "limit", 1, 1000),
+            ("/api/v1/audit", "page", 1, 10_000),
+            ("/api/v1/cases", "page", 1, 10_000),
+            ("/api/v1/cases/kpis", "year", 1970, 9999),
+            ("/api/v1/campaigns/gaps", "days", 1, 3650),
+            ("/api/v1/campaigns/exposure", "limit", 1, 10_000),
+        ] {
+            let p = param(path, name);
+            let schema = &p["schema"];
+            assert_eq!(schema["minimum"], min, "{path} {name}: {p}");
+            assert_eq!(schema["maximum"], max, "{path} {name}: {p}");
+        }
+        // Dates: a date or empty (the default).
+        let from = param("/api/v1/cases", "from");
+        assert_eq!(from["schema"]["anyOf"][0]["format"], "date", "{from}");
+        // The report's idempotency key: header or body, at most 100 characters.
+        let create = &doc["paths"]["/api/v1/reports"]["post"];
+        assert!(create["parameters"].as_array().is_some_and(|ps| ps
+            .iter()
+            .any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header")));
+        assert_eq!(
+            doc["components"]["schemas"]["ReportInput"]["allOf"][1]["properties"]
+                ["idempotency_key"]["maxLength"],
+            100
+        );
+    }
 }
