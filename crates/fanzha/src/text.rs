@@ -52,8 +52,9 @@ pub fn is_invisible(c: char) -> bool {
 }
 
 /// Checks a name-like field (already trimmed by the caller or not): refuses control characters,
-/// bidi overrides and isolates, and text made only of invisible characters and spaces. Empty text
-/// passes (whether a field is required is the caller's rule). Returns the trimmed text.
+/// bidi overrides and isolates, and text made only of invisible characters (with or without
+/// spaces). Empty text and text of spaces only pass as empty (whether a field is required is the
+/// caller's rule, which then answers "required"). Returns the trimmed text.
 ///
 /// ```
 /// use fanzha::text::{name, TextError};
@@ -71,7 +72,7 @@ pub fn name(s: &str) -> Result<&str, TextError> {
         return Err(TextError::Bidi);
     }
     let t = s.trim();
-    if !s.is_empty() && t.chars().all(|c| is_invisible(c) || c.is_whitespace()) {
+    if !t.is_empty() && t.chars().all(|c| is_invisible(c) || c.is_whitespace()) {
         return Err(TextError::Invisible);
     }
     Ok(t)
@@ -89,7 +90,7 @@ pub fn multiline(s: &str) -> Result<&str, TextError> {
         return Err(TextError::Bidi);
     }
     let t = s.trim();
-    if !s.is_empty() && t.chars().all(|c| is_invisible(c) || c.is_whitespace()) {
+    if !t.is_empty() && t.chars().all(|c| is_invisible(c) || c.is_whitespace()) {
         return Err(TextError::Invisible);
     }
     Ok(t)
@@ -102,7 +103,11 @@ mod tests {
     #[test]
     fn names() {
         assert_eq!(name(""), Ok(""));
-        assert_eq!(name("  "), Err(TextError::Invisible));
+        assert_eq!(
+            name("  "),
+            Ok(""),
+            "spaces only are empty: the caller's required rule"
+        );
         assert_eq!(name("欧阳 娜娜"), Ok("欧阳 娜娜"));
         for c in ['\0', '\u{7}', '\u{1B}', '\n', '\u{7F}', '\u{85}'] {
             assert_eq!(name(&format!("a{c}b")), Err(TextError::Control), "{c:?}");

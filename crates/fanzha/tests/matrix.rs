@@ -46,7 +46,7 @@ const TABLE: &[(&str, &str, [&str; 7])] = &[
     (
         "GET /api/v1/units",
         "-",
-        ["Y", "Y", "Y", "Y", "Y", "Y", "Y"],
+        ["Y", "Y", "Y", "Y", "Y", "Y", "R"],
     ),
     (
         "POST /api/v1/units",
@@ -117,6 +117,12 @@ const TABLE: &[(&str, &str, [&str; 7])] = &[
         "-",
         ["Y", "Y", "Y", "Y", "Y", "Y", "Y"],
     ),
+    // ---- intel import: CurateIntel (police, province admins), with `intel:write`
+    (
+        "POST /api/v1/intel/import",
+        "-",
+        ["R", "R", "R", "R", "Y", "Y", "R"],
+    ),
     // ---- warnings: IssueWarning (police, partner), ViewWarnings, ActOnWarning, IdentifyWarning,
     // ConfigureWarnings, ViewAppraisal. A partner gets its own receipts only (O), nothing else.
     (
@@ -127,17 +133,17 @@ const TABLE: &[(&str, &str, [&str; 7])] = &[
     (
         "POST /api/v1/warnings/batch",
         "-",
-        ["R", "R", "R", "R", "Y", "R", "Y"],
+        ["R", "R", "R", "R", "Y", "R", "R"],
     ),
     (
         "GET /api/v1/warnings",
         "-",
-        ["Y", "Y", "Y", "Y", "Y", "Y", "Y"],
+        ["Y", "Y", "Y", "Y", "Y", "Y", "R"],
     ),
     (
         "GET /api/v1/warnings/mine",
         "-",
-        ["Y", "Y", "Y", "Y", "Y", "Y", "Y"],
+        ["Y", "Y", "Y", "Y", "Y", "Y", "R"],
     ),
     // A was issued by police1 about 张三; B by police2 about 钱七 (SCH2); O by each role itself
     // (police1, partner1 — the others cannot issue, so their O is partner1's).
@@ -548,6 +554,12 @@ fn probe(op: &str, target: char, r: &Records, own: &BTreeMap<&str, i64>) -> (Str
         "POST /api/v1/risk/check" => (
             "/api/v1/risk/check".into(),
             j(json!({"kind": "phone", "value": "17088886666"})),
+        ),
+        "POST /api/v1/intel/import" => (
+            "/api/v1/intel/import?format=csv&dry_run=true".into(),
+            Body::Csv(
+                "kind,value,status,fraud_types,tlp\nphone,17012345678,reported,fake_loan,green\n",
+            ),
         ),
         "POST /api/v1/warnings" => (
             "/api/v1/warnings".into(),

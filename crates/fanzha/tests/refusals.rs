@@ -289,7 +289,8 @@ async fn warning_batch_and_contact_refuse_other_roles_and_change_nothing() {
         ("counselor4", StatusCode::NOT_FOUND),
         ("police2", StatusCode::NOT_FOUND),
         ("admin2", StatusCode::NOT_FOUND),
-        ("student2", StatusCode::NOT_FOUND),
+        // A student's token cannot carry `warnings:write` at all (outside the student's role).
+        ("student2", StatusCode::FORBIDDEN),
     ] {
         let t = app
             .token(user, &[Scope::WarningsWrite, Scope::WarningsRead])

@@ -177,18 +177,29 @@ impl Scope {
                 .into_iter()
                 .filter(|r| *r != Role::Partner)
                 .collect(),
-            Scope::OrgRead => by_actions(&[ViewUnits, ListPeople]),
+            // A student reads their own record and who is responsible for them.
+            Scope::OrgRead => {
+                let mut v = by_actions(&[ViewUnits, ListPeople]);
+                v.push(Role::Student);
+                v
+            }
             Scope::OrgWrite => by_actions(&[ManageUnits, ImportRoster, ManageAccounts]),
             Scope::AuditRead => by_actions(&[ViewAudit]),
-            // A partner reads the receipts of the warnings it issued.
-            Scope::WarningsRead => by_actions(&[ViewWarnings, IssueWarning]),
+            // A partner reads the receipts of the warnings it issued; a student their own warnings.
+            Scope::WarningsRead => {
+                let mut v = by_actions(&[ViewWarnings, IssueWarning]);
+                v.push(Role::Student);
+                v
+            }
             Scope::WarningsWrite => by_actions(&[
                 IssueWarning,
                 ActOnWarning,
                 IdentifyWarning,
                 ConfigureWarnings,
             ]),
-            Scope::CasesRead => by_actions(&[ViewCases, ManageCases]),
+            // Published briefings and the Campus Without Fraud list are read by everyone; case
+            // records themselves stay behind ViewCases in the policy.
+            Scope::CasesRead => Role::ALL.to_vec(),
             Scope::CasesWrite => by_actions(&[ManageCases, ManageAwards]),
             Scope::CampaignsRead => by_actions(&[ViewReach, ManageCampaigns]),
             Scope::CampaignsWrite => by_actions(&[ManageCampaigns]),
