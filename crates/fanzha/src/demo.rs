@@ -779,7 +779,7 @@ pub async fn import_units(
         bail!("{}", errors.join("\n"));
     }
     let now = clock.now_ms();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let mut made: std::collections::HashMap<String, Unit> = std::collections::HashMap::new();
     let mut jurisdictions = Vec::new();
     for (_, r) in &rows {
@@ -869,7 +869,7 @@ pub async fn bench(spec: BenchSpec, cfg: &Config) -> anyhow::Result<()> {
     let result = match spec {
         BenchSpec::Roster { students } => {
             let now = clock.now_ms();
-            let mut tx = db.pool.begin().await?;
+            let mut tx = db.begin_write().await?;
             let p = unit(&mut tx, None, UnitKind::Province, "BP", "基准省", now).await?;
             let school = unit(&mut tx, Some(&p), UnitKind::School, "BS", "基准大学", now).await?;
             let college = unit(

@@ -465,7 +465,8 @@ async fn token_scopes_must_lie_within_the_accounts_roles() {
 async fn a_token_loses_the_scopes_of_a_role_its_account_lost() {
     let app = spawn_seeded().await;
     let police = app.fx.account("police1");
-    // police1 also counsels a class; its token reads cases (a police scope) and units.
+    // police1 also counsels a class; its token reads the audit log (a police scope, not a
+    // counselor's) and units.
     fanzha::auth::store::insert_grant(
         &app.state.db.pool,
         police,
@@ -476,10 +477,10 @@ async fn a_token_loses_the_scopes_of_a_role_its_account_lost() {
     .await
     .unwrap();
     let t = app
-        .token("police1", &[Scope::CasesRead, Scope::OrgRead])
+        .token("police1", &[Scope::AuditRead, Scope::OrgRead])
         .await;
     assert_eq!(
-        app.api_get(&t, "/api/v1/cases").await.status(),
+        app.api_get(&t, "/api/v1/audit").await.status(),
         StatusCode::OK
     );
     sqlx::query(&format!(
@@ -489,10 +490,10 @@ async fn a_token_loses_the_scopes_of_a_role_its_account_lost() {
     .await
     .unwrap();
     app.state.clock.advance_ms(5_000);
-    let (status, _, _, details) = api_error(app.api_get(&t, "/api/v1/cases").await).await;
+    let (status, _, _, details) = api_error(app.api_get(&t, "/api/v1/audit").await).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(
-        details.iter().any(|d| d.contains("cases:read")),
+        details.iter().any(|d| d.contains("audit:read")),
         "{details:?}"
     );
     // What the remaining role can use still works.

@@ -524,7 +524,7 @@ pub async fn create_user(db: &Db, clock: &Clock, u: &NewUser<'_>) -> Result<i64,
     .await
     .map_err(|_| AuthError::Invalid("err-internal"))?;
     let now = clock.now_ms();
-    let mut tx = db.pool.begin().await.map_err(DbError::from)?;
+    let mut tx = db.begin_write().await.map_err(DbError::from)?;
     let id = store::insert_account(
         &mut *tx,
         &NewAccount {

@@ -142,7 +142,7 @@ pub async fn run(scale: &str, cfg: &Config) -> anyhow::Result<()> {
     .execute(&db.pool)
     .await?;
     let t = Instant::now();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     svc::rebuild_reach(&mut tx, c.id)
         .await
         .map_err(|e| anyhow!("reach rollup: {e}"))?;

@@ -148,7 +148,7 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
     .bind(DEMO_STUDENT)
     .execute(&db.pool)
     .await?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     svc::rebuild_reach(&mut tx, c.id)
         .await
         .map_err(|e| anyhow::anyhow!("demo reach: {e}"))?;

@@ -141,7 +141,7 @@ pub async fn create_content(
     let unit = unit_in_scope(db, p, Action::ManageCampaigns, &c.unit).await?;
     let pc = parse_content(c)?;
     let now = clock.now_ms();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO campaign_contents (unit_path, kind, title, body_md, body_html, media_url, fraud_types, target_hint, quiz, status, version, author_account_id, editor_account_id, reviewer_account_id, created_at, updated_at, published_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'draft', 1, $10, $10, $11, $12, $12, $13) RETURNING id",
@@ -239,7 +239,7 @@ pub async fn update_content(
     let pc = parse_content(c)?;
     let now = clock.now_ms();
     let version = old.version + 1;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let n = sqlx::query(
         "UPDATE campaign_contents SET kind = $1, title = $2, body_md = $3, body_html = $4, media_url = $5, fraud_types = $6, target_hint = $7, quiz = $8, \
          status = 'draft', version = $9, editor_account_id = $10, reviewer_account_id = $11, updated_at = $12 WHERE id = $13 AND version = $14",
@@ -313,7 +313,7 @@ pub async fn transition(
         _ => return refuse("camp-err-transition"),
     };
     let now = clock.now_ms();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let n = sqlx::query(
         "UPDATE campaign_contents SET status = $1, reviewer_account_id = COALESCE($2, reviewer_account_id), updated_at = $3, \
          published_at = CASE WHEN $1 = 'published' THEN $3 ELSE published_at END WHERE id = $4 AND status = $5",
@@ -400,7 +400,7 @@ pub async fn create_channel(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(String::from);
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO campaign_channels (unit_path, kind, name, url, secret, sender, rate_per_min, created_by, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -804,7 +804,7 @@ pub async fn create_campaign(
     let mut channels = c.channels.clone();
     channels.sort();
     channels.dedup();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO campaigns (unit_path, title, content_id, content_version, fraud_type, audience, audience_size, channels, status, run_at, created_by, created_at, sent_at, recalled_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'scheduled', $9, $10, $11, $12, $12) RETURNING id",
@@ -908,7 +908,7 @@ pub async fn recall(
         return refuse("camp-err-recalled");
     }
     let now = clock.now_ms();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query("UPDATE campaigns SET status = 'recalled', recalled_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id)
@@ -1153,7 +1153,7 @@ pub async fn fan_out(db: &Db, clock: &Clock, job: &Job) -> SvcResult<()> {
         let top =
             exposed_students(db, clock, &unit, &paths, &c.audience, &c.fraud_type, pct).await?;
         for chunk in top.chunks(500) {
-            let mut tx = db.pool.begin().await?;
+            let mut tx = db.begin_write().await?;
             if !still_sending(&mut tx, id).await? {
                 return Ok(());
             }
@@ -1186,7 +1186,7 @@ pub async fn fan_out(db: &Db, clock: &Clock, job: &Job) -> SvcResult<()> {
                     "{} AND u.path LIKE {p}",
                     a.student_where.unwrap_or_default()
                 );
-                let mut tx = db.pool.begin().await?;
+                let mut tx = db.begin_write().await?;
                 if !still_sending(&mut tx, id).await? {
                     return Ok(());
                 }
@@ -1210,7 +1210,7 @@ pub async fn fan_out(db: &Db, clock: &Clock, job: &Job) -> SvcResult<()> {
             }
         }
         if let Some(w) = &a.staff_where {
-            let mut tx = db.pool.begin().await?;
+            let mut tx = db.begin_write().await?;
             if !still_sending(&mut tx, id).await? {
                 return Ok(());
             }
@@ -1227,7 +1227,7 @@ pub async fn fan_out(db: &Db, clock: &Clock, job: &Job) -> SvcResult<()> {
             tx.commit().await?;
         }
     }
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     if !still_sending(&mut tx, id).await? {
         return Ok(());
     }
@@ -1584,7 +1584,7 @@ pub async fn open(db: &Db, clock: &Clock, p: &Principal, id: i64) -> SvcResult<s
     let d = own_delivery(db, p, id).await?;
     if d.opened_at.is_none() {
         let now = clock.now_ms();
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin_write().await?;
         mark(&mut tx, now, &d, "opened_at").await?;
         sqlx::query(
             "UPDATE inbox_messages SET read_at = COALESCE(read_at, $1) WHERE recipient = $2 AND source = $3",
@@ -1611,7 +1611,7 @@ pub async fn acknowledge(
 ) -> SvcResult<store::Delivery> {
     let d = open(db, clock, p, id).await?;
     if d.acknowledged_at.is_none() {
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin_write().await?;
         mark(&mut tx, clock.now_ms(), &d, "acknowledged_at").await?;
         tx.commit().await?;
     }
@@ -1646,7 +1646,7 @@ pub async fn answer_quiz(
         .all(|(q, a)| q.answer == *a);
     if right {
         let now = clock.now_ms();
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin_write().await?;
         mark(&mut tx, now, &d, "opened_at").await?;
         mark(&mut tx, now, &d, "quiz_passed_at").await?;
         tx.commit().await?;
@@ -1694,7 +1694,7 @@ pub async fn click(db: &Db, clock: &Clock, p: &Principal, id: i64, n: usize) -> 
         .nth(n)
         .ok_or(SvcError::NotFound)?;
     let now = clock.now_ms();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query("INSERT INTO campaign_clicks (delivery_id, url, at) VALUES ($1, $2, $3)")
         .bind(id)
         .bind(&url)

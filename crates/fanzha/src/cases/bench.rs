@@ -437,7 +437,7 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
         indicators: vec![("phone".into(), "13800001111".into())],
     };
     let r = time(200, || async {
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin_write().await?;
         store::insert_case(&mut tx, &c, None, officer, now).await?;
         tx.commit().await?;
         Ok(())

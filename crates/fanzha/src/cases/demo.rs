@@ -75,7 +75,7 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<usize> {
             .fetch_all(&db.pool)
             .await?;
     let mut written = 0;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     for station_id in &stations {
         let schools = org_store::jurisdiction_schools(db, *station_id).await?;
         for (si, school) in schools.iter().enumerate() {

@@ -255,7 +255,7 @@ pub async fn create_case(
 ) -> Result<i64, CaseError> {
     let now = clock.now_ms();
     let c = check_case(db, p, input, now, None).await?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let id = store::insert_case(&mut tx, &c, None, p.account_id, now).await?;
     record_indicators(&mut tx, clock, actor, id, &c).await?;
     audit::record(
@@ -314,7 +314,7 @@ pub async fn update_case(
     }
     let now = clock.now_ms();
     let c = check_case(db, p, input, now, None).await?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     store::update_case(&mut tx, old, &c, now).await?;
     record_indicators(&mut tx, clock, actor, old.id, &c).await?;
     audit::record(
@@ -454,7 +454,7 @@ pub async fn import_cases(
     if !errs.is_empty() {
         return Err(CaseError::Refused(errs));
     }
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     for c in &valid {
         let id = store::insert_case(&mut tx, c, None, p.account_id, now).await?;
         record_indicators(&mut tx, clock, actor, id, c).await?;
@@ -1113,7 +1113,7 @@ async fn send_briefing_notice(
     .fetch_all(&db.pool)
     .await
     .map_err(|e| e.to_string())?;
-    let mut tx = db.pool.begin().await.map_err(|e| e.to_string())?;
+    let mut tx = db.begin_write().await.map_err(|e| e.to_string())?;
     // The job id is the source, so a retried job tells nobody twice.
     let source = format!("job:{}", job.id);
     for (account, locale) in rows {
@@ -1145,7 +1145,7 @@ pub async fn publish_briefing(
     station: &Unit,
 ) -> Result<usize, CaseError> {
     let now = clock.now_ms();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     if !store::publish_briefing(&mut *tx, b.id, now).await? {
         return Err(refuse("cases-err-briefing-published"));
     }
@@ -1405,7 +1405,7 @@ pub async fn select_awards(
     if !errs.is_empty() {
         return Err(CaseError::Refused(errs));
     }
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     store::replace_awards(&mut tx, province.id, year, &ids, by, clock.now_ms()).await?;
     audit::record(
         &mut *tx,
@@ -1435,7 +1435,7 @@ pub async fn publish_awards(
     if local_date(clock.now_ms()).year() <= year {
         return Err(refuse("cases-err-awards-year-open"));
     }
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let n = store::publish_awards(&mut *tx, province.id, year, clock.now_ms()).await?;
     if n == 0 {
         return Err(refuse("cases-err-awards-none"));

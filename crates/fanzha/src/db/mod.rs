@@ -152,6 +152,18 @@ impl Db {
         Ok(Db { pool, backend })
     }
 
+    /// Begins a transaction that writes: `BEGIN IMMEDIATE` on SQLite, an ordinary transaction on
+    /// PostgreSQL. On SQLite a deferred transaction that reads and then writes fails at once with
+    /// "database is locked" when another connection committed in between (the busy timeout does
+    /// not apply to upgrading a read snapshot); taking the write lock at the start makes it wait
+    /// its turn instead. Every transaction that writes begins here.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+
     /// Applies every migration of this backend not yet applied, in order, each in a transaction.
     pub async fn migrate(&self) -> DbResult<Vec<i64>> {
         let mut conn = self.pool.acquire().await?;

@@ -143,7 +143,7 @@ async fn fanout(db: &Db, clock: &Clock, job: &Job) -> Result<(), String> {
     .fetch_all(&db.pool)
     .await
     .map_err(|e| e.to_string())?;
-    let mut tx = db.pool.begin().await.map_err(|e| e.to_string())?;
+    let mut tx = db.begin_write().await.map_err(|e| e.to_string())?;
     // The job id is the source, so a retried job tells nobody twice.
     let source = format!("job:{}", job.id);
     for a in accounts {

@@ -205,7 +205,7 @@ async fn check_submit(
     let answer = check::check(&st.intel.engine, &st.intel.index, &input, false);
     let text = input.display();
     let result = serde_json::to_string(&answer).map_err(|_| AppError::internal())?;
-    let mut tx = st.db.pool.begin().await?;
+    let mut tx = st.db.begin_write().await?;
     let id = store::insert_check(
         &mut tx,
         &store::NewCheck {
@@ -379,7 +379,7 @@ async fn check_wrong(
     if f.comment.chars().count() > 1000 {
         return Err(AppError::bad_request("intel-err-comment"));
     }
-    let mut tx = st.db.pool.begin().await?;
+    let mut tx = st.db.begin_write().await?;
     match store::insert_review(
         &mut tx,
         id,
@@ -520,7 +520,7 @@ async fn console_new(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
         }
     };
-    let mut tx = st.db.pool.begin().await?;
+    let mut tx = st.db.begin_write().await?;
     service::enter(&mut tx, &st.clock, &by, &key, status, types, tlp)
         .await
         .map_err(intel_err)?;
@@ -560,7 +560,7 @@ async fn console_decide(
         ),
         None => None,
     };
-    let mut tx = st.db.pool.begin().await?;
+    let mut tx = st.db.begin_write().await?;
     service::decide(
         &mut tx,
         &st.clock,
@@ -589,7 +589,7 @@ async fn console_merge(
     Form(f): Form<MergeForm>,
 ) -> AppResult<Response> {
     let by = curator(&st, &u).await?;
-    let mut tx = st.db.pool.begin().await?;
+    let mut tx = st.db.begin_write().await?;
     service::merge(&mut tx, &st.clock, &by, f.from, f.into)
         .await
         .map_err(intel_err)?;
@@ -841,7 +841,7 @@ async fn review_resolve(
         "dismiss" => Outcome::Dismiss,
         _ => return Err(AppError::bad_request("intel-err-outcome")),
     };
-    let mut tx = st.db.pool.begin().await?;
+    let mut tx = st.db.begin_write().await?;
     service::resolve_review(&mut tx, &st.clock, &by, id, &outcome)
         .await
         .map_err(intel_err)?;
@@ -867,7 +867,7 @@ async fn conflict_resolve(
         "accept" => ConflictOutcome::Accept,
         _ => return Err(AppError::bad_request("intel-err-outcome")),
     };
-    let mut tx = st.db.pool.begin().await?;
+    let mut tx = st.db.begin_write().await?;
     service::resolve_conflict(&mut tx, &st.clock, &by, id, outcome)
         .await
         .map_err(intel_err)?;

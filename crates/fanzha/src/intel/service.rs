@@ -695,7 +695,7 @@ pub async fn run_import(
     entries: &[Entry],
     dry_run: bool,
 ) -> IntelResult<ImportSummary> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let mut sum = import(&mut tx, clock, by, format, entries).await?;
     if dry_run {
         tx.rollback().await?;

@@ -515,7 +515,7 @@ pub async fn write_students(
             .iter()
             .map(|r| r.try_get::<String, _>(0))
             .collect::<Result<_, _>>()?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     for chunk in rows.chunks(BATCH) {
         let mut sql = String::from(
             "INSERT INTO students (school_id, class_id, student_no, name, gender, enrollment_year, major, phone, email, status, created_at, updated_at) VALUES ",
@@ -578,7 +578,7 @@ pub async fn write_staff(
     rows: &[StaffRow],
     now: i64,
 ) -> DbResult<ImportSummary> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let mut summary = ImportSummary {
         rows: rows.len(),
         ..Default::default()

@@ -69,7 +69,7 @@ pub async fn create_unit(db: &Db, clock: &Clock, input: &NewUnit) -> Result<Unit
     if store::unit_by_code(db, code.as_str()).await?.is_some() {
         return Err(refuse("org-err-code-taken"));
     }
-    let mut tx = db.pool.begin().await.map_err(DbError::from)?;
+    let mut tx = db.begin_write().await.map_err(DbError::from)?;
     let unit =
         store::create_unit(&mut tx, parent.as_ref(), kind, &code, name, clock.now_ms()).await;
     let unit = match unit {

@@ -104,7 +104,7 @@ pub async fn add_evidence(
     };
     let store = evidence_store::EvidenceStore::from_config(&st.config).map_err(store_err)?;
     let key = evidence_store::key_of(report_id, &sha, t.media_type());
-    let mut tx = st.db.pool.begin().await?;
+    let mut tx = st.db.begin_write().await?;
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM report_evidence WHERE report_id = $1")
         .bind(report_id)
         .fetch_one(&mut *tx)
@@ -246,7 +246,7 @@ pub async fn do_triage(
         ),
         "reply" => Triage::Reply(req.text.clone().unwrap_or_default()),
         "open_case" => {
-            let mut tx = st.db.pool.begin().await?;
+            let mut tx = st.db.begin_write().await?;
             let case = service::open_case_from_report(&mut tx, &st.clock, &by, id)
                 .await
                 .map_err(web_err)?;
@@ -281,7 +281,7 @@ pub async fn do_triage(
             .await
             .map_err(|_| AppError::unprocessable("reports-err-merge-target"))?;
     }
-    let mut tx = st.db.pool.begin().await?;
+    let mut tx = st.db.begin_write().await?;
     let report = service::triage(&mut tx, &st.clock, &by, id, &t)
         .await
         .map_err(web_err)?;
@@ -321,7 +321,7 @@ pub async fn do_sp_action(
     officer(u, &r.unit_path)?;
     let action = SpAction::parse(&req.action, req.frozen_cents, &req.reason)
         .map_err(|m| web_err(ReportError::Invalid(vec![m])))?;
-    let mut tx = st.db.pool.begin().await?;
+    let mut tx = st.db.begin_write().await?;
     let sp = service::act_on_stop_payment(&mut tx, &st.clock, &u.ctx.actor(), sp_id, &action)
         .await
         .map_err(web_err)?;

@@ -33,7 +33,7 @@ pub fn register_jobs(reg: &mut JobRegistry, db: Db, clock: Clock) {
             let id = job.payload["stop_payment_id"]
                 .as_i64()
                 .ok_or("payload without stop_payment_id")?;
-            let mut tx = db.pool.begin().await.map_err(|e| e.to_string())?;
+            let mut tx = db.begin_write().await.map_err(|e| e.to_string())?;
             service::escalate(&mut tx, &clock, id)
                 .await
                 .map_err(|e| e.to_string())?;

@@ -148,7 +148,7 @@ async fn write_with_retries(
     loop {
         attempt += 1;
         let r = async {
-            let mut tx = db.pool.begin().await?;
+            let mut tx = db.begin_write().await?;
             let out = write_batch(&mut tx, clock, subs).await?;
             tx.commit().await.map_err(DbError::from)?;
             Ok::<_, ReportError>(out)
@@ -180,7 +180,7 @@ async fn write_one(db: &Db, clock: &Clock, s: &Submission) -> ReportResult<Filed
     loop {
         attempt += 1;
         let r = async {
-            let mut tx = db.pool.begin().await?;
+            let mut tx = db.begin_write().await?;
             let f = service::file(
                 &mut tx,
                 clock,

@@ -948,7 +948,7 @@ pub async fn save_settings(
             return Err(AppError::unprocessable("warn-err-refused").details(bad));
         }
     }
-    let mut tx = st.db.pool.begin().await?;
+    let mut tx = st.db.begin_write().await?;
     store::save_settings(&mut tx, school.id, &s, st.clock.now_ms(), u.p.account_id).await?;
     if let Some(ids) = &i.channels {
         super::notify::set_channels(&mut tx, school.id, ids, st.clock.now_ms()).await?;

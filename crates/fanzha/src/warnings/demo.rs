@@ -68,7 +68,7 @@ async fn police_follow_up(
     };
     for (after, action) in [(4 * MIN, SpAction::BankContacted), (11 * MIN, last)] {
         clock.advance_ms(after);
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin_write().await?;
         act_on_stop_payment(&mut tx, clock, &actor, sp, &action)
             .await
             .map_err(|e| anyhow!("demo stop-payment: {e:?}"))?;

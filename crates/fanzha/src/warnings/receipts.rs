@@ -110,7 +110,7 @@ async fn receive_once(
         }
     }
     drop(conn);
-    let mut tx = db.pool.begin().await.map_err(DbError::from)?;
+    let mut tx = db.begin_write().await.map_err(DbError::from)?;
     let now = clock.now_ms();
     let written = async {
         let w = service::insert_received(&mut tx, clock, issuer, nw).await?;
@@ -154,7 +154,7 @@ pub async fn receipt(db: &Db, account_id: i64, id: i64) -> Result<Receipt, WarnE
 /// The intake job: matches and routes the received warning, marks the receipt processed and
 /// audits the issuance, in one transaction (a retry after a crash finds it still `received`).
 pub async fn process(db: &Db, clock: &Clock, warning_id: i64) -> Result<(), WarnError> {
-    let mut tx = db.pool.begin().await.map_err(DbError::from)?;
+    let mut tx = db.begin_write().await.map_err(DbError::from)?;
     let Some((account, payload)) = store::receipt_pending(&mut tx, warning_id).await? else {
         return Ok(());
     };

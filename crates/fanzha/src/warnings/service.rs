@@ -1020,7 +1020,7 @@ async fn issue_once(
         }
     }
     drop(conn);
-    let mut tx = db.pool.begin().await.map_err(DbError::from)?;
+    let mut tx = db.begin_write().await.map_err(DbError::from)?;
     let mut cache = RouteCache::default();
     match insert(&mut tx, clock, &mut cache, issuer, &nw).await {
         Ok(w) => {
@@ -1059,7 +1059,7 @@ pub async fn issue_batch(
     issuer: &Issuer,
     items: Vec<(usize, NewWarning)>,
 ) -> Result<Vec<Warning>, WarnError> {
-    let mut tx = db.pool.begin().await.map_err(DbError::from)?;
+    let mut tx = db.begin_write().await.map_err(DbError::from)?;
     let mut cache = RouteCache::default();
     let mut phones: Vec<String> = items
         .iter()
@@ -1462,7 +1462,7 @@ pub async fn identify(
     student_no: &str,
 ) -> Result<Warning, WarnError> {
     let scopes = policy::scopes_for(p, Action::IdentifyWarning);
-    let mut tx = db.pool.begin().await.map_err(DbError::from)?;
+    let mut tx = db.begin_write().await.map_err(DbError::from)?;
     let w = store::warning_by_id(&mut tx, warning_id)
         .await?
         .ok_or(WarnError::NotFound)?;
@@ -1531,7 +1531,7 @@ pub async fn scan(db: &Db, clock: &Clock) -> Result<usize, WarnError> {
         if due.is_empty() {
             break;
         }
-        let mut tx = db.pool.begin().await.map_err(DbError::from)?;
+        let mut tx = db.begin_write().await.map_err(DbError::from)?;
         let mut progressed = 0;
         for w in &due {
             if escalate_one(&mut tx, clock, &mut cache, w).await? {
@@ -1803,7 +1803,7 @@ pub async fn act(
     a: Act,
 ) -> Result<Warning, WarnError> {
     let now = clock.now_ms();
-    let mut tx = db.pool.begin().await.map_err(DbError::from)?;
+    let mut tx = db.begin_write().await.map_err(DbError::from)?;
     let w = store::warning_by_id(&mut tx, warning_id)
         .await?
         .ok_or(WarnError::NotFound)?;
