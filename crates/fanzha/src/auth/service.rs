@@ -123,6 +123,9 @@ pub async fn login(
     if acc.disabled {
         return Err(refuse("disabled"));
     }
+    if acc.roster_status != super::roster_accounts::RosterStatus::Current {
+        return Err(refuse("roster_status"));
+    }
     // The right password: take back this attempt's count, unless parallel attempts locked the
     // pair meanwhile (the lock wins).
     if store::clear_failures(db, &username, req.ip, now)
@@ -171,7 +174,7 @@ async fn principal_of(db: &Db, account_id: i64, via: Via) -> Result<Option<Princ
     let Some(acc) = store::account_by_id(db, account_id).await? else {
         return Ok(None);
     };
-    if acc.disabled {
+    if !acc.usable() {
         return Ok(None);
     }
     let mut grants = store::grants_of(db, account_id).await?;
@@ -524,8 +527,32 @@ pub async fn create_user(db: &Db, clock: &Clock, u: &NewUser<'_>) -> Result<i64,
     .await
     .map_err(|_| AuthError::Invalid("err-internal"))?;
     let now = clock.now_ms();
+    // A person on a roster already has an account (not activated): it becomes this one.
+    let roster_account = match (student_id, staff_id) {
+        (None, None) => None,
+        _ => store::account_of_person(db, student_id, staff_id).await?,
+    };
     let mut tx = db.pool.begin().await.map_err(DbError::from)?;
-    let id = store::insert_account(
+    let id = if let Some(existing) = roster_account {
+        let adopted = sqlx::query(
+            "UPDATE accounts SET username = $1, display_name = $2, password_hash = $3, activated_at = $4, password_changed_at = $4 \
+             WHERE id = $5 AND activated_at IS NULL",
+        )
+        .bind(username)
+        .bind(if display_name.is_empty() { username } else { display_name })
+        .bind(&hash)
+        .bind(now)
+        .bind(existing)
+        .execute(&mut *tx)
+        .await
+        .map_err(DbError::from)?
+        .rows_affected();
+        if adopted != 1 {
+            return Err(AuthError::Invalid("auth-err-person-account"));
+        }
+        existing
+    } else {
+        store::insert_account(
         &mut *tx,
         &NewAccount {
             username,
@@ -542,7 +569,8 @@ pub async fn create_user(db: &Db, clock: &Clock, u: &NewUser<'_>) -> Result<i64,
         },
         now,
     )
-    .await?;
+    .await?
+    };
     if u.role != Role::Student {
         store::insert_grant(&mut *tx, id, u.role, unit.id, now).await?;
     }
