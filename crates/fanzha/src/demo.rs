@@ -909,10 +909,12 @@ pub async fn bench(spec: BenchSpec, cfg: &Config) -> anyhow::Result<()> {
                     .map_err(|e| anyhow!("import failed: {e:?}"))?;
             let second = t.elapsed().as_secs_f64();
             format!(
-                "bench roster ({backend}): {} students imported in {first:.2} s ({:.0} rows/s); re-import (all updates, {} updated) in {second:.2} s",
+                "bench roster ({backend}): {} students imported with {} accounts (not activated) in {first:.2} s ({:.0} rows/s); re-import (all updates, {} updated, {} accounts created) in {second:.2} s",
                 s.rows,
+                s.accounts_created,
                 s.rows as f64 / first,
-                s2.updated
+                s2.updated,
+                s2.accounts_created
             )
         }
         BenchSpec::Demo { scale } => {
