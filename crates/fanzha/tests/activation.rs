@@ -453,3 +453,32 @@ async fn the_accounts_page_counts_and_prints_a_sheet_with_a_qr_code() {
     let text = String::from_utf8_lossy(&body);
     assert!(text.contains("2023010201") && text.contains("王五"), "{text}");
 }
+
+#[tokio::test]
+async fn the_demo_has_roster_accounts_and_a_half_activated_class() {
+    let app = spawn_app().await;
+    let scale = fanzha::demo::Scale::parse("school").unwrap();
+    fanzha::demo::seed(&app.state.db, &app.state.clock, scale)
+        .await
+        .expect("demo");
+    // Every demo student has exactly one account, keyed by school and number.
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM accounts WHERE person_kind = 'student'")
+            .await,
+        app.count_students().await
+    );
+    let pending = app
+        .scalar("SELECT COUNT(*) FROM accounts WHERE person_kind = 'student' AND activated_at IS NULL")
+        .await;
+    let class_size = app
+        .scalar(&format!(
+            "SELECT COUNT(*) FROM students WHERE class_id = (SELECT class_id FROM students WHERE student_no = '{}')",
+            fanzha::demo::FIRST_STUDENT
+        ))
+        .await;
+    assert!(pending > 0 && pending * 2 <= class_size + 1, "{pending} of {class_size}");
+    // The ready-made logins keep working.
+    for user in [fanzha::demo::FIRST_STUDENT, "s001-admin", "s001-c01-2023", "police1"] {
+        app.login_with(user, fanzha::demo::DEMO_PASSWORD).await;
+    }
+}
