@@ -482,3 +482,27 @@ async fn the_demo_has_roster_accounts_and_a_half_activated_class() {
         app.login_with(user, fanzha::demo::DEMO_PASSWORD).await;
     }
 }
+
+#[tokio::test]
+async fn the_counselor_home_shows_each_class_activation_and_who_is_missing() {
+    let app = spawn_seeded().await;
+    let c = app.login("counselor1").await;
+    let (s, home) = app.get(&c, "/").await;
+    assert_eq!(s, StatusCode::OK);
+    let panel = between(&home, "id=\"class-activation\"", "</article>").expect("panel");
+    assert!(panel.contains("计科2301"), "{panel}");
+    assert!(panel.contains("1 / 2") || panel.contains("2 人中 1 人已激活"), "{panel}");
+    assert!(panel.contains("李四") && !panel.contains("张三"), "{panel}");
+    // After 李四 activates, nobody is missing.
+    let code = code_for(&app, "2023010102").await;
+    activate(&app, "2023010102", &code, STRONG).await;
+    let (_, home) = app.get(&c, "/").await;
+    let panel = between(&home, "id=\"class-activation\"", "</article>").expect("panel");
+    assert!(!panel.contains("李四"), "{panel}");
+    // Other roles have no such panel.
+    let (_, home) = app.get(&app.login("police1").await, "/").await;
+    assert!(!home.contains("class-activation"));
+    // The unit page links the accounts page for those who may issue codes.
+    let (_, unit) = app.get(&c, "/org/unit/CLS1A1").await;
+    assert!(unit.contains("/org/unit/CLS1A1/activation"));
+}

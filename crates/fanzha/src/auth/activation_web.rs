@@ -601,3 +601,74 @@ pub async fn api_issue(
     let unit = unit_for_codes(&st, &u, &code).await?;
     Ok(Json(issue_codes(&st, &u, &unit, only.as_deref()).await?))
 }
+
+// ---------------------------------------------------------------- counselor home
+
+/// One class on the counselor's home: how many activated, and who has not.
+pub struct ClassActivation {
+    pub code: String,
+    pub name: String,
+    pub activated: usize,
+    pub total: usize,
+    pub pending: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "auth/activation_home.html")]
+struct HomePanel<'a> {
+    ctx: &'a PageCtx,
+    classes: Vec<ClassActivation>,
+}
+
+impl HomePanel<'_> {
+    fn rate(&self, c: &ClassActivation) -> String {
+        self.ctx.ta(
+            "home-activation-rate",
+            &[
+                ("activated", c.activated.to_string()),
+                ("total", c.total.to_string()),
+            ],
+        )
+    }
+}
+
+/// Names shown per class on the home page; the accounts page lists everyone.
+const HOME_PENDING_MAX: usize = 30;
+
+/// The counselor's panel on the home page: the activation rate of each of their classes and who
+/// has not activated. `None` for other roles.
+pub async fn home_panel(st: &AppState, u: &User, ctx: &PageCtx) -> AppResult<Option<String>> {
+    use crate::auth::model::Role;
+    let paths: Vec<String> = u
+        .p
+        .grants
+        .iter()
+        .filter(|g| g.role == Role::Counselor)
+        .flat_map(|g| g.scope_paths.iter().cloned())
+        .collect();
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let mut classes = Vec::new();
+    for path in paths {
+        for class in org_store::units_of_kind_in(&st.db, &path, UnitKind::Class).await? {
+            let people = accounts_under(st, &class.path).await?;
+            let current: Vec<&PersonAccount> =
+                people.iter().filter(|p| p.state != "disabled").collect();
+            let pending: Vec<String> = current
+                .iter()
+                .filter(|p| p.state == "not-activated")
+                .take(HOME_PENDING_MAX)
+                .map(|p| p.name.clone())
+                .collect();
+            classes.push(ClassActivation {
+                code: class.code,
+                name: class.name,
+                activated: current.iter().filter(|p| p.state == "activated").count(),
+                total: current.len(),
+                pending,
+            });
+        }
+    }
+    Ok(Some(HomePanel { ctx, classes }.render()?))
+}
