@@ -506,3 +506,53 @@ async fn the_counselor_home_shows_each_class_activation_and_who_is_missing() {
     let (_, unit) = app.get(&c, "/org/unit/CLS1A1").await;
     assert!(unit.contains("/org/unit/CLS1A1/activation"));
 }
+
+#[tokio::test]
+async fn a_reset_password_must_be_changed_at_the_next_sign_in() {
+    let app = spawn_seeded().await;
+    let code = code_for(&app, "2023010102").await;
+    let (student, s, _) = activate(&app, "2023010102", &code, STRONG).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let c = app.login("counselor1").await;
+    let (_, page) = app.get(&c, "/org/unit/CLS1A1/activation?show=activated").await;
+    let csrf = meta_csrf(&page);
+    // Someone of another class: refused like a stranger.
+    let r = c
+        .post(app.url("/org/unit/CLS1A1/activation/reset"))
+        .form(&[("csrf", csrf.as_str()), ("person_no", "2023020101")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = c
+        .post(app.url("/org/unit/CLS1B1/activation/reset"))
+        .form(&[("csrf", csrf.as_str()), ("person_no", "2023020101")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = c
+        .post(app.url("/org/unit/CLS1A1/activation/reset"))
+        .form(&[("csrf", csrf.as_str()), ("person_no", "2023010102")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().await.unwrap();
+    let temporary = between(&page, "id=\"reset-password\">", "<").expect("temporary password");
+    assert!(!app.audit("auth.password_reset").await.is_empty());
+    // The old session and the old password are gone.
+    app.state.clock.advance_ms(6_000);
+    assert_ne!(app.get(&student, "/").await.0, StatusCode::OK);
+    assert_ne!(
+        app.submit_login(&client(), "2023010102@SCH1", STRONG).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    // The temporary one signs in onto the password form.
+    let r = app.submit_login(&client(), "2023010102@SCH1", &temporary).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        "/account?must_change=1"
+    );
+}

@@ -363,7 +363,53 @@ pub async fn activate(
         token,
         account_id,
         expires_at,
+        must_change_password: false,
     })
+}
+
+/// Staff reset of an activated person's password, for someone under `unit_path`: a temporary
+/// password (shown once) that must be changed at the next sign-in; the person's sessions end.
+/// Returns the login name and the temporary password, or `None` when no activated account of that
+/// number is there.
+pub async fn reset_password(
+    db: &Db,
+    clock: &Clock,
+    unit_path: &str,
+    person_no: &str,
+) -> Result<Option<(String, String)>, ActivationError> {
+    let like = format!("{unit_path}%");
+    let account: Option<(i64, String)> = sqlx::query_as(
+        "SELECT a.id, a.username FROM accounts a JOIN students s ON s.id = a.student_id JOIN units c ON c.id = s.class_id \
+         WHERE c.path LIKE $1 AND a.person_no = $2 AND a.activated_at IS NOT NULL \
+         UNION ALL \
+         SELECT a.id, a.username FROM accounts a JOIN staff t ON t.id = a.staff_id JOIN units u ON u.id = t.unit_id \
+         WHERE u.path LIKE $1 AND a.person_no = $2 AND a.activated_at IS NOT NULL",
+    )
+    .bind(like)
+    .bind(person_no.trim())
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some((id, username)) = account else {
+        return Ok(None);
+    };
+    let temporary = new_code();
+    let hash = tokio::task::spawn_blocking({
+        let pw = temporary.clone();
+        move || password::hash_password(&pw)
+    })
+    .await
+    .map_err(|_| ActivationError::Refused)?;
+    sqlx::query(
+        "UPDATE accounts SET password_hash = $1, password_changed_at = $2, must_change_password = 1 WHERE id = $3",
+    )
+    .bind(hash)
+    .bind(clock.now_ms())
+    .bind(id)
+    .execute(&db.pool)
+    .await?;
+    store::delete_sessions_of(db, id, "").await?;
+    store::forget_failures(db, &username).await?;
+    Ok(Some((username, temporary)))
 }
 
 #[cfg(test)]
@@ -392,7 +438,7 @@ mod tests {
             Some("activation-err-password-number")
         );
         assert_eq!(
-            password_problem("Password123", "1"),
+            password_problem("Password123", "2023010101"),
             Some("activation-err-password-common")
         );
         assert_eq!(password_problem("绿色的山和蓝色的河", "2023010101"), None);

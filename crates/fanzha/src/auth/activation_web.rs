@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/activate", get(activate_page).post(activate_submit))
         .route("/org/unit/{code}/activation", get(accounts_page))
         .route("/org/unit/{code}/activation-codes", post(issue_page))
+        .route("/org/unit/{code}/activation/reset", post(reset_page))
         .route("/api/v1/units/{code}/activation-codes", post(api_issue))
 }
 
@@ -296,6 +297,9 @@ struct AccountsPage {
     counts: [(&'static str, usize); 3],
     people: Vec<PersonAccount>,
     more: usize,
+    /// After a reset: the login name and the temporary password, shown once.
+    reset: Option<(String, String)>,
+    error: Option<String>,
 }
 
 impl AccountsPage {
@@ -318,6 +322,59 @@ async fn accounts_page(
     Query(q): Query<ShowQuery>,
 ) -> AppResult<Response> {
     let unit = unit_for_codes(&st, &u, &code).await?;
+    render_accounts(&st, &u, unit, q.show.as_deref(), None, None).await
+}
+
+#[derive(Deserialize)]
+struct ResetForm {
+    person_no: String,
+}
+
+/// Resets an activated person's password: a temporary one, shown once, to be changed at the next
+/// sign-in. Audited.
+async fn reset_page(
+    State(st): State<AppState>,
+    u: User,
+    Path(code): Path<String>,
+    Form(f): Form<ResetForm>,
+) -> AppResult<Response> {
+    let unit = unit_for_codes(&st, &u, &code).await?;
+    match activation::reset_password(&st.db, &st.clock, &unit.path, &f.person_no).await? {
+        Some((username, temporary)) => {
+            audit::record(
+                &st.db.pool,
+                &st.clock,
+                &u.ctx.actor(),
+                Event {
+                    action: "auth.password_reset",
+                    target_kind: "account",
+                    target_id: username.clone(),
+                    unit_path: unit.path.clone(),
+                    detail: serde_json::json!({ "person_no": f.person_no.trim() }),
+                },
+            )
+            .await?;
+            render_accounts(&st, &u, unit, Some("activated"), Some((username, temporary)), None)
+                .await
+        }
+        None => {
+            let e = u.ctx.lang.t("activation-err-reset-none");
+            let mut r =
+                render_accounts(&st, &u, unit, Some("activated"), None, Some(e)).await?;
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+    }
+}
+
+async fn render_accounts(
+    st: &AppState,
+    u: &User,
+    unit: Unit,
+    show: Option<&str>,
+    reset: Option<(String, String)>,
+    error: Option<String>,
+) -> AppResult<Response> {
     let all = accounts_under(&st, &unit.path).await?;
     let count = |s: &str| all.iter().filter(|p| p.state == s).count();
     let counts = [
@@ -325,7 +382,7 @@ async fn accounts_page(
         ("not-activated", count("not-activated")),
         ("disabled", count("disabled")),
     ];
-    let show = match q.show.as_deref() {
+    let show = match show {
         Some(s @ ("activated" | "disabled" | "all")) => s.to_string(),
         _ => "not-activated".to_string(),
     };
@@ -348,7 +405,7 @@ async fn accounts_page(
         },
     )
     .await?;
-    let ctx = page_ctx(&st, &u).await;
+    let ctx = page_ctx(&st, u).await;
     Ok(Html(
         AccountsPage {
             ctx,
@@ -357,6 +414,8 @@ async fn accounts_page(
             counts,
             people,
             more,
+            reset,
+            error,
         }
         .render()?,
     )

@@ -47,6 +47,8 @@ pub struct NewSession {
     pub token: String,
     pub account_id: i64,
     pub expires_at: Millis,
+    /// The password was reset by staff: the person must choose a new one now.
+    pub must_change_password: bool,
 }
 
 pub struct LoginRequest<'a> {
@@ -151,6 +153,7 @@ pub async fn login(
         token,
         account_id: acc.id,
         expires_at,
+        must_change_password: acc.must_change_password,
     })
 }
 
@@ -527,10 +530,20 @@ pub async fn create_user(db: &Db, clock: &Clock, u: &NewUser<'_>) -> Result<i64,
     .await
     .map_err(|_| AuthError::Invalid("err-internal"))?;
     let now = clock.now_ms();
-    // A person on a roster already has an account (not activated): it becomes this one.
+    // A person on a roster already has an account: while it is not activated, it becomes this
+    // one (one account per person); once activated, an extra account made by hand stays apart
+    // from the roster key.
     let roster_account = match (student_id, staff_id) {
         (None, None) => None,
-        _ => store::account_of_person(db, student_id, staff_id).await?,
+        _ => sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM accounts WHERE ((student_id = $1 AND $1 IS NOT NULL) OR (staff_id = $2 AND $2 IS NOT NULL)) \
+             AND activated_at IS NULL ORDER BY id LIMIT 1",
+        )
+        .bind(student_id)
+        .bind(staff_id)
+        .fetch_optional(&db.pool)
+        .await
+        .map_err(DbError::from)?,
     };
     let mut tx = db.pool.begin().await.map_err(DbError::from)?;
     let id = if let Some(existing) = roster_account {
