@@ -36,7 +36,13 @@ async fn issue(
 
 /// The code issued to one person (by a school admin).
 async fn code_for(app: &TestApp, no: &str) -> String {
-    let (s, v) = issue(app, "admin1", "SCH1", &format!(r#"{{"person_nos":["{no}"]}}"#)).await;
+    let (s, v) = issue(
+        app,
+        "admin1",
+        "SCH1",
+        &format!(r#"{{"person_nos":["{no}"]}}"#),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let v = v.as_array().unwrap();
     assert_eq!(v.len(), 1, "{v:?}");
@@ -176,7 +182,10 @@ async fn codes_by_each_role_in_scope_and_404_outside() {
     let (s, v) = issue(&app, "leader1", "COL1A", "").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v.as_array().unwrap().len(), 2, "{v}");
-    assert_eq!(issue(&app, "leader1", "COL1B", "").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        issue(&app, "leader1", "COL1B", "").await.0,
+        StatusCode::NOT_FOUND
+    );
     // School admin: the whole school, staff included; narrowed to given numbers.
     let (s, v) = issue(&app, "admin1", "SCH1", "").await;
     assert_eq!(s, StatusCode::OK);
@@ -184,14 +193,20 @@ async fn codes_by_each_role_in_scope_and_404_outside() {
     let (s, v) = issue(&app, "admin1", "SCH1", r#"{"person_nos":["2023010201"]}"#).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v.as_array().unwrap().len(), 1);
-    assert_eq!(issue(&app, "admin1", "SCH2", "").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        issue(&app, "admin1", "SCH2", "").await.0,
+        StatusCode::NOT_FOUND
+    );
     // Bad body: 400, nothing issued.
     let before = app.scalar("SELECT COUNT(*) FROM activation_codes").await;
     assert_eq!(
         issue(&app, "admin1", "SCH1", r#"{"nope":1}"#).await.0,
         StatusCode::BAD_REQUEST
     );
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM activation_codes").await, before);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM activation_codes").await,
+        before
+    );
     // Police have no say over activation.
     assert_ne!(issue(&app, "police1", "SCH1", "").await.0, StatusCode::OK);
     // Refusals are audited.
@@ -243,7 +258,15 @@ async fn every_bad_code_and_unknown_number_gets_the_same_answer() {
     let (_, s7, p7) = activate(&app, "2023010102", &fresh, STRONG).await;
     let first = error_of(&p1);
     assert!(!first.is_empty());
-    for (s, p) in [(s1, &p1), (s2, &p2), (s3, &p3), (s4, &p4), (s5, &p5), (s6, &p6), (s7, &p7)] {
+    for (s, p) in [
+        (s1, &p1),
+        (s2, &p2),
+        (s3, &p3),
+        (s4, &p4),
+        (s5, &p5),
+        (s6, &p6),
+        (s7, &p7),
+    ] {
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(error_of(p), first);
     }
@@ -296,7 +319,10 @@ async fn attempts_are_limited_per_number_and_per_address() {
         let (_, s, _) = activate(&app, &format!("20990000{i:02}"), "ABCD-EFGH-JKMN", STRONG).await;
         statuses.push(s);
     }
-    assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
     // After the lock and the window, the right code works.
     app.state.clock.advance_ms(16 * 60_000);
     let (_, s, _) = activate(&app, "2023010102", &code, STRONG).await;
@@ -310,7 +336,10 @@ async fn graduation_disables_and_ends_sessions_and_tokens_and_a_return_re_enable
     let (c, s, _) = activate(&app, "2023010102", &code, STRONG).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let token = app.token("2023010102@SCH1", &[Scope::InboxRead]).await;
-    assert_eq!(app.api_get(&token, "/api/v1/me").await.status(), StatusCode::OK);
+    assert_eq!(
+        app.api_get(&token, "/api/v1/me").await.status(),
+        StatusCode::OK
+    );
     // 张三 (student1) suspended, 李四 graduated; 王五 and 赵六 absent from this partial file.
     import_students(
         &app,
@@ -325,18 +354,23 @@ async fn graduation_disables_and_ends_sessions_and_tokens_and_a_return_re_enable
         StatusCode::UNAUTHORIZED
     );
     assert_ne!(
-        app.submit_login(&client(), "2023010102@SCH1", STRONG).await.status(),
+        app.submit_login(&client(), "2023010102@SCH1", STRONG)
+            .await
+            .status(),
         StatusCode::SEE_OTHER
     );
     assert_ne!(
-        app.submit_login(&client(), "student1", PASSWORD).await.status(),
+        app.submit_login(&client(), "student1", PASSWORD)
+            .await
+            .status(),
         StatusCode::SEE_OTHER,
         "suspended: paused"
     );
     // Absent people are unchanged; nothing was deleted.
     app.login("student2").await;
     assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM accounts WHERE person_kind = 'student'").await,
+        app.scalar("SELECT COUNT(*) FROM accounts WHERE person_kind = 'student'")
+            .await,
         6
     );
     // Both return.
@@ -368,7 +402,9 @@ async fn staff_leaving_disables_their_account() {
     .await
     .expect("staff import");
     assert_ne!(
-        app.submit_login(&client(), "counselor2", PASSWORD).await.status(),
+        app.submit_login(&client(), "counselor2", PASSWORD)
+            .await
+            .status(),
         StatusCode::SEE_OTHER
     );
     app.login("counselor1").await;
@@ -398,7 +434,8 @@ async fn of_two_parallel_activations_with_one_code_exactly_one_wins() {
         .count();
     assert_eq!(wins, 1, "{:?} {:?}", a.1, b.1);
     assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM activation_codes WHERE used_at IS NOT NULL").await,
+        app.scalar("SELECT COUNT(*) FROM activation_codes WHERE used_at IS NOT NULL")
+            .await,
         1
     );
 }
@@ -427,7 +464,10 @@ async fn the_accounts_page_counts_and_prints_a_sheet_with_a_qr_code() {
     assert!(sheet.contains("/activate?school=SCH1"));
     assert!(sheet.contains("李四") && sheet.contains("2023010102"));
     let code = between(&sheet, "class=\"fz-sheet-code\">", "<").unwrap();
-    assert!(!sheet.contains(&format!("school=SCH1&amp;code")), "the link carries no code");
+    assert!(
+        !sheet.contains(&format!("school=SCH1&amp;code")),
+        "the link carries no code"
+    );
     let (_, s, _) = activate(&app, "2023010102", &code, STRONG).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     // CSV through the one CSV writer.
@@ -437,7 +477,11 @@ async fn the_accounts_page_counts_and_prints_a_sheet_with_a_qr_code() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::NOT_FOUND, "the college is not theirs");
+    assert_eq!(
+        r.status(),
+        StatusCode::NOT_FOUND,
+        "the college is not theirs"
+    );
     let a = app.login("admin1").await;
     let (_, page) = app.get(&a, "/org/unit/SCH1/activation").await;
     let csrf = meta_csrf(&page);
@@ -451,7 +495,10 @@ async fn the_accounts_page_counts_and_prints_a_sheet_with_a_qr_code() {
     let body = r.bytes().await.unwrap();
     assert!(body.starts_with(b"\xEF\xBB\xBF"));
     let text = String::from_utf8_lossy(&body);
-    assert!(text.contains("2023010201") && text.contains("王五"), "{text}");
+    assert!(
+        text.contains("2023010201") && text.contains("王五"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -468,7 +515,9 @@ async fn the_demo_has_roster_accounts_and_a_half_activated_class() {
         app.count_students().await
     );
     let pending = app
-        .scalar("SELECT COUNT(*) FROM accounts WHERE person_kind = 'student' AND activated_at IS NULL")
+        .scalar(
+            "SELECT COUNT(*) FROM accounts WHERE person_kind = 'student' AND activated_at IS NULL",
+        )
         .await;
     let class_size = app
         .scalar(&format!(
@@ -476,9 +525,17 @@ async fn the_demo_has_roster_accounts_and_a_half_activated_class() {
             fanzha::demo::FIRST_STUDENT
         ))
         .await;
-    assert!(pending > 0 && pending * 2 <= class_size + 1, "{pending} of {class_size}");
+    assert!(
+        pending > 0 && pending * 2 <= class_size + 1,
+        "{pending} of {class_size}"
+    );
     // The ready-made logins keep working.
-    for user in [fanzha::demo::FIRST_STUDENT, "s001-admin", "s001-c01-2023", "police1"] {
+    for user in [
+        fanzha::demo::FIRST_STUDENT,
+        "s001-admin",
+        "s001-c01-2023",
+        "police1",
+    ] {
         app.login_with(user, fanzha::demo::DEMO_PASSWORD).await;
     }
 }
@@ -491,7 +548,10 @@ async fn the_counselor_home_shows_each_class_activation_and_who_is_missing() {
     assert_eq!(s, StatusCode::OK);
     let panel = between(&home, "id=\"class-activation\"", "</article>").expect("panel");
     assert!(panel.contains("计科2301"), "{panel}");
-    assert!(panel.contains("1 / 2") || panel.contains("2 人中 1 人已激活"), "{panel}");
+    assert!(
+        panel.contains("1 / 2") || panel.contains("2 人中 1 人已激活"),
+        "{panel}"
+    );
     assert!(panel.contains("李四") && !panel.contains("张三"), "{panel}");
     // After 李四 activates, nobody is missing.
     let code = code_for(&app, "2023010102").await;
@@ -514,7 +574,9 @@ async fn a_reset_password_must_be_changed_at_the_next_sign_in() {
     let (student, s, _) = activate(&app, "2023010102", &code, STRONG).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let c = app.login("counselor1").await;
-    let (_, page) = app.get(&c, "/org/unit/CLS1A1/activation?show=activated").await;
+    let (_, page) = app
+        .get(&c, "/org/unit/CLS1A1/activation?show=activated")
+        .await;
     let csrf = meta_csrf(&page);
     // Someone of another class: refused like a stranger.
     let r = c
@@ -545,11 +607,15 @@ async fn a_reset_password_must_be_changed_at_the_next_sign_in() {
     app.state.clock.advance_ms(6_000);
     assert_ne!(app.get(&student, "/").await.0, StatusCode::OK);
     assert_ne!(
-        app.submit_login(&client(), "2023010102@SCH1", STRONG).await.status(),
+        app.submit_login(&client(), "2023010102@SCH1", STRONG)
+            .await
+            .status(),
         StatusCode::SEE_OTHER
     );
     // The temporary one signs in onto the password form.
-    let r = app.submit_login(&client(), "2023010102@SCH1", &temporary).await;
+    let r = app
+        .submit_login(&client(), "2023010102@SCH1", &temporary)
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         r.headers()["location"].to_str().unwrap(),

@@ -432,7 +432,10 @@ mod tests {
 
     #[test]
     fn password_policy() {
-        assert_eq!(password_problem("short", "1"), Some("auth-err-password-short"));
+        assert_eq!(
+            password_problem("short", "1"),
+            Some("auth-err-password-short")
+        );
         assert_eq!(
             password_problem("x2023010101y", "2023010101"),
             Some("activation-err-password-number")

@@ -354,13 +354,19 @@ async fn reset_page(
                 },
             )
             .await?;
-            render_accounts(&st, &u, unit, Some("activated"), Some((username, temporary)), None)
-                .await
+            render_accounts(
+                &st,
+                &u,
+                unit,
+                Some("activated"),
+                Some((username, temporary)),
+                None,
+            )
+            .await
         }
         None => {
             let e = u.ctx.lang.t("activation-err-reset-none");
-            let mut r =
-                render_accounts(&st, &u, unit, Some("activated"), None, Some(e)).await?;
+            let mut r = render_accounts(&st, &u, unit, Some("activated"), None, Some(e)).await?;
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)
         }
@@ -612,11 +618,7 @@ async fn issue_page(
         link,
         groups,
     };
-    Ok((
-        [(header::CACHE_CONTROL, "no-store")],
-        Html(page.render()?),
-    )
-        .into_response())
+    Ok(([(header::CACHE_CONTROL, "no-store")], Html(page.render()?)).into_response())
 }
 
 // ---------------------------------------------------------------- API
@@ -698,13 +700,12 @@ const HOME_PENDING_MAX: usize = 30;
 /// has not activated. `None` for other roles.
 pub async fn home_panel(st: &AppState, u: &User, ctx: &PageCtx) -> AppResult<Option<String>> {
     use crate::auth::model::Role;
-    let paths: Vec<String> = u
-        .p
-        .grants
-        .iter()
-        .filter(|g| g.role == Role::Counselor)
-        .flat_map(|g| g.scope_paths.iter().cloned())
-        .collect();
+    let paths: Vec<String> =
+        u.p.grants
+            .iter()
+            .filter(|g| g.role == Role::Counselor)
+            .flat_map(|g| g.scope_paths.iter().cloned())
+            .collect();
     if paths.is_empty() {
         return Ok(None);
     }

@@ -231,12 +231,7 @@ pub struct UnknownScope(pub String);
 impl fmt::Display for UnknownScope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let all: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
-        write!(
-            f,
-            "unknown scope {:?} (one of {})",
-            self.0,
-            all.join(", ")
-        )
+        write!(f, "unknown scope {:?} (one of {})", self.0, all.join(", "))
     }
 }
 

@@ -32,7 +32,15 @@ impl PersonKind {
     }
 
     /// (person table, number column, organisation column, account link column, roster status → account status)
-    fn sql(self) -> (&'static str, &'static str, &'static str, &'static str, &'static str) {
+    fn sql(
+        self,
+    ) -> (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+    ) {
         match self {
             PersonKind::Student => (
                 "students",

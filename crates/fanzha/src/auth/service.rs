@@ -94,8 +94,7 @@ pub async fn login(
     let lock_ms = cfg.lockout_minutes * 60_000;
     let count = store::count_failure(db, &username, req.ip, now, max, lock_ms).await?;
     let account = store::account_by_username(db, &username).await?;
-    if store::recent_failures(db, &username, now - lock_ms).await? > ACCOUNT_SLOWDOWN_FACTOR * max
-    {
+    if store::recent_failures(db, &username, now - lock_ms).await? > ACCOUNT_SLOWDOWN_FACTOR * max {
         tokio::time::sleep(ACCOUNT_SLOWDOWN).await;
     }
     let locked = count.locked_until.is_some_and(|l| l > now);
@@ -474,7 +473,8 @@ pub async fn create_user(db: &Db, clock: &Clock, u: &NewUser<'_>) -> Result<i64,
     {
         return Err(AuthError::Invalid("auth-err-username"));
     }
-    let display_name = crate::text::name(u.display_name).map_err(|e| AuthError::Invalid(e.key()))?;
+    let display_name =
+        crate::text::name(u.display_name).map_err(|e| AuthError::Invalid(e.key()))?;
     if display_name.chars().count() > 64 {
         return Err(AuthError::Invalid("auth-err-display-name"));
     }
@@ -566,23 +566,23 @@ pub async fn create_user(db: &Db, clock: &Clock, u: &NewUser<'_>) -> Result<i64,
         existing
     } else {
         store::insert_account(
-        &mut *tx,
-        &NewAccount {
-            username,
-            display_name: if display_name.is_empty() {
-                username
-            } else {
-                display_name
+            &mut *tx,
+            &NewAccount {
+                username,
+                display_name: if display_name.is_empty() {
+                    username
+                } else {
+                    display_name
+                },
+                password_hash: &hash,
+                student_id,
+                staff_id,
+                locale: "zh-CN",
+                time_zone: "Asia/Shanghai",
             },
-            password_hash: &hash,
-            student_id,
-            staff_id,
-            locale: "zh-CN",
-            time_zone: "Asia/Shanghai",
-        },
-        now,
-    )
-    .await?
+            now,
+        )
+        .await?
     };
     if u.role != Role::Student {
         store::insert_grant(&mut *tx, id, u.role, unit.id, now).await?;
@@ -633,10 +633,17 @@ pub async fn create_token(
         return Err(AuthError::Invalid("auth-err-token-ttl"));
     }
     // A token never carries more than its account's roles can use.
-    let roles = principal_of(db, account_id, Via::Token { token_id: 0, scopes: vec![] })
-        .await?
-        .map(|p| p.roles())
-        .unwrap_or_default();
+    let roles = principal_of(
+        db,
+        account_id,
+        Via::Token {
+            token_id: 0,
+            scopes: vec![],
+        },
+    )
+    .await?
+    .map(|p| p.roles())
+    .unwrap_or_default();
     if let Some(s) = scopes.iter().find(|s| !s.usable_by(&roles)) {
         return Err(AuthError::ScopeBeyondRoles(*s));
     }

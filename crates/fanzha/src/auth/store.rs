@@ -55,9 +55,8 @@ fn account_from(r: &AnyRow) -> Result<AccountRow, sqlx::Error> {
         activated_at: r.try_get(11)?,
         roster_status: {
             let s: String = r.try_get(12)?;
-            super::roster_accounts::RosterStatus::parse(&s).ok_or_else(|| {
-                sqlx::Error::Decode(format!("unknown roster status {s:?}").into())
-            })?
+            super::roster_accounts::RosterStatus::parse(&s)
+                .ok_or_else(|| sqlx::Error::Decode(format!("unknown roster status {s:?}").into()))?
         },
         must_change_password: r.try_get::<i64, _>(13)? != 0,
         org_id: r.try_get(14)?,
