@@ -464,10 +464,7 @@ async fn the_accounts_page_counts_and_prints_a_sheet_with_a_qr_code() {
     assert!(sheet.contains("/activate?school=SCH1"));
     assert!(sheet.contains("李四") && sheet.contains("2023010102"));
     let code = between(&sheet, "class=\"fz-sheet-code\">", "<").unwrap();
-    assert!(
-        !sheet.contains(&format!("school=SCH1&amp;code")),
-        "the link carries no code"
-    );
+    assert!(!sheet.contains("code="), "the link carries no code");
     let (_, s, _) = activate(&app, "2023010102", &code, STRONG).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     // CSV through the one CSV writer.

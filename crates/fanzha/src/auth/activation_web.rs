@@ -381,7 +381,7 @@ async fn render_accounts(
     reset: Option<(String, String)>,
     error: Option<String>,
 ) -> AppResult<Response> {
-    let all = accounts_under(&st, &unit.path).await?;
+    let all = accounts_under(st, &unit.path).await?;
     let count = |s: &str| all.iter().filter(|p| p.state == s).count();
     let counts = [
         ("activated", count("activated")),
@@ -411,7 +411,7 @@ async fn render_accounts(
         },
     )
     .await?;
-    let ctx = page_ctx(&st, u).await;
+    let ctx = page_ctx(st, u).await;
     Ok(Html(
         AccountsPage {
             ctx,
@@ -538,12 +538,12 @@ async fn org_of(st: &AppState, unit: &Unit) -> AppResult<Unit> {
     if matches!(unit.kind, UnitKind::School | UnitKind::PoliceStation) {
         return Ok(unit.clone());
     }
-    Ok(org_store::ancestors(&st.db, unit)
+    org_store::ancestors(&st.db, unit)
         .await?
         .into_iter()
         .rev()
         .find(|a| matches!(a.kind, UnitKind::School | UnitKind::PoliceStation))
-        .ok_or_else(AppError::not_found)?)
+        .ok_or_else(AppError::not_found)
 }
 
 async fn issue_page(
