@@ -28,13 +28,25 @@ async fn a_counselor_prints_codes_and_a_student_activates_on_a_phone_and_reports
     let profile = app.dir.path().join("chrome-profile");
     let (_driver, wd) = start(&chromium, &driver, &profile).await;
 
-    // The counselor prints the sheet of their class (in this window rather than a new tab).
+    // The counselor, on a 360 px phone, prints the sheet of their class (in this window rather
+    // than a new tab).
+    wd.post(
+        "/goog/cdp/execute",
+        json!({"cmd": "Emulation.setDeviceMetricsOverride",
+        "params": {"width": 360, "height": 780, "deviceScaleFactor": 2, "mobile": true}}),
+    )
+    .await;
     wd.goto(&app.url("/login?next=/org/unit/CLS1A1/activation")).await;
     wd.type_into("input[name=username]", "counselor1").await;
     wd.type_into("input[name=password]", PASSWORD).await;
     wd.click("button[type=submit]").await;
     wd.wait_url(|u| u.ends_with("/org/unit/CLS1A1/activation")).await;
     assert!(wd.text("#activation-people").await.contains("李四"));
+    // The list is cards at this width: nothing wider than the screen.
+    assert_eq!(
+        js(&wd, "return document.documentElement.scrollWidth <= window.innerWidth;").await,
+        json!(true)
+    );
     js(
         &wd,
         "document.querySelectorAll('form[target]').forEach(f => f.removeAttribute('target')); return true;",
