@@ -619,3 +619,34 @@ async fn a_reset_password_must_be_changed_at_the_next_sign_in() {
         "/account?must_change=1"
     );
 }
+
+#[tokio::test]
+async fn the_gap_finder_lists_never_activated_students_as_a_gap_of_their_own() {
+    let app = spawn_seeded().await;
+    let t = app.token("admin1", &[Scope::CampaignsRead]).await;
+    let gaps = |t: String| {
+        let app = &app;
+        async move {
+            let r = app
+                .api_get(&t, "/api/v1/campaigns/gaps?unit=SCH1&days=30")
+                .await;
+            assert_eq!(r.status(), StatusCode::OK);
+            r.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let v = gaps(t.clone()).await;
+    // 李四 and 王五 never activated (the other two SCH1 students have ready-made logins).
+    assert_eq!(v["never_activated_total"], 2, "{v}");
+    let nos: Vec<&str> = v["never_activated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["student_no"].as_str().unwrap())
+        .collect();
+    assert_eq!(nos, ["2023010102", "2023010201"]);
+    assert_ne!(v["never_activated"][0]["name"], "李四", "names are masked");
+    let code = code_for(&app, "2023010102").await;
+    activate(&app, "2023010102", &code, STRONG).await;
+    let v = gaps(t).await;
+    assert_eq!(v["never_activated_total"], 1, "{v}");
+}

@@ -43,3 +43,5 @@ activation-reset-done = The password of { $username } was reset. The temporary p
 activation-reset-note = It must be changed at the next sign-in. The person's open sessions were ended; this was written to the audit log.
 activation-err-reset-none = Nobody here with that number has an activated account.
 account-must-change = Your password was reset by staff: choose a new one now.
+camp-never-activated = Never activated their account
+camp-never-activated-help = These students cannot be reached in the app until they activate: print their activation codes from the unit's accounts page.

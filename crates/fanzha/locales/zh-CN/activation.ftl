@@ -43,3 +43,5 @@ activation-reset-done = 已重置 { $username } 的密码。临时密码只显�
 activation-reset-note = 下次登录时必须修改。此人已登录的会话已结束;此操作已记入审计日志。
 activation-err-reset-none = 这里没有该学号(工号)的已激活账号。
 account-must-change = 你的密码已被老师重置,请现在设置新密码。
+camp-never-activated = 从未激活账号
+camp-never-activated-help = 这些学生激活账号之前,站内消息无法送达:请在单位的“登录账号”页面打印激活码。

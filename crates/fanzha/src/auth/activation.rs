@@ -228,6 +228,53 @@ pub async fn issue(
     Ok(out)
 }
 
+/// A student under `unit_path` (enrolled, current on the roster) whose account was never
+/// activated: nothing sent to the in-app inbox can reach them.
+pub struct NeverActivated {
+    pub student_id: i64,
+    pub student_no: String,
+    pub name: String,
+    pub class_name: String,
+}
+
+/// How many students under `unit_path` never activated their account, and the first `limit`.
+pub async fn never_activated(
+    db: &Db,
+    unit_path: &str,
+    limit: i64,
+) -> Result<(i64, Vec<NeverActivated>), DbError> {
+    use sqlx::Row;
+    let cond = "FROM accounts a JOIN students s ON s.id = a.student_id JOIN units c ON c.id = s.class_id \
+         WHERE c.path LIKE $1 AND s.status = 'enrolled' AND a.activated_at IS NULL AND a.roster_status = 'current'";
+    let like = format!("{unit_path}%");
+    let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {cond}"))
+        .bind(&like)
+        .fetch_one(&db.pool)
+        .await
+        .map_err(DbError::from)?;
+    let rows = sqlx::query(&format!(
+        "SELECT s.id, s.student_no, s.name, c.name {cond} ORDER BY c.path, s.student_no LIMIT $2"
+    ))
+    .bind(&like)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await
+    .map_err(DbError::from)?;
+    let v = rows
+        .iter()
+        .map(|r| {
+            Ok(NeverActivated {
+                student_id: r.try_get(0)?,
+                student_no: r.try_get(1)?,
+                name: r.try_get(2)?,
+                class_name: r.try_get(3)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(DbError::from)?;
+    Ok((n, v))
+}
+
 /// What a person typed at `/activate`.
 pub struct ActivateRequest<'a> {
     pub org: &'a Unit,
