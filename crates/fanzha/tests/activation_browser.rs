@@ -36,15 +36,21 @@ async fn a_counselor_prints_codes_and_a_student_activates_on_a_phone_and_reports
         "params": {"width": 360, "height": 780, "deviceScaleFactor": 2, "mobile": true}}),
     )
     .await;
-    wd.goto(&app.url("/login?next=/org/unit/CLS1A1/activation")).await;
+    wd.goto(&app.url("/login?next=/org/unit/CLS1A1/activation"))
+        .await;
     wd.type_into("input[name=username]", "counselor1").await;
     wd.type_into("input[name=password]", PASSWORD).await;
     wd.click("button[type=submit]").await;
-    wd.wait_url(|u| u.ends_with("/org/unit/CLS1A1/activation")).await;
+    wd.wait_url(|u| u.ends_with("/org/unit/CLS1A1/activation"))
+        .await;
     assert!(wd.text("#activation-people").await.contains("李四"));
     // The list is cards at this width: nothing wider than the screen.
     assert_eq!(
-        js(&wd, "return document.documentElement.scrollWidth <= window.innerWidth;").await,
+        js(
+            &wd,
+            "return document.documentElement.scrollWidth <= window.innerWidth;"
+        )
+        .await,
         json!(true)
     );
     js(
@@ -55,11 +61,18 @@ async fn a_counselor_prints_codes_and_a_student_activates_on_a_phone_and_reports
     wd.click("#print-sheet").await;
     wd.wait_url(|u| u.ends_with("/activation-codes")).await;
     let sheet = wd.text("main").await;
-    assert!(sheet.contains("李四") && sheet.contains("2023010102"), "{sheet}");
+    assert!(
+        sheet.contains("李四") && sheet.contains("2023010102"),
+        "{sheet}"
+    );
     let code = wd.text(".fz-sheet-code").await;
     assert_eq!(code.trim().len(), 14, "{code}");
     assert_eq!(
-        js(&wd, "return document.querySelectorAll('.fz-sheet-qr svg').length;").await,
+        js(
+            &wd,
+            "return document.querySelectorAll('.fz-sheet-qr svg').length;"
+        )
+        .await,
         json!(1)
     );
 
@@ -77,7 +90,11 @@ async fn a_counselor_prints_codes_and_a_student_activates_on_a_phone_and_reports
     assert!(wd.text("#activate-school").await.contains("第一大学"));
     // Nothing wider than the screen.
     assert_eq!(
-        js(&wd, "return document.documentElement.scrollWidth <= window.innerWidth;").await,
+        js(
+            &wd,
+            "return document.documentElement.scrollWidth <= window.innerWidth;"
+        )
+        .await,
         json!(true)
     );
     wd.type_into("#person_no", "2023010102").await;
@@ -91,7 +108,8 @@ async fn a_counselor_prints_codes_and_a_student_activates_on_a_phone_and_reports
     wd.goto(&app.url("/reports/new")).await;
     wd.click("#sec-call summary").await;
     wd.type_into("#call_number", "17088886666").await;
-    wd.type_into("#description", "自称客服,让我下载会议软件共享屏幕").await;
+    wd.type_into("#description", "自称客服,让我下载会议软件共享屏幕")
+        .await;
     wd.click("#report-submit").await;
     let deadline = Instant::now() + Duration::from_secs(10);
     while !wd.url().await.contains("?filed=1") && Instant::now() < deadline {
