@@ -58,6 +58,8 @@ pub struct Config {
     pub lockout_minutes: i64,
     /// Login attempts allowed per client address per 5 minutes.
     pub login_attempts_per_ip: u32,
+    /// Days an activation code stays valid after it is issued.
+    pub activation_code_days: i64,
     /// Largest accepted upload (roster CSV, images), bytes.
     pub max_upload_bytes: usize,
     /// `text` or `json` logs.
@@ -106,6 +108,7 @@ impl Default for Config {
             login_max_failures: 5,
             lockout_minutes: 15,
             login_attempts_per_ip: 30,
+            activation_code_days: 14,
             max_upload_bytes: 20 * 1024 * 1024,
             log_format: "text".into(),
             time_zone: "Asia/Shanghai".into(),
@@ -207,6 +210,9 @@ impl Config {
         }
         if let Some(v) = get("FANZHA_LOGIN_ATTEMPTS_PER_IP") {
             self.login_attempts_per_ip = parse("FANZHA_LOGIN_ATTEMPTS_PER_IP", &v)?;
+        }
+        if let Some(v) = get("FANZHA_ACTIVATION_CODE_DAYS") {
+            self.activation_code_days = parse("FANZHA_ACTIVATION_CODE_DAYS", &v)?;
         }
         if let Some(v) = get("FANZHA_MAX_UPLOAD_BYTES") {
             self.max_upload_bytes = parse("FANZHA_MAX_UPLOAD_BYTES", &v)?;

@@ -21,6 +21,8 @@ use crate::web::i18n::Lang;
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "fanzha-demo";
+/// The demo student whose login the banner prints.
+pub const FIRST_STUDENT: &str = "2023001010101";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scale {
@@ -206,6 +208,7 @@ impl Accounts {
             V::I(0),
             V::I(self.now),
             V::I(self.now),
+            V::I(self.now),
         ]);
     }
     async fn flush(
@@ -230,6 +233,7 @@ impl Accounts {
                 "disabled",
                 "created_at",
                 "password_changed_at",
+                "activated_at",
             ],
             rows,
         )
@@ -605,6 +609,32 @@ pub async fn seed(db: &Db, clock: &Clock, scale: Scale) -> anyhow::Result<Seeded
             acc.add(&no, &name, Some(id), None);
         }
         acc.flush(&mut tx, db.backend).await?;
+        // The accounts follow the roster as an import would have made them: keyed by school
+        // and number.
+        for kind in [
+            crate::auth::roster_accounts::PersonKind::Student,
+            crate::auth::roster_accounts::PersonKind::Staff,
+        ] {
+            crate::auth::roster_accounts::sync(&mut tx, db.backend, kind, school.id, &[], now)
+                .await?;
+        }
+    }
+    // One class (the first demo student's) has half its students not activated yet, for the
+    // accounts page and the printed activation sheet; the first student keeps their login.
+    let first_class: Option<i64> =
+        sqlx::query_scalar("SELECT class_id FROM students WHERE student_no = $1")
+            .bind(FIRST_STUDENT)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let Some(class_id) = first_class {
+        sqlx::query(
+            "UPDATE accounts SET activated_at = NULL, password_hash = '' WHERE student_id IN \
+             (SELECT id FROM students WHERE class_id = $1 AND student_no <> $2 AND id % 2 = 0)",
+        )
+        .bind(class_id)
+        .bind(FIRST_STUDENT)
+        .execute(&mut *tx)
+        .await?;
     }
 
     // Inbox: a welcome notice for the demo logins.
@@ -664,7 +694,7 @@ pub fn banner(cfg: &Config, s: Seeded, lang: Lang) -> String {
     }
     let _ = writeln!(out, " open {url}");
     let _ = writeln!(out, " password of every demo account: {DEMO_PASSWORD}");
-    let first_student = "2023001010101";
+    let first_student = FIRST_STUDENT;
     for (role, user) in [
         (Role::Student, first_student),
         (Role::Counselor, "s001-c01-2023"),
@@ -909,10 +939,12 @@ pub async fn bench(spec: BenchSpec, cfg: &Config) -> anyhow::Result<()> {
                     .map_err(|e| anyhow!("import failed: {e:?}"))?;
             let second = t.elapsed().as_secs_f64();
             format!(
-                "bench roster ({backend}): {} students imported in {first:.2} s ({:.0} rows/s); re-import (all updates, {} updated) in {second:.2} s",
+                "bench roster ({backend}): {} students imported with {} accounts (not activated) in {first:.2} s ({:.0} rows/s); re-import (all updates, {} updated, {} accounts created) in {second:.2} s",
                 s.rows,
+                s.accounts_created,
                 s.rows as f64 / first,
-                s2.updated
+                s2.updated,
+                s2.accounts_created
             )
         }
         BenchSpec::Demo { scale } => {

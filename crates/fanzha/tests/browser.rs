@@ -72,7 +72,10 @@ async fn counselor_signs_in_and_sees_only_own_classes() {
                 assert!(!text.contains(name), "home page shows {name}: {text}");
             }
             let mut links = Vec::new();
-            for a in wd.find_all("main a[href^='/org/unit/']").await {
+            for a in wd
+                .find_all("article.scope-card a[href^='/org/unit/']")
+                .await
+            {
                 links.push(wd.attribute(&a, "href").await.unwrap_or_default());
             }
             let mut codes: Vec<String> = links

@@ -804,16 +804,21 @@ async fn migrated_schemas_agree_in_types_nullability_defaults_constraints_and_in
     // an index predicate changed on one side are one difference each; a foreign key's action
     // two (the old key is missing on one side, the new one on the other).
     let mut c = b.clone();
-    let col = c
+    let nullable = c
         .columns
-        .values_mut()
-        .find(|c| !c.not_null)
+        .iter()
+        .find(|(_, c)| !c.not_null)
+        .map(|(k, _)| k.clone())
         .expect("a nullable column");
-    col.not_null = true;
+    if let Some(col) = c.columns.get_mut(&nullable) {
+        col.not_null = true;
+    }
+    // Another column than the one just changed, so each change counts once.
     let col = c
         .columns
-        .values_mut()
-        .find(|c| c.default.is_none())
+        .iter_mut()
+        .find(|(k, c)| **k != nullable && c.default.is_none())
+        .map(|(_, c)| c)
         .expect("a column without default");
     col.default = Some("0".into());
     let col = c

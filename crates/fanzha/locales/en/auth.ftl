@@ -45,3 +45,4 @@ admin-staff-no = Staff number (links the staff record; optional)
 admin-create = Create account
 admin-created = Account { $username } created. Its first password, shown this once (hand it over in person or over a safe channel; it should be changed at first login):
 admin-created-note = This was written to the audit log.
+auth-err-person-account = That person already has an activated account

@@ -85,3 +85,4 @@ roster-err-no-school = Choose a school
 roster-err-no-file = Choose a file to upload
 roster-err-upload = The upload failed; please try again
 roster-err-refused = The roster was not imported
+roster-err-staff-status = line { $line }: status "{ $value }" is not recognised (active, left)

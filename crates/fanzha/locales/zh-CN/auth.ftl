@@ -45,3 +45,4 @@ admin-staff-no = 工号(关联教职工记录,可留空)
 admin-create = 创建账户
 admin-created = 已创建账户 { $username },初始密码如下(只显示一次,请当面或通过安全渠道告知本人,首次登录后修改):
 admin-created-note = 此操作已记入审计日志。
+auth-err-person-account = 此人已有激活的账号

@@ -82,3 +82,4 @@ roster-err-no-school = 请选择学校
 roster-err-no-file = 请选择要上传的文件
 roster-err-upload = 上传失败,请重试
 roster-err-refused = 名册未导入
+roster-err-staff-status = 第 { $line } 行:状态“{ $value }”无法识别(在职/离职)

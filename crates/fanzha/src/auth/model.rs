@@ -144,7 +144,9 @@ impl Scope {
     pub fn description(self) -> &'static str {
         match self {
             Scope::OrgRead => "read the org tree and rosters",
-            Scope::OrgWrite => "import rosters, change units and responsibilities",
+            Scope::OrgWrite => {
+                "import rosters, change units and responsibilities, issue activation codes"
+            }
             Scope::AuditRead => "read the audit log",
             Scope::InboxRead => "read and mark one's inbox and campaign deliveries",
             Scope::RiskCheck => "risk checks of numbers, links, accounts and messages",
@@ -183,7 +185,12 @@ impl Scope {
                 v.push(Role::Student);
                 v
             }
-            Scope::OrgWrite => by_actions(&[ManageUnits, ImportRoster, ManageAccounts]),
+            Scope::OrgWrite => by_actions(&[
+                ManageUnits,
+                ImportRoster,
+                ManageAccounts,
+                IssueActivationCodes,
+            ]),
             Scope::AuditRead => by_actions(&[ViewAudit]),
             // A partner reads the receipts of the warnings it issued; a student their own warnings.
             Scope::WarningsRead => {

@@ -156,7 +156,12 @@ async fn login_submit(
             let jar = jar
                 .add(cookie(&st, SESSION_COOKIE, s.token))
                 .remove(PRELOGIN_CSRF_COOKIE);
-            Ok((jar, Redirect::to(&same_site_path(f.next.as_deref()))).into_response())
+            let to = if s.must_change_password {
+                "/account?must_change=1".to_string()
+            } else {
+                same_site_path(f.next.as_deref())
+            };
+            Ok((jar, Redirect::to(&to)).into_response())
         }
         Err(service::LoginRefusal { reason, error: e }) => {
             let mut actor = ctx.actor();
@@ -304,8 +309,22 @@ async fn render_account(
     ))
 }
 
-async fn account_page(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
-    render_account(&st, &u, None, None, None).await
+#[derive(Deserialize)]
+struct AccountQuery {
+    must_change: Option<String>,
+}
+
+async fn account_page(
+    State(st): State<AppState>,
+    u: User,
+    Query(q): Query<AccountQuery>,
+) -> AppResult<Html<String>> {
+    // After a password reset by staff, sign-in lands here with this notice.
+    let notice = q
+        .must_change
+        .is_some()
+        .then(|| u.ctx.lang.t("account-must-change"));
+    render_account(&st, &u, None, None, notice).await
 }
 
 #[derive(Deserialize)]

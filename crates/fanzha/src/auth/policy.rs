@@ -55,10 +55,13 @@ pub enum Action {
     /// Triage reports (confirm, not fraud, merge, assign, reply, open a case) and act on
     /// stop-payment requests (police).
     TriageReports,
+    /// Issue one-time activation codes to people of the unit not yet activated, and see who has
+    /// activated (counselors: their classes; unit leaders: their college; school admins).
+    IssueActivationCodes,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 23] = [
         Action::ViewUnits,
         Action::ManageUnits,
         Action::ListPeople,
@@ -81,6 +84,7 @@ impl Action {
         Action::ViewReach,
         Action::ViewReports,
         Action::TriageReports,
+        Action::IssueActivationCodes,
     ];
 }
 
@@ -110,6 +114,7 @@ pub fn role_allows(role: Role, action: Action) -> bool {
                 | ActOnWarning
                 | ViewReach
                 | ViewReports
+                | IssueActivationCodes
         ),
         UnitLeader => matches!(
             action,
@@ -123,6 +128,7 @@ pub fn role_allows(role: Role, action: Action) -> bool {
                 | ViewCases
                 | ViewReach
                 | ViewReports
+                | IssueActivationCodes
         ),
         SchoolAdmin => !matches!(
             action,
@@ -241,35 +247,35 @@ mod tests {
     /// ViewAudit ManageAccounts) | intel (CurateIntel) | warnings (IssueWarning ViewWarnings
     /// ActOnWarning IdentifyWarning ConfigureWarnings ViewAppraisal) | cases (ViewCases
     /// ManageCases ManageAwards) | campaigns (ManageCampaigns ViewReach) | reports (ViewReports
-    /// TriageReports).
+    /// TriageReports) | accounts (IssueActivationCodes).
     const MATRIX: [(Role, &str); 7] = [
         (
             Role::Student,
-            concat!("--------", "-", "------", "---", "--", "--"),
+            concat!("--------", "-", "------", "---", "--", "--", "-"),
         ),
         (
             Role::Counselor,
-            concat!("Y-YY-Y--", "-", "-YY---", "---", "-Y", "Y-"),
+            concat!("Y-YY-Y--", "-", "-YY---", "---", "-Y", "Y-", "Y"),
         ),
         (
             Role::UnitLeader,
-            concat!("Y-YY-Y--", "-", "-YY--Y", "Y--", "-Y", "Y-"),
+            concat!("Y-YY-Y--", "-", "-YY--Y", "Y--", "-Y", "Y-", "Y"),
         ),
         (
             Role::SchoolAdmin,
-            concat!("YYYYYYYY", "-", "-YYYYY", "Y--", "YY", "Y-"),
+            concat!("YYYYYYYY", "-", "-YYYYY", "Y--", "YY", "Y-", "Y"),
         ),
         (
             Role::Police,
-            concat!("Y-YY--Y-", "Y", "YYYY-Y", "YY-", "YY", "YY"),
+            concat!("Y-YY--Y-", "Y", "YYYY-Y", "YY-", "YY", "YY", "-"),
         ),
         (
             Role::ProvinceAdmin,
-            concat!("YY----YY", "Y", "-Y---Y", "Y-Y", "-Y", "--"),
+            concat!("YY----YY", "Y", "-Y---Y", "Y-Y", "-Y", "--", "-"),
         ),
         (
             Role::Partner,
-            concat!("--------", "-", "Y-----", "---", "--", "--"),
+            concat!("--------", "-", "Y-----", "---", "--", "--", "-"),
         ),
     ];
 

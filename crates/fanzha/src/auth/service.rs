@@ -47,6 +47,8 @@ pub struct NewSession {
     pub token: String,
     pub account_id: i64,
     pub expires_at: Millis,
+    /// The password was reset by staff: the person must choose a new one now.
+    pub must_change_password: bool,
 }
 
 pub struct LoginRequest<'a> {
@@ -122,6 +124,9 @@ pub async fn login(
     if acc.disabled {
         return Err(refuse("disabled"));
     }
+    if acc.roster_status != super::roster_accounts::RosterStatus::Current {
+        return Err(refuse("roster_status"));
+    }
     // The right password: take back this attempt's count, unless parallel attempts locked the
     // pair meanwhile (the lock wins).
     if store::clear_failures(db, &username, req.ip, now)
@@ -147,6 +152,7 @@ pub async fn login(
         token,
         account_id: acc.id,
         expires_at,
+        must_change_password: acc.must_change_password,
     })
 }
 
@@ -170,7 +176,7 @@ async fn principal_of(db: &Db, account_id: i64, via: Via) -> Result<Option<Princ
     let Some(acc) = store::account_by_id(db, account_id).await? else {
         return Ok(None);
     };
-    if acc.disabled {
+    if !acc.usable() {
         return Ok(None);
     }
     let mut grants = store::grants_of(db, account_id).await?;
@@ -524,25 +530,60 @@ pub async fn create_user(db: &Db, clock: &Clock, u: &NewUser<'_>) -> Result<i64,
     .await
     .map_err(|_| AuthError::Invalid("err-internal"))?;
     let now = clock.now_ms();
-    let mut tx = db.begin_write().await.map_err(DbError::from)?;
-    let id = store::insert_account(
-        &mut *tx,
-        &NewAccount {
-            username,
-            display_name: if display_name.is_empty() {
-                username
-            } else {
-                display_name
+    // A person on a roster already has an account: while it is not activated, it becomes this
+    // one (one account per person); once activated, an extra account made by hand stays apart
+    // from the roster key.
+    let roster_account = match (student_id, staff_id) {
+        (None, None) => None,
+        _ => sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM accounts WHERE ((student_id = $1 AND $1 IS NOT NULL) OR (staff_id = $2 AND $2 IS NOT NULL)) \
+             AND activated_at IS NULL ORDER BY id LIMIT 1",
+        )
+        .bind(student_id)
+        .bind(staff_id)
+        .fetch_optional(&db.pool)
+        .await
+        .map_err(DbError::from)?,
+    };
+    let mut tx = db.pool.begin().await.map_err(DbError::from)?;
+    let id = if let Some(existing) = roster_account {
+        let adopted = sqlx::query(
+            "UPDATE accounts SET username = $1, display_name = $2, password_hash = $3, activated_at = $4, password_changed_at = $4 \
+             WHERE id = $5 AND activated_at IS NULL",
+        )
+        .bind(username)
+        .bind(if display_name.is_empty() { username } else { display_name })
+        .bind(&hash)
+        .bind(now)
+        .bind(existing)
+        .execute(&mut *tx)
+        .await
+        .map_err(DbError::from)?
+        .rows_affected();
+        if adopted != 1 {
+            return Err(AuthError::Invalid("auth-err-person-account"));
+        }
+        existing
+    } else {
+        store::insert_account(
+            &mut *tx,
+            &NewAccount {
+                username,
+                display_name: if display_name.is_empty() {
+                    username
+                } else {
+                    display_name
+                },
+                password_hash: &hash,
+                student_id,
+                staff_id,
+                locale: "zh-CN",
+                time_zone: "Asia/Shanghai",
             },
-            password_hash: &hash,
-            student_id,
-            staff_id,
-            locale: "zh-CN",
-            time_zone: "Asia/Shanghai",
-        },
-        now,
-    )
-    .await?;
+            now,
+        )
+        .await?
+    };
     if u.role != Role::Student {
         store::insert_grant(&mut *tx, id, u.role, unit.id, now).await?;
     }

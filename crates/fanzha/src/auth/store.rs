@@ -20,9 +20,24 @@ pub struct AccountRow {
     pub failed_logins: i64,
     pub locked_until: Option<i64>,
     pub disabled: bool,
+    /// When the person set their first password; `None`: not activated yet.
+    pub activated_at: Option<i64>,
+    pub roster_status: super::roster_accounts::RosterStatus,
+    pub must_change_password: bool,
+    pub org_id: Option<i64>,
+    pub person_no: Option<String>,
 }
 
-const ACCOUNT_COLS: &str = "id, username, display_name, password_hash, student_id, staff_id, locale, time_zone, failed_logins, locked_until, disabled";
+impl AccountRow {
+    /// May this account be used at all now (enabled, activated, and current on its roster)?
+    pub fn usable(&self) -> bool {
+        !self.disabled
+            && self.activated_at.is_some()
+            && self.roster_status == super::roster_accounts::RosterStatus::Current
+    }
+}
+
+const ACCOUNT_COLS: &str = "id, username, display_name, password_hash, student_id, staff_id, locale, time_zone, failed_logins, locked_until, disabled, activated_at, roster_status, must_change_password, org_id, person_no";
 
 fn account_from(r: &AnyRow) -> Result<AccountRow, sqlx::Error> {
     Ok(AccountRow {
@@ -37,6 +52,15 @@ fn account_from(r: &AnyRow) -> Result<AccountRow, sqlx::Error> {
         failed_logins: r.try_get(8)?,
         locked_until: r.try_get(9)?,
         disabled: r.try_get::<i64, _>(10)? != 0,
+        activated_at: r.try_get(11)?,
+        roster_status: {
+            let s: String = r.try_get(12)?;
+            super::roster_accounts::RosterStatus::parse(&s)
+                .ok_or_else(|| sqlx::Error::Decode(format!("unknown roster status {s:?}").into()))?
+        },
+        must_change_password: r.try_get::<i64, _>(13)? != 0,
+        org_id: r.try_get(14)?,
+        person_no: r.try_get(15)?,
     })
 }
 
@@ -90,8 +114,8 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     Ok(sqlx::query_scalar(
-        "INSERT INTO accounts (username, display_name, password_hash, student_id, staff_id, locale, time_zone, failed_logins, locked_until, disabled, created_at, password_changed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, NULL, 0, $8, $8) RETURNING id",
+        "INSERT INTO accounts (username, display_name, password_hash, student_id, staff_id, locale, time_zone, failed_logins, locked_until, disabled, created_at, password_changed_at, activated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, NULL, 0, $8, $8, $8) RETURNING id",
     )
     .bind(a.username)
     .bind(a.display_name)
@@ -353,7 +377,7 @@ pub async fn prune_login_limits(db: &Db, before: i64) -> DbResult<u64> {
 }
 
 pub async fn set_password(db: &Db, id: i64, hash: &str, now: i64) -> DbResult<()> {
-    sqlx::query("UPDATE accounts SET password_hash = $1, password_changed_at = $2, failed_logins = 0, locked_until = NULL WHERE id = $3")
+    sqlx::query("UPDATE accounts SET password_hash = $1, password_changed_at = $2, failed_logins = 0, locked_until = NULL, must_change_password = 0 WHERE id = $3")
         .bind(hash)
         .bind(now)
         .bind(id)

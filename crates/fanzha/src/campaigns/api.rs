@@ -324,6 +324,9 @@ pub struct GapQuery {
 pub struct GapsOut {
     pub never_reached_total: i64,
     pub never_reached: Vec<svc::GapPerson>,
+    /// Enrolled students whose account was never activated: the in-app inbox cannot reach them.
+    pub never_activated_total: i64,
+    pub never_activated: Vec<svc::GapPerson>,
     pub unwarned_victims: Vec<svc::GapPerson>,
     pub units_below: Vec<svc::ReachNode>,
 }
@@ -352,6 +355,18 @@ pub async fn gaps_for(st: &AppState, u: &User, q: &GapQuery) -> AppResult<GapsOu
     let unit = svc::unit_in_scope(&st.db, p, Action::ViewReach, &q.unit).await?;
     let (total, people) = svc::never_reached(&st.db, &st.clock, &unit.path, days, 500).await?;
     let victims = svc::unwarned_victims(&st.db, &unit.path, 500).await?;
+    let (inactive_total, inactive) =
+        crate::auth::activation::never_activated(&st.db, &unit.path, 500).await?;
+    let inactive: Vec<svc::GapPerson> = inactive
+        .into_iter()
+        .map(|a| svc::GapPerson {
+            student_id: a.student_id,
+            student_no: a.student_no,
+            name: crate::org::model::mask_name(&a.name),
+            class_name: a.class_name,
+            fraud_type: None,
+        })
+        .collect();
     let mut below = Vec::new();
     if let Some(cid) = q.campaign {
         let (_, roots) = svc::visible_campaign(&st.db, p, cid).await?;
@@ -381,10 +396,12 @@ pub async fn gaps_for(st: &AppState, u: &User, q: &GapQuery) -> AppResult<GapsOu
             filter: serde_json::json!({
                 "gaps": q.unit, "days": days, "campaign": q.campaign,
                 "never_reached_total": total, "unwarned_victims": victims.len(),
+                "never_activated_total": inactive_total,
             }),
             ids: people
                 .iter()
                 .chain(victims.iter())
+                .chain(inactive.iter())
                 .map(|g| g.student_id)
                 .collect(),
         },
@@ -393,6 +410,8 @@ pub async fn gaps_for(st: &AppState, u: &User, q: &GapQuery) -> AppResult<GapsOu
     Ok(GapsOut {
         never_reached_total: total,
         never_reached: people,
+        never_activated_total: inactive_total,
+        never_activated: inactive,
         unwarned_victims: victims,
         units_below: below,
     })

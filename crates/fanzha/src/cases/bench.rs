@@ -123,8 +123,8 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
         school_units.push(school);
     }
     let officer: i64 = sqlx::query_scalar(
-        "INSERT INTO accounts (username, display_name, password_hash, locale, time_zone, failed_logins, disabled, created_at, password_changed_at) \
-         VALUES ('bench-police', 'bench', '!', 'zh-CN', 'Asia/Shanghai', 0, 0, $1, $1) RETURNING id",
+        "INSERT INTO accounts (username, display_name, password_hash, locale, time_zone, failed_logins, disabled, created_at, password_changed_at, activated_at) \
+         VALUES ('bench-police', 'bench', '!', 'zh-CN', 'Asia/Shanghai', 0, 0, $1, $1, $1) RETURNING id",
     )
     .bind(now)
     .fetch_one(&db.pool)

@@ -332,6 +332,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(11, "0011_intel_exchange"),
     migration!(12, "0012_login_limits"),
     migration!(13, "0013_warning_receipts"),
+    migration!(16, "0016_roster_accounts"),
 ];
 
 #[cfg(test)]

@@ -311,6 +311,8 @@ pub struct ImportOut {
     pub inserted: usize,
     pub updated: usize,
     pub responsibilities: usize,
+    /// Accounts created for people who had none (not activated yet).
+    pub accounts_created: usize,
 }
 
 /// Imports a roster CSV (request body; UTF-8 or GBK) into a school. All or nothing: any bad row
@@ -350,6 +352,7 @@ fn out(kind: RosterKind, s: ImportSummary) -> ImportOut {
         inserted: s.inserted,
         updated: s.updated,
         responsibilities: s.responsibilities,
+        accounts_created: s.accounts_created,
     }
 }
 

@@ -241,6 +241,30 @@ impl StudentStatus {
     }
 }
 
+/// A staff member's status on the roster: 在职 (active) or 离职/退休 (left).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffStatus {
+    Active,
+    Left,
+}
+
+impl StaffStatus {
+    pub fn parse(s: &str) -> Option<StaffStatus> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "在职" | "在岗" | "active" => Some(StaffStatus::Active),
+            "离职" | "退休" | "调离" | "left" | "retired" => Some(StaffStatus::Left),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaffStatus::Active => "active",
+            StaffStatus::Left => "left",
+        }
+    }
+}
+
 /// A named responsibility in the chain (包保责任).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -86,6 +86,7 @@ struct UnitPage {
     can_import: bool,
     can_manage: bool,
     can_accounts: bool,
+    can_activation: bool,
     child_kinds: Vec<(&'static str, String)>,
     stations: Vec<Unit>,
     schools: Vec<Unit>,
@@ -131,6 +132,7 @@ async fn render_unit(
         unit.kind == UnitKind::School && policy::allows(&u.p, Action::ImportRoster, &target);
     let can_manage = policy::allows(&u.p, Action::ManageUnits, &target);
     let can_accounts = policy::allows(&u.p, Action::ManageAccounts, &target);
+    let can_activation = policy::allows(&u.p, Action::IssueActivationCodes, &target);
     // Breadcrumbs only through units the caller may see.
     let crumbs = store::ancestors(&st.db, &unit)
         .await?
@@ -194,6 +196,7 @@ async fn render_unit(
         can_import,
         can_manage,
         can_accounts,
+        can_activation,
         child_kinds,
         stations,
         schools,

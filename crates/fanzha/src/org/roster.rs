@@ -28,6 +28,8 @@ pub struct ImportSummary {
     pub inserted: usize,
     pub updated: usize,
     pub responsibilities: usize,
+    /// Accounts created for people who had none (not activated yet).
+    pub accounts_created: usize,
 }
 
 /// Why an import was refused: file-level problems or per-line errors. Nothing was written.
@@ -135,6 +137,7 @@ pub struct StaffRow {
     pub title: String,
     pub duty: Option<Duty>,
     pub responsible: Vec<i64>,
+    pub status: StaffStatus,
 }
 
 /// An optional cell: empty is `Some(None)`, a valid value `Some(Some(v))`, an invalid one `None`.
@@ -456,6 +459,11 @@ pub fn check_staff(
         if duty.is_none() {
             errors.push(line_err(line, "roster-err-duty").arg("value", raw_duty));
         }
+        let raw_status = t.get(r, Col::Status);
+        let status = StaffStatus::parse(raw_status);
+        if status.is_none() {
+            errors.push(line_err(line, "roster-err-staff-status").arg("value", raw_status));
+        }
         let mut responsible = Vec::new();
         for code in t
             .get(r, Col::Responsible)
@@ -474,8 +482,14 @@ pub fn check_staff(
         if errors.len() > before {
             continue;
         }
-        if let (Some(staff_no), Some((unit_id, _)), Some(phone), Some(email), Some(duty)) =
-            (staff_no, unit, phone, email, duty)
+        if let (
+            Some(staff_no),
+            Some((unit_id, _)),
+            Some(phone),
+            Some(email),
+            Some(duty),
+            Some(status),
+        ) = (staff_no, unit, phone, email, duty, status)
         {
             rows.push(StaffRow {
                 line,
@@ -487,6 +501,7 @@ pub fn check_staff(
                 title,
                 duty,
                 responsible,
+                status,
             });
         }
     }
@@ -558,6 +573,16 @@ pub async fn write_students(
         }
         q.execute(&mut *tx).await?;
     }
+    let numbers: Vec<&str> = rows.iter().map(|r| r.student_no.as_str()).collect();
+    let accounts_created = crate::auth::roster_accounts::sync(
+        &mut tx,
+        db.backend,
+        crate::auth::roster_accounts::PersonKind::Student,
+        school_id,
+        &numbers,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     let inserted = rows
         .iter()
@@ -568,6 +593,7 @@ pub async fn write_students(
         inserted,
         updated: rows.len() - inserted,
         responsibilities: 0,
+        accounts_created,
     })
 }
 
@@ -592,12 +618,13 @@ pub async fn write_staff(
                 .await?;
         let id = match existing {
             Some(id) => {
-                sqlx::query("UPDATE staff SET unit_id = $1, name = $2, phone = $3, email = $4, title = $5, updated_at = $6 WHERE id = $7")
+                sqlx::query("UPDATE staff SET unit_id = $1, name = $2, phone = $3, email = $4, title = $5, status = $6, updated_at = $7 WHERE id = $8")
                     .bind(r.unit_id)
                     .bind(&r.name)
                     .bind(r.phone.as_ref().map(|p| p.as_str().to_string()))
                     .bind(&r.email)
                     .bind(&r.title)
+                    .bind(r.status.as_str())
                     .bind(now)
                     .bind(id)
                     .execute(&mut *tx)
@@ -608,8 +635,8 @@ pub async fn write_staff(
             None => {
                 summary.inserted += 1;
                 sqlx::query_scalar(
-                    "INSERT INTO staff (org_id, unit_id, staff_no, name, phone, email, title, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+                    "INSERT INTO staff (org_id, unit_id, staff_no, name, phone, email, title, status, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
                 )
                 .bind(org_id)
                 .bind(r.unit_id)
@@ -618,6 +645,7 @@ pub async fn write_staff(
                 .bind(r.phone.as_ref().map(|p| p.as_str().to_string()))
                 .bind(&r.email)
                 .bind(&r.title)
+                .bind(r.status.as_str())
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await?
@@ -630,6 +658,16 @@ pub async fn write_staff(
             }
         }
     }
+    let numbers: Vec<&str> = rows.iter().map(|r| r.staff_no.as_str()).collect();
+    summary.accounts_created = crate::auth::roster_accounts::sync(
+        &mut tx,
+        db.backend,
+        crate::auth::roster_accounts::PersonKind::Staff,
+        org_id,
+        &numbers,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(summary)
 }

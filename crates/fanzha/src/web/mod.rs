@@ -191,6 +191,7 @@ pub fn router(st: AppState) -> Router {
         .route("/", get(home::home))
         .merge(crate::auth::pages::routes())
         .merge(crate::auth::admin::routes())
+        .merge(crate::auth::activation_web::routes())
         .merge(crate::org::pages::routes())
         .merge(crate::org::api::routes())
         .merge(crate::audit::pages::routes())

@@ -94,6 +94,7 @@ impl Modify for BearerAuth {
         crate::org::api::student_responsible,
         crate::org::api::import_roster,
         crate::org::api::export_roster,
+        crate::auth::activation_web::api_issue,
         crate::audit::pages::api_list,
         crate::inbox::pages::api_list,
         crate::inbox::pages::api_mark_read,
@@ -162,6 +163,8 @@ impl Modify for BearerAuth {
         crate::reports::api::prefill,
     ),
     components(schemas(
+        crate::auth::activation::IssuedCode,
+        crate::auth::activation_web::IssueBody,
         crate::intel::api::CheckRequest,
         crate::intel::api::CheckItem,
         crate::intel::api::BatchAnswer,
