@@ -53,7 +53,12 @@ async fn a_foreign_number_in_a_report_stays_international() {
                "description": "境外来电"}),
     )
     .await;
-    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
     let phones: Vec<String> = sqlx::query_scalar(
         "SELECT value FROM report_indicators WHERE kind = 'phone' ORDER BY value",
     )
@@ -179,9 +184,8 @@ async fn the_roster_import_refuses_bad_names_naming_the_line() {
     let t = app.token("admin1", &[Scope::OrgWrite]).await;
     let before = app.count_students().await;
     for (name, why) in BAD_NAMES {
-        let file = format!(
-            "学号,姓名,班级代码\n2023019901,新生甲,CLS1A1\n2023019902,{name},CLS1A1\n"
-        );
+        let file =
+            format!("学号,姓名,班级代码\n2023019901,新生甲,CLS1A1\n2023019902,{name},CLS1A1\n");
         let r = app
             .api_post(&t, "/api/v1/units/SCH1/roster", file.into_bytes())
             .await;
@@ -354,9 +358,7 @@ async fn a_formula_name_round_trips_from_roster_import_to_export_neutralised() {
     }
     // The export re-imports to the same names (the prefix is undone).
     let before = app.count_students().await;
-    let r = app
-        .api_post(&t, "/api/v1/units/SCH1/roster", bytes)
-        .await;
+    let r = app.api_post(&t, "/api/v1/units/SCH1/roster", bytes).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(app.count_students().await, before);
     let name: String =
@@ -402,13 +404,14 @@ async fn the_intel_csv_export_neutralises_formula_cells_and_reimports() {
     // Importing the file back finds the same indicators (no `'+1…` phone appears).
     let csrf = app.page_csrf(&c).await;
     let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf)
         .text("format", "csv")
         .part(
             "file",
             reqwest::multipart::Part::bytes(body.into_bytes()).file_name("x.csv"),
         );
     let r = c
-        .post(app.url(&format!("/intel/import?csrf={csrf}")))
+        .post(app.url("/intel/import"))
         .multipart(form)
         .send()
         .await
@@ -420,8 +423,10 @@ async fn the_intel_csv_export_neutralises_formula_cells_and_reimports() {
         0
     );
     assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM indicators WHERE kind = 'phone' AND value = '+14155550100'")
-            .await,
+        app.scalar(
+            "SELECT COUNT(*) FROM indicators WHERE kind = 'phone' AND value = '+14155550100'"
+        )
+        .await,
         1
     );
 }

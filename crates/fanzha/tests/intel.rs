@@ -635,10 +635,11 @@ async fn police_confirm_clear_set_tlp_and_merge() {
 async fn import(app: &TestApp, c: &Client, format: &str, data: Vec<u8>) -> (StatusCode, String) {
     let csrf = app.page_csrf(c).await;
     let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf)
         .text("format", format.to_string())
         .part("file", reqwest::multipart::Part::bytes(data).file_name("x"));
     let r = c
-        .post(app.url(&format!("/intel/import?csrf={csrf}")))
+        .post(app.url("/intel/import"))
         .multipart(form)
         .send()
         .await

@@ -25,11 +25,7 @@ async fn post(app: &TestApp, token: &str, body: Value, key: Option<&str>) -> req
 }
 
 fn keys(v: &Value) -> BTreeSet<String> {
-    v.as_object()
-        .expect("an object")
-        .keys()
-        .cloned()
-        .collect()
+    v.as_object().expect("an object").keys().cloned().collect()
 }
 
 fn receipt_keys() -> BTreeSet<String> {
@@ -111,7 +107,10 @@ async fn a_partner_gets_the_same_receipt_whether_or_not_anybody_matches() {
             app.fx.staff["T1001"]
         ))
         .await;
-    assert_eq!(routed, 2, "the matching warnings are routed to the counselor");
+    assert_eq!(
+        routed, 2,
+        "the matching warnings are routed to the counselor"
+    );
     let told = app
         .scalar(&format!(
             "SELECT COUNT(*) FROM inbox_messages WHERE recipient = 'staff:{}' AND kind = 'warning'",
@@ -141,9 +140,7 @@ async fn a_partner_gets_the_same_receipt_whether_or_not_anybody_matches() {
 
     // Read back: the same four keys, `processed` for matched and unmatched alike.
     for id in &ids {
-        let r = app
-            .api_get(&t, &format!("/api/v1/warnings/{id}"))
-            .await;
+        let r = app.api_get(&t, &format!("/api/v1/warnings/{id}")).await;
         assert_eq!(r.status(), StatusCode::OK);
         let v: Value = r.json().await.unwrap();
         assert_eq!(keys(&v), receipt_keys(), "{v}");
@@ -202,9 +199,7 @@ async fn a_partner_reads_its_own_receipts_only_and_no_warning() {
     // A police warning and an id that exists nowhere read 404, with one body.
     let mut bodies = BTreeSet::new();
     for id in [police_id, 999_999] {
-        let r = app
-            .api_get(&t, &format!("/api/v1/warnings/{id}"))
-            .await;
+        let r = app.api_get(&t, &format!("/api/v1/warnings/{id}")).await;
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "warning {id}");
         let (_, code, _, _) = api_error(r).await;
         bodies.insert(code);
@@ -222,7 +217,10 @@ async fn a_partner_reads_its_own_receipts_only_and_no_warning() {
     let r = app.api_get(&t, "/api/v1/warnings").await;
     match r.status() {
         StatusCode::OK => assert_eq!(r.json::<Value>().await.unwrap(), json!([])),
-        s => assert!(matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{s}"),
+        s => assert!(
+            matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{s}"
+        ),
     }
     let r = app.api_get(&t, "/api/v1/warnings/mine").await;
     let v: Value = r.json().await.unwrap();
@@ -319,17 +317,18 @@ async fn only_malformed_partner_input_is_refused_and_keys_repeat_the_receipt() {
         created += (s == StatusCode::CREATED) as i32;
     }
     assert_eq!(created, 1);
-    assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM warning_receipts").await,
-        2
-    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM warning_receipts").await, 2);
     app.runner.run_until_idle().await.unwrap();
     // 钱七's counselor is told once per receipt.
     assert_eq!(app.scalar("SELECT COUNT(*) FROM warnings").await, 2);
     // A job run again changes nothing.
-    fanzha::warnings::receipts::process(&app.state.db, &app.state.clock, v1["id"].as_i64().unwrap())
-        .await
-        .unwrap();
+    fanzha::warnings::receipts::process(
+        &app.state.db,
+        &app.state.clock,
+        v1["id"].as_i64().unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(app.scalar("SELECT COUNT(*) FROM warnings").await, 2);
 }
 
@@ -399,11 +398,17 @@ async fn the_openapi_document_describes_the_receipt() {
         .collect();
     assert_eq!(props, receipt_keys());
     let status = doc["components"]["schemas"]["ReceiptStatus"].to_string();
-    assert!(status.contains("received") && status.contains("processed"), "{status}");
+    assert!(
+        status.contains("received") && status.contains("processed"),
+        "{status}"
+    );
     let post = doc["paths"]["/api/v1/warnings"]["post"]["responses"]["201"].to_string();
     assert!(post.contains("Issued"), "{post}");
     let issued = doc["components"]["schemas"]["Issued"].to_string();
-    assert!(issued.contains("Receipt") && issued.contains("Warning"), "{issued}");
+    assert!(
+        issued.contains("Receipt") && issued.contains("Warning"),
+        "{issued}"
+    );
     let get = doc["paths"]["/api/v1/warnings/{id}"]["get"]["responses"]["200"].to_string();
     assert!(get.contains("WarningView"), "{get}");
 }

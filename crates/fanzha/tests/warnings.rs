@@ -1531,3 +1531,91 @@ async fn inbox_notices_are_written_in_the_recipients_language() {
         "{t:?}"
     );
 }
+
+/// The page's CSV upload carries the form token as the multipart body's first part; a body without
+/// it, or with it after the file, is refused before anything is read or written.
+#[tokio::test]
+async fn the_batch_upload_page_takes_the_token_from_the_first_part_only() {
+    use reqwest::multipart::{Form, Part};
+    let app = spawn_seeded().await;
+    let c = app.login("police1").await;
+    let csrf = app.page_csrf(&c).await;
+    let csv = "手机号,学号,诈骗类型,级别,情况,来源\n,2023010102,rebate_task,中,刷单,96110\n";
+    let file = || Part::bytes(csv.as_bytes().to_vec()).file_name("w.csv");
+    let post = |form: Form, path: &'static str| {
+        let c = c.clone();
+        let url = app.url(path);
+        async move { c.post(url).multipart(form).send().await.unwrap() }
+    };
+    // Without the token, with it after the file, with a wrong one, or only in the URL: 403.
+    let refused = [
+        (Form::new().part("file", file()), "/warnings/batch"),
+        (
+            Form::new().part("file", file()).text("csrf", csrf.clone()),
+            "/warnings/batch",
+        ),
+        (
+            Form::new()
+                .text("csrf", "x".repeat(csrf.len()))
+                .part("file", file()),
+            "/warnings/batch",
+        ),
+    ];
+    for (form, path) in refused {
+        let r = post(form, path).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    }
+    let in_url = c
+        .post(app.url(&format!("/warnings/batch?csrf={csrf}")))
+        .multipart(Form::new().part("file", file()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(in_url.status(), StatusCode::FORBIDDEN);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM warnings").await, 0);
+    // The token first: the batch is issued.
+    let r = post(
+        Form::new().text("csrf", csrf.clone()).part("file", file()),
+        "/warnings/batch",
+    )
+    .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM warnings").await, 1);
+    // The page's form sends the token as its first field, not in its address.
+    let (_, html) = app.get(&c, "/warnings/issue").await;
+    let form = html
+        .split("<form")
+        .find(|f| f.contains("action=\"/warnings/batch\""))
+        .expect("batch form");
+    assert!(
+        form.contains(
+            "multipart/form-data\" class=\"fz-narrow\"><input type=\"hidden\" name=\"csrf\""
+        ),
+        "{form}"
+    );
+    // No template puts the token into a form's address.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    let mut stack = vec![dir];
+    let mut seen = 0;
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap();
+            for action in text.split("action=\"").skip(1) {
+                seen += 1;
+                let url = action.split('"').next().unwrap();
+                assert!(!url.contains("csrf"), "{}: {url}", p.display());
+            }
+        }
+    }
+    assert!(seen > 20, "{seen}");
+}
