@@ -1619,3 +1619,86 @@ async fn the_batch_upload_page_takes_the_token_from_the_first_part_only() {
     }
     assert!(seen > 20, "{seen}");
 }
+
+/// The police queue ("my warnings"): what reached the police level in their jurisdiction, and
+/// what their own station issued and nobody closed yet, the longest waiting first.
+#[tokio::test]
+async fn the_police_queue_shows_escalated_warnings_oldest_deadline_first() {
+    let app = spawn_seeded().await;
+    let ids = |v: &Value| -> Vec<i64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["id"].as_i64().unwrap())
+            .collect()
+    };
+    let p1 = police_token(&app).await;
+    let p2 = app
+        .token("police2", &[Scope::WarningsWrite, Scope::WarningsRead])
+        .await;
+    let mine = |t: String| {
+        let app = &app;
+        async move {
+            let r = app.api_get(&t, "/api/v1/warnings/mine").await;
+            assert_eq!(r.status(), StatusCode::OK);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    assert_eq!(ids(&mine(p1.clone()).await), Vec::<i64>::new());
+    // A partner issues a warning about a student of station 1's school.
+    let partner = app.token("partner1", &[Scope::WarningsWrite]).await;
+    let r = post_json(
+        &app,
+        &partner,
+        "/api/v1/warnings",
+        warning("138-0000-1111", "high"),
+        Some("q-1"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let first = count(&app, "SELECT MAX(id) FROM warnings").await;
+    app.runner.run_until_idle().await.unwrap();
+    // It waits for the school first: not yet the police's.
+    assert_eq!(ids(&mine(p1.clone()).await), Vec::<i64>::new());
+    // Nobody at the school acts: it climbs to the police level.
+    for step in [11, 10, 120] {
+        app.state.clock.advance_ms(step * MIN);
+        app.runner.run_until_idle().await.unwrap();
+    }
+    assert_eq!(
+        count(
+            &app,
+            &format!("SELECT level FROM warnings WHERE id = {first}")
+        )
+        .await,
+        3
+    );
+    assert_eq!(ids(&mine(p1.clone()).await), vec![first]);
+    // The police of another jurisdiction do not get it.
+    assert_eq!(ids(&mine(p2.clone()).await), Vec::<i64>::new());
+    // A newer warning of station 1 itself, with a later deadline, comes after it.
+    let second = issue_zhangsan(&app, "high").await["id"].as_i64().unwrap();
+    app.runner.run_until_idle().await.unwrap();
+    assert_eq!(ids(&mine(p1.clone()).await), vec![first, second]);
+    // The page shows both, the escalated one first.
+    let c = app.login("police1").await;
+    let (s, html) = app.get(&c, "/warnings").await;
+    assert_eq!(s, StatusCode::OK);
+    let at = |id: i64| html.find(&format!("id=\"warning-{id}\"")).expect("listed");
+    assert!(at(first) < at(second), "{html}");
+    assert!(!html.contains("warn-empty"));
+    // Closed warnings leave the queue.
+    let r = post_json(
+        &app,
+        &p1,
+        &format!("/api/v1/warnings/{first}/outcome"),
+        json!({"outcome": "not_fraud"}),
+        None,
+    )
+    .await;
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    assert_eq!(ids(&mine(p1.clone()).await), vec![second]);
+    // A counselor's queue is unchanged by any of this: only the counselor's own class.
+    let t = app.token("counselor4", &[Scope::WarningsRead]).await;
+    assert_eq!(ids(&mine(t).await), Vec::<i64>::new());
+}
