@@ -1702,3 +1702,105 @@ async fn the_police_queue_shows_escalated_warnings_oldest_deadline_first() {
     let t = app.token("counselor4", &[Scope::WarningsRead]).await;
     assert_eq!(ids(&mine(t).await), Vec::<i64>::new());
 }
+
+/// Someone without warnings in the period has no on-time figure (shown "—", left out of the
+/// score's average); the unit table has one name column; the default period is filled in.
+#[tokio::test]
+async fn the_appraisal_treats_no_warnings_as_no_data_and_shows_its_period() {
+    let app = spawn_seeded().await;
+    let id = issue_zhangsan(&app, "high").await["id"].as_i64().unwrap();
+    let tc = app.token("counselor1", &[Scope::WarningsWrite]).await;
+    app.state.clock.advance_ms(2 * MIN);
+    let r = post_json(
+        &app,
+        &tc,
+        &format!("/api/v1/warnings/{id}/contact"),
+        json!({"method": "in_person"}),
+        None,
+    )
+    .await;
+    assert!(r.status().is_success());
+    let ta = app.token("admin1", &[Scope::WarningsRead]).await;
+    let a: Value = app
+        .api_get(&ta, "/api/v1/warnings/appraisal?unit=SCH1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let person = |name: &str| {
+        a["people"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{name}: {a}"))
+            .clone()
+    };
+    let chen = person("陈老师");
+    assert_eq!(chen["warnings"], 1);
+    assert_eq!(chen["ack_in_time_share"], 1.0);
+    let lin = person("林老师");
+    assert_eq!(lin["warnings"], 0);
+    assert!(lin["ack_in_time_share"].is_null(), "{lin}");
+    assert!(lin["contact_in_time_share"].is_null(), "{lin}");
+    // Lin's score is the average of the components there is data for: victims and campaigns.
+    let w = &a["weights"];
+    let (wv, wc) = (
+        w["victims"].as_f64().unwrap(),
+        w["campaigns"].as_f64().unwrap(),
+    );
+    let victims = lin["victims"].as_f64().unwrap();
+    let cov = lin["campaign_coverage"].as_f64().unwrap();
+    let want = ((wv / (1.0 + victims) + wc * cov) / (wv + wc) * 1000.0).round() / 10.0;
+    assert_eq!(lin["score"].as_f64().unwrap(), want, "{lin} {w}");
+    assert!(want > 0.0);
+    // The page: "—" for Lin, the period filled in and shown, one name column for units.
+    let c = app.login("admin1").await;
+    let (s, page) = app.get(&c, "/warnings/appraisal").await;
+    assert_eq!(s, StatusCode::OK);
+    let lin_row = page
+        .split("<tr>")
+        .find(|r| r.starts_with("<td>") && r.contains("林老师"))
+        .expect("Lin's row");
+    assert_eq!(lin_row.matches("<td>—</td>").count(), 4, "{lin_row}");
+    let today = chrono_day(app.state.clock.now_ms());
+    let month_ago = chrono_day(app.state.clock.now_ms() - 30 * 86_400_000);
+    assert!(
+        page.contains(&format!("name=\"from\" value=\"{month_ago}\"")),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("name=\"to\" value=\"{today}\"")),
+        "{page}"
+    );
+    let period = page.split("id=\"appraisal-period\">").nth(1).unwrap();
+    let period = period.split("</p>").next().unwrap();
+    assert!(
+        period.contains(&today) && period.contains(&month_ago),
+        "{period}"
+    );
+    let tables: Vec<&str> = page.split("<table").skip(1).collect();
+    assert_eq!(tables.len(), 2);
+    let heads = |t: &str| t.split("</thead>").next().unwrap().matches("<th>").count();
+    assert_eq!(heads(tables[0]), heads(tables[1]) + 1);
+    // The CSV leaves Lin's shares empty, not 0.
+    let csv = c
+        .get(app.url("/warnings/appraisal.csv?unit=SCH1"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = csv.lines().find(|l| l.contains("林老师")).unwrap();
+    assert!(line.contains(",0,,,"), "{line}");
+}
+
+/// A day in Shanghai time, as the pages show it.
+fn chrono_day(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y-%m-%d")
+        .to_string()
+}
