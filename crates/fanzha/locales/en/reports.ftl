@@ -139,3 +139,7 @@ reports-notice-escalate-title = Stop-payment request unanswered { $ref }
 reports-notice-escalate-body = ¥{ $amount } → { $bank } { $account }; { $minutes } minutes to the deadline and no officer has acted.
 reports-notice-assign-title = Report assigned to you { $ref }
 reports-notice-reply-title = Police reply { $ref }
+reports-victim = Victim
+reports-victim-no-phone = no phone on the roster
+reports-urgent-panel = Urgent stop-payment requests
+reports-urgent-panel-n = { $n } open

@@ -139,3 +139,7 @@ reports-notice-escalate-title = 止付请求无人处理 { $ref }
 reports-notice-escalate-body = { $amount } 元 → { $bank } { $account }，距截止还有 { $minutes } 分钟，尚无民警处理。
 reports-notice-assign-title = 指派举报 { $ref }
 reports-notice-reply-title = 警方回复 { $ref }
+reports-victim = 受害人
+reports-victim-no-phone = 名册中无手机号
+reports-urgent-panel = 紧急止付
+reports-urgent-panel-n = { $n } 起待处理

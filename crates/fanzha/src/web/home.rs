@@ -39,6 +39,8 @@ pub struct HomePage {
     pub is_partner: bool,
     /// The case panel (police and school staff), rendered by the cases module.
     pub cases_panel: Option<String>,
+    /// Urgent stop-payment requests (police), rendered by the reports module.
+    pub urgent_panel: Option<String>,
 }
 
 pub async fn home(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
@@ -94,9 +96,11 @@ pub async fn home(State(st): State<AppState>, u: User) -> AppResult<Html<String>
         None => (None, vec![]),
     };
     let cases_panel = crate::cases::pages::home_panel(&st, &u, &ctx).await?;
+    let urgent_panel = crate::reports::pages::home_panel(&st, &u, &ctx).await?;
     Ok(Html(
         HomePage {
             cases_panel,
+            urgent_panel,
             ctx,
             cards,
             me,
