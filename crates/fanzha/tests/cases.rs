@@ -274,12 +274,12 @@ CLS1B1,,fake_loan,短信,2024-05-03 08:00,500,,open,\n";
     // The page shows the same line-numbered errors, in Chinese by default.
     let c = app.login("police1").await;
     let csrf = app.page_csrf(&c).await;
-    let form = reqwest::multipart::Form::new().part(
+    let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
         "file",
         reqwest::multipart::Part::bytes(bad.as_bytes().to_vec()).file_name("cases.csv"),
     );
     let r = c
-        .post(app.url(&format!("/cases/import?csrf={csrf}")))
+        .post(app.url("/cases/import"))
         .multipart(form)
         .send()
         .await

@@ -99,3 +99,72 @@ async fn police_see_the_case_analysis_drawn_as_charts() {
     })
     .await;
 }
+
+/// The page's width against the screen's, and what sticks out (for the failure message).
+/// With phone emulation an overflowing page widens the layout viewport (`innerWidth`) to fit, so
+/// both are measured against the screen's width.
+async fn overflow(wd: &WebDriver, width: u32) -> (i64, i64, String) {
+    let v = wd
+        .post(
+            "/execute/sync",
+            serde_json::json!({
+                "script": "var w = arguments[0]; var out = []; \
+                  document.querySelectorAll('body *').forEach(function (e) { \
+                    var r = e.getBoundingClientRect(); \
+                    if (r.right > w + 1 && out.length < 8) { \
+                      out.push(e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className + ' ' + Math.round(r.right)); } }); \
+                  return [document.documentElement.scrollWidth, window.innerWidth, out.join(' | ')];",
+                "args": [width]
+            }),
+        )
+        .await;
+    (
+        v[0].as_i64().unwrap_or(0),
+        v[1].as_i64().unwrap_or(0),
+        v[2].as_str().unwrap_or("").to_string(),
+    )
+}
+
+/// The lists and figures of the police, a school admin and a student fit a phone: no sideways
+/// scrolling at 390 or 360 px (tables turn into cards).
+#[tokio::test]
+async fn lists_and_figures_fit_a_phone() {
+    run("cases-phone", |rig| {
+        async move {
+            let wd = &rig.wd;
+            let base = &rig.base;
+            let pages: [(&str, &[&str]); 3] = [
+                (
+                    "police1",
+                    &["/", "/reports", "/cases", "/cases/kpis", "/warnings"],
+                ),
+                ("s001-admin", &["/reports", "/cases", "/cases/kpis"]),
+                ("2023001010101", &["/", "/reports"]),
+            ];
+            for (user, paths) in pages {
+                let _ = wd.call(reqwest::Method::DELETE, "/cookie", None).await;
+                wd.phone_viewport(390, 800).await;
+                sign_in(wd, base, user).await;
+                for width in [390, 360] {
+                    wd.phone_viewport(width, 800).await;
+                    for path in paths {
+                        wd.goto(&format!("{base}{path}")).await;
+                        wd.find("main").await;
+                        let (scroll, inner, what) = overflow(wd, width).await;
+                        let name = format!("phone-{user}-{width}{}", path.replace('/', "-"));
+                        wd.screenshot(
+                            &target_dir().join("screenshots").join(format!("{name}.png")),
+                        )
+                        .await;
+                        assert!(
+                            scroll <= inner && inner <= i64::from(width),
+                            "{user} {path} is {scroll} px wide on a {width} px screen: {what}"
+                        );
+                    }
+                }
+            }
+        }
+        .boxed()
+    })
+    .await;
+}

@@ -403,12 +403,15 @@ async fn the_intel_csv_export_neutralises_formula_cells_and_reimports() {
     }
     // Importing the file back finds the same indicators (no `'+1…` phone appears).
     let csrf = app.page_csrf(&c).await;
-    let form = reqwest::multipart::Form::new().text("format", "csv").part(
-        "file",
-        reqwest::multipart::Part::bytes(body.into_bytes()).file_name("x.csv"),
-    );
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf)
+        .text("format", "csv")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(body.into_bytes()).file_name("x.csv"),
+        );
     let r = c
-        .post(app.url(&format!("/intel/import?csrf={csrf}")))
+        .post(app.url("/intel/import"))
         .multipart(form)
         .send()
         .await

@@ -634,10 +634,11 @@ async fn police_confirm_clear_set_tlp_and_merge() {
 async fn import(app: &TestApp, c: &Client, format: &str, data: Vec<u8>) -> (StatusCode, String) {
     let csrf = app.page_csrf(c).await;
     let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf)
         .text("format", format.to_string())
         .part("file", reqwest::multipart::Part::bytes(data).file_name("x"));
     let r = c
-        .post(app.url(&format!("/intel/import?csrf={csrf}")))
+        .post(app.url("/intel/import"))
         .multipart(form)
         .send()
         .await
@@ -974,4 +975,83 @@ async fn an_index_behind_a_pruned_change_log_reloads() {
         "the pruned change was missed"
     );
     assert!(other.index.get(phone, "17088882222").is_some());
+}
+
+/// `risk` is the combined value `level` is derived from; the classifier's own probability, where
+/// it judged a message, is `model_risk`.
+#[tokio::test]
+async fn the_risk_field_is_the_value_the_level_comes_from() {
+    let app = spawn_seeded().await;
+    seed_indicators(&app).await;
+    let t = app.token("partner1", &[Scope::RiskCheck]).await;
+    let band = |risk: f64| match risk {
+        r if r >= 0.8 => "high",
+        r if r >= 0.5 => "medium",
+        r if r >= 0.2 => "low",
+        _ => "none",
+    };
+    // A police-confirmed phone, as an indicator and typed as a bare token: high, risk of high.
+    for body in [
+        json!({"kind": "phone", "value": "+86 17088886666"}),
+        json!({"text": "17088886666"}),
+    ] {
+        let v: Value = risk(&app, &t, body.clone()).await.json().await.unwrap();
+        assert_eq!(v["level"], "high", "{body}");
+        let r = v["risk"].as_f64().unwrap();
+        assert!(r >= 0.8, "{v}");
+        assert_eq!(band(r), "high");
+        assert!(v.get("model_risk").is_none(), "{v}");
+    }
+    // A message: its risk is at least the classifier's and gives its level.
+    let v: Value = risk(&app, &t, json!({"text": SCAM}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let model = v["model_risk"].as_f64().unwrap();
+    let r = v["risk"].as_f64().unwrap();
+    assert!(r >= model && model > 0.0, "{v}");
+    assert_eq!(band(r), v["level"].as_str().unwrap());
+    // A harmless message mentioning the confirmed phone: the indicator lifts the risk.
+    let v: Value = risk(
+        &app,
+        &t,
+        json!({"text": "明天下午三点开会，有事打 17088886666"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(v["level"], "high", "{v}");
+    assert!(v["risk"].as_f64().unwrap() >= 0.8, "{v}");
+    assert!(
+        v["model_risk"].as_f64().unwrap() < v["risk"].as_f64().unwrap(),
+        "{v}"
+    );
+    // Nothing known: none, with a risk below the low band.
+    let v: Value = risk(&app, &t, json!({"kind": "qq", "value": "123456789"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["level"], "none");
+    assert_eq!(band(v["risk"].as_f64().unwrap()), "none");
+    // The OpenAPI schema describes both.
+    let doc: Value = client()
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let props = &doc["components"]["schemas"]["Answer"]["properties"];
+    assert!(
+        props["risk"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("level"),
+        "{props}"
+    );
+    assert!(props["model_risk"].is_object(), "{props}");
 }

@@ -41,11 +41,12 @@ async fn import(
 ) -> (StatusCode, String) {
     let csrf = app.page_csrf(c).await;
     let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf)
         .text("format", format.to_string())
         .text("action", action.to_string())
         .part("file", reqwest::multipart::Part::bytes(data).file_name("x"));
     let r = c
-        .post(app.url(&format!("/intel/import?csrf={csrf}")))
+        .post(app.url("/intel/import"))
         .multipart(form)
         .send()
         .await
@@ -443,11 +444,12 @@ async fn revoked_expired_and_deleted_entries_are_not_imported_as_live() {
     let csrf = app.page_csrf(&c).await;
     let data = String::from_utf8(fixture("stix_withdrawn.json")).unwrap();
     let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf)
         .text("format", "stix")
         .text("action", "import")
         .text("data", data);
     let r = c
-        .post(app.url(&format!("/intel/import?csrf={csrf}")))
+        .post(app.url("/intel/import"))
         .multipart(form)
         .send()
         .await

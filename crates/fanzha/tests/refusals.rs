@@ -259,12 +259,12 @@ async fn warning_batch_and_contact_refuse_other_roles_and_change_nothing() {
     // The page's upload, for a school admin.
     let c = app.login("admin1").await;
     let csrf = app.page_csrf(&c).await;
-    let form = reqwest::multipart::Form::new().part(
+    let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
         "file",
         reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("w.csv"),
     );
     let r = c
-        .post(app.url(&format!("/warnings/batch?csrf={csrf}")))
+        .post(app.url("/warnings/batch"))
         .multipart(form)
         .send()
         .await

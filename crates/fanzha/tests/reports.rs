@@ -1121,3 +1121,108 @@ async fn the_demo_has_reports_a_cluster_and_an_open_stop_payment() {
         [("frozen".to_string(), 200_000), ("failed".to_string(), 0)]
     );
 }
+
+/// The police see who the victim is (audited), urgent stop-payments on their home page, and an
+/// open stop-payment notice above newer notices in their inbox until it is settled.
+#[tokio::test]
+async fn police_see_the_victim_the_urgent_panel_and_the_stop_payment_first_in_the_inbox() {
+    let app = spawn_seeded().await;
+    let s1 = app.token("student1", &rw()).await;
+    let a: Value = post_json(&app, &s1, "/api/v1/reports", loss_report("v-1"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = a["report_id"].as_i64().expect("report id");
+    let sp = a["stop_payment_id"].as_i64().expect("stop payment");
+    let ref_no: String = sqlx::query_scalar("SELECT ref_no FROM reports WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    // A later, ordinary notice to the same officer.
+    app.state.clock.advance_ms(MIN);
+    let p1 = app.fx.account("police1");
+    fanzha::inbox::notify(
+        &app.state.db.pool,
+        &app.state.clock,
+        &fanzha::inbox::Recipient::Account(p1),
+        &fanzha::inbox::Notice {
+            kind: "system".into(),
+            title: "每周通报".into(),
+            body: String::new(),
+            link: None,
+        },
+    )
+    .await
+    .unwrap();
+    let titles = |v: &Value| -> Vec<String> {
+        v["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let t1 = app.token("police1", &Scope::ALL).await;
+    let inbox: Value = app
+        .api_get(&t1, "/api/v1/inbox")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let t = titles(&inbox);
+    assert!(t[0].starts_with("紧急止付"), "{t:?}");
+    assert_eq!(t[1], "每周通报", "{t:?}");
+    // The report page names the victim, with phone and school, and the read is audited.
+    let c = app.login("police1").await;
+    let (s, page) = app.get(&c, &format!("/reports/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("id=\"victim-name\">张三<"), "{page}");
+    assert!(page.contains("href=\"tel:13800001111\""), "{page}");
+    assert!(page.contains("第一大学 · 计科2301"), "{page}");
+    let views = app.audit("person.view").await;
+    assert!(
+        views
+            .iter()
+            .any(|e| e.target_kind == "report" && e.target_id == id.to_string()),
+        "{views:?}"
+    );
+    // The student's own page has no victim block; the other station does not see the report.
+    let cs = app.login("student1").await;
+    let (_, own) = app.get(&cs, &format!("/reports/{id}")).await;
+    assert!(!own.contains("id=\"victim\""));
+    let c2 = app.login("police2").await;
+    let (s, _) = app.get(&c2, &format!("/reports/{id}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // The home page of the police carries the urgent request; others' do not.
+    let (_, home) = app.get(&c, "/").await;
+    let panel = home
+        .split("id=\"urgent-stop-payments\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no urgent panel: {home}"));
+    assert!(panel.contains(&ref_no) && panel.contains("张三"), "{panel}");
+    for other in [&c2, &cs] {
+        let (_, home) = app.get(other, "/").await;
+        assert!(!home.contains("urgent-stop-payments"));
+    }
+    // Once frozen, the request leaves the panel and the inbox is newest first again.
+    let r = post_json(
+        &app,
+        &t1,
+        &format!("/api/v1/reports/stop-payments/{sp}/actions"),
+        json!({"action": "frozen", "frozen_cents": 1_800_000}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let (_, home) = app.get(&c, "/").await;
+    assert!(!home.contains("urgent-stop-payments"));
+    let inbox: Value = app
+        .api_get(&t1, "/api/v1/inbox")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let t = titles(&inbox);
+    assert_eq!(t[0], "每周通报", "{t:?}");
+}

@@ -29,6 +29,7 @@ async fn page_import(
     assert_eq!(status, StatusCode::OK, "import page");
     let csrf = meta_csrf(&html);
     let form = Form::new()
+        .text("csrf", csrf.clone())
         .text("school", school.to_string())
         .text("kind", kind.to_string())
         .part(
@@ -39,7 +40,7 @@ async fn page_import(
                 .unwrap(),
         );
     let r = c
-        .post(app.url(&format!("/org/import?csrf={csrf}")))
+        .post(app.url("/org/import"))
         .multipart(form)
         .send()
         .await

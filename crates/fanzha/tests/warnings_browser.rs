@@ -120,3 +120,53 @@ async fn counselor_acts_on_a_warning_from_the_phone() {
     })
     .await;
 }
+
+/// The police upload a CSV batch of warnings from the issue page in the browser: the form sends
+/// its token as the first part of the upload and the batch is issued.
+#[tokio::test]
+async fn police_upload_a_warning_batch_in_the_browser() {
+    run("warnings-batch", |rig| {
+        async move {
+            let wd = &rig.wd;
+            let base = &rig.base;
+            wd.goto(&format!("{base}/login?next=/warnings/issue")).await;
+            let user = wd.find("#username").await;
+            wd.send_keys(&user, "police1").await;
+            let pw = wd.find("#password").await;
+            wd.send_keys(&pw, PASSWORD).await;
+            let submit = wd.find("#login-submit").await;
+            wd.click(&submit).await;
+            wd.wait_url("/warnings/issue", |u| u.ends_with("/warnings/issue"))
+                .await;
+            let dir = tempfile::tempdir().unwrap();
+            let csv = dir.path().join("batch.csv");
+            std::fs::write(
+                &csv,
+                "手机号,学号,诈骗类型,级别,情况,来源\n13812340000,,romance,低,未知号码,96110\n",
+            )
+            .unwrap();
+            let file = wd
+                .find("form[action='/warnings/batch'] input[type=file]")
+                .await;
+            wd.send_keys(&file, &csv.display().to_string()).await;
+            let button = wd
+                .find("form[action='/warnings/batch'] button[type=submit]")
+                .await;
+            wd.click(&button).await;
+            let url = wd
+                .wait_url("the batch result", |u| u.contains("created="))
+                .await;
+            assert!(url.ends_with("/warnings/issue?created=1"), "{url}");
+            let done = wd.text(&wd.find("#done").await).await;
+            assert!(done.contains('1'), "{done}");
+            wd.screenshot(
+                &target_dir()
+                    .join("screenshots")
+                    .join("police-warnings-batch.png"),
+            )
+            .await;
+        }
+        .boxed()
+    })
+    .await;
+}

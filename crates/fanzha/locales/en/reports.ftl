@@ -140,3 +140,7 @@ reports-notice-escalate-body = ¥{ $amount } → { $bank } { $account }; { $minu
 reports-notice-assign-title = Report assigned to you { $ref }
 reports-notice-reply-title = Police reply { $ref }
 reports-err-status = Unknown report status (new, confirmed, not_fraud, merged or case_opened).
+reports-victim = Victim
+reports-victim-no-phone = no phone on the roster
+reports-urgent-panel = Urgent stop-payment requests
+reports-urgent-panel-n = { $n } open

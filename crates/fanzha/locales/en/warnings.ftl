@@ -71,6 +71,7 @@ warn-event-loss_report_pending = Loss report and stop-payment pending
 warn-unit-code = Unit code
 warn-from = From
 warn-to = To
+warn-period = Period: { $from } to { $to }
 warn-filter = Filter
 warn-total = Warnings
 warn-in-time = Acted on in time

@@ -140,3 +140,7 @@ reports-notice-escalate-body = { $amount } 元 → { $bank } { $account }，距�
 reports-notice-assign-title = 指派举报 { $ref }
 reports-notice-reply-title = 警方回复 { $ref }
 reports-err-status = 举报状态不正确(new、confirmed、not_fraud、merged 或 case_opened)。
+reports-victim = 受害人
+reports-victim-no-phone = 名册中无手机号
+reports-urgent-panel = 紧急止付
+reports-urgent-panel-n = { $n } 起待处理

@@ -71,6 +71,7 @@ warn-event-loss_report_pending = 待转报案与止付
 warn-unit-code = 单位代码
 warn-from = 起始日期
 warn-to = 截止日期
+warn-period = 统计期间：{ $from } 至 { $to }
 warn-filter = 筛选
 warn-total = 预警数
 warn-in-time = 按时处置率

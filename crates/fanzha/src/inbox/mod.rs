@@ -181,6 +181,8 @@ pub async fn unread_count(db: &Db, recipients: &[String]) -> DbResult<i64> {
     Ok(q.fetch_one(&db.pool).await?)
 }
 
+/// A person's messages: notices of a stop-payment request still open (money can still be
+/// stopped) first, then the newest first by when they were written.
 pub async fn list(
     db: &Db,
     recipients: &[String],
@@ -189,8 +191,11 @@ pub async fn list(
 ) -> DbResult<Vec<Message>> {
     let n = recipients.len();
     let sql = format!(
-        "SELECT id, kind, title, body, link, created_at, read_at FROM inbox_messages WHERE recipient IN ({}) \
-         ORDER BY id DESC LIMIT ${} OFFSET ${}",
+        "SELECT m.id, m.kind, m.title, m.body, m.link, m.created_at, m.read_at FROM inbox_messages m \
+         WHERE m.recipient IN ({}) \
+         ORDER BY CASE WHEN m.kind = 'stop_payment' AND EXISTS (SELECT 1 FROM stop_payments sp \
+         WHERE m.link = '/reports/' || sp.report_id AND sp.status IN ('open', 'bank_contacted')) \
+         THEN 0 ELSE 1 END, m.created_at DESC, m.id DESC LIMIT ${} OFFSET ${}",
         in_list(1, n),
         n + 1,
         n + 2

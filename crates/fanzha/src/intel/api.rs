@@ -70,8 +70,8 @@ fn item(v: &Value) -> Result<Input, Msg> {
 }
 
 /// Risk of a text or an indicator: level (high, medium, low, none), fraud type with how it works,
-/// the known indicators that matched (reports and police confirmation), the rules that fired and
-/// the classifier's probability. Tokens need the `risk:check` scope; each token has a rate limit
+/// the known indicators that matched (reports and police confirmation), the rules that fired, the
+/// combined `risk` the level is derived from and the classifier's own `model_risk`. Tokens need the `risk:check` scope; each token has a rate limit
 /// per second and a daily quota of items (429 with `Retry-After` past them). A batch with any
 /// invalid item is refused whole, with one detail per bad item.
 #[utoipa::path(post, path = "/api/v1/risk/check", tag = "risk", request_body = CheckRequest,

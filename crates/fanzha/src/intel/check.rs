@@ -113,8 +113,15 @@ pub struct Answer {
     pub fraud_type_en: String,
     /// How that scam works, one paragraph.
     pub description: String,
-    /// The classifier's probability that the text is fraud, 0 to 1 (0 for a bare indicator).
+    /// The combined risk, 0 to 1, that `level` is derived from (high from 0.8, medium from 0.5,
+    /// low from 0.2): the highest of the classifier's probability (for a message) and the risk of
+    /// the strongest known indicator that matched (0.9 confirmed by police, 0.65 suspected or
+    /// reported 3 times or more, 0.35 reported once or twice).
     pub risk: f32,
+    /// The classifier's own probability that the text is fraud, 0 to 1; absent when the
+    /// classifier did not judge the input (a bare number, link or account).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_risk: Option<f32>,
     /// Known indicators that matched.
     pub indicators: Vec<Hit>,
     pub rules: Vec<RuleOut>,
@@ -141,6 +148,16 @@ pub fn level_of(s: &str) -> Level {
 }
 
 /// What one known indicator adds to the level.
+/// The risk a matched indicator of this level stands for: the middle of the level's band.
+pub fn indicator_risk(level: Level) -> f32 {
+    match level {
+        Level::High => 0.9,
+        Level::Medium => 0.65,
+        Level::Low => 0.35,
+        Level::None => 0.0,
+    }
+}
+
 pub fn indicator_level(status: Status, sightings: i64) -> Level {
     match status {
         Status::Confirmed => Level::High,
@@ -246,6 +263,9 @@ pub fn check(engine: &Engine, index: &Index, input: &Input, brief: bool) -> Answ
     } else {
         fraud_type
     };
+    let model_risk = verdict.as_ref().filter(|_| !token).map(|v| v.risk);
+    let risk = model_risk.unwrap_or(0.0).max(indicator_risk(best_hit));
+    debug_assert_eq!(Level::of(risk), level);
     let info = fraud_type.info();
     Answer {
         level: level.id().to_string(),
@@ -253,7 +273,8 @@ pub fn check(engine: &Engine, index: &Index, input: &Input, brief: bool) -> Answ
         fraud_type_zh: info.zh.to_string(),
         fraud_type_en: info.en.to_string(),
         description: info.description.to_string(),
-        risk: verdict.as_ref().filter(|_| !token).map_or(0.0, |v| v.risk),
+        risk,
+        model_risk,
         indicators: hits,
         rules: verdict
             .as_ref()

@@ -320,7 +320,7 @@ async fn result_view(st: &AppState, u: &User, c: &StoredCheck) -> AppResult<Resu
         is_fraud: fraud.is_fraud(),
         hits,
         rules,
-        risk_pct: (a.risk * 100.0).round() as i64,
+        risk_pct: (a.model_risk.unwrap_or(0.0) * 100.0).round() as i64,
         report_link: link,
         own: c.account_id == u.p.account_id,
     })

@@ -340,8 +340,80 @@ struct ShowPage {
     evidence: Vec<Evidence>,
     own: bool,
     police: bool,
+    /// Who lost money or was targeted, for the police: name, phone, school and class.
+    victim: Option<Victim>,
     filed: bool,
     now: i64,
+}
+
+/// The student a report is about, as the police need to reach them.
+struct Victim {
+    name: String,
+    phone: Option<String>,
+    school: String,
+    class: String,
+}
+
+/// The victim of a report for the police. The read is audited by `api::detail` (a `person.view`
+/// entry naming the report and the student).
+async fn victim_of(st: &AppState, r: &store::Report) -> AppResult<Option<Victim>> {
+    let Some(id) = r.student_id else {
+        return Ok(None);
+    };
+    let Some(s) = crate::org::store::student_by_id(&st.db, id).await? else {
+        return Ok(None);
+    };
+    let school = crate::org::store::unit_by_id(&st.db, s.school_id)
+        .await?
+        .map(|u| u.name)
+        .unwrap_or_default();
+    Ok(Some(Victim {
+        name: s.name,
+        phone: s.phone,
+        school,
+        class: s.class_name,
+    }))
+}
+
+/// The home page's panel of urgent stop-payment requests (police): those still open, nearest
+/// deadline first. `None` for everybody else and when none is open.
+pub async fn home_panel(st: &AppState, u: &User, ctx: &PageCtx) -> AppResult<Option<String>> {
+    let Ok(scope) = api::police_scope(u) else {
+        return Ok(None);
+    };
+    if !u.p.has_role(Role::Police) {
+        return Ok(None);
+    }
+    let open: Vec<QueueItem> = store::queue(&st.db, &scope, 20)
+        .await?
+        .into_iter()
+        .filter(|q| matches!(q.stop_payment.status.as_str(), "open" | "bank_contacted"))
+        .collect();
+    if open.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(
+        UrgentPanel {
+            ctx,
+            queue: open,
+            now: st.clock.now_ms(),
+        }
+        .render()?,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "reports/urgent_panel.html")]
+struct UrgentPanel<'a> {
+    ctx: &'a PageCtx,
+    queue: Vec<QueueItem>,
+    now: i64,
+}
+
+impl UrgentPanel<'_> {
+    fn money(&self, c: &i64) -> String {
+        super::service::cents_str(*c)
+    }
 }
 
 impl ShowPage {
@@ -422,8 +494,14 @@ async fn show_page(
     let d = api::detail(&st, &u, id).await?;
     let ctx = page_ctx(&st, &u).await;
     let police = can_triage(&u.p, &d.report.unit_path);
+    let victim = if police {
+        victim_of(&st, &d.report).await?
+    } else {
+        None
+    };
     Ok(Html(
         ShowPage {
+            victim,
             type_name: type_name(u.ctx.lang, &d.report.fraud_type),
             rows: rows_of(u.ctx.lang, ctx.tz, &d.report.sections),
             own: d.report.reporter_account_id == u.p.account_id,

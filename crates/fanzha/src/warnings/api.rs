@@ -128,11 +128,29 @@ pub async fn load_mine(st: &AppState, u: &User) -> AppResult<Vec<Warning>> {
 }
 
 async fn mine_of(st: &AppState, p: &Principal) -> AppResult<Vec<Warning>> {
-    let Some(staff) = p.staff_id else {
-        return Ok(vec![]);
-    };
     let mut out: Vec<Warning> = Vec::new();
     let mut c = st.db.pool.acquire().await?;
+    // The police: what reached the police level in their jurisdiction, and what their station
+    // issued that has no outcome yet.
+    let police: Vec<&crate::auth::model::Grant> =
+        p.grants.iter().filter(|g| g.role == Role::Police).collect();
+    if !police.is_empty() {
+        let paths: Vec<String> = police
+            .iter()
+            .flat_map(|g| g.scope_paths.iter().cloned())
+            .collect();
+        let stations: Vec<i64> = police.iter().map(|g| g.unit_id).collect();
+        let mut issuers = store::accounts_with_role_on(&mut c, "police", &stations).await?;
+        issuers.push(p.account_id);
+        issuers.sort();
+        issuers.dedup();
+        out.extend(store::police_queue(&mut c, &paths, &issuers, 500).await?);
+    }
+    let Some(staff) = p.staff_id else {
+        out.sort_by_key(|w| (waiting_since(w), w.id));
+        out.dedup_by_key(|w| w.id);
+        return Ok(out);
+    };
     for (duty, unit) in crate::org::store::responsibilities_of_staff(&st.db, staff).await? {
         let min_level = store::duty_level(duty);
         let ws = store::list(
@@ -158,6 +176,15 @@ async fn mine_of(st: &AppState, p: &Principal) -> AppResult<Vec<Warning>> {
     });
     out.dedup_by_key(|w| w.id);
     Ok(out)
+}
+
+/// The deadline a warning waiting for the police has been waiting on: its next one, else the
+/// first missed one (acknowledgement, then contact), else its issue time.
+fn waiting_since(w: &Warning) -> i64 {
+    w.next_deadline_at
+        .or(w.ack_due_at.filter(|_| w.acknowledged_at.is_none()))
+        .or(w.contact_due_at.filter(|_| w.contacted_at.is_none()))
+        .unwrap_or(w.created_at)
 }
 
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]

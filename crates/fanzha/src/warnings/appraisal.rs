@@ -155,8 +155,10 @@ pub struct AppraisalRow {
     pub name: String,
     pub unit: String,
     pub warnings: i64,
-    pub ack_in_time_share: f64,
-    pub contact_in_time_share: f64,
+    /// Share (0–1) acknowledged in time; absent with no warning routed (no data is not a failure).
+    pub ack_in_time_share: Option<f64>,
+    /// Share (0–1) contacted in time; absent with no warning routed.
+    pub contact_in_time_share: Option<f64>,
     pub median_ack_ms: Option<i64>,
     pub median_contact_ms: Option<i64>,
     pub escalations_caused: i64,
@@ -165,7 +167,8 @@ pub struct AppraisalRow {
     pub students: i64,
     /// Share (0–1) of those students who acknowledged a campaign delivery in the period.
     pub campaign_coverage: f64,
-    /// 0–100, weighted by the school's settings.
+    /// 0–100, weighted by the school's settings; the warning components (in time, escalations)
+    /// are left out of the weighted average for someone with no warning in the period.
     pub score: f64,
     pub rank: i64,
 }
@@ -242,19 +245,22 @@ fn ancestors(path: &str) -> impl Iterator<Item = &str> {
         .map(move |(i, _)| &path[..=i])
 }
 
-fn score(w: &Weights, ack: f64, contact: f64, esc_rate: f64, victims: i64, coverage: f64) -> f64 {
-    let total = (w.ack + w.contact + w.escalations + w.victims + w.campaigns).max(1) as f64;
-    let esc = 1.0 - esc_rate.min(1.0);
+/// The weighted average of the components, 0–100. `warned` holds the in-time shares and the
+/// escalation rate when the person or unit had warnings; without any, those components are left
+/// out of the average (their weights too) rather than counted as failures.
+fn score(w: &Weights, warned: Option<(f64, f64, f64)>, victims: i64, coverage: f64) -> f64 {
     let vic = 1.0 / (1.0 + victims as f64);
-    ((w.ack as f64 * ack
-        + w.contact as f64 * contact
-        + w.escalations as f64 * esc
-        + w.victims as f64 * vic
-        + w.campaigns as f64 * coverage)
-        / total
-        * 1000.0)
-        .round()
-        / 10.0
+    let mut parts = vec![(w.victims, vic), (w.campaigns, coverage)];
+    if let Some((ack, contact, esc_rate)) = warned {
+        parts.extend([
+            (w.ack, ack),
+            (w.contact, contact),
+            (w.escalations, 1.0 - esc_rate.min(1.0)),
+        ]);
+    }
+    let total = parts.iter().map(|(w, _)| *w).sum::<i64>().max(1) as f64;
+    let sum: f64 = parts.iter().map(|(w, v)| *w as f64 * v).sum();
+    (sum / total * 1000.0).round() / 10.0
 }
 
 struct Acc {
@@ -277,8 +283,8 @@ fn row(
     (students, acked): (i64, i64),
     w: &Weights,
 ) -> AppraisalRow {
-    let n = a.n.max(1) as f64;
-    let (ack, contact) = (a.ack as f64 / n, a.contact as f64 / n);
+    let n = a.n as f64;
+    let warned = (a.n > 0).then(|| (a.ack as f64 / n, a.contact as f64 / n, esc as f64 / n));
     let coverage = if students > 0 {
         acked as f64 / students as f64
     } else {
@@ -290,15 +296,15 @@ fn row(
         name: a.name,
         unit: a.unit,
         warnings: a.n,
-        ack_in_time_share: ack,
-        contact_in_time_share: contact,
+        ack_in_time_share: warned.map(|w| w.0),
+        contact_in_time_share: warned.map(|w| w.1),
         median_ack_ms: median(a.acks),
         median_contact_ms: median(a.contacts),
         escalations_caused: esc,
         victims,
         students,
         campaign_coverage: coverage,
-        score: score(w, ack, contact, esc as f64 / n, victims, coverage),
+        score: score(w, warned, victims, coverage),
         rank: 0,
     }
 }
@@ -499,6 +505,7 @@ pub fn to_csv(a: &Appraisal) -> String {
         "得分",
     ]);
     let mins = |v: Option<i64>| v.map_or(String::new(), |m| format!("{:.1}", m as f64 / 60_000.0));
+    let share = |v: Option<f64>| Cell::Number(v.map_or(String::new(), |s| format!("{s:.3}")));
     for r in a.people.iter().chain(a.units.iter()) {
         let kind = if r.kind == "person" {
             "个人"
@@ -511,8 +518,8 @@ pub fn to_csv(a: &Appraisal) -> String {
             Cell::Text(&r.name),
             Cell::Text(&r.unit),
             num(r.warnings),
-            num(format!("{:.3}", r.ack_in_time_share)),
-            num(format!("{:.3}", r.contact_in_time_share)),
+            share(r.ack_in_time_share),
+            share(r.contact_in_time_share),
             Cell::Number(mins(r.median_ack_ms)),
             Cell::Number(mins(r.median_contact_ms)),
             num(r.escalations_caused),
@@ -546,6 +553,21 @@ mod tests {
             victims: 0,
             campaigns: 10,
         };
-        assert_eq!(score(&w, 1.0, 1.0, 0.0, 0, 0.5), 50.0);
+        assert_eq!(score(&w, Some((1.0, 1.0, 0.0)), 0, 0.5), 50.0);
+    }
+
+    #[test]
+    fn no_warnings_is_no_data_not_a_failure() {
+        let w = Weights {
+            ack: 30,
+            contact: 30,
+            escalations: 10,
+            victims: 20,
+            campaigns: 10,
+        };
+        // Without warnings only victims (none: 1.0) and coverage (1.0) count.
+        assert_eq!(score(&w, None, 0, 1.0), 100.0);
+        // With a warning missed entirely, the in-time parts count as failures.
+        assert_eq!(score(&w, Some((0.0, 0.0, 1.0)), 0, 1.0), 30.0);
     }
 }

@@ -666,7 +666,11 @@ async fn overview(
     let queue = rows_for(&st, &ctx, queue).await?;
     Ok(Html(
         OverviewPage {
-            share: format!("{:.0}%", figures.acted_in_time_share * 100.0),
+            share: if figures.routed > 0 {
+                format!("{:.0}%", figures.acted_in_time_share * 100.0)
+            } else {
+                "—".into()
+            },
             median_ack: mins(&ctx, figures.median_ack_ms),
             median_contact: mins(&ctx, figures.median_contact_ms),
             statuses: Status::ALL
@@ -856,8 +860,13 @@ struct AppraisalPage {
     ctx: PageCtx,
     unit: crate::org::model::Unit,
     a: Appraisal,
-    q: AppraisalQuery,
-    sections: Vec<(String, Vec<super::appraisal::AppraisalRow>)>,
+    /// (title, people rather than units, rows): a unit's row is its own name, so the unit table
+    /// has no second name column.
+    sections: Vec<(String, bool, Vec<super::appraisal::AppraisalRow>)>,
+    /// The period shown, as the caller's days (`YYYY-MM-DD`, both inclusive).
+    from_day: String,
+    to_day: String,
+    period: String,
     chart: String,
     csv_link: String,
 }
@@ -865,6 +874,10 @@ struct AppraisalPage {
 impl AppraisalPage {
     fn pct(&self, v: &f64) -> String {
         format!("{:.0}%", v * 100.0)
+    }
+    /// A share, or "—" when there is nothing to measure.
+    fn share(&self, v: &Option<f64>) -> String {
+        v.map_or("—".into(), |v| self.pct(&v))
     }
     fn mins(&self, v: &Option<i64>) -> String {
         mins(&self.ctx, *v)
@@ -889,21 +902,32 @@ async fn appraisal_page(
         "/warnings/appraisal.csv?unit={}",
         crate::web::context::urlencode(&unit.code)
     );
-    for (k, v) in [("from", &q.from), ("to", &q.to)] {
-        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-            csv_link.push_str(&format!("&{k}={}", crate::web::context::urlencode(v)));
-        }
+    // The period as days in the caller's time zone: what was asked for, else the default one.
+    let day = |ms: Millis| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .map(|t| t.with_timezone(&ctx.tz).format("%Y-%m-%d").to_string())
+            .unwrap_or_default()
+    };
+    let from_day = day(a.from);
+    let to_day = day(a.to - 1);
+    for (k, v) in [("from", &from_day), ("to", &to_day)] {
+        csv_link.push_str(&format!("&{k}={}", crate::web::context::urlencode(v)));
     }
     Ok(Html(
         AppraisalPage {
             sections: vec![
-                (ctx.t("warn-people"), a.people.clone()),
-                (ctx.t("warn-units"), a.units.clone()),
+                (ctx.t("warn-people"), true, a.people.clone()),
+                (ctx.t("warn-units"), false, a.units.clone()),
             ],
+            period: ctx.ta(
+                "warn-period",
+                &[("from", from_day.clone()), ("to", to_day.clone())],
+            ),
+            from_day,
+            to_day,
             ctx,
             unit,
             a,
-            q,
             chart,
             csv_link,
         }

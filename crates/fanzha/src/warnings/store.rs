@@ -445,6 +445,42 @@ pub async fn list(c: &mut AnyConnection, f: &ListFilter) -> DbResult<Vec<Warning
     Ok(rows.iter().map(warning_from).collect::<Result<_, _>>()?)
 }
 
+/// What waits for the police of some jurisdictions: warnings under `paths` that reached the police
+/// level, and warnings issued by one of `issuers`, in both cases with no outcome yet.
+pub async fn police_queue(
+    c: &mut AnyConnection,
+    paths: &[String],
+    issuers: &[i64],
+    limit: i64,
+) -> DbResult<Vec<Warning>> {
+    let mut conds: Vec<String> = (0..paths.len())
+        .map(|i| format!("(w.unit_path LIKE ${} AND w.level >= $l)", i + 1))
+        .collect();
+    conds.extend(
+        (0..issuers.len()).map(|i| format!("w.issued_by_account_id = ${}", paths.len() + i + 1)),
+    );
+    if conds.is_empty() {
+        return Ok(vec![]);
+    }
+    let n = paths.len() + issuers.len();
+    let sql = format!(
+        "SELECT {W_COLS} FROM warnings w WHERE ({}) AND w.status <> 'closed' \
+         ORDER BY w.created_at, w.id LIMIT $m",
+        conds.join(" OR ")
+    )
+    .replace("$l", &format!("${}", n + 1))
+    .replace("$m", &format!("${}", n + 2));
+    let mut q = sqlx::query(&sql);
+    for p in paths {
+        q = q.bind(format!("{p}%"));
+    }
+    for a in issuers {
+        q = q.bind(*a);
+    }
+    let rows = q.bind(LEVEL_POLICE).bind(limit).fetch_all(&mut *c).await?;
+    Ok(rows.iter().map(warning_from).collect::<Result<_, _>>()?)
+}
+
 // ---- receipts of partner warnings ----
 
 const RECEIPT_COLS: &str = "r.warning_id, r.reference, r.received_at, r.status";

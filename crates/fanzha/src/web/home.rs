@@ -41,6 +41,8 @@ pub struct HomePage {
     pub cases_panel: Option<String>,
     /// Activation of the counselor's classes, rendered by the activation pages.
     pub activation_panel: Option<String>,
+    /// Urgent stop-payment requests (police), rendered by the reports module.
+    pub urgent_panel: Option<String>,
 }
 
 pub async fn home(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
@@ -97,10 +99,12 @@ pub async fn home(State(st): State<AppState>, u: User) -> AppResult<Html<String>
     };
     let cases_panel = crate::cases::pages::home_panel(&st, &u, &ctx).await?;
     let activation_panel = crate::auth::activation_web::home_panel(&st, &u, &ctx).await?;
+    let urgent_panel = crate::reports::pages::home_panel(&st, &u, &ctx).await?;
     Ok(Html(
         HomePage {
             cases_panel,
             activation_panel,
+            urgent_panel,
             ctx,
             cards,
             me,
