@@ -172,7 +172,7 @@ pub async fn issue(
     let now = clock.now_ms();
     let expires_at = now + cfg.activation_code_days.max(1) * 86_400_000;
     let mut out = Vec::with_capacity(people.len());
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     for chunk in people.chunks(200) {
         let mut revoke = String::from(
             "UPDATE activation_codes SET revoked_at = $1 WHERE used_at IS NULL AND revoked_at IS NULL AND account_id IN (",
@@ -364,7 +364,7 @@ pub async fn activate(
     })
     .await
     .map_err(|_| ActivationError::Refused)?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let claimed = sqlx::query(
         "UPDATE activation_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
     )

@@ -545,7 +545,7 @@ pub async fn create_user(db: &Db, clock: &Clock, u: &NewUser<'_>) -> Result<i64,
         .await
         .map_err(DbError::from)?,
     };
-    let mut tx = db.pool.begin().await.map_err(DbError::from)?;
+    let mut tx = db.begin_write().await.map_err(DbError::from)?;
     let id = if let Some(existing) = roster_account {
         let adopted = sqlx::query(
             "UPDATE accounts SET username = $1, display_name = $2, password_hash = $3, activated_at = $4, password_changed_at = $4 \
