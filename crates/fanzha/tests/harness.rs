@@ -33,10 +33,24 @@ async fn fixture_is_seeded_as_described() {
     assert_eq!(app.scalar("SELECT COUNT(*) FROM staff").await, 7);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM responsibilities").await, 7);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM jurisdictions").await, 2);
+    // Every person on a roster has one account (the named fixture accounts, and roster accounts
+    // not yet activated for the others); police, province and partner accounts have no person.
     assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM accounts").await,
-        ACCOUNTS.len() as i64
+        app.scalar("SELECT COUNT(*) FROM accounts WHERE student_id IS NOT NULL")
+            .await,
+        6
     );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM accounts WHERE staff_id IS NOT NULL")
+            .await,
+        7
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM accounts WHERE student_id IS NULL AND staff_id IS NULL")
+            .await,
+        4
+    );
+    assert!(app.scalar("SELECT COUNT(*) FROM accounts").await >= ACCOUNTS.len() as i64);
     // Paths nest: a class lies under its college, school, city and province.
     let class = app.fx.unit("CLS1A1");
     for ancestor in ["COL1A", "SCH1", "C1", "P1"] {
@@ -46,9 +60,11 @@ async fn fixture_is_seeded_as_described() {
             class.path
         );
     }
-    // Students are linked to their accounts.
+    // The three named student accounts are linked to their roster records and activated.
     let linked: i64 = app
-        .scalar("SELECT COUNT(*) FROM accounts WHERE student_id IS NOT NULL")
+        .scalar(
+            "SELECT COUNT(*) FROM accounts WHERE student_id IS NOT NULL AND activated_at IS NOT NULL",
+        )
         .await;
     assert_eq!(linked, 3);
 }

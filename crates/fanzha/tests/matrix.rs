@@ -73,6 +73,12 @@ const TABLE: &[(&str, &str, [&str; 7])] = &[
         "AB",
         ["RR", "RR", "RR", "YR", "RR", "RR", "RR"],
     ),
+    // IssueActivationCodes: counselors (own classes), unit leaders, school admins.
+    (
+        "POST /api/v1/units/{code}/activation-codes",
+        "AB",
+        ["RR", "YR", "YR", "YR", "RR", "RR", "RR"],
+    ),
     // A is 张三, student1's own record.
     (
         "GET /api/v1/students/{id}",
@@ -525,6 +531,10 @@ fn probe(op: &str, target: char, r: &Records, own: &BTreeMap<&str, i64>) -> (Str
         "POST /api/v1/units/{code}/roster" => (
             format!("/api/v1/units/{school}/roster?kind=students"),
             Body::Csv("学号,姓名\n"),
+        ),
+        "POST /api/v1/units/{code}/activation-codes" => (
+            format!("/api/v1/units/{class}/activation-codes"),
+            Body::None,
         ),
         "GET /api/v1/students/{id}" => (format!("/api/v1/students/{student}"), Body::None),
         "GET /api/v1/students/{id}/responsible" => (

@@ -192,11 +192,12 @@ async fn units_are_created_by_api_and_page_with_bad_input_and_roles_refused() {
         details.iter().any(|d| d.contains("org:write")),
         "{details:?}"
     );
-    // Roles that may never write units cannot carry `org:write` on a token at all (403 at the
-    // scope check); the college's leader sees COL1A and is refused (403); a school admin of
-    // another school does not even see it (404).
+    // Roles that may never use `org:write` cannot carry it on a token at all (403 at the scope
+    // check); a counselor may (for activation codes) but COL1A lies above the class, unseen (404);
+    // the college's leader sees COL1A and is refused (403); a school admin of another school does
+    // not even see it (404).
     for (user, want) in [
-        ("counselor1", StatusCode::FORBIDDEN),
+        ("counselor1", StatusCode::NOT_FOUND),
         ("leader1", StatusCode::FORBIDDEN),
         ("police1", StatusCode::FORBIDDEN),
         ("admin2", StatusCode::NOT_FOUND),
@@ -208,8 +209,7 @@ async fn units_are_created_by_api_and_page_with_bad_input_and_roles_refused() {
         assert_eq!(r.status(), want, "{user}");
     }
     assert_eq!(snapshot(&app).await, before, "refused roles wrote nothing");
-    // The refusal that reached the policy (leader1, who sees the unit) is audited; tokens without
-    // the scope stop before it, and a unit out of sight is a plain 404.
+    // Refusals that reached the policy are audited; tokens without the scope stop before it.
     let denied = app.audit("access.denied").await.len();
     assert!(denied >= 1, "access.denied rows: {denied}");
 
