@@ -267,6 +267,9 @@ struct StudentPage {
     gender: String,
     status: String,
     chain: Vec<(String, Responsible)>,
+    warnings: Vec<crate::warnings::pages::HistoryRow>,
+    /// Campaigns received: (title, when sent or queued, read or not in words).
+    campaigns: Vec<(String, String, String)>,
 }
 
 async fn student_page(
@@ -281,8 +284,23 @@ async fn student_page(
         .into_iter()
         .map(|r| (ctx.t(&format!("duty-{}", r.duty.as_str())), r))
         .collect();
+    let warnings = crate::warnings::pages::history_of_student(&st, &ctx, s.id).await?;
+    let campaigns = crate::campaigns::store::deliveries_of_student(&st.db, s.id, 100)
+        .await?
+        .into_iter()
+        .map(|(title, d)| {
+            let read = if d.opened_at.is_some() || d.acknowledged_at.is_some() {
+                ctx.t("org-history-read")
+            } else {
+                ctx.t("org-history-unread")
+            };
+            (title, ctx.time(&d.sent_at.unwrap_or(d.queued_at)), read)
+        })
+        .collect();
     Ok(Html(
         StudentPage {
+            warnings,
+            campaigns,
             gender: ctx.t(&format!("gender-{}", s.gender)),
             status: ctx.t(&format!("status-{}", s.status)),
             ctx,

@@ -111,6 +111,40 @@ async fn rows(st: &AppState, ctx: &PageCtx, ws: Vec<Warning>) -> AppResult<Vec<R
     Ok(out)
 }
 
+/// One warning of a student's anti-fraud history, in people's words: when (viewer's time
+/// zone), the fraud type, the status and the outcome (empty while none is recorded).
+pub struct HistoryRow {
+    pub id: i64,
+    pub when: String,
+    pub fraud_type: String,
+    pub status: String,
+    pub outcome: String,
+}
+
+/// The warnings about one student, newest first, for the student's record.
+pub async fn history_of_student(
+    st: &AppState,
+    ctx: &PageCtx,
+    student_id: i64,
+) -> AppResult<Vec<HistoryRow>> {
+    let mut c = st.db.pool.acquire().await?;
+    let ws = store::of_student(&mut c, student_id, 100).await?;
+    Ok(ws
+        .into_iter()
+        .map(|w| HistoryRow {
+            id: w.id,
+            when: ctx.time(&w.created_at),
+            fraud_type: fraud_name(&w.fraud_type, ctx),
+            status: ctx.t(&format!("warn-status-{}", w.status)),
+            outcome: w
+                .outcome
+                .as_deref()
+                .map(|o| ctx.t(&format!("warn-outcome-{o}")))
+                .unwrap_or_default(),
+        })
+        .collect())
+}
+
 #[derive(Template)]
 #[template(path = "warnings/mine.html")]
 struct MinePage {
