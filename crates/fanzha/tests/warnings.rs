@@ -829,8 +829,8 @@ async fn another_counselor_is_refused_and_audited() {
         .await,
         1
     );
-    // A student cannot see warnings.
-    let c = app.login("student1").await;
+    // A student sees only the warnings about themself (张三 is student1).
+    let c = app.login("student2").await;
     let (s, _) = app.get(&c, &format!("/warnings/{id}")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
