@@ -194,6 +194,8 @@ struct DetailPage {
     can_act: bool,
     can_identify: bool,
     student: Option<crate::org::model::Student>,
+    /// The viewer may open the student's record (their anti-fraud history).
+    record_link: bool,
     chain: Vec<(String, String, Option<String>)>,
     errors: Vec<String>,
     methods: Vec<(&'static str, String)>,
@@ -219,6 +221,16 @@ async fn render_detail(
         Some(s) => crate::org::store::student_by_id(&st.db, s).await?,
         None => None,
     };
+    let record_link = student.as_ref().is_some_and(|s| {
+        policy::allows(
+            &u.p,
+            Action::ViewPerson,
+            &crate::auth::policy::Target::Student {
+                id: s.id,
+                unit_path: &s.class_path,
+            },
+        )
+    });
     let mut chain = Vec::new();
     if let Some(s) = &student {
         let mut c = st.db.pool.acquire().await?;
@@ -340,6 +352,7 @@ async fn render_detail(
         can_act: d.can_act,
         can_identify,
         student,
+        record_link,
         chain,
         errors,
         now_local,
