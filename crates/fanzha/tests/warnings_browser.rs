@@ -120,7 +120,7 @@ async fn counselor_acts_on_a_warning_from_the_phone() {
                     serde_json::json!({"script": "return document.documentElement.scrollWidth <= window.innerWidth;", "args": []}),
                 )
                 .await;
-            assert_eq!(fits["value"], serde_json::json!(true), "sideways scroll");
+            assert_eq!(fits, serde_json::json!(true), "sideways scroll");
             let shot = target_dir()
                 .join("screenshots")
                 .join("counselor-student-record-phone.png");
