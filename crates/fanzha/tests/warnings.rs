@@ -1907,7 +1907,10 @@ async fn a_student_reads_their_own_warnings_and_the_counselor_sees_the_history_o
     assert!(rec.contains("id=\"history-campaigns-empty\""));
     // 李四's record has only theirs; another school's counselor gets 404 and nothing.
     let (_, rec) = app
-        .get(&c, &format!("/org/student/{}", app.fx.student("2023010102")))
+        .get(
+            &c,
+            &format!("/org/student/{}", app.fx.student("2023010102")),
+        )
         .await;
     let list = between(&rec, "id=\"history-warnings\">", "</ul>").expect("history");
     assert_eq!(list.matches("<li>").count(), 1, "{list}");

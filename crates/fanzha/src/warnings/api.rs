@@ -84,7 +84,8 @@ pub async fn load_visible(st: &AppState, u: &User, id: i64) -> AppResult<Warning
     // The issuer always sees what they issued; the responsible people of the student's chain
     // see it whatever their role grants say (responsibility follows the org's chain).
     // A student sees the warnings about themself.
-    let own = u.p.has_role(Role::Student) && u.p.student_id.is_some() && w.student_id == u.p.student_id;
+    let own =
+        u.p.has_role(Role::Student) && u.p.student_id.is_some() && w.student_id == u.p.student_id;
     if own || w.issued_by_account_id == Some(u.p.account_id) || in_chain(&mut c, &u.p, &w).await? {
         return Ok(w);
     }
