@@ -1882,6 +1882,22 @@ async fn a_student_reads_their_own_warnings_and_the_counselor_sees_the_history_o
     let (st, _) = app.get(&s2, &format!("/warnings/{first}")).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 
+    // 张三 files a report; 李四 none.
+    let rt = app
+        .token("student1", &[Scope::ReportsRead, Scope::ReportsWrite])
+        .await;
+    let r = post_json(
+        &app,
+        &rt,
+        "/api/v1/reports",
+        json!({"idempotency_key": "k-1", "fraud_type": "impersonate_police",
+               "call": {"number": "170 8888 6666", "time": START_MS - 30 * MIN, "duration_seconds": 300},
+               "description": "冒充公安说我涉嫌洗钱"}),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+
     // The counselor's view of the record: the warnings in people's words, newest first.
     let zs = app.fx.student("2023010101");
     let reads = app.audit("person.view").await.len();
@@ -1892,7 +1908,8 @@ async fn a_student_reads_their_own_warnings_and_the_counselor_sees_the_history_o
     let fake_loan = fanzha::warnings::model::parse_fraud_type("fake_loan")
         .unwrap()
         .name_zh();
-    assert_eq!(list.matches("<li>").count(), 2, "{list}");
+    // The two police warnings and the follow-up the report opened.
+    assert_eq!(list.matches("<li>").count(), 3, "{list}");
     assert_eq!(list.matches(fake_loan).count(), 2, "{list}");
     let (a, b) = (
         list.find(&format!("/warnings/{second}\"")).unwrap(),
@@ -1904,6 +1921,19 @@ async fn a_student_reads_their_own_warnings_and_the_counselor_sees_the_history_o
     for raw in ["fake_loan", "dissuaded", "closed", "open"] {
         assert!(!list.contains(&format!(" {raw}")), "{raw} in {list}");
     }
+    let reports = between(&rec, "id=\"history-reports\">", "</ul>").expect("reports");
+    assert_eq!(reports.matches("<li>").count(), 1, "{reports}");
+    let status: String = sqlx::query_scalar("SELECT status FROM reports")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    let zh = fanzha::web::i18n::Lang::ZhCn;
+    assert!(
+        reports.contains(&fanzha::reports::type_name(zh, "impersonate_police"))
+            && reports.contains(&zh.t(&format!("reports-status-{status}"))),
+        "{reports}"
+    );
+    assert!(!reports.contains("impersonate_police") && !reports.contains("FZ-"));
     assert!(rec.contains("id=\"history-campaigns-empty\""));
     // 李四's record has only theirs; another school's counselor gets 404 and nothing.
     let (_, rec) = app
@@ -1914,6 +1944,7 @@ async fn a_student_reads_their_own_warnings_and_the_counselor_sees_the_history_o
         .await;
     let list = between(&rec, "id=\"history-warnings\">", "</ul>").expect("history");
     assert_eq!(list.matches("<li>").count(), 1, "{list}");
+    assert!(rec.contains("id=\"history-reports-empty\""));
     let c4 = app.login("counselor4").await;
     let (st, rec) = app.get(&c4, &format!("/org/student/{zs}")).await;
     assert_eq!(st, StatusCode::NOT_FOUND);

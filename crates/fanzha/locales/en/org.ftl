@@ -91,3 +91,4 @@ org-history-campaigns = Campaigns received
 org-history-none = None so far.
 org-history-read = read
 org-history-unread = not read yet
+org-history-reports = Reports

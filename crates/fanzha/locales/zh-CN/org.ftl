@@ -88,3 +88,4 @@ org-history-campaigns = 收到的宣传
 org-history-none = 暂无。
 org-history-read = 已读
 org-history-unread = 未读
+org-history-reports = 举报记录

@@ -268,6 +268,8 @@ struct StudentPage {
     status: String,
     chain: Vec<(String, Responsible)>,
     warnings: Vec<crate::warnings::pages::HistoryRow>,
+    /// Reports: (link, when filed, fraud type, status in words).
+    reports: Vec<(String, String, String, String)>,
     /// Campaigns received: (title, when sent or queued, read or not in words).
     campaigns: Vec<(String, String, String)>,
 }
@@ -285,6 +287,18 @@ async fn student_page(
         .map(|r| (ctx.t(&format!("duty-{}", r.duty.as_str())), r))
         .collect();
     let warnings = crate::warnings::pages::history_of_student(&st, &ctx, s.id).await?;
+    let reports = crate::reports::store::of_student(&st.db, s.id, 100)
+        .await?
+        .into_iter()
+        .map(|r| {
+            (
+                format!("/reports/{}", r.id),
+                ctx.time(&r.created_at),
+                crate::reports::type_name(ctx.lang, &r.fraud_type),
+                ctx.t(&format!("reports-status-{}", r.status)),
+            )
+        })
+        .collect();
     let campaigns = crate::campaigns::store::deliveries_of_student(&st.db, s.id, 100)
         .await?
         .into_iter()
@@ -300,6 +314,7 @@ async fn student_page(
     Ok(Html(
         StudentPage {
             warnings,
+            reports,
             campaigns,
             gender: ctx.t(&format!("gender-{}", s.gender)),
             status: ctx.t(&format!("status-{}", s.status)),
