@@ -1898,6 +1898,17 @@ async fn a_student_reads_their_own_warnings_and_the_counselor_sees_the_history_o
     .await;
     assert_eq!(r.status(), StatusCode::CREATED);
 
+    // 张三 checks a number on the check page.
+    let scsrf = app.page_csrf(&s).await;
+    let r = s
+        .post(app.url("/check"))
+        .form(&[("csrf", scsrf.as_str()), ("q", "17088886666")])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success() || r.status().is_redirection());
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM risk_checks").await, 1);
+
     // The counselor's view of the record: the warnings in people's words, newest first.
     let zs = app.fx.student("2023010101");
     let reads = app.audit("person.view").await.len();
@@ -1934,6 +1945,20 @@ async fn a_student_reads_their_own_warnings_and_the_counselor_sees_the_history_o
         "{reports}"
     );
     assert!(!reports.contains("impersonate_police") && !reports.contains("FZ-"));
+    let checks = between(&rec, "id=\"history-checks\">", "</ul>").expect("checks");
+    assert_eq!(checks.matches("<li>").count(), 1, "{checks}");
+    let level: String = sqlx::query_scalar("SELECT level FROM risk_checks")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert!(
+        checks.contains(&zh.t(&format!("check-level-{level}"))),
+        "{checks}"
+    );
+    assert!(
+        !checks.contains("17088886666"),
+        "what was checked stays the student's"
+    );
     assert!(rec.contains("id=\"history-campaigns-empty\""));
     // 李四's record has only theirs; another school's counselor gets 404 and nothing.
     let (_, rec) = app
@@ -1945,6 +1970,7 @@ async fn a_student_reads_their_own_warnings_and_the_counselor_sees_the_history_o
     let list = between(&rec, "id=\"history-warnings\">", "</ul>").expect("history");
     assert_eq!(list.matches("<li>").count(), 1, "{list}");
     assert!(rec.contains("id=\"history-reports-empty\""));
+    assert!(rec.contains("id=\"history-checks-empty\""));
     let c4 = app.login("counselor4").await;
     let (st, rec) = app.get(&c4, &format!("/org/student/{zs}")).await;
     assert_eq!(st, StatusCode::NOT_FOUND);

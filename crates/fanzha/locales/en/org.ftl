@@ -92,3 +92,4 @@ org-history-none = None so far.
 org-history-read = read
 org-history-unread = not read yet
 org-history-reports = Reports
+org-history-checks = Risk checks

@@ -89,3 +89,4 @@ org-history-none = 暂无。
 org-history-read = 已读
 org-history-unread = 未读
 org-history-reports = 举报记录
+org-history-checks = 风险查询记录

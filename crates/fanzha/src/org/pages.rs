@@ -270,6 +270,9 @@ struct StudentPage {
     warnings: Vec<crate::warnings::pages::HistoryRow>,
     /// Reports: (link, when filed, fraud type, status in words).
     reports: Vec<(String, String, String, String)>,
+    /// Risk checks: (when, level in words, fraud type where one was found). What was checked
+    /// stays the student's own.
+    checks: Vec<(String, String, String)>,
     /// Campaigns received: (title, when sent or queued, read or not in words).
     campaigns: Vec<(String, String, String)>,
 }
@@ -299,6 +302,22 @@ async fn student_page(
             )
         })
         .collect();
+    let checks = crate::intel::store::checks_of_student(&st.db, s.id, 100)
+        .await?
+        .into_iter()
+        .map(|c| {
+            let kind = if c.level == "none" {
+                String::new()
+            } else {
+                crate::reports::type_name(ctx.lang, &c.fraud_type)
+            };
+            (
+                ctx.time(&c.created_at),
+                ctx.t(&format!("check-level-{}", c.level)),
+                kind,
+            )
+        })
+        .collect();
     let campaigns = crate::campaigns::store::deliveries_of_student(&st.db, s.id, 100)
         .await?
         .into_iter()
@@ -315,6 +334,7 @@ async fn student_page(
         StudentPage {
             warnings,
             reports,
+            checks,
             campaigns,
             gender: ctx.t(&format!("gender-{}", s.gender)),
             status: ctx.t(&format!("status-{}", s.status)),
