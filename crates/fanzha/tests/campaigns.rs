@@ -249,6 +249,20 @@ async fn a_campaign_reaches_the_inbox_and_only_the_owner_acknowledges() {
         app.scalar("SELECT COUNT(*) FROM campaign_deliveries").await,
         4
     );
+    // The counselor's view of a student's record lists the campaign received, not yet read.
+    let cs = app.login("counselor1").await;
+    let (s, rec) = app
+        .get(
+            &cs,
+            &format!("/org/student/{}", app.fx.student("2023010101")),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let list = between(&rec, "id=\"history-campaigns\">", "</ul>").expect("campaigns");
+    assert!(
+        list.contains("开学季防刷单") && list.contains("未读"),
+        "{list}"
+    );
     // Running the fan-out again (a worker restarted mid-way) tells nobody twice.
     sqlx::query("UPDATE campaigns SET status = 'sending'")
         .execute(&app.state.db.pool)

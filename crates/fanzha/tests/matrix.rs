@@ -152,11 +152,12 @@ const TABLE: &[(&str, &str, [&str; 7])] = &[
         ["Y", "Y", "Y", "Y", "Y", "Y", "R"],
     ),
     // A was issued by police1 about 张三; B by police2 about 钱七 (SCH2); O by each role itself
-    // (police1, partner1 — the others cannot issue, so their O is partner1's).
+    // (police1, partner1 — the others cannot issue, so their O is partner1's). A student reads
+    // the warnings about themself (A is about student1).
     (
         "GET /api/v1/warnings/{id}",
         "ABO",
-        ["RRR", "YRY", "YRY", "YRY", "YRY", "YYY", "RRY"],
+        ["YRR", "YRY", "YRY", "YRY", "YRY", "YYY", "RRY"],
     ),
     (
         "POST /api/v1/warnings/{id}/acknowledge",

@@ -28,6 +28,10 @@ async fn token_created_on_the_account_page_is_shown_once_and_stored_hashed() {
     let page = r.text().await.unwrap();
     let token = between(&page, "class=\"fz-token\">", "<").expect("token shown once");
     assert!(token.starts_with("fz_") && token.len() > 40, "{token}");
+    // A copy button copies exactly that text (shown by script where the clipboard is writable).
+    assert!(page.contains("id=\"new-token-value\""), "{page}");
+    assert!(page.contains("data-copy=\"new-token-value\""), "{page}");
+    assert!(page.contains("复制令牌"), "{page}");
     // Only a hash and a short prefix are stored.
     let (hash, prefix, scopes): (String, String, String) =
         sqlx::query_as("SELECT token_hash, prefix, scopes FROM api_tokens")

@@ -829,8 +829,8 @@ async fn another_counselor_is_refused_and_audited() {
         .await,
         1
     );
-    // A student cannot see warnings.
-    let c = app.login("student1").await;
+    // A student sees only the warnings about themself (张三 is student1).
+    let c = app.login("student2").await;
     let (s, _) = app.get(&c, &format!("/warnings/{id}")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
@@ -1803,4 +1803,176 @@ fn chrono_day(ms: i64) -> String {
         .with_timezone(&chrono_tz::Asia::Shanghai)
         .format("%Y-%m-%d")
         .to_string()
+}
+
+#[tokio::test]
+async fn a_student_reads_their_own_warnings_and_the_counselor_sees_the_history_on_the_record() {
+    let app = spawn_seeded().await;
+    let t = police_token(&app).await;
+    // Two warnings about 张三 (the first closed as dissuaded), one about 李四.
+    let first = issue_zhangsan(&app, "medium").await["id"].as_i64().unwrap();
+    let c = app.login("counselor1").await;
+    let csrf = app.page_csrf(&c).await;
+    for (path, form) in [
+        ("acknowledge", vec![("csrf", csrf.as_str())]),
+        (
+            "contact",
+            vec![
+                ("csrf", csrf.as_str()),
+                ("method", "phone"),
+                ("at", ""),
+                ("notes", "已电话提醒"),
+            ],
+        ),
+    ] {
+        let r = c
+            .post(app.url(&format!("/warnings/{first}/{path}")))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+    }
+    let ct = app
+        .token("counselor1", &[Scope::WarningsWrite, Scope::WarningsRead])
+        .await;
+    let r = post_json(
+        &app,
+        &ct,
+        &format!("/api/v1/warnings/{first}/outcome"),
+        json!({"outcome": "dissuaded"}),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    app.state.clock.advance_ms(MIN);
+    let second = issue_zhangsan(&app, "high").await["id"].as_i64().unwrap();
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/warnings",
+        warning("138-0000-1112", "low"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let lisi = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+
+    // The student's menu leads to their warnings; the page lists theirs and no one else's.
+    let s = app.login("student1").await;
+    let (st, home) = app.get(&s, "/").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(home.contains("href=\"/warnings\""), "{home}");
+    let (st, page) = app.get(&s, "/warnings").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(page.contains(&format!("id=\"warning-{first}\"")), "{page}");
+    assert!(page.contains(&format!("id=\"warning-{second}\"")), "{page}");
+    assert!(!page.contains(&format!("id=\"warning-{lisi}\"")), "{page}");
+    let (st, _) = app.get(&s, &format!("/warnings/{second}")).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _) = app.get(&s, &format!("/warnings/{lisi}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    // Another student sees the link and none of these.
+    let s2 = app.login("student2").await;
+    let (_, home) = app.get(&s2, "/").await;
+    assert!(home.contains("href=\"/warnings\""));
+    let (st, page) = app.get(&s2, "/warnings").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(page.contains("id=\"warn-empty\""), "{page}");
+    let (st, _) = app.get(&s2, &format!("/warnings/{first}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+
+    // 张三 files a report; 李四 none.
+    let rt = app
+        .token("student1", &[Scope::ReportsRead, Scope::ReportsWrite])
+        .await;
+    let r = post_json(
+        &app,
+        &rt,
+        "/api/v1/reports",
+        json!({"idempotency_key": "k-1", "fraud_type": "impersonate_police",
+               "call": {"number": "170 8888 6666", "time": START_MS - 30 * MIN, "duration_seconds": 300},
+               "description": "冒充公安说我涉嫌洗钱"}),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+
+    // 张三 checks a number on the check page.
+    let scsrf = app.page_csrf(&s).await;
+    let r = s
+        .post(app.url("/check"))
+        .form(&[("csrf", scsrf.as_str()), ("q", "17088886666")])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success() || r.status().is_redirection());
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM risk_checks").await, 1);
+
+    // The counselor's view of the record: the warnings in people's words, newest first.
+    let zs = app.fx.student("2023010101");
+    let reads = app.audit("person.view").await.len();
+    let (st, rec) = app.get(&c, &format!("/org/student/{zs}")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(app.audit("person.view").await.len(), reads + 1);
+    let list = between(&rec, "id=\"history-warnings\">", "</ul>").expect("history");
+    let fake_loan = fanzha::warnings::model::parse_fraud_type("fake_loan")
+        .unwrap()
+        .name_zh();
+    // The two police warnings and the follow-up the report opened.
+    assert_eq!(list.matches("<li>").count(), 3, "{list}");
+    assert_eq!(list.matches(fake_loan).count(), 2, "{list}");
+    let (a, b) = (
+        list.find(&format!("/warnings/{second}\"")).unwrap(),
+        list.find(&format!("/warnings/{first}\"")).unwrap(),
+    );
+    assert!(a < b, "newest first: {list}");
+    assert!(list.contains("劝阻成功"), "{list}");
+    assert!(list.contains("待签收"), "{list}");
+    for raw in ["fake_loan", "dissuaded", "closed", "open"] {
+        assert!(!list.contains(&format!(" {raw}")), "{raw} in {list}");
+    }
+    let reports = between(&rec, "id=\"history-reports\">", "</ul>").expect("reports");
+    assert_eq!(reports.matches("<li>").count(), 1, "{reports}");
+    let status: String = sqlx::query_scalar("SELECT status FROM reports")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    let zh = fanzha::web::i18n::Lang::ZhCn;
+    assert!(
+        reports.contains(&fanzha::reports::type_name(zh, "impersonate_police"))
+            && reports.contains(&zh.t(&format!("reports-status-{status}"))),
+        "{reports}"
+    );
+    assert!(!reports.contains("impersonate_police") && !reports.contains("FZ-"));
+    let checks = between(&rec, "id=\"history-checks\">", "</ul>").expect("checks");
+    assert_eq!(checks.matches("<li>").count(), 1, "{checks}");
+    let level: String = sqlx::query_scalar("SELECT level FROM risk_checks")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert!(
+        checks.contains(&zh.t(&format!("check-level-{level}"))),
+        "{checks}"
+    );
+    assert!(
+        !checks.contains("17088886666"),
+        "what was checked stays the student's"
+    );
+    assert!(rec.contains("id=\"history-campaigns-empty\""));
+    // 李四's record has only theirs; another school's counselor gets 404 and nothing.
+    let (_, rec) = app
+        .get(
+            &c,
+            &format!("/org/student/{}", app.fx.student("2023010102")),
+        )
+        .await;
+    let list = between(&rec, "id=\"history-warnings\">", "</ul>").expect("history");
+    assert_eq!(list.matches("<li>").count(), 1, "{list}");
+    assert!(rec.contains("id=\"history-reports-empty\""));
+    assert!(rec.contains("id=\"history-checks-empty\""));
+    let c4 = app.login("counselor4").await;
+    let (st, rec) = app.get(&c4, &format!("/org/student/{zs}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert!(!rec.contains("history-warnings") && !rec.contains("张三"));
 }

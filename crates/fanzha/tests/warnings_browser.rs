@@ -104,6 +104,27 @@ async fn counselor_acts_on_a_warning_from_the_phone() {
             {
                 assert!(t.contains(step), "timeline lacks {step}: {t}");
             }
+            // The student's record, from the warning: the history lists this warning with its
+            // outcome, in words, and the page fits the phone's width.
+            let record = wd.find("#student-record").await;
+            wd.click(&record).await;
+            wd.wait_url("the student record", |u| u.contains("/org/student/"))
+                .await;
+            let history = wd.find("#history-warnings").await;
+            let h = wd.text(&history).await;
+            assert!(h.contains("劝阻成功"), "history: {h}");
+            assert!(!h.contains("dissuaded") && !h.contains("closed"), "{h}");
+            let fits = wd
+                .post(
+                    "/execute/sync",
+                    serde_json::json!({"script": "return document.documentElement.scrollWidth <= window.innerWidth;", "args": []}),
+                )
+                .await;
+            assert_eq!(fits, serde_json::json!(true), "sideways scroll");
+            let shot = target_dir()
+                .join("screenshots")
+                .join("counselor-student-record-phone.png");
+            wd.screenshot(&shot).await;
             let errors: Vec<String> = wd
                 .console()
                 .await

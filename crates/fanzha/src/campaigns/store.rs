@@ -292,6 +292,32 @@ pub async fn delivery_by_id(db: &Db, id: i64) -> DbResult<Option<Delivery>> {
     Ok(r.as_ref().map(delivery_from).transpose()?)
 }
 
+/// The campaigns one student received, newest first: (campaign title, delivery).
+pub async fn deliveries_of_student(
+    db: &Db,
+    student_id: i64,
+    limit: i64,
+) -> DbResult<Vec<(String, Delivery)>> {
+    let cols = DELIVERY_COLS
+        .split(", ")
+        .map(|c| format!("d.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = sqlx::query(&format!(
+        "SELECT {cols}, c.title FROM campaign_deliveries d JOIN campaigns c ON c.id = d.campaign_id \
+         WHERE d.student_id = $1 ORDER BY d.queued_at DESC, d.id DESC LIMIT $2"
+    ))
+    .bind(student_id)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.push((r.try_get(16)?, delivery_from(r)?));
+    }
+    Ok(out)
+}
+
 pub async fn deliveries_of(db: &Db, campaign_id: i64, channel: &str) -> DbResult<Vec<Delivery>> {
     let rows = sqlx::query(&format!(
         "SELECT {DELIVERY_COLS} FROM campaign_deliveries WHERE campaign_id = $1 AND channel = $2 ORDER BY id LIMIT 10000"

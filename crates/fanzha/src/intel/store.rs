@@ -584,6 +584,21 @@ pub async fn check_by_id(db: &Db, id: i64) -> DbResult<Option<StoredCheck>> {
     Ok(row.as_ref().map(stored_check).transpose()?)
 }
 
+/// The risk checks a student made (while signed in as themself), newest first.
+pub async fn checks_of_student(db: &Db, student_id: i64, limit: i64) -> DbResult<Vec<StoredCheck>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {CHECK_COLS} FROM risk_checks WHERE student_id = $1 ORDER BY id DESC LIMIT $2"
+    ))
+    .bind(student_id)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(stored_check)
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
 pub async fn checks_of(db: &Db, account_id: i64, limit: i64) -> DbResult<Vec<StoredCheck>> {
     let rows = sqlx::query(&format!(
         "SELECT {CHECK_COLS} FROM risk_checks WHERE account_id = $1 ORDER BY id DESC LIMIT $2"

@@ -267,6 +267,14 @@ struct StudentPage {
     gender: String,
     status: String,
     chain: Vec<(String, Responsible)>,
+    warnings: Vec<crate::warnings::pages::HistoryRow>,
+    /// Reports: (link, when filed, fraud type, status in words).
+    reports: Vec<(String, String, String, String)>,
+    /// Risk checks: (when, level in words, fraud type where one was found). What was checked
+    /// stays the student's own.
+    checks: Vec<(String, String, String)>,
+    /// Campaigns received: (title, when sent or queued, read or not in words).
+    campaigns: Vec<(String, String, String)>,
 }
 
 async fn student_page(
@@ -281,8 +289,53 @@ async fn student_page(
         .into_iter()
         .map(|r| (ctx.t(&format!("duty-{}", r.duty.as_str())), r))
         .collect();
+    let warnings = crate::warnings::pages::history_of_student(&st, &ctx, s.id).await?;
+    let reports = crate::reports::store::of_student(&st.db, s.id, 100)
+        .await?
+        .into_iter()
+        .map(|r| {
+            (
+                format!("/reports/{}", r.id),
+                ctx.time(&r.created_at),
+                crate::reports::type_name(ctx.lang, &r.fraud_type),
+                ctx.t(&format!("reports-status-{}", r.status)),
+            )
+        })
+        .collect();
+    let checks = crate::intel::store::checks_of_student(&st.db, s.id, 100)
+        .await?
+        .into_iter()
+        .map(|c| {
+            let kind = if c.level == "none" {
+                String::new()
+            } else {
+                crate::reports::type_name(ctx.lang, &c.fraud_type)
+            };
+            (
+                ctx.time(&c.created_at),
+                ctx.t(&format!("check-level-{}", c.level)),
+                kind,
+            )
+        })
+        .collect();
+    let campaigns = crate::campaigns::store::deliveries_of_student(&st.db, s.id, 100)
+        .await?
+        .into_iter()
+        .map(|(title, d)| {
+            let read = if d.opened_at.is_some() || d.acknowledged_at.is_some() {
+                ctx.t("org-history-read")
+            } else {
+                ctx.t("org-history-unread")
+            };
+            (title, ctx.time(&d.sent_at.unwrap_or(d.queued_at)), read)
+        })
+        .collect();
     Ok(Html(
         StudentPage {
+            warnings,
+            reports,
+            checks,
+            campaigns,
             gender: ctx.t(&format!("gender-{}", s.gender)),
             status: ctx.t(&format!("status-{}", s.status)),
             ctx,

@@ -71,6 +71,19 @@ pub async fn report(tx: &mut AnyConnection, id: i64) -> DbResult<Option<Report>>
     Ok(row.as_ref().map(report_row).transpose()?)
 }
 
+/// The reports about one student (filed by them or naming them), newest first.
+pub async fn of_student(db: &Db, student_id: i64, limit: i64) -> DbResult<Vec<Report>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {REPORT_COLS} FROM reports r WHERE r.student_id = $1 \
+         ORDER BY r.created_at DESC, r.id DESC LIMIT $2"
+    ))
+    .bind(student_id)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.iter().map(report_row).collect::<Result<_, _>>()?)
+}
+
 pub async fn indicators_of(tx: &mut AnyConnection, id: i64) -> DbResult<Vec<ReportIndicator>> {
     let rows = sqlx::query(
         "SELECT kind, value, section FROM report_indicators WHERE report_id = $1 ORDER BY kind, value",

@@ -83,7 +83,10 @@ pub async fn load_visible(st: &AppState, u: &User, id: i64) -> AppResult<Warning
         .ok_or_else(AppError::not_found)?;
     // The issuer always sees what they issued; the responsible people of the student's chain
     // see it whatever their role grants say (responsibility follows the org's chain).
-    if w.issued_by_account_id == Some(u.p.account_id) || in_chain(&mut c, &u.p, &w).await? {
+    // A student sees the warnings about themself.
+    let own =
+        u.p.has_role(Role::Student) && u.p.student_id.is_some() && w.student_id == u.p.student_id;
+    if own || w.issued_by_account_id == Some(u.p.account_id) || in_chain(&mut c, &u.p, &w).await? {
         return Ok(w);
     }
     drop(c);
@@ -130,6 +133,10 @@ pub async fn load_mine(st: &AppState, u: &User) -> AppResult<Vec<Warning>> {
 async fn mine_of(st: &AppState, p: &Principal) -> AppResult<Vec<Warning>> {
     let mut out: Vec<Warning> = Vec::new();
     let mut c = st.db.pool.acquire().await?;
+    // A student: the warnings about themself.
+    if let Some(student) = p.student_id.filter(|_| p.has_role(Role::Student)) {
+        out.extend(store::of_student(&mut c, student, 200).await?);
+    }
     // The police: what reached the police level in their jurisdiction, and what their station
     // issued that has no outcome yet.
     let police: Vec<&crate::auth::model::Grant> =

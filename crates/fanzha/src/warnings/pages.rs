@@ -111,6 +111,40 @@ async fn rows(st: &AppState, ctx: &PageCtx, ws: Vec<Warning>) -> AppResult<Vec<R
     Ok(out)
 }
 
+/// One warning of a student's anti-fraud history, in people's words: when (viewer's time
+/// zone), the fraud type, the status and the outcome (empty while none is recorded).
+pub struct HistoryRow {
+    pub id: i64,
+    pub when: String,
+    pub fraud_type: String,
+    pub status: String,
+    pub outcome: String,
+}
+
+/// The warnings about one student, newest first, for the student's record.
+pub async fn history_of_student(
+    st: &AppState,
+    ctx: &PageCtx,
+    student_id: i64,
+) -> AppResult<Vec<HistoryRow>> {
+    let mut c = st.db.pool.acquire().await?;
+    let ws = store::of_student(&mut c, student_id, 100).await?;
+    Ok(ws
+        .into_iter()
+        .map(|w| HistoryRow {
+            id: w.id,
+            when: ctx.time(&w.created_at),
+            fraud_type: fraud_name(&w.fraud_type, ctx),
+            status: ctx.t(&format!("warn-status-{}", w.status)),
+            outcome: w
+                .outcome
+                .as_deref()
+                .map(|o| ctx.t(&format!("warn-outcome-{o}")))
+                .unwrap_or_default(),
+        })
+        .collect())
+}
+
 #[derive(Template)]
 #[template(path = "warnings/mine.html")]
 struct MinePage {
@@ -160,6 +194,8 @@ struct DetailPage {
     can_act: bool,
     can_identify: bool,
     student: Option<crate::org::model::Student>,
+    /// The viewer may open the student's record (their anti-fraud history).
+    record_link: bool,
     chain: Vec<(String, String, Option<String>)>,
     errors: Vec<String>,
     methods: Vec<(&'static str, String)>,
@@ -185,6 +221,16 @@ async fn render_detail(
         Some(s) => crate::org::store::student_by_id(&st.db, s).await?,
         None => None,
     };
+    let record_link = student.as_ref().is_some_and(|s| {
+        policy::allows(
+            &u.p,
+            Action::ViewPerson,
+            &crate::auth::policy::Target::Student {
+                id: s.id,
+                unit_path: &s.class_path,
+            },
+        )
+    });
     let mut chain = Vec::new();
     if let Some(s) = &student {
         let mut c = st.db.pool.acquire().await?;
@@ -306,6 +352,7 @@ async fn render_detail(
         can_act: d.can_act,
         can_identify,
         student,
+        record_link,
         chain,
         errors,
         now_local,

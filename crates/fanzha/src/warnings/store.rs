@@ -404,6 +404,23 @@ pub async fn due(c: &mut AnyConnection, now: Millis, limit: i64) -> DbResult<Vec
     Ok(rows.iter().map(warning_from).collect::<Result<_, _>>()?)
 }
 
+/// The warnings about one student, newest first.
+pub async fn of_student(
+    c: &mut AnyConnection,
+    student_id: i64,
+    limit: i64,
+) -> DbResult<Vec<Warning>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {W_COLS} FROM warnings w WHERE w.student_id = $1 \
+         ORDER BY w.created_at DESC, w.id DESC LIMIT $2"
+    ))
+    .bind(student_id)
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await?;
+    Ok(rows.iter().map(warning_from).collect::<Result<_, _>>()?)
+}
+
 /// Filter of a warning list: under any of these paths, optional status, newest first.
 #[derive(Clone, Debug, Default)]
 pub struct ListFilter {

@@ -89,7 +89,9 @@ pub async fn page_ctx(st: &AppState, u: &User) -> PageCtx {
     }
     // A partner issues warnings through the API and gets receipts; the console is not for it.
     let partner_only = p.roles().iter().all(|r| *r == Role::Partner);
-    if has(Action::ViewWarnings) || (has(Action::IssueWarning) && !partner_only) {
+    // A student reads the warnings about themself there.
+    let student = p.has_role(Role::Student) && p.student_id.is_some();
+    if student || has(Action::ViewWarnings) || (has(Action::IssueWarning) && !partner_only) {
         items.push(("/warnings", "nav-warnings"));
     }
     if has(Action::ViewReach) {
