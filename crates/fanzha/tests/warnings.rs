@@ -1870,6 +1870,19 @@ async fn a_student_reads_their_own_warnings_and_the_counselor_sees_the_history_o
     assert!(!page.contains(&format!("id=\"warning-{lisi}\"")), "{page}");
     let (st, _) = app.get(&s, &format!("/warnings/{second}")).await;
     assert_eq!(st, StatusCode::OK);
+    // The student sees that they were contacted, not the counselor's notes about them.
+    let (st, detail) = app.get(&s, &format!("/warnings/{first}")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(detail.contains("id=\"timeline\""), "{detail}");
+    assert!(
+        !detail.contains("已电话提醒"),
+        "staff notes shown to the student"
+    );
+    let (_, staff_view) = app.get(&c, &format!("/warnings/{first}")).await;
+    assert!(
+        staff_view.contains("已电话提醒"),
+        "the counselor sees their notes"
+    );
     let (st, _) = app.get(&s, &format!("/warnings/{lisi}")).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     // Another student sees the link and none of these.

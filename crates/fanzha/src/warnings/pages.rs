@@ -238,6 +238,9 @@ async fn render_detail(
             chain.push((ctx.t(&format!("duty-{}", l.duty.as_str())), l.name, l.phone));
         }
     }
+    // The student the warning is about sees what happened, not staff notes, the issuer's source
+    // or the addresses notices went to.
+    let subject_view = u.p.student_id.is_some() && d.warning.student_id == u.p.student_id;
     let timeline = d
         .timeline
         .iter()
@@ -252,6 +255,9 @@ async fn render_detail(
                 "student_no",
                 "ref_no",
             ] {
+                if subject_view && matches!(k, "notes" | "source") {
+                    continue;
+                }
                 if let Some(v) = e
                     .detail
                     .get(k)
@@ -321,6 +327,7 @@ async fn render_detail(
     let notifications = d
         .notifications
         .iter()
+        .filter(|_| !subject_view)
         .map(|n| {
             (
                 format!("{} ({})", n.channel_name, n.kind),
