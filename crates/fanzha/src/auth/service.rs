@@ -501,14 +501,7 @@ pub async fn create_user(db: &Db, clock: &Clock, u: &NewUser<'_>) -> Result<i64,
     let (mut student_id, mut staff_id) = (None, None);
     if let Some(no) = u.person_no.map(str::trim).filter(|s| !s.is_empty()) {
         if u.role == Role::Student {
-            let id: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM students WHERE school_id = $1 AND student_no = $2",
-            )
-            .bind(unit.id)
-            .bind(no)
-            .fetch_optional(&db.pool)
-            .await
-            .map_err(DbError::from)?;
+            let id = store::student_id_by_no(db, unit.id, no).await?;
             student_id = Some(id.ok_or(AuthError::Invalid("auth-err-person"))?);
         } else {
             let org = org_store::ancestors(db, &unit)
@@ -532,35 +525,20 @@ pub async fn create_user(db: &Db, clock: &Clock, u: &NewUser<'_>) -> Result<i64,
     let now = clock.now_ms();
     // A person on a roster already has an account: while it is not activated, it becomes this
     // one (one account per person); once activated, an extra account made by hand stays apart
-    // from the roster key.
-    let roster_account = match (student_id, staff_id) {
-        (None, None) => None,
-        _ => sqlx::query_scalar::<_, i64>(
-            "SELECT id FROM accounts WHERE ((student_id = $1 AND $1 IS NOT NULL) OR (staff_id = $2 AND $2 IS NOT NULL)) \
-             AND activated_at IS NULL ORDER BY id LIMIT 1",
-        )
-        .bind(student_id)
-        .bind(staff_id)
-        .fetch_optional(&db.pool)
-        .await
-        .map_err(DbError::from)?,
+    // from the roster key. Looked up inside the write transaction, so two creations cannot both
+    // take it.
+    let display = if display_name.is_empty() {
+        username
+    } else {
+        display_name
     };
     let mut tx = db.begin_write().await.map_err(DbError::from)?;
+    let roster_account = match (student_id, staff_id) {
+        (None, None) => None,
+        _ => store::unactivated_account_of(&mut tx, student_id, staff_id).await?,
+    };
     let id = if let Some(existing) = roster_account {
-        let adopted = sqlx::query(
-            "UPDATE accounts SET username = $1, display_name = $2, password_hash = $3, activated_at = $4, password_changed_at = $4 \
-             WHERE id = $5 AND activated_at IS NULL",
-        )
-        .bind(username)
-        .bind(if display_name.is_empty() { username } else { display_name })
-        .bind(&hash)
-        .bind(now)
-        .bind(existing)
-        .execute(&mut *tx)
-        .await
-        .map_err(DbError::from)?
-        .rows_affected();
-        if adopted != 1 {
+        if !store::adopt_account(&mut tx, existing, username, display, &hash, now).await? {
             return Err(AuthError::Invalid("auth-err-person-account"));
         }
         existing
@@ -569,11 +547,7 @@ pub async fn create_user(db: &Db, clock: &Clock, u: &NewUser<'_>) -> Result<i64,
             &mut *tx,
             &NewAccount {
                 username,
-                display_name: if display_name.is_empty() {
-                    username
-                } else {
-                    display_name
-                },
+                display_name: display,
                 password_hash: &hash,
                 student_id,
                 staff_id,

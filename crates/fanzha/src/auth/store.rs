@@ -1,6 +1,7 @@
 //! SQL of accounts, role grants, sessions and API tokens.
 
 use sqlx::any::AnyRow;
+use sqlx::AnyConnection;
 use sqlx::Row;
 
 use super::model::{Grant, Role, Scope};
@@ -107,6 +108,58 @@ pub struct NewAccount<'a> {
     pub staff_id: Option<i64>,
     pub locale: &'a str,
     pub time_zone: &'a str,
+}
+
+/// The id of the student with this number on this school's roster.
+pub async fn student_id_by_no(db: &Db, school_id: i64, no: &str) -> DbResult<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM students WHERE school_id = $1 AND student_no = $2")
+            .bind(school_id)
+            .bind(no)
+            .fetch_optional(&db.pool)
+            .await?,
+    )
+}
+
+/// The roster account of a student or staff member that nobody has activated yet.
+pub async fn unactivated_account_of(
+    c: &mut AnyConnection,
+    student_id: Option<i64>,
+    staff_id: Option<i64>,
+) -> DbResult<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM accounts WHERE ((student_id = $1 AND $1 IS NOT NULL) OR (staff_id = $2 AND $2 IS NOT NULL)) \
+         AND activated_at IS NULL ORDER BY id LIMIT 1",
+    )
+    .bind(student_id)
+    .bind(staff_id)
+    .fetch_optional(c)
+    .await?)
+}
+
+/// Makes a roster account not yet activated the account created by hand (name, password,
+/// activated now); false when it was activated meanwhile.
+pub async fn adopt_account(
+    c: &mut AnyConnection,
+    id: i64,
+    username: &str,
+    display_name: &str,
+    password_hash: &str,
+    now: i64,
+) -> DbResult<bool> {
+    let n = sqlx::query(
+        "UPDATE accounts SET username = $1, display_name = $2, password_hash = $3, activated_at = $4, password_changed_at = $4 \
+         WHERE id = $5 AND activated_at IS NULL",
+    )
+    .bind(username)
+    .bind(display_name)
+    .bind(password_hash)
+    .bind(now)
+    .bind(id)
+    .execute(c)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
 }
 
 pub async fn insert_account<'e, E>(exec: E, a: &NewAccount<'_>, now: i64) -> DbResult<i64>
