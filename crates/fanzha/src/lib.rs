@@ -12,6 +12,7 @@ pub mod config;
 pub mod csv_export;
 pub mod db;
 pub mod demo;
+pub mod error;
 pub mod inbox;
 pub mod intel;
 pub mod org;

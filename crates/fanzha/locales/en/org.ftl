@@ -93,3 +93,4 @@ org-history-read = read
 org-history-unread = not read yet
 org-history-reports = Reports
 org-history-checks = Risk checks
+org-err-refused = The change was refused; see the problems listed

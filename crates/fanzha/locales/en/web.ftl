@@ -45,3 +45,5 @@ err-bad-input = The request is malformed
 err-media-type = Unsupported content type
 err-method = Method not allowed
 err-detail = { $text }
+err-invalid = The input was refused; see the problems listed
+err-rate-limited = Too many attempts; please try again later

@@ -90,3 +90,4 @@ org-history-read = 已读
 org-history-unread = 未读
 org-history-reports = 举报记录
 org-history-checks = 风险查询记录
+org-err-refused = 修改未被接受,请看下面列出的问题

@@ -45,3 +45,5 @@ err-bad-input = 提交的内容格式不正确
 err-media-type = 不支持的内容类型
 err-method = 不支持此请求方法
 err-detail = { $text }
+err-invalid = 提交的内容未通过检查,请看下面列出的问题
+err-rate-limited = 尝试次数过多,请稍后再试

@@ -12,7 +12,7 @@ use crate::auth::model::Scope;
 use crate::auth::policy::{self, Action};
 use crate::org::access::require_scope;
 use crate::web::context::User;
-use crate::web::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::web::layout::{page_ctx, PageCtx};
 use crate::web::AppState;
 

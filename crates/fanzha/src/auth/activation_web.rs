@@ -21,7 +21,7 @@ use crate::org::access::{authorize, require_scope};
 use crate::org::model::{Unit, UnitKind};
 use crate::org::store as org_store;
 use crate::web::context::{cookie, Ctx, User, PRELOGIN_CSRF_COOKIE, SESSION_COOKIE};
-use crate::web::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::web::i18n::Lang;
 use crate::web::layout::{page_ctx, PageCtx};
 use crate::web::AppState;

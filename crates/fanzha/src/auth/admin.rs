@@ -19,7 +19,7 @@ use crate::org::access::authorize;
 use crate::org::model::Unit;
 use crate::org::store as org_store;
 use crate::web::context::User;
-use crate::web::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::web::layout::{page_ctx, PageCtx};
 use crate::web::AppState;
 

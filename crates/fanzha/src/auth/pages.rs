@@ -15,7 +15,7 @@ use crate::audit::{self, Event};
 use crate::web::context::{
     cookie, same_site_path, Ctx, User, LANG_COOKIE, PRELOGIN_CSRF_COOKIE, SESSION_COOKIE,
 };
-use crate::web::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::web::i18n::Lang;
 use crate::web::layout::{page_ctx, PageCtx};
 use crate::web::AppState;

@@ -16,7 +16,7 @@ use super::service::{self as svc, SvcError};
 use super::store;
 use crate::auth::policy::{self, Action};
 use crate::web::context::User;
-use crate::web::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::web::layout::{page_ctx, PageCtx};
 use crate::web::AppState;
 

@@ -11,14 +11,14 @@ use serde::Deserialize;
 use super::model::*;
 use super::service::{self, Analysis, KpiYear, RankRow};
 use super::store::{self, Briefing, Window};
-use super::{app_error, period, PeriodQuery};
+use super::{period, PeriodQuery};
 use crate::auth::model::{Principal, Scope};
 use crate::auth::policy::{self, Action, Target};
 use crate::org::access::{authorize, require_scope};
 use crate::org::model::{Unit, UnitKind};
 use crate::org::store as org_store;
 use crate::web::context::User;
-use crate::web::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -129,7 +129,7 @@ pub async fn list_cases(
     let per = period(&st, &u, &q).await?;
     let paths = service::unit_paths(&st.db, &per.unit)
         .await
-        .map_err(|e| app_error(e, u.ctx.lang))?;
+        .map_err(AppError::from)?;
     let w = Window {
         paths,
         from: ms_of_date(per.from),
@@ -157,7 +157,7 @@ pub async fn create_case(
     require_manage(&u.p)?;
     let id = service::create_case(&st.db, &st.clock, &u.p, &u.ctx.actor(), &input)
         .await
-        .map_err(|e| app_error(e, u.ctx.lang))?;
+        .map_err(AppError::from)?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -185,7 +185,7 @@ pub async fn update_case(
     let old = open_case(&st, &u, id, Action::ManageCases).await?;
     service::update_case(&st.db, &st.clock, &u.p, &u.ctx.actor(), &old, &input)
         .await
-        .map_err(|e| app_error(e, u.ctx.lang))?;
+        .map_err(AppError::from)?;
     Ok(Json(
         store::case_by_id(&st.db, id)
             .await?
@@ -210,7 +210,7 @@ pub async fn import_cases(
     require_manage(&u.p)?;
     let n = service::import_cases(&st.db, &st.clock, &u.p, &u.ctx.actor(), &body)
         .await
-        .map_err(|e| app_error(e, u.ctx.lang))?;
+        .map_err(AppError::from)?;
     Ok((StatusCode::CREATED, Json(Imported { imported: n })))
 }
 
@@ -226,7 +226,7 @@ pub async fn analysis(
     let per = period(&st, &u, &q).await?;
     let a = service::analyse(&st.db, &per.unit, per.from, per.to, st.clock.now_ms())
         .await
-        .map_err(|e| app_error(e, u.ctx.lang))?;
+        .map_err(AppError::from)?;
     Ok(Json(a))
 }
 
@@ -253,7 +253,7 @@ pub async fn unit_for(
             .ok_or_else(AppError::not_found)?,
         None => service::default_unit(&st.db, &u.p)
             .await
-            .map_err(|e| app_error(e, u.ctx.lang))?
+            .map_err(AppError::from)?
             .ok_or_else(AppError::forbidden)?,
     };
     authorize(st, u, action, Target::Unit(&unit.path)).await?;
@@ -286,7 +286,7 @@ pub async fn get_kpis(
     let unit = unit_for(&st, &u, q.unit.as_deref(), Action::ViewCases).await?;
     let y = service::kpi_year(&st.db, &unit, year_or(q.year, this_year(&st, &u))?)
         .await
-        .map_err(|e| app_error(e, u.ctx.lang))?;
+        .map_err(AppError::from)?;
     Ok(Json(y))
 }
 
@@ -338,7 +338,7 @@ pub async fn save_kpi(st: &AppState, u: &User, input: &KpiInput) -> AppResult<Un
             &input.funds_returned,
         ],
     )
-    .map_err(|e| app_error(e, u.ctx.lang))?;
+    .map_err(AppError::from)?;
     if Month::parse(&k.month).is_some_and(|m| ms_of_date(m.first_day()) > st.clock.now_ms()) {
         return Err(AppError::unprocessable("cases-err-month"));
     }
@@ -371,7 +371,7 @@ pub async fn put_kpi(
     Ok(Json(
         service::kpi_year(&st.db, &unit, year)
             .await
-            .map_err(|e| app_error(e, u.ctx.lang))?,
+            .map_err(AppError::from)?,
     ))
 }
 
@@ -385,7 +385,7 @@ pub async fn list_briefings(State(st): State<AppState>, u: User) -> AppResult<Js
 pub async fn readable_briefings(st: &AppState, u: &User) -> AppResult<Vec<Briefing>> {
     let stations = service::briefing_stations(&st.db, &u.p)
         .await
-        .map_err(|e| app_error(e, u.ctx.lang))?;
+        .map_err(AppError::from)?;
     let ids: Vec<i64> = stations.iter().map(|s| s.id).collect();
     let mut out = Vec::new();
     for b in store::briefings_of(&st.db, &ids).await? {
@@ -394,7 +394,7 @@ pub async fn readable_briefings(st: &AppState, u: &User) -> AppResult<Vec<Briefi
         };
         if service::may_read_briefing(&st.db, &u.p, &b, station)
             .await
-            .map_err(|e| app_error(e, u.ctx.lang))?
+            .map_err(AppError::from)?
         {
             out.push(b);
         }
@@ -433,7 +433,7 @@ pub async fn save_briefing_for(st: &AppState, u: &User, input: &BriefingInput) -
         &input.case_ids,
     )
     .await
-    .map_err(|e| app_error(e, u.ctx.lang))
+    .map_err(AppError::from)
 }
 
 /// Saves the draft briefing of a station and month (replacing an earlier draft).
@@ -485,7 +485,7 @@ pub async fn briefing_detail(
         .ok_or_else(AppError::not_found)?;
     if !service::may_read_briefing(&st.db, &u.p, &b, &station)
         .await
-        .map_err(|e| app_error(e, u.ctx.lang))?
+        .map_err(AppError::from)?
     {
         return Err(AppError::not_found());
     }
@@ -493,7 +493,7 @@ pub async fn briefing_detail(
     let last = m.next().first_day().pred_opt().unwrap_or(m.first_day());
     let analysis = service::analyse(&st.db, &station, m.first_day(), last, st.clock.now_ms())
         .await
-        .map_err(|e| app_error(e, u.ctx.lang))?;
+        .map_err(AppError::from)?;
     let mut cases = Vec::new();
     for cid in &b.case_ids {
         if let Some(c) = store::case_by_id(&st.db, *cid).await? {
@@ -543,7 +543,7 @@ pub async fn publish_for(st: &AppState, u: &User, id: i64) -> AppResult<usize> {
     authorize(st, u, Action::ManageCases, Target::Unit(&station.path)).await?;
     service::publish_briefing(&st.db, &st.clock, &st.jobs, &u.ctx.actor(), &b, &station)
         .await
-        .map_err(|e| app_error(e, u.ctx.lang))
+        .map_err(AppError::from)
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -611,7 +611,7 @@ pub async fn ranking(
     authorize(&st, &u, Action::ViewCases, Target::Unit(&province.path)).await?;
     let rows = service::ranking(&st.db, &province, year_or(q.year, this_year(&st, &u) - 1)?)
         .await
-        .map_err(|e| app_error(e, u.ctx.lang))?;
+        .map_err(AppError::from)?;
     Ok(Json(rows))
 }
 
@@ -640,7 +640,7 @@ pub async fn select_for(st: &AppState, u: &User, input: &AwardInput) -> AppResul
     authorize(st, u, Action::ManageAwards, Target::Unit(&province.path)).await?;
     let rows = service::ranking(&st.db, &province, input.year)
         .await
-        .map_err(|e| app_error(e, u.ctx.lang))?;
+        .map_err(AppError::from)?;
     service::select_awards(
         &st.db,
         &st.clock,
@@ -652,7 +652,7 @@ pub async fn select_for(st: &AppState, u: &User, input: &AwardInput) -> AppResul
         &input.schools,
     )
     .await
-    .map_err(|e| app_error(e, u.ctx.lang))
+    .map_err(AppError::from)
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -686,7 +686,7 @@ pub async fn publish_awards_for(st: &AppState, u: &User, input: &AwardInput) -> 
     authorize(st, u, Action::ManageAwards, Target::Unit(&province.path)).await?;
     service::publish_awards(&st.db, &st.clock, &u.ctx.actor(), &province, input.year)
         .await
-        .map_err(|e| app_error(e, u.ctx.lang))
+        .map_err(AppError::from)
 }
 
 /// Publishes the year's awardees (the year must be over).

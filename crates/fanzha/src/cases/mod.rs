@@ -16,41 +16,8 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::org::model::Unit;
 use crate::web::context::User;
-use crate::web::error::{AppError, AppResult, Msg};
-use crate::web::i18n::Lang;
+use crate::error::{AppError, AppResult};
 use crate::web::AppState;
-use service::CaseError;
-
-/// Turns a domain error into the web error, rendering line-numbered problems in `lang`.
-pub fn app_error(e: CaseError, lang: Lang) -> AppError {
-    match e {
-        CaseError::Refused(msgs) => {
-            let details: Vec<Msg> = msgs.into_iter().map(|m| localise(m, lang)).collect();
-            let mut err = AppError::unprocessable("cases-err-refused");
-            if details.len() == 1 && details[0].key != "cases-err-line" {
-                err.msg = details[0].clone();
-            }
-            err.details(details)
-        }
-        CaseError::Db(d) => AppError::from(d),
-    }
-}
-
-/// A "line N: problem" message whose problem is still a key becomes one with the problem's text.
-pub fn localise(m: Msg, lang: Lang) -> Msg {
-    if m.key != "cases-err-line" {
-        return m;
-    }
-    let mut out = Msg::new("cases-err-line");
-    for (k, v) in m.args {
-        if k == "problem" {
-            out = out.arg("problem", lang.t(&v));
-        } else {
-            out = out.arg(&k, v);
-        }
-    }
-    out
-}
 
 /// A unit and a period of local dates, from `unit`, `from` and `to` query values; defaults are the
 /// caller's own unit and this year so far.
@@ -88,7 +55,7 @@ pub async fn period(st: &AppState, u: &User, q: &PeriodQuery) -> AppResult<Perio
             .ok_or_else(AppError::not_found)?,
         None => service::default_unit(&st.db, &u.p)
             .await
-            .map_err(|e| app_error(e, u.ctx.lang))?
+            .map_err(AppError::from)?
             .ok_or_else(AppError::forbidden)?,
     };
     crate::org::access::authorize(

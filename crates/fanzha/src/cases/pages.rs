@@ -15,14 +15,14 @@ use super::api::{self, AwardInput, BriefingInput, KpiInput, TypicalCase};
 use super::model::*;
 use super::service::{self, Analysis, Bucket, KpiYear, RankRow};
 use super::store::{self, Briefing, Window};
-use super::{app_error, period, PeriodQuery};
+use super::{period, PeriodQuery};
 use crate::auth::model::Role;
 use crate::auth::policy::{self, Action, Target};
 use crate::org::access::authorize;
 use crate::org::model::{Unit, UnitKind};
 use crate::org::store as org_store;
 use crate::web::context::User;
-use crate::web::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::web::layout::{page_ctx, PageCtx};
 use crate::web::AppState;
 
@@ -272,7 +272,7 @@ async fn list_page(
     let ctx = page_ctx(&st, &u).await;
     let paths = service::unit_paths(&st.db, &per.unit)
         .await
-        .map_err(|e| app_error(e, ctx.lang))?;
+        .map_err(AppError::from)?;
     let w = Window {
         paths,
         from: ms_of_date(per.from),
@@ -504,7 +504,7 @@ async fn new_submit(
     match service::create_case(&st.db, &st.clock, &u.p, &u.ctx.actor(), &f.input()).await {
         Ok(id) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
         Err(e) => {
-            let e = app_error(e, u.ctx.lang);
+            let e = AppError::from(e);
             if e.status.is_server_error() {
                 return Err(e);
             }
@@ -558,7 +558,7 @@ async fn case_submit(
     match service::update_case(&st.db, &st.clock, &u.p, &u.ctx.actor(), &old, &f.input()).await {
         Ok(()) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
         Err(e) => {
-            let e = app_error(e, u.ctx.lang);
+            let e = AppError::from(e);
             if e.status.is_server_error() {
                 return Err(e);
             }
@@ -633,7 +633,7 @@ async fn import_submit(
             vec![],
         ),
         Err(e) => {
-            let e = app_error(e, ctx.lang);
+            let e = AppError::from(e);
             if e.status.is_server_error() {
                 return Err(e);
             }
@@ -674,7 +674,7 @@ async fn analysis_page(
     let ctx = page_ctx(&st, &u).await;
     let a = service::analyse(&st.db, &per.unit, per.from, per.to, st.clock.now_ms())
         .await
-        .map_err(|e| app_error(e, ctx.lang))?;
+        .map_err(AppError::from)?;
     let v = analysis_view(&ctx, a);
     Ok(Html(
         AnalysisPage {
@@ -714,7 +714,7 @@ async fn render_kpis(
     let ctx = page_ctx(st, u).await;
     let y = service::kpi_year(&st.db, &unit, year)
         .await
-        .map_err(|e| app_error(e, ctx.lang))?;
+        .map_err(AppError::from)?;
     let fmt = |k: &store::Kpi| {
         vec![
             k.month.clone(),
@@ -823,7 +823,7 @@ async fn kpi_submit(
                     .into_response(),
             )
         }
-        Err(e) if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
+        Err(e) if e.is_invalid() => {
             let unit = api::unit_for(&st, &u, Some(&f.unit), Action::ViewCases).await?;
             let msg = rendered(&e, u.ctx.lang).join(" ");
             let mut r = render_kpis(&st, &u, unit, api::this_year(&st, &u), Some(msg))
@@ -930,7 +930,7 @@ async fn render_briefings(
     if let Some(s) = &station {
         let paths = service::unit_paths(&st.db, s)
             .await
-            .map_err(|e| app_error(e, ctx.lang))?;
+            .map_err(AppError::from)?;
         let w = Window {
             paths,
             from: ms_of_date(month.first_day()),
@@ -963,7 +963,7 @@ async fn briefing_submit(
 ) -> AppResult<Response> {
     match api::save_briefing_for(&st, &u, &f).await {
         Ok(id) => Ok(Redirect::to(&format!("/cases/briefings/{id}")).into_response()),
-        Err(e) if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
+        Err(e) if e.is_invalid() => {
             let msg = rendered(&e, u.ctx.lang).join(" ");
             let q = BriefingsQuery {
                 month: Some(f.month.clone()),
@@ -1078,7 +1078,7 @@ async fn render_ranking(
     let ctx = page_ctx(st, u).await;
     let rows = service::ranking(&st.db, &province, year)
         .await
-        .map_err(|e| app_error(e, ctx.lang))?;
+        .map_err(AppError::from)?;
     let chart = Chart {
         id: "chart-ranking".into(),
         kind: "bar",
@@ -1178,7 +1178,7 @@ async fn after_award(
             province.code, f.year
         ))
         .into_response()),
-        Err(e) if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
+        Err(e) if e.is_invalid() => {
             let msg = rendered(&e, u.ctx.lang).join(" ");
             let mut r = render_ranking(st, u, province, f.year, Some(msg))
                 .await?
@@ -1287,7 +1287,7 @@ pub async fn home_panel(st: &AppState, u: &User, ctx: &PageCtx) -> AppResult<Opt
     }
     let Some(unit) = service::default_unit(&st.db, &u.p)
         .await
-        .map_err(|e| app_error(e, ctx.lang))?
+        .map_err(AppError::from)?
     else {
         return Ok(None);
     };
@@ -1296,7 +1296,7 @@ pub async fn home_panel(st: &AppState, u: &User, ctx: &PageCtx) -> AppResult<Opt
     let first = Month::of(today).first_day();
     let paths = service::unit_paths(&st.db, &unit)
         .await
-        .map_err(|e| app_error(e, ctx.lang))?;
+        .map_err(AppError::from)?;
     let cur = Window {
         paths: paths.clone(),
         from: ms_of_date(first),
@@ -1322,7 +1322,7 @@ pub async fn home_panel(st: &AppState, u: &User, ctx: &PageCtx) -> AppResult<Opt
         .collect();
     let last = service::last_case_day(&st.db, &unit, now)
         .await
-        .map_err(|e| app_error(e, ctx.lang))?;
+        .map_err(AppError::from)?;
     let s = service::streak_of(&unit, last, today);
     let html = Panel {
         ctx,

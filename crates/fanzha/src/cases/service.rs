@@ -15,7 +15,7 @@ use crate::clock::Clock;
 use crate::db::{Db, DbError};
 use crate::org::model::{Gender, Unit, UnitKind};
 use crate::org::store as org_store;
-use crate::web::error::Msg;
+use crate::error::Msg;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaseError {
@@ -24,6 +24,22 @@ pub enum CaseError {
     Refused(Vec<Msg>),
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl From<CaseError> for crate::error::AppError {
+    fn from(e: CaseError) -> Self {
+        use crate::error::AppError;
+        match e {
+            CaseError::Refused(msgs) => {
+                let mut err = AppError::unprocessable("cases-err-refused");
+                if msgs.len() == 1 && msgs[0].key != "cases-err-line" {
+                    err.msg = msgs[0].clone();
+                }
+                err.details(msgs)
+            }
+            CaseError::Db(d) => AppError::from(d),
+        }
+    }
 }
 
 impl From<sqlx::Error> for CaseError {
@@ -56,7 +72,7 @@ pub async fn check_case(
     let err = |key: &str| match line {
         Some(l) => Msg::new("cases-err-line")
             .arg("line", l)
-            .arg("problem", key.to_string()),
+            .arg_msg("problem", Msg::new(key)),
         None => Msg::new(key),
     };
     // Resolve the unit and its school; an unknown unit and one outside the jurisdiction read the

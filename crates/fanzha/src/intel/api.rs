@@ -13,7 +13,7 @@ use super::quota::Refusal;
 use crate::auth::model::{Scope, Via};
 use crate::org::access::require_scope;
 use crate::web::context::User;
-use crate::web::error::{AppError, AppResult, Msg};
+use crate::error::{AppError, AppResult, Msg};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -185,11 +185,11 @@ pub async fn import(
     let fmt = super::formats::Format::parse(&q.format)
         .ok_or_else(|| AppError::bad_request("intel-err-format"))?;
     let parsed = super::formats::parse(fmt, &body, st.clock.now_ms())
-        .map_err(|errors| super::pages::intel_err(super::service::IntelError::Invalid(errors)))?;
+        .map_err(|errors| AppError::from(super::service::IntelError::Invalid(errors)))?;
     let summary =
         super::service::run_import(&st.db, &st.clock, &by, fmt.id(), &parsed.entries, q.dry_run)
             .await
-            .map_err(super::pages::intel_err)?;
+            .map_err(AppError::from)?;
     if !q.dry_run {
         st.intel.refresh(&st.db, &st.clock).await?;
     }

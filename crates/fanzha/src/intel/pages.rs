@@ -13,12 +13,12 @@ use serde::Deserialize;
 use super::check::{self, Answer, Input};
 use super::formats::{self, Format};
 use super::model::{FraudTypes, Indicator, IndicatorKey, Status, Tlp};
-use super::service::{self, By, ConflictOutcome, ImportSummary, IntelError, Outcome};
+use super::service::{self, By, ConflictOutcome, ImportSummary, Outcome};
 use super::store::{self, Conflict, Filter, Review, StoredCheck};
 use crate::auth::model::Principal;
 use crate::auth::policy::{self, Action};
 use crate::web::context::User;
-use crate::web::error::{AppError, AppResult, Msg};
+use crate::error::{AppError, AppResult};
 use crate::web::i18n::Lang;
 use crate::web::layout::{page_ctx, PageCtx};
 use crate::web::AppState;
@@ -74,18 +74,6 @@ pub(crate) async fn curator(st: &AppState, u: &User) -> AppResult<By> {
             .await?;
             Err(AppError::forbidden())
         }
-    }
-}
-
-pub(crate) fn intel_err(e: IntelError) -> AppError {
-    match e {
-        IntelError::Invalid(v) => AppError::unprocessable("intel-err-invalid").details(
-            v.into_iter()
-                .map(|m| Msg::new("err-detail").arg("text", m))
-                .collect(),
-        ),
-        IntelError::NotFound => AppError::not_found(),
-        IntelError::Db(e) => e.into(),
     }
 }
 
@@ -523,7 +511,7 @@ async fn console_new(
     let mut tx = st.db.begin_write().await?;
     service::enter(&mut tx, &st.clock, &by, &key, status, types, tlp)
         .await
-        .map_err(intel_err)?;
+        .map_err(AppError::from)?;
     tx.commit().await?;
     st.intel.refresh(&st.db, &st.clock).await?;
     Ok(Redirect::to(&format!(
@@ -571,7 +559,7 @@ async fn console_decide(
         tlp,
     )
     .await
-    .map_err(intel_err)?;
+    .map_err(AppError::from)?;
     tx.commit().await?;
     st.intel.refresh(&st.db, &st.clock).await?;
     Ok(Redirect::to("/intel").into_response())
@@ -592,7 +580,7 @@ async fn console_merge(
     let mut tx = st.db.begin_write().await?;
     service::merge(&mut tx, &st.clock, &by, f.from, f.into)
         .await
-        .map_err(intel_err)?;
+        .map_err(AppError::from)?;
     tx.commit().await?;
     st.intel.refresh(&st.db, &st.clock).await?;
     Ok(Redirect::to("/intel").into_response())
@@ -631,7 +619,7 @@ async fn console_import(State(st): State<AppState>, u: User, mp: Multipart) -> A
     };
     let summary = service::run_import(&st.db, &st.clock, &by, fmt.id(), &parsed.entries, dry_run)
         .await
-        .map_err(intel_err)?;
+        .map_err(AppError::from)?;
     if !dry_run {
         st.intel.refresh(&st.db, &st.clock).await?;
     }
@@ -844,7 +832,7 @@ async fn review_resolve(
     let mut tx = st.db.begin_write().await?;
     service::resolve_review(&mut tx, &st.clock, &by, id, &outcome)
         .await
-        .map_err(intel_err)?;
+        .map_err(AppError::from)?;
     tx.commit().await?;
     st.intel.refresh(&st.db, &st.clock).await?;
     Ok(Redirect::to("/intel/reviews").into_response())
@@ -870,7 +858,7 @@ async fn conflict_resolve(
     let mut tx = st.db.begin_write().await?;
     service::resolve_conflict(&mut tx, &st.clock, &by, id, outcome)
         .await
-        .map_err(intel_err)?;
+        .map_err(AppError::from)?;
     tx.commit().await?;
     st.intel.refresh(&st.db, &st.clock).await?;
     Ok(Redirect::to("/intel/reviews").into_response())

@@ -22,6 +22,21 @@ pub enum IntelError {
     Db(#[from] DbError),
 }
 
+impl From<IntelError> for crate::error::AppError {
+    fn from(e: IntelError) -> Self {
+        use crate::error::{AppError, Msg};
+        match e {
+            IntelError::Invalid(v) => AppError::unprocessable("intel-err-invalid").details(
+                v.into_iter()
+                    .map(|m| Msg::new("err-detail").arg("text", m))
+                    .collect(),
+            ),
+            IntelError::NotFound => AppError::not_found(),
+            IntelError::Db(e) => e.into(),
+        }
+    }
+}
+
 impl From<sqlx::Error> for IntelError {
     fn from(e: sqlx::Error) -> Self {
         IntelError::Db(e.into())

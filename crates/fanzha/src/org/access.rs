@@ -5,7 +5,7 @@ use crate::audit::{self, Event};
 use crate::auth::model::{Principal, Scope};
 use crate::auth::policy::{self, Action, Target};
 use crate::web::context::User;
-use crate::web::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::web::AppState;
 
 /// Refuses a token that lacks `scope` (sessions carry every scope).
@@ -16,7 +16,7 @@ pub fn require_scope(p: &Principal, scope: Scope) -> AppResult<()> {
         Err(AppError::forbidden()
             .arg("scope", scope.as_str())
             .details(vec![
-                crate::web::error::Msg::new("err-token-scope").arg("scope", scope.as_str())
+                crate::error::Msg::new("err-token-scope").arg("scope", scope.as_str())
             ]))
     }
 }

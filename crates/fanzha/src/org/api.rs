@@ -11,13 +11,13 @@ use serde::Deserialize;
 use super::access::{authorize, require_scope};
 use super::model::*;
 use super::roster::{ImportSummary, RosterKind};
-use super::service::{self, NewUnit, OrgError};
+use super::service::{self, NewUnit};
 use super::store::{self, StudentFilter};
 use crate::audit::{self, Event};
 use crate::auth::model::Scope;
 use crate::auth::policy::{self, Action, Target};
 use crate::web::context::User;
-use crate::web::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -166,8 +166,7 @@ pub async fn create_unit(
             .await?;
             Ok((StatusCode::CREATED, Json(unit_out(&st, &unit).await?)))
         }
-        Err(OrgError::Refused(m)) => Err(AppError::unprocessable(&m[0].key).details(m)),
-        Err(OrgError::Db(e)) => Err(e.into()),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -17,7 +17,7 @@ use super::store::{self, StudentFilter};
 use crate::audit::{self, Event};
 use crate::auth::policy::{self, Action, Target};
 use crate::web::context::User;
-use crate::web::error::{AppError, AppResult, Msg};
+use crate::error::{AppError, AppResult, Msg};
 use crate::web::layout::{page_ctx, PageCtx};
 use crate::web::AppState;
 

@@ -12,7 +12,7 @@ use sqlx::Row;
 use super::model::*;
 use super::store;
 use crate::db::{Db, DbResult};
-use crate::web::error::Msg;
+use crate::error::Msg;
 
 /// Which roster a file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

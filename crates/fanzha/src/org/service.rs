@@ -7,7 +7,7 @@ use super::roster::{self, ImportRefused, ImportSummary, RosterKind};
 use super::store;
 use crate::clock::Clock;
 use crate::db::{Db, DbError};
-use crate::web::error::Msg;
+use crate::error::Msg;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OrgError {
@@ -15,6 +15,15 @@ pub enum OrgError {
     Refused(Vec<Msg>),
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl From<OrgError> for crate::error::AppError {
+    fn from(e: OrgError) -> Self {
+        match e {
+            OrgError::Refused(m) => crate::error::AppError::refused("org-err-refused", m),
+            OrgError::Db(e) => e.into(),
+        }
+    }
 }
 
 impl From<ImportRefused> for OrgError {

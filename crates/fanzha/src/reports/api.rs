@@ -13,12 +13,12 @@ use super::model::{self, ReportIndicator, ReportInput, Sections};
 use super::service::{self, Deadlines, Filed, ReportError, SpAction, Triage};
 use super::store::{self, Cluster, Evidence, Figures, QueueItem, Report, ReportItem, StopPayment};
 use super::{evidence, evidence_store};
-use super::{officer, reporter_of, scope_of, visible_report, web_err};
+use super::{officer, reporter_of, scope_of, visible_report};
 use crate::auth::model::Scope;
 use crate::auth::policy::{self, Action, Target};
 use crate::org::access::require_scope;
 use crate::web::context::User;
-use crate::web::error::{AppError, AppResult, Msg};
+use crate::error::{AppError, AppResult, Msg};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -40,22 +40,17 @@ pub fn routes() -> Router<AppState> {
 
 // ---- shared by pages and API ----
 
-fn store_err(e: evidence_store::StoreError) -> AppError {
-    tracing::error!(error = %e, "evidence store");
-    AppError::internal()
-}
-
 /// Validates, files and commits a report; a retry with the same key (also one racing this
 /// request) returns the report filed first.
 pub async fn file_report(st: &AppState, u: &User, input: &ReportInput) -> AppResult<Filed> {
     let now = st.clock.now_ms();
     let v = model::validate(input, now, Some(&st.intel.engine))
-        .map_err(|e| web_err(ReportError::Invalid(e)))?;
+        .map_err(|e| AppError::from(ReportError::Invalid(e)))?;
     if let Some(check) = input.risk_check_id {
         // Only the student's own check may be linked.
         let c = crate::intel::store::check_by_id(&st.db, check).await?;
         if c.is_none_or(|c| c.account_id != u.p.account_id) {
-            return Err(web_err(ReportError::Invalid(vec![Msg::new(
+            return Err(AppError::from(ReportError::Invalid(vec![Msg::new(
                 "reports-err-check",
             )])));
         }
@@ -72,7 +67,7 @@ pub async fn file_report(st: &AppState, u: &User, input: &ReportInput) -> AppRes
             deadlines,
         })
         .await
-        .map_err(web_err)?;
+        .map_err(AppError::from)?;
     Ok(f)
 }
 
@@ -102,7 +97,7 @@ pub async fn add_evidence(
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(&clean))
     };
-    let store = evidence_store::EvidenceStore::from_config(&st.config).map_err(store_err)?;
+    let store = evidence_store::EvidenceStore::from_config(&st.config).map_err(AppError::from)?;
     let key = evidence_store::key_of(report_id, &sha, t.media_type());
     let mut tx = st.db.begin_write().await?;
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM report_evidence WHERE report_id = $1")
@@ -119,7 +114,7 @@ pub async fn add_evidence(
     store
         .put(&key, clean.clone(), t.media_type())
         .await
-        .map_err(store_err)?;
+        .map_err(AppError::from)?;
     let now = st.clock.now_ms();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO report_evidence (report_id, media_type, file_name, bytes, sha256, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -185,11 +180,11 @@ pub async fn evidence_bytes(
         )
         .await?;
     }
-    let store = evidence_store::EvidenceStore::from_config(&st.config).map_err(store_err)?;
+    let store = evidence_store::EvidenceStore::from_config(&st.config).map_err(AppError::from)?;
     let bytes = store
         .get(&evidence_store::key_of(report_id, &e.sha256, &e.media_type))
         .await
-        .map_err(store_err)?
+        .map_err(AppError::from)?
         .ok_or_else(AppError::not_found)?;
     Ok((
         [
@@ -249,7 +244,7 @@ pub async fn do_triage(
             let mut tx = st.db.begin_write().await?;
             let case = service::open_case_from_report(&mut tx, &st.clock, &by, id)
                 .await
-                .map_err(web_err)?;
+                .map_err(AppError::from)?;
             tx.commit().await?;
             let mut conn = st.db.pool.acquire().await?;
             let report = store::report(&mut conn, id)
@@ -284,7 +279,7 @@ pub async fn do_triage(
     let mut tx = st.db.begin_write().await?;
     let report = service::triage(&mut tx, &st.clock, &by, id, &t)
         .await
-        .map_err(web_err)?;
+        .map_err(AppError::from)?;
     tx.commit().await?;
     crate::inbox::bump();
     Ok(TriageAnswer {
@@ -320,11 +315,11 @@ pub async fn do_sp_action(
     let r = visible_report(st, u, sp.report_id).await?;
     officer(u, &r.unit_path)?;
     let action = SpAction::parse(&req.action, req.frozen_cents, &req.reason)
-        .map_err(|m| web_err(ReportError::Invalid(vec![m])))?;
+        .map_err(|m| AppError::from(ReportError::Invalid(vec![m])))?;
     let mut tx = st.db.begin_write().await?;
     let sp = service::act_on_stop_payment(&mut tx, &st.clock, &u.ctx.actor(), sp_id, &action)
         .await
-        .map_err(web_err)?;
+        .map_err(AppError::from)?;
     tx.commit().await?;
     crate::inbox::bump();
     Ok(sp)

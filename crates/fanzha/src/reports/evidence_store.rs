@@ -26,6 +26,13 @@ pub enum StoreError {
     Config(String),
 }
 
+impl From<StoreError> for crate::error::AppError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "evidence store");
+        crate::error::AppError::internal()
+    }
+}
+
 /// The S3 settings of one store.
 #[derive(Clone, Debug)]
 pub struct S3Settings {

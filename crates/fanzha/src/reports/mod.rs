@@ -21,9 +21,9 @@ use crate::clock::Clock;
 use crate::db::jobs::{Job, JobRegistry};
 use crate::db::Db;
 use crate::web::context::User;
-use crate::web::error::{AppError, AppResult, Msg};
+use crate::error::{AppError, AppResult, Msg};
 use crate::web::AppState;
-use service::{ReportError, Reporter};
+use service::Reporter;
 
 /// Registers the escalation job.
 pub fn register_jobs(reg: &mut JobRegistry, db: Db, clock: Clock) {
@@ -44,14 +44,6 @@ pub fn register_jobs(reg: &mut JobRegistry, db: Db, clock: Clock) {
     });
 }
 
-/// The report errors as the web shows them.
-pub fn web_err(e: ReportError) -> AppError {
-    match e {
-        ReportError::Invalid(v) => AppError::unprocessable("reports-err-invalid").details(v),
-        ReportError::NotFound => AppError::not_found(),
-        ReportError::Db(e) => e.into(),
-    }
-}
 
 /// The reporter a signed-in account files as.
 pub async fn reporter_of(st: &AppState, p: &Principal) -> AppResult<Reporter> {
@@ -59,7 +51,7 @@ pub async fn reporter_of(st: &AppState, p: &Principal) -> AppResult<Reporter> {
         let mut conn = st.db.pool.acquire().await?;
         let (path, class, school) = service::student_place(&mut conn, sid)
             .await
-            .map_err(web_err)?;
+            .map_err(AppError::from)?;
         return Ok(Reporter {
             account_id: p.account_id,
             student_id: Some(sid),

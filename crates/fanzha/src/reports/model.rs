@@ -6,7 +6,7 @@ use fanzha_detect::{Engine, FraudType, IndicatorKind};
 use serde::{Deserialize, Serialize};
 
 use crate::intel::model::{IndicatorKey, Kind};
-use crate::web::error::Msg;
+use crate::error::Msg;
 
 /// Largest free description, characters.
 pub const MAX_DESCRIPTION: usize = 4000;

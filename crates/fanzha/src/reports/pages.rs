@@ -17,7 +17,7 @@ use super::store::{self, Cluster, Evidence, QueueItem, ReportItem};
 use super::{can_triage, render_msgs, scope_of, type_name};
 use crate::auth::model::Role;
 use crate::web::context::User;
-use crate::web::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::web::layout::{page_ctx, PageCtx};
 use crate::web::AppState;
 
@@ -86,8 +86,8 @@ fn fmt_local(ms: Option<i64>, tz: chrono_tz::Tz) -> String {
 
 impl ReportForm {
     /// The report this form describes; field errors (unparsable times, amounts) are listed.
-    fn input(&self, tz: chrono_tz::Tz) -> Result<ReportInput, Vec<crate::web::error::Msg>> {
-        use crate::web::error::Msg;
+    fn input(&self, tz: chrono_tz::Tz) -> Result<ReportInput, Vec<crate::error::Msg>> {
+        use crate::error::Msg;
         let mut errors = Vec::new();
         let mut time = |field: &str, s: &str| match parse_local(s, tz) {
             Ok(t) => t,

@@ -13,7 +13,7 @@ use crate::clock::Clock;
 use crate::db::jobs::{enqueue_with, NewJob};
 use crate::db::DbError;
 use crate::inbox::{self, Notice, Recipient};
-use crate::web::error::Msg;
+use crate::error::Msg;
 use crate::web::i18n::Lang;
 
 /// The job that escalates an unanswered stop-payment request to the station leader.
@@ -27,6 +27,17 @@ pub enum ReportError {
     NotFound,
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl From<ReportError> for crate::error::AppError {
+    fn from(e: ReportError) -> Self {
+        use crate::error::AppError;
+        match e {
+            ReportError::Invalid(v) => AppError::unprocessable("reports-err-invalid").details(v),
+            ReportError::NotFound => AppError::not_found(),
+            ReportError::Db(e) => e.into(),
+        }
+    }
 }
 
 impl From<sqlx::Error> for ReportError {

@@ -238,7 +238,7 @@ pub async fn write_batch(
     let mut sections = Vec::with_capacity(unique.len());
     for &i in &unique {
         sections.push(serde_json::to_string(&subs[i].valid.sections).map_err(|_| {
-            ReportError::Invalid(vec![crate::web::error::Msg::new("err-internal")])
+            ReportError::Invalid(vec![crate::error::Msg::new("err-internal")])
         })?);
     }
     // 1. The report rows; a key already stored inserts nothing.

@@ -19,7 +19,7 @@ use crate::clock::Millis;
 use crate::org::access::{authorize, require_scope};
 use crate::org::model::{Unit, UnitKind};
 use crate::web::context::User;
-use crate::web::error::{AppError, AppResult, Msg};
+use crate::error::{AppError, AppResult, Msg};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -489,12 +489,11 @@ pub async fn api_batch(State(st): State<AppState>, u: User, body: Bytes) -> AppR
 
 pub async fn run_batch(st: &AppState, u: &User, body: &[u8]) -> AppResult<BatchOut> {
     let issuer = staff_issuer_of(&u.p)?;
-    let lang = u.ctx.lang;
     let refused = |lines: Vec<(usize, Msg)>| {
         AppError::unprocessable("warn-err-batch").details(
             lines
                 .iter()
-                .map(|(l, m)| service::line_msg(lang, *l, m))
+                .map(|(l, m)| service::line_msg(*l, m))
                 .collect(),
         )
     };

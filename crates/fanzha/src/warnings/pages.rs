@@ -18,7 +18,7 @@ use super::store;
 use crate::auth::policy::{self, Action};
 use crate::clock::Millis;
 use crate::web::context::User;
-use crate::web::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use crate::web::layout::{page_ctx, PageCtx};
 use crate::web::AppState;
 
@@ -380,9 +380,12 @@ async fn form_act(st: &AppState, u: &User, id: i64, a: AppResult<Act>) -> AppRes
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/warnings/{id}")).into_response()),
         Err(e)
-            if e.status.is_client_error()
-                && e.status.as_u16() != 404
-                && e.status.as_u16() != 403 =>
+            if matches!(
+                e.code(),
+                crate::error::Code::Invalid
+                    | crate::error::Code::Conflict
+                    | crate::error::Code::RateLimited
+            ) =>
         {
             let mut msgs = vec![e.msg.render(u.ctx.lang)];
             msgs.extend(e.details.iter().map(|d| d.render(u.ctx.lang)));

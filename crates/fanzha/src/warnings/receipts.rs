@@ -20,7 +20,7 @@ use crate::clock::Clock;
 use crate::db::jobs::{enqueue_with, JobRegistry, NewJob};
 use crate::db::{Db, DbError};
 use crate::inbox;
-use crate::web::error::Msg;
+use crate::error::Msg;
 
 /// The job that matches and routes one received partner warning.
 pub const INTAKE_JOB: &str = "warnings.intake";

@@ -12,7 +12,7 @@ use crate::clock::{Clock, Millis};
 use crate::db::jobs::{enqueue_with, NewJob};
 use crate::db::{Db, DbError};
 use crate::inbox::{self, Notice, Recipient};
-use crate::web::error::{AppError, Msg};
+use crate::error::{AppError, Msg};
 use crate::web::i18n::Lang;
 
 /// The job that runs the escalation scan; one is queued at (the second after) every deadline.
@@ -52,7 +52,7 @@ impl From<WarnError> for AppError {
             WarnError::RefusedLines(lines) => AppError::unprocessable("warn-err-batch").details(
                 lines
                     .iter()
-                    .map(|(l, m)| line_msg(Lang::ZhCn, *l, m))
+                    .map(|(l, m)| line_msg(*l, m))
                     .collect(),
             ),
             WarnError::NotFound => AppError::not_found(),
@@ -66,11 +66,11 @@ impl From<WarnError> for AppError {
 /// Refused lines of a batch: (line number, reason).
 pub type LineErrors = Vec<(usize, Msg)>;
 
-/// The refusal of one line of a batch, in `lang`.
-pub fn line_msg(lang: Lang, line: usize, m: &Msg) -> Msg {
+/// The refusal of one line of a batch ("line 4: …"), rendered in the reader's language.
+pub fn line_msg(line: usize, m: &Msg) -> Msg {
     Msg::new("warn-err-line")
         .arg("line", line)
-        .arg("error", m.render(lang))
+        .arg_msg("error", m.clone())
 }
 
 fn refuse(key: &str) -> WarnError {

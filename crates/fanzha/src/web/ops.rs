@@ -237,8 +237,8 @@ fn error_schema() -> serde_json::Value {
                 "properties": {
                     "code": {
                         "type": "string",
-                        "minLength": 1,
-                        "description": "A stable key of the problem, e.g. `unauthorized`, `forbidden`, `not-found`, `bad-input`, `media-type`, `too-large`, or a module's own key such as `reports-err-invalid`."
+                        "enum": crate::error::Code::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+                        "description": "What kind of error, from a fixed set that never changes with the input (see docs/API.md, Errors)."
                     },
                     "message": {
                         "type": "string",
@@ -246,8 +246,23 @@ fn error_schema() -> serde_json::Value {
                     },
                     "details": {
                         "type": "array",
-                        "items": {"type": "string"},
-                        "description": "One message per problem found (for example one per invalid field or line); may be empty."
+                        "items": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "additionalProperties": false,
+                            "properties": {
+                                "code": {
+                                    "type": "string",
+                                    "minLength": 1,
+                                    "description": "The problem's own stable key, e.g. `roster-err-line`, `bad-token`, `intel-err-rate`."
+                                },
+                                "message": {
+                                    "type": "string",
+                                    "description": "The problem in the caller's language."
+                                }
+                            }
+                        },
+                        "description": "One entry per problem found (for example one per invalid field or line); the headline's own key first when it says more than `code`; empty for a plain 401, 403 or 404."
                     }
                 }
             }

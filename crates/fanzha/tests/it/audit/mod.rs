@@ -1,0 +1,3 @@
+//! Tests of `audit`.
+
+mod trail;

@@ -1,0 +1,6 @@
+//! Tests of `campaigns`.
+
+mod browser;
+mod exposure;
+mod flows;
+mod tls;

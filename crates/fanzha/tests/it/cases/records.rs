@@ -1,0 +1,905 @@
+//! Cases: recording (scope, bad input, refused roles), CSV import (all or nothing, line numbers),
+//! the analysis of a small fixed data set against hand-computed figures (year on year, hours,
+//! weekdays, months, streaks), KPIs, briefings delivered to the right people, and the Campus
+//! Without Fraud ranking (ties) and awards.
+
+
+use crate::common::*;
+use fanzha::auth::model::Scope;
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+
+const RW: [Scope; 2] = [Scope::CasesRead, Scope::CasesWrite];
+
+async fn post_json(app: &TestApp, token: &str, path: &str, body: &Value) -> Response {
+    client()
+        .post(app.url(path))
+        .bearer_auth(token)
+        .header("cookie", "fz_lang=en")
+        .json(body)
+        .send()
+        .await
+        .expect("POST")
+}
+
+async fn get_json(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
+    let r = app.api_get(token, path).await;
+    let s = r.status();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+fn case(unit: &str, student: &str, when: &str, lost: &str) -> Value {
+    json!({
+        "unit": unit, "student_no": student, "fraud_type": "rebate_task", "channel": "qq",
+        "occurred_at": when, "amount_lost": lost, "status": "open",
+        "narrative": "受害人在QQ群看到刷单广告，垫付后无法提现。",
+        "indicators": [{"kind": "phone", "value": "+86 138-0000-9999"}]
+    })
+}
+
+async fn count_cases(app: &TestApp) -> i64 {
+    app.scalar("SELECT COUNT(*) FROM cases").await
+}
+
+#[tokio::test]
+async fn police_record_a_case_in_their_jurisdiction_with_the_victim_linked() {
+    let app = spawn_seeded().await;
+    let t = app.token("police1", &RW).await;
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/cases",
+        &case("SCH1", "2023010101", "2025-02-14 21:30", "12000.50"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let (s, c) = get_json(&app, &t, &format!("/api/v1/cases/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(c["victim_role"], "student");
+    assert_eq!(c["victim_student_id"], app.fx.student("2023010101"));
+    assert_eq!(c["victim_enroll_year"], 2023);
+    assert_eq!(c["victim_major"], "计算机科学");
+    assert_eq!(c["victim_gender"], "male");
+    assert_eq!(c["unit_path"], app.fx.unit("CLS1A1").path.as_str());
+    assert_eq!(c["school_id"], app.fx.unit("SCH1").id);
+    assert_eq!(c["amount_lost_cents"], 1_200_050);
+    assert_eq!(c["report_id"], Value::Null);
+    // 21:30 in UTC+8 is 13:30 UTC.
+    assert_eq!(c["occurred_at"], 1_739_539_800_000i64);
+    assert_eq!(c["indicators"][0]["kind"], "phone");
+    assert_eq!(c["indicators"][0]["value"], "13800009999");
+    // The case's indicators are police-confirmed in the indicator store, with the case as source.
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM indicators WHERE kind = 'phone' AND value = '13800009999' AND status = 'confirmed'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(app.audit("case.create").await.len(), 1);
+    assert_eq!(
+        app.scalar("SELECT CAST(SUM(victims) AS BIGINT) FROM case_daily")
+            .await,
+        1
+    );
+    // Editing keeps the summary in step.
+    let mut edit = case("SCH1", "", "2025-02-15 10:00", "100");
+    edit["victim_role"] = json!("other");
+    let r = client()
+        .put(app.url(&format!("/api/v1/cases/{id}")))
+        .bearer_auth(&t)
+        .json(&edit)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let c: Value = r.json().await.unwrap();
+    assert_eq!(c["victim_role"], "other");
+    assert_eq!(c["victim_student_id"], Value::Null);
+    // The school's rows and, above it, the province's.
+    let (sch1, p1) = (app.fx.unit("SCH1").id, app.fx.unit("P1").id);
+    for (dim, bucket, n) in [
+        ("total", "", 1),
+        ("role", "other", 1),
+        ("role", "student", 0),
+        ("hour", "10", 1),
+        ("hour", "21", 0),
+    ] {
+        let got = app
+            .scalar(&format!("SELECT CAST(SUM(cases) AS BIGINT) FROM case_monthly WHERE unit_id = {sch1} AND dim = '{dim}' AND bucket = '{bucket}'"))
+            .await;
+        assert_eq!(got, n, "{dim} {bucket}");
+        let got = app
+            .scalar(&format!("SELECT CAST(SUM(cases) AS BIGINT) FROM case_daily_dims WHERE unit_id = {p1} AND dim = '{dim}' AND bucket = '{bucket}'"))
+            .await;
+        assert_eq!(got, n, "daily {dim} {bucket}");
+    }
+    assert_eq!(
+        app.scalar("SELECT CAST(SUM(victims) AS BIGINT) FROM case_daily")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.scalar("SELECT CAST(SUM(cases) AS BIGINT) FROM case_daily")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.scalar("SELECT CAST(SUM(lost_cents) AS BIGINT) FROM case_daily")
+            .await,
+        10_000
+    );
+}
+
+#[tokio::test]
+async fn bad_cases_are_refused_with_a_clear_message_and_nothing_is_written() {
+    let app = spawn_seeded().await;
+    let t = app.token("police1", &RW).await;
+    let bad: Vec<(Value, &str)> = vec![
+        (
+            case("SCH1", "2023010101", "2025-03-02 10:00", "10"),
+            "The date is in the future.",
+        ),
+        (
+            case("SCH1", "2023010101", "2025-02-01 10:00", "-10"),
+            "Wrong amount",
+        ),
+        (
+            {
+                let mut c = case("SCH1", "2023010101", "2025-02-01 10:00", "10");
+                c["fraud_type"] = json!("lottery");
+                c
+            },
+            "Unknown fraud type.",
+        ),
+        (
+            {
+                let mut c = case("SCH1", "2023010101", "2025-02-01 10:00", "10");
+                c["channel"] = json!("fax");
+                c
+            },
+            "Unknown channel",
+        ),
+        // A victim of the other station's school.
+        (
+            case("SCH2", "2023510101", "2025-02-01 10:00", "10"),
+            "outside your jurisdiction",
+        ),
+        (
+            case("SCH1", "2023510101", "2025-02-01 10:00", "10"),
+            "No student with this number",
+        ),
+        (
+            case("NOPE", "", "2025-02-01 10:00", "10"),
+            "outside your jurisdiction",
+        ),
+    ];
+    for (body, expected) in bad {
+        let (status, code, message, details) =
+            api_error(post_json(&app, &t, "/api/v1/cases", &body).await).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let all = format!("{message} {}", details.join(" "));
+        assert!(all.contains(expected), "{body}: {code} {all}");
+    }
+    assert_eq!(count_cases(&app).await, 0);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM case_daily").await, 0);
+}
+
+#[tokio::test]
+async fn students_partners_counselors_schools_and_provinces_cannot_record_cases() {
+    let app = spawn_seeded().await;
+    for user in [
+        "student1",
+        "partner1",
+        "counselor1",
+        "leader1",
+        "admin1",
+        "province1",
+    ] {
+        let t = app.token(user, &RW).await;
+        let r = post_json(
+            &app,
+            &t,
+            "/api/v1/cases",
+            &case("SCH1", "2023010101", "2025-02-01 10:00", "10"),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{user}");
+        let r = app.api_post(&t, "/api/v1/cases/import", b"unit,fraud_type,channel,occurred_at,amount_lost\nSCH1,rebate_task,qq,2025-01-01 10:00,1\n".to_vec()).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{user} import");
+        let c = app.login(user).await;
+        let (s, _) = app.get(&c, "/cases/new").await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{user} page");
+    }
+    // Students and partners do not see cases either.
+    for user in ["student1", "partner1", "counselor1"] {
+        let t = app.token(user, &RW).await;
+        let (s, _) = get_json(&app, &t, "/api/v1/cases/analysis?unit=SCH1").await;
+        assert!(
+            s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN,
+            "{user}: {s}"
+        );
+    }
+    // A token without cases:write cannot record even for police.
+    let t = app.token("police1", &[Scope::CasesRead]).await;
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/cases",
+        &case("SCH1", "2023010101", "2025-02-01 10:00", "10"),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(count_cases(&app).await, 0);
+}
+
+#[tokio::test]
+async fn csv_import_is_all_or_nothing_and_lists_every_bad_line() {
+    let app = spawn_seeded().await;
+    let t = app.token("police1", &RW).await;
+    let bad = "单位代码,学号,诈骗类型,接触渠道,发案时间,损失金额,状态,简要案情\n\
+SCH1,2023010101,刷单返利,QQ,2024-05-01 20:00,1000,已结案,刷单\n\
+SCH1,2023010102,rebate_task,qq,2026-01-01 20:00,1000,,刷单\n\
+SCH1,,fake_loan,fax,2024-05-03 20:00,-5,,贷款\n\
+SCH2,2023510101,fake_loan,sms,2024-05-03 20:00,5,,贷款\n";
+    let (status, _, _, details) = api_error(
+        app.api_post(&t, "/api/v1/cases/import", bad.as_bytes().to_vec())
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let all = details.join("\n");
+    assert!(all.contains("Line 3: The date is in the future."), "{all}");
+    assert!(all.contains("Line 4: Unknown channel"), "{all}");
+    assert!(all.contains("Line 4: Wrong amount"), "{all}");
+    assert!(
+        all.contains("Line 5: The unit does not exist or is outside your jurisdiction."),
+        "{all}"
+    );
+    assert!(!all.contains("Line 2"), "{all}");
+    assert_eq!(count_cases(&app).await, 0);
+    let good = "unit,student_no,fraud_type,channel,occurred_at,amount_lost,amount_recovered,status,indicators\n\
+SCH1,2023010101,刷单返利,QQ,2024-05-01 20:00,1000,200,已结案,phone:13800001111; qq:123456\n\
+CLS1B1,,fake_loan,短信,2024-05-03 08:00,500,,open,\n";
+    let r = app
+        .api_post(&t, "/api/v1/cases/import", good.as_bytes().to_vec())
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(r.json::<Value>().await.unwrap()["imported"], 2);
+    assert_eq!(count_cases(&app).await, 2);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM case_indicators").await, 2);
+    assert_eq!(app.audit("case.import").await.len(), 1);
+    // The page shows the same line-numbered errors, in Chinese by default.
+    let c = app.login("police1").await;
+    let csrf = app.page_csrf(&c).await;
+    let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
+        "file",
+        reqwest::multipart::Part::bytes(bad.as_bytes().to_vec()).file_name("cases.csv"),
+    );
+    let r = c
+        .post(app.url("/cases/import"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("第 3 行:发案时间不能晚于现在。"), "{body}");
+    assert_eq!(count_cases(&app).await, 2);
+}
+
+/// The fixed data set: (police account, csv lines). Times are UTC+8.
+const SCH1_CSV: &str = "unit,student_no,staff_no,victim_role,enroll_year,major,gender,fraud_type,channel,occurred_at,amount_lost\n\
+SCH1,2023010101,,,,,,rebate_task,qq,2024-01-15 20:30,1000\n\
+SCH1,2023010102,,,,,,rebate_task,qq,2024-01-20 19:00,500\n\
+SCH1,2023010102,,,,,,fake_investment,wechat,2024-02-10 21:00,5000\n\
+SCH1,,,other,,,,game_trade,game,2024-02-20 12:00,300\n\
+SCH1,,,other,,,,game_trade,game,2024-06-01 10:00,300\n\
+SCH1,2023010201,,,,,,rebate_task,qq,2025-01-06 20:15,2000\n\
+COL1A,,T1004,,,,,rebate_task,wechat,2025-01-10 22:40,800.50\n\
+SCH1,,,student,2024,法学,女,impersonate_customer_service,phone,2025-02-03 09:05,1200\n";
+
+const SCH2_CSV: &str = "unit,student_no,staff_no,fraud_type,channel,occurred_at,amount_lost\n\
+SCH2,2023510101,,fake_loan,sms,2024-03-05 10:00,100\n\
+SCH2,2023510102,,romance,dating,2024-07-07 23:00,200\n\
+SCH2,,T2001,fake_shopping,shopping,2024-12-25 15:00,50\n";
+
+async fn seed_cases(app: &TestApp) {
+    for (user, csv) in [("police1", SCH1_CSV), ("police2", SCH2_CSV)] {
+        let t = app.token(user, &RW).await;
+        let r = app
+            .api_post(&t, "/api/v1/cases/import", csv.as_bytes().to_vec())
+            .await;
+        let s = r.status();
+        assert_eq!(
+            s,
+            StatusCode::CREATED,
+            "{user}: {}",
+            r.text().await.unwrap()
+        );
+    }
+}
+
+fn bucket(v: &Value, dim: &str, key: &str) -> i64 {
+    v[dim]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["key"] == key)
+        .map_or(0, |b| b["cases"].as_i64().unwrap())
+}
+
+#[tokio::test]
+async fn analysis_matches_hand_computed_figures() {
+    let app = spawn_seeded().await;
+    seed_cases(&app).await;
+    let t = app.token("police1", &[Scope::CasesRead]).await;
+    for unit in ["SCH1", "ST1"] {
+        let (s, a) = get_json(
+            &app,
+            &t,
+            &format!("/api/v1/cases/analysis?unit={unit}&from=2025-01-01&to=2025-02-28"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{a}");
+        assert_eq!(a["cases"], 3, "{unit}");
+        assert_eq!(a["lost_cents"], 400_050);
+        assert_eq!(a["prev_cases"], 4);
+        assert_eq!(a["prev_lost_cents"], 680_000);
+        assert_eq!(a["yoy_cases_pct"], -25.0);
+        assert_eq!(a["yoy_lost_pct"], -41.2);
+        assert_eq!(bucket(&a, "by_channel", "qq"), 1);
+        assert_eq!(bucket(&a, "by_channel", "wechat"), 1);
+        assert_eq!(bucket(&a, "by_channel", "phone"), 1);
+        assert_eq!(bucket(&a, "by_fraud_type", "rebate_task"), 2);
+        assert_eq!(bucket(&a, "by_hour", "20"), 1);
+        assert_eq!(bucket(&a, "by_hour", "22"), 1);
+        assert_eq!(bucket(&a, "by_hour", "9"), 1);
+        assert_eq!(a["by_hour"].as_array().unwrap().len(), 24);
+        // 2025-01-06 and 2025-02-03 are Mondays, 2025-01-10 a Friday.
+        assert_eq!(bucket(&a, "by_weekday", "0"), 2);
+        assert_eq!(bucket(&a, "by_weekday", "4"), 1);
+        assert_eq!(bucket(&a, "by_grade", "2023"), 1);
+        assert_eq!(bucket(&a, "by_grade", "2024"), 1);
+        assert_eq!(bucket(&a, "by_grade", ""), 1);
+        assert_eq!(bucket(&a, "by_gender", "male"), 1);
+        assert_eq!(bucket(&a, "by_gender", "female"), 1);
+        assert_eq!(bucket(&a, "by_major", "法学"), 1);
+        assert_eq!(bucket(&a, "by_role", "student"), 2);
+        assert_eq!(bucket(&a, "by_role", "staff"), 1);
+        let months = a["months"].as_array().unwrap();
+        assert_eq!(months.len(), 2);
+        assert_eq!(months[0]["month"], "2025-01");
+        assert_eq!(months[0]["cases"], 2);
+        assert_eq!(months[0]["prev_year_cases"], 2);
+        assert_eq!(months[1]["cases"], 1);
+        assert_eq!(months[1]["prev_year_cases"], 2);
+    }
+    // Partial months come from the cases, whole months from the summary; both agree.
+    for (q, n, months) in [
+        ("from=2024-01-10&to=2024-02-15", 3, vec![2, 1]),
+        ("from=2024-01-10&to=2024-03-10", 4, vec![2, 2, 0]),
+        (
+            "from=2024-01-01&to=2024-12-31",
+            5,
+            vec![2, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0],
+        ),
+    ] {
+        for unit in ["SCH1", "ST1", "C1", "P1"] {
+            let (_, a) =
+                get_json(&app, &t, &format!("/api/v1/cases/analysis?unit={unit}&{q}")).await;
+            if unit == "C1" || unit == "P1" {
+                assert_eq!(a["error"]["code"], "not-found", "{unit}: {a}");
+                continue;
+            }
+            assert_eq!(a["cases"], n, "{unit} {q}");
+            let got: Vec<i64> = a["months"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["cases"].as_i64().unwrap())
+                .collect();
+            assert_eq!(got, months, "{unit} {q}");
+        }
+    }
+    let tp = app.token("province1", &[Scope::CasesRead]).await;
+    let (_, a) = get_json(
+        &app,
+        &tp,
+        "/api/v1/cases/analysis?unit=P1&from=2024-01-10&to=2024-03-10",
+    )
+    .await;
+    // SCH1's four plus SCH2's 5 March case.
+    assert_eq!(a["cases"], 5);
+    assert_eq!(bucket(&a, "by_channel", "sms"), 1);
+    assert_eq!(bucket(&a, "by_role", "other"), 1);
+    let (_, a) = get_json(
+        &app,
+        &tp,
+        "/api/v1/cases/analysis?unit=COL1A&from=2024-01-01&to=2025-02-28",
+    )
+    .await;
+    assert_eq!(a["cases"], 5);
+    // Streaks at 2025-03-01: SCH1's last case 2025-02-03 (26 days); SCH2's 2024-12-25 (2 months).
+    let (_, a) = get_json(&app, &t, "/api/v1/cases/analysis?unit=SCH1").await;
+    let s = &a["streaks"][0];
+    assert_eq!(s["unit_code"], "SCH1");
+    assert_eq!(s["months_without_case"], 0);
+    assert_eq!(s["days_without_case"], 26);
+    let t2 = app.token("province1", &[Scope::CasesRead]).await;
+    let (_, a) = get_json(&app, &t2, "/api/v1/cases/analysis?unit=SCH2").await;
+    assert_eq!(a["streaks"][0]["months_without_case"], 2);
+    assert_eq!(a["cases"], 0);
+    assert_eq!(a["yoy_cases_pct"], Value::Null);
+    // The page: charts data, year-on-year text and streaks in words.
+    let c = app.login("police1").await;
+    let (s, page) = app
+        .get(
+            &c,
+            "/cases/analysis?unit=SCH1&from=2025-01-01&to=2025-02-28",
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("id=\"cases-charts\""));
+    assert!(page.contains("echarts.min.js"));
+    assert!(page.contains("同比下降 25.0%"), "{page}");
+    assert!(page.contains("已 26 天无案件"));
+    let c = app.login("province1").await;
+    let (_, page) = app.get(&c, "/cases/analysis?unit=SCH2").await;
+    assert!(page.contains("已连续 2 个月无案件"));
+    // Bad periods.
+    for q in ["from=2025-02-01&to=2025-01-01", "from=yesterday"] {
+        let r = app
+            .api_get(&t, &format!("/api/v1/cases/analysis?unit=SCH1&{q}"))
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{q}");
+    }
+}
+
+#[tokio::test]
+async fn a_school_sees_only_its_own_cases() {
+    let app = spawn_seeded().await;
+    seed_cases(&app).await;
+    let sch2_case = app
+        .scalar(&format!(
+            "SELECT MIN(id) FROM cases WHERE school_id = {}",
+            app.fx.unit("SCH2").id
+        ))
+        .await;
+    let t = app.token("admin1", &[Scope::CasesRead]).await;
+    let (s, v) = get_json(
+        &app,
+        &t,
+        "/api/v1/cases?unit=SCH1&from=2024-01-01&to=2025-02-28",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["total"], 8);
+    assert!(v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["school_code"] == "SCH1"));
+    for path in [
+        "/api/v1/cases?unit=SCH2".to_string(),
+        "/api/v1/cases/analysis?unit=SCH2".to_string(),
+        format!("/api/v1/cases/{sch2_case}"),
+    ] {
+        let (s, _) = get_json(&app, &t, &path).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{path}");
+    }
+    // The default unit is the caller's own school.
+    let (_, v) = get_json(
+        &app,
+        &t,
+        "/api/v1/cases/analysis?from=2024-01-01&to=2024-12-31",
+    )
+    .await;
+    assert_eq!(v["unit_code"], "SCH1");
+    assert_eq!(v["cases"], 5);
+    // A college leader sees the college's cases only.
+    let t = app.token("leader1", &[Scope::CasesRead]).await;
+    let (s, v) = get_json(
+        &app,
+        &t,
+        "/api/v1/cases?unit=COL1A&from=2024-01-01&to=2025-02-28",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    // Students of CLS1A1/CLS1A2 and the staff member of COL1A; not the school-level cases.
+    assert_eq!(v["total"], 5);
+    let (s, _) = get_json(&app, &t, "/api/v1/cases?unit=SCH1").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // The other station's officer does not see SCH1.
+    let t = app.token("police2", &[Scope::CasesRead]).await;
+    let (s, _) = get_json(&app, &t, "/api/v1/cases/analysis?unit=SCH1").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(!app.audit("access.denied").await.is_empty());
+    // The province sees both.
+    let t = app.token("province1", &[Scope::CasesRead]).await;
+    let (_, v) = get_json(
+        &app,
+        &t,
+        "/api/v1/cases?unit=P1&from=2024-01-01&to=2025-02-28",
+    )
+    .await;
+    assert_eq!(v["total"], 11);
+    // The home page of a school admin carries the case panel of the school.
+    let c = app.login("admin1").await;
+    let (_, home) = app.get(&c, "/").await;
+    assert!(home.contains("id=\"cases-panel\""), "{home}");
+    assert!(home.contains("第一大学"));
+    let c = app.login("student1").await;
+    let (_, home) = app.get(&c, "/").await;
+    assert!(!home.contains("cases-panel"));
+}
+
+#[tokio::test]
+async fn a_published_briefing_reaches_the_admins_and_counselors_of_the_jurisdiction() {
+    let app = spawn_seeded().await;
+    seed_cases(&app).await;
+    let feb = app
+        .scalar("SELECT id FROM cases WHERE occurred_at = 1738544700000")
+        .await;
+    let sch2_case = app
+        .scalar(&format!(
+            "SELECT MIN(id) FROM cases WHERE school_id = {}",
+            app.fx.unit("SCH2").id
+        ))
+        .await;
+    let t = app.token("police1", &RW).await;
+    // A case outside the month or jurisdiction is refused.
+    let r = post_json(&app, &t, "/api/v1/cases/briefings", &json!({"station": "ST1", "month": "2025-02", "title": "二月通报", "case_ids": [sch2_case]})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/cases/briefings",
+        &json!({"station": "ST1", "month": "2025-04", "title": "四月通报"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/cases/briefings",
+        &json!({"station": "ST2", "month": "2025-02", "title": "x"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM case_briefings").await,
+        0,
+        "refused briefings wrote nothing"
+    );
+    let r = post_json(&app, &t, "/api/v1/cases/briefings", &json!({"station": "ST1", "month": "2025-02", "title": "二月典型案例通报", "advice": "接到自称客服的电话先挂断。", "case_ids": [feb]})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    // A draft is not visible to schools.
+    let c1 = app.login("counselor1").await;
+    let (s, _) = app.get(&c1, &format!("/cases/briefings/{id}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // Only police publish; a refused publication changes nothing.
+    let state = || async {
+        sqlx::query_scalar::<_, String>(&format!(
+            "SELECT status || '|' || COALESCE(CAST(published_at AS TEXT), '-') || '|' || \
+             CAST((SELECT COUNT(*) FROM inbox_messages) AS TEXT) || '|' || \
+             CAST((SELECT COUNT(*) FROM jobs) AS TEXT) FROM case_briefings WHERE id = {id}"
+        ))
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap()
+    };
+    let draft = state().await;
+    assert!(draft.starts_with("draft|-|"), "{draft}");
+    let ta = app.token("admin1", &RW).await;
+    let r = post_json(
+        &app,
+        &ta,
+        &format!("/api/v1/cases/briefings/{id}/publish"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        state().await,
+        draft,
+        "a refused publication changed nothing"
+    );
+    let r = post_json(
+        &app,
+        &t,
+        &format!("/api/v1/cases/briefings/{id}/publish"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["deliveries"], 2);
+    let published = state().await;
+    let r = post_json(
+        &app,
+        &t,
+        &format!("/api/v1/cases/briefings/{id}/publish"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        state().await,
+        published,
+        "a second publication changed nothing"
+    );
+    app.runner.run_until_idle().await.unwrap();
+    let told = |user: &'static str| {
+        let acc = app.fx.account(user);
+        let app = &app;
+        async move {
+            app.scalar(&format!("SELECT COUNT(*) FROM inbox_messages WHERE kind = 'briefing' AND recipient = 'account:{acc}'")).await
+        }
+    };
+    for user in ["admin1", "counselor1", "counselor2", "counselor3"] {
+        assert_eq!(told(user).await, 1, "{user}");
+    }
+    for user in ["admin2", "counselor4", "student1", "leader1", "police2"] {
+        assert_eq!(told(user).await, 0, "{user}");
+    }
+    // The counselor reads it: the narrative, the month's analysis, the advice, print CSS.
+    let (s, page) = app.get(&c1, &format!("/cases/briefings/{id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("二月典型案例通报"));
+    assert!(page.contains("接到自称客服的电话先挂断。"));
+    assert!(page.contains("cases.css"));
+    assert!(!page.contains("publish-form"));
+    let (_, list) = app.get(&c1, "/cases/briefings").await;
+    assert!(list.contains(&format!("/cases/briefings/{id}")));
+    // Not the other school's counselor.
+    let c4 = app.login("counselor4").await;
+    let (s, _) = app.get(&c4, &format!("/cases/briefings/{id}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, list) = app.get(&c4, "/cases/briefings").await;
+    assert!(!list.contains(&format!("/cases/briefings/{id}")));
+    assert_eq!(app.audit("briefing.publish").await.len(), 1);
+}
+
+#[tokio::test]
+async fn police_kpis_per_month_with_year_on_year() {
+    let app = spawn_seeded().await;
+    let t = app.token("police1", &RW).await;
+    for (month, solved, frozen) in [
+        ("2024-01", 4, "1000"),
+        ("2024-02", 4, "0"),
+        ("2025-01", 3, "1500.5"),
+        ("2025-02", 3, "0"),
+    ] {
+        let r = post_json(&app, &t, "/api/v1/cases/kpis", &json!({"unit": "ST1", "month": month, "cases_solved": solved, "suspects_arrested": 1, "funds_frozen": frozen})).await;
+        assert_eq!(r.status(), StatusCode::OK, "{month}");
+    }
+    let (s, y) = get_json(&app, &t, "/api/v1/cases/kpis?unit=ST1&year=2025").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(y["total"]["cases_solved"], 6);
+    assert_eq!(y["prev_total"]["cases_solved"], 8);
+    assert_eq!(y["total"]["funds_frozen_cents"], 150_050);
+    assert_eq!(y["yoy_pct"][0], -25.0);
+    assert_eq!(y["yoy_pct"][2], 50.1);
+    assert_eq!(y["months"].as_array().unwrap().len(), 12);
+    // Bad input and refused roles.
+    for body in [
+        json!({"unit": "ST1", "month": "2025-13", "cases_solved": 1}),
+        json!({"unit": "ST1", "month": "2025-01", "cases_solved": -1}),
+        json!({"unit": "ST1", "month": "2025-06", "cases_solved": 1}),
+        json!({"unit": "SCH1", "month": "2025-01", "cases_solved": 1}),
+    ] {
+        let r = post_json(&app, &t, "/api/v1/cases/kpis", &body).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    }
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/cases/kpis",
+        &json!({"unit": "ST2", "month": "2025-01", "cases_solved": 1}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let ta = app.token("admin1", &RW).await;
+    let r = post_json(
+        &app,
+        &ta,
+        "/api/v1/cases/kpis",
+        &json!({"unit": "ST1", "month": "2025-01", "cases_solved": 1}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.scalar("SELECT CAST(SUM(cases_solved) AS BIGINT) FROM police_kpis")
+            .await,
+        14
+    );
+    let c = app.login("police1").await;
+    let (s, page) = app.get(&c, "/cases/kpis?unit=ST1&year=2025").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("同比下降 25.0%"));
+    assert!(page.contains("chart-kpi"));
+}
+
+#[tokio::test]
+async fn campus_without_fraud_ranking_ties_selection_and_certificate() {
+    let app = spawn_seeded().await;
+    fanzha::org::service::create_unit(
+        &app.state.db,
+        &app.state.clock,
+        &fanzha::org::service::NewUnit {
+            parent_code: Some("C1".into()),
+            kind: "school".into(),
+            code: "SCH3".into(),
+            name: "第三学院".into(),
+        },
+    )
+    .await
+    .unwrap();
+    seed_cases(&app).await;
+    let t = app.token("province1", &RW).await;
+    let (s, rows) = get_json(&app, &t, "/api/v1/cases/ranking?province=P1&year=2024").await;
+    assert_eq!(s, StatusCode::OK, "{rows}");
+    let rows = rows.as_array().unwrap();
+    let got: Vec<(String, i64, i64, bool)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["school_code"].as_str().unwrap().to_string(),
+                r["rank"].as_i64().unwrap(),
+                r["victims"].as_i64().unwrap(),
+                r["eligible"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    // SCH1 and SCH2 both had 3 victims in 2024 (SCH1's two "other" cases are not victims): a tie.
+    assert_eq!(
+        got,
+        vec![
+            ("SCH3".to_string(), 1, 0, true),
+            ("SCH2".to_string(), 2, 3, false),
+            ("SCH1".to_string(), 2, 3, false),
+        ]
+    );
+    assert_eq!(rows[2]["cases"], 5);
+    assert_eq!(rows[1]["students"], 2);
+    // Selection: only eligible schools, only province admins.
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/cases/awards",
+        &json!({"province": "P1", "year": 2024, "schools": ["SCH1"]}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let tp = app.token("police1", &RW).await;
+    let r = post_json(
+        &app,
+        &tp,
+        "/api/v1/cases/awards",
+        &json!({"province": "P1", "year": 2024, "schools": ["SCH3"]}),
+    )
+    .await;
+    assert!(r.status() == StatusCode::FORBIDDEN || r.status() == StatusCode::NOT_FOUND);
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/cases/awards",
+        &json!({"province": "P1", "year": 2024, "schools": ["SCH3"]}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/cases/awards/publish",
+        &json!({"province": "P1", "year": 2025}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/cases/awards/publish",
+        &json!({"province": "P1", "year": 2024}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/cases/awards",
+        &json!({"province": "P1", "year": 2024, "schools": []}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, list) = get_json(
+        &app,
+        &app.token("admin1", &[Scope::CasesRead]).await,
+        "/api/v1/cases/awards?province=P1&year=2024",
+    )
+    .await;
+    assert_eq!(list[0]["school_code"], "SCH3");
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    // Pages: the ranking links each figure to the school's cases; the certificate prints.
+    let c = app.login("province1").await;
+    let (s, page) = app.get(&c, "/cases/ranking?province=P1&year=2024").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("/cases?unit=SCH1&amp;from=2024-01-01&amp;to=2024-12-31"),
+        "{page}"
+    );
+    let (s, _) = app
+        .get(&c, "/cases?unit=SCH1&from=2024-01-01&to=2024-12-31")
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let c = app.login("admin1").await;
+    let (s, cert) = app.get(&c, "/cases/awards/P1/2024/SCH3").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(cert.contains("第三学院"));
+    let (s, _) = app.get(&c, "/cases/awards/P1/2024/SCH1").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // A school admin cannot read the province ranking.
+    let (s, _) = app.get(&c, "/cases/ranking?province=P1&year=2024").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_case_form_records_and_shows_errors() {
+    let app = spawn_seeded().await;
+    let c = app.login("police1").await;
+    let (s, page) = app.get(&c, "/cases/new").await;
+    assert_eq!(s, StatusCode::OK);
+    let csrf = form_csrf(&page);
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("unit", "SCH1"),
+        ("student_no", "2023010101"),
+        ("fraud_type", "rebate_task"),
+        ("channel", "qq"),
+        ("occurred_at", "2025-04-01T10:00"),
+        ("amount_lost", "100"),
+        ("status", "open"),
+        ("narrative", "刷单"),
+        ("indicators", "phone:13800001111"),
+    ];
+    let r = c
+        .post(app.url("/cases/new"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("发案时间不能晚于现在。"), "{body}");
+    assert_eq!(count_cases(&app).await, 0);
+    form[5] = ("occurred_at", "2025-02-01T10:00");
+    let r = c
+        .post(app.url("/cases/new"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    let (s, page) = app.get(&c, &loc).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("13800001111"));
+    assert_eq!(count_cases(&app).await, 1);
+    let (_, list) = app.get(&c, "/cases?unit=ST1").await;
+    assert!(list.contains(&loc));
+    let (_, home) = app.get(&c, "/").await;
+    assert!(home.contains("id=\"cases-panel\""));
+    // OpenAPI documents the cases API.
+    let v: Value = client()
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(v["paths"]["/api/v1/cases/analysis"].is_object());
+    assert!(v["paths"]["/api/v1/cases/briefings/{id}/publish"].is_object());
+}

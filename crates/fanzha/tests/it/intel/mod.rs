@@ -1,0 +1,5 @@
+//! Tests of `intel`.
+
+mod browser;
+mod checks;
+mod exchange;

@@ -1,0 +1,4 @@
+//! Tests of `org`.
+
+mod roster;
+mod writes;

@@ -1,0 +1,9 @@
+//! Tests of `reports`.
+
+mod browser;
+mod crash;
+mod filing;
+mod notices;
+mod s3;
+mod to_case;
+mod writer;

@@ -1,0 +1,6 @@
+//! Tests of `warnings`.
+
+mod browser;
+mod flows;
+mod notify;
+mod partner;
