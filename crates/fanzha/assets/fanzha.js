@@ -18,3 +18,11 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+// Print buttons: <button data-print hidden> prints the page; without script the browser's own
+// print command does the same.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("button[data-print]").forEach(function (b) {
+    b.hidden = false;
+    b.addEventListener("click", function () { window.print(); });
+  });
+});

@@ -14,6 +14,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod inbox;
+pub mod kernel;
 pub mod intel;
 pub mod org;
 pub mod reports;

@@ -42,11 +42,7 @@ pub struct AuditQuery {
     pub page: Option<i64>,
 }
 
-fn day_start(s: &str, tz: chrono_tz::Tz) -> Option<i64> {
-    let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;
-    let t = d.and_hms_opt(0, 0, 0)?.and_local_timezone(tz).earliest()?;
-    Some(t.timestamp_millis())
-}
+use crate::kernel::time::day_start;
 
 const PAGE: i64 = 100;
 
@@ -55,7 +51,7 @@ fn filter(u: &User, q: &AuditQuery) -> AppResult<Filter> {
     if scope_paths.is_empty() {
         return Err(AppError::forbidden());
     }
-    let tz: chrono_tz::Tz = u.p.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let tz: chrono_tz::Tz = u.p.time_zone;
     let parse = |v: &Option<String>, end: bool| -> AppResult<Option<i64>> {
         match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => Ok(None),

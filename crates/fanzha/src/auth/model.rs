@@ -302,7 +302,8 @@ pub struct Principal {
     pub staff_id: Option<i64>,
     pub grants: Vec<Grant>,
     pub via: Via,
-    pub time_zone: String,
+    /// The account's zone, parsed once when the principal is built (Asia/Shanghai when unknown).
+    pub time_zone: chrono_tz::Tz,
     pub locale: String,
 }
 

@@ -237,7 +237,7 @@ mod tests {
                 session_id: String::new(),
                 csrf: String::new(),
             },
-            time_zone: "Asia/Shanghai".into(),
+            time_zone: chrono_tz::Asia::Shanghai,
             locale: "zh-CN".into(),
         }
     }

@@ -201,7 +201,7 @@ async fn principal_of(db: &Db, account_id: i64, via: Via) -> Result<Option<Princ
         staff_id: acc.staff_id,
         grants,
         via,
-        time_zone: acc.time_zone,
+        time_zone: crate::kernel::time::zone(&acc.time_zone),
         locale: acc.locale,
     }))
 }

@@ -70,7 +70,7 @@ pub async fn run(scale: &str, cfg: &Config) -> anyhow::Result<()> {
             session_id: String::new(),
             csrf: String::new(),
         },
-        time_zone: "Asia/Shanghai".into(),
+        time_zone: chrono_tz::Asia::Shanghai,
         locale: "zh-CN".into(),
     };
     let actor = Actor::cli("bench");

@@ -32,7 +32,7 @@ async fn principal(db: &Db, username: &str) -> anyhow::Result<Option<Principal>>
             session_id: String::new(),
             csrf: String::new(),
         },
-        time_zone: "Asia/Shanghai".into(),
+        time_zone: chrono_tz::Asia::Shanghai,
         locale: "zh-CN".into(),
     }))
 }

@@ -425,13 +425,9 @@ impl CampaignForm {
         if s.is_empty() {
             return Ok(None);
         }
-        let naive = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
-            .map_err(|_| AppError::unprocessable("camp-err-run-at"))?;
-        let local = naive
-            .and_local_timezone(tz)
-            .earliest()
-            .ok_or_else(|| AppError::unprocessable("camp-err-run-at"))?;
-        Ok(Some(local.timestamp_millis()))
+        crate::kernel::time::parse_local(s, tz)
+            .map(Some)
+            .ok_or_else(|| AppError::unprocessable("camp-err-run-at"))
     }
 }
 
@@ -498,7 +494,7 @@ async fn new_submit(
     Form(f): Form<CampaignForm>,
 ) -> AppResult<Response> {
     api::require_manager(&u.p)?;
-    let tz: chrono_tz::Tz = u.p.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let tz: chrono_tz::Tz = u.p.time_zone;
     let outcome: Result<Result<svc::Preview, i64>, AppError> = async {
         let spec = f.spec()?;
         if f.action == "preview" {

@@ -272,7 +272,7 @@ pub fn year_or(asked: Option<i32>, default: i32) -> AppResult<i32> {
 
 pub fn this_year(st: &AppState, u: &User) -> i32 {
     use chrono::Datelike;
-    date_in(st.clock.now_ms(), zone(&u.p.time_zone)).year()
+    date_in(st.clock.now_ms(), u.p.time_zone).year()
 }
 
 /// Police KPIs of a unit for a year, month by month, with the year before.

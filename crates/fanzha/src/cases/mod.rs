@@ -65,7 +65,7 @@ pub async fn period(st: &AppState, u: &User, q: &PeriodQuery) -> AppResult<Perio
         crate::auth::policy::Target::Unit(&unit.path),
     )
     .await?;
-    let today = model::date_in(st.clock.now_ms(), model::zone(&u.p.time_zone));
+    let today = model::date_in(st.clock.now_ms(), u.p.time_zone);
     let parse = |s: &Option<String>, default: NaiveDate| -> AppResult<NaiveDate> {
         match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => Ok(default),

@@ -1,7 +1,7 @@
 //! Types of the cases module: channels, statuses, money, local days and months, and the input of a
 //! case as it arrives from a form, a CSV line or the API.
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate};
 
 /// The zone that defines the day, hour, weekday, month and year of every figure (summaries,
 /// analysis, streaks, briefing months, the ranking year): China Standard Time, one definition for
@@ -120,62 +120,7 @@ impl VictimRole {
     }
 }
 
-/// An amount of money in cents, never negative. Parsed from "1234", "1234.5", "1,234.56", "¥1234".
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default, serde::Serialize)]
-#[serde(transparent)]
-pub struct Cents(i64);
-
-impl Cents {
-    pub fn parse(s: &str) -> Option<Cents> {
-        let s: String = s
-            .trim()
-            .trim_start_matches(['¥', '￥'])
-            .chars()
-            .filter(|c| *c != ',' && *c != '，')
-            .collect();
-        let s = s.trim_end_matches('元').trim();
-        if s.is_empty() {
-            return Some(Cents(0));
-        }
-        if s.starts_with('-') {
-            return None;
-        }
-        let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-        if int.is_empty()
-            || int.len() > 13
-            || frac.len() > 2
-            || !int.chars().all(|c| c.is_ascii_digit())
-            || !frac.chars().all(|c| c.is_ascii_digit())
-        {
-            return None;
-        }
-        let frac = format!("{frac:0<2}");
-        Some(Cents(
-            int.parse::<i64>().ok()? * 100 + frac.parse::<i64>().ok()?,
-        ))
-    }
-    pub fn from_cents(c: i64) -> Option<Cents> {
-        (c >= 0).then_some(Cents(c))
-    }
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-
-/// "12,345.67" for cents.
-pub fn yuan(cents: i64) -> String {
-    let neg = cents < 0;
-    let c = cents.unsigned_abs();
-    let int = (c / 100).to_string();
-    let mut grouped = String::new();
-    for (i, ch) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    format!("{}{grouped}.{:02}", if neg { "-" } else { "" }, c % 100)
-}
+pub use crate::kernel::money::{yuan, Money};
 
 /// The local day number (days since 1970-01-01 in UTC+8) of a UTC millisecond time.
 pub fn local_day(ms: i64) -> i64 {
@@ -218,32 +163,7 @@ pub fn date_in(ms: i64, tz: chrono_tz::Tz) -> NaiveDate {
         .unwrap_or_else(|| local_date(ms))
 }
 
-/// Parses a time of a case: RFC 3339 with an offset ("2025-03-01T14:30:00+08:00"), or a local
-/// date and time in the zone `tz` (the person entering it): "2025-03-01 14:30",
-/// "2025-03-01T14:30", "2025/3/1 14:30", or a bare date (midnight). A local time that falls in a
-/// daylight-saving gap is refused; one that occurs twice takes the earlier instant.
-pub fn parse_local_time(s: &str, tz: chrono_tz::Tz) -> Option<i64> {
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s.trim()) {
-        return Some(t.timestamp_millis());
-    }
-    let s = s.trim().replace('/', "-").replace('T', " ");
-    let naive = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(&s, f).ok())
-        .or_else(|| {
-            NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-        })?;
-    naive
-        .and_local_timezone(tz)
-        .earliest()
-        .map(|d| d.timestamp_millis())
-}
-
-pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
-}
+pub use crate::kernel::time::{parse_date, parse_local as parse_local_time};
 
 /// A calendar month, "YYYY-MM".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -404,8 +324,8 @@ pub struct ValidCase {
     pub fraud_type: fanzha_detect::FraudType,
     pub channel: Channel,
     pub occurred_at: i64,
-    pub amount_lost: Cents,
-    pub amount_recovered: Cents,
+    pub amount_lost: Money,
+    pub amount_recovered: Money,
     pub status: CaseStatus,
     pub narrative: String,
     pub indicators: Vec<(String, String)>,
@@ -417,13 +337,13 @@ mod tests {
 
     #[test]
     fn money_parses_and_refuses_negatives() {
-        assert_eq!(Cents::parse("1234.5"), Cents::from_cents(123_450));
-        assert_eq!(Cents::parse("¥1,234.56"), Cents::from_cents(123_456));
-        assert_eq!(Cents::parse("800元"), Cents::from_cents(80_000));
-        assert_eq!(Cents::parse(""), Cents::from_cents(0));
-        assert_eq!(Cents::parse("-5"), None);
-        assert_eq!(Cents::parse("1.234"), None);
-        assert_eq!(Cents::parse("abc"), None);
+        assert_eq!(Money::parse_or_zero("1234.5"), Money::from_cents(123_450));
+        assert_eq!(Money::parse_or_zero("¥1,234.56"), Money::from_cents(123_456));
+        assert_eq!(Money::parse_or_zero("800元"), Money::from_cents(80_000));
+        assert_eq!(Money::parse_or_zero(""), Money::from_cents(0));
+        assert_eq!(Money::parse_or_zero("-5"), None);
+        assert_eq!(Money::parse_or_zero("1.234"), None);
+        assert_eq!(Money::parse_or_zero("abc"), None);
         assert_eq!(yuan(123_456_789), "1,234,567.89");
         assert_eq!(yuan(5), "0.05");
     }

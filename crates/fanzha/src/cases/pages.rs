@@ -539,7 +539,7 @@ async fn case_page(
         &u,
         format!("/cases/{id}"),
         "cases-case",
-        CaseForm::of(&c, zone(&u.p.time_zone)),
+        CaseForm::of(&c, u.p.time_zone),
         vec![],
         Some(c),
         can_edit,
@@ -783,7 +783,7 @@ async fn render_kpis(
     };
     let can_edit = unit.kind == UnitKind::PoliceStation
         && policy::allows(&u.p, Action::ManageCases, &Target::Unit(&unit.path));
-    let month = Month::of(date_in(st.clock.now_ms(), zone(&u.p.time_zone))).to_string();
+    let month = Month::of(date_in(st.clock.now_ms(), u.p.time_zone)).to_string();
     Ok(Html(
         KpiPage {
             ctx,
@@ -902,7 +902,7 @@ async fn render_briefings(
             }
         }
     }
-    let today = date_in(st.clock.now_ms(), zone(&u.p.time_zone));
+    let today = date_in(st.clock.now_ms(), u.p.time_zone);
     let default_month = {
         let m = Month::of(today);
         if m.month == 1 {
@@ -1254,7 +1254,7 @@ async fn certificate_page(
             province,
             year,
             school: a.school_name,
-            date: date_in(a.published_at, zone(&u.p.time_zone)).to_string(),
+            date: date_in(a.published_at, u.p.time_zone).to_string(),
             text,
         }
         .render()?,

@@ -109,14 +109,14 @@ pub async fn check_case(
     if channel.is_none() {
         errs.push(err("cases-err-channel"));
     }
-    let occurred_at = parse_local_time(&input.occurred_at, zone(&p.time_zone));
+    let occurred_at = parse_local_time(&input.occurred_at, p.time_zone);
     match occurred_at {
         None => errs.push(err("cases-err-time")),
         Some(t) if t > now => errs.push(err("cases-err-future")),
         _ => {}
     }
-    let lost = Cents::parse(&input.amount_lost);
-    let recovered = Cents::parse(&input.amount_recovered);
+    let lost = Money::parse_or_zero(&input.amount_lost);
+    let recovered = Money::parse_or_zero(&input.amount_recovered);
     if lost.is_none() || recovered.is_none() {
         errs.push(err("cases-err-amount"));
     }
@@ -907,8 +907,8 @@ pub fn parse_kpi(month: &str, figures: [&str; 5]) -> Result<Kpi, CaseError> {
             .ok_or_else(|| refuse("cases-err-kpi"))
     };
     let money = |s: &str| -> Result<i64, CaseError> {
-        Cents::parse(s)
-            .map(Cents::get)
+        Money::parse_or_zero(s)
+            .map(Money::get)
             .ok_or_else(|| refuse("cases-err-kpi"))
     };
     Ok(Kpi {

@@ -205,36 +205,7 @@ pub const PLATFORMS: [(&str, &str); 7] = [
 
 /// Parses an amount in yuan as typed ("1,234.50", "１２００") into cents.
 pub fn parse_yuan(s: &str) -> Option<i64> {
-    let s: String = s
-        .trim()
-        .chars()
-        .map(|c| match c {
-            '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
-            '．' => '.',
-            c => c,
-        })
-        .filter(|c| *c != ',' && *c != '，' && *c != '¥' && *c != '元' && !c.is_whitespace())
-        .collect();
-    if s.is_empty() {
-        return None;
-    }
-    let (int, frac) = s.split_once('.').unwrap_or((&s, ""));
-    if int.is_empty() && frac.is_empty() || frac.len() > 2 {
-        return None;
-    }
-    if !int.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let yuan: i64 = if int.is_empty() { 0 } else { int.parse().ok()? };
-    let mut cents: i64 = if frac.is_empty() {
-        0
-    } else {
-        frac.parse().ok()?
-    };
-    if frac.len() == 1 {
-        cents *= 10;
-    }
-    yuan.checked_mul(100)?.checked_add(cents)
+    crate::kernel::money::Money::parse(s).map(|m| m.cents())
 }
 
 /// Validates a report at `now`. Every problem is listed; nothing is stored on error. The engine

@@ -63,19 +63,12 @@ pub struct ReportForm {
     pub lost: String,
 }
 
+/// An optional local time field: empty is `None`, anything else must parse.
 fn parse_local(s: &str, tz: chrono_tz::Tz) -> Result<Option<i64>, ()> {
-    let s = s.trim();
-    if s.is_empty() {
+    if s.trim().is_empty() {
         return Ok(None);
     }
-    let n = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
-        .or_else(|_| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))
-        .or_else(|_| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M"))
-        .map_err(|_| ())?;
-    n.and_local_timezone(tz)
-        .earliest()
-        .map(|d| Some(d.timestamp_millis()))
-        .ok_or(())
+    crate::kernel::time::parse_local(s, tz).map(Some).ok_or(())
 }
 
 fn fmt_local(ms: Option<i64>, tz: chrono_tz::Tz) -> String {
@@ -290,7 +283,7 @@ async fn new_submit(
     u: User,
     Form(mut f): Form<ReportForm>,
 ) -> AppResult<Response> {
-    let tz: chrono_tz::Tz = u.p.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let tz: chrono_tz::Tz = u.p.time_zone;
     if !f.prefill.is_empty() {
         let (s, t) = model::prefill(&st.intel.engine, &f.paste);
         f.fill(&s, t);
@@ -697,7 +690,7 @@ async fn dashboard(State(st): State<AppState>, u: User) -> AppResult<Html<String
     let scope = api::police_scope(&u)?;
     let since = st.clock.now_ms() - 30 * 86_400_000;
     let f = store::figures(&st.db, &scope, since).await?;
-    let tz: chrono_tz::Tz = u.p.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let tz: chrono_tz::Tz = u.p.time_zone;
     let mut days: Vec<String> = Vec::new();
     let mut types: Vec<String> = Vec::new();
     for (d, t, _) in &f.per_day {

@@ -467,9 +467,7 @@ async fn police_of_school(tx: &mut AnyConnection, school_id: i64) -> ReportResul
     .await?)
 }
 
-pub fn cents_str(c: i64) -> String {
-    format!("{}.{:02}", c / 100, c % 100)
-}
+pub use crate::kernel::money::yuan_plain as cents_str;
 
 /// Input of [`create_loss_report`]: a student said "I already lost money" somewhere else (the
 /// warnings module's follow-up).
@@ -974,7 +972,7 @@ pub async fn open_case_from_report(
     by: &crate::intel::service::By,
     report_id: i64,
 ) -> ReportResult<i64> {
-    use crate::cases::model::{CaseStatus, Cents, ValidCase, VictimRole};
+    use crate::cases::model::{CaseStatus, Money, ValidCase, VictimRole};
     let r = store::report(tx, report_id)
         .await?
         .ok_or(ReportError::NotFound)?;
@@ -1035,8 +1033,8 @@ pub async fn open_case_from_report(
         fraud_type,
         channel: case_channel(&r.sections),
         occurred_at: occurred,
-        amount_lost: Cents::from_cents(r.amount_cents.max(0)).unwrap_or_default(),
-        amount_recovered: Cents::default(),
+        amount_lost: Money::from_cents(r.amount_cents.max(0)).unwrap_or_default(),
+        amount_recovered: Money::default(),
         status: CaseStatus::Open,
         narrative: r.description.chars().take(4000).collect(),
         indicators,

@@ -213,22 +213,17 @@ pub struct ListQuery {
 }
 
 /// Parses a `YYYY-MM-DD` day in the caller's time zone to the ms of its start.
-pub fn day_start(s: &str, tz: &str) -> Option<Millis> {
-    let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;
-    let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-    let t = d.and_hms_opt(0, 0, 0)?.and_local_timezone(tz).earliest()?;
-    Some(t.timestamp_millis())
-}
+pub use crate::kernel::time::day_start;
 
 /// The period of a query: default the last 30 days up to now.
 pub fn period(q: &ListQuery, p: &Principal, now: Millis) -> AppResult<(Millis, Millis)> {
     let bad = || AppError::bad_request("warn-err-period");
     let from = match q.from.as_deref().filter(|s| !s.trim().is_empty()) {
-        Some(s) => day_start(s, &p.time_zone).ok_or_else(bad)?,
+        Some(s) => day_start(s, p.time_zone).ok_or_else(bad)?,
         None => now - 30 * 86_400_000,
     };
     let to = match q.to.as_deref().filter(|s| !s.trim().is_empty()) {
-        Some(s) => day_start(s, &p.time_zone).ok_or_else(bad)? + 86_400_000,
+        Some(s) => day_start(s, p.time_zone).ok_or_else(bad)? + 86_400_000,
         None => now + 1,
     };
     if to <= from {
@@ -671,7 +666,7 @@ pub fn parse_outcome(
     {
         None => None,
         Some(s) => {
-            let c = Cents::parse_yuan(s);
+            let c = Money::parse(s);
             if c.is_none() {
                 errs.push(Msg::new("warn-err-amount").arg("value", s));
             }

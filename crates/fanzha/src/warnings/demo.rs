@@ -6,7 +6,7 @@ use anyhow::anyhow;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::model::{Cents, ContactMethod, Outcome};
+use super::model::{Money, ContactMethod, Outcome};
 use super::service::{self, Act, Issuer, WarningInput};
 use crate::audit::Actor;
 use crate::auth::model::{Principal, Via};
@@ -30,7 +30,7 @@ async fn principal(db: &Db, username: &str) -> anyhow::Result<Option<Principal>>
             session_id: String::new(),
             csrf: String::new(),
         },
-        time_zone: "Asia/Shanghai".into(),
+        time_zone: chrono_tz::Asia::Shanghai,
         locale: "zh-CN".into(),
     }))
 }
@@ -185,11 +185,11 @@ pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
                 .map_err(|e| anyhow!("{e:?}"))?;
                 let (outcome, loss, protected) = match i % 10 {
                     5 => (Outcome::NotFraud, None, None),
-                    9 => (Outcome::AlreadyLost, Cents::parse_yuan("3200"), None),
+                    9 => (Outcome::AlreadyLost, Money::parse("3200"), None),
                     _ => (
                         Outcome::Dissuaded,
                         None,
-                        Cents::parse_yuan(&format!("{}", rng.gen_range(5..80) * 100)),
+                        Money::parse(&format!("{}", rng.gen_range(5..80) * 100)),
                     ),
                 };
                 // A loss is handed over as a loss report with its stop-payment request.

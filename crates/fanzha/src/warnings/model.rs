@@ -133,39 +133,7 @@ impl Outcome {
     }
 }
 
-/// An amount of money in fen (cents), parsed from yuan text like `1200` or `1200.50`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(transparent)]
-pub struct Cents(i64);
-
-impl Cents {
-    pub fn parse_yuan(s: &str) -> Option<Cents> {
-        let s = s.trim().trim_start_matches('¥').replace(',', "");
-        let (int, frac) = match s.split_once('.') {
-            Some((i, f)) => (i.to_string(), f.to_string()),
-            None => (s.clone(), String::new()),
-        };
-        if int.is_empty()
-            || int.len() > 12
-            || frac.len() > 2
-            || !int.chars().all(|c| c.is_ascii_digit())
-            || !frac.chars().all(|c| c.is_ascii_digit())
-        {
-            return None;
-        }
-        let i: i64 = int.parse().ok()?;
-        let f: i64 = format!("{frac:0<2}").parse().ok()?;
-        Some(Cents(i * 100 + f))
-    }
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-
-/// Yuan text of an amount in cents (`1200.50`).
-pub fn yuan(c: i64) -> String {
-    format!("{}.{:02}", c / 100, c % 100)
-}
+pub use crate::kernel::money::{yuan_plain as yuan, Money};
 
 /// A fraud type id from `fanzha_detect`.
 pub fn parse_fraud_type(s: &str) -> Option<FraudType> {
@@ -386,10 +354,10 @@ mod tests {
         assert_eq!(Severity::parse("HIGH"), Some(Severity::High));
         assert_eq!(Severity::parse("高"), Some(Severity::High));
         assert_eq!(Severity::parse("urgent"), None);
-        assert_eq!(Cents::parse_yuan("1200.5"), Some(Cents(120050)));
-        assert_eq!(Cents::parse_yuan("¥3,000"), Some(Cents(300000)));
-        assert_eq!(Cents::parse_yuan("-5"), None);
-        assert_eq!(Cents::parse_yuan("1.234"), None);
+        assert_eq!(Money::parse("1200.5"), Money::from_cents(120050));
+        assert_eq!(Money::parse("¥3,000"), Money::from_cents(300000));
+        assert_eq!(Money::parse("-5"), None);
+        assert_eq!(Money::parse("1.234"), None);
         assert_eq!(yuan(120050), "1200.50");
         assert_eq!(
             WarnPhone::parse("+86 138-0000-1111").map(|p| p.0),

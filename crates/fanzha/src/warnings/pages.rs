@@ -313,7 +313,7 @@ async fn render_detail(
     });
     let mut r = rows(st, &ctx, vec![d.warning]).await?;
     let row = r.pop().ok_or_else(AppError::not_found)?;
-    let tz: chrono_tz::Tz = u.p.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let tz: chrono_tz::Tz = u.p.time_zone;
     let now_local = chrono::DateTime::from_timestamp_millis(st.clock.now_ms())
         .map(|t| t.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string())
         .unwrap_or_default();
@@ -458,13 +458,9 @@ struct OutcomeForm {
     description: Option<String>,
 }
 
-/// Local `YYYY-MM-DDTHH:MM` text of the caller's time zone as UTC milliseconds.
+/// Local time text in the caller's zone as UTC milliseconds.
 fn local_ms(u: &User, text: &str) -> Option<i64> {
-    let tz: chrono_tz::Tz = u.p.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-    chrono::NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M")
-        .ok()
-        .and_then(|t| t.and_local_timezone(tz).earliest())
-        .map(|t| t.timestamp_millis())
+    crate::kernel::time::parse_local(text, u.p.time_zone)
 }
 
 async fn outcome(

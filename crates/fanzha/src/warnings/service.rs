@@ -1723,8 +1723,8 @@ pub enum Act {
     },
     Outcome {
         outcome: Outcome,
-        loss: Option<Cents>,
-        protected: Option<Cents>,
+        loss: Option<Money>,
+        protected: Option<Money>,
         notes: String,
         /// What the stop-payment request needs when the outcome is "already lost money".
         transfer: Option<LossTransfer>,
@@ -1917,11 +1917,11 @@ pub async fn act(
             .bind(w.id)
             .bind(outcome.as_str())
             .bind(now)
-            .bind(loss.map(Cents::get))
-            .bind(protected.map(Cents::get))
+            .bind(loss.map(Money::get))
+            .bind(protected.map(Money::get))
             .execute(&mut *tx)
             .await?;
-            store::add_event(&mut tx, w.id, now, "outcome", me, w.level, staff, Some("outcome"), serde_json::json!({"outcome": outcome.as_str(), "loss_cents": loss.map(Cents::get), "protected_cents": protected.map(Cents::get), "notes": notes})).await?;
+            store::add_event(&mut tx, w.id, now, "outcome", me, w.level, staff, Some("outcome"), serde_json::json!({"outcome": outcome.as_str(), "loss_cents": loss.map(Money::get), "protected_cents": protected.map(Money::get), "notes": notes})).await?;
             // In the same transaction: bad transfer details (refused by the reports module's own
             // validation) roll the outcome back too, so nothing is written.
             if outcome == Outcome::AlreadyLost {
@@ -1932,7 +1932,7 @@ pub async fn act(
                     &w,
                     me,
                     staff,
-                    loss.map_or(0, Cents::get),
+                    loss.map_or(0, Money::get),
                     transfer.unwrap_or_default(),
                 )
                 .await?;

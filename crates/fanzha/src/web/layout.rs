@@ -143,7 +143,7 @@ pub async fn page_ctx(st: &AppState, u: &User) -> PageCtx {
         csrf,
         unread,
         nav,
-        tz: p.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai),
+        tz: p.time_zone,
         path,
     }
 }

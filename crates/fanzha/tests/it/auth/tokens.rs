@@ -113,7 +113,7 @@ async fn a_token_without_the_scope_gets_403_naming_it() {
     let r = app.api_get(&t, "/api/v1/units").await;
     let (status, code, _, details) = api_error(r).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(code, "forbidden");
+    assert_eq!(code, "token-scope");
     assert!(
         details.iter().any(|d| d.contains("org:read")),
         "{details:?}"

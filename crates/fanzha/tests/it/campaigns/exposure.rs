@@ -16,19 +16,6 @@ const DAY: i64 = 86_400_000;
 const REBATE: &str =
     "兼职刷单日结，先垫付货款，完成任务立返佣金，本金加提成当天返还，加QQ 2847561039 领取任务";
 
-async fn post_json(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
-    let r = client()
-        .post(app.url(path))
-        .bearer_auth(token)
-        .header("cookie", "fz_lang=en")
-        .json(&body)
-        .send()
-        .await
-        .expect("POST");
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
-
 /// Scores of a unit's students for rebate_task, by student number.
 async fn scores(app: &TestApp, unit: &str) -> Vec<(String, f64)> {
     let t = app.token("admin1", RW).await;
@@ -69,7 +56,7 @@ fn near(got: f64, want: f64, what: &str) {
 /// The "top N %" audience of SCH1 for rebate_task, as preview: (size, sampled student numbers).
 async fn top(app: &TestApp, pct: f64) -> (StatusCode, i64, Vec<String>) {
     let t = app.token("admin1", RW).await;
-    let (s, p) = post_json(
+    let (s, p) = post_json_read(
         app,
         &t,
         "/api/v1/campaigns/preview",
@@ -150,7 +137,7 @@ async fn scores_follow_real_checks_warnings_reports_and_cases() {
     let police = app
         .token("police1", &[Scope::WarningsWrite, Scope::WarningsRead])
         .await;
-    let (st, w) = post_json(
+    let (st, w) = post_json_read(
         &app,
         &police,
         "/api/v1/warnings",
@@ -160,7 +147,7 @@ async fn scores_follow_real_checks_warnings_reports_and_cases() {
     .await;
     assert_eq!(st, StatusCode::CREATED, "{w}");
     // A warning of another type does not count toward rebate_task.
-    let (st, _) = post_json(
+    let (st, _) = post_json_read(
         &app,
         &police,
         "/api/v1/warnings",
@@ -177,7 +164,7 @@ async fn scores_follow_real_checks_warnings_reports_and_cases() {
     let counselor = app
         .token("counselor3", &[Scope::WarningsWrite, Scope::WarningsRead])
         .await;
-    let (st, _) = post_json(
+    let (st, _) = post_json_read(
         &app,
         &counselor,
         &format!("/api/v1/warnings/{}/acknowledge", w["id"]),
@@ -196,7 +183,7 @@ async fn scores_follow_real_checks_warnings_reports_and_cases() {
     let d = app
         .token("student2", &[Scope::ReportsRead, Scope::ReportsWrite])
         .await;
-    let (st, rep) = post_json(
+    let (st, rep) = post_json_read(
         &app,
         &d,
         "/api/v1/reports",
@@ -225,7 +212,7 @@ async fn scores_follow_real_checks_warnings_reports_and_cases() {
                "occurred_at": "2025-02-14 21:30", "amount_lost": "3000", "amount_recovered": "0",
                "status": "open", "narrative": "受害人在QQ群看到刷单广告，垫付后无法提现。", "indicators": []})
     };
-    let (st, c1) = post_json(
+    let (st, c1) = post_json_read(
         &app,
         &cases,
         "/api/v1/cases",
@@ -247,7 +234,7 @@ async fn scores_follow_real_checks_warnings_reports_and_cases() {
     };
     expect(&scores(&app, "SCH1").await, "after the case");
     // The same victim again, a case of another type and a case in another school change nothing.
-    let (st, _) = post_json(
+    let (st, _) = post_json_read(
         &app,
         &cases,
         "/api/v1/cases",
@@ -255,12 +242,12 @@ async fn scores_follow_real_checks_warnings_reports_and_cases() {
     )
     .await;
     assert_eq!(st, StatusCode::CREATED);
-    let (st, _) = post_json(&app, &cases, "/api/v1/cases", case(A, "fake_loan", "SCH1")).await;
+    let (st, _) = post_json_read(&app, &cases, "/api/v1/cases", case(A, "fake_loan", "SCH1")).await;
     assert_eq!(st, StatusCode::CREATED);
     let police2 = app
         .token("police2", &[Scope::CasesRead, Scope::CasesWrite])
         .await;
-    let (st, _) = post_json(
+    let (st, _) = post_json_read(
         &app,
         &police2,
         "/api/v1/cases",
@@ -285,7 +272,7 @@ async fn scores_follow_real_checks_warnings_reports_and_cases() {
     assert_eq!((size, sample), (2, vec![D.to_string(), A.to_string()]));
     // Other filters narrow who is ranked: among the CS students only, top 50 % is A and B.
     let admin = app.token("admin1", RW).await;
-    let (_, p) = post_json(
+    let (_, p) = post_json_read(
         &app,
         &admin,
         "/api/v1/campaigns/preview",
@@ -297,7 +284,7 @@ async fn scores_follow_real_checks_warnings_reports_and_cases() {
 
     // A campaign to the top 25 % reaches D only.
     let content = published_rebate_content(&app).await;
-    let (st, camp) = post_json(
+    let (st, camp) = post_json_read(
         &app,
         &admin,
         "/api/v1/campaigns",
@@ -332,7 +319,7 @@ async fn scores_follow_real_checks_warnings_reports_and_cases() {
 async fn published_rebate_content(app: &TestApp) -> i64 {
     let police = app.token("police1", RW).await;
     let admin = app.token("admin1", RW).await;
-    let (s, c) = post_json(
+    let (s, c) = post_json_read(
         app,
         &police,
         "/api/v1/campaigns/contents",
@@ -342,7 +329,7 @@ async fn published_rebate_content(app: &TestApp) -> i64 {
     .await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
     let id = c["id"].as_i64().unwrap();
-    let (s, _) = post_json(
+    let (s, _) = post_json_read(
         app,
         &police,
         &format!("/api/v1/campaigns/contents/{id}/submit"),
@@ -350,7 +337,7 @@ async fn published_rebate_content(app: &TestApp) -> i64 {
     )
     .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, c) = post_json(
+    let (s, c) = post_json_read(
         app,
         &admin,
         &format!("/api/v1/campaigns/contents/{id}/publish"),

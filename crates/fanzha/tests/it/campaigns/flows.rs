@@ -21,25 +21,6 @@ const RW: &[Scope] = &[
     Scope::InboxRead,
 ];
 
-async fn post_json(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
-    let r = client()
-        .post(app.url(path))
-        .bearer_auth(token)
-        .header("cookie", "fz_lang=en")
-        .json(&body)
-        .send()
-        .await
-        .expect("POST");
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
-
-async fn get_json(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
-    let r = app.api_get(token, path).await;
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
-
 fn article(unit: &str) -> Value {
     json!({
         "unit": unit, "kind": "article", "title": "刷单返利防范",
@@ -53,10 +34,10 @@ fn article(unit: &str) -> Value {
 async fn published_content(app: &TestApp) -> i64 {
     let police = app.token("police1", RW).await;
     let admin = app.token("admin1", RW).await;
-    let (s, c) = post_json(app, &police, "/api/v1/campaigns/contents", article("SCH1")).await;
+    let (s, c) = post_json_read(app, &police, "/api/v1/campaigns/contents", article("SCH1")).await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
     let id = c["id"].as_i64().unwrap();
-    let (s, _) = post_json(
+    let (s, _) = post_json_read(
         app,
         &police,
         &format!("/api/v1/campaigns/contents/{id}/submit"),
@@ -64,7 +45,7 @@ async fn published_content(app: &TestApp) -> i64 {
     )
     .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, c) = post_json(
+    let (s, c) = post_json_read(
         app,
         &admin,
         &format!("/api/v1/campaigns/contents/{id}/publish"),
@@ -106,9 +87,9 @@ async fn content_is_reviewed_sanitised_versioned_and_needs_a_fraud_type() {
             "camp-err-media",
         ),
     ] {
-        let (s, e) = post_json(&app, &police, "/api/v1/campaigns/contents", body).await;
+        let (s, e) = post_json_read(&app, &police, "/api/v1/campaigns/contents", body).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
-        assert_eq!(e["error"]["code"], code);
+        assert_eq!(e["error"]["details"][0]["code"], code);
     }
     assert_eq!(
         app.scalar("SELECT COUNT(*) FROM campaign_contents").await,
@@ -117,24 +98,24 @@ async fn content_is_reviewed_sanitised_versioned_and_needs_a_fraud_type() {
     // Roles that must be refused: a student, a counselor; a school outside scope is not found.
     for who in ["student1", "counselor1"] {
         let t = app.token(who, RW).await;
-        let (s, _) = post_json(&app, &t, "/api/v1/campaigns/contents", article("SCH1")).await;
+        let (s, _) = post_json_read(&app, &t, "/api/v1/campaigns/contents", article("SCH1")).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{who}");
     }
-    let (s, _) = post_json(&app, &police, "/api/v1/campaigns/contents", article("SCH2")).await;
+    let (s, _) = post_json_read(&app, &police, "/api/v1/campaigns/contents", article("SCH2")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // A read-only token cannot write.
     let ro = app.token("police1", &[Scope::CampaignsRead]).await;
-    let (s, _) = post_json(&app, &ro, "/api/v1/campaigns/contents", article("SCH1")).await;
+    let (s, _) = post_json_read(&app, &ro, "/api/v1/campaigns/contents", article("SCH1")).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
-    let (s, c) = post_json(&app, &police, "/api/v1/campaigns/contents", article("SCH1")).await;
+    let (s, c) = post_json_read(&app, &police, "/api/v1/campaigns/contents", article("SCH1")).await;
     assert_eq!(s, StatusCode::CREATED);
     let html = c["body_html"].as_str().unwrap();
     assert!(!html.contains("<script"), "{html}");
     assert!(html.contains("<h2>别信刷单</h2>"));
     let id = c["id"].as_i64().unwrap();
     // Publishing a draft is refused; submit, then the author may not publish their own edit.
-    let (s, _) = post_json(
+    let (s, _) = post_json_read(
         &app,
         &admin,
         &format!("/api/v1/campaigns/contents/{id}/publish"),
@@ -142,14 +123,14 @@ async fn content_is_reviewed_sanitised_versioned_and_needs_a_fraud_type() {
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    post_json(
+    post_json_read(
         &app,
         &police,
         &format!("/api/v1/campaigns/contents/{id}/submit"),
         json!({}),
     )
     .await;
-    let (s, e) = post_json(
+    let (s, e) = post_json_read(
         &app,
         &police,
         &format!("/api/v1/campaigns/contents/{id}/publish"),
@@ -157,8 +138,8 @@ async fn content_is_reviewed_sanitised_versioned_and_needs_a_fraud_type() {
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(e["error"]["code"], "camp-err-own-review");
-    let (s, c) = post_json(
+    assert_eq!(e["error"]["details"][0]["code"], "camp-err-own-review");
+    let (s, c) = post_json_read(
         &app,
         &admin,
         &format!("/api/v1/campaigns/contents/{id}/publish"),
@@ -194,7 +175,7 @@ async fn a_campaign_reaches_the_inbox_and_only_the_owner_acknowledges() {
     let content = published_content(&app).await;
     let admin = app.token("admin1", RW).await;
     // Preview before sending: the four students of SCH1, names masked.
-    let (s, p) = post_json(
+    let (s, p) = post_json_read(
         &app,
         &admin,
         "/api/v1/campaigns/preview",
@@ -204,23 +185,23 @@ async fn a_campaign_reaches_the_inbox_and_only_the_owner_acknowledges() {
     assert_eq!(s, StatusCode::OK, "{p}");
     assert_eq!(p["size"], 4);
     assert!(!p["sample"][0]["name"].as_str().unwrap().contains("张三"));
-    let (_, p) = post_json(&app, &admin, "/api/v1/campaigns/preview", json!({"unit": "SCH1", "fraud_type": "rebate_task", "audience": {"units": ["COL1A"], "genders": ["female"]}})).await;
+    let (_, p) = post_json_read(&app, &admin, "/api/v1/campaigns/preview", json!({"unit": "SCH1", "fraud_type": "rebate_task", "audience": {"units": ["COL1A"], "genders": ["female"]}})).await;
     assert_eq!(p["size"], 1);
     // Empty audience: refused, nothing created.
-    let (s, e) = post_json(&app, &admin, "/api/v1/campaigns", json!({"unit": "SCH1", "title": "t", "content_id": content, "fraud_type": "rebate_task", "audience": {"enrollment_years": [1999]}})).await;
+    let (s, e) = post_json_read(&app, &admin, "/api/v1/campaigns", json!({"unit": "SCH1", "title": "t", "content_id": content, "fraud_type": "rebate_task", "audience": {"enrollment_years": [1999]}})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(e["error"]["code"], "camp-err-empty-audience");
+    assert_eq!(e["error"]["details"][0]["code"], "camp-err-empty-audience");
     // "Top 10 % most exposed" with no recorded cases, warnings or risk checks: nobody is exposed.
-    let (s, e) = post_json(&app, &admin, "/api/v1/campaigns", json!({"unit": "SCH1", "title": "t", "content_id": content, "fraud_type": "rebate_task", "audience": {"top_exposed_percent": 10.0}})).await;
+    let (s, e) = post_json_read(&app, &admin, "/api/v1/campaigns", json!({"unit": "SCH1", "title": "t", "content_id": content, "fraud_type": "rebate_task", "audience": {"top_exposed_percent": 10.0}})).await;
     assert_eq!(
-        (s, e["error"]["code"].as_str()),
+        (s, e["error"]["details"][0]["code"].as_str()),
         (
             StatusCode::UNPROCESSABLE_ENTITY,
             Some("camp-err-empty-audience")
         )
     );
     // A type the content is not tagged with is refused.
-    let (s, _) = post_json(
+    let (s, _) = post_json_read(
         &app,
         &admin,
         "/api/v1/campaigns",
@@ -230,7 +211,7 @@ async fn a_campaign_reaches_the_inbox_and_only_the_owner_acknowledges() {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     // A counselor may not send.
     let c1 = app.token("counselor1", RW).await;
-    let (s, _) = post_json(
+    let (s, _) = post_json_read(
         &app,
         &c1,
         "/api/v1/campaigns",
@@ -240,7 +221,7 @@ async fn a_campaign_reaches_the_inbox_and_only_the_owner_acknowledges() {
     assert_eq!(s, StatusCode::FORBIDDEN);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM campaigns").await, 0);
 
-    let (s, c) = post_json(&app, &admin, "/api/v1/campaigns", json!({"unit": "SCH1", "title": "开学季防刷单", "content_id": content, "fraud_type": "rebate_task"})).await;
+    let (s, c) = post_json_read(&app, &admin, "/api/v1/campaigns", json!({"unit": "SCH1", "title": "开学季防刷单", "content_id": content, "fraud_type": "rebate_task"})).await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
     let cid = c["id"].as_i64().unwrap();
     drain(&app).await;
@@ -347,7 +328,7 @@ async fn a_campaign_reaches_the_inbox_and_only_the_owner_acknowledges() {
     get_json(&app, &s1, &format!("/api/v1/campaigns/deliveries/{did}")).await;
     // Someone else's delivery: not found, nothing recorded.
     let s2 = app.token("student2", &[Scope::InboxRead]).await;
-    let (s, _) = post_json(
+    let (s, _) = post_json_read(
         &app,
         &s2,
         &format!("/api/v1/campaigns/deliveries/{did}/ack"),
@@ -361,7 +342,7 @@ async fn a_campaign_reaches_the_inbox_and_only_the_owner_acknowledges() {
         0
     );
     // Wrong answers do not pass; right ones do; acknowledging is recorded once.
-    let (_, q) = post_json(
+    let (_, q) = post_json_read(
         &app,
         &s1,
         &format!("/api/v1/campaigns/deliveries/{did}/quiz"),
@@ -369,7 +350,7 @@ async fn a_campaign_reaches_the_inbox_and_only_the_owner_acknowledges() {
     )
     .await;
     assert_eq!(q["passed"], false);
-    let (_, q) = post_json(
+    let (_, q) = post_json_read(
         &app,
         &s1,
         &format!("/api/v1/campaigns/deliveries/{did}/quiz"),
@@ -377,7 +358,7 @@ async fn a_campaign_reaches_the_inbox_and_only_the_owner_acknowledges() {
     )
     .await;
     assert_eq!(q["passed"], true);
-    let (s, a) = post_json(
+    let (s, a) = post_json_read(
         &app,
         &s1,
         &format!("/api/v1/campaigns/deliveries/{did}/ack"),
@@ -387,7 +368,7 @@ async fn a_campaign_reaches_the_inbox_and_only_the_owner_acknowledges() {
     assert_eq!(s, StatusCode::OK);
     let at = a["acknowledged_at"].as_i64().unwrap();
     app.state.clock.advance_ms(1000);
-    let (_, a) = post_json(
+    let (_, a) = post_json_read(
         &app,
         &s1,
         &format!("/api/v1/campaigns/deliveries/{did}/ack"),
@@ -457,7 +438,7 @@ async fn a_campaign_reaches_the_inbox_and_only_the_owner_acknowledges() {
     );
 
     // Recall: out of the inboxes; a second recall is refused.
-    let (s, c) = post_json(
+    let (s, c) = post_json_read(
         &app,
         &admin,
         &format!("/api/v1/campaigns/{cid}/recall"),
@@ -473,7 +454,7 @@ async fn a_campaign_reaches_the_inbox_and_only_the_owner_acknowledges() {
             .await,
         0
     );
-    let (s, _) = post_json(
+    let (s, _) = post_json_read(
         &app,
         &admin,
         &format!("/api/v1/campaigns/{cid}/recall"),
@@ -489,7 +470,7 @@ async fn a_scheduled_campaign_waits_and_a_recalled_one_is_never_sent() {
     let content = published_content(&app).await;
     let admin = app.token("admin1", RW).await;
     let at = START_MS + 86_400_000;
-    let (s, c) = post_json(&app, &admin, "/api/v1/campaigns", json!({"unit": "SCH1", "title": "明天发", "content_id": content, "fraud_type": "rebate_task", "run_at": at})).await;
+    let (s, c) = post_json_read(&app, &admin, "/api/v1/campaigns", json!({"unit": "SCH1", "title": "明天发", "content_id": content, "fraud_type": "rebate_task", "run_at": at})).await;
     assert_eq!(s, StatusCode::CREATED);
     let cid = c["id"].as_i64().unwrap();
     app.runner.run_until_idle().await.unwrap();
@@ -497,7 +478,7 @@ async fn a_scheduled_campaign_waits_and_a_recalled_one_is_never_sent() {
         app.scalar("SELECT COUNT(*) FROM campaign_deliveries").await,
         0
     );
-    post_json(
+    post_json_read(
         &app,
         &admin,
         &format!("/api/v1/campaigns/{cid}/recall"),
@@ -598,7 +579,7 @@ async fn robots_and_webhooks_are_signed_retried_and_failed_with_a_reason() {
         ("wecom", format!("{base}/wecom?key=wk"), "unexpected"),
         ("webhook", format!("{base}/hook"), "short"),
     ] {
-        let (s, e) = post_json(
+        let (s, e) = post_json_read(
             &app,
             &admin,
             "/api/v1/campaigns/channels",
@@ -606,7 +587,7 @@ async fn robots_and_webhooks_are_signed_retried_and_failed_with_a_reason() {
         )
         .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{kind}");
-        assert_eq!(e["error"]["code"], "camp-err-secret");
+        assert_eq!(e["error"]["details"][0]["code"], "camp-err-secret");
     }
     assert_eq!(
         app.scalar("SELECT COUNT(*) FROM campaign_channels").await,
@@ -625,7 +606,7 @@ async fn robots_and_webhooks_are_signed_retried_and_failed_with_a_reason() {
         ("webhook", format!("{base}/fail"), Some(HOOK)),
         ("webhook", format!("{base}/slow"), Some(HOOK)),
     ] {
-        let (s, c) = post_json(
+        let (s, c) = post_json_read(
             &app,
             &admin,
             "/api/v1/campaigns/channels",
@@ -636,7 +617,7 @@ async fn robots_and_webhooks_are_signed_retried_and_failed_with_a_reason() {
         assert!(c.get("secret").is_none());
         ids.push(c["id"].as_i64().unwrap());
     }
-    let (s, c) = post_json(&app, &admin, "/api/v1/campaigns", json!({"unit": "SCH1", "title": "开学季防刷单", "content_id": content, "fraud_type": "rebate_task", "channels": ids})).await;
+    let (s, c) = post_json_read(&app, &admin, "/api/v1/campaigns", json!({"unit": "SCH1", "title": "开学季防刷单", "content_id": content, "fraud_type": "rebate_task", "channels": ids})).await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
     let cid = c["id"].as_i64().unwrap();
     drain(&app).await;
@@ -671,14 +652,14 @@ async fn email_goes_through_a_real_smtp_receiver() {
     let (port, mails) = smtp_receiver().await;
     let content = published_content(&app).await;
     let admin = app.token("admin1", RW).await;
-    let (s, e) = post_json(&app, &admin, "/api/v1/campaigns/channels", json!({"unit": "SCH1", "kind": "email", "name": "校园邮件", "url": "mail.example.edu.cn", "sender": "fanzha@example.edu.cn"})).await;
+    let (s, e) = post_json_read(&app, &admin, "/api/v1/campaigns/channels", json!({"unit": "SCH1", "kind": "email", "name": "校园邮件", "url": "mail.example.edu.cn", "sender": "fanzha@example.edu.cn"})).await;
     assert_eq!(
-        (s, e["error"]["code"].as_str()),
+        (s, e["error"]["details"][0]["code"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("camp-err-url"))
     );
-    let (s, ch) = post_json(&app, &admin, "/api/v1/campaigns/channels", json!({"unit": "SCH1", "kind": "email", "name": "校园邮件", "url": format!("smtp://127.0.0.1:{port}"), "sender": "fanzha@example.edu.cn"})).await;
+    let (s, ch) = post_json_read(&app, &admin, "/api/v1/campaigns/channels", json!({"unit": "SCH1", "kind": "email", "name": "校园邮件", "url": format!("smtp://127.0.0.1:{port}"), "sender": "fanzha@example.edu.cn"})).await;
     assert_eq!(s, StatusCode::CREATED, "{ch}");
-    let (s, _) = post_json(&app, &admin, "/api/v1/campaigns", json!({"unit": "SCH1", "title": "邮件提醒", "content_id": content, "fraud_type": "rebate_task", "channels": [ch["id"]]})).await;
+    let (s, _) = post_json_read(&app, &admin, "/api/v1/campaigns", json!({"unit": "SCH1", "title": "邮件提醒", "content_id": content, "fraud_type": "rebate_task", "channels": [ch["id"]]})).await;
     assert_eq!(s, StatusCode::CREATED);
     drain(&app).await;
     // Only 张三 has an email address in the fixture.
@@ -865,14 +846,14 @@ async fn a_channel_rate_limit_defers_sends_without_failing_them() {
     let (base, hits) = receiver().await;
     let content = published_content(&app).await;
     let admin = app.token("admin1", RW).await;
-    let (s, e) = post_json(&app, &admin, "/api/v1/campaigns/channels", json!({"unit": "SCH1", "kind": "webhook", "name": "hook", "url": format!("{base}/hook"), "secret": HOOK, "rate_per_min": 0})).await;
+    let (s, e) = post_json_read(&app, &admin, "/api/v1/campaigns/channels", json!({"unit": "SCH1", "kind": "webhook", "name": "hook", "url": format!("{base}/hook"), "secret": HOOK, "rate_per_min": 0})).await;
     assert_eq!(
-        (s, e["error"]["code"].as_str()),
+        (s, e["error"]["details"][0]["code"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("camp-err-rate"))
     );
-    let (_, ch) = post_json(&app, &admin, "/api/v1/campaigns/channels", json!({"unit": "SCH1", "kind": "webhook", "name": "hook", "url": format!("{base}/hook"), "secret": HOOK, "rate_per_min": 1})).await;
+    let (_, ch) = post_json_read(&app, &admin, "/api/v1/campaigns/channels", json!({"unit": "SCH1", "kind": "webhook", "name": "hook", "url": format!("{base}/hook"), "secret": HOOK, "rate_per_min": 1})).await;
     for t in ["第一条", "第二条"] {
-        let (s, _) = post_json(&app, &admin, "/api/v1/campaigns", json!({"unit": "SCH1", "title": t, "content_id": content, "fraud_type": "rebate_task", "channels": [ch["id"]]})).await;
+        let (s, _) = post_json_read(&app, &admin, "/api/v1/campaigns", json!({"unit": "SCH1", "title": t, "content_id": content, "fraud_type": "rebate_task", "channels": [ch["id"]]})).await;
         assert_eq!(s, StatusCode::CREATED);
     }
     app.runner.run_until_idle().await.unwrap();

@@ -20,19 +20,6 @@ const RW: &[Scope] = &[Scope::CampaignsRead, Scope::CampaignsWrite];
 const DING: &str = "SEC0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd";
 const HOOK: &str = "a-webhook-secret-of-enough-length";
 
-async fn post_json(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
-    let r = client()
-        .post(app.url(path))
-        .bearer_auth(token)
-        .header("cookie", "fz_lang=en")
-        .json(&body)
-        .send()
-        .await
-        .expect("POST");
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
-
 fn hmac(key: &[u8], msg: &[u8]) -> Vec<u8> {
     let mut m = Hmac::<Sha256>::new_from_slice(key).unwrap();
     m.update(msg);
@@ -175,7 +162,7 @@ fn verify(head: &str, body: &[u8]) -> bool {
 async fn send_over_https(app: &TestApp, base: &str) -> Vec<Value> {
     let police = app.token("police1", RW).await;
     let admin = app.token("admin1", RW).await;
-    let (s, c) = post_json(
+    let (s, c) = post_json_read(
         app,
         &police,
         "/api/v1/campaigns/contents",
@@ -186,7 +173,7 @@ async fn send_over_https(app: &TestApp, base: &str) -> Vec<Value> {
     assert_eq!(s, StatusCode::CREATED, "{c}");
     let content = c["id"].as_i64().unwrap();
     for (who, step) in [(&police, "submit"), (&admin, "publish")] {
-        let (s, c) = post_json(
+        let (s, c) = post_json_read(
             app,
             who,
             &format!("/api/v1/campaigns/contents/{content}/{step}"),
@@ -200,7 +187,7 @@ async fn send_over_https(app: &TestApp, base: &str) -> Vec<Value> {
         ("dingtalk", format!("{base}/ding?access_token=t1"), DING),
         ("webhook", format!("{base}/hook"), HOOK),
     ] {
-        let (s, c) = post_json(
+        let (s, c) = post_json_read(
             app,
             &admin,
             "/api/v1/campaigns/channels",
@@ -210,7 +197,7 @@ async fn send_over_https(app: &TestApp, base: &str) -> Vec<Value> {
         assert_eq!(s, StatusCode::CREATED, "{c}");
         ids.push(c["id"].as_i64().unwrap());
     }
-    let (s, c) = post_json(app, &admin, "/api/v1/campaigns", json!({"unit": "SCH1", "title": "开学季防刷单", "content_id": content, "fraud_type": "rebate_task", "channels": ids})).await;
+    let (s, c) = post_json_read(app, &admin, "/api/v1/campaigns", json!({"unit": "SCH1", "title": "开学季防刷单", "content_id": content, "fraud_type": "rebate_task", "channels": ids})).await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
     let cid = c["id"].as_i64().unwrap();
     for _ in 0..8 {

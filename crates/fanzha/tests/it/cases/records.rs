@@ -6,27 +6,10 @@
 
 use crate::common::*;
 use fanzha::auth::model::Scope;
-use reqwest::{Response, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 const RW: [Scope; 2] = [Scope::CasesRead, Scope::CasesWrite];
-
-async fn post_json(app: &TestApp, token: &str, path: &str, body: &Value) -> Response {
-    client()
-        .post(app.url(path))
-        .bearer_auth(token)
-        .header("cookie", "fz_lang=en")
-        .json(body)
-        .send()
-        .await
-        .expect("POST")
-}
-
-async fn get_json(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
-    let r = app.api_get(token, path).await;
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
 
 fn case(unit: &str, student: &str, when: &str, lost: &str) -> Value {
     json!({

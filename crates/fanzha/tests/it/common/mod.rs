@@ -643,6 +643,56 @@ pub struct AuditRow {
     pub detail: String,
 }
 
+/// POST a JSON body to an API path with a bearer token (messages in English).
+pub async fn post_json(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: impl std::borrow::Borrow<serde_json::Value>,
+) -> Response {
+    post_json_key(app, token, path, body, None).await
+}
+
+/// [`post_json`] with an optional `Idempotency-Key`.
+pub async fn post_json_key(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: impl std::borrow::Borrow<serde_json::Value>,
+    key: Option<&str>,
+) -> Response {
+    let mut r = client()
+        .post(app.url(path))
+        .bearer_auth(token)
+        .header("cookie", "fz_lang=en")
+        .json(body.borrow());
+    if let Some(k) = key {
+        r = r.header("Idempotency-Key", k);
+    }
+    r.send().await.expect("POST")
+}
+
+/// [`post_json`], read as (status, JSON body or `null`).
+pub async fn post_json_read(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: impl std::borrow::Borrow<serde_json::Value>,
+) -> (StatusCode, serde_json::Value) {
+    json_of(post_json(app, token, path, body).await).await
+}
+
+/// GET an API path with a bearer token, read as (status, JSON body or `null`).
+pub async fn get_json(app: &TestApp, token: &str, path: &str) -> (StatusCode, serde_json::Value) {
+    json_of(app.api_get(token, path).await).await
+}
+
+/// A response as (status, JSON body or `null`).
+pub async fn json_of(r: Response) -> (StatusCode, serde_json::Value) {
+    let s = r.status();
+    (s, r.json().await.unwrap_or(serde_json::Value::Null))
+}
+
 /// The JSON error body of an API response: (problem code, message, problem messages). The body is
 /// checked against the contract (docs/API.md, Errors): `code` is the fixed code of the status and
 /// each detail is `{code, message}`. The problem code returned is the first detail's (the module's

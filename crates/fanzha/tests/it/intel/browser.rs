@@ -2,7 +2,7 @@
 //! message, sees the level in words, why and what to do, and the "report this" link carries the
 //! check and its extracted indicators to the report form; "this answer is wrong" reaches police.
 //! Headless Chromium through chromedriver against an in-process app (tests/common); skipped
-//! without the tools unless CI=true, like tests/browser.rs.
+//! without the tools unless CI=true, like tests/it/platform/demo_browser.rs.
 
 
 use crate::common::*;

@@ -669,7 +669,7 @@ async fn import_with_a_bad_entry_writes_nothing() {
     assert_eq!(app.scalar("SELECT COUNT(*) FROM indicators").await, 0);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM intel_imports").await, 0);
     // A feed with nothing fanzha can hold (a feed with some is imported, the rest skipped: see
-    // tests/intel_exchange.rs).
+    // tests/it/intel/exchange.rs).
     let stix = r#"{"type":"bundle","id":"bundle--1","objects":[{"type":"identity","id":"identity--1"},{"type":"indicator","pattern":"[file:hashes.MD5 = 'x']","pattern_type":"stix"}]}"#;
     let (s, html) = import(&app, &c, "stix", stix.into()).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);

@@ -570,7 +570,7 @@ async fn roles_without_import_rights_are_refused() {
     ));
     assert_eq!(app.count_students().await, before);
     // The page refusals are audited (the tokens above never reach the policy: a scope the
-    // account's roles cannot hold is dropped from the token, see tests/tokens.rs).
+    // account's roles cannot hold is dropped from the token, see tests/it/auth/tokens.rs).
     assert!(!app.audit("access.denied").await.is_empty());
 }
 

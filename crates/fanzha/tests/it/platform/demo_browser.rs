@@ -197,6 +197,20 @@ async fn the_language_switcher_works_on_a_phone() {
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             }
             assert!(wd.current_url().await.ends_with("/account"));
+            // Back to Chinese: the choice is kept on the account, and the demo is shared by
+            // the other journeys of the run.
+            let zh = wd
+                .find("footer form[action='/lang'] button[value='zh-CN']")
+                .await;
+            wd.click(&zh).await;
+            let started = std::time::Instant::now();
+            while !wd.source().await.contains("<html lang=\"zh-CN\"") {
+                assert!(
+                    started.elapsed() < std::time::Duration::from_secs(10),
+                    "the page did not switch back to Chinese"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
         }
         .boxed()
     })

@@ -12,17 +12,6 @@ use fanzha_detect::FraudType;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-async fn post_json(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
-    client()
-        .post(app.url(path))
-        .bearer_auth(token)
-        .header("cookie", "fz_lang=en")
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 fn police_by(app: &TestApp) -> By {
     By {
         actor: Actor {

@@ -2,7 +2,7 @@
 //! follows "report this" to the form pre-filled from the check, a draft survives a reload, and
 //! "did you lose money?" leads to the "call 110 / 96110 now" screen with the report number and a
 //! live countdown. Headless Chromium through chromedriver against an in-process app
-//! (tests/common); skipped without the tools unless CI=true, like tests/browser.rs.
+//! (tests/common); skipped without the tools unless CI=true, like tests/it/platform/demo_browser.rs.
 
 
 use std::time::{Duration, Instant};

@@ -14,17 +14,6 @@ use serde_json::{json, Value};
 
 const MIN: i64 = 60_000;
 
-async fn post_json(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
-    client()
-        .post(app.url(path))
-        .bearer_auth(token)
-        .header("cookie", "fz_lang=en")
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 fn rw() -> [Scope; 2] {
     [Scope::ReportsRead, Scope::ReportsWrite]
 }

@@ -10,16 +10,6 @@ use serde_json::{json, Value};
 
 const MIN: i64 = 60_000;
 
-async fn post_json(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
-    client()
-        .post(app.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn titles(app: &TestApp, recipient: &str) -> Vec<(String, String)> {
     sqlx::query_as::<_, (String, String)>(
         "SELECT title, body FROM inbox_messages WHERE recipient = $1 ORDER BY id",

@@ -11,17 +11,6 @@ use serde_json::{json, Value};
 
 const MIN: i64 = 60_000;
 
-async fn post_json(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
-    client()
-        .post(app.url(path))
-        .bearer_auth(token)
-        .header("cookie", "fz_lang=en")
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 /// A loss report of student1 with a call and a payee card; returns its id.
 async fn loss_report(app: &TestApp, key: &str) -> i64 {
     let t = app

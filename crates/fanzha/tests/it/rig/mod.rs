@@ -589,6 +589,8 @@ impl WebDriver {
                 Some(json!({"url": "about:blank"})),
             )
             .await;
+        // Reading the browser log empties it: a journey sees only its own messages.
+        let _ = self.console().await;
     }
 }
 

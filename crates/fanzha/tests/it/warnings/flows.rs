@@ -13,24 +13,6 @@ use serde_json::{json, Value};
 
 const MIN: i64 = 60_000;
 
-async fn post_json(
-    app: &TestApp,
-    token: &str,
-    path: &str,
-    body: Value,
-    key: Option<&str>,
-) -> reqwest::Response {
-    let mut r = client()
-        .post(app.url(path))
-        .bearer_auth(token)
-        .header("cookie", "fz_lang=en")
-        .json(&body);
-    if let Some(k) = key {
-        r = r.header("Idempotency-Key", k);
-    }
-    r.send().await.expect("POST")
-}
-
 async fn put_json(app: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
     client()
         .put(app.url(path))
@@ -55,7 +37,7 @@ async fn police_token(app: &TestApp) -> String {
 /// Issues a warning about 张三 (CLS1A1, counselor T1001) and returns its JSON.
 async fn issue_zhangsan(app: &TestApp, severity: &str) -> Value {
     let t = police_token(app).await;
-    let r = post_json(
+    let r = post_json_key(
         app,
         &t,
         "/api/v1/warnings",
@@ -137,7 +119,7 @@ async fn bad_input_is_refused_with_reasons_and_nothing_is_written() {
         ),
     ];
     for (body, needle) in cases {
-        let r = post_json(&app, &t, "/api/v1/warnings", body.clone(), None).await;
+        let r = post_json_key(&app, &t, "/api/v1/warnings", body.clone(), None).await;
         let (status, _, _, details) = api_error(r).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert!(
@@ -150,7 +132,7 @@ async fn bad_input_is_refused_with_reasons_and_nothing_is_written() {
     // Roles that may not issue: a counselor, a school admin, a student.
     for who in ["counselor1", "admin1", "student1"] {
         let t = app.token(who, &[Scope::WarningsWrite]).await;
-        let r = post_json(
+        let r = post_json_key(
             &app,
             &t,
             "/api/v1/warnings",
@@ -162,7 +144,7 @@ async fn bad_input_is_refused_with_reasons_and_nothing_is_written() {
     }
     // A token without the scope.
     let t = app.token("police1", &[Scope::OrgRead]).await;
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &t,
         "/api/v1/warnings",
@@ -259,7 +241,7 @@ async fn the_partner_api_with_a_repeated_idempotency_key_gives_the_same_receipt(
     let t = app.token("partner1", &[Scope::WarningsWrite]).await;
     let body = json!({"student_no": "2023510101", "fraud_type": "fake_loan", "severity": "medium",
                       "detail": "联系标记账户后立即申请贷款", "source": "某银行"});
-    let r1 = post_json(
+    let r1 = post_json_key(
         &app,
         &t,
         "/api/v1/warnings",
@@ -269,7 +251,7 @@ async fn the_partner_api_with_a_repeated_idempotency_key_gives_the_same_receipt(
     .await;
     assert_eq!(r1.status(), StatusCode::CREATED);
     let v1: Value = r1.json().await.unwrap();
-    let r2 = post_json(
+    let r2 = post_json_key(
         &app,
         &t,
         "/api/v1/warnings",
@@ -309,7 +291,7 @@ async fn the_partner_api_with_a_repeated_idempotency_key_gives_the_same_receipt(
     assert_eq!(created, 1);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM warnings").await, 2);
     // Another key is another warning; an empty key is refused.
-    let r3 = post_json(
+    let r3 = post_json_key(
         &app,
         &t,
         "/api/v1/warnings",
@@ -318,7 +300,7 @@ async fn the_partner_api_with_a_repeated_idempotency_key_gives_the_same_receipt(
     )
     .await;
     assert_eq!(r3.status(), StatusCode::CREATED);
-    let r4 = post_json(&app, &t, "/api/v1/warnings", body, Some(" ")).await;
+    let r4 = post_json_key(&app, &t, "/api/v1/warnings", body, Some(" ")).await;
     assert_eq!(r4.status(), StatusCode::BAD_REQUEST);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM warnings").await, 3);
 }
@@ -397,7 +379,7 @@ async fn a_missed_deadline_escalates_exactly_once_even_across_a_restart() {
     assert_eq!(count(&app, &format!("SELECT staff_id FROM warning_events WHERE warning_id = {id} AND kind = 'escalated' ORDER BY id LIMIT 1")).await, app.fx.staff["T1001"]);
     // The police can act now.
     let t = app.token("police1", &[Scope::WarningsWrite]).await;
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &t,
         &format!("/api/v1/warnings/{id}/acknowledge"),
@@ -417,7 +399,7 @@ async fn acknowledging_in_time_moves_the_clock_to_the_contact_deadline() {
         .token("counselor1", &[Scope::WarningsWrite, Scope::WarningsRead])
         .await;
     app.state.clock.advance_ms(3 * MIN);
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &t,
         &format!("/api/v1/warnings/{id}/acknowledge"),
@@ -430,7 +412,7 @@ async fn acknowledging_in_time_moves_the_clock_to_the_contact_deadline() {
     assert_eq!(v["status"], "acknowledged");
     assert_eq!(v["next_deadline_at"], START_MS + 60 * MIN);
     // Twice is refused.
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &t,
         &format!("/api/v1/warnings/{id}/acknowledge"),
@@ -501,7 +483,7 @@ async fn the_counselor_workflow_contact_outcome_once_and_a_timeline() {
     let t = app
         .token("counselor1", &[Scope::WarningsWrite, Scope::WarningsRead])
         .await;
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &t,
         &format!("/api/v1/warnings/{id}/outcome"),
@@ -510,7 +492,7 @@ async fn the_counselor_workflow_contact_outcome_once_and_a_timeline() {
     )
     .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &t,
         &format!("/api/v1/warnings/{id}/outcome"),
@@ -519,7 +501,7 @@ async fn the_counselor_workflow_contact_outcome_once_and_a_timeline() {
     )
     .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &t,
         &format!("/api/v1/warnings/{id}/outcome"),
@@ -533,7 +515,7 @@ async fn the_counselor_workflow_contact_outcome_once_and_a_timeline() {
     assert_eq!(v["protected_cents"], 500000);
     assert!(v["next_deadline_at"].is_null());
     // Recorded twice: refused.
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &t,
         &format!("/api/v1/warnings/{id}/outcome"),
@@ -631,7 +613,7 @@ async fn already_lost_money_files_a_loss_report_and_a_stop_payment_request() {
             "",
         ),
     ] {
-        let r = post_json(&app, &t, &path, body.clone(), None).await;
+        let r = post_json_key(&app, &t, &path, body.clone(), None).await;
         let (status, _, _, details) = api_error(r).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert!(
@@ -642,7 +624,7 @@ async fn already_lost_money_files_a_loss_report_and_a_stop_payment_request() {
     }
     // The role that must be refused: a student cannot record the outcome.
     let ts = app.token("student1", &[Scope::WarningsWrite]).await;
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &ts,
         &path,
@@ -657,7 +639,7 @@ async fn already_lost_money_files_a_loss_report_and_a_stop_payment_request() {
     );
     nothing_written(&app, id).await;
 
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &t,
         &path,
@@ -710,7 +692,7 @@ async fn already_lost_money_files_a_loss_report_and_a_stop_payment_request() {
         "{html}"
     );
     // Recorded twice: refused, still one report.
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &t,
         &path,
@@ -782,7 +764,7 @@ async fn another_counselor_is_refused_and_audited() {
     let t2 = app
         .token("counselor2", &[Scope::WarningsWrite, Scope::WarningsRead])
         .await;
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &t2,
         &format!("/api/v1/warnings/{id}/acknowledge"),
@@ -808,7 +790,7 @@ async fn another_counselor_is_refused_and_audited() {
     let t3 = app
         .token("counselor3", &[Scope::WarningsWrite, Scope::WarningsRead])
         .await;
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &t3,
         &format!("/api/v1/warnings/{id}/acknowledge"),
@@ -851,7 +833,7 @@ async fn when_the_counselor_changes_mid_warning_the_warning_follows_the_new_one(
     let (_, page) = app.get(&c1, "/warnings").await;
     assert!(!page.contains(&format!("warning-{id}")));
     let t1 = app.token("counselor1", &[Scope::WarningsWrite]).await;
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &t1,
         &format!("/api/v1/warnings/{id}/acknowledge"),
@@ -865,7 +847,7 @@ async fn when_the_counselor_changes_mid_warning_the_warning_follows_the_new_one(
     let (_, page) = app.get(&c3, "/warnings").await;
     assert!(page.contains(&format!("warning-{id}")), "{page}");
     let t3 = app.token("counselor3", &[Scope::WarningsWrite]).await;
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &t3,
         &format!("/api/v1/warnings/{id}/acknowledge"),
@@ -935,7 +917,7 @@ async fn unmatched_warnings_wait_for_identification() {
     let app = spawn_seeded().await;
     let t = police_token(&app).await;
     // With a school: the school admin's queue.
-    let r = post_json(&app, &t, "/api/v1/warnings", json!({"phone": "13912345678", "school_code": "SCH1", "fraud_type": "romance", "severity": "high"}), None).await;
+    let r = post_json_key(&app, &t, "/api/v1/warnings", json!({"phone": "13912345678", "school_code": "SCH1", "fraud_type": "romance", "severity": "high"}), None).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["status"], "unidentified");
@@ -952,7 +934,7 @@ async fn unmatched_warnings_wait_for_identification() {
     );
     // A counselor cannot act on it; the admin of the other school cannot identify it.
     let t2 = app.token("admin2", &[Scope::WarningsWrite]).await;
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &t2,
         &format!("/api/v1/warnings/{id}/identify"),
@@ -964,7 +946,7 @@ async fn unmatched_warnings_wait_for_identification() {
     let ta = app
         .token("admin1", &[Scope::WarningsWrite, Scope::WarningsRead])
         .await;
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &ta,
         &format!("/api/v1/warnings/{id}/identify"),
@@ -978,7 +960,7 @@ async fn unmatched_warnings_wait_for_identification() {
         "a student of another school"
     );
     app.state.clock.advance_ms(MIN);
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &ta,
         &format!("/api/v1/warnings/{id}/identify"),
@@ -995,7 +977,7 @@ async fn unmatched_warnings_wait_for_identification() {
         "clocks start at identification"
     );
     assert_eq!(inbox_of_staff(&app, "T1003").await, 1);
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &ta,
         &format!("/api/v1/warnings/{id}/identify"),
@@ -1005,7 +987,7 @@ async fn unmatched_warnings_wait_for_identification() {
     .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     // Without a school: the issuing police's own queue.
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &t,
         "/api/v1/warnings",
@@ -1019,7 +1001,7 @@ async fn unmatched_warnings_wait_for_identification() {
     let c = app.login("police1").await;
     let (_, page) = app.get(&c, "/warnings/overview").await;
     assert!(page.contains("id=\"queue\""), "{page}");
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &t,
         &format!("/api/v1/warnings/{id2}/identify"),
@@ -1167,7 +1149,7 @@ async fn the_appraisal_ranks_people_and_units_and_exports_csv() {
     // One acted on in time (CLS1A1), one missed (CLS1B1).
     let id = issue_zhangsan(&app, "high").await["id"].as_i64().unwrap();
     let t = police_token(&app).await;
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &t,
         "/api/v1/warnings",
@@ -1178,7 +1160,7 @@ async fn the_appraisal_ranks_people_and_units_and_exports_csv() {
     assert_eq!(r.status(), StatusCode::CREATED);
     let tc = app.token("counselor1", &[Scope::WarningsWrite]).await;
     app.state.clock.advance_ms(2 * MIN);
-    post_json(
+    post_json_key(
         &app,
         &tc,
         &format!("/api/v1/warnings/{id}/contact"),
@@ -1291,7 +1273,7 @@ async fn the_police_console_issues_and_refuses_with_reasons() {
 }
 
 async fn send_json(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
-    let r = post_json(app, token, path, body, None).await;
+    let r = post_json_key(app, token, path, body, None).await;
     let s = r.status();
     (s, r.json().await.unwrap_or(Value::Null))
 }
@@ -1646,7 +1628,7 @@ async fn the_police_queue_shows_escalated_warnings_oldest_deadline_first() {
     assert_eq!(ids(&mine(p1.clone()).await), Vec::<i64>::new());
     // A partner issues a warning about a student of station 1's school.
     let partner = app.token("partner1", &[Scope::WarningsWrite]).await;
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &partner,
         "/api/v1/warnings",
@@ -1687,7 +1669,7 @@ async fn the_police_queue_shows_escalated_warnings_oldest_deadline_first() {
     assert!(at(first) < at(second), "{html}");
     assert!(!html.contains("warn-empty"));
     // Closed warnings leave the queue.
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &p1,
         &format!("/api/v1/warnings/{first}/outcome"),
@@ -1710,7 +1692,7 @@ async fn the_appraisal_treats_no_warnings_as_no_data_and_shows_its_period() {
     let id = issue_zhangsan(&app, "high").await["id"].as_i64().unwrap();
     let tc = app.token("counselor1", &[Scope::WarningsWrite]).await;
     app.state.clock.advance_ms(2 * MIN);
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &tc,
         &format!("/api/v1/warnings/{id}/contact"),
@@ -1835,7 +1817,7 @@ async fn a_student_reads_their_own_warnings_and_the_counselor_sees_the_history_o
     let ct = app
         .token("counselor1", &[Scope::WarningsWrite, Scope::WarningsRead])
         .await;
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &ct,
         &format!("/api/v1/warnings/{first}/outcome"),
@@ -1846,7 +1828,7 @@ async fn a_student_reads_their_own_warnings_and_the_counselor_sees_the_history_o
     assert_eq!(r.status(), StatusCode::OK);
     app.state.clock.advance_ms(MIN);
     let second = issue_zhangsan(&app, "high").await["id"].as_i64().unwrap();
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &t,
         "/api/v1/warnings",
@@ -1898,7 +1880,7 @@ async fn a_student_reads_their_own_warnings_and_the_counselor_sees_the_history_o
     let rt = app
         .token("student1", &[Scope::ReportsRead, Scope::ReportsWrite])
         .await;
-    let r = post_json(
+    let r = post_json_key(
         &app,
         &rt,
         "/api/v1/reports",
