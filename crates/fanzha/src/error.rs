@@ -240,11 +240,16 @@ mod tests {
 
     #[test]
     fn every_status_maps_into_the_fixed_set() {
-        for s in [400u16, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503] {
+        for s in [
+            400u16, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503,
+        ] {
             let c = Code::of_status(StatusCode::from_u16(s).unwrap());
             assert!(Code::ALL.contains(&c), "{s}");
         }
-        assert_eq!(Code::of_status(StatusCode::UNPROCESSABLE_ENTITY), Code::Invalid);
+        assert_eq!(
+            Code::of_status(StatusCode::UNPROCESSABLE_ENTITY),
+            Code::Invalid
+        );
         assert_eq!(Code::of_status(StatusCode::NOT_FOUND).as_str(), "not-found");
     }
 

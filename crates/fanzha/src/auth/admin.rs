@@ -15,11 +15,11 @@ use super::model::Role;
 use super::service::{self, AuthError, NewUser};
 use crate::audit::{self, Event};
 use crate::auth::policy::{Action, Target};
+use crate::error::{AppError, AppResult};
 use crate::org::access::authorize;
 use crate::org::model::Unit;
 use crate::org::store as org_store;
 use crate::web::context::User;
-use crate::error::{AppError, AppResult};
 use crate::web::layout::{page_ctx, PageCtx};
 use crate::web::AppState;
 

@@ -12,10 +12,10 @@ use super::model::{parse_scopes, Scope};
 use super::service::{self, AuthError, LoginRequest};
 use super::store;
 use crate::audit::{self, Event};
+use crate::error::{AppError, AppResult};
 use crate::web::context::{
     cookie, same_site_path, Ctx, User, LANG_COOKIE, PRELOGIN_CSRF_COOKIE, SESSION_COOKIE,
 };
-use crate::error::{AppError, AppResult};
 use crate::web::i18n::Lang;
 use crate::web::layout::{page_ctx, PageCtx};
 use crate::web::AppState;

@@ -10,9 +10,9 @@ use super::service::{self as svc, SvcError};
 use super::store;
 use crate::auth::model::{Principal, Scope};
 use crate::auth::policy::{self, Action};
+use crate::error::{AppError, AppResult};
 use crate::org::access::require_scope;
 use crate::web::context::User;
-use crate::error::{AppError, AppResult};
 use crate::web::AppState;
 
 impl From<SvcError> for AppError {

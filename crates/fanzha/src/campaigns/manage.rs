@@ -15,8 +15,8 @@ use super::model::{AudienceSpec, ContentKind, Question};
 use super::service::{self as svc, SvcError};
 use super::store;
 use crate::auth::policy::{self, Action};
-use crate::web::context::User;
 use crate::error::{AppError, AppResult};
+use crate::web::context::User;
 use crate::web::layout::{page_ctx, PageCtx};
 use crate::web::AppState;
 

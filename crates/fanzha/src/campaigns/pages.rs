@@ -12,8 +12,8 @@ use super::api::{self, DeliveryOut, GapQuery, GapsOut};
 use super::service as svc;
 use super::store;
 use crate::auth::policy::{self, Action};
-use crate::web::context::User;
 use crate::error::{AppError, AppResult};
+use crate::web::context::User;
 use crate::web::layout::{page_ctx, PageCtx};
 use crate::web::AppState;
 

@@ -14,11 +14,11 @@ use super::store::{self, Briefing, Window};
 use super::{period, PeriodQuery};
 use crate::auth::model::{Principal, Scope};
 use crate::auth::policy::{self, Action, Target};
+use crate::error::{AppError, AppResult};
 use crate::org::access::{authorize, require_scope};
 use crate::org::model::{Unit, UnitKind};
 use crate::org::store as org_store;
 use crate::web::context::User;
-use crate::error::{AppError, AppResult};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -500,7 +500,7 @@ pub async fn briefing_detail(
             cases.push(TypicalCase {
                 id: c.id,
                 school_name: c.school_name,
-                fraud_type: c.fraud_type,
+                fraud_type: c.fraud_type.id().to_string(),
                 channel: c.channel,
                 occurred_at: c.occurred_at,
                 amount_lost_cents: c.amount_lost_cents,

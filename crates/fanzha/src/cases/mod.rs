@@ -14,9 +14,9 @@ pub mod store;
 
 use chrono::{Datelike, NaiveDate};
 
+use crate::error::{AppError, AppResult};
 use crate::org::model::Unit;
 use crate::web::context::User;
-use crate::error::{AppError, AppResult};
 use crate::web::AppState;
 
 /// A unit and a period of local dates, from `unit`, `from` and `to` query values; defaults are the

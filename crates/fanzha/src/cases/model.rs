@@ -2,6 +2,7 @@
 //! case as it arrives from a form, a CSV line or the API.
 
 use chrono::{Datelike, NaiveDate};
+use fanzha_detect::FraudType;
 
 /// The zone that defines the day, hour, weekday, month and year of every figure (summaries,
 /// analysis, streaks, briefing months, the ranking year): China Standard Time, one definition for
@@ -75,7 +76,17 @@ pub enum CaseStatus {
     Closed,
 }
 
+impl std::fmt::Display for CaseStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl CaseStatus {
+    /// A stored status, exactly as written (no defaults, no synonyms).
+    pub fn from_stored(s: &str) -> Option<CaseStatus> {
+        CaseStatus::ALL.into_iter().find(|x| x.as_str() == s)
+    }
     pub const ALL: [CaseStatus; 3] = [CaseStatus::Open, CaseStatus::Solved, CaseStatus::Closed];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -295,12 +306,14 @@ pub struct Case {
     pub victim_enroll_year: Option<i64>,
     pub victim_major: Option<String>,
     pub victim_gender: Option<String>,
-    pub fraud_type: String,
+    #[schema(value_type = String, example = "rebate_task")]
+    pub fraud_type: FraudType,
     pub channel: String,
     pub occurred_at: i64,
     pub amount_lost_cents: i64,
     pub amount_recovered_cents: i64,
-    pub status: String,
+    #[schema(value_type = String, example = "open")]
+    pub status: CaseStatus,
     pub narrative: String,
     pub report_id: Option<i64>,
     pub created_by: i64,
@@ -338,7 +351,10 @@ mod tests {
     #[test]
     fn money_parses_and_refuses_negatives() {
         assert_eq!(Money::parse_or_zero("1234.5"), Money::from_cents(123_450));
-        assert_eq!(Money::parse_or_zero("¥1,234.56"), Money::from_cents(123_456));
+        assert_eq!(
+            Money::parse_or_zero("¥1,234.56"),
+            Money::from_cents(123_456)
+        );
         assert_eq!(Money::parse_or_zero("800元"), Money::from_cents(80_000));
         assert_eq!(Money::parse_or_zero(""), Money::from_cents(0));
         assert_eq!(Money::parse_or_zero("-5"), None);

@@ -18,11 +18,11 @@ use super::store::{self, Briefing, Window};
 use super::{period, PeriodQuery};
 use crate::auth::model::Role;
 use crate::auth::policy::{self, Action, Target};
+use crate::error::{AppError, AppResult};
 use crate::org::access::authorize;
 use crate::org::model::{Unit, UnitKind};
 use crate::org::store as org_store;
 use crate::web::context::User;
-use crate::error::{AppError, AppResult};
 use crate::web::layout::{page_ctx, PageCtx};
 use crate::web::AppState;
 
@@ -50,18 +50,9 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}", get(case_page).post(case_submit))
 }
 
-/// Labels the templates need for ids.
-pub fn fraud_label(ctx: &PageCtx, id: &str) -> String {
-    match id.parse::<fanzha_detect::FraudType>() {
-        Ok(t) if ctx.lang_code() == "en" => t.name_en().to_string(),
-        Ok(t) => t.name_zh().to_string(),
-        Err(_) => id.to_string(),
-    }
-}
-
 fn bucket_label(ctx: &PageCtx, dim: &str, key: &str) -> String {
     match dim {
-        "fraud_type" => fraud_label(ctx, key),
+        "fraud_type" => ctx.fraud_type(key),
         "channel" | "gender" | "role" | "weekday" | "status" => {
             if key.is_empty() {
                 ctx.t("cases-unknown")
@@ -240,10 +231,10 @@ fn case_row(ctx: &PageCtx, c: &Case) -> CaseRow {
         id: c.id,
         when: fmt_local(c.occurred_at, ctx.tz),
         school: c.school_name.clone(),
-        fraud_type: fraud_label(ctx, &c.fraud_type),
+        fraud_type: ctx.fraud_type(c.fraud_type.id()),
         channel: bucket_label(ctx, "channel", &c.channel),
         lost: yuan(c.amount_lost_cents),
-        status: bucket_label(ctx, "status", &c.status),
+        status: bucket_label(ctx, "status", c.status.as_str()),
         victim: bucket_label(ctx, "role", &c.victim_role),
     }
 }
@@ -353,12 +344,12 @@ impl CaseForm {
                 .unwrap_or_default(),
             major: c.victim_major.clone().unwrap_or_default(),
             gender: c.victim_gender.clone().unwrap_or_default(),
-            fraud_type: c.fraud_type.clone(),
+            fraud_type: c.fraud_type.id().to_string(),
             channel: c.channel.clone(),
             occurred_at: fmt_local(c.occurred_at, tz).replace(' ', "T"),
             amount_lost: yuan(c.amount_lost_cents).replace(',', ""),
             amount_recovered: yuan(c.amount_recovered_cents).replace(',', ""),
-            status: c.status.clone(),
+            status: c.status.as_str().to_string(),
             narrative: c.narrative.clone(),
             indicators: c
                 .indicators
@@ -414,7 +405,7 @@ async fn form_page(
     let fraud_types = fanzha_detect::FraudType::ALL
         .into_iter()
         .filter(|t| t.is_fraud())
-        .map(|t| (t.id().to_string(), fraud_label(&ctx, t.id())))
+        .map(|t| (t.id().to_string(), ctx.fraud_type(t.id())))
         .collect();
     let channels = opts(
         Channel::ALL
@@ -1004,7 +995,7 @@ async fn briefing_page(
         .cases
         .into_iter()
         .map(|c| {
-            let t = fraud_label(&ctx, &c.fraud_type);
+            let t = ctx.fraud_type(&c.fraud_type);
             let ch = bucket_label(&ctx, "channel", &c.channel);
             let when = fmt_local(c.occurred_at, ctx.tz);
             let lost = yuan(c.amount_lost_cents);
@@ -1318,7 +1309,7 @@ pub async fn home_panel(st: &AppState, u: &User, ctx: &PageCtx) -> AppResult<Opt
         .await?
         .into_iter()
         .take(3)
-        .map(|(k, n, _)| (fraud_label(ctx, &k), n))
+        .map(|(k, n, _)| (ctx.fraud_type(&k), n))
         .collect();
     let last = service::last_case_day(&st.db, &unit, now)
         .await

@@ -13,9 +13,9 @@ use crate::auth::model::{Principal, Role};
 use crate::auth::policy::{self, Action, Target};
 use crate::clock::Clock;
 use crate::db::{Db, DbError};
+use crate::error::Msg;
 use crate::org::model::{Gender, Unit, UnitKind};
 use crate::org::store as org_store;
-use crate::error::Msg;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaseError {

@@ -44,6 +44,16 @@ pub enum DbError {
     Config(String),
 }
 
+/// A stored value read back into its type: a value the type does not know is an error naming the
+/// column, never a default (a corrupt row must not read as, say, an open warning).
+pub fn decode<T>(
+    raw: &str,
+    parse: impl Fn(&str) -> Option<T>,
+    column: &str,
+) -> Result<T, sqlx::Error> {
+    parse(raw).ok_or_else(|| sqlx::Error::Decode(format!("{column}: unknown value {raw:?}").into()))
+}
+
 impl DbError {
     /// True when the error is a violated UNIQUE constraint (both backends).
     pub fn is_unique_violation(&self) -> bool {

@@ -10,9 +10,9 @@ use serde::Deserialize;
 
 use super::Message;
 use crate::auth::model::Scope;
+use crate::error::{AppError, AppResult};
 use crate::org::access::require_scope;
 use crate::web::context::User;
-use crate::error::{AppError, AppResult};
 use crate::web::layout::{page_ctx, PageCtx};
 use crate::web::AppState;
 

@@ -11,9 +11,9 @@ use serde_json::Value;
 use super::check::{self, Answer, Input};
 use super::quota::Refusal;
 use crate::auth::model::{Scope, Via};
+use crate::error::{AppError, AppResult, Msg};
 use crate::org::access::require_scope;
 use crate::web::context::User;
-use crate::error::{AppError, AppResult, Msg};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {

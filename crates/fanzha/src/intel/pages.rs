@@ -17,8 +17,8 @@ use super::service::{self, By, ConflictOutcome, ImportSummary, Outcome};
 use super::store::{self, Conflict, Filter, Review, StoredCheck};
 use crate::auth::model::Principal;
 use crate::auth::policy::{self, Action};
-use crate::web::context::User;
 use crate::error::{AppError, AppResult};
+use crate::web::context::User;
 use crate::web::i18n::Lang;
 use crate::web::layout::{page_ctx, PageCtx};
 use crate::web::AppState;
@@ -74,14 +74,6 @@ pub(crate) async fn curator(st: &AppState, u: &User) -> AppResult<By> {
             .await?;
             Err(AppError::forbidden())
         }
-    }
-}
-
-fn type_name(lang: Lang, id: &str) -> String {
-    let t: FraudType = id.parse().unwrap_or(FraudType::OtherFraud);
-    match lang {
-        Lang::ZhCn => t.name_zh().to_string(),
-        Lang::En => t.name_en().to_string(),
     }
 }
 
@@ -276,7 +268,7 @@ async fn result_view(st: &AppState, u: &User, c: &StoredCheck) -> AppResult<Resu
             types: h
                 .fraud_types
                 .iter()
-                .map(|t| type_name(lang, t))
+                .map(|t| crate::web::layout::fraud_type_name(lang, t))
                 .collect::<Vec<_>>()
                 .join("、"),
             tlp: tlp_label(lang, tlp),
@@ -303,7 +295,7 @@ async fn result_view(st: &AppState, u: &User, c: &StoredCheck) -> AppResult<Resu
         id: c.id,
         text: c.text.clone(),
         level: a.level.clone(),
-        fraud_name: type_name(lang, fraud.id()),
+        fraud_name: crate::web::layout::fraud_type_name(lang, fraud.id()),
         fraud_id: fraud.id(),
         is_fraud: fraud.is_fraud(),
         hits,
@@ -460,7 +452,7 @@ async fn render_console_with(
             types: FraudType::ALL
                 .iter()
                 .filter(|t| t.is_fraud())
-                .map(|t| (t.id(), type_name(lang, t.id())))
+                .map(|t| (t.id(), crate::web::layout::fraud_type_name(lang, t.id())))
                 .collect(),
             open_reviews,
             report,
@@ -756,7 +748,7 @@ async fn reviews_page(State(st): State<AppState>, u: User) -> AppResult<Html<Str
         open.push(ReviewView {
             claim: lang.t(&format!("intel-claim-{}", r.claim)),
             level: r.check_level.clone(),
-            fraud_name: type_name(lang, &r.check_fraud_type),
+            fraud_name: crate::web::layout::fraud_type_name(lang, &r.check_fraud_type),
             indicators,
             r,
         });
@@ -793,7 +785,7 @@ async fn reviews_page(State(st): State<AppState>, u: User) -> AppResult<Html<Str
             open,
             types: FraudType::ALL
                 .iter()
-                .map(|t| (t.id(), type_name(lang, t.id())))
+                .map(|t| (t.id(), crate::web::layout::fraud_type_name(lang, t.id())))
                 .collect(),
             examples,
         }

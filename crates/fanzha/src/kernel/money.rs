@@ -4,9 +4,7 @@
 /// An amount of money in fen (cents), never negative. Parsed from yuan as people type it:
 /// "1234", "1234.5", "1,234.56", "¥1234", "1234元", full-width "１２００", with at most two
 /// decimals and thirteen integer digits.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize)]
 #[serde(transparent)]
 pub struct Money(i64);
 
@@ -107,7 +105,16 @@ mod tests {
         assert_eq!(c("１２００元"), Some(120_000));
         assert_eq!(c(" 0.05 "), Some(5));
         assert_eq!(c(".5"), Some(50));
-        for bad in ["", "-1", "1.234", "abc", "1e3", "12345678901234", ".", "1..2"] {
+        for bad in [
+            "",
+            "-1",
+            "1.234",
+            "abc",
+            "1e3",
+            "12345678901234",
+            ".",
+            "1..2",
+        ] {
             assert_eq!(c(bad), None, "{bad:?}");
         }
         assert_eq!(Money::parse_or_zero("  "), Some(Money::ZERO));

@@ -22,16 +22,20 @@ pub fn parse_local(s: &str, tz: Tz) -> Option<i64> {
     let naive = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(&s, f).ok())
-        .or_else(|| parse_date(&s).and_then(|d| d.and_hms_opt(0, 0, 0)))?;
+        .or_else(|| {
+            NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })?;
     naive
         .and_local_timezone(tz)
         .earliest()
         .map(|d| d.timestamp_millis())
 }
 
-/// A calendar date "2025-03-01" (also "2025/3/1").
+/// A calendar date exactly as the API and date fields write it: "2025-03-01".
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(&s.trim().replace('/', "-"), "%Y-%m-%d").ok()
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
 }
 
 /// UTC milliseconds of local midnight starting the date "YYYY-MM-DD" in `tz`.
@@ -66,5 +70,7 @@ mod tests {
             assert_eq!(parse_local(bad, sh), None, "{bad:?}");
         }
         assert_eq!(zone("Nowhere/Else"), chrono_tz::Asia::Shanghai);
+        assert!(parse_date("2025-03-01").is_some());
+        assert_eq!(parse_date("2025/03/01"), None);
     }
 }

@@ -4,8 +4,8 @@
 use crate::audit::{self, Event};
 use crate::auth::model::{Principal, Scope};
 use crate::auth::policy::{self, Action, Target};
-use crate::web::context::User;
 use crate::error::{AppError, AppResult};
+use crate::web::context::User;
 use crate::web::AppState;
 
 /// Refuses a token that lacks `scope` (sessions carry every scope).

@@ -16,8 +16,8 @@ use super::store::{self, StudentFilter};
 use crate::audit::{self, Event};
 use crate::auth::model::Scope;
 use crate::auth::policy::{self, Action, Target};
-use crate::web::context::User;
 use crate::error::{AppError, AppResult};
+use crate::web::context::User;
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {

@@ -16,8 +16,8 @@ use super::service::{self, NewUnit, OrgError};
 use super::store::{self, StudentFilter};
 use crate::audit::{self, Event};
 use crate::auth::policy::{self, Action, Target};
-use crate::web::context::User;
 use crate::error::{AppError, AppResult, Msg};
+use crate::web::context::User;
 use crate::web::layout::{page_ctx, PageCtx};
 use crate::web::AppState;
 
@@ -297,7 +297,7 @@ async fn student_page(
             (
                 format!("/reports/{}", r.id),
                 ctx.time(&r.created_at),
-                crate::reports::type_name(ctx.lang, &r.fraud_type),
+                crate::web::layout::fraud_type_name(ctx.lang, &r.fraud_type),
                 ctx.t(&format!("reports-status-{}", r.status)),
             )
         })
@@ -309,7 +309,7 @@ async fn student_page(
             let kind = if c.level == "none" {
                 String::new()
             } else {
-                crate::reports::type_name(ctx.lang, &c.fraud_type)
+                crate::web::layout::fraud_type_name(ctx.lang, &c.fraud_type)
             };
             (
                 ctx.time(&c.created_at),

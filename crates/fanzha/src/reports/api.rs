@@ -16,9 +16,9 @@ use super::{evidence, evidence_store};
 use super::{officer, reporter_of, scope_of, visible_report};
 use crate::auth::model::Scope;
 use crate::auth::policy::{self, Action, Target};
+use crate::error::{AppError, AppResult, Msg};
 use crate::org::access::require_scope;
 use crate::web::context::User;
-use crate::error::{AppError, AppResult, Msg};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {

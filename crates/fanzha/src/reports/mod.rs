@@ -20,8 +20,8 @@ use crate::auth::policy::{self, Action, Target};
 use crate::clock::Clock;
 use crate::db::jobs::{Job, JobRegistry};
 use crate::db::Db;
-use crate::web::context::User;
 use crate::error::{AppError, AppResult, Msg};
+use crate::web::context::User;
 use crate::web::AppState;
 use service::Reporter;
 
@@ -43,7 +43,6 @@ pub fn register_jobs(reg: &mut JobRegistry, db: Db, clock: Clock) {
         }
     });
 }
-
 
 /// The reporter a signed-in account files as.
 pub async fn reporter_of(st: &AppState, p: &Principal) -> AppResult<Reporter> {
@@ -121,15 +120,6 @@ pub fn officer(u: &User, unit_path: &str) -> AppResult<crate::intel::service::By
         actor: u.ctx.actor(),
         unit_path: path,
     })
-}
-
-/// Renders a fraud type id in the viewer's language.
-pub fn type_name(lang: crate::web::i18n::Lang, id: &str) -> String {
-    let t: fanzha_detect::FraudType = id.parse().unwrap_or(fanzha_detect::FraudType::OtherFraud);
-    match lang {
-        crate::web::i18n::Lang::ZhCn => t.name_zh().to_string(),
-        crate::web::i18n::Lang::En => t.name_en().to_string(),
-    }
 }
 
 /// One error message per problem, in the caller's language.

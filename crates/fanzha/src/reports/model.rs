@@ -5,8 +5,8 @@
 use fanzha_detect::{Engine, FraudType, IndicatorKind};
 use serde::{Deserialize, Serialize};
 
-use crate::intel::model::{IndicatorKey, Kind};
 use crate::error::Msg;
+use crate::intel::model::{IndicatorKey, Kind};
 
 /// Largest free description, characters.
 pub const MAX_DESCRIPTION: usize = 4000;

@@ -14,10 +14,10 @@ use serde::Deserialize;
 use super::api::{self, ActionRequest, TriageRequest};
 use super::model::{self, ReportInput, Sections};
 use super::store::{self, Cluster, Evidence, QueueItem, ReportItem};
-use super::{can_triage, render_msgs, scope_of, type_name};
+use super::{can_triage, render_msgs, scope_of};
 use crate::auth::model::Role;
-use crate::web::context::User;
 use crate::error::{AppError, AppResult};
+use crate::web::context::User;
 use crate::web::layout::{page_ctx, PageCtx};
 use crate::web::AppState;
 
@@ -219,7 +219,12 @@ async fn render_new(
     let types = FraudType::ALL
         .iter()
         .filter(|t| t.is_fraud())
-        .map(|t| (t.id(), type_name(u.ctx.lang, t.id())))
+        .map(|t| {
+            (
+                t.id(),
+                crate::web::layout::fraud_type_name(u.ctx.lang, t.id()),
+            )
+        })
         .collect();
     Ok(Html(
         NewPage {
@@ -495,7 +500,7 @@ async fn show_page(
     Ok(Html(
         ShowPage {
             victim,
-            type_name: type_name(u.ctx.lang, &d.report.fraud_type),
+            type_name: crate::web::layout::fraud_type_name(u.ctx.lang, &d.report.fraud_type),
             rows: rows_of(u.ctx.lang, ctx.tz, &d.report.sections),
             own: d.report.reporter_account_id == u.p.account_id,
             r: d.report,
@@ -627,9 +632,6 @@ struct ListPage {
 }
 
 impl ListPage {
-    fn type_name(&self, id: &str) -> String {
-        type_name(self.ctx.lang, id)
-    }
     fn money(&self, c: &i64) -> String {
         super::service::cents_str(*c)
     }
@@ -698,7 +700,7 @@ async fn dashboard(State(st): State<AppState>, u: User) -> AppResult<Html<String
         if !days.contains(&day) {
             days.push(day);
         }
-        let name = type_name(u.ctx.lang, t);
+        let name = crate::web::layout::fraud_type_name(u.ctx.lang, t);
         if !types.contains(&name) {
             types.push(name);
         }
@@ -713,7 +715,7 @@ async fn dashboard(State(st): State<AppState>, u: User) -> AppResult<Html<String
                         .iter()
                         .filter(|(d, t, _)| {
                             fmt_local(Some(*d), tz)[..10] == *day
-                                && type_name(u.ctx.lang, t) == *name
+                                && crate::web::layout::fraud_type_name(u.ctx.lang, t) == *name
                         })
                         .map(|(_, _, n)| *n)
                         .sum()

@@ -12,8 +12,8 @@ use crate::audit::{self, Actor, Event};
 use crate::clock::Clock;
 use crate::db::jobs::{enqueue_with, NewJob};
 use crate::db::DbError;
-use crate::inbox::{self, Notice, Recipient};
 use crate::error::Msg;
+use crate::inbox::{self, Notice, Recipient};
 use crate::web::i18n::Lang;
 
 /// The job that escalates an unanswered stop-payment request to the station leader.

@@ -237,9 +237,10 @@ pub async fn write_batch(
     }
     let mut sections = Vec::with_capacity(unique.len());
     for &i in &unique {
-        sections.push(serde_json::to_string(&subs[i].valid.sections).map_err(|_| {
-            ReportError::Invalid(vec![crate::error::Msg::new("err-internal")])
-        })?);
+        sections.push(
+            serde_json::to_string(&subs[i].valid.sections)
+                .map_err(|_| ReportError::Invalid(vec![crate::error::Msg::new("err-internal")]))?,
+        );
     }
     // 1. The report rows; a key already stored inserts nothing.
     let mut new_ids: HashMap<(i64, String), i64> = HashMap::new();

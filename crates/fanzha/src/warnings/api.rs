@@ -16,10 +16,10 @@ use super::store::{self, ListFilter};
 use crate::auth::model::{Principal, Role, Scope};
 use crate::auth::policy::{self, Action, Target};
 use crate::clock::Millis;
+use crate::error::{AppError, AppResult, Msg};
 use crate::org::access::{authorize, require_scope};
 use crate::org::model::{Unit, UnitKind};
 use crate::web::context::User;
-use crate::error::{AppError, AppResult, Msg};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {

@@ -112,7 +112,9 @@ pub fn figures(rows: &[(Warning, i64, i64)], now: Millis) -> Figures {
     let (mut acks, mut contacts) = (Vec::new(), Vec::new());
     let mut both = 0;
     for (w, a, k) in rows {
-        *f.by_status.entry(w.status.clone()).or_default() += 1;
+        *f.by_status
+            .entry(w.status.as_str().to_string())
+            .or_default() += 1;
         f.escalations += w.escalations;
         f.protected_cents += w.protected_cents.unwrap_or(0);
         f.loss_cents += w.loss_cents.unwrap_or(0);

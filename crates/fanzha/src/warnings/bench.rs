@@ -54,7 +54,10 @@ pub async fn run(db: &Db, batch: usize, open: usize) -> anyhow::Result<String> {
         .await
         .map_err(|e| anyhow!("batch failed: {e:?}"))?;
     let batch_s = t.elapsed().as_secs_f64();
-    let routed = ws.iter().filter(|w| w.status == "open").count();
+    let routed = ws
+        .iter()
+        .filter(|w| w.status == super::model::Status::Open)
+        .count();
     // 2. Fill up to `open` open warnings (bulk insert; their deadlines lie ahead), with 1,000 of
     //    them overdue by a minute.
     let now = clock.now_ms();

@@ -6,7 +6,7 @@ use anyhow::anyhow;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::model::{Money, ContactMethod, Outcome};
+use super::model::{ContactMethod, Money, Outcome};
 use super::service::{self, Act, Issuer, WarningInput};
 use crate::audit::Actor;
 use crate::auth::model::{Principal, Via};

@@ -48,6 +48,12 @@ pub enum Status {
     Closed,
 }
 
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Status {
     pub const ALL: [Status; 5] = [
         Status::Unidentified,
@@ -274,9 +280,11 @@ pub struct Warning {
     pub unit_path: String,
     pub phone: Option<String>,
     pub student_no: Option<String>,
-    pub fraud_type: String,
+    #[schema(value_type = String, example = "rebate_task")]
+    pub fraud_type: FraudType,
     pub severity: String,
-    pub status: String,
+    #[schema(value_type = String, example = "open")]
+    pub status: Status,
     pub detail: String,
     pub level: i64,
     pub assignee_staff_id: Option<i64>,
@@ -298,7 +306,7 @@ pub struct Warning {
 
 impl Warning {
     pub fn status(&self) -> Status {
-        Status::parse(&self.status).unwrap_or(Status::Open)
+        self.status
     }
 }
 

@@ -17,8 +17,8 @@ use super::service::{self, Act};
 use super::store;
 use crate::auth::policy::{self, Action};
 use crate::clock::Millis;
-use crate::web::context::User;
 use crate::error::{AppError, AppResult};
+use crate::web::context::User;
 use crate::web::layout::{page_ctx, PageCtx};
 use crate::web::AppState;
 
@@ -51,14 +51,6 @@ pub struct Row {
     pub countdown: String,
     pub overdue: bool,
     pub who: String,
-}
-
-fn fraud_name(id: &str, ctx: &PageCtx) -> String {
-    match parse_fraud_type(id) {
-        Some(t) if ctx.lang_code() == "en" => t.name_en().to_string(),
-        Some(t) => t.name_zh().to_string(),
-        None => id.to_string(),
-    }
 }
 
 /// "in 8 min" / "overdue 3 min" for a deadline.
@@ -100,7 +92,7 @@ async fn rows(st: &AppState, ctx: &PageCtx, ws: Vec<Warning>) -> AppResult<Vec<R
         out.push(Row {
             severity: ctx.t(&format!("warn-sev-{}", w.severity)),
             status: ctx.t(&format!("warn-status-{}", w.status)),
-            fraud_type: fraud_name(&w.fraud_type, ctx),
+            fraud_type: ctx.fraud_type(w.fraud_type.id()),
             level: ctx.t(level_key(w.level)),
             countdown,
             overdue,
@@ -134,7 +126,7 @@ pub async fn history_of_student(
         .map(|w| HistoryRow {
             id: w.id,
             when: ctx.time(&w.created_at),
-            fraud_type: fraud_name(&w.fraud_type, ctx),
+            fraud_type: ctx.fraud_type(w.fraud_type.id()),
             status: ctx.t(&format!("warn-status-{}", w.status)),
             outcome: w
                 .outcome
@@ -552,7 +544,7 @@ fn types(ctx: &PageCtx) -> Vec<(&'static str, String)> {
     fanzha_detect::FraudType::ALL
         .iter()
         .filter(|t| t.is_fraud())
-        .map(|t| (t.id(), fraud_name(t.id(), ctx)))
+        .map(|t| (t.id(), ctx.fraud_type(t.id())))
         .collect()
 }
 

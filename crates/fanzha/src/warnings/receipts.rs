@@ -19,8 +19,8 @@ use crate::audit::{self, Actor};
 use crate::clock::Clock;
 use crate::db::jobs::{enqueue_with, JobRegistry, NewJob};
 use crate::db::{Db, DbError};
-use crate::inbox;
 use crate::error::Msg;
+use crate::inbox;
 
 /// The job that matches and routes one received partner warning.
 pub const INTAKE_JOB: &str = "warnings.intake";

@@ -11,8 +11,8 @@ use crate::auth::policy::{self, Action};
 use crate::clock::{Clock, Millis};
 use crate::db::jobs::{enqueue_with, NewJob};
 use crate::db::{Db, DbError};
-use crate::inbox::{self, Notice, Recipient};
 use crate::error::{AppError, Msg};
+use crate::inbox::{self, Notice, Recipient};
 use crate::web::i18n::Lang;
 
 /// The job that runs the escalation scan; one is queued at (the second after) every deadline.
@@ -49,12 +49,8 @@ impl From<WarnError> for AppError {
             WarnError::Refused(details) => {
                 AppError::unprocessable("warn-err-refused").details(details)
             }
-            WarnError::RefusedLines(lines) => AppError::unprocessable("warn-err-batch").details(
-                lines
-                    .iter()
-                    .map(|(l, m)| line_msg(*l, m))
-                    .collect(),
-            ),
+            WarnError::RefusedLines(lines) => AppError::unprocessable("warn-err-batch")
+                .details(lines.iter().map(|(l, m)| line_msg(*l, m)).collect()),
             WarnError::NotFound => AppError::not_found(),
             WarnError::Forbidden => AppError::forbidden(),
             WarnError::Conflict(key) => AppError::conflict(key),
@@ -582,17 +578,12 @@ impl NoticeSpec {
 
     /// The notice in `lang`.
     fn render(&self, lang: Lang, w: &Warning) -> Notice {
-        let ft = parse_fraud_type(&w.fraud_type);
         let mut args: Vec<(&str, String)> = vec![
             ("id", w.id.to_string()),
             ("severity", lang.t(&format!("warn-sev-{}", w.severity))),
             (
                 "type",
-                match (ft, lang) {
-                    (Some(t), Lang::En) => t.name_en().into(),
-                    (Some(t), _) => t.name_zh().into(),
-                    (None, _) => w.fraud_type.clone(),
-                },
+                crate::web::layout::fraud_type_name(lang, w.fraud_type.id()),
             ),
         ];
         if let Some(n) = &self.name {
@@ -1966,8 +1957,7 @@ pub async fn open_loss_report(
     let student_id = w
         .student_id
         .ok_or_else(|| refuse("warn-err-unidentified"))?;
-    let fraud_type =
-        parse_fraud_type(&w.fraud_type).ok_or_else(|| refuse("warn-err-fraud-type"))?;
+    let fraud_type = w.fraud_type;
     let Some(transfer_at) = t.transfer_at else {
         return Err(refuse("reports-err-loss-needs"));
     };

@@ -51,8 +51,30 @@ impl PageCtx {
     pub fn lang_code(&self) -> &'static str {
         self.lang.code()
     }
+    /// The name of a fraud type (its id or Chinese name) in the viewer's language.
+    pub fn fraud_type(&self, id: &str) -> String {
+        fraud_type_name(self.lang, id)
+    }
+    /// An amount in fen as people read it ("12,345.67").
+    pub fn money(&self, cents: &i64) -> String {
+        crate::kernel::money::yuan(*cents)
+    }
     pub fn asset_version(&self) -> &'static str {
         super::assets::VERSION
+    }
+}
+
+/// The one label of a fraud type for people: its name in `lang`, from its id or its Chinese name;
+/// anything else reads as "other fraud" rather than showing an internal key.
+pub fn fraud_type_name(lang: Lang, id: &str) -> String {
+    let id = id.trim();
+    let t = fanzha_detect::FraudType::ALL
+        .into_iter()
+        .find(|t| t.id() == id || t.name_zh() == id)
+        .unwrap_or(fanzha_detect::FraudType::OtherFraud);
+    match lang {
+        Lang::En => t.name_en().to_string(),
+        Lang::ZhCn => t.name_zh().to_string(),
     }
 }
 

@@ -5,7 +5,6 @@
 //! masked); a student's own reads write none; refusals are audited; the log is read within scope
 //! only, with filters (by action, actor, target, kind and date).
 
-
 use crate::common::*;
 use fanzha::auth::model::Scope;
 use reqwest::StatusCode;

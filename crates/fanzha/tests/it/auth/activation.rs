@@ -4,7 +4,6 @@
 //! code and unknown number gets one answer, limited per address and per number; roster statuses
 //! disable, pause and re-enable accounts; exactly one of two parallel activations wins.
 
-
 use crate::common::*;
 use fanzha::auth::model::Scope;
 use fanzha::org::roster::RosterKind;

@@ -3,12 +3,10 @@
 //! password, is signed in and files a one-click report. Headless Chromium through chromedriver
 //! against an in-process app (tests/common); skipped without the tools unless CI=true.
 
-
 use std::time::{Duration, Instant};
 
 use crate::common::*;
 use serde_json::{json, Value};
-
 
 use crate::wd::*;
 

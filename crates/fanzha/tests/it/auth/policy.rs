@@ -2,7 +2,6 @@
 //! `auth::policy::allows` on principals built from the seeded database, then the same decisions
 //! seen through HTTP on representative routes.
 
-
 use crate::common::*;
 use fanzha::auth::model::{Principal, Role, Scope};
 use fanzha::auth::policy::{allows, role_allows, Action, Target};
@@ -314,7 +313,10 @@ async fn partner_tokens_are_refused_on_people_endpoints() {
         let r = app.api_get(&t, &path).await;
         let (status, code, message, _) = api_error(r).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
-        assert!(code == "token-scope" || code == "forbidden", "{path}: {code}");
+        assert!(
+            code == "token-scope" || code == "forbidden",
+            "{path}: {code}"
+        );
         assert!(!message.contains("张三"));
     }
     // Even with org:read the partner role reads no people.

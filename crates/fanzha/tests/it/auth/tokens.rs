@@ -1,7 +1,6 @@
 //! API tokens: created once and stored as a hash, bearer authentication, scopes, revocation,
 //! expiry, garbage, and the JSON error body.
 
-
 use crate::common::*;
 use fanzha::auth::model::Scope;
 use reqwest::StatusCode;

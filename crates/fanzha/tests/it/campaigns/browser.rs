@@ -15,7 +15,6 @@ const PASSWORD: &str = fanzha::demo::DEMO_PASSWORD;
 const STUDENT: &str = "2023001010101";
 const ADMIN: &str = "s001-admin";
 
-
 use crate::rig::*;
 
 async fn sign_in(wd: &WebDriver, base: &str, user: &str) {

@@ -4,7 +4,6 @@
 //! the "top N % most exposed" audience follow the formula of docs/CAMPAIGNS.md:
 //! `100 × (0.5·C + 0.3·W + 0.2·R)`.
 
-
 use crate::common::*;
 use fanzha::auth::model::Scope;
 use reqwest::StatusCode;

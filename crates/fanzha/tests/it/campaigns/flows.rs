@@ -2,13 +2,12 @@
 //! reach by unit, recall, and outside channels against real local receivers (DingTalk, WeCom,
 //! Feishu robots, a signed webhook, SMTP), with retries, timeouts and no duplicates.
 
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use base64::Engine as _;
 use crate::common::smtp::smtp_receiver;
 use crate::common::*;
+use base64::Engine as _;
 use fanzha::auth::model::Scope;
 use hmac::{Hmac, Mac};
 use reqwest::StatusCode;

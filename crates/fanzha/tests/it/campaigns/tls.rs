@@ -3,11 +3,10 @@
 //! through `channel_ca_file`; without that CA the deliveries fail with a certificate reason after
 //! their retries; a CA file that is missing or holds no certificate stops the configuration.
 
-
 use std::sync::{Arc, Mutex};
 
-use base64::Engine as _;
 use crate::common::*;
+use base64::Engine as _;
 use fanzha::auth::model::Scope;
 use hmac::{Hmac, Mac};
 use reqwest::StatusCode;

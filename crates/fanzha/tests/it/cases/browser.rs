@@ -7,7 +7,6 @@ use futures::FutureExt as _;
 
 const PASSWORD: &str = fanzha::demo::DEMO_PASSWORD;
 
-
 use crate::rig::*;
 
 /// Signs in through the login form as `user`.

@@ -3,7 +3,6 @@
 //! weekdays, months, streaks), KPIs, briefings delivered to the right people, and the Campus
 //! Without Fraud ranking (ties) and awards.
 
-
 use crate::common::*;
 use fanzha::auth::model::Scope;
 use reqwest::StatusCode;

@@ -2,7 +2,6 @@
 //! Shanghai), briefing notices in each recipient's language, and the prevention figures of the
 //! Campus Without Fraud ranking against hand-computed expectations.
 
-
 use crate::common::*;
 use fanzha::auth::model::Scope;
 use reqwest::StatusCode;

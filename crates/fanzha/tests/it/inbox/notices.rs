@@ -1,7 +1,6 @@
 //! The inbox: a notice to a student reaches their account, the unread count is on every page,
 //! messages are marked read by their owner only, and role fan-out reaches each holder once.
 
-
 use crate::common::*;
 use fanzha::auth::model::{Role, Scope};
 use fanzha::inbox::{self, Notice, Recipient};

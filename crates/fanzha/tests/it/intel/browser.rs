@@ -4,13 +4,11 @@
 //! Headless Chromium through chromedriver against an in-process app (tests/common); skipped
 //! without the tools unless CI=true, like tests/it/platform/demo_browser.rs.
 
-
 use crate::common::*;
 use fanzha::audit::Actor;
 use fanzha::intel::service::{self, By};
 use fanzha_detect::FraudType;
 use serde_json::json;
-
 
 use crate::wd::*;
 

@@ -3,7 +3,6 @@
 //! quota), the police console (roles, import all-or-nothing, STIX/MISP/CSV round trip), the review
 //! queue, and the index refresh across two app instances on one database.
 
-
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 

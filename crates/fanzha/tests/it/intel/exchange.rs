@@ -3,7 +3,6 @@
 //! entries, exports a validator accepts, and feeds with entries fanzha cannot hold. The feeds are
 //! files written by the reference libraries (`tests/fixtures/intel`, see its README).
 
-
 use crate::common::*;
 use fanzha::auth::model::Scope;
 use reqwest::{Client, StatusCode};

@@ -2,7 +2,6 @@
 //! kind of bad row refused with its line and nothing written, size limits, staff and their
 //! responsibilities, export with BOM that re-imports to the same data, and who is refused.
 
-
 use crate::common::*;
 use fanzha::auth::model::Scope;
 use reqwest::multipart::{Form, Part};

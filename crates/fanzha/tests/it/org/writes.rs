@@ -4,7 +4,6 @@
 //! admins manage units and accounts inside their school, province admins inside their
 //! province; counselors, unit leaders, police, students and partners manage neither.
 
-
 use crate::common::*;
 use fanzha::auth::model::Scope;
 use reqwest::{Client, StatusCode};

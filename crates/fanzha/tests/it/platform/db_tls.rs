@@ -3,7 +3,6 @@
 //! one with a throwaway certificate and sets `FANZHA_TEST_PG_TLS_CA` to it. Skipped with a message
 //! elsewhere (SQLite has no network connection to encrypt); a failure under `CI=true`.
 
-
 use fanzha::db::{Db, DbOptions};
 
 fn with_params(url: &str, params: &str) -> String {

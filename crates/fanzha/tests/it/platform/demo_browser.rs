@@ -34,7 +34,6 @@ const OWN_CLASS_NAMES: [&str; 5] = [
 const FOREIGN_CLASSES: [&str; 2] = ["S001-C01-2024-01", "S001-C02-2023-01"];
 const FOREIGN_CLASS_NAMES: [&str; 2] = ["计算机科学与技术24级1班", "会计学23级1班"];
 
-
 use crate::rig::*;
 
 /// A counselor signs in through the real login form and sees exactly their own five classes; a

@@ -1,7 +1,6 @@
 //! The harness itself: a fresh database per app, the fixture as described, every seeded account
 //! able to sign in, and the backend chosen by `FANZHA_TEST_DATABASE_URL`.
 
-
 use crate::common::*;
 use fanzha::db::Backend;
 use reqwest::StatusCode;

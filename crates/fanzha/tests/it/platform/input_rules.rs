@@ -3,7 +3,6 @@
 //! roster), name hygiene (control, bidi and invisible-only text refused everywhere a name is
 //! written), spreadsheet-safe CSV exports, and assignment only to people who can act.
 
-
 use crate::common::*;
 use fanzha::audit::Actor;
 use fanzha::auth::model::Scope;

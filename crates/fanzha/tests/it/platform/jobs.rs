@@ -2,7 +2,6 @@
 //! until `max_attempts`, reclaiming a job whose worker died, and two runners never running the same
 //! job twice.
 
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 

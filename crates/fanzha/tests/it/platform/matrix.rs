@@ -9,7 +9,6 @@
 //! routes the router declares (read from the source), so that an operation without a row here
 //! fails the test.
 
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::common::*;

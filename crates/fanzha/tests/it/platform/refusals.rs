@@ -3,7 +3,6 @@
 //! decide, merge and review resolution, and case updates (API and page). Each refusal is a
 //! clear 4xx, and the rows it could have touched read the same before and after.
 
-
 use crate::common::*;
 use fanzha::auth::model::Scope;
 use reqwest::{Client, StatusCode};

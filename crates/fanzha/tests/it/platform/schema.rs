@@ -6,7 +6,6 @@
 //! they name) and indexes (name, table, columns, uniqueness, partial predicate normalised). The
 //! test reads whatever the migrations built, so it holds for migrations added later.
 
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;

@@ -4,12 +4,10 @@
 //! live countdown. Headless Chromium through chromedriver against an in-process app
 //! (tests/common); skipped without the tools unless CI=true, like tests/it/platform/demo_browser.rs.
 
-
 use std::time::{Duration, Instant};
 
 use crate::common::*;
 use serde_json::{json, Value};
-
 
 use crate::wd::*;
 

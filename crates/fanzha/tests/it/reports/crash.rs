@@ -6,7 +6,6 @@
 //! died is sent again after the last restart and must be answered as a replay with the same
 //! record. Bounded: 48 reports, 4 submitters, 3 kills, 90 s at most.
 
-
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};

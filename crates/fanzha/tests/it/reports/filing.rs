@@ -3,7 +3,6 @@
 //! actions and the escalation job (exactly once, also across a restart), triage, evidence images,
 //! scope (counselor, police of another station, partner tokens), and the pages.
 
-
 use crate::common::*;
 use fanzha::auth::model::Scope;
 use fanzha::reports::service::{create_loss_report, LossInput};

@@ -2,7 +2,6 @@
 //! locale, zh-CN by default): stop-payment request to police, progress to the reporter, the
 //! police reply, and the escalation to the station leader.
 
-
 use crate::common::*;
 use fanzha::auth::model::Scope;
 use reqwest::StatusCode;

@@ -4,15 +4,14 @@
 //! Uploads land in the bucket (not the data dir), are served through the app's scope checks, and
 //! a wrong secret stores nothing.
 
-
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::common::*;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode as AxStatus, Uri};
 use axum::response::IntoResponse;
-use crate::common::*;
 use fanzha::auth::model::Scope;
 use fanzha::config::Secret;
 use hmac::{Hmac, Mac};

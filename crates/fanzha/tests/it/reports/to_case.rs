@@ -3,7 +3,6 @@
 //! same case; reports marked not fraud or merged and unknown reports are refused with nothing
 //! written; counselors, students and police of another station are refused.
 
-
 use crate::common::*;
 use fanzha::auth::model::Scope;
 use reqwest::StatusCode;

@@ -3,7 +3,6 @@
 //! submits with the same key in one batch), sightings add up per indicator, a concurrent first
 //! sighting of a new indicator cannot collide, and a bad indicator refuses the whole bulk call.
 
-
 use crate::common::*;
 use fanzha::auth::model::Scope;
 use fanzha::clock::Clock;

@@ -626,10 +626,7 @@ fn shared() -> &'static tokio::sync::Mutex<Option<Shared>> {
 fn reap_at_exit(pgid: u32, dirs: &[&Path]) {
     use std::os::unix::process::CommandExt;
     let me = std::process::id();
-    let rm: String = dirs
-        .iter()
-        .map(|d| format!(" '{}'", d.display()))
-        .collect();
+    let rm: String = dirs.iter().map(|d| format!(" '{}'", d.display())).collect();
     let script = format!(
         "while kill -0 {me} 2>/dev/null; do sleep 1; done; kill -KILL -- -{pgid} 2>/dev/null; rm -rf{rm}"
     );

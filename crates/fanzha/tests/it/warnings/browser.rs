@@ -12,7 +12,6 @@ use futures::FutureExt as _;
 const COUNSELOR: &str = "s001-c01-2023";
 const PASSWORD: &str = fanzha::demo::DEMO_PASSWORD;
 
-
 use crate::rig::*;
 
 /// The counselor opens "my warnings" on a phone, sees the running countdowns, opens the newest

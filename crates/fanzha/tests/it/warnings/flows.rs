@@ -2,7 +2,6 @@
 //! down the chain, deadlines and escalation across a restart, the counselor's workflow, scope,
 //! the identification queue, internal follow-ups, settings, figures and the appraisal.
 
-
 use crate::common::*;
 use fanzha::auth::model::Scope;
 use fanzha::config::Config;
@@ -1934,8 +1933,10 @@ async fn a_student_reads_their_own_warnings_and_the_counselor_sees_the_history_o
         .unwrap();
     let zh = fanzha::web::i18n::Lang::ZhCn;
     assert!(
-        reports.contains(&fanzha::reports::type_name(zh, "impersonate_police"))
-            && reports.contains(&zh.t(&format!("reports-status-{status}"))),
+        reports.contains(&fanzha::web::layout::fraud_type_name(
+            zh,
+            "impersonate_police"
+        )) && reports.contains(&zh.t(&format!("reports-status-{status}"))),
         "{reports}"
     );
     assert!(!reports.contains("impersonate_police") && !reports.contains("FZ-"));

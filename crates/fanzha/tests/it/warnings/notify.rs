@@ -2,13 +2,12 @@
 //! verifies the signatures) notices of a routed warning and of each escalation, sent through the
 //! job queue with retries; a failing receiver never blocks routing.
 
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use base64::Engine as _;
 use crate::common::smtp::smtp_receiver;
 use crate::common::*;
+use base64::Engine as _;
 use fanzha::auth::model::Scope;
 use hmac::{Hmac, Mac};
 use reqwest::StatusCode;

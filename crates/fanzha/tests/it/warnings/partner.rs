@@ -3,7 +3,6 @@
 //! partner reads back its own receipt only; the intake job then matches and routes; every
 //! issuance is audited. Police keep the warning itself.
 
-
 use std::collections::BTreeSet;
 
 use crate::common::*;
