@@ -277,6 +277,22 @@ async fn a_candidate_is_promoted_everywhere_refused_on_regression_and_rolled_bac
     );
 
     let police = a.login("police1").await;
+    // A registry change made before the promotion stays after the model swap.
+    let (s, _, _) = post_form(
+        &a,
+        &police,
+        "/intel/brands",
+        &[
+            ("key", "campus_card"),
+            ("name_zh", "校园一卡通中心"),
+            ("sector", "payment"),
+            ("aliases", "一卡通中心"),
+            ("numbers", "025-83590000"),
+            ("enabled", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
     let (s, html) = a.get(&police, "/intel/models").await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains(&good.version));
@@ -286,6 +302,9 @@ async fn a_candidate_is_promoted_everywhere_refused_on_regression_and_rolled_bac
     assert_eq!(a.state.intel.live().model_version, good.version);
     // The other process picks it up from the database.
     wait_for_version(&b, &good.version).await;
+    for p in [&a, &b] {
+        assert!(p.state.intel.engine().brands().get("campus_card").is_some());
+    }
     let token = b.token("partner1", &[Scope::RiskCheck]).await;
     let r = risk(&b, &token, json!({"text": synthetic("fake_loan", 7)})).await;
     assert_eq!(r.status(), StatusCode::OK);

@@ -425,7 +425,9 @@ pub async fn rollback(db: &Db, clock: &Clock, by: &By) -> Result<String, LearnEr
 
 /// The engine to serve with `model` and the rules (and brands) of `live`.
 pub fn engine_with(live: &Engine, model: Model) -> Arc<Engine> {
-    Arc::new(Engine::new(live.rules().clone(), model))
+    let e = Engine::new(live.rules().clone(), model);
+    e.set_brands(live.brands());
+    Arc::new(e)
 }
 
 #[cfg(test)]

@@ -53,6 +53,8 @@ pub struct Intel {
     cursor: AtomicI64,
     /// The `detect_versions` counters (brands, model) this process has applied.
     detect_seen: std::sync::Mutex<(i64, i64)>,
+    /// One detection refresh at a time, so counters and engine move together.
+    detect_lock: tokio::sync::Mutex<()>,
     refresh_lock: tokio::sync::Mutex<()>,
 }
 
@@ -67,6 +69,7 @@ impl Intel {
             quota: quota::Quota::new(rate_per_second, daily_quota),
             cursor: AtomicI64::new(0),
             detect_seen: std::sync::Mutex::new((-1, -1)),
+            detect_lock: tokio::sync::Mutex::new(()),
             refresh_lock: tokio::sync::Mutex::new(()),
         }
     }
@@ -94,12 +97,17 @@ impl Intel {
     /// process last looked (one small query when nothing changed). A stored model that cannot be
     /// read leaves the engine as it is.
     pub async fn refresh_detect(&self, db: &Db) -> DbResult<()> {
+        let _g = self.detect_lock.lock().await;
         let (mut b, m) = detect_store::versions(db).await?;
         if b == 0 {
             brands::seed_once(db, &Clock::system()).await?;
             b = detect_store::versions(db).await?.0;
         }
         let (seen_b, seen_m) = *self.detect_seen.lock().unwrap_or_else(|e| e.into_inner());
+        // Brands first: a model swap below carries the engine's registry over.
+        if b != seen_b {
+            brands::apply(self, db).await?;
+        }
         if m != seen_m {
             let live = self.live();
             let next = match detect_store::active_model_bytes(db).await? {
@@ -128,9 +136,6 @@ impl Intel {
                     self.set_live(next);
                 }
             }
-        }
-        if b != seen_b {
-            brands::apply(self, db).await?;
         }
         *self.detect_seen.lock().unwrap_or_else(|e| e.into_inner()) = (b, m);
         Ok(())
