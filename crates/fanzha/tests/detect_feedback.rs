@@ -296,7 +296,7 @@ async fn a_candidate_is_promoted_everywhere_refused_on_regression_and_rolled_bac
     let (s, html) = a.get(&police, "/intel/models").await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains(&good.version));
-    assert!(html.contains("内置模型"), "the built-in model in words");
+    assert!(html.contains("内置模型"), "the built-in model in words: {}", between(&html, "model-in-use", "</section>").unwrap_or_default());
     let (s, loc, _) = post_form(&a, &police, &format!("/intel/models/{}/promote", good.id), &[]).await;
     assert_eq!(s, StatusCode::SEE_OTHER, "{loc}");
     assert_eq!(a.state.intel.live().model_version, good.version);
@@ -456,4 +456,118 @@ async fn the_sender_of_a_pasted_sms_is_checked_and_refused_when_malformed() {
     assert!(result.contains("未发现诈骗特征"), "{result}");
     assert!(result.contains("官方"), "says what to check");
     assert!(!result.contains("安全"), "{result}");
+}
+
+#[tokio::test]
+async fn a_report_police_confirm_becomes_an_example_and_a_students_report_alone_does_not() {
+    let app = spawn_seeded().await;
+    let s1 = app
+        .token("student1", &[Scope::ReportsRead, Scope::ReportsWrite])
+        .await;
+    let sms = "您的快递丢失，可获三倍理赔，请加理赔专员QQ 2847561039 办理退款";
+    let r = client()
+        .post(app.url("/api/v1/reports"))
+        .bearer_auth(&s1)
+        .json(&json!({"idempotency_key": "fb-1", "sms": {"sender": "17155556666", "content": sms}, "fraud_type": "impersonate_customer_service"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let id = r.json::<Value>().await.unwrap()["report_id"].as_i64().unwrap();
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM labelled_examples").await, 0);
+    // A counselor cannot triage; police confirm it.
+    let triage = |token: String| {
+        let app = &app;
+        async move {
+            client()
+                .post(app.url(&format!("/api/v1/reports/{id}/triage")))
+                .bearer_auth(token)
+                .json(&json!({"decision": "confirm"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let counselor = app.token("counselor1", &Scope::ALL).await;
+    assert!(triage(counselor).await.is_client_error());
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM labelled_examples").await, 0);
+    let police = app.token("police1", &Scope::ALL).await;
+    assert_eq!(triage(police.clone()).await, StatusCode::OK);
+    let row: (String, String, Option<i64>, String) = sqlx::query_as(
+        "SELECT text, label, created_by, source FROM labelled_examples WHERE report_id = $1",
+    )
+    .bind(id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(row.0, sms);
+    assert_eq!(row.1, "impersonate_customer_service");
+    assert_eq!(row.2, Some(app.fx.account("police1")));
+    assert_eq!(row.3, "report");
+    // Confirming twice keeps one example.
+    triage(police).await;
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM labelled_examples").await, 1);
+}
+
+/// Runs the `fanzha` binary on the app's database (its SQLite file, or its PostgreSQL schema).
+fn fanzha(app: &TestApp, args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_fanzha"));
+    cmd.args(args)
+        .current_dir(app.dir.path())
+        .env("FANZHA_DATA_DIR", app.dir.path())
+        .env("FANZHA_LANG", "en")
+        .env("FANZHA_LOG", "error")
+        .env_remove("FANZHA_DATABASE_URL");
+    if let Some(url) = app.process_database_url() {
+        cmd.env("FANZHA_DATABASE_URL", url);
+    }
+    cmd.output().expect("run fanzha")
+}
+
+#[tokio::test]
+async fn fanzha_train_from_db_stores_a_candidate_and_refuses_bad_input() {
+    let app = spawn_seeded().await;
+    confirmed_examples(&app, 10, false).await;
+    let eval = eval_file(&app);
+    let extra = write_jsonl(
+        &app,
+        "extra.jsonl",
+        &[(synthetic("fake_loan", 77), "fake_loan")],
+    );
+    let bad = app.dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"text\": \"a\", \"label\": \"normal\"}\nnot json\n").unwrap();
+    let (eval, extra, bad) = (
+        eval.to_str().unwrap(),
+        extra.to_str().unwrap(),
+        bad.to_str().unwrap(),
+    );
+    // No evaluation file: refused, nothing stored.
+    let out = fanzha(&app, &["train", "--from-db", "--bits", "12", "--epochs", "3"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--eval"));
+    // A bad extra file: refused naming its line.
+    let out = fanzha(
+        &app,
+        &["train", "--from-db", "--eval", eval, "--data", bad, "--bits", "12"],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.jsonl") && err.contains('2'), "{err}");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM detect_models").await, 0);
+    // The real run.
+    let out = fanzha(
+        &app,
+        &[
+            "train", "--from-db", "--eval", eval, "--data", extra, "--bits", "12", "--epochs", "5",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("candidate m-"), "{stdout}");
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM detect_models WHERE status = 'candidate' AND base_version = 'builtin'")
+            .await,
+        1
+    );
 }

@@ -20,7 +20,7 @@ use crate::clock::Clock;
 use crate::db::{Backend, Db, DbError};
 
 /// The committed evaluation file of fanzha-detect, read when `--eval` is not given.
-pub const DEFAULT_EVAL: &str = "crates/fanzha-detect/eval/sms-eval.jsonl";
+pub const DEFAULT_EVAL: &str = "crates/fanzha-detect/tests/data/sms_eval.jsonl";
 
 /// The version name of the model embedded in the binary.
 pub const BUILTIN: &str = "builtin";
