@@ -800,6 +800,8 @@ struct ReviewView {
     fraud_name: String,
     /// (indicator id, label) of the check's known indicators, to clear.
     indicators: Vec<(i64, String)>,
+    /// The sender of a checked SMS.
+    sender: Option<String>,
 }
 
 /// A feed's disagreement as people read it.
@@ -846,6 +848,7 @@ async fn reviews_page(State(st): State<AppState>, u: User) -> AppResult<Html<Str
             }
         }
         open.push(ReviewView {
+            sender: a.as_ref().and_then(|a| a.sender.clone()),
             claim: lang.t(&format!("intel-claim-{}", r.claim)),
             level: r.check_level.clone(),
             fraud_name: type_name(lang, &r.check_fraud_type),
