@@ -78,7 +78,10 @@ async fn a_fresh_install_has_the_built_in_brands_and_police_search_them_by_secto
     let (s, html) = app.get(&police, "/intel/brands").await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("中国工商银行") && html.contains("95588"));
-    assert!(html.contains("银行") && html.contains("快递物流"), "sectors in words");
+    assert!(
+        html.contains("银行") && html.contains("快递物流"),
+        "sectors in words"
+    );
     let (_, html) = app.get(&police, "/intel/brands?q=95588").await;
     assert!(html.contains("中国工商银行"));
     assert!(!html.contains("中国建设银行"), "the search narrows");
@@ -175,7 +178,13 @@ async fn bad_brands_and_bad_files_are_refused_with_their_line_and_nothing_change
         // A key that is not a-z0-9_.
         NEW_BRAND
             .iter()
-            .map(|(k, v)| if *k == "key" { (*k, "Campus Card") } else { (*k, *v) })
+            .map(|(k, v)| {
+                if *k == "key" {
+                    (*k, "Campus Card")
+                } else {
+                    (*k, *v)
+                }
+            })
             .collect(),
         // A key that exists.
         NEW_BRAND
@@ -185,12 +194,24 @@ async fn bad_brands_and_bad_files_are_refused_with_their_line_and_nothing_change
         // A number that is no number.
         NEW_BRAND
             .iter()
-            .map(|(k, v)| if *k == "numbers" { (*k, "call us") } else { (*k, *v) })
+            .map(|(k, v)| {
+                if *k == "numbers" {
+                    (*k, "call us")
+                } else {
+                    (*k, *v)
+                }
+            })
             .collect(),
         // An unknown sector.
         NEW_BRAND
             .iter()
-            .map(|(k, v)| if *k == "sector" { (*k, "casino") } else { (*k, *v) })
+            .map(|(k, v)| {
+                if *k == "sector" {
+                    (*k, "casino")
+                } else {
+                    (*k, *v)
+                }
+            })
             .collect(),
     ];
     for f in &bad_forms {
@@ -218,7 +239,12 @@ async fn bad_brands_and_bad_files_are_refused_with_their_line_and_nothing_change
         at + 1,
         between(&html, "brand-errors", "</div>").unwrap_or_default()
     );
-    let (s, html) = import(&a, &police, "version = 1\n[[brand]]\nkey = \"x\"\nname_zh = ").await;
+    let (s, html) = import(
+        &a,
+        &police,
+        "version = 1\n[[brand]]\nkey = \"x\"\nname_zh = ",
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("第 4 行"));
     let (s, _) = import(&a, &police, "").await;

@@ -61,7 +61,10 @@ async fn shot(wd: &Wd, name: &str) {
         .await
         .as_i64()
         .unwrap_or(800);
-    let w = js(wd, "return window.innerWidth;").await.as_i64().unwrap_or(390);
+    let w = js(wd, "return window.innerWidth;")
+        .await
+        .as_i64()
+        .unwrap_or(390);
     let mobile = w < 600;
     wd.post(
         "/goog/cdp/execute",
@@ -73,7 +76,11 @@ async fn shot(wd: &Wd, name: &str) {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(png.as_str().unwrap_or_default())
         .unwrap_or_default();
-    std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), bytes).unwrap();
+    std::fs::write(
+        std::path::Path::new(&dir).join(format!("{name}.png")),
+        bytes,
+    )
+    .unwrap();
     wd.post(
         "/goog/cdp/execute",
         json!({"cmd": "Emulation.setDeviceMetricsOverride",
@@ -140,17 +147,26 @@ async fn a_student_checks_an_sms_with_its_sender_reports_it_wrong_and_police_rev
     wd.click("#wrong-submit").await;
     wd.wait_url(|u| u.ends_with("?sent=1")).await;
     assert!(!wd.text("#wrong-sent").await.is_empty());
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM labelled_examples").await, 0);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM labelled_examples").await,
+        0
+    );
     // A message with nothing found says so, and what to check, never "safe".
     wd.goto(&app.url("/check")).await;
-    wd.type_into("#q", "同学们好，明天下午三点在教学楼201开班会，请准时参加。")
-        .await;
+    wd.type_into(
+        "#q",
+        "同学们好，明天下午三点在教学楼201开班会，请准时参加。",
+    )
+    .await;
     wd.click("#check-submit").await;
     wd.wait_url(|u| u.contains("/check/") && !u.ends_with(&check_id))
         .await;
     assert!(wd.text("#check-level").await.contains("未发现诈骗特征"));
     let advice = wd.text("#check-no-sign").await;
-    assert!(advice.contains("官方") && !advice.contains("安全"), "{advice}");
+    assert!(
+        advice.contains("官方") && !advice.contains("安全"),
+        "{advice}"
+    );
     no_keys(&wd, "nothing found").await;
     shot(&wd, "check-none-390").await;
     let _ = wd.call(reqwest::Method::DELETE, "", None).await;
@@ -182,7 +198,10 @@ async fn a_student_checks_an_sms_with_its_sender_reports_it_wrong_and_police_rev
     wd.wait_url(|u| u.ends_with("/intel/reviews")).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     while app.scalar("SELECT COUNT(*) FROM labelled_examples").await == 0 {
-        assert!(std::time::Instant::now() < deadline, "the label was not kept");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the label was not kept"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(
@@ -197,9 +216,14 @@ async fn a_student_checks_an_sms_with_its_sender_reports_it_wrong_and_police_rev
     let eval = app.dir.path().join("eval.jsonl");
     let mut lines = String::new();
     for i in 0..10 {
-        lines.push_str(&json!({"text": format!("xqzv kkpl {i} zorblat"), "label": "fake_loan"}).to_string());
+        lines.push_str(
+            &json!({"text": format!("xqzv kkpl {i} zorblat"), "label": "fake_loan"}).to_string(),
+        );
         lines.push('\n');
-        lines.push_str(&json!({"text": format!("今天下午 {i} 点 grummel 图书馆见"), "label": "normal"}).to_string());
+        lines.push_str(
+            &json!({"text": format!("今天下午 {i} 点 grummel 图书馆见"), "label": "normal"})
+                .to_string(),
+        );
         lines.push('\n');
     }
     std::fs::write(&eval, lines).unwrap();
@@ -232,7 +256,10 @@ async fn a_student_checks_an_sms_with_its_sender_reports_it_wrong_and_police_rev
         shot(&wd, &format!("brands-{tag}")).await;
         wd.goto(&app.url("/intel/models")).await;
         assert!(wd.text("#model-in-use").await.contains("内置模型"));
-        assert!(wd.text(&format!("#model-{}", cand.id)).await.contains("评测集"));
+        assert!(wd
+            .text(&format!("#model-{}", cand.id))
+            .await
+            .contains("评测集"));
         fits(&wd, "models").await;
         no_keys(&wd, "models").await;
         shot(&wd, &format!("models-{tag}")).await;

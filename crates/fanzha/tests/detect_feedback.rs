@@ -100,7 +100,11 @@ async fn confirmed_examples(app: &TestApp, n: usize, swap: bool) {
     }
 }
 
-async fn train(app: &TestApp, data: Vec<PathBuf>, eval: PathBuf) -> Result<learn::Candidate, LearnError> {
+async fn train(
+    app: &TestApp,
+    data: Vec<PathBuf>,
+    eval: PathBuf,
+) -> Result<learn::Candidate, LearnError> {
     let live = app.state.intel.live();
     learn::train_candidate(
         &app.state.db,
@@ -118,7 +122,12 @@ async fn train(app: &TestApp, data: Vec<PathBuf>, eval: PathBuf) -> Result<learn
 
 fn eval_file(app: &TestApp) -> PathBuf {
     let rows: Vec<(String, &str)> = (0..20)
-        .flat_map(|i| [(synthetic("fake_loan", i), "fake_loan"), (synthetic("normal", i), "normal")])
+        .flat_map(|i| {
+            [
+                (synthetic("fake_loan", i), "fake_loan"),
+                (synthetic("normal", i), "normal"),
+            ]
+        })
         .collect();
     write_jsonl(app, "eval.jsonl", &rows)
 }
@@ -151,7 +160,13 @@ async fn a_students_wrong_result_report_waits_for_police_and_alone_never_trains(
     let app = spawn_seeded().await;
     let s1 = app.login("student1").await;
     let sms = "【建设银行】尊敬的客户，您的账户积分即将过期，请登录 ccb-vip.xyz 兑换礼品";
-    let (s, loc, _) = post_form(&app, &s1, "/check", &[("q", sms), ("sender", "1069 8888 7777")]).await;
+    let (s, loc, _) = post_form(
+        &app,
+        &s1,
+        "/check",
+        &[("q", sms), ("sender", "1069 8888 7777")],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let check_id = loc.trim_start_matches("/check/").to_string();
     // The check records the model and the sender.
@@ -170,7 +185,10 @@ async fn a_students_wrong_result_report_waits_for_police_and_alone_never_trains(
     .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     // The student's claim alone is no training example.
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM labelled_examples").await, 0);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM labelled_examples").await,
+        0
+    );
     let eval = eval_file(&app);
     assert!(matches!(
         train(&app, vec![], eval.clone()).await,
@@ -193,7 +211,10 @@ async fn a_students_wrong_result_report_waits_for_police_and_alone_never_trains(
         .await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{who}");
     }
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM labelled_examples").await, 0);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM labelled_examples").await,
+        0
+    );
     assert_eq!(
         app.scalar("SELECT COUNT(*) FROM intel_reviews WHERE status = 'open'")
             .await,
@@ -244,7 +265,11 @@ async fn a_candidate_is_promoted_everywhere_refused_on_regression_and_rolled_bac
     );
     // A bad extra file names its line and stores nothing.
     let bad = a.dir.path().join("bad.jsonl");
-    std::fs::write(&bad, "{\"text\": \"a\", \"label\": \"normal\"}\n{\"text\": \"b\", \"label\": \"nope\"}\n").unwrap();
+    std::fs::write(
+        &bad,
+        "{\"text\": \"a\", \"label\": \"normal\"}\n{\"text\": \"b\", \"label\": \"nope\"}\n",
+    )
+    .unwrap();
     match train(&a, vec![bad], eval.clone()).await {
         Err(LearnError::Data(m)) => assert!(m.contains('2'), "{m}"),
         other => panic!("{other:?}"),
@@ -252,14 +277,14 @@ async fn a_candidate_is_promoted_everywhere_refused_on_regression_and_rolled_bac
     assert_eq!(a.scalar("SELECT COUNT(*) FROM detect_models").await, 0);
 
     let good = train(&a, vec![extra], eval.clone()).await.unwrap();
-    assert!(good.figures.holdout_candidate.is_some(), "a fifth is held out");
+    assert!(
+        good.figures.holdout_candidate.is_some(),
+        "a fifth is held out"
+    );
     assert!(good.figures.regression().is_none(), "{:?}", good.figures);
     assert!(good.figures.eval_candidate.macro_f1 > good.figures.eval_base.macro_f1);
     // Held-out examples are not trained on: the count says so.
-    let held = a
-        .scalar("SELECT COUNT(*) FROM labelled_examples")
-        .await as usize
-        - good.from_db;
+    let held = a.scalar("SELECT COUNT(*) FROM labelled_examples").await as usize - good.from_db;
     assert!(held > 0 && held < 30, "{held}");
 
     // Students and school admins cannot see or promote.
@@ -296,8 +321,18 @@ async fn a_candidate_is_promoted_everywhere_refused_on_regression_and_rolled_bac
     let (s, html) = a.get(&police, "/intel/models").await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains(&good.version));
-    assert!(html.contains("内置模型"), "the built-in model in words: {}", between(&html, "model-in-use", "</section>").unwrap_or_default());
-    let (s, loc, _) = post_form(&a, &police, &format!("/intel/models/{}/promote", good.id), &[]).await;
+    assert!(
+        html.contains("内置模型"),
+        "the built-in model in words: {}",
+        between(&html, "model-in-use", "</section>").unwrap_or_default()
+    );
+    let (s, loc, _) = post_form(
+        &a,
+        &police,
+        &format!("/intel/models/{}/promote", good.id),
+        &[],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER, "{loc}");
     assert_eq!(a.state.intel.live().model_version, good.version);
     // The other process picks it up from the database.
@@ -312,7 +347,13 @@ async fn a_candidate_is_promoted_everywhere_refused_on_regression_and_rolled_bac
     assert_eq!(v["model_version"], good.version.as_str());
     assert_eq!(v["fraud_type"], "fake_loan", "{v}");
     // Promoting it again is refused.
-    let (s, _, _) = post_form(&a, &police, &format!("/intel/models/{}/promote", good.id), &[]).await;
+    let (s, _, _) = post_form(
+        &a,
+        &police,
+        &format!("/intel/models/{}/promote", good.id),
+        &[],
+    )
+    .await;
     assert_eq!(s, StatusCode::CONFLICT);
 
     // A candidate that learnt the labels the wrong way round scores lower: refused, nothing changes.
@@ -326,7 +367,13 @@ async fn a_candidate_is_promoted_everywhere_refused_on_regression_and_rolled_bac
     let (s, html) = a.get(&police, "/intel/models").await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains(&format!("model-blocked-{}", worse.id)));
-    let (s, _, _) = post_form(&a, &police, &format!("/intel/models/{}/promote", worse.id), &[]).await;
+    let (s, _, _) = post_form(
+        &a,
+        &police,
+        &format!("/intel/models/{}/promote", worse.id),
+        &[],
+    )
+    .await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert_eq!(a.state.intel.live().model_version, good.version);
     assert_eq!(
@@ -384,7 +431,11 @@ async fn a_candidate_measured_against_a_replaced_model_is_refused_and_two_promot
         1
     );
     // The loser's figures compare with a model that no longer serves.
-    let loser = if r1.0 == StatusCode::CONFLICT { c1.id } else { c2.id };
+    let loser = if r1.0 == StatusCode::CONFLICT {
+        c1.id
+    } else {
+        c2.id
+    };
     let by = police_by(&app);
     assert!(matches!(
         learn::promote(&app.state.db, &app.state.clock, &by, loser).await,
@@ -434,12 +485,24 @@ async fn the_sender_of_a_pasted_sms_is_checked_and_refused_when_malformed() {
     let s1 = app.login("student1").await;
     let (s, _, html) = post_form(&app, &s1, "/check", &[("q", sms), ("sender", "abc")]).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert!(html.contains("106"), "the message says what a sender looks like");
+    assert!(
+        html.contains("106"),
+        "the message says what a sender looks like"
+    );
     assert_eq!(app.scalar("SELECT COUNT(*) FROM risk_checks").await, 0);
-    let (s, loc, _) = post_form(&app, &s1, "/check", &[("q", sms), ("sender", "13812345678")]).await;
+    let (s, loc, _) = post_form(
+        &app,
+        &s1,
+        "/check",
+        &[("q", sms), ("sender", "13812345678")],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, html) = app.get(&s1, &loc).await;
-    assert!(html.contains("check-suspect"), "sender or link suspect in words");
+    assert!(
+        html.contains("check-suspect"),
+        "sender or link suspect in words"
+    );
     assert!(html.contains("短信自称工商银行"), "brand mismatch in words");
     assert!(html.contains("icbc.com.cn"), "the official channels");
 
@@ -472,9 +535,19 @@ async fn a_report_police_confirm_becomes_an_example_and_a_students_report_alone_
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
-    let id = r.json::<Value>().await.unwrap()["report_id"].as_i64().unwrap();
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM labelled_examples").await, 0);
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let id = r.json::<Value>().await.unwrap()["report_id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM labelled_examples").await,
+        0
+    );
     // A counselor cannot triage; police confirm it.
     let triage = |token: String| {
         let app = &app;
@@ -491,7 +564,10 @@ async fn a_report_police_confirm_becomes_an_example_and_a_students_report_alone_
     };
     let counselor = app.token("counselor1", &Scope::ALL).await;
     assert!(triage(counselor).await.is_client_error());
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM labelled_examples").await, 0);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM labelled_examples").await,
+        0
+    );
     let police = app.token("police1", &Scope::ALL).await;
     assert_eq!(triage(police.clone()).await, StatusCode::OK);
     let row: (String, String, Option<i64>, String) = sqlx::query_as(
@@ -507,7 +583,10 @@ async fn a_report_police_confirm_becomes_an_example_and_a_students_report_alone_
     assert_eq!(row.3, "report");
     // Confirming twice keeps one example.
     triage(police).await;
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM labelled_examples").await, 1);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM labelled_examples").await,
+        1
+    );
 }
 
 /// Runs the `fanzha` binary on the app's database (its SQLite file, or its PostgreSQL schema).
@@ -543,13 +622,25 @@ async fn fanzha_train_from_db_stores_a_candidate_and_refuses_bad_input() {
         bad.to_str().unwrap(),
     );
     // No evaluation file: refused, nothing stored.
-    let out = fanzha(&app, &["train", "--from-db", "--bits", "12", "--epochs", "3"]);
+    let out = fanzha(
+        &app,
+        &["train", "--from-db", "--bits", "12", "--epochs", "3"],
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--eval"));
     // A bad extra file: refused naming its line.
     let out = fanzha(
         &app,
-        &["train", "--from-db", "--eval", eval, "--data", bad, "--bits", "12"],
+        &[
+            "train",
+            "--from-db",
+            "--eval",
+            eval,
+            "--data",
+            bad,
+            "--bits",
+            "12",
+        ],
     );
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
@@ -559,11 +650,24 @@ async fn fanzha_train_from_db_stores_a_candidate_and_refuses_bad_input() {
     let out = fanzha(
         &app,
         &[
-            "train", "--from-db", "--eval", eval, "--data", extra, "--bits", "12", "--epochs", "5",
+            "train",
+            "--from-db",
+            "--eval",
+            eval,
+            "--data",
+            extra,
+            "--bits",
+            "12",
+            "--epochs",
+            "5",
         ],
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("candidate m-"), "{stdout}");
     assert_eq!(
         app.scalar("SELECT COUNT(*) FROM detect_models WHERE status = 'candidate' AND base_version = 'builtin'")

@@ -231,14 +231,7 @@ fn candidates(token: &str) -> Vec<IndicatorKey> {
 
 /// Runs a check with the built-in model's version name and no sender.
 pub fn check(engine: &Engine, index: &Index, input: &Input, brief: bool) -> Answer {
-    check_with(
-        engine,
-        super::learn::BUILTIN,
-        index,
-        input,
-        None,
-        brief,
-    )
+    check_with(engine, super::learn::BUILTIN, index, input, None, brief)
 }
 
 /// Runs a check. `sender` is the canonical sender of a pasted SMS ([`parse_sender`]); `brief`
@@ -380,9 +373,8 @@ pub fn check_with(
             .collect(),
         model_version: model_version.to_string(),
         sender: sender.map(str::to_string),
-        sender_suspect: sender.map(|_| {
-            sender_known || verdict.as_ref().and_then(|v| v.sender_suspect) == Some(true)
-        }),
+        sender_suspect: sender
+            .map(|_| sender_known || verdict.as_ref().and_then(|v| v.sender_suspect) == Some(true)),
         link_suspect: link_known || verdict.as_ref().is_some_and(|v| v.link_suspect),
         brand_mismatch: verdict
             .as_ref()

@@ -221,7 +221,14 @@ pub async fn seed(tx: &mut AnyConnection, clock: &Clock) -> anyhow::Result<()> {
             None => students[0],
         };
         let input = Input::text(text).map_err(|(k, _)| anyhow::anyhow!(k))?;
-        let a = check::check_with(&engine, super::learn::BUILTIN, &index, &input, *sender, false);
+        let a = check::check_with(
+            &engine,
+            super::learn::BUILTIN,
+            &index,
+            &input,
+            *sender,
+            false,
+        );
         let id = store::insert_check(
             tx,
             &store::NewCheck {

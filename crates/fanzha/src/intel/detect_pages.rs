@@ -219,7 +219,11 @@ async fn save_brand(
                 u,
                 BrandsQuery::default(),
                 vec![msg],
-                if id.is_none() { f } else { BrandDraft::default() },
+                if id.is_none() {
+                    f
+                } else {
+                    BrandDraft::default()
+                },
                 String::new(),
             )
             .await?;
@@ -258,8 +262,8 @@ async fn import_text(mut mp: Multipart) -> AppResult<String> {
             .bytes()
             .await
             .map_err(|_| AppError::bad_request("brand-err-upload"))?;
-        let text =
-            String::from_utf8(bytes.to_vec()).map_err(|_| AppError::bad_request("brand-err-utf8"))?;
+        let text = String::from_utf8(bytes.to_vec())
+            .map_err(|_| AppError::bad_request("brand-err-utf8"))?;
         match name.as_str() {
             "file" => file = text,
             "text" => pasted = text,
@@ -269,11 +273,7 @@ async fn import_text(mut mp: Multipart) -> AppResult<String> {
     Ok(if file.trim().is_empty() { pasted } else { file })
 }
 
-async fn brands_import(
-    State(st): State<AppState>,
-    u: User,
-    mp: Multipart,
-) -> AppResult<Response> {
+async fn brands_import(State(st): State<AppState>, u: User, mp: Multipart) -> AppResult<Response> {
     let by = curator(&st, &u).await?;
     let text = import_text(mp).await?;
     if text.trim().is_empty() {
@@ -405,7 +405,10 @@ async fn models_page(
         }
     }
     let examples = ds::confirmed_examples(&st.db).await?.len();
-    let notice = q.done.as_deref().map(|d| lang.t(&format!("model-done-{d}")));
+    let notice = q
+        .done
+        .as_deref()
+        .map(|d| lang.t(&format!("model-done-{d}")));
     let ctx = page_ctx(&st, &u).await;
     Ok(Html(
         ModelsPage {

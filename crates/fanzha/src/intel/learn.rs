@@ -142,7 +142,7 @@ pub struct Candidate {
     pub figures: Figures,
 }
 
-fn read(path: &PathBuf) -> Result<Vec<Example>, LearnError> {
+fn read(path: &std::path::Path) -> Result<Vec<Example>, LearnError> {
     model::read_jsonl(path, None).map_err(|e| LearnError::Data(e.to_string()))
 }
 

@@ -216,9 +216,13 @@ async fn check_submit(
                     .take(check::MAX_TEXT_BYTES)
                     .filter(|c| !c.is_control() || *c == '\n')
                     .collect();
-            let keep_sender: String = f.sender.chars().take(40).filter(|c| !c.is_control()).collect();
-            let html =
-                render_check(&st, &u, (keep, keep_sender), Some(msg), None, false).await?;
+            let keep_sender: String = f
+                .sender
+                .chars()
+                .take(40)
+                .filter(|c| !c.is_control())
+                .collect();
+            let html = render_check(&st, &u, (keep, keep_sender), Some(msg), None, false).await?;
             return Ok((StatusCode::BAD_REQUEST, html).into_response());
         }
     };
@@ -430,7 +434,15 @@ async fn check_result(
 ) -> AppResult<Html<String>> {
     let c = visible_check(&st, &u, id).await?;
     let view = result_view(&st, &u, &c).await?;
-    render_check(&st, &u, Default::default(), None, Some(view), q.sent.is_some()).await
+    render_check(
+        &st,
+        &u,
+        Default::default(),
+        None,
+        Some(view),
+        q.sent.is_some(),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
