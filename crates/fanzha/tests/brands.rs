@@ -290,3 +290,22 @@ async fn students_and_school_admins_cannot_see_or_change_the_registry() {
     assert!(a.audit("intel.brand_create").await.is_empty());
     assert!(!a.audit("access.denied").await.is_empty());
 }
+
+#[tokio::test]
+async fn two_police_adding_the_same_brand_at_once_make_one() {
+    let a = spawn_seeded().await;
+    let (p1, p2) = (a.login("police1").await, a.login("province1").await);
+    let before = a.scalar("SELECT COUNT(*) FROM brands").await;
+    let (r1, r2) = tokio::join!(
+        post_form(&a, &p1, "/intel/brands", NEW_BRAND),
+        post_form(&a, &p2, "/intel/brands", NEW_BRAND),
+    );
+    let mut codes = [r1.0, r2.0];
+    codes.sort();
+    assert_eq!(
+        codes,
+        [StatusCode::SEE_OTHER, StatusCode::UNPROCESSABLE_ENTITY]
+    );
+    assert_eq!(a.scalar("SELECT COUNT(*) FROM brands").await, before + 1);
+    assert_eq!(a.audit("intel.brand_create").await.len(), 1);
+}

@@ -199,12 +199,19 @@ pub async fn save(
     let account = by.actor.account_id;
     let id = match id {
         Some(id) => {
-            if !ds::update_brand(&mut tx, id, &fields(&b, input.enabled), account, now).await? {
-                return Err(BrandsError::NotFound);
+            match ds::update_brand(&mut tx, id, &fields(&b, input.enabled), account, now).await {
+                Ok(true) => {}
+                Ok(false) => return Err(BrandsError::NotFound),
+                Err(e) if e.is_unique_violation() => return Err(BrandsError::KeyTaken),
+                Err(e) => return Err(e.into()),
             }
             id
         }
-        None => ds::insert_brand(&mut tx, &fields(&b, input.enabled), account, now).await?,
+        // Two curators adding the same key at once: the second meets the unique key.
+        None => match ds::insert_brand(&mut tx, &fields(&b, input.enabled), account, now).await {
+            Err(e) if e.is_unique_violation() => return Err(BrandsError::KeyTaken),
+            r => r?,
+        },
     };
     ds::bump(&mut tx, db.backend == Backend::Postgres, ds::BRANDS).await?;
     let (action, detail) = match &before {
