@@ -371,7 +371,14 @@ async fn result_view(st: &AppState, u: &User, c: &StoredCheck) -> AppResult<Resu
             ),
             lang.ta(
                 "check-brand-official",
-                &[("brand", short), ("official", m.official.join("、"))],
+                &[
+                    ("brand", short),
+                    (
+                        "official",
+                        m.official
+                            .join(if lang == Lang::ZhCn { "、" } else { ", " }),
+                    ),
+                ],
             ),
         )
     });
