@@ -1,11 +1,13 @@
 //! The detection engine: one normalisation pass, indicator extraction, rules and classifier
 //! combined into a verdict with a risk, a level, the fraud type, alternatives and an explanation.
 
-use crate::extract::{extract_with, Indicator};
+use crate::brands::{host_of, host_under, is_link, BrandRegistry};
+use crate::extract::{extract_with, Indicator, IndicatorKind};
 use crate::model::{for_each_feature, softmax, Model, ModelError};
 use crate::normalize::{normalize_into, Normalized, Scratch as NormScratch};
 use crate::rules::{RuleError, RuleHit, Rules, Scratch};
 use crate::FraudType;
+use arc_swap::ArcSwap;
 use serde::Serialize;
 use std::cell::RefCell;
 use std::path::Path;
@@ -81,6 +83,28 @@ pub struct Verdict {
     pub features: Vec<Feature>,
     /// Version of the rule set that produced this verdict.
     pub rules_version: i64,
+    /// The brand the text names or imitates, when it sends the reader to a link or number that
+    /// is not the brand's (a lookalike host counts on its own).
+    pub brand_mismatch: Option<BrandMismatch>,
+    /// Whether the given sender (number or 106 port) is suspect; `None` when no sender was given.
+    pub sender_suspect: Option<bool>,
+    /// Whether a link in the text is suspect (a lookalike host, or not the named brand's).
+    pub link_suspect: bool,
+    /// Stable id of the model that scored the text (from the model file's metadata).
+    pub model_version: String,
+}
+
+/// A brand named (or imitated) by a text together with the link host or number it really sends
+/// the reader to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BrandMismatch {
+    pub brand_key: String,
+    pub brand_name_zh: String,
+    pub brand_name_en: String,
+    /// The link host or number used by the text.
+    pub found: String,
+    /// The brand's official domains (for a link) or numbers (for a number).
+    pub official: Vec<String>,
 }
 
 /// Errors building an engine.
@@ -107,6 +131,7 @@ pub enum EngineError {
 pub struct Engine {
     rules: Arc<Rules>,
     model: Model,
+    brands: ArcSwap<BrandRegistry>,
 }
 
 /// Rule evidence for one type is capped so that many overlapping rules cannot make the verdict
@@ -118,6 +143,7 @@ struct Buffers {
     norm: Normalized,
     chars: NormScratch,
     rules: Scratch,
+    mentions: Vec<(usize, usize, usize)>,
 }
 
 thread_local! {
@@ -127,10 +153,10 @@ thread_local! {
 impl Engine {
     /// Starter rules and the committed model, both embedded in the crate.
     pub fn builtin() -> Engine {
-        Engine {
-            rules: Arc::new(Rules::builtin()),
-            model: Model::builtin().expect("the embedded model is valid"),
-        }
+        Engine::new(
+            Arc::new(Rules::builtin()),
+            Model::builtin().expect("the embedded model is valid"),
+        )
     }
 
     /// Rules and/or model from files; `None` uses the embedded one. A rules file is followed by
@@ -149,7 +175,21 @@ impl Engine {
 
     /// An engine from parts.
     pub fn new(rules: Arc<Rules>, model: Model) -> Engine {
-        Engine { rules, model }
+        Engine {
+            rules,
+            model,
+            brands: ArcSwap::from_pointee(BrandRegistry::builtin()),
+        }
+    }
+
+    /// Replaces the brand registry; every thread sees the new one from its next verdict on.
+    pub fn set_brands(&self, reg: Arc<BrandRegistry>) {
+        self.brands.store(reg);
+    }
+
+    /// The brand registry in force now.
+    pub fn brands(&self) -> Arc<BrandRegistry> {
+        self.brands.load_full()
     }
 
     /// The live rules (reload, watch, replace).
@@ -164,7 +204,21 @@ impl Engine {
 
     /// Analyses one text, with the explanation (top classifier features).
     pub fn analyze(&self, text: &str) -> Verdict {
-        self.run(text, true)
+        self.run(text, None, true)
+    }
+
+    /// Like [`Engine::analyze`] for a pasted SMS with its sender (a number or a 106 port):
+    /// `sender_suspect` says whether that sender could have sent it.
+    ///
+    /// ```
+    /// let e = fanzha_detect::Engine::builtin();
+    /// let v = e.analyze_with("【工商银行】您的账户积分即将清零，请登录 icbc-bonus.example 兑换", Some("13812345678"));
+    /// assert_eq!(v.sender_suspect, Some(true));
+    /// assert!(v.link_suspect);
+    /// assert_eq!(v.brand_mismatch.unwrap().brand_key, "icbc");
+    /// ```
+    pub fn analyze_with(&self, text: &str, sender: Option<&str>) -> Verdict {
+        self.run(text, sender, true)
     }
 
     /// Like [`Engine::analyze`] without the top-features explanation (`features` is empty):
@@ -177,19 +231,29 @@ impl Engine {
     /// assert!(e.analyze_brief(text).features.is_empty());
     /// ```
     pub fn analyze_brief(&self, text: &str) -> Verdict {
-        self.run(text, false)
+        self.run(text, None, false)
     }
 
-    fn run(&self, text: &str, explain: bool) -> Verdict {
+    /// [`Engine::analyze_with`] without the top-features explanation.
+    pub fn analyze_brief_with(&self, text: &str, sender: Option<&str>) -> Verdict {
+        self.run(text, sender, false)
+    }
+
+    fn run(&self, text: &str, sender: Option<&str>, explain: bool) -> Verdict {
         BUFFERS.with(|b| match b.try_borrow_mut() {
-            Ok(mut b) => self.analyze_with(text, &mut b, explain),
+            Ok(mut b) => self.run_in(text, sender, &mut b, explain),
             // Re-entrant call on the same thread (not expected): use fresh buffers.
-            Err(_) => self.analyze_with(text, &mut Buffers::default(), explain),
+            Err(_) => self.run_in(text, sender, &mut Buffers::default(), explain),
         })
     }
 
-    fn analyze_with(&self, text: &str, b: &mut Buffers, explain: bool) -> Verdict {
-        let Buffers { norm, chars, rules } = b;
+    fn run_in(&self, text: &str, sender: Option<&str>, b: &mut Buffers, explain: bool) -> Verdict {
+        let Buffers {
+            norm,
+            chars,
+            rules,
+            mentions,
+        } = b;
         normalize_into(text, norm, chars);
         let ruleset = self.rules.current();
         // One automaton pass finds rule keywords and the words extraction needs.
@@ -208,14 +272,47 @@ impl Engine {
         for (zi, e) in z.iter_mut().zip(evidence) {
             *zi += e.clamp(-MAX_RULE_EVIDENCE, MAX_RULE_EVIDENCE);
         }
+        let brands = self.brands.load();
+        let bc = brand_check(&brands, norm, text, &indicators, sender, mentions);
+        let mut floor = 0f32;
+        let mut floor_type = None;
+        if let Some((t, hit)) = bc.hit {
+            z[t.index()] += BRAND_EVIDENCE;
+            floor = HIGH_FLOOR;
+            floor_type = Some(t);
+            hits.push(hit);
+        } else if bc.sender_brand {
+            floor = MEDIUM_FLOOR;
+        }
+        // A strong fraud rule with somewhere to send the victim never ends below medium.
+        if floor < MEDIUM_FLOOR && indicators.iter().any(|i| is_contact(i.kind)) {
+            if let Some(h) = hits
+                .iter()
+                .filter(|h| h.fraud_type.is_fraud() && h.weight >= STRONG_RULE)
+                .max_by(|a, b| a.weight.total_cmp(&b.weight))
+            {
+                floor = MEDIUM_FLOOR;
+                floor_type = Some(h.fraud_type);
+            }
+        }
         let p = softmax(&z);
-        let risk = (1.0 - p[FraudType::Normal.index()]).clamp(0.0, 1.0);
+        let mut risk = (1.0 - p[FraudType::Normal.index()]).clamp(0.0, 1.0);
         // On the stack: a verdict allocates only what it returns.
         let mut ranked = [(FraudType::Normal, 0f32); FraudType::COUNT - 1];
         for (slot, &t) in ranked.iter_mut().zip(&FraudType::ALL[1..]) {
             *slot = (t, p[t.index()]);
         }
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        if risk < floor {
+            risk = floor;
+            // The type the floor came from leads unless the classifier already prefers another.
+            if let Some(t) = floor_type {
+                if ranked[0].0 != t && ranked[0].1 < 0.5 {
+                    let i = ranked.iter().position(|r| r.0 == t).unwrap_or(0);
+                    ranked[..=i].rotate_right(1);
+                }
+            }
+        }
         let fraud_type = if risk >= 0.5 {
             ranked[0].0
         } else {
@@ -244,6 +341,10 @@ impl Engine {
             rules: hits,
             features,
             rules_version: ruleset.version(),
+            brand_mismatch: bc.mismatch,
+            sender_suspect: bc.sender_suspect,
+            link_suspect: bc.link_suspect,
+            model_version: self.model.version().to_string(),
         }
     }
 
@@ -299,6 +400,276 @@ impl Engine {
             });
         }
         out
+    }
+}
+
+/// Log-odds a brand mismatch adds to its fraud type.
+const BRAND_EVIDENCE: f32 = 6.0;
+/// A fraud rule at least this heavy is "strong" (see the level floor).
+const STRONG_RULE: f32 = 3.0;
+/// Risk floors: `medium` and `high` (see [`Level::of`]).
+const MEDIUM_FLOOR: f32 = 0.5;
+const HIGH_FLOOR: f32 = 0.85;
+
+/// Kinds of indicator through which a victim is contacted or pays.
+fn is_contact(k: IndicatorKind) -> bool {
+    matches!(
+        k,
+        IndicatorKind::Phone
+            | IndicatorKind::Url
+            | IndicatorKind::Domain
+            | IndicatorKind::Ip
+            | IndicatorKind::Wechat
+            | IndicatorKind::Qq
+            | IndicatorKind::Alipay
+            | IndicatorKind::BankCard
+            | IndicatorKind::App
+    )
+}
+
+/// What the brand registry says about one text.
+#[derive(Default)]
+struct BrandCheck {
+    mismatch: Option<BrandMismatch>,
+    /// The type and the explanation to add when there is a mismatch.
+    hit: Option<(FraudType, RuleHit)>,
+    sender_suspect: Option<bool>,
+    /// A brand is named and the sender cannot be that brand.
+    sender_brand: bool,
+    link_suspect: bool,
+}
+
+/// Words by which a message asks the reader to act through a link ("click", "log in"…).
+const LINK_ACTIONS: &[&str] = &[
+    "登录", "登陆", "兑换", "验证", "认证", "核实", "核验", "解冻", "解除", "退款", "退费", "理赔",
+    "赔付", "赔偿", "支付", "付款", "缴费", "缴纳", "转账", "汇款", "点击", "点开", "打开", "访问",
+    "进入", "激活", "升级", "领取", "办理", "更新", "补办", "注销", "填写", "提交", "确认", "查看",
+    "详情", "查询", "申请", "下载", "安装", "开通", "预约",
+];
+/// The sensitive subset that makes a call to an unofficial number suspect.
+const CALL_ACTIONS: &[&str] = &[
+    "登录", "兑换", "验证", "认证", "核实", "解冻", "冻结", "退款", "退费", "理赔", "赔付", "赔偿",
+    "支付", "付款", "缴费", "缴纳", "转账", "汇款", "激活", "升级", "注销", "异常", "逾期", "过期",
+    "清零", "失效", "盗刷", "被盗", "丢失", "涉嫌", "传唤", "起诉", "查封", "扣费", "停机", "关闭",
+    "取消",
+];
+
+fn any_word(t: &str, words: &[&str]) -> bool {
+    words.iter().any(|w| t.contains(w))
+}
+
+/// Hosts no impersonator can hold: government and education registries.
+fn institutional(host: &str) -> bool {
+    host_under(host, "gov.cn") || host_under(host, "edu.cn")
+}
+
+fn brand_check(
+    reg: &BrandRegistry,
+    norm: &Normalized,
+    original: &str,
+    indicators: &[Indicator],
+    sender: Option<&str>,
+    mentions: &mut Vec<(usize, usize, usize)>,
+) -> BrandCheck {
+    let mut out = BrandCheck::default();
+    let sender = sender.map(str::trim).filter(|s| !s.is_empty());
+    let has_link = indicators.iter().any(is_link);
+    let has_phone = indicators.iter().any(|i| i.kind == IndicatorKind::Phone);
+    if reg.is_empty() || (!has_link && !has_phone && sender.is_none()) {
+        out.sender_suspect = sender.map(|_| false);
+        return out;
+    }
+    let t = norm.text();
+    reg.mentions(t, mentions);
+    let brand = |i: usize| &reg.brands()[i];
+    let mut found: Option<(usize, String, bool, usize, usize)> = None; // brand, found, is_link, span
+                                                                       // Lookalike hosts, with or without the brand named.
+    for i in indicators.iter().filter(|i| is_link(i)) {
+        let Some(host) = host_of(&i.value) else {
+            continue;
+        };
+        if let Some(b) = reg.lookalike(host) {
+            let bi = reg
+                .brands()
+                .iter()
+                .position(|x| x.key == b.key)
+                .unwrap_or(0);
+            found = Some((bi, host.to_string(), true, i.start, i.end));
+            break;
+        }
+    }
+    if found.is_none() && !mentions.is_empty() {
+        let official_link = |host: &str| {
+            institutional(host)
+                || mentions
+                    .iter()
+                    .any(|m| reg.is_official_host(brand(m.0), host))
+        };
+        if has_link && any_word(t, LINK_ACTIONS) {
+            for i in indicators.iter().filter(|i| is_link(i)) {
+                match host_of(&i.value) {
+                    Some(host) if !official_link(host) => {
+                        found = Some((mentions[0].0, host.to_string(), true, i.start, i.end));
+                        break;
+                    }
+                    // A hidden or cut-off link cannot be checked; government services never
+                    // send one to act on, whatever it is.
+                    None => {
+                        if let Some(m) = mentions.iter().find(|m| brand(m.0).sector == "government")
+                        {
+                            let shown = original.get(i.start..i.end).unwrap_or("").to_string();
+                            found = Some((m.0, shown, true, i.start, i.end));
+                            break;
+                        }
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        if found.is_none() && has_phone && any_word(t, CALL_ACTIONS) {
+            let official_number = |n: &str| {
+                mentions
+                    .iter()
+                    .any(|m| reg.is_official_number(brand(m.0), n))
+                    || reg
+                        .brands()
+                        .iter()
+                        .filter(|b| b.sector == "government")
+                        .any(|b| reg.is_official_number(b, n))
+            };
+            for i in indicators.iter().filter(|i| i.kind == IndicatorKind::Phone) {
+                if i.value != "<masked>" && !official_number(&i.value) {
+                    found = Some((mentions[0].0, i.value.clone(), false, i.start, i.end));
+                    break;
+                }
+            }
+        }
+    }
+    if let Some((bi, what, link, s, e)) = found {
+        let b = brand(bi);
+        out.link_suspect = link;
+        let official = if link {
+            b.domains.clone()
+        } else {
+            b.numbers.clone()
+        };
+        let fraud_type = if b.sector == "government" && b.key != "etc" && b.key != "traffic_police"
+        {
+            FraudType::ImpersonatePolice
+        } else if link {
+            FraudType::OtherFraud
+        } else {
+            FraudType::ImpersonateCustomerService
+        };
+        let list = official.join(", ");
+        let (zh, en) = if link {
+            (
+                format!("冒用「{}」名义，链接 {what} 不是其官方网站（官方：{list}）", b.name_zh),
+                format!("Uses the name of {} but links to {what}, which is not its official site (official: {list})", b.name_en),
+            )
+        } else {
+            (
+                format!("冒用「{}」名义，号码 {what} 不是其官方号码（官方：{list}）", b.name_zh),
+                format!("Uses the name of {} but gives the number {what}, which is not its official number (official: {list})", b.name_en),
+            )
+        };
+        let mut spans = vec![(s, e)];
+        if let Some(m) = mentions.iter().find(|m| m.0 == bi) {
+            let o = norm.to_original(m.1..m.2);
+            spans.insert(0, (o.start, o.end));
+        }
+        spans.sort_unstable();
+        out.hit = Some((
+            fraud_type,
+            RuleHit {
+                id: Arc::from(if link {
+                    "brand.unofficial_link"
+                } else {
+                    "brand.unofficial_number"
+                }),
+                fraud_type,
+                weight: BRAND_EVIDENCE,
+                description_zh: Arc::from(zh),
+                description_en: Arc::from(en),
+                spans,
+            },
+        ));
+        out.mismatch = Some(BrandMismatch {
+            brand_key: b.key.clone(),
+            brand_name_zh: b.name_zh.clone(),
+            brand_name_en: b.name_en.clone(),
+            found: what,
+            official,
+        });
+    }
+    if let Some(s) = sender {
+        let kind = SenderKind::of(s);
+        let named: Vec<&crate::brands::Brand> = mentions.iter().map(|m| brand(m.0)).collect();
+        let suspect = match kind {
+            // A brand's own number, or a commercial 106 port: only suspect when the text itself
+            // sends the reader elsewhere.
+            SenderKind::Service(ref n) => {
+                if named.is_empty() {
+                    out.mismatch.is_some()
+                } else {
+                    !named.iter().any(|b| reg.is_official_number(b, n)) || out.mismatch.is_some()
+                }
+            }
+            SenderKind::Port => out.mismatch.is_some(),
+            // A person's phone, a foreign number or something unreadable cannot be a brand.
+            SenderKind::Personal | SenderKind::Other => {
+                !named.is_empty() || has_link || out.mismatch.is_some()
+            }
+        };
+        out.sender_brand = suspect && !named.is_empty();
+        out.sender_suspect = Some(suspect);
+    }
+    out
+}
+
+/// What a pasted sender is.
+enum SenderKind {
+    /// A short service number (95xxx, 10086, 12368…) in canonical form.
+    Service(String),
+    /// A commercial SMS port (106…).
+    Port,
+    /// A mobile, landline or foreign number.
+    Personal,
+    /// Anything else (a name, letters).
+    Other,
+}
+
+impl SenderKind {
+    fn of(s: &str) -> SenderKind {
+        let digits: String = s
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+            .collect();
+        if digits.starts_with('+') || digits.starts_with("00") {
+            return if digits.starts_with("+86") || digits.starts_with("0086") {
+                SenderKind::of(
+                    digits
+                        .trim_start_matches('+')
+                        .trim_start_matches("00")
+                        .trim_start_matches("86"),
+                )
+            } else {
+                SenderKind::Personal
+            };
+        }
+        if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+            return SenderKind::Other;
+        }
+        if digits.starts_with("106") {
+            return SenderKind::Port;
+        }
+        if digits.len() <= 8 && (digits.starts_with('9') || digits.starts_with("1")) {
+            return SenderKind::Service(digits);
+        }
+        if digits.starts_with("400") || digits.starts_with("800") {
+            return SenderKind::Service(digits);
+        }
+        SenderKind::Personal
     }
 }
 

@@ -679,6 +679,16 @@ pub(crate) fn extract_with(
             if let Ok(v) = canonical_url(raw) {
                 url_spans.push(m.start()..m.start() + raw.len());
                 add(IndicatorKind::Url, v, m.start()..m.start() + raw.len());
+            } else if raw
+                .trim_end_matches(['.', '…', '⋯', '*', 'x'])
+                .ends_with("://")
+            {
+                // A link whose host was cut off or hidden ("http://…"): a link all the same.
+                add(
+                    IndicatorKind::Url,
+                    "<masked>".to_string(),
+                    m.start()..m.start() + m.as_str().len(),
+                );
             }
         }
     }

@@ -13,6 +13,7 @@
 //! assert!(v.level >= Level::Medium);
 //! ```
 
+pub mod brands;
 pub mod cli;
 pub mod engine;
 pub mod extract;
@@ -22,7 +23,8 @@ pub mod phone;
 pub mod rules;
 pub mod typology;
 
-pub use engine::{Engine, Level, Verdict};
+pub use brands::{Brand, BrandError, BrandRegistry};
+pub use engine::{BrandMismatch, Engine, Level, Verdict};
 pub use extract::{canonicalize, CanonicalError, Indicator, IndicatorKind};
 pub use phone::PhoneNumber;
 pub use rules::{RuleError, RuleSet, Rules};

@@ -58,6 +58,26 @@ pub struct Model {
     rows: Vec<[i16; 16]>,
     /// Free-form training metadata (JSON) kept in the file for the model card.
     meta: String,
+    /// Stable id of this model: the metadata's `version`, else a hash of the file.
+    version: String,
+}
+
+/// FNV-1a, 64 bits: a stable content hash with no dependency.
+fn fnv64(parts: &[&[u8]]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for p in parts {
+        for &b in *p {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// The `version` field of a metadata text.
+fn meta_version(meta: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(meta).ok()?;
+    v.get("version")?.as_str().map(str::to_string)
 }
 
 /// Class scores of one text.
@@ -160,6 +180,17 @@ impl Model {
     /// Training metadata (JSON text) stored in the file.
     pub fn meta(&self) -> &str {
         &self.meta
+    }
+
+    /// Stable id of the model: the `version` of its metadata (the trainer writes a content hash
+    /// there, `fzdm-<16 hex>`), or for older files a hash of the whole file.
+    ///
+    /// ```
+    /// let m = fanzha_detect::model::Model::builtin().unwrap();
+    /// assert!(m.version().starts_with("fzdm-"));
+    /// ```
+    pub fn version(&self) -> &str {
+        &self.version
     }
 
     #[inline]
@@ -286,12 +317,15 @@ impl Model {
         if !r.is_empty() {
             return Err(ModelError::Corrupt("trailing bytes"));
         }
+        let version =
+            meta_version(&meta).unwrap_or_else(|| format!("fzdm-{:016x}", fnv64(&[bytes])));
         Ok(Model {
             bits,
             bias,
             scale,
             rows: make_rows(&weights, &idf),
             meta,
+            version,
         })
     }
 
@@ -315,6 +349,7 @@ impl Model {
                 &vec![IDF_SCALE as u8; 1usize << bits],
             ),
             meta: "{}".into(),
+            version: format!("empty-{bits}"),
         }
     }
 }
@@ -580,12 +615,28 @@ pub fn train(examples: &[Example], cfg: &TrainConfig, meta: &str) -> Result<Mode
             q[b * N + c] = (w[b * N + c] / scale[c]).round().clamp(-127.0, 127.0) as i8;
         }
     }
+    // The version is a hash of everything that scores, so equal weights give equal ids.
+    let qb: Vec<u8> = q.iter().map(|&x| x as u8).collect();
+    let fb: Vec<u8> = bias
+        .iter()
+        .chain(&scale)
+        .flat_map(|x| x.to_le_bytes())
+        .collect();
+    let version = format!("fzdm-{:016x}", fnv64(&[&qb, &idf, &fb]));
+    let meta = match serde_json::from_str::<serde_json::Value>(meta) {
+        Ok(serde_json::Value::Object(mut m)) => {
+            m.insert("version".into(), serde_json::Value::String(version.clone()));
+            serde_json::Value::Object(m).to_string()
+        }
+        _ => meta.to_string(),
+    };
     Ok(Model {
         bits,
         bias,
         scale,
         rows: make_rows(&q, &idf),
-        meta: meta.to_string(),
+        meta,
+        version,
     })
 }
 

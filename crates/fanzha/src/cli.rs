@@ -111,11 +111,24 @@ struct EvalArgs {
 #[derive(Args)]
 struct TrainArgs {
     /// Labelled JSONL files (repeatable): the shared data set, platform exports of confirmed cases.
-    #[arg(long, required = true)]
+    #[arg(long, required_unless_present = "from_db")]
     data: Vec<PathBuf>,
     /// Where to write the model.
+    #[arg(long, required_unless_present = "from_db")]
+    out: Option<PathBuf>,
+    /// Train on the database's police-confirmed examples (plus any --data files), evaluate the
+    /// candidate against the model in use and store it for a curator to promote.
     #[arg(long)]
-    out: PathBuf,
+    from_db: bool,
+    /// With --from-db: the evaluation file (JSONL, never trained on).
+    #[arg(long)]
+    eval: Option<PathBuf>,
+    /// Hashed feature bits of the model (default 18).
+    #[arg(long)]
+    bits: Option<u32>,
+    /// Training epochs (default 25).
+    #[arg(long)]
+    epochs: Option<u32>,
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// Use only lines whose `split` equals this; lines without a split are always used. `all` uses every line.
@@ -335,6 +348,66 @@ fn init_tracing(cfg: &Config) {
     } else {
         b.try_init()
     };
+}
+
+/// `fanzha train --from-db`: trains a candidate on the police-confirmed examples and stores it.
+async fn train_from_db(cfg: &Config, clock: &Clock, a: TrainArgs) -> anyhow::Result<()> {
+    use crate::intel::learn;
+    let db = open_db(cfg).await?;
+    let eval = a
+        .eval
+        .or_else(|| {
+            let p = PathBuf::from(learn::DEFAULT_EVAL);
+            p.exists().then_some(p)
+        })
+        .ok_or_else(|| anyhow!("{}", learn::LearnError::NoEval))?;
+    let mut config = fanzha_detect::model::TrainConfig {
+        seed: a.seed,
+        ..Default::default()
+    };
+    if let Some(b) = a.bits {
+        config.bits = b;
+    }
+    if let Some(e) = a.epochs {
+        config.epochs = e;
+    }
+    let intel = crate::intel::Intel::new(1, 1);
+    intel.refresh_detect(&db).await?;
+    let live = intel.live();
+    let c = learn::train_candidate(
+        &db,
+        clock,
+        &live.engine,
+        &live.model_version,
+        &learn::TrainSpec {
+            data: a.data,
+            eval,
+            config,
+        },
+    )
+    .await
+    .map_err(|e| anyhow!("{e}"))?;
+    let f = &c.figures;
+    println!(
+        "candidate {} stored: {} examples ({} confirmed in the database)",
+        c.version, c.examples, c.from_db
+    );
+    println!(
+        "  {:<28} candidate macro-F1 {:.3}  in use ({}) {:.3}",
+        f.eval_file, f.eval_candidate.macro_f1, live.model_version, f.eval_base.macro_f1
+    );
+    match (f.holdout_candidate, f.holdout_base) {
+        (Some(c), Some(b)) => println!(
+            "  {:<28} candidate macro-F1 {:.3}  in use {:.3}  ({} examples)",
+            "held-out fifth", c.macro_f1, b.macro_f1, c.n
+        ),
+        _ => println!("  held-out fifth: no confirmed examples held out yet"),
+    }
+    match f.regression() {
+        None => println!("a curator can promote it in the console (/intel/models)"),
+        Some(set) => println!("it scores lower on {set}: it cannot be promoted"),
+    }
+    Ok(())
 }
 
 pub async fn open_db(cfg: &Config) -> anyhow::Result<Db> {
@@ -660,14 +733,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             fanzha_detect::cli::run_eval(&engine, &a.data, a.split.as_deref(), std::io::stdout())?;
             Ok(())
         }
+        Command::Train(a) if a.from_db => train_from_db(&cfg, &clock, a).await,
         Command::Train(a) => {
-            let mut opts = fanzha_detect::cli::TrainOptions::new(a.data, a.out.clone());
+            let out = a.out.clone().context("--out FILE is needed")?;
+            let mut opts = fanzha_detect::cli::TrainOptions::new(a.data, out.clone());
             opts.seed = a.seed;
+            opts.bits = a.bits;
+            opts.epochs = a.epochs;
             opts.split = (a.split != "all").then_some(a.split);
             let r = fanzha_detect::cli::run_train(&opts)?;
             println!(
                 "model written to {} ({} bytes) from {} examples in {:.1} s",
-                a.out.display(),
+                out.display(),
                 r.bytes,
                 r.examples,
                 r.seconds

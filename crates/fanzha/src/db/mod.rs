@@ -343,6 +343,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(12, "0012_login_limits"),
     migration!(13, "0013_warning_receipts"),
     migration!(16, "0016_roster_accounts"),
+    migration!(17, "0017_detect_registry"),
 ];
 
 #[cfg(test)]

@@ -33,6 +33,9 @@ pub struct CheckItem {
     /// phone, url, domain, ip, bank_card, alipay, wechat, qq, app, other_account.
     pub kind: Option<String>,
     pub value: Option<String>,
+    /// With `text`: the number or 106 port the SMS came from (`95533`, `10690000`); the answer
+    /// says whether the sender, the link, or both are suspect.
+    pub sender: Option<String>,
 }
 
 /// A single item (`text` or `kind`+`value`), or `items` with up to 1000 of them.
@@ -41,6 +44,8 @@ pub struct CheckRequest {
     pub text: Option<String>,
     pub kind: Option<String>,
     pub value: Option<String>,
+    /// With `text`: the number or 106 port the SMS came from.
+    pub sender: Option<String>,
     pub items: Option<Vec<CheckItem>>,
 }
 
@@ -49,20 +54,25 @@ pub struct BatchAnswer {
     pub results: Vec<Answer>,
 }
 
-fn item(v: &Value) -> Result<Input, Msg> {
+fn item(v: &Value) -> Result<(Input, Option<String>), Msg> {
     let s = |k: &str| v.get(k).and_then(Value::as_str);
-    let bad_type = ["text", "kind", "value"]
+    let bad_type = ["text", "kind", "value", "sender"]
         .iter()
-        .any(|k| v.get(*k).is_some_and(|x| !x.is_string()));
+        .any(|k| v.get(*k).is_some_and(|x| !x.is_string() && !x.is_null()));
     if bad_type || !v.is_object() {
         return Err(Msg::new("intel-err-shape"));
     }
+    let sender = match (s("sender").map(str::trim), s("text")) {
+        (None | Some(""), _) => None,
+        (Some(_), None) => return Err(Msg::new("intel-err-sender-kind")),
+        (Some(x), Some(_)) => Some(check::parse_sender(x).map_err(Msg::new)?),
+    };
     let r = match (s("text"), s("kind"), s("value")) {
         (Some(t), None, None) => Input::text(t),
         (None, Some(k), Some(val)) => Input::indicator(k, val),
         _ => return Err(Msg::new("intel-err-shape")),
     };
-    r.map_err(|(key, reason)| {
+    r.map(|i| (i, sender)).map_err(|(key, reason)| {
         Msg::new(key)
             .arg("reason", reason)
             .arg("max", check::MAX_TEXT_BYTES)
@@ -71,7 +81,9 @@ fn item(v: &Value) -> Result<Input, Msg> {
 
 /// Risk of a text or an indicator: level (high, medium, low, none), fraud type with how it works,
 /// the known indicators that matched (reports and police confirmation), the rules that fired, the
-/// combined `risk` the level is derived from and the classifier's own `model_risk`. Tokens need the `risk:check` scope; each token has a rate limit
+/// combined `risk` the level is derived from and the classifier's own `model_risk`, and the
+/// `model_version` that judged it. A pasted SMS may carry its `sender` (a number or 106 port):
+/// `sender_suspect`, `link_suspect` and `brand_mismatch` say what is suspect. Tokens need the `risk:check` scope; each token has a rate limit
 /// per second and a daily quota of items (429 with `Retry-After` past them). A batch with any
 /// invalid item is refused whole, with one detail per bad item.
 #[utoipa::path(post, path = "/api/v1/risk/check", tag = "risk", request_body = CheckRequest,
@@ -133,9 +145,19 @@ pub async fn risk_check(
             }
         }
     }
+    let live = st.intel.live();
     let answers: Vec<Answer> = inputs
         .iter()
-        .map(|i| check::check(&st.intel.engine, &st.intel.index, i, true))
+        .map(|(i, sender)| {
+            check::check_with(
+                &live.engine,
+                &live.model_version,
+                &st.intel.index,
+                i,
+                sender.as_deref(),
+                true,
+            )
+        })
         .collect();
     let v = if batch {
         serde_json::to_value(BatchAnswer { results: answers })

@@ -68,6 +68,37 @@ impl Input {
     }
 }
 
+/// The sender of a pasted SMS as typed: a phone number, a service number (95588) or an SMS port
+/// (106…). Spaces, dashes and a `+86` prefix are dropped; anything else is refused.
+pub fn parse_sender(raw: &str) -> Result<String, &'static str> {
+    let t: String = raw
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '\u{3000}'))
+        .collect();
+    let t = t
+        .strip_prefix("+86")
+        .or_else(|| t.strip_prefix("0086"))
+        .unwrap_or(&t);
+    if raw.len() > 40 || !(3..=20).contains(&t.len()) || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("intel-err-sender");
+    }
+    Ok(t.to_string())
+}
+
+/// A message that names a brand but sends the reader elsewhere.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct BrandMismatchOut {
+    /// The brand's registry key (e.g. `ccb`).
+    pub brand_key: String,
+    pub brand_name_zh: String,
+    pub brand_name_en: String,
+    /// The link host or number the message really uses.
+    pub found: String,
+    /// The brand's official domains (for a link) or numbers (for a number).
+    pub official: Vec<String>,
+}
+
 /// A known indicator that matched.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Hit {
@@ -127,6 +158,24 @@ pub struct Answer {
     pub rules: Vec<RuleOut>,
     /// Indicators found in the input (kind, canonical value).
     pub extracted: Vec<Extracted>,
+    /// Version of the classifier model that judged the input (`builtin` for the model embedded
+    /// in the binary; a promoted model's version otherwise).
+    #[serde(default)]
+    pub model_version: String,
+    /// The sender given with a pasted SMS, canonical (absent when none was given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender: Option<String>,
+    /// Whether the sender is suspect: known to fraud reports, or not a number the brand the
+    /// message names uses. Absent when no sender was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_suspect: Option<bool>,
+    /// Whether a link in the message is suspect: a lookalike of a brand's domain, not the named
+    /// brand's, or known to fraud reports.
+    #[serde(default)]
+    pub link_suspect: bool,
+    /// The brand the message names or imitates with the link or number that is not the brand's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand_mismatch: Option<BrandMismatchOut>,
 }
 
 impl Answer {
@@ -180,22 +229,41 @@ fn candidates(token: &str) -> Vec<IndicatorKey> {
         .collect()
 }
 
-/// Runs a check. `brief` skips the classifier's explanation features (the API does not show them).
+/// Runs a check with the built-in model's version name and no sender.
 pub fn check(engine: &Engine, index: &Index, input: &Input, brief: bool) -> Answer {
+    check_with(engine, super::learn::BUILTIN, index, input, None, brief)
+}
+
+/// Runs a check. `sender` is the canonical sender of a pasted SMS ([`parse_sender`]); `brief`
+/// skips the classifier's explanation features (the API does not show them).
+pub fn check_with(
+    engine: &Engine,
+    model_version: &str,
+    index: &Index,
+    input: &Input,
+    sender: Option<&str>,
+    brief: bool,
+) -> Answer {
     let (verdict, mut keys) = match input {
         Input::Text(t) => {
             let v = if brief {
-                engine.analyze_brief(t)
+                engine.analyze_brief_with(t, sender)
             } else {
-                engine.analyze(t)
+                engine.analyze_with(t, sender)
             };
             (Some(v), candidates(t))
         }
         Input::Indicator(k) => (None, vec![k.clone()]),
     };
+    let sender_key = sender.and_then(|s| {
+        Kind::of(fanzha_detect::IndicatorKind::Phone).and_then(|k| IndicatorKey::of(k, s).ok())
+    });
     // One typed number, link or account is judged by what is known about it: the classifier
     // reads messages, and a bare token tells it nothing (its indicators are still looked up).
     let token = matches!(input, Input::Text(_)) && !keys.is_empty();
+    if let Some(k) = &sender_key {
+        keys.push(k.clone());
+    }
     if let Some(v) = &verdict {
         for i in &v.indicators {
             if let Some(kind) = Kind::of(i.kind) {
@@ -215,12 +283,17 @@ pub fn check(engine: &Engine, index: &Index, input: &Input, brief: bool) -> Answ
     let mut hits = Vec::new();
     let mut hit_types = FraudTypes::default();
     let mut best_hit = Level::None;
+    let (mut sender_known, mut link_known) = (false, false);
     for k in &keys {
         let Some(c) = index.get(k.kind(), k.value()) else {
             continue;
         };
         let status = c.status();
         let l = indicator_level(status, i64::from(c.sightings));
+        if l > Level::None {
+            sender_known |= sender_key.as_ref() == Some(k);
+            link_known |= matches!(k.kind().id(), "url" | "domain");
+        }
         if l > best_hit {
             best_hit = l;
             hit_types = c.fraud_types();
@@ -292,11 +365,27 @@ pub fn check(engine: &Engine, index: &Index, input: &Input, brief: bool) -> Answ
             .unwrap_or_default(),
         extracted: keys
             .iter()
+            .filter(|k| sender_key.as_ref() != Some(*k))
             .map(|k| Extracted {
                 kind: k.kind().id().to_string(),
                 value: k.value().to_string(),
             })
             .collect(),
+        model_version: model_version.to_string(),
+        sender: sender.map(str::to_string),
+        sender_suspect: sender
+            .map(|_| sender_known || verdict.as_ref().and_then(|v| v.sender_suspect) == Some(true)),
+        link_suspect: link_known || verdict.as_ref().is_some_and(|v| v.link_suspect),
+        brand_mismatch: verdict
+            .as_ref()
+            .and_then(|v| v.brand_mismatch.as_ref())
+            .map(|m| BrandMismatchOut {
+                brand_key: m.brand_key.clone(),
+                brand_name_zh: m.brand_name_zh.clone(),
+                brand_name_en: m.brand_name_en.clone(),
+                found: m.found.clone(),
+                official: m.official.clone(),
+            }),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Demo data of the intelligence module: indicators (some police-confirmed, one amber, one red,
-//! one reported by mistake), a few risk checks by the first demo student, and one review item.
+//! one reported by mistake), a few risk checks by demo students (some SMS with their sender), and
+//! three "wrong result" reports waiting for police review.
 
 use fanzha_detect::FraudType;
 use sqlx::AnyConnection;
@@ -130,11 +131,32 @@ const INDICATORS: &[(&str, &str, Status, FraudType, i64, Tlp)] = &[
     ),
 ];
 
-const CHECKS: &[&str] = &[
-    "17088886666",
-    "【京东客服】您的订单商品存在质量问题,可办理双倍赔付,请访问 http://jd-refund.top/claim 并加微信 tb_kefu888",
-    "同学们好,明天下午三点在教学楼201开班会,请准时参加。",
-    "13800138000",
+/// Risk checks of demo students: (text, sender of a pasted SMS, a "wrong result" report with its
+/// comment). The reports wait in the police review queue.
+#[allow(clippy::type_complexity)]
+const CHECKS: &[(&str, Option<&str>, Option<(&str, &str)>)] = &[
+    ("17088886666", None, None),
+    (
+        "【京东客服】您的订单商品存在质量问题,可办理双倍赔付,请访问 http://jd-refund.top/claim 并加微信 tb_kefu888",
+        Some("16533218870"),
+        None,
+    ),
+    ("同学们好,明天下午三点在教学楼201开班会,请准时参加。", None, None),
+    (
+        "【中国移动】尊敬的客户，您的话费积分12680分将于今日清零，请登录 10086-jifen.top 兑换现金红包",
+        Some("10691234567"),
+        Some(("false_negative", "这是骗子短信，移动官方不会用这个网址")),
+    ),
+    (
+        "您好，您在本店购买的快递已丢失，我们将为您办理三倍理赔，请添加理赔专员QQ 2847561039 办理",
+        Some("17155556666"),
+        Some(("false_negative", "室友收到过一样的，是骗子")),
+    ),
+    (
+        "13800138000",
+        None,
+        Some(("false_positive", "这是我同学的号码")),
+    ),
 ];
 
 /// Seeds inside the demo's transaction.
@@ -183,20 +205,31 @@ pub async fn seed(tx: &mut AnyConnection, clock: &Clock) -> anyhow::Result<()> {
             )),
         );
     }
-    let student: Option<(i64, Option<i64>)> = sqlx::query_as(
-        "SELECT a.id, a.student_id FROM accounts a WHERE a.student_id IS NOT NULL ORDER BY a.id LIMIT 1",
+    let students: Vec<(i64, Option<i64>)> = sqlx::query_as(
+        "SELECT a.id, a.student_id FROM accounts a WHERE a.student_id IS NOT NULL ORDER BY a.id LIMIT 3",
     )
-    .fetch_optional(&mut *tx)
+    .fetch_all(&mut *tx)
     .await?;
-    let Some((account, student_id)) = student else {
+    if students.is_empty() {
         return Ok(());
-    };
+    }
     let engine = fanzha_detect::Engine::builtin();
-    let mut last = 0;
-    for text in CHECKS {
+    for (n, (text, sender, wrong)) in CHECKS.iter().enumerate() {
+        // The first student made most checks; the reports come from different students.
+        let (account, student_id) = match wrong {
+            Some(_) => students[n % students.len()],
+            None => students[0],
+        };
         let input = Input::text(text).map_err(|(k, _)| anyhow::anyhow!(k))?;
-        let a = check::check(&engine, &index, &input, false);
-        last = store::insert_check(
+        let a = check::check_with(
+            &engine,
+            super::learn::BUILTIN,
+            &index,
+            &input,
+            *sender,
+            false,
+        );
+        let id = store::insert_check(
             tx,
             &store::NewCheck {
                 account_id: account,
@@ -208,19 +241,15 @@ pub async fn seed(tx: &mut AnyConnection, clock: &Clock) -> anyhow::Result<()> {
                 fraud_type: &a.fraud_type,
                 risk_pm: (a.risk * 1000.0).round() as i64,
                 result: &serde_json::to_string(&a)?,
+                model_version: &a.model_version,
+                sender: a.sender.as_deref(),
             },
             clock.now_ms(),
         )
         .await?;
+        if let Some((claim, comment)) = wrong {
+            store::insert_review(tx, id, account, claim, comment, clock.now_ms()).await?;
+        }
     }
-    store::insert_review(
-        tx,
-        last,
-        account,
-        "false_positive",
-        "这是我同学的号码",
-        clock.now_ms(),
-    )
-    .await?;
     Ok(())
 }

@@ -5,10 +5,14 @@
 
 pub mod api;
 pub mod bench;
+pub mod brands;
 pub mod check;
 pub mod demo;
+pub mod detect_pages;
+pub mod detect_store;
 pub mod formats;
 pub mod index;
+pub mod learn;
 pub mod model;
 pub mod pages;
 pub mod quota;
@@ -35,24 +39,106 @@ pub const POLL: Duration = Duration::from_millis(250);
 /// later one (ids are handed out at insert, not at commit) is still seen.
 const REREAD_MS: i64 = 3_000;
 
+/// The engine a process serves with and the version of its classifier model.
+pub struct Live {
+    pub engine: Arc<fanzha_detect::Engine>,
+    pub model_version: String,
+}
+
 /// The intelligence side of one process: the detection engine, the index and the API limits.
 pub struct Intel {
-    pub engine: fanzha_detect::Engine,
+    live: std::sync::RwLock<Arc<Live>>,
     pub index: Index,
     pub quota: quota::Quota,
     cursor: AtomicI64,
+    /// The `detect_versions` counters (brands, model) this process has applied.
+    detect_seen: std::sync::Mutex<(i64, i64)>,
+    /// One detection refresh at a time, so counters and engine move together.
+    detect_lock: tokio::sync::Mutex<()>,
     refresh_lock: tokio::sync::Mutex<()>,
 }
 
 impl Intel {
     pub fn new(rate_per_second: u32, daily_quota: i64) -> Intel {
         Intel {
-            engine: fanzha_detect::Engine::builtin(),
+            live: std::sync::RwLock::new(Arc::new(Live {
+                engine: Arc::new(fanzha_detect::Engine::builtin()),
+                model_version: learn::BUILTIN.to_string(),
+            })),
             index: Index::default(),
             quota: quota::Quota::new(rate_per_second, daily_quota),
             cursor: AtomicI64::new(0),
+            detect_seen: std::sync::Mutex::new((-1, -1)),
+            detect_lock: tokio::sync::Mutex::new(()),
             refresh_lock: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// The engine and model version in use (a promoted model replaces them as a whole).
+    pub fn live(&self) -> Arc<Live> {
+        self.live.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The detection engine in use.
+    pub fn engine(&self) -> Arc<fanzha_detect::Engine> {
+        self.live().engine.clone()
+    }
+
+    /// Hands a brand registry to the engine in use (a later model swap keeps it).
+    pub fn set_brands(&self, reg: Arc<fanzha_detect::BrandRegistry>) {
+        self.live().engine.set_brands(reg);
+    }
+
+    fn set_live(&self, live: Live) {
+        *self.live.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(live);
+    }
+
+    /// Applies the brand registry and the promoted model when their counters moved since this
+    /// process last looked (one small query when nothing changed). A stored model that cannot be
+    /// read leaves the engine as it is.
+    pub async fn refresh_detect(&self, db: &Db) -> DbResult<()> {
+        let _g = self.detect_lock.lock().await;
+        let (mut b, m) = detect_store::versions(db).await?;
+        if b == 0 {
+            brands::seed_once(db, &Clock::system()).await?;
+            b = detect_store::versions(db).await?.0;
+        }
+        let (seen_b, seen_m) = *self.detect_seen.lock().unwrap_or_else(|e| e.into_inner());
+        // Brands first: a model swap below carries the engine's registry over.
+        if b != seen_b {
+            brands::apply(self, db).await?;
+        }
+        if m != seen_m {
+            let live = self.live();
+            let next = match detect_store::active_model_bytes(db).await? {
+                Some((version, bytes)) => match fanzha_detect::model::Model::from_bytes(&bytes) {
+                    Ok(model) => Some(Live {
+                        engine: learn::engine_with(&live.engine, model),
+                        model_version: version,
+                    }),
+                    Err(e) => {
+                        tracing::error!(error = %e, version, "the promoted model cannot be read; keeping the current one");
+                        None
+                    }
+                },
+                None => Some(Live {
+                    engine: learn::engine_with(
+                        &live.engine,
+                        fanzha_detect::model::Model::builtin()
+                            .expect("the embedded model is valid"),
+                    ),
+                    model_version: learn::BUILTIN.to_string(),
+                }),
+            };
+            if let Some(next) = next {
+                if next.model_version != live.model_version {
+                    tracing::info!(version = %next.model_version, "classifier model swapped");
+                    self.set_live(next);
+                }
+            }
+        }
+        *self.detect_seen.lock().unwrap_or_else(|e| e.into_inner()) = (b, m);
+        Ok(())
     }
 
     /// Loads every indicator into the index (at start). Returns how many. The table is read in
@@ -120,6 +206,9 @@ impl Intel {
         }
         self.index.replace(entries);
         self.cursor.store(cursor, Ordering::SeqCst);
+        if let Err(e) = self.refresh_detect(db).await {
+            tracing::warn!(error = %e, "loading the brand registry and model");
+        }
         Ok(n)
     }
 
@@ -180,6 +269,8 @@ impl Intel {
         let n = changes.len();
         self.index.apply(changes.into_iter().collect());
         self.cursor.store(max, Ordering::SeqCst);
+        drop(g);
+        self.refresh_detect(db).await?;
         Ok(n)
     }
 }

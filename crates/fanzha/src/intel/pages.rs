@@ -96,6 +96,7 @@ struct HitView {
 struct CheckPage {
     ctx: PageCtx,
     input: String,
+    sender: String,
     error: Option<String>,
     result: Option<ResultView>,
     history: Vec<StoredCheck>,
@@ -114,11 +115,19 @@ struct ResultView {
     risk_pct: i64,
     report_link: String,
     own: bool,
+    sender: Option<String>,
+    /// Whether the sender, the link, or both are suspect, in words.
+    suspect: Option<String>,
+    /// The brand mismatch in words, and the brand's official channels.
+    brand: Option<(String, String)>,
+    model_version: String,
 }
 
 #[derive(Deserialize)]
 struct CheckForm {
     q: String,
+    #[serde(default)]
+    sender: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -129,7 +138,7 @@ struct CheckQuery {
 async fn render_check(
     st: &AppState,
     u: &User,
-    input: String,
+    (input, sender): (String, String),
     error: Option<String>,
     result: Option<ResultView>,
     sent: bool,
@@ -140,6 +149,7 @@ async fn render_check(
         CheckPage {
             ctx,
             input,
+            sender,
             error,
             result,
             history,
@@ -150,7 +160,7 @@ async fn render_check(
 }
 
 async fn check_page(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
-    render_check(&st, &u, String::new(), None, None, false).await
+    render_check(&st, &u, Default::default(), None, None, false).await
 }
 
 fn sha256(s: &str) -> String {
@@ -163,7 +173,15 @@ async fn check_submit(
     u: User,
     Form(f): Form<CheckForm>,
 ) -> AppResult<Response> {
-    let input = match Input::text(&f.q) {
+    let sender = match f.sender.trim() {
+        "" => Ok(None),
+        s => check::parse_sender(s).map(Some),
+    };
+    let parsed = Input::text(&f.q).and_then(|i| match sender {
+        Ok(s) => Ok((i, s)),
+        Err(key) => Err((key, String::new())),
+    });
+    let (input, sender) = match parsed {
         Ok(i) => i,
         Err((key, _)) => {
             let msg = u.ctx.lang.ta(
@@ -178,11 +196,25 @@ async fn check_submit(
                     .take(check::MAX_TEXT_BYTES)
                     .filter(|c| !c.is_control() || *c == '\n')
                     .collect();
-            let html = render_check(&st, &u, keep, Some(msg), None, false).await?;
+            let keep_sender: String = f
+                .sender
+                .chars()
+                .take(40)
+                .filter(|c| !c.is_control())
+                .collect();
+            let html = render_check(&st, &u, (keep, keep_sender), Some(msg), None, false).await?;
             return Ok((StatusCode::BAD_REQUEST, html).into_response());
         }
     };
-    let answer = check::check(&st.intel.engine, &st.intel.index, &input, false);
+    let live = st.intel.live();
+    let answer = check::check_with(
+        &live.engine,
+        &live.model_version,
+        &st.intel.index,
+        &input,
+        sender.as_deref(),
+        false,
+    );
     let text = input.display();
     let result = serde_json::to_string(&answer).map_err(|_| AppError::internal())?;
     let mut tx = st.db.begin_write().await?;
@@ -198,6 +230,8 @@ async fn check_submit(
             fraud_type: &answer.fraud_type,
             risk_pm: (answer.risk * 1000.0).round() as i64,
             result: &result,
+            model_version: &answer.model_version,
+            sender: answer.sender.as_deref(),
         },
         st.clock.now_ms(),
     )
@@ -291,6 +325,43 @@ async fn result_view(st: &AppState, u: &User, c: &StoredCheck) -> AppResult<Resu
         ));
     }
     let fraud = a.fraud();
+    let suspect = match (a.sender_suspect == Some(true), a.link_suspect) {
+        (true, true) => Some(lang.t("check-both-suspect")),
+        (true, false) => Some(lang.t("check-sender-suspect")),
+        (false, true) => Some(lang.t("check-link-suspect")),
+        (false, false) => None,
+    };
+    let brand = a.brand_mismatch.as_ref().map(|m| {
+        let name = match lang {
+            Lang::ZhCn => m.brand_name_zh.clone(),
+            Lang::En if !m.brand_name_en.is_empty() => m.brand_name_en.clone(),
+            Lang::En => m.brand_name_zh.clone(),
+        };
+        let short = short_brand(&name, lang);
+        let link = m.found.contains('.');
+        let what = lang.t(if link {
+            "check-brand-link"
+        } else {
+            "check-brand-number"
+        });
+        (
+            lang.ta(
+                "check-brand-mismatch",
+                &[("brand", short.clone()), ("what", what)],
+            ),
+            lang.ta(
+                "check-brand-official",
+                &[
+                    ("brand", short),
+                    (
+                        "official",
+                        m.official
+                            .join(if lang == Lang::ZhCn { "、" } else { ", " }),
+                    ),
+                ],
+            ),
+        )
+    });
     Ok(ResultView {
         id: c.id,
         text: c.text.clone(),
@@ -303,7 +374,27 @@ async fn result_view(st: &AppState, u: &User, c: &StoredCheck) -> AppResult<Resu
         risk_pct: (a.model_risk.unwrap_or(0.0) * 100.0).round() as i64,
         report_link: link,
         own: c.account_id == u.p.account_id,
+        sender: a.sender.clone(),
+        suspect,
+        brand,
+        model_version: if a.model_version == super::learn::BUILTIN {
+            lang.t("model-builtin")
+        } else {
+            a.model_version.clone()
+        },
     })
+}
+
+/// The name people use for a brand: "中国建设银行" is said "建设银行".
+fn short_brand(name: &str, lang: Lang) -> String {
+    match lang {
+        Lang::ZhCn => name
+            .strip_prefix("中国")
+            .filter(|r| r.chars().count() >= 4)
+            .unwrap_or(name)
+            .to_string(),
+        Lang::En => name.to_string(),
+    }
 }
 
 /// A sharing level in people's words (`TLP:AMBER+STRICT — our own units only`).
@@ -330,7 +421,15 @@ async fn check_result(
 ) -> AppResult<Html<String>> {
     let c = visible_check(&st, &u, id).await?;
     let view = result_view(&st, &u, &c).await?;
-    render_check(&st, &u, String::new(), None, Some(view), q.sent.is_some()).await
+    render_check(
+        &st,
+        &u,
+        Default::default(),
+        None,
+        Some(view),
+        q.sent.is_some(),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -700,6 +799,8 @@ struct ReviewView {
     fraud_name: String,
     /// (indicator id, label) of the check's known indicators, to clear.
     indicators: Vec<(i64, String)>,
+    /// The sender of a checked SMS.
+    sender: Option<String>,
 }
 
 /// A feed's disagreement as people read it.
@@ -746,6 +847,7 @@ async fn reviews_page(State(st): State<AppState>, u: User) -> AppResult<Html<Str
             }
         }
         open.push(ReviewView {
+            sender: a.as_ref().and_then(|a| a.sender.clone()),
             claim: lang.t(&format!("intel-claim-{}", r.claim)),
             level: r.check_level.clone(),
             fraud_name: crate::web::layout::fraud_type_name(lang, &r.check_fraud_type),

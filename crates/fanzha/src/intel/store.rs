@@ -553,12 +553,16 @@ pub struct NewCheck<'a> {
     pub fraud_type: &'a str,
     pub risk_pm: i64,
     pub result: &'a str,
+    /// The classifier model that judged it.
+    pub model_version: &'a str,
+    /// The sender of a pasted SMS.
+    pub sender: Option<&'a str>,
 }
 
 pub async fn insert_check(c: &mut AnyConnection, n: &NewCheck<'_>, now: i64) -> DbResult<i64> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO risk_checks (account_id, student_id, input_kind, text, text_hash, level, fraud_type, risk_pm, result, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        "INSERT INTO risk_checks (account_id, student_id, input_kind, text, text_hash, level, fraud_type, risk_pm, result, created_at, model_version, sender) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
     )
     .bind(n.account_id)
     .bind(n.student_id)
@@ -570,6 +574,8 @@ pub async fn insert_check(c: &mut AnyConnection, n: &NewCheck<'_>, now: i64) -> 
     .bind(n.risk_pm)
     .bind(n.result)
     .bind(now)
+    .bind(n.model_version)
+    .bind(n.sender)
     .fetch_one(c)
     .await?)
 }

@@ -44,7 +44,7 @@ pub fn routes() -> Router<AppState> {
 /// request) returns the report filed first.
 pub async fn file_report(st: &AppState, u: &User, input: &ReportInput) -> AppResult<Filed> {
     let now = st.clock.now_ms();
-    let v = model::validate(input, now, Some(&st.intel.engine))
+    let v = model::validate(input, now, Some(&*st.intel.engine()))
         .map_err(|e| AppError::from(ReportError::Invalid(e)))?;
     if let Some(check) = input.risk_check_id {
         // Only the student's own check may be linked.
@@ -635,7 +635,7 @@ pub async fn prefill(
             .arg("field", "text")
             .arg("max", 8192));
     }
-    let (sections, t) = model::prefill(&st.intel.engine, &req.text);
+    let (sections, t) = model::prefill(&st.intel.engine(), &req.text);
     Ok(Json(PrefillAnswer {
         sections,
         fraud_type: t.map(|t| t.id().to_string()),

@@ -260,7 +260,7 @@ async fn new_page(
         // Only the student's own check pre-fills the form.
         if let Some(c) = crate::intel::store::check_by_id(&st.db, id).await? {
             if c.account_id == u.p.account_id {
-                let (s, t) = model::prefill(&st.intel.engine, &c.text);
+                let (s, t) = model::prefill(&st.intel.engine(), &c.text);
                 f.fill(
                     &s,
                     t.or_else(|| {
@@ -290,7 +290,7 @@ async fn new_submit(
 ) -> AppResult<Response> {
     let tz: chrono_tz::Tz = u.p.time_zone;
     if !f.prefill.is_empty() {
-        let (s, t) = model::prefill(&st.intel.engine, &f.paste);
+        let (s, t) = model::prefill(&st.intel.engine(), &f.paste);
         f.fill(&s, t);
         if f.description.trim().is_empty() {
             f.description = f.paste.clone();

@@ -835,6 +835,16 @@ pub async fn triage(
                 .await?;
             }
             set_status(tx, report_id, "confirmed", now).await?;
+            crate::intel::learn::record_report_example(
+                tx,
+                now,
+                by,
+                report_id,
+                &r.sections,
+                &r.description,
+                &r.fraud_type,
+            )
+            .await?;
             detail = serde_json::json!({"confirmed_indicators": inds.len()});
         }
         Triage::NotFraud => {

@@ -197,6 +197,7 @@ pub fn router(st: AppState) -> Router {
         .merge(crate::audit::pages::routes())
         .merge(crate::inbox::pages::routes())
         .merge(crate::intel::pages::routes())
+        .merge(crate::intel::detect_pages::routes())
         .merge(crate::intel::api::routes())
         .merge(crate::warnings::pages::routes())
         .merge(crate::warnings::api::routes())

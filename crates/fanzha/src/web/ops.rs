@@ -175,6 +175,7 @@ impl Modify for BearerAuth {
         crate::intel::check::Hit,
         crate::intel::check::RuleOut,
         crate::intel::check::Extracted,
+        crate::intel::check::BrandMismatchOut,
         crate::reports::model::ReportInput,
         crate::reports::model::Sections,
         crate::reports::model::CallSection,
