@@ -4,6 +4,8 @@
 
 pub mod api;
 pub mod bench;
+pub mod channel_admin;
+pub mod channel_pages;
 pub mod channels;
 pub mod demo;
 pub mod exposure;
@@ -11,5 +13,6 @@ pub mod manage;
 pub mod model;
 pub mod pages;
 pub mod render;
+pub mod review;
 pub mod service;
 pub mod store;

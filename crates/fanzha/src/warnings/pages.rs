@@ -767,6 +767,7 @@ async fn channel_choices(
         crate::campaigns::store::channels_under(&st.db, std::slice::from_ref(&school.path))
             .await?
             .into_iter()
+            .filter(|c| c.enabled())
             .map(|c| (c.id, c.kind, c.name, chosen.contains(&c.id)))
             .collect(),
     )
