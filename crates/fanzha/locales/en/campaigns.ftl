@@ -189,3 +189,19 @@ camp-review-editor = Last edited by
 camp-review-since = Waiting since
 camp-review-notice-title = Content waits for your review: { $title }
 camp-review-notice-body = “{ $title }” was submitted for review. Read it, then publish it or send it back.
+
+# Gap finder: paging, export, reminders
+camp-gap-search = Name or student number
+camp-gap-search-hint = e.g. 2023 or 张
+camp-gap-filter = Filter
+camp-export-csv = Export CSV
+camp-export-xlsx = Export Excel (.xlsx)
+camp-remind = Remind these { $count } people
+camp-remind-help = Each person on the list (all pages) gets an inbox notice, at most one a day.
+camp-remind-done = { $listed } people on the list; { $told } reminded now (the others were reminded today already).
+camp-remind-notice-title = Please read the anti-fraud messages
+camp-remind-notice-body = You have not acknowledged an anti-fraud message in the last { $days } days. Open your inbox and read the ones waiting for you: it takes a minute and can save your money.
+camp-pages = Pages
+camp-page-prev = Previous
+camp-page-next = Next
+camp-page-of = Page { $page } of { $pages }

@@ -189,3 +189,19 @@ camp-review-editor = 最后编辑
 camp-review-since = 提交时间
 camp-review-notice-title = 有内容等待您审核:{ $title }
 camp-review-notice-body = “{ $title }”已提交审核。请阅读后发布或退回修改。
+
+# 漏洞发现:分页、导出、提醒
+camp-gap-search = 姓名或学号
+camp-gap-search-hint = 如 2023 或 张
+camp-gap-filter = 筛选
+camp-export-csv = 导出 CSV
+camp-export-xlsx = 导出 Excel(.xlsx)
+camp-remind = 提醒这 { $count } 人
+camp-remind-help = 名单上(所有页)的每个人都会收到一条站内提醒,每人每天最多一条。
+camp-remind-done = 名单共 { $listed } 人;本次提醒 { $told } 人(其余今天已提醒过)。
+camp-remind-notice-title = 请阅读反诈宣传
+camp-remind-notice-body = 您最近 { $days } 天没有确认任何反诈宣传。请打开消息,阅读等待您确认的内容:只需一分钟,却能保护您的钱袋子。
+camp-pages = 分页
+camp-page-prev = 上一页
+camp-page-next = 下一页
+camp-page-of = 第 { $page } / { $pages } 页

@@ -9,6 +9,7 @@ pub mod channel_pages;
 pub mod channels;
 pub mod demo;
 pub mod exposure;
+pub mod gaps;
 pub mod manage;
 pub mod model;
 pub mod pages;

@@ -2099,28 +2099,40 @@ pub struct GapPerson {
     pub fraud_type: Option<String>,
 }
 
-/// Enrolled students under `path` who acknowledged no campaign in the last `days` days.
+/// Enrolled students under `path` who acknowledged no campaign in the last `days` days, one
+/// page of them (`limit` from `offset`, by class then student number) with the total; `search`
+/// keeps those whose name or student number contains it.
 pub async fn never_reached(
     db: &Db,
     clock: &Clock,
     path: &str,
     days: i64,
+    search: &str,
     limit: i64,
+    offset: i64,
 ) -> SvcResult<(i64, Vec<GapPerson>)> {
     let since = clock.now_ms() - days * 86_400_000;
+    let search = search.trim();
+    let like = format!("%{}%", search.replace(['%', '_'], ""));
     let cond = "FROM students s JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 AND s.status = 'enrolled' \
+         AND ($3 = '' OR s.name LIKE $4 OR s.student_no LIKE $4) \
          AND NOT EXISTS (SELECT 1 FROM campaign_deliveries d WHERE d.person = 'student:' || s.id AND d.channel = 'inbox' AND d.acknowledged_at >= $2)";
     let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {cond}"))
         .bind(format!("{path}%"))
         .bind(since)
+        .bind(search)
+        .bind(&like)
         .fetch_one(&db.pool)
         .await?;
     let rows = sqlx::query(&format!(
-        "SELECT s.id, s.student_no, s.name, u.name {cond} ORDER BY u.path, s.student_no LIMIT $3"
+        "SELECT s.id, s.student_no, s.name, u.name {cond} ORDER BY u.path, s.student_no LIMIT $5 OFFSET $6"
     ))
     .bind(format!("{path}%"))
     .bind(since)
+    .bind(search)
+    .bind(&like)
     .bind(limit)
+    .bind(offset)
     .fetch_all(&db.pool)
     .await?;
     let v = rows

@@ -110,6 +110,21 @@ pub async fn contents_in_review(db: &Db, scopes: &[String]) -> DbResult<Vec<Cont
     Ok(out)
 }
 
+/// Students under `path` whose account reads English (everyone else is written to in Chinese).
+pub async fn english_students_under(
+    db: &Db,
+    path: &str,
+) -> DbResult<std::collections::HashSet<i64>> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT a.student_id FROM accounts a JOIN students s ON s.id = a.student_id JOIN units u ON u.id = s.class_id \
+         WHERE u.path LIKE $1 AND a.locale = 'en'",
+    )
+    .bind(format!("{path}%"))
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(ids.into_iter().collect())
+}
+
 /// Enabled accounts holding one of `roles` anywhere, with their locale.
 pub async fn accounts_with_roles(db: &Db, roles: &[&str]) -> DbResult<Vec<(i64, String)>> {
     if roles.is_empty() {
