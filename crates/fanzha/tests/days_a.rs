@@ -457,3 +457,50 @@ async fn submitted_content_reaches_each_reviewer_in_their_inbox_and_queue() {
     let (_, q) = app.get(&admin, "/campaigns/review").await;
     assert!(q.contains("id=\"review-empty\""));
 }
+
+#[tokio::test]
+async fn the_inbox_pages_filters_and_searches_a_long_list() {
+    use fanzha::inbox::{notify, Notice, Recipient};
+    let app = spawn_seeded().await;
+    let me = app.fx.account("student1");
+    for i in 0..70 {
+        let kind = if i % 10 == 0 { "warning" } else { "campaign" };
+        notify(
+            &app.state.db.pool,
+            &app.state.clock,
+            &Recipient::Account(me),
+            &Notice {
+                kind: kind.into(),
+                title: format!("消息{i:03}"),
+                body: if i == 42 { "刷单返利".into() } else { "正文".into() },
+                link: None,
+            },
+        )
+        .await
+        .unwrap();
+        app.state.clock.advance_ms(1_000);
+    }
+    let student = app.login("student1").await;
+    let articles = |h: &str| h.matches("<article").count();
+    let (s, p1) = app.get(&student, "/inbox").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(articles(&p1), 30);
+    assert!(p1.contains("消息069") && !p1.contains("消息039"), "newest first");
+    assert!(p1.contains("id=\"inbox-next\"") && p1.contains("反诈宣传"));
+    let (_, p3) = app.get(&student, "/inbox?page=3").await;
+    assert!(p3.contains("消息000") && p3.contains("id=\"inbox-prev\""));
+    let (_, w) = app.get(&student, "/inbox?kind=warning").await;
+    assert_eq!(articles(&w), 7);
+    let (_, found) = app.get(&student, "/inbox?q=%E5%88%B7%E5%8D%95").await;
+    assert_eq!(articles(&found), 1);
+    assert!(found.contains("消息042"));
+    let (s, body) = app.get(&student, "/inbox?page=zero").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(body.contains("分页参数不正确"));
+    let (s, _) = app.get(&student, "/inbox?kind=secret").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    // Another person sees none of it.
+    let other = app.login("student2").await;
+    let (_, theirs) = app.get(&other, "/inbox?q=%E6%B6%88%E6%81%AF").await;
+    assert_eq!(articles(&theirs), 0);
+}
