@@ -216,7 +216,7 @@ async fn admin_sets_up_a_robot_reviews_and_a_counselor_reminds_on_a_phone() {
             press(wd, "#remind").await;
             wd.wait_url("the reminder's result", |u| u.contains("reminded=")).await;
             let done = wd.text(&wd.find("#remind-done").await).await;
-            assert!(done.contains(&format!("名单共 {total} 人")), "{done}");
+            assert!(done.contains(&format!("已提醒 {total} 人")), "{done}");
             wd.screenshot(&shots.join("days-a-gaps-phone.png")).await;
             // The export links carry the same list.
             let csv = wd.find("#gaps-csv").await;

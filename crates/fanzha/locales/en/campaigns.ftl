@@ -199,6 +199,7 @@ camp-export-xlsx = Export Excel (.xlsx)
 camp-remind = Remind these { $count } people
 camp-remind-help = Each person on the list (all pages) gets an inbox notice, at most one a day.
 camp-remind-done = { $listed } people on the list; { $told } reminded now (the others were reminded today already).
+camp-remind-done-all = { $told } people reminded.
 camp-remind-notice-title = Please read the anti-fraud messages
 camp-remind-notice-body = You have not acknowledged an anti-fraud message in the last { $days } days. Open your inbox and read the ones waiting for you: it takes a minute and can save your money.
 camp-pages = Pages

@@ -199,6 +199,7 @@ camp-export-xlsx = 导出 Excel(.xlsx)
 camp-remind = 提醒这 { $count } 人
 camp-remind-help = 名单上(所有页)的每个人都会收到一条站内提醒,每人每天最多一条。
 camp-remind-done = 名单共 { $listed } 人;本次提醒 { $told } 人(其余今天已提醒过)。
+camp-remind-done-all = 已提醒 { $told } 人。
 camp-remind-notice-title = 请阅读反诈宣传
 camp-remind-notice-body = 您最近 { $days } 天没有确认任何反诈宣传。请打开消息,阅读等待您确认的内容:只需一分钟,却能保护您的钱袋子。
 camp-pages = 分页

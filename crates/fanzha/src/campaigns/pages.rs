@@ -314,8 +314,13 @@ async fn gaps(
     let days = q.days.unwrap_or(30);
     let search = q.q.clone().unwrap_or_default();
     let reminded = pq.reminded.map(|n| {
+        let told = pq.told.unwrap_or(0);
         ctx.ta(
-            "camp-remind-done",
+            if told == n {
+                "camp-remind-done-all"
+            } else {
+                "camp-remind-done"
+            },
             &[
                 ("listed", n.to_string()),
                 ("told", pq.told.unwrap_or(0).to_string()),
