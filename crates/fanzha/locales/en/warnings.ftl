@@ -166,3 +166,5 @@ warn-notif-failed = Failed
 warn-w-campaigns = Weight: campaign coverage
 warn-w-missing = Course completion, anti-fraud pledges and anti-fraud app installs have no module yet; they are not part of the appraisal (weight 0, not shown).
 warn-coverage = Campaign coverage (students)
+warn-created = Issued at
+warn-list-total = { $count } warnings

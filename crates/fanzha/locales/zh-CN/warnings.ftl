@@ -166,3 +166,5 @@ warn-notif-failed = 发送失败
 warn-w-campaigns = 宣传覆盖率权重
 warn-w-missing = 课程学习、反诈承诺书和国家反诈中心 App 安装率尚无对应模块,不计入考核(权重 0,不显示)。
 warn-coverage = 宣传覆盖率(学生数)
+warn-created = 下发时间
+warn-list-total = 共 { $count } 条预警

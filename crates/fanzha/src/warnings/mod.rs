@@ -9,6 +9,7 @@ pub mod bench;
 pub mod demo;
 pub mod model;
 pub mod notify;
+pub mod lists;
 pub mod pages;
 pub mod receipts;
 pub mod service;
