@@ -134,32 +134,6 @@ impl Default for CsvOut {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_is_neutralised_numbers_are_not() {
-        let mut w = CsvOut::new();
-        w.row([
-            Cell::Text("=1+2"),
-            Cell::Text("-3"),
-            Cell::Text("@SUM(A1)"),
-            Cell::Text("\t=x"),
-            Cell::Text("\r=x"),
-            num(-12.5),
-            Cell::Text("a,b"),
-        ]);
-        assert_eq!(
-            w.finish_string(),
-            "'=1+2,'-3,'@SUM(A1),'\t=x,\"'\r=x\",-12.5,\"a,b\"\n"
-        );
-        for s in ["=1", "+1", "-1", "@a", "\t=", "\r=", "x", "'=a", ""] {
-            assert_eq!(restore(&neutralise(s)), s, "{s:?}");
-        }
-    }
-}
-
 /// The same rows as an Excel workbook (.xlsx), for staff who open exports in Excel: one sheet,
 /// a bold header row, text cells written as text (an .xlsx string is never run as a formula and
 /// keeps its leading zeros, so no prefix is needed) and number cells as numbers. Columns whose
@@ -198,4 +172,30 @@ pub fn xlsx(sheet: &str, headers: &[&str], rows: &[Vec<Cell<'_>>]) -> Result<Vec
         }
     }
     wb.save_to_buffer().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_neutralised_numbers_are_not() {
+        let mut w = CsvOut::new();
+        w.row([
+            Cell::Text("=1+2"),
+            Cell::Text("-3"),
+            Cell::Text("@SUM(A1)"),
+            Cell::Text("\t=x"),
+            Cell::Text("\r=x"),
+            num(-12.5),
+            Cell::Text("a,b"),
+        ]);
+        assert_eq!(
+            w.finish_string(),
+            "'=1+2,'-3,'@SUM(A1),'\t=x,\"'\r=x\",-12.5,\"a,b\"\n"
+        );
+        for s in ["=1", "+1", "-1", "@a", "\t=", "\r=", "x", "'=a", ""] {
+            assert_eq!(restore(&neutralise(s)), s, "{s:?}");
+        }
+    }
 }

@@ -24,33 +24,35 @@ async fn robots() -> (String, Hits) {
     use axum::routing::post;
     use std::collections::HashMap;
     let hits: Hits = Arc::default();
-    let app = axum::Router::new()
-        .route(
-            "/ding",
-            post(
-                |State(h): State<Hits>,
-                 Query(q): Query<HashMap<String, String>>,
-                 body: String| async move {
-                    let ts = q.get("timestamp").cloned().unwrap_or_default();
-                    let mut m = Hmac::<Sha256>::new_from_slice(DING.as_bytes()).unwrap();
-                    m.update(format!("{ts}\n{DING}").as_bytes());
-                    let want =
-                        base64::engine::general_purpose::STANDARD.encode(m.finalize().into_bytes());
-                    let ok = q.get("sign") == Some(&want)
-                        && q.get("access_token").map(String::as_str) == Some("tok-abcdef123456");
-                    h.lock().unwrap().push(("ding".into(), ok, body));
-                    axum::Json(json!({"errcode": 0, "errmsg": "ok"}))
-                },
-            ),
-        )
-        .route(
-            "/refuse",
-            post(|State(h): State<Hits>, body: String| async move {
-                h.lock().unwrap().push(("refuse".into(), true, body));
-                axum::Json(json!({"errcode": 310000, "errmsg": "sign not match"}))
-            }),
-        )
-        .with_state(hits.clone());
+    let app =
+        axum::Router::new()
+            .route(
+                "/ding",
+                post(
+                    |State(h): State<Hits>,
+                     Query(q): Query<HashMap<String, String>>,
+                     body: String| async move {
+                        let ts = q.get("timestamp").cloned().unwrap_or_default();
+                        let mut m = Hmac::<Sha256>::new_from_slice(DING.as_bytes()).unwrap();
+                        m.update(format!("{ts}\n{DING}").as_bytes());
+                        let want = base64::engine::general_purpose::STANDARD
+                            .encode(m.finalize().into_bytes());
+                        let ok = q.get("sign") == Some(&want)
+                            && q.get("access_token").map(String::as_str)
+                                == Some("tok-abcdef123456");
+                        h.lock().unwrap().push(("ding".into(), ok, body));
+                        axum::Json(json!({"errcode": 0, "errmsg": "ok"}))
+                    },
+                ),
+            )
+            .route(
+                "/refuse",
+                post(|State(h): State<Hits>, body: String| async move {
+                    h.lock().unwrap().push(("refuse".into(), true, body));
+                    axum::Json(json!({"errcode": 310000, "errmsg": "sign not match"}))
+                }),
+            )
+            .with_state(hits.clone());
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", l.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(l, app).await });
@@ -94,7 +96,10 @@ async fn a_school_admin_adds_tests_and_disables_a_dingtalk_robot_on_the_web() {
     assert!(list.contains("href=\"/campaigns/channels\""));
     let (s, settings) = app.get(&admin, "/warnings/settings").await;
     assert_eq!(s, StatusCode::OK);
-    assert!(settings.contains("href=\"/campaigns/channels\""), "{settings}");
+    assert!(
+        settings.contains("href=\"/campaigns/channels\""),
+        "{settings}"
+    );
 
     // A malformed secret: the form comes back with the reason, nothing stored, secret not echoed.
     let url = format!("{base}/ding?access_token=tok-abcdef123456");
@@ -109,25 +114,37 @@ async fn a_school_admin_adds_tests_and_disables_a_dingtalk_robot_on_the_web() {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("id=\"form-error\""), "{body}");
     assert!(!body.contains("not-a-dingtalk-secret"));
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM campaign_channels").await, 0);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM campaign_channels").await,
+        0
+    );
     // A rate that is not a number is refused the same way.
     let mut bad_rate = bad.to_vec();
     bad_rate[4] = ("secret", DING);
     bad_rate.push(("rate_per_min", "many"));
     let (s, _, _) = form(&app, &admin, "/campaigns/channels", &bad_rate).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM campaign_channels").await, 0);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM campaign_channels").await,
+        0
+    );
 
     let mut good = bad.to_vec();
     good[4] = ("secret", DING);
     let (s, _, loc) = form(&app, &admin, "/campaigns/channels", &good).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let id = channel_id(&app, "保卫处值班群").await;
-    assert_eq!(loc.as_deref(), Some(format!("/campaigns/channels#ch-{id}").as_str()));
+    assert_eq!(
+        loc.as_deref(),
+        Some(format!("/campaigns/channels#ch-{id}").as_str())
+    );
     let (_, page) = app.get(&admin, "/campaigns/channels").await;
     assert!(page.contains("保卫处值班群") && page.contains("钉钉群机器人"));
     // Neither the robot token nor the signing secret is shown back.
-    assert!(!page.contains("tok-abcdef123456") && !page.contains(DING), "{page}");
+    assert!(
+        !page.contains("tok-abcdef123456") && !page.contains(DING),
+        "{page}"
+    );
     assert!(page.contains("/ding?…"));
     assert!(page.contains("已设置签名密钥"));
 
@@ -163,22 +180,46 @@ async fn a_school_admin_adds_tests_and_disables_a_dingtalk_robot_on_the_web() {
     .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let old = channel_id(&app, "旧群").await;
-    let (_, _, loc) = form(&app, &admin, &format!("/campaigns/channels/{old}/test"), &[]).await;
+    let (_, _, loc) = form(
+        &app,
+        &admin,
+        &format!("/campaigns/channels/{old}/test"),
+        &[],
+    )
+    .await;
     let (_, page) = app.get(&admin, &loc.unwrap()).await;
     assert!(page.contains("测试消息没有发出"), "{page}");
     assert!(page.contains("310000 sign not match"));
 
     // Disable: shown as disabled, no longer offered, a second disable or a test is refused.
-    let (s, _, _) = form(&app, &admin, &format!("/campaigns/channels/{old}/disable"), &[]).await;
+    let (s, _, _) = form(
+        &app,
+        &admin,
+        &format!("/campaigns/channels/{old}/disable"),
+        &[],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, page) = app.get(&admin, "/campaigns/channels").await;
     assert!(page.contains("已停用"));
     assert!(!page.contains(&format!("id=\"test-{old}\"")));
-    let (s, body, _) = form(&app, &admin, &format!("/campaigns/channels/{old}/disable"), &[]).await;
+    let (s, body, _) = form(
+        &app,
+        &admin,
+        &format!("/campaigns/channels/{old}/disable"),
+        &[],
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("该渠道已停用"));
     let before = hits.lock().unwrap().len();
-    let (s, _, _) = form(&app, &admin, &format!("/campaigns/channels/{old}/test"), &[]).await;
+    let (s, _, _) = form(
+        &app,
+        &admin,
+        &format!("/campaigns/channels/{old}/test"),
+        &[],
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(hits.lock().unwrap().len(), before, "nothing sent");
     let (_, settings) = app.get(&admin, "/warnings/settings").await;
@@ -270,8 +311,13 @@ async fn channels_are_refused_to_roles_and_units_that_do_not_own_them() {
     assert_eq!(s, StatusCode::OK);
     assert!(!page.contains("一校群"));
     for action in ["test", "disable"] {
-        let (s, _, _) =
-            form(&app, &other, &format!("/campaigns/channels/{id}/{action}"), &[]).await;
+        let (s, _, _) = form(
+            &app,
+            &other,
+            &format!("/campaigns/channels/{id}/{action}"),
+            &[],
+        )
+        .await;
         assert_eq!(s, StatusCode::NOT_FOUND);
     }
     // Nor can they put a channel on a unit outside their school.
@@ -291,7 +337,10 @@ async fn channels_are_refused_to_roles_and_units_that_do_not_own_them() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(hits.lock().unwrap().is_empty());
     assert_eq!(app.scalar("SELECT COUNT(*) FROM campaign_channels WHERE disabled_at IS NOT NULL OR tested_at IS NOT NULL").await, 0);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM campaign_channels").await, 1);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM campaign_channels").await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -320,7 +369,13 @@ async fn a_disabled_channel_carries_no_campaign() {
     let (s, _, _) = form(&app, &admin, &format!("{path}/publish"), &[]).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let campaign = |ch: i64| json!({"unit": "SCH1", "title": "客服退款提醒", "content_id": content, "fraud_type": "impersonate_customer_service", "channels": [ch]});
-    form(&app, &admin, &format!("/campaigns/channels/{id}/disable"), &[]).await;
+    form(
+        &app,
+        &admin,
+        &format!("/campaigns/channels/{id}/disable"),
+        &[],
+    )
+    .await;
     let token = app
         .token(
             "admin1",
@@ -365,7 +420,13 @@ async fn a_disabled_channel_carries_no_campaign() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
-    form(&app, &admin, &format!("/campaigns/channels/{later}/disable"), &[]).await;
+    form(
+        &app,
+        &admin,
+        &format!("/campaigns/channels/{later}/disable"),
+        &[],
+    )
+    .await;
     for _ in 0..4 {
         app.runner.run_until_idle().await.unwrap();
         app.state.clock.advance_ms(3_600_000);
@@ -378,7 +439,10 @@ async fn a_disabled_channel_carries_no_campaign() {
     // (The clock moved on past the session's idle limit: sign in again.)
     let admin = app.login("admin1").await;
     let (_, page) = app.get(&admin, "/campaigns/channels").await;
-    assert!(page.contains("客服退款提醒") && page.contains("channel disabled"), "{page}");
+    assert!(
+        page.contains("客服退款提醒") && page.contains("channel disabled"),
+        "{page}"
+    );
 }
 
 /// Police write and submit an article for SCH1 on the pages; returns its page path and id.
@@ -472,7 +536,11 @@ async fn the_inbox_pages_filters_and_searches_a_long_list() {
             &Notice {
                 kind: kind.into(),
                 title: format!("消息{i:03}"),
-                body: if i == 42 { "刷单返利".into() } else { "正文".into() },
+                body: if i == 42 {
+                    "刷单返利".into()
+                } else {
+                    "正文".into()
+                },
                 link: None,
             },
         )
@@ -485,7 +553,10 @@ async fn the_inbox_pages_filters_and_searches_a_long_list() {
     let (s, p1) = app.get(&student, "/inbox").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(articles(&p1), 30);
-    assert!(p1.contains("消息069") && !p1.contains("消息039"), "newest first");
+    assert!(
+        p1.contains("消息069") && !p1.contains("消息039"),
+        "newest first"
+    );
     assert!(p1.contains("id=\"inbox-next\"") && p1.contains("反诈宣传"));
     let (_, p3) = app.get(&student, "/inbox?page=3").await;
     assert!(p3.contains("消息000") && p3.contains("id=\"inbox-prev\""));

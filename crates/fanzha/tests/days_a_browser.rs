@@ -59,7 +59,8 @@ async fn sign_in(wd: &WebDriver, base: &str, user: &str) {
     wd.send_keys(&pw, PASSWORD).await;
     let submit = wd.find("#login-submit").await;
     wd.click(&submit).await;
-    wd.wait_url("the home page", |u| !u.contains("/login")).await;
+    wd.wait_url("the home page", |u| !u.contains("/login"))
+        .await;
 }
 
 /// Clicks an element after scrolling it to the middle of the screen (clear of the sticky header).
@@ -143,12 +144,19 @@ async fn admin_sets_up_a_robot_reviews_and_a_counselor_reminds_on_a_phone() {
             desktop(wd).await;
             wd.goto(&format!("{base}/campaigns")).await;
             press(wd, "#channels-link").await;
-            wd.wait_url("the channels page", |u| u.ends_with("/campaigns/channels")).await;
+            wd.wait_url("the channels page", |u| u.ends_with("/campaigns/channels"))
+                .await;
             // The demo's duty-group robot with its refused post.
             let table = wd.find("#channels").await;
             let text = wd.text(&table).await;
-            assert!(text.contains("保卫处值班群") && text.contains("310000"), "{text}");
-            assert!(!wd.source().await.contains("0d3m0t0k3n"), "robot token shown");
+            assert!(
+                text.contains("保卫处值班群") && text.contains("310000"),
+                "{text}"
+            );
+            assert!(
+                !wd.source().await.contains("0d3m0t0k3n"),
+                "robot token shown"
+            );
             // Add a DingTalk robot.
             let url = format!("{robot}/robot/send?access_token=duty2024abcdef");
             for (css, v) in [
@@ -160,7 +168,8 @@ async fn admin_sets_up_a_robot_reviews_and_a_counselor_reminds_on_a_phone() {
                 wd.send_keys(&el, v).await;
             }
             press(wd, "#add-channel").await;
-            wd.wait_url("back on the channels page", |u| u.contains("#ch-")).await;
+            wd.wait_url("back on the channels page", |u| u.contains("#ch-"))
+                .await;
             let id = wd
                 .current_url()
                 .await
@@ -169,35 +178,41 @@ async fn admin_sets_up_a_robot_reviews_and_a_counselor_reminds_on_a_phone() {
                 .unwrap()
                 .to_string();
             press(wd, &format!("#test-{id}")).await;
-            wd.wait_url("the test result", |u| u.contains("tested=")).await;
+            wd.wait_url("the test result", |u| u.contains("tested="))
+                .await;
             let notice = wd.find("#ch-notice").await;
             assert!(wd.text(&notice).await.contains("测试消息已发送"));
             assert_eq!(hits.lock().unwrap().as_slice(), &[true], "one signed post");
             assert!(!wd.source().await.contains(DING), "secret shown back");
             no_internal_ids(wd, "channels page").await;
-            wd.screenshot(&shots.join("days-a-channels-desktop.png")).await;
+            wd.screenshot(&shots.join("days-a-channels-desktop.png"))
+                .await;
             fits(wd, "the channels page").await;
-            wd.screenshot(&shots.join("days-a-channels-phone.png")).await;
+            wd.screenshot(&shots.join("days-a-channels-phone.png"))
+                .await;
 
             // The review notice in the inbox leads to the queue, and on to the content.
             desktop(wd).await;
             wd.goto(&format!("{base}/inbox?kind=review")).await;
             press(wd, "main a[href='/campaigns/review']").await;
-            wd.wait_url("the review queue", |u| u.ends_with("/campaigns/review")).await;
+            wd.wait_url("the review queue", |u| u.ends_with("/campaigns/review"))
+                .await;
             let q = wd.find("#review-queue").await;
             assert!(wd.text(&q).await.contains("冒充电商客服退款诈骗提示"));
             no_internal_ids(wd, "review queue").await;
             fits(wd, "the review queue").await;
             wd.screenshot(&shots.join("days-a-review-phone.png")).await;
             press(wd, "#review-queue a[href^='/campaigns/content/']").await;
-            wd.wait_url("the content", |u| u.contains("/campaigns/content/")).await;
+            wd.wait_url("the content", |u| u.contains("/campaigns/content/"))
+                .await;
 
             // A counselor on a 390 px phone pages the gap list and reminds those people.
             sign_in(wd, base, COUNSELOR).await;
             wd.phone_viewport(390, 800).await;
             wd.goto(&format!("{base}/campaigns")).await;
             press(wd, "form[action='/campaigns/gaps'] button[type=submit]").await;
-            wd.wait_url("the gap finder", |u| u.contains("/campaigns/gaps?")).await;
+            wd.wait_url("the gap finder", |u| u.contains("/campaigns/gaps?"))
+                .await;
             let total: i64 = wd
                 .text(&wd.find("#never-reached-total").await)
                 .await
@@ -214,7 +229,8 @@ async fn admin_sets_up_a_robot_reviews_and_a_counselor_reminds_on_a_phone() {
             }
             no_internal_ids(wd, "gap list").await;
             press(wd, "#remind").await;
-            wd.wait_url("the reminder's result", |u| u.contains("reminded=")).await;
+            wd.wait_url("the reminder's result", |u| u.contains("reminded="))
+                .await;
             let done = wd.text(&wd.find("#remind-done").await).await;
             assert!(done.contains(&format!("已提醒 {total} 人")), "{done}");
             wd.screenshot(&shots.join("days-a-gaps-phone.png")).await;

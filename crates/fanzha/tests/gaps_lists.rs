@@ -65,7 +65,9 @@ async fn the_gap_list_pages_through_everyone_and_exports_all_of_it() {
     many_students(&app, 620).await;
     let counselor = app.login("counselor1").await;
     // CLS1A1 had two students; 620 more, none reached: 622, beyond the old 500 cap.
-    let (s, p1) = app.get(&counselor, "/campaigns/gaps?unit=CLS1A1&days=30").await;
+    let (s, p1) = app
+        .get(&counselor, "/campaigns/gaps?unit=CLS1A1&days=30")
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert!(p1.contains("id=\"never-reached-total\">622<"), "{p1}");
     assert_eq!(rows_of(&p1), 50);
@@ -75,10 +77,17 @@ async fn the_gap_list_pages_through_everyone_and_exports_all_of_it() {
         .await;
     assert_eq!(rows_of(&last), 22);
     assert!(last.contains("id=\"gap-prev\"") && !last.contains("id=\"gap-next\""));
-    assert!(last.contains("第 13 / 13 页"), "{}", between(&last, "gap-pages", "</nav>").unwrap_or_default());
+    assert!(
+        last.contains("第 13 / 13 页"),
+        "{}",
+        between(&last, "gap-pages", "</nav>").unwrap_or_default()
+    );
     // Search by name or number.
     let (_, one) = app
-        .get(&counselor, "/campaigns/gaps?unit=CLS1A1&days=30&q=2024000619")
+        .get(
+            &counselor,
+            "/campaigns/gaps?unit=CLS1A1&days=30&q=2024000619",
+        )
         .await;
     assert!(one.contains("id=\"never-reached-total\">1<"));
     assert_eq!(rows_of(&one), 1);

@@ -55,9 +55,7 @@ async fn staff_page_filter_search_and_export_the_reports_list() {
     assert_eq!(rows(&p2), 30);
     assert!(p2.contains("id=\"reports-prev\""));
     // Search by reference number and by student name; filter by status.
-    let (_, one) = app
-        .get(&admin, &format!("/reports?q={}", refs[7]))
-        .await;
+    let (_, one) = app.get(&admin, &format!("/reports?q={}", refs[7])).await;
     assert_eq!(rows(&one), 1);
     let (_, zs) = app.get(&admin, "/reports?q=%E5%BC%A0%E4%B8%89").await;
     assert!(zs.contains("共 40 条举报"), "张三's reports");

@@ -14,7 +14,12 @@ use rust_xlsxwriter::{Format, Workbook};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-async fn page_import(app: &TestApp, c: &Client, school: &str, file: Vec<u8>) -> (StatusCode, String) {
+async fn page_import(
+    app: &TestApp,
+    c: &Client,
+    school: &str,
+    file: Vec<u8>,
+) -> (StatusCode, String) {
     let (status, html) = app.get(c, "/org/import").await;
     assert_eq!(status, StatusCode::OK, "import page");
     let form = Form::new()
@@ -48,7 +53,15 @@ fn workbook(rows: &[Vec<V<'_>>]) -> Vec<u8> {
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
     let headers = [
-        "学号", "姓名", "性别", "入学年份", "专业", "班级代码", "手机号", "邮箱", "状态",
+        "学号",
+        "姓名",
+        "性别",
+        "入学年份",
+        "专业",
+        "班级代码",
+        "手机号",
+        "邮箱",
+        "状态",
     ];
     for (c, h) in headers.iter().enumerate() {
         ws.write_string(0, c as u16, *h).unwrap();
@@ -130,8 +143,14 @@ async fn a_number_cell_in_an_identifier_column_refuses_the_file_with_its_line() 
     let (s, html) = page_import(&app, &admin, "SCH1", file).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("id=\"import-errors\""));
-    assert!(html.contains("第 3 行") && html.contains("学号") && html.contains("数字单元格"), "{html}");
-    assert!(html.contains("第 4 行") && html.contains("手机号"), "{html}");
+    assert!(
+        html.contains("第 3 行") && html.contains("学号") && html.contains("数字单元格"),
+        "{html}"
+    );
+    assert!(
+        html.contains("第 4 行") && html.contains("手机号"),
+        "{html}"
+    );
     assert!(!html.contains("第 2 行"), "the good row is not blamed");
     // All or nothing: the good row was not imported either.
     assert_eq!(app.count_students().await, before);
@@ -147,7 +166,11 @@ async fn a_number_cell_in_an_identifier_column_refuses_the_file_with_its_line() 
     let mut typed = student("", "周九", "");
     typed[0] = V::N(24010103.0);
     let r = app
-        .api_post(&token, "/api/v1/units/SCH1/roster?kind=students", workbook(&[typed]))
+        .api_post(
+            &token,
+            "/api/v1/units/SCH1/roster?kind=students",
+            workbook(&[typed]),
+        )
         .await;
     let (s, _, _, details) = api_error(r).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
@@ -170,13 +193,20 @@ async fn the_template_and_the_xlsx_export_download_and_reimport() {
     assert_eq!(r.headers()["content-type"], XLSX);
     let rows = sheet(&r.bytes().await.unwrap());
     assert_eq!(rows[0][0], Data::String("学号".into()));
-    assert_eq!(rows.len(), 1, "headers only: nothing to delete before importing");
+    assert_eq!(
+        rows.len(),
+        1,
+        "headers only: nothing to delete before importing"
+    );
     let r = admin
         .get(app.url("/org/import/template.xlsx?kind=staff"))
         .send()
         .await
         .unwrap();
-    assert_eq!(sheet(&r.bytes().await.unwrap())[0][0], Data::String("工号".into()));
+    assert_eq!(
+        sheet(&r.bytes().await.unwrap())[0][0],
+        Data::String("工号".into())
+    );
     let r = admin
         .get(app.url("/org/import/template.xlsx?kind=nonsense"))
         .send()
@@ -195,9 +225,16 @@ async fn the_template_and_the_xlsx_export_download_and_reimport() {
     let rows = sheet(&bytes);
     assert_eq!(rows.len(), 5, "header and four students");
     assert!(rows[1..].iter().all(|r| matches!(r[0], Data::String(_))));
-    assert!(rows[1..].iter().any(|r| r[0] == Data::String("2023010101".into())));
-    assert!(rows[1..].iter().any(|r| r[7] == Data::String("13800001111".into())));
-    assert!(!app.audit("person.export").await.is_empty(), "the export is audited");
+    assert!(rows[1..]
+        .iter()
+        .any(|r| r[0] == Data::String("2023010101".into())));
+    assert!(rows[1..]
+        .iter()
+        .any(|r| r[7] == Data::String("13800001111".into())));
+    assert!(
+        !app.audit("person.export").await.is_empty(),
+        "the export is audited"
+    );
     let before = app.count_students().await;
     let (s, html) = page_import(&app, &admin, "SCH1", bytes).await;
     assert_eq!(s, StatusCode::OK, "{html}");
@@ -220,7 +257,10 @@ async fn a_counselor_gets_no_template_and_another_school_no_export() {
         .send()
         .await
         .unwrap();
-    assert!(matches!(r.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND));
+    assert!(matches!(
+        r.status(),
+        StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+    ));
     // A counselor's upload is refused and changes nothing.
     let before = app.count_students().await;
     let (s, _) = app.get(&counselor, "/org/import").await;

@@ -31,7 +31,12 @@ async fn the_overview_pages_and_exports_every_warning_of_the_filter() {
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "{}",
+            r.text().await.unwrap()
+        );
     }
     let admin = app.login("admin1").await;
     let (s, p1) = app.get(&admin, "/warnings/overview").await;
@@ -60,7 +65,10 @@ async fn the_overview_pages_and_exports_every_warning_of_the_filter() {
     assert_eq!(r.status(), StatusCode::OK);
     let csv = r.text().await.unwrap();
     assert_eq!(csv.lines().count(), 71);
-    assert!(!csv.contains("fake_loan") && !csv.contains(",high,"), "{csv}");
+    assert!(
+        !csv.contains("fake_loan") && !csv.contains(",high,"),
+        "{csv}"
+    );
     let r = admin
         .get(app.url("/warnings/export.xlsx?status=open"))
         .send()

@@ -333,7 +333,7 @@ impl GapQuery {
     pub fn paging(&self, default_per_page: i64) -> AppResult<(i64, i64)> {
         let page = self.page.unwrap_or(1);
         let per = self.per_page.unwrap_or(default_per_page);
-        if page < 1 || page > 1_000_000 || !(1..=500).contains(&per) {
+        if !(1..=1_000_000).contains(&page) || !(1..=500).contains(&per) {
             return Err(AppError::bad_request("err-bad-paging"));
         }
         Ok((page, per))

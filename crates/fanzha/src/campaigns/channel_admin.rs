@@ -17,7 +17,11 @@ pub async fn managed_channel(db: &Db, p: &Principal, id: i64) -> SvcResult<Chann
     let ch = store::channel_by_id(db, id)
         .await?
         .ok_or(SvcError::NotFound)?;
-    if policy::allows(p, Action::ManageCampaigns, &policy::Target::Unit(&ch.unit_path)) {
+    if policy::allows(
+        p,
+        Action::ManageCampaigns,
+        &policy::Target::Unit(&ch.unit_path),
+    ) {
         Ok(ch)
     } else {
         Err(SvcError::NotFound)

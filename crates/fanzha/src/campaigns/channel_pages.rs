@@ -260,9 +260,13 @@ async fn test(
     )
     .await
     {
-        Ok(_) => Ok(Redirect::to(&format!("/campaigns/channels?tested={id}#ch-{id}")).into_response()),
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/campaigns/channels?tested={id}#ch-{id}")).into_response())
+        }
         Err(svc::SvcError::Refused(r)) => {
-            let msg = AppError::from(svc::SvcError::Refused(r)).msg.render(u.ctx.lang);
+            let msg = AppError::from(svc::SvcError::Refused(r))
+                .msg
+                .render(u.ctx.lang);
             let notice = Notice {
                 channel: id,
                 text: msg,
@@ -278,16 +282,14 @@ async fn test(
     }
 }
 
-async fn disable(
-    State(st): State<AppState>,
-    u: User,
-    Path(id): Path<i64>,
-) -> AppResult<Response> {
+async fn disable(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> AppResult<Response> {
     api::require_manager(&u.p)?;
     match admin::disable(&st.db, &st.clock, &u.p, &u.ctx.actor(), id).await {
         Ok(_) => Ok(Redirect::to(&format!("/campaigns/channels#ch-{id}")).into_response()),
         Err(svc::SvcError::Refused(r)) => {
-            let msg = AppError::from(svc::SvcError::Refused(r)).msg.render(u.ctx.lang);
+            let msg = AppError::from(svc::SvcError::Refused(r))
+                .msg
+                .render(u.ctx.lang);
             let notice = Notice {
                 channel: id,
                 text: msg,

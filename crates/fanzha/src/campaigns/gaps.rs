@@ -30,9 +30,11 @@ pub async fn all_never_reached(
     days: i64,
     search: &str,
 ) -> SvcResult<Vec<GapPerson>> {
-    Ok(svc::never_reached(db, clock, path, days, search, MAX_PEOPLE, 0)
-        .await?
-        .1)
+    Ok(
+        svc::never_reached(db, clock, path, days, search, MAX_PEOPLE, 0)
+            .await?
+            .1,
+    )
 }
 
 /// What a reminder did: people on the list, and people told now (the rest were reminded today).
@@ -73,10 +75,20 @@ pub async fn remind(
     let mut told = 0;
     let mut tx = db.begin_write().await?;
     for g in &people {
-        let n = if english.contains(&g.student_id) { &en } else { &zh };
-        if inbox::notify_once(&mut *tx, clock, &Recipient::Student(g.student_id), n, Some(&source))
-            .await?
-            .is_some()
+        let n = if english.contains(&g.student_id) {
+            &en
+        } else {
+            &zh
+        };
+        if inbox::notify_once(
+            &mut *tx,
+            clock,
+            &Recipient::Student(g.student_id),
+            n,
+            Some(&source),
+        )
+        .await?
+        .is_some()
         {
             told += 1;
         }

@@ -351,7 +351,12 @@ struct GapExportQuery {
     q: Option<String>,
 }
 
-async fn gaps_export(st: &AppState, u: &User, q: &GapExportQuery, xlsx: bool) -> AppResult<Response> {
+async fn gaps_export(
+    st: &AppState,
+    u: &User,
+    q: &GapExportQuery,
+    xlsx: bool,
+) -> AppResult<Response> {
     use crate::csv_export::Cell;
     use axum::http::header;
     api::require_viewer(&u.p)?;
@@ -400,8 +405,8 @@ async fn gaps_export(st: &AppState, u: &User, q: &GapExportQuery, xlsx: bool) ->
         .collect();
     let stem = format!("gaps-{}-{days}d", unit.code);
     let (ctype, name, body) = if xlsx {
-        let body = crate::csv_export::xlsx(&u.ctx.lang.t("camp-gaps"), &headers, &rows)
-            .map_err(|e| {
+        let body =
+            crate::csv_export::xlsx(&u.ctx.lang.t("camp-gaps"), &headers, &rows).map_err(|e| {
                 tracing::error!(error = %e, "gaps xlsx");
                 AppError::internal()
             })?;
@@ -466,16 +471,8 @@ async fn gaps_remind(
         .trim()
         .parse()
         .map_err(|_| AppError::bad_request("camp-err-gap-params"))?;
-    let r = super::gaps::remind(
-        &st.db,
-        &st.clock,
-        &u.p,
-        &u.ctx.actor(),
-        &f.unit,
-        days,
-        &f.q,
-    )
-    .await?;
+    let r =
+        super::gaps::remind(&st.db, &st.clock, &u.p, &u.ctx.actor(), &f.unit, days, &f.q).await?;
     Ok(Redirect::to(&format!(
         "/campaigns/gaps?{}&reminded={}&told={}",
         gaps_base(&f.unit, days, &f.q),

@@ -70,7 +70,14 @@ pub async fn notify_reviewers(
             body: lang.ta("camp-review-notice-body", &args),
             link: Some(QUEUE.to_string()),
         };
-        inbox::notify_once(&mut **tx, clock, &Recipient::Account(*id), &n, Some(&source)).await?;
+        inbox::notify_once(
+            &mut **tx,
+            clock,
+            &Recipient::Account(*id),
+            &n,
+            Some(&source),
+        )
+        .await?;
     }
     Ok(())
 }

@@ -376,10 +376,7 @@ struct TemplateQuery {
 }
 
 /// An empty roster workbook to fill in (students by default, or staff), for people who import.
-async fn template_xlsx(
-    u: User,
-    Query(q): Query<TemplateQuery>,
-) -> AppResult<Response> {
+async fn template_xlsx(u: User, Query(q): Query<TemplateQuery>) -> AppResult<Response> {
     if policy::scopes_for(&u.p, Action::ImportRoster).is_empty() {
         return Err(AppError::forbidden());
     }
@@ -392,9 +389,9 @@ async fn template_xlsx(
         .map(|i| u.ctx.lang.t(&format!("roster-template-note-{i}")))
         .collect();
     let body = super::xlsx::template(students, &notes).map_err(|e| {
-            tracing::error!(error = %e, "xlsx");
-            AppError::internal()
-        })?;
+        tracing::error!(error = %e, "xlsx");
+        AppError::internal()
+    })?;
     let name = if students {
         "roster-template-students.xlsx"
     } else {

@@ -115,7 +115,9 @@ fn column_of(header: &str) -> Option<Col> {
 pub fn is_identifier_header(header: &str) -> bool {
     matches!(
         column_of(header),
-        Some(Col::StudentNo | Col::StaffNo | Col::Phone | Col::Class | Col::Unit | Col::Responsible)
+        Some(
+            Col::StudentNo | Col::StaffNo | Col::Phone | Col::Class | Col::Unit | Col::Responsible
+        )
     )
 }
 

@@ -104,7 +104,14 @@ pub fn to_csv(bytes: &[u8]) -> Result<String, ImportRefused> {
 
 /// Headers of the staff template (the student template uses the export's headers).
 pub const STAFF_HEADERS: [&str; 8] = [
-    "工号", "姓名", "手机", "邮箱", "单位代码", "职务", "职责", "负责单位",
+    "工号",
+    "姓名",
+    "手机",
+    "邮箱",
+    "单位代码",
+    "职务",
+    "职责",
+    "负责单位",
 ];
 
 /// An empty roster to fill in: the header row, every identifier column formatted as text so
@@ -120,8 +127,12 @@ pub fn template(students: bool, notes: &[String]) -> Result<Vec<u8>, String> {
     let bold = Format::new().set_bold();
     let text = Format::new().set_num_format("@");
     let ws = wb.add_worksheet();
-    ws.set_name(if students { "学生名单" } else { "教职工名单" })
-        .map_err(|e| e.to_string())?;
+    ws.set_name(if students {
+        "学生名单"
+    } else {
+        "教职工名单"
+    })
+    .map_err(|e| e.to_string())?;
     for (c, h) in headers.iter().enumerate() {
         let c = c as u16;
         ws.write_string_with_format(0, c, *h, &bold)

@@ -653,8 +653,7 @@ async fn list_page(
     let scope = scope_of(&u.p);
     let (f, page) = lq.parse()?;
     let per = super::lists::PAGE;
-    let (total, reports) =
-        api::page_for(&st, &u, &scope, &f, per, (page - 1) * per, false).await?;
+    let (total, reports) = api::page_for(&st, &u, &scope, &f, per, (page - 1) * per, false).await?;
     let police_scope = api::police_scope(&u).ok();
     let police = police_scope.is_some();
     let (queue, clusters) = match &police_scope {

@@ -278,7 +278,8 @@ pub async fn load_page(
     };
     let limit = q.limit.unwrap_or(200);
     let page = q.page.unwrap_or(1);
-    if !(1..=1000).contains(&limit) && !(export && limit == EXPORT_MAX) || !(1..=1_000_000).contains(&page) {
+    let limit_ok = (1..=1000).contains(&limit) || (export && limit == EXPORT_MAX);
+    if !limit_ok || !(1..=1_000_000).contains(&page) {
         return Err(AppError::bad_request("err-bad-paging"));
     }
     let (from, to) = period(q, &u.p, st.clock.now_ms())?;

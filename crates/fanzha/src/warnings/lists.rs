@@ -75,11 +75,10 @@ async fn export(st: &AppState, u: &User, q: ListQuery, xlsx: bool) -> AppResult<
         .map(|r| r.iter().map(|c| Cell::Text(c)).collect())
         .collect();
     let (ctype, name, body) = if xlsx {
-        let body =
-            crate::csv_export::xlsx(&ctx.t("warn-list"), &headers, &cells).map_err(|e| {
-                tracing::error!(error = %e, "warnings xlsx");
-                AppError::internal()
-            })?;
+        let body = crate::csv_export::xlsx(&ctx.t("warn-list"), &headers, &cells).map_err(|e| {
+            tracing::error!(error = %e, "warnings xlsx");
+            AppError::internal()
+        })?;
         (
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "warnings.xlsx",

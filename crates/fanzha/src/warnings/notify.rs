@@ -301,9 +301,7 @@ async fn send(
     }
     let result = match channel {
         None => Err("channel gone".to_string()),
-        Some(ch) if !ch.enabled() => {
-            Err(crate::campaigns::service::CHANNEL_DISABLED.to_string())
-        }
+        Some(ch) if !ch.enabled() => Err(crate::campaigns::service::CHANNEL_DISABLED.to_string()),
         Some(ch) => {
             let link = format!("{}{}", s.public_url.trim_end_matches('/'), link);
             let timeout: Duration = s.timeout;
