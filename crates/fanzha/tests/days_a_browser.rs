@@ -206,6 +206,20 @@ async fn admin_sets_up_a_robot_reviews_and_a_counselor_reminds_on_a_phone() {
             wd.wait_url("the content", |u| u.contains("/campaigns/content/"))
                 .await;
 
+            // The admin's other long lists and the roster import fit a phone.
+            for (path, what) in [
+                ("/org/import", "the roster import"),
+                ("/reports", "the reports list"),
+                ("/warnings/overview", "the warning overview"),
+            ] {
+                desktop(wd).await;
+                wd.goto(&format!("{base}{path}")).await;
+                wd.find("main h2").await;
+                fits(wd, what).await;
+            }
+            wd.goto(&format!("{base}/org/import")).await;
+            wd.find("#template-students").await;
+
             // A counselor on a 390 px phone pages the gap list and reminds those people.
             sign_in(wd, base, COUNSELOR).await;
             wd.phone_viewport(390, 800).await;
