@@ -174,7 +174,12 @@ async fn a_number_cell_in_an_identifier_column_refuses_the_file_with_its_line() 
         .await;
     let (s, _, _, details) = api_error(r).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(details.iter().any(|d| d.contains('2')), "{details:?}");
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains("第 2 行") && d.contains("学号")),
+        "{details:?}"
+    );
     assert_eq!(app.count_students().await, before);
 }
 
