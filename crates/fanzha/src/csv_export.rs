@@ -134,6 +134,46 @@ impl Default for CsvOut {
     }
 }
 
+/// The same rows as an Excel workbook (.xlsx), for staff who open exports in Excel: one sheet,
+/// a bold header row, text cells written as text (an .xlsx string is never run as a formula and
+/// keeps its leading zeros, so no prefix is needed) and number cells as numbers. Columns whose
+/// every cell is text get the text format, so what a person types there later stays text too.
+pub fn xlsx(sheet: &str, headers: &[&str], rows: &[Vec<Cell<'_>>]) -> Result<Vec<u8>, String> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet).map_err(|e| e.to_string())?;
+    let bold = Format::new().set_bold();
+    let text = Format::new().set_num_format("@");
+    for (c, h) in headers.iter().enumerate() {
+        let c = c as u16;
+        ws.write_string_with_format(0, c, *h, &bold)
+            .map_err(|e| e.to_string())?;
+        let numeric = rows
+            .iter()
+            .any(|r| matches!(r.get(c as usize), Some(Cell::Number(_))));
+        if !numeric {
+            ws.set_column_format(c, &text).map_err(|e| e.to_string())?;
+        }
+        ws.set_column_width(c, 14).map_err(|e| e.to_string())?;
+    }
+    for (i, r) in rows.iter().enumerate() {
+        let row = (i + 1) as u32;
+        for (c, cell) in r.iter().enumerate() {
+            let c = c as u16;
+            match cell {
+                Cell::Text(s) => ws.write_string_with_format(row, c, *s, &text),
+                Cell::Number(n) => match n.parse::<f64>() {
+                    Ok(v) => ws.write_number(row, c, v),
+                    Err(_) => ws.write_string(row, c, n),
+                },
+            }
+            .map_err(|e| e.to_string())?;
+        }
+    }
+    wb.save_to_buffer().map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

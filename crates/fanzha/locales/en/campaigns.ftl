@@ -132,3 +132,77 @@ camp-aud-top = Only the top N % most exposed
 camp-aud-top-inputs = Exposure uses victims of the same grade, major and gender in recorded cases, unhandled warnings, and the student's own risk checks and reports. Quiz knowledge is not available yet (no learning module): it does not count.
 camp-preview = Preview audience
 camp-send = Create and send
+
+# Channels page
+camp-channels-link = Channels
+camp-ch-title = Channels
+camp-ch-intro = Group robots (DingTalk, WeCom, Feishu), email relays and signed webhooks that carry campaigns and warning notices. Test a channel after adding it; a disabled channel carries nothing more.
+camp-ch-none = No channels yet.
+camp-ch-name = Name
+camp-ch-kind = Kind
+camp-ch-unit = Unit
+camp-ch-address = Address
+camp-ch-state = State
+camp-ch-failures = Recent failures
+camp-ch-actions = Actions
+camp-ch-secret-set = Signing secret set (hidden)
+camp-ch-sender = Sender
+camp-ch-enabled = In use
+camp-ch-disabled = Disabled
+camp-ch-last-test = Last test
+camp-ch-test-passed = went through
+camp-ch-test-failed-short = failed
+camp-ch-no-failures = None
+camp-ch-src-test = Test send
+camp-ch-src-campaign = Campaign
+camp-ch-src-warning = Warning notice
+camp-ch-test = Send a test
+camp-ch-test-to = Send to
+camp-ch-disable = Disable
+camp-ch-add = Add channel
+camp-ch-url = Address (robot webhook URL, or smtp://host:port for email)
+camp-ch-url-hint = DingTalk: https://oapi.dingtalk.com/robot/send?access_token=…; WeCom: https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…; Feishu: https://open.feishu.cn/open-apis/bot/v2/hook/…
+camp-ch-secret = Signing secret
+camp-ch-secret-hint = DingTalk "SEC…" signing secret, Feishu signature key, or the webhook's shared secret. WeCom and email take none. It is never shown again.
+camp-ch-sender-hint = Email only: the From address.
+camp-ch-rate = Messages per minute
+camp-ch-rate-hint = Empty: the robot's published limit.
+camp-ch-test-title = fanzha channel test
+camp-ch-test-body = This is a test message from fanzha. If you can read it, the channel works.
+camp-ch-test-ok = Test message sent.
+camp-ch-test-failed = The test message did not go through; the reason is under recent failures.
+camp-chkind-email = Email
+camp-chkind-dingtalk = DingTalk group robot
+camp-chkind-wecom = WeCom group robot
+camp-chkind-feishu = Feishu group robot
+camp-chkind-webhook = Webhook
+camp-err-channel-disabled = This channel is disabled.
+camp-err-test-to = “{ $value }” is not an email address.
+camp-err-test-to-missing = Enter the email address to send the test to.
+
+# Review queue
+camp-review-queue = Review queue
+camp-review-intro = Content submitted for review that you may publish (content you edited last needs another reviewer).
+camp-review-empty = Nothing waits for your review.
+camp-review-kind = Kind
+camp-review-editor = Last edited by
+camp-review-since = Waiting since
+camp-review-notice-title = Content waits for your review: { $title }
+camp-review-notice-body = “{ $title }” was submitted for review. Read it, then publish it or send it back.
+
+# Gap finder: paging, export, reminders
+camp-gap-search = Name or student number
+camp-gap-search-hint = e.g. 2023 or 张
+camp-gap-filter = Filter
+camp-export-csv = Export CSV
+camp-export-xlsx = Export Excel (.xlsx)
+camp-remind = Remind these { $count } people
+camp-remind-help = Each person on the list (all pages) gets an inbox notice, at most one a day.
+camp-remind-done = { $listed } people on the list; { $told } reminded now (the others were reminded today already).
+camp-remind-done-all = { $told } people reminded.
+camp-remind-notice-title = Please read the anti-fraud messages
+camp-remind-notice-body = You have not acknowledged an anti-fraud message in the last { $days } days. Open your inbox and read the ones waiting for you: it takes a minute and can save your money.
+camp-pages = Pages
+camp-page-prev = Previous
+camp-page-next = Next
+camp-page-of = Page { $page } of { $pages }

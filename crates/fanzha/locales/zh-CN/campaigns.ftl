@@ -132,3 +132,77 @@ camp-aud-top = 只发给暴露度最高的前 N%
 camp-aud-top-inputs = 暴露度依据：已录入案件中同年级、同专业、同性别学生的受害率，尚未处置的预警，以及学生本人的风险查询和举报。答题掌握情况暂不可用（尚无学习模块），不计入。
 camp-preview = 预览受众
 camp-send = 创建并发送
+
+# 渠道页
+camp-channels-link = 渠道
+camp-ch-title = 渠道
+camp-ch-intro = 钉钉、企业微信、飞书群机器人,邮件中继和签名 Webhook,用于发送宣传和预警通知。添加后请先测试;停用的渠道不再发送任何消息。
+camp-ch-none = 还没有渠道。
+camp-ch-name = 名称
+camp-ch-kind = 类型
+camp-ch-unit = 单位
+camp-ch-address = 地址
+camp-ch-state = 状态
+camp-ch-failures = 最近失败
+camp-ch-actions = 操作
+camp-ch-secret-set = 已设置签名密钥(不显示)
+camp-ch-sender = 发件人
+camp-ch-enabled = 使用中
+camp-ch-disabled = 已停用
+camp-ch-last-test = 最近测试
+camp-ch-test-passed = 发送成功
+camp-ch-test-failed-short = 发送失败
+camp-ch-no-failures = 无
+camp-ch-src-test = 测试发送
+camp-ch-src-campaign = 宣传
+camp-ch-src-warning = 预警通知
+camp-ch-test = 发送测试消息
+camp-ch-test-to = 发送到
+camp-ch-disable = 停用
+camp-ch-add = 添加渠道
+camp-ch-url = 地址(机器人 Webhook 地址;邮件填 smtp://主机:端口)
+camp-ch-url-hint = 钉钉:https://oapi.dingtalk.com/robot/send?access_token=…;企业微信:https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…;飞书:https://open.feishu.cn/open-apis/bot/v2/hook/…
+camp-ch-secret = 签名密钥
+camp-ch-secret-hint = 钉钉加签密钥(SEC 开头)、飞书签名校验密钥或 Webhook 共享密钥;企业微信和邮件不需要。保存后不再显示。
+camp-ch-sender-hint = 仅邮件:发件人地址。
+camp-ch-rate = 每分钟条数
+camp-ch-rate-hint = 留空:按机器人公布的限额。
+camp-ch-test-title = fanzha 渠道测试
+camp-ch-test-body = 这是一条来自 fanzha 的测试消息。能看到它,说明渠道可用。
+camp-ch-test-ok = 测试消息已发送。
+camp-ch-test-failed = 测试消息没有发出,原因见"最近失败"。
+camp-chkind-email = 邮件
+camp-chkind-dingtalk = 钉钉群机器人
+camp-chkind-wecom = 企业微信群机器人
+camp-chkind-feishu = 飞书群机器人
+camp-chkind-webhook = Webhook
+camp-err-channel-disabled = 该渠道已停用。
+camp-err-test-to = “{ $value }”不是有效的邮件地址。
+camp-err-test-to-missing = 请填写接收测试邮件的地址。
+
+# 审核队列
+camp-review-queue = 待审核
+camp-review-intro = 已提交审核、可由您发布的内容(您最后编辑的内容需由其他审核人发布)。
+camp-review-empty = 没有等待您审核的内容。
+camp-review-kind = 形式
+camp-review-editor = 最后编辑
+camp-review-since = 提交时间
+camp-review-notice-title = 有内容等待您审核:{ $title }
+camp-review-notice-body = “{ $title }”已提交审核。请阅读后发布或退回修改。
+
+# 漏洞发现:分页、导出、提醒
+camp-gap-search = 姓名或学号
+camp-gap-search-hint = 如 2023 或 张
+camp-gap-filter = 筛选
+camp-export-csv = 导出 CSV
+camp-export-xlsx = 导出 Excel(.xlsx)
+camp-remind = 提醒这 { $count } 人
+camp-remind-help = 名单上(所有页)的每个人都会收到一条站内提醒,每人每天最多一条。
+camp-remind-done = 名单共 { $listed } 人;本次提醒 { $told } 人(其余今天已提醒过)。
+camp-remind-done-all = 已提醒 { $told } 人。
+camp-remind-notice-title = 请阅读反诈宣传
+camp-remind-notice-body = 您最近 { $days } 天没有确认任何反诈宣传。请打开消息,阅读等待您确认的内容:只需一分钟,却能保护您的钱袋子。
+camp-pages = 分页
+camp-page-prev = 上一页
+camp-page-next = 下一页
+camp-page-of = 第 { $page } / { $pages } 页

@@ -318,11 +318,34 @@ pub struct GapQuery {
     /// Reach threshold 0–1 (default 0.6).
     #[param(minimum = 0, maximum = 1)]
     pub threshold: Option<f64>,
+    /// Page of the never-reached list, from 1 (default 1).
+    #[param(minimum = 1)]
+    pub page: Option<i64>,
+    /// People per page of the never-reached list (default 500).
+    #[param(minimum = 1, maximum = 500)]
+    pub per_page: Option<i64>,
+    /// Keep only people whose name or student number contains this.
+    pub q: Option<String>,
+}
+
+impl GapQuery {
+    /// (page from 1, people per page), checked.
+    pub fn paging(&self, default_per_page: i64) -> AppResult<(i64, i64)> {
+        let page = self.page.unwrap_or(1);
+        let per = self.per_page.unwrap_or(default_per_page);
+        if !(1..=1_000_000).contains(&page) || !(1..=500).contains(&per) {
+            return Err(AppError::bad_request("err-bad-paging"));
+        }
+        Ok((page, per))
+    }
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct GapsOut {
     pub never_reached_total: i64,
+    /// The page of `never_reached` and the people per page.
+    pub page: i64,
+    pub per_page: i64,
     pub never_reached: Vec<svc::GapPerson>,
     /// Enrolled students whose account was never activated: the in-app inbox cannot reach them.
     pub never_activated_total: i64,
@@ -341,11 +364,18 @@ pub async fn gaps(
 ) -> AppResult<Json<GapsOut>> {
     require_scope(&u.p, Scope::CampaignsRead)?;
     require_viewer(&u.p)?;
-    Ok(Json(gaps_for(&st, &u, &q).await?))
+    let (_, per) = q.paging(500)?;
+    Ok(Json(gaps_for(&st, &u, &q, per).await?))
 }
 
 /// The gap lists for a page or API call; the people shown are one audit entry per request.
-pub async fn gaps_for(st: &AppState, u: &User, q: &GapQuery) -> AppResult<GapsOut> {
+pub async fn gaps_for(
+    st: &AppState,
+    u: &User,
+    q: &GapQuery,
+    default_per_page: i64,
+) -> AppResult<GapsOut> {
+    let (page, per_page) = q.paging(default_per_page)?;
     let p = &u.p;
     let days = q.days.unwrap_or(30);
     let threshold = q.threshold.unwrap_or(0.6);
@@ -353,7 +383,16 @@ pub async fn gaps_for(st: &AppState, u: &User, q: &GapQuery) -> AppResult<GapsOu
         return Err(AppError::bad_request("camp-err-gap-params"));
     }
     let unit = svc::unit_in_scope(&st.db, p, Action::ViewReach, &q.unit).await?;
-    let (total, people) = svc::never_reached(&st.db, &st.clock, &unit.path, days, 500).await?;
+    let (total, people) = svc::never_reached(
+        &st.db,
+        &st.clock,
+        &unit.path,
+        days,
+        q.q.as_deref().unwrap_or(""),
+        per_page,
+        (page - 1) * per_page,
+    )
+    .await?;
     let victims = svc::unwarned_victims(&st.db, &unit.path, 500).await?;
     let (inactive_total, inactive) =
         crate::auth::activation::never_activated(&st.db, &unit.path, 500).await?;
@@ -394,7 +433,7 @@ pub async fn gaps_for(st: &AppState, u: &User, q: &GapQuery) -> AppResult<GapsOu
             kind: "student",
             unit_path: unit.path.clone(),
             filter: serde_json::json!({
-                "gaps": q.unit, "days": days, "campaign": q.campaign,
+                "gaps": q.unit, "days": days, "campaign": q.campaign, "page": page, "q": q.q,
                 "never_reached_total": total, "unwarned_victims": victims.len(),
                 "never_activated_total": inactive_total,
             }),
@@ -409,6 +448,8 @@ pub async fn gaps_for(st: &AppState, u: &User, q: &GapQuery) -> AppResult<GapsOu
     .await?;
     Ok(GapsOut {
         never_reached_total: total,
+        page,
+        per_page,
         never_reached: people,
         never_activated_total: inactive_total,
         never_activated: inactive,

@@ -153,5 +153,79 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("demo reach: {e}"))?;
     tx.commit().await?;
+    review_and_channel(db, clock, &police, &admin, &actor, c.id).await
+}
+
+const WAITING: &str = "## 冒充客服退款,先挂电话再核实
+
+“您购买的商品有质量问题,我们给您双倍退款”——接到这样的电话,先挂断,再通过购物平台官方渠道核实。真正的客服不会让你下载屏幕共享软件,也不会让你“刷流水”“开通借款额度”。
+";
+
+/// A second article waiting for the school admin's review (its inbox notice included), and the
+/// school's DingTalk duty-group robot whose last post was refused, so the review queue and the
+/// channels page have something to show.
+async fn review_and_channel(
+    db: &Db,
+    clock: &Clock,
+    police: &Principal,
+    admin: &Principal,
+    actor: &Actor,
+    campaign_id: i64,
+) -> anyhow::Result<()> {
+    let Some(school) = admin.grants.first().map(|g| g.unit_code.clone()) else {
+        return Ok(());
+    };
+    let waiting = svc::create_content(
+        db,
+        clock,
+        police,
+        actor,
+        &NewContent {
+            unit: school.clone(),
+            kind: "article".into(),
+            title: "冒充电商客服退款诈骗提示".into(),
+            body_md: WAITING.into(),
+            media_url: None,
+            fraud_types: vec!["impersonate_customer_service".into()],
+            target_hint: "经常网购的同学".into(),
+            quiz: vec![],
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo content in review: {e}"))?;
+    svc::transition(db, clock, police, actor, waiting.id, "submit")
+        .await
+        .map_err(|e| anyhow::anyhow!("demo submit for review: {e}"))?;
+    let ch = svc::create_channel(
+        db,
+        clock,
+        admin,
+        actor,
+        &svc::NewChannel {
+            unit: school,
+            kind: "dingtalk".into(),
+            name: "保卫处值班群(钉钉)".into(),
+            url:
+                "https://oapi.dingtalk.com/robot/send?access_token=0d3m0t0k3n5a1d2b3c4d5e6f7a8b9c0d"
+                    .into(),
+            secret: Some(format!("SEC{}", "d3m0".repeat(15))),
+            sender: None,
+            rate_per_min: None,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo channel: {e}"))?;
+    let at = clock.now_ms() - 2 * 86_400_000;
+    sqlx::query(
+        "INSERT INTO campaign_robot_deliveries (campaign_id, channel_id, status, reason, attempts, queued_at, sent_at) \
+         VALUES ($1, $2, 'failed', $3, $4, $5, NULL)",
+    )
+    .bind(campaign_id)
+    .bind(ch.id)
+    .bind("robot refused: 310000 sign not match")
+    .bind(svc::MAX_ATTEMPTS)
+    .bind(at)
+    .execute(&db.pool)
+    .await?;
     Ok(())
 }

@@ -472,7 +472,11 @@ async fn render_new(
         NewPage {
             units: manager_units(st, u).await?,
             contents,
-            channels: store::channels_under(&st.db, &scopes).await?,
+            channels: store::channels_under(&st.db, &scopes)
+                .await?
+                .into_iter()
+                .filter(store::Channel::enabled)
+                .collect(),
             types,
             form,
             preview,

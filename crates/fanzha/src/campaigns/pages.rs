@@ -21,6 +21,9 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/campaigns", get(list))
         .route("/campaigns/gaps", get(gaps))
+        .route("/campaigns/gaps/export.csv", get(gaps_csv))
+        .route("/campaigns/gaps/export.xlsx", get(gaps_xlsx))
+        .route("/campaigns/gaps/remind", post(gaps_remind))
         .route("/campaigns/{id}", get(campaign))
         .route("/campaigns/{id}/recall", post(recall))
         .route("/campaigns/c/{id}", get(from_robot))
@@ -252,30 +255,229 @@ async fn go(
     Ok(Redirect::to(&url).into_response())
 }
 
+/// People per page of the gap finder.
+const GAP_PAGE: i64 = 50;
+
 #[derive(Template)]
 #[template(path = "campaigns/gaps.html")]
 struct GapsPage {
     ctx: PageCtx,
     unit: String,
+    unit_name: String,
     days: i64,
+    q: String,
     g: GapsOut,
+    pages: i64,
+    /// Query string of this list without the page (for page links and exports).
+    base: String,
+    can_remind: bool,
+    reminded: Option<String>,
+}
+
+impl GapsPage {
+    fn page_link(&self, page: i64) -> String {
+        format!("/campaigns/gaps?{}&page={page}", self.base)
+    }
+}
+
+/// What a reminder just did (shown once after the redirect).
+#[derive(Deserialize)]
+struct RemindedQuery {
+    reminded: Option<usize>,
+    told: Option<usize>,
+}
+
+fn gaps_base(unit: &str, days: i64, q: &str) -> String {
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    format!("unit={}&days={days}&q={}", enc(unit), enc(q))
 }
 
 async fn gaps(
     State(st): State<AppState>,
     u: User,
     Query(q): Query<GapQuery>,
+    Query(pq): Query<RemindedQuery>,
 ) -> AppResult<Html<String>> {
     api::require_viewer(&u.p)?;
-    let g = api::gaps_for(&st, &u, &q).await?;
+    let g = api::gaps_for(&st, &u, &q, GAP_PAGE).await?;
+    let unit = svc::unit_in_scope(&st.db, &u.p, policy::Action::ViewReach, &q.unit).await?;
     let ctx = page_ctx(&st, &u).await;
+    let days = q.days.unwrap_or(30);
+    let search = q.q.clone().unwrap_or_default();
+    let reminded = pq.reminded.map(|n| {
+        let told = pq.told.unwrap_or(0);
+        ctx.ta(
+            if told == n {
+                "camp-remind-done-all"
+            } else {
+                "camp-remind-done"
+            },
+            &[
+                ("listed", n.to_string()),
+                ("told", pq.told.unwrap_or(0).to_string()),
+            ],
+        )
+    });
     Ok(Html(
         GapsPage {
+            pages: ((g.never_reached_total + GAP_PAGE - 1) / GAP_PAGE).max(1),
+            base: gaps_base(&q.unit, days, &search),
+            can_remind: super::gaps::may_remind(&u.p, &unit.path),
+            unit_name: unit.name,
+            reminded,
             ctx,
             unit: q.unit.clone(),
-            days: q.days.unwrap_or(30),
+            days,
+            q: search,
             g,
         }
         .render()?,
     ))
+}
+
+#[derive(Deserialize)]
+struct GapExportQuery {
+    unit: String,
+    days: Option<i64>,
+    q: Option<String>,
+}
+
+async fn gaps_export(
+    st: &AppState,
+    u: &User,
+    q: &GapExportQuery,
+    xlsx: bool,
+) -> AppResult<Response> {
+    use crate::csv_export::Cell;
+    use axum::http::header;
+    api::require_viewer(&u.p)?;
+    let days = q.days.unwrap_or(30);
+    if !(1..=3650).contains(&days) {
+        return Err(AppError::bad_request("camp-err-gap-params"));
+    }
+    let unit = svc::unit_in_scope(&st.db, &u.p, policy::Action::ViewReach, &q.unit).await?;
+    let people = super::gaps::all_never_reached(
+        &st.db,
+        &st.clock,
+        &unit.path,
+        days,
+        q.q.as_deref().unwrap_or(""),
+    )
+    .await?;
+    crate::audit::person_list_read(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        crate::audit::ListRead {
+            export: true,
+            kind: "student",
+            unit_path: unit.path.clone(),
+            filter: serde_json::json!({"gaps": q.unit, "days": days, "q": q.q}),
+            ids: people.iter().map(|g| g.student_id).collect(),
+        },
+    )
+    .await?;
+    let headers = [
+        u.ctx.lang.t("camp-student-no"),
+        u.ctx.lang.t("camp-name"),
+        u.ctx.lang.t("camp-unit"),
+    ];
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let rows: Vec<Vec<Cell<'_>>> = people
+        .iter()
+        .map(|g| {
+            vec![
+                Cell::Text(&g.student_no),
+                Cell::Text(&g.name),
+                Cell::Text(&g.class_name),
+            ]
+        })
+        .collect();
+    let stem = format!("gaps-{}-{days}d", unit.code);
+    let (ctype, name, body) = if xlsx {
+        let body =
+            crate::csv_export::xlsx(&u.ctx.lang.t("camp-gaps"), &headers, &rows).map_err(|e| {
+                tracing::error!(error = %e, "gaps xlsx");
+                AppError::internal()
+            })?;
+        (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            format!("{stem}.xlsx"),
+            body,
+        )
+    } else {
+        let mut w = crate::csv_export::CsvOut::with_bom();
+        w.text_row(headers.iter().copied());
+        for r in rows {
+            w.row(r);
+        }
+        ("text/csv; charset=utf-8", format!("{stem}.csv"), w.finish())
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, ctype.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+async fn gaps_csv(
+    State(st): State<AppState>,
+    u: User,
+    Query(q): Query<GapExportQuery>,
+) -> AppResult<Response> {
+    gaps_export(&st, &u, &q, false).await
+}
+
+async fn gaps_xlsx(
+    State(st): State<AppState>,
+    u: User,
+    Query(q): Query<GapExportQuery>,
+) -> AppResult<Response> {
+    gaps_export(&st, &u, &q, true).await
+}
+
+#[derive(Deserialize)]
+struct RemindForm {
+    unit: String,
+    days: String,
+    #[serde(default)]
+    q: String,
+}
+
+async fn gaps_remind(
+    State(st): State<AppState>,
+    u: User,
+    Form(f): Form<RemindForm>,
+) -> AppResult<Response> {
+    api::require_viewer(&u.p)?;
+    let days: i64 = f
+        .days
+        .trim()
+        .parse()
+        .map_err(|_| AppError::bad_request("camp-err-gap-params"))?;
+    let r =
+        super::gaps::remind(&st.db, &st.clock, &u.p, &u.ctx.actor(), &f.unit, days, &f.q).await?;
+    Ok(Redirect::to(&format!(
+        "/campaigns/gaps?{}&reminded={}&told={}",
+        gaps_base(&f.unit, days, &f.q),
+        r.listed,
+        r.told
+    ))
+    .into_response())
 }

@@ -312,6 +312,13 @@ pub async fn transition(
         }
         _ => return refuse("camp-err-transition"),
     };
+    // Who may publish it is read before the write transaction (SQLite holds one writer).
+    let reviewers = if next == "review" {
+        super::review::eligible_reviewers(db, &c.unit_path, &[c.editor_account_id, p.account_id])
+            .await?
+    } else {
+        Vec::new()
+    };
     let now = clock.now_ms();
     let mut tx = db.begin_write().await?;
     let n = sqlx::query(
@@ -342,7 +349,9 @@ pub async fn transition(
         },
     )
     .await?;
+    super::review::notify_reviewers(&mut tx, clock, &c, &reviewers).await?;
     tx.commit().await?;
+    crate::inbox::bump();
     store::content_by_id(db, id)
         .await?
         .ok_or(SvcError::NotFound)
@@ -788,7 +797,8 @@ pub async fn create_campaign(
                     Action::ManageCampaigns,
                     &policy::Target::Unit(&ch.unit_path),
                 ) || unit.path.starts_with(&ch.unit_path)
-            });
+            })
+            .filter(store::Channel::enabled);
         if ch.is_none() {
             return Err(CampError::with("camp-err-channel", id.to_string()).into());
         }
@@ -1409,24 +1419,17 @@ async fn robot_job(
         .map_err(|e| e.to_string())?
         .ok_or("content gone")?;
     let now = clock.now_ms();
-    if let Some(at) = rate_wait(db, now, &ch).await.map_err(|e| e.to_string())? {
-        return defer(db, clock, job, at).await;
-    }
-    let kind: ChannelKind = ch.kind.parse().map_err(|_| "unknown channel kind")?;
-    let post = channels::Post {
-        campaign_id: cid,
-        title: c.title.clone(),
-        summary: summary_of(&content),
-        link: format!("{}/campaigns/c/{}", s.public_url.trim_end_matches('/'), cid),
-        fraud_type: c.fraud_type.clone(),
+    // A channel disabled after the campaign was queued carries nothing more: the post fails at
+    // once with its reason instead of being retried.
+    let result = if !ch.enabled() {
+        Err(CHANNEL_DISABLED.to_string())
+    } else {
+        if let Some(at) = rate_wait(db, now, &ch).await.map_err(|e| e.to_string())? {
+            return defer(db, clock, job, at).await;
+        }
+        robot_post(client, s, &ch, &c, &content, now).await
     };
-    let target = channels::Target {
-        kind,
-        url: ch.url.clone(),
-        secret: ch.secret.clone(),
-    };
-    let result = channels::post(client, &target, &post, now, s.timeout).await;
-    let last = job.attempt >= MAX_ATTEMPTS;
+    let last = job.attempt >= MAX_ATTEMPTS || !ch.enabled();
     let (st, reason, sent_at) = super::channels::settle(&result, last, clock.now_ms());
     sqlx::query(
         "UPDATE campaign_robot_deliveries SET status = $1, reason = $2, attempts = $3, sent_at = $4 WHERE campaign_id = $5 AND channel_id = $6 AND status = 'queued'",
@@ -1440,7 +1443,38 @@ async fn robot_job(
     .execute(&db.pool)
     .await
     .map_err(|e| e.to_string())?;
+    if !ch.enabled() {
+        return Ok(());
+    }
     result
+}
+
+/// The reason left on what a disabled channel would have carried.
+pub const CHANNEL_DISABLED: &str = "channel disabled";
+
+async fn robot_post(
+    client: &reqwest::Client,
+    s: &ChannelSettings,
+    ch: &store::Channel,
+    c: &Campaign,
+    content: &Content,
+    now: i64,
+) -> Result<(), String> {
+    let cid = c.id;
+    let kind: ChannelKind = ch.kind.parse().map_err(|_| "unknown channel kind")?;
+    let post = channels::Post {
+        campaign_id: cid,
+        title: c.title.clone(),
+        summary: summary_of(content),
+        link: format!("{}/campaigns/c/{}", s.public_url.trim_end_matches('/'), cid),
+        fraud_type: c.fraud_type.clone(),
+    };
+    let target = channels::Target {
+        kind,
+        url: ch.url.clone(),
+        secret: ch.secret.clone(),
+    };
+    channels::post(client, &target, &post, now, s.timeout).await
 }
 
 async fn email_job(db: &Db, clock: &Clock, s: &ChannelSettings, job: &Job) -> Result<(), String> {
@@ -1470,6 +1504,18 @@ async fn email_job(db: &Db, clock: &Clock, s: &ChannelSettings, job: &Job) -> Re
         .map_err(|e| e.to_string())?
         .ok_or("content gone")?;
     let now = clock.now_ms();
+    if !ch.enabled() {
+        sqlx::query(
+            "UPDATE campaign_deliveries SET status = 'failed', reason = $1, attempts = $2 WHERE id = $3 AND status = 'queued'",
+        )
+        .bind(CHANNEL_DISABLED)
+        .bind(job.attempt)
+        .bind(d.id)
+        .execute(&db.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+        return Ok(());
+    }
     if let Some(at) = rate_wait(db, now, &ch).await.map_err(|e| e.to_string())? {
         return defer(db, clock, job, at).await;
     }
@@ -2053,28 +2099,40 @@ pub struct GapPerson {
     pub fraud_type: Option<String>,
 }
 
-/// Enrolled students under `path` who acknowledged no campaign in the last `days` days.
+/// Enrolled students under `path` who acknowledged no campaign in the last `days` days, one
+/// page of them (`limit` from `offset`, by class then student number) with the total; `search`
+/// keeps those whose name or student number contains it.
 pub async fn never_reached(
     db: &Db,
     clock: &Clock,
     path: &str,
     days: i64,
+    search: &str,
     limit: i64,
+    offset: i64,
 ) -> SvcResult<(i64, Vec<GapPerson>)> {
     let since = clock.now_ms() - days * 86_400_000;
+    let search = search.trim();
+    let like = format!("%{}%", search.replace(['%', '_'], ""));
     let cond = "FROM students s JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 AND s.status = 'enrolled' \
+         AND ($3 = '' OR s.name LIKE $4 OR s.student_no LIKE $4) \
          AND NOT EXISTS (SELECT 1 FROM campaign_deliveries d WHERE d.person = 'student:' || s.id AND d.channel = 'inbox' AND d.acknowledged_at >= $2)";
     let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {cond}"))
         .bind(format!("{path}%"))
         .bind(since)
+        .bind(search)
+        .bind(&like)
         .fetch_one(&db.pool)
         .await?;
     let rows = sqlx::query(&format!(
-        "SELECT s.id, s.student_no, s.name, u.name {cond} ORDER BY u.path, s.student_no LIMIT $3"
+        "SELECT s.id, s.student_no, s.name, u.name {cond} ORDER BY u.path, s.student_no LIMIT $5 OFFSET $6"
     ))
     .bind(format!("{path}%"))
     .bind(since)
+    .bind(search)
+    .bind(&like)
     .bind(limit)
+    .bind(offset)
     .fetch_all(&db.pool)
     .await?;
     let v = rows

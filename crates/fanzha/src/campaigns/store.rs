@@ -93,6 +93,58 @@ pub async fn contents_visible(db: &Db, scopes: &[String]) -> DbResult<Vec<Conten
     Ok(out)
 }
 
+/// Content in review owned by a unit inside one of `scopes`.
+pub async fn contents_in_review(db: &Db, scopes: &[String]) -> DbResult<Vec<Content>> {
+    let mut out = Vec::new();
+    for s in scopes {
+        let rows = sqlx::query(&format!(
+            "SELECT {CONTENT_COLS} FROM campaign_contents WHERE status = 'review' AND unit_path LIKE $1 ORDER BY updated_at LIMIT 500"
+        ))
+        .bind(format!("{s}%"))
+        .fetch_all(&db.pool)
+        .await?;
+        for r in &rows {
+            out.push(content_from(r)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Students under `path` whose account reads English (everyone else is written to in Chinese).
+pub async fn english_students_under(
+    db: &Db,
+    path: &str,
+) -> DbResult<std::collections::HashSet<i64>> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT a.student_id FROM accounts a JOIN students s ON s.id = a.student_id JOIN units u ON u.id = s.class_id \
+         WHERE u.path LIKE $1 AND a.locale = 'en'",
+    )
+    .bind(format!("{path}%"))
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(ids.into_iter().collect())
+}
+
+/// Enabled accounts holding one of `roles` anywhere, with their locale.
+pub async fn accounts_with_roles(db: &Db, roles: &[&str]) -> DbResult<Vec<(i64, String)>> {
+    if roles.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = (1..=roles.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT DISTINCT a.id, a.locale FROM role_assignments r JOIN accounts a ON a.id = r.account_id \
+         WHERE r.role IN ({list}) AND a.disabled = 0 ORDER BY a.id"
+    );
+    let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
+    for r in roles {
+        q = q.bind(*r);
+    }
+    Ok(q.fetch_all(&db.pool).await?)
+}
+
 /// A configured outside channel.
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Channel {
@@ -108,16 +160,44 @@ pub struct Channel {
     pub secret: Option<String>,
     pub sender: Option<String>,
     pub rate_per_min: i64,
+    /// When it was disabled; a disabled channel carries nothing more.
+    pub disabled_at: Option<i64>,
+    /// When it was last test-sent, and why that failed (None when it went through).
+    pub tested_at: Option<i64>,
+    pub test_error: Option<String>,
 }
 
-fn mask_url(u: &str) -> String {
-    match u.split_once('?') {
-        Some((base, _)) => format!("{base}?…"),
-        None => u.to_string(),
+impl Channel {
+    pub fn enabled(&self) -> bool {
+        self.disabled_at.is_none()
+    }
+    /// Whether a signing secret is set (the secret itself is never shown back).
+    pub fn has_secret(&self) -> bool {
+        self.secret.as_deref().is_some_and(|s| !s.is_empty())
     }
 }
 
-const CHANNEL_COLS: &str = "id, unit_path, kind, name, url, secret, sender, rate_per_min";
+/// A robot's address without its token: the query (`access_token=`, `key=`) is hidden, and so is
+/// a long last path segment (Feishu puts the token there), but for its first four characters.
+fn mask_url(u: &str) -> String {
+    let (base, hidden_query) = match u.split_once('?') {
+        Some((base, _)) => (base, true),
+        None => (u, false),
+    };
+    let mut out = match base.rsplit_once('/') {
+        Some((head, last)) if last.chars().count() >= 16 => {
+            format!("{head}/{}…", last.chars().take(4).collect::<String>())
+        }
+        _ => base.to_string(),
+    };
+    if hidden_query {
+        out.push_str("?…");
+    }
+    out
+}
+
+const CHANNEL_COLS: &str =
+    "id, unit_path, kind, name, url, secret, sender, rate_per_min, disabled_at, tested_at, test_error";
 
 fn channel_from(r: &AnyRow) -> Result<Channel, sqlx::Error> {
     let url: String = r.try_get(4)?;
@@ -131,6 +211,9 @@ fn channel_from(r: &AnyRow) -> Result<Channel, sqlx::Error> {
         secret: r.try_get(5)?,
         sender: r.try_get(6)?,
         rate_per_min: r.try_get(7)?,
+        disabled_at: r.try_get(8)?,
+        tested_at: r.try_get(9)?,
+        test_error: r.try_get(10)?,
     })
 }
 
@@ -158,6 +241,85 @@ pub async fn channels_under(db: &Db, scopes: &[String]) -> DbResult<Vec<Channel>
         }
     }
     Ok(out)
+}
+
+/// Keeps the outcome of a channel's test send (`error` None when it went through).
+pub async fn set_channel_test(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    at: i64,
+    error: Option<&str>,
+) -> DbResult<()> {
+    sqlx::query("UPDATE campaign_channels SET tested_at = $1, test_error = $2 WHERE id = $3")
+        .bind(at)
+        .bind(error)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Disables a channel; false when it already was.
+pub async fn disable_channel(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    at: i64,
+) -> DbResult<bool> {
+    let n = sqlx::query(
+        "UPDATE campaign_channels SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL",
+    )
+    .bind(at)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// One failed (or retried) send of a channel: when it was queued, what it carried (a campaign's or a
+/// warning notice's title), and the reason.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ChannelFailure {
+    pub at: i64,
+    /// `campaign` or `warning`.
+    pub source: String,
+    pub title: String,
+    pub reason: String,
+}
+
+/// The most recent failures of a channel across campaign posts, campaign emails and warning
+/// notices, newest first.
+pub async fn channel_failures(db: &Db, id: i64, limit: i64) -> DbResult<Vec<ChannelFailure>> {
+    let rows = sqlx::query(
+        "SELECT at, src, title, reason FROM ( \
+           SELECT r.queued_at AS at, 'campaign' AS src, c.title AS title, r.reason AS reason \
+             FROM campaign_robot_deliveries r JOIN campaigns c ON c.id = r.campaign_id \
+             WHERE r.channel_id = $1 AND r.reason IS NOT NULL \
+           UNION ALL \
+           SELECT n.queued_at AS at, 'warning' AS src, n.title AS title, n.reason AS reason \
+             FROM warning_notifications n WHERE n.channel_id = $1 AND n.reason IS NOT NULL \
+           UNION ALL \
+           SELECT d.queued_at AS at, 'campaign' AS src, c.title AS title, d.reason AS reason \
+             FROM campaign_deliveries d JOIN campaigns c ON c.id = d.campaign_id \
+             WHERE d.channel = $2 AND d.reason IS NOT NULL \
+         ) t ORDER BY at DESC LIMIT $3",
+    )
+    .bind(id)
+    .bind(format!("email:{id}"))
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ChannelFailure {
+                at: r.try_get("at")?,
+                source: r.try_get("src")?,
+                title: r.try_get("title")?,
+                reason: r.try_get("reason")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
 }
 
 /// A campaign as stored.

@@ -29,6 +29,8 @@ use crate::web::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/cases", get(list_page))
+        .route("/cases/export.csv", get(super::lists::export_csv))
+        .route("/cases/export.xlsx", get(super::lists::export_xlsx))
         .route("/cases/new", get(new_page).post(new_submit))
         .route("/cases/import", get(import_page).post(import_submit))
         .route("/cases/analysis", get(analysis_page))
@@ -226,7 +228,7 @@ pub struct CaseRow {
     pub victim: String,
 }
 
-fn case_row(ctx: &PageCtx, c: &Case) -> CaseRow {
+pub(crate) fn case_row(ctx: &PageCtx, c: &Case) -> CaseRow {
     CaseRow {
         id: c.id,
         when: fmt_local(c.occurred_at, ctx.tz),

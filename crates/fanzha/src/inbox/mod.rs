@@ -181,6 +181,54 @@ pub async fn unread_count(db: &Db, recipients: &[String]) -> DbResult<i64> {
     Ok(q.fetch_one(&db.pool).await?)
 }
 
+/// Which of a person's messages a list shows: one kind (`warning`, `campaign`, …), unread only,
+/// and/or those whose title or text contains `search`.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub kind: Option<String>,
+    pub unread_only: bool,
+    pub search: String,
+}
+
+impl Filter {
+    /// The SQL condition after the recipient list, its first parameter at `$start`.
+    fn sql(&self, start: usize) -> String {
+        format!(
+            " AND (${s} = '' OR m.kind = ${s}) AND (${u} = 0 OR m.read_at IS NULL) AND (${q} = '' OR m.title LIKE ${l} OR m.body LIKE ${l})",
+            s = start,
+            u = start + 1,
+            q = start + 2,
+            l = start + 3
+        )
+    }
+    fn bind<'q>(
+        &'q self,
+        q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        let search = self.search.trim();
+        q.bind(self.kind.clone().unwrap_or_default())
+            .bind(i64::from(self.unread_only))
+            .bind(search.to_string())
+            .bind(format!("%{}%", search.replace(['%', '_'], "")))
+    }
+}
+
+/// How many of a person's messages `f` keeps.
+pub async fn count(db: &Db, recipients: &[String], f: &Filter) -> DbResult<i64> {
+    let n = recipients.len();
+    let sql = format!(
+        "SELECT COUNT(*) FROM inbox_messages m WHERE m.recipient IN ({}){}",
+        in_list(1, n),
+        f.sql(n + 1)
+    );
+    let mut q = sqlx::query(&sql);
+    for r in recipients {
+        q = q.bind(r);
+    }
+    let row = f.bind(q).fetch_one(&db.pool).await?;
+    Ok(row.try_get(0)?)
+}
+
 /// A person's messages: notices of a stop-payment request still open (money can still be
 /// stopped) first, then the newest first by when they were written.
 pub async fn list(
@@ -189,22 +237,39 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> DbResult<Vec<Message>> {
+    list_filtered(db, recipients, &Filter::default(), limit, offset).await
+}
+
+/// [`list`], keeping what `f` keeps.
+pub async fn list_filtered(
+    db: &Db,
+    recipients: &[String],
+    f: &Filter,
+    limit: i64,
+    offset: i64,
+) -> DbResult<Vec<Message>> {
     let n = recipients.len();
     let sql = format!(
         "SELECT m.id, m.kind, m.title, m.body, m.link, m.created_at, m.read_at FROM inbox_messages m \
-         WHERE m.recipient IN ({}) \
+         WHERE m.recipient IN ({}){} \
          ORDER BY CASE WHEN m.kind = 'stop_payment' AND EXISTS (SELECT 1 FROM stop_payments sp \
          WHERE m.link = '/reports/' || sp.report_id AND sp.status IN ('open', 'bank_contacted')) \
          THEN 0 ELSE 1 END, m.created_at DESC, m.id DESC LIMIT ${} OFFSET ${}",
         in_list(1, n),
-        n + 1,
-        n + 2
+        f.sql(n + 1),
+        n + 5,
+        n + 6
     );
     let mut q = sqlx::query(&sql);
     for r in recipients {
         q = q.bind(r);
     }
-    let rows = q.bind(limit).bind(offset).fetch_all(&db.pool).await?;
+    let rows = f
+        .bind(q)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&db.pool)
+        .await?;
     rows.iter()
         .map(|r| {
             Ok(Message {

@@ -30,6 +30,65 @@ pub fn routes() -> Router<AppState> {
 struct InboxPage {
     ctx: PageCtx,
     messages: Vec<Message>,
+    /// Kinds to filter by: (key, words), and the chosen one.
+    kinds: Vec<(&'static str, String)>,
+    kind: String,
+    unread: bool,
+    q: String,
+    total: i64,
+    page: i64,
+    pages: i64,
+}
+
+impl InboxPage {
+    fn page_link(&self, page: i64) -> String {
+        let enc: String = url_enc(&self.q);
+        format!(
+            "/inbox?kind={}&unread={}&q={enc}&page={page}",
+            self.kind,
+            u8::from(self.unread)
+        )
+    }
+    fn kind_label(&self, kind: &str) -> String {
+        self.kinds
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, l)| l.clone())
+            .unwrap_or_default()
+    }
+}
+
+fn url_enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Kinds of messages a person can filter by.
+const KINDS: [&str; 9] = [
+    "warning",
+    "stop_payment",
+    "report",
+    "report_reply",
+    "campaign",
+    "review",
+    "reminder",
+    "briefing",
+    "system",
+];
+
+/// Messages per page of the inbox.
+const PAGE: i64 = 30;
+
+#[derive(Deserialize)]
+struct PageQuery {
+    kind: Option<String>,
+    unread: Option<String>,
+    q: Option<String>,
+    page: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -41,10 +100,52 @@ pub struct Paging {
     pub offset: Option<i64>,
 }
 
-async fn page(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
-    let messages = super::list(&st.db, &u.p.recipients(), 200, 0).await?;
+async fn page(
+    State(st): State<AppState>,
+    u: User,
+    Query(pq): Query<PageQuery>,
+) -> AppResult<Html<String>> {
+    let kind = pq.kind.unwrap_or_default();
+    if !kind.is_empty() && !KINDS.contains(&kind.as_str()) {
+        return Err(AppError::bad_request("inbox-err-kind"));
+    }
+    let page: i64 = match pq.page.as_deref().map(str::trim) {
+        None | Some("") => 1,
+        Some(p) => p
+            .parse()
+            .ok()
+            .filter(|p| (1..=1_000_000).contains(p))
+            .ok_or_else(|| AppError::bad_request("err-bad-paging"))?,
+    };
+    let unread = matches!(pq.unread.as_deref(), Some("1" | "on" | "true"));
+    let q: String = pq.q.unwrap_or_default().trim().chars().take(100).collect();
+    let f = super::Filter {
+        kind: Some(kind.clone()).filter(|k| !k.is_empty()),
+        unread_only: unread,
+        search: q.clone(),
+    };
+    let r = u.p.recipients();
+    let total = super::count(&st.db, &r, &f).await?;
+    let messages = super::list_filtered(&st.db, &r, &f, PAGE, (page - 1) * PAGE).await?;
     let ctx = page_ctx(&st, &u).await;
-    Ok(Html(InboxPage { ctx, messages }.render()?))
+    let kinds = KINDS
+        .iter()
+        .map(|k| (*k, ctx.t(&format!("inbox-kind-{k}"))))
+        .collect();
+    Ok(Html(
+        InboxPage {
+            ctx,
+            messages,
+            kinds,
+            kind,
+            unread,
+            q,
+            total,
+            page,
+            pages: ((total + PAGE - 1) / PAGE).max(1),
+        }
+        .render()?,
+    ))
 }
 
 async fn mark_read(

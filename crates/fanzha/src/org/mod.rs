@@ -8,3 +8,4 @@ pub mod pages;
 pub mod roster;
 pub mod service;
 pub mod store;
+pub mod xlsx;

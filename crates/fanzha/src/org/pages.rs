@@ -27,6 +27,8 @@ pub fn routes() -> Router<AppState> {
         .route("/org/unit/{code}", get(unit_page))
         .route("/org/unit/{code}/children", post(create_child))
         .route("/org/unit/{code}/export.csv", get(export_csv))
+        .route("/org/unit/{code}/export.xlsx", get(export_xlsx))
+        .route("/org/import/template.xlsx", get(template_xlsx))
         .route("/org/student/{id}", get(student_page))
         .route("/org/import", get(import_page).post(import_submit))
 }
@@ -357,8 +359,70 @@ async fn export_csv(
     export_response(&st, &u, &unit).await
 }
 
+async fn export_xlsx(
+    State(st): State<AppState>,
+    u: User,
+    Path(code): Path<String>,
+) -> AppResult<Response> {
+    let unit = store::unit_by_code(&st.db, &code)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    export_as(&st, &u, &unit, true).await
+}
+
+#[derive(Deserialize)]
+struct TemplateQuery {
+    kind: Option<String>,
+}
+
+/// An empty roster workbook to fill in (students by default, or staff), for people who import.
+async fn template_xlsx(u: User, Query(q): Query<TemplateQuery>) -> AppResult<Response> {
+    if policy::scopes_for(&u.p, Action::ImportRoster).is_empty() {
+        return Err(AppError::forbidden());
+    }
+    let students = match q.kind.as_deref() {
+        None | Some("students") => true,
+        Some("staff") => false,
+        Some(_) => return Err(AppError::bad_request("roster-err-unknown-kind")),
+    };
+    let notes: Vec<String> = (1..=4)
+        .map(|i| u.ctx.lang.t(&format!("roster-template-note-{i}")))
+        .collect();
+    let body = super::xlsx::template(students, &notes).map_err(|e| {
+        tracing::error!(error = %e, "xlsx");
+        AppError::internal()
+    })?;
+    let name = if students {
+        "roster-template-students.xlsx"
+    } else {
+        "roster-template-staff.xlsx"
+    };
+    Ok(xlsx_response(name, body))
+}
+
+const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+fn xlsx_response(filename: &str, body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, XLSX_TYPE.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 /// The roster of a school as CSV; shared by the page and the API.
 pub async fn export_response(st: &AppState, u: &User, unit: &Unit) -> AppResult<Response> {
+    export_as(st, u, unit, false).await
+}
+
+/// The roster of a school as CSV or .xlsx (same columns, same audit).
+async fn export_as(st: &AppState, u: &User, unit: &Unit, xlsx: bool) -> AppResult<Response> {
     // A college leader or counselor holds the right below the school: they export their part.
     let scopes = policy::scopes_for(&u.p, Action::ExportRoster);
     if !scopes.iter().any(|s| s.starts_with(unit.path.as_str())) {
@@ -387,6 +451,13 @@ pub async fn export_response(st: &AppState, u: &User, unit: &Unit) -> AppResult<
         },
     )
     .await?;
+    if xlsx {
+        let body = super::xlsx::export_students(&students).map_err(|e| {
+            tracing::error!(error = %e, "xlsx");
+            AppError::internal()
+        })?;
+        return Ok(xlsx_response(&format!("roster-{}.xlsx", unit.code), body));
+    }
     let body = super::roster::export_students(&students);
     let filename = format!("roster-{}.csv", unit.code);
     Ok((

@@ -39,7 +39,7 @@ pub struct ImportRefused {
 }
 
 impl ImportRefused {
-    fn file(key: &str) -> Self {
+    pub(crate) fn file(key: &str) -> Self {
         ImportRefused {
             errors: vec![Msg::new(key)],
         }
@@ -108,6 +108,27 @@ fn column_of(header: &str) -> Option<Col> {
         "负责单位" | "负责班级" | "responsibleunits" | "responsiblefor" => Col::Responsible,
         _ => return None,
     })
+}
+
+/// Whether a header names an identifier column (student or staff number, phone, class or unit
+/// code): such cells must be text, never numbers, in a spreadsheet.
+pub fn is_identifier_header(header: &str) -> bool {
+    matches!(
+        column_of(header),
+        Some(
+            Col::StudentNo | Col::StaffNo | Col::Phone | Col::Class | Col::Unit | Col::Responsible
+        )
+    )
+}
+
+/// The text of a roster file: an Excel workbook (.xlsx) is read through [`super::xlsx`], anything
+/// else is decoded as CSV text.
+pub fn read_file(bytes: &[u8]) -> Result<String, ImportRefused> {
+    if super::xlsx::is_xlsx(bytes) {
+        super::xlsx::to_csv(bytes)
+    } else {
+        decode(bytes)
+    }
 }
 
 /// A student row that passed every check.
@@ -686,6 +707,25 @@ pub const STUDENT_EXPORT_HEADERS: [&str; 10] = [
     "状态",
 ];
 
+/// A gender as the roster files write it (and read it back).
+pub fn gender_label(g: &str) -> &'static str {
+    match g {
+        "male" => "男",
+        "female" => "女",
+        _ => "未知",
+    }
+}
+
+/// A student status as the roster files write it (and read it back).
+pub fn status_label(s: &str) -> &'static str {
+    match s {
+        "suspended" => "休学",
+        "graduated" => "毕业",
+        "withdrawn" => "退学",
+        _ => "在读",
+    }
+}
+
 /// A student roster as CSV with a UTF-8 BOM, so Excel opens it with the right encoding; cells
 /// that a spreadsheet would run as formulas are neutralised (`crate::csv_export`).
 pub fn export_students(students: &[Student]) -> Vec<u8> {
@@ -693,17 +733,8 @@ pub fn export_students(students: &[Student]) -> Vec<u8> {
     let mut w = CsvOut::with_bom();
     w.text_row(STUDENT_EXPORT_HEADERS);
     for s in students {
-        let gender = match s.gender.as_str() {
-            "male" => "男",
-            "female" => "女",
-            _ => "未知",
-        };
-        let status = match s.status.as_str() {
-            "suspended" => "休学",
-            "graduated" => "毕业",
-            "withdrawn" => "退学",
-            _ => "在读",
-        };
+        let gender = gender_label(&s.gender);
+        let status = status_label(&s.status);
         w.row([
             Cell::Text(s.student_no.as_str()),
             Cell::Text(&s.name),

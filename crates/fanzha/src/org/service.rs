@@ -102,7 +102,7 @@ pub async fn import_roster(
     if !matches!(org.kind, UnitKind::School | UnitKind::PoliceStation) {
         return Err(refuse("roster-err-not-school"));
     }
-    let text = roster::decode(bytes)?;
+    let text = roster::read_file(bytes)?;
     let kind = match kind.or_else(|| roster::detect_kind(&text)) {
         Some(k) => k,
         None => return Err(refuse("roster-err-unknown-kind")),

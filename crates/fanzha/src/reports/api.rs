@@ -431,6 +431,46 @@ pub async fn list_for(
     Ok(items)
 }
 
+/// One page of reports in `scope` kept by `f`, with the total; a staff read is one audit entry
+/// (an export is audited as one).
+pub async fn page_for(
+    st: &AppState,
+    u: &User,
+    scope: &store::Scope,
+    f: &store::ListFilter,
+    limit: i64,
+    offset: i64,
+    export: bool,
+) -> AppResult<(i64, Vec<ReportItem>)> {
+    let total = store::count_filtered(&st.db, scope, f).await?;
+    let items = store::list_filtered(&st.db, scope, f, limit, offset).await?;
+    let paths = items.iter().map(|i| i.report.unit_path.as_str());
+    let filter = serde_json::json!({"status": f.status, "q": f.search, "limit": limit, "offset": offset, "export": export});
+    let ids = items.iter().map(|i| i.report.id).collect();
+    if export {
+        let unit_path = crate::audit::common_path(paths)
+            .or_else(|| crate::audit::common_path(scope.paths.iter().map(String::as_str)))
+            .unwrap_or_else(|| "/".into());
+        crate::audit::person_list_read(
+            &st.db,
+            &st.clock,
+            &u.p,
+            &u.ctx.actor(),
+            crate::audit::ListRead {
+                export: true,
+                kind: "report",
+                unit_path,
+                filter,
+                ids,
+            },
+        )
+        .await?;
+    } else {
+        audit_list(st, u, "report", paths, scope, filter, ids).await?;
+    }
+    Ok((total, items))
+}
+
 /// The stop-payment queue in `scope` for a page or API list; a staff read is one audit entry.
 pub async fn queue_for(
     st: &AppState,

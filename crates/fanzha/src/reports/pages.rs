@@ -24,6 +24,8 @@ use crate::web::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/reports", get(list_page))
+        .route("/reports/export.csv", get(super::lists::export_csv))
+        .route("/reports/export.xlsx", get(super::lists::export_xlsx))
         .route("/reports/new", get(new_page).post(new_submit))
         .route("/reports/dashboard", get(dashboard))
         .route("/reports/stop-payments/{id}", post(sp_action))
@@ -624,6 +626,7 @@ async fn evidence_get(
 struct ListPage {
     ctx: PageCtx,
     reports: Vec<ReportItem>,
+    list: super::lists::ListNav,
     queue: Vec<QueueItem>,
     clusters: Vec<Cluster>,
     police: bool,
@@ -637,9 +640,15 @@ impl ListPage {
     }
 }
 
-async fn list_page(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
+async fn list_page(
+    State(st): State<AppState>,
+    u: User,
+    Query(lq): Query<super::lists::ListQuery>,
+) -> AppResult<Html<String>> {
     let scope = scope_of(&u.p);
-    let reports = api::list_for(&st, &u, &scope, None, 200).await?;
+    let (f, page) = lq.parse()?;
+    let per = super::lists::PAGE;
+    let (total, reports) = api::page_for(&st, &u, &scope, &f, per, (page - 1) * per, false).await?;
     let police_scope = api::police_scope(&u).ok();
     let police = police_scope.is_some();
     let (queue, clusters) = match &police_scope {
@@ -661,6 +670,7 @@ async fn list_page(State(st): State<AppState>, u: User) -> AppResult<Html<String
     let ctx = page_ctx(&st, &u).await;
     Ok(Html(
         ListPage {
+            list: super::lists::ListNav::new(&ctx, &f, page, total),
             ctx,
             reports,
             queue,

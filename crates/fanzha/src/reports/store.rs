@@ -254,6 +254,64 @@ pub async fn list(
         .map_err(Into::into)
 }
 
+/// What a long list of reports keeps: one status, and reports whose reference number or student
+/// name contains `search`.
+#[derive(Clone, Debug, Default)]
+pub struct ListFilter {
+    pub status: String,
+    pub search: String,
+}
+
+const LIST_FROM: &str = "FROM reports r LEFT JOIN students s ON s.id = r.student_id \
+     LEFT JOIN stop_payments sp ON sp.report_id = r.id \
+     WHERE ($1 = '' OR r.status = $1) AND ($2 = '' OR r.ref_no LIKE $3 OR s.name LIKE $3)";
+
+fn bind_filter<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    f: &ListFilter,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let search = f.search.trim().to_string();
+    let like = format!("%{}%", search.replace(['%', '_'], ""));
+    q.bind(f.status.clone()).bind(search).bind(like)
+}
+
+/// How many reports in scope `f` keeps.
+pub async fn count_filtered(db: &Db, scope: &Scope, f: &ListFilter) -> DbResult<i64> {
+    let (w, binds) = scope.clause(4);
+    let sql = format!("SELECT COUNT(*) {LIST_FROM} AND {w}");
+    let q = bind_filter(sqlx::query(&sql), f);
+    let row = bind_all(q, scope, binds).fetch_one(&db.pool).await?;
+    Ok(row.try_get(0)?)
+}
+
+/// One page of the reports in scope that `f` keeps, newest first.
+pub async fn list_filtered(
+    db: &Db,
+    scope: &Scope,
+    f: &ListFilter,
+    limit: i64,
+    offset: i64,
+) -> DbResult<Vec<ReportItem>> {
+    let (w, binds) = scope.clause(6);
+    let sql = format!(
+        "SELECT {REPORT_COLS}, s.name, sp.status, sp.deadline_at {LIST_FROM} AND {w} \
+         ORDER BY r.created_at DESC, r.id DESC LIMIT $4 OFFSET $5"
+    );
+    let q = bind_filter(sqlx::query(&sql), f).bind(limit).bind(offset);
+    let rows = bind_all(q, scope, binds).fetch_all(&db.pool).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ReportItem {
+                report: report_row(r)?,
+                student_name: r.try_get(17)?,
+                stop_payment_status: r.try_get(18)?,
+                deadline_at: r.try_get(19)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
 /// A stop-payment request in the police queue.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct QueueItem {

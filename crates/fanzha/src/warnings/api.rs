@@ -210,6 +210,9 @@ pub struct ListQuery {
     /// At most this many (default 200).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
+    /// Page of `limit` warnings, from 1 (default 1).
+    #[param(minimum = 1)]
+    pub page: Option<i64>,
 }
 
 /// Parses a `YYYY-MM-DD` day in the caller's time zone to the ms of its start.
@@ -253,35 +256,68 @@ pub async fn paths_for(
 }
 
 pub async fn load_list(st: &AppState, u: &User, q: &ListQuery) -> AppResult<Vec<Warning>> {
+    Ok(load_page(st, u, q, false).await?.1)
+}
+
+/// One page of the warning list with the number of warnings the filter keeps; a staff read is
+/// one audit entry (an export one export entry).
+pub async fn load_page(
+    st: &AppState,
+    u: &User,
+    q: &ListQuery,
+    export: bool,
+) -> AppResult<(i64, Vec<Warning>)> {
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(Status::parse(s).ok_or_else(|| AppError::bad_request("warn-err-status"))?),
         None => None,
     };
     let limit = q.limit.unwrap_or(200);
-    if !(1..=1000).contains(&limit) {
+    let page = q.page.unwrap_or(1);
+    let limit_ok = (1..=1000).contains(&limit) || (export && limit == EXPORT_MAX);
+    if !limit_ok || !(1..=1_000_000).contains(&page) {
         return Err(AppError::bad_request("err-bad-paging"));
     }
     let (from, to) = period(q, &u.p, st.clock.now_ms())?;
     let (paths, _) = paths_for(st, u, Action::ViewWarnings, q.unit.as_deref()).await?;
     let mut c = st.db.pool.acquire().await?;
-    let ws = store::list(
-        &mut c,
-        &ListFilter {
-            paths: paths.clone(),
-            status,
-            from: Some(from),
-            to: Some(to),
-            limit,
-        },
-    )
-    .await?;
+    let f = ListFilter {
+        paths: paths.clone(),
+        status,
+        from: Some(from),
+        to: Some(to),
+        limit,
+        offset: (page - 1) * limit,
+    };
+    let total = store::count(&mut c, &f).await?;
+    let ws = store::list(&mut c, &f).await?;
     drop(c);
     let filter = serde_json::json!({
-        "status": q.status, "unit": q.unit, "from": from, "to": to, "limit": limit,
+        "status": q.status, "unit": q.unit, "from": from, "to": to, "limit": limit, "page": page,
     });
-    audit_list(st, u, filter, &paths, &ws).await?;
-    Ok(ws)
+    if export {
+        crate::audit::person_list_read(
+            &st.db,
+            &st.clock,
+            &u.p,
+            &u.ctx.actor(),
+            crate::audit::ListRead {
+                export: true,
+                kind: "warning",
+                unit_path: crate::audit::common_path(paths.iter().map(String::as_str))
+                    .unwrap_or_else(|| "/".into()),
+                filter,
+                ids: ws.iter().map(|w| w.id).collect(),
+            },
+        )
+        .await?;
+    } else {
+        audit_list(st, u, filter, &paths, &ws).await?;
+    }
+    Ok((total, ws))
 }
+
+/// Most warnings one export holds.
+pub const EXPORT_MAX: i64 = 100_000;
 
 /// One audit entry for a list of warnings shown to staff (phones and student numbers in it).
 async fn audit_list(

@@ -74,6 +74,7 @@ pub async fn load(
             from: Some(from),
             to: Some(to),
             limit: MAX_ROWS,
+            offset: 0,
         },
     )
     .await?;

@@ -7,6 +7,7 @@ pub mod api;
 pub mod appraisal;
 pub mod bench;
 pub mod demo;
+pub mod lists;
 pub mod model;
 pub mod notify;
 pub mod pages;

@@ -41,7 +41,7 @@ pub async fn channels_of_school(
 ) -> Result<Vec<SchoolChannel>, DbError> {
     Ok(sqlx::query_as(
         "SELECT cc.id, cc.kind FROM warning_channels wc JOIN campaign_channels cc ON cc.id = wc.channel_id \
-         WHERE wc.school_id = $1 ORDER BY cc.id",
+         WHERE wc.school_id = $1 AND cc.disabled_at IS NULL ORDER BY cc.id",
     )
     .bind(school_id)
     .fetch_all(&mut *c)
@@ -301,6 +301,7 @@ async fn send(
     }
     let result = match channel {
         None => Err("channel gone".to_string()),
+        Some(ch) if !ch.enabled() => Err(crate::campaigns::service::CHANNEL_DISABLED.to_string()),
         Some(ch) => {
             let link = format!("{}{}", s.public_url.trim_end_matches('/'), link);
             let timeout: Duration = s.timeout;

@@ -28,6 +28,8 @@ pub fn routes() -> Router<AppState> {
         .route("/warnings/issue", get(issue_page).post(issue_submit))
         .route("/warnings/batch", post(batch_submit))
         .route("/warnings/overview", get(overview))
+        .route("/warnings/export.csv", get(super::lists::export_csv))
+        .route("/warnings/export.xlsx", get(super::lists::export_xlsx))
         .route(
             "/warnings/settings",
             get(settings_page).post(settings_submit),
@@ -662,6 +664,10 @@ async fn batch_submit(
 #[template(path = "warnings/overview.html")]
 struct OverviewPage {
     ctx: PageCtx,
+    /// Warnings the filter keeps, the page shown and the number of pages.
+    total: i64,
+    page: i64,
+    pages: i64,
     figures: Figures,
     rows: Vec<Row>,
     queue: Vec<Row>,
@@ -670,6 +676,16 @@ struct OverviewPage {
     share: String,
     median_ack: String,
     median_contact: String,
+}
+
+impl OverviewPage {
+    /// The filter as a query string, without the page.
+    fn query(&self) -> String {
+        super::lists::query_of(&self.q)
+    }
+    fn page_link(&self, page: i64) -> String {
+        format!("/warnings/overview?{}&page={page}", self.query())
+    }
 }
 
 fn mins(ctx: &PageCtx, v: Option<i64>) -> String {
@@ -687,7 +703,11 @@ async fn overview(
         return Err(AppError::forbidden());
     }
     let figures = api::load_figures(&st, &u, &q).await?;
-    let list = api::load_list(&st, &u, &q).await?;
+    let q = ListQuery {
+        limit: q.limit.or(Some(50)),
+        ..q
+    };
+    let (total, list) = api::load_page(&st, &u, &q, false).await?;
     let queue_q = ListQuery {
         status: Some("unidentified".into()),
         unit: q.unit.clone(),
@@ -711,6 +731,9 @@ async fn overview(
     let queue = rows_for(&st, &ctx, queue).await?;
     Ok(Html(
         OverviewPage {
+            total,
+            page: q.page.unwrap_or(1),
+            pages: ((total + q.limit.unwrap_or(50) - 1) / q.limit.unwrap_or(50)).max(1),
             share: if figures.routed > 0 {
                 format!("{:.0}%", figures.acted_in_time_share * 100.0)
             } else {
@@ -732,7 +755,7 @@ async fn overview(
     ))
 }
 
-async fn rows_for(st: &AppState, ctx: &PageCtx, ws: Vec<Warning>) -> AppResult<Vec<Row>> {
+pub async fn rows_for(st: &AppState, ctx: &PageCtx, ws: Vec<Warning>) -> AppResult<Vec<Row>> {
     rows(st, ctx, ws).await
 }
 
@@ -758,6 +781,7 @@ async fn channel_choices(
         crate::campaigns::store::channels_under(&st.db, std::slice::from_ref(&school.path))
             .await?
             .into_iter()
+            .filter(|c| c.enabled())
             .map(|c| (c.id, c.kind, c.name, chosen.contains(&c.id)))
             .collect(),
     )

@@ -437,6 +437,36 @@ pub struct ListFilter {
     pub from: Option<Millis>,
     pub to: Option<Millis>,
     pub limit: i64,
+    /// Rows skipped before the first one returned (paging).
+    pub offset: i64,
+}
+
+/// How many warnings the filter keeps (ignoring limit and offset).
+pub async fn count(c: &mut AnyConnection, f: &ListFilter) -> DbResult<i64> {
+    if f.paths.is_empty() {
+        return Ok(0);
+    }
+    let n = f.paths.len();
+    let ors = (0..n)
+        .map(|i| format!("w.unit_path LIKE ${}", i + 1))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    let sql = format!(
+        "SELECT COUNT(*) FROM warnings w WHERE ({ors}) AND (${a} = '' OR w.status = ${a}) \
+         AND w.created_at >= ${b} AND w.created_at < ${c}",
+        a = n + 1,
+        b = n + 2,
+        c = n + 3
+    );
+    let mut q = sqlx::query_scalar(&sql);
+    for p in &f.paths {
+        q = q.bind(format!("{p}%"));
+    }
+    Ok(q.bind(f.status.map_or("", |s| s.as_str()))
+        .bind(f.from.unwrap_or(0))
+        .bind(f.to.unwrap_or(i64::MAX))
+        .fetch_one(&mut *c)
+        .await?)
 }
 
 pub async fn list(c: &mut AnyConnection, f: &ListFilter) -> DbResult<Vec<Warning>> {
@@ -450,12 +480,13 @@ pub async fn list(c: &mut AnyConnection, f: &ListFilter) -> DbResult<Vec<Warning
         .join(" OR ");
     let sql = format!(
         "SELECT {W_COLS} FROM warnings w WHERE ({ors}) AND ($a = '' OR w.status = $a) \
-         AND w.created_at >= $b AND w.created_at < $c ORDER BY w.created_at DESC, w.id DESC LIMIT $d"
+         AND w.created_at >= $b AND w.created_at < $c ORDER BY w.created_at DESC, w.id DESC LIMIT $d OFFSET $e"
     )
     .replace("$a", &format!("${}", n + 1))
     .replace("$b", &format!("${}", n + 2))
     .replace("$c", &format!("${}", n + 3))
-    .replace("$d", &format!("${}", n + 4));
+    .replace("$d", &format!("${}", n + 4))
+    .replace("$e", &format!("${}", n + 5));
     let mut q = sqlx::query(&sql);
     for p in &f.paths {
         q = q.bind(format!("{p}%"));
@@ -465,6 +496,7 @@ pub async fn list(c: &mut AnyConnection, f: &ListFilter) -> DbResult<Vec<Warning
         .bind(f.from.unwrap_or(0))
         .bind(f.to.unwrap_or(i64::MAX))
         .bind(f.limit)
+        .bind(f.offset)
         .fetch_all(&mut *c)
         .await?;
     Ok(rows.iter().map(warning_from).collect::<Result<_, _>>()?)

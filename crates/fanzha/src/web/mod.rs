@@ -204,6 +204,8 @@ pub fn router(st: AppState) -> Router {
         .merge(crate::cases::pages::routes())
         .merge(crate::cases::api::routes())
         .merge(crate::campaigns::pages::routes())
+        .merge(crate::campaigns::channel_pages::routes())
+        .merge(crate::campaigns::review::routes())
         .merge(crate::campaigns::manage::routes())
         .merge(crate::campaigns::api::routes())
         .merge(crate::reports::pages::routes())

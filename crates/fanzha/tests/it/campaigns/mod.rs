@@ -1,6 +1,9 @@
 //! Tests of `campaigns`.
 
+mod admin_browser;
 mod browser;
+mod channels_and_review;
 mod exposure;
 mod flows;
+mod gaps;
 mod tls;

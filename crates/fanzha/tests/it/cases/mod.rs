@@ -1,5 +1,6 @@
 //! Tests of `cases`.
 
 mod browser;
+mod lists;
 mod records;
 mod zones_and_ranking;

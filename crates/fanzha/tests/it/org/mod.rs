@@ -1,4 +1,5 @@
 //! Tests of `org`.
 
 mod roster;
+mod roster_xlsx;
 mod writes;

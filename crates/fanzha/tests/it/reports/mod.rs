@@ -3,6 +3,7 @@
 mod browser;
 mod crash;
 mod filing;
+mod lists;
 mod notices;
 mod s3;
 mod to_case;

@@ -2,5 +2,6 @@
 
 mod browser;
 mod flows;
+mod lists;
 mod notify;
 mod partner;

@@ -1,0 +1,125 @@
+//! The case list taken elsewhere: CSV and .xlsx export of every case of the unit and period
+//! (all pages), in words, audited as an export.
+
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use super::model::{ms_of_date, DAY_MS};
+use super::store::{self, Window};
+use super::{period, service, PeriodQuery};
+use crate::web::context::User;
+use crate::web::error::{AppError, AppResult};
+use crate::web::layout::page_ctx;
+use crate::web::AppState;
+
+/// Most cases one export holds.
+pub const MAX_EXPORT: i64 = 100_000;
+
+async fn export(st: &AppState, u: &User, q: &PeriodQuery, xlsx: bool) -> AppResult<Response> {
+    use crate::csv_export::Cell;
+    let per = period(st, u, q).await?;
+    let ctx = page_ctx(st, u).await;
+    let paths = service::unit_paths(&st.db, &per.unit)
+        .await
+        .map_err(AppError::from)?;
+    let w = Window {
+        paths,
+        from: ms_of_date(per.from),
+        to: ms_of_date(per.to) + DAY_MS,
+    };
+    let (cases, total) = store::list_cases(&st.db, &w, MAX_EXPORT, 0).await?;
+    crate::audit::person_list_read(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        crate::audit::ListRead {
+            export: true,
+            kind: "case",
+            unit_path: per.unit.path.clone(),
+            filter: serde_json::json!({"from": w.from, "to": w.to, "total": total}),
+            ids: cases.iter().map(|c| c.id).collect(),
+        },
+    )
+    .await?;
+    let headers = [
+        ctx.t("cases-occurred-at"),
+        ctx.t("cases-school"),
+        ctx.t("cases-fraud-type"),
+        ctx.t("cases-channel"),
+        ctx.t("cases-victim"),
+        ctx.t("cases-amount-lost"),
+        ctx.t("cases-status"),
+    ];
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let rows: Vec<_> = cases
+        .iter()
+        .map(|c| super::pages::case_row(&ctx, c))
+        .collect();
+    let cells: Vec<Vec<Cell<'_>>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::Text(&r.when),
+                Cell::Text(&r.school),
+                Cell::Text(&r.fraud_type),
+                Cell::Text(&r.channel),
+                Cell::Text(&r.victim),
+                Cell::Text(&r.lost),
+                Cell::Text(&r.status),
+            ]
+        })
+        .collect();
+    let stem = format!("cases-{}-{}-{}", per.unit.code, per.from, per.to);
+    let (ctype, name, body) = if xlsx {
+        let body =
+            crate::csv_export::xlsx(&ctx.t("cases-list"), &headers, &cells).map_err(|e| {
+                tracing::error!(error = %e, "cases xlsx");
+                AppError::internal()
+            })?;
+        (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            format!("{stem}.xlsx"),
+            body,
+        )
+    } else {
+        let mut out = crate::csv_export::CsvOut::with_bom();
+        out.text_row(headers.iter().copied());
+        for r in cells {
+            out.row(r);
+        }
+        (
+            "text/csv; charset=utf-8",
+            format!("{stem}.csv"),
+            out.finish(),
+        )
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, ctype.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+pub async fn export_csv(
+    State(st): State<AppState>,
+    u: User,
+    Query(q): Query<PeriodQuery>,
+) -> AppResult<Response> {
+    export(&st, &u, &q, false).await
+}
+
+pub async fn export_xlsx(
+    State(st): State<AppState>,
+    u: User,
+    Query(q): Query<PeriodQuery>,
+) -> AppResult<Response> {
+    export(&st, &u, &q, true).await
+}

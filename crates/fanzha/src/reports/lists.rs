@@ -1,0 +1,186 @@
+//! The long list of reports: pages, a status filter, search by reference number or student name,
+//! and CSV / .xlsx export of the whole filtered list for staff.
+
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::store::ListFilter;
+use super::scope_of;
+use crate::auth::policy::{self, Action};
+use crate::web::context::User;
+use crate::web::error::{AppError, AppResult};
+use crate::web::layout::PageCtx;
+use crate::web::AppState;
+
+/// Reports per page.
+pub const PAGE: i64 = 50;
+/// Most reports one export holds.
+pub const MAX_EXPORT: i64 = 100_000;
+
+const STATUSES: [&str; 5] = ["new", "confirmed", "not_fraud", "merged", "case_opened"];
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    pub status: Option<String>,
+    pub q: Option<String>,
+    pub page: Option<String>,
+}
+
+impl ListQuery {
+    /// The filter and the page (from 1); a bad status or page is a 400 in words.
+    pub fn parse(&self) -> AppResult<(ListFilter, i64)> {
+        let status = self.status.clone().unwrap_or_default();
+        if !status.is_empty() && !STATUSES.contains(&status.as_str()) {
+            return Err(AppError::bad_request("reports-err-list-status"));
+        }
+        let page = match self.page.as_deref().map(str::trim) {
+            None | Some("") => 1,
+            Some(p) => p
+                .parse::<i64>()
+                .ok()
+                .filter(|p| (1..=1_000_000).contains(p))
+                .ok_or_else(|| AppError::bad_request("err-bad-paging"))?,
+        };
+        let search = self
+            .q
+            .clone()
+            .unwrap_or_default()
+            .trim()
+            .chars()
+            .take(100)
+            .collect();
+        Ok((ListFilter { status, search }, page))
+    }
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The filter form, pages and export links of the list.
+pub struct ListNav {
+    pub status: String,
+    pub q: String,
+    pub page: i64,
+    pub pages: i64,
+    pub total: i64,
+    pub statuses: Vec<(&'static str, String)>,
+}
+
+impl ListNav {
+    pub fn new(ctx: &PageCtx, f: &ListFilter, page: i64, total: i64) -> ListNav {
+        ListNav {
+            status: f.status.clone(),
+            q: f.search.clone(),
+            page,
+            pages: ((total + PAGE - 1) / PAGE).max(1),
+            total,
+            statuses: STATUSES
+                .iter()
+                .map(|s| (*s, ctx.t(&format!("reports-status-{s}"))))
+                .collect(),
+        }
+    }
+    /// The query string of the filter (for page and export links).
+    pub fn query(&self) -> String {
+        format!("status={}&q={}", enc(&self.status), enc(&self.q))
+    }
+    pub fn link(&self, page: i64) -> String {
+        format!("/reports?{}&page={page}", self.query())
+    }
+}
+
+async fn export(st: &AppState, u: &User, lq: &ListQuery, xlsx: bool) -> AppResult<Response> {
+    use crate::csv_export::Cell;
+    // Staff take the list elsewhere; a student's own reports are on their page.
+    if policy::scopes_for(&u.p, Action::ViewReports).is_empty() {
+        return Err(AppError::forbidden());
+    }
+    let (f, _) = lq.parse()?;
+    let scope = scope_of(&u.p);
+    let (_, items) = super::api::page_for(st, u, &scope, &f, MAX_EXPORT, 0, true).await?;
+    let lang = u.ctx.lang;
+    let t = |k: &str| lang.t(k);
+    let headers = [
+        t("reports-col-ref"),
+        t("reports-col-time"),
+        t("reports-col-student"),
+        t("reports-col-type"),
+        t("reports-status"),
+        t("reports-col-stop-payment"),
+    ];
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let tz: chrono_tz::Tz = u.p.time_zone;
+    let texts: Vec<[String; 6]> = items
+        .iter()
+        .map(|i| {
+            [
+                i.report.ref_no.clone(),
+                crate::web::layout::fmt_time(i.report.created_at, tz),
+                i.student_name.clone().unwrap_or_default(),
+                crate::web::layout::fraud_type_name(lang, &i.report.fraud_type),
+                t(&format!("reports-status-{}", i.report.status)),
+                i.stop_payment_status
+                    .as_deref()
+                    .map(|s| t(&format!("reports-sp-{s}")))
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let rows: Vec<Vec<Cell<'_>>> = texts
+        .iter()
+        .map(|r| r.iter().map(|c| Cell::Text(c)).collect())
+        .collect();
+    let (ctype, name, body) = if xlsx {
+        let body = crate::csv_export::xlsx(&t("reports-title"), &headers, &rows).map_err(|e| {
+            tracing::error!(error = %e, "reports xlsx");
+            AppError::internal()
+        })?;
+        (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "reports.xlsx",
+            body,
+        )
+    } else {
+        let mut w = crate::csv_export::CsvOut::with_bom();
+        w.text_row(headers.iter().copied());
+        for r in rows {
+            w.row(r);
+        }
+        ("text/csv; charset=utf-8", "reports.csv", w.finish())
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, ctype.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+pub async fn export_csv(
+    State(st): State<AppState>,
+    u: User,
+    Query(lq): Query<ListQuery>,
+) -> AppResult<Response> {
+    export(&st, &u, &lq, false).await
+}
+
+pub async fn export_xlsx(
+    State(st): State<AppState>,
+    u: User,
+    Query(lq): Query<ListQuery>,
+) -> AppResult<Response> {
+    export(&st, &u, &lq, true).await
+}

@@ -1,0 +1,122 @@
+//! The warning list taken elsewhere: CSV and .xlsx export of everything the overview's filter
+//! keeps (all pages), in words, audited as an export.
+
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use super::api::{self, ListQuery, EXPORT_MAX};
+use crate::auth::policy::{self, Action};
+use crate::web::context::User;
+use crate::web::error::{AppError, AppResult};
+use crate::web::layout::page_ctx;
+use crate::web::AppState;
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The filter of a list as a query string (status, unit, period), without page or limit.
+pub fn query_of(q: &ListQuery) -> String {
+    let v = |o: &Option<String>| enc(o.as_deref().unwrap_or(""));
+    format!(
+        "status={}&unit={}&from={}&to={}",
+        v(&q.status),
+        v(&q.unit),
+        v(&q.from),
+        v(&q.to)
+    )
+}
+
+async fn export(st: &AppState, u: &User, q: ListQuery, xlsx: bool) -> AppResult<Response> {
+    use crate::csv_export::Cell;
+    if policy::scopes_for(&u.p, Action::ViewWarnings).is_empty() {
+        return Err(AppError::forbidden());
+    }
+    let q = ListQuery {
+        limit: Some(EXPORT_MAX),
+        page: Some(1),
+        ..q
+    };
+    let (_, ws) = api::load_page(st, u, &q, true).await?;
+    let ctx = page_ctx(st, u).await;
+    let rows = super::pages::rows_for(st, &ctx, ws).await?;
+    let headers = [
+        ctx.t("warn-student"),
+        ctx.t("warn-severity"),
+        ctx.t("warn-fraud-type"),
+        ctx.t("warn-status"),
+        ctx.t("warn-level"),
+        ctx.t("warn-created"),
+        ctx.t("warn-deadline"),
+    ];
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let texts: Vec<[String; 7]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.who.clone(),
+                r.severity.clone(),
+                r.fraud_type.clone(),
+                r.status.clone(),
+                r.level.clone(),
+                ctx.time(&r.w.created_at),
+                r.countdown.clone(),
+            ]
+        })
+        .collect();
+    let cells: Vec<Vec<Cell<'_>>> = texts
+        .iter()
+        .map(|r| r.iter().map(|c| Cell::Text(c)).collect())
+        .collect();
+    let (ctype, name, body) = if xlsx {
+        let body = crate::csv_export::xlsx(&ctx.t("warn-list"), &headers, &cells).map_err(|e| {
+            tracing::error!(error = %e, "warnings xlsx");
+            AppError::internal()
+        })?;
+        (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "warnings.xlsx",
+            body,
+        )
+    } else {
+        let mut w = crate::csv_export::CsvOut::with_bom();
+        w.text_row(headers.iter().copied());
+        for r in cells {
+            w.row(r);
+        }
+        ("text/csv; charset=utf-8", "warnings.csv", w.finish())
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, ctype.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+pub async fn export_csv(
+    State(st): State<AppState>,
+    u: User,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    export(&st, &u, q, false).await
+}
+
+pub async fn export_xlsx(
+    State(st): State<AppState>,
+    u: User,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    export(&st, &u, q, true).await
+}
