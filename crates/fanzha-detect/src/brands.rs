@@ -496,6 +496,23 @@ impl BrandRegistry {
         })
     }
 
+    /// Whether a link or number indicator is official for some brand of the registry (or a
+    /// government or education host).
+    pub fn is_official_contact(&self, i: &Indicator) -> bool {
+        if i.value == "<masked>" {
+            return false;
+        }
+        match i.kind {
+            IndicatorKind::Url | IndicatorKind::Domain => host_of(&i.value).is_some_and(|h| {
+                host_under(h, "gov.cn")
+                    || host_under(h, "edu.cn")
+                    || self.brands.iter().any(|b| self.is_official_host(b, h))
+            }),
+            IndicatorKind::Phone => self.is_any_official_number(&i.value),
+            _ => false,
+        }
+    }
+
     /// Whether a number is official for any brand in the registry.
     pub fn is_any_official_number(&self, number: &str) -> bool {
         self.brands

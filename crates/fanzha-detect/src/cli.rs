@@ -326,6 +326,9 @@ pub struct TrainOptions {
     pub split: Option<String>,
     pub epochs: Option<u32>,
     pub bits: Option<u32>,
+    /// Weight of each example of `data[i]` (missing entries are 1.0): lets a large set of one
+    /// kind (e.g. personal SMS) teach without drowning the others.
+    pub weights: Vec<f32>,
 }
 
 impl TrainOptions {
@@ -338,6 +341,7 @@ impl TrainOptions {
             split: Some("train".into()),
             epochs: None,
             bits: None,
+            weights: Vec::new(),
         }
     }
 }
@@ -355,8 +359,12 @@ pub struct TrainReport {
 pub fn run_train(opts: &TrainOptions) -> Result<TrainReport, CliError> {
     let started = Instant::now();
     let mut examples = Vec::new();
-    for p in &opts.data {
-        examples.extend(read_jsonl(p, opts.split.as_deref())?);
+    for (i, p) in opts.data.iter().enumerate() {
+        let w = opts.weights.get(i).copied().unwrap_or(1.0);
+        examples.extend(read_jsonl(p, opts.split.as_deref())?.into_iter().map(|mut e| {
+            e.weight = w;
+            e
+        }));
     }
     let mut cfg = TrainConfig {
         seed: opts.seed,
@@ -384,6 +392,7 @@ pub fn run_train(opts: &TrainOptions) -> Result<TrainReport, CliError> {
         .collect();
     let meta = serde_json::json!({
         "files": files,
+        "weights": opts.weights,
         "split": opts.split,
         "seed": cfg.seed,
         "epochs": cfg.epochs,

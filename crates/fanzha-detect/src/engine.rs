@@ -274,6 +274,10 @@ impl Engine {
         }
         let brands = self.brands.load();
         let bc = brand_check(&brands, norm, text, &indicators, sender, mentions);
+        if let Some(h) = &bc.official {
+            z[FraudType::Normal.index()] += OFFICIAL_EVIDENCE;
+            hits.push(h.clone());
+        }
         let mut floor = 0f32;
         let mut floor_type = None;
         if let Some((t, hit)) = bc.hit {
@@ -285,10 +289,21 @@ impl Engine {
             floor = MEDIUM_FLOOR;
         }
         // A strong fraud rule with somewhere to send the victim never ends below medium.
+        // (The rule must have fired on the contact itself: a link or number is one of its spans.)
         if floor < MEDIUM_FLOOR && indicators.iter().any(|i| is_contact(i.kind)) {
+            let on_contact = |h: &RuleHit| {
+                h.spans.iter().any(|&(s, e)| {
+                    indicators.iter().any(|i| {
+                        is_contact(i.kind)
+                            && i.start == s
+                            && i.end == e
+                            && !brands.is_official_contact(i)
+                    })
+                })
+            };
             if let Some(h) = hits
                 .iter()
-                .filter(|h| h.fraud_type.is_fraud() && h.weight >= STRONG_RULE)
+                .filter(|h| h.fraud_type.is_fraud() && h.weight >= STRONG_RULE && on_contact(h))
                 .max_by(|a, b| a.weight.total_cmp(&b.weight))
             {
                 floor = MEDIUM_FLOOR;
@@ -403,6 +418,8 @@ impl Engine {
     }
 }
 
+/// Log-odds added to `normal` when every link and number of a text is a named brand's own.
+const OFFICIAL_EVIDENCE: f32 = 3.0;
 /// Log-odds a brand mismatch adds to its fraud type.
 const BRAND_EVIDENCE: f32 = 6.0;
 /// A fraud rule at least this heavy is "strong" (see the level floor).
@@ -431,6 +448,8 @@ fn is_contact(k: IndicatorKind) -> bool {
 #[derive(Default)]
 struct BrandCheck {
     mismatch: Option<BrandMismatch>,
+    /// Every link and number is official (explanation of the exculpatory evidence).
+    official: Option<RuleHit>,
     /// The type and the explanation to add when there is a mismatch.
     hit: Option<(FraudType, RuleHit)>,
     sender_suspect: Option<bool>,
@@ -456,6 +475,11 @@ const CALL_ACTIONS: &[&str] = &[
 
 fn any_word(t: &str, words: &[&str]) -> bool {
     words.iter().any(|w| t.contains(w))
+}
+
+/// A short number of the national service plan (95xxx, 96xxx, 10xxx, 12xxx…).
+fn is_short_service(n: &str) -> bool {
+    n.len() <= 6 && (n.starts_with('9') || n.starts_with('1'))
 }
 
 /// Hosts no impersonator can hold: government and education registries.
@@ -508,7 +532,7 @@ fn brand_check(
         if has_link && any_word(t, LINK_ACTIONS) {
             for i in indicators.iter().filter(|i| is_link(i)) {
                 match host_of(&i.value) {
-                    Some(host) if !official_link(host) => {
+                    Some(host) if !official_link(host) && crate::extract::known_tld(host) => {
                         found = Some((mentions[0].0, host.to_string(), true, i.start, i.end));
                         break;
                     }
@@ -538,7 +562,9 @@ fn brand_check(
                         .any(|b| reg.is_official_number(b, n))
             };
             for i in indicators.iter().filter(|i| i.kind == IndicatorKind::Phone) {
-                if i.value != "<masked>" && !official_number(&i.value) {
+                // Short service numbers (95xxx, 96xxx, 1xxxx) are allocated to institutions;
+                // the check is about the ordinary numbers impersonators can get.
+                if i.value != "<masked>" && !is_short_service(&i.value) && !official_number(&i.value) {
                     found = Some((mentions[0].0, i.value.clone(), false, i.start, i.end));
                     break;
                 }
@@ -602,6 +628,9 @@ fn brand_check(
             official,
         });
     }
+    if out.mismatch.is_none() {
+        out.official = official_only(reg, indicators, mentions);
+    }
     if let Some(s) = sender {
         let kind = SenderKind::of(s);
         let named: Vec<&crate::brands::Brand> = mentions.iter().map(|m| brand(m.0)).collect();
@@ -625,6 +654,56 @@ fn brand_check(
         out.sender_suspect = Some(suspect);
     }
     out
+}
+
+/// When a text sends the reader only to official places (every link and number belongs to a
+/// brand it names, or, naming none, to some brand of the registry) and asks for nothing else
+/// (no chat account, app, card, code or "safe account"), the evidence that says so.
+fn official_only(
+    reg: &BrandRegistry,
+    indicators: &[Indicator],
+    mentions: &[(usize, usize, usize)],
+) -> Option<RuleHit> {
+    let mut contacts = 0;
+    let mut spans = Vec::new();
+    for i in indicators {
+        match i.kind {
+            IndicatorKind::Url | IndicatorKind::Domain | IndicatorKind::Phone => {
+                let ok = if mentions.is_empty() {
+                    reg.is_official_contact(i)
+                } else {
+                    mentions.iter().any(|m| {
+                        let b = &reg.brands()[m.0];
+                        match host_of(&i.value) {
+                            _ if i.value == "<masked>" => false,
+                            Some(h) if is_link(i) => reg.is_official_host(b, h) || institutional(h),
+                            _ => i.kind == IndicatorKind::Phone && reg.is_official_number(b, &i.value),
+                        }
+                    })
+                };
+                if !ok {
+                    return None;
+                }
+                contacts += 1;
+                spans.push((i.start, i.end));
+            }
+            IndicatorKind::Amount => {}
+            _ => return None,
+        }
+    }
+    if contacts == 0 {
+        return None;
+    }
+    Some(RuleHit {
+        id: Arc::from("brand.official_contact"),
+        fraud_type: FraudType::Normal,
+        weight: OFFICIAL_EVIDENCE,
+        description_zh: Arc::from("链接和号码均属于品牌官方渠道（仍请自行在官方 App 或官网核实）"),
+        description_en: Arc::from(
+            "Every link and number belongs to the brand's official channels (still check in its official app or site)",
+        ),
+        spans,
+    })
 }
 
 /// What a pasted sender is.

@@ -47,11 +47,11 @@ fn the_quoted_hosts_are_in_no_registry_entry_or_rule() {
 fn a_named_brand_with_someone_elses_link_or_number_is_impersonation() {
     let e = Engine::builtin();
     let v = e.analyze(
-        "【工商银行】您的电子密码器已过期，请尽快登录 www.gh-update.example 完成升级，逾期将停用。",
+        "【工商银行】您的电子密码器已过期，请尽快登录 www.gh-update.top 完成升级，逾期将停用。",
     );
     let m = v.brand_mismatch.clone().expect("mismatch");
     assert_eq!(m.brand_key, "icbc");
-    assert_eq!(m.found, "www.gh-update.example");
+    assert_eq!(m.found, "www.gh-update.top");
     assert_eq!(v.level, Level::High);
     let r = v
         .rules
