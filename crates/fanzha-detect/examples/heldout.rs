@@ -33,11 +33,19 @@ fn sources(shared: &Path, crate_dir: &Path) -> Vec<Source> {
         weight,
     };
     vec![
-        s("telecom-fraud-texts-5", "telecom-fraud-texts-5/data.jsonl", 2.0),
+        s(
+            "telecom-fraud-texts-5",
+            "telecom-fraud-texts-5/data.jsonl",
+            2.0,
+        ),
         s("nus-sms-zh", "nus-sms-zh/data.jsonl", 0.05),
-        s("cn-spam-sms-80w-subset", "cn-spam-sms-80w-subset/data.jsonl", 0.05),
+        s(
+            "cn-spam-sms-80w-subset",
+            "cn-spam-sms-80w-subset/data.jsonl",
+            0.05,
+        ),
         s("nagato-sms-tw", "nagato-sms-tw/data.jsonl", 2.0),
-        c("self-written", "tests/data/train_extra.jsonl", 1.0),
+        c("self-written", "tests/data/train_extra.jsonl", 3.0),
         c("self-written", "tests/data/sms_train.jsonl", 1.0),
     ]
 }
@@ -135,7 +143,10 @@ fn row(name: &str, n: usize, r: &EvalReport) -> String {
     } else {
         "—".into()
     };
-    let has_normal = r.per_class.iter().any(|c| c.class == FraudType::Normal && c.support > 0);
+    let has_normal = r
+        .per_class
+        .iter()
+        .any(|c| c.class == FraudType::Normal && c.support > 0);
     let fp = if has_normal {
         format!("{:.4}", r.false_positive_rate)
     } else {
@@ -201,10 +212,24 @@ fn main() {
         all_risks.extend(risks);
     }
     let (r, risks) = score(&e, &sms_eval);
-    println!("{}", row("self-written SMS evaluation file (never trained on)", sms_eval.len(), &r));
+    println!(
+        "{}",
+        row(
+            "self-written SMS evaluation file (never trained on)",
+            sms_eval.len(),
+            &r
+        )
+    );
     all_risks.extend(risks);
     let (r, risks) = score(&e, &holdout);
-    println!("{}", row("hand-written hold-out (never trained on)", holdout.len(), &r));
+    println!(
+        "{}",
+        row(
+            "hand-written hold-out (never trained on)",
+            holdout.len(),
+            &r
+        )
+    );
     all_risks.extend(risks);
 
     // Per family of the evaluation file.
@@ -252,24 +277,43 @@ fn main() {
         let n: Vec<_> = b.iter().filter(|r| !r.0.is_fraud()).collect();
         let rec = f.iter().filter(|r| r.1 >= 0.5).count();
         let fp = n.iter().filter(|r| r.1 >= 0.5).count();
-        let hi_s = if hi == usize::MAX { "…".into() } else { hi.to_string() };
+        let hi_s = if hi == usize::MAX {
+            "…".into()
+        } else {
+            hi.to_string()
+        };
         println!(
             "| {lo}–{hi_s} | {} | {:.4} | {} | {:.4} |",
             f.len(),
-            if f.is_empty() { 0.0 } else { rec as f64 / f.len() as f64 },
+            if f.is_empty() {
+                0.0
+            } else {
+                rec as f64 / f.len() as f64
+            },
             n.len(),
-            if n.is_empty() { 0.0 } else { fp as f64 / n.len() as f64 }
+            if n.is_empty() {
+                0.0
+            } else {
+                fp as f64 / n.len() as f64
+            }
         );
     }
 
     // Reliability on the dev splits (never trained on, not used to choose anything else).
     let mut dev = Vec::new();
-    for k in ["telecom-fraud-texts-5", "nus-sms-zh", "cn-spam-sms-80w-subset"] {
+    for k in [
+        "telecom-fraud-texts-5",
+        "nus-sms-zh",
+        "cn-spam-sms-80w-subset",
+    ] {
         dev.extend(load(by_key(k), Some("dev")));
     }
     dev.extend(sms_eval.iter().cloned());
     let (_, risks) = score(&e, &dev);
-    println!("\n## Reliability of `risk` (dev splits + SMS evaluation file, {} rows)\n", dev.len());
+    println!(
+        "\n## Reliability of `risk` (dev splits + SMS evaluation file, {} rows)\n",
+        dev.len()
+    );
     println!("| risk | rows | mean risk | share that is fraud |");
     println!("|---|---:|---:|---:|");
     for i in 0..10 {
@@ -310,7 +354,10 @@ fn main() {
         };
         let (r, _) = score(&m, &rows);
         let line = row(k, rows.len(), &r);
-        println!("{}", line.replacen(&format!("| {k} |"), &format!("| {k} | {tested} |"), 1));
+        println!(
+            "{}",
+            line.replacen(&format!("| {k} |"), &format!("| {k} | {tested} |"), 1)
+        );
         eprintln!("held out {k} in {:.1}s", t0.elapsed().as_secs_f64());
     }
 }

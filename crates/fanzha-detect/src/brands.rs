@@ -25,7 +25,8 @@
 //! assert!(reg.brands().iter().any(|b| b.key == "icbc" && b.numbers.contains(&"95588".to_string())));
 //! let again = BrandRegistry::parse(&reg.to_text()).unwrap();
 //! assert_eq!(again.brands(), reg.brands());
-//! let err = BrandRegistry::parse("version = 1\n[[brand]]\nkey = \"\"\n").unwrap_err();
+//! let bad = "version = 1\n[[brand]]\nkey = \"\"\nname_zh = \"某\"\nsector = \"bank\"\naliases = [\"某某银行\"]\nnumbers = [\"95000\"]\n";
+//! let err = BrandRegistry::parse(bad).unwrap_err();
 //! assert_eq!(err.line, 3);
 //! ```
 

@@ -39,6 +39,12 @@ struct DetectOut<'a> {
     indicators: &'a [crate::Indicator],
     rules: Vec<RuleOut<'a>>,
     alternatives: &'a [crate::engine::Alternative],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    brand_mismatch: Option<&'a crate::BrandMismatch>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sender_suspect: Option<bool>,
+    link_suspect: bool,
+    model_version: &'a str,
 }
 
 #[derive(Serialize)]
@@ -49,8 +55,9 @@ struct RuleOut<'a> {
     spans: &'a [(usize, usize)],
 }
 
-/// `fanzha detect`: reads JSONL `{"id":…, "text":…}` and writes one verdict line per non-blank
-/// input line, in order. A bad line yields `{"id":…, "error":…}` and processing continues.
+/// `fanzha detect`: reads JSONL `{"id":…, "text":…}` (optionally `"sender"`: the number or 106
+/// port a pasted SMS came from) and writes one verdict line per non-blank input line, in order.
+/// A bad line yields `{"id":…, "error":…}` and processing continues.
 ///
 /// ```
 /// use fanzha_detect::{cli::run_detect, Engine};
@@ -94,17 +101,26 @@ pub fn run_detect(
             ),
             Err(_) => (&null, None),
         };
-        let Some(text) = text else {
+        let sender = match &parsed {
+            Ok(v) => match v.get("sender") {
+                None | Some(serde_json::Value::Null) => Ok(None),
+                Some(serde_json::Value::String(s)) => Ok(Some(s.as_str())),
+                Some(_) => Err(()),
+            },
+            Err(_) => Ok(None),
+        };
+        let (Some(text), Ok(sender)) = (text, sender) else {
             stats.errors += 1;
             let why = match &parsed {
                 Err(e) => format!("line {}: invalid JSON: {e}", i + 1),
                 Ok(v) if v.get("text").is_none() => format!("line {}: missing field `text`", i + 1),
-                Ok(_) => format!("line {}: `text` must be a string", i + 1),
+                Ok(_) if text.is_none() => format!("line {}: `text` must be a string", i + 1),
+                Ok(_) => format!("line {}: `sender` must be a string", i + 1),
             };
             writeln!(output, "{}", serde_json::json!({"id": id, "error": why}))?;
             continue;
         };
-        let v = engine.analyze_brief(text);
+        let v = engine.analyze_brief_with(text, sender);
         stats.ok += 1;
         if v.fraud_type.is_fraud() {
             stats.fraud += 1;
@@ -126,6 +142,10 @@ pub fn run_detect(
                 })
                 .collect(),
             alternatives: &v.alternatives,
+            brand_mismatch: v.brand_mismatch.as_ref(),
+            sender_suspect: v.sender_suspect,
+            link_suspect: v.link_suspect,
+            model_version: &v.model_version,
         };
         serde_json::to_writer(&mut output, &out)?;
         output.write_all(b"\n")?;
@@ -361,10 +381,14 @@ pub fn run_train(opts: &TrainOptions) -> Result<TrainReport, CliError> {
     let mut examples = Vec::new();
     for (i, p) in opts.data.iter().enumerate() {
         let w = opts.weights.get(i).copied().unwrap_or(1.0);
-        examples.extend(read_jsonl(p, opts.split.as_deref())?.into_iter().map(|mut e| {
-            e.weight = w;
-            e
-        }));
+        examples.extend(
+            read_jsonl(p, opts.split.as_deref())?
+                .into_iter()
+                .map(|mut e| {
+                    e.weight = w;
+                    e
+                }),
+        );
     }
     let mut cfg = TrainConfig {
         seed: opts.seed,

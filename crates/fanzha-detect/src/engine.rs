@@ -212,7 +212,7 @@ impl Engine {
     ///
     /// ```
     /// let e = fanzha_detect::Engine::builtin();
-    /// let v = e.analyze_with("【工商银行】您的账户积分即将清零，请登录 icbc-bonus.example 兑换", Some("13812345678"));
+    /// let v = e.analyze_with("【工商银行】您的账户积分即将清零，请登录 icbc-bonus.top 兑换", Some("13812345678"));
     /// assert_eq!(v.sender_suspect, Some(true));
     /// assert!(v.link_suspect);
     /// assert_eq!(v.brand_mismatch.unwrap().brand_key, "icbc");
@@ -564,7 +564,10 @@ fn brand_check(
             for i in indicators.iter().filter(|i| i.kind == IndicatorKind::Phone) {
                 // Short service numbers (95xxx, 96xxx, 1xxxx) are allocated to institutions;
                 // the check is about the ordinary numbers impersonators can get.
-                if i.value != "<masked>" && !is_short_service(&i.value) && !official_number(&i.value) {
+                if i.value != "<masked>"
+                    && !is_short_service(&i.value)
+                    && !official_number(&i.value)
+                {
                     found = Some((mentions[0].0, i.value.clone(), false, i.start, i.end));
                     break;
                 }
@@ -677,7 +680,10 @@ fn official_only(
                         match host_of(&i.value) {
                             _ if i.value == "<masked>" => false,
                             Some(h) if is_link(i) => reg.is_official_host(b, h) || institutional(h),
-                            _ => i.kind == IndicatorKind::Phone && reg.is_official_number(b, &i.value),
+                            _ => {
+                                i.kind == IndicatorKind::Phone
+                                    && reg.is_official_number(b, &i.value)
+                            }
                         }
                     })
                 };

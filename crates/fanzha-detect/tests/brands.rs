@@ -191,3 +191,31 @@ fn a_strong_rule_with_a_contact_is_at_least_medium() {
         }
     }
 }
+
+#[test]
+fn detect_reads_an_optional_sender_and_refuses_a_bad_one_for_its_line_only() {
+    use fanzha_detect::cli::run_detect;
+    let input = concat!(
+        "{\"id\":1,\"text\":\"【工商银行】您的积分即将清零，请登录 icbc-jf8.top 兑换\",\"sender\":\"13812345678\"}\n",
+        "{\"id\":2,\"text\":\"明天开班会\",\"sender\":42}\n",
+        "{\"id\":3,\"text\":\"明天开班会\"}\n",
+    );
+    let mut out = Vec::new();
+    let stats = run_detect(&Engine::builtin(), input.as_bytes(), &mut out).unwrap();
+    assert_eq!((stats.ok, stats.errors), (2, 1));
+    let lines: Vec<serde_json::Value> = std::str::from_utf8(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["level"], "high");
+    assert_eq!(lines[0]["sender_suspect"], true);
+    assert_eq!(lines[0]["link_suspect"], true);
+    assert_eq!(lines[0]["brand_mismatch"]["brand_key"], "icbc");
+    assert_eq!(lines[1]["error"], "line 2: `sender` must be a string");
+    assert!(lines[2].get("sender_suspect").is_none());
+    assert!(lines[2]["model_version"]
+        .as_str()
+        .unwrap()
+        .starts_with("fzdm-"));
+}
