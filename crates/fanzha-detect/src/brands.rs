@@ -669,10 +669,7 @@ mod tests {
     fn mentions_respect_latin_word_boundaries() {
         let reg = BrandRegistry::builtin();
         let mut out = Vec::new();
-        reg.mentions(
-            &normalize("【工商銀行】您的积分").text().to_string(),
-            &mut out,
-        );
+        reg.mentions(normalize("【工商銀行】您的积分").text(), &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(reg.brands()[out[0].0].key, "icbc");
         reg.mentions("icbcx is not a mention", &mut out);
