@@ -70,8 +70,8 @@ pub struct Brand {
     pub numbers: Vec<String>,
 }
 
-/// A registry that cannot be used. `Display` is `line N: message` (line 0 when the problem is
-/// not tied to a line, e.g. brands built in code).
+/// A registry that cannot be used. `Display` is `line N: message`: the line of the file, or for
+/// [`BrandRegistry::from_brands`] the 1-based position of the brand.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrandError {
     pub line: usize,
@@ -245,8 +245,8 @@ impl BrandRegistry {
         BrandRegistry::build(brands, Some(&lines))
     }
 
-    /// A registry from brands built in code (e.g. rows of a database); errors have line 0… or
-    /// rather the 1-based position of the offending brand in `brands`.
+    /// A registry from brands built in code (e.g. rows of a database). An error's `line` is the
+    /// 1-based position of the offending brand in `brands`.
     pub fn from_brands(brands: Vec<Brand>) -> Result<BrandRegistry, BrandError> {
         BrandRegistry::build(brands, None)
     }

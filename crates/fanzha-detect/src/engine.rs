@@ -192,6 +192,14 @@ impl Engine {
         self.brands.load_full()
     }
 
+    /// Reads a registry file and swaps it in. A bad file is refused with `file:line: message`
+    /// and the registry in force stays active.
+    pub fn load_brands_file(&self, path: &Path) -> Result<(), crate::brands::BrandFileError> {
+        let reg = BrandRegistry::from_file(path)?;
+        self.set_brands(Arc::new(reg));
+        Ok(())
+    }
+
     /// The live rules (reload, watch, replace).
     pub fn rules(&self) -> &Arc<Rules> {
         &self.rules

@@ -162,7 +162,16 @@ fn a_bad_registry_file_names_file_and_line_and_changes_nothing() {
     let before = e.brands();
     let err = BrandRegistry::from_file(&p).unwrap_err().to_string();
     assert!(err.ends_with("brands.toml:5: brand `x`: unknown sector `moon` (expected one of: bank, operator, courier, ecommerce, payment, government)"), "{err}");
+    let err = e.load_brands_file(&p).unwrap_err();
+    assert_eq!(err.line, 5);
     assert!(Arc::ptr_eq(&before, &e.brands()));
+    // A good file (here: the built-in one exported, plus a brand) replaces it.
+    let mut text = before.to_text();
+    text.push_str("\n[[brand]]\nkey = \"demo\"\nname_zh = \"示例银行\"\nsector = \"bank\"\naliases = [\"示例银行\"]\nnumbers = [\"95000\"]\n");
+    std::fs::write(&p, text).unwrap();
+    e.load_brands_file(&p).unwrap();
+    assert!(!Arc::ptr_eq(&before, &e.brands()));
+    assert_eq!(e.brands().len(), before.len() + 1);
     std::fs::remove_dir_all(&dir).ok();
 }
 
