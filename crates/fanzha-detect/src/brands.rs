@@ -25,7 +25,8 @@
 //! assert!(reg.brands().iter().any(|b| b.key == "icbc" && b.numbers.contains(&"95588".to_string())));
 //! let again = BrandRegistry::parse(&reg.to_text()).unwrap();
 //! assert_eq!(again.brands(), reg.brands());
-//! let err = BrandRegistry::parse("version = 1\n[[brand]]\nkey = \"\"\n").unwrap_err();
+//! let bad = "version = 1\n[[brand]]\nkey = \"\"\nname_zh = \"某\"\nsector = \"bank\"\naliases = [\"某某银行\"]\nnumbers = [\"95000\"]\n";
+//! let err = BrandRegistry::parse(bad).unwrap_err();
 //! assert_eq!(err.line, 3);
 //! ```
 
@@ -69,8 +70,8 @@ pub struct Brand {
     pub numbers: Vec<String>,
 }
 
-/// A registry that cannot be used. `Display` is `line N: message` (line 0 when the problem is
-/// not tied to a line, e.g. brands built in code).
+/// A registry that cannot be used. `Display` is `line N: message`: the line of the file, or for
+/// [`BrandRegistry::from_brands`] the 1-based position of the brand.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrandError {
     pub line: usize,
@@ -244,8 +245,8 @@ impl BrandRegistry {
         BrandRegistry::build(brands, Some(&lines))
     }
 
-    /// A registry from brands built in code (e.g. rows of a database); errors have line 0… or
-    /// rather the 1-based position of the offending brand in `brands`.
+    /// A registry from brands built in code (e.g. rows of a database). An error's `line` is the
+    /// 1-based position of the offending brand in `brands`.
     pub fn from_brands(brands: Vec<Brand>) -> Result<BrandRegistry, BrandError> {
         BrandRegistry::build(brands, None)
     }
@@ -496,6 +497,23 @@ impl BrandRegistry {
         })
     }
 
+    /// Whether a link or number indicator is official for some brand of the registry (or a
+    /// government or education host).
+    pub fn is_official_contact(&self, i: &Indicator) -> bool {
+        if i.value == "<masked>" {
+            return false;
+        }
+        match i.kind {
+            IndicatorKind::Url | IndicatorKind::Domain => host_of(&i.value).is_some_and(|h| {
+                host_under(h, "gov.cn")
+                    || host_under(h, "edu.cn")
+                    || self.brands.iter().any(|b| self.is_official_host(b, h))
+            }),
+            IndicatorKind::Phone => self.is_any_official_number(&i.value),
+            _ => false,
+        }
+    }
+
     /// Whether a number is official for any brand in the registry.
     pub fn is_any_official_number(&self, number: &str) -> bool {
         self.brands
@@ -651,10 +669,7 @@ mod tests {
     fn mentions_respect_latin_word_boundaries() {
         let reg = BrandRegistry::builtin();
         let mut out = Vec::new();
-        reg.mentions(
-            &normalize("【工商銀行】您的积分").text().to_string(),
-            &mut out,
-        );
+        reg.mentions(normalize("【工商銀行】您的积分").text(), &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(reg.brands()[out[0].0].key, "icbc");
         reg.mentions("icbcx is not a mention", &mut out);

@@ -192,6 +192,14 @@ impl Engine {
         self.brands.load_full()
     }
 
+    /// Reads a registry file and swaps it in. A bad file is refused with `file:line: message`
+    /// and the registry in force stays active.
+    pub fn load_brands_file(&self, path: &Path) -> Result<(), crate::brands::BrandFileError> {
+        let reg = BrandRegistry::from_file(path)?;
+        self.set_brands(Arc::new(reg));
+        Ok(())
+    }
+
     /// The live rules (reload, watch, replace).
     pub fn rules(&self) -> &Arc<Rules> {
         &self.rules
@@ -212,7 +220,7 @@ impl Engine {
     ///
     /// ```
     /// let e = fanzha_detect::Engine::builtin();
-    /// let v = e.analyze_with("【工商银行】您的账户积分即将清零，请登录 icbc-bonus.example 兑换", Some("13812345678"));
+    /// let v = e.analyze_with("【工商银行】您的账户积分即将清零，请登录 icbc-bonus.top 兑换", Some("13812345678"));
     /// assert_eq!(v.sender_suspect, Some(true));
     /// assert!(v.link_suspect);
     /// assert_eq!(v.brand_mismatch.unwrap().brand_key, "icbc");
@@ -274,6 +282,10 @@ impl Engine {
         }
         let brands = self.brands.load();
         let bc = brand_check(&brands, norm, text, &indicators, sender, mentions);
+        if let Some(h) = &bc.official {
+            z[FraudType::Normal.index()] += OFFICIAL_EVIDENCE;
+            hits.push(h.clone());
+        }
         let mut floor = 0f32;
         let mut floor_type = None;
         if let Some((t, hit)) = bc.hit {
@@ -285,10 +297,21 @@ impl Engine {
             floor = MEDIUM_FLOOR;
         }
         // A strong fraud rule with somewhere to send the victim never ends below medium.
+        // (The rule must have fired on the contact itself: a link or number is one of its spans.)
         if floor < MEDIUM_FLOOR && indicators.iter().any(|i| is_contact(i.kind)) {
+            let on_contact = |h: &RuleHit| {
+                h.spans.iter().any(|&(s, e)| {
+                    indicators.iter().any(|i| {
+                        is_contact(i.kind)
+                            && i.start == s
+                            && i.end == e
+                            && !brands.is_official_contact(i)
+                    })
+                })
+            };
             if let Some(h) = hits
                 .iter()
-                .filter(|h| h.fraud_type.is_fraud() && h.weight >= STRONG_RULE)
+                .filter(|h| h.fraud_type.is_fraud() && h.weight >= STRONG_RULE && on_contact(h))
                 .max_by(|a, b| a.weight.total_cmp(&b.weight))
             {
                 floor = MEDIUM_FLOOR;
@@ -403,6 +426,8 @@ impl Engine {
     }
 }
 
+/// Log-odds added to `normal` when every link and number of a text is a named brand's own.
+const OFFICIAL_EVIDENCE: f32 = 3.0;
 /// Log-odds a brand mismatch adds to its fraud type.
 const BRAND_EVIDENCE: f32 = 6.0;
 /// A fraud rule at least this heavy is "strong" (see the level floor).
@@ -431,6 +456,8 @@ fn is_contact(k: IndicatorKind) -> bool {
 #[derive(Default)]
 struct BrandCheck {
     mismatch: Option<BrandMismatch>,
+    /// Every link and number is official (explanation of the exculpatory evidence).
+    official: Option<RuleHit>,
     /// The type and the explanation to add when there is a mismatch.
     hit: Option<(FraudType, RuleHit)>,
     sender_suspect: Option<bool>,
@@ -456,6 +483,11 @@ const CALL_ACTIONS: &[&str] = &[
 
 fn any_word(t: &str, words: &[&str]) -> bool {
     words.iter().any(|w| t.contains(w))
+}
+
+/// A short number of the national service plan (95xxx, 96xxx, 10xxx, 12xxx…).
+fn is_short_service(n: &str) -> bool {
+    n.len() <= 6 && (n.starts_with('9') || n.starts_with('1'))
 }
 
 /// Hosts no impersonator can hold: government and education registries.
@@ -508,7 +540,7 @@ fn brand_check(
         if has_link && any_word(t, LINK_ACTIONS) {
             for i in indicators.iter().filter(|i| is_link(i)) {
                 match host_of(&i.value) {
-                    Some(host) if !official_link(host) => {
+                    Some(host) if !official_link(host) && crate::extract::known_tld(host) => {
                         found = Some((mentions[0].0, host.to_string(), true, i.start, i.end));
                         break;
                     }
@@ -538,7 +570,12 @@ fn brand_check(
                         .any(|b| reg.is_official_number(b, n))
             };
             for i in indicators.iter().filter(|i| i.kind == IndicatorKind::Phone) {
-                if i.value != "<masked>" && !official_number(&i.value) {
+                // Short service numbers (95xxx, 96xxx, 1xxxx) are allocated to institutions;
+                // the check is about the ordinary numbers impersonators can get.
+                if i.value != "<masked>"
+                    && !is_short_service(&i.value)
+                    && !official_number(&i.value)
+                {
                     found = Some((mentions[0].0, i.value.clone(), false, i.start, i.end));
                     break;
                 }
@@ -602,6 +639,9 @@ fn brand_check(
             official,
         });
     }
+    if out.mismatch.is_none() {
+        out.official = official_only(reg, indicators, mentions);
+    }
     if let Some(s) = sender {
         let kind = SenderKind::of(s);
         let named: Vec<&crate::brands::Brand> = mentions.iter().map(|m| brand(m.0)).collect();
@@ -625,6 +665,59 @@ fn brand_check(
         out.sender_suspect = Some(suspect);
     }
     out
+}
+
+/// When a text sends the reader only to official places (every link and number belongs to a
+/// brand it names, or, naming none, to some brand of the registry) and asks for nothing else
+/// (no chat account, app, card, code or "safe account"), the evidence that says so.
+fn official_only(
+    reg: &BrandRegistry,
+    indicators: &[Indicator],
+    mentions: &[(usize, usize, usize)],
+) -> Option<RuleHit> {
+    let mut contacts = 0;
+    let mut spans = Vec::new();
+    for i in indicators {
+        match i.kind {
+            IndicatorKind::Url | IndicatorKind::Domain | IndicatorKind::Phone => {
+                let ok = if mentions.is_empty() {
+                    reg.is_official_contact(i)
+                } else {
+                    mentions.iter().any(|m| {
+                        let b = &reg.brands()[m.0];
+                        match host_of(&i.value) {
+                            _ if i.value == "<masked>" => false,
+                            Some(h) if is_link(i) => reg.is_official_host(b, h) || institutional(h),
+                            _ => {
+                                i.kind == IndicatorKind::Phone
+                                    && reg.is_official_number(b, &i.value)
+                            }
+                        }
+                    })
+                };
+                if !ok {
+                    return None;
+                }
+                contacts += 1;
+                spans.push((i.start, i.end));
+            }
+            IndicatorKind::Amount => {}
+            _ => return None,
+        }
+    }
+    if contacts == 0 {
+        return None;
+    }
+    Some(RuleHit {
+        id: Arc::from("brand.official_contact"),
+        fraud_type: FraudType::Normal,
+        weight: OFFICIAL_EVIDENCE,
+        description_zh: Arc::from("链接和号码均属于品牌官方渠道（仍请自行在官方 App 或官网核实）"),
+        description_en: Arc::from(
+            "Every link and number belongs to the brand's official channels (still check in its official app or site)",
+        ),
+        spans,
+    })
 }
 
 /// What a pasted sender is.

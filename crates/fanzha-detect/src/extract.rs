@@ -500,6 +500,13 @@ struct Patterns {
 
 const TLDS: &str = "com|cn|net|org|top|xyz|vip|cc|info|me|io|app|shop|club|site|online|ltd|tk|ml|co|hk|tw|asia|biz|live|fun|icu|work|link|pro|wang|ren|ink|xin|store|tech|cyou|buzz|mobi|win|bid|loan|ly|gg|to|sh|so|la|in|us|uk|jp|kr|ru|de|ws|tv|bet|red|kim|group|cloud|life|today|space|website|email|gov|edu";
 
+/// Whether the last label of a host is a top-level domain that the extractor knows (a host cut
+/// off in the middle, `www.exam`, does not count).
+pub(crate) fn known_tld(host: &str) -> bool {
+    let last = host.rsplit('.').next().unwrap_or("");
+    last.starts_with("xn--") || TLDS.split('|').any(|t| t == last)
+}
+
 fn patterns() -> &'static Patterns {
     static P: OnceLock<Patterns> = OnceLock::new();
     P.get_or_init(|| {

@@ -47,11 +47,11 @@ fn the_quoted_hosts_are_in_no_registry_entry_or_rule() {
 fn a_named_brand_with_someone_elses_link_or_number_is_impersonation() {
     let e = Engine::builtin();
     let v = e.analyze(
-        "【工商银行】您的电子密码器已过期，请尽快登录 www.gh-update.example 完成升级，逾期将停用。",
+        "【工商银行】您的电子密码器已过期，请尽快登录 www.gh-update.top 完成升级，逾期将停用。",
     );
     let m = v.brand_mismatch.clone().expect("mismatch");
     assert_eq!(m.brand_key, "icbc");
-    assert_eq!(m.found, "www.gh-update.example");
+    assert_eq!(m.found, "www.gh-update.top");
     assert_eq!(v.level, Level::High);
     let r = v
         .rules
@@ -162,7 +162,16 @@ fn a_bad_registry_file_names_file_and_line_and_changes_nothing() {
     let before = e.brands();
     let err = BrandRegistry::from_file(&p).unwrap_err().to_string();
     assert!(err.ends_with("brands.toml:5: brand `x`: unknown sector `moon` (expected one of: bank, operator, courier, ecommerce, payment, government)"), "{err}");
+    let err = e.load_brands_file(&p).unwrap_err();
+    assert_eq!(err.line, 5);
     assert!(Arc::ptr_eq(&before, &e.brands()));
+    // A good file (here: the built-in one exported, plus a brand) replaces it.
+    let mut text = before.to_text();
+    text.push_str("\n[[brand]]\nkey = \"demo\"\nname_zh = \"示例银行\"\nsector = \"bank\"\naliases = [\"示例银行\"]\nnumbers = [\"95000\"]\n");
+    std::fs::write(&p, text).unwrap();
+    e.load_brands_file(&p).unwrap();
+    assert!(!Arc::ptr_eq(&before, &e.brands()));
+    assert_eq!(e.brands().len(), before.len() + 1);
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -190,4 +199,32 @@ fn a_strong_rule_with_a_contact_is_at_least_medium() {
             assert!(v.level >= Level::Medium, "{t}: {v:?}");
         }
     }
+}
+
+#[test]
+fn detect_reads_an_optional_sender_and_refuses_a_bad_one_for_its_line_only() {
+    use fanzha_detect::cli::run_detect;
+    let input = concat!(
+        "{\"id\":1,\"text\":\"【工商银行】您的积分即将清零，请登录 icbc-jf8.top 兑换\",\"sender\":\"13812345678\"}\n",
+        "{\"id\":2,\"text\":\"明天开班会\",\"sender\":42}\n",
+        "{\"id\":3,\"text\":\"明天开班会\"}\n",
+    );
+    let mut out = Vec::new();
+    let stats = run_detect(&Engine::builtin(), input.as_bytes(), &mut out).unwrap();
+    assert_eq!((stats.ok, stats.errors), (2, 1));
+    let lines: Vec<serde_json::Value> = std::str::from_utf8(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["level"], "high");
+    assert_eq!(lines[0]["sender_suspect"], true);
+    assert_eq!(lines[0]["link_suspect"], true);
+    assert_eq!(lines[0]["brand_mismatch"]["brand_key"], "icbc");
+    assert_eq!(lines[1]["error"], "line 2: `sender` must be a string");
+    assert!(lines[2].get("sender_suspect").is_none());
+    assert!(lines[2]["model_version"]
+        .as_str()
+        .unwrap()
+        .starts_with("fzdm-"));
 }
