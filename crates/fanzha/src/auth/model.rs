@@ -190,6 +190,7 @@ impl Scope {
                 ImportRoster,
                 ManageAccounts,
                 IssueActivationCodes,
+                ConfigureSignIn,
             ]),
             Scope::AuditRead => by_actions(&[ViewAudit]),
             // A partner reads the receipts of the warnings it issued; a student their own warnings.
@@ -304,6 +305,9 @@ pub struct Principal {
     pub via: Via,
     pub time_zone: String,
     pub locale: String,
+    /// Staff reset this account's password: until the person sets a new one, a session may do
+    /// nothing but that (see `web::context`).
+    pub must_change_password: bool,
 }
 
 impl Principal {

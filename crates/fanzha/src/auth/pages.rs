@@ -64,9 +64,18 @@ struct LoginPage {
     error: Option<String>,
     notice: Option<String>,
     username: String,
+    /// The school named in the URL, with its identity service if it has one.
+    choice: Option<super::sso::web::LoginChoice>,
+    /// Schools with an identity service, for the picker (code, name).
+    sso_schools: Vec<(String, String)>,
 }
 
 impl LoginPage {
+    /// The password form is for everyone, unless the school switched local passwords off (then
+    /// it is folded away, for its administrators' break-glass sign-in).
+    fn local_for_all(&self) -> bool {
+        self.choice.as_ref().is_none_or(|c| c.local_passwords)
+    }
     fn t(&self, key: &str) -> String {
         self.lang.t(key)
     }
@@ -82,6 +91,25 @@ impl LoginPage {
 struct LoginQuery {
     next: Option<String>,
     expired: Option<String>,
+    school: Option<String>,
+}
+
+/// The school part of the login page: the school from the URL, else the picker of schools with
+/// an identity service.
+async fn login_schools(
+    st: &AppState,
+    school: Option<&str>,
+) -> AppResult<(Option<super::sso::web::LoginChoice>, Vec<(String, String)>)> {
+    let choice = match school.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(code) => super::sso::web::login_choice(st, code).await?,
+        None => None,
+    };
+    let schools = if choice.is_none() {
+        super::sso::store::schools_with_sign_in(&st.db).await?
+    } else {
+        vec![]
+    };
+    Ok((choice, schools))
 }
 
 async fn login_page(
@@ -100,6 +128,7 @@ async fn login_page(
             (jar.add(cookie(&st, PRELOGIN_CSRF_COOKIE, v.clone())), v)
         }
     };
+    let (choice, sso_schools) = login_schools(&st, q.school.as_deref()).await?;
     let page = LoginPage {
         lang: ctx.lang,
         csrf,
@@ -107,6 +136,8 @@ async fn login_page(
         error: None,
         notice: (q.expired.is_some() || ctx.session_expired).then(|| ctx.t("auth-session-expired")),
         username: String::new(),
+        choice,
+        sso_schools,
     };
     Ok((jar, Html(page.render()?)).into_response())
 }
@@ -116,6 +147,7 @@ struct LoginForm {
     username: String,
     password: String,
     next: Option<String>,
+    school: Option<String>,
 }
 
 async fn login_submit(
@@ -185,6 +217,7 @@ async fn login_submit(
                 .await?;
             }
             let err: AppError = e.into();
+            let (choice, sso_schools) = login_schools(&st, f.school.as_deref()).await?;
             let page = LoginPage {
                 lang: ctx.lang,
                 csrf: ctx.csrf.clone(),
@@ -192,6 +225,8 @@ async fn login_submit(
                 error: Some(err.msg.render(ctx.lang)),
                 notice: None,
                 username: f.username.chars().take(64).collect(),
+                choice,
+                sso_schools,
             };
             let mut resp = (err.status, Html(page.render()?)).into_response();
             if let Some(s) = err.retry_after {
@@ -320,9 +355,7 @@ async fn account_page(
     Query(q): Query<AccountQuery>,
 ) -> AppResult<Html<String>> {
     // After a password reset by staff, sign-in lands here with this notice.
-    let notice = q
-        .must_change
-        .is_some()
+    let notice = (q.must_change.is_some() || u.p.must_change_password)
         .then(|| u.ctx.lang.t("account-must-change"));
     render_account(&st, &u, None, None, notice).await
 }

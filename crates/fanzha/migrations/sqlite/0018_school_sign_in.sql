@@ -1,0 +1,45 @@
+-- Sign-in configured per school: campus single sign-on (CAS or OpenID Connect), and the
+-- short-lived records its flows need.
+
+-- One row per school that configured its identity service. `protocol` is 'cas' or 'oidc'.
+-- `server_url` is the CAS base URL (…/cas) or the OIDC issuer. `number_attribute` names the CAS
+-- attribute or ID-token claim carrying the student/staff number ('' for the CAS user itself).
+-- `local_passwords` 0: only school admins may still sign in with a password (break-glass).
+-- `builtin_test` marks the built-in test CAS of `fanzha demo` (shown on the login page).
+CREATE TABLE school_sign_in (
+    school_id BIGINT PRIMARY KEY REFERENCES units(id),
+    protocol TEXT NOT NULL,
+    server_url TEXT NOT NULL,
+    cas_version TEXT NOT NULL DEFAULT '3',
+    client_id TEXT NOT NULL DEFAULT '',
+    client_secret TEXT NOT NULL DEFAULT '',
+    number_attribute TEXT NOT NULL DEFAULT '',
+    local_passwords BIGINT NOT NULL DEFAULT 1,
+    builtin_test BIGINT NOT NULL DEFAULT 0,
+    updated_at BIGINT NOT NULL,
+    updated_by BIGINT REFERENCES accounts(id)
+);
+
+-- An OpenID Connect sign-in under way: the state (hashed), the nonce and PKCE verifier it was
+-- started with. Single use, minutes long; held in the database so any process may finish it.
+CREATE TABLE sso_flows (
+    state_hash TEXT PRIMARY KEY,
+    school_id BIGINT NOT NULL REFERENCES units(id),
+    nonce TEXT NOT NULL,
+    pkce_verifier TEXT NOT NULL,
+    next_path TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT
+);
+CREATE INDEX sso_flows_expires ON sso_flows(expires_at);
+
+-- Every CAS service ticket presented (hashed): a ticket is taken once, and the session it opened
+-- is found again when the CAS server sends a single-logout request for it.
+CREATE TABLE sso_tickets (
+    ticket_hash TEXT PRIMARY KEY,
+    school_id BIGINT NOT NULL REFERENCES units(id),
+    session_hash TEXT,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX sso_tickets_created ON sso_tickets(created_at);
