@@ -43,3 +43,7 @@ CREATE TABLE sso_tickets (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX sso_tickets_created ON sso_tickets(created_at);
+
+-- Reach is honest: audience members whom no channel reaches (no active account, no outside
+-- address) are counted apart, never as delivered.
+ALTER TABLE campaign_reach ADD COLUMN unreachable BIGINT NOT NULL DEFAULT 0;
