@@ -401,7 +401,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             // The built-in test CAS exists for the demo only: `serve` has no way to start it.
             let (school, _cas) = crate::auth::sso::test_cas::start_for_demo(&db, &clock).await?;
             println!(
-                " test CAS (demo only): /login?school={school} — any student number, password demo"
+                " test CAS (demo only): http://{}/login?school={school} — any student number, password demo",
+                cfg.listen
             );
             serve(cfg, db, clock, Some(seeded)).await
         }

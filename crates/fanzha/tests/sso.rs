@@ -363,6 +363,8 @@ async fn a_school_admin_configures_their_school_only_and_the_secret_is_never_sho
     assert!(!app.audit("access.denied").await.is_empty());
 
     let c = app.login("admin1").await;
+    let (_, accounts) = app.get(&c, "/org/unit/SCH1/activation").await;
+    assert!(accounts.contains("href=\"/org/unit/SCH1/sign-in\""), "linked from the accounts page");
     let (s, page) = app.get(&c, "/org/unit/SCH1/sign-in").await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("/sso/cas/SCH1"), "shows the service URL to register");

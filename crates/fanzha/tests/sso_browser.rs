@@ -33,7 +33,7 @@ async fn fits(wd: &Wd) -> bool {
 
 async fn shot(wd: &Wd, name: &str) {
     let v = wd.get("/screenshot").await;
-    let Some(b64) = v["value"].as_str() else {
+    let Some(b64) = v.as_str() else {
         return;
     };
     let dir = std::path::PathBuf::from(

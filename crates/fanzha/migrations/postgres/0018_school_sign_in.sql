@@ -47,3 +47,25 @@ CREATE INDEX sso_tickets_created ON sso_tickets(created_at);
 -- Reach is honest: audience members whom no channel reaches (no active account, no outside
 -- address) are counted apart, never as delivered.
 ALTER TABLE campaign_reach ADD COLUMN unreachable BIGINT NOT NULL DEFAULT 0;
+
+-- DingTalk and WeCom sign-in per school: the school's app (DingTalk client id / WeCom corp id and
+-- agent id, and its secret), and the platform identities bound to accounts — by the person from
+-- My account, or imported by the school as a mapping of platform user ids to numbers.
+CREATE TABLE school_platforms (
+    school_id BIGINT NOT NULL REFERENCES units(id),
+    platform TEXT NOT NULL,
+    app_id TEXT NOT NULL,
+    agent_id TEXT NOT NULL DEFAULT '',
+    app_secret TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (school_id, platform)
+);
+CREATE TABLE platform_identities (
+    school_id BIGINT NOT NULL REFERENCES units(id),
+    platform TEXT NOT NULL,
+    platform_user_id TEXT NOT NULL,
+    account_id BIGINT NOT NULL REFERENCES accounts(id),
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (school_id, platform, platform_user_id)
+);
+CREATE UNIQUE INDEX platform_identities_account ON platform_identities(account_id, platform);

@@ -314,6 +314,30 @@ struct AccountPage {
     new_token: Option<String>,
     error: Option<String>,
     notice: Option<String>,
+    /// DingTalk / WeCom sign-in of the person's school: (school code, platform, bound).
+    platform_binds: Vec<(String, &'static str, bool)>,
+}
+
+/// The DingTalk / WeCom identities an activated roster account may bind, and which it has.
+async fn platform_binds(
+    st: &AppState,
+    account_id: i64,
+) -> AppResult<Vec<(String, &'static str, bool)>> {
+    let Some(acc) = store::account_by_id(&st.db, account_id).await? else {
+        return Ok(vec![]);
+    };
+    let (Some(org), Some(_)) = (acc.org_id, acc.activated_at) else {
+        return Ok(vec![]);
+    };
+    let Some(school) = crate::org::store::unit_by_id(&st.db, org).await? else {
+        return Ok(vec![]);
+    };
+    let bound = super::sso::platforms::bindings_of(&st.db, account_id).await?;
+    Ok(super::sso::platforms::platforms_of(&st.db, org)
+        .await?
+        .into_iter()
+        .map(|p| (school.code.clone(), p.as_str(), bound.contains(&p)))
+        .collect())
 }
 
 async fn render_account(
@@ -339,6 +363,7 @@ async fn render_account(
             new_token,
             error,
             notice,
+            platform_binds: platform_binds(st, u.p.account_id).await?,
         }
         .render()?,
     ))
@@ -347,6 +372,7 @@ async fn render_account(
 #[derive(Deserialize)]
 struct AccountQuery {
     must_change: Option<String>,
+    bound: Option<String>,
 }
 
 async fn account_page(
@@ -355,8 +381,11 @@ async fn account_page(
     Query(q): Query<AccountQuery>,
 ) -> AppResult<Html<String>> {
     // After a password reset by staff, sign-in lands here with this notice.
-    let notice = (q.must_change.is_some() || u.p.must_change_password)
-        .then(|| u.ctx.lang.t("account-must-change"));
+    let notice = if q.must_change.is_some() || u.p.must_change_password {
+        Some(u.ctx.lang.t("account-must-change"))
+    } else {
+        q.bound.is_some().then(|| u.ctx.lang.t("sso-bound-done"))
+    };
     render_account(&st, &u, None, None, notice).await
 }
 

@@ -11,6 +11,8 @@
 
 pub mod cas;
 pub mod oidc;
+pub mod platform_web;
+pub mod platforms;
 pub mod store;
 pub mod test_cas;
 pub mod web;
@@ -94,6 +96,9 @@ pub enum SsoError {
     /// The identity service vouched for a number that is not on this school's roster.
     #[error("not on the roster")]
     NotOnRoster,
+    /// A DingTalk/WeCom identity bound to nobody at this school.
+    #[error("platform identity not bound")]
+    NotBound,
     /// On the roster, but graduated, withdrawn, suspended or disabled.
     #[error("account not usable")]
     NotCurrent,
@@ -119,6 +124,7 @@ impl SsoError {
         match self {
             SsoError::NotOnRoster => "not_on_roster".into(),
             SsoError::NotCurrent => "not_current".into(),
+            SsoError::NotBound => "not_bound".into(),
             SsoError::Refused(r) => r.clone(),
             SsoError::Unavailable(_) => "unavailable".into(),
             SsoError::Db(_) => "error".into(),
@@ -153,12 +159,44 @@ pub async fn sign_in_number(
     if number.is_empty() || number.chars().count() > 64 {
         return Err(SsoError::NotOnRoster);
     }
-    let now = clock.now_ms();
     let mut tx = db.begin_write().await?;
     let Some(acc) = store::roster_account(&mut tx, school_id, number).await? else {
         tx.rollback().await?;
         return Err(SsoError::NotOnRoster);
     };
+    open_session(tx, clock, cfg, acc, number, ip, user_agent).await
+}
+
+/// Signs in the account bound to a DingTalk/WeCom identity at `school_id` (never an account of
+/// another school), activating it if the school's mapping bound it before it was activated.
+pub async fn sign_in_account(
+    db: &Db,
+    clock: &Clock,
+    cfg: &Config,
+    school_id: i64,
+    account_id: i64,
+    ip: &str,
+    user_agent: &str,
+) -> Result<SsoSignIn, SsoError> {
+    let mut tx = db.begin_write().await?;
+    let Some((acc, number)) = store::roster_account_by_id(&mut tx, school_id, account_id).await?
+    else {
+        tx.rollback().await?;
+        return Err(SsoError::NotOnRoster);
+    };
+    open_session(tx, clock, cfg, acc, &number, ip, user_agent).await
+}
+
+async fn open_session(
+    mut tx: sqlx::Transaction<'static, sqlx::Any>,
+    clock: &Clock,
+    cfg: &Config,
+    acc: store::RosterAccount,
+    number: &str,
+    ip: &str,
+    user_agent: &str,
+) -> Result<SsoSignIn, SsoError> {
+    let now = clock.now_ms();
     if acc.disabled || acc.roster_status != crate::auth::roster_accounts::RosterStatus::Current {
         tx.rollback().await?;
         return Err(SsoError::NotCurrent);

@@ -134,6 +134,39 @@ pub async fn roster_account(
     }))
 }
 
+/// A roster account of `school_id` by id, with its number; `None` for an account of another
+/// school or none at all.
+pub async fn roster_account_by_id(
+    tx: &mut AnyConnection,
+    school_id: i64,
+    account_id: i64,
+) -> DbResult<Option<(RosterAccount, String)>> {
+    let r = sqlx::query(
+        "SELECT id, disabled, roster_status, person_no FROM accounts WHERE id = $1 AND org_id = $2 \
+         AND person_kind IS NOT NULL",
+    )
+    .bind(account_id)
+    .bind(school_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(r) = r else {
+        return Ok(None);
+    };
+    let status: String = r.try_get(2)?;
+    Ok(Some((
+        RosterAccount {
+            id: r.try_get(0)?,
+            disabled: r.try_get::<i64, _>(1)? != 0,
+            roster_status: RosterStatus::parse(&status).ok_or_else(|| {
+                DbError::from(sqlx::Error::Decode(
+                    format!("unknown roster status {status:?}").into(),
+                ))
+            })?,
+        },
+        r.try_get::<Option<String>, _>(3)?.unwrap_or_default(),
+    )))
+}
+
 /// Marks the account activated if it was not; true when this call did it.
 pub async fn activate_if_new(tx: &mut AnyConnection, account_id: i64, now: i64) -> DbResult<bool> {
     Ok(sqlx::query(

@@ -26,9 +26,9 @@ use crate::web::layout::{page_ctx, PageCtx};
 use crate::web::AppState;
 
 /// The cookie binding an OIDC sign-in to the browser that started it (its state).
-const FLOW_COOKIE: &str = "fz_sso";
+pub(super) const FLOW_COOKIE: &str = "fz_sso";
 /// How long a started OIDC sign-in may take.
-const FLOW_MS: i64 = 10 * 60_000;
+pub(super) const FLOW_MS: i64 = 10 * 60_000;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -42,7 +42,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// This site's base URL for callbacks: the configured public URL, else the request's host.
-fn base_url(st: &AppState, headers: &HeaderMap) -> String {
+pub(super) fn base_url(st: &AppState, headers: &HeaderMap) -> String {
     if let Some(u) = st.config.public_url.as_deref().filter(|u| !u.is_empty()) {
         return u.trim_end_matches('/').to_string();
     }
@@ -82,7 +82,7 @@ async fn school_with(
     Ok((unit, cfg))
 }
 
-fn user_agent(headers: &HeaderMap) -> &str {
+pub(super) fn user_agent(headers: &HeaderMap) -> &str {
     headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
@@ -108,7 +108,7 @@ async fn start(
             let redirect = oidc_redirect(&st, &headers, &school);
             let started = match oidc::start(&super::http_client(), &cfg, &redirect).await {
                 Ok(s) => s,
-                Err(e) => return refused(&st, &ctx, &school, cfg.protocol, e).await,
+                Err(e) => return refused(&st, &ctx, &school, cfg.protocol.as_str(), e).await,
             };
             let now = st.clock.now_ms();
             store::insert_flow(
@@ -177,9 +177,9 @@ async fn cas_callback(
     match result {
         Ok(s) => {
             store::link_ticket_session(&st.db, &ticket_hash, &s.session_hash).await?;
-            signed_in(&st, &ctx, jar, &school, Protocol::Cas, s, "/").await
+            signed_in(&st, &ctx, jar, &school, "cas", s, "/").await
         }
-        Err(e) => refused(&st, &ctx, &school, Protocol::Cas, e).await,
+        Err(e) => refused(&st, &ctx, &school, "cas", e).await,
     }
 }
 
@@ -310,9 +310,9 @@ async fn oidc_callback(
     }
     .await;
     match result {
-        Ok((s, next)) => signed_in(&st, &ctx, jar, &school, Protocol::Oidc, s, &next).await,
+        Ok((s, next)) => signed_in(&st, &ctx, jar, &school, "oidc", s, &next).await,
         Err(e) => {
-            let r = refused(&st, &ctx, &school, Protocol::Oidc, e).await?;
+            let r = refused(&st, &ctx, &school, "oidc", e).await?;
             Ok((jar, r).into_response())
         }
     }
@@ -320,12 +320,12 @@ async fn oidc_callback(
 
 // ---------------------------------------------------------------- outcome
 
-async fn signed_in(
+pub(super) async fn signed_in(
     st: &AppState,
     ctx: &Ctx,
     jar: CookieJar,
     school: &Unit,
-    protocol: Protocol,
+    protocol: &str,
     s: SsoSignIn,
     next: &str,
 ) -> AppResult<Response> {
@@ -342,7 +342,7 @@ async fn signed_in(
             target_id: s.session.account_id.to_string(),
             unit_path: school.path.clone(),
             detail: serde_json::json!({
-                "protocol": protocol.as_str(),
+                "protocol": protocol,
                 "activated": s.activated,
             }),
         },
@@ -381,11 +381,11 @@ impl RefusedPage {
 }
 
 /// Audits a refused sign-in and shows the person what to do. Nothing was created.
-async fn refused(
+pub(super) async fn refused(
     st: &AppState,
     ctx: &Ctx,
     school: &Unit,
-    protocol: Protocol,
+    protocol: &str,
     e: SsoError,
 ) -> AppResult<Response> {
     if let SsoError::Db(e) = e {
@@ -403,13 +403,14 @@ async fn refused(
             target_kind: "unit",
             target_id: school.code.clone(),
             unit_path: school.path.clone(),
-            detail: serde_json::json!({ "protocol": protocol.as_str(), "reason": e.reason() }),
+            detail: serde_json::json!({ "protocol": protocol, "reason": e.reason() }),
         },
     )
     .await?;
     let (status, key) = match e {
         SsoError::NotOnRoster => (StatusCode::FORBIDDEN, "sso-not-on-roster"),
         SsoError::NotCurrent => (StatusCode::FORBIDDEN, "sso-not-current"),
+        SsoError::NotBound => (StatusCode::FORBIDDEN, "sso-not-bound"),
         SsoError::Unavailable(_) => (StatusCode::BAD_GATEWAY, "sso-unavailable"),
         _ => (StatusCode::FORBIDDEN, "sso-refused"),
     };
@@ -444,6 +445,8 @@ struct SettingsPage {
     callback: String,
     error: Option<String>,
     notice: Option<String>,
+    /// DingTalk and WeCom: (platform, app id, agent id, secret stored, callback URL).
+    platform_apps: Vec<(&'static str, String, String, bool, String)>,
 }
 
 /// The school whose settings these are: a school admin of that school, else 404.
@@ -456,15 +459,26 @@ async fn school_for_settings(st: &AppState, u: &User, code: &str) -> AppResult<U
     Ok(unit)
 }
 
+#[derive(Deserialize)]
+struct SettingsQuery {
+    mapped: Option<usize>,
+}
+
 async fn settings_page(
     State(st): State<AppState>,
     u: User,
     headers: HeaderMap,
     Path(code): Path<String>,
+    Query(q): Query<SettingsQuery>,
 ) -> AppResult<Response> {
     let unit = school_for_settings(&st, &u, &code).await?;
     let cfg = store::school_sign_in(&st.db, unit.id).await?;
-    render_settings(&st, &u, &headers, unit, cfg.as_ref(), None, None, StatusCode::OK).await
+    let notice = q.mapped.map(|n| {
+        crate::web::error::Msg::new("sso-mapping-done")
+            .arg("n", n)
+            .render(u.ctx.lang)
+    });
+    render_settings(&st, &u, &headers, unit, cfg.as_ref(), None, notice, StatusCode::OK).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -484,7 +498,24 @@ async fn render_settings(
         Some(Protocol::Oidc) => oidc_redirect(st, headers, &unit),
         _ => cas_service(st, headers, &unit),
     };
+    let mut platform_apps = Vec::new();
+    for p in super::platforms::Platform::ALL {
+        let app = super::platforms::app_of(&st.db, unit.id, p).await?;
+        platform_apps.push((
+            p.as_str(),
+            app.as_ref().map(|a| a.app_id.clone()).unwrap_or_default(),
+            app.as_ref().map(|a| a.agent_id.clone()).unwrap_or_default(),
+            app.is_some(),
+            format!(
+                "{}/sso/{}/{}/callback",
+                base_url(st, headers),
+                unit.code,
+                p.as_str()
+            ),
+        ));
+    }
     let page = SettingsPage {
+        platform_apps,
         ctx,
         protocol,
         server_url: cfg.map(|c| c.server_url.clone()).unwrap_or_default(),
@@ -656,6 +687,8 @@ pub struct LoginChoice {
     pub protocol: &'static str,
     pub local_passwords: bool,
     pub builtin_test: bool,
+    /// DingTalk / WeCom sign-in the school offers.
+    pub platforms: Vec<&'static str>,
 }
 
 pub async fn login_choice(st: &AppState, code: &str) -> AppResult<Option<LoginChoice>> {
@@ -666,7 +699,13 @@ pub async fn login_choice(st: &AppState, code: &str) -> AppResult<Option<LoginCh
         return Ok(None);
     };
     let cfg = store::school_sign_in(&st.db, unit.id).await?;
+    let platforms = super::platforms::platforms_of(&st.db, unit.id)
+        .await?
+        .into_iter()
+        .map(|p| p.as_str())
+        .collect();
     Ok(Some(LoginChoice {
+        platforms,
         school_code: unit.code,
         school_name: unit.name,
         protocol: cfg.as_ref().map_or("", |c| c.protocol.as_str()),
