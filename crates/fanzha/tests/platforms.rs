@@ -29,7 +29,9 @@ struct Receiver {
 
 fn sample(name: &str) -> Value {
     let text = match name {
-        "dingtalk_user_access_token" => include_str!("fixtures/platforms/dingtalk_user_access_token.json"),
+        "dingtalk_user_access_token" => {
+            include_str!("fixtures/platforms/dingtalk_user_access_token.json")
+        }
         "dingtalk_users_me" => include_str!("fixtures/platforms/dingtalk_users_me.json"),
         "dingtalk_error" => include_str!("fixtures/platforms/dingtalk_error.json"),
         "wecom_gettoken" => include_str!("fixtures/platforms/wecom_gettoken.json"),
@@ -53,7 +55,10 @@ fn issue(r: &Receiver, q: &HashMap<String, String>, code_param: &str) -> Respons
     .into_response()
 }
 
-async fn ding_auth(State(r): State<Arc<Receiver>>, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn ding_auth(
+    State(r): State<Arc<Receiver>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     assert_eq!(q.get("client_id").map(String::as_str), Some("dingapp"));
     assert_eq!(q.get("response_type").map(String::as_str), Some("code"));
     issue(&r, &q, "authCode")
@@ -66,7 +71,12 @@ async fn ding_token(State(r): State<Arc<Receiver>>, Json(b): Json<Value>) -> Res
         return (StatusCode::BAD_REQUEST, Json(sample("dingtalk_error"))).into_response();
     }
     // A code is answered once.
-    let Some(user) = r.codes.lock().unwrap().remove(b["code"].as_str().unwrap_or("")) else {
+    let Some(user) = r
+        .codes
+        .lock()
+        .unwrap()
+        .remove(b["code"].as_str().unwrap_or(""))
+    else {
         return (StatusCode::BAD_REQUEST, Json(sample("dingtalk_error"))).into_response();
     };
     let token = format!("at-{user}");
@@ -89,7 +99,10 @@ async fn ding_me(State(r): State<Arc<Receiver>>, h: HeaderMap) -> Response {
     Json(v).into_response()
 }
 
-async fn wecom_login(State(r): State<Arc<Receiver>>, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn wecom_login(
+    State(r): State<Arc<Receiver>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     assert_eq!(q.get("appid").map(String::as_str), Some("wwcorp"));
     assert_eq!(q.get("agentid").map(String::as_str), Some("1000002"));
     issue(&r, &q, "code")
@@ -97,13 +110,27 @@ async fn wecom_login(State(r): State<Arc<Receiver>>, Query(q): Query<HashMap<Str
 
 async fn wecom_gettoken(Query(q): Query<HashMap<String, String>>) -> Json<Value> {
     assert_eq!(q.get("corpid").map(String::as_str), Some("wwcorp"));
-    assert_eq!(q.get("corpsecret").map(String::as_str), Some("wecom-secret"));
+    assert_eq!(
+        q.get("corpsecret").map(String::as_str),
+        Some("wecom-secret")
+    );
     Json(sample("wecom_gettoken"))
 }
 
-async fn wecom_userinfo(State(r): State<Arc<Receiver>>, Query(q): Query<HashMap<String, String>>) -> Json<Value> {
-    assert_eq!(q.get("access_token").map(String::as_str), Some("accesstoken000001"));
-    match r.codes.lock().unwrap().remove(q.get("code").map_or("", |s| s)) {
+async fn wecom_userinfo(
+    State(r): State<Arc<Receiver>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Json<Value> {
+    assert_eq!(
+        q.get("access_token").map(String::as_str),
+        Some("accesstoken000001")
+    );
+    match r
+        .codes
+        .lock()
+        .unwrap()
+        .remove(q.get("code").map_or("", |s| s))
+    {
         Some(user) => {
             let mut v = sample("wecom_getuserinfo");
             v["userid"] = user.into();
@@ -156,8 +183,17 @@ async fn setup() -> (TestApp, Arc<Receiver>) {
     let admin = app.login("admin1").await;
     let csrf = app.page_csrf(&admin).await;
     for form in [
-        vec![("platform", "dingtalk"), ("app_id", "dingapp"), ("app_secret", "ding-secret")],
-        vec![("platform", "wecom"), ("app_id", "wwcorp"), ("agent_id", "1000002"), ("app_secret", "wecom-secret")],
+        vec![
+            ("platform", "dingtalk"),
+            ("app_id", "dingapp"),
+            ("app_secret", "ding-secret"),
+        ],
+        vec![
+            ("platform", "wecom"),
+            ("app_id", "wwcorp"),
+            ("agent_id", "1000002"),
+            ("app_secret", "wecom-secret"),
+        ],
     ] {
         let mut f = vec![("csrf", csrf.as_str())];
         f.extend(form);
@@ -218,16 +254,27 @@ async fn a_student_binds_dingtalk_once_then_signs_in_with_it() {
     // student1 binds from My account.
     let s1 = app.login("student1").await;
     let (_, page) = app.get(&s1, "/account").await;
-    assert!(page.contains("id=\"bind-dingtalk\""), "offered on My account");
+    assert!(
+        page.contains("id=\"bind-dingtalk\""),
+        "offered on My account"
+    );
     let back = to_callback(&app, &r, &s1, "/sso/SCH1/dingtalk/bind", "union-zs").await;
     let resp = s1.get(&back).send().await.unwrap();
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{:?}", refusals(&app).await);
+    assert_eq!(
+        resp.status(),
+        StatusCode::SEE_OTHER,
+        "{:?}",
+        refusals(&app).await
+    );
     assert_eq!(location(&resp), "/account?bound=1");
     assert_eq!(app.audit("auth.platform_bound").await.len(), 1);
     // Once: the same identity cannot be bound again by someone else.
     let s2 = app.login("student2").await;
     let back = to_callback(&app, &r, &s2, "/sso/SCH1/dingtalk/bind", "union-zs").await;
-    assert_eq!(s2.get(&back).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        s2.get(&back).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
 
     // Signed out, DingTalk signs student1 in.
     let c = client();
@@ -238,7 +285,11 @@ async fn a_student_binds_dingtalk_once_then_signs_in_with_it() {
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("student1"), "signed in as student1");
     let log = app.audit("auth.sso_login").await;
-    assert!(log.last().unwrap().detail.contains("\"protocol\":\"dingtalk\""));
+    assert!(log
+        .last()
+        .unwrap()
+        .detail
+        .contains("\"protocol\":\"dingtalk\""));
 }
 
 #[tokio::test]
@@ -246,15 +297,33 @@ async fn a_reused_dingtalk_code_is_refused() {
     let (app, r) = setup().await;
     let s1 = app.login("student1").await;
     let back = to_callback(&app, &r, &s1, "/sso/SCH1/dingtalk/bind", "union-zs").await;
-    assert_eq!(s1.get(&back).send().await.unwrap().status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        s1.get(&back).send().await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
     let c = client();
     let first = to_callback(&app, &r, &c, "/sso/SCH1/dingtalk/start", "union-zs").await;
-    assert_eq!(c.get(&first).send().await.unwrap().status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        c.get(&first).send().await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
     // A fresh sign-in (new state) presenting the code already used.
     let other = client();
     let second = to_callback(&app, &r, &other, "/sso/SCH1/dingtalk/start", "union-zs").await;
-    let old_code = first.split("authCode=").nth(1).unwrap().split('&').next().unwrap();
-    let new_code = second.split("authCode=").nth(1).unwrap().split('&').next().unwrap();
+    let old_code = first
+        .split("authCode=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let new_code = second
+        .split("authCode=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
     let replay = second.replace(new_code, old_code);
     let before = sessions(&app).await;
     let resp = other.get(&replay).send().await.unwrap();
@@ -264,11 +333,21 @@ async fn a_reused_dingtalk_code_is_refused() {
     // A code the platform never issued: refused by the platform, and audited.
     let c = client();
     let back = to_callback(&app, &r, &c, "/sso/SCH1/dingtalk/start", "union-zs").await;
-    let code = back.split("authCode=").nth(1).unwrap().split('&').next().unwrap().to_string();
+    let code = back
+        .split("authCode=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string();
     let resp = c.get(back.replace(&code, "forged")).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     assert_eq!(sessions(&app).await, before);
-    assert_eq!(refusals(&app).await, ["dingtalk_code_reused", "dingtalk_code_refused"]);
+    assert_eq!(
+        refusals(&app).await,
+        ["dingtalk_code_reused", "dingtalk_code_refused"]
+    );
 }
 
 #[tokio::test]
@@ -284,7 +363,10 @@ async fn a_wecom_mapping_import_lets_people_sign_in_and_activates_them() {
             let form = reqwest::multipart::Form::new()
                 .text("csrf", csrf)
                 .text("platform", "wecom")
-                .part("file", reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("map.csv"));
+                .part(
+                    "file",
+                    reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("map.csv"),
+                );
             let r = admin.post(url).multipart(form).send().await.unwrap();
             let s = r.status();
             (s, r.text().await.unwrap())
@@ -300,15 +382,24 @@ async fn a_wecom_mapping_import_lets_people_sign_in_and_activates_them() {
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{csv}");
         assert!(body.contains(line), "{body}");
     }
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM platform_identities").await, 0);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM platform_identities").await,
+        0
+    );
     let (s, _) = upload("userid,number\nLiSi,2023010102\nWangWu,2023010201\n").await;
     assert_eq!(s, StatusCode::SEE_OTHER);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM platform_identities").await, 2);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM platform_identities").await,
+        2
+    );
 
     // 李四 (never activated) signs in with WeCom: activated now.
     let c = client();
     let back = to_callback(&app, &r, &c, "/sso/SCH1/wecom/start", "LiSi").await;
-    assert_eq!(c.get(&back).send().await.unwrap().status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        c.get(&back).send().await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(
         app.scalar("SELECT COUNT(*) FROM accounts WHERE person_no = '2023010102' AND activated_at IS NOT NULL").await,
         1
@@ -316,11 +407,28 @@ async fn a_wecom_mapping_import_lets_people_sign_in_and_activates_them() {
     // The same code again, in a new sign-in: refused.
     let other = client();
     let second = to_callback(&app, &r, &other, "/sso/SCH1/wecom/start", "LiSi").await;
-    let old = back.split("code=").nth(1).unwrap().split('&').next().unwrap();
-    let new = second.split("code=").nth(1).unwrap().split('&').next().unwrap();
+    let old = back
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let new = second
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
     let before = sessions(&app).await;
     assert_eq!(
-        other.get(second.replace(new, old)).send().await.unwrap().status(),
+        other
+            .get(second.replace(new, old))
+            .send()
+            .await
+            .unwrap()
+            .status(),
         StatusCode::FORBIDDEN
     );
     assert_eq!(sessions(&app).await, before);
@@ -332,10 +440,18 @@ async fn a_person_of_another_school_cannot_bind_or_sign_in_through_this_schools_
     let (app, r) = setup().await;
     // student3 is at SCH2: SCH1's app does not exist for them.
     let s3 = app.login("student3").await;
-    let resp = s3.get(app.url("/sso/SCH1/dingtalk/bind")).send().await.unwrap();
+    let resp = s3
+        .get(app.url("/sso/SCH1/dingtalk/bind"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     // SCH2 has no DingTalk app at all.
-    let resp = s3.get(app.url("/sso/SCH2/dingtalk/start")).send().await.unwrap();
+    let resp = s3
+        .get(app.url("/sso/SCH2/dingtalk/start"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     // An identity bound at SCH1 never opens an account elsewhere, and SCH2's admin cannot
     // configure SCH1's apps.
@@ -343,15 +459,21 @@ async fn a_person_of_another_school_cannot_bind_or_sign_in_through_this_schools_
     let csrf = app.page_csrf(&admin2).await;
     let resp = admin2
         .post(app.url("/org/unit/SCH1/sign-in/platform"))
-        .form(&[("csrf", csrf.as_str()), ("platform", "dingtalk"), ("app_id", "evil"), ("app_secret", "x")])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("platform", "dingtalk"),
+            ("app_id", "evil"),
+            ("app_secret", "x"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
-    let app_id: String = sqlx::query_scalar("SELECT app_id FROM school_platforms WHERE platform = 'dingtalk'")
-        .fetch_one(&app.state.db.pool)
-        .await
-        .unwrap();
+    let app_id: String =
+        sqlx::query_scalar("SELECT app_id FROM school_platforms WHERE platform = 'dingtalk'")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
     assert_eq!(app_id, "dingapp");
     let _ = r;
 }

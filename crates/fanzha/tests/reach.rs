@@ -114,7 +114,12 @@ async fn only_reachable_people_count_as_delivered() {
     assert_eq!(s, StatusCode::CREATED, "{c}");
     let inbox_only = c["id"].as_i64().unwrap();
     drain(&app).await;
-    let (_, r) = get_json(&app, &admin, &format!("/api/v1/campaigns/{inbox_only}/reach")).await;
+    let (_, r) = get_json(
+        &app,
+        &admin,
+        &format!("/api/v1/campaigns/{inbox_only}/reach"),
+    )
+    .await;
     assert_eq!(r["funnel"]["audience"], 4, "{r}");
     assert_eq!(r["funnel"]["sent"], 2, "{r}");
     assert_eq!(r["funnel"]["unreachable"], 2, "{r}");
@@ -129,7 +134,11 @@ async fn only_reachable_people_count_as_delivered() {
     assert_eq!(s, StatusCode::CREATED, "{c}");
     let cid = c["id"].as_i64().unwrap();
     drain(&app).await;
-    assert_eq!(mails.lock().unwrap().len(), 2, "张三 and 李四 have addresses");
+    assert_eq!(
+        mails.lock().unwrap().len(),
+        2,
+        "张三 and 李四 have addresses"
+    );
     let sent_robot = app
         .scalar(&format!("SELECT COUNT(*) FROM campaign_robot_deliveries WHERE campaign_id = {cid} AND status = 'sent'"))
         .await;
@@ -163,7 +172,13 @@ async fn activating_makes_a_person_reachable_for_the_next_campaign() {
     let app = spawn_seeded().await;
     let content = published_content(&app).await;
     let admin = app.token("admin1", RW).await;
-    let (_, c) = post_json(&app, &admin, "/api/v1/campaigns", json!({"unit": "SCH1", "title": "一", "content_id": content, "fraud_type": "rebate_task"})).await;
+    let (_, c) = post_json(
+        &app,
+        &admin,
+        "/api/v1/campaigns",
+        json!({"unit": "SCH1", "title": "一", "content_id": content, "fraud_type": "rebate_task"}),
+    )
+    .await;
     let first = c["id"].as_i64().unwrap();
     drain(&app).await;
     // 李四 activates (here: as the first SSO sign-in would, by the roster key).
@@ -171,7 +186,13 @@ async fn activating_makes_a_person_reachable_for_the_next_campaign() {
         .execute(&app.state.db.pool)
         .await
         .unwrap();
-    let (_, c) = post_json(&app, &admin, "/api/v1/campaigns", json!({"unit": "SCH1", "title": "二", "content_id": content, "fraud_type": "rebate_task"})).await;
+    let (_, c) = post_json(
+        &app,
+        &admin,
+        "/api/v1/campaigns",
+        json!({"unit": "SCH1", "title": "二", "content_id": content, "fraud_type": "rebate_task"}),
+    )
+    .await;
     let second = c["id"].as_i64().unwrap();
     drain(&app).await;
     for (cid, sent, unreachable) in [(first, 2, 2), (second, 3, 1)] {

@@ -18,8 +18,8 @@ use fanzha::auth::sso::test_cas::{self, TestCas};
 use fanzha::auth::sso::{store as sso_store, CasVersion, Protocol, SchoolSignIn};
 use fanzha::config::Secret;
 use openidconnect::core::{
-    CoreGenderClaim, CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm,
-    CoreJwsSigningAlgorithm, CoreRsaPrivateSigningKey,
+    CoreGenderClaim, CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
+    CoreRsaPrivateSigningKey,
 };
 use openidconnect::{
     AdditionalClaims, Audience, IdToken, IdTokenClaims, IssuerUrl, JsonWebKeyId, Nonce,
@@ -156,15 +156,25 @@ async fn cas_first_sign_in_activates_the_roster_account_and_opens_a_session() {
     assert_eq!(app.scalar("SELECT COUNT(*) FROM accounts").await, accounts);
     let (s, page) = app.get(&c, "/account").await;
     assert_eq!(s, StatusCode::OK);
-    assert!(page.contains("2023010102@SCH1"), "signed in as the roster account");
+    assert!(
+        page.contains("2023010102@SCH1"),
+        "signed in as the roster account"
+    );
     let log = app.audit("auth.sso_login").await;
     assert_eq!(log.len(), 1);
-    assert!(log[0].detail.contains("\"activated\":true"), "{}", log[0].detail);
+    assert!(
+        log[0].detail.contains("\"activated\":true"),
+        "{}",
+        log[0].detail
+    );
     assert!(log[0].detail.contains("\"protocol\":\"cas\""));
     // A second sign-in does not activate again.
     let c2 = client();
     let back = cas_ticket_url(&app, &c2, "SCH1", "2023010102").await;
-    assert_eq!(c2.get(&back).send().await.unwrap().status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        c2.get(&back).send().await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
     assert!(app.audit("auth.sso_login").await[1]
         .detail
         .contains("\"activated\":false"));
@@ -178,13 +188,19 @@ async fn cas_2_uses_the_cas_user_when_no_attribute_is_named() {
     save(&app, "SCH1", cas_cfg(&url, CasVersion::V2, "")).await;
     let c = client();
     let back = cas_ticket_url(&app, &c, "SCH1", "2023020101").await;
-    assert_eq!(c.get(&back).send().await.unwrap().status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        c.get(&back).send().await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
     assert!(activated(&app, "SCH1", "2023020101").await);
     // CAS 2.0 answers carry no attributes: a school that names one gets a refusal, not a guess.
     save(&app, "SCH1", cas_cfg(&url, CasVersion::V2, "studentNo")).await;
     let c = client();
     let back = cas_ticket_url(&app, &c, "SCH1", "2023010201").await;
-    assert_eq!(c.get(&back).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        c.get(&back).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
     assert!(!activated(&app, "SCH1", "2023010201").await);
     assert_eq!(refusals(&app).await, ["cas_no_number_attribute"]);
 }
@@ -194,16 +210,19 @@ async fn a_replayed_cas_ticket_is_refused() {
     let (app, _cas, _) = with_cas().await;
     let c = client();
     let back = cas_ticket_url(&app, &c, "SCH1", "2023010102").await;
-    assert_eq!(c.get(&back).send().await.unwrap().status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        c.get(&back).send().await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
     let before = footprint(&app).await;
     // The same ticket again, from another browser.
     let other = client();
     let r = other.get(&back).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert!(r.headers().get("set-cookie").is_none_or(|v| !v
-        .to_str()
-        .unwrap()
-        .starts_with("fz_session=")));
+    assert!(r
+        .headers()
+        .get("set-cookie")
+        .is_none_or(|v| !v.to_str().unwrap().starts_with("fz_session=")));
     assert_eq!(footprint(&app).await, before);
     assert_eq!(refusals(&app).await, ["cas_ticket_replayed"]);
 }
@@ -281,7 +300,11 @@ async fn a_schools_cas_never_signs_in_a_person_of_another_school() {
     assert_eq!(footprint(&app).await, before);
     assert_eq!(refusals(&app).await, ["not_on_roster"]);
     // SCH2 has no identity service at all: its SSO routes do not exist.
-    let r = client().get(app.url("/sso/SCH2/start")).send().await.unwrap();
+    let r = client()
+        .get(app.url("/sso/SCH2/start"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
 
@@ -295,7 +318,10 @@ async fn a_graduated_person_is_refused_by_sso_too() {
     let before = footprint(&app).await;
     let c = client();
     let back = cas_ticket_url(&app, &c, "SCH1", "2023010102").await;
-    assert_eq!(c.get(&back).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        c.get(&back).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(footprint(&app).await, before);
     assert_eq!(refusals(&app).await, ["not_current"]);
 }
@@ -305,7 +331,10 @@ async fn cas_single_logout_ends_the_session_of_that_ticket() {
     let (app, _cas, _) = with_cas().await;
     let c = client();
     let back = cas_ticket_url(&app, &c, "SCH1", "2023010102").await;
-    assert_eq!(c.get(&back).send().await.unwrap().status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        c.get(&back).send().await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(app.get(&c, "/account").await.0, StatusCode::OK);
     let ticket = back.split("ticket=").nth(1).unwrap().to_string();
     let saml = format!(
@@ -345,7 +374,11 @@ async fn a_school_admin_configures_their_school_only_and_the_secret_is_never_sho
         ("police1", StatusCode::FORBIDDEN),
     ] {
         let c = app.login(who).await;
-        assert_eq!(app.get(&c, "/org/unit/SCH1/sign-in").await.0, status, "{who}");
+        assert_eq!(
+            app.get(&c, "/org/unit/SCH1/sign-in").await.0,
+            status,
+            "{who}"
+        );
         let csrf = app.page_csrf(&c).await;
         let r = c
             .post(app.url("/org/unit/SCH1/sign-in"))
@@ -364,10 +397,16 @@ async fn a_school_admin_configures_their_school_only_and_the_secret_is_never_sho
 
     let c = app.login("admin1").await;
     let (_, accounts) = app.get(&c, "/org/unit/SCH1/activation").await;
-    assert!(accounts.contains("href=\"/org/unit/SCH1/sign-in\""), "linked from the accounts page");
+    assert!(
+        accounts.contains("href=\"/org/unit/SCH1/sign-in\""),
+        "linked from the accounts page"
+    );
     let (s, page) = app.get(&c, "/org/unit/SCH1/sign-in").await;
     assert_eq!(s, StatusCode::OK);
-    assert!(page.contains("/sso/cas/SCH1"), "shows the service URL to register");
+    assert!(
+        page.contains("/sso/cas/SCH1"),
+        "shows the service URL to register"
+    );
     let csrf = app.page_csrf(&c).await;
     let post = |fields: Vec<(&'static str, String)>| {
         let c = c.clone();
@@ -383,11 +422,28 @@ async fn a_school_admin_configures_their_school_only_and_the_secret_is_never_sho
     };
     // Bad input: 422, nothing saved.
     for bad in [
-        vec![("protocol", "cas".to_string()), ("server_url", "ftp://cas.example/cas".into())],
-        vec![("protocol", "cas".to_string()), ("server_url", "http://cas.example.edu.cn/cas".into())],
-        vec![("protocol", "cas".to_string()), ("server_url", "https://cas.example.edu.cn/cas".into()), ("number_attribute", "a b".into())],
-        vec![("protocol", "oidc".to_string()), ("server_url", "https://idp.example.edu.cn".into()), ("client_id", "fanzha".into())],
-        vec![("protocol", "saml".to_string()), ("server_url", "https://idp.example.edu.cn".into())],
+        vec![
+            ("protocol", "cas".to_string()),
+            ("server_url", "ftp://cas.example/cas".into()),
+        ],
+        vec![
+            ("protocol", "cas".to_string()),
+            ("server_url", "http://cas.example.edu.cn/cas".into()),
+        ],
+        vec![
+            ("protocol", "cas".to_string()),
+            ("server_url", "https://cas.example.edu.cn/cas".into()),
+            ("number_attribute", "a b".into()),
+        ],
+        vec![
+            ("protocol", "oidc".to_string()),
+            ("server_url", "https://idp.example.edu.cn".into()),
+            ("client_id", "fanzha".into()),
+        ],
+        vec![
+            ("protocol", "saml".to_string()),
+            ("server_url", "https://idp.example.edu.cn".into()),
+        ],
     ] {
         let (s, _) = post(bad.clone()).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}");
@@ -396,7 +452,10 @@ async fn a_school_admin_configures_their_school_only_and_the_secret_is_never_sho
     // OIDC with a secret; the page never shows it back, a blank secret keeps it.
     let (s, page) = post(vec![
         ("protocol", "oidc".into()),
-        ("server_url", "https://idp.example.edu.cn/realms/campus".into()),
+        (
+            "server_url",
+            "https://idp.example.edu.cn/realms/campus".into(),
+        ),
         ("client_id", "fanzha".into()),
         ("client_secret", "s3cret-Value-123".into()),
         ("number_attribute", "student_no".into()),
@@ -406,7 +465,10 @@ async fn a_school_admin_configures_their_school_only_and_the_secret_is_never_sho
     assert!(!page.contains("s3cret-Value-123"));
     let (s, page) = post(vec![
         ("protocol", "oidc".into()),
-        ("server_url", "https://idp.example.edu.cn/realms/campus".into()),
+        (
+            "server_url",
+            "https://idp.example.edu.cn/realms/campus".into(),
+        ),
         ("client_id", "fanzha".into()),
         ("client_secret", "".into()),
         ("number_attribute", "student_no".into()),
@@ -419,7 +481,10 @@ async fn a_school_admin_configures_their_school_only_and_the_secret_is_never_sho
         .unwrap();
     assert_eq!(cfg.client_secret.expose(), "s3cret-Value-123");
     assert!(!cfg.local_passwords, "the box was not ticked");
-    assert!(!format!("{cfg:?}").contains("s3cret"), "Debug hides the secret");
+    assert!(
+        !format!("{cfg:?}").contains("s3cret"),
+        "Debug hides the secret"
+    );
     let log = app.audit("auth.sign_in_configured").await;
     assert_eq!(log.len(), 2);
     assert!(log.iter().all(|l| !l.detail.contains("s3cret")));
@@ -458,7 +523,10 @@ async fn the_login_page_offers_a_picker_and_each_schools_button() {
     let (_, page) = app.get(&client(), "/login").await;
     assert!(page.contains("id=\"school-picker\""));
     assert!(page.contains("value=\"SCH1\""));
-    assert!(!page.contains("value=\"SCH2\""), "only schools with an identity service");
+    assert!(
+        !page.contains("value=\"SCH2\""),
+        "only schools with an identity service"
+    );
     let (_, page) = app.get(&client(), "/login?school=SCH1").await;
     assert!(page.contains("href=\"/sso/SCH1/start\""));
     assert!(page.contains("id=\"login-submit\""), "local form stays");
@@ -571,8 +639,7 @@ async fn start_provider() -> Arc<Provider> {
         forge: Mutex::new(Forge::Good),
         user: Mutex::new(String::new()),
         codes: Mutex::new(HashMap::new()),
-        key: CoreRsaPrivateSigningKey::from_pem(pem, Some(JsonWebKeyId::new("k1".into())))
-            .unwrap(),
+        key: CoreRsaPrivateSigningKey::from_pem(pem, Some(JsonWebKeyId::new("k1".into()))).unwrap(),
         other: CoreRsaPrivateSigningKey::from_pem(other, Some(JsonWebKeyId::new("k1".into())))
             .unwrap(),
         wrong_kid: CoreRsaPrivateSigningKey::from_pem(pem, Some(JsonWebKeyId::new("k9".into())))
@@ -614,8 +681,13 @@ async fn authorize(
 ) -> Response {
     assert_eq!(q.get("response_type").map(String::as_str), Some("code"));
     assert_eq!(q.get("client_id").map(String::as_str), Some(CLIENT_ID));
-    assert_eq!(q.get("code_challenge_method").map(String::as_str), Some("S256"));
-    assert!(q.get("scope").is_some_and(|s| s.split(' ').any(|s| s == "openid")));
+    assert_eq!(
+        q.get("code_challenge_method").map(String::as_str),
+        Some("S256")
+    );
+    assert!(q
+        .get("scope")
+        .is_some_and(|s| s.split(' ').any(|s| s == "openid")));
     let code = format!("code-{}", rand_hex());
     let redirect_uri = q["redirect_uri"].clone();
     p.codes.lock().unwrap().insert(
@@ -659,7 +731,12 @@ async fn token(
         return bad("invalid_client");
     }
     // A code is taken once.
-    let Some(pending) = p.codes.lock().unwrap().remove(f.get("code").map_or("", |s| s)) else {
+    let Some(pending) = p
+        .codes
+        .lock()
+        .unwrap()
+        .remove(f.get("code").map_or("", |s| s))
+    else {
         return bad("invalid_grant");
     };
     let verifier = f.get("code_verifier").cloned().unwrap_or_default();
@@ -671,11 +748,36 @@ async fn token(
     let forge = *p.forge.lock().unwrap();
     let now = chrono::Utc::now();
     let (iss, aud, exp, nonce) = match forge {
-        Forge::WrongAud => (p.issuer.clone(), "another-app".to_string(), now + chrono::Duration::minutes(5), pending.nonce),
-        Forge::WrongIss => ("http://127.0.0.1:1".to_string(), CLIENT_ID.into(), now + chrono::Duration::minutes(5), pending.nonce),
-        Forge::Expired => (p.issuer.clone(), CLIENT_ID.into(), now - chrono::Duration::minutes(10), pending.nonce),
-        Forge::WrongNonce => (p.issuer.clone(), CLIENT_ID.into(), now + chrono::Duration::minutes(5), "not-the-nonce".into()),
-        _ => (p.issuer.clone(), CLIENT_ID.into(), now + chrono::Duration::minutes(5), pending.nonce),
+        Forge::WrongAud => (
+            p.issuer.clone(),
+            "another-app".to_string(),
+            now + chrono::Duration::minutes(5),
+            pending.nonce,
+        ),
+        Forge::WrongIss => (
+            "http://127.0.0.1:1".to_string(),
+            CLIENT_ID.into(),
+            now + chrono::Duration::minutes(5),
+            pending.nonce,
+        ),
+        Forge::Expired => (
+            p.issuer.clone(),
+            CLIENT_ID.into(),
+            now - chrono::Duration::minutes(10),
+            pending.nonce,
+        ),
+        Forge::WrongNonce => (
+            p.issuer.clone(),
+            CLIENT_ID.into(),
+            now + chrono::Duration::minutes(5),
+            "not-the-nonce".into(),
+        ),
+        _ => (
+            p.issuer.clone(),
+            CLIENT_ID.into(),
+            now + chrono::Duration::minutes(5),
+            pending.nonce,
+        ),
     };
     let claims = IdTokenClaims::new(
         IssuerUrl::new(iss).unwrap(),
@@ -748,7 +850,10 @@ async fn oidc_callback_url(app: &TestApp, p: &Provider, c: &Client, user: &str) 
     let r = c.get(app.url("/sso/SCH1/start")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let auth = location(&r);
-    assert!(auth.starts_with(&format!("{}/authorize?", p.issuer)), "{auth}");
+    assert!(
+        auth.starts_with(&format!("{}/authorize?", p.issuer)),
+        "{auth}"
+    );
     assert!(auth.contains("code_challenge="), "PKCE");
     assert!(auth.contains("nonce="));
     let r = c.get(&auth).send().await.unwrap();
@@ -778,7 +883,12 @@ async fn oidc_sign_in_with_pkce_activates_the_roster_account() {
     let c = client();
     let back = oidc_callback_url(&app, &p, &c, "2023010102").await;
     let r = c.get(&back).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
     assert!(activated(&app, "SCH1", "2023010102").await);
     let (s, page) = app.get(&c, "/account").await;
     assert_eq!(s, StatusCode::OK);
@@ -788,7 +898,10 @@ async fn oidc_sign_in_with_pkce_activates_the_roster_account() {
         .contains("\"protocol\":\"oidc\""));
     // The callback cannot be used twice (state taken, code taken).
     let before = footprint(&app).await;
-    assert_eq!(c.get(&back).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        c.get(&back).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(footprint(&app).await, before);
 }
 
@@ -836,10 +949,19 @@ async fn oidc_state_mismatch_is_refused() {
     // The state altered; then a callback in a browser that never started a sign-in.
     let state = back.split("state=").nth(1).unwrap().to_string();
     let altered = back.replace(&state, "forged-state");
-    assert_eq!(c.get(&altered).send().await.unwrap().status(), StatusCode::FORBIDDEN);
-    assert_eq!(client().get(&back).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        c.get(&altered).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        client().get(&back).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(footprint(&app).await, before);
-    assert_eq!(refusals(&app).await, ["oidc_state_mismatch", "oidc_state_mismatch"]);
+    assert_eq!(
+        refusals(&app).await,
+        ["oidc_state_mismatch", "oidc_state_mismatch"]
+    );
 }
 
 #[tokio::test]
@@ -848,7 +970,10 @@ async fn oidc_person_of_another_school_is_refused() {
     let before = footprint(&app).await;
     let c = client();
     let back = oidc_callback_url(&app, &p, &c, "2023510101").await;
-    assert_eq!(c.get(&back).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        c.get(&back).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(footprint(&app).await, before);
     assert_eq!(refusals(&app).await, ["not_on_roster"]);
 }

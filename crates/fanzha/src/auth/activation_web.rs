@@ -415,11 +415,7 @@ async fn render_accounts(
     .await?;
     let ctx = page_ctx(st, u).await;
     let sign_in_settings = unit.kind == UnitKind::School
-        && crate::auth::policy::allows(
-            &u.p,
-            Action::ConfigureSignIn,
-            &Target::Unit(&unit.path),
-        );
+        && crate::auth::policy::allows(&u.p, Action::ConfigureSignIn, &Target::Unit(&unit.path));
     Ok(Html(
         AccountsPage {
             ctx,

@@ -364,8 +364,10 @@ pub async fn context(
     // leads back there, every API call is refused.
     if let Some(p) = ctx.principal.as_ref() {
         let session = matches!(p.via, Via::Session { .. });
-        let allowed = matches!(path.as_str(), "/account" | "/account/password" | "/logout" | "/lang")
-            || path.starts_with("/assets/");
+        let allowed = matches!(
+            path.as_str(),
+            "/account" | "/account/password" | "/logout" | "/lang"
+        ) || path.starts_with("/assets/");
         if p.must_change_password && session && !allowed {
             let resp = if is_api {
                 AppError::new(StatusCode::FORBIDDEN, "auth-err-must-change").into_response()

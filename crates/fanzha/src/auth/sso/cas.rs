@@ -66,7 +66,10 @@ pub async fn validate(
         .await
         .map_err(|e| SsoError::Unavailable(e.to_string()))?;
     if !resp.status().is_success() {
-        return Err(SsoError::Unavailable(format!("CAS answered {}", resp.status())));
+        return Err(SsoError::Unavailable(format!(
+            "CAS answered {}",
+            resp.status()
+        )));
     }
     let body = resp
         .text()

@@ -247,8 +247,8 @@ async fn save_app(
     Form(f): Form<AppForm>,
 ) -> AppResult<Response> {
     let unit = school_for_settings(&st, &u, &code).await?;
-    let p = Platform::parse(&f.platform)
-        .ok_or_else(|| AppError::unprocessable("sso-err-platform"))?;
+    let p =
+        Platform::parse(&f.platform).ok_or_else(|| AppError::unprocessable("sso-err-platform"))?;
     if f.remove.is_some() {
         platforms::remove_app(&st.db, unit.id, p).await?;
     } else {
@@ -336,7 +336,10 @@ async fn import_mapping(
                 },
             )
             .await?;
-            Ok(Redirect::to(&format!("/org/unit/{}/sign-in?mapped={n}", unit.code)).into_response())
+            Ok(
+                Redirect::to(&format!("/org/unit/{}/sign-in?mapped={n}", unit.code))
+                    .into_response(),
+            )
         }
         Err(e) => Err(AppError::unprocessable(e.key).arg("line", e.line)),
     }

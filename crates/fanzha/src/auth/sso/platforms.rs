@@ -138,7 +138,10 @@ pub async fn user_id(
                 .await
                 .map_err(unavailable)?;
             let Some(token) = v["access_token"].as_str().filter(|t| !t.is_empty()) else {
-                return Err(unavailable(format!("WeCom gettoken errcode {}", v["errcode"])));
+                return Err(unavailable(format!(
+                    "WeCom gettoken errcode {}",
+                    v["errcode"]
+                )));
             };
             let v: serde_json::Value = http
                 .get(format!("{base}/cgi-bin/auth/getuserinfo"))

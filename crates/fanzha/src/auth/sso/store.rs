@@ -169,15 +169,15 @@ pub async fn roster_account_by_id(
 
 /// Marks the account activated if it was not; true when this call did it.
 pub async fn activate_if_new(tx: &mut AnyConnection, account_id: i64, now: i64) -> DbResult<bool> {
-    Ok(sqlx::query(
-        "UPDATE accounts SET activated_at = $2 WHERE id = $1 AND activated_at IS NULL",
+    Ok(
+        sqlx::query("UPDATE accounts SET activated_at = $2 WHERE id = $1 AND activated_at IS NULL")
+            .bind(account_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1,
     )
-    .bind(account_id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        == 1)
 }
 
 #[allow(clippy::too_many_arguments)]

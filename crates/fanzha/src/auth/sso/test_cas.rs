@@ -189,7 +189,14 @@ fn answer(cas: &TestCas, q: &ValidateQuery, attributes: bool) -> Response {
             "<cas:serviceResponse xmlns:cas=\"http://www.yale.edu/tp/cas\"><cas:authenticationFailure code=\"{code}\">ticket refused</cas:authenticationFailure></cas:serviceResponse>"
         ),
     };
-    ([(axum::http::header::CONTENT_TYPE, "application/xml; charset=utf-8")], xml).into_response()
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/xml; charset=utf-8",
+        )],
+        xml,
+    )
+        .into_response()
 }
 
 async fn validate_v2(State(cas): State<Arc<TestCas>>, Query(q): Query<ValidateQuery>) -> Response {

@@ -33,7 +33,10 @@ pub(super) const FLOW_MS: i64 = 10 * 60_000;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/sso/{code}/start", get(start))
-        .route("/sso/cas/{code}", get(cas_callback).post(cas_logout_request))
+        .route(
+            "/sso/cas/{code}",
+            get(cas_callback).post(cas_logout_request),
+        )
         .route("/sso/oidc/{code}", get(oidc_callback))
         .route(
             "/org/unit/{code}/sign-in",
@@ -202,7 +205,8 @@ async fn cas_logout_request(
     let Some(ticket) = form.logout_request.as_deref().and_then(cas::logout_ticket) else {
         return Ok(StatusCode::OK);
     };
-    if let Some(account) = store::end_ticket_session(&st.db, &sha256_hex(&ticket), school.id).await?
+    if let Some(account) =
+        store::end_ticket_session(&st.db, &sha256_hex(&ticket), school.id).await?
     {
         st.sessions
             .remove_where(|c| c.principal.account_id == account);
@@ -478,7 +482,17 @@ async fn settings_page(
             .arg("n", n)
             .render(u.ctx.lang)
     });
-    render_settings(&st, &u, &headers, unit, cfg.as_ref(), None, notice, StatusCode::OK).await
+    render_settings(
+        &st,
+        &u,
+        &headers,
+        unit,
+        cfg.as_ref(),
+        None,
+        notice,
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -564,8 +578,7 @@ fn server_url_ok(s: &str) -> bool {
 
 fn attribute_ok(s: &str) -> bool {
     s.len() <= 64
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
 }
 
