@@ -977,3 +977,29 @@ async fn oidc_person_of_another_school_is_refused() {
     assert_eq!(footprint(&app).await, before);
     assert_eq!(refusals(&app).await, ["not_on_roster"]);
 }
+
+#[tokio::test]
+async fn tickets_and_flows_are_pruned_after_a_day() {
+    let (app, _cas, _) = with_cas().await;
+    let c = client();
+    let back = cas_ticket_url(&app, &c, "SCH1", "2023010102").await;
+    assert_eq!(
+        c.get(&back).send().await.unwrap().status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM sso_tickets").await, 1);
+    let r = fanzha::db::maintenance::Retention::of(&app.state.config);
+    fanzha::db::maintenance::prune(&app.state.db, &app.state.clock, r)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM sso_tickets").await,
+        1,
+        "kept for a day"
+    );
+    app.state.clock.advance_ms(2 * 86_400_000);
+    fanzha::db::maintenance::prune(&app.state.db, &app.state.clock, r)
+        .await
+        .unwrap();
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM sso_tickets").await, 0);
+}

@@ -81,6 +81,20 @@ async fn a_student_signs_in_through_cas_on_a_phone() {
     )
     .await
     .unwrap();
+    // The school also signs in with WeCom: its button sits under the SSO one.
+    fanzha::auth::sso::platforms::save_app(
+        &app.state.db,
+        &fanzha::auth::sso::platforms::PlatformApp {
+            school_id: app.fx.unit("SCH1").id,
+            platform: fanzha::auth::sso::platforms::Platform::WeCom,
+            app_id: "wwcorp".into(),
+            agent_id: "1000002".into(),
+            app_secret: Secret::new("s"),
+        },
+        START_MS,
+    )
+    .await
+    .unwrap();
     let profile = app.dir.path().join("chrome-profile");
     let (_driver, wd) = start(&chromium, &driver, &profile).await;
     viewport(&wd, 390, 844, true).await;
@@ -100,6 +114,7 @@ async fn a_student_signs_in_through_cas_on_a_phone() {
     // The demo's test service is marked as such.
     assert!(!wd.text("#sso-test-marker").await.is_empty());
     assert!(fits(&wd).await);
+    assert!(!wd.text("#sso-wecom").await.is_empty());
     shot(&wd, "sso-login-school-phone").await;
 
     wd.click("#sso-start").await;
@@ -112,7 +127,12 @@ async fn a_student_signs_in_through_cas_on_a_phone() {
     // Signed in as the roster account, now activated.
     wd.goto(&app.url("/account")).await;
     assert!(wd.text("main").await.contains("2023010102@SCH1"));
+    assert!(
+        !wd.text("#bind-wecom").await.is_empty(),
+        "WeCom can be linked"
+    );
     assert!(fits(&wd).await);
+    shot(&wd, "sso-account-phone").await;
     let activated = app
         .scalar("SELECT COUNT(*) FROM accounts WHERE person_no = '2023010102' AND activated_at IS NOT NULL")
         .await;
@@ -142,6 +162,12 @@ async fn a_student_signs_in_through_cas_on_a_phone() {
     assert!(wd.text("#sso-callback").await.contains("/sso/cas/SCH1"));
     assert!(fits(&wd).await);
     shot(&wd, "sso-settings-phone").await;
+    js(
+        &wd,
+        "document.getElementById('platform-wecom').scrollIntoView(); return true;",
+    )
+    .await;
+    shot(&wd, "sso-settings-platforms-phone").await;
     viewport(&wd, 1280, 900, false).await;
     wd.goto(&app.url("/org/unit/SCH1/sign-in")).await;
     shot(&wd, "sso-settings-desktop").await;

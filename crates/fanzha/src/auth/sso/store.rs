@@ -334,6 +334,17 @@ pub async fn end_ticket_session(
 /// Flows and tickets older than `before` (they are minutes long; tickets are kept for a day so a
 /// replay is still recognised and single logout still finds its session).
 pub async fn prune(db: &Db, before: i64) -> DbResult<u64> {
+    // Read first: a write statement would take SQLite's write lock even when it deletes nothing.
+    let any: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM sso_flows WHERE expires_at < $1 UNION ALL \
+         SELECT 1 FROM sso_tickets WHERE created_at < $1 LIMIT 1",
+    )
+    .bind(before)
+    .fetch_optional(&db.pool)
+    .await?;
+    if any.is_none() {
+        return Ok(0);
+    }
     let a = sqlx::query("DELETE FROM sso_flows WHERE expires_at < $1")
         .bind(before)
         .execute(&db.pool)

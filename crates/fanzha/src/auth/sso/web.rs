@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::{cas, oidc, store, CasVersion, Protocol, SchoolSignIn, SsoError, SsoSignIn};
 use crate::audit::{self, Event};
-use crate::auth::password::{random_token, sha256_hex};
+use crate::auth::password::sha256_hex;
 use crate::auth::policy::{Action, Target};
 use crate::config::Secret;
 use crate::org::access::authorize;
@@ -747,9 +747,4 @@ pub async fn local_password_allowed(
     Ok(grants
         .iter()
         .any(|g| g.role == crate::auth::model::Role::SchoolAdmin))
-}
-
-/// A fresh random value (kept here so the module's callers need not reach into `password`).
-pub fn nonce() -> String {
-    random_token()
 }
