@@ -529,6 +529,14 @@ async fn the_login_page_offers_a_picker_and_each_schools_button() {
     );
     let (_, page) = app.get(&client(), "/login?school=SCH1").await;
     assert!(page.contains("href=\"/sso/SCH1/start\""));
+    // The language links come back to the same school.
+    assert!(page.contains("next=/login%3Fschool%3DSCH1"));
+    let r = client()
+        .get(app.url("/lang?set=en&next=/login%3Fschool%3DSCH1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&r), "/login?school=SCH1");
     assert!(page.contains("id=\"login-submit\""), "local form stays");
     assert!(!page.contains("sso-test-marker"));
     let (_, page) = app.get(&client(), "/login?school=SCH2").await;

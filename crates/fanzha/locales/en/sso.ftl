@@ -70,3 +70,4 @@ sso-err-mapping-line = Line { $line }: expected two values, platform user id and
 sso-err-mapping-number = Line { $line }: the number is not on this school's roster
 sso-err-mapping-duplicate = Line { $line }: this id or this person appears twice in the file
 sso-err-mapping-taken = Line { $line }: this id or this person is already linked to someone else
+sso-platform-callback = Register this address as the app's redirect (callback) URL on the platform:

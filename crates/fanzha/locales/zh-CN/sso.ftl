@@ -70,3 +70,4 @@ sso-err-mapping-line = 第 { $line } 行：应为两个值，平台用户 ID 和
 sso-err-mapping-number = 第 { $line } 行：该学号/工号不在本校名单中
 sso-err-mapping-duplicate = 第 { $line } 行：该 ID 或该人员在文件中重复
 sso-err-mapping-taken = 第 { $line } 行：该 ID 或该人员已与他人绑定
+sso-platform-callback = 请在平台上将此地址登记为应用的回调（重定向）地址：

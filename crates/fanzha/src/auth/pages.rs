@@ -73,6 +73,16 @@ struct LoginPage {
 impl LoginPage {
     /// The password form is for everyone, unless the school switched local passwords off (then
     /// it is folded away, for its administrators' break-glass sign-in).
+    /// Where the language links come back to: this page, with its school.
+    fn lang_back(&self) -> String {
+        match &self.choice {
+            Some(c) => format!(
+                "/login%3Fschool%3D{}",
+                crate::web::context::urlencode(&c.school_code)
+            ),
+            None => "/login".to_string(),
+        }
+    }
     fn local_for_all(&self) -> bool {
         self.choice.as_ref().is_none_or(|c| c.local_passwords)
     }
