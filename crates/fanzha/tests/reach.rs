@@ -201,3 +201,32 @@ async fn activating_makes_a_person_reachable_for_the_next_campaign() {
         assert_eq!(r["funnel"]["unreachable"], unreachable, "{r}");
     }
 }
+
+#[tokio::test]
+async fn the_appraisal_shows_who_cannot_be_reached() {
+    let app = spawn_seeded().await;
+    let ta = app.token("admin1", &[Scope::WarningsRead]).await;
+    let (s, a) = get_json(&app, &ta, "/api/v1/warnings/appraisal?unit=SCH1").await;
+    assert_eq!(s, StatusCode::OK, "{a}");
+    let rows: Vec<&Value> = a["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(a["people"].as_array().unwrap())
+        .collect();
+    let of = |name: &str| {
+        rows.iter()
+            .find(|r| r["name"] == name || r["unit"] == name)
+            .unwrap_or_else(|| panic!("{name} in {a}"))
+            .clone()
+    };
+    // 计科2301: 张三 active, 李四 never activated. 数学2301: 赵六 active.
+    let cls = of("计科2301");
+    assert_eq!(cls["students"], 2, "{cls}");
+    assert_eq!(cls["unreachable_students"], 1, "{cls}");
+    assert_eq!(of("数学2301")["unreachable_students"], 0);
+    let c = app.login("admin1").await;
+    let (s, page) = app.get(&c, "/warnings/appraisal?unit=SCH1").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("fz-unreachable"), "shown on the page");
+}
