@@ -217,8 +217,8 @@ async fn the_appraisal_shows_who_cannot_be_reached() {
     let of = |name: &str| {
         rows.iter()
             .find(|r| r["name"] == name || r["unit"] == name)
+            .map(|r| (*r).clone())
             .unwrap_or_else(|| panic!("{name} in {a}"))
-            .clone()
     };
     // 计科2301: 张三 active, 李四 never activated. 数学2301: 赵六 active.
     let cls = of("计科2301");
