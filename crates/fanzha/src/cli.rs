@@ -471,6 +471,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}", crate::demo::banner(&cfg, seeded, lang));
                 return Ok(());
             }
+            // The built-in test CAS exists for the demo only: `serve` has no way to start it.
+            let (school, _cas) = crate::auth::sso::test_cas::start_for_demo(&db, &clock).await?;
+            println!(
+                " test CAS (demo only): http://{}/login?school={school} — any student number, password demo",
+                cfg.listen
+            );
             serve(cfg, db, clock, Some(seeded)).await
         }
         Command::Migrate => {

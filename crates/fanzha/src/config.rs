@@ -90,6 +90,12 @@ pub struct Config {
     pub evidence_s3_region: String,
     pub evidence_s3_access_key: Option<String>,
     pub evidence_s3_secret_key: Option<Secret>,
+    /// DingTalk's login page and open API (changed only to point tests at local receivers).
+    pub dingtalk_login_base: String,
+    pub dingtalk_api_base: String,
+    /// WeCom's web-login page and API (changed only to point tests at local receivers).
+    pub wecom_login_base: String,
+    pub wecom_api_base: String,
 }
 
 impl Default for Config {
@@ -124,6 +130,10 @@ impl Default for Config {
             evidence_s3_region: "us-east-1".into(),
             evidence_s3_access_key: None,
             evidence_s3_secret_key: None,
+            dingtalk_login_base: "https://login.dingtalk.com".into(),
+            dingtalk_api_base: "https://api.dingtalk.com".into(),
+            wecom_login_base: "https://login.work.weixin.qq.com".into(),
+            wecom_api_base: "https://qyapi.weixin.qq.com".into(),
         }
     }
 }
@@ -192,6 +202,16 @@ impl Config {
         }
         if let Some(v) = get("FANZHA_DB_MAX_CONNECTIONS") {
             self.db_max_connections = parse("FANZHA_DB_MAX_CONNECTIONS", &v)?;
+        }
+        for (name, field) in [
+            ("FANZHA_DINGTALK_LOGIN_BASE", &mut self.dingtalk_login_base),
+            ("FANZHA_DINGTALK_API_BASE", &mut self.dingtalk_api_base),
+            ("FANZHA_WECOM_LOGIN_BASE", &mut self.wecom_login_base),
+            ("FANZHA_WECOM_API_BASE", &mut self.wecom_api_base),
+        ] {
+            if let Some(v) = get(name) {
+                *field = v;
+            }
         }
         if let Some(v) = get("FANZHA_PUBLIC_URL") {
             self.public_url = Some(v);

@@ -300,6 +300,8 @@ struct AccountsPage {
     /// After a reset: the login name and the temporary password, shown once.
     reset: Option<(String, String)>,
     error: Option<String>,
+    /// A school admin on their school's page: a link to its sign-in settings (campus SSO).
+    sign_in_settings: bool,
 }
 
 impl AccountsPage {
@@ -412,9 +414,12 @@ async fn render_accounts(
     )
     .await?;
     let ctx = page_ctx(st, u).await;
+    let sign_in_settings = unit.kind == UnitKind::School
+        && crate::auth::policy::allows(&u.p, Action::ConfigureSignIn, &Target::Unit(&unit.path));
     Ok(Html(
         AccountsPage {
             ctx,
+            sign_in_settings,
             unit,
             show,
             counts,

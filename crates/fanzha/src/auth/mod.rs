@@ -9,4 +9,5 @@ pub mod password;
 pub mod policy;
 pub mod roster_accounts;
 pub mod service;
+pub mod sso;
 pub mod store;

@@ -190,6 +190,7 @@ impl Scope {
                 ImportRoster,
                 ManageAccounts,
                 IssueActivationCodes,
+                ConfigureSignIn,
             ]),
             Scope::AuditRead => by_actions(&[ViewAudit]),
             // A partner reads the receipts of the warnings it issued; a student their own warnings.
@@ -305,6 +306,9 @@ pub struct Principal {
     /// The account's zone, parsed once when the principal is built (Asia/Shanghai when unknown).
     pub time_zone: chrono_tz::Tz,
     pub locale: String,
+    /// Staff reset this account's password: until the person sets a new one, a session may do
+    /// nothing but that (see `web::context`).
+    pub must_change_password: bool,
 }
 
 impl Principal {

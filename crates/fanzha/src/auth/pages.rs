@@ -64,9 +64,28 @@ struct LoginPage {
     error: Option<String>,
     notice: Option<String>,
     username: String,
+    /// The school named in the URL, with its identity service if it has one.
+    choice: Option<super::sso::web::LoginChoice>,
+    /// Schools with an identity service, for the picker (code, name).
+    sso_schools: Vec<(String, String)>,
 }
 
 impl LoginPage {
+    /// The password form is for everyone, unless the school switched local passwords off (then
+    /// it is folded away, for its administrators' break-glass sign-in).
+    /// Where the language links come back to: this page, with its school.
+    fn lang_back(&self) -> String {
+        match &self.choice {
+            Some(c) => format!(
+                "/login%3Fschool%3D{}",
+                crate::web::context::urlencode(&c.school_code)
+            ),
+            None => "/login".to_string(),
+        }
+    }
+    fn local_for_all(&self) -> bool {
+        self.choice.as_ref().is_none_or(|c| c.local_passwords)
+    }
     fn t(&self, key: &str) -> String {
         self.lang.t(key)
     }
@@ -82,6 +101,25 @@ impl LoginPage {
 struct LoginQuery {
     next: Option<String>,
     expired: Option<String>,
+    school: Option<String>,
+}
+
+/// The school part of the login page: the school from the URL, else the picker of schools with
+/// an identity service.
+async fn login_schools(
+    st: &AppState,
+    school: Option<&str>,
+) -> AppResult<(Option<super::sso::web::LoginChoice>, Vec<(String, String)>)> {
+    let choice = match school.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(code) => super::sso::web::login_choice(st, code).await?,
+        None => None,
+    };
+    let schools = if choice.is_none() {
+        super::sso::store::schools_with_sign_in(&st.db).await?
+    } else {
+        vec![]
+    };
+    Ok((choice, schools))
 }
 
 async fn login_page(
@@ -100,6 +138,7 @@ async fn login_page(
             (jar.add(cookie(&st, PRELOGIN_CSRF_COOKIE, v.clone())), v)
         }
     };
+    let (choice, sso_schools) = login_schools(&st, q.school.as_deref()).await?;
     let page = LoginPage {
         lang: ctx.lang,
         csrf,
@@ -107,6 +146,8 @@ async fn login_page(
         error: None,
         notice: (q.expired.is_some() || ctx.session_expired).then(|| ctx.t("auth-session-expired")),
         username: String::new(),
+        choice,
+        sso_schools,
     };
     Ok((jar, Html(page.render()?)).into_response())
 }
@@ -116,6 +157,7 @@ struct LoginForm {
     username: String,
     password: String,
     next: Option<String>,
+    school: Option<String>,
 }
 
 async fn login_submit(
@@ -185,6 +227,7 @@ async fn login_submit(
                 .await?;
             }
             let err: AppError = e.into();
+            let (choice, sso_schools) = login_schools(&st, f.school.as_deref()).await?;
             let page = LoginPage {
                 lang: ctx.lang,
                 csrf: ctx.csrf.clone(),
@@ -192,6 +235,8 @@ async fn login_submit(
                 error: Some(err.msg.render(ctx.lang)),
                 notice: None,
                 username: f.username.chars().take(64).collect(),
+                choice,
+                sso_schools,
             };
             let mut resp = (err.status, Html(page.render()?)).into_response();
             if let Some(s) = err.retry_after {
@@ -279,6 +324,30 @@ struct AccountPage {
     new_token: Option<String>,
     error: Option<String>,
     notice: Option<String>,
+    /// DingTalk / WeCom sign-in of the person's school: (school code, platform, bound).
+    platform_binds: Vec<(String, &'static str, bool)>,
+}
+
+/// The DingTalk / WeCom identities an activated roster account may bind, and which it has.
+async fn platform_binds(
+    st: &AppState,
+    account_id: i64,
+) -> AppResult<Vec<(String, &'static str, bool)>> {
+    let Some(acc) = store::account_by_id(&st.db, account_id).await? else {
+        return Ok(vec![]);
+    };
+    let (Some(org), Some(_)) = (acc.org_id, acc.activated_at) else {
+        return Ok(vec![]);
+    };
+    let Some(school) = crate::org::store::unit_by_id(&st.db, org).await? else {
+        return Ok(vec![]);
+    };
+    let bound = super::sso::platforms::bindings_of(&st.db, account_id).await?;
+    Ok(super::sso::platforms::platforms_of(&st.db, org)
+        .await?
+        .into_iter()
+        .map(|p| (school.code.clone(), p.as_str(), bound.contains(&p)))
+        .collect())
 }
 
 async fn render_account(
@@ -304,6 +373,7 @@ async fn render_account(
             new_token,
             error,
             notice,
+            platform_binds: platform_binds(st, u.p.account_id).await?,
         }
         .render()?,
     ))
@@ -312,6 +382,7 @@ async fn render_account(
 #[derive(Deserialize)]
 struct AccountQuery {
     must_change: Option<String>,
+    bound: Option<String>,
 }
 
 async fn account_page(
@@ -320,10 +391,11 @@ async fn account_page(
     Query(q): Query<AccountQuery>,
 ) -> AppResult<Html<String>> {
     // After a password reset by staff, sign-in lands here with this notice.
-    let notice = q
-        .must_change
-        .is_some()
-        .then(|| u.ctx.lang.t("account-must-change"));
+    let notice = if q.must_change.is_some() || u.p.must_change_password {
+        Some(u.ctx.lang.t("account-must-change"))
+    } else {
+        q.bound.is_some().then(|| u.ctx.lang.t("sso-bound-done"))
+    };
     render_account(&st, &u, None, None, notice).await
 }
 

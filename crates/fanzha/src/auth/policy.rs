@@ -58,10 +58,13 @@ pub enum Action {
     /// Issue one-time activation codes to people of the unit not yet activated, and see who has
     /// activated (counselors: their classes; unit leaders: their college; school admins).
     IssueActivationCodes,
+    /// Configure the school's sign-in: campus SSO (CAS, OpenID Connect) and whether local
+    /// passwords stay allowed (school admins of that school).
+    ConfigureSignIn,
 }
 
 impl Action {
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 24] = [
         Action::ViewUnits,
         Action::ManageUnits,
         Action::ListPeople,
@@ -85,6 +88,7 @@ impl Action {
         Action::ViewReports,
         Action::TriageReports,
         Action::IssueActivationCodes,
+        Action::ConfigureSignIn,
     ];
 }
 
@@ -239,6 +243,7 @@ mod tests {
             },
             time_zone: chrono_tz::Asia::Shanghai,
             locale: "zh-CN".into(),
+            must_change_password: false,
         }
     }
 
@@ -247,35 +252,35 @@ mod tests {
     /// ViewAudit ManageAccounts) | intel (CurateIntel) | warnings (IssueWarning ViewWarnings
     /// ActOnWarning IdentifyWarning ConfigureWarnings ViewAppraisal) | cases (ViewCases
     /// ManageCases ManageAwards) | campaigns (ManageCampaigns ViewReach) | reports (ViewReports
-    /// TriageReports) | accounts (IssueActivationCodes).
+    /// TriageReports) | accounts (IssueActivationCodes ConfigureSignIn).
     const MATRIX: [(Role, &str); 7] = [
         (
             Role::Student,
-            concat!("--------", "-", "------", "---", "--", "--", "-"),
+            concat!("--------", "-", "------", "---", "--", "--", "--"),
         ),
         (
             Role::Counselor,
-            concat!("Y-YY-Y--", "-", "-YY---", "---", "-Y", "Y-", "Y"),
+            concat!("Y-YY-Y--", "-", "-YY---", "---", "-Y", "Y-", "Y-"),
         ),
         (
             Role::UnitLeader,
-            concat!("Y-YY-Y--", "-", "-YY--Y", "Y--", "-Y", "Y-", "Y"),
+            concat!("Y-YY-Y--", "-", "-YY--Y", "Y--", "-Y", "Y-", "Y-"),
         ),
         (
             Role::SchoolAdmin,
-            concat!("YYYYYYYY", "-", "-YYYYY", "Y--", "YY", "Y-", "Y"),
+            concat!("YYYYYYYY", "-", "-YYYYY", "Y--", "YY", "Y-", "YY"),
         ),
         (
             Role::Police,
-            concat!("Y-YY--Y-", "Y", "YYYY-Y", "YY-", "YY", "YY", "-"),
+            concat!("Y-YY--Y-", "Y", "YYYY-Y", "YY-", "YY", "YY", "--"),
         ),
         (
             Role::ProvinceAdmin,
-            concat!("YY----YY", "Y", "-Y---Y", "Y-Y", "-Y", "--", "-"),
+            concat!("YY----YY", "Y", "-Y---Y", "Y-Y", "-Y", "--", "--"),
         ),
         (
             Role::Partner,
-            concat!("--------", "-", "Y-----", "---", "--", "--", "-"),
+            concat!("--------", "-", "Y-----", "---", "--", "--", "--"),
         ),
     ];
 

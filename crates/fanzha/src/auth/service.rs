@@ -127,6 +127,11 @@ pub async fn login(
     if acc.roster_status != super::roster_accounts::RosterStatus::Current {
         return Err(refuse("roster_status"));
     }
+    // A school that signs its people in through its identity service may switch local passwords
+    // off; its school admins keep theirs (break-glass).
+    if !super::sso::web::local_password_allowed(db, &acc).await? {
+        return Err(refuse("local_passwords_off"));
+    }
     // The right password: take back this attempt's count, unless parallel attempts locked the
     // pair meanwhile (the lock wins).
     if store::clear_failures(db, &username, req.ip, now)
@@ -203,6 +208,7 @@ async fn principal_of(db: &Db, account_id: i64, via: Via) -> Result<Option<Princ
         via,
         time_zone: crate::kernel::time::zone(&acc.time_zone),
         locale: acc.locale,
+        must_change_password: acc.must_change_password,
     }))
 }
 
@@ -444,9 +450,12 @@ pub async fn change_password(
     };
     store::delete_sessions_of(db, p.account_id, &keep).await?;
     let account = p.account_id;
+    // After a forced change the current session is read again too, so the lock lifts at once.
+    let forced = p.must_change_password;
     cache.remove_where(|c| {
         c.principal.account_id == account
-            && !matches!(&c.principal.via, Via::Session { session_id, .. } if *session_id == keep)
+            && (forced
+                || !matches!(&c.principal.via, Via::Session { session_id, .. } if *session_id == keep))
     });
     Ok(())
 }

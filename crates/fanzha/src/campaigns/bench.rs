@@ -72,6 +72,7 @@ pub async fn run(scale: &str, cfg: &Config) -> anyhow::Result<()> {
         },
         time_zone: chrono_tz::Asia::Shanghai,
         locale: "zh-CN".into(),
+        must_change_password: false,
     };
     let actor = Actor::cli("bench");
     let content = svc::create_content(

@@ -34,6 +34,7 @@ async fn principal(db: &Db, username: &str) -> anyhow::Result<Option<Principal>>
         },
         time_zone: chrono_tz::Asia::Shanghai,
         locale: "zh-CN".into(),
+        must_change_password: false,
     }))
 }
 

@@ -595,6 +595,8 @@ pub struct SamplePerson {
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Preview {
     pub size: i64,
+    /// Of `size`, the students no channel of fanzha can reach yet (no active account).
+    pub unreachable: i64,
     pub sample: Vec<SamplePerson>,
 }
 
@@ -668,26 +670,43 @@ pub async fn preview(
                 });
             }
         }
+        let mut unreachable = 0;
+        for chunk in top.chunks(500) {
+            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 1)).collect();
+            let sql = format!(
+                "SELECT COUNT(*) FROM students s WHERE s.id IN ({}) AND NOT {INBOX_REACHABLE}",
+                list.join(", ")
+            );
+            let sql = bulk_sql(db.backend, &sql);
+            let mut q = sqlx::query_scalar::<_, i64>(&sql);
+            for (id, _) in chunk {
+                q = q.bind(*id);
+            }
+            unreachable += q.fetch_one(&db.pool).await?;
+        }
         return Ok(Preview {
             size: top.len() as i64,
+            unreachable,
             sample,
         });
     }
     let a = audience_sql(&paths, spec, 1)?;
     let mut size = 0;
+    let mut unreachable = 0;
     let mut sample = Vec::new();
     if let Some(w) = &a.student_where {
-        let n: i64 = bind_all(
+        let r = bind_all(
             sqlx::query(&format!(
-                "SELECT COUNT(*) FROM students s JOIN units u ON u.id = s.class_id WHERE {w}"
+                "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN {INBOX_REACHABLE} THEN 0 ELSE 1 END), 0) AS BIGINT) \
+                 FROM students s JOIN units u ON u.id = s.class_id WHERE {w}"
             )),
             &a.binds,
             0,
         )
         .fetch_one(&db.pool)
-        .await?
-        .try_get(0)?;
-        size += n;
+        .await?;
+        size += r.try_get::<i64, _>(0)?;
+        unreachable += r.try_get::<i64, _>(1)?;
         let rows = bind_all(
             sqlx::query(&format!(
                 "SELECT s.id, s.name, u.name FROM students s JOIN units u ON u.id = s.class_id WHERE {w} ORDER BY s.id LIMIT 10"
@@ -737,7 +756,11 @@ pub async fn preview(
             }
         }
     }
-    Ok(Preview { size, sample })
+    Ok(Preview {
+        size,
+        unreachable,
+        sample,
+    })
 }
 
 // ---------------------------------------------------------------- campaigns
@@ -1172,9 +1195,9 @@ pub async fn fan_out(db: &Db, clock: &Clock, job: &Job) -> SvcResult<()> {
             let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 4)).collect();
             let sql = format!(
                 "INSERT INTO campaign_deliveries (campaign_id, person, student_id, unit_path, channel, address, status, reason, attempts, queued_at, sent_at, opened_at, acknowledged_at, quiz_passed_at, clicks) \
-                 SELECT $1, 'student:' || s.id, s.id, u.path, 'inbox', NULL, 'sent', NULL, 0, $2, $3, NULL, NULL, NULL, 0 \
-                 FROM students s JOIN units u ON u.id = s.class_id WHERE s.id IN ({}) ON CONFLICT (campaign_id, person, channel) DO NOTHING",
-                list.join(", ")
+                 SELECT $1, 'student:' || s.id, s.id, u.path, 'inbox', NULL, {INBOX_STATUS}, {INBOX_REASON}, 0, $2, CASE WHEN {INBOX_REACHABLE} THEN CAST($3 AS BIGINT) END, NULL, NULL, NULL, 0 \
+                 FROM students s JOIN units u ON u.id = s.class_id WHERE s.id IN ({list}) ON CONFLICT (campaign_id, person, channel) DO NOTHING",
+                list = list.join(", ")
             );
             let sql = bulk_sql(db.backend, &sql);
             let mut q = sqlx::query(&sql).bind(id).bind(now).bind(now);
@@ -1203,7 +1226,7 @@ pub async fn fan_out(db: &Db, clock: &Clock, job: &Job) -> SvcResult<()> {
                 // In the order of the unique key, so its index grows at one end.
                 let sql = format!(
                     "INSERT INTO campaign_deliveries (campaign_id, person, student_id, unit_path, channel, address, status, reason, attempts, queued_at, sent_at, opened_at, acknowledged_at, quiz_passed_at, clicks) \
-                     SELECT $1, 'student:' || s.id, s.id, u.path, 'inbox', NULL, 'sent', NULL, 0, $2, $2, NULL, NULL, NULL, 0 \
+                     SELECT $1, 'student:' || s.id, s.id, u.path, 'inbox', NULL, {INBOX_STATUS}, {INBOX_REASON}, 0, $2, CASE WHEN {INBOX_REACHABLE} THEN CAST($2 AS BIGINT) END, NULL, NULL, NULL, 0 \
                      FROM students s JOIN units u ON u.id = s.class_id WHERE {w} ORDER BY 2 ON CONFLICT (campaign_id, person, channel) DO NOTHING"
                 );
                 // Not a cached prepared statement: PostgreSQL then plans each slice with its
@@ -1315,15 +1338,22 @@ pub async fn fan_out(db: &Db, clock: &Clock, job: &Job) -> SvcResult<()> {
     Ok(())
 }
 
+/// Whether the in-app inbox reaches student `s`: an activated account, enabled and current on
+/// the roster. Everyone else in the audience is counted, as unreachable, never as delivered.
+const INBOX_REACHABLE: &str = "EXISTS (SELECT 1 FROM accounts a WHERE a.student_id = s.id AND a.activated_at IS NOT NULL AND a.disabled = 0 AND a.roster_status = 'current')";
+const INBOX_STATUS: &str = "CASE WHEN EXISTS (SELECT 1 FROM accounts a WHERE a.student_id = s.id AND a.activated_at IS NOT NULL AND a.disabled = 0 AND a.roster_status = 'current') THEN 'sent' ELSE 'unreachable' END";
+const INBOX_REASON: &str = "CASE WHEN EXISTS (SELECT 1 FROM accounts a WHERE a.student_id = s.id AND a.activated_at IS NOT NULL AND a.disabled = 0 AND a.roster_status = 'current') THEN NULL ELSE 'no_active_account' END";
+
 /// Recomputes the reach rollups of a campaign from its deliveries (the fan-out, and after bulk
 /// changes such as seeding demo data).
 pub async fn rebuild_reach(tx: &mut Tx<'_>, campaign_id: i64) -> SvcResult<()> {
     for sql in [
         "DELETE FROM campaign_reach WHERE campaign_id = $1",
         "DELETE FROM campaign_reach_days WHERE campaign_id = $1",
-        "INSERT INTO campaign_reach (campaign_id, unit_path, audience, sent, opened, acknowledged, quiz_passed, clicked) \
+        "INSERT INTO campaign_reach (campaign_id, unit_path, audience, sent, opened, acknowledged, quiz_passed, clicked, unreachable) \
          SELECT campaign_id, unit_path, COUNT(*), COUNT(sent_at), COUNT(opened_at), COUNT(acknowledged_at), COUNT(quiz_passed_at), \
-         SUM(CASE WHEN clicks > 0 THEN 1 ELSE 0 END) FROM campaign_deliveries WHERE campaign_id = $1 AND channel = 'inbox' \
+         SUM(CASE WHEN clicks > 0 THEN 1 ELSE 0 END), SUM(CASE WHEN status = 'unreachable' THEN 1 ELSE 0 END) \
+         FROM campaign_deliveries WHERE campaign_id = $1 AND channel = 'inbox' \
          GROUP BY campaign_id, unit_path",
         "INSERT INTO campaign_reach_days (campaign_id, day, opened, acknowledged) \
          SELECT $1, day, SUM(o), SUM(a) FROM ( \
@@ -1553,7 +1583,51 @@ async fn email_job(db: &Db, clock: &Clock, s: &ChannelSettings, job: &Job) -> Re
     .execute(&db.pool)
     .await
     .map_err(|e| e.to_string())?;
+    if let Some(at) = sent_at {
+        reached_outside(db, did, at)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
     result
+}
+
+/// An outside channel (email) reached a person the inbox could not: their delivery counts as
+/// delivered from now on, once, and no longer as unreachable.
+async fn reached_outside(db: &Db, outside_delivery: i64, at: i64) -> SvcResult<()> {
+    let mut tx = db.begin_write().await?;
+    let inbox: Option<(i64, String)> = sqlx::query_as(
+        "SELECT i.campaign_id, i.unit_path FROM campaign_deliveries o JOIN campaign_deliveries i \
+         ON i.campaign_id = o.campaign_id AND i.person = o.person AND i.channel = 'inbox' \
+         WHERE o.id = $1 AND i.status = 'unreachable'",
+    )
+    .bind(outside_delivery)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some((campaign, path)) = inbox {
+        let changed = sqlx::query(
+            "UPDATE campaign_deliveries SET status = 'reached_outside', reason = NULL, sent_at = $1 \
+             WHERE campaign_id = $2 AND channel = 'inbox' AND status = 'unreachable' \
+             AND person = (SELECT person FROM campaign_deliveries WHERE id = $3)",
+        )
+        .bind(at)
+        .bind(campaign)
+        .bind(outside_delivery)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 1 {
+            sqlx::query(
+                "UPDATE campaign_reach SET sent = sent + 1, unreachable = unreachable - 1 \
+                 WHERE campaign_id = $1 AND unit_path = $2",
+            )
+            .bind(campaign)
+            .bind(&path)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------- tracking
@@ -1778,7 +1852,12 @@ pub async fn click(db: &Db, clock: &Clock, p: &Principal, id: i64, n: usize) -> 
 #[derive(Clone, Debug, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct Funnel {
     pub audience: i64,
+    /// Delivered: reached in the inbox (an active account) or by an outside channel that
+    /// reaches the person (email). Group robot posts never count here.
     pub sent: i64,
+    /// In the audience but reachable by no channel (no active account, no outside address):
+    /// counted in the audience, never as delivered.
+    pub unreachable: i64,
     pub opened: i64,
     pub acknowledged: i64,
     pub quiz_passed: i64,
@@ -1799,6 +1878,7 @@ impl Funnel {
     fn add(&mut self, o: &Funnel) {
         self.audience += o.audience;
         self.sent += o.sent;
+        self.unreachable += o.unreachable;
         self.opened += o.opened;
         self.acknowledged += o.acknowledged;
         self.quiz_passed += o.quiz_passed;
@@ -1827,7 +1907,7 @@ async fn funnel_by_path(
     root: &str,
 ) -> SvcResult<BTreeMap<String, Funnel>> {
     let rows = sqlx::query(
-        "SELECT unit_path, audience, sent, opened, acknowledged, quiz_passed, clicked FROM campaign_reach \
+        "SELECT unit_path, audience, sent, opened, acknowledged, quiz_passed, clicked, unreachable FROM campaign_reach \
          WHERE campaign_id = $1 AND unit_path LIKE $2",
     )
     .bind(campaign_id)
@@ -1845,6 +1925,7 @@ async fn funnel_by_path(
                 acknowledged: r.try_get(4)?,
                 quiz_passed: r.try_get(5)?,
                 clicked: r.try_get(6)?,
+                unreachable: r.try_get(7)?,
                 reach: 0.0,
             },
         );

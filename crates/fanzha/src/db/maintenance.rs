@@ -38,7 +38,8 @@ impl Retention {
 pub struct Pruned {
     pub jobs: u64,
     pub indicator_changes: u64,
-    /// Sign-in failure counts, locks and address windows that ended a day ago.
+    /// Sign-in failure counts, locks and address windows that ended a day ago, and campus
+    /// sign-in flows and tickets of more than a day ago.
     pub login_limits: u64,
 }
 
@@ -75,6 +76,7 @@ pub async fn prune(db: &Db, clock: &Clock, r: Retention) -> DbResult<Pruned> {
             .rows_affected();
     }
     out.login_limits = crate::auth::store::prune_login_limits(db, now - DAY_MS).await?;
+    out.login_limits += crate::auth::sso::store::prune(db, now - DAY_MS).await?;
     Ok(out)
 }
 

@@ -344,6 +344,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(13, "0013_warning_receipts"),
     migration!(16, "0016_roster_accounts"),
     migration!(17, "0017_detect_registry"),
+    migration!(18, "0018_school_sign_in"),
     migration!(19, "0019_channels_admin"),
 ];
 

@@ -170,6 +170,9 @@ pub struct AppraisalRow {
     pub students: i64,
     /// Share (0–1) of those students who acknowledged a campaign delivery in the period.
     pub campaign_coverage: f64,
+    /// Of `students`, those no channel can reach (no active account): in the coverage's
+    /// denominator, shown apart so a class is not read as merely unresponsive.
+    pub unreachable_students: i64,
     /// 0–100, weighted by the school's settings; the warning components (in time, escalations)
     /// are left out of the weighted average for someone with no warning in the period.
     pub score: f64,
@@ -206,16 +209,20 @@ pub async fn victims_by_unit(
 }
 
 /// Per class path under `path`: (enrolled students, students who acknowledged at least one
-/// campaign delivery in [from, to)) — from the campaigns module's `campaign_deliveries`, whose
-/// `unit_path` is the student's class.
+/// campaign delivery in [from, to), enrolled students without an active account — whom no
+/// campaign reaches) — from the campaigns module's `campaign_deliveries`, whose `unit_path` is the
+/// student's class.
 pub async fn campaign_reach_by_class(
     db: &Db,
     path: &str,
     from: Millis,
     to: Millis,
-) -> Result<HashMap<String, (i64, i64)>, DbError> {
-    let students: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT u.path, COUNT(*) FROM students s JOIN units u ON u.id = s.class_id \
+) -> Result<HashMap<String, (i64, i64, i64)>, DbError> {
+    let students: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT u.path, COUNT(*), CAST(COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM accounts a \
+         WHERE a.student_id = s.id AND a.activated_at IS NOT NULL AND a.disabled = 0 \
+         AND a.roster_status = 'current') THEN 0 ELSE 1 END), 0) AS BIGINT) \
+         FROM students s JOIN units u ON u.id = s.class_id \
          WHERE u.path LIKE $1 AND s.status = 'enrolled' GROUP BY u.path",
     )
     .bind(format!("{path}%"))
@@ -231,8 +238,10 @@ pub async fn campaign_reach_by_class(
     .bind(to)
     .fetch_all(&db.pool)
     .await?;
-    let mut out: HashMap<String, (i64, i64)> =
-        students.into_iter().map(|(p, n)| (p, (n, 0))).collect();
+    let mut out: HashMap<String, (i64, i64, i64)> = students
+        .into_iter()
+        .map(|(p, n, unreachable)| (p, (n, 0, unreachable)))
+        .collect();
     for (p, n) in acked {
         let e = out.entry(p).or_default();
         // Never above the class's enrolled students (a student who left still acknowledged).
@@ -283,7 +292,7 @@ fn row(
     a: Acc,
     esc: i64,
     victims: i64,
-    (students, acked): (i64, i64),
+    (students, acked, unreachable_students): (i64, i64, i64),
     w: &Weights,
 ) -> AppraisalRow {
     let n = a.n as f64;
@@ -307,6 +316,7 @@ fn row(
         victims,
         students,
         campaign_coverage: coverage,
+        unreachable_students,
         score: score(w, warned, victims, coverage),
         rank: 0,
     }
@@ -437,11 +447,11 @@ pub async fn appraise(
             .map(|(_, n)| *n)
             .sum()
     };
-    let reach_under = |paths: &[String]| -> (i64, i64) {
+    let reach_under = |paths: &[String]| -> (i64, i64, i64) {
         reach
             .iter()
             .filter(|(p, _)| paths.iter().any(|x| p.starts_with(x.as_str())))
-            .fold((0, 0), |(s, a), (_, (n, k))| (s + n, a + k))
+            .fold((0, 0, 0), |(s, a, u), (_, (n, k, x))| (s + n, a + k, u + x))
     };
     let mut people_rows: Vec<AppraisalRow> = people
         .into_iter()

@@ -360,7 +360,27 @@ pub async fn context(
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     // Browser requests: any with a session cookie, and every page form (the login form included,
     // which carries the pre-login token). API calls without a cookie use tokens and need none.
-    if unsafe_method && (via_cookie || !is_api) {
+    // A password reset by staff locks the session to choosing a new password: every other page
+    // leads back there, every API call is refused.
+    if let Some(p) = ctx.principal.as_ref() {
+        let session = matches!(p.via, Via::Session { .. });
+        let allowed = matches!(
+            path.as_str(),
+            "/account" | "/account/password" | "/logout" | "/lang"
+        ) || path.starts_with("/assets/");
+        if p.must_change_password && session && !allowed {
+            let resp = if is_api {
+                AppError::new(StatusCode::FORBIDDEN, "auth-err-must-change").into_response()
+            } else {
+                Redirect::to("/account?must_change=1").into_response()
+            };
+            return finish(&st, resp, lang, is_api, &request_id, started, Some(&ctx)).await;
+        }
+    }
+    // The one exception: a CAS server's single-logout request, posted server to server (no
+    // cookie) to the CAS service URL; it can only end the session its ticket opened.
+    let cas_back_channel = !via_cookie && path.starts_with("/sso/cas/");
+    if unsafe_method && (via_cookie || !is_api) && !cas_back_channel {
         req = match check_csrf(req, &csrf, st.config.max_upload_bytes).await {
             Ok(r) => r,
             Err(e) => {

@@ -192,6 +192,8 @@ pub fn router(st: AppState) -> Router {
         .merge(crate::auth::pages::routes())
         .merge(crate::auth::admin::routes())
         .merge(crate::auth::activation_web::routes())
+        .merge(crate::auth::sso::web::routes())
+        .merge(crate::auth::sso::platform_web::routes())
         .merge(crate::org::pages::routes())
         .merge(crate::org::api::routes())
         .merge(crate::audit::pages::routes())

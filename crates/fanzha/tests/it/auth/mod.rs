@@ -2,6 +2,9 @@
 
 mod activation;
 mod activation_browser;
+mod platforms;
 mod policy;
 mod sign_in;
+mod sso;
+mod sso_browser;
 mod tokens;

@@ -14,35 +14,35 @@ use reqwest::StatusCode;
 /// ImportRoster ExportRoster ViewAudit ManageAccounts) | intel (CurateIntel) | warnings
 /// (IssueWarning ViewWarnings ActOnWarning IdentifyWarning ConfigureWarnings ViewAppraisal) |
 /// cases (ViewCases ManageCases ManageAwards) | campaigns (ManageCampaigns ViewReach) | reports
-/// (ViewReports TriageReports) | accounts (IssueActivationCodes).
+/// (ViewReports TriageReports) | accounts (IssueActivationCodes ConfigureSignIn).
 const MATRIX: [(Role, &str); 7] = [
     (
         Role::Student,
-        concat!("--------", "-", "------", "---", "--", "--", "-"),
+        concat!("--------", "-", "------", "---", "--", "--", "--"),
     ),
     (
         Role::Counselor,
-        concat!("Y-YY-Y--", "-", "-YY---", "---", "-Y", "Y-", "Y"),
+        concat!("Y-YY-Y--", "-", "-YY---", "---", "-Y", "Y-", "Y-"),
     ),
     (
         Role::UnitLeader,
-        concat!("Y-YY-Y--", "-", "-YY--Y", "Y--", "-Y", "Y-", "Y"),
+        concat!("Y-YY-Y--", "-", "-YY--Y", "Y--", "-Y", "Y-", "Y-"),
     ),
     (
         Role::SchoolAdmin,
-        concat!("YYYYYYYY", "-", "-YYYYY", "Y--", "YY", "Y-", "Y"),
+        concat!("YYYYYYYY", "-", "-YYYYY", "Y--", "YY", "Y-", "YY"),
     ),
     (
         Role::Police,
-        concat!("Y-YY--Y-", "Y", "YYYY-Y", "YY-", "YY", "YY", "-"),
+        concat!("Y-YY--Y-", "Y", "YYYY-Y", "YY-", "YY", "YY", "--"),
     ),
     (
         Role::ProvinceAdmin,
-        concat!("YY----YY", "Y", "-Y---Y", "Y-Y", "-Y", "--", "-"),
+        concat!("YY----YY", "Y", "-Y---Y", "Y-Y", "-Y", "--", "--"),
     ),
     (
         Role::Partner,
-        concat!("--------", "-", "Y-----", "---", "--", "--", "-"),
+        concat!("--------", "-", "Y-----", "---", "--", "--", "--"),
     ),
 ];
 

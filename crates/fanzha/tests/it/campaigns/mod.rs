@@ -6,4 +6,5 @@ mod channels_and_review;
 mod exposure;
 mod flows;
 mod gaps;
+mod reach;
 mod tls;
