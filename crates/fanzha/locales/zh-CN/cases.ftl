@@ -120,7 +120,7 @@ cases-eligible-yes = 符合条件
 cases-select = 保存入选名单
 cases-select-help = 只能从全年零受害的学校中选择,最多 { $n } 所。
 cases-publish-awards = 发布名单
-cases-ranking-chart = 各校受害人数
+cases-ranking-chart = 各校每万人受害人数
 cases-awards-none = 尚未发布。
 cases-certificate = 无诈校园
 cases-certificate-text = 在 { $year } 年度,贵校师生无一人遭受电信网络诈骗,经 { $province } 评定,授予“无诈校园”称号。
@@ -170,3 +170,29 @@ cases-reports-filed = 一键举报数
 cases-no-data = 无数据
 cases-prevention-help = 预警及时处置率:当年向本校师生发出并已派发的预警中,在期限内签收且联系到本人的比例;宣传触达率:当年发送的宣传活动中已确认阅读的人数占受众人数的比例(撤回的活动不计);一键举报数:本校师生当年提交的举报。当年没有预警或宣传活动的学校显示“无数据”。
 cases-err-period-year = 年份须在 1970 到 9999 之间。
+
+## 无诈校园：符合条件的学校与全部学校
+cases-ranking-readonly = 只读：入选名单由省级评选并发布。
+cases-eligible-title = 符合条件的学校(按防范工作排名)
+cases-eligible-help = 符合条件：本校师生全年无人受骗。依次按预警及时处置率、宣传触达率、每万人举报数排名;“无数据”排在任何数值之后。
+cases-eligible-none = 没有全年无人受骗的学校。
+cases-eligible-no = 不符合
+cases-award-rank = 候选名次
+cases-award-selected = 入选
+cases-select-one = 选入
+cases-ranking-all = 全部学校(按每万人受害人数排名)
+cases-ranking-all-help = 每万名师生中受害人数少者在前;比率相同的学校名次相同。
+
+## 打印文书
+cases-doc-print-view = 打印版
+cases-doc-back = 返回
+cases-doc-draft = 草稿(尚未发布)
+cases-doc-to-schools = 辖区各高校:
+cases-doc-to-all = 全省各高校、各公安机关:
+cases-doc-number-briefing = { $code }通〔{ $year }〕{ $n }号
+cases-doc-briefing-summary = { $month }，辖区高校师生共发生电信网络诈骗案件 { $cases } 起，损失 { $lost } 元。现将 { $typical } 起典型案例通报如下，请各校及时组织师生学习，做好宣传防范。
+cases-doc-awards-issuer = { $province }无诈校园评选办公室
+cases-doc-number-awards = { $code }评〔{ $year }〕1号
+cases-doc-awards-title = 关于公布 { $year } 年度“无诈校园”名单的通知
+cases-doc-awards-text = 经全年考评，{ $year } 年度以下 { $n } 所学校师生无一人遭受电信网络诈骗，授予“无诈校园”称号：
+cases-doc-awards-closing = 希望受表彰学校再接再厉，各校学习借鉴，共同守护平安校园。

@@ -599,7 +599,22 @@ pub async fn province_for(st: &AppState, u: &User, code: Option<&str>) -> AppRes
     Ok(unit)
 }
 
-/// The Campus Without Fraud ranking of a province and year (province case viewers).
+/// The ranking is the province's: province case viewers read it, and so, read-only, do police,
+/// school admins and unit leaders whose scope lies inside the province. Anyone else is refused
+/// (audited; 404 outside every scope).
+pub async fn authorize_ranking(st: &AppState, u: &User, province: &Unit) -> AppResult<()> {
+    let inside = u.p.grants.iter().any(|g| {
+        crate::auth::policy::role_allows(g.role, Action::ViewCases)
+            && g.scope_paths.iter().any(|s| s.starts_with(&province.path))
+    });
+    if inside {
+        return Ok(());
+    }
+    authorize(st, u, Action::ViewCases, Target::Unit(&province.path)).await
+}
+
+/// The Campus Without Fraud ranking of a province and year (province case viewers; read-only for
+/// police, school admins and unit leaders inside the province).
 #[utoipa::path(get, path = "/api/v1/cases/ranking", tag = "cases", params(RankQuery), responses((status = 200, body = [RankRow]), (status = 404)))]
 pub async fn ranking(
     State(st): State<AppState>,
@@ -608,7 +623,7 @@ pub async fn ranking(
 ) -> AppResult<Json<Vec<RankRow>>> {
     require_scope(&u.p, Scope::CasesRead)?;
     let province = province_for(&st, &u, q.province.as_deref()).await?;
-    authorize(&st, &u, Action::ViewCases, Target::Unit(&province.path)).await?;
+    authorize_ranking(&st, &u, &province).await?;
     let rows = service::ranking(&st.db, &province, year_or(q.year, this_year(&st, &u) - 1)?)
         .await
         .map_err(|e| app_error(e, u.ctx.lang))?;

@@ -1251,8 +1251,13 @@ pub async fn briefing_stations(db: &Db, p: &Principal) -> Result<Vec<Unit>, Case
 
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct RankRow {
-    /// Competition rank ("1224"): schools with equal victims share a rank.
+    /// Competition rank ("1224") of the full table, by victims per 10,000 people (fewest first):
+    /// schools with equal rates share a rank.
     pub rank: i64,
+    /// Rank among the eligible schools (no victim all year) by their prevention figures: warnings
+    /// acted on in time, then campaign reach, then reports per 10,000 people (most first; "no
+    /// data" counts below any figure). Null for a school that is not eligible.
+    pub award_rank: Option<i64>,
     pub school_id: i64,
     pub school_code: String,
     pub school_name: String,
@@ -1319,6 +1324,7 @@ pub async fn ranking(db: &Db, province: &Unit, year: i32) -> Result<Vec<RankRow>
             let pv = prevention.get(&s.id).copied().unwrap_or_default();
             RankRow {
                 rank: 0,
+                award_rank: None,
                 school_id: s.id,
                 school_code: s.code,
                 school_name: s.name,
@@ -1345,22 +1351,60 @@ pub async fn ranking(db: &Db, province: &Unit, year: i32) -> Result<Vec<RankRow>
             }
         })
         .collect();
+    rank_rows(&mut rows);
+    Ok(rows)
+}
+
+/// Reports per 10,000 people of a row (0 for a school without people).
+fn reports_per_10k(r: &RankRow) -> f64 {
+    let people = r.students + r.staff;
+    if people > 0 {
+        r.reports as f64 * 10_000.0 / people as f64
+    } else {
+        0.0
+    }
+}
+
+/// Orders the full table by victims per 10,000 people (then victims, losses, code) with
+/// competition ranks, and numbers the eligible schools by their prevention figures.
+pub fn rank_rows(rows: &mut [RankRow]) {
     rows.sort_by(|a, b| {
-        a.victims
-            .cmp(&b.victims)
+        a.victims_per_10k
+            .total_cmp(&b.victims_per_10k)
+            .then(a.victims.cmp(&b.victims))
             .then(a.lost_cents.cmp(&b.lost_cents))
             .then(a.school_code.cmp(&b.school_code))
     });
-    let mut prev: Option<i64> = None;
+    let mut prev: Option<(f64, i64)> = None;
     let mut rank = 0;
     for (i, r) in rows.iter_mut().enumerate() {
-        if prev != Some(r.victims) {
+        let key = (r.victims_per_10k, r.victims);
+        if prev != Some(key) {
             rank = i as i64 + 1;
-            prev = Some(r.victims);
+            prev = Some(key);
         }
         r.rank = rank;
     }
-    Ok(rows)
+    // "No data" (None) sorts below every figure: -1 is below any percentage.
+    let mut eligible: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].eligible).collect();
+    eligible.sort_by(|&a, &b| {
+        let (a, b) = (&rows[a], &rows[b]);
+        let key = |r: &RankRow| {
+            (
+                r.warnings_in_time_pct.unwrap_or(-1.0),
+                r.campaign_reach_pct.unwrap_or(-1.0),
+                reports_per_10k(r),
+            )
+        };
+        let (ka, kb) = (key(a), key(b));
+        kb.0.total_cmp(&ka.0)
+            .then(kb.1.total_cmp(&ka.1))
+            .then(kb.2.total_cmp(&ka.2))
+            .then(a.school_code.cmp(&b.school_code))
+    });
+    for (n, i) in eligible.into_iter().enumerate() {
+        rows[i].award_rank = Some(n as i64 + 1);
+    }
 }
 
 /// Replaces the selection of awardees: at most [`MAX_AWARDS`], each an eligible school of the
