@@ -196,3 +196,19 @@ cases-doc-number-awards = Award { $code } ({ $year }) No. 1
 cases-doc-awards-title = Notice of the { $year } Campus Without Fraud schools
 cases-doc-awards-text = After review of the whole year { $year }, the following { $n } schools, none of whose students or staff fell victim to telecom or online fraud, are awarded the title Campus Without Fraud:
 cases-doc-awards-closing = We hope the schools keep up their work, and that every school learns from them.
+
+## Province dashboard
+cases-dash-title = Province dashboard
+cases-dash-cases-12 = cases in the last 12 months
+cases-dash-lost-12 = lost in the last 12 months (yuan)
+cases-dash-trend-cases = Cases by month, against the same month a year earlier
+cases-dash-trend-lost = Losses by month (yuan)
+cases-dash-months-table = The figures by month
+cases-dash-prevention = Prevention in { $year }
+cases-dash-city = City
+cases-dash-city-warnings = Warnings acted on in time, by city
+cases-dash-school-reach = Campaign reach, by school
+cases-dash-streaks = Time without a case, by school
+cases-dash-ranking = Campus Without Fraud { $year }
+cases-dash-eligible-n = { $n } schools had no victim all year; the first by prevention:
+cases-dash-ranking-link = The full ranking

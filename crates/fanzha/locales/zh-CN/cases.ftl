@@ -196,3 +196,19 @@ cases-doc-number-awards = { $code }评〔{ $year }〕1号
 cases-doc-awards-title = 关于公布 { $year } 年度“无诈校园”名单的通知
 cases-doc-awards-text = 经全年考评，{ $year } 年度以下 { $n } 所学校师生无一人遭受电信网络诈骗，授予“无诈校园”称号：
 cases-doc-awards-closing = 希望受表彰学校再接再厉，各校学习借鉴，共同守护平安校园。
+
+## 全省看板
+cases-dash-title = 全省看板
+cases-dash-cases-12 = 近12个月发案
+cases-dash-lost-12 = 近12个月损失(元)
+cases-dash-trend-cases = 每月发案数(与去年同月对比)
+cases-dash-trend-lost = 每月损失金额(元)
+cases-dash-months-table = 每月数据
+cases-dash-prevention = { $year } 年防范工作
+cases-dash-city = 城市
+cases-dash-city-warnings = 各市预警及时处置率
+cases-dash-school-reach = 各校宣传触达率
+cases-dash-streaks = 各校连续零发案
+cases-dash-ranking = { $year } 年度无诈校园
+cases-dash-eligible-n = 共 { $n } 所学校全年无人受骗，按防范工作排名前列的是：
+cases-dash-ranking-link = 查看完整排名

@@ -6,11 +6,13 @@
 
 pub mod api;
 pub mod bench;
+pub mod dashboard;
 pub mod demo;
 pub mod model;
 pub mod pages;
 pub mod service;
 pub mod store;
+pub mod svg;
 
 use chrono::{Datelike, NaiveDate};
 
