@@ -754,17 +754,24 @@ async fn campus_without_fraud_ranking_ties_selection_and_certificate() {
             )
         })
         .collect();
-    // SCH1 and SCH2 both had 3 victims in 2024 (SCH1's two "other" cases are not victims): a tie.
+    // SCH1 and SCH2 both had 3 victims in 2024 (SCH1's two "other" cases are not victims), but
+    // SCH1 has 9 people (4 students, 5 staff in the school and its colleges) and SCH2 4: the
+    // table ranks by victims per 10,000 people, 3,333.3 against 7,500.
     assert_eq!(
         got,
         vec![
             ("SCH3".to_string(), 1, 0, true),
-            ("SCH2".to_string(), 2, 3, false),
             ("SCH1".to_string(), 2, 3, false),
+            ("SCH2".to_string(), 3, 3, false),
         ]
     );
-    assert_eq!(rows[2]["cases"], 5);
-    assert_eq!(rows[1]["students"], 2);
+    assert_eq!(rows[1]["cases"], 5);
+    assert_eq!(rows[1]["staff"], 5);
+    assert_eq!(rows[1]["victims_per_10k"], 3333.3);
+    assert_eq!(rows[2]["students"], 2);
+    assert_eq!(rows[2]["victims_per_10k"], 7500.0);
+    assert_eq!(rows[0]["award_rank"], 1);
+    assert_eq!(rows[1]["award_rank"], Value::Null);
     // Selection: only eligible schools, only province admins.
     let r = post_json(
         &app,
@@ -841,7 +848,13 @@ async fn campus_without_fraud_ranking_ties_selection_and_certificate() {
     assert!(cert.contains("第三学院"));
     let (s, _) = app.get(&c, "/cases/awards/P1/2024/SCH1").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    // A school admin cannot read the province ranking.
+    // A school admin reads the province ranking but cannot select.
+    let (s, page) = app.get(&c, "/cases/ranking?province=P1&year=2024").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("id=\"ranking-readonly\""));
+    assert!(!page.contains("name=\"schools\""));
+    // A student does not.
+    let c = app.login("student1").await;
     let (s, _) = app.get(&c, "/cases/ranking?province=P1&year=2024").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }

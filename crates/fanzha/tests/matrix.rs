@@ -265,11 +265,12 @@ const TABLE: &[(&str, &str, [&str; 7])] = &[
         "AB",
         ["RR", "RR", "RR", "RR", "YR", "RR", "RR"],
     ),
-    // Rankings and awards are a province's: A is P1, B P2.
+    // Rankings and awards are a province's: A is P1, B P2. Police, school admins and unit
+    // leaders inside a province read its ranking.
     (
         "GET /api/v1/cases/ranking",
         "AB",
-        ["RR", "RR", "RR", "RR", "RR", "YR", "RR"],
+        ["RR", "RR", "YR", "YR", "YR", "YR", "RR"],
     ),
     (
         "GET /api/v1/cases/awards",

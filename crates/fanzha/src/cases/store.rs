@@ -756,8 +756,10 @@ pub async fn people_per_school(
         out.entry(r.try_get(0)?).or_default().0 = r.try_get(1)?;
     }
     let rows = sqlx::query(
-        "SELECT s.org_id, COUNT(*) FROM staff s JOIN units u ON u.id = s.org_id \
-         WHERE u.path LIKE $1 GROUP BY s.org_id",
+        // Staff belong to the school or to a college below it: count them to the school.
+        "SELECT sc.id, COUNT(*) FROM staff s JOIN units u ON u.id = s.org_id \
+         JOIN units sc ON sc.kind = 'school' AND u.path LIKE sc.path || '%' \
+         WHERE sc.path LIKE $1 GROUP BY sc.id",
     )
     .bind(format!("{path}%"))
     .fetch_all(&db.pool)
