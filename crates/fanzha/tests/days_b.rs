@@ -383,3 +383,163 @@ async fn the_province_admin_home_is_a_dashboard() {
         assert!(!home.contains("province-dashboard"), "{user}");
     }
 }
+
+/// A dissuasion outcome recorded with the amount it protected, at `at`.
+async fn dissuaded(app: &TestApp, unit: &str, at: i64, protected_cents: i64) {
+    let u = app.fx.unit(unit);
+    sqlx::query(
+        "INSERT INTO warnings (source_kind, origin, issuer_unit_path, school_id, unit_path, fraud_type, severity, status, detail, level, \
+         ack_window_ms, contact_window_ms, escalations, outcome, outcome_at, protected_cents, created_at, updated_at) \
+         VALUES ('police', 'test', '/', $1, $2, 'rebate_task', 'high', 'closed', '', 0, 3600000, 14400000, 0, 'dissuaded', $3, $4, $3, $3)",
+    )
+    .bind(app.fx.unit("SCH1").id)
+    .bind(&u.path)
+    .bind(at)
+    .bind(protected_cents)
+    .execute(&app.state.db.pool)
+    .await
+    .expect("warning");
+}
+
+/// 1 March 2025 08:00 in China is the test clock's start; `days` before it.
+fn days_ago(days: i64) -> i64 {
+    START_MS - days * 86_400_000
+}
+
+#[tokio::test]
+async fn kpis_come_from_the_records_and_compare_like_periods() {
+    let app = spawn_seeded().await;
+    let sc = [
+        Scope::ReportsRead,
+        Scope::ReportsWrite,
+        Scope::CasesRead,
+        Scope::CasesWrite,
+    ];
+    // A student's loss report of 20,000; police freeze 18,000 of it and open a case from it.
+    let ts = app.token("student1", &sc).await;
+    let r = post_json(
+        &app,
+        &ts,
+        "/api/v1/reports",
+        &json!({
+            "idempotency_key": "kpi-1",
+            "lost_money": true,
+            "transaction": {"payment_type": "bank_card", "account": "6222020200112233446", "bank": "工商银行",
+                            "amount_cents": 2_000_000, "time": START_MS - 600_000},
+            "fraud_type": "impersonate_police",
+            "description": "冒充公安说我涉嫌洗钱"
+        }),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let report = r.json::<Value>().await.unwrap()["report_id"]
+        .as_i64()
+        .unwrap();
+    let tp = app.token("police1", &Scope::ALL).await;
+    let q: Value = app
+        .api_get(&tp, "/api/v1/reports/stop-payments")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sp = q[0]["id"].as_i64().expect("stop-payment");
+    let r = post_json(
+        &app,
+        &tp,
+        &format!("/api/v1/reports/stop-payments/{sp}/actions"),
+        &json!({"action": "frozen", "frozen_cents": 1_800_000}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = post_json(
+        &app,
+        &tp,
+        &format!("/api/v1/reports/{report}/triage"),
+        &json!({"decision": "open_case"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let case_id = r.json::<Value>().await.unwrap()["case_id"]
+        .as_i64()
+        .unwrap();
+    // The case shows what the stop-payment froze.
+    let c = app.login("police1").await;
+    let (s, page) = app.get(&c, &format!("/cases/{case_id}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("id=\"case-frozen\">18,000.00<"), "{page}");
+    // Solved cases: one recorded solved now (March), with 300 returned, occurring in February.
+    let r = post_json(
+        &app,
+        &tp,
+        "/api/v1/cases",
+        &json!({
+            "unit": "SCH1", "student_no": "2023010102", "fraud_type": "rebate_task", "channel": "qq",
+            "occurred_at": "2025-02-14 21:30", "amount_lost": "1000", "amount_recovered": "300",
+            "status": "solved", "narrative": "刷单返利。"
+        }),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    // Dissuasion: 5,000 avoided in February 2025, 2,000 in February 2024 and 9,000 in June 2024.
+    dissuaded(&app, "CLS1A1", days_ago(10), 500_000).await;
+    dissuaded(&app, "CLS1A1", days_ago(366 + 10), 200_000).await;
+    dissuaded(&app, "CLS1A1", days_ago(366 - 100), 900_000).await;
+    // Another station's dissuasion does not count for ST1.
+    dissuaded(&app, "CLS2A1", days_ago(10), 700_000).await;
+    // Arrests are entered.
+    let r = post_json(
+        &app,
+        &tp,
+        "/api/v1/cases/kpis",
+        &json!({"unit": "ST1", "month": "2025-02", "suspects_arrested": 2}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let (s, y) = app
+        .api_get(&tp, "/api/v1/cases/kpis?unit=ST1&year=2025")
+        .await
+        .json::<Value>()
+        .await
+        .map(|v| (StatusCode::OK, v))
+        .unwrap();
+    assert_eq!(s, StatusCode::OK);
+    let m = |i: usize, k: &str| y["months"][i][k].as_i64().unwrap();
+    // February: 5,000 avoided, 300 returned, 2 arrests; March: the case solved, 18,000 frozen.
+    assert_eq!(m(1, "losses_avoided_cents"), 500_000, "{y}");
+    assert_eq!(m(1, "funds_returned_cents"), 30_000);
+    assert_eq!(m(1, "suspects_arrested"), 2);
+    assert_eq!(m(2, "cases_solved"), 1);
+    assert_eq!(m(2, "funds_frozen_cents"), 1_800_000);
+    // Like periods: January to March against January to March 2024 (2,000, not June's 9,000).
+    assert_eq!(y["compared_months"], 3);
+    assert_eq!(y["prev_total"]["losses_avoided_cents"], 200_000);
+    assert_eq!(y["yoy_pct"][3], 150.0);
+    // Typed figures the platform records are refused and change nothing.
+    for body in [
+        json!({"unit": "ST1", "month": "2025-02", "funds_frozen": "100"}),
+        json!({"unit": "ST1", "month": "2025-02", "cases_solved": 3}),
+        json!({"unit": "ST1", "month": "2025-02", "losses_avoided": "1"}),
+    ] {
+        let r = post_json(&app, &tp, "/api/v1/cases/kpis", &body).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    }
+    assert_eq!(
+        app.scalar("SELECT CAST(SUM(suspects_arrested) AS BIGINT) FROM police_kpis")
+            .await,
+        2
+    );
+    // The page explains where the figures come from; a school admin cannot enter arrests.
+    let (s, page) = app.get(&c, "/cases/kpis?unit=ST1&year=2025").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("id=\"kpi-sources\""));
+    assert!(page.contains("18,000.00"));
+    let ta = app.token("admin1", &RW).await;
+    let r = post_json(
+        &app,
+        &ta,
+        "/api/v1/cases/kpis",
+        &json!({"unit": "ST1", "month": "2025-02", "suspects_arrested": 9}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}

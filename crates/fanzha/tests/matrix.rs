@@ -632,7 +632,7 @@ fn probe(op: &str, target: char, r: &Records, own: &BTreeMap<&str, i64>) -> (Str
         "GET /api/v1/cases/kpis" => (format!("/api/v1/cases/kpis?unit={station}"), Body::None),
         "POST /api/v1/cases/kpis" => (
             "/api/v1/cases/kpis".into(),
-            j(json!({"unit": station, "month": "2025-01", "cases_solved": 1})),
+            j(json!({"unit": station, "month": "2025-01", "suspects_arrested": 1})),
         ),
         "GET /api/v1/cases/briefings" => ("/api/v1/cases/briefings".into(), Body::None),
         "POST /api/v1/cases/briefings" => (

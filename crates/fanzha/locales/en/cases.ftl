@@ -212,3 +212,10 @@ cases-dash-streaks = Time without a case, by school
 cases-dash-ranking = Campus Without Fraud { $year }
 cases-dash-eligible-n = { $n } schools had no victim all year; the first by prevention:
 cases-dash-ranking-link = The full ranking
+
+## KPIs derived from the records
+cases-err-kpi-derived = Solved cases, money frozen, losses avoided and money returned come from the case records, stop-payment requests and dissuasion outcomes; only arrests are entered.
+cases-kpi-sources = Solved cases: cases recorded solved that month. Frozen: money frozen by stop-payment requests, in the month first frozen. Avoided: losses avoided recorded with dissuasion outcomes. Returned: money returned to victims of the month's cases. Arrests are entered by the station.
+cases-kpi-compared-year = Year on year: the whole year against the whole year before.
+cases-kpi-compared-months = Year on year: January to month { $n } against the same months a year earlier.
+cases-frozen-by-report = Frozen by the report's stop-payment request

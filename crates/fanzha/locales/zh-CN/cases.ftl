@@ -212,3 +212,10 @@ cases-dash-streaks = 各校连续零发案
 cases-dash-ranking = { $year } 年度无诈校园
 cases-dash-eligible-n = 共 { $n } 所学校全年无人受骗，按防范工作排名前列的是：
 cases-dash-ranking-link = 查看完整排名
+
+## 由记录得出的打击成效
+cases-err-kpi-derived = 破案数、止付冻结、挽回损失和返还资金由案件记录、紧急止付和劝阻结果自动统计,只需填报抓获人数。
+cases-kpi-sources = 破案数:当月记录为已破的案件;冻结资金:紧急止付冻结的金额,计入首次冻结的月份;避免损失:劝阻结果中记录的避免损失;返还资金:当月案件已返还受害人的金额。抓获人数由派出所填报。
+cases-kpi-compared-year = 同比:全年与上一年全年相比。
+cases-kpi-compared-months = 同比:1 月至 { $n } 月与上一年同期相比。
+cases-frozen-by-report = 举报的紧急止付已冻结

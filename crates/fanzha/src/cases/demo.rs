@@ -218,7 +218,17 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<usize> {
         }
     }
     tx.commit().await?;
-    // KPIs per station and month, and last month's briefing, published.
+    // Solved cases were solved some weeks after they happened, not all at seeding time.
+    sqlx::query(
+        "UPDATE cases SET solved_at = CASE WHEN occurred_at + $1 < $2 THEN occurred_at + $1 ELSE $2 END \
+         WHERE status = 'solved'",
+    )
+    .bind(24 * 86_400_000_i64)
+    .bind(now)
+    .execute(&db.pool)
+    .await?;
+    // KPIs per station and month (arrests are entered; the rest is derived from the records),
+    // and last month's briefing, published.
     for station_id in &stations {
         let mut m = Month::of(start);
         while m < Month::of(today) {

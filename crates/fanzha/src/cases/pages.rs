@@ -388,6 +388,10 @@ struct FormPage {
     case: Option<Case>,
     case_view: Option<CaseRow>,
     can_edit: bool,
+    /// Money frozen by the stop-payment request of the report the case was opened from.
+    frozen: Option<String>,
+    /// The case's indicators as (kind in words, value).
+    indicators: Vec<(String, String)>,
 }
 
 // The inputs of one action, each used once; a struct would only rename them.
@@ -447,6 +451,21 @@ async fn form_page(
         .collect();
     let title = ctx.t(title_key);
     let case_view = case.as_ref().map(|c| case_row(&ctx, c));
+    let frozen = match case.as_ref().and_then(|c| c.report_id) {
+        Some(r) => Some(crate::reports::store::frozen_of_report(&st.db, r).await?)
+            .filter(|c| *c > 0)
+            .map(yuan),
+        None => None,
+    };
+    let indicators = case
+        .as_ref()
+        .map(|c| {
+            c.indicators
+                .iter()
+                .map(|i| (ctx.t(&format!("intel-kind-{}", i.kind)), i.value.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(Html(
         FormPage {
             ctx,
@@ -463,6 +482,8 @@ async fn form_page(
             case,
             case_view,
             can_edit,
+            frozen,
+            indicators,
         }
         .render()?,
     ))
@@ -713,7 +734,7 @@ async fn render_kpis(
     error: Option<String>,
 ) -> AppResult<Html<String>> {
     let ctx = page_ctx(st, u).await;
-    let y = service::kpi_year(&st.db, &unit, year)
+    let y = service::kpi_year(&st.db, &unit, year, local_date(st.clock.now_ms()))
         .await
         .map_err(|e| app_error(e, ctx.lang))?;
     let fmt = |k: &store::Kpi| {

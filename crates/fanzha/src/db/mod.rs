@@ -333,6 +333,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(12, "0012_login_limits"),
     migration!(13, "0013_warning_receipts"),
     migration!(16, "0016_roster_accounts"),
+    migration!(20, "0020_case_solved_at"),
 ];
 
 #[cfg(test)]

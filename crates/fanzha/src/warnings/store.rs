@@ -600,3 +600,24 @@ pub async fn receipt_processed(
     .await?;
     Ok(())
 }
+
+/// Losses avoided by dissuasion: (outcome time, amount protected) of the warnings under `path`
+/// whose outcome "dissuaded" was recorded in `[from, to)` with an amount (police KPIs are derived
+/// from these).
+pub async fn protected_under(
+    db: &crate::db::Db,
+    path: &str,
+    from: i64,
+    to: i64,
+) -> DbResult<Vec<(i64, i64)>> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT outcome_at, protected_cents FROM warnings WHERE unit_path LIKE $1 \
+         AND outcome = 'dissuaded' AND protected_cents > 0 AND outcome_at >= $2 AND outcome_at < $3",
+    )
+    .bind(format!("{path}%"))
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows)
+}
