@@ -284,7 +284,13 @@ async fn render_detail(
             (
                 ctx.time(&e.at),
                 ctx.t(&format!("warn-event-{}", e.kind)),
-                e.actor.clone(),
+                if !e.actor_name.is_empty() {
+                    e.actor_name.clone()
+                } else if e.actor == "system" || e.actor.is_empty() {
+                    ctx.t("audit-actor-system")
+                } else {
+                    e.actor.clone()
+                },
                 extra,
             )
         })

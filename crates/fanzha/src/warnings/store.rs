@@ -368,7 +368,8 @@ pub async fn add_event(
 
 pub async fn events(c: &mut AnyConnection, warning_id: i64) -> DbResult<Vec<WarnEvent>> {
     let rows = sqlx::query(
-        "SELECT id, at, kind, actor, level, staff_id, detail FROM warning_events WHERE warning_id = $1 ORDER BY at, id",
+        "SELECT e.id, e.at, e.kind, e.actor, e.level, e.staff_id, e.detail, COALESCE(a.display_name, '') \
+         FROM warning_events e LEFT JOIN accounts a ON a.id = e.actor_account_id WHERE e.warning_id = $1 ORDER BY e.at, e.id",
     )
     .bind(warning_id)
     .fetch_all(&mut *c)
@@ -381,6 +382,7 @@ pub async fn events(c: &mut AnyConnection, warning_id: i64) -> DbResult<Vec<Warn
                 at: r.try_get(1)?,
                 kind: r.try_get(2)?,
                 actor: r.try_get(3)?,
+                actor_name: r.try_get(7)?,
                 level: r.try_get(4)?,
                 staff_id: r.try_get(5)?,
                 detail: serde_json::from_str(&d).unwrap_or(serde_json::Value::Null),
