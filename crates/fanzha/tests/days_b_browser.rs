@@ -151,6 +151,9 @@ async fn province_admin_publishes_the_award_and_police_print_the_list() {
             assert!(list.contains(school.trim()), "{list} lacks {school}");
             assert!(wd.find_all("header.fz-top").await.is_empty(), "no UI chrome");
             assert!(wd.find_all("#cases-zone").await.is_empty(), "no time-zone note");
+            let text = script(wd, VISIBLE_TEXT).await;
+            let ids = internal_ids(text.as_str().unwrap_or_default());
+            assert!(ids.is_empty(), "the print view shows {ids:?}");
             wd.screenshot(&shot("days-b-award-print-desktop")).await;
             wd.phone_viewport(PHONE.0, PHONE.1).await;
             wd.goto(&wd.current_url().await).await;
@@ -176,11 +179,11 @@ fn internal_ids(text: &str) -> Vec<String> {
     while i < chars.len() {
         if chars[i].is_ascii_lowercase() && (i == 0 || !word(chars[i - 1])) {
             let mut j = i;
-            while j < chars.len() && (word(chars[j]) || chars[j] == '.') {
+            while j < chars.len() && (word(chars[j]) || chars[j] == '.' || chars[j] == '-') {
                 j += 1;
             }
             let tok: String = chars[i..j].iter().collect();
-            let tok = tok.trim_end_matches('.').to_string();
+            let tok = tok.trim_end_matches(['.', '-']).to_string();
             let snake = tok.split('.').any(|p| {
                 p.contains('_')
                     && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
@@ -190,12 +193,15 @@ fn internal_ids(text: &str) -> Vec<String> {
             let action = tok
                 .split_once('.')
                 .is_some_and(|(a, b)| ACTION_PREFIXES.contains(&a) && !b.is_empty() && b.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == '.'));
+            // A message key that has no text ("cases-doc-back").
+            let message_key = tok.matches('-').count() >= 2
+                && tok.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
             let demo_account = tok.strip_prefix("police").is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()));
             // kind:123
             let reference = chars.get(j) == Some(&':')
                 && chars.get(j + 1).is_some_and(|c| c.is_ascii_digit())
                 && tok.chars().all(|c| c.is_ascii_lowercase());
-            if snake || action || demo_account || reference {
+            if snake || action || message_key || demo_account || reference {
                 found.push(if reference {
                     let end = (j + 1..chars.len()).find(|&k| !chars[k].is_ascii_digit()).unwrap_or(chars.len());
                     chars[i..end].iter().collect()
@@ -239,6 +245,7 @@ fn the_sweep_finds_keys_and_spares_words() {
         "操作人 police1",
         "**注意**陌生来电",
         "来源不公开(green)",
+        "cases-doc-awards-closing",
     ] {
         assert!(!internal_ids(bad).is_empty(), "{bad}");
     }
@@ -250,6 +257,7 @@ fn the_sweep_finds_keys_and_spares_words() {
         "https://example.edu.cn/a",
         "TLP:GREEN — partners",
         "12:30 · 8:00",
+        "jd-refund.top FZ-20261206-000001 2025-03-01",
     ] {
         assert!(internal_ids(good).is_empty(), "{good}: {:?}", internal_ids(good));
     }
