@@ -543,3 +543,65 @@ async fn kpis_come_from_the_records_and_compare_like_periods() {
     .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
+
+/// Units are picked by name from the caller's part of the tree, never typed as codes: the case
+/// form offers the station's schools and their colleges and classes, the appraisal a school
+/// admin's school and what is below it; a unit outside the list is refused.
+#[tokio::test]
+async fn units_are_picked_from_the_tree_by_name() {
+    let app = spawn_seeded().await;
+    let c = app.login("police1").await;
+    let (s, page) = app.get(&c, "/cases/new").await;
+    assert_eq!(s, StatusCode::OK);
+    let picker = between(&page, "<select id=\"case-unit\"", "</select>").expect("case picker");
+    for (code, name) in [("SCH1", "第一大学"), ("COL1A", "计算机学院"), ("CLS1A1", "计科2301")] {
+        assert!(picker.contains(&format!("value=\"{code}\"")), "{code}");
+        assert!(picker.contains(name), "{name}");
+    }
+    assert!(!picker.contains("SCH2") && !picker.contains("第二大学"));
+    assert!(page.contains("picker.js"));
+    // A unit that is not offered is refused and nothing is written.
+    let csrf = form_csrf(&page);
+    let before = app.scalar("SELECT COUNT(*) FROM cases").await;
+    for unit in ["SCH2", "NOPE"] {
+        let r = c
+            .post(app.url("/cases/new"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("unit", unit),
+                ("fraud_type", "rebate_task"),
+                ("channel", "qq"),
+                ("occurred_at", "2025-02-14T21:30"),
+                ("amount_lost", "100"),
+                ("status", "open"),
+                ("victim_role", "other"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_client_error(), "{unit}: {}", r.status());
+    }
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM cases").await, before);
+    // The appraisal of a school admin: their school, selected, and its colleges and classes.
+    let c = app.login("admin1").await;
+    let (s, page) = app.get(&c, "/warnings/appraisal").await;
+    assert_eq!(s, StatusCode::OK);
+    let picker =
+        between(&page, "<select id=\"appraisal-unit\"", "</select>").expect("appraisal picker");
+    assert!(picker.contains("value=\"SCH1\" selected"), "{picker}");
+    assert!(picker.contains("计算机学院") && picker.contains("数学2301"));
+    assert!(!picker.contains("第二大学"));
+    // The analysis of the province admin: the province and everything below, by name.
+    let c = app.login("province1").await;
+    let (s, page) = app.get(&c, "/cases/analysis").await;
+    assert_eq!(s, StatusCode::OK);
+    let picker = between(&page, "<select id=\"analysis-unit\"", "</select>").expect("picker");
+    assert!(picker.contains("第一大学") && picker.contains("第二大学"));
+    // A student gets no picker: the pages are refused.
+    let c = app.login("student1").await;
+    for path in ["/cases/new", "/warnings/appraisal", "/cases/analysis"] {
+        let (s, page) = app.get(&c, path).await;
+        assert!(s.is_client_error(), "{path}: {s}");
+        assert!(!page.contains("第一大学"), "{path}");
+    }
+}

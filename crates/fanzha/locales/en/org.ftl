@@ -93,3 +93,7 @@ org-history-read = read
 org-history-unread = not read yet
 org-history-reports = Reports
 org-history-checks = Risk checks
+org-picker-choose = Choose a unit
+org-picker-search = Search units by name
+org-picker-multiple-help = Several can be chosen: hold Ctrl (⌘ on a Mac) and click; on a phone, tick them.
+org-picker-unit = Unit

@@ -90,3 +90,7 @@ org-history-read = 已读
 org-history-unread = 未读
 org-history-reports = 举报记录
 org-history-checks = 风险查询记录
+org-picker-choose = 请选择单位
+org-picker-search = 按名称搜索单位
+org-picker-multiple-help = 可多选:电脑上按住 Ctrl(Mac 上按住 ⌘)点击;手机上直接勾选。
+org-picker-unit = 单位

@@ -379,7 +379,8 @@ struct FormPage {
     title: String,
     f: CaseForm,
     errors: Vec<String>,
-    units: Vec<Unit>,
+    /// The unit picker (schools, colleges and classes the caller records cases for).
+    picker: String,
     fraud_types: Vec<(String, String)>,
     channels: Vec<(String, String)>,
     statuses: Vec<(String, String)>,
@@ -407,14 +408,22 @@ async fn form_page(
     can_edit: bool,
 ) -> AppResult<Html<String>> {
     let ctx = page_ctx(st, u).await;
-    let mut units = Vec::new();
-    for path in policy::scopes_for(&u.p, Action::ManageCases) {
-        for unit in org_store::units_by_paths(&st.db, &[path]).await? {
-            if unit.kind == UnitKind::School {
-                units.push(unit);
-            }
-        }
-    }
+    let picker = crate::org::picker::render(
+        st,
+        u,
+        &ctx,
+        crate::org::picker::Spec {
+            id: "case-unit",
+            name: "unit",
+            label: &ctx.t("cases-unit"),
+            action: Action::ManageCases,
+            kinds: &[UnitKind::School, UnitKind::College, UnitKind::Class],
+            multiple: false,
+            required: true,
+        },
+        std::slice::from_ref(&f.unit),
+    )
+    .await?;
     let opts = |pairs: Vec<(String, String)>| pairs;
     let fraud_types = fanzha_detect::FraudType::ALL
         .into_iter()
@@ -473,7 +482,7 @@ async fn form_page(
             title,
             f,
             errors,
-            units,
+            picker,
             fraud_types,
             channels,
             statuses,
@@ -685,6 +694,7 @@ struct AnalysisPage {
     from: String,
     to: String,
     v: AnalysisView,
+    picker: String,
 }
 
 async fn analysis_page(
@@ -698,9 +708,32 @@ async fn analysis_page(
         .await
         .map_err(|e| app_error(e, ctx.lang))?;
     let v = analysis_view(&ctx, a);
+    let picker = crate::org::picker::render(
+        &st,
+        &u,
+        &ctx,
+        crate::org::picker::Spec {
+            id: "analysis-unit",
+            name: "unit",
+            label: &ctx.t("cases-unit"),
+            action: Action::ViewCases,
+            kinds: &[
+                UnitKind::Province,
+                UnitKind::City,
+                UnitKind::PoliceStation,
+                UnitKind::School,
+                UnitKind::College,
+            ],
+            multiple: false,
+            required: false,
+        },
+        std::slice::from_ref(&per.unit.code),
+    )
+    .await?;
     Ok(Html(
         AnalysisPage {
             ctx,
+            picker,
             unit: per.unit,
             from: per.from.to_string(),
             to: per.to.to_string(),
