@@ -668,8 +668,20 @@ async fn police_kpis_per_month_with_year_on_year() {
     let app = spawn_seeded().await;
     let t = app.token("police1", &RW).await;
     // Arrests are entered; the rest is derived from the records (see tests/days_b.rs).
-    for (month, arrested) in [("2024-01", 4), ("2024-02", 4), ("2024-06", 9), ("2025-01", 3), ("2025-02", 3)] {
-        let r = post_json(&app, &t, "/api/v1/cases/kpis", &json!({"unit": "ST1", "month": month, "suspects_arrested": arrested})).await;
+    for (month, arrested) in [
+        ("2024-01", 4),
+        ("2024-02", 4),
+        ("2024-06", 9),
+        ("2025-01", 3),
+        ("2025-02", 3),
+    ] {
+        let r = post_json(
+            &app,
+            &t,
+            "/api/v1/cases/kpis",
+            &json!({"unit": "ST1", "month": month, "suspects_arrested": arrested}),
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::OK, "{month}");
     }
     // On 1 March 2025, January to March 2025 is compared with January to March 2024 (June is
@@ -685,7 +697,13 @@ async fn police_kpis_per_month_with_year_on_year() {
     assert_eq!(y24["compared_months"], 12);
     assert_eq!(y24["total"]["suspects_arrested"], 17);
     // Typing a figure the platform records is refused.
-    let r = post_json(&app, &t, "/api/v1/cases/kpis", &json!({"unit": "ST1", "month": "2025-01", "funds_frozen": "1500"})).await;
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/cases/kpis",
+        &json!({"unit": "ST1", "month": "2025-01", "funds_frozen": "1500"}),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // Bad input and refused roles.
     for body in [

@@ -99,14 +99,14 @@ fn row(code: &str, people: i64, victims: i64) -> RankRow {
 #[test]
 fn the_table_ranks_by_rate_and_the_eligible_by_prevention() {
     let mut rows = vec![
-        row("BIG", 30_000, 300),  // 100.0 per 10,000
-        row("SMALL", 1_000, 20),  // 200.0
-        row("Z1", 2_000, 0),      // eligible, no data at all
-        row("Z2", 2_000, 0),      // eligible, warnings 90 %
-        row("Z3", 1_000, 0),      // eligible, warnings 90 %, reach 50 %, no report
-        row("Z4", 1_000, 0),      // eligible, no warnings, reach 99 %
-        row("Z5", 4_000, 0),      // eligible, warnings 90 %, reach 50 %, 2 reports (5 per 10k)
-        row("Z6", 500, 0),        // eligible, warnings 90 %, reach 50 %, 1 report (20 per 10k)
+        row("BIG", 30_000, 300), // 100.0 per 10,000
+        row("SMALL", 1_000, 20), // 200.0
+        row("Z1", 2_000, 0),     // eligible, no data at all
+        row("Z2", 2_000, 0),     // eligible, warnings 90 %
+        row("Z3", 1_000, 0),     // eligible, warnings 90 %, reach 50 %, no report
+        row("Z4", 1_000, 0),     // eligible, no warnings, reach 99 %
+        row("Z5", 4_000, 0),     // eligible, warnings 90 %, reach 50 %, 2 reports (5 per 10k)
+        row("Z6", 500, 0),       // eligible, warnings 90 %, reach 50 %, 1 report (20 per 10k)
     ];
     rows[3].warnings_in_time_pct = Some(90.0);
     rows[4].warnings_in_time_pct = Some(90.0);
@@ -143,7 +143,14 @@ fn the_table_ranks_by_rate_and_the_eligible_by_prevention() {
     eligible.sort_by_key(|e| e.1);
     assert_eq!(
         eligible,
-        vec![("Z6", 1), ("Z5", 2), ("Z3", 3), ("Z2", 4), ("Z4", 5), ("Z1", 6)]
+        vec![
+            ("Z6", 1),
+            ("Z5", 2),
+            ("Z3", 3),
+            ("Z2", 4),
+            ("Z4", 5),
+            ("Z1", 6)
+        ]
     );
     assert!(rows.iter().all(|r| r.eligible == r.award_rank.is_some()));
 }
@@ -219,7 +226,10 @@ async fn a_briefing_prints_as_an_official_document() {
     let app = spawn_seeded().await;
     let t = app.token("police1", &RW).await;
     let mut ids = vec![];
-    for (month, title) in [("2025-02", "二月典型案例通报"), ("2025-01", "一月典型案例通报")] {
+    for (month, title) in [
+        ("2025-02", "二月典型案例通报"),
+        ("2025-01", "一月典型案例通报"),
+    ] {
         let r = post_json(
             &app,
             &t,
@@ -311,7 +321,10 @@ async fn the_award_list_prints_as_the_provinces_notice() {
     assert!(list.contains("/cases/awards/P1/2024/print"));
     let (s, doc) = app.get(&c, "/cases/awards/P1/2024/print").await;
     assert_eq!(s, StatusCode::OK);
-    assert!(doc.contains("id=\"doc-issuer\">测试省无诈校园评选办公室<"), "{doc}");
+    assert!(
+        doc.contains("id=\"doc-issuer\">测试省无诈校园评选办公室<"),
+        "{doc}"
+    );
     assert!(doc.contains("id=\"doc-no\">P1评〔2025〕1号<"));
     assert!(doc.contains("关于公布 2024 年度“无诈校园”名单的通知"));
     assert!(doc.contains("id=\"doc-date\">2025年3月1日<"));
@@ -328,7 +341,10 @@ async fn the_award_list_prints_as_the_provinces_notice() {
         .unwrap();
     assert!(r.status().is_redirection(), "{}", r.status());
     let (_, en) = app.get(&c, "/cases/awards/P1/2024/print").await;
-    assert!(en.contains("1 March 2025") && en.contains("Notice of the 2024"), "{en}");
+    assert!(
+        en.contains("1 March 2025") && en.contains("Notice of the 2024"),
+        "{en}"
+    );
     // Bad input: not a province, a year out of range; signed out: sent to sign in.
     let (s, _) = app.get(&c, "/cases/awards/SCH1/2024/print").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
@@ -364,7 +380,10 @@ async fn the_province_admin_home_is_a_dashboard() {
         "dash-city-warnings",
         "dash-school-reach",
     ] {
-        assert!(dash.contains(&format!("<svg class=\"fz-svg\" id=\"{id}\"")), "{id}");
+        assert!(
+            dash.contains(&format!("<svg class=\"fz-svg\" id=\"{id}\"")),
+            "{id}"
+        );
     }
     assert!(!dash.contains("<script"));
     // By city and school, with "no data" where nothing was sent; streaks per school; last
@@ -554,7 +573,11 @@ async fn units_are_picked_from_the_tree_by_name() {
     let (s, page) = app.get(&c, "/cases/new").await;
     assert_eq!(s, StatusCode::OK);
     let picker = between(&page, "<select id=\"case-unit\"", "</select>").expect("case picker");
-    for (code, name) in [("SCH1", "第一大学"), ("COL1A", "计算机学院"), ("CLS1A1", "计科2301")] {
+    for (code, name) in [
+        ("SCH1", "第一大学"),
+        ("COL1A", "计算机学院"),
+        ("CLS1A1", "计科2301"),
+    ] {
         assert!(picker.contains(&format!("value=\"{code}\"")), "{code}");
         assert!(picker.contains(name), "{name}");
     }

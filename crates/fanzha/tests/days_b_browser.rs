@@ -36,7 +36,8 @@ async fn sign_out(wd: &WebDriver, base: &str) {
     wd.goto(&format!("{base}/")).await;
     let b = wd.find("form[action='/logout'] button").await;
     wd.click(&b).await;
-    wd.wait_url("the sign-in page", |u| u.contains("/login")).await;
+    wd.wait_url("the sign-in page", |u| u.contains("/login"))
+        .await;
 }
 
 async fn script(wd: &WebDriver, js: &str) -> Value {
@@ -169,8 +170,21 @@ async fn province_admin_publishes_the_award_and_police_print_the_list() {
 /// What a person must never read: internal keys and references. Returns the offending tokens.
 fn internal_ids(text: &str) -> Vec<String> {
     const ACTION_PREFIXES: [&str; 15] = [
-        "auth", "access", "account", "activation", "award", "briefing", "campaign", "case",
-        "intel", "kpi", "org", "person", "reports", "roster", "warning",
+        "auth",
+        "access",
+        "account",
+        "activation",
+        "award",
+        "briefing",
+        "campaign",
+        "case",
+        "intel",
+        "kpi",
+        "org",
+        "person",
+        "reports",
+        "roster",
+        "warning",
     ];
     let mut found = Vec::new();
     let chars: Vec<char> = text.chars().collect();
@@ -186,24 +200,34 @@ fn internal_ids(text: &str) -> Vec<String> {
             let tok = tok.trim_end_matches(['.', '-']).to_string();
             let snake = tok.split('.').any(|p| {
                 p.contains('_')
-                    && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                    && p.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
                     && !p.starts_with('_')
                     && !p.ends_with('_')
             });
-            let action = tok
-                .split_once('.')
-                .is_some_and(|(a, b)| ACTION_PREFIXES.contains(&a) && !b.is_empty() && b.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == '.'));
+            let action = tok.split_once('.').is_some_and(|(a, b)| {
+                ACTION_PREFIXES.contains(&a)
+                    && !b.is_empty()
+                    && b.chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.')
+            });
             // A message key that has no text ("cases-doc-back").
             let message_key = tok.matches('-').count() >= 2
-                && tok.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-            let demo_account = tok.strip_prefix("police").is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()));
+                && tok
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+            let demo_account = tok
+                .strip_prefix("police")
+                .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()));
             // kind:123
             let reference = chars.get(j) == Some(&':')
                 && chars.get(j + 1).is_some_and(|c| c.is_ascii_digit())
                 && tok.chars().all(|c| c.is_ascii_lowercase());
             if snake || action || message_key || demo_account || reference {
                 found.push(if reference {
-                    let end = (j + 1..chars.len()).find(|&k| !chars[k].is_ascii_digit()).unwrap_or(chars.len());
+                    let end = (j + 1..chars.len())
+                        .find(|&k| !chars[k].is_ascii_digit())
+                        .unwrap_or(chars.len());
                     chars[i..end].iter().collect()
                 } else {
                     tok.clone()
@@ -216,7 +240,9 @@ fn internal_ids(text: &str) -> Vec<String> {
         if chars[i] == '*'
             && chars.get(i + 1) == Some(&'*')
             && (i == 0 || !(word(chars[i - 1]) || chars[i - 1] == '*' || !chars[i - 1].is_ascii()))
-            && chars.get(i + 2).is_some_and(|c| !c.is_whitespace() && *c != '*' && !c.is_ascii_digit())
+            && chars
+                .get(i + 2)
+                .is_some_and(|c| !c.is_whitespace() && *c != '*' && !c.is_ascii_digit())
         {
             found.push("**".into());
             i += 2;
@@ -259,7 +285,11 @@ fn the_sweep_finds_keys_and_spares_words() {
         "12:30 · 8:00",
         "jd-refund.top FZ-20261206-000001 2025-03-01",
     ] {
-        assert!(internal_ids(good).is_empty(), "{good}: {:?}", internal_ids(good));
+        assert!(
+            internal_ids(good).is_empty(),
+            "{good}: {:?}",
+            internal_ids(good)
+        );
     }
 }
 

@@ -290,8 +290,8 @@ pub async fn get_kpis(
         year_or(q.year, this_year(&st, &u))?,
         local_date(st.clock.now_ms()),
     )
-        .await
-        .map_err(|e| app_error(e, u.ctx.lang))?;
+    .await
+    .map_err(|e| app_error(e, u.ctx.lang))?;
     Ok(Json(y))
 }
 

@@ -8,11 +8,11 @@ use std::collections::HashMap;
 use askama::Template;
 use chrono::Datelike;
 
+use super::app_error;
 use super::model::*;
 use super::pages::{streak_text, yoy_text};
 use super::service::{self, percent, RankRow};
 use super::svg;
-use super::app_error;
 use crate::auth::model::Role;
 use crate::org::model::{Unit, UnitKind};
 use crate::org::store as org_store;

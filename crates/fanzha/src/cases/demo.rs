@@ -93,10 +93,11 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<usize> {
             // Schools differ: the third school of a station has had no case for the last months;
             // a small college has cases in proportion to its size, and every other one has had
             // none since the start of last year (eligible for Campus Without Fraud).
-            let size: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM students WHERE school_id = $1")
-                .bind(school.id)
-                .fetch_one(&db.pool)
-                .await?;
+            let size: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM students WHERE school_id = $1")
+                    .bind(school.id)
+                    .fetch_one(&db.pool)
+                    .await?;
             let small = size < 1000;
             let size_factor = if small { size as f64 / 3300.0 } else { 1.0 };
             let even_code = school

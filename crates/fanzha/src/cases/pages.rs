@@ -43,7 +43,10 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/ranking/select", post(ranking_select))
         .route("/cases/ranking/publish", post(ranking_publish))
         .route("/cases/awards/{province}/{year}", get(awards_page))
-        .route("/cases/awards/{province}/{year}/print", get(awards_print_page))
+        .route(
+            "/cases/awards/{province}/{year}/print",
+            get(awards_print_page),
+        )
         .route(
             "/cases/awards/{province}/{year}/{school}",
             get(certificate_page),

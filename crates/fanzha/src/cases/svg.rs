@@ -125,7 +125,12 @@ pub fn months(id: &str, title: &str, labels: &[String], series: &[Line<'_>]) -> 
 }
 
 /// Horizontal bars of percentages, one row per label; `None` is written as `no_data`.
-pub fn percent_bars(id: &str, title: &str, rows: &[(String, Option<f64>)], no_data: &str) -> String {
+pub fn percent_bars(
+    id: &str,
+    title: &str,
+    rows: &[(String, Option<f64>)],
+    no_data: &str,
+) -> String {
     let (w, row_h, label_w) = (360.0, 22.0, 150.0);
     let h = row_h * rows.len().max(1) as f64 + 4.0;
     let mut s = String::new();

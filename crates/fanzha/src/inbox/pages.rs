@@ -48,7 +48,10 @@ pub fn plain_text(md: &str) -> String {
             out.push('\n');
         }
         let l = line.trim_start();
-        let l = l.trim_start_matches('#').trim_start_matches('>').trim_start();
+        let l = l
+            .trim_start_matches('#')
+            .trim_start_matches('>')
+            .trim_start();
         let l = l
             .strip_prefix("- ")
             .or_else(|| l.strip_prefix("* "))
@@ -58,7 +61,10 @@ pub fn plain_text(md: &str) -> String {
         let mut line_out = String::new();
         while let Some(a) = rest.find('[') {
             let after = &rest[a + 1..];
-            match after.find("](").and_then(|b| after[b + 2..].find(')').map(|c| (b, b + 2 + c))) {
+            match after
+                .find("](")
+                .and_then(|b| after[b + 2..].find(')').map(|c| (b, b + 2 + c)))
+            {
                 Some((b, c)) => {
                     line_out.push_str(&rest[..a]);
                     line_out.push_str(&after[..b]);
@@ -71,7 +77,12 @@ pub fn plain_text(md: &str) -> String {
             }
         }
         line_out.push_str(rest);
-        out.push_str(&line_out.replace("**", "").replace("__", "").replace('`', ""));
+        out.push_str(
+            &line_out
+                .replace("**", "")
+                .replace("__", "")
+                .replace('`', ""),
+        );
     }
     out
 }
