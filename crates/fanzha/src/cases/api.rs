@@ -337,7 +337,7 @@ pub async fn save_kpi(st: &AppState, u: &User, input: &KpiInput) -> AppResult<Un
     // What the platform records is derived, never typed: only arrests are entered.
     let typed = |v: &str| {
         let v = v.trim();
-        !v.is_empty() && v.parse::<f64>().map_or(true, |n| n != 0.0)
+        !v.is_empty() && v.parse::<f64>().ok() != Some(0.0)
     };
     if [
         &input.cases_solved,
