@@ -300,14 +300,15 @@ const VISIBLE_TEXT: &str = "var b = document.body.cloneNode(true);\
  b.style.display = 'block'; document.body.appendChild(b); var t = b.innerText; b.remove(); return t;";
 
 /// Every role's main pages (its menu, the section menus and the first record of each list),
-/// in Chinese and in English.
+/// in Chinese and in English, on a 360 px phone: no internal identifier, no sideways scrolling.
 #[tokio::test]
 async fn no_page_shows_an_internal_identifier() {
     run("days-b-ids", |rig| {
         async move {
             let wd = &rig.wd;
             let base = &rig.base;
-            desktop(wd).await;
+            // On the narrowest phone: every page visited must also fit 360 px.
+            wd.phone_viewport(360, 780).await;
             let mut problems = Vec::new();
             for user in [
                 fanzha::demo::FIRST_STUDENT,
@@ -332,6 +333,14 @@ async fn no_page_shows_an_internal_identifier() {
                         let text = script(wd, VISIBLE_TEXT).await;
                         let text = text.as_str().unwrap_or_default();
                         let path = url.trim_start_matches(base.as_str());
+                        let w = script(
+                            wd,
+                            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
+                        )
+                        .await;
+                        if w[0].as_i64() > w[1].as_i64() {
+                            problems.push(format!("{user} {lang} {path}: {} px wide at 360 px", w[0]));
+                        }
                         let mut ids = internal_ids(text);
                         // A login name is the content of the account pages.
                         if path.starts_with("/account") || path.ends_with("/accounts") {
@@ -375,7 +384,7 @@ async fn no_page_shows_an_internal_identifier() {
                 wd.click(&b).await;
                 sign_out(wd, base).await;
             }
-            assert!(problems.is_empty(), "internal identifiers shown:\n{}", problems.join("\n"));
+            assert!(problems.is_empty(), "pages that fail people:\n{}", problems.join("\n"));
         }
         .boxed()
     })
