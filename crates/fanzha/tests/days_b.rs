@@ -620,9 +620,23 @@ async fn units_are_picked_from_the_tree_by_name() {
     assert_eq!(s, StatusCode::OK);
     let picker = between(&page, "<select id=\"analysis-unit\"", "</select>").expect("picker");
     assert!(picker.contains("第一大学") && picker.contains("第二大学"));
+    // A campaign's audience: several units of the school admin's school, by name.
+    let c = app.login("admin1").await;
+    let (s, page) = app.get(&c, "/campaigns/new").await;
+    assert_eq!(s, StatusCode::OK);
+    let picker =
+        between(&page, "<select id=\"audience-units\"", "</select>").expect("audience picker");
+    assert!(picker.contains(" multiple"));
+    assert!(picker.contains("value=\"COL1A\"") && picker.contains("计科2302"));
+    assert!(!picker.contains("第二大学"));
     // A student gets no picker: the pages are refused.
     let c = app.login("student1").await;
-    for path in ["/cases/new", "/warnings/appraisal", "/cases/analysis"] {
+    for path in [
+        "/cases/new",
+        "/warnings/appraisal",
+        "/cases/analysis",
+        "/campaigns/new",
+    ] {
         let (s, page) = app.get(&c, path).await;
         assert!(s.is_client_error(), "{path}: {s}");
         assert!(!page.contains("第一大学"), "{path}");
