@@ -46,6 +46,15 @@ impl Scale {
             Scale::Province => 100,
         }
     }
+    /// Small colleges beside the big schools (one college, one class a year): a province needs
+    /// enough schools for some to go a year without a victim, as the Campus Without Fraud
+    /// award asks.
+    fn small_schools(self) -> usize {
+        match self {
+            Scale::School => 5,
+            Scale::Province => 0,
+        }
+    }
     fn stations(self) -> usize {
         match self {
             Scale::School => 2,
@@ -92,6 +101,13 @@ const COLLEGES: [(&str, &str); 10] = [
     ("数学与统计学院", "数学与应用数学"),
 ];
 const SCHOOL_NAMES: [&str; 3] = ["江南大学", "江南理工学院", "江南师范学院"];
+const SMALL_SCHOOL_NAMES: [&str; 5] = [
+    "江州职业技术学院",
+    "江州医学高等专科学校",
+    "江州艺术职业学院",
+    "江南商贸职业学院",
+    "江州幼儿师范高等专科学校",
+];
 const STATION_NAMES: [&str; 2] = ["大学城派出所", "东湖派出所"];
 const YEARS: [i64; 4] = [2022, 2023, 2024, 2025];
 
@@ -419,13 +435,27 @@ pub async fn seed(db: &Db, clock: &Clock, scale: Scale) -> anyhow::Result<Seeded
     }
 
     let mut total_students = 0i64;
-    for si in 0..scale.schools() {
-        let name = SCHOOL_NAMES
-            .get(si)
-            .map_or_else(|| format!("江南第{}学院", si + 1), |s| s.to_string());
+    for si in 0..scale.schools() + scale.small_schools() {
+        let small = si >= scale.schools();
+        let name = if small {
+            SMALL_SCHOOL_NAMES[(si - scale.schools()) % SMALL_SCHOOL_NAMES.len()].to_string()
+        } else {
+            SCHOOL_NAMES
+                .get(si)
+                .map_or_else(|| format!("江南第{}学院", si + 1), |s| s.to_string())
+        };
+        let (colleges, classes_per_year) = if small {
+            (1, 1)
+        } else {
+            (scale.colleges(), scale.classes_per_year())
+        };
         let code = format!("S{:03}", si + 1);
         let school = unit(&mut tx, Some(&city), UnitKind::School, &code, &name, now).await?;
-        let station = &stations[si * stations.len() / scale.schools()];
+        let station = if small {
+            &stations[si % stations.len()]
+        } else {
+            &stations[si * stations.len() / scale.schools()]
+        };
         org_store::add_jurisdiction_tx(&mut tx, station.id, school.id).await?;
         let lc = code.to_lowercase();
         let leader = staff(
@@ -472,7 +502,7 @@ pub async fn seed(db: &Db, clock: &Clock, scale: Scale) -> anyhow::Result<Seeded
         let mut staff_no = 3;
         let mut students: Vec<Vec<V>> = Vec::new();
         let mut student_nos: Vec<(String, String)> = Vec::new();
-        for ci in 0..scale.colleges() {
+        for ci in 0..colleges {
             let (cname, major) = COLLEGES[(ci + si) % COLLEGES.len()];
             let ccode = format!("{code}-C{:02}", ci + 1);
             let college = unit(
@@ -522,7 +552,7 @@ pub async fn seed(db: &Db, clock: &Clock, scale: Scale) -> anyhow::Result<Seeded
                 .await?;
                 staff_no += 1;
                 let mut grants = Vec::new();
-                for k in 0..scale.classes_per_year() {
+                for k in 0..classes_per_year {
                     let kcode = format!("{ccode}-{year}-{:02}", k + 1);
                     let class = unit(
                         &mut tx,

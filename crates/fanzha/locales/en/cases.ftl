@@ -18,8 +18,8 @@ cases-from = From
 cases-to = To
 cases-show = Show
 cases-total = { $n } cases
-cases-unit = Unit code
-cases-unit-help = Code of the victim's school, college or class; only schools of your station's jurisdiction.
+cases-unit = Unit
+cases-unit-help = The victim's school, college or class, searched by name; only schools of your station's jurisdiction.
 cases-student-no = Student number
 cases-staff-no = Staff number
 cases-person-help = A student or staff number links the person (grade, major and gender come from the roster); otherwise describe the victim below.
@@ -37,7 +37,7 @@ cases-amount-recovered = Amount recovered (yuan)
 cases-status = Status
 cases-narrative = Anonymised narrative (for briefings)
 cases-narrative-help = No names, student numbers, phone numbers or anything else that identifies a person.
-cases-indicators = Indicators (one per line, e.g. phone:13800001111)
+cases-indicators = Indicators (one per line, kind:value, e.g.)
 cases-save = Save
 cases-save-draft = Save draft
 cases-school = School
@@ -120,7 +120,7 @@ cases-eligible-yes = eligible
 cases-select = Save the selection
 cases-select-help = Only schools with no victim all year can be selected, at most { $n }.
 cases-publish-awards = Publish the list
-cases-ranking-chart = Victims per school
+cases-ranking-chart = Victims per 10,000 people, by school
 cases-awards-none = Not published yet.
 cases-certificate = Campus Without Fraud
 cases-certificate-text = In { $year } no student or staff member of your school fell victim to telecom or online fraud; { $province } awards you the title Campus Without Fraud.
@@ -170,3 +170,52 @@ cases-reports-filed = Reports filed
 cases-no-data = no data
 cases-prevention-help = Warnings acted on in time: of the year's warnings about the school's people that were routed to someone, the share acknowledged and contacted within their deadlines. Campaign reach: of the people addressed by the campaigns sent that year, the share who acknowledged them (recalled campaigns not counted). Reports filed: reports by the school's students and staff that year. A school without warnings or campaigns that year shows "no data".
 cases-err-period-year = The year must be between 1970 and 9999.
+
+## Campus Without Fraud: eligible schools and the full table
+cases-ranking-readonly = Read-only: the province selects and publishes the awardees.
+cases-eligible-title = Eligible schools, ranked by prevention
+cases-eligible-help = Eligible: no victim among the school's students and staff all year. Ranked by warnings acted on in time, then campaign reach, then reports filed per 10,000 people; "no data" ranks below any figure.
+cases-eligible-none = No school had a year without victims.
+cases-eligible-no = not eligible
+cases-award-rank = Rank among eligible
+cases-award-selected = Selected
+cases-select-one = select
+cases-ranking-all = All schools, by victims per 10,000 people
+cases-ranking-all-help = Fewest victims per 10,000 students and staff first; schools with the same rate share a rank.
+
+## Printable documents
+cases-doc-print-view = Print view
+cases-doc-back = Back
+cases-doc-draft = Draft: not published yet
+cases-doc-to-schools = To the schools of our jurisdiction:
+cases-doc-to-all = To the schools and police units of the province:
+cases-doc-number-briefing = Briefing { $code } ({ $year }) No. { $n }
+cases-doc-briefing-summary = In { $month }, { $cases } telecom and online fraud cases involving the students and staff of the schools in our jurisdiction were recorded, with losses of { $lost } yuan. The { $typical } typical cases below are shared so that every school can warn its people.
+cases-doc-awards-issuer = { $province } Campus Without Fraud selection
+cases-doc-number-awards = Award { $code } ({ $year }) No. 1
+cases-doc-awards-title = Notice of the { $year } Campus Without Fraud schools
+cases-doc-awards-text = After review of the whole year { $year }, the following { $n } schools, none of whose students or staff fell victim to telecom or online fraud, are awarded the title Campus Without Fraud:
+cases-doc-awards-closing = We hope the schools keep up their work, and that every school learns from them.
+
+## Province dashboard
+cases-dash-title = Province dashboard
+cases-dash-cases-12 = cases in the last 12 months
+cases-dash-lost-12 = lost in the last 12 months (yuan)
+cases-dash-trend-cases = Cases by month, against the same month a year earlier
+cases-dash-trend-lost = Losses by month (yuan)
+cases-dash-months-table = The figures by month
+cases-dash-prevention = Prevention in { $year }
+cases-dash-city = City
+cases-dash-city-warnings = Warnings acted on in time, by city
+cases-dash-school-reach = Campaign reach, by school
+cases-dash-streaks = Time without a case, by school
+cases-dash-ranking = Campus Without Fraud { $year }
+cases-dash-eligible-n = { $n } schools had no victim all year; the first by prevention:
+cases-dash-ranking-link = The full ranking
+
+## KPIs derived from the records
+cases-err-kpi-derived = Solved cases, money frozen, losses avoided and money returned come from the case records, stop-payment requests and dissuasion outcomes; only arrests are entered.
+cases-kpi-sources = Solved cases: cases recorded solved that month. Frozen: money frozen by stop-payment requests, in the month first frozen. Avoided: losses avoided recorded with dissuasion outcomes. Returned: money returned to victims of the month's cases. Arrests are entered by the station.
+cases-kpi-compared-year = Year on year: the whole year against the whole year before.
+cases-kpi-compared-months = Year on year: January to month { $n } against the same months a year earlier.
+cases-frozen-by-report = Frozen by the report's stop-payment request

@@ -149,3 +149,4 @@ conflict-field-tlp = sharing level
 conflict-reason-revoked = the feed revoked it
 conflict-reason-expired = it expired in the feed
 conflict-reason-deleted = the feed deleted it
+intel-source-check = risk check

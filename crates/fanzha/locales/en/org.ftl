@@ -105,3 +105,7 @@ roster-template-note-4 = Gender: 男/女 or male/female; status: 在读, 休学,
 roster-err-xlsx = The file is not a readable Excel workbook (.xlsx); save it again as .xlsx or CSV
 roster-err-xlsx-number = line { $line }: “{ $column }” is a number cell ({ $value }); Excel drops leading zeros and rounds long numbers, so format the column as text and type the values again
 roster-err-xlsx-cell = line { $line }: “{ $column }” holds an Excel error value
+org-picker-choose = Choose a unit
+org-picker-search = Search units by name
+org-picker-multiple-help = Several can be chosen: hold Ctrl (⌘ on a Mac) and click; on a phone, tick them.
+org-picker-unit = Unit

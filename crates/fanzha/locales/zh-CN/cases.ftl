@@ -18,8 +18,8 @@ cases-from = 起始日期
 cases-to = 截止日期
 cases-show = 查看
 cases-total = 共 { $n } 起
-cases-unit = 单位代码
-cases-unit-help = 受害人所在学校、学院或班级的代码;只能录入本所辖区学校的案件。
+cases-unit = 单位
+cases-unit-help = 受害人所在学校、学院或班级,可按名称搜索;只能录入本所辖区学校的案件。
 cases-student-no = 学号
 cases-staff-no = 工号
 cases-person-help = 填写学号或工号即关联到本人,年级、专业、性别取自花名册;否则在下面填写受害人概况。
@@ -37,7 +37,7 @@ cases-amount-recovered = 挽回金额(元)
 cases-status = 状态
 cases-narrative = 简要案情(脱敏,用于通报)
 cases-narrative-help = 不要写姓名、学号、电话等可识别个人的信息。
-cases-indicators = 涉案线索(每行一个,如 phone:13800001111)
+cases-indicators = 涉案线索(每行一个,格式 类型:值,例如)
 cases-save = 保存
 cases-save-draft = 保存草稿
 cases-school = 学校
@@ -120,7 +120,7 @@ cases-eligible-yes = 符合条件
 cases-select = 保存入选名单
 cases-select-help = 只能从全年零受害的学校中选择,最多 { $n } 所。
 cases-publish-awards = 发布名单
-cases-ranking-chart = 各校受害人数
+cases-ranking-chart = 各校每万人受害人数
 cases-awards-none = 尚未发布。
 cases-certificate = 无诈校园
 cases-certificate-text = 在 { $year } 年度,贵校师生无一人遭受电信网络诈骗,经 { $province } 评定,授予“无诈校园”称号。
@@ -170,3 +170,52 @@ cases-reports-filed = 一键举报数
 cases-no-data = 无数据
 cases-prevention-help = 预警及时处置率:当年向本校师生发出并已派发的预警中,在期限内签收且联系到本人的比例;宣传触达率:当年发送的宣传活动中已确认阅读的人数占受众人数的比例(撤回的活动不计);一键举报数:本校师生当年提交的举报。当年没有预警或宣传活动的学校显示“无数据”。
 cases-err-period-year = 年份须在 1970 到 9999 之间。
+
+## 无诈校园：符合条件的学校与全部学校
+cases-ranking-readonly = 只读：入选名单由省级评选并发布。
+cases-eligible-title = 符合条件的学校(按防范工作排名)
+cases-eligible-help = 符合条件：本校师生全年无人受骗。依次按预警及时处置率、宣传触达率、每万人举报数排名;“无数据”排在任何数值之后。
+cases-eligible-none = 没有全年无人受骗的学校。
+cases-eligible-no = 不符合
+cases-award-rank = 候选名次
+cases-award-selected = 入选
+cases-select-one = 选入
+cases-ranking-all = 全部学校(按每万人受害人数排名)
+cases-ranking-all-help = 每万名师生中受害人数少者在前;比率相同的学校名次相同。
+
+## 打印文书
+cases-doc-print-view = 打印版
+cases-doc-back = 返回
+cases-doc-draft = 草稿(尚未发布)
+cases-doc-to-schools = 辖区各高校:
+cases-doc-to-all = 全省各高校、各公安机关:
+cases-doc-number-briefing = { $code }通〔{ $year }〕{ $n }号
+cases-doc-briefing-summary = { $month }，辖区高校师生共发生电信网络诈骗案件 { $cases } 起，损失 { $lost } 元。现将 { $typical } 起典型案例通报如下，请各校及时组织师生学习，做好宣传防范。
+cases-doc-awards-issuer = { $province }无诈校园评选办公室
+cases-doc-number-awards = { $code }评〔{ $year }〕1号
+cases-doc-awards-title = 关于公布 { $year } 年度“无诈校园”名单的通知
+cases-doc-awards-text = 经全年考评，{ $year } 年度以下 { $n } 所学校师生无一人遭受电信网络诈骗，授予“无诈校园”称号：
+cases-doc-awards-closing = 希望受表彰学校再接再厉，各校学习借鉴，共同守护平安校园。
+
+## 全省看板
+cases-dash-title = 全省看板
+cases-dash-cases-12 = 近12个月发案
+cases-dash-lost-12 = 近12个月损失(元)
+cases-dash-trend-cases = 每月发案数(与去年同月对比)
+cases-dash-trend-lost = 每月损失金额(元)
+cases-dash-months-table = 每月数据
+cases-dash-prevention = { $year } 年防范工作
+cases-dash-city = 城市
+cases-dash-city-warnings = 各市预警及时处置率
+cases-dash-school-reach = 各校宣传触达率
+cases-dash-streaks = 各校连续零发案
+cases-dash-ranking = { $year } 年度无诈校园
+cases-dash-eligible-n = 共 { $n } 所学校全年无人受骗，按防范工作排名前列的是：
+cases-dash-ranking-link = 查看完整排名
+
+## 由记录得出的打击成效
+cases-err-kpi-derived = 破案数、止付冻结、挽回损失和返还资金由案件记录、紧急止付和劝阻结果自动统计,只需填报抓获人数。
+cases-kpi-sources = 破案数:当月记录为已破的案件;冻结资金:紧急止付冻结的金额,计入首次冻结的月份;避免损失:劝阻结果中记录的避免损失;返还资金:当月案件已返还受害人的金额。抓获人数由派出所填报。
+cases-kpi-compared-year = 同比:全年与上一年全年相比。
+cases-kpi-compared-months = 同比:1 月至 { $n } 月与上一年同期相比。
+cases-frozen-by-report = 举报的紧急止付已冻结

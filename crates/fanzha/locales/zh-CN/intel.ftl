@@ -149,3 +149,4 @@ conflict-field-tlp = 共享级别
 conflict-reason-revoked = 情报源已撤销
 conflict-reason-expired = 在情报源中已过期
 conflict-reason-deleted = 情报源已删除
+intel-source-check = 风险查询

@@ -102,3 +102,7 @@ roster-template-note-4 = 性别填 男/女;状态填 在读、休学、毕业、
 roster-err-xlsx = 文件不是可读取的 Excel 表格(.xlsx),请重新另存为 .xlsx 或 CSV
 roster-err-xlsx-number = 第 { $line } 行:“{ $column }”是数字单元格({ $value });Excel 会去掉开头的 0 并把长数字四舍五入,请把该列设为文本后重新填写
 roster-err-xlsx-cell = 第 { $line } 行:“{ $column }”是 Excel 错误值
+org-picker-choose = 请选择单位
+org-picker-search = 按名称搜索单位
+org-picker-multiple-help = 可多选:电脑上按住 Ctrl(Mac 上按住 ⌘)点击;手机上直接勾选。
+org-picker-unit = 单位

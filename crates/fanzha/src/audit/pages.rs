@@ -77,11 +77,132 @@ fn filter(u: &User, q: &AuditQuery) -> AppResult<Filter> {
     })
 }
 
+/// The actions written to the log, for the filter and so that each is shown in words.
+pub const ACTIONS: &[&str] = &[
+    "access.denied",
+    "account.created",
+    "account.password_reset",
+    "activation.codes_issued",
+    "activation.list_read",
+    "auth.activated",
+    "auth.activation_failed",
+    "auth.login",
+    "auth.login_failed",
+    "auth.logout",
+    "auth.password_changed",
+    "auth.password_reset",
+    "auth.token_created",
+    "auth.token_revoked",
+    "award.publish",
+    "award.select",
+    "briefing.publish",
+    "briefing.save",
+    "campaign.channel.create",
+    "campaign.content.create",
+    "campaign.content.edit",
+    "campaign.content.status",
+    "campaign.create",
+    "campaign.recall",
+    "campaign.sent",
+    "case.create",
+    "case.import",
+    "case.update",
+    "intel.conflict",
+    "intel.create",
+    "intel.export",
+    "intel.import",
+    "intel.merge",
+    "intel.review",
+    "intel.status",
+    "intel.tlp",
+    "kpi.save",
+    "org.unit_created",
+    "person.export",
+    "person.list",
+    "person.view",
+    "reports.case",
+    "reports.escalate",
+    "reports.escalated",
+    "reports.evidence",
+    "reports.file",
+    "reports.stop_payment",
+    "reports.triage",
+    "roster.export",
+    "roster.import",
+    "warning.appraisal_export",
+    "warning.batch",
+    "warning.denied",
+    "warning.issue",
+    "warning.notice",
+    "warning.receive",
+    "warning.settings",
+];
+
+/// The kinds of object the log names.
+pub const KINDS: &[&str] = &[
+    "account",
+    "api_token",
+    "award",
+    "briefing",
+    "campaign",
+    "campaign_channel",
+    "campaign_content",
+    "case",
+    "indicator",
+    "indicators",
+    "intel",
+    "intel_import",
+    "intel_review",
+    "person",
+    "report",
+    "stop_payment",
+    "unit",
+    "warning",
+    "warning_receipt",
+    "student",
+    "staff",
+];
+
+/// An action in the viewer's language ("登录" for `auth.login`); an action without a message is
+/// "other action", never its key.
+pub fn action_label(lang: crate::web::i18n::Lang, action: &str) -> String {
+    let key = format!("audit-action-{}", action.replace('.', "-"));
+    let t = lang.t(&key);
+    if t == key {
+        lang.t("audit-action-other")
+    } else {
+        t
+    }
+}
+
+/// A kind of object in the viewer's language.
+pub fn kind_label(lang: crate::web::i18n::Lang, kind: &str) -> String {
+    let key = format!("audit-kind-{kind}");
+    let t = lang.t(&key);
+    if t == key {
+        lang.t("audit-kind-other")
+    } else {
+        t
+    }
+}
+
+/// One entry as the page shows it: who (display name, or "system"), what, on what.
+pub struct Row {
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub ip: String,
+    pub request_id: String,
+}
+
 #[derive(Template)]
 #[template(path = "audit/list.html")]
 struct AuditPage {
     ctx: PageCtx,
-    entries: Vec<Entry>,
+    entries: Vec<Row>,
+    actions: Vec<(String, String)>,
+    kinds: Vec<(String, String)>,
     action: String,
     actor: String,
     target: String,
@@ -100,11 +221,55 @@ async fn page(
     let f = filter(&u, &q)?;
     let entries = list(&st.db, &f).await?;
     let ctx = page_ctx(&st, &u).await;
+    let more = entries.len() as i64 == PAGE;
+    let lang = ctx.lang;
+    let mut names: std::collections::HashMap<i64, String> = Default::default();
+    let mut rows = Vec::with_capacity(entries.len());
+    for e in entries {
+        let actor = match e.actor_account_id {
+            Some(id) => match names.get(&id) {
+                Some(n) => n.clone(),
+                None => {
+                    let n = crate::auth::store::account_by_id(&st.db, id)
+                        .await?
+                        .map(|a| a.display_name)
+                        .filter(|n| !n.is_empty())
+                        .unwrap_or_else(|| lang.t("audit-actor-system"));
+                    names.insert(id, n.clone());
+                    n
+                }
+            },
+            None => lang.t("audit-actor-system"),
+        };
+        let target = if e.target_id.is_empty() {
+            kind_label(lang, &e.target_kind)
+        } else {
+            format!("{} {}", kind_label(lang, &e.target_kind), e.target_id)
+        };
+        rows.push(Row {
+            at: e.at,
+            actor,
+            action: action_label(lang, &e.action),
+            target,
+            ip: e.ip,
+            request_id: e.request_id,
+        });
+    }
+    let actions = ACTIONS
+        .iter()
+        .map(|a| (a.to_string(), action_label(lang, a)))
+        .collect();
+    let kinds = KINDS
+        .iter()
+        .map(|k| (k.to_string(), kind_label(lang, k)))
+        .collect();
     Ok(Html(
         AuditPage {
             ctx,
-            more: entries.len() as i64 == PAGE,
-            entries,
+            more,
+            entries: rows,
+            actions,
+            kinds,
             action: f.action,
             actor: f.actor,
             target: f.target,

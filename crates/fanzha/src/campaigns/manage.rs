@@ -364,9 +364,10 @@ pub struct CampaignForm {
     content_id: String,
     #[serde(default)]
     fraud_type: String,
-    /// Unit codes, comma-separated.
+    /// Unit codes picked from the unit picker (one value per unit; a comma-separated list of
+    /// codes is still read).
     #[serde(default)]
-    units: String,
+    units: Vec<String>,
     /// Enrollment years, comma-separated.
     #[serde(default)]
     years: String,
@@ -411,7 +412,7 @@ impl CampaignForm {
             ),
         };
         Ok(AudienceSpec {
-            units: split_list(&self.units),
+            units: split_list(&self.units.join(",")),
             enrollment_years: years,
             genders: self.genders.clone(),
             majors: split_list(&self.majors),
@@ -442,11 +443,21 @@ struct NewPage {
     form: CampaignForm,
     preview: Option<svc::Preview>,
     error: Option<String>,
+    /// The audience's unit picker (several units, by name).
+    picker: String,
 }
 
 impl NewPage {
     fn has(&self, list: &[String], v: &str) -> bool {
         list.iter().any(|x| x == v)
+    }
+    /// Fraud types in words.
+    fn types_text(&self, types: &[String]) -> String {
+        types
+            .iter()
+            .map(|t| self.ctx.fraud_type(t))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
     fn channel_checked(&self, id: &i64) -> bool {
         self.form.channels.iter().any(|c| c == &id.to_string())
@@ -468,8 +479,27 @@ async fn render_new(
         .collect();
     let ctx = page_ctx(st, u).await;
     let types = type_opts(&ctx, std::slice::from_ref(&form.fraud_type));
+    use crate::org::model::UnitKind as K;
+    let picked = split_list(&form.units.join(","));
+    let picker = crate::org::picker::render(
+        st,
+        u,
+        &ctx,
+        crate::org::picker::Spec {
+            id: "audience-units",
+            name: "units",
+            label: &ctx.t("camp-aud-units"),
+            action: Action::ManageCampaigns,
+            kinds: &[K::Province, K::City, K::School, K::College, K::Class],
+            multiple: true,
+            required: false,
+        },
+        &picked,
+    )
+    .await?;
     Ok(Html(
         NewPage {
+            picker,
             units: manager_units(st, u).await?,
             contents,
             channels: store::channels_under(&st.db, &scopes)

@@ -284,9 +284,14 @@ pub async fn get_kpis(
 ) -> AppResult<Json<KpiYear>> {
     require_scope(&u.p, Scope::CasesRead)?;
     let unit = unit_for(&st, &u, q.unit.as_deref(), Action::ViewCases).await?;
-    let y = service::kpi_year(&st.db, &unit, year_or(q.year, this_year(&st, &u))?)
-        .await
-        .map_err(AppError::from)?;
+    let y = service::kpi_year(
+        &st.db,
+        &unit,
+        year_or(q.year, this_year(&st, &u))?,
+        local_date(st.clock.now_ms()),
+    )
+    .await
+    .map_err(AppError::from)?;
     Ok(Json(y))
 }
 
@@ -301,7 +306,8 @@ fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::E
     })
 }
 
-/// KPI figures of one unit and month; money in yuan.
+/// The entered KPI of one unit and month: arrests. Solved cases, money frozen, losses avoided and
+/// money returned are derived from the records; a non-zero value for them is refused (422).
 #[derive(Deserialize, utoipa::ToSchema, Default)]
 pub struct KpiInput {
     /// Police unit code (default: your own).
@@ -327,6 +333,22 @@ pub async fn save_kpi(st: &AppState, u: &User, input: &KpiInput) -> AppResult<Un
     let unit = unit_for(st, u, Some(&input.unit), Action::ManageCases).await?;
     if unit.kind != UnitKind::PoliceStation {
         return Err(AppError::unprocessable("cases-err-station"));
+    }
+    // What the platform records is derived, never typed: only arrests are entered.
+    let typed = |v: &str| {
+        let v = v.trim();
+        !v.is_empty() && v.parse::<f64>().ok() != Some(0.0)
+    };
+    if [
+        &input.cases_solved,
+        &input.funds_frozen,
+        &input.losses_avoided,
+        &input.funds_returned,
+    ]
+    .iter()
+    .any(|v| typed(v))
+    {
+        return Err(AppError::unprocessable("cases-err-kpi-derived"));
     }
     let k = service::parse_kpi(
         &input.month,
@@ -369,7 +391,7 @@ pub async fn put_kpi(
     let unit = save_kpi(&st, &u, &input).await?;
     let year = Month::parse(&input.month).map_or_else(|| this_year(&st, &u), |m| m.year);
     Ok(Json(
-        service::kpi_year(&st.db, &unit, year)
+        service::kpi_year(&st.db, &unit, year, local_date(st.clock.now_ms()))
             .await
             .map_err(AppError::from)?,
     ))
@@ -599,7 +621,22 @@ pub async fn province_for(st: &AppState, u: &User, code: Option<&str>) -> AppRes
     Ok(unit)
 }
 
-/// The Campus Without Fraud ranking of a province and year (province case viewers).
+/// The ranking is the province's: province case viewers read it, and so, read-only, do police,
+/// school admins and unit leaders whose scope lies inside the province. Anyone else is refused
+/// (audited; 404 outside every scope).
+pub async fn authorize_ranking(st: &AppState, u: &User, province: &Unit) -> AppResult<()> {
+    let inside = u.p.grants.iter().any(|g| {
+        crate::auth::policy::role_allows(g.role, Action::ViewCases)
+            && g.scope_paths.iter().any(|s| s.starts_with(&province.path))
+    });
+    if inside {
+        return Ok(());
+    }
+    authorize(st, u, Action::ViewCases, Target::Unit(&province.path)).await
+}
+
+/// The Campus Without Fraud ranking of a province and year (province case viewers; read-only for
+/// police, school admins and unit leaders inside the province).
 #[utoipa::path(get, path = "/api/v1/cases/ranking", tag = "cases", params(RankQuery), responses((status = 200, body = [RankRow]), (status = 404)))]
 pub async fn ranking(
     State(st): State<AppState>,
@@ -608,7 +645,7 @@ pub async fn ranking(
 ) -> AppResult<Json<Vec<RankRow>>> {
     require_scope(&u.p, Scope::CasesRead)?;
     let province = province_for(&st, &u, q.province.as_deref()).await?;
-    authorize(&st, &u, Action::ViewCases, Target::Unit(&province.path)).await?;
+    authorize_ranking(&st, &u, &province).await?;
     let rows = service::ranking(&st.db, &province, year_or(q.year, this_year(&st, &u) - 1)?)
         .await
         .map_err(AppError::from)?;

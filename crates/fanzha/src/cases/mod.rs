@@ -6,12 +6,14 @@
 
 pub mod api;
 pub mod bench;
+pub mod dashboard;
 pub mod demo;
 pub mod lists;
 pub mod model;
 pub mod pages;
 pub mod service;
 pub mod store;
+pub mod svg;
 
 use chrono::{Datelike, NaiveDate};
 

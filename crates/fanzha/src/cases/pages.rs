@@ -19,7 +19,6 @@ use super::{period, PeriodQuery};
 use crate::auth::model::Role;
 use crate::auth::policy::{self, Action, Target};
 use crate::error::{AppError, AppResult};
-use crate::org::access::authorize;
 use crate::org::model::{Unit, UnitKind};
 use crate::org::store as org_store;
 use crate::web::context::User;
@@ -40,11 +39,16 @@ pub fn routes() -> Router<AppState> {
             get(briefings_page).post(briefing_submit),
         )
         .route("/cases/briefings/{id}", get(briefing_page))
+        .route("/cases/briefings/{id}/print", get(briefing_print_page))
         .route("/cases/briefings/{id}/publish", post(briefing_publish))
         .route("/cases/ranking", get(ranking_page))
         .route("/cases/ranking/select", post(ranking_select))
         .route("/cases/ranking/publish", post(ranking_publish))
         .route("/cases/awards/{province}/{year}", get(awards_page))
+        .route(
+            "/cases/awards/{province}/{year}/print",
+            get(awards_print_page),
+        )
         .route(
             "/cases/awards/{province}/{year}/{school}",
             get(certificate_page),
@@ -371,7 +375,8 @@ struct FormPage {
     title: String,
     f: CaseForm,
     errors: Vec<String>,
-    units: Vec<Unit>,
+    /// The unit picker (schools, colleges and classes the caller records cases for).
+    picker: String,
     fraud_types: Vec<(String, String)>,
     channels: Vec<(String, String)>,
     statuses: Vec<(String, String)>,
@@ -380,6 +385,10 @@ struct FormPage {
     case: Option<Case>,
     case_view: Option<CaseRow>,
     can_edit: bool,
+    /// Money frozen by the stop-payment request of the report the case was opened from.
+    frozen: Option<String>,
+    /// The case's indicators as (kind in words, value).
+    indicators: Vec<(String, String)>,
 }
 
 // The inputs of one action, each used once; a struct would only rename them.
@@ -395,14 +404,22 @@ async fn form_page(
     can_edit: bool,
 ) -> AppResult<Html<String>> {
     let ctx = page_ctx(st, u).await;
-    let mut units = Vec::new();
-    for path in policy::scopes_for(&u.p, Action::ManageCases) {
-        for unit in org_store::units_by_paths(&st.db, &[path]).await? {
-            if unit.kind == UnitKind::School {
-                units.push(unit);
-            }
-        }
-    }
+    let picker = crate::org::picker::render(
+        st,
+        u,
+        &ctx,
+        crate::org::picker::Spec {
+            id: "case-unit",
+            name: "unit",
+            label: &ctx.t("cases-unit"),
+            action: Action::ManageCases,
+            kinds: &[UnitKind::School, UnitKind::College, UnitKind::Class],
+            multiple: false,
+            required: true,
+        },
+        std::slice::from_ref(&f.unit),
+    )
+    .await?;
     let opts = |pairs: Vec<(String, String)>| pairs;
     let fraud_types = fanzha_detect::FraudType::ALL
         .into_iter()
@@ -439,6 +456,21 @@ async fn form_page(
         .collect();
     let title = ctx.t(title_key);
     let case_view = case.as_ref().map(|c| case_row(&ctx, c));
+    let frozen = match case.as_ref().and_then(|c| c.report_id) {
+        Some(r) => Some(crate::reports::store::frozen_of_report(&st.db, r).await?)
+            .filter(|c| *c > 0)
+            .map(yuan),
+        None => None,
+    };
+    let indicators = case
+        .as_ref()
+        .map(|c| {
+            c.indicators
+                .iter()
+                .map(|i| (ctx.t(&format!("intel-kind-{}", i.kind)), i.value.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(Html(
         FormPage {
             ctx,
@@ -446,7 +478,7 @@ async fn form_page(
             title,
             f,
             errors,
-            units,
+            picker,
             fraud_types,
             channels,
             statuses,
@@ -455,6 +487,8 @@ async fn form_page(
             case,
             case_view,
             can_edit,
+            frozen,
+            indicators,
         }
         .render()?,
     ))
@@ -656,6 +690,7 @@ struct AnalysisPage {
     from: String,
     to: String,
     v: AnalysisView,
+    picker: String,
 }
 
 async fn analysis_page(
@@ -669,9 +704,32 @@ async fn analysis_page(
         .await
         .map_err(AppError::from)?;
     let v = analysis_view(&ctx, a);
+    let picker = crate::org::picker::render(
+        &st,
+        &u,
+        &ctx,
+        crate::org::picker::Spec {
+            id: "analysis-unit",
+            name: "unit",
+            label: &ctx.t("cases-unit"),
+            action: Action::ViewCases,
+            kinds: &[
+                UnitKind::Province,
+                UnitKind::City,
+                UnitKind::PoliceStation,
+                UnitKind::School,
+                UnitKind::College,
+            ],
+            multiple: false,
+            required: false,
+        },
+        std::slice::from_ref(&per.unit.code),
+    )
+    .await?;
     Ok(Html(
         AnalysisPage {
             ctx,
+            picker,
             unit: per.unit,
             from: per.from.to_string(),
             to: per.to.to_string(),
@@ -705,7 +763,7 @@ async fn render_kpis(
     error: Option<String>,
 ) -> AppResult<Html<String>> {
     let ctx = page_ctx(st, u).await;
-    let y = service::kpi_year(&st.db, &unit, year)
+    let y = service::kpi_year(&st.db, &unit, year, local_date(st.clock.now_ms()))
         .await
         .map_err(AppError::from)?;
     let fmt = |k: &store::Kpi| {
@@ -1042,7 +1100,9 @@ struct RankingPage {
     province: Unit,
     year: i32,
     rows: Vec<(RankRow, String)>,
+    eligible: Vec<(RankRow, String)>,
     can_select: bool,
+    can_open: bool,
     published: bool,
     max: usize,
     error: Option<String>,
@@ -1067,7 +1127,7 @@ async fn render_ranking(
     year: i32,
     error: Option<String>,
 ) -> AppResult<Html<String>> {
-    authorize(st, u, Action::ViewCases, Target::Unit(&province.path)).await?;
+    api::authorize_ranking(st, u, &province).await?;
     let ctx = page_ctx(st, u).await;
     let rows = service::ranking(&st.db, &province, year)
         .await
@@ -1078,26 +1138,32 @@ async fn render_ranking(
         title: ctx.t("cases-ranking-chart"),
         labels: rows.iter().map(|r| r.school_name.clone()).collect(),
         series: vec![Series {
-            name: ctx.t("cases-victims"),
-            values: rows.iter().map(|r| r.victims as f64).collect(),
+            name: ctx.t("cases-per-10k"),
+            values: rows.iter().map(|r| r.victims_per_10k).collect(),
         }],
     };
     let published = rows.iter().any(|r| r.published);
     let can_select = policy::allows(&u.p, Action::ManageAwards, &Target::Unit(&province.path));
-    let rows = rows
+    let can_open = policy::allows(&u.p, Action::ViewCases, &Target::Unit(&province.path));
+    let rows: Vec<(RankRow, String)> = rows
         .into_iter()
         .map(|r| {
             let lost = yuan(r.lost_cents);
             (r, lost)
         })
         .collect();
+    let mut eligible: Vec<(RankRow, String)> =
+        rows.iter().filter(|(r, _)| r.eligible).cloned().collect();
+    eligible.sort_by_key(|(r, _)| r.award_rank);
     Ok(Html(
         RankingPage {
             ctx,
             province,
             year,
             rows,
+            eligible,
             can_select,
+            can_open,
             published,
             max: service::MAX_AWARDS,
             error,
@@ -1249,6 +1315,171 @@ async fn certificate_page(
             school: a.school_name,
             date: date_in(a.published_at, u.p.time_zone).to_string(),
             text,
+        }
+        .render()?,
+    ))
+}
+
+// ---- Printable documents ----
+
+/// The head of a printed document: issuing unit, document number, title, addressees and date.
+pub struct DocHead {
+    pub issuer: String,
+    pub number: String,
+    pub title: String,
+    pub addressees: Option<String>,
+    pub date: String,
+    pub draft: bool,
+    /// Where the "back" link of the screen view goes.
+    pub back: String,
+}
+
+/// A date as an official document writes it: "2026年12月6日", "6 December 2026".
+pub fn doc_date(ctx: &PageCtx, d: chrono::NaiveDate) -> String {
+    if ctx.lang_code() == "en" {
+        d.format("%-d %B %Y").to_string()
+    } else {
+        format!("{}年{}月{}日", d.year(), d.month(), d.day())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "cases/briefing_print.html")]
+struct BriefingPrint {
+    ctx: PageCtx,
+    doc: DocHead,
+    b: Briefing,
+    summary: String,
+    cases: Vec<(TypicalCase, String, String, String, String)>,
+    v: AnalysisView,
+}
+
+/// The briefing as the document the station sends: its issuing station, a number counting the
+/// station's briefings of that year in month order, and the publication date.
+async fn briefing_print_page(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+) -> AppResult<Html<String>> {
+    let (d, station) = api::briefing_detail(&st, &u, id).await?;
+    let ctx = page_ctx(&st, &u).await;
+    let year = d.briefing.month.get(..4).unwrap_or_default().to_string();
+    let mut same_year: Vec<String> = store::briefings_of(&st.db, &[station.id])
+        .await?
+        .into_iter()
+        .filter(|b| b.month.starts_with(&year))
+        .map(|b| b.month)
+        .collect();
+    same_year.sort();
+    let seq = same_year
+        .iter()
+        .position(|m| *m == d.briefing.month)
+        .map_or(1, |i| i + 1);
+    let zone = u.p.time_zone;
+    let day = date_in(d.briefing.published_at.unwrap_or(st.clock.now_ms()), zone);
+    let doc = DocHead {
+        issuer: station.name.clone(),
+        number: ctx.ta(
+            "cases-doc-number-briefing",
+            &[
+                ("code", station.code.clone()),
+                ("year", year.clone()),
+                ("n", seq.to_string()),
+            ],
+        ),
+        title: d.briefing.title.clone(),
+        addressees: Some(ctx.t("cases-doc-to-schools")),
+        date: doc_date(&ctx, day),
+        draft: d.briefing.status != "published",
+        back: format!("/cases/briefings/{id}"),
+    };
+    let cases: Vec<(TypicalCase, String, String, String, String)> = d
+        .cases
+        .into_iter()
+        .map(|c| {
+            let t = ctx.fraud_type(&c.fraud_type);
+            let ch = bucket_label(&ctx, "channel", &c.channel);
+            let when = date_in(c.occurred_at, zone).to_string();
+            let lost = yuan(c.amount_lost_cents);
+            (c, t, ch, when, lost)
+        })
+        .collect();
+    let v = analysis_view(&ctx, d.analysis);
+    let summary = ctx.ta(
+        "cases-doc-briefing-summary",
+        &[
+            ("month", d.briefing.month.clone()),
+            ("cases", v.a.cases.to_string()),
+            ("lost", v.lost.clone()),
+            ("typical", cases.len().to_string()),
+        ],
+    );
+    Ok(Html(
+        BriefingPrint {
+            ctx,
+            doc,
+            b: d.briefing,
+            summary,
+            cases,
+            v,
+        }
+        .render()?,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "cases/awards_print.html")]
+struct AwardsPrint {
+    ctx: PageCtx,
+    doc: DocHead,
+    text: String,
+    awardees: Vec<api::Awardee>,
+}
+
+/// The published award list as the province's notice; 404 before it is published.
+async fn awards_print_page(
+    State(st): State<AppState>,
+    u: User,
+    Path((code, year)): Path<(String, i32)>,
+) -> AppResult<Html<String>> {
+    let year = api::year_or(Some(year), 0)?;
+    let province = api::province_for(&st, &u, Some(&code)).await?;
+    let awardees = api::awardees(&st, &province, year).await?;
+    let published = awardees
+        .iter()
+        .map(|a| a.published_at)
+        .max()
+        .ok_or_else(AppError::not_found)?;
+    let ctx = page_ctx(&st, &u).await;
+    let day = date_in(published, u.p.time_zone);
+    let doc = DocHead {
+        issuer: ctx.ta1("cases-doc-awards-issuer", "province", &province.name),
+        number: ctx.ta(
+            "cases-doc-number-awards",
+            &[
+                ("code", province.code.clone()),
+                ("year", day.year().to_string()),
+            ],
+        ),
+        title: ctx.ta1("cases-doc-awards-title", "year", &year.to_string()),
+        addressees: Some(ctx.t("cases-doc-to-all")),
+        date: doc_date(&ctx, day),
+        draft: false,
+        back: format!("/cases/awards/{}/{year}", province.code),
+    };
+    let text = ctx.ta(
+        "cases-doc-awards-text",
+        &[
+            ("year", year.to_string()),
+            ("n", awardees.len().to_string()),
+        ],
+    );
+    Ok(Html(
+        AwardsPrint {
+            ctx,
+            doc,
+            text,
+            awardees,
         }
         .render()?,
     ))

@@ -925,48 +925,102 @@ pub fn parse_kpi(month: &str, figures: [&str; 5]) -> Result<Kpi, CaseError> {
 pub struct KpiYear {
     pub unit_code: String,
     pub year: i32,
+    /// Solved cases, money frozen, losses avoided and money returned are derived from what the
+    /// platform records (cases, stop-payment requests, dissuasion outcomes); arrests are entered.
     pub months: Vec<Kpi>,
+    /// The year's totals up to `compared_months`.
     pub total: Kpi,
+    /// The same months of the year before.
     pub prev_total: Kpi,
-    /// Percent change of each figure against the year before, in the order of the fields.
+    /// How many months, from January, the comparison covers: 12 for a past year, the months so
+    /// far (this one included) for the current year, so that like periods are compared.
+    pub compared_months: u32,
+    /// Percent change of each figure against the same months of the year before, in the order
+    /// of the fields.
     pub yoy_pct: Vec<Option<f64>>,
 }
 
-pub async fn kpi_year(db: &Db, unit: &Unit, year: i32) -> Result<KpiYear, CaseError> {
-    let rows = store::kpis(
-        db,
-        &unit.path,
-        &format!("{year:04}-01"),
-        &format!("{year:04}-12"),
-    )
-    .await?;
-    let prev = store::kpis(
-        db,
-        &unit.path,
-        &format!("{:04}-01", year - 1),
-        &format!("{:04}-12", year - 1),
-    )
-    .await?;
-    let by: HashMap<String, Kpi> = rows.into_iter().map(|k| (k.month.clone(), k)).collect();
-    let months: Vec<Kpi> = (1..=12)
-        .map(|m| {
-            let key = format!("{year:04}-{m:02}");
-            by.get(&key).cloned().unwrap_or(Kpi {
-                month: key,
-                ..Kpi::default()
-            })
+/// KPI figures of `unit` per month ("YYYY-MM") of the local months in `[from, to)`: arrests from
+/// the entered KPIs, the rest derived from the records.
+async fn kpi_months(
+    db: &Db,
+    unit: &Unit,
+    from: Month,
+    to: Month,
+) -> Result<HashMap<String, Kpi>, CaseError> {
+    let mut out: HashMap<String, Kpi> = HashMap::new();
+    let last = {
+        let mut m = from;
+        let mut last = from;
+        while m < to {
+            last = m;
+            m = m.next();
+        }
+        last
+    };
+    for k in store::kpis(db, &unit.path, &from.to_string(), &last.to_string()).await? {
+        out.entry(k.month.clone()).or_default().suspects_arrested = k.suspects_arrested;
+    }
+    let (a, b) = (ms_of_date(from.first_day()), ms_of_date(to.first_day()));
+    let month_of = |ms: i64| Month::of(local_date(ms)).to_string();
+    for path in unit_paths(db, unit).await? {
+        let (solved, returned) = store::solved_and_returned(db, &path, a, b).await?;
+        for at in solved {
+            out.entry(month_of(at)).or_default().cases_solved += 1;
+        }
+        for (at, c) in returned {
+            out.entry(month_of(at)).or_default().funds_returned_cents += c;
+        }
+        for (at, c) in crate::reports::store::frozen_under(db, &path, a, b).await? {
+            out.entry(month_of(at)).or_default().funds_frozen_cents += c;
+        }
+        for (at, c) in crate::warnings::store::protected_under(db, &path, a, b).await? {
+            out.entry(month_of(at)).or_default().losses_avoided_cents += c;
+        }
+    }
+    for (m, k) in out.iter_mut() {
+        k.month = m.clone();
+    }
+    Ok(out)
+}
+
+/// The KPIs of `unit` for `year`, month by month, with the year-on-year change over like periods
+/// (`today` decides how far the current year has gone).
+pub async fn kpi_year(
+    db: &Db,
+    unit: &Unit,
+    year: i32,
+    today: NaiveDate,
+) -> Result<KpiYear, CaseError> {
+    let jan = |y: i32| Month { year: y, month: 1 };
+    let by = kpi_months(db, unit, jan(year - 1), jan(year + 1)).await?;
+    let month = |y: i32, m: u32| -> Kpi {
+        let key = format!("{y:04}-{m:02}");
+        by.get(&key).cloned().unwrap_or(Kpi {
+            month: key,
+            ..Kpi::default()
         })
-        .collect();
+    };
+    let months: Vec<Kpi> = (1..=12).map(|m| month(year, m)).collect();
+    let compared_months = if year < today.year() {
+        12
+    } else if year == today.year() {
+        today.month()
+    } else {
+        0
+    };
     let mut total = Kpi {
         month: year.to_string(),
         ..Kpi::default()
     };
-    months.iter().for_each(|k| total.add(k));
     let mut prev_total = Kpi {
         month: (year - 1).to_string(),
         ..Kpi::default()
     };
-    prev.iter().for_each(|k| prev_total.add(k));
+    for m in 1..=compared_months {
+        total.add(&month(year, m));
+        prev_total.add(&month(year - 1, m));
+    }
     let yoy_pct = vec![
         pct_change(total.cases_solved, prev_total.cases_solved),
         pct_change(total.suspects_arrested, prev_total.suspects_arrested),
@@ -980,6 +1034,7 @@ pub async fn kpi_year(db: &Db, unit: &Unit, year: i32) -> Result<KpiYear, CaseEr
         months,
         total,
         prev_total,
+        compared_months,
         yoy_pct,
     })
 }
@@ -1267,8 +1322,13 @@ pub async fn briefing_stations(db: &Db, p: &Principal) -> Result<Vec<Unit>, Case
 
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct RankRow {
-    /// Competition rank ("1224"): schools with equal victims share a rank.
+    /// Competition rank ("1224") of the full table, by victims per 10,000 people (fewest first):
+    /// schools with equal rates share a rank.
     pub rank: i64,
+    /// Rank among the eligible schools (no victim all year) by their prevention figures: warnings
+    /// acted on in time, then campaign reach, then reports per 10,000 people (most first; "no
+    /// data" counts below any figure). Null for a school that is not eligible.
+    pub award_rank: Option<i64>,
     pub school_id: i64,
     pub school_code: String,
     pub school_name: String,
@@ -1335,6 +1395,7 @@ pub async fn ranking(db: &Db, province: &Unit, year: i32) -> Result<Vec<RankRow>
             let pv = prevention.get(&s.id).copied().unwrap_or_default();
             RankRow {
                 rank: 0,
+                award_rank: None,
                 school_id: s.id,
                 school_code: s.code,
                 school_name: s.name,
@@ -1361,22 +1422,60 @@ pub async fn ranking(db: &Db, province: &Unit, year: i32) -> Result<Vec<RankRow>
             }
         })
         .collect();
+    rank_rows(&mut rows);
+    Ok(rows)
+}
+
+/// Reports per 10,000 people of a row (0 for a school without people).
+fn reports_per_10k(r: &RankRow) -> f64 {
+    let people = r.students + r.staff;
+    if people > 0 {
+        r.reports as f64 * 10_000.0 / people as f64
+    } else {
+        0.0
+    }
+}
+
+/// Orders the full table by victims per 10,000 people (then victims, losses, code) with
+/// competition ranks, and numbers the eligible schools by their prevention figures.
+pub fn rank_rows(rows: &mut [RankRow]) {
     rows.sort_by(|a, b| {
-        a.victims
-            .cmp(&b.victims)
+        a.victims_per_10k
+            .total_cmp(&b.victims_per_10k)
+            .then(a.victims.cmp(&b.victims))
             .then(a.lost_cents.cmp(&b.lost_cents))
             .then(a.school_code.cmp(&b.school_code))
     });
-    let mut prev: Option<i64> = None;
+    let mut prev: Option<(f64, i64)> = None;
     let mut rank = 0;
     for (i, r) in rows.iter_mut().enumerate() {
-        if prev != Some(r.victims) {
+        let key = (r.victims_per_10k, r.victims);
+        if prev != Some(key) {
             rank = i as i64 + 1;
-            prev = Some(r.victims);
+            prev = Some(key);
         }
         r.rank = rank;
     }
-    Ok(rows)
+    // "No data" (None) sorts below every figure: -1 is below any percentage.
+    let mut eligible: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].eligible).collect();
+    eligible.sort_by(|&a, &b| {
+        let (a, b) = (&rows[a], &rows[b]);
+        let key = |r: &RankRow| {
+            (
+                r.warnings_in_time_pct.unwrap_or(-1.0),
+                r.campaign_reach_pct.unwrap_or(-1.0),
+                reports_per_10k(r),
+            )
+        };
+        let (ka, kb) = (key(a), key(b));
+        kb.0.total_cmp(&ka.0)
+            .then(kb.1.total_cmp(&ka.1))
+            .then(kb.2.total_cmp(&ka.2))
+            .then(a.school_code.cmp(&b.school_code))
+    });
+    for (n, i) in eligible.into_iter().enumerate() {
+        rows[i].award_rank = Some(n as i64 + 1);
+    }
 }
 
 /// Replaces the selection of awardees: at most [`MAX_AWARDS`], each an eligible school of the

@@ -164,6 +164,7 @@ pub async fn insert_case(
     )
     .await?;
     bump_dims(&mut *conn, &Facts::of_valid(c), 1).await?;
+    mark_solved(conn, id, now).await?;
     Ok(id)
 }
 
@@ -244,7 +245,50 @@ pub async fn update_case(
     )
     .await?;
     bump_dims(&mut *conn, &Facts::of_valid(c), 1).await?;
+    mark_solved(conn, old.id, now).await?;
     Ok(())
+}
+
+/// Keeps when a case became solved: set the first time it is recorded solved, cleared when it is
+/// reopened (police KPIs count solved cases by this time).
+pub async fn mark_solved(conn: &mut sqlx::AnyConnection, id: i64, now: i64) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE cases SET solved_at = CASE WHEN status = 'solved' THEN COALESCE(solved_at, $2) ELSE NULL END \
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Figures police KPIs derive from the case records under `path`: the times of cases solved in
+/// `[from, to)`, and (occurrence time, amount returned) of cases that occurred then.
+pub async fn solved_and_returned(
+    db: &Db,
+    path: &str,
+    from: i64,
+    to: i64,
+) -> DbResult<(Vec<i64>, Vec<(i64, i64)>)> {
+    let solved: Vec<i64> = sqlx::query_scalar(
+        "SELECT solved_at FROM cases WHERE unit_path LIKE $1 AND solved_at >= $2 AND solved_at < $3",
+    )
+    .bind(format!("{path}%"))
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?;
+    let returned: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT occurred_at, amount_recovered_cents FROM cases WHERE unit_path LIKE $1 \
+         AND amount_recovered_cents > 0 AND occurred_at >= $2 AND occurred_at < $3",
+    )
+    .bind(format!("{path}%"))
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok((solved, returned))
 }
 
 pub async fn case_by_id(db: &Db, id: i64) -> DbResult<Option<Case>> {
@@ -764,8 +808,10 @@ pub async fn people_per_school(
         out.entry(r.try_get(0)?).or_default().0 = r.try_get(1)?;
     }
     let rows = sqlx::query(
-        "SELECT s.org_id, COUNT(*) FROM staff s JOIN units u ON u.id = s.org_id \
-         WHERE u.path LIKE $1 GROUP BY s.org_id",
+        // Staff belong to the school or to a college below it: count them to the school.
+        "SELECT sc.id, COUNT(*) FROM staff s JOIN units u ON u.id = s.org_id \
+         JOIN units sc ON sc.kind = 'school' AND u.path LIKE sc.path || '%' \
+         WHERE sc.path LIKE $1 GROUP BY sc.id",
     )
     .bind(format!("{path}%"))
     .fetch_all(&db.pool)

@@ -346,6 +346,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(17, "0017_detect_registry"),
     migration!(18, "0018_school_sign_in"),
     migration!(19, "0019_channels_admin"),
+    migration!(20, "0020_case_solved_at"),
 ];
 
 #[cfg(test)]

@@ -91,6 +91,61 @@ struct PageQuery {
     page: Option<String>,
 }
 
+impl InboxPage {
+    fn plain(&self, body: &str) -> String {
+        plain_text(body)
+    }
+}
+
+/// A message body as plain text: notices that carry Markdown (campaign articles) lose its marks
+/// (`**bold**`, `# heading`, `> quote`, `[text](url)` becomes "text"), so no raw `**` reaches a
+/// person.
+pub fn plain_text(md: &str) -> String {
+    let mut out = String::with_capacity(md.len());
+    for (i, line) in md.lines().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let l = line.trim_start();
+        let l = l
+            .trim_start_matches('#')
+            .trim_start_matches('>')
+            .trim_start();
+        let l = l
+            .strip_prefix("- ")
+            .or_else(|| l.strip_prefix("* "))
+            .unwrap_or(l);
+        // [text](url) → text
+        let mut rest = l;
+        let mut line_out = String::new();
+        while let Some(a) = rest.find('[') {
+            let after = &rest[a + 1..];
+            match after
+                .find("](")
+                .and_then(|b| after[b + 2..].find(')').map(|c| (b, b + 2 + c)))
+            {
+                Some((b, c)) => {
+                    line_out.push_str(&rest[..a]);
+                    line_out.push_str(&after[..b]);
+                    rest = &after[c + 1..];
+                }
+                None => {
+                    line_out.push_str(&rest[..=a]);
+                    rest = after;
+                }
+            }
+        }
+        line_out.push_str(rest);
+        out.push_str(
+            &line_out
+                .replace("**", "")
+                .replace("__", "")
+                .replace('`', ""),
+        );
+    }
+    out
+}
+
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct Paging {
     /// At most this many messages (default 50).

@@ -510,6 +510,14 @@ impl ConsolePage {
     fn tlp_name(&self, t: &str) -> String {
         self.ctx.t(&format!("intel-tlp-{t}"))
     }
+    /// Fraud types in words, in the viewer's language.
+    fn types_text(&self, types: &[String]) -> String {
+        types
+            .iter()
+            .map(|t| self.ctx.fraud_type(t))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
     fn sel(&self, a: &Option<String>, b: &str) -> bool {
         a.as_deref() == Some(b)
     }

@@ -5,6 +5,7 @@ pub mod access;
 pub mod api;
 pub mod model;
 pub mod pages;
+pub mod picker;
 pub mod roster;
 pub mod service;
 pub mod store;

@@ -472,7 +472,7 @@ fn rows_of(
             "reports-transaction",
             format!(
                 "{} {} {} {} {}",
-                c.payment_type,
+                lang.t(&format!("reports-pay-{}", c.payment_type)),
                 c.account,
                 c.bank,
                 c.amount_cents
@@ -635,6 +635,17 @@ struct ListPage {
 }
 
 impl ListPage {
+    /// Shared indicators ("phone:4008123456") as people read them: "电话 4008123456".
+    fn shared_text(&self, shared: &[String]) -> String {
+        shared
+            .iter()
+            .map(|s| match s.split_once(':') {
+                Some((k, v)) => format!("{} {v}", self.ctx.t(&format!("intel-kind-{k}"))),
+                None => s.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
     fn money(&self, c: &i64) -> String {
         super::service::cents_str(*c)
     }

@@ -528,3 +528,32 @@ pub async fn evidence_of(db: &Db, report_id: i64) -> DbResult<Vec<Evidence>> {
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
 }
+
+/// Money frozen by the stop-payment requests of reports under `path`: per request, the amount
+/// frozen now and when it was first frozen, for requests first frozen in `[from, to)` (police
+/// KPIs are derived from these).
+pub async fn frozen_under(db: &Db, path: &str, from: i64, to: i64) -> DbResult<Vec<(i64, i64)>> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT MIN(a.created_at), sp.frozen_cents FROM stop_payments sp \
+         JOIN stop_payment_actions a ON a.stop_payment_id = sp.id AND a.action = 'frozen' \
+         JOIN reports r ON r.id = sp.report_id \
+         WHERE r.unit_path LIKE $1 AND sp.frozen_cents > 0 \
+         GROUP BY sp.id, sp.frozen_cents HAVING MIN(a.created_at) >= $2 AND MIN(a.created_at) < $3",
+    )
+    .bind(format!("{path}%"))
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows)
+}
+
+/// The amount frozen by the stop-payment request of report `report_id` (0 when none).
+pub async fn frozen_of_report(db: &Db, report_id: i64) -> DbResult<i64> {
+    let v: Option<i64> =
+        sqlx::query_scalar("SELECT frozen_cents FROM stop_payments WHERE report_id = $1")
+            .bind(report_id)
+            .fetch_optional(&db.pool)
+            .await?;
+    Ok(v.unwrap_or(0))
+}

@@ -317,6 +317,9 @@ pub struct WarnEvent {
     pub at: i64,
     pub kind: String,
     pub actor: String,
+    /// The display name of the account that acted, for pages (empty for the system).
+    #[serde(skip)]
+    pub actor_name: String,
     pub level: i64,
     pub staff_id: Option<i64>,
     pub detail: serde_json::Value,

@@ -278,7 +278,13 @@ async fn render_detail(
             (
                 ctx.time(&e.at),
                 ctx.t(&format!("warn-event-{}", e.kind)),
-                e.actor.clone(),
+                if !e.actor_name.is_empty() {
+                    e.actor_name.clone()
+                } else if e.actor == "system" || e.actor.is_empty() {
+                    ctx.t("audit-actor-system")
+                } else {
+                    e.actor.clone()
+                },
                 extra,
             )
         })
@@ -938,6 +944,8 @@ struct AppraisalPage {
     period: String,
     chart: String,
     csv_link: String,
+    /// The unit picker (units of the caller's appraisal scope, by name).
+    picker: String,
 }
 
 impl AppraisalPage {
@@ -982,8 +990,33 @@ async fn appraisal_page(
     for (k, v) in [("from", &from_day), ("to", &to_day)] {
         csv_link.push_str(&format!("&{k}={}", crate::web::context::urlencode(v)));
     }
+    use crate::org::model::UnitKind as K;
+    let picker = crate::org::picker::render(
+        &st,
+        &u,
+        &ctx,
+        crate::org::picker::Spec {
+            id: "appraisal-unit",
+            name: "unit",
+            label: &ctx.t("org-picker-unit"),
+            action: Action::ViewAppraisal,
+            kinds: &[
+                K::Province,
+                K::City,
+                K::PoliceStation,
+                K::School,
+                K::College,
+                K::Class,
+            ],
+            multiple: false,
+            required: false,
+        },
+        std::slice::from_ref(&unit.code),
+    )
+    .await?;
     Ok(Html(
         AppraisalPage {
+            picker,
             sections: vec![
                 (ctx.t("warn-people"), true, a.people.clone()),
                 (ctx.t("warn-units"), false, a.units.clone()),

@@ -376,7 +376,8 @@ pub async fn add_event(
 
 pub async fn events(c: &mut AnyConnection, warning_id: i64) -> DbResult<Vec<WarnEvent>> {
     let rows = sqlx::query(
-        "SELECT id, at, kind, actor, level, staff_id, detail FROM warning_events WHERE warning_id = $1 ORDER BY at, id",
+        "SELECT e.id, e.at, e.kind, e.actor, e.level, e.staff_id, e.detail, COALESCE(a.display_name, '') \
+         FROM warning_events e LEFT JOIN accounts a ON a.id = e.actor_account_id WHERE e.warning_id = $1 ORDER BY e.at, e.id",
     )
     .bind(warning_id)
     .fetch_all(&mut *c)
@@ -389,6 +390,7 @@ pub async fn events(c: &mut AnyConnection, warning_id: i64) -> DbResult<Vec<Warn
                 at: r.try_get(1)?,
                 kind: r.try_get(2)?,
                 actor: r.try_get(3)?,
+                actor_name: r.try_get(7)?,
                 level: r.try_get(4)?,
                 staff_id: r.try_get(5)?,
                 detail: serde_json::from_str(&d).unwrap_or(serde_json::Value::Null),
@@ -639,4 +641,25 @@ pub async fn receipt_processed(
     .execute(&mut *c)
     .await?;
     Ok(())
+}
+
+/// Losses avoided by dissuasion: (outcome time, amount protected) of the warnings under `path`
+/// whose outcome "dissuaded" was recorded in `[from, to)` with an amount (police KPIs are derived
+/// from these).
+pub async fn protected_under(
+    db: &crate::db::Db,
+    path: &str,
+    from: i64,
+    to: i64,
+) -> DbResult<Vec<(i64, i64)>> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT outcome_at, protected_cents FROM warnings WHERE unit_path LIKE $1 \
+         AND outcome = 'dissuaded' AND protected_cents > 0 AND outcome_at >= $2 AND outcome_at < $3",
+    )
+    .bind(format!("{path}%"))
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows)
 }

@@ -37,6 +37,7 @@ fn asset(name: &str) -> Option<(&'static [u8], &'static str)> {
             "text/javascript",
         ),
         "cases.js" => (include_bytes!("../../assets/cases.js"), "text/javascript"),
+        "picker.js" => (include_bytes!("../../assets/picker.js"), "text/javascript"),
         "cases.css" => (include_bytes!("../../assets/cases.css"), "text/css"),
         "campaigns.js" => (
             include_bytes!("../../assets/campaigns.js"),

@@ -43,6 +43,8 @@ pub struct HomePage {
     pub activation_panel: Option<String>,
     /// Urgent stop-payment requests (police), rendered by the reports module.
     pub urgent_panel: Option<String>,
+    /// The province dashboard (province admins), rendered by the cases module.
+    pub province_panel: Option<String>,
 }
 
 pub async fn home(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
@@ -100,8 +102,10 @@ pub async fn home(State(st): State<AppState>, u: User) -> AppResult<Html<String>
     let cases_panel = crate::cases::pages::home_panel(&st, &u, &ctx).await?;
     let activation_panel = crate::auth::activation_web::home_panel(&st, &u, &ctx).await?;
     let urgent_panel = crate::reports::pages::home_panel(&st, &u, &ctx).await?;
+    let province_panel = crate::cases::dashboard::home_panel(&st, &u, &ctx).await?;
     Ok(Html(
         HomePage {
+            province_panel,
             cases_panel,
             activation_panel,
             urgent_panel,

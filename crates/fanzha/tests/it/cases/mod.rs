@@ -2,5 +2,6 @@
 
 mod browser;
 mod lists;
+mod ranking_kpis_and_print;
 mod records;
 mod zones_and_ranking;

@@ -648,29 +648,50 @@ async fn a_published_briefing_reaches_the_admins_and_counselors_of_the_jurisdict
 async fn police_kpis_per_month_with_year_on_year() {
     let app = spawn_seeded().await;
     let t = app.token("police1", &RW).await;
-    for (month, solved, frozen) in [
-        ("2024-01", 4, "1000"),
-        ("2024-02", 4, "0"),
-        ("2025-01", 3, "1500.5"),
-        ("2025-02", 3, "0"),
+    // Arrests are entered; the rest is derived from the records (see tests/days_b.rs).
+    for (month, arrested) in [
+        ("2024-01", 4),
+        ("2024-02", 4),
+        ("2024-06", 9),
+        ("2025-01", 3),
+        ("2025-02", 3),
     ] {
-        let r = post_json(&app, &t, "/api/v1/cases/kpis", &json!({"unit": "ST1", "month": month, "cases_solved": solved, "suspects_arrested": 1, "funds_frozen": frozen})).await;
+        let r = post_json(
+            &app,
+            &t,
+            "/api/v1/cases/kpis",
+            &json!({"unit": "ST1", "month": month, "suspects_arrested": arrested}),
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::OK, "{month}");
     }
+    // On 1 March 2025, January to March 2025 is compared with January to March 2024 (June is
+    // not: the year is not over).
     let (s, y) = get_json(&app, &t, "/api/v1/cases/kpis?unit=ST1&year=2025").await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(y["total"]["cases_solved"], 6);
-    assert_eq!(y["prev_total"]["cases_solved"], 8);
-    assert_eq!(y["total"]["funds_frozen_cents"], 150_050);
-    assert_eq!(y["yoy_pct"][0], -25.0);
-    assert_eq!(y["yoy_pct"][2], 50.1);
+    assert_eq!(y["compared_months"], 3);
+    assert_eq!(y["total"]["suspects_arrested"], 6);
+    assert_eq!(y["prev_total"]["suspects_arrested"], 8);
+    assert_eq!(y["yoy_pct"][1], -25.0);
     assert_eq!(y["months"].as_array().unwrap().len(), 12);
+    let (_, y24) = get_json(&app, &t, "/api/v1/cases/kpis?unit=ST1&year=2024").await;
+    assert_eq!(y24["compared_months"], 12);
+    assert_eq!(y24["total"]["suspects_arrested"], 17);
+    // Typing a figure the platform records is refused.
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/cases/kpis",
+        &json!({"unit": "ST1", "month": "2025-01", "funds_frozen": "1500"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // Bad input and refused roles.
     for body in [
-        json!({"unit": "ST1", "month": "2025-13", "cases_solved": 1}),
-        json!({"unit": "ST1", "month": "2025-01", "cases_solved": -1}),
-        json!({"unit": "ST1", "month": "2025-06", "cases_solved": 1}),
-        json!({"unit": "SCH1", "month": "2025-01", "cases_solved": 1}),
+        json!({"unit": "ST1", "month": "2025-13", "suspects_arrested": 1}),
+        json!({"unit": "ST1", "month": "2025-01", "suspects_arrested": -1}),
+        json!({"unit": "ST1", "month": "2025-06", "suspects_arrested": 1}),
+        json!({"unit": "SCH1", "month": "2025-01", "suspects_arrested": 1}),
     ] {
         let r = post_json(&app, &t, "/api/v1/cases/kpis", &body).await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -679,7 +700,7 @@ async fn police_kpis_per_month_with_year_on_year() {
         &app,
         &t,
         "/api/v1/cases/kpis",
-        &json!({"unit": "ST2", "month": "2025-01", "cases_solved": 1}),
+        &json!({"unit": "ST2", "month": "2025-01", "suspects_arrested": 1}),
     )
     .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
@@ -688,20 +709,22 @@ async fn police_kpis_per_month_with_year_on_year() {
         &app,
         &ta,
         "/api/v1/cases/kpis",
-        &json!({"unit": "ST1", "month": "2025-01", "cases_solved": 1}),
+        &json!({"unit": "ST1", "month": "2025-01", "suspects_arrested": 1}),
     )
     .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(
-        app.scalar("SELECT CAST(SUM(cases_solved) AS BIGINT) FROM police_kpis")
+        app.scalar("SELECT CAST(SUM(suspects_arrested) AS BIGINT) FROM police_kpis")
             .await,
-        14
+        23
     );
     let c = app.login("police1").await;
     let (s, page) = app.get(&c, "/cases/kpis?unit=ST1&year=2025").await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("同比下降 25.0%"));
     assert!(page.contains("chart-kpi"));
+    assert!(page.contains("1 月至 3 月与上一年同期相比"));
+    assert!(!page.contains("name=\"funds_frozen\""));
 }
 
 #[tokio::test]
@@ -735,17 +758,24 @@ async fn campus_without_fraud_ranking_ties_selection_and_certificate() {
             )
         })
         .collect();
-    // SCH1 and SCH2 both had 3 victims in 2024 (SCH1's two "other" cases are not victims): a tie.
+    // SCH1 and SCH2 both had 3 victims in 2024 (SCH1's two "other" cases are not victims), but
+    // SCH1 has 9 people (4 students, 5 staff in the school and its colleges) and SCH2 4: the
+    // table ranks by victims per 10,000 people, 3,333.3 against 7,500.
     assert_eq!(
         got,
         vec![
             ("SCH3".to_string(), 1, 0, true),
-            ("SCH2".to_string(), 2, 3, false),
             ("SCH1".to_string(), 2, 3, false),
+            ("SCH2".to_string(), 3, 3, false),
         ]
     );
-    assert_eq!(rows[2]["cases"], 5);
-    assert_eq!(rows[1]["students"], 2);
+    assert_eq!(rows[1]["cases"], 5);
+    assert_eq!(rows[1]["staff"], 5);
+    assert_eq!(rows[1]["victims_per_10k"], 3333.3);
+    assert_eq!(rows[2]["students"], 2);
+    assert_eq!(rows[2]["victims_per_10k"], 7500.0);
+    assert_eq!(rows[0]["award_rank"], 1);
+    assert_eq!(rows[1]["award_rank"], Value::Null);
     // Selection: only eligible schools, only province admins.
     let r = post_json(
         &app,
@@ -822,7 +852,13 @@ async fn campus_without_fraud_ranking_ties_selection_and_certificate() {
     assert!(cert.contains("第三学院"));
     let (s, _) = app.get(&c, "/cases/awards/P1/2024/SCH1").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    // A school admin cannot read the province ranking.
+    // A school admin reads the province ranking but cannot select.
+    let (s, page) = app.get(&c, "/cases/ranking?province=P1&year=2024").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("id=\"ranking-readonly\""));
+    assert!(!page.contains("name=\"schools\""));
+    // A student does not.
+    let c = app.login("student1").await;
     let (s, _) = app.get(&c, "/cases/ranking?province=P1&year=2024").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }

@@ -443,9 +443,13 @@ async fn the_ranking_shows_each_schools_prevention_figures() {
     assert!(page.contains("60.0% <span class=\"fz-muted\">(6/10)"));
     assert!(page.contains("无数据"));
     assert!(page.contains("id=\"ranking-prevention-help\""));
-    // Police of a station may not see the province's ranking.
+    // Police of a station inside the province read the same figures; a counselor does not.
     let tp = app.token("police1", &RW).await;
-    let (s, _) = get_json(&app, &tp, "/api/v1/cases/ranking?province=P1&year=2024").await;
+    let (s, rows_p) = get_json(&app, &tp, "/api/v1/cases/ranking?province=P1&year=2024").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(rows_p, rows);
+    let tc = app.token("counselor1", &RW).await;
+    let (s, _) = get_json(&app, &tc, "/api/v1/cases/ranking?province=P1&year=2024").await;
     assert!(
         s == StatusCode::FORBIDDEN || s == StatusCode::NOT_FOUND,
         "{s}"

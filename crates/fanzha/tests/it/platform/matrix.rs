@@ -263,11 +263,12 @@ const TABLE: &[(&str, &str, [&str; 7])] = &[
         "AB",
         ["RR", "RR", "RR", "RR", "YR", "RR", "RR"],
     ),
-    // Rankings and awards are a province's: A is P1, B P2.
+    // Rankings and awards are a province's: A is P1, B P2. Police, school admins and unit
+    // leaders inside a province read its ranking.
     (
         "GET /api/v1/cases/ranking",
         "AB",
-        ["RR", "RR", "RR", "RR", "RR", "YR", "RR"],
+        ["RR", "RR", "YR", "YR", "YR", "YR", "RR"],
     ),
     (
         "GET /api/v1/cases/awards",
@@ -629,7 +630,7 @@ fn probe(op: &str, target: char, r: &Records, own: &BTreeMap<&str, i64>) -> (Str
         "GET /api/v1/cases/kpis" => (format!("/api/v1/cases/kpis?unit={station}"), Body::None),
         "POST /api/v1/cases/kpis" => (
             "/api/v1/cases/kpis".into(),
-            j(json!({"unit": station, "month": "2025-01", "cases_solved": 1})),
+            j(json!({"unit": station, "month": "2025-01", "suspects_arrested": 1})),
         ),
         "GET /api/v1/cases/briefings" => ("/api/v1/cases/briefings".into(), Body::None),
         "POST /api/v1/cases/briefings" => (

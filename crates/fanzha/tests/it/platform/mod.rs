@@ -6,6 +6,7 @@ mod harness;
 mod input_rules;
 mod jobs;
 mod matrix;
+mod province_and_sweep_browser;
 mod refusals;
 mod schema;
 mod two_process;
