@@ -6,8 +6,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::store::ListFilter;
 use super::scope_of;
+use super::store::ListFilter;
 use crate::auth::policy::{self, Action};
 use crate::web::context::User;
 use crate::web::error::{AppError, AppResult};

@@ -469,7 +469,8 @@ async fn warning_reads_are_audited_on_pages_and_api() {
     let a = app.login("admin1").await;
     let ta = app.token("admin1", &[Scope::WarningsRead]).await;
     let d = assert_list(&app, &a, &ta, "/warnings/overview", "warning", id).await;
-    assert_eq!(d["filter"]["limit"], 200, "{d}");
+    assert_eq!(d["filter"]["limit"], 50, "{d}");
+    assert_eq!(d["filter"]["page"], 1, "{d}");
     let d = assert_list(&app, &a, &ta, "/api/v1/warnings?status=open", "warning", id).await;
     assert_eq!(d["filter"]["status"], "open", "{d}");
     let counselor = app.fx.staff["T1001"];

@@ -3,16 +3,15 @@
 //! account, a school's mapping import, sign-in, and the refusals (a reused code, a code the
 //! platform refuses, an identity bound to nobody, a person of another school).
 
-
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::common::*;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use crate::common::*;
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 

@@ -3,16 +3,15 @@
 //! RS256-signed ID tokens, and the forged tokens fanzha must refuse). Each refusal has its own
 //! test; none creates or activates anything, and each is audited.
 
-
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::common::*;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use base64::Engine;
-use crate::common::*;
 use fanzha::auth::sso::test_cas::{self, TestCas};
 use fanzha::auth::sso::{store as sso_store, CasVersion, Protocol, SchoolSignIn};
 use fanzha::config::Secret;

@@ -4,14 +4,12 @@
 //! against an in-process app (tests/common); skipped without the tools unless CI=true. Leaves
 //! screenshots of the pages in `$CARGO_TARGET_DIR/screenshots/` for people to look at.
 
-
-use base64::Engine;
 use crate::common::*;
+use base64::Engine;
 use fanzha::auth::sso::test_cas::{self, TestCas};
 use fanzha::auth::sso::{store as sso_store, CasVersion, Protocol, SchoolSignIn};
 use fanzha::config::Secret;
 use serde_json::{json, Value};
-
 
 use crate::wd::*;
 

@@ -12,7 +12,6 @@ use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
 
-
 use crate::rig::*;
 
 const PASSWORD: &str = fanzha::demo::DEMO_PASSWORD;

@@ -2,12 +2,11 @@
 //! against real local receivers, recent failures, disable), content review that reaches its
 //! reviewers (inbox notice and review queue).
 
-
 use std::sync::{Arc, Mutex};
 
-use base64::Engine as _;
 use crate::common::smtp::smtp_receiver;
 use crate::common::*;
+use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
 use serde_json::{json, Value};

@@ -2,11 +2,10 @@
 //! the whole filtered list, and "remind these people" (inbox, once a day, audited, refused to roles
 //! that do not reach students).
 
-
 use std::io::Cursor;
 
-use calamine::{Reader, Xlsx};
 use crate::common::*;
+use calamine::{Reader, Xlsx};
 use fanzha::org::roster::RosterKind;
 use reqwest::StatusCode;
 

@@ -3,7 +3,6 @@
 //! reaches that person (email). A group robot post never counts toward anyone's reach, and the
 //! gap finder lists the never-activated as a gap of their own.
 
-
 use crate::common::smtp::smtp_receiver;
 use crate::common::*;
 use fanzha::auth::model::Scope;

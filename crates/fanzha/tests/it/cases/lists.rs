@@ -1,11 +1,10 @@
 //! The case list taken elsewhere: CSV and .xlsx export of every case of a unit and period, in
 //! words, audited; refused outside the caller's scope and to roles without cases.
 
-
 use std::io::Cursor;
 
-use calamine::{Reader, Xlsx};
 use crate::common::*;
+use calamine::{Reader, Xlsx};
 use fanzha::auth::model::Scope;
 use reqwest::StatusCode;
 use serde_json::json;

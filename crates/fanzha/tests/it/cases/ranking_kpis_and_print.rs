@@ -3,7 +3,6 @@
 //! admins and unit leaders; the printable briefing and award list as official documents; the
 //! province dashboard of a province admin's home page.
 
-
 use crate::common::*;
 use fanzha::auth::model::Scope;
 use fanzha::cases::service::{rank_rows, RankRow};

@@ -3,7 +3,6 @@
 //! whole with its line number; exported as a file that imports back; refused to students and
 //! school admins; every process picks up a change; every change audited.
 
-
 use std::time::{Duration, Instant};
 
 use crate::common::*;

@@ -6,11 +6,9 @@
 //! without the tools unless CI=true. With `FANZHA_SCREENSHOTS=DIR` it saves a screenshot of
 //! each page there.
 
-
-use base64::Engine as _;
 use crate::common::*;
+use base64::Engine as _;
 use serde_json::{json, Value};
-
 
 use crate::wd::*;
 

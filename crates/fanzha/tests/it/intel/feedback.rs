@@ -5,7 +5,6 @@
 //! model. Also the sender of a pasted SMS on the API and the page, and the model version of every
 //! verdict.
 
-
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 

@@ -5,7 +5,6 @@
 //! Runs only when `FANZHA_TEST_DATABASE_URL` names a PostgreSQL database (SQLite is one process
 //! by design); without it the test prints why it did nothing.
 
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -2,11 +2,10 @@
 //! identifier columns must be text (a number cell is refused with its line), the template and the
 //! .xlsx export download, and the export re-imports unchanged.
 
-
 use std::io::Cursor;
 
-use calamine::{Data, Reader, Xlsx};
 use crate::common::*;
+use calamine::{Data, Reader, Xlsx};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Client, StatusCode};
 use rust_xlsxwriter::{Format, Workbook};

@@ -14,7 +14,6 @@ use futures::FutureExt as _;
 
 const PASSWORD: &str = fanzha::demo::DEMO_PASSWORD;
 
-
 use crate::rig::*;
 
 async fn sign_in(wd: &WebDriver, base: &str, user: &str) {

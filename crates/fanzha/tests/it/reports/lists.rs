@@ -1,11 +1,10 @@
 //! The long list of reports: pages, status filter, search by reference or student name, and the
 //! CSV / .xlsx export of the whole filtered list for staff (refused to students).
 
-
 use std::io::Cursor;
 
-use calamine::{Reader, Xlsx};
 use crate::common::*;
+use calamine::{Reader, Xlsx};
 use fanzha::auth::model::Scope;
 use reqwest::StatusCode;
 use serde_json::{json, Value};

@@ -1,11 +1,10 @@
 //! The warning overview's long list: pages, and the CSV / .xlsx export of everything the filter
 //! keeps (all pages), in words; refused to roles without warnings.
 
-
 use std::io::Cursor;
 
-use calamine::{Reader, Xlsx};
 use crate::common::*;
+use calamine::{Reader, Xlsx};
 use fanzha::auth::model::Scope;
 use reqwest::StatusCode;
 use serde_json::json;
