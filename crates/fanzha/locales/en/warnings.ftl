@@ -168,3 +168,10 @@ warn-w-missing = Course completion, anti-fraud pledges and anti-fraud app instal
 warn-coverage = Campaign coverage (students)
 warn-created = Issued at
 warn-list-total = { $count } warnings
+
+# A student's own warning: what to do
+warn-todo-title = What to do now
+warn-todo-intro = Your school was warned that you may be targeted by a “{ $type }” scam. Nobody blames you; please do the following:
+warn-todo-counselor = Your counselor will contact you; tell them honestly what happened, even if you worry about being blamed.
+warn-todo-report = I already paid or gave out details: report it now
+warn-todo-call = Call 96110

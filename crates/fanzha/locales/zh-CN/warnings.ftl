@@ -168,3 +168,10 @@ warn-w-missing = 课程学习、反诈承诺书和国家反诈中心 App 安装�
 warn-coverage = 宣传覆盖率(学生数)
 warn-created = 下发时间
 warn-list-total = 共 { $count } 条预警
+
+# A student's own warning: what to do
+warn-todo-title = 你现在该做什么
+warn-todo-intro = 学校收到提醒:你可能正被“{ $type }”类诈骗盯上。这不是在怪你,请照下面做:
+warn-todo-counselor = 你的辅导员会联系你;接到电话时请如实说明情况,不要因为担心被批评而隐瞒。
+warn-todo-report = 我已经转账或泄露了信息:一键报案
+warn-todo-call = 拨打 96110

@@ -184,6 +184,8 @@ async fn mine(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
 struct DetailPage {
     ctx: PageCtx,
     row: Row,
+    /// The viewer is the student the warning is about: they get what to do, in their words.
+    own: bool,
     timeline: Vec<(String, String, String, String)>,
     can_act: bool,
     can_identify: bool,
@@ -338,6 +340,7 @@ async fn render_detail(
         })
         .collect();
     let page = DetailPage {
+        own: subject_view,
         notifications,
         loss_report,
         payment_types: ["bank_card", "alipay", "wechat", "other"]

@@ -627,8 +627,14 @@ fn reap_at_exit(pgid: u32, dirs: &[&Path]) {
     use std::os::unix::process::CommandExt;
     let me = std::process::id();
     let rm: String = dirs.iter().map(|d| format!(" '{}'", d.display())).collect();
+    // Chromium may leave chromedriver's process group: its processes are also found by the
+    // directories they were given (the profile), which are unique to this run.
+    let pkill: String = dirs
+        .iter()
+        .map(|d| format!(" pkill -KILL -f -- '{}' 2>/dev/null;", d.display()))
+        .collect();
     let script = format!(
-        "while kill -0 {me} 2>/dev/null; do sleep 1; done; kill -KILL -- -{pgid} 2>/dev/null; rm -rf{rm}"
+        "while kill -0 {me} 2>/dev/null; do sleep 1; done; kill -KILL -- -{pgid} 2>/dev/null;{pkill} rm -rf{rm}"
     );
     let _ = Command::new("sh")
         .args(["-c", &script])

@@ -1854,6 +1854,11 @@ async fn a_student_reads_their_own_warnings_and_the_counselor_sees_the_history_o
     let (st, detail) = app.get(&s, &format!("/warnings/{first}")).await;
     assert_eq!(st, StatusCode::OK);
     assert!(detail.contains("id=\"timeline\""), "{detail}");
+    // The student is told what to do, in words, with the one-click report and the hotline.
+    assert!(detail.contains("id=\"what-to-do\""), "{detail}");
+    assert!(detail.contains("你现在该做什么"), "{detail}");
+    assert!(detail.contains("href=\"/reports/new\""), "{detail}");
+    assert!(detail.contains("tel:96110"), "{detail}");
     assert!(
         !detail.contains("已电话提醒"),
         "staff notes shown to the student"
@@ -1863,6 +1868,7 @@ async fn a_student_reads_their_own_warnings_and_the_counselor_sees_the_history_o
         staff_view.contains("已电话提醒"),
         "the counselor sees their notes"
     );
+    assert!(!staff_view.contains("id=\"what-to-do\""), "{staff_view}");
     let (st, _) = app.get(&s, &format!("/warnings/{lisi}")).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     // Another student sees the link and none of these.
