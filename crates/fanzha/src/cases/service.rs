@@ -283,7 +283,7 @@ pub async fn create_case(
             target_kind: "case",
             target_id: id.to_string(),
             unit_path: c.unit_path.clone(),
-            detail: serde_json::json!({"fraud_type": c.fraud_type.id(), "lost_cents": c.amount_lost.get()}),
+            detail: serde_json::json!({"fraud_type": c.fraud_type.id(), "lost_cents": c.amount_lost.cents()}),
         },
     )
     .await?;
@@ -908,7 +908,7 @@ pub fn parse_kpi(month: &str, figures: [&str; 5]) -> Result<Kpi, CaseError> {
     };
     let money = |s: &str| -> Result<i64, CaseError> {
         Money::parse_or_zero(s)
-            .map(Money::get)
+            .map(Money::cents)
             .ok_or_else(|| refuse("cases-err-kpi"))
     };
     Ok(Kpi {

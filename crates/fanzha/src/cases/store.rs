@@ -144,8 +144,8 @@ pub async fn insert_case(
     .bind(c.fraud_type.id())
     .bind(c.channel.as_str())
     .bind(c.occurred_at)
-    .bind(c.amount_lost.get())
-    .bind(c.amount_recovered.get())
+    .bind(c.amount_lost.cents())
+    .bind(c.amount_recovered.cents())
     .bind(c.status.as_str())
     .bind(&c.narrative)
     .bind(report_id)
@@ -159,7 +159,7 @@ pub async fn insert_case(
         c.school_id,
         c.occurred_at,
         is_victim(c.victim_role),
-        c.amount_lost.get(),
+        c.amount_lost.cents(),
         1,
     )
     .await?;
@@ -226,8 +226,8 @@ pub async fn update_case(
     .bind(c.fraud_type.id())
     .bind(c.channel.as_str())
     .bind(c.occurred_at)
-    .bind(c.amount_lost.get())
-    .bind(c.amount_recovered.get())
+    .bind(c.amount_lost.cents())
+    .bind(c.amount_recovered.cents())
     .bind(c.status.as_str())
     .bind(&c.narrative)
     .bind(now)
@@ -240,7 +240,7 @@ pub async fn update_case(
         c.school_id,
         c.occurred_at,
         is_victim(c.victim_role),
-        c.amount_lost.get(),
+        c.amount_lost.cents(),
         1,
     )
     .await?;
@@ -866,8 +866,8 @@ impl Facts {
             major: c.victim_major.clone(),
             gender: c.victim_gender.clone(),
             role: c.victim_role.as_str().to_string(),
-            lost: c.amount_lost.get(),
-            recovered: c.amount_recovered.get(),
+            lost: c.amount_lost.cents(),
+            recovered: c.amount_recovered.cents(),
         }
     }
     pub fn of_case(c: &Case) -> Facts {

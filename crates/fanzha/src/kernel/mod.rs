@@ -3,8 +3,6 @@
 //!
 //! - [`money::Money`]: an amount in fen, never negative; one parser, one format.
 //! - [`time`]: local date-times typed by people in their zone, one parser.
-//! - [`ids`]: typed ids of the records passed around most.
 
-pub mod ids;
 pub mod money;
 pub mod time;

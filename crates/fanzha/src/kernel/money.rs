@@ -56,11 +56,6 @@ impl Money {
     pub fn cents(self) -> i64 {
         self.0
     }
-
-    /// The amount in fen (the name the older call sites use).
-    pub fn get(self) -> i64 {
-        self.0
-    }
 }
 
 impl std::fmt::Display for Money {

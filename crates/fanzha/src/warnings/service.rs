@@ -1908,11 +1908,11 @@ pub async fn act(
             .bind(w.id)
             .bind(outcome.as_str())
             .bind(now)
-            .bind(loss.map(Money::get))
-            .bind(protected.map(Money::get))
+            .bind(loss.map(Money::cents))
+            .bind(protected.map(Money::cents))
             .execute(&mut *tx)
             .await?;
-            store::add_event(&mut tx, w.id, now, "outcome", me, w.level, staff, Some("outcome"), serde_json::json!({"outcome": outcome.as_str(), "loss_cents": loss.map(Money::get), "protected_cents": protected.map(Money::get), "notes": notes})).await?;
+            store::add_event(&mut tx, w.id, now, "outcome", me, w.level, staff, Some("outcome"), serde_json::json!({"outcome": outcome.as_str(), "loss_cents": loss.map(Money::cents), "protected_cents": protected.map(Money::cents), "notes": notes})).await?;
             // In the same transaction: bad transfer details (refused by the reports module's own
             // validation) roll the outcome back too, so nothing is written.
             if outcome == Outcome::AlreadyLost {
@@ -1923,7 +1923,7 @@ pub async fn act(
                     &w,
                     me,
                     staff,
-                    loss.map_or(0, Money::get),
+                    loss.map_or(0, Money::cents),
                     transfer.unwrap_or_default(),
                 )
                 .await?;
