@@ -5,6 +5,7 @@
 //! locking when claiming jobs) the code branches on [`Backend`].
 
 pub mod jobs;
+pub mod keys;
 pub mod maintenance;
 
 use std::path::Path;
@@ -347,6 +348,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(18, "0018_school_sign_in"),
     migration!(19, "0019_channels_admin"),
     migration!(20, "0020_case_solved_at"),
+    migration!(21, "0021_server_keys"),
 ];
 
 #[cfg(test)]

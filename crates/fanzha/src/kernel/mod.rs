@@ -3,6 +3,8 @@
 //!
 //! - [`money::Money`]: an amount in fen, never negative; one parser, one format.
 //! - [`time`]: local date-times typed by people in their zone, one parser.
+//! - [`rotating::Rotating`]: check-in codes that change every 10 s of server time.
 
 pub mod money;
+pub mod rotating;
 pub mod time;

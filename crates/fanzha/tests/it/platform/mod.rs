@@ -9,4 +9,5 @@ mod matrix;
 mod province_and_sweep_browser;
 mod refusals;
 mod schema;
+mod server_keys;
 mod two_process;
