@@ -219,3 +219,6 @@ cases-kpi-sources = Solved cases: cases recorded solved that month. Frozen: mone
 cases-kpi-compared-year = Year on year: the whole year against the whole year before.
 cases-kpi-compared-months = Year on year: January to month { $n } against the same months a year earlier.
 cases-frozen-by-report = Frozen by the report's stop-payment request
+cases-any = Any
+cases-search = Search
+cases-search-hint = Words in the account, or the victim's name or student number

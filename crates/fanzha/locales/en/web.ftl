@@ -39,6 +39,7 @@ err-conflict = The record already exists
 err-internal = Internal server error; please try again later
 err-csrf = The form has expired (security check failed); reload the page and try again
 err-too-large = The upload is too large
+err-search-too-long = Search words are too long (at most 100 characters)
 err-bad-paging = Invalid paging parameters
 err-bad-text = The input contains a character that cannot be stored (such as NUL)
 err-bad-input = The request is malformed

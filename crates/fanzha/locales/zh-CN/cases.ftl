@@ -219,3 +219,6 @@ cases-kpi-sources = 破案数:当月记录为已破的案件;冻结资金:紧急
 cases-kpi-compared-year = 同比:全年与上一年全年相比。
 cases-kpi-compared-months = 同比:1 月至 { $n } 月与上一年同期相比。
 cases-frozen-by-report = 举报的紧急止付已冻结
+cases-any = 全部
+cases-search = 搜索
+cases-search-hint = 案情中的词，或受害人姓名、学号

@@ -39,6 +39,7 @@ err-conflict = 记录已存在
 err-internal = 服务器内部错误,请稍后再试
 err-csrf = 表单已失效(安全校验未通过),请刷新页面后重试
 err-too-large = 上传内容过大
+err-search-too-long = 搜索内容过长（最多 100 个字）
 err-bad-paging = 分页参数不正确
 err-bad-text = 输入中含有无法保存的字符(如 NUL)
 err-bad-input = 提交的内容格式不正确

@@ -86,10 +86,11 @@ pub async fn case_list(
     st: &AppState,
     u: &User,
     w: &Window,
+    f: &store::CaseFilter,
     limit: i64,
     offset: i64,
 ) -> AppResult<(Vec<Case>, i64)> {
-    let (cases, total) = store::list_cases(&st.db, w, limit, offset).await?;
+    let (cases, total) = store::list_cases_filtered(&st.db, w, f, limit, offset).await?;
     let unit_path = crate::audit::common_path(cases.iter().map(|c| c.unit_path.as_str()))
         .or_else(|| crate::audit::common_path(w.paths.iter().map(String::as_str)))
         .unwrap_or_else(|| "/".into());
@@ -104,6 +105,7 @@ pub async fn case_list(
             unit_path,
             filter: serde_json::json!({
                 "from": w.from, "to": w.to, "limit": limit, "offset": offset, "total": total,
+                "fraud_type": f.fraud_type, "status": f.status, "q": f.search,
             }),
             ids: cases.iter().map(|c| c.id).collect(),
         },
@@ -119,13 +121,15 @@ pub struct CaseList {
 }
 
 /// Cases of a unit and period, newest first (100 a page).
-#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(PeriodQuery), responses((status = 200, body = CaseList), (status = 403), (status = 404), (status = 422, description = "The period is refused: `from` after `to`, or longer than five years")))]
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(PeriodQuery, super::CaseListQuery), responses((status = 200, body = CaseList), (status = 400, description = "An unknown fraud type or status, or a search over 100 characters"), (status = 403), (status = 404), (status = 422, description = "The period is refused: `from` after `to`, or longer than five years")))]
 pub async fn list_cases(
     State(st): State<AppState>,
     u: User,
     Query(q): Query<PeriodQuery>,
+    Query(lq): Query<super::CaseListQuery>,
 ) -> AppResult<Json<CaseList>> {
     require_scope(&u.p, Scope::CasesRead)?;
+    let filter = lq.filter()?;
     let per = period(&st, &u, &q).await?;
     let paths = service::unit_paths(&st.db, &per.unit)
         .await
@@ -137,7 +141,7 @@ pub async fn list_cases(
     };
     // 1–10,000, checked by `period`.
     let page = q.page.unwrap_or(1);
-    let (cases, total) = case_list(&st, &u, &w, 100, (page - 1) * 100).await?;
+    let (cases, total) = case_list(&st, &u, &w, &filter, 100, (page - 1) * 100).await?;
     Ok(Json(CaseList { total, cases }))
 }
 

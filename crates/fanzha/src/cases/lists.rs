@@ -16,8 +16,15 @@ use crate::web::AppState;
 /// Most cases one export holds.
 pub const MAX_EXPORT: i64 = 100_000;
 
-async fn export(st: &AppState, u: &User, q: &PeriodQuery, xlsx: bool) -> AppResult<Response> {
+async fn export(
+    st: &AppState,
+    u: &User,
+    q: &PeriodQuery,
+    lq: &super::CaseListQuery,
+    xlsx: bool,
+) -> AppResult<Response> {
     use crate::csv_export::Cell;
+    let f = lq.filter()?;
     let per = period(st, u, q).await?;
     let ctx = page_ctx(st, u).await;
     let paths = service::unit_paths(&st.db, &per.unit)
@@ -28,7 +35,7 @@ async fn export(st: &AppState, u: &User, q: &PeriodQuery, xlsx: bool) -> AppResu
         from: ms_of_date(per.from),
         to: ms_of_date(per.to) + DAY_MS,
     };
-    let (cases, total) = store::list_cases(&st.db, &w, MAX_EXPORT, 0).await?;
+    let (cases, total) = store::list_cases_filtered(&st.db, &w, &f, MAX_EXPORT, 0).await?;
     crate::audit::person_list_read(
         &st.db,
         &st.clock,
@@ -38,7 +45,10 @@ async fn export(st: &AppState, u: &User, q: &PeriodQuery, xlsx: bool) -> AppResu
             export: true,
             kind: "case",
             unit_path: per.unit.path.clone(),
-            filter: serde_json::json!({"from": w.from, "to": w.to, "total": total}),
+            filter: serde_json::json!({
+                "from": w.from, "to": w.to, "total": total,
+                "fraud_type": f.fraud_type, "status": f.status, "q": f.search,
+            }),
             ids: cases.iter().map(|c| c.id).collect(),
         },
     )
@@ -112,14 +122,16 @@ pub async fn export_csv(
     State(st): State<AppState>,
     u: User,
     Query(q): Query<PeriodQuery>,
+    Query(lq): Query<super::CaseListQuery>,
 ) -> AppResult<Response> {
-    export(&st, &u, &q, false).await
+    export(&st, &u, &q, &lq, false).await
 }
 
 pub async fn export_xlsx(
     State(st): State<AppState>,
     u: User,
     Query(q): Query<PeriodQuery>,
+    Query(lq): Query<super::CaseListQuery>,
 ) -> AppResult<Response> {
-    export(&st, &u, &q, true).await
+    export(&st, &u, &q, &lq, true).await
 }

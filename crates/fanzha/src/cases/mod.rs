@@ -46,6 +46,72 @@ pub struct PeriodQuery {
     pub page: Option<i64>,
 }
 
+/// What narrows a case list (the list page, its exports and the API list).
+#[derive(serde::Deserialize, Default, Clone, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CaseListQuery {
+    /// A fraud type id (empty: any).
+    pub fraud_type: Option<String>,
+    /// open, solved or closed (empty: any).
+    #[param(pattern = "^(open|solved|closed)?$")]
+    pub status: Option<String>,
+    /// Words in the narrative, or the victim's name (or part) or student number.
+    #[param(max_length = 100)]
+    pub q: Option<String>,
+}
+
+impl CaseListQuery {
+    /// The store's filter, or the problem with the query (422).
+    pub fn filter(&self) -> AppResult<store::CaseFilter> {
+        let some = |o: &Option<String>| {
+            o.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let fraud_type = match some(&self.fraud_type) {
+            Some(t) => Some(
+                t.parse::<fanzha_detect::FraudType>()
+                    .ok()
+                    .filter(|t| t.is_fraud())
+                    .ok_or_else(|| AppError::bad_request("cases-err-fraud-type"))?
+                    .id()
+                    .to_string(),
+            ),
+            None => None,
+        };
+        let status = match some(&self.status) {
+            Some(s) => Some(
+                model::CaseStatus::from_stored(&s)
+                    .ok_or_else(|| AppError::bad_request("cases-err-status"))?
+                    .as_str()
+                    .to_string(),
+            ),
+            None => None,
+        };
+        let search = self.q.as_deref().unwrap_or("").trim().to_string();
+        if search.chars().count() > 100 {
+            return Err(AppError::bad_request("err-search-too-long"));
+        }
+        Ok(store::CaseFilter {
+            fraud_type,
+            status,
+            search,
+        })
+    }
+
+    /// The filter as query-string pairs (for links that keep it).
+    pub fn query(&self) -> String {
+        let v = |o: &Option<String>| crate::web::context::urlencode(o.as_deref().unwrap_or(""));
+        format!(
+            "fraud_type={}&status={}&q={}",
+            v(&self.fraud_type),
+            v(&self.status),
+            v(&self.q)
+        )
+    }
+}
+
 /// Resolves the unit and period of a request and checks the caller may view the unit's cases
 /// (refusals audited; 404 outside every scope).
 pub async fn period(st: &AppState, u: &User, q: &PeriodQuery) -> AppResult<Period> {

@@ -258,13 +258,36 @@ struct ListPage {
     pages: i64,
     can_manage: bool,
     can_rank: bool,
+    /// The unit picker (units of the caller's scope, by name).
+    picker: String,
+    lq: super::CaseListQuery,
+    fraud_types: Vec<(String, String)>,
+    statuses: Vec<(String, String)>,
+}
+
+impl ListPage {
+    /// The list's filter as a query string, without the page.
+    fn query(&self) -> String {
+        format!(
+            "unit={}&from={}&to={}&{}",
+            crate::web::context::urlencode(&self.unit.code),
+            self.from,
+            self.to,
+            self.lq.query()
+        )
+    }
+    fn page_link(&self, page: i64) -> String {
+        format!("/cases?{}&page={page}", self.query())
+    }
 }
 
 async fn list_page(
     State(st): State<AppState>,
     u: User,
     Query(q): Query<PeriodQuery>,
+    Query(lq): Query<super::CaseListQuery>,
 ) -> AppResult<Html<String>> {
+    let filter = lq.filter()?;
     let per = period(&st, &u, &q).await?;
     let ctx = page_ctx(&st, &u).await;
     let paths = service::unit_paths(&st.db, &per.unit)
@@ -276,10 +299,52 @@ async fn list_page(
         to: ms_of_date(per.to) + DAY_MS,
     };
     let page = q.page.unwrap_or(1).max(1);
-    let (cases, total) = api::case_list(&st, &u, &w, 50, (page - 1) * 50).await?;
+    let (cases, total) = api::case_list(&st, &u, &w, &filter, 50, (page - 1) * 50).await?;
     let rows = cases.iter().map(|c| case_row(&ctx, c)).collect();
+    use crate::org::model::UnitKind as K;
+    let picker = crate::org::picker::render(
+        &st,
+        &u,
+        &ctx,
+        crate::org::picker::Spec {
+            id: "cases-unit",
+            name: "unit",
+            label: &ctx.t("org-picker-unit"),
+            action: Action::ViewCases,
+            kinds: &[
+                K::Province,
+                K::City,
+                K::PoliceStation,
+                K::School,
+                K::College,
+                K::Class,
+            ],
+            multiple: false,
+            required: false,
+        },
+        std::slice::from_ref(&per.unit.code),
+    )
+    .await?;
+    let fraud_types = fanzha_detect::FraudType::ALL
+        .into_iter()
+        .filter(|t| t.is_fraud())
+        .map(|t| (t.id().to_string(), ctx.fraud_type(t.id())))
+        .collect();
+    let statuses = CaseStatus::ALL
+        .into_iter()
+        .map(|s| {
+            (
+                s.as_str().to_string(),
+                bucket_label(&ctx, "status", s.as_str()),
+            )
+        })
+        .collect();
     Ok(Html(
         ListPage {
+            picker,
+            lq,
+            fraud_types,
+            statuses,
             can_manage: !policy::scopes_for(&u.p, Action::ManageCases).is_empty(),
             can_rank: u.p.has_role(Role::ProvinceAdmin),
             ctx,

@@ -313,6 +313,15 @@ pub async fn case_by_id(db: &Db, id: i64) -> DbResult<Option<Case>> {
     Ok(Some(c))
 }
 
+/// What narrows a case list beyond its window: a fraud type, a status, and words found in the
+/// narrative or naming the victim (name or number).
+#[derive(Clone, Debug, Default)]
+pub struct CaseFilter {
+    pub fraud_type: Option<String>,
+    pub status: Option<String>,
+    pub search: String,
+}
+
 /// Cases of a window, newest first.
 pub async fn list_cases(
     db: &Db,
@@ -320,19 +329,56 @@ pub async fn list_cases(
     limit: i64,
     offset: i64,
 ) -> DbResult<(Vec<Case>, i64)> {
-    let cond = where_window(w, 1);
-    let n = w.paths.len() + 3;
-    let sql = format!(
-        "SELECT {CASE_COLS} {CASE_FROM} WHERE {cond} ORDER BY c.occurred_at DESC, c.id DESC LIMIT ${n} OFFSET ${}",
-        n + 1
+    list_cases_filtered(db, w, &CaseFilter::default(), limit, offset).await
+}
+
+/// Cases of a window that pass a filter, newest first, with how many pass it.
+pub async fn list_cases_filtered(
+    db: &Db,
+    w: &Window,
+    f: &CaseFilter,
+    limit: i64,
+    offset: i64,
+) -> DbResult<(Vec<Case>, i64)> {
+    let k = w.paths.len() + 3;
+    let cond = format!(
+        "{} AND (${k} = '' OR c.fraud_type = ${k}) AND (${s} = '' OR c.status = ${s}) \
+         AND (${t} = '' OR c.narrative LIKE ${l} OR c.victim_student_id IN \
+         (SELECT st.id FROM students st WHERE st.name LIKE ${l} OR st.student_no = ${t}))",
+        where_window(w, 1),
+        s = k + 1,
+        t = k + 2,
+        l = k + 3,
     );
-    let rows = bind_window(sqlx::query(&sql), w)
+    let text = f.search.trim();
+    let like = if text.is_empty() {
+        String::new()
+    } else {
+        format!("%{text}%")
+    };
+    fn bind_filter<'q>(
+        q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+        f: &CaseFilter,
+        text: &str,
+        like: &str,
+    ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+        q.bind(f.fraud_type.clone().unwrap_or_default())
+            .bind(f.status.clone().unwrap_or_default())
+            .bind(text.to_string())
+            .bind(like.to_string())
+    }
+    let sql = format!(
+        "SELECT {CASE_COLS} {CASE_FROM} WHERE {cond} ORDER BY c.occurred_at DESC, c.id DESC LIMIT ${} OFFSET ${}",
+        k + 4,
+        k + 5
+    );
+    let rows = bind_filter(bind_window(sqlx::query(&sql), w), f, text, &like)
         .bind(limit)
         .bind(offset)
         .fetch_all(&db.pool)
         .await?;
     let total_sql = format!("SELECT COUNT(*) FROM cases c WHERE {cond}");
-    let total: i64 = bind_window(sqlx::query(&total_sql), w)
+    let total: i64 = bind_filter(bind_window(sqlx::query(&total_sql), w), f, text, &like)
         .fetch_one(&db.pool)
         .await?
         .try_get(0)?;

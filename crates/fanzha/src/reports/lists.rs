@@ -55,14 +55,7 @@ impl ListQuery {
     }
 }
 
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
+use crate::web::context::urlencode as enc;
 
 /// The filter form, pages and export links of the list.
 pub struct ListNav {

@@ -213,6 +213,10 @@ pub struct ListQuery {
     /// Page of `limit` warnings, from 1 (default 1).
     #[param(minimum = 1)]
     pub page: Option<i64>,
+    /// Search: a student's name (or part of it) or number, a phone number (or part), or a
+    /// warning's number.
+    #[param(max_length = 100)]
+    pub q: Option<String>,
 }
 
 /// Parses a `YYYY-MM-DD` day in the caller's time zone to the ms of its start.
@@ -278,6 +282,10 @@ pub async fn load_page(
         return Err(AppError::bad_request("err-bad-paging"));
     }
     let (from, to) = period(q, &u.p, st.clock.now_ms())?;
+    let search = q.q.as_deref().unwrap_or("").trim();
+    if search.chars().count() > 100 {
+        return Err(AppError::bad_request("err-search-too-long"));
+    }
     let (paths, _) = paths_for(st, u, Action::ViewWarnings, q.unit.as_deref()).await?;
     let mut c = st.db.pool.acquire().await?;
     let f = ListFilter {
@@ -287,12 +295,14 @@ pub async fn load_page(
         to: Some(to),
         limit,
         offset: (page - 1) * limit,
+        search: search.to_string(),
     };
     let total = store::count(&mut c, &f).await?;
     let ws = store::list(&mut c, &f).await?;
     drop(c);
     let filter = serde_json::json!({
         "status": q.status, "unit": q.unit, "from": from, "to": to, "limit": limit, "page": page,
+        "q": search,
     });
     if export {
         crate::audit::person_list_read(
@@ -791,6 +801,10 @@ pub async fn api_figures(
 
 pub async fn load_figures(st: &AppState, u: &User, q: &ListQuery) -> AppResult<Figures> {
     let (from, to) = period(q, &u.p, st.clock.now_ms())?;
+    let search = q.q.as_deref().unwrap_or("").trim();
+    if search.chars().count() > 100 {
+        return Err(AppError::bad_request("err-search-too-long"));
+    }
     let (paths, _) = paths_for(st, u, Action::ViewWarnings, q.unit.as_deref()).await?;
     let rows = appraisal::load(&st.db, &paths, from, to).await?;
     Ok(appraisal::figures(&rows, st.clock.now_ms()))

@@ -75,6 +75,7 @@ pub async fn load(
             to: Some(to),
             limit: MAX_ROWS,
             offset: 0,
+            search: String::new(),
         },
     )
     .await?;

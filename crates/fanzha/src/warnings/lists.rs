@@ -12,24 +12,18 @@ use crate::web::error::{AppError, AppResult};
 use crate::web::layout::page_ctx;
 use crate::web::AppState;
 
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
+use crate::web::context::urlencode as enc;
 
 /// The filter of a list as a query string (status, unit, period), without page or limit.
 pub fn query_of(q: &ListQuery) -> String {
     let v = |o: &Option<String>| enc(o.as_deref().unwrap_or(""));
     format!(
-        "status={}&unit={}&from={}&to={}",
+        "status={}&unit={}&from={}&to={}&q={}",
         v(&q.status),
         v(&q.unit),
         v(&q.from),
-        v(&q.to)
+        v(&q.to),
+        v(&q.q)
     )
 }
 

@@ -682,6 +682,8 @@ struct OverviewPage {
     queue: Vec<Row>,
     q: ListQuery,
     statuses: Vec<(&'static str, String)>,
+    /// The unit picker (units of the caller's scope, by name).
+    picker: String,
     share: String,
     median_ack: String,
     median_contact: String,
@@ -738,8 +740,33 @@ async fn overview(
     let ctx = page_ctx(&st, &u).await;
     let rows = rows(&st, &ctx, list).await?;
     let queue = rows_for(&st, &ctx, queue).await?;
+    use crate::org::model::UnitKind as K;
+    let picker = crate::org::picker::render(
+        &st,
+        &u,
+        &ctx,
+        crate::org::picker::Spec {
+            id: "overview-unit",
+            name: "unit",
+            label: &ctx.t("org-picker-unit"),
+            action: Action::ViewWarnings,
+            kinds: &[
+                K::Province,
+                K::City,
+                K::PoliceStation,
+                K::School,
+                K::College,
+                K::Class,
+            ],
+            multiple: false,
+            required: false,
+        },
+        q.unit.as_slice(),
+    )
+    .await?;
     Ok(Html(
         OverviewPage {
+            picker,
             total,
             page: q.page.unwrap_or(1),
             pages: ((total + q.limit.unwrap_or(50) - 1) / q.limit.unwrap_or(50)).max(1),

@@ -441,6 +441,44 @@ pub struct ListFilter {
     pub limit: i64,
     /// Rows skipped before the first one returned (paging).
     pub offset: i64,
+    /// Words to look for (empty: any): the student's name or number, a phone number, or the
+    /// warning's number.
+    pub search: String,
+}
+
+/// ` AND (…)` matching [`ListFilter::search`] with its binds at `$k`…`$k+3`: the words are a
+/// student's name or part of it, a student number, a phone number or four or more of its digits,
+/// or a warning's number (`12` or `#12`).
+const SEARCH_COND: &str = " AND ($k = '' OR w.student_no = $k OR CAST(w.id AS TEXT) = $n \
+     OR ($p <> '' AND w.phone LIKE $p) \
+     OR w.student_id IN (SELECT st.id FROM students st WHERE st.name LIKE $l OR st.student_no = $k))";
+
+fn search_cond(k: usize) -> String {
+    SEARCH_COND
+        .replace("$k", &format!("${k}"))
+        .replace("$l", &format!("${}", k + 1))
+        .replace("$p", &format!("${}", k + 2))
+        .replace("$n", &format!("${}", k + 3))
+}
+
+/// The four binds of [`search_cond`]: the words, a name pattern, a phone pattern (empty under
+/// four digits, so a short number does not match every phone), a warning number.
+fn search_binds(search: &str) -> [String; 4] {
+    let s = search.trim();
+    if s.is_empty() {
+        return Default::default();
+    }
+    let digits = s.len() >= 4 && s.bytes().all(|b| b.is_ascii_digit());
+    [
+        s.to_string(),
+        format!("%{s}%"),
+        if digits {
+            format!("%{s}%")
+        } else {
+            String::new()
+        },
+        s.trim_start_matches('#').to_string(),
+    ]
 }
 
 /// How many warnings the filter keeps (ignoring limit and offset).
@@ -455,18 +493,24 @@ pub async fn count(c: &mut AnyConnection, f: &ListFilter) -> DbResult<i64> {
         .join(" OR ");
     let sql = format!(
         "SELECT COUNT(*) FROM warnings w WHERE ({ors}) AND (${a} = '' OR w.status = ${a}) \
-         AND w.created_at >= ${b} AND w.created_at < ${c}",
+         AND w.created_at >= ${b} AND w.created_at < ${c}{search}",
         a = n + 1,
         b = n + 2,
-        c = n + 3
+        c = n + 3,
+        search = search_cond(n + 4),
     );
     let mut q = sqlx::query_scalar(&sql);
     for p in &f.paths {
         q = q.bind(format!("{p}%"));
     }
+    let [text, name, phone, number] = search_binds(&f.search);
     Ok(q.bind(f.status.map_or("", |s| s.as_str()))
         .bind(f.from.unwrap_or(0))
         .bind(f.to.unwrap_or(i64::MAX))
+        .bind(text)
+        .bind(name)
+        .bind(phone)
+        .bind(number)
         .fetch_one(&mut *c)
         .await?)
 }
@@ -482,7 +526,8 @@ pub async fn list(c: &mut AnyConnection, f: &ListFilter) -> DbResult<Vec<Warning
         .join(" OR ");
     let sql = format!(
         "SELECT {W_COLS} FROM warnings w WHERE ({ors}) AND ($a = '' OR w.status = $a) \
-         AND w.created_at >= $b AND w.created_at < $c ORDER BY w.created_at DESC, w.id DESC LIMIT $d OFFSET $e"
+         AND w.created_at >= $b AND w.created_at < $c{search} ORDER BY w.created_at DESC, w.id DESC LIMIT $d OFFSET $e",
+        search = search_cond(n + 6),
     )
     .replace("$a", &format!("${}", n + 1))
     .replace("$b", &format!("${}", n + 2))
@@ -493,12 +538,17 @@ pub async fn list(c: &mut AnyConnection, f: &ListFilter) -> DbResult<Vec<Warning
     for p in &f.paths {
         q = q.bind(format!("{p}%"));
     }
+    let [text, name, phone, number] = search_binds(&f.search);
     let rows = q
         .bind(f.status.map_or("", |s| s.as_str()))
         .bind(f.from.unwrap_or(0))
         .bind(f.to.unwrap_or(i64::MAX))
         .bind(f.limit)
         .bind(f.offset)
+        .bind(text)
+        .bind(name)
+        .bind(phone)
+        .bind(number)
         .fetch_all(&mut *c)
         .await?;
     Ok(rows.iter().map(warning_from).collect::<Result<_, _>>()?)

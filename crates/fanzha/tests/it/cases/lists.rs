@@ -88,3 +88,109 @@ async fn a_school_exports_its_cases_in_words() {
         StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
     ));
 }
+
+#[tokio::test]
+async fn the_case_list_filters_by_type_status_and_words_and_pages() {
+    let app = spawn_seeded().await;
+    let t = app
+        .token("police1", &[Scope::CasesRead, Scope::CasesWrite])
+        .await;
+    let cases = [
+        ("2023010101", "rebate_task", "open", "在QQ群看到刷单广告"),
+        (
+            "2023010102",
+            "fake_loan",
+            "solved",
+            "网贷平台要求先交保证金",
+        ),
+        ("2023020101", "fake_loan", "open", "自称客服要求注销校园贷"),
+    ];
+    for (student, ty, status, story) in cases {
+        let r = client()
+            .post(app.url("/api/v1/cases"))
+            .bearer_auth(&t)
+            .json(&json!({
+                "unit": "SCH1", "student_no": student, "fraud_type": ty, "channel": "qq",
+                "occurred_at": "2025-02-10 10:00", "amount_lost": "800", "status": status,
+                "narrative": story, "indicators": []
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "{}",
+            r.text().await.unwrap()
+        );
+    }
+    let admin = app.login("admin1").await;
+    let rows = |h: &str| {
+        between(h, "<tbody>", "</tbody>")
+            .unwrap_or_default()
+            .matches("<tr>")
+            .count()
+    };
+    let base = "/cases?unit=SCH1&from=2025-01-01&to=2025-12-31";
+    for (filter, n) in [
+        ("", 3),
+        ("&fraud_type=fake_loan", 2),
+        ("&fraud_type=fake_loan&status=solved", 1),
+        ("&q=%E4%BF%9D%E8%AF%81%E9%87%91", 1), // 保证金, in the narrative
+        ("&q=%E5%BC%A0%E4%B8%89", 1),          // 张三, the victim's name
+        ("&q=2023020101", 1),
+        ("&q=%E6%97%A0%E6%AD%A4", 0),
+    ] {
+        let (s, page) = app.get(&admin, &format!("{base}{filter}")).await;
+        assert_eq!(s, StatusCode::OK, "{filter}");
+        assert_eq!(rows(&page), n, "{filter}");
+    }
+    // The filter form offers types and statuses in words and the unit by name.
+    let (_, page) = app.get(&admin, base).await;
+    assert!(page.contains("id=\"cases-unit\"") && page.contains("id=\"cases-search\""));
+    assert!(
+        page.contains("虚假贷款") || page.contains("贷"),
+        "fraud types in words"
+    );
+    // The export keeps the filter.
+    let csv =
+        admin
+            .get(app.url(
+                "/cases/export.csv?unit=SCH1&from=2025-01-01&to=2025-12-31&fraud_type=fake_loan",
+            ))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    // The API too.
+    let r = client()
+        .get(app.url("/api/v1/cases?unit=SCH1&from=2025-01-01&to=2025-12-31&status=solved"))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(r).await.1["total"], 1);
+    // An unknown type or status is a clear 400 and reads nothing.
+    for bad in ["&fraud_type=bogus", "&status=lost", "&fraud_type=normal"] {
+        let (s, _) = app.get(&admin, &format!("{base}{bad}")).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let r = client()
+        .get(app.url("/api/v1/cases?unit=SCH1&status=lost"))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    let (s, code, _, _) = api_error(r).await;
+    assert_eq!(
+        (s, code.as_str()),
+        (StatusCode::BAD_REQUEST, "cases-err-status")
+    );
+    // A counselor has no case list.
+    let counselor = app.login("counselor1").await;
+    let (s, _) = app.get(&counselor, base).await;
+    assert!(matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND));
+}

@@ -6,6 +6,7 @@ use std::io::Cursor;
 use crate::common::*;
 use calamine::{Reader, Xlsx};
 use fanzha::auth::model::Scope;
+use fanzha::web::context::urlencode;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -99,4 +100,85 @@ async fn the_overview_pages_and_exports_every_warning_of_the_filter() {
         .await
         .unwrap();
     assert_eq!(r.text().await.unwrap().lines().count(), 1);
+}
+
+#[tokio::test]
+async fn the_overview_searches_by_name_number_and_phone_and_picks_units_by_name() {
+    let app = spawn_seeded().await;
+    let t = app
+        .token("police1", &[Scope::WarningsWrite, Scope::WarningsRead])
+        .await;
+    let mut ids = vec![];
+    for phone in ["13800001111", "13800001112", "13800001112"] {
+        let r = client()
+            .post(app.url("/api/v1/warnings"))
+            .bearer_auth(&t)
+            .json(
+                &json!({"phone": phone, "fraud_type": "fake_loan", "severity": "high",
+                          "detail": "来电", "source": "96110"}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        ids.push(json_of(r).await.1["id"].as_i64().unwrap());
+    }
+    let admin = app.login("admin1").await;
+    let rows = |h: &str| {
+        between(h, "<table id=\"warnings\">", "</table>")
+            .unwrap_or_default()
+            .matches("<tr><td>")
+            .count()
+    };
+    // The student's name (part of it), number, a part of a phone, a warning's number.
+    for (q, n) in [
+        ("张", 1),
+        ("2023010101", 1),
+        ("00001112", 2),
+        (ids[1].to_string().as_str(), 1),
+        (format!("#{}", ids[2]).as_str(), 1),
+        ("无此人", 0),
+    ] {
+        let (s, page) = app
+            .get(&admin, &format!("/warnings/overview?q={}", urlencode(q)))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{q}");
+        assert_eq!(rows(&page), n, "search {q}");
+        assert!(page.contains(&format!("共 {n} 条预警")), "total for {q}");
+    }
+    // The export keeps the search.
+    let csv = admin
+        .get(app.url("/warnings/export.csv?q=00001112"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    // The unit is picked from the tree by name, not typed as a code.
+    let (_, page) = app.get(&admin, "/warnings/overview").await;
+    assert!(page.contains("id=\"overview-unit\"") && page.contains("data-picker-select"));
+    assert!(!page.contains("单位代码"), "no typed unit code");
+    // Too long a search is a clear 400 and reads nothing.
+    let long = "字".repeat(101);
+    let (s, page) = app
+        .get(
+            &admin,
+            &format!("/warnings/overview?q={}", urlencode(&long)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(page.contains("搜索内容过长"), "{page}");
+    // The API takes the same search; a student is refused.
+    let r = client()
+        .get(app.url("/api/v1/warnings?q=00001112"))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let student = app.login("student1").await;
+    let (s, _) = app.get(&student, "/warnings/overview?q=张").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
 }
