@@ -297,6 +297,9 @@ const VISIBLE_TEXT: &str = "var b = document.body.cloneNode(true);\
  b.querySelectorAll('code,kbd,pre,script,style,textarea,input,select,.fz-token,[data-raw]').forEach(function (e) { e.remove(); });\
  b.style.display = 'block'; document.body.appendChild(b); var t = b.innerText; b.remove(); return t;";
 
+/// Pages one person visits in one language.
+const MAX_PAGES: usize = 24;
+
 /// Every role's main pages (its menu, the section menus and the first record of each list),
 /// in Chinese and in English, on a 360 px phone: no internal identifier, no sideways scrolling.
 #[tokio::test]
@@ -324,7 +327,7 @@ async fn no_page_shows_an_internal_identifier() {
                     let mut todo = vec![format!("{base}/")];
                     let mut seen = std::collections::BTreeSet::new();
                     while let Some(url) = todo.pop() {
-                        if seen.len() >= 16 || !seen.insert(url.clone()) {
+                        if seen.len() >= MAX_PAGES || !seen.insert(url.clone()) {
                             continue;
                         }
                         wd.goto(&url).await;
@@ -339,7 +342,14 @@ async fn no_page_shows_an_internal_identifier() {
                         if w[0].as_i64() > w[1].as_i64() {
                             problems.push(format!("{user} {lang} {path}: {} px wide at 360 px", w[0]));
                         }
+                        // What a select offers is read too (its options' labels, not their values).
+                        let options = script(
+                            wd,
+                            "return Array.from(document.querySelectorAll('main select option')).map(function (o) { return o.textContent; }).join(' | ');",
+                        )
+                        .await;
                         let mut ids = internal_ids(text);
+                        ids.extend(internal_ids(options.as_str().unwrap_or_default()));
                         // A login name is the content of the account pages.
                         if path.starts_with("/account") || path.ends_with("/accounts") {
                             ids.retain(|t| !t.starts_with("police") && !t.contains('-'));
@@ -358,12 +368,12 @@ async fn no_page_shows_an_internal_identifier() {
                                     todo.push(l.to_string());
                                 }
                             }
-                        } else if seen.len() < 16 {
+                        } else if seen.len() < MAX_PAGES {
                             // The first record of each list and the section menu.
                             let more = script(
                                 wd,
                                 "var out = []; document.querySelectorAll('.fz-subnav a').forEach(function (a) { out.push(a.href); });\
-                                 [/^\\/warnings\\/\\d+$/, /^\\/reports\\/\\d+$/, /^\\/cases\\/\\d+$/, /^\\/org\\/unit\\/[A-Z0-9-]+$/, /^\\/campaigns\\/\\d+$/, /^\\/intel\\/\\d+$/].forEach(function (re) {\
+                                 [/^\\/warnings\\/\\d+$/, /^\\/reports\\/\\d+$/, /^\\/cases\\/\\d+$/, /^\\/cases\\/briefings\\/\\d+$/, /^\\/org\\/unit\\/[A-Z0-9-]+$/, /^\\/campaigns\\/\\d+$/, /^\\/campaigns\\/\\d+\\/[a-z]+$/, /^\\/intel\\/\\d+$/, /^\\/intel\\/[a-z]+\\/\\d+$/, /^\\/inbox\\/\\d+$/].forEach(function (re) {\
                                    var a = Array.from(document.querySelectorAll('main a[href]')).find(function (a) { var u = new URL(a.href); return u.origin === location.origin && re.test(u.pathname); });\
                                    if (a) { out.push(a.href); } }); return out;",
                             )
