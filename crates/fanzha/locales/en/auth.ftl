@@ -48,3 +48,19 @@ admin-create = Create account
 admin-created = Account { $username } created. Its first password, shown this once (hand it over in person or over a safe channel; it should be changed at first login):
 admin-created-note = This was written to the audit log.
 auth-err-person-account = That person already has an activated account
+
+# API token scopes, in words
+scope-org-read = Read units and rosters
+scope-org-write = Change units and rosters
+scope-audit-read = Read the audit log
+scope-inbox-read = Read inbox notices
+scope-risk-check = Risk checks
+scope-warnings-read = Read warnings
+scope-warnings-write = Issue warnings
+scope-cases-read = Read cases
+scope-cases-write = Record cases
+scope-campaigns-read = Read campaigns
+scope-campaigns-write = Manage campaigns
+scope-reports-read = Read reports
+scope-reports-write = File reports
+scope-intel-write = Submit intelligence

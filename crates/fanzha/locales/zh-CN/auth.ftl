@@ -48,3 +48,19 @@ admin-create = 创建账户
 admin-created = 已创建账户 { $username },初始密码如下(只显示一次,请当面或通过安全渠道告知本人,首次登录后修改):
 admin-created-note = 此操作已记入审计日志。
 auth-err-person-account = 此人已有激活的账号
+
+# API token scopes, in words
+scope-org-read = 读取组织与名册
+scope-org-write = 修改组织与名册
+scope-audit-read = 读取审计日志
+scope-inbox-read = 读取站内通知
+scope-risk-check = 风险查询
+scope-warnings-read = 读取预警
+scope-warnings-write = 下发预警
+scope-cases-read = 读取案件
+scope-cases-write = 录入案件
+scope-campaigns-read = 读取宣传活动
+scope-campaigns-write = 管理宣传活动
+scope-reports-read = 读取举报
+scope-reports-write = 提交举报
+scope-intel-write = 提交情报

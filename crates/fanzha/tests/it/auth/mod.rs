@@ -8,3 +8,4 @@ mod sign_in;
 mod sso;
 mod sso_browser;
 mod tokens;
+mod tokens_browser;
