@@ -189,3 +189,58 @@ async fn police_upload_a_warning_batch_in_the_browser() {
     })
     .await;
 }
+
+/// A student warned about a fake loan opens the warning on a phone from the menu: it says in
+/// their words what happened and what to do now, offers the one-click report and 96110, shows
+/// no internal key, and fits the screen.
+#[tokio::test]
+async fn a_student_reads_what_to_do_about_their_warning_on_a_phone() {
+    use crate::common::*;
+    use crate::wd::*;
+    use fanzha::auth::model::Scope;
+    use serde_json::json;
+
+    let Some((_turn, wd)) = start().await else {
+        return;
+    };
+    let app = spawn_seeded().await;
+    let t = app.token("police1", &[Scope::WarningsWrite]).await;
+    let r = client()
+        .post(app.url("/api/v1/warnings"))
+        .bearer_auth(&t)
+        .json(&json!({"student_no": "2023010101", "school_code": "SCH1", "fraud_type": "fake_loan",
+                      "severity": "high", "detail": "接到自称网贷平台客服的来电", "source": "96110"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    let id = json_of(r).await.1["id"].as_i64().unwrap();
+
+    wd.goto(&app.url("/login?next=/warnings")).await;
+    wd.type_into("input[name=username]", "student1").await;
+    wd.type_into("input[name=password]", PASSWORD).await;
+    wd.click("button[type=submit]").await;
+    wd.wait_url(|u| u.ends_with("/warnings")).await;
+    // From the list to the warning itself.
+    wd.click(&format!("a[href='/warnings/{id}']")).await;
+    wd.wait_url(|u| u.ends_with(&format!("/warnings/{id}")))
+        .await;
+    let todo = wd.text("#what-to-do").await;
+    assert!(todo.contains("贷"), "names the fraud in words: {todo}");
+    assert!(!todo.contains("fake_loan"), "{todo}");
+    assert!(wd.attr("a[href='tel:96110']", "href").await == "tel:96110");
+    let fits = wd
+        .post(
+            "/execute/sync",
+            json!({"script": "return document.documentElement.scrollWidth <= window.innerWidth;", "args": []}),
+        )
+        .await;
+    assert_eq!(fits, json!(true), "the warning fits a 390 px phone");
+    let shot = target_dir()
+        .join("screenshots")
+        .join("student-warning-what-to-do-phone.png");
+    wd.0.screenshot(&shot).await;
+    // The one-click report starts from here.
+    wd.click("#todo-report").await;
+    wd.wait_url(|u| u.contains("/reports/new")).await;
+}
