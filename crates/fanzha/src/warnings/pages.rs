@@ -531,6 +531,8 @@ struct IssuePage {
     done: Option<String>,
     types: Vec<(&'static str, String)>,
     form: IssueForm,
+    /// The school, picked by name (optional: a phone number finds the student anywhere).
+    school_picker: String,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -568,8 +570,25 @@ async fn render_issue(
 ) -> AppResult<Html<String>> {
     api::staff_issuer_of(&u.p)?;
     let ctx = page_ctx(st, u).await;
+    let school_picker = crate::org::picker::render(
+        st,
+        u,
+        &ctx,
+        crate::org::picker::Spec {
+            id: "issue-school",
+            name: "school_code",
+            label: &ctx.t("warn-school-code"),
+            action: Action::IssueWarning,
+            kinds: &[crate::org::model::UnitKind::School],
+            multiple: false,
+            required: false,
+        },
+        std::slice::from_ref(&form.school_code),
+    )
+    .await?;
     Ok(Html(
         IssuePage {
+            school_picker,
             types: types(&ctx),
             ctx,
             errors,

@@ -182,3 +182,51 @@ async fn the_overview_searches_by_name_number_and_phone_and_picks_units_by_name(
     let (s, _) = app.get(&student, "/warnings/overview?q=张").await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_issue_form_picks_the_school_by_name_and_a_pick_issues_there() {
+    let app = spawn_seeded().await;
+    let police = app.login("police1").await;
+    let (s, page) = app.get(&police, "/warnings/issue").await;
+    assert_eq!(s, StatusCode::OK);
+    let picker = between(&page, "id=\"issue-school\"", "</select>").unwrap();
+    assert!(
+        picker.contains("第一大学") && picker.contains("value=\"SCH1\""),
+        "{picker}"
+    );
+    assert!(
+        !picker.contains("计科2301"),
+        "only schools are offered: {picker}"
+    );
+    assert!(
+        !page.contains("<input name=\"school_code\""),
+        "no code to type"
+    );
+    let csrf = form_csrf(&page);
+    let r = police
+        .post(app.url("/warnings/issue"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("phone", ""),
+            ("student_no", "2023010102"),
+            ("school_code", "SCH1"),
+            ("fraud_type", "fake_loan"),
+            ("severity", "high"),
+            ("detail", "来电"),
+            ("source", "96110"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "{}",
+        r.status()
+    );
+    let admin = app.login("admin1").await;
+    let (_, overview) = app.get(&admin, "/warnings/overview?q=2023010102").await;
+    assert!(
+        overview.contains("李四"),
+        "issued to the picked school's student"
+    );
+}
