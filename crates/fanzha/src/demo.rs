@@ -14,10 +14,10 @@ use crate::auth::password;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
+use crate::i18n::Lang;
 use crate::inbox::{self, Notice, Recipient};
 use crate::org::model::{Duty, Unit, UnitCode, UnitKind};
 use crate::org::store as org_store;
-use crate::web::i18n::Lang;
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "fanzha-demo";

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod cache;
 pub mod campaigns;
 pub mod cases;
 pub mod cli;
@@ -13,6 +14,7 @@ pub mod csv_export;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod i18n;
 pub mod inbox;
 pub mod intel;
 pub mod kernel;

@@ -96,6 +96,20 @@ pub fn multiline(s: &str) -> Result<&str, TextError> {
     Ok(t)
 }
 
+/// Percent-encodes a value for a URL's query (letters, digits and `-_.~/` stay as they are).
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

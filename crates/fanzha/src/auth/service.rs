@@ -245,10 +245,10 @@ pub struct CachedSession {
 /// How long a principal read from the database may be used without reading it again.
 pub const PRINCIPAL_CACHE_MS: Millis = 5_000;
 
-pub type SessionCache = crate::web::cache::TtlCache<String, CachedSession>;
+pub type SessionCache = crate::cache::TtlCache<String, CachedSession>;
 
 pub fn session_cache() -> SessionCache {
-    crate::web::cache::TtlCache::new(PRINCIPAL_CACHE_MS, 200_000)
+    crate::cache::TtlCache::new(PRINCIPAL_CACHE_MS, 200_000)
 }
 
 /// The principal behind a session cookie. Expired or idle sessions are deleted and reported.
@@ -325,10 +325,10 @@ pub struct CachedToken {
     pub last_used_at: Option<Millis>,
 }
 
-pub type TokenCache = crate::web::cache::TtlCache<String, CachedToken>;
+pub type TokenCache = crate::cache::TtlCache<String, CachedToken>;
 
 pub fn token_cache() -> TokenCache {
-    crate::web::cache::TtlCache::new(PRINCIPAL_CACHE_MS, 100_000)
+    crate::cache::TtlCache::new(PRINCIPAL_CACHE_MS, 100_000)
 }
 
 /// Forgets a token in this process's cache (after revocation).

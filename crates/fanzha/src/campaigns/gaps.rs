@@ -11,8 +11,8 @@ use crate::auth::model::Principal;
 use crate::auth::policy::{self, Action};
 use crate::clock::Clock;
 use crate::db::Db;
+use crate::i18n::Lang;
 use crate::inbox::{self, Notice, Recipient};
-use crate::web::i18n::Lang;
 
 /// Most people one export or reminder covers.
 pub const MAX_PEOPLE: i64 = 200_000;

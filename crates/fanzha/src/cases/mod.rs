@@ -102,7 +102,7 @@ impl CaseListQuery {
 
     /// The filter as query-string pairs (for links that keep it).
     pub fn query(&self) -> String {
-        let v = |o: &Option<String>| crate::web::context::urlencode(o.as_deref().unwrap_or(""));
+        let v = |o: &Option<String>| crate::text::urlencode(o.as_deref().unwrap_or(""));
         format!(
             "fraud_type={}&status={}&q={}",
             v(&self.fraud_type),

@@ -1134,7 +1134,7 @@ pub fn register_jobs(reg: &mut crate::db::jobs::JobRegistry, db: Db, clock: Cloc
 
 /// The inbox message about a published briefing, in `lang`.
 pub fn briefing_notice(
-    lang: crate::web::i18n::Lang,
+    lang: crate::i18n::Lang,
     id: i64,
     station: &str,
     month: &str,
@@ -1188,7 +1188,7 @@ async fn send_briefing_notice(
     // The job id is the source, so a retried job tells nobody twice.
     let source = format!("job:{}", job.id);
     for (account, locale) in rows {
-        let lang = crate::web::i18n::Lang::from_code(&locale);
+        let lang = crate::i18n::Lang::from_code(&locale);
         let notice = briefing_notice(lang, id, &station, &month, &title);
         crate::inbox::notify_once(
             &mut *tx,

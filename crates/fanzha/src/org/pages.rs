@@ -299,7 +299,7 @@ async fn student_page(
             (
                 format!("/reports/{}", r.id),
                 ctx.time(&r.created_at),
-                crate::web::layout::fraud_type_name(ctx.lang, &r.fraud_type),
+                crate::web::layout::fraud_type_name(ctx.lang, r.fraud_type.id()),
                 ctx.t(&format!("reports-status-{}", r.status)),
             )
         })

@@ -14,7 +14,7 @@ use calamine::{Data, Reader, Xlsx};
 use super::model::Student;
 use super::roster::{is_identifier_header, ImportRefused, STUDENT_EXPORT_HEADERS};
 use crate::csv_export::{num, Cell};
-use crate::web::error::Msg;
+use crate::error::Msg;
 
 /// An .xlsx file is a zip archive.
 pub fn is_xlsx(bytes: &[u8]) -> bool {

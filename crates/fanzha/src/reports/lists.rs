@@ -118,7 +118,7 @@ async fn export(st: &AppState, u: &User, lq: &ListQuery, xlsx: bool) -> AppResul
                 i.report.ref_no.clone(),
                 crate::web::layout::fmt_time(i.report.created_at, tz),
                 i.student_name.clone().unwrap_or_default(),
-                crate::web::layout::fraud_type_name(lang, &i.report.fraud_type),
+                crate::web::layout::fraud_type_name(lang, i.report.fraud_type.id()),
                 t(&format!("reports-status-{}", i.report.status)),
                 i.stop_payment_status
                     .as_deref()

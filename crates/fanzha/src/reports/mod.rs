@@ -124,6 +124,6 @@ pub fn officer(u: &User, unit_path: &str) -> AppResult<crate::intel::service::By
 }
 
 /// One error message per problem, in the caller's language.
-pub fn render_msgs(lang: crate::web::i18n::Lang, v: &[Msg]) -> Vec<String> {
+pub fn render_msgs(lang: crate::i18n::Lang, v: &[Msg]) -> Vec<String> {
     v.iter().map(|m| m.render(lang)).collect()
 }

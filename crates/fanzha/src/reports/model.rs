@@ -580,3 +580,89 @@ mod tests {
         assert!(keys.contains(&"reports-err-future"), "{keys:?}");
     }
 }
+
+/// Where a report stands. Stored as its id (`new`, `confirmed`, …); a value read back that is not
+/// one of these is an error, not a default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportStatus {
+    New,
+    Confirmed,
+    NotFraud,
+    Merged,
+    CaseOpened,
+}
+
+impl ReportStatus {
+    pub const ALL: [ReportStatus; 5] = [
+        ReportStatus::New,
+        ReportStatus::Confirmed,
+        ReportStatus::NotFraud,
+        ReportStatus::Merged,
+        ReportStatus::CaseOpened,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportStatus::New => "new",
+            ReportStatus::Confirmed => "confirmed",
+            ReportStatus::NotFraud => "not_fraud",
+            ReportStatus::Merged => "merged",
+            ReportStatus::CaseOpened => "case_opened",
+        }
+    }
+    /// A status id, exactly as stored.
+    pub fn parse(s: &str) -> Option<ReportStatus> {
+        ReportStatus::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+    /// Closed to further triage: dismissed as not fraud, or merged into another report.
+    pub fn is_closed(self) -> bool {
+        matches!(self, ReportStatus::NotFraud | ReportStatus::Merged)
+    }
+}
+
+impl std::fmt::Display for ReportStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a stop-payment request stands. Stored as its id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopStatus {
+    Open,
+    BankContacted,
+    Frozen,
+    Failed,
+}
+
+impl StopStatus {
+    pub const ALL: [StopStatus; 4] = [
+        StopStatus::Open,
+        StopStatus::BankContacted,
+        StopStatus::Frozen,
+        StopStatus::Failed,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StopStatus::Open => "open",
+            StopStatus::BankContacted => "bank_contacted",
+            StopStatus::Frozen => "frozen",
+            StopStatus::Failed => "failed",
+        }
+    }
+    /// A status id, exactly as stored.
+    pub fn parse(s: &str) -> Option<StopStatus> {
+        StopStatus::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+    /// Still racing the money: nobody has frozen it or given up.
+    pub fn is_pending(self) -> bool {
+        matches!(self, StopStatus::Open | StopStatus::BankContacted)
+    }
+}
+
+impl std::fmt::Display for StopStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -311,7 +311,7 @@ async fn new_submit(
         Ok(filed) => {
             Ok(Redirect::to(&format!("/reports/{}?filed=1", filed.report_id)).into_response())
         }
-        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+        Err(e) if e.is_invalid() => {
             let mut msgs = render_msgs(u.ctx.lang, &e.details);
             if msgs.is_empty() {
                 msgs.push(e.msg.render(u.ctx.lang));
@@ -387,7 +387,7 @@ pub async fn home_panel(st: &AppState, u: &User, ctx: &PageCtx) -> AppResult<Opt
     let open: Vec<QueueItem> = store::queue(&st.db, &scope, 20)
         .await?
         .into_iter()
-        .filter(|q| matches!(q.stop_payment.status.as_str(), "open" | "bank_contacted"))
+        .filter(|q| q.stop_payment.status.is_pending())
         .collect();
     if open.is_empty() {
         return Ok(None);
@@ -502,7 +502,7 @@ async fn show_page(
     Ok(Html(
         ShowPage {
             victim,
-            type_name: crate::web::layout::fraud_type_name(u.ctx.lang, &d.report.fraud_type),
+            type_name: crate::web::layout::fraud_type_name(u.ctx.lang, d.report.fraud_type.id()),
             rows: rows_of(u.ctx.lang, ctx.tz, &d.report.sections),
             own: d.report.reporter_account_id == u.p.account_id,
             r: d.report,

@@ -6,15 +6,15 @@ use fanzha_detect::FraudType;
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
-use super::model::{self, ReportInput, TransactionSection, Valid};
+use super::model::{self, ReportInput, ReportStatus, StopStatus, TransactionSection, Valid};
 use super::store;
 use crate::audit::{self, Actor, Event};
 use crate::clock::Clock;
 use crate::db::jobs::{enqueue_with, NewJob};
 use crate::db::DbError;
 use crate::error::Msg;
+use crate::i18n::Lang;
 use crate::inbox::{self, Notice, Recipient};
-use crate::web::i18n::Lang;
 
 /// The job that escalates an unanswered stop-payment request to the station leader.
 pub const ESCALATE_JOB: &str = "reports.escalate";
@@ -603,16 +603,16 @@ pub async fn act_on_stop_payment(
     }
     let (status, frozen, reason) = match action {
         SpAction::BankContacted => (
-            if sp.status == "open" {
-                "bank_contacted"
+            if sp.status == StopStatus::Open {
+                StopStatus::BankContacted
             } else {
-                sp.status.as_str()
+                sp.status
             },
             sp.frozen_cents,
             sp.reason.clone(),
         ),
-        SpAction::Frozen(c) => ("frozen", *c, sp.reason.clone()),
-        SpAction::Failed(r) => ("failed", sp.frozen_cents, r.clone()),
+        SpAction::Frozen(c) => (StopStatus::Frozen, *c, sp.reason.clone()),
+        SpAction::Failed(r) => (StopStatus::Failed, sp.frozen_cents, r.clone()),
     };
     let action_id: i64 = sqlx::query_scalar(
         "INSERT INTO stop_payment_actions (stop_payment_id, account_id, action, frozen_cents, reason, created_at) \
@@ -632,7 +632,7 @@ pub async fn act_on_stop_payment(
     sqlx::query(
         "UPDATE stop_payments SET status = $1, frozen_cents = $2, reason = $3, first_action_at = COALESCE(first_action_at, $4), updated_at = $4 WHERE id = $5",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(frozen)
     .bind(&reason)
     .bind(now)
@@ -695,7 +695,7 @@ pub async fn escalate(tx: &mut AnyConnection, clock: &Clock, sp_id: i64) -> Repo
     let Some(sp) = store::stop_payment(tx, sp_id).await? else {
         return Ok(false);
     };
-    if sp.first_action_at.is_some() || sp.escalated_at.is_some() || sp.status != "open" {
+    if sp.first_action_at.is_some() || sp.escalated_at.is_some() || sp.status != StopStatus::Open {
         return Ok(false);
     }
     let r = store::report(tx, sp.report_id)
@@ -820,7 +820,7 @@ pub async fn triage(
     let detail;
     match t {
         Triage::Confirm => {
-            let types = [r.fraud_type.parse().unwrap_or(FraudType::OtherFraud)];
+            let types = [r.fraud_type];
             let inds = store::indicators_of(tx, report_id).await?;
             for i in &inds {
                 crate::intel::service::confirm(
@@ -834,7 +834,7 @@ pub async fn triage(
                 )
                 .await?;
             }
-            set_status(tx, report_id, "confirmed", now).await?;
+            set_status(tx, report_id, ReportStatus::Confirmed, now).await?;
             crate::intel::learn::record_report_example(
                 tx,
                 now,
@@ -842,13 +842,13 @@ pub async fn triage(
                 report_id,
                 &r.sections,
                 &r.description,
-                &r.fraud_type,
+                r.fraud_type.id(),
             )
             .await?;
             detail = serde_json::json!({"confirmed_indicators": inds.len()});
         }
         Triage::NotFraud => {
-            set_status(tx, report_id, "not_fraud", now).await?;
+            set_status(tx, report_id, ReportStatus::NotFraud, now).await?;
             detail = serde_json::json!({});
         }
         Triage::Merge(into) => {
@@ -858,7 +858,7 @@ pub async fn triage(
             let target = store::report(tx, *into)
                 .await?
                 .ok_or_else(|| invalid("reports-err-merge-target"))?;
-            if target.status == "merged" {
+            if target.status == ReportStatus::Merged {
                 return Err(invalid("reports-err-merge-target"));
             }
             sqlx::query("UPDATE reports SET status = 'merged', merged_into = $1, updated_at = $2 WHERE id = $3")
@@ -939,9 +939,14 @@ pub async fn triage(
         .ok_or(ReportError::NotFound)
 }
 
-async fn set_status(tx: &mut AnyConnection, id: i64, status: &str, now: i64) -> ReportResult<()> {
+async fn set_status(
+    tx: &mut AnyConnection,
+    id: i64,
+    status: ReportStatus,
+    now: i64,
+) -> ReportResult<()> {
     sqlx::query("UPDATE reports SET status = $1, updated_at = $2 WHERE id = $3")
-        .bind(status)
+        .bind(status.as_str())
         .bind(now)
         .bind(id)
         .execute(&mut *tx)
@@ -989,13 +994,13 @@ pub async fn open_case_from_report(
     if let Some(c) = r.case_id {
         return Ok(c);
     }
-    if r.status == "not_fraud" || r.status == "merged" {
+    if r.status.is_closed() {
         return Err(invalid("reports-err-case-status"));
     }
     let school_id = r
         .school_id
         .ok_or_else(|| invalid("reports-err-case-school"))?;
-    let fraud_type: FraudType = r.fraud_type.parse().unwrap_or(FraudType::OtherFraud);
+    let fraud_type: FraudType = r.fraud_type;
     let fraud_type = if fraud_type.is_fraud() {
         fraud_type
     } else {

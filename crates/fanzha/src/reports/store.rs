@@ -18,7 +18,8 @@ pub struct Report {
     pub student_id: Option<i64>,
     pub school_id: Option<i64>,
     pub unit_path: String,
-    pub fraud_type: String,
+    #[schema(value_type = String, example = "rebate_task")]
+    pub fraud_type: fanzha_detect::FraudType,
     pub has_loss: bool,
     pub amount_cents: i64,
     pub description: String,
@@ -26,7 +27,8 @@ pub struct Report {
     #[schema(value_type = Object)]
     pub sections: serde_json::Value,
     /// new, confirmed, not_fraud, merged, case_opened.
-    pub status: String,
+    #[schema(value_type = String, example = "new")]
+    pub status: super::model::ReportStatus,
     pub assigned_to: Option<i64>,
     pub merged_into: Option<i64>,
     pub case_id: Option<i64>,
@@ -47,12 +49,20 @@ fn report_row(r: &AnyRow) -> Result<Report, sqlx::Error> {
         student_id: r.try_get(3)?,
         school_id: r.try_get(4)?,
         unit_path: r.try_get(5)?,
-        fraud_type: r.try_get(6)?,
+        fraud_type: crate::db::decode(
+            &r.try_get::<String, _>(6)?,
+            |s| s.parse().ok(),
+            "reports.fraud_type",
+        )?,
         has_loss: r.try_get::<i64, _>(7)? != 0,
         amount_cents: r.try_get(8)?,
         description: r.try_get(9)?,
         sections: serde_json::from_str(&sections).unwrap_or(serde_json::Value::Null),
-        status: r.try_get(11)?,
+        status: crate::db::decode(
+            &r.try_get::<String, _>(11)?,
+            super::model::ReportStatus::parse,
+            "reports.status",
+        )?,
         assigned_to: r.try_get(12)?,
         merged_into: r.try_get(13)?,
         case_id: r.try_get(14)?,
@@ -114,7 +124,8 @@ pub struct StopPayment {
     pub transfer_at: i64,
     pub deadline_at: i64,
     /// open, bank_contacted, frozen, failed.
-    pub status: String,
+    #[schema(value_type = String, example = "open")]
+    pub status: super::model::StopStatus,
     pub frozen_cents: i64,
     pub reason: String,
     pub first_action_at: Option<i64>,
@@ -135,7 +146,11 @@ fn sp_row(r: &AnyRow) -> Result<StopPayment, sqlx::Error> {
         amount_cents: r.try_get(5)?,
         transfer_at: r.try_get(6)?,
         deadline_at: r.try_get(7)?,
-        status: r.try_get(8)?,
+        status: crate::db::decode(
+            &r.try_get::<String, _>(8)?,
+            super::model::StopStatus::parse,
+            "stop_payments.status",
+        )?,
         frozen_cents: r.try_get(9)?,
         reason: r.try_get(10)?,
         first_action_at: r.try_get(11)?,

@@ -12,8 +12,8 @@ use crate::clock::{Clock, Millis};
 use crate::db::jobs::{enqueue_with, NewJob};
 use crate::db::{Db, DbError};
 use crate::error::{AppError, Msg};
+use crate::i18n::Lang;
 use crate::inbox::{self, Notice, Recipient};
-use crate::web::i18n::Lang;
 
 /// The job that runs the escalation scan; one is queued at (the second after) every deadline.
 pub const TICK_JOB: &str = "warnings.tick";
@@ -583,7 +583,7 @@ impl NoticeSpec {
             ("severity", lang.t(&format!("warn-sev-{}", w.severity))),
             (
                 "type",
-                crate::web::layout::fraud_type_name(lang, w.fraud_type.id()),
+                crate::i18n::fraud_type_name(lang, w.fraud_type.id()),
             ),
         ];
         if let Some(n) = &self.name {

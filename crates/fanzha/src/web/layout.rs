@@ -64,19 +64,7 @@ impl PageCtx {
     }
 }
 
-/// The one label of a fraud type for people: its name in `lang`, from its id or its Chinese name;
-/// anything else reads as "other fraud" rather than showing an internal key.
-pub fn fraud_type_name(lang: Lang, id: &str) -> String {
-    let id = id.trim();
-    let t = fanzha_detect::FraudType::ALL
-        .into_iter()
-        .find(|t| t.id() == id || t.name_zh() == id)
-        .unwrap_or(fanzha_detect::FraudType::OtherFraud);
-    match lang {
-        Lang::En => t.name_en().to_string(),
-        Lang::ZhCn => t.name_zh().to_string(),
-    }
-}
+pub use crate::i18n::fraud_type_name;
 
 pub fn fmt_time(ms: i64, tz: chrono_tz::Tz) -> String {
     chrono::DateTime::from_timestamp_millis(ms)

@@ -2,11 +2,12 @@
 //! endpoints, and graceful shutdown.
 
 pub mod assets;
-pub mod cache;
+/// Moved out of `web` (domain code uses them too); kept here under their old names.
+pub use crate::cache;
 pub mod context;
 pub mod error;
 pub mod home;
-pub mod i18n;
+pub use crate::i18n;
 pub mod layout;
 pub mod metrics;
 pub mod multipart;

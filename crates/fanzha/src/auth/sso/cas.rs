@@ -8,7 +8,7 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 
 use super::{CasVersion, SchoolSignIn, SsoError};
-use crate::web::context::urlencode;
+use crate::text::urlencode;
 
 /// Where the browser goes to sign in at the school's CAS server.
 pub fn login_url(cfg: &SchoolSignIn, service: &str) -> String {

@@ -16,7 +16,7 @@ use sqlx::Row;
 use super::SsoError;
 use crate::config::{Config, Secret};
 use crate::db::{Db, DbResult};
-use crate::web::context::urlencode;
+use crate::text::urlencode;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Platform {

@@ -18,7 +18,7 @@ use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use crate::web::context::urlencode;
+use crate::text::urlencode;
 
 struct Issued {
     service: String,

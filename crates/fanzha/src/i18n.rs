@@ -112,6 +112,20 @@ pub fn message_ids(lang: Lang) -> Vec<String> {
     ids
 }
 
+/// The one label of a fraud type for people: its name in `lang`, from its id or its Chinese name;
+/// anything else reads as "other fraud" rather than showing an internal key.
+pub fn fraud_type_name(lang: Lang, id: &str) -> String {
+    let id = id.trim();
+    let t = fanzha_detect::FraudType::ALL
+        .into_iter()
+        .find(|t| t.id() == id || t.name_zh() == id)
+        .unwrap_or(fanzha_detect::FraudType::OtherFraud);
+    match lang {
+        Lang::En => t.name_en().to_string(),
+        Lang::ZhCn => t.name_zh().to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
