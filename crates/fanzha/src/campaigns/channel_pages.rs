@@ -213,7 +213,7 @@ async fn create(
     };
     match result {
         Ok(c) => Ok(Redirect::to(&format!("/campaigns/channels#ch-{}", c.id)).into_response()),
-        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+        Err(e) if e.is_invalid() => {
             let msg = e.msg.render(u.ctx.lang);
             // The secret is not echoed back into the form.
             let f = ChannelForm {

@@ -11,7 +11,7 @@ use axum_extra::extract::Form;
 use serde::Deserialize;
 
 use super::api;
-use super::model::{AudienceSpec, ContentKind, Question};
+use super::model::{AudienceSpec, ContentKind, ContentStatus, Question};
 use super::service::{self as svc, SvcError};
 use super::store;
 use crate::auth::policy::{self, Action};
@@ -235,7 +235,7 @@ async fn create_content(
     };
     match result {
         Ok(c) => Ok(Redirect::to(&format!("/campaigns/content/{}", c.id)).into_response()),
-        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+        Err(e) if e.is_invalid() => {
             let ctx_lang = page_ctx(&st, &u).await;
             let msg = error_text(&e, &ctx_lang);
             Ok((
@@ -281,7 +281,7 @@ async fn render_content(
     Ok(Html(
         ContentPage {
             status_label: ctx.t(&format!("camp-cstatus-{}", c.status)),
-            can_publish: c.status == "review" && c.editor_account_id != u.p.account_id,
+            can_publish: c.status == ContentStatus::Review && c.editor_account_id != u.p.account_id,
             units: manager_units(st, u).await?,
             kinds: ContentKind::ALL.iter().map(|k| k.as_str()).collect(),
             types: type_opts(&ctx, &form.fraud_types),
@@ -318,7 +318,7 @@ async fn edit_content(
     };
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/campaigns/content/{id}")).into_response()),
-        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+        Err(e) if e.is_invalid() => {
             let ctx = page_ctx(&st, &u).await;
             let msg = error_text(&e, &ctx);
             Ok((
@@ -475,7 +475,7 @@ async fn render_new(
     let contents = store::contents_visible(&st.db, &scopes)
         .await?
         .into_iter()
-        .filter(|c| c.status == "published")
+        .filter(|c| c.status == ContentStatus::Published)
         .collect();
     let ctx = page_ctx(st, u).await;
     let types = type_opts(&ctx, std::slice::from_ref(&form.fraud_type));
@@ -570,7 +570,7 @@ async fn new_submit(
     match outcome {
         Ok(Err(id)) => Ok(Redirect::to(&format!("/campaigns/{id}")).into_response()),
         Ok(Ok(p)) => Ok(render_new(&st, &u, f, Some(p), None).await?.into_response()),
-        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+        Err(e) if e.is_invalid() => {
             let ctx = page_ctx(&st, &u).await;
             let msg = error_text(&e, &ctx);
             Ok((

@@ -87,13 +87,15 @@ impl ContentStatus {
             ContentStatus::Archived => "archived",
         }
     }
-    pub fn parse(s: &str) -> ContentStatus {
-        match s {
-            "review" => ContentStatus::Review,
-            "published" => ContentStatus::Published,
-            "archived" => ContentStatus::Archived,
-            _ => ContentStatus::Draft,
-        }
+    pub const ALL: [ContentStatus; 4] = [
+        ContentStatus::Draft,
+        ContentStatus::Review,
+        ContentStatus::Published,
+        ContentStatus::Archived,
+    ];
+    /// A status id, exactly as stored (anything else is `None`, never a default).
+    pub fn parse(s: &str) -> Option<ContentStatus> {
+        ContentStatus::ALL.into_iter().find(|x| x.as_str() == s)
     }
 }
 
@@ -308,6 +310,18 @@ pub enum CampaignStatus {
     Recalled,
 }
 
+impl std::fmt::Display for CampaignStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for ContentStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl CampaignStatus {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -317,13 +331,15 @@ impl CampaignStatus {
             CampaignStatus::Recalled => "recalled",
         }
     }
-    pub fn parse(s: &str) -> CampaignStatus {
-        match s {
-            "sending" => CampaignStatus::Sending,
-            "sent" => CampaignStatus::Sent,
-            "recalled" => CampaignStatus::Recalled,
-            _ => CampaignStatus::Scheduled,
-        }
+    pub const ALL: [CampaignStatus; 4] = [
+        CampaignStatus::Scheduled,
+        CampaignStatus::Sending,
+        CampaignStatus::Sent,
+        CampaignStatus::Recalled,
+    ];
+    /// A status id, exactly as stored (anything else is `None`, never a default).
+    pub fn parse(s: &str) -> Option<CampaignStatus> {
+        CampaignStatus::ALL.into_iter().find(|x| x.as_str() == s)
     }
 }
 

@@ -296,7 +296,7 @@ pub async fn transition(
     to: &str,
 ) -> SvcResult<Content> {
     let c = managed_content(db, p, id).await?;
-    let from = ContentStatus::parse(&c.status);
+    let from = c.status;
     let (next, reviewer) = match (to, from) {
         ("submit", ContentStatus::Draft) => ("review", None),
         ("publish", ContentStatus::Review) => {
@@ -308,7 +308,7 @@ pub async fn transition(
         ("reject", ContentStatus::Review) => ("draft", None),
         ("archive", ContentStatus::Published) => ("archived", None),
         ("submit" | "publish" | "reject" | "archive", _) => {
-            return Err(CampError::with("camp-err-transition", c.status.clone()).into())
+            return Err(CampError::with("camp-err-transition", c.status.as_str()).into())
         }
         _ => return refuse("camp-err-transition"),
     };
@@ -329,7 +329,7 @@ pub async fn transition(
     .bind(reviewer)
     .bind(now)
     .bind(id)
-    .bind(&c.status)
+    .bind(c.status.as_str())
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -802,7 +802,7 @@ pub async fn create_campaign(
         .await?
         .filter(|k| unit.path.starts_with(&k.unit_path) || k.unit_path.starts_with(&unit.path))
         .ok_or_else(|| CampError::new("camp-err-content"))?;
-    if content.status != "published" {
+    if content.status != ContentStatus::Published {
         return refuse("camp-err-unpublished");
     }
     if !content.fraud_types.iter().any(|t| t == ft.id()) {
@@ -937,7 +937,7 @@ pub async fn recall(
     id: i64,
 ) -> SvcResult<Campaign> {
     let c = managed_campaign(db, p, id).await?;
-    if c.status == "recalled" {
+    if c.status == CampaignStatus::Recalled {
         return refuse("camp-err-recalled");
     }
     let now = clock.now_ms();
@@ -1148,7 +1148,7 @@ pub async fn fan_out(db: &Db, clock: &Clock, job: &Job) -> SvcResult<()> {
     let c = store::campaign_by_id(db, id)
         .await?
         .ok_or(SvcError::NotFound)?;
-    if c.status == "recalled" || c.status == "sent" {
+    if matches!(c.status, CampaignStatus::Recalled | CampaignStatus::Sent) {
         return Ok(());
     }
     let content = store::content_by_id(db, c.content_id)
@@ -1183,8 +1183,16 @@ pub async fn fan_out(db: &Db, clock: &Clock, job: &Job) -> SvcResult<()> {
     // unique per recipient and source): a worker restarted mid-way redoes what is missing. A
     // recall between slices stops the fan-out.
     if let Some(pct) = c.audience.top_exposed_percent {
-        let top =
-            exposed_students(db, clock, &unit, &paths, &c.audience, &c.fraud_type, pct).await?;
+        let top = exposed_students(
+            db,
+            clock,
+            &unit,
+            &paths,
+            &c.audience,
+            c.fraud_type.id(),
+            pct,
+        )
+        .await?;
         for chunk in top.chunks(500) {
             let mut tx = db.begin_write().await?;
             if !still_sending(&mut tx, id).await? {
@@ -1497,7 +1505,7 @@ async fn robot_post(
         title: c.title.clone(),
         summary: summary_of(content),
         link: format!("{}/campaigns/c/{}", s.public_url.trim_end_matches('/'), cid),
-        fraud_type: c.fraud_type.clone(),
+        fraud_type: c.fraud_type.id().to_string(),
     };
     let target = channels::Target {
         kind,
