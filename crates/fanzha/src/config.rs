@@ -95,6 +95,8 @@ pub struct Config {
     pub dingtalk_api_base: String,
     /// WeCom's web-login page and API (changed only to point tests at local receivers).
     pub wecom_login_base: String,
+    /// WeCom's in-app OAuth (免登 inside the WeCom client): `open.weixin.qq.com`.
+    pub wecom_oauth_base: String,
     pub wecom_api_base: String,
 }
 
@@ -133,6 +135,7 @@ impl Default for Config {
             dingtalk_login_base: "https://login.dingtalk.com".into(),
             dingtalk_api_base: "https://api.dingtalk.com".into(),
             wecom_login_base: "https://login.work.weixin.qq.com".into(),
+            wecom_oauth_base: "https://open.weixin.qq.com".into(),
             wecom_api_base: "https://qyapi.weixin.qq.com".into(),
         }
     }
@@ -207,6 +210,7 @@ impl Config {
             ("FANZHA_DINGTALK_LOGIN_BASE", &mut self.dingtalk_login_base),
             ("FANZHA_DINGTALK_API_BASE", &mut self.dingtalk_api_base),
             ("FANZHA_WECOM_LOGIN_BASE", &mut self.wecom_login_base),
+            ("FANZHA_WECOM_OAUTH_BASE", &mut self.wecom_oauth_base),
             ("FANZHA_WECOM_API_BASE", &mut self.wecom_api_base),
         ] {
             if let Some(v) = get(name) {

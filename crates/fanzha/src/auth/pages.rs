@@ -102,6 +102,9 @@ struct LoginQuery {
     next: Option<String>,
     expired: Option<String>,
     school: Option<String>,
+    /// Show the page even inside DingTalk / WeCom (after a failed in-app sign-in, or to use a
+    /// password instead).
+    manual: Option<String>,
 }
 
 /// The school part of the login page: the school from the URL, else the picker of schools with
@@ -126,10 +129,32 @@ async fn login_page(
     State(st): State<AppState>,
     ctx: Ctx,
     jar: CookieJar,
+    headers: axum::http::HeaderMap,
     Query(q): Query<LoginQuery>,
 ) -> AppResult<Response> {
     if ctx.principal.is_some() {
         return Ok(Redirect::to(&same_site_path(q.next.as_deref())).into_response());
+    }
+    let (choice, sso_schools) = login_schools(&st, q.school.as_deref()).await?;
+    // Opened inside DingTalk or WeCom (the school's workbench app links here with its school):
+    // sign in with that platform straight away, no scan and no click (免登).
+    if let (Some(c), None) = (&choice, &q.manual) {
+        let ua = headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let in_app = super::sso::platforms::Platform::ALL
+            .into_iter()
+            .find(|p| p.is_client(ua) && c.platforms.contains(&p.as_str()));
+        if let Some(p) = in_app {
+            return Ok(Redirect::to(&format!(
+                "/sso/{}/{}/start?next={}",
+                crate::text::urlencode(&c.school_code),
+                p.as_str(),
+                crate::text::urlencode(&same_site_path(q.next.as_deref()))
+            ))
+            .into_response());
+        }
     }
     let (jar, csrf) = match jar.get(PRELOGIN_CSRF_COOKIE) {
         Some(c) if !c.value().is_empty() => (jar.clone(), c.value().to_string()),
@@ -138,7 +163,6 @@ async fn login_page(
             (jar.add(cookie(&st, PRELOGIN_CSRF_COOKIE, v.clone())), v)
         }
     };
-    let (choice, sso_schools) = login_schools(&st, q.school.as_deref()).await?;
     let page = LoginPage {
         lang: ctx.lang,
         csrf,

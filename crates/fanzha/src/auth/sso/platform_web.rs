@@ -30,13 +30,13 @@ pub fn routes() -> Router<AppState> {
         r = r
             .route(
                 &format!("/sso/{{code}}/{name}/start"),
-                get(move |st, ctx, jar, h, path| start(st, ctx, jar, h, path, p, None)),
+                get(move |st, ctx, jar, h, path, q| start(st, ctx, jar, h, path, q, p, None)),
             )
             .route(
                 &format!("/sso/{{code}}/{name}/bind"),
-                get(move |st, u: User, jar, h, path| {
+                get(move |st, u: User, jar, h, path, q| {
                     let ctx = u.ctx.clone();
-                    start(st, ctx, jar, h, path, p, Some(u))
+                    start(st, ctx, jar, h, path, q, p, Some(u))
                 }),
             )
             .route(
@@ -68,13 +68,21 @@ async fn school_app(st: &AppState, code: &str, p: Platform) -> AppResult<(Unit, 
     Ok((unit, app))
 }
 
+#[derive(Deserialize)]
+struct StartQuery {
+    /// Where to go once signed in (a path of this site).
+    next: Option<String>,
+}
+
 /// Starts a sign-in (or, signed in, a binding of this account) at the platform.
+#[allow(clippy::too_many_arguments)]
 async fn start(
     State(st): State<AppState>,
     _ctx: Ctx,
     jar: CookieJar,
     headers: HeaderMap,
     Path(code): Path<String>,
+    Query(q): Query<StartQuery>,
     p: Platform,
     binder: Option<User>,
 ) -> AppResult<Response> {
@@ -88,7 +96,8 @@ async fn start(
                 .ok_or_else(AppError::not_found)?;
             format!("bind:{}", acc.id)
         }
-        None => "login".to_string(),
+        // A sign-in keeps where the person was going (always a path of this site).
+        None => crate::web::context::same_site_path(q.next.as_deref()),
     };
     let state = random_token();
     let now = st.clock.now_ms();
@@ -110,6 +119,7 @@ async fn start(
         &app,
         &callback_url(&st, &headers, &school, p),
         &state,
+        p.is_client(user_agent(&headers)),
     );
     Ok((jar.add(cookie(&st, FLOW_COOKIE, state)), Redirect::to(&url)).into_response())
 }
@@ -134,7 +144,7 @@ async fn callback(
     let (school, app) = school_app(&st, &code, p).await?;
     let bound_cookie = jar.get(FLOW_COOKIE).map(|c| c.value().to_string());
     let jar = jar.remove(FLOW_COOKIE);
-    let result: Result<Option<super::SsoSignIn>, SsoError> = async {
+    let result: Result<Option<(super::SsoSignIn, String)>, SsoError> = async {
         let state = q.state.clone().unwrap_or_default();
         if state.is_empty() || bound_cookie.as_deref() != Some(state.as_str()) {
             return Err(SsoError::Refused(format!("{}_state_mismatch", p.as_str())));
@@ -186,22 +196,24 @@ async fn callback(
         let account = platforms::bound_account(&st.db, school.id, p, &uid)
             .await?
             .ok_or(SsoError::NotBound)?;
-        Ok(Some(
-            super::sign_in_account(
-                &st.db,
-                &st.clock,
-                &st.config,
-                school.id,
-                account,
-                &ctx.ip,
-                user_agent(&headers),
-            )
-            .await?,
-        ))
+        let s = super::sign_in_account(
+            &st.db,
+            &st.clock,
+            &st.config,
+            school.id,
+            account,
+            &ctx.ip,
+            user_agent(&headers),
+        )
+        .await?;
+        Ok(Some((s, flow.next_path)))
     }
     .await;
     match result {
-        Ok(Some(s)) => signed_in(&st, &ctx, jar, &school, p.as_str(), s, "/").await,
+        Ok(Some((s, next))) => {
+            let next = crate::web::context::same_site_path(Some(&next));
+            signed_in(&st, &ctx, jar, &school, p.as_str(), s, &next).await
+        }
         Ok(None) => Ok((jar, Redirect::to("/account?bound=1")).into_response()),
         Err(e) => {
             let r = refused(&st, &ctx, &school, p.as_str(), e).await?;

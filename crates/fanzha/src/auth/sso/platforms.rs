@@ -53,9 +53,37 @@ pub struct PlatformApp {
     pub app_secret: Secret,
 }
 
-/// Where the browser signs in at the platform.
-pub fn authorize_url(cfg: &Config, app: &PlatformApp, redirect: &str, state: &str) -> String {
+impl Platform {
+    /// Whether a browser is the platform's own app (its built-in browser), where sign-in needs
+    /// no scan and no click (免登): DingTalk's user agent carries `DingTalk`, WeCom's `wxwork`.
+    pub fn is_client(self, user_agent: &str) -> bool {
+        match self {
+            Platform::DingTalk => user_agent.contains("DingTalk"),
+            Platform::WeCom => user_agent.contains("wxwork"),
+        }
+    }
+}
+
+/// Where the browser signs in at the platform. Inside the platform's own app (`in_app`) DingTalk's
+/// OAuth page authorises the signed-in member without a scan, and WeCom uses its in-app OAuth
+/// (`open.weixin.qq.com/connect/oauth2/authorize`, `snsapi_base`, silent); both come back to the
+/// same callback with a code read the same way.
+pub fn authorize_url(
+    cfg: &Config,
+    app: &PlatformApp,
+    redirect: &str,
+    state: &str,
+    in_app: bool,
+) -> String {
     match app.platform {
+        Platform::WeCom if in_app => format!(
+            "{}/connect/oauth2/authorize?appid={}&redirect_uri={}&response_type=code&scope=snsapi_base&state={}&agentid={}#wechat_redirect",
+            cfg.wecom_oauth_base.trim_end_matches('/'),
+            urlencode(&app.app_id),
+            urlencode(redirect),
+            urlencode(state),
+            urlencode(&app.agent_id)
+        ),
         Platform::DingTalk => format!(
             "{}/oauth2/auth?redirect_uri={}&response_type=code&client_id={}&scope=openid&state={}&prompt=consent",
             cfg.dingtalk_login_base.trim_end_matches('/'),

@@ -60,8 +60,21 @@ pub(super) fn base_url(st: &AppState, headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
-fn cas_service(st: &AppState, headers: &HeaderMap, school: &Unit) -> String {
-    format!("{}/sso/cas/{}", base_url(st, headers), school.code)
+/// The CAS service URL of a school, carrying where the person goes after signing in: the CAS
+/// server binds its ticket to this exact URL, so `next` cannot be changed on the way back.
+fn cas_service(st: &AppState, headers: &HeaderMap, school: &Unit, next: &str) -> String {
+    let base = format!("{}/sso/cas/{}", base_url(st, headers), school.code);
+    if next == "/" {
+        base
+    } else {
+        format!("{base}?next={}", crate::text::urlencode(next))
+    }
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    /// Where to go once signed in (a path of this site).
+    next: Option<String>,
 }
 
 fn oidc_redirect(st: &AppState, headers: &HeaderMap, school: &Unit) -> String {
@@ -100,11 +113,13 @@ async fn start(
     jar: CookieJar,
     headers: HeaderMap,
     Path(code): Path<String>,
+    Query(q): Query<NextQuery>,
 ) -> AppResult<Response> {
     let (school, cfg) = school_with(&st, &code, None).await?;
+    let next = crate::web::context::same_site_path(q.next.as_deref());
     match cfg.protocol {
         Protocol::Cas => {
-            let service = cas_service(&st, &headers, &school);
+            let service = cas_service(&st, &headers, &school, &next);
             Ok(Redirect::to(&cas::login_url(&cfg, &service)).into_response())
         }
         Protocol::Oidc => {
@@ -121,7 +136,7 @@ async fn start(
                     school_id: school.id,
                     nonce: started.nonce,
                     pkce_verifier: started.pkce_verifier,
-                    next_path: "/".into(),
+                    next_path: next,
                 },
                 now,
                 now + FLOW_MS,
@@ -138,6 +153,7 @@ async fn start(
 #[derive(Deserialize)]
 struct TicketQuery {
     ticket: Option<String>,
+    next: Option<String>,
 }
 
 async fn cas_callback(
@@ -149,6 +165,7 @@ async fn cas_callback(
     Query(q): Query<TicketQuery>,
 ) -> AppResult<Response> {
     let (school, cfg) = school_with(&st, &code, Some(Protocol::Cas)).await?;
+    let next = crate::web::context::same_site_path(q.next.as_deref());
     let ticket = q.ticket.unwrap_or_default();
     let ticket_hash = sha256_hex(&ticket);
     let result = async {
@@ -159,7 +176,7 @@ async fn cas_callback(
         if !store::take_ticket(&st.db, &ticket_hash, school.id, st.clock.now_ms()).await? {
             return Err(SsoError::Refused("cas_ticket_replayed".into()));
         }
-        let service = cas_service(&st, &headers, &school);
+        let service = cas_service(&st, &headers, &school, &next);
         let v = cas::validate(&super::http_client(), &cfg, &service, &ticket).await?;
         let number = v
             .number(&cfg.number_attribute)
@@ -180,7 +197,7 @@ async fn cas_callback(
     match result {
         Ok(s) => {
             store::link_ticket_session(&st.db, &ticket_hash, &s.session_hash).await?;
-            signed_in(&st, &ctx, jar, &school, "cas", s, "/").await
+            signed_in(&st, &ctx, jar, &school, "cas", s, &next).await
         }
         Err(e) => refused(&st, &ctx, &school, "cas", e).await,
     }
@@ -510,7 +527,7 @@ async fn render_settings(
     let protocol = cfg.map_or("none", |c| c.protocol.as_str()).to_string();
     let callback = match cfg.map(|c| c.protocol) {
         Some(Protocol::Oidc) => oidc_redirect(st, headers, &unit),
-        _ => cas_service(st, headers, &unit),
+        _ => cas_service(st, headers, &unit, "/"),
     };
     let mut platform_apps = Vec::new();
     for p in super::platforms::Platform::ALL {

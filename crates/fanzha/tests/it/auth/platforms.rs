@@ -106,6 +106,18 @@ async fn wecom_login(
     issue(&r, &q, "code")
 }
 
+/// WeCom's in-app OAuth (inside the WeCom client): silent, `snsapi_base`.
+async fn wecom_in_app(
+    State(r): State<Arc<Receiver>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    assert_eq!(q.get("appid").map(String::as_str), Some("wwcorp"));
+    assert_eq!(q.get("agentid").map(String::as_str), Some("1000002"));
+    assert_eq!(q.get("scope").map(String::as_str), Some("snsapi_base"));
+    assert_eq!(q.get("response_type").map(String::as_str), Some("code"));
+    issue(&r, &q, "code")
+}
+
 async fn wecom_gettoken(Query(q): Query<HashMap<String, String>>) -> Json<Value> {
     assert_eq!(q.get("corpid").map(String::as_str), Some("wwcorp"));
     assert_eq!(
@@ -147,6 +159,7 @@ async fn start_receiver() -> (String, Arc<Receiver>) {
         .route("/v1.0/oauth2/userAccessToken", post(ding_token))
         .route("/v1.0/contact/users/me", get(ding_me))
         .route("/wwlogin/sso/login", get(wecom_login))
+        .route("/connect/oauth2/authorize", get(wecom_in_app))
         .route("/cgi-bin/gettoken", get(wecom_gettoken))
         .route("/cgi-bin/auth/getuserinfo", get(wecom_userinfo))
         .with_state(r.clone());
@@ -173,6 +186,7 @@ async fn setup() -> (TestApp, Arc<Receiver>) {
             c.dingtalk_login_base = b.clone();
             c.dingtalk_api_base = b.clone();
             c.wecom_login_base = b.clone();
+            c.wecom_oauth_base = b.clone();
             c.wecom_api_base = b;
         },
         true,
@@ -474,4 +488,127 @@ async fn a_person_of_another_school_cannot_bind_or_sign_in_through_this_schools_
             .unwrap();
     assert_eq!(app_id, "dingapp");
     let _ = r;
+}
+
+/// Inside the WeCom or DingTalk app, the school's workbench link signs a bound person in with no
+/// scan and no click (免登), and lands where they were going; `manual=1` shows the page instead.
+#[tokio::test]
+async fn inside_the_wecom_app_a_bound_person_is_signed_in_without_a_click() {
+    let (app, r) = setup().await;
+    let admin = app.login("admin1").await;
+    let csrf = app.page_csrf(&admin).await;
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf)
+        .text("platform", "wecom")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"userid,number\nLiSi,2023010102\n".to_vec())
+                .file_name("map.csv"),
+        );
+    let resp = admin
+        .post(app.url("/org/unit/SCH1/sign-in/mapping"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+
+    const WECOM_UA: &str = "Mozilla/5.0 (Linux; Android 13) AppleWebKit/537.36 (KHTML, like Gecko) Mobile Safari/537.36 wxwork/4.1.22 MicroMessenger/7.0.1 Language/zh";
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(WECOM_UA)
+        .build()
+        .unwrap();
+    *r.user.lock().unwrap() = "LiSi".to_string();
+    // The login page goes straight to WeCom sign-in, keeping the destination.
+    let resp = c
+        .get(app.url("/login?school=SCH1&next=/warnings"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let start = location(&resp);
+    assert_eq!(start, "/sso/SCH1/wecom/start?next=/warnings");
+    // Start uses the in-app OAuth, not the QR-code login.
+    let resp = c.get(app.url(&start)).send().await.unwrap();
+    let authorize = location(&resp);
+    assert!(
+        authorize.contains("/connect/oauth2/authorize?"),
+        "{authorize}"
+    );
+    assert!(authorize.ends_with("#wechat_redirect"), "{authorize}");
+    let resp = c
+        .get(authorize.trim_end_matches("#wechat_redirect"))
+        .send()
+        .await
+        .unwrap();
+    let back = location(&resp);
+    assert!(
+        back.starts_with(&app.url("/sso/SCH1/wecom/callback")),
+        "{back}"
+    );
+    let resp = c.get(&back).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&resp), "/warnings", "lands where they were going");
+    let (s, page) = {
+        let r = c.get(app.url("/warnings")).send().await.unwrap();
+        (r.status(), r.text().await.unwrap())
+    };
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("退出") || page.contains("logout"),
+        "signed in"
+    );
+
+    // Someone not bound is refused once, and the way back shows the page (no loop).
+    let stranger = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(WECOM_UA)
+        .build()
+        .unwrap();
+    *r.user.lock().unwrap() = "Nobody".to_string();
+    let back = to_callback(&app, &r, &stranger, "/sso/SCH1/wecom/start", "Nobody").await;
+    let resp = stranger.get(&back).send().await.unwrap();
+    let refused = resp.text().await.unwrap();
+    assert!(refused.contains("manual=1"), "{refused}");
+    let resp = stranger
+        .get(app.url("/login?school=SCH1&manual=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::OK,
+        "the page itself, with the password form"
+    );
+
+    // In DingTalk the same link starts DingTalk sign-in; in an ordinary browser it shows the page.
+    let ding = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(
+            "Mozilla/5.0 (iPhone) AppleWebKit/605.1.15 Mobile/15E148 AliApp(DingTalk/7.6.0)",
+        )
+        .build()
+        .unwrap();
+    let resp = ding
+        .get(app.url("/login?school=SCH1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&resp), "/sso/SCH1/dingtalk/start?next=/");
+    let resp = client()
+        .get(app.url("/login?school=SCH1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    // A destination off the site is never followed.
+    let resp = stranger
+        .get(app.url("/login?school=SCH1&next=https://evil.example/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&resp), "/sso/SCH1/wecom/start?next=/");
 }
