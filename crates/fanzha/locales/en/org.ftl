@@ -109,3 +109,5 @@ org-picker-choose = Choose a unit
 org-picker-search = Search units by name
 org-picker-multiple-help = Several can be chosen: hold Ctrl (⌘ on a Mac) and click; on a phone, tick them.
 org-picker-unit = Unit
+roster-err-number-is-staff = line { $line }: student number "{ $value }" is already a staff number of this school; a student and a staff member of one school cannot share a number (sign-in could not tell them apart)
+roster-err-number-is-student = line { $line }: staff number "{ $value }" is already a student number of this school; a student and a staff member of one school cannot share a number (sign-in could not tell them apart)

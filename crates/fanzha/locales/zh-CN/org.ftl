@@ -106,3 +106,5 @@ org-picker-choose = 请选择单位
 org-picker-search = 按名称搜索单位
 org-picker-multiple-help = 可多选:电脑上按住 Ctrl(Mac 上按住 ⌘)点击;手机上直接勾选。
 org-picker-unit = 单位
+roster-err-number-is-staff = 第 { $line } 行:学号“{ $value }”已是本校一名教职工的工号;同一学校的学号与工号不能相同(登录时无法区分),请更正后再导入
+roster-err-number-is-student = 第 { $line } 行:工号“{ $value }”已是本校一名学生的学号;同一学校的学号与工号不能相同(登录时无法区分),请更正后再导入

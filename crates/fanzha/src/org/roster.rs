@@ -191,6 +191,27 @@ fn name_cell(line: u64, raw: &str, column: &str) -> Result<String, Msg> {
         .map_err(|e| line_err(line, e.line_key()).arg("column", column))
 }
 
+/// Refuses the lines whose number the other kind of person of the school already has.
+pub fn refuse_taken_numbers<'a>(
+    rows: impl Iterator<Item = (u64, &'a str)>,
+    taken: &std::collections::HashSet<String>,
+    importing: RosterKind,
+) -> Result<(), ImportRefused> {
+    let key = match importing {
+        RosterKind::Students => "roster-err-number-is-staff",
+        RosterKind::Staff => "roster-err-number-is-student",
+    };
+    let errors: Vec<Msg> = rows
+        .filter(|(_, no)| taken.contains(*no))
+        .map(|(line, no)| line_err(line, key).arg("value", no))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ImportRefused { errors })
+    }
+}
+
 fn line_err(line: u64, key: &str) -> Msg {
     Msg::new(key).arg("line", line)
 }

@@ -118,6 +118,12 @@ pub async fn import_roster(
                 chrono::DateTime::from_timestamp_millis(now).map_or(2026, |d| d.year() as i64);
             let t = std::time::Instant::now();
             let rows = roster::check_students(&text, &classes, year)?;
+            let taken = store::numbers_of_other_kind(db, org.id, kind).await?;
+            roster::refuse_taken_numbers(
+                rows.iter().map(|r| (r.line, r.student_no.as_str())),
+                &taken,
+                kind,
+            )?;
             let checked = t.elapsed();
             let s = roster::write_students(db, org.id, &rows, now).await?;
             tracing::debug!(rows = rows.len(), ?checked, written = ?t.elapsed(), "student roster imported");
@@ -126,6 +132,12 @@ pub async fn import_roster(
         RosterKind::Staff => {
             let units = roster::unit_index(db, org).await?;
             let rows = roster::check_staff(&text, &units)?;
+            let taken = store::numbers_of_other_kind(db, org.id, kind).await?;
+            roster::refuse_taken_numbers(
+                rows.iter().map(|r| (r.line, r.staff_no.as_str())),
+                &taken,
+                kind,
+            )?;
             roster::write_staff(db, org.id, &rows, now).await?
         }
     };

@@ -455,3 +455,20 @@ pub async fn counts_under(db: &Db, path: &str) -> DbResult<(i64, i64, i64)> {
     .await?;
     Ok((units, students, staff))
 }
+
+/// Numbers a school already uses for the other kind of person (staff numbers when importing
+/// students, and the other way round). A student and a staff member of one school may not share
+/// a number: sign-in by number (activation, campus SSO) could not tell them apart.
+pub async fn numbers_of_other_kind(
+    db: &crate::db::Db,
+    org_id: i64,
+    importing: super::roster::RosterKind,
+) -> crate::db::DbResult<std::collections::HashSet<String>> {
+    let sql = match importing {
+        super::roster::RosterKind::Students => "SELECT staff_no FROM staff WHERE org_id = $1",
+        super::roster::RosterKind::Staff => "SELECT student_no FROM students WHERE school_id = $1",
+    };
+    let rows: Vec<(String,)> = sqlx::query_as(sql).bind(org_id).fetch_all(&db.pool).await?;
+    Ok(rows.into_iter().map(|(n,)| n).collect())
+}
+

@@ -699,3 +699,53 @@ async fn cli_import_refuses_a_bad_file_naming_its_lines() {
         );
     }
 }
+
+/// A student and a staff member of one school cannot share a number (sign-in by number could not
+/// tell them apart): an import that would is refused naming the line, and nothing changes. The
+/// same number at another school is fine.
+#[tokio::test]
+async fn a_number_the_school_gives_the_other_kind_of_person_is_refused() {
+    let app = spawn_seeded().await;
+    let t = app.token("admin1", &[Scope::OrgWrite]).await;
+    let staff_before = app.scalar("SELECT COUNT(*) FROM staff").await;
+    let accounts_before = app.scalar("SELECT COUNT(*) FROM accounts").await;
+    // A staff line with a student's number.
+    let r = app
+        .api_post(
+            &t,
+            "/api/v1/units/SCH1/roster",
+            "工号,姓名,单位代码\nT1300,新老师,COL1A\n2023010101,重号老师,COL1A\n".into(),
+        )
+        .await;
+    let (status, code, message, details) = api_error(r).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        details.iter().any(|d| d.contains("line 3") && d.contains("2023010101")),
+        "{code} {message} {details:?}"
+    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM staff").await, staff_before);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM accounts").await, accounts_before);
+    // A student line with a staff number.
+    let students_before = app.count_students().await;
+    let r = app
+        .api_post(
+            &t,
+            "/api/v1/units/SCH1/roster",
+            "学号,姓名,入学年份,班级代码\nT1001,重号学生,2023,CLS1A1\n".into(),
+        )
+        .await;
+    let (status, _, _, details) = api_error(r).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(details.iter().any(|d| d.contains("T1001")), "{details:?}");
+    assert_eq!(app.count_students().await, students_before);
+    // Another school may use the number.
+    let t2 = app.token("admin2", &[Scope::OrgWrite]).await;
+    let r = app
+        .api_post(
+            &t2,
+            "/api/v1/units/SCH2/roster",
+            "工号,姓名,单位代码\n2023010101,另一校老师,COL2A\n".into(),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
