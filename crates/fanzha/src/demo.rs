@@ -160,22 +160,11 @@ async fn bulk(
     let mut it = rows.into_iter().peekable();
     while it.peek().is_some() {
         let chunk: Vec<Vec<V>> = it.by_ref().take(per).collect();
-        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", cols.join(", "));
-        let mut n = 0;
-        for (i, _) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push('(');
-            for c in 0..cols.len() {
-                n += 1;
-                if c > 0 {
-                    sql.push(',');
-                }
-                let _ = write!(sql, "${n}");
-            }
-            sql.push(')');
-        }
+        let sql = format!(
+            "INSERT INTO {table} ({}) VALUES {}",
+            cols.join(", "),
+            crate::db::values_rows(chunk.len(), cols.len(), 1)
+        );
         let sql = crate::db::bulk_sql(backend, &sql);
         let mut q = sqlx::query(&sql);
         for row in chunk {

@@ -174,29 +174,14 @@ pub async fn issue(
     let mut out = Vec::with_capacity(people.len());
     let mut tx = db.begin_write().await?;
     for chunk in people.chunks(200) {
-        let mut revoke = String::from(
-            "UPDATE activation_codes SET revoked_at = $1 WHERE used_at IS NULL AND revoked_at IS NULL AND account_id IN (",
+        let revoke = format!(
+            "UPDATE activation_codes SET revoked_at = $1 WHERE used_at IS NULL AND revoked_at IS NULL AND account_id IN ({})",
+            crate::db::params_list(chunk.len(), 2)
         );
-        let mut insert = String::from(
-            "INSERT INTO activation_codes (account_id, code_hash, issued_by, created_at, expires_at) VALUES ",
+        let insert = format!(
+            "INSERT INTO activation_codes (account_id, code_hash, issued_by, created_at, expires_at) VALUES {}",
+            crate::db::values_rows(chunk.len(), 5, 1)
         );
-        for (i, _) in chunk.iter().enumerate() {
-            if i > 0 {
-                revoke.push_str(", ");
-                insert.push_str(", ");
-            }
-            revoke.push_str(&format!("${}", i + 2));
-            let b = i * 5;
-            insert.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5
-            ));
-        }
-        revoke.push(')');
         let revoke = crate::db::bulk_sql(db.backend, &revoke);
         let mut q = sqlx::query(&revoke).bind(now);
         for p in chunk {

@@ -143,12 +143,7 @@ pub async fn sync(
                THEN (SELECT p.name FROM {table} p WHERE p.id = accounts.{link}) ELSE display_name END \
              WHERE org_id = $1 AND person_kind = '{k}' AND person_no IN ("
         );
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("${}", i + 2));
-        }
+        sql.push_str(&crate::db::params_list(chunk.len(), 2));
         sql.push(')');
         let sql = crate::db::bulk_sql(backend, &sql);
         let mut q = sqlx::query(&sql).bind(org_id);

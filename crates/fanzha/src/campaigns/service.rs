@@ -672,10 +672,10 @@ pub async fn preview(
         }
         let mut unreachable = 0;
         for chunk in top.chunks(500) {
-            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 1)).collect();
+            let list = crate::db::params_list(chunk.len(), 1);
             let sql = format!(
                 "SELECT COUNT(*) FROM students s WHERE s.id IN ({}) AND NOT {INBOX_REACHABLE}",
-                list.join(", ")
+                list
             );
             let sql = bulk_sql(db.backend, &sql);
             let mut q = sqlx::query_scalar::<_, i64>(&sql);
@@ -1081,9 +1081,9 @@ async fn inbox_messages(
             vec![],
         ),
         InboxOf::Persons(persons) => {
-            let list: Vec<String> = (0..persons.len()).map(|i| format!("${}", i + 6)).collect();
+            let list = crate::db::params_list(persons.len(), 6);
             (
-                format!("{base} AND d.person IN ({}) {tail}", list.join(", ")),
+                format!("{base} AND d.person IN ({}) {tail}", list),
                 persons.to_vec(),
             )
         }
@@ -1200,12 +1200,12 @@ pub async fn fan_out(db: &Db, clock: &Clock, job: &Job) -> SvcResult<()> {
             }
             // Parameters numbered in order, each used once: on SQLite `bulk_sql` turns them into
             // anonymous `?`, bound by position.
-            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 4)).collect();
+            let list = crate::db::params_list(chunk.len(), 4);
             let sql = format!(
                 "INSERT INTO campaign_deliveries (campaign_id, person, student_id, unit_path, channel, address, status, reason, attempts, queued_at, sent_at, opened_at, acknowledged_at, quiz_passed_at, clicks) \
                  SELECT $1, 'student:' || s.id, s.id, u.path, 'inbox', NULL, {INBOX_STATUS}, {INBOX_REASON}, 0, $2, CASE WHEN {INBOX_REACHABLE} THEN CAST($3 AS BIGINT) END, NULL, NULL, NULL, 0 \
                  FROM students s JOIN units u ON u.id = s.class_id WHERE s.id IN ({list}) ON CONFLICT (campaign_id, person, channel) DO NOTHING",
-                list = list.join(", ")
+                list = list
             );
             let sql = bulk_sql(db.backend, &sql);
             let mut q = sqlx::query(&sql).bind(id).bind(now).bind(now);

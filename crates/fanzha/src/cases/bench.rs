@@ -161,21 +161,7 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
             "INSERT INTO cases (school_id, unit_id, unit_path, victim_role, victim_enroll_year, victim_major, victim_gender, \
              fraud_type, channel, occurred_at, amount_lost_cents, amount_recovered_cents, status, narrative, created_by, created_at, updated_at) VALUES ",
         );
-        let mut p = 1;
-        for i in 0..n {
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push('(');
-            for j in 0..17 {
-                if j > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!("${p}"));
-                p += 1;
-            }
-            sql.push(')');
-        }
+        sql.push_str(&crate::db::values_rows(n, 17, 1));
         let sql = crate::db::bulk_sql(db.backend, &sql);
         let mut q = sqlx::query(&sql);
         for _ in 0..n {

@@ -268,6 +268,37 @@ impl Db {
     }
 }
 
+/// The `VALUES` rows of a multi-row statement: `rows` groups of `cols` parameters numbered in
+/// order from `$first`, as `($1, $2), ($3, $4)`. With [`bulk_sql`] they become `?` on SQLite.
+pub fn values_rows(rows: usize, cols: usize, first: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 6);
+    let mut n = first;
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&n.to_string());
+            n += 1;
+        }
+        out.push(')');
+    }
+    out
+}
+
+/// A list of `n` parameters numbered from `$first` (`$2, $3, $4`), for `IN (…)`.
+pub fn params_list(n: usize, first: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The text of a bulk statement for this backend. Bulk statements are written once with `$1…$n`
 /// in order; on SQLite they become anonymous `?` placeholders, because binding numbered parameters
 /// costs SQLite a linear search per parameter (quadratic in a multi-row INSERT of thousands).
@@ -362,6 +393,18 @@ mod tests {
             "postgres://fz:***@localhost/fz"
         );
         assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[test]
+    fn values_and_params() {
+        assert_eq!(values_rows(2, 2, 1), "($1, $2), ($3, $4)");
+        assert_eq!(values_rows(1, 3, 4), "($4, $5, $6)");
+        assert_eq!(values_rows(0, 3, 1), "");
+        assert_eq!(params_list(3, 2), "$2, $3, $4");
+        assert_eq!(
+            bulk_sql(Backend::Sqlite, &format!("IN ($1, {})", params_list(2, 2))),
+            "IN (?, ?, ?)"
+        );
     }
 
     #[test]

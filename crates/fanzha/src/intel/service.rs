@@ -143,20 +143,7 @@ pub async fn record_sightings(
         let mut sql = String::from(
             "INSERT INTO indicators (kind, value, status, fraud_types, tlp, sightings, first_seen, last_seen, note, created_at, updated_at) VALUES ",
         );
-        for i in 0..chunk.len() {
-            let b = i * 11;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('(');
-            sql.push_str(
-                &(1..=11)
-                    .map(|n| format!("${}", b + n))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            );
-            sql.push(')');
-        }
+        sql.push_str(&crate::db::values_rows(chunk.len(), 11, 1));
         sql.push_str(
             " ON CONFLICT (kind, value) DO UPDATE SET sightings = indicators.sightings + excluded.sightings, \
              last_seen = excluded.last_seen, updated_at = excluded.updated_at RETURNING id, kind, value, fraud_types",
@@ -212,12 +199,9 @@ pub async fn record_sightings(
         .collect();
     let sources: Vec<(i64, &str)> = sources.into_iter().collect();
     for chunk in sources.chunks(BULK_ROWS) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| format!("(${}, ${}, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3))
-            .collect();
         let sql = format!(
             "INSERT INTO indicator_sources (indicator_id, source, at) VALUES {} ON CONFLICT (indicator_id, source) DO NOTHING",
-            values.join(", ")
+            crate::db::values_rows(chunk.len(), 3, 1)
         );
         let sql = crate::db::bulk_sql(backend, &sql);
         let mut q = sqlx::query(&sql);
@@ -228,12 +212,9 @@ pub async fn record_sightings(
     }
     // One change-log row per indicator, for every process's index.
     for chunk in rows.chunks(BULK_ROWS) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| format!("(${}, ${}, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3))
-            .collect();
         let sql = format!(
             "INSERT INTO indicator_changes (kind, value, at) VALUES {}",
-            values.join(", ")
+            crate::db::values_rows(chunk.len(), 3, 1)
         );
         let sql = crate::db::bulk_sql(backend, &sql);
         let mut q = sqlx::query(&sql);

@@ -577,20 +577,7 @@ pub async fn write_students(
         let mut sql = String::from(
             "INSERT INTO students (school_id, class_id, student_no, name, gender, enrollment_year, major, phone, email, status, created_at, updated_at) VALUES ",
         );
-        for i in 0..chunk.len() {
-            let b = i * 12;
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push('(');
-            for k in 1..=12 {
-                if k > 1 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!("${}", b + k));
-            }
-            sql.push(')');
-        }
+        sql.push_str(&crate::db::values_rows(chunk.len(), 12, 1));
         sql.push_str(
             " ON CONFLICT (school_id, student_no) DO UPDATE SET class_id = excluded.class_id, name = excluded.name, \
              gender = excluded.gender, enrollment_year = excluded.enrollment_year, major = excluded.major, \

@@ -471,4 +471,3 @@ pub async fn numbers_of_other_kind(
     let rows: Vec<(String,)> = sqlx::query_as(sql).bind(org_id).fetch_all(&db.pool).await?;
     Ok(rows.into_iter().map(|(n,)| n).collect())
 }
-

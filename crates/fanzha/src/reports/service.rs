@@ -276,15 +276,9 @@ pub(crate) async fn insert_indicators(
         .flat_map(|(id, v)| v.indicators.iter().map(move |i| (*id, i)))
         .collect();
     for chunk in rows.chunks(500) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = i * 4;
-                format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4)
-            })
-            .collect();
         let sql = format!(
             "INSERT INTO report_indicators (report_id, kind, value, section) VALUES {}",
-            values.join(", ")
+            crate::db::values_rows(chunk.len(), 4, 1)
         );
         let sql = crate::db::bulk_sql(backend, &sql);
         let mut q = sqlx::query(&sql);

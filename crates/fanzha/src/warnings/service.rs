@@ -397,24 +397,7 @@ impl RouteCache {
             let mut sql = String::from(
                 "INSERT INTO warning_events (warning_id, at, kind, actor_account_id, actor, level, staff_id, dedup, detail) VALUES ",
             );
-            for i in 0..chunk.len() {
-                let b = i * 9;
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8,
-                    b + 9
-                ));
-            }
+            sql.push_str(&crate::db::values_rows(chunk.len(), 9, 1));
             sql.push_str(" ON CONFLICT (warning_id, dedup) DO NOTHING");
             let sql = crate::db::bulk_sql(backend, &sql);
             let mut q = sqlx::query(&sql);
@@ -436,22 +419,7 @@ impl RouteCache {
             let mut sql = String::from(
                 "INSERT INTO inbox_messages (recipient, kind, title, body, link, source, created_at) VALUES ",
             );
-            for i in 0..chunk.len() {
-                let b = i * 7;
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7
-                ));
-            }
+            sql.push_str(&crate::db::values_rows(chunk.len(), 7, 1));
             sql.push_str(" ON CONFLICT (recipient, source) DO NOTHING");
             let sql = crate::db::bulk_sql(backend, &sql);
             let mut q = sqlx::query(&sql);

@@ -720,11 +720,16 @@ async fn a_number_the_school_gives_the_other_kind_of_person_is_refused() {
     let (status, code, message, details) = api_error(r).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        details.iter().any(|d| d.contains("line 3") && d.contains("2023010101")),
+        details
+            .iter()
+            .any(|d| d.contains("line 3") && d.contains("2023010101")),
         "{code} {message} {details:?}"
     );
     assert_eq!(app.scalar("SELECT COUNT(*) FROM staff").await, staff_before);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM accounts").await, accounts_before);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM accounts").await,
+        accounts_before
+    );
     // A student line with a staff number.
     let students_before = app.count_students().await;
     let r = app
