@@ -490,11 +490,10 @@ async fn a_person_of_another_school_cannot_bind_or_sign_in_through_this_schools_
     let _ = r;
 }
 
-/// Inside the WeCom or DingTalk app, the school's workbench link signs a bound person in with no
-/// scan and no click (免登), and lands where they were going; `manual=1` shows the page instead.
-#[tokio::test]
-async fn inside_the_wecom_app_a_bound_person_is_signed_in_without_a_click() {
-    let (app, r) = setup().await;
+const WECOM_UA: &str = "Mozilla/5.0 (Linux; Android 13) AppleWebKit/537.36 (KHTML, like Gecko) Mobile Safari/537.36 wxwork/4.1.22 MicroMessenger/7.0.1 Language/zh";
+
+/// The school maps WeCom user `LiSi` to 李四 (2023010102).
+async fn map_wecom_lisi(app: &TestApp) {
     let admin = app.login("admin1").await;
     let csrf = app.page_csrf(&admin).await;
     let form = reqwest::multipart::Form::new()
@@ -512,8 +511,14 @@ async fn inside_the_wecom_app_a_bound_person_is_signed_in_without_a_click() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+}
 
-    const WECOM_UA: &str = "Mozilla/5.0 (Linux; Android 13) AppleWebKit/537.36 (KHTML, like Gecko) Mobile Safari/537.36 wxwork/4.1.22 MicroMessenger/7.0.1 Language/zh";
+/// Inside the WeCom or DingTalk app, the school's workbench link signs a bound person in with no
+/// scan and no click (免登), and lands where they were going; `manual=1` shows the page instead.
+#[tokio::test]
+async fn inside_the_wecom_app_a_bound_person_is_signed_in_without_a_click() {
+    let (app, r) = setup().await;
+    map_wecom_lisi(&app).await;
     let c = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -611,4 +616,48 @@ async fn inside_the_wecom_app_a_bound_person_is_signed_in_without_a_click() {
         .await
         .unwrap();
     assert_eq!(location(&resp), "/sso/SCH1/wecom/start?next=/");
+}
+
+/// The same on a phone in a real browser that presents itself as the WeCom app: 李四 taps the
+/// school's workbench link to the report form and is on it, signed in, without typing anything.
+#[tokio::test]
+async fn in_the_wecom_app_on_a_phone_the_workbench_link_opens_the_page_signed_in() {
+    let Some((_turn, wd)) = crate::wd::start().await else {
+        return;
+    };
+    let (app, r) = setup().await;
+    map_wecom_lisi(&app).await;
+    *r.user.lock().unwrap() = "LiSi".to_string();
+    let ua = |v: &str| serde_json::json!({"cmd": "Network.setUserAgentOverride", "params": {"userAgent": v}});
+    wd.post("/goog/cdp/execute", ua(WECOM_UA)).await;
+    wd.goto(&app.url("/login?school=SCH1&next=/reports/new"))
+        .await;
+    // (A browser keeps the `#wechat_redirect` fragment across the redirects, as WeCom does.)
+    let landed = wd
+        .wait_url(|u| {
+            u.trim_end_matches("#wechat_redirect")
+                .ends_with("/reports/new")
+        })
+        .await;
+    // Back to an ordinary browser for whoever uses it next (also on failure, by the rig's reset).
+    wd.post("/goog/cdp/execute", ua("")).await;
+    assert!(landed.starts_with(&app.url("/")), "{landed}");
+    let page = wd.text("main").await;
+    assert!(page.contains("举报"), "the report form, signed in: {page}");
+    let fits = wd
+        .post(
+            "/execute/sync",
+            serde_json::json!({"script": "return [document.documentElement.scrollWidth <= window.innerWidth, navigator.userAgent];", "args": []}),
+        )
+        .await;
+    assert_eq!(fits[0], serde_json::json!(true), "fits the phone");
+    assert!(
+        !fits[1].as_str().unwrap_or("").contains("wxwork"),
+        "the browser is itself again"
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM accounts WHERE person_no = '2023010102' AND activated_at IS NOT NULL").await,
+        1,
+        "the first sign-in activated the mapped account"
+    );
 }

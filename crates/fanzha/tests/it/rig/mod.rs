@@ -568,6 +568,14 @@ impl WebDriver {
                 Some(json!({"cmd": "Emulation.clearDeviceMetricsOverride", "params": {}})),
             )
             .await;
+        // The browser's own user agent again (a journey may present itself as another app).
+        let _ = self
+            .call(
+                reqwest::Method::POST,
+                "/goog/cdp/execute",
+                Some(json!({"cmd": "Network.setUserAgentOverride", "params": {"userAgent": ""}})),
+            )
+            .await;
         let _ = self
             .call(
                 reqwest::Method::POST,
