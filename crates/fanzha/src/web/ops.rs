@@ -48,21 +48,13 @@ async fn metrics(State(st): State<AppState>) -> Response {
         .fetch_one(pool)
         .await
         .unwrap_or(-1);
-    let body = st.metrics.render(&[
-        (
-            "fanzha_db_pool_size",
-            "Open database connections.",
-            pool.size() as f64,
-        ),
-        (
-            "fanzha_db_pool_idle",
-            "Idle database connections.",
-            pool.num_idle() as f64,
-        ),
-        ("fanzha_jobs_queued", "Jobs waiting to run.", queued as f64),
-        ("fanzha_jobs_failed", "Jobs that gave up.", failed as f64),
-    ]);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+    let body = st.metrics.render(&super::metrics::Gauges {
+        db_pool_size: pool.size() as f64,
+        db_pool_idle: pool.num_idle() as f64,
+        jobs_queued: queued as f64,
+        jobs_failed: failed as f64,
+    });
+    ([(header::CONTENT_TYPE, super::metrics::CONTENT_TYPE)], body).into_response()
 }
 
 struct BearerAuth;

@@ -33,6 +33,7 @@ async fn a_partner_makes_a_token_on_a_phone_and_copies_it() {
     wd.type_into("input[name=password]", PASSWORD).await;
     wd.click("button[type=submit]").await;
     wd.wait_url(|u| u.ends_with("/account")).await;
+    wd.find("input[name=scopes]").await;
 
     // Only what a partner can use, each named in words.
     let offered = js(
