@@ -2,6 +2,7 @@
 //! fraud together — a mobile-first web app, a JSON API and background workers over SQLite or
 //! PostgreSQL. See `docs/ARCHITECTURE.md` for the module map.
 
+pub mod appraisal;
 pub mod audit;
 pub mod auth;
 pub mod campaigns;
@@ -16,6 +17,7 @@ pub mod error;
 pub mod inbox;
 pub mod intel;
 pub mod kernel;
+pub mod learning;
 pub mod org;
 pub mod reports;
 pub mod text;

@@ -19,3 +19,4 @@ mod org;
 mod platform;
 mod reports;
 mod warnings;
+mod learning;
