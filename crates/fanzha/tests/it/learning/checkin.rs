@@ -38,7 +38,7 @@ async fn screen(app: &TestApp, c: &reqwest::Client, id: i64) -> (String, String)
     let (s, full) = app
         .get(c, &format!("/learning/activities/{id}/screen"))
         .await;
-    assert_eq!(s, StatusCode::OK);
+    assert_eq!(s, StatusCode::OK, "{full}");
     assert!(full.contains(&digits), "the screen shows the same code");
     assert!(full.contains("hx-trigger=\"every 3s\""), "{full}");
     assert!(full.contains("<svg"), "QR code: {full}");
@@ -165,6 +165,7 @@ async fn a_replayed_code_is_accepted_in_the_next_window_and_refused_after() {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     // After the activity (and its grace) nothing is taken, even the current code.
     app.state.clock.advance_ms(3 * 3_600_000);
+    let (admin, friend) = (app.login("admin1").await, app.login("student2").await);
     let (_, digits) = screen(&app, &admin, id).await;
     let (s, _) = app
         .post_form(&friend, &format!("/learning/activities/{id}/checkin"), &[("code", &digits)])
@@ -189,16 +190,21 @@ async fn a_device_used_for_a_second_account_is_flagged_to_the_organiser() {
         .await
         .unwrap();
     // The same phone, another account: the check-in counts but is flagged.
-    let b = app.login("student2").await;
-    let csrf = app.page_csrf(&b).await;
-    let r = b
-        .post(app.url(&format!("/learning/activities/{id}/checkin")))
-        .header("cookie", format!("fz_device={device}"))
-        .form(&[("csrf", csrf.as_str()), ("code", digits.as_str())])
-        .send()
-        .await
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    jar.add_cookie_str(
+        &format!("fz_device={device}; Path=/"),
+        &app.url("/").parse().unwrap(),
+    );
+    let b = reqwest::Client::builder()
+        .cookie_provider(jar)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
         .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    app.submit_login(&b, "student2", PASSWORD).await;
+    let (s, _) = app
+        .post_form(&b, &format!("/learning/activities/{id}/checkin"), &[("code", &digits)])
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(
         app.scalar("SELECT COUNT(*) FROM learning_checkins WHERE shared_device = 1")
             .await,

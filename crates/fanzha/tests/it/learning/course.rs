@@ -181,7 +181,7 @@ async fn only_school_admins_and_police_of_the_jurisdiction_author_courses() {
     ];
     for (user, expected) in [
         ("student1", &[StatusCode::FORBIDDEN, StatusCode::NOT_FOUND][..]),
-        ("counselor1", &[StatusCode::FORBIDDEN][..]),
+        ("counselor1", &[StatusCode::NOT_FOUND][..]),
         ("admin2", &[StatusCode::NOT_FOUND][..]),
         ("police2", &[StatusCode::NOT_FOUND][..]),
     ] {

@@ -100,7 +100,8 @@ async fn a_student_signs_once_per_version_withdraws_and_signs_again() {
             &[("school", &school), ("body", "x")],
         )
         .await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(s, StatusCode::NOT_FOUND, "the school lies outside the counselor's scope");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM learning_pledges").await, 2);
 }
 
 #[tokio::test]
