@@ -15,22 +15,88 @@ use crate::db::Db;
 
 const DAY: i64 = 86_400_000;
 
-struct Q(&'static str, &'static str, &'static str, &'static [usize], &'static str);
+struct Q(
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [usize],
+    &'static str,
+);
 
 const FIRST_QUESTIONS: &[Q] = &[
-    Q("rebate_task", "有人在群里招募“点赞返佣、刷单返利”,先做小单就能返钱。这是:", "正规兼职\n刷单返利诈骗", &[1], "所有刷单都是诈骗,先给小甜头再诱你大额垫付。"),
-    Q("rebate_task", "刷单返了几十元佣金,说明对方可信。", "", &[1], "小额返利是诱饵,后续的“连单”“卡单”才是目的。"),
-    Q("impersonate_police", "自称公安的人说你涉嫌洗钱,要求把钱转到“安全账户”。你应该:", "按要求转账\n挂断并拨打 110 或 96110 核实\n下载对方发来的会议软件", &[1], "公检法不会电话办案,更没有“安全账户”。"),
-    Q("impersonate_police", "公检法机关可能通过视频会议给你看“通缉令”并要求保密。", "", &[1], "要求保密、转账、共享屏幕的都是诈骗。"),
-    Q("impersonate_customer_service", "“客服”说你的快递丢了要理赔,让你开启屏幕共享。以下做法正确的是:", "开启屏幕共享配合理赔\n通过官方 App 自行查询\n拒绝共享屏幕\n提供短信验证码", &[1, 2], "理赔走官方渠道,屏幕共享和验证码会让对方转走你的钱。"),
-    Q("impersonate_customer_service", "注销“校园贷”“百万保障”需要把钱转给客服。", "", &[1], "这是冒充客服的话术,任何“注销”都不需要转账。"),
+    Q(
+        "rebate_task",
+        "有人在群里招募“点赞返佣、刷单返利”,先做小单就能返钱。这是:",
+        "正规兼职\n刷单返利诈骗",
+        &[1],
+        "所有刷单都是诈骗,先给小甜头再诱你大额垫付。",
+    ),
+    Q(
+        "rebate_task",
+        "刷单返了几十元佣金,说明对方可信。",
+        "",
+        &[1],
+        "小额返利是诱饵,后续的“连单”“卡单”才是目的。",
+    ),
+    Q(
+        "impersonate_police",
+        "自称公安的人说你涉嫌洗钱,要求把钱转到“安全账户”。你应该:",
+        "按要求转账\n挂断并拨打 110 或 96110 核实\n下载对方发来的会议软件",
+        &[1],
+        "公检法不会电话办案,更没有“安全账户”。",
+    ),
+    Q(
+        "impersonate_police",
+        "公检法机关可能通过视频会议给你看“通缉令”并要求保密。",
+        "",
+        &[1],
+        "要求保密、转账、共享屏幕的都是诈骗。",
+    ),
+    Q(
+        "impersonate_customer_service",
+        "“客服”说你的快递丢了要理赔,让你开启屏幕共享。以下做法正确的是:",
+        "开启屏幕共享配合理赔\n通过官方 App 自行查询\n拒绝共享屏幕\n提供短信验证码",
+        &[1, 2],
+        "理赔走官方渠道,屏幕共享和验证码会让对方转走你的钱。",
+    ),
+    Q(
+        "impersonate_customer_service",
+        "注销“校园贷”“百万保障”需要把钱转给客服。",
+        "",
+        &[1],
+        "这是冒充客服的话术,任何“注销”都不需要转账。",
+    ),
 ];
 
 const ELECTIVE_QUESTIONS: &[Q] = &[
-    Q("fake_investment", "网友带你在一个“内部平台”投资,收益很高且能提现一次。你应该:", "加大投入\n停止投入并报警\n拉同学一起投", &[1], "能提现一次是为了让你投入更多,之后就无法出金。"),
-    Q("fake_investment", "正规投资平台会承诺稳赚不赔。", "", &[1], "承诺高收益、稳赚不赔的都是骗局。"),
-    Q("fake_loan", "网贷要求先交“解冻费”“保证金”才能放款。这是:", "正常流程\n虚假网络贷款诈骗", &[1], "放款前收费的贷款都是诈骗。"),
-    Q("fake_loan", "出借银行卡、手机卡给他人“走流水”赚钱,可能触犯法律。", "", &[0], "出租出借“两卡”可能构成帮助信息网络犯罪活动罪。"),
+    Q(
+        "fake_investment",
+        "网友带你在一个“内部平台”投资,收益很高且能提现一次。你应该:",
+        "加大投入\n停止投入并报警\n拉同学一起投",
+        &[1],
+        "能提现一次是为了让你投入更多,之后就无法出金。",
+    ),
+    Q(
+        "fake_investment",
+        "正规投资平台会承诺稳赚不赔。",
+        "",
+        &[1],
+        "承诺高收益、稳赚不赔的都是骗局。",
+    ),
+    Q(
+        "fake_loan",
+        "网贷要求先交“解冻费”“保证金”才能放款。这是:",
+        "正常流程\n虚假网络贷款诈骗",
+        &[1],
+        "放款前收费的贷款都是诈骗。",
+    ),
+    Q(
+        "fake_loan",
+        "出借银行卡、手机卡给他人“走流水”赚钱,可能触犯法律。",
+        "",
+        &[0],
+        "出租出借“两卡”可能构成帮助信息网络犯罪活动罪。",
+    ),
 ];
 
 async fn questions(
@@ -73,11 +139,10 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
         .fetch_optional(&db.pool)
         .await?
         .unwrap_or(0);
-    let counselor: Option<(i64, String)> = sqlx::query_as(
-        "SELECT id, display_name FROM accounts WHERE username = 's001-c01-2023'",
-    )
-    .fetch_optional(&db.pool)
-    .await?;
+    let counselor: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, display_name FROM accounts WHERE username = 's001-c01-2023'")
+            .fetch_optional(&db.pool)
+            .await?;
     let mut rng = StdRng::seed_from_u64(20);
     let mut tx = db.begin_write().await?;
 
@@ -126,8 +191,16 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
     let el = store::insert_course(&mut tx, school_id, &elective, admin, now - 30 * DAY).await?;
     store::add_enrolment(&mut tx, el, &Enrolment::Unit(school_id), now - 30 * DAY).await?;
     for (t, b, v) in [
-        ("虚假投资理财", "高收益、稳赚不赔、“内部消息”——三者出现其一就该警惕。", "https://www.gov.cn/"),
-        ("虚假网络贷款与“两卡”", "放款前收取任何费用的都是诈骗。出租出借银行卡、电话卡可能构成犯罪。", ""),
+        (
+            "虚假投资理财",
+            "高收益、稳赚不赔、“内部消息”——三者出现其一就该警惕。",
+            "https://www.gov.cn/",
+        ),
+        (
+            "虚假网络贷款与“两卡”",
+            "放款前收取任何费用的都是诈骗。出租出借银行卡、电话卡可能构成犯罪。",
+            "",
+        ),
     ] {
         let l = NewLesson::parse(t, b, v).map_err(|e| anyhow::anyhow!("{e:?}"))?;
         store::insert_lesson(&mut tx, el, &l, now - 30 * DAY).await?;
@@ -247,9 +320,16 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
             "120",
         )
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        let mtg =
-            store::insert_activity(&mut tx, school_id, class_id, &meeting, *cid, cname, now - DAY)
-                .await?;
+        let mtg = store::insert_activity(
+            &mut tx,
+            school_id,
+            class_id,
+            &meeting,
+            *cid,
+            cname,
+            now - DAY,
+        )
+        .await?;
         for (i, (sid, _)) in others.iter().enumerate().take(n / 3) {
             let device = format!("demo-device-{sid}");
             store::insert_checkin(

@@ -39,18 +39,15 @@ impl From<LearningError> for AppError {
     fn from(e: LearningError) -> Self {
         match e {
             LearningError::Invalid(p) => AppError::refused("err-learning-invalid", p),
-            LearningError::Conflict(key) => {
-                AppError::conflict(key).details(vec![Msg::new(key)])
-            }
+            LearningError::Conflict(key) => AppError::conflict(key).details(vec![Msg::new(key)]),
             LearningError::NotASchoolUnit => AppError::refused(
                 "err-learning-invalid",
                 vec![Msg::new("err-learning-not-school")],
             ),
-            LearningError::NotYourActivity => AppError::new(
-                StatusCode::FORBIDDEN,
-                "err-learning-not-your-activity",
-            )
-            .details(vec![Msg::new("err-learning-not-your-activity")]),
+            LearningError::NotYourActivity => {
+                AppError::new(StatusCode::FORBIDDEN, "err-learning-not-your-activity")
+                    .details(vec![Msg::new("err-learning-not-your-activity")])
+            }
             LearningError::Db(e) => e.into(),
         }
     }

@@ -523,7 +523,10 @@ mod tests {
             "刷单就是诈骗。",
         );
         let e = e.err().expect("refused");
-        assert!(e.iter().any(|m| m.key == "err-learning-no-correct"), "{e:?}");
+        assert!(
+            e.iter().any(|m| m.key == "err-learning-no-correct"),
+            "{e:?}"
+        );
         let two = NewQuestion::parse(
             "single",
             "rebate_task",

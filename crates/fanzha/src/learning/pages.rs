@@ -13,7 +13,7 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
 use super::model::*;
-use super::service::{self, Coverage, CourseView};
+use super::service::{self, CourseView, Coverage};
 use super::store::ClassFigures;
 use crate::auth::policy::{self, Action};
 use crate::error::{AppError, AppResult};
@@ -317,7 +317,12 @@ async fn submit(
 #[template(path = "learning/manage.html")]
 struct ManagePage {
     ctx: PageCtx,
-    schools: Vec<(Unit, Vec<Course>, Option<Pledge>, Vec<(&'static str, String, i64)>)>,
+    schools: Vec<(
+        Unit,
+        Vec<Course>,
+        Option<Pledge>,
+        Vec<(&'static str, String, i64)>,
+    )>,
 }
 
 async fn manage(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
@@ -338,13 +343,7 @@ async fn manage(State(st): State<AppState>, u: User) -> AppResult<Html<String>> 
         rows.push((s, courses, p, w));
     }
     let ctx = page_ctx(&st, &u).await;
-    Ok(Html(
-        ManagePage {
-            ctx,
-            schools: rows,
-        }
-        .render()?,
-    ))
+    Ok(Html(ManagePage { ctx, schools: rows }.render()?))
 }
 
 #[derive(Deserialize)]
@@ -429,8 +428,8 @@ async fn add_lesson(
     Path(id): Path<i64>,
     Form(f): Form<LessonForm>,
 ) -> AppResult<Redirect> {
-    let l = NewLesson::parse(&f.title, &f.body, &f.video_url)
-        .map_err(super::LearningError::Invalid)?;
+    let l =
+        NewLesson::parse(&f.title, &f.body, &f.video_url).map_err(super::LearningError::Invalid)?;
     service::add_lesson(&st, &u, id, l).await?;
     Ok(Redirect::to(&format!("/learning/courses/{id}")))
 }
@@ -623,7 +622,8 @@ struct ActivityPage {
 
 impl ActivityPage {
     fn kind(&self) -> String {
-        self.ctx.t(&format!("learning-kind-{}", self.a.kind.as_str()))
+        self.ctx
+            .t(&format!("learning-kind-{}", self.a.kind.as_str()))
     }
 }
 
@@ -691,7 +691,6 @@ async fn checkin(
     service::check_in(&st, &u, id, &f.code, &device).await?;
     Ok((jar, Redirect::to(&format!("/learning/activities/{id}"))).into_response())
 }
-
 
 #[derive(Template)]
 #[template(path = "learning/screen.html")]
@@ -803,7 +802,10 @@ async fn coverage(
         Some(id) => id,
         None => {
             let roots = service::coverage_roots(&st, &u.p).await?;
-            roots.first().map(|r| r.id).ok_or_else(AppError::forbidden)?
+            roots
+                .first()
+                .map(|r| r.id)
+                .ok_or_else(AppError::forbidden)?
         }
     };
     let c = service::coverage(&st, &u, unit_id).await?;

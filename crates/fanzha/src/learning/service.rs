@@ -243,7 +243,9 @@ async fn complete_if_done(
     now: Millis,
 ) -> AppResult<()> {
     let lessons = store::lesson_count(tx, course_id).await?;
-    let viewed = store::viewed_lessons(tx, course_id, student_id).await?.len() as i64;
+    let viewed = store::viewed_lessons(tx, course_id, student_id)
+        .await?
+        .len() as i64;
     let passed = store::attempts_of(tx, course_id, student_id)
         .await?
         .iter()
@@ -488,9 +490,7 @@ pub async fn publish_pledge(
     }
     let body = match crate::text::multiline(body) {
         Ok(b) if b.is_empty() => {
-            return Err(
-                LearningError::Invalid(vec![Msg::new("err-learning-body-required")]).into(),
-            )
+            return Err(LearningError::Invalid(vec![Msg::new("err-learning-body-required")]).into())
         }
         Ok(b) if b.chars().count() > 5000 => {
             return Err(LearningError::Invalid(vec![
@@ -502,8 +502,8 @@ pub async fn publish_pledge(
         Err(e) => return Err(LearningError::Invalid(vec![Msg::new(e.key())]).into()),
     };
     let mut tx = st.db.begin_write().await?;
-    let p = store::insert_pledge(&mut tx, school.id, &body, u.p.account_id, st.clock.now_ms())
-        .await?;
+    let p =
+        store::insert_pledge(&mut tx, school.id, &body, u.p.account_id, st.clock.now_ms()).await?;
     tx.commit().await?;
     Ok(p)
 }
@@ -879,6 +879,7 @@ pub async fn coverage(st: &AppState, u: &User, unit_id: i64) -> AppResult<Covera
     let ancestors = org_store::ancestors(&st.db, &un)
         .await?
         .into_iter()
+        .filter(|a| a.id != un.id)
         .filter(|a| policy::allows(&u.p, Action::ViewLearning, &Target::Unit(&a.path)))
         .collect();
     Ok(Coverage {

@@ -18,7 +18,8 @@ fn bad(what: &str) -> DbError {
 
 // ---------- courses ----------
 
-const COURSE_COLS: &str = "c.id, c.school_id, c.title, c.summary, c.credits_tenths, c.pass_percent, \
+const COURSE_COLS: &str =
+    "c.id, c.school_id, c.title, c.summary, c.credits_tenths, c.pass_percent, \
      c.per_tag, c.max_attempts, c.time_limit_min, c.required, c.deadline_at, c.created_at";
 
 fn course_from(r: &AnyRow) -> Result<Course, sqlx::Error> {
@@ -134,7 +135,8 @@ pub async fn courses_of_school(db: &Db, school_id: i64) -> DbResult<Vec<Course>>
 
 /// The condition "course `c` is for student `s` in class `u`" (enrolled by a unit above the
 /// class, or by the student's enrolment year).
-const ASSIGNED: &str = "EXISTS (SELECT 1 FROM learning_enrolments e LEFT JOIN units eu ON eu.id = e.unit_id \
+const ASSIGNED: &str =
+    "EXISTS (SELECT 1 FROM learning_enrolments e LEFT JOIN units eu ON eu.id = e.unit_id \
      WHERE e.course_id = c.id AND ((eu.path IS NOT NULL AND u.path LIKE (eu.path || '%')) \
      OR e.enrolment_year = s.enrollment_year))";
 
@@ -331,7 +333,13 @@ pub async fn questions_seen(
     .fetch_all(&mut **tx)
     .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("fraud_type")?, r.try_get("seen")?)))
+        .map(|r| {
+            Ok((
+                r.try_get("id")?,
+                r.try_get("fraud_type")?,
+                r.try_get("seen")?,
+            ))
+        })
         .collect()
 }
 
@@ -674,7 +682,8 @@ const SIGNED: &str = "EXISTS (SELECT 1 FROM learning_signatures g JOIN learning_
 
 // ---------- activities ----------
 
-const ACTIVITY_COLS: &str = "a.id, a.school_id, a.unit_id, u.name AS unit_name, u.path AS unit_path, a.kind, \
+const ACTIVITY_COLS: &str =
+    "a.id, a.school_id, a.unit_id, u.name AS unit_name, u.path AS unit_path, a.kind, \
      a.title, a.organiser_account_id, a.organiser, a.place, a.starts_at, a.ends_at";
 
 fn activity_from(r: &AnyRow) -> Result<Activity, DbError> {

@@ -15,7 +15,8 @@ async fn students_record_the_install_and_their_counselor_checks_it() {
     let (s, _) = app.post_form(&st, "/learning/app/declare", &[]).await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM learning_app_installs").await,
+        app.scalar("SELECT COUNT(*) FROM learning_app_installs")
+            .await,
         1
     );
     let zs = app.fx.student("2023010101");

@@ -207,8 +207,12 @@ async fn a_student_takes_the_first_lesson_signs_and_checks_in_and_the_counselor_
             wd.click(&logout).await;
             wd.wait_url("signed out", |u| u.contains("/login") || u.ends_with('/'))
                 .await;
-            wd.post("/window/rect", json!({"width": 1280, "height": 900}))
-                .await;
+            wd.post(
+                "/goog/cdp/execute",
+                json!({"cmd": "Emulation.setDeviceMetricsOverride",
+                       "params": {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false}}),
+            )
+            .await;
             sign_in(wd, base, COUNSELOR, "/learning").await;
             let roots = wd.find("#coverage-roots a").await;
             wd.click(&roots).await;

@@ -30,9 +30,7 @@ async fn activity(app: &TestApp, who: &str, unit: &str) -> i64 {
 
 /// What the screen shows now: (QR token, six digits), read from the fragment the screen pulls.
 async fn screen(app: &TestApp, c: &reqwest::Client, id: i64) -> (String, String) {
-    let (s, page) = app
-        .get(c, &format!("/learning/activities/{id}/code"))
-        .await;
+    let (s, page) = app.get(c, &format!("/learning/activities/{id}/code")).await;
     assert_eq!(s, StatusCode::OK, "{page}");
     let digits = between(&page, "id=\"short-code\">", "<").expect("digits");
     let (s, full) = app
@@ -72,20 +70,35 @@ async fn a_signed_in_student_checks_in_once_with_the_screens_code() {
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains("反诈主题班会"), "{page}");
     let (s, body) = app
-        .post_form(&st, &format!("/learning/activities/{id}/checkin"), &[("code", "000000")])
+        .post_form(
+            &st,
+            &format!("/learning/activities/{id}/checkin"),
+            &[("code", "000000")],
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let (s, _) = app
-        .post_form(&st, &format!("/learning/activities/{id}/checkin"), &[("code", &digits)])
+        .post_form(
+            &st,
+            &format!("/learning/activities/{id}/checkin"),
+            &[("code", &digits)],
+        )
         .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, page) = app.get(&st, &format!("/learning/activities/{id}")).await;
     assert!(page.contains("id=\"checked-in\""), "{page}");
     let (s, _) = app
-        .post_form(&st, &format!("/learning/activities/{id}/checkin"), &[("code", &digits)])
+        .post_form(
+            &st,
+            &format!("/learning/activities/{id}/checkin"),
+            &[("code", &digits)],
+        )
         .await;
     assert_eq!(s, StatusCode::CONFLICT);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM learning_checkins").await, 1);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM learning_checkins").await,
+        1
+    );
     // The organiser's attendance list.
     let (_, page) = app.get(&c1, &format!("/learning/activities/{id}")).await;
     assert!(page.contains("张三"), "{page}");
@@ -95,14 +108,24 @@ async fn a_signed_in_student_checks_in_once_with_the_screens_code() {
     let (s, _) = app
         .get(&c3, &format!("/learning/activities/{id}/code"))
         .await;
-    assert!(s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN, "{s}");
+    assert!(
+        s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN,
+        "{s}"
+    );
     // A student of another class is refused at this class's meeting.
     let other = app.login("student2").await;
     let (s, body) = app
-        .post_form(&other, &format!("/learning/activities/{id}/checkin"), &[("code", &digits)])
+        .post_form(
+            &other,
+            &format!("/learning/activities/{id}/checkin"),
+            &[("code", &digits)],
+        )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM learning_checkins").await, 1);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM learning_checkins").await,
+        1
+    );
     // A counselor cannot create an activity for another counselor's class.
     let c = app.login("counselor1").await;
     let unit = app.fx.unit("CLS1B1").id.to_string();
@@ -120,7 +143,10 @@ async fn a_signed_in_student_checks_in_once_with_the_screens_code() {
             ],
         )
         .await;
-    assert!(s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN, "{s}");
+    assert!(
+        s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN,
+        "{s}"
+    );
     assert_eq!(
         app.scalar("SELECT COUNT(*) FROM learning_activities").await,
         1
@@ -140,9 +166,16 @@ async fn a_replayed_code_is_accepted_in_the_next_window_and_refused_after() {
         .get(&st, &format!("/learning/activities/{id}?t={token}"))
         .await;
     assert_eq!(s, StatusCode::OK);
-    assert!(page.contains(&token), "the scanned token is carried: {page}");
+    assert!(
+        page.contains(&token),
+        "the scanned token is carried: {page}"
+    );
     let (s, _) = app
-        .post_form(&st, &format!("/learning/activities/{id}/checkin"), &[("code", &token)])
+        .post_form(
+            &st,
+            &format!("/learning/activities/{id}/checkin"),
+            &[("code", &token)],
+        )
         .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     // Another 10 s: the same token and digits relayed to a friend are refused.
@@ -150,17 +183,28 @@ async fn a_replayed_code_is_accepted_in_the_next_window_and_refused_after() {
     let friend = app.login("student2").await;
     for code in [&token, &digits] {
         let (s, body) = app
-            .post_form(&friend, &format!("/learning/activities/{id}/checkin"), &[("code", code)])
+            .post_form(
+                &friend,
+                &format!("/learning/activities/{id}/checkin"),
+                &[("code", code)],
+            )
             .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert!(body.contains("签到码无效或已过期"), "{body}");
     }
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM learning_checkins").await, 1);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM learning_checkins").await,
+        1
+    );
     // A code of another activity is worthless here.
     let other = activity(&app, "admin1", "SCH1").await;
     let (other_token, _) = screen(&app, &admin, other).await;
     let (s, _) = app
-        .post_form(&friend, &format!("/learning/activities/{id}/checkin"), &[("code", &other_token)])
+        .post_form(
+            &friend,
+            &format!("/learning/activities/{id}/checkin"),
+            &[("code", &other_token)],
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     // After the activity (and its grace) nothing is taken, even the current code.
@@ -168,10 +212,17 @@ async fn a_replayed_code_is_accepted_in_the_next_window_and_refused_after() {
     let (admin, friend) = (app.login("admin1").await, app.login("student2").await);
     let (_, digits) = screen(&app, &admin, id).await;
     let (s, _) = app
-        .post_form(&friend, &format!("/learning/activities/{id}/checkin"), &[("code", &digits)])
+        .post_form(
+            &friend,
+            &format!("/learning/activities/{id}/checkin"),
+            &[("code", &digits)],
+        )
         .await;
     assert_eq!(s, StatusCode::CONFLICT);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM learning_checkins").await, 1);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM learning_checkins").await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -182,7 +233,11 @@ async fn a_device_used_for_a_second_account_is_flagged_to_the_organiser() {
     let (_, digits) = screen(&app, &admin, id).await;
     let a = app.login("student1").await;
     let (s, _) = app
-        .post_form(&a, &format!("/learning/activities/{id}/checkin"), &[("code", &digits)])
+        .post_form(
+            &a,
+            &format!("/learning/activities/{id}/checkin"),
+            &[("code", &digits)],
+        )
         .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let device: String = sqlx::query_scalar("SELECT device FROM learning_checkins")
@@ -202,7 +257,11 @@ async fn a_device_used_for_a_second_account_is_flagged_to_the_organiser() {
         .unwrap();
     app.submit_login(&b, "student2", PASSWORD).await;
     let (s, _) = app
-        .post_form(&b, &format!("/learning/activities/{id}/checkin"), &[("code", &digits)])
+        .post_form(
+            &b,
+            &format!("/learning/activities/{id}/checkin"),
+            &[("code", &digits)],
+        )
         .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(

@@ -26,7 +26,9 @@ async fn a_student_of_the_intake_reads_the_lessons_passes_the_quiz_and_completes
     let other = app.login("student3").await;
     let (_, hub3) = app.get(&other, "/learning").await;
     assert!(!hub3.contains("反诈第一课"));
-    let (s, _) = app.get(&other, &format!("/learning/courses/{course}")).await;
+    let (s, _) = app
+        .get(&other, &format!("/learning/courses/{course}"))
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
     // The quiz before the lessons: allowed, but completion needs both.
@@ -51,9 +53,13 @@ async fn a_student_of_the_intake_reads_the_lessons_passes_the_quiz_and_completes
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, page) = app.get(&st, &loc).await;
     assert!(page.contains("得分 100%"), "{page}");
-    assert!(page.contains("这是诈骗。"), "explanations shown after: {page}");
+    assert!(
+        page.contains("这是诈骗。"),
+        "explanations shown after: {page}"
+    );
     assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM learning_completions").await,
+        app.scalar("SELECT COUNT(*) FROM learning_completions")
+            .await,
         0,
         "not complete before the lessons are read"
     );
@@ -62,7 +68,8 @@ async fn a_student_of_the_intake_reads_the_lessons_passes_the_quiz_and_completes
         assert_eq!(s, StatusCode::OK, "{page}");
     }
     assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM learning_completions").await,
+        app.scalar("SELECT COUNT(*) FROM learning_completions")
+            .await,
         1
     );
     let (_, page) = app.get(&st, &format!("/learning/courses/{course}")).await;
@@ -80,20 +87,33 @@ async fn a_student_of_the_intake_reads_the_lessons_passes_the_quiz_and_completes
         .get(&c1, &format!("/learning/coverage?unit={cls}"))
         .await;
     assert_eq!(s, StatusCode::OK);
-    let row = between(&page, &format!("id=\"student-{}\"", app.fx.student("2023010101")), "</tr>")
-        .expect("张三's row");
+    let row = between(
+        &page,
+        &format!("id=\"student-{}\"", app.fx.student("2023010101")),
+        "</tr>",
+    )
+    .expect("张三's row");
     assert!(row.contains("已完成"), "{row}");
-    assert!(page.contains("id=\"total-first\">50%"), "one of two: {page}");
+    assert!(
+        page.contains("id=\"total-first\">50%"),
+        "one of two: {page}"
+    );
     let c2 = app.login("counselor2").await;
     let (s, _) = app
         .get(&c2, &format!("/learning/coverage?unit={cls}"))
         .await;
-    assert!(s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN, "{s}");
+    assert!(
+        s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN,
+        "{s}"
+    );
     // A student has no coverage page.
     let (s, _) = app
         .get(&st, &format!("/learning/coverage?unit={cls}"))
         .await;
-    assert!(s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN, "{s}");
+    assert!(
+        s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN,
+        "{s}"
+    );
 }
 
 #[tokio::test]
@@ -180,7 +200,10 @@ async fn only_school_admins_and_police_of_the_jurisdiction_author_courses() {
         ("enrol_unit", "SCH1"),
     ];
     for (user, expected) in [
-        ("student1", &[StatusCode::FORBIDDEN, StatusCode::NOT_FOUND][..]),
+        (
+            "student1",
+            &[StatusCode::FORBIDDEN, StatusCode::NOT_FOUND][..],
+        ),
         ("counselor1", &[StatusCode::NOT_FOUND][..]),
         ("admin2", &[StatusCode::NOT_FOUND][..]),
         ("police2", &[StatusCode::NOT_FOUND][..]),
@@ -229,7 +252,10 @@ async fn answers_to_a_closed_or_expired_attempt_are_refused_and_least_seen_quest
         .into_iter()
         .map(|(q, c)| (format!("q{q}"), (1 - c[0]).to_string()))
         .collect();
-    let w: Vec<(&str, &str)> = wrong.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let w: Vec<(&str, &str)> = wrong
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     let (s, _) = app.post_form(&st, &loc, &w).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, page) = app.get(&st, &loc).await;
@@ -240,12 +266,17 @@ async fn answers_to_a_closed_or_expired_attempt_are_refused_and_least_seen_quest
         .into_iter()
         .map(|(q, c)| (format!("q{q}"), c[0].to_string()))
         .collect();
-    let r: Vec<(&str, &str)> = right.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let r: Vec<(&str, &str)> = right
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     let (s, body) = app.post_form(&st, &loc, &r).await;
     assert_eq!(s, StatusCode::CONFLICT, "{body}");
     assert_eq!(
-        app.scalar(&format!("SELECT score_percent FROM learning_attempts WHERE id = {first}"))
-            .await,
+        app.scalar(&format!(
+            "SELECT score_percent FROM learning_attempts WHERE id = {first}"
+        ))
+        .await,
         0
     );
 
@@ -289,7 +320,10 @@ async fn answers_to_a_closed_or_expired_attempt_are_refused_and_least_seen_quest
         .into_iter()
         .map(|(q, c)| (format!("q{q}"), c[0].to_string()))
         .collect();
-    let r: Vec<(&str, &str)> = right.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let r: Vec<(&str, &str)> = right
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     let (s, body) = app.post_form(&st, &loc2, &r).await;
     assert_eq!(s, StatusCode::CONFLICT, "{body}");
     assert!(body.contains("超时"), "{body}");
@@ -365,5 +399,8 @@ async fn the_counselor_reminds_exactly_those_who_have_not_finished_the_first_les
             &[("unit", &other)],
         )
         .await;
-    assert!(s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN, "{s}");
+    assert!(
+        s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN,
+        "{s}"
+    );
 }

@@ -2,6 +2,7 @@
 //! coverage; the browser journey of a student and their counselor.
 
 mod app;
+mod appraisal;
 mod browser;
 mod checkin;
 mod course;
@@ -61,7 +62,10 @@ pub async fn first_lesson(app: &TestApp) -> i64 {
         .await;
     assert_eq!(s, StatusCode::SEE_OTHER, "{loc}");
     let id = id_of(&loc);
-    for (t, b) in [("刷单返利", "所有刷单都是诈骗。"), ("冒充公检法", "没有安全账户。")] {
+    for (t, b) in [
+        ("刷单返利", "所有刷单都是诈骗。"),
+        ("冒充公检法", "没有安全账户。"),
+    ] {
         let (s, body) = app
             .post_form(
                 &admin,

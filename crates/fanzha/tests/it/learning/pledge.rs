@@ -51,7 +51,11 @@ async fn a_student_signs_once_per_version_withdraws_and_signs_again() {
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     }
     assert_eq!(live(&app).await, 0);
-    let sign = [("full_name", " 张三 "), ("consent", "1"), ("hash", hash.as_str())];
+    let sign = [
+        ("full_name", " 张三 "),
+        ("consent", "1"),
+        ("hash", hash.as_str()),
+    ];
     let (s, _) = app.post_form(&st, "/learning/pledge/sign", &sign).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, page) = app.get(&st, "/learning/pledge").await;
@@ -100,7 +104,11 @@ async fn a_student_signs_once_per_version_withdraws_and_signs_again() {
             &[("school", &school), ("body", "x")],
         )
         .await;
-    assert_eq!(s, StatusCode::NOT_FOUND, "the school lies outside the counselor's scope");
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "the school lies outside the counselor's scope"
+    );
     assert_eq!(app.scalar("SELECT COUNT(*) FROM learning_pledges").await, 2);
 }
 
@@ -157,10 +165,12 @@ async fn reminders_go_to_exactly_the_unsigned_of_the_counselors_class() {
         .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert!(loc.contains("reminded=1"), "{loc}");
-    let told = |no: &str| format!(
+    let told = |no: &str| {
+        format!(
         "SELECT COUNT(*) FROM inbox_messages WHERE recipient = 'student:{}' AND kind = 'learning'",
         app.fx.student(no)
-    );
+    )
+    };
     assert_eq!(app.scalar(&told("2023010102")).await, 1, "李四 unsigned");
     assert_eq!(app.scalar(&told("2023010101")).await, 0, "张三 signed");
     assert_eq!(app.scalar(&told("2023010201")).await, 0, "another class");
@@ -174,7 +184,10 @@ async fn reminders_go_to_exactly_the_unsigned_of_the_counselors_class() {
     let (s, _) = app
         .post_form(&c1, "/learning/pledge/remind", &[("unit", &other)])
         .await;
-    assert!(s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN, "{s}");
+    assert!(
+        s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN,
+        "{s}"
+    );
     assert_eq!(app.scalar(&told("2023010201")).await, 0);
 }
 
@@ -257,7 +270,10 @@ async fn signing_figures_of_every_unit_equal_a_recount_after_random_sequences() 
                     }
                     let pledge: Pledge = {
                         let mut c = db.pool.acquire().await.unwrap();
-                        store::current_pledge(&mut c, school.id).await.unwrap().unwrap()
+                        store::current_pledge(&mut c, school.id)
+                            .await
+                            .unwrap()
+                            .unwrap()
                     };
                     let mut signed = [false; 4];
                     let mut class_of: Vec<usize> = original
@@ -269,7 +285,11 @@ async fn signing_figures_of_every_unit_equal_a_recount_after_random_sequences() 
                         match *op {
                             Op::Sign(i) => {
                                 let r = store::insert_signature(
-                                    &mut tx, &pledge, students[i], names[i], clock.now_ms(),
+                                    &mut tx,
+                                    &pledge,
+                                    students[i],
+                                    names[i],
+                                    clock.now_ms(),
                                 )
                                 .await
                                 .unwrap();
@@ -278,7 +298,10 @@ async fn signing_figures_of_every_unit_equal_a_recount_after_random_sequences() 
                             }
                             Op::Withdraw(i) => {
                                 let r = store::withdraw_signature(
-                                    &mut tx, pledge.id, students[i], clock.now_ms(),
+                                    &mut tx,
+                                    pledge.id,
+                                    students[i],
+                                    clock.now_ms(),
                                 )
                                 .await
                                 .unwrap();
@@ -304,7 +327,9 @@ async fn signing_figures_of_every_unit_equal_a_recount_after_random_sequences() 
                     for u in &units {
                         let f = service::rollup(&all, u);
                         let expect_signed = (0..4)
-                            .filter(|i| signed[*i] && classes[class_of[*i]].1.starts_with(u.as_str()))
+                            .filter(|i| {
+                                signed[*i] && classes[class_of[*i]].1.starts_with(u.as_str())
+                            })
                             .count() as i64;
                         let expect_students = (0..4)
                             .filter(|i| classes[class_of[*i]].1.starts_with(u.as_str()))
