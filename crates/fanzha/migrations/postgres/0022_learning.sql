@@ -88,6 +88,21 @@ CREATE TABLE learning_completions (
     PRIMARY KEY (course_id, student_id)
 );
 
+-- A certificate per completion, with what is printed on it (the name masked) and a unique
+-- verification code for the public verify page.
+CREATE TABLE learning_certificates (
+    id BIGSERIAL PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    course_id BIGINT NOT NULL REFERENCES learning_courses(id),
+    student_id BIGINT NOT NULL REFERENCES students(id),
+    holder TEXT NOT NULL,
+    course_title TEXT NOT NULL,
+    credits_tenths BIGINT NOT NULL,
+    school TEXT NOT NULL,
+    completed_at BIGINT NOT NULL,
+    UNIQUE (course_id, student_id)
+);
+
 CREATE TABLE learning_pledges (
     id BIGSERIAL PRIMARY KEY,
     school_id BIGINT NOT NULL REFERENCES units(id),

@@ -372,6 +372,7 @@ async fn pass(
     }
     store::close_attempt(tx, a, t + 5 * 60_000, 100, true).await?;
     store::insert_completion(tx, course, student, t + 5 * 60_000).await?;
+    store::issue_certificate(tx, course, student, &certificate_code(), t + 5 * 60_000).await?;
     Ok(())
 }
 

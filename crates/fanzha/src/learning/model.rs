@@ -63,7 +63,7 @@ pub struct NewCourse {
 
 fn text(raw: &str, max: usize, key: &str, out: &mut Problems) -> String {
     match crate::text::name(raw) {
-        Ok(t) if t.is_empty() => {
+        Ok("") => {
             out.push(problem(&format!("{key}-required")));
             String::new()
         }
@@ -499,9 +499,66 @@ pub struct AppInstall {
     pub verified_at: Option<Millis>,
 }
 
+/// A certificate of completion as printed; the verify page shows exactly these fields.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Certificate {
+    pub id: i64,
+    pub code: String,
+    pub course_id: i64,
+    pub student_id: i64,
+    /// The holder's name as printed: masked (张*明).
+    pub holder: String,
+    pub course_title: String,
+    pub credits_tenths: i64,
+    pub school: String,
+    pub completed_at: Millis,
+}
+
+impl Certificate {
+    /// The certificate number printed on it.
+    pub fn number(&self) -> String {
+        format!("FZ{:08}", self.id)
+    }
+    pub fn credits(&self) -> String {
+        format!("{}.{}", self.credits_tenths / 10, self.credits_tenths % 10)
+    }
+}
+
+/// A name as a certificate prints it: first and last character kept, the rest starred
+/// (张三明 → 张*明, 张三 → 张*).
+pub fn certificate_name(name: &str) -> String {
+    let c: Vec<char> = name.trim().chars().collect();
+    match c.len() {
+        0 => String::new(),
+        1 => c[0].to_string(),
+        2 => format!("{}*", c[0]),
+        n => format!("{}{}{}", c[0], "*".repeat(n - 2), c[n - 1]),
+    }
+}
+
+/// A fresh verification code: 12 characters a person can type (no 0/O, 1/I).
+pub fn certificate_code() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::thread_rng();
+    (0..12)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn certificate_names_are_masked_in_the_middle() {
+        assert_eq!(certificate_name("张三明"), "张*明");
+        assert_eq!(certificate_name("张三"), "张*");
+        assert_eq!(certificate_name("欧阳小明"), "欧**明");
+        let code = certificate_code();
+        assert_eq!(code.len(), 12);
+        assert!(!code.contains(['0', 'O', '1', 'I']), "{code}");
+    }
 
     #[test]
     fn credits_are_tenths() {
@@ -522,7 +579,7 @@ mod tests {
             &[],
             "刷单就是诈骗。",
         );
-        let e = e.err().expect("refused");
+        let e = e.expect_err("refused");
         assert!(
             e.iter().any(|m| m.key == "err-learning-no-correct"),
             "{e:?}"

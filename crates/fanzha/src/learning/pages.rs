@@ -52,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .route("/learning/app/verify/{student}", post(verify))
         .route("/learning/coverage", get(coverage))
         .route("/learning/weights", post(weights))
+        .route("/verify/{code}", get(verify_certificate))
 }
 
 fn pct(n: i64, d: i64) -> String {
@@ -311,19 +312,68 @@ async fn submit(
     Ok(Redirect::to(&format!("/learning/attempts/{id}")))
 }
 
+#[derive(Template)]
+#[template(path = "learning/certificate.html")]
+struct CertificatePage {
+    lang: crate::web::i18n::Lang,
+    c: Certificate,
+    completed: String,
+    verify_url: String,
+}
+
+impl CertificatePage {
+    fn t(&self, key: &str) -> String {
+        self.lang.t(key)
+    }
+    fn asset_version(&self) -> &'static str {
+        crate::web::assets::VERSION
+    }
+}
+
+/// The certificate as printed, for anyone holding its code: every printed field, never a student
+/// number or phone. Dates in China Standard Time, as printed.
+async fn verify_certificate(
+    State(st): State<AppState>,
+    ctx: crate::web::context::Ctx,
+    Path(code): Path<String>,
+) -> AppResult<Response> {
+    let c = service::verify_certificate(&st, &code).await?;
+    let completed = chrono::DateTime::from_timestamp_millis(c.completed_at)
+        .map(|d| {
+            d.with_timezone(&chrono_tz::Asia::Shanghai)
+                .format("%Y-%m-%d")
+                .to_string()
+        })
+        .unwrap_or_default();
+    let base = st.config.public_url.clone().unwrap_or_default();
+    Ok(Html(
+        CertificatePage {
+            lang: ctx.lang,
+            verify_url: format!("{}/verify/{}", base.trim_end_matches('/'), c.code),
+            c,
+            completed,
+        }
+        .render()?,
+    )
+    .into_response())
+}
+
 // ---------- authoring ----------
 
 #[derive(Template)]
 #[template(path = "learning/manage.html")]
 struct ManagePage {
     ctx: PageCtx,
-    schools: Vec<(
-        Unit,
-        Vec<Course>,
-        Option<Pledge>,
-        Vec<(&'static str, String, i64)>,
-    )>,
+    schools: Vec<SchoolRow>,
 }
+
+/// A school of the management page: its courses, current pledge and appraisal weights.
+type SchoolRow = (
+    Unit,
+    Vec<Course>,
+    Option<Pledge>,
+    Vec<(&'static str, String, i64)>,
+);
 
 async fn manage(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
     let schools = service::authoring_schools(&st, &u.p).await?;
@@ -335,11 +385,20 @@ async fn manage(State(st): State<AppState>, u: User) -> AppResult<Html<String>> 
         let courses = super::store::courses_of_school(&st.db, s.id).await?;
         let p = service::current_pledge(&st, s.id).await?;
         let ctx = &u.ctx;
-        let w = crate::appraisal::weights(&st.db, &s.path)
-            .await?
-            .into_iter()
-            .map(|(c, w)| (c.key, ctx.t(c.name_key), w))
-            .collect();
+        // Only those who set the school's appraisal settings see its weights.
+        let w = if policy::allows(
+            &u.p,
+            Action::ConfigureWarnings,
+            &policy::Target::Unit(&s.path),
+        ) {
+            crate::appraisal::weights(&st.db, &s.path)
+                .await?
+                .into_iter()
+                .map(|(c, w)| (c.key, ctx.t(c.name_key), w))
+                .collect()
+        } else {
+            vec![]
+        };
         rows.push((s, courses, p, w));
     }
     let ctx = page_ctx(&st, &u).await;

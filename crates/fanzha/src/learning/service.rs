@@ -185,6 +185,7 @@ pub async fn my_courses(st: &AppState, u: &User) -> AppResult<Vec<(Course, Progr
 
 /// One course as its student sees it.
 pub struct CourseView {
+    pub certificate: Option<Certificate>,
     pub course: Course,
     pub lessons: Vec<(Lesson, bool)>,
     pub progress: Progress,
@@ -217,6 +218,7 @@ pub async fn course_for_student(st: &AppState, u: &User, id: i64) -> AppResult<C
             .find(|a| a.closed_at.is_none() && a.due_at > now)
     };
     Ok(CourseView {
+        certificate: store::certificate_of(&st.db, id, s.id).await?,
         attempts_left: (course.max_attempts - progress.attempts).max(0),
         course,
         lessons,
@@ -252,6 +254,7 @@ async fn complete_if_done(
         .any(|a| a.passed == Some(true));
     if passed && viewed >= lessons {
         store::insert_completion(tx, course_id, student_id, now).await?;
+        store::issue_certificate(tx, course_id, student_id, &certificate_code(), now).await?;
     }
     Ok(())
 }
@@ -402,9 +405,9 @@ pub async fn submit_attempt(
     complete_if_done(&mut tx, a.course_id, s.id, now).await?;
     tx.commit().await?;
     let mut c = st.db.pool.acquire().await?;
-    Ok(store::attempt_by_id(&mut c, id)
+    store::attempt_by_id(&mut c, id)
         .await?
-        .ok_or_else(AppError::internal)?)
+        .ok_or_else(AppError::internal)
 }
 
 /// Tells every student of a required course under `unit_id` who has not finished it. Returns how
@@ -474,6 +477,17 @@ pub async fn set_weights(
     Ok(())
 }
 
+/// A certificate by its verification code, for anyone (the public verify page).
+pub async fn verify_certificate(st: &AppState, code: &str) -> AppResult<Certificate> {
+    let code = code.trim().to_ascii_uppercase();
+    if code.len() != 12 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(AppError::not_found());
+    }
+    store::certificate_by_code(&st.db, &code)
+        .await?
+        .ok_or_else(AppError::not_found)
+}
+
 // ---------- pledge ----------
 
 /// Publishes a new version of a school's pledge text.
@@ -489,7 +503,7 @@ pub async fn publish_pledge(
         return Err(LearningError::NotASchoolUnit.into());
     }
     let body = match crate::text::multiline(body) {
-        Ok(b) if b.is_empty() => {
+        Ok("") => {
             return Err(LearningError::Invalid(vec![Msg::new("err-learning-body-required")]).into())
         }
         Ok(b) if b.chars().count() > 5000 => {

@@ -757,7 +757,7 @@ pub async fn activities_under(db: &Db, paths: &[String]) -> DbResult<Vec<Activit
             out.push(activity_from(r)?);
         }
     }
-    out.sort_by(|a, b| b.starts_at.cmp(&a.starts_at));
+    out.sort_by_key(|a| std::cmp::Reverse(a.starts_at));
     Ok(out)
 }
 
@@ -1090,4 +1090,83 @@ pub async fn pledge_published_under(db: &Db, path: &str) -> DbResult<bool> {
     .fetch_one(&db.pool)
     .await?;
     Ok(n > 0)
+}
+
+// ---------- certificates ----------
+
+fn certificate_from(r: &AnyRow) -> Result<Certificate, sqlx::Error> {
+    Ok(Certificate {
+        id: r.try_get("id")?,
+        code: r.try_get("code")?,
+        course_id: r.try_get("course_id")?,
+        student_id: r.try_get("student_id")?,
+        holder: r.try_get("holder")?,
+        course_title: r.try_get("course_title")?,
+        credits_tenths: r.try_get("credits_tenths")?,
+        school: r.try_get("school")?,
+        completed_at: r.try_get("completed_at")?,
+    })
+}
+
+const CERT_COLS: &str =
+    "id, code, course_id, student_id, holder, course_title, credits_tenths, school, completed_at";
+
+/// Issues the certificate of a completion (once per course and student); the printed fields are
+/// copied in, so a later change of the course does not change a printed certificate.
+pub async fn issue_certificate(
+    tx: &mut Tx<'_>,
+    course_id: i64,
+    student_id: i64,
+    code: &str,
+    completed_at: Millis,
+) -> DbResult<()> {
+    let r = sqlx::query(
+        "SELECT s.name, c.title, c.credits_tenths, u.name AS school FROM students s \
+         JOIN learning_courses c ON c.id = $1 JOIN units u ON u.id = c.school_id WHERE s.id = $2",
+    )
+    .bind(course_id)
+    .bind(student_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let name: String = r.try_get("name")?;
+    sqlx::query(
+        "INSERT INTO learning_certificates (code, course_id, student_id, holder, course_title, credits_tenths, \
+         school, completed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (course_id, student_id) DO NOTHING",
+    )
+    .bind(code)
+    .bind(course_id)
+    .bind(student_id)
+    .bind(certificate_name(&name))
+    .bind(r.try_get::<String, _>("title")?)
+    .bind(r.try_get::<i64, _>("credits_tenths")?)
+    .bind(r.try_get::<String, _>("school")?)
+    .bind(completed_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn certificate_by_code(db: &Db, code: &str) -> DbResult<Option<Certificate>> {
+    let r = sqlx::query(&format!(
+        "SELECT {CERT_COLS} FROM learning_certificates WHERE code = $1"
+    ))
+    .bind(code)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(r.as_ref().map(certificate_from).transpose()?)
+}
+
+pub async fn certificate_of(
+    db: &Db,
+    course_id: i64,
+    student_id: i64,
+) -> DbResult<Option<Certificate>> {
+    let r = sqlx::query(&format!(
+        "SELECT {CERT_COLS} FROM learning_certificates WHERE course_id = $1 AND student_id = $2"
+    ))
+    .bind(course_id)
+    .bind(student_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(r.as_ref().map(certificate_from).transpose()?)
 }

@@ -404,3 +404,64 @@ async fn the_counselor_reminds_exactly_those_who_have_not_finished_the_first_les
         "{s}"
     );
 }
+
+#[tokio::test]
+async fn a_completion_has_a_certificate_the_public_verify_page_shows_without_personal_data() {
+    let app = spawn_seeded().await;
+    let course = first_lesson(&app).await;
+    let st = app.login("student1").await;
+    let (_, loc) = app
+        .post_form(&st, &format!("/learning/courses/{course}/start"), &[])
+        .await;
+    let f: Vec<(String, String)> = correct_answers(&app, id_of(&loc))
+        .await
+        .iter()
+        .map(|(q, c)| (format!("q{q}"), c[0].to_string()))
+        .collect();
+    let f: Vec<(&str, &str)> = f.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    app.post_form(&st, &loc, &f).await;
+    for l in lessons_of(&app, course).await {
+        app.get(&st, &format!("/learning/lessons/{l}")).await;
+    }
+    let (_, page) = app.get(&st, &format!("/learning/courses/{course}")).await;
+    let link = between(&page, "<a href=\"/verify/", "\"").expect("certificate link");
+    // Anyone may verify it, signed in or not: every printed field, no student number or phone.
+    let anon = client();
+    let r = anon
+        .get(app.url(&format!("/verify/{link}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().await.unwrap();
+    for field in [
+        "张*",
+        "反诈第一课",
+        "0.5",
+        "第一大学",
+        "2025-03-01",
+        link.as_str(),
+    ] {
+        assert!(page.contains(field), "{field} missing: {page}");
+    }
+    assert!(
+        !page.contains("张三") && !page.contains("2023010101") && !page.contains("13800001111")
+    );
+    // An edited or made-up code verifies nothing.
+    let mut edited = link.clone();
+    edited.replace_range(0..1, if link.starts_with('A') { "B" } else { "A" });
+    for code in [edited.as_str(), "NOTACODE", "x"] {
+        let r = anon
+            .get(app.url(&format!("/verify/{code}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{code}");
+    }
+    // One certificate per completion, codes unique by constraint.
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM learning_certificates")
+            .await,
+        1
+    );
+}
