@@ -174,3 +174,4 @@ learning-cert-completed = Completed on
 learning-cert-school = Issued by
 learning-cert-code = Verification code
 learning-cert-verify-at = Verify at:
+learning-credits-export = Export credits (CSV)

@@ -174,3 +174,4 @@ learning-cert-completed = 完成日期
 learning-cert-school = 颁发学校
 learning-cert-code = 验证码
 learning-cert-verify-at = 核验地址:
+learning-credits-export = 导出学分(CSV)

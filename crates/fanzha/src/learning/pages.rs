@@ -53,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .route("/learning/coverage", get(coverage))
         .route("/learning/weights", post(weights))
         .route("/verify/{code}", get(verify_certificate))
+        .route("/learning/credits/{school}", get(credits_csv))
 }
 
 fn pct(n: i64, d: i64) -> String {
@@ -356,6 +357,28 @@ async fn verify_certificate(
         .render()?,
     )
     .into_response())
+}
+
+async fn credits_csv(
+    State(st): State<AppState>,
+    u: User,
+    Path(school): Path<i64>,
+) -> AppResult<Response> {
+    let (school, csv) = service::credit_csv(&st, &u, school).await?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"credits-{}.csv\"", school.code),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
 }
 
 // ---------- authoring ----------

@@ -488,6 +488,64 @@ pub async fn verify_certificate(st: &AppState, code: &str) -> AppResult<Certific
         .ok_or_else(AppError::not_found)
 }
 
+/// The credit export of a school for academic affairs: one row per certificate, keyed by the
+/// certificate number, so a re-export has the same rows byte for byte and a re-import elsewhere can
+/// skip what it has. Staff allowed to export the school's roster only; the export is audited.
+pub async fn credit_csv(st: &AppState, u: &User, school_id: i64) -> AppResult<(Unit, String)> {
+    use crate::csv_export::{num, Cell, CsvOut};
+    let school = unit(st, school_id).await?;
+    authorize(st, u, Action::ExportRoster, Target::Unit(&school.path)).await?;
+    if school.kind != UnitKind::School {
+        return Err(LearningError::NotASchoolUnit.into());
+    }
+    let rows = store::credits_of_school(&st.db, school.id).await?;
+    crate::audit::person_list_read(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        crate::audit::ListRead {
+            export: true,
+            kind: "student",
+            unit_path: school.path.clone(),
+            filter: serde_json::json!({"learning_credits": school.id}),
+            ids: rows.iter().map(|r| r.0.student_id).collect(),
+        },
+    )
+    .await?;
+    let mut w = CsvOut::with_bom();
+    w.text_row([
+        "记录编号",
+        "学号",
+        "姓名",
+        "班级",
+        "课程",
+        "学分",
+        "完成日期",
+        "证书验证码",
+    ]);
+    for (c, no, name, class) in &rows {
+        let day = chrono::DateTime::from_timestamp_millis(c.completed_at)
+            .map(|d| {
+                d.with_timezone(&chrono_tz::Asia::Shanghai)
+                    .format("%Y-%m-%d")
+                    .to_string()
+            })
+            .unwrap_or_default();
+        w.row([
+            Cell::Text(&c.number()),
+            Cell::Text(no),
+            Cell::Text(name),
+            Cell::Text(class),
+            Cell::Text(&c.course_title),
+            num(c.credits()),
+            Cell::Text(&day),
+            Cell::Text(&c.code),
+        ]);
+    }
+    Ok((school, w.finish_string()))
+}
+
 // ---------- pledge ----------
 
 /// Publishes a new version of a school's pledge text.

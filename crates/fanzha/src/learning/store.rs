@@ -1170,3 +1170,31 @@ pub async fn certificate_of(
     .await?;
     Ok(r.as_ref().map(certificate_from).transpose()?)
 }
+
+/// Every certificate of a school's courses with the holder's roster record, in issue order (the
+/// credit export: the same rows in the same order every time).
+pub async fn credits_of_school(
+    db: &Db,
+    school_id: i64,
+) -> DbResult<Vec<(Certificate, String, String, String)>> {
+    let rows = sqlx::query(
+        "SELECT k.id, k.code, k.course_id, k.student_id, k.holder, k.course_title, k.credits_tenths, k.school, \
+         k.completed_at, s.student_no, s.name AS student_name, u.name AS class_name \
+         FROM learning_certificates k JOIN learning_courses c ON c.id = k.course_id \
+         JOIN students s ON s.id = k.student_id JOIN units u ON u.id = s.class_id \
+         WHERE c.school_id = $1 ORDER BY k.id",
+    )
+    .bind(school_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                certificate_from(r)?,
+                r.try_get("student_no")?,
+                r.try_get("student_name")?,
+                r.try_get("class_name")?,
+            ))
+        })
+        .collect()
+}
