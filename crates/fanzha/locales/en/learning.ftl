@@ -175,3 +175,5 @@ learning-cert-school = Issued by
 learning-cert-code = Verification code
 learning-cert-verify-at = Verify at:
 learning-credits-export = Export credits (CSV)
+learning-knowledge = What I know of each kind of fraud
+learning-knowledge-right = Answered right

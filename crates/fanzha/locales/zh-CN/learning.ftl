@@ -175,3 +175,5 @@ learning-cert-school = 颁发学校
 learning-cert-code = 验证码
 learning-cert-verify-at = 核验地址:
 learning-credits-export = 导出学分(CSV)
+learning-knowledge = 我对各类诈骗的掌握
+learning-knowledge-right = 答对

@@ -97,6 +97,8 @@ struct HubPage {
     ctx: PageCtx,
     student: bool,
     courses: Vec<(Course, Progress)>,
+    /// Per fraud type: (name, answered, right, share text).
+    knowledge: Vec<(String, i64, i64, String)>,
     signed: Option<bool>,
     app: Option<Option<AppInstall>>,
     activities: Vec<(Activity, bool)>,
@@ -121,6 +123,15 @@ async fn hub(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
     } else {
         (vec![], None, None, vec![])
     };
+    let knowledge = if student {
+        service::my_knowledge(&st, &u)
+            .await?
+            .into_iter()
+            .map(|(ft, n, r)| (ctx.fraud_type(&ft), n, r, pct(r, n)))
+            .collect()
+    } else {
+        vec![]
+    };
     let running = if has(Action::RunActivities) {
         service::activities_to_run(&st, &u).await?
     } else {
@@ -136,6 +147,7 @@ async fn hub(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
             ctx,
             student,
             courses,
+            knowledge,
             signed,
             app,
             activities,

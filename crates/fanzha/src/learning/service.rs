@@ -291,6 +291,12 @@ pub fn draw(seen: &[(i64, String, i64)], per_tag: usize, rng: &mut impl rand::Rn
     out
 }
 
+/// The caller's knowledge profile: per fraud type, the share of quiz answers they got right.
+pub async fn my_knowledge(st: &AppState, u: &User) -> AppResult<Vec<(String, i64, i64)>> {
+    let s = own_student(st, &u.p).await?;
+    Ok(store::knowledge_of(&st.db, s.id).await?)
+}
+
 /// Starts an assessment (or returns the one still open).
 pub async fn start_attempt(st: &AppState, u: &User, course_id: i64) -> AppResult<i64> {
     let s = own_student(st, &u.p).await?;

@@ -1198,3 +1198,27 @@ pub async fn credits_of_school(
         })
         .collect()
 }
+
+/// A student's answers per fraud type over all their submitted attempts: (fraud type id,
+/// answered, answered right).
+pub async fn knowledge_of(db: &Db, student_id: i64) -> DbResult<Vec<(String, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT q.fraud_type, COUNT(*) AS answered, \
+         CAST(COALESCE(SUM(CASE WHEN i.correct = 1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS right_answers \
+         FROM learning_attempt_items i JOIN learning_attempts a ON a.id = i.attempt_id \
+         JOIN learning_questions q ON q.id = i.question_id \
+         WHERE a.student_id = $1 AND i.correct IS NOT NULL GROUP BY q.fraud_type ORDER BY q.fraud_type",
+    )
+    .bind(student_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("fraud_type")?,
+                r.try_get("answered")?,
+                r.try_get("right_answers")?,
+            ))
+        })
+        .collect()
+}

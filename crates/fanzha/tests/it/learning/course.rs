@@ -260,6 +260,13 @@ async fn answers_to_a_closed_or_expired_attempt_are_refused_and_least_seen_quest
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, page) = app.get(&st, &loc).await;
     assert!(page.contains("得分 0%"), "{page}");
+    // The knowledge profile shows each fraud type answered, none right yet.
+    let (_, hub) = app.get(&st, "/learning").await;
+    let profile = between(&hub, "id=\"my-knowledge\"", "</section>").expect("profile");
+    assert!(
+        profile.contains("刷单返利") && profile.contains("0% (0/1)"),
+        "{profile}"
+    );
     // A second submission of the closed attempt is refused and changes nothing.
     let right: Vec<(String, String)> = correct_answers(&app, first)
         .await
