@@ -348,6 +348,7 @@ impl CertificatePage {
 async fn verify_certificate(
     State(st): State<AppState>,
     ctx: crate::web::context::Ctx,
+    headers: axum::http::HeaderMap,
     Path(code): Path<String>,
 ) -> AppResult<Response> {
     let c = service::verify_certificate(&st, &code).await?;
@@ -358,7 +359,7 @@ async fn verify_certificate(
                 .to_string()
         })
         .unwrap_or_default();
-    let base = st.config.public_url.clone().unwrap_or_default();
+    let base = site(&st, &headers);
     Ok(Html(
         CertificatePage {
             lang: ctx.lang,
@@ -797,13 +798,30 @@ struct ScreenPage {
 #[derive(Template)]
 #[template(path = "learning/code.html")]
 struct CodeFragment {
+    link: String,
     svg: String,
     short_code: String,
     window: i64,
 }
 
-fn fragment(st: &AppState, a: &Activity, shown: &Shown) -> CodeFragment {
-    let base = st.config.public_url.clone().unwrap_or_default();
+/// The site's address for links a phone opens from a QR code: the configured public URL, else
+/// the address this request came to.
+fn site(st: &AppState, headers: &axum::http::HeaderMap) -> String {
+    match &st.config.public_url {
+        Some(u) => u.clone(),
+        None => headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| {
+                h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+            })
+            .map(|h| format!("http://{h}"))
+            .unwrap_or_default(),
+    }
+}
+
+fn fragment(base: &str, a: &Activity, shown: &Shown) -> CodeFragment {
     let link = format!(
         "{}/learning/activities/{}?t={}",
         base.trim_end_matches('/'),
@@ -818,23 +836,34 @@ fn fragment(st: &AppState, a: &Activity, shown: &Shown) -> CodeFragment {
         Err(_) => String::new(),
     };
     CodeFragment {
+        link,
         svg,
         short_code: shown.short_code.clone(),
         window: shown.window,
     }
 }
 
-async fn screen(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> AppResult<Response> {
+async fn screen(
+    State(st): State<AppState>,
+    u: User,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     let (a, shown) = service::screen_code(&st, &u, id).await?;
-    let code = fragment(&st, &a, &shown);
+    let code = fragment(&site(&st, &headers), &a, &shown);
     let ctx = page_ctx(&st, &u).await;
     Ok(Html(ScreenPage { ctx, a, code }.render()?).into_response())
 }
 
 /// The current code as an HTML fragment: the screen pulls it every few seconds.
-async fn code(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> AppResult<Response> {
+async fn code(
+    State(st): State<AppState>,
+    u: User,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     let (a, shown) = service::screen_code(&st, &u, id).await?;
-    let f = fragment(&st, &a, &shown);
+    let f = fragment(&site(&st, &headers), &a, &shown);
     Ok((
         [(axum::http::header::CACHE_CONTROL, "no-store")],
         Html(f.render()?),

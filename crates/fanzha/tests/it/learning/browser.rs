@@ -112,6 +112,8 @@ async fn a_student_takes_the_first_lesson_signs_and_checks_in_and_the_counselor_
             wd.phone_viewport(PHONE.0, PHONE.1).await;
             sign_in(wd, base, STUDENT, "/learning").await;
             fits_the_width(wd, "the learning hub").await;
+            let shot = target_dir().join("screenshots").join("learning-hub-phone.png");
+            wd.screenshot(&shot).await;
 
             // The first lesson: read every lesson, then the quiz.
             let course = wd.find("#my-courses article.course-card header a").await;
@@ -246,6 +248,17 @@ async fn a_student_takes_the_first_lesson_signs_and_checks_in_and_the_counselor_
             let shot = target_dir().join("screenshots").join("learning-counselor-coverage.png");
             wd.screenshot(&shot).await;
             assert!(!wd.source().await.contains("err-"), "an untranslated key");
+            // The room's screen of the meeting: a QR code and six digits, pulled from the server.
+            wd.goto(&format!("{base}/learning/activities/{activity}/screen")).await;
+            wait_for(wd, "#qr svg").await;
+            let digits = wait_for(wd, "#short-code").await;
+            assert!(
+                digits.trim().len() == 6 && digits.trim().bytes().all(|b| b.is_ascii_digit()),
+                "{digits:?}"
+            );
+            let shot = target_dir().join("screenshots").join("learning-screen-desktop.png");
+            wd.screenshot(&shot).await;
+
         }
         .boxed()
     })

@@ -47,6 +47,12 @@ async fn screen(app: &TestApp, c: &reqwest::Client, id: i64) -> (String, String)
     let r = fanzha::kernel::rotating::Rotating::new(&key, &format!("activity:{id}"));
     let shown = r.shown(app.state.clock.now_ms());
     assert_eq!(shown.short_code, digits);
+    // The QR code carries an absolute link a phone's camera opens, with this window's token.
+    let link = between(&page, "data-link=\"", "\"").expect("link");
+    assert_eq!(
+        link,
+        app.url(&format!("/learning/activities/{id}?t={}", shown.token))
+    );
     (shown.token, digits)
 }
 
