@@ -286,3 +286,36 @@ async fn a_device_used_for_a_second_account_is_flagged_to_the_organiser() {
     let (_, page) = app.get(&admin, &format!("/learning/activities/{id}")).await;
     assert!(page.contains("shared-device"), "{page}");
 }
+
+#[tokio::test]
+async fn concurrent_check_ins_of_one_student_record_one() {
+    let app = spawn_seeded().await;
+    let id = activity(&app, "counselor1", "CLS1A1").await;
+    let c1 = app.login("counselor1").await;
+    let (_, digits) = screen(&app, &c1, id).await;
+    let st = app.login("student1").await;
+    let csrf = app.page_csrf(&st).await;
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let c = st.clone();
+        let url = app.url(&format!("/learning/activities/{id}/checkin"));
+        let form = vec![("csrf", csrf.clone()), ("code", digits.clone())];
+        tasks.push(tokio::spawn(async move {
+            c.post(url).form(&form).send().await.expect("POST").status()
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        let s = t.await.expect("task");
+        if s == StatusCode::SEE_OTHER {
+            ok += 1;
+        } else {
+            assert_eq!(s, StatusCode::CONFLICT);
+        }
+    }
+    assert_eq!(ok, 1);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM learning_checkins").await,
+        1
+    );
+}
