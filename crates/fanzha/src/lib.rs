@@ -2,6 +2,7 @@
 //! fraud together — a mobile-first web app, a JSON API and background workers over SQLite or
 //! PostgreSQL. See `docs/ARCHITECTURE.md` for the module map.
 
+pub mod appraisal;
 pub mod audit;
 pub mod auth;
 pub mod cache;
@@ -18,6 +19,7 @@ pub mod i18n;
 pub mod inbox;
 pub mod intel;
 pub mod kernel;
+pub mod learning;
 pub mod org;
 pub mod reports;
 pub mod text;

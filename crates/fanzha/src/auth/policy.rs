@@ -61,10 +61,18 @@ pub enum Action {
     /// Configure the school's sign-in: campus SSO (CAS, OpenID Connect) and whether local
     /// passwords stay allowed (school admins of that school).
     ConfigureSignIn,
+    /// Author courses, lessons, questions and the pledge text of a school, and set who takes a
+    /// course (school admins; police for the schools of their jurisdiction).
+    ManageLearning,
+    /// See the learning coverage of a unit: courses, first lesson, attendance, pledge, app.
+    ViewLearning,
+    /// Hold activities with check-in, remind the unsigned, spot-check app installs (counselors for
+    /// their classes and up).
+    RunActivities,
 }
 
 impl Action {
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 27] = [
         Action::ViewUnits,
         Action::ManageUnits,
         Action::ListPeople,
@@ -89,6 +97,9 @@ impl Action {
         Action::TriageReports,
         Action::IssueActivationCodes,
         Action::ConfigureSignIn,
+        Action::ManageLearning,
+        Action::ViewLearning,
+        Action::RunActivities,
     ];
 }
 
@@ -119,6 +130,8 @@ pub fn role_allows(role: Role, action: Action) -> bool {
                 | ViewReach
                 | ViewReports
                 | IssueActivationCodes
+                | ViewLearning
+                | RunActivities
         ),
         UnitLeader => matches!(
             action,
@@ -133,6 +146,8 @@ pub fn role_allows(role: Role, action: Action) -> bool {
                 | ViewReach
                 | ViewReports
                 | IssueActivationCodes
+                | ViewLearning
+                | RunActivities
         ),
         SchoolAdmin => !matches!(
             action,
@@ -156,6 +171,9 @@ pub fn role_allows(role: Role, action: Action) -> bool {
                 | ViewReach
                 | ViewReports
                 | TriageReports
+                | ManageLearning
+                | ViewLearning
+                | RunActivities
         ),
         ProvinceAdmin => matches!(
             action,
@@ -169,6 +187,7 @@ pub fn role_allows(role: Role, action: Action) -> bool {
                 | ViewCases
                 | ManageAwards
                 | ViewReach
+                | ViewLearning
         ),
     }
 }
@@ -252,35 +271,36 @@ mod tests {
     /// ViewAudit ManageAccounts) | intel (CurateIntel) | warnings (IssueWarning ViewWarnings
     /// ActOnWarning IdentifyWarning ConfigureWarnings ViewAppraisal) | cases (ViewCases
     /// ManageCases ManageAwards) | campaigns (ManageCampaigns ViewReach) | reports (ViewReports
-    /// TriageReports) | accounts (IssueActivationCodes ConfigureSignIn).
+    /// TriageReports) | accounts (IssueActivationCodes ConfigureSignIn) | learning (ManageLearning
+    /// ViewLearning RunActivities).
     const MATRIX: [(Role, &str); 7] = [
         (
             Role::Student,
-            concat!("--------", "-", "------", "---", "--", "--", "--"),
+            concat!("--------", "-", "------", "---", "--", "--", "--", "---"),
         ),
         (
             Role::Counselor,
-            concat!("Y-YY-Y--", "-", "-YY---", "---", "-Y", "Y-", "Y-"),
+            concat!("Y-YY-Y--", "-", "-YY---", "---", "-Y", "Y-", "Y-", "-YY"),
         ),
         (
             Role::UnitLeader,
-            concat!("Y-YY-Y--", "-", "-YY--Y", "Y--", "-Y", "Y-", "Y-"),
+            concat!("Y-YY-Y--", "-", "-YY--Y", "Y--", "-Y", "Y-", "Y-", "-YY"),
         ),
         (
             Role::SchoolAdmin,
-            concat!("YYYYYYYY", "-", "-YYYYY", "Y--", "YY", "Y-", "YY"),
+            concat!("YYYYYYYY", "-", "-YYYYY", "Y--", "YY", "Y-", "YY", "YYY"),
         ),
         (
             Role::Police,
-            concat!("Y-YY--Y-", "Y", "YYYY-Y", "YY-", "YY", "YY", "--"),
+            concat!("Y-YY--Y-", "Y", "YYYY-Y", "YY-", "YY", "YY", "--", "YYY"),
         ),
         (
             Role::ProvinceAdmin,
-            concat!("YY----YY", "Y", "-Y---Y", "Y-Y", "-Y", "--", "--"),
+            concat!("YY----YY", "Y", "-Y---Y", "Y-Y", "-Y", "--", "--", "-Y-"),
         ),
         (
             Role::Partner,
-            concat!("--------", "-", "Y-----", "---", "--", "--", "--"),
+            concat!("--------", "-", "Y-----", "---", "--", "--", "--", "---"),
         ),
     ];
 

@@ -260,10 +260,18 @@ fn ancestors(path: &str) -> impl Iterator<Item = &str> {
 
 /// The weighted average of the components, 0–100. `warned` holds the in-time shares and the
 /// escalation rate when the person or unit had warnings; without any, those components are left
-/// out of the average (their weights too) rather than counted as failures.
-fn score(w: &Weights, warned: Option<(f64, f64, f64)>, victims: i64, coverage: f64) -> f64 {
+/// out of the average (their weights too) rather than counted as failures. `extra` holds the
+/// (weight, 0–1 figure) of the registry's components (`crate::appraisal`) that have data.
+fn score(
+    w: &Weights,
+    warned: Option<(f64, f64, f64)>,
+    victims: i64,
+    coverage: f64,
+    extra: &[(i64, f64)],
+) -> f64 {
     let vic = 1.0 / (1.0 + victims as f64);
     let mut parts = vec![(w.victims, vic), (w.campaigns, coverage)];
+    parts.extend_from_slice(extra);
     if let Some((ack, contact, esc_rate)) = warned {
         parts.extend([
             (w.ack, ack),
@@ -287,6 +295,7 @@ struct Acc {
     paths: Vec<String>,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn row(
     kind: &str,
     id: i64,
@@ -295,6 +304,7 @@ fn row(
     victims: i64,
     (students, acked, unreachable_students): (i64, i64, i64),
     w: &Weights,
+    extra: &[(i64, f64)],
 ) -> AppraisalRow {
     let n = a.n as f64;
     let warned = (a.n > 0).then(|| (a.ack as f64 / n, a.contact as f64 / n, esc as f64 / n));
@@ -318,7 +328,7 @@ fn row(
         students,
         campaign_coverage: coverage,
         unreachable_students,
-        score: score(w, warned, victims, coverage),
+        score: score(w, warned, victims, coverage, extra),
         rank: 0,
     }
 }
@@ -370,6 +380,7 @@ pub async fn appraise(
         e.paths.push(p);
     }
     let reach = campaign_reach_by_class(db, path, from, to).await?;
+    let registry = crate::appraisal::figures(db, path, from, to).await?;
     // Units: every class, college and school under the path; a unit's figures are those of its
     // classes summed (the counselors' warnings roll up into their college and school).
     let units: Vec<(i64, String, String)> = sqlx::query_as(
@@ -459,6 +470,7 @@ pub async fn appraise(
         .map(|(id, a)| {
             let v = victims_under(&a.paths);
             let r = reach_under(&a.paths);
+            let extra = crate::appraisal::parts(&registry, &a.paths);
             row(
                 "person",
                 id,
@@ -467,6 +479,7 @@ pub async fn appraise(
                 v,
                 r,
                 &weights,
+                &extra,
             )
         })
         .collect();
@@ -475,6 +488,7 @@ pub async fn appraise(
         .map(|(p, (id, a))| {
             let v = victims_under(&a.paths);
             let r = reach_under(&a.paths);
+            let extra = crate::appraisal::parts(&registry, &a.paths);
             row(
                 "unit",
                 id,
@@ -483,6 +497,7 @@ pub async fn appraise(
                 v,
                 r,
                 &weights,
+                &extra,
             )
         })
         .collect();
@@ -567,7 +582,9 @@ mod tests {
             victims: 0,
             campaigns: 10,
         };
-        assert_eq!(score(&w, Some((1.0, 1.0, 0.0)), 0, 0.5), 50.0);
+        assert_eq!(score(&w, Some((1.0, 1.0, 0.0)), 0, 0.5, &[]), 50.0);
+        // A registry component (e.g. pledge signed by 1 of 2) joins the average with its weight.
+        assert_eq!(score(&w, None, 0, 0.5, &[(10, 1.0)]), 75.0);
     }
 
     #[test]
@@ -580,8 +597,8 @@ mod tests {
             campaigns: 10,
         };
         // Without warnings only victims (none: 1.0) and coverage (1.0) count.
-        assert_eq!(score(&w, None, 0, 1.0), 100.0);
+        assert_eq!(score(&w, None, 0, 1.0, &[]), 100.0);
         // With a warning missed entirely, the in-time parts count as failures.
-        assert_eq!(score(&w, Some((0.0, 0.0, 1.0)), 0, 1.0), 30.0);
+        assert_eq!(score(&w, Some((0.0, 0.0, 1.0)), 0, 1.0, &[]), 30.0);
     }
 }

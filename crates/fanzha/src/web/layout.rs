@@ -112,6 +112,9 @@ pub async fn page_ctx(st: &AppState, u: &User) -> PageCtx {
     if p.roles().iter().any(|r| *r != Role::Partner) {
         items.push(("/reports", "nav-reports"));
     }
+    if student || has(Action::ViewLearning) || has(Action::ManageLearning) {
+        items.push(("/learning", "nav-learning"));
+    }
     items.push(("/inbox", "nav-inbox"));
     items.push(("/account", "nav-account"));
     if p.roles()

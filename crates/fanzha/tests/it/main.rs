@@ -15,6 +15,7 @@ mod campaigns;
 mod cases;
 mod inbox;
 mod intel;
+mod learning;
 mod org;
 mod platform;
 mod reports;

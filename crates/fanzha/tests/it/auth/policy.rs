@@ -14,35 +14,36 @@ use reqwest::StatusCode;
 /// ImportRoster ExportRoster ViewAudit ManageAccounts) | intel (CurateIntel) | warnings
 /// (IssueWarning ViewWarnings ActOnWarning IdentifyWarning ConfigureWarnings ViewAppraisal) |
 /// cases (ViewCases ManageCases ManageAwards) | campaigns (ManageCampaigns ViewReach) | reports
-/// (ViewReports TriageReports) | accounts (IssueActivationCodes ConfigureSignIn).
+/// (ViewReports TriageReports) | accounts (IssueActivationCodes ConfigureSignIn) | learning
+/// (ManageLearning ViewLearning RunActivities).
 const MATRIX: [(Role, &str); 7] = [
     (
         Role::Student,
-        concat!("--------", "-", "------", "---", "--", "--", "--"),
+        concat!("--------", "-", "------", "---", "--", "--", "--", "---"),
     ),
     (
         Role::Counselor,
-        concat!("Y-YY-Y--", "-", "-YY---", "---", "-Y", "Y-", "Y-"),
+        concat!("Y-YY-Y--", "-", "-YY---", "---", "-Y", "Y-", "Y-", "-YY"),
     ),
     (
         Role::UnitLeader,
-        concat!("Y-YY-Y--", "-", "-YY--Y", "Y--", "-Y", "Y-", "Y-"),
+        concat!("Y-YY-Y--", "-", "-YY--Y", "Y--", "-Y", "Y-", "Y-", "-YY"),
     ),
     (
         Role::SchoolAdmin,
-        concat!("YYYYYYYY", "-", "-YYYYY", "Y--", "YY", "Y-", "YY"),
+        concat!("YYYYYYYY", "-", "-YYYYY", "Y--", "YY", "Y-", "YY", "YYY"),
     ),
     (
         Role::Police,
-        concat!("Y-YY--Y-", "Y", "YYYY-Y", "YY-", "YY", "YY", "--"),
+        concat!("Y-YY--Y-", "Y", "YYYY-Y", "YY-", "YY", "YY", "--", "YYY"),
     ),
     (
         Role::ProvinceAdmin,
-        concat!("YY----YY", "Y", "-Y---Y", "Y-Y", "-Y", "--", "--"),
+        concat!("YY----YY", "Y", "-Y---Y", "Y-Y", "-Y", "--", "--", "-Y-"),
     ),
     (
         Role::Partner,
-        concat!("--------", "-", "Y-----", "---", "--", "--", "--"),
+        concat!("--------", "-", "Y-----", "---", "--", "--", "--", "---"),
     ),
 ];
 

@@ -732,3 +732,29 @@ pub async fn api_error(r: Response) -> (StatusCode, String, String, Vec<String>)
         details.into_iter().map(|d| d.1).collect(),
     )
 }
+
+impl TestApp {
+    /// POST a URL-encoded form as a signed-in client, with the session's CSRF token added; returns
+    /// the status and the redirect target (or the body when there is none).
+    pub async fn post_form(
+        &self,
+        c: &Client,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (StatusCode, String) {
+        let csrf = self.page_csrf(c).await;
+        let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+        form.extend_from_slice(fields);
+        let r = c
+            .post(self.url(path))
+            .form(&form)
+            .send()
+            .await
+            .expect("POST form");
+        let s = r.status();
+        match r.headers().get("location") {
+            Some(l) => (s, l.to_str().unwrap_or_default().to_string()),
+            None => (s, r.text().await.expect("body")),
+        }
+    }
+}
