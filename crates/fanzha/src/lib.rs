@@ -19,5 +19,6 @@ pub mod kernel;
 pub mod org;
 pub mod reports;
 pub mod text;
+pub mod volunteers;
 pub mod warnings;
 pub mod web;

@@ -124,6 +124,9 @@ pub async fn page_ctx(st: &AppState, u: &User) -> PageCtx {
     if p.roles().iter().any(|r| *r != Role::Partner) {
         items.push(("/reports", "nav-reports"));
     }
+    if p.roles().iter().any(|r| *r != Role::Partner) {
+        items.push(("/volunteers", "nav-volunteers"));
+    }
     items.push(("/inbox", "nav-inbox"));
     items.push(("/account", "nav-account"));
     if p.roles()
