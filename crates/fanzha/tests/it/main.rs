@@ -18,4 +18,5 @@ mod intel;
 mod org;
 mod platform;
 mod reports;
+mod volunteers;
 mod warnings;

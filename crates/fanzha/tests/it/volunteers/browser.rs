@@ -1,0 +1,1 @@
+//! The volunteer journey in a browser (added below once walked).
