@@ -245,7 +245,7 @@ pub fn scope_help() -> String {
     for s in Scope::ALL {
         let roles: Vec<&str> = s.holders().iter().map(|r| r.as_str()).collect();
         out.push_str(&format!(
-            "\n  {:<16}{} [{}]",
+            "\n  {:<17}{} [{}]",
             s.as_str(),
             s.description(),
             roles.join(", ")

@@ -288,10 +288,10 @@ pub async fn claims_for_reviewer(st: &AppState, p: &Principal, t: &Task) -> VR<V
 pub async fn claim(st: &AppState, p: &Principal, task_id: i64, wait: bool) -> VR<Claim> {
     let now = st.clock.now_ms();
     let mut tx = st.db.begin_write().await?;
-    let v = volunteer_of(&mut tx, p).await?;
     let t = store::task(&mut tx, task_id)
         .await?
         .ok_or(VolError::NotFound)?;
+    let v = volunteer_of(&mut tx, p).await?;
     if !t.offered_to(&v.class_path) {
         return Err(VolError::NotFound);
     }
@@ -332,10 +332,10 @@ pub async fn claim(st: &AppState, p: &Principal, task_id: i64, wait: bool) -> VR
 pub async fn withdraw(st: &AppState, p: &Principal, task_id: i64) -> VR<()> {
     let now = st.clock.now_ms();
     let mut tx = st.db.begin_write().await?;
-    let v = volunteer_of(&mut tx, p).await?;
     let t = store::task(&mut tx, task_id)
         .await?
         .ok_or(VolError::NotFound)?;
+    let v = volunteer_of(&mut tx, p).await?;
     let c = store::claim_of(&mut tx, task_id, v.id)
         .await?
         .ok_or(VolError::NoClaim)?;
@@ -442,10 +442,10 @@ pub async fn check(st: &AppState, p: &Principal, task_id: i64, code: &str, out: 
     let now = st.clock.now_ms();
     let r = rotating(st, task_id).await?;
     let mut tx = st.db.begin_write().await?;
-    let v = volunteer_of(&mut tx, p).await?;
     let t = store::task(&mut tx, task_id)
         .await?
         .ok_or(VolError::NotFound)?;
+    let v = volunteer_of(&mut tx, p).await?;
     let c = store::claim_of(&mut tx, task_id, v.id)
         .await?
         .ok_or(VolError::NoClaim)?;
@@ -492,10 +492,10 @@ fn image_type(b: &[u8]) -> Option<&'static str> {
 pub async fn submit_proof(st: &AppState, p: &Principal, task_id: i64, proof: ProofIn) -> VR<Claim> {
     let now = st.clock.now_ms();
     let mut tx = st.db.begin_write().await?;
-    let v = volunteer_of(&mut tx, p).await?;
     let t = store::task(&mut tx, task_id)
         .await?
         .ok_or(VolError::NotFound)?;
+    let v = volunteer_of(&mut tx, p).await?;
     let c = store::claim_of(&mut tx, task_id, v.id)
         .await?
         .ok_or(VolError::NoClaim)?;
@@ -754,14 +754,14 @@ pub async fn redeem(st: &AppState, p: &Principal, reward_id: i64, key: &str) -> 
     }
     let now = st.clock.now_ms();
     let mut tx = st.db.begin_write().await?;
+    let r = store::reward(&mut tx, reward_id)
+        .await?
+        .ok_or(VolError::NotFound)?;
     let v = volunteer_of(&mut tx, p).await?;
     let cause = format!("redeem:volunteer:{}:{key}", v.id);
     if let Some(e) = store::entry_by_cause(&mut tx, &cause).await? {
         return Ok(e);
     }
-    let r = store::reward(&mut tx, reward_id)
-        .await?
-        .ok_or(VolError::NotFound)?;
     let mut reach = store::stations_of_school(&mut tx, v.school_id).await?;
     reach.push(v.school_path.clone());
     if !reach.contains(&r.unit_path) {
