@@ -52,9 +52,11 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
     // The first students of the station's first school (the demo student first).
     let students: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT a.id, s.id FROM students s JOIN accounts a ON a.student_id = s.id \
-         WHERE s.school_id = $1 AND a.activated_at IS NOT NULL ORDER BY s.student_no LIMIT 12",
+         WHERE s.school_id = $1 AND a.activated_at IS NOT NULL \
+         ORDER BY CASE WHEN s.student_no = $2 THEN 0 ELSE 1 END, s.student_no LIMIT 12",
     )
     .bind(school_id)
+    .bind(crate::demo::FIRST_STUDENT)
     .fetch_all(&mut *c)
     .await?;
     let mut vols = Vec::new();

@@ -61,7 +61,8 @@ pub fn sees(p: &Principal, vol: Option<&Volunteer>, t: &Task) -> bool {
             return true;
         }
     }
-    if t.targets.is_empty() && p.roles().iter().any(|r| r.is_staff()) {
+    // A task open to all is on everyone's board (a student sees it before registering).
+    if t.targets.is_empty() && p.roles().iter().any(|r| *r != Role::Partner) {
         return true;
     }
     let view = |path: &str| policy::allows(p, Action::ViewUnits, &Target::Unit(path));
