@@ -167,7 +167,9 @@ impl Scope {
             Scope::ReportsRead => "read fraud reports and stop-payment requests in scope",
             Scope::ReportsWrite => "file reports; triage and act on stop-payment requests",
             Scope::IntelWrite => "import threat-intel feeds (STIX, MISP, CSV)",
-            Scope::VolunteersRead => "read volunteer tasks, one's own points ledger, volunteers in scope",
+            Scope::VolunteersRead => {
+                "read volunteer tasks, one's own points ledger, volunteers in scope"
+            }
             Scope::VolunteersWrite => {
                 "register, claim, check in, hand in proof, redeem; publish and review tasks"
             }

@@ -124,7 +124,10 @@ pub async fn publish(
     Json(input): Json<TaskInput>,
 ) -> AppResult<(StatusCode, Json<Task>)> {
     require_scope(&u.p, Scope::VolunteersWrite)?;
-    Ok((StatusCode::CREATED, Json(service::publish(&st, &u, &input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(service::publish(&st, &u, &input).await?),
+    ))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -154,11 +157,7 @@ pub async fn get_task(
     } else {
         vec![]
     };
-    Ok(Json(TaskOut {
-        task,
-        mine,
-        claims,
-    }))
+    Ok(Json(TaskOut { task, mine, claims }))
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]

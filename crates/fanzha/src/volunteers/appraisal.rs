@@ -32,7 +32,11 @@ pub async fn figures(
             let served = students.iter().filter(|(_, a)| *a).count();
             ClassFigure {
                 class_path,
-                figure: if n == 0 { 0.0 } else { served as f64 / n as f64 },
+                figure: if n == 0 {
+                    0.0
+                } else {
+                    served as f64 / n as f64
+                },
                 students: students
                     .into_iter()
                     .map(|(id, a)| (id, if a { 1.0 } else { 0.0 }))

@@ -98,13 +98,7 @@ pub struct ValidTask {
     pub targets: Vec<String>,
 }
 
-fn text_field(
-    errors: &mut Vec<Msg>,
-    field: &str,
-    raw: &str,
-    max: usize,
-    multi: bool,
-) -> String {
+fn text_field(errors: &mut Vec<Msg>, field: &str, raw: &str, max: usize, multi: bool) -> String {
     let checked = if multi {
         crate::text::multiline(raw)
     } else {

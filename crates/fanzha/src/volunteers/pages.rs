@@ -99,7 +99,9 @@ async fn home(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
     };
     let staff = u.p.roles().iter().any(|r| r.is_staff());
     let staff_list = if staff {
-        service::volunteers_in_scope(&st, &u).await.unwrap_or_default()
+        service::volunteers_in_scope(&st, &u)
+            .await
+            .unwrap_or_default()
     } else {
         vec![]
     };
@@ -157,7 +159,11 @@ struct BoardQ {
     date: String,
 }
 
-async fn board(State(st): State<AppState>, u: User, Query(q): Query<BoardQ>) -> AppResult<Html<String>> {
+async fn board(
+    State(st): State<AppState>,
+    u: User,
+    Query(q): Query<BoardQ>,
+) -> AppResult<Html<String>> {
     let ctx = page_ctx(&st, &u).await;
     let day = if q.date.trim().is_empty() {
         None
@@ -358,7 +364,11 @@ impl TaskPage {
     }
 }
 
-async fn task_page(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> AppResult<Html<String>> {
+async fn task_page(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+) -> AppResult<Html<String>> {
     let (t, vol) = service::task_for(&st, &u.p, id).await?;
     let mine = match &vol {
         Some(v) => service::my_claim(&st, v, id).await?,
@@ -397,7 +407,12 @@ struct ClaimForm {
     wait: String,
 }
 
-async fn claim(State(st): State<AppState>, u: User, Path(id): Path<i64>, Form(f): Form<ClaimForm>) -> Response {
+async fn claim(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+    Form(f): Form<ClaimForm>,
+) -> Response {
     match service::claim(&st, &u.p, id, f.wait == "1").await {
         Ok(_) => back(id),
         Err(e) => err_page(e.into()),
@@ -418,7 +433,12 @@ struct CheckForm {
     out: String,
 }
 
-async fn check(State(st): State<AppState>, u: User, Path(id): Path<i64>, Form(f): Form<CheckForm>) -> Response {
+async fn check(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+    Form(f): Form<CheckForm>,
+) -> Response {
     match service::check(&st, &u.p, id, &f.code, f.out == "1").await {
         Ok(_) => back(id),
         Err(e) => err_page(e.into()),
@@ -431,7 +451,12 @@ struct ProofForm {
     text: String,
 }
 
-async fn proof(State(st): State<AppState>, u: User, Path(id): Path<i64>, Form(f): Form<ProofForm>) -> Response {
+async fn proof(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+    Form(f): Form<ProofForm>,
+) -> Response {
     match service::submit_proof(&st, &u.p, id, ProofIn::Text(f.text)).await {
         Ok(_) => back(id),
         Err(e) => err_page(e.into()),
@@ -444,9 +469,17 @@ struct StatusForm {
     status: String,
 }
 
-async fn status(State(st): State<AppState>, u: User, Path(id): Path<i64>, Form(f): Form<StatusForm>) -> Response {
+async fn status(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+    Form(f): Form<StatusForm>,
+) -> Response {
     let Some(to) = TaskStatus::parse(&f.status) else {
-        return err_page(AppError::refused("vol-err-invalid", vec![Msg::new("vol-err-status")]));
+        return err_page(AppError::refused(
+            "vol-err-invalid",
+            vec![Msg::new("vol-err-status")],
+        ));
     };
     match service::set_status(&st, &u, id, to).await {
         Ok(_) => back(id),
@@ -461,9 +494,17 @@ struct ReviewForm {
     reason: String,
 }
 
-async fn review(State(st): State<AppState>, u: User, Path(id): Path<i64>, Form(f): Form<ReviewForm>) -> Response {
+async fn review(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+    Form(f): Form<ReviewForm>,
+) -> Response {
     let Some(d) = Decision::parse(&f.decision) else {
-        return err_page(AppError::refused("vol-err-invalid", vec![Msg::new("vol-err-decision")]));
+        return err_page(AppError::refused(
+            "vol-err-invalid",
+            vec![Msg::new("vol-err-decision")],
+        ));
     };
     match service::review(&st, &u, id, d, &f.reason).await {
         Ok(c) => back(c.task_id),
@@ -476,7 +517,10 @@ async fn photo(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> AppR
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, kind),
-            (axum::http::header::CACHE_CONTROL, "private, no-store".to_string()),
+            (
+                axum::http::header::CACHE_CONTROL,
+                "private, no-store".to_string(),
+            ),
         ],
         bytes,
     )
@@ -493,7 +537,11 @@ struct PlacePage {
     valid_until: String,
 }
 
-async fn place(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> AppResult<Html<String>> {
+async fn place(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+) -> AppResult<Html<String>> {
     let (t, s) = service::place_code(&st, &u.p, id).await?;
     let ctx = page_ctx(&st, &u).await;
     let valid_until = chrono::DateTime::from_timestamp_millis(s.next_at)
@@ -546,8 +594,12 @@ struct RewardForm {
 }
 
 async fn add_reward(State(st): State<AppState>, u: User, Form(f): Form<RewardForm>) -> Response {
-    let (Ok(cost), Ok(stock)) = (f.cost.trim().parse::<i64>(), f.stock.trim().parse::<i64>()) else {
-        return err_page(AppError::refused("vol-err-invalid", vec![Msg::new("vol-err-cost")]));
+    let (Ok(cost), Ok(stock)) = (f.cost.trim().parse::<i64>(), f.stock.trim().parse::<i64>())
+    else {
+        return err_page(AppError::refused(
+            "vol-err-invalid",
+            vec![Msg::new("vol-err-cost")],
+        ));
     };
     match service::add_reward(&st, &u, &f.name, cost, stock).await {
         Ok(_) => Redirect::to("/volunteers/rewards").into_response(),
@@ -561,7 +613,12 @@ struct RedeemForm {
     key: String,
 }
 
-async fn redeem(State(st): State<AppState>, u: User, Path(id): Path<i64>, Form(f): Form<RedeemForm>) -> Response {
+async fn redeem(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+    Form(f): Form<RedeemForm>,
+) -> Response {
     match service::redeem(&st, &u.p, id, &f.key).await {
         Ok(_) => Redirect::to("/volunteers").into_response(),
         Err(e) => err_page(e.into()),
@@ -618,7 +675,11 @@ impl CertPage {
     }
 }
 
-async fn verify(State(st): State<AppState>, ctx: Ctx, Path(number): Path<String>) -> AppResult<Html<String>> {
+async fn verify(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+) -> AppResult<Html<String>> {
     let c = service::certificate(&st, &number).await?;
     let tz = ctx
         .principal

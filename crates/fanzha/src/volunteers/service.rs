@@ -86,19 +86,13 @@ pub async fn me(st: &AppState, p: &Principal) -> VR<Option<Volunteer>> {
 }
 
 /// A student registers as a volunteer of their school (consent required).
-pub async fn register(
-    st: &AppState,
-    p: &Principal,
-    contact: &str,
-    consent: bool,
-) -> VR<Volunteer> {
+pub async fn register(st: &AppState, p: &Principal, contact: &str, consent: bool) -> VR<Volunteer> {
     let sid = match p.student_id {
         Some(s) if p.has_role(Role::Student) => s,
         _ => return Err(VolError::NotStudent),
     };
-    let contact = Contact::parse(contact).ok_or_else(|| {
-        VolError::Invalid(vec![Msg::new("vol-err-contact")])
-    })?;
+    let contact = Contact::parse(contact)
+        .ok_or_else(|| VolError::Invalid(vec![Msg::new("vol-err-contact")]))?;
     if !consent {
         return Err(VolError::NoConsent);
     }
@@ -162,9 +156,7 @@ pub async fn publish(st: &AppState, u: &User, input: &TaskInput) -> VR<Task> {
     let mut problems = Vec::new();
     for code in &v.targets {
         match store::unit_by_code(&mut tx, code).await? {
-            Some((_, path, _))
-                if policy::allows(&u.p, Action::ViewUnits, &Target::Unit(&path)) =>
-            {
+            Some((_, path, _)) if policy::allows(&u.p, Action::ViewUnits, &Target::Unit(&path)) => {
                 paths.push(path)
             }
             _ => problems.push(Msg::new("vol-err-target").arg("code", code)),
@@ -173,8 +165,16 @@ pub async fn publish(st: &AppState, u: &User, input: &TaskInput) -> VR<Task> {
     if !problems.is_empty() {
         return Err(VolError::Invalid(problems));
     }
-    let id = store::insert_task(&mut tx, unit_id, &unit_path, u.p.account_id, &v, &paths, now)
-        .await?;
+    let id = store::insert_task(
+        &mut tx,
+        unit_id,
+        &unit_path,
+        u.p.account_id,
+        &v,
+        &paths,
+        now,
+    )
+    .await?;
     let t = store::task(&mut tx, id).await?.ok_or(VolError::NotFound)?;
     tx.commit().await?;
     audit_write(st, u, "volunteers.task.publish", id, &t.unit_path).await?;
@@ -468,7 +468,9 @@ pub async fn check(st: &AppState, p: &Principal, task_id: i64, code: &str, out: 
             store::set_proof(&mut tx, c.id, None, None, now).await?;
         }
     }
-    let c = store::claim(&mut tx, c.id).await?.ok_or(VolError::NotFound)?;
+    let c = store::claim(&mut tx, c.id)
+        .await?
+        .ok_or(VolError::NotFound)?;
     tx.commit().await?;
     Ok(c)
 }
@@ -530,7 +532,9 @@ pub async fn submit_proof(st: &AppState, p: &Principal, task_id: i64, proof: Pro
     if !ok {
         return Err(VolError::WrongState);
     }
-    let c = store::claim(&mut tx, c.id).await?.ok_or(VolError::NotFound)?;
+    let c = store::claim(&mut tx, c.id)
+        .await?
+        .ok_or(VolError::NotFound)?;
     tx.commit().await?;
     Ok(c)
 }
@@ -576,8 +580,8 @@ pub async fn review(
     if c.account_id == u.p.account_id {
         return Err(VolError::OwnClaim);
     }
-    let reason = crate::text::multiline(reason)
-        .map_err(|e| VolError::Invalid(vec![Msg::new(e.key())]))?;
+    let reason =
+        crate::text::multiline(reason).map_err(|e| VolError::Invalid(vec![Msg::new(e.key())]))?;
     if matches!(d, Decision::Reject | Decision::Revoke) && reason.is_empty() {
         return Err(VolError::Invalid(vec![Msg::new("vol-err-reason")]));
     }
@@ -585,28 +589,81 @@ pub async fn review(
     match d {
         Decision::Approve => {
             let minutes = credited_minutes(c.checkin_at, c.checkout_at, t.minutes);
-            if !store::decide(&mut tx, c.id, &[ClaimStatus::Submitted], ClaimStatus::Approved, minutes, None, by, now).await? {
+            if !store::decide(
+                &mut tx,
+                c.id,
+                &[ClaimStatus::Submitted],
+                &store::Decided {
+                    to: ClaimStatus::Approved,
+                    minutes,
+                    reason: None,
+                    by,
+                    at: now,
+                },
+            )
+            .await?
+            {
                 return Err(VolError::WrongState);
             }
             award(&mut tx, &t, c.volunteer_id, by, now).await?;
         }
         Decision::Reject => {
-            if !store::decide(&mut tx, c.id, &[ClaimStatus::Submitted], ClaimStatus::Rejected, 0, Some(reason), by, now).await? {
+            if !store::decide(
+                &mut tx,
+                c.id,
+                &[ClaimStatus::Submitted],
+                &store::Decided {
+                    to: ClaimStatus::Rejected,
+                    minutes: 0,
+                    reason: Some(reason),
+                    by,
+                    at: now,
+                },
+            )
+            .await?
+            {
                 return Err(VolError::WrongState);
             }
         }
         Decision::NoShow => {
             if now < t.starts_at
-                || !store::decide(&mut tx, c.id, &[ClaimStatus::Claimed, ClaimStatus::Submitted], ClaimStatus::NoShow, 0, Some(reason), by, now).await?
+                || !store::decide(
+                    &mut tx,
+                    c.id,
+                    &[ClaimStatus::Claimed, ClaimStatus::Submitted],
+                    &store::Decided {
+                        to: ClaimStatus::NoShow,
+                        minutes: 0,
+                        reason: Some(reason),
+                        by,
+                        at: now,
+                    },
+                )
+                .await?
             {
                 return Err(VolError::WrongState);
             }
         }
         Decision::Revoke => {
-            if !store::decide(&mut tx, c.id, &[ClaimStatus::Approved], ClaimStatus::Rejected, 0, Some(reason), by, now).await? {
+            if !store::decide(
+                &mut tx,
+                c.id,
+                &[ClaimStatus::Approved],
+                &store::Decided {
+                    to: ClaimStatus::Rejected,
+                    minutes: 0,
+                    reason: Some(reason),
+                    by,
+                    at: now,
+                },
+            )
+            .await?
+            {
                 return Err(VolError::WrongState);
             }
-            if let Some(a) = store::entry_by_cause(&mut tx, &award_cause(t.id, c.volunteer_id)).await? {
+            if let Some(a) =
+                store::entry_by_cause(&mut tx, &award_cause(t.id, c.volunteer_id)).await?
+            {
                 let cause = revoke_cause(t.id, c.volunteer_id);
                 let e = NewEntry {
                     volunteer_id: c.volunteer_id,
@@ -627,7 +684,9 @@ pub async fn review(
             }
         }
     }
-    let c = store::claim(&mut tx, c.id).await?.ok_or(VolError::NotFound)?;
+    let c = store::claim(&mut tx, c.id)
+        .await?
+        .ok_or(VolError::NotFound)?;
     tx.commit().await?;
     audit_write(
         st,
@@ -720,7 +779,11 @@ pub async fn add_reward(st: &AppState, u: &User, name: &str, cost: i64, stock: i
             ""
         }
         Ok(n) if n.chars().count() > 100 => {
-            problems.push(Msg::new("vol-err-too-long").arg("field", "name").arg("max", 100));
+            problems.push(
+                Msg::new("vol-err-too-long")
+                    .arg("field", "name")
+                    .arg("max", 100),
+            );
             ""
         }
         Ok(n) => n,
@@ -739,9 +802,19 @@ pub async fn add_reward(st: &AppState, u: &User, name: &str, cost: i64, stock: i
         return Err(VolError::Invalid(problems));
     }
     let mut tx = st.db.begin_write().await?;
-    let id = store::insert_reward(&mut tx, unit_id, &path, name, cost, stock, st.clock.now_ms())
-        .await?;
-    let r = store::reward(&mut tx, id).await?.ok_or(VolError::NotFound)?;
+    let id = store::insert_reward(
+        &mut tx,
+        unit_id,
+        &path,
+        name,
+        cost,
+        stock,
+        st.clock.now_ms(),
+    )
+    .await?;
+    let r = store::reward(&mut tx, id)
+        .await?
+        .ok_or(VolError::NotFound)?;
     tx.commit().await?;
     Ok(r)
 }
@@ -871,9 +944,12 @@ pub async fn leaderboards(st: &AppState, p: &Principal) -> VR<Boards> {
         schools: vec![],
     };
     for path in &paths {
-        b.people.extend(store::leaderboard_people(&mut c, path, 20).await?);
-        b.classes.extend(store::leaderboard_groups(&mut c, path, false, 20).await?);
-        b.schools.extend(store::leaderboard_groups(&mut c, path, true, 20).await?);
+        b.people
+            .extend(store::leaderboard_people(&mut c, path, 20).await?);
+        b.classes
+            .extend(store::leaderboard_groups(&mut c, path, false, 20).await?);
+        b.schools
+            .extend(store::leaderboard_groups(&mut c, path, true, 20).await?);
     }
     for l in [&mut b.people, &mut b.classes, &mut b.schools] {
         l.sort_by(|a, b| b.points.cmp(&a.points).then(b.minutes.cmp(&a.minutes)));

@@ -823,17 +823,22 @@ fn probe(op: &str, target: char, r: &Records, own: &BTreeMap<&str, i64>) -> (Str
         "GET /api/v1/volunteers/tasks" => ("/api/v1/volunteers/tasks".into(), Body::None),
         "POST /api/v1/volunteers/tasks" => (
             "/api/v1/volunteers/tasks".into(),
-            j(json!({"title": "食堂反诈宣传", "description": "发传单", "place": "一食堂",
+            j(
+                json!({"title": "食堂反诈宣传", "description": "发传单", "place": "一食堂",
                 "starts_at": 1_900_000_000_000i64, "ends_at": 1_900_003_600_000i64,
-                "slots": 5, "points": 10, "proof": "text", "targets": []})),
+                "slots": 5, "points": 10, "proof": "text", "targets": []}),
+            ),
         ),
-        "GET /api/v1/volunteers/tasks/{id}" => ("/api/v1/volunteers/tasks/999999".into(), Body::None),
+        "GET /api/v1/volunteers/tasks/{id}" => {
+            ("/api/v1/volunteers/tasks/999999".into(), Body::None)
+        }
         "POST /api/v1/volunteers/tasks/{id}/claim" => {
             ("/api/v1/volunteers/tasks/999999/claim".into(), j(json!({})))
         }
-        "POST /api/v1/volunteers/tasks/{id}/withdraw" => {
-            ("/api/v1/volunteers/tasks/999999/withdraw".into(), Body::None)
-        }
+        "POST /api/v1/volunteers/tasks/{id}/withdraw" => (
+            "/api/v1/volunteers/tasks/999999/withdraw".into(),
+            Body::None,
+        ),
         "POST /api/v1/volunteers/tasks/{id}/status" => (
             "/api/v1/volunteers/tasks/999999/status".into(),
             j(json!({"status": "closed"})),

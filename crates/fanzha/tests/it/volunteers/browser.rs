@@ -46,7 +46,10 @@ async fn until(wd: &WebDriver, css: &str, pred: impl Fn(&str) -> bool) -> String
                 return t;
             }
         }
-        assert!(std::time::Instant::now() < deadline, "{css} never as expected");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{css} never as expected"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
@@ -57,7 +60,14 @@ async fn place_code(base: &str, task: &str) -> String {
         .cookie_store(true)
         .build()
         .unwrap();
-    let login = c.get(format!("{base}/login")).send().await.unwrap().text().await.unwrap();
+    let login = c
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let csrf = login
         .split("name=\"csrf\" value=\"")
         .nth(1)
@@ -66,7 +76,11 @@ async fn place_code(base: &str, task: &str) -> String {
         .to_string();
     let r = c
         .post(format!("{base}/login"))
-        .form(&[("csrf", csrf.as_str()), ("username", "police1"), ("password", PASSWORD)])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "police1"),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
@@ -100,16 +114,21 @@ async fn fits(wd: &WebDriver, width: i64) {
 }
 
 #[tokio::test]
-async fn police_publish_a_student_claims_checks_in_and_hands_in_proof_and_approval_credits_points() {
+async fn police_publish_a_student_claims_checks_in_and_hands_in_proof_and_approval_credits_points()
+{
     run("volunteers-journey", |rig| {
         async move {
             let wd = &rig.wd;
             let base = &rig.base;
-            let title = format!("宿舍楼反诈宣传 {}", fanzha::clock::system_now_ms() % 100_000);
+            let title = format!(
+                "宿舍楼反诈宣传 {}",
+                fanzha::clock::system_now_ms() % 100_000
+            );
 
             // Police publish on the desktop: the board shows open, full and finished tasks.
             sign_in(wd, base, "police1").await;
-            wd.goto(&format!("{base}/volunteers/tasks?finished=1")).await;
+            wd.goto(&format!("{base}/volunteers/tasks?finished=1"))
+                .await;
             let board = text(wd, "main").await;
             for state in ["招募中", "已满员", "已结束"] {
                 assert!(board.contains(state), "{state} on the board");
@@ -122,7 +141,11 @@ async fn police_publish_a_student_claims_checks_in_and_hands_in_proof_and_approv
                     .format("%Y-%m-%dT%H:%M")
                     .to_string()
             };
-            for (name, value) in [("title", title.clone()), ("description", "在宿舍楼下讲解刷单返利骗局".into()), ("place", "学生公寓 3 栋门口".into())] {
+            for (name, value) in [
+                ("title", title.clone()),
+                ("description", "在宿舍楼下讲解刷单返利骗局".into()),
+                ("place", "学生公寓 3 栋门口".into()),
+            ] {
                 let el = wd.find(&format!("[name={name}]")).await;
                 wd.send_keys(&el, &value).await;
             }
@@ -148,12 +171,19 @@ async fn police_publish_a_student_claims_checks_in_and_hands_in_proof_and_approv
             sign_in(wd, base, STUDENT).await;
             wd.phone_viewport(390, 844).await;
             wd.goto(&format!("{base}/volunteers")).await;
-            let before: i64 = text(wd, "#vol-balance").await.trim().parse().expect("balance");
+            let before: i64 = text(wd, "#vol-balance")
+                .await
+                .trim()
+                .parse()
+                .expect("balance");
             fits(wd, 390).await;
             wd.goto(&format!("{base}/volunteers/tasks")).await;
             fits(wd, 390).await;
             click(wd, &format!("#task-{task} a")).await;
-            wd.wait_url("the task", |u| u.ends_with(&format!("/volunteers/tasks/{task}"))).await;
+            wd.wait_url("the task", |u| {
+                u.ends_with(&format!("/volunteers/tasks/{task}"))
+            })
+            .await;
             click(wd, "#vol-claim").await;
             until(wd, "#vol-claim-state", |t| t == "已认领").await;
             for done in ["签到", "签退"] {
@@ -165,7 +195,8 @@ async fn police_publish_a_student_claims_checks_in_and_hands_in_proof_and_approv
                 until(wd, "#vol-my-claim", |t| t.contains(done)).await;
             }
             let proof = wd.find("#vol-proof-text").await;
-            wd.send_keys(&proof, "在 3 栋门口发放传单 60 份,讲解刷单返利").await;
+            wd.send_keys(&proof, "在 3 栋门口发放传单 60 份,讲解刷单返利")
+                .await;
             click(wd, "#vol-proof-submit").await;
             until(wd, "#vol-claim-state", |t| t == "待审核").await;
             fits(wd, 390).await;
@@ -180,15 +211,26 @@ async fn police_publish_a_student_claims_checks_in_and_hands_in_proof_and_approv
             sign_in(wd, base, STUDENT).await;
             wd.phone_viewport(390, 844).await;
             wd.goto(&format!("{base}/volunteers")).await;
-            let after: i64 = text(wd, "#vol-balance").await.trim().parse().expect("balance");
+            let after: i64 = text(wd, "#vol-balance")
+                .await
+                .trim()
+                .parse()
+                .expect("balance");
             assert_eq!(after, before + 10);
             let hours = text(wd, "#vol-hours").await;
-            assert!(hours.trim().parse::<f64>().is_ok_and(|h| h > 0.0), "hours {hours}");
+            assert!(
+                hours.trim().parse::<f64>().is_ok_and(|h| h > 0.0),
+                "hours {hours}"
+            );
             let mine = text(wd, "#vol-my-claims").await;
             assert!(mine.contains(&title) && mine.contains("已通过"), "{mine}");
             fits(wd, 390).await;
-            wd.screenshot(&target_dir().join("screenshots").join("volunteers-phone.png"))
-                .await;
+            wd.screenshot(
+                &target_dir()
+                    .join("screenshots")
+                    .join("volunteers-phone.png"),
+            )
+            .await;
         }
         .boxed()
     })

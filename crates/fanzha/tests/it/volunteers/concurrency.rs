@@ -25,7 +25,13 @@ async fn race(app: &TestApp, people: &[Principal], task: i64, twice: usize) -> (
             b.wait().await;
             let start = Instant::now();
             let r = service::claim(&st, &p, task, false).await;
-            (i, r.is_ok(), start, Instant::now(), r.err().map(|e| e.to_string()))
+            (
+                i,
+                r.is_ok(),
+                start,
+                Instant::now(),
+                r.err().map(|e| e.to_string()),
+            )
         }));
     }
     let mut accepted = 0;
@@ -38,12 +44,18 @@ async fn race(app: &TestApp, people: &[Principal], task: i64, twice: usize) -> (
             winners.push(people[i].account_id);
         } else {
             let err = err.unwrap_or_default();
-            assert!(err.contains("full") || err.contains("already claimed"), "unexpected refusal: {err}");
+            assert!(
+                err.contains("full") || err.contains("already claimed"),
+                "unexpected refusal: {err}"
+            );
         }
         latest_start = Some(latest_start.map_or(s, |l| l.max(s)));
         earliest_end = Some(earliest_end.map_or(e, |l| l.min(e)));
     }
-    assert!(latest_start.unwrap() < earliest_end.unwrap(), "the claims did not overlap");
+    assert!(
+        latest_start.unwrap() < earliest_end.unwrap(),
+        "the claims did not overlap"
+    );
     (accepted, winners)
 }
 
@@ -61,9 +73,17 @@ async fn concurrent_claims_fill_exactly_the_slots_once_per_person() {
         winners.sort();
         winners.dedup();
         assert_eq!(winners.len(), expected, "one claim per person");
-        assert_eq!(count(&app, "SELECT taken FROM vol_tasks WHERE id = $1", id).await, expected as i64);
         assert_eq!(
-            count(&app, "SELECT COUNT(*) FROM vol_claims WHERE task_id = $1 AND status = 'claimed'", id).await,
+            count(&app, "SELECT taken FROM vol_tasks WHERE id = $1", id).await,
+            expected as i64
+        );
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM vol_claims WHERE task_id = $1 AND status = 'claimed'",
+                id
+            )
+            .await,
             expected as i64
         );
     }

@@ -14,12 +14,24 @@ use rand::{Rng, SeedableRng};
 async fn reward(app: &TestApp, unit: &str, cost: i64, stock: i64) -> i64 {
     let u = app.fx.unit(unit);
     let mut c = app.state.db.pool.acquire().await.unwrap();
-    store::insert_reward(&mut c, u.id, &u.path, "校园文创帆布包", cost, stock, 0).await.unwrap()
+    store::insert_reward(&mut c, u.id, &u.path, "校园文创帆布包", cost, stock, 0)
+        .await
+        .unwrap()
 }
 
 async fn credit(app: &TestApp, volunteer: i64, points: i64, cause: &str) {
     let mut tx = app.state.db.begin_write().await.unwrap();
-    let e = NewEntry { volunteer_id: volunteer, kind: EntryKind::Adjust, points, cause, task_id: None, reward_id: None, reverses: None, note: "补录", by: None };
+    let e = NewEntry {
+        volunteer_id: volunteer,
+        kind: EntryKind::Adjust,
+        points,
+        cause,
+        task_id: None,
+        reward_id: None,
+        reverses: None,
+        note: "补录",
+        by: None,
+    };
     assert!(service::post(&mut tx, &e, 0).await.unwrap());
     tx.commit().await.unwrap();
 }
@@ -27,7 +39,10 @@ async fn credit(app: &TestApp, volunteer: i64, points: i64, cause: &str) {
 async fn balance_and_sum(app: &TestApp, volunteer: i64) -> (i64, i64) {
     let mut c = app.state.db.pool.acquire().await.unwrap();
     let v = store::volunteer(&mut c, volunteer).await.unwrap().unwrap();
-    (v.balance, store::ledger_sum(&mut c, volunteer).await.unwrap())
+    (
+        v.balance,
+        store::ledger_sum(&mut c, volunteer).await.unwrap(),
+    )
 }
 
 #[tokio::test]
@@ -53,7 +68,13 @@ async fn redemption_checks_balance_and_stock_and_a_retry_redeems_once() {
     // Out of stock, and a reward of another school: refused, nothing changed.
     let (st, c, _, _) = api_error(post_json(&app, &s1, &url, json!({"key": "k2"})).await).await;
     assert_eq!((st.as_u16(), c.as_str()), (409, "vol-err-stock"));
-    let r = post_json(&app, &s1, &format!("/api/v1/volunteers/rewards/{other_school}/redeem"), json!({"key": "k3"})).await;
+    let r = post_json(
+        &app,
+        &s1,
+        &format!("/api/v1/volunteers/rewards/{other_school}/redeem"),
+        json!({"key": "k3"}),
+    )
+    .await;
     assert_eq!(r.status(), 404);
     assert_eq!(balance_and_sum(&app, vid).await, (40, 40));
     let r = post_json(&app, &s1, &url, json!({"key": ""})).await;
@@ -69,7 +90,11 @@ async fn concurrent_redemptions_never_overdraw_points_or_stock() {
     let app = spawn_seeded().await;
     let people = many_volunteers(&app, 4, "r").await;
     let mut c = app.state.db.pool.acquire().await.unwrap();
-    let first = store::volunteer_by_account(&mut c, people[0].account_id).await.unwrap().unwrap().id;
+    let first = store::volunteer_by_account(&mut c, people[0].account_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
     drop(c);
     // One volunteer with 35 points races eight redemptions of a 10-point reward: three succeed.
     credit(&app, first, 35, "seed:first").await;
@@ -78,15 +103,18 @@ async fn concurrent_redemptions_never_overdraw_points_or_stock() {
         let st = app.state.clone();
         async move {
             let b = Arc::new(tokio::sync::Barrier::new(who.len()));
-            let hs: Vec<_> = who.into_iter().map(|(p, key)| {
-                let (st, b) = (st.clone(), b.clone());
-                tokio::spawn(async move {
-                    b.wait().await;
-                    let s = Instant::now();
-                    let ok = service::redeem(&st, &p, reward, &key).await.is_ok();
-                    (ok, s, Instant::now())
+            let hs: Vec<_> = who
+                .into_iter()
+                .map(|(p, key)| {
+                    let (st, b) = (st.clone(), b.clone());
+                    tokio::spawn(async move {
+                        b.wait().await;
+                        let s = Instant::now();
+                        let ok = service::redeem(&st, &p, reward, &key).await.is_ok();
+                        (ok, s, Instant::now())
+                    })
                 })
-            }).collect();
+                .collect();
             let mut ok = 0;
             let (mut ls, mut ee) = (None::<Instant>, None::<Instant>);
             for h in hs {
@@ -99,22 +127,45 @@ async fn concurrent_redemptions_never_overdraw_points_or_stock() {
             ok
         }
     };
-    let ok = run((0..8).map(|k| (people[0].clone(), format!("r{k}"))).collect(), pin).await;
+    let ok = run(
+        (0..8)
+            .map(|k| (people[0].clone(), format!("r{k}")))
+            .collect(),
+        pin,
+    )
+    .await;
     assert_eq!(ok, 3);
     assert_eq!(balance_and_sum(&app, first).await, (5, 5));
     // Stock 2, four rich volunteers racing twice each: two succeed.
     let mut ids = Vec::new();
     for (i, p) in people.iter().enumerate() {
         let mut c = app.state.db.pool.acquire().await.unwrap();
-        let v = store::volunteer_by_account(&mut c, p.account_id).await.unwrap().unwrap().id;
+        let v = store::volunteer_by_account(&mut c, p.account_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
         drop(c);
         credit(&app, v, 100, &format!("seed:{i}")).await;
         ids.push(v);
     }
     let scarce = reward(&app, "SCH1", 10, 2).await;
-    let ok = run(people.iter().flat_map(|p| [(p.clone(), "a".to_string()), (p.clone(), "b".to_string())]).collect(), scarce).await;
+    let ok = run(
+        people
+            .iter()
+            .flat_map(|p| [(p.clone(), "a".to_string()), (p.clone(), "b".to_string())])
+            .collect(),
+        scarce,
+    )
+    .await;
     assert_eq!(ok, 2);
-    assert_eq!(app.scalar(&format!("SELECT stock FROM vol_rewards WHERE id = {scarce}")).await, 0);
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT stock FROM vol_rewards WHERE id = {scarce}"
+        ))
+        .await,
+        0
+    );
     for v in ids {
         let (b, s) = balance_and_sum(&app, v).await;
         assert_eq!(b, s);
@@ -129,7 +180,13 @@ async fn replaying_the_event_log_k_times_leaves_every_balance_unchanged() {
     let mut c = app.state.db.pool.acquire().await.unwrap();
     let mut vids = Vec::new();
     for p in &people {
-        vids.push(store::volunteer_by_account(&mut c, p.account_id).await.unwrap().unwrap().id);
+        vids.push(
+            store::volunteer_by_account(&mut c, p.account_id)
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+        );
     }
     drop(c);
     for seed in 0..6u64 {
@@ -151,7 +208,17 @@ async fn replaying_the_event_log_k_times_leaves_every_balance_unchanged() {
                 let mut accepted = Vec::new();
                 for (v, kind, pts, cause) in log {
                     let mut tx = db.begin_write().await.unwrap();
-                    let e = NewEntry { volunteer_id: v, kind, points: pts, cause: &cause, task_id: None, reward_id: None, reverses: None, note: "", by: None };
+                    let e = NewEntry {
+                        volunteer_id: v,
+                        kind,
+                        points: pts,
+                        cause: &cause,
+                        task_id: None,
+                        reward_id: None,
+                        reverses: None,
+                        note: "",
+                        by: None,
+                    };
                     // A redemption beyond the balance is refused and leaves nothing behind.
                     match service::post(&mut tx, &e, 0).await {
                         Ok(_) => {
@@ -183,7 +250,11 @@ async fn replaying_the_event_log_k_times_leaves_every_balance_unchanged() {
             assert_eq!(replayed.len(), log.len(), "a replay is accepted as a no-op");
         }
         for (v, b) in vids.iter().zip(&before) {
-            assert_eq!(balance_and_sum(&app, *v).await, (*b, *b), "seed {seed}, replayed {k} times");
+            assert_eq!(
+                balance_and_sum(&app, *v).await,
+                (*b, *b),
+                "seed {seed}, replayed {k} times"
+            );
         }
     }
 }

@@ -22,7 +22,13 @@ pub async fn tok(app: &TestApp, user: &str) -> String {
 /// Registers `user` as a volunteer through the API.
 pub async fn join(app: &TestApp, user: &str) -> String {
     let t = tok(app, user).await;
-    let (s, v) = post_json_read(app, &t, "/api/v1/volunteers/register", json!({"contact": "inbox", "consent": true})).await;
+    let (s, v) = post_json_read(
+        app,
+        &t,
+        "/api/v1/volunteers/register",
+        json!({"contact": "inbox", "consent": true}),
+    )
+    .await;
     assert_eq!(s, 201, "{v}");
     t
 }
@@ -79,7 +85,10 @@ pub async fn many_volunteers(app: &TestApp, n: usize, tag: &str) -> Vec<Principa
                 unit_kind: "school".into(),
                 scope_paths: vec![],
             }],
-            via: Via::Token { token_id: 0, scopes: SCOPES.to_vec() },
+            via: Via::Token {
+                token_id: 0,
+                scopes: SCOPES.to_vec(),
+            },
             time_zone: chrono_tz::Asia::Shanghai,
             locale: "zh-CN".into(),
             must_change_password: false,
@@ -94,5 +103,9 @@ pub async fn many_volunteers(app: &TestApp, n: usize, tag: &str) -> Vec<Principa
 
 /// One count from SQL.
 pub async fn count(app: &TestApp, sql: &str, id: i64) -> i64 {
-    sqlx::query_scalar(sql).bind(id).fetch_one(&app.state.db.pool).await.expect("count")
+    sqlx::query_scalar(sql)
+        .bind(id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .expect("count")
 }
