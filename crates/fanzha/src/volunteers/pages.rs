@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/volunteers/tasks/{id}/withdraw", post(withdraw))
         .route("/volunteers/tasks/{id}/check", post(check))
         .route("/volunteers/tasks/{id}/proof", post(proof))
+        .route("/volunteers/tasks/{id}/photo", post(photo_submit))
         .route("/volunteers/tasks/{id}/status", post(status))
         .route("/volunteers/tasks/{id}/place", get(place))
         .route("/volunteers/claims/{id}/review", post(review))
@@ -458,6 +459,32 @@ async fn proof(
     Form(f): Form<ProofForm>,
 ) -> Response {
     match service::submit_proof(&st, &u.p, id, ProofIn::Text(f.text)).await {
+        Ok(_) => back(id),
+        Err(e) => err_page(e.into()),
+    }
+}
+
+/// A photo handed in from the page (a multipart form: `csrf` first, then `photo`).
+async fn photo_submit(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+    mp: axum::extract::Multipart,
+) -> Response {
+    let fields = match crate::web::multipart::fields(mp, "vol-err-photo-type").await {
+        Ok(f) => f,
+        Err(e) => return err_page(e),
+    };
+    let Some((_, bytes)) = fields
+        .into_iter()
+        .find(|(n, b)| n == "photo" && !b.is_empty())
+    else {
+        return err_page(AppError::refused(
+            "vol-err-invalid",
+            vec![Msg::new("vol-err-photo-type")],
+        ));
+    };
+    match service::submit_proof(&st, &u.p, id, ProofIn::Photo(bytes.to_vec())).await {
         Ok(_) => back(id),
         Err(e) => err_page(e.into()),
     }

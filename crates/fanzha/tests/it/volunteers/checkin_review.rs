@@ -328,3 +328,71 @@ async fn a_publisher_never_approves_their_own_claim() {
     .await;
     assert_eq!((s.as_u16(), cl["status"].as_str()), (200, Some("approved")));
 }
+
+#[tokio::test]
+async fn a_photo_is_handed_in_from_the_page_and_seen_only_by_the_volunteer_and_reviewers() {
+    let app = spawn_seeded().await;
+    let s1 = join(&app, "student1").await;
+    join(&app, "student2").await;
+    let police = tok(&app, "police1").await;
+    let id = publish(&app, &police, task_body(&app, 3, 3_600_000, 60, "photo")).await;
+    let (s, _) = post_json_read(
+        &app,
+        &s1,
+        &format!("/api/v1/volunteers/tasks/{id}/claim"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let browser = app.login("student1").await;
+    let csrf = app.page_csrf(&browser).await;
+    let upload = |bytes: Vec<u8>| {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf.clone())
+            .part(
+                "photo",
+                reqwest::multipart::Part::bytes(bytes).file_name("p.png"),
+            );
+        browser
+            .post(app.url(&format!("/volunteers/tasks/{id}/photo")))
+            .multipart(form)
+            .send()
+    };
+    // Not an image: refused, nothing handed in.
+    let r = upload(b"GIF89a not accepted".to_vec()).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM vol_claims WHERE task_id = $1 AND status = 'submitted'",
+            id
+        )
+        .await,
+        0
+    );
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let r = upload(png.clone()).await.unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let (_, t) = get_json(&app, &police, &format!("/api/v1/volunteers/tasks/{id}")).await;
+    let claim = t["claims"][0]["id"].as_i64().unwrap();
+    assert_eq!(t["claims"][0]["status"], "submitted");
+    assert_eq!(t["claims"][0]["has_photo"], true);
+    let photo = format!("/volunteers/claims/{claim}/photo");
+    let officer = app.login("police1").await;
+    let r = officer.get(app.url(&photo)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert_eq!(r.bytes().await.unwrap().to_vec(), png);
+    assert_eq!(
+        browser.get(app.url(&photo)).send().await.unwrap().status(),
+        200
+    );
+    for who in ["student2", "counselor1", "police2"] {
+        let c = app.login(who).await;
+        assert_eq!(
+            c.get(app.url(&photo)).send().await.unwrap().status(),
+            404,
+            "{who}"
+        );
+    }
+}
