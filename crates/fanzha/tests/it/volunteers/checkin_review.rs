@@ -370,6 +370,26 @@ async fn a_photo_is_handed_in_from_the_page_and_seen_only_by_the_volunteer_and_r
         .await,
         0
     );
+    // Over 5 MiB: refused with the limit named, nothing handed in.
+    let mut big = b"\x89PNG\r\n\x1a\n".to_vec();
+    big.resize(fanzha::volunteers::model::MAX_PHOTO_BYTES + 1, 0);
+    let (st, c, msg, _) = api_error(post_json(&app, &s1, &format!("/api/v1/volunteers/tasks/{id}/proof"), json!({"photo_base64": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &big)})).await).await;
+    assert!(
+        matches!(
+            (st.as_u16(), c.as_str()),
+            (422, "vol-err-photo-size") | (413, "too-large")
+        ),
+        "{st} {c} {msg}"
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM vol_claims WHERE task_id = $1 AND status = 'submitted'",
+            id
+        )
+        .await,
+        0
+    );
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     let r = upload(png.clone()).await.unwrap();
     assert!(r.status().is_redirection(), "{}", r.status());
