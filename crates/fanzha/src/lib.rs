@@ -23,5 +23,6 @@ pub mod learning;
 pub mod org;
 pub mod reports;
 pub mod text;
+pub mod volunteers;
 pub mod warnings;
 pub mod web;

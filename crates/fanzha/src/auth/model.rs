@@ -96,10 +96,14 @@ pub enum Scope {
     ReportsWrite,
     /// Import threat-intel feeds (police and province admins).
     IntelWrite,
+    /// Read volunteer tasks, one's own ledger, and the volunteers in scope.
+    VolunteersRead,
+    /// Register, claim, check in, hand in proof, redeem; publish and review tasks.
+    VolunteersWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 14] = [
+    pub const ALL: [Scope; 16] = [
         Scope::OrgRead,
         Scope::OrgWrite,
         Scope::AuditRead,
@@ -114,6 +118,8 @@ impl Scope {
         Scope::ReportsRead,
         Scope::ReportsWrite,
         Scope::IntelWrite,
+        Scope::VolunteersRead,
+        Scope::VolunteersWrite,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -131,6 +137,8 @@ impl Scope {
             Scope::ReportsRead => "reports:read",
             Scope::ReportsWrite => "reports:write",
             Scope::IntelWrite => "intel:write",
+            Scope::VolunteersRead => "volunteers:read",
+            Scope::VolunteersWrite => "volunteers:write",
         }
     }
 }
@@ -159,6 +167,12 @@ impl Scope {
             Scope::ReportsRead => "read fraud reports and stop-payment requests in scope",
             Scope::ReportsWrite => "file reports; triage and act on stop-payment requests",
             Scope::IntelWrite => "import threat-intel feeds (STIX, MISP, CSV)",
+            Scope::VolunteersRead => {
+                "read volunteer tasks, one's own points ledger, volunteers in scope"
+            }
+            Scope::VolunteersWrite => {
+                "register, claim, check in, hand in proof, redeem; publish and review tasks"
+            }
         }
     }
 
@@ -212,6 +226,11 @@ impl Scope {
             Scope::CampaignsRead => by_actions(&[ViewReach, ManageCampaigns]),
             Scope::CampaignsWrite => by_actions(&[ManageCampaigns]),
             Scope::IntelWrite => by_actions(&[CurateIntel]),
+            // Students volunteer; staff and police publish, review and see their volunteers.
+            Scope::VolunteersRead | Scope::VolunteersWrite => Role::ALL
+                .into_iter()
+                .filter(|r| *r != Role::Partner)
+                .collect(),
         }
     }
 
@@ -228,7 +247,7 @@ pub fn scope_help() -> String {
     for s in Scope::ALL {
         let roles: Vec<&str> = s.holders().iter().map(|r| r.as_str()).collect();
         out.push_str(&format!(
-            "\n  {:<16}{} [{}]",
+            "\n  {:<17}{} [{}]",
             s.as_str(),
             s.description(),
             roles.join(", ")

@@ -381,6 +381,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(20, "0020_case_solved_at"),
     migration!(21, "0021_server_keys"),
     migration!(22, "0022_learning"),
+    migration!(23, "0023_volunteers"),
 ];
 
 #[cfg(test)]

@@ -115,6 +115,9 @@ pub async fn page_ctx(st: &AppState, u: &User) -> PageCtx {
     if student || has(Action::ViewLearning) || has(Action::ManageLearning) {
         items.push(("/learning", "nav-learning"));
     }
+    if p.roles().iter().any(|r| *r != Role::Partner) {
+        items.push(("/volunteers", "nav-volunteers"));
+    }
     items.push(("/inbox", "nav-inbox"));
     items.push(("/account", "nav-account"));
     if p.roles()

@@ -214,6 +214,8 @@ pub fn router(st: AppState) -> Router {
         .merge(crate::reports::pages::routes())
         .merge(crate::reports::api::routes())
         .merge(crate::learning::pages::routes())
+        .merge(crate::volunteers::pages::routes())
+        .merge(crate::volunteers::api::routes())
         .merge(ops::routes())
         .route("/assets/{version}/{name}", get(assets::serve))
         .fallback(ops::not_found)

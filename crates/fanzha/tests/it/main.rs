@@ -19,4 +19,5 @@ mod learning;
 mod org;
 mod platform;
 mod reports;
+mod volunteers;
 mod warnings;

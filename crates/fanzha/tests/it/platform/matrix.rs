@@ -436,6 +436,75 @@ const TABLE: &[(&str, &str, [&str; 7])] = &[
         "-",
         ["R", "R", "R", "R", "Y", "R", "R"],
     ),
+    // ---- volunteers: everyone but a partner reads the board and their own ledger (409 for
+    // someone who is not a volunteer); students register; police and school admins publish (a
+    // province admin has no publishing unit). Calls on a task, claim or reward that does not
+    // exist answer 404 to everyone, before any check of the caller's own state.
+    (
+        "POST /api/v1/volunteers/register",
+        "-",
+        ["Y", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "GET /api/v1/volunteers/me",
+        "-",
+        ["Y", "Y", "Y", "Y", "Y", "Y", "R"],
+    ),
+    (
+        "GET /api/v1/volunteers/tasks",
+        "-",
+        ["Y", "Y", "Y", "Y", "Y", "Y", "R"],
+    ),
+    (
+        "POST /api/v1/volunteers/tasks",
+        "-",
+        ["R", "R", "R", "Y", "Y", "R", "R"],
+    ),
+    (
+        "GET /api/v1/volunteers/tasks/{id}",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "POST /api/v1/volunteers/tasks/{id}/claim",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "POST /api/v1/volunteers/tasks/{id}/withdraw",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "POST /api/v1/volunteers/tasks/{id}/status",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "GET /api/v1/volunteers/tasks/{id}/code",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "POST /api/v1/volunteers/tasks/{id}/check",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "POST /api/v1/volunteers/tasks/{id}/proof",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "POST /api/v1/volunteers/claims/{id}/review",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "POST /api/v1/volunteers/rewards/{id}/redeem",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
 ];
 
 /// Ids of the records the probes aim at.
@@ -746,6 +815,53 @@ fn probe(op: &str, target: char, r: &Records, own: &BTreeMap<&str, i64>) -> (Str
         ),
         "GET /api/v1/reports/clusters" => ("/api/v1/reports/clusters".into(), Body::None),
         "GET /api/v1/reports/figures" => ("/api/v1/reports/figures".into(), Body::None),
+        "POST /api/v1/volunteers/register" => (
+            "/api/v1/volunteers/register".into(),
+            j(json!({"contact": "inbox", "consent": true})),
+        ),
+        "GET /api/v1/volunteers/me" => ("/api/v1/volunteers/me".into(), Body::None),
+        "GET /api/v1/volunteers/tasks" => ("/api/v1/volunteers/tasks".into(), Body::None),
+        "POST /api/v1/volunteers/tasks" => (
+            "/api/v1/volunteers/tasks".into(),
+            j(
+                json!({"title": "食堂反诈宣传", "description": "发传单", "place": "一食堂",
+                "starts_at": 1_900_000_000_000i64, "ends_at": 1_900_003_600_000i64,
+                "slots": 5, "points": 10, "proof": "text", "targets": []}),
+            ),
+        ),
+        "GET /api/v1/volunteers/tasks/{id}" => {
+            ("/api/v1/volunteers/tasks/999999".into(), Body::None)
+        }
+        "POST /api/v1/volunteers/tasks/{id}/claim" => {
+            ("/api/v1/volunteers/tasks/999999/claim".into(), j(json!({})))
+        }
+        "POST /api/v1/volunteers/tasks/{id}/withdraw" => (
+            "/api/v1/volunteers/tasks/999999/withdraw".into(),
+            Body::None,
+        ),
+        "POST /api/v1/volunteers/tasks/{id}/status" => (
+            "/api/v1/volunteers/tasks/999999/status".into(),
+            j(json!({"status": "closed"})),
+        ),
+        "GET /api/v1/volunteers/tasks/{id}/code" => {
+            ("/api/v1/volunteers/tasks/999999/code".into(), Body::None)
+        }
+        "POST /api/v1/volunteers/tasks/{id}/check" => (
+            "/api/v1/volunteers/tasks/999999/check".into(),
+            j(json!({"code": "123456"})),
+        ),
+        "POST /api/v1/volunteers/tasks/{id}/proof" => (
+            "/api/v1/volunteers/tasks/999999/proof".into(),
+            j(json!({"text": "发放传单"})),
+        ),
+        "POST /api/v1/volunteers/claims/{id}/review" => (
+            "/api/v1/volunteers/claims/999999/review".into(),
+            j(json!({"decision": "approve"})),
+        ),
+        "POST /api/v1/volunteers/rewards/{id}/redeem" => (
+            "/api/v1/volunteers/rewards/999999/redeem".into(),
+            j(json!({"key": format!("matrix-{}", own["n"])})),
+        ),
         other => panic!("no probe for {other}: add one (and a row of TABLE)"),
     };
     (path, body)

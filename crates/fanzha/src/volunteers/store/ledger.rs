@@ -1,0 +1,383 @@
+//! The ledger, rewards, certificates and the appraisal's rows of the volunteers module.
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::R;
+use crate::db::decode;
+use crate::volunteers::model::EntryKind;
+
+// ---- ledger ----
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Entry {
+    pub id: i64,
+    pub volunteer_id: i64,
+    pub kind: EntryKind,
+    pub points: i64,
+    pub cause: String,
+    pub task_id: Option<i64>,
+    pub reward_id: Option<i64>,
+    pub reverses: Option<i64>,
+    pub note: String,
+    pub created_at: i64,
+}
+
+fn entry_row(r: &AnyRow) -> R<Entry> {
+    Ok(Entry {
+        id: r.try_get("id")?,
+        volunteer_id: r.try_get("volunteer_id")?,
+        kind: decode(&r.try_get::<String, _>("kind")?, EntryKind::parse, "kind")?,
+        points: r.try_get("points")?,
+        cause: r.try_get("cause")?,
+        task_id: r.try_get("task_id")?,
+        reward_id: r.try_get("reward_id")?,
+        reverses: r.try_get("reverses")?,
+        note: r.try_get("note")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+/// A ledger entry to append.
+#[derive(Clone, Debug)]
+pub struct NewEntry<'a> {
+    pub volunteer_id: i64,
+    pub kind: EntryKind,
+    pub points: i64,
+    pub cause: &'a str,
+    pub task_id: Option<i64>,
+    pub reward_id: Option<i64>,
+    pub reverses: Option<i64>,
+    pub note: &'a str,
+    pub by: Option<i64>,
+}
+
+/// Appends an entry unless one with the same cause exists; returns its id when appended.
+pub async fn append_entry(c: &mut AnyConnection, e: &NewEntry<'_>, now: i64) -> R<Option<i64>> {
+    sqlx::query_scalar(
+        "INSERT INTO vol_ledger (volunteer_id, kind, points, cause, task_id, reward_id, reverses, note, by_account, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (cause) DO NOTHING RETURNING id",
+    )
+    .bind(e.volunteer_id)
+    .bind(e.kind.as_str())
+    .bind(e.points)
+    .bind(e.cause)
+    .bind(e.task_id)
+    .bind(e.reward_id)
+    .bind(e.reverses)
+    .bind(e.note)
+    .bind(e.by)
+    .bind(now)
+    .fetch_optional(c)
+    .await
+}
+
+/// Adds `delta` to a volunteer's stored balance unless it would go below zero; false then.
+pub async fn add_balance(c: &mut AnyConnection, volunteer_id: i64, delta: i64) -> R<bool> {
+    Ok(sqlx::query(
+        "UPDATE vol_volunteers SET balance = balance + $2 WHERE id = $1 AND balance + $2 >= 0",
+    )
+    .bind(volunteer_id)
+    .bind(delta)
+    .execute(c)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+pub async fn entry_by_cause(c: &mut AnyConnection, cause: &str) -> R<Option<Entry>> {
+    sqlx::query("SELECT * FROM vol_ledger WHERE cause = $1")
+        .bind(cause)
+        .fetch_optional(c)
+        .await?
+        .map(|r| entry_row(&r))
+        .transpose()
+}
+
+pub async fn entries(c: &mut AnyConnection, volunteer_id: i64) -> R<Vec<Entry>> {
+    sqlx::query("SELECT * FROM vol_ledger WHERE volunteer_id = $1 ORDER BY id DESC")
+        .bind(volunteer_id)
+        .fetch_all(c)
+        .await?
+        .iter()
+        .map(entry_row)
+        .collect()
+}
+
+/// The sum of a volunteer's entries (what the stored balance must equal).
+pub async fn ledger_sum(c: &mut AnyConnection, volunteer_id: i64) -> R<i64> {
+    sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM vol_ledger WHERE volunteer_id = $1",
+    )
+    .bind(volunteer_id)
+    .fetch_one(c)
+    .await
+}
+
+/// One row of a leaderboard: a group (a class or a school) or a volunteer, with points earned
+/// (awards less revocations) and approved minutes.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Standing {
+    pub label: String,
+    pub sub: String,
+    pub points: i64,
+    pub minutes: i64,
+}
+
+/// Volunteers under `path` by points earned (awards less revocations), best first.
+pub async fn leaderboard_people(c: &mut AnyConnection, path: &str, limit: i64) -> R<Vec<Standing>> {
+    let rows = sqlx::query(
+        "SELECT s.name, cu.name AS class_name, \
+           (SELECT CAST(COALESCE(SUM(l.points), 0) AS BIGINT) FROM vol_ledger l WHERE l.volunteer_id = v.id AND l.kind IN ('award', 'revoke')) AS earned, \
+           (SELECT CAST(COALESCE(SUM(cl.minutes), 0) AS BIGINT) FROM vol_claims cl WHERE cl.volunteer_id = v.id AND cl.status = 'approved') AS minutes \
+         FROM vol_volunteers v JOIN students s ON s.id = v.student_id JOIN units cu ON cu.id = v.class_id \
+         WHERE v.class_path LIKE $1 ORDER BY earned DESC, minutes DESC, v.id LIMIT $2",
+    )
+    .bind(format!("{path}%"))
+    .bind(limit)
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Standing {
+                label: crate::org::model::mask_name(&r.try_get::<String, _>("name")?),
+                sub: r.try_get("class_name")?,
+                points: r.try_get("earned")?,
+                minutes: r.try_get("minutes")?,
+            })
+        })
+        .collect()
+}
+
+/// Classes (or schools, `by_school`) under `path` by points earned, best first.
+pub async fn leaderboard_groups(
+    c: &mut AnyConnection,
+    path: &str,
+    by_school: bool,
+    limit: i64,
+) -> R<Vec<Standing>> {
+    let col = if by_school {
+        "v.school_id"
+    } else {
+        "v.class_id"
+    };
+    let sql = format!(
+        "SELECT g.name, COUNT(DISTINCT v.id) AS people, \
+           CAST(COALESCE(SUM((SELECT CAST(COALESCE(SUM(l.points), 0) AS BIGINT) FROM vol_ledger l WHERE l.volunteer_id = v.id AND l.kind IN ('award', 'revoke'))), 0) AS BIGINT) AS earned, \
+           CAST(COALESCE(SUM((SELECT CAST(COALESCE(SUM(cl.minutes), 0) AS BIGINT) FROM vol_claims cl WHERE cl.volunteer_id = v.id AND cl.status = 'approved')), 0) AS BIGINT) AS minutes \
+         FROM vol_volunteers v JOIN units g ON g.id = {col} WHERE v.class_path LIKE $1 \
+         GROUP BY g.id, g.name ORDER BY earned DESC, g.name LIMIT $2"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(format!("{path}%"))
+        .bind(limit)
+        .fetch_all(c)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Standing {
+                label: r.try_get("name")?,
+                sub: r.try_get::<i64, _>("people")?.to_string(),
+                points: r.try_get("earned")?,
+                minutes: r.try_get("minutes")?,
+            })
+        })
+        .collect()
+}
+
+// ---- rewards ----
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Reward {
+    pub id: i64,
+    pub unit_id: i64,
+    pub unit_path: String,
+    pub unit_name: String,
+    pub name: String,
+    pub cost: i64,
+    pub stock: i64,
+}
+
+fn reward_row(r: &AnyRow) -> R<Reward> {
+    Ok(Reward {
+        id: r.try_get("id")?,
+        unit_id: r.try_get("unit_id")?,
+        unit_path: r.try_get("unit_path")?,
+        unit_name: r.try_get("unit_name")?,
+        name: r.try_get("name")?,
+        cost: r.try_get("cost")?,
+        stock: r.try_get("stock")?,
+    })
+}
+
+pub async fn insert_reward(
+    c: &mut AnyConnection,
+    unit_id: i64,
+    unit_path: &str,
+    name: &str,
+    cost: i64,
+    stock: i64,
+    now: i64,
+) -> R<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO vol_rewards (unit_id, unit_path, name, cost, stock, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(unit_id)
+    .bind(unit_path)
+    .bind(name)
+    .bind(cost)
+    .bind(stock)
+    .bind(now)
+    .fetch_one(c)
+    .await
+}
+
+/// Rewards listed by any of the units at `paths` exactly.
+pub async fn rewards_of_units(c: &mut AnyConnection, paths: &[String]) -> R<Vec<Reward>> {
+    let mut out = Vec::new();
+    for p in paths {
+        for r in sqlx::query(
+            "SELECT r.*, u.name AS unit_name FROM vol_rewards r JOIN units u ON u.id = r.unit_id \
+             WHERE r.unit_path = $1 ORDER BY r.cost, r.id",
+        )
+        .bind(p)
+        .fetch_all(&mut *c)
+        .await?
+        {
+            out.push(reward_row(&r)?);
+        }
+    }
+    Ok(out)
+}
+
+pub async fn reward(c: &mut AnyConnection, id: i64) -> R<Option<Reward>> {
+    sqlx::query(
+        "SELECT r.*, u.name AS unit_name FROM vol_rewards r JOIN units u ON u.id = r.unit_id WHERE r.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await?
+    .map(|r| reward_row(&r))
+    .transpose()
+}
+
+/// Takes one from a reward's stock; false when none is left.
+pub async fn take_stock(c: &mut AnyConnection, id: i64) -> R<bool> {
+    Ok(
+        sqlx::query("UPDATE vol_rewards SET stock = stock - 1 WHERE id = $1 AND stock > 0")
+            .bind(id)
+            .execute(c)
+            .await?
+            .rows_affected()
+            == 1,
+    )
+}
+
+// ---- certificates ----
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Certificate {
+    pub number: String,
+    pub volunteer_id: i64,
+    pub name: String,
+    pub masked_no: String,
+    pub school: String,
+    pub organisation: String,
+    pub minutes: i64,
+    pub tasks: i64,
+    pub issued_at: i64,
+}
+
+fn cert_row(r: &AnyRow) -> R<Certificate> {
+    Ok(Certificate {
+        number: r.try_get("number")?,
+        volunteer_id: r.try_get("volunteer_id")?,
+        name: r.try_get("name")?,
+        masked_no: r.try_get("masked_no")?,
+        school: r.try_get("school")?,
+        organisation: r.try_get("organisation")?,
+        minutes: r.try_get("minutes")?,
+        tasks: r.try_get("tasks")?,
+        issued_at: r.try_get("issued_at")?,
+    })
+}
+
+pub async fn insert_certificate(c: &mut AnyConnection, x: &Certificate) -> R<()> {
+    sqlx::query(
+        "INSERT INTO vol_certificates (number, volunteer_id, name, masked_no, school, organisation, minutes, tasks, issued_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&x.number)
+    .bind(x.volunteer_id)
+    .bind(&x.name)
+    .bind(&x.masked_no)
+    .bind(&x.school)
+    .bind(&x.organisation)
+    .bind(x.minutes)
+    .bind(x.tasks)
+    .bind(x.issued_at)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn certificate(c: &mut AnyConnection, number: &str) -> R<Option<Certificate>> {
+    sqlx::query("SELECT * FROM vol_certificates WHERE number = $1")
+        .bind(number)
+        .fetch_optional(c)
+        .await?
+        .map(|r| cert_row(&r))
+        .transpose()
+}
+
+pub async fn certificates_of(c: &mut AnyConnection, volunteer_id: i64) -> R<Vec<Certificate>> {
+    sqlx::query("SELECT * FROM vol_certificates WHERE volunteer_id = $1 ORDER BY issued_at DESC")
+        .bind(volunteer_id)
+        .fetch_all(c)
+        .await?
+        .iter()
+        .map(cert_row)
+        .collect()
+}
+
+// ---- appraisal ----
+
+/// A class's path, its number of students and (student id, served) for each.
+pub type ClassRows = (String, i64, Vec<(i64, bool)>);
+
+/// (class path, students in the class, of whom with approved minutes on tasks starting in
+/// [from, to)) for every class under a school.
+pub async fn class_participation(
+    c: &mut AnyConnection,
+    school_path: &str,
+    from: i64,
+    to: i64,
+) -> R<Vec<ClassRows>> {
+    let rows = sqlx::query(
+        "SELECT u.path, s.id, \
+           CAST(CASE WHEN EXISTS (SELECT 1 FROM vol_volunteers v JOIN vol_claims cl ON cl.volunteer_id = v.id \
+             JOIN vol_tasks t ON t.id = cl.task_id WHERE v.student_id = s.id AND cl.status = 'approved' \
+             AND cl.minutes > 0 AND t.starts_at >= $2 AND t.starts_at < $3) THEN 1 ELSE 0 END AS BIGINT) AS active \
+         FROM students s JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 ORDER BY u.path, s.id",
+    )
+    .bind(format!("{school_path}%"))
+    .bind(from)
+    .bind(to)
+    .fetch_all(c)
+    .await?;
+    let mut out: Vec<ClassRows> = Vec::new();
+    for r in rows {
+        let path: String = r.try_get("path")?;
+        let id: i64 = r.try_get("id")?;
+        let active = r.try_get::<i64, _>("active")? != 0;
+        match out.last_mut() {
+            Some(last) if last.0 == path => {
+                last.1 += 1;
+                last.2.push((id, active));
+            }
+            _ => out.push((path, 1, vec![(id, active)])),
+        }
+    }
+    Ok(out)
+}

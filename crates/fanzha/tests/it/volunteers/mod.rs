@@ -1,0 +1,111 @@
+//! The volunteers module: tasks and claims, concurrency of slots, check-in and review, the points
+//! ledger, hours and certificates, and the browser journey.
+
+mod browser;
+mod checkin_review;
+mod claims;
+mod concurrency;
+mod hours;
+mod ledger;
+
+use crate::common::*;
+use fanzha::auth::model::{Grant, Principal, Role, Scope, Via};
+use serde_json::{json, Value};
+
+pub const SCOPES: &[Scope] = &[Scope::VolunteersRead, Scope::VolunteersWrite];
+
+/// A token of `user` with the volunteer scopes.
+pub async fn tok(app: &TestApp, user: &str) -> String {
+    app.token(user, SCOPES).await
+}
+
+/// Registers `user` as a volunteer through the API.
+pub async fn join(app: &TestApp, user: &str) -> String {
+    let t = tok(app, user).await;
+    let (s, v) = post_json_read(
+        app,
+        &t,
+        "/api/v1/volunteers/register",
+        json!({"contact": "inbox", "consent": true}),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    t
+}
+
+/// A task body starting `start_in` ms from now, `minutes` long.
+pub fn task_body(app: &TestApp, slots: i64, start_in: i64, minutes: i64, proof: &str) -> Value {
+    let now = app.state.clock.now_ms();
+    json!({
+        "title": "食堂门口反诈宣传", "description": "发放传单,讲解刷单返利骗局", "place": "一食堂门口",
+        "starts_at": now + start_in, "ends_at": now + start_in + minutes * 60_000,
+        "slots": slots, "points": 10, "proof": proof, "targets": []
+    })
+}
+
+/// Publishes a task as `token`, returning its id.
+pub async fn publish(app: &TestApp, token: &str, body: Value) -> i64 {
+    let (s, v) = post_json_read(app, token, "/api/v1/volunteers/tasks", body).await;
+    assert_eq!(s, 201, "{v}");
+    v["id"].as_i64().expect("id")
+}
+
+/// `n` extra students of SCH1 (class CLS1A1) with accounts, registered as volunteers; returns a
+/// principal per person for calling the service directly.
+pub async fn many_volunteers(app: &TestApp, n: usize, tag: &str) -> Vec<Principal> {
+    let db = &app.state.db;
+    let school = app.fx.unit("SCH1").id;
+    let class = app.fx.unit("CLS1A1").id;
+    let mut out = Vec::new();
+    for i in 0..n {
+        let no = format!("9{tag}{i:05}");
+        let sid: i64 = sqlx::query_scalar(
+            "INSERT INTO students (school_id, class_id, student_no, name, gender, enrollment_year, major, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, '女', 2024, '法学', '在读', 0, 0) RETURNING id",
+        )
+        .bind(school).bind(class).bind(&no).bind(format!("同学{i}"))
+        .fetch_one(&db.pool).await.expect("student");
+        let aid: i64 = sqlx::query_scalar(
+            "INSERT INTO accounts (username, display_name, password_hash, student_id, locale, time_zone, failed_logins, disabled, created_at, password_changed_at) \
+             VALUES ($1, $2, '', $3, 'zh-CN', 'Asia/Shanghai', 0, 0, 0, 0) RETURNING id",
+        )
+        .bind(&no).bind(format!("同学{i}")).bind(sid)
+        .fetch_one(&db.pool).await.expect("account");
+        let p = Principal {
+            account_id: aid,
+            username: no.clone(),
+            display_name: no.clone(),
+            student_id: Some(sid),
+            staff_id: None,
+            grants: vec![Grant {
+                role: Role::Student,
+                unit_id: school,
+                unit_name: "第一大学".into(),
+                unit_code: "SCH1".into(),
+                unit_kind: "school".into(),
+                scope_paths: vec![],
+            }],
+            via: Via::Token {
+                token_id: 0,
+                scopes: SCOPES.to_vec(),
+            },
+            time_zone: chrono_tz::Asia::Shanghai,
+            locale: "zh-CN".into(),
+            must_change_password: false,
+        };
+        fanzha::volunteers::service::register(&app.state, &p, "inbox", true)
+            .await
+            .expect("register");
+        out.push(p);
+    }
+    out
+}
+
+/// One count from SQL.
+pub async fn count(app: &TestApp, sql: &str, id: i64) -> i64 {
+    sqlx::query_scalar(sql)
+        .bind(id)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .expect("count")
+}
