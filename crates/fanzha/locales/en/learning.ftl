@@ -164,6 +164,7 @@ err-learning-app-verified = Already checked.
 appraisal-c-course = Course completion
 appraisal-c-pledge = Pledge signed
 appraisal-c-app = Anti-fraud app recorded
+appraisal-c-volunteering = Volunteering
 learning-weights = Appraisal weights
 learning-weights-hint = These components count in the appraisal score together with warnings acted on, victims and campaign coverage (0 leaves one out).
 err-learning-weight = A weight is between 0 and 100.

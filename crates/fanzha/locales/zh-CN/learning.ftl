@@ -164,6 +164,7 @@ err-learning-app-verified = 已经核验过。
 appraisal-c-course = 课程完成率
 appraisal-c-pledge = 承诺书签署率
 appraisal-c-app = 反诈 App 安装登记率
+appraisal-c-volunteering = 志愿服务参与
 learning-weights = 考核权重
 learning-weights-hint = 这些考核项与预警处置、受害人数、宣传覆盖一起计入包保考核得分(0 表示不计入)。
 err-learning-weight = 权重须在 0 到 100 之间。

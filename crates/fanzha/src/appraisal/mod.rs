@@ -49,7 +49,30 @@ pub const COMPONENTS: &[Component] = &[
         default_weight: 10,
         figures: |db, path, _from, to| Box::pin(learning_figure(db, path, to, Part::App)),
     },
+    Component {
+        key: "volunteers.served",
+        name_key: "appraisal-c-volunteering",
+        default_weight: 5,
+        figures: |db, path, from, to| Box::pin(volunteering_figure(db, path, from, to)),
+    },
 ];
+
+/// Students who served as volunteers (approved hours on a task starting in the period), per
+/// class; nothing to count where nobody in the school volunteered in the period.
+async fn volunteering_figure(db: &Db, path: &str, from: Millis, to: Millis) -> DbResult<ByClass> {
+    let all = crate::volunteers::appraisal::figures(db, path, from, to).await?;
+    if all.iter().all(|c| c.figure == 0.0) {
+        return Ok(ByClass::new());
+    }
+    Ok(all
+        .into_iter()
+        .filter(|c| !c.students.is_empty())
+        .map(|c| {
+            let served = c.students.iter().filter(|(_, v)| *v > 0.0).count() as i64;
+            (c.class_path, (served, c.students.len() as i64))
+        })
+        .collect())
+}
 
 enum Part {
     Course,

@@ -159,3 +159,41 @@ async fn leaderboards_rank_people_classes_and_schools() {
     assert!(html.contains("计科2301") && html.contains("第一大学"));
     assert!(!html.contains("张三"));
 }
+
+/// Volunteering is a component of the appraisal registry: a served student moves their
+/// counselor's score, with the weight the school sets (0 takes it out).
+#[tokio::test]
+async fn volunteering_counts_in_the_appraisal_through_the_registry() {
+    let app = spawn_seeded().await;
+    let c = fanzha::appraisal::COMPONENTS
+        .iter()
+        .find(|c| c.key == "volunteers.served")
+        .expect("registered");
+    let school = app.fx.unit("SCH1").path.clone();
+    let start = app.state.clock.now_ms();
+    // Nobody served yet: nothing to count, so the component stays out.
+    assert!((c.figures)(&app.state.db, &school, 0, start + 1)
+        .await
+        .unwrap()
+        .is_empty());
+    served(&app).await;
+    let end = app.state.clock.now_ms() + 1;
+    let by_class = (c.figures)(&app.state.db, &school, start, end)
+        .await
+        .unwrap();
+    assert_eq!(by_class.get(&app.fx.unit("CLS1A1").path), Some(&(1, 2)));
+    assert_eq!(by_class.get(&app.fx.unit("CLS1B1").path), Some(&(0, 1)));
+    // The school takes it out of the appraisal with weight 0.
+    fanzha::appraisal::set_weight(
+        &app.state.db,
+        app.fx.unit("SCH1").id,
+        "volunteers.served",
+        0,
+    )
+    .await
+    .unwrap();
+    let figures = fanzha::appraisal::figures(&app.state.db, &school, start, end)
+        .await
+        .unwrap();
+    assert!(figures.iter().all(|(c, _, _)| c.key != "volunteers.served"));
+}
