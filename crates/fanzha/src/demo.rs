@@ -694,6 +694,7 @@ pub async fn seed(db: &Db, clock: &Clock, scale: Scale) -> anyhow::Result<Seeded
     inbox::bump();
     crate::warnings::demo::seed(db, clock).await?;
     crate::campaigns::demo::seed(db, clock).await?;
+    crate::contests::demo::seed(db, clock).await?;
     Ok(Seeded {
         created: true,
         students: total_students,

@@ -8,6 +8,7 @@ pub mod campaigns;
 pub mod cases;
 pub mod cli;
 pub mod clock;
+pub mod contests;
 pub mod config;
 pub mod csv_export;
 pub mod db;

@@ -349,6 +349,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(19, "0019_channels_admin"),
     migration!(20, "0020_case_solved_at"),
     migration!(21, "0021_server_keys"),
+    migration!(24, "0024_contests"),
 ];
 
 #[cfg(test)]

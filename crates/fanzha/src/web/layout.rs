@@ -123,6 +123,7 @@ pub async fn page_ctx(st: &AppState, u: &User) -> PageCtx {
     // platforms use the API; a person reports as themself).
     if p.roles().iter().any(|r| *r != Role::Partner) {
         items.push(("/reports", "nav-reports"));
+        items.push(("/contests", "nav-contests"));
     }
     items.push(("/inbox", "nav-inbox"));
     items.push(("/account", "nav-account"));

@@ -212,6 +212,7 @@ pub fn router(st: AppState) -> Router {
         .merge(crate::campaigns::api::routes())
         .merge(crate::reports::pages::routes())
         .merge(crate::reports::api::routes())
+        .merge(crate::contests::pages::routes())
         .merge(ops::routes())
         .route("/assets/{version}/{name}", get(assets::serve))
         .fallback(ops::not_found)
