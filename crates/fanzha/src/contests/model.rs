@@ -284,7 +284,7 @@ pub fn parse_rules(
     }
     let mut criteria: Vec<Criterion> = Vec::new();
     for line in i.criteria.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let (name, w) = match line.rsplit_once([':', ':']) {
+        let (name, w) = match line.rsplit_once([':', '\u{FF1A}']) {
             Some((n, w)) => (n.trim(), int_in(w, 1, 100)),
             None => (line, None),
         };

@@ -143,7 +143,7 @@ struct ContestForm {
 }
 
 fn codes(s: &str) -> Vec<String> {
-    s.split([',', ',', ' ', '\n'])
+    s.split([',', '\u{FF0C}', '、', ' ', '\n'])
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
@@ -817,8 +817,11 @@ async fn entry_refused(
     if !refused(&e) {
         return Err(e);
     }
-    let html = render_entry(st, u, id, eid, msgs(u.ctx.lang, &e).join(" ")).await?;
-    Ok((e.status, html).into_response())
+    // An entry the person may not see yet answers with the refusal itself.
+    match render_entry(st, u, id, eid, msgs(u.ctx.lang, &e).join(" ")).await {
+        Ok(html) => Ok((e.status, html).into_response()),
+        Err(_) => Err(e),
+    }
 }
 
 async fn image(

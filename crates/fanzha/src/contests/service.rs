@@ -817,7 +817,7 @@ pub async fn add_judges(st: &AppState, p: &Principal, id: i64, usernames: &str) 
     let mut judges = Vec::new();
     let mut errs = Vec::new();
     for name in usernames
-        .split([',', ',', '\n', ' '])
+        .split([',', '\u{FF0C}', '、', '\n', ' '])
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {

@@ -103,7 +103,7 @@ async fn a_contest_from_call_to_verified_results() {
     wd.click("#judges-form button[type=submit]").await;
     wd.wait_url(|u| u.contains("done=judges")).await;
     app.state.clock.advance_ms(2 * DAY + HOUR);
-    wd.goto(&app.url(&format!("/contests/{id}"))).await;
+    sign_in(&wd, &app, "admin1", &format!("/contests/{id}")).await;
     wd.click("#assign-judges").await;
     wd.wait_url(|u| u.contains("done=assigned")).await;
     assert!(wd.text("#progress-summary").await.contains("0 / 3"));

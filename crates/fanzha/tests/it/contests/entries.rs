@@ -147,6 +147,7 @@ async fn entries_outside_the_rules_are_refused_and_nothing_is_stored() {
     let (s, _, _) = post_entry(&app, &staff, &path, &base, Some(png(10))).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "staff vote but do not enter");
     app.state.clock.advance_ms(DAY);
+    let c = app.login("student1").await;
     let (s, _, _) = post_entry(&app, &c, &path, &base, Some(png(10))).await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM contest_entries").await, 0);

@@ -78,6 +78,7 @@ async fn results_are_published_after_the_close_with_counts_and_only_agreed_names
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND, "nothing public before publishing");
     app.state.clock.advance_ms(3 * DAY);
+    let org = app.login("admin1").await;
     let st = app.login("student1").await;
     let (s, _, _) = post_form(&app, &st, &format!("/contests/{id}/publish"), &[]).await;
     assert_eq!(s, StatusCode::FORBIDDEN);

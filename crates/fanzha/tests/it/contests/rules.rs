@@ -46,6 +46,7 @@ async fn an_organiser_opens_a_contest_and_its_rules_freeze_with_a_published_hash
 
     // Voting opens: the hash is on the page, and a change is refused with nothing changed.
     app.state.clock.advance_ms(2 * DAY);
+    let c = app.login("admin1").await;
     let (_, page) = app.get(&c, &format!("/contests/{id}")).await;
     assert!(page.contains(&hash), "the hash is published when voting opens");
     let (s, _, body) = post_form(

@@ -85,6 +85,7 @@ async fn ballots_outside_the_window_or_the_rules_change_nothing() {
     let (s, _, _) = vote(&app, &c, id, e).await;
     assert_eq!(s, StatusCode::CONFLICT);
     app.state.clock.advance_ms(2 * DAY + HOUR);
+    let c = app.login("student2").await;
     // A person outside the voter units: another school's student does not see the contest; the
     // police officer of the station (no unit of theirs is named) is refused.
     let out = app.login("student3").await;
@@ -98,6 +99,7 @@ async fn ballots_outside_the_window_or_the_rules_change_nothing() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     // After voting closes.
     app.state.clock.advance_ms(2 * DAY);
+    let c = app.login("student2").await;
     let (s, _, _) = vote(&app, &c, id, e).await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert_eq!(ballots(&app).await, 0);
@@ -177,6 +179,7 @@ async fn the_export_verifies_from_the_file_alone_and_an_altered_ballot_fails() {
     let (s, _) = app.get(&org, &format!("/contests/{id}/ballots.jsonl")).await;
     assert_eq!(s, StatusCode::CONFLICT);
     app.state.clock.advance_ms(2 * DAY);
+    let org = app.login("admin1").await;
     let st = app.login("student1").await;
     let (s, _) = app.get(&st, &format!("/contests/{id}/ballots.jsonl")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
