@@ -206,3 +206,9 @@ contests-err-mark = Mark “{ $criterion }” from 0 to { $max }.
 contests-err-not-closed = Results can be published once voting and judging have closed.
 contests-err-published = The results are already published.
 contests-err-upload = The upload could not be read.
+contests-rank-n = No. { $n }
+contests-judge-count = { $n ->
+    [one] one judge
+   *[other] { $n } judges
+}
+contests-voted = You voted for this entry.

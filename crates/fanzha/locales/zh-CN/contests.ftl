@@ -206,3 +206,6 @@ contests-err-mark = “{ $criterion }”须打 0 到 { $max } 分。
 contests-err-not-closed = 投票和评审都结束后才能公布结果。
 contests-err-published = 结果已经公布。
 contests-err-upload = 无法读取上传的内容。
+contests-rank-n = 第 { $n } 名
+contests-judge-count = { $n } 位评委
+contests-voted = 你已为这件作品投票。

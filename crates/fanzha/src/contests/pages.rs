@@ -661,6 +661,11 @@ async fn enter_page(
             "contests-err-not-entrant",
         )));
     }
+    if !c.rules.phases.entries_open_at(st.clock.now_ms()) {
+        return Err(AppError::from(service::ContestError::State(
+            "contests-err-entries-closed",
+        )));
+    }
     let mut f = EntryForm {
         category: c.rules.categories[0].as_str().to_string(),
         media_kind: c.rules.media[0].as_str().to_string(),
@@ -760,6 +765,8 @@ struct EntryPage {
     voting_open: bool,
     judging_open: bool,
     may_score: bool,
+    /// The receipt of the caller's vote for this entry, if they voted for it.
+    my_receipt: Option<String>,
     error: String,
 }
 
@@ -787,9 +794,25 @@ async fn render_entry(
             .await?
             .iter()
             .any(|(a, _)| a.id == e.id);
+    let my_receipt = if s.may_vote {
+        service::my_ballots(st, &u.p, &c)
+            .await?
+            .into_iter()
+            .rev()
+            // In the current period only: a per-day limit opens a new vote each day.
+            .find(|b| {
+                b.entry == e.id
+                    && super::model::period_key(&c.rules, e.category, b.cast_at)
+                        == super::model::period_key(&c.rules, e.category, now)
+            })
+            .map(|b| b.hash)
+    } else {
+        None
+    };
     let ctx = page_ctx(st, u).await;
     Ok(Html(
         EntryPage {
+            my_receipt,
             ctx,
             w: Words(u.ctx.lang),
             own: service::is_own(&u.p, &e),

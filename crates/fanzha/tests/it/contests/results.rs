@@ -96,7 +96,7 @@ async fn results_are_published_after_the_close_with_counts_and_only_agreed_names
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let page = r.text().await.unwrap();
-    let skit = between(&page, "data-category=\"skit\"", "</table>").expect("skit table");
+    let skit = between(&page, "data-category=\"skit\"", "</section>").expect("skit results");
     let first = skit.find("公开署名的作品").unwrap();
     let second = skit.find("匿名的作品").unwrap();
     // public 0.5 / judges 1.0 → 0.4·0.5 + 0.6·1 = 0.8; public 1.0 / judges 0 → 0.4.
