@@ -7,8 +7,8 @@ use rand::{Rng, SeedableRng};
 use sqlx::AnyConnection;
 
 use super::model::{
-    self, ballot_hash, genesis_hash, period_key, voter_pseudonym, BallotLine, Category,
-    Criterion, EntryStatus, Licence, MediaKind, Phases, Rules, TieBreak, UnitRef, VotePeriod,
+    self, ballot_hash, genesis_hash, period_key, voter_pseudonym, BallotLine, Category, Criterion,
+    EntryStatus, Licence, MediaKind, Phases, Rules, TieBreak, UnitRef, VotePeriod,
 };
 use super::service;
 use super::store::{self, Judge, Member};
@@ -18,15 +18,49 @@ use crate::db::Db;
 const DAY: i64 = 86_400_000;
 
 const SKITS: [&str; 28] = [
-    "“客服”来电", "刷单的陷阱", "冒充公检法", "游戏皮肤骗局", "兼职日结", "网恋奔现", "征信修复",
-    "校园贷的代价", "中奖短信", "假冒导员", "共享屏幕", "低价演唱会门票", "代购奢侈品", "投资导师",
-    "快递理赔", "免费领流量", "学费退费", "助学金到账", "老乡借钱", "网课退款", "账号解冻",
-    "虚拟币翻倍", "一次“实名认证”", "宿舍夜话", "反诈小剧场", "识破连环计", "银行卡租借", "最后一道防线",
+    "“客服”来电",
+    "刷单的陷阱",
+    "冒充公检法",
+    "游戏皮肤骗局",
+    "兼职日结",
+    "网恋奔现",
+    "征信修复",
+    "校园贷的代价",
+    "中奖短信",
+    "假冒导员",
+    "共享屏幕",
+    "低价演唱会门票",
+    "代购奢侈品",
+    "投资导师",
+    "快递理赔",
+    "免费领流量",
+    "学费退费",
+    "助学金到账",
+    "老乡借钱",
+    "网课退款",
+    "账号解冻",
+    "虚拟币翻倍",
+    "一次“实名认证”",
+    "宿舍夜话",
+    "反诈小剧场",
+    "识破连环计",
+    "银行卡租借",
+    "最后一道防线",
 ];
 
 const LOGOS: [&str; 12] = [
-    "盾牌与手机", "护航之翼", "反诈之眼", "守护之手", "拒绝转账", "校园长城", "清朗网络", "识诈灯塔",
-    "安全锁", "防骗哨兵", "心盾", "守望",
+    "盾牌与手机",
+    "护航之翼",
+    "反诈之眼",
+    "守护之手",
+    "拒绝转账",
+    "校园长城",
+    "清朗网络",
+    "识诈灯塔",
+    "安全锁",
+    "防骗哨兵",
+    "心盾",
+    "守望",
 ];
 
 /// Seeds the two demo contests (nothing when the demo has no schools).
@@ -322,7 +356,8 @@ async fn entry(
     status: EntryStatus,
     at: i64,
 ) -> anyhow::Result<i64> {
-    let description = format!("{title}:改编自真实案例,提醒同学们遇到转账要求先停下来,拨打 96110 核实。");
+    let description =
+        format!("{title}:改编自真实案例,提醒同学们遇到转账要求先停下来,拨打 96110 核实。");
     let id = store::insert_entry(
         tx,
         contest,
@@ -484,7 +519,8 @@ fn logo_png(k: u32) -> Vec<u8> {
             let cx = x as i32 - 48;
             let top = y < 60 && cx.abs() < 36;
             let point = y >= 60 && cx.abs() < (36 - (y as i32 - 60) * 36 / 30);
-            let inner = (cx.abs() < 10 && (20..70).contains(&y)) || ((30..40).contains(&y) && cx.abs() < 26);
+            let inner = (cx.abs() < 10 && (20..70).contains(&y))
+                || ((30..40).contains(&y) && cx.abs() < 26);
             let px = if (top || point) && !(inner && k % 2 == 0) {
                 (r, g, b)
             } else if inner {
@@ -504,7 +540,11 @@ fn png_rgb(w: u32, h: u32, raw: &[u8]) -> Vec<u8> {
         for b in data {
             c ^= u32::from(*b);
             for _ in 0..8 {
-                c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
             }
         }
         !c

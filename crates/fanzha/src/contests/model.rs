@@ -185,7 +185,10 @@ pub const PHASE_FIELDS: [&str; 6] = [
 pub const MAX_IMAGE_BYTES: i64 = 10 * 1024 * 1024;
 
 fn int_in(s: &str, lo: i64, hi: i64) -> Option<i64> {
-    s.trim().parse::<i64>().ok().filter(|v| (lo..=hi).contains(v))
+    s.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|v| (lo..=hi).contains(v))
 }
 
 /// Parses the rules; `units` resolves a unit code to the unit (None: unknown or outside the
@@ -457,12 +460,7 @@ pub fn period_key(rules: &Rules, category: Category, cast_at: i64) -> String {
         VotePeriod::Contest => "contest".to_string(),
         VotePeriod::Category => format!("category:{}", category.as_str()),
         VotePeriod::Day => chrono::DateTime::from_timestamp_millis(cast_at)
-            .map(|d| {
-                format!(
-                    "day:{}",
-                    d.with_timezone(&rules.tz()).format("%Y-%m-%d")
-                )
-            })
+            .map(|d| format!("day:{}", d.with_timezone(&rules.tz()).format("%Y-%m-%d")))
             .unwrap_or_default(),
     }
 }
@@ -575,9 +573,7 @@ pub fn rank(
                 o = match t {
                     TieBreak::Judges => cmp_f(a.judges, b.judges),
                     TieBreak::Public => cmp_f(a.public, b.public),
-                    TieBreak::Earliest => created
-                        .get(&a.entry_id)
-                        .cmp(&created.get(&b.entry_id)),
+                    TieBreak::Earliest => created.get(&a.entry_id).cmp(&created.get(&b.entry_id)),
                 };
             }
             o
@@ -616,7 +612,9 @@ pub fn valid_video_url(s: &str) -> bool {
         .or_else(|| s.strip_prefix("http://"));
     matches!(rest, Some(r) if !r.is_empty() && !r.starts_with('/'))
         && s.len() <= 500
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<')
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<')
 }
 
 #[cfg(test)]

@@ -215,7 +215,11 @@ impl ContestForm {
             unit_code: String::new(),
             title: c.title.clone(),
             description: c.description.clone(),
-            categories: r.categories.iter().map(|c| c.as_str().to_string()).collect(),
+            categories: r
+                .categories
+                .iter()
+                .map(|c| c.as_str().to_string())
+                .collect(),
             phases: [
                 local(p.entries_open),
                 local(p.entries_close),
@@ -224,12 +228,22 @@ impl ContestForm {
                 local(p.judging_open),
                 local(p.judging_close),
             ],
-            entrant_units: r.entrant_units.iter().map(|u| u.code.clone()).collect::<Vec<_>>().join(", "),
+            entrant_units: r
+                .entrant_units
+                .iter()
+                .map(|u| u.code.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
             team_min: r.team_min.to_string(),
             team_max: r.team_max.to_string(),
             media: r.media.iter().map(|m| m.as_str().to_string()).collect(),
             max_image_kb: (r.max_image_bytes / 1024).to_string(),
-            voter_units: r.voter_units.iter().map(|u| u.code.clone()).collect::<Vec<_>>().join(", "),
+            voter_units: r
+                .voter_units
+                .iter()
+                .map(|u| u.code.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
             votes_per_person: r.votes_per_person.to_string(),
             vote_period: r.vote_period.as_str().to_string(),
             weight_public: r.weight_public.to_string(),
@@ -428,7 +442,11 @@ async fn show_page(
     .iter()
     .find(|(on, _)| *on)
     .map(|(_, k)| lang.t(k))
-    .or_else(|| q.done.as_deref().map(|d| lang.t(&format!("contests-done-{}", safe_key(d)))))
+    .or_else(|| {
+        q.done
+            .as_deref()
+            .map(|d| lang.t(&format!("contests-done-{}", safe_key(d))))
+    })
     .unwrap_or_default();
     render_show(&st, &u, id, notice, String::new()).await
 }
@@ -533,9 +551,12 @@ fn safe_key(s: &str) -> String {
 /// contest page with the reason under the refusal's status.
 async fn back(st: &AppState, u: &User, id: i64, r: Result<&str, AppError>) -> AppResult<Response> {
     match r {
-        Ok(done) => Ok(Redirect::to(&format!("/contests/{id}?done={done}#organiser")).into_response()),
+        Ok(done) => {
+            Ok(Redirect::to(&format!("/contests/{id}?done={done}#organiser")).into_response())
+        }
         Err(e) if refused(&e) => {
-            let html = render_show(st, u, id, String::new(), msgs(u.ctx.lang, &e).join(" ")).await?;
+            let html =
+                render_show(st, u, id, String::new(), msgs(u.ctx.lang, &e).join(" ")).await?;
             Ok((e.status, html).into_response())
         }
         Err(e) => Err(e),
@@ -869,8 +890,9 @@ async fn vote_submit(
     Path((id, eid)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
     match service::vote(&st, &u.p, id, eid).await {
-        Ok(b) => Ok(Redirect::to(&format!("/contests/{id}/receipts?hash={}&new=1", b.hash))
-            .into_response()),
+        Ok(b) => Ok(
+            Redirect::to(&format!("/contests/{id}/receipts?hash={}&new=1", b.hash)).into_response(),
+        ),
         Err(e) => entry_refused(&st, &u, id, eid, e.into()).await,
     }
 }
@@ -1023,7 +1045,10 @@ async fn export(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Ap
     let body = service::export(&st, ctx.principal.as_ref(), id).await?;
     Ok((
         [
-            (header::CONTENT_TYPE, "application/x-ndjson; charset=utf-8".to_string()),
+            (
+                header::CONTENT_TYPE,
+                "application/x-ndjson; charset=utf-8".to_string(),
+            ),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"contest-{id}-ballots.jsonl\""),

@@ -631,8 +631,7 @@ pub async fn entries_for(
 
 pub fn is_own(p: &Principal, e: &Entry) -> bool {
     e.submitter_account_id == p.account_id
-        || p
-            .student_id
+        || p.student_id
             .is_some_and(|sid| e.members.iter().any(|m| m.student_id == sid))
 }
 

@@ -29,7 +29,8 @@ pub struct Contest {
     pub created_at: i64,
 }
 
-const CONTEST_COLS: &str = "id, unit_id, unit_path, title, description, rules, rules_hash, ballot_seq, \
+const CONTEST_COLS: &str =
+    "id, unit_id, unit_path, title, description, rules, rules_hash, ballot_seq, \
     last_hash, judges_assigned_at, published_at, created_by, created_at";
 
 fn contest_row(r: &AnyRow) -> Result<Contest, sqlx::Error> {
@@ -124,10 +125,12 @@ pub async fn update_rules(
 }
 
 pub async fn contest(conn: &mut AnyConnection, id: i64) -> DbResult<Option<Contest>> {
-    let r = sqlx::query(&format!("SELECT {CONTEST_COLS} FROM contests WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let r = sqlx::query(&format!(
+        "SELECT {CONTEST_COLS} FROM contests WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
     Ok(r.as_ref().map(contest_row).transpose()?)
 }
 
@@ -507,7 +510,10 @@ pub async fn ballots(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Vec<
 }
 
 /// Votes per entry, and the number of distinct voters.
-pub async fn tally(conn: &mut AnyConnection, contest_id: i64) -> DbResult<(HashMap<i64, i64>, i64)> {
+pub async fn tally(
+    conn: &mut AnyConnection,
+    contest_id: i64,
+) -> DbResult<(HashMap<i64, i64>, i64)> {
     let rows = sqlx::query(
         "SELECT entry_id, COUNT(*) FROM contest_ballots WHERE contest_id = $1 GROUP BY entry_id",
     )
@@ -534,11 +540,7 @@ pub struct Judge {
     pub own_paths: Vec<String>,
 }
 
-pub async fn add_judge(
-    tx: &mut AnyConnection,
-    contest_id: i64,
-    j: &Judge,
-) -> DbResult<()> {
+pub async fn add_judge(tx: &mut AnyConnection, contest_id: i64, j: &Judge) -> DbResult<()> {
     sqlx::query(
         "INSERT INTO contest_judges (contest_id, account_id, name, own_paths) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (contest_id, account_id) DO UPDATE SET name = $3, own_paths = $4",
@@ -685,7 +687,10 @@ pub async fn demo_students(
 }
 
 /// For the demo: an account's id and display name by username.
-pub async fn demo_account(conn: &mut AnyConnection, username: &str) -> DbResult<Option<(i64, String)>> {
+pub async fn demo_account(
+    conn: &mut AnyConnection,
+    username: &str,
+) -> DbResult<Option<(i64, String)>> {
     let r = sqlx::query("SELECT id, display_name FROM accounts WHERE username = $1")
         .bind(username)
         .fetch_optional(&mut *conn)

@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Deserialize;
 
-use super::model::{ballot_hash, genesis_hash, period_key, sha256_hex, BallotLine, Category, Rules};
+use super::model::{
+    ballot_hash, genesis_hash, period_key, sha256_hex, BallotLine, Category, Rules,
+};
 
 /// What a log that checks out says.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,7 +77,11 @@ pub fn verify(text: &str) -> Result<Verified, String> {
         let b: BallotLine =
             serde_json::from_str(line).map_err(|e| format!("line {n}: not a ballot: {e}"))?;
         if b.seq != i as i64 + 1 {
-            return Err(format!("line {n}: position {} where {} was due", b.seq, i + 1));
+            return Err(format!(
+                "line {n}: position {} where {} was due",
+                b.seq,
+                i + 1
+            ));
         }
         if b.prev != prev {
             return Err(format!("line {n}: does not follow the ballot before it"));
@@ -143,7 +149,13 @@ pub fn verify(text: &str) -> Result<Verified, String> {
     let mut tally: Vec<(i64, String, i64)> = header
         .entries
         .iter()
-        .map(|e| (e.id, e.title.clone(), votes.get(&e.id).copied().unwrap_or(0)))
+        .map(|e| {
+            (
+                e.id,
+                e.title.clone(),
+                votes.get(&e.id).copied().unwrap_or(0),
+            )
+        })
         .collect();
     tally.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
     Ok(Verified {

@@ -88,7 +88,8 @@ async fn a_contest_from_call_to_verified_results() {
     wd.wait_url(|u| u.ends_with("/enter")).await;
     no_sideways_scroll(&wd, "entry form").await;
     wd.type_into("#entry-title", "识破“客服”").await;
-    wd.type_into("#video_url", "https://v.example.cn/kefu").await;
+    wd.type_into("#video_url", "https://v.example.cn/kefu")
+        .await;
     wd.click("#show_names").await;
     wd.click("#entry-submit").await;
     wd.wait_url(|u| u.contains("entered=1")).await;
@@ -99,7 +100,8 @@ async fn a_contest_from_call_to_verified_results() {
     sign_in(&wd, &app, "admin1", &format!("/contests/{id}")).await;
     wd.click(".review-accept").await;
     wd.wait_url(|u| u.contains("done=reviewed")).await;
-    wd.type_into("#judge-usernames", "police1 police2 province1").await;
+    wd.type_into("#judge-usernames", "police1 police2 province1")
+        .await;
     wd.click("#judges-form button[type=submit]").await;
     wd.wait_url(|u| u.contains("done=judges")).await;
     app.state.clock.advance_ms(2 * DAY + HOUR);
@@ -107,7 +109,11 @@ async fn a_contest_from_call_to_verified_results() {
     wd.click("#assign-judges").await;
     wd.wait_url(|u| u.contains("done=assigned")).await;
     assert!(wd.text("#progress-summary").await.contains("0 / 3"));
-    assert_eq!(wd.text("#rules-hash").await.len(), 64, "the rules hash is out");
+    assert_eq!(
+        wd.text("#rules-hash").await.len(),
+        64,
+        "the rules hash is out"
+    );
 
     // Another student votes on a phone and keeps the receipt.
     phone(&wd, true).await;

@@ -36,22 +36,26 @@ async fn a_student_enters_with_a_team_and_follows_the_review() {
     .await;
     assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
     assert!(loc.contains("entered=1"));
-    let eid = app
-        .scalar("SELECT MAX(id) FROM contest_entries")
-        .await;
+    let eid = app.scalar("SELECT MAX(id) FROM contest_entries").await;
     let members: String = sqlx::query_scalar("SELECT members FROM contest_entries WHERE id = $1")
         .bind(eid)
         .fetch_one(&app.state.db.pool)
         .await
         .unwrap();
-    assert!(members.contains("张三") && members.contains("李四"), "{members}");
+    assert!(
+        members.contains("张三") && members.contains("李四"),
+        "{members}"
+    );
     let (s, img) = app
         .get(&c, &format!("/contests/{id}/entries/{eid}/image"))
         .await;
     assert_eq!(s, StatusCode::OK);
     assert!(!img.is_empty());
     let (_, page) = app.get(&c, &format!("/contests/{id}")).await;
-    assert!(page.contains("data-status=\"submitted\""), "own status shown");
+    assert!(
+        page.contains("data-status=\"submitted\""),
+        "own status shown"
+    );
 
     // Returned for changes with a reason: the entrant sees both and may revise.
     let (s, loc) = decide(&app, "admin1", id, eid, "return", "请补充作品说明").await;
@@ -119,7 +123,10 @@ async fn entries_outside_the_rules_are_refused_and_nothing_is_stored() {
             None,
         ),
         // A member not on the school's roster; a team over the size limit.
-        ([base.to_vec(), vec![("members", "2099999999")]].concat(), Some(png(10))),
+        (
+            [base.to_vec(), vec![("members", "2099999999")]].concat(),
+            Some(png(10)),
+        ),
         (
             [
                 base.to_vec(),
@@ -130,7 +137,11 @@ async fn entries_outside_the_rules_are_refused_and_nothing_is_stored() {
         ),
         // No licence, unknown category, empty title.
         (
-            vec![("category", "opera"), ("title", ""), ("media_kind", "image")],
+            vec![
+                ("category", "opera"),
+                ("title", ""),
+                ("media_kind", "image"),
+            ],
             Some(png(10)),
         ),
     ];
@@ -142,7 +153,11 @@ async fn entries_outside_the_rules_are_refused_and_nothing_is_stored() {
     // A student of another school is outside the rules; after the close nobody may enter.
     let out = app.login("student3").await;
     let (s, _, _) = post_entry(&app, &out, &path, &base, Some(png(10))).await;
-    assert_eq!(s, StatusCode::NOT_FOUND, "another school's student does not see it");
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "another school's student does not see it"
+    );
     let staff = app.login("counselor1").await;
     let (s, _, _) = post_entry(&app, &staff, &path, &base, Some(png(10))).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "staff vote but do not enter");
@@ -164,7 +179,11 @@ async fn review_needs_an_organiser_a_reason_and_happens_before_voting() {
     let (s, _) = decide(&app, "admin2", id, eid, "accept", "").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, _) = decide(&app, "admin1", id, eid, "reject", "  ").await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "a rejection needs a reason");
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a rejection needs a reason"
+    );
     let (s, _) = decide(&app, "admin1", id, eid, "maybe", "").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     let status: String = sqlx::query_scalar("SELECT status FROM contest_entries WHERE id = $1")

@@ -58,9 +58,14 @@ async fn judges_are_assigned_without_conflicts_and_score_on_the_criteria() {
     );
     assert_eq!(assign(&app, "student1", id).await, StatusCode::FORBIDDEN);
     assert_eq!(assign(&app, "admin1", id).await, StatusCode::SEE_OTHER);
-    let judged_by = |e: i64| format!("SELECT COUNT(*) FROM contest_assignments WHERE entry_id = {e}");
+    let judged_by =
+        |e: i64| format!("SELECT COUNT(*) FROM contest_assignments WHERE entry_id = {e}");
     for e in &entries {
-        assert_eq!(app.scalar(&judged_by(*e)).await, 3, "three judges per entry");
+        assert_eq!(
+            app.scalar(&judged_by(*e)).await,
+            3,
+            "three judges per entry"
+        );
     }
     let admin1 = app.fx.account("admin1");
     assert_eq!(
@@ -73,7 +78,10 @@ async fn judges_are_assigned_without_conflicts_and_score_on_the_criteria() {
     );
     // Assigning again adds nothing.
     assert_eq!(assign(&app, "admin1", id).await, StatusCode::SEE_OTHER);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM contest_assignments").await, 6);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM contest_assignments").await,
+        6
+    );
 
     // The conflicted judge cannot score; bad marks and missing criteria are refused.
     let good = [("主题", "8"), ("创意", "6")];
@@ -100,7 +108,11 @@ async fn judges_are_assigned_without_conflicts_and_score_on_the_criteria() {
     let (s, body) = score(&app, &judge, id, entries[0], &good).await;
     assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
     let total = app.scalar("SELECT total FROM contest_scores").await;
-    assert_eq!(total, 8 * 60 + 6 * 40, "marks weighted by the declared criteria");
+    assert_eq!(
+        total,
+        8 * 60 + 6 * 40,
+        "marks weighted by the declared criteria"
+    );
     // Someone who is no judge is refused.
     let (s, _) = score(&app, "student2", id, entries[0], &good).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
@@ -109,8 +121,14 @@ async fn judges_are_assigned_without_conflicts_and_score_on_the_criteria() {
     let c = app.login("admin1").await;
     let (_, page) = app.get(&c, &format!("/contests/{id}")).await;
     let progress = between(&page, "id=\"progress\"", "</table>").expect("progress table");
-    assert!(progress.contains("<td class=\"judge-conflicts\">2</td>"), "{progress}");
-    assert!(page.contains("1 / 6") || page.contains("1 of 6"), "sheets done of due");
+    assert!(
+        progress.contains("<td class=\"judge-conflicts\">2</td>"),
+        "{progress}"
+    );
+    assert!(
+        page.contains("1 / 6") || page.contains("1 of 6"),
+        "sheets done of due"
+    );
     // Not for a student.
     let s1 = app.login("student1").await;
     let (_, page) = app.get(&s1, &format!("/contests/{id}")).await;
@@ -118,7 +136,10 @@ async fn judges_are_assigned_without_conflicts_and_score_on_the_criteria() {
     // Judging closes: no more sheets.
     app.state.clock.advance_ms(3 * DAY);
     let (s, _) = score(&app, &judge, id, entries[1], &good).await;
-    assert!(s == StatusCode::CONFLICT || s == StatusCode::FORBIDDEN, "{s}");
+    assert!(
+        s == StatusCode::CONFLICT || s == StatusCode::FORBIDDEN,
+        "{s}"
+    );
     assert_eq!(app.scalar("SELECT COUNT(*) FROM contest_scores").await, 1);
 }
 
@@ -135,8 +156,14 @@ async fn unknown_or_student_judges_are_refused_and_with_too_few_judges_each_gets
         StatusCode::UNPROCESSABLE_ENTITY
     );
     assert_eq!(app.scalar("SELECT COUNT(*) FROM contest_judges").await, 0);
-    assert_eq!(assign(&app, "admin1", id).await, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(add_judges(&app, id, "police1 admin1").await, StatusCode::SEE_OTHER);
+    assert_eq!(
+        assign(&app, "admin1", id).await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        add_judges(&app, id, "police1 admin1").await,
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(assign(&app, "admin1", id).await, StatusCode::SEE_OTHER);
     assert_eq!(
         app.scalar(&format!(

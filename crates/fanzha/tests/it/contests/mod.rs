@@ -73,12 +73,7 @@ pub async fn post_form(
     let csrf = app.page_csrf(c).await;
     let mut all = vec![("csrf".to_string(), csrf)];
     all.extend_from_slice(fields);
-    let r = c
-        .post(app.url(path))
-        .form(&all)
-        .send()
-        .await
-        .expect("POST");
+    let r = c.post(app.url(path)).form(&all).send().await.expect("POST");
     let s = r.status();
     let loc = r
         .headers()
@@ -202,7 +197,12 @@ pub async fn voting_contest(app: &TestApp, entrants: &[&str]) -> (i64, Vec<i64>)
 }
 
 /// Votes as `c` for an entry; returns status, Location and body.
-pub async fn vote(app: &TestApp, c: &Client, contest: i64, entry: i64) -> (StatusCode, String, String) {
+pub async fn vote(
+    app: &TestApp,
+    c: &Client,
+    contest: i64,
+    entry: i64,
+) -> (StatusCode, String, String) {
     post_form(
         app,
         c,

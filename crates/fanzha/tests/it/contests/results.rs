@@ -50,7 +50,9 @@ async fn results_are_published_after_the_close_with_counts_and_only_agreed_names
     )
     .await;
     assert_eq!(
-        post_form(&app, &org, &format!("/contests/{id}/assign"), &[]).await.0,
+        post_form(&app, &org, &format!("/contests/{id}/assign"), &[])
+            .await
+            .0,
         StatusCode::SEE_OTHER
     );
     // Every judge prefers the first entry: judges 1.0 vs 0.0.
@@ -61,7 +63,10 @@ async fn results_are_published_after_the_close_with_counts_and_only_agreed_names
                 &app,
                 &c,
                 &format!("/contests/{id}/entries/{e}/score"),
-                &[("mark:主题".into(), m.into()), ("mark:创意".into(), m.into())],
+                &[
+                    ("mark:主题".into(), m.into()),
+                    ("mark:创意".into(), m.into()),
+                ],
             )
             .await;
             assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
@@ -76,7 +81,11 @@ async fn results_are_published_after_the_close_with_counts_and_only_agreed_names
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::NOT_FOUND, "nothing public before publishing");
+    assert_eq!(
+        r.status(),
+        StatusCode::NOT_FOUND,
+        "nothing public before publishing"
+    );
     app.state.clock.advance_ms(3 * DAY);
     let org = app.login("admin1").await;
     let st = app.login("student1").await;
@@ -104,7 +113,10 @@ async fn results_are_published_after_the_close_with_counts_and_only_agreed_names
     assert!(skit.contains(">80.0<") && skit.contains(">40.0<"), "{skit}");
     assert!(page.contains("张三"), "names shown where agreed");
     assert!(!page.contains("赵六"), "no name where not agreed");
-    assert!(!page.contains("2023010101") && !page.contains("13800001111"), "no personal data");
+    assert!(
+        !page.contains("2023010101") && !page.contains("13800001111"),
+        "no personal data"
+    );
     assert!(page.contains("id=\"count-ballots\">3<") && page.contains("id=\"count-voters\">3<"));
     assert!(page.contains("id=\"count-sheets\">6<"));
     // The export is public now, and its head is the one on the page.

@@ -42,13 +42,20 @@ async fn an_organiser_opens_a_contest_and_its_rules_freeze_with_a_published_hash
         .fetch_one(&app.state.db.pool)
         .await
         .unwrap();
-    assert_eq!(hash, sha256_hex(&rules), "the hash is of the stored rules text");
+    assert_eq!(
+        hash,
+        sha256_hex(&rules),
+        "the hash is of the stored rules text"
+    );
 
     // Voting opens: the hash is on the page, and a change is refused with nothing changed.
     app.state.clock.advance_ms(2 * DAY);
     let c = app.login("admin1").await;
     let (_, page) = app.get(&c, &format!("/contests/{id}")).await;
-    assert!(page.contains(&hash), "the hash is published when voting opens");
+    assert!(
+        page.contains(&hash),
+        "the hash is published when voting opens"
+    );
     let (s, _, body) = post_form(
         &app,
         &c,
@@ -101,7 +108,10 @@ async fn bad_rules_are_refused_with_every_problem_and_nothing_is_saved() {
     let errors = between(&body, "id=\"contest-errors\"", "</div>").expect("errors shown");
     let problems = errors.matches("<li>").count();
     assert!(problems >= 7, "every problem listed: {body}");
-    assert!(errors.contains("SCH2"), "the unit outside the scope is named");
+    assert!(
+        errors.contains("SCH2"),
+        "the unit outside the scope is named"
+    );
     // Voting must open in the future.
     let past = with(
         contest_fields(),

@@ -16,7 +16,14 @@ async fn a_voter_gets_a_receipt_found_in_the_log_and_a_second_vote_is_refused() 
     let c = app.login("counselor1").await;
     let (s, loc, body) = vote(&app, &c, id, entries[0]).await;
     assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
-    let hash = loc.split("hash=").nth(1).unwrap().split('&').next().unwrap().to_string();
+    let hash = loc
+        .split("hash=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string();
     assert_eq!(hash.len(), 64);
     let (s, page) = app.get(&c, &loc).await;
     assert_eq!(s, StatusCode::OK);
@@ -165,9 +172,15 @@ async fn concurrent_ballots_of_one_person_count_once_and_the_chain_stays_whole()
 async fn the_export_verifies_from_the_file_alone_and_an_altered_ballot_fails() {
     let app = spawn_seeded().await;
     let (id, entries) = voting_contest(&app, &["student1", "student2"]).await;
-    for (k, v) in ["counselor1", "counselor2", "counselor3", "leader1", "admin1"]
-        .iter()
-        .enumerate()
+    for (k, v) in [
+        "counselor1",
+        "counselor2",
+        "counselor3",
+        "leader1",
+        "admin1",
+    ]
+    .iter()
+    .enumerate()
     {
         let c = app.login(v).await;
         let (s, _, _) = vote(&app, &c, id, entries[usize::from(k == 4)]).await;
@@ -176,14 +189,18 @@ async fn the_export_verifies_from_the_file_alone_and_an_altered_ballot_fails() {
     }
     // Before the close the export is refused, to the organiser too; others never see it.
     let org = app.login("admin1").await;
-    let (s, _) = app.get(&org, &format!("/contests/{id}/ballots.jsonl")).await;
+    let (s, _) = app
+        .get(&org, &format!("/contests/{id}/ballots.jsonl"))
+        .await;
     assert_eq!(s, StatusCode::CONFLICT);
     app.state.clock.advance_ms(2 * DAY);
     let org = app.login("admin1").await;
     let st = app.login("student1").await;
     let (s, _) = app.get(&st, &format!("/contests/{id}/ballots.jsonl")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, text) = app.get(&org, &format!("/contests/{id}/ballots.jsonl")).await;
+    let (s, text) = app
+        .get(&org, &format!("/contests/{id}/ballots.jsonl"))
+        .await;
     assert_eq!(s, StatusCode::OK);
     let v = fanzha::contests::verify::verify(&text).expect("verifies");
     assert_eq!(v.ballots, 5);
@@ -200,7 +217,11 @@ async fn the_export_verifies_from_the_file_alone_and_an_altered_ballot_fails() {
         .env("FANZHA_DATA_DIR", dir.path().join("none"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("5 ballots from 5 voters"));
 
     // One ballot moved to the other entry: its hash no longer matches.
