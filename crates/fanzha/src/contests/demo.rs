@@ -521,7 +521,7 @@ fn logo_png(k: u32) -> Vec<u8> {
             let point = y >= 60 && cx.abs() < (36 - (y as i32 - 60) * 36 / 30);
             let inner = (cx.abs() < 10 && (20..70).contains(&y))
                 || ((30..40).contains(&y) && cx.abs() < 26);
-            let px = if (top || point) && !(inner && k % 2 == 0) {
+            let px = if (top || point) && !(inner && k.is_multiple_of(2)) {
                 (r, g, b)
             } else if inner {
                 (255, 214, 0)

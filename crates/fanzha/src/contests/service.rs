@@ -315,11 +315,13 @@ pub async fn update(st: &AppState, p: &Principal, id: i64, i: &ContestInput) -> 
     let ok = store::update_rules(
         &mut tx,
         id,
-        &title,
-        &description,
-        &rules.canonical(),
-        &hash,
-        &genesis_hash(id, &hash),
+        &store::RulesChange {
+            title: &title,
+            description: &description,
+            rules_json: &rules.canonical(),
+            rules_hash: &hash,
+            genesis: &genesis_hash(id, &hash),
+        },
         now,
     )
     .await?;

@@ -96,15 +96,21 @@ pub async fn set_head(tx: &mut AnyConnection, id: i64, hash: &str) -> DbResult<(
     Ok(())
 }
 
+/// A change of a contest's text and rules.
+pub struct RulesChange<'a> {
+    pub title: &'a str,
+    pub description: &'a str,
+    pub rules_json: &'a str,
+    pub rules_hash: &'a str,
+    /// The log's genesis hash under the new rules.
+    pub genesis: &'a str,
+}
+
 /// Changes the rules, only while no ballot is logged (the caller checks the window too).
 pub async fn update_rules(
     tx: &mut AnyConnection,
     id: i64,
-    title: &str,
-    description: &str,
-    rules_json: &str,
-    rules_hash: &str,
-    genesis: &str,
+    c: &RulesChange<'_>,
     now: i64,
 ) -> DbResult<bool> {
     let n = sqlx::query(
@@ -112,11 +118,11 @@ pub async fn update_rules(
          updated_at = $7 WHERE id = $1 AND ballot_seq = 0",
     )
     .bind(id)
-    .bind(title)
-    .bind(description)
-    .bind(rules_json)
-    .bind(rules_hash)
-    .bind(genesis)
+    .bind(c.title)
+    .bind(c.description)
+    .bind(c.rules_json)
+    .bind(c.rules_hash)
+    .bind(c.genesis)
     .bind(now)
     .execute(&mut *tx)
     .await?

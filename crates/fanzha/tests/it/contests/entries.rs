@@ -5,6 +5,9 @@ use super::*;
 use crate::common::*;
 use reqwest::StatusCode;
 
+/// A form's text fields.
+type Fields<'a> = Vec<(&'a str, &'a str)>;
+
 fn png(len: usize) -> Vec<u8> {
     let mut b = b"\x89PNG\r\n\x1a\n".to_vec();
     b.resize(len, 7);
@@ -106,7 +109,7 @@ async fn entries_outside_the_rules_are_refused_and_nothing_is_stored() {
         ("media_kind", "image"),
         ("licence", "cc_by"),
     ];
-    let cases: Vec<(Vec<(&str, &str)>, Option<Vec<u8>>)> = vec![
+    let cases: Vec<(Fields, Option<Vec<u8>>)> = vec![
         // Over the size limit (1 KB).
         (base.to_vec(), Some(png(1025))),
         // Not an image, whatever it is called.
