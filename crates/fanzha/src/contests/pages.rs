@@ -32,21 +32,19 @@ pub fn routes() -> Router<AppState> {
         .route("/contests/{id}/judges", post(judges_submit))
         .route("/contests/{id}/assign", post(assign_submit))
         .route("/contests/{id}/publish", post(publish_submit))
-        .route("/contests/{id}/results", get(results_page))
-        .route("/contests/{id}/ballots.jsonl", get(export))
-        .route("/contests/{id}/receipts", get(receipt_page))
         .route("/contests/{id}/entries/{eid}", get(entry_page))
         .route("/contests/{id}/entries/{eid}/image", get(image))
         .route("/contests/{id}/entries/{eid}/review", post(review_submit))
         .route("/contests/{id}/entries/{eid}/vote", post(vote_submit))
         .route("/contests/{id}/entries/{eid}/score", post(score_submit))
+        .merge(super::public::routes())
 }
 
 /// Words for the contest's keys in the reader's language.
-struct Words(Lang);
+pub(super) struct Words(pub(super) Lang);
 
 impl Words {
-    fn category(&self, c: &Category) -> String {
+    pub(super) fn category(&self, c: &Category) -> String {
         self.0.t(&format!("contests-cat-{}", c.as_str()))
     }
     fn phase(&self, p: &Phase) -> String {
@@ -67,7 +65,7 @@ impl Words {
     fn tie(&self, t: &TieBreak) -> String {
         self.0.t(&format!("contests-tie-{}", t.as_str()))
     }
-    fn pct(&self, x: &f64) -> String {
+    pub(super) fn pct(&self, x: &f64) -> String {
         format!("{:.1}", x * 100.0)
     }
 }
@@ -911,150 +909,4 @@ async fn score_submit(
         Ok(()) => Ok(Redirect::to(&format!("/contests/{id}?done=scored#judge")).into_response()),
         Err(e) => entry_refused(&st, &u, id, eid, e.into()).await,
     }
-}
-
-// ---- public: receipts, results, the log ----
-
-/// What the public pages know: the reader's language.
-struct PublicCtx {
-    lang: Lang,
-    signed_in: bool,
-}
-
-impl PublicCtx {
-    fn t(&self, key: &str) -> String {
-        self.lang.t(key)
-    }
-    fn ta(&self, key: &str, args: &[(&str, String)]) -> String {
-        self.lang.ta(key, args)
-    }
-    fn ta1(&self, key: &str, name: &str, value: &str) -> String {
-        self.lang.ta(key, &[(name, value.to_string())])
-    }
-    fn lang_code(&self) -> &'static str {
-        self.lang.code()
-    }
-    fn asset_version(&self) -> &'static str {
-        crate::web::assets::VERSION
-    }
-}
-
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-struct ReceiptQuery {
-    hash: String,
-    new: Option<String>,
-}
-
-#[derive(Template)]
-#[template(path = "contests/receipt.html")]
-struct ReceiptPage {
-    ctx: PublicCtx,
-    id: i64,
-    hash: String,
-    fresh: bool,
-    found: Option<super::model::BallotLine>,
-    bad: bool,
-    cast_at: String,
-}
-
-async fn receipt_page(
-    State(st): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<i64>,
-    Query(q): Query<ReceiptQuery>,
-) -> AppResult<Response> {
-    let lang = ctx.lang;
-    let tz = ctx
-        .principal
-        .as_ref()
-        .map_or(chrono_tz::Asia::Shanghai, |p| p.time_zone);
-    let (found, bad) = if q.hash.trim().is_empty() {
-        (None, false)
-    } else {
-        match service::receipt(&st, id, &q.hash).await {
-            Ok(f) => (f, false),
-            Err(service::ContestError::Invalid(_)) => (None, true),
-            Err(e) => return Err(e.into()),
-        }
-    };
-    let status = if bad {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else if !q.hash.trim().is_empty() && found.is_none() {
-        StatusCode::NOT_FOUND
-    } else {
-        StatusCode::OK
-    };
-    let cast_at = found
-        .as_ref()
-        .map(|b| crate::web::layout::fmt_time(b.cast_at, tz))
-        .unwrap_or_default();
-    let html = ReceiptPage {
-        ctx: PublicCtx {
-            lang,
-            signed_in: ctx.principal.is_some(),
-        },
-        id,
-        hash: q.hash.trim().to_string(),
-        fresh: q.new.is_some() && found.is_some(),
-        found,
-        bad,
-        cast_at,
-    }
-    .render()?;
-    Ok((status, Html(html)).into_response())
-}
-
-#[derive(Template)]
-#[template(path = "contests/results.html")]
-struct ResultsPage {
-    ctx: PublicCtx,
-    w: Words,
-    c: Contest,
-    r: service::Results,
-    published: String,
-}
-
-async fn results_page(
-    State(st): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<i64>,
-) -> AppResult<Html<String>> {
-    let (c, r) = service::published(&st, id).await?;
-    let tz = ctx
-        .principal
-        .as_ref()
-        .map_or(chrono_tz::Asia::Shanghai, |p| p.time_zone);
-    let published = crate::web::layout::fmt_time(c.published_at.unwrap_or_default(), tz);
-    Ok(Html(
-        ResultsPage {
-            ctx: PublicCtx {
-                lang: ctx.lang,
-                signed_in: ctx.principal.is_some(),
-            },
-            w: Words(ctx.lang),
-            c,
-            r,
-            published,
-        }
-        .render()?,
-    ))
-}
-
-async fn export(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> AppResult<Response> {
-    let body = service::export(&st, ctx.principal.as_ref(), id).await?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/x-ndjson; charset=utf-8".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"contest-{id}-ballots.jsonl\""),
-            ),
-        ],
-        body,
-    )
-        .into_response())
 }
