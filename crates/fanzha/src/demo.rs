@@ -685,6 +685,7 @@ pub async fn seed(db: &Db, clock: &Clock, scale: Scale) -> anyhow::Result<Seeded
     crate::campaigns::demo::seed(db, clock).await?;
     crate::learning::demo::seed(db, clock).await?;
     crate::volunteers::demo::seed(db, clock).await?;
+    crate::contests::demo::seed(db, clock).await?;
     Ok(Seeded {
         created: true,
         students: total_students,

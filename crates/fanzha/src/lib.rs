@@ -11,6 +11,7 @@ pub mod cases;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod contests;
 pub mod csv_export;
 pub mod db;
 pub mod demo;

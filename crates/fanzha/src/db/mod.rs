@@ -382,6 +382,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(21, "0021_server_keys"),
     migration!(22, "0022_learning"),
     migration!(23, "0023_volunteers"),
+    migration!(24, "0024_contests"),
 ];
 
 #[cfg(test)]

@@ -111,6 +111,7 @@ pub async fn page_ctx(st: &AppState, u: &User) -> PageCtx {
     // platforms use the API; a person reports as themself).
     if p.roles().iter().any(|r| *r != Role::Partner) {
         items.push(("/reports", "nav-reports"));
+        items.push(("/contests", "nav-contests"));
     }
     if student || has(Action::ViewLearning) || has(Action::ManageLearning) {
         items.push(("/learning", "nav-learning"));

@@ -216,6 +216,7 @@ pub fn router(st: AppState) -> Router {
         .merge(crate::learning::pages::routes())
         .merge(crate::volunteers::pages::routes())
         .merge(crate::volunteers::api::routes())
+        .merge(crate::contests::pages::routes())
         .merge(ops::routes())
         .route("/assets/{version}/{name}", get(assets::serve))
         .fallback(ops::not_found)

@@ -13,6 +13,7 @@ mod audit;
 mod auth;
 mod campaigns;
 mod cases;
+mod contests;
 mod inbox;
 mod intel;
 mod learning;

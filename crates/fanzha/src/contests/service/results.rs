@@ -1,0 +1,135 @@
+//! Results: computed from the ballots and score sheets, published by the organiser.
+
+use super::*;
+
+/// One line of the results.
+#[derive(Clone, Debug, Serialize)]
+pub struct ResultRow {
+    pub rank: usize,
+    pub entry_id: i64,
+    pub title: String,
+    pub school: String,
+    /// The team's names when they agreed to show them; else empty.
+    pub names: Vec<String>,
+    pub votes: i64,
+    pub public: f64,
+    pub judges: f64,
+    pub judge_count: usize,
+    pub final_score: f64,
+    pub media_kind: MediaKind,
+    pub video_url: String,
+}
+
+/// The results of a contest and the counts published with them.
+#[derive(Clone, Debug, Serialize)]
+pub struct Results {
+    pub categories: Vec<(Category, Vec<ResultRow>)>,
+    pub entries: usize,
+    pub ballots: i64,
+    pub voters: i64,
+    pub judges: usize,
+    pub sheets: usize,
+    pub head: String,
+}
+
+/// Computes the results from the stored ballots and score sheets.
+pub async fn compute(st: &AppState, c: &Contest) -> Result<Results> {
+    let mut conn = st.db.pool.acquire().await?;
+    let entries: Vec<Entry> = store::entries(&mut conn, c.id)
+        .await?
+        .into_iter()
+        .filter(|e| e.status == EntryStatus::Accepted)
+        .collect();
+    let (votes, voters) = store::tally(&mut conn, c.id).await?;
+    let scores = store::scores(&mut conn, c.id).await?;
+    let judges = store::judges(&mut conn, c.id).await?;
+    drop(conn);
+    let inputs: Vec<model::ResultInput> = entries
+        .iter()
+        .map(|e| model::ResultInput {
+            entry_id: e.id,
+            category: e.category,
+            created_at: e.created_at,
+            votes: votes.get(&e.id).copied().unwrap_or(0),
+        })
+        .collect();
+    let ranked = model::rank(&c.rules, &inputs, &scores);
+    let mut schools: HashMap<i64, String> = HashMap::new();
+    for e in &entries {
+        if let std::collections::hash_map::Entry::Vacant(v) = schools.entry(e.school_id) {
+            let name = crate::org::store::unit_by_id(&st.db, e.school_id)
+                .await?
+                .map(|u| u.name)
+                .unwrap_or_default();
+            v.insert(name);
+        }
+    }
+    let by_id: HashMap<i64, &Entry> = entries.iter().map(|e| (e.id, e)).collect();
+    let mut cats = Vec::new();
+    for (cat, list) in ranked {
+        let rows = list
+            .into_iter()
+            .filter_map(|r: Ranked| {
+                let e = by_id.get(&r.entry_id)?;
+                Some(ResultRow {
+                    rank: r.rank,
+                    entry_id: r.entry_id,
+                    title: e.title.clone(),
+                    school: schools.get(&e.school_id).cloned().unwrap_or_default(),
+                    names: if e.show_names {
+                        e.members.iter().map(|m| m.name.clone()).collect()
+                    } else {
+                        vec![]
+                    },
+                    votes: r.votes,
+                    public: r.public,
+                    judges: r.judges,
+                    judge_count: r.judge_count,
+                    final_score: r.final_score,
+                    media_kind: e.media_kind,
+                    video_url: e.video_url.clone(),
+                })
+            })
+            .collect();
+        cats.push((cat, rows));
+    }
+    Ok(Results {
+        categories: cats,
+        entries: entries.len(),
+        ballots: c.ballot_seq,
+        voters,
+        judges: judges.len(),
+        sheets: scores.len(),
+        head: c.last_hash.clone(),
+    })
+}
+
+/// The published results of a contest (anyone, signed in or not).
+pub async fn published(st: &AppState, id: i64) -> Result<(Contest, Results)> {
+    let mut conn = st.db.pool.acquire().await?;
+    let c = store::contest(&mut conn, id)
+        .await?
+        .filter(|c| c.published_at.is_some())
+        .ok_or(ContestError::NotFound)?;
+    drop(conn);
+    let r = compute(st, &c).await?;
+    Ok((c, r))
+}
+
+/// Publishes the results (organisers, once voting and judging have closed).
+pub async fn publish(st: &AppState, p: &Principal, id: i64) -> Result<()> {
+    let (c, s) = open(st, p, id).await?;
+    if !s.organiser {
+        return Err(ContestError::Refused("contests-err-not-organiser"));
+    }
+    let now = st.clock.now_ms();
+    if !c.rules.phases.closed_at(now) {
+        return Err(ContestError::State("contests-err-not-closed"));
+    }
+    let mut tx = st.db.begin_write().await?;
+    if !store::set_published(&mut tx, c.id, now).await? {
+        return Err(ContestError::State("contests-err-published"));
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,740 @@
+//! Every SQL statement of contests: contests and their ballot-log head, entries and media, the
+//! ballot log, judges, assignments and scores. Rows are read by column position of the listed
+//! columns and decoded into the model's types (an unknown stored value is an error).
+
+use std::collections::HashMap;
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::model::{BallotLine, Category, EntryStatus, Licence, MediaKind, Rules};
+use crate::db::{decode, DbResult};
+
+/// A contest as pages and services see it (its vote key is read apart, see [`vote_key`]).
+#[derive(Clone, Debug)]
+pub struct Contest {
+    pub id: i64,
+    pub unit_id: i64,
+    pub unit_path: String,
+    pub title: String,
+    pub description: String,
+    pub rules: Rules,
+    pub rules_json: String,
+    pub rules_hash: String,
+    pub ballot_seq: i64,
+    pub last_hash: String,
+    pub judges_assigned_at: Option<i64>,
+    pub published_at: Option<i64>,
+    pub created_by: i64,
+    pub created_at: i64,
+}
+
+const CONTEST_COLS: &str =
+    "id, unit_id, unit_path, title, description, rules, rules_hash, ballot_seq, \
+    last_hash, judges_assigned_at, published_at, created_by, created_at";
+
+fn contest_row(r: &AnyRow) -> Result<Contest, sqlx::Error> {
+    let rules_json: String = r.try_get(5)?;
+    let rules: Rules = serde_json::from_str(&rules_json)
+        .map_err(|e| sqlx::Error::Decode(format!("contests.rules: {e}").into()))?;
+    Ok(Contest {
+        id: r.try_get(0)?,
+        unit_id: r.try_get(1)?,
+        unit_path: r.try_get(2)?,
+        title: r.try_get(3)?,
+        description: r.try_get(4)?,
+        rules,
+        rules_json,
+        rules_hash: r.try_get(6)?,
+        ballot_seq: r.try_get(7)?,
+        last_hash: r.try_get(8)?,
+        judges_assigned_at: r.try_get(9)?,
+        published_at: r.try_get(10)?,
+        created_by: r.try_get(11)?,
+        created_at: r.try_get(12)?,
+    })
+}
+
+pub struct NewContest<'a> {
+    pub unit_id: i64,
+    pub unit_path: &'a str,
+    pub title: &'a str,
+    pub description: &'a str,
+    pub rules_json: &'a str,
+    pub rules_hash: &'a str,
+    pub vote_key: &'a str,
+    pub created_by: i64,
+}
+
+pub async fn insert_contest(tx: &mut AnyConnection, c: &NewContest<'_>, now: i64) -> DbResult<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO contests (unit_id, unit_path, title, description, rules, rules_hash, vote_key, \
+         ballot_seq, last_hash, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, '', $8, $9, $9) RETURNING id",
+    )
+    .bind(c.unit_id)
+    .bind(c.unit_path)
+    .bind(c.title)
+    .bind(c.description)
+    .bind(c.rules_json)
+    .bind(c.rules_hash)
+    .bind(c.vote_key)
+    .bind(c.created_by)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(id)
+}
+
+/// Sets the log's head before any ballot (the genesis hash depends on the id).
+pub async fn set_head(tx: &mut AnyConnection, id: i64, hash: &str) -> DbResult<()> {
+    sqlx::query("UPDATE contests SET last_hash = $2 WHERE id = $1")
+        .bind(id)
+        .bind(hash)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// A change of a contest's text and rules.
+pub struct RulesChange<'a> {
+    pub title: &'a str,
+    pub description: &'a str,
+    pub rules_json: &'a str,
+    pub rules_hash: &'a str,
+    /// The log's genesis hash under the new rules.
+    pub genesis: &'a str,
+}
+
+/// Changes the rules, only while no ballot is logged (the caller checks the window too).
+pub async fn update_rules(
+    tx: &mut AnyConnection,
+    id: i64,
+    c: &RulesChange<'_>,
+    now: i64,
+) -> DbResult<bool> {
+    let n = sqlx::query(
+        "UPDATE contests SET title = $2, description = $3, rules = $4, rules_hash = $5, last_hash = $6, \
+         updated_at = $7 WHERE id = $1 AND ballot_seq = 0",
+    )
+    .bind(id)
+    .bind(c.title)
+    .bind(c.description)
+    .bind(c.rules_json)
+    .bind(c.rules_hash)
+    .bind(c.genesis)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+pub async fn contest(conn: &mut AnyConnection, id: i64) -> DbResult<Option<Contest>> {
+    let r = sqlx::query(&format!(
+        "SELECT {CONTEST_COLS} FROM contests WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(r.as_ref().map(contest_row).transpose()?)
+}
+
+pub async fn contests(conn: &mut AnyConnection) -> DbResult<Vec<Contest>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {CONTEST_COLS} FROM contests ORDER BY created_at DESC, id DESC"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.iter().map(contest_row).collect::<Result<_, _>>()?)
+}
+
+/// The secret of the voters' pseudonyms.
+pub async fn vote_key(conn: &mut AnyConnection, id: i64) -> DbResult<String> {
+    Ok(
+        sqlx::query_scalar("SELECT vote_key FROM contests WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}
+
+/// Takes the next position of the contest's ballot log and the hash before it. The UPDATE
+/// holds the contest row's write lock until the transaction ends, so appends to one contest
+/// are serialised (on SQLite the write transaction already is).
+pub async fn take_seq(tx: &mut AnyConnection, id: i64) -> DbResult<(i64, String)> {
+    let r = sqlx::query(
+        "UPDATE contests SET ballot_seq = ballot_seq + 1 WHERE id = $1 RETURNING ballot_seq, last_hash",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok((r.try_get(0)?, r.try_get(1)?))
+}
+
+pub async fn set_published(tx: &mut AnyConnection, id: i64, now: i64) -> DbResult<bool> {
+    let n = sqlx::query(
+        "UPDATE contests SET published_at = $2, updated_at = $2 WHERE id = $1 AND published_at IS NULL",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+pub async fn set_judges_assigned(tx: &mut AnyConnection, id: i64, now: i64) -> DbResult<()> {
+    sqlx::query("UPDATE contests SET judges_assigned_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// A team member as stored with the entry.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Member {
+    pub student_id: i64,
+    pub name: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub id: i64,
+    pub contest_id: i64,
+    pub category: Category,
+    pub title: String,
+    pub description: String,
+    pub submitter_account_id: i64,
+    pub school_id: i64,
+    pub school_path: String,
+    pub members: Vec<Member>,
+    pub show_names: bool,
+    pub media_kind: MediaKind,
+    pub video_url: String,
+    pub licence: Licence,
+    pub status: EntryStatus,
+    pub review_note: String,
+    pub created_at: i64,
+}
+
+const ENTRY_COLS: &str = "id, contest_id, category, title, description, submitter_account_id, school_id, \
+    school_path, members, show_names, media_kind, video_url, licence, status, review_note, created_at";
+
+fn entry_row(r: &AnyRow) -> Result<Entry, sqlx::Error> {
+    let members: String = r.try_get(8)?;
+    Ok(Entry {
+        id: r.try_get(0)?,
+        contest_id: r.try_get(1)?,
+        category: decode(&r.try_get::<String, _>(2)?, Category::parse, "category")?,
+        title: r.try_get(3)?,
+        description: r.try_get(4)?,
+        submitter_account_id: r.try_get(5)?,
+        school_id: r.try_get(6)?,
+        school_path: r.try_get(7)?,
+        members: serde_json::from_str(&members)
+            .map_err(|e| sqlx::Error::Decode(format!("contest_entries.members: {e}").into()))?,
+        show_names: r.try_get::<i64, _>(9)? != 0,
+        media_kind: decode(&r.try_get::<String, _>(10)?, MediaKind::parse, "media_kind")?,
+        video_url: r.try_get(11)?,
+        licence: decode(&r.try_get::<String, _>(12)?, Licence::parse, "licence")?,
+        status: decode(&r.try_get::<String, _>(13)?, EntryStatus::parse, "status")?,
+        review_note: r.try_get(14)?,
+        created_at: r.try_get(15)?,
+    })
+}
+
+/// An entry's fields as written (new or revised).
+pub struct EntryRow<'a> {
+    pub category: Category,
+    pub title: &'a str,
+    pub description: &'a str,
+    pub members: &'a [Member],
+    pub show_names: bool,
+    pub media_kind: MediaKind,
+    pub video_url: &'a str,
+    pub licence: Licence,
+}
+
+pub async fn insert_entry(
+    tx: &mut AnyConnection,
+    contest_id: i64,
+    submitter: i64,
+    school_id: i64,
+    school_path: &str,
+    e: &EntryRow<'_>,
+    now: i64,
+) -> DbResult<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO contest_entries (contest_id, category, title, description, submitter_account_id, \
+         school_id, school_path, members, show_names, media_kind, video_url, licence, status, review_note, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'submitted', '', $13, $13) \
+         RETURNING id",
+    )
+    .bind(contest_id)
+    .bind(e.category.as_str())
+    .bind(e.title)
+    .bind(e.description)
+    .bind(submitter)
+    .bind(school_id)
+    .bind(school_path)
+    .bind(serde_json::to_string(e.members).unwrap_or_default())
+    .bind(i64::from(e.show_names))
+    .bind(e.media_kind.as_str())
+    .bind(e.video_url)
+    .bind(e.licence.as_str())
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?)
+}
+
+/// Writes a revision of a returned entry; it goes back to review.
+pub async fn revise_entry(
+    tx: &mut AnyConnection,
+    id: i64,
+    e: &EntryRow<'_>,
+    now: i64,
+) -> DbResult<bool> {
+    let n = sqlx::query(
+        "UPDATE contest_entries SET category = $2, title = $3, description = $4, members = $5, show_names = $6, \
+         media_kind = $7, video_url = $8, licence = $9, status = 'submitted', updated_at = $10 \
+         WHERE id = $1 AND status = 'returned'",
+    )
+    .bind(id)
+    .bind(e.category.as_str())
+    .bind(e.title)
+    .bind(e.description)
+    .bind(serde_json::to_string(e.members).unwrap_or_default())
+    .bind(i64::from(e.show_names))
+    .bind(e.media_kind.as_str())
+    .bind(e.video_url)
+    .bind(e.licence.as_str())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Records a review decision, only from the status the caller saw.
+pub async fn set_entry_status(
+    tx: &mut AnyConnection,
+    id: i64,
+    from: EntryStatus,
+    to: EntryStatus,
+    note: &str,
+    now: i64,
+) -> DbResult<bool> {
+    let n = sqlx::query(
+        "UPDATE contest_entries SET status = $3, review_note = $4, updated_at = $5 WHERE id = $1 AND status = $2",
+    )
+    .bind(id)
+    .bind(from.as_str())
+    .bind(to.as_str())
+    .bind(note)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+pub async fn entry(conn: &mut AnyConnection, contest_id: i64, id: i64) -> DbResult<Option<Entry>> {
+    let r = sqlx::query(&format!(
+        "SELECT {ENTRY_COLS} FROM contest_entries WHERE id = $1 AND contest_id = $2"
+    ))
+    .bind(id)
+    .bind(contest_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(r.as_ref().map(entry_row).transpose()?)
+}
+
+pub async fn entries(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Vec<Entry>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ENTRY_COLS} FROM contest_entries WHERE contest_id = $1 ORDER BY category, created_at, id"
+    ))
+    .bind(contest_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.iter().map(entry_row).collect::<Result<_, _>>()?)
+}
+
+pub async fn put_media(
+    tx: &mut AnyConnection,
+    entry_id: i64,
+    content_type: &str,
+    bytes: &[u8],
+) -> DbResult<()> {
+    sqlx::query("DELETE FROM contest_media WHERE entry_id = $1")
+        .bind(entry_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO contest_media (entry_id, content_type, bytes) VALUES ($1, $2, $3)")
+        .bind(entry_id)
+        .bind(content_type)
+        .bind(bytes.to_vec())
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn media(conn: &mut AnyConnection, entry_id: i64) -> DbResult<Option<(String, Vec<u8>)>> {
+    let r = sqlx::query("SELECT content_type, bytes FROM contest_media WHERE entry_id = $1")
+        .bind(entry_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(match r {
+        Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
+        None => None,
+    })
+}
+
+/// How many ballots a voter has in a period of a contest.
+pub async fn votes_in_period(
+    tx: &mut AnyConnection,
+    contest_id: i64,
+    voter: &str,
+    period: &str,
+) -> DbResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM contest_ballots WHERE contest_id = $1 AND voter = $2 AND period = $3",
+    )
+    .bind(contest_id)
+    .bind(voter)
+    .bind(period)
+    .fetch_one(&mut *tx)
+    .await?)
+}
+
+pub async fn has_voted_for(
+    tx: &mut AnyConnection,
+    contest_id: i64,
+    voter: &str,
+    period: &str,
+    entry_id: i64,
+) -> DbResult<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM contest_ballots WHERE contest_id = $1 AND voter = $2 AND period = $3 AND entry_id = $4",
+    )
+    .bind(contest_id)
+    .bind(voter)
+    .bind(period)
+    .bind(entry_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(n > 0)
+}
+
+/// Appends a ballot; the unique keys refuse a second n-th vote in a period.
+pub async fn insert_ballot(
+    tx: &mut AnyConnection,
+    contest_id: i64,
+    b: &BallotLine,
+    period: &str,
+    slot: i64,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO contest_ballots (contest_id, seq, voter, entry_id, category, cast_at, period, slot, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(contest_id)
+    .bind(b.seq)
+    .bind(&b.voter)
+    .bind(b.entry)
+    .bind(&b.category)
+    .bind(b.cast_at)
+    .bind(period)
+    .bind(slot)
+    .bind(&b.prev)
+    .bind(&b.hash)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE contests SET last_hash = $2 WHERE id = $1")
+        .bind(contest_id)
+        .bind(&b.hash)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+const BALLOT_COLS: &str = "seq, voter, entry_id, category, cast_at, prev_hash, hash";
+
+fn ballot_row(r: &AnyRow) -> Result<BallotLine, sqlx::Error> {
+    Ok(BallotLine {
+        seq: r.try_get(0)?,
+        voter: r.try_get(1)?,
+        entry: r.try_get(2)?,
+        category: r.try_get(3)?,
+        cast_at: r.try_get(4)?,
+        prev: r.try_get(5)?,
+        hash: r.try_get(6)?,
+    })
+}
+
+pub async fn ballot_by_hash(
+    conn: &mut AnyConnection,
+    contest_id: i64,
+    hash: &str,
+) -> DbResult<Option<BallotLine>> {
+    let r = sqlx::query(&format!(
+        "SELECT {BALLOT_COLS} FROM contest_ballots WHERE contest_id = $1 AND hash = $2"
+    ))
+    .bind(contest_id)
+    .bind(hash)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(r.as_ref().map(ballot_row).transpose()?)
+}
+
+/// A voter's ballots in a contest (their receipts), oldest first.
+pub async fn ballots_of_voter(
+    conn: &mut AnyConnection,
+    contest_id: i64,
+    voter: &str,
+) -> DbResult<Vec<BallotLine>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {BALLOT_COLS} FROM contest_ballots WHERE contest_id = $1 AND voter = $2 ORDER BY seq"
+    ))
+    .bind(contest_id)
+    .bind(voter)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.iter().map(ballot_row).collect::<Result<_, _>>()?)
+}
+
+pub async fn ballots(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Vec<BallotLine>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {BALLOT_COLS} FROM contest_ballots WHERE contest_id = $1 ORDER BY seq"
+    ))
+    .bind(contest_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.iter().map(ballot_row).collect::<Result<_, _>>()?)
+}
+
+/// Votes per entry, and the number of distinct voters.
+pub async fn tally(
+    conn: &mut AnyConnection,
+    contest_id: i64,
+) -> DbResult<(HashMap<i64, i64>, i64)> {
+    let rows = sqlx::query(
+        "SELECT entry_id, COUNT(*) FROM contest_ballots WHERE contest_id = $1 GROUP BY entry_id",
+    )
+    .bind(contest_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut m = HashMap::new();
+    for r in rows {
+        m.insert(r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?);
+    }
+    let voters: i64 = sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT voter) FROM contest_ballots WHERE contest_id = $1",
+    )
+    .bind(contest_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((m, voters))
+}
+
+#[derive(Clone, Debug)]
+pub struct Judge {
+    pub account_id: i64,
+    pub name: String,
+    pub own_paths: Vec<String>,
+}
+
+pub async fn add_judge(tx: &mut AnyConnection, contest_id: i64, j: &Judge) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO contest_judges (contest_id, account_id, name, own_paths) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (contest_id, account_id) DO UPDATE SET name = $3, own_paths = $4",
+    )
+    .bind(contest_id)
+    .bind(j.account_id)
+    .bind(&j.name)
+    .bind(j.own_paths.join(","))
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn judges(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Vec<Judge>> {
+    let rows = sqlx::query(
+        "SELECT account_id, name, own_paths FROM contest_judges WHERE contest_id = $1 ORDER BY name, account_id",
+    )
+    .bind(contest_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let paths: String = r.try_get(2)?;
+            Ok(Judge {
+                account_id: r.try_get(0)?,
+                name: r.try_get(1)?,
+                own_paths: paths
+                    .split(',')
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// (entry, judge) pairs of a contest.
+pub async fn assignments(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Vec<(i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT entry_id, judge_account_id FROM contest_assignments WHERE contest_id = $1 ORDER BY entry_id, judge_account_id",
+    )
+    .bind(contest_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+pub async fn assign(
+    tx: &mut AnyConnection,
+    contest_id: i64,
+    entry_id: i64,
+    judge: i64,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO contest_assignments (contest_id, entry_id, judge_account_id) VALUES ($1, $2, $3)",
+    )
+    .bind(contest_id)
+    .bind(entry_id)
+    .bind(judge)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Writes a judge's marks of an entry (a later sheet replaces the earlier one).
+pub async fn put_score(
+    tx: &mut AnyConnection,
+    contest_id: i64,
+    entry_id: i64,
+    judge: i64,
+    marks_json: &str,
+    total: i64,
+    now: i64,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO contest_scores (contest_id, entry_id, judge_account_id, marks, total, scored_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (entry_id, judge_account_id) DO UPDATE SET marks = $4, total = $5, scored_at = $6",
+    )
+    .bind(contest_id)
+    .bind(entry_id)
+    .bind(judge)
+    .bind(marks_json)
+    .bind(total)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// (judge, entry, total) of every score sheet of a contest.
+pub async fn scores(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Vec<(i64, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT judge_account_id, entry_id, total FROM contest_scores WHERE contest_id = $1 ORDER BY judge_account_id, entry_id",
+    )
+    .bind(contest_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// For the demo: the first `n` schools (id, code, name, path).
+pub async fn demo_schools(
+    conn: &mut AnyConnection,
+    n: i64,
+) -> DbResult<Vec<(i64, String, String, String)>> {
+    let rows = sqlx::query(
+        "SELECT id, code, name, path FROM units WHERE kind = 'school' ORDER BY id LIMIT $1",
+    )
+    .bind(n)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// For the demo: activated student accounts of a school (account id, student id, name).
+pub async fn demo_students(
+    conn: &mut AnyConnection,
+    school_id: i64,
+    n: i64,
+) -> DbResult<Vec<(i64, i64, String)>> {
+    let rows = sqlx::query(
+        "SELECT a.id, s.id, s.name FROM accounts a JOIN students s ON s.id = a.student_id \
+         WHERE s.school_id = $1 AND a.activated_at IS NOT NULL ORDER BY s.id LIMIT $2",
+    )
+    .bind(school_id)
+    .bind(n)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// For the demo: an account's id and display name by username.
+pub async fn demo_account(
+    conn: &mut AnyConnection,
+    username: &str,
+) -> DbResult<Option<(i64, String)>> {
+    let r = sqlx::query("SELECT id, display_name FROM accounts WHERE username = $1")
+        .bind(username)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(match r {
+        Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
+        None => None,
+    })
+}
+
+/// For the demo: the unit paths of an account's roles.
+pub async fn demo_role_paths(conn: &mut AnyConnection, account_id: i64) -> DbResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT u.path FROM role_assignments r JOIN units u ON u.id = r.unit_id WHERE r.account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// For the demo: a unit (id, path) by code.
+pub async fn demo_unit(conn: &mut AnyConnection, code: &str) -> DbResult<Option<(i64, String)>> {
+    let r = sqlx::query("SELECT id, path FROM units WHERE code = $1")
+        .bind(code)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(match r {
+        Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
+        None => None,
+    })
+}
+
+/// For the demo: sets an entry's creation time (entries were made during the entry window).
+pub async fn demo_entry_time(tx: &mut AnyConnection, id: i64, at: i64) -> DbResult<()> {
+    sqlx::query("UPDATE contest_entries SET created_at = $2, updated_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
