@@ -178,6 +178,7 @@ pub struct ImportQuery {
 
 /// What an import did (or would do), with every skipped entry and its reason.
 #[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = IntelImportOut)]
 pub struct ImportOut {
     pub dry_run: bool,
     #[serde(flatten)]

@@ -11,6 +11,7 @@ use crate::volunteers::model::EntryKind;
 // ---- ledger ----
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = LedgerEntry)]
 pub struct Entry {
     pub id: i64,
     pub volunteer_id: i64,

@@ -468,6 +468,15 @@ async fn operations_endpoints() {
     assert_eq!(r.status(), StatusCode::OK);
     let doc: serde_json::Value = r.json().await.expect("valid JSON");
     assert!(doc["openapi"].as_str().unwrap().starts_with('3'));
+    // Two types of one name would share one schema, the later silently replacing the earlier:
+    // every type that is a component has a name of its own.
+    let schemas = &doc["components"]["schemas"];
+    assert!(
+        schemas["Entry"]["properties"]["action"].is_object(),
+        "the audit entry"
+    );
+    assert!(schemas["LedgerEntry"]["properties"]["volunteer_id"].is_object());
+    assert!(schemas["ImportOut"].is_object() && schemas["IntelImportOut"].is_object());
     let paths = doc["paths"].as_object().unwrap();
     for p in [
         "/api/v1/units",

@@ -1,9 +1,9 @@
 //! N concurrent claims on M slots accept exactly min(N, M), at most one per person, on SQLite and
-//! PostgreSQL: every claim is released at once behind a barrier and the test checks that they
-//! overlapped in time. Some people send two claims at once.
+//! PostgreSQL: every claim is released at once behind a barrier and the test checks that claims
+//! were really in flight together (not one after another). Some people send two claims at once.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
 use super::*;
 use fanzha::volunteers::service;
@@ -18,27 +18,26 @@ async fn race(app: &TestApp, people: &[Principal], task: i64, twice: usize) -> (
         })
         .collect();
     let barrier = Arc::new(tokio::sync::Barrier::new(calls.len()));
+    // Claims in flight now, and the most at once.
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
     let mut handles = Vec::new();
     for (i, p) in calls {
         let (st, b) = (app.state.clone(), barrier.clone());
+        let (in_flight, most) = (in_flight.clone(), most.clone());
         handles.push(tokio::spawn(async move {
             b.wait().await;
-            let start = Instant::now();
+            let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            most.fetch_max(now, Ordering::SeqCst);
             let r = service::claim(&st, &p, task, false).await;
-            (
-                i,
-                r.is_ok(),
-                start,
-                Instant::now(),
-                r.err().map(|e| e.to_string()),
-            )
+            in_flight.fetch_sub(1, Ordering::SeqCst);
+            (i, r.is_ok(), r.err().map(|e| e.to_string()))
         }));
     }
     let mut accepted = 0;
     let mut winners = Vec::new();
-    let (mut latest_start, mut earliest_end) = (None::<Instant>, None::<Instant>);
     for h in handles {
-        let (i, ok, s, e, err) = h.await.expect("join");
+        let (i, ok, err) = h.await.expect("join");
         if ok {
             accepted += 1;
             winners.push(people[i].account_id);
@@ -49,12 +48,11 @@ async fn race(app: &TestApp, people: &[Principal], task: i64, twice: usize) -> (
                 "unexpected refusal: {err}"
             );
         }
-        latest_start = Some(latest_start.map_or(s, |l| l.max(s)));
-        earliest_end = Some(earliest_end.map_or(e, |l| l.min(e)));
     }
     assert!(
-        latest_start.unwrap() < earliest_end.unwrap(),
-        "the claims did not overlap"
+        most.load(Ordering::SeqCst) >= 2,
+        "the claims did not overlap (at most {} in flight)",
+        most.load(Ordering::SeqCst)
     );
     (accepted, winners)
 }
