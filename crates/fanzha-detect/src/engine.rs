@@ -92,6 +92,10 @@ pub struct Verdict {
     pub link_suspect: bool,
     /// Stable id of the model that scored the text (from the model file's metadata).
     pub model_version: String,
+    /// The combined risk of classifier, rules and brands after the model's calibration map and
+    /// before the level floors (what the model card's reliability table measures).
+    #[serde(skip)]
+    pub model_risk: f32,
 }
 
 /// A brand named (or imitated) by a text together with the link host or number it really sends
@@ -322,15 +326,20 @@ impl Engine {
         // account, which is a crime whether or not a link or number follows (the rules' vetoes
         // keep schools' and banks' warnings about such offers out).
         if floor < MEDIUM_FLOOR
-            && hits.iter().any(|h| {
-                h.fraud_type == FraudType::MuleRecruitment && h.weight >= STRONG_RULE
-            })
+            && hits
+                .iter()
+                .any(|h| h.fraud_type == FraudType::MuleRecruitment && h.weight >= STRONG_RULE)
         {
             floor = MEDIUM_FLOOR;
             floor_type = Some(FraudType::MuleRecruitment);
         }
         let p = softmax(&z);
-        let mut risk = (1.0 - p[FraudType::Normal.index()]).clamp(0.0, 1.0);
+        // The fitted map of the model (see the model card's reliability tables), then the floors.
+        let mut risk = self
+            .model
+            .calibrate((1.0 - p[FraudType::Normal.index()]).clamp(0.0, 1.0))
+            .clamp(0.0, 1.0);
+        let model_risk = risk;
         // On the stack: a verdict allocates only what it returns.
         let mut ranked = [(FraudType::Normal, 0f32); FraudType::COUNT - 1];
         for (slot, &t) in ranked.iter_mut().zip(&FraudType::ALL[1..]) {
@@ -379,6 +388,7 @@ impl Engine {
             sender_suspect: bc.sender_suspect,
             link_suspect: bc.link_suspect,
             model_version: self.model.version().to_string(),
+            model_risk,
         }
     }
 

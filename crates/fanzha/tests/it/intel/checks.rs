@@ -205,6 +205,42 @@ async fn student_checks_a_message_and_sees_why_and_what_to_do() {
 }
 
 #[tokio::test]
+async fn a_student_who_checks_a_mule_offer_is_told_it_is_a_crime() {
+    let app = spawn_seeded().await;
+    let c = app.login("student1").await;
+    let lure =
+        "学生兼职：把你不用的银行卡租给我们走账，每月给你1200，不用做任何事，加微信 zk_pay01";
+    let (s, loc, _) = post_form(&app, &c, "/check", &[("q", lure)]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, html) = app.get(&c, &loc).await;
+    assert!(
+        !html.contains("data-level=\"none\"") && !html.contains("data-level=\"low\""),
+        "{html}"
+    );
+    assert!(html.contains("帮信/两卡招揽"), "{html}");
+    assert!(html.contains("id=\"check-mule-crime\""), "{html}");
+    assert!(html.contains("刑法第287条之二"), "{html}");
+    assert!(
+        !html.contains("mule_recruitment"),
+        "internal key shown: {html}"
+    );
+    // Stored with its type, which the counselor and campaign targeting read.
+    let id = loc.trim_start_matches("/check/");
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM risk_checks WHERE id = {id} AND fraud_type = 'mule_recruitment'"
+        ))
+        .await,
+        1
+    );
+    // A school's warning about such offers is not one.
+    let notice = "【保卫处】提醒：出租出借银行卡、电话卡涉嫌帮信罪，切勿因小利参与。";
+    let (_, loc2, _) = post_form(&app, &c, "/check", &[("q", notice)]).await;
+    let (_, html2) = app.get(&c, &loc2).await;
+    assert!(!html2.contains("check-mule-crime"), "{html2}");
+}
+
+#[tokio::test]
 async fn student_does_not_see_sources_of_amber_indicators() {
     let app = spawn_seeded().await;
     seed_indicators(&app).await;
