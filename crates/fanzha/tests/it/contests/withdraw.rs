@@ -72,6 +72,7 @@ async fn a_withdrawn_or_moved_vote_is_a_new_record_and_the_tally_and_verify_foll
     vote(&app, &c2, id, e[1]).await;
     // The export's tally and the offline check both count votes less withdrawals.
     app.state.clock.advance_ms(2 * DAY);
+    let c2 = app.login("admin1").await;
     let (s, text) = app.get(&c2, &format!("/contests/{id}/ballots.jsonl")).await;
     assert_eq!(s, StatusCode::OK);
     let v = fanzha::contests::verify::verify(&text).expect("verifies");
