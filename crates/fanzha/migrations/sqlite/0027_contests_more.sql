@@ -6,11 +6,25 @@
 -- log stays append-only). The n-th record of a voter in a period (`slot`) stays unique; the limit
 -- on live votes is counted under the contest row's lock. A voter may vote again for an entry
 -- after withdrawing, so the one-vote-per-entry key goes (the count under the lock holds it).
-CREATE TABLE contest_ballots_v2 (
+CREATE TABLE contest_ballots_old (
+    id BIGINT NOT NULL,
+    contest_id BIGINT NOT NULL,
+    seq BIGINT NOT NULL,
+    voter TEXT NOT NULL,
+    entry_id BIGINT NOT NULL,
+    category TEXT NOT NULL,
+    cast_at BIGINT NOT NULL,
+    period TEXT NOT NULL,
+    slot BIGINT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+INSERT INTO contest_ballots_old SELECT id, contest_id, seq, voter, entry_id, category, cast_at, period, slot, prev_hash, hash FROM contest_ballots;
+DROP TABLE contest_ballots;
+CREATE TABLE contest_ballots (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     contest_id BIGINT NOT NULL REFERENCES contests(id),
     seq BIGINT NOT NULL,
-    kind TEXT NOT NULL DEFAULT 'vote',
     voter TEXT NOT NULL,
     entry_id BIGINT NOT NULL,
     category TEXT NOT NULL,
@@ -19,13 +33,13 @@ CREATE TABLE contest_ballots_v2 (
     slot BIGINT NOT NULL,
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'vote',
     UNIQUE (contest_id, seq),
     UNIQUE (contest_id, voter, period, slot)
 );
-INSERT INTO contest_ballots_v2 (id, contest_id, seq, kind, voter, entry_id, category, cast_at, period, slot, prev_hash, hash)
-    SELECT id, contest_id, seq, 'vote', voter, entry_id, category, cast_at, period, slot, prev_hash, hash FROM contest_ballots;
-DROP TABLE contest_ballots;
-ALTER TABLE contest_ballots_v2 RENAME TO contest_ballots;
+INSERT INTO contest_ballots (id, contest_id, seq, voter, entry_id, category, cast_at, period, slot, prev_hash, hash, kind)
+    SELECT id, contest_id, seq, voter, entry_id, category, cast_at, period, slot, prev_hash, hash, 'vote' FROM contest_ballots_old;
+DROP TABLE contest_ballots_old;
 CREATE INDEX contest_ballots_hash ON contest_ballots(hash);
 CREATE INDEX contest_ballots_voter ON contest_ballots(contest_id, voter, period);
 
