@@ -190,13 +190,17 @@ mod tests {
 
     #[test]
     fn classes_devices_and_new_accounts_are_counted_apart() {
-        let mut v: Vec<Origin> = (0..12).map(|i| o(i, "", "dev", "/s/c1", i / 2, 0)).collect();
+        let mut v: Vec<Origin> = (0..12)
+            .map(|i| o(i, "", "dev", "/s/c1", i / 2, 0))
+            .collect();
         v.push(o(20, "", "", "", 100, 1_000 * 60_000));
         let (b, c) = find(&v, 1_000 * 60_000);
         assert_eq!(c.device_burst_ballots, 12);
         assert_eq!(c.class_burst_ballots, 12);
         assert_eq!(c.new_account_ballots, 1);
-        assert!(b.iter().any(|x| x.shared == Shared::Class && x.unit_path == "/s/c1"));
+        assert!(b
+            .iter()
+            .any(|x| x.shared == Shared::Class && x.unit_path == "/s/c1"));
         assert_eq!(network_of("10.2.3.4"), "10.2.3.0/24");
         assert_eq!(network_of("2001:db8:1:2::9"), "2001:db8:1::/48");
         assert_eq!(network_of("nonsense"), "");

@@ -26,7 +26,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/contests/{id}", get(show))
         .route("/api/v1/contests/{id}/entries", get(entries))
         .route("/api/v1/contests/{id}/entries/{eid}/vote", post(vote))
-        .route("/api/v1/contests/{id}/entries/{eid}/withdraw", post(withdraw))
+        .route(
+            "/api/v1/contests/{id}/entries/{eid}/withdraw",
+            post(withdraw),
+        )
         .route("/api/v1/contests/{id}/entries/{eid}/score", post(score))
         .route("/api/v1/contests/{id}/votes/change", post(change))
         .route("/api/v1/contests/{id}/ballots/mine", get(mine))
@@ -85,7 +88,11 @@ fn contest_out(st: &AppState, c: &Contest, s: &Standing) -> ContestOut {
         description: c.description.clone(),
         phase: service::phase(st, c).as_str().to_string(),
         rules_hash: c.rules_hash.clone(),
-        categories: r.categories.iter().map(|c| c.as_str().to_string()).collect(),
+        categories: r
+            .categories
+            .iter()
+            .map(|c| c.as_str().to_string())
+            .collect(),
         entries_open: r.phases.entries_open,
         entries_close: r.phases.entries_close,
         voting_open: r.phases.voting_open,

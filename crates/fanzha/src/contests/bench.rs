@@ -164,8 +164,12 @@ pub async fn run(
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency.max(1) {
-        let (st, principals, entries, next) =
-            (st.clone(), principals.clone(), entries.clone(), next.clone());
+        let (st, principals, entries, next) = (
+            st.clone(),
+            principals.clone(),
+            entries.clone(),
+            next.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let (mut ok, mut refused) = (0usize, 0usize);
@@ -179,10 +183,8 @@ pub async fn run(
                 let a = entries[i % entries.len()];
                 let b = entries[(i * 7 + 3) % entries.len()];
                 let t = Instant::now();
-                let (x, y) = tokio::join!(
-                    service::vote(&st, p, cid, a),
-                    service::vote(&st, p, cid, b)
-                );
+                let (x, y) =
+                    tokio::join!(service::vote(&st, p, cid, a), service::vote(&st, p, cid, b));
                 let ms = t.elapsed().as_secs_f64() * 1000.0;
                 for r in [x, y] {
                     match r {
@@ -302,7 +304,12 @@ pub fn synthetic_export(n: usize, now: i64) -> String {
 
 /// `fanzha bench contests`: a fresh database (SQLite in a temporary directory, or the configured
 /// PostgreSQL), then [`run`].
-pub async fn bench(cfg: &Config, voters: usize, concurrency: usize, log: usize) -> anyhow::Result<()> {
+pub async fn bench(
+    cfg: &Config,
+    voters: usize,
+    concurrency: usize,
+    log: usize,
+) -> anyhow::Result<()> {
     let tmp = std::env::temp_dir().join(format!("fanzha-bench-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&tmp)?;
     let mut cfg = cfg.clone();

@@ -469,7 +469,10 @@ async fn ballots(
     }
     // (time, account, entry, withdraw, net, device, class)
     let mut casts: Vec<(i64, i64, i64, bool, String, String, String)> = Vec::new();
-    let burst_class = voters.get(voters.len() / 2).map(|v| v.1.clone()).unwrap_or_default();
+    let burst_class = voters
+        .get(voters.len() / 2)
+        .map(|v| v.1.clone())
+        .unwrap_or_default();
     let burst_at = from + (to - from) / 3;
     for (k, (v, class)) in voters.iter().enumerate() {
         let n = rng.gen_range(1..=c.rules.votes_per_person);
@@ -484,7 +487,10 @@ async fn ballots(
             }
             chosen.push(e);
             let (at, net) = if in_burst {
-                (burst_at + rng.gen_range(0..6 * 60_000), "10.41.7.0/24".to_string())
+                (
+                    burst_at + rng.gen_range(0..6 * 60_000),
+                    "10.41.7.0/24".to_string(),
+                )
             } else {
                 (
                     rng.gen_range(from..to),
@@ -495,8 +501,17 @@ async fn ballots(
             casts.push((at, *v, e, false, net.clone(), device.clone(), class.clone()));
             // Where the rules allow it, one voter in forty moves their vote a day later.
             if c.rules.allow_withdraw && k % 40 == 7 && at + DAY < to {
-                let other = entries[(entries.iter().position(|x| *x == e).unwrap_or(0) + 1) % entries.len()];
-                casts.push((at + DAY, *v, e, true, net.clone(), device.clone(), class.clone()));
+                let other = entries
+                    [(entries.iter().position(|x| *x == e).unwrap_or(0) + 1) % entries.len()];
+                casts.push((
+                    at + DAY,
+                    *v,
+                    e,
+                    true,
+                    net.clone(),
+                    device.clone(),
+                    class.clone(),
+                ));
                 casts.push((at + DAY, *v, other, false, net, device, class.clone()));
             }
         }
@@ -506,7 +521,9 @@ async fn ballots(
         let voter = voter_pseudonym(key.as_bytes(), account);
         let (seq, prev) = store::take_seq(tx, c.id).await?;
         let period = period_key(&c.rules, c.rules.categories[0], at);
-        let slot = store::voter_counts(tx, c.id, &voter, &period, e).await?.records;
+        let slot = store::voter_counts(tx, c.id, &voter, &period, e)
+            .await?
+            .records;
         let mut b = BallotLine {
             hash: String::new(),
             seq,

@@ -335,7 +335,6 @@ pub(super) async fn score_submit(
     }
 }
 
-
 pub(super) async fn withdraw_submit(
     State(st): State<AppState>,
     u: User,
@@ -362,9 +361,9 @@ pub(super) async fn move_submit(
     Form(f): Form<MoveForm>,
 ) -> AppResult<Response> {
     let Ok(from) = f.from.trim().parse::<i64>() else {
-        let e = AppError::from(service::ContestError::Invalid(vec![crate::error::Msg::new(
-            "contests-err-change-same",
-        )]));
+        let e = AppError::from(service::ContestError::Invalid(vec![
+            crate::error::Msg::new("contests-err-change-same"),
+        ]));
         return entry_refused(&st, &u, id, eid, e).await;
     };
     match service::change_vote(&st, &u.p, id, from, eid, &origin(&u, &h)).await {

@@ -276,4 +276,3 @@ pub(super) async fn edit_submit(
         }
     }
 }
-

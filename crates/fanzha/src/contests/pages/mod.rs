@@ -45,7 +45,10 @@ pub fn routes() -> Router<AppState> {
         .route("/contests/{id}/entries/{eid}/review", post(review_submit))
         .route("/contests/{id}/entries/{eid}/vote", post(vote_submit))
         .route("/contests/{id}/entries/{eid}/score", post(score_submit))
-        .route("/contests/{id}/entries/{eid}/withdraw", post(withdraw_submit))
+        .route(
+            "/contests/{id}/entries/{eid}/withdraw",
+            post(withdraw_submit),
+        )
         .route("/contests/{id}/entries/{eid}/move", post(move_submit))
         .route("/contests/{id}/push", post(push_submit))
         .merge(super::public::routes())
@@ -127,4 +130,3 @@ async fn list_page(State(st): State<AppState>, u: User) -> AppResult<Html<String
         .render()?,
     ))
 }
-

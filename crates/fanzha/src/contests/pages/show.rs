@@ -217,7 +217,12 @@ pub(super) fn safe_key(s: &str) -> String {
 
 /// After an organiser's action: back to the contest with what happened; a refusal shows the
 /// contest page with the reason under the refusal's status.
-pub(super) async fn back(st: &AppState, u: &User, id: i64, r: Result<&str, AppError>) -> AppResult<Response> {
+pub(super) async fn back(
+    st: &AppState,
+    u: &User,
+    id: i64,
+    r: Result<&str, AppError>,
+) -> AppResult<Response> {
     match r {
         Ok(done) => {
             Ok(Redirect::to(&format!("/contests/{id}?done={done}#organiser")).into_response())
@@ -282,7 +287,6 @@ pub(super) async fn review_submit(
     let r = service::review(&st, &u.p, id, eid, &f.decision, &f.reason).await;
     back(&st, &u, id, r.map(|_| "reviewed").map_err(Into::into)).await
 }
-
 
 #[derive(serde::Deserialize)]
 pub(super) struct PushForm {

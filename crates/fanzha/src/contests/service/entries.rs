@@ -115,7 +115,12 @@ async fn parse_entry(
     // Advisors: a staff number of the entrant's school, or the account name of someone outside
     // it who advised (a police officer of the anti-fraud centre, a teacher of another school).
     let mut advisors: Vec<Advisor> = Vec::new();
-    for no in i.advisors.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+    for no in i
+        .advisors
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+    {
         let found = match crate::org::store::staff_by_no(&st.db, me.school_id, no).await? {
             Some(sf) => Some(Advisor {
                 staff_id: sf.id,
@@ -139,7 +144,11 @@ async fn parse_entry(
             },
         };
         match found {
-            Some(a) if !advisors.iter().any(|x| x.account_id == a.account_id && x.staff_id == a.staff_id) => {
+            Some(a)
+                if !advisors
+                    .iter()
+                    .any(|x| x.account_id == a.account_id && x.staff_id == a.staff_id) =>
+            {
                 advisors.push(a)
             }
             Some(_) => {}

@@ -70,7 +70,10 @@ pub async fn add_judges(st: &AppState, p: &Principal, id: i64, usernames: &str) 
 /// Why this judge may not score this entry, if they may not: they advised it, they belong to a
 /// team member's class (its counselor, say), or to the entry's school.
 pub fn conflict(j: &Judge, e: &Entry) -> Option<Conflict> {
-    if e.advisors.iter().any(|a| a.account_id == Some(j.account_id)) {
+    if e.advisors
+        .iter()
+        .any(|a| a.account_id == Some(j.account_id))
+    {
         return Some(Conflict::Advisor);
     }
     let class = e.members.iter().any(|m| {
@@ -193,7 +196,9 @@ pub async fn score(
         .find(|j| j.account_id == p.account_id)
         .ok_or(ContestError::Refused("contests-err-not-judge"))?;
     match conflict(me, &e) {
-        Some(Conflict::Advisor) => return Err(ContestError::Refused("contests-err-conflict-advisor")),
+        Some(Conflict::Advisor) => {
+            return Err(ContestError::Refused("contests-err-conflict-advisor"))
+        }
         Some(Conflict::Class) => return Err(ContestError::Refused("contests-err-conflict-class")),
         Some(Conflict::School) => return Err(ContestError::Refused("contests-err-conflict")),
         None => {}

@@ -106,7 +106,10 @@ pub async fn push_winners(
                 "contests-push-body",
                 &[
                     ("contest", c.title.clone()),
-                    ("category", lang.t(&format!("contests-cat-{}", cat.as_str()))),
+                    (
+                        "category",
+                        lang.t(&format!("contests-cat-{}", cat.as_str()))
+                    ),
                 ]
             ),
             lang.t("contests-push-school"),
@@ -115,7 +118,11 @@ pub async fn push_winners(
             results_url,
         );
         if !w.names.is_empty() {
-            body.push_str(&format!("- {}: {}\n", lang.t("contests-members"), w.names.join("、")));
+            body.push_str(&format!(
+                "- {}: {}\n",
+                lang.t("contests-members"),
+                w.names.join("、")
+            ));
         }
         let content = campaigns::create_content(
             &st.db,

@@ -207,8 +207,15 @@ pub async fn votes_left(
             *live.entry(b.entry).or_default() += if b.withdraw { -1 } else { 1 };
         }
     }
-    let entries: Vec<i64> = live.into_iter().filter(|(_, n)| *n > 0).map(|(e, _)| e).collect();
-    Ok(((c.rules.votes_per_person - entries.len() as i64).max(0), entries))
+    let entries: Vec<i64> = live
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(e, _)| e)
+        .collect();
+    Ok((
+        (c.rules.votes_per_person - entries.len() as i64).max(0),
+        entries,
+    ))
 }
 
 /// A person's own ballots in a contest (their receipts).

@@ -88,7 +88,6 @@ pub async fn demo_entry_time(tx: &mut AnyConnection, id: i64, at: i64) -> DbResu
     Ok(())
 }
 
-
 /// For the demo: sets an entry's advisors (JSON).
 pub async fn demo_set_advisors(tx: &mut AnyConnection, id: i64, json: &str) -> DbResult<()> {
     sqlx::query("UPDATE contest_entries SET advisors = $2 WHERE id = $1")

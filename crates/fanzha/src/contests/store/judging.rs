@@ -117,4 +117,3 @@ pub async fn scores(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Vec<(
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
 }
-

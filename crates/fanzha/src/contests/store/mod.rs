@@ -429,11 +429,13 @@ pub async fn set_results(tx: &mut AnyConnection, id: i64, json: &str) -> DbResul
 
 /// The results stored at publishing, if any.
 pub async fn results(conn: &mut AnyConnection, id: i64) -> DbResult<Option<String>> {
-    Ok(sqlx::query_scalar::<_, Option<String>>("SELECT results FROM contests WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .flatten())
+    Ok(
+        sqlx::query_scalar::<_, Option<String>>("SELECT results FROM contests WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .flatten(),
+    )
 }
 
 /// The campaign content a winner was carried into, per entry.

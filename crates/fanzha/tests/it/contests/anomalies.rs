@@ -26,9 +26,15 @@ async fn voter(app: &TestApp, k: usize) -> fanzha::auth::model::Principal {
     )
     .await
     .unwrap();
-    fanzha::auth::store::insert_grant(&app.state.db.pool, id, Role::Counselor, app.fx.unit("CLS1A1").id, now)
-        .await
-        .unwrap();
+    fanzha::auth::store::insert_grant(
+        &app.state.db.pool,
+        id,
+        Role::Counselor,
+        app.fx.unit("CLS1A1").id,
+        now,
+    )
+    .await
+    .unwrap();
     fanzha::auth::service::principal_for_account(&app.state.db, id)
         .await
         .unwrap()
@@ -45,29 +51,60 @@ async fn a_burst_from_one_network_is_reported_in_words_and_counted_with_the_resu
         people.push(voter(&app, k).await);
     }
     for p in &people[..9] {
-        let o = Origin { ip: "10.9.8.7".into(), user_agent: format!("phone {}", p.account_id) };
-        service::vote_from(&app.state, p, id, e[0], &o).await.unwrap();
+        let o = Origin {
+            ip: "10.9.8.7".into(),
+            user_agent: format!("phone {}", p.account_id),
+        };
+        service::vote_from(&app.state, p, id, e[0], &o)
+            .await
+            .unwrap();
         app.state.clock.advance_ms(60_000);
     }
     let token = app.token("admin1", &[Scope::ContestsRead]).await;
     let (s, r) = get_json(&app, &token, &format!("/api/v1/contests/{id}/anomalies")).await;
     assert_eq!(s, StatusCode::OK, "{r}");
-    assert_eq!(r["bursts"].as_array().unwrap().iter().filter(|b| b["shared"] == "network").count(), 0);
+    assert_eq!(
+        r["bursts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b["shared"] == "network")
+            .count(),
+        0
+    );
     // …the tenth makes one (another address of the same /24 network, another phone).
-    let o = Origin { ip: "10.9.8.200".into(), user_agent: "another phone".into() };
-    service::vote_from(&app.state, &people[9], id, e[1], &o).await.unwrap();
+    let o = Origin {
+        ip: "10.9.8.200".into(),
+        user_agent: "another phone".into(),
+    };
+    service::vote_from(&app.state, &people[9], id, e[1], &o)
+        .await
+        .unwrap();
     // Two votes later and elsewhere stay outside it.
     app.state.clock.advance_ms(3 * HOUR);
     for (k, p) in people[10..].iter().enumerate() {
-        let o = Origin { ip: format!("172.16.{k}.1"), user_agent: format!("laptop {k}") };
-        service::vote_from(&app.state, p, id, e[0], &o).await.unwrap();
+        let o = Origin {
+            ip: format!("172.16.{k}.1"),
+            user_agent: format!("laptop {k}"),
+        };
+        service::vote_from(&app.state, p, id, e[0], &o)
+            .await
+            .unwrap();
     }
     let (_, r) = get_json(&app, &token, &format!("/api/v1/contests/{id}/anomalies")).await;
-    let net: Vec<&serde_json::Value> = r["bursts"].as_array().unwrap().iter().filter(|b| b["shared"] == "network").collect();
+    let net: Vec<&serde_json::Value> = r["bursts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["shared"] == "network")
+        .collect();
     assert_eq!(net.len(), 1, "{r}");
     assert_eq!(net[0]["ballots"], 10);
     assert_eq!(r["counts"]["network_burst_ballots"], 10);
-    assert_eq!(r["counts"]["device_burst_ballots"], 0, "every vote came from its own phone");
+    assert_eq!(
+        r["counts"]["device_burst_ballots"], 0,
+        "every vote came from its own phone"
+    );
     // All twelve voters share the class and their accounts were activated during voting.
     assert_eq!(r["counts"]["class_burst_ballots"], 10);
     assert_eq!(r["counts"]["new_account_ballots"], 12);
@@ -98,7 +135,14 @@ async fn a_burst_from_one_network_is_reported_in_words_and_counted_with_the_resu
     let (s, res) = get_json(&app, &t, &format!("/api/v1/contests/{id}/results")).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(res["anomalies"]["network_burst_ballots"], 10);
-    let page = client().get(app.url(&format!("/contests/{id}/results"))).send().await.unwrap().text().await.unwrap();
+    let page = client()
+        .get(app.url(&format!("/contests/{id}/results")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("同一网络集中投票 10 票"));
     assert!(!page.contains("10.9.8"));
 }

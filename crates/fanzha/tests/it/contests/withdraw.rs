@@ -29,8 +29,16 @@ async fn withdrawable(app: &TestApp, entrants: &[&str]) -> (i64, Vec<i64>) {
     (id, entries)
 }
 
-async fn post(app: &TestApp, c: &reqwest::Client, path: &str, f: &[(&str, &str)]) -> (StatusCode, String, String) {
-    let fields: Vec<(String, String)> = f.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+async fn post(
+    app: &TestApp,
+    c: &reqwest::Client,
+    path: &str,
+    f: &[(&str, &str)],
+) -> (StatusCode, String, String) {
+    let fields: Vec<(String, String)> = f
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     post_form(app, c, path, &fields).await
 }
 
@@ -46,23 +54,44 @@ async fn a_withdrawn_or_moved_vote_is_a_new_record_and_the_tally_and_verify_foll
     assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
     // The voted entry offers to withdraw; the other says the votes are used and offers a move,
     // not a vote button.
-    let (_, page) = app.get(&c, &format!("/contests/{id}/entries/{}", e[0])).await;
+    let (_, page) = app
+        .get(&c, &format!("/contests/{id}/entries/{}", e[0]))
+        .await;
     assert!(page.contains("id=\"withdraw\"") && page.contains("id=\"voted\""));
-    let (_, page) = app.get(&c, &format!("/contests/{id}/entries/{}", e[1])).await;
+    let (_, page) = app
+        .get(&c, &format!("/contests/{id}/entries/{}", e[1]))
+        .await;
     assert!(page.contains("id=\"votes-used\"") && page.contains("id=\"move-form\""));
-    assert!(!page.contains("id=\"vote\""), "no vote button once the votes are used");
+    assert!(
+        !page.contains("id=\"vote\""),
+        "no vote button once the votes are used"
+    );
     // Withdraw: a receipt of its own, chained after the vote; the vote stays in the log.
-    let (s, loc, body) = post(&app, &c, &format!("/contests/{id}/entries/{}/withdraw", e[0]), &[]).await;
+    let (s, loc, body) = post(
+        &app,
+        &c,
+        &format!("/contests/{id}/entries/{}/withdraw", e[0]),
+        &[],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
     assert!(loc.contains("hash="));
     assert_eq!(records(&app).await, 2);
-    let (_, page) = app.get(&c, &format!("/contests/{id}/entries/{}", e[1])).await;
+    let (_, page) = app
+        .get(&c, &format!("/contests/{id}/entries/{}", e[1]))
+        .await;
     assert!(page.contains("id=\"vote\"") && page.contains("id=\"votes-left\""));
     // Vote again for the first, then move it to the second in one step.
     let (s, _, _) = vote(&app, &c, id, e[0]).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let from = e[0].to_string();
-    let (s, _, body) = post(&app, &c, &format!("/contests/{id}/entries/{}/move", e[1]), &[("from", &from)]).await;
+    let (s, _, body) = post(
+        &app,
+        &c,
+        &format!("/contests/{id}/entries/{}/move", e[1]),
+        &[("from", &from)],
+    )
+    .await;
     assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
     assert_eq!(records(&app).await, 5);
     let (_, page) = app.get(&c, &format!("/contests/{id}")).await;
@@ -83,10 +112,15 @@ async fn a_withdrawn_or_moved_vote_is_a_new_record_and_the_tally_and_verify_foll
     // A withdrawal turned into a vote (or the reverse) breaks its hash; a withdrawal of a vote
     // never cast is caught even with a recomputed hash.
     let lines: Vec<String> = text.lines().map(str::to_string).collect();
-    let w = lines.iter().position(|l| l.contains("\"withdraw\":true")).unwrap();
+    let w = lines
+        .iter()
+        .position(|l| l.contains("\"withdraw\":true"))
+        .unwrap();
     let mut forged = lines.clone();
     forged[w] = forged[w].replace(",\"withdraw\":true", "");
-    assert!(fanzha::contests::verify::verify(&forged.join("\n")).unwrap_err().contains(&format!("line {}", w + 1)));
+    assert!(fanzha::contests::verify::verify(&forged.join("\n"))
+        .unwrap_err()
+        .contains(&format!("line {}", w + 1)));
     let mut b: fanzha::contests::model::BallotLine = serde_json::from_str(&lines[1]).unwrap();
     b.withdraw = true;
     b.hash = b.expected_hash(id);
@@ -104,10 +138,18 @@ async fn withdrawing_is_refused_by_the_rules_without_a_vote_outside_voting_and_t
     let (id, e) = voting_contest(&app, &["student1"]).await;
     let c = app.login("counselor1").await;
     vote(&app, &c, id, e[0]).await;
-    let (s, _, body) = post(&app, &c, &format!("/contests/{id}/entries/{}/withdraw", e[0]), &[]).await;
+    let (s, _, body) = post(
+        &app,
+        &c,
+        &format!("/contests/{id}/entries/{}/withdraw", e[0]),
+        &[],
+    )
+    .await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert!(body.contains("entry-error"));
-    let (_, page) = app.get(&c, &format!("/contests/{id}/entries/{}", e[0])).await;
+    let (_, page) = app
+        .get(&c, &format!("/contests/{id}/entries/{}", e[0]))
+        .await;
     assert!(!page.contains("id=\"withdraw\""));
     assert_eq!(records(&app).await, 1);
 
@@ -115,28 +157,70 @@ async fn withdrawing_is_refused_by_the_rules_without_a_vote_outside_voting_and_t
     let (id, e) = withdrawable(&app, &["student1", "student2"]).await;
     let c = app.login("counselor1").await;
     // Nothing to withdraw; a move from an entry not voted for; a move to the same entry.
-    let (s, _, _) = post(&app, &c, &format!("/contests/{id}/entries/{}/withdraw", e[0]), &[]).await;
+    let (s, _, _) = post(
+        &app,
+        &c,
+        &format!("/contests/{id}/entries/{}/withdraw", e[0]),
+        &[],
+    )
+    .await;
     assert_eq!(s, StatusCode::CONFLICT);
     let from = e[0].to_string();
-    let (s, _, _) = post(&app, &c, &format!("/contests/{id}/entries/{}/move", e[1]), &[("from", &from)]).await;
+    let (s, _, _) = post(
+        &app,
+        &c,
+        &format!("/contests/{id}/entries/{}/move", e[1]),
+        &[("from", &from)],
+    )
+    .await;
     assert_eq!(s, StatusCode::CONFLICT);
     vote(&app, &c, id, e[0]).await;
-    let (s, _, _) = post(&app, &c, &format!("/contests/{id}/entries/{}/move", e[0]), &[("from", &from)]).await;
+    let (s, _, _) = post(
+        &app,
+        &c,
+        &format!("/contests/{id}/entries/{}/move", e[0]),
+        &[("from", &from)],
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, _, _) = post(&app, &c, &format!("/contests/{id}/entries/{}/move", e[0]), &[("from", "x")]).await;
+    let (s, _, _) = post(
+        &app,
+        &c,
+        &format!("/contests/{id}/entries/{}/move", e[0]),
+        &[("from", "x")],
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     // Outsiders: another school's student does not see it; a police officer is no voter.
     let out = app.login("student3").await;
-    let (s, _, _) = post(&app, &out, &format!("/contests/{id}/entries/{}/withdraw", e[0]), &[]).await;
+    let (s, _, _) = post(
+        &app,
+        &out,
+        &format!("/contests/{id}/entries/{}/withdraw", e[0]),
+        &[],
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let police = app.login("police1").await;
-    let (s, _, _) = post(&app, &police, &format!("/contests/{id}/entries/{}/withdraw", e[0]), &[]).await;
+    let (s, _, _) = post(
+        &app,
+        &police,
+        &format!("/contests/{id}/entries/{}/withdraw", e[0]),
+        &[],
+    )
+    .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     assert_eq!(records(&app).await, 1);
     // After voting closes the vote can no longer be withdrawn.
     app.state.clock.advance_ms(2 * DAY);
     let c = app.login("counselor1").await;
-    let (s, _, _) = post(&app, &c, &format!("/contests/{id}/entries/{}/withdraw", e[0]), &[]).await;
+    let (s, _, _) = post(
+        &app,
+        &c,
+        &format!("/contests/{id}/entries/{}/withdraw", e[0]),
+        &[],
+    )
+    .await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert_eq!(records(&app).await, 1);
     assert_eq!(app.scalar("SELECT ballot_seq FROM contests").await, 1);
@@ -163,9 +247,18 @@ async fn moves_racing_votes_and_withdrawals_never_take_a_voter_over_the_limit() 
             let (c, csrf) = (c.clone(), csrf.clone());
             let target = e[1];
             let (path, from) = match k % 3 {
-                0 => (format!("/contests/{id}/entries/{target}/move"), e[0].to_string()),
-                1 => (format!("/contests/{id}/entries/{target}/vote"), String::new()),
-                _ => (format!("/contests/{id}/entries/{}/withdraw", e[0]), String::new()),
+                0 => (
+                    format!("/contests/{id}/entries/{target}/move"),
+                    e[0].to_string(),
+                ),
+                1 => (
+                    format!("/contests/{id}/entries/{target}/vote"),
+                    String::new(),
+                ),
+                _ => (
+                    format!("/contests/{id}/entries/{}/withdraw", e[0]),
+                    String::new(),
+                ),
             };
             let url = app.url(&path);
             tasks.push(tokio::spawn(async move {
