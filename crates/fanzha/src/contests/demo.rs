@@ -181,7 +181,7 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
         if status == EntryStatus::Accepted {
             skit_entries.push(id);
         }
-        // Two skits were advised by a police officer of the anti-fraud centre: they are his
+        // Two skits were advised by a police officer of the University Town station: they are his
         // conflicts of interest, so he does not judge them.
         if k == 4 || k == 7 {
             if let Some((acc, name)) = store::demo_account(&mut tx, "police1").await? {
