@@ -315,6 +315,17 @@ enum BenchCmd {
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
     },
+    /// Contests: every student account of the school-scale demo (up to --voters) votes, with a
+    /// second try at once, from C concurrent submitters (latency, one counted per person); then a
+    /// ballot log of --log ballots is recomputed from its export.
+    Contests {
+        #[arg(long, default_value_t = 10_000)]
+        voters: usize,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        log: usize,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -816,6 +827,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             reports,
             concurrency,
         }) => crate::reports::bench::bench(&cfg, reports, concurrency).await,
+        Command::Bench(BenchCmd::Contests {
+            voters,
+            concurrency,
+            log,
+        }) => crate::contests::bench::bench(&cfg, voters, concurrency, log).await,
         Command::Contests(ContestsCmd::Verify { file }) => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;

@@ -212,3 +212,47 @@ contests-judge-count = { $n ->
    *[other] { $n } judges
 }
 contests-voted = You voted for this entry.
+
+# Withdrawing and moving votes
+contests-field-withdraw = Votes may be withdrawn or moved while voting is open
+contests-yes = yes
+contests-no = no
+contests-withdraw = Withdraw my vote
+contests-withdrawal = Withdrawal
+contests-votes-left = You have { $n } vote(s) left.
+contests-votes-used = You have used your { $n } vote(s).
+contests-move-from = Move my vote from:
+contests-move = Move my vote here
+contests-err-no-withdraw = This contest's rules allow no withdrawing or moving of votes.
+contests-err-not-voted = You have no vote for this entry to withdraw.
+contests-err-change-same = Choose another entry you voted for.
+# Advisors and conflicts
+contests-advisors = Advisors
+contests-advisors-help = Staff numbers of your school's advising teachers, or the account names of advisors from outside it (an officer of the anti-fraud centre), separated by spaces or commas; advisors do not judge the entry.
+contests-err-advisor = No staff member or account { $number } can be named as an advisor.
+contests-err-advisors = At most 5 advisors.
+contests-err-conflict-advisor = You advised this entry, so you cannot score it (conflict of interest).
+contests-err-conflict-class = The team has students of a class you belong to or look after, so you cannot score it (conflict of interest).
+contests-conflicts-why = advised { $advised }, own class { $class }
+# Anomaly report
+contests-anomalies = Voting anomalies
+contests-anomaly-summary = { $ballots } standing votes checked; { $new } of them from accounts activated within two days before voting opened or during voting.
+contests-anomaly-none = No bursts of votes found.
+contests-anomaly-help = A burst is at least 10 votes within 10 minutes from one network, one device or one class. It is a hint to look into, not proof; only the counts are published with the results.
+contests-burst-network = { $n } votes from one network between { $from } and { $to }
+contests-burst-device = { $n } votes from one device between { $from } and { $to }
+contests-burst-class = { $n } votes from students of { $class } between { $from } and { $to }
+contests-anomaly-counts = Anomaly checks: { $network } votes in bursts from one network, { $device } from one device, { $class } from one class; { $new } votes from newly activated accounts.
+# Carrying winners into campaigns
+contests-push = Carry the winners into campaigns
+contests-push-fraud = Fraud the works warn of
+contests-push-go = Make campaign content
+contests-push-help = Each category's winner becomes draft content of the library, owned by this contest's unit; once reviewed and published, the schools and units below can send it in their campaigns.
+contests-push-body = { $contest } · winner, { $category }
+contests-push-hint = A contest winner, for anti-fraud publicity on campus and in the community
+contests-done-pushed = The winners are draft content now; send them for review in the library.
+contests-err-not-published = Winners can be carried once the results are published.
+# Token scopes
+scope-contests-read = Read contests and results
+scope-contests-write = Vote, score and publish contest results
+contests-push-school = School

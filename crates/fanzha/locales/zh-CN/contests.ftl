@@ -209,3 +209,47 @@ contests-err-upload = 无法读取上传的内容。
 contests-rank-n = 第 { $n } 名
 contests-judge-count = { $n } 位评委
 contests-voted = 你已为这件作品投票。
+
+# Withdrawing and moving votes
+contests-field-withdraw = 投票期间可撤回或改投
+contests-yes = 是
+contests-no = 否
+contests-withdraw = 撤回我的投票
+contests-withdrawal = 撤回
+contests-votes-left = 你还可以投 { $n } 票。
+contests-votes-used = 你的 { $n } 票已用完。
+contests-move-from = 把我投给这件作品的票改投到这里:
+contests-move = 改投这件作品
+contests-err-no-withdraw = 本比赛规则不允许撤回或改投。
+contests-err-not-voted = 你没有为这件作品投过票,无票可撤回。
+contests-err-change-same = 请选择另一件已投票的作品。
+# Advisors and conflicts
+contests-advisors = 指导老师
+contests-advisors-help = 填写本校指导老师的工号,校外指导者(如反诈中心民警)填写其账号,多个用空格或逗号分隔;指导者不会评审这件作品。
+contests-err-advisor = 找不到工号或账号为 { $number } 的指导老师。
+contests-err-advisors = 指导老师最多 5 位。
+contests-err-conflict-advisor = 你是这件作品的指导老师,不能为它评分(利益冲突回避)。
+contests-err-conflict-class = 作品团队有你所在或负责班级的学生,不能为它评分(利益冲突回避)。
+contests-conflicts-why = 其中指导 { $advised } 件、本班 { $class } 件
+# Anomaly report
+contests-anomalies = 异常投票报告
+contests-anomaly-summary = 共检查 { $ballots } 张有效选票;其中 { $new } 张来自投票开始前两天内或投票期间才激活的账号。
+contests-anomaly-none = 没有发现集中投票。
+contests-anomaly-help = 集中投票指 10 分钟内同一网络、同一设备或同一班级投出至少 10 票。这只是提示,请结合实际核实;结果公布时只公开数量。
+contests-burst-network = { $from } 至 { $to },同一网络投出 { $n } 票
+contests-burst-device = { $from } 至 { $to },同一设备投出 { $n } 票
+contests-burst-class = { $from } 至 { $to },{ $class } 的同学投出 { $n } 票
+contests-anomaly-counts = 异常检查:同一网络集中投票 { $network } 票,同一设备集中投票 { $device } 票,同一班级集中投票 { $class } 票,新激活账号投票 { $new } 票。
+# Carrying winners into campaigns
+contests-push = 推送获奖作品到宣传活动
+contests-push-fraud = 作品提醒防范的诈骗类型
+contests-push-go = 生成宣传内容
+contests-push-help = 每个类别的第一名生成一条宣传内容草稿(归本比赛的单位所有),经内容审核发布后,下级学校和单位可以在宣传活动中使用。
+contests-push-body = { $contest } · { $category } 获奖作品
+contests-push-hint = 比赛获奖作品,可用于校园和社区反诈宣传
+contests-done-pushed = 获奖作品已生成宣传内容草稿,请到内容库送审。
+contests-err-not-published = 结果公布后才能推送获奖作品。
+# Token scopes
+scope-contests-read = 读取比赛与结果
+scope-contests-write = 投票、评分与发布比赛结果
+contests-push-school = 学校

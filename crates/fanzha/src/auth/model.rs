@@ -100,10 +100,14 @@ pub enum Scope {
     VolunteersRead,
     /// Register, claim, check in, hand in proof, redeem; publish and review tasks.
     VolunteersWrite,
+    /// Read contests, entries, one's receipts, judging progress, anomalies and results.
+    ContestsRead,
+    /// Vote, withdraw or move a vote, score, publish results, carry winners into campaigns.
+    ContestsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 16] = [
+    pub const ALL: [Scope; 18] = [
         Scope::OrgRead,
         Scope::OrgWrite,
         Scope::AuditRead,
@@ -120,6 +124,8 @@ impl Scope {
         Scope::IntelWrite,
         Scope::VolunteersRead,
         Scope::VolunteersWrite,
+        Scope::ContestsRead,
+        Scope::ContestsWrite,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -139,6 +145,8 @@ impl Scope {
             Scope::IntelWrite => "intel:write",
             Scope::VolunteersRead => "volunteers:read",
             Scope::VolunteersWrite => "volunteers:write",
+            Scope::ContestsRead => "contests:read",
+            Scope::ContestsWrite => "contests:write",
         }
     }
 }
@@ -172,6 +180,12 @@ impl Scope {
             }
             Scope::VolunteersWrite => {
                 "register, claim, check in, hand in proof, redeem; publish and review tasks"
+            }
+            Scope::ContestsRead => {
+                "contests, entries, one's receipts; judging progress, anomalies (organisers); results"
+            }
+            Scope::ContestsWrite => {
+                "vote, withdraw or move a vote; score; publish results, carry winners into campaigns"
             }
         }
     }
@@ -228,6 +242,11 @@ impl Scope {
             Scope::IntelWrite => by_actions(&[CurateIntel]),
             // Students volunteer; staff and police publish, review and see their volunteers.
             Scope::VolunteersRead | Scope::VolunteersWrite => Role::ALL
+                .into_iter()
+                .filter(|r| *r != Role::Partner)
+                .collect(),
+            // Students enter and vote; staff and police judge and organise.
+            Scope::ContestsRead | Scope::ContestsWrite => Role::ALL
                 .into_iter()
                 .filter(|r| *r != Role::Partner)
                 .collect(),

@@ -212,6 +212,23 @@ async fn principal_of(db: &Db, account_id: i64, via: Via) -> Result<Option<Princ
     }))
 }
 
+/// The principal of an account as a signed-in session would build it (benchmarks and the CLI act
+/// as people without a browser); None when the account is unusable.
+pub async fn principal_for_account(
+    db: &Db,
+    account_id: i64,
+) -> Result<Option<Principal>, AuthError> {
+    principal_of(
+        db,
+        account_id,
+        Via::Session {
+            session_id: String::new(),
+            csrf: String::new(),
+        },
+    )
+    .await
+}
+
 /// Whether an account as it is now (enabled, with its roles and their scopes) passes `check`:
 /// records are assigned only to people who can see and act on them.
 pub async fn account_can(

@@ -7,7 +7,7 @@ use rand::{Rng, SeedableRng};
 use sqlx::AnyConnection;
 
 use super::model::{
-    self, ballot_hash, genesis_hash, period_key, voter_pseudonym, BallotLine, Category, Criterion,
+    self, genesis_hash, keyed_hash, period_key, voter_pseudonym, BallotLine, Category, Criterion,
     EntryStatus, Licence, MediaKind, Phases, Rules, TieBreak, UnitRef, VotePeriod,
 };
 use super::service;
@@ -120,6 +120,7 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
         weight_judges: 60,
         criteria: criteria.clone(),
         tie_break: vec![TieBreak::Judges, TieBreak::Public, TieBreak::Earliest],
+        allow_withdraw: true,
     };
     let mut tx = db.begin_write().await?;
     let Some((province_id, province_path)) = store::demo_unit(&mut tx, "JN").await? else {
@@ -152,6 +153,7 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
                 Member {
                     student_id: s.1,
                     name: s.2.clone(),
+                    class_path: s.3.clone(),
                 }
             })
             .collect();
@@ -178,6 +180,18 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
         .await?;
         if status == EntryStatus::Accepted {
             skit_entries.push(id);
+        }
+        // Two skits were advised by a police officer of the University Town station: they are his
+        // conflicts of interest, so he does not judge them.
+        if k == 4 || k == 7 {
+            if let Some((acc, name)) = store::demo_account(&mut tx, "police1").await? {
+                let a = [store::Advisor {
+                    staff_id: 0,
+                    account_id: Some(acc),
+                    name,
+                }];
+                store::demo_set_advisors(&mut tx, id, &serde_json::to_string(&a)?).await?;
+            }
         }
     }
     let judges = ["police1", "police2", "province-admin", "s001-admin"];
@@ -241,6 +255,7 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
             },
         ],
         tie_break: vec![TieBreak::Public, TieBreak::Judges, TieBreak::Earliest],
+        allow_withdraw: false,
     };
     let mut tx = db.begin_write().await?;
     let admin = store::demo_account(&mut tx, "s001-admin").await?;
@@ -272,6 +287,7 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
             &[Member {
                 student_id: s.1,
                 name: s.2.clone(),
+                class_path: s.3.clone(),
             }],
             k % 4 != 3,
             MediaKind::Image,
@@ -302,7 +318,19 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
     )
     .await?;
     scores(&mut tx, &logo_c, 1.0, now - 36 * DAY, &mut rng).await?;
+    tx.commit().await?;
+    // Published as an organiser would: the results computed once and stored.
+    let mut conn = db.pool.acquire().await?;
+    let logo_c = store::contest(&mut conn, logo)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("logo contest"))?;
+    drop(conn);
+    let results = service::compute_in(db, &logo_c)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut tx = db.begin_write().await?;
     store::set_published(&mut tx, logo, now - 30 * DAY).await?;
+    store::set_results(&mut tx, logo, &serde_json::to_string(&results)?).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -373,6 +401,7 @@ async fn entry(
             media_kind,
             video_url,
             licence: Licence::CcByNc,
+            advisors: &[],
         },
         at,
     )
@@ -408,7 +437,9 @@ async fn add_judges(tx: &mut AnyConnection, contest: i64, names: &[&str]) -> any
     Ok(())
 }
 
-/// Ballots from students of the schools, spread over [from, to), some entries more popular.
+/// Ballots from students of the schools, spread over [from, to), some entries more popular,
+/// with where they came from (campus networks, phones); where the rules allow it, a few voters
+/// move their vote. One class votes together in a burst from one network, for the anomaly report.
 #[allow(clippy::too_many_arguments)]
 async fn ballots(
     tx: &mut AnyConnection,
@@ -428,45 +459,94 @@ async fn ballots(
     let first = store::demo_account(tx, crate::demo::FIRST_STUDENT)
         .await?
         .map(|a| a.0);
-    let mut voters = Vec::new();
+    let mut voters: Vec<(i64, String)> = Vec::new();
     for (school_id, ..) in schools {
-        for (acc, ..) in store::demo_students(tx, *school_id, per_school).await? {
+        for (acc, _, _, class) in store::demo_students(tx, *school_id, per_school).await? {
             if Some(acc) != first {
-                voters.push(acc);
+                voters.push((acc, class));
             }
         }
     }
-    let mut casts: Vec<(i64, i64, i64)> = Vec::new();
-    for v in voters {
+    // (time, account, entry, withdraw, net, device, class)
+    let mut casts: Vec<(i64, i64, i64, bool, String, String, String)> = Vec::new();
+    let burst_class = voters
+        .get(voters.len() / 2)
+        .map(|v| v.1.clone())
+        .unwrap_or_default();
+    let burst_at = from + (to - from) / 3;
+    for (k, (v, class)) in voters.iter().enumerate() {
         let n = rng.gen_range(1..=c.rules.votes_per_person);
         let mut chosen: Vec<i64> = Vec::new();
+        let in_burst = *class == burst_class && c.rules.allow_withdraw;
         for _ in 0..n {
             // Popularity falls with the entry's position: a long tail, as real votes have.
             let i = ((rng.gen::<f64>().powf(1.8)) * entries.len() as f64) as usize;
             let e = entries[i.min(entries.len() - 1)];
-            if !chosen.contains(&e) {
-                chosen.push(e);
-                casts.push((rng.gen_range(from..to), v, e));
+            if chosen.contains(&e) {
+                continue;
+            }
+            chosen.push(e);
+            let (at, net) = if in_burst {
+                (
+                    burst_at + rng.gen_range(0..6 * 60_000),
+                    "10.41.7.0/24".to_string(),
+                )
+            } else {
+                (
+                    rng.gen_range(from..to),
+                    format!("10.{}.{}.0/24", 40 + k % 3, rng.gen_range(0..200)),
+                )
+            };
+            let device = format!("phone-{k}");
+            casts.push((at, *v, e, false, net.clone(), device.clone(), class.clone()));
+            // Where the rules allow it, one voter in forty moves their vote a day later.
+            if c.rules.allow_withdraw && k % 40 == 7 && at + DAY < to {
+                let other = entries
+                    [(entries.iter().position(|x| *x == e).unwrap_or(0) + 1) % entries.len()];
+                casts.push((
+                    at + DAY,
+                    *v,
+                    e,
+                    true,
+                    net.clone(),
+                    device.clone(),
+                    class.clone(),
+                ));
+                casts.push((at + DAY, *v, other, false, net, device, class.clone()));
             }
         }
     }
-    casts.sort();
-    for (at, account, e) in casts {
+    casts.sort_by_key(|x| (x.0, x.1, x.3 as u8 ^ 1));
+    for (at, account, e, withdraw, net, device, class) in casts {
         let voter = voter_pseudonym(key.as_bytes(), account);
         let (seq, prev) = store::take_seq(tx, c.id).await?;
         let period = period_key(&c.rules, c.rules.categories[0], at);
-        let slot = store::votes_in_period(tx, c.id, &voter, &period).await?;
-        let category = c.rules.categories[0].as_str().to_string();
-        let b = BallotLine {
-            hash: ballot_hash(c.id, seq, &voter, e, &category, at, &prev),
+        let slot = store::voter_counts(tx, c.id, &voter, &period, e)
+            .await?
+            .records;
+        let mut b = BallotLine {
+            hash: String::new(),
             seq,
             voter,
             entry: e,
-            category,
+            category: c.rules.categories[0].as_str().to_string(),
             cast_at: at,
             prev,
+            withdraw,
         };
+        b.hash = b.expected_hash(c.id);
         store::insert_ballot(tx, c.id, &b, &period, slot).await?;
+        if !withdraw {
+            let origin = crate::contests::anomaly::Origin {
+                seq,
+                net: keyed_hash(key.as_bytes(), &format!("net:{net}")),
+                device: keyed_hash(key.as_bytes(), &format!("ua:{device}")),
+                unit_path: class,
+                account_since: 0,
+                cast_at: at,
+            };
+            store::insert_origin(tx, c.id, &origin).await?;
+        }
     }
     Ok(())
 }

@@ -5,6 +5,9 @@
 //! criteria, automatic conflict-free assignment and per-judge percentile normalisation; results per
 //! category on a public page.
 
+pub mod anomaly;
+pub mod api;
+pub mod bench;
 pub mod demo;
 pub mod model;
 pub mod pages;

@@ -84,6 +84,15 @@ keyed_enum!(
 );
 
 keyed_enum!(
+    /// Why a judge may not score an entry, the closest tie first.
+    Conflict {
+        Advisor = "advisor",
+        Class = "class",
+        School = "school",
+    }
+);
+
+keyed_enum!(
     /// An organiser's decision on an entry.
     Decision {
         Accept = "accept",
@@ -139,6 +148,10 @@ pub struct Rules {
     pub weight_judges: i64,
     pub criteria: Vec<Criterion>,
     pub tie_break: Vec<TieBreak>,
+    /// Voters may withdraw a vote (or move it to another entry) while voting is open. Left out
+    /// of the text when false, so rules written before it keep their published hash.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_withdraw: bool,
 }
 
 impl Rules {
@@ -170,6 +183,7 @@ pub struct RulesInput {
     pub weight_public: String,
     pub criteria: String,
     pub tie_break: Vec<String>,
+    pub allow_withdraw: bool,
 }
 
 pub const PHASE_FIELDS: [&str; 6] = [
@@ -339,6 +353,7 @@ pub fn parse_rules(
         weight_judges: 100 - wp,
         criteria,
         tie_break,
+        allow_withdraw: i.allow_withdraw,
     })
 }
 
@@ -421,7 +436,7 @@ pub fn genesis_hash(contest_id: i64, rules_hash: &str) -> String {
     sha256_hex(format!("fanzha-contest|{contest_id}|{rules_hash}").as_bytes())
 }
 
-/// The fields of one logged ballot.
+/// The fields of one logged ballot: a vote, or the withdrawal of the voter's vote for the entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BallotLine {
     pub seq: i64,
@@ -431,6 +446,30 @@ pub struct BallotLine {
     pub cast_at: i64,
     pub prev: String,
     pub hash: String,
+    /// A withdrawal (absent from a vote's line, so logs of votes alone read as before).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub withdraw: bool,
+}
+
+impl BallotLine {
+    /// The hash this line must carry: a vote's as [`ballot_hash`]; a withdrawal's over the same
+    /// fields and the word `withdraw`, so a vote cannot be passed off as a withdrawal.
+    pub fn expected_hash(&self, contest_id: i64) -> String {
+        let h = |extra: &str| {
+            sha256_hex(
+                format!(
+                    "{contest_id}|{}|{}|{}|{}|{}|{}{extra}",
+                    self.seq, self.voter, self.entry, self.category, self.cast_at, self.prev
+                )
+                .as_bytes(),
+            )
+        };
+        if self.withdraw {
+            h("|withdraw")
+        } else {
+            h("")
+        }
+    }
 }
 
 /// A ballot's hash: SHA-256 over its fields and the hash before it.
@@ -451,6 +490,14 @@ pub fn voter_pseudonym(key: &[u8], account_id: i64) -> String {
     use hmac::{Hmac, Mac};
     let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
     m.update(format!("account:{account_id}").as_bytes());
+    hex(&m.finalize().into_bytes())
+}
+
+/// HMAC-SHA256(key, text), hex: the pseudonyms kept of a ballot's origin.
+pub fn keyed_hash(key: &[u8], text: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    m.update(text.as_bytes());
     hex(&m.finalize().into_bytes())
 }
 
@@ -645,6 +692,7 @@ mod tests {
             weight_judges: 60,
             criteria: vec![],
             tie_break: vec![TieBreak::Judges, TieBreak::Earliest],
+            allow_withdraw: false,
         }
     }
 

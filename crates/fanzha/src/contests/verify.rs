@@ -1,15 +1,13 @@
 //! `fanzha contests verify FILE`: checks an exported ballot log from the file alone — the rules
 //! text against its published hash, every ballot's hash and link to the one before, the positions,
-//! the voting window and the vote limits of the rules, the entries voted for — and recomputes the
-//! tally, which must equal the tally line. Nothing else is read.
+//! the voting window and the vote limits of the rules, the entries voted for, withdrawals (allowed by
+//! the rules, of a vote cast) — and recomputes the tally (votes less withdrawals), which must equal the tally line. Nothing else is read.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Deserialize;
 
-use super::model::{
-    ballot_hash, genesis_hash, period_key, sha256_hex, BallotLine, Category, Rules,
-};
+use super::model::{genesis_hash, period_key, sha256_hex, BallotLine, Category, Rules};
 
 /// What a log that checks out says.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,7 +67,7 @@ pub fn verify(text: &str) -> Result<Verified, String> {
     let mut prev = genesis_hash(header.contest, &header.rules_hash);
     let mut votes: HashMap<i64, i64> = HashMap::new();
     let mut per_period: HashMap<(String, String), i64> = HashMap::new();
-    let mut per_entry: HashSet<(String, String, i64)> = HashSet::new();
+    let mut per_entry: HashMap<(String, String, i64), i64> = HashMap::new();
     let mut voters: HashSet<String> = HashSet::new();
     let last = lines.len() - 1;
     for (i, line) in lines[1..last].iter().enumerate() {
@@ -86,16 +84,7 @@ pub fn verify(text: &str) -> Result<Verified, String> {
         if b.prev != prev {
             return Err(format!("line {n}: does not follow the ballot before it"));
         }
-        let h = ballot_hash(
-            header.contest,
-            b.seq,
-            &b.voter,
-            b.entry,
-            &b.category,
-            b.cast_at,
-            &b.prev,
-        );
-        if h != b.hash {
+        if b.expected_hash(header.contest) != b.hash {
             return Err(format!("line {n}: the ballot does not match its hash"));
         }
         let e = entries
@@ -110,18 +99,32 @@ pub fn verify(text: &str) -> Result<Verified, String> {
         let cat = Category::parse(&b.category)
             .ok_or_else(|| format!("line {n}: unknown category {}", b.category))?;
         let period = period_key(&rules, cat, b.cast_at);
-        let used = per_period
-            .entry((b.voter.clone(), period.clone()))
+        let for_entry = per_entry
+            .entry((b.voter.clone(), period.clone(), b.entry))
             .or_default();
-        *used += 1;
-        if *used > rules.votes_per_person {
-            return Err(format!("line {n}: the voter is over the vote limit"));
+        let live = per_period.entry((b.voter.clone(), period)).or_default();
+        if b.withdraw {
+            if !rules.allow_withdraw {
+                return Err(format!("line {n}: a withdrawal where the rules allow none"));
+            }
+            if *for_entry <= 0 {
+                return Err(format!("line {n}: withdraws a vote that was not cast"));
+            }
+            *for_entry -= 1;
+            *live -= 1;
+            *votes.entry(b.entry).or_default() -= 1;
+        } else {
+            if *for_entry > 0 {
+                return Err(format!("line {n}: a second vote for the same entry"));
+            }
+            if *live >= rules.votes_per_person {
+                return Err(format!("line {n}: the voter is over the vote limit"));
+            }
+            *for_entry += 1;
+            *live += 1;
+            voters.insert(b.voter.clone());
+            *votes.entry(b.entry).or_default() += 1;
         }
-        if !per_entry.insert((b.voter.clone(), period, b.entry)) {
-            return Err(format!("line {n}: a second vote for the same entry"));
-        }
-        voters.insert(b.voter.clone());
-        *votes.entry(b.entry).or_default() += 1;
         prev = b.hash;
     }
     let t: Tally = serde_json::from_str(lines[last])
@@ -140,6 +143,9 @@ pub fn verify(text: &str) -> Result<Verified, String> {
         .iter()
         .map(|(k, v)| (k.parse::<i64>().unwrap_or(-1), *v))
         .collect();
+    // An entry whose votes were all withdrawn may stand at 0 on either side.
+    votes.retain(|_, v| *v != 0);
+    let published: HashMap<i64, i64> = published.into_iter().filter(|(_, v)| *v != 0).collect();
     if published != votes {
         return Err(format!(
             "line {}: the published tally differs from the recomputed one",

@@ -217,6 +217,7 @@ pub fn router(st: AppState) -> Router {
         .merge(crate::volunteers::pages::routes())
         .merge(crate::volunteers::api::routes())
         .merge(crate::contests::pages::routes())
+        .merge(crate::contests::api::routes())
         .merge(ops::routes())
         .route("/assets/{version}/{name}", get(assets::serve))
         .fallback(ops::not_found)

@@ -16,6 +16,8 @@ pub struct EntryInput {
     pub image: Option<Vec<u8>>,
     pub licence: String,
     pub show_names: bool,
+    /// Staff numbers (工号) of the school's staff who advised the work (指导老师); none is fine.
+    pub advisors: Vec<String>,
 }
 
 struct ParsedEntry {
@@ -27,6 +29,7 @@ struct ParsedEntry {
     video_url: String,
     image: Option<(&'static str, Vec<u8>)>,
     licence: Licence,
+    advisors: Vec<Advisor>,
 }
 
 async fn parse_entry(
@@ -53,6 +56,7 @@ async fn parse_entry(
     let mut members = vec![Member {
         student_id: me.id,
         name: me.name.clone(),
+        class_path: me.class_path.clone(),
     }];
     for no in i.members.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
         match crate::auth::store::student_id_by_no(&st.db, me.school_id, no).await? {
@@ -62,6 +66,7 @@ async fn parse_entry(
                     members.push(Member {
                         student_id: s.id,
                         name: s.name,
+                        class_path: s.class_path,
                     });
                 }
             }
@@ -107,6 +112,52 @@ async fn parse_entry(
     if licence.is_none() {
         errs.push(Msg::new("contests-err-licence"));
     }
+    // Advisors: a staff number of the entrant's school, or the account name of someone outside
+    // it who advised (a police officer of the anti-fraud centre, a teacher of another school).
+    let mut advisors: Vec<Advisor> = Vec::new();
+    for no in i
+        .advisors
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+    {
+        let found = match crate::org::store::staff_by_no(&st.db, me.school_id, no).await? {
+            Some(sf) => Some(Advisor {
+                staff_id: sf.id,
+                account_id: crate::auth::store::account_of_person(&st.db, None, Some(sf.id))
+                    .await?,
+                name: sf.name,
+            }),
+            None => match crate::auth::store::account_by_username(&st.db, no).await? {
+                Some(a) if !a.disabled && a.student_id.is_none() => {
+                    let grants = crate::auth::store::grants_of(&st.db, a.id).await?;
+                    grants
+                        .iter()
+                        .any(|g| g.role.is_staff() || g.role == Role::Police)
+                        .then(|| Advisor {
+                            staff_id: a.staff_id.unwrap_or(0),
+                            account_id: Some(a.id),
+                            name: a.display_name,
+                        })
+                }
+                _ => None,
+            },
+        };
+        match found {
+            Some(a)
+                if !advisors
+                    .iter()
+                    .any(|x| x.account_id == a.account_id && x.staff_id == a.staff_id) =>
+            {
+                advisors.push(a)
+            }
+            Some(_) => {}
+            None => errs.push(Msg::new("contests-err-advisor").arg("number", no)),
+        }
+    }
+    if advisors.len() > 5 {
+        errs.push(Msg::new("contests-err-advisors"));
+    }
     if !errs.is_empty() {
         return Err(ContestError::Invalid(errs));
     }
@@ -119,6 +170,7 @@ async fn parse_entry(
         video_url,
         image,
         licence: licence.unwrap_or(Licence::OrganiserUse),
+        advisors,
     })
 }
 
@@ -170,6 +222,7 @@ pub async fn submit_entry(st: &AppState, p: &Principal, id: i64, i: &EntryInput)
             media_kind: e.media_kind,
             video_url: &e.video_url,
             licence: e.licence,
+            advisors: &e.advisors,
         },
         now,
     )
@@ -221,6 +274,7 @@ pub async fn revise_entry(
             media_kind: e.media_kind,
             video_url: &e.video_url,
             licence: e.licence,
+            advisors: &e.advisors,
         },
         st.clock.now_ms(),
     )

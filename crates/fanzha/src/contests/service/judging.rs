@@ -67,9 +67,33 @@ pub async fn add_judges(st: &AppState, p: &Principal, id: i64, usernames: &str) 
     Ok(judges.len())
 }
 
-/// Is this judge conflicted on this entry (the entry comes from a school the judge belongs to)?
+/// Why this judge may not score this entry, if they may not: they advised it, they belong to a
+/// team member's class (its counselor, say), or to the entry's school.
+pub fn conflict(j: &Judge, e: &Entry) -> Option<Conflict> {
+    if e.advisors
+        .iter()
+        .any(|a| a.account_id == Some(j.account_id))
+    {
+        return Some(Conflict::Advisor);
+    }
+    let class = e.members.iter().any(|m| {
+        !m.class_path.is_empty()
+            && j.own_paths
+                .iter()
+                .any(|p| p.len() > e.school_path.len() && m.class_path.starts_with(p.as_str()))
+    });
+    if class {
+        return Some(Conflict::Class);
+    }
+    if j.own_paths.iter().any(|p| p.starts_with(&e.school_path)) {
+        return Some(Conflict::School);
+    }
+    None
+}
+
+/// Is this judge conflicted on this entry?
 pub fn conflicted(j: &Judge, e: &Entry) -> bool {
-    j.own_paths.iter().any(|p| p.starts_with(&e.school_path))
+    conflict(j, e).is_some()
 }
 
 /// What assigning judges did.
@@ -171,8 +195,13 @@ pub async fn score(
         .iter()
         .find(|j| j.account_id == p.account_id)
         .ok_or(ContestError::Refused("contests-err-not-judge"))?;
-    if conflicted(me, &e) {
-        return Err(ContestError::Refused("contests-err-conflict"));
+    match conflict(me, &e) {
+        Some(Conflict::Advisor) => {
+            return Err(ContestError::Refused("contests-err-conflict-advisor"))
+        }
+        Some(Conflict::Class) => return Err(ContestError::Refused("contests-err-conflict-class")),
+        Some(Conflict::School) => return Err(ContestError::Refused("contests-err-conflict")),
+        None => {}
     }
     let assigned = store::assignments(&mut tx, c.id)
         .await?
@@ -219,17 +248,22 @@ pub async fn score(
 }
 
 /// One judge's progress.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ContestJudgeProgress)]
 pub struct JudgeProgress {
     pub name: String,
     pub account_id: i64,
     pub assigned: usize,
     pub scored: usize,
     pub conflicts: usize,
+    /// Of the conflicts: entries they advised, entries of their class(es).
+    pub advised: usize,
+    pub of_class: usize,
 }
 
 /// The judging progress of a contest.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ContestProgress)]
 pub struct Progress {
     pub judges: Vec<JudgeProgress>,
     pub entries: usize,
@@ -266,6 +300,14 @@ pub async fn progress(st: &AppState, p: &Principal, id: i64) -> Result<Progress>
                 .filter(|(e, a)| *a == j.account_id && done(*a, *e))
                 .count(),
             conflicts: entries.iter().filter(|e| conflicted(j, e)).count(),
+            advised: entries
+                .iter()
+                .filter(|e| conflict(j, e) == Some(Conflict::Advisor))
+                .count(),
+            of_class: entries
+                .iter()
+                .filter(|e| conflict(j, e) == Some(Conflict::Class))
+                .count(),
         })
         .collect();
     let short = entries

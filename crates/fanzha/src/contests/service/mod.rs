@@ -11,10 +11,10 @@ use serde::Serialize;
 use sqlx::AnyConnection;
 
 use super::model::{
-    self, ballot_hash, genesis_hash, period_key, voter_pseudonym, BallotLine, Category, Decision,
+    self, genesis_hash, period_key, voter_pseudonym, BallotLine, Category, Conflict, Decision,
     EntryStatus, Licence, MediaKind, Phase, Ranked, RulesInput, UnitRef,
 };
-use super::store::{self, Contest, Entry, Judge, Member};
+use super::store::{self, Advisor, Contest, Entry, Judge, Member};
 use crate::auth::model::{Principal, Role};
 use crate::auth::policy::{self, Action, Target};
 use crate::db::DbError;
@@ -62,13 +62,17 @@ impl From<ContestError> for AppError {
 
 pub type Result<T> = std::result::Result<T, ContestError>;
 
+mod anomalies;
 mod entries;
 mod judging;
+mod push;
 mod results;
 mod voting;
 
+pub use anomalies::*;
 pub use entries::*;
 pub use judging::*;
+pub use push::*;
 pub use results::*;
 pub use voting::*;
 

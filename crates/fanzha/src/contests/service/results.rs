@@ -3,7 +3,8 @@
 use super::*;
 
 /// One line of the results.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = ContestResultRow)]
 pub struct ResultRow {
     pub rank: usize,
     pub entry_id: i64,
@@ -16,25 +17,45 @@ pub struct ResultRow {
     pub judges: f64,
     pub judge_count: usize,
     pub final_score: f64,
+    #[schema(value_type = String)]
     pub media_kind: MediaKind,
     pub video_url: String,
 }
 
+/// The results of one category.
+#[derive(Clone, Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = ContestCategoryResults)]
+pub struct CategoryResults {
+    /// `skit`, `short_video`, `talk_show`, `song_dance`, `logo`, `poster` or `other`.
+    #[schema(value_type = String)]
+    pub category: Category,
+    pub rows: Vec<ResultRow>,
+}
+
 /// The results of a contest and the counts published with them.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = ContestResults)]
 pub struct Results {
-    pub categories: Vec<(Category, Vec<ResultRow>)>,
+    pub categories: Vec<CategoryResults>,
     pub entries: usize,
     pub ballots: i64,
     pub voters: i64,
     pub judges: usize,
     pub sheets: usize,
     pub head: String,
+    /// The anomaly report's counts (no origin, no person).
+    #[serde(default)]
+    pub anomalies: crate::contests::anomaly::Counts,
 }
 
 /// Computes the results from the stored ballots and score sheets.
 pub async fn compute(st: &AppState, c: &Contest) -> Result<Results> {
-    let mut conn = st.db.pool.acquire().await?;
+    compute_in(&st.db, c).await
+}
+
+/// [`compute`] on a database (the demo publishes without a running app).
+pub async fn compute_in(db: &crate::db::Db, c: &Contest) -> Result<Results> {
+    let mut conn = db.pool.acquire().await?;
     let entries: Vec<Entry> = store::entries(&mut conn, c.id)
         .await?
         .into_iter()
@@ -57,7 +78,7 @@ pub async fn compute(st: &AppState, c: &Contest) -> Result<Results> {
     let mut schools: HashMap<i64, String> = HashMap::new();
     for e in &entries {
         if let std::collections::hash_map::Entry::Vacant(v) = schools.entry(e.school_id) {
-            let name = crate::org::store::unit_by_id(&st.db, e.school_id)
+            let name = crate::org::store::unit_by_id(db, e.school_id)
                 .await?
                 .map(|u| u.name)
                 .unwrap_or_default();
@@ -91,7 +112,10 @@ pub async fn compute(st: &AppState, c: &Contest) -> Result<Results> {
                 })
             })
             .collect();
-        cats.push((cat, rows));
+        cats.push(CategoryResults {
+            category: cat,
+            rows,
+        });
     }
     Ok(Results {
         categories: cats,
@@ -101,22 +125,33 @@ pub async fn compute(st: &AppState, c: &Contest) -> Result<Results> {
         judges: judges.len(),
         sheets: scores.len(),
         head: c.last_hash.clone(),
+        anomalies: anomaly_counts_in(db, c).await?,
     })
 }
 
-/// The published results of a contest (anyone, signed in or not).
+/// The published results of a contest (anyone, signed in or not): as stored when published.
 pub async fn published(st: &AppState, id: i64) -> Result<(Contest, Results)> {
     let mut conn = st.db.pool.acquire().await?;
     let c = store::contest(&mut conn, id)
         .await?
         .filter(|c| c.published_at.is_some())
         .ok_or(ContestError::NotFound)?;
+    let stored = store::results(&mut conn, id).await?;
     drop(conn);
-    let r = compute(st, &c).await?;
+    let r = match stored {
+        Some(json) => serde_json::from_str(&json).map_err(|e| {
+            ContestError::Db(DbError::Sqlx(sqlx::Error::Decode(
+                format!("contests.results: {e}").into(),
+            )))
+        })?,
+        // Published before results were stored: computed (nothing can change after publishing).
+        None => compute(st, &c).await?,
+    };
     Ok((c, r))
 }
 
-/// Publishes the results (organisers, once voting and judging have closed).
+/// Publishes the results (organisers, once voting and judging have closed). They are computed
+/// once here and stored: no ballot or sheet can change after both windows closed.
 pub async fn publish(st: &AppState, p: &Principal, id: i64) -> Result<()> {
     let (c, s) = open(st, p, id).await?;
     if !s.organiser {
@@ -126,10 +161,16 @@ pub async fn publish(st: &AppState, p: &Principal, id: i64) -> Result<()> {
     if !c.rules.phases.closed_at(now) {
         return Err(ContestError::State("contests-err-not-closed"));
     }
+    if c.published_at.is_some() {
+        return Err(ContestError::State("contests-err-published"));
+    }
+    let r = compute(st, &c).await?;
+    let json = serde_json::to_string(&r).unwrap_or_default();
     let mut tx = st.db.begin_write().await?;
     if !store::set_published(&mut tx, c.id, now).await? {
         return Err(ContestError::State("contests-err-published"));
     }
+    store::set_results(&mut tx, c.id, &json).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! The contest journey in a browser against an in-process app (its clock moved between phases):
 //! an organiser opens a contest on a desktop; a student enters on a phone; the organiser accepts
 //! it and names judges; another student votes on a phone and sees the receipt; a judge scores; the
-//! organiser publishes and the public results match the verified ballot log. Headless Chromium
+//! organiser publishes and the public results match the verified ballot log; the voter withdraws
+//! and votes again, the organiser reads the anomaly report and carries the winner into the
+//! campaign library. Headless Chromium
 //! through the shared rig; skipped without the tools unless CI=true.
 
 use serde_json::{json, Value};
@@ -67,7 +69,8 @@ async fn a_contest_from_call_to_verified_results() {
          voting_open: '2025-03-03T08:00', voting_close: '2025-03-05T08:00', \
          judging_open: '2025-03-03T08:00', judging_close: '2025-03-06T08:00'}; \
          for (const k in v) document.getElementById(k).value = v[k]; \
-         document.getElementById('cat-skit').checked = true; return true;",
+         document.getElementById('cat-skit').checked = true; \
+         document.getElementById('allow_withdraw').checked = true; return true;",
     )
     .await;
     wd.click("#contest-submit").await;
@@ -128,6 +131,32 @@ async fn a_contest_from_call_to_verified_results() {
     assert!(wd.text("#receipt-in-log").await.contains('1'));
     no_sideways_scroll(&wd, "receipt").await;
 
+    // The votes are used: another entry would offer a move, the voted one a withdrawal. The
+    // student withdraws on the phone and votes again; the receipts list both.
+    wd.goto(&app.url(&format!("/contests/{id}"))).await;
+    wd.click(".entry-link").await;
+    wd.wait_url(|u| u.contains("/entries/")).await;
+    assert!(!wd.text("#voted").await.is_empty());
+    no_sideways_scroll(&wd, "entry with its vote").await;
+    wd.click("#withdraw").await;
+    wd.wait_url(|u| u.contains("/receipts?hash=")).await;
+    wd.goto(&app.url(&format!("/contests/{id}"))).await;
+    wd.click(".entry-link").await;
+    wd.wait_url(|u| u.contains("/entries/")).await;
+    assert!(wd.text("#votes-left").await.contains('1'));
+    wd.click("#vote").await;
+    wd.wait_url(|u| u.contains("/receipts?hash=")).await;
+    let receipt = wd.text("#receipt-hash").await;
+    wd.goto(&app.url(&format!("/contests/{id}"))).await;
+    assert!(wd.text("#my-receipts").await.contains("撤回"));
+    no_sideways_scroll(&wd, "contest page with receipts").await;
+
+    // The organiser reads the anomaly report on a phone (three votes: no burst).
+    sign_in(&wd, &app, "admin1", &format!("/contests/{id}")).await;
+    assert!(wd.text("#anomaly-summary").await.contains('1'));
+    assert!(!wd.text("#anomaly-none").await.is_empty());
+    no_sideways_scroll(&wd, "organiser's contest page").await;
+
     // A judge scores on a phone.
     sign_in(&wd, &app, "police1", &format!("/contests/{id}")).await;
     wd.click("#judge-sheets a").await;
@@ -148,7 +177,12 @@ async fn a_contest_from_call_to_verified_results() {
     wd.click("#publish").await;
     wd.wait_url(|u| u.ends_with("/results")).await;
     assert!(wd.text(".result-title").await.contains("识破“客服”"));
-    assert_eq!(wd.text("#count-ballots").await, "1");
+    assert_eq!(
+        wd.text("#count-ballots").await,
+        "3",
+        "a vote, its withdrawal, the vote again"
+    );
+    assert!(wd.text("#results-anomalies").await.contains('0'));
     let head = wd.text("#results-head").await;
     let log = client()
         .get(app.url(&format!("/contests/{id}/ballots.jsonl")))
@@ -164,4 +198,17 @@ async fn a_contest_from_call_to_verified_results() {
     phone(&wd, true).await;
     wd.goto(&app.url(&format!("/contests/{id}/results"))).await;
     no_sideways_scroll(&wd, "results").await;
+
+    // The organiser carries the winner into the campaign library, on a phone and on a desktop.
+    wd.goto(&app.url(&format!("/contests/{id}"))).await;
+    no_sideways_scroll(&wd, "contest page with the push form").await;
+    phone(&wd, false).await;
+    wd.goto(&app.url(&format!("/contests/{id}"))).await;
+    js(&wd, "document.getElementById('push-fraud').value = 'impersonate_customer_service'; return true;").await;
+    wd.click("#push-winners").await;
+    wd.wait_url(|u| u.contains("done=pushed")).await;
+    assert!(wd.text("#pushed").await.contains("识破“客服”"));
+    wd.click("#pushed a").await;
+    wd.wait_url(|u| u.contains("/campaigns/content/")).await;
+    assert!(wd.text("body").await.contains("识破“客服”"));
 }

@@ -2,12 +2,16 @@
 //! and its verification, judging with conflicts excluded, results; and the browser journey.
 //! The helpers below fill the module's forms the way a browser does.
 
+mod anomalies;
+mod api;
 mod browser;
+mod conflicts;
 mod entries;
 mod judging;
 mod results;
 mod rules;
 mod voting;
+mod withdraw;
 
 use crate::common::*;
 use reqwest::{Client, StatusCode};

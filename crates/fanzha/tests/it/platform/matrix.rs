@@ -505,6 +505,74 @@ const TABLE: &[(&str, &str, [&str; 7])] = &[
         "B",
         ["R", "R", "R", "R", "R", "R", "R"],
     ),
+    // ---- contests: everyone but a partner lists the contests they may see; every call on a
+    // contest that does not exist answers 404, before any check of the caller's standing (which
+    // the contests suite checks on real contests: voters, judges, organisers, outsiders).
+    (
+        "GET /api/v1/contests",
+        "-",
+        ["Y", "Y", "Y", "Y", "Y", "Y", "R"],
+    ),
+    (
+        "GET /api/v1/contests/{id}",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "GET /api/v1/contests/{id}/entries",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "POST /api/v1/contests/{id}/entries/{eid}/vote",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "POST /api/v1/contests/{id}/entries/{eid}/withdraw",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "POST /api/v1/contests/{id}/entries/{eid}/score",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "POST /api/v1/contests/{id}/votes/change",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "GET /api/v1/contests/{id}/ballots/mine",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "GET /api/v1/contests/{id}/progress",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "GET /api/v1/contests/{id}/anomalies",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "POST /api/v1/contests/{id}/publish",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "GET /api/v1/contests/{id}/results",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "POST /api/v1/contests/{id}/push",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
 ];
 
 /// Ids of the records the probes aim at.
@@ -861,6 +929,46 @@ fn probe(op: &str, target: char, r: &Records, own: &BTreeMap<&str, i64>) -> (Str
         "POST /api/v1/volunteers/rewards/{id}/redeem" => (
             "/api/v1/volunteers/rewards/999999/redeem".into(),
             j(json!({"key": format!("matrix-{}", own["n"])})),
+        ),
+        "GET /api/v1/contests" => ("/api/v1/contests".into(), Body::None),
+        "GET /api/v1/contests/{id}" => ("/api/v1/contests/999999".into(), Body::None),
+        "GET /api/v1/contests/{id}/entries" => {
+            ("/api/v1/contests/999999/entries".into(), Body::None)
+        }
+        "POST /api/v1/contests/{id}/entries/{eid}/vote" => (
+            "/api/v1/contests/999999/entries/1/vote".into(),
+            j(json!({})),
+        ),
+        "POST /api/v1/contests/{id}/entries/{eid}/withdraw" => (
+            "/api/v1/contests/999999/entries/1/withdraw".into(),
+            j(json!({})),
+        ),
+        "POST /api/v1/contests/{id}/entries/{eid}/score" => (
+            "/api/v1/contests/999999/entries/1/score".into(),
+            j(json!({"marks": {"主题": 8}})),
+        ),
+        "POST /api/v1/contests/{id}/votes/change" => (
+            "/api/v1/contests/999999/votes/change".into(),
+            j(json!({"from": 1, "to": 2})),
+        ),
+        "GET /api/v1/contests/{id}/ballots/mine" => {
+            ("/api/v1/contests/999999/ballots/mine".into(), Body::None)
+        }
+        "GET /api/v1/contests/{id}/progress" => {
+            ("/api/v1/contests/999999/progress".into(), Body::None)
+        }
+        "GET /api/v1/contests/{id}/anomalies" => {
+            ("/api/v1/contests/999999/anomalies".into(), Body::None)
+        }
+        "POST /api/v1/contests/{id}/publish" => {
+            ("/api/v1/contests/999999/publish".into(), j(json!({})))
+        }
+        "GET /api/v1/contests/{id}/results" => {
+            ("/api/v1/contests/999999/results".into(), Body::None)
+        }
+        "POST /api/v1/contests/{id}/push" => (
+            "/api/v1/contests/999999/push".into(),
+            j(json!({"fraud_type": "fake_loan"})),
         ),
         other => panic!("no probe for {other}: add one (and a row of TABLE)"),
     };

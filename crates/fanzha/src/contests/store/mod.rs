@@ -2,12 +2,10 @@
 //! ballot log, judges, assignments and scores. Rows are read by column position of the listed
 //! columns and decoded into the model's types (an unknown stored value is an error).
 
-use std::collections::HashMap;
-
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::model::{BallotLine, Category, EntryStatus, Licence, MediaKind, Rules};
+use super::model::{Category, EntryStatus, Licence, MediaKind, Rules};
 use crate::db::{decode, DbResult};
 
 /// A contest as pages and services see it (its vote key is read apart, see [`vote_key`]).
@@ -198,6 +196,18 @@ pub async fn set_judges_assigned(tx: &mut AnyConnection, id: i64, now: i64) -> D
 pub struct Member {
     pub student_id: i64,
     pub name: String,
+    /// The member's class (unit path) when they entered: its counselor does not judge the entry.
+    #[serde(default)]
+    pub class_path: String,
+}
+
+/// A staff member who advised an entry (指导老师): they do not judge it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Advisor {
+    pub staff_id: i64,
+    /// Their account, when they have one.
+    pub account_id: Option<i64>,
+    pub name: String,
 }
 
 #[derive(Clone, Debug)]
@@ -218,10 +228,12 @@ pub struct Entry {
     pub status: EntryStatus,
     pub review_note: String,
     pub created_at: i64,
+    pub advisors: Vec<Advisor>,
 }
 
 const ENTRY_COLS: &str = "id, contest_id, category, title, description, submitter_account_id, school_id, \
-    school_path, members, show_names, media_kind, video_url, licence, status, review_note, created_at";
+    school_path, members, show_names, media_kind, video_url, licence, status, review_note, created_at, \
+    advisors";
 
 fn entry_row(r: &AnyRow) -> Result<Entry, sqlx::Error> {
     let members: String = r.try_get(8)?;
@@ -243,6 +255,8 @@ fn entry_row(r: &AnyRow) -> Result<Entry, sqlx::Error> {
         status: decode(&r.try_get::<String, _>(13)?, EntryStatus::parse, "status")?,
         review_note: r.try_get(14)?,
         created_at: r.try_get(15)?,
+        advisors: serde_json::from_str(&r.try_get::<String, _>(16)?)
+            .map_err(|e| sqlx::Error::Decode(format!("contest_entries.advisors: {e}").into()))?,
     })
 }
 
@@ -256,6 +270,7 @@ pub struct EntryRow<'a> {
     pub media_kind: MediaKind,
     pub video_url: &'a str,
     pub licence: Licence,
+    pub advisors: &'a [Advisor],
 }
 
 pub async fn insert_entry(
@@ -270,7 +285,7 @@ pub async fn insert_entry(
     Ok(sqlx::query_scalar(
         "INSERT INTO contest_entries (contest_id, category, title, description, submitter_account_id, \
          school_id, school_path, members, show_names, media_kind, video_url, licence, status, review_note, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'submitted', '', $13, $13) \
+         created_at, updated_at, advisors) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'submitted', '', $13, $13, $14) \
          RETURNING id",
     )
     .bind(contest_id)
@@ -286,6 +301,7 @@ pub async fn insert_entry(
     .bind(e.video_url)
     .bind(e.licence.as_str())
     .bind(now)
+    .bind(serde_json::to_string(e.advisors).unwrap_or_else(|_| "[]".into()))
     .fetch_one(&mut *tx)
     .await?)
 }
@@ -299,7 +315,7 @@ pub async fn revise_entry(
 ) -> DbResult<bool> {
     let n = sqlx::query(
         "UPDATE contest_entries SET category = $2, title = $3, description = $4, members = $5, show_names = $6, \
-         media_kind = $7, video_url = $8, licence = $9, status = 'submitted', updated_at = $10 \
+         media_kind = $7, video_url = $8, licence = $9, status = 'submitted', updated_at = $10, advisors = $11 \
          WHERE id = $1 AND status = 'returned'",
     )
     .bind(id)
@@ -312,6 +328,7 @@ pub async fn revise_entry(
     .bind(e.video_url)
     .bind(e.licence.as_str())
     .bind(now)
+    .bind(serde_json::to_string(e.advisors).unwrap_or_else(|_| "[]".into()))
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -392,202 +409,39 @@ pub async fn media(conn: &mut AnyConnection, entry_id: i64) -> DbResult<Option<(
     })
 }
 
-/// How many ballots a voter has in a period of a contest.
-pub async fn votes_in_period(
-    tx: &mut AnyConnection,
-    contest_id: i64,
-    voter: &str,
-    period: &str,
-) -> DbResult<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM contest_ballots WHERE contest_id = $1 AND voter = $2 AND period = $3",
-    )
-    .bind(contest_id)
-    .bind(voter)
-    .bind(period)
-    .fetch_one(&mut *tx)
-    .await?)
-}
+mod ballots;
+mod demo;
+mod judging;
 
-pub async fn has_voted_for(
-    tx: &mut AnyConnection,
-    contest_id: i64,
-    voter: &str,
-    period: &str,
-    entry_id: i64,
-) -> DbResult<bool> {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM contest_ballots WHERE contest_id = $1 AND voter = $2 AND period = $3 AND entry_id = $4",
-    )
-    .bind(contest_id)
-    .bind(voter)
-    .bind(period)
-    .bind(entry_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    Ok(n > 0)
-}
+pub use ballots::*;
+pub use demo::*;
+pub use judging::*;
 
-/// Appends a ballot; the unique keys refuse a second n-th vote in a period.
-pub async fn insert_ballot(
-    tx: &mut AnyConnection,
-    contest_id: i64,
-    b: &BallotLine,
-    period: &str,
-    slot: i64,
-) -> DbResult<()> {
-    sqlx::query(
-        "INSERT INTO contest_ballots (contest_id, seq, voter, entry_id, category, cast_at, period, slot, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(contest_id)
-    .bind(b.seq)
-    .bind(&b.voter)
-    .bind(b.entry)
-    .bind(&b.category)
-    .bind(b.cast_at)
-    .bind(period)
-    .bind(slot)
-    .bind(&b.prev)
-    .bind(&b.hash)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("UPDATE contests SET last_hash = $2 WHERE id = $1")
-        .bind(contest_id)
-        .bind(&b.hash)
+/// Stores the results computed when they were published (JSON).
+pub async fn set_results(tx: &mut AnyConnection, id: i64, json: &str) -> DbResult<()> {
+    sqlx::query("UPDATE contests SET results = $2 WHERE id = $1")
+        .bind(id)
+        .bind(json)
         .execute(&mut *tx)
         .await?;
     Ok(())
 }
 
-const BALLOT_COLS: &str = "seq, voter, entry_id, category, cast_at, prev_hash, hash";
-
-fn ballot_row(r: &AnyRow) -> Result<BallotLine, sqlx::Error> {
-    Ok(BallotLine {
-        seq: r.try_get(0)?,
-        voter: r.try_get(1)?,
-        entry: r.try_get(2)?,
-        category: r.try_get(3)?,
-        cast_at: r.try_get(4)?,
-        prev: r.try_get(5)?,
-        hash: r.try_get(6)?,
-    })
+/// The results stored at publishing, if any.
+pub async fn results(conn: &mut AnyConnection, id: i64) -> DbResult<Option<String>> {
+    Ok(
+        sqlx::query_scalar::<_, Option<String>>("SELECT results FROM contests WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .flatten(),
+    )
 }
 
-pub async fn ballot_by_hash(
-    conn: &mut AnyConnection,
-    contest_id: i64,
-    hash: &str,
-) -> DbResult<Option<BallotLine>> {
-    let r = sqlx::query(&format!(
-        "SELECT {BALLOT_COLS} FROM contest_ballots WHERE contest_id = $1 AND hash = $2"
-    ))
-    .bind(contest_id)
-    .bind(hash)
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(r.as_ref().map(ballot_row).transpose()?)
-}
-
-/// A voter's ballots in a contest (their receipts), oldest first.
-pub async fn ballots_of_voter(
-    conn: &mut AnyConnection,
-    contest_id: i64,
-    voter: &str,
-) -> DbResult<Vec<BallotLine>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {BALLOT_COLS} FROM contest_ballots WHERE contest_id = $1 AND voter = $2 ORDER BY seq"
-    ))
-    .bind(contest_id)
-    .bind(voter)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows.iter().map(ballot_row).collect::<Result<_, _>>()?)
-}
-
-pub async fn ballots(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Vec<BallotLine>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {BALLOT_COLS} FROM contest_ballots WHERE contest_id = $1 ORDER BY seq"
-    ))
-    .bind(contest_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows.iter().map(ballot_row).collect::<Result<_, _>>()?)
-}
-
-/// Votes per entry, and the number of distinct voters.
-pub async fn tally(
-    conn: &mut AnyConnection,
-    contest_id: i64,
-) -> DbResult<(HashMap<i64, i64>, i64)> {
+/// The campaign content a winner was carried into, per entry.
+pub async fn pushes(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Vec<(i64, i64)>> {
     let rows = sqlx::query(
-        "SELECT entry_id, COUNT(*) FROM contest_ballots WHERE contest_id = $1 GROUP BY entry_id",
-    )
-    .bind(contest_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut m = HashMap::new();
-    for r in rows {
-        m.insert(r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?);
-    }
-    let voters: i64 = sqlx::query_scalar(
-        "SELECT COUNT(DISTINCT voter) FROM contest_ballots WHERE contest_id = $1",
-    )
-    .bind(contest_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok((m, voters))
-}
-
-#[derive(Clone, Debug)]
-pub struct Judge {
-    pub account_id: i64,
-    pub name: String,
-    pub own_paths: Vec<String>,
-}
-
-pub async fn add_judge(tx: &mut AnyConnection, contest_id: i64, j: &Judge) -> DbResult<()> {
-    sqlx::query(
-        "INSERT INTO contest_judges (contest_id, account_id, name, own_paths) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (contest_id, account_id) DO UPDATE SET name = $3, own_paths = $4",
-    )
-    .bind(contest_id)
-    .bind(j.account_id)
-    .bind(&j.name)
-    .bind(j.own_paths.join(","))
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
-}
-
-pub async fn judges(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Vec<Judge>> {
-    let rows = sqlx::query(
-        "SELECT account_id, name, own_paths FROM contest_judges WHERE contest_id = $1 ORDER BY name, account_id",
-    )
-    .bind(contest_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let paths: String = r.try_get(2)?;
-            Ok(Judge {
-                account_id: r.try_get(0)?,
-                name: r.try_get(1)?,
-                own_paths: paths
-                    .split(',')
-                    .filter(|p| !p.is_empty())
-                    .map(str::to_string)
-                    .collect(),
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
-}
-
-/// (entry, judge) pairs of a contest.
-pub async fn assignments(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Vec<(i64, i64)>> {
-    let rows = sqlx::query(
-        "SELECT entry_id, judge_account_id FROM contest_assignments WHERE contest_id = $1 ORDER BY entry_id, judge_account_id",
+        "SELECT entry_id, content_id FROM contest_pushes WHERE contest_id = $1 ORDER BY entry_id",
     )
     .bind(contest_id)
     .fetch_all(&mut *conn)
@@ -598,143 +452,26 @@ pub async fn assignments(conn: &mut AnyConnection, contest_id: i64) -> DbResult<
         .map_err(Into::into)
 }
 
-pub async fn assign(
+/// Records that a winner was carried into content; false when it already was.
+pub async fn insert_push(
     tx: &mut AnyConnection,
     contest_id: i64,
     entry_id: i64,
-    judge: i64,
-) -> DbResult<()> {
-    sqlx::query(
-        "INSERT INTO contest_assignments (contest_id, entry_id, judge_account_id) VALUES ($1, $2, $3)",
-    )
-    .bind(contest_id)
-    .bind(entry_id)
-    .bind(judge)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
-}
-
-/// Writes a judge's marks of an entry (a later sheet replaces the earlier one).
-pub async fn put_score(
-    tx: &mut AnyConnection,
-    contest_id: i64,
-    entry_id: i64,
-    judge: i64,
-    marks_json: &str,
-    total: i64,
+    content_id: i64,
+    by: i64,
     now: i64,
-) -> DbResult<()> {
-    sqlx::query(
-        "INSERT INTO contest_scores (contest_id, entry_id, judge_account_id, marks, total, scored_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (entry_id, judge_account_id) DO UPDATE SET marks = $4, total = $5, scored_at = $6",
+) -> DbResult<bool> {
+    let n = sqlx::query(
+        "INSERT INTO contest_pushes (contest_id, entry_id, content_id, pushed_by, pushed_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (contest_id, entry_id) DO NOTHING",
     )
     .bind(contest_id)
     .bind(entry_id)
-    .bind(judge)
-    .bind(marks_json)
-    .bind(total)
+    .bind(content_id)
+    .bind(by)
     .bind(now)
     .execute(&mut *tx)
-    .await?;
-    Ok(())
-}
-
-/// (judge, entry, total) of every score sheet of a contest.
-pub async fn scores(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Vec<(i64, i64, i64)>> {
-    let rows = sqlx::query(
-        "SELECT judge_account_id, entry_id, total FROM contest_scores WHERE contest_id = $1 ORDER BY judge_account_id, entry_id",
-    )
-    .bind(contest_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
-}
-
-/// For the demo: the first `n` schools (id, code, name, path).
-pub async fn demo_schools(
-    conn: &mut AnyConnection,
-    n: i64,
-) -> DbResult<Vec<(i64, String, String, String)>> {
-    let rows = sqlx::query(
-        "SELECT id, code, name, path FROM units WHERE kind = 'school' ORDER BY id LIMIT $1",
-    )
-    .bind(n)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
-}
-
-/// For the demo: activated student accounts of a school (account id, student id, name).
-pub async fn demo_students(
-    conn: &mut AnyConnection,
-    school_id: i64,
-    n: i64,
-) -> DbResult<Vec<(i64, i64, String)>> {
-    let rows = sqlx::query(
-        "SELECT a.id, s.id, s.name FROM accounts a JOIN students s ON s.id = a.student_id \
-         WHERE s.school_id = $1 AND a.activated_at IS NOT NULL ORDER BY s.id LIMIT $2",
-    )
-    .bind(school_id)
-    .bind(n)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
-}
-
-/// For the demo: an account's id and display name by username.
-pub async fn demo_account(
-    conn: &mut AnyConnection,
-    username: &str,
-) -> DbResult<Option<(i64, String)>> {
-    let r = sqlx::query("SELECT id, display_name FROM accounts WHERE username = $1")
-        .bind(username)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(match r {
-        Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
-        None => None,
-    })
-}
-
-/// For the demo: the unit paths of an account's roles.
-pub async fn demo_role_paths(conn: &mut AnyConnection, account_id: i64) -> DbResult<Vec<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT u.path FROM role_assignments r JOIN units u ON u.id = r.unit_id WHERE r.account_id = $1",
-    )
-    .bind(account_id)
-    .fetch_all(&mut *conn)
-    .await?)
-}
-
-/// For the demo: a unit (id, path) by code.
-pub async fn demo_unit(conn: &mut AnyConnection, code: &str) -> DbResult<Option<(i64, String)>> {
-    let r = sqlx::query("SELECT id, path FROM units WHERE code = $1")
-        .bind(code)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(match r {
-        Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
-        None => None,
-    })
-}
-
-/// For the demo: sets an entry's creation time (entries were made during the entry window).
-pub async fn demo_entry_time(tx: &mut AnyConnection, id: i64, at: i64) -> DbResult<()> {
-    sqlx::query("UPDATE contest_entries SET created_at = $2, updated_at = $2 WHERE id = $1")
-        .bind(id)
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
+    .await?
+    .rows_affected();
+    Ok(n == 1)
 }
