@@ -74,7 +74,7 @@ word_enum!(
 );
 word_enum!(
     /// The licence works of a call are shared under.
-    WorkLicence { CcBy = "cc_by_4", PublicityOnly = "publicity_only" }
+    WorkLicence { CcBy = "cc_by", PublicityOnly = "publicity_only" }
 );
 word_enum!(
     /// Where a submitted work stands.
@@ -154,7 +154,7 @@ pub struct CallInput {
     pub fraud_type: String,
     /// `students`, `staff`, `community`, `companies` or `everyone`.
     pub audience: String,
-    /// `cc_by_4` or `publicity_only`.
+    /// `cc_by` or `publicity_only`.
     pub licence: String,
     /// Points credited for each accepted work (0–1,000).
     pub points: i64,
@@ -682,7 +682,7 @@ mod tests {
             kinds: vec!["slogan".into(), "poster".into()],
             fraud_type: "rebate_task".into(),
             audience: "students".into(),
-            licence: "cc_by_4".into(),
+            licence: "cc_by".into(),
             points: 20,
             closes_at: 10,
             ..Default::default()

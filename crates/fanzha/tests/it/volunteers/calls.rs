@@ -11,7 +11,7 @@ pub fn call_body(app: &TestApp, days: i64) -> Value {
     json!({
         "title": "反诈标语征集", "theme": "识破刷单返利", "rules": "每人至多五件,标语不超过二十字",
         "kinds": ["slogan", "poster", "idea", "script"], "fraud_type": "rebate_task",
-        "audience": "students", "licence": "cc_by_4", "points": 20,
+        "audience": "students", "licence": "cc_by", "points": 20,
         "closes_at": app.state.clock.now_ms() + days * DAY, "targets": []
     })
 }
@@ -158,7 +158,7 @@ async fn a_call_takes_works_and_an_accepted_work_credits_once_and_joins_the_libr
     let items = items.as_array().unwrap().clone();
     assert_eq!(items.len(), 1, "{items:?}");
     assert_eq!(items[0]["author"], "张三");
-    assert_eq!(items[0]["licence"], "cc_by_4");
+    assert_eq!(items[0]["licence"], "cc_by");
     assert_eq!(items[0]["uses"], 0);
     let (_, none) = get_json(&app, &police, "/api/v1/volunteers/library?kind=poster").await;
     assert!(none.as_array().unwrap().is_empty());

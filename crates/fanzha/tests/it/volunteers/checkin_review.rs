@@ -420,7 +420,7 @@ async fn a_photo_is_handed_in_from_the_page_and_seen_only_by_the_volunteer_and_r
 #[tokio::test]
 async fn a_task_not_offered_to_the_caller_is_not_found_for_check_in_proof_and_withdrawal() {
     let app = spawn_seeded().await;
-    let police = tok(&app, "police1").await;
+    let police = tok(&app, "police2").await;
     let s1 = join(&app, "student1").await;
     let mut body = task_body(&app, 3, 0, 120, "text");
     body["targets"] = json!(["SCH2"]);

@@ -142,6 +142,6 @@ async fn a_shortlisted_work_enters_a_contest_and_the_published_winners_join_the_
     let items = items.as_array().unwrap().clone();
     assert_eq!(items.len(), 1, "{items:?}");
     assert_eq!(items[0]["source"], format!("contest:{contest}:entry:{entry}"));
-    assert_eq!(items[0]["licence"], "cc_by_4");
+    assert_eq!(items[0]["licence"], "cc_by");
     assert_eq!(items[0]["author"], "张三");
 }
