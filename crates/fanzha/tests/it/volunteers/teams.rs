@@ -84,7 +84,7 @@ async fn staff_adjust_points_with_a_reason_once_per_key_and_never_below_zero() {
         assert_eq!(s, 404, "{who}");
     }
     assert_eq!(balance().await, Some(10));
-    let sum = app.scalar(&format!("SELECT COALESCE(SUM(points), 0) FROM vol_ledger WHERE volunteer_id = {vid}")).await;
+    let sum = app.scalar(&format!("SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM vol_ledger WHERE volunteer_id = {vid}")).await;
     assert_eq!(sum, 10, "the balance is the sum of the entries");
 }
 
