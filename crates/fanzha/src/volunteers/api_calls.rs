@@ -18,7 +18,10 @@ use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/volunteers/calls", get(list_calls).post(publish_call))
+        .route(
+            "/api/v1/volunteers/calls",
+            get(list_calls).post(publish_call),
+        )
         .route("/api/v1/volunteers/calls/{id}", get(get_call))
         .route("/api/v1/volunteers/calls/{id}/close", post(close_call))
         .route("/api/v1/volunteers/calls/{id}/works", post(submit_work))
@@ -27,8 +30,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/volunteers/library", get(library))
         .route("/api/v1/volunteers/library/{id}", get(library_item))
         .route("/api/v1/volunteers/library/{id}/reuse", post(reuse))
-        .route("/api/v1/volunteers/library/contests/{id}", post(from_contest))
-        .route("/api/v1/volunteers/teams", get(list_teams).post(create_team))
+        .route(
+            "/api/v1/volunteers/library/contests/{id}",
+            post(from_contest),
+        )
+        .route(
+            "/api/v1/volunteers/teams",
+            get(list_teams).post(create_team),
+        )
         .route("/api/v1/volunteers/teams/{id}/join", post(join_team))
         .route("/api/v1/volunteers/teams/leave", post(leave_team))
         .route("/api/v1/volunteers/volunteers/{id}/adjust", post(adjust))
@@ -130,7 +139,12 @@ pub async fn submit_work(
     Json(b): Json<WorkBody>,
 ) -> AppResult<(StatusCode, Json<Work>)> {
     require_scope(&u.p, Scope::VolunteersWrite)?;
-    let file = match b.file_base64.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let file = match b
+        .file_base64
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         Some(f) => {
             use base64::Engine as _;
             Some(
@@ -224,7 +238,9 @@ impl LibraryQuery {
     pub fn filter(&self) -> AppResult<ItemFilter> {
         let some = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
         let fraud_type = match some(&self.fraud_type) {
-            Some(f) => Some(super::model::fraud_type_id(&f).ok_or_else(|| bad("vol-err-fraud-type"))?),
+            Some(f) => {
+                Some(super::model::fraud_type_id(&f).ok_or_else(|| bad("vol-err-fraud-type"))?)
+            }
             None => None,
         };
         let kind = match some(&self.kind) {
@@ -296,7 +312,11 @@ pub async fn reuse(
 ) -> AppResult<(StatusCode, Json<ReuseOut>)> {
     require_scope(&u.p, Scope::VolunteersWrite)?;
     let (content_id, new) = service::reuse(&st, &u, id).await?;
-    let code = if new { StatusCode::CREATED } else { StatusCode::OK };
+    let code = if new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((code, Json(ReuseOut { content_id, new })))
 }
 

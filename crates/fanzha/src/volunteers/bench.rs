@@ -47,7 +47,12 @@ struct Data {
     people: Vec<Principal>,
 }
 
-async fn generate(db: &Db, clock: &Clock, schools: usize, volunteers: usize) -> anyhow::Result<Data> {
+async fn generate(
+    db: &Db,
+    clock: &Clock,
+    schools: usize,
+    volunteers: usize,
+) -> anyhow::Result<Data> {
     let unit = |code: String, name: String, kind: &str, parent: Option<&str>| NewUnit {
         parent_code: parent.map(str::to_string),
         kind: kind.into(),
@@ -61,7 +66,13 @@ async fn generate(db: &Db, clock: &Clock, schools: usize, volunteers: usize) -> 
     };
     let p = mk(unit("BP".into(), "基准省".into(), "province", None)).await?;
     mk(unit("BC".into(), "基准市".into(), "city", Some("BP"))).await?;
-    let st = mk(unit("BST".into(), "基准派出所".into(), "police_station", Some("BC"))).await?;
+    let st = mk(unit(
+        "BST".into(),
+        "基准派出所".into(),
+        "police_station",
+        Some("BC"),
+    ))
+    .await?;
     let police: i64 = sqlx::query_scalar(
         "INSERT INTO accounts (username, display_name, password_hash, locale, time_zone, failed_logins, disabled, created_at, password_changed_at) \
          VALUES ('bench-police', 'bench-police', '', 'zh-CN', 'Asia/Shanghai', 0, 0, 0, 0) RETURNING id",
@@ -71,10 +82,28 @@ async fn generate(db: &Db, clock: &Clock, schools: usize, volunteers: usize) -> 
     let mut people = Vec::new();
     let per = volunteers.div_ceil(schools.max(1));
     for s in 0..schools {
-        let sch = mk(unit(format!("BS{s}"), format!("基准大学{s}"), "school", Some("BC"))).await?;
+        let sch = mk(unit(
+            format!("BS{s}"),
+            format!("基准大学{s}"),
+            "school",
+            Some("BC"),
+        ))
+        .await?;
         crate::org::store::add_jurisdiction(db, st.id, sch.id).await?;
-        mk(unit(format!("BS{s}C"), format!("基准学院{s}"), "college", Some(&format!("BS{s}")))).await?;
-        let class = mk(unit(format!("BS{s}K"), format!("基准班{s}"), "class", Some(&format!("BS{s}C")))).await?;
+        mk(unit(
+            format!("BS{s}C"),
+            format!("基准学院{s}"),
+            "college",
+            Some(&format!("BS{s}")),
+        ))
+        .await?;
+        let class = mk(unit(
+            format!("BS{s}K"),
+            format!("基准班{s}"),
+            "class",
+            Some(&format!("BS{s}C")),
+        ))
+        .await?;
         let mut tx = db.begin_write().await?;
         for i in 0..per.min(volunteers - people.len()) {
             let no = format!("B{s:03}{i:06}");
@@ -146,7 +175,13 @@ pub async fn run(st: &AppState, spec: &Spec) -> anyhow::Result<String> {
     let backend = db.backend.name();
     let mut out = format!("volunteers benchmark on {backend}\n");
     let t = Instant::now();
-    let data = generate(db, &st.clock, spec.schools, spec.volunteers.max(spec.claims)).await?;
+    let data = generate(
+        db,
+        &st.clock,
+        spec.schools,
+        spec.volunteers.max(spec.claims),
+    )
+    .await?;
     out.push_str(&format!(
         "  data: {} schools, {} volunteers generated in {:.1} s\n",
         spec.schools,

@@ -283,7 +283,16 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
     }
     let _ = award_cause;
     tx.commit().await?;
-    seed_calls(db, clock, station_id, &station_path, police, school_id, &vols).await
+    seed_calls(
+        db,
+        clock,
+        station_id,
+        &station_path,
+        police,
+        school_id,
+        &vols,
+    )
+    .await
 }
 
 /// A slogan call of the station with works handed in by its school's volunteers, two accepted
@@ -313,18 +322,49 @@ async fn seed_calls(
         targets: vec![],
     };
     let works: [(&str, &str, WorkStatus); 6] = [
-        ("刷单返利第一单是甜头,最后一单是骨头", "刷单返利第一单是甜头,最后一单是骨头。凡是要你先垫钱的兼职,都是诈骗。", WorkStatus::Accepted),
-        ("动动手指就赚钱?动动脑子别上当", "动动手指就赚钱?动动脑子别上当!刷单本身违法,“返利”只是诱饵。", WorkStatus::Accepted),
-        ("宿舍楼道“反诈接力”金点子", "每层楼选一名反诈信息员,每周在楼层群转发一条真实案例,月底用小测验抽奖。", WorkStatus::Shortlisted),
-        ("高薪兼职不用干,先交押金就是骗", "高薪兼职不用干,先交押金就是骗。", WorkStatus::Submitted),
-        ("天上不会掉馅饼", "天上不会掉馅饼,刷单返利是陷阱。", WorkStatus::Rejected),
-        ("免费领礼品?扫码就中招", "免费领礼品?扫码就中招。", WorkStatus::Submitted),
+        (
+            "刷单返利第一单是甜头,最后一单是骨头",
+            "刷单返利第一单是甜头,最后一单是骨头。凡是要你先垫钱的兼职,都是诈骗。",
+            WorkStatus::Accepted,
+        ),
+        (
+            "动动手指就赚钱?动动脑子别上当",
+            "动动手指就赚钱?动动脑子别上当!刷单本身违法,“返利”只是诱饵。",
+            WorkStatus::Accepted,
+        ),
+        (
+            "宿舍楼道“反诈接力”金点子",
+            "每层楼选一名反诈信息员,每周在楼层群转发一条真实案例,月底用小测验抽奖。",
+            WorkStatus::Shortlisted,
+        ),
+        (
+            "高薪兼职不用干,先交押金就是骗",
+            "高薪兼职不用干,先交押金就是骗。",
+            WorkStatus::Submitted,
+        ),
+        (
+            "天上不会掉馅饼",
+            "天上不会掉馅饼,刷单返利是陷阱。",
+            WorkStatus::Rejected,
+        ),
+        (
+            "免费领礼品?扫码就中招",
+            "免费领礼品?扫码就中招。",
+            WorkStatus::Submitted,
+        ),
     ];
     let mut tx = db.begin_write().await?;
     let c: &mut AnyConnection = &mut tx;
-    let call_id =
-        store::insert_call(c, station_id, station_path, police, &call, &[], now - 20 * 24 * H)
-            .await?;
+    let call_id = store::insert_call(
+        c,
+        station_id,
+        station_path,
+        police,
+        &call,
+        &[],
+        now - 20 * 24 * H,
+    )
+    .await?;
     let k = store::call(c, call_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("call"))?;
@@ -351,8 +391,16 @@ async fn seed_calls(
             continue;
         }
         let reason = (*status == WorkStatus::Rejected).then_some("与已入选作品意思重复。");
-        store::decide_work(c, id, &[WorkStatus::Submitted], *status, reason, police, at + 2 * 24 * H)
-            .await?;
+        store::decide_work(
+            c,
+            id,
+            &[WorkStatus::Submitted],
+            *status,
+            reason,
+            police,
+            at + 2 * 24 * H,
+        )
+        .await?;
         if *status == WorkStatus::Accepted {
             let cause = service::work_award_cause(id, *vid);
             service::post(
@@ -408,7 +456,9 @@ async fn seed_calls(
         .await?;
     let mut teams = Vec::new();
     for name in ["法学院反诈宣讲队", "信息学院反诈技术队"] {
-        teams.push(store::insert_team(c, school_id, &school_path, name, police, now - 30 * 24 * H).await?);
+        teams.push(
+            store::insert_team(c, school_id, &school_path, name, police, now - 30 * 24 * H).await?,
+        );
     }
     for (i, (vid, _)) in vols.iter().take(8).enumerate() {
         store::join_team(c, *vid, teams[i % 2], now - 25 * 24 * H).await?;
@@ -471,8 +521,16 @@ async fn seed_calls(
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         let mut tx = db.begin_write().await?;
-        store::insert_use(&mut tx, item, other_id, &other_path, admin, content.id, now - 3 * 24 * H)
-            .await?;
+        store::insert_use(
+            &mut tx,
+            item,
+            other_id,
+            &other_path,
+            admin,
+            content.id,
+            now - 3 * 24 * H,
+        )
+        .await?;
         tx.commit().await?;
     }
     Ok(())

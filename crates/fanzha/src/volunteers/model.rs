@@ -340,7 +340,8 @@ impl WorkInput {
         if kind == Some(WorkKind::Poster) && file.is_none() && self.file.is_none() {
             e.push(Msg::new("vol-err-poster-file"));
         }
-        if body.is_empty() && file.is_none() && !e.iter().any(|m| m.key.starts_with("vol-err-file")) {
+        if body.is_empty() && file.is_none() && !e.iter().any(|m| m.key.starts_with("vol-err-file"))
+        {
             e.push(Msg::new("vol-err-required").arg("field", "body"));
         }
         match kind {
@@ -663,13 +664,28 @@ mod tests {
                 .unwrap()
                 .timestamp_millis()
         };
-        assert_eq!(period_start(Period::Week, now, tz), at("2026-12-07T00:00:00+08:00"));
-        assert_eq!(period_start(Period::Month, now, tz), at("2026-12-01T00:00:00+08:00"));
-        assert_eq!(period_start(Period::Term, now, tz), at("2026-09-01T00:00:00+08:00"));
+        assert_eq!(
+            period_start(Period::Week, now, tz),
+            at("2026-12-07T00:00:00+08:00")
+        );
+        assert_eq!(
+            period_start(Period::Month, now, tz),
+            at("2026-12-01T00:00:00+08:00")
+        );
+        assert_eq!(
+            period_start(Period::Term, now, tz),
+            at("2026-09-01T00:00:00+08:00")
+        );
         let spring = at("2027-03-01T09:00:00+08:00");
-        assert_eq!(period_start(Period::Term, spring, tz), at("2027-02-15T00:00:00+08:00"));
+        assert_eq!(
+            period_start(Period::Term, spring, tz),
+            at("2027-02-15T00:00:00+08:00")
+        );
         let january = at("2027-01-10T09:00:00+08:00");
-        assert_eq!(period_start(Period::Term, january, tz), at("2026-09-01T00:00:00+08:00"));
+        assert_eq!(
+            period_start(Period::Term, january, tz),
+            at("2026-09-01T00:00:00+08:00")
+        );
         assert_eq!(period_start(Period::All, now, tz), 0);
     }
 
@@ -694,8 +710,18 @@ mod tests {
         bad.fraud_type = "normal".into();
         bad.licence = "all rights".into();
         bad.closes_at = 0;
-        let keys: Vec<String> = bad.validate(5).unwrap_err().into_iter().map(|m| m.key).collect();
-        for k in ["vol-err-work-kind", "vol-err-fraud-type", "vol-err-licence", "vol-err-deadline-value"] {
+        let keys: Vec<String> = bad
+            .validate(5)
+            .unwrap_err()
+            .into_iter()
+            .map(|m| m.key)
+            .collect();
+        for k in [
+            "vol-err-work-kind",
+            "vol-err-fraud-type",
+            "vol-err-licence",
+            "vol-err-deadline-value",
+        ] {
             assert!(keys.iter().any(|x| x == k), "{k} in {keys:?}");
         }
         let work = WorkInput {
@@ -707,7 +733,10 @@ mod tests {
         assert!(work.validate(&v.kinds).is_ok());
         let mut poster = work.clone();
         poster.kind = "poster".into();
-        assert!(poster.validate(&v.kinds).is_err(), "a poster needs its picture");
+        assert!(
+            poster.validate(&v.kinds).is_err(),
+            "a poster needs its picture"
+        );
         poster.file = Some(b"\x89PNG\r\n\x1a\n....".to_vec());
         assert!(poster.validate(&v.kinds).is_ok());
         poster.file = Some(vec![0u8; MAX_WORK_FILE_BYTES + 1]);

@@ -326,7 +326,9 @@ async fn review(
         ));
     };
     match service::review_work(&st, &u, id, d, &f.reason).await {
-        Ok(w) => Redirect::to(&format!("/volunteers/calls/{}#work-{}", w.call_id, w.id)).into_response(),
+        Ok(w) => {
+            Redirect::to(&format!("/volunteers/calls/{}#work-{}", w.call_id, w.id)).into_response()
+        }
         Err(e) => err_page(e.into()),
     }
 }
@@ -367,7 +369,11 @@ fn file_response(bytes: Vec<u8>, ty: String) -> Response {
         .into_response()
 }
 
-async fn work_file(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> AppResult<Response> {
+async fn work_file(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     let (b, t) = service::work_file(&st, &u.p, id).await?;
     Ok(file_response(b, t))
 }
@@ -484,7 +490,11 @@ async fn reuse(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> Resp
     }
 }
 
-async fn item_file(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> AppResult<Response> {
+async fn item_file(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     let (b, t) = service::library_file(&st, &u.p, id).await?;
     Ok(file_response(b, t))
 }
@@ -528,11 +538,9 @@ async fn teams(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
             teams,
             mine,
             volunteer: me.is_some(),
-            can_create: u
-                .p
-                .grants
-                .iter()
-                .any(|g| g.role == crate::auth::model::Role::SchoolAdmin && g.unit_kind == "school"),
+            can_create: u.p.grants.iter().any(|g| {
+                g.role == crate::auth::model::Role::SchoolAdmin && g.unit_kind == "school"
+            }),
         }
         .render()?,
     ))

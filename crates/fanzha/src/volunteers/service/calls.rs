@@ -33,7 +33,14 @@ fn camp(e: SvcError) -> VolError {
     }
 }
 
-async fn audit_call(st: &AppState, u: &User, action: &str, kind: &str, id: i64, path: &str) -> VR<()> {
+async fn audit_call(
+    st: &AppState,
+    u: &User,
+    action: &str,
+    kind: &str,
+    id: i64,
+    path: &str,
+) -> VR<()> {
     audit::record(
         &st.db.pool,
         &st.clock,
@@ -72,11 +79,27 @@ pub async fn publish_call(st: &AppState, u: &User, input: &CallInput) -> VR<Call
     if !problems.is_empty() {
         return Err(VolError::Invalid(problems));
     }
-    let id =
-        store::insert_call(&mut tx, unit_id, &unit_path, u.p.account_id, &v, &paths, now).await?;
+    let id = store::insert_call(
+        &mut tx,
+        unit_id,
+        &unit_path,
+        u.p.account_id,
+        &v,
+        &paths,
+        now,
+    )
+    .await?;
     let c = store::call(&mut tx, id).await?.ok_or(VolError::NotFound)?;
     tx.commit().await?;
-    audit_call(st, u, "volunteers.call.publish", "volunteer_call", id, &c.unit_path).await?;
+    audit_call(
+        st,
+        u,
+        "volunteers.call.publish",
+        "volunteer_call",
+        id,
+        &c.unit_path,
+    )
+    .await?;
     Ok(c)
 }
 
@@ -137,7 +160,15 @@ pub async fn close_call(st: &AppState, u: &User, id: i64) -> VR<Call> {
     store::set_call_status(&mut tx, id, CallStatus::Closed).await?;
     let k = store::call(&mut tx, id).await?.ok_or(VolError::NotFound)?;
     tx.commit().await?;
-    audit_call(st, u, "volunteers.call.close", "volunteer_call", id, &k.unit_path).await?;
+    audit_call(
+        st,
+        u,
+        "volunteers.call.close",
+        "volunteer_call",
+        id,
+        &k.unit_path,
+    )
+    .await?;
     Ok(k)
 }
 
@@ -363,7 +394,10 @@ async fn to_content(
     if !w.video_url.is_empty() {
         body.push_str(&format!("\n\n视频:{}", w.video_url));
     }
-    body.push_str(&format!("\n\n{}", credit_line(&w.author, &w.school, licence)));
+    body.push_str(&format!(
+        "\n\n{}",
+        credit_line(&w.author, &w.school, licence)
+    ));
     let c = crate::campaigns::service::create_content(
         &st.db,
         &st.clock,
@@ -467,8 +501,16 @@ pub async fn reuse(st: &AppState, u: &User, id: i64) -> VR<(i64, bool)> {
     let content = to_content(st, u, unit_id, &w, item.licence, &fraud).await?;
     let now = st.clock.now_ms();
     let mut tx = st.db.begin_write().await?;
-    let added =
-        store::insert_use(&mut tx, id, unit_id, &unit_path, u.p.account_id, content, now).await?;
+    let added = store::insert_use(
+        &mut tx,
+        id,
+        unit_id,
+        &unit_path,
+        u.p.account_id,
+        content,
+        now,
+    )
+    .await?;
     let content = if added {
         content
     } else {
@@ -478,7 +520,15 @@ pub async fn reuse(st: &AppState, u: &User, id: i64) -> VR<(i64, bool)> {
             .unwrap_or(content)
     };
     tx.commit().await?;
-    audit_call(st, u, "volunteers.library.reuse", "volunteer_library", id, &unit_path).await?;
+    audit_call(
+        st,
+        u,
+        "volunteers.library.reuse",
+        "volunteer_library",
+        id,
+        &unit_path,
+    )
+    .await?;
     Ok((content, added))
 }
 
@@ -505,7 +555,9 @@ pub async fn promote_to_contest(
     let mut c = conn(st).await?;
     let file = store::work_file(&mut c, work_id).await?;
     drop(c);
-    let image = file.filter(|(_, t)| t.starts_with("image/")).map(|(b, _)| b);
+    let image = file
+        .filter(|(_, t)| t.starts_with("image/"))
+        .map(|(b, _)| b);
     let (media_kind, video_url) = match (&image, w.video_url.is_empty()) {
         (Some(_), _) => ("image", String::new()),
         (None, false) => ("video_link", w.video_url.clone()),

@@ -22,7 +22,11 @@ fn admin_school(p: &Principal) -> Option<(i64, String)> {
 pub async fn create_team(st: &AppState, u: &User, name: &str) -> VR<Team> {
     let (school_id, path) = admin_school(&u.p).ok_or(VolError::Forbidden)?;
     let name = match crate::text::name(name) {
-        Ok("") => return Err(VolError::Invalid(vec![Msg::new("vol-err-required").arg("field", "name")])),
+        Ok("") => {
+            return Err(VolError::Invalid(vec![
+                Msg::new("vol-err-required").arg("field", "name")
+            ]))
+        }
         Ok(n) if n.chars().count() > 60 => {
             return Err(VolError::Invalid(vec![Msg::new("vol-err-too-long")
                 .arg("field", "name")
@@ -32,7 +36,16 @@ pub async fn create_team(st: &AppState, u: &User, name: &str) -> VR<Team> {
         Err(e) => return Err(VolError::Invalid(vec![Msg::new(e.key())])),
     };
     let mut tx = st.db.begin_write().await?;
-    let id = match store::insert_team(&mut tx, school_id, &path, &name, u.p.account_id, st.clock.now_ms()).await {
+    let id = match store::insert_team(
+        &mut tx,
+        school_id,
+        &path,
+        &name,
+        u.p.account_id,
+        st.clock.now_ms(),
+    )
+    .await
+    {
         Ok(id) => id,
         Err(e) => {
             let e = crate::db::DbError::from(e);
@@ -48,18 +61,32 @@ pub async fn create_team(st: &AppState, u: &User, name: &str) -> VR<Team> {
     Ok(t)
 }
 
-/// Teams the caller may see: a volunteer's school's; staff: of the schools in their units
+/// Teams the caller may see: a student's school's; staff: of the schools in their units
 /// (police: the schools of their jurisdiction).
 pub async fn teams_for(st: &AppState, p: &Principal) -> VR<Vec<Team>> {
-    let mut c = conn(st).await?;
-    if let Some(v) = store::volunteer_by_account(&mut c, p.account_id).await? {
-        return Ok(store::teams_under(&mut c, &[v.school_path]).await?);
+    if let Some(school) = own_school(st, p).await? {
+        let mut c = conn(st).await?;
+        return Ok(store::teams_under(&mut c, &[school]).await?);
     }
+    let mut c = conn(st).await?;
     let paths = policy::scopes_for(p, Action::ListPeople);
     if paths.is_empty() {
         return Err(VolError::Forbidden);
     }
     Ok(store::teams_under(&mut c, &paths).await?)
+}
+
+/// The path of a student's school (registered as a volunteer or not).
+async fn own_school(st: &AppState, p: &Principal) -> VR<Option<String>> {
+    let Some(sid) = p.student_id else {
+        return Ok(None);
+    };
+    let Some(s) = crate::org::store::student_by_id(&st.db, sid).await? else {
+        return Ok(None);
+    };
+    Ok(crate::org::store::unit_by_id(&st.db, s.school_id)
+        .await?
+        .map(|u| u.path))
 }
 
 /// The caller's team.
@@ -71,11 +98,14 @@ pub async fn my_team(st: &AppState, v: &Volunteer) -> VR<Option<Team>> {
 /// A volunteer joins a team of their own school (leaving the one they were in).
 pub async fn join_team(st: &AppState, p: &Principal, team_id: i64) -> VR<Team> {
     let mut tx = st.db.begin_write().await?;
-    let v = volunteer_of(&mut tx, p).await?;
+    // An absent team is not found for everyone, before the caller's own state is looked at.
     let t = store::team(&mut tx, team_id)
         .await?
-        .filter(|t| t.school_id == v.school_id)
         .ok_or(VolError::NotFound)?;
+    let v = volunteer_of(&mut tx, p).await?;
+    if t.school_id != v.school_id {
+        return Err(VolError::NotFound);
+    }
     store::join_team(&mut tx, v.id, t.id, st.clock.now_ms()).await?;
     let t = store::team(&mut tx, team_id)
         .await?
@@ -126,7 +156,11 @@ pub async fn adjust(
             ""
         }
         Ok(r) if r.chars().count() > 500 => {
-            problems.push(Msg::new("vol-err-too-long").arg("field", "reason").arg("max", 500));
+            problems.push(
+                Msg::new("vol-err-too-long")
+                    .arg("field", "reason")
+                    .arg("max", 500),
+            );
             ""
         }
         Ok(r) => r,
@@ -193,17 +227,17 @@ pub struct PeriodBoard {
     pub schools: Vec<Standing>,
 }
 
-/// The area a leaderboard covers for the caller: a volunteer's school or its province; staff:
+/// The area a leaderboard covers for the caller: a student's school or its province; staff:
 /// their first unit or the province around it.
 async fn area(st: &AppState, p: &Principal, reach: Reach) -> VR<(String, String)> {
-    let mut c = conn(st).await?;
-    let base = match store::volunteer_by_account(&mut c, p.account_id).await? {
-        Some(v) => v.school_path,
+    let base = match own_school(st, p).await? {
+        Some(school) => school,
         None => policy::scopes_for(p, Action::ViewUnits)
             .into_iter()
             .next()
             .ok_or(VolError::Forbidden)?,
     };
+    let mut c = conn(st).await?;
     let path = match reach {
         Reach::School => base,
         Reach::Province => store::province_of(&mut c, &base).await?.unwrap_or(base),

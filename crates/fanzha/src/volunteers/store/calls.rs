@@ -136,7 +136,9 @@ pub async fn insert_call(
 }
 
 pub async fn call(c: &mut AnyConnection, id: i64) -> R<Option<Call>> {
-    let sql = format!("SELECT {CALL_COLS} FROM vol_calls k JOIN units u ON u.id = k.unit_id WHERE k.id = $1");
+    let sql = format!(
+        "SELECT {CALL_COLS} FROM vol_calls k JOIN units u ON u.id = k.unit_id WHERE k.id = $1"
+    );
     sqlx::query(&sql)
         .bind(id)
         .fetch_optional(c)
@@ -276,7 +278,8 @@ pub async fn works_of_call(c: &mut AnyConnection, call_id: i64) -> R<Vec<Work>> 
 }
 
 pub async fn works_of_volunteer(c: &mut AnyConnection, volunteer_id: i64) -> R<Vec<Work>> {
-    let sql = format!("SELECT {WORK_COLS} {WORK_FROM} WHERE w.volunteer_id = $1 ORDER BY w.id DESC");
+    let sql =
+        format!("SELECT {WORK_COLS} {WORK_FROM} WHERE w.volunteer_id = $1 ORDER BY w.id DESC");
     sqlx::query(&sql)
         .bind(volunteer_id)
         .fetch_all(c)
@@ -465,8 +468,9 @@ pub async fn insert_item(c: &mut AnyConnection, i: &NewItem<'_>, now: i64) -> R<
 }
 
 pub async fn item(c: &mut AnyConnection, id: i64) -> R<Option<Item>> {
-    let sql =
-        format!("SELECT {ITEM_COLS} FROM vol_library i JOIN units u ON u.id = i.unit_id WHERE i.id = $1");
+    let sql = format!(
+        "SELECT {ITEM_COLS} FROM vol_library i JOIN units u ON u.id = i.unit_id WHERE i.id = $1"
+    );
     sqlx::query(&sql)
         .bind(id)
         .fetch_optional(c)
@@ -501,7 +505,9 @@ pub async fn items(c: &mut AnyConnection, f: &ItemFilter, limit: i64) -> R<Vec<I
     let text = f.text.as_ref().map(|t| {
         format!(
             "%{}%",
-            t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+            t.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
         )
     });
     let sql = format!(
@@ -538,11 +544,13 @@ pub async fn item_file(c: &mut AnyConnection, id: i64) -> R<Option<(Vec<u8>, Str
 
 /// The campaign content a unit made from an item, if it reused it.
 pub async fn use_of(c: &mut AnyConnection, item_id: i64, unit_id: i64) -> R<Option<i64>> {
-    sqlx::query_scalar("SELECT content_id FROM vol_library_uses WHERE item_id = $1 AND unit_id = $2")
-        .bind(item_id)
-        .bind(unit_id)
-        .fetch_optional(c)
-        .await
+    sqlx::query_scalar(
+        "SELECT content_id FROM vol_library_uses WHERE item_id = $1 AND unit_id = $2",
+    )
+    .bind(item_id)
+    .bind(unit_id)
+    .fetch_optional(c)
+    .await
 }
 
 /// Records a unit's reuse and counts it, once per unit; false when the unit had reused it.
@@ -600,7 +608,8 @@ pub struct Team {
     pub created_at: i64,
 }
 
-const TEAM_COLS: &str = "t.id, t.school_id, t.school_path, u.name AS school_name, t.name, t.created_at, \
+const TEAM_COLS: &str =
+    "t.id, t.school_id, t.school_path, u.name AS school_name, t.name, t.created_at, \
     (SELECT COUNT(*) FROM vol_team_members m WHERE m.team_id = t.id) AS members";
 
 fn team_row(r: &AnyRow) -> R<Team> {
@@ -636,7 +645,9 @@ pub async fn insert_team(
 }
 
 pub async fn team(c: &mut AnyConnection, id: i64) -> R<Option<Team>> {
-    let sql = format!("SELECT {TEAM_COLS} FROM vol_teams t JOIN units u ON u.id = t.school_id WHERE t.id = $1");
+    let sql = format!(
+        "SELECT {TEAM_COLS} FROM vol_teams t JOIN units u ON u.id = t.school_id WHERE t.id = $1"
+    );
     sqlx::query(&sql)
         .bind(id)
         .fetch_optional(c)
@@ -683,12 +694,14 @@ pub async fn join_team(c: &mut AnyConnection, volunteer_id: i64, team_id: i64, n
 }
 
 pub async fn leave_team(c: &mut AnyConnection, volunteer_id: i64) -> R<bool> {
-    Ok(sqlx::query("DELETE FROM vol_team_members WHERE volunteer_id = $1")
-        .bind(volunteer_id)
-        .execute(c)
-        .await?
-        .rows_affected()
-        == 1)
+    Ok(
+        sqlx::query("DELETE FROM vol_team_members WHERE volunteer_id = $1")
+            .bind(volunteer_id)
+            .execute(c)
+            .await?
+            .rows_affected()
+            == 1,
+    )
 }
 
 /// The team of a volunteer.

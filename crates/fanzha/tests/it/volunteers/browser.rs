@@ -243,7 +243,8 @@ async fn police_publish_a_student_claims_checks_in_and_hands_in_proof_and_approv
 /// and reuses it in one step (its use counted); the student joins a team and reads the province
 /// leaderboard of the month on the phone. Every page fits the phone.
 #[tokio::test]
-async fn police_call_for_slogans_a_student_hands_one_in_it_is_accepted_and_another_school_reuses_it() {
+async fn police_call_for_slogans_a_student_hands_one_in_it_is_accepted_and_another_school_reuses_it(
+) {
     run("volunteers-calls-journey", |rig| {
         async move {
             let wd = &rig.wd;

@@ -40,7 +40,13 @@ pub fn slogan(title: &str) -> Value {
 }
 
 /// Decides on a work; status and body.
-pub async fn decide_work(app: &TestApp, token: &str, work: i64, d: &str, reason: &str) -> (u16, Value) {
+pub async fn decide_work(
+    app: &TestApp,
+    token: &str,
+    work: i64,
+    d: &str,
+    reason: &str,
+) -> (u16, Value) {
     let (s, v) = post_json_read(
         app,
         token,
@@ -61,13 +67,16 @@ pub async fn accepted_work(app: &TestApp) -> (i64, i64, i64) {
     let work = w["id"].as_i64().unwrap();
     assert_eq!(decide_work(app, &police, work, "accept", "").await.0, 200);
     let item = app
-        .scalar(&format!("SELECT id FROM vol_library WHERE source = 'work:{work}'"))
+        .scalar(&format!(
+            "SELECT id FROM vol_library WHERE source = 'work:{work}'"
+        ))
         .await;
     (call, work, item)
 }
 
 #[tokio::test]
-async fn a_call_takes_works_and_an_accepted_work_credits_once_and_joins_the_library_and_content_review() {
+async fn a_call_takes_works_and_an_accepted_work_credits_once_and_joins_the_library_and_content_review(
+) {
     let app = spawn_seeded().await;
     let police = tok(&app, "police1").await;
     // Bad input: every problem listed, nothing stored.
@@ -84,28 +93,56 @@ async fn a_call_takes_works_and_an_accepted_work_credits_once_and_joins_the_libr
     // A student cannot open a call.
     let s1 = join(&app, "student1").await;
     let (st, _, _, _) =
-        api_error(post_json(&app, &s1, "/api/v1/volunteers/calls", call_body(&app, 10)).await).await;
+        api_error(post_json(&app, &s1, "/api/v1/volunteers/calls", call_body(&app, 10)).await)
+            .await;
     assert_eq!(st.as_u16(), 403);
 
     let call = open_call(&app, &police, call_body(&app, 10)).await;
     let (_, list) = get_json(&app, &s1, "/api/v1/volunteers/calls").await;
-    assert!(list.as_array().unwrap().iter().any(|c| c["id"] == call), "{list}");
+    assert!(
+        list.as_array().unwrap().iter().any(|c| c["id"] == call),
+        "{list}"
+    );
     // Not a volunteer yet: refused until registered.
     let s2 = tok(&app, "student2").await;
     let (st, code, _, _) = api_error(
-        post_json(&app, &s2, &format!("/api/v1/volunteers/calls/{call}/works"), slogan("x")).await,
+        post_json(
+            &app,
+            &s2,
+            &format!("/api/v1/volunteers/calls/{call}/works"),
+            slogan("x"),
+        )
+        .await,
     )
     .await;
     assert_eq!((st.as_u16(), code.as_str()), (409, "vol-err-not-volunteer"));
     // Bad works: a poster without its picture, a file too large, a file of an unknown type.
-    let (s, v) = hand_in(&app, &s1, call, json!({"kind": "poster", "title": "海报", "body": ""})).await;
+    let (s, v) = hand_in(
+        &app,
+        &s1,
+        call,
+        json!({"kind": "poster", "title": "海报", "body": ""}),
+    )
+    .await;
     assert_eq!(s, 422, "{v}");
     use base64::Engine as _;
     let big = base64::engine::general_purpose::STANDARD.encode(vec![0xFFu8; 5 * 1024 * 1024 + 1]);
-    let (s, _) = hand_in(&app, &s1, call, json!({"kind": "poster", "title": "大海报", "file_base64": big})).await;
+    let (s, _) = hand_in(
+        &app,
+        &s1,
+        call,
+        json!({"kind": "poster", "title": "大海报", "file_base64": big}),
+    )
+    .await;
     assert_eq!(s, 422);
     let exe = base64::engine::general_purpose::STANDARD.encode(b"MZ\x90\x00");
-    let (s, _) = hand_in(&app, &s1, call, json!({"kind": "poster", "title": "怪海报", "file_base64": exe})).await;
+    let (s, _) = hand_in(
+        &app,
+        &s1,
+        call,
+        json!({"kind": "poster", "title": "怪海报", "file_base64": exe}),
+    )
+    .await;
     assert_eq!(s, 422);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM vol_works").await, 0);
     // A good slogan and a poster with its PNG.
@@ -113,9 +150,20 @@ async fn a_call_takes_works_and_an_accepted_work_credits_once_and_joins_the_libr
     assert_eq!(s, 201, "{w}");
     assert_eq!(w["status"], "submitted");
     let work = w["id"].as_i64().unwrap();
-    let png = base64::engine::general_purpose::STANDARD.encode(b"\x89PNG\r\n\x1a\nrest-of-a-picture");
-    let (s, p) = hand_in(&app, &s1, call, json!({"kind": "poster", "title": "海报一", "file_base64": png})).await;
-    assert_eq!((s, p["file_type"].as_str()), (201, Some("image/png")), "{p}");
+    let png =
+        base64::engine::general_purpose::STANDARD.encode(b"\x89PNG\r\n\x1a\nrest-of-a-picture");
+    let (s, p) = hand_in(
+        &app,
+        &s1,
+        call,
+        json!({"kind": "poster", "title": "海报一", "file_base64": png}),
+    )
+    .await;
+    assert_eq!(
+        (s, p["file_type"].as_str()),
+        (201, Some("image/png")),
+        "{p}"
+    );
     // The same title twice is refused.
     let (s, _) = hand_in(&app, &s1, call, slogan("刷单就是诈骗")).await;
     assert_eq!(s, 422);
@@ -139,21 +187,32 @@ async fn a_call_takes_works_and_an_accepted_work_credits_once_and_joins_the_libr
     let (_, me) = get_json(&app, &s1, "/api/v1/volunteers/me").await;
     assert_eq!(me["volunteer"]["balance"], 20, "{me}");
     assert_eq!(
-        app.scalar(&format!("SELECT COUNT(*) FROM vol_ledger WHERE cause = 'award:work:{work}:volunteer:{}'", me["volunteer"]["id"])).await,
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM vol_ledger WHERE cause = 'award:work:{work}:volunteer:{}'",
+            me["volunteer"]["id"]
+        ))
+        .await,
         1
     );
     // The work is in the organiser's content library, sent to its review, credited.
-    let (status, body): (String, String) = sqlx::query_as(
-        "SELECT status, body_md FROM campaign_contents WHERE id = $1",
-    )
-    .bind(content)
-    .fetch_one(&app.state.db.pool)
-    .await
-    .unwrap();
+    let (status, body): (String, String) =
+        sqlx::query_as("SELECT status, body_md FROM campaign_contents WHERE id = $1")
+            .bind(content)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
     assert_eq!(status, "review");
-    assert!(body.contains("张三") && body.contains("CC BY 4.0"), "{body}");
+    assert!(
+        body.contains("张三") && body.contains("CC BY 4.0"),
+        "{body}"
+    );
     // …and in the shared library, found by fraud type and kind, not by another kind.
-    let (s, items) = get_json(&app, &police, "/api/v1/volunteers/library?fraud_type=rebate_task&kind=slogan").await;
+    let (s, items) = get_json(
+        &app,
+        &police,
+        "/api/v1/volunteers/library?fraud_type=rebate_task&kind=slogan",
+    )
+    .await;
     assert_eq!(s, 200);
     let items = items.as_array().unwrap().clone();
     assert_eq!(items.len(), 1, "{items:?}");
@@ -162,9 +221,18 @@ async fn a_call_takes_works_and_an_accepted_work_credits_once_and_joins_the_libr
     assert_eq!(items[0]["uses"], 0);
     let (_, none) = get_json(&app, &police, "/api/v1/volunteers/library?kind=poster").await;
     assert!(none.as_array().unwrap().is_empty());
-    let (_, found) = get_json(&app, &police, "/api/v1/volunteers/library?q=%E8%AF%88%E9%AA%97").await;
+    let (_, found) = get_json(
+        &app,
+        &police,
+        "/api/v1/volunteers/library?q=%E8%AF%88%E9%AA%97",
+    )
+    .await;
     assert_eq!(found.as_array().unwrap().len(), 1, "text search");
-    let (st, _, _, _) = api_error(app.api_get(&police, "/api/v1/volunteers/library?kind=song").await).await;
+    let (st, _, _, _) = api_error(
+        app.api_get(&police, "/api/v1/volunteers/library?kind=song")
+            .await,
+    )
+    .await;
     assert_eq!(st.as_u16(), 422);
     // The poster, rejected with a reason, stays out of the library.
     let poster = p["id"].as_i64().unwrap();
@@ -193,16 +261,52 @@ async fn a_call_closes_at_its_deadline_and_a_targeted_call_is_not_found_elsewher
     app.state.clock.advance_ms(DAY + 1);
     let before = app.scalar("SELECT COUNT(*) FROM vol_works").await;
     let (st, code, _, _) = api_error(
-        post_json(&app, &s1, &format!("/api/v1/volunteers/calls/{call}/works"), slogan("晚了")).await,
+        post_json(
+            &app,
+            &s1,
+            &format!("/api/v1/volunteers/calls/{call}/works"),
+            slogan("晚了"),
+        )
+        .await,
     )
     .await;
     assert_eq!((st.as_u16(), code.as_str()), (409, "vol-err-deadline"));
     assert_eq!(app.scalar("SELECT COUNT(*) FROM vol_works").await, before);
     // Closing early: by the organiser only, once.
     let other = tok(&app, "police2").await;
-    assert_eq!(post_json(&app, &other, &format!("/api/v1/volunteers/calls/{only_sch1}/close"), json!({})).await.status(), 404);
-    assert_eq!(post_json(&app, &police, &format!("/api/v1/volunteers/calls/{only_sch1}/close"), json!({})).await.status(), 200);
-    assert_eq!(post_json(&app, &police, &format!("/api/v1/volunteers/calls/{only_sch1}/close"), json!({})).await.status(), 409);
+    assert_eq!(
+        post_json(
+            &app,
+            &other,
+            &format!("/api/v1/volunteers/calls/{only_sch1}/close"),
+            json!({})
+        )
+        .await
+        .status(),
+        404
+    );
+    assert_eq!(
+        post_json(
+            &app,
+            &police,
+            &format!("/api/v1/volunteers/calls/{only_sch1}/close"),
+            json!({})
+        )
+        .await
+        .status(),
+        200
+    );
+    assert_eq!(
+        post_json(
+            &app,
+            &police,
+            &format!("/api/v1/volunteers/calls/{only_sch1}/close"),
+            json!({})
+        )
+        .await
+        .status(),
+        409
+    );
     let (s, _) = hand_in(&app, &s1, only_sch1, slogan("又一条")).await;
     assert_eq!(s, 409, "closed");
 }

@@ -431,8 +431,22 @@ async fn a_task_not_offered_to_the_caller_is_not_found_for_check_in_proof_and_wi
         ("proof", json!({"text": "做完了"})),
         ("withdraw", json!({})),
     ] {
-        let r = post_json(&app, &s1, &format!("/api/v1/volunteers/tasks/{id}/{path}"), body).await;
+        let r = post_json(
+            &app,
+            &s1,
+            &format!("/api/v1/volunteers/tasks/{id}/{path}"),
+            body,
+        )
+        .await;
         assert_eq!(r.status(), 404, "{path}");
     }
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM vol_claims WHERE task_id = $1", id).await, 0);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM vol_claims WHERE task_id = $1",
+            id
+        )
+        .await,
+        0
+    );
 }
