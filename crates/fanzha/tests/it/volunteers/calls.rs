@@ -326,3 +326,58 @@ async fn five_works_per_person_and_call_hold_when_sent_at_once() {
     assert!(codes.iter().all(|c| *c == 201 || *c == 409), "{codes:?}");
     assert_eq!(app.scalar("SELECT COUNT(*) FROM vol_works").await, 5);
 }
+
+#[tokio::test]
+async fn the_pages_of_calls_library_teams_and_leaderboards_render_for_each_role_and_refuse_the_rest(
+) {
+    let app = spawn_seeded().await;
+    let (_, work, item) = accepted_work(&app).await;
+    let call = app
+        .scalar(&format!("SELECT call_id FROM vol_works WHERE id = {work}"))
+        .await;
+    for who in ["student1", "counselor1", "admin1", "police1", "province1"] {
+        let c = app.login(who).await;
+        for path in [
+            "/volunteers/calls".to_string(),
+            "/volunteers/library".to_string(),
+            "/volunteers/library?kind=slogan&fraud_type=rebate_task".to_string(),
+            format!("/volunteers/library/{item}"),
+            "/volunteers/teams".to_string(),
+            "/volunteers/leaderboard?reach=province&period=term".to_string(),
+        ] {
+            let (s, body) = app.get(&c, &path).await;
+            assert_eq!(s, 200, "{who} {path}");
+            // Fraud types, kinds and licences read as words, never as their ids.
+            for id in [">rebate_task", ">slogan", ">cc_by", ">students"] {
+                assert!(!body.contains(id), "{id} shown on {path}");
+            }
+        }
+    }
+    // The organiser sees the works with their author; the author sees their own; another
+    // station's officer gets not-found.
+    let police = app.login("police1").await;
+    let (_, body) = app.get(&police, &format!("/volunteers/calls/{call}")).await;
+    assert!(
+        body.contains("张三") && body.contains("刷单就是诈骗"),
+        "organiser view"
+    );
+    let s1 = app.login("student1").await;
+    let (_, body) = app.get(&s1, &format!("/volunteers/calls/{call}")).await;
+    assert!(body.contains("已入选"), "the author's own work");
+    let police2 = app.login("police2").await;
+    let (s, _) = app
+        .get(&police2, &format!("/volunteers/calls/{call}"))
+        .await;
+    assert_eq!(s, 404);
+    // Only police and school admins open calls; a bad filter is a clear 422.
+    let (s, _) = app.get(&s1, "/volunteers/calls/new").await;
+    assert_eq!(s, 403);
+    let (s, _) = app.get(&police, "/volunteers/calls/new").await;
+    assert_eq!(s, 200);
+    let (s, _) = app.get(&police, "/volunteers/library?kind=song").await;
+    assert_eq!(s, 422);
+    let (s, _) = app
+        .get(&police, "/volunteers/leaderboard?period=year")
+        .await;
+    assert_eq!(s, 422);
+}
