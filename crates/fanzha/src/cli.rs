@@ -326,6 +326,23 @@ enum BenchCmd {
         #[arg(long, default_value_t = 1_000_000)]
         log: usize,
     },
+    /// Claims from concurrent clients on one task (latency percentiles, exactly the places
+    /// accepted), a province leaderboard over a large ledger, balance reads, on a fresh database
+    /// (the configured PostgreSQL in a new schema, else SQLite in a temporary directory).
+    Volunteers {
+        #[arg(long, default_value_t = 1_000)]
+        claims: usize,
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        #[arg(long, default_value_t = 100)]
+        slots: i64,
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: usize,
+        #[arg(long, default_value_t = 100)]
+        schools: usize,
+        #[arg(long, default_value_t = 10_000)]
+        volunteers: usize,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -832,6 +849,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             concurrency,
             log,
         }) => crate::contests::bench::bench(&cfg, voters, concurrency, log).await,
+        Command::Bench(BenchCmd::Volunteers {
+            claims,
+            clients,
+            slots,
+            entries,
+            schools,
+            volunteers,
+        }) => {
+            let spec = crate::volunteers::bench::Spec {
+                claims,
+                clients,
+                slots,
+                entries,
+                schools,
+                volunteers,
+            };
+            crate::volunteers::bench::bench(&cfg, spec).await
+        }
         Command::Contests(ContestsCmd::Verify { file }) => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;

@@ -283,5 +283,255 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
     }
     let _ = award_cause;
     tx.commit().await?;
+    seed_calls(
+        db,
+        clock,
+        station_id,
+        &station_path,
+        police,
+        school_id,
+        &vols,
+    )
+    .await
+}
+
+/// A slogan call of the station with works handed in by its school's volunteers, two accepted
+/// into the shared library (credited, points awarded) and reused by another school; two teams.
+async fn seed_calls(
+    db: &Db,
+    clock: &Clock,
+    station_id: i64,
+    station_path: &str,
+    police: i64,
+    school_id: i64,
+    vols: &[(i64, i64)],
+) -> anyhow::Result<()> {
+    use super::model::{Audience, ValidCall, ValidWork, WorkKind, WorkLicence, WorkStatus};
+    let now = clock.now_ms();
+    let call = ValidCall {
+        title: "“识破刷单返利”反诈标语征集".into(),
+        theme: "刷单返利是诈骗,先返后骗别上当".into(),
+        rules: "面向辖区高校学生。标语不超过 20 字,海报请上传 JPEG 或 PNG 图片,金点子写清楚怎么做。\n每人最多 5 件,入选作品每件 20 积分,并以 CC BY 4.0 许可进入共享资源库。".into(),
+        kinds: vec![WorkKind::Slogan, WorkKind::Poster, WorkKind::Idea],
+        fraud_type: "rebate_task".into(),
+        audience: Audience::Students,
+        licence: WorkLicence::CcBy,
+        points: 20,
+        opens_at: now - 20 * 24 * H,
+        closes_at: now + 10 * 24 * H,
+        targets: vec![],
+    };
+    let works: [(&str, &str, WorkStatus); 6] = [
+        (
+            "刷单返利第一单是甜头,最后一单是骨头",
+            "刷单返利第一单是甜头,最后一单是骨头。凡是要你先垫钱的兼职,都是诈骗。",
+            WorkStatus::Accepted,
+        ),
+        (
+            "动动手指就赚钱?动动脑子别上当",
+            "动动手指就赚钱?动动脑子别上当!刷单本身违法,“返利”只是诱饵。",
+            WorkStatus::Accepted,
+        ),
+        (
+            "宿舍楼道“反诈接力”金点子",
+            "每层楼选一名反诈信息员,每周在楼层群转发一条真实案例,月底用小测验抽奖。",
+            WorkStatus::Shortlisted,
+        ),
+        (
+            "高薪兼职不用干,先交押金就是骗",
+            "高薪兼职不用干,先交押金就是骗。",
+            WorkStatus::Submitted,
+        ),
+        (
+            "天上不会掉馅饼",
+            "天上不会掉馅饼,刷单返利是陷阱。",
+            WorkStatus::Rejected,
+        ),
+        (
+            "免费领礼品?扫码就中招",
+            "免费领礼品?扫码就中招。",
+            WorkStatus::Submitted,
+        ),
+    ];
+    let mut tx = db.begin_write().await?;
+    let c: &mut AnyConnection = &mut tx;
+    let call_id = store::insert_call(
+        c,
+        station_id,
+        station_path,
+        police,
+        &call,
+        &[],
+        now - 20 * 24 * H,
+    )
+    .await?;
+    let k = store::call(c, call_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("call"))?;
+    let mut accepted = Vec::new();
+    for (i, (title, body, status)) in works.iter().enumerate() {
+        let Some((vid, account)) = vols.get(i % vols.len().max(1)) else {
+            break;
+        };
+        let at = now - (15 - i as i64) * 24 * H;
+        let kind = if title.contains("金点子") {
+            WorkKind::Idea
+        } else {
+            WorkKind::Slogan
+        };
+        let w = ValidWork {
+            kind,
+            title: (*title).into(),
+            body: (*body).into(),
+            video_url: String::new(),
+            file: None,
+        };
+        let id = store::insert_work(c, call_id, *vid, *account, &w, at).await?;
+        if *status == WorkStatus::Submitted {
+            continue;
+        }
+        let reason = (*status == WorkStatus::Rejected).then_some("与已入选作品意思重复。");
+        store::decide_work(
+            c,
+            id,
+            &[WorkStatus::Submitted],
+            *status,
+            reason,
+            police,
+            at + 2 * 24 * H,
+        )
+        .await?;
+        if *status == WorkStatus::Accepted {
+            let cause = service::work_award_cause(id, *vid);
+            service::post(
+                c,
+                &NewEntry {
+                    volunteer_id: *vid,
+                    kind: EntryKind::Award,
+                    points: k.points,
+                    cause: &cause,
+                    task_id: None,
+                    reward_id: None,
+                    reverses: None,
+                    note: title,
+                    by: Some(police),
+                },
+                at + 2 * 24 * H,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let wk = store::work(c, id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("work"))?;
+            let source = format!("work:{id}");
+            if let Some(item) = store::insert_item(
+                c,
+                &store::NewItem {
+                    source: &source,
+                    unit_id: station_id,
+                    unit_path: station_path,
+                    kind: wk.kind,
+                    title: &wk.title,
+                    body: &wk.body,
+                    video_url: "",
+                    file: None,
+                    author: &wk.author,
+                    school: &wk.school,
+                    licence: k.licence,
+                    fraud_type: &k.fraud_type,
+                    audience: k.audience,
+                },
+                at + 2 * 24 * H,
+            )
+            .await?
+            {
+                accepted.push((item, wk));
+            }
+        }
+    }
+    // Two teams of the school; the first volunteers join them.
+    let school_path: String = sqlx::query_scalar("SELECT path FROM units WHERE id = $1")
+        .bind(school_id)
+        .fetch_one(&mut *c)
+        .await?;
+    let mut teams = Vec::new();
+    for name in ["法学院反诈宣讲队", "信息学院反诈技术队"] {
+        teams.push(
+            store::insert_team(c, school_id, &school_path, name, police, now - 30 * 24 * H).await?,
+        );
+    }
+    for (i, (vid, _)) in vols.iter().take(8).enumerate() {
+        store::join_team(c, *vid, teams[i % 2], now - 25 * 24 * H).await?;
+    }
+    // The admin of another school, who reuses the accepted works.
+    let other: Option<(i64, i64, String)> = sqlx::query_as(
+        "SELECT u.id, a.id, u.path FROM units u JOIN role_assignments r ON r.unit_id = u.id \
+         JOIN accounts a ON a.id = r.account_id WHERE u.kind = 'school' AND u.id <> $1 AND r.role = 'school_admin' \
+         ORDER BY u.id, a.id LIMIT 1",
+    )
+    .bind(school_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    tx.commit().await?;
+    let Some((other_id, admin, other_path)) = other else {
+        return Ok(());
+    };
+    let Some(acc) = crate::auth::store::account_by_id(db, admin).await? else {
+        return Ok(());
+    };
+    let p = crate::auth::model::Principal {
+        account_id: admin,
+        username: acc.username.clone(),
+        display_name: acc.display_name.clone(),
+        student_id: None,
+        staff_id: acc.staff_id,
+        grants: crate::auth::store::grants_of(db, admin).await?,
+        via: crate::auth::model::Via::Token {
+            token_id: 0,
+            scopes: vec![],
+        },
+        time_zone: chrono_tz::Asia::Shanghai,
+        locale: "zh-CN".into(),
+        must_change_password: false,
+    };
+    let unit = crate::org::store::unit_by_id(db, other_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("school"))?;
+    for (item, w) in accepted {
+        let content = crate::campaigns::service::create_content(
+            db,
+            clock,
+            &p,
+            &crate::audit::Actor::cli("demo"),
+            &crate::campaigns::service::NewContent {
+                unit: unit.code.clone(),
+                kind: "article".into(),
+                title: w.title.clone(),
+                body_md: format!(
+                    "{}\n\n{}",
+                    w.body,
+                    service::credit_line(&w.author, &w.school, WorkLicence::CcBy)
+                ),
+                media_url: None,
+                fraud_types: vec!["rebate_task".into()],
+                target_hint: String::new(),
+                quiz: vec![],
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let mut tx = db.begin_write().await?;
+        store::insert_use(
+            &mut tx,
+            item,
+            other_id,
+            &other_path,
+            admin,
+            content.id,
+            now - 3 * 24 * H,
+        )
+        .await?;
+        tx.commit().await?;
+    }
     Ok(())
 }

@@ -7,9 +7,12 @@
 //! each class and student.
 
 pub mod api;
+pub mod api_calls;
 pub mod appraisal;
+pub mod bench;
 pub mod demo;
 pub mod model;
 pub mod pages;
+pub mod pages_calls;
 pub mod service;
 pub mod store;

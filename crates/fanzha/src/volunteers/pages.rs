@@ -72,6 +72,18 @@ fn err_page(e: AppError) -> Response {
 
 // ---- the volunteer's page ----
 
+/// Team names of the volunteers a staff member sees.
+struct TeamNames(std::collections::HashMap<i64, String>);
+
+impl TeamNames {
+    fn label(&self, id: &i64) -> String {
+        self.0
+            .get(id)
+            .map(|t| format!(" · {t}"))
+            .unwrap_or_default()
+    }
+}
+
 #[derive(Template)]
 #[template(path = "volunteers/home.html")]
 struct HomePage {
@@ -83,7 +95,9 @@ struct HomePage {
     certs: Vec<Certificate>,
     entries: Vec<Entry>,
     staff_list: Vec<Volunteer>,
+    teams: TeamNames,
     can_publish: bool,
+    key: String,
 }
 
 async fn home(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
@@ -106,6 +120,8 @@ async fn home(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
     } else {
         vec![]
     };
+    let ids: Vec<i64> = staff_list.iter().map(|v| v.id).collect();
+    let teams = service::team_names(&st, &ids).await?;
     Ok(Html(
         HomePage {
             w: Words(ctx.lang),
@@ -116,7 +132,9 @@ async fn home(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
             certs,
             entries,
             staff_list,
+            teams: TeamNames(teams),
             can_publish: service::publishing_unit(&u.p).is_some(),
+            key: crate::auth::password::random_token(),
         }
         .render()?,
     ))
@@ -658,9 +676,28 @@ struct BoardsPage {
     ctx: PageCtx,
     w: Words,
     lists: Vec<(&'static str, Vec<super::store::Standing>)>,
+    reach: super::model::Reach,
+    period: super::model::Period,
+    reaches: &'static [super::model::Reach],
+    periods: &'static [super::model::Period],
+    period_label: String,
+    area: service::PeriodBoard,
 }
 
-async fn leaderboard(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct BoardArgs {
+    reach: String,
+    period: String,
+}
+
+async fn leaderboard(
+    State(st): State<AppState>,
+    u: User,
+    Query(q): Query<BoardArgs>,
+) -> AppResult<Html<String>> {
+    let (reach, period) = super::api_calls::board_args(&q.reach, &q.period)?;
+    let area = service::period_board(&st, &u.p, reach, period).await?;
     let ctx = page_ctx(&st, &u).await;
     let b = service::leaderboards(&st, &u.p).await?;
     let lists = vec![
@@ -668,11 +705,18 @@ async fn leaderboard(State(st): State<AppState>, u: User) -> AppResult<Html<Stri
         ("vol-lb-classes", b.classes),
         ("vol-lb-schools", b.schools),
     ];
+    let period_label = ctx.t(&format!("vol-period-{}", period.as_str()));
     Ok(Html(
         BoardsPage {
             w: Words(ctx.lang),
             ctx,
             lists,
+            reach,
+            period,
+            reaches: super::model::Reach::ALL,
+            periods: super::model::Period::ALL,
+            period_label,
+            area,
         }
         .render()?,
     ))

@@ -216,6 +216,8 @@ pub fn router(st: AppState) -> Router {
         .merge(crate::learning::pages::routes())
         .merge(crate::volunteers::pages::routes())
         .merge(crate::volunteers::api::routes())
+        .merge(crate::volunteers::pages_calls::routes())
+        .merge(crate::volunteers::api_calls::routes())
         .merge(crate::contests::pages::routes())
         .merge(crate::contests::api::routes())
         .merge(ops::routes())

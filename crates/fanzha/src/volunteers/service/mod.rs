@@ -65,8 +65,14 @@ pub fn sees(p: &Principal, vol: Option<&Volunteer>, t: &Task) -> bool {
     if t.targets.is_empty() && p.roles().iter().any(|r| *r != Role::Partner) {
         return true;
     }
+    sees_unit(p, &t.unit_path, &t.targets)
+}
+
+/// May staff `p` see what a unit published for some target units (its managers, and those who
+/// see the unit or one of the targets)?
+pub fn sees_unit(p: &Principal, unit_path: &str, targets: &[String]) -> bool {
     let view = |path: &str| policy::allows(p, Action::ViewUnits, &Target::Unit(path));
-    can_manage(p, &t.unit_path) || view(&t.unit_path) || t.targets.iter().any(|x| view(x))
+    can_manage(p, unit_path) || view(unit_path) || targets.iter().any(|x| view(x))
 }
 
 async fn conn(st: &AppState) -> VR<sqlx::pool::PoolConnection<sqlx::Any>> {
@@ -337,6 +343,10 @@ pub async fn withdraw(st: &AppState, p: &Principal, task_id: i64) -> VR<()> {
         .await?
         .ok_or(VolError::NotFound)?;
     let v = volunteer_of(&mut tx, p).await?;
+    // A task not offered to the caller does not exist for them.
+    if !t.offered_to(&v.class_path) {
+        return Err(VolError::NotFound);
+    }
     let c = store::claim_of(&mut tx, task_id, v.id)
         .await?
         .ok_or(VolError::NoClaim)?;
@@ -447,6 +457,10 @@ pub async fn check(st: &AppState, p: &Principal, task_id: i64, code: &str, out: 
         .await?
         .ok_or(VolError::NotFound)?;
     let v = volunteer_of(&mut tx, p).await?;
+    // A task not offered to the caller does not exist for them.
+    if !t.offered_to(&v.class_path) {
+        return Err(VolError::NotFound);
+    }
     let c = store::claim_of(&mut tx, task_id, v.id)
         .await?
         .ok_or(VolError::NoClaim)?;
@@ -499,6 +513,10 @@ pub async fn submit_proof(st: &AppState, p: &Principal, task_id: i64, proof: Pro
         .await?
         .ok_or(VolError::NotFound)?;
     let v = volunteer_of(&mut tx, p).await?;
+    // A task not offered to the caller does not exist for them.
+    if !t.offered_to(&v.class_path) {
+        return Err(VolError::NotFound);
+    }
     let c = store::claim_of(&mut tx, task_id, v.id)
         .await?
         .ok_or(VolError::NoClaim)?;
@@ -699,5 +717,9 @@ pub async fn review(
     Ok(c)
 }
 
+mod calls;
 mod points;
+mod teams;
+pub use calls::*;
 pub use points::*;
+pub use teams::*;

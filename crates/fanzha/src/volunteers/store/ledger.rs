@@ -119,6 +119,7 @@ pub async fn ledger_sum(c: &mut AnyConnection, volunteer_id: i64) -> R<i64> {
 /// One row of a leaderboard: a group (a class or a school) or a volunteer, with points earned
 /// (awards less revocations) and approved minutes.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = VolunteerStanding)]
 pub struct Standing {
     pub label: String,
     pub sub: String,
@@ -130,7 +131,7 @@ pub struct Standing {
 pub async fn leaderboard_people(c: &mut AnyConnection, path: &str, limit: i64) -> R<Vec<Standing>> {
     let rows = sqlx::query(
         "SELECT s.name, cu.name AS class_name, \
-           (SELECT CAST(COALESCE(SUM(l.points), 0) AS BIGINT) FROM vol_ledger l WHERE l.volunteer_id = v.id AND l.kind IN ('award', 'revoke')) AS earned, \
+           (SELECT CAST(COALESCE(SUM(l.points), 0) AS BIGINT) FROM vol_ledger l WHERE l.volunteer_id = v.id AND l.kind IN ('award', 'revoke', 'adjust')) AS earned, \
            (SELECT CAST(COALESCE(SUM(cl.minutes), 0) AS BIGINT) FROM vol_claims cl WHERE cl.volunteer_id = v.id AND cl.status = 'approved') AS minutes \
          FROM vol_volunteers v JOIN students s ON s.id = v.student_id JOIN units cu ON cu.id = v.class_id \
          WHERE v.class_path LIKE $1 ORDER BY earned DESC, minutes DESC, v.id LIMIT $2",
@@ -165,7 +166,7 @@ pub async fn leaderboard_groups(
     };
     let sql = format!(
         "SELECT g.name, COUNT(DISTINCT v.id) AS people, \
-           CAST(COALESCE(SUM((SELECT CAST(COALESCE(SUM(l.points), 0) AS BIGINT) FROM vol_ledger l WHERE l.volunteer_id = v.id AND l.kind IN ('award', 'revoke'))), 0) AS BIGINT) AS earned, \
+           CAST(COALESCE(SUM((SELECT CAST(COALESCE(SUM(l.points), 0) AS BIGINT) FROM vol_ledger l WHERE l.volunteer_id = v.id AND l.kind IN ('award', 'revoke', 'adjust'))), 0) AS BIGINT) AS earned, \
            CAST(COALESCE(SUM((SELECT CAST(COALESCE(SUM(cl.minutes), 0) AS BIGINT) FROM vol_claims cl WHERE cl.volunteer_id = v.id AND cl.status = 'approved')), 0) AS BIGINT) AS minutes \
          FROM vol_volunteers v JOIN units g ON g.id = {col} WHERE v.class_path LIKE $1 \
          GROUP BY g.id, g.name ORDER BY earned DESC, g.name LIMIT $2"
@@ -182,6 +183,78 @@ pub async fn leaderboard_groups(
                 sub: r.try_get::<i64, _>("people")?.to_string(),
                 points: r.try_get("earned")?,
                 minutes: r.try_get("minutes")?,
+            })
+        })
+        .collect()
+}
+
+/// The province around a unit path (the province unit whose path it lies under).
+pub async fn province_of(c: &mut AnyConnection, path: &str) -> R<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT path FROM units WHERE kind = 'province' AND $1 LIKE path || '%' ORDER BY depth LIMIT 1",
+    )
+    .bind(path)
+    .fetch_optional(c)
+    .await
+}
+
+pub async fn unit_name_by_path(c: &mut AnyConnection, path: &str) -> R<Option<String>> {
+    sqlx::query_scalar("SELECT name FROM units WHERE path = $1")
+        .bind(path)
+        .fetch_optional(c)
+        .await
+}
+
+/// Volunteers under `path` by points earned since `since` (awards, revocations, adjustments),
+/// best first; those with nothing earned in the period are left out.
+pub async fn earned_people(
+    c: &mut AnyConnection,
+    path: &str,
+    since: i64,
+    limit: i64,
+) -> R<Vec<Standing>> {
+    let rows = sqlx::query(
+        "SELECT s.name, sch.name AS school_name, e.earned FROM            (SELECT l.volunteer_id, CAST(SUM(l.points) AS BIGINT) AS earned FROM vol_ledger l             JOIN vol_volunteers v ON v.id = l.volunteer_id             WHERE v.class_path LIKE $1 AND l.created_at >= $2 AND l.kind IN ('award', 'revoke', 'adjust')             GROUP BY l.volunteer_id) e          JOIN vol_volunteers v ON v.id = e.volunteer_id JOIN students s ON s.id = v.student_id          JOIN units sch ON sch.id = v.school_id          WHERE e.earned <> 0 ORDER BY e.earned DESC, v.id LIMIT $3",
+    )
+    .bind(format!("{path}%"))
+    .bind(since)
+    .bind(limit)
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Standing {
+                label: crate::org::model::mask_name(&r.try_get::<String, _>("name")?),
+                sub: r.try_get("school_name")?,
+                points: r.try_get("earned")?,
+                minutes: 0,
+            })
+        })
+        .collect()
+}
+
+/// Schools under `path` by points their volunteers earned since `since`, best first.
+pub async fn earned_schools(
+    c: &mut AnyConnection,
+    path: &str,
+    since: i64,
+    limit: i64,
+) -> R<Vec<Standing>> {
+    let rows = sqlx::query(
+        "SELECT g.name, e.people, e.earned FROM            (SELECT v.school_id, COUNT(DISTINCT v.id) AS people, CAST(SUM(l.points) AS BIGINT) AS earned FROM vol_ledger l             JOIN vol_volunteers v ON v.id = l.volunteer_id             WHERE v.class_path LIKE $1 AND l.created_at >= $2 AND l.kind IN ('award', 'revoke', 'adjust')             GROUP BY v.school_id) e          JOIN units g ON g.id = e.school_id ORDER BY e.earned DESC, g.name LIMIT $3",
+    )
+    .bind(format!("{path}%"))
+    .bind(since)
+    .bind(limit)
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Standing {
+                label: r.try_get("name")?,
+                sub: r.try_get::<i64, _>("people")?.to_string(),
+                points: r.try_get("earned")?,
+                minutes: 0,
             })
         })
         .collect()

@@ -634,3 +634,5 @@ pub async fn minutes_from_records(c: &mut AnyConnection, volunteer_id: i64) -> R
 
 mod ledger;
 pub use ledger::*;
+mod calls;
+pub use calls::*;

@@ -573,6 +573,96 @@ const TABLE: &[(&str, &str, [&str; 7])] = &[
         "B",
         ["R", "R", "R", "R", "R", "R", "R"],
     ),
+    // Calls for works, the shared library, teams, adjustments, leaderboards: everyone but a
+    // partner lists calls, browses the library and reads the leaderboard and their school's or
+    // units' teams; police and school admins open calls; school admins form teams; leaving a team
+    // one is not in is a 409. Calls, works, items, teams, contests and volunteers that do not
+    // exist answer 404 to everyone.
+    (
+        "GET /api/v1/volunteers/calls",
+        "-",
+        ["Y", "Y", "Y", "Y", "Y", "Y", "R"],
+    ),
+    (
+        "POST /api/v1/volunteers/calls",
+        "-",
+        ["R", "R", "R", "Y", "Y", "R", "R"],
+    ),
+    (
+        "GET /api/v1/volunteers/calls/{id}",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "POST /api/v1/volunteers/calls/{id}/close",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "POST /api/v1/volunteers/calls/{id}/works",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "POST /api/v1/volunteers/works/{id}/review",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "POST /api/v1/volunteers/works/{id}/contest",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "GET /api/v1/volunteers/library",
+        "-",
+        ["Y", "Y", "Y", "Y", "Y", "Y", "R"],
+    ),
+    (
+        "GET /api/v1/volunteers/library/{id}",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "POST /api/v1/volunteers/library/{id}/reuse",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "POST /api/v1/volunteers/library/contests/{id}",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "GET /api/v1/volunteers/teams",
+        "-",
+        ["Y", "Y", "Y", "Y", "Y", "Y", "R"],
+    ),
+    (
+        "POST /api/v1/volunteers/teams",
+        "-",
+        ["R", "R", "R", "Y", "R", "R", "R"],
+    ),
+    (
+        "POST /api/v1/volunteers/teams/{id}/join",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "POST /api/v1/volunteers/teams/leave",
+        "-",
+        ["Y", "Y", "Y", "Y", "Y", "Y", "R"],
+    ),
+    (
+        "POST /api/v1/volunteers/volunteers/{id}/adjust",
+        "B",
+        ["R", "R", "R", "R", "R", "R", "R"],
+    ),
+    (
+        "GET /api/v1/volunteers/leaderboard",
+        "-",
+        ["Y", "Y", "Y", "Y", "Y", "Y", "R"],
+    ),
 ];
 
 /// Ids of the records the probes aim at.
@@ -970,6 +1060,62 @@ fn probe(op: &str, target: char, r: &Records, own: &BTreeMap<&str, i64>) -> (Str
             "/api/v1/contests/999999/push".into(),
             j(json!({"fraud_type": "fake_loan"})),
         ),
+        "GET /api/v1/volunteers/calls" => ("/api/v1/volunteers/calls".into(), Body::None),
+        "POST /api/v1/volunteers/calls" => (
+            "/api/v1/volunteers/calls".into(),
+            j(
+                json!({"title": "标语征集", "theme": "刷单", "rules": "每人五件", "kinds": ["slogan"],
+                "fraud_type": "rebate_task", "audience": "students", "licence": "cc_by",
+                "points": 10, "closes_at": 1_900_000_000_000i64, "targets": []}),
+            ),
+        ),
+        "GET /api/v1/volunteers/calls/{id}" => {
+            ("/api/v1/volunteers/calls/999999".into(), Body::None)
+        }
+        "POST /api/v1/volunteers/calls/{id}/close" => {
+            ("/api/v1/volunteers/calls/999999/close".into(), Body::None)
+        }
+        "POST /api/v1/volunteers/calls/{id}/works" => (
+            "/api/v1/volunteers/calls/999999/works".into(),
+            j(json!({"kind": "slogan", "title": "标语", "body": "刷单是诈骗"})),
+        ),
+        "POST /api/v1/volunteers/works/{id}/review" => (
+            "/api/v1/volunteers/works/999999/review".into(),
+            j(json!({"decision": "accept"})),
+        ),
+        "POST /api/v1/volunteers/works/{id}/contest" => (
+            "/api/v1/volunteers/works/999999/contest".into(),
+            j(json!({"contest_id": 999999})),
+        ),
+        "GET /api/v1/volunteers/library" => ("/api/v1/volunteers/library".into(), Body::None),
+        "GET /api/v1/volunteers/library/{id}" => {
+            ("/api/v1/volunteers/library/999999".into(), Body::None)
+        }
+        "POST /api/v1/volunteers/library/{id}/reuse" => {
+            ("/api/v1/volunteers/library/999999/reuse".into(), Body::None)
+        }
+        "POST /api/v1/volunteers/library/contests/{id}" => (
+            "/api/v1/volunteers/library/contests/999999".into(),
+            Body::None,
+        ),
+        "GET /api/v1/volunteers/teams" => ("/api/v1/volunteers/teams".into(), Body::None),
+        "POST /api/v1/volunteers/teams" => (
+            "/api/v1/volunteers/teams".into(),
+            j(json!({"name": format!("宣讲队{}", own["n"])})),
+        ),
+        "POST /api/v1/volunteers/teams/{id}/join" => {
+            ("/api/v1/volunteers/teams/999999/join".into(), Body::None)
+        }
+        "POST /api/v1/volunteers/teams/leave" => {
+            ("/api/v1/volunteers/teams/leave".into(), Body::None)
+        }
+        "POST /api/v1/volunteers/volunteers/{id}/adjust" => (
+            "/api/v1/volunteers/volunteers/999999/adjust".into(),
+            j(json!({"points": 5, "reason": "补录", "key": format!("matrix-{}", own["n"])})),
+        ),
+        "GET /api/v1/volunteers/leaderboard" => {
+            ("/api/v1/volunteers/leaderboard".into(), Body::None)
+        }
         other => panic!("no probe for {other}: add one (and a row of TABLE)"),
     };
     (path, body)

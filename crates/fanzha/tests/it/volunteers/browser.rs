@@ -236,3 +236,123 @@ async fn police_publish_a_student_claims_checks_in_and_hands_in_proof_and_approv
     })
     .await;
 }
+
+/// The solicitation journey against the shared demo: police1 opens a slogan call on the desktop;
+/// the demo student hands in a slogan on a 390 px phone; police1 accepts it; the student's
+/// points rise by the call's points; another school's admin finds the work in the shared library
+/// and reuses it in one step (its use counted); the student joins a team and reads the province
+/// leaderboard of the month on the phone. Every page fits the phone.
+#[tokio::test]
+async fn police_call_for_slogans_a_student_hands_one_in_it_is_accepted_and_another_school_reuses_it(
+) {
+    run("volunteers-calls-journey", |rig| {
+        async move {
+            let wd = &rig.wd;
+            let base = &rig.base;
+            let tag = fanzha::clock::system_now_ms() % 100_000;
+            let title = format!("识破兼职刷单 {tag}");
+            let slogan = format!("先垫钱的兼职都是骗局 {tag}");
+
+            // Police open a call on the desktop; the demo's call is on the list.
+            sign_in(wd, base, "police1").await;
+            wd.goto(&format!("{base}/volunteers/calls")).await;
+            assert!(text(wd, "main").await.contains("识破刷单返利"), "the demo call");
+            click(wd, "#vol-new-call").await;
+            wd.wait_url("the call form", |u| u.ends_with("/volunteers/calls/new"))
+                .await;
+            for (name, value) in [
+                ("title", title.clone()),
+                ("theme", "兼职刷单先返后骗".to_string()),
+                ("rules", "标语不超过二十字".to_string()),
+            ] {
+                let el = wd.find(&format!("[name={name}]")).await;
+                wd.send_keys(&el, &value).await;
+            }
+            let deadline = (chrono::Utc::now() + chrono::Duration::days(7))
+                .with_timezone(&chrono_tz::Asia::Shanghai)
+                .format("%Y-%m-%dT%H:%M")
+                .to_string();
+            wd.post(
+                "/execute/sync",
+                json!({"script": "document.querySelector('[name=closes_at]').value = arguments[0]; return true;",
+                    "args": [deadline]}),
+            )
+            .await;
+            click(wd, "#vol-call-submit").await;
+            let url = wd
+                .wait_url("the new call", |u| {
+                    u.contains("/volunteers/calls/") && !u.ends_with("/new")
+                })
+                .await;
+            let call = url.rsplit('/').next().unwrap().to_string();
+            assert_eq!(text(wd, "#vol-call-title").await, title);
+
+            // The student hands in a slogan on a phone.
+            sign_in(wd, base, STUDENT).await;
+            wd.phone_viewport(390, 844).await;
+            wd.goto(&format!("{base}/volunteers")).await;
+            let before: i64 = text(wd, "#vol-balance").await.trim().parse().expect("balance");
+            wd.goto(&format!("{base}/volunteers/calls")).await;
+            fits(wd, 390).await;
+            click(wd, &format!("#call-{call} a")).await;
+            wd.wait_url("the call", |u| u.ends_with(&format!("/volunteers/calls/{call}")))
+                .await;
+            let t = wd.find("#vol-work-form [name=title]").await;
+            wd.send_keys(&t, &slogan).await;
+            let b = wd.find("#vol-work-form [name=body]").await;
+            wd.send_keys(&b, "凡是要你先垫钱的兼职,都是诈骗。").await;
+            click(wd, "#vol-work-submit").await;
+            until(wd, "main", |t| t.contains(&slogan) && t.contains("已提交")).await;
+            fits(wd, 390).await;
+
+            // Police accept it.
+            sign_in(wd, base, "police1").await;
+            wd.goto(&format!("{base}/volunteers/calls/{call}")).await;
+            click(wd, "article[id^=work-] .vol-accept").await;
+            until(wd, "main", |t| t.contains("已入选")).await;
+
+            // The points appear on the student's page.
+            sign_in(wd, base, STUDENT).await;
+            wd.phone_viewport(390, 844).await;
+            wd.goto(&format!("{base}/volunteers")).await;
+            let after: i64 = text(wd, "#vol-balance").await.trim().parse().expect("balance");
+            assert_eq!(after, before + 20);
+
+            // Another school finds it in the library and reuses it in one step.
+            sign_in(wd, base, "s002-admin").await;
+            wd.goto(&format!("{base}/volunteers/library")).await;
+            let lib = text(wd, "main").await;
+            assert!(lib.contains("已被"), "use counts shown: {lib}");
+            let q = wd.find("#vol-library-filter [name=q]").await;
+            wd.send_keys(&q, &tag.to_string()).await;
+            click(wd, "#vol-library-search").await;
+            until(wd, "main", |t| t.contains(&slogan)).await;
+            click(wd, "article.vol-item header a").await;
+            wd.wait_url("the work", |u| u.contains("/volunteers/library/")).await;
+            let credit = text(wd, "#vol-credit").await;
+            assert!(credit.contains("CC BY 4.0") && credit.contains("已被 0 个单位使用"), "{credit}");
+            click(wd, "#vol-reuse").await;
+            until(wd, "#vol-credit", |t| t.contains("已被 1 个单位使用")).await;
+            assert!(text(wd, "#vol-reused").await.contains("草稿"));
+
+            // The student joins a team and reads the month's province leaderboard on the phone.
+            sign_in(wd, base, STUDENT).await;
+            wd.phone_viewport(390, 844).await;
+            wd.goto(&format!("{base}/volunteers/library")).await;
+            fits(wd, 390).await;
+            wd.goto(&format!("{base}/volunteers/teams")).await;
+            click(wd, "#vol-teams .vol-join").await;
+            until(wd, "#vol-my-team", |t| t.contains("队")).await;
+            fits(wd, 390).await;
+            wd.goto(&format!("{base}/volunteers/leaderboard?reach=province&period=month"))
+                .await;
+            let lb = text(wd, "#vol-lb-period-schools").await;
+            assert!(lb.contains("大学") || lb.contains("学院"), "{lb}");
+            fits(wd, 390).await;
+            wd.screenshot(&target_dir().join("screenshots").join("volunteers-calls-phone.png"))
+                .await;
+        }
+        .boxed()
+    })
+    .await;
+}

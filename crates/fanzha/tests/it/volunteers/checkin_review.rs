@@ -416,3 +416,37 @@ async fn a_photo_is_handed_in_from_the_page_and_seen_only_by_the_volunteer_and_r
         );
     }
 }
+
+#[tokio::test]
+async fn a_task_not_offered_to_the_caller_is_not_found_for_check_in_proof_and_withdrawal() {
+    let app = spawn_seeded().await;
+    let police = tok(&app, "police2").await;
+    let s1 = join(&app, "student1").await;
+    let mut body = task_body(&app, 3, 0, 120, "text");
+    body["targets"] = json!(["SCH2"]);
+    let id = publish(&app, &police, body).await;
+    for (path, body) in [
+        ("check", json!({"code": "000000"})),
+        ("check", json!({"code": "000000", "out": true})),
+        ("proof", json!({"text": "做完了"})),
+        ("withdraw", json!({})),
+    ] {
+        let r = post_json(
+            &app,
+            &s1,
+            &format!("/api/v1/volunteers/tasks/{id}/{path}"),
+            body,
+        )
+        .await;
+        assert_eq!(r.status(), 404, "{path}");
+    }
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM vol_claims WHERE task_id = $1",
+            id
+        )
+        .await,
+        0
+    );
+}

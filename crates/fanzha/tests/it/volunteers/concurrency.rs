@@ -86,3 +86,54 @@ async fn concurrent_claims_fill_exactly_the_slots_once_per_person() {
         );
     }
 }
+
+/// The property up to N = 1,000: a few cases of N people (some sending twice) racing for M slots,
+/// drawn from a fixed seed (printed, so a failure can be replayed), plus the corners N = 1,000
+/// on 100 slots and N = 1,000 on 1,000 slots.
+#[tokio::test]
+async fn a_thousand_concurrent_claims_accept_exactly_min_n_m_once_per_person() {
+    use rand::{Rng, SeedableRng};
+    let started = std::time::Instant::now();
+    let app = spawn_seeded().await;
+    let police = tok(&app, "police1").await;
+    let people = many_volunteers(&app, 1000, "k").await;
+    let seed: u64 = std::env::var("FANZHA_CLAIMS_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(21);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut cases = vec![(1000usize, 100i64, 50usize), (1000, 1000, 0)];
+    for _ in 0..2 {
+        let n = rng.gen_range(2..=1000usize);
+        let m = rng.gen_range(1..=1200i64);
+        let twice = rng.gen_range(0..=n / 10);
+        cases.push((n, m, twice));
+    }
+    for (n, m, twice) in cases {
+        let id = publish(&app, &police, task_body(&app, m, 3_600_000, 60, "checkin")).await;
+        let (accepted, mut winners) = race(&app, &people[..n], id, twice).await;
+        let expected = n.min(m as usize);
+        assert_eq!(accepted, expected, "seed {seed}: N={n} M={m}");
+        winners.sort();
+        winners.dedup();
+        assert_eq!(winners.len(), expected, "seed {seed}: one claim per person");
+        assert_eq!(
+            count(&app, "SELECT taken FROM vol_tasks WHERE id = $1", id).await,
+            expected as i64
+        );
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM vol_claims WHERE task_id = $1 AND status = 'claimed'",
+                id
+            )
+            .await,
+            expected as i64
+        );
+    }
+    eprintln!(
+        "claims up to N = 1,000 on {:?}: {:.1} s",
+        app.backend(),
+        started.elapsed().as_secs_f64()
+    );
+}

@@ -1,12 +1,16 @@
 //! The volunteers module: tasks and claims, concurrency of slots, check-in and review, the points
-//! ledger, hours and certificates, and the browser journey.
+//! ledger, hours and certificates, calls for works and the shared library, teams, adjustments and
+//! period leaderboards, and the browser journey.
 
 mod browser;
+mod calls;
 mod checkin_review;
 mod claims;
 mod concurrency;
 mod hours;
 mod ledger;
+mod library;
+mod teams;
 
 use crate::common::*;
 use fanzha::auth::model::{Grant, Principal, Role, Scope, Via};

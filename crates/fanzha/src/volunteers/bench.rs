@@ -1,0 +1,420 @@
+//! `fanzha bench volunteers`: the figures issue 21 asks for, on a fresh database — 1,000 claims
+//! from 64 concurrent clients on a 100-slot task (exactly 100 accepted; latency percentiles), a
+//! province leaderboard over a ledger of 1,000,000 entries, and a balance read.
+//!
+//! The data is generated directly (a province, a city, a station, schools with one class each,
+//! students with accounts registered as volunteers), so that the run measures the volunteers
+//! module and not the demo seeding.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+
+use super::model::{Contact, Proof, ValidTask};
+use super::service;
+use super::store;
+use crate::auth::model::{Grant, Principal, Role, Via};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::{Db, DbOptions};
+use crate::org::service::NewUnit;
+use crate::web::AppState;
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    pub claims: usize,
+    pub clients: usize,
+    pub slots: i64,
+    pub entries: usize,
+    pub schools: usize,
+    pub volunteers: usize,
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+struct Data {
+    province_path: String,
+    station: (i64, String, i64),
+    people: Vec<Principal>,
+}
+
+async fn generate(
+    db: &Db,
+    clock: &Clock,
+    schools: usize,
+    volunteers: usize,
+) -> anyhow::Result<Data> {
+    let unit = |code: String, name: String, kind: &str, parent: Option<&str>| NewUnit {
+        parent_code: parent.map(str::to_string),
+        kind: kind.into(),
+        code,
+        name,
+    };
+    let mk = |u: NewUnit| async move {
+        crate::org::service::create_unit(db, clock, &u)
+            .await
+            .map_err(|e| anyhow::anyhow!("unit: {e:?}"))
+    };
+    let p = mk(unit("BP".into(), "基准省".into(), "province", None)).await?;
+    mk(unit("BC".into(), "基准市".into(), "city", Some("BP"))).await?;
+    let st = mk(unit(
+        "BST".into(),
+        "基准派出所".into(),
+        "police_station",
+        Some("BC"),
+    ))
+    .await?;
+    let police: i64 = sqlx::query_scalar(
+        "INSERT INTO accounts (username, display_name, password_hash, locale, time_zone, failed_logins, disabled, created_at, password_changed_at) \
+         VALUES ('bench-police', 'bench-police', '', 'zh-CN', 'Asia/Shanghai', 0, 0, 0, 0) RETURNING id",
+    )
+    .fetch_one(&db.pool)
+    .await?;
+    let mut people = Vec::new();
+    let per = volunteers.div_ceil(schools.max(1));
+    for s in 0..schools {
+        let sch = mk(unit(
+            format!("BS{s}"),
+            format!("基准大学{s}"),
+            "school",
+            Some("BC"),
+        ))
+        .await?;
+        crate::org::store::add_jurisdiction(db, st.id, sch.id).await?;
+        mk(unit(
+            format!("BS{s}C"),
+            format!("基准学院{s}"),
+            "college",
+            Some(&format!("BS{s}")),
+        ))
+        .await?;
+        let class = mk(unit(
+            format!("BS{s}K"),
+            format!("基准班{s}"),
+            "class",
+            Some(&format!("BS{s}C")),
+        ))
+        .await?;
+        let mut tx = db.begin_write().await?;
+        for i in 0..per.min(volunteers - people.len()) {
+            let no = format!("B{s:03}{i:06}");
+            let sid: i64 = sqlx::query_scalar(
+                "INSERT INTO students (school_id, class_id, student_no, name, gender, enrollment_year, major, status, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, '女', 2024, '法学', '在读', 0, 0) RETURNING id",
+            )
+            .bind(sch.id)
+            .bind(class.id)
+            .bind(&no)
+            .bind(format!("同学{i}"))
+            .fetch_one(&mut *tx)
+            .await?;
+            let aid: i64 = sqlx::query_scalar(
+                "INSERT INTO accounts (username, display_name, password_hash, student_id, locale, time_zone, failed_logins, disabled, created_at, password_changed_at) \
+                 VALUES ($1, $1, '', $2, 'zh-CN', 'Asia/Shanghai', 0, 0, 0, 0) RETURNING id",
+            )
+            .bind(&no)
+            .bind(sid)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO vol_volunteers (student_id, account_id, school_id, class_id, class_path, contact, consent_at, balance, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0)",
+            )
+            .bind(sid)
+            .bind(aid)
+            .bind(sch.id)
+            .bind(class.id)
+            .bind(&class.path)
+            .bind(Contact::Inbox.as_str())
+            .execute(&mut *tx)
+            .await?;
+            people.push(Principal {
+                account_id: aid,
+                username: no.clone(),
+                display_name: no,
+                student_id: Some(sid),
+                staff_id: None,
+                grants: vec![Grant {
+                    role: Role::Student,
+                    unit_id: class.id,
+                    unit_name: class.name.clone(),
+                    unit_code: class.code.clone(),
+                    unit_kind: "class".into(),
+                    scope_paths: vec![],
+                }],
+                via: Via::Token {
+                    token_id: 0,
+                    scopes: vec![],
+                },
+                time_zone: chrono_tz::Asia::Shanghai,
+                locale: "zh-CN".into(),
+                must_change_password: false,
+            });
+        }
+        tx.commit().await?;
+    }
+    Ok(Data {
+        province_path: p.path,
+        station: (st.id, st.path, police),
+        people,
+    })
+}
+
+/// Runs the benchmark on a fresh `db`; returns the printed figures.
+pub async fn run(st: &AppState, spec: &Spec) -> anyhow::Result<String> {
+    let db = &st.db;
+    let backend = db.backend.name();
+    let mut out = format!("volunteers benchmark on {backend}\n");
+    let t = Instant::now();
+    let data = generate(
+        db,
+        &st.clock,
+        spec.schools,
+        spec.volunteers.max(spec.claims),
+    )
+    .await?;
+    out.push_str(&format!(
+        "  data: {} schools, {} volunteers generated in {:.1} s\n",
+        spec.schools,
+        data.people.len(),
+        t.elapsed().as_secs_f64()
+    ));
+
+    // 1. Claims: `claims` people, `clients` at a time, on one task of `slots` places.
+    let now = st.clock.now_ms();
+    let (station_id, station_path, police) = data.station.clone();
+    let mut tx = db.begin_write().await?;
+    let task = store::insert_task(
+        &mut tx,
+        station_id,
+        &station_path,
+        police,
+        &ValidTask {
+            title: "基准任务".into(),
+            description: "基准".into(),
+            place: "基准地点".into(),
+            starts_at: now + 3_600_000,
+            ends_at: now + 7_200_000,
+            withdraw_until: now + 3_600_000,
+            slots: spec.slots,
+            points: 10,
+            minutes: 60,
+            proof: Proof::Checkin,
+            targets: vec![],
+        },
+        &[],
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    let people = Arc::new(data.people[..spec.claims].to_vec());
+    let next = Arc::new(AtomicUsize::new(0));
+    let t = Instant::now();
+    let mut handles = Vec::new();
+    for _ in 0..spec.clients {
+        let (st, people, next) = (st.clone(), people.clone(), next.clone());
+        handles.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut ok = 0usize;
+            let mut other = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= people.len() {
+                    break;
+                }
+                let s = Instant::now();
+                match service::claim(&st, &people[i], task, false).await {
+                    Ok(_) => ok += 1,
+                    Err(crate::volunteers::model::VolError::Full) => {}
+                    Err(e) => other.push(e.to_string()),
+                }
+                lat.push(s.elapsed().as_secs_f64() * 1000.0);
+            }
+            (lat, ok, other)
+        }));
+    }
+    let mut lat = Vec::new();
+    let mut accepted = 0;
+    for h in handles {
+        let (l, ok, other) = h.await?;
+        if let Some(e) = other.first() {
+            bail!("a claim failed: {e}");
+        }
+        lat.extend(l);
+        accepted += ok;
+    }
+    let wall = t.elapsed().as_secs_f64();
+    lat.sort_by(f64::total_cmp);
+    let taken: i64 = sqlx::query_scalar("SELECT taken FROM vol_tasks WHERE id = $1")
+        .bind(task)
+        .fetch_one(&db.pool)
+        .await?;
+    let expected = spec.claims.min(spec.slots as usize);
+    out.push_str(&format!(
+        "  claims: {} from {} clients on {} places: {} accepted (expected {expected}, taken {taken}) in {:.2} s; \
+         latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms\n",
+        spec.claims,
+        spec.clients,
+        spec.slots,
+        accepted,
+        wall,
+        pct(&lat, 0.5),
+        pct(&lat, 0.99),
+        lat.last().copied().unwrap_or(0.0),
+    ));
+    if accepted != expected || taken != expected as i64 {
+        bail!("{accepted} claims accepted, {taken} taken; expected {expected}");
+    }
+
+    // 2. The ledger: `entries` awards spread over the volunteers and the last 120 days.
+    let t = Instant::now();
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM vol_volunteers ORDER BY id")
+        .fetch_all(&db.pool)
+        .await?;
+    let mut done = 0usize;
+    while done < spec.entries {
+        let n = 400.min(spec.entries - done);
+        let mut sql = String::from(
+            "INSERT INTO vol_ledger (volunteer_id, kind, points, cause, note, created_at) VALUES ",
+        );
+        for i in 0..n {
+            let k = done + i;
+            if i > 0 {
+                sql.push(',');
+            }
+            let at = now - ((k as i64 * 7_919) % (120 * 86_400_000 / 1000)) * 1000;
+            sql.push_str(&format!(
+                "({}, 'award', {}, 'bench:{k}', 'bench', {at})",
+                ids[k % ids.len()],
+                1 + k % 10
+            ));
+        }
+        let mut tx = db.begin_write().await?;
+        sqlx::query(&sql).execute(&mut *tx).await?;
+        tx.commit().await?;
+        done += n;
+    }
+    sqlx::query(
+        "UPDATE vol_volunteers SET balance = (SELECT COALESCE(SUM(l.points), 0) FROM vol_ledger l WHERE l.volunteer_id = vol_volunteers.id)",
+    )
+    .execute(&db.pool)
+    .await?;
+    sqlx::query("ANALYZE").execute(&db.pool).await?;
+    out.push_str(&format!(
+        "  ledger: {} entries written in {:.1} s\n",
+        spec.entries,
+        t.elapsed().as_secs_f64()
+    ));
+
+    // 3. The province leaderboard (people and schools) over all time and over the month.
+    for (label, since) in [
+        ("all time", 0),
+        (
+            "this month",
+            super::model::period_start(super::model::Period::Month, now, chrono_tz::Asia::Shanghai),
+        ),
+    ] {
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            let t = Instant::now();
+            let mut c = db.pool.acquire().await?;
+            let people = store::earned_people(&mut c, &data.province_path, since, 20).await?;
+            let schools = store::earned_schools(&mut c, &data.province_path, since, 20).await?;
+            if people.is_empty() || schools.is_empty() {
+                bail!("an empty leaderboard");
+            }
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        out.push_str(&format!(
+            "  province leaderboard ({label}) over {} entries: median {:.1} ms, worst of 5 {:.1} ms\n",
+            spec.entries,
+            pct(&times, 0.5),
+            times.last().copied().unwrap_or(0.0)
+        ));
+    }
+
+    // 4. A balance read: the volunteer's record with its stored balance.
+    let mut times = Vec::new();
+    for i in 0..1000 {
+        let p = &data.people[i % data.people.len()];
+        let t = Instant::now();
+        let v = service::me(st, p).await?.context("a volunteer")?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        if v.balance < 0 {
+            bail!("a negative balance");
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    out.push_str(&format!(
+        "  balance read: p50 {:.3} ms, p99 {:.3} ms (1,000 reads)\n",
+        pct(&times, 0.5),
+        pct(&times, 0.99)
+    ));
+    Ok(out)
+}
+
+/// Runs on a fresh database: a new schema of the configured PostgreSQL, else SQLite in a
+/// temporary directory; removed afterwards.
+pub async fn bench(cfg: &Config, spec: Spec) -> anyhow::Result<()> {
+    let tmp = std::env::temp_dir().join(format!("fanzha-bench-volunteers-{}", std::process::id()));
+    let (opts, schema) = match &cfg.database_url {
+        Some(url) => {
+            let schema = format!("bench_volunteers_{}", std::process::id());
+            let admin = Db::connect(&DbOptions {
+                url: url.expose().to_string(),
+                schema: None,
+                max_connections: 1,
+            })
+            .await?;
+            sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                .execute(&admin.pool)
+                .await?;
+            admin.pool.close().await;
+            (
+                DbOptions {
+                    url: url.expose().to_string(),
+                    schema: Some(schema.clone()),
+                    max_connections: cfg.db_max_connections,
+                },
+                Some(schema),
+            )
+        }
+        None => {
+            std::fs::create_dir_all(&tmp)?;
+            let mut o = DbOptions::sqlite_in(&tmp);
+            o.max_connections = cfg.db_max_connections;
+            (o, None)
+        }
+    };
+    let db = Db::connect(&opts).await?;
+    db.migrate().await?;
+    let clock = Clock::manual(crate::clock::system_now_ms());
+    let app = crate::web::App::new(cfg.clone(), db.clone(), clock);
+    let r = run(&app.state, &spec).await;
+    db.pool.close().await;
+    if let (Some(url), Some(schema)) = (&cfg.database_url, schema) {
+        let admin = Db::connect(&DbOptions {
+            url: url.expose().to_string(),
+            schema: None,
+            max_connections: 1,
+        })
+        .await?;
+        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+            .execute(&admin.pool)
+            .await?;
+    } else {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    println!("{}", r?);
+    Ok(())
+}
