@@ -328,6 +328,9 @@ enum BenchCmd {
         checkins: usize,
         #[arg(long, default_value_t = 64)]
         clients: usize,
+        /// Spread the check-ins over this many seconds (0: as fast as the clients go).
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
     },
 }
 
@@ -833,9 +836,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(BenchCmd::Learning { students }) => {
             crate::learning::bench::run(&cfg, students).await
         }
-        Command::Bench(BenchCmd::Checkin { checkins, clients }) => {
-            crate::learning::bench::checkin(&cfg, checkins, clients).await
-        }
+        Command::Bench(BenchCmd::Checkin {
+            checkins,
+            clients,
+            seconds,
+        }) => crate::learning::bench::checkin(&cfg, checkins, clients, seconds).await,
         Command::Contests(ContestsCmd::Verify { file }) => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;

@@ -8,7 +8,7 @@
 //!
 //! `checkin`: N students of one school check in to one lecture from C concurrent clients, each
 //! check-in the full server-side path (the rotating code verified, the device looked up, the row
-//! written in its own transaction), as fast as the clients go; prints throughput and latency
+//! written in its own transaction), spread over `--seconds` (60 by default; 0 as fast as the clients go); prints throughput and latency
 //! percentiles.
 
 use std::time::Instant;
@@ -59,7 +59,15 @@ pub async fn run(cfg: &Config, students: usize) -> anyhow::Result<()> {
     let now = clock.now_ms();
     let backend = db.backend.name();
     let province = unit(&db, None, UnitKind::Province, "BP", "基准省", now).await?;
-    let school = unit(&db, Some(&province), UnitKind::School, "BS", "基准大学", now).await?;
+    let school = unit(
+        &db,
+        Some(&province),
+        UnitKind::School,
+        "BS",
+        "基准大学",
+        now,
+    )
+    .await?;
     let college = unit(&db, Some(&school), UnitKind::College, "BC", "基准学院", now).await?;
     let mut classes = Vec::new();
     for i in 0..200 {
@@ -144,14 +152,27 @@ async fn fresh(cfg: &Config) -> anyhow::Result<(crate::db::Db, Config, std::path
     Ok((db, cfg, tmp))
 }
 
-pub async fn checkin(cfg: &Config, checkins: usize, clients: usize) -> anyhow::Result<()> {
+pub async fn checkin(
+    cfg: &Config,
+    checkins: usize,
+    clients: usize,
+    seconds: u64,
+) -> anyhow::Result<()> {
     use super::model::NewActivity;
     let (db, cfg, tmp) = fresh(cfg).await?;
     let clock = Clock::system();
     let now = clock.now_ms();
     let backend = db.backend.name();
     let province = unit(&db, None, UnitKind::Province, "BP", "基准省", now).await?;
-    let school = unit(&db, Some(&province), UnitKind::School, "BS", "基准大学", now).await?;
+    let school = unit(
+        &db,
+        Some(&province),
+        UnitKind::School,
+        "BS",
+        "基准大学",
+        now,
+    )
+    .await?;
     let college = unit(&db, Some(&school), UnitKind::College, "BC", "基准学院", now).await?;
     let mut classes = Vec::new();
     for i in 0..50 {
@@ -182,19 +203,20 @@ pub async fn checkin(cfg: &Config, checkins: usize, clients: usize) -> anyhow::R
         .ok_or_else(|| anyhow!("no activity"))?;
     let students = org_store::students_of_school(&db, school.id).await?;
     let clients = clients.max(1);
+    // Each client's check-ins are spread evenly over `seconds` (0: as fast as it can), the
+    // clients staggered, so the load is the issue's "N check-ins within one minute".
+    let per_client = checkins.div_ceil(clients).max(1);
+    let interval = std::time::Duration::from_secs(seconds) / per_client as u32;
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
         let (st, activity) = (st.clone(), activity.clone());
-        let mine: Vec<_> = students
-            .iter()
-            .skip(c)
-            .step_by(clients)
-            .cloned()
-            .collect();
+        let mine: Vec<_> = students.iter().skip(c).step_by(clients).cloned().collect();
+        let offset = interval * c as u32 / clients as u32;
         tasks.push(tokio::spawn(async move {
             let mut times = Vec::with_capacity(mine.len());
-            for s in mine {
+            for (i, s) in mine.into_iter().enumerate() {
+                tokio::time::sleep_until((started + offset + interval * i as u32).into()).await;
                 let t = Instant::now();
                 let code = service::code_now(&st, activity.id)
                     .await
@@ -216,12 +238,13 @@ pub async fn checkin(cfg: &Config, checkins: usize, clients: usize) -> anyhow::R
     let total = started.elapsed().as_secs_f64();
     all.sort_by(|a, b| a.total_cmp(b));
     let at = |q: f64| all[((all.len() as f64 * q).ceil() as usize).clamp(1, all.len()) - 1];
-    let recorded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM learning_checkins WHERE activity_id = $1")
-        .bind(id)
-        .fetch_one(&db.pool)
-        .await?;
+    let recorded: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM learning_checkins WHERE activity_id = $1")
+            .bind(id)
+            .fetch_one(&db.pool)
+            .await?;
     println!(
-        "bench checkin ({backend}): {} check-ins from {clients} clients in {total:.1} s ({:.0}/s); \
+        "bench checkin ({backend}): {} check-ins from {clients} clients paced over {seconds} s, done in {total:.1} s ({:.0}/s); \
          latency p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {recorded} recorded",
         all.len(),
         all.len() as f64 / total,

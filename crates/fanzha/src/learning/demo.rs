@@ -184,10 +184,11 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
         store::insert_instructor(&mut tx, fl, &i, now - 20 * DAY).await?;
     }
     let m = store::insert_module(&mut tx, fl, "认清三类高发诈骗", now - 20 * DAY).await?;
-    let fl_lessons: Vec<i64> = sqlx::query_scalar("SELECT id FROM learning_lessons WHERE course_id = $1")
-        .bind(fl)
-        .fetch_all(&mut *tx)
-        .await?;
+    let fl_lessons: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM learning_lessons WHERE course_id = $1")
+            .bind(fl)
+            .fetch_all(&mut *tx)
+            .await?;
     for l in fl_lessons {
         store::set_lesson_module(&mut tx, l, Some(m)).await?;
     }
@@ -263,7 +264,11 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
     };
     for (sem, first, last) in [
         ("1", format!("{ay}-09-01"), format!("{}-01-17", ay + 1)),
-        ("2", format!("{}-02-23", ay + 1), format!("{}-07-10", ay + 1)),
+        (
+            "2",
+            format!("{}-02-23", ay + 1),
+            format!("{}-07-10", ay + 1),
+        ),
     ] {
         let t = NewTerm::parse(&ay.to_string(), sem, &first, &last)
             .map_err(|e| anyhow::anyhow!("demo term: {e:?}"))?;

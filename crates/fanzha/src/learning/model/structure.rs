@@ -24,6 +24,10 @@ pub fn module_title(raw: &str) -> Result<String, Problems> {
     }
 }
 
+/// A module (None: the lessons outside any module) with its lessons, each with `T` (whether the
+/// student viewed it, the lesson's files…).
+pub type LessonGroup<T> = (Option<Module>, Vec<(super::Lesson, T)>);
+
 /// Who teaches: a teacher of the school or a police officer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum InstructorKind {
@@ -180,9 +184,18 @@ mod tests {
 
     #[test]
     fn attachments_are_told_by_their_bytes_and_names_are_cleaned() {
-        assert_eq!(attachment_type("a.pdf", b"%PDF-1.7").map(|t| t.1), Some("pdf"));
-        assert_eq!(attachment_type("x.exe", b"%PDF-1.7").map(|t| t.1), Some("pdf"));
-        assert_eq!(attachment_type("slides.PPTX", b"PK\x03\x04..").map(|t| t.1), Some("pptx"));
+        assert_eq!(
+            attachment_type("a.pdf", b"%PDF-1.7").map(|t| t.1),
+            Some("pdf")
+        );
+        assert_eq!(
+            attachment_type("x.exe", b"%PDF-1.7").map(|t| t.1),
+            Some("pdf")
+        );
+        assert_eq!(
+            attachment_type("slides.PPTX", b"PK\x03\x04..").map(|t| t.1),
+            Some("pptx")
+        );
         assert_eq!(attachment_type("a.zip", b"PK\x03\x04.."), None);
         assert_eq!(attachment_type("a.pdf", b"MZ\x90\x00"), None);
         assert_eq!(clean_file_name("C:\\Users\\x\\讲义.pdf"), "讲义.pdf");

@@ -21,7 +21,12 @@ const CST: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 impl Term {
     /// "2026-2027-1", as academic affairs write it (and the export's file name).
     pub fn code(&self) -> String {
-        format!("{}-{}-{}", self.academic_year, self.academic_year + 1, self.semester)
+        format!(
+            "{}-{}-{}",
+            self.academic_year,
+            self.academic_year + 1,
+            self.semester
+        )
     }
     /// The first day, "2026-09-01".
     pub fn first_day(&self) -> String {

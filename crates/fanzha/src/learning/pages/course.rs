@@ -19,7 +19,7 @@ pub(super) struct AuthorPage {
     ctx: PageCtx,
     course: Course,
     /// The lessons by module, each with its attachments.
-    groups: Vec<(Option<Module>, Vec<(Lesson, Vec<Attachment>)>)>,
+    groups: Vec<LessonGroup<Vec<Attachment>>>,
     modules: Vec<Module>,
     instructors: Vec<Instructor>,
     questions: Vec<Question>,
@@ -35,7 +35,11 @@ pub(super) fn fraud_types(ctx: &PageCtx) -> Vec<(&'static str, String)> {
         .collect()
 }
 
-pub(super) async fn course(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> AppResult<Response> {
+pub(super) async fn course(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     let ctx = page_ctx(&st, &u).await;
     if service::is_student(&u.p) {
         let v = service::course_for_student(&st, &u, id).await?;
@@ -92,7 +96,11 @@ pub(super) struct LessonPage {
     attachments: Vec<Attachment>,
 }
 
-pub(super) async fn lesson(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> AppResult<Response> {
+pub(super) async fn lesson(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     let (course, lesson) = service::view_lesson(&st, &u, id).await?;
     let ctx = page_ctx(&st, &u).await;
     let html = crate::campaigns::render::render(&lesson.body, None).html;
@@ -110,7 +118,11 @@ pub(super) async fn lesson(State(st): State<AppState>, u: User, Path(id): Path<i
     .into_response())
 }
 
-pub(super) async fn start(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> AppResult<Redirect> {
+pub(super) async fn start(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+) -> AppResult<Redirect> {
     let a = service::start_attempt(&st, &u, id).await?;
     Ok(Redirect::to(&format!("/learning/attempts/{a}")))
 }
@@ -142,7 +154,11 @@ impl AttemptPage {
     }
 }
 
-pub(super) async fn attempt(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> AppResult<Response> {
+pub(super) async fn attempt(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     let (course, a, items) = service::attempt_for_student(&st, &u, id).await?;
     let ctx = page_ctx(&st, &u).await;
     let open = a.closed_at.is_none() && a.due_at > st.clock.now_ms();
@@ -171,10 +187,12 @@ pub(super) async fn submit(
             continue;
         };
         let (Ok(q), Ok(o)) = (q.parse::<i64>(), v.trim().parse::<usize>()) else {
-            return Err(crate::learning::LearningError::Invalid(vec![crate::error::Msg::new(
-                "err-learning-answer",
-            )])
-            .into());
+            return Err(
+                crate::learning::LearningError::Invalid(vec![crate::error::Msg::new(
+                    "err-learning-answer",
+                )])
+                .into(),
+            );
         };
         answers.entry(q).or_default().push(o);
     }
@@ -247,10 +265,12 @@ pub(super) async fn credits_export(
         None | Some("") | Some("csv") => false,
         Some("xlsx") => true,
         Some(_) => {
-            return Err(crate::learning::LearningError::Invalid(vec![crate::error::Msg::new(
-                "err-learning-export-format",
-            )])
-            .into())
+            return Err(
+                crate::learning::LearningError::Invalid(vec![crate::error::Msg::new(
+                    "err-learning-export-format",
+                )])
+                .into(),
+            )
         }
     };
     let f = service::credit_export(&st, &u, school, q.term, xlsx).await?;
@@ -272,7 +292,11 @@ pub(super) async fn credits_export(
         .into_response())
 }
 
-pub(super) async fn enrol(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> AppResult<Redirect> {
+pub(super) async fn enrol(
+    State(st): State<AppState>,
+    u: User,
+    Path(id): Path<i64>,
+) -> AppResult<Redirect> {
     service::enrol_self(&st, &u, id).await?;
     Ok(Redirect::to(&format!("/learning/courses/{id}")))
 }

@@ -90,13 +90,31 @@ fn charts(ctx: &PageCtx, c: &Coverage) -> Vec<String> {
         "chart-total",
         &ctx.t("learning-chart-total"),
         &[
-            (ctx.t("learning-course-pct"), share(t.course_done, t.course_assigned)),
-            (ctx.t("learning-first-pct"), share(t.first_done, t.first_assigned)),
-            (ctx.t("learning-attendance-pct"), share(t.attended, t.attendance_expected)),
+            (
+                ctx.t("learning-course-pct"),
+                share(t.course_done, t.course_assigned),
+            ),
+            (
+                ctx.t("learning-first-pct"),
+                share(t.first_done, t.first_assigned),
+            ),
+            (
+                ctx.t("learning-attendance-pct"),
+                share(t.attended, t.attendance_expected),
+            ),
             (ctx.t("learning-pledge-pct"), share(t.signed, t.students)),
-            (ctx.t("learning-app-declared-pct"), share(t.app_declared, t.students)),
-            (ctx.t("learning-app-verified-pct"), share(t.app_verified, t.students)),
-            (ctx.t("learning-quiz-avg"), share(t.quiz_right, t.quiz_answered)),
+            (
+                ctx.t("learning-app-declared-pct"),
+                share(t.app_declared, t.students),
+            ),
+            (
+                ctx.t("learning-app-verified-pct"),
+                share(t.app_verified, t.students),
+            ),
+            (
+                ctx.t("learning-quiz-avg"),
+                share(t.quiz_right, t.quiz_answered),
+            ),
         ],
         &no_data,
     )];

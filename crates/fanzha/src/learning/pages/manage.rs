@@ -87,7 +87,9 @@ pub(super) async fn create_course(
     } else {
         Some(
             crate::kernel::time::parse_local(&f.deadline, u.p.time_zone).ok_or_else(|| {
-                crate::learning::LearningError::Invalid(vec![crate::error::Msg::new("err-learning-when")])
+                crate::learning::LearningError::Invalid(vec![crate::error::Msg::new(
+                    "err-learning-when",
+                )])
             })?,
         )
     };
@@ -117,7 +119,9 @@ pub(super) async fn create_course(
     }
     if !f.enrol_year.trim().is_empty() {
         let y = f.enrol_year.trim().parse::<i64>().map_err(|_| {
-            crate::learning::LearningError::Invalid(vec![crate::error::Msg::new("err-learning-enrol-year")])
+            crate::learning::LearningError::Invalid(vec![crate::error::Msg::new(
+                "err-learning-enrol-year",
+            )])
         })?;
         enrol.push(Enrolment::Year(y));
     }
@@ -139,8 +143,8 @@ pub(super) async fn add_lesson(
     Path(id): Path<i64>,
     Form(f): Form<LessonForm>,
 ) -> AppResult<Redirect> {
-    let l =
-        NewLesson::parse(&f.title, &f.body, &f.video_url).map_err(crate::learning::LearningError::Invalid)?;
+    let l = NewLesson::parse(&f.title, &f.body, &f.video_url)
+        .map_err(crate::learning::LearningError::Invalid)?;
     service::add_lesson(&st, &u, id, l).await?;
     Ok(Redirect::to(&format!("/learning/courses/{id}")))
 }
@@ -210,9 +214,9 @@ pub(super) async fn weights(
             match v.trim().parse::<i64>() {
                 Ok(w) if (0..=100).contains(&w) => set.push((c.key, w)),
                 _ => {
-                    return Err(crate::learning::LearningError::Invalid(vec![crate::error::Msg::new(
-                        "err-learning-weight",
-                    )])
+                    return Err(crate::learning::LearningError::Invalid(vec![
+                        crate::error::Msg::new("err-learning-weight"),
+                    ])
                     .into())
                 }
             }
@@ -257,7 +261,11 @@ pub(super) struct SignForm {
     hash: String,
 }
 
-pub(super) async fn sign(State(st): State<AppState>, u: User, Form(f): Form<SignForm>) -> AppResult<Redirect> {
+pub(super) async fn sign(
+    State(st): State<AppState>,
+    u: User,
+    Form(f): Form<SignForm>,
+) -> AppResult<Redirect> {
     service::sign_pledge(&st, &u, &f.full_name, f.consent.is_some(), &f.hash).await?;
     Ok(Redirect::to("/learning/pledge"))
 }
@@ -311,5 +319,8 @@ pub(super) async fn set_term(
     let t = NewTerm::parse(&f.academic_year, &f.semester, &f.first_day, &f.last_day)
         .map_err(crate::learning::LearningError::Invalid)?;
     service::set_term(&st, &u, f.school, t).await?;
-    Ok(Redirect::to(&format!("/learning/manage#school-{}", f.school)))
+    Ok(Redirect::to(&format!(
+        "/learning/manage#school-{}",
+        f.school
+    )))
 }

@@ -2,15 +2,15 @@
 //! course with its lessons and assessment, the pledge, check-in, the room's screen with its
 //! rotating code, authoring for school admins and police, and the coverage tree with drill-down.
 
-mod course;
-mod manage;
 mod activity;
+mod course;
 mod coverage;
+mod manage;
 mod structure;
-use course::*;
-use manage::*;
 use activity::*;
+use course::*;
 use coverage::*;
+use manage::*;
 use structure::*;
 
 use std::collections::HashMap;
@@ -75,7 +75,10 @@ pub fn routes() -> Router<AppState> {
         .route("/learning/activities/{id}/photo", post(checkin_photo))
         .route("/learning/checkins/{id}/photo", get(checkin_photo_file))
         .route("/learning/app/screenshot", post(app_screenshot))
-        .route("/learning/app/screenshot/{student}", get(app_screenshot_file))
+        .route(
+            "/learning/app/screenshot/{student}",
+            get(app_screenshot_file),
+        )
 }
 
 fn pct(n: i64, d: i64) -> String {

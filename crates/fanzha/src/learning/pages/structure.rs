@@ -34,7 +34,9 @@ pub(super) async fn place_lesson(
     let module = match f.module.trim() {
         "" => None,
         m => Some(m.parse::<i64>().map_err(|_| {
-            crate::learning::LearningError::Invalid(vec![crate::error::Msg::new("err-learning-module")])
+            crate::learning::LearningError::Invalid(vec![crate::error::Msg::new(
+                "err-learning-module",
+            )])
         })?),
     };
     service::place_lesson(&st, &u, id, module).await?;
@@ -100,7 +102,9 @@ pub(super) async fn attach(
         .await?
         .map(|l| l.course_id)
         .unwrap_or_default();
-    Ok(Redirect::to(&format!("/learning/courses/{course}#lesson-{id}")))
+    Ok(Redirect::to(&format!(
+        "/learning/courses/{course}#lesson-{id}"
+    )))
 }
 
 pub(super) async fn attachment(

@@ -123,7 +123,7 @@ pub struct CourseView {
     pub course: Course,
     pub lessons: Vec<(Lesson, bool)>,
     /// The lessons by module (those outside any module last).
-    pub groups: Vec<(Option<Module>, Vec<(Lesson, bool)>)>,
+    pub groups: Vec<LessonGroup<bool>>,
     pub instructors: Vec<Instructor>,
     pub progress: Progress,
     pub open_attempt: Option<Attempt>,

@@ -153,21 +153,21 @@ pub fn credit_file(rows: &[CreditRow], xlsx: bool) -> Result<Vec<u8>, String> {
         })
         .collect();
     let numbers: Vec<String> = rows.iter().map(|(c, ..)| c.number()).collect();
-    let cells = rows
-        .iter()
-        .zip(days.iter().zip(&numbers))
-        .map(|((c, no, name, class), (day, number))| {
-            vec![
-                Cell::Text(number),
-                Cell::Text(no),
-                Cell::Text(name),
-                Cell::Text(class),
-                Cell::Text(&c.course_title),
-                num(c.credits()),
-                Cell::Text(day),
-                Cell::Text(&c.code),
-            ]
-        });
+    let cells =
+        rows.iter()
+            .zip(days.iter().zip(&numbers))
+            .map(|((c, no, name, class), (day, number))| {
+                vec![
+                    Cell::Text(number),
+                    Cell::Text(no),
+                    Cell::Text(name),
+                    Cell::Text(class),
+                    Cell::Text(&c.course_title),
+                    num(c.credits()),
+                    Cell::Text(day),
+                    Cell::Text(&c.code),
+                ]
+            });
     if xlsx {
         let all: Vec<Vec<Cell<'_>>> = cells.collect();
         return crate::csv_export::xlsx("学分", &CREDIT_HEADERS, &all);

@@ -2,24 +2,24 @@
 //! their own progress only; staff through the policy over the unit concerned), owns its
 //! transaction and answers with the module's error.
 
-mod course;
-mod credits;
-mod pledge;
 mod activity;
+mod course;
 mod coverage;
-mod reminders;
-mod terms;
-mod structure;
+mod credits;
 mod photos;
-pub use course::*;
-pub use credits::*;
-pub use pledge::*;
+mod pledge;
+mod reminders;
+mod structure;
+mod terms;
 pub use activity::*;
+pub use course::*;
 pub use coverage::*;
-pub use reminders::*;
-pub use terms::*;
-pub use structure::*;
+pub use credits::*;
 pub use photos::*;
+pub use pledge::*;
+pub use reminders::*;
+pub use structure::*;
+pub use terms::*;
 
 use std::collections::HashMap;
 

@@ -34,7 +34,12 @@ fn clean_image(bytes: &[u8]) -> AppResult<(Vec<u8>, &'static str, &'static str, 
 }
 
 /// Adds a photo to the caller's check-in at an activity (once; a check-in is needed first).
-pub async fn checkin_photo(st: &AppState, u: &User, activity_id: i64, bytes: &[u8]) -> AppResult<()> {
+pub async fn checkin_photo(
+    st: &AppState,
+    u: &User,
+    activity_id: i64,
+    bytes: &[u8],
+) -> AppResult<()> {
     let (s, a, _) = activity_for_student(st, u, activity_id).await?;
     let (id, photo) = store::checkin_of(&st.db, a.id, s.id)
         .await?
@@ -56,7 +61,11 @@ pub async fn checkin_photo(st: &AppState, u: &User, activity_id: i64, bytes: &[u
 }
 
 /// A check-in's photo, for its student or whoever runs the activity.
-pub async fn checkin_photo_file(st: &AppState, u: &User, checkin_id: i64) -> AppResult<(Vec<u8>, String)> {
+pub async fn checkin_photo_file(
+    st: &AppState,
+    u: &User,
+    checkin_id: i64,
+) -> AppResult<(Vec<u8>, String)> {
     let (activity, student, key, kind) = store::checkin_photo(&st.db, checkin_id)
         .await?
         .ok_or_else(AppError::not_found)?;
@@ -94,7 +103,11 @@ pub async fn app_screenshot(st: &AppState, u: &User, bytes: &[u8]) -> AppResult<
 }
 
 /// A student's app screenshot, for the student or staff over their class.
-pub async fn app_screenshot_file(st: &AppState, u: &User, student_id: i64) -> AppResult<(Vec<u8>, String)> {
+pub async fn app_screenshot_file(
+    st: &AppState,
+    u: &User,
+    student_id: i64,
+) -> AppResult<(Vec<u8>, String)> {
     if !(is_student(&u.p) && u.p.student_id == Some(student_id)) {
         let s = org_store::student_by_id(&st.db, student_id)
             .await?
@@ -112,7 +125,11 @@ pub async fn app_screenshot_file(st: &AppState, u: &User, student_id: i64) -> Ap
 }
 
 /// Whether the student's check-in at an activity has a photo.
-pub async fn has_checkin_photo(st: &AppState, activity_id: i64, student_id: i64) -> AppResult<bool> {
+pub async fn has_checkin_photo(
+    st: &AppState,
+    activity_id: i64,
+    student_id: i64,
+) -> AppResult<bool> {
     Ok(store::checkin_of(&st.db, activity_id, student_id)
         .await?
         .is_some_and(|(_, p)| p.is_some()))

@@ -151,7 +151,11 @@ fn china_time(at: Millis) -> String {
 }
 
 /// A deadline job: tells those of the enrolment who have not finished.
-pub async fn run_deadline(db: &Db, clock: &Clock, payload: &serde_json::Value) -> Result<usize, DbError> {
+pub async fn run_deadline(
+    db: &Db,
+    clock: &Clock,
+    payload: &serde_json::Value,
+) -> Result<usize, DbError> {
     let (Some(id), Some(stage), Some(deadline)) = (
         payload["enrolment"].as_i64(),
         payload["stage"].as_str(),
@@ -201,7 +205,16 @@ pub async fn run_deadline(db: &Db, clock: &Clock, payload: &serde_json::Value) -
         ),
         link: Some("/learning/coverage".into()),
     };
-    deliver(db, clock, c.school_id, &ids, &n, &group, &format!("learning-deadline:{id}:{stage}:{deadline}")).await?;
+    deliver(
+        db,
+        clock,
+        c.school_id,
+        &ids,
+        &n,
+        &group,
+        &format!("learning-deadline:{id}:{stage}:{deadline}"),
+    )
+    .await?;
     Ok(ids.len())
 }
 
@@ -247,7 +260,11 @@ async fn run_remind(db: &Db, clock: &Clock, p: &serde_json::Value) -> Result<usi
             link: Some(format!("/learning/courses/{}", c.id)),
         };
         let group = Notice {
-            body: format!("{unit_name}还有 {} 名同学未完成《{}》。", ids.len(), c.title),
+            body: format!(
+                "{unit_name}还有 {} 名同学未完成《{}》。",
+                ids.len(),
+                c.title
+            ),
             link: Some("/learning/coverage".into()),
             ..n.clone()
         };
@@ -285,7 +302,10 @@ async fn post(
             &db.pool,
             clock,
             NewJob::new(POST_JOB, p.clone())
-                .dedup(format!("{POST_JOB}:{}:{id}:after:{at}", p["source"].as_str().unwrap_or_default()))
+                .dedup(format!(
+                    "{POST_JOB}:{}:{id}:after:{at}",
+                    p["source"].as_str().unwrap_or_default()
+                ))
                 .run_at(at)
                 .max_attempts(4),
         )
@@ -293,7 +313,10 @@ async fn post(
         .map_err(|e| e.to_string())?;
         return Ok(());
     }
-    let kind = ch.kind.parse::<ChannelKind>().map_err(|_| format!("unknown channel kind {}", ch.kind))?;
+    let kind = ch
+        .kind
+        .parse::<ChannelKind>()
+        .map_err(|_| format!("unknown channel kind {}", ch.kind))?;
     let title = p["title"].as_str().unwrap_or_default().to_string();
     let body = p["body"].as_str().unwrap_or_default().to_string();
     let link = format!(

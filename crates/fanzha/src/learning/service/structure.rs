@@ -30,7 +30,11 @@ pub async fn place_lesson(
         .ok_or_else(AppError::not_found)?;
     let c = course_to_author(st, u, l.course_id).await?;
     if let Some(m) = module_id {
-        if !store::modules_of(&st.db, c.id).await?.iter().any(|x| x.id == m) {
+        if !store::modules_of(&st.db, c.id)
+            .await?
+            .iter()
+            .any(|x| x.id == m)
+        {
             return Err(LearningError::Invalid(vec![Msg::new("err-learning-module")]).into());
         }
     }
@@ -56,11 +60,8 @@ pub async fn add_instructor(
 }
 
 /// A course's modules (in order) with their lessons, then the lessons outside any module.
-pub fn group_lessons<T: Clone>(
-    modules: &[Module],
-    lessons: &[(Lesson, T)],
-) -> Vec<(Option<Module>, Vec<(Lesson, T)>)> {
-    let mut out: Vec<(Option<Module>, Vec<(Lesson, T)>)> = modules
+pub fn group_lessons<T: Clone>(modules: &[Module], lessons: &[(Lesson, T)]) -> Vec<LessonGroup<T>> {
+    let mut out: Vec<LessonGroup<T>> = modules
         .iter()
         .map(|m| {
             let ls = lessons

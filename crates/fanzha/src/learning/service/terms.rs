@@ -9,7 +9,10 @@ pub async fn set_term(st: &AppState, u: &User, school_id: i64, t: NewTerm) -> Ap
     let school = unit(st, school_id).await?;
     authorize(st, u, Action::ManageLearning, Target::Unit(&school.path)).await?;
     if !u.p.grants.iter().any(|g| {
-        g.role == Role::SchoolAdmin && g.scope_paths.iter().any(|s| school.path.starts_with(s.as_str()))
+        g.role == Role::SchoolAdmin
+            && g.scope_paths
+                .iter()
+                .any(|s| school.path.starts_with(s.as_str()))
     }) {
         return Err(AppError::forbidden());
     }
@@ -17,7 +20,10 @@ pub async fn set_term(st: &AppState, u: &User, school_id: i64, t: NewTerm) -> Ap
         return Err(LearningError::NotASchoolUnit.into());
     }
     let mut tx = st.db.begin_write().await?;
-    if store::overlapping_term(&mut tx, school.id, &t).await?.is_some() {
+    if store::overlapping_term(&mut tx, school.id, &t)
+        .await?
+        .is_some()
+    {
         return Err(LearningError::Conflict("err-learning-term-overlap").into());
     }
     let id = store::upsert_term(&mut tx, school.id, &t, u.p.account_id, st.clock.now_ms()).await?;

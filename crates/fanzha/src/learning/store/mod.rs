@@ -1,22 +1,22 @@
 //! Every SQL statement of the learning module, one text for both databases; rows read by column
 //! name.
 
-mod course;
-mod pledge;
 mod activity;
-mod coverage;
 mod certificate;
+mod course;
+mod coverage;
+mod pledge;
 mod reminders;
-mod terms;
 mod structure;
-pub use course::*;
-pub use pledge::*;
+mod terms;
 pub use activity::*;
-pub use coverage::*;
 pub use certificate::*;
+pub use course::*;
+pub use coverage::*;
+pub use pledge::*;
 pub use reminders::*;
-pub use terms::*;
 pub use structure::*;
+pub use terms::*;
 
 use std::collections::HashMap;
 

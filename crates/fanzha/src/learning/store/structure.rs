@@ -3,7 +3,12 @@
 #[allow(unused_imports)]
 use super::*;
 
-pub async fn insert_module(tx: &mut Tx<'_>, course_id: i64, title: &str, now: Millis) -> DbResult<i64> {
+pub async fn insert_module(
+    tx: &mut Tx<'_>,
+    course_id: i64,
+    title: &str,
+    now: Millis,
+) -> DbResult<i64> {
     let pos: i64 = sqlx::query_scalar(
         "SELECT CAST(COALESCE(MAX(position), 0) + 1 AS BIGINT) FROM learning_modules WHERE course_id = $1",
     )
@@ -42,7 +47,11 @@ pub async fn modules_of(db: &Db, course_id: i64) -> DbResult<Vec<Module>> {
 }
 
 /// Puts a lesson in a module of its course (None: outside any module).
-pub async fn set_lesson_module(tx: &mut Tx<'_>, lesson_id: i64, module_id: Option<i64>) -> DbResult<()> {
+pub async fn set_lesson_module(
+    tx: &mut Tx<'_>,
+    lesson_id: i64,
+    module_id: Option<i64>,
+) -> DbResult<()> {
     sqlx::query("UPDATE learning_lessons SET module_id = $1 WHERE id = $2")
         .bind(module_id)
         .bind(lesson_id)

@@ -71,10 +71,12 @@ pub async fn terms_of_school(db: &Db, school_id: i64) -> DbResult<Vec<Term>> {
 }
 
 pub async fn term_by_id(db: &Db, id: i64) -> DbResult<Option<Term>> {
-    let r = sqlx::query(&format!("SELECT {TERM_COLS} FROM learning_terms WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?;
+    let r = sqlx::query(&format!(
+        "SELECT {TERM_COLS} FROM learning_terms WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
     Ok(r.as_ref().map(term_from).transpose()?)
 }
 

@@ -389,7 +389,8 @@ async fn the_counselor_reminds_exactly_those_who_have_not_finished_the_first_les
     assert!(loc.contains("reminded=1"), "{loc}");
     // The reminder is a job: nobody is told before it runs.
     assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM inbox_messages WHERE kind = 'learning'").await,
+        app.scalar("SELECT COUNT(*) FROM inbox_messages WHERE kind = 'learning'")
+            .await,
         0
     );
     app.runner.run_until_idle().await.unwrap();

@@ -24,19 +24,21 @@ type Posts = Arc<Mutex<Vec<serde_json::Value>>>;
 async fn webhook() -> (String, Posts) {
     use axum::routing::post;
     let posts: Posts = Arc::default();
-    let app = axum::Router::new()
-        .route(
-            "/hook",
-            post(
-                |axum::extract::State(p): axum::extract::State<Posts>, body: axum::body::Bytes| async move {
-                    p.lock()
-                        .unwrap()
-                        .push(serde_json::from_slice(&body).unwrap_or_default());
-                    "ok"
-                },
-            ),
-        )
-        .with_state(posts.clone());
+    let app =
+        axum::Router::new()
+            .route(
+                "/hook",
+                post(
+                    |axum::extract::State(p): axum::extract::State<Posts>,
+                     body: axum::body::Bytes| async move {
+                        p.lock()
+                            .unwrap()
+                            .push(serde_json::from_slice(&body).unwrap_or_default());
+                        "ok"
+                    },
+                ),
+            )
+            .with_state(posts.clone());
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", l.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(l, app).await });
@@ -57,16 +59,23 @@ async fn school_webhook(app: &TestApp, url: &str) {
     .fetch_one(&app.state.db.pool)
     .await
     .unwrap();
-    sqlx::query("INSERT INTO warning_channels (school_id, channel_id, created_at) VALUES ($1, $2, $3)")
-        .bind(sch.id)
-        .bind(id)
-        .bind(START_MS)
-        .execute(&app.state.db.pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "INSERT INTO warning_channels (school_id, channel_id, created_at) VALUES ($1, $2, $3)",
+    )
+    .bind(sch.id)
+    .bind(id)
+    .bind(START_MS)
+    .execute(&app.state.db.pool)
+    .await
+    .unwrap();
 }
 
-async fn intake_course(app: &TestApp, user: &str, days: &str, required: bool) -> (StatusCode, String) {
+async fn intake_course(
+    app: &TestApp,
+    user: &str,
+    days: &str,
+    required: bool,
+) -> (StatusCode, String) {
     let c = app.login(user).await;
     let school = app.fx.unit("SCH1").id.to_string();
     let mut f = vec![
@@ -88,9 +97,15 @@ async fn intake_course(app: &TestApp, user: &str, days: &str, required: bool) ->
 
 async fn import(app: &TestApp, csv: &str) {
     let org = app.fx.unit("SCH1").clone();
-    org_service::import_roster(&app.state.db, &app.state.clock, &org, csv.as_bytes(), Some(RosterKind::Students))
-        .await
-        .expect("import");
+    org_service::import_roster(
+        &app.state.db,
+        &app.state.clock,
+        &org,
+        csv.as_bytes(),
+        Some(RosterKind::Students),
+    )
+    .await
+    .expect("import");
 }
 
 async fn student_id(app: &TestApp, no: &str) -> i64 {
@@ -152,14 +167,24 @@ async fn a_new_intake_gets_the_first_lesson_and_its_reminders_fire_once_across_a
     app.state.clock.advance_ms(DAY + 60_000);
     app.runner.run_until_idle().await.unwrap();
     app.runner.run_until_idle().await.unwrap();
-    assert_eq!((told(&app, a).await, told(&app, b).await, told(&app, old).await), (0, 1, 0));
+    assert_eq!(
+        (
+            told(&app, a).await,
+            told(&app, b).await,
+            told(&app, old).await
+        ),
+        (0, 1, 0)
+    );
     {
         let p = posts.lock().unwrap();
         assert_eq!(p.len(), 1, "{p:?}");
         assert_eq!(p[0]["event"], "learning.reminder");
         let body = p[0]["reminder"]["body"].as_str().unwrap();
         assert!(body.contains("2024级还有 1 名同学"), "{body}");
-        assert!(!body.contains("新生乙"), "no names on a group channel: {body}");
+        assert!(
+            !body.contains("新生乙"),
+            "no names on a group channel: {body}"
+        );
     }
     // A restart: another process on the same database runs its queue; nothing is sent again.
     let again = App::new(
@@ -180,7 +205,8 @@ async fn a_new_intake_gets_the_first_lesson_and_its_reminders_fire_once_across_a
     assert_eq!((told(&app, a).await, told(&app, b).await), (0, 2));
     assert_eq!(posts.lock().unwrap().len(), 2);
     assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM jobs WHERE kind LIKE 'learning.%' AND status <> 'done'").await,
+        app.scalar("SELECT COUNT(*) FROM jobs WHERE kind LIKE 'learning.%' AND status <> 'done'")
+            .await,
         0
     );
     // The student's course page shows the intake's own deadline.
@@ -198,7 +224,11 @@ async fn bad_intake_settings_and_other_roles_are_refused_and_nothing_is_written(
     let app = spawn_seeded().await;
     for (days, required) in [("0", true), ("366", true), ("两周", true), ("14", false)] {
         let (s, body) = intake_course(&app, "admin1", days, required).await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{days} {required}: {body}");
+        assert_eq!(
+            s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{days} {required}: {body}"
+        );
     }
     // Elective and required at once.
     let c = app.login("admin1").await;
@@ -226,12 +256,22 @@ async fn bad_intake_settings_and_other_roles_are_refused_and_nothing_is_written(
     // A counselor and a student may not create one.
     for who in ["counselor1", "student1"] {
         let (s, _) = intake_course(&app, who, "14", true).await;
-        assert!(matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{who}: {s}");
+        assert!(
+            matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{who}: {s}"
+        );
     }
     assert_eq!(app.scalar("SELECT COUNT(*) FROM learning_courses").await, 0);
     import(&app, INTAKE_2024).await;
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM learning_enrolments").await, 0);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM jobs WHERE kind LIKE 'learning.%'").await, 0);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM learning_enrolments").await,
+        0
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM jobs WHERE kind LIKE 'learning.%'")
+            .await,
+        0
+    );
 }
 
 #[tokio::test]
@@ -242,10 +282,17 @@ async fn two_imports_of_a_new_intake_at_once_assign_it_once() {
     let course = id_of(&loc);
     tokio::join!(import(&app, INTAKE_2024), import(&app, INTAKE_2024));
     assert_eq!(
-        app.scalar(&format!("SELECT COUNT(*) FROM learning_enrolments WHERE course_id = {course}")).await,
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM learning_enrolments WHERE course_id = {course}"
+        ))
+        .await,
         1
     );
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'learning.deadline'").await, 2);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'learning.deadline'")
+            .await,
+        2
+    );
 }
 
 #[tokio::test]
@@ -253,7 +300,11 @@ async fn a_required_course_for_a_unit_reminds_at_its_deadline_and_a_finished_cla
     let app = spawn_seeded().await;
     let course = super::first_lesson(&app).await;
     // first_lesson enrols the 2023 intake, due 2025-03-08 18:00 China time: two jobs.
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'learning.deadline'").await, 2);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'learning.deadline'")
+            .await,
+        2
+    );
     app.state.clock.advance_ms(8 * DAY);
     app.runner.run_until_idle().await.unwrap();
     for no in ["2023010101", "2023010102", "2023010201", "2023020101"] {

@@ -19,11 +19,12 @@ async fn weak_on_rebate(app: &TestApp) {
     let attempt = id_of(&loc);
     let mut f = Vec::new();
     for (q, c) in correct_answers(app, attempt).await {
-        let ft: String = sqlx::query_scalar("SELECT fraud_type FROM learning_questions WHERE id = $1")
-            .bind(q)
-            .fetch_one(&app.state.db.pool)
-            .await
-            .unwrap();
+        let ft: String =
+            sqlx::query_scalar("SELECT fraud_type FROM learning_questions WHERE id = $1")
+                .bind(q)
+                .fetch_one(&app.state.db.pool)
+                .await
+                .unwrap();
         let pick = if ft == "rebate_task" { 1 - c[0] } else { c[0] };
         f.push((format!("q{q}"), pick.to_string()));
     }
@@ -35,7 +36,10 @@ async fn weak_on_rebate(app: &TestApp) {
 async fn score(app: &TestApp, no: &str, fraud_type: &str) -> f64 {
     let t = app.token("admin1", RW).await;
     let r = app
-        .api_get(&t, &format!("/api/v1/campaigns/exposure?unit=SCH1&fraud_type={fraud_type}"))
+        .api_get(
+            &t,
+            &format!("/api/v1/campaigns/exposure?unit=SCH1&fraud_type={fraud_type}"),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
@@ -85,7 +89,11 @@ async fn wrong_answers_raise_the_exposure_score_and_target_the_weak() {
     // Bad input: an unknown type, staff roles.
     let (s, _) = preview(&app, json!({"weak_on": ["not_a_type"]})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, _) = preview(&app, json!({"weak_on": ["rebate_task"], "roles": ["counselor"]})).await;
+    let (s, _) = preview(
+        &app,
+        json!({"weak_on": ["rebate_task"], "roles": ["counselor"]}),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     // The student's own profile shows it.
     let st = app.login("student1").await;

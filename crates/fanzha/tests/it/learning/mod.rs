@@ -8,8 +8,8 @@ mod checkin;
 mod course;
 mod intake;
 mod knowledge;
-mod pledge;
 mod photos;
+mod pledge;
 mod structure;
 mod terms;
 
@@ -116,12 +116,13 @@ pub async fn finish(app: &TestApp, course: i64, user: &str) {
         .collect();
     let f: Vec<(&str, &str)> = f.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     app.post_form(&st, &loc, &f).await;
-    let lessons: Vec<i64> =
-        sqlx::query_scalar("SELECT id FROM learning_lessons WHERE course_id = $1 ORDER BY position")
-            .bind(course)
-            .fetch_all(&app.state.db.pool)
-            .await
-            .expect("lessons");
+    let lessons: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM learning_lessons WHERE course_id = $1 ORDER BY position",
+    )
+    .bind(course)
+    .fetch_all(&app.state.db.pool)
+    .await
+    .expect("lessons");
     for l in lessons {
         app.get(&st, &format!("/learning/lessons/{l}")).await;
     }

@@ -27,10 +27,16 @@ fn png() -> Vec<u8> {
 
 async fn upload(app: &TestApp, c: &reqwest::Client, path: &str, bytes: Vec<u8>) -> StatusCode {
     let csrf = app.page_csrf(c).await;
-    let form = reqwest::multipart::Form::new()
-        .text("csrf", csrf)
-        .part("photo", reqwest::multipart::Part::bytes(bytes).file_name("p.png"));
-    c.post(app.url(path)).multipart(form).send().await.unwrap().status()
+    let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
+        "photo",
+        reqwest::multipart::Part::bytes(bytes).file_name("p.png"),
+    );
+    c.post(app.url(path))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .status()
 }
 
 async fn meeting(app: &TestApp) -> i64 {
@@ -55,11 +61,17 @@ async fn meeting(app: &TestApp) -> i64 {
 }
 
 async fn check_in(app: &TestApp, st: &reqwest::Client, id: i64) {
-    let key = fanzha::db::keys::server_key(&app.state.db, "checkin").await.unwrap();
+    let key = fanzha::db::keys::server_key(&app.state.db, "checkin")
+        .await
+        .unwrap();
     let r = fanzha::kernel::rotating::Rotating::new(&key, &format!("activity:{id}"));
     let code = r.shown(app.state.clock.now_ms()).short_code;
     let (s, b) = app
-        .post_form(st, &format!("/learning/activities/{id}/checkin"), &[("code", &code)])
+        .post_form(
+            st,
+            &format!("/learning/activities/{id}/checkin"),
+            &[("code", &code)],
+        )
         .await;
     assert_eq!(s, StatusCode::SEE_OTHER, "{b}");
 }
@@ -77,12 +89,19 @@ async fn a_check_in_takes_one_photo_without_its_metadata_seen_by_the_organiser_o
     let mut big = png();
     big.resize(5 * 1024 * 1024 + 1, 0);
     for bad in [b"%PDF-1.7".to_vec(), big, vec![]] {
-        assert_eq!(upload(&app, &st, &path, bad).await, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            upload(&app, &st, &path, bad).await,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
     }
     let photos = "SELECT COUNT(*) FROM learning_checkins WHERE photo_key IS NOT NULL";
     assert_eq!(app.scalar(photos).await, 0);
     assert_eq!(upload(&app, &st, &path, png()).await, StatusCode::SEE_OTHER);
-    assert_eq!(upload(&app, &st, &path, png()).await, StatusCode::CONFLICT, "one photo");
+    assert_eq!(
+        upload(&app, &st, &path, png()).await,
+        StatusCode::CONFLICT,
+        "one photo"
+    );
     assert_eq!(app.scalar(photos).await, 1);
     let (_, page) = app.get(&st, &format!("/learning/activities/{id}")).await;
     assert!(page.contains("id=\"photo-added\""), "{page}");
@@ -91,7 +110,11 @@ async fn a_check_in_takes_one_photo_without_its_metadata_seen_by_the_organiser_o
     let c1 = app.login("counselor1").await;
     let (_, att) = app.get(&c1, &format!("/learning/activities/{id}")).await;
     let link = between(&att, "<a href=\"/learning/checkins/", "\"").expect("photo link");
-    let r = c1.get(app.url(&format!("/learning/checkins/{link}"))).send().await.unwrap();
+    let r = c1
+        .get(app.url(&format!("/learning/checkins/{link}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-type"], "image/png");
     let got = r.bytes().await.unwrap();
@@ -99,8 +122,16 @@ async fn a_check_in_takes_one_photo_without_its_metadata_seen_by_the_organiser_o
     assert!(got.len() < png().len());
     for who in ["student2", "counselor2"] {
         let c = app.login(who).await;
-        let r = c.get(app.url(&format!("/learning/checkins/{link}"))).send().await.unwrap();
-        assert!(matches!(r.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{who}: {}", r.status());
+        let r = c
+            .get(app.url(&format!("/learning/checkins/{link}")))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            matches!(r.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{who}: {}",
+            r.status()
+        );
     }
 }
 
@@ -110,28 +141,63 @@ async fn an_app_screenshot_records_the_install_and_the_counselor_opens_it() {
     let st = app.login("student1").await;
     let zs = app.fx.student("2023010101");
     // Bad images: nothing recorded.
-    assert_eq!(upload(&app, &st, "/learning/app/screenshot", b"GIF89a".to_vec()).await, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM learning_app_installs").await, 0);
-    assert_eq!(upload(&app, &st, "/learning/app/screenshot", png()).await, StatusCode::SEE_OTHER);
+    assert_eq!(
+        upload(&app, &st, "/learning/app/screenshot", b"GIF89a".to_vec()).await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM learning_app_installs")
+            .await,
+        0
+    );
+    assert_eq!(
+        upload(&app, &st, "/learning/app/screenshot", png()).await,
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(
         app.scalar(&format!("SELECT COUNT(*) FROM learning_app_installs WHERE student_id = {zs} AND screenshot_key IS NOT NULL")).await,
         1
     );
     // Staff cannot upload one; the counselor of the class sees it in the class coverage.
     let c1 = app.login("counselor1").await;
-    assert_eq!(upload(&app, &c1, "/learning/app/screenshot", png()).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        upload(&app, &c1, "/learning/app/screenshot", png()).await,
+        StatusCode::FORBIDDEN
+    );
     let cls = app.fx.unit("CLS1A1").id;
-    let (_, page) = app.get(&c1, &format!("/learning/coverage?unit={cls}")).await;
-    assert!(page.contains(&format!("/learning/app/screenshot/{zs}")), "{page}");
-    let r = c1.get(app.url(&format!("/learning/app/screenshot/{zs}"))).send().await.unwrap();
+    let (_, page) = app
+        .get(&c1, &format!("/learning/coverage?unit={cls}"))
+        .await;
+    assert!(
+        page.contains(&format!("/learning/app/screenshot/{zs}")),
+        "{page}"
+    );
+    let r = c1
+        .get(app.url(&format!("/learning/app/screenshot/{zs}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     for who in ["counselor2", "student2"] {
         let c = app.login(who).await;
-        let r = c.get(app.url(&format!("/learning/app/screenshot/{zs}"))).send().await.unwrap();
-        assert!(matches!(r.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{who}: {}", r.status());
+        let r = c
+            .get(app.url(&format!("/learning/app/screenshot/{zs}")))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            matches!(r.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{who}: {}",
+            r.status()
+        );
     }
     // Once checked, the screenshot stays as it was.
-    let (s, _) = app.post_form(&c1, &format!("/learning/app/verify/{zs}"), &[]).await;
+    let (s, _) = app
+        .post_form(&c1, &format!("/learning/app/verify/{zs}"), &[])
+        .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
-    assert_eq!(upload(&app, &st, "/learning/app/screenshot", png()).await, StatusCode::CONFLICT);
+    assert_eq!(
+        upload(&app, &st, "/learning/app/screenshot", png()).await,
+        StatusCode::CONFLICT
+    );
 }
