@@ -343,6 +343,23 @@ enum BenchCmd {
         #[arg(long, default_value_t = 10_000)]
         volunteers: usize,
     },
+    /// The credit export of a school of N students, each with a certificate, as CSV and .xlsx, in
+    /// a fresh database (the configured PostgreSQL if any, else a temporary SQLite file).
+    Learning {
+        #[arg(long, default_value_t = 100_000)]
+        students: usize,
+    },
+    /// N students check in to one lecture from C concurrent clients (the server-side path of a
+    /// check-in), in a fresh database; throughput and latency percentiles.
+    Checkin {
+        #[arg(long, default_value_t = 3_000)]
+        checkins: usize,
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// Spread the check-ins over this many seconds (0: as fast as the clients go).
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -867,6 +884,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             crate::volunteers::bench::bench(&cfg, spec).await
         }
+        Command::Bench(BenchCmd::Learning { students }) => {
+            crate::learning::bench::run(&cfg, students).await
+        }
+        Command::Bench(BenchCmd::Checkin {
+            checkins,
+            clients,
+            seconds,
+        }) => crate::learning::bench::checkin(&cfg, checkins, clients, seconds).await,
         Command::Contests(ContestsCmd::Verify { file }) => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;

@@ -130,7 +130,7 @@ camp-aud-majors = Majors
 camp-gender-male = Male
 camp-gender-female = Female
 camp-aud-top = Only the top N % most exposed
-camp-aud-top-inputs = Exposure uses victims of the same grade, major and gender in recorded cases, unhandled warnings, and the student's own risk checks and reports. Quiz knowledge is not available yet (no learning module): it does not count.
+camp-aud-top-inputs = Exposure uses victims of the same grade, major and gender in recorded cases, unhandled warnings, the student's own risk checks and reports, and their wrong answers on quiz questions of the type (course assessments; a campaign quiz passed counts as a right answer).
 camp-preview = Preview audience
 camp-send = Create and send
 

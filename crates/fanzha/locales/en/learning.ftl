@@ -102,7 +102,7 @@ learning-time = Time
 learning-shared-device = Device already used for another student
 learning-screen-how = Scan with your phone or type the digits below; they change every 10 seconds.
 learning-attendance-link = Attendance list
-learning-reminded = { $n } people reminded.
+learning-reminded = A reminder to { $n } people is on its way (their inbox; the school's channels get the count).
 learning-students = Students
 learning-course-pct = Course completion
 learning-first-pct = First lesson completion
@@ -178,3 +178,89 @@ learning-cert-verify-at = Verify at:
 learning-credits-export = Export credits (CSV)
 learning-knowledge = What I know of each kind of fraud
 learning-knowledge-right = Answered right
+
+## First lesson for new intakes, reminders as jobs
+learning-intake-days = Hand to each new intake, days to finish (required courses only)
+learning-intake-of = handed to each new intake, { $days } days to finish
+learning-elective = elective, open to self-enrolment
+learning-elective-hint = Elective: students may enrol themselves
+err-learning-intake-days = Days to finish must be 1 to 365.
+err-learning-intake-required = Only a required course can be handed to new intakes.
+err-learning-elective-required = A required course cannot be open to self-enrolment.
+
+## School calendar, electives, credit export by term
+learning-terms = Terms of the school calendar
+learning-terms-none = No terms yet. Once set, credits can be exported per term.
+learning-term-name = { $year }, { $semester }
+learning-semester-1 = first semester (autumn)
+learning-semester-2 = second semester (spring)
+learning-semester-3 = summer term
+learning-term-credits = Credits of the term:
+learning-term-set = Set a term
+learning-term-year = Academic year (its first year: 2026 for 2026–2027)
+learning-term-semester = Semester
+learning-term-first = First day
+learning-term-last = Last day
+learning-term-save = Save the term
+learning-electives = Electives you may take
+learning-enrol-self = Enrol
+err-learning-term-dates = Give the term's first and last day (year-month-day).
+err-learning-term-length = A term lasts 1 to 250 days, its last day not before its first.
+err-learning-term-year = A term starts in its academic year (its first year or the next).
+err-learning-term-overlap = The dates overlap another term of the school.
+err-learning-already-enrolled = You are already enrolled in this course.
+err-learning-export-format = The export format is CSV or xlsx.
+err-learning-term-academic-year = The academic year is a year from 2000 to 2100.
+err-learning-term-semester = Choose the semester.
+
+## Course structure
+learning-instructors = Instructors
+learning-instructors-none = No instructors yet.
+learning-add-instructor = Add an instructor
+learning-instructor-kind = Who
+learning-instructor-teacher = teacher
+learning-instructor-police = police officer
+learning-instructor-name = Name
+learning-instructor-affiliation = Unit or title (optional)
+learning-add-module = Add a module
+learning-module = Module
+learning-no-module = Outside any module
+learning-lesson-edit = Module and files
+learning-attach = File
+learning-attach-hint = PDF, an image (JPEG/PNG), Word, PowerPoint or Excel, up to 10 MB.
+learning-upload = Upload
+learning-attachments = Files
+err-learning-module = Choose a module of this course.
+err-learning-instructor-kind = Choose teacher or police officer.
+err-learning-instructor-name = Give the instructor's name (up to 50 characters).
+err-learning-instructor-affiliation = The unit or title takes up to 100 characters.
+err-learning-instructor-exists = This instructor is already on the course.
+err-learning-file-empty = Choose a file to upload.
+err-learning-file-size = A file takes up to { $max } MB.
+err-learning-file-type = Only PDF, JPEG, PNG, Word (.docx), PowerPoint (.pptx) or Excel (.xlsx) files.
+
+## Campaign targeting by the knowledge profile
+learning-aud-weak-on = Only students weak in quizzes on
+learning-aud-weak-on-hint = Students with under 60 % right on course quiz questions of the type (one answer at least). Students only.
+camp-err-weak-roles = Targeting by quiz weakness applies to students only.
+
+## Coverage charts
+learning-quiz-avg = Quiz answers right
+learning-charts = Charts
+learning-chart-total = Shares of this unit
+learning-chart-none = no data
+learning-app-declared-pct = Anti-fraud app recorded
+learning-app-verified-pct = Anti-fraud app checked
+
+## Photos
+learning-photo = Photo
+learning-photo-added = Your check-in has a photo.
+learning-photo-optional = Photo of your check-in (optional)
+learning-app-screenshot = Screenshot
+learning-app-screenshot-optional = Screenshot of the installed app (optional)
+learning-app-declare-with-screenshot = Upload the screenshot and record the install
+err-learning-photo-empty = Choose a photo.
+err-learning-photo-size = A photo takes up to { $max } MB.
+err-learning-photo-type = Only JPEG, PNG or WebP images.
+err-learning-photo-no-checkin = Check in first, then add a photo.
+err-learning-photo-exists = This check-in already has a photo.

@@ -130,7 +130,7 @@ camp-aud-majors = 专业
 camp-gender-male = 男
 camp-gender-female = 女
 camp-aud-top = 只发给暴露度最高的前 N%
-camp-aud-top-inputs = 暴露度依据：已录入案件中同年级、同专业、同性别学生的受害率，尚未处置的预警，以及学生本人的风险查询和举报。答题掌握情况暂不可用（尚无学习模块），不计入。
+camp-aud-top-inputs = 暴露度依据：已录入案件中同年级、同专业、同性别学生的受害率，尚未处置的预警，学生本人的风险查询和举报，以及该类型测验题的答错比例（课程测验；通过的宣传测验算答对）。
 camp-preview = 预览受众
 camp-send = 创建并发送
 

@@ -102,7 +102,7 @@ learning-time = 时间
 learning-shared-device = 同一设备已为他人签到
 learning-screen-how = 用手机扫码或输入下方数字签到,每 10 秒更换。
 learning-attendance-link = 查看签到名单
-learning-reminded = 已提醒 { $n } 人。
+learning-reminded = 已安排提醒 { $n } 人(站内消息;学校通知渠道收到人数)。
 learning-students = 学生数
 learning-course-pct = 课程完成率
 learning-first-pct = 第一课完成率
@@ -178,3 +178,89 @@ learning-cert-verify-at = 核验地址:
 learning-credits-export = 导出学分(CSV)
 learning-knowledge = 我对各类诈骗的掌握
 learning-knowledge-right = 答对
+
+## First lesson for new intakes, reminders as jobs
+learning-intake-days = 新生入学后自动分配,完成期限(天,仅必修课)
+learning-intake-of = 新生入学自动分配,{ $days } 天内完成
+learning-elective = 选修课,学生可自选
+learning-elective-hint = 选修课:学生可自行选课
+err-learning-intake-days = 完成期限应为 1 到 365 天。
+err-learning-intake-required = 只有必修课可以自动分配给新生。
+err-learning-elective-required = 必修课不能设为自选。
+
+## School calendar, electives, credit export by term
+learning-terms = 校历学期
+learning-terms-none = 还没有设置学期。设置后可按学期导出学分。
+learning-term-name = { $year } 学年{ $semester }
+learning-semester-1 = 第一学期(秋季)
+learning-semester-2 = 第二学期(春季)
+learning-semester-3 = 夏季小学期
+learning-term-credits = 本学期学分:
+learning-term-set = 设置学期
+learning-term-year = 学年(起始年份,如 2026 表示 2026–2027)
+learning-term-semester = 学期
+learning-term-first = 第一天
+learning-term-last = 最后一天
+learning-term-save = 保存学期
+learning-electives = 可选的选修课
+learning-enrol-self = 选课
+err-learning-term-dates = 请填写学期的第一天和最后一天(年-月-日)。
+err-learning-term-length = 学期应为 1 到 250 天,且最后一天不早于第一天。
+err-learning-term-year = 学期应在该学年内开始(起始年份或次年)。
+err-learning-term-overlap = 与本校已有学期的日期重叠。
+err-learning-already-enrolled = 你已经选了这门课。
+err-learning-export-format = 导出格式只能是 CSV 或 xlsx。
+err-learning-term-academic-year = 学年须为 2000 到 2100 之间的年份。
+err-learning-term-semester = 请选择学期。
+
+## Course structure
+learning-instructors = 授课教师
+learning-instructors-none = 还没有添加授课教师。
+learning-add-instructor = 添加授课教师
+learning-instructor-kind = 身份
+learning-instructor-teacher = 教师
+learning-instructor-police = 民警
+learning-instructor-name = 姓名
+learning-instructor-affiliation = 单位或职务(可选)
+learning-add-module = 添加模块
+learning-module = 所属模块
+learning-no-module = 未分模块
+learning-lesson-edit = 模块与附件
+learning-attach = 附件
+learning-attach-hint = PDF、图片(JPEG/PNG)、Word、PowerPoint 或 Excel,最大 10 MB。
+learning-upload = 上传
+learning-attachments = 附件
+err-learning-module = 请选择本课程的模块。
+err-learning-instructor-kind = 请选择教师或民警。
+err-learning-instructor-name = 请填写授课教师姓名(最多 50 字)。
+err-learning-instructor-affiliation = 单位或职务最多 100 字。
+err-learning-instructor-exists = 这位授课教师已在课程中。
+err-learning-file-empty = 请选择要上传的文件。
+err-learning-file-size = 附件最大 { $max } MB。
+err-learning-file-type = 只能上传 PDF、JPEG、PNG、Word(.docx)、PowerPoint(.pptx)或 Excel(.xlsx)文件。
+
+## Campaign targeting by the knowledge profile
+learning-aud-weak-on = 只发给测验中薄弱的学生
+learning-aud-weak-on-hint = 课程测验中该类型题目答对不到 60% 的学生(至少答过一题)。只适用于学生。
+camp-err-weak-roles = 按测验薄弱筛选只适用于学生。
+
+## Coverage charts
+learning-quiz-avg = 测验正确率
+learning-charts = 图表
+learning-chart-total = 本单位各项完成率
+learning-chart-none = 暂无数据
+learning-app-declared-pct = 反诈 App 已安装
+learning-app-verified-pct = 反诈 App 已核验
+
+## Photos
+learning-photo = 照片
+learning-photo-added = 已附签到照片。
+learning-photo-optional = 签到照片(可选)
+learning-app-screenshot = 截图
+learning-app-screenshot-optional = 安装截图(可选)
+learning-app-declare-with-screenshot = 上传截图并登记安装
+err-learning-photo-empty = 请选择一张照片。
+err-learning-photo-size = 照片最大 { $max } MB。
+err-learning-photo-type = 只能上传 JPEG、PNG 或 WebP 图片。
+err-learning-photo-no-checkin = 签到后才能添加照片。
+err-learning-photo-exists = 这次签到已经有照片了。

@@ -2,7 +2,7 @@
 //! The formula (documented in docs/CAMPAIGNS.md) is a pure function of plain data, unit-tested
 //! here; the loaders below read the tables of other modules through their published contracts.
 //!
-//! score = 100 × (0.5·C + 0.3·W + 0.2·R + 0.0·Q), every part in [0, 1]:
+//! score = 100 × min(1, 0.5·C + 0.3·W + 0.2·R + 0.2·Q), every part in [0, 1]:
 //! * C, cohort: victims of the type among people of the same school, enrollment year, major and
 //!   gender, per person, smoothed toward the school's rate with weight `SMOOTH` (so a cohort of 3
 //!   with one victim does not outrank everything), divided by the highest such rate of the school.
@@ -10,8 +10,11 @@
 //!   `open`: nobody has acknowledged or contacted them yet), `min(1, n / 2)`.
 //! * R, own signals: medium/high risk checks of the type the person ran, plus reports of the type
 //!   they filed (not merged, not judged `not_fraud`), both in the last 180 days, `min(1, n / 3)`.
-//! * Q, knowledge: quiz results of the type. No learning module exists yet: weight 0, and the
-//!   targeting page says so.
+//! * Q, weakness: the share of wrong answers on questions of the type in the learning module's
+//!   assessments, a campaign quiz of the type passed counting as one right answer; 0 for someone
+//!   who answered nothing of the type (not known to be weak). It adds up to 20 points on top of
+//!   the other parts, the total capped at 100, so that without quiz answers a score is what it
+//!   was before the learning module existed.
 
 use std::collections::HashMap;
 
@@ -22,8 +25,8 @@ use crate::db::{Backend, Db, DbResult};
 pub const W_COHORT: f64 = 0.5;
 pub const W_WARNINGS: f64 = 0.3;
 pub const W_SIGNALS: f64 = 0.2;
-/// Weight of quiz knowledge: 0 until a learning module records quiz results.
-pub const W_KNOWLEDGE: f64 = 0.0;
+/// Weight of quiz weakness (see the module comment: added on top, the total capped).
+pub const W_KNOWLEDGE: f64 = 0.2;
 /// Pseudo-count pulling small cohorts toward the school rate.
 pub const SMOOTH: f64 = 20.0;
 pub const SIGNAL_WINDOW_MS: i64 = 180 * 24 * 3_600_000;
@@ -38,6 +41,8 @@ pub struct Person {
     pub cohort: Cohort,
     pub open_warnings: i64,
     pub risk_signals: i64,
+    /// Quiz answers of the type: (answered, right), campaign quizzes passed included.
+    pub quiz: (i64, i64),
 }
 
 /// Victims of one type per cohort of one school, plus the cohort sizes.
@@ -85,8 +90,11 @@ pub fn scores(people: &[Person], cohorts: &CohortStats) -> Vec<f64> {
             };
             let w = (p.open_warnings as f64 / 2.0).min(1.0);
             let r = (p.risk_signals as f64 / 3.0).min(1.0);
-            let q = 0.0;
-            100.0 * (W_COHORT * c + W_WARNINGS * w + W_SIGNALS * r + W_KNOWLEDGE * q)
+            let q = match p.quiz {
+                (n, right) if n > 0 => 1.0 - (right.min(n) as f64 / n as f64),
+                _ => 0.0,
+            };
+            100.0 * (W_COHORT * c + W_WARNINGS * w + W_SIGNALS * r + W_KNOWLEDGE * q).min(1.0)
         })
         .collect()
 }
@@ -222,6 +230,55 @@ pub async fn load_risk_signals(
     Ok(m)
 }
 
+/// Quiz answers of `fraud_type` per student of the unit: the learning module's assessments (its
+/// published knowledge profile) plus this module's campaign quizzes of the type passed, each one
+/// right answer.
+pub async fn load_quiz_knowledge(
+    db: &Db,
+    unit_path: &str,
+    fraud_type: &str,
+) -> DbResult<HashMap<i64, (i64, i64)>> {
+    let mut m = crate::learning::service::knowledge_under(db, unit_path, fraud_type).await?;
+    for (id, n) in campaign_quiz_passes(db, unit_path, fraud_type).await? {
+        let e = m.entry(id).or_default();
+        e.0 += n;
+        e.1 += n;
+    }
+    Ok(m)
+}
+
+/// Campaign quizzes of `fraud_type` passed, per student of the unit.
+pub async fn campaign_quiz_passes(
+    db: &Db,
+    unit_path: &str,
+    fraud_type: &str,
+) -> DbResult<HashMap<i64, i64>> {
+    let rows = sqlx::query(
+        "SELECT d.student_id, COUNT(*) FROM campaign_deliveries d JOIN campaigns c ON c.id = d.campaign_id \
+         WHERE d.student_id IS NOT NULL AND d.unit_path LIKE $1 || '%' AND c.fraud_type = $2 \
+         AND d.quiz_passed_at IS NOT NULL GROUP BY d.student_id",
+    )
+    .bind(unit_path)
+    .bind(fraud_type)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// One student's campaign quizzes passed, per fraud type (for their knowledge profile).
+pub async fn quiz_passes_of(db: &Db, student_id: i64) -> DbResult<Vec<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT c.fraud_type, COUNT(*) FROM campaign_deliveries d JOIN campaigns c ON c.id = d.campaign_id \
+         WHERE d.student_id = $1 AND d.quiz_passed_at IS NOT NULL GROUP BY c.fraud_type ORDER BY c.fraud_type",
+    )
+    .bind(student_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
 /// Scores every student under `unit_path` (all of one school) for `fraud_type`.
 pub async fn score_unit(
     db: &Db,
@@ -241,6 +298,7 @@ pub async fn score_unit(
     let victims = load_case_victims(db, school_path, fraud_type).await?;
     let warnings = load_open_warnings(db, unit_path, fraud_type).await?;
     let signals = load_risk_signals(db, unit_path, fraud_type, now - SIGNAL_WINDOW_MS).await?;
+    let quiz = load_quiz_knowledge(db, unit_path, fraud_type).await?;
     let mut stats = CohortStats {
         victims,
         sizes: HashMap::new(),
@@ -257,6 +315,7 @@ pub async fn score_unit(
                 cohort,
                 open_warnings: *warnings.get(&id).unwrap_or(&0),
                 risk_signals: *signals.get(&id).unwrap_or(&0),
+                quiz: *quiz.get(&id).unwrap_or(&(0, 0)),
             });
         }
     }
@@ -274,6 +333,7 @@ mod tests {
             cohort: (year, major.into(), "male".into()),
             open_warnings: w,
             risk_signals: r,
+            quiz: (0, 0),
         }
     }
 
@@ -326,6 +386,31 @@ mod tests {
         // counts for little more than the big cohort's steady rate.
         assert!(s[0] / s[1] < 1.3, "{s:?}");
         assert!(s[0] >= s[1], "{s:?}");
+    }
+
+    #[test]
+    fn weak_quiz_answers_add_up_to_twenty_points_and_the_total_stays_within_100() {
+        let st = CohortStats::default();
+        let mut p = vec![
+            person(1, 2023, "cs", 0, 0),
+            person(2, 2023, "cs", 0, 0),
+            person(3, 2023, "cs", 0, 0),
+            person(4, 2023, "cs", 5, 9),
+        ];
+        p[0].quiz = (4, 4);
+        p[1].quiz = (4, 1);
+        p[3].quiz = (2, 0);
+        let s = scores(&p, &st);
+        assert_eq!(s[0], 0.0, "all right: not weak");
+        assert!((s[1] - 15.0).abs() < 1e-9, "{s:?}");
+        assert_eq!(s[2], 0.0, "nothing answered: not known to be weak");
+        assert!((s[3] - 70.0).abs() < 1e-9, "{s:?}");
+        let mut q = vec![person(5, 2023, "cs", 5, 9)];
+        let mut st = CohortStats::default();
+        st.sizes.insert(cohort(2023, "cs"), 10);
+        st.victims.insert(cohort(2023, "cs"), 5);
+        q[0].quiz = (1, 0);
+        assert_eq!(scores(&q, &st), vec![100.0]);
     }
 
     #[test]

@@ -381,6 +381,8 @@ pub struct CampaignForm {
     #[serde(default)]
     top_percent: String,
     #[serde(default)]
+    weak_on: Vec<String>,
+    #[serde(default)]
     channels: Vec<String>,
     /// `YYYY-MM-DDTHH:MM` in the viewer's time zone; empty sends now.
     #[serde(default)]
@@ -418,6 +420,7 @@ impl CampaignForm {
             majors: split_list(&self.majors),
             roles: self.roles.clone(),
             top_exposed_percent: top,
+            weak_on: self.weak_on.clone(),
         })
     }
 

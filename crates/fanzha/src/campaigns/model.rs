@@ -207,6 +207,10 @@ pub struct AudienceSpec {
     /// "Top N % most exposed to `fraud_type`": only students, ranked by exposure score.
     #[serde(default)]
     pub top_exposed_percent: Option<f64>,
+    /// Only students weak on one of these fraud types in the learning module's assessments
+    /// (under 60 % of their answers of the type right).
+    #[serde(default)]
+    pub weak_on: Vec<String>,
 }
 
 /// A delivery channel a campaign may use besides the inbox (always on).

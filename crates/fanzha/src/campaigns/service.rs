@@ -521,6 +521,13 @@ fn audience_sql(
     {
         return refuse("camp-err-year");
     }
+    // Weakness is measured on students' assessments only; a fraud type must be one fanzha knows.
+    if !spec.weak_on.is_empty() {
+        super::model::FraudTypes::parse(&spec.weak_on)?;
+        if roles.iter().any(|r| *r != "student") {
+            return refuse("camp-err-weak-roles");
+        }
+    }
     let path_clause = |a: &mut AudienceSql| {
         let parts: Vec<String> = paths
             .iter()
@@ -553,6 +560,15 @@ fn audience_sql(
                 .map(|m| a.push(Val::S(m.trim().to_string())))
                 .collect();
             w.push(format!("s.major IN ({})", l.join(", ")));
+        }
+        if !spec.weak_on.is_empty() {
+            let l: Vec<String> = spec
+                .weak_on
+                .iter()
+                .filter_map(|t| t.trim().parse::<fanzha_detect::FraudType>().ok())
+                .map(|t| a.push(Val::S(t.id().to_string())))
+                .collect();
+            w.push(crate::learning::store::weak_on_condition(&l));
         }
         a.student_where = Some(w.join(" AND "));
     }

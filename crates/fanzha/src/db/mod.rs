@@ -385,6 +385,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(24, "0024_contests"),
     migration!(26, "0026_volunteer_calls"),
     migration!(27, "0027_contests_more"),
+    migration!(28, "0028_learning_terms"),
 ];
 
 #[cfg(test)]

@@ -158,9 +158,14 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
         true,
         Some(now + 14 * DAY),
     )
+    .and_then(|c| c.reach("30", false))
     .map_err(|e| anyhow::anyhow!("demo course: {e:?}"))?;
     let fl = store::insert_course(&mut tx, school_id, &first_lesson, admin, now - 20 * DAY).await?;
     store::add_enrolment(&mut tx, fl, &Enrolment::Year(year), now - 20 * DAY).await?;
+    // Its reminders (three days before the deadline and at it) are jobs like any other.
+    for e in store::enrolment_ids(&mut tx, fl).await? {
+        super::service::schedule_deadline(&mut tx, now, e, now + 14 * DAY).await?;
+    }
     for (t, b) in [
         ("刷单返利:所有刷单都是诈骗", "## 套路\n\n1. 招募“点赞员”“兼职”,先返小额佣金;\n2. 拉进“任务群”,要求垫付做“连单”;\n3. 以“操作失误”“卡单”为由要求继续转账。\n\n**记住:所有刷单都是诈骗。**"),
         ("冒充公检法:没有“安全账户”", "公检法机关不会通过电话、视频办案,不会发送“通缉令”,更不会要求转账到“安全账户”。\n\n接到这类电话:**挂断,拨打 110 或 96110 核实。**"),
@@ -170,6 +175,23 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
         store::insert_lesson(&mut tx, fl, &l, now - 20 * DAY).await?;
     }
     questions(&mut tx, fl, FIRST_QUESTIONS, admin, now - 20 * DAY).await?;
+    // Taught by a counselor and an officer of the station, its lessons in one module.
+    for (kind, name, aff) in [
+        ("teacher", "王老师", "学生工作部"),
+        ("police", "李警官", "辖区派出所反诈民警"),
+    ] {
+        let i = NewInstructor::parse(kind, name, aff).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        store::insert_instructor(&mut tx, fl, &i, now - 20 * DAY).await?;
+    }
+    let m = store::insert_module(&mut tx, fl, "认清三类高发诈骗", now - 20 * DAY).await?;
+    let fl_lessons: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM learning_lessons WHERE course_id = $1")
+            .bind(fl)
+            .fetch_all(&mut *tx)
+            .await?;
+    for l in fl_lessons {
+        store::set_lesson_module(&mut tx, l, Some(m)).await?;
+    }
 
     // An elective course for the whole school.
     let school_path: String = sqlx::query_scalar("SELECT path FROM units WHERE id = $1")
@@ -206,6 +228,52 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
         store::insert_lesson(&mut tx, el, &l, now - 30 * DAY).await?;
     }
     questions(&mut tx, el, ELECTIVE_QUESTIONS, admin, now - 30 * DAY).await?;
+
+    // An elective students choose themselves.
+    let open = NewCourse::parse(
+        "个人信息保护与反诈(公选)",
+        "自选课程:验证码、屏幕共享与个人信息泄露。",
+        "1",
+        "60",
+        "1",
+        "2",
+        "20",
+        false,
+        None,
+    )
+    .and_then(|c| c.reach("", true))
+    .map_err(|e| anyhow::anyhow!("demo course: {e:?}"))?;
+    let oc = store::insert_course(&mut tx, school_id, &open, admin, now - 10 * DAY).await?;
+    let l = NewLesson::parse(
+        "验证码就是钱",
+        "任何人索要验证码、要求开启屏幕共享,都应立即停止通话并核实。",
+        "",
+    )
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    store::insert_lesson(&mut tx, oc, &l, now - 10 * DAY).await?;
+    questions(&mut tx, oc, ELECTIVE_QUESTIONS, admin, now - 10 * DAY).await?;
+
+    // The school calendar: this academic year's two semesters.
+    let today = chrono::DateTime::from_timestamp_millis(now)
+        .map(|d| d.with_timezone(&chrono_tz::Asia::Shanghai).date_naive())
+        .unwrap_or_default();
+    let ay = if chrono::Datelike::month(&today) >= 8 {
+        chrono::Datelike::year(&today) as i64
+    } else {
+        chrono::Datelike::year(&today) as i64 - 1
+    };
+    for (sem, first, last) in [
+        ("1", format!("{ay}-09-01"), format!("{}-01-17", ay + 1)),
+        (
+            "2",
+            format!("{}-02-23", ay + 1),
+            format!("{}-07-10", ay + 1),
+        ),
+    ] {
+        let t = NewTerm::parse(&ay.to_string(), sem, &first, &last)
+            .map_err(|e| anyhow::anyhow!("demo term: {e:?}"))?;
+        store::upsert_term(&mut tx, school_id, &t, admin, now - 30 * DAY).await?;
+    }
 
     // The pledge.
     let pledge = store::insert_pledge(

@@ -4,6 +4,7 @@
 //! lectures and class meetings with rotating-code check-in; the national anti-fraud app drive; and
 //! the coverage of a unit over all of them.
 
+pub mod bench;
 pub mod demo;
 pub mod model;
 pub mod pages;

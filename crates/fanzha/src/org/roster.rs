@@ -573,6 +573,22 @@ pub async fn write_students(
             .map(|r| r.try_get::<String, _>(0))
             .collect::<Result<_, _>>()?;
     let mut tx = db.begin_write().await?;
+    // Enrolment years the school did not have before this import: new intakes (the learning
+    // module hands them the first lesson).
+    let known_years: HashSet<i64> =
+        sqlx::query_scalar("SELECT DISTINCT enrollment_year FROM students WHERE school_id = $1")
+            .bind(school_id)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .collect();
+    let mut new_years: Vec<i64> = rows
+        .iter()
+        .map(|r| r.enrollment_year)
+        .filter(|y| !known_years.contains(y))
+        .collect();
+    new_years.sort_unstable();
+    new_years.dedup();
     for chunk in rows.chunks(BATCH) {
         let mut sql = String::from(
             "INSERT INTO students (school_id, class_id, student_no, name, gender, enrollment_year, major, phone, email, status, created_at, updated_at) VALUES ",
@@ -612,6 +628,7 @@ pub async fn write_students(
         now,
     )
     .await?;
+    crate::learning::service::intake_arrived(&mut tx, school_id, &new_years, now).await?;
     tx.commit().await?;
     let inserted = rows
         .iter()

@@ -103,8 +103,14 @@ impl App {
             channels.clone(),
         );
         crate::reports::register_jobs(&mut reg, db.clone(), clock.clone());
-        crate::warnings::notify::register_jobs(&mut reg, db.clone(), clock.clone(), channels);
+        crate::warnings::notify::register_jobs(
+            &mut reg,
+            db.clone(),
+            clock.clone(),
+            channels.clone(),
+        );
         crate::cases::service::register_jobs(&mut reg, db.clone(), clock.clone());
+        crate::learning::service::register_jobs(&mut reg, db.clone(), clock.clone(), channels);
         let runner = reg.build(jobs.clone());
         let reports = crate::reports::writer::Writer::new(
             db.clone(),

@@ -372,12 +372,12 @@ async fn the_exposure_list_refuses_bad_input_and_roles_without_campaigns() {
         "{}",
         r.status()
     );
-    // The targeting form says which inputs count and that quiz knowledge is not available.
+    // The targeting form says which inputs count, quiz answers among them.
     let c = app.login("admin1").await;
     let (s, page) = app.get(&c, "/campaigns/new").await;
     assert_eq!(s, StatusCode::OK);
     assert!(
-        page.contains("id=\"exposure-inputs\"") && page.contains("答题掌握情况暂不可用"),
+        page.contains("id=\"exposure-inputs\"") && page.contains("测验题的答错比例"),
         "{page}"
     );
     // Counselors see reach but do not rank students for targeting; students never do.

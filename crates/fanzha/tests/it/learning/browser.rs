@@ -1,7 +1,8 @@
 //! Browser journey of learning against the shared seeded `fanzha demo`: the first demo student,
 //! on a phone, reads the lessons of the Anti-Fraud First Lesson, passes its quiz, signs the pledge
-//! and checks in to the class meeting running now with the code read from the room's screen; then
-//! their counselor, at a desk, sees all of it in the class coverage.
+//! and checks in to the class meeting running now with the code read from the room's screen (and
+//! adds a photo), enrols in an elective, sees the first lesson's instructors and module; then their
+//! counselor, at a desk and on a phone, sees all of it in the class coverage with its charts.
 
 use std::time::{Duration, Instant};
 
@@ -13,6 +14,14 @@ use crate::rig::*;
 const STUDENT: &str = fanzha::demo::FIRST_STUDENT;
 const COUNSELOR: &str = "s001-c01-2023";
 const PASSWORD: &str = fanzha::demo::DEMO_PASSWORD;
+/// A 1×1 PNG: the check-in photo.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0,
+    0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
 
 async fn sign_in(wd: &WebDriver, base: &str, user: &str, next: &str) {
     wd.goto(&format!("{base}/login?next={next}")).await;
@@ -194,6 +203,28 @@ async fn a_student_takes_the_first_lesson_signs_and_checks_in_and_the_counselor_
             wd.click(&go).await;
             wait_for(wd, "#checked-in").await;
             fits_the_width(wd, "check-in").await;
+            // An optional photo of the check-in, taken on the phone.
+            let photo = std::env::temp_dir().join(format!("fz-checkin-{}.png", std::process::id()));
+            std::fs::write(&photo, PNG).expect("photo file");
+            let file = wd.find("#photo-form input[type='file']").await;
+            wd.send_keys(&file, &photo.display().to_string()).await;
+            let up = wd.find("#photo-form button").await;
+            wd.click(&up).await;
+            wait_for(wd, "#photo-added").await;
+            let _ = std::fs::remove_file(&photo);
+            // An elective the student chooses themselves: enrol, and it opens with its lessons.
+            wd.goto(&format!("{base}/learning")).await;
+            let enrol = wd.find("article.elective form button").await;
+            wd.click(&enrol).await;
+            wd.wait_url("the elective", |u| u.contains("/learning/courses/")).await;
+            wait_for(wd, "#lessons").await;
+            fits_the_width(wd, "an elective after enrolling").await;
+            // The first lesson shows its instructors and module.
+            wd.goto(&course_url).await;
+            let who = wait_for(wd, "#instructors").await;
+            assert!(who.contains("民警"), "{who}");
+            wait_for(wd, "h4.module-title").await;
+            fits_the_width(wd, "a course with modules").await;
             let shot = target_dir().join("screenshots").join("learning-student-phone.png");
             wd.screenshot(&shot).await;
             let errors: Vec<String> = wd
@@ -247,6 +278,23 @@ async fn a_student_takes_the_first_lesson_signs_and_checks_in_and_the_counselor_
             );
             let shot = target_dir().join("screenshots").join("learning-counselor-coverage.png");
             wd.screenshot(&shot).await;
+            // The charts and the quiz average, at a desk and on a phone.
+            wait_for(wd, "#chart-total").await;
+            let quiz = wait_for(wd, "#total-quiz").await;
+            assert!(quiz.ends_with('%'), "quiz average: {quiz:?}");
+            wd.phone_viewport(PHONE.0, PHONE.1).await;
+            let here = wd.current_url().await;
+            wd.goto(&here).await;
+            wait_for(wd, "#chart-total").await;
+            fits_the_width(wd, "the class coverage with charts").await;
+            let shot = target_dir().join("screenshots").join("learning-coverage-phone.png");
+            wd.screenshot(&shot).await;
+            wd.post(
+                "/goog/cdp/execute",
+                json!({"cmd": "Emulation.setDeviceMetricsOverride",
+                       "params": {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false}}),
+            )
+            .await;
             assert!(!wd.source().await.contains("err-"), "an untranslated key");
             // The room's screen of the meeting: a QR code and six digits, pulled from the server.
             wd.goto(&format!("{base}/learning/activities/{activity}/screen")).await;

@@ -387,6 +387,13 @@ async fn the_counselor_reminds_exactly_those_who_have_not_finished_the_first_les
         .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert!(loc.contains("reminded=1"), "{loc}");
+    // The reminder is a job: nobody is told before it runs.
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM inbox_messages WHERE kind = 'learning'")
+            .await,
+        0
+    );
+    app.runner.run_until_idle().await.unwrap();
     let zs = app.fx.student("2023010101");
     let ls = app.fx.student("2023010102");
     assert_eq!(

@@ -6,7 +6,12 @@ mod appraisal;
 mod browser;
 mod checkin;
 mod course;
+mod intake;
+mod knowledge;
+mod photos;
 mod pledge;
+mod structure;
+mod terms;
 
 use crate::common::*;
 use reqwest::StatusCode;
@@ -96,4 +101,37 @@ pub async fn first_lesson(app: &TestApp) -> i64 {
         assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
     }
     id
+}
+
+/// `user` takes `course` to completion: starts the assessment, answers right, opens every lesson.
+pub async fn finish(app: &TestApp, course: i64, user: &str) {
+    let st = app.login(user).await;
+    let (_, loc) = app
+        .post_form(&st, &format!("/learning/courses/{course}/start"), &[])
+        .await;
+    let f: Vec<(String, String)> = correct_answers(app, id_of(&loc))
+        .await
+        .iter()
+        .map(|(q, c)| (format!("q{q}"), c[0].to_string()))
+        .collect();
+    let f: Vec<(&str, &str)> = f.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    app.post_form(&st, &loc, &f).await;
+    let lessons: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM learning_lessons WHERE course_id = $1 ORDER BY position",
+    )
+    .bind(course)
+    .fetch_all(&app.state.db.pool)
+    .await
+    .expect("lessons");
+    for l in lessons {
+        app.get(&st, &format!("/learning/lessons/{l}")).await;
+    }
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM learning_completions WHERE course_id = {course} AND student_id = (SELECT student_id FROM accounts WHERE username = '{user}')"
+        ))
+        .await,
+        1,
+        "{user} completed"
+    );
 }

@@ -165,6 +165,7 @@ async fn reminders_go_to_exactly_the_unsigned_of_the_counselors_class() {
         .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert!(loc.contains("reminded=1"), "{loc}");
+    app.runner.run_until_idle().await.unwrap();
     let told = |no: &str| {
         format!(
         "SELECT COUNT(*) FROM inbox_messages WHERE recipient = 'student:{}' AND kind = 'learning'",
@@ -188,6 +189,7 @@ async fn reminders_go_to_exactly_the_unsigned_of_the_counselors_class() {
         s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN,
         "{s}"
     );
+    app.runner.run_until_idle().await.unwrap();
     assert_eq!(app.scalar(&told("2023010201")).await, 0);
 }
 

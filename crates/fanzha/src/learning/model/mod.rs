@@ -1,6 +1,11 @@
 //! Types of the learning module, parsed from forms: courses and their lessons, questions of the
 //! bank, attempts, the pledge, activities and app installs.
 
+mod structure;
+mod term;
+pub use structure::*;
+pub use term::*;
+
 use fanzha_detect::FraudType;
 
 use crate::clock::Millis;
@@ -31,6 +36,10 @@ pub struct Course {
     pub required: bool,
     pub deadline_at: Option<Millis>,
     pub created_at: Millis,
+    /// Handed to every new intake the roster brings in, due this many days later.
+    pub intake_days: Option<i64>,
+    /// Open to self-enrolment.
+    pub elective: bool,
 }
 
 impl Course {
@@ -59,6 +68,9 @@ pub struct NewCourse {
     pub time_limit_min: i64,
     pub required: bool,
     pub deadline_at: Option<Millis>,
+    /// See [`Course::intake_days`]; set by [`NewCourse::reach`].
+    pub intake_days: Option<i64>,
+    pub elective: bool,
 }
 
 fn text(raw: &str, max: usize, key: &str, out: &mut Problems) -> String {
@@ -150,12 +162,40 @@ impl NewCourse {
             time_limit_min: number(time_limit_min, 1, 240, "time_limit_min", &mut p),
             required,
             deadline_at,
+            intake_days: None,
+            elective: false,
         };
-        if required && deadline_at.is_none() {
-            p.push(problem("err-learning-deadline-required"));
-        }
         if p.is_empty() {
             Ok(c)
+        } else {
+            Err(p)
+        }
+    }
+}
+
+impl NewCourse {
+    /// How the course reaches students beyond its enrolments: a required course may be handed to
+    /// every new intake (`intake_days`, 1–365 days to finish); a course that is not required may be
+    /// open to self-enrolment.
+    pub fn reach(mut self, intake_days: &str, elective: bool) -> Result<NewCourse, Problems> {
+        let mut p = Problems::new();
+        let days = intake_days.trim();
+        if !days.is_empty() {
+            match days.parse::<i64>() {
+                Ok(d) if (1..=365).contains(&d) && self.required => self.intake_days = Some(d),
+                Ok(d) if (1..=365).contains(&d) => p.push(problem("err-learning-intake-required")),
+                _ => p.push(problem("err-learning-intake-days")),
+            }
+        }
+        if self.required && self.deadline_at.is_none() && self.intake_days.is_none() {
+            p.push(problem("err-learning-deadline-required"));
+        }
+        if elective && self.required {
+            p.push(problem("err-learning-elective-required"));
+        }
+        self.elective = elective;
+        if p.is_empty() {
+            Ok(self)
         } else {
             Err(p)
         }
@@ -170,6 +210,8 @@ pub struct Lesson {
     pub title: String,
     pub body: String,
     pub video_url: Option<String>,
+    /// The module it belongs to, if any.
+    pub module_id: Option<i64>,
 }
 
 /// A lesson as submitted: Markdown text and an optional video link (http or https).
@@ -490,6 +532,8 @@ pub struct CheckIn {
     pub checked_at: Millis,
     /// The device had already checked in another account at this activity.
     pub shared_device: bool,
+    /// The student added a photo as proof.
+    pub has_photo: bool,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -497,6 +541,8 @@ pub struct AppInstall {
     pub student_id: i64,
     pub declared_at: Millis,
     pub verified_at: Option<Millis>,
+    /// The student added a screenshot of the installed app.
+    pub has_screenshot: bool,
 }
 
 /// A certificate of completion as printed; the verify page shows exactly these fields.

@@ -1,0 +1,181 @@
+//! Reminders, appraisal weights, certificates and the credit export.
+
+#[allow(unused_imports)]
+use super::*;
+
+/// Queues a reminder to every student of a required course under `unit_id` who has not finished
+/// it (sent by the `learning.remind` job). Returns how many there are now.
+pub async fn remind_unfinished(
+    st: &AppState,
+    u: &User,
+    course_id: i64,
+    unit_id: i64,
+) -> AppResult<i64> {
+    let under = unit(st, unit_id).await?;
+    authorize(st, u, Action::RunActivities, Target::Unit(&under.path)).await?;
+    let c = store::course_by_id(&st.db, course_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let school = unit(st, c.school_id).await?;
+    if !under.path.starts_with(&school.path) {
+        return Err(AppError::not_found());
+    }
+    let ids = store::unfinished_students(&st.db, c.id, &under.path).await?;
+    if !ids.is_empty() {
+        queue_reminder(st, "course", c.id, school.id, &under).await?;
+    }
+    Ok(ids.len() as i64)
+}
+
+/// Sets a school's weights of the appraisal components (school admins of that school).
+pub async fn set_weights(
+    st: &AppState,
+    u: &User,
+    school_id: i64,
+    weights: &[(&str, i64)],
+) -> AppResult<()> {
+    let school = unit(st, school_id).await?;
+    authorize(st, u, Action::ConfigureWarnings, Target::Unit(&school.path)).await?;
+    if school.kind != UnitKind::School {
+        return Err(LearningError::NotASchoolUnit.into());
+    }
+    for (k, w) in weights {
+        crate::appraisal::set_weight(&st.db, school.id, k, *w).await?;
+    }
+    Ok(())
+}
+
+/// A certificate by its verification code, for anyone (the public verify page).
+pub async fn verify_certificate(st: &AppState, code: &str) -> AppResult<Certificate> {
+    let code = code.trim().to_ascii_uppercase();
+    if code.len() != 12 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(AppError::not_found());
+    }
+    store::certificate_by_code(&st.db, &code)
+        .await?
+        .ok_or_else(AppError::not_found)
+}
+
+/// The columns of the credit export.
+pub const CREDIT_HEADERS: [&str; 8] = [
+    "记录编号",
+    "学号",
+    "姓名",
+    "班级",
+    "课程",
+    "学分",
+    "完成日期",
+    "证书验证码",
+];
+
+/// One row of the credit export: the certificate, student number, name, class.
+pub type CreditRow = (Certificate, String, String, String);
+
+/// A credit export as a file: its name and bytes (`.csv` or `.xlsx`).
+pub struct CreditFile {
+    pub filename: String,
+    pub xlsx: bool,
+    pub body: Vec<u8>,
+}
+
+/// The credit export of a school for academic affairs, all of it or the credits completed in one
+/// term of its calendar: one row per certificate, keyed by the certificate number, so a
+/// re-export has the same rows (the CSV byte for byte) and a re-import elsewhere can skip what it
+/// has. Staff allowed to export the school's roster only; the export is audited.
+pub async fn credit_export(
+    st: &AppState,
+    u: &User,
+    school_id: i64,
+    term_id: Option<i64>,
+    xlsx: bool,
+) -> AppResult<CreditFile> {
+    let school = unit(st, school_id).await?;
+    authorize(st, u, Action::ExportRoster, Target::Unit(&school.path)).await?;
+    if school.kind != UnitKind::School {
+        return Err(LearningError::NotASchoolUnit.into());
+    }
+    let term = match term_id {
+        Some(id) => Some(
+            store::term_by_id(&st.db, id)
+                .await?
+                .filter(|t| t.school_id == school.id)
+                .ok_or_else(AppError::not_found)?,
+        ),
+        None => None,
+    };
+    let (from, to) = term
+        .as_ref()
+        .map_or((0, Millis::MAX), |t| (t.starts_at, t.ends_at));
+    let rows = store::credits_of_school(&st.db, school.id, from, to).await?;
+    crate::audit::person_list_read(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        crate::audit::ListRead {
+            export: true,
+            kind: "student",
+            unit_path: school.path.clone(),
+            filter: serde_json::json!({"learning_credits": school.id, "term": term.as_ref().map(Term::code)}),
+            ids: rows.iter().map(|r| r.0.student_id).collect(),
+        },
+    )
+    .await?;
+    let body = credit_file(&rows, xlsx).map_err(|e| {
+        tracing::error!(error = %e, "credit xlsx");
+        AppError::internal()
+    })?;
+    let term = term.map(|t| format!("-{}", t.code())).unwrap_or_default();
+    Ok(CreditFile {
+        filename: format!(
+            "credits-{}{term}.{}",
+            school.code,
+            if xlsx { "xlsx" } else { "csv" }
+        ),
+        xlsx,
+        body,
+    })
+}
+
+/// The rows as CSV (with a BOM, for Excel) or as an .xlsx workbook.
+pub fn credit_file(rows: &[CreditRow], xlsx: bool) -> Result<Vec<u8>, String> {
+    use crate::csv_export::{num, Cell, CsvOut};
+    let days: Vec<String> = rows
+        .iter()
+        .map(|(c, ..)| {
+            chrono::DateTime::from_timestamp_millis(c.completed_at)
+                .map(|d| {
+                    d.with_timezone(&chrono_tz::Asia::Shanghai)
+                        .format("%Y-%m-%d")
+                        .to_string()
+                })
+                .unwrap_or_default()
+        })
+        .collect();
+    let numbers: Vec<String> = rows.iter().map(|(c, ..)| c.number()).collect();
+    let cells =
+        rows.iter()
+            .zip(days.iter().zip(&numbers))
+            .map(|((c, no, name, class), (day, number))| {
+                vec![
+                    Cell::Text(number),
+                    Cell::Text(no),
+                    Cell::Text(name),
+                    Cell::Text(class),
+                    Cell::Text(&c.course_title),
+                    num(c.credits()),
+                    Cell::Text(day),
+                    Cell::Text(&c.code),
+                ]
+            });
+    if xlsx {
+        let all: Vec<Vec<Cell<'_>>> = cells.collect();
+        return crate::csv_export::xlsx("学分", &CREDIT_HEADERS, &all);
+    }
+    let mut w = CsvOut::with_bom();
+    w.text_row(CREDIT_HEADERS);
+    for r in cells {
+        w.row(r);
+    }
+    Ok(w.finish())
+}

@@ -1,0 +1,97 @@
+//! The use cases of learning, one function per action. Each checks the caller (students act on
+//! their own progress only; staff through the policy over the unit concerned), owns its
+//! transaction and answers with the module's error.
+
+mod activity;
+mod course;
+mod coverage;
+mod credits;
+mod photos;
+mod pledge;
+mod reminders;
+mod structure;
+mod terms;
+pub use activity::*;
+pub use course::*;
+pub use coverage::*;
+pub use credits::*;
+pub use photos::*;
+pub use pledge::*;
+pub use reminders::*;
+pub use structure::*;
+pub use terms::*;
+
+use std::collections::HashMap;
+
+use rand::seq::SliceRandom;
+
+use super::model::*;
+use super::store::{self, ClassFigures, StudentStanding};
+use super::LearningError;
+use crate::auth::model::{Principal, Role};
+use crate::auth::policy::{self, Action, Target};
+use crate::clock::Millis;
+use crate::error::{AppError, AppResult, Msg};
+use crate::inbox::{self, Notice, Recipient};
+use crate::kernel::rotating::{Rotating, Shown};
+use crate::org::access::authorize;
+use crate::org::model::{Student, Unit, UnitKind};
+use crate::org::store as org_store;
+use crate::web::context::User;
+use crate::web::AppState;
+
+/// How long after its end an activity still takes check-ins, and how early before its start.
+pub const CHECKIN_GRACE_MS: Millis = 30 * 60_000;
+
+/// The caller's own student record, or 403 for anyone who is not a student.
+pub async fn own_student(st: &AppState, p: &Principal) -> AppResult<Student> {
+    let id = p
+        .student_id
+        .filter(|_| p.has_role(Role::Student))
+        .ok_or_else(AppError::forbidden)?;
+    org_store::student_by_id(&st.db, id)
+        .await?
+        .ok_or_else(AppError::forbidden)
+}
+
+pub fn is_student(p: &Principal) -> bool {
+    p.student_id.is_some() && p.has_role(Role::Student)
+}
+
+/// The school a unit belongs to (the unit itself when it is one).
+pub async fn school_of(st: &AppState, unit: &Unit) -> AppResult<Unit> {
+    if unit.kind == UnitKind::School {
+        return Ok(unit.clone());
+    }
+    org_store::school_of(&st.db, unit)
+        .await?
+        .ok_or_else(|| LearningError::NotASchoolUnit.into())
+}
+
+pub async fn unit(st: &AppState, id: i64) -> AppResult<Unit> {
+    org_store::unit_by_id(&st.db, id)
+        .await?
+        .ok_or_else(AppError::not_found)
+}
+
+/// The schools where the caller may author courses and the pledge.
+pub async fn authoring_schools(st: &AppState, p: &Principal) -> AppResult<Vec<Unit>> {
+    let paths = policy::scopes_for(p, Action::ManageLearning);
+    let mut out = Vec::new();
+    for path in paths {
+        for u in org_store::subtree(&st.db, &path).await? {
+            if u.kind == UnitKind::School {
+                out.push(u);
+            }
+        }
+        // Police: the schools of the jurisdiction are scope paths themselves.
+        for u in org_store::units_by_paths(&st.db, std::slice::from_ref(&path)).await? {
+            if u.kind == UnitKind::School && !out.iter().any(|o: &Unit| o.id == u.id) {
+                out.push(u);
+            }
+        }
+    }
+    out.sort_by_key(|u| u.id);
+    out.dedup_by_key(|u| u.id);
+    Ok(out)
+}
