@@ -383,6 +383,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(22, "0022_learning"),
     migration!(23, "0023_volunteers"),
     migration!(24, "0024_contests"),
+    migration!(25, "0025_mules"),
 ];
 
 #[cfg(test)]

@@ -217,6 +217,8 @@ pub fn router(st: AppState) -> Router {
         .merge(crate::volunteers::pages::routes())
         .merge(crate::volunteers::api::routes())
         .merge(crate::contests::pages::routes())
+        .merge(crate::mules::pages::routes())
+        .merge(crate::mules::api::routes())
         .merge(ops::routes())
         .route("/assets/{version}/{name}", get(assets::serve))
         .fallback(ops::not_found)
