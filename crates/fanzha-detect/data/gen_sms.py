@@ -407,9 +407,51 @@ T = {
             "我借你的{small_amt}块下周还你哈",
         ],
     }),
+    # Appended last so the families above keep their rows (their random draws come first).
+    "mule": ("mule_recruitment", {
+        "train": [
+            "高价收购银行卡，{bank}一类卡一张{price}元，当天结算，加微信 {wx} 详聊",
+            "学生兼职：出借闲置银行卡给公司走账，每月躺赚{small_amt}元，不违法无风险，QQ {qq}",
+            "急收三件套（卡+U盾+手机卡），{price}一套，{city}可上门收，V:{wx}",
+            "跑分平台招代理，用你的{pay}收款码帮商家收款，每笔提成{pct}个点，日入{small_amt}+",
+            "{name}，帮个忙，有笔钱转到你卡上，你收到后再转给我朋友，给你{small_amt}辛苦费",
+            "有偿租用微信号，每天{small_amt}元，只用来登录发广告，随时归还，联系{mobile}",
+            "招聘兼职刷脸员，帮客户过一下人脸识别，一次{small_amt}元当场结清，{wx}",
+            "代收款兼职：你的账户帮公司临时收一笔货款，收到后转给财务，佣金{pct}%",
+            "回收实名电话卡，{op}的卡一张给你{price}，在校大学生优先，私聊 {qq}",
+            "刷流水赚钱：你的卡进多少出多少，按流水给{pct}个点报酬，零投入，{wx}",
+        ],
+        "eval": [
+            "诚招收款员，只要提供个人银行账户即可参与，资金进出一笔结一笔，月入{amt}+，详询{wx}",
+            "有没有闲置的{op}手机卡？开一张卖给我们{price}元，学生证就行，速来",
+            "刷脸兼职，配合完成{pay}账号认证，一次{small_amt}，QQ:{qq}",
+            "长期收对公账户、个人四件套，价格美丽，{mobile}",
+            "做跑分的来，拿你的收款码挂单，流水越多赚越多，{wx}",
+            "帮我接收一笔转账然后提现给我，我卡被限额了，给你{small_amt}红包",
+        ],
+    }),
+    "mule_notice": ("normal", {
+        "train": [
+            "【{school}保卫处】提醒：出租、出借、出售银行卡和电话卡涉嫌帮信罪，切勿因小利参与，发现可疑请报告辅导员。",
+            "{bank}温馨提示：请勿出租出借本人账户，不明资金转入请及时联系{bank_no}。",
+            "断卡行动宣传：不买卖两卡，不帮人跑分刷流水，守护好自己的账户。{city}公安提醒。",
+            "同学们注意，近期有人以高价收购银行卡为名诱骗学生，这是违法犯罪，请大家相互提醒。",
+        ],
+        "eval": [
+            "【{school}】反诈课堂：把银行卡借给别人走账，可能构成帮助信息网络犯罪活动罪，请珍惜个人信用。",
+            "{bank}提醒：您的账户仅限本人使用，出借账户将被列入惩戒名单，如有疑问请拨打{bank_no}。",
+        ],
+    }),
 }
 
 PER_TEMPLATE = {"train": 14, "eval": 12}
+
+# Slots only the appended families use, drawn after the shared ones so earlier rows do not move.
+EXTRA_SLOTS = {"mule", "mule_notice"}
+
+
+def extra_ctx(s):
+    return {"price": str(s.r.randrange(2, 60) * 50)}
 
 
 def generate(split, seed):
@@ -424,7 +466,10 @@ def generate(split, seed):
             tries = 0
             while made < n and tries < n * 20:
                 tries += 1
-                text = fill(tpl, s, ctx_for(s))
+                ctx = ctx_for(s)
+                if family in EXTRA_SLOTS:
+                    ctx.update(extra_ctx(s))
+                text = fill(tpl, s, ctx)
                 if text in seen or any(f in text for f in FORBIDDEN):
                     continue
                 seen.add(text)

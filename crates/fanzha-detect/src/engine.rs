@@ -318,6 +318,17 @@ impl Engine {
                 floor_type = Some(h.fraud_type);
             }
         }
+        // A strong recruitment rule is the harm itself: the sender asks the reader to lend an
+        // account, which is a crime whether or not a link or number follows (the rules' vetoes
+        // keep schools' and banks' warnings about such offers out).
+        if floor < MEDIUM_FLOOR
+            && hits.iter().any(|h| {
+                h.fraud_type == FraudType::MuleRecruitment && h.weight >= STRONG_RULE
+            })
+        {
+            floor = MEDIUM_FLOOR;
+            floor_type = Some(FraudType::MuleRecruitment);
+        }
         let p = softmax(&z);
         let mut risk = (1.0 - p[FraudType::Normal.index()]).clamp(0.0, 1.0);
         // On the stack: a verdict allocates only what it returns.

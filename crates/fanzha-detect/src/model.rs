@@ -52,7 +52,7 @@ pub struct Model {
     bias: [f32; N],
     scale: [f32; N],
     /// `[bucket][class]`, quantised. Per bucket: the class weights already multiplied by the
-    /// bucket's IDF (|127 × 255| fits an i16) and, in lane 12, the IDF itself. One 32-byte row
+    /// bucket's IDF (|127 × 255| fits an i16) and, in lane `N`, the IDF itself. One 32-byte row
     /// per n-gram means one memory access per feature when scoring, and the scoring loop is a
     /// widening add with no multiplication.
     rows: Vec<[i16; 16]>,

@@ -28,6 +28,9 @@ pub enum FraudType {
     Romance,
     FakeShopping,
     OtherFraud,
+    /// Recruiting people to lend or sell bank cards, phone cards and accounts (帮信/两卡).
+    /// Not a scam on the reader but an invitation to take part in one, which is a crime.
+    MuleRecruitment,
 }
 
 /// Error returned when a string is not a fraud type id.
@@ -37,7 +40,7 @@ pub struct UnknownFraudType(pub String);
 
 impl FraudType {
     /// All types, in the order of the class index used by the model.
-    pub const ALL: [FraudType; 12] = [
+    pub const ALL: [FraudType; 13] = [
         FraudType::Normal,
         FraudType::RebateTask,
         FraudType::FakeInvestment,
@@ -50,10 +53,11 @@ impl FraudType {
         FraudType::Romance,
         FraudType::FakeShopping,
         FraudType::OtherFraud,
+        FraudType::MuleRecruitment,
     ];
 
     /// Number of classes.
-    pub const COUNT: usize = 12;
+    pub const COUNT: usize = 13;
 
     /// Stable class index (position in [`FraudType::ALL`]).
     pub fn index(self) -> usize {
@@ -137,7 +141,7 @@ pub struct TypeInfo {
     pub advice: &'static str,
 }
 
-static TYPES: [TypeInfo; 12] = [
+static TYPES: [TypeInfo; 13] = [
     TypeInfo {
         id: "normal",
         zh: "正常",
@@ -221,6 +225,13 @@ static TYPES: [TypeInfo; 12] = [
         en: "Other fraud",
         description: "Other fraud schemes: fake prizes and lotteries, fake subsidies or refunds, phishing for account passwords, fake charity, and new schemes that fit none of the types above.",
         advice: "Do not click unknown links, do not give codes or passwords, and do not pay any fee to receive a prize or subsidy. When in doubt, call 96110.",
+    },
+    TypeInfo {
+        id: "mule_recruitment",
+        zh: "帮信/两卡招揽",
+        en: "Money-mule recruitment (renting out cards and accounts)",
+        description: "An offer to buy, rent or 'borrow' your bank card, phone card, WeChat, QQ or Alipay account, payment code, U-shield or face verification, or to 'run points' (跑分), 'brush turnover' (刷流水) or receive and pass on a transfer for a fee. Fraud groups need such accounts to receive and move their victims' money; the person who lends them becomes part of the crime.",
+        advice: "Refuse. Lending, renting or selling a bank card, phone card or payment account, or moving money through it for someone else, is the crime of helping information network criminal activities (帮信罪, Criminal Law art. 287-2): up to three years in prison and a fine, and the accounts in your name are frozen and your credit is marked for years. If you have already lent an account, stop now, change the passwords, tell your counselor or the police (110 / 96110): coming forward early counts in your favour.",
     },
 ];
 

@@ -91,6 +91,7 @@ camp-type-game_trade = Fake online-game trading
 camp-type-romance = Online romance scam
 camp-type-fake_shopping = Fake shopping or services
 camp-type-other_fraud = Other fraud
+camp-type-mule_recruitment = Money-mule recruitment (renting out cards and accounts)
 camp-owner-unit = Owning unit
 camp-kind = Kind
 camp-kind-article = Article

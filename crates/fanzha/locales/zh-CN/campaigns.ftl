@@ -91,6 +91,7 @@ camp-type-game_trade = 网络游戏产品虚假交易
 camp-type-romance = 网络婚恋交友
 camp-type-fake_shopping = 虚假购物服务
 camp-type-other_fraud = 其他诈骗
+camp-type-mule_recruitment = 帮信/两卡招揽
 camp-owner-unit = 所属单位
 camp-kind = 类型
 camp-kind-article = 文章
