@@ -141,9 +141,61 @@ pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
     if let Ok((r3, _)) = service::receive_signal(db, &today, &issuer, &third).await {
         let _ = receipts::process(db, &today, r3.id).await;
     }
+    lure_check(db, &today, &students[1]).await?;
     suspect_case(db, real).await?;
     prevention(db, real).await
 }
+
+/// The second student pastes a "part-time" offer to rent their card into the risk check: the
+/// answer names money-mule recruitment and says that taking part is a crime.
+async fn lure_check(db: &Db, clock: &Clock, (no, _): &(String, String)) -> anyhow::Result<()> {
+    use crate::intel::check::{self, Input};
+    let who: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT a.id, s.id FROM students s JOIN accounts a ON a.student_id = s.id WHERE s.student_no = $1",
+    )
+    .bind(no)
+    .fetch_optional(&db.pool)
+    .await?;
+    let (account, student) = match who {
+        Some((a, s)) => (a, Some(s)),
+        None => {
+            let a: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM accounts WHERE username = 's001-c01-2023'")
+                    .fetch_optional(&db.pool)
+                    .await?;
+            (a.unwrap_or(0), None)
+        }
+    };
+    let text = LURE;
+    let input = Input::text(text).map_err(|(k, _)| anyhow!(k))?;
+    let engine = fanzha_detect::Engine::builtin();
+    let index = crate::intel::index::Index::default();
+    let a = check::check_with(&engine, crate::intel::learn::BUILTIN, &index, &input, None, false);
+    let mut tx = db.begin_write().await?;
+    crate::intel::store::insert_check(
+        &mut tx,
+        &crate::intel::store::NewCheck {
+            account_id: account,
+            student_id: student,
+            input_kind: input.kind_id(),
+            text,
+            text_hash: &hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes())),
+            level: &a.level,
+            fraud_type: &a.fraud_type,
+            risk_pm: (a.risk * 1000.0).round() as i64,
+            result: &serde_json::to_string(&a)?,
+            model_version: &a.model_version,
+            sender: None,
+        },
+        clock.now_ms() - 2 * 24 * 60 * MIN,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+const LURE: &str = "【校园兼职】在家躺赚！出租闲置银行卡，一张每月500元，只用来走账刷流水，\
+不影响你正常使用，另收微信号、支付宝实名号，需要配合刷脸验证。有意加QQ 2876xxxx3。";
 
 /// Starter content on 两卡 and the law: an article in the content library (police-written,
 /// reviewed by the school) and a lesson of the school's elective course.

@@ -52,9 +52,11 @@ impl From<MuleError> for AppError {
     }
 }
 
-/// The fraud type a mule-risk warning carries: the money it moves is fraud money.
+/// The fraud type a mule-risk warning (and a suspect case of the demo) carries: money-mule
+/// recruitment (帮信/两卡). So the exposure score and targeting by this type count open mule-risk
+/// warnings (W) and lure checks a student ran (R) like those of any type.
 pub fn fraud_type() -> FraudType {
-    FraudType::OtherFraud
+    FraudType::MuleRecruitment
 }
 
 fn nonempty(s: &Option<String>) -> Option<String> {

@@ -3,5 +3,6 @@
 
 mod browser;
 mod cases;
+mod prevention;
 mod signals;
 mod talk;
