@@ -37,7 +37,8 @@ pub fn routes() -> Router<AppState> {
 #[utoipa::path(post, path = "/api/v1/mules/signals", tag = "mules", request_body = SignalInput,
     responses((status = 201, body = Receipt, description = "the partner's receipt"),
         (status = 200, body = Receipt, description = "a repeat of an earlier reference"),
-        (status = 403, description = "not a partner system"), (status = 422, description = "malformed signal")))]
+        (status = 400, description = "not JSON"), (status = 403, description = "not a partner system"),
+        (status = 422, description = "malformed signal")))]
 pub async fn api_signal(
     State(st): State<AppState>,
     u: User,
@@ -171,7 +172,7 @@ pub async fn load_figures(st: &AppState, u: &User, q: &FiguresQuery) -> AppResul
 /// Mule-risk warnings (how many, handled in time, outcomes, kinds of account) and suspects in
 /// cases (per school, per kind of account lent), this year and last.
 #[utoipa::path(get, path = "/api/v1/mules/figures", tag = "mules", params(FiguresQuery),
-    responses((status = 200, body = Figures), (status = 403), (status = 404)))]
+    responses((status = 200, body = Figures), (status = 400), (status = 403), (status = 404)))]
 pub async fn api_figures(
     State(st): State<AppState>,
     u: User,
@@ -210,7 +211,7 @@ pub struct RuleBody {
 /// Sets how suspects count for Campus Without Fraud in a province (province admins).
 #[utoipa::path(put, path = "/api/v1/mules/rules/{province}", tag = "mules", request_body = RuleBody,
     params(("province" = String, Path, description = "province code")),
-    responses((status = 200, body = RuleBody), (status = 404), (status = 422)))]
+    responses((status = 200, body = RuleBody), (status = 400), (status = 403), (status = 404), (status = 422)))]
 pub async fn api_rule(
     State(st): State<AppState>,
     u: User,
