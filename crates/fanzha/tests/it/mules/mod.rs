@@ -3,6 +3,7 @@
 
 mod browser;
 mod cases;
+mod demo;
 mod prevention;
 mod signals;
 mod talk;
