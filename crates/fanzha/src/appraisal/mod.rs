@@ -59,7 +59,9 @@ pub const COMPONENTS: &[Component] = &[
         key: "mules.handled",
         name_key: "appraisal-c-mules",
         default_weight: 5,
-        figures: |db, path, from, to| Box::pin(crate::mules::service::appraisal_figure(db, path, from, to)),
+        figures: |db, path, from, to| {
+            Box::pin(crate::mules::service::appraisal_figure(db, path, from, to))
+        },
     },
 ];
 

@@ -152,11 +152,13 @@ pub async fn check_case(
         match crate::mules::model::parse_case_role(&input.person_role, &input.lent_account) {
             Ok(r) => r,
             Err(ms) => {
-                errs.extend(ms.into_iter().map(|m| match line {
-                    Some(l) => Msg::new("cases-err-line")
-                        .arg("line", l)
-                        .arg_msg("problem", m),
-                    None => m,
+                errs.extend(ms.into_iter().map(|m| {
+                    match line {
+                        Some(l) => Msg::new("cases-err-line")
+                            .arg("line", l)
+                            .arg_msg("problem", m),
+                        None => m,
+                    }
                 }));
                 Default::default()
             }

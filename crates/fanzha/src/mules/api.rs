@@ -128,7 +128,11 @@ pub struct FiguresQuery {
 }
 
 /// The scope of the figures: (warning paths, case paths), narrowed to `unit` (404 outside).
-pub async fn scope_of(st: &AppState, u: &User, unit: Option<&str>) -> AppResult<(Vec<String>, Vec<String>)> {
+pub async fn scope_of(
+    st: &AppState,
+    u: &User,
+    unit: Option<&str>,
+) -> AppResult<(Vec<String>, Vec<String>)> {
     refuse_partner(&u.p)?;
     let warn = policy::scopes_for(&u.p, Action::ViewWarnings);
     let cases = policy::scopes_for(&u.p, Action::ViewCases);
@@ -147,7 +151,10 @@ pub async fn scope_of(st: &AppState, u: &User, unit: Option<&str>) -> AppResult<
                 authorize(st, u, Action::ViewWarnings, t).await?;
             }
             let one = || vec![unit.path.clone()];
-            Ok((if w { one() } else { vec![] }, if c { one() } else { vec![] }))
+            Ok((
+                if w { one() } else { vec![] },
+                if c { one() } else { vec![] },
+            ))
         }
         None => Ok((warn, cases)),
     }

@@ -47,7 +47,11 @@ pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
     }
     let now = real.now_ms();
     let clock = Clock::manual(now - 3 * 24 * 60 * MIN);
-    let signal = |reference: &str, (no, school): &(String, String), kind: &str, pattern: &str, detail: &str| {
+    let signal = |reference: &str,
+                  (no, school): &(String, String),
+                  kind: &str,
+                  pattern: &str,
+                  detail: &str| {
         SignalInput {
             reference: reference.into(),
             school_code: Some(school.clone()),
@@ -170,7 +174,14 @@ async fn lure_check(db: &Db, clock: &Clock, (no, _): &(String, String)) -> anyho
     let input = Input::text(text).map_err(|(k, _)| anyhow!(k))?;
     let engine = fanzha_detect::Engine::builtin();
     let index = crate::intel::index::Index::default();
-    let a = check::check_with(&engine, crate::intel::learn::BUILTIN, &index, &input, None, false);
+    let a = check::check_with(
+        &engine,
+        crate::intel::learn::BUILTIN,
+        &index,
+        &input,
+        None,
+        false,
+    );
     let mut tx = db.begin_write().await?;
     crate::intel::store::insert_check(
         &mut tx,

@@ -37,7 +37,9 @@ impl AccountKind {
         match s.trim().to_ascii_lowercase().as_str() {
             "bank_card" | "银行卡" | "借记卡" => Some(AccountKind::BankCard),
             "phone_card" | "电话卡" | "手机卡" => Some(AccountKind::PhoneCard),
-            "im_account" | "即时通讯账号" | "微信号" | "qq号" => Some(AccountKind::ImAccount),
+            "im_account" | "即时通讯账号" | "微信号" | "qq号" => {
+                Some(AccountKind::ImAccount)
+            }
             "payment_account" | "支付账户" | "收款码" | "支付宝" => {
                 Some(AccountKind::PaymentAccount)
             }
@@ -223,7 +225,10 @@ mod tests {
     #[test]
     fn parses_kinds_patterns_and_roles() {
         assert_eq!(AccountKind::parse("银行卡"), Some(AccountKind::BankCard));
-        assert_eq!(AccountKind::parse("PHONE_CARD"), Some(AccountKind::PhoneCard));
+        assert_eq!(
+            AccountKind::parse("PHONE_CARD"),
+            Some(AccountKind::PhoneCard)
+        );
         assert_eq!(AccountKind::parse("id_card"), None);
         assert_eq!(Pattern::parse("涉诈账户"), Some(Pattern::Frozen));
         assert_eq!(Pattern::Frozen.severity(), Severity::High);

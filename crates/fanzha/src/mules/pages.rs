@@ -70,7 +70,9 @@ pub async fn block(st: &AppState, ctx: &PageCtx, w: &Warning) -> AppResult<Optio
     };
     Ok(Some(MuleBlock {
         reported,
-        script: (1..=5).map(|i| ctx.t(&format!("mule-script-{i}"))).collect(),
+        script: (1..=5)
+            .map(|i| ctx.t(&format!("mule-script-{i}")))
+            .collect(),
         todo: (1..=4).map(|i| ctx.t(&format!("mule-todo-{i}"))).collect(),
     }))
 }
@@ -92,7 +94,12 @@ struct IndexPage {
     errors: Vec<String>,
 }
 
-async fn render(st: &AppState, u: &User, q: FiguresQuery, errors: Vec<String>) -> AppResult<Response> {
+async fn render(
+    st: &AppState,
+    u: &User,
+    q: FiguresQuery,
+    errors: Vec<String>,
+) -> AppResult<Response> {
     let f = api::load_figures(st, u, &q).await?;
     let ctx = page_ctx(st, u).await;
     let is_police = u.p.grants.iter().any(|g| g.role == Role::Police);
@@ -102,7 +109,13 @@ async fn render(st: &AppState, u: &User, q: FiguresQuery, errors: Vec<String>) -
             .into_iter()
             .map(|(w, facts)| {
                 let what = facts
-                    .map(|f| format!("{} · {}", ctx.t(&f.account_kind.key()), ctx.t(&f.pattern.key())))
+                    .map(|f| {
+                        format!(
+                            "{} · {}",
+                            ctx.t(&f.account_kind.key()),
+                            ctx.t(&f.pattern.key())
+                        )
+                    })
                     .unwrap_or_default();
                 let who = [w.student_no.clone(), w.phone.clone()]
                     .into_iter()
@@ -146,7 +159,11 @@ async fn render(st: &AppState, u: &User, q: FiguresQuery, errors: Vec<String>) -
     .into_response())
 }
 
-async fn index(State(st): State<AppState>, u: User, Query(q): Query<FiguresQuery>) -> AppResult<Response> {
+async fn index(
+    State(st): State<AppState>,
+    u: User,
+    Query(q): Query<FiguresQuery>,
+) -> AppResult<Response> {
     render(&st, &u, q, vec![]).await
 }
 
@@ -156,11 +173,24 @@ struct RuleForm {
     max_suspects: String,
 }
 
-async fn rule_submit(State(st): State<AppState>, u: User, Form(f): Form<RuleForm>) -> AppResult<Response> {
+async fn rule_submit(
+    State(st): State<AppState>,
+    u: User,
+    Form(f): Form<RuleForm>,
+) -> AppResult<Response> {
     let province: Unit = crate::org::store::unit_by_code(&st.db, f.province.trim())
         .await?
         .ok_or_else(AppError::not_found)?;
-    match service::set_max_suspects(&st.db, &st.clock, &u.p, &u.ctx.actor(), &province, &f.max_suspects).await {
+    match service::set_max_suspects(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        &province,
+        &f.max_suspects,
+    )
+    .await
+    {
         Ok(_) => Ok(Redirect::to("/mules").into_response()),
         Err(e) => {
             let e: AppError = e.into();

@@ -68,7 +68,10 @@ fn nonempty(s: &Option<String>) -> Option<String> {
 
 /// Checks a signal; every problem is reported. The person is given as the warnings module takes
 /// it (school + student number, or the phone on the roster), so its checks apply too.
-pub fn parse_signal(i: &SignalInput, issuer_name: &str) -> Result<(Signal, WarningInput), Vec<Msg>> {
+pub fn parse_signal(
+    i: &SignalInput,
+    issuer_name: &str,
+) -> Result<(Signal, WarningInput), Vec<Msg>> {
     let mut errs = Vec::new();
     let reference = i.reference.trim();
     if reference.is_empty() || reference.chars().count() > 100 {
@@ -93,7 +96,11 @@ pub fn parse_signal(i: &SignalInput, issuer_name: &str) -> Result<(Signal, Warni
         student_no,
         school_code,
         fraud_type: fraud_type().id().to_string(),
-        severity: pattern.map_or(Pattern::Other, |p| p).severity().as_str().to_string(),
+        severity: pattern
+            .map_or(Pattern::Other, |p| p)
+            .severity()
+            .as_str()
+            .to_string(),
         detail: i.detail.clone(),
         source: issuer_name.to_string(),
     };
@@ -134,7 +141,10 @@ pub async fn receive_signal(
         Box::pin(store::insert_signal(c, id, account, kind, pattern, now))
     };
     let key = format!("mule:{}", signal.reference);
-    Ok(receipts::receive_with(db, clock, issuer, Some(key), &wi, WarnKind::MuleRisk, extra).await?)
+    Ok(
+        receipts::receive_with(db, clock, issuer, Some(key), &wi, WarnKind::MuleRisk, extra)
+            .await?,
+    )
 }
 
 /// The facts of a mule-risk warning (None for another kind).
@@ -158,8 +168,8 @@ pub async fn police_queue(
         .flat_map(|g| g.scope_paths.iter().cloned())
         .collect();
     let mut c = db.pool.acquire().await.map_err(DbError::from)?;
-    let ws = crate::warnings::store::unidentified_over(&mut c, WarnKind::MuleRisk, &paths, 200)
-        .await?;
+    let ws =
+        crate::warnings::store::unidentified_over(&mut c, WarnKind::MuleRisk, &paths, 200).await?;
     let ids: Vec<i64> = ws.iter().map(|w| w.id).collect();
     let facts = store::facts_of_many(&mut c, &ids).await?;
     Ok(ws
@@ -252,11 +262,21 @@ pub async fn figures(
             }
             if let Some(o) = &w.outcome {
                 let e = outcomes.entry(o.clone()).or_default();
-                if i == 0 { e.0 += 1 } else { e.1 += 1 }
+                if i == 0 {
+                    e.0 += 1
+                } else {
+                    e.1 += 1
+                }
             }
             if let Some(ft) = facts.iter().find(|x| x.warning_id == w.id) {
-                let e = accounts.entry(ft.account_kind.as_str().to_string()).or_default();
-                if i == 0 { e.0 += 1 } else { e.1 += 1 }
+                let e = accounts
+                    .entry(ft.account_kind.as_str().to_string())
+                    .or_default();
+                if i == 0 {
+                    e.0 += 1
+                } else {
+                    e.1 += 1
+                }
             }
         }
     }

@@ -50,9 +50,8 @@ fn reference(i: &WarningInput) -> Result<Option<String>, Msg> {
 
 /// Writes what another kind of warning keeps of its own (e.g. the facts of a mule-risk signal)
 /// in the transaction that writes the warning; given the warning's id.
-pub type ExtraWrite = dyn for<'c> Fn(&'c mut AnyConnection, i64) -> BoxFuture<'c, Result<(), DbError>>
-    + Send
-    + Sync;
+pub type ExtraWrite =
+    dyn for<'c> Fn(&'c mut AnyConnection, i64) -> BoxFuture<'c, Result<(), DbError>> + Send + Sync;
 
 /// Receives a partner's warning: syntax checked, written unidentified with its receipt, intake
 /// job queued, one commit. With an idempotency key, a repeat returns the first receipt (and

@@ -62,14 +62,22 @@ async fn a_bank_signal_is_talked_through_and_shows_in_the_school_figures() {
     wd.click("button[type=submit]").await;
     wd.wait_url(|u| u.ends_with("/warnings")).await;
     wd.click(&format!("a[href='/warnings/{id}']")).await;
-    wd.wait_url(|u| u.ends_with(&format!("/warnings/{id}"))).await;
+    wd.wait_url(|u| u.ends_with(&format!("/warnings/{id}")))
+        .await;
     let reported = wd.text("#mule-reported").await;
-    assert!(reported.contains("银行卡") && reported.contains("涉诈账户"), "{reported}");
+    assert!(
+        reported.contains("银行卡") && reported.contains("涉诈账户"),
+        "{reported}"
+    );
     let script = wd.text("#mule-script").await;
     assert!(script.contains("帮助信息网络犯罪活动罪"), "{script}");
     fits(&wd).await;
-    wd.0.screenshot(&target_dir().join("screenshots").join("mule-warning-counselor-phone.png"))
-        .await;
+    wd.0.screenshot(
+        &target_dir()
+            .join("screenshots")
+            .join("mule-warning-counselor-phone.png"),
+    )
+    .await;
     wd.click("#ack").await;
     wait_text(&wd, "#warning-status", "已签收").await;
     wd.type_into("#contact-form textarea[name='notes']", "面谈，已讲解帮信罪")
@@ -98,9 +106,16 @@ async fn a_bank_signal_is_talked_through_and_shows_in_the_school_figures() {
     let outcomes = wd.text("#mule-outcomes").await;
     assert!(outcomes.contains("账户已注销"), "{outcomes}");
     let body = wd.text("main").await;
-    assert!(!body.contains("mule-") && !body.contains("card_closed"), "{body}");
-    wd.0.screenshot(&target_dir().join("screenshots").join("mule-figures-desktop.png"))
-        .await;
+    assert!(
+        !body.contains("mule-") && !body.contains("card_closed"),
+        "{body}"
+    );
+    wd.0.screenshot(
+        &target_dir()
+            .join("screenshots")
+            .join("mule-figures-desktop.png"),
+    )
+    .await;
     // And on a phone the same page fits.
     wd.0.phone_viewport(390, 844).await;
     wd.goto(&app.url("/mules")).await;

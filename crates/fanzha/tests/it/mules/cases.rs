@@ -30,17 +30,31 @@ fn row<'a>(rows: &'a Value, code: &str) -> &'a Value {
 async fn a_suspect_case_is_counted_apart_and_bars_the_school_from_the_award() {
     let app = spawn_seeded().await;
     let t = app.token("police1", &RW).await;
-    let r = post_json(&app, &t, "/api/v1/cases", case("2023010101", "suspect", "bank_card", "2025-02-14 21:30")).await;
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/cases",
+        case("2023010101", "suspect", "bank_card", "2025-02-14 21:30"),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let (_, c) = get_json(&app, &t, &format!("/api/v1/cases/{id}")).await;
     assert_eq!(c["person_role"], "suspect");
     assert_eq!(c["lent_account"], "bank_card");
     // Last year: one case that was both (a victim too) with a phone card.
-    let r = post_json(&app, &t, "/api/v1/cases", case("2023010102", "both", "phone_card", "2024-05-02 10:00")).await;
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/cases",
+        case("2023010102", "both", "phone_card", "2024-05-02 10:00"),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     // A suspect only is not a victim of the school; the case that was both is.
-    let p = app.token("province1", &[Scope::CasesRead, Scope::CasesWrite]).await;
+    let p = app
+        .token("province1", &[Scope::CasesRead, Scope::CasesWrite])
+        .await;
     let (s, rows) = get_json(&app, &p, "/api/v1/cases/ranking?province=P1&year=2025").await;
     assert_eq!(s, StatusCode::OK, "{rows}");
     let sch1 = row(&rows, "SCH1");
@@ -71,9 +85,18 @@ async fn a_suspect_case_is_counted_apart_and_bars_the_school_from_the_award() {
     assert_eq!(f["suspects_by_school"][0]["label"], "第一大学");
     let by_account = f["suspects_by_account"].as_array().unwrap();
     let bank = by_account.iter().find(|c| c["key"] == "bank_card").unwrap();
-    assert_eq!((bank["this_year"].as_i64(), bank["last_year"].as_i64()), (Some(1), Some(0)));
-    let phone = by_account.iter().find(|c| c["key"] == "phone_card").unwrap();
-    assert_eq!((phone["this_year"].as_i64(), phone["last_year"].as_i64()), (Some(0), Some(1)));
+    assert_eq!(
+        (bank["this_year"].as_i64(), bank["last_year"].as_i64()),
+        (Some(1), Some(0))
+    );
+    let phone = by_account
+        .iter()
+        .find(|c| c["key"] == "phone_card")
+        .unwrap();
+    assert_eq!(
+        (phone["this_year"].as_i64(), phone["last_year"].as_i64()),
+        (Some(0), Some(1))
+    );
 }
 
 #[tokio::test]
@@ -86,7 +109,13 @@ async fn a_role_without_its_account_or_an_unknown_role_is_refused_and_nothing_is
         ("witness", "", "mule-err-role"),
         ("both", "fax", "mule-err-account"),
     ] {
-        let r = post_json(&app, &t, "/api/v1/cases", case("2023010101", role, lent, "2025-02-14 21:30")).await;
+        let r = post_json(
+            &app,
+            &t,
+            "/api/v1/cases",
+            case("2023010101", role, lent, "2025-02-14 21:30"),
+        )
+        .await;
         let (s, codes) = super::signals::problems(r).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{role} {lent}");
         assert!(codes.iter().any(|c| c == code), "{role} {lent}: {codes:?}");
@@ -124,7 +153,11 @@ async fn only_a_province_admin_of_that_province_sets_the_rule() {
         );
     }
     let p = app.token("province1", &RW).await;
-    for (code, max, status) in [("P2", 3, StatusCode::NOT_FOUND), ("P1", -1, StatusCode::UNPROCESSABLE_ENTITY), ("C1", 1, StatusCode::NOT_FOUND)] {
+    for (code, max, status) in [
+        ("P2", 3, StatusCode::NOT_FOUND),
+        ("P1", -1, StatusCode::UNPROCESSABLE_ENTITY),
+        ("C1", 1, StatusCode::NOT_FOUND),
+    ] {
         let r = client()
             .put(app.url(&format!("/api/v1/mules/rules/{code}")))
             .bearer_auth(&p)

@@ -13,9 +13,11 @@ async fn the_demo_seeds_a_handled_signal_a_lure_check_and_a_suspect_in_a_briefin
         .unwrap();
     let n = |sql: &'static str| app.scalar(sql);
     assert_eq!(
-        n("SELECT COUNT(*) FROM warnings w JOIN mule_signals m ON m.warning_id = w.id \
+        n(
+            "SELECT COUNT(*) FROM warnings w JOIN mule_signals m ON m.warning_id = w.id \
            WHERE w.kind = 'mule_risk' AND w.outcome = 'card_closed' AND w.contacted_at IS NOT NULL \
-           AND m.account_kind = 'bank_card'")
+           AND m.account_kind = 'bank_card'"
+        )
         .await,
         1
     );
@@ -24,8 +26,10 @@ async fn the_demo_seeds_a_handled_signal_a_lure_check_and_a_suspect_in_a_briefin
         1
     );
     assert_eq!(
-        n("SELECT COUNT(*) FROM warnings WHERE kind = 'mule_risk' AND status = 'unidentified' \
-           AND school_id IS NULL")
+        n(
+            "SELECT COUNT(*) FROM warnings WHERE kind = 'mule_risk' AND status = 'unidentified' \
+           AND school_id IS NULL"
+        )
         .await,
         1
     );
@@ -34,7 +38,9 @@ async fn the_demo_seeds_a_handled_signal_a_lure_check_and_a_suspect_in_a_briefin
             .await,
         1
     );
-    let suspect: i64 = n("SELECT id FROM cases WHERE person_role = 'suspect' AND lent_account = 'bank_card'").await;
+    let suspect: i64 =
+        n("SELECT id FROM cases WHERE person_role = 'suspect' AND lent_account = 'bank_card'")
+            .await;
     let ids: Vec<String> = sqlx::query_scalar("SELECT case_ids FROM case_briefings")
         .fetch_all(&app.state.db.pool)
         .await

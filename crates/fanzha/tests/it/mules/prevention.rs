@@ -51,8 +51,19 @@ async fn targeting_by_mule_recruitment_selects_signalled_students_and_lure_check
             .and_then(|r| r["score"].as_f64())
             .unwrap_or(0.0)
     };
-    let (zhang, zhao, li) = (score("2023010101"), score("2023020101"), score("2023010102"));
+    let (zhang, zhao, li) = (
+        score("2023010101"),
+        score("2023020101"),
+        score("2023010102"),
+    );
     assert!(zhang > li && zhao > li, "{zhang} {zhao} {li}: {v}");
-    let top: Vec<i64> = rows.iter().take(2).map(|r| r["student_id"].as_i64().unwrap()).collect();
-    assert!(top.contains(&app.fx.student("2023010101")) && top.contains(&app.fx.student("2023020101")), "{v}");
+    let top: Vec<i64> = rows
+        .iter()
+        .take(2)
+        .map(|r| r["student_id"].as_i64().unwrap())
+        .collect();
+    assert!(
+        top.contains(&app.fx.student("2023010101")) && top.contains(&app.fx.student("2023020101")),
+        "{v}"
+    );
 }

@@ -76,7 +76,10 @@ async fn a_signal_about_a_student_becomes_a_routed_mule_risk_warning() {
     assert_eq!(f["account_kind"], "bank_card");
     assert_eq!(f["pattern"], "frozen");
     // The receipt turned processed; the partner reads it back, on both paths.
-    for path in [format!("/api/v1/mules/signals/{id}"), format!("/api/v1/warnings/{id}")] {
+    for path in [
+        format!("/api/v1/mules/signals/{id}"),
+        format!("/api/v1/warnings/{id}"),
+    ] {
         let (s, r) = get_json(&app, &t, &path).await;
         assert_eq!(s, StatusCode::OK);
         assert_eq!(r["status"], "processed");
@@ -114,7 +117,10 @@ async fn a_partner_reads_its_own_receipts_only() {
     let theirs = w["id"].as_i64().unwrap();
     let mut bodies = BTreeSet::new();
     for id in [theirs, 999_999] {
-        for path in [format!("/api/v1/mules/signals/{id}"), format!("/api/v1/warnings/{id}")] {
+        for path in [
+            format!("/api/v1/mules/signals/{id}"),
+            format!("/api/v1/warnings/{id}"),
+        ] {
             let r = app.api_get(&t, &path).await;
             assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
             bodies.insert(r.text().await.unwrap());
@@ -184,7 +190,8 @@ async fn a_signal_about_nobody_on_a_roster_gets_the_same_receipt_and_stays_with_
     assert_eq!(list.len(), 3, "{list:?}");
     assert!(list
         .iter()
-        .any(|i| i["warning"]["phone"] == "13999990000" && i["facts"]["account_kind"] == "phone_card"));
+        .any(|i| i["warning"]["phone"] == "13999990000"
+            && i["facts"]["account_kind"] == "phone_card"));
     // A school admin and a counselor are refused the police list.
     for who in ["admin1", "counselor1"] {
         let tk = app.token(who, &[Scope::WarningsRead]).await;
@@ -198,18 +205,35 @@ async fn a_malformed_signal_is_refused_with_reasons_and_nothing_is_written() {
     let app = spawn_seeded().await;
     let t = partner(&app).await;
     let cases = [
-        (json!({"reference": "", "school_code": "SCH1", "student_no": "2023010101",
-                "account_kind": "bank_card", "pattern": "frozen"}), "mule-err-reference"),
-        (json!({"reference": "X1", "school_code": "SCH1", "student_no": "2023010101",
-                "account_kind": "id_card", "pattern": "frozen"}), "mule-err-account"),
-        (json!({"reference": "X2", "school_code": "SCH1", "student_no": "2023010101",
-                "account_kind": "bank_card", "pattern": "weird"}), "mule-err-pattern"),
-        (json!({"reference": "X3", "account_kind": "bank_card", "pattern": "frozen"}),
-         "warn-err-who"),
-        (json!({"reference": "X4", "student_no": "2023010101",
-                "account_kind": "bank_card", "pattern": "frozen"}), "mule-err-school-needed"),
-        (json!({"reference": "X5", "phone": "12345", "account_kind": "bank_card",
-                "pattern": "frozen"}), "warn-err-phone"),
+        (
+            json!({"reference": "", "school_code": "SCH1", "student_no": "2023010101",
+                "account_kind": "bank_card", "pattern": "frozen"}),
+            "mule-err-reference",
+        ),
+        (
+            json!({"reference": "X1", "school_code": "SCH1", "student_no": "2023010101",
+                "account_kind": "id_card", "pattern": "frozen"}),
+            "mule-err-account",
+        ),
+        (
+            json!({"reference": "X2", "school_code": "SCH1", "student_no": "2023010101",
+                "account_kind": "bank_card", "pattern": "weird"}),
+            "mule-err-pattern",
+        ),
+        (
+            json!({"reference": "X3", "account_kind": "bank_card", "pattern": "frozen"}),
+            "warn-err-who",
+        ),
+        (
+            json!({"reference": "X4", "student_no": "2023010101",
+                "account_kind": "bank_card", "pattern": "frozen"}),
+            "mule-err-school-needed",
+        ),
+        (
+            json!({"reference": "X5", "phone": "12345", "account_kind": "bank_card",
+                "pattern": "frozen"}),
+            "warn-err-phone",
+        ),
     ];
     for (body, code) in cases {
         let r = post_json(&app, &t, "/api/v1/mules/signals", body.clone()).await;
@@ -218,7 +242,13 @@ async fn a_malformed_signal_is_refused_with_reasons_and_nothing_is_written() {
         assert!(codes.iter().any(|c| c == code), "{body}: {codes:?}");
     }
     // Not JSON of the right shape: 4xx too.
-    let r = post_json(&app, &t, "/api/v1/mules/signals", json!({"reference": "X6"})).await;
+    let r = post_json(
+        &app,
+        &t,
+        "/api/v1/mules/signals",
+        json!({"reference": "X6"}),
+    )
+    .await;
     assert!(r.status().is_client_error());
     assert_eq!(app.scalar("SELECT COUNT(*) FROM warnings").await, 0);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM mule_signals").await, 0);
@@ -258,7 +288,13 @@ async fn the_same_signal_sent_twice_at_once_is_one_warning() {
     assert_eq!(app.scalar("SELECT COUNT(*) FROM warnings").await, 1);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM mule_signals").await, 1);
     // Another reference is another signal.
-    let (s, _) = post_json_read(&app, &t, "/api/v1/mules/signals", zhangsan_card("BANK-OTHER")).await;
+    let (s, _) = post_json_read(
+        &app,
+        &t,
+        "/api/v1/mules/signals",
+        zhangsan_card("BANK-OTHER"),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM mule_signals").await, 2);
 }
@@ -274,7 +310,13 @@ async fn the_openapi_document_names_the_mule_types() {
         .json()
         .await
         .unwrap();
-    for name in ["MuleSignalInput", "MuleSignalFacts", "MuleFigures", "MuleCount", "Receipt"] {
+    for name in [
+        "MuleSignalInput",
+        "MuleSignalFacts",
+        "MuleFigures",
+        "MuleCount",
+        "Receipt",
+    ] {
         assert!(doc["components"]["schemas"][name].is_object(), "{name}");
     }
     assert!(doc["paths"]["/api/v1/mules/signals"]["post"].is_object());

@@ -44,7 +44,10 @@ async fn the_counselor_talks_and_records_that_the_card_was_closed() {
     let r = post_json(&app, &c1, &path("outcome"), json!({"outcome": "dissuaded"})).await;
     let (s, codes) = problems(r).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(codes.contains(&"warn-err-outcome-kind".to_string()), "{codes:?}");
+    assert!(
+        codes.contains(&"warn-err-outcome-kind".to_string()),
+        "{codes:?}"
+    );
     let (s, w) = post_json_read(
         &app,
         &c1,
@@ -69,9 +72,14 @@ async fn the_counselor_talks_and_records_that_the_card_was_closed() {
         .find(|c| c.key == "mules.handled")
         .expect("registered");
     let class = app.fx.unit("CLS1A1").path.clone();
-    let by = (c.figures)(&app.state.db, &app.fx.unit("SCH1").path, 0, START_MS + 86_400_000)
-        .await
-        .unwrap();
+    let by = (c.figures)(
+        &app.state.db,
+        &app.fx.unit("SCH1").path,
+        0,
+        START_MS + 86_400_000,
+    )
+    .await
+    .unwrap();
     assert_eq!(by.get(&class), Some(&(1, 1)));
 }
 
@@ -99,10 +107,15 @@ async fn fraud_warnings_keep_their_outcomes_and_mule_outcomes_fit_mule_warnings_
     .await;
     let (s, codes) = problems(r).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(codes.contains(&"warn-err-outcome-kind".to_string()), "{codes:?}");
+    assert!(
+        codes.contains(&"warn-err-outcome-kind".to_string()),
+        "{codes:?}"
+    );
     assert_eq!(
-        app.scalar(&format!("SELECT COUNT(*) FROM warnings WHERE id = {id} AND outcome IS NULL"))
-            .await,
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM warnings WHERE id = {id} AND outcome IS NULL"
+        ))
+        .await,
         1
     );
 }
@@ -132,11 +145,16 @@ async fn another_class_counselor_sees_nothing_and_may_do_nothing() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(f["signals"], 0);
     let (s, _) = get_json(&app, &c2, "/api/v1/mules/figures?unit=CLS1A1").await;
-    assert!(s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN, "{s}");
+    assert!(
+        s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN,
+        "{s}"
+    );
     // Nothing changed.
     assert_eq!(
-        app.scalar(&format!("SELECT COUNT(*) FROM warnings WHERE id = {id} AND status = 'open'"))
-            .await,
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM warnings WHERE id = {id} AND status = 'open'"
+        ))
+        .await,
         1
     );
     // A partner has no figures.
@@ -160,7 +178,8 @@ async fn a_missed_deadline_escalates_a_mule_warning_like_any_other() {
         1
     );
     assert_eq!(
-        app.scalar(&format!("SELECT level FROM warnings WHERE id = {id}")).await,
+        app.scalar(&format!("SELECT level FROM warnings WHERE id = {id}"))
+            .await,
         1
     );
 }
@@ -192,12 +211,18 @@ async fn the_pages_give_the_counselor_the_script_and_the_student_what_to_do() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     // The outcome through the page form.
     let (s, _) = app
-        .post_form(&c, &format!("/warnings/{id}/outcome"), &[("outcome", "stopped"), ("notes", "")])
+        .post_form(
+            &c,
+            &format!("/warnings/{id}/outcome"),
+            &[("outcome", "stopped"), ("notes", "")],
+        )
         .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(
-        app.scalar(&format!("SELECT COUNT(*) FROM warnings WHERE id = {id} AND outcome = 'stopped'"))
-            .await,
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM warnings WHERE id = {id} AND outcome = 'stopped'"
+        ))
+        .await,
         1
     );
     // The school's figures page shows it.
