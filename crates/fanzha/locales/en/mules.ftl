@@ -82,3 +82,4 @@ mule-err-max-suspects = "{ $value }" must be a whole number from 0 to 1000.
 mule-err-year = That year is not valid.
 mule-briefing-suspects = Suspects (帮信 / 两卡) in the month's cases, not counted as victims
 appraisal-c-mules = Money-mule warnings handled in time
+mule-analysis-suspects = Suspects (帮信 / 两卡), not in the cases above

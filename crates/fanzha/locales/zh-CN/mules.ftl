@@ -82,3 +82,4 @@ mule-err-max-suspects = 嫌疑人上限“{ $value }”应为 0 到 1000 的整�
 mule-err-year = 年度无效。
 mule-briefing-suspects = 本月案件中的帮信/两卡嫌疑人（不计入受害人）
 appraisal-c-mules = 帮信风险预警按时谈话
+mule-analysis-suspects = 帮信/两卡嫌疑人（不计入以上案件）

@@ -599,6 +599,10 @@ pub struct Analysis {
     /// One bucket per month of the period ("YYYY-MM"), with the same month a year earlier.
     pub months: Vec<MonthPoint>,
     pub streaks: Vec<Streak>,
+    /// Suspects of 帮信 / 两卡 (cases whose person lent an account), counted apart from the
+    /// victims above; and in the same period a year earlier.
+    pub suspects: i64,
+    pub prev_suspects: i64,
 }
 
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
@@ -832,9 +836,23 @@ pub async fn analyse(
         });
         m = m.next();
     }
+    let mut suspects = [0, 0];
+    for (i, (a, b)) in [(from, to), (year_before(from), year_before(to))]
+        .into_iter()
+        .enumerate()
+    {
+        let (a, b) = (ms_of_date(a), ms_of_date(b.succ_opt().unwrap_or(b)));
+        for p in &paths {
+            for (_, _, n) in store::suspects(db, p, a, b).await? {
+                suspects[i] += n;
+            }
+        }
+    }
     let mut by_grade = cur.buckets("grade");
     by_grade.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(Analysis {
+        suspects: suspects[0],
+        prev_suspects: suspects[1],
         time_zone: STATS_TZ.name().to_string(),
         unit_code: unit.code.clone(),
         unit_name: unit.name.clone(),

@@ -168,7 +168,10 @@ pub async fn insert_case(
         1,
     )
     .await?;
-    bump_dims(&mut *conn, &Facts::of_valid(c), 1).await?;
+    // A suspect only is counted apart (`suspects`), not in the victim analysis.
+    if c.person_role.is_victim() {
+        bump_dims(&mut *conn, &Facts::of_valid(c), 1).await?;
+    }
     mark_solved(conn, id, now).await?;
     Ok(id)
 }
@@ -214,7 +217,9 @@ pub async fn update_case(
         -1,
     )
     .await?;
-    bump_dims(&mut *conn, &Facts::of_case(old), -1).await?;
+    if crate::mules::model::PersonRole::parse(&old.person_role).is_none_or(|r| r.is_victim()) {
+        bump_dims(&mut *conn, &Facts::of_case(old), -1).await?;
+    }
     sqlx::query(
         "UPDATE cases SET school_id = $1, unit_id = $2, unit_path = $3, victim_student_id = $4, victim_staff_id = $5, \
          victim_role = $6, victim_enroll_year = $7, victim_major = $8, victim_gender = $9, fraud_type = $10, channel = $11, \
@@ -253,7 +258,9 @@ pub async fn update_case(
         1,
     )
     .await?;
-    bump_dims(&mut *conn, &Facts::of_valid(c), 1).await?;
+    if c.person_role.is_victim() {
+        bump_dims(&mut *conn, &Facts::of_valid(c), 1).await?;
+    }
     mark_solved(conn, old.id, now).await?;
     Ok(())
 }
@@ -1097,7 +1104,8 @@ pub async fn facts(db: &Db, w: &Window) -> DbResult<Vec<Facts>> {
     let cond = where_window(w, 1);
     let sql = format!(
         "SELECT c.school_id, c.occurred_at, c.fraud_type, c.channel, CAST(c.victim_enroll_year AS BIGINT), c.victim_major, \
-         c.victim_gender, c.victim_role, c.amount_lost_cents, c.amount_recovered_cents FROM cases c WHERE {cond}"
+         c.victim_gender, c.victim_role, c.amount_lost_cents, c.amount_recovered_cents FROM cases c \
+         WHERE {cond} AND c.person_role <> 'suspect'"
     );
     let rows = bind_window(sqlx::query(&sql), w)
         .fetch_all(&db.pool)

@@ -141,7 +141,7 @@ async fn receive_once(
     let written = async {
         let w = service::insert_received(&mut tx, clock, issuer, nw).await?;
         let r = store::insert_receipt(&mut tx, w.id, account, reference, payload, now).await?;
-        extra(&mut *tx, w.id).await?;
+        extra(&mut tx, w.id).await?;
         enqueue_with(
             &mut *tx,
             clock,

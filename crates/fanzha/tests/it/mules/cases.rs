@@ -64,6 +64,22 @@ async fn a_suspect_case_is_counted_apart_and_bars_the_school_from_the_award() {
     assert_eq!(row(&rows, "SCH2")["eligible"], true);
     let (_, rows) = get_json(&app, &p, "/api/v1/cases/ranking?province=P1&year=2024").await;
     assert_eq!(row(&rows, "SCH1")["victims"], 1);
+    // The analysis counts the suspect apart: no case of a victim this year, one suspect; last
+    // year's case that was both is a victim's case and a suspect.
+    for (unit, from, to, cases, suspects) in [
+        ("SCH1", "2025-01-01", "2025-02-28", 0, 1),
+        ("CLS1A1", "2024-01-01", "2024-12-31", 1, 1),
+    ] {
+        let (s, a) = get_json(
+            &app,
+            &t,
+            &format!("/api/v1/cases/analysis?unit={unit}&from={from}&to={to}"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{a}");
+        assert_eq!(a["cases"], cases, "{unit} {from}: {a}");
+        assert_eq!(a["suspects"], suspects, "{unit} {from}: {a}");
+    }
     // The province allows one suspect: SCH1 is eligible again in 2025.
     let r = client()
         .put(app.url("/api/v1/mules/rules/P1"))
