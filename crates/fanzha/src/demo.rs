@@ -686,6 +686,7 @@ pub async fn seed(db: &Db, clock: &Clock, scale: Scale) -> anyhow::Result<Seeded
     crate::learning::demo::seed(db, clock).await?;
     crate::volunteers::demo::seed(db, clock).await?;
     crate::contests::demo::seed(db, clock).await?;
+    crate::mules::demo::seed(db, clock).await?;
     Ok(Seeded {
         created: true,
         students: total_students,

@@ -21,6 +21,7 @@ pub mod inbox;
 pub mod intel;
 pub mod kernel;
 pub mod learning;
+pub mod mules;
 pub mod org;
 pub mod reports;
 pub mod text;

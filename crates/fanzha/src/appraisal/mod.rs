@@ -55,6 +55,14 @@ pub const COMPONENTS: &[Component] = &[
         default_weight: 5,
         figures: |db, path, from, to| Box::pin(volunteering_figure(db, path, from, to)),
     },
+    Component {
+        key: "mules.handled",
+        name_key: "appraisal-c-mules",
+        default_weight: 5,
+        figures: |db, path, from, to| {
+            Box::pin(crate::mules::service::appraisal_figure(db, path, from, to))
+        },
+    },
 ];
 
 /// Students who served as volunteers (approved hours on a task starting in the period), per

@@ -486,6 +486,10 @@ pub struct TypicalCase {
     pub victim_role: String,
     pub victim_enroll_year: Option<i64>,
     pub narrative: String,
+    /// victim, suspect (of 帮信 / 两卡) or both.
+    pub person_role: String,
+    /// The kind of account a suspect lent.
+    pub lent_account: Option<String>,
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -495,6 +499,8 @@ pub struct BriefingDetail {
     pub station_name: String,
     pub cases: Vec<TypicalCase>,
     pub analysis: Analysis,
+    /// Suspects of 帮信 / 两卡 in the month's cases of the jurisdiction, counted apart from victims.
+    pub suspects: i64,
 }
 
 /// A briefing with its typical cases and the month's victim analysis, when the caller may read it.
@@ -533,11 +539,24 @@ pub async fn briefing_detail(
                 victim_role: c.victim_role,
                 victim_enroll_year: c.victim_enroll_year,
                 narrative: c.narrative,
+                person_role: c.person_role,
+                lent_account: c.lent_account,
             });
+        }
+    }
+    let (from, to) = (ms_of_date(m.first_day()), ms_of_date(m.next().first_day()));
+    let mut suspects = 0;
+    for p in service::unit_paths(&st.db, &station)
+        .await
+        .map_err(AppError::from)?
+    {
+        for (_, _, n) in store::suspects(&st.db, &p, from, to).await? {
+            suspects += n;
         }
     }
     Ok((
         BriefingDetail {
+            suspects,
             station_code: station.code.clone(),
             station_name: station.name.clone(),
             briefing: b,

@@ -421,6 +421,8 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
         status: CaseStatus::Open,
         narrative: "基准".into(),
         indicators: vec![("phone".into(), "13800001111".into())],
+        person_role: Default::default(),
+        lent_account: None,
     };
     let r = time(200, || async {
         let mut tx = db.begin_write().await?;

@@ -210,6 +210,8 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<usize> {
                         status,
                         narrative: format!("{narrative}损失{}元。", yuan(lost)),
                         indicators: vec![],
+                        person_role: Default::default(),
+                        lent_account: None,
                     };
                     store::insert_case(&mut tx, &c, None, officer, now).await?;
                     written += 1;

@@ -270,6 +270,12 @@ pub struct CaseInput {
     /// Anonymised account of the case, used in briefings.
     pub narrative: String,
     pub indicators: Vec<IndicatorIn>,
+    /// The person's role: victim (default), suspect (of 帮信 / 两卡: lent, rented or sold an
+    /// account) or both.
+    pub person_role: String,
+    /// For a suspect: the kind of account lent (bank_card, phone_card, im_account,
+    /// payment_account).
+    pub lent_account: String,
 }
 
 /// Parses "phone:13800001111; url:http://x.cn" (also one per line) into indicators.
@@ -320,6 +326,10 @@ pub struct Case {
     pub created_at: i64,
     pub updated_at: i64,
     pub indicators: Vec<IndicatorIn>,
+    /// victim, suspect or both.
+    pub person_role: String,
+    /// The kind of account a suspect lent.
+    pub lent_account: Option<String>,
 }
 
 /// A case checked and resolved against the org tree, ready to store.
@@ -342,6 +352,8 @@ pub struct ValidCase {
     pub status: CaseStatus,
     pub narrative: String,
     pub indicators: Vec<(String, String)>,
+    pub person_role: crate::mules::model::PersonRole,
+    pub lent_account: Option<crate::mules::model::AccountKind>,
 }
 
 #[cfg(test)]

@@ -381,6 +381,8 @@ pub struct CaseForm {
     pub status: String,
     pub narrative: String,
     pub indicators: String,
+    pub person_role: String,
+    pub lent_account: String,
 }
 
 impl CaseForm {
@@ -401,6 +403,8 @@ impl CaseForm {
             status: self.status.clone(),
             narrative: self.narrative.clone(),
             indicators: parse_indicator_list(&self.indicators),
+            person_role: self.person_role.clone(),
+            lent_account: self.lent_account.clone(),
         }
     }
     fn of(c: &Case, tz: chrono_tz::Tz) -> CaseForm {
@@ -428,6 +432,8 @@ impl CaseForm {
                 .map(|i| format!("{}:{}", i.kind, i.value))
                 .collect::<Vec<_>>()
                 .join("\n"),
+            person_role: c.person_role.clone(),
+            lent_account: c.lent_account.clone().unwrap_or_default(),
         }
     }
 }
@@ -454,6 +460,9 @@ struct FormPage {
     frozen: Option<String>,
     /// The case's indicators as (kind in words, value).
     indicators: Vec<(String, String)>,
+    /// The person's roles (victim, suspect of 帮信/两卡, both) and the kinds of account lent.
+    person_roles: Vec<(String, String)>,
+    lent_accounts: Vec<(String, String)>,
 }
 
 // The inputs of one action, each used once; a struct would only rename them.
@@ -538,7 +547,6 @@ async fn form_page(
         .unwrap_or_default();
     Ok(Html(
         FormPage {
-            ctx,
             action,
             title,
             f,
@@ -554,6 +562,9 @@ async fn form_page(
             can_edit,
             frozen,
             indicators,
+            person_roles: crate::mules::pages::role_choices(&ctx),
+            lent_accounts: crate::mules::pages::account_choices(&ctx),
+            ctx,
         }
         .render()?,
     ))
@@ -1105,6 +1116,8 @@ struct BriefingPage {
     v: AnalysisView,
     can_publish: bool,
     published_at: String,
+    /// Suspects of 帮信 / 两卡 in the month's cases.
+    suspects: i64,
 }
 
 async fn briefing_page(
@@ -1138,6 +1151,7 @@ async fn briefing_page(
             ctx,
             b: d.briefing,
             station_name: d.station_name,
+            suspects: d.suspects,
             cases,
             v,
             can_publish,

@@ -148,6 +148,21 @@ pub async fn check_case(
     }
     indicators.sort();
     indicators.dedup();
+    let (person_role, lent_account) =
+        match crate::mules::model::parse_case_role(&input.person_role, &input.lent_account) {
+            Ok(r) => r,
+            Err(ms) => {
+                errs.extend(ms.into_iter().map(|m| {
+                    match line {
+                        Some(l) => Msg::new("cases-err-line")
+                            .arg("line", l)
+                            .arg_msg("problem", m),
+                        None => m,
+                    }
+                }));
+                Default::default()
+            }
+        };
     // The victim: a linked student or staff member, or a described profile.
     let mut victim = (
         None::<i64>,
@@ -258,6 +273,8 @@ pub async fn check_case(
         status,
         narrative,
         indicators,
+        person_role,
+        lent_account,
     })
 }
 
@@ -374,6 +391,8 @@ fn column(h: &str) -> Option<&'static str> {
             "status" | "状态" => "status",
             "narrative" | "简要案情" => "narrative",
             "indicators" | "涉案线索" => "indicators",
+            "person_role" | "涉案身份" => "person_role",
+            "lent_account" | "出借账户" => "lent_account",
             _ => return None,
         },
     )
@@ -427,6 +446,8 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<(u64, CaseInput)>, CaseError> {
                 Some("status") => c.status = v,
                 Some("narrative") => c.narrative = v,
                 Some("indicators") => c.indicators = parse_indicator_list(&v),
+                Some("person_role") => c.person_role = v,
+                Some("lent_account") => c.lent_account = v,
                 _ => {}
             }
         }
@@ -578,6 +599,10 @@ pub struct Analysis {
     /// One bucket per month of the period ("YYYY-MM"), with the same month a year earlier.
     pub months: Vec<MonthPoint>,
     pub streaks: Vec<Streak>,
+    /// Suspects of 帮信 / 两卡 (cases whose person lent an account), counted apart from the
+    /// victims above; and in the same period a year earlier.
+    pub suspects: i64,
+    pub prev_suspects: i64,
 }
 
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
@@ -811,9 +836,23 @@ pub async fn analyse(
         });
         m = m.next();
     }
+    let mut suspects = [0, 0];
+    for (i, (a, b)) in [(from, to), (year_before(from), year_before(to))]
+        .into_iter()
+        .enumerate()
+    {
+        let (a, b) = (ms_of_date(a), ms_of_date(b.succ_opt().unwrap_or(b)));
+        for p in &paths {
+            for (_, _, n) in store::suspects(db, p, a, b).await? {
+                suspects[i] += n;
+            }
+        }
+    }
     let mut by_grade = cur.buckets("grade");
     by_grade.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(Analysis {
+        suspects: suspects[0],
+        prev_suspects: suspects[1],
         time_zone: STATS_TZ.name().to_string(),
         unit_code: unit.code.clone(),
         unit_name: unit.name.clone(),
@@ -1355,6 +1394,9 @@ pub struct RankRow {
     pub campaign_reach_pct: Option<f64>,
     /// Reports filed by the school's students and staff that year.
     pub reports: i64,
+    /// Suspects of 帮信 / 两卡 among the school's people in cases of that year.
+    pub suspects: i64,
+    /// No victim all year, and no more suspects than the province's rule allows (default none).
     pub eligible: bool,
     pub selected: bool,
     pub published: bool,
@@ -1386,6 +1428,8 @@ pub async fn ranking(db: &Db, province: &Unit, year: i32) -> Result<Vec<RankRow>
     let paths: Vec<(i64, String)> = schools.iter().map(|s| (s.id, s.path.clone())).collect();
     let prevention =
         store::prevention(db, &province.path, &paths, ms_of_date(from), ms_of_date(to)).await?;
+    let suspects = crate::mules::service::suspects_per_school(db, province, year).await?;
+    let max_suspects = crate::mules::service::max_suspects(db, province).await?;
     let mut rows: Vec<RankRow> = schools
         .into_iter()
         .map(|s| {
@@ -1393,6 +1437,7 @@ pub async fn ranking(db: &Db, province: &Unit, year: i32) -> Result<Vec<RankRow>
             let (students, staff) = people.get(&s.id).copied().unwrap_or((0, 0));
             let people = students + staff;
             let pv = prevention.get(&s.id).copied().unwrap_or_default();
+            let suspects = suspects.get(&s.id).copied().unwrap_or(0);
             RankRow {
                 rank: 0,
                 award_rank: None,
@@ -1416,7 +1461,8 @@ pub async fn ranking(db: &Db, province: &Unit, year: i32) -> Result<Vec<RankRow>
                 campaign_acknowledged: pv.campaign_acknowledged,
                 campaign_reach_pct: percent(pv.campaign_acknowledged, pv.campaign_audience),
                 reports: pv.reports,
-                eligible: victims == 0,
+                suspects,
+                eligible: victims == 0 && suspects <= max_suspects,
                 selected: awards.contains_key(&s.id),
                 published: awards.get(&s.id).is_some_and(|p| p.is_some()),
             }

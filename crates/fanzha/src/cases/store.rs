@@ -45,7 +45,8 @@ fn bind_window<'q>(
 const CASE_COLS: &str = "c.id, c.school_id, s.code, s.name, c.unit_id, u.code, c.unit_path, \
     c.victim_student_id, c.victim_staff_id, c.victim_role, CAST(c.victim_enroll_year AS BIGINT), \
     c.victim_major, c.victim_gender, c.fraud_type, c.channel, c.occurred_at, c.amount_lost_cents, \
-    c.amount_recovered_cents, c.status, c.narrative, c.report_id, c.created_by, c.created_at, c.updated_at";
+    c.amount_recovered_cents, c.status, c.narrative, c.report_id, c.created_by, c.created_at, c.updated_at, \
+    c.person_role, c.lent_account";
 const CASE_FROM: &str =
     "FROM cases c JOIN units s ON s.id = c.school_id JOIN units u ON u.id = c.unit_id";
 
@@ -84,6 +85,8 @@ fn case_from(r: &AnyRow) -> Result<Case, sqlx::Error> {
         created_at: r.try_get(22)?,
         updated_at: r.try_get(23)?,
         indicators: vec![],
+        person_role: r.try_get(24)?,
+        lent_account: r.try_get(25)?,
     })
 }
 
@@ -129,8 +132,8 @@ pub async fn insert_case(
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO cases (school_id, unit_id, unit_path, victim_student_id, victim_staff_id, victim_role, \
          victim_enroll_year, victim_major, victim_gender, fraud_type, channel, occurred_at, amount_lost_cents, \
-         amount_recovered_cents, status, narrative, report_id, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) RETURNING id",
+         amount_recovered_cents, status, narrative, report_id, created_by, created_at, updated_at, person_role, lent_account) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20, $21) RETURNING id",
     )
     .bind(c.school_id)
     .bind(c.unit_id)
@@ -151,6 +154,8 @@ pub async fn insert_case(
     .bind(report_id)
     .bind(created_by)
     .bind(now)
+    .bind(c.person_role.as_str())
+    .bind(c.lent_account.map(|k| k.as_str()))
     .fetch_one(&mut *conn)
     .await?;
     write_indicators(conn, id, &c.indicators).await?;
@@ -158,12 +163,15 @@ pub async fn insert_case(
         &mut *conn,
         c.school_id,
         c.occurred_at,
-        is_victim(c.victim_role),
+        is_victim(c.victim_role) && c.person_role.is_victim(),
         c.amount_lost.cents(),
         1,
     )
     .await?;
-    bump_dims(&mut *conn, &Facts::of_valid(c), 1).await?;
+    // A suspect only is counted apart (`suspects`), not in the victim analysis.
+    if c.person_role.is_victim() {
+        bump_dims(&mut *conn, &Facts::of_valid(c), 1).await?;
+    }
     mark_solved(conn, id, now).await?;
     Ok(id)
 }
@@ -202,17 +210,21 @@ pub async fn update_case(
         &mut *conn,
         old.school_id,
         old.occurred_at,
-        is_victim(old_role),
+        is_victim(old_role)
+            && crate::mules::model::PersonRole::parse(&old.person_role)
+                .is_none_or(|r| r.is_victim()),
         old.amount_lost_cents,
         -1,
     )
     .await?;
-    bump_dims(&mut *conn, &Facts::of_case(old), -1).await?;
+    if crate::mules::model::PersonRole::parse(&old.person_role).is_none_or(|r| r.is_victim()) {
+        bump_dims(&mut *conn, &Facts::of_case(old), -1).await?;
+    }
     sqlx::query(
         "UPDATE cases SET school_id = $1, unit_id = $2, unit_path = $3, victim_student_id = $4, victim_staff_id = $5, \
          victim_role = $6, victim_enroll_year = $7, victim_major = $8, victim_gender = $9, fraud_type = $10, channel = $11, \
          occurred_at = $12, amount_lost_cents = $13, amount_recovered_cents = $14, status = $15, narrative = $16, \
-         updated_at = $17 WHERE id = $18",
+         updated_at = $17, person_role = $19, lent_account = $20 WHERE id = $18",
     )
     .bind(c.school_id)
     .bind(c.unit_id)
@@ -232,6 +244,8 @@ pub async fn update_case(
     .bind(&c.narrative)
     .bind(now)
     .bind(old.id)
+    .bind(c.person_role.as_str())
+    .bind(c.lent_account.map(|k| k.as_str()))
     .execute(&mut *conn)
     .await?;
     write_indicators(conn, old.id, &c.indicators).await?;
@@ -239,12 +253,14 @@ pub async fn update_case(
         &mut *conn,
         c.school_id,
         c.occurred_at,
-        is_victim(c.victim_role),
+        is_victim(c.victim_role) && c.person_role.is_victim(),
         c.amount_lost.cents(),
         1,
     )
     .await?;
-    bump_dims(&mut *conn, &Facts::of_valid(c), 1).await?;
+    if c.person_role.is_victim() {
+        bump_dims(&mut *conn, &Facts::of_valid(c), 1).await?;
+    }
     mark_solved(conn, old.id, now).await?;
     Ok(())
 }
@@ -868,6 +884,30 @@ pub async fn people_per_school(
     Ok(out)
 }
 
+/// Suspects of 帮信 / 两卡 (cases whose person is a suspect, or both) under `path` that occurred
+/// in [from, to): (school id, kind of account lent, number).
+pub async fn suspects(
+    db: &Db,
+    path: &str,
+    from: i64,
+    to: i64,
+) -> DbResult<Vec<(i64, String, i64)>> {
+    let rows: Vec<(i64, Option<String>, i64)> = sqlx::query_as(
+        "SELECT c.school_id, c.lent_account, CAST(COUNT(*) AS BIGINT) FROM cases c \
+         WHERE c.unit_path LIKE $1 AND c.person_role IN ('suspect', 'both') \
+         AND c.occurred_at >= $2 AND c.occurred_at < $3 GROUP BY c.school_id, c.lent_account",
+    )
+    .bind(format!("{path}%"))
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(s, k, n)| (s, k.unwrap_or_default(), n))
+        .collect())
+}
+
 // ---- Monthly summary by dimension ----
 
 /// The dimensions of the analysis, as stored in `case_monthly.dim`.
@@ -1064,7 +1104,8 @@ pub async fn facts(db: &Db, w: &Window) -> DbResult<Vec<Facts>> {
     let cond = where_window(w, 1);
     let sql = format!(
         "SELECT c.school_id, c.occurred_at, c.fraud_type, c.channel, CAST(c.victim_enroll_year AS BIGINT), c.victim_major, \
-         c.victim_gender, c.victim_role, c.amount_lost_cents, c.amount_recovered_cents FROM cases c WHERE {cond}"
+         c.victim_gender, c.victim_role, c.amount_lost_cents, c.amount_recovered_cents FROM cases c \
+         WHERE {cond} AND c.person_role <> 'suspect'"
     );
     let rows = bind_window(sqlx::query(&sql), w)
         .fetch_all(&db.pool)
@@ -1141,4 +1182,30 @@ pub async fn last_day(db: &Db, school_ids: &[i64], until_day: i64) -> DbResult<O
     }
     let r = q.bind(until_day).fetch_one(&db.pool).await?;
     Ok(r.try_get::<Option<i64>, _>(0)?)
+}
+
+/// Adds a case to the typical cases of a station's briefing of a month (the demo's suspect case);
+/// nothing when there is no such briefing.
+pub async fn add_to_briefing(db: &Db, station_id: i64, month: &str, case_id: i64) -> DbResult<()> {
+    let ids: Option<String> = sqlx::query_scalar(
+        "SELECT case_ids FROM case_briefings WHERE station_id = $1 AND month = $2",
+    )
+    .bind(station_id)
+    .bind(month)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(ids) = ids else {
+        return Ok(());
+    };
+    let mut v: Vec<i64> = serde_json::from_str(&ids).unwrap_or_default();
+    if !v.contains(&case_id) {
+        v.push(case_id);
+    }
+    sqlx::query("UPDATE case_briefings SET case_ids = $3 WHERE station_id = $1 AND month = $2")
+        .bind(station_id)
+        .bind(month)
+        .bind(serde_json::to_string(&v).unwrap_or_else(|_| "[]".into()))
+        .execute(&db.pool)
+        .await?;
+    Ok(())
 }

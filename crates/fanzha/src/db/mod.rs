@@ -383,6 +383,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(22, "0022_learning"),
     migration!(23, "0023_volunteers"),
     migration!(24, "0024_contests"),
+    migration!(25, "0025_mules"),
     migration!(26, "0026_volunteer_calls"),
     migration!(27, "0027_contests_more"),
     migration!(28, "0028_learning_terms"),

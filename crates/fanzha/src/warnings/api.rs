@@ -669,8 +669,11 @@ pub async fn api_contact(
 
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct OutcomeInput {
-    /// dissuaded, not_fraud, could_not_reach or already_lost.
-    #[schema(pattern = "^(dissuaded|not_fraud|could_not_reach|already_lost)$")]
+    /// dissuaded, not_fraud, could_not_reach or already_lost; for a mule-risk warning stopped,
+    /// card_closed, refused or referred_to_police.
+    #[schema(
+        pattern = "^(dissuaded|not_fraud|could_not_reach|already_lost|stopped|card_closed|refused|referred_to_police)$"
+    )]
     pub outcome: String,
     /// Money already lost, in yuan (required for already_lost).
     #[serde(default)]

@@ -15,7 +15,7 @@ use crate::db::Db;
 
 const MIN: i64 = 60_000;
 
-async fn principal(db: &Db, username: &str) -> anyhow::Result<Option<Principal>> {
+pub(crate) async fn principal(db: &Db, username: &str) -> anyhow::Result<Option<Principal>> {
     let Some(a) = crate::auth::store::account_by_username(db, username).await? else {
         return Ok(None);
     };

@@ -107,6 +107,38 @@ impl ContactMethod {
     }
 }
 
+/// What a warning is about: a person targeted by fraud, or a person whose own account moves
+/// fraud money (a money mule, 帮信/两卡; see the `mules` module). Both are routed, timed and
+/// escalated the same way; they differ in the script, the outcomes and what the student reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WarnKind {
+    #[default]
+    Fraud,
+    MuleRisk,
+}
+
+impl WarnKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarnKind::Fraud => "fraud",
+            WarnKind::MuleRisk => "mule_risk",
+        }
+    }
+    pub fn parse(s: &str) -> Option<WarnKind> {
+        [WarnKind::Fraud, WarnKind::MuleRisk]
+            .into_iter()
+            .find(|k| k.as_str() == s.trim())
+    }
+    /// The outcomes a warning of this kind may end with.
+    pub fn outcomes(self) -> &'static [Outcome] {
+        match self {
+            WarnKind::Fraud => &Outcome::ALL,
+            WarnKind::MuleRisk => &Outcome::MULE,
+        }
+    }
+}
+
 /// How a warning ended.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
@@ -117,6 +149,14 @@ pub enum Outcome {
     NotFraud,
     CouldNotReach,
     AlreadyLost,
+    /// Mule risk: the student stopped lending the account.
+    Stopped,
+    /// Mule risk: the account (card) was closed or cancelled.
+    CardClosed,
+    /// Mule risk: the student refused to stop.
+    Refused,
+    /// Mule risk: handed to the police.
+    ReferredToPolice,
 }
 
 impl Outcome {
@@ -126,16 +166,30 @@ impl Outcome {
         Outcome::CouldNotReach,
         Outcome::AlreadyLost,
     ];
+    /// The outcomes of a mule-risk warning.
+    pub const MULE: [Outcome; 4] = [
+        Outcome::Stopped,
+        Outcome::CardClosed,
+        Outcome::Refused,
+        Outcome::ReferredToPolice,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Dissuaded => "dissuaded",
             Outcome::NotFraud => "not_fraud",
             Outcome::CouldNotReach => "could_not_reach",
             Outcome::AlreadyLost => "already_lost",
+            Outcome::Stopped => "stopped",
+            Outcome::CardClosed => "card_closed",
+            Outcome::Refused => "refused",
+            Outcome::ReferredToPolice => "referred_to_police",
         }
     }
     pub fn parse(s: &str) -> Option<Outcome> {
-        Outcome::ALL.into_iter().find(|x| x.as_str() == s.trim())
+        Outcome::ALL
+            .into_iter()
+            .chain(Outcome::MULE)
+            .find(|x| x.as_str() == s.trim())
     }
 }
 
@@ -251,6 +305,7 @@ pub struct NewWarning {
     pub detail: String,
     pub origin: String,
     pub idempotency_key: Option<String>,
+    pub kind: WarnKind,
 }
 
 /// Levels of the responsibility chain a warning climbs.
@@ -302,6 +357,8 @@ pub struct Warning {
     pub loss_cents: Option<i64>,
     pub protected_cents: Option<i64>,
     pub created_at: i64,
+    #[schema(value_type = String, example = "fraud")]
+    pub kind: WarnKind,
 }
 
 impl Warning {

@@ -94,7 +94,10 @@ async fn rows(st: &AppState, ctx: &PageCtx, ws: Vec<Warning>) -> AppResult<Vec<R
         out.push(Row {
             severity: ctx.t(&format!("warn-sev-{}", w.severity)),
             status: ctx.t(&format!("warn-status-{}", w.status)),
-            fraud_type: ctx.fraud_type(w.fraud_type.id()),
+            fraud_type: match w.kind {
+                WarnKind::MuleRisk => ctx.t("mule-kind"),
+                WarnKind::Fraud => ctx.fraud_type(w.fraud_type.id()),
+            },
             level: ctx.t(level_key(w.level)),
             countdown,
             overdue,
@@ -128,7 +131,10 @@ pub async fn history_of_student(
         .map(|w| HistoryRow {
             id: w.id,
             when: ctx.time(&w.created_at),
-            fraud_type: ctx.fraud_type(w.fraud_type.id()),
+            fraud_type: match w.kind {
+                WarnKind::MuleRisk => ctx.t("mule-kind"),
+                WarnKind::Fraud => ctx.fraud_type(w.fraud_type.id()),
+            },
             status: ctx.t(&format!("warn-status-{}", w.status)),
             outcome: w
                 .outcome
@@ -203,6 +209,8 @@ struct DetailPage {
     /// Outside notices: (channel, address, status, reason).
     notifications: Vec<(String, String, String, String)>,
     payment_types: Vec<(&'static str, String)>,
+    /// What a mule-risk warning adds: the facts, the counselor's script, the student's steps.
+    mule: Option<crate::mules::pages::MuleBlock>,
 }
 
 async fn render_detail(
@@ -313,6 +321,8 @@ async fn render_detail(
             },
         )
     });
+    let mule = crate::mules::pages::block(st, &ctx, &d.warning).await?;
+    let kind = d.warning.kind;
     let mut r = rows(st, &ctx, vec![d.warning]).await?;
     let row = r.pop().ok_or_else(AppError::not_found)?;
     let tz: chrono_tz::Tz = u.p.time_zone;
@@ -352,7 +362,9 @@ async fn render_detail(
             .iter()
             .map(|m| (m.as_str(), ctx.t(&format!("warn-method-{}", m.as_str()))))
             .collect(),
-        outcomes: Outcome::ALL
+        mule,
+        outcomes: kind
+            .outcomes()
             .iter()
             .map(|m| (m.as_str(), ctx.t(&format!("warn-outcome-{}", m.as_str()))))
             .collect(),

@@ -12,7 +12,9 @@
 
 use sqlx::AnyConnection;
 
-use super::model::{NewWarning, Receipt};
+use futures::future::BoxFuture;
+
+use super::model::{NewWarning, Receipt, WarnKind};
 use super::service::{self, is_busy, Issuer, WarnError, WarningInput};
 use super::store;
 use crate::audit::{self, Actor};
@@ -46,6 +48,11 @@ fn reference(i: &WarningInput) -> Result<Option<String>, Msg> {
     Ok((!r.is_empty()).then(|| r.to_string()))
 }
 
+/// Writes what another kind of warning keeps of its own (e.g. the facts of a mule-risk signal)
+/// in the transaction that writes the warning; given the warning's id.
+pub type ExtraWrite =
+    dyn for<'c> Fn(&'c mut AnyConnection, i64) -> BoxFuture<'c, Result<(), DbError>> + Send + Sync;
+
 /// Receives a partner's warning: syntax checked, written unidentified with its receipt, intake
 /// job queued, one commit. With an idempotency key, a repeat returns the first receipt (and
 /// `false`).
@@ -55,6 +62,23 @@ pub async fn receive(
     issuer: &Issuer,
     key: Option<String>,
     input: &WarningInput,
+) -> Result<(Receipt, bool), WarnError> {
+    receive_with(db, clock, issuer, key, input, WarnKind::Fraud, &|_, _| {
+        Box::pin(async { Ok(()) })
+    })
+    .await
+}
+
+/// [`receive`] for a warning of another kind: the same receipt, job and answer; `extra` writes
+/// the kind's own facts in the same transaction (not on a repeat of the key).
+pub async fn receive_with(
+    db: &Db,
+    clock: &Clock,
+    issuer: &Issuer,
+    key: Option<String>,
+    input: &WarningInput,
+    kind: WarnKind,
+    extra: &ExtraWrite,
 ) -> Result<(Receipt, bool), WarnError> {
     if issuer.account_id.is_none() {
         return Err(WarnError::Forbidden);
@@ -74,6 +98,7 @@ pub async fn receive(
         return Err(WarnError::Refused(errs));
     };
     nw.idempotency_key = key;
+    nw.kind = kind;
     let payload = serde_json::to_string(&Payload {
         input: input.clone(),
         name: issuer.name.clone(),
@@ -83,7 +108,7 @@ pub async fn receive(
     .map_err(|e| WarnError::Db(DbError::Config(e.to_string())))?;
     let mut attempt = 0;
     loop {
-        match receive_once(db, clock, issuer, nw, reference.as_deref(), &payload).await {
+        match receive_once(db, clock, issuer, nw, reference.as_deref(), &payload, extra).await {
             Err(WarnError::Db(e)) if is_busy(&e) && attempt < 8 => {
                 attempt += 1;
                 tokio::time::sleep(std::time::Duration::from_millis(5 << attempt)).await;
@@ -100,6 +125,7 @@ async fn receive_once(
     nw: &NewWarning,
     reference: Option<&str>,
     payload: &str,
+    extra: &ExtraWrite,
 ) -> Result<(Receipt, bool), WarnError> {
     let account = issuer.account_id.unwrap_or_default();
     let key = nw.idempotency_key.as_deref();
@@ -115,6 +141,7 @@ async fn receive_once(
     let written = async {
         let w = service::insert_received(&mut tx, clock, issuer, nw).await?;
         let r = store::insert_receipt(&mut tx, w.id, account, reference, payload, now).await?;
+        extra(&mut tx, w.id).await?;
         enqueue_with(
             &mut *tx,
             clock,
@@ -168,7 +195,10 @@ pub async fn process(db: &Db, clock: &Clock, warning_id: i64) -> Result<(), Warn
         home_path: p.home_path,
     };
     // Checked when received; should a later rule refuse it, it stays in the queue unrouted.
-    if let Ok(nw) = service::parse_input(&p.input) {
+    if let Ok(mut nw) = service::parse_input(&p.input) {
+        nw.kind = store::warning_by_id(&mut tx, warning_id)
+            .await?
+            .map_or(WarnKind::Fraud, |w| w.kind);
         route(&mut tx, clock, &issuer, &nw, warning_id).await?;
     }
     store::receipt_processed(&mut tx, warning_id, clock.now_ms()).await?;

@@ -198,6 +198,7 @@ pub fn parse_input(i: &WarningInput) -> Result<NewWarning, Vec<Msg>> {
             detail,
             origin,
             idempotency_key: None,
+            kind: WarnKind::Fraud,
         }),
         _ => Err(errs),
     }
@@ -800,8 +801,8 @@ async fn insert_row(
     let row = sqlx::query(&format!(
         "INSERT INTO warnings (source_kind, origin, issued_by_account_id, issuer_unit_path, idempotency_key, \
          student_id, school_id, unit_path, phone, student_no, fraud_type, severity, status, detail, level, \
-         ack_window_ms, contact_window_ms, escalations, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'unidentified', $13, 0, 0, 0, 0, $14, $14) RETURNING {}",
+         ack_window_ms, contact_window_ms, escalations, created_at, updated_at, kind) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'unidentified', $13, 0, 0, 0, 0, $14, $14, $15) RETURNING {}",
         store::returning_cols()
     ))
     .bind(issuer.kind)
@@ -818,6 +819,7 @@ async fn insert_row(
     .bind(nw.severity.as_str())
     .bind(&nw.detail)
     .bind(now)
+    .bind(nw.kind.as_str())
     .fetch_one(&mut *c)
     .await?;
     let w = store::warning_from(&row)?;
@@ -912,6 +914,14 @@ pub(super) async fn route_received(
         Ok(m) => m,
         Err(WarnError::Refused(_)) => Matched::Unmatched { school: None },
         Err(e) => return Err(e),
+    };
+    // A mule-risk signal about nobody on a roster is kept for the police only: no school's
+    // identification queue, nobody at a school told.
+    let matched = match matched {
+        Matched::Unmatched { .. } if nw.kind == WarnKind::MuleRisk => {
+            Matched::Unmatched { school: None }
+        }
+        m => m,
     };
     if let Matched::Unmatched {
         school: Some((sid, path)),
@@ -1363,6 +1373,7 @@ pub async fn create_followup(
         detail: detail.chars().take(2000).collect(),
         origin: origin.chars().take(200).collect(),
         idempotency_key: None,
+        kind: WarnKind::Fraud,
     };
     // The student number alone may be shared across schools; match on the record itself.
     let mut cache = RouteCache::default();
@@ -1864,6 +1875,9 @@ pub async fn act(
         } => {
             if status == Status::Closed {
                 return Err(WarnError::Conflict("warn-err-outcome-twice"));
+            }
+            if !w.kind.outcomes().contains(&outcome) {
+                return Err(refuse("warn-err-outcome-kind"));
             }
             if outcome == Outcome::AlreadyLost && loss.is_none() {
                 return Err(refuse("warn-err-loss-needed"));

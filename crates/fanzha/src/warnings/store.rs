@@ -14,7 +14,7 @@ pub const W_COLS: &str =
      w.unit_path, w.phone, w.student_no, w.fraud_type, w.severity, w.status, w.detail, w.level, \
      w.assignee_staff_id, w.routed_at, w.ack_due_at, w.contact_due_at, w.next_deadline_at, \
      w.next_deadline_kind, w.escalations, w.acknowledged_at, w.contacted_at, w.contact_method, \
-     w.outcome, w.outcome_at, w.loss_cents, w.protected_cents, w.created_at";
+     w.outcome, w.outcome_at, w.loss_cents, w.protected_cents, w.created_at, w.kind";
 
 /// The columns of [`W_COLS`] without the table alias, for `RETURNING`.
 pub fn returning_cols() -> String {
@@ -85,6 +85,11 @@ pub fn warning_from(r: &AnyRow) -> Result<Warning, sqlx::Error> {
         loss_cents: r.try_get(26)?,
         protected_cents: r.try_get(27)?,
         created_at: r.try_get(28)?,
+        kind: crate::db::decode(
+            &r.try_get::<String, _>(29)?,
+            WarnKind::parse,
+            "warnings.kind",
+        )?,
     })
 }
 
@@ -712,4 +717,32 @@ pub async fn protected_under(
     .fetch_all(&db.pool)
     .await?;
     Ok(rows)
+}
+
+/// Warnings of one kind nobody could be matched to and that no school holds, issued in a region
+/// containing one of `paths` (a police unit's jurisdiction lies under the partner's region).
+pub async fn unidentified_over(
+    c: &mut AnyConnection,
+    kind: WarnKind,
+    paths: &[String],
+    limit: i64,
+) -> DbResult<Vec<Warning>> {
+    if paths.is_empty() {
+        return Ok(vec![]);
+    }
+    let conds: Vec<String> = (0..paths.len())
+        .map(|i| format!("${} LIKE (w.unit_path || '%')", i + 2))
+        .collect();
+    let sql = format!(
+        "SELECT {W_COLS} FROM warnings w WHERE w.kind = $1 AND w.status = 'unidentified' \
+         AND w.school_id IS NULL AND ({}) ORDER BY w.created_at DESC, w.id DESC LIMIT ${}",
+        conds.join(" OR "),
+        paths.len() + 2
+    );
+    let mut q = sqlx::query(&sql).bind(kind.as_str());
+    for p in paths {
+        q = q.bind(p);
+    }
+    let rows = q.bind(limit).fetch_all(&mut *c).await?;
+    Ok(rows.iter().map(warning_from).collect::<Result<_, _>>()?)
 }

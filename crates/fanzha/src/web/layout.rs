@@ -104,6 +104,9 @@ pub async fn page_ctx(st: &AppState, u: &User) -> PageCtx {
     if student || has(Action::ViewWarnings) || (has(Action::IssueWarning) && !partner_only) {
         items.push(("/warnings", "nav-warnings"));
     }
+    if has(Action::ViewWarnings) || has(Action::ViewCases) {
+        items.push(("/mules", "nav-mules"));
+    }
     if has(Action::ViewReach) {
         items.push(("/campaigns", "nav-campaigns"));
     }

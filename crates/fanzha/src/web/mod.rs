@@ -226,6 +226,8 @@ pub fn router(st: AppState) -> Router {
         .merge(crate::volunteers::api_calls::routes())
         .merge(crate::contests::pages::routes())
         .merge(crate::contests::api::routes())
+        .merge(crate::mules::pages::routes())
+        .merge(crate::mules::api::routes())
         .merge(ops::routes())
         .route("/assets/{version}/{name}", get(assets::serve))
         .fallback(ops::not_found)

@@ -17,6 +17,7 @@ mod contests;
 mod inbox;
 mod intel;
 mod learning;
+mod mules;
 mod org;
 mod platform;
 mod reports;

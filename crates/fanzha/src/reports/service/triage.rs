@@ -277,6 +277,8 @@ pub async fn open_case_from_report(
         status: CaseStatus::Open,
         narrative: r.description.chars().take(4000).collect(),
         indicators,
+        person_role: Default::default(),
+        lent_account: None,
     };
     let account = by.actor.account_id.unwrap_or_default();
     let case_id = crate::cases::store::insert_case(tx, &c, Some(report_id), account, now).await?;

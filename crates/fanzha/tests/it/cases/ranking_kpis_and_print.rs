@@ -85,6 +85,7 @@ fn row(code: &str, people: i64, victims: i64) -> RankRow {
         campaign_acknowledged: 0,
         campaign_reach_pct: None,
         reports: 0,
+        suspects: 0,
         eligible: victims == 0,
         selected: false,
         published: false,

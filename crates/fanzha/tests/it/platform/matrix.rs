@@ -663,6 +663,40 @@ const TABLE: &[(&str, &str, [&str; 7])] = &[
         "-",
         ["Y", "Y", "Y", "Y", "Y", "Y", "R"],
     ),
+    // ---- mules: a partner sends signals and reads its own receipt (A: the partner's warning),
+    // nothing else; police read signals about nobody; the figures follow ViewWarnings; facts
+    // exist for mule-risk warnings only (A and B here are fraud warnings: 404 to all); a province
+    // admin sets its own province's rule.
+    (
+        "POST /api/v1/mules/signals",
+        "-",
+        ["R", "R", "R", "R", "R", "R", "Y"],
+    ),
+    (
+        "GET /api/v1/mules/signals/{id}",
+        "AB",
+        ["RR", "RR", "RR", "RR", "RR", "RR", "YR"],
+    ),
+    (
+        "GET /api/v1/mules/police",
+        "-",
+        ["R", "R", "R", "R", "Y", "R", "R"],
+    ),
+    (
+        "GET /api/v1/mules/figures",
+        "AB",
+        ["RR", "YR", "YR", "YR", "YR", "YY", "RR"],
+    ),
+    (
+        "GET /api/v1/mules/warnings/{id}/facts",
+        "AB",
+        ["RR", "RR", "RR", "RR", "RR", "RR", "RR"],
+    ),
+    (
+        "PUT /api/v1/mules/rules/{province}",
+        "AB",
+        ["RR", "RR", "RR", "RR", "RR", "YR", "RR"],
+    ),
 ];
 
 /// Ids of the records the probes aim at.
@@ -1116,6 +1150,31 @@ fn probe(op: &str, target: char, r: &Records, own: &BTreeMap<&str, i64>) -> (Str
         "GET /api/v1/volunteers/leaderboard" => {
             ("/api/v1/volunteers/leaderboard".into(), Body::None)
         }
+        "POST /api/v1/mules/signals" => (
+            "/api/v1/mules/signals".into(),
+            j(
+                json!({"reference": format!("matrix-{}", own["n"]), "phone": phone,
+                "account_kind": "bank_card", "pattern": "frozen"}),
+            ),
+        ),
+        "GET /api/v1/mules/signals/{id}" => {
+            let id = if a_b == 'A' {
+                r.warning_partner
+            } else {
+                r.warning_b
+            };
+            (format!("/api/v1/mules/signals/{id}"), Body::None)
+        }
+        "GET /api/v1/mules/police" => ("/api/v1/mules/police".into(), Body::None),
+        "GET /api/v1/mules/figures" => (format!("/api/v1/mules/figures?unit={class}"), Body::None),
+        "GET /api/v1/mules/warnings/{id}/facts" => (
+            format!("/api/v1/mules/warnings/{warning}/facts"),
+            Body::None,
+        ),
+        "PUT /api/v1/mules/rules/{province}" => (
+            format!("/api/v1/mules/rules/{province}"),
+            j(json!({"max_suspects": 0})),
+        ),
         other => panic!("no probe for {other}: add one (and a row of TABLE)"),
     };
     (path, body)

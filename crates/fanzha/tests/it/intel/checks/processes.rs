@@ -76,7 +76,13 @@ pub(super) async fn demo_seeds_indicators_checks_and_a_review() {
             .await
             >= 4
     );
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM risk_checks").await, 6);
+    // Six of the intel demo, and the recruitment lure a student checked in the mules demo.
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM risk_checks").await, 7);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM risk_checks WHERE fraud_type = 'mule_recruitment'")
+            .await,
+        1
+    );
     assert_eq!(
         app.scalar("SELECT COUNT(*) FROM risk_checks WHERE sender IS NOT NULL AND model_version = 'builtin'")
             .await,

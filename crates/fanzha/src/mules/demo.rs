@@ -1,0 +1,350 @@
+//! Demo data for `fanzha demo`: the demo bank (`partner-bank`) reports that a student of the
+//! demo counselor (`s001-c01-2023`) lets fraud money run through a bank card; the counselor
+//! acknowledges, talks to the student in person and records that the card was closed. A second
+//! signal (a phone card) is still waiting with its clock running, a third names nobody on a roster
+//! and stays with the police. Last month, one student of the station's first school was a suspect
+//! (a bank card sold for 800 yuan): a case in last month's briefing.
+
+use anyhow::anyhow;
+
+use super::model::SignalInput;
+use super::service;
+use crate::audit::Actor;
+use crate::cases::model::{CaseStatus, Channel, Money, Month, ValidCase, VictimRole};
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::warnings::demo::principal;
+use crate::warnings::model::{ContactMethod, Outcome};
+use crate::warnings::receipts;
+use crate::warnings::service::{act, Act, Issuer};
+
+const MIN: i64 = 60_000;
+
+/// Seeds the demo; does nothing when the demo accounts are missing or it ran before.
+pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
+    let (Some(partner), Some(counselor)) = (
+        principal(db, "partner-bank").await?,
+        principal(db, "s001-c01-2023").await?,
+    ) else {
+        return Ok(());
+    };
+    let Some(issuer) = Issuer::of(&partner) else {
+        return Ok(());
+    };
+    let Some(staff) = counselor.staff_id else {
+        return Ok(());
+    };
+    let students: Vec<(String, String)> = sqlx::query_as(
+        "SELECT s.student_no, sc.code FROM students s JOIN units c ON c.id = s.class_id \
+         JOIN units sc ON sc.id = s.school_id JOIN responsibilities r ON r.unit_id = c.id \
+         WHERE r.staff_id = $1 AND s.phone IS NOT NULL ORDER BY s.id DESC LIMIT 2",
+    )
+    .bind(staff)
+    .fetch_all(&db.pool)
+    .await?;
+    if students.len() < 2 {
+        return Ok(());
+    }
+    let now = real.now_ms();
+    let clock = Clock::manual(now - 3 * 24 * 60 * MIN);
+    let signal = |reference: &str,
+                  (no, school): &(String, String),
+                  kind: &str,
+                  pattern: &str,
+                  detail: &str| {
+        SignalInput {
+            reference: reference.into(),
+            school_code: Some(school.clone()),
+            student_no: Some(no.clone()),
+            phone: None,
+            account_kind: kind.into(),
+            pattern: pattern.into(),
+            detail: detail.into(),
+        }
+    };
+    // 1. The bank card, handled by the counselor.
+    let first = signal(
+        "ICBC-RISK-20260031",
+        &students[0],
+        "bank_card",
+        "frozen",
+        "该借记卡近7日收到23笔陌生账户转入，共计18.6万元，均在数分钟内分散转出，已被冻结为涉诈账户。",
+    );
+    let (r, created) = service::receive_signal(db, &clock, &issuer, &first)
+        .await
+        .map_err(|e| anyhow!("demo mule signal: {e:?}"))?;
+    if !created {
+        return Ok(());
+    }
+    receipts::process(db, &clock, r.id)
+        .await
+        .map_err(|e| anyhow!("demo mule intake: {e:?}"))?;
+    let actor = Actor {
+        account_id: Some(counselor.account_id),
+        name: counselor.username.clone(),
+        ip: String::new(),
+        request_id: String::new(),
+    };
+    let steps = [
+        (7 * MIN, Act::Acknowledge),
+        (
+            95 * MIN,
+            Act::Contact {
+                method: ContactMethod::InPerson,
+                at: 0,
+                notes: "在辅导员办公室面谈。学生承认以500元/月把银行卡“借”给网上认识的“兼职中介”，不知道是帮信。已讲解刑法第287条之二。".into(),
+            },
+        ),
+        (
+            26 * 60 * MIN,
+            Act::Outcome {
+                outcome: Outcome::CardClosed,
+                loss: None,
+                protected: None,
+                notes: "学生已到银行柜台销户，并退出相关群聊；已提醒其配合公安调查。".into(),
+                transfer: None,
+            },
+        ),
+    ];
+    for (after, a) in steps {
+        clock.advance_ms(after);
+        let a = match a {
+            Act::Contact { method, notes, .. } => Act::Contact {
+                method,
+                at: clock.now_ms() - 5 * MIN,
+                notes,
+            },
+            a => a,
+        };
+        act(db, &clock, &counselor, &actor, r.id, a)
+            .await
+            .map_err(|e| anyhow!("demo mule act: {e:?}"))?;
+    }
+    // 2. A phone card, routed today: the counselor's clock is running.
+    let today = Clock::manual(now - 40 * MIN);
+    let second = signal(
+        "UNIONPAY-M-88412",
+        &students[1],
+        "payment_account",
+        "night_flows",
+        "该学生名下支付账户连续三晚在凌晨集中收付款百余笔，疑似“跑分”。",
+    );
+    if let Ok((r2, _)) = service::receive_signal(db, &today, &issuer, &second).await {
+        let _ = receipts::process(db, &today, r2.id).await;
+    }
+    // 3. Nobody on a roster: kept for the police.
+    let third = SignalInput {
+        reference: "ICBC-RISK-20260047".into(),
+        school_code: None,
+        student_no: None,
+        phone: Some("13912340000".into()),
+        account_kind: "phone_card".into(),
+        pattern: "large_flows".into(),
+        detail: "该手机号绑定的账户一日内收到多名被害人转账。".into(),
+    };
+    if let Ok((r3, _)) = service::receive_signal(db, &today, &issuer, &third).await {
+        let _ = receipts::process(db, &today, r3.id).await;
+    }
+    lure_check(db, &today, &students[1]).await?;
+    suspect_case(db, real).await?;
+    prevention(db, real).await
+}
+
+/// The second student pastes a "part-time" offer to rent their card into the risk check: the
+/// answer names money-mule recruitment and says that taking part is a crime.
+async fn lure_check(db: &Db, clock: &Clock, (no, _): &(String, String)) -> anyhow::Result<()> {
+    use crate::intel::check::{self, Input};
+    let who: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT a.id, s.id FROM students s JOIN accounts a ON a.student_id = s.id WHERE s.student_no = $1",
+    )
+    .bind(no)
+    .fetch_optional(&db.pool)
+    .await?;
+    let (account, student) = match who {
+        Some((a, s)) => (a, Some(s)),
+        None => {
+            let a: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM accounts WHERE username = 's001-c01-2023'")
+                    .fetch_optional(&db.pool)
+                    .await?;
+            (a.unwrap_or(0), None)
+        }
+    };
+    let text = LURE;
+    let input = Input::text(text).map_err(|(k, _)| anyhow!(k))?;
+    let engine = fanzha_detect::Engine::builtin();
+    let index = crate::intel::index::Index::default();
+    let a = check::check_with(
+        &engine,
+        crate::intel::learn::BUILTIN,
+        &index,
+        &input,
+        None,
+        false,
+    );
+    let mut tx = db.begin_write().await?;
+    crate::intel::store::insert_check(
+        &mut tx,
+        &crate::intel::store::NewCheck {
+            account_id: account,
+            student_id: student,
+            input_kind: input.kind_id(),
+            text,
+            text_hash: &hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes())),
+            level: &a.level,
+            fraud_type: &a.fraud_type,
+            risk_pm: (a.risk * 1000.0).round() as i64,
+            result: &serde_json::to_string(&a)?,
+            model_version: &a.model_version,
+            sender: None,
+        },
+        clock.now_ms() - 2 * 24 * 60 * MIN,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+const LURE: &str = "【校园兼职】在家躺赚！出租闲置银行卡，一张每月500元，只用来走账刷流水，\
+不影响你正常使用，另收微信号、支付宝实名号，需要配合刷脸验证。有意加QQ 2876xxxx3。";
+
+/// Starter content on 两卡 and the law: an article in the content library (police-written,
+/// reviewed by the school) and a lesson of the school's elective course.
+async fn prevention(db: &Db, real: &Clock) -> anyhow::Result<()> {
+    use crate::campaigns::model::Question;
+    use crate::campaigns::service::{self as camp, NewContent};
+    let (Some(police), Some(admin)) = (
+        principal(db, "police1").await?,
+        principal(db, "s001-admin").await?,
+    ) else {
+        return Ok(());
+    };
+    let Some(school) = admin.grants.first().map(|g| g.unit_code.clone()) else {
+        return Ok(());
+    };
+    let actor = Actor::cli("demo");
+    let content = camp::create_content(
+        db,
+        real,
+        &police,
+        &actor,
+        &NewContent {
+            unit: school,
+            kind: "article".into(),
+            title: LESSON_TITLE.into(),
+            body_md: LESSON_BODY.into(),
+            media_url: None,
+            fraud_types: vec![service::fraud_type().id().into()],
+            target_hint: "在找兼职、缺生活费的同学；新办银行卡、电话卡的新生".into(),
+            quiz: vec![Question {
+                q: "网友出500元一个月“借用”你的银行卡收款，应该怎么做？".into(),
+                choices: vec![
+                    "只借一个月，问题不大".into(),
+                    "拒绝，这可能构成帮信罪，并告诉辅导员".into(),
+                ],
+                answer: 1,
+            }],
+        },
+    )
+    .await
+    .map_err(|e| anyhow!("demo mule content: {e}"))?;
+    camp::transition(db, real, &police, &actor, content.id, "submit")
+        .await
+        .map_err(|e| anyhow!("demo mule submit: {e}"))?;
+    camp::transition(db, real, &admin, &actor, content.id, "publish")
+        .await
+        .map_err(|e| anyhow!("demo mule publish: {e}"))?;
+    // The lesson, in the school's elective course.
+    let Some(school_id) = admin.grants.first().map(|g| g.unit_id) else {
+        return Ok(());
+    };
+    let course = crate::learning::store::courses_of_school(db, school_id)
+        .await?
+        .into_iter()
+        .find(|c| !c.required)
+        .map(|c| c.id);
+    if let Some(course) = course {
+        let l = crate::learning::model::NewLesson::parse(LESSON_TITLE, LESSON_BODY, "")
+            .map_err(|e| anyhow!("demo mule lesson: {e:?}"))?;
+        let mut tx = db.begin_write().await?;
+        crate::learning::store::insert_lesson(&mut tx, course, &l, real.now_ms()).await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+const LESSON_TITLE: &str = "“两卡”与帮信罪：你的卡，别成为诈骗的“水管”";
+const LESSON_BODY: &str = "## 常见套路\n\n\
+1. “高价收卡”：一张银行卡、电话卡几百元，“只是借用几天”；\n\
+2. “兼职刷流水”“跑分”“代收款”：用你的账户收钱、转钱，按流水给“佣金”；\n\
+3. “帮忙刷脸认证”“借U盾”“帮朋友收一笔转账”。\n\n\
+## 法律后果\n\n\
+明知他人利用信息网络实施犯罪，仍为其提供银行卡、电话卡、支付结算等帮助的，构成**帮助信息网络犯罪活动罪**\
+（刑法第二百八十七条之二）：最高三年有期徒刑，并处罚金；名下银行账户、支付账户和电话卡会被限制，影响升学、就业。\n\n\
+## 记住\n\n\
+- 银行卡、电话卡、微信 QQ 号、支付账户和收款码**只能自己用**，不出租、不出借、不出售；\n\
+- 不用的卡及时注销；\n\
+- 已经借出：立即收回、挂失或注销，告诉辅导员，必要时报警（110）。";
+
+/// Last month: a student of the first school of police1's station sold a bank card; the case is
+/// added to the station's briefing of that month.
+async fn suspect_case(db: &Db, real: &Clock) -> anyhow::Result<()> {
+    let officer: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM accounts WHERE username = 'police1'")
+            .fetch_optional(&db.pool)
+            .await?;
+    let Some(officer) = officer else {
+        return Ok(());
+    };
+    let row: Option<(i64, i64, i64, String, i64, String, String)> = sqlx::query_as(
+        "SELECT j.station_id, s.id, s.class_id, c.path, s.school_id, s.major, s.gender FROM jurisdictions j \
+         JOIN students s ON s.school_id = j.school_id JOIN units c ON c.id = s.class_id \
+         JOIN accounts a ON a.id = $1 ORDER BY j.station_id, s.id LIMIT 1",
+    )
+    .bind(officer)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some((station, student, class_id, class_path, school, major, gender)) = row else {
+        return Ok(());
+    };
+    let now = real.now_ms();
+    let cur = Month::of(crate::cases::model::local_date(now));
+    let last = if cur.month == 1 {
+        Month {
+            year: cur.year - 1,
+            month: 12,
+        }
+    } else {
+        Month {
+            year: cur.year,
+            month: cur.month - 1,
+        }
+    };
+    let at = crate::cases::model::ms_of_date(last.first_day()) + 11 * 24 * 60 * MIN + 20 * 60 * MIN;
+    let c = ValidCase {
+        school_id: school,
+        unit_id: class_id,
+        unit_path: class_path,
+        victim_student_id: Some(student),
+        victim_staff_id: None,
+        victim_role: VictimRole::Student,
+        victim_enroll_year: None,
+        victim_major: Some(major),
+        victim_gender: Some(gender),
+        fraud_type: service::fraud_type(),
+        channel: Channel::Qq,
+        occurred_at: at,
+        amount_lost: Money::from_cents(0).unwrap_or_default(),
+        amount_recovered: Money::from_cents(0).unwrap_or_default(),
+        status: CaseStatus::Solved,
+        narrative: "某高校学生在QQ群看到“高价收卡，一张800元”的广告，将本人名下银行卡、U盾及绑定的手机卡出售给上家。该卡随后被用于接收刷单返利诈骗的被害人资金，流水达41万元。学生以帮助信息网络犯罪活动罪被立案侦查。".into(),
+        indicators: vec![],
+        person_role: super::model::PersonRole::Suspect,
+        lent_account: Some(super::model::AccountKind::BankCard),
+    };
+    let mut tx = db.begin_write().await?;
+    let id = crate::cases::store::insert_case(&mut tx, &c, None, officer, now).await?;
+    tx.commit().await?;
+    crate::cases::store::add_to_briefing(db, station, &last.to_string(), id).await?;
+    Ok(())
+}
