@@ -64,3 +64,5 @@ scope-campaigns-write = Manage campaigns
 scope-reports-read = Read reports
 scope-reports-write = File reports
 scope-intel-write = Submit intelligence
+scope-volunteers-read = Read volunteer tasks, calls for works and points
+scope-volunteers-write = Claim tasks, hand in works and run volunteering

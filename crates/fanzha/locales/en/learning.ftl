@@ -116,7 +116,14 @@ learning-course = Courses
 learning-attended = Attended
 learning-unsigned = Not signed
 err-learning-invalid = Some of what was sent is not right.
-err-learning-range = { $field } must be between { $min } and { $max }.
+err-learning-range = { $field ->
+    [pass_percent] The pass mark (%)
+    [per_tag] Questions per type
+    [max_attempts] Attempts allowed
+    [time_limit_min] The time limit (minutes)
+    [minutes] The length (minutes)
+    *[other] The number
+} must be between { $min } and { $max }.
 err-learning-credits = Credits must be a number from 0 to 20 with at most one decimal.
 err-learning-deadline-required = A required course needs a deadline.
 err-learning-title-required = Give a name.

@@ -64,3 +64,5 @@ scope-campaigns-write = 管理宣传活动
 scope-reports-read = 读取举报
 scope-reports-write = 提交举报
 scope-intel-write = 提交情报
+scope-volunteers-read = 读取志愿任务、征集作品与积分
+scope-volunteers-write = 认领任务、提交作品与管理志愿活动

@@ -116,7 +116,14 @@ learning-course = 课程
 learning-attended = 出勤次数
 learning-unsigned = 未签署
 err-learning-invalid = 提交的内容有误。
-err-learning-range = { $field } 须在 { $min } 到 { $max } 之间。
+err-learning-range = { $field ->
+    [pass_percent] 及格分数线（%）
+    [per_tag] 每类抽题数
+    [max_attempts] 可作答次数
+    [time_limit_min] 答题时限（分钟）
+    [minutes] 活动时长（分钟）
+    *[other] 该数值
+} 须在 { $min } 到 { $max } 之间。
 err-learning-credits = 学分须为 0 到 20 之间的数,最多一位小数。
 err-learning-deadline-required = 必修课需要截止时间。
 err-learning-title-required = 请填写名称。

@@ -387,6 +387,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_scope_has_a_name_in_words_in_both_languages() {
+        for lang in [crate::i18n::Lang::ZhCn, crate::i18n::Lang::En] {
+            let ids = crate::i18n::message_ids(lang);
+            for s in Scope::ALL {
+                let key = format!("scope-{}", s.as_str().replace(':', "-"));
+                assert!(ids.contains(&key), "{key} missing in {lang:?}");
+            }
+        }
+    }
+
+    #[test]
     fn every_scope_has_holders_and_the_help_lists_each_once() {
         let help = scope_help();
         for s in Scope::ALL {
