@@ -92,6 +92,7 @@ cases-weekday-5 = Sat
 cases-weekday-6 = Sun
 cases-kpi-solved = Cases solved
 cases-kpi-arrested = Suspects arrested
+cases-kpi-student-suspects = Students as 帮信 suspects
 cases-kpi-frozen = Funds frozen (yuan)
 cases-kpi-avoided = Losses avoided (yuan)
 cases-kpi-returned = Funds returned (yuan)
@@ -215,7 +216,7 @@ cases-dash-ranking-link = The full ranking
 
 ## KPIs derived from the records
 cases-err-kpi-derived = Solved cases, money frozen, losses avoided and money returned come from the case records, stop-payment requests and dissuasion outcomes; only arrests are entered.
-cases-kpi-sources = Solved cases: cases recorded solved that month. Frozen: money frozen by stop-payment requests, in the month first frozen. Avoided: losses avoided recorded with dissuasion outcomes. Returned: money returned to victims of the month's cases. Arrests are entered by the station.
+cases-kpi-sources = Solved cases: cases recorded solved that month. Frozen: money frozen by stop-payment requests, in the month first frozen. Avoided: losses avoided recorded with dissuasion outcomes. Returned: money returned to victims of the month's cases. Arrests are entered by the station. Students as suspects: cases of that month whose person is a suspect of lending accounts (帮信/两卡), counted apart from victims.
 cases-kpi-compared-year = Year on year: the whole year against the whole year before.
 cases-kpi-compared-months = Year on year: January to month { $n } against the same months a year earlier.
 cases-frozen-by-report = Frozen by the report's stop-payment request

@@ -92,6 +92,7 @@ cases-weekday-5 = 周六
 cases-weekday-6 = 周日
 cases-kpi-solved = 破案数
 cases-kpi-arrested = 抓获嫌疑人
+cases-kpi-student-suspects = 学生涉帮信/两卡嫌疑人
 cases-kpi-frozen = 冻结资金(元)
 cases-kpi-avoided = 避免损失(元)
 cases-kpi-returned = 返还资金(元)
@@ -215,7 +216,7 @@ cases-dash-ranking-link = 查看完整排名
 
 ## 由记录得出的打击成效
 cases-err-kpi-derived = 破案数、止付冻结、挽回损失和返还资金由案件记录、紧急止付和劝阻结果自动统计,只需填报抓获人数。
-cases-kpi-sources = 破案数:当月记录为已破的案件;冻结资金:紧急止付冻结的金额,计入首次冻结的月份;避免损失:劝阻结果中记录的避免损失;返还资金:当月案件已返还受害人的金额。抓获人数由派出所填报。
+cases-kpi-sources = 破案数:当月记录为已破的案件;冻结资金:紧急止付冻结的金额,计入首次冻结的月份;避免损失:劝阻结果中记录的避免损失;返还资金:当月案件已返还受害人的金额。抓获人数由派出所填报。涉帮信/两卡的学生嫌疑人:当月发生、当事人为嫌疑人的案件,与受害人分开统计。
 cases-kpi-compared-year = 同比:全年与上一年全年相比。
 cases-kpi-compared-months = 同比:1 月至 { $n } 月与上一年同期相比。
 cases-frozen-by-report = 举报的紧急止付已冻结

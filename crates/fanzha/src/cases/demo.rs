@@ -242,6 +242,7 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<usize> {
                 funds_frozen_cents: rng.gen_range(0..500_000) * 100,
                 losses_avoided_cents: rng.gen_range(0..900_000) * 100,
                 funds_returned_cents: rng.gen_range(0..200_000) * 100,
+                student_suspects: 0,
             };
             store::upsert_kpi(db, *station_id, &k, officer, now).await?;
             m = m.next();

@@ -850,6 +850,7 @@ async fn render_kpis(
             yuan(k.funds_frozen_cents),
             yuan(k.losses_avoided_cents),
             yuan(k.funds_returned_cents),
+            k.student_suspects.to_string(),
         ]
     };
     let mut rows: Vec<Vec<String>> = y.months.iter().map(fmt).collect();

@@ -957,6 +957,7 @@ pub fn parse_kpi(month: &str, figures: [&str; 5]) -> Result<Kpi, CaseError> {
         funds_frozen_cents: money(figures[2])?,
         losses_avoided_cents: money(figures[3])?,
         funds_returned_cents: money(figures[4])?,
+        student_suspects: 0,
     })
 }
 
@@ -1006,6 +1007,9 @@ async fn kpi_months(
         let (solved, returned) = store::solved_and_returned(db, &path, a, b).await?;
         for at in solved {
             out.entry(month_of(at)).or_default().cases_solved += 1;
+        }
+        for at in store::suspects_recorded(db, &path, a, b).await? {
+            out.entry(month_of(at)).or_default().student_suspects += 1;
         }
         for (at, c) in returned {
             out.entry(month_of(at)).or_default().funds_returned_cents += c;
@@ -1066,6 +1070,7 @@ pub async fn kpi_year(
         pct_change(total.funds_frozen_cents, prev_total.funds_frozen_cents),
         pct_change(total.losses_avoided_cents, prev_total.losses_avoided_cents),
         pct_change(total.funds_returned_cents, prev_total.funds_returned_cents),
+        pct_change(total.student_suspects, prev_total.student_suspects),
     ];
     Ok(KpiYear {
         unit_code: unit.code.clone(),

@@ -307,6 +307,20 @@ pub async fn solved_and_returned(
     Ok((solved, returned))
 }
 
+/// When the cases under `path` whose person is a suspect (or both victim and suspect) happened,
+/// within `[from, to)`.
+pub async fn suspects_recorded(db: &Db, path: &str, from: i64, to: i64) -> DbResult<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT occurred_at FROM cases WHERE unit_path LIKE $1 AND person_role IN ('suspect', 'both') \
+         AND occurred_at >= $2 AND occurred_at < $3",
+    )
+    .bind(format!("{path}%"))
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
 pub async fn case_by_id(db: &Db, id: i64) -> DbResult<Option<Case>> {
     let r = sqlx::query(&format!("SELECT {CASE_COLS} {CASE_FROM} WHERE c.id = $1"))
         .bind(id)
@@ -574,10 +588,15 @@ pub struct Kpi {
     pub funds_frozen_cents: i64,
     pub losses_avoided_cents: i64,
     pub funds_returned_cents: i64,
+    /// Students who are suspects of 帮信/两卡 (cases whose person is a suspect, or both victim and
+    /// suspect), in the month the case happened; counted apart from victims.
+    #[serde(default)]
+    pub student_suspects: i64,
 }
 
 impl Kpi {
     pub fn add(&mut self, o: &Kpi) {
+        self.student_suspects += o.student_suspects;
         self.cases_solved += o.cases_solved;
         self.suspects_arrested += o.suspects_arrested;
         self.funds_frozen_cents += o.funds_frozen_cents;
@@ -629,6 +648,7 @@ pub async fn kpis(db: &Db, path: &str, from: &str, to: &str) -> DbResult<Vec<Kpi
             funds_frozen_cents: r.try_get(3)?,
             losses_avoided_cents: r.try_get(4)?,
             funds_returned_cents: r.try_get(5)?,
+            student_suspects: 0,
         });
     }
     Ok(out)

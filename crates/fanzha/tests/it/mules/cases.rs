@@ -80,6 +80,16 @@ async fn a_suspect_case_is_counted_apart_and_bars_the_school_from_the_award() {
         assert_eq!(a["cases"], cases, "{unit} {from}: {a}");
         assert_eq!(a["suspects"], suspects, "{unit} {from}: {a}");
     }
+    // The police KPIs count students as suspects apart, month by month, with the year before.
+    let (s, y) = get_json(&app, &t, "/api/v1/cases/kpis?unit=ST1&year=2025").await;
+    assert_eq!(s, StatusCode::OK, "{y}");
+    assert_eq!(y["months"][1]["student_suspects"], 1, "{y}");
+    assert_eq!(y["months"][0]["student_suspects"], 0, "{y}");
+    let (_, y24) = get_json(&app, &t, "/api/v1/cases/kpis?unit=ST1&year=2024").await;
+    assert_eq!(y24["months"][4]["student_suspects"], 1, "{y24}");
+    let pc = app.login("police1").await;
+    let (_, page) = app.get(&pc, "/cases/kpis?unit=ST1&year=2025").await;
+    assert!(page.contains("学生涉帮信/两卡嫌疑人"), "{page}");
     // The province allows one suspect: SCH1 is eligible again in 2025.
     let r = client()
         .put(app.url("/api/v1/mules/rules/P1"))
