@@ -78,9 +78,9 @@ async fn inbox_count(app: &TestApp, recipient: &str, like: &str) -> i64 {
 }
 
 mod evidence;
-mod filing;
 mod pages;
 mod stop_payment;
+mod submit;
 mod triage;
 
 use evidence::*;
