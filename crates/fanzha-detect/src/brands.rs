@@ -117,6 +117,9 @@ struct RawBrand {
     domains: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     numbers: Option<Spanned<Vec<String>>>,
+    /// `false` keeps a brand on file without checking messages against it.
+    #[serde(default)]
+    enabled: Option<bool>,
 }
 
 /// A compiled, immutable set of brands.
@@ -194,8 +197,33 @@ impl BrandRegistry {
         BrandRegistry::from_brands(Vec::new()).expect("an empty registry is valid")
     }
 
-    /// Parses a registry file's text. A bad file names its line.
+    /// Parses a registry file's text. A bad file names its line. Brands marked `enabled = false`
+    /// are checked like the others but left out of the registry.
     pub fn parse(text: &str) -> Result<BrandRegistry, BrandError> {
+        let entries = BrandRegistry::parse_entries(text)?;
+        BrandRegistry::from_brands(
+            entries
+                .into_iter()
+                .filter(|(_, on)| *on)
+                .map(|(b, _)| b)
+                .collect(),
+        )
+    }
+
+    /// Every brand of a registry file with whether it is in use (`enabled`, `true` when absent),
+    /// in file order, each checked as [`BrandRegistry::parse`] checks it.
+    ///
+    /// ```
+    /// use fanzha_detect::BrandRegistry;
+    /// let text = "[[brand]]\nkey = \"a\"\nname_zh = \"甲银行\"\nsector = \"bank\"\naliases = [\"甲银行\"]\nnumbers = [\"95599\"]\nenabled = false\n";
+    /// let entries = BrandRegistry::parse_entries(text).unwrap();
+    /// assert_eq!(entries.len(), 1);
+    /// assert!(!entries[0].1);
+    /// assert!(BrandRegistry::parse(text).unwrap().is_empty());
+    /// let again = BrandRegistry::entries_to_text(entries.iter().map(|(b, on)| (b, *on)));
+    /// assert_eq!(BrandRegistry::parse_entries(&again).unwrap(), entries);
+    /// ```
+    pub fn parse_entries(text: &str) -> Result<Vec<(Brand, bool)>, BrandError> {
         let raw: RawFile = toml::from_str(text).map_err(|e| BrandError {
             line: line_of(text, e.span().map(|s| s.start).unwrap_or(0)),
             message: e.message().to_string(),
@@ -208,6 +236,7 @@ impl BrandRegistry {
         }
         let mut brands = Vec::with_capacity(raw.brand.len());
         let mut lines = Vec::with_capacity(raw.brand.len());
+        let mut enabled = Vec::with_capacity(raw.brand.len());
         for b in raw.brand {
             let at = line_of(text, b.span().start);
             let b = b.into_inner();
@@ -241,8 +270,10 @@ impl BrandRegistry {
             };
             brands.push(brand);
             lines.push(field_lines);
+            enabled.push(b.enabled.unwrap_or(true));
         }
-        BrandRegistry::build(brands, Some(&lines))
+        let all = BrandRegistry::build(brands, Some(&lines))?;
+        Ok(all.brands.into_iter().zip(enabled).collect())
     }
 
     /// A registry from brands built in code (e.g. rows of a database). An error's `line` is the
@@ -418,13 +449,19 @@ impl BrandRegistry {
 
     /// The registry as TOML text; [`BrandRegistry::parse`] of it gives the same registry.
     pub fn to_text(&self) -> String {
+        BrandRegistry::entries_to_text(self.brands.iter().map(|b| (b, true)))
+    }
+
+    /// A registry file holding brands in use and brands kept on file but not in use
+    /// (`enabled = false`); [`BrandRegistry::parse_entries`] reads it back.
+    pub fn entries_to_text<'a>(entries: impl IntoIterator<Item = (&'a Brand, bool)>) -> String {
         let q = |s: &str| toml::Value::String(s.to_string()).to_string();
         let list = |v: &[String]| {
             let items: Vec<String> = v.iter().map(|s| q(s)).collect();
             format!("[{}]", items.join(", "))
         };
         let mut out = String::from("version = 1\n");
-        for b in &self.brands {
+        for (b, on) in entries {
             out.push_str("\n[[brand]]\n");
             out.push_str(&format!("key = {}\n", q(&b.key)));
             out.push_str(&format!("name_zh = {}\n", q(&b.name_zh)));
@@ -433,6 +470,9 @@ impl BrandRegistry {
             out.push_str(&format!("aliases = {}\n", list(&b.aliases)));
             out.push_str(&format!("domains = {}\n", list(&b.domains)));
             out.push_str(&format!("numbers = {}\n", list(&b.numbers)));
+            if !on {
+                out.push_str("enabled = false\n");
+            }
         }
         out
     }

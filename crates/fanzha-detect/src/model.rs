@@ -64,6 +64,8 @@ pub struct Model {
     /// `(risk, calibrated)` with both coordinates non-decreasing, linear in between. Empty: the
     /// risk is used as it is.
     calibration: Vec<(f32, f32)>,
+    /// The hash of what scores (the metadata's `version`), without the map.
+    weights_version: String,
 }
 
 /// FNV-1a, 64 bits: a stable content hash with no dependency.
@@ -76,6 +78,19 @@ fn fnv64(parts: &[&[u8]]) -> u64 {
         }
     }
     h
+}
+
+/// The model's id: the weights' hash, followed when the model carries a risk map by a hash of
+/// its knots, so that two files differing only in the map have different ids.
+fn full_version(weights: &str, knots: &[(f32, f32)]) -> String {
+    if knots.is_empty() {
+        return weights.to_string();
+    }
+    let bytes: Vec<u8> = knots
+        .iter()
+        .flat_map(|&(x, y)| x.to_le_bytes().into_iter().chain(y.to_le_bytes()))
+        .collect();
+    format!("{weights}-c{:08x}", fnv64(&[&bytes]) as u32)
 }
 
 /// The `version` field of a metadata text.
@@ -212,7 +227,7 @@ impl Model {
     }
 
     /// Sets (or with an empty slice removes) the risk map and records it in the metadata. The
-    /// weights and so the model's `version` stay the same. Knots that do not make a monotone
+    /// model's `version` keeps the weights' hash and gains the map's. Knots that do not make a monotone
     /// map of [0, 1] are refused (the map is removed).
     pub fn set_calibration(&mut self, knots: &[(f32, f32)]) {
         self.calibration = if valid_knots(knots) {
@@ -229,6 +244,7 @@ impl Model {
             }
             self.meta = serde_json::Value::Object(m).to_string();
         }
+        self.version = full_version(&self.weights_version, &self.calibration);
     }
 
     /// The calibrated risk: the knots' piecewise-linear map (flat beyond the first and last
@@ -259,7 +275,8 @@ impl Model {
     }
 
     /// Stable id of the model: the `version` of its metadata (the trainer writes a content hash
-    /// there, `fzdm-<16 hex>`), or for older files a hash of the whole file.
+    /// there, `fzdm-<16 hex>`), or for older files a hash of the whole file; then, when the model
+    /// carries a risk map, `-c<8 hex>`, a hash of the map's knots.
     ///
     /// ```
     /// let m = fanzha_detect::model::Model::builtin().unwrap();
@@ -393,9 +410,10 @@ impl Model {
         if !r.is_empty() {
             return Err(ModelError::Corrupt("trailing bytes"));
         }
-        let version =
+        let weights_version =
             meta_version(&meta).unwrap_or_else(|| format!("fzdm-{:016x}", fnv64(&[bytes])));
         let calibration = meta_calibration(&meta);
+        let version = full_version(&weights_version, &calibration);
         Ok(Model {
             bits,
             bias,
@@ -404,6 +422,7 @@ impl Model {
             meta,
             version,
             calibration,
+            weights_version,
         })
     }
 
@@ -429,6 +448,7 @@ impl Model {
             meta: "{}".into(),
             version: format!("empty-{bits}"),
             calibration: Vec::new(),
+            weights_version: format!("empty-{bits}"),
         }
     }
 }
@@ -828,6 +848,8 @@ pub fn train(examples: &[Example], cfg: &TrainConfig, meta: &str) -> Result<Mode
         _ => meta.to_string(),
     };
     let calibration = meta_calibration(&meta);
+    let weights_version = version;
+    let version = full_version(&weights_version, &calibration);
     Ok(Model {
         bits,
         bias,
@@ -836,6 +858,7 @@ pub fn train(examples: &[Example], cfg: &TrainConfig, meta: &str) -> Result<Mode
         meta,
         version,
         calibration,
+        weights_version,
     })
 }
 
@@ -949,14 +972,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_model_card_names_the_built_in_version() {
+        let m = Model::builtin().unwrap();
+        let card = include_str!("../model/MODEL_CARD.md");
+        assert!(
+            card.contains(&format!("`{}`", m.version())),
+            "MODEL_CARD.md must name {}",
+            m.version()
+        );
+    }
+
+    #[test]
     fn the_calibration_map_survives_the_file_and_bad_maps_are_refused() {
         let mut m = Model::empty(8);
         m.meta = "{\"version\":\"fzdm-test\"}".into();
+        m.weights_version = "fzdm-test".into();
         m.set_calibration(&[(0.0, 0.0), (0.3, 0.7), (1.0, 1.0)]);
         let again = Model::from_bytes(&m.to_bytes()).unwrap();
         assert_eq!(again.calibration(), m.calibration());
         assert!((again.calibrate(0.15) - 0.35).abs() < 1e-6);
-        assert_eq!(again.version(), "fzdm-test");
+        // The id keeps the weights' hash and names the map: another map, another id; no map,
+        // the weights' hash alone.
+        assert!(
+            again.version().starts_with("fzdm-test-c"),
+            "{}",
+            again.version()
+        );
+        assert_eq!(again.version(), m.version());
+        let mut other = Model::from_bytes(&m.to_bytes()).unwrap();
+        other.set_calibration(&[(0.0, 0.0), (0.3, 0.6), (1.0, 1.0)]);
+        assert_ne!(other.version(), again.version());
+        other.set_calibration(&[]);
+        assert_eq!(other.version(), "fzdm-test");
         // Not monotone, out of range, one knot: no map at all.
         for bad in [
             vec![(0.0, 0.5), (0.5, 0.2), (1.0, 1.0)],

@@ -236,7 +236,7 @@ pub async fn save(
 /// Replaces the registry with a file's (the TOML that [`export`] writes). A bad file is refused
 /// with its line and the registry in use stays. Returns how many brands it holds.
 pub async fn import(db: &Db, clock: &Clock, by: &By, text: &str) -> Result<usize, BrandsError> {
-    let reg = BrandRegistry::parse(text).map_err(|e| BrandsError::Invalid {
+    let entries = BrandRegistry::parse_entries(text).map_err(|e| BrandsError::Invalid {
         line: e.line,
         message: e.message,
     })?;
@@ -244,8 +244,8 @@ pub async fn import(db: &Db, clock: &Clock, by: &By, text: &str) -> Result<usize
     let before = ds::brands(&mut tx).await?.len();
     ds::delete_all_brands(&mut tx).await?;
     let now = clock.now_ms();
-    for b in reg.brands() {
-        ds::insert_brand(&mut tx, &fields(b, true), by.actor.account_id, now).await?;
+    for (b, enabled) in &entries {
+        ds::insert_brand(&mut tx, &fields(b, *enabled), by.actor.account_id, now).await?;
     }
     ds::bump(&mut tx, db.backend == Backend::Postgres, ds::BRANDS).await?;
     audit_brand(
@@ -254,20 +254,20 @@ pub async fn import(db: &Db, clock: &Clock, by: &By, text: &str) -> Result<usize
         by,
         "intel.brand_import",
         String::new(),
-        serde_json::json!({"brands": reg.len(), "replaced": before}),
+        serde_json::json!({"brands": entries.len(), "replaced": before}),
     )
     .await?;
     tx.commit().await?;
-    Ok(reg.len())
+    Ok(entries.len())
 }
 
-/// The enabled brands as a registry file.
+/// Every brand as a registry file; those not in use carry `enabled = false`, so an import of the
+/// export gives back the same registry.
 pub async fn export(db: &Db) -> Result<String, BrandsError> {
     let mut c = db.pool.acquire().await?;
     let rows = ds::brands(&mut c).await?;
-    let reg = registry_of(&rows).map_err(|e| BrandsError::Invalid {
-        line: e.line,
-        message: e.message,
-    })?;
-    Ok(reg.to_text())
+    let brands: Vec<(Brand, bool)> = rows.iter().map(|r| (brand_of(r), r.enabled)).collect();
+    Ok(BrandRegistry::entries_to_text(
+        brands.iter().map(|(b, on)| (b, *on)),
+    ))
 }

@@ -344,6 +344,43 @@ pub async fn previous_active(c: &mut AnyConnection) -> DbResult<Option<ModelRow>
     Ok(row.as_ref().map(model_row).transpose()?)
 }
 
+/// How many waiting candidates, and how many earlier models a rollback can return to, keep
+/// their weights; older ones keep their row (history and figures) without the weights.
+pub const MODELS_KEPT: i64 = 3;
+
+/// Drops the weights of models that can no longer serve: rejected and rolled-back ones, waiting
+/// candidates beyond the newest [`MODELS_KEPT`] (they become `expired`: a newer candidate
+/// replaced them), and replaced models beyond the newest [`MODELS_KEPT`] a rollback could return
+/// to (they become `archived`). Returns how many rows lost their weights.
+pub async fn prune_models(c: &mut AnyConnection) -> DbResult<u64> {
+    let empty: Vec<u8> = Vec::new();
+    sqlx::query(
+        "UPDATE detect_models SET status = 'expired' WHERE status = 'candidate' AND id NOT IN \
+         (SELECT id FROM (SELECT id FROM detect_models WHERE status = 'candidate' \
+          ORDER BY id DESC LIMIT $1) AS newest)",
+    )
+    .bind(MODELS_KEPT)
+    .execute(&mut *c)
+    .await?;
+    sqlx::query(
+        "UPDATE detect_models SET status = 'archived' WHERE status = 'retired' AND id NOT IN \
+         (SELECT id FROM (SELECT id FROM detect_models WHERE status = 'retired' \
+          ORDER BY promoted_at DESC, id DESC LIMIT $1) AS newest)",
+    )
+    .bind(MODELS_KEPT)
+    .execute(&mut *c)
+    .await?;
+    let dropped = sqlx::query(
+        "UPDATE detect_models SET model = $1 \
+         WHERE status IN ('rejected', 'rolled_back', 'expired', 'archived') AND model <> $1",
+    )
+    .bind(empty)
+    .execute(&mut *c)
+    .await?
+    .rows_affected();
+    Ok(dropped)
+}
+
 // ---- labelled examples ----
 
 /// A police-confirmed labelled example.

@@ -248,6 +248,7 @@ pub async fn train_candidate(
         clock.now_ms(),
     )
     .await?;
+    ds::prune_models(&mut tx).await?;
     tx.commit().await?;
     Ok(Candidate {
         id,
@@ -357,6 +358,7 @@ pub async fn promote(db: &Db, clock: &Clock, by: &By, id: i64) -> Result<ModelRo
     let account = by.actor.account_id.unwrap_or_default();
     let now = clock.now_ms();
     ds::mark_promoted(&mut tx, id, account, now).await?;
+    ds::prune_models(&mut tx).await?;
     ds::bump(&mut tx, db.backend == Backend::Postgres, ds::MODEL).await?;
     audit_model(
         &mut tx,

@@ -604,7 +604,10 @@ async fn rejection(resp: &mut Response) -> Option<AppError> {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/plain"));
-    if !status.is_client_error() || !plain {
+    // axum answers a method the path does not take with an empty, untyped 405.
+    let bare_405 = status == StatusCode::METHOD_NOT_ALLOWED
+        && !resp.headers().contains_key(header::CONTENT_TYPE);
+    if !status.is_client_error() || !(plain || bare_405) {
         return None;
     }
     let key = match status {
@@ -638,7 +641,11 @@ async fn finish(
     if let Some(err) = resp.extensions_mut().remove::<AppError>() {
         resp = render_error(&err, lang, is_api, ctx);
     } else if let Some(err) = rejection(&mut resp).await {
+        let allow = resp.headers().get(header::ALLOW).cloned();
         resp = render_error(&err, lang, is_api, ctx);
+        if let Some(allow) = allow {
+            resp.headers_mut().insert(header::ALLOW, allow);
+        }
     }
     let h = resp.headers_mut();
     let relaxed = ctx.is_some_and(|c| c.path.starts_with("/api/docs"));

@@ -157,6 +157,28 @@ async fn police_add_edit_and_disable_a_brand_and_every_process_picks_it_up() {
     assert!(html.contains("已停用"));
     assert_eq!(a.audit("intel.brand_create").await.len(), 1);
     assert_eq!(a.audit("intel.brand_update").await.len(), 2);
+    // The export keeps the disabled brand on file, and importing it gives back the same registry:
+    // the brand stays disabled, and the engine still leaves it out.
+    let (_, text) = a.get(&police, "/intel/brands/export").await;
+    assert!(text.contains("key = \"campus_card\"") && text.contains("enabled = false"));
+    let before = a
+        .scalar("SELECT COUNT(*) FROM brands WHERE enabled = 0")
+        .await;
+    let (s, html) = import(&a, &police, &text).await;
+    assert!(s.is_success() || s == StatusCode::SEE_OTHER, "{s}: {html}");
+    assert_eq!(
+        a.scalar("SELECT COUNT(*) FROM brands WHERE key = 'campus_card' AND enabled = 0")
+            .await,
+        1
+    );
+    assert_eq!(
+        a.scalar("SELECT COUNT(*) FROM brands WHERE enabled = 0")
+            .await,
+        before
+    );
+    a.state.intel.refresh_detect(&a.state.db).await.unwrap();
+    assert!(a.state.intel.engine().brands().get("campus_card").is_none());
+    assert!(a.state.intel.engine().brands().get("icbc").is_some());
 }
 
 #[tokio::test]

@@ -673,3 +673,86 @@ async fn fanzha_train_from_db_stores_a_candidate_and_refuses_bad_input() {
         1
     );
 }
+
+/// Old models do not pile up: beyond the newest three waiting candidates and the newest three a
+/// rollback can return to, a model keeps its row and figures but not its weights; rejected and
+/// rolled-back models lose theirs at once. The history says so in words.
+#[tokio::test]
+async fn old_models_keep_their_history_but_not_their_weights() {
+    use fanzha::intel::detect_store::{self as ds, NewModel};
+    let app = spawn_seeded().await;
+    let db = &app.state.db;
+    let bytes = vec![7u8; 64];
+    let mut c = db.begin_write().await.unwrap();
+    let mut ids = Vec::new();
+    for i in 0..10 {
+        let version = format!("fzdm-old{i}");
+        let id = ds::insert_model(
+            &mut c,
+            &NewModel {
+                version: &version,
+                bytes: &bytes,
+                base_version: "fzdm-base",
+                figures: "{}",
+                examples: 1,
+                created_by: None,
+            },
+            1_000 + i,
+        )
+        .await
+        .unwrap();
+        ids.push(id);
+    }
+    // Five replaced models promoted in turn, one rejected, four waiting candidates.
+    for (k, id) in ids[..5].iter().enumerate() {
+        sqlx::query("UPDATE detect_models SET status = 'retired', promoted_at = $1 WHERE id = $2")
+            .bind(2_000 + k as i64)
+            .bind(*id)
+            .execute(&mut *c)
+            .await
+            .unwrap();
+    }
+    assert!(
+        ds::set_model_status(&mut c, ids[5], "candidate", "rejected")
+            .await
+            .unwrap()
+    );
+    let dropped = ds::prune_models(&mut c).await.unwrap();
+    c.commit().await.unwrap();
+    // Two replaced models archived, one candidate expired, the rejected one: four lose weights.
+    assert_eq!(dropped, 4);
+    let status_of = |id: i64| {
+        let pool = db.pool.clone();
+        async move {
+            let (s, n): (String, i64) = sqlx::query_as(
+                "SELECT status, CAST(LENGTH(model) AS BIGINT) FROM detect_models WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            (s, n)
+        }
+    };
+    assert_eq!(status_of(ids[0]).await, ("archived".into(), 0));
+    assert_eq!(status_of(ids[1]).await, ("archived".into(), 0));
+    assert_eq!(status_of(ids[2]).await, ("retired".into(), 64));
+    assert_eq!(status_of(ids[4]).await, ("retired".into(), 64));
+    assert_eq!(status_of(ids[5]).await, ("rejected".into(), 0));
+    assert_eq!(status_of(ids[6]).await, ("expired".into(), 0));
+    assert_eq!(status_of(ids[7]).await, ("candidate".into(), 64));
+    assert_eq!(status_of(ids[9]).await, ("candidate".into(), 64));
+    // Pruning again changes nothing; a rollback still has a model with weights to go back to.
+    let mut c = db.begin_write().await.unwrap();
+    assert_eq!(ds::prune_models(&mut c).await.unwrap(), 0);
+    let back = ds::previous_active(&mut c).await.unwrap().expect("a model");
+    assert_eq!(back.id, ids[4]);
+    c.commit().await.unwrap();
+    let police = app.login("police1").await;
+    let (s, html) = app.get(&police, "/intel/models").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("已过期") && html.contains("已归档"),
+        "statuses in words"
+    );
+}

@@ -575,3 +575,38 @@ async fn a_warning_is_routed_only_to_a_student_the_identifier_may_warn_about() {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["can_act"], true);
 }
+
+/// A method the path does not take is a 405 with the error body of every other refusal, in the
+/// caller's language, and with the `Allow` header naming what the path takes.
+#[tokio::test]
+async fn a_method_the_path_does_not_take_gets_the_error_body() {
+    let app = spawn_app().await;
+    let r = client()
+        .delete(app.url("/api/v1/risk/check"))
+        .header("cookie", "fz_lang=en")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let allow = r
+        .headers()
+        .get("allow")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(allow.contains("POST"), "Allow header: {allow:?}");
+    // `api_error` checks the fixed code (`invalid`) and gives the problem's own code.
+    let (status, problem, message, _) = api_error(r).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(problem, "method");
+    assert_eq!(message, "Method not allowed");
+    // A page path answers in the page's format, in Chinese by default.
+    let r = client()
+        .get(app.url("/cases/ranking/select"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let body = r.text().await.expect("body");
+    assert!(body.contains("不支持此请求方法"), "{body}");
+}
