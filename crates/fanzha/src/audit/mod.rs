@@ -260,18 +260,18 @@ pub async fn list(db: &Db, f: &Filter) -> DbResult<Vec<Entry>> {
     let rows = q.fetch_all(&db.pool).await?;
     rows.iter()
         .map(|r| {
-            let detail: String = r.try_get(10)?;
+            let detail: String = r.try_get("detail")?;
             Ok(Entry {
-                id: r.try_get(0)?,
-                at: r.try_get(1)?,
-                actor_account_id: r.try_get(2)?,
-                actor: r.try_get(3)?,
-                action: r.try_get(4)?,
-                target_kind: r.try_get(5)?,
-                target_id: r.try_get(6)?,
-                unit_path: r.try_get(7)?,
-                ip: r.try_get(8)?,
-                request_id: r.try_get(9)?,
+                id: r.try_get("id")?,
+                at: r.try_get("at")?,
+                actor_account_id: r.try_get("actor_account_id")?,
+                actor: r.try_get("actor")?,
+                action: r.try_get("action")?,
+                target_kind: r.try_get("target_kind")?,
+                target_id: r.try_get("target_id")?,
+                unit_path: r.try_get("unit_path")?,
+                ip: r.try_get("ip")?,
+                request_id: r.try_get("request_id")?,
                 detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
             })
         })

@@ -144,10 +144,10 @@ pub async fn pending_under(db: &Db, unit_path: &str) -> Result<Vec<Pending>, DbE
     rows.iter()
         .map(|r| {
             Ok(Pending {
-                account_id: r.try_get(0)?,
+                account_id: r.try_get("id")?,
                 person_no: r.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
-                name: r.try_get(2)?,
-                unit_name: r.try_get(3)?,
+                name: r.try_get("name")?,
+                unit_name: r.try_get("unit_name")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()

@@ -254,13 +254,13 @@ pub async fn accounts_under(st: &AppState, path: &str) -> AppResult<Vec<PersonAc
     .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let activated: Option<i64> = r.try_get(3)?;
-        let roster: String = r.try_get(4)?;
-        let disabled: i64 = r.try_get(5)?;
+        let activated: Option<i64> = r.try_get("activated_at")?;
+        let roster: String = r.try_get("roster_status")?;
+        let disabled: i64 = r.try_get("disabled")?;
         out.push(PersonAccount {
             person_no: r.try_get::<Option<String>, _>(0)?.unwrap_or_default(),
-            name: r.try_get(1)?,
-            unit_name: r.try_get(2)?,
+            name: r.try_get("name")?,
+            unit_name: r.try_get("unit_name")?,
             state: if disabled != 0 || roster != "current" {
                 "disabled"
             } else if activated.is_some() {

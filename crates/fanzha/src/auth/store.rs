@@ -42,26 +42,26 @@ const ACCOUNT_COLS: &str = "id, username, display_name, password_hash, student_i
 
 fn account_from(r: &AnyRow) -> Result<AccountRow, sqlx::Error> {
     Ok(AccountRow {
-        id: r.try_get(0)?,
-        username: r.try_get(1)?,
-        display_name: r.try_get(2)?,
-        password_hash: r.try_get(3)?,
-        student_id: r.try_get(4)?,
-        staff_id: r.try_get(5)?,
-        locale: r.try_get(6)?,
-        time_zone: r.try_get(7)?,
-        failed_logins: r.try_get(8)?,
-        locked_until: r.try_get(9)?,
-        disabled: r.try_get::<i64, _>(10)? != 0,
-        activated_at: r.try_get(11)?,
+        id: r.try_get("id")?,
+        username: r.try_get("username")?,
+        display_name: r.try_get("display_name")?,
+        password_hash: r.try_get("password_hash")?,
+        student_id: r.try_get("student_id")?,
+        staff_id: r.try_get("staff_id")?,
+        locale: r.try_get("locale")?,
+        time_zone: r.try_get("time_zone")?,
+        failed_logins: r.try_get("failed_logins")?,
+        locked_until: r.try_get("locked_until")?,
+        disabled: r.try_get::<i64, _>("disabled")? != 0,
+        activated_at: r.try_get("activated_at")?,
         roster_status: {
-            let s: String = r.try_get(12)?;
+            let s: String = r.try_get("roster_status")?;
             super::roster_accounts::RosterStatus::parse(&s)
                 .ok_or_else(|| sqlx::Error::Decode(format!("unknown roster status {s:?}").into()))?
         },
-        must_change_password: r.try_get::<i64, _>(13)? != 0,
-        org_id: r.try_get(14)?,
-        person_no: r.try_get(15)?,
+        must_change_password: r.try_get::<i64, _>("must_change_password")? != 0,
+        org_id: r.try_get("org_id")?,
+        person_no: r.try_get("person_no")?,
     })
 }
 
@@ -216,13 +216,13 @@ pub async fn grants_of(db: &Db, account_id: i64) -> DbResult<Vec<Grant>> {
     .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let role: String = r.try_get(0)?;
+        let role: String = r.try_get("role")?;
         let Ok(role) = role.parse::<Role>() else {
             continue;
         };
-        let unit_id: i64 = r.try_get(1)?;
-        let kind: String = r.try_get(4)?;
-        let mut scope_paths = vec![r.try_get::<String, _>(3)?];
+        let unit_id: i64 = r.try_get("id")?;
+        let kind: String = r.try_get("kind")?;
+        let mut scope_paths = vec![r.try_get::<String, _>("path")?];
         if role == Role::Police {
             let stations: Vec<i64> = if kind == "police_station" {
                 vec![unit_id]
@@ -253,8 +253,8 @@ pub async fn grants_of(db: &Db, account_id: i64) -> DbResult<Vec<Grant>> {
         out.push(Grant {
             role,
             unit_id,
-            unit_name: r.try_get(2)?,
-            unit_code: r.try_get(5)?,
+            unit_name: r.try_get("name")?,
+            unit_code: r.try_get("code")?,
             unit_kind: kind,
             scope_paths,
         });
@@ -491,10 +491,10 @@ pub async fn session(db: &Db, id_hash: &str) -> DbResult<Option<SessionRow>> {
     .await?;
     Ok(match r {
         Some(r) => Some(SessionRow {
-            account_id: r.try_get(0)?,
-            csrf: r.try_get(1)?,
-            expires_at: r.try_get(2)?,
-            last_seen_at: r.try_get(3)?,
+            account_id: r.try_get("account_id")?,
+            csrf: r.try_get("csrf_token")?,
+            expires_at: r.try_get("expires_at")?,
+            last_seen_at: r.try_get("last_seen_at")?,
         }),
         None => None,
     })
@@ -581,12 +581,12 @@ pub async fn token_by_hash(db: &Db, hash: &str) -> DbResult<Option<TokenRow>> {
         .await?;
     Ok(match r {
         Some(r) => Some(TokenRow {
-            id: r.try_get(0)?,
-            account_id: r.try_get(1)?,
-            scopes: r.try_get(2)?,
-            expires_at: r.try_get(3)?,
-            revoked_at: r.try_get(4)?,
-            last_used_at: r.try_get(5)?,
+            id: r.try_get("id")?,
+            account_id: r.try_get("account_id")?,
+            scopes: r.try_get("scopes")?,
+            expires_at: r.try_get("expires_at")?,
+            revoked_at: r.try_get("revoked_at")?,
+            last_used_at: r.try_get("last_used_at")?,
         }),
         None => None,
     })
@@ -611,18 +611,18 @@ pub async fn tokens_of(db: &Db, account_id: i64) -> DbResult<Vec<TokenInfo>> {
     rows.iter()
         .map(|r| {
             Ok(TokenInfo {
-                id: r.try_get(0)?,
-                name: r.try_get(1)?,
-                prefix: r.try_get(2)?,
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                prefix: r.try_get("prefix")?,
                 scopes: r
-                    .try_get::<String, _>(3)?
+                    .try_get::<String, _>("scopes")?
                     .split(',')
                     .map(str::to_string)
                     .collect(),
-                created_at: r.try_get(4)?,
-                expires_at: r.try_get(5)?,
-                last_used_at: r.try_get(6)?,
-                revoked_at: r.try_get(7)?,
+                created_at: r.try_get("created_at")?,
+                expires_at: r.try_get("expires_at")?,
+                last_used_at: r.try_get("last_used_at")?,
+                revoked_at: r.try_get("revoked_at")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()

@@ -106,12 +106,12 @@ impl JobQueue {
         rows.iter()
             .map(|r| {
                 Ok(JobRow {
-                    id: r.try_get(0)?,
-                    kind: r.try_get(1)?,
-                    status: r.try_get(2)?,
-                    attempts: r.try_get(3)?,
-                    run_at: r.try_get(4)?,
-                    last_error: r.try_get(5)?,
+                    id: r.try_get("id")?,
+                    kind: r.try_get("kind")?,
+                    status: r.try_get("status")?,
+                    attempts: r.try_get("attempts")?,
+                    run_at: r.try_get("run_at")?,
+                    last_error: r.try_get("last_error")?,
                 })
             })
             .collect::<Result<_, sqlx::Error>>()
@@ -213,7 +213,7 @@ impl JobRunner {
         let Some(row) = row else { return Ok(None) };
         let payload: String = row.try_get(2)?;
         let job = Job {
-            id: row.try_get(0)?,
+            id: row.try_get("id")?,
             kind: row.try_get(1)?,
             payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
             attempt: row.try_get(3)?,

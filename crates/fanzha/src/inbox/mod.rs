@@ -273,13 +273,13 @@ pub async fn list_filtered(
     rows.iter()
         .map(|r| {
             Ok(Message {
-                id: r.try_get(0)?,
-                kind: r.try_get(1)?,
-                title: r.try_get(2)?,
-                body: r.try_get(3)?,
-                link: r.try_get(4)?,
-                created_at: r.try_get(5)?,
-                read_at: r.try_get(6)?,
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                title: r.try_get("title")?,
+                body: r.try_get("body")?,
+                link: r.try_get("link")?,
+                created_at: r.try_get("created_at")?,
+                read_at: r.try_get("read_at")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()

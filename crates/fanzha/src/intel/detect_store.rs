@@ -19,8 +19,8 @@ pub async fn versions(db: &Db) -> DbResult<(i64, i64)> {
         .await?;
     let (mut b, mut m) = (0, 0);
     for r in &rows {
-        let name: String = r.try_get(0)?;
-        let v: i64 = r.try_get(1)?;
+        let name: String = r.try_get("name")?;
+        let v: i64 = r.try_get("version")?;
         match name.as_str() {
             BRANDS => b = v,
             MODEL => m = v,
@@ -73,23 +73,23 @@ pub struct BrandRow {
 const BRAND_COLS: &str =
     "id, key, name_zh, name_en, sector, aliases, domains, numbers, enabled, updated_at";
 
-fn list(r: &AnyRow, i: usize) -> Result<Vec<String>, sqlx::Error> {
-    let s: String = r.try_get(i)?;
+fn list(r: &AnyRow, column: &str) -> Result<Vec<String>, sqlx::Error> {
+    let s: String = r.try_get(column)?;
     serde_json::from_str(&s).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
 fn brand_row(r: &AnyRow) -> Result<BrandRow, sqlx::Error> {
     Ok(BrandRow {
-        id: r.try_get(0)?,
-        key: r.try_get(1)?,
-        name_zh: r.try_get(2)?,
-        name_en: r.try_get(3)?,
-        sector: r.try_get(4)?,
-        aliases: list(r, 5)?,
-        domains: list(r, 6)?,
-        numbers: list(r, 7)?,
-        enabled: r.try_get::<i64, _>(8)? != 0,
-        updated_at: r.try_get(9)?,
+        id: r.try_get("id")?,
+        key: r.try_get("key")?,
+        name_zh: r.try_get("name_zh")?,
+        name_en: r.try_get("name_en")?,
+        sector: r.try_get("sector")?,
+        aliases: list(r, "aliases")?,
+        domains: list(r, "domains")?,
+        numbers: list(r, "numbers")?,
+        enabled: r.try_get::<i64, _>("enabled")? != 0,
+        updated_at: r.try_get("updated_at")?,
     })
 }
 
@@ -221,16 +221,16 @@ const MODEL_COLS: &str = "id, version, status, base_version, figures, examples, 
 
 fn model_row(r: &AnyRow) -> Result<ModelRow, sqlx::Error> {
     Ok(ModelRow {
-        id: r.try_get(0)?,
-        version: r.try_get(1)?,
-        status: r.try_get(2)?,
-        base_version: r.try_get(3)?,
-        figures: r.try_get(4)?,
-        examples: r.try_get(5)?,
-        created_by: r.try_get(6)?,
-        created_at: r.try_get(7)?,
-        promoted_by: r.try_get(8)?,
-        promoted_at: r.try_get(9)?,
+        id: r.try_get("id")?,
+        version: r.try_get("version")?,
+        status: r.try_get("status")?,
+        base_version: r.try_get("base_version")?,
+        figures: r.try_get("figures")?,
+        examples: r.try_get("examples")?,
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
+        promoted_by: r.try_get("promoted_by")?,
+        promoted_at: r.try_get("promoted_at")?,
     })
 }
 
@@ -301,7 +301,7 @@ pub async fn active_model_bytes(db: &Db) -> DbResult<Option<(String, Vec<u8>)>> 
     .fetch_optional(&db.pool)
     .await?;
     match row {
-        Some(r) => Ok(Some((r.try_get(0)?, r.try_get(1)?))),
+        Some(r) => Ok(Some((r.try_get("version")?, r.try_get("model")?))),
         None => Ok(None),
     }
 }
@@ -405,11 +405,11 @@ pub async fn confirmed_examples(db: &Db) -> DbResult<Vec<ExampleRow>> {
     rows.iter()
         .map(|r| {
             Ok(ExampleRow {
-                id: r.try_get(0)?,
-                text: r.try_get(1)?,
-                label: r.try_get(2)?,
-                source: r.try_get(3)?,
-                confirmed_by: r.try_get(4)?,
+                id: r.try_get("id")?,
+                text: r.try_get("text")?,
+                label: r.try_get("label")?,
+                source: r.try_get("source")?,
+                confirmed_by: r.try_get("created_by")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()

@@ -242,20 +242,20 @@ impl Intel {
         let mut max = cursor;
         let mut changes: HashMap<u64, Option<Compact>> = HashMap::new();
         for r in &rows {
-            let id: i64 = r.try_get(0)?;
+            let id: i64 = r.try_get("id")?;
             max = max.max(id);
-            let kind: String = r.try_get(1)?;
-            let value: String = r.try_get(2)?;
+            let kind: String = r.try_get("kind")?;
+            let value: String = r.try_get("value")?;
             let Ok(kind) = kind.parse::<Kind>() else {
                 continue;
             };
-            let status: Option<String> = r.try_get(3)?;
+            let status: Option<String> = r.try_get("status")?;
             let c = match status {
                 None => None,
                 Some(s) => {
-                    let types: String = r.try_get(4)?;
-                    let tlp: String = r.try_get(5)?;
-                    let sightings: i64 = r.try_get(6)?;
+                    let types: String = r.try_get("fraud_types")?;
+                    let tlp: String = r.try_get("tlp")?;
+                    let sightings: i64 = r.try_get("sightings")?;
                     Some(Compact::new(
                         s.parse().unwrap_or(Status::Reported),
                         tlp.parse().unwrap_or(Tlp::Green),

@@ -10,13 +10,13 @@ const COLS: &str =
     "id, kind, value, status, fraud_types, tlp, sightings, first_seen, last_seen, note, status_by, tlp_by";
 
 fn indicator(r: &AnyRow) -> Result<Indicator, sqlx::Error> {
-    let status: String = r.try_get(3)?;
-    let types: String = r.try_get(4)?;
-    let tlp: String = r.try_get(5)?;
+    let status: String = r.try_get("status")?;
+    let types: String = r.try_get("fraud_types")?;
+    let tlp: String = r.try_get("tlp")?;
     Ok(Indicator {
-        id: r.try_get(0)?,
-        kind: r.try_get(1)?,
-        value: r.try_get(2)?,
+        id: r.try_get("id")?,
+        kind: r.try_get("kind")?,
+        value: r.try_get("value")?,
         status: status.parse().unwrap_or(Status::Reported),
         fraud_types: FraudTypes::parse(&types)
             .unwrap_or_default()
@@ -25,10 +25,10 @@ fn indicator(r: &AnyRow) -> Result<Indicator, sqlx::Error> {
             .map(str::to_string)
             .collect(),
         tlp: tlp.parse().unwrap_or(Tlp::Green),
-        sightings: r.try_get(6)?,
-        first_seen: r.try_get(7)?,
-        last_seen: r.try_get(8)?,
-        note: r.try_get(9)?,
+        sightings: r.try_get("sightings")?,
+        first_seen: r.try_get("first_seen")?,
+        last_seen: r.try_get("last_seen")?,
+        note: r.try_get("note")?,
         status_by: set_by(r, 10)?,
         tlp_by: set_by(r, 11)?,
     })
@@ -292,19 +292,19 @@ const CONFLICT_SQL: &str = "SELECT x.id, x.indicator_id, x.import_id, x.source, 
 
 fn conflict(r: &AnyRow) -> Result<Conflict, sqlx::Error> {
     Ok(Conflict {
-        id: r.try_get(0)?,
-        indicator_id: r.try_get(1)?,
-        import_id: r.try_get(2)?,
-        source: r.try_get(3)?,
-        entry_id: r.try_get(4)?,
-        field: r.try_get(5)?,
-        ours: r.try_get(6)?,
-        theirs: r.try_get(7)?,
-        reason: r.try_get(8)?,
-        status: r.try_get(9)?,
-        created_at: r.try_get(10)?,
-        kind: r.try_get(11)?,
-        value: r.try_get(12)?,
+        id: r.try_get("id")?,
+        indicator_id: r.try_get("indicator_id")?,
+        import_id: r.try_get("import_id")?,
+        source: r.try_get("source")?,
+        entry_id: r.try_get("entry_id")?,
+        field: r.try_get("field")?,
+        ours: r.try_get("ours")?,
+        theirs: r.try_get("theirs")?,
+        reason: r.try_get("reason")?,
+        status: r.try_get("status")?,
+        created_at: r.try_get("created_at")?,
+        kind: r.try_get("kind")?,
+        value: r.try_get("value")?,
     })
 }
 
@@ -399,7 +399,7 @@ pub async fn move_sources(c: &mut AnyConnection, from: i64, into: i64) -> DbResu
         .fetch_all(&mut *c)
         .await?;
     for r in rows {
-        let (s, at): (String, i64) = (r.try_get(0)?, r.try_get(1)?);
+        let (s, at): (String, i64) = (r.try_get("source")?, r.try_get("at")?);
         add_source(c, into, &s, at).await?;
     }
     Ok(())
@@ -413,7 +413,7 @@ pub async fn sources(db: &Db, id: i64) -> DbResult<Vec<(String, i64)>> {
     .fetch_all(&db.pool)
     .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .map(|r| Ok((r.try_get("source")?, r.try_get("at")?)))
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
 }
@@ -531,15 +531,15 @@ const CHECK_COLS: &str =
 
 fn stored_check(r: &AnyRow) -> Result<StoredCheck, sqlx::Error> {
     Ok(StoredCheck {
-        id: r.try_get(0)?,
-        account_id: r.try_get(1)?,
-        student_id: r.try_get(2)?,
-        input_kind: r.try_get(3)?,
-        text: r.try_get(4)?,
-        level: r.try_get(5)?,
-        fraud_type: r.try_get(6)?,
-        result: r.try_get(7)?,
-        created_at: r.try_get(8)?,
+        id: r.try_get("id")?,
+        account_id: r.try_get("account_id")?,
+        student_id: r.try_get("student_id")?,
+        input_kind: r.try_get("input_kind")?,
+        text: r.try_get("text")?,
+        level: r.try_get("level")?,
+        fraud_type: r.try_get("fraud_type")?,
+        result: r.try_get("result")?,
+        created_at: r.try_get("created_at")?,
     })
 }
 
@@ -659,22 +659,23 @@ pub async fn insert_review(
 }
 
 const REVIEW_SQL: &str = "SELECT r.id, r.check_id, r.account_id, r.claim, r.comment, r.status, r.outcome, r.created_at, \
-     c.text, c.level, c.fraud_type, c.result FROM intel_reviews r JOIN risk_checks c ON c.id = r.check_id";
+     c.text AS check_text, c.level AS check_level, c.fraud_type AS check_fraud_type, \
+     c.result AS check_result FROM intel_reviews r JOIN risk_checks c ON c.id = r.check_id";
 
 fn review(r: &AnyRow) -> Result<Review, sqlx::Error> {
     Ok(Review {
-        id: r.try_get(0)?,
-        check_id: r.try_get(1)?,
-        account_id: r.try_get(2)?,
-        claim: r.try_get(3)?,
-        comment: r.try_get(4)?,
-        status: r.try_get(5)?,
-        outcome: r.try_get(6)?,
-        created_at: r.try_get(7)?,
-        check_text: r.try_get(8)?,
-        check_level: r.try_get(9)?,
-        check_fraud_type: r.try_get(10)?,
-        check_result: r.try_get(11)?,
+        id: r.try_get("id")?,
+        check_id: r.try_get("check_id")?,
+        account_id: r.try_get("account_id")?,
+        claim: r.try_get("claim")?,
+        comment: r.try_get("comment")?,
+        status: r.try_get("status")?,
+        outcome: r.try_get("outcome")?,
+        created_at: r.try_get("created_at")?,
+        check_text: r.try_get("check_text")?,
+        check_level: r.try_get("check_level")?,
+        check_fraud_type: r.try_get("check_fraud_type")?,
+        check_result: r.try_get("check_result")?,
     })
 }
 
@@ -746,7 +747,7 @@ pub async fn examples(db: &Db) -> DbResult<Vec<(String, String)>> {
         .fetch_all(&db.pool)
         .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .map(|r| Ok((r.try_get("text")?, r.try_get("label")?)))
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
 }

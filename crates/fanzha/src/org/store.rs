@@ -9,16 +9,16 @@ use crate::db::{Db, DbResult};
 const UNIT_COLS: &str = "id, parent_id, kind, code, name, path, depth";
 
 fn unit_from(r: &AnyRow) -> Result<Unit, sqlx::Error> {
-    let kind: String = r.try_get(2)?;
+    let kind: String = r.try_get("kind")?;
     Ok(Unit {
-        id: r.try_get(0)?,
-        parent_id: r.try_get(1)?,
+        id: r.try_get("id")?,
+        parent_id: r.try_get("parent_id")?,
         kind: UnitKind::parse(&kind)
             .ok_or_else(|| sqlx::Error::Decode(format!("unit kind {kind}").into()))?,
-        code: r.try_get(3)?,
-        name: r.try_get(4)?,
-        path: r.try_get(5)?,
-        depth: r.try_get(6)?,
+        code: r.try_get("code")?,
+        name: r.try_get("name")?,
+        path: r.try_get("path")?,
+        depth: r.try_get("depth")?,
     })
 }
 
@@ -199,25 +199,26 @@ pub async fn stations_of_school(db: &Db, school_id: i64) -> DbResult<Vec<Unit>> 
 }
 
 const STUDENT_COLS: &str =
-    "s.id, s.school_id, s.class_id, c.code, c.name, c.path, s.student_no, s.name, s.gender, \
-     s.enrollment_year, s.major, s.phone, s.email, s.status";
+    "s.id, s.school_id, s.class_id, c.code AS class_code, c.name AS class_name, \
+     c.path AS class_path, s.student_no, s.name, s.gender, s.enrollment_year, s.major, s.phone, \
+     s.email, s.status";
 
 fn student_from(r: &AnyRow) -> Result<Student, sqlx::Error> {
     Ok(Student {
-        id: r.try_get(0)?,
-        school_id: r.try_get(1)?,
-        class_id: r.try_get(2)?,
-        class_code: r.try_get(3)?,
-        class_name: r.try_get(4)?,
-        class_path: r.try_get(5)?,
-        student_no: r.try_get(6)?,
-        name: r.try_get(7)?,
-        gender: r.try_get(8)?,
-        enrollment_year: r.try_get(9)?,
-        major: r.try_get(10)?,
-        phone: r.try_get(11)?,
-        email: r.try_get(12)?,
-        status: r.try_get(13)?,
+        id: r.try_get("id")?,
+        school_id: r.try_get("school_id")?,
+        class_id: r.try_get("class_id")?,
+        class_code: r.try_get("class_code")?,
+        class_name: r.try_get("class_name")?,
+        class_path: r.try_get("class_path")?,
+        student_no: r.try_get("student_no")?,
+        name: r.try_get("name")?,
+        gender: r.try_get("gender")?,
+        enrollment_year: r.try_get("enrollment_year")?,
+        major: r.try_get("major")?,
+        phone: r.try_get("phone")?,
+        email: r.try_get("email")?,
+        status: r.try_get("status")?,
     })
 }
 
@@ -296,19 +297,19 @@ pub async fn student_count_under(db: &Db, path: &str) -> DbResult<i64> {
 }
 
 const STAFF_COLS: &str =
-    "s.id, s.org_id, s.unit_id, u.name, s.staff_no, s.name, s.phone, s.email, s.title";
+    "s.id, s.org_id, s.unit_id, u.name AS unit_name, s.staff_no, s.name, s.phone, s.email, s.title";
 
 fn staff_from(r: &AnyRow) -> Result<Staff, sqlx::Error> {
     Ok(Staff {
-        id: r.try_get(0)?,
-        org_id: r.try_get(1)?,
-        unit_id: r.try_get(2)?,
-        unit_name: r.try_get(3)?,
-        staff_no: r.try_get(4)?,
-        name: r.try_get(5)?,
-        phone: r.try_get(6)?,
-        email: r.try_get(7)?,
-        title: r.try_get(8)?,
+        id: r.try_get("id")?,
+        org_id: r.try_get("org_id")?,
+        unit_id: r.try_get("unit_id")?,
+        unit_name: r.try_get("unit_name")?,
+        staff_no: r.try_get("staff_no")?,
+        name: r.try_get("name")?,
+        phone: r.try_get("phone")?,
+        email: r.try_get("email")?,
+        title: r.try_get("title")?,
     })
 }
 
@@ -383,7 +384,8 @@ pub async fn responsibles_of_units(db: &Db, unit_ids: &[i64]) -> DbResult<Vec<Re
     let mut out = Vec::new();
     for &uid in unit_ids {
         let rows = sqlx::query(
-            "SELECT s.id, s.name, s.phone, r.duty, u.id, u.name FROM responsibilities r \
+            "SELECT s.id AS staff_id, s.name, s.phone, r.duty, u.id AS unit_id, u.name AS unit_name \
+             FROM responsibilities r \
              JOIN staff s ON s.id = r.staff_id JOIN units u ON u.id = r.unit_id \
              WHERE r.unit_id = $1 ORDER BY r.duty, s.staff_no",
         )
@@ -391,17 +393,17 @@ pub async fn responsibles_of_units(db: &Db, unit_ids: &[i64]) -> DbResult<Vec<Re
         .fetch_all(&db.pool)
         .await?;
         for r in rows {
-            let duty: String = r.try_get(3)?;
+            let duty: String = r.try_get("duty")?;
             let Some(duty) = Duty::parse(&duty) else {
                 continue;
             };
             out.push(Responsible {
-                staff_id: r.try_get(0)?,
-                name: r.try_get(1)?,
-                phone: r.try_get(2)?,
+                staff_id: r.try_get("staff_id")?,
+                name: r.try_get("name")?,
+                phone: r.try_get("phone")?,
                 duty,
-                unit_id: r.try_get(4)?,
-                unit_name: r.try_get(5)?,
+                unit_id: r.try_get("unit_id")?,
+                unit_name: r.try_get("unit_name")?,
             });
         }
     }
@@ -419,19 +421,19 @@ pub async fn responsibilities_of_staff(db: &Db, staff_id: i64) -> DbResult<Vec<(
     .await?;
     let mut out = Vec::new();
     for r in rows {
-        let duty: String = r.try_get(0)?;
-        let kind: String = r.try_get(3)?;
+        let duty: String = r.try_get("duty")?;
+        let kind: String = r.try_get("kind")?;
         if let (Some(duty), Some(kind)) = (Duty::parse(&duty), UnitKind::parse(&kind)) {
             out.push((
                 duty,
                 Unit {
-                    id: r.try_get(1)?,
-                    parent_id: r.try_get(2)?,
+                    id: r.try_get("id")?,
+                    parent_id: r.try_get("parent_id")?,
                     kind,
-                    code: r.try_get(4)?,
-                    name: r.try_get(5)?,
-                    path: r.try_get(6)?,
-                    depth: r.try_get(7)?,
+                    code: r.try_get("code")?,
+                    name: r.try_get("name")?,
+                    path: r.try_get("path")?,
+                    depth: r.try_get("depth")?,
                 },
             ));
         }

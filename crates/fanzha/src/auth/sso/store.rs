@@ -12,26 +12,26 @@ const COLS: &str = "school_id, protocol, server_url, cas_version, client_id, cli
                     number_attribute, local_passwords, builtin_test";
 
 fn from_row(r: &AnyRow) -> DbResult<SchoolSignIn> {
-    let protocol: String = r.try_get(1)?;
-    let version: String = r.try_get(3)?;
+    let protocol: String = r.try_get("protocol")?;
+    let version: String = r.try_get("cas_version")?;
     Ok(SchoolSignIn {
-        school_id: r.try_get(0)?,
+        school_id: r.try_get("school_id")?,
         protocol: Protocol::parse(&protocol).ok_or_else(|| {
             DbError::from(sqlx::Error::Decode(
                 format!("unknown sign-in protocol {protocol:?}").into(),
             ))
         })?,
-        server_url: r.try_get(2)?,
+        server_url: r.try_get("server_url")?,
         cas_version: CasVersion::parse(&version).ok_or_else(|| {
             DbError::from(sqlx::Error::Decode(
                 format!("unknown CAS version {version:?}").into(),
             ))
         })?,
-        client_id: r.try_get(4)?,
-        client_secret: Secret::new(r.try_get::<String, _>(5)?),
-        number_attribute: r.try_get(6)?,
-        local_passwords: r.try_get::<i64, _>(7)? != 0,
-        builtin_test: r.try_get::<i64, _>(8)? != 0,
+        client_id: r.try_get("client_id")?,
+        client_secret: Secret::new(r.try_get::<String, _>("client_secret")?),
+        number_attribute: r.try_get("number_attribute")?,
+        local_passwords: r.try_get::<i64, _>("local_passwords")? != 0,
+        builtin_test: r.try_get::<i64, _>("builtin_test")? != 0,
     })
 }
 
@@ -53,7 +53,7 @@ pub async fn schools_with_sign_in(db: &Db) -> DbResult<Vec<(String, String)>> {
     .fetch_all(&db.pool)
     .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .map(|r| Ok((r.try_get("code")?, r.try_get("name")?)))
         .collect()
 }
 
@@ -122,10 +122,10 @@ pub async fn roster_account(
         return Ok(None);
     }
     let r = &rows[0];
-    let status: String = r.try_get(2)?;
+    let status: String = r.try_get("roster_status")?;
     Ok(Some(RosterAccount {
-        id: r.try_get(0)?,
-        disabled: r.try_get::<i64, _>(1)? != 0,
+        id: r.try_get("id")?,
+        disabled: r.try_get::<i64, _>("disabled")? != 0,
         roster_status: RosterStatus::parse(&status).ok_or_else(|| {
             DbError::from(sqlx::Error::Decode(
                 format!("unknown roster status {status:?}").into(),
@@ -152,11 +152,11 @@ pub async fn roster_account_by_id(
     let Some(r) = r else {
         return Ok(None);
     };
-    let status: String = r.try_get(2)?;
+    let status: String = r.try_get("roster_status")?;
     Ok(Some((
         RosterAccount {
-            id: r.try_get(0)?,
-            disabled: r.try_get::<i64, _>(1)? != 0,
+            id: r.try_get("id")?,
+            disabled: r.try_get::<i64, _>("disabled")? != 0,
             roster_status: RosterStatus::parse(&status).ok_or_else(|| {
                 DbError::from(sqlx::Error::Decode(
                     format!("unknown roster status {status:?}").into(),
@@ -269,10 +269,10 @@ pub async fn take_flow(
     .await?;
     tx.commit().await?;
     Ok(Some(Flow {
-        school_id: r.try_get(0)?,
-        nonce: r.try_get(1)?,
-        pkce_verifier: r.try_get(2)?,
-        next_path: r.try_get(3)?,
+        school_id: r.try_get("school_id")?,
+        nonce: r.try_get("nonce")?,
+        pkce_verifier: r.try_get("pkce_verifier")?,
+        next_path: r.try_get("next_path")?,
     }))
 }
 
