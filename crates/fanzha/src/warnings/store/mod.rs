@@ -617,7 +617,7 @@ pub async fn protected_under(
     from: i64,
     to: i64,
 ) -> DbResult<Vec<(i64, i64)>> {
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
+    let rows = sqlx::query(
         "SELECT outcome_at, protected_cents FROM warnings WHERE unit_path LIKE $1 \
          AND outcome = 'dissuaded' AND protected_cents > 0 AND outcome_at >= $2 AND outcome_at < $3",
     )
@@ -626,7 +626,10 @@ pub async fn protected_under(
     .bind(to)
     .fetch_all(&db.pool)
     .await?;
-    Ok(rows)
+    rows.iter()
+        .map(|r| Ok((r.try_get("outcome_at")?, r.try_get("protected_cents")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
 }
 
 /// Warnings of one kind nobody could be matched to and that no school holds, issued in a region
