@@ -98,6 +98,37 @@ where
     Ok(id?)
 }
 
+/// Tells many people at once inside the caller's transaction, 400 messages per statement:
+/// (recipient key, notice, source, time). A message whose `source` already reached its recipient
+/// is skipped, as with [`notify_once`]. Callers `bump()` after they commit.
+pub async fn notify_many_once(
+    c: &mut sqlx::AnyConnection,
+    backend: crate::db::Backend,
+    messages: &[(String, Notice, String, crate::clock::Millis)],
+) -> DbResult<()> {
+    for chunk in messages.chunks(400) {
+        let sql = format!(
+            "INSERT INTO inbox_messages (recipient, kind, title, body, link, source, created_at) VALUES {} \
+             ON CONFLICT (recipient, source) DO NOTHING",
+            crate::db::values_rows(chunk.len(), 7, 1)
+        );
+        let sql = crate::db::bulk_sql(backend, &sql);
+        let mut q = sqlx::query(&sql);
+        for (to, n, source, at) in chunk {
+            q = q
+                .bind(to.clone())
+                .bind(n.kind.clone())
+                .bind(n.title.clone())
+                .bind(n.body.clone())
+                .bind(n.link.clone())
+                .bind(source.clone())
+                .bind(*at);
+        }
+        q.execute(&mut *c).await?;
+    }
+    Ok(())
+}
+
 pub const FANOUT_JOB: &str = "inbox.fanout";
 
 /// Tells every account holding `role` on `unit_id` or a unit below it. Runs as a job; `dedup` makes

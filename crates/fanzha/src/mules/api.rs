@@ -199,7 +199,14 @@ pub async fn api_facts(
 ) -> AppResult<Json<SignalFacts>> {
     require_scope(&u.p, Scope::WarningsRead)?;
     refuse_partner(&u.p).map_err(|_| AppError::not_found())?;
-    let w = crate::warnings::api::load_visible(&st, &u, id).await?;
+    let w = crate::warnings::service::warning_visible_to(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        id.into(),
+    )
+    .await?;
     Ok(Json(
         service::facts(&st.db, &w)
             .await?

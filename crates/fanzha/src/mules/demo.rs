@@ -116,7 +116,7 @@ pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
             },
             a => a,
         };
-        act(db, &clock, &counselor, &actor, r.id, a)
+        act(db, &clock, &counselor, &actor, r.id.into(), a)
             .await
             .map_err(|e| anyhow!("demo mule act: {e:?}"))?;
     }

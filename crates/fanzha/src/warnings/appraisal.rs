@@ -3,8 +3,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use sqlx::Row;
-
 use super::model::*;
 use super::store::{self, ListFilter};
 use crate::clock::Millis;
@@ -79,28 +77,14 @@ pub async fn load(
         },
     )
     .await?;
-    let mut windows: HashMap<i64, (i64, i64)> = HashMap::new();
-    // Windows in pages of ids, one query each.
-    for chunk in ws.chunks(500) {
-        let list = (0..chunk.len())
-            .map(|i| format!("${}", i + 1))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "SELECT id, ack_window_ms, contact_window_ms FROM warnings WHERE id IN ({list})"
-        );
-        let mut q = sqlx::query(&sql);
-        for w in chunk {
-            q = q.bind(w.id);
-        }
-        for r in q.fetch_all(&mut *c).await? {
-            windows.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?));
-        }
-    }
+    let ids: Vec<i64> = ws.iter().map(|w| w.id).collect();
+    let windows = store::windows_of_many(&mut c, &ids).await?;
     Ok(ws
         .into_iter()
         .map(|w| {
-            let (a, k) = windows.get(&w.id).copied().unwrap_or((0, 0));
+            let (a, k) = windows
+                .get(&w.id)
+                .map_or((0, 0), |x| (x.ack_ms, x.contact_ms));
             (w, a, k)
         })
         .collect())
@@ -197,16 +181,7 @@ pub async fn victims_by_unit(
     from: Millis,
     to: Millis,
 ) -> Result<HashMap<String, i64>, DbError> {
-    let rows: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT unit_path, COUNT(*) FROM cases WHERE unit_path LIKE $1 AND occurred_at >= $2 \
-         AND occurred_at < $3 GROUP BY unit_path",
-    )
-    .bind(format!("{path}%"))
-    .bind(from)
-    .bind(to)
-    .fetch_all(&db.pool)
-    .await?;
-    Ok(rows.into_iter().collect())
+    store::victims_by_unit(db, path, from, to).await
 }
 
 /// Per class path under `path`: (enrolled students, students who acknowledged at least one
@@ -219,26 +194,8 @@ pub async fn campaign_reach_by_class(
     from: Millis,
     to: Millis,
 ) -> Result<HashMap<String, (i64, i64, i64)>, DbError> {
-    let students: Vec<(String, i64, i64)> = sqlx::query_as(
-        "SELECT u.path, COUNT(*), CAST(COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM accounts a \
-         WHERE a.student_id = s.id AND a.activated_at IS NOT NULL AND a.disabled = 0 \
-         AND a.roster_status = 'current') THEN 0 ELSE 1 END), 0) AS BIGINT) \
-         FROM students s JOIN units u ON u.id = s.class_id \
-         WHERE u.path LIKE $1 AND s.status = 'enrolled' GROUP BY u.path",
-    )
-    .bind(format!("{path}%"))
-    .fetch_all(&db.pool)
-    .await?;
-    let acked: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT unit_path, COUNT(DISTINCT student_id) FROM campaign_deliveries \
-         WHERE unit_path LIKE $1 AND student_id IS NOT NULL AND acknowledged_at >= $2 AND acknowledged_at < $3 \
-         GROUP BY unit_path",
-    )
-    .bind(format!("{path}%"))
-    .bind(from)
-    .bind(to)
-    .fetch_all(&db.pool)
-    .await?;
+    let students = store::enrolled_by_class(db, path).await?;
+    let acked = store::acknowledged_by_class(db, path, from, to).await?;
     let mut out: HashMap<String, (i64, i64, i64)> = students
         .into_iter()
         .map(|(p, n, unreachable)| (p, (n, 0, unreachable)))
@@ -356,20 +313,12 @@ pub async fn appraise(
     let rows = load(db, &[path.to_string()], from, to).await?;
     let victims = victims_by_unit(db, path, from, to).await?;
     // People: every responsible person of a unit under the path, even without warnings.
-    let staff = sqlx::query(
-        "SELECT s.id, s.name, u.name, u.path, r.duty FROM responsibilities r JOIN staff s ON s.id = r.staff_id \
-         JOIN units u ON u.id = r.unit_id WHERE u.path LIKE $1 ORDER BY s.id",
-    )
-    .bind(format!("{path}%"))
-    .fetch_all(&db.pool)
-    .await?;
+    let staff = store::duties_under(db, path).await?;
     let mut people: BTreeMap<i64, Acc> = BTreeMap::new();
-    for r in &staff {
-        let id: i64 = r.try_get(0)?;
-        let p: String = r.try_get(3)?;
-        let e = people.entry(id).or_insert_with(|| Acc {
-            name: r.try_get(1).unwrap_or_default(),
-            unit: r.try_get(2).unwrap_or_default(),
+    for d in staff {
+        let e = people.entry(d.staff_id).or_insert_with(|| Acc {
+            name: d.name.clone(),
+            unit: d.unit_name.clone(),
             n: 0,
             ack: 0,
             contact: 0,
@@ -377,18 +326,13 @@ pub async fn appraise(
             contacts: vec![],
             paths: vec![],
         });
-        e.paths.push(p);
+        e.paths.push(d.unit_path);
     }
     let reach = campaign_reach_by_class(db, path, from, to).await?;
     let registry = crate::appraisal::figures(db, path, from, to).await?;
     // Units: every class, college and school under the path; a unit's figures are those of its
     // classes summed (the counselors' warnings roll up into their college and school).
-    let units: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT id, name, path FROM units WHERE path LIKE $1 AND kind IN ('class', 'college', 'school') ORDER BY path",
-    )
-    .bind(format!("{path}%"))
-    .fetch_all(&db.pool)
-    .await?;
+    let units = store::appraised_units_under(db, path).await?;
     let mut by_unit: BTreeMap<String, (i64, Acc)> = units
         .into_iter()
         .map(|(id, name, p)| {
@@ -438,20 +382,7 @@ pub async fn appraise(
         }
     }
     // Escalations caused: escalation events naming the person who missed the deadline.
-    let esc_rows: Vec<(Option<i64>, i64)> = sqlx::query_as(
-        "SELECT e.staff_id, COUNT(*) FROM warning_events e JOIN warnings w ON w.id = e.warning_id \
-         WHERE e.kind = 'escalated' AND w.unit_path LIKE $1 AND w.created_at >= $2 AND w.created_at < $3 \
-         GROUP BY e.staff_id",
-    )
-    .bind(format!("{path}%"))
-    .bind(from)
-    .bind(to)
-    .fetch_all(&db.pool)
-    .await?;
-    let esc: HashMap<i64, i64> = esc_rows
-        .into_iter()
-        .filter_map(|(s, n)| s.map(|s| (s, n)))
-        .collect();
+    let esc = store::escalations_caused(db, path, from, to).await?;
     let victims_under = |paths: &[String]| -> i64 {
         victims
             .iter()

@@ -144,10 +144,10 @@ pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
             ..WarningInput::default()
         };
         let nw = service::parse_input(&input).map_err(|e| anyhow!("demo warning: {e:?}"))?;
-        let (w, _) = service::issue(db, &clock, &issuer, nw)
+        let (w, _) = service::issue_from(db, &clock, &issuer, nw)
             .await
             .map_err(|e| anyhow!("demo warning: {e:?}"))?;
-        let act = |a: Act| service::act(db, &clock, &counselor, &actor, w.id, a);
+        let act = |a: Act| service::act(db, &clock, &counselor, &actor, w.id.into(), a);
         match i % 10 {
             // Missed: left for the scan to escalate.
             3 => {}
@@ -231,7 +231,7 @@ pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
         ..WarningInput::default()
     };
     if let Ok(nw) = service::parse_input(&unknown) {
-        service::issue(db, &clock, &issuer, nw)
+        service::issue_from(db, &clock, &issuer, nw)
             .await
             .map_err(|e| anyhow!("{e:?}"))?;
     }
@@ -253,7 +253,7 @@ pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
             ..WarningInput::default()
         };
         let nw = service::parse_input(&input).map_err(|e| anyhow!("{e:?}"))?;
-        service::issue(db, real, &issuer, nw)
+        service::issue_from(db, real, &issuer, nw)
             .await
             .map_err(|e| anyhow!("{e:?}"))?;
     }

@@ -5,7 +5,7 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::api::{self, ListQuery, EXPORT_MAX};
+use super::service::{self, ListQuery, EXPORT_MAX};
 use crate::auth::policy::{self, Action};
 use crate::web::context::User;
 use crate::web::error::{AppError, AppResult};
@@ -37,7 +37,7 @@ async fn export(st: &AppState, u: &User, q: ListQuery, xlsx: bool) -> AppResult<
         page: Some(1),
         ..q
     };
-    let (_, ws) = api::load_page(st, u, &q, true).await?;
+    let (_, ws) = service::list_page(&st.db, &st.clock, &u.p, &u.ctx.actor(), &q, true).await?;
     let ctx = page_ctx(st, u).await;
     let rows = super::pages::rows_for(st, &ctx, ws).await?;
     let headers = [

@@ -18,6 +18,7 @@ use std::time::Duration;
 use sqlx::AnyConnection;
 
 use super::model::Warning;
+use super::store;
 use crate::campaigns::channels;
 use crate::campaigns::model::ChannelKind;
 use crate::campaigns::service::ChannelSettings;
@@ -31,47 +32,7 @@ pub const NOTIFY_JOB: &str = "warnings.notify";
 /// Attempts of one notice before it is given up as failed.
 pub const MAX_ATTEMPTS: i64 = 4;
 
-/// A channel of a school's warning notices: (channel id, kind).
-pub type SchoolChannel = (i64, String);
-
-/// The channels a school chose for its warning notices.
-pub async fn channels_of_school(
-    c: &mut AnyConnection,
-    school_id: i64,
-) -> Result<Vec<SchoolChannel>, DbError> {
-    Ok(sqlx::query_as(
-        "SELECT cc.id, cc.kind FROM warning_channels wc JOIN campaign_channels cc ON cc.id = wc.channel_id \
-         WHERE wc.school_id = $1 AND cc.disabled_at IS NULL ORDER BY cc.id",
-    )
-    .bind(school_id)
-    .fetch_all(&mut *c)
-    .await?)
-}
-
-/// Replaces the channels of a school's warning notices.
-pub async fn set_channels(
-    c: &mut AnyConnection,
-    school_id: i64,
-    ids: &[i64],
-    now: i64,
-) -> Result<(), DbError> {
-    sqlx::query("DELETE FROM warning_channels WHERE school_id = $1")
-        .bind(school_id)
-        .execute(&mut *c)
-        .await?;
-    for id in ids {
-        sqlx::query(
-            "INSERT INTO warning_channels (school_id, channel_id, created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (school_id, channel_id) DO NOTHING",
-        )
-        .bind(school_id)
-        .bind(id)
-        .bind(now)
-        .execute(&mut *c)
-        .await?;
-    }
-    Ok(())
-}
+pub use super::store::{channels_of_school, of_warning, Notification, SchoolChannel};
 
 /// Email addresses of the people told (staff records; accounts through their staff record), each
 /// with the notice in that person's language; an address once.
@@ -81,22 +42,8 @@ async fn emails_of<'n>(
 ) -> Result<Vec<(String, &'n Notice)>, DbError> {
     let mut out: Vec<(String, &Notice)> = Vec::new();
     for (r, n) in to {
-        let email: Option<Option<String>> = match r {
-            Recipient::Staff(id) => {
-                sqlx::query_scalar("SELECT email FROM staff WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut *c)
-                    .await?
-            }
-            Recipient::Account(id) => sqlx::query_scalar(
-                "SELECT s.email FROM accounts a JOIN staff s ON s.id = a.staff_id WHERE a.id = $1",
-            )
-            .bind(id)
-            .fetch_optional(&mut *c)
-            .await?,
-            Recipient::Student(_) => None,
-        };
-        if let Some(e) = email.flatten().map(|e| e.trim().to_string()) {
+        let email = store::email_of(c, r).await?;
+        if let Some(e) = email.map(|e| e.trim().to_string()) {
             if !e.is_empty() && !out.iter().any(|(a, _)| *a == e) {
                 out.push((e, n));
             }
@@ -131,23 +78,9 @@ pub async fn queue(
     for (channel, kind) in chans {
         let addresses: &[(String, &Notice)] = if kind == "email" { &emails } else { &robot };
         for (address, n) in addresses {
-            let id: Option<i64> = sqlx::query_scalar(
-                "INSERT INTO warning_notifications (warning_id, source, channel_id, address, title, body, link, \
-                 status, reason, attempts, queued_at, sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, 0, $9, $10) \
-                 ON CONFLICT (source, channel_id, address) DO NOTHING RETURNING id",
-            )
-            .bind(w.id)
-            .bind(source)
-            .bind(channel)
-            .bind(address)
-            .bind(&n.title)
-            .bind(&n.body)
-            .bind(n.link.clone().unwrap_or_default())
-            .bind(None::<String>)
-            .bind(clock.now_ms())
-            .bind(None::<i64>)
-            .fetch_optional(&mut *c)
-            .await?;
+            let id =
+                store::insert_notification(c, w.id, source, *channel, address, n, clock.now_ms())
+                    .await?;
             if let Some(id) = id {
                 enqueue_with(
                     &mut *c,
@@ -162,80 +95,6 @@ pub async fn queue(
         }
     }
     Ok(queued)
-}
-
-/// One outside notice as stored, for the warning page and API.
-#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
-pub struct Notification {
-    pub id: i64,
-    pub source: String,
-    pub channel_id: i64,
-    pub channel_name: String,
-    pub kind: String,
-    /// The email address; empty for robots and webhooks.
-    pub address: String,
-    /// queued, sent or failed.
-    pub status: String,
-    pub reason: Option<String>,
-    pub attempts: i64,
-    pub sent_at: Option<i64>,
-}
-
-/// The outside notices of a warning, oldest first.
-pub async fn of_warning(
-    c: &mut AnyConnection,
-    warning_id: i64,
-) -> Result<Vec<Notification>, DbError> {
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(
-        i64,
-        String,
-        i64,
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        i64,
-        Option<i64>,
-    )> = sqlx::query_as(
-        "SELECT n.id, n.source, n.channel_id, cc.name, cc.kind, n.address, n.status, n.reason, n.attempts, n.sent_at \
-         FROM warning_notifications n JOIN campaign_channels cc ON cc.id = n.channel_id \
-         WHERE n.warning_id = $1 ORDER BY n.id",
-    )
-    .bind(warning_id)
-    .fetch_all(&mut *c)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(
-                id,
-                source,
-                channel_id,
-                channel_name,
-                kind,
-                address,
-                status,
-                reason,
-                attempts,
-                sent_at,
-            )| {
-                Notification {
-                    id,
-                    source,
-                    channel_id,
-                    channel_name,
-                    kind,
-                    address,
-                    status,
-                    reason,
-                    attempts,
-                    sent_at,
-                }
-            },
-        )
-        .collect())
 }
 
 /// Registers the sending job.
@@ -263,15 +122,20 @@ async fn send(
     let id = job.payload["notification_id"]
         .as_i64()
         .ok_or("no notification")?;
-    #[allow(clippy::type_complexity)]
-    let row: Option<(i64, i64, String, String, String, String, String, String)> = sqlx::query_as(
-        "SELECT warning_id, channel_id, address, title, body, link, source, status FROM warning_notifications WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&db.pool)
-    .await
-    .map_err(|e| e.to_string())?;
-    let Some((warning_id, channel_id, address, title, body, link, source, status)) = row else {
+    let row = store::notice_by_id(db, id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(store::QueuedNotice {
+        warning_id,
+        channel_id,
+        address,
+        title,
+        body,
+        link,
+        source,
+        status,
+    }) = row
+    else {
         return Ok(());
     };
     if status != "queued" {
@@ -337,16 +201,8 @@ async fn send(
         }
     };
     let (st, reason, sent_at) = channels::settle(&result, last, clock.now_ms());
-    sqlx::query(
-        "UPDATE warning_notifications SET status = $1, reason = $2, attempts = $3, sent_at = $4 WHERE id = $5 AND status = 'queued'",
-    )
-    .bind(st)
-    .bind(reason)
-    .bind(job.attempt)
-    .bind(sent_at)
-    .bind(id)
-    .execute(&db.pool)
-    .await
-    .map_err(|e| e.to_string())?;
+    store::settle_notice(db, id, st, reason, job.attempt, sent_at)
+        .await
+        .map_err(|e| e.to_string())?;
     result
 }

@@ -244,3 +244,100 @@ async fn a_student_reads_what_to_do_about_their_warning_on_a_phone() {
     wd.click("#todo-report").await;
     wd.wait_url(|u| u.contains("/reports/new")).await;
 }
+
+/// A bank's signal about a phone number on no roster waits for the police of the bank's region:
+/// on a desktop the officer finds it in the identification queue of the overview and opens it; on
+/// a 390 px phone the same page reads in words, fits the screen, and attaches the student, after
+/// which the warning is routed (its status changes from "needs identification").
+#[tokio::test]
+async fn police_open_a_signal_about_nobody_from_their_queue_and_attach_a_student() {
+    use crate::common::*;
+    use crate::wd::*;
+    use fanzha::auth::model::Scope;
+    use serde_json::json;
+
+    let Some((_turn, wd)) = start().await else {
+        return;
+    };
+    let app = spawn_seeded().await;
+    let t = app
+        .token("partner1", &[Scope::WarningsWrite, Scope::WarningsRead])
+        .await;
+    let (s, r) = post_json_read(
+        &app,
+        &t,
+        "/api/v1/mules/signals",
+        json!({"reference": "BANK-Q1", "phone": "13999990000", "account_kind": "bank_card",
+               "pattern": "large_flows", "detail": "近7日23笔陌生转入，均在数分钟内转出"}),
+    )
+    .await;
+    assert_eq!(s, reqwest::StatusCode::CREATED, "{r}");
+    let id = r["id"].as_i64().unwrap();
+    app.runner.run_until_idle().await.unwrap();
+
+    // On a desktop: the overview's identification queue links to it.
+    wd.0.reset().await;
+    wd.goto(&app.url("/login?next=/warnings/overview")).await;
+    wd.type_into("input[name=username]", "police1").await;
+    wd.type_into("input[name=password]", PASSWORD).await;
+    wd.click("button[type=submit]").await;
+    wd.wait_url(|u| u.ends_with("/warnings/overview")).await;
+    let queue = wd.text("#queue").await;
+    assert!(queue.contains("13999990000"), "{queue}");
+    wd.click(&format!("#queue a[href='/warnings/{id}']")).await;
+    wd.wait_url(|u| u.ends_with(&format!("/warnings/{id}")))
+        .await;
+    let main = wd.text("main").await;
+    assert!(
+        main.contains("13999990000") && main.contains("银行卡"),
+        "{main}"
+    );
+    for key in ["mule_risk", "unidentified", "bank_card", "large_flows"] {
+        assert!(!main.contains(key), "{key} shown: {main}");
+    }
+    wd.0.screenshot(
+        &target_dir()
+            .join("screenshots")
+            .join("police-signal-about-nobody-desktop.png"),
+    )
+    .await;
+
+    // On a phone: the same page fits, and the officer attaches the student.
+    wd.0.phone_viewport(390, 844).await;
+    wd.goto(&app.url(&format!("/warnings/{id}"))).await;
+    let fits = wd
+        .post(
+            "/execute/sync",
+            json!({"script": "return document.documentElement.scrollWidth <= window.innerWidth;", "args": []}),
+        )
+        .await;
+    assert_eq!(fits, json!(true), "the warning fits a 390 px phone");
+    wd.0.screenshot(
+        &target_dir()
+            .join("screenshots")
+            .join("police-signal-about-nobody-phone.png"),
+    )
+    .await;
+    let before = wd.text("#warning-status").await;
+    wd.type_into(
+        &format!("form[action='/warnings/{id}/identify'] input[name=student_no]"),
+        "2023010101",
+    )
+    .await;
+    wd.click(&format!(
+        "form[action='/warnings/{id}/identify'] button[type=submit]"
+    ))
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = wd.0.text_of("#warning-status").await.unwrap_or_default();
+        if !now.is_empty() && now != before {
+            break;
+        }
+        assert!(Instant::now() < deadline, "status stayed {before}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let main = wd.text("main").await;
+    assert!(main.contains("张三"), "{main}");
+    wd.0.reset().await;
+}

@@ -2,6 +2,7 @@
 
 mod browser;
 mod flows;
+mod held;
 mod lists;
 mod notify;
 mod partner;

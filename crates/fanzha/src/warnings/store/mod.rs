@@ -1,5 +1,8 @@
 //! SQL of the warnings module. Functions take a connection so the service can run them inside one
-//! transaction (routing, escalation and the events they write commit together).
+//! transaction (routing, escalation and the events they write commit together). This file reads
+//! warnings, the people and chains they are routed to, settings, events and lists; the writes of
+//! a warning's life are in `lifecycle`, partners' receipts in `receipts`, outside notices in
+//! `notify`, the reads of the figures and the appraisal in `appraisal`.
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -8,6 +11,16 @@ use super::model::*;
 use crate::clock::Millis;
 use crate::db::DbResult;
 use crate::org::model::Duty;
+
+mod appraisal;
+mod lifecycle;
+mod notify;
+mod receipts;
+
+pub use appraisal::*;
+pub use lifecycle::*;
+pub use notify::*;
+pub use receipts::*;
 
 pub const W_COLS: &str =
     "w.id, w.source_kind, w.origin, w.issued_by_account_id, w.student_id, w.school_id, \
@@ -40,7 +53,7 @@ pub async fn students_by_phones(
             q = q.bind(p);
         }
         for r in q.fetch_all(&mut *c).await? {
-            out.push((r.try_get(5)?, student_ref_from(&r)?));
+            out.push((r.try_get("phone")?, student_ref_from(&r)?));
         }
     }
     Ok(out)
@@ -48,45 +61,45 @@ pub async fn students_by_phones(
 
 pub fn warning_from(r: &AnyRow) -> Result<Warning, sqlx::Error> {
     Ok(Warning {
-        id: r.try_get(0)?,
-        source_kind: r.try_get(1)?,
-        origin: r.try_get(2)?,
-        issued_by_account_id: r.try_get(3)?,
-        student_id: r.try_get(4)?,
-        school_id: r.try_get(5)?,
-        unit_path: r.try_get(6)?,
-        phone: r.try_get(7)?,
-        student_no: r.try_get(8)?,
+        id: r.try_get("id")?,
+        source_kind: r.try_get("source_kind")?,
+        origin: r.try_get("origin")?,
+        issued_by_account_id: r.try_get("issued_by_account_id")?,
+        student_id: r.try_get("student_id")?,
+        school_id: r.try_get("school_id")?,
+        unit_path: r.try_get("unit_path")?,
+        phone: r.try_get("phone")?,
+        student_no: r.try_get("student_no")?,
         fraud_type: crate::db::decode(
-            &r.try_get::<String, _>(9)?,
+            &r.try_get::<String, _>("fraud_type")?,
             |s| s.parse().ok(),
             "warnings.fraud_type",
         )?,
-        severity: r.try_get(10)?,
+        severity: r.try_get("severity")?,
         status: crate::db::decode(
-            &r.try_get::<String, _>(11)?,
+            &r.try_get::<String, _>("status")?,
             Status::parse,
             "warnings.status",
         )?,
-        detail: r.try_get(12)?,
-        level: r.try_get(13)?,
-        assignee_staff_id: r.try_get(14)?,
-        routed_at: r.try_get(15)?,
-        ack_due_at: r.try_get(16)?,
-        contact_due_at: r.try_get(17)?,
-        next_deadline_at: r.try_get(18)?,
-        next_deadline_kind: r.try_get(19)?,
-        escalations: r.try_get(20)?,
-        acknowledged_at: r.try_get(21)?,
-        contacted_at: r.try_get(22)?,
-        contact_method: r.try_get(23)?,
-        outcome: r.try_get(24)?,
-        outcome_at: r.try_get(25)?,
-        loss_cents: r.try_get(26)?,
-        protected_cents: r.try_get(27)?,
-        created_at: r.try_get(28)?,
+        detail: r.try_get("detail")?,
+        level: r.try_get("level")?,
+        assignee_staff_id: r.try_get("assignee_staff_id")?,
+        routed_at: r.try_get("routed_at")?,
+        ack_due_at: r.try_get("ack_due_at")?,
+        contact_due_at: r.try_get("contact_due_at")?,
+        next_deadline_at: r.try_get("next_deadline_at")?,
+        next_deadline_kind: r.try_get("next_deadline_kind")?,
+        escalations: r.try_get("escalations")?,
+        acknowledged_at: r.try_get("acknowledged_at")?,
+        contacted_at: r.try_get("contacted_at")?,
+        contact_method: r.try_get("contact_method")?,
+        outcome: r.try_get("outcome")?,
+        outcome_at: r.try_get("outcome_at")?,
+        loss_cents: r.try_get("loss_cents")?,
+        protected_cents: r.try_get("protected_cents")?,
+        created_at: r.try_get("created_at")?,
         kind: crate::db::decode(
-            &r.try_get::<String, _>(29)?,
+            &r.try_get::<String, _>("kind")?,
             WarnKind::parse,
             "warnings.kind",
         )?,
@@ -128,15 +141,15 @@ pub struct StudentRef {
 
 fn student_ref_from(r: &AnyRow) -> Result<StudentRef, sqlx::Error> {
     Ok(StudentRef {
-        id: r.try_get(0)?,
-        school_id: r.try_get(1)?,
-        class_path: r.try_get(2)?,
-        name: r.try_get(3)?,
-        student_no: r.try_get(4)?,
+        id: r.try_get("id")?,
+        school_id: r.try_get("school_id")?,
+        class_path: r.try_get("class_path")?,
+        name: r.try_get("name")?,
+        student_no: r.try_get("student_no")?,
     })
 }
 
-const S_COLS: &str = "s.id, s.school_id, c.path, s.name, s.student_no";
+const S_COLS: &str = "s.id, s.school_id, c.path AS class_path, s.name, s.student_no";
 
 pub async fn student_ref(c: &mut AnyConnection, id: i64) -> DbResult<Option<StudentRef>> {
     let r = sqlx::query(&format!(
@@ -221,7 +234,7 @@ pub async fn chain_for_class(c: &mut AnyConnection, class_path: &str) -> DbResul
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
-        "SELECT s.id, s.name, s.phone, r.duty, u.id, u.depth FROM responsibilities r \
+        "SELECT s.id AS staff_id, s.name, s.phone, r.duty, u.id AS unit_id, u.depth FROM responsibilities r \
          JOIN staff s ON s.id = r.staff_id JOIN units u ON u.id = r.unit_id \
          WHERE r.unit_id IN ({list}) ORDER BY u.depth DESC, r.duty, s.staff_no"
     );
@@ -232,7 +245,7 @@ pub async fn chain_for_class(c: &mut AnyConnection, class_path: &str) -> DbResul
     let rows = q.fetch_all(&mut *c).await?;
     let mut out = Vec::new();
     for r in rows {
-        let duty: String = r.try_get(3)?;
+        let duty: String = r.try_get("duty")?;
         let Some(duty) = Duty::parse(&duty) else {
             continue;
         };
@@ -241,11 +254,11 @@ pub async fn chain_for_class(c: &mut AnyConnection, class_path: &str) -> DbResul
         }
         out.push(Link {
             level: duty_level(duty),
-            staff_id: r.try_get(0)?,
-            name: r.try_get(1)?,
-            phone: r.try_get(2)?,
+            staff_id: r.try_get("staff_id")?,
+            name: r.try_get("name")?,
+            phone: r.try_get("phone")?,
             duty,
-            unit_id: r.try_get(4)?,
+            unit_id: r.try_get("unit_id")?,
         });
     }
     Ok(out)
@@ -293,22 +306,22 @@ pub async fn settings_of(c: &mut AnyConnection, school_id: i64) -> DbResult<Sett
     let Some(r) = r else {
         return Ok(Settings::default());
     };
-    let w = |a: usize, b: usize| -> Result<Windows, sqlx::Error> {
+    let w = |sev: &str| -> Result<Windows, sqlx::Error> {
         Ok(Windows {
-            ack_ms: r.try_get(a)?,
-            contact_ms: r.try_get(b)?,
+            ack_ms: r.try_get(format!("{sev}_ack_ms").as_str())?,
+            contact_ms: r.try_get(format!("{sev}_contact_ms").as_str())?,
         })
     };
     Ok(Settings {
-        high: w(0, 1)?,
-        medium: w(2, 3)?,
-        low: w(4, 5)?,
+        high: w("high")?,
+        medium: w("medium")?,
+        low: w("low")?,
         weights: Weights {
-            ack: r.try_get(6)?,
-            contact: r.try_get(7)?,
-            escalations: r.try_get(8)?,
-            victims: r.try_get(9)?,
-            campaigns: r.try_get(10)?,
+            ack: r.try_get("weight_ack")?,
+            contact: r.try_get("weight_contact")?,
+            escalations: r.try_get("weight_escalations")?,
+            victims: r.try_get("weight_victims")?,
+            campaigns: r.try_get("weight_campaigns")?,
         },
     })
 }
@@ -381,7 +394,7 @@ pub async fn add_event(
 
 pub async fn events(c: &mut AnyConnection, warning_id: i64) -> DbResult<Vec<WarnEvent>> {
     let rows = sqlx::query(
-        "SELECT e.id, e.at, e.kind, e.actor, e.level, e.staff_id, e.detail, COALESCE(a.display_name, '') \
+        "SELECT e.id, e.at, e.kind, e.actor, e.level, e.staff_id, e.detail, COALESCE(a.display_name, '') AS actor_name \
          FROM warning_events e LEFT JOIN accounts a ON a.id = e.actor_account_id WHERE e.warning_id = $1 ORDER BY e.at, e.id",
     )
     .bind(warning_id)
@@ -389,15 +402,15 @@ pub async fn events(c: &mut AnyConnection, warning_id: i64) -> DbResult<Vec<Warn
     .await?;
     rows.iter()
         .map(|r| {
-            let d: String = r.try_get(6)?;
+            let d: String = r.try_get("detail")?;
             Ok(WarnEvent {
-                id: r.try_get(0)?,
-                at: r.try_get(1)?,
-                kind: r.try_get(2)?,
-                actor: r.try_get(3)?,
-                actor_name: r.try_get(7)?,
-                level: r.try_get(4)?,
-                staff_id: r.try_get(5)?,
+                id: r.try_get("id")?,
+                at: r.try_get("at")?,
+                kind: r.try_get("kind")?,
+                actor: r.try_get("actor")?,
+                actor_name: r.try_get("actor_name")?,
+                level: r.try_get("level")?,
+                staff_id: r.try_get("staff_id")?,
                 detail: serde_json::from_str(&d).unwrap_or(serde_json::Value::Null),
             })
         })
@@ -595,109 +608,6 @@ pub async fn police_queue(
     Ok(rows.iter().map(warning_from).collect::<Result<_, _>>()?)
 }
 
-// ---- receipts of partner warnings ----
-
-const RECEIPT_COLS: &str = "r.warning_id, r.reference, r.received_at, r.status";
-
-fn receipt_from(r: &AnyRow) -> DbResult<Receipt> {
-    let status: String = r.try_get(3)?;
-    Ok(Receipt {
-        id: r.try_get(0)?,
-        reference: r.try_get(1)?,
-        received_at: r.try_get(2)?,
-        status: ReceiptStatus::parse(&status).ok_or_else(|| {
-            crate::db::DbError::Config(format!("unknown receipt status `{status}`"))
-        })?,
-    })
-}
-
-/// A partner's receipt by the idempotency key of its warning.
-pub async fn receipt_by_key(
-    c: &mut AnyConnection,
-    account_id: i64,
-    key: &str,
-) -> DbResult<Option<Receipt>> {
-    let r = sqlx::query(&format!(
-        "SELECT {RECEIPT_COLS} FROM warning_receipts r JOIN warnings w ON w.id = r.warning_id \
-         WHERE w.issued_by_account_id = $1 AND w.idempotency_key = $2 AND r.account_id = $1"
-    ))
-    .bind(account_id)
-    .bind(key)
-    .fetch_optional(&mut *c)
-    .await?;
-    r.as_ref().map(receipt_from).transpose()
-}
-
-/// One receipt of this partner account (another account's receipt is not found).
-pub async fn receipt_of(
-    c: &mut AnyConnection,
-    account_id: i64,
-    id: i64,
-) -> DbResult<Option<Receipt>> {
-    let r = sqlx::query(&format!(
-        "SELECT {RECEIPT_COLS} FROM warning_receipts r WHERE r.account_id = $1 AND r.warning_id = $2"
-    ))
-    .bind(account_id)
-    .bind(id)
-    .fetch_optional(&mut *c)
-    .await?;
-    r.as_ref().map(receipt_from).transpose()
-}
-
-pub async fn insert_receipt(
-    c: &mut AnyConnection,
-    warning_id: i64,
-    account_id: i64,
-    reference: Option<&str>,
-    payload: &str,
-    now: Millis,
-) -> DbResult<Receipt> {
-    let r = sqlx::query(
-        "INSERT INTO warning_receipts (warning_id, account_id, reference, payload, status, received_at) \
-         VALUES ($1, $2, $3, $4, 'received', $5) RETURNING warning_id, reference, received_at, status",
-    )
-    .bind(warning_id)
-    .bind(account_id)
-    .bind(reference)
-    .bind(payload)
-    .bind(now)
-    .fetch_one(&mut *c)
-    .await?;
-    receipt_from(&r)
-}
-
-/// The account and payload of a receipt still waiting for the intake job.
-pub async fn receipt_pending(
-    c: &mut AnyConnection,
-    warning_id: i64,
-) -> DbResult<Option<(i64, String)>> {
-    let r = sqlx::query(
-        "SELECT account_id, payload FROM warning_receipts WHERE warning_id = $1 AND status = 'received'",
-    )
-    .bind(warning_id)
-    .fetch_optional(&mut *c)
-    .await?;
-    Ok(match r {
-        Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
-        None => None,
-    })
-}
-
-pub async fn receipt_processed(
-    c: &mut AnyConnection,
-    warning_id: i64,
-    now: Millis,
-) -> DbResult<()> {
-    sqlx::query(
-        "UPDATE warning_receipts SET status = 'processed', processed_at = $2 WHERE warning_id = $1",
-    )
-    .bind(warning_id)
-    .bind(now)
-    .execute(&mut *c)
-    .await?;
-    Ok(())
-}
-
 /// Losses avoided by dissuasion: (outcome time, amount protected) of the warnings under `path`
 /// whose outcome "dissuaded" was recorded in `[from, to)` with an amount (police KPIs are derived
 /// from these).
@@ -707,7 +617,7 @@ pub async fn protected_under(
     from: i64,
     to: i64,
 ) -> DbResult<Vec<(i64, i64)>> {
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
+    let rows = sqlx::query(
         "SELECT outcome_at, protected_cents FROM warnings WHERE unit_path LIKE $1 \
          AND outcome = 'dissuaded' AND protected_cents > 0 AND outcome_at >= $2 AND outcome_at < $3",
     )
@@ -716,7 +626,10 @@ pub async fn protected_under(
     .bind(to)
     .fetch_all(&db.pool)
     .await?;
-    Ok(rows)
+    rows.iter()
+        .map(|r| Ok((r.try_get("outcome_at")?, r.try_get("protected_cents")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
 }
 
 /// Warnings of one kind nobody could be matched to and that no school holds, issued in a region
@@ -727,6 +640,25 @@ pub async fn unidentified_over(
     paths: &[String],
     limit: i64,
 ) -> DbResult<Vec<Warning>> {
+    unmatched_above(c, Some(kind), paths, limit).await
+}
+
+/// Partners' warnings of any kind about nobody on a roster, held at a unit above (or at) one of
+/// `paths`: the queue of the police of the partner's region, newest first.
+pub async fn partner_unmatched_over(
+    c: &mut AnyConnection,
+    paths: &[String],
+    limit: i64,
+) -> DbResult<Vec<Warning>> {
+    unmatched_above(c, None, paths, limit).await
+}
+
+async fn unmatched_above(
+    c: &mut AnyConnection,
+    kind: Option<WarnKind>,
+    paths: &[String],
+    limit: i64,
+) -> DbResult<Vec<Warning>> {
     if paths.is_empty() {
         return Ok(vec![]);
     }
@@ -734,12 +666,13 @@ pub async fn unidentified_over(
         .map(|i| format!("${} LIKE (w.unit_path || '%')", i + 2))
         .collect();
     let sql = format!(
-        "SELECT {W_COLS} FROM warnings w WHERE w.kind = $1 AND w.status = 'unidentified' \
-         AND w.school_id IS NULL AND ({}) ORDER BY w.created_at DESC, w.id DESC LIMIT ${}",
+        "SELECT {W_COLS} FROM warnings w WHERE ($1 = '' OR w.kind = $1) AND w.status = 'unidentified' \
+         AND w.school_id IS NULL AND w.student_id IS NULL AND w.source_kind = 'partner' AND ({}) \
+         ORDER BY w.created_at DESC, w.id DESC LIMIT ${}",
         conds.join(" OR "),
         paths.len() + 2
     );
-    let mut q = sqlx::query(&sql).bind(kind.as_str());
+    let mut q = sqlx::query(&sql).bind(kind.map_or("", |k| k.as_str()));
     for p in paths {
         q = q.bind(p);
     }
