@@ -10,13 +10,13 @@ mod kpis;
 mod print;
 mod ranking;
 mod record;
-pub use analysis::*;
+use analysis::*;
 pub use briefings::*;
 pub use home::*;
-pub use import::*;
-pub use kpis::*;
+use import::*;
+use kpis::*;
 pub use print::*;
-pub use ranking::*;
+use ranking::*;
 pub use record::*;
 
 use askama::Template;
