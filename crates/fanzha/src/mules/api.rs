@@ -1,6 +1,7 @@
 //! `/api/v1/mules…`: a partner's signal (token scope `warnings:write`, answered with the same
 //! receipt as a partner's warning), its receipt, the police's list of signals about nobody on a
-//! roster, the figures of a unit, and a province's award rule. Pages call the same service.
+//! roster, the figures of a unit, a province's award rule, and the starter content a school adopts.
+//! Pages call the same service.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -11,6 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{SignalFacts, SignalInput};
 use super::service::{self, Figures};
+use super::starter::StarterItem;
+use super::store;
 use crate::auth::model::{Principal, Role, Scope};
 use crate::auth::policy::{self, Action, Target};
 use crate::error::{AppError, AppResult};
@@ -29,6 +32,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/mules/figures", get(api_figures))
         .route("/api/v1/mules/rules/{province}", put(api_rule))
         .route("/api/v1/mules/warnings/{id}/facts", get(api_facts))
+        .route(
+            "/api/v1/mules/starter",
+            get(api_starter).post(api_adopt_starter),
+        )
 }
 
 /// A bank's or payment platform's signal that a person's account shows mule patterns. The answer
@@ -246,4 +253,97 @@ pub async fn api_rule(
     )
     .await?;
     Ok(Json(RuleBody { max_suspects: max }))
+}
+
+/// One starter item of a school: whether it was adopted, and into what.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = MuleStarterItem)]
+pub struct StarterOut {
+    /// The school's code.
+    pub school: String,
+    pub item: StarterItem,
+    /// The title of the shipped text.
+    pub title: String,
+    /// Whether the caller may adopt it for this school.
+    pub may_adopt: bool,
+    /// When the school adopted it (unix ms), if it did.
+    pub adopted_at: Option<i64>,
+    /// The campaign content (article) or the lesson made from it.
+    pub target_id: Option<i64>,
+    /// The course the lesson went into.
+    pub course_id: Option<i64>,
+}
+
+impl StarterOut {
+    fn of(school: &str, item: StarterItem, may: bool, a: Option<&store::Adoption>) -> StarterOut {
+        StarterOut {
+            school: school.to_string(),
+            item,
+            title: item.text().title,
+            may_adopt: may && a.is_none(),
+            adopted_at: a.map(|a| a.adopted_at),
+            target_id: a.and_then(|a| a.target_id),
+            course_id: a.and_then(|a| a.course_id),
+        }
+    }
+}
+
+/// The starter content on 两卡 and the law of each school the caller authors for (token scope
+/// `campaigns:read`).
+#[utoipa::path(get, path = "/api/v1/mules/starter", tag = "mules",
+    responses((status = 200, body = Vec<StarterOut>), (status = 403)))]
+pub async fn api_starter(State(st): State<AppState>, u: User) -> AppResult<Json<Vec<StarterOut>>> {
+    require_scope(&u.p, Scope::CampaignsRead)?;
+    let mut out = Vec::new();
+    for o in service::starter_offers(&st, &u.p).await? {
+        out.push(StarterOut::of(
+            &o.school.code,
+            StarterItem::Article,
+            o.may_article,
+            o.article.as_ref(),
+        ));
+        out.push(StarterOut::of(
+            &o.school.code,
+            StarterItem::Lesson,
+            o.may_lesson,
+            o.lesson.as_ref(),
+        ));
+    }
+    Ok(Json(out))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = MuleStarterAdopt)]
+pub struct AdoptBody {
+    /// The school's code.
+    pub school: String,
+    pub item: StarterItem,
+    /// For the lesson: the course of the school it goes into.
+    pub course_id: Option<i64>,
+}
+
+/// Adopts a starter item for a school (token scope `campaigns:write`): the article goes into the
+/// school's content library, sent for review; the lesson into the course given. A second adoption
+/// answers the first (200) and makes no copy.
+#[utoipa::path(post, path = "/api/v1/mules/starter", tag = "mules", request_body = AdoptBody,
+    responses((status = 201, body = StarterOut, description = "adopted now"),
+        (status = 200, body = StarterOut, description = "adopted before"),
+        (status = 403), (status = 404), (status = 422)))]
+pub async fn api_adopt_starter(
+    State(st): State<AppState>,
+    u: User,
+    Json(b): Json<AdoptBody>,
+) -> AppResult<Response> {
+    require_scope(&u.p, Scope::CampaignsWrite)?;
+    let (a, created) = service::adopt_starter(&st, &u, &b.school, b.item, b.course_id).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(StarterOut::of(&b.school, b.item, true, Some(&a))),
+    )
+        .into_response())
 }

@@ -3,7 +3,9 @@
 //! acknowledges, talks to the student in person and records that the card was closed. A second
 //! signal (a phone card) is still waiting with its clock running, a third names nobody on a roster
 //! and stays with the police. Last month, one student of the station's first school was a suspect
-//! (a bank card sold for 800 yuan): a case in last month's briefing.
+//! (a bank card sold for 800 yuan): a case in last month's briefing. The school admin of the first
+//! school adopted the starter content on 两卡 and the law (the article, approved by the police, and
+//! the lesson in the school's elective course).
 
 use anyhow::anyhow;
 
@@ -208,11 +210,12 @@ async fn lure_check(db: &Db, clock: &Clock, (no, _): &(String, String)) -> anyho
 const LURE: &str = "【校园兼职】在家躺赚！出租闲置银行卡，一张每月500元，只用来走账刷流水，\
 不影响你正常使用，另收微信号、支付宝实名号，需要配合刷脸验证。有意加QQ 2876xxxx3。";
 
-/// Starter content on 两卡 and the law: an article in the content library (police-written,
-/// reviewed by the school) and a lesson of the school's elective course.
+/// The starter content on 两卡 and the law, adopted by the first school the way every school adopts
+/// it (the school admin adds the article to the library and the lesson to the school's elective
+/// course); the police officer approves the article, so it is published.
 async fn prevention(db: &Db, real: &Clock) -> anyhow::Result<()> {
-    use crate::campaigns::model::Question;
-    use crate::campaigns::service::{self as camp, NewContent};
+    use super::starter::StarterItem;
+    use crate::web::context::{Ctx, User};
     let (Some(police), Some(admin)) = (
         principal(db, "police1").await?,
         principal(db, "s001-admin").await?,
@@ -222,69 +225,54 @@ async fn prevention(db: &Db, real: &Clock) -> anyhow::Result<()> {
     let Some(school) = admin.grants.first().map(|g| g.unit_code.clone()) else {
         return Ok(());
     };
-    let actor = Actor::cli("demo");
-    let content = camp::create_content(
-        db,
-        real,
-        &police,
-        &actor,
-        &NewContent {
-            unit: school,
-            kind: "article".into(),
-            title: LESSON_TITLE.into(),
-            body_md: LESSON_BODY.into(),
-            media_url: None,
-            fraud_types: vec![service::fraud_type().id().into()],
-            target_hint: "在找兼职、缺生活费的同学；新办银行卡、电话卡的新生".into(),
-            quiz: vec![Question {
-                q: "网友出500元一个月“借用”你的银行卡收款，应该怎么做？".into(),
-                choices: vec![
-                    "只借一个月，问题不大".into(),
-                    "拒绝，这可能构成帮信罪，并告诉辅导员".into(),
-                ],
-                answer: 1,
-            }],
+    let st = crate::web::App::new(crate::config::Config::default(), db.clone(), real.clone()).state;
+    let as_user = |p: crate::auth::model::Principal| User {
+        ctx: Ctx {
+            request_id: String::new(),
+            lang: crate::i18n::Lang::ZhCn,
+            ip: String::new(),
+            principal: Some(p.clone()),
+            session_expired: false,
+            csrf: String::new(),
+            is_api: false,
+            path: "/mules".into(),
         },
-    )
-    .await
-    .map_err(|e| anyhow!("demo mule content: {e}"))?;
-    camp::transition(db, real, &police, &actor, content.id, "submit")
-        .await
-        .map_err(|e| anyhow!("demo mule submit: {e}"))?;
-    camp::transition(db, real, &admin, &actor, content.id, "publish")
-        .await
-        .map_err(|e| anyhow!("demo mule publish: {e}"))?;
-    // The lesson, in the school's elective course.
-    let Some(school_id) = admin.grants.first().map(|g| g.unit_id) else {
-        return Ok(());
+        p,
     };
-    let course = crate::learning::store::courses_of_school(db, school_id)
-        .await?
-        .into_iter()
-        .find(|c| !c.required)
-        .map(|c| c.id);
+    let admin = as_user(admin);
+    let (article, created) =
+        service::adopt_starter(&st, &admin, &school, StarterItem::Article, None)
+            .await
+            .map_err(|e| anyhow!("demo starter article: {e:?}"))?;
+    if created {
+        if let Some(id) = article.target_id {
+            crate::campaigns::service::transition(
+                db,
+                real,
+                &police,
+                &Actor::cli("demo"),
+                id,
+                "publish",
+            )
+            .await
+            .map_err(|e| anyhow!("demo starter publish: {e}"))?;
+        }
+    }
+    let offers = service::starter_offers(&st, &admin.p)
+        .await
+        .map_err(|e| anyhow!("demo starter offers: {e:?}"))?;
+    // Electives come first in the offer.
+    let course = offers
+        .iter()
+        .find(|o| o.school.code == school)
+        .and_then(|o| o.courses.first().map(|c| c.0));
     if let Some(course) = course {
-        let l = crate::learning::model::NewLesson::parse(LESSON_TITLE, LESSON_BODY, "")
-            .map_err(|e| anyhow!("demo mule lesson: {e:?}"))?;
-        let mut tx = db.begin_write().await?;
-        crate::learning::store::insert_lesson(&mut tx, course, &l, real.now_ms()).await?;
-        tx.commit().await?;
+        service::adopt_starter(&st, &admin, &school, StarterItem::Lesson, Some(course))
+            .await
+            .map_err(|e| anyhow!("demo starter lesson: {e:?}"))?;
     }
     Ok(())
 }
-
-const LESSON_TITLE: &str = "“两卡”与帮信罪：你的卡，别成为诈骗的“水管”";
-const LESSON_BODY: &str = "## 常见套路\n\n\
-1. “高价收卡”：一张银行卡、电话卡几百元，“只是借用几天”；\n\
-2. “兼职刷流水”“跑分”“代收款”：用你的账户收钱、转钱，按流水给“佣金”；\n\
-3. “帮忙刷脸认证”“借U盾”“帮朋友收一笔转账”。\n\n\
-## 法律后果\n\n\
-明知他人利用信息网络实施犯罪，仍为其提供银行卡、电话卡、支付结算等帮助的，构成**帮助信息网络犯罪活动罪**\
-（刑法第二百八十七条之二）：最高三年有期徒刑，并处罚金；名下银行账户、支付账户和电话卡会被限制，影响升学、就业。\n\n\
-## 记住\n\n\
-- 银行卡、电话卡、微信 QQ 号、支付账户和收款码**只能自己用**，不出租、不出借、不出售；\n\
-- 不用的卡及时注销；\n\
-- 已经借出：立即收回、挂失或注销，告诉辅导员，必要时报警（110）。";
 
 /// Last month: a student of the first school of police1's station sold a bank card; the case is
 /// added to the station's briefing of that month.

@@ -18,4 +18,5 @@ pub mod demo;
 pub mod model;
 pub mod pages;
 pub mod service;
+pub mod starter;
 pub mod store;

@@ -1,7 +1,8 @@
 //! Pages: the mule figures of a unit (`/mules`: signals and their outcomes, suspects per school and
 //! per kind of account lent, this year and last), the police's list of signals about nobody on a
 //! roster, the province's award rule; and the parts of a warning's page that a mule-risk warning
-//! adds (the facts, the counselor's script, what the student reads).
+//! adds (the facts, the counselor's script, what the student reads); and the starter content on
+//! 两卡 and the law a school adopts in one step.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -13,6 +14,7 @@ use serde::Deserialize;
 use super::api::{self, FiguresQuery};
 use super::model::{AccountKind, PersonRole, SignalFacts};
 use super::service::{self, Figures};
+use super::starter::StarterItem;
 use crate::auth::model::Role;
 use crate::auth::policy::{self, Action};
 use crate::error::{AppError, AppResult};
@@ -26,6 +28,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/mules", get(index))
         .route("/mules/rule", post(rule_submit))
+        .route("/mules/starter", post(starter_submit))
 }
 
 /// (id, words) of the roles of a person in a case.
@@ -92,6 +95,80 @@ struct IndexPage {
     rules: Vec<(String, String, i64)>,
     in_time_pct: String,
     errors: Vec<String>,
+    /// The starter content offered to the schools the viewer authors for.
+    starter: Vec<StarterView>,
+    /// The shipped texts, shown once: (title, HTML) of the article and of the lesson.
+    article: (String, String),
+    lesson: (String, String),
+}
+
+/// One school's starter content as its page shows it.
+struct StarterView {
+    code: String,
+    name: String,
+    /// "Added to the content library on …" once adopted; whether the viewer may add it.
+    article_done: Option<String>,
+    article_link: Option<String>,
+    may_article: bool,
+    lesson_done: Option<String>,
+    lesson_link: Option<String>,
+    may_lesson: bool,
+    /// The school's courses (id, title) for the lesson.
+    courses: Vec<(i64, String)>,
+}
+
+async fn starter_views(st: &AppState, u: &User, ctx: &PageCtx) -> AppResult<Vec<StarterView>> {
+    let mut out = Vec::new();
+    for o in service::starter_offers(st, &u.p).await? {
+        let course_title = |id: Option<i64>| {
+            o.courses
+                .iter()
+                .find(|(c, _)| Some(*c) == id)
+                .map(|(_, t)| t.clone())
+                .unwrap_or_default()
+        };
+        out.push(StarterView {
+            article_done: o
+                .article
+                .as_ref()
+                .map(|a| ctx.ta1("mule-starter-article-done", "at", &ctx.time(&a.adopted_at))),
+            article_link: o
+                .article
+                .as_ref()
+                .and_then(|a| a.target_id)
+                .filter(|_| o.may_article)
+                .map(|id| format!("/campaigns/content/{id}")),
+            lesson_done: o.lesson.as_ref().map(|a| {
+                ctx.ta(
+                    "mule-starter-lesson-done",
+                    &[
+                        ("at", ctx.time(&a.adopted_at)),
+                        ("course", course_title(a.course_id)),
+                    ],
+                )
+            }),
+            lesson_link: o
+                .lesson
+                .as_ref()
+                .and_then(|a| a.course_id)
+                .filter(|_| o.may_lesson)
+                .map(|id| format!("/learning/courses/{id}")),
+            may_article: o.may_article,
+            may_lesson: o.may_lesson,
+            code: o.school.code,
+            name: o.school.name,
+            courses: o.courses,
+        });
+    }
+    Ok(out)
+}
+
+fn shipped(item: StarterItem) -> (String, String) {
+    let t = item.text();
+    (
+        t.title,
+        crate::campaigns::render::render(&t.body_md, None).html,
+    )
 }
 
 async fn render(
@@ -141,6 +218,7 @@ async fn render(
         .map(|p| format!("{p}%"))
         .unwrap_or_else(|| ctx.t("mule-no-data"));
     let now_year = api::this_year(st);
+    let starter = starter_views(st, u, &ctx).await?;
     Ok(Html(
         IndexPage {
             year: f.year,
@@ -152,6 +230,9 @@ async fn render(
             rules,
             in_time_pct,
             errors,
+            starter,
+            article: shipped(StarterItem::Article),
+            lesson: shipped(StarterItem::Lesson),
             ctx,
         }
         .render()?,
@@ -192,6 +273,36 @@ async fn rule_submit(
     .await
     {
         Ok(_) => Ok(Redirect::to("/mules").into_response()),
+        Err(e) => {
+            let e: AppError = e.into();
+            if !e.is_invalid() {
+                return Err(e);
+            }
+            let lang = u.ctx.lang;
+            let errs = e.details.iter().map(|d| d.render(lang)).collect();
+            render(&st, &u, FiguresQuery::default(), errs).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct StarterForm {
+    school: String,
+    item: String,
+    #[serde(default)]
+    course: String,
+}
+
+/// Adopts a starter item from the `/mules` page, then shows the page again at its section.
+async fn starter_submit(
+    State(st): State<AppState>,
+    u: User,
+    Form(f): Form<StarterForm>,
+) -> AppResult<Response> {
+    let item = StarterItem::parse(&f.item).ok_or_else(AppError::not_found)?;
+    let course = f.course.trim().parse::<i64>().ok();
+    match service::adopt_starter(&st, &u, &f.school, item, course).await {
+        Ok(_) => Ok(Redirect::to("/mules#mule-starter").into_response()),
         Err(e) => {
             let e: AppError = e.into();
             if !e.is_invalid() {

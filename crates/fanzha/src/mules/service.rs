@@ -1,6 +1,7 @@
 //! Use cases of the mules module: receiving a partner's signal, the facts of a mule-risk warning,
 //! the police's list of signals about nobody on a roster, figures (signals and their outcomes,
-//! suspects per school, per kind of account lent, year on year) and the province's award rule.
+//! suspects per school, per kind of account lent, year on year), the province's award rule and the
+//! starter content on 两卡 and the law that every school may adopt.
 
 use std::collections::BTreeMap;
 
@@ -8,6 +9,7 @@ use fanzha_detect::FraudType;
 use sqlx::AnyConnection;
 
 use super::model::*;
+use super::starter::StarterItem;
 use super::store;
 use crate::audit::Actor;
 use crate::auth::model::{Principal, Role};
@@ -32,6 +34,9 @@ pub enum MuleError {
     Warn(#[from] WarnError),
     #[error(transparent)]
     Db(#[from] DbError),
+    /// A refusal of the module the step belongs to (campaigns, learning), passed on as it is.
+    #[error("refused by another module")]
+    Other(AppError),
 }
 
 impl From<sqlx::Error> for MuleError {
@@ -48,6 +53,7 @@ impl From<MuleError> for AppError {
             MuleError::Forbidden => AppError::forbidden(),
             MuleError::Warn(e) => e.into(),
             MuleError::Db(e) => e.into(),
+            MuleError::Other(e) => e,
         }
     }
 }
@@ -415,4 +421,184 @@ pub async fn appraisal_figure(
         }
     }
     Ok(out)
+}
+
+// ---------------------------------------------------------------- starter content
+
+/// What a school has of the starter content, as one who may adopt it sees it.
+#[derive(Clone, Debug)]
+pub struct StarterOffer {
+    pub school: Unit,
+    /// The article's adoption, if any; `may_article`: the caller may add it to the library.
+    pub article: Option<store::Adoption>,
+    pub may_article: bool,
+    pub lesson: Option<store::Adoption>,
+    pub may_lesson: bool,
+    /// The school's courses (id, title), electives first: where the lesson may go.
+    pub courses: Vec<(i64, String)>,
+}
+
+/// The starter content of every school the caller may author learning or campaigns for; each
+/// school is offered what it has not adopted yet (a new school: everything).
+pub async fn starter_offers(
+    st: &crate::web::AppState,
+    p: &Principal,
+) -> Result<Vec<StarterOffer>, MuleError> {
+    let schools = crate::learning::service::authoring_schools(st, p)
+        .await
+        .map_err(MuleError::Other)?;
+    let mut out = Vec::new();
+    for school in schools {
+        let may_article = policy::allows(p, Action::ManageCampaigns, &Target::Unit(&school.path));
+        let may_lesson = policy::allows(p, Action::ManageLearning, &Target::Unit(&school.path));
+        let adopted = store::adoptions_of(&st.db, school.id).await?;
+        let find = |i: StarterItem| adopted.iter().find(|a| a.item == i).cloned();
+        let mut courses = crate::learning::store::courses_of_school(&st.db, school.id).await?;
+        courses.sort_by_key(|c| (c.required, c.id));
+        out.push(StarterOffer {
+            article: find(StarterItem::Article),
+            lesson: find(StarterItem::Lesson),
+            may_article,
+            may_lesson,
+            courses: courses.into_iter().map(|c| (c.id, c.title)).collect(),
+            school,
+        });
+    }
+    Ok(out)
+}
+
+/// Adopts a starter item for a school, once: the article becomes content of the school's library
+/// (with its quiz), sent for review so a colleague publishes it; the lesson is added to the course
+/// chosen. Adopting again answers the first adoption (false) and makes no second copy, also when
+/// two adopt at once. Who may not author the school's campaigns (article) or courses (lesson) is
+/// refused: 403 without the right anywhere, 404 for a school outside their scope.
+pub async fn adopt_starter(
+    st: &crate::web::AppState,
+    u: &crate::web::context::User,
+    school_code: &str,
+    item: StarterItem,
+    course_id: Option<i64>,
+) -> Result<(store::Adoption, bool), MuleError> {
+    let p = &u.p;
+    let action = match item {
+        StarterItem::Article => Action::ManageCampaigns,
+        StarterItem::Lesson => Action::ManageLearning,
+    };
+    if policy::scopes_for(p, action).is_empty() {
+        return Err(MuleError::Forbidden);
+    }
+    let school = crate::org::store::unit_by_code(&st.db, school_code.trim())
+        .await?
+        .filter(|s| s.kind == UnitKind::School)
+        .filter(|s| policy::allows(p, action, &Target::Unit(&s.path)))
+        .ok_or(MuleError::NotFound)?;
+    let course = match item {
+        StarterItem::Article => None,
+        StarterItem::Lesson => {
+            let c = match course_id {
+                Some(id) => crate::learning::store::course_by_id(&st.db, id).await?,
+                None => None,
+            };
+            match c.filter(|c| c.school_id == school.id) {
+                Some(c) => Some(c.id),
+                None => {
+                    return Err(MuleError::Refused(vec![Msg::new(
+                        "mule-err-starter-course",
+                    )]))
+                }
+            }
+        }
+    };
+    // Claim the item for the school; whoever finds it claimed answers the first adoption once
+    // its copy is made (the claim of a copy that failed is released: claim again).
+    let mut claimed = false;
+    for _ in 0..100 {
+        let mut tx = st.db.begin_write().await?;
+        claimed =
+            store::claim_starter(&mut tx, school.id, item, p.account_id, st.clock.now_ms()).await?;
+        tx.commit().await.map_err(DbError::from)?;
+        if claimed {
+            break;
+        }
+        let first = store::adoptions_of(&st.db, school.id)
+            .await?
+            .into_iter()
+            .find(|a| a.item == item);
+        match first {
+            Some(a) if a.target_id.is_some() => return Ok((a, false)),
+            _ => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+        }
+    }
+    if !claimed {
+        // Another request is still making the copy after five seconds: it is not ours to make.
+        return Err(MuleError::Refused(vec![Msg::new("mule-err-starter-busy")]));
+    }
+    let made = make_starter(st, u, &school, item, course).await;
+    let mut tx = st.db.begin_write().await?;
+    match made {
+        Ok(target) => {
+            store::complete_starter(&mut tx, school.id, item, target, course).await?;
+            tx.commit().await.map_err(DbError::from)?;
+        }
+        Err(e) => {
+            store::release_starter(&mut tx, school.id, item).await?;
+            tx.commit().await.map_err(DbError::from)?;
+            return Err(e);
+        }
+    }
+    let a = store::adoptions_of(&st.db, school.id)
+        .await?
+        .into_iter()
+        .find(|a| a.item == item)
+        .ok_or(MuleError::NotFound)?;
+    Ok((a, true))
+}
+
+/// Makes the school's copy of an item through its own module; answers its id.
+async fn make_starter(
+    st: &crate::web::AppState,
+    u: &crate::web::context::User,
+    school: &Unit,
+    item: StarterItem,
+    course: Option<i64>,
+) -> Result<i64, MuleError> {
+    use crate::campaigns::service::{self as camp, NewContent};
+    let text = item.text();
+    match (item, course) {
+        (StarterItem::Article, _) => {
+            let actor = u.ctx.actor();
+            let c = camp::create_content(
+                &st.db,
+                &st.clock,
+                &u.p,
+                &actor,
+                &NewContent {
+                    unit: school.code.clone(),
+                    kind: "article".into(),
+                    title: text.title,
+                    body_md: text.body_md,
+                    media_url: None,
+                    fraud_types: vec![fraud_type().id().into()],
+                    target_hint: crate::mules::starter::TARGET_HINT.into(),
+                    quiz: crate::mules::starter::quiz(),
+                },
+            )
+            .await
+            .map_err(|e| MuleError::Other(e.into()))?;
+            camp::transition(&st.db, &st.clock, &u.p, &actor, c.id, "submit")
+                .await
+                .map_err(|e| MuleError::Other(e.into()))?;
+            Ok(c.id)
+        }
+        (StarterItem::Lesson, Some(course)) => {
+            let l = crate::learning::model::NewLesson::parse(&text.title, &text.body_md, "")
+                .map_err(|p| MuleError::Other(crate::learning::LearningError::Invalid(p).into()))?;
+            crate::learning::service::add_lesson(st, u, course, l)
+                .await
+                .map_err(MuleError::Other)
+        }
+        (StarterItem::Lesson, None) => Err(MuleError::Refused(vec![Msg::new(
+            "mule-err-starter-course",
+        )])),
+    }
 }

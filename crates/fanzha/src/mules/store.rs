@@ -1,10 +1,12 @@
-//! SQL of the mules module: the facts of mule-risk signals and the provinces' award rules.
+//! SQL of the mules module: the facts of mule-risk signals, the provinces' award rules and which
+//! school adopted which starter item.
 //! Warnings and cases are read through their own modules.
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::model::{AccountKind, Pattern, SignalFacts};
+use super::starter::StarterItem;
 use crate::clock::Millis;
 use crate::db::{Db, DbResult};
 
@@ -12,18 +14,18 @@ const COLS: &str = "warning_id, account_kind, pattern, created_at";
 
 fn facts_from(r: &AnyRow) -> Result<SignalFacts, sqlx::Error> {
     Ok(SignalFacts {
-        warning_id: r.try_get(0)?,
+        warning_id: r.try_get("warning_id")?,
         account_kind: crate::db::decode(
-            &r.try_get::<String, _>(1)?,
+            &r.try_get::<String, _>("account_kind")?,
             AccountKind::parse,
             "mule_signals.account_kind",
         )?,
         pattern: crate::db::decode(
-            &r.try_get::<String, _>(2)?,
+            &r.try_get::<String, _>("pattern")?,
             Pattern::parse,
             "mule_signals.pattern",
         )?,
-        created_at: r.try_get(3)?,
+        created_at: r.try_get("created_at")?,
     })
 }
 
@@ -110,4 +112,104 @@ pub async fn set_max_suspects(
     .execute(&mut *c)
     .await?;
     Ok(())
+}
+
+/// A school's adoption of a starter item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Adoption {
+    pub school_id: i64,
+    pub item: StarterItem,
+    /// The content (article) or lesson made; None while it is being made.
+    pub target_id: Option<i64>,
+    pub course_id: Option<i64>,
+    pub account_id: i64,
+    pub adopted_at: Millis,
+}
+
+const ADOPTION_COLS: &str = "school_id, item, target_id, course_id, account_id, adopted_at";
+
+fn adoption_from(r: &AnyRow) -> Result<Adoption, sqlx::Error> {
+    Ok(Adoption {
+        school_id: r.try_get("school_id")?,
+        item: crate::db::decode(
+            &r.try_get::<String, _>("item")?,
+            StarterItem::parse,
+            "mule_starter_adoptions.item",
+        )?,
+        target_id: r.try_get("target_id")?,
+        course_id: r.try_get("course_id")?,
+        account_id: r.try_get("account_id")?,
+        adopted_at: r.try_get("adopted_at")?,
+    })
+}
+
+/// Claims a starter item for a school: true when this call wrote the claim, false when the school
+/// had it already (two claims at once: one wins).
+pub async fn claim_starter(
+    c: &mut AnyConnection,
+    school_id: i64,
+    item: StarterItem,
+    account_id: i64,
+    now: Millis,
+) -> DbResult<bool> {
+    let n = sqlx::query(
+        "INSERT INTO mule_starter_adoptions (school_id, item, account_id, adopted_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (school_id, item) DO NOTHING",
+    )
+    .bind(school_id)
+    .bind(item.as_str())
+    .bind(account_id)
+    .bind(now)
+    .execute(&mut *c)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Records what a claim made.
+pub async fn complete_starter(
+    c: &mut AnyConnection,
+    school_id: i64,
+    item: StarterItem,
+    target_id: i64,
+    course_id: Option<i64>,
+) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE mule_starter_adoptions SET target_id = $1, course_id = $2 \
+         WHERE school_id = $3 AND item = $4",
+    )
+    .bind(target_id)
+    .bind(course_id)
+    .bind(school_id)
+    .bind(item.as_str())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// Drops a claim whose making failed, so the school may try again.
+pub async fn release_starter(
+    c: &mut AnyConnection,
+    school_id: i64,
+    item: StarterItem,
+) -> DbResult<()> {
+    sqlx::query(
+        "DELETE FROM mule_starter_adoptions WHERE school_id = $1 AND item = $2 AND target_id IS NULL",
+    )
+    .bind(school_id)
+    .bind(item.as_str())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// The starter items a school adopted.
+pub async fn adoptions_of(db: &Db, school_id: i64) -> DbResult<Vec<Adoption>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ADOPTION_COLS} FROM mule_starter_adoptions WHERE school_id = $1 ORDER BY item"
+    ))
+    .bind(school_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.iter().map(adoption_from).collect::<Result<_, _>>()?)
 }

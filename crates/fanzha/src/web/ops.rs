@@ -202,6 +202,8 @@ impl Modify for BearerAuth {
         crate::mules::api::api_figures,
         crate::mules::api::api_facts,
         crate::mules::api::api_rule,
+        crate::mules::api::api_starter,
+        crate::mules::api::api_adopt_starter,
     ),
     components(schemas(
         crate::auth::activation::IssuedCode,
@@ -309,6 +311,9 @@ impl Modify for BearerAuth {
         crate::mules::model::SignalFacts,
         crate::mules::service::Count,
         crate::mules::service::Figures,
+        crate::mules::api::StarterOut,
+        crate::mules::api::AdoptBody,
+        crate::mules::starter::StarterItem,
         crate::mules::api::PoliceItem,
         crate::mules::api::RuleBody,
     )),

@@ -1,7 +1,8 @@
 //! Browser journey of a bank's signal: the bank reports a student's card through the API, the
 //! counselor opens the mule-risk warning on a 390 px phone, reads the script, acknowledges,
 //! records the talk and that the card was closed; the school admin then reads the school's
-//! figures on a desktop. Runs in the shared browser against an in-process app (SQLite, or
+//! figures on a desktop and, on a phone, adds the starter content on 两卡 and the law to the
+//! school's library and course. Runs in the shared browser against an in-process app (SQLite, or
 //! PostgreSQL when `FANZHA_TEST_DATABASE_URL` is set).
 
 use std::time::{Duration, Instant};
@@ -39,6 +40,7 @@ async fn a_bank_signal_is_talked_through_and_shows_in_the_school_figures() {
         return;
     };
     let app = spawn_seeded().await;
+    super::starter::elective(&app, "admin1", "SCH1", "校园安全选修课").await;
     let t = app
         .token("partner1", &[Scope::WarningsWrite, Scope::WarningsRead])
         .await;
@@ -121,4 +123,27 @@ async fn a_bank_signal_is_talked_through_and_shows_in_the_school_figures() {
     wd.goto(&app.url("/mules")).await;
     wd.find("#mule-signals").await;
     fits(&wd).await;
+
+    // Still on the phone, the school admin adds the starter content on 两卡 and the law: the
+    // article to the school's library, the lesson to the school's elective course.
+    wd.click("#starter-SCH1 .starter-adopt-article").await;
+    wait_text(&wd, "#starter-SCH1 .starter-article", "已提交审核").await;
+    wd.click("#starter-SCH1 select[name=course] option:last-child")
+        .await;
+    wd.click("#starter-SCH1 .starter-adopt-lesson").await;
+    wait_text(&wd, "#starter-SCH1 .starter-lesson", "校园安全选修课").await;
+    fits(&wd).await;
+    let section = wd.text("#mule-starter").await;
+    assert!(!section.contains("mule-starter"), "{section}");
+    wd.0.screenshot(
+        &target_dir()
+            .join("screenshots")
+            .join("mule-starter-admin-phone.png"),
+    )
+    .await;
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM mule_starter_adoptions WHERE target_id IS NOT NULL")
+            .await,
+        2
+    );
 }

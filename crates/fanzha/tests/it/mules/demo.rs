@@ -59,9 +59,25 @@ async fn the_demo_seeds_a_handled_signal_a_lure_check_and_a_suspect_in_a_briefin
         n("SELECT COUNT(*) FROM campaign_contents WHERE title LIKE '%两卡%'").await,
         1
     );
+    // Adopted the way every school adopts it, and the article was approved by the police.
+    assert_eq!(
+        n("SELECT COUNT(*) FROM mule_starter_adoptions WHERE target_id IS NOT NULL").await,
+        2
+    );
+    assert_eq!(
+        n("SELECT COUNT(*) FROM campaign_contents c JOIN mule_starter_adoptions a ON a.target_id = c.id \
+           AND a.item = 'article' WHERE c.status = 'published'")
+        .await,
+        1
+    );
     // Seeding again adds nothing.
     fanzha::mules::demo::seed(&app.state.db, &app.state.clock)
         .await
         .unwrap();
     assert_eq!(n("SELECT COUNT(*) FROM mule_signals").await, 3);
+    assert_eq!(n("SELECT COUNT(*) FROM mule_starter_adoptions").await, 2);
+    assert_eq!(
+        n("SELECT COUNT(*) FROM campaign_contents WHERE title LIKE '%两卡%'").await,
+        1
+    );
 }

@@ -6,4 +6,5 @@ mod cases;
 mod demo;
 mod prevention;
 mod signals;
+mod starter;
 mod talk;

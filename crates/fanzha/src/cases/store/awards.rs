@@ -1,0 +1,166 @@
+//! SQL of Campus Without Fraud: the awardees of a province and year, and the people and
+//! suspects per school its ranking weighs.
+
+#[allow(unused_imports)]
+use super::*;
+
+/// (school id, published_at) of the awardees of a province and year.
+pub async fn awards(db: &Db, province_id: i64, year: i32) -> DbResult<Vec<(i64, Option<i64>)>> {
+    let rows = sqlx::query(
+        "SELECT school_id, published_at FROM campus_awards WHERE province_id = $1 AND year = $2 ORDER BY school_id",
+    )
+    .bind(province_id)
+    .bind(year as i64)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        out.push((r.try_get("school_id")?, r.try_get("published_at")?));
+    }
+    Ok(out)
+}
+
+/// Replaces the (unpublished) selection of a province and year.
+pub async fn replace_awards(
+    conn: &mut sqlx::AnyConnection,
+    province_id: i64,
+    year: i32,
+    schools: &[i64],
+    by: i64,
+    now: i64,
+) -> DbResult<()> {
+    sqlx::query("DELETE FROM campus_awards WHERE province_id = $1 AND year = $2")
+        .bind(province_id)
+        .bind(year as i64)
+        .execute(&mut *conn)
+        .await?;
+    for s in schools {
+        sqlx::query(
+            "INSERT INTO campus_awards (province_id, year, school_id, selected_by, selected_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(province_id)
+        .bind(year as i64)
+        .bind(s)
+        .bind(by)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn publish_awards<'e, E>(exec: E, province_id: i64, year: i32, now: i64) -> DbResult<u64>
+where
+    E: Executor<'e, Database = Any>,
+{
+    Ok(sqlx::query(
+        "UPDATE campus_awards SET published_at = $1 WHERE province_id = $2 AND year = $3 AND published_at IS NULL",
+    )
+    .bind(now)
+    .bind(province_id)
+    .bind(year as i64)
+    .execute(exec)
+    .await?
+    .rows_affected())
+}
+
+/// Student by school and number: (id, class id, class path, enrolment year, major, gender).
+pub async fn student_in_school(
+    db: &Db,
+    school_id: i64,
+    student_no: &str,
+) -> DbResult<Option<(i64, i64, String, i64, String, String)>> {
+    let r = sqlx::query(
+        "SELECT s.id, s.class_id, u.path, s.enrollment_year, s.major, s.gender FROM students s \
+         JOIN units u ON u.id = s.class_id WHERE s.school_id = $1 AND s.student_no = $2",
+    )
+    .bind(school_id)
+    .bind(student_no)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(match r {
+        Some(r) => Some((
+            r.try_get("id")?,
+            r.try_get("class_id")?,
+            r.try_get("path")?,
+            r.try_get("enrollment_year")?,
+            r.try_get("major")?,
+            r.try_get("gender")?,
+        )),
+        None => None,
+    })
+}
+
+/// Staff by org and number: (id, unit id, unit path).
+pub async fn staff_in_org(
+    db: &Db,
+    org_id: i64,
+    staff_no: &str,
+) -> DbResult<Option<(i64, i64, String)>> {
+    let r = sqlx::query(
+        "SELECT s.id, s.unit_id, u.path FROM staff s JOIN units u ON u.id = s.unit_id WHERE s.org_id = $1 AND s.staff_no = $2",
+    )
+    .bind(org_id)
+    .bind(staff_no)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(match r {
+        Some(r) => Some((r.try_get("id")?, r.try_get("unit_id")?, r.try_get("path")?)),
+        None => None,
+    })
+}
+
+/// Students and staff per school of a subtree: school id → (students, staff).
+pub async fn people_per_school(
+    db: &Db,
+    path: &str,
+) -> DbResult<std::collections::HashMap<i64, (i64, i64)>> {
+    let mut out: std::collections::HashMap<i64, (i64, i64)> = Default::default();
+    let rows = sqlx::query(
+        "SELECT s.school_id, COUNT(*) AS n FROM students s JOIN units u ON u.id = s.school_id \
+         WHERE u.path LIKE $1 GROUP BY s.school_id",
+    )
+    .bind(format!("{path}%"))
+    .fetch_all(&db.pool)
+    .await?;
+    for r in rows {
+        out.entry(r.try_get("school_id")?).or_default().0 = r.try_get("n")?;
+    }
+    let rows = sqlx::query(
+        // Staff belong to the school or to a college below it: count them to the school.
+        "SELECT sc.id, COUNT(*) AS n FROM staff s JOIN units u ON u.id = s.org_id \
+         JOIN units sc ON sc.kind = 'school' AND u.path LIKE sc.path || '%' \
+         WHERE sc.path LIKE $1 GROUP BY sc.id",
+    )
+    .bind(format!("{path}%"))
+    .fetch_all(&db.pool)
+    .await?;
+    for r in rows {
+        out.entry(r.try_get("id")?).or_default().1 = r.try_get("n")?;
+    }
+    Ok(out)
+}
+
+/// Suspects of 帮信 / 两卡 (cases whose person is a suspect, or both) under `path` that occurred
+/// in [from, to): (school id, kind of account lent, number).
+pub async fn suspects(
+    db: &Db,
+    path: &str,
+    from: i64,
+    to: i64,
+) -> DbResult<Vec<(i64, String, i64)>> {
+    let rows: Vec<(i64, Option<String>, i64)> = sqlx::query_as(
+        "SELECT c.school_id, c.lent_account, CAST(COUNT(*) AS BIGINT) FROM cases c \
+         WHERE c.unit_path LIKE $1 AND c.person_role IN ('suspect', 'both') \
+         AND c.occurred_at >= $2 AND c.occurred_at < $3 GROUP BY c.school_id, c.lent_account",
+    )
+    .bind(format!("{path}%"))
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(s, k, n)| (s, k.unwrap_or_default(), n))
+        .collect())
+}
