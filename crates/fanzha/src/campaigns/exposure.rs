@@ -1,6 +1,7 @@
 //! The exposure score: how exposed one person is to one fraud type, from 0 to 100.
 //! The formula (documented in docs/CAMPAIGNS.md) is a pure function of plain data, unit-tested
-//! here; the loaders below read the tables of other modules through their published contracts.
+//! here; the loaders below read other modules' data through their `reads` (cases, warnings,
+//! risk checks) and stores (reports, learning), and this module's through its store.
 //!
 //! score = 100 × min(1, 0.5·C + 0.3·W + 0.2·R + 0.2·Q), every part in [0, 1]:
 //! * C, cohort: victims of the type among people of the same school, enrollment year, major and
@@ -18,9 +19,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::Row;
-
-use crate::db::{Backend, Db, DbResult};
+use crate::db::{Db, DbResult};
 
 pub const W_COHORT: f64 = 0.5;
 pub const W_WARNINGS: f64 = 0.3;
@@ -114,118 +113,46 @@ pub fn top_percent(people: &[Person], scores: &[f64], percent: f64) -> Vec<(i64,
     v
 }
 
-async fn table_exists(db: &Db, table: &str) -> DbResult<bool> {
-    let sql = match db.backend {
-        Backend::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1",
-        Backend::Postgres => {
-            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1"
-        }
-    };
-    let n: i64 = sqlx::query_scalar(sql)
-        .bind(table)
-        .fetch_one(&db.pool)
-        .await?;
-    Ok(n > 0)
-}
-
-/// CONTRACT (cases, migration 0004): victims of `fraud_type` per cohort among recorded cases of
-/// the school at `school_path`. Reads `cases(unit_path, victim_role, victim_enroll_year,
-/// victim_major, victim_gender, fraud_type, victim_student_id)`. A linked student counts once
-/// however many cases name them; a described (unlinked) victim counts per case. Without the
-/// table there are no victims.
+/// Victims of `fraud_type` per cohort among recorded cases of the school at `school_path` (see
+/// `cases::reads::victims_by_cohort`).
 pub async fn load_case_victims(
     db: &Db,
     school_path: &str,
     fraud_type: &str,
 ) -> DbResult<HashMap<Cohort, i64>> {
-    if !table_exists(db, "cases").await? {
-        return Ok(HashMap::new());
-    }
-    let rows = sqlx::query(
-        "SELECT victim_enroll_year, victim_major, victim_gender, \
-         COUNT(DISTINCT victim_student_id) + SUM(CASE WHEN victim_student_id IS NULL THEN 1 ELSE 0 END) FROM cases \
-         WHERE unit_path LIKE $1 || '%' AND fraud_type = $2 AND victim_role = 'student' \
-         AND victim_enroll_year IS NOT NULL AND victim_major IS NOT NULL AND victim_gender IS NOT NULL \
-         GROUP BY victim_enroll_year, victim_major, victim_gender",
+    Ok(
+        crate::cases::reads::victims_by_cohort(db, school_path, fraud_type)
+            .await?
+            .into_iter()
+            .map(|v| ((v.enroll_year, v.major, v.gender), v.victims))
+            .collect(),
     )
-    .bind(school_path)
-    .bind(fraud_type)
-    .fetch_all(&db.pool)
-    .await?;
-    let mut m = HashMap::new();
-    for r in rows {
-        let year: i64 = r.try_get::<Option<i64>, _>(0)?.unwrap_or_default();
-        let major: String = r.try_get::<Option<String>, _>(1)?.unwrap_or_default();
-        let gender: String = r.try_get::<Option<String>, _>(2)?.unwrap_or_default();
-        m.insert((year, major, gender), r.try_get(3)?);
-    }
-    Ok(m)
 }
 
-/// CONTRACT (warnings, migration 0003): unhandled warnings of `fraud_type` per student of the
-/// unit. "Unhandled" = status `unidentified` or `open` (routed, nobody acknowledged yet); once a
-/// warning is acknowledged, contacted or closed somebody has dealt with the student.
+/// Unhandled warnings of `fraud_type` per student of the unit (see
+/// `warnings::reads::unhandled_by_student`).
 pub async fn load_open_warnings(
     db: &Db,
     unit_path: &str,
     fraud_type: &str,
 ) -> DbResult<HashMap<i64, i64>> {
-    if !table_exists(db, "warnings").await? {
-        return Ok(HashMap::new());
-    }
-    let rows = sqlx::query(
-        "SELECT w.student_id, COUNT(*) FROM warnings w JOIN students s ON s.id = w.student_id \
-         JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 || '%' AND w.fraud_type = $2 \
-         AND w.status IN ('unidentified', 'open') GROUP BY w.student_id",
-    )
-    .bind(unit_path)
-    .bind(fraud_type)
-    .fetch_all(&db.pool)
-    .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+    crate::warnings::reads::unhandled_by_student(db, unit_path, fraud_type).await
 }
 
-/// CONTRACT (intel, migration 0002; reports, migration 0006): the person's own signals of
-/// `fraud_type` per student of the unit since `since`: medium/high risk checks they ran
-/// (`risk_checks.student_id`) plus reports they filed (`reports.student_id`), except reports
-/// merged into another or judged `not_fraud`.
+/// The person's own signals of `fraud_type` per student of the unit since `since`: medium/high
+/// risk checks they ran plus reports they filed, except reports merged into another or judged
+/// `not_fraud`.
 pub async fn load_risk_signals(
     db: &Db,
     unit_path: &str,
     fraud_type: &str,
     since: i64,
 ) -> DbResult<HashMap<i64, i64>> {
-    let mut m: HashMap<i64, i64> = HashMap::new();
-    let queries = [
-        (
-            "risk_checks",
-            "SELECT r.student_id, COUNT(*) FROM risk_checks r JOIN students s ON s.id = r.student_id \
-             JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 || '%' AND r.fraud_type = $2 \
-             AND r.level IN ('medium', 'high') AND r.created_at >= $3 GROUP BY r.student_id",
-        ),
-        (
-            "reports",
-            "SELECT r.student_id, COUNT(*) FROM reports r JOIN students s ON s.id = r.student_id \
-             JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 || '%' AND r.fraud_type = $2 \
-             AND r.status NOT IN ('merged', 'not_fraud') AND r.created_at >= $3 GROUP BY r.student_id",
-        ),
-    ];
-    for (table, sql) in queries {
-        if !table_exists(db, table).await? {
-            continue;
-        }
-        let rows = sqlx::query(sql)
-            .bind(unit_path)
-            .bind(fraud_type)
-            .bind(since)
-            .fetch_all(&db.pool)
-            .await?;
-        for r in rows {
-            *m.entry(r.try_get(0)?).or_default() += r.try_get::<i64, _>(1)?;
-        }
+    let mut m =
+        crate::intel::reads::risky_checks_by_student(db, unit_path, fraud_type, since).await?;
+    for (id, n) in crate::reports::store::filed_by_student(db, unit_path, fraud_type, since).await?
+    {
+        *m.entry(id).or_default() += n;
     }
     Ok(m)
 }
@@ -239,7 +166,7 @@ pub async fn load_quiz_knowledge(
     fraud_type: &str,
 ) -> DbResult<HashMap<i64, (i64, i64)>> {
     let mut m = crate::learning::service::knowledge_under(db, unit_path, fraud_type).await?;
-    for (id, n) in campaign_quiz_passes(db, unit_path, fraud_type).await? {
+    for (id, n) in super::store::quiz_passes_under(db, unit_path, fraud_type).await? {
         let e = m.entry(id).or_default();
         e.0 += n;
         e.1 += n;
@@ -247,36 +174,9 @@ pub async fn load_quiz_knowledge(
     Ok(m)
 }
 
-/// Campaign quizzes of `fraud_type` passed, per student of the unit.
-pub async fn campaign_quiz_passes(
-    db: &Db,
-    unit_path: &str,
-    fraud_type: &str,
-) -> DbResult<HashMap<i64, i64>> {
-    let rows = sqlx::query(
-        "SELECT d.student_id, COUNT(*) FROM campaign_deliveries d JOIN campaigns c ON c.id = d.campaign_id \
-         WHERE d.student_id IS NOT NULL AND d.unit_path LIKE $1 || '%' AND c.fraud_type = $2 \
-         AND d.quiz_passed_at IS NOT NULL GROUP BY d.student_id",
-    )
-    .bind(unit_path)
-    .bind(fraud_type)
-    .fetch_all(&db.pool)
-    .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
-}
-
 /// One student's campaign quizzes passed, per fraud type (for their knowledge profile).
 pub async fn quiz_passes_of(db: &Db, student_id: i64) -> DbResult<Vec<(String, i64)>> {
-    Ok(sqlx::query_as(
-        "SELECT c.fraud_type, COUNT(*) FROM campaign_deliveries d JOIN campaigns c ON c.id = d.campaign_id \
-         WHERE d.student_id = $1 AND d.quiz_passed_at IS NOT NULL GROUP BY c.fraud_type ORDER BY c.fraud_type",
-    )
-    .bind(student_id)
-    .fetch_all(&db.pool)
-    .await?)
+    super::store::quiz_passes_of(db, student_id).await
 }
 
 /// Scores every student under `unit_path` (all of one school) for `fraud_type`.
@@ -288,13 +188,7 @@ pub async fn score_unit(
     fraud_type: &str,
 ) -> DbResult<(Vec<Person>, Vec<f64>)> {
     // Cohort sizes come from the whole school so rates compare like with like.
-    let rows = sqlx::query(
-        "SELECT s.id, s.enrollment_year, s.major, s.gender, u.path FROM students s \
-         JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 || '%' AND s.status = 'enrolled'",
-    )
-    .bind(school_path)
-    .fetch_all(&db.pool)
-    .await?;
+    let students = super::store::enrolled_under(db, school_path).await?;
     let victims = load_case_victims(db, school_path, fraud_type).await?;
     let warnings = load_open_warnings(db, unit_path, fraud_type).await?;
     let signals = load_risk_signals(db, unit_path, fraud_type, now - SIGNAL_WINDOW_MS).await?;
@@ -304,10 +198,9 @@ pub async fn score_unit(
         sizes: HashMap::new(),
     };
     let mut people = Vec::new();
-    for r in rows {
-        let id: i64 = r.try_get(0)?;
-        let cohort: Cohort = (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
-        let path: String = r.try_get(4)?;
+    for st in students {
+        let (id, path) = (st.student_id, st.unit_path);
+        let cohort: Cohort = (st.enrollment_year, st.major, st.gender);
         *stats.sizes.entry(cohort.clone()).or_default() += 1;
         if path.starts_with(unit_path) {
             people.push(Person {

@@ -5,12 +5,10 @@
 pub mod api;
 pub mod bench;
 pub mod channel_admin;
-pub mod channel_pages;
 pub mod channels;
 pub mod demo;
 pub mod exposure;
 pub mod gaps;
-pub mod manage;
 pub mod model;
 pub mod pages;
 pub mod render;

@@ -114,7 +114,7 @@ struct QueuePage {
 }
 
 async fn page(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
-    super::api::require_manager(&u.p)?;
+    super::service::require_manager(&u.p)?;
     let ctx = page_ctx(&st, &u).await;
     let mut rows = Vec::new();
     for c in queue_for(&st.db, &u.p).await? {

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod lists;
 pub mod model;
 pub mod pages;
+pub mod reads;
 pub mod service;
 pub mod store;
 pub mod svg;

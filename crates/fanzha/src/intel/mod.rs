@@ -16,6 +16,7 @@ pub mod learn;
 pub mod model;
 pub mod pages;
 pub mod quota;
+pub mod reads;
 pub mod service;
 pub mod store;
 

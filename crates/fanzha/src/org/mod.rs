@@ -9,4 +9,5 @@ pub mod picker;
 pub mod roster;
 pub mod service;
 pub mod store;
+pub mod tree;
 pub mod xlsx;

@@ -13,7 +13,7 @@ use super::model::{self, ReportIndicator, ReportInput, Sections};
 use super::service::{self, Deadlines, Filed, ReportError, SpAction, Triage};
 use super::store::{self, Cluster, Evidence, Figures, QueueItem, Report, ReportItem, StopPayment};
 use super::{evidence, evidence_store};
-use super::{officer, reporter_of, scope_of, visible_report};
+use super::{officer, report_visible_to, reporter_of, scope_of};
 use crate::auth::model::Scope;
 use crate::auth::policy::{self, Action, Target};
 use crate::error::{AppError, AppResult, Msg};
@@ -78,7 +78,7 @@ pub async fn add_evidence(
     report_id: i64,
     bytes: &[u8],
 ) -> AppResult<Evidence> {
-    let r = visible_report(st, u, report_id).await?;
+    let r = report_visible_to(st, u, report_id).await?;
     if r.reporter_account_id != u.p.account_id {
         return Err(AppError::forbidden());
     }
@@ -100,10 +100,7 @@ pub async fn add_evidence(
     let store = evidence_store::EvidenceStore::from_config(&st.config).map_err(AppError::from)?;
     let key = evidence_store::key_of(report_id, &sha, t.media_type());
     let mut tx = st.db.begin_write().await?;
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM report_evidence WHERE report_id = $1")
-        .bind(report_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let n = super::store::evidence_count(&mut tx, report_id).await?;
     if n >= evidence::MAX_PER_REPORT {
         return Err(
             AppError::unprocessable("reports-err-image-count").arg("max", evidence::MAX_PER_REPORT)
@@ -116,16 +113,15 @@ pub async fn add_evidence(
         .await
         .map_err(AppError::from)?;
     let now = st.clock.now_ms();
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO report_evidence (report_id, media_type, file_name, bytes, sha256, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    let id = super::store::insert_evidence(
+        &mut tx,
+        report_id,
+        t.media_type(),
+        &format!("{sha}.{}", t.ext()),
+        clean.len() as i64,
+        &sha,
+        now,
     )
-    .bind(report_id)
-    .bind(t.media_type())
-    .bind(format!("{sha}.{}", t.ext()))
-    .bind(clean.len() as i64)
-    .bind(&sha)
-    .bind(now)
-    .fetch_one(&mut *tx)
     .await?;
     crate::audit::record(
         &mut *tx,
@@ -159,7 +155,7 @@ pub async fn evidence_bytes(
     report_id: i64,
     eid: i64,
 ) -> AppResult<Response> {
-    let report = visible_report(st, u, report_id).await?;
+    let report = report_visible_to(st, u, report_id).await?;
     let e = store::evidence_of(&st.db, report_id)
         .await?
         .into_iter()
@@ -226,7 +222,7 @@ pub async fn do_triage(
     id: i64,
     req: &TriageRequest,
 ) -> AppResult<TriageAnswer> {
-    let r = visible_report(st, u, id).await?;
+    let r = report_visible_to(st, u, id).await?;
     let by = officer(u, &r.unit_path)?;
     let t = match req.decision.as_str() {
         "confirm" => Triage::Confirm,
@@ -272,7 +268,7 @@ pub async fn do_triage(
     }
     if let Triage::Merge(into) = t {
         // The target must be in the officer's scope too.
-        visible_report(st, u, into)
+        report_visible_to(st, u, into)
             .await
             .map_err(|_| AppError::unprocessable("reports-err-merge-target"))?;
     }
@@ -312,7 +308,7 @@ pub async fn do_sp_action(
         .await?
         .ok_or_else(AppError::not_found)?;
     drop(conn);
-    let r = visible_report(st, u, sp.report_id).await?;
+    let r = report_visible_to(st, u, sp.report_id).await?;
     officer(u, &r.unit_path)?;
     let action = SpAction::parse(&req.action, req.frozen_cents, &req.reason)
         .map_err(|m| AppError::from(ReportError::Invalid(vec![m])))?;
@@ -523,7 +519,7 @@ pub struct ReportDetail {
 }
 
 pub async fn detail(st: &AppState, u: &User, id: i64) -> AppResult<ReportDetail> {
-    let report = visible_report(st, u, id).await?;
+    let report = report_visible_to(st, u, id).await?;
     if report.reporter_account_id != u.p.account_id {
         crate::audit::person_read(
             &st.db,

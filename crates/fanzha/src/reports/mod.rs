@@ -93,7 +93,7 @@ pub fn can_triage(p: &Principal, unit_path: &str) -> bool {
 
 /// Opens one report for a caller: the reporter, or staff and police in scope. Others get 404
 /// (audited as `access.denied`), so a report's existence is not revealed.
-pub async fn visible_report(st: &AppState, u: &User, id: i64) -> AppResult<store::Report> {
+pub async fn report_visible_to(st: &AppState, u: &User, id: i64) -> AppResult<store::Report> {
     let mut conn = st.db.pool.acquire().await?;
     let r = store::report(&mut conn, id)
         .await?

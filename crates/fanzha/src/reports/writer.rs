@@ -291,9 +291,9 @@ pub async fn write_batch(
                 .bind(now);
         }
         for row in q.fetch_all(&mut *tx).await? {
-            let id: i64 = row.try_get(0)?;
-            let acc: i64 = row.try_get(1)?;
-            let key: String = row.try_get(2)?;
+            let id: i64 = row.try_get("id")?;
+            let acc: i64 = row.try_get("reporter_account_id")?;
+            let key: String = row.try_get("idempotency_key")?;
             new_ids.insert((acc, key), id);
         }
     }
@@ -438,19 +438,13 @@ pub async fn write_batch(
 }
 
 async fn replay(tx: &mut AnyConnection, account: i64, key: &str) -> ReportResult<Filed> {
-    let row = sqlx::query(
-        "SELECT r.id, r.ref_no, sp.id FROM reports r LEFT JOIN stop_payments sp ON sp.report_id = r.id \
-         WHERE r.reporter_account_id = $1 AND r.idempotency_key = $2",
-    )
-    .bind(account)
-    .bind(key)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(ReportError::NotFound)?;
+    let (report_id, ref_no, stop_payment_id) = super::store::report_by_key(tx, account, key)
+        .await?
+        .ok_or(ReportError::NotFound)?;
     Ok(Filed {
-        report_id: row.try_get(0)?,
-        ref_no: row.try_get(1)?,
-        stop_payment_id: row.try_get(2)?,
+        report_id,
+        ref_no,
+        stop_payment_id,
         replayed: true,
     })
 }

@@ -11,6 +11,7 @@ pub mod lists;
 pub mod model;
 pub mod notify;
 pub mod pages;
+pub mod reads;
 pub mod receipts;
 pub mod service;
 pub mod store;

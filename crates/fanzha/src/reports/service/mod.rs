@@ -4,7 +4,7 @@
 
 use fanzha_detect::FraudType;
 use serde::Serialize;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::model::{self, ReportInput, ReportStatus, StopStatus, TransactionSection, Valid};
 use super::store;
@@ -123,14 +123,9 @@ pub async fn student_place(
     tx: &mut AnyConnection,
     student_id: i64,
 ) -> ReportResult<(String, i64, i64)> {
-    let row = sqlx::query(
-        "SELECT u.path, s.class_id, s.school_id FROM students s JOIN units u ON u.id = s.class_id WHERE s.id = $1",
-    )
-    .bind(student_id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(ReportError::NotFound)?;
-    Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
+    store::student_place(tx, student_id)
+        .await?
+        .ok_or(ReportError::NotFound)
 }
 
 /// What filing returned.
@@ -156,23 +151,14 @@ pub fn ref_no(id: i64, now: i64) -> String {
 }
 
 async fn replay(tx: &mut AnyConnection, account: i64, key: &str) -> ReportResult<Option<Filed>> {
-    let row = sqlx::query(
-        "SELECT r.id, r.ref_no, sp.id FROM reports r LEFT JOIN stop_payments sp ON sp.report_id = r.id \
-         WHERE r.reporter_account_id = $1 AND r.idempotency_key = $2",
-    )
-    .bind(account)
-    .bind(key)
-    .fetch_optional(&mut *tx)
-    .await?;
-    Ok(match row {
-        None => None,
-        Some(r) => Some(Filed {
-            report_id: r.try_get(0)?,
-            ref_no: r.try_get(1)?,
-            stop_payment_id: r.try_get(2)?,
+    Ok(store::report_by_key(tx, account, key)
+        .await?
+        .map(|(report_id, ref_no, stop_payment_id)| Filed {
+            report_id,
+            ref_no,
+            stop_payment_id,
             replayed: true,
-        }),
-    })
+        }))
 }
 
 /// Files a validated report inside `tx` (the caller commits before answering). A key used
@@ -194,25 +180,22 @@ pub async fn file(
     // The insert comes first: it is the statement that takes the write lock (SQLite waits for it
     // instead of failing a read-then-write upgrade), and a key already used answers nothing here
     // (on PostgreSQL after the racing transaction committed), so the report filed then is returned.
-    let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO reports (ref_no, reporter_account_id, idempotency_key, student_id, school_id, unit_path, fraud_type, \
-         has_loss, amount_cents, description, sections, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'new', $12, $12) \
-         ON CONFLICT (reporter_account_id, idempotency_key) DO NOTHING RETURNING id",
+    let id = store::insert_report(
+        tx,
+        &store::NewReport {
+            reporter_account_id: reporter.account_id,
+            idempotency_key: key,
+            student_id: reporter.student_id,
+            school_id: reporter.school_id,
+            unit_path: &reporter.unit_path,
+            fraud_type: v.fraud_type.id(),
+            has_loss: v.loss.is_some(),
+            amount_cents: v.amount_cents,
+            description: &v.description,
+            sections: &sections,
+            now,
+        },
     )
-    .bind(format!("pending-{}", uuid::Uuid::new_v4().simple()))
-    .bind(reporter.account_id)
-    .bind(key)
-    .bind(reporter.student_id)
-    .bind(reporter.school_id)
-    .bind(&reporter.unit_path)
-    .bind(v.fraud_type.id())
-    .bind(i64::from(v.loss.is_some()))
-    .bind(v.amount_cents)
-    .bind(&v.description)
-    .bind(&sections)
-    .bind(now)
-    .fetch_optional(&mut *tx)
     .await?;
     let Some(id) = id else {
         return replay(tx, reporter.account_id, key)
@@ -220,11 +203,7 @@ pub async fn file(
             .ok_or(ReportError::NotFound);
     };
     let number = ref_no(id, now);
-    sqlx::query("UPDATE reports SET ref_no = $1 WHERE id = $2")
-        .bind(&number)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    store::set_ref_no(tx, id, &number).await?;
     let source = format!("report:{id}");
     let types = [v.fraud_type];
     insert_indicators(tx, &[(id, v)]).await?;
@@ -266,28 +245,11 @@ pub(crate) async fn insert_indicators(
     tx: &mut AnyConnection,
     reports: &[(i64, &Valid)],
 ) -> ReportResult<()> {
-    let backend = if tx.backend_name() == "PostgreSQL" {
-        crate::db::Backend::Postgres
-    } else {
-        crate::db::Backend::Sqlite
-    };
     let rows: Vec<(i64, &model::ReportIndicator)> = reports
         .iter()
         .flat_map(|(id, v)| v.indicators.iter().map(move |i| (*id, i)))
         .collect();
-    for chunk in rows.chunks(500) {
-        let sql = format!(
-            "INSERT INTO report_indicators (report_id, kind, value, section) VALUES {}",
-            crate::db::values_rows(chunk.len(), 4, 1)
-        );
-        let sql = crate::db::bulk_sql(backend, &sql);
-        let mut q = sqlx::query(&sql);
-        for (id, i) in chunk {
-            q = q.bind(*id).bind(&i.kind).bind(&i.value).bind(&i.section);
-        }
-        q.execute(&mut *tx).await?;
-    }
-    Ok(())
+    Ok(store::insert_indicators(tx, &rows).await?)
 }
 
 /// What follows the report row of a new report: the stop-payment request of a loss (with its
@@ -306,19 +268,19 @@ pub(crate) async fn finish(
     let mut stop_payment_id = None;
     if let Some(l) = &v.loss {
         let deadline = now + deadlines.deadline_ms;
-        let sp: i64 = sqlx::query_scalar(
-            "INSERT INTO stop_payments (report_id, payee_kind, payee_account, bank, amount_cents, transfer_at, deadline_at, \
-             status, frozen_cents, reason, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', 0, '', $8, $8) RETURNING id",
+        let sp = store::insert_stop_payment(
+            tx,
+            &store::NewStopPayment {
+                report_id: id,
+                payee_kind: &l.payee_kind,
+                payee_account: &l.payee_account,
+                bank: &l.bank,
+                amount_cents: l.amount_cents,
+                transfer_at: l.transfer_at,
+                deadline_at: deadline,
+                now,
+            },
         )
-        .bind(id)
-        .bind(&l.payee_kind)
-        .bind(&l.payee_account)
-        .bind(&l.bank)
-        .bind(l.amount_cents)
-        .bind(l.transfer_at)
-        .bind(deadline)
-        .bind(now)
-        .fetch_one(&mut *tx)
         .await?;
         stop_payment_id = Some(sp);
         enqueue_with(
@@ -336,7 +298,7 @@ pub(crate) async fn finish(
             .arg("account", &l.payee_account)
             .arg("minutes", deadlines.deadline_ms / 60_000);
         if let Some(school) = reporter.school_id {
-            for acc in police_of_school(tx, school).await? {
+            for acc in store::police_of_school(tx, school).await? {
                 notify_in_lang(
                     tx,
                     clock,
@@ -353,12 +315,7 @@ pub(crate) async fn finish(
         }
     }
     if let Some(class) = reporter.class_id {
-        let counselors: Vec<i64> = sqlx::query_scalar(
-            "SELECT staff_id FROM responsibilities WHERE unit_id = $1 AND duty = 'counselor'",
-        )
-        .bind(class)
-        .fetch_all(&mut *tx)
-        .await?;
+        let counselors = store::counselors_of_class(tx, class).await?;
         let title = Msg::new("reports-notice-counselor-title").arg("ref", number);
         let body = Msg::new(if v.loss.is_some() {
             "reports-notice-counselor-loss"
@@ -403,21 +360,7 @@ pub(crate) async fn finish(
 /// The language of an inbox recipient: the locale of their account (for staff and students the
 /// first account linked to them), zh-CN when they have none.
 pub async fn lang_of(tx: &mut AnyConnection, to: &Recipient) -> ReportResult<Lang> {
-    let (sql, id) = match to {
-        Recipient::Account(id) => ("SELECT locale FROM accounts WHERE id = $1", *id),
-        Recipient::Staff(id) => (
-            "SELECT locale FROM accounts WHERE staff_id = $1 ORDER BY id LIMIT 1",
-            *id,
-        ),
-        Recipient::Student(id) => (
-            "SELECT locale FROM accounts WHERE student_id = $1 ORDER BY id LIMIT 1",
-            *id,
-        ),
-    };
-    let locale: Option<String> = sqlx::query_scalar(sql)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let locale = store::locale_of(tx, to).await?;
     Ok(locale.map(|l| Lang::from_code(&l)).unwrap_or_default())
 }
 
@@ -448,17 +391,6 @@ async fn notify_in_lang(
         link: Some(link),
     };
     Ok(inbox::notify_once(&mut *tx, clock, to, &notice, source).await?)
-}
-
-/// Police accounts of the stations whose jurisdiction has this school.
-async fn police_of_school(tx: &mut AnyConnection, school_id: i64) -> ReportResult<Vec<i64>> {
-    Ok(sqlx::query_scalar(
-        "SELECT DISTINCT ra.account_id FROM role_assignments ra JOIN jurisdictions j ON j.station_id = ra.unit_id \
-         WHERE j.school_id = $1 AND ra.role = 'police' ORDER BY ra.account_id",
-    )
-    .bind(school_id)
-    .fetch_all(&mut *tx)
-    .await?)
 }
 
 pub use crate::kernel::money::yuan_plain as cents_str;

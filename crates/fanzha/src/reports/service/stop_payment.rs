@@ -33,11 +33,7 @@ pub async fn create_loss_report(
     input: LossInput,
 ) -> ReportResult<(i64, i64)> {
     let (path, class_id, school_id) = student_place(tx, student_id).await?;
-    let account: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM accounts WHERE student_id = $1 ORDER BY id LIMIT 1")
-            .bind(student_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let account = store::account_of_student(tx, student_id).await?;
     let account = account.or(actor.account_id).ok_or(ReportError::NotFound)?;
     let ri = ReportInput {
         idempotency_key: input.idempotency_key.clone(),
@@ -147,30 +143,20 @@ pub async fn act_on_stop_payment(
         SpAction::Frozen(c) => (StopStatus::Frozen, *c, sp.reason.clone()),
         SpAction::Failed(r) => (StopStatus::Failed, sp.frozen_cents, r.clone()),
     };
-    let action_id: i64 = sqlx::query_scalar(
-        "INSERT INTO stop_payment_actions (stop_payment_id, account_id, action, frozen_cents, reason, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    let action_id = store::record_stop_action(
+        tx,
+        sp_id,
+        actor.account_id.unwrap_or_default(),
+        action.id(),
+        match action {
+            SpAction::Failed(r) => r.as_str(),
+            _ => "",
+        },
+        status.as_str(),
+        frozen,
+        &reason,
+        now,
     )
-    .bind(sp_id)
-    .bind(actor.account_id.unwrap_or_default())
-    .bind(action.id())
-    .bind(frozen)
-    .bind(match action {
-        SpAction::Failed(r) => r.as_str(),
-        _ => "",
-    })
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
-    sqlx::query(
-        "UPDATE stop_payments SET status = $1, frozen_cents = $2, reason = $3, first_action_at = COALESCE(first_action_at, $4), updated_at = $4 WHERE id = $5",
-    )
-    .bind(status.as_str())
-    .bind(frozen)
-    .bind(&reason)
-    .bind(now)
-    .bind(sp_id)
-    .execute(&mut *tx)
     .await?;
     first_action(tx, sp.report_id, now).await?;
     let r = store::report(tx, sp.report_id)
@@ -216,12 +202,7 @@ pub(super) async fn first_action(
     report_id: i64,
     now: i64,
 ) -> ReportResult<()> {
-    sqlx::query("UPDATE reports SET first_action_at = COALESCE(first_action_at, $1), updated_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(report_id)
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
+    Ok(store::first_action(tx, report_id, now).await?)
 }
 
 /// The escalation job: when nobody acted on a stop-payment request shortly before its deadline,
@@ -248,26 +229,11 @@ pub async fn escalate(tx: &mut AnyConnection, clock: &Clock, sp_id: i64) -> Repo
     let source = format!("stop_payment:{sp_id}:escalated");
     let mut told = 0;
     if let Some(school) = r.school_id {
-        let stations: Vec<i64> = sqlx::query_scalar(
-            "SELECT station_id FROM jurisdictions WHERE school_id = $1 ORDER BY station_id",
-        )
-        .bind(school)
-        .fetch_all(&mut *tx)
-        .await?;
+        let stations = store::stations_of_school(tx, school).await?;
         for st in stations {
-            let leaders: Vec<i64> = sqlx::query_scalar(
-                "SELECT staff_id FROM responsibilities WHERE unit_id = $1 AND duty = 'station_leader' ORDER BY staff_id",
-            )
-            .bind(st)
-            .fetch_all(&mut *tx)
-            .await?;
+            let leaders = store::station_leaders(tx, st).await?;
             let recipients: Vec<Recipient> = if leaders.is_empty() {
-                let accs: Vec<i64> = sqlx::query_scalar(
-                    "SELECT account_id FROM role_assignments WHERE unit_id = $1 AND role = 'police' ORDER BY account_id",
-                )
-                .bind(st)
-                .fetch_all(&mut *tx)
-                .await?;
+                let accs = store::station_police(tx, st).await?;
                 accs.into_iter().map(Recipient::Account).collect()
             } else {
                 leaders.into_iter().map(Recipient::Staff).collect()
@@ -292,11 +258,7 @@ pub async fn escalate(tx: &mut AnyConnection, clock: &Clock, sp_id: i64) -> Repo
             }
         }
     }
-    sqlx::query("UPDATE stop_payments SET escalated_at = $1, updated_at = $1 WHERE id = $2 AND escalated_at IS NULL")
-        .bind(now)
-        .bind(sp_id)
-        .execute(&mut *tx)
-        .await?;
+    store::mark_escalated(tx, sp_id, now).await?;
     audit::record(
         &mut *tx,
         clock,

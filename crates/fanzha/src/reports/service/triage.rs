@@ -85,30 +85,14 @@ pub async fn triage(
             if target.status == ReportStatus::Merged {
                 return Err(invalid("reports-err-merge-target"));
             }
-            sqlx::query("UPDATE reports SET status = 'merged', merged_into = $1, updated_at = $2 WHERE id = $3")
-                .bind(into)
-                .bind(now)
-                .bind(report_id)
-                .execute(&mut *tx)
-                .await?;
+            store::merge_report(tx, report_id, *into, now).await?;
             detail = serde_json::json!({"into": into});
         }
         Triage::Assign(officer) => {
-            let police: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM role_assignments WHERE account_id = $1 AND role = 'police'",
-            )
-            .bind(officer)
-            .fetch_one(&mut *tx)
-            .await?;
-            if police == 0 {
+            if !store::is_police(tx, *officer).await? {
                 return Err(invalid("reports-err-assign"));
             }
-            sqlx::query("UPDATE reports SET assigned_to = $1, updated_at = $2 WHERE id = $3")
-                .bind(officer)
-                .bind(now)
-                .bind(report_id)
-                .execute(&mut *tx)
-                .await?;
+            store::assign_report(tx, report_id, *officer, now).await?;
             notify_in_lang(
                 tx,
                 clock,
@@ -169,13 +153,7 @@ async fn set_status(
     status: ReportStatus,
     now: i64,
 ) -> ReportResult<()> {
-    sqlx::query("UPDATE reports SET status = $1, updated_at = $2 WHERE id = $3")
-        .bind(status.as_str())
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
+    Ok(store::set_report_status(tx, id, status.as_str(), now).await?)
 }
 
 /// The case channel of a report: the social platform when it is one cases know, else a call,
@@ -232,18 +210,12 @@ pub async fn open_case_from_report(
     };
     let (unit_id, role, year, major, gender) = match r.student_id {
         Some(s) => {
-            let row = sqlx::query(
-                "SELECT class_id, enrollment_year, major, gender FROM students WHERE id = $1",
-            )
-            .bind(s)
-            .fetch_one(&mut *tx)
-            .await?;
-            let gender: String = row.try_get(3)?;
+            let (class_id, year, major, gender) = store::student_cohort(tx, s).await?;
             (
-                row.try_get::<i64, _>(0)?,
+                class_id,
                 VictimRole::Student,
-                Some(row.try_get::<i64, _>(1)?),
-                Some(row.try_get::<String, _>(2)?).filter(|m| !m.is_empty()),
+                Some(year),
+                Some(major).filter(|m| !m.is_empty()),
                 Some(gender).filter(|g| g == "male" || g == "female"),
             )
         }
@@ -286,14 +258,7 @@ pub async fn open_case_from_report(
     for (kind, value) in &c.indicators {
         crate::intel::service::confirm(tx, clock, by, kind, value, &[fraud_type], &source).await?;
     }
-    sqlx::query(
-        "UPDATE reports SET case_id = $1, status = 'case_opened', updated_at = $2 WHERE id = $3",
-    )
-    .bind(case_id)
-    .bind(now)
-    .bind(report_id)
-    .execute(&mut *tx)
-    .await?;
+    store::link_case(tx, report_id, case_id, now).await?;
     first_action(tx, report_id, now).await?;
     audit::record(
         &mut *tx,

@@ -10,6 +10,12 @@ use sqlx::{AnyConnection, Row};
 use super::model::ReportIndicator;
 use crate::db::{Db, DbResult};
 
+mod people;
+mod writes;
+
+pub use people::*;
+pub use writes::*;
+
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Report {
     pub id: i64,
@@ -41,33 +47,33 @@ const REPORT_COLS: &str = "r.id, r.ref_no, r.reporter_account_id, r.student_id, 
     r.first_action_at, r.created_at";
 
 fn report_row(r: &AnyRow) -> Result<Report, sqlx::Error> {
-    let sections: String = r.try_get(10)?;
+    let sections: String = r.try_get("sections")?;
     Ok(Report {
-        id: r.try_get(0)?,
-        ref_no: r.try_get(1)?,
-        reporter_account_id: r.try_get(2)?,
-        student_id: r.try_get(3)?,
-        school_id: r.try_get(4)?,
-        unit_path: r.try_get(5)?,
+        id: r.try_get("id")?,
+        ref_no: r.try_get("ref_no")?,
+        reporter_account_id: r.try_get("reporter_account_id")?,
+        student_id: r.try_get("student_id")?,
+        school_id: r.try_get("school_id")?,
+        unit_path: r.try_get("unit_path")?,
         fraud_type: crate::db::decode(
-            &r.try_get::<String, _>(6)?,
+            &r.try_get::<String, _>("fraud_type")?,
             |s| s.parse().ok(),
             "reports.fraud_type",
         )?,
-        has_loss: r.try_get::<i64, _>(7)? != 0,
-        amount_cents: r.try_get(8)?,
-        description: r.try_get(9)?,
+        has_loss: r.try_get::<i64, _>("has_loss")? != 0,
+        amount_cents: r.try_get("amount_cents")?,
+        description: r.try_get("description")?,
         sections: serde_json::from_str(&sections).unwrap_or(serde_json::Value::Null),
         status: crate::db::decode(
-            &r.try_get::<String, _>(11)?,
+            &r.try_get::<String, _>("status")?,
             super::model::ReportStatus::parse,
             "reports.status",
         )?,
-        assigned_to: r.try_get(12)?,
-        merged_into: r.try_get(13)?,
-        case_id: r.try_get(14)?,
-        first_action_at: r.try_get(15)?,
-        created_at: r.try_get(16)?,
+        assigned_to: r.try_get("assigned_to")?,
+        merged_into: r.try_get("merged_into")?,
+        case_id: r.try_get("case_id")?,
+        first_action_at: r.try_get("first_action_at")?,
+        created_at: r.try_get("created_at")?,
     })
 }
 
@@ -104,9 +110,9 @@ pub async fn indicators_of(tx: &mut AnyConnection, id: i64) -> DbResult<Vec<Repo
     rows.iter()
         .map(|r| {
             Ok(ReportIndicator {
-                kind: r.try_get(0)?,
-                value: r.try_get(1)?,
-                section: r.try_get(2)?,
+                kind: r.try_get("kind")?,
+                value: r.try_get("value")?,
+                section: r.try_get("section")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()
@@ -138,24 +144,24 @@ const SP_COLS: &str = "sp.id, sp.report_id, sp.payee_kind, sp.payee_account, sp.
 
 fn sp_row(r: &AnyRow) -> Result<StopPayment, sqlx::Error> {
     Ok(StopPayment {
-        id: r.try_get(0)?,
-        report_id: r.try_get(1)?,
-        payee_kind: r.try_get(2)?,
-        payee_account: r.try_get(3)?,
-        bank: r.try_get(4)?,
-        amount_cents: r.try_get(5)?,
-        transfer_at: r.try_get(6)?,
-        deadline_at: r.try_get(7)?,
+        id: r.try_get("id")?,
+        report_id: r.try_get("report_id")?,
+        payee_kind: r.try_get("payee_kind")?,
+        payee_account: r.try_get("payee_account")?,
+        bank: r.try_get("bank")?,
+        amount_cents: r.try_get("amount_cents")?,
+        transfer_at: r.try_get("transfer_at")?,
+        deadline_at: r.try_get("deadline_at")?,
         status: crate::db::decode(
-            &r.try_get::<String, _>(8)?,
+            &r.try_get::<String, _>("status")?,
             super::model::StopStatus::parse,
             "stop_payments.status",
         )?,
-        frozen_cents: r.try_get(9)?,
-        reason: r.try_get(10)?,
-        first_action_at: r.try_get(11)?,
-        escalated_at: r.try_get(12)?,
-        created_at: r.try_get(13)?,
+        frozen_cents: r.try_get("frozen_cents")?,
+        reason: r.try_get("reason")?,
+        first_action_at: r.try_get("first_action_at")?,
+        escalated_at: r.try_get("escalated_at")?,
+        created_at: r.try_get("created_at")?,
     })
 }
 
@@ -250,7 +256,7 @@ pub async fn list(
 ) -> DbResult<Vec<ReportItem>> {
     let (w, binds) = scope.clause(3);
     let sql = format!(
-        "SELECT {REPORT_COLS}, s.name, sp.status, sp.deadline_at FROM reports r LEFT JOIN students s ON s.id = r.student_id \
+        "SELECT {REPORT_COLS}, s.name AS student_name, sp.status AS stop_payment_status, sp.deadline_at AS deadline_at FROM reports r LEFT JOIN students s ON s.id = r.student_id \
          LEFT JOIN stop_payments sp ON sp.report_id = r.id WHERE ($1 = '' OR r.status = $1) AND {w} \
          ORDER BY r.created_at DESC, r.id DESC LIMIT $2"
     );
@@ -260,9 +266,9 @@ pub async fn list(
         .map(|r| {
             Ok(ReportItem {
                 report: report_row(r)?,
-                student_name: r.try_get(17)?,
-                stop_payment_status: r.try_get(18)?,
-                deadline_at: r.try_get(19)?,
+                student_name: r.try_get("student_name")?,
+                stop_payment_status: r.try_get("stop_payment_status")?,
+                deadline_at: r.try_get("deadline_at")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()
@@ -293,10 +299,10 @@ fn bind_filter<'q>(
 /// How many reports in scope `f` keeps.
 pub async fn count_filtered(db: &Db, scope: &Scope, f: &ListFilter) -> DbResult<i64> {
     let (w, binds) = scope.clause(4);
-    let sql = format!("SELECT COUNT(*) {LIST_FROM} AND {w}");
+    let sql = format!("SELECT COUNT(*) AS n {LIST_FROM} AND {w}");
     let q = bind_filter(sqlx::query(&sql), f);
     let row = bind_all(q, scope, binds).fetch_one(&db.pool).await?;
-    Ok(row.try_get(0)?)
+    Ok(row.try_get("n")?)
 }
 
 /// One page of the reports in scope that `f` keeps, newest first.
@@ -309,7 +315,7 @@ pub async fn list_filtered(
 ) -> DbResult<Vec<ReportItem>> {
     let (w, binds) = scope.clause(6);
     let sql = format!(
-        "SELECT {REPORT_COLS}, s.name, sp.status, sp.deadline_at {LIST_FROM} AND {w} \
+        "SELECT {REPORT_COLS}, s.name AS student_name, sp.status AS stop_payment_status, sp.deadline_at AS deadline_at {LIST_FROM} AND {w} \
          ORDER BY r.created_at DESC, r.id DESC LIMIT $4 OFFSET $5"
     );
     let q = bind_filter(sqlx::query(&sql), f).bind(limit).bind(offset);
@@ -318,9 +324,9 @@ pub async fn list_filtered(
         .map(|r| {
             Ok(ReportItem {
                 report: report_row(r)?,
-                student_name: r.try_get(17)?,
-                stop_payment_status: r.try_get(18)?,
-                deadline_at: r.try_get(19)?,
+                student_name: r.try_get("student_name")?,
+                stop_payment_status: r.try_get("stop_payment_status")?,
+                deadline_at: r.try_get("deadline_at")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()
@@ -340,7 +346,7 @@ pub struct QueueItem {
 pub async fn queue(db: &Db, scope: &Scope, limit: i64) -> DbResult<Vec<QueueItem>> {
     let (w, binds) = scope.clause(2);
     let sql = format!(
-        "SELECT {SP_COLS}, r.ref_no, s.name FROM stop_payments sp JOIN reports r ON r.id = sp.report_id \
+        "SELECT {SP_COLS}, r.ref_no AS ref_no, s.name AS student_name FROM stop_payments sp JOIN reports r ON r.id = sp.report_id \
          LEFT JOIN students s ON s.id = r.student_id WHERE {w} \
          ORDER BY CASE WHEN sp.status IN ('open', 'bank_contacted') THEN 0 ELSE 1 END, sp.deadline_at, sp.id LIMIT $1"
     );
@@ -350,8 +356,8 @@ pub async fn queue(db: &Db, scope: &Scope, limit: i64) -> DbResult<Vec<QueueItem
         .map(|r| {
             Ok(QueueItem {
                 stop_payment: sp_row(r)?,
-                ref_no: r.try_get(14)?,
-                student_name: r.try_get(15)?,
+                ref_no: r.try_get("ref_no")?,
+                student_name: r.try_get("student_name")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()
@@ -373,7 +379,7 @@ pub struct Cluster {
 pub async fn clusters(db: &Db, scope: &Scope, window: i64) -> DbResult<Vec<Cluster>> {
     let (w, binds) = scope.clause(2);
     let sql = format!(
-        "SELECT r.id, r.fraud_type, r.created_at, i.kind, i.value FROM reports r \
+        "SELECT r.id AS id, r.fraud_type AS fraud_type, r.created_at AS created_at, i.kind AS kind, i.value AS value FROM reports r \
          LEFT JOIN report_indicators i ON i.report_id = r.id \
          WHERE r.id IN (SELECT r.id FROM reports r WHERE r.status IN ('new', 'confirmed', 'case_opened') AND {w} \
          ORDER BY r.created_at DESC LIMIT $1)"
@@ -383,10 +389,10 @@ pub async fn clusters(db: &Db, scope: &Scope, window: i64) -> DbResult<Vec<Clust
     let mut meta: HashMap<i64, (String, i64)> = HashMap::new();
     let mut by_key: HashMap<String, Vec<i64>> = HashMap::new();
     for r in &rows {
-        let id: i64 = r.try_get(0)?;
-        meta.insert(id, (r.try_get(1)?, r.try_get(2)?));
-        let kind: Option<String> = r.try_get(3)?;
-        let value: Option<String> = r.try_get(4)?;
+        let id: i64 = r.try_get("id")?;
+        meta.insert(id, (r.try_get("fraud_type")?, r.try_get("created_at")?));
+        let kind: Option<String> = r.try_get("kind")?;
+        let value: Option<String> = r.try_get("value")?;
         if let (Some(k), Some(v)) = (kind, value) {
             by_key.entry(format!("{k}:{v}")).or_default().push(id);
         }
@@ -464,7 +470,8 @@ pub struct Figures {
 pub async fn figures(db: &Db, scope: &Scope, since: i64) -> DbResult<Figures> {
     let (w, binds) = scope.clause(2);
     let sql = format!(
-        "SELECT r.created_at, r.fraud_type, r.first_action_at, sp.deadline_at, sp.first_action_at, sp.frozen_cents, sp.id \
+        "SELECT r.created_at AS created_at, r.fraud_type AS fraud_type, r.first_action_at AS first_action_at, sp.deadline_at AS deadline_at, \
+         sp.first_action_at AS sp_first_action_at, sp.frozen_cents AS frozen_cents, sp.id AS stop_payment_id \
          FROM reports r LEFT JOIN stop_payments sp ON sp.report_id = r.id WHERE r.created_at >= $1 AND {w}"
     );
     let q = sqlx::query(&sql).bind(since);
@@ -473,19 +480,19 @@ pub async fn figures(db: &Db, scope: &Scope, since: i64) -> DbResult<Figures> {
     let mut days: HashMap<(i64, String), i64> = HashMap::new();
     let mut waits = Vec::new();
     for r in &rows {
-        let at: i64 = r.try_get(0)?;
-        let t: String = r.try_get(1)?;
-        let first: Option<i64> = r.try_get(2)?;
+        let at: i64 = r.try_get("created_at")?;
+        let t: String = r.try_get("fraud_type")?;
+        let first: Option<i64> = r.try_get("first_action_at")?;
         f.reports += 1;
         *days.entry((at - at.rem_euclid(86_400_000), t)).or_default() += 1;
         if let Some(fa) = first {
             waits.push((fa - at) as f64 / 60_000.0);
         }
-        let sp: Option<i64> = r.try_get(6)?;
+        let sp: Option<i64> = r.try_get("stop_payment_id")?;
         if sp.is_some() {
             f.stop_payments += 1;
-            let deadline: Option<i64> = r.try_get(3)?;
-            let acted: Option<i64> = r.try_get(4)?;
+            let deadline: Option<i64> = r.try_get("deadline_at")?;
+            let acted: Option<i64> = r.try_get("sp_first_action_at")?;
             if let (Some(d), Some(a)) = (deadline, acted) {
                 if a <= d {
                     f.acted_before_deadline += 1;
@@ -531,13 +538,13 @@ pub async fn evidence_of(db: &Db, report_id: i64) -> DbResult<Vec<Evidence>> {
     rows.iter()
         .map(|r| {
             Ok(Evidence {
-                id: r.try_get(0)?,
-                report_id: r.try_get(1)?,
-                media_type: r.try_get(2)?,
-                file_name: r.try_get(3)?,
-                bytes: r.try_get(4)?,
-                sha256: r.try_get(5)?,
-                created_at: r.try_get(6)?,
+                id: r.try_get("id")?,
+                report_id: r.try_get("report_id")?,
+                media_type: r.try_get("media_type")?,
+                file_name: r.try_get("file_name")?,
+                bytes: r.try_get("bytes")?,
+                sha256: r.try_get("sha256")?,
+                created_at: r.try_get("created_at")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()
@@ -571,4 +578,29 @@ pub async fn frozen_of_report(db: &Db, report_id: i64) -> DbResult<i64> {
             .fetch_optional(&db.pool)
             .await?;
     Ok(v.unwrap_or(0))
+}
+
+/// Reports of `fraud_type` filed since `since` (ms) per student under `unit_path`, except those
+/// merged into another or judged `not_fraud` (a student's own signals, for the campaigns'
+/// exposure score).
+pub async fn filed_by_student(
+    db: &Db,
+    unit_path: &str,
+    fraud_type: &str,
+    since: i64,
+) -> DbResult<std::collections::HashMap<i64, i64>> {
+    let rows = sqlx::query(
+        "SELECT r.student_id AS student_id, COUNT(*) AS n FROM reports r JOIN students s ON s.id = r.student_id \
+         JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 || '%' AND r.fraud_type = $2 \
+         AND r.status NOT IN ('merged', 'not_fraud') AND r.created_at >= $3 GROUP BY r.student_id",
+    )
+    .bind(unit_path)
+    .bind(fraud_type)
+    .bind(since)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("student_id")?, r.try_get("n")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
 }

@@ -5,6 +5,23 @@ use sqlx::Row;
 
 use crate::db::{Db, DbResult};
 
+mod audiences;
+mod content;
+mod exposure;
+mod fanout;
+mod reach;
+mod tracking;
+
+pub use audiences::*;
+pub use content::*;
+pub use exposure::*;
+pub use fanout::*;
+pub use reach::*;
+pub use tracking::*;
+
+/// A write transaction of the module.
+pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
+
 /// A piece of content as stored.
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Content {
@@ -32,35 +49,35 @@ pub struct Content {
 pub const CONTENT_COLS: &str = "id, unit_path, kind, title, body_md, body_html, media_url, fraud_types, target_hint, quiz, status, version, author_account_id, editor_account_id, reviewer_account_id, created_at, updated_at, published_at";
 
 pub fn content_from(r: &AnyRow) -> Result<Content, sqlx::Error> {
-    let ft: String = r.try_get(7)?;
-    let quiz: String = r.try_get(9)?;
+    let ft: String = r.try_get("fraud_types")?;
+    let quiz: String = r.try_get("quiz")?;
     Ok(Content {
-        id: r.try_get(0)?,
-        unit_path: r.try_get(1)?,
-        kind: r.try_get(2)?,
-        title: r.try_get(3)?,
-        body_md: r.try_get(4)?,
-        body_html: r.try_get(5)?,
-        media_url: r.try_get(6)?,
+        id: r.try_get("id")?,
+        unit_path: r.try_get("unit_path")?,
+        kind: r.try_get("kind")?,
+        title: r.try_get("title")?,
+        body_md: r.try_get("body_md")?,
+        body_html: r.try_get("body_html")?,
+        media_url: r.try_get("media_url")?,
         fraud_types: ft
             .split(',')
             .filter(|s| !s.is_empty())
             .map(String::from)
             .collect(),
-        target_hint: r.try_get(8)?,
+        target_hint: r.try_get("target_hint")?,
         quiz: serde_json::from_str(&quiz).unwrap_or_default(),
         status: crate::db::decode(
-            &r.try_get::<String, _>(10)?,
+            &r.try_get::<String, _>("status")?,
             super::model::ContentStatus::parse,
             "content.status",
         )?,
-        version: r.try_get(11)?,
-        author_account_id: r.try_get(12)?,
-        editor_account_id: r.try_get(13)?,
-        reviewer_account_id: r.try_get(14)?,
-        created_at: r.try_get(15)?,
-        updated_at: r.try_get(16)?,
-        published_at: r.try_get(17)?,
+        version: r.try_get("version")?,
+        author_account_id: r.try_get("author_account_id")?,
+        editor_account_id: r.try_get("editor_account_id")?,
+        reviewer_account_id: r.try_get("reviewer_account_id")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        published_at: r.try_get("published_at")?,
     })
 }
 
@@ -205,21 +222,52 @@ const CHANNEL_COLS: &str =
     "id, unit_path, kind, name, url, secret, sender, rate_per_min, disabled_at, tested_at, test_error";
 
 fn channel_from(r: &AnyRow) -> Result<Channel, sqlx::Error> {
-    let url: String = r.try_get(4)?;
+    let url: String = r.try_get("url")?;
     Ok(Channel {
-        id: r.try_get(0)?,
-        unit_path: r.try_get(1)?,
-        kind: r.try_get(2)?,
-        name: r.try_get(3)?,
+        id: r.try_get("id")?,
+        unit_path: r.try_get("unit_path")?,
+        kind: r.try_get("kind")?,
+        name: r.try_get("name")?,
         url_masked: mask_url(&url),
         url,
-        secret: r.try_get(5)?,
-        sender: r.try_get(6)?,
-        rate_per_min: r.try_get(7)?,
-        disabled_at: r.try_get(8)?,
-        tested_at: r.try_get(9)?,
-        test_error: r.try_get(10)?,
+        secret: r.try_get("secret")?,
+        sender: r.try_get("sender")?,
+        rate_per_min: r.try_get("rate_per_min")?,
+        disabled_at: r.try_get("disabled_at")?,
+        tested_at: r.try_get("tested_at")?,
+        test_error: r.try_get("test_error")?,
     })
+}
+
+/// Inserts an outside channel; its id.
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_channel(
+    tx: &mut Tx<'_>,
+    unit_path: &str,
+    kind: &str,
+    name: &str,
+    url: &str,
+    secret: Option<&str>,
+    sender: Option<&str>,
+    rate_per_min: i64,
+    by: i64,
+    now: i64,
+) -> DbResult<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO campaign_channels (unit_path, kind, name, url, secret, sender, rate_per_min, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(unit_path)
+    .bind(kind)
+    .bind(name)
+    .bind(url)
+    .bind(secret)
+    .bind(sender)
+    .bind(rate_per_min)
+    .bind(by)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?)
 }
 
 pub async fn channel_by_id(db: &Db, id: i64) -> DbResult<Option<Channel>> {
@@ -301,9 +349,6 @@ pub async fn channel_failures(db: &Db, id: i64, limit: i64) -> DbResult<Vec<Chan
              FROM campaign_robot_deliveries r JOIN campaigns c ON c.id = r.campaign_id \
              WHERE r.channel_id = $1 AND r.reason IS NOT NULL \
            UNION ALL \
-           SELECT n.queued_at AS at, 'warning' AS src, n.title AS title, n.reason AS reason \
-             FROM warning_notifications n WHERE n.channel_id = $1 AND n.reason IS NOT NULL \
-           UNION ALL \
            SELECT d.queued_at AS at, 'campaign' AS src, c.title AS title, d.reason AS reason \
              FROM campaign_deliveries d JOIN campaigns c ON c.id = d.campaign_id \
              WHERE d.channel = $2 AND d.reason IS NOT NULL \
@@ -314,7 +359,8 @@ pub async fn channel_failures(db: &Db, id: i64, limit: i64) -> DbResult<Vec<Chan
     .bind(limit)
     .fetch_all(&db.pool)
     .await?;
-    rows.iter()
+    let mut v = rows
+        .iter()
         .map(|r| {
             Ok(ChannelFailure {
                 at: r.try_get("at")?,
@@ -323,8 +369,22 @@ pub async fn channel_failures(db: &Db, id: i64, limit: i64) -> DbResult<Vec<Chan
                 reason: r.try_get("reason")?,
             })
         })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    // Warning notices through the same channel, read through the warnings module.
+    v.extend(
+        crate::warnings::reads::channel_failures(db, id, limit)
+            .await?
+            .into_iter()
+            .map(|w| ChannelFailure {
+                at: w.at,
+                source: "warning".into(),
+                title: w.title,
+                reason: w.reason,
+            }),
+    );
+    v.sort_by(|a, b| b.at.cmp(&a.at));
+    v.truncate(limit.max(0) as usize);
+    Ok(v)
 }
 
 /// A campaign as stored.
@@ -352,32 +412,32 @@ pub struct Campaign {
 const CAMPAIGN_COLS: &str = "id, unit_path, title, content_id, content_version, fraud_type, audience, audience_size, channels, status, run_at, created_by, created_at, sent_at, recalled_at";
 
 fn campaign_from(r: &AnyRow) -> Result<Campaign, sqlx::Error> {
-    let aud: String = r.try_get(6)?;
-    let ch: String = r.try_get(8)?;
+    let aud: String = r.try_get("audience")?;
+    let ch: String = r.try_get("channels")?;
     Ok(Campaign {
-        id: r.try_get(0)?,
-        unit_path: r.try_get(1)?,
-        title: r.try_get(2)?,
-        content_id: r.try_get(3)?,
-        content_version: r.try_get(4)?,
+        id: r.try_get("id")?,
+        unit_path: r.try_get("unit_path")?,
+        title: r.try_get("title")?,
+        content_id: r.try_get("content_id")?,
+        content_version: r.try_get("content_version")?,
         fraud_type: crate::db::decode(
-            &r.try_get::<String, _>(5)?,
+            &r.try_get::<String, _>("fraud_type")?,
             |s| s.parse().ok(),
             "campaigns.fraud_type",
         )?,
         audience: serde_json::from_str(&aud).unwrap_or_default(),
-        audience_size: r.try_get(7)?,
+        audience_size: r.try_get("audience_size")?,
         channels: serde_json::from_str(&ch).unwrap_or_default(),
         status: crate::db::decode(
-            &r.try_get::<String, _>(9)?,
+            &r.try_get::<String, _>("status")?,
             super::model::CampaignStatus::parse,
             "campaigns.status",
         )?,
-        run_at: r.try_get(10)?,
-        created_by: r.try_get(11)?,
-        created_at: r.try_get(12)?,
-        sent_at: r.try_get(13)?,
-        recalled_at: r.try_get(14)?,
+        run_at: r.try_get("run_at")?,
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
+        sent_at: r.try_get("sent_at")?,
+        recalled_at: r.try_get("recalled_at")?,
     })
 }
 
@@ -440,22 +500,22 @@ const DELIVERY_COLS: &str = "id, campaign_id, person, student_id, unit_path, cha
 
 fn delivery_from(r: &AnyRow) -> Result<Delivery, sqlx::Error> {
     Ok(Delivery {
-        id: r.try_get(0)?,
-        campaign_id: r.try_get(1)?,
-        person: r.try_get(2)?,
-        student_id: r.try_get(3)?,
-        unit_path: r.try_get(4)?,
-        channel: r.try_get(5)?,
-        address: r.try_get(6)?,
-        status: r.try_get(7)?,
-        reason: r.try_get(8)?,
-        attempts: r.try_get(9)?,
-        queued_at: r.try_get(10)?,
-        sent_at: r.try_get(11)?,
-        opened_at: r.try_get(12)?,
-        acknowledged_at: r.try_get(13)?,
-        quiz_passed_at: r.try_get(14)?,
-        clicks: r.try_get(15)?,
+        id: r.try_get("id")?,
+        campaign_id: r.try_get("campaign_id")?,
+        person: r.try_get("person")?,
+        student_id: r.try_get("student_id")?,
+        unit_path: r.try_get("unit_path")?,
+        channel: r.try_get("channel")?,
+        address: r.try_get("address")?,
+        status: r.try_get("status")?,
+        reason: r.try_get("reason")?,
+        attempts: r.try_get("attempts")?,
+        queued_at: r.try_get("queued_at")?,
+        sent_at: r.try_get("sent_at")?,
+        opened_at: r.try_get("opened_at")?,
+        acknowledged_at: r.try_get("acknowledged_at")?,
+        quiz_passed_at: r.try_get("quiz_passed_at")?,
+        clicks: r.try_get("clicks")?,
     })
 }
 
@@ -481,7 +541,7 @@ pub async fn deliveries_of_student(
         .collect::<Vec<_>>()
         .join(", ");
     let rows = sqlx::query(&format!(
-        "SELECT {cols}, c.title FROM campaign_deliveries d JOIN campaigns c ON c.id = d.campaign_id \
+        "SELECT {cols}, c.title AS campaign_title FROM campaign_deliveries d JOIN campaigns c ON c.id = d.campaign_id \
          WHERE d.student_id = $1 ORDER BY d.queued_at DESC, d.id DESC LIMIT $2"
     ))
     .bind(student_id)
@@ -490,7 +550,7 @@ pub async fn deliveries_of_student(
     .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
-        out.push((r.try_get(16)?, delivery_from(r)?));
+        out.push((r.try_get("campaign_title")?, delivery_from(r)?));
     }
     Ok(out)
 }
@@ -526,11 +586,11 @@ pub async fn robot_deliveries(db: &Db, campaign_id: i64) -> DbResult<Vec<RobotDe
     rows.iter()
         .map(|r| {
             Ok(RobotDelivery {
-                channel_id: r.try_get(0)?,
-                status: r.try_get(1)?,
-                reason: r.try_get(2)?,
-                attempts: r.try_get(3)?,
-                sent_at: r.try_get(4)?,
+                channel_id: r.try_get("channel_id")?,
+                status: r.try_get("status")?,
+                reason: r.try_get("reason")?,
+                attempts: r.try_get("attempts")?,
+                sent_at: r.try_get("sent_at")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()

@@ -10,11 +10,10 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::api;
-use super::channel_admin as admin;
-use super::model::ChannelKind;
-use super::service::{self as svc, ChannelSettings};
-use super::store;
+use crate::campaigns::channel_admin as admin;
+use crate::campaigns::model::ChannelKind;
+use crate::campaigns::service::{self as svc, ChannelSettings};
+use crate::campaigns::store;
 use crate::web::context::User;
 use crate::web::error::{AppError, AppResult};
 use crate::web::layout::{page_ctx, PageCtx};
@@ -148,7 +147,7 @@ async fn page(
     u: User,
     Query(q): Query<PageQuery>,
 ) -> AppResult<Html<String>> {
-    api::require_manager(&u.p)?;
+    svc::require_manager(&u.p)?;
     // After a test send the page says how it went, next to that channel.
     let mut notice = None;
     if let Some(id) = q.tested {
@@ -186,7 +185,7 @@ async fn create(
     u: User,
     Form(f): Form<ChannelForm>,
 ) -> AppResult<Response> {
-    api::require_manager(&u.p)?;
+    svc::require_manager(&u.p)?;
     let rate = match f.rate_per_min.trim() {
         "" => Ok(None),
         r => r
@@ -242,7 +241,7 @@ async fn test(
     Path(id): Path<i64>,
     Form(f): Form<TestForm>,
 ) -> AppResult<Response> {
-    api::require_manager(&u.p)?;
+    svc::require_manager(&u.p)?;
     let text = admin::TestText {
         title: u.ctx.lang.t("camp-ch-test-title"),
         body: u.ctx.lang.t("camp-ch-test-body"),
@@ -283,7 +282,7 @@ async fn test(
 }
 
 async fn disable(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> AppResult<Response> {
-    api::require_manager(&u.p)?;
+    svc::require_manager(&u.p)?;
     match admin::disable(&st.db, &st.clock, &u.p, &u.ctx.actor(), id).await {
         Ok(_) => Ok(Redirect::to(&format!("/campaigns/channels#ch-{id}")).into_response()),
         Err(svc::SvcError::Refused(r)) => {

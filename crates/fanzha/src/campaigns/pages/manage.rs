@@ -10,11 +10,10 @@ use axum::Router;
 use axum_extra::extract::Form;
 use serde::Deserialize;
 
-use super::api;
-use super::model::{AudienceSpec, ContentKind, ContentStatus, Question};
-use super::service::{self as svc, SvcError};
-use super::store;
 use crate::auth::policy::{self, Action};
+use crate::campaigns::model::{AudienceSpec, ContentKind, ContentStatus, Question};
+use crate::campaigns::service::{self as svc, SvcError};
+use crate::campaigns::store;
 use crate::error::{AppError, AppResult};
 use crate::web::context::User;
 use crate::web::layout::{page_ctx, PageCtx};
@@ -189,8 +188,7 @@ async fn render_library(
     form: ContentForm,
     error: Option<String>,
 ) -> AppResult<Html<String>> {
-    let scopes = policy::scopes_for(&u.p, Action::ManageCampaigns);
-    let contents = store::contents_visible(&st.db, &scopes).await?;
+    let contents = svc::list_contents(&st.db, &u.p).await?;
     let ctx = page_ctx(st, u).await;
     let types = type_opts(&ctx, &form.fraud_types);
     Ok(Html(
@@ -208,7 +206,7 @@ async fn render_library(
 }
 
 async fn library(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
-    api::require_manager(&u.p)?;
+    svc::require_manager(&u.p)?;
     render_library(
         &st,
         &u,
@@ -226,7 +224,7 @@ async fn create_content(
     u: User,
     Form(f): Form<ContentForm>,
 ) -> AppResult<Response> {
-    api::require_manager(&u.p)?;
+    svc::require_manager(&u.p)?;
     let result = match f.to_new() {
         Ok(n) => svc::create_content(&st.db, &st.clock, &u.p, &u.ctx.actor(), &n)
             .await
@@ -269,7 +267,7 @@ async fn render_content(
     form: Option<ContentForm>,
     error: Option<String>,
 ) -> AppResult<Html<String>> {
-    let c = svc::managed_content(&st.db, &u.p, id).await?;
+    let c = svc::content_visible_to(&st.db, &u.p, id).await?;
     let code = crate::org::store::units_by_paths(&st.db, std::slice::from_ref(&c.unit_path))
         .await?
         .into_iter()
@@ -299,7 +297,7 @@ async fn content_page(
     u: User,
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
-    api::require_manager(&u.p)?;
+    svc::require_manager(&u.p)?;
     render_content(&st, &u, id, None, None).await
 }
 
@@ -309,7 +307,7 @@ async fn edit_content(
     Path(id): Path<i64>,
     Form(f): Form<ContentForm>,
 ) -> AppResult<Response> {
-    api::require_manager(&u.p)?;
+    svc::require_manager(&u.p)?;
     let result = match f.to_new() {
         Ok(n) => svc::update_content(&st.db, &st.clock, &u.p, &u.ctx.actor(), id, &n)
             .await
@@ -336,7 +334,7 @@ async fn step(
     u: User,
     Path((id, step)): Path<(i64, String)>,
 ) -> AppResult<Response> {
-    api::require_manager(&u.p)?;
+    svc::require_manager(&u.p)?;
     match svc::transition(&st.db, &st.clock, &u.p, &u.ctx.actor(), id, &step).await {
         Ok(_) => Ok(Redirect::to(&format!("/campaigns/content/{id}")).into_response()),
         Err(SvcError::Refused(r)) => {
@@ -474,8 +472,7 @@ async fn render_new(
     preview: Option<svc::Preview>,
     error: Option<String>,
 ) -> AppResult<Html<String>> {
-    let scopes = policy::scopes_for(&u.p, Action::ManageCampaigns);
-    let contents = store::contents_visible(&st.db, &scopes)
+    let contents = svc::list_contents(&st.db, &u.p)
         .await?
         .into_iter()
         .filter(|c| c.status == ContentStatus::Published)
@@ -505,7 +502,7 @@ async fn render_new(
             picker,
             units: manager_units(st, u).await?,
             contents,
-            channels: store::channels_under(&st.db, &scopes)
+            channels: svc::list_channels(&st.db, &u.p)
                 .await?
                 .into_iter()
                 .filter(store::Channel::enabled)
@@ -521,7 +518,7 @@ async fn render_new(
 }
 
 async fn new_page(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
-    api::require_manager(&u.p)?;
+    svc::require_manager(&u.p)?;
     render_new(&st, &u, CampaignForm::default(), None, None).await
 }
 
@@ -530,13 +527,13 @@ async fn new_submit(
     u: User,
     Form(f): Form<CampaignForm>,
 ) -> AppResult<Response> {
-    api::require_manager(&u.p)?;
+    svc::require_manager(&u.p)?;
     let tz: chrono_tz::Tz = u.p.time_zone;
     let outcome: Result<Result<svc::Preview, i64>, AppError> = async {
         let spec = f.spec()?;
         if f.action == "preview" {
             let unit = svc::unit_in_scope(&st.db, &u.p, Action::ManageCampaigns, &f.unit).await?;
-            let ft = super::model::fraud_type(&f.fraud_type).map_err(SvcError::from)?;
+            let ft = crate::campaigns::model::fraud_type(&f.fraud_type).map_err(SvcError::from)?;
             return Ok(Ok(
                 svc::preview(&st.db, &st.clock, &unit, &spec, ft.id()).await?
             ));

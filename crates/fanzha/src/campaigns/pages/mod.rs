@@ -1,6 +1,9 @@
 //! Pages of campaigns: the list, one campaign's reach (tree, funnel, chart, recall), the gap
 //! finder, and the reader's own delivery (read, acknowledge, answer, follow links).
 
+pub mod channels;
+pub mod manage;
+
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -8,10 +11,10 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::api::{self, DeliveryOut, GapQuery, GapsOut};
-use super::service as svc;
-use super::store;
 use crate::auth::policy::{self, Action};
+use crate::campaigns::service as svc;
+use crate::campaigns::service::{DeliveryOut, GapQuery, GapsOut};
+use crate::campaigns::store;
 use crate::error::{AppError, AppResult};
 use crate::web::context::User;
 use crate::web::layout::{page_ctx, PageCtx};
@@ -43,9 +46,9 @@ struct ListPage {
 }
 
 async fn list(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
-    api::require_viewer(&u.p)?;
+    svc::require_viewer(&u.p)?;
     let scopes = policy::scopes_for(&u.p, Action::ViewReach);
-    let campaigns = store::campaigns_visible(&st.db, &scopes).await?;
+    let campaigns = svc::list_campaigns(&st.db, &u.p).await?;
     let units = crate::org::store::units_by_paths(&st.db, &scopes)
         .await?
         .into_iter()
@@ -107,7 +110,7 @@ struct CampaignPage {
     chart_json: String,
     can_manage: bool,
     robots: Vec<store::RobotDelivery>,
-    email: api::EmailCounts,
+    email: svc::EmailCounts,
     type_label: String,
     status_label: String,
 }
@@ -117,7 +120,7 @@ async fn campaign(
     u: User,
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
-    let (c, roots) = svc::visible_campaign(&st.db, &u.p, id).await?;
+    let (c, roots) = svc::campaign_visible_to(&st.db, &u.p, id).await?;
     let mut trees = Vec::new();
     for r in &roots {
         trees.extend(svc::reach_tree(&st.db, id, r).await?);
@@ -153,7 +156,7 @@ async fn campaign(
             chart_json,
             can_manage,
             robots: store::robot_deliveries(&st.db, id).await?,
-            email: api::email_counts(&st, id).await?,
+            email: svc::email_counts(&st.db, id).await?,
             type_label: u.ctx.lang.t(&format!("camp-type-{}", c.fraud_type)),
             status_label: u.ctx.lang.t(&format!("camp-status-{}", c.status)),
             c,
@@ -163,7 +166,7 @@ async fn campaign(
 }
 
 async fn recall(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> AppResult<Response> {
-    api::require_manager(&u.p)?;
+    svc::require_manager(&u.p)?;
     svc::recall(&st.db, &st.clock, &u.p, &u.ctx.actor(), id).await?;
     Ok(Redirect::to(&format!("/campaigns/{id}")).into_response())
 }
@@ -183,7 +186,7 @@ async fn from_robot(
     {
         return Ok(Redirect::to(&format!("/campaigns/d/{d}")).into_response());
     }
-    svc::visible_campaign(&st.db, &u.p, id).await?;
+    svc::campaign_visible_to(&st.db, &u.p, id).await?;
     Ok(Redirect::to(&format!("/campaigns/{id}")).into_response())
 }
 
@@ -206,8 +209,7 @@ async fn delivery(
     Path(id): Path<i64>,
     Query(q): Query<DeliveryQuery>,
 ) -> AppResult<Html<String>> {
-    let d = svc::open(&st.db, &st.clock, &u.p, id).await?;
-    let d = api::delivery_out(&st, d).await?;
+    let d = svc::open_delivery(&st.db, &st.clock, &u.p, id).await?;
     let ctx = page_ctx(&st, &u).await;
     Ok(Html(
         DeliveryPage {
@@ -307,8 +309,8 @@ async fn gaps(
     Query(q): Query<GapQuery>,
     Query(pq): Query<RemindedQuery>,
 ) -> AppResult<Html<String>> {
-    api::require_viewer(&u.p)?;
-    let g = api::gaps_for(&st, &u, &q, GAP_PAGE).await?;
+    svc::require_viewer(&u.p)?;
+    let g = svc::gaps(&st.db, &st.clock, &u.p, &u.ctx.actor(), &q.parse(GAP_PAGE)?).await?;
     let unit = svc::unit_in_scope(&st.db, &u.p, policy::Action::ViewReach, &q.unit).await?;
     let ctx = page_ctx(&st, &u).await;
     let days = q.days.unwrap_or(30);
@@ -331,7 +333,7 @@ async fn gaps(
         GapsPage {
             pages: ((g.never_reached_total + GAP_PAGE - 1) / GAP_PAGE).max(1),
             base: gaps_base(&q.unit, days, &search),
-            can_remind: super::gaps::may_remind(&u.p, &unit.path),
+            can_remind: crate::campaigns::gaps::may_remind(&u.p, &unit.path),
             unit_name: unit.name,
             reminded,
             ctx,
@@ -359,13 +361,13 @@ async fn gaps_export(
 ) -> AppResult<Response> {
     use crate::csv_export::Cell;
     use axum::http::header;
-    api::require_viewer(&u.p)?;
+    svc::require_viewer(&u.p)?;
     let days = q.days.unwrap_or(30);
     if !(1..=3650).contains(&days) {
         return Err(AppError::bad_request("camp-err-gap-params"));
     }
     let unit = svc::unit_in_scope(&st.db, &u.p, policy::Action::ViewReach, &q.unit).await?;
-    let people = super::gaps::all_never_reached(
+    let people = crate::campaigns::gaps::all_never_reached(
         &st.db,
         &st.clock,
         &unit.path,
@@ -465,14 +467,22 @@ async fn gaps_remind(
     u: User,
     Form(f): Form<RemindForm>,
 ) -> AppResult<Response> {
-    api::require_viewer(&u.p)?;
+    svc::require_viewer(&u.p)?;
     let days: i64 = f
         .days
         .trim()
         .parse()
         .map_err(|_| AppError::bad_request("camp-err-gap-params"))?;
-    let r =
-        super::gaps::remind(&st.db, &st.clock, &u.p, &u.ctx.actor(), &f.unit, days, &f.q).await?;
+    let r = crate::campaigns::gaps::remind(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        &f.unit,
+        days,
+        &f.q,
+    )
+    .await?;
     Ok(Redirect::to(&format!(
         "/campaigns/gaps?{}&reminded={}&told={}",
         gaps_base(&f.unit, days, &f.q),

@@ -1,0 +1,75 @@
+//! Read-only queries of warnings that other modules need: unhandled warnings per student (the
+//! campaigns' exposure score) and the notices a shared outside channel carried (its rate limit).
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+
+use crate::db::{Db, DbResult};
+
+/// Unhandled warnings of `fraud_type` per student under `unit_path`. "Unhandled" = status
+/// `unidentified` or `open` (routed, nobody acknowledged yet); once a warning is acknowledged,
+/// contacted or closed somebody has dealt with the student.
+pub async fn unhandled_by_student(
+    db: &Db,
+    unit_path: &str,
+    fraud_type: &str,
+) -> DbResult<HashMap<i64, i64>> {
+    let rows = sqlx::query(
+        "SELECT w.student_id AS student_id, COUNT(*) AS n FROM warnings w JOIN students s ON s.id = w.student_id \
+         JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 || '%' AND w.fraud_type = $2 \
+         AND w.status IN ('unidentified', 'open') GROUP BY w.student_id",
+    )
+    .bind(unit_path)
+    .bind(fraud_type)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("student_id")?, r.try_get("n")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// Warning notices outside channel `channel_id` carried after `since` (ms).
+pub async fn channel_notices_since(db: &Db, channel_id: i64, since: i64) -> DbResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM warning_notifications WHERE channel_id = $1 AND sent_at > $2",
+    )
+    .bind(channel_id)
+    .bind(since)
+    .fetch_one(&db.pool)
+    .await?)
+}
+
+/// A failed (or retried) warning notice through an outside channel.
+pub struct ChannelFailure {
+    pub at: i64,
+    pub title: String,
+    pub reason: String,
+}
+
+/// The most recent failures of warning notices through channel `channel_id`, newest first.
+pub async fn channel_failures(
+    db: &Db,
+    channel_id: i64,
+    limit: i64,
+) -> DbResult<Vec<ChannelFailure>> {
+    let rows = sqlx::query(
+        "SELECT queued_at AS at, title, reason FROM warning_notifications \
+         WHERE channel_id = $1 AND reason IS NOT NULL ORDER BY queued_at DESC LIMIT $2",
+    )
+    .bind(channel_id)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ChannelFailure {
+                at: r.try_get("at")?,
+                title: r.try_get("title")?,
+                reason: r.try_get("reason")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
