@@ -7,7 +7,9 @@ use crate::auth::model::Principal;
 use crate::auth::policy::{self, Action};
 use crate::error::Msg;
 use crate::volunteers::model::{ClaimStatus, EntryKind, VolError};
-use crate::volunteers::store::{self, Certificate, Claim, NewEntry, Posted, Reward, Task, Volunteer};
+use crate::volunteers::store::{
+    self, Certificate, Claim, NewEntry, Posted, Reward, Task, Volunteer,
+};
 use crate::web::context::User;
 use crate::web::AppState;
 

@@ -7,7 +7,14 @@ use fanzha::volunteers::model::EntryKind;
 use fanzha::volunteers::service;
 use fanzha::volunteers::store::NewEntry;
 
-async fn post_at(app: &TestApp, volunteer: i64, kind: EntryKind, points: i64, at: i64, cause: &str) {
+async fn post_at(
+    app: &TestApp,
+    volunteer: i64,
+    kind: EntryKind,
+    points: i64,
+    at: i64,
+    cause: &str,
+) {
     let mut tx = app.state.db.begin_write().await.unwrap();
     let e = NewEntry {
         volunteer_id: volunteer,
@@ -47,14 +54,38 @@ async fn class_boards_by_period_match_a_recount_of_the_ledger() {
         for (j, age) in ages.iter().enumerate() {
             n += 1;
             let points = 5 + ((i * 7 + j * 3) % 11) as i64;
-            post_at(&app, *v, EntryKind::Award, points, now - age, &format!("b:{n}")).await;
+            post_at(
+                &app,
+                *v,
+                EntryKind::Award,
+                points,
+                now - age,
+                &format!("b:{n}"),
+            )
+            .await;
             if (i + j) % 3 == 0 {
                 n += 1;
-                post_at(&app, *v, EntryKind::Revoke, -2, now - age + 1, &format!("b:{n}")).await;
+                post_at(
+                    &app,
+                    *v,
+                    EntryKind::Revoke,
+                    -2,
+                    now - age + 1,
+                    &format!("b:{n}"),
+                )
+                .await;
             }
         }
         n += 1;
-        post_at(&app, *v, EntryKind::Redeem, -4, now - 60_000, &format!("b:{n}")).await;
+        post_at(
+            &app,
+            *v,
+            EntryKind::Redeem,
+            -4,
+            now - 60_000,
+            &format!("b:{n}"),
+        )
+        .await;
     }
     let s1 = &tokens[0];
     let mut shapes = std::collections::BTreeSet::new();
@@ -98,7 +129,10 @@ async fn class_boards_by_period_match_a_recount_of_the_ledger() {
     let c = app.login("student1").await;
     for period in ["week", "all"] {
         let (s, html) = app
-            .get(&c, &format!("/volunteers/leaderboard?reach=school&period={period}"))
+            .get(
+                &c,
+                &format!("/volunteers/leaderboard?reach=school&period={period}"),
+            )
             .await;
         assert_eq!(s, 200);
         assert!(html.contains("id=\"vol-lb-period-classes\""), "{period}");
@@ -113,9 +147,5 @@ async fn class_boards_by_period_match_a_recount_of_the_ledger() {
     let r = app
         .api_get(&partner, "/api/v1/volunteers/leaderboard?period=week")
         .await;
-    assert!(
-        matches!(r.status().as_u16(), 401 | 403),
-        "{}",
-        r.status()
-    );
+    assert!(matches!(r.status().as_u16(), 401 | 403), "{}", r.status());
 }

@@ -49,7 +49,10 @@ async fn reuses_of_one_work_by_one_unit_at_the_same_instant_leave_exactly_one_dr
         "one made it: {answers:?}"
     );
     let first = answers[0].1.expect("a draft");
-    assert!(answers.iter().all(|(_, c)| *c == Some(first)), "{answers:?}");
+    assert!(
+        answers.iter().all(|(_, c)| *c == Some(first)),
+        "{answers:?}"
+    );
     assert_eq!(drafts_titled(&app, "SCH2", "刷单就是诈骗").await, 1);
     assert_eq!(
         app.scalar(&format!(

@@ -87,13 +87,19 @@ async fn stored_totals_equal_the_sums_after_random_entries_replays_and_refusals(
         // A replay of an earlier cause, now and then: nothing moves.
         if !log.is_empty() && rng.gen_bool(0.3) {
             let (v, k, p, c) = log[rng.gen_range(0..log.len())].clone();
-            assert!(!post(&app, v, k, p, &c).await, "seed {seed}: a replay appended");
+            assert!(
+                !post(&app, v, k, p, &c).await,
+                "seed {seed}: a replay appended"
+            );
         }
         if i % 20 == 0 {
             assert_eq!(mismatches(&app).await, vec![], "seed {seed} after {i}");
         }
     }
-    assert!(refused > 0, "seed {seed}: some entry should have been refused below zero");
+    assert!(
+        refused > 0,
+        "seed {seed}: some entry should have been refused below zero"
+    );
     assert_eq!(mismatches(&app).await, vec![], "seed {seed}");
     let before: Vec<(i64, i64)> = {
         let mut out = Vec::new();
@@ -225,9 +231,15 @@ async fn flows_move_the_totals_the_boards_rank_by_them_and_a_rebuild_repairs_the
     assert_eq!(mismatches(&app).await, vec![]);
     let (s, b1) = get_json(&app, &s1, "/api/v1/volunteers/balance").await;
     assert_eq!(s, 200);
-    assert_eq!((b1["balance"].as_i64(), b1["earned"].as_i64()), (Some(10), Some(40)));
+    assert_eq!(
+        (b1["balance"].as_i64(), b1["earned"].as_i64()),
+        (Some(10), Some(40))
+    );
     let (_, b2) = get_json(&app, &s2, "/api/v1/volunteers/balance").await;
-    assert_eq!((b2["balance"].as_i64(), b2["earned"].as_i64()), (Some(15), Some(15)));
+    assert_eq!(
+        (b2["balance"].as_i64(), b2["earned"].as_i64()),
+        (Some(15), Some(15))
+    );
     // The all-time board: student1 first on what was earned, though they spent most of it.
     let (_, all) = get_json(&app, &s1, "/api/v1/volunteers/leaderboard?period=all").await;
     let points: Vec<i64> = all["people"]
