@@ -387,6 +387,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(26, "0026_volunteer_calls"),
     migration!(27, "0027_contests_more"),
     migration!(28, "0028_learning_terms"),
+    migration!(29, "0029_volunteer_totals"),
     migration!(31, "0031_mule_starter"),
 ];
 

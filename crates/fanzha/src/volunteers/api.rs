@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/volunteers/register", post(register))
         .route("/api/v1/volunteers/me", get(me))
+        .route("/api/v1/volunteers/balance", get(balance))
         .route("/api/v1/volunteers/tasks", get(list_tasks).post(publish))
         .route("/api/v1/volunteers/tasks/{id}", get(get_task))
         .route("/api/v1/volunteers/tasks/{id}/claim", post(claim))
@@ -60,6 +61,23 @@ pub struct MeOut {
     /// The ledger, newest first; `volunteer.balance` is its sum.
     pub entries: Vec<Entry>,
     pub claims: Vec<Claim>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = VolunteerBalanceOut)]
+pub struct BalanceOut {
+    /// Points to spend: the sum of every ledger entry.
+    pub balance: i64,
+    /// Points earned (awards, revocations, adjustments): what the leaderboards rank by.
+    pub earned: i64,
+}
+
+#[utoipa::path(get, path = "/api/v1/volunteers/balance", tag = "volunteers",
+    responses((status = 200, body = BalanceOut), (status = 409, description = "Not registered")))]
+pub async fn balance(State(st): State<AppState>, u: User) -> AppResult<Json<BalanceOut>> {
+    require_scope(&u.p, Scope::VolunteersRead)?;
+    let (balance, earned) = service::balance(&st, &u.p).await?;
+    Ok(Json(BalanceOut { balance, earned }))
 }
 
 #[utoipa::path(get, path = "/api/v1/volunteers/me", tag = "volunteers",

@@ -429,6 +429,9 @@ pub struct LeaderboardOut {
     /// Start of the period (UTC ms; 0 for all time).
     pub since: i64,
     pub people: Vec<Standing>,
+    /// Classes of the area by points earned in the period; `sub` is how many of their
+    /// volunteers earned.
+    pub classes: Vec<Standing>,
     pub schools: Vec<Standing>,
 }
 
@@ -459,6 +462,7 @@ pub async fn leaderboard(
         area: b.area,
         since: b.since,
         people: b.people,
+        classes: b.classes,
         schools: b.schools,
     }))
 }

@@ -11,6 +11,7 @@ pub mod api_calls;
 pub mod appraisal;
 pub mod bench;
 pub mod demo;
+pub mod images;
 pub mod model;
 pub mod pages;
 pub mod pages_calls;

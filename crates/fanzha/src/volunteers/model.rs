@@ -53,6 +53,14 @@ word_enum!(
     /// Kinds of ledger entries.
     EntryKind { Award = "award", Revoke = "revoke", Redeem = "redeem", Adjust = "adjust" }
 );
+impl EntryKind {
+    /// Whether the entry counts toward a standing: awards, revocations and adjustments do;
+    /// redemptions spend points without lowering what was earned.
+    pub fn counts_as_earned(self) -> bool {
+        !matches!(self, EntryKind::Redeem)
+    }
+}
+
 word_enum!(
     /// A publisher's decision on a claim.
     Decision { Approve = "approve", Reject = "reject", NoShow = "no_show", Revoke = "revoke" }
@@ -263,7 +271,7 @@ pub struct WorkInput {
     pub title: String,
     pub body: String,
     pub video_url: String,
-    /// An attached JPEG, PNG or PDF, as sent.
+    /// An attached JPEG, PNG or PDF, as sent (images are stored without their metadata).
     pub file: Option<Vec<u8>>,
 }
 
@@ -328,9 +336,10 @@ impl WorkInput {
                 e.push(Msg::new("vol-err-file-size").arg("max", MAX_WORK_FILE_BYTES / 1024 / 1024));
                 None
             }
-            Some(b) => match file_type(b) {
-                Some(t) => Some((b.clone(), t)),
-                None => {
+            Some(b) => match file_type(b).map(|t| (super::images::strip_metadata(b), t)) {
+                Some((Ok(clean), t)) => Some((clean, t)),
+                // An unknown type, or an image that does not parse as one.
+                _ => {
                     e.push(Msg::new("vol-err-file-type"));
                     None
                 }

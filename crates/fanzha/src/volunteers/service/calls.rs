@@ -192,7 +192,7 @@ pub async fn submit_work(st: &AppState, p: &Principal, call_id: i64, w: &WorkInp
     let valid = w.validate(&k.kinds).map_err(VolError::Invalid)?;
     // Takes the volunteer's row lock (PostgreSQL) so two hand-ins of one person take turns and
     // the limit below holds; on SQLite the write transaction already serialises them.
-    store::add_balance(&mut tx, v.id, 0).await?;
+    store::lock_volunteer(&mut tx, v.id).await?;
     if store::works_count(&mut tx, call_id, v.id).await? >= MAX_WORKS_PER_CALL {
         return Err(VolError::TooMany);
     }
@@ -283,6 +283,21 @@ pub async fn review_work(
     if w.account_id == by {
         return Err(VolError::OwnClaim);
     }
+    // An accepted work whose campaign draft could not be made (the step after the commit
+    // failed): accepting again makes the draft, nothing else.
+    let repair =
+        d == WorkDecision::Accept && w.status == WorkStatus::Accepted && w.content_id.is_none();
+    if repair {
+        drop(tx);
+        let content = work_draft(st, u, &k, &w).await?;
+        let mut tx = st.db.begin_write().await?;
+        store::set_work_content(&mut tx, work_id, content).await?;
+        tx.commit().await?;
+        let mut c = conn(st).await?;
+        return store::work(&mut c, work_id)
+            .await?
+            .ok_or(VolError::NotFound);
+    }
     let (from, to): (&[WorkStatus], WorkStatus) = match d {
         WorkDecision::Shortlist => (&[WorkStatus::Submitted], WorkStatus::Shortlisted),
         WorkDecision::Reject => (
@@ -348,7 +363,24 @@ pub async fn review_work(
     )
     .await?;
     if d == WorkDecision::Accept {
-        let content = to_content(st, u, k.unit_id, &w, k.licence, &k.fraud_type).await?;
+        let content = work_draft(st, u, &k, &w).await?;
+        let mut tx = st.db.begin_write().await?;
+        store::set_work_content(&mut tx, work_id, content).await?;
+        tx.commit().await?;
+    }
+    let mut c = conn(st).await?;
+    store::work(&mut c, work_id)
+        .await?
+        .ok_or(VolError::NotFound)
+}
+
+/// The campaign draft of an accepted work, made once and submitted to the unit's review.
+async fn work_draft(st: &AppState, u: &User, k: &Call, w: &Work) -> VR<i64> {
+    let (content, fresh) = once_draft(st, &format!("work:{}", w.id), || {
+        to_content(st, u, k.unit_id, w, k.licence, &k.fraud_type)
+    })
+    .await?;
+    if fresh {
         crate::campaigns::service::transition(
             &st.db,
             &st.clock,
@@ -359,14 +391,50 @@ pub async fn review_work(
         )
         .await
         .map_err(camp)?;
-        let mut tx = st.db.begin_write().await?;
-        store::set_work_content(&mut tx, work_id, content).await?;
-        tx.commit().await?;
     }
-    let mut c = conn(st).await?;
-    store::work(&mut c, work_id)
-        .await?
-        .ok_or(VolError::NotFound)
+    Ok(content)
+}
+
+/// Makes the campaign draft of `source` exactly once, even when requests race: the first one
+/// reserves the source and runs `make`; the others wait for its draft. A failed `make` gives
+/// the reservation up so that a retry runs again. Returns the draft and whether it is new.
+async fn once_draft<F, Fut>(st: &AppState, source: &str, make: F) -> VR<(i64, bool)>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = VR<i64>>,
+{
+    // A reservation this old without a draft belongs to a request that died.
+    const STALE_MS: i64 = 60_000;
+    let mut waited = 0;
+    loop {
+        let now = st.clock.now_ms();
+        let mut tx = st.db.begin_write().await?;
+        let r = store::reserve_draft(&mut tx, source, now, now - STALE_MS).await?;
+        tx.commit().await?;
+        match r {
+            store::Draft::Made(id) => return Ok((id, false)),
+            store::Draft::Reserved => break,
+            store::Draft::Pending(_) if waited < 400 => {
+                waited += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            }
+            store::Draft::Pending(_) => return Err(VolError::WrongState),
+        }
+    }
+    match make().await {
+        Ok(id) => {
+            let mut tx = st.db.begin_write().await?;
+            store::set_draft(&mut tx, source, id).await?;
+            tx.commit().await?;
+            Ok((id, true))
+        }
+        Err(e) => {
+            let mut tx = st.db.begin_write().await?;
+            store::release_draft(&mut tx, source).await?;
+            tx.commit().await?;
+            Err(e)
+        }
+    }
 }
 
 /// The credit line printed under a reused work.
@@ -498,7 +566,10 @@ pub async fn reuse(st: &AppState, u: &User, id: i64) -> VR<(i64, bool)> {
     } else {
         item.fraud_type.clone()
     };
-    let content = to_content(st, u, unit_id, &w, item.licence, &fraud).await?;
+    let (content, _) = once_draft(st, &format!("reuse:{id}:{unit_id}"), || {
+        to_content(st, u, unit_id, &w, item.licence, &fraud)
+    })
+    .await?;
     let now = st.clock.now_ms();
     let mut tx = st.db.begin_write().await?;
     let added = store::insert_use(
@@ -511,14 +582,10 @@ pub async fn reuse(st: &AppState, u: &User, id: i64) -> VR<(i64, bool)> {
         now,
     )
     .await?;
-    let content = if added {
-        content
-    } else {
-        // Another reuse of the same unit won the race: its draft is the unit's.
-        store::use_of(&mut tx, id, unit_id)
-            .await?
-            .unwrap_or(content)
-    };
+    if !added {
+        // Another reuse of the same unit at the same instant recorded the same draft.
+        return Ok((content, false));
+    }
     tx.commit().await?;
     audit_call(
         st,

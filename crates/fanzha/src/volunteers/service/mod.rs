@@ -91,6 +91,15 @@ pub async fn me(st: &AppState, p: &Principal) -> VR<Option<Volunteer>> {
     Ok(store::volunteer_by_account(&mut c, p.account_id).await?)
 }
 
+/// The caller's stored balance and standing (points earned), one indexed row; both are kept
+/// equal to the sums of the ledger in the transaction of each entry.
+pub async fn balance(st: &AppState, p: &Principal) -> VR<(i64, i64)> {
+    let mut c = conn(st).await?;
+    store::balance_by_account(&mut c, p.account_id)
+        .await?
+        .ok_or(VolError::NotVolunteer)
+}
+
 /// A student registers as a volunteer of their school (consent required).
 pub async fn register(st: &AppState, p: &Principal, contact: &str, consent: bool) -> VR<Volunteer> {
     let sid = match p.student_id {
@@ -310,14 +319,18 @@ pub async fn claim(st: &AppState, p: &Principal, task_id: i64, wait: bool) -> VR
             return Err(VolError::AlreadyClaimed);
         }
     }
-    let status = if store::take_slot(&mut tx, task_id).await? {
-        ClaimStatus::Claimed
-    } else if wait {
-        ClaimStatus::Waiting
-    } else {
-        return Err(VolError::Full);
-    };
-    let id = match store::upsert_claim(&mut tx, task_id, v.id, p.account_id, status, now).await {
+    // The claim row is written before the slot is taken: the task's row lock (the one place all
+    // claimants meet) is then held from the slot's update to the commit only, one round trip.
+    let id = match store::upsert_claim(
+        &mut tx,
+        task_id,
+        v.id,
+        p.account_id,
+        ClaimStatus::Claimed,
+        now,
+    )
+    .await
+    {
         Ok(id) => id,
         // A second claim by the same person racing this one: the unique (task, person) holds.
         Err(e) => {
@@ -329,7 +342,15 @@ pub async fn claim(st: &AppState, p: &Principal, task_id: i64, wait: bool) -> VR
             });
         }
     };
-    let c = store::claim(&mut tx, id).await?.ok_or(VolError::NotFound)?;
+    let mut c = store::claim(&mut tx, id).await?.ok_or(VolError::NotFound)?;
+    if !store::take_slot(&mut tx, task_id).await? {
+        if !wait {
+            // Dropping the transaction rolls the claim row back: nothing changed.
+            return Err(VolError::Full);
+        }
+        store::move_claim(&mut tx, id, ClaimStatus::Claimed, ClaimStatus::Waiting).await?;
+        c.status = ClaimStatus::Waiting;
+    }
     tx.commit().await?;
     Ok(c)
 }
@@ -540,10 +561,13 @@ pub async fn submit_proof(st: &AppState, p: &Principal, task_id: i64, proof: Pro
             }
             let kind = image_type(b)
                 .ok_or_else(|| VolError::Invalid(vec![Msg::new("vol-err-photo-type")]))?;
+            // Where and when it was taken, and the phone, stay with the volunteer.
+            let clean = crate::volunteers::images::strip_metadata(b)
+                .map_err(|_| VolError::Invalid(vec![Msg::new("vol-err-photo-type")]))?;
             if c.status != ClaimStatus::Claimed {
                 return Err(VolError::WrongState);
             }
-            store::set_proof(&mut tx, c.id, None, Some((b, kind)), now).await?
+            store::set_proof(&mut tx, c.id, None, Some((&clean, kind)), now).await?
         }
         _ => return Err(VolError::WrongProof),
     };
@@ -694,9 +718,7 @@ pub async fn review(
                     note: reason,
                     by: Some(by),
                 };
-                if store::append_entry(&mut tx, &e, now).await?.is_some()
-                    && !store::add_balance(&mut tx, c.volunteer_id, -a.points).await?
-                {
+                if store::post_entry(&mut tx, &e, now).await? == store::Posted::Insufficient {
                     return Err(VolError::Spent);
                 }
             }

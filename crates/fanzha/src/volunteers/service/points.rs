@@ -7,7 +7,9 @@ use crate::auth::model::Principal;
 use crate::auth::policy::{self, Action};
 use crate::error::Msg;
 use crate::volunteers::model::{ClaimStatus, EntryKind, VolError};
-use crate::volunteers::store::{self, Certificate, Claim, NewEntry, Reward, Task, Volunteer};
+use crate::volunteers::store::{
+    self, Certificate, Claim, NewEntry, Posted, Reward, Task, Volunteer,
+};
 use crate::web::context::User;
 use crate::web::AppState;
 
@@ -32,27 +34,17 @@ pub async fn award(
         note: &t.title,
         by: Some(by),
     };
-    Ok(match store::append_entry(c, &e, now).await? {
-        Some(_) => {
-            store::add_balance(c, volunteer_id, t.points).await?;
-            true
-        }
-        None => false,
-    })
+    post(c, &e, now).await
 }
 
 /// Appends an entry through the same path as the service (a replay of its cause is a no-op),
-/// keeping the stored balance equal to the sum; false when nothing was appended. Refused when it
+/// keeping the stored totals equal to the sums; false when nothing was appended. Refused when it
 /// would take the balance below zero.
 pub async fn post(c: &mut AnyConnection, e: &NewEntry<'_>, now: i64) -> VR<bool> {
-    match store::append_entry(c, e, now).await? {
-        Some(_) => {
-            if !store::add_balance(c, e.volunteer_id, e.points).await? {
-                return Err(VolError::Insufficient);
-            }
-            Ok(true)
-        }
-        None => Ok(false),
+    match store::post_entry(c, e, now).await? {
+        Posted::Appended(_) => Ok(true),
+        Posted::Replayed => Ok(false),
+        Posted::Insufficient => Err(VolError::Insufficient),
     }
 }
 
@@ -259,9 +251,9 @@ pub async fn leaderboards(st: &AppState, p: &Principal) -> VR<Boards> {
         b.people
             .extend(store::leaderboard_people(&mut c, path, 20).await?);
         b.classes
-            .extend(store::leaderboard_groups(&mut c, path, false, 20).await?);
+            .extend(store::leaderboard_groups(&mut c, path, store::Group::Class, 20).await?);
         b.schools
-            .extend(store::leaderboard_groups(&mut c, path, true, 20).await?);
+            .extend(store::leaderboard_groups(&mut c, path, store::Group::School, 20).await?);
     }
     for l in [&mut b.people, &mut b.classes, &mut b.schools] {
         l.sort_by(|a, b| b.points.cmp(&a.points).then(b.minutes.cmp(&a.minutes)));

@@ -218,13 +218,15 @@ pub async fn adjust(
     Ok(e)
 }
 
-/// A leaderboard over a period: the volunteers and the schools of the area, by points earned
+/// A leaderboard over a period: the volunteers, the classes and the schools of the area, by points earned
 /// in the period (awards, revocations and adjustments; redemptions do not lower a standing).
 pub struct PeriodBoard {
     /// The area's name (the school or the province).
     pub area: String,
     pub since: i64,
     pub people: Vec<Standing>,
+    /// The area's classes by points their volunteers earned in the period.
+    pub classes: Vec<Standing>,
     pub schools: Vec<Standing>,
 }
 
@@ -259,11 +261,13 @@ pub async fn period_board(
     let since = period_start(period, st.clock.now_ms(), p.time_zone);
     let mut c = conn(st).await?;
     let people = store::earned_people(&mut c, &path, since, 20).await?;
+    let classes = store::earned_groups(&mut c, &path, store::Group::Class, since, 20).await?;
     let schools = store::earned_schools(&mut c, &path, since, 20).await?;
     Ok(PeriodBoard {
         area: name,
         since,
         people,
+        classes,
         schools,
     })
 }

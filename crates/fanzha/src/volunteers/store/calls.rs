@@ -735,3 +735,79 @@ pub async fn team_names(c: &mut AnyConnection, volunteer_ids: &[i64]) -> R<Vec<(
         .map(|r| Ok((r.try_get("volunteer_id")?, r.try_get("name")?)))
         .collect()
 }
+
+// ---- drafts made from works ----
+
+/// What a draft reservation found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Draft {
+    /// This caller reserved the source and makes the draft.
+    Reserved,
+    /// The draft exists.
+    Made(i64),
+    /// Another request reserved it at this time and has not finished.
+    Pending(i64),
+}
+
+/// Reserves the draft of `source`, or says who holds it. A reservation older than `stale_before`
+/// without a draft (its request died) is taken over.
+pub async fn reserve_draft(
+    c: &mut AnyConnection,
+    source: &str,
+    now: i64,
+    stale_before: i64,
+) -> R<Draft> {
+    let n = sqlx::query(
+        "INSERT INTO vol_drafts (source, content_id, reserved_at) VALUES ($1, NULL, $2) ON CONFLICT (source) DO NOTHING",
+    )
+    .bind(source)
+    .bind(now)
+    .execute(&mut *c)
+    .await?
+    .rows_affected();
+    if n == 1 {
+        return Ok(Draft::Reserved);
+    }
+    let n = sqlx::query(
+        "UPDATE vol_drafts SET reserved_at = $2 WHERE source = $1 AND content_id IS NULL AND reserved_at < $3",
+    )
+    .bind(source)
+    .bind(now)
+    .bind(stale_before)
+    .execute(&mut *c)
+    .await?
+    .rows_affected();
+    if n == 1 {
+        return Ok(Draft::Reserved);
+    }
+    match sqlx::query("SELECT content_id, reserved_at FROM vol_drafts WHERE source = $1")
+        .bind(source)
+        .fetch_optional(c)
+        .await?
+    {
+        Some(r) => Ok(match r.try_get::<Option<i64>, _>("content_id")? {
+            Some(id) => Draft::Made(id),
+            None => Draft::Pending(r.try_get("reserved_at")?),
+        }),
+        // Released between the two statements: the caller tries again.
+        None => Ok(Draft::Pending(now)),
+    }
+}
+
+pub async fn set_draft(c: &mut AnyConnection, source: &str, content_id: i64) -> R<()> {
+    sqlx::query("UPDATE vol_drafts SET content_id = $2 WHERE source = $1")
+        .bind(source)
+        .bind(content_id)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+/// Gives up a reservation whose draft could not be made.
+pub async fn release_draft(c: &mut AnyConnection, source: &str) -> R<()> {
+    sqlx::query("DELETE FROM vol_drafts WHERE source = $1 AND content_id IS NULL")
+        .bind(source)
+        .execute(c)
+        .await?;
+    Ok(())
+}

@@ -54,8 +54,48 @@ pub struct NewEntry<'a> {
     pub by: Option<i64>,
 }
 
-/// Appends an entry unless one with the same cause exists; returns its id when appended.
-pub async fn append_entry(c: &mut AnyConnection, e: &NewEntry<'_>, now: i64) -> R<Option<i64>> {
+/// What appending an entry did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Posted {
+    /// Appended with this id; the stored totals moved with it.
+    Appended(i64),
+    /// An entry with the same cause exists: nothing changed (a retry or a replay).
+    Replayed,
+    /// It would take the balance below zero. The entry row was written, so the caller must roll
+    /// the transaction back.
+    Insufficient,
+}
+
+/// Appends an entry unless one with the same cause exists, and moves the volunteer's stored
+/// totals with it in the same transaction: `balance` by every entry, `earned` by awards,
+/// revocations and adjustments. The update checks the balance stays at or above zero.
+pub async fn post_entry(c: &mut AnyConnection, e: &NewEntry<'_>, now: i64) -> R<Posted> {
+    let Some(id) = append_entry(&mut *c, e, now).await? else {
+        return Ok(Posted::Replayed);
+    };
+    let earned = if e.kind.counts_as_earned() {
+        e.points
+    } else {
+        0
+    };
+    let n = sqlx::query(
+        "UPDATE vol_volunteers SET balance = balance + $2, earned = earned + $3 \
+         WHERE id = $1 AND balance + $2 >= 0",
+    )
+    .bind(e.volunteer_id)
+    .bind(e.points)
+    .bind(earned)
+    .execute(c)
+    .await?
+    .rows_affected();
+    Ok(if n == 1 {
+        Posted::Appended(id)
+    } else {
+        Posted::Insufficient
+    })
+}
+
+async fn append_entry(c: &mut AnyConnection, e: &NewEntry<'_>, now: i64) -> R<Option<i64>> {
     sqlx::query_scalar(
         "INSERT INTO vol_ledger (volunteer_id, kind, points, cause, task_id, reward_id, reverses, note, by_account, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (cause) DO NOTHING RETURNING id",
@@ -74,17 +114,66 @@ pub async fn append_entry(c: &mut AnyConnection, e: &NewEntry<'_>, now: i64) -> 
     .await
 }
 
-/// Adds `delta` to a volunteer's stored balance unless it would go below zero; false then.
-pub async fn add_balance(c: &mut AnyConnection, volunteer_id: i64, delta: i64) -> R<bool> {
+/// Takes the volunteer's row lock (PostgreSQL; on SQLite the write transaction already holds
+/// the database) so that two requests of one person take turns.
+pub async fn lock_volunteer(c: &mut AnyConnection, volunteer_id: i64) -> R<()> {
+    sqlx::query("UPDATE vol_volunteers SET balance = balance WHERE id = $1")
+        .bind(volunteer_id)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+/// The stored balance and standing of a volunteer by their account: one indexed row.
+pub async fn balance_by_account(c: &mut AnyConnection, account_id: i64) -> R<Option<(i64, i64)>> {
+    sqlx::query("SELECT balance, earned FROM vol_volunteers WHERE account_id = $1")
+        .bind(account_id)
+        .fetch_optional(c)
+        .await?
+        .map(|r| -> R<(i64, i64)> { Ok((r.try_get("balance")?, r.try_get("earned")?)) })
+        .transpose()
+}
+
+/// Rebuilds every volunteer's stored totals from the ledger (what migration 0029 ran once; also
+/// for a bulk load that wrote entries directly).
+pub async fn rebuild_totals(c: &mut AnyConnection) -> R<u64> {
     Ok(sqlx::query(
-        "UPDATE vol_volunteers SET balance = balance + $2 WHERE id = $1 AND balance + $2 >= 0",
+        "UPDATE vol_volunteers SET \
+           balance = (SELECT COALESCE(SUM(l.points), 0) FROM vol_ledger l WHERE l.volunteer_id = vol_volunteers.id), \
+           earned = (SELECT COALESCE(SUM(l.points), 0) FROM vol_ledger l \
+                     WHERE l.volunteer_id = vol_volunteers.id AND l.kind IN ('award', 'revoke', 'adjust'))",
     )
-    .bind(volunteer_id)
-    .bind(delta)
     .execute(c)
     .await?
-    .rows_affected()
-        == 1)
+    .rows_affected())
+}
+
+/// Volunteers whose stored totals differ from the sums of their entries: (id, stored balance,
+/// sum, stored earned, earned sum). Empty when the ledger and the totals agree.
+pub async fn totals_mismatches(c: &mut AnyConnection) -> R<Vec<(i64, i64, i64, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT v.id, v.balance, v.earned, \
+           (SELECT CAST(COALESCE(SUM(l.points), 0) AS BIGINT) FROM vol_ledger l WHERE l.volunteer_id = v.id) AS sum_all, \
+           (SELECT CAST(COALESCE(SUM(l.points), 0) AS BIGINT) FROM vol_ledger l \
+            WHERE l.volunteer_id = v.id AND l.kind IN ('award', 'revoke', 'adjust')) AS sum_earned \
+         FROM vol_volunteers v ORDER BY v.id",
+    )
+    .fetch_all(c)
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let x: (i64, i64, i64, i64, i64) = (
+            r.try_get("id")?,
+            r.try_get("balance")?,
+            r.try_get("sum_all")?,
+            r.try_get("earned")?,
+            r.try_get("sum_earned")?,
+        );
+        if x.1 != x.2 || x.3 != x.4 {
+            out.push(x);
+        }
+    }
+    Ok(out)
 }
 
 pub async fn entry_by_cause(c: &mut AnyConnection, cause: &str) -> R<Option<Entry>> {
@@ -127,14 +216,32 @@ pub struct Standing {
     pub minutes: i64,
 }
 
-/// Volunteers under `path` by points earned (awards less revocations), best first.
+/// How a group leaderboard gathers volunteers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    Class,
+    School,
+}
+
+impl Group {
+    fn column(self) -> &'static str {
+        match self {
+            Group::Class => "class_id",
+            Group::School => "school_id",
+        }
+    }
+}
+
+/// Volunteers under `path` by points earned (their stored standing), best first, with approved
+/// minutes. A top-N scan of `vol_volunteers_earned`; the minutes are read for those rows only.
 pub async fn leaderboard_people(c: &mut AnyConnection, path: &str, limit: i64) -> R<Vec<Standing>> {
     let rows = sqlx::query(
-        "SELECT s.name, cu.name AS class_name, \
-           (SELECT CAST(COALESCE(SUM(l.points), 0) AS BIGINT) FROM vol_ledger l WHERE l.volunteer_id = v.id AND l.kind IN ('award', 'revoke', 'adjust')) AS earned, \
-           (SELECT CAST(COALESCE(SUM(cl.minutes), 0) AS BIGINT) FROM vol_claims cl WHERE cl.volunteer_id = v.id AND cl.status = 'approved') AS minutes \
-         FROM vol_volunteers v JOIN students s ON s.id = v.student_id JOIN units cu ON cu.id = v.class_id \
-         WHERE v.class_path LIKE $1 ORDER BY earned DESC, minutes DESC, v.id LIMIT $2",
+        "SELECT s.name, cu.name AS class_name, top.earned, \
+           (SELECT CAST(COALESCE(SUM(cl.minutes), 0) AS BIGINT) FROM vol_claims cl WHERE cl.volunteer_id = top.id AND cl.status = 'approved') AS minutes \
+         FROM (SELECT v.id, v.student_id, v.class_id, v.earned FROM vol_volunteers v WHERE v.class_path LIKE $1 \
+               ORDER BY v.earned DESC, v.id LIMIT $2) top \
+         JOIN students s ON s.id = top.student_id JOIN units cu ON cu.id = top.class_id \
+         ORDER BY top.earned DESC, minutes DESC, top.id",
     )
     .bind(format!("{path}%"))
     .bind(limit)
@@ -152,24 +259,23 @@ pub async fn leaderboard_people(c: &mut AnyConnection, path: &str, limit: i64) -
         .collect()
 }
 
-/// Classes (or schools, `by_school`) under `path` by points earned, best first.
+/// Classes (or schools) under `path` by the sum of their volunteers' stored standings, best
+/// first, with approved minutes for the rows shown.
 pub async fn leaderboard_groups(
     c: &mut AnyConnection,
     path: &str,
-    by_school: bool,
+    group: Group,
     limit: i64,
 ) -> R<Vec<Standing>> {
-    let col = if by_school {
-        "v.school_id"
-    } else {
-        "v.class_id"
-    };
+    let col = group.column();
     let sql = format!(
-        "SELECT g.name, COUNT(DISTINCT v.id) AS people, \
-           CAST(COALESCE(SUM((SELECT CAST(COALESCE(SUM(l.points), 0) AS BIGINT) FROM vol_ledger l WHERE l.volunteer_id = v.id AND l.kind IN ('award', 'revoke', 'adjust'))), 0) AS BIGINT) AS earned, \
-           CAST(COALESCE(SUM((SELECT CAST(COALESCE(SUM(cl.minutes), 0) AS BIGINT) FROM vol_claims cl WHERE cl.volunteer_id = v.id AND cl.status = 'approved')), 0) AS BIGINT) AS minutes \
-         FROM vol_volunteers v JOIN units g ON g.id = {col} WHERE v.class_path LIKE $1 \
-         GROUP BY g.id, g.name ORDER BY earned DESC, g.name LIMIT $2"
+        "SELECT g.name, e.gid, e.people, e.earned, \
+           (SELECT CAST(COALESCE(SUM(cl.minutes), 0) AS BIGINT) FROM vol_claims cl JOIN vol_volunteers w ON w.id = cl.volunteer_id \
+            WHERE w.{col} = e.gid AND w.class_path LIKE $1 AND cl.status = 'approved') AS minutes \
+         FROM (SELECT v.{col} AS gid, COUNT(*) AS people, CAST(SUM(v.earned) AS BIGINT) AS earned \
+               FROM vol_volunteers v WHERE v.class_path LIKE $1 GROUP BY v.{col} \
+               ORDER BY earned DESC, gid LIMIT $2) e \
+         JOIN units g ON g.id = e.gid ORDER BY e.earned DESC, g.name"
     );
     let rows = sqlx::query(&sql)
         .bind(format!("{path}%"))
@@ -206,21 +312,44 @@ pub async fn unit_name_by_path(c: &mut AnyConnection, path: &str) -> R<Option<St
 }
 
 /// Volunteers under `path` by points earned since `since` (awards, revocations, adjustments),
-/// best first; those with nothing earned in the period are left out.
+/// best first; those with nothing earned in the period are left out. All time (`since <= 0`)
+/// reads the stored standings (a top-N index scan); a period sums its entries through
+/// `vol_ledger_time`.
 pub async fn earned_people(
     c: &mut AnyConnection,
     path: &str,
     since: i64,
     limit: i64,
 ) -> R<Vec<Standing>> {
-    let rows = sqlx::query(
-        "SELECT s.name, sch.name AS school_name, e.earned FROM            (SELECT l.volunteer_id, CAST(SUM(l.points) AS BIGINT) AS earned FROM vol_ledger l             JOIN vol_volunteers v ON v.id = l.volunteer_id             WHERE v.class_path LIKE $1 AND l.created_at >= $2 AND l.kind IN ('award', 'revoke', 'adjust')             GROUP BY l.volunteer_id) e          JOIN vol_volunteers v ON v.id = e.volunteer_id JOIN students s ON s.id = v.student_id          JOIN units sch ON sch.id = v.school_id          WHERE e.earned <> 0 ORDER BY e.earned DESC, v.id LIMIT $3",
-    )
-    .bind(format!("{path}%"))
-    .bind(since)
-    .bind(limit)
-    .fetch_all(c)
-    .await?;
+    let rows = if since <= 0 {
+        sqlx::query(
+            "SELECT s.name, sch.name AS school_name, top.earned FROM \
+               (SELECT v.id, v.student_id, v.school_id, v.earned FROM vol_volunteers v \
+                WHERE v.class_path LIKE $1 AND v.earned <> 0 ORDER BY v.earned DESC, v.id LIMIT $2) top \
+             JOIN students s ON s.id = top.student_id JOIN units sch ON sch.id = top.school_id \
+             ORDER BY top.earned DESC, top.id",
+        )
+        .bind(format!("{path}%"))
+        .bind(limit)
+        .fetch_all(c)
+        .await?
+    } else {
+        sqlx::query(
+            "SELECT s.name, sch.name AS school_name, e.earned FROM \
+               (SELECT l.volunteer_id, CAST(SUM(l.points) AS BIGINT) AS earned FROM vol_ledger l \
+                JOIN vol_volunteers v ON v.id = l.volunteer_id \
+                WHERE v.class_path LIKE $1 AND l.created_at >= $2 AND l.kind IN ('award', 'revoke', 'adjust') \
+                GROUP BY l.volunteer_id) e \
+             JOIN vol_volunteers v ON v.id = e.volunteer_id JOIN students s ON s.id = v.student_id \
+             JOIN units sch ON sch.id = v.school_id \
+             WHERE e.earned <> 0 ORDER BY e.earned DESC, v.id LIMIT $3",
+        )
+        .bind(format!("{path}%"))
+        .bind(since)
+        .bind(limit)
+        .fetch_all(c)
+        .await?
+    };
     rows.iter()
         .map(|r| {
             Ok(Standing {
@@ -233,21 +362,42 @@ pub async fn earned_people(
         .collect()
 }
 
-/// Schools under `path` by points their volunteers earned since `since`, best first.
-pub async fn earned_schools(
+/// Schools (or classes) under `path` by points their volunteers earned since `since`, best
+/// first; `sub` is the number of volunteers who earned. All time sums the stored standings.
+pub async fn earned_groups(
     c: &mut AnyConnection,
     path: &str,
+    group: Group,
     since: i64,
     limit: i64,
 ) -> R<Vec<Standing>> {
-    let rows = sqlx::query(
-        "SELECT g.name, e.people, e.earned FROM            (SELECT v.school_id, COUNT(DISTINCT v.id) AS people, CAST(SUM(l.points) AS BIGINT) AS earned FROM vol_ledger l             JOIN vol_volunteers v ON v.id = l.volunteer_id             WHERE v.class_path LIKE $1 AND l.created_at >= $2 AND l.kind IN ('award', 'revoke', 'adjust')             GROUP BY v.school_id) e          JOIN units g ON g.id = e.school_id ORDER BY e.earned DESC, g.name LIMIT $3",
-    )
-    .bind(format!("{path}%"))
-    .bind(since)
-    .bind(limit)
-    .fetch_all(c)
-    .await?;
+    let col = group.column();
+    let rows = if since <= 0 {
+        sqlx::query(&format!(
+            "SELECT g.name, e.people, e.earned FROM \
+               (SELECT v.{col} AS gid, COUNT(*) AS people, CAST(SUM(v.earned) AS BIGINT) AS earned \
+                FROM vol_volunteers v WHERE v.class_path LIKE $1 AND v.earned <> 0 GROUP BY v.{col}) e \
+             JOIN units g ON g.id = e.gid ORDER BY e.earned DESC, g.name LIMIT $2"
+        ))
+        .bind(format!("{path}%"))
+        .bind(limit)
+        .fetch_all(c)
+        .await?
+    } else {
+        sqlx::query(&format!(
+            "SELECT g.name, e.people, e.earned FROM \
+               (SELECT v.{col} AS gid, COUNT(DISTINCT v.id) AS people, CAST(SUM(l.points) AS BIGINT) AS earned \
+                FROM vol_ledger l JOIN vol_volunteers v ON v.id = l.volunteer_id \
+                WHERE v.class_path LIKE $1 AND l.created_at >= $2 AND l.kind IN ('award', 'revoke', 'adjust') \
+                GROUP BY v.{col}) e \
+             JOIN units g ON g.id = e.gid ORDER BY e.earned DESC, g.name LIMIT $3"
+        ))
+        .bind(format!("{path}%"))
+        .bind(since)
+        .bind(limit)
+        .fetch_all(c)
+        .await?
+    };
     rows.iter()
         .map(|r| {
             Ok(Standing {
@@ -258,6 +408,16 @@ pub async fn earned_schools(
             })
         })
         .collect()
+}
+
+/// Schools under `path` by points earned since `since` (see [`earned_groups`]).
+pub async fn earned_schools(
+    c: &mut AnyConnection,
+    path: &str,
+    since: i64,
+    limit: i64,
+) -> R<Vec<Standing>> {
+    earned_groups(c, path, Group::School, since, limit).await
 }
 
 // ---- rewards ----

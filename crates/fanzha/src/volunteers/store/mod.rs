@@ -23,6 +23,9 @@ pub struct Volunteer {
     pub consent_at: i64,
     /// Points: always the sum of the volunteer's ledger entries.
     pub balance: i64,
+    /// Points earned (awards less revocations, with adjustments): always the sum of those
+    /// entries; redemptions do not lower it. What the leaderboards rank by.
+    pub earned: i64,
     pub name: String,
     pub student_no: String,
     pub class_name: String,
@@ -33,7 +36,7 @@ pub struct Volunteer {
 }
 
 const VOL_COLS: &str = "v.id, v.student_id, v.account_id, v.school_id, v.class_id, v.class_path, v.contact, \
-    v.consent_at, v.balance, s.name, s.student_no, c.name AS class_name, sch.name AS school_name, sch.path AS school_path, \
+    v.consent_at, v.balance, v.earned, s.name, s.student_no, c.name AS class_name, sch.name AS school_name, sch.path AS school_path, \
     (SELECT CAST(COALESCE(SUM(cl.minutes), 0) AS BIGINT) FROM vol_claims cl WHERE cl.volunteer_id = v.id AND cl.status = 'approved') AS minutes";
 const VOL_FROM: &str = "FROM vol_volunteers v JOIN students s ON s.id = v.student_id \
     JOIN units c ON c.id = v.class_id JOIN units sch ON sch.id = v.school_id";
@@ -53,6 +56,7 @@ fn vol_row(r: &AnyRow) -> R<Volunteer> {
         )?,
         consent_at: r.try_get("consent_at")?,
         balance: r.try_get("balance")?,
+        earned: r.try_get("earned")?,
         name: r.try_get("name")?,
         student_no: r.try_get("student_no")?,
         class_name: r.try_get("class_name")?,

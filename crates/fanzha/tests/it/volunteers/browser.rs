@@ -348,6 +348,9 @@ async fn police_call_for_slogans_a_student_hands_one_in_it_is_accepted_and_anoth
                 .await;
             let lb = text(wd, "#vol-lb-period-schools").await;
             assert!(lb.contains("大学") || lb.contains("学院"), "{lb}");
+            // Classes rank by the same period, each with how many of its volunteers earned.
+            let classes = text(wd, "#vol-lb-period-classes").await;
+            assert!(classes.contains(" 人"), "{classes}");
             fits(wd, 390).await;
             wd.screenshot(&target_dir().join("screenshots").join("volunteers-calls-phone.png"))
                 .await;

@@ -150,8 +150,7 @@ async fn a_call_takes_works_and_an_accepted_work_credits_once_and_joins_the_libr
     assert_eq!(s, 201, "{w}");
     assert_eq!(w["status"], "submitted");
     let work = w["id"].as_i64().unwrap();
-    let png =
-        base64::engine::general_purpose::STANDARD.encode(b"\x89PNG\r\n\x1a\nrest-of-a-picture");
+    let png = base64::engine::general_purpose::STANDARD.encode(super::png(false));
     let (s, p) = hand_in(
         &app,
         &s1,

@@ -390,7 +390,7 @@ async fn a_photo_is_handed_in_from_the_page_and_seen_only_by_the_volunteer_and_r
         .await,
         0
     );
-    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let png = super::png(false);
     let r = upload(png.clone()).await.unwrap();
     assert!(r.status().is_redirection(), "{}", r.status());
     let (_, t) = get_json(&app, &police, &format!("/api/v1/volunteers/tasks/{id}")).await;

@@ -2,15 +2,18 @@
 //! ledger, hours and certificates, calls for works and the shared library, teams, adjustments and
 //! period leaderboards, and the browser journey.
 
+mod boards;
 mod browser;
 mod calls;
 mod checkin_review;
 mod claims;
 mod concurrency;
+mod drafts;
 mod hours;
 mod ledger;
 mod library;
 mod teams;
+mod totals;
 
 use crate::common::*;
 use fanzha::auth::model::{Grant, Principal, Role, Scope, Via};
@@ -112,4 +115,40 @@ pub async fn count(app: &TestApp, sql: &str, id: i64) -> i64 {
         .fetch_one(&app.state.db.pool)
         .await
         .expect("count")
+}
+
+fn png_chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut c = (data.len() as u32).to_be_bytes().to_vec();
+    c.extend_from_slice(kind);
+    c.extend_from_slice(data);
+    c.extend_from_slice(&[0, 0, 0, 0]);
+    c
+}
+
+/// A small PNG, with an author's name in a text chunk and an `eXIf` chunk when `metadata`.
+pub fn png(metadata: bool) -> Vec<u8> {
+    let mut b = b"\x89PNG\r\n\x1a\n".to_vec();
+    b.extend(png_chunk(b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0]));
+    if metadata {
+        b.extend(png_chunk(b"tEXt", b"Author\0Zhang San"));
+        b.extend(png_chunk(b"eXIf", b"MM\0*GPS 25.04N 102.71E"));
+    }
+    b.extend(png_chunk(b"IDAT", &[0x78, 0x9C, 0x63, 0, 0, 0, 1, 0, 1]));
+    b.extend(png_chunk(b"IEND", &[]));
+    b
+}
+
+/// A small JPEG as a phone writes it: JFIF, then EXIF with the place it was taken, a comment,
+/// a table and the scan.
+pub fn jpeg_with_exif() -> Vec<u8> {
+    let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+    b.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+    let exif = b"Exif\0\0MM\0*GPS 25.04N 102.71E Phone X";
+    b.extend_from_slice(&[0xFF, 0xE1, 0x00, (exif.len() + 2) as u8]);
+    b.extend_from_slice(exif);
+    b.extend_from_slice(&[0xFF, 0xFE, 0x00, 0x09]);
+    b.extend_from_slice(b"comment");
+    b.extend_from_slice(&[0xFF, 0xDB, 0x00, 0x04, 0x00, 0x01]);
+    b.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x02, 0x12, 0x34, 0x56, 0xFF, 0xD9]);
+    b
 }
