@@ -893,9 +893,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             seconds,
         }) => crate::learning::bench::checkin(&cfg, checkins, clients, seconds).await,
         Command::Contests(ContestsCmd::Verify { file }) => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
-            let v = crate::contests::verify::verify(&text)
+            let v = crate::contests::verify::verify_file(&file)
                 .map_err(|e| anyhow!("{}: {e}", file.display()))?;
             println!("contest {} · {}", v.contest, v.title);
             println!("rules sha256 {}", v.rules_hash);

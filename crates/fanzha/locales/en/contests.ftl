@@ -136,8 +136,8 @@ contests-receipt-check-button = Check
 contests-back = Back to the contest
 contests-published-at = Published
 contests-count-entries = entries
-contests-count-ballots = ballots
-contests-count-voters = voters
+contests-count-ballots = votes that stand
+contests-count-voters = voters with a vote that stands
 contests-count-judges = judges
 contests-count-sheets = score sheets
 contests-weights-line = Final score = { $public }% public (votes ÷ most votes) + { $judges }% judges (mean percentile rank per judge).
@@ -256,3 +256,8 @@ contests-err-not-published = Winners can be carried once the results are publish
 scope-contests-read = Read contests and results
 scope-contests-write = Vote, score and publish contest results
 contests-push-school = School
+contests-results-withdrawn = { $n ->
+    [0] No vote was withdrawn.
+    [one] One vote was withdrawn or moved while voting was open and is not counted.
+   *[other] { $n } votes were withdrawn or moved while voting was open and are not counted.
+} The log holds { $records } records (votes and withdrawals), all in the export.

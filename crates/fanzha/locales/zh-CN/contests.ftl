@@ -136,8 +136,8 @@ contests-receipt-check-button = 核对
 contests-back = 返回比赛
 contests-published-at = 公布时间
 contests-count-entries = 件作品
-contests-count-ballots = 张选票
-contests-count-voters = 位投票人
+contests-count-ballots = 张有效选票
+contests-count-voters = 位有效投票人
 contests-count-judges = 位评委
 contests-count-sheets = 份评分表
 contests-weights-line = 总分 = 公众 { $public }%(票数 ÷ 最高票数)+ 专家 { $judges }%(各评委百分位排名的平均)。
@@ -253,3 +253,7 @@ contests-err-not-published = 结果公布后才能推送获奖作品。
 scope-contests-read = 读取比赛与结果
 scope-contests-write = 投票、评分与发布比赛结果
 contests-push-school = 学校
+contests-results-withdrawn = { $n ->
+    [0] 没有撤回的选票。
+   *[other] 投票期间有 { $n } 张选票被撤回或改投,不计入结果。
+} 日志共 { $records } 条记录(投票与撤回),均在导出文件中。

@@ -208,7 +208,7 @@ pub async fn run(
     let secs = started.elapsed().as_secs_f64();
     lat.sort_by(|a, b| a.total_cmp(b));
     let mut conn = db.pool.acquire().await?;
-    let (_, distinct) = store::tally(&mut conn, cid).await?;
+    let distinct = store::tally(&mut conn, cid).await?.voters;
     let logged = store::ballots(&mut conn, cid).await?.len();
     drop(conn);
     let mut out = format!("backend: {}\n", db.backend.name());
@@ -236,17 +236,27 @@ pub async fn run(
     if logged != principals.len() || distinct as usize != principals.len() {
         bail!("{out}");
     }
-    // (2) A log of `log` ballots, exported as the server does, then recomputed from the text.
+    // (2) A log of `log` ballots, exported as the server does into a file, then recomputed
+    // from the file alone as `fanzha contests verify FILE` does (read line by line).
     let t = Instant::now();
     let text = synthetic_export(log, now);
+    let file = std::env::temp_dir().join(format!(
+        "fanzha-bench-log-{}.jsonl",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::write(&file, &text)?;
+    let size = text.len();
+    drop(text);
     let gen_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let v = verify::verify(&text).map_err(|e| anyhow!("verify: {e}"))?;
+    let v = verify::verify_file(&file);
     let verify_s = t.elapsed().as_secs_f64();
+    let _ = std::fs::remove_file(&file);
+    let v = v.map_err(|e| anyhow!("verify: {e}"))?;
     out.push_str(&format!(
-        "tally: {} ballots ({} MB of export, written in {:.2} s) recomputed and checked in {:.2} s\n",
+        "tally: {} ballots ({} MB of export, written in {:.2} s) read from the file, recomputed and checked in {:.2} s\n",
         v.ballots,
-        text.len() / 1_000_000,
+        size / 1_000_000,
         gen_s,
         verify_s
     ));
@@ -262,16 +272,17 @@ pub fn synthetic_export(n: usize, now: i64) -> String {
     }];
     let r = rules(now, schools);
     let contest = 1;
-    let mut out = String::with_capacity(n * 330 + 4096);
+    let mut out: Vec<u8> = Vec::with_capacity(n * 340 + 4096);
     let entries: Vec<serde_json::Value> = (1..=50)
         .map(|e| serde_json::json!({"id": e, "category": "short_video", "title": format!("作品 {e}")}))
         .collect();
-    out.push_str(
-        &serde_json::json!({"kind": "header", "contest": contest, "title": "bench",
+    out.extend_from_slice(
+        serde_json::json!({"kind": "header", "contest": contest, "title": "bench",
             "rules": r.canonical(), "rules_hash": r.hash(), "entries": entries})
-        .to_string(),
+        .to_string()
+        .as_bytes(),
     );
-    out.push('\n');
+    out.push(b'\n');
     let mut prev = genesis_hash(contest, &r.hash());
     let mut tally: std::collections::BTreeMap<String, i64> = Default::default();
     for i in 0..n {
@@ -287,19 +298,17 @@ pub fn synthetic_export(n: usize, now: i64) -> String {
             withdraw: false,
         };
         b.hash = b.expected_hash(contest);
-        let mut v = serde_json::to_value(&b).unwrap_or_default();
-        v["kind"] = "ballot".into();
-        out.push_str(&v.to_string());
-        out.push('\n');
+        b.write_export_line(&mut out);
         *tally.entry(entry.to_string()).or_default() += 1;
         prev = b.hash;
     }
-    out.push_str(
-        &serde_json::json!({"kind": "tally", "ballots": n, "head": prev, "votes": tally})
-            .to_string(),
+    out.extend_from_slice(
+        serde_json::json!({"kind": "tally", "ballots": n, "head": prev, "votes": tally})
+            .to_string()
+            .as_bytes(),
     );
-    out.push('\n');
-    out
+    out.push(b'\n');
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// `fanzha bench contests`: a fresh database (SQLite in a temporary directory, or the configured

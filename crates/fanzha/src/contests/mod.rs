@@ -15,3 +15,4 @@ pub mod public;
 pub mod service;
 pub mod store;
 pub mod verify;
+pub mod writer;

@@ -48,6 +48,8 @@ pub struct AppState {
     pub intel: Arc<crate::intel::Intel>,
     /// The report writer of this process (group commit, see `reports::writer`).
     pub reports: crate::reports::writer::Writer,
+    /// The contests' ballot writers of this process (group commit, see `contests::writer`).
+    pub contests: crate::contests::writer::Writers,
 }
 
 impl AppState {
@@ -117,7 +119,9 @@ impl App {
             clock.clone(),
             crate::reports::writer::Settings::default(),
         );
+        let contests = crate::contests::writer::Writers::new(db.clone(), clock.clone());
         let state = AppState {
+            contests,
             reports,
             db,
             clock,

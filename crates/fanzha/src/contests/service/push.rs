@@ -53,7 +53,8 @@ pub fn winners(r: &Results) -> Vec<(Category, &ResultRow)> {
 
 /// Carries the winners of a published contest into the campaign library as draft content of the
 /// contest's unit, one piece per winner, about `fraud_type` (the fraud the works warn of). Run
-/// again, it leaves the winners already carried.
+/// again, or by two organisers at once, it leaves the winners already carried: each winner is
+/// claimed (a row of `contest_pushes`) before its content is made, so exactly one draft is made.
 pub async fn push_winners(
     st: &AppState,
     p: &Principal,
@@ -124,7 +125,17 @@ pub async fn push_winners(
                 w.names.join("、")
             ));
         }
-        let content = campaigns::create_content(
+        // The claim first, in its own transaction: of organisers pressing at once, one makes
+        // the content and the others count the winner as carried.
+        let mut tx = st.db.begin_write().await?;
+        let claimed =
+            store::claim_push(&mut tx, c.id, w.entry_id, p.account_id, st.clock.now_ms()).await?;
+        tx.commit().await?;
+        if !claimed {
+            out.already += 1;
+            continue;
+        }
+        let made = campaigns::create_content(
             &st.db,
             &st.clock,
             p,
@@ -140,28 +151,24 @@ pub async fn push_winners(
                 quiz: vec![],
             },
         )
-        .await
-        .map_err(camp_err)?;
+        .await;
+        let content = match made {
+            Ok(content) => content,
+            Err(e) => {
+                let mut tx = st.db.begin_write().await?;
+                store::release_push(&mut tx, c.id, w.entry_id).await?;
+                tx.commit().await?;
+                return Err(camp_err(e));
+            }
+        };
         let mut tx = st.db.begin_write().await?;
-        let fresh = store::insert_push(
-            &mut tx,
-            c.id,
-            w.entry_id,
-            content.id,
-            p.account_id,
-            st.clock.now_ms(),
-        )
-        .await?;
+        store::set_push_content(&mut tx, c.id, w.entry_id, content.id).await?;
         tx.commit().await?;
-        if fresh {
-            out.created.push(PushedWinner {
-                entry_id: w.entry_id,
-                title: w.title.clone(),
-                content_id: content.id,
-            });
-        } else {
-            out.already += 1;
-        }
+        out.created.push(PushedWinner {
+            entry_id: w.entry_id,
+            title: w.title.clone(),
+            content_id: content.id,
+        });
     }
     Ok(out)
 }

@@ -38,8 +38,16 @@ pub struct CategoryResults {
 pub struct Results {
     pub categories: Vec<CategoryResults>,
     pub entries: usize,
+    /// Votes that stand (votes less withdrawals).
     pub ballots: i64,
+    /// People with a vote that stands.
     pub voters: i64,
+    /// Votes withdrawn (or moved away) while voting was open.
+    #[serde(default)]
+    pub withdrawn: i64,
+    /// Records of the log (votes and withdrawals), as in the export.
+    #[serde(default)]
+    pub records: i64,
     pub judges: usize,
     pub sheets: usize,
     pub head: String,
@@ -61,7 +69,11 @@ pub async fn compute_in(db: &crate::db::Db, c: &Contest) -> Result<Results> {
         .into_iter()
         .filter(|e| e.status == EntryStatus::Accepted)
         .collect();
-    let (votes, voters) = store::tally(&mut conn, c.id).await?;
+    let store::Tally {
+        votes,
+        voters,
+        withdrawals,
+    } = store::tally(&mut conn, c.id).await?;
     let scores = store::scores(&mut conn, c.id).await?;
     let judges = store::judges(&mut conn, c.id).await?;
     drop(conn);
@@ -120,8 +132,10 @@ pub async fn compute_in(db: &crate::db::Db, c: &Contest) -> Result<Results> {
     Ok(Results {
         categories: cats,
         entries: entries.len(),
-        ballots: c.ballot_seq,
+        ballots: votes.values().sum(),
         voters,
+        withdrawn: withdrawals,
+        records: c.ballot_seq,
         judges: judges.len(),
         sheets: scores.len(),
         head: c.last_hash.clone(),

@@ -1,6 +1,9 @@
 //! Public voting: ballots appended to the contest's chained log, receipts, the export.
 
+use std::sync::Arc;
+
 use super::*;
+use crate::contests::writer::{Append, SeenOrigin};
 
 /// Where a ballot was sent from, as the request showed it (the client's address and its user
 /// agent). Only pseudonyms of it are kept, apart from the log, for the anomaly report.
@@ -24,27 +27,22 @@ pub async fn vote_from(
     entry_id: i64,
     origin: &Origin,
 ) -> Result<BallotLine> {
-    let (c, now) = voting_now(st, p, id).await?;
-    let seen = seen_origin(st, p, origin).await?;
-    let mut tx = st.db.begin_write().await?;
-    let b = append(&mut tx, &c, p, entry_id, now, false).await?;
-    record_origin(&mut tx, &c, &b, &seen).await?;
-    tx.commit().await?;
-    Ok(b)
+    let (c, places) = voting_now(st, p, id).await?;
+    let seen = seen_origin(st, p, places, origin).await?;
+    let mut lines = append(st, p, c, vec![(entry_id, false)], Some(seen)).await?;
+    lines.pop().ok_or(ContestError::NotFound)
 }
 
 /// Withdraws the caller's vote for an entry (only where the rules allow it, while voting is
 /// open). The log keeps the vote and gains a withdrawal record, chained like a vote; its hash is
 /// the receipt.
 pub async fn withdraw(st: &AppState, p: &Principal, id: i64, entry_id: i64) -> Result<BallotLine> {
-    let (c, now) = voting_now(st, p, id).await?;
+    let (c, _) = voting_now(st, p, id).await?;
     if !c.rules.allow_withdraw {
         return Err(ContestError::State("contests-err-no-withdraw"));
     }
-    let mut tx = st.db.begin_write().await?;
-    let b = append(&mut tx, &c, p, entry_id, now, true).await?;
-    tx.commit().await?;
-    Ok(b)
+    let mut lines = append(st, p, c, vec![(entry_id, true)], None).await?;
+    lines.pop().ok_or(ContestError::NotFound)
 }
 
 /// Moves the caller's vote from one entry to another in one transaction: the withdrawal and the
@@ -57,48 +55,50 @@ pub async fn change_vote(
     to: i64,
     origin: &Origin,
 ) -> Result<(BallotLine, BallotLine)> {
-    let (c, now) = voting_now(st, p, id).await?;
+    let (c, places) = voting_now(st, p, id).await?;
     if !c.rules.allow_withdraw {
         return Err(ContestError::State("contests-err-no-withdraw"));
     }
     if from == to {
         return Err(invalid("contests-err-change-same"));
     }
-    let seen = seen_origin(st, p, origin).await?;
-    let mut tx = st.db.begin_write().await?;
-    let w = append(&mut tx, &c, p, from, now, true).await?;
-    let v = append(&mut tx, &c, p, to, now, false).await?;
-    record_origin(&mut tx, &c, &v, &seen).await?;
-    tx.commit().await?;
+    let seen = seen_origin(st, p, places, origin).await?;
+    let mut lines = append(st, p, c, vec![(from, true), (to, false)], Some(seen)).await?;
+    let v = lines.pop().ok_or(ContestError::NotFound)?;
+    let w = lines.pop().ok_or(ContestError::NotFound)?;
     Ok((w, v))
 }
 
-/// The contest if the caller may vote in it now.
-async fn voting_now(st: &AppState, p: &Principal, id: i64) -> Result<(Contest, i64)> {
-    let (c, s) = open(st, p, id).await?;
-    if !s.may_vote {
+/// The contest and the caller's places if the caller may vote in it now. A voter is found from
+/// their places and the rules alone; anyone else gets the answer [`open`] gives (404 to one
+/// who may not see the contest, else 403).
+async fn voting_now(st: &AppState, p: &Principal, id: i64) -> Result<(Contest, Vec<String>)> {
+    let places = places(st, p).await?;
+    let c = {
+        let mut conn = st.db.pool.acquire().await?;
+        store::contest(&mut conn, id)
+            .await?
+            .ok_or(ContestError::NotFound)?
+    };
+    if !under(&places, &c.rules.voter_units) {
+        open(st, p, id).await?;
         return Err(ContestError::Refused("contests-err-not-voter"));
     }
-    let now = st.clock.now_ms();
-    if !c.rules.phases.voting_open_at(now) {
+    if !c.rules.phases.voting_open_at(st.clock.now_ms()) {
         return Err(ContestError::State("contests-err-voting-closed"));
     }
-    Ok((c, now))
+    Ok((c, places))
 }
 
-/// What is known of a ballot's origin before the write: the voter's class or unit and when
-/// their account became usable.
-struct SeenOrigin {
-    ip: String,
-    user_agent: String,
-    unit_path: String,
-    account_since: i64,
-}
-
-async fn seen_origin(st: &AppState, p: &Principal, o: &Origin) -> Result<SeenOrigin> {
-    // The deepest of the person's places: a student's class.
-    let unit_path = places(st, p)
-        .await?
+/// What is known of a ballot's origin before the write: the voter's class or unit (the deepest
+/// of their places) and when their account became usable.
+async fn seen_origin(
+    st: &AppState,
+    p: &Principal,
+    places: Vec<String>,
+    o: &Origin,
+) -> Result<SeenOrigin> {
+    let unit_path = places
         .into_iter()
         .max_by_key(|p| p.len())
         .unwrap_or_default();
@@ -114,80 +114,28 @@ async fn seen_origin(st: &AppState, p: &Principal, o: &Origin) -> Result<SeenOri
     })
 }
 
-async fn record_origin(
-    tx: &mut AnyConnection,
-    c: &Contest,
-    b: &BallotLine,
-    o: &SeenOrigin,
-) -> Result<()> {
-    let key = store::vote_key(tx, c.id).await?;
-    let pseudo = |kind: &str, v: &str| {
-        if v.is_empty() {
-            String::new()
-        } else {
-            model::keyed_hash(key.as_bytes(), &format!("{kind}:{v}"))
-        }
-    };
-    let origin = super::super::anomaly::Origin {
-        seq: b.seq,
-        net: pseudo("net", &super::super::anomaly::network_of(&o.ip)),
-        device: pseudo("ua", o.user_agent.trim()),
-        unit_path: o.unit_path.clone(),
-        account_since: o.account_since,
-        cast_at: b.cast_at,
-    };
-    store::insert_origin(tx, c.id, &origin).await?;
-    Ok(())
-}
-
-/// Appends a vote (or a withdrawal) of the caller for an entry, inside the caller's write
-/// transaction. The head is taken first: it serialises this contest's ballots, so the counts
-/// checked after it are current and the limit holds under concurrent submissions.
+/// Appends the caller's records (votes and withdrawals, together or not at all) through the
+/// contest's writer (see [`crate::contests::writer`]): it serialises this contest's appends on
+/// the contest row, so the counts it checks are current and the limit holds under concurrent
+/// submissions, and answers after the commit.
 async fn append(
-    tx: &mut AnyConnection,
-    c: &Contest,
+    st: &AppState,
     p: &Principal,
-    entry_id: i64,
-    now: i64,
-    withdraw: bool,
-) -> Result<BallotLine> {
-    let e = store::entry(tx, c.id, entry_id)
-        .await?
-        .filter(|e| e.status == EntryStatus::Accepted)
-        .ok_or(ContestError::NotFound)?;
-    let key = store::vote_key(tx, c.id).await?;
-    let voter = voter_pseudonym(key.as_bytes(), p.account_id);
-    let (seq, prev) = store::take_seq(tx, c.id).await?;
-    let period = period_key(&c.rules, e.category, now);
-    let n = store::voter_counts(tx, c.id, &voter, &period, e.id).await?;
-    if withdraw {
-        if n.live_for_entry <= 0 {
-            return Err(ContestError::State("contests-err-not-voted"));
-        }
-    } else {
-        if n.live_for_entry > 0 {
-            return Err(ContestError::State("contests-err-already-voted"));
-        }
-        if n.live >= c.rules.votes_per_person {
-            return Err(ContestError::State("contests-err-vote-limit"));
-        }
-    }
-    let mut b = BallotLine {
-        hash: String::new(),
-        seq,
-        voter,
-        entry: e.id,
-        category: e.category.as_str().to_string(),
-        cast_at: now,
-        prev,
-        withdraw,
-    };
-    b.hash = b.expected_hash(c.id);
-    match store::insert_ballot(tx, c.id, &b, &period, n.records).await {
-        Ok(()) => Ok(b),
-        Err(e) if e.is_unique_violation() => Err(ContestError::State("contests-err-vote-limit")),
-        Err(e) => Err(e.into()),
-    }
+    c: Contest,
+    steps: Vec<(i64, bool)>,
+    origin: Option<SeenOrigin>,
+) -> Result<Vec<BallotLine>> {
+    st.contests
+        .append(
+            c.id,
+            Append {
+                rules: Arc::new(c.rules),
+                account_id: p.account_id,
+                steps,
+                origin,
+            },
+        )
+        .await
 }
 
 /// How many more votes the caller may cast in the period an entry's vote would count in, and
@@ -267,7 +215,7 @@ pub async fn export(st: &AppState, p: Option<&Principal>, id: i64) -> Result<Str
     for b in &ballots {
         *tally.entry(b.entry.to_string()).or_default() += if b.withdraw { -1 } else { 1 };
     }
-    let mut out = String::new();
+    let mut out: Vec<u8> = Vec::with_capacity(ballots.len() * 340 + 4096);
     let header = serde_json::json!({
         "kind": "header",
         "contest": c.id,
@@ -276,21 +224,19 @@ pub async fn export(st: &AppState, p: Option<&Principal>, id: i64) -> Result<Str
         "rules_hash": c.rules_hash,
         "entries": entries,
     });
-    out.push_str(&header.to_string());
-    out.push('\n');
+    out.extend_from_slice(header.to_string().as_bytes());
+    out.push(b'\n');
     for b in &ballots {
-        let mut v = serde_json::to_value(b).unwrap_or_default();
-        v["kind"] = "ballot".into();
-        out.push_str(&v.to_string());
-        out.push('\n');
+        b.write_export_line(&mut out);
     }
     let head = ballots
         .last()
         .map_or_else(|| genesis_hash(c.id, &c.rules_hash), |b| b.hash.clone());
-    out.push_str(
-        &serde_json::json!({"kind": "tally", "ballots": ballots.len(), "head": head, "votes": tally})
-            .to_string(),
+    out.extend_from_slice(
+        serde_json::json!({"kind": "tally", "ballots": ballots.len(), "head": head, "votes": tally})
+            .to_string()
+            .as_bytes(),
     );
-    out.push('\n');
-    Ok(out)
+    out.push(b'\n');
+    String::from_utf8(out).map_err(|_| ContestError::NotFound)
 }

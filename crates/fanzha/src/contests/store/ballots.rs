@@ -187,27 +187,218 @@ pub async fn ballots(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Vec<
     Ok(rows.iter().map(ballot_row).collect::<Result<_, _>>()?)
 }
 
-/// Live votes per entry (votes less withdrawals), and the number of distinct voters with a vote.
-pub async fn tally(
-    conn: &mut AnyConnection,
-    contest_id: i64,
-) -> DbResult<(HashMap<i64, i64>, i64)> {
+/// What the log holds: standing votes per entry (votes less withdrawals), the voters with a
+/// standing vote, and the withdrawals.
+pub struct Tally {
+    pub votes: HashMap<i64, i64>,
+    pub voters: i64,
+    pub withdrawals: i64,
+}
+
+pub async fn tally(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Tally> {
     let rows = sqlx::query(
-        "SELECT entry_id, SUM(CASE WHEN kind = 'vote' THEN 1 ELSE -1 END) FROM contest_ballots \
+        "SELECT entry_id, SUM(CASE WHEN kind = 'vote' THEN 1 ELSE -1 END), \
+         SUM(CASE WHEN kind = 'withdraw' THEN 1 ELSE 0 END) FROM contest_ballots \
          WHERE contest_id = $1 GROUP BY entry_id",
     )
     .bind(contest_id)
     .fetch_all(&mut *conn)
     .await?;
-    let mut m = HashMap::new();
+    let mut votes = HashMap::new();
+    let mut withdrawals = 0;
     for r in rows {
-        m.insert(r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?);
+        votes.insert(r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?);
+        withdrawals += r.try_get::<i64, _>(2)?;
     }
+    // A withdrawal is only ever of a standing vote, so a voter's records sum above zero exactly
+    // when one of their votes stands.
     let voters: i64 = sqlx::query_scalar(
-        "SELECT COUNT(DISTINCT voter) FROM contest_ballots WHERE contest_id = $1 AND kind = 'vote'",
+        "SELECT COUNT(*) FROM (SELECT voter FROM contest_ballots WHERE contest_id = $1 \
+         GROUP BY voter HAVING SUM(CASE WHEN kind = 'vote' THEN 1 ELSE -1 END) > 0) v",
     )
     .bind(contest_id)
     .fetch_one(&mut *conn)
     .await?;
-    Ok((m, voters))
+    Ok(Tally {
+        votes,
+        voters,
+        withdrawals,
+    })
+}
+
+/// Takes the contest row's write lock for an append and reads the log's head: the last
+/// position and its hash. Appends of every process to one contest are serialised on this lock
+/// (on SQLite the write transaction already is), and the head is read afresh each time, so a
+/// writer holds no state a restart or another process could make stale.
+pub async fn lock_head(tx: &mut AnyConnection, contest_id: i64) -> DbResult<(i64, String)> {
+    let r = sqlx::query(
+        "UPDATE contests SET ballot_seq = ballot_seq WHERE id = $1 RETURNING ballot_seq, last_hash",
+    )
+    .bind(contest_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok((r.try_get(0)?, r.try_get(1)?))
+}
+
+/// Moves the head after a batch of appends.
+pub async fn set_head_at(
+    tx: &mut AnyConnection,
+    contest_id: i64,
+    seq: i64,
+    hash: &str,
+) -> DbResult<()> {
+    sqlx::query("UPDATE contests SET ballot_seq = $2, last_hash = $3 WHERE id = $1")
+        .bind(contest_id)
+        .bind(seq)
+        .bind(hash)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// The accepted entries of a contest and their categories (what a vote may be for).
+pub async fn accepted_entries(
+    tx: &mut AnyConnection,
+    contest_id: i64,
+) -> DbResult<HashMap<i64, String>> {
+    let rows = sqlx::query(
+        "SELECT id, category FROM contest_entries WHERE contest_id = $1 AND status = 'accepted'",
+    )
+    .bind(contest_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut m = HashMap::with_capacity(rows.len());
+    for r in rows {
+        m.insert(r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?);
+    }
+    Ok(m)
+}
+
+/// The records of some voters, grouped: (voter, period, entry, is a withdrawal, how many).
+pub async fn voters_records(
+    tx: &mut AnyConnection,
+    contest_id: i64,
+    voters: &[&str],
+) -> DbResult<Vec<(String, String, i64, bool, i64)>> {
+    let mut out = Vec::new();
+    for chunk in voters.chunks(500) {
+        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT voter, period, entry_id, kind, COUNT(*) FROM contest_ballots \
+             WHERE contest_id = $1 AND voter IN ({}) GROUP BY voter, period, entry_id, kind",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(contest_id);
+        for v in chunk {
+            q = q.bind(*v);
+        }
+        for r in q.fetch_all(&mut *tx).await? {
+            let kind: String = r.try_get(3)?;
+            out.push((
+                r.try_get(0)?,
+                r.try_get(1)?,
+                r.try_get(2)?,
+                kind == "withdraw",
+                r.try_get(4)?,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// A record to append, with the key its limit counts in (`period`, `slot`).
+pub struct NewBallot {
+    pub line: BallotLine,
+    pub period: String,
+    pub slot: i64,
+}
+
+/// Appends records in multi-row inserts (the unique keys still refuse a second record at one
+/// position or a second n-th record of a voter in a period). The caller moves the head.
+pub async fn insert_ballots(
+    tx: &mut AnyConnection,
+    contest_id: i64,
+    rows: &[NewBallot],
+) -> DbResult<()> {
+    for chunk in rows.chunks(200) {
+        let mut sql = String::from(
+            "INSERT INTO contest_ballots (contest_id, seq, kind, voter, entry_id, category, cast_at, period, slot, prev_hash, hash) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 10 + 2;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "($1, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b,
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9
+            ));
+        }
+        let mut q = sqlx::query(&sql).bind(contest_id);
+        for n in chunk {
+            let b = &n.line;
+            q = q
+                .bind(b.seq)
+                .bind(if b.withdraw { "withdraw" } else { "vote" })
+                .bind(&b.voter)
+                .bind(b.entry)
+                .bind(&b.category)
+                .bind(b.cast_at)
+                .bind(&n.period)
+                .bind(n.slot)
+                .bind(&b.prev)
+                .bind(&b.hash);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// Records where votes came from, in multi-row inserts (never exported).
+pub async fn insert_origins(
+    tx: &mut AnyConnection,
+    contest_id: i64,
+    rows: &[Origin],
+) -> DbResult<()> {
+    for chunk in rows.chunks(300) {
+        let mut sql = String::from(
+            "INSERT INTO contest_ballot_origins (contest_id, seq, net, device, unit_path, account_since, cast_at) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 6 + 2;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "($1, ${}, ${}, ${}, ${}, ${}, ${})",
+                b,
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5
+            ));
+        }
+        let mut q = sqlx::query(&sql).bind(contest_id);
+        for o in chunk {
+            q = q
+                .bind(o.seq)
+                .bind(&o.net)
+                .bind(&o.device)
+                .bind(&o.unit_path)
+                .bind(o.account_since)
+                .bind(o.cast_at);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    Ok(())
 }

@@ -441,7 +441,8 @@ pub async fn results(conn: &mut AnyConnection, id: i64) -> DbResult<Option<Strin
 /// The campaign content a winner was carried into, per entry.
 pub async fn pushes(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Vec<(i64, i64)>> {
     let rows = sqlx::query(
-        "SELECT entry_id, content_id FROM contest_pushes WHERE contest_id = $1 ORDER BY entry_id",
+        "SELECT entry_id, content_id FROM contest_pushes WHERE contest_id = $1 AND content_id <> 0 \
+         ORDER BY entry_id",
     )
     .bind(contest_id)
     .fetch_all(&mut *conn)
@@ -450,6 +451,68 @@ pub async fn pushes(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Vec<(
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
+}
+
+/// A claim older than this whose content was never recorded (the process stopped between the
+/// claim and the content) may be taken over.
+pub const STALE_PUSH_CLAIM_MS: i64 = 10 * 60_000;
+
+/// Claims the carrying of a winner before its content is made (content 0 until
+/// [`set_push_content`]): true for the one caller that may make it, false when it was carried or
+/// is being carried. Of organisers pressing at once, one claims; a claim left stale is taken over.
+pub async fn claim_push(
+    tx: &mut AnyConnection,
+    contest_id: i64,
+    entry_id: i64,
+    by: i64,
+    now: i64,
+) -> DbResult<bool> {
+    if insert_push(tx, contest_id, entry_id, 0, by, now).await? {
+        return Ok(true);
+    }
+    let n = sqlx::query(
+        "UPDATE contest_pushes SET pushed_by = $3, pushed_at = $4 \
+         WHERE contest_id = $1 AND entry_id = $2 AND content_id = 0 AND pushed_at < $5",
+    )
+    .bind(contest_id)
+    .bind(entry_id)
+    .bind(by)
+    .bind(now)
+    .bind(now - STALE_PUSH_CLAIM_MS)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Records the content a claimed winner was carried into.
+pub async fn set_push_content(
+    tx: &mut AnyConnection,
+    contest_id: i64,
+    entry_id: i64,
+    content_id: i64,
+) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE contest_pushes SET content_id = $3 WHERE contest_id = $1 AND entry_id = $2 AND content_id = 0",
+    )
+    .bind(contest_id)
+    .bind(entry_id)
+    .bind(content_id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Gives a claim up (making the content failed), so the winner can be carried later.
+pub async fn release_push(tx: &mut AnyConnection, contest_id: i64, entry_id: i64) -> DbResult<()> {
+    sqlx::query(
+        "DELETE FROM contest_pushes WHERE contest_id = $1 AND entry_id = $2 AND content_id = 0",
+    )
+    .bind(contest_id)
+    .bind(entry_id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 /// Records that a winner was carried into content; false when it already was.

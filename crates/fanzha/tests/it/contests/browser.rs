@@ -177,11 +177,9 @@ async fn a_contest_from_call_to_verified_results() {
     wd.click("#publish").await;
     wd.wait_url(|u| u.ends_with("/results")).await;
     assert!(wd.text(".result-title").await.contains("识破“客服”"));
-    assert_eq!(
-        wd.text("#count-ballots").await,
-        "3",
-        "a vote, its withdrawal, the vote again"
-    );
+    // A vote, its withdrawal, the vote again: one vote stands, the withdrawal is said apart.
+    assert_eq!(wd.text("#count-ballots").await, "1");
+    assert!(wd.text("#results-withdrawn").await.contains('3'));
     assert!(wd.text("#results-anomalies").await.contains('0'));
     let head = wd.text("#results-head").await;
     let log = client()

@@ -12,6 +12,7 @@ mod results;
 mod rules;
 mod voting;
 mod withdraw;
+mod writer;
 
 use crate::common::*;
 use reqwest::{Client, StatusCode};
