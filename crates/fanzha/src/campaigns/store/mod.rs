@@ -382,7 +382,7 @@ pub async fn channel_failures(db: &Db, id: i64, limit: i64) -> DbResult<Vec<Chan
                 reason: w.reason,
             }),
     );
-    v.sort_by(|a, b| b.at.cmp(&a.at));
+    v.sort_by_key(|d| std::cmp::Reverse(d.at));
     v.truncate(limit.max(0) as usize);
     Ok(v)
 }

@@ -697,6 +697,25 @@ const TABLE: &[(&str, &str, [&str; 7])] = &[
         "AB",
         ["RR", "RR", "RR", "RR", "RR", "YR", "RR"],
     ),
+    // The starter content on 两卡: listed for whoever reads campaigns (an empty list for who
+    // authors for no school); adopted by who may author the school's campaigns (a province
+    // admin's token carries no campaigns:write).
+    (
+        "GET /api/v1/mules/starter",
+        "-",
+        ["R", "Y", "Y", "Y", "Y", "Y", "R"],
+    ),
+    (
+        "POST /api/v1/mules/starter",
+        "AB",
+        ["RR", "RR", "RR", "YR", "YR", "RR", "RR"],
+    ),
+    // A volunteer's balance, read from the stored total (409 for who is not a volunteer).
+    (
+        "GET /api/v1/volunteers/balance",
+        "-",
+        ["Y", "Y", "Y", "Y", "Y", "Y", "R"],
+    ),
 ];
 
 /// Ids of the records the probes aim at.
@@ -1150,6 +1169,12 @@ fn probe(op: &str, target: char, r: &Records, own: &BTreeMap<&str, i64>) -> (Str
         "GET /api/v1/volunteers/leaderboard" => {
             ("/api/v1/volunteers/leaderboard".into(), Body::None)
         }
+        "GET /api/v1/mules/starter" => ("/api/v1/mules/starter".into(), Body::None),
+        "POST /api/v1/mules/starter" => (
+            "/api/v1/mules/starter".into(),
+            j(json!({"school": school, "item": "article"})),
+        ),
+        "GET /api/v1/volunteers/balance" => ("/api/v1/volunteers/balance".into(), Body::None),
         "POST /api/v1/mules/signals" => (
             "/api/v1/mules/signals".into(),
             j(
