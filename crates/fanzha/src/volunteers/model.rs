@@ -746,7 +746,13 @@ mod tests {
             poster.validate(&v.kinds).is_err(),
             "a poster needs its picture"
         );
-        poster.file = Some(b"\x89PNG\r\n\x1a\n....".to_vec());
+        // A whole 1×1 PNG: a truncated one is refused as not an image.
+        poster.file = Some(
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90\x77\x53\xde\
+              \x00\x00\x00\x0cIDAT\x78\x9c\x63\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef\
+              \x00\x00\x00\x00IEND\xae\x42\x60\x82"
+                .to_vec(),
+        );
         assert!(poster.validate(&v.kinds).is_ok());
         poster.file = Some(vec![0u8; MAX_WORK_FILE_BYTES + 1]);
         assert!(poster.validate(&v.kinds).is_err());
