@@ -42,7 +42,7 @@ async fn the_overview_pages_and_exports_every_warning_of_the_filter() {
     assert_eq!(s, StatusCode::OK);
     assert!(p1.contains("共 70 条预警"), "total shown");
     let table = |h: &str| {
-        between(h, "<table id=\"warnings\">", "</table>")
+        between(h, "<table id=\"warnings\" class=\"fz-cards\">", "</table>")
             .unwrap_or_default()
             .matches("<tr><td>")
             .count()
@@ -125,7 +125,7 @@ async fn the_overview_searches_by_name_number_and_phone_and_picks_units_by_name(
     }
     let admin = app.login("admin1").await;
     let rows = |h: &str| {
-        between(h, "<table id=\"warnings\">", "</table>")
+        between(h, "<table id=\"warnings\" class=\"fz-cards\">", "</table>")
             .unwrap_or_default()
             .matches("<tr><td>")
             .count()
