@@ -122,7 +122,7 @@ async fn judges_are_assigned_without_conflicts_and_score_on_the_criteria() {
     let (_, page) = app.get(&c, &format!("/contests/{id}")).await;
     let progress = between(&page, "id=\"progress\"", "</table>").expect("progress table");
     assert!(
-        progress.contains("<td class=\"judge-conflicts\">2</td>"),
+        progress.contains("<td class=\"judge-conflicts\" data-label=\"因利益冲突回避\">2</td>"),
         "{progress}"
     );
     assert!(

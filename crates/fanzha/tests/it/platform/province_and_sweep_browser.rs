@@ -297,11 +297,20 @@ const VISIBLE_TEXT: &str = "var b = document.body.cloneNode(true);\
  b.querySelectorAll('code,kbd,pre,script,style,textarea,input,select,.fz-token,[data-raw]').forEach(function (e) { e.remove(); });\
  b.style.display = 'block'; document.body.appendChild(b); var t = b.innerText; b.remove(); return t;";
 
+/// Table cells squeezed into a strip a phone reader cannot read: a cell narrower than about three
+/// characters holding more than four, or a tall thin column. A list with more columns than a phone
+/// shows side by side turns into cards there (`fz-cards`); this finds the ones that do not.
+const SQUEEZED: &str = "var out = []; document.querySelectorAll('main table td, main table th').forEach(function (c) {\
+ var r = c.getBoundingClientRect(); var t = c.textContent.trim();\
+ if (r.width > 0 && ((r.width < 56 && t.length > 4) || (r.height > 140 && r.width < 90 && t.length > 8))) {\
+ out.push(t.slice(0, 24) + ' (' + Math.round(r.width) + ' px)'); } }); return out.slice(0, 3);";
+
 /// Pages one person visits in one language.
 const MAX_PAGES: usize = 24;
 
 /// Every role's main pages (its menu, the section menus and the first record of each list),
-/// in Chinese and in English, on a 360 px phone: no internal identifier, no sideways scrolling.
+/// in Chinese and in English, on a 360 px phone: no internal identifier, no sideways scrolling, no
+/// table squeezed into one-character columns.
 #[tokio::test]
 async fn no_page_shows_an_internal_identifier() {
     run("days-b-ids", |rig| {
@@ -341,6 +350,10 @@ async fn no_page_shows_an_internal_identifier() {
                         .await;
                         if w[0].as_i64() > w[1].as_i64() {
                             problems.push(format!("{user} {lang} {path}: {} px wide at 360 px", w[0]));
+                        }
+                        let squeezed = script(wd, SQUEEZED).await;
+                        if squeezed.as_array().is_some_and(|a| !a.is_empty()) {
+                            problems.push(format!("{user} {lang} {path}: table cells squeezed on a phone: {squeezed}"));
                         }
                         // What a select offers is read too (its options' labels, not their values).
                         let options = script(
