@@ -403,9 +403,11 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = VR<i64>>,
 {
-    // A reservation this old without a draft belongs to a request that died.
+    // A reservation this old without a draft belongs to a request that died: it is taken over.
     const STALE_MS: i64 = 60_000;
-    let mut waited = 0;
+    // A request waits for the one holding the reservation as long as that one may live (a slow
+    // machine can take seconds to make a draft); only past that is it told to try again.
+    let started = std::time::Instant::now();
     loop {
         let now = st.clock.now_ms();
         let mut tx = st.db.begin_write().await?;
@@ -414,8 +416,7 @@ where
         match r {
             store::Draft::Made(id) => return Ok((id, false)),
             store::Draft::Reserved => break,
-            store::Draft::Pending(_) if waited < 400 => {
-                waited += 1;
+            store::Draft::Pending(_) if started.elapsed().as_millis() < STALE_MS as u128 => {
                 tokio::time::sleep(std::time::Duration::from_millis(25)).await;
             }
             store::Draft::Pending(_) => return Err(VolError::WrongState),
