@@ -7,6 +7,12 @@
 //! APP0 (JFIF), APP2 (the ICC colour profile) and APP14 (Adobe colour transform) are kept, as they
 //! change how the picture looks. PNG: the `eXIf`, `tEXt`, `zTXt`, `iTXt` and `tIME` chunks are
 //! dropped. A file that does not parse as its type is refused.
+//!
+//! A phone often stores a photo sideways and records how to turn it in the EXIF Orientation tag;
+//! without the tag it would show sideways. So a JPEG whose orientation is not upright (2–8) is
+//! decoded, turned and mirrored as the tag says, and encoded again (quality 90, its ICC colour
+//! profile kept): the new file carries no EXIF at all. An upright photo (orientation 1 or none)
+//! is not re-encoded; only its metadata segments are cut out.
 
 /// Why an image could not be cleaned: it is not the JPEG or PNG its first bytes claim.
 #[derive(Debug, PartialEq, Eq)]
@@ -17,7 +23,10 @@ const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 /// The bytes of a JPEG or PNG without its metadata; other files (PDF) unchanged.
 pub fn strip_metadata(b: &[u8]) -> Result<Vec<u8>, Malformed> {
     if b.starts_with(&[0xFF, 0xD8]) {
-        strip_jpeg(b)
+        match jpeg_orientation(b)? {
+            Some(o @ 2..=8) => upright_jpeg(b, o),
+            _ => strip_jpeg(b),
+        }
     } else if b.starts_with(PNG_SIGNATURE) {
         strip_png(b)
     } else {
@@ -71,6 +80,118 @@ fn strip_jpeg(b: &[u8]) -> Result<Vec<u8>, Malformed> {
             }
         }
     }
+}
+
+/// The EXIF Orientation (1–8) of a JPEG, if its APP1 EXIF block before the first scan has one.
+fn jpeg_orientation(b: &[u8]) -> Result<Option<u16>, Malformed> {
+    let mut i = 2;
+    while i + 4 <= b.len() && b[i] == 0xFF {
+        let marker = b[i + 1];
+        if matches!(marker, 0xD8 | 0x01 | 0xD0..=0xD7 | 0xFF) {
+            i += if marker == 0xFF { 1 } else { 2 };
+            continue;
+        }
+        if matches!(marker, 0xDA | 0xD9) {
+            break;
+        }
+        let len = usize::from(u16::from_be_bytes([b[i + 2], b[i + 3]]));
+        if len < 2 || i + 2 + len > b.len() {
+            return Err(Malformed);
+        }
+        let seg = &b[i + 4..i + 2 + len];
+        if marker == 0xE1 && seg.starts_with(b"Exif\0\0") {
+            return Ok(tiff_orientation(&seg[6..]));
+        }
+        i += 2 + len;
+    }
+    Ok(None)
+}
+
+/// The Orientation tag (0x0112) of IFD0 of a TIFF header; None when absent, unreadable or out of
+/// range (a broken tag leaves the photo as it is).
+fn tiff_orientation(t: &[u8]) -> Option<u16> {
+    let big = match t.get(..2)? {
+        b"MM" => true,
+        b"II" => false,
+        _ => return None,
+    };
+    let u16_at = |i: usize| -> Option<u16> {
+        let x = [*t.get(i)?, *t.get(i + 1)?];
+        Some(if big {
+            u16::from_be_bytes(x)
+        } else {
+            u16::from_le_bytes(x)
+        })
+    };
+    let u32_at = |i: usize| -> Option<u32> {
+        let x = [*t.get(i)?, *t.get(i + 1)?, *t.get(i + 2)?, *t.get(i + 3)?];
+        Some(if big {
+            u32::from_be_bytes(x)
+        } else {
+            u32::from_le_bytes(x)
+        })
+    };
+    let ifd = usize::try_from(u32_at(4)?).ok()?;
+    let n = usize::from(u16_at(ifd)?);
+    (0..n)
+        .map(|k| ifd + 2 + 12 * k)
+        .find(|&e| u16_at(e) == Some(0x0112))
+        // SHORT, one value, left-justified in the value field.
+        .and_then(|e| (u16_at(e + 2)? == 3).then(|| u16_at(e + 8)).flatten())
+        .filter(|o| (1..=8).contains(o))
+}
+
+/// Where the pixel at (x, y) of the upright picture comes from in a stored `w` × `h` picture
+/// whose EXIF orientation is `o`.
+fn source_of(o: u16, x: usize, y: usize, w: usize, h: usize) -> (usize, usize) {
+    match o {
+        2 => (w - 1 - x, y),
+        3 => (w - 1 - x, h - 1 - y),
+        4 => (x, h - 1 - y),
+        5 => (y, x),
+        6 => (y, h - 1 - x),
+        7 => (w - 1 - y, h - 1 - x),
+        8 => (w - 1 - y, x),
+        _ => (x, y),
+    }
+}
+
+/// Decodes a JPEG, turns it upright per orientation `o` (2–8) and encodes it again without EXIF.
+fn upright_jpeg(b: &[u8], o: u16) -> Result<Vec<u8>, Malformed> {
+    use jpeg_decoder::PixelFormat;
+    use jpeg_encoder::ColorType;
+    let mut d = jpeg_decoder::Decoder::new(b);
+    let pixels = d.decode().map_err(|_| Malformed)?;
+    let info = d.info().ok_or(Malformed)?;
+    let (color, n) = match info.pixel_format {
+        PixelFormat::L8 => (ColorType::Luma, 1),
+        PixelFormat::RGB24 => (ColorType::Rgb, 3),
+        PixelFormat::CMYK32 => (ColorType::Cmyk, 4),
+        // 16-bit lossless JPEGs (not from phones' cameras): left as they are, metadata cut.
+        PixelFormat::L16 => return strip_jpeg(b),
+    };
+    let (w, h) = (usize::from(info.width), usize::from(info.height));
+    if pixels.len() != w * h * n {
+        return Err(Malformed);
+    }
+    let (ow, oh) = if o >= 5 { (h, w) } else { (w, h) };
+    let mut out = vec![0u8; pixels.len()];
+    for y in 0..oh {
+        for x in 0..ow {
+            let (sx, sy) = source_of(o, x, y, w, h);
+            let (to, from) = ((y * ow + x) * n, (sy * w + sx) * n);
+            out[to..to + n].copy_from_slice(&pixels[from..from + n]);
+        }
+    }
+    let mut bytes = Vec::with_capacity(b.len());
+    let mut e = jpeg_encoder::Encoder::new(&mut bytes, 90);
+    if let Some(icc) = d.icc_profile() {
+        e.add_icc_profile(&icc).map_err(|_| Malformed)?;
+    }
+    let dim = |v: usize| u16::try_from(v).map_err(|_| Malformed);
+    e.encode(&out, dim(ow)?, dim(oh)?, color)
+        .map_err(|_| Malformed)?;
+    Ok(bytes)
 }
 
 fn strip_png(b: &[u8]) -> Result<Vec<u8>, Malformed> {
@@ -173,5 +294,117 @@ mod tests {
         p.extend(chunk(b"IHDR", &[0; 13]));
         assert_eq!(strip_metadata(&p), Err(Malformed), "no IEND");
         assert_eq!(strip_metadata(b"%PDF-1.4 x").unwrap(), b"%PDF-1.4 x");
+    }
+    /// A `w` × `h` RGB JPEG, red on its left half and blue on its right, with an EXIF block
+    /// carrying `orientation` (little-endian TIFF, as phones write it) and a GPS-like string.
+    fn photo(w: u16, h: u16, orientation: Option<u16>) -> Vec<u8> {
+        let mut px = Vec::new();
+        for _ in 0..h {
+            for x in 0..w {
+                px.extend_from_slice(if x < w / 2 {
+                    &[230, 20, 20]
+                } else {
+                    &[20, 20, 230]
+                });
+            }
+        }
+        let mut plain = Vec::new();
+        jpeg_encoder::Encoder::new(&mut plain, 95)
+            .encode(&px, w, h, jpeg_encoder::ColorType::Rgb)
+            .unwrap();
+        let mut tiff = b"II*\0\x08\0\0\0".to_vec();
+        let entries: Vec<[u8; 12]> = orientation
+            .map(|o| {
+                let mut e = [0u8; 12];
+                e[..2].copy_from_slice(&0x0112u16.to_le_bytes());
+                e[2..4].copy_from_slice(&3u16.to_le_bytes());
+                e[4..8].copy_from_slice(&1u32.to_le_bytes());
+                e[8..10].copy_from_slice(&o.to_le_bytes());
+                e
+            })
+            .into_iter()
+            .collect();
+        tiff.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+        for e in &entries {
+            tiff.extend_from_slice(e);
+        }
+        tiff.extend_from_slice(&[0, 0, 0, 0]);
+        tiff.extend_from_slice(b"GPS 25.04N 102.71E");
+        let mut app1 = b"Exif\0\0".to_vec();
+        app1.extend_from_slice(&tiff);
+        let mut b = plain[..2].to_vec();
+        b.extend_from_slice(&[0xFF, 0xE1]);
+        b.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+        b.extend_from_slice(&app1);
+        b.extend_from_slice(&plain[2..]);
+        b
+    }
+
+    fn decoded(b: &[u8]) -> (usize, usize, Vec<u8>) {
+        let mut d = jpeg_decoder::Decoder::new(b);
+        let px = d.decode().unwrap();
+        let i = d.info().unwrap();
+        (usize::from(i.width), usize::from(i.height), px)
+    }
+
+    /// Whether the RGB pixel at (x, y) is mostly red (else mostly blue).
+    fn red_at(img: &(usize, usize, Vec<u8>), x: usize, y: usize) -> bool {
+        let p = &img.2[(y * img.0 + x) * 3..];
+        p[0] > 150 && p[2] < 100
+    }
+
+    #[test]
+    fn a_sideways_phone_photo_is_turned_upright_and_loses_its_exif() {
+        let b = photo(32, 16, Some(6));
+        assert_eq!(jpeg_orientation(&b), Ok(Some(6)));
+        assert_eq!(decoded(&b).0, 32);
+        let clean = strip_metadata(&b).unwrap();
+        assert!(!clean.windows(4).any(|w| w == b"Exif"));
+        assert!(!clean.windows(3).any(|w| w == b"GPS"));
+        assert!(!has_metadata(&clean));
+        let img = decoded(&clean);
+        assert_eq!((img.0, img.1), (16, 32), "width and height swapped");
+        // Turned 90° clockwise: the red left half is now on top.
+        assert!(red_at(&img, 8, 4) && !red_at(&img, 8, 27));
+        // Orientation 8 turns the other way: red at the bottom.
+        let img = decoded(&strip_metadata(&photo(32, 16, Some(8))).unwrap());
+        assert_eq!((img.0, img.1), (16, 32));
+        assert!(!red_at(&img, 8, 4) && red_at(&img, 8, 27));
+        // 3 (upside down) keeps the size and swaps the halves; 2 mirrors them.
+        for o in [2, 3] {
+            let img = decoded(&strip_metadata(&photo(32, 16, Some(o))).unwrap());
+            assert_eq!((img.0, img.1), (32, 16), "{o}");
+            assert!(!red_at(&img, 4, 8) && red_at(&img, 27, 8), "{o}");
+        }
+    }
+
+    #[test]
+    fn an_upright_photo_is_not_re_encoded() {
+        for o in [Some(1), None] {
+            let b = photo(32, 16, o);
+            let clean = strip_metadata(&b).unwrap();
+            // Only the EXIF segment is gone: the rest is the very same bytes.
+            let exif_len = usize::from(u16::from_be_bytes([b[4], b[5]])) + 2;
+            assert_eq!(clean[..2], b[..2]);
+            assert_eq!(clean[2..], b[2 + exif_len..], "{o:?}");
+            assert_eq!(decoded(&clean).0, 32);
+        }
+    }
+
+    #[test]
+    fn every_orientation_maps_inside_the_picture_and_is_a_permutation() {
+        let (w, h) = (5, 3);
+        for o in 1..=8u16 {
+            let (ow, oh) = if o >= 5 { (h, w) } else { (w, h) };
+            let mut seen = std::collections::HashSet::new();
+            for y in 0..oh {
+                for x in 0..ow {
+                    let (sx, sy) = source_of(o, x, y, w, h);
+                    assert!(sx < w && sy < h, "{o}");
+                    seen.insert((sx, sy));
+                }
+            }
+            assert_eq!(seen.len(), w * h, "{o}");
+        }
     }
 }
