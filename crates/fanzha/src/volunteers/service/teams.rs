@@ -258,8 +258,7 @@ pub async fn period_board(
     period: Period,
 ) -> VR<PeriodBoard> {
     let (path, name) = area(st, p, reach).await?;
-    // Periods are counted in one zone for everyone (see `BOARD_ZONE`); pages show the start in
-    // the viewer's.
+    // Periods are counted in one zone for everyone (see `BOARD_ZONE`): the same ranks for all.
     let since = period_start(period, st.clock.now_ms(), BOARD_ZONE);
     let mut c = conn(st).await?;
     let people = store::earned_people(&mut c, &path, period, since, 20).await?;

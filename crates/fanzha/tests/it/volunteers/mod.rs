@@ -12,6 +12,7 @@ mod drafts;
 mod hours;
 mod ledger;
 mod library;
+mod photos;
 mod teams;
 mod totals;
 
