@@ -177,14 +177,36 @@ pub async fn ballots_of_voter(
     Ok(rows.iter().map(ballot_row).collect::<Result<_, _>>()?)
 }
 
-pub async fn ballots(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Vec<BallotLine>> {
+/// A page of the log in chain order: the records after position `after`, up to position `upto`
+/// (the head when the export began, so records appended meanwhile are left out), at most `limit`.
+pub async fn ballots_page(
+    conn: &mut AnyConnection,
+    contest_id: i64,
+    after: i64,
+    upto: i64,
+    limit: i64,
+) -> DbResult<Vec<BallotLine>> {
     let rows = sqlx::query(&format!(
-        "SELECT {BALLOT_COLS} FROM contest_ballots WHERE contest_id = $1 ORDER BY seq"
+        "SELECT {BALLOT_COLS} FROM contest_ballots WHERE contest_id = $1 AND seq > $2 AND seq <= $3 \
+         ORDER BY seq LIMIT $4"
     ))
     .bind(contest_id)
+    .bind(after)
+    .bind(upto)
+    .bind(limit)
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows.iter().map(ballot_row).collect::<Result<_, _>>()?)
+}
+
+/// How many records the log holds.
+pub async fn ballot_count(conn: &mut AnyConnection, contest_id: i64) -> DbResult<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM contest_ballots WHERE contest_id = $1")
+            .bind(contest_id)
+            .fetch_one(&mut *conn)
+            .await?,
+    )
 }
 
 /// What the log holds: standing votes per entry (votes less withdrawals), the voters with a
