@@ -135,6 +135,7 @@ async fn append(
                 account_id: p.account_id,
                 steps,
                 origin,
+                at: None,
             },
         )
         .await
@@ -278,8 +279,14 @@ impl Pages {
     async fn next_page(&mut self) -> Result<Vec<u8>> {
         let lines = {
             let mut conn = self.db.pool.acquire().await?;
-            store::ballots_page(&mut conn, self.contest_id, self.after, self.upto, EXPORT_PAGE)
-                .await?
+            store::ballots_page(
+                &mut conn,
+                self.contest_id,
+                self.after,
+                self.upto,
+                EXPORT_PAGE,
+            )
+            .await?
         };
         let mut out: Vec<u8> = Vec::with_capacity(lines.len() * 340 + 256);
         for b in &lines {

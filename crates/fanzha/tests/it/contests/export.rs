@@ -54,6 +54,7 @@ async fn long_log(app: &TestApp, n: usize) -> (i64, Vec<i64>) {
                     account_id: 1_000_000 + i as i64,
                     steps,
                     origin: None,
+                    at: None,
                 },
             )
             .await
@@ -68,7 +69,9 @@ async fn long_log(app: &TestApp, n: usize) -> (i64, Vec<i64>) {
 
 async fn download(app: &TestApp, id: i64) -> String {
     let org = app.login("admin1").await;
-    let (s, text) = app.get(&org, &format!("/contests/{id}/ballots.jsonl")).await;
+    let (s, text) = app
+        .get(&org, &format!("/contests/{id}/ballots.jsonl"))
+        .await;
     assert_eq!(s, reqwest::StatusCode::OK, "{text}");
     text
 }
