@@ -2,16 +2,19 @@
 //! way, four judges of whom one is left out of his own school's entries, some score sheets in) and a
 //! school's finished logo selection with its results published.
 
+use std::sync::Arc;
+
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::AnyConnection;
 
 use super::model::{
-    self, genesis_hash, keyed_hash, period_key, voter_pseudonym, BallotLine, Category, Criterion,
-    EntryStatus, Licence, MediaKind, Phases, Rules, TieBreak, UnitRef, VotePeriod,
+    self, genesis_hash, Category, Criterion, EntryStatus, Licence, MediaKind, Phases, Rules,
+    TieBreak, UnitRef, VotePeriod,
 };
 use super::service;
 use super::store::{self, Judge, Member};
+use super::writer::{self, Append, SeenOrigin, MAX_BATCH};
 use crate::clock::Clock;
 use crate::db::Db;
 
@@ -454,7 +457,6 @@ async fn ballots(
     if entries.is_empty() {
         return Ok(());
     }
-    let key = store::vote_key(tx, c.id).await?;
     // The demo student whose login the banner prints has not voted yet: they can try it.
     let first = store::demo_account(tx, crate::demo::FIRST_STUDENT)
         .await?
@@ -467,7 +469,7 @@ async fn ballots(
             }
         }
     }
-    // (time, account, entry, withdraw, net, device, class)
+    // (time, account, entry, withdraw, address, device, class)
     let mut casts: Vec<(i64, i64, i64, bool, String, String, String)> = Vec::new();
     let burst_class = voters
         .get(voters.len() / 2)
@@ -486,19 +488,24 @@ async fn ballots(
                 continue;
             }
             chosen.push(e);
-            let (at, net) = if in_burst {
+            let (at, ip) = if in_burst {
                 (
                     burst_at + rng.gen_range(0..6 * 60_000),
-                    "10.41.7.0/24".to_string(),
+                    format!("10.41.7.{}", k % 250 + 1),
                 )
             } else {
                 (
                     rng.gen_range(from..to),
-                    format!("10.{}.{}.0/24", 40 + k % 3, rng.gen_range(0..200)),
+                    format!(
+                        "10.{}.{}.{}",
+                        40 + k % 3,
+                        rng.gen_range(0..200),
+                        k % 250 + 1
+                    ),
                 )
             };
             let device = format!("phone-{k}");
-            casts.push((at, *v, e, false, net.clone(), device.clone(), class.clone()));
+            casts.push((at, *v, e, false, ip.clone(), device.clone(), class.clone()));
             // Where the rules allow it, one voter in forty moves their vote a day later.
             if c.rules.allow_withdraw && k % 40 == 7 && at + DAY < to {
                 let other = entries
@@ -508,45 +515,42 @@ async fn ballots(
                     *v,
                     e,
                     true,
-                    net.clone(),
+                    ip.clone(),
                     device.clone(),
                     class.clone(),
                 ));
-                casts.push((at + DAY, *v, other, false, net, device, class.clone()));
+                casts.push((at + DAY, *v, other, false, ip, device, class.clone()));
             }
         }
     }
     casts.sort_by_key(|x| (x.0, x.1, x.3 as u8 ^ 1));
-    for (at, account, e, withdraw, net, device, class) in casts {
-        let voter = voter_pseudonym(key.as_bytes(), account);
-        let (seq, prev) = store::take_seq(tx, c.id).await?;
-        let period = period_key(&c.rules, c.rules.categories[0], at);
-        let slot = store::voter_counts(tx, c.id, &voter, &period, e)
-            .await?
-            .records;
-        let mut b = BallotLine {
-            hash: String::new(),
-            seq,
-            voter,
-            entry: e,
-            category: c.rules.categories[0].as_str().to_string(),
-            cast_at: at,
-            prev,
-            withdraw,
-        };
-        b.hash = b.expected_hash(c.id);
-        store::insert_ballot(tx, c.id, &b, &period, slot).await?;
-        if !withdraw {
-            let origin = crate::contests::anomaly::Origin {
-                seq,
-                net: keyed_hash(key.as_bytes(), &format!("net:{net}")),
-                device: keyed_hash(key.as_bytes(), &format!("ua:{device}")),
+    // Appended as votes are: through the writer's batch path, in order of time, a move (the
+    // withdrawal and the new vote of one voter at one time) as one append. A move the rules
+    // refuse (to an entry the voter already has a vote for) is left out, as it would be.
+    let rules = Arc::new(c.rules.clone());
+    let mut appends: Vec<Append> = Vec::new();
+    for (at, account, e, withdraw, ip, device, class) in casts {
+        if let Some(last) = appends.last_mut() {
+            if last.account_id == account && last.at == Some(at) {
+                last.steps.push((e, withdraw));
+                continue;
+            }
+        }
+        appends.push(Append {
+            rules: rules.clone(),
+            account_id: account,
+            steps: vec![(e, withdraw)],
+            origin: Some(SeenOrigin {
+                ip,
+                user_agent: device,
                 unit_path: class,
                 account_since: 0,
-                cast_at: at,
-            };
-            store::insert_origin(tx, c.id, &origin).await?;
-        }
+            }),
+            at: Some(at),
+        });
+    }
+    for batch in appends.chunks(MAX_BATCH) {
+        writer::write_batch(tx, to, c.id, batch).await?;
     }
     Ok(())
 }

@@ -149,7 +149,13 @@ async fn results_page(
 }
 
 async fn export(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> AppResult<Response> {
-    let body = service::export(&st, ctx.principal.as_ref(), id).await?;
+    use futures::TryStreamExt;
+    let pages = service::export(&st, ctx.principal.as_ref(), id).await?;
+    // A failure after the first page ends the download short; the file then fails to verify.
+    let body = axum::body::Body::from_stream(pages.map_err(|e| {
+        tracing::warn!(error = %e, "ballot log export stopped");
+        std::io::Error::other(e.to_string())
+    }));
     Ok((
         [
             (

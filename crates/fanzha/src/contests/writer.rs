@@ -1,4 +1,4 @@
-//! Appends to the ballot logs: one writer task per contest in this process, group commit.
+//! Appends to the ballot logs: one writer task per contest in this process while votes come, group commit.
 //!
 //! A vote, a withdrawal or a move (an *append*: one voter's records that go in together or not
 //! at all) is checked for who may vote on the caller's task, then sent to its contest's writer.
@@ -15,7 +15,8 @@
 //! cannot fail the others.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
@@ -47,39 +48,98 @@ pub struct Append {
     pub steps: Vec<(i64, bool)>,
     /// Recorded for each vote of the append.
     pub origin: Option<SeenOrigin>,
+    /// When it was cast, where not at the write (the demo's history, written afterwards);
+    /// the window, the period and the records' time follow it.
+    pub at: Option<i64>,
 }
 
 type Reply = oneshot::Sender<Result<Vec<BallotLine>>>;
 type Queue = mpsc::Sender<(Append, Reply)>;
 
+/// How the writers behave.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    /// A contest's writer stops after this long without an append (the next append starts a
+    /// new one).
+    pub idle: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            idle: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The writers' queues by contest, each with the number of the task that reads it.
+type Queues = Mutex<HashMap<i64, (u64, Queue)>>;
+
 /// The contests' writers of this process (cheap to clone). A contest's task starts with its
-/// first append, on the runtime of that append, and ends when this handle is dropped.
+/// first append, on the runtime of that append, and stops after [`Settings::idle`] without an
+/// append, once its contest's voting has closed, or when every handle is dropped.
+///
+/// Stopping never loses or doubles an append: the task first takes its queue out of the map
+/// (under the map's lock, so no append finds it afterwards), then closes the queue and writes
+/// what was already queued. An append that found the queue before it was taken out either got
+/// in before the close (and is written by the stopping task) or is refused by the closed queue
+/// and sent again, to a new task.
 #[derive(Clone)]
 pub struct Writers {
     db: Db,
     clock: Clock,
-    queues: Arc<Mutex<HashMap<i64, Queue>>>,
+    settings: Settings,
+    queues: Arc<Queues>,
+    started: Arc<AtomicU64>,
 }
 
 impl Writers {
     pub fn new(db: Db, clock: Clock) -> Writers {
+        Writers::with_settings(db, clock, Settings::default())
+    }
+
+    pub fn with_settings(db: Db, clock: Clock, settings: Settings) -> Writers {
         Writers {
             db,
             clock,
+            settings,
             queues: Arc::new(Mutex::new(HashMap::new())),
+            started: Arc::new(AtomicU64::new(0)),
         }
     }
 
-    fn queue(&self, contest_id: i64, fresh: bool) -> Queue {
+    /// The contests whose writer runs now.
+    pub fn running(&self) -> usize {
+        let m = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+        m.values().filter(|(_, q)| !q.is_closed()).count()
+    }
+
+    /// How many writer tasks were started by this handle and its clones.
+    pub fn started(&self) -> u64 {
+        self.started.load(Ordering::Relaxed)
+    }
+
+    /// The contest's queue; a new task when there is none or its task has ended (a runtime
+    /// that ended takes its tasks with it).
+    fn queue(&self, contest_id: i64) -> Queue {
         let mut m = self.queues.lock().unwrap_or_else(|e| e.into_inner());
-        if !fresh {
-            if let Some(q) = m.get(&contest_id) {
+        if let Some((_, q)) = m.get(&contest_id) {
+            if !q.is_closed() {
                 return q.clone();
             }
         }
+        let n = self.started.fetch_add(1, Ordering::Relaxed) + 1;
         let (tx, rx) = mpsc::channel(MAX_BATCH * 4);
-        tokio::spawn(run(self.db.clone(), self.clock.clone(), contest_id, rx));
-        m.insert(contest_id, tx.clone());
+        let task = Task {
+            db: self.db.clone(),
+            clock: self.clock.clone(),
+            idle: self.settings.idle,
+            contest_id,
+            n,
+            queues: Arc::downgrade(&self.queues),
+        };
+        tokio::spawn(task.run(rx));
+        m.insert(contest_id, (n, tx.clone()));
         tx
     }
 
@@ -88,9 +148,10 @@ impl Writers {
         let stopped = || ContestError::Db(DbError::Config("ballot writer stopped".into()));
         let (reply, answer) = oneshot::channel();
         let mut item = (a, reply);
-        // A task left behind by a runtime that ended is replaced once.
-        for fresh in [false, true] {
-            match self.queue(contest_id, fresh).send(item).await {
+        // A queue closed between finding it and sending (its task stopping) refuses the append
+        // whole; it goes to the task that replaces it.
+        for _ in 0..4 {
+            match self.queue(contest_id).send(item).await {
                 Ok(()) => return answer.await.map_err(|_| stopped())?,
                 Err(mpsc::error::SendError(back)) => item = back,
             }
@@ -99,10 +160,57 @@ impl Writers {
     }
 }
 
-async fn run(db: Db, clock: Clock, contest_id: i64, mut rx: mpsc::Receiver<(Append, Reply)>) {
-    while let Some(first) = rx.recv().await {
+/// One contest's writer task.
+struct Task {
+    db: Db,
+    clock: Clock,
+    idle: Duration,
+    contest_id: i64,
+    /// Its number, to take out of the map only its own queue.
+    n: u64,
+    queues: Weak<Queues>,
+}
+
+impl Task {
+    async fn run(self, mut rx: mpsc::Receiver<(Append, Reply)>) {
+        // The task looks at the clock at least this often, to stop when voting has closed.
+        let tick = self.idle.min(Duration::from_secs(1));
+        let mut last = tokio::time::Instant::now();
+        let mut closes = i64::MAX;
+        loop {
+            match tokio::time::timeout(tick, rx.recv()).await {
+                Ok(Some(first)) => {
+                    closes = first.0.rules.phases.voting_close;
+                    self.write(first, &mut rx).await;
+                    last = tokio::time::Instant::now();
+                }
+                // Every handle was dropped: nothing more can come.
+                Ok(None) => return,
+                Err(_) => {
+                    if last.elapsed() >= self.idle || self.clock.now_ms() >= closes {
+                        break;
+                    }
+                }
+            }
+        }
+        // Out of the map first (no append finds this queue afterwards), then closed; what was
+        // sent before the close is written, then the task ends.
+        if let Some(queues) = self.queues.upgrade() {
+            let mut m = queues.lock().unwrap_or_else(|e| e.into_inner());
+            if m.get(&self.contest_id).is_some_and(|(n, _)| *n == self.n) {
+                m.remove(&self.contest_id);
+            }
+        }
+        rx.close();
+        while let Some(first) = rx.recv().await {
+            self.write(first, &mut rx).await;
+        }
+    }
+
+    /// Writes `first` and whatever queued while the last batch was written (nothing waits),
+    /// then answers each caller.
+    async fn write(&self, first: (Append, Reply), rx: &mut mpsc::Receiver<(Append, Reply)>) {
         let mut batch = vec![first];
-        // Whatever queued while the last batch was written goes in this one; nothing waits.
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
                 Ok(x) => batch.push(x),
@@ -110,7 +218,7 @@ async fn run(db: Db, clock: Clock, contest_id: i64, mut rx: mpsc::Receiver<(Appe
             }
         }
         let (appends, replies): (Vec<Append>, Vec<Reply>) = batch.into_iter().unzip();
-        let results = write_with_retries(&db, &clock, contest_id, &appends).await;
+        let results = write_with_retries(&self.db, &self.clock, self.contest_id, &appends).await;
         for (reply, r) in replies.into_iter().zip(results) {
             let _ = reply.send(r);
         }
@@ -224,6 +332,7 @@ pub async fn write_batch(
     let mut origins: Vec<Origin> = Vec::new();
     let mut out = Vec::with_capacity(appends.len());
     for (a, voter) in appends.iter().zip(voters) {
+        let now = a.at.unwrap_or(now);
         // Checked on copies: an append that fails leaves nothing behind.
         let mut touched: HashMap<(String, String), Held> = HashMap::new();
         let mut mine: Vec<NewBallot> = Vec::new();

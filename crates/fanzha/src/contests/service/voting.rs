@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use futures::stream::{BoxStream, StreamExt};
+
 use super::*;
 use crate::contests::writer::{Append, SeenOrigin};
 
@@ -133,6 +135,7 @@ async fn append(
                 account_id: p.account_id,
                 steps,
                 origin,
+                at: None,
             },
         )
         .await
@@ -184,10 +187,18 @@ pub async fn receipt(st: &AppState, id: i64, hash: &str) -> Result<Option<Ballot
     Ok(store::ballot_by_hash(&mut conn, id, &hash).await?)
 }
 
-/// The ballot log as JSON lines: a header (the contest, the rules text and hash, the entries),
-/// one line per ballot, and the tally with the log's head. Public once results are published;
-/// organisers may take it from the close of voting.
-pub async fn export(st: &AppState, p: Option<&Principal>, id: i64) -> Result<String> {
+/// Records of the log read per page of the export: the export holds this many in memory at most.
+pub const EXPORT_PAGE: i64 = 1000;
+
+/// The ballot log as JSON lines, in pieces to send as they come: a header (the contest, the
+/// rules text and hash, the entries), one line per record, and the tally with the log's head.
+pub type ExportStream = BoxStream<'static, Result<Vec<u8>>>;
+
+/// The ballot log's export, read from the database a page at a time (keyset on the position)
+/// while it is sent, so a log of any length is exported in bounded memory. It ends at the head
+/// the log had when the export began. Public once results are published; organisers may take
+/// it from the close of voting.
+pub async fn export(st: &AppState, p: Option<&Principal>, id: i64) -> Result<ExportStream> {
     let mut conn = st.db.pool.acquire().await?;
     let c = store::contest(&mut conn, id)
         .await?
@@ -210,33 +221,93 @@ pub async fn export(st: &AppState, p: Option<&Principal>, id: i64) -> Result<Str
         .filter(|e| e.status == EntryStatus::Accepted)
         .map(|e| serde_json::json!({"id": e.id, "category": e.category.as_str(), "title": e.title}))
         .collect();
-    let ballots = store::ballots(&mut conn, id).await?;
-    let mut tally: BTreeMap<String, i64> = BTreeMap::new();
-    for b in &ballots {
-        *tally.entry(b.entry.to_string()).or_default() += if b.withdraw { -1 } else { 1 };
-    }
-    let mut out: Vec<u8> = Vec::with_capacity(ballots.len() * 340 + 4096);
-    let header = serde_json::json!({
+    // The head when the export begins: the log is append-only, so the records up to it are
+    // fixed, whatever is appended while the pages are read.
+    let upto = store::contest(&mut conn, id)
+        .await?
+        .ok_or(ContestError::NotFound)?
+        .ballot_seq;
+    drop(conn);
+    let mut header = serde_json::json!({
         "kind": "header",
         "contest": c.id,
         "title": c.title,
         "rules": c.rules_json,
         "rules_hash": c.rules_hash,
         "entries": entries,
-    });
-    out.extend_from_slice(header.to_string().as_bytes());
-    out.push(b'\n');
-    for b in &ballots {
-        b.write_export_line(&mut out);
+    })
+    .to_string()
+    .into_bytes();
+    header.push(b'\n');
+    let pages = Pages {
+        db: st.db.clone(),
+        contest_id: id,
+        after: 0,
+        upto,
+        count: 0,
+        head: genesis_hash(c.id, &c.rules_hash),
+        tally: BTreeMap::new(),
+        done: false,
+    };
+    let body = futures::stream::iter([Ok(header)]).chain(futures::stream::try_unfold(
+        pages,
+        |mut pg| async move {
+            if pg.done {
+                return Ok(None);
+            }
+            let page = pg.next_page().await?;
+            Ok(Some((page, pg)))
+        },
+    ));
+    Ok(body.boxed())
+}
+
+/// Where an export stands: the last position sent, and the tally and head so far.
+struct Pages {
+    db: crate::db::Db,
+    contest_id: i64,
+    after: i64,
+    upto: i64,
+    count: usize,
+    head: String,
+    tally: BTreeMap<String, i64>,
+    done: bool,
+}
+
+impl Pages {
+    /// The next page's lines; after the last record, the tally line.
+    async fn next_page(&mut self) -> Result<Vec<u8>> {
+        let lines = {
+            let mut conn = self.db.pool.acquire().await?;
+            store::ballots_page(
+                &mut conn,
+                self.contest_id,
+                self.after,
+                self.upto,
+                EXPORT_PAGE,
+            )
+            .await?
+        };
+        let mut out: Vec<u8> = Vec::with_capacity(lines.len() * 340 + 256);
+        for b in &lines {
+            *self.tally.entry(b.entry.to_string()).or_default() += if b.withdraw { -1 } else { 1 };
+            b.write_export_line(&mut out);
+        }
+        self.count += lines.len();
+        if let Some(last) = lines.last() {
+            self.after = last.seq;
+            self.head.clone_from(&last.hash);
+        }
+        if (lines.len() as i64) < EXPORT_PAGE {
+            let tally = std::mem::take(&mut self.tally);
+            out.extend_from_slice(
+                serde_json::json!({"kind": "tally", "ballots": self.count, "head": self.head, "votes": tally})
+                    .to_string()
+                    .as_bytes(),
+            );
+            out.push(b'\n');
+            self.done = true;
+        }
+        Ok(out)
     }
-    let head = ballots
-        .last()
-        .map_or_else(|| genesis_hash(c.id, &c.rules_hash), |b| b.hash.clone());
-    out.extend_from_slice(
-        serde_json::json!({"kind": "tally", "ballots": ballots.len(), "head": head, "votes": tally})
-            .to_string()
-            .as_bytes(),
-    );
-    out.push(b'\n');
-    String::from_utf8(out).map_err(|_| ContestError::NotFound)
 }

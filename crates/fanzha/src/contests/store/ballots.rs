@@ -6,98 +6,11 @@ use super::*;
 use crate::contests::anomaly::Origin;
 use crate::contests::model::BallotLine;
 
-/// What a voter has in a period: live votes (votes less withdrawals), live votes for one entry,
-/// and the records written (the next record's `slot`).
-pub struct VoterCounts {
-    pub live: i64,
-    pub live_for_entry: i64,
-    pub records: i64,
-}
-
-/// Counts a voter's records in a period of a contest (inside the caller's transaction, after
-/// [`take_seq`] so the counts are current).
-pub async fn voter_counts(
-    tx: &mut AnyConnection,
-    contest_id: i64,
-    voter: &str,
-    period: &str,
-    entry_id: i64,
-) -> DbResult<VoterCounts> {
-    let r = sqlx::query(
-        "SELECT COUNT(*), \
-         COALESCE(SUM(CASE WHEN kind = 'vote' THEN 1 ELSE -1 END), 0), \
-         COALESCE(SUM(CASE WHEN entry_id = $4 THEN (CASE WHEN kind = 'vote' THEN 1 ELSE -1 END) ELSE 0 END), 0) \
-         FROM contest_ballots WHERE contest_id = $1 AND voter = $2 AND period = $3",
-    )
-    .bind(contest_id)
-    .bind(voter)
-    .bind(period)
-    .bind(entry_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    Ok(VoterCounts {
-        records: r.try_get(0)?,
-        live: r.try_get(1)?,
-        live_for_entry: r.try_get(2)?,
-    })
-}
-
-/// Appends a record (vote or withdrawal) and moves the head; the unique keys refuse a second
-/// record at one position or a second n-th record of a voter in a period.
-pub async fn insert_ballot(
-    tx: &mut AnyConnection,
-    contest_id: i64,
-    b: &BallotLine,
-    period: &str,
-    slot: i64,
-) -> DbResult<()> {
-    sqlx::query(
-        "INSERT INTO contest_ballots (contest_id, seq, kind, voter, entry_id, category, cast_at, period, slot, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(contest_id)
-    .bind(b.seq)
-    .bind(if b.withdraw { "withdraw" } else { "vote" })
-    .bind(&b.voter)
-    .bind(b.entry)
-    .bind(&b.category)
-    .bind(b.cast_at)
-    .bind(period)
-    .bind(slot)
-    .bind(&b.prev)
-    .bind(&b.hash)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("UPDATE contests SET last_hash = $2 WHERE id = $1")
-        .bind(contest_id)
-        .bind(&b.hash)
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
-}
-
-/// Records where a vote came from (never exported).
-pub async fn insert_origin(tx: &mut AnyConnection, contest_id: i64, o: &Origin) -> DbResult<()> {
-    sqlx::query(
-        "INSERT INTO contest_ballot_origins (contest_id, seq, net, device, unit_path, account_since, cast_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(contest_id)
-    .bind(o.seq)
-    .bind(&o.net)
-    .bind(&o.device)
-    .bind(&o.unit_path)
-    .bind(o.account_since)
-    .bind(o.cast_at)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
-}
-
 /// The origins of the votes still standing (a withdrawn vote's origin is left out).
 pub async fn origins(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Vec<Origin>> {
     let rows = sqlx::query(
-        "SELECT o.seq, o.net, o.device, o.unit_path, o.account_since, o.cast_at \
+        "SELECT o.seq AS seq, o.net AS net, o.device AS device, o.unit_path AS unit_path, \
+         o.account_since AS account_since, o.cast_at AS cast_at \
          FROM contest_ballot_origins o JOIN contest_ballots b ON b.contest_id = o.contest_id AND b.seq = o.seq \
          WHERE o.contest_id = $1 AND b.kind = 'vote' AND NOT EXISTS ( \
            SELECT 1 FROM contest_ballots w WHERE w.contest_id = b.contest_id AND w.voter = b.voter \
@@ -107,33 +20,32 @@ pub async fn origins(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Vec<
     .bind(contest_id)
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Origin {
-                seq: r.try_get(0)?,
-                net: r.try_get(1)?,
-                device: r.try_get(2)?,
-                unit_path: r.try_get(3)?,
-                account_since: r.try_get(4)?,
-                cast_at: r.try_get(5)?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+    Ok(rows.iter().map(origin_from).collect::<Result<_, _>>()?)
+}
+
+fn origin_from(r: &AnyRow) -> Result<Origin, sqlx::Error> {
+    Ok(Origin {
+        seq: r.try_get("seq")?,
+        net: r.try_get("net")?,
+        device: r.try_get("device")?,
+        unit_path: r.try_get("unit_path")?,
+        account_since: r.try_get("account_since")?,
+        cast_at: r.try_get("cast_at")?,
+    })
 }
 
 const BALLOT_COLS: &str = "seq, voter, entry_id, category, cast_at, prev_hash, hash, kind";
 
 fn ballot_row(r: &AnyRow) -> Result<BallotLine, sqlx::Error> {
-    let kind: String = r.try_get(7)?;
+    let kind: String = r.try_get("kind")?;
     Ok(BallotLine {
-        seq: r.try_get(0)?,
-        voter: r.try_get(1)?,
-        entry: r.try_get(2)?,
-        category: r.try_get(3)?,
-        cast_at: r.try_get(4)?,
-        prev: r.try_get(5)?,
-        hash: r.try_get(6)?,
+        seq: r.try_get("seq")?,
+        voter: r.try_get("voter")?,
+        entry: r.try_get("entry_id")?,
+        category: r.try_get("category")?,
+        cast_at: r.try_get("cast_at")?,
+        prev: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
         withdraw: crate::db::decode(
             &kind,
             |k| match k {
@@ -177,14 +89,36 @@ pub async fn ballots_of_voter(
     Ok(rows.iter().map(ballot_row).collect::<Result<_, _>>()?)
 }
 
-pub async fn ballots(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Vec<BallotLine>> {
+/// A page of the log in chain order: the records after position `after`, up to position `upto`
+/// (the head when the export began, so records appended meanwhile are left out), at most `limit`.
+pub async fn ballots_page(
+    conn: &mut AnyConnection,
+    contest_id: i64,
+    after: i64,
+    upto: i64,
+    limit: i64,
+) -> DbResult<Vec<BallotLine>> {
     let rows = sqlx::query(&format!(
-        "SELECT {BALLOT_COLS} FROM contest_ballots WHERE contest_id = $1 ORDER BY seq"
+        "SELECT {BALLOT_COLS} FROM contest_ballots WHERE contest_id = $1 AND seq > $2 AND seq <= $3 \
+         ORDER BY seq LIMIT $4"
     ))
     .bind(contest_id)
+    .bind(after)
+    .bind(upto)
+    .bind(limit)
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows.iter().map(ballot_row).collect::<Result<_, _>>()?)
+}
+
+/// How many records the log holds.
+pub async fn ballot_count(conn: &mut AnyConnection, contest_id: i64) -> DbResult<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM contest_ballots WHERE contest_id = $1")
+            .bind(contest_id)
+            .fetch_one(&mut *conn)
+            .await?,
+    )
 }
 
 /// What the log holds: standing votes per entry (votes less withdrawals), the voters with a
@@ -197,8 +131,8 @@ pub struct Tally {
 
 pub async fn tally(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Tally> {
     let rows = sqlx::query(
-        "SELECT entry_id, SUM(CASE WHEN kind = 'vote' THEN 1 ELSE -1 END), \
-         SUM(CASE WHEN kind = 'withdraw' THEN 1 ELSE 0 END) FROM contest_ballots \
+        "SELECT entry_id, SUM(CASE WHEN kind = 'vote' THEN 1 ELSE -1 END) AS standing, \
+         SUM(CASE WHEN kind = 'withdraw' THEN 1 ELSE 0 END) AS withdrawals FROM contest_ballots \
          WHERE contest_id = $1 GROUP BY entry_id",
     )
     .bind(contest_id)
@@ -207,8 +141,11 @@ pub async fn tally(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Tally>
     let mut votes = HashMap::new();
     let mut withdrawals = 0;
     for r in rows {
-        votes.insert(r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?);
-        withdrawals += r.try_get::<i64, _>(2)?;
+        votes.insert(
+            r.try_get::<i64, _>("entry_id")?,
+            r.try_get::<i64, _>("standing")?,
+        );
+        withdrawals += r.try_get::<i64, _>("withdrawals")?;
     }
     // A withdrawal is only ever of a standing vote, so a voter's records sum above zero exactly
     // when one of their votes stands.
@@ -237,7 +174,7 @@ pub async fn lock_head(tx: &mut AnyConnection, contest_id: i64) -> DbResult<(i64
     .bind(contest_id)
     .fetch_one(&mut *tx)
     .await?;
-    Ok((r.try_get(0)?, r.try_get(1)?))
+    Ok((r.try_get("ballot_seq")?, r.try_get("last_hash")?))
 }
 
 /// Moves the head after a batch of appends.
@@ -269,7 +206,10 @@ pub async fn accepted_entries(
     .await?;
     let mut m = HashMap::with_capacity(rows.len());
     for r in rows {
-        m.insert(r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?);
+        m.insert(
+            r.try_get::<i64, _>("id")?,
+            r.try_get::<String, _>("category")?,
+        );
     }
     Ok(m)
 }
@@ -284,7 +224,7 @@ pub async fn voters_records(
     for chunk in voters.chunks(500) {
         let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
-            "SELECT voter, period, entry_id, kind, COUNT(*) FROM contest_ballots \
+            "SELECT voter, period, entry_id, kind, COUNT(*) AS n FROM contest_ballots \
              WHERE contest_id = $1 AND voter IN ({}) GROUP BY voter, period, entry_id, kind",
             marks.join(", ")
         );
@@ -293,17 +233,22 @@ pub async fn voters_records(
             q = q.bind(*v);
         }
         for r in q.fetch_all(&mut *tx).await? {
-            let kind: String = r.try_get(3)?;
-            out.push((
-                r.try_get(0)?,
-                r.try_get(1)?,
-                r.try_get(2)?,
-                kind == "withdraw",
-                r.try_get(4)?,
-            ));
+            out.push(records_from(&r)?);
         }
     }
     Ok(out)
+}
+
+/// (voter, period, entry, is a withdrawal, how many)
+fn records_from(r: &AnyRow) -> Result<(String, String, i64, bool, i64), sqlx::Error> {
+    let kind: String = r.try_get("kind")?;
+    Ok((
+        r.try_get("voter")?,
+        r.try_get("period")?,
+        r.try_get("entry_id")?,
+        kind == "withdraw",
+        r.try_get("n")?,
+    ))
 }
 
 /// A record to append, with the key its limit counts in (`period`, `slot`).

@@ -13,10 +13,17 @@ pub async fn demo_schools(
     .bind(n)
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+    Ok(rows.iter().map(school_from).collect::<Result<_, _>>()?)
+}
+
+/// (id, code, name, path)
+fn school_from(r: &AnyRow) -> Result<(i64, String, String, String), sqlx::Error> {
+    Ok((
+        r.try_get("id")?,
+        r.try_get("code")?,
+        r.try_get("name")?,
+        r.try_get("path")?,
+    ))
 }
 
 /// For the demo: activated student accounts of a school (account id, student id, name, class
@@ -27,7 +34,8 @@ pub async fn demo_students(
     n: i64,
 ) -> DbResult<Vec<(i64, i64, String, String)>> {
     let rows = sqlx::query(
-        "SELECT a.id, s.id, s.name, u.path FROM accounts a JOIN students s ON s.id = a.student_id \
+        "SELECT a.id AS account_id, s.id AS student_id, s.name AS name, u.path AS class_path \
+         FROM accounts a JOIN students s ON s.id = a.student_id \
          JOIN units u ON u.id = s.class_id \
          WHERE s.school_id = $1 AND a.activated_at IS NOT NULL ORDER BY s.id LIMIT $2",
     )
@@ -35,10 +43,17 @@ pub async fn demo_students(
     .bind(n)
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+    Ok(rows.iter().map(student_from).collect::<Result<_, _>>()?)
+}
+
+/// (account, student, name, class path)
+fn student_from(r: &AnyRow) -> Result<(i64, i64, String, String), sqlx::Error> {
+    Ok((
+        r.try_get("account_id")?,
+        r.try_get("student_id")?,
+        r.try_get("name")?,
+        r.try_get("class_path")?,
+    ))
 }
 
 /// For the demo: an account's id and display name by username.
@@ -51,7 +66,7 @@ pub async fn demo_account(
         .fetch_optional(&mut *conn)
         .await?;
     Ok(match r {
-        Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
+        Some(r) => Some((r.try_get("id")?, r.try_get("display_name")?)),
         None => None,
     })
 }
@@ -73,7 +88,7 @@ pub async fn demo_unit(conn: &mut AnyConnection, code: &str) -> DbResult<Option<
         .fetch_optional(&mut *conn)
         .await?;
     Ok(match r {
-        Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
+        Some(r) => Some((r.try_get("id")?, r.try_get("path")?)),
         None => None,
     })
 }

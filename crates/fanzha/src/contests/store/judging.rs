@@ -30,21 +30,20 @@ pub async fn judges(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Vec<J
     .bind(contest_id)
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter()
-        .map(|r| {
-            let paths: String = r.try_get(2)?;
-            Ok(Judge {
-                account_id: r.try_get(0)?,
-                name: r.try_get(1)?,
-                own_paths: paths
-                    .split(',')
-                    .filter(|p| !p.is_empty())
-                    .map(str::to_string)
-                    .collect(),
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+    Ok(rows.iter().map(judge_from).collect::<Result<_, _>>()?)
+}
+
+fn judge_from(r: &AnyRow) -> Result<Judge, sqlx::Error> {
+    let paths: String = r.try_get("own_paths")?;
+    Ok(Judge {
+        account_id: r.try_get("account_id")?,
+        name: r.try_get("name")?,
+        own_paths: paths
+            .split(',')
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect(),
+    })
 }
 
 /// (entry, judge) pairs of a contest.
@@ -55,10 +54,12 @@ pub async fn assignments(conn: &mut AnyConnection, contest_id: i64) -> DbResult<
     .bind(contest_id)
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+    Ok(rows.iter().map(assignment_from).collect::<Result<_, _>>()?)
+}
+
+/// (entry, judge)
+fn assignment_from(r: &AnyRow) -> Result<(i64, i64), sqlx::Error> {
+    Ok((r.try_get("entry_id")?, r.try_get("judge_account_id")?))
 }
 
 pub async fn assign(
@@ -112,8 +113,14 @@ pub async fn scores(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Vec<(
     .bind(contest_id)
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+    Ok(rows.iter().map(score_from).collect::<Result<_, _>>()?)
+}
+
+/// (judge, entry, total)
+fn score_from(r: &AnyRow) -> Result<(i64, i64, i64), sqlx::Error> {
+    Ok((
+        r.try_get("judge_account_id")?,
+        r.try_get("entry_id")?,
+        r.try_get("total")?,
+    ))
 }

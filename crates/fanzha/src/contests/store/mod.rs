@@ -1,6 +1,5 @@
 //! Every SQL statement of contests: contests and their ballot-log head, entries and media, the
-//! ballot log, judges, assignments and scores. Rows are read by column position of the listed
-//! columns and decoded into the model's types (an unknown stored value is an error).
+//! ballot log, judges, assignments and scores. Rows are read by column name and decoded into the model's types (an unknown stored value is an error).
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -32,24 +31,24 @@ const CONTEST_COLS: &str =
     last_hash, judges_assigned_at, published_at, created_by, created_at";
 
 fn contest_row(r: &AnyRow) -> Result<Contest, sqlx::Error> {
-    let rules_json: String = r.try_get(5)?;
+    let rules_json: String = r.try_get("rules")?;
     let rules: Rules = serde_json::from_str(&rules_json)
         .map_err(|e| sqlx::Error::Decode(format!("contests.rules: {e}").into()))?;
     Ok(Contest {
-        id: r.try_get(0)?,
-        unit_id: r.try_get(1)?,
-        unit_path: r.try_get(2)?,
-        title: r.try_get(3)?,
-        description: r.try_get(4)?,
+        id: r.try_get("id")?,
+        unit_id: r.try_get("unit_id")?,
+        unit_path: r.try_get("unit_path")?,
+        title: r.try_get("title")?,
+        description: r.try_get("description")?,
         rules,
         rules_json,
-        rules_hash: r.try_get(6)?,
-        ballot_seq: r.try_get(7)?,
-        last_hash: r.try_get(8)?,
-        judges_assigned_at: r.try_get(9)?,
-        published_at: r.try_get(10)?,
-        created_by: r.try_get(11)?,
-        created_at: r.try_get(12)?,
+        rules_hash: r.try_get("rules_hash")?,
+        ballot_seq: r.try_get("ballot_seq")?,
+        last_hash: r.try_get("last_hash")?,
+        judges_assigned_at: r.try_get("judges_assigned_at")?,
+        published_at: r.try_get("published_at")?,
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
     })
 }
 
@@ -157,19 +156,6 @@ pub async fn vote_key(conn: &mut AnyConnection, id: i64) -> DbResult<String> {
     )
 }
 
-/// Takes the next position of the contest's ballot log and the hash before it. The UPDATE
-/// holds the contest row's write lock until the transaction ends, so appends to one contest
-/// are serialised (on SQLite the write transaction already is).
-pub async fn take_seq(tx: &mut AnyConnection, id: i64) -> DbResult<(i64, String)> {
-    let r = sqlx::query(
-        "UPDATE contests SET ballot_seq = ballot_seq + 1 WHERE id = $1 RETURNING ballot_seq, last_hash",
-    )
-    .bind(id)
-    .fetch_one(&mut *tx)
-    .await?;
-    Ok((r.try_get(0)?, r.try_get(1)?))
-}
-
 pub async fn set_published(tx: &mut AnyConnection, id: i64, now: i64) -> DbResult<bool> {
     let n = sqlx::query(
         "UPDATE contests SET published_at = $2, updated_at = $2 WHERE id = $1 AND published_at IS NULL",
@@ -236,26 +222,42 @@ const ENTRY_COLS: &str = "id, contest_id, category, title, description, submitte
     advisors";
 
 fn entry_row(r: &AnyRow) -> Result<Entry, sqlx::Error> {
-    let members: String = r.try_get(8)?;
+    let members: String = r.try_get("members")?;
     Ok(Entry {
-        id: r.try_get(0)?,
-        contest_id: r.try_get(1)?,
-        category: decode(&r.try_get::<String, _>(2)?, Category::parse, "category")?,
-        title: r.try_get(3)?,
-        description: r.try_get(4)?,
-        submitter_account_id: r.try_get(5)?,
-        school_id: r.try_get(6)?,
-        school_path: r.try_get(7)?,
+        id: r.try_get("id")?,
+        contest_id: r.try_get("contest_id")?,
+        category: decode(
+            &r.try_get::<String, _>("category")?,
+            Category::parse,
+            "category",
+        )?,
+        title: r.try_get("title")?,
+        description: r.try_get("description")?,
+        submitter_account_id: r.try_get("submitter_account_id")?,
+        school_id: r.try_get("school_id")?,
+        school_path: r.try_get("school_path")?,
         members: serde_json::from_str(&members)
             .map_err(|e| sqlx::Error::Decode(format!("contest_entries.members: {e}").into()))?,
-        show_names: r.try_get::<i64, _>(9)? != 0,
-        media_kind: decode(&r.try_get::<String, _>(10)?, MediaKind::parse, "media_kind")?,
-        video_url: r.try_get(11)?,
-        licence: decode(&r.try_get::<String, _>(12)?, Licence::parse, "licence")?,
-        status: decode(&r.try_get::<String, _>(13)?, EntryStatus::parse, "status")?,
-        review_note: r.try_get(14)?,
-        created_at: r.try_get(15)?,
-        advisors: serde_json::from_str(&r.try_get::<String, _>(16)?)
+        show_names: r.try_get::<i64, _>("show_names")? != 0,
+        media_kind: decode(
+            &r.try_get::<String, _>("media_kind")?,
+            MediaKind::parse,
+            "media_kind",
+        )?,
+        video_url: r.try_get("video_url")?,
+        licence: decode(
+            &r.try_get::<String, _>("licence")?,
+            Licence::parse,
+            "licence",
+        )?,
+        status: decode(
+            &r.try_get::<String, _>("status")?,
+            EntryStatus::parse,
+            "status",
+        )?,
+        review_note: r.try_get("review_note")?,
+        created_at: r.try_get("created_at")?,
+        advisors: serde_json::from_str(&r.try_get::<String, _>("advisors")?)
             .map_err(|e| sqlx::Error::Decode(format!("contest_entries.advisors: {e}").into()))?,
     })
 }
@@ -404,7 +406,7 @@ pub async fn media(conn: &mut AnyConnection, entry_id: i64) -> DbResult<Option<(
         .fetch_optional(&mut *conn)
         .await?;
     Ok(match r {
-        Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
+        Some(r) => Some((r.try_get("content_type")?, r.try_get("bytes")?)),
         None => None,
     })
 }
@@ -447,10 +449,12 @@ pub async fn pushes(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Vec<(
     .bind(contest_id)
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+    Ok(rows.iter().map(push_from).collect::<Result<_, _>>()?)
+}
+
+/// (entry, content)
+fn push_from(r: &AnyRow) -> Result<(i64, i64), sqlx::Error> {
+    Ok((r.try_get("entry_id")?, r.try_get("content_id")?))
 }
 
 /// A claim older than this whose content was never recorded (the process stopped between the

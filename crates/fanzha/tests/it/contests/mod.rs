@@ -7,6 +7,7 @@ mod api;
 mod browser;
 mod conflicts;
 mod entries;
+mod export;
 mod judging;
 mod results;
 mod rules;

@@ -6,7 +6,10 @@
 use super::*;
 use crate::common::*;
 use fanzha::auth::model::Principal;
+use std::time::Duration;
+
 use fanzha::contests::service::{self, ContestError};
+use fanzha::contests::writer::{Append, Settings, Writers};
 use fanzha::web::AppState;
 
 async fn principal(app: &TestApp, who: &str) -> Principal {
@@ -182,4 +185,124 @@ async fn a_refused_append_in_a_batch_leaves_the_others_and_the_chain_whole() {
     assert!(matches!(results[3], Err(ContestError::State(_))));
     let v = export_verifies(&app, id).await;
     assert_eq!(v.ballots, 3);
+}
+
+async fn rules_of(app: &TestApp, id: i64) -> std::sync::Arc<fanzha::contests::model::Rules> {
+    let mut conn = app.state.db.pool.acquire().await.unwrap();
+    std::sync::Arc::new(
+        fanzha::contests::store::contest(&mut conn, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .rules,
+    )
+}
+
+fn vote_of(
+    rules: &std::sync::Arc<fanzha::contests::model::Rules>,
+    account_id: i64,
+    entry: i64,
+) -> Append {
+    Append {
+        rules: rules.clone(),
+        account_id,
+        steps: vec![(entry, false)],
+        origin: None,
+        at: None,
+    }
+}
+
+/// Waits (at most `within`) until no writer of `w` runs.
+async fn all_stopped(w: &Writers, within: Duration) -> bool {
+    let until = std::time::Instant::now() + within;
+    while std::time::Instant::now() < until {
+        if w.running() == 0 {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    w.running() == 0
+}
+
+#[tokio::test]
+async fn votes_arriving_as_an_idle_writer_stops_are_each_written_once() {
+    let app = spawn_seeded().await;
+    let (id, entries) = voting_contest(&app, &["student1", "student2"]).await;
+    let rules = rules_of(&app, id).await;
+    let idle = Duration::from_millis(20);
+    let w = Writers::with_settings(
+        app.state.db.clone(),
+        app.state.clock.clone(),
+        Settings { idle },
+    );
+    // Pairs of votes sent at once, the pairs spaced a little under, about and a little over the
+    // idle time (and now and then well over it), so votes keep arriving just as the writer
+    // decides to stop, takes its queue out and closes it.
+    let gaps = [10u64, 18, 20, 21, 22, 25, 45];
+    let n = 240usize;
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        if i % 2 == 0 {
+            tokio::time::sleep(Duration::from_millis(gaps[i / 2 % gaps.len()])).await;
+        }
+        let (w, a) = (
+            w.clone(),
+            vote_of(&rules, 2_000_000 + i as i64, entries[i % 2]),
+        );
+        tasks.push(tokio::spawn(async move { w.append(id, a).await }));
+    }
+    for t in tasks {
+        let lines = t.await.unwrap().expect("every vote is written");
+        assert_eq!(lines.len(), 1);
+    }
+    assert!(
+        w.started() > 1,
+        "the writer stopped and was started again ({} starts)",
+        w.started()
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM contest_ballots").await,
+        n as i64
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(DISTINCT voter) FROM contest_ballots")
+            .await,
+        n as i64
+    );
+    assert_eq!(
+        app.scalar("SELECT ballot_seq FROM contests").await,
+        n as i64
+    );
+    // The limit holds across writers: a voter of the first one is refused by a later one.
+    assert!(all_stopped(&w, Duration::from_secs(3)).await);
+    let again = w.append(id, vote_of(&rules, 2_000_000, entries[1])).await;
+    assert!(matches!(again, Err(ContestError::State(_))), "{again:?}");
+    assert_eq!(w.running(), 1);
+    assert!(all_stopped(&w, Duration::from_secs(3)).await);
+    let v = export_verifies(&app, id).await;
+    assert_eq!((v.ballots, v.voters), (n, n));
+}
+
+#[tokio::test]
+async fn the_writer_of_a_contest_whose_voting_closed_stops() {
+    let app = spawn_seeded().await;
+    let (id, entries) = voting_contest(&app, &["student1", "student2"]).await;
+    let rules = rules_of(&app, id).await;
+    let w = Writers::with_settings(
+        app.state.db.clone(),
+        app.state.clock.clone(),
+        Settings {
+            idle: Duration::from_secs(60),
+        },
+    );
+    w.append(id, vote_of(&rules, 3_000_001, entries[0]))
+        .await
+        .unwrap();
+    // Voting still open, not idle long enough: it keeps running.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(w.running(), 1);
+    app.state.clock.advance_ms(2 * DAY);
+    assert!(all_stopped(&w, Duration::from_secs(4)).await);
+    assert_eq!(w.started(), 1);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM contest_ballots").await, 1);
 }
