@@ -389,6 +389,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(28, "0028_learning_terms"),
     migration!(29, "0029_volunteer_totals"),
     migration!(31, "0031_mule_starter"),
+    migration!(32, "0032_volunteer_periods"),
 ];
 
 #[cfg(test)]

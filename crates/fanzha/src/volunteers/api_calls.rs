@@ -426,7 +426,8 @@ pub struct LeaderboardQuery {
 pub struct LeaderboardOut {
     /// The school's or province's name.
     pub area: String,
-    /// Start of the period (UTC ms; 0 for all time).
+    /// Start of the period (UTC ms of its first midnight in China Standard Time, the zone every
+    /// board counts in; 0 for all time).
     pub since: i64,
     pub people: Vec<Standing>,
     /// Classes of the area by points earned in the period; `sub` is how many of their

@@ -304,7 +304,7 @@ pub async fn run(st: &AppState, spec: &Spec) -> anyhow::Result<String> {
         done += n;
     }
     // The entries were written in bulk, past the service: the stored totals are rebuilt from the
-    // ledger as migration 0029 does, then checked against the sums.
+    // ledger as migrations 0029 and 0032 do, then checked against the sums.
     {
         let mut c = db.pool.acquire().await?;
         store::rebuild_totals(&mut c).await?;
@@ -319,29 +319,25 @@ pub async fn run(st: &AppState, spec: &Spec) -> anyhow::Result<String> {
         t.elapsed().as_secs_f64()
     ));
 
-    // 3. The province leaderboard (people, classes and schools) over all time, the term and the
-    // month.
-    let zone = chrono_tz::Asia::Shanghai;
-    for (label, since) in [
-        ("all time", 0),
-        (
-            "this term",
-            super::model::period_start(super::model::Period::Term, now, zone),
-        ),
-        (
-            "this month",
-            super::model::period_start(super::model::Period::Month, now, zone),
-        ),
+    // 3. The province leaderboard (people, classes and schools) for every period the page
+    // offers: this week, this month, this term and all time.
+    use super::model::{period_start, Period, BOARD_ZONE};
+    for (label, period) in [
+        ("this week", Period::Week),
+        ("this month", Period::Month),
+        ("this term", Period::Term),
+        ("all time", Period::All),
     ] {
+        let since = period_start(period, now, BOARD_ZONE);
         let mut times = Vec::new();
         for _ in 0..5 {
             let t = Instant::now();
             let mut c = db.pool.acquire().await?;
-            let people = store::earned_people(&mut c, &data.province_path, since, 20).await?;
+            let path = &data.province_path;
+            let people = store::earned_people(&mut c, path, period, since, 20).await?;
             let classes =
-                store::earned_groups(&mut c, &data.province_path, store::Group::Class, since, 20)
-                    .await?;
-            let schools = store::earned_schools(&mut c, &data.province_path, since, 20).await?;
+                store::earned_groups(&mut c, path, store::Group::Class, period, since, 20).await?;
+            let schools = store::earned_schools(&mut c, path, period, since, 20).await?;
             if people.is_empty() || classes.is_empty() || schools.is_empty() {
                 bail!("an empty leaderboard");
             }

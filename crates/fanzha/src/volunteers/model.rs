@@ -144,6 +144,17 @@ pub fn period_start(p: Period, now: i64, tz: chrono_tz::Tz) -> i64 {
         .map_or(0, |t| t.timestamp_millis())
 }
 
+/// The zone every leaderboard period is counted in, whoever looks: a week, a month or a term
+/// starts at the same instant for the whole province, so everyone sees the same ranks, and the
+/// stored per-period totals (`vol_period_totals`) have one key per period. China Standard Time
+/// has had no daylight saving since 1991, so the SQL back-fill counts it as a fixed UTC+8.
+pub const BOARD_ZONE: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
+
+/// The week, month and term (in [`BOARD_ZONE`]) an entry made at `at` counts in, by their starts.
+pub fn period_keys(at: i64) -> [(Period, i64); 3] {
+    [Period::Week, Period::Month, Period::Term].map(|p| (p, period_start(p, at, BOARD_ZONE)))
+}
+
 /// Largest file attached to a work.
 pub const MAX_WORK_FILE_BYTES: usize = 5 * 1024 * 1024;
 /// Works one person may hand in to one call.

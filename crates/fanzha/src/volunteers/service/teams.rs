@@ -5,7 +5,7 @@ use super::{conn, volunteer_of, VR};
 use crate::auth::model::{Principal, Role};
 use crate::auth::policy::{self, Action, Target};
 use crate::error::Msg;
-use crate::volunteers::model::{period_start, EntryKind, Period, Reach, VolError};
+use crate::volunteers::model::{period_start, EntryKind, Period, Reach, VolError, BOARD_ZONE};
 use crate::volunteers::store::{self, Entry, NewEntry, Standing, Team, Volunteer};
 use crate::web::context::User;
 use crate::web::AppState;
@@ -258,11 +258,13 @@ pub async fn period_board(
     period: Period,
 ) -> VR<PeriodBoard> {
     let (path, name) = area(st, p, reach).await?;
-    let since = period_start(period, st.clock.now_ms(), p.time_zone);
+    // Periods are counted in one zone for everyone (see `BOARD_ZONE`): the same ranks for all.
+    let since = period_start(period, st.clock.now_ms(), BOARD_ZONE);
     let mut c = conn(st).await?;
-    let people = store::earned_people(&mut c, &path, since, 20).await?;
-    let classes = store::earned_groups(&mut c, &path, store::Group::Class, since, 20).await?;
-    let schools = store::earned_schools(&mut c, &path, since, 20).await?;
+    let people = store::earned_people(&mut c, &path, period, since, 20).await?;
+    let classes =
+        store::earned_groups(&mut c, &path, store::Group::Class, period, since, 20).await?;
+    let schools = store::earned_schools(&mut c, &path, period, since, 20).await?;
     Ok(PeriodBoard {
         area: name,
         since,

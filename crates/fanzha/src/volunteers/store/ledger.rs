@@ -4,8 +4,8 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use super::periods::Mismatch;
 use super::R;
-use crate::db::decode;
 use crate::volunteers::model::EntryKind;
 
 // ---- ledger ----
@@ -25,18 +25,18 @@ pub struct Entry {
     pub created_at: i64,
 }
 
-fn entry_row(r: &AnyRow) -> R<Entry> {
-    Ok(Entry {
-        id: r.try_get("id")?,
-        volunteer_id: r.try_get("volunteer_id")?,
-        kind: decode(&r.try_get::<String, _>("kind")?, EntryKind::parse, "kind")?,
-        points: r.try_get("points")?,
-        cause: r.try_get("cause")?,
-        task_id: r.try_get("task_id")?,
-        reward_id: r.try_get("reward_id")?,
-        reverses: r.try_get("reverses")?,
-        note: r.try_get("note")?,
-        created_at: r.try_get("created_at")?,
+fn entry_from(r: &AnyRow) -> R<Entry> {
+    from_row!(r => Entry {
+        id,
+        volunteer_id,
+        kind: EntryKind,
+        points,
+        cause,
+        task_id,
+        reward_id,
+        reverses,
+        note,
+        created_at,
     })
 }
 
@@ -67,8 +67,9 @@ pub enum Posted {
 }
 
 /// Appends an entry unless one with the same cause exists, and moves the volunteer's stored
-/// totals with it in the same transaction: `balance` by every entry, `earned` by awards,
-/// revocations and adjustments. The update checks the balance stays at or above zero.
+/// totals with it in the same transaction: `balance` by every entry, `earned` and the entry's
+/// week, month and term totals (`vol_period_totals`) by awards, revocations and adjustments. The
+/// update checks the balance stays at or above zero.
 pub async fn post_entry(c: &mut AnyConnection, e: &NewEntry<'_>, now: i64) -> R<Posted> {
     let Some(id) = append_entry(&mut *c, e, now).await? else {
         return Ok(Posted::Replayed);
@@ -85,14 +86,16 @@ pub async fn post_entry(c: &mut AnyConnection, e: &NewEntry<'_>, now: i64) -> R<
     .bind(e.volunteer_id)
     .bind(e.points)
     .bind(earned)
-    .execute(c)
+    .execute(&mut *c)
     .await?
     .rows_affected();
-    Ok(if n == 1 {
-        Posted::Appended(id)
-    } else {
-        Posted::Insufficient
-    })
+    if n != 1 {
+        return Ok(Posted::Insufficient);
+    }
+    if e.kind.counts_as_earned() {
+        super::periods::add_to_periods(c, e.volunteer_id, e.points, now).await?;
+    }
+    Ok(Posted::Appended(id))
 }
 
 async fn append_entry(c: &mut AnyConnection, e: &NewEntry<'_>, now: i64) -> R<Option<i64>> {
@@ -134,23 +137,26 @@ pub async fn balance_by_account(c: &mut AnyConnection, account_id: i64) -> R<Opt
         .transpose()
 }
 
-/// Rebuilds every volunteer's stored totals from the ledger (what migration 0029 ran once; also
-/// for a bulk load that wrote entries directly).
+/// Rebuilds every volunteer's stored totals, all time and per period, from the ledger (what
+/// migrations 0029 and 0032 ran once; also for a bulk load that wrote entries directly).
 pub async fn rebuild_totals(c: &mut AnyConnection) -> R<u64> {
-    Ok(sqlx::query(
+    let n = sqlx::query(
         "UPDATE vol_volunteers SET \
            balance = (SELECT COALESCE(SUM(l.points), 0) FROM vol_ledger l WHERE l.volunteer_id = vol_volunteers.id), \
            earned = (SELECT COALESCE(SUM(l.points), 0) FROM vol_ledger l \
                      WHERE l.volunteer_id = vol_volunteers.id AND l.kind IN ('award', 'revoke', 'adjust'))",
     )
-    .execute(c)
+    .execute(&mut *c)
     .await?
-    .rows_affected())
+    .rows_affected();
+    super::periods::rebuild_periods(c).await?;
+    Ok(n)
 }
 
-/// Volunteers whose stored totals differ from the sums of their entries: (id, stored balance,
-/// sum, stored earned, earned sum). Empty when the ledger and the totals agree.
-pub async fn totals_mismatches(c: &mut AnyConnection) -> R<Vec<(i64, i64, i64, i64, i64)>> {
+/// Stored totals that differ from the sums of their entries: each volunteer's balance and
+/// earned points, and their earned points per week, month and term. Empty when the ledger and
+/// the totals agree.
+pub async fn totals_mismatches(c: &mut AnyConnection) -> R<Vec<Mismatch>> {
     let rows = sqlx::query(
         "SELECT v.id, v.balance, v.earned, \
            (SELECT CAST(COALESCE(SUM(l.points), 0) AS BIGINT) FROM vol_ledger l WHERE l.volunteer_id = v.id) AS sum_all, \
@@ -158,21 +164,27 @@ pub async fn totals_mismatches(c: &mut AnyConnection) -> R<Vec<(i64, i64, i64, i
             WHERE l.volunteer_id = v.id AND l.kind IN ('award', 'revoke', 'adjust')) AS sum_earned \
          FROM vol_volunteers v ORDER BY v.id",
     )
-    .fetch_all(c)
+    .fetch_all(&mut *c)
     .await?;
     let mut out = Vec::new();
     for r in rows {
-        let x: (i64, i64, i64, i64, i64) = (
-            r.try_get("id")?,
-            r.try_get("balance")?,
-            r.try_get("sum_all")?,
-            r.try_get("earned")?,
-            r.try_get("sum_earned")?,
-        );
-        if x.1 != x.2 || x.3 != x.4 {
-            out.push(x);
+        let volunteer_id: i64 = r.try_get("id")?;
+        for (total, stored, sum) in [
+            ("balance", "balance", "sum_all"),
+            ("earned", "earned", "sum_earned"),
+        ] {
+            let (stored, sum): (i64, i64) = (r.try_get(stored)?, r.try_get(sum)?);
+            if stored != sum {
+                out.push(Mismatch {
+                    volunteer_id,
+                    total: total.into(),
+                    stored,
+                    sum,
+                });
+            }
         }
     }
+    out.extend(super::periods::period_mismatches(c).await?);
     Ok(out)
 }
 
@@ -181,7 +193,7 @@ pub async fn entry_by_cause(c: &mut AnyConnection, cause: &str) -> R<Option<Entr
         .bind(cause)
         .fetch_optional(c)
         .await?
-        .map(|r| entry_row(&r))
+        .map(|r| entry_from(&r))
         .transpose()
 }
 
@@ -191,7 +203,7 @@ pub async fn entries(c: &mut AnyConnection, volunteer_id: i64) -> R<Vec<Entry>> 
         .fetch_all(c)
         .await?
         .iter()
-        .map(entry_row)
+        .map(entry_from)
         .collect()
 }
 
@@ -224,7 +236,7 @@ pub enum Group {
 }
 
 impl Group {
-    fn column(self) -> &'static str {
+    pub(super) fn column(self) -> &'static str {
         match self {
             Group::Class => "class_id",
             Group::School => "school_id",
@@ -311,115 +323,6 @@ pub async fn unit_name_by_path(c: &mut AnyConnection, path: &str) -> R<Option<St
         .await
 }
 
-/// Volunteers under `path` by points earned since `since` (awards, revocations, adjustments),
-/// best first; those with nothing earned in the period are left out. All time (`since <= 0`)
-/// reads the stored standings (a top-N index scan); a period sums its entries through
-/// `vol_ledger_time`.
-pub async fn earned_people(
-    c: &mut AnyConnection,
-    path: &str,
-    since: i64,
-    limit: i64,
-) -> R<Vec<Standing>> {
-    let rows = if since <= 0 {
-        sqlx::query(
-            "SELECT s.name, sch.name AS school_name, top.earned FROM \
-               (SELECT v.id, v.student_id, v.school_id, v.earned FROM vol_volunteers v \
-                WHERE v.class_path LIKE $1 AND v.earned <> 0 ORDER BY v.earned DESC, v.id LIMIT $2) top \
-             JOIN students s ON s.id = top.student_id JOIN units sch ON sch.id = top.school_id \
-             ORDER BY top.earned DESC, top.id",
-        )
-        .bind(format!("{path}%"))
-        .bind(limit)
-        .fetch_all(c)
-        .await?
-    } else {
-        sqlx::query(
-            "SELECT s.name, sch.name AS school_name, e.earned FROM \
-               (SELECT l.volunteer_id, CAST(SUM(l.points) AS BIGINT) AS earned FROM vol_ledger l \
-                JOIN vol_volunteers v ON v.id = l.volunteer_id \
-                WHERE v.class_path LIKE $1 AND l.created_at >= $2 AND l.kind IN ('award', 'revoke', 'adjust') \
-                GROUP BY l.volunteer_id) e \
-             JOIN vol_volunteers v ON v.id = e.volunteer_id JOIN students s ON s.id = v.student_id \
-             JOIN units sch ON sch.id = v.school_id \
-             WHERE e.earned <> 0 ORDER BY e.earned DESC, v.id LIMIT $3",
-        )
-        .bind(format!("{path}%"))
-        .bind(since)
-        .bind(limit)
-        .fetch_all(c)
-        .await?
-    };
-    rows.iter()
-        .map(|r| {
-            Ok(Standing {
-                label: crate::org::model::mask_name(&r.try_get::<String, _>("name")?),
-                sub: r.try_get("school_name")?,
-                points: r.try_get("earned")?,
-                minutes: 0,
-            })
-        })
-        .collect()
-}
-
-/// Schools (or classes) under `path` by points their volunteers earned since `since`, best
-/// first; `sub` is the number of volunteers who earned. All time sums the stored standings.
-pub async fn earned_groups(
-    c: &mut AnyConnection,
-    path: &str,
-    group: Group,
-    since: i64,
-    limit: i64,
-) -> R<Vec<Standing>> {
-    let col = group.column();
-    let rows = if since <= 0 {
-        sqlx::query(&format!(
-            "SELECT g.name, e.people, e.earned FROM \
-               (SELECT v.{col} AS gid, COUNT(*) AS people, CAST(SUM(v.earned) AS BIGINT) AS earned \
-                FROM vol_volunteers v WHERE v.class_path LIKE $1 AND v.earned <> 0 GROUP BY v.{col}) e \
-             JOIN units g ON g.id = e.gid ORDER BY e.earned DESC, g.name LIMIT $2"
-        ))
-        .bind(format!("{path}%"))
-        .bind(limit)
-        .fetch_all(c)
-        .await?
-    } else {
-        sqlx::query(&format!(
-            "SELECT g.name, e.people, e.earned FROM \
-               (SELECT v.{col} AS gid, COUNT(DISTINCT v.id) AS people, CAST(SUM(l.points) AS BIGINT) AS earned \
-                FROM vol_ledger l JOIN vol_volunteers v ON v.id = l.volunteer_id \
-                WHERE v.class_path LIKE $1 AND l.created_at >= $2 AND l.kind IN ('award', 'revoke', 'adjust') \
-                GROUP BY v.{col}) e \
-             JOIN units g ON g.id = e.gid ORDER BY e.earned DESC, g.name LIMIT $3"
-        ))
-        .bind(format!("{path}%"))
-        .bind(since)
-        .bind(limit)
-        .fetch_all(c)
-        .await?
-    };
-    rows.iter()
-        .map(|r| {
-            Ok(Standing {
-                label: r.try_get("name")?,
-                sub: r.try_get::<i64, _>("people")?.to_string(),
-                points: r.try_get("earned")?,
-                minutes: 0,
-            })
-        })
-        .collect()
-}
-
-/// Schools under `path` by points earned since `since` (see [`earned_groups`]).
-pub async fn earned_schools(
-    c: &mut AnyConnection,
-    path: &str,
-    since: i64,
-    limit: i64,
-) -> R<Vec<Standing>> {
-    earned_groups(c, path, Group::School, since, limit).await
-}
-
 // ---- rewards ----
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -433,15 +336,15 @@ pub struct Reward {
     pub stock: i64,
 }
 
-fn reward_row(r: &AnyRow) -> R<Reward> {
-    Ok(Reward {
-        id: r.try_get("id")?,
-        unit_id: r.try_get("unit_id")?,
-        unit_path: r.try_get("unit_path")?,
-        unit_name: r.try_get("unit_name")?,
-        name: r.try_get("name")?,
-        cost: r.try_get("cost")?,
-        stock: r.try_get("stock")?,
+fn reward_from(r: &AnyRow) -> R<Reward> {
+    from_row!(r => Reward {
+        id,
+        unit_id,
+        unit_path,
+        unit_name,
+        name,
+        cost,
+        stock,
     })
 }
 
@@ -479,7 +382,7 @@ pub async fn rewards_of_units(c: &mut AnyConnection, paths: &[String]) -> R<Vec<
         .fetch_all(&mut *c)
         .await?
         {
-            out.push(reward_row(&r)?);
+            out.push(reward_from(&r)?);
         }
     }
     Ok(out)
@@ -492,7 +395,7 @@ pub async fn reward(c: &mut AnyConnection, id: i64) -> R<Option<Reward>> {
     .bind(id)
     .fetch_optional(c)
     .await?
-    .map(|r| reward_row(&r))
+    .map(|r| reward_from(&r))
     .transpose()
 }
 
@@ -523,17 +426,17 @@ pub struct Certificate {
     pub issued_at: i64,
 }
 
-fn cert_row(r: &AnyRow) -> R<Certificate> {
-    Ok(Certificate {
-        number: r.try_get("number")?,
-        volunteer_id: r.try_get("volunteer_id")?,
-        name: r.try_get("name")?,
-        masked_no: r.try_get("masked_no")?,
-        school: r.try_get("school")?,
-        organisation: r.try_get("organisation")?,
-        minutes: r.try_get("minutes")?,
-        tasks: r.try_get("tasks")?,
-        issued_at: r.try_get("issued_at")?,
+fn certificate_from(r: &AnyRow) -> R<Certificate> {
+    from_row!(r => Certificate {
+        number,
+        volunteer_id,
+        name,
+        masked_no,
+        school,
+        organisation,
+        minutes,
+        tasks,
+        issued_at,
     })
 }
 
@@ -561,7 +464,7 @@ pub async fn certificate(c: &mut AnyConnection, number: &str) -> R<Option<Certif
         .bind(number)
         .fetch_optional(c)
         .await?
-        .map(|r| cert_row(&r))
+        .map(|r| certificate_from(&r))
         .transpose()
 }
 
@@ -571,7 +474,7 @@ pub async fn certificates_of(c: &mut AnyConnection, volunteer_id: i64) -> R<Vec<
         .fetch_all(c)
         .await?
         .iter()
-        .map(cert_row)
+        .map(certificate_from)
         .collect()
 }
 

@@ -7,9 +7,34 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::model::{ClaimStatus, Contact, Proof, TaskStatus, ValidTask};
-use crate::db::decode;
 
 pub(super) type R<T> = Result<T, sqlx::Error>;
+
+/// Builds a row struct from the columns of the same names, read by name: `field` as it is,
+/// `field: Word` a word parsed by `Word::parse` (a bad word is an error, never a default),
+/// `field = expr` anything else.
+macro_rules! from_row {
+    ($r:ident => $ty:ident { $($f:ident $(: $word:ident)? $(= $e:expr)?),* $(,)? }) => {
+        Ok($ty { $($f: from_row!(@col $r, $f $(: $word)? $(= $e)?)),* })
+    };
+    (@col $r:ident, $f:ident) => {
+        $r.try_get(stringify!($f))?
+    };
+    (@col $r:ident, $f:ident : $word:ident) => {
+        crate::db::decode(&$r.try_get::<String, _>(stringify!($f))?, $word::parse, stringify!($f))?
+    };
+    (@col $r:ident, $f:ident = $e:expr) => {
+        $e
+    };
+}
+
+/// The non-empty lines of a stored list (targets, kinds).
+fn lines(s: &str) -> Vec<String> {
+    s.lines()
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect()
+}
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Volunteer {
@@ -41,28 +66,24 @@ const VOL_COLS: &str = "v.id, v.student_id, v.account_id, v.school_id, v.class_i
 const VOL_FROM: &str = "FROM vol_volunteers v JOIN students s ON s.id = v.student_id \
     JOIN units c ON c.id = v.class_id JOIN units sch ON sch.id = v.school_id";
 
-fn vol_row(r: &AnyRow) -> R<Volunteer> {
-    Ok(Volunteer {
-        id: r.try_get("id")?,
-        student_id: r.try_get("student_id")?,
-        account_id: r.try_get("account_id")?,
-        school_id: r.try_get("school_id")?,
-        class_id: r.try_get("class_id")?,
-        class_path: r.try_get("class_path")?,
-        contact: decode(
-            &r.try_get::<String, _>("contact")?,
-            Contact::parse,
-            "contact",
-        )?,
-        consent_at: r.try_get("consent_at")?,
-        balance: r.try_get("balance")?,
-        earned: r.try_get("earned")?,
-        name: r.try_get("name")?,
-        student_no: r.try_get("student_no")?,
-        class_name: r.try_get("class_name")?,
-        school_name: r.try_get("school_name")?,
-        school_path: r.try_get("school_path")?,
-        minutes: r.try_get("minutes")?,
+fn volunteer_from(r: &AnyRow) -> R<Volunteer> {
+    from_row!(r => Volunteer {
+        id,
+        student_id,
+        account_id,
+        school_id,
+        class_id,
+        class_path,
+        contact: Contact,
+        consent_at,
+        balance,
+        earned,
+        name,
+        student_no,
+        class_name,
+        school_name,
+        school_path,
+        minutes,
     })
 }
 
@@ -94,7 +115,7 @@ pub async fn volunteer_by_account(c: &mut AnyConnection, account_id: i64) -> R<O
         .bind(account_id)
         .fetch_optional(c)
         .await?
-        .map(|r| vol_row(&r))
+        .map(|r| volunteer_from(&r))
         .transpose()
 }
 
@@ -104,7 +125,7 @@ pub async fn volunteer(c: &mut AnyConnection, id: i64) -> R<Option<Volunteer>> {
         .bind(id)
         .fetch_optional(c)
         .await?
-        .map(|r| vol_row(&r))
+        .map(|r| volunteer_from(&r))
         .transpose()
 }
 
@@ -125,7 +146,7 @@ pub async fn volunteers_under(
             .fetch_all(&mut *c)
             .await?
         {
-            out.push(vol_row(&r)?);
+            out.push(volunteer_from(&r)?);
         }
     }
     out.sort_by(|a, b| b.balance.cmp(&a.balance).then(a.id.cmp(&b.id)));
@@ -211,37 +232,29 @@ const TASK_COLS: &str = "t.id, t.unit_id, t.unit_path, u.name AS unit_name, t.cr
     t.place, t.starts_at, t.ends_at, t.withdraw_until, t.slots, t.taken, t.points, t.minutes, t.proof, t.targets, \
     t.status, t.created_at, (SELECT COUNT(*) FROM vol_claims w WHERE w.task_id = t.id AND w.status = 'waiting') AS waiting";
 
-fn task_row(r: &AnyRow) -> R<Task> {
+fn task_from(r: &AnyRow) -> R<Task> {
     let targets: String = r.try_get("targets")?;
-    Ok(Task {
-        id: r.try_get("id")?,
-        unit_id: r.try_get("unit_id")?,
-        unit_path: r.try_get("unit_path")?,
-        unit_name: r.try_get("unit_name")?,
-        created_by: r.try_get("created_by")?,
-        title: r.try_get("title")?,
-        description: r.try_get("description")?,
-        place: r.try_get("place")?,
-        starts_at: r.try_get("starts_at")?,
-        ends_at: r.try_get("ends_at")?,
-        withdraw_until: r.try_get("withdraw_until")?,
-        slots: r.try_get("slots")?,
-        taken: r.try_get("taken")?,
-        points: r.try_get("points")?,
-        minutes: r.try_get("minutes")?,
-        proof: decode(&r.try_get::<String, _>("proof")?, Proof::parse, "proof")?,
-        targets: targets
-            .lines()
-            .filter(|l| !l.is_empty())
-            .map(String::from)
-            .collect(),
-        status: decode(
-            &r.try_get::<String, _>("status")?,
-            TaskStatus::parse,
-            "status",
-        )?,
-        waiting: r.try_get("waiting")?,
-        created_at: r.try_get("created_at")?,
+    from_row!(r => Task {
+        id,
+        unit_id,
+        unit_path,
+        unit_name,
+        created_by,
+        title,
+        description,
+        place,
+        starts_at,
+        ends_at,
+        withdraw_until,
+        slots,
+        taken,
+        points,
+        minutes,
+        proof: Proof,
+        targets = lines(&targets),
+        status: TaskStatus,
+        waiting,
+        created_at,
     })
 }
 
@@ -286,7 +299,7 @@ pub async fn task(c: &mut AnyConnection, id: i64) -> R<Option<Task>> {
         .bind(id)
         .fetch_optional(c)
         .await?
-        .map(|r| task_row(&r))
+        .map(|r| task_from(&r))
         .transpose()
 }
 
@@ -302,7 +315,7 @@ pub async fn tasks(c: &mut AnyConnection, ending_after: Option<i64>, limit: i64)
         .fetch_all(c)
         .await?
         .iter()
-        .map(task_row)
+        .map(task_from)
         .collect()
 }
 
@@ -369,31 +382,27 @@ const CLAIM_COLS: &str = "cl.id, cl.task_id, cl.volunteer_id, cl.account_id, cl.
 const CLAIM_FROM: &str = "FROM vol_claims cl JOIN vol_volunteers v ON v.id = cl.volunteer_id \
     JOIN students s ON s.id = v.student_id JOIN units c ON c.id = v.class_id JOIN vol_tasks t ON t.id = cl.task_id";
 
-fn claim_row(r: &AnyRow) -> R<Claim> {
-    Ok(Claim {
-        id: r.try_get("id")?,
-        task_id: r.try_get("task_id")?,
-        volunteer_id: r.try_get("volunteer_id")?,
-        account_id: r.try_get("account_id")?,
-        status: decode(
-            &r.try_get::<String, _>("status")?,
-            ClaimStatus::parse,
-            "status",
-        )?,
-        claimed_at: r.try_get("claimed_at")?,
-        checkin_at: r.try_get("checkin_at")?,
-        checkout_at: r.try_get("checkout_at")?,
-        proof_text: r.try_get("proof_text")?,
-        has_photo: r.try_get::<i64, _>("has_photo")? != 0,
-        proof_at: r.try_get("proof_at")?,
-        reason: r.try_get("reason")?,
-        reviewed_by: r.try_get("reviewed_by")?,
-        reviewed_at: r.try_get("reviewed_at")?,
-        minutes: r.try_get("minutes")?,
-        name: r.try_get("name")?,
-        class_name: r.try_get("class_name")?,
-        task_title: r.try_get("task_title")?,
-        task_starts_at: r.try_get("task_starts_at")?,
+fn claim_from(r: &AnyRow) -> R<Claim> {
+    from_row!(r => Claim {
+        id,
+        task_id,
+        volunteer_id,
+        account_id,
+        status: ClaimStatus,
+        claimed_at,
+        checkin_at,
+        checkout_at,
+        proof_text,
+        has_photo = r.try_get::<i64, _>("has_photo")? != 0,
+        proof_at,
+        reason,
+        reviewed_by,
+        reviewed_at,
+        minutes,
+        name,
+        class_name,
+        task_title,
+        task_starts_at,
     })
 }
 
@@ -405,7 +414,7 @@ pub async fn claim_of(c: &mut AnyConnection, task_id: i64, volunteer_id: i64) ->
         .bind(volunteer_id)
         .fetch_optional(c)
         .await?
-        .map(|r| claim_row(&r))
+        .map(|r| claim_from(&r))
         .transpose()
 }
 
@@ -415,7 +424,7 @@ pub async fn claim(c: &mut AnyConnection, id: i64) -> R<Option<Claim>> {
         .bind(id)
         .fetch_optional(c)
         .await?
-        .map(|r| claim_row(&r))
+        .map(|r| claim_from(&r))
         .transpose()
 }
 
@@ -429,7 +438,7 @@ pub async fn claims_of_task(c: &mut AnyConnection, task_id: i64) -> R<Vec<Claim>
         .fetch_all(c)
         .await?
         .iter()
-        .map(claim_row)
+        .map(claim_from)
         .collect()
 }
 
@@ -442,7 +451,7 @@ pub async fn claims_of_volunteer(c: &mut AnyConnection, volunteer_id: i64) -> R<
         .fetch_all(c)
         .await?
         .iter()
-        .map(claim_row)
+        .map(claim_from)
         .collect()
 }
 
@@ -640,3 +649,9 @@ mod ledger;
 pub use ledger::*;
 mod calls;
 pub use calls::*;
+mod library;
+pub use library::*;
+mod teams;
+pub use teams::*;
+mod periods;
+pub use periods::*;

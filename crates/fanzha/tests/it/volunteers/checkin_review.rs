@@ -19,14 +19,7 @@ async fn check_in_and_out_with_the_screen_code_then_approval_credits_points_and_
     let mut body = task_body(&app, 3, 10 * 60_000, 60, "checkin");
     body["minutes"] = json!(45);
     let id = publish(&app, &police, body).await;
-    let (s, _) = post_json_read(
-        &app,
-        &s1,
-        &format!("/api/v1/volunteers/tasks/{id}/claim"),
-        json!({}),
-    )
-    .await;
-    assert_eq!(s, 201);
+    claim_task(&app, &s1, id).await;
     let check = |out: bool, c: String| {
         let (app, s1) = (&app, s1.clone());
         async move {
@@ -96,26 +89,14 @@ async fn check_in_and_out_with_the_screen_code_then_approval_credits_points_and_
     // Reviewers: not a counselor, not another station.
     for who in ["counselor1", "police2", "student2"] {
         let t = tok(&app, who).await;
-        let r = post_json(
-            &app,
-            &t,
-            &format!("/api/v1/volunteers/claims/{claim}/review"),
-            json!({"decision": "approve"}),
-        )
-        .await;
+        let r = review(&app, &t, claim, json!({"decision": "approve"})).await;
         assert!(
             matches!(r.status().as_u16(), 403 | 404),
             "{who}: {}",
             r.status()
         );
     }
-    let (s, cl) = post_json_read(
-        &app,
-        &police,
-        &format!("/api/v1/volunteers/claims/{claim}/review"),
-        json!({"decision": "approve"}),
-    )
-    .await;
+    let (s, cl) = json_of(review(&app, &police, claim, json!({"decision": "approve"})).await).await;
     assert_eq!(
         (s.as_u16(), cl["status"].as_str()),
         (200, Some("approved")),
@@ -123,16 +104,8 @@ async fn check_in_and_out_with_the_screen_code_then_approval_credits_points_and_
     );
     assert_eq!(cl["minutes"], 45, "capped at the task's credited minutes");
     // A replayed approval credits nothing twice.
-    let (st, c, _, _) = api_error(
-        post_json(
-            &app,
-            &police,
-            &format!("/api/v1/volunteers/claims/{claim}/review"),
-            json!({"decision": "approve"}),
-        )
-        .await,
-    )
-    .await;
+    let (st, c, _, _) =
+        api_error(review(&app, &police, claim, json!({"decision": "approve"})).await).await;
     assert_eq!((st.as_u16(), c.as_str()), (409, "vol-err-state"));
     let (_, me) = get_json(&app, &s1, "/api/v1/volunteers/me").await;
     assert_eq!(me["volunteer"]["balance"], 10);
@@ -154,19 +127,16 @@ async fn check_in_and_out_with_the_screen_code_then_approval_credits_points_and_
     assert_eq!(app.scalar("SELECT COUNT(*) FROM vol_ledger").await, 1);
 
     // Revoking needs a reason and is a reversing entry; the balance is the sum.
-    let r = post_json(
-        &app,
-        &police,
-        &format!("/api/v1/volunteers/claims/{claim}/review"),
-        json!({"decision": "revoke"}),
-    )
-    .await;
+    let r = review(&app, &police, claim, json!({"decision": "revoke"})).await;
     assert_eq!(r.status(), 422);
-    let (s, _) = post_json_read(
-        &app,
-        &police,
-        &format!("/api/v1/volunteers/claims/{claim}/review"),
-        json!({"decision": "revoke", "reason": "照片不是本人"}),
+    let (s, _) = json_of(
+        review(
+            &app,
+            &police,
+            claim,
+            json!({"decision": "revoke", "reason": "照片不是本人"}),
+        )
+        .await,
     )
     .await;
     assert_eq!(s, 200);
@@ -190,14 +160,7 @@ async fn text_proof_reject_with_reason_and_no_show() {
     let police = tok(&app, "police1").await;
     let id = publish(&app, &police, task_body(&app, 3, 3_600_000, 120, "text")).await;
     for t in [&s1, &s2] {
-        let (s, _) = post_json_read(
-            &app,
-            t,
-            &format!("/api/v1/volunteers/tasks/{id}/claim"),
-            json!({}),
-        )
-        .await;
-        assert_eq!(s, 201);
+        claim_task(&app, t, id).await;
     }
     let proof = |t: &String, b: Value| {
         let (app, t) = (&app, t.clone());
@@ -223,22 +186,17 @@ async fn text_proof_reject_with_reason_and_no_show() {
     );
     let claim = cl["id"].as_i64().unwrap();
     // Reject needs a reason.
-    let (st, c, _, _) = api_error(
-        post_json(
+    let (st, c, _, _) =
+        api_error(review(&app, &police, claim, json!({"decision": "reject"})).await).await;
+    assert_eq!((st.as_u16(), c.as_str()), (422, "vol-err-reason"));
+    let (s, cl) = json_of(
+        review(
             &app,
             &police,
-            &format!("/api/v1/volunteers/claims/{claim}/review"),
-            json!({"decision": "reject"}),
+            claim,
+            json!({"decision": "reject", "reason": "没有现场照片"}),
         )
         .await,
-    )
-    .await;
-    assert_eq!((st.as_u16(), c.as_str()), (422, "vol-err-reason"));
-    let (s, cl) = post_json_read(
-        &app,
-        &police,
-        &format!("/api/v1/volunteers/claims/{claim}/review"),
-        json!({"decision": "reject", "reason": "没有现场照片"}),
     )
     .await;
     assert_eq!(
@@ -255,22 +213,10 @@ async fn text_proof_reject_with_reason_and_no_show() {
         .unwrap()["id"]
         .as_i64()
         .unwrap();
-    let r = post_json(
-        &app,
-        &police,
-        &format!("/api/v1/volunteers/claims/{c2}/review"),
-        json!({"decision": "no_show"}),
-    )
-    .await;
+    let r = review(&app, &police, c2, json!({"decision": "no_show"})).await;
     assert_eq!(r.status(), 409);
     app.state.clock.advance_ms(2 * 3_600_000);
-    let (s, cl) = post_json_read(
-        &app,
-        &police,
-        &format!("/api/v1/volunteers/claims/{c2}/review"),
-        json!({"decision": "no_show"}),
-    )
-    .await;
+    let (s, cl) = json_of(review(&app, &police, c2, json!({"decision": "no_show"})).await).await;
     assert_eq!(
         (s.as_u16(), cl["status"].as_str(), cl["minutes"].as_i64()),
         (200, Some("no_show"), Some(0))
@@ -287,15 +233,7 @@ async fn a_publisher_never_approves_their_own_claim() {
         .bind(app.fx.unit("SCH1").id)
         .execute(&app.state.db.pool).await.unwrap();
     let s1 = join(&app, "student1").await;
-    let id = publish(&app, &s1, task_body(&app, 3, 3_600_000, 60, "text")).await;
-    let (s, _) = post_json_read(
-        &app,
-        &s1,
-        &format!("/api/v1/volunteers/tasks/{id}/claim"),
-        json!({}),
-    )
-    .await;
-    assert_eq!(s, 201);
+    let id = claimed_task(&app, &s1, &s1, "text").await;
     let (s, cl) = post_json_read(
         &app,
         &s1,
@@ -305,27 +243,13 @@ async fn a_publisher_never_approves_their_own_claim() {
     .await;
     assert_eq!(s, 200);
     let claim = cl["id"].as_i64().unwrap();
-    let (st, c, _, _) = api_error(
-        post_json(
-            &app,
-            &s1,
-            &format!("/api/v1/volunteers/claims/{claim}/review"),
-            json!({"decision": "approve"}),
-        )
-        .await,
-    )
-    .await;
+    let (st, c, _, _) =
+        api_error(review(&app, &s1, claim, json!({"decision": "approve"})).await).await;
     assert_eq!((st.as_u16(), c.as_str()), (403, "vol-err-own-claim"));
     assert_eq!(app.scalar("SELECT COUNT(*) FROM vol_ledger").await, 0);
     // Another admin of the school, and police over it, may.
     let police = tok(&app, "police1").await;
-    let (s, cl) = post_json_read(
-        &app,
-        &police,
-        &format!("/api/v1/volunteers/claims/{claim}/review"),
-        json!({"decision": "approve"}),
-    )
-    .await;
+    let (s, cl) = json_of(review(&app, &police, claim, json!({"decision": "approve"})).await).await;
     assert_eq!((s.as_u16(), cl["status"].as_str()), (200, Some("approved")));
 }
 
@@ -335,15 +259,7 @@ async fn a_photo_is_handed_in_from_the_page_and_seen_only_by_the_volunteer_and_r
     let s1 = join(&app, "student1").await;
     join(&app, "student2").await;
     let police = tok(&app, "police1").await;
-    let id = publish(&app, &police, task_body(&app, 3, 3_600_000, 60, "photo")).await;
-    let (s, _) = post_json_read(
-        &app,
-        &s1,
-        &format!("/api/v1/volunteers/tasks/{id}/claim"),
-        json!({}),
-    )
-    .await;
-    assert_eq!(s, 201);
+    let id = claimed_task(&app, &police, &s1, "photo").await;
     let browser = app.login("student1").await;
     let csrf = app.page_csrf(&browser).await;
     let upload = |bytes: Vec<u8>| {

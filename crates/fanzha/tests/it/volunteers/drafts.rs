@@ -121,15 +121,7 @@ async fn uploaded_photos_and_posters_are_stored_without_exif_or_text_metadata() 
     let app = spawn_seeded().await;
     let police = tok(&app, "police1").await;
     let s1 = join(&app, "student1").await;
-    let id = publish(&app, &police, task_body(&app, 3, 3_600_000, 60, "photo")).await;
-    let (s, _) = post_json_read(
-        &app,
-        &s1,
-        &format!("/api/v1/volunteers/tasks/{id}/claim"),
-        json!({}),
-    )
-    .await;
-    assert_eq!(s, 201);
+    let id = claimed_task(&app, &police, &s1, "photo").await;
     let jpeg = jpeg_with_exif();
     assert!(has_metadata(&jpeg));
     let b64 = |b: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b);

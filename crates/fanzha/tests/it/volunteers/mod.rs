@@ -12,6 +12,7 @@ mod drafts;
 mod hours;
 mod ledger;
 mod library;
+mod photos;
 mod teams;
 mod totals;
 
@@ -51,6 +52,37 @@ pub fn task_body(app: &TestApp, slots: i64, start_in: i64, minutes: i64, proof: 
 }
 
 /// Publishes a task as `token`, returning its id.
+/// Claims task `id` as the holder of `token`: accepted (201).
+pub async fn claim_task(app: &TestApp, token: &str, id: i64) {
+    let (s, v) = post_json_read(
+        app,
+        token,
+        &format!("/api/v1/volunteers/tasks/{id}/claim"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+}
+
+/// A task published by `publisher` (three slots, an hour from now, an hour long, asking for
+/// `proof`) and claimed by `volunteer`: its id.
+pub async fn claimed_task(app: &TestApp, publisher: &str, volunteer: &str, proof: &str) -> i64 {
+    let id = publish(app, publisher, task_body(app, 3, 3_600_000, 60, proof)).await;
+    claim_task(app, volunteer, id).await;
+    id
+}
+
+/// A review of claim `claim` by the holder of `token` (`{"decision": …, "reason": …}`).
+pub async fn review(app: &TestApp, token: &str, claim: i64, body: Value) -> reqwest::Response {
+    post_json(
+        app,
+        token,
+        &format!("/api/v1/volunteers/claims/{claim}/review"),
+        body,
+    )
+    .await
+}
+
 pub async fn publish(app: &TestApp, token: &str, body: Value) -> i64 {
     let (s, v) = post_json_read(app, token, "/api/v1/volunteers/tasks", body).await;
     assert_eq!(s, 201, "{v}");
