@@ -98,7 +98,7 @@ pub async fn create_case(
 pub async fn get_case(
     State(st): State<AppState>,
     u: User,
-    Path(id): Path<i64>,
+    Path(id): Path<crate::kernel::ids::CaseId>,
 ) -> AppResult<Json<Case>> {
     require_scope(&u.p, Scope::CasesRead)?;
     Ok(Json(
@@ -111,7 +111,7 @@ pub async fn get_case(
 pub async fn update_case(
     State(st): State<AppState>,
     u: User,
-    Path(id): Path<i64>,
+    Path(id): Path<crate::kernel::ids::CaseId>,
     Json(input): Json<CaseInput>,
 ) -> AppResult<Json<Case>> {
     require_scope(&u.p, Scope::CasesWrite)?;
@@ -121,7 +121,7 @@ pub async fn update_case(
         .await
         .map_err(AppError::from)?;
     Ok(Json(
-        store::case_by_id(&st.db, id)
+        store::case_by_id(&st.db, id.get())
             .await?
             .ok_or_else(AppError::not_found)?,
     ))

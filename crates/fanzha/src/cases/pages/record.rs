@@ -274,7 +274,7 @@ pub(super) async fn new_submit(
 pub(super) async fn case_page(
     State(st): State<AppState>,
     u: User,
-    Path(id): Path<i64>,
+    Path(id): Path<crate::kernel::ids::CaseId>,
 ) -> AppResult<Html<String>> {
     let c = service::case_visible_to(&st, &u, id, Action::ViewCases).await?;
     let can_edit = policy::allows(&u.p, Action::ManageCases, &Target::Unit(&c.unit_path));
@@ -294,7 +294,7 @@ pub(super) async fn case_page(
 pub(super) async fn case_submit(
     State(st): State<AppState>,
     u: User,
-    Path(id): Path<i64>,
+    Path(id): Path<crate::kernel::ids::CaseId>,
     Form(f): Form<CaseForm>,
 ) -> AppResult<Response> {
     service::require_manage(&u.p)?;

@@ -6,6 +6,7 @@
 use super::*;
 
 use crate::error::{AppError, AppResult};
+use crate::kernel::ids::CaseId;
 use crate::org::access::authorize;
 use crate::web::context::User;
 use crate::web::AppState;
@@ -21,8 +22,13 @@ pub fn require_manage(p: &Principal) -> AppResult<()> {
 }
 
 /// A case the caller may see (404 otherwise, audited).
-pub async fn case_visible_to(st: &AppState, u: &User, id: i64, action: Action) -> AppResult<Case> {
-    let c = store::case_by_id(&st.db, id)
+pub async fn case_visible_to(
+    st: &AppState,
+    u: &User,
+    id: CaseId,
+    action: Action,
+) -> AppResult<Case> {
+    let c = store::case_by_id(&st.db, id.get())
         .await?
         .ok_or_else(AppError::not_found)?;
     authorize(st, u, action, Target::Unit(&c.unit_path)).await?;
@@ -34,7 +40,7 @@ pub async fn case_visible_to(st: &AppState, u: &User, id: i64, action: Action) -
             &u.ctx.actor(),
             crate::audit::Read {
                 kind: "case",
-                id,
+                id: id.get(),
                 unit_path: &c.unit_path,
                 detail: serde_json::json!({
                     "victim_student_id": c.victim_student_id, "victim_staff_id": c.victim_staff_id,
