@@ -1,5 +1,5 @@
 //! `/api/v1/reports…`: every action of the report pages, with API tokens (`reports:read`,
-//! `reports:write`), scoped like the pages. The page handlers call the same functions here.
+//! `reports:write`), scoped like the pages. Pages and API call the same use cases in `service`.
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
