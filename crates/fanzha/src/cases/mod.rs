@@ -47,6 +47,26 @@ pub struct PeriodQuery {
     pub page: Option<i64>,
 }
 
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct KpiQuery {
+    /// Unit code (default: your own).
+    pub unit: Option<String>,
+    /// Year (default: this year).
+    #[param(minimum = 1970, maximum = 9999)]
+    pub year: Option<i32>,
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RankQuery {
+    /// Province code (default: your own).
+    pub province: Option<String>,
+    /// Year (default: last year).
+    #[param(minimum = 1970, maximum = 9999)]
+    pub year: Option<i32>,
+}
+
 /// What narrows a case list (the list page, its exports and the API list).
 #[derive(serde::Deserialize, Default, Clone, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -356,6 +356,68 @@ pub struct ValidCase {
     pub lent_account: Option<crate::mules::model::AccountKind>,
 }
 
+// ---- Inputs of pages and API ----
+
+/// A number given as JSON number or text.
+fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let v = <serde_json::Value as serde::Deserialize>::deserialize(d)?;
+    Ok(match v {
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    })
+}
+
+/// The entered KPI of one unit and month: arrests. Solved cases, money frozen, losses avoided and
+/// money returned are derived from the records; a non-zero value for them is refused (422).
+#[derive(serde::Deserialize, utoipa::ToSchema, Default)]
+pub struct KpiInput {
+    /// Police unit code (default: your own).
+    #[serde(default)]
+    pub unit: String,
+    /// "YYYY-MM".
+    pub month: String,
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub cases_solved: String,
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub suspects_arrested: String,
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub funds_frozen: String,
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub losses_avoided: String,
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub funds_returned: String,
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema, Default)]
+pub struct BriefingInput {
+    /// Police station code (default: your own).
+    #[serde(default)]
+    pub station: String,
+    /// "YYYY-MM".
+    pub month: String,
+    pub title: String,
+    /// What to tell students.
+    #[serde(default)]
+    pub advice: String,
+    /// Ids of the month's typical cases, whose anonymised narratives the briefing shows.
+    #[serde(default)]
+    pub case_ids: Vec<i64>,
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema, Default)]
+pub struct AwardInput {
+    #[serde(default)]
+    pub province: String,
+    #[schema(minimum = 1970, maximum = 9999)]
+    pub year: i32,
+    /// School codes, at most 10, each with zero victims that year.
+    #[serde(default)]
+    #[schema(max_items = 10)]
+    pub schools: Vec<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

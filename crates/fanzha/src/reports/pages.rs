@@ -11,10 +11,11 @@ use axum::{Form, Router};
 use fanzha_detect::FraudType;
 use serde::Deserialize;
 
-use super::api::{self, ActionRequest, TriageRequest};
 use super::model::{self, ReportInput, Sections};
+use super::render_msgs;
+use super::service::{self as actions, ActionRequest, TriageRequest};
+use super::service::{can_triage, scope_of};
 use super::store::{self, Cluster, Evidence, QueueItem, ReportItem};
-use super::{can_triage, render_msgs, scope_of};
 use crate::auth::model::Role;
 use crate::error::{AppError, AppResult};
 use crate::web::context::User;
@@ -307,7 +308,7 @@ async fn new_submit(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
         }
     };
-    match api::file_report(&st, &u, &input).await {
+    match actions::file_report(&st, &u, &input).await {
         Ok(filed) => {
             Ok(Redirect::to(&format!("/reports/{}?filed=1", filed.report_id)).into_response())
         }
@@ -354,7 +355,7 @@ struct Victim {
     class: String,
 }
 
-/// The victim of a report for the police. The read is audited by `api::detail` (a `person.view`
+/// The victim of a report for the police. The read is audited by `service::report_detail` (a `person.view`
 /// entry naming the report and the student).
 async fn victim_of(st: &AppState, r: &store::Report) -> AppResult<Option<Victim>> {
     let Some(id) = r.student_id else {
@@ -378,7 +379,7 @@ async fn victim_of(st: &AppState, r: &store::Report) -> AppResult<Option<Victim>
 /// The home page's panel of urgent stop-payment requests (police): those still open, nearest
 /// deadline first. `None` for everybody else and when none is open.
 pub async fn home_panel(st: &AppState, u: &User, ctx: &PageCtx) -> AppResult<Option<String>> {
-    let Ok(scope) = api::police_scope(u) else {
+    let Ok(scope) = actions::police_scope(u) else {
         return Ok(None);
     };
     if !u.p.has_role(Role::Police) {
@@ -491,7 +492,7 @@ async fn show_page(
     Path(id): Path<i64>,
     Query(q): Query<ShowQuery>,
 ) -> AppResult<Html<String>> {
-    let d = api::detail(&st, &u, id).await?;
+    let d = actions::report_detail(&st, &u, id).await?;
     let ctx = page_ctx(&st, &u).await;
     let police = can_triage(&u.p, &d.report.unit_path);
     let victim = if police {
@@ -541,7 +542,7 @@ async fn triage_submit(
         officer: f.officer.trim().parse().ok(),
         text: Some(f.text),
     };
-    api::do_triage(&st, &u, id, &req).await?;
+    actions::triage_report(&st, &u, id, &req).await?;
     Ok(Redirect::to(&format!("/reports/{id}")).into_response())
 }
 
@@ -568,7 +569,7 @@ async fn sp_action(
                 .ok_or_else(|| AppError::unprocessable("reports-err-amount-format"))?,
         )
     };
-    let sp = api::do_sp_action(
+    let sp = actions::stop_payment_action(
         &st,
         &u,
         id,
@@ -604,7 +605,7 @@ async fn evidence_submit(
         if bytes.is_empty() {
             continue;
         }
-        api::add_evidence(&st, &u, id, &bytes).await?;
+        actions::add_evidence(&st, &u, id, &bytes).await?;
         got = true;
     }
     if !got {
@@ -618,7 +619,7 @@ async fn evidence_get(
     u: User,
     Path((id, eid)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
-    api::evidence_bytes(&st, &u, id, eid).await
+    actions::evidence_bytes(&st, &u, id, eid).await
 }
 
 #[derive(Template)]
@@ -659,12 +660,13 @@ async fn list_page(
     let scope = scope_of(&u.p);
     let (f, page) = lq.parse()?;
     let per = super::lists::PAGE;
-    let (total, reports) = api::page_for(&st, &u, &scope, &f, per, (page - 1) * per, false).await?;
-    let police_scope = api::police_scope(&u).ok();
+    let (total, reports) =
+        actions::report_page(&st, &u, &scope, &f, per, (page - 1) * per, false).await?;
+    let police_scope = actions::police_scope(&u).ok();
     let police = police_scope.is_some();
     let (queue, clusters) = match &police_scope {
         Some(s) => (
-            api::queue_for(&st, &u, s, 200).await?,
+            actions::stop_payment_queue(&st, &u, s, 200).await?,
             store::clusters(&st.db, s, 2000)
                 .await?
                 .into_iter()
@@ -672,7 +674,10 @@ async fn list_page(
                 .take(50)
                 .collect(),
         ),
-        None => (api::queue_for(&st, &u, &scope, 50).await?, vec![]),
+        None => (
+            actions::stop_payment_queue(&st, &u, &scope, 50).await?,
+            vec![],
+        ),
     };
     let staff =
         u.p.roles()
@@ -710,7 +715,7 @@ impl DashboardPage {
 }
 
 async fn dashboard(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
-    let scope = api::police_scope(&u)?;
+    let scope = actions::police_scope(&u)?;
     let since = st.clock.now_ms() - 30 * 86_400_000;
     let f = store::figures(&st.db, &scope, since).await?;
     let tz: chrono_tz::Tz = u.p.time_zone;

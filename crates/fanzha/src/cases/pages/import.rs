@@ -12,7 +12,7 @@ pub(super) struct ImportPage {
 }
 
 pub(super) async fn import_page(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
-    api::require_manage(&u.p)?;
+    service::require_manage(&u.p)?;
     let ctx = page_ctx(&st, &u).await;
     Ok(Html(
         ImportPage {
@@ -29,7 +29,7 @@ pub(super) async fn import_submit(
     u: User,
     mut mp: Multipart,
 ) -> AppResult<Response> {
-    api::require_manage(&u.p)?;
+    service::require_manage(&u.p)?;
     let mut bytes = Vec::new();
     while let Some(field) = mp
         .next_field()

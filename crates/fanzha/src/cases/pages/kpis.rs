@@ -117,10 +117,10 @@ pub(super) async fn render_kpis(
 pub(super) async fn kpi_page(
     State(st): State<AppState>,
     u: User,
-    Query(q): Query<api::KpiQuery>,
+    Query(q): Query<KpiQuery>,
 ) -> AppResult<Html<String>> {
-    let unit = api::unit_for(&st, &u, q.unit.as_deref(), Action::ViewCases).await?;
-    let year = api::year_or(q.year, api::this_year(&st, &u))?;
+    let unit = service::unit_visible_to(&st, &u, q.unit.as_deref(), Action::ViewCases).await?;
+    let year = service::year_or(q.year, service::this_year(&st, &u))?;
     render_kpis(&st, &u, unit, year, None).await
 }
 
@@ -129,18 +129,19 @@ pub(super) async fn kpi_submit(
     u: User,
     Form(f): Form<KpiInput>,
 ) -> AppResult<Response> {
-    match api::save_kpi(&st, &u, &f).await {
+    match service::save_kpi(&st, &u, &f).await {
         Ok(unit) => {
-            let year = Month::parse(&f.month).map_or_else(|| api::this_year(&st, &u), |m| m.year);
+            let year =
+                Month::parse(&f.month).map_or_else(|| service::this_year(&st, &u), |m| m.year);
             Ok(
                 Redirect::to(&format!("/cases/kpis?unit={}&year={year}", unit.code))
                     .into_response(),
             )
         }
         Err(e) if e.is_invalid() => {
-            let unit = api::unit_for(&st, &u, Some(&f.unit), Action::ViewCases).await?;
+            let unit = service::unit_visible_to(&st, &u, Some(&f.unit), Action::ViewCases).await?;
             let msg = rendered(&e, u.ctx.lang).join(" ");
-            let mut r = render_kpis(&st, &u, unit, api::this_year(&st, &u), Some(msg))
+            let mut r = render_kpis(&st, &u, unit, service::this_year(&st, &u), Some(msg))
                 .await?
                 .into_response();
             *r.status_mut() = e.status;

@@ -28,11 +28,11 @@ use axum_extra::extract::Form;
 use chrono::Datelike;
 use serde::Deserialize;
 
-use super::api::{self, AwardInput, BriefingInput, KpiInput, TypicalCase};
 use super::model::*;
+use super::service::TypicalCase;
 use super::service::{self, Analysis, Bucket, KpiYear, RankRow};
 use super::store::{self, Briefing, Window};
-use super::{period, PeriodQuery};
+use super::{period, KpiQuery, PeriodQuery, RankQuery};
 use crate::auth::model::Role;
 use crate::auth::policy::{self, Action, Target};
 use crate::error::{AppError, AppResult};
@@ -316,7 +316,7 @@ async fn list_page(
         to: ms_of_date(per.to) + DAY_MS,
     };
     let page = q.page.unwrap_or(1).max(1);
-    let (cases, total) = api::case_list(&st, &u, &w, &filter, 50, (page - 1) * 50).await?;
+    let (cases, total) = service::list_cases(&st, &u, &w, &filter, 50, (page - 1) * 50).await?;
     let rows = cases.iter().map(|c| case_row(&ctx, c)).collect();
     use crate::org::model::UnitKind as K;
     let picker = crate::org::picker::render(

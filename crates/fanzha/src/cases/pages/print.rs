@@ -42,7 +42,7 @@ pub(super) async fn briefing_print_page(
     u: User,
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
-    let (d, station) = api::briefing_detail(&st, &u, id).await?;
+    let (d, station) = service::briefing_detail(&st, &u, id).await?;
     let ctx = page_ctx(&st, &u).await;
     let year = d.briefing.month.get(..4).unwrap_or_default().to_string();
     let mut same_year: Vec<String> = store::briefings_of(&st.db, &[station.id])
@@ -114,7 +114,7 @@ pub(super) struct AwardsPrint {
     ctx: PageCtx,
     doc: DocHead,
     text: String,
-    awardees: Vec<api::Awardee>,
+    awardees: Vec<service::Awardee>,
 }
 
 /// The published award list as the province's notice; 404 before it is published.
@@ -123,9 +123,9 @@ pub(super) async fn awards_print_page(
     u: User,
     Path((code, year)): Path<(String, i32)>,
 ) -> AppResult<Html<String>> {
-    let year = api::year_or(Some(year), 0)?;
-    let province = api::province_for(&st, &u, Some(&code)).await?;
-    let awardees = api::awardees(&st, &province, year).await?;
+    let year = service::year_or(Some(year), 0)?;
+    let province = service::province(&st, &u, Some(&code)).await?;
+    let awardees = service::awardees(&st, &province, year).await?;
     let published = awardees
         .iter()
         .map(|a| a.published_at)

@@ -37,7 +37,7 @@ pub(super) async fn render_ranking(
     year: i32,
     error: Option<String>,
 ) -> AppResult<Html<String>> {
-    api::authorize_ranking(st, u, &province).await?;
+    service::authorize_ranking(st, u, &province).await?;
     let ctx = page_ctx(st, u).await;
     let rows = service::ranking(&st.db, &province, year)
         .await
@@ -88,10 +88,10 @@ pub(super) async fn render_ranking(
 pub(super) async fn ranking_page(
     State(st): State<AppState>,
     u: User,
-    Query(q): Query<api::RankQuery>,
+    Query(q): Query<RankQuery>,
 ) -> AppResult<Html<String>> {
-    let province = api::province_for(&st, &u, q.province.as_deref()).await?;
-    let year = api::year_or(q.year, api::this_year(&st, &u) - 1)?;
+    let province = service::province(&st, &u, q.province.as_deref()).await?;
+    let year = service::year_or(q.year, service::this_year(&st, &u) - 1)?;
     render_ranking(&st, &u, province, year, None).await
 }
 
@@ -109,7 +109,7 @@ pub(super) async fn ranking_select(
         &st,
         &u,
         &f,
-        api::select_for(&st, &u, &input).await.map(|_| ()),
+        service::select_awards(&st, &u, &input).await.map(|_| ()),
     )
     .await
 }
@@ -128,7 +128,7 @@ pub(super) async fn ranking_publish(
         &st,
         &u,
         &f,
-        api::publish_awards_for(&st, &u, &input).await.map(|_| ()),
+        service::publish_awards(&st, &u, &input).await.map(|_| ()),
     )
     .await
 }
@@ -140,7 +140,7 @@ pub(super) async fn after_award(
     r: AppResult<()>,
 ) -> AppResult<Response> {
     let province =
-        api::province_for(st, u, Some(f.province.as_str()).filter(|s| !s.is_empty())).await?;
+        service::province(st, u, Some(f.province.as_str()).filter(|s| !s.is_empty())).await?;
     match r {
         Ok(()) => Ok(Redirect::to(&format!(
             "/cases/ranking?province={}&year={}",
@@ -165,7 +165,7 @@ pub(super) struct AwardsPage {
     ctx: PageCtx,
     province: Unit,
     year: i32,
-    awardees: Vec<api::Awardee>,
+    awardees: Vec<service::Awardee>,
 }
 
 pub(super) async fn awards_page(
@@ -173,8 +173,8 @@ pub(super) async fn awards_page(
     u: User,
     Path((code, year)): Path<(String, i32)>,
 ) -> AppResult<Html<String>> {
-    let province = api::province_for(&st, &u, Some(&code)).await?;
-    let awardees = api::awardees(&st, &province, year).await?;
+    let province = service::province(&st, &u, Some(&code)).await?;
+    let awardees = service::awardees(&st, &province, year).await?;
     let ctx = page_ctx(&st, &u).await;
     Ok(Html(
         AwardsPage {
@@ -203,8 +203,8 @@ pub(super) async fn certificate_page(
     u: User,
     Path((code, year, school)): Path<(String, i32, String)>,
 ) -> AppResult<Html<String>> {
-    let province = api::province_for(&st, &u, Some(&code)).await?;
-    let a = api::awardees(&st, &province, year)
+    let province = service::province(&st, &u, Some(&code)).await?;
+    let a = service::awardees(&st, &province, year)
         .await?
         .into_iter()
         .find(|a| a.school_code == school)

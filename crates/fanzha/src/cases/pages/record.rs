@@ -220,7 +220,7 @@ pub(super) fn rendered(e: &AppError, lang: crate::web::i18n::Lang) -> Vec<String
 }
 
 pub(super) async fn new_page(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
-    api::require_manage(&u.p)?;
+    service::require_manage(&u.p)?;
     let f = CaseForm {
         status: "open".into(),
         victim_role: "student".into(),
@@ -244,7 +244,7 @@ pub(super) async fn new_submit(
     u: User,
     Form(f): Form<CaseForm>,
 ) -> AppResult<Response> {
-    api::require_manage(&u.p)?;
+    service::require_manage(&u.p)?;
     match service::create_case(&st.db, &st.clock, &u.p, &u.ctx.actor(), &f.input()).await {
         Ok(id) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
         Err(e) => {
@@ -274,9 +274,9 @@ pub(super) async fn new_submit(
 pub(super) async fn case_page(
     State(st): State<AppState>,
     u: User,
-    Path(id): Path<i64>,
+    Path(id): Path<crate::kernel::ids::CaseId>,
 ) -> AppResult<Html<String>> {
-    let c = api::open_case(&st, &u, id, Action::ViewCases).await?;
+    let c = service::case_visible_to(&st, &u, id, Action::ViewCases).await?;
     let can_edit = policy::allows(&u.p, Action::ManageCases, &Target::Unit(&c.unit_path));
     form_page(
         &st,
@@ -294,11 +294,11 @@ pub(super) async fn case_page(
 pub(super) async fn case_submit(
     State(st): State<AppState>,
     u: User,
-    Path(id): Path<i64>,
+    Path(id): Path<crate::kernel::ids::CaseId>,
     Form(f): Form<CaseForm>,
 ) -> AppResult<Response> {
-    api::require_manage(&u.p)?;
-    let old = api::open_case(&st, &u, id, Action::ManageCases).await?;
+    service::require_manage(&u.p)?;
+    let old = service::case_visible_to(&st, &u, id, Action::ManageCases).await?;
     match service::update_case(&st.db, &st.clock, &u.p, &u.ctx.actor(), &old, &f.input()).await {
         Ok(()) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
         Err(e) => {

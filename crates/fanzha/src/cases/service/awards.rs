@@ -4,6 +4,11 @@
 #[allow(unused_imports)]
 use super::*;
 
+use crate::error::AppResult;
+use crate::org::access::authorize;
+use crate::web::context::User;
+use crate::web::AppState;
+
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct RankRow {
     /// Competition rank ("1224") of the full table, by victims per 10,000 people (fewest first):
@@ -169,22 +174,24 @@ pub fn rank_rows(rows: &mut [RankRow]) {
     }
 }
 
-/// Replaces the selection of awardees: at most [`MAX_AWARDS`], each an eligible school of the
-/// province; not once the year's list is published.
-// The inputs of one action, each used once; a struct would only rename them.
-#[allow(clippy::too_many_arguments)]
-pub async fn select_awards(
-    db: &Db,
-    clock: &Clock,
-    actor: &Actor,
-    by: i64,
-    rows: &[RankRow],
-    province: &Unit,
-    year: i32,
-    codes: &[String],
-) -> Result<usize, CaseError> {
+/// Replaces the year's selection of awardees (province admins): at most [`MAX_AWARDS`], each an
+/// eligible school of the province; not once the year's list is published.
+pub async fn select_awards(st: &AppState, u: &User, input: &AwardInput) -> AppResult<usize> {
+    year_or(Some(input.year), 0)?;
+    let province = province(
+        st,
+        u,
+        Some(&input.province)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.as_str()),
+    )
+    .await?;
+    authorize(st, u, Action::ManageAwards, Target::Unit(&province.path)).await?;
+    let rows = ranking(&st.db, &province, input.year).await?;
+    let (db, clock, actor, by) = (&st.db, &st.clock, &u.ctx.actor(), u.p.account_id);
+    let (rows, province, year, codes) = (&rows, &province, input.year, &input.schools);
     if rows.iter().any(|r| r.published) {
-        return Err(refuse("cases-err-awards-published"));
+        return Err(refuse("cases-err-awards-published").into());
     }
     let mut codes: Vec<&str> = codes
         .iter()
@@ -194,10 +201,10 @@ pub async fn select_awards(
     codes.sort_unstable();
     codes.dedup();
     if codes.len() > MAX_AWARDS {
-        return Err(CaseError::Refused(vec![Msg::new(
-            "cases-err-awards-too-many",
-        )
-        .arg("n", MAX_AWARDS)]));
+        return Err(CaseError::Refused(vec![
+            Msg::new("cases-err-awards-too-many").arg("n", MAX_AWARDS)
+        ])
+        .into());
     }
     let mut ids = Vec::new();
     let mut errs = Vec::new();
@@ -209,7 +216,7 @@ pub async fn select_awards(
         }
     }
     if !errs.is_empty() {
-        return Err(CaseError::Refused(errs));
+        return Err(CaseError::Refused(errs).into());
     }
     let mut tx = db.begin_write().await?;
     store::replace_awards(&mut tx, province.id, year, &ids, by, clock.now_ms()).await?;
@@ -230,21 +237,27 @@ pub async fn select_awards(
     Ok(ids.len())
 }
 
-/// Publishes the year's selection; the year must be over.
-pub async fn publish_awards(
-    db: &Db,
-    clock: &Clock,
-    actor: &Actor,
-    province: &Unit,
-    year: i32,
-) -> Result<u64, CaseError> {
+/// Publishes the year's selection of awardees; the year must be over.
+pub async fn publish_awards(st: &AppState, u: &User, input: &AwardInput) -> AppResult<u64> {
+    year_or(Some(input.year), 0)?;
+    let province = province(
+        st,
+        u,
+        Some(&input.province)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.as_str()),
+    )
+    .await?;
+    authorize(st, u, Action::ManageAwards, Target::Unit(&province.path)).await?;
+    let (db, clock, actor, province, year) =
+        (&st.db, &st.clock, &u.ctx.actor(), &province, input.year);
     if local_date(clock.now_ms()).year() <= year {
-        return Err(refuse("cases-err-awards-year-open"));
+        return Err(refuse("cases-err-awards-year-open").into());
     }
     let mut tx = db.begin_write().await?;
     let n = store::publish_awards(&mut *tx, province.id, year, clock.now_ms()).await?;
     if n == 0 {
-        return Err(refuse("cases-err-awards-none"));
+        return Err(refuse("cases-err-awards-none").into());
     }
     audit::record(
         &mut *tx,

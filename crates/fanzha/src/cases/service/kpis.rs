@@ -4,6 +4,10 @@
 #[allow(unused_imports)]
 use super::*;
 
+use crate::error::{AppError, AppResult};
+use crate::web::context::User;
+use crate::web::AppState;
+
 /// Parses KPI figures of one month; money in yuan.
 pub fn parse_kpi(month: &str, figures: [&str; 5]) -> Result<Kpi, CaseError> {
     let m = Month::parse(month).ok_or_else(|| refuse("cases-err-month"))?;
@@ -153,4 +157,58 @@ pub async fn kpi_year(
         compared_months,
         yoy_pct,
     })
+}
+
+/// Enters (or corrects) the KPIs of a police unit for a month.
+pub async fn save_kpi(st: &AppState, u: &User, input: &KpiInput) -> AppResult<Unit> {
+    require_manage(&u.p)?;
+    let unit = unit_visible_to(st, u, Some(&input.unit), Action::ManageCases).await?;
+    if unit.kind != UnitKind::PoliceStation {
+        return Err(AppError::unprocessable("cases-err-station"));
+    }
+    // What the platform records is derived, never typed: only arrests are entered.
+    let typed = |v: &str| {
+        let v = v.trim();
+        !v.is_empty() && v.parse::<f64>().ok() != Some(0.0)
+    };
+    if [
+        &input.cases_solved,
+        &input.funds_frozen,
+        &input.losses_avoided,
+        &input.funds_returned,
+    ]
+    .iter()
+    .any(|v| typed(v))
+    {
+        return Err(AppError::unprocessable("cases-err-kpi-derived"));
+    }
+    let k = parse_kpi(
+        &input.month,
+        [
+            &input.cases_solved,
+            &input.suspects_arrested,
+            &input.funds_frozen,
+            &input.losses_avoided,
+            &input.funds_returned,
+        ],
+    )
+    .map_err(AppError::from)?;
+    if Month::parse(&k.month).is_some_and(|m| ms_of_date(m.first_day()) > st.clock.now_ms()) {
+        return Err(AppError::unprocessable("cases-err-month"));
+    }
+    store::upsert_kpi(&st.db, unit.id, &k, u.p.account_id, st.clock.now_ms()).await?;
+    crate::audit::record(
+        &st.db.pool,
+        &st.clock,
+        &u.ctx.actor(),
+        crate::audit::Event {
+            action: "kpi.save",
+            target_kind: "unit",
+            target_id: unit.id.to_string(),
+            unit_path: unit.path.clone(),
+            detail: serde_json::json!({"month": k.month}),
+        },
+    )
+    .await?;
+    Ok(unit)
 }

@@ -2,10 +2,12 @@
 //! every bad line listed), the analysis of a unit and period, streaks, KPIs, briefings and the
 //! Campus Without Fraud ranking.
 
+mod access;
 mod analysis;
 mod awards;
 mod briefings;
 mod kpis;
+pub use access::*;
 pub use analysis::*;
 pub use awards::*;
 pub use briefings::*;

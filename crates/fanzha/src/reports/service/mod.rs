@@ -395,8 +395,10 @@ async fn notify_in_lang(
 
 pub use crate::kernel::money::yuan_plain as cents_str;
 
+mod actions;
 mod stop_payment;
 mod triage;
 
+pub use actions::*;
 pub use stop_payment::*;
 pub use triage::*;

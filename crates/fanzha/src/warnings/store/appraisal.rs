@@ -17,10 +17,7 @@ pub async fn windows_of_many(
 ) -> DbResult<HashMap<i64, Windows>> {
     let mut out = HashMap::new();
     for chunk in ids.chunks(500) {
-        let list = (0..chunk.len())
-            .map(|i| format!("${}", i + 1))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = crate::db::params_list(chunk.len(), 1);
         let sql = format!(
             "SELECT id, ack_window_ms, contact_window_ms FROM warnings WHERE id IN ({list})"
         );

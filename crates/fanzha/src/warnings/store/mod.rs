@@ -41,10 +41,7 @@ pub async fn students_by_phones(
 ) -> DbResult<Vec<(String, StudentRef)>> {
     let mut out = Vec::new();
     for chunk in phones.chunks(500) {
-        let list = (0..chunk.len())
-            .map(|i| format!("${}", i + 1))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = crate::db::params_list(chunk.len(), 1);
         let sql = format!(
             "SELECT {S_COLS}, s.phone FROM students s JOIN units c ON c.id = s.class_id WHERE s.phone IN ({list})"
         );
@@ -229,10 +226,7 @@ pub async fn chain_for_class(c: &mut AnyConnection, class_path: &str) -> DbResul
     if ids.is_empty() {
         return Ok(vec![]);
     }
-    let list = (0..ids.len())
-        .map(|i| format!("${}", i + 1))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = crate::db::params_list(ids.len(), 1);
     let sql = format!(
         "SELECT s.id AS staff_id, s.name, s.phone, r.duty, u.id AS unit_id, u.depth FROM responsibilities r \
          JOIN staff s ON s.id = r.staff_id JOIN units u ON u.id = r.unit_id \
