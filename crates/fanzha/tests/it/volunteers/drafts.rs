@@ -99,13 +99,25 @@ async fn an_accepted_work_whose_draft_failed_gets_it_once_when_accepted_again() 
         1
     );
     // Accepting again makes the draft (sent at once twice: still one), credits nothing more.
+    // The two overlap: one that reads the work while the other makes the draft waits for that
+    // draft and answers it; one that reads it after the draft is made is a replay (409).
     let (a, b) = tokio::join!(
         decide_work(&app, &police, work, "accept", ""),
         decide_work(&app, &police, work, "accept", "")
     );
-    assert_eq!((a.0, b.0), (200, 200), "{a:?} {b:?}");
-    let content = a.1["content_id"].as_i64().expect("a draft now");
-    assert_eq!(b.1["content_id"].as_i64(), Some(content));
+    let answered: Vec<_> = [&a, &b].into_iter().filter(|r| r.0 == 200).collect();
+    assert!(!answered.is_empty(), "{a:?} {b:?}");
+    assert!(
+        [&a, &b].iter().all(|r| r.0 == 200 || r.0 == 409),
+        "{a:?} {b:?}"
+    );
+    let content = answered[0].1["content_id"].as_i64().expect("a draft now");
+    assert!(
+        answered
+            .iter()
+            .all(|r| r.1["content_id"].as_i64() == Some(content)),
+        "{a:?} {b:?}"
+    );
     assert_eq!(drafts_titled(&app, "ST1", "先返后骗").await, 1);
     let (_, me) = get_json(&app, &s1, "/api/v1/volunteers/me").await;
     assert_eq!(me["volunteer"]["balance"], 20, "{me}");
