@@ -150,10 +150,11 @@ pub async fn run(scale: &str, cfg: &Config) -> anyhow::Result<()> {
     tx.commit().await?;
     let rebuild = t.elapsed().as_secs_f64();
     let mut tree_ms = Vec::new();
+    let trees = svc::UnitTrees::default();
     let mut nodes = 0;
     for _ in 0..5 {
         let t = Instant::now();
-        let tree = svc::reach_tree(&db, c.id, &root.1).await?;
+        let tree = svc::reach_tree(&db, &trees, c.id, &root.1).await?;
         let _ = svc::timeline(&db, c.id, std::slice::from_ref(&root.1)).await?;
         tree_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         fn count(n: &svc::ReachNode) -> usize {

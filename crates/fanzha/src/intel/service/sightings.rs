@@ -96,10 +96,10 @@ pub async fn record_sightings(
         let returned = q.fetch_all(&mut *tx).await?;
         for r in returned {
             use sqlx::Row;
-            let id: i64 = r.try_get(0)?;
-            let kind: String = r.try_get(1)?;
-            let value: String = r.try_get(2)?;
-            let stored: String = r.try_get(3)?;
+            let id: i64 = r.try_get("id")?;
+            let kind: String = r.try_get("kind")?;
+            let value: String = r.try_get("value")?;
+            let stored: String = r.try_get("fraud_types")?;
             let key = (kind, value);
             // A bumped indicator keeps its fraud types: add the new ones (the row is locked by
             // the upsert until commit, so this read-modify-write cannot race).
