@@ -6,6 +6,8 @@ use sqlx::Row;
 
 use super::model::{Grant, Role, Scope};
 use crate::db::{Db, DbResult};
+
+pub mod demo;
 use crate::org::store as org_store;
 
 #[derive(Clone, Debug)]
