@@ -30,12 +30,15 @@ impl UnitTree {
     }
 }
 
+/// A built tree with the version (unit count, highest id) it was built at.
+type Cached = ((i64, i64), std::sync::Arc<UnitTree>);
+
 /// The cache of one app state's tree: the version it was built at and the tree. Each
 /// [`AppState`](crate::web::AppState) holds its own, so two apps in one process (tests) never see
 /// each other's units.
 #[derive(Default)]
 pub struct UnitTrees {
-    cached: std::sync::Mutex<Option<((i64, i64), std::sync::Arc<UnitTree>)>>,
+    cached: std::sync::Mutex<Option<Cached>>,
 }
 
 impl UnitTrees {
