@@ -238,7 +238,7 @@ pub async fn never_activated(
         .await
         .map_err(DbError::from)?;
     let rows = sqlx::query(&format!(
-        "SELECT s.id, s.student_no, s.name, c.name {cond} ORDER BY c.path, s.student_no LIMIT $2"
+        "SELECT s.id, s.student_no, s.name, c.name AS class_name {cond} ORDER BY c.path, s.student_no LIMIT $2"
     ))
     .bind(&like)
     .bind(limit)
@@ -249,10 +249,10 @@ pub async fn never_activated(
         .iter()
         .map(|r| {
             Ok(NeverActivated {
-                student_id: r.try_get(0)?,
-                student_no: r.try_get(1)?,
-                name: r.try_get(2)?,
-                class_name: r.try_get(3)?,
+                student_id: r.try_get("id")?,
+                student_no: r.try_get("student_no")?,
+                name: r.try_get("name")?,
+                class_name: r.try_get("class_name")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()

@@ -55,7 +55,7 @@ async fn render(
 ) -> AppResult<Html<String>> {
     let ctx = page_ctx(st, u).await;
     let rows = sqlx::query(
-        "SELECT a.username, a.display_name, r.role, x.name FROM role_assignments r JOIN accounts a ON a.id = r.account_id \
+        "SELECT a.username, a.display_name, r.role, x.name AS unit_name FROM role_assignments r JOIN accounts a ON a.id = r.account_id \
          JOIN units x ON x.id = r.unit_id WHERE x.path LIKE $1 ORDER BY x.path, a.username LIMIT 2000",
     )
     .bind(format!("{}%", unit.path))
@@ -63,12 +63,12 @@ async fn render(
     .await?;
     let mut accounts = Vec::with_capacity(rows.len());
     for r in rows {
-        let role: String = r.try_get(2)?;
+        let role: String = r.try_get("role")?;
         accounts.push(AccountRow {
-            username: r.try_get(0)?,
-            display_name: r.try_get(1)?,
+            username: r.try_get("username")?,
+            display_name: r.try_get("display_name")?,
             role: ctx.t(&format!("role-{role}")),
-            unit_name: r.try_get(3)?,
+            unit_name: r.try_get("unit_name")?,
         });
     }
     let roles = Role::ALL

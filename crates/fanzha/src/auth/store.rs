@@ -6,6 +6,8 @@ use sqlx::Row;
 
 use super::model::{Grant, Role, Scope};
 use crate::db::{Db, DbResult};
+
+pub mod demo;
 use crate::org::store as org_store;
 
 #[derive(Clone, Debug)]
@@ -283,7 +285,7 @@ pub async fn count_address_attempt(
     .bind(now - window_ms)
     .fetch_one(&db.pool)
     .await?;
-    Ok((r.try_get(0)?, r.try_get(1)?))
+    Ok((r.try_get("hits")?, r.try_get("window_start")?))
 }
 
 /// The failure count of a (username, address) pair after an attempt was counted, and its lock.
@@ -327,8 +329,8 @@ pub async fn count_failure(
     .fetch_one(&db.pool)
     .await?;
     Ok(FailureCount {
-        failures: r.try_get(0)?,
-        locked_until: r.try_get(1)?,
+        failures: r.try_get("failures")?,
+        locked_until: r.try_get("locked_until")?,
     })
 }
 

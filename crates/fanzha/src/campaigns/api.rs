@@ -217,7 +217,7 @@ pub async fn get_campaign(
     let (c, roots) = svc::campaign_visible_to(&st.db, &u.p, id).await?;
     let mut trees = Vec::new();
     for r in &roots {
-        trees.extend(svc::reach_tree(&st.db, id, r).await?);
+        trees.extend(svc::reach_tree(&st.db, &st.unit_trees, id, r).await?);
     }
     Ok(Json(CampaignOut {
         funnel: svc::total(&trees),
@@ -259,7 +259,7 @@ pub async fn reach(
     let (_, roots) = svc::campaign_visible_to(&st.db, &u.p, id).await?;
     let mut trees = Vec::new();
     for r in &roots {
-        trees.extend(svc::reach_tree(&st.db, id, r).await?);
+        trees.extend(svc::reach_tree(&st.db, &st.unit_trees, id, r).await?);
     }
     Ok(Json(ReachOut {
         funnel: svc::total(&trees),
@@ -280,7 +280,7 @@ pub async fn gaps(
     svc::require_viewer(&u.p)?;
     let q = q.parse(500)?;
     Ok(Json(
-        svc::gaps(&st.db, &st.clock, &u.p, &u.ctx.actor(), &q).await?,
+        svc::gaps(&st.db, &st.unit_trees, &st.clock, &u.p, &u.ctx.actor(), &q).await?,
     ))
 }
 

@@ -8,6 +8,7 @@ use anyhow::{anyhow, bail};
 
 use super::model::AudienceSpec;
 use super::service::{self as svc, NewCampaign, NewContent};
+use super::store;
 use crate::audit::Actor;
 use crate::auth::model::{Principal, Via};
 use crate::clock::Clock;
@@ -50,10 +51,9 @@ pub async fn run(scale: &str, cfg: &Config) -> anyhow::Result<()> {
         bail!("the database is not empty; the benchmark needs a fresh one");
     }
     // The provincial anti-fraud centre (police over the whole province) sends to everyone.
-    let (id, name): (i64, String) =
-        sqlx::query_as("SELECT id, display_name FROM accounts WHERE username = 'police-center'")
-            .fetch_one(&db.pool)
-            .await?;
+    let (id, name) = crate::auth::store::demo::account_name_by_username(&db, "police-center")
+        .await?
+        .ok_or_else(|| anyhow!("no account police-center"))?;
     let grants = crate::auth::store::grants_of(&db, id).await?;
     let root = grants
         .first()
@@ -94,10 +94,7 @@ pub async fn run(scale: &str, cfg: &Config) -> anyhow::Result<()> {
     .await
     .map_err(|e| anyhow!("content: {e}"))?;
     // Reviewed by someone else: mark published directly (the review rule is tested elsewhere).
-    sqlx::query("UPDATE campaign_contents SET status = 'published' WHERE id = $1")
-        .bind(content.id)
-        .execute(&db.pool)
-        .await?;
+    store::bench::publish_content(&db, content.id).await?;
     reset_peak();
     let t = Instant::now();
     let c = svc::create_campaign(
@@ -129,19 +126,9 @@ pub async fn run(scale: &str, cfg: &Config) -> anyhow::Result<()> {
         .map_err(|e| anyhow!("fan-out: {e}"))?;
     let total = t.elapsed().as_secs_f64();
     let mem = peak_rss_mib();
-    let delivered: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM campaign_deliveries WHERE campaign_id = $1 AND channel = 'inbox'",
-    )
-    .bind(c.id)
-    .fetch_one(&db.pool)
-    .await?;
+    let delivered = store::bench::inbox_deliveries(&db, c.id).await?;
     // A believable reading pattern, then the province's reach tree (what the page computes).
-    sqlx::query(
-        "UPDATE campaign_deliveries SET opened_at = sent_at + 3600000, acknowledged_at = CASE WHEN id % 3 = 0 THEN sent_at + 7200000 ELSE NULL END WHERE campaign_id = $1 AND id % 5 <> 0",
-    )
-    .bind(c.id)
-    .execute(&db.pool)
-    .await?;
+    store::bench::simulate_reading(&db, c.id).await?;
     let t = Instant::now();
     let mut tx = db.begin_write().await?;
     svc::rebuild_reach(&mut tx, c.id)
@@ -150,10 +137,11 @@ pub async fn run(scale: &str, cfg: &Config) -> anyhow::Result<()> {
     tx.commit().await?;
     let rebuild = t.elapsed().as_secs_f64();
     let mut tree_ms = Vec::new();
+    let trees = svc::UnitTrees::default();
     let mut nodes = 0;
     for _ in 0..5 {
         let t = Instant::now();
-        let tree = svc::reach_tree(&db, c.id, &root.1).await?;
+        let tree = svc::reach_tree(&db, &trees, c.id, &root.1).await?;
         let _ = svc::timeline(&db, c.id, std::slice::from_ref(&root.1)).await?;
         tree_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         fn count(n: &svc::ReachNode) -> usize {

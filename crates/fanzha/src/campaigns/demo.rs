@@ -11,13 +11,10 @@ use crate::db::Db;
 
 use super::model::{AudienceSpec, Question};
 use super::service::{self as svc, NewCampaign, NewContent};
+use super::store;
 
 async fn principal(db: &Db, username: &str) -> anyhow::Result<Option<Principal>> {
-    let Some((id, name)): Option<(i64, String)> =
-        sqlx::query_as("SELECT id, display_name FROM accounts WHERE username = $1")
-            .bind(username)
-            .fetch_optional(&db.pool)
-            .await?
+    let Some((id, name)) = crate::auth::store::demo::account_name_by_username(db, username).await?
     else {
         return Ok(None);
     };
@@ -51,9 +48,7 @@ const ARTICLE: &str = "## 刷单返利,都是骗局\n\n\
 
 /// Seeds the campaign demo; does nothing when the demo accounts are absent or campaigns exist.
 pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
-    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM campaigns")
-        .fetch_one(&db.pool)
-        .await?;
+    let existing = store::demo::count_campaigns(db).await?;
     let (Some(police), Some(admin)) = (
         principal(db, "police1").await?,
         principal(db, "s001-admin").await?,
@@ -121,34 +116,11 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
     svc::fan_out(db, clock, &job)
         .await
         .map_err(|e| anyhow::anyhow!("demo fan-out: {e}"))?;
-    sqlx::query(
-        "UPDATE campaign_deliveries SET queued_at = $2, sent_at = $2 WHERE campaign_id = $1",
-    )
-    .bind(c.id)
-    .bind(clock.now_ms() - 3 * 86_400_000)
-    .execute(&db.pool)
-    .await?;
-    sqlx::query("UPDATE campaigns SET created_at = $2, sent_at = $2 WHERE id = $1")
-        .bind(c.id)
-        .bind(clock.now_ms() - 3 * 86_400_000)
-        .execute(&db.pool)
-        .await?;
+    store::demo::backdate_campaign(db, c.id, clock.now_ms() - 3 * 86_400_000).await?;
     // Reading over the following days: 4 in 5 open, 3 in 5 acknowledge, 1 in 4 pass the check.
     // Every seventh class reads nothing yet, so the gap finder has work.
     let now = clock.now_ms();
-    sqlx::query(
-        "UPDATE campaign_deliveries SET opened_at = $2 + (id % 3) * 86400000, \
-         acknowledged_at = CASE WHEN id % 5 < 3 THEN $2 + (id % 3) * 86400000 + 600000 ELSE NULL END, \
-         quiz_passed_at = CASE WHEN id % 4 = 0 AND id % 5 < 3 THEN $2 + (id % 3) * 86400000 + 900000 ELSE NULL END \
-         WHERE campaign_id = $1 AND id % 5 <> 4 \
-         AND person NOT IN (SELECT 'student:' || id FROM students WHERE student_no = $3) \
-         AND unit_path NOT IN (SELECT path FROM units WHERE kind = 'class' AND id % 7 = 0)",
-    )
-    .bind(c.id)
-    .bind(now - 3 * 86_400_000)
-    .bind(DEMO_STUDENT)
-    .execute(&db.pool)
-    .await?;
+    store::demo::read_since(db, c.id, now - 3 * 86_400_000, DEMO_STUDENT).await?;
     let mut tx = db.begin_write().await?;
     svc::rebuild_reach(&mut tx, c.id)
         .await
@@ -217,16 +189,14 @@ async fn review_and_channel(
     .await
     .map_err(|e| anyhow::anyhow!("demo channel: {e}"))?;
     let at = clock.now_ms() - 2 * 86_400_000;
-    sqlx::query(
-        "INSERT INTO campaign_robot_deliveries (campaign_id, channel_id, status, reason, attempts, queued_at, sent_at) \
-         VALUES ($1, $2, 'failed', $3, $4, $5, NULL)",
+    store::demo::insert_failed_robot_delivery(
+        db,
+        campaign_id,
+        ch.id,
+        "robot refused: 310000 sign not match",
+        svc::MAX_ATTEMPTS,
+        at,
     )
-    .bind(campaign_id)
-    .bind(ch.id)
-    .bind("robot refused: 310000 sign not match")
-    .bind(svc::MAX_ATTEMPTS)
-    .bind(at)
-    .execute(&db.pool)
     .await?;
     Ok(())
 }

@@ -211,14 +211,14 @@ impl JobRunner {
             .fetch_optional(&db.pool)
             .await?;
         let Some(row) = row else { return Ok(None) };
-        let payload: String = row.try_get(2)?;
+        let payload: String = row.try_get("payload")?;
         let job = Job {
             id: row.try_get("id")?,
-            kind: row.try_get(1)?,
+            kind: row.try_get("kind")?,
             payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
-            attempt: row.try_get(3)?,
+            attempt: row.try_get("attempts")?,
         };
-        Ok(Some((job, row.try_get(4)?)))
+        Ok(Some((job, row.try_get("max_attempts")?)))
     }
 
     async fn finish(

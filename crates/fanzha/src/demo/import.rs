@@ -128,11 +128,7 @@ pub async fn import_units(
         made.insert(u.code.clone(), u);
     }
     for (station, school) in jurisdictions {
-        let sid: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM units WHERE code = $1 AND kind = 'school'")
-                .bind(&school)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let sid = crate::org::store::demo::school_id_by_code(&mut tx, &school).await?;
         let Some(sid) = sid else {
             bail!(
                 "{}: jurisdiction names unknown school {school}",

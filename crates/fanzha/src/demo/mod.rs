@@ -11,6 +11,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::auth::model::Role;
 use crate::auth::password;
+use crate::auth::store::demo as auth_demo;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
@@ -18,6 +19,7 @@ use crate::i18n::Lang;
 use crate::inbox::{self, Notice, Recipient};
 use crate::org::model::{Duty, Unit, UnitCode, UnitKind};
 use crate::org::store as org_store;
+use crate::org::store::demo as org_demo;
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "fanzha-demo";
@@ -257,18 +259,7 @@ async fn staff(
     title: &str,
     now: i64,
 ) -> anyhow::Result<i64> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO staff (org_id, unit_id, staff_no, name, phone, email, title, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, NULL, $6, $7, $7) RETURNING id",
-    )
-    .bind(org.id)
-    .bind(unit_id)
-    .bind(no)
-    .bind(name)
-    .bind(phone)
-    .bind(title)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?)
+    Ok(org_demo::insert_staff(conn, org.id, unit_id, no, name, phone, title, now).await?)
 }
 
 async fn account_with_grant(
@@ -302,13 +293,9 @@ async fn account_with_grant(
 /// Seeds the demo when the database has no units; deterministic for a given scale.
 pub async fn seed(db: &Db, clock: &Clock, scale: Scale) -> anyhow::Result<Seeded> {
     let started = Instant::now();
-    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM units")
-        .fetch_one(&db.pool)
-        .await?;
+    let existing = org_demo::count_units(db).await?;
     if existing > 0 {
-        let students: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM students")
-            .fetch_one(&db.pool)
-            .await?;
+        let students = org_demo::count_students(db).await?;
         return Ok(Seeded {
             created: false,
             students,
@@ -617,11 +604,7 @@ pub async fn seed(db: &Db, clock: &Clock, scale: Scale) -> anyhow::Result<Seeded
         )
         .await?;
         // Student accounts link to their record; usernames are student numbers.
-        let ids: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, student_no FROM students WHERE school_id = $1 ORDER BY id")
-                .bind(school.id)
-                .fetch_all(&mut *tx)
-                .await?;
+        let ids = org_demo::student_nos_of_school(&mut tx, school.id).await?;
         let names: std::collections::HashMap<String, String> = student_nos.into_iter().collect();
         for (id, no) in ids {
             let name = names.get(&no).cloned().unwrap_or_default();
@@ -640,20 +623,9 @@ pub async fn seed(db: &Db, clock: &Clock, scale: Scale) -> anyhow::Result<Seeded
     }
     // One class (the first demo student's) has half its students not activated yet, for the
     // accounts page and the printed activation sheet; the first student keeps their login.
-    let first_class: Option<i64> =
-        sqlx::query_scalar("SELECT class_id FROM students WHERE student_no = $1")
-            .bind(FIRST_STUDENT)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let first_class = org_demo::class_of_student_no(&mut tx, FIRST_STUDENT).await?;
     if let Some(class_id) = first_class {
-        sqlx::query(
-            "UPDATE accounts SET activated_at = NULL, password_hash = '' WHERE student_id IN \
-             (SELECT id FROM students WHERE class_id = $1 AND student_no <> $2 AND id % 2 = 0)",
-        )
-        .bind(class_id)
-        .bind(FIRST_STUDENT)
-        .execute(&mut *tx)
-        .await?;
+        auth_demo::unactivate_half_of_class(&mut tx, class_id, FIRST_STUDENT).await?;
     }
 
     // Inbox: a welcome notice for the demo logins.
@@ -664,15 +636,11 @@ pub async fn seed(db: &Db, clock: &Clock, scale: Scale) -> anyhow::Result<Seeded
             .into(),
         link: Some("/".into()),
     };
-    let demo_logins: Vec<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE username IN ('s001-admin', 's001-c01-2023', 'police1', 'province-admin')")
-        .fetch_all(&mut *tx)
-        .await?;
+    let demo_logins = auth_demo::demo_login_ids(&mut tx).await?;
     for id in demo_logins {
         inbox::notify(&mut *tx, clock, &Recipient::Account(id), &welcome).await?;
     }
-    let first_student: Option<i64> = sqlx::query_scalar("SELECT MIN(id) FROM students")
-        .fetch_one(&mut *tx)
-        .await?;
+    let first_student = org_demo::first_student_id(&mut tx).await?;
     if let Some(s) = first_student {
         inbox::notify(&mut *tx, clock, &Recipient::Student(s), &welcome).await?;
     }

@@ -248,7 +248,7 @@ impl Filter {
 pub async fn count(db: &Db, recipients: &[String], f: &Filter) -> DbResult<i64> {
     let n = recipients.len();
     let sql = format!(
-        "SELECT COUNT(*) FROM inbox_messages m WHERE m.recipient IN ({}){}",
+        "SELECT COUNT(*) AS n FROM inbox_messages m WHERE m.recipient IN ({}){}",
         in_list(1, n),
         f.sql(n + 1)
     );
@@ -257,7 +257,7 @@ pub async fn count(db: &Db, recipients: &[String], f: &Filter) -> DbResult<i64> 
         q = q.bind(r);
     }
     let row = f.bind(q).fetch_one(&db.pool).await?;
-    Ok(row.try_get(0)?)
+    Ok(row.try_get("n")?)
 }
 
 /// A person's messages: notices of a stop-payment request still open (money can still be

@@ -5,10 +5,10 @@
 use std::time::Instant;
 
 use crate::clock::Clock;
-use crate::db::{Backend, Db};
+use crate::db::Db;
 
 use super::model::Kind;
-use super::Intel;
+use super::{store, Intel};
 
 /// The value of generated indicator `i`: phones, QQ numbers and domains in turn.
 fn generated(i: i64) -> (&'static str, String) {
@@ -35,40 +35,17 @@ pub fn rss() -> (u64, u64) {
 
 /// Makes sure the table holds at least `n` indicators; returns how long the filling took.
 async fn fill(db: &Db, n: i64) -> anyhow::Result<f64> {
-    let have: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM indicators")
-        .fetch_one(&db.pool)
-        .await?;
+    let have = store::bench::count(db).await?;
     if have >= n {
         return Ok(0.0);
     }
     let started = Instant::now();
-    // Rows i in [have, n): kind and value follow `generated`.
-    let sql = match db.backend {
-        Backend::Sqlite => {
-            "WITH RECURSIVE s(i) AS (SELECT $1 UNION ALL SELECT i + 1 FROM s WHERE i + 1 < $2) \
-             INSERT INTO indicators (kind, value, status, fraud_types, tlp, sightings, first_seen, last_seen, note, created_at, updated_at) \
-             SELECT CASE i % 3 WHEN 0 THEN 'phone' WHEN 1 THEN 'qq' ELSE 'domain' END, \
-                    CASE i % 3 WHEN 0 THEN '13' || printf('%09d', i / 3) WHEN 1 THEN CAST(10000 + i / 3 AS TEXT) ELSE 'd' || (i / 3) || '.example.cn' END, \
-                    CASE WHEN i % 10 = 0 THEN 'confirmed' ELSE 'reported' END, 'rebate_task', 'green', 1 + i % 5, 0, 0, '', 0, 0 FROM s"
-        }
-        Backend::Postgres => {
-            "INSERT INTO indicators (kind, value, status, fraud_types, tlp, sightings, first_seen, last_seen, note, created_at, updated_at) \
-             SELECT CASE i % 3 WHEN 0 THEN 'phone' WHEN 1 THEN 'qq' ELSE 'domain' END, \
-                    CASE i % 3 WHEN 0 THEN '13' || lpad((i / 3)::text, 9, '0') WHEN 1 THEN (10000 + i / 3)::text ELSE 'd' || (i / 3) || '.example.cn' END, \
-                    CASE WHEN i % 10 = 0 THEN 'confirmed' ELSE 'reported' END, 'rebate_task', 'green', 1 + i % 5, 0, 0, '', 0, 0 \
-             FROM generate_series($1::bigint, $2::bigint - 1) AS i"
-        }
-    };
     // In chunks, so SQLite's journal stays small and progress shows.
     let chunk = 1_000_000;
     let mut from = have;
     while from < n {
         let to = (from + chunk).min(n);
-        sqlx::query(sql)
-            .bind(from)
-            .bind(to)
-            .execute(&db.pool)
-            .await?;
+        store::bench::insert_generated(db, from, to).await?;
         eprintln!("  {to} indicators");
         from = to;
     }

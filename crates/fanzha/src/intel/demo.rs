@@ -161,10 +161,7 @@ const CHECKS: &[(&str, Option<&str>, Option<(&str, &str)>)] = &[
 
 /// Seeds inside the demo's transaction.
 pub async fn seed(tx: &mut AnyConnection, clock: &Clock) -> anyhow::Result<()> {
-    let police_path: Option<String> =
-        sqlx::query_scalar("SELECT MIN(path) FROM units WHERE kind = 'police_station'")
-            .fetch_one(&mut *tx)
-            .await?;
+    let police_path = crate::org::store::demo::first_path_of_kind(tx, "police_station").await?;
     let by = By {
         actor: Actor::cli("demo"),
         unit_path: police_path.unwrap_or_else(|| "/".into()),
@@ -205,11 +202,7 @@ pub async fn seed(tx: &mut AnyConnection, clock: &Clock) -> anyhow::Result<()> {
             )),
         );
     }
-    let students: Vec<(i64, Option<i64>)> = sqlx::query_as(
-        "SELECT a.id, a.student_id FROM accounts a WHERE a.student_id IS NOT NULL ORDER BY a.id LIMIT 3",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let students = crate::auth::store::demo::first_student_accounts(tx, 3).await?;
     if students.is_empty() {
         return Ok(());
     }

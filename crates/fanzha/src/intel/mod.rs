@@ -315,8 +315,8 @@ const SQLITE_CHUNK: i64 = 20_000;
 /// every row from its worker thread over a channel, and at millions of rows those hand-overs (and
 /// their wake-ups) cost more than reading the table; one row per chunk leaves the reading.
 const LOAD_CHUNK_SQL: &str =
-    "SELECT COUNT(*), group_concat(kind || char(31) || value || char(31) || status || char(31) \
-     || fraud_types || char(31) || tlp || char(31) || sightings, char(30)) \
+    "SELECT COUNT(*) AS n, group_concat(kind || char(31) || value || char(31) || status || char(31) \
+     || fraud_types || char(31) || tlp || char(31) || sightings, char(30)) AS packed \
      FROM indicators WHERE id > $1 AND id <= $2";
 
 async fn load_range_sqlite(
@@ -334,8 +334,8 @@ async fn load_range_sqlite(
             .bind(hi)
             .fetch_one(pool)
             .await?;
-        let n: i64 = row.try_get(0)?;
-        let text: Option<&str> = row.try_get(1)?;
+        let n: i64 = row.try_get("n")?;
+        let text: Option<&str> = row.try_get("packed")?;
         let before = out.len();
         let mut complete = true;
         let mut parsed = 0i64;
@@ -372,12 +372,12 @@ async fn load_rows_sqlite(
     while let Some(r) = rows.try_next().await? {
         if let Some(e) = compact_of(
             cache,
-            r.try_get::<&str, _>(0)?,
-            r.try_get::<&str, _>(1)?,
-            r.try_get::<&str, _>(2)?,
-            r.try_get::<&str, _>(3)?,
-            r.try_get::<&str, _>(4)?,
-            r.try_get::<i64, _>(5)?,
+            r.try_get::<&str, _>("kind")?,
+            r.try_get::<&str, _>("value")?,
+            r.try_get::<&str, _>("status")?,
+            r.try_get::<&str, _>("fraud_types")?,
+            r.try_get::<&str, _>("tlp")?,
+            r.try_get::<i64, _>("sightings")?,
         ) {
             out.push(e);
         }
@@ -391,11 +391,11 @@ async fn load_range_any(db: &Db, a: i64, b: i64) -> DbResult<Vec<(u64, Compact)>
     let mut rows = sqlx::query(LOAD_SQL).bind(a).bind(b).fetch(&db.pool);
     while let Some(r) = rows.try_next().await? {
         let (kind, value, status, types, tlp): (String, String, String, String, String) = (
-            r.try_get(0)?,
-            r.try_get(1)?,
-            r.try_get(2)?,
-            r.try_get(3)?,
-            r.try_get(4)?,
+            r.try_get("kind")?,
+            r.try_get("value")?,
+            r.try_get("status")?,
+            r.try_get("fraud_types")?,
+            r.try_get("tlp")?,
         );
         if let Some(e) = compact_of(
             &mut cache,
@@ -404,7 +404,7 @@ async fn load_range_any(db: &Db, a: i64, b: i64) -> DbResult<Vec<(u64, Compact)>
             &status,
             &types,
             &tlp,
-            r.try_get(5)?,
+            r.try_get("sightings")?,
         ) {
             out.push(e);
         }

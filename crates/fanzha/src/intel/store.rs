@@ -6,6 +6,8 @@ use sqlx::{AnyConnection, Row};
 use super::model::{FraudTypes, Indicator, IndicatorKey, SetBy, Status, Tlp};
 use crate::db::{Db, DbResult};
 
+pub mod bench;
+
 const COLS: &str =
     "id, kind, value, status, fraud_types, tlp, sightings, first_seen, last_seen, note, status_by, tlp_by";
 

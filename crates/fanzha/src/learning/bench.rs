@@ -143,9 +143,7 @@ async fn fresh(cfg: &Config) -> anyhow::Result<(crate::db::Db, Config, std::path
         cfg.data_dir = tmp.clone();
     }
     let db = crate::cli::open_db(&cfg).await?;
-    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM students")
-        .fetch_one(&db.pool)
-        .await?;
+    let existing = crate::org::store::demo::count_students(&db).await?;
     if existing > 0 {
         bail!("the database is not empty; the benchmark needs a fresh one");
     }
@@ -238,11 +236,7 @@ pub async fn checkin(
     let total = started.elapsed().as_secs_f64();
     all.sort_by(|a, b| a.total_cmp(b));
     let at = |q: f64| all[((all.len() as f64 * q).ceil() as usize).clamp(1, all.len()) - 1];
-    let recorded: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM learning_checkins WHERE activity_id = $1")
-            .bind(id)
-            .fetch_one(&db.pool)
-            .await?;
+    let recorded: i64 = crate::learning::store::bench::checkins_of_activity(&db, id).await?;
     println!(
         "bench checkin ({backend}): {} check-ins from {clients} clients paced over {seconds} s, done in {total:.1} s ({:.0}/s); \
          latency p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {recorded} recorded",

@@ -10,8 +10,10 @@ use rand::{Rng, SeedableRng};
 
 use super::model::*;
 use super::store;
+use crate::auth::store::demo as auth_demo;
 use crate::clock::Clock;
 use crate::db::Db;
+use crate::org::store::demo as org_demo;
 
 const DAY: i64 = 86_400_000;
 
@@ -125,24 +127,15 @@ async fn questions(
 /// Seeds the demo; does nothing when the demo school is missing.
 pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
     let now = clock.now_ms();
-    let Some(first) = sqlx::query_as::<_, (i64, i64, i64, i64)>(
-        "SELECT id, school_id, class_id, enrollment_year FROM students WHERE student_no = $1",
-    )
-    .bind(crate::demo::FIRST_STUDENT)
-    .fetch_optional(&db.pool)
-    .await?
+    let Some(first) = org_demo::student_placement_by_no(db, crate::demo::FIRST_STUDENT).await?
     else {
         return Ok(());
     };
     let (first_id, school_id, class_id, year) = first;
-    let admin: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE username = 's001-admin'")
-        .fetch_optional(&db.pool)
+    let admin: i64 = auth_demo::account_id_by_username(db, "s001-admin")
         .await?
         .unwrap_or(0);
-    let counselor: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, display_name FROM accounts WHERE username = 's001-c01-2023'")
-            .fetch_optional(&db.pool)
-            .await?;
+    let counselor = auth_demo::account_name_by_username(db, "s001-c01-2023").await?;
     let mut rng = StdRng::seed_from_u64(20);
     let mut tx = db.begin_write().await?;
 
@@ -184,20 +177,13 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
         store::insert_instructor(&mut tx, fl, &i, now - 20 * DAY).await?;
     }
     let m = store::insert_module(&mut tx, fl, "认清三类高发诈骗", now - 20 * DAY).await?;
-    let fl_lessons: Vec<i64> =
-        sqlx::query_scalar("SELECT id FROM learning_lessons WHERE course_id = $1")
-            .bind(fl)
-            .fetch_all(&mut *tx)
-            .await?;
+    let fl_lessons: Vec<i64> = store::demo::lesson_ids_of_course(&mut tx, fl).await?;
     for l in fl_lessons {
         store::set_lesson_module(&mut tx, l, Some(m)).await?;
     }
 
     // An elective course for the whole school.
-    let school_path: String = sqlx::query_scalar("SELECT path FROM units WHERE id = $1")
-        .bind(school_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let school_path = org_demo::unit_path(&mut tx, school_id).await?;
     let elective = NewCourse::parse(
         "电信网络诈骗防范(选修)",
         "民警与教师合讲:投资理财、网络贷款诈骗与“两卡”犯罪。",
@@ -286,22 +272,9 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
     .await?;
 
     // The first student's class: some finished, 70 % signed, some installs.
-    let class: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT id, name FROM students WHERE class_id = $1 AND status = 'enrolled' ORDER BY id",
-    )
-    .bind(class_id)
-    .fetch_all(&mut *tx)
-    .await?;
-    let lessons_fl: Vec<i64> =
-        sqlx::query_scalar("SELECT id FROM learning_lessons WHERE course_id = $1")
-            .bind(fl)
-            .fetch_all(&mut *tx)
-            .await?;
-    let lessons_el: Vec<i64> =
-        sqlx::query_scalar("SELECT id FROM learning_lessons WHERE course_id = $1")
-            .bind(el)
-            .fetch_all(&mut *tx)
-            .await?;
+    let class = org_demo::enrolled_of_class(&mut tx, class_id).await?;
+    let lessons_fl = store::demo::lesson_ids_of_course(&mut tx, fl).await?;
+    let lessons_el = store::demo::lesson_ids_of_course(&mut tx, el).await?;
     let others: Vec<&(i64, String)> = class.iter().filter(|(id, _)| *id != first_id).collect();
     let n = others.len();
     for (i, (sid, name)) in others.iter().enumerate() {
@@ -430,11 +403,7 @@ async fn pass(
     let picked = super::service::draw(&seen, per_tag, rng);
     let a = store::insert_attempt(tx, course, student, t, t + 15 * 60_000, &picked).await?;
     for q in &picked {
-        let correct: String =
-            sqlx::query_scalar("SELECT correct FROM learning_questions WHERE id = $1")
-                .bind(q)
-                .fetch_one(&mut **tx)
-                .await?;
+        let correct = store::demo::correct_of_question(tx, *q).await?;
         let c: Vec<usize> = serde_json::from_str(&correct)?;
         store::answer_item(tx, a, *q, &c, true).await?;
     }

@@ -12,9 +12,11 @@ use anyhow::anyhow;
 use super::model::SignalInput;
 use super::service;
 use crate::audit::Actor;
+use crate::auth::store::demo as auth_demo;
 use crate::cases::model::{CaseStatus, Channel, Money, Month, ValidCase, VictimRole};
 use crate::clock::Clock;
 use crate::db::Db;
+use crate::org::store::demo as org_demo;
 use crate::warnings::demo::principal;
 use crate::warnings::model::{ContactMethod, Outcome};
 use crate::warnings::receipts;
@@ -36,14 +38,7 @@ pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
     let Some(staff) = counselor.staff_id else {
         return Ok(());
     };
-    let students: Vec<(String, String)> = sqlx::query_as(
-        "SELECT s.student_no, sc.code FROM students s JOIN units c ON c.id = s.class_id \
-         JOIN units sc ON sc.id = s.school_id JOIN responsibilities r ON r.unit_id = c.id \
-         WHERE r.staff_id = $1 AND s.phone IS NOT NULL ORDER BY s.id DESC LIMIT 2",
-    )
-    .bind(staff)
-    .fetch_all(&db.pool)
-    .await?;
+    let students = org_demo::newest_students_with_phone_of_staff(db, staff).await?;
     if students.len() < 2 {
         return Ok(());
     }
@@ -156,19 +151,11 @@ pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
 /// answer names money-mule recruitment and says that taking part is a crime.
 async fn lure_check(db: &Db, clock: &Clock, (no, _): &(String, String)) -> anyhow::Result<()> {
     use crate::intel::check::{self, Input};
-    let who: Option<(i64, i64)> = sqlx::query_as(
-        "SELECT a.id, s.id FROM students s JOIN accounts a ON a.student_id = s.id WHERE s.student_no = $1",
-    )
-    .bind(no)
-    .fetch_optional(&db.pool)
-    .await?;
+    let who = org_demo::student_account_by_no(db, no).await?;
     let (account, student) = match who {
         Some((a, s)) => (a, Some(s)),
         None => {
-            let a: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM accounts WHERE username = 's001-c01-2023'")
-                    .fetch_optional(&db.pool)
-                    .await?;
+            let a = auth_demo::account_id_by_username(db, "s001-c01-2023").await?;
             (a.unwrap_or(0), None)
         }
     };
@@ -277,21 +264,11 @@ async fn prevention(db: &Db, real: &Clock) -> anyhow::Result<()> {
 /// Last month: a student of the first school of police1's station sold a bank card; the case is
 /// added to the station's briefing of that month.
 async fn suspect_case(db: &Db, real: &Clock) -> anyhow::Result<()> {
-    let officer: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM accounts WHERE username = 'police1'")
-            .fetch_optional(&db.pool)
-            .await?;
+    let officer = auth_demo::account_id_by_username(db, "police1").await?;
     let Some(officer) = officer else {
         return Ok(());
     };
-    let row: Option<(i64, i64, i64, String, i64, String, String)> = sqlx::query_as(
-        "SELECT j.station_id, s.id, s.class_id, c.path, s.school_id, s.major, s.gender FROM jurisdictions j \
-         JOIN students s ON s.school_id = j.school_id JOIN units c ON c.id = s.class_id \
-         JOIN accounts a ON a.id = $1 ORDER BY j.station_id, s.id LIMIT 1",
-    )
-    .bind(officer)
-    .fetch_optional(&db.pool)
-    .await?;
+    let row = org_demo::first_student_under_a_station(db, officer).await?;
     let Some((station, student, class_id, class_path, school, major, gender)) = row else {
         return Ok(());
     };

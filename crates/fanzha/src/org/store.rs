@@ -6,6 +6,8 @@ use sqlx::{Any, Executor, Row};
 use super::model::*;
 use crate::db::{Db, DbResult};
 
+pub mod demo;
+
 const UNIT_COLS: &str = "id, parent_id, kind, code, name, path, depth";
 
 fn unit_from(r: &AnyRow) -> Result<Unit, sqlx::Error> {

@@ -1,11 +1,11 @@
 //! The whole org tree in memory, for walks that visit every unit (the campaigns' reach tree):
-//! units linked parent → children and found by path, cached per process and database and
-//! rebuilt only when units were added.
+//! units linked parent → children and found by path, cached per app state and rebuilt only
+//! when units were added.
 
 use super::model::Unit;
 use crate::db::{Db, DbResult};
 
-/// All units, linked parent → children, kept per process and per database. Units are only ever
+/// All units, linked parent → children, kept per app state ([`UnitTrees`]). Units are only ever
 /// added (`org::store::create_unit`; the org module has no rename, move or delete), so the number
 /// of units and the highest id identify a version of the tree: one cheap query per use tells
 /// whether the cached tree is current, also when another process added units.
@@ -30,33 +30,37 @@ impl UnitTree {
     }
 }
 
-type TreeCacheEntry = (
-    std::sync::Arc<sqlx::any::AnyConnectOptions>,
-    (i64, i64),
-    std::sync::Arc<UnitTree>,
-);
+/// A built tree with the version (unit count, highest id) it was built at.
+type Cached = ((i64, i64), std::sync::Arc<UnitTree>);
 
-/// One entry per database (pool) of this process; holding the pool's options keeps their
-/// address, the key, from being reused by another pool.
-static UNIT_TREES: std::sync::Mutex<Vec<TreeCacheEntry>> = std::sync::Mutex::new(Vec::new());
-const UNIT_TREES_KEPT: usize = 4;
+/// The cache of one app state's tree: the version it was built at and the tree. Each
+/// [`AppState`](crate::web::AppState) holds its own, so two apps in one process (tests) never see
+/// each other's units.
+#[derive(Default)]
+pub struct UnitTrees {
+    cached: std::sync::Mutex<Option<Cached>>,
+}
 
-/// The current tree of all units (cached while no unit is added).
-pub async fn unit_tree(db: &Db) -> DbResult<std::sync::Arc<UnitTree>> {
-    let version: (i64, i64) =
-        sqlx::query_as("SELECT COUNT(*), CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM units")
-            .fetch_one(&db.pool)
-            .await?;
-    let opts = db.pool.connect_options();
-    {
-        let cache = UNIT_TREES.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((_, _, t)) = cache
-            .iter()
-            .find(|(o, v, _)| std::sync::Arc::ptr_eq(o, &opts) && *v == version)
-        {
-            return Ok(t.clone());
+impl UnitTrees {
+    /// The current tree of all units (cached while no unit is added).
+    pub async fn get(&self, db: &Db) -> DbResult<std::sync::Arc<UnitTree>> {
+        let version: (i64, i64) =
+            sqlx::query_as("SELECT COUNT(*), CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM units")
+                .fetch_one(&db.pool)
+                .await?;
+        if let Some((v, t)) = &*self.cached.lock().unwrap_or_else(|e| e.into_inner()) {
+            if *v == version {
+                return Ok(t.clone());
+            }
         }
+        let tree = std::sync::Arc::new(build(db).await?);
+        *self.cached.lock().unwrap_or_else(|e| e.into_inner()) = Some((version, tree.clone()));
+        Ok(tree)
     }
+}
+
+/// Reads every unit and links them.
+async fn build(db: &Db) -> DbResult<UnitTree> {
     let units = super::store::subtree(db, "/").await?;
     let by_path: std::collections::HashMap<String, usize> = units
         .iter()
@@ -71,16 +75,9 @@ pub async fn unit_tree(db: &Db) -> DbResult<std::sync::Arc<UnitTree>> {
             kids[*p].push(i);
         }
     }
-    let tree = std::sync::Arc::new(UnitTree {
+    Ok(UnitTree {
         units,
         kids,
         by_path,
-    });
-    let mut cache = UNIT_TREES.lock().unwrap_or_else(|e| e.into_inner());
-    cache.retain(|(o, _, _)| !std::sync::Arc::ptr_eq(o, &opts));
-    if cache.len() >= UNIT_TREES_KEPT {
-        cache.remove(0);
-    }
-    cache.push((opts, version, tree.clone()));
-    Ok(tree)
+    })
 }

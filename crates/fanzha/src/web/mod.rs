@@ -50,6 +50,8 @@ pub struct AppState {
     pub reports: crate::reports::writer::Writer,
     /// The contests' ballot writers of this process (group commit, see `contests::writer`).
     pub contests: crate::contests::writer::Writers,
+    /// The whole org tree of this app's database, rebuilt when units were added (`org::tree`).
+    pub unit_trees: Arc<crate::org::tree::UnitTrees>,
 }
 
 impl AppState {
@@ -132,6 +134,7 @@ impl App {
             tokens: Arc::new(crate::auth::service::token_cache()),
             unread: Arc::new(cache::TtlCache::new(5_000, 200_000)),
             figures: Arc::new(cache::TtlCache::new(30_000, 100_000)),
+            unit_trees: Arc::default(),
             intel: Arc::new(crate::intel::Intel::new(
                 config.risk_rate_per_second,
                 config.risk_daily_quota,

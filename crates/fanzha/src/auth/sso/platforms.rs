@@ -210,9 +210,9 @@ pub async fn app_of(db: &Db, school_id: i64, platform: Platform) -> DbResult<Opt
         Ok(PlatformApp {
             school_id,
             platform,
-            app_id: r.try_get(0)?,
-            agent_id: r.try_get(1)?,
-            app_secret: Secret::new(r.try_get::<String, _>(2)?),
+            app_id: r.try_get("app_id")?,
+            agent_id: r.try_get("agent_id")?,
+            app_secret: Secret::new(r.try_get::<String, _>("app_secret")?),
         })
     })
     .transpose()

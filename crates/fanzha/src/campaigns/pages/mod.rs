@@ -123,7 +123,7 @@ async fn campaign(
     let (c, roots) = svc::campaign_visible_to(&st.db, &u.p, id).await?;
     let mut trees = Vec::new();
     for r in &roots {
-        trees.extend(svc::reach_tree(&st.db, id, r).await?);
+        trees.extend(svc::reach_tree(&st.db, &st.unit_trees, id, r).await?);
     }
     let funnel = svc::total(&trees);
     let mut rows = Vec::new();
@@ -310,7 +310,15 @@ async fn gaps(
     Query(pq): Query<RemindedQuery>,
 ) -> AppResult<Html<String>> {
     svc::require_viewer(&u.p)?;
-    let g = svc::gaps(&st.db, &st.clock, &u.p, &u.ctx.actor(), &q.parse(GAP_PAGE)?).await?;
+    let g = svc::gaps(
+        &st.db,
+        &st.unit_trees,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        &q.parse(GAP_PAGE)?,
+    )
+    .await?;
     let unit = svc::unit_in_scope(&st.db, &u.p, policy::Action::ViewReach, &q.unit).await?;
     let ctx = page_ctx(&st, &u).await;
     let days = q.days.unwrap_or(30);

@@ -19,7 +19,7 @@ pub use jobs::*;
 pub use reach::*;
 pub use tracking::*;
 
-pub use crate::org::tree::{unit_tree, UnitTree};
+pub use crate::org::tree::{UnitTree, UnitTrees};
 
 use super::model::*;
 use super::store::Tx;

@@ -87,9 +87,14 @@ async fn funnel_by_path(
 
 /// The reach tree of a campaign below `root` (province → school → college → class), each node's
 /// funnel rolled up from the classes under it. Units without audience are left out.
-pub async fn reach_tree(db: &Db, campaign_id: i64, root: &str) -> SvcResult<Option<ReachNode>> {
+pub async fn reach_tree(
+    db: &Db,
+    trees: &UnitTrees,
+    campaign_id: i64,
+    root: &str,
+) -> SvcResult<Option<ReachNode>> {
     let by_path = funnel_by_path(db, campaign_id, root).await?;
-    let tree = unit_tree(db).await?;
+    let tree = trees.get(db).await?;
     let Some(&root_ix) = tree.by_path.get(root) else {
         return Ok(None);
     };
@@ -379,6 +384,7 @@ pub struct GapsOut {
 /// below a reach threshold; the people shown are one audit entry per call.
 pub async fn gaps(
     db: &Db,
+    trees: &UnitTrees,
     clock: &Clock,
     p: &Principal,
     actor: &crate::audit::Actor,
@@ -411,7 +417,7 @@ pub async fn gaps(
     let mut below = Vec::new();
     if let Some(cid) = q.campaign {
         let (_, roots) = campaign_visible_to(db, p, cid).await?;
-        let mut trees = Vec::new();
+        let mut found = Vec::new();
         for r in roots
             .iter()
             .filter(|r| r.starts_with(&unit.path) || unit.path.starts_with(r.as_str()))
@@ -421,9 +427,9 @@ pub async fn gaps(
             } else {
                 unit.path.clone()
             };
-            trees.extend(reach_tree(db, cid, &root).await?);
+            found.extend(reach_tree(db, trees, cid, &root).await?);
         }
-        below = units_below(&trees, q.threshold);
+        below = units_below(&found, q.threshold);
     }
     crate::audit::person_list_read(
         db,

@@ -6,7 +6,9 @@ use sqlx::Row;
 use crate::db::{Db, DbResult};
 
 mod audiences;
+pub mod bench;
 mod content;
+pub mod demo;
 mod exposure;
 mod fanout;
 mod reach;

@@ -26,6 +26,7 @@ pub struct ClassFigures {
     pub quiz_right: i64,
 }
 
+/// Per class, the rows of a query naming its columns `path`, `total` and `part`.
 pub(super) async fn by_class(
     db: &Db,
     sql: &str,
@@ -38,7 +39,7 @@ pub(super) async fn by_class(
     }
     let rows = q.fetch_all(&db.pool).await?;
     rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .map(|r| Ok((r.try_get("path")?, r.try_get("total")?, r.try_get("part")?)))
         .collect()
 }
 
@@ -53,7 +54,7 @@ pub async fn class_figures(
     for (p, n, signed) in by_class(
         db,
         &format!(
-            "SELECT u.path, COUNT(*), CAST(COALESCE(SUM(CASE WHEN {SIGNED} THEN 1 ELSE 0 END), 0) AS BIGINT) \
+            "SELECT u.path AS path, COUNT(*) AS total, CAST(COALESCE(SUM(CASE WHEN {SIGNED} THEN 1 ELSE 0 END), 0) AS BIGINT) AS part \
              {base} GROUP BY u.path"
         ),
         path,
@@ -69,8 +70,8 @@ pub async fn class_figures(
         for (p, n, done) in by_class(
             db,
             &format!(
-                "SELECT u.path, COUNT(*), CAST(COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM learning_completions k \
-                 WHERE k.course_id = c.id AND k.student_id = s.id) THEN 1 ELSE 0 END), 0) AS BIGINT) \
+                "SELECT u.path AS path, COUNT(*) AS total, CAST(COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM learning_completions k \
+                 WHERE k.course_id = c.id AND k.student_id = s.id) THEN 1 ELSE 0 END), 0) AS BIGINT) AS part \
                  FROM students s JOIN units u ON u.id = s.class_id JOIN learning_courses c ON c.school_id = s.school_id \
                  WHERE u.path LIKE $1 AND s.status = 'enrolled' AND c.required = $2 AND {ASSIGNED} GROUP BY u.path"
             ),
@@ -91,8 +92,8 @@ pub async fn class_figures(
     }
     for (p, expected, attended) in by_class(
         db,
-        "SELECT u.path, COUNT(*), CAST(COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM learning_checkins k \
-         WHERE k.activity_id = a.id AND k.student_id = s.id) THEN 1 ELSE 0 END), 0) AS BIGINT) \
+        "SELECT u.path AS path, COUNT(*) AS total, CAST(COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM learning_checkins k \
+         WHERE k.activity_id = a.id AND k.student_id = s.id) THEN 1 ELSE 0 END), 0) AS BIGINT) AS part \
          FROM students s JOIN units u ON u.id = s.class_id JOIN learning_activities a ON a.school_id = s.school_id \
          JOIN units au ON au.id = a.unit_id \
          WHERE u.path LIKE $1 AND s.status = 'enrolled' AND u.path LIKE (au.path || '%') AND a.starts_at <= $2 \
@@ -108,7 +109,7 @@ pub async fn class_figures(
     }
     for (p, declared, verified) in by_class(
         db,
-        "SELECT u.path, COUNT(*), CAST(COALESCE(SUM(CASE WHEN i.verified_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) \
+        "SELECT u.path AS path, COUNT(*) AS total, CAST(COALESCE(SUM(CASE WHEN i.verified_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS part \
          FROM learning_app_installs i JOIN students s ON s.id = i.student_id JOIN units u ON u.id = s.class_id \
          WHERE u.path LIKE $1 AND s.status = 'enrolled' GROUP BY u.path",
         path,
@@ -122,7 +123,7 @@ pub async fn class_figures(
     }
     for (p, answered, right) in by_class(
         db,
-        "SELECT u.path, COUNT(*), CAST(COALESCE(SUM(CASE WHEN i.correct = 1 THEN 1 ELSE 0 END), 0) AS BIGINT) \
+        "SELECT u.path AS path, COUNT(*) AS total, CAST(COALESCE(SUM(CASE WHEN i.correct = 1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS part \
          FROM learning_attempt_items i JOIN learning_attempts a ON a.id = i.attempt_id \
          JOIN students s ON s.id = a.student_id JOIN units u ON u.id = s.class_id \
          WHERE u.path LIKE $1 AND s.status = 'enrolled' AND i.correct IS NOT NULL GROUP BY u.path",

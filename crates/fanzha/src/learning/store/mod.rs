@@ -2,9 +2,11 @@
 //! name.
 
 mod activity;
+pub mod bench;
 mod certificate;
 mod course;
 mod coverage;
+pub mod demo;
 mod pledge;
 mod reminders;
 mod structure;

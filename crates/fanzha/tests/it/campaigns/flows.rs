@@ -872,9 +872,9 @@ async fn a_channel_rate_limit_defers_sends_without_failing_them() {
 async fn the_cached_unit_tree_follows_units_added_later() {
     let app = spawn_seeded().await;
     let db = &app.state.db;
-    let t1 = fanzha::campaigns::service::unit_tree(db).await.unwrap();
+    let t1 = app.state.unit_trees.get(db).await.unwrap();
     assert_eq!(t1.len(), UNITS.len());
-    let again = fanzha::campaigns::service::unit_tree(db).await.unwrap();
+    let again = app.state.unit_trees.get(db).await.unwrap();
     assert!(
         std::sync::Arc::ptr_eq(&t1, &again),
         "unchanged units: the cached tree"
@@ -891,13 +891,11 @@ async fn the_cached_unit_tree_follows_units_added_later() {
     )
     .await
     .unwrap();
-    let t2 = fanzha::campaigns::service::unit_tree(db).await.unwrap();
+    let t2 = app.state.unit_trees.get(db).await.unwrap();
     assert_eq!(t2.len(), UNITS.len() + 1);
     assert!(t2.has(&u.path) && !t1.has(&u.path));
     // Another app (another database) in the same process has its own tree.
     let other = spawn_app().await;
-    let t3 = fanzha::campaigns::service::unit_tree(&other.state.db)
-        .await
-        .unwrap();
+    let t3 = other.state.unit_trees.get(&other.state.db).await.unwrap();
     assert!(t3.is_empty());
 }
