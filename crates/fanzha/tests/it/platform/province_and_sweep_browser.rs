@@ -305,6 +305,15 @@ const SQUEEZED: &str = "var out = []; document.querySelectorAll('main table td, 
  if (r.width > 0 && ((r.width < 56 && t.length > 4) || (r.height > 140 && r.width < 90 && t.length > 8))) {\
  out.push(t.slice(0, 24) + ' (' + Math.round(r.width) + ' px)'); } }); return out.slice(0, 3);";
 
+/// Cards without their column's name: on a phone a list of `fz-cards` shows each cell under the
+/// name of its column (`data-label`), but the first, which is the card's title. A bare figure
+/// ("45", then "5") says nothing.
+const UNLABELLED: &str = "var out = []; document.querySelectorAll('main table.fz-cards').forEach(function (t) {\
+ var heads = Array.from(t.querySelectorAll('thead th')).map(function (h) { return h.textContent.trim(); });\
+ t.querySelectorAll('tbody tr').forEach(function (r) { Array.from(r.children).forEach(function (c, i) {\
+ if (i > 0 && heads[i] && c.textContent.trim() && !c.hasAttribute('data-label')) { out.push((t.id || 'table') + ': ' + heads[i]); } }); });\
+ }); return Array.from(new Set(out)).slice(0, 3);";
+
 /// Pages one person visits in one language.
 const MAX_PAGES: usize = 24;
 
@@ -354,6 +363,10 @@ async fn no_page_shows_an_internal_identifier() {
                         let squeezed = script(wd, SQUEEZED).await;
                         if squeezed.as_array().is_some_and(|a| !a.is_empty()) {
                             problems.push(format!("{user} {lang} {path}: table cells squeezed on a phone: {squeezed}"));
+                        }
+                        let unlabelled = script(wd, UNLABELLED).await;
+                        if unlabelled.as_array().is_some_and(|a| !a.is_empty()) {
+                            problems.push(format!("{user} {lang} {path}: cards without their column's name: {unlabelled}"));
                         }
                         // What a select offers is read too (its options' labels, not their values).
                         let options = script(
