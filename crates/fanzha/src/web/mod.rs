@@ -50,6 +50,9 @@ pub struct AppState {
     pub reports: crate::reports::writer::Writer,
     /// The contests' ballot writers of this process (group commit, see `contests::writer`).
     pub contests: crate::contests::writer::Writers,
+    /// The volunteer tasks' claim writers of this process (group commit, see
+    /// `volunteers::service::claims`).
+    pub vol_claims: crate::volunteers::service::claims::ClaimWriter,
     /// The whole org tree of this app's database, rebuilt when units were added (`org::tree`).
     pub unit_trees: Arc<crate::org::tree::UnitTrees>,
 }
@@ -122,8 +125,10 @@ impl App {
             crate::reports::writer::Settings::default(),
         );
         let contests = crate::contests::writer::Writers::new(db.clone(), clock.clone());
+        let vol_claims = crate::volunteers::service::claims::ClaimWriter::new(db.clone());
         let state = AppState {
             contests,
+            vol_claims,
             reports,
             db,
             clock,

@@ -300,59 +300,11 @@ pub async fn claims_for_reviewer(st: &AppState, p: &Principal, t: &Task) -> VR<V
 }
 
 /// Claims a slot of a task; with `wait`, a full task puts the volunteer on its waiting list.
-/// At most one claim per person and task; a full or closed task changes nothing.
+/// At most one claim per person and task; a full or closed task changes nothing. The claims of
+/// one task are decided in batches by its writer (see [`claims`]).
 pub async fn claim(st: &AppState, p: &Principal, task_id: i64, wait: bool) -> VR<Claim> {
     let now = st.clock.now_ms();
-    let mut tx = st.db.begin_write().await?;
-    let t = store::task(&mut tx, task_id)
-        .await?
-        .ok_or(VolError::NotFound)?;
-    let v = volunteer_of(&mut tx, p).await?;
-    if !t.offered_to(&v.class_path) {
-        return Err(VolError::NotFound);
-    }
-    if t.status != TaskStatus::Open || now >= t.ends_at {
-        return Err(VolError::NotOpen);
-    }
-    if let Some(c) = store::claim_of(&mut tx, task_id, v.id).await? {
-        if c.status != ClaimStatus::Withdrawn {
-            return Err(VolError::AlreadyClaimed);
-        }
-    }
-    // The claim row is written before the slot is taken: the task's row lock (the one place all
-    // claimants meet) is then held from the slot's update to the commit only, one round trip.
-    let id = match store::upsert_claim(
-        &mut tx,
-        task_id,
-        v.id,
-        p.account_id,
-        ClaimStatus::Claimed,
-        now,
-    )
-    .await
-    {
-        Ok(id) => id,
-        // A second claim by the same person racing this one: the unique (task, person) holds.
-        Err(e) => {
-            let e = crate::db::DbError::from(e);
-            return Err(if e.is_unique_violation() {
-                VolError::AlreadyClaimed
-            } else {
-                VolError::Db(e)
-            });
-        }
-    };
-    let mut c = store::claim(&mut tx, id).await?.ok_or(VolError::NotFound)?;
-    if !store::take_slot(&mut tx, task_id).await? {
-        if !wait {
-            // Dropping the transaction rolls the claim row back: nothing changed.
-            return Err(VolError::Full);
-        }
-        store::move_claim(&mut tx, id, ClaimStatus::Claimed, ClaimStatus::Waiting).await?;
-        c.status = ClaimStatus::Waiting;
-    }
-    tx.commit().await?;
-    Ok(c)
+    st.vol_claims.claim(task_id, p.account_id, wait, now).await
 }
 
 /// Withdraws the caller's claim before the cut-off; a freed slot goes to the first on the
@@ -740,6 +692,7 @@ pub async fn review(
 }
 
 mod calls;
+pub mod claims;
 mod points;
 mod teams;
 pub use calls::*;

@@ -655,3 +655,5 @@ mod teams;
 pub use teams::*;
 mod periods;
 pub use periods::*;
+mod claims;
+pub use claims::*;

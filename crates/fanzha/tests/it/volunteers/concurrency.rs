@@ -137,3 +137,143 @@ async fn a_thousand_concurrent_claims_accept_exactly_min_n_m_once_per_person() {
         started.elapsed().as_secs_f64()
     );
 }
+
+/// Two processes on one database, each with its own claim writers, race for the same places:
+/// each batch takes the task's row lock, so exactly min(N, M) are accepted, once per person.
+#[tokio::test]
+async fn two_processes_claiming_at_once_fill_the_places_once_per_person() {
+    let app = spawn_seeded().await;
+    let police = tok(&app, "police1").await;
+    let people = many_volunteers(&app, 120, "p").await;
+    let other = fanzha::web::App::new(
+        (*app.state.config).clone(),
+        app.state.db.clone(),
+        app.state.clock.clone(),
+    )
+    .state;
+    let id = publish(&app, &police, task_body(&app, 50, 3_600_000, 60, "checkin")).await;
+    let barrier = Arc::new(tokio::sync::Barrier::new(people.len() + 20));
+    let mut handles = Vec::new();
+    // The first twenty people claim from both processes at once.
+    for (i, p) in people.iter().enumerate() {
+        let states = if i < 20 {
+            vec![app.state.clone(), other.clone()]
+        } else if i % 2 == 0 {
+            vec![app.state.clone()]
+        } else {
+            vec![other.clone()]
+        };
+        for st in states {
+            let (p, b) = (p.clone(), barrier.clone());
+            handles.push(tokio::spawn(async move {
+                b.wait().await;
+                (p.account_id, service::claim(&st, &p, id, false).await)
+            }));
+        }
+    }
+    let mut winners = Vec::new();
+    for h in handles {
+        match h.await.expect("join") {
+            (who, Ok(_)) => winners.push(who),
+            (_, Err(e)) => {
+                let e = e.to_string();
+                assert!(e.contains("full") || e.contains("already claimed"), "{e}");
+            }
+        }
+    }
+    assert_eq!(winners.len(), 50);
+    winners.sort();
+    winners.dedup();
+    assert_eq!(winners.len(), 50, "one claim per person");
+    assert_eq!(
+        count(&app, "SELECT taken FROM vol_tasks WHERE id = $1", id).await,
+        50
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM vol_claims WHERE task_id = $1 AND status = 'claimed'",
+            id
+        )
+        .await,
+        50
+    );
+    assert_eq!(
+        app.state.vol_claims.running() + other.vol_claims.running(),
+        0
+    );
+}
+
+/// Claims that arrive together with `wait` fill the places, then the waiting list in the order
+/// they were decided; a person's second claim in the same batch is refused; a withdrawal gives the
+/// place to the first on the list.
+#[tokio::test]
+async fn claims_decided_together_fill_the_places_then_the_waiting_list_in_order() {
+    let app = spawn_seeded().await;
+    let police = tok(&app, "police1").await;
+    let people = many_volunteers(&app, 40, "w").await;
+    let id = publish(&app, &police, task_body(&app, 5, 3_600_000, 60, "checkin")).await;
+    let barrier = Arc::new(tokio::sync::Barrier::new(people.len() + 5));
+    let mut handles = Vec::new();
+    for (i, p) in people.iter().enumerate() {
+        let n = if i < 5 { 2 } else { 1 };
+        for _ in 0..n {
+            let (st, p, b) = (app.state.clone(), p.clone(), barrier.clone());
+            handles.push(tokio::spawn(async move {
+                b.wait().await;
+                service::claim(&st, &p, id, true).await
+            }));
+        }
+    }
+    let (mut claimed, mut waiting, mut twice) = (0, 0, 0);
+    for h in handles {
+        match h.await.expect("join") {
+            Ok(c) if c.status == fanzha::volunteers::model::ClaimStatus::Claimed => claimed += 1,
+            Ok(_) => waiting += 1,
+            Err(e) => {
+                assert!(e.to_string().contains("already claimed"), "{e}");
+                twice += 1;
+            }
+        }
+    }
+    assert_eq!((claimed, waiting, twice), (5, 35, 5));
+    assert_eq!(
+        count(&app, "SELECT taken FROM vol_tasks WHERE id = $1", id).await,
+        5
+    );
+    // The waiting list is in the order of the claims' rows; the first on it moves up.
+    let first_waiting: i64 = sqlx::query_scalar(
+        "SELECT account_id FROM vol_claims WHERE task_id = $1 AND status = 'waiting' \
+         ORDER BY claimed_at, id LIMIT 1",
+    )
+    .bind(id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let holder: i64 = sqlx::query_scalar(
+        "SELECT account_id FROM vol_claims WHERE task_id = $1 AND status = 'claimed' LIMIT 1",
+    )
+    .bind(id)
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    let p = people
+        .iter()
+        .find(|p| p.account_id == holder)
+        .expect("a holder");
+    service::withdraw(&app.state, p, id)
+        .await
+        .expect("withdraw");
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM vol_claims WHERE task_id = $1 AND account_id = $2")
+            .bind(id)
+            .bind(first_waiting)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "claimed");
+    assert_eq!(
+        count(&app, "SELECT taken FROM vol_tasks WHERE id = $1", id).await,
+        5
+    );
+}
