@@ -367,4 +367,37 @@ mod tests {
             assert_eq!(seen.len(), w * h, "{o}");
         }
     }
+
+    /// A print-shop CMYK JPEG (four components, as poster files often are) lying on its side is
+    /// turned like a photo and stays CMYK, its inks unchanged (not inverted by the round trip).
+    #[test]
+    fn a_sideways_cmyk_jpeg_is_turned_and_keeps_its_inks() {
+        let (w, h) = (32u16, 16u16);
+        let (left, right) = ([10u8, 200, 30, 40], [220u8, 20, 180, 60]);
+        let mut px = Vec::new();
+        for _ in 0..h {
+            for x in 0..w {
+                px.extend_from_slice(if x < w / 2 { &left } else { &right });
+            }
+        }
+        let mut plain = Vec::new();
+        jpeg_encoder::Encoder::new(&mut plain, 95)
+            .encode(&px, w, h, jpeg_encoder::ColorType::Cmyk)
+            .unwrap();
+        let turned = upright_jpeg(&plain, 6).expect("turned");
+        let mut d = jpeg_decoder::Decoder::new(&turned[..]);
+        let out = d.decode().expect("decodes");
+        let info = d.info().unwrap();
+        assert_eq!(info.pixel_format, jpeg_decoder::PixelFormat::CMYK32);
+        assert_eq!((info.width, info.height), (h, w));
+        // Orientation 6: the stored picture's left edge is the upright picture's top.
+        let at = |x: usize, y: usize| &out[(y * usize::from(h) + x) * 4..][..4];
+        let close = |a: &[u8], b: &[u8; 4]| a.iter().zip(b).all(|(x, y)| x.abs_diff(*y) < 24);
+        assert!(close(at(8, 2), &left), "top {:?}", at(8, 2));
+        assert!(
+            close(at(8, usize::from(w) - 3), &right),
+            "bottom {:?}",
+            at(8, usize::from(w) - 3)
+        );
+    }
 }
