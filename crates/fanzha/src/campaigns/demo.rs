@@ -178,8 +178,9 @@ async fn review_and_channel(
             unit: school,
             kind: "dingtalk".into(),
             name: "保卫处值班群(钉钉)".into(),
+            // A reserved `.invalid` host: a send from the demo never reaches a real group.
             url:
-                "https://oapi.dingtalk.com/robot/send?access_token=0d3m0t0k3n5a1d2b3c4d5e6f7a8b9c0d"
+                "https://dingtalk-robot.demo.invalid/robot/send?access_token=0d3m0t0k3n5a1d2b3c4d5e6f7a8b9c0d"
                     .into(),
             secret: Some(format!("SEC{}", "d3m0".repeat(15))),
             sender: None,
