@@ -8,6 +8,7 @@ use super::model::{Grant, Role, Scope};
 use crate::db::{Db, DbResult};
 
 pub mod demo;
+pub mod lookups;
 use crate::org::store as org_store;
 
 #[derive(Clone, Debug)]

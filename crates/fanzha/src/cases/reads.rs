@@ -1,8 +1,12 @@
 //! Read-only queries of recorded cases that other modules need: victims per cohort (the
-//! campaigns' exposure score) and the students recorded as victims (the campaigns' gap finder).
+//! campaigns' exposure score), the students recorded as victims (the campaigns' gap finder) and
+//! the cases per unit (the warnings' appraisal).
+
+use std::collections::HashMap;
 
 use sqlx::Row;
 
+use crate::clock::Millis;
 use crate::db::{Db, DbResult};
 
 /// Victims of one cohort (enrollment year, major, gender).
@@ -61,6 +65,28 @@ pub async fn student_victims_under(db: &Db, path: &str) -> DbResult<Vec<(i64, St
     .await?;
     rows.iter()
         .map(|r| Ok((r.try_get("student_id")?, r.try_get("fraud_type")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// Recorded cases per unit path under `path` that occurred in [from, to).
+pub async fn victims_by_unit(
+    db: &Db,
+    path: &str,
+    from: Millis,
+    to: Millis,
+) -> DbResult<HashMap<String, i64>> {
+    let rows = sqlx::query(
+        "SELECT unit_path, COUNT(*) AS n FROM cases WHERE unit_path LIKE $1 AND occurred_at >= $2 \
+         AND occurred_at < $3 GROUP BY unit_path",
+    )
+    .bind(format!("{path}%"))
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("unit_path")?, r.try_get("n")?)))
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
 }

@@ -7,6 +7,7 @@ use super::model::*;
 use crate::db::{Db, DbResult};
 
 pub mod demo;
+pub mod lookups;
 
 const UNIT_COLS: &str = "id, parent_id, kind, code, name, path, depth";
 

@@ -7,6 +7,7 @@ use super::model::*;
 use super::store::{self, ListFilter};
 use crate::clock::Millis;
 use crate::db::{Db, DbError};
+use crate::org::store::lookups as org_lookups;
 
 /// Most warnings a view or appraisal reads at once.
 pub const MAX_ROWS: i64 = 200_000;
@@ -181,7 +182,7 @@ pub async fn victims_by_unit(
     from: Millis,
     to: Millis,
 ) -> Result<HashMap<String, i64>, DbError> {
-    store::victims_by_unit(db, path, from, to).await
+    crate::cases::reads::victims_by_unit(db, path, from, to).await
 }
 
 /// Per class path under `path`: (enrolled students, students who acknowledged at least one
@@ -194,8 +195,8 @@ pub async fn campaign_reach_by_class(
     from: Millis,
     to: Millis,
 ) -> Result<HashMap<String, (i64, i64, i64)>, DbError> {
-    let students = store::enrolled_by_class(db, path).await?;
-    let acked = store::acknowledged_by_class(db, path, from, to).await?;
+    let students = org_lookups::enrolled_by_class(db, path).await?;
+    let acked = crate::campaigns::reads::acknowledged_by_class(db, path, from, to).await?;
     let mut out: HashMap<String, (i64, i64, i64)> = students
         .into_iter()
         .map(|(p, n, unreachable)| (p, (n, 0, unreachable)))
@@ -313,7 +314,7 @@ pub async fn appraise(
     let rows = load(db, &[path.to_string()], from, to).await?;
     let victims = victims_by_unit(db, path, from, to).await?;
     // People: every responsible person of a unit under the path, even without warnings.
-    let staff = store::duties_under(db, path).await?;
+    let staff = org_lookups::duties_under(db, path).await?;
     let mut people: BTreeMap<i64, Acc> = BTreeMap::new();
     for d in staff {
         let e = people.entry(d.staff_id).or_insert_with(|| Acc {
@@ -332,7 +333,7 @@ pub async fn appraise(
     let registry = crate::appraisal::figures(db, path, from, to).await?;
     // Units: every class, college and school under the path; a unit's figures are those of its
     // classes summed (the counselors' warnings roll up into their college and school).
-    let units = store::appraised_units_under(db, path).await?;
+    let units = org_lookups::appraised_units_under(db, path).await?;
     let mut by_unit: BTreeMap<String, (i64, Acc)> = units
         .into_iter()
         .map(|(id, name, p)| {

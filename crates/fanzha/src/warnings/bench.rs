@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::{anyhow, bail};
 
 use super::service::{self, Issuer};
+use super::store;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
@@ -19,19 +20,19 @@ pub async fn run(db: &Db, batch: usize, open: usize) -> anyhow::Result<String> {
         bail!("the database is not empty; the benchmark needs a fresh one");
     }
     let backend = db.backend.name();
-    let phones: Vec<String> =
-        sqlx::query_scalar("SELECT phone FROM students WHERE phone IS NOT NULL ORDER BY id")
-            .fetch_all(&db.pool)
-            .await?;
+    let phones = crate::org::store::demo::student_phones(db).await?;
     if phones.is_empty() {
         bail!("the demo has no student phones");
     }
-    let police: (i64, String) = sqlx::query_as(
-        "SELECT r.account_id, u.path FROM role_assignments r JOIN units u ON u.id = r.unit_id \
-         WHERE r.role = 'police' ORDER BY r.account_id LIMIT 1",
-    )
-    .fetch_one(&db.pool)
-    .await?;
+    let Some((police_id, police_unit)) =
+        crate::auth::store::demo::first_holder_of(db, "police").await?
+    else {
+        bail!("the demo has no police account");
+    };
+    let Some(police_unit) = crate::org::store::unit_by_id(db, police_unit).await? else {
+        bail!("the police account's unit is missing");
+    };
+    let police = (police_id, police_unit.path);
     let issuer = Issuer {
         account_id: Some(police.0),
         name: "bench".into(),
@@ -61,59 +62,10 @@ pub async fn run(db: &Db, batch: usize, open: usize) -> anyhow::Result<String> {
     // 2. Fill up to `open` open warnings (bulk insert; their deadlines lie ahead), with 1,000 of
     //    them overdue by a minute.
     let now = clock.now_ms();
-    let template: (i64, i64, String) = sqlx::query_as(
-        "SELECT student_id, school_id, unit_path FROM warnings WHERE status = 'open' ORDER BY id LIMIT 1",
-    )
-    .fetch_one(&db.pool)
-    .await?;
+    let template = store::bench::open_template(db).await?;
     let extra = open.saturating_sub(ws.len());
-    let due_n = 1_000.min(extra);
-    let mut done = 0;
-    while done < extra {
-        let n = 500.min(extra - done);
-        let mut sql = String::from(
-            "INSERT INTO warnings (source_kind, origin, issued_by_account_id, issuer_unit_path, student_id, school_id, \
-             unit_path, fraud_type, severity, status, detail, level, ack_window_ms, contact_window_ms, routed_at, \
-             ack_due_at, contact_due_at, next_deadline_at, next_deadline_kind, escalations, created_at, updated_at) VALUES ",
-        );
-        let mut p = 1;
-        for i in 0..n {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "('police', 'bench', {}, '/', ${}, ${}, ${}, 'fake_loan', 'high', 'open', '', 0, 600000, 3600000, ${}, ${}, ${}, ${}, 'ack', 0, ${}, ${})",
-                police.0, p, p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7, p + 8
-            ));
-            p += 9;
-        }
-        let sql = crate::db::bulk_sql(db.backend, &sql);
-        let mut q = sqlx::query(&sql);
-        for i in 0..n {
-            let k = done + i;
-            let deadline = if k < due_n {
-                now - 60_000
-            } else {
-                now + 3_600_000 + k as i64
-            };
-            q = q
-                .bind(template.0)
-                .bind(template.1)
-                .bind(&template.2)
-                .bind(now - 600_000)
-                .bind(deadline)
-                .bind(deadline + 3_000_000)
-                .bind(deadline)
-                .bind(now - 600_000)
-                .bind(now - 600_000);
-        }
-        q.execute(&db.pool).await?;
-        done += n;
-    }
-    let open_now: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM warnings WHERE next_deadline_at IS NOT NULL")
-            .fetch_one(&db.pool)
-            .await?;
+    store::bench::insert_open(db, police.0, &template, now, extra, 1_000.min(extra)).await?;
+    let open_now = store::bench::count_scheduled(db).await?;
     // 3. A tick with 1,000 missed deadlines, then a tick with nothing due, each over all open ones.
     let t = Instant::now();
     let escalated = service::scan(db, &clock)

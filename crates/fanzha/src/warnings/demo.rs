@@ -46,13 +46,9 @@ async fn police_follow_up(
     i: usize,
 ) -> anyhow::Result<()> {
     use crate::reports::service::{act_on_stop_payment, SpAction};
-    let sp: Option<i64> = sqlx::query_scalar(
-        "SELECT sp.id FROM stop_payments sp JOIN reports r ON r.id = sp.report_id \
-         WHERE r.idempotency_key = $1",
-    )
-    .bind(format!("warning:{warning_id}"))
-    .fetch_optional(&db.pool)
-    .await?;
+    let sp =
+        crate::reports::store::stop_payment_id_by_report_key(db, &format!("warning:{warning_id}"))
+            .await?;
     let Some(sp) = sp else {
         return Ok(());
     };
@@ -92,21 +88,11 @@ pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
     let Some(staff) = counselor.staff_id else {
         return Ok(());
     };
-    let phones: Vec<(String, String)> = sqlx::query_as(
-        "SELECT s.phone, s.student_no FROM students s JOIN units c ON c.id = s.class_id \
-         JOIN responsibilities r ON r.unit_id = c.id WHERE r.staff_id = $1 AND s.phone IS NOT NULL \
-         ORDER BY s.id LIMIT 40",
-    )
-    .bind(staff)
-    .fetch_all(&db.pool)
-    .await?;
+    let phones = crate::org::store::demo::student_phones_of_staff(db, staff, 40).await?;
     if phones.len() < 20 {
         return Ok(());
     }
-    let school: Option<String> =
-        sqlx::query_scalar("SELECT code FROM units WHERE kind = 'school' ORDER BY code LIMIT 1")
-            .fetch_optional(&db.pool)
-            .await?;
+    let school = crate::org::store::demo::first_school_code(db).await?;
     let now = real.now_ms();
     let clock = Clock::manual(now - 14 * 24 * 60 * MIN);
     let mut rng = StdRng::seed_from_u64(6);

@@ -61,3 +61,13 @@ pub async fn account_name_by_username(db: &Db, username: &str) -> DbResult<Optio
             .await?,
     )
 }
+
+/// The first account (by id) holding `role`, with the unit of that grant.
+pub async fn first_holder_of(db: &Db, role: &str) -> DbResult<Option<(i64, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT account_id, unit_id FROM role_assignments WHERE role = $1 ORDER BY account_id LIMIT 1",
+    )
+    .bind(role)
+    .fetch_optional(&db.pool)
+    .await?)
+}

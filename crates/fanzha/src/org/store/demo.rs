@@ -166,3 +166,39 @@ pub async fn enrolled_of_class(
     .fetch_all(&mut *tx)
     .await?)
 }
+
+/// Phones and numbers of up to `limit` students in the classes a staff member is responsible
+/// for, in student order.
+pub async fn student_phones_of_staff(
+    db: &Db,
+    staff_id: i64,
+    limit: i64,
+) -> DbResult<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT s.phone, s.student_no FROM students s JOIN units c ON c.id = s.class_id \
+         JOIN responsibilities r ON r.unit_id = c.id WHERE r.staff_id = $1 AND s.phone IS NOT NULL \
+         ORDER BY s.id LIMIT $2",
+    )
+    .bind(staff_id)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// The code of the first school, by code.
+pub async fn first_school_code(db: &Db) -> DbResult<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT code FROM units WHERE kind = 'school' ORDER BY code LIMIT 1")
+            .fetch_optional(&db.pool)
+            .await?,
+    )
+}
+
+/// Every student phone, in student order.
+pub async fn student_phones(db: &Db) -> DbResult<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT phone FROM students WHERE phone IS NOT NULL ORDER BY id")
+            .fetch_all(&db.pool)
+            .await?,
+    )
+}

@@ -188,6 +188,17 @@ pub async fn stop_payment_of(
     Ok(row.as_ref().map(sp_row).transpose()?)
 }
 
+/// The stop-payment request of the report filed under this idempotency key, if any.
+pub async fn stop_payment_id_by_report_key(db: &Db, key: &str) -> DbResult<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT sp.id FROM stop_payments sp JOIN reports r ON r.id = sp.report_id \
+         WHERE r.idempotency_key = $1",
+    )
+    .bind(key)
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
 /// Who may see which reports.
 #[derive(Clone, Debug, Default)]
 pub struct Scope {

@@ -30,6 +30,7 @@ use crate::web::AppState;
 
 mod chain;
 mod detail;
+mod export;
 mod issue;
 mod overview;
 mod settings;
@@ -46,8 +47,8 @@ pub fn routes() -> Router<AppState> {
         .route("/warnings/issue", get(issue_page).post(issue_submit))
         .route("/warnings/batch", post(batch_submit))
         .route("/warnings/overview", get(overview))
-        .route("/warnings/export.csv", get(super::lists::export_csv))
-        .route("/warnings/export.xlsx", get(super::lists::export_xlsx))
+        .route("/warnings/export.csv", get(export::export_csv))
+        .route("/warnings/export.xlsx", get(export::export_xlsx))
         .route(
             "/warnings/settings",
             get(settings_page).post(settings_submit),

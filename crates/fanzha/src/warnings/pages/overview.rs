@@ -25,7 +25,7 @@ pub(super) struct OverviewPage {
 impl OverviewPage {
     /// The filter as a query string, without the page.
     fn query(&self) -> String {
-        crate::warnings::lists::query_of(&self.q)
+        super::export::query_of(&self.q)
     }
     fn page_link(&self, page: i64) -> String {
         format!("/warnings/overview?{}&page={page}", self.query())

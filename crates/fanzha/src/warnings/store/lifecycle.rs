@@ -10,50 +10,18 @@ use crate::clock::Millis;
 use crate::db::{Backend, DbResult};
 use crate::inbox::Recipient;
 
-/// A unit named by its code, as matching needs it.
-#[derive(Clone, Debug)]
-pub struct UnitRef {
-    pub id: i64,
-    pub path: String,
-    /// `school`, `college`, …
-    pub kind: String,
-}
-
-/// The unit of this code, if any.
-pub async fn unit_by_code(c: &mut AnyConnection, code: &str) -> DbResult<Option<UnitRef>> {
-    let r = sqlx::query("SELECT id, path, kind FROM units WHERE code = $1")
-        .bind(code)
-        .fetch_optional(&mut *c)
-        .await?;
-    Ok(match r {
-        Some(r) => Some(UnitRef {
-            id: r.try_get("id")?,
-            path: r.try_get("path")?,
-            kind: r.try_get("kind")?,
-        }),
-        None => None,
-    })
-}
+pub use crate::org::store::lookups::{unit_ref_by_code as unit_by_code, UnitRef};
 
 /// The locale of a recipient's account (for staff and students the first account linked to
 /// them), if they have one.
 pub async fn locale_of(c: &mut AnyConnection, to: &Recipient) -> DbResult<Option<String>> {
-    let (sql, id) = match to {
-        Recipient::Account(id) => ("SELECT locale FROM accounts WHERE id = $1", *id),
-        Recipient::Staff(id) => (
-            "SELECT locale FROM accounts WHERE staff_id = $1 ORDER BY id LIMIT 1",
-            *id,
-        ),
-        Recipient::Student(id) => (
-            "SELECT locale FROM accounts WHERE student_id = $1 ORDER BY id LIMIT 1",
-            *id,
-        ),
+    use crate::auth::store::lookups::{locale_of, AccountOf};
+    let who = match to {
+        Recipient::Account(id) => AccountOf::Account(*id),
+        Recipient::Staff(id) => AccountOf::Staff(*id),
+        Recipient::Student(id) => AccountOf::Student(*id),
     };
-    let r = sqlx::query(sql).bind(id).fetch_optional(&mut *c).await?;
-    Ok(match r {
-        Some(r) => r.try_get("locale")?,
-        None => None,
-    })
+    locale_of(c, who).await
 }
 
 /// Who writes a warning: `police`, `partner` or `internal`, the account and its unit path.
@@ -319,10 +287,7 @@ pub async fn windows_of(c: &mut AnyConnection, id: i64) -> DbResult<Windows> {
         .bind(id)
         .fetch_one(&mut *c)
         .await?;
-    Ok(Windows {
-        ack_ms: r.try_get("ack_window_ms")?,
-        contact_ms: r.try_get("contact_window_ms")?,
-    })
+    Ok(super::windows_from(&r)?)
 }
 
 /// One escalation of a missed deadline.

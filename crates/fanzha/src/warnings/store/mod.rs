@@ -13,14 +13,21 @@ use crate::db::DbResult;
 use crate::org::model::Duty;
 
 mod appraisal;
+pub mod bench;
 mod lifecycle;
 mod notify;
+pub mod reads;
 mod receipts;
 
 pub use appraisal::*;
 pub use lifecycle::*;
 pub use notify::*;
 pub use receipts::*;
+
+use crate::org::store::lookups as org_lookups;
+pub use crate::org::store::lookups::{
+    student_ref, students_by_no, students_by_phone, students_by_phones, StudentRef,
+};
 
 pub const W_COLS: &str =
     "w.id, w.source_kind, w.origin, w.issued_by_account_id, w.student_id, w.school_id, \
@@ -34,26 +41,12 @@ pub fn returning_cols() -> String {
     W_COLS.replace("w.", "")
 }
 
-/// Students by phone for many phones at once (a batch matches in a few queries).
-pub async fn students_by_phones(
-    c: &mut AnyConnection,
-    phones: &[String],
-) -> DbResult<Vec<(String, StudentRef)>> {
-    let mut out = Vec::new();
-    for chunk in phones.chunks(500) {
-        let list = crate::db::params_list(chunk.len(), 1);
-        let sql = format!(
-            "SELECT {S_COLS}, s.phone FROM students s JOIN units c ON c.id = s.class_id WHERE s.phone IN ({list})"
-        );
-        let mut q = sqlx::query(&sql);
-        for p in chunk {
-            q = q.bind(p);
-        }
-        for r in q.fetch_all(&mut *c).await? {
-            out.push((r.try_get("phone")?, student_ref_from(&r)?));
-        }
-    }
-    Ok(out)
+/// The acknowledgement and contact windows a warning was routed with, from its row.
+pub(super) fn windows_from(r: &AnyRow) -> Result<Windows, sqlx::Error> {
+    Ok(Windows {
+        ack_ms: r.try_get("ack_window_ms")?,
+        contact_ms: r.try_get("contact_window_ms")?,
+    })
 }
 
 pub fn warning_from(r: &AnyRow) -> Result<Warning, sqlx::Error> {
@@ -126,77 +119,6 @@ pub async fn by_idempotency(
     Ok(r.as_ref().map(warning_from).transpose()?)
 }
 
-/// The few facts of a student routing needs.
-#[derive(Clone, Debug)]
-pub struct StudentRef {
-    pub id: i64,
-    pub school_id: i64,
-    pub class_path: String,
-    pub name: String,
-    pub student_no: String,
-}
-
-fn student_ref_from(r: &AnyRow) -> Result<StudentRef, sqlx::Error> {
-    Ok(StudentRef {
-        id: r.try_get("id")?,
-        school_id: r.try_get("school_id")?,
-        class_path: r.try_get("class_path")?,
-        name: r.try_get("name")?,
-        student_no: r.try_get("student_no")?,
-    })
-}
-
-const S_COLS: &str = "s.id, s.school_id, c.path AS class_path, s.name, s.student_no";
-
-pub async fn student_ref(c: &mut AnyConnection, id: i64) -> DbResult<Option<StudentRef>> {
-    let r = sqlx::query(&format!(
-        "SELECT {S_COLS} FROM students s JOIN units c ON c.id = s.class_id WHERE s.id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&mut *c)
-    .await?;
-    Ok(r.as_ref().map(student_ref_from).transpose()?)
-}
-
-/// Students with this number (in one school when given).
-pub async fn students_by_no(
-    c: &mut AnyConnection,
-    no: &str,
-    school_id: Option<i64>,
-) -> DbResult<Vec<StudentRef>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {S_COLS} FROM students s JOIN units c ON c.id = s.class_id \
-         WHERE s.student_no = $1 AND ($2 = 0 OR s.school_id = $2) LIMIT 5"
-    ))
-    .bind(no)
-    .bind(school_id.unwrap_or(0))
-    .fetch_all(&mut *c)
-    .await?;
-    Ok(rows
-        .iter()
-        .map(student_ref_from)
-        .collect::<Result<_, _>>()?)
-}
-
-pub async fn students_by_phone(
-    c: &mut AnyConnection,
-    phone: &str,
-    school_id: Option<i64>,
-) -> DbResult<Vec<StudentRef>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {S_COLS} FROM students s JOIN units c ON c.id = s.class_id \
-         WHERE s.phone = $1 AND ($2 = 0 OR s.school_id = $2) LIMIT 5"
-    ))
-    .bind(phone)
-    .bind(school_id.unwrap_or(0))
-    .fetch_all(&mut *c)
-    .await?;
-    Ok(rows
-        .iter()
-        .map(student_ref_from)
-        .collect::<Result<_, _>>()?)
-}
-
 /// One link of the chain: who, with which duty, at which level.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Link {
@@ -223,71 +145,25 @@ pub async fn chain_for_class(c: &mut AnyConnection, class_path: &str) -> DbResul
         .split('/')
         .filter_map(|s| s.parse().ok())
         .collect();
-    if ids.is_empty() {
-        return Ok(vec![]);
-    }
-    let list = crate::db::params_list(ids.len(), 1);
-    let sql = format!(
-        "SELECT s.id AS staff_id, s.name, s.phone, r.duty, u.id AS unit_id, u.depth FROM responsibilities r \
-         JOIN staff s ON s.id = r.staff_id JOIN units u ON u.id = r.unit_id \
-         WHERE r.unit_id IN ({list}) ORDER BY u.depth DESC, r.duty, s.staff_no"
-    );
-    let mut q = sqlx::query(&sql);
-    for id in &ids {
-        q = q.bind(*id);
-    }
-    let rows = q.fetch_all(&mut *c).await?;
     let mut out = Vec::new();
-    for r in rows {
-        let duty: String = r.try_get("duty")?;
-        let Some(duty) = Duty::parse(&duty) else {
-            continue;
-        };
-        if duty == Duty::StationLeader {
+    for m in org_lookups::responsibles_on_units(c, &ids).await? {
+        if m.duty == Duty::StationLeader {
             continue;
         }
         out.push(Link {
-            level: duty_level(duty),
-            staff_id: r.try_get("staff_id")?,
-            name: r.try_get("name")?,
-            phone: r.try_get("phone")?,
-            duty,
-            unit_id: r.try_get("unit_id")?,
+            level: duty_level(m.duty),
+            staff_id: m.staff_id,
+            name: m.name,
+            phone: m.phone,
+            duty: m.duty,
+            unit_id: m.unit_id,
         });
     }
     Ok(out)
 }
 
-/// Accounts holding `role` directly on one of these units.
-pub async fn accounts_with_role_on(
-    c: &mut AnyConnection,
-    role: &str,
-    unit_ids: &[i64],
-) -> DbResult<Vec<i64>> {
-    let mut out = Vec::new();
-    for u in unit_ids {
-        let v: Vec<i64> = sqlx::query_scalar(
-            "SELECT account_id FROM role_assignments WHERE role = $1 AND unit_id = $2 ORDER BY account_id",
-        )
-        .bind(role)
-        .bind(*u)
-        .fetch_all(&mut *c)
-        .await?;
-        out.extend(v);
-    }
-    out.sort();
-    out.dedup();
-    Ok(out)
-}
-
-pub async fn stations_of_school(c: &mut AnyConnection, school_id: i64) -> DbResult<Vec<i64>> {
-    Ok(
-        sqlx::query_scalar("SELECT station_id FROM jurisdictions WHERE school_id = $1")
-            .bind(school_id)
-            .fetch_all(&mut *c)
-            .await?,
-    )
-}
+pub use crate::auth::store::lookups::accounts_with_role_on;
+pub use crate::org::store::lookups::station_ids_of_school as stations_of_school;
 
 pub async fn settings_of(c: &mut AnyConnection, school_id: i64) -> DbResult<Settings> {
     let r = sqlx::query(
@@ -388,21 +264,34 @@ pub async fn add_event(
 
 pub async fn events(c: &mut AnyConnection, warning_id: i64) -> DbResult<Vec<WarnEvent>> {
     let rows = sqlx::query(
-        "SELECT e.id, e.at, e.kind, e.actor, e.level, e.staff_id, e.detail, COALESCE(a.display_name, '') AS actor_name \
-         FROM warning_events e LEFT JOIN accounts a ON a.id = e.actor_account_id WHERE e.warning_id = $1 ORDER BY e.at, e.id",
+        "SELECT id, at, kind, actor, actor_account_id, level, staff_id, detail \
+         FROM warning_events WHERE warning_id = $1 ORDER BY at, id",
     )
     .bind(warning_id)
     .fetch_all(&mut *c)
     .await?;
+    let mut actors = rows
+        .iter()
+        .map(|r| r.try_get::<Option<i64>, _>("actor_account_id"))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .collect::<Vec<i64>>();
+    actors.sort_unstable();
+    actors.dedup();
+    let names = crate::auth::store::lookups::display_names(c, &actors).await?;
     rows.iter()
         .map(|r| {
             let d: String = r.try_get("detail")?;
+            let actor_account: Option<i64> = r.try_get("actor_account_id")?;
             Ok(WarnEvent {
                 id: r.try_get("id")?,
                 at: r.try_get("at")?,
                 kind: r.try_get("kind")?,
                 actor: r.try_get("actor")?,
-                actor_name: r.try_get("actor_name")?,
+                actor_name: actor_account
+                    .and_then(|a| names.get(&a).cloned())
+                    .unwrap_or_default(),
                 level: r.try_get("level")?,
                 staff_id: r.try_get("staff_id")?,
                 detail: serde_json::from_str(&d).unwrap_or(serde_json::Value::Null),

@@ -1,9 +1,12 @@
 //! SQL of warnings' outside notices: the channels a school chose for them, the queued notices
 //! (`warning_notifications`) and the email addresses of the people told.
 
+use std::collections::HashMap;
+
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use crate::campaigns::reads::ChannelRef;
 use crate::clock::Millis;
 use crate::db::{Backend, Db, DbResult};
 use crate::inbox::{Notice, Recipient};
@@ -16,17 +19,18 @@ pub async fn channels_of_school(
     c: &mut AnyConnection,
     school_id: i64,
 ) -> DbResult<Vec<SchoolChannel>> {
-    let rows = sqlx::query(
-        "SELECT cc.id, cc.kind FROM warning_channels wc JOIN campaign_channels cc ON cc.id = wc.channel_id \
-         WHERE wc.school_id = $1 AND cc.disabled_at IS NULL ORDER BY cc.id",
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT channel_id FROM warning_channels WHERE school_id = $1 ORDER BY channel_id",
     )
     .bind(school_id)
     .fetch_all(&mut *c)
     .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("kind")?)))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+    Ok(crate::campaigns::reads::channels_by_ids(c, &ids)
+        .await?
+        .into_iter()
+        .filter(|ch| ch.enabled)
+        .map(|ch| (ch.id, ch.kind))
+        .collect())
 }
 
 /// Replaces the channels of a school's warning notices (one multi-row insert).
@@ -63,19 +67,17 @@ pub async fn set_channels(
 /// The email address of a staff record, or of the staff record of an account (none for a
 /// student, or when absent).
 pub async fn email_of(c: &mut AnyConnection, to: &Recipient) -> DbResult<Option<String>> {
-    let (sql, id) = match to {
-        Recipient::Staff(id) => ("SELECT email FROM staff WHERE id = $1", *id),
-        Recipient::Account(id) => (
-            "SELECT s.email FROM accounts a JOIN staff s ON s.id = a.staff_id WHERE a.id = $1",
-            *id,
-        ),
+    let staff = match to {
+        Recipient::Staff(id) => *id,
+        Recipient::Account(id) => {
+            match crate::auth::store::lookups::staff_id_of_account(c, *id).await? {
+                Some(s) => s,
+                None => return Ok(None),
+            }
+        }
         Recipient::Student(_) => return Ok(None),
     };
-    let r = sqlx::query(sql).bind(id).fetch_optional(&mut *c).await?;
-    Ok(match r {
-        Some(r) => r.try_get("email")?,
-        None => None,
-    })
+    crate::org::store::lookups::staff_email(c, staff).await
 }
 
 /// Queues one outside notice unless this source already reached this channel and address;
@@ -129,36 +131,55 @@ pub struct Notification {
     pub sent_at: Option<i64>,
 }
 
-fn notification_from(r: &AnyRow) -> Result<Notification, sqlx::Error> {
-    Ok(Notification {
+fn notification_from(
+    r: &AnyRow,
+    channels: &HashMap<i64, ChannelRef>,
+) -> Result<Option<Notification>, sqlx::Error> {
+    let channel_id: i64 = r.try_get("channel_id")?;
+    let Some(ch) = channels.get(&channel_id) else {
+        return Ok(None);
+    };
+    Ok(Some(Notification {
         id: r.try_get("id")?,
         source: r.try_get("source")?,
-        channel_id: r.try_get("channel_id")?,
-        channel_name: r.try_get("channel_name")?,
-        kind: r.try_get("kind")?,
+        channel_id,
+        channel_name: ch.name.clone(),
+        kind: ch.kind.clone(),
         address: r.try_get("address")?,
         status: r.try_get("status")?,
         reason: r.try_get("reason")?,
         attempts: r.try_get("attempts")?,
         sent_at: r.try_get("sent_at")?,
-    })
+    }))
 }
 
-/// The outside notices of a warning, oldest first.
+/// The outside notices of a warning, oldest first (those of a channel since deleted left out).
 pub async fn of_warning(c: &mut AnyConnection, warning_id: i64) -> DbResult<Vec<Notification>> {
     let rows = sqlx::query(
-        "SELECT n.id, n.source, n.channel_id, cc.name AS channel_name, cc.kind, n.address, n.status, \
-         n.reason, n.attempts, n.sent_at \
-         FROM warning_notifications n JOIN campaign_channels cc ON cc.id = n.channel_id \
-         WHERE n.warning_id = $1 ORDER BY n.id",
+        "SELECT id, source, channel_id, address, status, reason, attempts, sent_at \
+         FROM warning_notifications WHERE warning_id = $1 ORDER BY id",
     )
     .bind(warning_id)
     .fetch_all(&mut *c)
     .await?;
-    Ok(rows
+    let mut ids = rows
         .iter()
-        .map(notification_from)
-        .collect::<Result<_, _>>()?)
+        .map(|r| r.try_get("channel_id"))
+        .collect::<Result<Vec<i64>, _>>()?;
+    ids.sort_unstable();
+    ids.dedup();
+    let channels: HashMap<i64, ChannelRef> = crate::campaigns::reads::channels_by_ids(c, &ids)
+        .await?
+        .into_iter()
+        .map(|ch| (ch.id, ch))
+        .collect();
+    let mut out = Vec::new();
+    for r in &rows {
+        if let Some(n) = notification_from(r, &channels)? {
+            out.push(n);
+        }
+    }
+    Ok(out)
 }
 
 /// A queued notice as the sending job reads it.

@@ -170,16 +170,7 @@ pub async fn context(
             Ok(None) => auth_failed = true,
             Err(e) => {
                 tracing::error!(error = %e, "token lookup");
-                return finish(
-                    &st,
-                    AppError::internal().into_response(),
-                    Lang::default(),
-                    is_api,
-                    &request_id,
-                    started,
-                    None,
-                )
-                .await;
+                return lookup_failed(&st, is_api, &request_id, started).await;
             }
         }
     } else if let Some(c) = jar.get(SESSION_COOKIE) {
@@ -191,16 +182,7 @@ pub async fn context(
             Err(AuthError::Expired) => session_expired = true,
             Err(e) => {
                 tracing::error!(error = %e, "session lookup");
-                return finish(
-                    &st,
-                    AppError::internal().into_response(),
-                    Lang::default(),
-                    is_api,
-                    &request_id,
-                    started,
-                    None,
-                )
-                .await;
+                return lookup_failed(&st, is_api, &request_id, started).await;
             }
         }
     }
@@ -330,6 +312,25 @@ async fn rejection(resp: &mut Response) -> Option<AppError> {
 }
 
 /// Adds security headers and the request id, and renders an [`AppError`] left in the response.
+/// A failed token or session lookup: a plain 500 in the default language, before any principal.
+async fn lookup_failed(
+    st: &AppState,
+    is_api: bool,
+    request_id: &str,
+    started: Instant,
+) -> Response {
+    finish(
+        st,
+        AppError::internal().into_response(),
+        Lang::default(),
+        is_api,
+        request_id,
+        started,
+        None,
+    )
+    .await
+}
+
 async fn finish(
     st: &AppState,
     mut resp: Response,

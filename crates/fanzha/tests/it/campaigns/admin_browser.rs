@@ -14,7 +14,6 @@ use sha2::Sha256;
 
 use crate::rig::*;
 
-const PASSWORD: &str = fanzha::demo::DEMO_PASSWORD;
 const ADMIN: &str = "s001-admin";
 const COUNSELOR: &str = "s001-c01-2023";
 const DING: &str = "SEC7b2f0c9e1d8a4f6b3c5e7d9a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3";
@@ -46,19 +45,6 @@ async fn dingtalk() -> (String, Hits) {
     let base = format!("http://{}", l.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(l, app).await });
     (base, hits)
-}
-
-async fn sign_in(wd: &WebDriver, base: &str, user: &str) {
-    let _ = wd.call(reqwest::Method::DELETE, "/cookie", None).await;
-    wd.goto(&format!("{base}/login")).await;
-    let u = wd.find("#username").await;
-    wd.send_keys(&u, user).await;
-    let pw = wd.find("#password").await;
-    wd.send_keys(&pw, PASSWORD).await;
-    let submit = wd.find("#login-submit").await;
-    wd.click(&submit).await;
-    wd.wait_url("the home page", |u| !u.contains("/login"))
-        .await;
 }
 
 /// Clicks an element after scrolling it to the middle of the screen (clear of the sticky header).

@@ -10,24 +10,11 @@
 
 use futures::FutureExt as _;
 
-const PASSWORD: &str = fanzha::demo::DEMO_PASSWORD;
 /// The student login the demo banner shows; the demo leaves their campaign message unread.
 const STUDENT: &str = "2023001010101";
 const ADMIN: &str = "s001-admin";
 
 use crate::rig::*;
-
-async fn sign_in(wd: &WebDriver, base: &str, user: &str) {
-    wd.goto(&format!("{base}/login")).await;
-    let u = wd.find("#username").await;
-    wd.send_keys(&u, user).await;
-    let pw = wd.find("#password").await;
-    wd.send_keys(&pw, PASSWORD).await;
-    let submit = wd.find("#login-submit").await;
-    wd.click(&submit).await;
-    wd.wait_url("the home page", |u| !u.contains("/login"))
-        .await;
-}
 
 async fn sign_out(wd: &WebDriver) {
     let _ = wd.call(reqwest::Method::DELETE, "/cookie", None).await;

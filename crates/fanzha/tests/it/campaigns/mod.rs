@@ -7,4 +7,5 @@ mod exposure;
 mod flows;
 mod gaps;
 mod reach;
+mod robots;
 mod tls;

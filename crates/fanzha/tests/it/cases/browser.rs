@@ -5,24 +5,7 @@
 
 use futures::FutureExt as _;
 
-const PASSWORD: &str = fanzha::demo::DEMO_PASSWORD;
-
 use crate::rig::*;
-
-/// Signs in through the login form as `user`.
-async fn sign_in(wd: &WebDriver, base: &str, user: &str) {
-    wd.goto(&format!("{base}/login")).await;
-    let u = wd.find("#username").await;
-    wd.send_keys(&u, user).await;
-    let pw = wd.find("#password").await;
-    wd.send_keys(&pw, PASSWORD).await;
-    let submit = wd.find("#login-submit").await;
-    wd.click(&submit).await;
-    wd.wait_url("the home page", |u| {
-        u.trim_end_matches('/') == base.trim_end_matches('/')
-    })
-    .await;
-}
 
 /// Waits until the chart `id` has been drawn (an SVG inside, `data-drawn` set by cases.js).
 async fn drawn(wd: &WebDriver, id: &str) {

@@ -1,5 +1,6 @@
 //! Tests of `cases`.
 
+mod analysis;
 mod browser;
 mod lists;
 mod ranking_kpis_and_print;

@@ -23,18 +23,6 @@ const PNG: &[u8] = &[
     0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
 ];
 
-async fn sign_in(wd: &WebDriver, base: &str, user: &str, next: &str) {
-    wd.goto(&format!("{base}/login?next={next}")).await;
-    let u = wd.find("#username").await;
-    wd.send_keys(&u, user).await;
-    let p = wd.find("#password").await;
-    wd.send_keys(&p, PASSWORD).await;
-    let b = wd.find("#login-submit").await;
-    wd.click(&b).await;
-    wd.wait_url(next, |u| !u.contains("/login") && u.contains(next))
-        .await;
-}
-
 async fn fits_the_width(wd: &WebDriver, what: &str) {
     let fits = wd
         .post(
@@ -119,7 +107,7 @@ async fn a_student_takes_the_first_lesson_signs_and_checks_in_and_the_counselor_
             let wd = &rig.wd;
             let base = &rig.base;
             wd.phone_viewport(PHONE.0, PHONE.1).await;
-            sign_in(wd, base, STUDENT, "/learning").await;
+            sign_in_to(wd, base, STUDENT, "/learning").await;
             fits_the_width(wd, "the learning hub").await;
             let shot = target_dir().join("screenshots").join("learning-hub-phone.png");
             wd.screenshot(&shot).await;
@@ -246,7 +234,7 @@ async fn a_student_takes_the_first_lesson_signs_and_checks_in_and_the_counselor_
                        "params": {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false}}),
             )
             .await;
-            sign_in(wd, base, COUNSELOR, "/learning").await;
+            sign_in_to(wd, base, COUNSELOR, "/learning").await;
             let roots = wd.find("#coverage-roots a").await;
             wd.click(&roots).await;
             wd.wait_url("coverage", |u| u.contains("/learning/coverage"))

@@ -12,23 +12,7 @@ use serde_json::{json, Value};
 
 use futures::FutureExt as _;
 
-const PASSWORD: &str = fanzha::demo::DEMO_PASSWORD;
-
 use crate::rig::*;
-
-async fn sign_in(wd: &WebDriver, base: &str, user: &str) {
-    wd.goto(&format!("{base}/login")).await;
-    let u = wd.find("#username").await;
-    wd.send_keys(&u, user).await;
-    let pw = wd.find("#password").await;
-    wd.send_keys(&pw, PASSWORD).await;
-    let submit = wd.find("#login-submit").await;
-    wd.click(&submit).await;
-    wd.wait_url("the home page", |u| {
-        u.trim_end_matches('/') == base.trim_end_matches('/')
-    })
-    .await;
-}
 
 async fn sign_out(wd: &WebDriver, base: &str) {
     wd.goto(&format!("{base}/")).await;

@@ -605,6 +605,31 @@ impl WebDriver {
     }
 }
 
+/// Signs a demo account in through the login form, on a browser without cookies, and waits until
+/// the home page has opened.
+pub async fn sign_in(wd: &WebDriver, base: &str, user: &str) {
+    sign_in_to(wd, base, user, "/").await;
+}
+
+/// Signs a demo account in as [`sign_in`] does, asking the login page to go on to `next` (a path)
+/// and waiting until it has.
+pub async fn sign_in_to(wd: &WebDriver, base: &str, user: &str, next: &str) {
+    let _ = wd.call(reqwest::Method::DELETE, "/cookie", None).await;
+    if next == "/" {
+        wd.goto(&format!("{base}/login")).await;
+    } else {
+        wd.goto(&format!("{base}/login?next={next}")).await;
+    }
+    let u = wd.find("#username").await;
+    wd.send_keys(&u, user).await;
+    let pw = wd.find("#password").await;
+    wd.send_keys(&pw, fanzha::demo::DEMO_PASSWORD).await;
+    let submit = wd.find("#login-submit").await;
+    wd.click(&submit).await;
+    wd.wait_url(next, |u| !u.contains("/login") && u.contains(next))
+        .await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // One browser and one seeded demo per test process.
 //

@@ -11,21 +11,6 @@ use crate::rig::*;
 const PASSWORD: &str = fanzha::demo::DEMO_PASSWORD;
 const STUDENT: &str = fanzha::demo::FIRST_STUDENT;
 
-async fn sign_in(wd: &WebDriver, base: &str, user: &str) {
-    wd.reset().await;
-    wd.goto(&format!("{base}/login")).await;
-    let u = wd.find("#username").await;
-    wd.send_keys(&u, user).await;
-    let pw = wd.find("#password").await;
-    wd.send_keys(&pw, PASSWORD).await;
-    let submit = wd.find("#login-submit").await;
-    wd.click(&submit).await;
-    wd.wait_url("the home page", |u| {
-        u.trim_end_matches('/') == base.trim_end_matches('/')
-    })
-    .await;
-}
-
 async fn click(wd: &WebDriver, css: &str) {
     let el = wd.find(css).await;
     wd.click(&el).await;
@@ -202,6 +187,7 @@ async fn police_publish_a_student_claims_checks_in_and_hands_in_proof_and_approv
             fits(wd, 390).await;
 
             // Police approve.
+            wd.reset().await; // back to a desktop window
             sign_in(wd, base, "police1").await;
             wd.goto(&format!("{base}/volunteers/tasks/{task}")).await;
             click(wd, "#vol-claims .vol-approve").await;
@@ -306,6 +292,7 @@ async fn police_call_for_slogans_a_student_hands_one_in_it_is_accepted_and_anoth
             fits(wd, 390).await;
 
             // Police accept it.
+            wd.reset().await; // back to a desktop window
             sign_in(wd, base, "police1").await;
             wd.goto(&format!("{base}/volunteers/calls/{call}")).await;
             click(wd, "article[id^=work-] .vol-accept").await;
@@ -319,6 +306,7 @@ async fn police_call_for_slogans_a_student_hands_one_in_it_is_accepted_and_anoth
             assert_eq!(after, before + 20);
 
             // Another school finds it in the library and reuses it in one step.
+            wd.reset().await; // back to a desktop window
             sign_in(wd, base, "s002-admin").await;
             wd.goto(&format!("{base}/volunteers/library")).await;
             let lib = text(wd, "main").await;

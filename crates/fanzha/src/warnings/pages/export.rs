@@ -5,8 +5,8 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::service::{self, ListQuery, EXPORT_MAX};
 use crate::auth::policy::{self, Action};
+use crate::warnings::service::{self, ListQuery, EXPORT_MAX};
 use crate::web::context::User;
 use crate::web::error::{AppError, AppResult};
 use crate::web::layout::page_ctx;
@@ -39,7 +39,7 @@ async fn export(st: &AppState, u: &User, q: ListQuery, xlsx: bool) -> AppResult<
     };
     let (_, ws) = service::list_page(&st.db, &st.clock, &u.p, &u.ctx.actor(), &q, true).await?;
     let ctx = page_ctx(st, u).await;
-    let rows = super::pages::rows_for(st, &ctx, ws).await?;
+    let rows = super::rows_for(st, &ctx, ws).await?;
     let headers = [
         ctx.t("warn-student"),
         ctx.t("warn-severity"),

@@ -1,0 +1,90 @@
+//! Reads of accounts and role grants that other modules make on a connection, so they run inside
+//! the caller's transaction.
+
+use sqlx::{AnyConnection, Row};
+
+use crate::db::DbResult;
+
+/// Whose account: the account itself, or the first account linked to a staff or student record.
+#[derive(Clone, Copy, Debug)]
+pub enum AccountOf {
+    Account(i64),
+    Staff(i64),
+    Student(i64),
+}
+
+/// The locale of an account, if it has one and exists.
+pub async fn locale_of(c: &mut AnyConnection, who: AccountOf) -> DbResult<Option<String>> {
+    let (sql, id) = match who {
+        AccountOf::Account(id) => ("SELECT locale FROM accounts WHERE id = $1", id),
+        AccountOf::Staff(id) => (
+            "SELECT locale FROM accounts WHERE staff_id = $1 ORDER BY id LIMIT 1",
+            id,
+        ),
+        AccountOf::Student(id) => (
+            "SELECT locale FROM accounts WHERE student_id = $1 ORDER BY id LIMIT 1",
+            id,
+        ),
+    };
+    let r = sqlx::query(sql).bind(id).fetch_optional(&mut *c).await?;
+    Ok(match r {
+        Some(r) => r.try_get("locale")?,
+        None => None,
+    })
+}
+
+/// The staff record an account belongs to, if any.
+pub async fn staff_id_of_account(c: &mut AnyConnection, account_id: i64) -> DbResult<Option<i64>> {
+    let r = sqlx::query("SELECT staff_id FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_optional(&mut *c)
+        .await?;
+    Ok(match r {
+        Some(r) => r.try_get("staff_id")?,
+        None => None,
+    })
+}
+
+/// Accounts holding `role` directly on one of these units.
+pub async fn accounts_with_role_on(
+    c: &mut AnyConnection,
+    role: &str,
+    unit_ids: &[i64],
+) -> DbResult<Vec<i64>> {
+    let mut out = Vec::new();
+    for u in unit_ids {
+        let v: Vec<i64> = sqlx::query_scalar(
+            "SELECT account_id FROM role_assignments WHERE role = $1 AND unit_id = $2 ORDER BY account_id",
+        )
+        .bind(role)
+        .bind(*u)
+        .fetch_all(&mut *c)
+        .await?;
+        out.extend(v);
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// The display names of these accounts (500 ids per query); an account without one is absent.
+pub async fn display_names(
+    c: &mut AnyConnection,
+    ids: &[i64],
+) -> DbResult<std::collections::HashMap<i64, String>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        let list = crate::db::params_list(chunk.len(), 1);
+        let sql = format!("SELECT id, display_name FROM accounts WHERE id IN ({list})");
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&mut *c).await? {
+            if let Some(name) = r.try_get::<Option<String>, _>("display_name")? {
+                out.insert(r.try_get("id")?, name);
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,267 @@
+//! Reads of students, units, responsibilities and staff that other modules make: on a connection,
+//! so they run inside the caller's transaction (warnings match, route and escalate inside one), or
+//! on the pool for figures (the warnings' appraisal).
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::db::{Db, DbResult};
+use crate::org::model::Duty;
+
+/// The few facts of a student routing needs.
+#[derive(Clone, Debug)]
+pub struct StudentRef {
+    pub id: i64,
+    pub school_id: i64,
+    pub class_path: String,
+    pub name: String,
+    pub student_no: String,
+}
+
+fn student_ref_from(r: &AnyRow) -> Result<StudentRef, sqlx::Error> {
+    Ok(StudentRef {
+        id: r.try_get("id")?,
+        school_id: r.try_get("school_id")?,
+        class_path: r.try_get("class_path")?,
+        name: r.try_get("name")?,
+        student_no: r.try_get("student_no")?,
+    })
+}
+
+const S_COLS: &str = "s.id, s.school_id, c.path AS class_path, s.name, s.student_no";
+
+pub async fn student_ref(c: &mut AnyConnection, id: i64) -> DbResult<Option<StudentRef>> {
+    let r = sqlx::query(&format!(
+        "SELECT {S_COLS} FROM students s JOIN units c ON c.id = s.class_id WHERE s.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(r.as_ref().map(student_ref_from).transpose()?)
+}
+
+/// Students with this number (in one school when given).
+pub async fn students_by_no(
+    c: &mut AnyConnection,
+    no: &str,
+    school_id: Option<i64>,
+) -> DbResult<Vec<StudentRef>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {S_COLS} FROM students s JOIN units c ON c.id = s.class_id \
+         WHERE s.student_no = $1 AND ($2 = 0 OR s.school_id = $2) LIMIT 5"
+    ))
+    .bind(no)
+    .bind(school_id.unwrap_or(0))
+    .fetch_all(&mut *c)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(student_ref_from)
+        .collect::<Result<_, _>>()?)
+}
+
+pub async fn students_by_phone(
+    c: &mut AnyConnection,
+    phone: &str,
+    school_id: Option<i64>,
+) -> DbResult<Vec<StudentRef>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {S_COLS} FROM students s JOIN units c ON c.id = s.class_id \
+         WHERE s.phone = $1 AND ($2 = 0 OR s.school_id = $2) LIMIT 5"
+    ))
+    .bind(phone)
+    .bind(school_id.unwrap_or(0))
+    .fetch_all(&mut *c)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(student_ref_from)
+        .collect::<Result<_, _>>()?)
+}
+
+/// Students by phone for many phones at once (a batch matches in a few queries).
+pub async fn students_by_phones(
+    c: &mut AnyConnection,
+    phones: &[String],
+) -> DbResult<Vec<(String, StudentRef)>> {
+    let mut out = Vec::new();
+    for chunk in phones.chunks(500) {
+        let list = crate::db::params_list(chunk.len(), 1);
+        let sql = format!(
+            "SELECT {S_COLS}, s.phone FROM students s JOIN units c ON c.id = s.class_id WHERE s.phone IN ({list})"
+        );
+        let mut q = sqlx::query(&sql);
+        for p in chunk {
+            q = q.bind(p);
+        }
+        for r in q.fetch_all(&mut *c).await? {
+            out.push((r.try_get("phone")?, student_ref_from(&r)?));
+        }
+    }
+    Ok(out)
+}
+
+/// A unit named by its code, as matching needs it.
+#[derive(Clone, Debug)]
+pub struct UnitRef {
+    pub id: i64,
+    pub path: String,
+    /// `school`, `college`, …
+    pub kind: String,
+}
+
+/// The unit of this code, if any.
+pub async fn unit_ref_by_code(c: &mut AnyConnection, code: &str) -> DbResult<Option<UnitRef>> {
+    let r = sqlx::query("SELECT id, path, kind FROM units WHERE code = $1")
+        .bind(code)
+        .fetch_optional(&mut *c)
+        .await?;
+    Ok(match r {
+        Some(r) => Some(UnitRef {
+            id: r.try_get("id")?,
+            path: r.try_get("path")?,
+            kind: r.try_get("kind")?,
+        }),
+        None => None,
+    })
+}
+
+/// One person responsible for one of the units asked about.
+pub struct ResponsibleOn {
+    pub staff_id: i64,
+    pub name: String,
+    pub phone: Option<String>,
+    pub duty: Duty,
+    pub unit_id: i64,
+}
+
+/// Who is responsible for these units, deepest unit first, then by duty and staff number; a
+/// duty this version does not know is left out.
+pub async fn responsibles_on_units(
+    c: &mut AnyConnection,
+    unit_ids: &[i64],
+) -> DbResult<Vec<ResponsibleOn>> {
+    if unit_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let list = crate::db::params_list(unit_ids.len(), 1);
+    let sql = format!(
+        "SELECT s.id AS staff_id, s.name, s.phone, r.duty, u.id AS unit_id, u.depth FROM responsibilities r \
+         JOIN staff s ON s.id = r.staff_id JOIN units u ON u.id = r.unit_id \
+         WHERE r.unit_id IN ({list}) ORDER BY u.depth DESC, r.duty, s.staff_no"
+    );
+    let mut q = sqlx::query(&sql);
+    for id in unit_ids {
+        q = q.bind(*id);
+    }
+    let mut out = Vec::new();
+    for r in q.fetch_all(&mut *c).await? {
+        let duty: String = r.try_get("duty")?;
+        let Some(duty) = Duty::parse(&duty) else {
+            continue;
+        };
+        out.push(ResponsibleOn {
+            staff_id: r.try_get("staff_id")?,
+            name: r.try_get("name")?,
+            phone: r.try_get("phone")?,
+            duty,
+            unit_id: r.try_get("unit_id")?,
+        });
+    }
+    Ok(out)
+}
+
+/// The police stations whose jurisdiction includes this school.
+pub async fn station_ids_of_school(c: &mut AnyConnection, school_id: i64) -> DbResult<Vec<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT station_id FROM jurisdictions WHERE school_id = $1")
+            .bind(school_id)
+            .fetch_all(&mut *c)
+            .await?,
+    )
+}
+
+/// The email address of a staff record, if any.
+pub async fn staff_email(c: &mut AnyConnection, staff_id: i64) -> DbResult<Option<String>> {
+    let r = sqlx::query("SELECT email FROM staff WHERE id = $1")
+        .bind(staff_id)
+        .fetch_optional(&mut *c)
+        .await?;
+    Ok(match r {
+        Some(r) => r.try_get("email")?,
+        None => None,
+    })
+}
+
+/// Per class path under `path`: (enrolled students, enrolled students without an active account).
+pub async fn enrolled_by_class(db: &Db, path: &str) -> DbResult<Vec<(String, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT u.path AS path, COUNT(*) AS enrolled, CAST(COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM accounts a \
+         WHERE a.student_id = s.id AND a.activated_at IS NOT NULL AND a.disabled = 0 \
+         AND a.roster_status = 'current') THEN 0 ELSE 1 END), 0) AS BIGINT) AS unreachable \
+         FROM students s JOIN units u ON u.id = s.class_id \
+         WHERE u.path LIKE $1 AND s.status = 'enrolled' GROUP BY u.path",
+    )
+    .bind(format!("{path}%"))
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("path")?,
+                r.try_get("enrolled")?,
+                r.try_get("unreachable")?,
+            ))
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// One responsibility of a person under a path.
+#[derive(Clone, Debug)]
+pub struct DutyHolder {
+    pub staff_id: i64,
+    pub name: String,
+    pub unit_name: String,
+    pub unit_path: String,
+}
+
+/// Every responsibility held on a unit under `path`, by person.
+pub async fn duties_under(db: &Db, path: &str) -> DbResult<Vec<DutyHolder>> {
+    let rows = sqlx::query(
+        "SELECT s.id AS staff_id, s.name AS name, u.name AS unit_name, u.path AS unit_path \
+         FROM responsibilities r JOIN staff s ON s.id = r.staff_id \
+         JOIN units u ON u.id = r.unit_id WHERE u.path LIKE $1 ORDER BY s.id",
+    )
+    .bind(format!("{path}%"))
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(DutyHolder {
+                staff_id: r.try_get("staff_id")?,
+                name: r.try_get::<Option<String>, _>("name")?.unwrap_or_default(),
+                unit_name: r
+                    .try_get::<Option<String>, _>("unit_name")?
+                    .unwrap_or_default(),
+                unit_path: r.try_get("unit_path")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// Classes, colleges and schools under `path`: (id, name, path), by path.
+pub async fn appraised_units_under(db: &Db, path: &str) -> DbResult<Vec<(i64, String, String)>> {
+    let rows = sqlx::query(
+        "SELECT id, name, path FROM units WHERE path LIKE $1 AND kind IN ('class', 'college', 'school') \
+         ORDER BY path",
+    )
+    .bind(format!("{path}%"))
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("name")?, r.try_get("path")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
