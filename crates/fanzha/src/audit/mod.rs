@@ -192,6 +192,53 @@ pub async fn person_list_read(
     .await
 }
 
+/// A list or export of people as a module shows it, for [`list_read`]: the entry is filed under the
+/// deepest unit holding every row shown, else the deepest unit of the scope the list was taken
+/// in, else `/`, so it is read by whoever may read all the rows.
+#[derive(Clone, Debug)]
+pub struct Listed<'a> {
+    /// `person.list` for a page or API list, `person.export` for a file.
+    pub export: bool,
+    /// What the rows are (`case`, `report`, `student`, …).
+    pub kind: &'a str,
+    /// Unit paths of the rows shown (empty when the rows carry none).
+    pub rows: Vec<&'a str>,
+    /// Unit paths of the scope the list was taken in (a unit, or the caller's scopes).
+    pub scope: Vec<&'a str>,
+    /// The request's filter as given (unit, status, days, page, …).
+    pub filter: serde_json::Value,
+    /// Ids of the rows shown, in order.
+    pub ids: Vec<i64>,
+}
+
+/// A staff read of a list or export of people, filed under the unit its rows (else its scope)
+/// share: one `person.list` / `person.export` entry.
+pub async fn list_read(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    l: Listed<'_>,
+) -> DbResult<()> {
+    let unit_path = common_path(l.rows.iter().copied())
+        .or_else(|| common_path(l.scope.iter().copied()))
+        .unwrap_or_else(|| "/".into());
+    person_list_read(
+        db,
+        clock,
+        p,
+        actor,
+        ListRead {
+            export: l.export,
+            kind: l.kind,
+            unit_path,
+            filter: l.filter,
+            ids: l.ids,
+        },
+    )
+    .await
+}
+
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Entry {
     pub id: i64,

@@ -6,9 +6,7 @@
 
 pub mod api;
 pub mod bench;
-pub mod dashboard;
 pub mod demo;
-pub mod lists;
 pub mod model;
 pub mod pages;
 pub mod reads;

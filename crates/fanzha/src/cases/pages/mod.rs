@@ -4,9 +4,11 @@
 
 mod analysis;
 mod briefings;
+pub mod dashboard;
 mod home;
 mod import;
 mod kpis;
+pub mod lists;
 mod print;
 mod ranking;
 mod record;
@@ -45,8 +47,8 @@ use crate::web::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/cases", get(list_page))
-        .route("/cases/export.csv", get(super::lists::export_csv))
-        .route("/cases/export.xlsx", get(super::lists::export_xlsx))
+        .route("/cases/export.csv", get(lists::export_csv))
+        .route("/cases/export.xlsx", get(lists::export_xlsx))
         .route("/cases/new", get(new_page).post(new_submit))
         .route("/cases/import", get(import_page).post(import_submit))
         .route("/cases/analysis", get(analysis_page))

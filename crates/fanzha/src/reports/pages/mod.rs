@@ -2,6 +2,8 @@
 //! "call 110 / 96110 now" screen of a loss), the list (`/reports`: own reports, the counselor's
 //! students, the police queue and clusters) and the police figures (`/reports/dashboard`).
 
+pub mod lists;
+
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
@@ -25,8 +27,8 @@ use crate::web::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/reports", get(list_page))
-        .route("/reports/export.csv", get(super::lists::export_csv))
-        .route("/reports/export.xlsx", get(super::lists::export_xlsx))
+        .route("/reports/export.csv", get(lists::export_csv))
+        .route("/reports/export.xlsx", get(lists::export_xlsx))
         .route("/reports/new", get(new_page).post(new_submit))
         .route("/reports/dashboard", get(dashboard))
         .route("/reports/stop-payments/{id}", post(sp_action))
@@ -627,7 +629,7 @@ async fn evidence_get(
 struct ListPage {
     ctx: PageCtx,
     reports: Vec<ReportItem>,
-    list: super::lists::ListNav,
+    list: lists::ListNav,
     queue: Vec<QueueItem>,
     clusters: Vec<Cluster>,
     police: bool,
@@ -655,11 +657,11 @@ impl ListPage {
 async fn list_page(
     State(st): State<AppState>,
     u: User,
-    Query(lq): Query<super::lists::ListQuery>,
+    Query(lq): Query<lists::ListQuery>,
 ) -> AppResult<Html<String>> {
     let scope = scope_of(&u.p);
     let (f, page) = lq.parse()?;
-    let per = super::lists::PAGE;
+    let per = lists::PAGE;
     let (total, reports) =
         actions::report_page(&st, &u, &scope, &f, per, (page - 1) * per, false).await?;
     let police_scope = actions::police_scope(&u).ok();
@@ -686,7 +688,7 @@ async fn list_page(
     let ctx = page_ctx(&st, &u).await;
     Ok(Html(
         ListPage {
-            list: super::lists::ListNav::new(&ctx, &f, page, total),
+            list: lists::ListNav::new(&ctx, &f, page, total),
             ctx,
             reports,
             queue,

@@ -5,9 +5,9 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::model::{ms_of_date, DAY_MS};
-use super::store::{self, Window};
-use super::{period, service, PeriodQuery};
+use crate::cases::model::{ms_of_date, DAY_MS};
+use crate::cases::store::{self, Window};
+use crate::cases::{period, service, PeriodQuery};
 use crate::web::context::User;
 use crate::web::error::{AppError, AppResult};
 use crate::web::layout::page_ctx;
@@ -20,7 +20,7 @@ async fn export(
     st: &AppState,
     u: &User,
     q: &PeriodQuery,
-    lq: &super::CaseListQuery,
+    lq: &crate::cases::CaseListQuery,
     xlsx: bool,
 ) -> AppResult<Response> {
     use crate::csv_export::Cell;
@@ -63,10 +63,7 @@ async fn export(
         ctx.t("cases-status"),
     ];
     let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
-    let rows: Vec<_> = cases
-        .iter()
-        .map(|c| super::pages::case_row(&ctx, c))
-        .collect();
+    let rows: Vec<_> = cases.iter().map(|c| super::case_row(&ctx, c)).collect();
     let cells: Vec<Vec<Cell<'_>>> = rows
         .iter()
         .map(|r| {
@@ -122,7 +119,7 @@ pub async fn export_csv(
     State(st): State<AppState>,
     u: User,
     Query(q): Query<PeriodQuery>,
-    Query(lq): Query<super::CaseListQuery>,
+    Query(lq): Query<crate::cases::CaseListQuery>,
 ) -> AppResult<Response> {
     export(&st, &u, &q, &lq, false).await
 }
@@ -131,7 +128,7 @@ pub async fn export_xlsx(
     State(st): State<AppState>,
     u: User,
     Query(q): Query<PeriodQuery>,
-    Query(lq): Query<super::CaseListQuery>,
+    Query(lq): Query<crate::cases::CaseListQuery>,
 ) -> AppResult<Response> {
     export(&st, &u, &q, &lq, true).await
 }
