@@ -98,8 +98,20 @@ async fn export(st: &AppState, u: &User, lq: &ListQuery, xlsx: bool) -> AppResul
     }
     let (f, _) = lq.parse()?;
     let scope = scope_of(&u.p);
-    let (_, items) =
-        crate::reports::service::report_page(st, u, &scope, &f, MAX_EXPORT, 0, true).await?;
+    let (_, items) = crate::reports::service::report_page(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        &scope,
+        crate::reports::service::Page {
+            filter: &f,
+            limit: MAX_EXPORT,
+            offset: 0,
+            export: true,
+        },
+    )
+    .await?;
     let lang = u.ctx.lang;
     let t = |k: &str| lang.t(k);
     let headers = [
