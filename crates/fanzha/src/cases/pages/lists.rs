@@ -25,7 +25,7 @@ async fn export(
 ) -> AppResult<Response> {
     use crate::csv_export::Cell;
     let f = lq.filter()?;
-    let per = period(st, u, q).await?;
+    let per = period(&st.db, &st.clock, &u.p, &u.ctx.actor(), q).await?;
     let ctx = page_ctx(st, u).await;
     let paths = service::unit_paths(&st.db, &per.unit)
         .await
@@ -36,15 +36,16 @@ async fn export(
         to: ms_of_date(per.to) + DAY_MS,
     };
     let (cases, total) = store::list_cases_filtered(&st.db, &w, &f, MAX_EXPORT, 0).await?;
-    crate::audit::person_list_read(
+    crate::audit::list_read(
         &st.db,
         &st.clock,
         &u.p,
         &u.ctx.actor(),
-        crate::audit::ListRead {
+        crate::audit::Listed {
             export: true,
             kind: "case",
-            unit_path: per.unit.path.clone(),
+            rows: vec![],
+            scope: vec![&per.unit.path],
             filter: serde_json::json!({
                 "from": w.from, "to": w.to, "total": total,
                 "fraud_type": f.fraud_type, "status": f.status, "q": f.search,

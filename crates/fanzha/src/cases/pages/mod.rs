@@ -307,7 +307,7 @@ async fn list_page(
     Query(lq): Query<super::CaseListQuery>,
 ) -> AppResult<Html<String>> {
     let filter = lq.filter()?;
-    let per = period(&st, &u, &q).await?;
+    let per = period(&st.db, &st.clock, &u.p, &u.ctx.actor(), &q).await?;
     let ctx = page_ctx(&st, &u).await;
     let paths = service::unit_paths(&st.db, &per.unit)
         .await
@@ -318,7 +318,16 @@ async fn list_page(
         to: ms_of_date(per.to) + DAY_MS,
     };
     let page = q.page.unwrap_or(1).max(1);
-    let (cases, total) = service::list_cases(&st, &u, &w, &filter, 50, (page - 1) * 50).await?;
+    let (cases, total) = service::list_cases(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        &w,
+        &filter,
+        (50, (page - 1) * 50),
+    )
+    .await?;
     let rows = cases.iter().map(|c| case_row(&ctx, c)).collect();
     use crate::org::model::UnitKind as K;
     let picker = crate::org::picker::render(
