@@ -58,7 +58,7 @@ pub async fn list_cases(
 ) -> AppResult<Json<CaseList>> {
     require_scope(&u.p, Scope::CasesRead)?;
     let filter = lq.filter()?;
-    let per = period(&st, &u, &q).await?;
+    let per = period(&st.db, &st.clock, &u.p, &u.ctx.actor(), &q).await?;
     let paths = service::unit_paths(&st.db, &per.unit)
         .await
         .map_err(AppError::from)?;
@@ -69,7 +69,16 @@ pub async fn list_cases(
     };
     // 1–10,000, checked by `period`.
     let page = q.page.unwrap_or(1);
-    let (cases, total) = service::list_cases(&st, &u, &w, &filter, 100, (page - 1) * 100).await?;
+    let (cases, total) = service::list_cases(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        &w,
+        &filter,
+        (100, (page - 1) * 100),
+    )
+    .await?;
     Ok(Json(CaseList { total, cases }))
 }
 
@@ -102,7 +111,15 @@ pub async fn get_case(
 ) -> AppResult<Json<Case>> {
     require_scope(&u.p, Scope::CasesRead)?;
     Ok(Json(
-        service::case_visible_to(&st, &u, id, Action::ViewCases).await?,
+        service::case_visible_to(
+            &st.db,
+            &st.clock,
+            &u.p,
+            &u.ctx.actor(),
+            id,
+            Action::ViewCases,
+        )
+        .await?,
     ))
 }
 
@@ -116,7 +133,15 @@ pub async fn update_case(
 ) -> AppResult<Json<Case>> {
     require_scope(&u.p, Scope::CasesWrite)?;
     service::require_manage(&u.p)?;
-    let old = service::case_visible_to(&st, &u, id, Action::ManageCases).await?;
+    let old = service::case_visible_to(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        id,
+        Action::ManageCases,
+    )
+    .await?;
     service::update_case(&st.db, &st.clock, &u.p, &u.ctx.actor(), &old, &input)
         .await
         .map_err(AppError::from)?;
@@ -157,7 +182,7 @@ pub async fn analysis(
     Query(q): Query<PeriodQuery>,
 ) -> AppResult<Json<Analysis>> {
     require_scope(&u.p, Scope::CasesRead)?;
-    let per = period(&st, &u, &q).await?;
+    let per = period(&st.db, &st.clock, &u.p, &u.ctx.actor(), &q).await?;
     let a = service::analyse(&st.db, &per.unit, per.from, per.to, st.clock.now_ms())
         .await
         .map_err(AppError::from)?;
@@ -172,11 +197,19 @@ pub async fn get_kpis(
     Query(q): Query<KpiQuery>,
 ) -> AppResult<Json<KpiYear>> {
     require_scope(&u.p, Scope::CasesRead)?;
-    let unit = service::unit_visible_to(&st, &u, q.unit.as_deref(), Action::ViewCases).await?;
+    let unit = service::unit_visible_to(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        q.unit.as_deref(),
+        Action::ViewCases,
+    )
+    .await?;
     let y = service::kpi_year(
         &st.db,
         &unit,
-        service::year_or(q.year, service::this_year(&st, &u))?,
+        service::year_or(q.year, service::this_year(&st.clock, &u.p))?,
         local_date(st.clock.now_ms()),
     )
     .await
@@ -191,8 +224,9 @@ pub async fn put_kpi(
     Json(input): Json<KpiInput>,
 ) -> AppResult<Json<KpiYear>> {
     require_scope(&u.p, Scope::CasesWrite)?;
-    let unit = service::save_kpi(&st, &u, &input).await?;
-    let year = Month::parse(&input.month).map_or_else(|| service::this_year(&st, &u), |m| m.year);
+    let unit = service::save_kpi(&st.db, &st.clock, &u.p, &u.ctx.actor(), &input).await?;
+    let year =
+        Month::parse(&input.month).map_or_else(|| service::this_year(&st.clock, &u.p), |m| m.year);
     Ok(Json(
         service::kpi_year(&st.db, &unit, year, local_date(st.clock.now_ms()))
             .await
@@ -204,7 +238,7 @@ pub async fn put_kpi(
 #[utoipa::path(get, path = "/api/v1/cases/briefings", tag = "cases", responses((status = 200, body = [Briefing])))]
 pub async fn list_briefings(State(st): State<AppState>, u: User) -> AppResult<Json<Vec<Briefing>>> {
     require_scope(&u.p, Scope::CasesRead)?;
-    Ok(Json(service::readable_briefings(&st, &u).await?))
+    Ok(Json(service::readable_briefings(&st.db, &u.p).await?))
 }
 
 /// Saves the draft briefing of a station and month (replacing an earlier draft).
@@ -215,7 +249,7 @@ pub async fn save_briefing(
     Json(input): Json<BriefingInput>,
 ) -> AppResult<(StatusCode, Json<Created>)> {
     require_scope(&u.p, Scope::CasesWrite)?;
-    let id = service::save_briefing(&st, &u, &input).await?;
+    let id = service::save_briefing(&st.db, &st.clock, &u.p, &u.ctx.actor(), &input).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -226,7 +260,11 @@ pub async fn get_briefing(
     Path(id): Path<i64>,
 ) -> AppResult<Json<BriefingDetail>> {
     require_scope(&u.p, Scope::CasesRead)?;
-    Ok(Json(service::briefing_detail(&st, &u, id).await?.0))
+    Ok(Json(
+        service::briefing_detail(&st.db, &st.clock, &u.p, id)
+            .await?
+            .0,
+    ))
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -243,7 +281,7 @@ pub async fn publish_briefing(
     Path(id): Path<i64>,
 ) -> AppResult<Json<Published>> {
     require_scope(&u.p, Scope::CasesWrite)?;
-    let n = service::publish_briefing(&st, &u, id).await?;
+    let n = service::publish_briefing(&st.db, &st.clock, &u.p, &u.ctx.actor(), id).await?;
     Ok(Json(Published { deliveries: n }))
 }
 
@@ -256,12 +294,12 @@ pub async fn ranking(
     Query(q): Query<RankQuery>,
 ) -> AppResult<Json<Vec<RankRow>>> {
     require_scope(&u.p, Scope::CasesRead)?;
-    let province = service::province(&st, &u, q.province.as_deref()).await?;
-    service::authorize_ranking(&st, &u, &province).await?;
+    let province = service::province(&st.db, &u.p, q.province.as_deref()).await?;
+    service::authorize_ranking(&st.db, &st.clock, &u.p, &u.ctx.actor(), &province).await?;
     let rows = service::ranking(
         &st.db,
         &province,
-        service::year_or(q.year, service::this_year(&st, &u) - 1)?,
+        service::year_or(q.year, service::this_year(&st.clock, &u.p) - 1)?,
     )
     .await
     .map_err(AppError::from)?;
@@ -282,7 +320,7 @@ pub async fn select_awards(
 ) -> AppResult<Json<Selected>> {
     require_scope(&u.p, Scope::CasesWrite)?;
     Ok(Json(Selected {
-        selected: service::select_awards(&st, &u, &input).await?,
+        selected: service::select_awards(&st.db, &st.clock, &u.p, &u.ctx.actor(), &input).await?,
     }))
 }
 
@@ -294,7 +332,7 @@ pub async fn publish_awards(
     Json(input): Json<AwardInput>,
 ) -> AppResult<Json<Selected>> {
     require_scope(&u.p, Scope::CasesWrite)?;
-    let n = service::publish_awards(&st, &u, &input).await?;
+    let n = service::publish_awards(&st.db, &st.clock, &u.p, &u.ctx.actor(), &input).await?;
     Ok(Json(Selected {
         selected: n as usize,
     }))
@@ -308,12 +346,12 @@ pub async fn published_awards(
     Query(q): Query<RankQuery>,
 ) -> AppResult<Json<Vec<Awardee>>> {
     require_scope(&u.p, Scope::CasesRead)?;
-    let province = service::province(&st, &u, q.province.as_deref()).await?;
+    let province = service::province(&st.db, &u.p, q.province.as_deref()).await?;
     Ok(Json(
         service::awardees(
-            &st,
+            &st.db,
             &province,
-            service::year_or(q.year, service::this_year(&st, &u) - 1)?,
+            service::year_or(q.year, service::this_year(&st.clock, &u.p) - 1)?,
         )
         .await?,
     ))

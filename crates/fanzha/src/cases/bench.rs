@@ -56,10 +56,7 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
         cfg.data_dir = tmp.clone();
     }
     let db = crate::cli::open_db(&cfg).await?;
-    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases")
-        .fetch_one(&db.pool)
-        .await?;
-    if existing > 0 {
+    if super::store::case_count(&db).await? > 0 {
         anyhow::bail!("the database is not empty; the benchmark needs a fresh one");
     }
     let clock = Clock::system();

@@ -7,7 +7,6 @@ use chrono::{Datelike, NaiveDate};
 use fanzha_detect::FraudType;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sqlx::Row;
 
 use super::model::*;
 use super::store::{self, Kpi};
@@ -53,27 +52,17 @@ fn pick<T: Copy>(rng: &mut StdRng, items: &[(T, u32)]) -> T {
 
 /// Seeds demo cases once (nothing when cases exist). Returns the number of cases written.
 pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<usize> {
-    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases")
-        .fetch_one(&db.pool)
-        .await?;
-    if existing > 0 {
+    if store::case_count(db).await? > 0 {
         return Ok(0);
     }
-    let officer: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM accounts WHERE username = 'police1'")
-            .fetch_optional(&db.pool)
-            .await?;
-    let Some(officer) = officer else {
+    let Some(officer) = store::account_by_username(db, "police1").await? else {
         return Ok(0);
     };
     let now = clock.now_ms();
     let today = local_date(now);
     let start = NaiveDate::from_ymd_opt(today.year() - 2, today.month(), 1).unwrap_or(today);
     let mut rng = StdRng::seed_from_u64(8_2026);
-    let stations: Vec<i64> =
-        sqlx::query_scalar("SELECT DISTINCT station_id FROM jurisdictions ORDER BY station_id")
-            .fetch_all(&db.pool)
-            .await?;
+    let stations = store::stations_with_schools(db).await?;
     let mut written = 0;
     let mut tx = db.begin_write().await?;
     for station_id in &stations {
@@ -83,21 +72,11 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<usize> {
                 continue;
             }
             // A sample of the school's students to draw victims from.
-            let students = sqlx::query(
-                "SELECT s.id, s.class_id, u.path, s.enrollment_year, s.major, s.gender FROM students s \
-                 JOIN units u ON u.id = s.class_id WHERE s.school_id = $1 ORDER BY s.id LIMIT 400",
-            )
-            .bind(school.id)
-            .fetch_all(&db.pool)
-            .await?;
+            let students = store::victim_sample(db, school.id, 400).await?;
             // Schools differ: the third school of a station has had no case for the last months;
             // a small college has cases in proportion to its size, and every other one has had
             // none since the start of last year (eligible for Campus Without Fraud).
-            let size: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM students WHERE school_id = $1")
-                    .bind(school.id)
-                    .fetch_one(&db.pool)
-                    .await?;
+            let size = store::students_of_school(db, school.id).await?;
             let small = size < 1000;
             let size_factor = if small { size as f64 / 3300.0 } else { 1.0 };
             let even_code = school
@@ -173,12 +152,12 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<usize> {
                         if !students.is_empty() && rng.gen_bool(0.9) {
                             let r = &students[rng.gen_range(0..students.len())];
                             (
-                                Some(r.try_get::<i64, _>(0)?),
-                                r.try_get::<i64, _>(1)?,
-                                r.try_get::<String, _>(2)?,
-                                Some(r.try_get::<i64, _>(3)?),
-                                Some(r.try_get::<String, _>(4)?),
-                                Some(r.try_get::<String, _>(5)?),
+                                Some(r.student_id),
+                                r.class_id,
+                                r.class_path.clone(),
+                                Some(r.enrollment_year),
+                                Some(r.major.clone()),
+                                Some(r.gender.clone()),
                                 VictimRole::Student,
                             )
                         } else {
@@ -222,14 +201,7 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<usize> {
     }
     tx.commit().await?;
     // Solved cases were solved some weeks after they happened, not all at seeding time.
-    sqlx::query(
-        "UPDATE cases SET solved_at = CASE WHEN occurred_at + $1 < $2 THEN occurred_at + $1 ELSE $2 END \
-         WHERE status = 'solved'",
-    )
-    .bind(24 * 86_400_000_i64)
-    .bind(now)
-    .execute(&db.pool)
-    .await?;
+    store::spread_solved_at(db, 24 * 86_400_000_i64, now).await?;
     // KPIs per station and month (arrests are entered; the rest is derived from the records),
     // and last month's briefing, published.
     for station_id in &stations {

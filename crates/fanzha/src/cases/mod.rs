@@ -6,22 +6,24 @@
 
 pub mod api;
 pub mod bench;
-pub mod dashboard;
 pub mod demo;
-pub mod lists;
 pub mod model;
 pub mod pages;
-pub mod reads;
 pub mod service;
 pub mod store;
 pub mod svg;
 
+pub use store::reads;
+
 use chrono::{Datelike, NaiveDate};
 
+use crate::audit::Actor;
+use crate::auth::model::Principal;
+use crate::clock::Clock;
+use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::org::model::Unit;
-use crate::web::context::User;
-use crate::web::AppState;
+use service::CaseError;
 
 /// A unit and a period of local dates, from `unit`, `from` and `to` query values; defaults are the
 /// caller's own unit and this year so far.
@@ -135,33 +137,38 @@ impl CaseListQuery {
 
 /// Resolves the unit and period of a request and checks the caller may view the unit's cases
 /// (refusals audited; 404 outside every scope).
-pub async fn period(st: &AppState, u: &User, q: &PeriodQuery) -> AppResult<Period> {
+pub async fn period(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    q: &PeriodQuery,
+) -> Result<Period, CaseError> {
     if q.page.is_some_and(|p| !(1..=10_000).contains(&p)) {
-        return Err(AppError::bad_request("err-bad-paging"));
+        return Err(CaseError::BadRequest("err-bad-paging"));
     }
     let unit = match q.unit.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(code) => crate::org::store::unit_by_code(&st.db, code)
+        Some(code) => crate::org::store::unit_by_code(db, code)
             .await?
-            .ok_or_else(AppError::not_found)?,
-        None => service::default_unit(&st.db, &u.p)
-            .await
-            .map_err(AppError::from)?
-            .ok_or_else(AppError::forbidden)?,
+            .ok_or(CaseError::NotFound)?,
+        None => service::default_unit(db, p)
+            .await?
+            .ok_or(CaseError::Forbidden)?,
     };
-    crate::org::access::authorize(
-        st,
-        u,
+    crate::audit::authorize(
+        db,
+        clock,
+        p,
+        actor,
         crate::auth::policy::Action::ViewCases,
         crate::auth::policy::Target::Unit(&unit.path),
     )
     .await?;
-    let today = model::date_in(st.clock.now_ms(), u.p.time_zone);
-    let parse = |s: &Option<String>, default: NaiveDate| -> AppResult<NaiveDate> {
+    let today = model::date_in(clock.now_ms(), p.time_zone);
+    let parse = |s: &Option<String>, default: NaiveDate| -> Result<NaiveDate, CaseError> {
         match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => Ok(default),
-            Some(s) => {
-                model::parse_date(s).ok_or_else(|| AppError::unprocessable("cases-err-date"))
-            }
+            Some(s) => model::parse_date(s).ok_or(CaseError::Unprocessable("cases-err-date")),
         }
     };
     let from = parse(
@@ -170,7 +177,7 @@ pub async fn period(st: &AppState, u: &User, q: &PeriodQuery) -> AppResult<Perio
     )?;
     let to = parse(&q.to, today)?;
     if from > to || (to - from).num_days() > 366 * 5 {
-        return Err(AppError::unprocessable("cases-err-period"));
+        return Err(CaseError::Unprocessable("cases-err-period"));
     }
     Ok(Period { unit, from, to })
 }

@@ -1,9 +1,9 @@
 //! Access checks shared by the org pages and API: the policy decides, refusals are audited, and a
 //! target outside every scope of the caller answers 404 so its existence is not revealed.
 
-use crate::audit::{self, Event};
+use crate::audit;
 use crate::auth::model::{Principal, Scope};
-use crate::auth::policy::{self, Action, Target};
+use crate::auth::policy::{Action, Target};
 use crate::error::{AppError, AppResult};
 use crate::web::context::User;
 use crate::web::AppState;
@@ -28,32 +28,7 @@ pub async fn authorize(
     action: Action,
     target: Target<'_>,
 ) -> AppResult<()> {
-    if policy::allows(&u.p, action, &target) {
-        return Ok(());
-    }
-    let (kind, id, path) = match &target {
-        Target::Unit(p) => ("unit", String::new(), p.to_string()),
-        Target::Student { id, unit_path } => ("student", id.to_string(), unit_path.to_string()),
-    };
-    audit::record(
-        &st.db.pool,
-        &st.clock,
-        &u.ctx.actor(),
-        Event {
-            action: "access.denied",
-            target_kind: kind,
-            target_id: id,
-            unit_path: path.clone(),
-            detail: serde_json::json!({ "action": format!("{action:?}") }),
-        },
-    )
-    .await?;
-    let visible = policy::allows(&u.p, Action::ViewUnits, &Target::Unit(&path));
-    Err(if visible {
-        AppError::forbidden()
-    } else {
-        AppError::not_found()
-    })
+    Ok(audit::authorize(&st.db, &st.clock, &u.p, &u.ctx.actor(), action, target).await?)
 }
 
 /// Opens one student's full record for a caller: 404 when absent, refused (and audited) outside

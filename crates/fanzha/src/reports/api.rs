@@ -74,7 +74,19 @@ pub async fn create_report(
             input.idempotency_key = k.to_string();
         }
     }
-    let f = service::file_report(&st, &u, &input).await?;
+    let f = service::file_report(
+        &st.db,
+        &st.clock,
+        service::Filing {
+            engine: &st.intel.engine(),
+            writer: &st.reports,
+            deadlines: service::Deadlines::from_config(&st.config),
+        },
+        &u.p,
+        &u.ctx.actor(),
+        &input,
+    )
+    .await?;
     let status = if f.replayed {
         StatusCode::OK
     } else {
@@ -111,7 +123,16 @@ pub async fn list_reports(
         return Err(AppError::bad_request("reports-err-status"));
     }
     Ok(Json(
-        service::list_reports(&st, &u, &scope_of(&u.p), q.status.as_deref(), limit).await?,
+        service::list_reports(
+            &st.db,
+            &st.clock,
+            &u.p,
+            &u.ctx.actor(),
+            &scope_of(&u.p),
+            q.status.as_deref(),
+            limit,
+        )
+        .await?,
     ))
 }
 
@@ -124,7 +145,9 @@ pub async fn get_report(
     Path(id): Path<i64>,
 ) -> AppResult<Json<ReportDetail>> {
     need(&u, Scope::ReportsRead)?;
-    Ok(Json(service::report_detail(&st, &u, id).await?))
+    Ok(Json(
+        service::report_detail(&st.db, &st.clock, &u.p, &u.ctx.actor(), id).await?,
+    ))
 }
 
 /// Police triage: confirm (indicators become confirmed), not_fraud, merge, assign, reply (to the
@@ -138,7 +161,9 @@ pub async fn triage(
     Json(req): Json<TriageRequest>,
 ) -> AppResult<Json<TriageAnswer>> {
     need(&u, Scope::ReportsWrite)?;
-    Ok(Json(service::triage_report(&st, &u, id, &req).await?))
+    Ok(Json(
+        service::triage_report(&st.db, &st.clock, &u.p, &u.ctx.actor(), id, &req).await?,
+    ))
 }
 
 /// Uploads one evidence image (the raw bytes as the body): JPEG, PNG or WebP by content, at most
@@ -153,7 +178,16 @@ pub async fn upload_evidence(
     body: Bytes,
 ) -> AppResult<Response> {
     need(&u, Scope::ReportsWrite)?;
-    let e = service::add_evidence(&st, &u, id, &body).await?;
+    let e = service::add_evidence(
+        &st.db,
+        &st.clock,
+        &st.config,
+        &u.p,
+        &u.ctx.actor(),
+        id,
+        &body,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(e)).into_response())
 }
 
@@ -166,7 +200,11 @@ pub async fn evidence_file(
     Path((id, eid)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
     need(&u, Scope::ReportsRead)?;
-    service::evidence_bytes(&st, &u, id, eid).await
+    Ok(
+        service::evidence_file(&st.db, &st.clock, &st.config, &u.p, &u.ctx.actor(), id, eid)
+            .await?
+            .into_response(),
+    )
 }
 
 /// Stop-payment requests in scope: open ones first, by deadline.
@@ -178,7 +216,15 @@ pub async fn stop_payment_queue(
 ) -> AppResult<Json<Vec<QueueItem>>> {
     need(&u, Scope::ReportsRead)?;
     Ok(Json(
-        service::stop_payment_queue(&st, &u, &scope_of(&u.p), 500).await?,
+        service::stop_payment_queue(
+            &st.db,
+            &st.clock,
+            &u.p,
+            &u.ctx.actor(),
+            &scope_of(&u.p),
+            500,
+        )
+        .await?,
     ))
 }
 
@@ -193,7 +239,9 @@ pub async fn stop_payment_action(
     Json(req): Json<ActionRequest>,
 ) -> AppResult<Json<StopPayment>> {
     need(&u, Scope::ReportsWrite)?;
-    Ok(Json(service::stop_payment_action(&st, &u, id, &req).await?))
+    Ok(Json(
+        service::stop_payment_action(&st.db, &st.clock, &u.p, &u.ctx.actor(), id, &req).await?,
+    ))
 }
 
 /// Clusters of reports sharing indicators (police).
@@ -201,7 +249,7 @@ pub async fn stop_payment_action(
     responses((status = 200, body = [Cluster])))]
 pub async fn clusters(State(st): State<AppState>, u: User) -> AppResult<Json<Vec<Cluster>>> {
     need(&u, Scope::ReportsRead)?;
-    let scope = service::police_scope(&u)?;
+    let scope = service::police_scope(&u.p)?;
     Ok(Json(store::clusters(&st.db, &scope, 2000).await?))
 }
 
@@ -210,7 +258,7 @@ pub async fn clusters(State(st): State<AppState>, u: User) -> AppResult<Json<Vec
     responses((status = 200, body = Figures)))]
 pub async fn figures(State(st): State<AppState>, u: User) -> AppResult<Json<Figures>> {
     need(&u, Scope::ReportsRead)?;
-    let scope = service::police_scope(&u)?;
+    let scope = service::police_scope(&u.p)?;
     let since = st.clock.now_ms() - 30 * 86_400_000;
     Ok(Json(store::figures(&st.db, &scope, since).await?))
 }

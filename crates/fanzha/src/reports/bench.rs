@@ -128,9 +128,7 @@ pub async fn run(db: &Db, reports: usize, concurrency: usize) -> anyhow::Result<
             .copied()
             .unwrap_or(0.0)
     };
-    let indicators: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM report_indicators")
-        .fetch_one(&db.pool)
-        .await?;
+    let indicators = super::store::indicator_links(db).await?;
     println!("backend: {}", db.backend.name());
     println!(
         "reports: {} (concurrency {concurrency}), indicators stored: {indicators}",

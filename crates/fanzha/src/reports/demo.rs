@@ -14,11 +14,7 @@ use crate::clock::Clock;
 
 /// Seeds inside the demo's transaction.
 pub async fn seed(tx: &mut AnyConnection, clock: &Clock) -> anyhow::Result<()> {
-    let students: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT a.id, a.student_id FROM accounts a WHERE a.student_id IS NOT NULL ORDER BY a.id LIMIT 4",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let students = super::store::student_accounts(tx, 4).await?;
     let now = clock.now_ms();
     let actor = Actor::cli("demo");
     for (n, (account, student)) in students.iter().enumerate() {

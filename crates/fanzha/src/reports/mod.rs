@@ -9,7 +9,6 @@ pub mod bench;
 pub mod demo;
 pub mod evidence;
 pub mod evidence_store;
-pub mod lists;
 pub mod model;
 pub mod pages;
 pub mod service;

@@ -102,7 +102,7 @@ pub async fn home(State(st): State<AppState>, u: User) -> AppResult<Html<String>
     let cases_panel = crate::cases::pages::home_panel(&st, &u, &ctx).await?;
     let activation_panel = crate::auth::activation_web::home_panel(&st, &u, &ctx).await?;
     let urgent_panel = crate::reports::pages::home_panel(&st, &u, &ctx).await?;
-    let province_panel = crate::cases::dashboard::home_panel(&st, &u, &ctx).await?;
+    let province_panel = crate::cases::pages::dashboard::home_panel(&st, &u, &ctx).await?;
     Ok(Html(
         HomePage {
             province_panel,

@@ -383,15 +383,16 @@ async fn gaps_export(
         q.q.as_deref().unwrap_or(""),
     )
     .await?;
-    crate::audit::person_list_read(
+    crate::audit::list_read(
         &st.db,
         &st.clock,
         &u.p,
         &u.ctx.actor(),
-        crate::audit::ListRead {
+        crate::audit::Listed {
             export: true,
             kind: "student",
-            unit_path: unit.path.clone(),
+            rows: vec![],
+            scope: vec![&unit.path],
             filter: serde_json::json!({"gaps": q.unit, "days": days, "q": q.q}),
             ids: people.iter().map(|g| g.student_id).collect(),
         },

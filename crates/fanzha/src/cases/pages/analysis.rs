@@ -19,7 +19,7 @@ pub(super) async fn analysis_page(
     u: User,
     Query(q): Query<PeriodQuery>,
 ) -> AppResult<Html<String>> {
-    let per = period(&st, &u, &q).await?;
+    let per = period(&st.db, &st.clock, &u.p, &u.ctx.actor(), &q).await?;
     let ctx = page_ctx(&st, &u).await;
     let a = service::analyse(&st.db, &per.unit, per.from, per.to, st.clock.now_ms())
         .await

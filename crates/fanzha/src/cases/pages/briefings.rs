@@ -45,7 +45,7 @@ pub(super) async fn render_briefings(
 ) -> AppResult<Html<String>> {
     let ctx = page_ctx(st, u).await;
     let mut rows = Vec::new();
-    for b in service::readable_briefings(st, u).await? {
+    for b in service::readable_briefings(&st.db, &u.p).await? {
         let station = org_store::unit_by_id(&st.db, b.station_id)
             .await?
             .map(|s| s.name)
@@ -126,7 +126,10 @@ pub(super) async fn briefing_submit(
     u: User,
     Form(f): Form<BriefingInput>,
 ) -> AppResult<Response> {
-    match service::save_briefing(&st, &u, &f).await {
+    match service::save_briefing(&st.db, &st.clock, &u.p, &u.ctx.actor(), &f)
+        .await
+        .map_err(AppError::from)
+    {
         Ok(id) => Ok(Redirect::to(&format!("/cases/briefings/{id}")).into_response()),
         Err(e) if e.is_invalid() => {
             let msg = rendered(&e, u.ctx.lang).join(" ");
@@ -163,7 +166,7 @@ pub(super) async fn briefing_page(
     u: User,
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
-    let (d, station) = service::briefing_detail(&st, &u, id).await?;
+    let (d, station) = service::briefing_detail(&st.db, &st.clock, &u.p, id).await?;
     let ctx = page_ctx(&st, &u).await;
     let can_publish = d.briefing.status == "draft"
         && policy::allows(&u.p, Action::ManageCases, &Target::Unit(&station.path));
@@ -204,6 +207,6 @@ pub(super) async fn briefing_publish(
     u: User,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    service::publish_briefing(&st, &u, id).await?;
+    service::publish_briefing(&st.db, &st.clock, &u.p, &u.ctx.actor(), id).await?;
     Ok(Redirect::to(&format!("/cases/briefings/{id}")).into_response())
 }

@@ -119,8 +119,16 @@ pub(super) async fn kpi_page(
     u: User,
     Query(q): Query<KpiQuery>,
 ) -> AppResult<Html<String>> {
-    let unit = service::unit_visible_to(&st, &u, q.unit.as_deref(), Action::ViewCases).await?;
-    let year = service::year_or(q.year, service::this_year(&st, &u))?;
+    let unit = service::unit_visible_to(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        q.unit.as_deref(),
+        Action::ViewCases,
+    )
+    .await?;
+    let year = service::year_or(q.year, service::this_year(&st.clock, &u.p))?;
     render_kpis(&st, &u, unit, year, None).await
 }
 
@@ -129,21 +137,38 @@ pub(super) async fn kpi_submit(
     u: User,
     Form(f): Form<KpiInput>,
 ) -> AppResult<Response> {
-    match service::save_kpi(&st, &u, &f).await {
+    match service::save_kpi(&st.db, &st.clock, &u.p, &u.ctx.actor(), &f)
+        .await
+        .map_err(AppError::from)
+    {
         Ok(unit) => {
-            let year =
-                Month::parse(&f.month).map_or_else(|| service::this_year(&st, &u), |m| m.year);
+            let year = Month::parse(&f.month)
+                .map_or_else(|| service::this_year(&st.clock, &u.p), |m| m.year);
             Ok(
                 Redirect::to(&format!("/cases/kpis?unit={}&year={year}", unit.code))
                     .into_response(),
             )
         }
         Err(e) if e.is_invalid() => {
-            let unit = service::unit_visible_to(&st, &u, Some(&f.unit), Action::ViewCases).await?;
+            let unit = service::unit_visible_to(
+                &st.db,
+                &st.clock,
+                &u.p,
+                &u.ctx.actor(),
+                Some(&f.unit),
+                Action::ViewCases,
+            )
+            .await?;
             let msg = rendered(&e, u.ctx.lang).join(" ");
-            let mut r = render_kpis(&st, &u, unit, service::this_year(&st, &u), Some(msg))
-                .await?
-                .into_response();
+            let mut r = render_kpis(
+                &st,
+                &u,
+                unit,
+                service::this_year(&st.clock, &u.p),
+                Some(msg),
+            )
+            .await?
+            .into_response();
             *r.status_mut() = e.status;
             Ok(r)
         }

@@ -4,9 +4,11 @@
 
 mod analysis;
 mod briefings;
+pub mod dashboard;
 mod home;
 mod import;
 mod kpis;
+pub mod lists;
 mod print;
 mod ranking;
 mod record;
@@ -45,8 +47,8 @@ use crate::web::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/cases", get(list_page))
-        .route("/cases/export.csv", get(super::lists::export_csv))
-        .route("/cases/export.xlsx", get(super::lists::export_xlsx))
+        .route("/cases/export.csv", get(lists::export_csv))
+        .route("/cases/export.xlsx", get(lists::export_xlsx))
         .route("/cases/new", get(new_page).post(new_submit))
         .route("/cases/import", get(import_page).post(import_submit))
         .route("/cases/analysis", get(analysis_page))
@@ -305,7 +307,7 @@ async fn list_page(
     Query(lq): Query<super::CaseListQuery>,
 ) -> AppResult<Html<String>> {
     let filter = lq.filter()?;
-    let per = period(&st, &u, &q).await?;
+    let per = period(&st.db, &st.clock, &u.p, &u.ctx.actor(), &q).await?;
     let ctx = page_ctx(&st, &u).await;
     let paths = service::unit_paths(&st.db, &per.unit)
         .await
@@ -316,7 +318,16 @@ async fn list_page(
         to: ms_of_date(per.to) + DAY_MS,
     };
     let page = q.page.unwrap_or(1).max(1);
-    let (cases, total) = service::list_cases(&st, &u, &w, &filter, 50, (page - 1) * 50).await?;
+    let (cases, total) = service::list_cases(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        &w,
+        &filter,
+        (50, (page - 1) * 50),
+    )
+    .await?;
     let rows = cases.iter().map(|c| case_row(&ctx, c)).collect();
     use crate::org::model::UnitKind as K;
     let picker = crate::org::picker::render(

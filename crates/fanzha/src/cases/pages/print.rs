@@ -42,7 +42,7 @@ pub(super) async fn briefing_print_page(
     u: User,
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
-    let (d, station) = service::briefing_detail(&st, &u, id).await?;
+    let (d, station) = service::briefing_detail(&st.db, &st.clock, &u.p, id).await?;
     let ctx = page_ctx(&st, &u).await;
     let year = d.briefing.month.get(..4).unwrap_or_default().to_string();
     let mut same_year: Vec<String> = store::briefings_of(&st.db, &[station.id])
@@ -124,8 +124,8 @@ pub(super) async fn awards_print_page(
     Path((code, year)): Path<(String, i32)>,
 ) -> AppResult<Html<String>> {
     let year = service::year_or(Some(year), 0)?;
-    let province = service::province(&st, &u, Some(&code)).await?;
-    let awardees = service::awardees(&st, &province, year).await?;
+    let province = service::province(&st.db, &u.p, Some(&code)).await?;
+    let awardees = service::awardees(&st.db, &province, year).await?;
     let published = awardees
         .iter()
         .map(|a| a.published_at)

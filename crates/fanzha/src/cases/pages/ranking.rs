@@ -37,7 +37,7 @@ pub(super) async fn render_ranking(
     year: i32,
     error: Option<String>,
 ) -> AppResult<Html<String>> {
-    service::authorize_ranking(st, u, &province).await?;
+    service::authorize_ranking(&st.db, &st.clock, &u.p, &u.ctx.actor(), &province).await?;
     let ctx = page_ctx(st, u).await;
     let rows = service::ranking(&st.db, &province, year)
         .await
@@ -90,8 +90,8 @@ pub(super) async fn ranking_page(
     u: User,
     Query(q): Query<RankQuery>,
 ) -> AppResult<Html<String>> {
-    let province = service::province(&st, &u, q.province.as_deref()).await?;
-    let year = service::year_or(q.year, service::this_year(&st, &u) - 1)?;
+    let province = service::province(&st.db, &u.p, q.province.as_deref()).await?;
+    let year = service::year_or(q.year, service::this_year(&st.clock, &u.p) - 1)?;
     render_ranking(&st, &u, province, year, None).await
 }
 
@@ -109,7 +109,10 @@ pub(super) async fn ranking_select(
         &st,
         &u,
         &f,
-        service::select_awards(&st, &u, &input).await.map(|_| ()),
+        service::select_awards(&st.db, &st.clock, &u.p, &u.ctx.actor(), &input)
+            .await
+            .map(|_| ())
+            .map_err(AppError::from),
     )
     .await
 }
@@ -128,7 +131,10 @@ pub(super) async fn ranking_publish(
         &st,
         &u,
         &f,
-        service::publish_awards(&st, &u, &input).await.map(|_| ()),
+        service::publish_awards(&st.db, &st.clock, &u.p, &u.ctx.actor(), &input)
+            .await
+            .map(|_| ())
+            .map_err(AppError::from),
     )
     .await
 }
@@ -139,8 +145,12 @@ pub(super) async fn after_award(
     f: &RankForm,
     r: AppResult<()>,
 ) -> AppResult<Response> {
-    let province =
-        service::province(st, u, Some(f.province.as_str()).filter(|s| !s.is_empty())).await?;
+    let province = service::province(
+        &st.db,
+        &u.p,
+        Some(f.province.as_str()).filter(|s| !s.is_empty()),
+    )
+    .await?;
     match r {
         Ok(()) => Ok(Redirect::to(&format!(
             "/cases/ranking?province={}&year={}",
@@ -173,8 +183,8 @@ pub(super) async fn awards_page(
     u: User,
     Path((code, year)): Path<(String, i32)>,
 ) -> AppResult<Html<String>> {
-    let province = service::province(&st, &u, Some(&code)).await?;
-    let awardees = service::awardees(&st, &province, year).await?;
+    let province = service::province(&st.db, &u.p, Some(&code)).await?;
+    let awardees = service::awardees(&st.db, &province, year).await?;
     let ctx = page_ctx(&st, &u).await;
     Ok(Html(
         AwardsPage {
@@ -203,8 +213,8 @@ pub(super) async fn certificate_page(
     u: User,
     Path((code, year, school)): Path<(String, i32, String)>,
 ) -> AppResult<Html<String>> {
-    let province = service::province(&st, &u, Some(&code)).await?;
-    let a = service::awardees(&st, &province, year)
+    let province = service::province(&st.db, &u.p, Some(&code)).await?;
+    let a = service::awardees(&st.db, &province, year)
         .await?
         .into_iter()
         .find(|a| a.school_code == school)

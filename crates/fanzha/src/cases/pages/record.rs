@@ -276,7 +276,15 @@ pub(super) async fn case_page(
     u: User,
     Path(id): Path<crate::kernel::ids::CaseId>,
 ) -> AppResult<Html<String>> {
-    let c = service::case_visible_to(&st, &u, id, Action::ViewCases).await?;
+    let c = service::case_visible_to(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        id,
+        Action::ViewCases,
+    )
+    .await?;
     let can_edit = policy::allows(&u.p, Action::ManageCases, &Target::Unit(&c.unit_path));
     form_page(
         &st,
@@ -298,7 +306,15 @@ pub(super) async fn case_submit(
     Form(f): Form<CaseForm>,
 ) -> AppResult<Response> {
     service::require_manage(&u.p)?;
-    let old = service::case_visible_to(&st, &u, id, Action::ManageCases).await?;
+    let old = service::case_visible_to(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        id,
+        Action::ManageCases,
+    )
+    .await?;
     match service::update_case(&st.db, &st.clock, &u.p, &u.ctx.actor(), &old, &f.input()).await {
         Ok(()) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
         Err(e) => {

@@ -5,17 +5,13 @@
 #[allow(unused_imports)]
 use super::*;
 
-use crate::error::{AppError, AppResult};
 use crate::kernel::ids::CaseId;
-use crate::org::access::authorize;
-use crate::web::context::User;
-use crate::web::AppState;
 use store::Briefing;
 
 /// Refuses callers who may not record cases anywhere (students, partners, counselors, schools).
-pub fn require_manage(p: &Principal) -> AppResult<()> {
+pub fn require_manage(p: &Principal) -> Result<(), CaseError> {
     if policy::scopes_for(p, Action::ManageCases).is_empty() {
-        Err(AppError::forbidden())
+        Err(CaseError::Forbidden)
     } else {
         Ok(())
     }
@@ -23,21 +19,23 @@ pub fn require_manage(p: &Principal) -> AppResult<()> {
 
 /// A case the caller may see (404 otherwise, audited).
 pub async fn case_visible_to(
-    st: &AppState,
-    u: &User,
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
     id: CaseId,
     action: Action,
-) -> AppResult<Case> {
-    let c = store::case_by_id(&st.db, id.get())
+) -> Result<Case, CaseError> {
+    let c = store::case_by_id(db, id.get())
         .await?
-        .ok_or_else(AppError::not_found)?;
-    authorize(st, u, action, Target::Unit(&c.unit_path)).await?;
+        .ok_or(CaseError::NotFound)?;
+    audit::authorize(db, clock, p, actor, action, Target::Unit(&c.unit_path)).await?;
     if action == Action::ViewCases {
         crate::audit::person_read(
-            &st.db,
-            &st.clock,
-            &u.p,
-            &u.ctx.actor(),
+            db,
+            clock,
+            p,
+            actor,
             crate::audit::Read {
                 kind: "case",
                 id: id.get(),
@@ -52,29 +50,28 @@ pub async fn case_visible_to(
     Ok(c)
 }
 
-/// One page of the cases of a window for a page or API list; the read (victim profiles) is one
-/// audit entry.
+/// One page (`limit`, `offset`) of the cases of a window for a page or API list; the read
+/// (victim profiles) is one audit entry.
 pub async fn list_cases(
-    st: &AppState,
-    u: &User,
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
     w: &Window,
     f: &store::CaseFilter,
-    limit: i64,
-    offset: i64,
-) -> AppResult<(Vec<Case>, i64)> {
-    let (cases, total) = store::list_cases_filtered(&st.db, w, f, limit, offset).await?;
-    let unit_path = crate::audit::common_path(cases.iter().map(|c| c.unit_path.as_str()))
-        .or_else(|| crate::audit::common_path(w.paths.iter().map(String::as_str)))
-        .unwrap_or_else(|| "/".into());
-    crate::audit::person_list_read(
-        &st.db,
-        &st.clock,
-        &u.p,
-        &u.ctx.actor(),
-        crate::audit::ListRead {
+    (limit, offset): (i64, i64),
+) -> Result<(Vec<Case>, i64), CaseError> {
+    let (cases, total) = store::list_cases_filtered(db, w, f, limit, offset).await?;
+    crate::audit::list_read(
+        db,
+        clock,
+        p,
+        actor,
+        crate::audit::Listed {
             export: false,
             kind: "case",
-            unit_path,
+            rows: cases.iter().map(|c| c.unit_path.as_str()).collect(),
+            scope: w.paths.iter().map(String::as_str).collect(),
             filter: serde_json::json!({
                 "from": w.from, "to": w.to, "limit": limit, "offset": offset, "total": total,
                 "fraud_type": f.fraud_type, "status": f.status, "q": f.search,
@@ -88,53 +85,47 @@ pub async fn list_cases(
 
 /// Resolves a unit by code (or the caller's own) after a scope check for `action`.
 pub async fn unit_visible_to(
-    st: &AppState,
-    u: &User,
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
     code: Option<&str>,
     action: Action,
-) -> AppResult<Unit> {
+) -> Result<Unit, CaseError> {
     let unit = match code.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(c) => org_store::unit_by_code(&st.db, c)
+        Some(c) => org_store::unit_by_code(db, c)
             .await?
-            .ok_or_else(AppError::not_found)?,
-        None => default_unit(&st.db, &u.p)
-            .await
-            .map_err(AppError::from)?
-            .ok_or_else(AppError::forbidden)?,
+            .ok_or(CaseError::NotFound)?,
+        None => default_unit(db, p).await?.ok_or(CaseError::Forbidden)?,
     };
-    authorize(st, u, action, Target::Unit(&unit.path)).await?;
+    audit::authorize(db, clock, p, actor, action, Target::Unit(&unit.path)).await?;
     Ok(unit)
 }
 
 /// This year in the caller's time zone (the default year of KPIs and of the ranking).
 /// The year a query asks for (1970–9999), else `default`.
-pub fn year_or(asked: Option<i32>, default: i32) -> AppResult<i32> {
+pub fn year_or(asked: Option<i32>, default: i32) -> Result<i32, CaseError> {
     match asked {
         None => Ok(default),
         Some(y) if (1970..=9999).contains(&y) => Ok(y),
-        Some(_) => Err(AppError::bad_request("cases-err-period-year")),
+        Some(_) => Err(CaseError::BadRequest("cases-err-period-year")),
     }
 }
 
-pub fn this_year(st: &AppState, u: &User) -> i32 {
+pub fn this_year(clock: &Clock, p: &Principal) -> i32 {
     use chrono::Datelike;
-    date_in(st.clock.now_ms(), u.p.time_zone).year()
+    date_in(clock.now_ms(), p.time_zone).year()
 }
 
-pub async fn readable_briefings(st: &AppState, u: &User) -> AppResult<Vec<Briefing>> {
-    let stations = briefing_stations(&st.db, &u.p)
-        .await
-        .map_err(AppError::from)?;
+pub async fn readable_briefings(db: &Db, p: &Principal) -> Result<Vec<Briefing>, CaseError> {
+    let stations = briefing_stations(db, p).await?;
     let ids: Vec<i64> = stations.iter().map(|s| s.id).collect();
     let mut out = Vec::new();
-    for b in store::briefings_of(&st.db, &ids).await? {
+    for b in store::briefings_of(db, &ids).await? {
         let Some(station) = stations.iter().find(|s| s.id == b.station_id) else {
             continue;
         };
-        if may_read_briefing(&st.db, &u.p, &b, station)
-            .await
-            .map_err(AppError::from)?
-        {
+        if may_read_briefing(db, p, &b, station).await? {
             out.push(b);
         }
     }
@@ -171,37 +162,38 @@ pub struct BriefingDetail {
 }
 
 /// A briefing and its station, when the caller may read it (404 otherwise).
-pub async fn briefing_visible_to(st: &AppState, u: &User, id: i64) -> AppResult<(Briefing, Unit)> {
-    let b = store::briefing_by_id(&st.db, id)
+pub async fn briefing_visible_to(
+    db: &Db,
+    p: &Principal,
+    id: i64,
+) -> Result<(Briefing, Unit), CaseError> {
+    let b = store::briefing_by_id(db, id)
         .await?
-        .ok_or_else(AppError::not_found)?;
-    let station = org_store::unit_by_id(&st.db, b.station_id)
+        .ok_or(CaseError::NotFound)?;
+    let station = org_store::unit_by_id(db, b.station_id)
         .await?
-        .ok_or_else(AppError::not_found)?;
-    if !may_read_briefing(&st.db, &u.p, &b, &station)
-        .await
-        .map_err(AppError::from)?
-    {
-        return Err(AppError::not_found());
+        .ok_or(CaseError::NotFound)?;
+    if !may_read_briefing(db, p, &b, &station).await? {
+        return Err(CaseError::NotFound);
     }
     Ok((b, station))
 }
 
 /// A briefing with its typical cases and the month's victim analysis, when the caller may read it.
 pub async fn briefing_detail(
-    st: &AppState,
-    u: &User,
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
     id: i64,
-) -> AppResult<(BriefingDetail, Unit)> {
-    let (b, station) = briefing_visible_to(st, u, id).await?;
-    let m = Month::parse(&b.month).ok_or_else(AppError::internal)?;
+) -> Result<(BriefingDetail, Unit), CaseError> {
+    let (b, station) = briefing_visible_to(db, p, id).await?;
+    let m = Month::parse(&b.month)
+        .ok_or_else(|| CaseError::Corrupt(format!("briefing {id} month {}", b.month)))?;
     let last = m.next().first_day().pred_opt().unwrap_or(m.first_day());
-    let analysis = analyse(&st.db, &station, m.first_day(), last, st.clock.now_ms())
-        .await
-        .map_err(AppError::from)?;
+    let analysis = analyse(db, &station, m.first_day(), last, clock.now_ms()).await?;
     let mut cases = Vec::new();
     for cid in &b.case_ids {
-        if let Some(c) = store::case_by_id(&st.db, *cid).await? {
+        if let Some(c) = store::case_by_id(db, *cid).await? {
             cases.push(TypicalCase {
                 id: c.id,
                 school_name: c.school_name,
@@ -219,8 +211,8 @@ pub async fn briefing_detail(
     }
     let (from, to) = (ms_of_date(m.first_day()), ms_of_date(m.next().first_day()));
     let mut suspects = 0;
-    for p in unit_paths(&st.db, &station).await.map_err(AppError::from)? {
-        for (_, _, n) in store::suspects(&st.db, &p, from, to).await? {
+    for p in unit_paths(db, &station).await? {
+        for (_, _, n) in store::suspects(db, &p, from, to).await? {
             suspects += n;
         }
     }
@@ -237,27 +229,27 @@ pub async fn briefing_detail(
     ))
 }
 
-pub async fn province(st: &AppState, u: &User, code: Option<&str>) -> AppResult<Unit> {
+pub async fn province(db: &Db, p: &Principal, code: Option<&str>) -> Result<Unit, CaseError> {
     let unit = match code.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(c) => org_store::unit_by_code(&st.db, c)
+        Some(c) => org_store::unit_by_code(db, c)
             .await?
-            .ok_or_else(AppError::not_found)?,
+            .ok_or(CaseError::NotFound)?,
         None => {
             let mut found = None;
-            for g in &u.p.grants {
-                if let Some(unit) = org_store::unit_by_id(&st.db, g.unit_id).await? {
-                    let anc = org_store::ancestors(&st.db, &unit).await?;
+            for g in &p.grants {
+                if let Some(unit) = org_store::unit_by_id(db, g.unit_id).await? {
+                    let anc = org_store::ancestors(db, &unit).await?;
                     found = anc.into_iter().find(|a| a.kind == UnitKind::Province);
                     if found.is_some() {
                         break;
                     }
                 }
             }
-            found.ok_or_else(AppError::not_found)?
+            found.ok_or(CaseError::NotFound)?
         }
     };
     if unit.kind != UnitKind::Province {
-        return Err(AppError::unprocessable("cases-err-province"));
+        return Err(CaseError::Unprocessable("cases-err-province"));
     }
     Ok(unit)
 }
@@ -265,15 +257,22 @@ pub async fn province(st: &AppState, u: &User, code: Option<&str>) -> AppResult<
 /// The ranking is the province's: province case viewers read it, and so, read-only, do police,
 /// school admins and unit leaders whose scope lies inside the province. Anyone else is refused
 /// (audited; 404 outside every scope).
-pub async fn authorize_ranking(st: &AppState, u: &User, province: &Unit) -> AppResult<()> {
-    let inside = u.p.grants.iter().any(|g| {
+pub async fn authorize_ranking(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    province: &Unit,
+) -> Result<(), CaseError> {
+    let inside = p.grants.iter().any(|g| {
         crate::auth::policy::role_allows(g.role, Action::ViewCases)
             && g.scope_paths.iter().any(|s| s.starts_with(&province.path))
     });
     if inside {
         return Ok(());
     }
-    authorize(st, u, Action::ViewCases, Target::Unit(&province.path)).await
+    let target = Target::Unit(&province.path);
+    Ok(audit::authorize(db, clock, p, actor, Action::ViewCases, target).await?)
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -283,11 +282,11 @@ pub struct Awardee {
     pub published_at: i64,
 }
 
-pub async fn awardees(st: &AppState, province: &Unit, year: i32) -> AppResult<Vec<Awardee>> {
+pub async fn awardees(db: &Db, province: &Unit, year: i32) -> Result<Vec<Awardee>, CaseError> {
     let mut out = Vec::new();
-    for (sid, published) in store::awards(&st.db, province.id, year).await? {
+    for (sid, published) in store::awards(db, province.id, year).await? {
         let Some(at) = published else { continue };
-        if let Some(s) = org_store::unit_by_id(&st.db, sid).await? {
+        if let Some(s) = org_store::unit_by_id(db, sid).await? {
             out.push(Awardee {
                 school_code: s.code,
                 school_name: s.name,

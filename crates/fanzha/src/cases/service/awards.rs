@@ -4,11 +4,6 @@
 #[allow(unused_imports)]
 use super::*;
 
-use crate::error::AppResult;
-use crate::org::access::authorize;
-use crate::web::context::User;
-use crate::web::AppState;
-
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct RankRow {
     /// Competition rank ("1224") of the full table, by victims per 10,000 people (fewest first):
@@ -176,22 +171,19 @@ pub fn rank_rows(rows: &mut [RankRow]) {
 
 /// Replaces the year's selection of awardees (province admins): at most [`MAX_AWARDS`], each an
 /// eligible school of the province; not once the year's list is published.
-pub async fn select_awards(st: &AppState, u: &User, input: &AwardInput) -> AppResult<usize> {
-    year_or(Some(input.year), 0)?;
-    let province = province(
-        st,
-        u,
-        Some(&input.province)
-            .filter(|s| !s.is_empty())
-            .map(|s| s.as_str()),
-    )
-    .await?;
-    authorize(st, u, Action::ManageAwards, Target::Unit(&province.path)).await?;
-    let rows = ranking(&st.db, &province, input.year).await?;
-    let (db, clock, actor, by) = (&st.db, &st.clock, &u.ctx.actor(), u.p.account_id);
+pub async fn select_awards(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    input: &AwardInput,
+) -> Result<usize, CaseError> {
+    let province = award_province(db, clock, p, actor, input).await?;
+    let rows = ranking(db, &province, input.year).await?;
+    let by = p.account_id;
     let (rows, province, year, codes) = (&rows, &province, input.year, &input.schools);
     if rows.iter().any(|r| r.published) {
-        return Err(refuse("cases-err-awards-published").into());
+        return Err(refuse("cases-err-awards-published"));
     }
     let mut codes: Vec<&str> = codes
         .iter()
@@ -201,10 +193,10 @@ pub async fn select_awards(st: &AppState, u: &User, input: &AwardInput) -> AppRe
     codes.sort_unstable();
     codes.dedup();
     if codes.len() > MAX_AWARDS {
-        return Err(CaseError::Refused(vec![
-            Msg::new("cases-err-awards-too-many").arg("n", MAX_AWARDS)
-        ])
-        .into());
+        return Err(CaseError::Refused(vec![Msg::new(
+            "cases-err-awards-too-many",
+        )
+        .arg("n", MAX_AWARDS)]));
     }
     let mut ids = Vec::new();
     let mut errs = Vec::new();
@@ -216,7 +208,7 @@ pub async fn select_awards(st: &AppState, u: &User, input: &AwardInput) -> AppRe
         }
     }
     if !errs.is_empty() {
-        return Err(CaseError::Refused(errs).into());
+        return Err(CaseError::Refused(errs));
     }
     let mut tx = db.begin_write().await?;
     store::replace_awards(&mut tx, province.id, year, &ids, by, clock.now_ms()).await?;
@@ -237,27 +229,39 @@ pub async fn select_awards(st: &AppState, u: &User, input: &AwardInput) -> AppRe
     Ok(ids.len())
 }
 
-/// Publishes the year's selection of awardees; the year must be over.
-pub async fn publish_awards(st: &AppState, u: &User, input: &AwardInput) -> AppResult<u64> {
+/// The province an award form names (or the caller's), once the caller may manage its awards.
+async fn award_province(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    input: &AwardInput,
+) -> Result<Unit, CaseError> {
     year_or(Some(input.year), 0)?;
-    let province = province(
-        st,
-        u,
-        Some(&input.province)
-            .filter(|s| !s.is_empty())
-            .map(|s| s.as_str()),
-    )
-    .await?;
-    authorize(st, u, Action::ManageAwards, Target::Unit(&province.path)).await?;
-    let (db, clock, actor, province, year) =
-        (&st.db, &st.clock, &u.ctx.actor(), &province, input.year);
+    let code = Some(input.province.as_str()).filter(|s| !s.is_empty());
+    let province = province(db, p, code).await?;
+    let target = Target::Unit(&province.path);
+    audit::authorize(db, clock, p, actor, Action::ManageAwards, target).await?;
+    Ok(province)
+}
+
+/// Publishes the year's selection of awardees; the year must be over.
+pub async fn publish_awards(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    input: &AwardInput,
+) -> Result<u64, CaseError> {
+    let province = &award_province(db, clock, p, actor, input).await?;
+    let year = input.year;
     if local_date(clock.now_ms()).year() <= year {
-        return Err(refuse("cases-err-awards-year-open").into());
+        return Err(refuse("cases-err-awards-year-open"));
     }
     let mut tx = db.begin_write().await?;
     let n = store::publish_awards(&mut *tx, province.id, year, clock.now_ms()).await?;
     if n == 0 {
-        return Err(refuse("cases-err-awards-none").into());
+        return Err(refuse("cases-err-awards-none"));
     }
     audit::record(
         &mut *tx,

@@ -3,17 +3,19 @@
 #[allow(unused_imports)]
 use super::*;
 
-use crate::error::{AppError, AppResult};
-use crate::org::access::authorize;
-use crate::web::context::User;
-use crate::web::AppState;
-
 /// Saves the draft briefing of a station and month (replacing an earlier draft); typical cases
 /// must be cases of that month in the station's jurisdiction.
-pub async fn save_briefing(st: &AppState, u: &User, input: &BriefingInput) -> AppResult<i64> {
-    require_manage(&u.p)?;
-    let station = unit_visible_to(st, u, Some(&input.station), Action::ManageCases).await?;
-    let (db, clock, actor, by) = (&st.db, &st.clock, &u.ctx.actor(), u.p.account_id);
+pub async fn save_briefing(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    input: &BriefingInput,
+) -> Result<i64, CaseError> {
+    require_manage(p)?;
+    let code = Some(input.station.as_str());
+    let station = unit_visible_to(db, clock, p, actor, code, Action::ManageCases).await?;
+    let by = p.account_id;
     let (station, month, title, advice, case_ids) = (
         &station,
         input.month.as_str(),
@@ -22,15 +24,15 @@ pub async fn save_briefing(st: &AppState, u: &User, input: &BriefingInput) -> Ap
         input.case_ids.as_slice(),
     );
     if station.kind != UnitKind::PoliceStation {
-        return Err(refuse("cases-err-station").into());
+        return Err(refuse("cases-err-station"));
     }
     let m = Month::parse(month).ok_or_else(|| refuse("cases-err-month"))?;
     if ms_of_date(m.first_day()) > clock.now_ms() {
-        return Err(refuse("cases-err-month").into());
+        return Err(refuse("cases-err-month"));
     }
     let title = crate::text::name(title).map_err(|e| refuse(e.key()))?;
     if title.is_empty() || title.chars().count() > 200 || advice.chars().count() > 8000 {
-        return Err(refuse("cases-err-briefing-text").into());
+        return Err(refuse("cases-err-briefing-text"));
     }
     let paths = unit_paths(db, station).await?;
     let (from, to) = (ms_of_date(m.first_day()), ms_of_date(m.next().first_day()));
@@ -44,10 +46,10 @@ pub async fn save_briefing(st: &AppState, u: &User, input: &BriefingInput) -> Ap
                 && paths.iter().any(|p| c.unit_path.starts_with(p.as_str()))
         });
         if !ok {
-            return Err(CaseError::Refused(
-                vec![Msg::new("cases-err-briefing-case").arg("id", id)],
+            return Err(CaseError::Refused(vec![Msg::new(
+                "cases-err-briefing-case",
             )
-            .into());
+            .arg("id", id)]));
         }
     }
     let id = store::save_briefing(
@@ -166,20 +168,26 @@ pub(super) async fn send_briefing_notice(
 
 /// Publishes a draft and tells the admins and counselors of every school of the jurisdiction, by
 /// fan-out jobs (deduplicated per briefing, role and school).
-pub async fn publish_briefing(st: &AppState, u: &User, id: i64) -> AppResult<usize> {
-    require_manage(&u.p)?;
-    let b = store::briefing_by_id(&st.db, id)
+pub async fn publish_briefing(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    id: i64,
+) -> Result<usize, CaseError> {
+    require_manage(p)?;
+    let b = &store::briefing_by_id(db, id)
         .await?
-        .ok_or_else(AppError::not_found)?;
-    let station = org_store::unit_by_id(&st.db, b.station_id)
+        .ok_or(CaseError::NotFound)?;
+    let station = &org_store::unit_by_id(db, b.station_id)
         .await?
-        .ok_or_else(AppError::not_found)?;
-    authorize(st, u, Action::ManageCases, Target::Unit(&station.path)).await?;
-    let (db, clock, actor, b, station) = (&st.db, &st.clock, &u.ctx.actor(), &b, &station);
+        .ok_or(CaseError::NotFound)?;
+    let target = Target::Unit(&station.path);
+    audit::authorize(db, clock, p, actor, Action::ManageCases, target).await?;
     let now = clock.now_ms();
     let mut tx = db.begin_write().await?;
     if !store::publish_briefing(&mut *tx, b.id, now).await? {
-        return Err(refuse("cases-err-briefing-published").into());
+        return Err(refuse("cases-err-briefing-published"));
     }
     audit::record(
         &mut *tx,

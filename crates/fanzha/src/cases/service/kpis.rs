@@ -4,10 +4,6 @@
 #[allow(unused_imports)]
 use super::*;
 
-use crate::error::{AppError, AppResult};
-use crate::web::context::User;
-use crate::web::AppState;
-
 /// Parses KPI figures of one month; money in yuan.
 pub fn parse_kpi(month: &str, figures: [&str; 5]) -> Result<Kpi, CaseError> {
     let m = Month::parse(month).ok_or_else(|| refuse("cases-err-month"))?;
@@ -160,11 +156,18 @@ pub async fn kpi_year(
 }
 
 /// Enters (or corrects) the KPIs of a police unit for a month.
-pub async fn save_kpi(st: &AppState, u: &User, input: &KpiInput) -> AppResult<Unit> {
-    require_manage(&u.p)?;
-    let unit = unit_visible_to(st, u, Some(&input.unit), Action::ManageCases).await?;
+pub async fn save_kpi(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    input: &KpiInput,
+) -> Result<Unit, CaseError> {
+    require_manage(p)?;
+    let code = Some(input.unit.as_str());
+    let unit = unit_visible_to(db, clock, p, actor, code, Action::ManageCases).await?;
     if unit.kind != UnitKind::PoliceStation {
-        return Err(AppError::unprocessable("cases-err-station"));
+        return Err(CaseError::Unprocessable("cases-err-station"));
     }
     // What the platform records is derived, never typed: only arrests are entered.
     let typed = |v: &str| {
@@ -180,7 +183,7 @@ pub async fn save_kpi(st: &AppState, u: &User, input: &KpiInput) -> AppResult<Un
     .iter()
     .any(|v| typed(v))
     {
-        return Err(AppError::unprocessable("cases-err-kpi-derived"));
+        return Err(CaseError::Unprocessable("cases-err-kpi-derived"));
     }
     let k = parse_kpi(
         &input.month,
@@ -191,16 +194,15 @@ pub async fn save_kpi(st: &AppState, u: &User, input: &KpiInput) -> AppResult<Un
             &input.losses_avoided,
             &input.funds_returned,
         ],
-    )
-    .map_err(AppError::from)?;
-    if Month::parse(&k.month).is_some_and(|m| ms_of_date(m.first_day()) > st.clock.now_ms()) {
-        return Err(AppError::unprocessable("cases-err-month"));
+    )?;
+    if Month::parse(&k.month).is_some_and(|m| ms_of_date(m.first_day()) > clock.now_ms()) {
+        return Err(CaseError::Unprocessable("cases-err-month"));
     }
-    store::upsert_kpi(&st.db, unit.id, &k, u.p.account_id, st.clock.now_ms()).await?;
+    store::upsert_kpi(db, unit.id, &k, p.account_id, clock.now_ms()).await?;
     crate::audit::record(
-        &st.db.pool,
-        &st.clock,
-        &u.ctx.actor(),
+        &db.pool,
+        clock,
+        actor,
         crate::audit::Event {
             action: "kpi.save",
             target_kind: "unit",

@@ -1,6 +1,10 @@
 //! Rules of cases: checking a case against the officer's jurisdiction, CSV import (all or nothing,
 //! every bad line listed), the analysis of a unit and period, streaks, KPIs, briefings and the
 //! Campus Without Fraud ranking.
+//!
+//! This is the use-case layer of the module: each action takes the acting principal (and the
+//! audit actor where it audits) with parsed input, owns its transaction and returns
+//! [`CaseError`]; pages and API parse, call one of these, and render.
 
 mod access;
 mod analysis;
@@ -33,8 +37,33 @@ pub enum CaseError {
     /// The input is wrong; every problem is listed.
     #[error("refused")]
     Refused(Vec<Msg>),
+    /// Absent, or outside every scope of the caller (so its existence does not leak).
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    /// A malformed query (paging, year).
+    #[error("bad request: {0}")]
+    BadRequest(&'static str),
+    /// One problem with the request, said by its key alone.
+    #[error("unprocessable: {0}")]
+    Unprocessable(&'static str),
+    /// A stored value the code cannot read.
+    #[error("corrupt: {0}")]
+    Corrupt(String),
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl From<crate::audit::Denied> for CaseError {
+    fn from(e: crate::audit::Denied) -> Self {
+        use crate::audit::Denied;
+        match e {
+            Denied::Forbidden => CaseError::Forbidden,
+            Denied::NotFound => CaseError::NotFound,
+            Denied::Db(e) => CaseError::Db(e),
+        }
+    }
 }
 
 impl From<CaseError> for crate::error::AppError {
@@ -47,6 +76,14 @@ impl From<CaseError> for crate::error::AppError {
                     err.msg = msgs[0].clone();
                 }
                 err.details(msgs)
+            }
+            CaseError::NotFound => AppError::not_found(),
+            CaseError::Forbidden => AppError::forbidden(),
+            CaseError::BadRequest(key) => AppError::bad_request(key),
+            CaseError::Unprocessable(key) => AppError::unprocessable(key),
+            CaseError::Corrupt(what) => {
+                tracing::error!(what = %what, "cases: corrupt stored value");
+                AppError::internal()
             }
             CaseError::Db(d) => AppError::from(d),
         }

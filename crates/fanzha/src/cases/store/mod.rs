@@ -4,10 +4,13 @@
 mod awards;
 mod briefings;
 mod kpis;
+pub mod reads;
+mod seed;
 mod summary;
 pub use awards::*;
 pub use briefings::*;
 pub use kpis::*;
+pub use seed::*;
 pub use summary::*;
 
 use sqlx::any::AnyRow;

@@ -56,15 +56,16 @@ pub async fn coverage(st: &AppState, u: &User, unit_id: i64) -> AppResult<Covera
         .collect();
     let students = if un.kind == UnitKind::Class {
         let list = store::class_standing(&st.db, un.id).await?;
-        crate::audit::person_list_read(
+        crate::audit::list_read(
             &st.db,
             &st.clock,
             &u.p,
             &u.ctx.actor(),
-            crate::audit::ListRead {
+            crate::audit::Listed {
                 export: false,
                 kind: "student",
-                unit_path: un.path.clone(),
+                rows: vec![],
+                scope: vec![&un.path],
                 filter: serde_json::json!({"learning_coverage": un.id}),
                 ids: list.iter().map(|s| s.id).collect(),
             },

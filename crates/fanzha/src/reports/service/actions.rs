@@ -1,28 +1,32 @@
 //! The actions pages and API share: file a report, add and read evidence, triage, act on a
 //! stop-payment request, the lists and the detail of a report, each after the caller's scope
-//! check. Handlers parse, call one of these, and render.
+//! check. Each takes the acting principal (and the audit actor where it audits), owns its
+//! transaction and returns [`ReportError`]; handlers parse, call one of these, and render.
 
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::{Deadlines, Filed, ReportError, Reporter, SpAction, Triage};
+use super::{Deadlines, Filed, ReportError, ReportResult, Reporter, SpAction, Triage};
+use crate::audit::Actor;
 use crate::auth::model::Principal;
 use crate::auth::policy::{self, Action, Target};
-use crate::error::{AppError, AppResult, Msg};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::Msg;
 use crate::reports::model::{self, ReportIndicator, ReportInput};
 use crate::reports::store::{self, Evidence, QueueItem, Report, ReportItem, StopPayment};
+use crate::reports::writer::Writer;
 use crate::reports::{evidence, evidence_store};
-use crate::web::context::User;
-use crate::web::AppState;
+
+fn unprocessable(key: &str) -> ReportError {
+    ReportError::Unprocessable(Msg::new(key))
+}
 
 /// The reporter a signed-in account files as.
-pub async fn reporter_of(st: &AppState, p: &Principal) -> AppResult<Reporter> {
+pub async fn reporter_of(db: &Db, p: &Principal) -> ReportResult<Reporter> {
     if let Some(sid) = p.student_id {
-        let mut conn = st.db.pool.acquire().await?;
-        let (path, class, school) = super::student_place(&mut conn, sid)
-            .await
-            .map_err(AppError::from)?;
+        let mut conn = db.pool.acquire().await?;
+        let (path, class, school) = super::student_place(&mut conn, sid).await?;
         return Ok(Reporter {
             account_id: p.account_id,
             student_id: Some(sid),
@@ -64,109 +68,126 @@ pub fn can_triage(p: &Principal, unit_path: &str) -> bool {
 
 /// Opens one report for a caller: the reporter, or staff and police in scope. Others get 404
 /// (audited as `access.denied`), so a report's existence is not revealed.
-pub async fn report_visible_to(st: &AppState, u: &User, id: i64) -> AppResult<store::Report> {
-    let mut conn = st.db.pool.acquire().await?;
+pub async fn report_visible_to(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    id: i64,
+) -> ReportResult<store::Report> {
+    let mut conn = db.pool.acquire().await?;
     let r = store::report(&mut conn, id)
         .await?
-        .ok_or_else(AppError::not_found)?;
+        .ok_or(ReportError::NotFound)?;
     drop(conn);
-    if r.reporter_account_id == u.p.account_id {
+    if r.reporter_account_id == p.account_id {
         return Ok(r);
     }
-    crate::org::access::authorize(st, u, Action::ViewReports, Target::Unit(&r.unit_path))
+    let target = Target::Unit(&r.unit_path);
+    crate::audit::authorize(db, clock, p, actor, Action::ViewReports, target)
         .await
-        .map_err(|_| AppError::not_found())?;
+        .map_err(|_| ReportError::NotFound)?;
     Ok(r)
 }
 
 /// A police officer's decision context: the officer and their unit path, for triage in scope.
-pub fn officer(u: &User, unit_path: &str) -> AppResult<crate::intel::service::By> {
-    if !can_triage(&u.p, unit_path) {
-        return Err(AppError::forbidden());
+pub fn officer(
+    p: &Principal,
+    actor: &Actor,
+    unit_path: &str,
+) -> ReportResult<crate::intel::service::By> {
+    if !can_triage(p, unit_path) {
+        return Err(ReportError::Forbidden);
     }
-    let path = policy::scopes_for(&u.p, Action::TriageReports)
+    let path = policy::scopes_for(p, Action::TriageReports)
         .into_iter()
         .next()
         .unwrap_or_default();
     Ok(crate::intel::service::By {
-        actor: u.ctx.actor(),
+        actor: actor.clone(),
         unit_path: path,
     })
 }
 
+/// What filing needs of the process besides the database: the detection engine that checks the
+/// input, the report writer, and the stop-payment deadlines.
+pub struct Filing<'a> {
+    pub engine: &'a fanzha_detect::Engine,
+    pub writer: &'a Writer,
+    pub deadlines: Deadlines,
+}
+
 /// Validates, files and commits a report; a retry with the same key (also one racing this
 /// request) returns the report filed first.
-pub async fn file_report(st: &AppState, u: &User, input: &ReportInput) -> AppResult<Filed> {
-    let now = st.clock.now_ms();
-    let v = model::validate(input, now, Some(&*st.intel.engine()))
-        .map_err(|e| AppError::from(ReportError::Invalid(e)))?;
+pub async fn file_report(
+    db: &Db,
+    clock: &Clock,
+    filing: Filing<'_>,
+    p: &Principal,
+    actor: &Actor,
+    input: &ReportInput,
+) -> ReportResult<Filed> {
+    let now = clock.now_ms();
+    let v = model::validate(input, now, Some(filing.engine)).map_err(ReportError::Invalid)?;
     if let Some(check) = input.risk_check_id {
         // Only the student's own check may be linked.
-        let c = crate::intel::store::check_by_id(&st.db, check).await?;
-        if c.is_none_or(|c| c.account_id != u.p.account_id) {
-            return Err(AppError::from(ReportError::Invalid(vec![Msg::new(
-                "reports-err-check",
-            )])));
+        let c = crate::intel::store::check_by_id(db, check).await?;
+        if c.is_none_or(|c| c.account_id != p.account_id) {
+            return Err(ReportError::Invalid(vec![Msg::new("reports-err-check")]));
         }
     }
-    let reporter = reporter_of(st, &u.p).await?;
-    let deadlines = Deadlines::from_config(&st.config);
-    let f = st
-        .reports
+    let reporter = reporter_of(db, p).await?;
+    filing
+        .writer
         .submit(crate::reports::writer::Submission {
-            actor: u.ctx.actor(),
+            actor: actor.clone(),
             reporter,
             idempotency_key: input.idempotency_key.clone(),
             valid: v,
-            deadlines,
+            deadlines: filing.deadlines,
         })
         .await
-        .map_err(AppError::from)?;
-    Ok(f)
 }
 
 /// A stored evidence image of a report (reporter only; at most six).
 pub async fn add_evidence(
-    st: &AppState,
-    u: &User,
+    db: &Db,
+    clock: &Clock,
+    config: &Config,
+    p: &Principal,
+    actor: &Actor,
     report_id: i64,
     bytes: &[u8],
-) -> AppResult<Evidence> {
-    let r = report_visible_to(st, u, report_id).await?;
-    if r.reporter_account_id != u.p.account_id {
-        return Err(AppError::forbidden());
+) -> ReportResult<Evidence> {
+    let r = report_visible_to(db, clock, p, actor, report_id).await?;
+    if r.reporter_account_id != p.account_id {
+        return Err(ReportError::Forbidden);
     }
-    if bytes.len() > st.config.report_image_max_bytes {
-        return Err(
-            AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "reports-err-image-size")
-                .arg("max", st.config.report_image_max_bytes / (1024 * 1024)),
-        );
+    if bytes.len() > config.report_image_max_bytes {
+        return Err(ReportError::ImageTooLarge {
+            max_mib: config.report_image_max_bytes / (1024 * 1024),
+        });
     }
-    let t = evidence::sniff(bytes).ok_or_else(|| {
-        AppError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "reports-err-image-type")
-    })?;
-    let clean = evidence::strip(t, bytes)
-        .ok_or_else(|| AppError::unprocessable("reports-err-image-broken"))?;
+    let t = evidence::sniff(bytes).ok_or(ReportError::ImageType)?;
+    let clean =
+        evidence::strip(t, bytes).ok_or_else(|| unprocessable("reports-err-image-broken"))?;
     let sha = {
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(&clean))
     };
-    let store = evidence_store::EvidenceStore::from_config(&st.config).map_err(AppError::from)?;
+    let store = evidence_store::EvidenceStore::from_config(config)?;
     let key = evidence_store::key_of(report_id, &sha, t.media_type());
-    let mut tx = st.db.begin_write().await?;
+    let mut tx = db.begin_write().await?;
     let n = store::evidence_count(&mut tx, report_id).await?;
     if n >= evidence::MAX_PER_REPORT {
-        return Err(
-            AppError::unprocessable("reports-err-image-count").arg("max", evidence::MAX_PER_REPORT)
-        );
+        return Err(ReportError::Unprocessable(
+            Msg::new("reports-err-image-count").arg("max", evidence::MAX_PER_REPORT),
+        ));
     }
     // The object is stored (fsynced, or acknowledged by the S3 store) before the row that points
     // at it commits. The key is the content hash, so a retry rewrites the same object.
-    store
-        .put(&key, clean.clone(), t.media_type())
-        .await
-        .map_err(AppError::from)?;
-    let now = st.clock.now_ms();
+    store.put(&key, clean.clone(), t.media_type()).await?;
+    let now = clock.now_ms();
     let id = store::insert_evidence(
         &mut tx,
         report_id,
@@ -179,8 +200,8 @@ pub async fn add_evidence(
     .await?;
     crate::audit::record(
         &mut *tx,
-        &st.clock,
-        &u.ctx.actor(),
+        clock,
+        actor,
         crate::audit::Event {
             action: "reports.evidence",
             target_kind: "report",
@@ -202,25 +223,34 @@ pub async fn add_evidence(
     })
 }
 
+/// An evidence image as stored: its media type and bytes.
+pub struct EvidenceFile {
+    pub media_type: String,
+    pub bytes: Vec<u8>,
+}
+
 /// The bytes of an evidence image, to whoever may see the report.
-pub async fn evidence_bytes(
-    st: &AppState,
-    u: &User,
+pub async fn evidence_file(
+    db: &Db,
+    clock: &Clock,
+    config: &Config,
+    p: &Principal,
+    actor: &Actor,
     report_id: i64,
     eid: i64,
-) -> AppResult<Response> {
-    let report = report_visible_to(st, u, report_id).await?;
-    let e = store::evidence_of(&st.db, report_id)
+) -> ReportResult<EvidenceFile> {
+    let report = report_visible_to(db, clock, p, actor, report_id).await?;
+    let e = store::evidence_of(db, report_id)
         .await?
         .into_iter()
         .find(|e| e.id == eid)
-        .ok_or_else(AppError::not_found)?;
-    if report.reporter_account_id != u.p.account_id {
+        .ok_or(ReportError::NotFound)?;
+    if report.reporter_account_id != p.account_id {
         crate::audit::person_read(
-            &st.db,
-            &st.clock,
-            &u.p,
-            &u.ctx.actor(),
+            db,
+            clock,
+            p,
+            actor,
             crate::audit::Read {
                 kind: "report",
                 id: report_id,
@@ -230,24 +260,15 @@ pub async fn evidence_bytes(
         )
         .await?;
     }
-    let store = evidence_store::EvidenceStore::from_config(&st.config).map_err(AppError::from)?;
+    let store = evidence_store::EvidenceStore::from_config(config)?;
     let bytes = store
         .get(&evidence_store::key_of(report_id, &e.sha256, &e.media_type))
-        .await
-        .map_err(AppError::from)?
-        .ok_or_else(AppError::not_found)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, e.media_type.clone()),
-            (header::CACHE_CONTROL, "private, no-store".to_string()),
-            (
-                header::HeaderName::from_static("x-content-type-options"),
-                "nosniff".to_string(),
-            ),
-        ],
+        .await?
+        .ok_or(ReportError::NotFound)?;
+    Ok(EvidenceFile {
+        media_type: e.media_type,
         bytes,
-    )
-        .into_response())
+    })
 }
 
 /// A triage decision in the API and page form.
@@ -271,64 +292,62 @@ pub struct TriageAnswer {
 }
 
 pub async fn triage_report(
-    st: &AppState,
-    u: &User,
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
     id: i64,
     req: &TriageRequest,
-) -> AppResult<TriageAnswer> {
-    let r = report_visible_to(st, u, id).await?;
-    let by = officer(u, &r.unit_path)?;
+) -> ReportResult<TriageAnswer> {
+    let r = report_visible_to(db, clock, p, actor, id).await?;
+    let by = officer(p, actor, &r.unit_path)?;
     let t = match req.decision.as_str() {
         "confirm" => Triage::Confirm,
         "not_fraud" => Triage::NotFraud,
         "merge" => Triage::Merge(
             req.into
-                .ok_or_else(|| AppError::unprocessable("reports-err-merge-target"))?,
+                .ok_or_else(|| unprocessable("reports-err-merge-target"))?,
         ),
         "assign" => Triage::Assign(
             req.officer
-                .ok_or_else(|| AppError::unprocessable("reports-err-assign"))?,
+                .ok_or_else(|| unprocessable("reports-err-assign"))?,
         ),
         "reply" => Triage::Reply(req.text.clone().unwrap_or_default()),
         "open_case" => {
-            let mut tx = st.db.begin_write().await?;
-            let case = super::open_case_from_report(&mut tx, &st.clock, &by, id)
-                .await
-                .map_err(AppError::from)?;
+            let mut tx = db.begin_write().await?;
+            let case = super::open_case_from_report(&mut tx, clock, &by, id).await?;
             tx.commit().await?;
-            let mut conn = st.db.pool.acquire().await?;
+            let mut conn = db.pool.acquire().await?;
             let report = store::report(&mut conn, id)
                 .await?
-                .ok_or_else(AppError::not_found)?;
+                .ok_or(ReportError::NotFound)?;
             return Ok(TriageAnswer {
                 report,
                 case_id: Some(case),
             });
         }
-        _ => return Err(AppError::unprocessable("reports-err-decision")),
+        _ => return Err(unprocessable("reports-err-decision")),
     };
     if let Triage::Assign(officer) = t {
         // Only to an officer who can open this report and triage it; anyone else would be told
         // about a report they then cannot see.
         let path = r.unit_path.clone();
-        let can = crate::auth::service::account_can(&st.db, officer, |p| {
+        let can = crate::auth::service::account_can(db, officer, |p| {
             policy::allows(p, Action::ViewReports, &Target::Unit(&path)) && can_triage(p, &path)
         })
         .await?;
         if !can {
-            return Err(AppError::unprocessable("reports-err-assign-scope"));
+            return Err(unprocessable("reports-err-assign-scope"));
         }
     }
     if let Triage::Merge(into) = t {
         // The target must be in the officer's scope too.
-        report_visible_to(st, u, into)
+        report_visible_to(db, clock, p, actor, into)
             .await
-            .map_err(|_| AppError::unprocessable("reports-err-merge-target"))?;
+            .map_err(|_| unprocessable("reports-err-merge-target"))?;
     }
-    let mut tx = st.db.begin_write().await?;
-    let report = super::triage(&mut tx, &st.clock, &by, id, &t)
-        .await
-        .map_err(AppError::from)?;
+    let mut tx = db.begin_write().await?;
+    let report = super::triage(&mut tx, clock, &by, id, &t).await?;
     tx.commit().await?;
     crate::inbox::bump();
     Ok(TriageAnswer {
@@ -351,34 +370,34 @@ pub struct ActionRequest {
 }
 
 pub async fn stop_payment_action(
-    st: &AppState,
-    u: &User,
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
     sp_id: i64,
     req: &ActionRequest,
-) -> AppResult<StopPayment> {
-    let mut conn = st.db.pool.acquire().await?;
+) -> ReportResult<StopPayment> {
+    let mut conn = db.pool.acquire().await?;
     let sp = store::stop_payment(&mut conn, sp_id)
         .await?
-        .ok_or_else(AppError::not_found)?;
+        .ok_or(ReportError::NotFound)?;
     drop(conn);
-    let r = report_visible_to(st, u, sp.report_id).await?;
-    officer(u, &r.unit_path)?;
+    let r = report_visible_to(db, clock, p, actor, sp.report_id).await?;
+    officer(p, actor, &r.unit_path)?;
     let action = SpAction::parse(&req.action, req.frozen_cents, &req.reason)
-        .map_err(|m| AppError::from(ReportError::Invalid(vec![m])))?;
-    let mut tx = st.db.begin_write().await?;
-    let sp = super::act_on_stop_payment(&mut tx, &st.clock, &u.ctx.actor(), sp_id, &action)
-        .await
-        .map_err(AppError::from)?;
+        .map_err(|m| ReportError::Invalid(vec![m]))?;
+    let mut tx = db.begin_write().await?;
+    let sp = super::act_on_stop_payment(&mut tx, clock, actor, sp_id, &action).await?;
     tx.commit().await?;
     crate::inbox::bump();
     Ok(sp)
 }
 
 /// Police scope for clusters and figures (their triage scope).
-pub fn police_scope(u: &User) -> AppResult<store::Scope> {
-    let paths = policy::scopes_for(&u.p, Action::TriageReports);
+pub fn police_scope(p: &Principal) -> ReportResult<store::Scope> {
+    let paths = policy::scopes_for(p, Action::TriageReports);
     if paths.is_empty() {
-        return Err(AppError::forbidden());
+        return Err(ReportError::Forbidden);
     }
     Ok(store::Scope {
         reporter: None,
@@ -386,103 +405,100 @@ pub fn police_scope(u: &User) -> AppResult<store::Scope> {
     })
 }
 
+/// The audit entry of a list of reports in `scope`: under the unit its rows share, else the
+/// scope's.
+fn listed<'a>(
+    export: bool,
+    rows: Vec<&'a str>,
+    scope: &'a store::Scope,
+    filter: serde_json::Value,
+    ids: Vec<i64>,
+) -> crate::audit::Listed<'a> {
+    crate::audit::Listed {
+        export,
+        kind: "report",
+        rows,
+        scope: scope.paths.iter().map(String::as_str).collect(),
+        filter,
+        ids,
+    }
+}
+
 /// Reports in `scope` for a page or API list; a staff read is one audit entry (victims' names).
 pub async fn list_reports(
-    st: &AppState,
-    u: &User,
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
     scope: &store::Scope,
     status: Option<&str>,
     limit: i64,
-) -> AppResult<Vec<ReportItem>> {
-    let items = store::list(&st.db, scope, status, limit).await?;
-    let paths = items.iter().map(|i| i.report.unit_path.as_str());
+) -> ReportResult<Vec<ReportItem>> {
+    let items = store::list(db, scope, status, limit).await?;
+    let rows = items.iter().map(|i| i.report.unit_path.as_str()).collect();
     let filter = serde_json::json!({"status": status, "limit": limit});
     let ids = items.iter().map(|i| i.report.id).collect();
-    audit_list(st, u, "report", paths, scope, filter, ids).await?;
+    crate::audit::list_read(db, clock, p, actor, listed(false, rows, scope, filter, ids)).await?;
     Ok(items)
 }
 
-/// One page of reports in `scope` kept by `f`, with the total; a staff read is one audit entry
-/// (an export is audited as one).
+/// A page of a filtered list of reports: the filter, how many per page, from where, and whether
+/// it is taken as a file.
+pub struct Page<'a> {
+    pub filter: &'a store::ListFilter,
+    pub limit: i64,
+    pub offset: i64,
+    pub export: bool,
+}
+
+/// One page of reports in `scope` kept by the filter, with the total; a staff read is one audit
+/// entry (an export is audited as one).
 pub async fn report_page(
-    st: &AppState,
-    u: &User,
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
     scope: &store::Scope,
-    f: &store::ListFilter,
-    limit: i64,
-    offset: i64,
-    export: bool,
-) -> AppResult<(i64, Vec<ReportItem>)> {
-    let total = store::count_filtered(&st.db, scope, f).await?;
-    let items = store::list_filtered(&st.db, scope, f, limit, offset).await?;
-    let paths = items.iter().map(|i| i.report.unit_path.as_str());
+    pg: Page<'_>,
+) -> ReportResult<(i64, Vec<ReportItem>)> {
+    let (f, limit, offset, export) = (pg.filter, pg.limit, pg.offset, pg.export);
+    let total = store::count_filtered(db, scope, f).await?;
+    let items = store::list_filtered(db, scope, f, limit, offset).await?;
+    let rows = items.iter().map(|i| i.report.unit_path.as_str()).collect();
     let filter = serde_json::json!({"status": f.status, "q": f.search, "limit": limit, "offset": offset, "export": export});
     let ids = items.iter().map(|i| i.report.id).collect();
-    if export {
-        let unit_path = crate::audit::common_path(paths)
-            .or_else(|| crate::audit::common_path(scope.paths.iter().map(String::as_str)))
-            .unwrap_or_else(|| "/".into());
-        crate::audit::person_list_read(
-            &st.db,
-            &st.clock,
-            &u.p,
-            &u.ctx.actor(),
-            crate::audit::ListRead {
-                export: true,
-                kind: "report",
-                unit_path,
-                filter,
-                ids,
-            },
-        )
-        .await?;
-    } else {
-        audit_list(st, u, "report", paths, scope, filter, ids).await?;
-    }
+    crate::audit::list_read(
+        db,
+        clock,
+        p,
+        actor,
+        listed(export, rows, scope, filter, ids),
+    )
+    .await?;
     Ok((total, items))
 }
 
 /// The stop-payment queue in `scope` for a page or API list; a staff read is one audit entry.
 pub async fn stop_payment_queue(
-    st: &AppState,
-    u: &User,
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
     scope: &store::Scope,
     limit: i64,
-) -> AppResult<Vec<QueueItem>> {
-    let items = store::queue(&st.db, scope, limit).await?;
+) -> ReportResult<Vec<QueueItem>> {
+    let items = store::queue(db, scope, limit).await?;
     let filter = serde_json::json!({"queue": "stop_payments", "limit": limit});
     let ids = items.iter().map(|i| i.stop_payment.report_id).collect();
-    audit_list(st, u, "report", std::iter::empty(), scope, filter, ids).await?;
-    Ok(items)
-}
-
-async fn audit_list<'a>(
-    st: &AppState,
-    u: &User,
-    kind: &str,
-    paths: impl Iterator<Item = &'a str>,
-    scope: &store::Scope,
-    filter: serde_json::Value,
-    ids: Vec<i64>,
-) -> AppResult<()> {
-    let unit_path = crate::audit::common_path(paths)
-        .or_else(|| crate::audit::common_path(scope.paths.iter().map(String::as_str)))
-        .unwrap_or_else(|| "/".into());
-    crate::audit::person_list_read(
-        &st.db,
-        &st.clock,
-        &u.p,
-        &u.ctx.actor(),
-        crate::audit::ListRead {
-            export: false,
-            kind,
-            unit_path,
-            filter,
-            ids,
-        },
+    crate::audit::list_read(
+        db,
+        clock,
+        p,
+        actor,
+        listed(false, vec![], scope, filter, ids),
     )
     .await?;
-    Ok(())
+    Ok(items)
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -493,14 +509,20 @@ pub struct ReportDetail {
     pub evidence: Vec<Evidence>,
 }
 
-pub async fn report_detail(st: &AppState, u: &User, id: i64) -> AppResult<ReportDetail> {
-    let report = report_visible_to(st, u, id).await?;
-    if report.reporter_account_id != u.p.account_id {
+pub async fn report_detail(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    id: i64,
+) -> ReportResult<ReportDetail> {
+    let report = report_visible_to(db, clock, p, actor, id).await?;
+    if report.reporter_account_id != p.account_id {
         crate::audit::person_read(
-            &st.db,
-            &st.clock,
-            &u.p,
-            &u.ctx.actor(),
+            db,
+            clock,
+            p,
+            actor,
             crate::audit::Read {
                 kind: "report",
                 id,
@@ -510,11 +532,11 @@ pub async fn report_detail(st: &AppState, u: &User, id: i64) -> AppResult<Report
         )
         .await?;
     }
-    let mut conn = st.db.pool.acquire().await?;
+    let mut conn = db.pool.acquire().await?;
     let indicators = store::indicators_of(&mut conn, id).await?;
     let stop_payment = store::stop_payment_of(&mut conn, id).await?;
     drop(conn);
-    let evidence = store::evidence_of(&st.db, id).await?;
+    let evidence = store::evidence_of(db, id).await?;
     Ok(ReportDetail {
         report,
         indicators,

@@ -25,6 +25,22 @@ pub enum ReportError {
     Invalid(Vec<Msg>),
     #[error("not found")]
     NotFound,
+    /// The caller may see the report but not do this to it.
+    #[error("forbidden")]
+    Forbidden,
+    /// One problem with the request, in words (with its arguments).
+    #[error("unprocessable: {0:?}")]
+    Unprocessable(Msg),
+    /// An evidence image larger than the configured limit.
+    #[error("image too large")]
+    ImageTooLarge { max_mib: usize },
+    /// An evidence file that is not a JPEG, PNG or WebP image.
+    #[error("image type")]
+    ImageType,
+    #[error(transparent)]
+    Evidence(#[from] super::evidence_store::StoreError),
+    #[error(transparent)]
+    Auth(#[from] crate::auth::service::AuthError),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -32,9 +48,25 @@ pub enum ReportError {
 impl From<ReportError> for crate::error::AppError {
     fn from(e: ReportError) -> Self {
         use crate::error::AppError;
+        use axum::http::StatusCode;
         match e {
             ReportError::Invalid(v) => AppError::unprocessable("reports-err-invalid").details(v),
             ReportError::NotFound => AppError::not_found(),
+            ReportError::Forbidden => AppError::forbidden(),
+            ReportError::Unprocessable(m) => {
+                let mut e = AppError::unprocessable(&m.key);
+                e.msg = m;
+                e
+            }
+            ReportError::ImageTooLarge { max_mib } => {
+                AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "reports-err-image-size")
+                    .arg("max", max_mib)
+            }
+            ReportError::ImageType => {
+                AppError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "reports-err-image-type")
+            }
+            ReportError::Evidence(e) => e.into(),
+            ReportError::Auth(e) => e.into(),
             ReportError::Db(e) => e.into(),
         }
     }

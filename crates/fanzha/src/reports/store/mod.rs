@@ -100,6 +100,14 @@ pub async fn of_student(db: &Db, student_id: i64, limit: i64) -> DbResult<Vec<Re
     Ok(rows.iter().map(report_row).collect::<Result<_, _>>()?)
 }
 
+/// How many indicators reports name in all (one per report and indicator).
+pub async fn indicator_links(db: &Db) -> DbResult<i64> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM report_indicators")
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(row.try_get("n")?)
+}
+
 pub async fn indicators_of(tx: &mut AnyConnection, id: i64) -> DbResult<Vec<ReportIndicator>> {
     let rows = sqlx::query(
         "SELECT kind, value, section FROM report_indicators WHERE report_id = $1 ORDER BY kind, value",
@@ -258,6 +266,16 @@ pub struct ReportItem {
     pub deadline_at: Option<i64>,
 }
 
+/// A list row: the report with its student's name and its stop-payment status and deadline.
+fn item_row(r: &AnyRow) -> Result<ReportItem, sqlx::Error> {
+    Ok(ReportItem {
+        report: report_row(r)?,
+        student_name: r.try_get("student_name")?,
+        stop_payment_status: r.try_get("stop_payment_status")?,
+        deadline_at: r.try_get("deadline_at")?,
+    })
+}
+
 /// Reports in scope, newest first.
 pub async fn list(
     db: &Db,
@@ -274,14 +292,7 @@ pub async fn list(
     let q = sqlx::query(&sql).bind(status.unwrap_or("")).bind(limit);
     let rows = bind_all(q, scope, binds).fetch_all(&db.pool).await?;
     rows.iter()
-        .map(|r| {
-            Ok(ReportItem {
-                report: report_row(r)?,
-                student_name: r.try_get("student_name")?,
-                stop_payment_status: r.try_get("stop_payment_status")?,
-                deadline_at: r.try_get("deadline_at")?,
-            })
-        })
+        .map(item_row)
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
 }
@@ -332,14 +343,7 @@ pub async fn list_filtered(
     let q = bind_filter(sqlx::query(&sql), f).bind(limit).bind(offset);
     let rows = bind_all(q, scope, binds).fetch_all(&db.pool).await?;
     rows.iter()
-        .map(|r| {
-            Ok(ReportItem {
-                report: report_row(r)?,
-                student_name: r.try_get("student_name")?,
-                stop_payment_status: r.try_get("stop_payment_status")?,
-                deadline_at: r.try_get("deadline_at")?,
-            })
-        })
+        .map(item_row)
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
 }

@@ -137,3 +137,17 @@ pub async fn locale_of(tx: &mut AnyConnection, to: &Recipient) -> DbResult<Optio
         .fetch_optional(&mut *tx)
         .await?)
 }
+
+/// The first `limit` student accounts (by id): account id and student id.
+pub async fn student_accounts(tx: &mut AnyConnection, limit: i64) -> DbResult<Vec<(i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT a.id AS account_id, a.student_id AS student_id FROM accounts a \
+         WHERE a.student_id IS NOT NULL ORDER BY a.id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("account_id")?, r.try_get("student_id")?)))
+        .collect()
+}

@@ -384,6 +384,7 @@ pub async fn open_loss_report(
         ReportError::Invalid(ms) => WarnError::Refused(ms),
         ReportError::NotFound => refuse("warn-err-unknown-student"),
         ReportError::Db(e) => WarnError::Db(e),
+        e => WarnError::Db(DbError::Config(format!("loss report: {e}"))),
     })?;
     let link = link_of_report(c, report_id).await?.ok_or_else(|| {
         WarnError::Db(DbError::Config(format!(

@@ -2,6 +2,8 @@
 //! "call 110 / 96110 now" screen of a loss), the list (`/reports`: own reports, the counselor's
 //! students, the police queue and clusters) and the police figures (`/reports/dashboard`).
 
+pub mod lists;
+
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
@@ -22,11 +24,30 @@ use crate::web::context::User;
 use crate::web::layout::{page_ctx, PageCtx};
 use crate::web::AppState;
 
+/// An evidence image as its own response, never cached and never sniffed (pages and API).
+impl IntoResponse for actions::EvidenceFile {
+    fn into_response(self) -> Response {
+        use axum::http::header;
+        (
+            [
+                (header::CONTENT_TYPE, self.media_type),
+                (header::CACHE_CONTROL, "private, no-store".to_string()),
+                (
+                    header::HeaderName::from_static("x-content-type-options"),
+                    "nosniff".to_string(),
+                ),
+            ],
+            self.bytes,
+        )
+            .into_response()
+    }
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/reports", get(list_page))
-        .route("/reports/export.csv", get(super::lists::export_csv))
-        .route("/reports/export.xlsx", get(super::lists::export_xlsx))
+        .route("/reports/export.csv", get(lists::export_csv))
+        .route("/reports/export.xlsx", get(lists::export_xlsx))
         .route("/reports/new", get(new_page).post(new_submit))
         .route("/reports/dashboard", get(dashboard))
         .route("/reports/stop-payments/{id}", post(sp_action))
@@ -308,7 +329,21 @@ async fn new_submit(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
         }
     };
-    match actions::file_report(&st, &u, &input).await {
+    let filed = actions::file_report(
+        &st.db,
+        &st.clock,
+        actions::Filing {
+            engine: &st.intel.engine(),
+            writer: &st.reports,
+            deadlines: actions::Deadlines::from_config(&st.config),
+        },
+        &u.p,
+        &u.ctx.actor(),
+        &input,
+    )
+    .await
+    .map_err(AppError::from);
+    match filed {
         Ok(filed) => {
             Ok(Redirect::to(&format!("/reports/{}?filed=1", filed.report_id)).into_response())
         }
@@ -379,7 +414,7 @@ async fn victim_of(st: &AppState, r: &store::Report) -> AppResult<Option<Victim>
 /// The home page's panel of urgent stop-payment requests (police): those still open, nearest
 /// deadline first. `None` for everybody else and when none is open.
 pub async fn home_panel(st: &AppState, u: &User, ctx: &PageCtx) -> AppResult<Option<String>> {
-    let Ok(scope) = actions::police_scope(u) else {
+    let Ok(scope) = actions::police_scope(&u.p) else {
         return Ok(None);
     };
     if !u.p.has_role(Role::Police) {
@@ -492,7 +527,7 @@ async fn show_page(
     Path(id): Path<i64>,
     Query(q): Query<ShowQuery>,
 ) -> AppResult<Html<String>> {
-    let d = actions::report_detail(&st, &u, id).await?;
+    let d = actions::report_detail(&st.db, &st.clock, &u.p, &u.ctx.actor(), id).await?;
     let ctx = page_ctx(&st, &u).await;
     let police = can_triage(&u.p, &d.report.unit_path);
     let victim = if police {
@@ -542,7 +577,7 @@ async fn triage_submit(
         officer: f.officer.trim().parse().ok(),
         text: Some(f.text),
     };
-    actions::triage_report(&st, &u, id, &req).await?;
+    actions::triage_report(&st.db, &st.clock, &u.p, &u.ctx.actor(), id, &req).await?;
     Ok(Redirect::to(&format!("/reports/{id}")).into_response())
 }
 
@@ -570,8 +605,10 @@ async fn sp_action(
         )
     };
     let sp = actions::stop_payment_action(
-        &st,
-        &u,
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
         id,
         &ActionRequest {
             action: f.action,
@@ -605,7 +642,16 @@ async fn evidence_submit(
         if bytes.is_empty() {
             continue;
         }
-        actions::add_evidence(&st, &u, id, &bytes).await?;
+        actions::add_evidence(
+            &st.db,
+            &st.clock,
+            &st.config,
+            &u.p,
+            &u.ctx.actor(),
+            id,
+            &bytes,
+        )
+        .await?;
         got = true;
     }
     if !got {
@@ -619,7 +665,11 @@ async fn evidence_get(
     u: User,
     Path((id, eid)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
-    actions::evidence_bytes(&st, &u, id, eid).await
+    Ok(
+        actions::evidence_file(&st.db, &st.clock, &st.config, &u.p, &u.ctx.actor(), id, eid)
+            .await?
+            .into_response(),
+    )
 }
 
 #[derive(Template)]
@@ -627,7 +677,7 @@ async fn evidence_get(
 struct ListPage {
     ctx: PageCtx,
     reports: Vec<ReportItem>,
-    list: super::lists::ListNav,
+    list: lists::ListNav,
     queue: Vec<QueueItem>,
     clusters: Vec<Cluster>,
     police: bool,
@@ -655,18 +705,30 @@ impl ListPage {
 async fn list_page(
     State(st): State<AppState>,
     u: User,
-    Query(lq): Query<super::lists::ListQuery>,
+    Query(lq): Query<lists::ListQuery>,
 ) -> AppResult<Html<String>> {
     let scope = scope_of(&u.p);
     let (f, page) = lq.parse()?;
-    let per = super::lists::PAGE;
-    let (total, reports) =
-        actions::report_page(&st, &u, &scope, &f, per, (page - 1) * per, false).await?;
-    let police_scope = actions::police_scope(&u).ok();
+    let per = lists::PAGE;
+    let (total, reports) = actions::report_page(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        &scope,
+        actions::Page {
+            filter: &f,
+            limit: per,
+            offset: (page - 1) * per,
+            export: false,
+        },
+    )
+    .await?;
+    let police_scope = actions::police_scope(&u.p).ok();
     let police = police_scope.is_some();
     let (queue, clusters) = match &police_scope {
         Some(s) => (
-            actions::stop_payment_queue(&st, &u, s, 200).await?,
+            actions::stop_payment_queue(&st.db, &st.clock, &u.p, &u.ctx.actor(), s, 200).await?,
             store::clusters(&st.db, s, 2000)
                 .await?
                 .into_iter()
@@ -675,7 +737,8 @@ async fn list_page(
                 .collect(),
         ),
         None => (
-            actions::stop_payment_queue(&st, &u, &scope, 50).await?,
+            actions::stop_payment_queue(&st.db, &st.clock, &u.p, &u.ctx.actor(), &scope, 50)
+                .await?,
             vec![],
         ),
     };
@@ -686,7 +749,7 @@ async fn list_page(
     let ctx = page_ctx(&st, &u).await;
     Ok(Html(
         ListPage {
-            list: super::lists::ListNav::new(&ctx, &f, page, total),
+            list: lists::ListNav::new(&ctx, &f, page, total),
             ctx,
             reports,
             queue,
@@ -715,7 +778,7 @@ impl DashboardPage {
 }
 
 async fn dashboard(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
-    let scope = actions::police_scope(&u)?;
+    let scope = actions::police_scope(&u.p)?;
     let since = st.clock.now_ms() - 30 * 86_400_000;
     let f = store::figures(&st.db, &scope, since).await?;
     let tz: chrono_tz::Tz = u.p.time_zone;

@@ -5,9 +5,9 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::model::{ms_of_date, DAY_MS};
-use super::store::{self, Window};
-use super::{period, service, PeriodQuery};
+use crate::cases::model::{ms_of_date, DAY_MS};
+use crate::cases::store::{self, Window};
+use crate::cases::{period, service, PeriodQuery};
 use crate::web::context::User;
 use crate::web::error::{AppError, AppResult};
 use crate::web::layout::page_ctx;
@@ -20,12 +20,12 @@ async fn export(
     st: &AppState,
     u: &User,
     q: &PeriodQuery,
-    lq: &super::CaseListQuery,
+    lq: &crate::cases::CaseListQuery,
     xlsx: bool,
 ) -> AppResult<Response> {
     use crate::csv_export::Cell;
     let f = lq.filter()?;
-    let per = period(st, u, q).await?;
+    let per = period(&st.db, &st.clock, &u.p, &u.ctx.actor(), q).await?;
     let ctx = page_ctx(st, u).await;
     let paths = service::unit_paths(&st.db, &per.unit)
         .await
@@ -36,15 +36,16 @@ async fn export(
         to: ms_of_date(per.to) + DAY_MS,
     };
     let (cases, total) = store::list_cases_filtered(&st.db, &w, &f, MAX_EXPORT, 0).await?;
-    crate::audit::person_list_read(
+    crate::audit::list_read(
         &st.db,
         &st.clock,
         &u.p,
         &u.ctx.actor(),
-        crate::audit::ListRead {
+        crate::audit::Listed {
             export: true,
             kind: "case",
-            unit_path: per.unit.path.clone(),
+            rows: vec![],
+            scope: vec![&per.unit.path],
             filter: serde_json::json!({
                 "from": w.from, "to": w.to, "total": total,
                 "fraud_type": f.fraud_type, "status": f.status, "q": f.search,
@@ -63,10 +64,7 @@ async fn export(
         ctx.t("cases-status"),
     ];
     let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
-    let rows: Vec<_> = cases
-        .iter()
-        .map(|c| super::pages::case_row(&ctx, c))
-        .collect();
+    let rows: Vec<_> = cases.iter().map(|c| super::case_row(&ctx, c)).collect();
     let cells: Vec<Vec<Cell<'_>>> = rows
         .iter()
         .map(|r| {
@@ -122,7 +120,7 @@ pub async fn export_csv(
     State(st): State<AppState>,
     u: User,
     Query(q): Query<PeriodQuery>,
-    Query(lq): Query<super::CaseListQuery>,
+    Query(lq): Query<crate::cases::CaseListQuery>,
 ) -> AppResult<Response> {
     export(&st, &u, &q, &lq, false).await
 }
@@ -131,7 +129,7 @@ pub async fn export_xlsx(
     State(st): State<AppState>,
     u: User,
     Query(q): Query<PeriodQuery>,
-    Query(lq): Query<super::CaseListQuery>,
+    Query(lq): Query<crate::cases::CaseListQuery>,
 ) -> AppResult<Response> {
     export(&st, &u, &q, &lq, true).await
 }

@@ -6,9 +6,9 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::service::scope_of;
-use super::store::ListFilter;
 use crate::auth::policy::{self, Action};
+use crate::reports::service::scope_of;
+use crate::reports::store::ListFilter;
 use crate::web::context::User;
 use crate::web::error::{AppError, AppResult};
 use crate::web::layout::PageCtx;
@@ -98,7 +98,20 @@ async fn export(st: &AppState, u: &User, lq: &ListQuery, xlsx: bool) -> AppResul
     }
     let (f, _) = lq.parse()?;
     let scope = scope_of(&u.p);
-    let (_, items) = super::service::report_page(st, u, &scope, &f, MAX_EXPORT, 0, true).await?;
+    let (_, items) = crate::reports::service::report_page(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        &scope,
+        crate::reports::service::Page {
+            filter: &f,
+            limit: MAX_EXPORT,
+            offset: 0,
+            export: true,
+        },
+    )
+    .await?;
     let lang = u.ctx.lang;
     let t = |k: &str| lang.t(k);
     let headers = [

@@ -1,18 +1,18 @@
 //! The province dashboard on a province admin's home page: the trend of cases and losses over the
 //! last twelve months against the year before, warnings acted on in time and campaign reach by
 //! city and by school this year, each school's zero-case streak, and the head of last year's
-//! Campus Without Fraud ranking. Charts are inline SVG drawn here (see [`super::svg`]).
+//! Campus Without Fraud ranking. Charts are inline SVG drawn here (see [`crate::cases::svg`]).
 
 use std::collections::HashMap;
 
 use askama::Template;
 use chrono::Datelike;
 
-use super::model::*;
-use super::pages::{streak_text, yoy_text};
-use super::service::{self, percent, RankRow};
-use super::svg;
+use super::{streak_text, yoy_text};
 use crate::auth::model::Role;
+use crate::cases::model::*;
+use crate::cases::service::{self, percent, RankRow};
+use crate::cases::svg;
 use crate::org::model::{Unit, UnitKind};
 use crate::org::store as org_store;
 use crate::web::context::User;
@@ -83,7 +83,7 @@ pub async fn home_panel(st: &AppState, u: &User, ctx: &PageCtx) -> AppResult<Opt
     let Some(province) = org_store::unit_by_id(&st.db, g.unit_id).await? else {
         return Ok(None);
     };
-    let err = |e: super::service::CaseError| crate::error::AppError::from(e);
+    let err = |e: crate::cases::service::CaseError| crate::error::AppError::from(e);
     let now = st.clock.now_ms();
     let today = local_date(now);
     // The last twelve months, this one included, against the same months a year earlier.
