@@ -216,12 +216,12 @@ pub async fn checkin(
             for (i, s) in mine.into_iter().enumerate() {
                 tokio::time::sleep_until((started + offset + interval * i as u32).into()).await;
                 let t = Instant::now();
-                let code = service::code_now(&st, activity.id)
+                let code = service::code_now(&st.db, &st.clock, activity.id)
                     .await
                     .map_err(|e| anyhow!("code: {e:?}"))?
                     .short_code;
                 let device = format!("bench-device-{}", s.id);
-                service::check_in_as(&st, s, activity.clone(), 0, &code, &device)
+                service::check_in_as(&st.db, &st.clock, s, activity.clone(), 0, &code, &device)
                     .await
                     .map_err(|e| anyhow!("check-in refused: {e:?}"))?;
                 times.push(t.elapsed().as_secs_f64() * 1000.0);

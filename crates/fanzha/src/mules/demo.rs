@@ -227,10 +227,17 @@ async fn prevention(db: &Db, real: &Clock) -> anyhow::Result<()> {
         p,
     };
     let admin = as_user(admin);
-    let (article, created) =
-        service::adopt_starter(&st, &admin, &school, StarterItem::Article, None)
-            .await
-            .map_err(|e| anyhow!("demo starter article: {e:?}"))?;
+    let (article, created) = service::adopt_starter(
+        &st.db,
+        &st.clock,
+        &admin.p,
+        &admin.ctx.actor(),
+        &school,
+        StarterItem::Article,
+        None,
+    )
+    .await
+    .map_err(|e| anyhow!("demo starter article: {e:?}"))?;
     if created {
         if let Some(id) = article.target_id {
             crate::campaigns::service::transition(
@@ -245,7 +252,7 @@ async fn prevention(db: &Db, real: &Clock) -> anyhow::Result<()> {
             .map_err(|e| anyhow!("demo starter publish: {e}"))?;
         }
     }
-    let offers = service::starter_offers(&st, &admin.p)
+    let offers = service::starter_offers(&st.db, &admin.p)
         .await
         .map_err(|e| anyhow!("demo starter offers: {e:?}"))?;
     // Electives come first in the offer.
@@ -254,9 +261,17 @@ async fn prevention(db: &Db, real: &Clock) -> anyhow::Result<()> {
         .find(|o| o.school.code == school)
         .and_then(|o| o.courses.first().map(|c| c.0));
     if let Some(course) = course {
-        service::adopt_starter(&st, &admin, &school, StarterItem::Lesson, Some(course))
-            .await
-            .map_err(|e| anyhow!("demo starter lesson: {e:?}"))?;
+        service::adopt_starter(
+            &st.db,
+            &st.clock,
+            &admin.p,
+            &admin.ctx.actor(),
+            &school,
+            StarterItem::Lesson,
+            Some(course),
+        )
+        .await
+        .map_err(|e| anyhow!("demo starter lesson: {e:?}"))?;
     }
     Ok(())
 }
