@@ -183,8 +183,10 @@ pub async fn run(
                 let a = entries[i % entries.len()];
                 let b = entries[(i * 7 + 3) % entries.len()];
                 let t = Instant::now();
-                let (x, y) =
-                    tokio::join!(service::vote(&st, p, cid, a), service::vote(&st, p, cid, b));
+                let (x, y) = tokio::join!(
+                    service::vote(&st.db, &st.clock, &st.contests, p, cid, a),
+                    service::vote(&st.db, &st.clock, &st.contests, p, cid, b)
+                );
                 let ms = t.elapsed().as_secs_f64() * 1000.0;
                 for r in [x, y] {
                     match r {
