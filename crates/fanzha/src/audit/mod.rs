@@ -6,6 +6,7 @@ pub mod pages;
 use sqlx::Row;
 
 use crate::auth::model::{Principal, Via};
+use crate::auth::policy::{self, Action, Target};
 use crate::clock::Clock;
 use crate::db::{Db, DbResult};
 
@@ -75,6 +76,65 @@ fn via(p: &Principal) -> &'static str {
 /// Whether reads by `p` are staff reads (students reading their own records and partners are not).
 fn is_staff(p: &Principal) -> bool {
     p.grants.iter().any(|g| g.role.is_staff())
+}
+
+/// Why [`authorize`] refused: the caller may see the unit (403) or not even that (404, so that
+/// a target's existence does not leak).
+#[derive(Debug, thiserror::Error)]
+pub enum Denied {
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+}
+
+impl From<Denied> for crate::error::AppError {
+    fn from(e: Denied) -> Self {
+        match e {
+            Denied::Forbidden => crate::error::AppError::forbidden(),
+            Denied::NotFound => crate::error::AppError::not_found(),
+            Denied::Db(e) => e.into(),
+        }
+    }
+}
+
+/// Checks `action` on `target` for `p`; a refusal is written to the audit log as
+/// `access.denied`.
+pub async fn authorize(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    action: Action,
+    target: Target<'_>,
+) -> Result<(), Denied> {
+    if policy::allows(p, action, &target) {
+        return Ok(());
+    }
+    let (kind, id, path) = match &target {
+        Target::Unit(p) => ("unit", String::new(), p.to_string()),
+        Target::Student { id, unit_path } => ("student", id.to_string(), unit_path.to_string()),
+    };
+    record(
+        &db.pool,
+        clock,
+        actor,
+        Event {
+            action: "access.denied",
+            target_kind: kind,
+            target_id: id,
+            unit_path: path.clone(),
+            detail: serde_json::json!({ "action": format!("{action:?}") }),
+        },
+    )
+    .await?;
+    if policy::allows(p, Action::ViewUnits, &Target::Unit(&path)) {
+        Err(Denied::Forbidden)
+    } else {
+        Err(Denied::NotFound)
+    }
 }
 
 /// The deepest unit path under which every one of `paths` lies (`/` when they share none), so

@@ -13,9 +13,9 @@ pub mod store;
 
 use axum::http::StatusCode;
 
+use crate::audit::Denied;
 use crate::db::DbError;
 use crate::error::{AppError, Msg};
-use crate::org::access::Refused;
 use crate::reports::evidence_store::StoreError;
 
 /// What can go wrong in learning.
@@ -58,12 +58,12 @@ impl From<StoreError> for LearningError {
     }
 }
 
-impl From<Refused> for LearningError {
-    fn from(e: Refused) -> Self {
+impl From<Denied> for LearningError {
+    fn from(e: Denied) -> Self {
         match e {
-            Refused::Forbidden => LearningError::Forbidden,
-            Refused::NotFound => LearningError::NotFound,
-            Refused::Db(e) => LearningError::Db(e),
+            Denied::Forbidden => LearningError::Forbidden,
+            Denied::NotFound => LearningError::NotFound,
+            Denied::Db(e) => LearningError::Db(e),
         }
     }
 }

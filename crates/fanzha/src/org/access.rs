@@ -1,11 +1,9 @@
 //! Access checks shared by the org pages and API: the policy decides, refusals are audited, and a
 //! target outside every scope of the caller answers 404 so its existence is not revealed.
 
-use crate::audit::{self, Actor, Event};
+use crate::audit;
 use crate::auth::model::{Principal, Scope};
-use crate::auth::policy::{self, Action, Target};
-use crate::clock::Clock;
-use crate::db::{Db, DbError};
+use crate::auth::policy::{Action, Target};
 use crate::error::{AppError, AppResult};
 use crate::web::context::User;
 use crate::web::AppState;
@@ -30,70 +28,7 @@ pub async fn authorize(
     action: Action,
     target: Target<'_>,
 ) -> AppResult<()> {
-    Ok(allow(&st.db, &st.clock, &u.p, &u.ctx.actor(), action, target).await?)
-}
-
-/// Why [`allow`] refused: the caller may see the unit (403) or may not even see it (404, so its
-/// existence is not revealed).
-#[derive(Debug)]
-pub enum Refused {
-    Forbidden,
-    NotFound,
-    Db(DbError),
-}
-
-impl From<DbError> for Refused {
-    fn from(e: DbError) -> Self {
-        Refused::Db(e)
-    }
-}
-
-impl From<Refused> for AppError {
-    fn from(e: Refused) -> Self {
-        match e {
-            Refused::Forbidden => AppError::forbidden(),
-            Refused::NotFound => AppError::not_found(),
-            Refused::Db(e) => e.into(),
-        }
-    }
-}
-
-/// Checks `action` on `target` for a principal, as the use cases of every module do; a refusal is
-/// written to the audit log.
-pub async fn allow(
-    db: &Db,
-    clock: &Clock,
-    p: &Principal,
-    actor: &Actor,
-    action: Action,
-    target: Target<'_>,
-) -> Result<(), Refused> {
-    if policy::allows(p, action, &target) {
-        return Ok(());
-    }
-    let (kind, id, path) = match &target {
-        Target::Unit(p) => ("unit", String::new(), p.to_string()),
-        Target::Student { id, unit_path } => ("student", id.to_string(), unit_path.to_string()),
-    };
-    audit::record(
-        &db.pool,
-        clock,
-        actor,
-        Event {
-            action: "access.denied",
-            target_kind: kind,
-            target_id: id,
-            unit_path: path.clone(),
-            detail: serde_json::json!({ "action": format!("{action:?}") }),
-        },
-    )
-    .await?;
-    let visible = policy::allows(p, Action::ViewUnits, &Target::Unit(&path));
-    Err(if visible {
-        Refused::Forbidden
-    } else {
-        Refused::NotFound
-    })
+    Ok(audit::authorize(&st.db, &st.clock, &u.p, &u.ctx.actor(), action, target).await?)
 }
 
 /// Opens one student's full record for a caller: 404 when absent, refused (and audited) outside

@@ -14,7 +14,7 @@ pub async fn create_activity(
     a: NewActivity,
 ) -> Result<i64, LearningError> {
     let un = unit(db, unit_id).await?;
-    allow(
+    authorize(
         db,
         clock,
         p,
@@ -51,7 +51,7 @@ pub async fn activity_to_run(
         .await?
         .ok_or(LearningError::NotFound)?;
     if a.organiser_account_id != p.account_id {
-        allow(
+        authorize(
             db,
             clock,
             p,
@@ -249,7 +249,7 @@ pub async fn verify_app(
     let s = org_store::student_by_id(db, student_id)
         .await?
         .ok_or(LearningError::NotFound)?;
-    allow(
+    authorize(
         db,
         clock,
         p,

@@ -16,7 +16,7 @@ pub async fn create_course(
     enrol: Vec<Enrolment>,
 ) -> Result<i64, LearningError> {
     let school = unit(db, school_id).await?;
-    allow(
+    authorize(
         db,
         clock,
         p,
@@ -78,7 +78,7 @@ pub async fn course_to_author(
         .await?
         .ok_or(LearningError::NotFound)?;
     let school = unit(db, c.school_id).await?;
-    allow(
+    authorize(
         db,
         clock,
         p,

@@ -50,7 +50,7 @@ pub async fn coverage(
     unit_id: i64,
 ) -> Result<Coverage, LearningError> {
     let un = unit(db, unit_id).await?;
-    allow(
+    authorize(
         db,
         clock,
         p,

@@ -15,7 +15,7 @@ pub async fn remind_unfinished(
     unit_id: i64,
 ) -> Result<i64, LearningError> {
     let under = unit(db, unit_id).await?;
-    allow(
+    authorize(
         db,
         clock,
         p,
@@ -48,7 +48,7 @@ pub async fn set_weights(
     weights: &[(&str, i64)],
 ) -> Result<(), LearningError> {
     let school = unit(db, school_id).await?;
-    allow(
+    authorize(
         db,
         clock,
         p,
@@ -113,7 +113,7 @@ pub async fn credit_export(
     xlsx: bool,
 ) -> Result<CreditFile, LearningError> {
     let school = unit(db, school_id).await?;
-    allow(
+    authorize(
         db,
         clock,
         p,

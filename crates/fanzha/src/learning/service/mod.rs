@@ -28,6 +28,7 @@ use rand::seq::SliceRandom;
 use super::model::*;
 use super::store::{self, ClassFigures, StudentStanding};
 use super::LearningError;
+use crate::audit::authorize;
 use crate::audit::Actor;
 use crate::auth::model::{Principal, Role};
 use crate::auth::policy::{self, Action, Target};
@@ -39,7 +40,6 @@ use crate::db::Db;
 use crate::error::Msg;
 use crate::inbox::{self, Notice, Recipient};
 use crate::kernel::rotating::{Rotating, Shown};
-use crate::org::access::allow;
 use crate::org::model::{Student, Unit, UnitKind};
 use crate::org::store as org_store;
 

@@ -129,7 +129,7 @@ pub async fn app_screenshot_file(
         let s = org_store::student_by_id(db, student_id)
             .await?
             .ok_or(LearningError::NotFound)?;
-        allow(
+        authorize(
             db,
             clock,
             p,

@@ -15,7 +15,7 @@ pub async fn publish_pledge(
     body: &str,
 ) -> Result<Pledge, LearningError> {
     let school = unit(db, school_id).await?;
-    allow(
+    authorize(
         db,
         clock,
         p,
@@ -137,7 +137,7 @@ pub async fn remind_unsigned(
     unit_id: i64,
 ) -> Result<i64, LearningError> {
     let under = unit(db, unit_id).await?;
-    allow(
+    authorize(
         db,
         clock,
         p,

@@ -14,7 +14,7 @@ pub async fn set_term(
     t: NewTerm,
 ) -> Result<i64, LearningError> {
     let school = unit(db, school_id).await?;
-    allow(
+    authorize(
         db,
         clock,
         p,
