@@ -1,12 +1,6 @@
 //! Content review reaches its reviewers: when content is submitted, every person who may publish
 //! it (manages campaigns over its unit, and is neither its last editor nor the submitter) gets an
-//! inbox notice in their language; the review queue lists what waits for the caller.
-
-use askama::Template;
-use axum::extract::State;
-use axum::response::Html;
-use axum::routing::get;
-use axum::Router;
+//! inbox notice in their language; the review queue (`pages::review`) lists what waits for the caller.
 
 use super::service::SvcResult;
 use super::store::{self, Content};
@@ -14,12 +8,8 @@ use crate::auth::model::{Principal, Role};
 use crate::auth::policy::{self, Action};
 use crate::clock::Clock;
 use crate::db::Db;
+use crate::i18n::Lang;
 use crate::inbox::{self, Notice, Recipient};
-use crate::web::context::User;
-use crate::web::error::AppResult;
-use crate::web::i18n::Lang;
-use crate::web::layout::{page_ctx, PageCtx};
-use crate::web::AppState;
 
 /// Where review notices point.
 pub const QUEUE: &str = "/campaigns/review";
@@ -93,46 +83,4 @@ pub async fn queue_for(db: &Db, p: &Principal) -> SvcResult<Vec<Content>> {
     v.sort_by_key(|c| (c.updated_at, c.id));
     v.dedup_by_key(|c| c.id);
     Ok(v)
-}
-
-pub fn routes() -> Router<AppState> {
-    Router::new().route(QUEUE, get(page))
-}
-
-pub struct QueueRow {
-    pub c: Content,
-    pub kind_label: String,
-    pub types: String,
-    pub editor: String,
-}
-
-#[derive(Template)]
-#[template(path = "campaigns/review.html")]
-struct QueuePage {
-    ctx: PageCtx,
-    rows: Vec<QueueRow>,
-}
-
-async fn page(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
-    super::service::require_manager(&u.p)?;
-    let ctx = page_ctx(&st, &u).await;
-    let mut rows = Vec::new();
-    for c in queue_for(&st.db, &u.p).await? {
-        let editor = crate::auth::store::account_by_id(&st.db, c.editor_account_id)
-            .await?
-            .map(|a| a.display_name)
-            .unwrap_or_default();
-        rows.push(QueueRow {
-            kind_label: ctx.t(&format!("camp-kind-{}", c.kind)),
-            types: c
-                .fraud_types
-                .iter()
-                .map(|t| ctx.t(&format!("camp-type-{t}")))
-                .collect::<Vec<_>>()
-                .join("、"),
-            editor,
-            c,
-        });
-    }
-    Ok(Html(QueuePage { ctx, rows }.render()?))
 }

@@ -86,7 +86,7 @@ fn contest_out(st: &AppState, c: &Contest, s: &Standing) -> ContestOut {
         id: c.id,
         title: c.title.clone(),
         description: c.description.clone(),
-        phase: service::phase(st, c).as_str().to_string(),
+        phase: service::phase(&st.clock, c).as_str().to_string(),
         rules_hash: c.rules_hash.clone(),
         categories: r
             .categories
@@ -118,7 +118,7 @@ fn contest_out(st: &AppState, c: &Contest, s: &Standing) -> ContestOut {
     responses((status = 200, body = Vec<ContestOut>)))]
 pub async fn list(State(st): State<AppState>, u: User) -> AppResult<Json<Vec<ContestOut>>> {
     require_scope(&u.p, Scope::ContestsRead)?;
-    let list = service::list(&st, &u.p).await?;
+    let list = service::list(&st.db, &u.p).await?;
     Ok(Json(
         list.iter().map(|(c, s)| contest_out(&st, c, s)).collect(),
     ))
@@ -132,7 +132,7 @@ pub async fn show(
     Path(id): Path<i64>,
 ) -> AppResult<Json<ContestOut>> {
     require_scope(&u.p, Scope::ContestsRead)?;
-    let (c, s) = service::open(&st, &u.p, id).await?;
+    let (c, s) = service::open(&st.db, &u.p, id).await?;
     Ok(Json(contest_out(&st, &c, &s)))
 }
 
@@ -162,8 +162,8 @@ pub async fn entries(
     Path(id): Path<i64>,
 ) -> AppResult<Json<Vec<EntryOut>>> {
     require_scope(&u.p, Scope::ContestsRead)?;
-    let (c, s) = service::open(&st, &u.p, id).await?;
-    let list = service::entries_for(&st, &u.p, &c, &s).await?;
+    let (c, s) = service::open(&st.db, &u.p, id).await?;
+    let list = service::entries_for(&st.db, &st.clock, &u.p, &c, &s).await?;
     Ok(Json(
         list.into_iter()
             .map(|e: Entry| EntryOut {
@@ -237,7 +237,16 @@ pub async fn vote(
     Path((id, eid)): Path<(i64, i64)>,
 ) -> AppResult<(StatusCode, Json<BallotOut>)> {
     require_scope(&u.p, Scope::ContestsWrite)?;
-    let b = service::vote_from(&st, &u.p, id, eid, &origin(&u, &h)).await?;
+    let b = service::vote_from(
+        &st.db,
+        &st.clock,
+        &st.contests,
+        &u.p,
+        id,
+        eid,
+        &origin(&u, &h),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(b.into())))
 }
 
@@ -252,7 +261,7 @@ pub async fn withdraw(
     Path((id, eid)): Path<(i64, i64)>,
 ) -> AppResult<(StatusCode, Json<BallotOut>)> {
     require_scope(&u.p, Scope::ContestsWrite)?;
-    let b = service::withdraw(&st, &u.p, id, eid).await?;
+    let b = service::withdraw(&st.db, &st.clock, &st.contests, &u.p, id, eid).await?;
     Ok((StatusCode::CREATED, Json(b.into())))
 }
 
@@ -287,7 +296,17 @@ pub async fn change(
     Json(b): Json<ChangeBody>,
 ) -> AppResult<(StatusCode, Json<ChangeOut>)> {
     require_scope(&u.p, Scope::ContestsWrite)?;
-    let (w, v) = service::change_vote(&st, &u.p, id, b.from, b.to, &origin(&u, &h)).await?;
+    let (w, v) = service::change_vote(
+        &st.db,
+        &st.clock,
+        &st.contests,
+        &u.p,
+        id,
+        b.from,
+        b.to,
+        &origin(&u, &h),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(ChangeOut {
@@ -305,8 +324,8 @@ pub async fn mine(
     Path(id): Path<i64>,
 ) -> AppResult<Json<Vec<BallotOut>>> {
     require_scope(&u.p, Scope::ContestsRead)?;
-    let (c, _) = service::open(&st, &u.p, id).await?;
-    let list = service::my_ballots(&st, &u.p, &c).await?;
+    let (c, _) = service::open(&st.db, &u.p, id).await?;
+    let list = service::my_ballots(&st.db, &u.p, &c).await?;
     Ok(Json(list.into_iter().map(Into::into).collect()))
 }
 
@@ -336,7 +355,7 @@ pub async fn score(
         .into_iter()
         .map(|(k, v)| (k, v.to_string()))
         .collect();
-    service::score(&st, &u.p, id, eid, &marks).await?;
+    service::score(&st.db, &st.clock, &u.p, id, eid, &marks).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -349,7 +368,7 @@ pub async fn progress(
     Path(id): Path<i64>,
 ) -> AppResult<Json<Progress>> {
     require_scope(&u.p, Scope::ContestsRead)?;
-    Ok(Json(service::progress(&st, &u.p, id).await?))
+    Ok(Json(service::progress(&st.db, &u.p, id).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/contests/{id}/anomalies", tag = "contests", params(("id" = i64, Path)),
@@ -361,7 +380,7 @@ pub async fn anomalies(
     Path(id): Path<i64>,
 ) -> AppResult<Json<Report>> {
     require_scope(&u.p, Scope::ContestsRead)?;
-    Ok(Json(service::anomalies(&st, &u.p, id).await?))
+    Ok(Json(service::anomalies(&st.db, &u.p, id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/contests/{id}/publish", tag = "contests", params(("id" = i64, Path)),
@@ -374,7 +393,7 @@ pub async fn publish(
     Path(id): Path<i64>,
 ) -> AppResult<StatusCode> {
     require_scope(&u.p, Scope::ContestsWrite)?;
-    service::publish(&st, &u.p, id).await?;
+    service::publish(&st.db, &st.clock, &u.p, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -386,7 +405,7 @@ pub async fn results(
     Path(id): Path<i64>,
 ) -> AppResult<Json<Results>> {
     require_scope(&u.p, Scope::ContestsRead)?;
-    Ok(Json(service::published(&st, id).await?.1))
+    Ok(Json(service::published(&st.db, id).await?.1))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -410,6 +429,15 @@ pub async fn push(
 ) -> AppResult<Json<Pushed>> {
     require_scope(&u.p, Scope::ContestsWrite)?;
     Ok(Json(
-        service::push_winners(&st, &u.p, &u.ctx.actor(), id, &b.fraud_type).await?,
+        service::push_winners(
+            &st.db,
+            &st.clock,
+            &st.config,
+            &u.p,
+            &u.ctx.actor(),
+            id,
+            &b.fraud_type,
+        )
+        .await?,
     ))
 }

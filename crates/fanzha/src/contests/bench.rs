@@ -15,11 +15,11 @@ use super::model::{
     genesis_hash, BallotLine, Category, Criterion, MediaKind, Phases, Rules, TieBreak, UnitRef,
     VotePeriod,
 };
+use super::writer::Writers;
 use super::{service, store, verify};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
-use crate::web::AppState;
 
 const HOUR: i64 = 3_600_000;
 
@@ -62,19 +62,13 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// Runs both parts on `db` (fresh) and returns the printed figures.
-pub async fn run(
-    cfg: &Config,
-    db: &Db,
-    voters: usize,
-    concurrency: usize,
-    log: usize,
-) -> anyhow::Result<String> {
+pub async fn run(db: &Db, voters: usize, concurrency: usize, log: usize) -> anyhow::Result<String> {
     let clock = Clock::system();
     let seeded = crate::demo::seed(db, &clock, crate::demo::Scale::School).await?;
     if !seeded.created {
         bail!("the database is not empty; the benchmark needs a fresh one");
     }
-    let st: AppState = crate::web::App::new(cfg.clone(), db.clone(), clock.clone()).state;
+    let writers = Writers::new(db.clone(), clock.clone());
     let now = clock.now_ms();
     let mut conn = db.pool.acquire().await?;
     let schools = store::demo_schools(&mut conn, 3).await?;
@@ -164,8 +158,10 @@ pub async fn run(
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency.max(1) {
-        let (st, principals, entries, next) = (
-            st.clone(),
+        let (db, clock, writers, principals, entries, next) = (
+            db.clone(),
+            clock.clone(),
+            writers.clone(),
             principals.clone(),
             entries.clone(),
             next.clone(),
@@ -183,8 +179,10 @@ pub async fn run(
                 let a = entries[i % entries.len()];
                 let b = entries[(i * 7 + 3) % entries.len()];
                 let t = Instant::now();
-                let (x, y) =
-                    tokio::join!(service::vote(&st, p, cid, a), service::vote(&st, p, cid, b));
+                let (x, y) = tokio::join!(
+                    service::vote(&db, &clock, &writers, p, cid, a),
+                    service::vote(&db, &clock, &writers, p, cid, b)
+                );
                 let ms = t.elapsed().as_secs_f64() * 1000.0;
                 for r in [x, y] {
                     match r {
@@ -326,7 +324,7 @@ pub async fn bench(
         cfg.data_dir = tmp.clone();
     }
     let db = crate::cli::open_db(&cfg).await?;
-    let out = run(&cfg, &db, voters, concurrency, log).await;
+    let out = run(&db, voters, concurrency, log).await;
     let _ = std::fs::remove_dir_all(&tmp);
     println!("{}", out?);
     Ok(())

@@ -79,7 +79,7 @@ async fn receipt_page(
     let (found, bad) = if q.hash.trim().is_empty() {
         (None, false)
     } else {
-        match service::receipt(&st, id, &q.hash).await {
+        match service::receipt(&st.db, id, &q.hash).await {
             Ok(f) => (f, false),
             Err(service::ContestError::Invalid(_)) => (None, true),
             Err(e) => return Err(e.into()),
@@ -127,7 +127,7 @@ async fn results_page(
     ctx: Ctx,
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
-    let (c, r) = service::published(&st, id).await?;
+    let (c, r) = service::published(&st.db, id).await?;
     let tz = ctx
         .principal
         .as_ref()
@@ -150,7 +150,7 @@ async fn results_page(
 
 async fn export(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> AppResult<Response> {
     use futures::TryStreamExt;
-    let pages = service::export(&st, ctx.principal.as_ref(), id).await?;
+    let pages = service::export(&st.db, &st.clock, ctx.principal.as_ref(), id).await?;
     // A failure after the first page ends the download short; the file then fails to verify.
     let body = axum::body::Body::from_stream(pages.map_err(|e| {
         tracing::warn!(error = %e, "ballot log export stopped");

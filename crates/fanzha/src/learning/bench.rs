@@ -157,7 +157,7 @@ pub async fn checkin(
     seconds: u64,
 ) -> anyhow::Result<()> {
     use super::model::NewActivity;
-    let (db, cfg, tmp) = fresh(cfg).await?;
+    let (db, _, tmp) = fresh(cfg).await?;
     let clock = Clock::system();
     let now = clock.now_ms();
     let backend = db.backend.name();
@@ -194,8 +194,6 @@ pub async fn checkin(
     let mut tx = db.begin_write().await?;
     let id = store::insert_activity(&mut tx, school.id, school.id, &a, 0, "基准", now).await?;
     tx.commit().await?;
-    let app = crate::web::App::new(cfg.clone(), db.clone(), clock.clone());
-    let st = app.state.clone();
     let activity = store::activity_by_id(&db, id)
         .await?
         .ok_or_else(|| anyhow!("no activity"))?;
@@ -208,7 +206,7 @@ pub async fn checkin(
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
-        let (st, activity) = (st.clone(), activity.clone());
+        let (db, clock, activity) = (db.clone(), clock.clone(), activity.clone());
         let mine: Vec<_> = students.iter().skip(c).step_by(clients).cloned().collect();
         let offset = interval * c as u32 / clients as u32;
         tasks.push(tokio::spawn(async move {
@@ -216,12 +214,12 @@ pub async fn checkin(
             for (i, s) in mine.into_iter().enumerate() {
                 tokio::time::sleep_until((started + offset + interval * i as u32).into()).await;
                 let t = Instant::now();
-                let code = service::code_now(&st, activity.id)
+                let code = service::code_now(&db, &clock, activity.id)
                     .await
                     .map_err(|e| anyhow!("code: {e:?}"))?
                     .short_code;
                 let device = format!("bench-device-{}", s.id);
-                service::check_in_as(&st, s, activity.clone(), 0, &code, &device)
+                service::check_in_as(&db, &clock, s, activity.clone(), 0, &code, &device)
                     .await
                     .map_err(|e| anyhow!("check-in refused: {e:?}"))?;
                 times.push(t.elapsed().as_secs_f64() * 1000.0);

@@ -13,12 +13,18 @@ pub mod store;
 
 use axum::http::StatusCode;
 
+use crate::audit::Denied;
 use crate::db::DbError;
 use crate::error::{AppError, Msg};
+use crate::reports::evidence_store::StoreError;
 
-/// What can go wrong in learning, besides the caller's scope (answered by `org::access`).
+/// What can go wrong in learning.
 #[derive(Debug)]
 pub enum LearningError {
+    /// Absent, or outside every scope of the caller (its existence is not revealed).
+    NotFound,
+    /// The caller may see it but not do this.
+    Forbidden,
     /// The input is refused; one message per problem.
     Invalid(Vec<Msg>),
     /// The state does not allow it (a closed attempt, a second signature…): the message key.
@@ -28,11 +34,37 @@ pub enum LearningError {
     /// A student tried to check in to an activity held for another unit.
     NotYourActivity,
     Db(DbError),
+    /// The evidence store (photos, attachments) failed.
+    Files(StoreError),
+    /// Something that cannot happen did (logged where it happened).
+    Internal,
 }
 
 impl From<DbError> for LearningError {
     fn from(e: DbError) -> Self {
         LearningError::Db(e)
+    }
+}
+
+impl From<sqlx::Error> for LearningError {
+    fn from(e: sqlx::Error) -> Self {
+        LearningError::Db(e.into())
+    }
+}
+
+impl From<StoreError> for LearningError {
+    fn from(e: StoreError) -> Self {
+        LearningError::Files(e)
+    }
+}
+
+impl From<Denied> for LearningError {
+    fn from(e: Denied) -> Self {
+        match e {
+            Denied::Forbidden => LearningError::Forbidden,
+            Denied::NotFound => LearningError::NotFound,
+            Denied::Db(e) => LearningError::Db(e),
+        }
     }
 }
 
@@ -49,7 +81,11 @@ impl From<LearningError> for AppError {
                 AppError::new(StatusCode::FORBIDDEN, "err-learning-not-your-activity")
                     .details(vec![Msg::new("err-learning-not-your-activity")])
             }
+            LearningError::NotFound => AppError::not_found(),
+            LearningError::Forbidden => AppError::forbidden(),
             LearningError::Db(e) => e.into(),
+            LearningError::Files(e) => e.into(),
+            LearningError::Internal => AppError::internal(),
         }
     }
 }

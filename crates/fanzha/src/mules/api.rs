@@ -295,7 +295,7 @@ impl StarterOut {
 pub async fn api_starter(State(st): State<AppState>, u: User) -> AppResult<Json<Vec<StarterOut>>> {
     require_scope(&u.p, Scope::CampaignsRead)?;
     let mut out = Vec::new();
-    for o in service::starter_offers(&st, &u.p).await? {
+    for o in service::starter_offers(&st.db, &u.p).await? {
         out.push(StarterOut::of(
             &o.school.code,
             StarterItem::Article,
@@ -335,7 +335,16 @@ pub async fn api_adopt_starter(
     Json(b): Json<AdoptBody>,
 ) -> AppResult<Response> {
     require_scope(&u.p, Scope::CampaignsWrite)?;
-    let (a, created) = service::adopt_starter(&st, &u, &b.school, b.item, b.course_id).await?;
+    let (a, created) = service::adopt_starter(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        &b.school,
+        b.item,
+        b.course_id,
+    )
+    .await?;
     let status = if created {
         StatusCode::CREATED
     } else {

@@ -202,7 +202,6 @@ const LURE: &str = "【校园兼职】在家躺赚！出租闲置银行卡，一
 /// course); the police officer approves the article, so it is published.
 async fn prevention(db: &Db, real: &Clock) -> anyhow::Result<()> {
     use super::starter::StarterItem;
-    use crate::web::context::{Ctx, User};
     let (Some(police), Some(admin)) = (
         principal(db, "police1").await?,
         principal(db, "s001-admin").await?,
@@ -212,25 +211,24 @@ async fn prevention(db: &Db, real: &Clock) -> anyhow::Result<()> {
     let Some(school) = admin.grants.first().map(|g| g.unit_code.clone()) else {
         return Ok(());
     };
-    let st = crate::web::App::new(crate::config::Config::default(), db.clone(), real.clone()).state;
-    let as_user = |p: crate::auth::model::Principal| User {
-        ctx: Ctx {
-            request_id: String::new(),
-            lang: crate::i18n::Lang::ZhCn,
-            ip: String::new(),
-            principal: Some(p.clone()),
-            session_expired: false,
-            csrf: String::new(),
-            is_api: false,
-            path: "/mules".into(),
-        },
-        p,
+    // The school admin acting as on the page (the audit names them, from no address).
+    let actor = Actor {
+        account_id: Some(admin.account_id),
+        name: admin.username.clone(),
+        ip: String::new(),
+        request_id: String::new(),
     };
-    let admin = as_user(admin);
-    let (article, created) =
-        service::adopt_starter(&st, &admin, &school, StarterItem::Article, None)
-            .await
-            .map_err(|e| anyhow!("demo starter article: {e:?}"))?;
+    let (article, created) = service::adopt_starter(
+        db,
+        real,
+        &admin,
+        &actor,
+        &school,
+        StarterItem::Article,
+        None,
+    )
+    .await
+    .map_err(|e| anyhow!("demo starter article: {e:?}"))?;
     if created {
         if let Some(id) = article.target_id {
             crate::campaigns::service::transition(
@@ -245,7 +243,7 @@ async fn prevention(db: &Db, real: &Clock) -> anyhow::Result<()> {
             .map_err(|e| anyhow!("demo starter publish: {e}"))?;
         }
     }
-    let offers = service::starter_offers(&st, &admin.p)
+    let offers = service::starter_offers(db, &admin)
         .await
         .map_err(|e| anyhow!("demo starter offers: {e:?}"))?;
     // Electives come first in the offer.
@@ -254,9 +252,17 @@ async fn prevention(db: &Db, real: &Clock) -> anyhow::Result<()> {
         .find(|o| o.school.code == school)
         .and_then(|o| o.courses.first().map(|c| c.0));
     if let Some(course) = course {
-        service::adopt_starter(&st, &admin, &school, StarterItem::Lesson, Some(course))
-            .await
-            .map_err(|e| anyhow!("demo starter lesson: {e:?}"))?;
+        service::adopt_starter(
+            db,
+            real,
+            &admin,
+            &actor,
+            &school,
+            StarterItem::Lesson,
+            Some(course),
+        )
+        .await
+        .map_err(|e| anyhow!("demo starter lesson: {e:?}"))?;
     }
     Ok(())
 }

@@ -119,7 +119,7 @@ struct StarterView {
 
 async fn starter_views(st: &AppState, u: &User, ctx: &PageCtx) -> AppResult<Vec<StarterView>> {
     let mut out = Vec::new();
-    for o in service::starter_offers(st, &u.p).await? {
+    for o in service::starter_offers(&st.db, &u.p).await? {
         let course_title = |id: Option<i64>| {
             o.courses
                 .iter()
@@ -301,7 +301,17 @@ async fn starter_submit(
 ) -> AppResult<Response> {
     let item = StarterItem::parse(&f.item).ok_or_else(AppError::not_found)?;
     let course = f.course.trim().parse::<i64>().ok();
-    match service::adopt_starter(&st, &u, &f.school, item, course).await {
+    match service::adopt_starter(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        &f.school,
+        item,
+        course,
+    )
+    .await
+    {
         Ok(_) => Ok(Redirect::to("/mules#mule-starter").into_response()),
         Err(e) => {
             let e: AppError = e.into();

@@ -34,9 +34,12 @@ pub enum MuleError {
     Warn(#[from] WarnError),
     #[error(transparent)]
     Db(#[from] DbError),
-    /// A refusal of the module the step belongs to (campaigns, learning), passed on as it is.
-    #[error("refused by another module")]
-    Other(AppError),
+    /// A refusal of campaigns (the starter article), passed on as it is.
+    #[error(transparent)]
+    Campaigns(#[from] crate::campaigns::service::SvcError),
+    /// A refusal of learning (the starter lesson), passed on as it is.
+    #[error("refused by learning")]
+    Learning(crate::learning::LearningError),
 }
 
 impl From<sqlx::Error> for MuleError {
@@ -53,7 +56,8 @@ impl From<MuleError> for AppError {
             MuleError::Forbidden => AppError::forbidden(),
             MuleError::Warn(e) => e.into(),
             MuleError::Db(e) => e.into(),
-            MuleError::Other(e) => e,
+            MuleError::Campaigns(e) => e.into(),
+            MuleError::Learning(e) => e.into(),
         }
     }
 }
@@ -440,20 +444,17 @@ pub struct StarterOffer {
 
 /// The starter content of every school the caller may author learning or campaigns for; each
 /// school is offered what it has not adopted yet (a new school: everything).
-pub async fn starter_offers(
-    st: &crate::web::AppState,
-    p: &Principal,
-) -> Result<Vec<StarterOffer>, MuleError> {
-    let schools = crate::learning::service::authoring_schools(st, p)
+pub async fn starter_offers(db: &Db, p: &Principal) -> Result<Vec<StarterOffer>, MuleError> {
+    let schools = crate::learning::service::authoring_schools(db, p)
         .await
-        .map_err(MuleError::Other)?;
+        .map_err(MuleError::Learning)?;
     let mut out = Vec::new();
     for school in schools {
         let may_article = policy::allows(p, Action::ManageCampaigns, &Target::Unit(&school.path));
         let may_lesson = policy::allows(p, Action::ManageLearning, &Target::Unit(&school.path));
-        let adopted = store::adoptions_of(&st.db, school.id).await?;
+        let adopted = store::adoptions_of(db, school.id).await?;
         let find = |i: StarterItem| adopted.iter().find(|a| a.item == i).cloned();
-        let mut courses = crate::learning::store::courses_of_school(&st.db, school.id).await?;
+        let mut courses = crate::learning::store::courses_of_school(db, school.id).await?;
         courses.sort_by_key(|c| (c.required, c.id));
         out.push(StarterOffer {
             article: find(StarterItem::Article),
@@ -473,13 +474,14 @@ pub async fn starter_offers(
 /// two adopt at once. Who may not author the school's campaigns (article) or courses (lesson) is
 /// refused: 403 without the right anywhere, 404 for a school outside their scope.
 pub async fn adopt_starter(
-    st: &crate::web::AppState,
-    u: &crate::web::context::User,
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
     school_code: &str,
     item: StarterItem,
     course_id: Option<i64>,
 ) -> Result<(store::Adoption, bool), MuleError> {
-    let p = &u.p;
     let action = match item {
         StarterItem::Article => Action::ManageCampaigns,
         StarterItem::Lesson => Action::ManageLearning,
@@ -487,7 +489,7 @@ pub async fn adopt_starter(
     if policy::scopes_for(p, action).is_empty() {
         return Err(MuleError::Forbidden);
     }
-    let school = crate::org::store::unit_by_code(&st.db, school_code.trim())
+    let school = crate::org::store::unit_by_code(db, school_code.trim())
         .await?
         .filter(|s| s.kind == UnitKind::School)
         .filter(|s| policy::allows(p, action, &Target::Unit(&s.path)))
@@ -496,7 +498,7 @@ pub async fn adopt_starter(
         StarterItem::Article => None,
         StarterItem::Lesson => {
             let c = match course_id {
-                Some(id) => crate::learning::store::course_by_id(&st.db, id).await?,
+                Some(id) => crate::learning::store::course_by_id(db, id).await?,
                 None => None,
             };
             match c.filter(|c| c.school_id == school.id) {
@@ -513,14 +515,14 @@ pub async fn adopt_starter(
     // its copy is made (the claim of a copy that failed is released: claim again).
     let mut claimed = false;
     for _ in 0..100 {
-        let mut tx = st.db.begin_write().await?;
+        let mut tx = db.begin_write().await?;
         claimed =
-            store::claim_starter(&mut tx, school.id, item, p.account_id, st.clock.now_ms()).await?;
+            store::claim_starter(&mut tx, school.id, item, p.account_id, clock.now_ms()).await?;
         tx.commit().await.map_err(DbError::from)?;
         if claimed {
             break;
         }
-        let first = store::adoptions_of(&st.db, school.id)
+        let first = store::adoptions_of(db, school.id)
             .await?
             .into_iter()
             .find(|a| a.item == item);
@@ -533,8 +535,8 @@ pub async fn adopt_starter(
         // Another request is still making the copy after five seconds: it is not ours to make.
         return Err(MuleError::Refused(vec![Msg::new("mule-err-starter-busy")]));
     }
-    let made = make_starter(st, u, &school, item, course).await;
-    let mut tx = st.db.begin_write().await?;
+    let made = make_starter(db, clock, p, actor, &school, item, course).await;
+    let mut tx = db.begin_write().await?;
     match made {
         Ok(target) => {
             store::complete_starter(&mut tx, school.id, item, target, course).await?;
@@ -546,7 +548,7 @@ pub async fn adopt_starter(
             return Err(e);
         }
     }
-    let a = store::adoptions_of(&st.db, school.id)
+    let a = store::adoptions_of(db, school.id)
         .await?
         .into_iter()
         .find(|a| a.item == item)
@@ -556,8 +558,10 @@ pub async fn adopt_starter(
 
 /// Makes the school's copy of an item through its own module; answers its id.
 async fn make_starter(
-    st: &crate::web::AppState,
-    u: &crate::web::context::User,
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
     school: &Unit,
     item: StarterItem,
     course: Option<i64>,
@@ -566,12 +570,11 @@ async fn make_starter(
     let text = item.text();
     match (item, course) {
         (StarterItem::Article, _) => {
-            let actor = u.ctx.actor();
             let c = camp::create_content(
-                &st.db,
-                &st.clock,
-                &u.p,
-                &actor,
+                db,
+                clock,
+                p,
+                actor,
                 &NewContent {
                     unit: school.code.clone(),
                     kind: "article".into(),
@@ -583,19 +586,16 @@ async fn make_starter(
                     quiz: crate::mules::starter::quiz(),
                 },
             )
-            .await
-            .map_err(|e| MuleError::Other(e.into()))?;
-            camp::transition(&st.db, &st.clock, &u.p, &actor, c.id, "submit")
-                .await
-                .map_err(|e| MuleError::Other(e.into()))?;
+            .await?;
+            camp::transition(db, clock, p, actor, c.id, "submit").await?;
             Ok(c.id)
         }
         (StarterItem::Lesson, Some(course)) => {
             let l = crate::learning::model::NewLesson::parse(&text.title, &text.body_md, "")
-                .map_err(|p| MuleError::Other(crate::learning::LearningError::Invalid(p).into()))?;
-            crate::learning::service::add_lesson(st, u, course, l)
+                .map_err(|p| MuleError::Learning(crate::learning::LearningError::Invalid(p)))?;
+            crate::learning::service::add_lesson(db, clock, p, actor, course, l)
                 .await
-                .map_err(MuleError::Other)
+                .map_err(MuleError::Learning)
         }
         (StarterItem::Lesson, None) => Err(MuleError::Refused(vec![Msg::new(
             "mule-err-starter-course",

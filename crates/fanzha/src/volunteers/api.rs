@@ -51,7 +51,7 @@ pub async fn register(
     Json(b): Json<RegisterBody>,
 ) -> AppResult<(StatusCode, Json<Volunteer>)> {
     require_scope(&u.p, Scope::VolunteersWrite)?;
-    let v = service::register(&st, &u.p, &b.contact, b.consent).await?;
+    let v = service::register(&st.db, &st.clock, &u.p, &b.contact, b.consent).await?;
     Ok((StatusCode::CREATED, Json(v)))
 }
 
@@ -76,7 +76,7 @@ pub struct BalanceOut {
     responses((status = 200, body = BalanceOut), (status = 409, description = "Not registered")))]
 pub async fn balance(State(st): State<AppState>, u: User) -> AppResult<Json<BalanceOut>> {
     require_scope(&u.p, Scope::VolunteersRead)?;
-    let (balance, earned) = service::balance(&st, &u.p).await?;
+    let (balance, earned) = service::balance(&st.db, &u.p).await?;
     Ok(Json(BalanceOut { balance, earned }))
 }
 
@@ -84,8 +84,8 @@ pub async fn balance(State(st): State<AppState>, u: User) -> AppResult<Json<Bala
     responses((status = 200, body = MeOut), (status = 409, description = "Not registered")))]
 pub async fn me(State(st): State<AppState>, u: User) -> AppResult<Json<MeOut>> {
     require_scope(&u.p, Scope::VolunteersRead)?;
-    let (volunteer, entries) = service::my_ledger(&st, &u.p).await?;
-    let (claims, _) = service::profile(&st, &volunteer).await?;
+    let (volunteer, entries) = service::my_ledger(&st.db, &u.p).await?;
+    let (claims, _) = service::profile(&st.db, &volunteer).await?;
     Ok(Json(MeOut {
         volunteer,
         entries,
@@ -130,7 +130,7 @@ pub async fn list_tasks(
         day,
         finished: q.finished,
     };
-    Ok(Json(service::board(&st, &u.p, &f).await?))
+    Ok(Json(service::board(&st.db, &st.clock, &u.p, &f).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/volunteers/tasks", tag = "volunteers", request_body = TaskInput,
@@ -144,7 +144,7 @@ pub async fn publish(
     require_scope(&u.p, Scope::VolunteersWrite)?;
     Ok((
         StatusCode::CREATED,
-        Json(service::publish(&st, &u, &input).await?),
+        Json(service::publish(&st.db, &st.clock, &u.p, &u.ctx.actor(), &input).await?),
     ))
 }
 
@@ -165,13 +165,13 @@ pub async fn get_task(
     Path(id): Path<i64>,
 ) -> AppResult<Json<TaskOut>> {
     require_scope(&u.p, Scope::VolunteersRead)?;
-    let (task, vol) = service::task_for(&st, &u.p, id).await?;
+    let (task, vol) = service::task_for(&st.db, &u.p, id).await?;
     let mine = match &vol {
-        Some(v) => service::my_claim(&st, v, id).await?,
+        Some(v) => service::my_claim(&st.db, v, id).await?,
         None => None,
     };
     let claims = if service::can_manage(&u.p, &task.unit_path) {
-        service::claims_for_reviewer(&st, &u.p, &task).await?
+        service::claims_for_reviewer(&st.db, &u.p, &task).await?
     } else {
         vec![]
     };
@@ -230,7 +230,9 @@ pub async fn set_status(
     require_scope(&u.p, Scope::VolunteersWrite)?;
     let to = TaskStatus::parse(&b.status)
         .ok_or_else(|| AppError::refused("vol-err-invalid", vec![Msg::new("vol-err-status")]))?;
-    Ok(Json(service::set_status(&st, &u, id, to).await?))
+    Ok(Json(
+        service::set_status(&st.db, &st.clock, &u.p, &u.ctx.actor(), id, to).await?,
+    ))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -251,7 +253,7 @@ pub async fn code(
     Path(id): Path<i64>,
 ) -> AppResult<Json<CodeOut>> {
     require_scope(&u.p, Scope::VolunteersWrite)?;
-    let (_, s) = service::place_code(&st, &u.p, id).await?;
+    let (_, s) = service::place_code(&st.db, &st.clock, &u.p, id).await?;
     Ok(Json(CodeOut {
         token: s.token,
         short_code: s.short_code,
@@ -278,7 +280,9 @@ pub async fn check(
     Json(b): Json<CheckBody>,
 ) -> AppResult<Json<Claim>> {
     require_scope(&u.p, Scope::VolunteersWrite)?;
-    Ok(Json(service::check(&st, &u.p, id, &b.code, b.out).await?))
+    Ok(Json(
+        service::check(&st.db, &st.clock, &u.p, id, &b.code, b.out).await?,
+    ))
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -317,7 +321,9 @@ pub async fn proof(
             ))
         }
     };
-    Ok(Json(service::submit_proof(&st, &u.p, id, p).await?))
+    Ok(Json(
+        service::submit_proof(&st.db, &st.clock, &u.p, id, p).await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -341,7 +347,9 @@ pub async fn review(
     require_scope(&u.p, Scope::VolunteersWrite)?;
     let d = Decision::parse(&b.decision)
         .ok_or_else(|| AppError::refused("vol-err-invalid", vec![Msg::new("vol-err-decision")]))?;
-    Ok(Json(service::review(&st, &u, id, d, &b.reason).await?))
+    Ok(Json(
+        service::review(&st.db, &st.clock, &u.p, &u.ctx.actor(), id, d, &b.reason).await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -359,5 +367,7 @@ pub async fn redeem(
     Json(b): Json<RedeemBody>,
 ) -> AppResult<Json<Entry>> {
     require_scope(&u.p, Scope::VolunteersWrite)?;
-    Ok(Json(service::redeem(&st, &u.p, id, &b.key).await?))
+    Ok(Json(
+        service::redeem(&st.db, &st.clock, &u.p, id, &b.key).await?,
+    ))
 }

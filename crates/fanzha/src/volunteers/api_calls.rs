@@ -52,7 +52,7 @@ fn bad(key: &str) -> AppError {
     responses((status = 200, body = [Call])))]
 pub async fn list_calls(State(st): State<AppState>, u: User) -> AppResult<Json<Vec<Call>>> {
     require_scope(&u.p, Scope::VolunteersRead)?;
-    Ok(Json(service::calls_for(&st, &u.p).await?))
+    Ok(Json(service::calls_for(&st.db, &u.p).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/volunteers/calls", tag = "volunteers", request_body = CallInput,
@@ -66,7 +66,7 @@ pub async fn publish_call(
     require_scope(&u.p, Scope::VolunteersWrite)?;
     Ok((
         StatusCode::CREATED,
-        Json(service::publish_call(&st, &u, &input).await?),
+        Json(service::publish_call(&st.db, &st.clock, &u.p, &u.ctx.actor(), &input).await?),
     ))
 }
 
@@ -88,14 +88,14 @@ pub async fn get_call(
     Path(id): Path<i64>,
 ) -> AppResult<Json<CallOut>> {
     require_scope(&u.p, Scope::VolunteersRead)?;
-    let call = service::call_for(&st, &u.p, id).await?;
-    let mine = service::my_works(&st, &u.p)
+    let call = service::call_for(&st.db, &u.p, id).await?;
+    let mine = service::my_works(&st.db, &u.p)
         .await?
         .into_iter()
         .filter(|w| w.call_id == id)
         .collect();
     let works = if service::can_manage(&u.p, &call.unit_path) {
-        service::works_for_reviewer(&st, &u.p, &call).await?
+        service::works_for_reviewer(&st.db, &u.p, &call).await?
     } else {
         vec![]
     };
@@ -111,7 +111,9 @@ pub async fn close_call(
     Path(id): Path<i64>,
 ) -> AppResult<Json<Call>> {
     require_scope(&u.p, Scope::VolunteersWrite)?;
-    Ok(Json(service::close_call(&st, &u, id).await?))
+    Ok(Json(
+        service::close_call(&st.db, &st.clock, &u.p, &u.ctx.actor(), id).await?,
+    ))
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -164,7 +166,7 @@ pub async fn submit_work(
     };
     Ok((
         StatusCode::CREATED,
-        Json(service::submit_work(&st, &u.p, id, &w).await?),
+        Json(service::submit_work(&st.db, &st.clock, &u.p, id, &w).await?),
     ))
 }
 
@@ -189,7 +191,9 @@ pub async fn review_work(
 ) -> AppResult<Json<Work>> {
     require_scope(&u.p, Scope::VolunteersWrite)?;
     let d = WorkDecision::parse(&b.decision).ok_or_else(|| bad("vol-err-decision"))?;
-    Ok(Json(service::review_work(&st, &u, id, d, &b.reason).await?))
+    Ok(Json(
+        service::review_work(&st.db, &st.clock, &u.p, &u.ctx.actor(), id, d, &b.reason).await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -216,7 +220,7 @@ pub async fn promote(
     Json(b): Json<PromoteBody>,
 ) -> AppResult<(StatusCode, Json<PromoteOut>)> {
     require_scope(&u.p, Scope::VolunteersWrite)?;
-    let entry_id = service::promote_to_contest(&st, &u.p, id, b.contest_id).await?;
+    let entry_id = service::promote_to_contest(&st.db, &st.clock, &u.p, id, b.contest_id).await?;
     Ok((StatusCode::CREATED, Json(PromoteOut { entry_id })))
 }
 
@@ -270,7 +274,7 @@ pub async fn library(
 ) -> AppResult<Json<Vec<Item>>> {
     require_scope(&u.p, Scope::VolunteersRead)?;
     let f = q.filter()?;
-    Ok(Json(service::library(&st, &u.p, &f).await?))
+    Ok(Json(service::library(&st.db, &u.p, &f).await?))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -289,7 +293,7 @@ pub async fn library_item(
     Path(id): Path<i64>,
 ) -> AppResult<Json<LibraryItemOut>> {
     require_scope(&u.p, Scope::VolunteersRead)?;
-    let (item, reused_as) = service::library_item(&st, &u.p, id).await?;
+    let (item, reused_as) = service::library_item(&st.db, &u.p, id).await?;
     Ok(Json(LibraryItemOut { item, reused_as }))
 }
 
@@ -311,7 +315,7 @@ pub async fn reuse(
     Path(id): Path<i64>,
 ) -> AppResult<(StatusCode, Json<ReuseOut>)> {
     require_scope(&u.p, Scope::VolunteersWrite)?;
-    let (content_id, new) = service::reuse(&st, &u, id).await?;
+    let (content_id, new) = service::reuse(&st.db, &st.clock, &u.p, &u.ctx.actor(), id).await?;
     let code = if new {
         StatusCode::CREATED
     } else {
@@ -336,7 +340,7 @@ pub async fn from_contest(
     Path(id): Path<i64>,
 ) -> AppResult<Json<FromContestOut>> {
     require_scope(&u.p, Scope::VolunteersWrite)?;
-    let added = service::library_from_contest(&st, &u, id).await?;
+    let added = service::library_from_contest(&st.db, &st.clock, &u.p, &u.ctx.actor(), id).await?;
     Ok(Json(FromContestOut { added }))
 }
 
@@ -344,7 +348,7 @@ pub async fn from_contest(
     responses((status = 200, body = [Team]), (status = 403, description = "Neither a volunteer nor staff")))]
 pub async fn list_teams(State(st): State<AppState>, u: User) -> AppResult<Json<Vec<Team>>> {
     require_scope(&u.p, Scope::VolunteersRead)?;
-    Ok(Json(service::teams_for(&st, &u.p).await?))
+    Ok(Json(service::teams_for(&st.db, &u.p).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -364,7 +368,7 @@ pub async fn create_team(
     require_scope(&u.p, Scope::VolunteersWrite)?;
     Ok((
         StatusCode::CREATED,
-        Json(service::create_team(&st, &u, &b.name).await?),
+        Json(service::create_team(&st.db, &st.clock, &u.p, &b.name).await?),
     ))
 }
 
@@ -376,14 +380,14 @@ pub async fn join_team(
     Path(id): Path<i64>,
 ) -> AppResult<Json<Team>> {
     require_scope(&u.p, Scope::VolunteersWrite)?;
-    Ok(Json(service::join_team(&st, &u.p, id).await?))
+    Ok(Json(service::join_team(&st.db, &st.clock, &u.p, id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/volunteers/teams/leave", tag = "volunteers",
     responses((status = 204), (status = 409, description = "In no team")))]
 pub async fn leave_team(State(st): State<AppState>, u: User) -> AppResult<StatusCode> {
     require_scope(&u.p, Scope::VolunteersWrite)?;
-    service::leave_team(&st, &u.p).await?;
+    service::leave_team(&st.db, &u.p).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -408,7 +412,17 @@ pub async fn adjust(
 ) -> AppResult<Json<Entry>> {
     require_scope(&u.p, Scope::VolunteersWrite)?;
     Ok(Json(
-        service::adjust(&st, &u, id, b.points, &b.reason, &b.key).await?,
+        service::adjust(
+            &st.db,
+            &st.clock,
+            &u.p,
+            &u.ctx.actor(),
+            id,
+            b.points,
+            &b.reason,
+            &b.key,
+        )
+        .await?,
     ))
 }
 
@@ -458,7 +472,7 @@ pub async fn leaderboard(
 ) -> AppResult<Json<LeaderboardOut>> {
     require_scope(&u.p, Scope::VolunteersRead)?;
     let (reach, period) = board_args(&q.reach, &q.period)?;
-    let b = service::period_board(&st, &u.p, reach, period).await?;
+    let b = service::period_board(&st.db, &st.clock, &u.p, reach, period).await?;
     Ok(Json(LeaderboardOut {
         area: b.area,
         since: b.since,

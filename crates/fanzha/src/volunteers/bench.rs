@@ -358,13 +358,13 @@ pub async fn run(st: &AppState, spec: &Spec) -> anyhow::Result<String> {
     for i in 0..1000 {
         let p = &data.people[i % data.people.len()];
         let t = Instant::now();
-        let (balance, _) = service::balance(st, p).await?;
+        let (balance, _) = service::balance(&st.db, p).await?;
         times.push(t.elapsed().as_secs_f64() * 1000.0);
         if balance < 0 {
             bail!("a negative balance");
         }
         if i % 100 == 0 {
-            let v = service::me(st, p).await?.context("a volunteer")?;
+            let v = service::me(&st.db, p).await?.context("a volunteer")?;
             let mut c = db.pool.acquire().await?;
             if store::ledger_sum(&mut c, v.id).await? != balance {
                 bail!("a stored balance differs from its entries");

@@ -103,25 +103,25 @@ struct HomePage {
 async fn home(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
     let ctx = page_ctx(&st, &u).await;
     let student = u.p.student_id.is_some();
-    let me = service::me(&st, &u.p).await?;
+    let me = service::me(&st.db, &u.p).await?;
     let (claims, certs, entries) = match &me {
         Some(v) => {
-            let (c, certs) = service::profile(&st, v).await?;
-            let (_, e) = service::my_ledger(&st, &u.p).await?;
+            let (c, certs) = service::profile(&st.db, v).await?;
+            let (_, e) = service::my_ledger(&st.db, &u.p).await?;
             (c, certs, e)
         }
         None => (vec![], vec![], vec![]),
     };
     let staff = u.p.roles().iter().any(|r| r.is_staff());
     let staff_list = if staff {
-        service::volunteers_in_scope(&st, &u)
+        service::volunteers_in_scope(&st.db, &st.clock, &u.p, &u.ctx.actor())
             .await
             .unwrap_or_default()
     } else {
         vec![]
     };
     let ids: Vec<i64> = staff_list.iter().map(|v| v.id).collect();
-    let teams = service::team_names(&st, &ids).await?;
+    let teams = service::team_names(&st.db, &ids).await?;
     Ok(Html(
         HomePage {
             w: Words(ctx.lang),
@@ -148,7 +148,7 @@ struct RegisterForm {
 }
 
 async fn register(State(st): State<AppState>, u: User, Form(f): Form<RegisterForm>) -> Response {
-    match service::register(&st, &u.p, &f.contact, f.consent == "yes").await {
+    match service::register(&st.db, &st.clock, &u.p, &f.contact, f.consent == "yes").await {
         Ok(_) => Redirect::to("/volunteers").into_response(),
         Err(e) => err_page(e.into()),
     }
@@ -194,8 +194,8 @@ async fn board(
         day,
         finished: q.finished == "1",
     };
-    let items = service::board(&st, &u.p, &f).await?;
-    let registered = service::me(&st, &u.p).await?.is_some();
+    let items = service::board(&st.db, &st.clock, &u.p, &f).await?;
+    let registered = service::me(&st.db, &u.p).await?.is_some();
     Ok(Html(
         BoardPage {
             w: Words(ctx.lang),
@@ -326,7 +326,7 @@ async fn new_submit(
     Form(f): Form<TaskForm>,
 ) -> AppResult<Response> {
     let result = match f.input(u.p.time_zone) {
-        Ok(input) => service::publish(&st, &u, &input)
+        Ok(input) => service::publish(&st.db, &st.clock, &u.p, &u.ctx.actor(), &input)
             .await
             .map_err(AppError::from),
         Err(e) => Err(AppError::refused("vol-err-invalid", e)),
@@ -388,14 +388,14 @@ async fn task_page(
     u: User,
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
-    let (t, vol) = service::task_for(&st, &u.p, id).await?;
+    let (t, vol) = service::task_for(&st.db, &u.p, id).await?;
     let mine = match &vol {
-        Some(v) => service::my_claim(&st, v, id).await?,
+        Some(v) => service::my_claim(&st.db, v, id).await?,
         None => None,
     };
     let manage = service::can_manage(&u.p, &t.unit_path);
     let claims = if manage {
-        service::claims_for_reviewer(&st, &u.p, &t).await?
+        service::claims_for_reviewer(&st.db, &u.p, &t).await?
     } else {
         vec![]
     };
@@ -458,7 +458,7 @@ async fn check(
     Path(id): Path<i64>,
     Form(f): Form<CheckForm>,
 ) -> Response {
-    match service::check(&st, &u.p, id, &f.code, f.out == "1").await {
+    match service::check(&st.db, &st.clock, &u.p, id, &f.code, f.out == "1").await {
         Ok(_) => back(id),
         Err(e) => err_page(e.into()),
     }
@@ -476,7 +476,7 @@ async fn proof(
     Path(id): Path<i64>,
     Form(f): Form<ProofForm>,
 ) -> Response {
-    match service::submit_proof(&st, &u.p, id, ProofIn::Text(f.text)).await {
+    match service::submit_proof(&st.db, &st.clock, &u.p, id, ProofIn::Text(f.text)).await {
         Ok(_) => back(id),
         Err(e) => err_page(e.into()),
     }
@@ -502,7 +502,7 @@ async fn photo_submit(
             vec![Msg::new("vol-err-photo-type")],
         ));
     };
-    match service::submit_proof(&st, &u.p, id, ProofIn::Photo(bytes.to_vec())).await {
+    match service::submit_proof(&st.db, &st.clock, &u.p, id, ProofIn::Photo(bytes.to_vec())).await {
         Ok(_) => back(id),
         Err(e) => err_page(e.into()),
     }
@@ -526,7 +526,7 @@ async fn status(
             vec![Msg::new("vol-err-status")],
         ));
     };
-    match service::set_status(&st, &u, id, to).await {
+    match service::set_status(&st.db, &st.clock, &u.p, &u.ctx.actor(), id, to).await {
         Ok(_) => back(id),
         Err(e) => err_page(e.into()),
     }
@@ -551,14 +551,14 @@ async fn review(
             vec![Msg::new("vol-err-decision")],
         ));
     };
-    match service::review(&st, &u, id, d, &f.reason).await {
+    match service::review(&st.db, &st.clock, &u.p, &u.ctx.actor(), id, d, &f.reason).await {
         Ok(c) => back(c.task_id),
         Err(e) => err_page(e.into()),
     }
 }
 
 async fn photo(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> AppResult<Response> {
-    let (bytes, kind) = service::proof_photo(&st, &u.p, id).await?;
+    let (bytes, kind) = service::proof_photo(&st.db, &u.p, id).await?;
     Ok((
         [
             (axum::http::header::CONTENT_TYPE, kind),
@@ -587,7 +587,7 @@ async fn place(
     u: User,
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
-    let (t, s) = service::place_code(&st, &u.p, id).await?;
+    let (t, s) = service::place_code(&st.db, &st.clock, &u.p, id).await?;
     let ctx = page_ctx(&st, &u).await;
     let valid_until = chrono::DateTime::from_timestamp_millis(s.next_at)
         .map(|d| d.with_timezone(&ctx.tz).format("%H:%M:%S").to_string())
@@ -621,8 +621,8 @@ async fn rewards(State(st): State<AppState>, u: User) -> AppResult<Html<String>>
     Ok(Html(
         RewardsPage {
             ctx,
-            me: service::me(&st, &u.p).await?,
-            rewards: service::rewards_for(&st, &u.p).await?,
+            me: service::me(&st.db, &u.p).await?,
+            rewards: service::rewards_for(&st.db, &u.p).await?,
             can_publish: service::publishing_unit(&u.p).is_some(),
             key: crate::auth::password::random_token(),
         }
@@ -646,7 +646,7 @@ async fn add_reward(State(st): State<AppState>, u: User, Form(f): Form<RewardFor
             vec![Msg::new("vol-err-cost")],
         ));
     };
-    match service::add_reward(&st, &u, &f.name, cost, stock).await {
+    match service::add_reward(&st.db, &st.clock, &u.p, &f.name, cost, stock).await {
         Ok(_) => Redirect::to("/volunteers/rewards").into_response(),
         Err(e) => err_page(e.into()),
     }
@@ -664,7 +664,7 @@ async fn redeem(
     Path(id): Path<i64>,
     Form(f): Form<RedeemForm>,
 ) -> Response {
-    match service::redeem(&st, &u.p, id, &f.key).await {
+    match service::redeem(&st.db, &st.clock, &u.p, id, &f.key).await {
         Ok(_) => Redirect::to("/volunteers").into_response(),
         Err(e) => err_page(e.into()),
     }
@@ -697,9 +697,9 @@ async fn leaderboard(
     Query(q): Query<BoardArgs>,
 ) -> AppResult<Html<String>> {
     let (reach, period) = super::api_calls::board_args(&q.reach, &q.period)?;
-    let area = service::period_board(&st, &u.p, reach, period).await?;
+    let area = service::period_board(&st.db, &st.clock, &u.p, reach, period).await?;
     let ctx = page_ctx(&st, &u).await;
-    let b = service::leaderboards(&st, &u.p).await?;
+    let b = service::leaderboards(&st.db, &u.p).await?;
     let lists = vec![
         ("vol-lb-people", b.people),
         ("vol-lb-classes", b.classes),
@@ -723,7 +723,7 @@ async fn leaderboard(
 }
 
 async fn issue(State(st): State<AppState>, u: User) -> Response {
-    match service::issue_certificate(&st, &u.p).await {
+    match service::issue_certificate(&st.db, &st.clock, &u.p).await {
         Ok(c) => Redirect::to(&format!("/volunteers/certificates/{}", c.number)).into_response(),
         Err(e) => err_page(e.into()),
     }
@@ -751,7 +751,7 @@ async fn verify(
     ctx: Ctx,
     Path(number): Path<String>,
 ) -> AppResult<Html<String>> {
-    let c = service::certificate(&st, &number).await?;
+    let c = service::certificate(&st.db, &number).await?;
     let tz = ctx
         .principal
         .as_ref()

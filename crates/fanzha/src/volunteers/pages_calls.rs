@@ -103,7 +103,7 @@ async fn calls(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
         CallsPage {
             w: CallWords(ctx.lang),
             ctx,
-            calls: service::calls_for(&st, &u.p).await?,
+            calls: service::calls_for(&st.db, &u.p).await?,
             now: st.clock.now_ms(),
             can_publish: service::publishing_unit(&u.p).is_some(),
         }
@@ -183,7 +183,7 @@ async fn new_submit(
             .map(str::to_string)
             .collect(),
     };
-    match service::publish_call(&st, &u, &input).await {
+    match service::publish_call(&st.db, &st.clock, &u.p, &u.ctx.actor(), &input).await {
         Ok(c) => Redirect::to(&format!("/volunteers/calls/{}", c.id)).into_response(),
         Err(e) => err_page(e.into()),
     }
@@ -216,14 +216,14 @@ async fn call_page(
     u: User,
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
-    let c = service::call_for(&st, &u.p, id).await?;
+    let c = service::call_for(&st.db, &u.p, id).await?;
     let manage = service::can_manage(&u.p, &c.unit_path);
     let works = if manage {
-        service::works_for_reviewer(&st, &u.p, &c).await?
+        service::works_for_reviewer(&st.db, &u.p, &c).await?
     } else {
         vec![]
     };
-    let mine: Vec<Work> = service::my_works(&st, &u.p)
+    let mine: Vec<Work> = service::my_works(&st.db, &u.p)
         .await?
         .into_iter()
         .filter(|w| w.call_id == id)
@@ -232,7 +232,7 @@ async fn call_page(
         .iter()
         .any(|w| matches!(w.status, WorkStatus::Shortlisted | WorkStatus::Accepted))
     {
-        crate::contests::service::list(&st, &u.p)
+        crate::contests::service::list(&st.db, &u.p)
             .await?
             .into_iter()
             .filter(|(_, s)| s.may_enter)
@@ -253,7 +253,7 @@ async fn call_page(
             taking: c.taking(st.clock.now_ms()),
             c,
             now: st.clock.now_ms(),
-            volunteer: service::me(&st, &u.p).await?.is_some(),
+            volunteer: service::me(&st.db, &u.p).await?.is_some(),
             student: u.p.student_id.is_some(),
             mine,
             works,
@@ -265,7 +265,7 @@ async fn call_page(
 }
 
 async fn close(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> Response {
-    match service::close_call(&st, &u, id).await {
+    match service::close_call(&st.db, &st.clock, &u.p, &u.ctx.actor(), id).await {
         Ok(_) => Redirect::to(&format!("/volunteers/calls/{id}")).into_response(),
         Err(e) => err_page(e.into()),
     }
@@ -300,7 +300,7 @@ async fn work_submit(
         video_url: get("video_url"),
         file,
     };
-    match service::submit_work(&st, &u.p, id, &w).await {
+    match service::submit_work(&st.db, &st.clock, &u.p, id, &w).await {
         Ok(_) => Redirect::to(&format!("/volunteers/calls/{id}")).into_response(),
         Err(e) => err_page(e.into()),
     }
@@ -325,7 +325,7 @@ async fn review(
             vec![Msg::new("vol-err-decision")],
         ));
     };
-    match service::review_work(&st, &u, id, d, &f.reason).await {
+    match service::review_work(&st.db, &st.clock, &u.p, &u.ctx.actor(), id, d, &f.reason).await {
         Ok(w) => {
             Redirect::to(&format!("/volunteers/calls/{}#work-{}", w.call_id, w.id)).into_response()
         }
@@ -351,7 +351,7 @@ async fn promote(
             vec![Msg::new("vol-err-contest")],
         ));
     };
-    match service::promote_to_contest(&st, &u.p, id, contest).await {
+    match service::promote_to_contest(&st.db, &st.clock, &u.p, id, contest).await {
         Ok(entry) => Redirect::to(&format!("/contests/{contest}/entries/{entry}")).into_response(),
         Err(e) => err_page(e.into()),
     }
@@ -374,7 +374,7 @@ async fn work_file(
     u: User,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let (b, t) = service::work_file(&st, &u.p, id).await?;
+    let (b, t) = service::work_file(&st.db, &u.p, id).await?;
     Ok(file_response(b, t))
 }
 
@@ -405,9 +405,9 @@ async fn library(
     Query(q): Query<LibraryQuery>,
 ) -> AppResult<Html<String>> {
     let f = q.filter()?;
-    let items = service::library(&st, &u.p, &f).await?;
+    let items = service::library(&st.db, &u.p, &f).await?;
     let contests = if service::publishing_unit(&u.p).is_some() {
-        crate::contests::service::list(&st, &u.p)
+        crate::contests::service::list(&st.db, &u.p)
             .await?
             .into_iter()
             .filter(|(k, s)| s.organiser && k.published_at.is_some())
@@ -448,7 +448,7 @@ async fn from_contest(State(st): State<AppState>, u: User, Form(f): Form<Winners
             vec![Msg::new("vol-err-contest")],
         ));
     };
-    match service::library_from_contest(&st, &u, id).await {
+    match service::library_from_contest(&st.db, &st.clock, &u.p, &u.ctx.actor(), id).await {
         Ok(_) => Redirect::to("/volunteers/library").into_response(),
         Err(e) => err_page(e.into()),
     }
@@ -469,7 +469,7 @@ async fn item_page(
     u: User,
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
-    let (i, reused_as) = service::library_item(&st, &u.p, id).await?;
+    let (i, reused_as) = service::library_item(&st.db, &u.p, id).await?;
     let ctx = page_ctx(&st, &u).await;
     Ok(Html(
         ItemPage {
@@ -484,7 +484,7 @@ async fn item_page(
 }
 
 async fn reuse(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> Response {
-    match service::reuse(&st, &u, id).await {
+    match service::reuse(&st.db, &st.clock, &u.p, &u.ctx.actor(), id).await {
         Ok(_) => Redirect::to(&format!("/volunteers/library/{id}")).into_response(),
         Err(e) => err_page(e.into()),
     }
@@ -495,7 +495,7 @@ async fn item_file(
     u: User,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let (b, t) = service::library_file(&st, &u.p, id).await?;
+    let (b, t) = service::library_file(&st.db, &u.p, id).await?;
     Ok(file_response(b, t))
 }
 
@@ -513,12 +513,12 @@ struct TeamsPage {
 }
 
 async fn teams(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
-    let me = service::me(&st, &u.p).await?;
+    let me = service::me(&st.db, &u.p).await?;
     let mine = match &me {
-        Some(v) => service::my_team(&st, v).await?,
+        Some(v) => service::my_team(&st.db, v).await?,
         None => None,
     };
-    let teams = match service::teams_for(&st, &u.p).await {
+    let teams = match service::teams_for(&st.db, &u.p).await {
         Ok(t) => t,
         Err(super::model::VolError::Forbidden) => vec![],
         Err(e) => return Err(e.into()),
@@ -553,21 +553,21 @@ struct TeamForm {
 }
 
 async fn team_create(State(st): State<AppState>, u: User, Form(f): Form<TeamForm>) -> Response {
-    match service::create_team(&st, &u, &f.name).await {
+    match service::create_team(&st.db, &st.clock, &u.p, &f.name).await {
         Ok(_) => Redirect::to("/volunteers/teams").into_response(),
         Err(e) => err_page(e.into()),
     }
 }
 
 async fn team_join(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> Response {
-    match service::join_team(&st, &u.p, id).await {
+    match service::join_team(&st.db, &st.clock, &u.p, id).await {
         Ok(_) => Redirect::to("/volunteers/teams").into_response(),
         Err(e) => err_page(e.into()),
     }
 }
 
 async fn team_leave(State(st): State<AppState>, u: User) -> Response {
-    match service::leave_team(&st, &u.p).await {
+    match service::leave_team(&st.db, &u.p).await {
         Ok(_) => Redirect::to("/volunteers/teams").into_response(),
         Err(e) => err_page(e.into()),
     }
@@ -593,7 +593,18 @@ async fn adjust(
             vec![Msg::new("vol-err-adjust-points")],
         ));
     };
-    match service::adjust(&st, &u, id, points, &f.reason, &f.key).await {
+    match service::adjust(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        id,
+        points,
+        &f.reason,
+        &f.key,
+    )
+    .await
+    {
         Ok(_) => Redirect::to("/volunteers").into_response(),
         Err(e) => err_page(e.into()),
     }

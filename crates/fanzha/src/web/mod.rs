@@ -226,7 +226,7 @@ pub fn router(st: AppState) -> Router {
         .merge(crate::cases::api::routes())
         .merge(crate::campaigns::pages::routes())
         .merge(crate::campaigns::pages::channels::routes())
-        .merge(crate::campaigns::review::routes())
+        .merge(crate::campaigns::pages::review::routes())
         .merge(crate::campaigns::pages::manage::routes())
         .merge(crate::campaigns::api::routes())
         .merge(crate::reports::pages::routes())

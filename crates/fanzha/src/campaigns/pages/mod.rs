@@ -3,6 +3,7 @@
 
 pub mod channels;
 pub mod manage;
+pub mod review;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};

@@ -64,7 +64,7 @@ pub(super) async fn enter_page(
     Path(id): Path<i64>,
     Query(q): Query<EnterQuery>,
 ) -> AppResult<Html<String>> {
-    let (c, s) = service::open(&st, &u.p, id).await?;
+    let (c, s) = service::open(&st.db, &u.p, id).await?;
     if !s.may_enter {
         return Err(AppError::from(service::ContestError::Refused(
             "contests-err-not-entrant",
@@ -82,7 +82,7 @@ pub(super) async fn enter_page(
         ..Default::default()
     };
     if let Some(eid) = q.entry {
-        let (_, _, e) = service::entry_for(&st, &u.p, id, eid).await?;
+        let (_, _, e) = service::entry_for(&st.db, &st.clock, &u.p, id, eid).await?;
         f = EntryForm {
             category: e.category.as_str().into(),
             title: e.title.clone(),
@@ -145,10 +145,10 @@ pub(super) async fn enter_submit(
         advisors: codes(&f.advisors),
     };
     let r = match q.entry {
-        Some(eid) => service::revise_entry(&st, &u.p, id, eid, &input)
+        Some(eid) => service::revise_entry(&st.db, &st.clock, &u.p, id, eid, &input)
             .await
             .map(|_| eid),
-        None => service::submit_entry(&st, &u.p, id, &input).await,
+        None => service::submit_entry(&st.db, &st.clock, &u.p, id, &input).await,
     };
     match r {
         Ok(_) => Ok(Redirect::to(&format!("/contests/{id}?entered=1#mine")).into_response()),
@@ -157,7 +157,7 @@ pub(super) async fn enter_submit(
             if !refused(&e) {
                 return Err(e);
             }
-            let (c, _) = service::open(&st, &u.p, id).await?;
+            let (c, _) = service::open(&st.db, &u.p, id).await?;
             let html = render_enter(&st, &u, c, f, q.entry, msgs(u.ctx.lang, &e)).await?;
             Ok((e.status, html).into_response())
         }
@@ -201,23 +201,25 @@ pub(super) async fn render_entry(
     eid: i64,
     error: String,
 ) -> AppResult<Html<String>> {
-    let (c, s, e) = service::entry_for(st, &u.p, id, eid).await?;
+    let (c, s, e) = service::entry_for(&st.db, &st.clock, &u.p, id, eid).await?;
     let now = st.clock.now_ms();
-    let has_image =
-        e.media_kind == MediaKind::Image && service::image(st, Some(&u.p), id, eid).await.is_ok();
+    let has_image = e.media_kind == MediaKind::Image
+        && service::image(&st.db, &st.clock, Some(&u.p), id, eid)
+            .await
+            .is_ok();
     let may_score = s.judge
-        && service::my_assignments(st, &u.p, &c)
+        && service::my_assignments(&st.db, &u.p, &c)
             .await?
             .iter()
             .any(|(a, _)| a.id == e.id);
     let (votes_left, live) = if s.may_vote {
-        service::votes_left(st, &u.p, &c, e.category).await?
+        service::votes_left(&st.db, &st.clock, &u.p, &c, e.category).await?
     } else {
         (0, vec![])
     };
     // The receipt of the standing vote for this entry (a per-day limit opens a new one each day).
     let my_receipt = if live.contains(&e.id) {
-        service::my_ballots(st, &u.p, &c)
+        service::my_ballots(&st.db, &u.p, &c)
             .await?
             .into_iter()
             .rev()
@@ -228,7 +230,7 @@ pub(super) async fn render_entry(
     };
     let mut my_live = Vec::new();
     if !live.is_empty() {
-        let all = service::entries_for(st, &u.p, &c, &s).await?;
+        let all = service::entries_for(&st.db, &st.clock, &u.p, &c, &s).await?;
         for id in &live {
             if let Some(x) = all.iter().find(|x| x.id == *id) {
                 my_live.push((x.id, x.title.clone()));
@@ -281,7 +283,7 @@ pub(super) async fn image(
     ctx: Ctx,
     Path((id, eid)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
-    let (t, b) = service::image(&st, ctx.principal.as_ref(), id, eid).await?;
+    let (t, b) = service::image(&st.db, &st.clock, ctx.principal.as_ref(), id, eid).await?;
     Ok((
         [
             (header::CONTENT_TYPE, t),
@@ -311,7 +313,17 @@ pub(super) async fn vote_submit(
     h: HeaderMap,
     Path((id, eid)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
-    match service::vote_from(&st, &u.p, id, eid, &origin(&u, &h)).await {
+    match service::vote_from(
+        &st.db,
+        &st.clock,
+        &st.contests,
+        &u.p,
+        id,
+        eid,
+        &origin(&u, &h),
+    )
+    .await
+    {
         Ok(b) => Ok(
             Redirect::to(&format!("/contests/{id}/receipts?hash={}&new=1", b.hash)).into_response(),
         ),
@@ -329,7 +341,7 @@ pub(super) async fn score_submit(
         .into_iter()
         .filter_map(|(k, v)| k.strip_prefix("mark:").map(|k| (k.to_string(), v)))
         .collect();
-    match service::score(&st, &u.p, id, eid, &marks).await {
+    match service::score(&st.db, &st.clock, &u.p, id, eid, &marks).await {
         Ok(()) => Ok(Redirect::to(&format!("/contests/{id}?done=scored#judge")).into_response()),
         Err(e) => entry_refused(&st, &u, id, eid, e.into()).await,
     }
@@ -340,7 +352,7 @@ pub(super) async fn withdraw_submit(
     u: User,
     Path((id, eid)): Path<(i64, i64)>,
 ) -> AppResult<Response> {
-    match service::withdraw(&st, &u.p, id, eid).await {
+    match service::withdraw(&st.db, &st.clock, &st.contests, &u.p, id, eid).await {
         Ok(b) => Ok(
             Redirect::to(&format!("/contests/{id}/receipts?hash={}&new=1", b.hash)).into_response(),
         ),
@@ -366,7 +378,18 @@ pub(super) async fn move_submit(
         ]));
         return entry_refused(&st, &u, id, eid, e).await;
     };
-    match service::change_vote(&st, &u.p, id, from, eid, &origin(&u, &h)).await {
+    match service::change_vote(
+        &st.db,
+        &st.clock,
+        &st.contests,
+        &u.p,
+        id,
+        from,
+        eid,
+        &origin(&u, &h),
+    )
+    .await
+    {
         Ok((_, b)) => Ok(
             Redirect::to(&format!("/contests/{id}/receipts?hash={}&new=1", b.hash)).into_response(),
         ),

@@ -179,7 +179,7 @@ pub(super) async fn render_form(
     errors: Vec<String>,
     editing: Option<i64>,
 ) -> AppResult<Html<String>> {
-    let units = service::organiser_units(st, &u.p)
+    let units = service::organiser_units(&st.db, &u.p)
         .await?
         .into_iter()
         .map(|u| (u.code, u.name))
@@ -204,10 +204,10 @@ pub(super) async fn render_form(
 }
 
 pub(super) async fn new_page(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
-    if service::organiser_units(&st, &u.p).await?.is_empty() {
+    if service::organiser_units(&st.db, &u.p).await?.is_empty() {
         return Err(AppError::forbidden());
     }
-    let codes = service::default_unit_codes(&st, &u.p).await?.join(", ");
+    let codes = service::default_unit_codes(&st.db, &u.p).await?.join(", ");
     let f = ContestForm {
         entrant_units: codes.clone(),
         voter_units: codes,
@@ -231,7 +231,7 @@ pub(super) async fn new_submit(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let f = ContestForm::from_pairs(&pairs);
-    match service::create(&st, &u.p, &f.input()).await {
+    match service::create(&st.db, &st.clock, &u.p, &f.input()).await {
         Ok(id) => Ok(Redirect::to(&format!("/contests/{id}?opened=1")).into_response()),
         Err(e) => {
             let e = AppError::from(e);
@@ -249,7 +249,7 @@ pub(super) async fn edit_page(
     u: User,
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
-    let (c, s) = service::open(&st, &u.p, id).await?;
+    let (c, s) = service::open(&st.db, &u.p, id).await?;
     if !s.organiser {
         return Err(AppError::forbidden());
     }
@@ -264,7 +264,7 @@ pub(super) async fn edit_submit(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let f = ContestForm::from_pairs(&pairs);
-    match service::update(&st, &u.p, id, &f.input()).await {
+    match service::update(&st.db, &st.clock, &u.p, id, &f.input()).await {
         Ok(()) => Ok(Redirect::to(&format!("/contests/{id}?saved=1")).into_response()),
         Err(e) => {
             let e = AppError::from(e);

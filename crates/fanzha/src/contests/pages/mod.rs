@@ -110,15 +110,15 @@ struct ListPage {
 }
 
 async fn list_page(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
-    let list = service::list(&st, &u.p).await?;
+    let list = service::list(&st.db, &u.p).await?;
     let items = list
         .into_iter()
         .map(|(c, s)| {
-            let ph = service::phase(&st, &c);
+            let ph = service::phase(&st.clock, &c);
             (c, ph, s)
         })
         .collect();
-    let may_organise = !service::organiser_units(&st, &u.p).await?.is_empty();
+    let may_organise = !service::organiser_units(&st.db, &u.p).await?.is_empty();
     let ctx = page_ctx(&st, &u).await;
     Ok(Html(
         ListPage {

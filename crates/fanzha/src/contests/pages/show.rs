@@ -78,9 +78,9 @@ pub(super) async fn render_show(
     error: String,
 ) -> AppResult<Html<String>> {
     let st = st.clone();
-    let (c, s) = service::open(&st, &u.p, id).await?;
+    let (c, s) = service::open(&st.db, &u.p, id).await?;
     let now = st.clock.now_ms();
-    let entries = service::entries_for(&st, &u.p, &c, &s).await?;
+    let entries = service::entries_for(&st.db, &st.clock, &u.p, &c, &s).await?;
     let mine: Vec<Entry> = entries
         .iter()
         .filter(|e| service::is_own(&u.p, e))
@@ -112,17 +112,17 @@ pub(super) async fn render_show(
         })
         .collect();
     let receipts = if s.may_vote {
-        service::my_ballots(&st, &u.p, &c).await?
+        service::my_ballots(&st.db, &u.p, &c).await?
     } else {
         vec![]
     };
     let assigned = if s.judge {
-        service::my_assignments(&st, &u.p, &c).await?
+        service::my_assignments(&st.db, &u.p, &c).await?
     } else {
         vec![]
     };
     let progress = if s.organiser {
-        Some(service::progress(&st, &u.p, id).await?)
+        Some(service::progress(&st.db, &u.p, id).await?)
     } else {
         None
     };
@@ -133,7 +133,7 @@ pub(super) async fn render_show(
     let lang = u.ctx.lang;
     let ctx = page_ctx(&st, u).await;
     let anomalies = if s.organiser && c.rules.phases.frozen_at(now) {
-        Some(service::anomalies(&st, &u.p, id).await?)
+        Some(service::anomalies(&st.db, &u.p, id).await?)
     } else {
         None
     };
@@ -158,7 +158,7 @@ pub(super) async fn render_show(
         })
         .unwrap_or_default();
     let (pushed, fraud_types) = if s.organiser && c.published_at.is_some() {
-        let done = service::pushed(&st, &c).await?;
+        let done = service::pushed(&st.db, &c).await?;
         let titles: Vec<(String, i64)> = done
             .iter()
             .filter_map(|(eid, cid)| {
@@ -185,7 +185,7 @@ pub(super) async fn render_show(
             fraud_types,
             ctx,
             w: Words(lang),
-            phase: service::phase(&st, &c),
+            phase: service::phase(&st.clock, &c),
             me: u.p.account_id,
             frozen: c.rules.phases.frozen_at(now),
             entries_open: c.rules.phases.entries_open_at(now),
@@ -247,7 +247,7 @@ pub(super) async fn judges_submit(
     Path(id): Path<i64>,
     Form(f): Form<JudgesForm>,
 ) -> AppResult<Response> {
-    let r = service::add_judges(&st, &u.p, id, &f.usernames).await;
+    let r = service::add_judges(&st.db, &st.clock, &u.p, id, &f.usernames).await;
     back(&st, &u, id, r.map(|_| "judges").map_err(Into::into)).await
 }
 
@@ -256,7 +256,7 @@ pub(super) async fn assign_submit(
     u: User,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let r = service::assign_judges(&st, &u.p, id).await;
+    let r = service::assign_judges(&st.db, &st.clock, &u.p, id).await;
     back(&st, &u, id, r.map(|_| "assigned").map_err(Into::into)).await
 }
 
@@ -265,7 +265,7 @@ pub(super) async fn publish_submit(
     u: User,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    match service::publish(&st, &u.p, id).await {
+    match service::publish(&st.db, &st.clock, &u.p, id).await {
         Ok(()) => Ok(Redirect::to(&format!("/contests/{id}/results")).into_response()),
         Err(e) => back(&st, &u, id, Err(e.into())).await,
     }
@@ -284,7 +284,7 @@ pub(super) async fn review_submit(
     Path((id, eid)): Path<(i64, i64)>,
     Form(f): Form<ReviewForm>,
 ) -> AppResult<Response> {
-    let r = service::review(&st, &u.p, id, eid, &f.decision, &f.reason).await;
+    let r = service::review(&st.db, &st.clock, &u.p, id, eid, &f.decision, &f.reason).await;
     back(&st, &u, id, r.map(|_| "reviewed").map_err(Into::into)).await
 }
 
@@ -299,6 +299,15 @@ pub(super) async fn push_submit(
     Path(id): Path<i64>,
     Form(f): Form<PushForm>,
 ) -> AppResult<Response> {
-    let r = service::push_winners(&st, &u.p, &u.ctx.actor(), id, &f.fraud_type).await;
+    let r = service::push_winners(
+        &st.db,
+        &st.clock,
+        &st.config,
+        &u.p,
+        &u.ctx.actor(),
+        id,
+        &f.fraud_type,
+    )
+    .await;
     back(&st, &u, id, r.map(|_| "pushed").map_err(Into::into)).await
 }

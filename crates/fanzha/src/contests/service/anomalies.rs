@@ -35,12 +35,12 @@ pub async fn anomaly_counts_in(db: &crate::db::Db, c: &Contest) -> Result<Counts
 }
 
 /// The anomaly report (organisers, from the opening of voting).
-pub async fn anomalies(st: &AppState, p: &Principal, id: i64) -> Result<Report> {
-    let (c, s) = open(st, p, id).await?;
+pub async fn anomalies(db: &Db, p: &Principal, id: i64) -> Result<Report> {
+    let (c, s) = open(db, p, id).await?;
     if !s.organiser {
         return Err(ContestError::Refused("contests-err-not-organiser"));
     }
-    let mut conn = st.db.pool.acquire().await?;
+    let mut conn = db.pool.acquire().await?;
     let origins = store::origins(&mut conn, c.id).await?;
     drop(conn);
     let (bursts, counts) = anomaly::find(&origins, c.rules.phases.voting_open);
@@ -49,7 +49,7 @@ pub async fn anomalies(st: &AppState, p: &Principal, id: i64) -> Result<Report> 
         .filter(|b| b.shared == Shared::Class)
         .map(|b| b.unit_path.clone())
         .collect();
-    let names: HashMap<String, String> = crate::org::store::units_by_paths(&st.db, &paths)
+    let names: HashMap<String, String> = crate::org::store::units_by_paths(db, &paths)
         .await?
         .into_iter()
         .map(|u| (u.path, u.name))

@@ -33,7 +33,7 @@ struct ParsedEntry {
 }
 
 async fn parse_entry(
-    st: &AppState,
+    db: &Db,
     c: &Contest,
     me: &crate::org::model::Student,
     i: &EntryInput,
@@ -59,9 +59,9 @@ async fn parse_entry(
         class_path: me.class_path.clone(),
     }];
     for no in i.members.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        match crate::auth::store::student_id_by_no(&st.db, me.school_id, no).await? {
+        match crate::auth::store::student_id_by_no(db, me.school_id, no).await? {
             Some(sid) if !members.iter().any(|m| m.student_id == sid) => {
-                let s = crate::org::store::student_by_id(&st.db, sid).await?;
+                let s = crate::org::store::student_by_id(db, sid).await?;
                 if let Some(s) = s {
                     members.push(Member {
                         student_id: s.id,
@@ -121,16 +121,15 @@ async fn parse_entry(
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
     {
-        let found = match crate::org::store::staff_by_no(&st.db, me.school_id, no).await? {
+        let found = match crate::org::store::staff_by_no(db, me.school_id, no).await? {
             Some(sf) => Some(Advisor {
                 staff_id: sf.id,
-                account_id: crate::auth::store::account_of_person(&st.db, None, Some(sf.id))
-                    .await?,
+                account_id: crate::auth::store::account_of_person(db, None, Some(sf.id)).await?,
                 name: sf.name,
             }),
-            None => match crate::auth::store::account_by_username(&st.db, no).await? {
+            None => match crate::auth::store::account_by_username(db, no).await? {
                 Some(a) if !a.disabled && a.student_id.is_none() => {
-                    let grants = crate::auth::store::grants_of(&st.db, a.id).await?;
+                    let grants = crate::auth::store::grants_of(db, a.id).await?;
                     grants
                         .iter()
                         .any(|g| g.role.is_staff() || g.role == Role::Police)
@@ -175,13 +174,14 @@ async fn parse_entry(
 }
 
 async fn entrant(
-    st: &AppState,
+    db: &Db,
+    clock: &Clock,
     p: &Principal,
     c: &Contest,
     s: &Standing,
 ) -> Result<crate::org::model::Student> {
     let me = match p.student_id {
-        Some(sid) => crate::org::store::student_by_id(&st.db, sid).await?,
+        Some(sid) => crate::org::store::student_by_id(db, sid).await?,
         None => None,
     };
     match me {
@@ -189,7 +189,7 @@ async fn entrant(
         _ => Err(ContestError::Refused("contests-err-not-entrant")),
     }
     .and_then(|me| {
-        if c.rules.phases.entries_open_at(st.clock.now_ms()) {
+        if c.rules.phases.entries_open_at(clock.now_ms()) {
             Ok(me)
         } else {
             Err(ContestError::State("contests-err-entries-closed"))
@@ -198,15 +198,21 @@ async fn entrant(
 }
 
 /// Submits an entry (a student of an entrant unit, while entries are open).
-pub async fn submit_entry(st: &AppState, p: &Principal, id: i64, i: &EntryInput) -> Result<i64> {
-    let (c, s) = open(st, p, id).await?;
-    let me = entrant(st, p, &c, &s).await?;
-    let e = parse_entry(st, &c, &me, i, false).await?;
-    let school = crate::org::store::unit_by_id(&st.db, me.school_id)
+pub async fn submit_entry(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    id: i64,
+    i: &EntryInput,
+) -> Result<i64> {
+    let (c, s) = open(db, p, id).await?;
+    let me = entrant(db, clock, p, &c, &s).await?;
+    let e = parse_entry(db, &c, &me, i, false).await?;
+    let school = crate::org::store::unit_by_id(db, me.school_id)
         .await?
         .ok_or(ContestError::NotFound)?;
-    let now = st.clock.now_ms();
-    let mut tx = st.db.begin_write().await?;
+    let now = clock.now_ms();
+    let mut tx = db.begin_write().await?;
     let eid = store::insert_entry(
         &mut tx,
         c.id,
@@ -237,31 +243,32 @@ pub async fn submit_entry(st: &AppState, p: &Principal, id: i64, i: &EntryInput)
 /// Revises an entry returned for changes (its submitter, while entries are open); it goes back
 /// to review.
 pub async fn revise_entry(
-    st: &AppState,
+    db: &Db,
+    clock: &Clock,
     p: &Principal,
     id: i64,
     entry_id: i64,
     i: &EntryInput,
 ) -> Result<()> {
-    let (c, s) = open(st, p, id).await?;
-    let mut conn = st.db.pool.acquire().await?;
+    let (c, s) = open(db, p, id).await?;
+    let mut conn = db.pool.acquire().await?;
     let old = store::entry(&mut conn, c.id, entry_id)
         .await?
         .filter(|e| e.submitter_account_id == p.account_id)
         .ok_or(ContestError::NotFound)?;
     drop(conn);
-    let me = entrant(st, p, &c, &s).await?;
+    let me = entrant(db, clock, p, &c, &s).await?;
     if old.status != EntryStatus::Returned {
         return Err(ContestError::State("contests-err-not-returned"));
     }
-    let e = parse_entry(st, &c, &me, i, true).await?;
+    let e = parse_entry(db, &c, &me, i, true).await?;
     if e.media_kind == MediaKind::Image && e.image.is_none() {
-        let mut conn = st.db.pool.acquire().await?;
+        let mut conn = db.pool.acquire().await?;
         if store::media(&mut conn, entry_id).await?.is_none() {
             return Err(invalid("contests-err-image-missing"));
         }
     }
-    let mut tx = st.db.begin_write().await?;
+    let mut tx = db.begin_write().await?;
     let ok = store::revise_entry(
         &mut tx,
         entry_id,
@@ -276,7 +283,7 @@ pub async fn revise_entry(
             licence: e.licence,
             advisors: &e.advisors,
         },
-        st.clock.now_ms(),
+        clock.now_ms(),
     )
     .await?;
     if !ok {
@@ -291,14 +298,15 @@ pub async fn revise_entry(
 
 /// An organiser's review decision (until voting opens). Returning or rejecting needs a reason.
 pub async fn review(
-    st: &AppState,
+    db: &Db,
+    clock: &Clock,
     p: &Principal,
     id: i64,
     entry_id: i64,
     decision: &str,
     reason: &str,
 ) -> Result<()> {
-    let (c, s) = open(st, p, id).await?;
+    let (c, s) = open(db, p, id).await?;
     if !s.organiser {
         return Err(ContestError::Refused("contests-err-not-organiser"));
     }
@@ -310,11 +318,11 @@ pub async fn review(
     if reason.chars().count() > 500 {
         return Err(invalid("contests-err-reason"));
     }
-    let now = st.clock.now_ms();
+    let now = clock.now_ms();
     if c.rules.phases.frozen_at(now) {
         return Err(ContestError::State("contests-err-review-closed"));
     }
-    let mut tx = st.db.begin_write().await?;
+    let mut tx = db.begin_write().await?;
     let e = store::entry(&mut tx, c.id, entry_id)
         .await?
         .ok_or(ContestError::NotFound)?;
@@ -336,14 +344,15 @@ pub async fn review(
 /// The entries a person may see in a contest: accepted ones (from voting on, or for organisers
 /// and judges), and their own whatever their status.
 pub async fn entries_for(
-    st: &AppState,
+    db: &Db,
+    clock: &Clock,
     p: &Principal,
     c: &Contest,
     s: &Standing,
 ) -> Result<Vec<Entry>> {
-    let mut conn = st.db.pool.acquire().await?;
+    let mut conn = db.pool.acquire().await?;
     let all = store::entries(&mut conn, c.id).await?;
-    let now = st.clock.now_ms();
+    let now = clock.now_ms();
     let public = c.rules.phases.frozen_at(now) || c.published_at.is_some();
     Ok(all
         .into_iter()
@@ -363,13 +372,14 @@ pub fn is_own(p: &Principal, e: &Entry) -> bool {
 
 /// One entry the caller may see.
 pub async fn entry_for(
-    st: &AppState,
+    db: &Db,
+    clock: &Clock,
     p: &Principal,
     id: i64,
     entry_id: i64,
 ) -> Result<(Contest, Standing, Entry)> {
-    let (c, s) = open(st, p, id).await?;
-    let e = entries_for(st, p, &c, &s)
+    let (c, s) = open(db, p, id).await?;
+    let e = entries_for(db, clock, p, &c, &s)
         .await?
         .into_iter()
         .find(|e| e.id == entry_id)
@@ -379,12 +389,13 @@ pub async fn entry_for(
 
 /// An entry's image: for those who may see the entry, and for anyone once results are out.
 pub async fn image(
-    st: &AppState,
+    db: &Db,
+    clock: &Clock,
     p: Option<&Principal>,
     id: i64,
     entry_id: i64,
 ) -> Result<(String, Vec<u8>)> {
-    let mut conn = st.db.pool.acquire().await?;
+    let mut conn = db.pool.acquire().await?;
     let c = store::contest(&mut conn, id)
         .await?
         .ok_or(ContestError::NotFound)?;
@@ -395,8 +406,8 @@ pub async fn image(
     if !public {
         let p = p.ok_or(ContestError::NotFound)?;
         drop(conn);
-        entry_for(st, p, id, entry_id).await?;
-        conn = st.db.pool.acquire().await?;
+        entry_for(db, clock, p, id, entry_id).await?;
+        conn = db.pool.acquire().await?;
     }
     store::media(&mut conn, entry_id)
         .await?

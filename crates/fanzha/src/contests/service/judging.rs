@@ -4,12 +4,18 @@ use super::*;
 
 /// Names judges by their usernames (organisers, before judging closes). A judge's own units are
 /// recorded with them: the entries of their schools are conflicts of interest.
-pub async fn add_judges(st: &AppState, p: &Principal, id: i64, usernames: &str) -> Result<usize> {
-    let (c, s) = open(st, p, id).await?;
+pub async fn add_judges(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    id: i64,
+    usernames: &str,
+) -> Result<usize> {
+    let (c, s) = open(db, p, id).await?;
     if !s.organiser {
         return Err(ContestError::Refused("contests-err-not-organiser"));
     }
-    if st.clock.now_ms() >= c.rules.phases.judging_close {
+    if clock.now_ms() >= c.rules.phases.judging_close {
         return Err(ContestError::State("contests-err-judging-closed"));
     }
     let mut judges = Vec::new();
@@ -19,12 +25,12 @@ pub async fn add_judges(st: &AppState, p: &Principal, id: i64, usernames: &str) 
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
-        let acc = crate::auth::store::account_by_username(&st.db, name).await?;
+        let acc = crate::auth::store::account_by_username(db, name).await?;
         let Some(acc) = acc.filter(|a| !a.disabled) else {
             errs.push(Msg::new("contests-err-judge").arg("name", name));
             continue;
         };
-        let grants = crate::auth::store::grants_of(&st.db, acc.id).await?;
+        let grants = crate::auth::store::grants_of(db, acc.id).await?;
         if !grants
             .iter()
             .any(|g| g.role.is_staff() || g.role == Role::Police)
@@ -34,13 +40,13 @@ pub async fn add_judges(st: &AppState, p: &Principal, id: i64, usernames: &str) 
         }
         let mut own = Vec::new();
         for g in &grants {
-            if let Some(u) = crate::org::store::unit_by_id(&st.db, g.unit_id).await? {
+            if let Some(u) = crate::org::store::unit_by_id(db, g.unit_id).await? {
                 own.push(u.path);
             }
         }
         if let Some(sid) = acc.staff_id {
-            if let Some(sf) = crate::org::store::staff_by_id(&st.db, sid).await? {
-                if let Some(u) = crate::org::store::unit_by_id(&st.db, sf.unit_id).await? {
+            if let Some(sf) = crate::org::store::staff_by_id(db, sid).await? {
+                if let Some(u) = crate::org::store::unit_by_id(db, sf.unit_id).await? {
                     own.push(u.path);
                 }
             }
@@ -59,7 +65,7 @@ pub async fn add_judges(st: &AppState, p: &Principal, id: i64, usernames: &str) 
     if judges.is_empty() {
         return Err(invalid("contests-err-no-judges"));
     }
-    let mut tx = st.db.begin_write().await?;
+    let mut tx = db.begin_write().await?;
     for j in &judges {
         store::add_judge(&mut tx, c.id, j).await?;
     }
@@ -108,16 +114,16 @@ pub struct Assigned {
 
 /// Assigns judges to accepted entries: each entry gets up to [`JUDGES_PER_ENTRY`] judges without a
 /// conflict, the least loaded first. Run again after more entries or judges, it only adds.
-pub async fn assign_judges(st: &AppState, p: &Principal, id: i64) -> Result<Assigned> {
-    let (c, s) = open(st, p, id).await?;
+pub async fn assign_judges(db: &Db, clock: &Clock, p: &Principal, id: i64) -> Result<Assigned> {
+    let (c, s) = open(db, p, id).await?;
     if !s.organiser {
         return Err(ContestError::Refused("contests-err-not-organiser"));
     }
-    let now = st.clock.now_ms();
+    let now = clock.now_ms();
     if now < c.rules.phases.entries_close || now >= c.rules.phases.judging_close {
         return Err(ContestError::State("contests-err-assign-window"));
     }
-    let mut tx = st.db.begin_write().await?;
+    let mut tx = db.begin_write().await?;
     let out = assign_in(&mut tx, c.id, now).await?;
     tx.commit().await?;
     Ok(out)
@@ -171,21 +177,22 @@ pub async fn assign_in(tx: &mut AnyConnection, contest_id: i64, now: i64) -> Res
 
 /// A judge scores an entry assigned to them, every criterion 0–10, in the judging window.
 pub async fn score(
-    st: &AppState,
+    db: &Db,
+    clock: &Clock,
     p: &Principal,
     id: i64,
     entry_id: i64,
     marks: &[(String, String)],
 ) -> Result<()> {
-    let (c, s) = open(st, p, id).await?;
+    let (c, s) = open(db, p, id).await?;
     if !s.judge {
         return Err(ContestError::Refused("contests-err-not-judge"));
     }
-    let now = st.clock.now_ms();
+    let now = clock.now_ms();
     if !c.rules.phases.judging_open_at(now) {
         return Err(ContestError::State("contests-err-judging-closed"));
     }
-    let mut tx = st.db.begin_write().await?;
+    let mut tx = db.begin_write().await?;
     let e = store::entry(&mut tx, c.id, entry_id)
         .await?
         .filter(|e| e.status == EntryStatus::Accepted)
@@ -274,12 +281,12 @@ pub struct Progress {
 }
 
 /// Judging progress for organisers.
-pub async fn progress(st: &AppState, p: &Principal, id: i64) -> Result<Progress> {
-    let (c, s) = open(st, p, id).await?;
+pub async fn progress(db: &Db, p: &Principal, id: i64) -> Result<Progress> {
+    let (c, s) = open(db, p, id).await?;
     if !s.organiser {
         return Err(ContestError::Refused("contests-err-not-organiser"));
     }
-    let mut conn = st.db.pool.acquire().await?;
+    let mut conn = db.pool.acquire().await?;
     let judges = store::judges(&mut conn, c.id).await?;
     let entries: Vec<Entry> = store::entries(&mut conn, c.id)
         .await?
@@ -324,12 +331,8 @@ pub async fn progress(st: &AppState, p: &Principal, id: i64) -> Result<Progress>
 }
 
 /// The entries assigned to a judge, with whether they scored them.
-pub async fn my_assignments(
-    st: &AppState,
-    p: &Principal,
-    c: &Contest,
-) -> Result<Vec<(Entry, bool)>> {
-    let mut conn = st.db.pool.acquire().await?;
+pub async fn my_assignments(db: &Db, p: &Principal, c: &Contest) -> Result<Vec<(Entry, bool)>> {
+    let mut conn = db.pool.acquire().await?;
     let asg = store::assignments(&mut conn, c.id).await?;
     let scores = store::scores(&mut conn, c.id).await?;
     let entries = store::entries(&mut conn, c.id).await?;

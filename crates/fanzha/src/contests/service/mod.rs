@@ -17,9 +17,12 @@ use super::model::{
 use super::store::{self, Advisor, Contest, Entry, Judge, Member};
 use crate::auth::model::{Principal, Role};
 use crate::auth::policy::{self, Action, Target};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::contests::writer::Writers;
+use crate::db::Db;
 use crate::db::DbError;
 use crate::error::{AppError, Msg};
-use crate::web::AppState;
 
 /// Judges each entry should have, where enough judges without a conflict exist.
 pub const JUDGES_PER_ENTRY: usize = 3;
@@ -82,16 +85,16 @@ fn invalid(key: &str) -> ContestError {
 
 /// The unit paths a person belongs to: their class (a student), their staff unit, the units of
 /// their roles.
-pub async fn places(st: &AppState, p: &Principal) -> Result<Vec<String>> {
+pub async fn places(db: &Db, p: &Principal) -> Result<Vec<String>> {
     let mut out = Vec::new();
     if let Some(sid) = p.student_id {
-        if let Some(s) = crate::org::store::student_by_id(&st.db, sid).await? {
+        if let Some(s) = crate::org::store::student_by_id(db, sid).await? {
             out.push(s.class_path);
         }
     }
     if let Some(sid) = p.staff_id {
-        if let Some(s) = crate::org::store::staff_by_id(&st.db, sid).await? {
-            if let Some(u) = crate::org::store::unit_by_id(&st.db, s.unit_id).await? {
+        if let Some(s) = crate::org::store::staff_by_id(db, sid).await? {
+            if let Some(u) = crate::org::store::unit_by_id(db, s.unit_id).await? {
                 out.push(u.path);
             }
         }
@@ -100,7 +103,7 @@ pub async fn places(st: &AppState, p: &Principal) -> Result<Vec<String>> {
         if g.role == Role::Student {
             continue;
         }
-        if let Some(u) = crate::org::store::unit_by_id(&st.db, g.unit_id).await? {
+        if let Some(u) = crate::org::store::unit_by_id(db, g.unit_id).await? {
             out.push(u.path);
         }
     }
@@ -151,9 +154,9 @@ async fn standing_in(
 }
 
 /// A contest the caller may see, with their standing; 404 otherwise.
-pub async fn open(st: &AppState, p: &Principal, id: i64) -> Result<(Contest, Standing)> {
-    let places = places(st, p).await?;
-    let mut conn = st.db.pool.acquire().await?;
+pub async fn open(db: &Db, p: &Principal, id: i64) -> Result<(Contest, Standing)> {
+    let places = places(db, p).await?;
+    let mut conn = db.pool.acquire().await?;
     let c = store::contest(&mut conn, id)
         .await?
         .ok_or(ContestError::NotFound)?;
@@ -165,9 +168,9 @@ pub async fn open(st: &AppState, p: &Principal, id: i64) -> Result<(Contest, Sta
 }
 
 /// The contests a person may see, newest first.
-pub async fn list(st: &AppState, p: &Principal) -> Result<Vec<(Contest, Standing)>> {
-    let places = places(st, p).await?;
-    let mut conn = st.db.pool.acquire().await?;
+pub async fn list(db: &Db, p: &Principal) -> Result<Vec<(Contest, Standing)>> {
+    let places = places(db, p).await?;
+    let mut conn = db.pool.acquire().await?;
     let mut out = Vec::new();
     for c in store::contests(&mut conn).await? {
         let s = standing_in(&mut conn, p, &places, &c).await?;
@@ -179,13 +182,13 @@ pub async fn list(st: &AppState, p: &Principal) -> Result<Vec<(Contest, Standing
 }
 
 /// The units a person may organise contests in (their role units allowing publicity work).
-pub async fn organiser_units(st: &AppState, p: &Principal) -> Result<Vec<crate::org::model::Unit>> {
+pub async fn organiser_units(db: &Db, p: &Principal) -> Result<Vec<crate::org::model::Unit>> {
     let mut out = Vec::new();
     for g in &p.grants {
         if !policy::role_allows(g.role, Action::ManageCampaigns) {
             continue;
         }
-        if let Some(u) = crate::org::store::unit_by_id(&st.db, g.unit_id).await? {
+        if let Some(u) = crate::org::store::unit_by_id(db, g.unit_id).await? {
             if !out.iter().any(|o: &crate::org::model::Unit| o.id == u.id) {
                 out.push(u);
             }
@@ -196,9 +199,9 @@ pub async fn organiser_units(st: &AppState, p: &Principal) -> Result<Vec<crate::
 
 /// The units (schools) a person may name in rules by default: everything their publicity scope
 /// covers, as codes.
-pub async fn default_unit_codes(st: &AppState, p: &Principal) -> Result<Vec<String>> {
+pub async fn default_unit_codes(db: &Db, p: &Principal) -> Result<Vec<String>> {
     let paths = policy::scopes_for(p, Action::ManageCampaigns);
-    let units = crate::org::store::units_by_paths(&st.db, &paths).await?;
+    let units = crate::org::store::units_by_paths(db, &paths).await?;
     Ok(units
         .into_iter()
         .filter(|u| u.kind != crate::org::model::UnitKind::PoliceStation)
@@ -216,7 +219,7 @@ pub struct ContestInput {
 }
 
 async fn parse_contest(
-    st: &AppState,
+    db: &Db,
     p: &Principal,
     i: &ContestInput,
 ) -> Result<(String, String, model::Rules)> {
@@ -241,7 +244,7 @@ async fn parse_contest(
         if code.is_empty() || known.contains_key(code) {
             continue;
         }
-        if let Some(u) = crate::org::store::unit_by_code(&st.db, code).await? {
+        if let Some(u) = crate::org::store::unit_by_code(db, code).await? {
             if policy::allows(p, Action::ManageCampaigns, &Target::Unit(&u.path)) {
                 known.insert(
                     code.to_string(),
@@ -266,8 +269,8 @@ async fn parse_contest(
 }
 
 /// Opens a contest in one of the organiser's units.
-pub async fn create(st: &AppState, p: &Principal, i: &ContestInput) -> Result<i64> {
-    let units = organiser_units(st, p).await?;
+pub async fn create(db: &Db, clock: &Clock, p: &Principal, i: &ContestInput) -> Result<i64> {
+    let units = organiser_units(db, p).await?;
     if units.is_empty() {
         return Err(ContestError::Refused("contests-err-not-organiser"));
     }
@@ -280,8 +283,8 @@ pub async fn create(st: &AppState, p: &Principal, i: &ContestInput) -> Result<i6
             .cloned()
             .ok_or_else(|| invalid("contests-err-organiser-unit"))?
     };
-    let (title, description, rules) = parse_contest(st, p, i).await?;
-    let now = st.clock.now_ms();
+    let (title, description, rules) = parse_contest(db, p, i).await?;
+    let now = clock.now_ms();
     if rules.phases.voting_open <= now {
         return Err(invalid("contests-err-voting-in-past"));
     }
@@ -289,7 +292,7 @@ pub async fn create(st: &AppState, p: &Principal, i: &ContestInput) -> Result<i6
     rand::thread_rng().fill_bytes(&mut key);
     let rules_json = rules.canonical();
     let rules_hash = rules.hash();
-    let mut tx = st.db.begin_write().await?;
+    let mut tx = db.begin_write().await?;
     let id = store::insert_contest(
         &mut tx,
         &store::NewContest {
@@ -311,21 +314,27 @@ pub async fn create(st: &AppState, p: &Principal, i: &ContestInput) -> Result<i6
 }
 
 /// Changes a contest's rules; refused once voting has opened (the rules are frozen then).
-pub async fn update(st: &AppState, p: &Principal, id: i64, i: &ContestInput) -> Result<()> {
-    let (c, s) = open(st, p, id).await?;
+pub async fn update(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    id: i64,
+    i: &ContestInput,
+) -> Result<()> {
+    let (c, s) = open(db, p, id).await?;
     if !s.organiser {
         return Err(ContestError::Refused("contests-err-not-organiser"));
     }
-    let now = st.clock.now_ms();
+    let now = clock.now_ms();
     if c.rules.phases.frozen_at(now) {
         return Err(ContestError::State("contests-err-frozen"));
     }
-    let (title, description, rules) = parse_contest(st, p, i).await?;
+    let (title, description, rules) = parse_contest(db, p, i).await?;
     if rules.phases.voting_open <= now {
         return Err(invalid("contests-err-voting-in-past"));
     }
     let hash = rules.hash();
-    let mut tx = st.db.begin_write().await?;
+    let mut tx = db.begin_write().await?;
     let ok = store::update_rules(
         &mut tx,
         id,
@@ -347,8 +356,6 @@ pub async fn update(st: &AppState, p: &Principal, id: i64, i: &ContestInput) -> 
 }
 
 /// The contest's phase now.
-pub fn phase(st: &AppState, c: &Contest) -> Phase {
-    c.rules
-        .phases
-        .at(st.clock.now_ms(), c.published_at.is_some())
+pub fn phase(clock: &Clock, c: &Contest) -> Phase {
+    c.rules.phases.at(clock.now_ms(), c.published_at.is_some())
 }

@@ -56,37 +56,38 @@ pub fn winners(r: &Results) -> Vec<(Category, &ResultRow)> {
 /// again, or by two organisers at once, it leaves the winners already carried: each winner is
 /// claimed (a row of `contest_pushes`) before its content is made, so exactly one draft is made.
 pub async fn push_winners(
-    st: &AppState,
+    db: &Db,
+    clock: &Clock,
+    config: &Config,
     p: &Principal,
     actor: &Actor,
     id: i64,
     fraud_type: &str,
 ) -> Result<Pushed> {
-    let (c, s) = open(st, p, id).await?;
+    let (c, s) = open(db, p, id).await?;
     if !s.organiser {
         return Err(ContestError::Refused("contests-err-not-organiser"));
     }
     if c.published_at.is_none() {
         return Err(ContestError::State("contests-err-not-published"));
     }
-    let (_, results) = published(st, id).await?;
-    let unit = crate::org::store::unit_by_id(&st.db, c.unit_id)
+    let (_, results) = published(db, id).await?;
+    let unit = crate::org::store::unit_by_id(db, c.unit_id)
         .await?
         .ok_or(ContestError::NotFound)?;
-    let mut conn = st.db.pool.acquire().await?;
+    let mut conn = db.pool.acquire().await?;
     let done: Vec<i64> = store::pushes(&mut conn, c.id)
         .await?
         .into_iter()
         .map(|(e, _)| e)
         .collect();
     drop(conn);
-    let base = st
-        .config
+    let base = config
         .public_url
         .clone()
         .unwrap_or_else(|| "http://localhost".into());
     let base = base.trim_end_matches('/');
-    let lang = crate::web::i18n::Lang::default();
+    let lang = crate::i18n::Lang::default();
     let mut out = Pushed::default();
     for (cat, w) in winners(&results) {
         if done.contains(&w.entry_id) {
@@ -127,17 +128,17 @@ pub async fn push_winners(
         }
         // The claim first, in its own transaction: of organisers pressing at once, one makes
         // the content and the others count the winner as carried.
-        let mut tx = st.db.begin_write().await?;
+        let mut tx = db.begin_write().await?;
         let claimed =
-            store::claim_push(&mut tx, c.id, w.entry_id, p.account_id, st.clock.now_ms()).await?;
+            store::claim_push(&mut tx, c.id, w.entry_id, p.account_id, clock.now_ms()).await?;
         tx.commit().await?;
         if !claimed {
             out.already += 1;
             continue;
         }
         let made = campaigns::create_content(
-            &st.db,
-            &st.clock,
+            db,
+            clock,
             p,
             actor,
             &NewContent {
@@ -155,13 +156,13 @@ pub async fn push_winners(
         let content = match made {
             Ok(content) => content,
             Err(e) => {
-                let mut tx = st.db.begin_write().await?;
+                let mut tx = db.begin_write().await?;
                 store::release_push(&mut tx, c.id, w.entry_id).await?;
                 tx.commit().await?;
                 return Err(camp_err(e));
             }
         };
-        let mut tx = st.db.begin_write().await?;
+        let mut tx = db.begin_write().await?;
         store::set_push_content(&mut tx, c.id, w.entry_id, content.id).await?;
         tx.commit().await?;
         out.created.push(PushedWinner {
@@ -174,7 +175,7 @@ pub async fn push_winners(
 }
 
 /// The campaign content each winner was carried into (entry id, content id).
-pub async fn pushed(st: &AppState, c: &Contest) -> Result<Vec<(i64, i64)>> {
-    let mut conn = st.db.pool.acquire().await?;
+pub async fn pushed(db: &Db, c: &Contest) -> Result<Vec<(i64, i64)>> {
+    let mut conn = db.pool.acquire().await?;
     Ok(store::pushes(&mut conn, c.id).await?)
 }

@@ -57,8 +57,8 @@ pub struct Results {
 }
 
 /// Computes the results from the stored ballots and score sheets.
-pub async fn compute(st: &AppState, c: &Contest) -> Result<Results> {
-    compute_in(&st.db, c).await
+pub async fn compute(db: &Db, c: &Contest) -> Result<Results> {
+    compute_in(db, c).await
 }
 
 /// [`compute`] on a database (the demo publishes without a running app).
@@ -144,8 +144,8 @@ pub async fn compute_in(db: &crate::db::Db, c: &Contest) -> Result<Results> {
 }
 
 /// The published results of a contest (anyone, signed in or not): as stored when published.
-pub async fn published(st: &AppState, id: i64) -> Result<(Contest, Results)> {
-    let mut conn = st.db.pool.acquire().await?;
+pub async fn published(db: &Db, id: i64) -> Result<(Contest, Results)> {
+    let mut conn = db.pool.acquire().await?;
     let c = store::contest(&mut conn, id)
         .await?
         .filter(|c| c.published_at.is_some())
@@ -159,28 +159,28 @@ pub async fn published(st: &AppState, id: i64) -> Result<(Contest, Results)> {
             )))
         })?,
         // Published before results were stored: computed (nothing can change after publishing).
-        None => compute(st, &c).await?,
+        None => compute(db, &c).await?,
     };
     Ok((c, r))
 }
 
 /// Publishes the results (organisers, once voting and judging have closed). They are computed
 /// once here and stored: no ballot or sheet can change after both windows closed.
-pub async fn publish(st: &AppState, p: &Principal, id: i64) -> Result<()> {
-    let (c, s) = open(st, p, id).await?;
+pub async fn publish(db: &Db, clock: &Clock, p: &Principal, id: i64) -> Result<()> {
+    let (c, s) = open(db, p, id).await?;
     if !s.organiser {
         return Err(ContestError::Refused("contests-err-not-organiser"));
     }
-    let now = st.clock.now_ms();
+    let now = clock.now_ms();
     if !c.rules.phases.closed_at(now) {
         return Err(ContestError::State("contests-err-not-closed"));
     }
     if c.published_at.is_some() {
         return Err(ContestError::State("contests-err-published"));
     }
-    let r = compute(st, &c).await?;
+    let r = compute(db, &c).await?;
     let json = serde_json::to_string(&r).unwrap_or_default();
-    let mut tx = st.db.begin_write().await?;
+    let mut tx = db.begin_write().await?;
     if !store::set_published(&mut tx, c.id, now).await? {
         return Err(ContestError::State("contests-err-published"));
     }

@@ -17,55 +17,75 @@ pub struct Origin {
 
 /// Casts a public vote for an accepted entry, in the voting window, within the rules' limit.
 /// The ballot is appended to the contest's chained log; its hash is the voter's receipt.
-pub async fn vote(st: &AppState, p: &Principal, id: i64, entry_id: i64) -> Result<BallotLine> {
-    vote_from(st, p, id, entry_id, &Origin::default()).await
+pub async fn vote(
+    db: &Db,
+    clock: &Clock,
+    writers: &Writers,
+    p: &Principal,
+    id: i64,
+    entry_id: i64,
+) -> Result<BallotLine> {
+    vote_from(db, clock, writers, p, id, entry_id, &Origin::default()).await
 }
 
 /// [`vote`], recording where the ballot came from for the anomaly report.
 pub async fn vote_from(
-    st: &AppState,
+    db: &Db,
+    clock: &Clock,
+    writers: &Writers,
     p: &Principal,
     id: i64,
     entry_id: i64,
     origin: &Origin,
 ) -> Result<BallotLine> {
-    let (c, places) = voting_now(st, p, id).await?;
-    let seen = seen_origin(st, p, places, origin).await?;
-    let mut lines = append(st, p, c, vec![(entry_id, false)], Some(seen)).await?;
+    let (c, places) = voting_now(db, clock, p, id).await?;
+    let seen = seen_origin(db, p, places, origin).await?;
+    let mut lines = append(writers, p, c, vec![(entry_id, false)], Some(seen)).await?;
     lines.pop().ok_or(ContestError::NotFound)
 }
 
 /// Withdraws the caller's vote for an entry (only where the rules allow it, while voting is
 /// open). The log keeps the vote and gains a withdrawal record, chained like a vote; its hash is
 /// the receipt.
-pub async fn withdraw(st: &AppState, p: &Principal, id: i64, entry_id: i64) -> Result<BallotLine> {
-    let (c, _) = voting_now(st, p, id).await?;
+pub async fn withdraw(
+    db: &Db,
+    clock: &Clock,
+    writers: &Writers,
+    p: &Principal,
+    id: i64,
+    entry_id: i64,
+) -> Result<BallotLine> {
+    let (c, _) = voting_now(db, clock, p, id).await?;
     if !c.rules.allow_withdraw {
         return Err(ContestError::State("contests-err-no-withdraw"));
     }
-    let mut lines = append(st, p, c, vec![(entry_id, true)], None).await?;
+    let mut lines = append(writers, p, c, vec![(entry_id, true)], None).await?;
     lines.pop().ok_or(ContestError::NotFound)
 }
 
 /// Moves the caller's vote from one entry to another in one transaction: the withdrawal and the
 /// new vote are appended together or not at all.
+// The parts of the app a use case needs, the caller, then the input: each used once.
+#[allow(clippy::too_many_arguments)]
 pub async fn change_vote(
-    st: &AppState,
+    db: &Db,
+    clock: &Clock,
+    writers: &Writers,
     p: &Principal,
     id: i64,
     from: i64,
     to: i64,
     origin: &Origin,
 ) -> Result<(BallotLine, BallotLine)> {
-    let (c, places) = voting_now(st, p, id).await?;
+    let (c, places) = voting_now(db, clock, p, id).await?;
     if !c.rules.allow_withdraw {
         return Err(ContestError::State("contests-err-no-withdraw"));
     }
     if from == to {
         return Err(invalid("contests-err-change-same"));
     }
-    let seen = seen_origin(st, p, places, origin).await?;
-    let mut lines = append(st, p, c, vec![(from, true), (to, false)], Some(seen)).await?;
+    let seen = seen_origin(db, p, places, origin).await?;
+    let mut lines = append(writers, p, c, vec![(from, true), (to, false)], Some(seen)).await?;
     let v = lines.pop().ok_or(ContestError::NotFound)?;
     let w = lines.pop().ok_or(ContestError::NotFound)?;
     Ok((w, v))
@@ -74,19 +94,24 @@ pub async fn change_vote(
 /// The contest and the caller's places if the caller may vote in it now. A voter is found from
 /// their places and the rules alone; anyone else gets the answer [`open`] gives (404 to one
 /// who may not see the contest, else 403).
-async fn voting_now(st: &AppState, p: &Principal, id: i64) -> Result<(Contest, Vec<String>)> {
-    let places = places(st, p).await?;
+async fn voting_now(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    id: i64,
+) -> Result<(Contest, Vec<String>)> {
+    let places = places(db, p).await?;
     let c = {
-        let mut conn = st.db.pool.acquire().await?;
+        let mut conn = db.pool.acquire().await?;
         store::contest(&mut conn, id)
             .await?
             .ok_or(ContestError::NotFound)?
     };
     if !under(&places, &c.rules.voter_units) {
-        open(st, p, id).await?;
+        open(db, p, id).await?;
         return Err(ContestError::Refused("contests-err-not-voter"));
     }
-    if !c.rules.phases.voting_open_at(st.clock.now_ms()) {
+    if !c.rules.phases.voting_open_at(clock.now_ms()) {
         return Err(ContestError::State("contests-err-voting-closed"));
     }
     Ok((c, places))
@@ -95,7 +120,7 @@ async fn voting_now(st: &AppState, p: &Principal, id: i64) -> Result<(Contest, V
 /// What is known of a ballot's origin before the write: the voter's class or unit (the deepest
 /// of their places) and when their account became usable.
 async fn seen_origin(
-    st: &AppState,
+    db: &Db,
     p: &Principal,
     places: Vec<String>,
     o: &Origin,
@@ -104,7 +129,7 @@ async fn seen_origin(
         .into_iter()
         .max_by_key(|p| p.len())
         .unwrap_or_default();
-    let account_since = crate::auth::store::account_by_id(&st.db, p.account_id)
+    let account_since = crate::auth::store::account_by_id(db, p.account_id)
         .await?
         .and_then(|a| a.activated_at)
         .unwrap_or(0);
@@ -121,13 +146,13 @@ async fn seen_origin(
 /// the contest row, so the counts it checks are current and the limit holds under concurrent
 /// submissions, and answers after the commit.
 async fn append(
-    st: &AppState,
+    writers: &Writers,
     p: &Principal,
     c: Contest,
     steps: Vec<(i64, bool)>,
     origin: Option<SeenOrigin>,
 ) -> Result<Vec<BallotLine>> {
-    st.contests
+    writers
         .append(
             c.id,
             Append {
@@ -144,13 +169,14 @@ async fn append(
 /// How many more votes the caller may cast in the period an entry's vote would count in, and
 /// the entries their live votes of that period are for.
 pub async fn votes_left(
-    st: &AppState,
+    db: &Db,
+    clock: &Clock,
     p: &Principal,
     c: &Contest,
     category: Category,
 ) -> Result<(i64, Vec<i64>)> {
-    let period = period_key(&c.rules, category, st.clock.now_ms());
-    let mine = my_ballots(st, p, c).await?;
+    let period = period_key(&c.rules, category, clock.now_ms());
+    let mine = my_ballots(db, p, c).await?;
     let mut live: BTreeMap<i64, i64> = BTreeMap::new();
     for b in &mine {
         let cat = Category::parse(&b.category).unwrap_or(category);
@@ -170,20 +196,20 @@ pub async fn votes_left(
 }
 
 /// A person's own ballots in a contest (their receipts).
-pub async fn my_ballots(st: &AppState, p: &Principal, c: &Contest) -> Result<Vec<BallotLine>> {
-    let mut conn = st.db.pool.acquire().await?;
+pub async fn my_ballots(db: &Db, p: &Principal, c: &Contest) -> Result<Vec<BallotLine>> {
+    let mut conn = db.pool.acquire().await?;
     let key = store::vote_key(&mut conn, c.id).await?;
     let voter = voter_pseudonym(key.as_bytes(), p.account_id);
     Ok(store::ballots_of_voter(&mut conn, c.id, &voter).await?)
 }
 
 /// Looks a receipt up in the log (anyone may check a receipt of a contest they can see).
-pub async fn receipt(st: &AppState, id: i64, hash: &str) -> Result<Option<BallotLine>> {
+pub async fn receipt(db: &Db, id: i64, hash: &str) -> Result<Option<BallotLine>> {
     let hash = hash.trim().to_ascii_lowercase();
     if hash.len() != 64 || !hash.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(invalid("contests-err-receipt"));
     }
-    let mut conn = st.db.pool.acquire().await?;
+    let mut conn = db.pool.acquire().await?;
     Ok(store::ballot_by_hash(&mut conn, id, &hash).await?)
 }
 
@@ -198,22 +224,27 @@ pub type ExportStream = BoxStream<'static, Result<Vec<u8>>>;
 /// while it is sent, so a log of any length is exported in bounded memory. It ends at the head
 /// the log had when the export began. Public once results are published; organisers may take
 /// it from the close of voting.
-pub async fn export(st: &AppState, p: Option<&Principal>, id: i64) -> Result<ExportStream> {
-    let mut conn = st.db.pool.acquire().await?;
+pub async fn export(
+    db: &Db,
+    clock: &Clock,
+    p: Option<&Principal>,
+    id: i64,
+) -> Result<ExportStream> {
+    let mut conn = db.pool.acquire().await?;
     let c = store::contest(&mut conn, id)
         .await?
         .ok_or(ContestError::NotFound)?;
     if c.published_at.is_none() {
         let p = p.ok_or(ContestError::NotFound)?;
         drop(conn);
-        let (_, s) = open(st, p, id).await?;
+        let (_, s) = open(db, p, id).await?;
         if !s.organiser {
             return Err(ContestError::NotFound);
         }
-        if st.clock.now_ms() < c.rules.phases.voting_close {
+        if clock.now_ms() < c.rules.phases.voting_close {
             return Err(ContestError::State("contests-err-voting-not-closed"));
         }
-        conn = st.db.pool.acquire().await?;
+        conn = db.pool.acquire().await?;
     }
     let entries: Vec<serde_json::Value> = store::entries(&mut conn, id)
         .await?
@@ -240,7 +271,7 @@ pub async fn export(st: &AppState, p: Option<&Principal>, id: i64) -> Result<Exp
     .into_bytes();
     header.push(b'\n');
     let pages = Pages {
-        db: st.db.clone(),
+        db: db.clone(),
         contest_id: id,
         after: 0,
         upto,

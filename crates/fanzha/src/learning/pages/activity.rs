@@ -23,7 +23,7 @@ pub(super) async fn create_activity(
     let starts = crate::kernel::time::parse_local(&f.starts_at, u.p.time_zone);
     let a = NewActivity::parse(&f.kind, &f.title, &f.place, starts, &f.minutes)
         .map_err(crate::learning::LearningError::Invalid)?;
-    let id = service::create_activity(&st, &u, f.unit, a).await?;
+    let id = service::create_activity(&st.db, &st.clock, &u.p, &u.ctx.actor(), f.unit, a).await?;
     Ok(Redirect::to(&format!("/learning/activities/{id}")))
 }
 
@@ -63,8 +63,8 @@ pub(super) async fn activity(
 ) -> AppResult<Response> {
     let ctx = page_ctx(&st, &u).await;
     let page = if service::is_student(&u.p) {
-        let (s, a, done) = service::activity_for_student(&st, &u, id).await?;
-        let photo = done && service::has_checkin_photo(&st, a.id, s.id).await?;
+        let (s, a, done) = service::activity_for_student(&st.db, &u.p, id).await?;
+        let photo = done && service::has_checkin_photo(&st.db, a.id, s.id).await?;
         ActivityPage {
             ctx,
             a,
@@ -76,7 +76,8 @@ pub(super) async fn activity(
             expected: 0,
         }
     } else {
-        let (a, checkins, expected) = service::attendance(&st, &u, id).await?;
+        let (a, checkins, expected) =
+            service::attendance(&st.db, &st.clock, &u.p, &u.ctx.actor(), id).await?;
         ActivityPage {
             ctx,
             a,
@@ -113,7 +114,7 @@ pub(super) async fn checkin(
             (jar.add(c), d)
         }
     };
-    service::check_in(&st, &u, id, &f.code, &device).await?;
+    service::check_in(&st.db, &st.clock, &u.p, id, &f.code, &device).await?;
     Ok((jar, Redirect::to(&format!("/learning/activities/{id}"))).into_response())
 }
 
@@ -179,7 +180,7 @@ pub(super) async fn screen(
     headers: axum::http::HeaderMap,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let (a, shown) = service::screen_code(&st, &u, id).await?;
+    let (a, shown) = service::screen_code(&st.db, &st.clock, &u.p, &u.ctx.actor(), id).await?;
     let code = fragment(&site(&st, &headers), &a, &shown);
     let ctx = page_ctx(&st, &u).await;
     Ok(Html(ScreenPage { ctx, a, code }.render()?).into_response())
@@ -192,7 +193,7 @@ pub(super) async fn code(
     headers: axum::http::HeaderMap,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let (a, shown) = service::screen_code(&st, &u, id).await?;
+    let (a, shown) = service::screen_code(&st.db, &st.clock, &u.p, &u.ctx.actor(), id).await?;
     let f = fragment(&site(&st, &headers), &a, &shown);
     Ok((
         [(axum::http::header::CACHE_CONTROL, "no-store")],
@@ -204,7 +205,7 @@ pub(super) async fn code(
 // ---------- the app drive ----------
 
 pub(super) async fn declare(State(st): State<AppState>, u: User) -> AppResult<Redirect> {
-    service::declare_app(&st, &u).await?;
+    service::declare_app(&st.db, &st.clock, &u.p).await?;
     Ok(Redirect::to("/learning"))
 }
 
@@ -213,7 +214,7 @@ pub(super) async fn verify(
     u: User,
     Path(student): Path<i64>,
 ) -> AppResult<Redirect> {
-    service::verify_app(&st, &u, student).await?;
+    service::verify_app(&st.db, &st.clock, &u.p, &u.ctx.actor(), student).await?;
     let s = crate::org::store::student_by_id(&st.db, student)
         .await?
         .ok_or_else(AppError::not_found)?;
@@ -240,7 +241,7 @@ pub(super) async fn checkin_photo(
     mp: axum::extract::Multipart,
 ) -> AppResult<Redirect> {
     let bytes = photo_field(mp).await?;
-    service::checkin_photo(&st, &u, id, &bytes).await?;
+    service::checkin_photo(&st.db, &st.config, &u.p, id, &bytes).await?;
     Ok(Redirect::to(&format!("/learning/activities/{id}")))
 }
 
@@ -263,7 +264,9 @@ pub(super) async fn checkin_photo_file(
     u: User,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let (bytes, kind) = service::checkin_photo_file(&st, &u, id).await?;
+    let (bytes, kind) =
+        service::checkin_photo_file(&st.db, &st.clock, &st.config, &u.p, &u.ctx.actor(), id)
+            .await?;
     Ok(image(bytes, kind))
 }
 
@@ -273,7 +276,7 @@ pub(super) async fn app_screenshot(
     mp: axum::extract::Multipart,
 ) -> AppResult<Redirect> {
     let bytes = photo_field(mp).await?;
-    service::app_screenshot(&st, &u, &bytes).await?;
+    service::app_screenshot(&st.db, &st.clock, &st.config, &u.p, &bytes).await?;
     Ok(Redirect::to("/learning#my-app"))
 }
 
@@ -282,6 +285,8 @@ pub(super) async fn app_screenshot_file(
     u: User,
     Path(student): Path<i64>,
 ) -> AppResult<Response> {
-    let (bytes, kind) = service::app_screenshot_file(&st, &u, student).await?;
+    let (bytes, kind) =
+        service::app_screenshot_file(&st.db, &st.clock, &st.config, &u.p, &u.ctx.actor(), student)
+            .await?;
     Ok(image(bytes, kind))
 }

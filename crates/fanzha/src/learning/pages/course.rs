@@ -42,7 +42,7 @@ pub(super) async fn course(
 ) -> AppResult<Response> {
     let ctx = page_ctx(&st, &u).await;
     if service::is_student(&u.p) {
-        let v = service::course_for_student(&st, &u, id).await?;
+        let v = service::course_for_student(&st.db, &st.clock, &u.p, id).await?;
         return Ok(Html(
             CoursePage {
                 ctx,
@@ -53,13 +53,13 @@ pub(super) async fn course(
         )
         .into_response());
     }
-    let course = service::course_to_author(&st, &u, id).await?;
+    let course = service::course_to_author(&st.db, &st.clock, &u.p, &u.ctx.actor(), id).await?;
     let lessons = crate::learning::store::lessons_of(&st.db, id).await?;
     let questions = crate::learning::store::questions_of(&st.db, id).await?;
-    let (instructors, modules) = service::structure(&st, id).await?;
+    let (instructors, modules) = service::structure(&st.db, id).await?;
     let mut with_files = Vec::new();
     for l in &lessons {
-        with_files.push((l.clone(), service::attachments_of(&st, l.id).await?));
+        with_files.push((l.clone(), service::attachments_of(&st.db, l.id).await?));
     }
     let groups = service::group_lessons(&modules, &with_files);
     let enrolments = crate::learning::store::enrolments_of(&st.db, id)
@@ -101,10 +101,10 @@ pub(super) async fn lesson(
     u: User,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let (course, lesson) = service::view_lesson(&st, &u, id).await?;
+    let (course, lesson) = service::view_lesson(&st.db, &st.clock, &u.p, id).await?;
     let ctx = page_ctx(&st, &u).await;
     let html = crate::campaigns::render::render(&lesson.body, None).html;
-    let attachments = service::attachments_of(&st, lesson.id).await?;
+    let attachments = service::attachments_of(&st.db, lesson.id).await?;
     Ok(Html(
         LessonPage {
             ctx,
@@ -123,7 +123,7 @@ pub(super) async fn start(
     u: User,
     Path(id): Path<i64>,
 ) -> AppResult<Redirect> {
-    let a = service::start_attempt(&st, &u, id).await?;
+    let a = service::start_attempt(&st.db, &st.clock, &u.p, id).await?;
     Ok(Redirect::to(&format!("/learning/attempts/{a}")))
 }
 
@@ -159,7 +159,7 @@ pub(super) async fn attempt(
     u: User,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let (course, a, items) = service::attempt_for_student(&st, &u, id).await?;
+    let (course, a, items) = service::attempt_for_student(&st.db, &u.p, id).await?;
     let ctx = page_ctx(&st, &u).await;
     let open = a.closed_at.is_none() && a.due_at > st.clock.now_ms();
     Ok(Html(
@@ -196,7 +196,7 @@ pub(super) async fn submit(
         };
         answers.entry(q).or_default().push(o);
     }
-    service::submit_attempt(&st, &u, id, &answers).await?;
+    service::submit_attempt(&st.db, &st.clock, &u.p, id, &answers).await?;
     Ok(Redirect::to(&format!("/learning/attempts/{id}")))
 }
 
@@ -226,7 +226,7 @@ pub(super) async fn verify_certificate(
     headers: axum::http::HeaderMap,
     Path(code): Path<String>,
 ) -> AppResult<Response> {
-    let c = service::verify_certificate(&st, &code).await?;
+    let c = service::verify_certificate(&st.db, &code).await?;
     let completed = chrono::DateTime::from_timestamp_millis(c.completed_at)
         .map(|d| {
             d.with_timezone(&chrono_tz::Asia::Shanghai)
@@ -273,7 +273,16 @@ pub(super) async fn credits_export(
             )
         }
     };
-    let f = service::credit_export(&st, &u, school, q.term, xlsx).await?;
+    let f = service::credit_export(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &u.ctx.actor(),
+        school,
+        q.term,
+        xlsx,
+    )
+    .await?;
     let kind = if f.xlsx {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     } else {
@@ -297,6 +306,6 @@ pub(super) async fn enrol(
     u: User,
     Path(id): Path<i64>,
 ) -> AppResult<Redirect> {
-    service::enrol_self(&st, &u, id).await?;
+    service::enrol_self(&st.db, &st.clock, &u.p, id).await?;
     Ok(Redirect::to(&format!("/learning/courses/{id}")))
 }

@@ -36,21 +36,21 @@ pub(super) async fn coverage(
     let unit_id = match q.unit {
         Some(id) => id,
         None => {
-            let roots = service::coverage_roots(&st, &u.p).await?;
+            let roots = service::coverage_roots(&st.db, &u.p).await?;
             roots
                 .first()
                 .map(|r| r.id)
                 .ok_or_else(AppError::forbidden)?
         }
     };
-    let c = service::coverage(&st, &u, unit_id).await?;
+    let c = service::coverage(&st.db, &st.clock, &u.p, &u.ctx.actor(), unit_id).await?;
     let ctx = page_ctx(&st, &u).await;
     let can_run = policy::allows(
         &u.p,
         Action::RunActivities,
         &policy::Target::Unit(&c.unit.path),
     );
-    let required = match service::school_of(&st, &c.unit).await {
+    let required = match service::school_of(&st.db, &c.unit).await {
         Ok(s) => crate::learning::store::courses_of_school(&st.db, s.id)
             .await?
             .into_iter()

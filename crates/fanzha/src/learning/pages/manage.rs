@@ -22,14 +22,14 @@ type SchoolRow = (
 );
 
 pub(super) async fn manage(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
-    let schools = service::authoring_schools(&st, &u.p).await?;
+    let schools = service::authoring_schools(&st.db, &u.p).await?;
     if schools.is_empty() {
         return Err(AppError::forbidden());
     }
     let mut rows = Vec::new();
     for s in schools {
         let courses = crate::learning::store::courses_of_school(&st.db, s.id).await?;
-        let p = service::current_pledge(&st, s.id).await?;
+        let p = service::current_pledge(&st.db, s.id).await?;
         let ctx = &u.ctx;
         // Only those who set the school's appraisal settings see its weights.
         let w = if policy::allows(
@@ -45,7 +45,7 @@ pub(super) async fn manage(State(st): State<AppState>, u: User) -> AppResult<Htm
         } else {
             vec![]
         };
-        let terms = service::terms_of(&st, s.id).await?;
+        let terms = service::terms_of(&st.db, s.id).await?;
         rows.push((s, courses, p, w, terms));
     }
     let ctx = page_ctx(&st, &u).await;
@@ -125,7 +125,8 @@ pub(super) async fn create_course(
         })?;
         enrol.push(Enrolment::Year(y));
     }
-    let id = service::create_course(&st, &u, f.school, c, enrol).await?;
+    let id =
+        service::create_course(&st.db, &st.clock, &u.p, &u.ctx.actor(), f.school, c, enrol).await?;
     Ok(Redirect::to(&format!("/learning/courses/{id}")))
 }
 
@@ -145,7 +146,7 @@ pub(super) async fn add_lesson(
 ) -> AppResult<Redirect> {
     let l = NewLesson::parse(&f.title, &f.body, &f.video_url)
         .map_err(crate::learning::LearningError::Invalid)?;
-    service::add_lesson(&st, &u, id, l).await?;
+    service::add_lesson(&st.db, &st.clock, &u.p, &u.ctx.actor(), id, l).await?;
     Ok(Redirect::to(&format!("/learning/courses/{id}")))
 }
 
@@ -176,7 +177,7 @@ pub(super) async fn add_question(
         get("explanation"),
     )
     .map_err(crate::learning::LearningError::Invalid)?;
-    service::add_question(&st, &u, id, q).await?;
+    service::add_question(&st.db, &st.clock, &u.p, &u.ctx.actor(), id, q).await?;
     Ok(Redirect::to(&format!("/learning/courses/{id}")))
 }
 
@@ -191,7 +192,16 @@ pub(super) async fn remind_course(
     Path(id): Path<i64>,
     Form(f): Form<UnitForm>,
 ) -> AppResult<Redirect> {
-    let n = service::remind_unfinished(&st, &u, id, f.unit).await?;
+    let n = service::remind_unfinished(
+        &st.db,
+        &st.clock,
+        &st.jobs,
+        &u.p,
+        &u.ctx.actor(),
+        id,
+        f.unit,
+    )
+    .await?;
     Ok(Redirect::to(&format!(
         "/learning/coverage?unit={}&reminded={n}",
         f.unit
@@ -222,7 +232,7 @@ pub(super) async fn weights(
             }
         }
     }
-    service::set_weights(&st, &u, school, &set).await?;
+    service::set_weights(&st.db, &st.clock, &u.p, &u.ctx.actor(), school, &set).await?;
     Ok(Redirect::to("/learning/manage"))
 }
 
@@ -238,7 +248,7 @@ pub(super) struct PledgePage {
 }
 
 pub(super) async fn pledge(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
-    let (s, pledge, signature) = service::my_pledge(&st, &u).await?;
+    let (s, pledge, signature) = service::my_pledge(&st.db, &u.p).await?;
     let ctx = page_ctx(&st, &u).await;
     Ok(Html(
         PledgePage {
@@ -266,12 +276,20 @@ pub(super) async fn sign(
     u: User,
     Form(f): Form<SignForm>,
 ) -> AppResult<Redirect> {
-    service::sign_pledge(&st, &u, &f.full_name, f.consent.is_some(), &f.hash).await?;
+    service::sign_pledge(
+        &st.db,
+        &st.clock,
+        &u.p,
+        &f.full_name,
+        f.consent.is_some(),
+        &f.hash,
+    )
+    .await?;
     Ok(Redirect::to("/learning/pledge"))
 }
 
 pub(super) async fn withdraw(State(st): State<AppState>, u: User) -> AppResult<Redirect> {
-    service::withdraw_pledge(&st, &u).await?;
+    service::withdraw_pledge(&st.db, &st.clock, &u.p).await?;
     Ok(Redirect::to("/learning/pledge"))
 }
 
@@ -286,7 +304,7 @@ pub(super) async fn publish(
     u: User,
     Form(f): Form<PublishForm>,
 ) -> AppResult<Redirect> {
-    service::publish_pledge(&st, &u, f.school, &f.body).await?;
+    service::publish_pledge(&st.db, &st.clock, &u.p, &u.ctx.actor(), f.school, &f.body).await?;
     Ok(Redirect::to("/learning/manage"))
 }
 
@@ -295,7 +313,8 @@ pub(super) async fn remind_pledge(
     u: User,
     Form(f): Form<UnitForm>,
 ) -> AppResult<Redirect> {
-    let n = service::remind_unsigned(&st, &u, f.unit).await?;
+    let n =
+        service::remind_unsigned(&st.db, &st.clock, &st.jobs, &u.p, &u.ctx.actor(), f.unit).await?;
     Ok(Redirect::to(&format!(
         "/learning/coverage?unit={}&reminded={n}",
         f.unit
@@ -318,7 +337,7 @@ pub(super) async fn set_term(
 ) -> AppResult<Redirect> {
     let t = NewTerm::parse(&f.academic_year, &f.semester, &f.first_day, &f.last_day)
         .map_err(crate::learning::LearningError::Invalid)?;
-    service::set_term(&st, &u, f.school, t).await?;
+    service::set_term(&st.db, &st.clock, &u.p, &u.ctx.actor(), f.school, t).await?;
     Ok(Redirect::to(&format!(
         "/learning/manage#school-{}",
         f.school

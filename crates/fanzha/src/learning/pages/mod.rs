@@ -141,23 +141,23 @@ async fn hub(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
     let student = service::is_student(&u.p);
     let has = |a: Action| !policy::scopes_for(&u.p, a).is_empty();
     let (courses, signed, app, activities) = if student {
-        let (_, p, sig) = service::my_pledge(&st, &u).await?;
+        let (_, p, sig) = service::my_pledge(&st.db, &u.p).await?;
         (
-            service::my_courses(&st, &u).await?,
+            service::my_courses(&st.db, &u.p).await?,
             p.map(|_| sig.is_some()),
-            Some(service::my_app(&st, &u).await?),
-            service::my_activities(&st, &u).await?,
+            Some(service::my_app(&st.db, &u.p).await?),
+            service::my_activities(&st.db, &st.clock, &u.p).await?,
         )
     } else {
         (vec![], None, None, vec![])
     };
     let electives = if student {
-        service::my_electives(&st, &u).await?
+        service::my_electives(&st.db, &u.p).await?
     } else {
         vec![]
     };
     let knowledge = if student {
-        service::my_knowledge(&st, &u)
+        service::my_knowledge(&st.db, &u.p)
             .await?
             .into_iter()
             .map(|(ft, n, r)| (ctx.fraud_type(&ft), n, r, pct(r, n)))
@@ -166,12 +166,12 @@ async fn hub(State(st): State<AppState>, u: User) -> AppResult<Html<String>> {
         vec![]
     };
     let running = if has(Action::RunActivities) {
-        service::activities_to_run(&st, &u).await?
+        service::activities_to_run(&st.db, &u.p).await?
     } else {
         vec![]
     };
     let roots = if has(Action::ViewLearning) {
-        service::coverage_roots(&st, &u.p).await?
+        service::coverage_roots(&st.db, &u.p).await?
     } else {
         vec![]
     };

@@ -15,7 +15,7 @@ pub(super) async fn add_module(
     Path(id): Path<i64>,
     Form(f): Form<ModuleForm>,
 ) -> AppResult<Redirect> {
-    service::add_module(&st, &u, id, &f.title).await?;
+    service::add_module(&st.db, &st.clock, &u.p, &u.ctx.actor(), id, &f.title).await?;
     Ok(Redirect::to(&format!("/learning/courses/{id}#modules")))
 }
 
@@ -39,7 +39,7 @@ pub(super) async fn place_lesson(
             )])
         })?),
     };
-    service::place_lesson(&st, &u, id, module).await?;
+    service::place_lesson(&st.db, &st.clock, &u.p, &u.ctx.actor(), id, module).await?;
     let course = crate::learning::store::lesson_by_id(&st.db, id)
         .await?
         .map(|l| l.course_id)
@@ -65,7 +65,7 @@ pub(super) async fn add_instructor(
 ) -> AppResult<Redirect> {
     let i = NewInstructor::parse(&f.kind, &f.name, &f.affiliation)
         .map_err(crate::learning::LearningError::Invalid)?;
-    service::add_instructor(&st, &u, id, i).await?;
+    service::add_instructor(&st.db, &st.clock, &u.p, &u.ctx.actor(), id, i).await?;
     Ok(Redirect::to(&format!("/learning/courses/{id}#instructors")))
 }
 
@@ -97,7 +97,17 @@ pub(super) async fn attach(
         }
     }
     let (name, bytes) = file.unwrap_or_default();
-    service::attach(&st, &u, id, &name, bytes).await?;
+    service::attach(
+        &st.db,
+        &st.clock,
+        &st.config,
+        &u.p,
+        &u.ctx.actor(),
+        id,
+        &name,
+        bytes,
+    )
+    .await?;
     let course = crate::learning::store::lesson_by_id(&st.db, id)
         .await?
         .map(|l| l.course_id)
@@ -112,7 +122,8 @@ pub(super) async fn attachment(
     u: User,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let (a, bytes) = service::attachment_file(&st, &u, id).await?;
+    let (a, bytes) =
+        service::attachment_file(&st.db, &st.clock, &st.config, &u.p, &u.ctx.actor(), id).await?;
     // The name in RFC 5987 form, so Chinese names survive; served as a download, never inline
     // HTML.
     let encoded = crate::reports::evidence_store::uri_encode(&a.file_name, false);

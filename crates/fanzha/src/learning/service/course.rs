@@ -7,41 +7,53 @@ use super::*;
 
 /// Creates a course of a school with who takes it. Enrolment units must lie inside the school.
 pub async fn create_course(
-    st: &AppState,
-    u: &User,
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
     school_id: i64,
     c: NewCourse,
     enrol: Vec<Enrolment>,
-) -> AppResult<i64> {
-    let school = unit(st, school_id).await?;
-    authorize(st, u, Action::ManageLearning, Target::Unit(&school.path)).await?;
+) -> Result<i64, LearningError> {
+    let school = unit(db, school_id).await?;
+    authorize(
+        db,
+        clock,
+        p,
+        actor,
+        Action::ManageLearning,
+        Target::Unit(&school.path),
+    )
+    .await?;
     if school.kind != UnitKind::School {
-        return Err(LearningError::NotASchoolUnit.into());
+        return Err(LearningError::NotASchoolUnit);
     }
     if enrol.is_empty() && c.intake_days.is_none() && !c.elective {
-        return Err(LearningError::Invalid(vec![Msg::new("err-learning-enrol-required")]).into());
+        return Err(LearningError::Invalid(vec![Msg::new(
+            "err-learning-enrol-required",
+        )]));
     }
     for e in &enrol {
         match e {
             Enrolment::Unit(id) => {
-                let eu = org_store::unit_by_id(&st.db, *id).await?;
+                let eu = org_store::unit_by_id(db, *id).await?;
                 if !eu.is_some_and(|eu| eu.path.starts_with(&school.path)) {
-                    return Err(
-                        LearningError::Invalid(vec![Msg::new("err-learning-enrol-unit")]).into(),
-                    );
+                    return Err(LearningError::Invalid(vec![Msg::new(
+                        "err-learning-enrol-unit",
+                    )]));
                 }
             }
             Enrolment::Year(y) if !(2000..=2100).contains(y) => {
-                return Err(
-                    LearningError::Invalid(vec![Msg::new("err-learning-enrol-year")]).into(),
-                );
+                return Err(LearningError::Invalid(vec![Msg::new(
+                    "err-learning-enrol-year",
+                )]));
             }
             Enrolment::Year(_) => {}
         }
     }
-    let now = st.clock.now_ms();
-    let mut tx = st.db.begin_write().await?;
-    let id = store::insert_course(&mut tx, school.id, &c, u.p.account_id, now).await?;
+    let now = clock.now_ms();
+    let mut tx = db.begin_write().await?;
+    let id = store::insert_course(&mut tx, school.id, &c, p.account_id, now).await?;
     for e in &enrol {
         store::add_enrolment(&mut tx, id, e, now).await?;
     }
@@ -55,38 +67,65 @@ pub async fn create_course(
 }
 
 /// A course the caller may author (404 when absent or outside every scope).
-pub async fn course_to_author(st: &AppState, u: &User, id: i64) -> AppResult<Course> {
-    let c = store::course_by_id(&st.db, id)
+pub async fn course_to_author(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    id: i64,
+) -> Result<Course, LearningError> {
+    let c = store::course_by_id(db, id)
         .await?
-        .ok_or_else(AppError::not_found)?;
-    let school = unit(st, c.school_id).await?;
-    authorize(st, u, Action::ManageLearning, Target::Unit(&school.path)).await?;
+        .ok_or(LearningError::NotFound)?;
+    let school = unit(db, c.school_id).await?;
+    authorize(
+        db,
+        clock,
+        p,
+        actor,
+        Action::ManageLearning,
+        Target::Unit(&school.path),
+    )
+    .await?;
     Ok(c)
 }
 
-pub async fn add_lesson(st: &AppState, u: &User, course_id: i64, l: NewLesson) -> AppResult<i64> {
-    let c = course_to_author(st, u, course_id).await?;
-    let mut tx = st.db.begin_write().await?;
-    let id = store::insert_lesson(&mut tx, c.id, &l, st.clock.now_ms()).await?;
+pub async fn add_lesson(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    course_id: i64,
+    l: NewLesson,
+) -> Result<i64, LearningError> {
+    let c = course_to_author(db, clock, p, actor, course_id).await?;
+    let mut tx = db.begin_write().await?;
+    let id = store::insert_lesson(&mut tx, c.id, &l, clock.now_ms()).await?;
     tx.commit().await?;
     Ok(id)
 }
 
 pub async fn add_question(
-    st: &AppState,
-    u: &User,
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
     course_id: i64,
     q: NewQuestion,
-) -> AppResult<i64> {
-    let c = course_to_author(st, u, course_id).await?;
-    let mut tx = st.db.begin_write().await?;
-    let id = store::insert_question(&mut tx, c.id, &q, u.p.account_id, st.clock.now_ms()).await?;
+) -> Result<i64, LearningError> {
+    let c = course_to_author(db, clock, p, actor, course_id).await?;
+    let mut tx = db.begin_write().await?;
+    let id = store::insert_question(&mut tx, c.id, &q, p.account_id, clock.now_ms()).await?;
     tx.commit().await?;
     Ok(id)
 }
 
-pub(super) async fn progress_of(st: &AppState, c: &Course, student_id: i64) -> AppResult<Progress> {
-    let mut conn = st.db.pool.acquire().await?;
+pub(super) async fn progress_of(
+    db: &Db,
+    c: &Course,
+    student_id: i64,
+) -> Result<Progress, LearningError> {
+    let mut conn = db.pool.acquire().await?;
     let lessons = store::lesson_count(&mut conn, c.id).await?;
     let viewed = store::viewed_lessons(&mut conn, c.id, student_id)
         .await?
@@ -104,14 +143,14 @@ pub(super) async fn progress_of(st: &AppState, c: &Course, student_id: i64) -> A
 }
 
 /// The caller's courses with their progress.
-pub async fn my_courses(st: &AppState, u: &User) -> AppResult<Vec<(Course, Progress)>> {
-    let s = own_student(st, &u.p).await?;
+pub async fn my_courses(db: &Db, p: &Principal) -> Result<Vec<(Course, Progress)>, LearningError> {
+    let s = own_student(db, p).await?;
     let mut out = Vec::new();
-    for mut c in store::courses_for_student(&st.db, s.id).await? {
+    for mut c in store::courses_for_student(db, s.id).await? {
         if c.required {
-            c.deadline_at = store::deadline_for(&st.db, c.id, s.id).await?;
+            c.deadline_at = store::deadline_for(db, c.id, s.id).await?;
         }
-        let p = progress_of(st, &c, s.id).await?;
+        let p = progress_of(db, &c, s.id).await?;
         out.push((c, p));
     }
     Ok(out)
@@ -130,17 +169,22 @@ pub struct CourseView {
     pub attempts_left: i64,
 }
 
-pub async fn course_for_student(st: &AppState, u: &User, id: i64) -> AppResult<CourseView> {
-    let s = own_student(st, &u.p).await?;
-    let mut course = assigned_course(st, id, s.id).await?;
+pub async fn course_for_student(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    id: i64,
+) -> Result<CourseView, LearningError> {
+    let s = own_student(db, p).await?;
+    let mut course = assigned_course(db, id, s.id).await?;
     if course.required {
-        course.deadline_at = store::deadline_for(&st.db, id, s.id).await?;
+        course.deadline_at = store::deadline_for(db, id, s.id).await?;
     }
     let viewed = {
-        let mut c = st.db.pool.acquire().await?;
+        let mut c = db.pool.acquire().await?;
         store::viewed_lessons(&mut c, id, s.id).await?
     };
-    let lessons: Vec<(Lesson, bool)> = store::lessons_of(&st.db, id)
+    let lessons: Vec<(Lesson, bool)> = store::lessons_of(db, id)
         .await?
         .into_iter()
         .map(|l| {
@@ -148,21 +192,21 @@ pub async fn course_for_student(st: &AppState, u: &User, id: i64) -> AppResult<C
             (l, v)
         })
         .collect();
-    let progress = progress_of(st, &course, s.id).await?;
-    let now = st.clock.now_ms();
+    let progress = progress_of(db, &course, s.id).await?;
+    let now = clock.now_ms();
     let open_attempt = {
-        let mut c = st.db.pool.acquire().await?;
+        let mut c = db.pool.acquire().await?;
         store::attempts_of(&mut c, id, s.id)
             .await?
             .into_iter()
             .find(|a| a.closed_at.is_none() && a.due_at > now)
     };
-    let (instructors, modules) = structure(st, id).await?;
+    let (instructors, modules) = structure(db, id).await?;
     let groups = group_lessons(&modules, &lessons);
     Ok(CourseView {
         groups,
         instructors,
-        certificate: store::certificate_of(&st.db, id, s.id).await?,
+        certificate: store::certificate_of(db, id, s.id).await?,
         attempts_left: (course.max_attempts - progress.attempts).max(0),
         course,
         lessons,
@@ -171,12 +215,16 @@ pub async fn course_for_student(st: &AppState, u: &User, id: i64) -> AppResult<C
     })
 }
 
-pub(super) async fn assigned_course(st: &AppState, id: i64, student_id: i64) -> AppResult<Course> {
-    let c = store::course_by_id(&st.db, id)
+pub(super) async fn assigned_course(
+    db: &Db,
+    id: i64,
+    student_id: i64,
+) -> Result<Course, LearningError> {
+    let c = store::course_by_id(db, id)
         .await?
-        .ok_or_else(AppError::not_found)?;
-    if !store::is_assigned(&st.db, id, student_id).await? {
-        return Err(AppError::not_found());
+        .ok_or(LearningError::NotFound)?;
+    if !store::is_assigned(db, id, student_id).await? {
+        return Err(LearningError::NotFound);
     }
     Ok(c)
 }
@@ -187,7 +235,7 @@ pub(super) async fn complete_if_done(
     course_id: i64,
     student_id: i64,
     now: Millis,
-) -> AppResult<()> {
+) -> Result<(), LearningError> {
     let lessons = store::lesson_count(tx, course_id).await?;
     let viewed = store::viewed_lessons(tx, course_id, student_id)
         .await?
@@ -204,14 +252,19 @@ pub(super) async fn complete_if_done(
 }
 
 /// Opens a lesson of one of the caller's courses and records that they viewed it.
-pub async fn view_lesson(st: &AppState, u: &User, id: i64) -> AppResult<(Course, Lesson)> {
-    let s = own_student(st, &u.p).await?;
-    let l = store::lesson_by_id(&st.db, id)
+pub async fn view_lesson(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    id: i64,
+) -> Result<(Course, Lesson), LearningError> {
+    let s = own_student(db, p).await?;
+    let l = store::lesson_by_id(db, id)
         .await?
-        .ok_or_else(AppError::not_found)?;
-    let c = assigned_course(st, l.course_id, s.id).await?;
-    let now = st.clock.now_ms();
-    let mut tx = st.db.begin_write().await?;
+        .ok_or(LearningError::NotFound)?;
+    let c = assigned_course(db, l.course_id, s.id).await?;
+    let now = clock.now_ms();
+    let mut tx = db.begin_write().await?;
     store::record_view(&mut tx, l.id, s.id, now).await?;
     complete_if_done(&mut tx, c.id, s.id, now).await?;
     tx.commit().await?;
@@ -237,10 +290,13 @@ pub fn draw(seen: &[(i64, String, i64)], per_tag: usize, rng: &mut impl rand::Rn
 
 /// The caller's knowledge profile: per fraud type, their assessment answers and how many were
 /// right, each campaign quiz of the type they passed counting as one right answer.
-pub async fn my_knowledge(st: &AppState, u: &User) -> AppResult<Vec<(String, i64, i64)>> {
-    let s = own_student(st, &u.p).await?;
-    let mut k = store::knowledge_of(&st.db, s.id).await?;
-    for (ft, n) in crate::campaigns::exposure::quiz_passes_of(&st.db, s.id).await? {
+pub async fn my_knowledge(
+    db: &Db,
+    p: &Principal,
+) -> Result<Vec<(String, i64, i64)>, LearningError> {
+    let s = own_student(db, p).await?;
+    let mut k = store::knowledge_of(db, s.id).await?;
+    for (ft, n) in crate::campaigns::exposure::quiz_passes_of(db, s.id).await? {
         match k.iter_mut().find(|(t, ..)| *t == ft) {
             Some(e) => {
                 e.1 += n;
@@ -264,11 +320,16 @@ pub async fn knowledge_under(
 }
 
 /// Starts an assessment (or returns the one still open).
-pub async fn start_attempt(st: &AppState, u: &User, course_id: i64) -> AppResult<i64> {
-    let s = own_student(st, &u.p).await?;
-    let c = assigned_course(st, course_id, s.id).await?;
-    let now = st.clock.now_ms();
-    let mut tx = st.db.begin_write().await?;
+pub async fn start_attempt(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    course_id: i64,
+) -> Result<i64, LearningError> {
+    let s = own_student(db, p).await?;
+    let c = assigned_course(db, course_id, s.id).await?;
+    let now = clock.now_ms();
+    let mut tx = db.begin_write().await?;
     let attempts = store::attempts_of(&mut tx, c.id, s.id).await?;
     if let Some(open) = attempts
         .iter()
@@ -277,14 +338,14 @@ pub async fn start_attempt(st: &AppState, u: &User, course_id: i64) -> AppResult
         return Ok(open.id);
     }
     if attempts.iter().any(|a| a.passed == Some(true)) {
-        return Err(LearningError::Conflict("err-learning-already-passed").into());
+        return Err(LearningError::Conflict("err-learning-already-passed"));
     }
     if attempts.len() as i64 >= c.max_attempts {
-        return Err(LearningError::Conflict("err-learning-no-attempts-left").into());
+        return Err(LearningError::Conflict("err-learning-no-attempts-left"));
     }
     let seen = store::questions_seen(&mut tx, c.id, s.id).await?;
     if seen.is_empty() {
-        return Err(LearningError::Conflict("err-learning-no-questions").into());
+        return Err(LearningError::Conflict("err-learning-no-questions"));
     }
     let picked = draw(&seen, c.per_tag as usize, &mut rand::thread_rng());
     let id = store::insert_attempt(
@@ -302,51 +363,54 @@ pub async fn start_attempt(st: &AppState, u: &User, course_id: i64) -> AppResult
 
 /// An attempt of the caller's with its questions (answers and explanations once closed).
 pub async fn attempt_for_student(
-    st: &AppState,
-    u: &User,
+    db: &Db,
+    p: &Principal,
     id: i64,
-) -> AppResult<(Course, Attempt, Vec<AttemptItem>)> {
-    let s = own_student(st, &u.p).await?;
-    let mut c = st.db.pool.acquire().await?;
+) -> Result<(Course, Attempt, Vec<AttemptItem>), LearningError> {
+    let s = own_student(db, p).await?;
+    let mut c = db.pool.acquire().await?;
     let a = store::attempt_by_id(&mut c, id)
         .await?
         .filter(|a| a.student_id == s.id)
-        .ok_or_else(AppError::not_found)?;
+        .ok_or(LearningError::NotFound)?;
     let items = store::items_of(&mut c, id).await?;
     drop(c);
-    let course = store::course_by_id(&st.db, a.course_id)
+    let course = store::course_by_id(db, a.course_id)
         .await?
-        .ok_or_else(AppError::not_found)?;
+        .ok_or(LearningError::NotFound)?;
     Ok((course, a, items))
 }
 
 /// Grades the answers of an open attempt and closes it. A closed or expired attempt, or an
 /// answer naming an option that does not exist, is refused and nothing is written.
 pub async fn submit_attempt(
-    st: &AppState,
-    u: &User,
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
     id: i64,
     answers: &HashMap<i64, Vec<usize>>,
-) -> AppResult<Attempt> {
-    let s = own_student(st, &u.p).await?;
-    let now = st.clock.now_ms();
-    let mut tx = st.db.begin_write().await?;
+) -> Result<Attempt, LearningError> {
+    let s = own_student(db, p).await?;
+    let now = clock.now_ms();
+    let mut tx = db.begin_write().await?;
     let a = store::attempt_by_id(&mut tx, id)
         .await?
         .filter(|a| a.student_id == s.id)
-        .ok_or_else(AppError::not_found)?;
+        .ok_or(LearningError::NotFound)?;
     if a.closed_at.is_some() {
-        return Err(LearningError::Conflict("err-learning-attempt-closed").into());
+        return Err(LearningError::Conflict("err-learning-attempt-closed"));
     }
     if now > a.due_at {
-        return Err(LearningError::Conflict("err-learning-attempt-expired").into());
+        return Err(LearningError::Conflict("err-learning-attempt-expired"));
     }
     let items = store::items_of(&mut tx, id).await?;
     if answers
         .keys()
         .any(|q| !items.iter().any(|i| i.question.id == *q))
     {
-        return Err(LearningError::Invalid(vec![Msg::new("err-learning-answer")]).into());
+        return Err(LearningError::Invalid(vec![Msg::new(
+            "err-learning-answer",
+        )]));
     }
     let mut right = 0i64;
     for i in &items {
@@ -356,15 +420,17 @@ pub async fn submit_attempt(
         if chosen.iter().any(|c| *c >= i.question.options.len())
             || (i.question.kind != QuestionKind::Multiple && chosen.len() > 1)
         {
-            return Err(LearningError::Invalid(vec![Msg::new("err-learning-answer")]).into());
+            return Err(LearningError::Invalid(vec![Msg::new(
+                "err-learning-answer",
+            )]));
         }
         let ok = chosen == i.question.correct;
         right += ok as i64;
         store::answer_item(&mut tx, id, i.question.id, &chosen, ok).await?;
     }
-    let course = store::course_by_id(&st.db, a.course_id)
+    let course = store::course_by_id(db, a.course_id)
         .await?
-        .ok_or_else(AppError::not_found)?;
+        .ok_or(LearningError::NotFound)?;
     let score = if items.is_empty() {
         0
     } else {
@@ -372,14 +438,14 @@ pub async fn submit_attempt(
     };
     let passed = score >= course.pass_percent;
     if !store::close_attempt(&mut tx, id, now, score, passed).await? {
-        return Err(LearningError::Conflict("err-learning-attempt-closed").into());
+        return Err(LearningError::Conflict("err-learning-attempt-closed"));
     }
     complete_if_done(&mut tx, a.course_id, s.id, now).await?;
     tx.commit().await?;
-    let mut c = st.db.pool.acquire().await?;
+    let mut c = db.pool.acquire().await?;
     store::attempt_by_id(&mut c, id)
         .await?
-        .ok_or_else(AppError::internal)
+        .ok_or(LearningError::Internal)
 }
 #[cfg(test)]
 mod tests {

@@ -42,11 +42,25 @@ pub struct Coverage {
     pub ancestors: Vec<Unit>,
 }
 
-pub async fn coverage(st: &AppState, u: &User, unit_id: i64) -> AppResult<Coverage> {
-    let un = unit(st, unit_id).await?;
-    authorize(st, u, Action::ViewLearning, Target::Unit(&un.path)).await?;
-    let all = store::class_figures(&st.db, &un.path, st.clock.now_ms()).await?;
-    let children = org_store::children(&st.db, un.id)
+pub async fn coverage(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    unit_id: i64,
+) -> Result<Coverage, LearningError> {
+    let un = unit(db, unit_id).await?;
+    authorize(
+        db,
+        clock,
+        p,
+        actor,
+        Action::ViewLearning,
+        Target::Unit(&un.path),
+    )
+    .await?;
+    let all = store::class_figures(db, &un.path, clock.now_ms()).await?;
+    let children = org_store::children(db, un.id)
         .await?
         .into_iter()
         .map(|c| CoverageRow {
@@ -55,12 +69,12 @@ pub async fn coverage(st: &AppState, u: &User, unit_id: i64) -> AppResult<Covera
         })
         .collect();
     let students = if un.kind == UnitKind::Class {
-        let list = store::class_standing(&st.db, un.id).await?;
+        let list = store::class_standing(db, un.id).await?;
         crate::audit::list_read(
-            &st.db,
-            &st.clock,
-            &u.p,
-            &u.ctx.actor(),
+            db,
+            clock,
+            p,
+            actor,
             crate::audit::Listed {
                 export: false,
                 kind: "student",
@@ -75,11 +89,11 @@ pub async fn coverage(st: &AppState, u: &User, unit_id: i64) -> AppResult<Covera
     } else {
         vec![]
     };
-    let ancestors = org_store::ancestors(&st.db, &un)
+    let ancestors = org_store::ancestors(db, &un)
         .await?
         .into_iter()
         .filter(|a| a.id != un.id)
-        .filter(|a| policy::allows(&u.p, Action::ViewLearning, &Target::Unit(&a.path)))
+        .filter(|a| policy::allows(p, Action::ViewLearning, &Target::Unit(&a.path)))
         .collect();
     Ok(Coverage {
         total: sum_under(&all, &un.path),
@@ -96,7 +110,7 @@ pub async fn figures_under(
     st: &crate::db::Db,
     path: &str,
     now: Millis,
-) -> AppResult<HashMap<String, ClassFigures>> {
+) -> Result<HashMap<String, ClassFigures>, LearningError> {
     Ok(store::class_figures(st, path, now).await?)
 }
 
@@ -105,7 +119,7 @@ pub fn rollup(all: &HashMap<String, ClassFigures>, path: &str) -> ClassFigures {
 }
 
 /// The units whose coverage the caller may open first (the roots of their scopes).
-pub async fn coverage_roots(st: &AppState, p: &Principal) -> AppResult<Vec<Unit>> {
+pub async fn coverage_roots(db: &Db, p: &Principal) -> Result<Vec<Unit>, LearningError> {
     let paths = policy::scopes_for(p, Action::ViewLearning);
-    Ok(org_store::units_by_paths(&st.db, &paths).await?)
+    Ok(org_store::units_by_paths(db, &paths).await?)
 }

@@ -6,54 +6,75 @@ use super::*;
 /// Queues a reminder to every student of a required course under `unit_id` who has not finished
 /// it (sent by the `learning.remind` job). Returns how many there are now.
 pub async fn remind_unfinished(
-    st: &AppState,
-    u: &User,
+    db: &Db,
+    clock: &Clock,
+    jobs: &JobQueue,
+    p: &Principal,
+    actor: &Actor,
     course_id: i64,
     unit_id: i64,
-) -> AppResult<i64> {
-    let under = unit(st, unit_id).await?;
-    authorize(st, u, Action::RunActivities, Target::Unit(&under.path)).await?;
-    let c = store::course_by_id(&st.db, course_id)
+) -> Result<i64, LearningError> {
+    let under = unit(db, unit_id).await?;
+    authorize(
+        db,
+        clock,
+        p,
+        actor,
+        Action::RunActivities,
+        Target::Unit(&under.path),
+    )
+    .await?;
+    let c = store::course_by_id(db, course_id)
         .await?
-        .ok_or_else(AppError::not_found)?;
-    let school = unit(st, c.school_id).await?;
+        .ok_or(LearningError::NotFound)?;
+    let school = unit(db, c.school_id).await?;
     if !under.path.starts_with(&school.path) {
-        return Err(AppError::not_found());
+        return Err(LearningError::NotFound);
     }
-    let ids = store::unfinished_students(&st.db, c.id, &under.path).await?;
+    let ids = store::unfinished_students(db, c.id, &under.path).await?;
     if !ids.is_empty() {
-        queue_reminder(st, "course", c.id, school.id, &under).await?;
+        queue_reminder(clock, jobs, "course", c.id, school.id, &under).await?;
     }
     Ok(ids.len() as i64)
 }
 
 /// Sets a school's weights of the appraisal components (school admins of that school).
 pub async fn set_weights(
-    st: &AppState,
-    u: &User,
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
     school_id: i64,
     weights: &[(&str, i64)],
-) -> AppResult<()> {
-    let school = unit(st, school_id).await?;
-    authorize(st, u, Action::ConfigureWarnings, Target::Unit(&school.path)).await?;
+) -> Result<(), LearningError> {
+    let school = unit(db, school_id).await?;
+    authorize(
+        db,
+        clock,
+        p,
+        actor,
+        Action::ConfigureWarnings,
+        Target::Unit(&school.path),
+    )
+    .await?;
     if school.kind != UnitKind::School {
-        return Err(LearningError::NotASchoolUnit.into());
+        return Err(LearningError::NotASchoolUnit);
     }
     for (k, w) in weights {
-        crate::appraisal::set_weight(&st.db, school.id, k, *w).await?;
+        crate::appraisal::set_weight(db, school.id, k, *w).await?;
     }
     Ok(())
 }
 
 /// A certificate by its verification code, for anyone (the public verify page).
-pub async fn verify_certificate(st: &AppState, code: &str) -> AppResult<Certificate> {
+pub async fn verify_certificate(db: &Db, code: &str) -> Result<Certificate, LearningError> {
     let code = code.trim().to_ascii_uppercase();
     if code.len() != 12 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(AppError::not_found());
+        return Err(LearningError::NotFound);
     }
-    store::certificate_by_code(&st.db, &code)
+    store::certificate_by_code(db, &code)
         .await?
-        .ok_or_else(AppError::not_found)
+        .ok_or(LearningError::NotFound)
 }
 
 /// The columns of the credit export.
@@ -83,35 +104,45 @@ pub struct CreditFile {
 /// re-export has the same rows (the CSV byte for byte) and a re-import elsewhere can skip what it
 /// has. Staff allowed to export the school's roster only; the export is audited.
 pub async fn credit_export(
-    st: &AppState,
-    u: &User,
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
     school_id: i64,
     term_id: Option<i64>,
     xlsx: bool,
-) -> AppResult<CreditFile> {
-    let school = unit(st, school_id).await?;
-    authorize(st, u, Action::ExportRoster, Target::Unit(&school.path)).await?;
+) -> Result<CreditFile, LearningError> {
+    let school = unit(db, school_id).await?;
+    authorize(
+        db,
+        clock,
+        p,
+        actor,
+        Action::ExportRoster,
+        Target::Unit(&school.path),
+    )
+    .await?;
     if school.kind != UnitKind::School {
-        return Err(LearningError::NotASchoolUnit.into());
+        return Err(LearningError::NotASchoolUnit);
     }
     let term = match term_id {
         Some(id) => Some(
-            store::term_by_id(&st.db, id)
+            store::term_by_id(db, id)
                 .await?
                 .filter(|t| t.school_id == school.id)
-                .ok_or_else(AppError::not_found)?,
+                .ok_or(LearningError::NotFound)?,
         ),
         None => None,
     };
     let (from, to) = term
         .as_ref()
         .map_or((0, Millis::MAX), |t| (t.starts_at, t.ends_at));
-    let rows = store::credits_of_school(&st.db, school.id, from, to).await?;
+    let rows = store::credits_of_school(db, school.id, from, to).await?;
     crate::audit::person_list_read(
-        &st.db,
-        &st.clock,
-        &u.p,
-        &u.ctx.actor(),
+        db,
+        clock,
+        p,
+        actor,
         crate::audit::ListRead {
             export: true,
             kind: "student",
@@ -123,7 +154,7 @@ pub async fn credit_export(
     .await?;
     let body = credit_file(&rows, xlsx).map_err(|e| {
         tracing::error!(error = %e, "credit xlsx");
-        AppError::internal()
+        LearningError::Internal
     })?;
     let term = term.map(|t| format!("-{}", t.code())).unwrap_or_default();
     Ok(CreditFile {

@@ -28,30 +28,33 @@ use rand::seq::SliceRandom;
 use super::model::*;
 use super::store::{self, ClassFigures, StudentStanding};
 use super::LearningError;
+use crate::audit::authorize;
+use crate::audit::Actor;
 use crate::auth::model::{Principal, Role};
 use crate::auth::policy::{self, Action, Target};
+use crate::clock::Clock;
 use crate::clock::Millis;
-use crate::error::{AppError, AppResult, Msg};
+use crate::config::Config;
+use crate::db::jobs::JobQueue;
+use crate::db::Db;
+use crate::error::Msg;
 use crate::inbox::{self, Notice, Recipient};
 use crate::kernel::rotating::{Rotating, Shown};
-use crate::org::access::authorize;
 use crate::org::model::{Student, Unit, UnitKind};
 use crate::org::store as org_store;
-use crate::web::context::User;
-use crate::web::AppState;
 
 /// How long after its end an activity still takes check-ins, and how early before its start.
 pub const CHECKIN_GRACE_MS: Millis = 30 * 60_000;
 
 /// The caller's own student record, or 403 for anyone who is not a student.
-pub async fn own_student(st: &AppState, p: &Principal) -> AppResult<Student> {
+pub async fn own_student(db: &Db, p: &Principal) -> Result<Student, LearningError> {
     let id = p
         .student_id
         .filter(|_| p.has_role(Role::Student))
-        .ok_or_else(AppError::forbidden)?;
-    org_store::student_by_id(&st.db, id)
+        .ok_or(LearningError::Forbidden)?;
+    org_store::student_by_id(db, id)
         .await?
-        .ok_or_else(AppError::forbidden)
+        .ok_or(LearningError::Forbidden)
 }
 
 pub fn is_student(p: &Principal) -> bool {
@@ -59,33 +62,33 @@ pub fn is_student(p: &Principal) -> bool {
 }
 
 /// The school a unit belongs to (the unit itself when it is one).
-pub async fn school_of(st: &AppState, unit: &Unit) -> AppResult<Unit> {
+pub async fn school_of(db: &Db, unit: &Unit) -> Result<Unit, LearningError> {
     if unit.kind == UnitKind::School {
         return Ok(unit.clone());
     }
-    org_store::school_of(&st.db, unit)
+    org_store::school_of(db, unit)
         .await?
-        .ok_or_else(|| LearningError::NotASchoolUnit.into())
+        .ok_or(LearningError::NotASchoolUnit)
 }
 
-pub async fn unit(st: &AppState, id: i64) -> AppResult<Unit> {
-    org_store::unit_by_id(&st.db, id)
+pub async fn unit(db: &Db, id: i64) -> Result<Unit, LearningError> {
+    org_store::unit_by_id(db, id)
         .await?
-        .ok_or_else(AppError::not_found)
+        .ok_or(LearningError::NotFound)
 }
 
 /// The schools where the caller may author courses and the pledge.
-pub async fn authoring_schools(st: &AppState, p: &Principal) -> AppResult<Vec<Unit>> {
+pub async fn authoring_schools(db: &Db, p: &Principal) -> Result<Vec<Unit>, LearningError> {
     let paths = policy::scopes_for(p, Action::ManageLearning);
     let mut out = Vec::new();
     for path in paths {
-        for u in org_store::subtree(&st.db, &path).await? {
+        for u in org_store::subtree(db, &path).await? {
             if u.kind == UnitKind::School {
                 out.push(u);
             }
         }
         // Police: the schools of the jurisdiction are scope paths themselves.
-        for u in org_store::units_by_paths(&st.db, std::slice::from_ref(&path)).await? {
+        for u in org_store::units_by_paths(db, std::slice::from_ref(&path)).await? {
             if u.kind == UnitKind::School && !out.iter().any(|o: &Unit| o.id == u.id) {
                 out.push(u);
             }

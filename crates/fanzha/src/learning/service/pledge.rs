@@ -7,48 +7,59 @@ use super::*;
 
 /// Publishes a new version of a school's pledge text.
 pub async fn publish_pledge(
-    st: &AppState,
-    u: &User,
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
     school_id: i64,
     body: &str,
-) -> AppResult<Pledge> {
-    let school = unit(st, school_id).await?;
-    authorize(st, u, Action::ManageLearning, Target::Unit(&school.path)).await?;
+) -> Result<Pledge, LearningError> {
+    let school = unit(db, school_id).await?;
+    authorize(
+        db,
+        clock,
+        p,
+        actor,
+        Action::ManageLearning,
+        Target::Unit(&school.path),
+    )
+    .await?;
     if school.kind != UnitKind::School {
-        return Err(LearningError::NotASchoolUnit.into());
+        return Err(LearningError::NotASchoolUnit);
     }
     let body = match crate::text::multiline(body) {
         Ok("") => {
-            return Err(LearningError::Invalid(vec![Msg::new("err-learning-body-required")]).into())
+            return Err(LearningError::Invalid(vec![Msg::new(
+                "err-learning-body-required",
+            )]))
         }
         Ok(b) if b.chars().count() > 5000 => {
-            return Err(LearningError::Invalid(vec![
-                Msg::new("err-learning-body-long").arg("max", 5000)
-            ])
-            .into())
+            return Err(LearningError::Invalid(vec![Msg::new(
+                "err-learning-body-long",
+            )
+            .arg("max", 5000)]))
         }
         Ok(b) => b.to_string(),
-        Err(e) => return Err(LearningError::Invalid(vec![Msg::new(e.key())]).into()),
+        Err(e) => return Err(LearningError::Invalid(vec![Msg::new(e.key())])),
     };
-    let mut tx = st.db.begin_write().await?;
-    let p =
-        store::insert_pledge(&mut tx, school.id, &body, u.p.account_id, st.clock.now_ms()).await?;
+    let mut tx = db.begin_write().await?;
+    let p = store::insert_pledge(&mut tx, school.id, &body, p.account_id, clock.now_ms()).await?;
     tx.commit().await?;
     Ok(p)
 }
 
-pub async fn current_pledge(st: &AppState, school_id: i64) -> AppResult<Option<Pledge>> {
-    let mut c = st.db.pool.acquire().await?;
+pub async fn current_pledge(db: &Db, school_id: i64) -> Result<Option<Pledge>, LearningError> {
+    let mut c = db.pool.acquire().await?;
     Ok(store::current_pledge(&mut c, school_id).await?)
 }
 
 /// The caller's school pledge and their live signature of it.
 pub async fn my_pledge(
-    st: &AppState,
-    u: &User,
-) -> AppResult<(Student, Option<Pledge>, Option<Signature>)> {
-    let s = own_student(st, &u.p).await?;
-    let mut c = st.db.pool.acquire().await?;
+    db: &Db,
+    p: &Principal,
+) -> Result<(Student, Option<Pledge>, Option<Signature>), LearningError> {
+    let s = own_student(db, p).await?;
+    let mut c = db.pool.acquire().await?;
     let p = store::current_pledge(&mut c, s.school_id).await?;
     let sig = match &p {
         Some(p) => store::live_signature(&mut c, p.id, s.id).await?,
@@ -60,13 +71,14 @@ pub async fn my_pledge(
 /// Signs the current pledge: the full name as on the roster, consent given, and the hash of the
 /// text the student read (a text changed meanwhile is refused). One live signature per version.
 pub async fn sign_pledge(
-    st: &AppState,
-    u: &User,
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
     typed_name: &str,
     consent: bool,
     hash: &str,
-) -> AppResult<Signature> {
-    let s = own_student(st, &u.p).await?;
+) -> Result<Signature, LearningError> {
+    let s = own_student(db, p).await?;
     let mut problems = Vec::new();
     if !consent {
         problems.push(Msg::new("err-learning-consent"));
@@ -76,15 +88,15 @@ pub async fn sign_pledge(
         problems.push(Msg::new("err-learning-typed-name"));
     }
     if !problems.is_empty() {
-        return Err(LearningError::Invalid(problems).into());
+        return Err(LearningError::Invalid(problems));
     }
-    let now = st.clock.now_ms();
-    let mut tx = st.db.begin_write().await?;
+    let now = clock.now_ms();
+    let mut tx = db.begin_write().await?;
     let p = store::current_pledge(&mut tx, s.school_id)
         .await?
-        .ok_or_else(AppError::not_found)?;
+        .ok_or(LearningError::NotFound)?;
     if p.body_hash != hash.trim() {
-        return Err(LearningError::Conflict("err-learning-pledge-changed").into());
+        return Err(LearningError::Conflict("err-learning-pledge-changed"));
     }
     let id = store::insert_signature(&mut tx, &p, s.id, typed, now)
         .await?
@@ -101,14 +113,14 @@ pub async fn sign_pledge(
     })
 }
 
-pub async fn withdraw_pledge(st: &AppState, u: &User) -> AppResult<()> {
-    let s = own_student(st, &u.p).await?;
-    let mut tx = st.db.begin_write().await?;
+pub async fn withdraw_pledge(db: &Db, clock: &Clock, p: &Principal) -> Result<(), LearningError> {
+    let s = own_student(db, p).await?;
+    let mut tx = db.begin_write().await?;
     let p = store::current_pledge(&mut tx, s.school_id)
         .await?
-        .ok_or_else(AppError::not_found)?;
-    if !store::withdraw_signature(&mut tx, p.id, s.id, st.clock.now_ms()).await? {
-        return Err(LearningError::Conflict("err-learning-not-signed").into());
+        .ok_or(LearningError::NotFound)?;
+    if !store::withdraw_signature(&mut tx, p.id, s.id, clock.now_ms()).await? {
+        return Err(LearningError::Conflict("err-learning-not-signed"));
     }
     tx.commit().await?;
     Ok(())
@@ -116,13 +128,28 @@ pub async fn withdraw_pledge(st: &AppState, u: &User) -> AppResult<()> {
 
 /// Queues a reminder to exactly the students under a unit who have no live signature of the
 /// current pledge (sent by the `learning.remind` job). Returns how many there are now.
-pub async fn remind_unsigned(st: &AppState, u: &User, unit_id: i64) -> AppResult<i64> {
-    let under = unit(st, unit_id).await?;
-    authorize(st, u, Action::RunActivities, Target::Unit(&under.path)).await?;
-    let ids = store::unsigned_students(&st.db, &under.path).await?;
-    let school = school_of(st, &under).await?;
+pub async fn remind_unsigned(
+    db: &Db,
+    clock: &Clock,
+    jobs: &JobQueue,
+    p: &Principal,
+    actor: &Actor,
+    unit_id: i64,
+) -> Result<i64, LearningError> {
+    let under = unit(db, unit_id).await?;
+    authorize(
+        db,
+        clock,
+        p,
+        actor,
+        Action::RunActivities,
+        Target::Unit(&under.path),
+    )
+    .await?;
+    let ids = store::unsigned_students(db, &under.path).await?;
+    let school = school_of(db, &under).await?;
     if !ids.is_empty() {
-        queue_reminder(st, "pledge", 0, school.id, &under).await?;
+        queue_reminder(clock, jobs, "pledge", 0, school.id, &under).await?;
     }
     Ok(ids.len() as i64)
 }

@@ -76,26 +76,26 @@ pub async fn intake_arrived(
 /// Queues a counselor's reminder; two presses within a minute send once. The job counts again
 /// when it runs, so a student who finished meanwhile is not told.
 pub(super) async fn queue_reminder(
-    st: &AppState,
+    clock: &Clock,
+    jobs: &JobQueue,
     what: &str,
     course_id: i64,
     school_id: i64,
     under: &Unit,
-) -> AppResult<()> {
-    let minute = st.clock.now_ms() / 60_000;
-    st.jobs
-        .enqueue(
-            NewJob::new(
-                REMIND_JOB,
-                serde_json::json!({"what": what, "course": course_id, "school": school_id,
+) -> Result<(), LearningError> {
+    let minute = clock.now_ms() / 60_000;
+    jobs.enqueue(
+        NewJob::new(
+            REMIND_JOB,
+            serde_json::json!({"what": what, "course": course_id, "school": school_id,
                     "unit_path": under.path, "unit_name": under.name, "stamp": minute}),
-            )
-            .dedup(format!(
-                "{REMIND_JOB}:{what}:{course_id}:{}:{minute}",
-                under.id
-            )),
         )
-        .await?;
+        .dedup(format!(
+            "{REMIND_JOB}:{what}:{course_id}:{}:{minute}",
+            under.id
+        )),
+    )
+    .await?;
     Ok(())
 }
 

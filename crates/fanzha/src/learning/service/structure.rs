@@ -9,51 +9,60 @@ use sha2::{Digest, Sha256};
 
 use crate::reports::evidence_store::EvidenceStore;
 
-pub async fn add_module(st: &AppState, u: &User, course_id: i64, title: &str) -> AppResult<i64> {
-    let c = course_to_author(st, u, course_id).await?;
+pub async fn add_module(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    course_id: i64,
+    title: &str,
+) -> Result<i64, LearningError> {
+    let c = course_to_author(db, clock, p, actor, course_id).await?;
     let title = module_title(title).map_err(LearningError::Invalid)?;
-    let mut tx = st.db.begin_write().await?;
-    let id = store::insert_module(&mut tx, c.id, &title, st.clock.now_ms()).await?;
+    let mut tx = db.begin_write().await?;
+    let id = store::insert_module(&mut tx, c.id, &title, clock.now_ms()).await?;
     tx.commit().await?;
     Ok(id)
 }
 
 /// Puts a lesson into one of its course's modules (or takes it out with `None`).
 pub async fn place_lesson(
-    st: &AppState,
-    u: &User,
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
     lesson_id: i64,
     module_id: Option<i64>,
-) -> AppResult<()> {
-    let l = store::lesson_by_id(&st.db, lesson_id)
+) -> Result<(), LearningError> {
+    let l = store::lesson_by_id(db, lesson_id)
         .await?
-        .ok_or_else(AppError::not_found)?;
-    let c = course_to_author(st, u, l.course_id).await?;
+        .ok_or(LearningError::NotFound)?;
+    let c = course_to_author(db, clock, p, actor, l.course_id).await?;
     if let Some(m) = module_id {
-        if !store::modules_of(&st.db, c.id)
-            .await?
-            .iter()
-            .any(|x| x.id == m)
-        {
-            return Err(LearningError::Invalid(vec![Msg::new("err-learning-module")]).into());
+        if !store::modules_of(db, c.id).await?.iter().any(|x| x.id == m) {
+            return Err(LearningError::Invalid(vec![Msg::new(
+                "err-learning-module",
+            )]));
         }
     }
-    let mut tx = st.db.begin_write().await?;
+    let mut tx = db.begin_write().await?;
     store::set_lesson_module(&mut tx, l.id, module_id).await?;
     tx.commit().await?;
     Ok(())
 }
 
 pub async fn add_instructor(
-    st: &AppState,
-    u: &User,
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
     course_id: i64,
     i: NewInstructor,
-) -> AppResult<()> {
-    let c = course_to_author(st, u, course_id).await?;
-    let mut tx = st.db.begin_write().await?;
-    if !store::insert_instructor(&mut tx, c.id, &i, st.clock.now_ms()).await? {
-        return Err(LearningError::Conflict("err-learning-instructor-exists").into());
+) -> Result<(), LearningError> {
+    let c = course_to_author(db, clock, p, actor, course_id).await?;
+    let mut tx = db.begin_write().await?;
+    if !store::insert_instructor(&mut tx, c.id, &i, clock.now_ms()).await? {
+        return Err(LearningError::Conflict("err-learning-instructor-exists"));
     }
     tx.commit().await?;
     Ok(())
@@ -85,26 +94,33 @@ pub fn group_lessons<T: Clone>(modules: &[Module], lessons: &[(Lesson, T)]) -> V
 
 /// Attaches a file to a lesson: PDF, JPEG, PNG, Word, PowerPoint or Excel, at most
 /// [`MAX_ATTACHMENT_BYTES`]. Anything else is refused with its reason and nothing is stored.
+// The parts of the app a use case needs, the caller, then the input: each used once.
+#[allow(clippy::too_many_arguments)]
 pub async fn attach(
-    st: &AppState,
-    u: &User,
+    db: &Db,
+    clock: &Clock,
+    config: &Config,
+    p: &Principal,
+    actor: &Actor,
     lesson_id: i64,
     file_name: &str,
     bytes: Vec<u8>,
-) -> AppResult<i64> {
-    let l = store::lesson_by_id(&st.db, lesson_id)
+) -> Result<i64, LearningError> {
+    let l = store::lesson_by_id(db, lesson_id)
         .await?
-        .ok_or_else(AppError::not_found)?;
-    course_to_author(st, u, l.course_id).await?;
+        .ok_or(LearningError::NotFound)?;
+    course_to_author(db, clock, p, actor, l.course_id).await?;
     let name = clean_file_name(file_name);
     if bytes.is_empty() {
-        return Err(LearningError::Invalid(vec![Msg::new("err-learning-file-empty")]).into());
+        return Err(LearningError::Invalid(vec![Msg::new(
+            "err-learning-file-empty",
+        )]));
     }
     if bytes.len() > MAX_ATTACHMENT_BYTES {
-        return Err(LearningError::Invalid(vec![
-            Msg::new("err-learning-file-size").arg("max", MAX_ATTACHMENT_BYTES / 1024 / 1024)
-        ])
-        .into());
+        return Err(LearningError::Invalid(vec![Msg::new(
+            "err-learning-file-size",
+        )
+        .arg("max", MAX_ATTACHMENT_BYTES / 1024 / 1024)]));
     }
     let (media_type, ext) = attachment_type(&name, &bytes)
         .ok_or_else(|| LearningError::Invalid(vec![Msg::new("err-learning-file-type")]))?;
@@ -112,10 +128,10 @@ pub async fn attach(
     let key = format!("learning/lessons/{}/{sha}.{ext}", l.id);
     let size = bytes.len() as i64;
     // The bytes first (durably), then the row: a row never points at nothing.
-    EvidenceStore::from_config(&st.config)?
+    EvidenceStore::from_config(config)?
         .put(&key, bytes, media_type)
         .await?;
-    let mut tx = st.db.begin_write().await?;
+    let mut tx = db.begin_write().await?;
     let id = store::insert_attachment(
         &mut tx,
         l.id,
@@ -124,8 +140,8 @@ pub async fn attach(
         size,
         &sha,
         &key,
-        u.p.account_id,
-        st.clock.now_ms(),
+        p.account_id,
+        clock.now_ms(),
     )
     .await?;
     tx.commit().await?;
@@ -133,37 +149,47 @@ pub async fn attach(
 }
 
 /// The attachments of a lesson the caller may open (its students or its authors).
-pub async fn attachments_of(st: &AppState, lesson_id: i64) -> AppResult<Vec<Attachment>> {
-    Ok(store::attachments_of_lesson(&st.db, lesson_id).await?)
+pub async fn attachments_of(db: &Db, lesson_id: i64) -> Result<Vec<Attachment>, LearningError> {
+    Ok(store::attachments_of_lesson(db, lesson_id).await?)
 }
 
 /// A file attached to a lesson, for a student of the course or one of its authors.
-pub async fn attachment_file(st: &AppState, u: &User, id: i64) -> AppResult<(Attachment, Vec<u8>)> {
-    let a = store::attachment_by_id(&st.db, id)
+pub async fn attachment_file(
+    db: &Db,
+    clock: &Clock,
+    config: &Config,
+    p: &Principal,
+    actor: &Actor,
+    id: i64,
+) -> Result<(Attachment, Vec<u8>), LearningError> {
+    let a = store::attachment_by_id(db, id)
         .await?
-        .ok_or_else(AppError::not_found)?;
-    let l = store::lesson_by_id(&st.db, a.lesson_id)
+        .ok_or(LearningError::NotFound)?;
+    let l = store::lesson_by_id(db, a.lesson_id)
         .await?
-        .ok_or_else(AppError::not_found)?;
-    if is_student(&u.p) {
-        let s = own_student(st, &u.p).await?;
-        if !store::is_assigned(&st.db, l.course_id, s.id).await? {
-            return Err(AppError::not_found());
+        .ok_or(LearningError::NotFound)?;
+    if is_student(p) {
+        let s = own_student(db, p).await?;
+        if !store::is_assigned(db, l.course_id, s.id).await? {
+            return Err(LearningError::NotFound);
         }
     } else {
-        course_to_author(st, u, l.course_id).await?;
+        course_to_author(db, clock, p, actor, l.course_id).await?;
     }
-    let bytes = EvidenceStore::from_config(&st.config)?
+    let bytes = EvidenceStore::from_config(config)?
         .get(&a.storage_key)
         .await?
-        .ok_or_else(AppError::not_found)?;
+        .ok_or(LearningError::NotFound)?;
     Ok((a, bytes))
 }
 
 /// The instructors and modules of a course, for its pages.
-pub async fn structure(st: &AppState, course_id: i64) -> AppResult<(Vec<Instructor>, Vec<Module>)> {
+pub async fn structure(
+    db: &Db,
+    course_id: i64,
+) -> Result<(Vec<Instructor>, Vec<Module>), LearningError> {
     Ok((
-        store::instructors_of(&st.db, course_id).await?,
-        store::modules_of(&st.db, course_id).await?,
+        store::instructors_of(db, course_id).await?,
+        store::modules_of(db, course_id).await?,
     ))
 }

@@ -2,19 +2,19 @@
 //! to contests: a shortlisted work entered in a contest by its author, a published contest's
 //! winners added to the library.
 
-use super::{can_manage, conn, publishing_unit, sees_unit, volunteer_of, VR};
-use crate::audit::{self, Event};
+use super::{audit_write, can_manage, conn, publishing_unit, sees_unit, volunteer_of, VR};
+use crate::audit::Actor;
 use crate::auth::model::{Principal, Role};
 use crate::auth::policy::{self, Action, Target};
 use crate::campaigns::service::{NewContent, SvcError};
+use crate::clock::Clock;
+use crate::db::Db;
 use crate::error::Msg;
 use crate::volunteers::model::{
     Audience, CallInput, CallStatus, EntryKind, VolError, WorkDecision, WorkInput, WorkKind,
     WorkLicence, WorkStatus, MAX_WORKS_PER_CALL,
 };
 use crate::volunteers::store::{self, Call, Item, ItemFilter, NewEntry, NewItem, Work};
-use crate::web::context::User;
-use crate::web::AppState;
 
 /// The idempotency key of the points for an accepted work.
 pub fn work_award_cause(work_id: i64, volunteer_id: i64) -> String {
@@ -33,44 +33,26 @@ fn camp(e: SvcError) -> VolError {
     }
 }
 
-async fn audit_call(
-    st: &AppState,
-    u: &User,
-    action: &str,
-    kind: &str,
-    id: i64,
-    path: &str,
-) -> VR<()> {
-    audit::record(
-        &st.db.pool,
-        &st.clock,
-        &u.ctx.actor(),
-        Event {
-            action,
-            target_kind: kind,
-            target_id: id.to_string(),
-            unit_path: path.to_string(),
-            detail: serde_json::json!({}),
-        },
-    )
-    .await?;
-    Ok(())
-}
-
 /// Opens a call for works as the caller's unit; target units must be ones the caller can see.
-pub async fn publish_call(st: &AppState, u: &User, input: &CallInput) -> VR<Call> {
-    let (unit_id, unit_path) = publishing_unit(&u.p).ok_or(VolError::NoUnit)?;
-    if !can_manage(&u.p, &unit_path) {
+pub async fn publish_call(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    input: &CallInput,
+) -> VR<Call> {
+    let (unit_id, unit_path) = publishing_unit(p).ok_or(VolError::NoUnit)?;
+    if !can_manage(p, &unit_path) {
         return Err(VolError::NoUnit);
     }
-    let now = st.clock.now_ms();
+    let now = clock.now_ms();
     let v = input.validate(now).map_err(VolError::Invalid)?;
-    let mut tx = st.db.begin_write().await?;
+    let mut tx = db.begin_write().await?;
     let mut paths = Vec::new();
     let mut problems = Vec::new();
     for code in &v.targets {
         match store::unit_by_code(&mut tx, code).await? {
-            Some((_, path, _)) if policy::allows(&u.p, Action::ViewUnits, &Target::Unit(&path)) => {
+            Some((_, path, _)) if policy::allows(p, Action::ViewUnits, &Target::Unit(&path)) => {
                 paths.push(path)
             }
             _ => problems.push(Msg::new("vol-err-target").arg("code", code)),
@@ -79,21 +61,14 @@ pub async fn publish_call(st: &AppState, u: &User, input: &CallInput) -> VR<Call
     if !problems.is_empty() {
         return Err(VolError::Invalid(problems));
     }
-    let id = store::insert_call(
-        &mut tx,
-        unit_id,
-        &unit_path,
-        u.p.account_id,
-        &v,
-        &paths,
-        now,
-    )
-    .await?;
+    let id =
+        store::insert_call(&mut tx, unit_id, &unit_path, p.account_id, &v, &paths, now).await?;
     let c = store::call(&mut tx, id).await?.ok_or(VolError::NotFound)?;
     tx.commit().await?;
-    audit_call(
-        st,
-        u,
+    audit_write(
+        db,
+        clock,
+        actor,
         "volunteers.call.publish",
         "volunteer_call",
         id,
@@ -116,9 +91,9 @@ fn sees_call(p: &Principal, class_path: Option<&str>, c: &Call) -> bool {
     sees_unit(p, &c.unit_path, &c.targets)
 }
 
-async fn class_path_of(st: &AppState, p: &Principal) -> VR<Option<String>> {
+async fn class_path_of(db: &Db, p: &Principal) -> VR<Option<String>> {
     Ok(match p.student_id {
-        Some(sid) => crate::org::store::student_by_id(&st.db, sid)
+        Some(sid) => crate::org::store::student_by_id(db, sid)
             .await?
             .map(|s| s.class_path),
         None => None,
@@ -126,9 +101,9 @@ async fn class_path_of(st: &AppState, p: &Principal) -> VR<Option<String>> {
 }
 
 /// The calls the caller may see, newest deadline first.
-pub async fn calls_for(st: &AppState, p: &Principal) -> VR<Vec<Call>> {
-    let cp = class_path_of(st, p).await?;
-    let mut c = conn(st).await?;
+pub async fn calls_for(db: &Db, p: &Principal) -> VR<Vec<Call>> {
+    let cp = class_path_of(db, p).await?;
+    let mut c = conn(db).await?;
     Ok(store::calls(&mut c, 200)
         .await?
         .into_iter()
@@ -137,9 +112,9 @@ pub async fn calls_for(st: &AppState, p: &Principal) -> VR<Vec<Call>> {
 }
 
 /// One call for the caller, or NotFound.
-pub async fn call_for(st: &AppState, p: &Principal, id: i64) -> VR<Call> {
-    let cp = class_path_of(st, p).await?;
-    let mut c = conn(st).await?;
+pub async fn call_for(db: &Db, p: &Principal, id: i64) -> VR<Call> {
+    let cp = class_path_of(db, p).await?;
+    let mut c = conn(db).await?;
     let k = store::call(&mut c, id).await?.ok_or(VolError::NotFound)?;
     if !sees_call(p, cp.as_deref(), &k) {
         return Err(VolError::NotFound);
@@ -148,10 +123,10 @@ pub async fn call_for(st: &AppState, p: &Principal, id: i64) -> VR<Call> {
 }
 
 /// Closes a call early (its organiser's unit).
-pub async fn close_call(st: &AppState, u: &User, id: i64) -> VR<Call> {
-    let mut tx = st.db.begin_write().await?;
+pub async fn close_call(db: &Db, clock: &Clock, p: &Principal, actor: &Actor, id: i64) -> VR<Call> {
+    let mut tx = db.begin_write().await?;
     let k = store::call(&mut tx, id).await?.ok_or(VolError::NotFound)?;
-    if !can_manage(&u.p, &k.unit_path) {
+    if !can_manage(p, &k.unit_path) {
         return Err(VolError::NotFound);
     }
     if k.status != CallStatus::Open {
@@ -160,9 +135,10 @@ pub async fn close_call(st: &AppState, u: &User, id: i64) -> VR<Call> {
     store::set_call_status(&mut tx, id, CallStatus::Closed).await?;
     let k = store::call(&mut tx, id).await?.ok_or(VolError::NotFound)?;
     tx.commit().await?;
-    audit_call(
-        st,
-        u,
+    audit_write(
+        db,
+        clock,
+        actor,
         "volunteers.call.close",
         "volunteer_call",
         id,
@@ -173,9 +149,15 @@ pub async fn close_call(st: &AppState, u: &User, id: i64) -> VR<Call> {
 }
 
 /// A volunteer hands in a work to a call before its deadline (at most five per call).
-pub async fn submit_work(st: &AppState, p: &Principal, call_id: i64, w: &WorkInput) -> VR<Work> {
-    let now = st.clock.now_ms();
-    let mut tx = st.db.begin_write().await?;
+pub async fn submit_work(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    call_id: i64,
+    w: &WorkInput,
+) -> VR<Work> {
+    let now = clock.now_ms();
+    let mut tx = db.begin_write().await?;
     let k = store::call(&mut tx, call_id)
         .await?
         .ok_or(VolError::NotFound)?;
@@ -213,17 +195,17 @@ pub async fn submit_work(st: &AppState, p: &Principal, call_id: i64, w: &WorkInp
 }
 
 /// The works of a call, for its organiser's unit.
-pub async fn works_for_reviewer(st: &AppState, p: &Principal, k: &Call) -> VR<Vec<Work>> {
+pub async fn works_for_reviewer(db: &Db, p: &Principal, k: &Call) -> VR<Vec<Work>> {
     if !can_manage(p, &k.unit_path) {
         return Err(VolError::Forbidden);
     }
-    let mut c = conn(st).await?;
+    let mut c = conn(db).await?;
     Ok(store::works_of_call(&mut c, k.id).await?)
 }
 
 /// The caller's own works, newest first.
-pub async fn my_works(st: &AppState, p: &Principal) -> VR<Vec<Work>> {
-    let mut c = conn(st).await?;
+pub async fn my_works(db: &Db, p: &Principal) -> VR<Vec<Work>> {
+    let mut c = conn(db).await?;
     match store::volunteer_by_account(&mut c, p.account_id).await? {
         Some(v) => Ok(store::works_of_volunteer(&mut c, v.id).await?),
         None => Ok(vec![]),
@@ -231,8 +213,8 @@ pub async fn my_works(st: &AppState, p: &Principal) -> VR<Vec<Work>> {
 }
 
 /// One work for its author or the call's organisers.
-pub async fn work_for(st: &AppState, p: &Principal, id: i64) -> VR<(Work, Call)> {
-    let mut c = conn(st).await?;
+pub async fn work_for(db: &Db, p: &Principal, id: i64) -> VR<(Work, Call)> {
+    let mut c = conn(db).await?;
     let w = store::work(&mut c, id).await?.ok_or(VolError::NotFound)?;
     let k = store::call(&mut c, w.call_id)
         .await?
@@ -244,9 +226,9 @@ pub async fn work_for(st: &AppState, p: &Principal, id: i64) -> VR<(Work, Call)>
 }
 
 /// The file of a work, for its author and the call's organisers.
-pub async fn work_file(st: &AppState, p: &Principal, id: i64) -> VR<(Vec<u8>, String)> {
-    work_for(st, p, id).await?;
-    let mut c = conn(st).await?;
+pub async fn work_file(db: &Db, p: &Principal, id: i64) -> VR<(Vec<u8>, String)> {
+    work_for(db, p, id).await?;
+    let mut c = conn(db).await?;
     store::work_file(&mut c, id)
         .await?
         .ok_or(VolError::NotFound)
@@ -257,27 +239,29 @@ pub async fn work_file(st: &AppState, p: &Principal, id: i64) -> VR<(Vec<u8>, St
 /// the shared library credited to its author under the call's licence, and becomes a draft in
 /// the organiser's campaign content library, sent to that library's review.
 pub async fn review_work(
-    st: &AppState,
-    u: &User,
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
     work_id: i64,
     d: WorkDecision,
     reason: &str,
 ) -> VR<Work> {
-    let now = st.clock.now_ms();
+    let now = clock.now_ms();
     let reason =
         crate::text::multiline(reason).map_err(|e| VolError::Invalid(vec![Msg::new(e.key())]))?;
     if d == WorkDecision::Reject && reason.is_empty() {
         return Err(VolError::Invalid(vec![Msg::new("vol-err-reason")]));
     }
-    let by = u.p.account_id;
-    let mut tx = st.db.begin_write().await?;
+    let by = p.account_id;
+    let mut tx = db.begin_write().await?;
     let w = store::work(&mut tx, work_id)
         .await?
         .ok_or(VolError::NotFound)?;
     let k = store::call(&mut tx, w.call_id)
         .await?
         .ok_or(VolError::NotFound)?;
-    if !can_manage(&u.p, &k.unit_path) {
+    if !can_manage(p, &k.unit_path) {
         return Err(VolError::NotFound);
     }
     if w.account_id == by {
@@ -289,11 +273,11 @@ pub async fn review_work(
         d == WorkDecision::Accept && w.status == WorkStatus::Accepted && w.content_id.is_none();
     if repair {
         drop(tx);
-        let content = work_draft(st, u, &k, &w).await?;
-        let mut tx = st.db.begin_write().await?;
+        let content = work_draft(db, clock, p, actor, &k, &w).await?;
+        let mut tx = db.begin_write().await?;
         store::set_work_content(&mut tx, work_id, content).await?;
         tx.commit().await?;
-        let mut c = conn(st).await?;
+        let mut c = conn(db).await?;
         return store::work(&mut c, work_id)
             .await?
             .ok_or(VolError::NotFound);
@@ -353,9 +337,10 @@ pub async fn review_work(
         .await?;
     }
     tx.commit().await?;
-    audit_call(
-        st,
-        u,
+    audit_write(
+        db,
+        clock,
+        actor,
         &format!("volunteers.work.{}", d.as_str()),
         "volunteer_work",
         work_id,
@@ -363,34 +348,34 @@ pub async fn review_work(
     )
     .await?;
     if d == WorkDecision::Accept {
-        let content = work_draft(st, u, &k, &w).await?;
-        let mut tx = st.db.begin_write().await?;
+        let content = work_draft(db, clock, p, actor, &k, &w).await?;
+        let mut tx = db.begin_write().await?;
         store::set_work_content(&mut tx, work_id, content).await?;
         tx.commit().await?;
     }
-    let mut c = conn(st).await?;
+    let mut c = conn(db).await?;
     store::work(&mut c, work_id)
         .await?
         .ok_or(VolError::NotFound)
 }
 
 /// The campaign draft of an accepted work, made once and submitted to the unit's review.
-async fn work_draft(st: &AppState, u: &User, k: &Call, w: &Work) -> VR<i64> {
-    let (content, fresh) = once_draft(st, &format!("work:{}", w.id), || {
-        to_content(st, u, k.unit_id, w, k.licence, &k.fraud_type)
+async fn work_draft(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    k: &Call,
+    w: &Work,
+) -> VR<i64> {
+    let (content, fresh) = once_draft(db, clock, &format!("work:{}", w.id), || {
+        to_content(db, clock, p, actor, k.unit_id, w, k.licence, &k.fraud_type)
     })
     .await?;
     if fresh {
-        crate::campaigns::service::transition(
-            &st.db,
-            &st.clock,
-            &u.p,
-            &u.ctx.actor(),
-            content,
-            "submit",
-        )
-        .await
-        .map_err(camp)?;
+        crate::campaigns::service::transition(db, clock, p, actor, content, "submit")
+            .await
+            .map_err(camp)?;
     }
     Ok(content)
 }
@@ -398,7 +383,7 @@ async fn work_draft(st: &AppState, u: &User, k: &Call, w: &Work) -> VR<i64> {
 /// Makes the campaign draft of `source` exactly once, even when requests race: the first one
 /// reserves the source and runs `make`; the others wait for its draft. A failed `make` gives
 /// the reservation up so that a retry runs again. Returns the draft and whether it is new.
-async fn once_draft<F, Fut>(st: &AppState, source: &str, make: F) -> VR<(i64, bool)>
+async fn once_draft<F, Fut>(db: &Db, clock: &Clock, source: &str, make: F) -> VR<(i64, bool)>
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = VR<i64>>,
@@ -409,8 +394,8 @@ where
     // machine can take seconds to make a draft); only past that is it told to try again.
     let started = std::time::Instant::now();
     loop {
-        let now = st.clock.now_ms();
-        let mut tx = st.db.begin_write().await?;
+        let now = clock.now_ms();
+        let mut tx = db.begin_write().await?;
         let r = store::reserve_draft(&mut tx, source, now, now - STALE_MS).await?;
         tx.commit().await?;
         match r {
@@ -424,13 +409,13 @@ where
     }
     match make().await {
         Ok(id) => {
-            let mut tx = st.db.begin_write().await?;
+            let mut tx = db.begin_write().await?;
             store::set_draft(&mut tx, source, id).await?;
             tx.commit().await?;
             Ok((id, true))
         }
         Err(e) => {
-            let mut tx = st.db.begin_write().await?;
+            let mut tx = db.begin_write().await?;
             store::release_draft(&mut tx, source).await?;
             tx.commit().await?;
             Err(e)
@@ -448,15 +433,19 @@ pub fn credit_line(author: &str, school: &str, licence: WorkLicence) -> String {
 }
 
 /// Makes a draft of the campaign content library of a unit from a work.
+// The parts of the app a use case needs, the caller, then the input: each used once.
+#[allow(clippy::too_many_arguments)]
 async fn to_content(
-    st: &AppState,
-    u: &User,
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
     unit_id: i64,
     w: &Work,
     licence: WorkLicence,
     fraud_type: &str,
 ) -> VR<i64> {
-    let unit = crate::org::store::unit_by_id(&st.db, unit_id)
+    let unit = crate::org::store::unit_by_id(db, unit_id)
         .await?
         .ok_or(VolError::NotFound)?;
     let mut body = w.body.clone();
@@ -468,10 +457,10 @@ async fn to_content(
         credit_line(&w.author, &w.school, licence)
     ));
     let c = crate::campaigns::service::create_content(
-        &st.db,
-        &st.clock,
-        &u.p,
-        &u.ctx.actor(),
+        db,
+        clock,
+        p,
+        actor,
         &NewContent {
             unit: unit.code,
             kind: "article".into(),
@@ -497,20 +486,20 @@ fn browses(p: &Principal) -> bool {
 }
 
 /// The library filtered, most reused first.
-pub async fn library(st: &AppState, p: &Principal, f: &ItemFilter) -> VR<Vec<Item>> {
+pub async fn library(db: &Db, p: &Principal, f: &ItemFilter) -> VR<Vec<Item>> {
     if !browses(p) {
         return Err(VolError::Forbidden);
     }
-    let mut c = conn(st).await?;
+    let mut c = conn(db).await?;
     Ok(store::items(&mut c, f, 200).await?)
 }
 
 /// One library item, with the campaign content the caller's unit made from it (if any).
-pub async fn library_item(st: &AppState, p: &Principal, id: i64) -> VR<(Item, Option<i64>)> {
+pub async fn library_item(db: &Db, p: &Principal, id: i64) -> VR<(Item, Option<i64>)> {
     if !browses(p) {
         return Err(VolError::NotFound);
     }
-    let mut c = conn(st).await?;
+    let mut c = conn(db).await?;
     let i = store::item(&mut c, id).await?.ok_or(VolError::NotFound)?;
     let used = match publishing_unit(p) {
         Some((unit_id, _)) => store::use_of(&mut c, id, unit_id).await?,
@@ -519,11 +508,11 @@ pub async fn library_item(st: &AppState, p: &Principal, id: i64) -> VR<(Item, Op
     Ok((i, used))
 }
 
-pub async fn library_file(st: &AppState, p: &Principal, id: i64) -> VR<(Vec<u8>, String)> {
+pub async fn library_file(db: &Db, p: &Principal, id: i64) -> VR<(Vec<u8>, String)> {
     if !browses(p) {
         return Err(VolError::NotFound);
     }
-    let mut c = conn(st).await?;
+    let mut c = conn(db).await?;
     store::item_file(&mut c, id)
         .await?
         .ok_or(VolError::NotFound)
@@ -532,12 +521,18 @@ pub async fn library_file(st: &AppState, p: &Principal, id: i64) -> VR<(Vec<u8>,
 /// A school or police unit reuses a library item in one step: a draft of its own campaign
 /// content library, credited to the author with the licence, and one more use counted. A unit
 /// reuses an item once; asking again returns the same draft.
-pub async fn reuse(st: &AppState, u: &User, id: i64) -> VR<(i64, bool)> {
-    let (unit_id, unit_path) = publishing_unit(&u.p).ok_or(VolError::NoUnit)?;
-    if !can_manage(&u.p, &unit_path) {
+pub async fn reuse(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    id: i64,
+) -> VR<(i64, bool)> {
+    let (unit_id, unit_path) = publishing_unit(p).ok_or(VolError::NoUnit)?;
+    if !can_manage(p, &unit_path) {
         return Err(VolError::NoUnit);
     }
-    let mut c = conn(st).await?;
+    let mut c = conn(db).await?;
     let item = store::item(&mut c, id).await?.ok_or(VolError::NotFound)?;
     if let Some(content) = store::use_of(&mut c, id, unit_id).await? {
         return Ok((content, false));
@@ -567,30 +562,23 @@ pub async fn reuse(st: &AppState, u: &User, id: i64) -> VR<(i64, bool)> {
     } else {
         item.fraud_type.clone()
     };
-    let (content, _) = once_draft(st, &format!("reuse:{id}:{unit_id}"), || {
-        to_content(st, u, unit_id, &w, item.licence, &fraud)
+    let (content, _) = once_draft(db, clock, &format!("reuse:{id}:{unit_id}"), || {
+        to_content(db, clock, p, actor, unit_id, &w, item.licence, &fraud)
     })
     .await?;
-    let now = st.clock.now_ms();
-    let mut tx = st.db.begin_write().await?;
-    let added = store::insert_use(
-        &mut tx,
-        id,
-        unit_id,
-        &unit_path,
-        u.p.account_id,
-        content,
-        now,
-    )
-    .await?;
+    let now = clock.now_ms();
+    let mut tx = db.begin_write().await?;
+    let added =
+        store::insert_use(&mut tx, id, unit_id, &unit_path, p.account_id, content, now).await?;
     if !added {
         // Another reuse of the same unit at the same instant recorded the same draft.
         return Ok((content, false));
     }
     tx.commit().await?;
-    audit_call(
-        st,
-        u,
+    audit_write(
+        db,
+        clock,
+        actor,
         "volunteers.library.reuse",
         "volunteer_library",
         id,
@@ -605,12 +593,13 @@ pub async fn reuse(st: &AppState, u: &User, id: i64) -> VR<(i64, bool)> {
 /// The author of a shortlisted or accepted work enters it in a contest in one step: the contest's
 /// own rules decide (who may enter, when, categories, media). A work enters one contest once.
 pub async fn promote_to_contest(
-    st: &AppState,
+    db: &Db,
+    clock: &Clock,
     p: &Principal,
     work_id: i64,
     contest_id: i64,
 ) -> VR<i64> {
-    let (w, k) = work_for(st, p, work_id).await?;
+    let (w, k) = work_for(db, p, work_id).await?;
     if w.account_id != p.account_id {
         return Err(VolError::NotFound);
     }
@@ -620,7 +609,7 @@ pub async fn promote_to_contest(
     if w.contest_entry_id.is_some() {
         return Err(VolError::Promoted);
     }
-    let mut c = conn(st).await?;
+    let mut c = conn(db).await?;
     let file = store::work_file(&mut c, work_id).await?;
     drop(c);
     let image = file
@@ -653,8 +642,8 @@ pub async fn promote_to_contest(
         show_names: true,
         advisors: vec![],
     };
-    let entry = crate::contests::service::submit_entry(st, p, contest_id, &input).await?;
-    let mut tx = st.db.begin_write().await?;
+    let entry = crate::contests::service::submit_entry(db, clock, p, contest_id, &input).await?;
+    let mut tx = db.begin_write().await?;
     if !store::set_work_entry(&mut tx, work_id, entry).await? {
         return Err(VolError::Promoted);
     }
@@ -665,15 +654,21 @@ pub async fn promote_to_contest(
 /// Adds the winners (the first three of each category) of a published contest to the shared
 /// library, credited as the results show them; the contest's organisers only. Adding again adds
 /// nothing twice. Returns how many were added now.
-pub async fn library_from_contest(st: &AppState, u: &User, contest_id: i64) -> VR<usize> {
+pub async fn library_from_contest(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    contest_id: i64,
+) -> VR<usize> {
     use crate::contests::model::{Category, Licence, MediaKind};
-    let (contest, results) = crate::contests::service::published(st, contest_id).await?;
-    if !can_manage(&u.p, &contest.unit_path) {
+    let (contest, results) = crate::contests::service::published(db, contest_id).await?;
+    if !can_manage(p, &contest.unit_path) {
         return Err(VolError::NotFound);
     }
-    let now = st.clock.now_ms();
+    let now = clock.now_ms();
     let mut added = 0;
-    let mut c = st.db.pool.acquire().await?;
+    let mut c = db.pool.acquire().await?;
     let mut rows = Vec::new();
     for c_r in &results.categories {
         let cat = &c_r.category;
@@ -693,7 +688,7 @@ pub async fn library_from_contest(st: &AppState, u: &User, contest_id: i64) -> V
         }
     }
     drop(c);
-    let mut tx = st.db.begin_write().await?;
+    let mut tx = db.begin_write().await?;
     for (cat, r, e, file) in rows {
         let kind = match cat {
             Category::Logo | Category::Poster => WorkKind::Poster,
@@ -736,9 +731,10 @@ pub async fn library_from_contest(st: &AppState, u: &User, contest_id: i64) -> V
         }
     }
     tx.commit().await?;
-    audit_call(
-        st,
-        u,
+    audit_write(
+        db,
+        clock,
+        actor,
         "volunteers.library.from_contest",
         "contest",
         contest_id,

@@ -8,13 +8,15 @@ use super::model::{
     MAX_PHOTO_BYTES,
 };
 use super::store::{self, Claim, NewEntry, Task, Volunteer};
+use crate::audit::Actor;
 use crate::audit::{self, Event};
 use crate::auth::model::{Principal, Role};
 use crate::auth::policy::{self, Action, Target};
+use crate::clock::Clock;
+use crate::db::Db;
 use crate::error::Msg;
 use crate::inbox::{Notice, Recipient};
 use crate::kernel::rotating::{Rotating, Shown};
-use crate::web::context::User;
 use crate::web::AppState;
 
 type VR<T> = Result<T, VolError>;
@@ -75,8 +77,8 @@ pub fn sees_unit(p: &Principal, unit_path: &str, targets: &[String]) -> bool {
     can_manage(p, unit_path) || view(unit_path) || targets.iter().any(|x| view(x))
 }
 
-async fn conn(st: &AppState) -> VR<sqlx::pool::PoolConnection<sqlx::Any>> {
-    Ok(st.db.pool.acquire().await?)
+async fn conn(db: &Db) -> VR<sqlx::pool::PoolConnection<sqlx::Any>> {
+    Ok(db.pool.acquire().await?)
 }
 
 async fn volunteer_of(c: &mut AnyConnection, p: &Principal) -> VR<Volunteer> {
@@ -86,22 +88,28 @@ async fn volunteer_of(c: &mut AnyConnection, p: &Principal) -> VR<Volunteer> {
 }
 
 /// The caller's volunteer record, if registered.
-pub async fn me(st: &AppState, p: &Principal) -> VR<Option<Volunteer>> {
-    let mut c = conn(st).await?;
+pub async fn me(db: &Db, p: &Principal) -> VR<Option<Volunteer>> {
+    let mut c = conn(db).await?;
     Ok(store::volunteer_by_account(&mut c, p.account_id).await?)
 }
 
 /// The caller's stored balance and standing (points earned), one indexed row; both are kept
 /// equal to the sums of the ledger in the transaction of each entry.
-pub async fn balance(st: &AppState, p: &Principal) -> VR<(i64, i64)> {
-    let mut c = conn(st).await?;
+pub async fn balance(db: &Db, p: &Principal) -> VR<(i64, i64)> {
+    let mut c = conn(db).await?;
     store::balance_by_account(&mut c, p.account_id)
         .await?
         .ok_or(VolError::NotVolunteer)
 }
 
 /// A student registers as a volunteer of their school (consent required).
-pub async fn register(st: &AppState, p: &Principal, contact: &str, consent: bool) -> VR<Volunteer> {
+pub async fn register(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    contact: &str,
+    consent: bool,
+) -> VR<Volunteer> {
     let sid = match p.student_id {
         Some(s) if p.has_role(Role::Student) => s,
         _ => return Err(VolError::NotStudent),
@@ -111,17 +119,17 @@ pub async fn register(st: &AppState, p: &Principal, contact: &str, consent: bool
     if !consent {
         return Err(VolError::NoConsent);
     }
-    let student = crate::org::store::student_by_id(&st.db, sid)
+    let student = crate::org::store::student_by_id(db, sid)
         .await?
         .ok_or(VolError::NotStudent)?;
-    let mut tx = st.db.begin_write().await?;
+    let mut tx = db.begin_write().await?;
     if store::volunteer_by_account(&mut tx, p.account_id)
         .await?
         .is_some()
     {
         return Err(VolError::AlreadyRegistered);
     }
-    store::insert_volunteer(&mut tx, &student, p.account_id, contact, st.clock.now_ms()).await?;
+    store::insert_volunteer(&mut tx, &student, p.account_id, contact, clock.now_ms()).await?;
     let v = volunteer_of(&mut tx, p).await?;
     tx.commit().await?;
     Ok(v)
@@ -129,12 +137,17 @@ pub async fn register(st: &AppState, p: &Principal, contact: &str, consent: bool
 
 /// Volunteers the caller may list (staff of their units; police: schools of their jurisdiction),
 /// names masked; the list read is audited.
-pub async fn volunteers_in_scope(st: &AppState, u: &User) -> VR<Vec<Volunteer>> {
-    let paths = policy::scopes_for(&u.p, Action::ListPeople);
+pub async fn volunteers_in_scope(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+) -> VR<Vec<Volunteer>> {
+    let paths = policy::scopes_for(p, Action::ListPeople);
     if paths.is_empty() {
         return Err(VolError::Forbidden);
     }
-    let mut c = conn(st).await?;
+    let mut c = conn(db).await?;
     let mut list = store::volunteers_under(&mut c, &paths, 500).await?;
     drop(c);
     for v in &mut list {
@@ -142,10 +155,10 @@ pub async fn volunteers_in_scope(st: &AppState, u: &User) -> VR<Vec<Volunteer>> 
         v.student_no = super::model::mask_student_no(&v.student_no);
     }
     audit::person_list_read(
-        &st.db,
-        &st.clock,
-        &u.p,
-        &u.ctx.actor(),
+        db,
+        clock,
+        p,
+        actor,
         audit::ListRead {
             export: false,
             kind: "volunteer",
@@ -159,19 +172,25 @@ pub async fn volunteers_in_scope(st: &AppState, u: &User) -> VR<Vec<Volunteer>> 
 }
 
 /// Publishes a task as the caller's unit; target units must be ones the caller can see.
-pub async fn publish(st: &AppState, u: &User, input: &TaskInput) -> VR<Task> {
-    let (unit_id, unit_path) = publishing_unit(&u.p).ok_or(VolError::NoUnit)?;
-    if !can_manage(&u.p, &unit_path) {
+pub async fn publish(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    input: &TaskInput,
+) -> VR<Task> {
+    let (unit_id, unit_path) = publishing_unit(p).ok_or(VolError::NoUnit)?;
+    if !can_manage(p, &unit_path) {
         return Err(VolError::NoUnit);
     }
-    let now = st.clock.now_ms();
+    let now = clock.now_ms();
     let v = input.validate(now).map_err(VolError::Invalid)?;
-    let mut tx = st.db.begin_write().await?;
+    let mut tx = db.begin_write().await?;
     let mut paths = Vec::new();
     let mut problems = Vec::new();
     for code in &v.targets {
         match store::unit_by_code(&mut tx, code).await? {
-            Some((_, path, _)) if policy::allows(&u.p, Action::ViewUnits, &Target::Unit(&path)) => {
+            Some((_, path, _)) if policy::allows(p, Action::ViewUnits, &Target::Unit(&path)) => {
                 paths.push(path)
             }
             _ => problems.push(Msg::new("vol-err-target").arg("code", code)),
@@ -180,30 +199,40 @@ pub async fn publish(st: &AppState, u: &User, input: &TaskInput) -> VR<Task> {
     if !problems.is_empty() {
         return Err(VolError::Invalid(problems));
     }
-    let id = store::insert_task(
-        &mut tx,
-        unit_id,
-        &unit_path,
-        u.p.account_id,
-        &v,
-        &paths,
-        now,
-    )
-    .await?;
+    let id =
+        store::insert_task(&mut tx, unit_id, &unit_path, p.account_id, &v, &paths, now).await?;
     let t = store::task(&mut tx, id).await?.ok_or(VolError::NotFound)?;
     tx.commit().await?;
-    audit_write(st, u, "volunteers.task.publish", id, &t.unit_path).await?;
+    audit_write(
+        db,
+        clock,
+        actor,
+        "volunteers.task.publish",
+        "volunteer_task",
+        id,
+        &t.unit_path,
+    )
+    .await?;
     Ok(t)
 }
 
-async fn audit_write(st: &AppState, u: &User, action: &str, id: i64, path: &str) -> VR<()> {
+/// Writes a volunteers action on one of its records to the audit log.
+async fn audit_write(
+    db: &Db,
+    clock: &Clock,
+    actor: &Actor,
+    action: &str,
+    kind: &str,
+    id: i64,
+    path: &str,
+) -> VR<()> {
     audit::record(
-        &st.db.pool,
-        &st.clock,
-        &u.ctx.actor(),
+        &db.pool,
+        clock,
+        actor,
         Event {
             action,
-            target_kind: "volunteer_task",
+            target_kind: kind,
             target_id: id.to_string(),
             unit_path: path.to_string(),
             detail: serde_json::json!({}),
@@ -233,9 +262,9 @@ pub struct BoardItem {
 }
 
 /// The tasks the caller may see, filtered.
-pub async fn board(st: &AppState, p: &Principal, f: &Board) -> VR<Vec<BoardItem>> {
-    let now = st.clock.now_ms();
-    let mut c = conn(st).await?;
+pub async fn board(db: &Db, clock: &Clock, p: &Principal, f: &Board) -> VR<Vec<BoardItem>> {
+    let now = clock.now_ms();
+    let mut c = conn(db).await?;
     let vol = store::volunteer_by_account(&mut c, p.account_id).await?;
     let near: Vec<String> = match (&vol, f.near) {
         (Some(v), true) => {
@@ -274,8 +303,8 @@ pub async fn board(st: &AppState, p: &Principal, f: &Board) -> VR<Vec<BoardItem>
 }
 
 /// One task for the caller, or NotFound.
-pub async fn task_for(st: &AppState, p: &Principal, id: i64) -> VR<(Task, Option<Volunteer>)> {
-    let mut c = conn(st).await?;
+pub async fn task_for(db: &Db, p: &Principal, id: i64) -> VR<(Task, Option<Volunteer>)> {
+    let mut c = conn(db).await?;
     let t = store::task(&mut c, id).await?.ok_or(VolError::NotFound)?;
     let vol = store::volunteer_by_account(&mut c, p.account_id).await?;
     if !sees(p, vol.as_ref(), &t) {
@@ -285,17 +314,17 @@ pub async fn task_for(st: &AppState, p: &Principal, id: i64) -> VR<(Task, Option
 }
 
 /// The caller's claim on a task.
-pub async fn my_claim(st: &AppState, vol: &Volunteer, task_id: i64) -> VR<Option<Claim>> {
-    let mut c = conn(st).await?;
+pub async fn my_claim(db: &Db, vol: &Volunteer, task_id: i64) -> VR<Option<Claim>> {
+    let mut c = conn(db).await?;
     Ok(store::claim_of(&mut c, task_id, vol.id).await?)
 }
 
 /// The claims of a task, for its publisher's unit (names as the roster has them).
-pub async fn claims_for_reviewer(st: &AppState, p: &Principal, t: &Task) -> VR<Vec<Claim>> {
+pub async fn claims_for_reviewer(db: &Db, p: &Principal, t: &Task) -> VR<Vec<Claim>> {
     if !can_manage(p, &t.unit_path) {
         return Err(VolError::Forbidden);
     }
-    let mut c = conn(st).await?;
+    let mut c = conn(db).await?;
     Ok(store::claims_of_task(&mut c, t.id).await?)
 }
 
@@ -364,13 +393,20 @@ pub async fn withdraw(st: &AppState, p: &Principal, task_id: i64) -> VR<()> {
 }
 
 /// Closes (no more claims) or cancels a task (publisher's unit).
-pub async fn set_status(st: &AppState, u: &User, task_id: i64, to: TaskStatus) -> VR<Task> {
-    let mut tx = st.db.begin_write().await?;
+pub async fn set_status(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    task_id: i64,
+    to: TaskStatus,
+) -> VR<Task> {
+    let mut tx = db.begin_write().await?;
     let t = store::task(&mut tx, task_id)
         .await?
         .ok_or(VolError::NotFound)?;
-    if !can_manage(&u.p, &t.unit_path) {
-        return Err(if sees(&u.p, None, &t) {
+    if !can_manage(p, &t.unit_path) {
+        return Err(if sees(p, None, &t) {
             VolError::Forbidden
         } else {
             VolError::NotFound
@@ -392,9 +428,11 @@ pub async fn set_status(st: &AppState, u: &User, task_id: i64, to: TaskStatus) -
         .ok_or(VolError::NotFound)?;
     tx.commit().await?;
     audit_write(
-        st,
-        u,
+        db,
+        clock,
+        actor,
         &format!("volunteers.task.{}", to.as_str()),
+        "volunteer_task",
         task_id,
         &t.unit_path,
     )
@@ -402,14 +440,14 @@ pub async fn set_status(st: &AppState, u: &User, task_id: i64, to: TaskStatus) -
     Ok(t)
 }
 
-async fn rotating(st: &AppState, task_id: i64) -> VR<Rotating> {
-    let key = crate::db::keys::server_key(&st.db, "checkin").await?;
+async fn rotating(db: &Db, task_id: i64) -> VR<Rotating> {
+    let key = crate::db::keys::server_key(db, "checkin").await?;
     Ok(Rotating::new(&key, &format!("volunteer-task:{task_id}")))
 }
 
 /// The code the task's place screen shows now (publisher's unit only).
-pub async fn place_code(st: &AppState, p: &Principal, task_id: i64) -> VR<(Task, Shown)> {
-    let mut c = conn(st).await?;
+pub async fn place_code(db: &Db, clock: &Clock, p: &Principal, task_id: i64) -> VR<(Task, Shown)> {
+    let mut c = conn(db).await?;
     let t = store::task(&mut c, task_id)
         .await?
         .ok_or(VolError::NotFound)?;
@@ -417,15 +455,22 @@ pub async fn place_code(st: &AppState, p: &Principal, task_id: i64) -> VR<(Task,
     if !can_manage(p, &t.unit_path) {
         return Err(VolError::NotFound);
     }
-    let r = rotating(st, task_id).await?;
-    Ok((t, r.shown(st.clock.now_ms())))
+    let r = rotating(db, task_id).await?;
+    Ok((t, r.shown(clock.now_ms())))
 }
 
 /// Checks the caller in (`out` false) or out at the task's place with the code of its screen.
-pub async fn check(st: &AppState, p: &Principal, task_id: i64, code: &str, out: bool) -> VR<Claim> {
-    let now = st.clock.now_ms();
-    let r = rotating(st, task_id).await?;
-    let mut tx = st.db.begin_write().await?;
+pub async fn check(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    task_id: i64,
+    code: &str,
+    out: bool,
+) -> VR<Claim> {
+    let now = clock.now_ms();
+    let r = rotating(db, task_id).await?;
+    let mut tx = db.begin_write().await?;
     let t = store::task(&mut tx, task_id)
         .await?
         .ok_or(VolError::NotFound)?;
@@ -479,9 +524,15 @@ fn image_type(b: &[u8]) -> Option<&'static str> {
 }
 
 /// Submits proof of the kind the task requires.
-pub async fn submit_proof(st: &AppState, p: &Principal, task_id: i64, proof: ProofIn) -> VR<Claim> {
-    let now = st.clock.now_ms();
-    let mut tx = st.db.begin_write().await?;
+pub async fn submit_proof(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    task_id: i64,
+    proof: ProofIn,
+) -> VR<Claim> {
+    let now = clock.now_ms();
+    let mut tx = db.begin_write().await?;
     let t = store::task(&mut tx, task_id)
         .await?
         .ok_or(VolError::NotFound)?;
@@ -534,8 +585,8 @@ pub async fn submit_proof(st: &AppState, p: &Principal, task_id: i64, proof: Pro
 }
 
 /// The photo of a claim, for the volunteer and the task's reviewers.
-pub async fn proof_photo(st: &AppState, p: &Principal, claim_id: i64) -> VR<(Vec<u8>, String)> {
-    let mut c = conn(st).await?;
+pub async fn proof_photo(db: &Db, p: &Principal, claim_id: i64) -> VR<(Vec<u8>, String)> {
+    let mut c = conn(db).await?;
     let cl = store::claim(&mut c, claim_id)
         .await?
         .ok_or(VolError::NotFound)?;
@@ -554,24 +605,26 @@ pub async fn proof_photo(st: &AppState, p: &Principal, claim_id: i64) -> VR<(Vec
 /// reject with a reason, mark a no-show, or revoke an approval (a reversing entry). Nobody
 /// decides on a claim they made themselves. A replayed approval credits nothing twice.
 pub async fn review(
-    st: &AppState,
-    u: &User,
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
     claim_id: i64,
     d: Decision,
     reason: &str,
 ) -> VR<Claim> {
-    let now = st.clock.now_ms();
-    let mut tx = st.db.begin_write().await?;
+    let now = clock.now_ms();
+    let mut tx = db.begin_write().await?;
     let c = store::claim(&mut tx, claim_id)
         .await?
         .ok_or(VolError::NotFound)?;
     let t = store::task(&mut tx, c.task_id)
         .await?
         .ok_or(VolError::NotFound)?;
-    if !can_manage(&u.p, &t.unit_path) {
+    if !can_manage(p, &t.unit_path) {
         return Err(VolError::NotFound);
     }
-    if c.account_id == u.p.account_id {
+    if c.account_id == p.account_id {
         return Err(VolError::OwnClaim);
     }
     let reason =
@@ -579,7 +632,7 @@ pub async fn review(
     if matches!(d, Decision::Reject | Decision::Revoke) && reason.is_empty() {
         return Err(VolError::Invalid(vec![Msg::new("vol-err-reason")]));
     }
-    let by = u.p.account_id;
+    let by = p.account_id;
     match d {
         Decision::Approve => {
             let minutes = credited_minutes(c.checkin_at, c.checkout_at, t.minutes);
@@ -681,9 +734,11 @@ pub async fn review(
         .ok_or(VolError::NotFound)?;
     tx.commit().await?;
     audit_write(
-        st,
-        u,
+        db,
+        clock,
+        actor,
         &format!("volunteers.claim.{}", d.as_str()),
+        "volunteer_task",
         t.id,
         &t.unit_path,
     )

@@ -5,13 +5,13 @@ use sqlx::AnyConnection;
 use super::{award_cause, conn, publishing_unit, volunteer_of, VR};
 use crate::auth::model::Principal;
 use crate::auth::policy::{self, Action};
+use crate::clock::Clock;
+use crate::db::Db;
 use crate::error::Msg;
 use crate::volunteers::model::{ClaimStatus, EntryKind, VolError};
 use crate::volunteers::store::{
     self, Certificate, Claim, NewEntry, Posted, Reward, Task, Volunteer,
 };
-use crate::web::context::User;
-use crate::web::AppState;
 
 /// Appends the award of a task to a volunteer once: a replay of the same cause changes nothing.
 /// Returns whether points were credited now.
@@ -49,16 +49,16 @@ pub async fn post(c: &mut AnyConnection, e: &NewEntry<'_>, now: i64) -> VR<bool>
 }
 
 /// The caller's ledger (own entries only), newest first.
-pub async fn my_ledger(st: &AppState, p: &Principal) -> VR<(Volunteer, Vec<store::Entry>)> {
-    let mut c = conn(st).await?;
+pub async fn my_ledger(db: &Db, p: &Principal) -> VR<(Volunteer, Vec<store::Entry>)> {
+    let mut c = conn(db).await?;
     let v = volunteer_of(&mut c, p).await?;
     let e = store::entries(&mut c, v.id).await?;
     Ok((v, e))
 }
 
 /// Rewards a volunteer may redeem: those of their school and of the stations covering it.
-pub async fn rewards_for(st: &AppState, p: &Principal) -> VR<Vec<Reward>> {
-    let mut c = conn(st).await?;
+pub async fn rewards_for(db: &Db, p: &Principal) -> VR<Vec<Reward>> {
+    let mut c = conn(db).await?;
     let paths = match store::volunteer_by_account(&mut c, p.account_id).await? {
         Some(v) => {
             let mut n = store::stations_of_school(&mut c, v.school_id).await?;
@@ -74,8 +74,15 @@ pub async fn rewards_for(st: &AppState, p: &Principal) -> VR<Vec<Reward>> {
 }
 
 /// Lists a reward of the caller's unit.
-pub async fn add_reward(st: &AppState, u: &User, name: &str, cost: i64, stock: i64) -> VR<Reward> {
-    let (unit_id, path) = publishing_unit(&u.p).ok_or(VolError::NoUnit)?;
+pub async fn add_reward(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    name: &str,
+    cost: i64,
+    stock: i64,
+) -> VR<Reward> {
+    let (unit_id, path) = publishing_unit(p).ok_or(VolError::NoUnit)?;
     let mut problems = Vec::new();
     let name = match crate::text::name(name) {
         Ok("") => {
@@ -105,17 +112,9 @@ pub async fn add_reward(st: &AppState, u: &User, name: &str, cost: i64, stock: i
     if !problems.is_empty() {
         return Err(VolError::Invalid(problems));
     }
-    let mut tx = st.db.begin_write().await?;
-    let id = store::insert_reward(
-        &mut tx,
-        unit_id,
-        &path,
-        name,
-        cost,
-        stock,
-        st.clock.now_ms(),
-    )
-    .await?;
+    let mut tx = db.begin_write().await?;
+    let id =
+        store::insert_reward(&mut tx, unit_id, &path, name, cost, stock, clock.now_ms()).await?;
     let r = store::reward(&mut tx, id)
         .await?
         .ok_or(VolError::NotFound)?;
@@ -125,13 +124,19 @@ pub async fn add_reward(st: &AppState, u: &User, name: &str, cost: i64, stock: i
 
 /// Redeems points for a reward: the stock and the balance are both checked in this transaction,
 /// neither goes below zero; a retry with the same key redeems once.
-pub async fn redeem(st: &AppState, p: &Principal, reward_id: i64, key: &str) -> VR<store::Entry> {
+pub async fn redeem(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    reward_id: i64,
+    key: &str,
+) -> VR<store::Entry> {
     let key = key.trim();
     if key.is_empty() || key.len() > 100 {
         return Err(VolError::Invalid(vec![Msg::new("vol-err-key")]));
     }
-    let now = st.clock.now_ms();
-    let mut tx = st.db.begin_write().await?;
+    let now = clock.now_ms();
+    let mut tx = db.begin_write().await?;
     let r = store::reward(&mut tx, reward_id)
         .await?
         .ok_or(VolError::NotFound)?;
@@ -173,9 +178,9 @@ pub async fn redeem(st: &AppState, p: &Principal, reward_id: i64, key: &str) -> 
 }
 
 /// Issues an hours certificate of the caller's approved hours (recomputed from the records).
-pub async fn issue_certificate(st: &AppState, p: &Principal) -> VR<Certificate> {
-    let now = st.clock.now_ms();
-    let mut tx = st.db.begin_write().await?;
+pub async fn issue_certificate(db: &Db, clock: &Clock, p: &Principal) -> VR<Certificate> {
+    let now = clock.now_ms();
+    let mut tx = db.begin_write().await?;
     let v = volunteer_of(&mut tx, p).await?;
     let minutes = store::minutes_from_records(&mut tx, v.id).await?;
     if minutes == 0 {
@@ -213,16 +218,16 @@ pub async fn issue_certificate(st: &AppState, p: &Principal) -> VR<Certificate> 
 }
 
 /// A certificate by its number, for the public verify page.
-pub async fn certificate(st: &AppState, number: &str) -> VR<Certificate> {
-    let mut c = conn(st).await?;
+pub async fn certificate(db: &Db, number: &str) -> VR<Certificate> {
+    let mut c = conn(db).await?;
     store::certificate(&mut c, number.trim())
         .await?
         .ok_or(VolError::NotFound)
 }
 
 /// A volunteer's page: tasks done, certificates.
-pub async fn profile(st: &AppState, v: &Volunteer) -> VR<(Vec<Claim>, Vec<Certificate>)> {
-    let mut c = conn(st).await?;
+pub async fn profile(db: &Db, v: &Volunteer) -> VR<(Vec<Claim>, Vec<Certificate>)> {
+    let mut c = conn(db).await?;
     let claims = store::claims_of_volunteer(&mut c, v.id).await?;
     let certs = store::certificates_of(&mut c, v.id).await?;
     Ok((claims, certs))
@@ -236,8 +241,8 @@ pub struct Boards {
     pub schools: Vec<store::Standing>,
 }
 
-pub async fn leaderboards(st: &AppState, p: &Principal) -> VR<Boards> {
-    let mut c = conn(st).await?;
+pub async fn leaderboards(db: &Db, p: &Principal) -> VR<Boards> {
+    let mut c = conn(db).await?;
     let paths: Vec<String> = match store::volunteer_by_account(&mut c, p.account_id).await? {
         Some(v) => vec![v.school_path],
         None => policy::scopes_for(p, Action::ViewUnits),

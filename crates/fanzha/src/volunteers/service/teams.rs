@@ -2,13 +2,14 @@
 //! school or province over a period.
 
 use super::{conn, volunteer_of, VR};
+use crate::audit::Actor;
 use crate::auth::model::{Principal, Role};
 use crate::auth::policy::{self, Action, Target};
+use crate::clock::Clock;
+use crate::db::Db;
 use crate::error::Msg;
 use crate::volunteers::model::{period_start, EntryKind, Period, Reach, VolError, BOARD_ZONE};
 use crate::volunteers::store::{self, Entry, NewEntry, Standing, Team, Volunteer};
-use crate::web::context::User;
-use crate::web::AppState;
 
 /// The school a school admin manages teams of: their first school-admin grant.
 fn admin_school(p: &Principal) -> Option<(i64, String)> {
@@ -19,8 +20,8 @@ fn admin_school(p: &Principal) -> Option<(i64, String)> {
 }
 
 /// A school admin forms a team of their school (names unique within the school).
-pub async fn create_team(st: &AppState, u: &User, name: &str) -> VR<Team> {
-    let (school_id, path) = admin_school(&u.p).ok_or(VolError::Forbidden)?;
+pub async fn create_team(db: &Db, clock: &Clock, p: &Principal, name: &str) -> VR<Team> {
+    let (school_id, path) = admin_school(p).ok_or(VolError::Forbidden)?;
     let name = match crate::text::name(name) {
         Ok("") => {
             return Err(VolError::Invalid(vec![
@@ -35,14 +36,14 @@ pub async fn create_team(st: &AppState, u: &User, name: &str) -> VR<Team> {
         Ok(n) => n.to_string(),
         Err(e) => return Err(VolError::Invalid(vec![Msg::new(e.key())])),
     };
-    let mut tx = st.db.begin_write().await?;
+    let mut tx = db.begin_write().await?;
     let id = match store::insert_team(
         &mut tx,
         school_id,
         &path,
         &name,
-        u.p.account_id,
-        st.clock.now_ms(),
+        p.account_id,
+        clock.now_ms(),
     )
     .await
     {
@@ -63,12 +64,12 @@ pub async fn create_team(st: &AppState, u: &User, name: &str) -> VR<Team> {
 
 /// Teams the caller may see: a student's school's; staff: of the schools in their units
 /// (police: the schools of their jurisdiction).
-pub async fn teams_for(st: &AppState, p: &Principal) -> VR<Vec<Team>> {
-    if let Some(school) = own_school(st, p).await? {
-        let mut c = conn(st).await?;
+pub async fn teams_for(db: &Db, p: &Principal) -> VR<Vec<Team>> {
+    if let Some(school) = own_school(db, p).await? {
+        let mut c = conn(db).await?;
         return Ok(store::teams_under(&mut c, &[school]).await?);
     }
-    let mut c = conn(st).await?;
+    let mut c = conn(db).await?;
     // Team names and sizes are no personal data: whoever sees a unit sees its schools' teams.
     let paths = policy::scopes_for(p, Action::ViewUnits);
     if paths.is_empty() {
@@ -78,27 +79,27 @@ pub async fn teams_for(st: &AppState, p: &Principal) -> VR<Vec<Team>> {
 }
 
 /// The path of a student's school (registered as a volunteer or not).
-async fn own_school(st: &AppState, p: &Principal) -> VR<Option<String>> {
+async fn own_school(db: &Db, p: &Principal) -> VR<Option<String>> {
     let Some(sid) = p.student_id else {
         return Ok(None);
     };
-    let Some(s) = crate::org::store::student_by_id(&st.db, sid).await? else {
+    let Some(s) = crate::org::store::student_by_id(db, sid).await? else {
         return Ok(None);
     };
-    Ok(crate::org::store::unit_by_id(&st.db, s.school_id)
+    Ok(crate::org::store::unit_by_id(db, s.school_id)
         .await?
         .map(|u| u.path))
 }
 
 /// The caller's team.
-pub async fn my_team(st: &AppState, v: &Volunteer) -> VR<Option<Team>> {
-    let mut c = conn(st).await?;
+pub async fn my_team(db: &Db, v: &Volunteer) -> VR<Option<Team>> {
+    let mut c = conn(db).await?;
     Ok(store::team_of(&mut c, v.id).await?)
 }
 
 /// A volunteer joins a team of their own school (leaving the one they were in).
-pub async fn join_team(st: &AppState, p: &Principal, team_id: i64) -> VR<Team> {
-    let mut tx = st.db.begin_write().await?;
+pub async fn join_team(db: &Db, clock: &Clock, p: &Principal, team_id: i64) -> VR<Team> {
+    let mut tx = db.begin_write().await?;
     // An absent team is not found for everyone, before the caller's own state is looked at.
     let t = store::team(&mut tx, team_id)
         .await?
@@ -107,7 +108,7 @@ pub async fn join_team(st: &AppState, p: &Principal, team_id: i64) -> VR<Team> {
     if t.school_id != v.school_id {
         return Err(VolError::NotFound);
     }
-    store::join_team(&mut tx, v.id, t.id, st.clock.now_ms()).await?;
+    store::join_team(&mut tx, v.id, t.id, clock.now_ms()).await?;
     let t = store::team(&mut tx, team_id)
         .await?
         .ok_or(VolError::NotFound)?;
@@ -116,8 +117,8 @@ pub async fn join_team(st: &AppState, p: &Principal, team_id: i64) -> VR<Team> {
 }
 
 /// A volunteer leaves their team.
-pub async fn leave_team(st: &AppState, p: &Principal) -> VR<()> {
-    let mut tx = st.db.begin_write().await?;
+pub async fn leave_team(db: &Db, p: &Principal) -> VR<()> {
+    let mut tx = db.begin_write().await?;
     let v = volunteer_of(&mut tx, p).await?;
     if !store::leave_team(&mut tx, v.id).await? {
         return Err(VolError::WrongState);
@@ -127,17 +128,21 @@ pub async fn leave_team(st: &AppState, p: &Principal) -> VR<()> {
 }
 
 /// Team names of volunteers (for staff lists).
-pub async fn team_names(st: &AppState, ids: &[i64]) -> VR<std::collections::HashMap<i64, String>> {
-    let mut c = conn(st).await?;
+pub async fn team_names(db: &Db, ids: &[i64]) -> VR<std::collections::HashMap<i64, String>> {
+    let mut c = conn(db).await?;
     Ok(store::team_names(&mut c, ids).await?.into_iter().collect())
 }
 
 /// Staff or police adjust a volunteer's points with a reason: an `adjust` entry, once per key
 /// (a retry returns the same entry); never below zero. Only staff who may list the volunteer's
 /// class (police: schools of their jurisdiction); others get not-found.
+// The parts of the app a use case needs, the caller, then the input: each used once.
+#[allow(clippy::too_many_arguments)]
 pub async fn adjust(
-    st: &AppState,
-    u: &User,
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
     volunteer_id: i64,
     points: i64,
     reason: &str,
@@ -170,13 +175,13 @@ pub async fn adjust(
             ""
         }
     };
-    let staff = u.p.roles().iter().any(|r| r.is_staff());
-    let now = st.clock.now_ms();
-    let mut tx = st.db.begin_write().await?;
+    let staff = p.roles().iter().any(|r| r.is_staff());
+    let now = clock.now_ms();
+    let mut tx = db.begin_write().await?;
     let v = store::volunteer(&mut tx, volunteer_id)
         .await?
         .ok_or(VolError::NotFound)?;
-    if !staff || !policy::allows(&u.p, Action::ListPeople, &Target::Unit(&v.class_path)) {
+    if !staff || !policy::allows(p, Action::ListPeople, &Target::Unit(&v.class_path)) {
         return Err(VolError::NotFound);
     }
     if !problems.is_empty() {
@@ -195,7 +200,7 @@ pub async fn adjust(
         reward_id: None,
         reverses: None,
         note: reason,
-        by: Some(u.p.account_id),
+        by: Some(p.account_id),
     };
     super::post(&mut tx, &e, now).await?;
     let e = store::entry_by_cause(&mut tx, &cause)
@@ -203,9 +208,9 @@ pub async fn adjust(
         .ok_or(VolError::NotFound)?;
     tx.commit().await?;
     crate::audit::record(
-        &st.db.pool,
-        &st.clock,
-        &u.ctx.actor(),
+        &db.pool,
+        clock,
+        actor,
         crate::audit::Event {
             action: "volunteers.points.adjust",
             target_kind: "volunteer",
@@ -232,15 +237,15 @@ pub struct PeriodBoard {
 
 /// The area a leaderboard covers for the caller: a student's school or its province; staff:
 /// their first unit or the province around it.
-async fn area(st: &AppState, p: &Principal, reach: Reach) -> VR<(String, String)> {
-    let base = match own_school(st, p).await? {
+async fn area(db: &Db, p: &Principal, reach: Reach) -> VR<(String, String)> {
+    let base = match own_school(db, p).await? {
         Some(school) => school,
         None => policy::scopes_for(p, Action::ViewUnits)
             .into_iter()
             .next()
             .ok_or(VolError::Forbidden)?,
     };
-    let mut c = conn(st).await?;
+    let mut c = conn(db).await?;
     let path = match reach {
         Reach::School => base,
         Reach::Province => store::province_of(&mut c, &base).await?.unwrap_or(base),
@@ -252,15 +257,16 @@ async fn area(st: &AppState, p: &Principal, reach: Reach) -> VR<(String, String)
 }
 
 pub async fn period_board(
-    st: &AppState,
+    db: &Db,
+    clock: &Clock,
     p: &Principal,
     reach: Reach,
     period: Period,
 ) -> VR<PeriodBoard> {
-    let (path, name) = area(st, p, reach).await?;
+    let (path, name) = area(db, p, reach).await?;
     // Periods are counted in one zone for everyone (see `BOARD_ZONE`): the same ranks for all.
-    let since = period_start(period, st.clock.now_ms(), BOARD_ZONE);
-    let mut c = conn(st).await?;
+    let since = period_start(period, clock.now_ms(), BOARD_ZONE);
+    let mut c = conn(db).await?;
     let people = store::earned_people(&mut c, &path, period, since, 20).await?;
     let classes =
         store::earned_groups(&mut c, &path, store::Group::Class, period, since, 20).await?;

@@ -55,9 +55,17 @@ async fn a_burst_from_one_network_is_reported_in_words_and_counted_with_the_resu
             ip: "10.9.8.7".into(),
             user_agent: format!("phone {}", p.account_id),
         };
-        service::vote_from(&app.state, p, id, e[0], &o)
-            .await
-            .unwrap();
+        service::vote_from(
+            &app.state.db,
+            &app.state.clock,
+            &app.state.contests,
+            p,
+            id,
+            e[0],
+            &o,
+        )
+        .await
+        .unwrap();
         app.state.clock.advance_ms(60_000);
     }
     let token = app.token("admin1", &[Scope::ContestsRead]).await;
@@ -77,9 +85,17 @@ async fn a_burst_from_one_network_is_reported_in_words_and_counted_with_the_resu
         ip: "10.9.8.200".into(),
         user_agent: "another phone".into(),
     };
-    service::vote_from(&app.state, &people[9], id, e[1], &o)
-        .await
-        .unwrap();
+    service::vote_from(
+        &app.state.db,
+        &app.state.clock,
+        &app.state.contests,
+        &people[9],
+        id,
+        e[1],
+        &o,
+    )
+    .await
+    .unwrap();
     // Two votes later and elsewhere stay outside it.
     app.state.clock.advance_ms(3 * HOUR);
     for (k, p) in people[10..].iter().enumerate() {
@@ -87,9 +103,17 @@ async fn a_burst_from_one_network_is_reported_in_words_and_counted_with_the_resu
             ip: format!("172.16.{k}.1"),
             user_agent: format!("laptop {k}"),
         };
-        service::vote_from(&app.state, p, id, e[0], &o)
-            .await
-            .unwrap();
+        service::vote_from(
+            &app.state.db,
+            &app.state.clock,
+            &app.state.contests,
+            p,
+            id,
+            e[0],
+            &o,
+        )
+        .await
+        .unwrap();
     }
     let (_, r) = get_json(&app, &token, &format!("/api/v1/contests/{id}/anomalies")).await;
     let net: Vec<&serde_json::Value> = r["bursts"]

@@ -224,7 +224,7 @@ async fn the_published_counts_are_of_votes_that_stand_and_withdrawals_are_said_a
 async fn two_organisers_carrying_the_winners_at_once_make_one_draft_per_winner() {
     let app = spawn_seeded().await;
     let (id, _) = published_with_a_withdrawal(&app).await;
-    let (_, res) = fanzha::contests::service::published(&app.state, id)
+    let (_, res) = fanzha::contests::service::published(&app.state.db, id)
         .await
         .unwrap();
     let winners = fanzha::contests::service::winners(&res).len();
@@ -248,7 +248,16 @@ async fn two_organisers_carrying_the_winners_at_once_make_one_draft_per_winner()
                 ip: "127.0.0.1".into(),
                 request_id: String::new(),
             };
-            fanzha::contests::service::push_winners(&st, &p, &actor, id, "fake_loan").await
+            fanzha::contests::service::push_winners(
+                &st.db,
+                &st.clock,
+                &st.config,
+                &p,
+                &actor,
+                id,
+                "fake_loan",
+            )
+            .await
         }));
     }
     let (mut created, mut already) = (0, 0);

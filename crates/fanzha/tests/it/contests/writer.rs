@@ -57,9 +57,9 @@ async fn two_processes_appending_at_once_keep_one_ballot_per_person_and_one_chai
                 other.clone()
             };
             let (p, e) = (p.clone(), entries[k / 2 % 2]);
-            tasks.push(tokio::spawn(
-                async move { service::vote(&st, &p, id, e).await },
-            ));
+            tasks.push(tokio::spawn(async move {
+                service::vote(&st.db, &st.clock, &st.contests, &p, id, e).await
+            }));
         }
     }
     let (mut ok, mut refused) = (0, 0);
@@ -102,7 +102,9 @@ async fn after_a_restart_the_writer_continues_the_chain_from_the_database() {
     let app = spawn_seeded().await;
     let (id, entries) = voting_contest(&app, &["student1", "student2"]).await;
     let first = service::vote(
-        &app.state,
+        &app.state.db,
+        &app.state.clock,
+        &app.state.contests,
         &principal(&app, "counselor1").await,
         id,
         entries[0],
@@ -113,7 +115,9 @@ async fn after_a_restart_the_writer_continues_the_chain_from_the_database() {
     // A new process (fresh writers, nothing in memory) continues after the stored head.
     let restarted = second_process(&app);
     let second = service::vote(
-        &restarted,
+        &restarted.db,
+        &restarted.clock,
+        &restarted.contests,
         &principal(&app, "counselor2").await,
         id,
         entries[1],
@@ -123,7 +127,9 @@ async fn after_a_restart_the_writer_continues_the_chain_from_the_database() {
     assert_eq!((second.seq, second.prev.as_str()), (2, first.hash.as_str()));
     // The first process's writer reads the head again too: it follows the second.
     let third = service::vote(
-        &app.state,
+        &app.state.db,
+        &app.state.clock,
+        &app.state.contests,
         &principal(&app, "leader1").await,
         id,
         entries[0],
@@ -133,7 +139,9 @@ async fn after_a_restart_the_writer_continues_the_chain_from_the_database() {
     assert_eq!((third.seq, third.prev.as_str()), (3, second.hash.as_str()));
     // The person who voted before the restart is still refused a second vote after it.
     let again = service::vote(
-        &restarted,
+        &restarted.db,
+        &restarted.clock,
+        &restarted.contests,
         &principal(&app, "counselor1").await,
         id,
         entries[1],
@@ -170,9 +178,9 @@ async fn a_refused_append_in_a_batch_leaves_the_others_and_the_chain_whole() {
         let st = app.state.clone();
         tasks.push(tokio::spawn(async move {
             if withdraw {
-                service::withdraw(&st, &p, id, e).await
+                service::withdraw(&st.db, &st.clock, &st.contests, &p, id, e).await
             } else {
-                service::vote(&st, &p, id, e).await
+                service::vote(&st.db, &st.clock, &st.contests, &p, id, e).await
             }
         }));
     }

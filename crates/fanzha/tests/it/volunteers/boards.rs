@@ -43,7 +43,7 @@ async fn class_boards_by_period_match_a_recount_of_the_ledger() {
         tokens.push(t);
     }
     for p in many_volunteers(&app, 2, "b").await {
-        ids.push(service::me(&app.state, &p).await.unwrap().unwrap().id);
+        ids.push(service::me(&app.state.db, &p).await.unwrap().unwrap().id);
     }
     let now = app.state.clock.now_ms();
     let day = 86_400_000;

@@ -114,7 +114,9 @@ async fn concurrent_redemptions_never_overdraw_points_or_stock() {
                         use std::sync::atomic::Ordering::SeqCst;
                         b.wait().await;
                         most.fetch_max(in_flight.fetch_add(1, SeqCst) + 1, SeqCst);
-                        let ok = service::redeem(&st, &p, reward, &key).await.is_ok();
+                        let ok = service::redeem(&st.db, &st.clock, &p, reward, &key)
+                            .await
+                            .is_ok();
                         in_flight.fetch_sub(1, SeqCst);
                         ok
                     })

@@ -132,7 +132,7 @@ pub async fn many_volunteers(app: &TestApp, n: usize, tag: &str) -> Vec<Principa
             locale: "zh-CN".into(),
             must_change_password: false,
         };
-        fanzha::volunteers::service::register(&app.state, &p, "inbox", true)
+        fanzha::volunteers::service::register(&app.state.db, &app.state.clock, &p, "inbox", true)
             .await
             .expect("register");
         out.push(p);

@@ -66,7 +66,7 @@ async fn volunteer_ids(app: &TestApp, people: &[Principal]) -> Vec<i64> {
     let mut out = Vec::new();
     for p in people {
         out.push(
-            service::me(&app.state, p)
+            service::me(&app.state.db, p)
                 .await
                 .unwrap()
                 .expect("registered")
@@ -125,7 +125,7 @@ async fn stored_totals_equal_the_sums_after_random_entries_replays_and_refusals(
     let before: Vec<(i64, i64)> = {
         let mut out = Vec::new();
         for p in &people {
-            out.push(service::balance(&app.state, p).await.unwrap());
+            out.push(service::balance(&app.state.db, p).await.unwrap());
         }
         out
     };
@@ -136,7 +136,7 @@ async fn stored_totals_equal_the_sums_after_random_entries_replays_and_refusals(
         }
     }
     for (p, b) in people.iter().zip(&before) {
-        assert_eq!(service::balance(&app.state, p).await.unwrap(), *b);
+        assert_eq!(service::balance(&app.state.db, p).await.unwrap(), *b);
         assert!(b.0 >= 0, "never below zero");
     }
     // The expected figures from the log itself.
@@ -148,7 +148,7 @@ async fn stored_totals_equal_the_sums_after_random_entries_replays_and_refusals(
             .map(|e| e.2)
             .sum();
         assert_eq!(
-            service::balance(&app.state, p).await.unwrap(),
+            service::balance(&app.state.db, p).await.unwrap(),
             (balance, earned)
         );
     }
