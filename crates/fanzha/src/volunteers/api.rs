@@ -196,7 +196,7 @@ pub async fn claim(
     require_scope(&u.p, Scope::VolunteersWrite)?;
     Ok((
         StatusCode::CREATED,
-        Json(service::claim(&st, &u.p, id, b.wait).await?),
+        Json(service::claim(&st.vol_claims, &st.clock, &u.p, id, b.wait).await?),
     ))
 }
 
@@ -208,7 +208,7 @@ pub async fn withdraw(
     Path(id): Path<i64>,
 ) -> AppResult<StatusCode> {
     require_scope(&u.p, Scope::VolunteersWrite)?;
-    service::withdraw(&st, &u.p, id).await?;
+    service::withdraw(&st.db, &st.clock, &u.p, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 
-use super::model::{Contact, Proof, ValidTask};
+use super::model::{Proof, ValidTask};
 use super::service;
 use super::store;
 use crate::auth::model::{Grant, Principal, Role, Via};
@@ -20,7 +20,6 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{Db, DbOptions};
 use crate::org::service::NewUnit;
-use crate::web::AppState;
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -73,12 +72,7 @@ async fn generate(
         Some("BC"),
     ))
     .await?;
-    let police: i64 = sqlx::query_scalar(
-        "INSERT INTO accounts (username, display_name, password_hash, locale, time_zone, failed_logins, disabled, created_at, password_changed_at) \
-         VALUES ('bench-police', 'bench-police', '', 'zh-CN', 'Asia/Shanghai', 0, 0, 0, 0) RETURNING id",
-    )
-    .fetch_one(&db.pool)
-    .await?;
+    let police = store::bench_account(&mut *db.pool.acquire().await?, "bench-police", None).await?;
     let mut people = Vec::new();
     let per = volunteers.div_ceil(schools.max(1));
     for s in 0..schools {
@@ -107,36 +101,10 @@ async fn generate(
         let mut tx = db.begin_write().await?;
         for i in 0..per.min(volunteers - people.len()) {
             let no = format!("B{s:03}{i:06}");
-            let sid: i64 = sqlx::query_scalar(
-                "INSERT INTO students (school_id, class_id, student_no, name, gender, enrollment_year, major, status, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, '女', 2024, '法学', '在读', 0, 0) RETURNING id",
-            )
-            .bind(sch.id)
-            .bind(class.id)
-            .bind(&no)
-            .bind(format!("同学{i}"))
-            .fetch_one(&mut *tx)
-            .await?;
-            let aid: i64 = sqlx::query_scalar(
-                "INSERT INTO accounts (username, display_name, password_hash, student_id, locale, time_zone, failed_logins, disabled, created_at, password_changed_at) \
-                 VALUES ($1, $1, '', $2, 'zh-CN', 'Asia/Shanghai', 0, 0, 0, 0) RETURNING id",
-            )
-            .bind(&no)
-            .bind(sid)
-            .fetch_one(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO vol_volunteers (student_id, account_id, school_id, class_id, class_path, contact, consent_at, balance, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0)",
-            )
-            .bind(sid)
-            .bind(aid)
-            .bind(sch.id)
-            .bind(class.id)
-            .bind(&class.path)
-            .bind(Contact::Inbox.as_str())
-            .execute(&mut *tx)
-            .await?;
+            let sid =
+                store::bench_student(&mut tx, sch.id, class.id, &no, &format!("同学{i}")).await?;
+            let aid = store::bench_account(&mut tx, &no, Some(sid)).await?;
+            store::bench_volunteer(&mut tx, sid, aid, sch.id, class.id, &class.path).await?;
             people.push(Principal {
                 account_id: aid,
                 username: no.clone(),
@@ -170,18 +138,13 @@ async fn generate(
 }
 
 /// Runs the benchmark on a fresh `db`; returns the printed figures.
-pub async fn run(st: &AppState, spec: &Spec) -> anyhow::Result<String> {
-    let db = &st.db;
+pub async fn run(db: &Db, clock: &Clock, spec: &Spec) -> anyhow::Result<String> {
+    // The claims go through the same writer as the API's (one per process).
+    let claims = super::service::claims::ClaimWriter::new(db.clone());
     let backend = db.backend.name();
     let mut out = format!("volunteers benchmark on {backend}\n");
     let t = Instant::now();
-    let data = generate(
-        db,
-        &st.clock,
-        spec.schools,
-        spec.volunteers.max(spec.claims),
-    )
-    .await?;
+    let data = generate(db, clock, spec.schools, spec.volunteers.max(spec.claims)).await?;
     out.push_str(&format!(
         "  data: {} schools, {} volunteers generated in {:.1} s\n",
         spec.schools,
@@ -190,7 +153,7 @@ pub async fn run(st: &AppState, spec: &Spec) -> anyhow::Result<String> {
     ));
 
     // 1. Claims: `claims` people, `clients` at a time, on one task of `slots` places.
-    let now = st.clock.now_ms();
+    let now = clock.now_ms();
     let (station_id, station_path, police) = data.station.clone();
     let mut tx = db.begin_write().await?;
     let task = store::insert_task(
@@ -221,7 +184,8 @@ pub async fn run(st: &AppState, spec: &Spec) -> anyhow::Result<String> {
     let t = Instant::now();
     let mut handles = Vec::new();
     for _ in 0..spec.clients {
-        let (st, people, next) = (st.clone(), people.clone(), next.clone());
+        let (claims, clock, people, next) =
+            (claims.clone(), clock.clone(), people.clone(), next.clone());
         handles.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut ok = 0usize;
@@ -232,7 +196,7 @@ pub async fn run(st: &AppState, spec: &Spec) -> anyhow::Result<String> {
                     break;
                 }
                 let s = Instant::now();
-                match service::claim(&st, &people[i], task, false).await {
+                match service::claim(&claims, &clock, &people[i], task, false).await {
                     Ok(_) => ok += 1,
                     Err(crate::volunteers::model::VolError::Full) => {}
                     Err(e) => other.push(e.to_string()),
@@ -254,10 +218,7 @@ pub async fn run(st: &AppState, spec: &Spec) -> anyhow::Result<String> {
     }
     let wall = t.elapsed().as_secs_f64();
     lat.sort_by(f64::total_cmp);
-    let taken: i64 = sqlx::query_scalar("SELECT taken FROM vol_tasks WHERE id = $1")
-        .bind(task)
-        .fetch_one(&db.pool)
-        .await?;
+    let taken = store::bench_taken(&mut *db.pool.acquire().await?, task).await?;
     let expected = spec.claims.min(spec.slots as usize);
     out.push_str(&format!(
         "  claims: {} from {} clients on {} places: {} accepted (expected {expected}, taken {taken}) in {:.2} s; \
@@ -277,29 +238,23 @@ pub async fn run(st: &AppState, spec: &Spec) -> anyhow::Result<String> {
 
     // 2. The ledger: `entries` awards spread over the volunteers and the last 120 days.
     let t = Instant::now();
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM vol_volunteers ORDER BY id")
-        .fetch_all(&db.pool)
-        .await?;
+    let ids = store::bench_volunteer_ids(&mut *db.pool.acquire().await?).await?;
     let mut done = 0usize;
     while done < spec.entries {
         let n = 400.min(spec.entries - done);
-        let mut sql = String::from(
-            "INSERT INTO vol_ledger (volunteer_id, kind, points, cause, note, created_at) VALUES ",
-        );
-        for i in 0..n {
-            let k = done + i;
-            if i > 0 {
-                sql.push(',');
-            }
-            let at = now - ((k as i64 * 7_919) % (120 * 86_400_000 / 1000)) * 1000;
-            sql.push_str(&format!(
-                "({}, 'award', {}, 'bench:{k}', 'bench', {at})",
-                ids[k % ids.len()],
-                1 + k % 10
-            ));
-        }
+        let rows: Vec<(i64, i64, String, i64)> = (done..done + n)
+            .map(|k| {
+                let at = now - ((k as i64 * 7_919) % (120 * 86_400_000 / 1000)) * 1000;
+                (
+                    ids[k % ids.len()],
+                    1 + k as i64 % 10,
+                    format!("bench:{k}"),
+                    at,
+                )
+            })
+            .collect();
         let mut tx = db.begin_write().await?;
-        sqlx::query(&sql).execute(&mut *tx).await?;
+        store::bench_awards(&mut tx, db.backend, &rows).await?;
         tx.commit().await?;
         done += n;
     }
@@ -358,13 +313,13 @@ pub async fn run(st: &AppState, spec: &Spec) -> anyhow::Result<String> {
     for i in 0..1000 {
         let p = &data.people[i % data.people.len()];
         let t = Instant::now();
-        let (balance, _) = service::balance(&st.db, p).await?;
+        let (balance, _) = service::balance(db, p).await?;
         times.push(t.elapsed().as_secs_f64() * 1000.0);
         if balance < 0 {
             bail!("a negative balance");
         }
         if i % 100 == 0 {
-            let v = service::me(&st.db, p).await?.context("a volunteer")?;
+            let v = service::me(db, p).await?.context("a volunteer")?;
             let mut c = db.pool.acquire().await?;
             if store::ledger_sum(&mut c, v.id).await? != balance {
                 bail!("a stored balance differs from its entries");
@@ -416,8 +371,7 @@ pub async fn bench(cfg: &Config, spec: Spec) -> anyhow::Result<()> {
     let db = Db::connect(&opts).await?;
     db.migrate().await?;
     let clock = Clock::manual(crate::clock::system_now_ms());
-    let app = crate::web::App::new(cfg.clone(), db.clone(), clock);
-    let r = run(&app.state, &spec).await;
+    let r = run(&db, &clock, &spec).await;
     db.pool.close().await;
     if let (Some(url), Some(schema)) = (&cfg.database_url, schema) {
         let admin = Db::connect(&DbOptions {

@@ -41,33 +41,16 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
     let now = clock.now_ms();
     let mut tx = db.begin_write().await?;
     let c: &mut AnyConnection = &mut tx;
-    let station: Option<(i64, String, i64)> = sqlx::query_as(
-        "SELECT u.id, u.path, a.id FROM units u JOIN role_assignments r ON r.unit_id = u.id \
-         JOIN accounts a ON a.id = r.account_id WHERE a.username = 'police1'",
-    )
-    .fetch_optional(&mut *c)
-    .await?;
+    let station = store::demo_station(c).await?;
     let Some((station_id, station_path, police)) = station else {
         return Ok(());
     };
-    let school: Option<i64> =
-        sqlx::query_scalar("SELECT MIN(school_id) FROM jurisdictions WHERE station_id = $1")
-            .bind(station_id)
-            .fetch_one(&mut *c)
-            .await?;
+    let school = store::demo_first_school(c, station_id).await?;
     let Some(school_id) = school else {
         return Ok(());
     };
     // The first students of the station's first school (the demo student first).
-    let students: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT a.id, s.id FROM students s JOIN accounts a ON a.student_id = s.id \
-         WHERE s.school_id = $1 AND a.activated_at IS NOT NULL \
-         ORDER BY CASE WHEN s.student_no = $2 THEN 0 ELSE 1 END, s.student_no LIMIT 12",
-    )
-    .bind(school_id)
-    .bind(crate::demo::FIRST_STUDENT)
-    .fetch_all(&mut *c)
-    .await?;
+    let students = store::demo_students(c, school_id, crate::demo::FIRST_STUDENT, 12).await?;
     let mut vols = Vec::new();
     for (i, (account, sid)) in students.iter().enumerate() {
         let s = crate::org::store::student_by_id(db, *sid).await?;
@@ -226,10 +209,7 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
         .await?;
     }
     // Rewards of the station and the school, one redeemed.
-    let school_path: String = sqlx::query_scalar("SELECT path FROM units WHERE id = $1")
-        .bind(school_id)
-        .fetch_one(&mut *c)
-        .await?;
+    let school_path = crate::org::store::demo::unit_path(c, school_id).await?;
     let pin = store::insert_reward(
         c,
         station_id,
@@ -450,10 +430,7 @@ async fn seed_calls(
         }
     }
     // Two teams of the school; the first volunteers join them.
-    let school_path: String = sqlx::query_scalar("SELECT path FROM units WHERE id = $1")
-        .bind(school_id)
-        .fetch_one(&mut *c)
-        .await?;
+    let school_path = crate::org::store::demo::unit_path(c, school_id).await?;
     let mut teams = Vec::new();
     for name in ["法学院反诈宣讲队", "信息学院反诈技术队"] {
         teams.push(
@@ -464,14 +441,7 @@ async fn seed_calls(
         store::join_team(c, *vid, teams[i % 2], now - 25 * 24 * H).await?;
     }
     // The admin of another school, who reuses the accepted works.
-    let other: Option<(i64, i64, String)> = sqlx::query_as(
-        "SELECT u.id, a.id, u.path FROM units u JOIN role_assignments r ON r.unit_id = u.id \
-         JOIN accounts a ON a.id = r.account_id WHERE u.kind = 'school' AND u.id <> $1 AND r.role = 'school_admin' \
-         ORDER BY u.id, a.id LIMIT 1",
-    )
-    .bind(school_id)
-    .fetch_optional(&mut *c)
-    .await?;
+    let other = store::demo_other_school_admin(c, school_id).await?;
     tx.commit().await?;
     let Some((other_id, admin, other_path)) = other else {
         return Ok(());

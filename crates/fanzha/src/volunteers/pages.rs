@@ -432,14 +432,14 @@ async fn claim(
     Path(id): Path<i64>,
     Form(f): Form<ClaimForm>,
 ) -> Response {
-    match service::claim(&st, &u.p, id, f.wait == "1").await {
+    match service::claim(&st.vol_claims, &st.clock, &u.p, id, f.wait == "1").await {
         Ok(_) => back(id),
         Err(e) => err_page(e.into()),
     }
 }
 
 async fn withdraw(State(st): State<AppState>, u: User, Path(id): Path<i64>) -> Response {
-    match service::withdraw(&st, &u.p, id).await {
+    match service::withdraw(&st.db, &st.clock, &u.p, id).await {
         Ok(()) => back(id),
         Err(e) => err_page(e.into()),
     }

@@ -17,7 +17,6 @@ use crate::db::Db;
 use crate::error::Msg;
 use crate::inbox::{Notice, Recipient};
 use crate::kernel::rotating::{Rotating, Shown};
-use crate::web::AppState;
 
 type VR<T> = Result<T, VolError>;
 
@@ -331,16 +330,23 @@ pub async fn claims_for_reviewer(db: &Db, p: &Principal, t: &Task) -> VR<Vec<Cla
 /// Claims a slot of a task; with `wait`, a full task puts the volunteer on its waiting list.
 /// At most one claim per person and task; a full or closed task changes nothing. The claims of
 /// one task are decided in batches by its writer (see [`claims`]).
-pub async fn claim(st: &AppState, p: &Principal, task_id: i64, wait: bool) -> VR<Claim> {
-    let now = st.clock.now_ms();
-    st.vol_claims.claim(task_id, p.account_id, wait, now).await
+pub async fn claim(
+    claims: &ClaimWriter,
+    clock: &Clock,
+    p: &Principal,
+    task_id: i64,
+    wait: bool,
+) -> VR<Claim> {
+    claims
+        .claim(task_id, p.account_id, wait, clock.now_ms())
+        .await
 }
 
 /// Withdraws the caller's claim before the cut-off; a freed slot goes to the first on the
 /// waiting list, who is told in their inbox.
-pub async fn withdraw(st: &AppState, p: &Principal, task_id: i64) -> VR<()> {
-    let now = st.clock.now_ms();
-    let mut tx = st.db.begin_write().await?;
+pub async fn withdraw(db: &Db, clock: &Clock, p: &Principal, task_id: i64) -> VR<()> {
+    let now = clock.now_ms();
+    let mut tx = db.begin_write().await?;
     let t = store::task(&mut tx, task_id)
         .await?
         .ok_or(VolError::NotFound)?;
@@ -368,7 +374,7 @@ pub async fn withdraw(st: &AppState, p: &Principal, task_id: i64) -> VR<()> {
                 Some(next) => {
                     crate::inbox::notify(
                         &mut *tx,
-                        &st.clock,
+                        &clock,
                         &Recipient::Account(next.account_id),
                         &Notice {
                             kind: "volunteers".into(),
@@ -513,6 +519,21 @@ pub enum ProofIn {
     Photo(Vec<u8>),
 }
 
+/// A proof photo as stored: within the size limit, a JPEG or PNG, turned upright, without
+/// metadata (where and when it was taken, and the phone, stay with the volunteer); and its type.
+fn clean_photo(b: &[u8]) -> VR<(Vec<u8>, &'static str)> {
+    if b.len() > MAX_PHOTO_BYTES {
+        return Err(VolError::Invalid(vec![
+            Msg::new("vol-err-photo-size").arg("max", MAX_PHOTO_BYTES / 1024 / 1024)
+        ]));
+    }
+    let kind =
+        image_type(b).ok_or_else(|| VolError::Invalid(vec![Msg::new("vol-err-photo-type")]))?;
+    let clean = crate::volunteers::images::strip_metadata(b)
+        .map_err(|_| VolError::Invalid(vec![Msg::new("vol-err-photo-type")]))?;
+    Ok((clean, kind))
+}
+
 fn image_type(b: &[u8]) -> Option<&'static str> {
     if b.starts_with(&[0xFF, 0xD8, 0xFF]) {
         Some("image/jpeg")
@@ -532,6 +553,22 @@ pub async fn submit_proof(
     proof: ProofIn,
 ) -> VR<Claim> {
     let now = clock.now_ms();
+    // A photo is checked, turned upright and stripped before the write transaction, so decoding
+    // it never holds the write lock; its verdict is given where it was before (after the task
+    // and claim checks), so the answers do not change.
+    let photo = match &proof {
+        ProofIn::Photo(b) => {
+            let b = b.clone();
+            Some(
+                tokio::task::spawn_blocking(move || clean_photo(&b))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(VolError::Invalid(vec![Msg::new("vol-err-photo-type")]))
+                    }),
+            )
+        }
+        ProofIn::Text(_) => None,
+    };
     let mut tx = db.begin_write().await?;
     let t = store::task(&mut tx, task_id)
         .await?
@@ -556,17 +593,8 @@ pub async fn submit_proof(
             }
             store::set_proof(&mut tx, c.id, Some(s), None, now).await?
         }
-        (ProofIn::Photo(b), Proof::Photo) => {
-            if b.len() > MAX_PHOTO_BYTES {
-                return Err(VolError::Invalid(vec![
-                    Msg::new("vol-err-photo-size").arg("max", MAX_PHOTO_BYTES / 1024 / 1024)
-                ]));
-            }
-            let kind = image_type(b)
-                .ok_or_else(|| VolError::Invalid(vec![Msg::new("vol-err-photo-type")]))?;
-            // Where and when it was taken, and the phone, stay with the volunteer.
-            let clean = crate::volunteers::images::strip_metadata(b)
-                .map_err(|_| VolError::Invalid(vec![Msg::new("vol-err-photo-type")]))?;
+        (ProofIn::Photo(_), Proof::Photo) => {
+            let (clean, kind) = photo.ok_or(VolError::WrongProof)??;
             if c.status != ClaimStatus::Claimed {
                 return Err(VolError::WrongState);
             }
@@ -748,6 +776,7 @@ pub async fn review(
 
 mod calls;
 pub mod claims;
+use claims::ClaimWriter;
 mod points;
 mod teams;
 pub use calls::*;

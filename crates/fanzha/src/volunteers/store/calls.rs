@@ -276,16 +276,7 @@ pub async fn works_count(c: &mut AnyConnection, call_id: i64, volunteer_id: i64)
 }
 
 pub async fn work_file(c: &mut AnyConnection, id: i64) -> R<Option<(Vec<u8>, String)>> {
-    let r = sqlx::query(
-        "SELECT file_bytes, file_type FROM vol_works WHERE id = $1 AND file_bytes IS NOT NULL",
-    )
-    .bind(id)
-    .fetch_optional(c)
-    .await?;
-    Ok(match r {
-        Some(r) => Some((r.try_get("file_bytes")?, r.try_get("file_type")?)),
-        None => None,
-    })
+    super::stored_file(c, "vol_works", id).await
 }
 
 /// Moves a work from one of `from` to `to`; false when it was in none of them.

@@ -170,16 +170,7 @@ pub async fn items(c: &mut AnyConnection, f: &ItemFilter, limit: i64) -> R<Vec<I
 }
 
 pub async fn item_file(c: &mut AnyConnection, id: i64) -> R<Option<(Vec<u8>, String)>> {
-    let r = sqlx::query(
-        "SELECT file_bytes, file_type FROM vol_library WHERE id = $1 AND file_bytes IS NOT NULL",
-    )
-    .bind(id)
-    .fetch_optional(c)
-    .await?;
-    Ok(match r {
-        Some(r) => Some((r.try_get("file_bytes")?, r.try_get("file_type")?)),
-        None => None,
-    })
+    super::stored_file(c, "vol_library", id).await
 }
 
 /// The campaign content a unit made from an item, if it reused it.

@@ -645,6 +645,22 @@ pub async fn minutes_from_records(c: &mut AnyConnection, volunteer_id: i64) -> R
     Ok(sum)
 }
 
+/// The file kept in a row of `table` (a work or a library item), with its media type.
+async fn stored_file(
+    c: &mut AnyConnection,
+    table: &'static str,
+    id: i64,
+) -> R<Option<(Vec<u8>, String)>> {
+    let sql = format!(
+        "SELECT file_bytes, file_type FROM {table} WHERE id = $1 AND file_bytes IS NOT NULL"
+    );
+    let r = sqlx::query(&sql).bind(id).fetch_optional(c).await?;
+    Ok(match r {
+        Some(r) => Some((r.try_get("file_bytes")?, r.try_get("file_type")?)),
+        None => None,
+    })
+}
+
 mod ledger;
 pub use ledger::*;
 mod calls;
@@ -657,3 +673,5 @@ mod periods;
 pub use periods::*;
 mod claims;
 pub use claims::*;
+mod demo;
+pub use demo::*;

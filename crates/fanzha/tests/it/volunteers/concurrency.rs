@@ -29,7 +29,7 @@ async fn race(app: &TestApp, people: &[Principal], task: i64, twice: usize) -> (
             b.wait().await;
             let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
             most.fetch_max(now, Ordering::SeqCst);
-            let r = service::claim(&st, &p, task, false).await;
+            let r = service::claim(&st.vol_claims, &st.clock, &p, task, false).await;
             in_flight.fetch_sub(1, Ordering::SeqCst);
             (i, r.is_ok(), r.err().map(|e| e.to_string()))
         }));
@@ -167,7 +167,10 @@ async fn two_processes_claiming_at_once_fill_the_places_once_per_person() {
             let (p, b) = (p.clone(), barrier.clone());
             handles.push(tokio::spawn(async move {
                 b.wait().await;
-                (p.account_id, service::claim(&st, &p, id, false).await)
+                (
+                    p.account_id,
+                    service::claim(&st.vol_claims, &st.clock, &p, id, false).await,
+                )
             }));
         }
     }
@@ -221,7 +224,7 @@ async fn claims_decided_together_fill_the_places_then_the_waiting_list_in_order(
             let (st, p, b) = (app.state.clone(), p.clone(), barrier.clone());
             handles.push(tokio::spawn(async move {
                 b.wait().await;
-                service::claim(&st, &p, id, true).await
+                service::claim(&st.vol_claims, &st.clock, &p, id, true).await
             }));
         }
     }
@@ -261,7 +264,7 @@ async fn claims_decided_together_fill_the_places_then_the_waiting_list_in_order(
         .iter()
         .find(|p| p.account_id == holder)
         .expect("a holder");
-    service::withdraw(&app.state, p, id)
+    service::withdraw(&app.state.db, &app.state.clock, p, id)
         .await
         .expect("withdraw");
     let status: String =
