@@ -374,7 +374,7 @@ pub async fn withdraw(db: &Db, clock: &Clock, p: &Principal, task_id: i64) -> VR
                 Some(next) => {
                     crate::inbox::notify(
                         &mut *tx,
-                        &clock,
+                        clock,
                         &Recipient::Account(next.account_id),
                         &Notice {
                             kind: "volunteers".into(),

@@ -6,22 +6,20 @@ use super::R;
 
 /// The demo officer `police1`: (station id, station path, account id).
 pub async fn demo_station(c: &mut AnyConnection) -> R<Option<(i64, String, i64)>> {
-    Ok(sqlx::query_as(
+    sqlx::query_as(
         "SELECT u.id, u.path, a.id FROM units u JOIN role_assignments r ON r.unit_id = u.id \
          JOIN accounts a ON a.id = r.account_id WHERE a.username = 'police1'",
     )
     .fetch_optional(&mut *c)
-    .await?)
+    .await
 }
 
 /// The first school of a station's jurisdiction.
 pub async fn demo_first_school(c: &mut AnyConnection, station_id: i64) -> R<Option<i64>> {
-    Ok(
-        sqlx::query_scalar("SELECT MIN(school_id) FROM jurisdictions WHERE station_id = $1")
-            .bind(station_id)
-            .fetch_one(&mut *c)
-            .await?,
-    )
+    sqlx::query_scalar("SELECT MIN(school_id) FROM jurisdictions WHERE station_id = $1")
+        .bind(station_id)
+        .fetch_one(&mut *c)
+        .await
 }
 
 /// (account id, student id) of the first activated students of a school, `first` (a student
@@ -32,7 +30,7 @@ pub async fn demo_students(
     first: &str,
     n: i64,
 ) -> R<Vec<(i64, i64)>> {
-    Ok(sqlx::query_as(
+    sqlx::query_as(
         "SELECT a.id, s.id FROM students s JOIN accounts a ON a.student_id = s.id \
          WHERE s.school_id = $1 AND a.activated_at IS NOT NULL \
          ORDER BY CASE WHEN s.student_no = $2 THEN 0 ELSE 1 END, s.student_no LIMIT $3",
@@ -41,7 +39,7 @@ pub async fn demo_students(
     .bind(first)
     .bind(n)
     .fetch_all(&mut *c)
-    .await?)
+    .await
 }
 
 /// Another school than `school_id` with its first school admin: (school id, account id, path).
@@ -49,14 +47,14 @@ pub async fn demo_other_school_admin(
     c: &mut AnyConnection,
     school_id: i64,
 ) -> R<Option<(i64, i64, String)>> {
-    Ok(sqlx::query_as(
+    sqlx::query_as(
         "SELECT u.id, a.id, u.path FROM units u JOIN role_assignments r ON r.unit_id = u.id \
          JOIN accounts a ON a.id = r.account_id WHERE u.kind = 'school' AND u.id <> $1 AND r.role = 'school_admin' \
          ORDER BY u.id, a.id LIMIT 1",
     )
     .bind(school_id)
     .fetch_optional(&mut *c)
-    .await?)
+    .await
 }
 
 // ---- the benchmark's people and figures (`fanzha bench volunteers`) ----
