@@ -99,7 +99,7 @@ pub async fn create_case(
     let id = service::create_case(&st.db, &st.clock, &u.p, &u.ctx.actor(), &input)
         .await
         .map_err(AppError::from)?;
-    Ok((StatusCode::CREATED, Json(Created { id })))
+    Ok((StatusCode::CREATED, Json(Created { id: id.get() })))
 }
 
 /// One case with its indicators.
@@ -146,7 +146,7 @@ pub async fn update_case(
         .await
         .map_err(AppError::from)?;
     Ok(Json(
-        store::case_by_id(&st.db, id.get())
+        store::case_by_id(&st.db, id)
             .await?
             .ok_or_else(AppError::not_found)?,
     ))

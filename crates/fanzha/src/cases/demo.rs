@@ -3,6 +3,7 @@
 //! impersonated customer service), monthly KPIs of each station, and last month's published
 //! briefing of each station. Deterministic for a given database.
 
+use crate::kernel::ids::CaseId;
 use chrono::{Datelike, NaiveDate};
 use fanzha_detect::FraudType;
 use rand::rngs::StdRng;
@@ -241,7 +242,7 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<usize> {
             to: ms_of_date(last.next().first_day()),
         };
         let (cases, _) = store::list_cases(db, &w, 3, 0).await?;
-        let ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
+        let ids: Vec<CaseId> = cases.iter().map(|c| c.id).collect();
         let title = format!("{}月典型案例通报", last.month);
         let advice = "一、凡是刷单返利、先垫付后返现的都是诈骗；二、不点陌生链接，不下载陌生APP，不开启屏幕共享；三、公检法机关不会通过电话办案，更没有“安全账户”；四、遇到可疑情况立即拨打96110或联系辅导员。";
         if let Some(id) = store::save_briefing(

@@ -3,6 +3,7 @@
 
 use chrono::{Datelike, NaiveDate};
 use fanzha_detect::FraudType;
+use crate::kernel::ids::{CaseId, ReportId};
 
 /// The zone that defines the day, hour, weekday, month and year of every figure (summaries,
 /// analysis, streaks, briefing months, the ranking year): China Standard Time, one definition for
@@ -299,7 +300,7 @@ pub fn parse_indicator_list(s: &str) -> Vec<IndicatorIn> {
 /// A stored case.
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Case {
-    pub id: i64,
+    pub id: CaseId,
     pub school_id: i64,
     pub school_code: String,
     pub school_name: String,
@@ -321,7 +322,7 @@ pub struct Case {
     #[schema(value_type = String, example = "open")]
     pub status: CaseStatus,
     pub narrative: String,
-    pub report_id: Option<i64>,
+    pub report_id: Option<ReportId>,
     pub created_by: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -403,7 +404,8 @@ pub struct BriefingInput {
     pub advice: String,
     /// Ids of the month's typical cases, whose anonymised narratives the briefing shows.
     #[serde(default)]
-    pub case_ids: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub case_ids: Vec<CaseId>,
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema, Default)]

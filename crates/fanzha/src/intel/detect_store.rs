@@ -2,6 +2,7 @@
 //! process polls, classifier models (candidates, the active one, history) and the export of
 //! police-confirmed labelled examples.
 
+use crate::kernel::ids::ReportId;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -419,7 +420,7 @@ pub async fn confirmed_examples(db: &Db) -> DbResult<Vec<ExampleRow>> {
 /// Records the text of a report police confirmed as a labelled example (once per report).
 pub async fn insert_report_example(
     c: &mut AnyConnection,
-    report_id: i64,
+    report_id: ReportId,
     text: &str,
     label: &str,
     by: i64,

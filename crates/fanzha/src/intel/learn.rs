@@ -5,6 +5,7 @@
 //! figure regresses, and can roll back; every process swaps to the promoted model (the built-in
 //! model stays the fallback). Promotions and rollbacks are audited.
 
+use crate::kernel::ids::ReportId;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -266,7 +267,7 @@ pub async fn record_report_example(
     tx: &mut sqlx::AnyConnection,
     now: i64,
     by: &By,
-    report_id: i64,
+    report_id: ReportId,
     sections: &serde_json::Value,
     description: &str,
     fraud_type: &str,

@@ -1,6 +1,7 @@
 //! `/api/v1/reports…`: every action of the report pages, with API tokens (`reports:read`,
 //! `reports:write`), scoped like the pages. Pages and API call the same use cases in `service`.
 
+use crate::kernel::ids::ReportId;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -142,7 +143,7 @@ pub async fn list_reports(
 pub async fn get_report(
     State(st): State<AppState>,
     u: User,
-    Path(id): Path<i64>,
+    Path(id): Path<ReportId>,
 ) -> AppResult<Json<ReportDetail>> {
     need(&u, Scope::ReportsRead)?;
     Ok(Json(
@@ -157,7 +158,7 @@ pub async fn get_report(
 pub async fn triage(
     State(st): State<AppState>,
     u: User,
-    Path(id): Path<i64>,
+    Path(id): Path<ReportId>,
     Json(req): Json<TriageRequest>,
 ) -> AppResult<Json<TriageAnswer>> {
     need(&u, Scope::ReportsWrite)?;
@@ -174,7 +175,7 @@ pub async fn triage(
 pub async fn upload_evidence(
     State(st): State<AppState>,
     u: User,
-    Path(id): Path<i64>,
+    Path(id): Path<ReportId>,
     body: Bytes,
 ) -> AppResult<Response> {
     need(&u, Scope::ReportsWrite)?;
@@ -197,7 +198,7 @@ pub async fn upload_evidence(
 pub async fn evidence_file(
     State(st): State<AppState>,
     u: User,
-    Path((id, eid)): Path<(i64, i64)>,
+    Path((id, eid)): Path<(ReportId, i64)>,
 ) -> AppResult<Response> {
     need(&u, Scope::ReportsRead)?;
     Ok(

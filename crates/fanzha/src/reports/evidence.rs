@@ -2,6 +2,7 @@
 //! refused), metadata is stripped (EXIF, XMP, comments, text chunks — where and when a photo was
 //! taken is not ours to keep), and the file is stored under `<data dir>/reports/<report id>/`.
 
+use crate::kernel::ids::ReportId;
 use std::path::{Path, PathBuf};
 
 /// Most images of one report.
@@ -168,7 +169,7 @@ fn strip_webp(b: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Where an evidence file lives.
-pub fn path_of(data_dir: &Path, report_id: i64, sha: &str, t: &str) -> PathBuf {
+pub fn path_of(data_dir: &Path, report_id: ReportId, sha: &str, t: &str) -> PathBuf {
     let ext = match t {
         "image/png" => "png",
         "image/webp" => "webp",

@@ -7,6 +7,7 @@
 //! Signature Version 4 (implemented here over `hmac`/`sha2`, payload hash signed), as MinIO, Ceph
 //! RGW, SeaweedFS and Garage accept. Plain HTTP only (no TLS client in this build).
 
+use crate::kernel::ids::ReportId;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -63,7 +64,7 @@ fn client() -> &'static reqwest::Client {
 }
 
 /// The key of an evidence image.
-pub fn key_of(report_id: i64, sha: &str, media_type: &str) -> String {
+pub fn key_of(report_id: ReportId, sha: &str, media_type: &str) -> String {
     let ext = match media_type {
         "image/png" => "png",
         "image/webp" => "webp",
@@ -364,7 +365,7 @@ mod tests {
             host_of("https://s3.example.cn:443").unwrap(),
             "s3.example.cn"
         );
-        assert_eq!(key_of(7, "ab", "image/webp"), "reports/7/ab.webp");
+        assert_eq!(key_of(ReportId(7), "ab", "image/webp"), "reports/7/ab.webp");
     }
 
     #[test]

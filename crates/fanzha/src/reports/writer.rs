@@ -10,6 +10,7 @@
 //! the first. When a batch fails as a whole for a reason other than a write conflict, its reports
 //! are written one by one (each in its own transaction) so one bad report cannot fail the others.
 
+use crate::kernel::ids::ReportId;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -243,7 +244,7 @@ pub async fn write_batch(
         );
     }
     // 1. The report rows; a key already stored inserts nothing.
-    let mut new_ids: HashMap<(i64, String), i64> = HashMap::new();
+    let mut new_ids: HashMap<(i64, String), ReportId> = HashMap::new();
     for (ci, chunk) in unique.chunks(CHUNK).enumerate() {
         let mut sql = String::from(
             "INSERT INTO reports (ref_no, reporter_account_id, idempotency_key, student_id, school_id, unit_path, fraud_type, \
@@ -291,14 +292,14 @@ pub async fn write_batch(
                 .bind(now);
         }
         for row in q.fetch_all(&mut *tx).await? {
-            let id: i64 = row.try_get("id")?;
+            let id: ReportId = row.try_get("id")?;
             let acc: i64 = row.try_get("reporter_account_id")?;
             let key: String = row.try_get("idempotency_key")?;
             new_ids.insert((acc, key), id);
         }
     }
     // 2. Report numbers, in one statement per chunk.
-    let mut fresh: Vec<(usize, i64, String)> = Vec::new();
+    let mut fresh: Vec<(usize, ReportId, String)> = Vec::new();
     for &i in &unique {
         let s = &subs[i];
         if let Some(id) =
@@ -334,7 +335,7 @@ pub async fn write_batch(
         q.execute(&mut *tx).await?;
     }
     // 3. Report indicators and the indicator-store sightings, set-based.
-    let pairs: Vec<(i64, &Valid)> = fresh
+    let pairs: Vec<(ReportId, &Valid)> = fresh
         .iter()
         .map(|(i, id, _)| (*id, &subs[*i].valid))
         .collect();

@@ -648,6 +648,42 @@ mod tests {
     }
 
     #[test]
+    fn every_reference_resolves_and_typed_ids_read_as_integers() {
+        fn walk(v: &Value, at: &str, schemas: &serde_json::Map<String, Value>) {
+            match v {
+                Value::Object(m) => {
+                    if let Some(r) = m.get("$ref").and_then(Value::as_str) {
+                        let name = r.trim_start_matches("#/components/schemas/");
+                        assert!(schemas.contains_key(name), "{r} at {at} has no schema");
+                    }
+                    for (k, x) in m {
+                        walk(x, &format!("{at}/{k}"), schemas);
+                    }
+                }
+                Value::Array(a) => a.iter().for_each(|x| walk(x, at, schemas)),
+                _ => {}
+            }
+        }
+        let doc = document();
+        let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+        walk(doc, "", schemas);
+        // A typed id is a bare integer to a client, wherever it appears.
+        for id in ["AccountId", "StudentId", "UnitId", "ReportId", "WarningId", "CaseId"] {
+            if let Some(s) = schemas.get(id) {
+                assert_eq!(s["type"], "integer", "{id}: {s}");
+                assert_eq!(s["format"], "int64", "{id}: {s}");
+            }
+        }
+        for (schema, field, id) in [
+            ("Case", "id", "CaseId"),
+            ("Report", "id", "ReportId"),
+        ] {
+            let f = &schemas[schema]["properties"][field];
+            assert_eq!(f["$ref"], format!("#/components/schemas/{id}"), "{schema}.{field}");
+        }
+    }
+
+    #[test]
     fn enforced_limits_are_in_the_schemas() {
         let doc = document();
         let param = |path: &str, name: &str| -> Value {

@@ -50,7 +50,7 @@ async fn export(
                 "from": w.from, "to": w.to, "total": total,
                 "fraud_type": f.fraud_type, "status": f.status, "q": f.search,
             }),
-            ids: cases.iter().map(|c| c.id).collect(),
+            ids: cases.iter().map(|c| c.id.get()).collect(),
         },
     )
     .await?;

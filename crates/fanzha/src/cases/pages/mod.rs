@@ -2,6 +2,7 @@
 //! (archive, draft, printable page, publish), the Campus Without Fraud ranking, awards and
 //! certificates, and the panel of the home page.
 
+use crate::kernel::ids::CaseId;
 mod analysis;
 mod briefings;
 pub mod dashboard;
@@ -241,7 +242,7 @@ pub fn analysis_view(ctx: &PageCtx, a: Analysis) -> AnalysisView {
 // ---- List ----
 
 pub struct CaseRow {
-    pub id: i64,
+    pub id: CaseId,
     pub when: String,
     pub school: String,
     pub fraud_type: String,

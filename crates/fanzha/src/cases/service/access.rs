@@ -26,7 +26,7 @@ pub async fn case_visible_to(
     id: CaseId,
     action: Action,
 ) -> Result<Case, CaseError> {
-    let c = store::case_by_id(db, id.get())
+    let c = store::case_by_id(db, id)
         .await?
         .ok_or(CaseError::NotFound)?;
     audit::authorize(db, clock, p, actor, action, Target::Unit(&c.unit_path)).await?;
@@ -76,7 +76,7 @@ pub async fn list_cases(
                 "from": w.from, "to": w.to, "limit": limit, "offset": offset, "total": total,
                 "fraud_type": f.fraud_type, "status": f.status, "q": f.search,
             }),
-            ids: cases.iter().map(|c| c.id).collect(),
+            ids: cases.iter().map(|c| c.id.get()).collect(),
         },
     )
     .await?;
@@ -135,7 +135,7 @@ pub async fn readable_briefings(db: &Db, p: &Principal) -> Result<Vec<Briefing>,
 /// One case as a briefing shows it: no person, no unit below the school.
 #[derive(Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct TypicalCase {
-    pub id: i64,
+    pub id: CaseId,
     pub school_name: String,
     pub fraud_type: String,
     pub channel: String,

@@ -6,6 +6,7 @@
 //! audit actor where it audits) with parsed input, owns its transaction and returns
 //! [`CaseError`]; pages and API parse, call one of these, and render.
 
+use crate::kernel::ids::CaseId;
 mod access;
 mod analysis;
 mod awards;
@@ -333,7 +334,7 @@ pub async fn create_case(
     p: &Principal,
     actor: &Actor,
     input: &CaseInput,
-) -> Result<i64, CaseError> {
+) -> Result<CaseId, CaseError> {
     let now = clock.now_ms();
     let c = check_case(db, p, input, now, None).await?;
     let mut tx = db.begin_write().await?;
@@ -362,7 +363,7 @@ async fn record_indicators(
     tx: &mut sqlx::AnyConnection,
     clock: &Clock,
     actor: &Actor,
-    case_id: i64,
+    case_id: CaseId,
     c: &ValidCase,
 ) -> Result<(), CaseError> {
     let by = crate::intel::service::By {

@@ -1,6 +1,7 @@
 //! SQL of the monthly briefings of a police station.
 
 #[allow(unused_imports)]
+use crate::kernel::ids::CaseId;
 use super::*;
 
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
@@ -10,7 +11,7 @@ pub struct Briefing {
     pub month: String,
     pub title: String,
     pub advice: String,
-    pub case_ids: Vec<i64>,
+    pub case_ids: Vec<CaseId>,
     pub status: String,
     pub created_by: i64,
     pub created_at: i64,
@@ -45,7 +46,7 @@ pub async fn save_briefing(
     month: &str,
     title: &str,
     advice: &str,
-    case_ids: &[i64],
+    case_ids: &[CaseId],
     by: i64,
     now: i64,
 ) -> DbResult<Option<i64>> {

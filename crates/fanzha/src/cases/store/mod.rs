@@ -1,6 +1,7 @@
 //! SQL of cases: recording, lists, the daily summary and the prevention figures of schools. KPIs,
 //! briefings, awards and the monthly summary by dimension each have their file.
 
+use crate::kernel::ids::{CaseId, ReportId};
 mod awards;
 mod briefings;
 mod kpis;
@@ -139,11 +140,11 @@ pub fn is_victim(role: VictimRole) -> bool {
 pub async fn insert_case(
     conn: &mut sqlx::AnyConnection,
     c: &ValidCase,
-    report_id: Option<i64>,
+    report_id: Option<ReportId>,
     created_by: i64,
     now: i64,
-) -> DbResult<i64> {
-    let id: i64 = sqlx::query_scalar(
+) -> DbResult<CaseId> {
+    let id: CaseId = sqlx::query_scalar(
         "INSERT INTO cases (school_id, unit_id, unit_path, victim_student_id, victim_staff_id, victim_role, \
          victim_enroll_year, victim_major, victim_gender, fraud_type, channel, occurred_at, amount_lost_cents, \
          amount_recovered_cents, status, narrative, report_id, created_by, created_at, updated_at, person_role, lent_account) \
@@ -192,7 +193,7 @@ pub async fn insert_case(
 
 async fn write_indicators(
     conn: &mut sqlx::AnyConnection,
-    case_id: i64,
+    case_id: CaseId,
     ind: &[(String, String)],
 ) -> DbResult<()> {
     sqlx::query("DELETE FROM case_indicators WHERE case_id = $1")
@@ -281,7 +282,7 @@ pub async fn update_case(
 
 /// Keeps when a case became solved: set the first time it is recorded solved, cleared when it is
 /// reopened (police KPIs count solved cases by this time).
-pub async fn mark_solved(conn: &mut sqlx::AnyConnection, id: i64, now: i64) -> DbResult<()> {
+pub async fn mark_solved(conn: &mut sqlx::AnyConnection, id: CaseId, now: i64) -> DbResult<()> {
     sqlx::query(
         "UPDATE cases SET solved_at = CASE WHEN status = 'solved' THEN COALESCE(solved_at, $2) ELSE NULL END \
          WHERE id = $1",
@@ -335,7 +336,7 @@ pub async fn suspects_recorded(db: &Db, path: &str, from: i64, to: i64) -> DbRes
     .await?)
 }
 
-pub async fn case_by_id(db: &Db, id: i64) -> DbResult<Option<Case>> {
+pub async fn case_by_id(db: &Db, id: CaseId) -> DbResult<Option<Case>> {
     let r = sqlx::query(&format!("SELECT {CASE_COLS} {CASE_FROM} WHERE c.id = $1"))
         .bind(id)
         .fetch_optional(&db.pool)

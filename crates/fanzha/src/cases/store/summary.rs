@@ -2,6 +2,7 @@
 //! dimension, and the facts of single cases for partial months.
 
 #[allow(unused_imports)]
+use crate::kernel::ids::CaseId;
 use super::*;
 
 /// The dimensions of the analysis, as stored in `case_monthly.dim`.
@@ -286,7 +287,7 @@ pub async fn last_day(db: &Db, school_ids: &[i64], until_day: i64) -> DbResult<O
 
 /// Adds a case to the typical cases of a station's briefing of a month (the demo's suspect case);
 /// nothing when there is no such briefing.
-pub async fn add_to_briefing(db: &Db, station_id: i64, month: &str, case_id: i64) -> DbResult<()> {
+pub async fn add_to_briefing(db: &Db, station_id: i64, month: &str, case_id: CaseId) -> DbResult<()> {
     let ids: Option<String> = sqlx::query_scalar(
         "SELECT case_ids FROM case_briefings WHERE station_id = $1 AND month = $2",
     )
@@ -297,7 +298,7 @@ pub async fn add_to_briefing(db: &Db, station_id: i64, month: &str, case_id: i64
     let Some(ids) = ids else {
         return Ok(());
     };
-    let mut v: Vec<i64> = serde_json::from_str(&ids).unwrap_or_default();
+    let mut v: Vec<CaseId> = serde_json::from_str(&ids).unwrap_or_default();
     if !v.contains(&case_id) {
         v.push(case_id);
     }

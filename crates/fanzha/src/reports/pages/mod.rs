@@ -2,6 +2,7 @@
 //! "call 110 / 96110 now" screen of a loss), the list (`/reports`: own reports, the counselor's
 //! students, the police queue and clusters) and the police figures (`/reports/dashboard`).
 
+use crate::kernel::ids::ReportId;
 pub mod lists;
 mod queue;
 
@@ -527,7 +528,7 @@ fn rows_of(
 async fn show_page(
     State(st): State<AppState>,
     u: User,
-    Path(id): Path<i64>,
+    Path(id): Path<ReportId>,
     Query(q): Query<ShowQuery>,
 ) -> AppResult<Html<String>> {
     let d = actions::report_detail(&st.db, &st.clock, &u.p, &u.ctx.actor(), id).await?;
@@ -571,7 +572,7 @@ struct TriageForm {
 async fn triage_submit(
     State(st): State<AppState>,
     u: User,
-    Path(id): Path<i64>,
+    Path(id): Path<ReportId>,
     Form(f): Form<TriageForm>,
 ) -> AppResult<Response> {
     let req = TriageRequest {
@@ -626,7 +627,7 @@ async fn sp_action(
 async fn evidence_submit(
     State(st): State<AppState>,
     u: User,
-    Path(id): Path<i64>,
+    Path(id): Path<ReportId>,
     mut mp: Multipart,
 ) -> AppResult<Response> {
     let mut got = false;
@@ -666,7 +667,7 @@ async fn evidence_submit(
 async fn evidence_get(
     State(st): State<AppState>,
     u: User,
-    Path((id, eid)): Path<(i64, i64)>,
+    Path((id, eid)): Path<(ReportId, i64)>,
 ) -> AppResult<Response> {
     Ok(
         actions::evidence_file(&st.db, &st.clock, &st.config, &u.p, &u.ctx.actor(), id, eid)

@@ -3,6 +3,7 @@
 //! check. Each takes the acting principal (and the audit actor where it audits), owns its
 //! transaction and returns [`ReportError`]; handlers parse, call one of these, and render.
 
+use crate::kernel::ids::{CaseId, ReportId};
 use serde::{Deserialize, Serialize};
 
 use super::{Deadlines, Filed, ReportError, ReportResult, Reporter, SpAction, Triage};
@@ -73,7 +74,7 @@ pub async fn report_visible_to(
     clock: &Clock,
     p: &Principal,
     actor: &Actor,
-    id: i64,
+    id: ReportId,
 ) -> ReportResult<store::Report> {
     let mut conn = db.pool.acquire().await?;
     let r = store::report(&mut conn, id)
@@ -156,7 +157,7 @@ pub async fn add_evidence(
     config: &Config,
     p: &Principal,
     actor: &Actor,
-    report_id: i64,
+    report_id: ReportId,
     bytes: &[u8],
 ) -> ReportResult<Evidence> {
     let r = report_visible_to(db, clock, p, actor, report_id).await?;
@@ -236,7 +237,7 @@ pub async fn evidence_file(
     config: &Config,
     p: &Principal,
     actor: &Actor,
-    report_id: i64,
+    report_id: ReportId,
     eid: i64,
 ) -> ReportResult<EvidenceFile> {
     let report = report_visible_to(db, clock, p, actor, report_id).await?;
@@ -253,7 +254,7 @@ pub async fn evidence_file(
             actor,
             crate::audit::Read {
                 kind: "report",
-                id: report_id,
+                id: report_id.get(),
                 unit_path: &report.unit_path,
                 detail: serde_json::json!({"evidence": eid, "student_id": report.student_id}),
             },
@@ -278,7 +279,8 @@ pub struct TriageRequest {
     #[schema(pattern = "^(confirm|not_fraud|merge|assign|reply|open_case)$")]
     pub decision: String,
     /// merge: the report to merge into.
-    pub into: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub into: Option<ReportId>,
     /// assign: the officer's account id.
     pub officer: Option<i64>,
     /// reply: the text for the reporter.
@@ -288,7 +290,7 @@ pub struct TriageRequest {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TriageAnswer {
     pub report: Report,
-    pub case_id: Option<i64>,
+    pub case_id: Option<CaseId>,
 }
 
 pub async fn triage_report(
@@ -296,7 +298,7 @@ pub async fn triage_report(
     clock: &Clock,
     p: &Principal,
     actor: &Actor,
-    id: i64,
+    id: ReportId,
     req: &TriageRequest,
 ) -> ReportResult<TriageAnswer> {
     let r = report_visible_to(db, clock, p, actor, id).await?;
@@ -437,7 +439,7 @@ pub async fn list_reports(
     let items = store::list(db, scope, status, limit).await?;
     let rows = items.iter().map(|i| i.report.unit_path.as_str()).collect();
     let filter = serde_json::json!({"status": status, "limit": limit});
-    let ids = items.iter().map(|i| i.report.id).collect();
+    let ids = items.iter().map(|i| i.report.id.get()).collect();
     crate::audit::list_read(db, clock, p, actor, listed(false, rows, scope, filter, ids)).await?;
     Ok(items)
 }
@@ -466,7 +468,7 @@ pub async fn report_page(
     let items = store::list_filtered(db, scope, f, limit, offset).await?;
     let rows = items.iter().map(|i| i.report.unit_path.as_str()).collect();
     let filter = serde_json::json!({"status": f.status, "q": f.search, "limit": limit, "offset": offset, "export": export});
-    let ids = items.iter().map(|i| i.report.id).collect();
+    let ids = items.iter().map(|i| i.report.id.get()).collect();
     crate::audit::list_read(
         db,
         clock,
@@ -489,7 +491,7 @@ pub async fn stop_payment_queue(
 ) -> ReportResult<Vec<QueueItem>> {
     let items = store::queue(db, scope, limit).await?;
     let filter = serde_json::json!({"queue": "stop_payments", "limit": limit});
-    let ids = items.iter().map(|i| i.stop_payment.report_id).collect();
+    let ids = items.iter().map(|i| i.stop_payment.report_id.get()).collect();
     crate::audit::list_read(
         db,
         clock,
@@ -514,7 +516,7 @@ pub async fn report_detail(
     clock: &Clock,
     p: &Principal,
     actor: &Actor,
-    id: i64,
+    id: ReportId,
 ) -> ReportResult<ReportDetail> {
     let report = report_visible_to(db, clock, p, actor, id).await?;
     if report.reporter_account_id != p.account_id {
@@ -525,7 +527,7 @@ pub async fn report_detail(
             actor,
             crate::audit::Read {
                 kind: "report",
-                id,
+                id: id.get(),
                 unit_path: &report.unit_path,
                 detail: serde_json::json!({"ref_no": report.ref_no, "student_id": report.student_id}),
             },

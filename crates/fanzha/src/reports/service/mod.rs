@@ -2,6 +2,7 @@
 //! stop-payment request of a loss with its escalation job, police actions and triage. Every write
 //! is one transaction; every decision is audited.
 
+use crate::kernel::ids::ReportId;
 use fanzha_detect::FraudType;
 use serde::Serialize;
 use sqlx::AnyConnection;
@@ -163,7 +164,7 @@ pub async fn student_place(
 /// What filing returned.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Filed {
-    pub report_id: i64,
+    pub report_id: ReportId,
     pub ref_no: String,
     pub stop_payment_id: Option<i64>,
     /// True when the idempotency key had been used: this is the report filed then.
@@ -171,7 +172,7 @@ pub struct Filed {
 }
 
 /// The report number people read out on the phone: FZ-<date>-<id>.
-pub fn ref_no(id: i64, now: i64) -> String {
+pub fn ref_no(id: ReportId, now: i64) -> String {
     let day = chrono::DateTime::from_timestamp_millis(now)
         .map(|d| {
             d.with_timezone(&chrono_tz::Asia::Shanghai)
@@ -275,9 +276,9 @@ pub async fn file(
 /// The report rows of the channel indicators of new reports, in one multi-row statement per chunk.
 pub(crate) async fn insert_indicators(
     tx: &mut AnyConnection,
-    reports: &[(i64, &Valid)],
+    reports: &[(ReportId, &Valid)],
 ) -> ReportResult<()> {
-    let rows: Vec<(i64, &model::ReportIndicator)> = reports
+    let rows: Vec<(ReportId, &model::ReportIndicator)> = reports
         .iter()
         .flat_map(|(id, v)| v.indicators.iter().map(move |i| (*id, i)))
         .collect();
@@ -291,7 +292,7 @@ pub(crate) async fn finish(
     tx: &mut AnyConnection,
     clock: &Clock,
     reporter: &Reporter,
-    id: i64,
+    id: ReportId,
     number: &str,
     v: &Valid,
     deadlines: Deadlines,

@@ -1,5 +1,6 @@
 //! Loss reports and the stop-payment race: creating the request, acting on it, escalating it.
 
+use crate::kernel::ids::ReportId;
 use super::*;
 
 /// Input of [`create_loss_report`]: a student said "I already lost money" somewhere else (the
@@ -31,7 +32,7 @@ pub async fn create_loss_report(
     actor: &Actor,
     student_id: i64,
     input: LossInput,
-) -> ReportResult<(i64, i64)> {
+) -> ReportResult<(ReportId, i64)> {
     let (path, class_id, school_id) = student_place(tx, student_id).await?;
     let account = store::account_of_student(tx, student_id).await?;
     let account = account.or(actor.account_id).ok_or(ReportError::NotFound)?;
@@ -199,7 +200,7 @@ pub async fn act_on_stop_payment(
 
 pub(super) async fn first_action(
     tx: &mut AnyConnection,
-    report_id: i64,
+    report_id: ReportId,
     now: i64,
 ) -> ReportResult<()> {
     Ok(store::first_action(tx, report_id, now).await?)

@@ -1,5 +1,6 @@
 //! Triage of a filed report by police and opening a case from it.
 
+use crate::kernel::ids::{CaseId, ReportId};
 use super::stop_payment::first_action;
 use super::*;
 
@@ -10,7 +11,7 @@ pub enum Triage {
     Confirm,
     NotFraud,
     /// Merge into another report (same scam, same victim or same cluster).
-    Merge(i64),
+    Merge(ReportId),
     /// Assign to a police officer's account.
     Assign(i64),
     /// A reply that reaches the reporter's inbox.
@@ -34,7 +35,7 @@ pub async fn triage(
     tx: &mut AnyConnection,
     clock: &Clock,
     by: &crate::intel::service::By,
-    report_id: i64,
+    report_id: ReportId,
     t: &Triage,
 ) -> ReportResult<store::Report> {
     let r = store::report(tx, report_id)
@@ -149,7 +150,7 @@ pub async fn triage(
 
 async fn set_status(
     tx: &mut AnyConnection,
-    id: i64,
+    id: ReportId,
     status: ReportStatus,
     now: i64,
 ) -> ReportResult<()> {
@@ -187,8 +188,8 @@ pub async fn open_case_from_report(
     tx: &mut AnyConnection,
     clock: &Clock,
     by: &crate::intel::service::By,
-    report_id: i64,
-) -> ReportResult<i64> {
+    report_id: ReportId,
+) -> ReportResult<CaseId> {
     use crate::cases::model::{CaseStatus, Money, ValidCase, VictimRole};
     let r = store::report(tx, report_id)
         .await?

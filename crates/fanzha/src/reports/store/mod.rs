@@ -1,6 +1,7 @@
 //! Reading reports, stop-payment requests, clusters and figures. Lists are filtered by the
 //! caller's scope paths (prefix match on the report's unit path) or by the reporter.
 
+use crate::kernel::ids::{CaseId, ReportId};
 use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
@@ -18,7 +19,7 @@ pub use writes::*;
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Report {
-    pub id: i64,
+    pub id: ReportId,
     pub ref_no: String,
     pub reporter_account_id: i64,
     pub student_id: Option<i64>,
@@ -36,8 +37,8 @@ pub struct Report {
     #[schema(value_type = String, example = "new")]
     pub status: super::model::ReportStatus,
     pub assigned_to: Option<i64>,
-    pub merged_into: Option<i64>,
-    pub case_id: Option<i64>,
+    pub merged_into: Option<ReportId>,
+    pub case_id: Option<CaseId>,
     pub first_action_at: Option<i64>,
     pub created_at: i64,
 }
@@ -77,7 +78,7 @@ fn report_row(r: &AnyRow) -> Result<Report, sqlx::Error> {
     })
 }
 
-pub async fn report(tx: &mut AnyConnection, id: i64) -> DbResult<Option<Report>> {
+pub async fn report(tx: &mut AnyConnection, id: ReportId) -> DbResult<Option<Report>> {
     let row = sqlx::query(&format!(
         "SELECT {REPORT_COLS} FROM reports r WHERE r.id = $1"
     ))
@@ -108,7 +109,7 @@ pub async fn indicator_links(db: &Db) -> DbResult<i64> {
     Ok(row.try_get("n")?)
 }
 
-pub async fn indicators_of(tx: &mut AnyConnection, id: i64) -> DbResult<Vec<ReportIndicator>> {
+pub async fn indicators_of(tx: &mut AnyConnection, id: ReportId) -> DbResult<Vec<ReportIndicator>> {
     let rows = sqlx::query(
         "SELECT kind, value, section FROM report_indicators WHERE report_id = $1 ORDER BY kind, value",
     )
@@ -130,7 +131,7 @@ pub async fn indicators_of(tx: &mut AnyConnection, id: i64) -> DbResult<Vec<Repo
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct StopPayment {
     pub id: i64,
-    pub report_id: i64,
+    pub report_id: ReportId,
     pub payee_kind: String,
     pub payee_account: String,
     pub bank: String,
@@ -185,7 +186,7 @@ pub async fn stop_payment(tx: &mut AnyConnection, id: i64) -> DbResult<Option<St
 
 pub async fn stop_payment_of(
     tx: &mut AnyConnection,
-    report_id: i64,
+    report_id: ReportId,
 ) -> DbResult<Option<StopPayment>> {
     let row = sqlx::query(&format!(
         "SELECT {SP_COLS} FROM stop_payments sp WHERE sp.report_id = $1"
@@ -382,7 +383,8 @@ pub async fn queue(db: &Db, scope: &Scope, limit: i64) -> DbResult<Vec<QueueItem
 /// Reports that share indicators (same number, account, domain…).
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Cluster {
-    pub report_ids: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub report_ids: Vec<ReportId>,
     pub size: usize,
     pub fraud_types: Vec<String>,
     pub newest_at: i64,
@@ -401,10 +403,10 @@ pub async fn clusters(db: &Db, scope: &Scope, window: i64) -> DbResult<Vec<Clust
     );
     let q = sqlx::query(&sql).bind(window);
     let rows = bind_all(q, scope, binds).fetch_all(&db.pool).await?;
-    let mut meta: HashMap<i64, (String, i64)> = HashMap::new();
-    let mut by_key: HashMap<String, Vec<i64>> = HashMap::new();
+    let mut meta: HashMap<ReportId, (String, i64)> = HashMap::new();
+    let mut by_key: HashMap<String, Vec<ReportId>> = HashMap::new();
     for r in &rows {
-        let id: i64 = r.try_get("id")?;
+        let id: ReportId = r.try_get("id")?;
         meta.insert(id, (r.try_get("fraud_type")?, r.try_get("created_at")?));
         let kind: Option<String> = r.try_get("kind")?;
         let value: Option<String> = r.try_get("value")?;
@@ -413,9 +415,9 @@ pub async fn clusters(db: &Db, scope: &Scope, window: i64) -> DbResult<Vec<Clust
         }
     }
     // Union-find over reports joined by a shared indicator.
-    let ids: Vec<i64> = meta.keys().copied().collect();
-    let mut parent: HashMap<i64, i64> = ids.iter().map(|i| (*i, *i)).collect();
-    fn find(p: &mut HashMap<i64, i64>, x: i64) -> i64 {
+    let ids: Vec<ReportId> = meta.keys().copied().collect();
+    let mut parent: HashMap<ReportId, ReportId> = ids.iter().map(|i| (*i, *i)).collect();
+    fn find(p: &mut HashMap<ReportId, ReportId>, x: ReportId) -> ReportId {
         let mut r = x;
         while p[&r] != r {
             r = p[&r];
@@ -436,7 +438,7 @@ pub async fn clusters(db: &Db, scope: &Scope, window: i64) -> DbResult<Vec<Clust
             }
         }
     }
-    let mut groups: HashMap<i64, Vec<i64>> = HashMap::new();
+    let mut groups: HashMap<ReportId, Vec<ReportId>> = HashMap::new();
     for id in ids {
         let root = find(&mut parent, id);
         groups.entry(root).or_default().push(id);
@@ -445,7 +447,7 @@ pub async fn clusters(db: &Db, scope: &Scope, window: i64) -> DbResult<Vec<Clust
         .into_values()
         .map(|mut members| {
             members.sort_unstable();
-            let set: BTreeSet<i64> = members.iter().copied().collect();
+            let set: BTreeSet<ReportId> = members.iter().copied().collect();
             let types: BTreeSet<String> = members.iter().map(|m| meta[m].0.clone()).collect();
             let newest = members.iter().map(|m| meta[m].1).max().unwrap_or_default();
             let mut shared: Vec<String> = by_key
@@ -535,7 +537,7 @@ pub async fn figures(db: &Db, scope: &Scope, since: i64) -> DbResult<Figures> {
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Evidence {
     pub id: i64,
-    pub report_id: i64,
+    pub report_id: ReportId,
     pub media_type: String,
     pub file_name: String,
     pub bytes: i64,
@@ -543,7 +545,7 @@ pub struct Evidence {
     pub created_at: i64,
 }
 
-pub async fn evidence_of(db: &Db, report_id: i64) -> DbResult<Vec<Evidence>> {
+pub async fn evidence_of(db: &Db, report_id: ReportId) -> DbResult<Vec<Evidence>> {
     let rows = sqlx::query(
         "SELECT id, report_id, media_type, file_name, bytes, sha256, created_at FROM report_evidence WHERE report_id = $1 ORDER BY id",
     )
@@ -586,7 +588,7 @@ pub async fn frozen_under(db: &Db, path: &str, from: i64, to: i64) -> DbResult<V
 }
 
 /// The amount frozen by the stop-payment request of report `report_id` (0 when none).
-pub async fn frozen_of_report(db: &Db, report_id: i64) -> DbResult<i64> {
+pub async fn frozen_of_report(db: &Db, report_id: ReportId) -> DbResult<i64> {
     let v: Option<i64> =
         sqlx::query_scalar("SELECT frozen_cents FROM stop_payments WHERE report_id = $1")
             .bind(report_id)

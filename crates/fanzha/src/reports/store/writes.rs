@@ -2,6 +2,7 @@
 //! requests and their actions, escalation, and the police's triage steps. Run inside the
 //! caller's transaction.
 
+use crate::kernel::ids::{CaseId, ReportId};
 use sqlx::{AnyConnection, Row};
 
 use crate::db::DbResult;
@@ -25,7 +26,7 @@ pub struct NewReport<'a> {
 
 /// Inserts a new report with a provisional number; its id, or `None` when this reporter used
 /// the idempotency key before (nothing is written then).
-pub async fn insert_report(tx: &mut AnyConnection, r: &NewReport<'_>) -> DbResult<Option<i64>> {
+pub async fn insert_report(tx: &mut AnyConnection, r: &NewReport<'_>) -> DbResult<Option<ReportId>> {
     Ok(sqlx::query_scalar(
         "INSERT INTO reports (ref_no, reporter_account_id, idempotency_key, student_id, school_id, unit_path, fraud_type, \
          has_loss, amount_cents, description, sections, status, created_at, updated_at) \
@@ -53,7 +54,7 @@ pub async fn report_by_key(
     tx: &mut AnyConnection,
     account: i64,
     key: &str,
-) -> DbResult<Option<(i64, String, Option<i64>)>> {
+) -> DbResult<Option<(ReportId, String, Option<i64>)>> {
     let Some(r) = sqlx::query(
         "SELECT r.id AS report_id, r.ref_no AS ref_no, sp.id AS stop_payment_id FROM reports r LEFT JOIN stop_payments sp ON sp.report_id = r.id \
          WHERE r.reporter_account_id = $1 AND r.idempotency_key = $2",
@@ -73,7 +74,7 @@ pub async fn report_by_key(
 }
 
 /// Gives a new report its number.
-pub async fn set_ref_no(tx: &mut AnyConnection, id: i64, ref_no: &str) -> DbResult<()> {
+pub async fn set_ref_no(tx: &mut AnyConnection, id: ReportId, ref_no: &str) -> DbResult<()> {
     sqlx::query("UPDATE reports SET ref_no = $1 WHERE id = $2")
         .bind(ref_no)
         .bind(id)
@@ -86,7 +87,7 @@ pub async fn set_ref_no(tx: &mut AnyConnection, id: i64, ref_no: &str) -> DbResu
 /// chunk.
 pub async fn insert_indicators(
     tx: &mut AnyConnection,
-    rows: &[(i64, &ReportIndicator)],
+    rows: &[(ReportId, &ReportIndicator)],
 ) -> DbResult<()> {
     let backend = if tx.backend_name() == "PostgreSQL" {
         crate::db::Backend::Postgres
@@ -110,7 +111,7 @@ pub async fn insert_indicators(
 
 /// A stop-payment request as created.
 pub struct NewStopPayment<'a> {
-    pub report_id: i64,
+    pub report_id: ReportId,
     pub payee_kind: &'a str,
     pub payee_account: &'a str,
     pub bank: &'a str,
@@ -178,7 +179,7 @@ pub async fn record_stop_action(
 }
 
 /// Stamps the first action on a report (kept when there was one).
-pub async fn first_action(tx: &mut AnyConnection, report_id: i64, now: i64) -> DbResult<()> {
+pub async fn first_action(tx: &mut AnyConnection, report_id: ReportId, now: i64) -> DbResult<()> {
     sqlx::query("UPDATE reports SET first_action_at = COALESCE(first_action_at, $1), updated_at = $1 WHERE id = $2")
         .bind(now)
         .bind(report_id)
@@ -200,7 +201,7 @@ pub async fn mark_escalated(tx: &mut AnyConnection, sp_id: i64, now: i64) -> DbR
 /// Sets the status of a report.
 pub async fn set_report_status(
     tx: &mut AnyConnection,
-    id: i64,
+    id: ReportId,
     status: &str,
     now: i64,
 ) -> DbResult<()> {
@@ -214,7 +215,7 @@ pub async fn set_report_status(
 }
 
 /// Merges report `id` into report `into`.
-pub async fn merge_report(tx: &mut AnyConnection, id: i64, into: i64, now: i64) -> DbResult<()> {
+pub async fn merge_report(tx: &mut AnyConnection, id: ReportId, into: ReportId, now: i64) -> DbResult<()> {
     sqlx::query(
         "UPDATE reports SET status = 'merged', merged_into = $1, updated_at = $2 WHERE id = $3",
     )
@@ -229,7 +230,7 @@ pub async fn merge_report(tx: &mut AnyConnection, id: i64, into: i64, now: i64) 
 /// Assigns a report to an officer.
 pub async fn assign_report(
     tx: &mut AnyConnection,
-    id: i64,
+    id: ReportId,
     officer: i64,
     now: i64,
 ) -> DbResult<()> {
@@ -243,7 +244,7 @@ pub async fn assign_report(
 }
 
 /// Links a report to the case opened from it.
-pub async fn link_case(tx: &mut AnyConnection, id: i64, case_id: i64, now: i64) -> DbResult<()> {
+pub async fn link_case(tx: &mut AnyConnection, id: ReportId, case_id: CaseId, now: i64) -> DbResult<()> {
     sqlx::query(
         "UPDATE reports SET case_id = $1, status = 'case_opened', updated_at = $2 WHERE id = $3",
     )
@@ -256,7 +257,7 @@ pub async fn link_case(tx: &mut AnyConnection, id: i64, case_id: i64, now: i64) 
 }
 
 /// How many evidence images a report has.
-pub async fn evidence_count(tx: &mut AnyConnection, report_id: i64) -> DbResult<i64> {
+pub async fn evidence_count(tx: &mut AnyConnection, report_id: ReportId) -> DbResult<i64> {
     Ok(
         sqlx::query_scalar("SELECT COUNT(*) FROM report_evidence WHERE report_id = $1")
             .bind(report_id)
@@ -268,7 +269,7 @@ pub async fn evidence_count(tx: &mut AnyConnection, report_id: i64) -> DbResult<
 /// Records a stored evidence image of a report; its id.
 pub async fn insert_evidence(
     tx: &mut AnyConnection,
-    report_id: i64,
+    report_id: ReportId,
     media_type: &str,
     file_name: &str,
     bytes: i64,

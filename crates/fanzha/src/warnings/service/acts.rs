@@ -2,6 +2,7 @@
 //! acknowledge, record the contact and the outcome (with the loss report of "already lost
 //! money"), within the chain's rules.
 
+use crate::kernel::ids::ReportId;
 use super::*;
 
 /// Attaches a student to an unmatched warning the caller may see and identify, and routes it;
@@ -140,7 +141,7 @@ pub struct LossTransfer {
 /// The loss report a warning handed over to, with its stop-payment request as it stands now.
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct LossReportLink {
-    pub report_id: i64,
+    pub report_id: ReportId,
     pub ref_no: String,
     pub stop_payment_id: i64,
     /// open, bank_contacted, frozen or failed.
@@ -163,14 +164,14 @@ pub async fn loss_report_of(
     else {
         return Ok(None);
     };
-    link_of_report(c, report_id).await
+    link_of_report(c, ReportId(report_id)).await
 }
 
 /// The loss report `report_id` with its stop-payment request as it stands now, read through
 /// the reports module's store.
 pub(super) async fn link_of_report(
     c: &mut AnyConnection,
-    report_id: i64,
+    report_id: ReportId,
 ) -> Result<Option<LossReportLink>, DbError> {
     let Some(r) = crate::reports::store::report(c, report_id).await? else {
         return Ok(None);
