@@ -7,6 +7,7 @@
 //! school adopted the starter content on 两卡 and the law (the article, approved by the police, and
 //! the lesson in the school's elective course).
 
+use crate::kernel::ids::WarningId;
 use anyhow::anyhow;
 
 use super::model::SignalInput;
@@ -73,7 +74,7 @@ pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
     if !created {
         return Ok(());
     }
-    receipts::process(db, &clock, r.id)
+    receipts::process(db, &clock, WarningId(r.id))
         .await
         .map_err(|e| anyhow!("demo mule intake: {e:?}"))?;
     let actor = Actor {
@@ -127,7 +128,7 @@ pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
         "该学生名下支付账户连续三晚在凌晨集中收付款百余笔，疑似“跑分”。",
     );
     if let Ok((r2, _)) = service::receive_signal(db, &today, &issuer, &second).await {
-        let _ = receipts::process(db, &today, r2.id).await;
+        let _ = receipts::process(db, &today, WarningId(r2.id)).await;
     }
     // 3. Nobody on a roster: kept for the police.
     let third = SignalInput {
@@ -140,7 +141,7 @@ pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
         detail: "该手机号绑定的账户一日内收到多名被害人转账。".into(),
     };
     if let Ok((r3, _)) = service::receive_signal(db, &today, &issuer, &third).await {
-        let _ = receipts::process(db, &today, r3.id).await;
+        let _ = receipts::process(db, &today, WarningId(r3.id)).await;
     }
     lure_check(db, &today, &students[1]).await?;
     suspect_case(db, real).await?;

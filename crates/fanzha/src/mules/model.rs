@@ -1,5 +1,6 @@
 //! Types of the mules domain, parsed once from input and from rows.
 
+use crate::kernel::ids::WarningId;
 use crate::error::Msg;
 use crate::warnings::model::Severity;
 
@@ -210,7 +211,7 @@ pub struct Signal {
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 #[schema(as = MuleSignalFacts)]
 pub struct SignalFacts {
-    pub warning_id: i64,
+    pub warning_id: WarningId,
     #[schema(value_type = String, example = "bank_card")]
     pub account_kind: AccountKind,
     #[schema(value_type = String, example = "frozen")]

@@ -3,6 +3,7 @@
 //! suspects per school, per kind of account lent, year on year), the province's award rule and the
 //! starter content on 两卡 and the law that every school may adopt.
 
+use crate::kernel::ids::WarningId;
 use std::collections::BTreeMap;
 
 use fanzha_detect::FraudType;
@@ -147,7 +148,7 @@ pub async fn receive_signal(
     let (signal, wi) = parse_signal(input, &issuer.name).map_err(MuleError::Refused)?;
     let now = clock.now_ms();
     let (kind, pattern) = (signal.account_kind, signal.pattern);
-    let extra: &ExtraWrite = &move |c: &mut AnyConnection, id: i64| {
+    let extra: &ExtraWrite = &move |c: &mut AnyConnection, id: WarningId| {
         Box::pin(store::insert_signal(c, id, account, kind, pattern, now))
     };
     let key = format!("mule:{}", signal.reference);
@@ -180,7 +181,7 @@ pub async fn police_queue(
     let mut c = db.pool.acquire().await.map_err(DbError::from)?;
     let ws =
         crate::warnings::store::unidentified_over(&mut c, WarnKind::MuleRisk, &paths, 200).await?;
-    let ids: Vec<i64> = ws.iter().map(|w| w.id).collect();
+    let ids: Vec<WarningId> = ws.iter().map(|w| w.id).collect();
     let facts = store::facts_of_many(&mut c, &ids).await?;
     Ok(ws
         .into_iter()
@@ -258,7 +259,7 @@ pub async fn figures(
             .filter(|(w, _, _)| w.kind == WarnKind::MuleRisk && w.student_id.is_some())
             .collect();
         let mut c = db.pool.acquire().await.map_err(DbError::from)?;
-        let ids: Vec<i64> = rows.iter().map(|(w, _, _)| w.id).collect();
+        let ids: Vec<WarningId> = rows.iter().map(|(w, _, _)| w.id).collect();
         let facts = store::facts_of_many(&mut c, &ids).await?;
         for (w, ack, contact) in &rows {
             if i == 0 {

@@ -2,6 +2,7 @@
 //! school adopted which starter item.
 //! Warnings and cases are read through their own modules.
 
+use crate::kernel::ids::WarningId;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -32,7 +33,7 @@ fn facts_from(r: &AnyRow) -> Result<SignalFacts, sqlx::Error> {
 /// Writes the facts of a signal, in the transaction that writes its warning.
 pub async fn insert_signal(
     c: &mut AnyConnection,
-    warning_id: i64,
+    warning_id: WarningId,
     partner_account_id: i64,
     kind: AccountKind,
     pattern: Pattern,
@@ -52,7 +53,7 @@ pub async fn insert_signal(
     Ok(())
 }
 
-pub async fn facts_of(c: &mut AnyConnection, warning_id: i64) -> DbResult<Option<SignalFacts>> {
+pub async fn facts_of(c: &mut AnyConnection, warning_id: WarningId) -> DbResult<Option<SignalFacts>> {
     let r = sqlx::query(&format!(
         "SELECT {COLS} FROM mule_signals WHERE warning_id = $1"
     ))
@@ -63,7 +64,7 @@ pub async fn facts_of(c: &mut AnyConnection, warning_id: i64) -> DbResult<Option
 }
 
 /// The facts of many warnings at once.
-pub async fn facts_of_many(c: &mut AnyConnection, ids: &[i64]) -> DbResult<Vec<SignalFacts>> {
+pub async fn facts_of_many(c: &mut AnyConnection, ids: &[WarningId]) -> DbResult<Vec<SignalFacts>> {
     let mut out = Vec::new();
     for chunk in ids.chunks(500) {
         let list = (1..=chunk.len())

@@ -1,6 +1,7 @@
 //! Figures over warnings: the police and school views (states, share acted on in time, median
 //! times, unreached people) and the appraisal of the responsibility chain (包保考核).
 
+use crate::kernel::ids::WarningId;
 use std::collections::{BTreeMap, HashMap};
 
 use super::model::*;
@@ -28,7 +29,7 @@ pub struct Figures {
     pub escalations: i64,
     /// Warnings whose person was not reached: outcome "could not reach", or contact deadline passed
     /// without contact.
-    pub unreached: Vec<i64>,
+    pub unreached: Vec<WarningId>,
     pub protected_cents: i64,
     pub loss_cents: i64,
 }
@@ -78,7 +79,7 @@ pub async fn load(
         },
     )
     .await?;
-    let ids: Vec<i64> = ws.iter().map(|w| w.id).collect();
+    let ids: Vec<WarningId> = ws.iter().map(|w| w.id).collect();
     let windows = store::windows_of_many(&mut c, &ids).await?;
     Ok(ws
         .into_iter()

@@ -2,6 +2,7 @@
 //! counselor (`s001-c01-2023`), acted on at believable speeds, a few missed and escalated, one
 //! already lost, one waiting for identification, and two fresh ones with running clocks.
 
+use crate::kernel::ids::WarningId;
 use anyhow::anyhow;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -42,7 +43,7 @@ async fn police_follow_up(
     db: &Db,
     clock: &Clock,
     police: &Principal,
-    warning_id: i64,
+    warning_id: WarningId,
     i: usize,
 ) -> anyhow::Result<()> {
     use crate::reports::service::{act_on_stop_payment, SpAction};

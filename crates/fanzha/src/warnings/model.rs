@@ -1,6 +1,7 @@
 //! Types of the warnings domain. Every value that exists is valid: severities, statuses, contact
 //! methods, outcomes, amounts and the identity of the person a warning is about are parsed once.
 
+use crate::kernel::ids::WarningId;
 use fanzha_detect::FraudType;
 
 use crate::clock::Millis;
@@ -326,7 +327,7 @@ pub fn level_key(level: i64) -> &'static str {
 /// One warning as stored.
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Warning {
-    pub id: i64,
+    pub id: WarningId,
     pub source_kind: String,
     pub origin: String,
     pub issued_by_account_id: Option<i64>,

@@ -10,6 +10,7 @@
 //! unknown phone or student number is no reason to refuse. A partner reads back its own receipts
 //! only; warnings themselves are never visible to it.
 
+use crate::kernel::ids::WarningId;
 use sqlx::AnyConnection;
 
 use futures::future::BoxFuture;
@@ -51,7 +52,7 @@ fn reference(i: &WarningInput) -> Result<Option<String>, Msg> {
 /// Writes what another kind of warning keeps of its own (e.g. the facts of a mule-risk signal)
 /// in the transaction that writes the warning; given the warning's id.
 pub type ExtraWrite =
-    dyn for<'c> Fn(&'c mut AnyConnection, i64) -> BoxFuture<'c, Result<(), DbError>> + Send + Sync;
+    dyn for<'c> Fn(&'c mut AnyConnection, WarningId) -> BoxFuture<'c, Result<(), DbError>> + Send + Sync;
 
 /// Receives a partner's warning: syntax checked, written unidentified with its receipt, intake
 /// job queued, one commit. With an idempotency key, a repeat returns the first receipt (and
@@ -180,7 +181,7 @@ pub async fn receipt(db: &Db, account_id: i64, id: i64) -> Result<Receipt, WarnE
 
 /// The intake job: matches and routes the received warning, marks the receipt processed and
 /// audits the issuance, in one transaction (a retry after a crash finds it still `received`).
-pub async fn process(db: &Db, clock: &Clock, warning_id: i64) -> Result<(), WarnError> {
+pub async fn process(db: &Db, clock: &Clock, warning_id: WarningId) -> Result<(), WarnError> {
     let mut tx = db.begin_write().await.map_err(DbError::from)?;
     let Some((account, payload)) = store::receipt_pending(&mut tx, warning_id).await? else {
         return Ok(());
@@ -212,7 +213,7 @@ async fn route(
     clock: &Clock,
     issuer: &Issuer,
     nw: &NewWarning,
-    warning_id: i64,
+    warning_id: WarningId,
 ) -> Result<(), WarnError> {
     let w = service::route_received(c, clock, issuer, nw, warning_id).await?;
     let actor = Actor {
@@ -246,7 +247,7 @@ pub fn register_jobs(reg: &mut JobRegistry, db: Db, clock: Clock) {
             let id = job.payload["warning"]
                 .as_i64()
                 .ok_or_else(|| format!("job {}: no warning id", job.id))?;
-            process(&db, &clock, id).await.map_err(|e| e.to_string())
+            process(&db, &clock, WarningId(id)).await.map_err(|e| e.to_string())
         }
     });
 }

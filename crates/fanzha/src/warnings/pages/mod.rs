@@ -130,7 +130,7 @@ async fn rows(st: &AppState, ctx: &PageCtx, ws: Vec<Warning>) -> AppResult<Vec<R
 /// One warning of a student's anti-fraud history, in people's words: when (viewer's time
 /// zone), the fraud type, the status and the outcome (empty while none is recorded).
 pub struct HistoryRow {
-    pub id: i64,
+    pub id: WarningId,
     pub when: String,
     pub fraud_type: String,
     pub status: String,

@@ -2,7 +2,7 @@
 //! acknowledge, record the contact and the outcome (with the loss report of "already lost
 //! money"), within the chain's rules.
 
-use crate::kernel::ids::ReportId;
+use crate::kernel::ids::{ReportId, WarningId};
 use super::*;
 
 /// Attaches a student to an unmatched warning the caller may see and identify, and routes it;
@@ -16,7 +16,6 @@ pub async fn identify(
     student_no: &str,
 ) -> Result<Warning, WarnError> {
     let w = warning_visible_to(db, clock, p, actor, warning_id).await?;
-    let warning_id = warning_id.get();
     if !held_by_police_of_region(p, &w) {
         authorize(db, clock, p, actor, Action::IdentifyWarning, &w.unit_path).await?;
     }
@@ -206,7 +205,7 @@ pub async fn act(
     if !member {
         authorize(db, clock, p, actor, Action::ActOnWarning, &w.unit_path).await?;
     }
-    apply_act(db, clock, p, actor, warning_id.get(), a).await
+    apply_act(db, clock, p, actor, warning_id, a).await
 }
 
 /// Applies an act after `may_act` allowed it. Refuses acts that make no sense in the state.
@@ -215,7 +214,7 @@ async fn apply_act(
     clock: &Clock,
     p: &Principal,
     actor: &Actor,
-    warning_id: i64,
+    warning_id: WarningId,
     a: Act,
 ) -> Result<Warning, WarnError> {
     let now = clock.now_ms();

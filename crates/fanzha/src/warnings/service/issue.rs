@@ -1,6 +1,7 @@
 //! Issuing warnings: one (repeat-safe with an idempotency key), a CSV batch in one transaction,
 //! and the internal follow-ups other modules raise.
 
+use crate::kernel::ids::WarningId;
 use super::*;
 
 /// What issuing answers: the warning to police, a receipt to a partner.
@@ -104,7 +105,7 @@ pub async fn issue_csv(
             .iter()
             .filter(|w| w.status() == Status::Unidentified)
             .count(),
-        ids: ws.iter().map(|w| w.id).collect(),
+        ids: ws.iter().map(|w| w.id.get()).collect(),
     })
 }
 
@@ -375,7 +376,7 @@ pub async fn followup_once(
     fraud_type: &str,
     origin: &str,
     detail: &str,
-) -> Result<Option<i64>, WarnError> {
+) -> Result<Option<WarningId>, WarnError> {
     let since = clock.now_ms() - 24 * 3_600_000;
     let recent = store::recent_internal(tx, student_id, origin, since).await?;
     if recent.is_some() {
@@ -397,7 +398,7 @@ pub async fn create_followup(
     fraud_type: &str,
     origin: &str,
     detail: &str,
-) -> Result<i64, WarnError> {
+) -> Result<WarningId, WarnError> {
     let fraud_type = parse_fraud_type(fraud_type).ok_or_else(|| refuse("warn-err-fraud-type"))?;
     let student = store::student_ref(tx, student_id)
         .await?

@@ -2,6 +2,7 @@
 //! caller's transaction: the chain, the clocks, the deadline jobs and the notices, with a cache
 //! so a batch or a scan costs a few queries per class rather than per warning.
 
+use crate::kernel::ids::WarningId;
 use super::*;
 
 /// Whom a warning is about, once matched.
@@ -101,7 +102,7 @@ impl RouteCache {
     pub(super) async fn event(
         &mut self,
         c: &mut AnyConnection,
-        warning_id: i64,
+        warning_id: WarningId,
         at: Millis,
         kind: &str,
         actor: (Option<i64>, &str),
@@ -412,7 +413,7 @@ pub(super) async fn route(
     c: &mut AnyConnection,
     clock: &Clock,
     cache: &mut RouteCache,
-    warning_id: i64,
+    warning_id: WarningId,
     sev: Severity,
     student: &StudentRef,
     actor: (Option<i64>, &str),
@@ -589,7 +590,7 @@ pub(in crate::warnings) async fn route_received(
     clock: &Clock,
     issuer: &Issuer,
     nw: &NewWarning,
-    warning_id: i64,
+    warning_id: WarningId,
 ) -> Result<Warning, WarnError> {
     let mut cache = RouteCache::default();
     let mut subject = nw.subject.clone();

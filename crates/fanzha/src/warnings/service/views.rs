@@ -89,7 +89,7 @@ pub async fn warning_visible_to(
         return Err(WarnError::NotFound);
     }
     let mut c = db.pool.acquire().await.map_err(DbError::from)?;
-    let w = store::warning_by_id(&mut c, id.get())
+    let w = store::warning_by_id(&mut c, id)
         .await?
         .ok_or(WarnError::NotFound)?;
     // The issuer always sees what they issued; the responsible people of the student's chain
@@ -227,7 +227,7 @@ async fn mine_of(db: &Db, p: &Principal) -> Result<Vec<Warning>, WarnError> {
         (
             w.status() == Status::Closed,
             w.next_deadline_at.unwrap_or(i64::MAX),
-            -w.id,
+            std::cmp::Reverse(w.id),
         )
     });
     out.dedup_by_key(|w| w.id);
@@ -376,7 +376,7 @@ pub async fn list_page(
                 unit_path: crate::audit::common_path(paths.iter().map(String::as_str))
                     .unwrap_or_else(|| "/".into()),
                 filter,
-                ids: ws.iter().map(|w| w.id).collect(),
+                ids: ws.iter().map(|w| w.id.get()).collect(),
             },
         )
         .await?;
@@ -409,7 +409,7 @@ async fn audit_list(
             kind: "warning",
             unit_path,
             filter,
-            ids: ws.iter().map(|w| w.id).collect(),
+            ids: ws.iter().map(|w| w.id.get()).collect(),
         },
     )
     .await?;
@@ -455,13 +455,13 @@ pub async fn detail(
     )
     .await?;
     let mut c = db.pool.acquire().await.map_err(DbError::from)?;
-    let timeline = store::events(&mut c, id.get()).await?;
+    let timeline = store::events(&mut c, id).await?;
     let allowed = policy::allows(p, Action::ActOnWarning, &Target::Unit(&warning.unit_path))
         || in_chain(&mut c, p, &warning).await?;
     let can_act =
         warning.status() != Status::Unidentified && allowed && may_act(&mut c, p, &warning).await?;
     let loss_report = loss_report_of(&mut c, &timeline).await?;
-    let notifications = crate::warnings::notify::of_warning(&mut c, id.get()).await?;
+    let notifications = crate::warnings::notify::of_warning(&mut c, id).await?;
     Ok(WarningDetail {
         warning,
         timeline,

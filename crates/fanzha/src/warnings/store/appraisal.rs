@@ -2,6 +2,7 @@
 //! responsible people and units under a path, the escalations each person caused, and the
 //! victims and campaign reach the appraisal weighs in.
 
+use crate::kernel::ids::WarningId;
 use std::collections::HashMap;
 
 use sqlx::Row;
@@ -13,8 +14,8 @@ use crate::db::{Db, DbResult};
 /// The windows these warnings were routed with, by warning id (500 ids per query).
 pub async fn windows_of_many(
     c: &mut sqlx::AnyConnection,
-    ids: &[i64],
-) -> DbResult<HashMap<i64, Windows>> {
+    ids: &[WarningId],
+) -> DbResult<HashMap<WarningId, Windows>> {
     let mut out = HashMap::new();
     for chunk in ids.chunks(500) {
         let list = crate::db::params_list(chunk.len(), 1);

@@ -2,6 +2,7 @@
 //! the escalation's compare-and-set, the acts of the responsible person, and the events and
 //! lookups these need inside the service's transaction.
 
+use crate::kernel::ids::WarningId;
 use sqlx::{AnyConnection, Row};
 
 use super::super::model::*;
@@ -91,7 +92,7 @@ impl Routing {
 
 /// Routes a written warning: the student, the level and the responsible person, both clocks
 /// started `now` (the acknowledgement's is the next deadline).
-pub async fn route_to(c: &mut AnyConnection, id: i64, r: &Routing) -> DbResult<Warning> {
+pub async fn route_to(c: &mut AnyConnection, id: WarningId, r: &Routing) -> DbResult<Warning> {
     let row = sqlx::query(&format!(
         "UPDATE warnings SET student_id = $2, school_id = $3, unit_path = $4, status = 'open', level = $5, \
          assignee_staff_id = $6, ack_window_ms = $7, contact_window_ms = $8, routed_at = $9, ack_due_at = $10, \
@@ -184,7 +185,7 @@ pub async fn insert_routed(
 /// Holds an unmatched warning in a school's identification queue.
 pub async fn hold_at_school(
     c: &mut AnyConnection,
-    id: i64,
+    id: WarningId,
     school_id: i64,
     school_path: &str,
     now: Millis,
@@ -207,7 +208,7 @@ pub async fn recent_internal(
     student_id: i64,
     origin: &str,
     since: Millis,
-) -> DbResult<Option<i64>> {
+) -> DbResult<Option<WarningId>> {
     let r = sqlx::query(
         "SELECT id FROM warnings WHERE student_id = $1 AND source_kind = 'internal' \
          AND origin = $2 AND created_at > $3 LIMIT 1",
@@ -226,7 +227,7 @@ pub async fn recent_internal(
 /// An event buffered by a batch (the columns of `warning_events`).
 #[derive(Clone, Debug)]
 pub struct NewEvent {
-    pub warning_id: i64,
+    pub warning_id: WarningId,
     pub at: Millis,
     pub kind: String,
     pub actor_account_id: Option<i64>,
@@ -270,7 +271,7 @@ pub async fn insert_events(
 }
 
 /// Clears a deadline of no known kind (compare-and-set on it), so the scan moves on.
-pub async fn clear_deadline(c: &mut AnyConnection, id: i64, deadline: Millis) -> DbResult<()> {
+pub async fn clear_deadline(c: &mut AnyConnection, id: WarningId, deadline: Millis) -> DbResult<()> {
     sqlx::query(
         "UPDATE warnings SET next_deadline_at = NULL WHERE id = $1 AND next_deadline_at = $2",
     )
@@ -282,7 +283,7 @@ pub async fn clear_deadline(c: &mut AnyConnection, id: i64, deadline: Millis) ->
 }
 
 /// The acknowledgement and contact windows a warning was routed with.
-pub async fn windows_of(c: &mut AnyConnection, id: i64) -> DbResult<Windows> {
+pub async fn windows_of(c: &mut AnyConnection, id: WarningId) -> DbResult<Windows> {
     let r = sqlx::query("SELECT ack_window_ms, contact_window_ms FROM warnings WHERE id = $1")
         .bind(id)
         .fetch_one(&mut *c)
@@ -293,7 +294,7 @@ pub async fn windows_of(c: &mut AnyConnection, id: i64) -> DbResult<Windows> {
 /// One escalation of a missed deadline.
 #[derive(Clone, Debug)]
 pub struct Escalation {
-    pub id: i64,
+    pub id: WarningId,
     /// The deadline handled (the compare-and-set's expected value).
     pub deadline: Millis,
     pub level: i64,
@@ -335,7 +336,7 @@ pub async fn escalate(c: &mut AnyConnection, e: &Escalation) -> DbResult<bool> {
 /// Records the acknowledgement; the contact deadline (when still pending) becomes the next one.
 pub async fn acknowledge(
     c: &mut AnyConnection,
-    id: i64,
+    id: WarningId,
     now: Millis,
     by: i64,
     next_deadline: Option<Millis>,
@@ -357,7 +358,7 @@ pub async fn acknowledge(
 /// Records the contact with the student (acknowledging it too when that was skipped).
 pub async fn record_contact(
     c: &mut AnyConnection,
-    id: i64,
+    id: WarningId,
     at: Millis,
     method: ContactMethod,
     by: i64,
@@ -381,7 +382,7 @@ pub async fn record_contact(
 /// Closes a warning with its outcome (once: a closed warning is left as it is).
 pub async fn close(
     c: &mut AnyConnection,
-    id: i64,
+    id: WarningId,
     outcome: Outcome,
     now: Millis,
     loss: Option<Money>,

@@ -4,6 +4,7 @@
 //! a warning's life are in `lifecycle`, partners' receipts in `receipts`, outside notices in
 //! `notify`, the reads of the figures and the appraisal in `appraisal`.
 
+use crate::kernel::ids::WarningId;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -96,7 +97,7 @@ pub fn warning_from(r: &AnyRow) -> Result<Warning, sqlx::Error> {
     })
 }
 
-pub async fn warning_by_id(c: &mut AnyConnection, id: i64) -> DbResult<Option<Warning>> {
+pub async fn warning_by_id(c: &mut AnyConnection, id: WarningId) -> DbResult<Option<Warning>> {
     let r = sqlx::query(&format!("SELECT {W_COLS} FROM warnings w WHERE w.id = $1"))
         .bind(id)
         .fetch_optional(&mut *c)
@@ -235,7 +236,7 @@ pub async fn save_settings(
 #[allow(clippy::too_many_arguments)]
 pub async fn add_event(
     c: &mut AnyConnection,
-    warning_id: i64,
+    warning_id: WarningId,
     at: Millis,
     kind: &str,
     actor: (Option<i64>, &str),
@@ -262,7 +263,7 @@ pub async fn add_event(
     Ok(id.is_some())
 }
 
-pub async fn events(c: &mut AnyConnection, warning_id: i64) -> DbResult<Vec<WarnEvent>> {
+pub async fn events(c: &mut AnyConnection, warning_id: WarningId) -> DbResult<Vec<WarnEvent>> {
     let rows = sqlx::query(
         "SELECT id, at, kind, actor, actor_account_id, level, staff_id, detail \
          FROM warning_events WHERE warning_id = $1 ORDER BY at, id",

@@ -1,6 +1,7 @@
 //! SQL of warnings' outside notices: the channels a school chose for them, the queued notices
 //! (`warning_notifications`) and the email addresses of the people told.
 
+use crate::kernel::ids::WarningId;
 use std::collections::HashMap;
 
 use sqlx::any::AnyRow;
@@ -84,7 +85,7 @@ pub async fn email_of(c: &mut AnyConnection, to: &Recipient) -> DbResult<Option<
 /// the id when queued now.
 pub async fn insert_notification(
     c: &mut AnyConnection,
-    warning_id: i64,
+    warning_id: WarningId,
     source: &str,
     channel_id: i64,
     address: &str,
@@ -154,7 +155,7 @@ fn notification_from(
 }
 
 /// The outside notices of a warning, oldest first (those of a channel since deleted left out).
-pub async fn of_warning(c: &mut AnyConnection, warning_id: i64) -> DbResult<Vec<Notification>> {
+pub async fn of_warning(c: &mut AnyConnection, warning_id: WarningId) -> DbResult<Vec<Notification>> {
     let rows = sqlx::query(
         "SELECT id, source, channel_id, address, status, reason, attempts, sent_at \
          FROM warning_notifications WHERE warning_id = $1 ORDER BY id",
@@ -185,7 +186,7 @@ pub async fn of_warning(c: &mut AnyConnection, warning_id: i64) -> DbResult<Vec<
 /// A queued notice as the sending job reads it.
 #[derive(Clone, Debug)]
 pub struct QueuedNotice {
-    pub warning_id: i64,
+    pub warning_id: WarningId,
     pub channel_id: i64,
     pub address: String,
     pub title: String,

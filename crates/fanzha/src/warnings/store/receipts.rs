@@ -1,6 +1,7 @@
 //! SQL of partners' receipts: what a partner system is answered when it sends a warning, and the
 //! payload the intake job matches later.
 
+use crate::kernel::ids::WarningId;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -57,7 +58,7 @@ pub async fn receipt_of(
 
 pub async fn insert_receipt(
     c: &mut AnyConnection,
-    warning_id: i64,
+    warning_id: WarningId,
     account_id: i64,
     reference: Option<&str>,
     payload: &str,
@@ -80,7 +81,7 @@ pub async fn insert_receipt(
 /// The account and payload of a receipt still waiting for the intake job.
 pub async fn receipt_pending(
     c: &mut AnyConnection,
-    warning_id: i64,
+    warning_id: WarningId,
 ) -> DbResult<Option<(i64, String)>> {
     let r = sqlx::query(
         "SELECT account_id, payload FROM warning_receipts WHERE warning_id = $1 AND status = 'received'",
@@ -96,7 +97,7 @@ pub async fn receipt_pending(
 
 pub async fn receipt_processed(
     c: &mut AnyConnection,
-    warning_id: i64,
+    warning_id: WarningId,
     now: Millis,
 ) -> DbResult<()> {
     sqlx::query(

@@ -342,7 +342,7 @@ async fn only_malformed_partner_input_is_refused_and_keys_repeat_the_receipt() {
     fanzha::warnings::receipts::process(
         &app.state.db,
         &app.state.clock,
-        v1["id"].as_i64().unwrap(),
+        fanzha::kernel::ids::WarningId(v1["id"].as_i64().unwrap()),
     )
     .await
     .unwrap();
