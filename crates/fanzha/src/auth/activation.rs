@@ -12,6 +12,7 @@
 //! are limited per address and per (school, number) with the database-held login limits, so the
 //! limits hold across processes and restarts.
 
+use crate::kernel::ids::StudentId;
 use rand::Rng;
 
 use super::password::{self, random_token, sha256_hex};
@@ -216,7 +217,7 @@ pub async fn issue(
 /// A student under `unit_path` (enrolled, current on the roster) whose account was never
 /// activated: nothing sent to the in-app inbox can reach them.
 pub struct NeverActivated {
-    pub student_id: i64,
+    pub student_id: StudentId,
     pub student_no: String,
     pub name: String,
     pub class_name: String,

@@ -1,5 +1,6 @@
 //! Roles, principals and API token scopes.
 
+use crate::kernel::ids::StudentId;
 use std::fmt;
 use std::str::FromStr;
 
@@ -337,7 +338,7 @@ pub struct Principal {
     pub account_id: i64,
     pub username: String,
     pub display_name: String,
-    pub student_id: Option<i64>,
+    pub student_id: Option<StudentId>,
     pub staff_id: Option<i64>,
     pub grants: Vec<Grant>,
     pub via: Via,

@@ -1,5 +1,6 @@
 //! Pages and API of accounts: login, logout, language, password change, API tokens.
 
+use crate::kernel::ids::StudentId;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -591,7 +592,7 @@ pub struct Me {
     pub username: String,
     pub display_name: String,
     pub roles: Vec<MeGrant>,
-    pub student_id: Option<i64>,
+    pub student_id: Option<StudentId>,
     pub staff_id: Option<i64>,
 }
 

@@ -5,6 +5,7 @@
 //! of the grant's scope paths (police grants include the schools of the station's jurisdiction).
 
 use super::model::{Principal, Role};
+use crate::kernel::ids::StudentId;
 
 /// Things a caller can try to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -109,7 +110,7 @@ pub enum Target<'a> {
     /// Something that belongs to the unit with this path (e.g. `/1/4/9/`).
     Unit(&'a str),
     /// A student's own record: the student id and the path of their class.
-    Student { id: i64, unit_path: &'a str },
+    Student { id: StudentId, unit_path: &'a str },
 }
 
 /// The matrix: which role may do which action within its scope.
@@ -242,7 +243,7 @@ mod tests {
             account_id: 1,
             username: "u".into(),
             display_name: "u".into(),
-            student_id: (role == Role::Student).then_some(7),
+            student_id: (role == Role::Student).then_some(StudentId(7)),
             staff_id: None,
             grants: vec![Grant {
                 role,
@@ -337,7 +338,7 @@ mod tests {
             &p,
             Action::ViewPerson,
             &Target::Student {
-                id: 7,
+                id: StudentId(7),
                 unit_path: "/1/2/3/"
             }
         ));
@@ -345,7 +346,7 @@ mod tests {
             &p,
             Action::ViewPerson,
             &Target::Student {
-                id: 8,
+                id: StudentId(8),
                 unit_path: "/1/2/3/"
             }
         ));

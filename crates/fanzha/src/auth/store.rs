@@ -1,5 +1,6 @@
 //! SQL of accounts, role grants, sessions and API tokens.
 
+use crate::kernel::ids::StudentId;
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 use sqlx::Row;
@@ -17,7 +18,7 @@ pub struct AccountRow {
     pub username: String,
     pub display_name: String,
     pub password_hash: String,
-    pub student_id: Option<i64>,
+    pub student_id: Option<StudentId>,
     pub staff_id: Option<i64>,
     pub locale: String,
     pub time_zone: String,
@@ -91,7 +92,7 @@ pub async fn account_by_id(db: &Db, id: i64) -> DbResult<Option<AccountRow>> {
 /// Accounts linked to a student or staff record (for notifications and for the policy tests).
 pub async fn account_of_person(
     db: &Db,
-    student_id: Option<i64>,
+    student_id: Option<StudentId>,
     staff_id: Option<i64>,
 ) -> DbResult<Option<i64>> {
     Ok(sqlx::query_scalar(
@@ -107,14 +108,14 @@ pub struct NewAccount<'a> {
     pub username: &'a str,
     pub display_name: &'a str,
     pub password_hash: &'a str,
-    pub student_id: Option<i64>,
+    pub student_id: Option<StudentId>,
     pub staff_id: Option<i64>,
     pub locale: &'a str,
     pub time_zone: &'a str,
 }
 
 /// The id of the student with this number on this school's roster.
-pub async fn student_id_by_no(db: &Db, school_id: i64, no: &str) -> DbResult<Option<i64>> {
+pub async fn student_id_by_no(db: &Db, school_id: i64, no: &str) -> DbResult<Option<StudentId>> {
     Ok(
         sqlx::query_scalar("SELECT id FROM students WHERE school_id = $1 AND student_no = $2")
             .bind(school_id)
@@ -127,7 +128,7 @@ pub async fn student_id_by_no(db: &Db, school_id: i64, no: &str) -> DbResult<Opt
 /// The roster account of a student or staff member that nobody has activated yet.
 pub async fn unactivated_account_of(
     c: &mut AnyConnection,
-    student_id: Option<i64>,
+    student_id: Option<StudentId>,
     staff_id: Option<i64>,
 ) -> DbResult<Option<i64>> {
     Ok(sqlx::query_scalar(

@@ -17,6 +17,7 @@
 //!   the other parts, the total capped at 100, so that without quiz answers a score is what it
 //!   was before the learning module existed.
 
+use crate::kernel::ids::StudentId;
 use std::collections::HashMap;
 
 use crate::db::{Db, DbResult};
@@ -36,7 +37,7 @@ pub type Cohort = (i64, String, String);
 /// One person as the formula sees them.
 #[derive(Clone, Debug)]
 pub struct Person {
-    pub student_id: i64,
+    pub student_id: StudentId,
     pub cohort: Cohort,
     pub open_warnings: i64,
     pub risk_signals: i64,
@@ -100,8 +101,8 @@ pub fn scores(people: &[Person], cohorts: &CohortStats) -> Vec<f64> {
 
 /// The `percent` % highest-scoring people (at least one when anyone scores above 0), ties broken
 /// by student id; people scoring 0 are never included, they are not exposed by any measure.
-pub fn top_percent(people: &[Person], scores: &[f64], percent: f64) -> Vec<(i64, f64)> {
-    let mut v: Vec<(i64, f64)> = people
+pub fn top_percent(people: &[Person], scores: &[f64], percent: f64) -> Vec<(StudentId, f64)> {
+    let mut v: Vec<(StudentId, f64)> = people
         .iter()
         .zip(scores)
         .filter(|(_, s)| **s > 0.0)
@@ -135,7 +136,7 @@ pub async fn load_open_warnings(
     db: &Db,
     unit_path: &str,
     fraud_type: &str,
-) -> DbResult<HashMap<i64, i64>> {
+) -> DbResult<HashMap<StudentId, i64>> {
     crate::warnings::reads::unhandled_by_student(db, unit_path, fraud_type).await
 }
 
@@ -147,7 +148,7 @@ pub async fn load_risk_signals(
     unit_path: &str,
     fraud_type: &str,
     since: i64,
-) -> DbResult<HashMap<i64, i64>> {
+) -> DbResult<HashMap<StudentId, i64>> {
     let mut m =
         crate::intel::reads::risky_checks_by_student(db, unit_path, fraud_type, since).await?;
     for (id, n) in crate::reports::store::filed_by_student(db, unit_path, fraud_type, since).await?
@@ -164,7 +165,7 @@ pub async fn load_quiz_knowledge(
     db: &Db,
     unit_path: &str,
     fraud_type: &str,
-) -> DbResult<HashMap<i64, (i64, i64)>> {
+) -> DbResult<HashMap<StudentId, (i64, i64)>> {
     let mut m = crate::learning::service::knowledge_under(db, unit_path, fraud_type).await?;
     for (id, n) in super::store::quiz_passes_under(db, unit_path, fraud_type).await? {
         let e = m.entry(id).or_default();
@@ -175,7 +176,7 @@ pub async fn load_quiz_knowledge(
 }
 
 /// One student's campaign quizzes passed, per fraud type (for their knowledge profile).
-pub async fn quiz_passes_of(db: &Db, student_id: i64) -> DbResult<Vec<(String, i64)>> {
+pub async fn quiz_passes_of(db: &Db, student_id: StudentId) -> DbResult<Vec<(String, i64)>> {
     super::store::quiz_passes_of(db, student_id).await
 }
 
@@ -222,7 +223,7 @@ mod tests {
 
     fn person(id: i64, year: i64, major: &str, w: i64, r: i64) -> Person {
         Person {
-            student_id: id,
+            student_id: StudentId(id),
             cohort: (year, major.into(), "male".into()),
             open_warnings: w,
             risk_signals: r,
@@ -310,8 +311,11 @@ mod tests {
     fn top_percent_takes_the_highest_and_skips_zero() {
         let p: Vec<Person> = (1..=10).map(|i| person(i, 2023, "cs", 0, 0)).collect();
         let s = vec![0.0, 10.0, 30.0, 30.0, 5.0, 0.0, 0.0, 0.0, 0.0, 1.0];
-        assert_eq!(top_percent(&p, &s, 20.0), vec![(3, 30.0), (4, 30.0)]);
-        assert_eq!(top_percent(&p, &s, 1.0), vec![(3, 30.0)]);
+        assert_eq!(
+            top_percent(&p, &s, 20.0),
+            vec![(StudentId(3), 30.0), (StudentId(4), 30.0)]
+        );
+        assert_eq!(top_percent(&p, &s, 1.0), vec![(StudentId(3), 30.0)]);
         assert_eq!(top_percent(&p, &s, 100.0).len(), 5);
         assert!(top_percent(&p, &[0.0; 10], 50.0).is_empty());
     }

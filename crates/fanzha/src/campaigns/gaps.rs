@@ -83,7 +83,7 @@ pub async fn remind(
         if inbox::notify_once(
             &mut *tx,
             clock,
-            &Recipient::Student(g.student_id),
+            &Recipient::Student(g.student_id.get()),
             n,
             Some(&source),
         )

@@ -1,9 +1,9 @@
 //! Types of the cases module: channels, statuses, money, local days and months, and the input of a
 //! case as it arrives from a form, a CSV line or the API.
 
+use crate::kernel::ids::{CaseId, ReportId, StudentId};
 use chrono::{Datelike, NaiveDate};
 use fanzha_detect::FraudType;
-use crate::kernel::ids::{CaseId, ReportId};
 
 /// The zone that defines the day, hour, weekday, month and year of every figure (summaries,
 /// analysis, streaks, briefing months, the ranking year): China Standard Time, one definition for
@@ -307,7 +307,7 @@ pub struct Case {
     pub unit_id: i64,
     pub unit_code: String,
     pub unit_path: String,
-    pub victim_student_id: Option<i64>,
+    pub victim_student_id: Option<StudentId>,
     pub victim_staff_id: Option<i64>,
     pub victim_role: String,
     pub victim_enroll_year: Option<i64>,
@@ -339,7 +339,7 @@ pub struct ValidCase {
     pub school_id: i64,
     pub unit_id: i64,
     pub unit_path: String,
-    pub victim_student_id: Option<i64>,
+    pub victim_student_id: Option<StudentId>,
     pub victim_staff_id: Option<i64>,
     pub victim_role: VictimRole,
     pub victim_enroll_year: Option<i64>,
@@ -404,7 +404,6 @@ pub struct BriefingInput {
     pub advice: String,
     /// Ids of the month's typical cases, whose anonymised narratives the briefing shows.
     #[serde(default)]
-    #[schema(value_type = Vec<i64>)]
     pub case_ids: Vec<CaseId>,
 }
 

@@ -608,7 +608,7 @@ pub async fn seed(db: &Db, clock: &Clock, scale: Scale) -> anyhow::Result<Seeded
         let names: std::collections::HashMap<String, String> = student_nos.into_iter().collect();
         for (id, no) in ids {
             let name = names.get(&no).cloned().unwrap_or_default();
-            acc.add(&no, &name, Some(id), None);
+            acc.add(&no, &name, Some(id.get()), None);
         }
         acc.flush(&mut tx, db.backend).await?;
         // The accounts follow the roster as an import would have made them: keyed by school

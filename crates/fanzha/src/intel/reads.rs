@@ -1,6 +1,7 @@
 //! Read-only queries of risk checks that other modules need: a student's own medium and high
 //! risk checks per fraud type (the campaigns' exposure score).
 
+use crate::kernel::ids::StudentId;
 use std::collections::HashMap;
 
 use sqlx::Row;
@@ -14,7 +15,7 @@ pub async fn risky_checks_by_student(
     unit_path: &str,
     fraud_type: &str,
     since: i64,
-) -> DbResult<HashMap<i64, i64>> {
+) -> DbResult<HashMap<StudentId, i64>> {
     let rows = sqlx::query(
         "SELECT r.student_id AS student_id, COUNT(*) AS n FROM risk_checks r JOIN students s ON s.id = r.student_id \
          JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 || '%' AND r.fraud_type = $2 \

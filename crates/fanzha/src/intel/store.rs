@@ -1,5 +1,6 @@
 //! SQL of the indicator store, risk checks, reviews and labelled examples.
 
+use crate::kernel::ids::StudentId;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -519,7 +520,7 @@ pub async fn new_import(
 pub struct StoredCheck {
     pub id: i64,
     pub account_id: i64,
-    pub student_id: Option<i64>,
+    pub student_id: Option<StudentId>,
     pub input_kind: String,
     pub text: String,
     pub level: String,
@@ -547,7 +548,7 @@ fn stored_check(r: &AnyRow) -> Result<StoredCheck, sqlx::Error> {
 
 pub struct NewCheck<'a> {
     pub account_id: i64,
-    pub student_id: Option<i64>,
+    pub student_id: Option<StudentId>,
     pub input_kind: &'a str,
     pub text: &'a str,
     pub text_hash: &'a str,
@@ -593,7 +594,11 @@ pub async fn check_by_id(db: &Db, id: i64) -> DbResult<Option<StoredCheck>> {
 }
 
 /// The risk checks a student made (while signed in as themself), newest first.
-pub async fn checks_of_student(db: &Db, student_id: i64, limit: i64) -> DbResult<Vec<StoredCheck>> {
+pub async fn checks_of_student(
+    db: &Db,
+    student_id: StudentId,
+    limit: i64,
+) -> DbResult<Vec<StoredCheck>> {
     let rows = sqlx::query(&format!(
         "SELECT {CHECK_COLS} FROM risk_checks WHERE student_id = $1 ORDER BY id DESC LIMIT $2"
     ))

@@ -5,6 +5,7 @@
 //! drive with some installs recorded and some checked. The first student starts with nothing done
 //! so their journey can be walked.
 
+use crate::kernel::ids::StudentId;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -275,7 +276,8 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
     let class = org_demo::enrolled_of_class(&mut tx, class_id).await?;
     let lessons_fl = store::demo::lesson_ids_of_course(&mut tx, fl).await?;
     let lessons_el = store::demo::lesson_ids_of_course(&mut tx, el).await?;
-    let others: Vec<&(i64, String)> = class.iter().filter(|(id, _)| *id != first_id).collect();
+    let others: Vec<&(StudentId, String)> =
+        class.iter().filter(|(id, _)| *id != first_id).collect();
     let n = others.len();
     for (i, (sid, name)) in others.iter().enumerate() {
         let t = now - rng.gen_range(1..15) * DAY;
@@ -394,7 +396,7 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
 async fn pass(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     course: i64,
-    student: i64,
+    student: StudentId,
     t: i64,
     per_tag: usize,
     rng: &mut StdRng,

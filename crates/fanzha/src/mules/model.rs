@@ -1,7 +1,7 @@
 //! Types of the mules domain, parsed once from input and from rows.
 
-use crate::kernel::ids::WarningId;
 use crate::error::Msg;
+use crate::kernel::ids::WarningId;
 use crate::warnings::model::Severity;
 
 /// The kind of account a signal or a case is about (两卡 and what goes with them).

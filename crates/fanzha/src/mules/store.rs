@@ -53,7 +53,10 @@ pub async fn insert_signal(
     Ok(())
 }
 
-pub async fn facts_of(c: &mut AnyConnection, warning_id: WarningId) -> DbResult<Option<SignalFacts>> {
+pub async fn facts_of(
+    c: &mut AnyConnection,
+    warning_id: WarningId,
+) -> DbResult<Option<SignalFacts>> {
     let r = sqlx::query(&format!(
         "SELECT {COLS} FROM mule_signals WHERE warning_id = $1"
     ))

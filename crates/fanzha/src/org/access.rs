@@ -5,6 +5,7 @@ use crate::audit;
 use crate::auth::model::{Principal, Scope};
 use crate::auth::policy::{Action, Target};
 use crate::error::{AppError, AppResult};
+use crate::kernel::ids::StudentId;
 use crate::web::context::User;
 use crate::web::AppState;
 
@@ -36,7 +37,7 @@ pub async fn authorize(
 pub async fn open_student(
     st: &AppState,
     u: &User,
-    id: i64,
+    id: StudentId,
 ) -> AppResult<crate::org::model::Student> {
     let s = crate::org::store::student_by_id(&st.db, id)
         .await?
@@ -58,7 +59,7 @@ pub async fn open_student(
         &u.ctx.actor(),
         audit::Read {
             kind: "student",
-            id,
+            id: id.get(),
             unit_path: &s.class_path,
             detail: serde_json::json!({"student_no": s.student_no}),
         },
@@ -88,7 +89,7 @@ pub async fn list_students(
             filter: serde_json::json!({
                 "under": f.under_path, "q": f.query, "limit": f.limit, "offset": f.offset, "total": total,
             }),
-            ids: items.iter().map(|s| s.id).collect(),
+            ids: items.iter().map(|s| s.id.get()).collect(),
         },
     )
     .await?;

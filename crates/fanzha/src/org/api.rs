@@ -1,5 +1,6 @@
 //! JSON API of the org tree and rosters, scoped like the pages.
 
+use crate::kernel::ids::StudentId;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -183,7 +184,7 @@ pub struct ListQuery {
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct StudentOut {
-    pub id: i64,
+    pub id: StudentId,
     pub student_no: String,
     pub name: String,
     pub gender: String,
@@ -259,7 +260,7 @@ pub async fn list_students(
 pub async fn get_student(
     State(st): State<AppState>,
     u: User,
-    Path(id): Path<i64>,
+    Path(id): Path<StudentId>,
 ) -> AppResult<Json<StudentOut>> {
     require_scope(&u.p, Scope::OrgRead)?;
     let s = super::access::open_student(&st, &u, id).await?;
@@ -271,7 +272,7 @@ pub async fn get_student(
 pub async fn student_responsible(
     State(st): State<AppState>,
     u: User,
-    Path(id): Path<i64>,
+    Path(id): Path<StudentId>,
 ) -> AppResult<Json<Vec<ResponsibleOut>>> {
     require_scope(&u.p, Scope::OrgRead)?;
     let s = store::student_by_id(&st.db, id)

@@ -1,5 +1,6 @@
 //! Types of the org tree and its people. Values that exist are valid: they are built by `parse`.
 
+use crate::kernel::ids::StudentId;
 use std::fmt;
 
 /// Kind of an org unit; the tree runs province → city → police station / school → college → class.
@@ -323,7 +324,7 @@ impl fmt::Display for Duty {
 
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Student {
-    pub id: i64,
+    pub id: StudentId,
     pub school_id: i64,
     pub class_id: i64,
     pub class_code: String,

@@ -1,6 +1,7 @@
 //! Pages of the org tree: browse units and people in scope, a person's record (audited), roster
 //! import and export, creating units.
 
+use crate::kernel::ids::StudentId;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -282,7 +283,7 @@ struct StudentPage {
 async fn student_page(
     State(st): State<AppState>,
     u: User,
-    Path(id): Path<i64>,
+    Path(id): Path<StudentId>,
 ) -> AppResult<Html<String>> {
     let s = super::access::open_student(&st, &u, id).await?;
     let ctx = page_ctx(&st, &u).await;
@@ -447,7 +448,7 @@ async fn export_as(st: &AppState, u: &User, unit: &Unit, xlsx: bool) -> AppResul
             kind: "student",
             unit_path: unit.path.clone(),
             filter: serde_json::json!({"school": unit.code}),
-            ids: students.iter().map(|s| s.id).collect(),
+            ids: students.iter().map(|s| s.id.get()).collect(),
         },
     )
     .await?;

@@ -1,5 +1,6 @@
 //! SQL of the org tree, people and the responsibility chain.
 
+use crate::kernel::ids::StudentId;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
 
@@ -225,7 +226,7 @@ fn student_from(r: &AnyRow) -> Result<Student, sqlx::Error> {
     })
 }
 
-pub async fn student_by_id(db: &Db, id: i64) -> DbResult<Option<Student>> {
+pub async fn student_by_id(db: &Db, id: StudentId) -> DbResult<Option<Student>> {
     let r = sqlx::query(&format!(
         "SELECT {STUDENT_COLS} FROM students s JOIN units c ON c.id = s.class_id WHERE s.id = $1"
     ))

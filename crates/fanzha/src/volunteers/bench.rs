@@ -6,6 +6,7 @@
 //! students with accounts registered as volunteers), so that the run measures the volunteers
 //! module and not the demo seeding.
 
+use crate::kernel::ids::StudentId;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -101,8 +102,9 @@ async fn generate(
         let mut tx = db.begin_write().await?;
         for i in 0..per.min(volunteers - people.len()) {
             let no = format!("B{s:03}{i:06}");
-            let sid =
-                store::bench_student(&mut tx, sch.id, class.id, &no, &format!("同学{i}")).await?;
+            let sid = StudentId(
+                store::bench_student(&mut tx, sch.id, class.id, &no, &format!("同学{i}")).await?,
+            );
             let aid = store::bench_account(&mut tx, &no, Some(sid)).await?;
             store::bench_volunteer(&mut tx, sid, aid, sch.id, class.id, &class.path).await?;
             people.push(Principal {

@@ -51,8 +51,9 @@ fn reference(i: &WarningInput) -> Result<Option<String>, Msg> {
 
 /// Writes what another kind of warning keeps of its own (e.g. the facts of a mule-risk signal)
 /// in the transaction that writes the warning; given the warning's id.
-pub type ExtraWrite =
-    dyn for<'c> Fn(&'c mut AnyConnection, WarningId) -> BoxFuture<'c, Result<(), DbError>> + Send + Sync;
+pub type ExtraWrite = dyn for<'c> Fn(&'c mut AnyConnection, WarningId) -> BoxFuture<'c, Result<(), DbError>>
+    + Send
+    + Sync;
 
 /// Receives a partner's warning: syntax checked, written unidentified with its receipt, intake
 /// job queued, one commit. With an idempotency key, a repeat returns the first receipt (and
@@ -247,7 +248,9 @@ pub fn register_jobs(reg: &mut JobRegistry, db: Db, clock: Clock) {
             let id = job.payload["warning"]
                 .as_i64()
                 .ok_or_else(|| format!("job {}: no warning id", job.id))?;
-            process(&db, &clock, WarningId(id)).await.map_err(|e| e.to_string())
+            process(&db, &clock, WarningId(id))
+                .await
+                .map_err(|e| e.to_string())
         }
     });
 }

@@ -668,18 +668,26 @@ mod tests {
         let schemas = doc["components"]["schemas"].as_object().expect("schemas");
         walk(doc, "", schemas);
         // A typed id is a bare integer to a client, wherever it appears.
-        for id in ["AccountId", "StudentId", "UnitId", "ReportId", "WarningId", "CaseId"] {
+        for id in [
+            "AccountId",
+            "StudentId",
+            "UnitId",
+            "ReportId",
+            "WarningId",
+            "CaseId",
+        ] {
             if let Some(s) = schemas.get(id) {
                 assert_eq!(s["type"], "integer", "{id}: {s}");
                 assert_eq!(s["format"], "int64", "{id}: {s}");
             }
         }
-        for (schema, field, id) in [
-            ("Case", "id", "CaseId"),
-            ("Report", "id", "ReportId"),
-        ] {
+        for (schema, field, id) in [("Case", "id", "CaseId"), ("Report", "id", "ReportId")] {
             let f = &schemas[schema]["properties"][field];
-            assert_eq!(f["$ref"], format!("#/components/schemas/{id}"), "{schema}.{field}");
+            assert_eq!(
+                f["$ref"],
+                format!("#/components/schemas/{id}"),
+                "{schema}.{field}"
+            );
         }
     }
 

@@ -1,5 +1,6 @@
 //! Reads of the demo seed only (accounts picked for the demo's stories).
 
+use crate::kernel::ids::StudentId;
 use sqlx::AnyConnection;
 
 use crate::db::{Db, DbResult};
@@ -8,7 +9,7 @@ use crate::db::{Db, DbResult};
 pub async fn first_student_accounts(
     tx: &mut AnyConnection,
     limit: i64,
-) -> DbResult<Vec<(i64, Option<i64>)>> {
+) -> DbResult<Vec<(i64, Option<StudentId>)>> {
     Ok(sqlx::query_as(
         "SELECT a.id, a.student_id FROM accounts a WHERE a.student_id IS NOT NULL ORDER BY a.id LIMIT $1",
     )

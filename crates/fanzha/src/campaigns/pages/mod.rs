@@ -395,7 +395,7 @@ async fn gaps_export(
             rows: vec![],
             scope: vec![&unit.path],
             filter: serde_json::json!({"gaps": q.unit, "days": days, "q": q.q}),
-            ids: people.iter().map(|g| g.student_id).collect(),
+            ids: people.iter().map(|g| g.student_id.get()).collect(),
         },
     )
     .await?;

@@ -1,6 +1,7 @@
 //! Audiences: who a campaign reaches (units, cohorts, roles, weakness, or the most exposed share
 //! of a school), checked before anything is sent, with a preview of size and a sample.
 
+use crate::kernel::ids::StudentId;
 use std::collections::HashSet;
 
 use super::*;
@@ -94,7 +95,7 @@ pub(super) async fn exposed_students(
     spec: &AudienceSpec,
     fraud_type: &str,
     percent: f64,
-) -> SvcResult<Vec<(i64, f64)>> {
+) -> SvcResult<Vec<(StudentId, f64)>> {
     if !(0.0..=100.0).contains(&percent) || percent == 0.0 || !percent.is_finite() {
         return refuse("camp-err-percent");
     }
@@ -106,7 +107,7 @@ pub(super) async fn exposed_students(
         .ok_or_else(|| CampError::new("camp-err-exposure-school"))?;
     // Everyone the other filters select…
     let a = audience_sql(paths, spec, 1)?;
-    let ids: HashSet<i64> = store::audience_student_ids(db, &a).await?;
+    let ids: HashSet<StudentId> = store::audience_student_ids(db, &a).await?;
     // …ranked by exposure within the school.
     let (people, scores) = exposure::score_unit(
         db,
@@ -146,7 +147,7 @@ pub async fn preview(
                 });
             }
         }
-        let ids: Vec<i64> = top.iter().map(|(id, _)| *id).collect();
+        let ids: Vec<StudentId> = top.iter().map(|(id, _)| *id).collect();
         let unreachable = store::unreachable_among(db, &ids).await?;
         return Ok(Preview {
             size: top.len() as i64,
@@ -191,7 +192,7 @@ pub async fn preview(
 /// One student's exposure score.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ExposureOut {
-    pub student_id: i64,
+    pub student_id: StudentId,
     pub score: f64,
 }
 
@@ -237,7 +238,7 @@ pub async fn exposure_scores(
             kind: "student",
             unit_path: unit.path.clone(),
             filter: serde_json::json!({"exposure": unit_code, "fraud_type": fraud_type_id}),
-            ids: v.iter().map(|e| e.student_id).collect(),
+            ids: v.iter().map(|e| e.student_id.get()).collect(),
         },
     )
     .await?;

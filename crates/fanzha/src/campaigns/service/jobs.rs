@@ -2,6 +2,7 @@
 //! deliveries and their jobs), robot posts and emails with the shared per-channel rate limit,
 //! retries and deferral.
 
+use crate::kernel::ids::StudentId;
 use std::time::Duration;
 
 use super::audiences::{audience_paths, audience_sql, exposed_students};
@@ -127,7 +128,7 @@ pub async fn fan_out(db: &Db, clock: &Clock, job: &Job) -> SvcResult<()> {
             if !store::still_sending(&mut tx, id).await? {
                 return Ok(());
             }
-            let ids: Vec<i64> = chunk.iter().map(|(s, _)| *s).collect();
+            let ids: Vec<StudentId> = chunk.iter().map(|(s, _)| *s).collect();
             store::insert_listed_deliveries(&mut tx, db.backend, id, now, &ids).await?;
             let persons: Vec<String> = chunk.iter().map(|(s, _)| format!("student:{s}")).collect();
             store::insert_inbox_messages(&mut tx, id, &inbox, InboxOf::Persons(&persons)).await?;

@@ -2,6 +2,7 @@
 //! threshold, and the gap lists (students never reached, victims never warned of their case's
 //! fraud type).
 
+use crate::kernel::ids::StudentId;
 use std::collections::BTreeMap;
 
 use super::*;
@@ -234,7 +235,7 @@ pub fn units_below(trees: &[ReachNode], threshold: f64) -> Vec<ReachNode> {
 /// A person a counselor should reach.
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct GapPerson {
-    pub student_id: i64,
+    pub student_id: StudentId,
     pub student_no: String,
     pub name: String,
     pub class_name: String,
@@ -273,24 +274,25 @@ fn gap_person(r: store::GapRow, fraud_type: Option<String>) -> GapPerson {
 /// case's fraud type, at most `limit` (student, fraud type) pairs by student.
 pub async fn unwarned_victims(db: &Db, path: &str, limit: i64) -> SvcResult<Vec<GapPerson>> {
     let victims = crate::cases::reads::student_victims_under(db, path).await?;
-    let ids: Vec<i64> = {
-        let mut v: Vec<i64> = victims.iter().map(|(id, _)| *id).collect();
+    let ids: Vec<StudentId> = {
+        let mut v: Vec<StudentId> = victims.iter().map(|(id, _)| *id).collect();
         v.dedup();
         v
     };
     let warned = store::acknowledged_fraud_types(db, &ids).await?;
-    let unwarned: Vec<(i64, String)> = victims
+    let unwarned: Vec<(StudentId, String)> = victims
         .into_iter()
         .filter(|v| !warned.contains(v))
         .take(limit.max(0) as usize)
         .collect();
-    let mut ids: Vec<i64> = unwarned.iter().map(|(id, _)| *id).collect();
+    let mut ids: Vec<StudentId> = unwarned.iter().map(|(id, _)| *id).collect();
     ids.dedup();
-    let students: std::collections::HashMap<i64, store::GapRow> = store::gap_students(db, &ids)
-        .await?
-        .into_iter()
-        .map(|r| (r.student_id, r))
-        .collect();
+    let students: std::collections::HashMap<StudentId, store::GapRow> =
+        store::gap_students(db, &ids)
+            .await?
+            .into_iter()
+            .map(|r| (r.student_id, r))
+            .collect();
     Ok(unwarned
         .into_iter()
         .filter_map(|(id, ft)| {
@@ -449,7 +451,7 @@ pub async fn gaps(
                 .iter()
                 .chain(victims.iter())
                 .chain(inactive.iter())
-                .map(|g| g.student_id)
+                .map(|g| g.student_id.get())
                 .collect(),
         },
     )

@@ -1,6 +1,7 @@
 //! SQL of audiences: who an audience spec selects (enrolled students by unit, year, gender,
 //! major and weakness; staff by role), how many the inbox can reach, and a sample of them.
 
+use crate::kernel::ids::StudentId;
 use std::collections::HashSet;
 
 use sqlx::Row;
@@ -131,7 +132,7 @@ pub struct AudiencePerson {
 }
 
 /// The ids of the students the audience selects.
-pub async fn audience_student_ids(db: &Db, a: &AudienceSql) -> DbResult<HashSet<i64>> {
+pub async fn audience_student_ids(db: &Db, a: &AudienceSql) -> DbResult<HashSet<StudentId>> {
     let sql = format!(
         "SELECT s.id AS id FROM students s JOIN units u ON u.id = s.class_id WHERE {}",
         a.student_where.clone().unwrap_or_else(|| "1 = 0".into())
@@ -145,7 +146,7 @@ pub async fn audience_student_ids(db: &Db, a: &AudienceSql) -> DbResult<HashSet<
 }
 
 /// How many of the students `ids` the inbox cannot reach.
-pub async fn unreachable_among(db: &Db, ids: &[i64]) -> DbResult<i64> {
+pub async fn unreachable_among(db: &Db, ids: &[StudentId]) -> DbResult<i64> {
     let mut unreachable = 0;
     for chunk in ids.chunks(500) {
         let list = crate::db::params_list(chunk.len(), 1);

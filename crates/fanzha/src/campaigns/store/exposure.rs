@@ -1,6 +1,7 @@
 //! SQL of the exposure score's own inputs: the enrolled students of a school with their cohort,
 //! and the campaign quizzes students passed per fraud type.
 
+use crate::kernel::ids::StudentId;
 use std::collections::HashMap;
 
 use sqlx::Row;
@@ -9,7 +10,7 @@ use crate::db::{Db, DbResult};
 
 /// An enrolled student with their cohort and class path.
 pub struct CohortStudent {
-    pub student_id: i64,
+    pub student_id: StudentId,
     pub enrollment_year: i64,
     pub major: String,
     pub gender: String,
@@ -44,7 +45,7 @@ pub async fn quiz_passes_under(
     db: &Db,
     unit_path: &str,
     fraud_type: &str,
-) -> DbResult<HashMap<i64, i64>> {
+) -> DbResult<HashMap<StudentId, i64>> {
     let rows = sqlx::query(
         "SELECT d.student_id AS student_id, COUNT(*) AS n FROM campaign_deliveries d JOIN campaigns c ON c.id = d.campaign_id \
          WHERE d.student_id IS NOT NULL AND d.unit_path LIKE $1 || '%' AND c.fraud_type = $2 \
@@ -61,7 +62,7 @@ pub async fn quiz_passes_under(
 }
 
 /// One student's campaign quizzes passed, per fraud type.
-pub async fn quiz_passes_of(db: &Db, student_id: i64) -> DbResult<Vec<(String, i64)>> {
+pub async fn quiz_passes_of(db: &Db, student_id: StudentId) -> DbResult<Vec<(String, i64)>> {
     Ok(sqlx::query_as(
         "SELECT c.fraud_type, COUNT(*) FROM campaign_deliveries d JOIN campaigns c ON c.id = d.campaign_id \
          WHERE d.student_id = $1 AND d.quiz_passed_at IS NOT NULL GROUP BY c.fraud_type ORDER BY c.fraud_type",

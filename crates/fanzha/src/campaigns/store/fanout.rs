@@ -5,6 +5,7 @@
 use super::audiences::{bind_all, AudienceSql, INBOX_REACHABLE, INBOX_REASON, INBOX_STATUS};
 use super::Tx;
 use crate::db::{bulk_sql, Backend, Db, DbResult};
+use crate::kernel::ids::StudentId;
 
 /// A campaign as created.
 pub struct CampaignRow<'a> {
@@ -113,7 +114,7 @@ pub async fn insert_listed_deliveries(
     backend: Backend,
     campaign_id: i64,
     now: i64,
-    students: &[i64],
+    students: &[StudentId],
 ) -> DbResult<()> {
     // Parameters numbered in order, each used once: on SQLite `bulk_sql` turns them into
     // anonymous `?`, bound by position.

@@ -1,5 +1,6 @@
 //! SQL of the campaigns module (one text for SQLite and PostgreSQL).
 
+use crate::kernel::ids::StudentId;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -138,8 +139,8 @@ pub async fn contents_in_review(db: &Db, scopes: &[String]) -> DbResult<Vec<Cont
 pub async fn english_students_under(
     db: &Db,
     path: &str,
-) -> DbResult<std::collections::HashSet<i64>> {
-    let ids: Vec<i64> = sqlx::query_scalar(
+) -> DbResult<std::collections::HashSet<StudentId>> {
+    let ids: Vec<StudentId> = sqlx::query_scalar(
         "SELECT a.student_id FROM accounts a JOIN students s ON s.id = a.student_id JOIN units u ON u.id = s.class_id \
          WHERE u.path LIKE $1 AND a.locale = 'en'",
     )
@@ -482,7 +483,7 @@ pub struct Delivery {
     pub id: i64,
     pub campaign_id: i64,
     pub person: String,
-    pub student_id: Option<i64>,
+    pub student_id: Option<StudentId>,
     pub unit_path: String,
     pub channel: String,
     #[serde(skip)]
@@ -534,7 +535,7 @@ pub async fn delivery_by_id(db: &Db, id: i64) -> DbResult<Option<Delivery>> {
 /// The campaigns one student received, newest first: (campaign title, delivery).
 pub async fn deliveries_of_student(
     db: &Db,
-    student_id: i64,
+    student_id: StudentId,
     limit: i64,
 ) -> DbResult<Vec<(String, Delivery)>> {
     let cols = DELIVERY_COLS

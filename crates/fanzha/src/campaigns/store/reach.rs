@@ -1,6 +1,7 @@
 //! SQL of reach: the funnel rollup per unit path, opens and acknowledgements per day, and the
 //! gap lists (students never reached, victims never warned of their case's fraud type).
 
+use crate::kernel::ids::StudentId;
 use std::collections::HashSet;
 
 use sqlx::Row;
@@ -96,7 +97,7 @@ pub async fn delivery_days(
 /// A student of a gap list.
 #[derive(Clone, Debug)]
 pub struct GapRow {
-    pub student_id: i64,
+    pub student_id: StudentId,
     pub student_no: String,
     /// Unmasked: the service masks it.
     pub name: String,
@@ -155,8 +156,8 @@ pub async fn never_reached(
 /// that fraud type in their inbox.
 pub async fn acknowledged_fraud_types(
     db: &Db,
-    students: &[i64],
-) -> DbResult<HashSet<(i64, String)>> {
+    students: &[StudentId],
+) -> DbResult<HashSet<(StudentId, String)>> {
     let mut out = HashSet::new();
     for chunk in students.chunks(500) {
         let list = crate::db::params_list(chunk.len(), 1);
@@ -173,7 +174,7 @@ pub async fn acknowledged_fraud_types(
             let person: String = r.try_get("person")?;
             if let Some(id) = person
                 .strip_prefix("student:")
-                .and_then(|x| x.parse::<i64>().ok())
+                .and_then(|x| x.parse::<StudentId>().ok())
             {
                 out.insert((id, r.try_get("fraud_type")?));
             }
@@ -183,7 +184,7 @@ pub async fn acknowledged_fraud_types(
 }
 
 /// Students by id with their student number, name (unmasked) and class, in id order.
-pub async fn gap_students(db: &Db, ids: &[i64]) -> DbResult<Vec<GapRow>> {
+pub async fn gap_students(db: &Db, ids: &[StudentId]) -> DbResult<Vec<GapRow>> {
     let mut out = Vec::new();
     for chunk in ids.chunks(500) {
         let list = crate::db::params_list(chunk.len(), 1);

@@ -6,7 +6,7 @@
 //! audit actor where it audits) with parsed input, owns its transaction and returns
 //! [`CaseError`]; pages and API parse, call one of these, and render.
 
-use crate::kernel::ids::CaseId;
+use crate::kernel::ids::{CaseId, StudentId};
 mod access;
 mod analysis;
 mod awards;
@@ -214,7 +214,7 @@ pub async fn check_case(
         };
     // The victim: a linked student or staff member, or a described profile.
     let mut victim = (
-        None::<i64>,
+        None::<StudentId>,
         None::<i64>,
         VictimRole::Other,
         None::<i64>,

@@ -1,8 +1,9 @@
 //! SQL of Campus Without Fraud: the awardees of a province and year, and the people and
 //! suspects per school its ranking weighs.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::kernel::ids::StudentId;
 
 /// (school id, published_at) of the awardees of a province and year.
 pub async fn awards(db: &Db, province_id: i64, year: i32) -> DbResult<Vec<(i64, Option<i64>)>> {
@@ -69,7 +70,7 @@ pub async fn student_in_school(
     db: &Db,
     school_id: i64,
     student_no: &str,
-) -> DbResult<Option<(i64, i64, String, i64, String, String)>> {
+) -> DbResult<Option<(StudentId, i64, String, i64, String, String)>> {
     let r = sqlx::query(
         "SELECT s.id, s.class_id, u.path, s.enrollment_year, s.major, s.gender FROM students s \
          JOIN units u ON u.id = s.class_id WHERE s.school_id = $1 AND s.student_no = $2",

@@ -1,8 +1,8 @@
 //! SQL of the monthly briefings of a police station.
 
+use super::*;
 #[allow(unused_imports)]
 use crate::kernel::ids::CaseId;
-use super::*;
 
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Briefing {

@@ -2,6 +2,7 @@
 //! campaigns' exposure score), the students recorded as victims (the campaigns' gap finder) and
 //! the cases per unit (the warnings' appraisal).
 
+use crate::kernel::ids::StudentId;
 use std::collections::HashMap;
 
 use sqlx::Row;
@@ -55,7 +56,7 @@ pub async fn victims_by_cohort(
 
 /// (student id, fraud type) of every case under `path` whose victim is a linked student, each
 /// pair once, by student id then fraud type.
-pub async fn student_victims_under(db: &Db, path: &str) -> DbResult<Vec<(i64, String)>> {
+pub async fn student_victims_under(db: &Db, path: &str) -> DbResult<Vec<(StudentId, String)>> {
     let rows = sqlx::query(
         "SELECT DISTINCT victim_student_id AS student_id, fraud_type FROM cases \
          WHERE unit_path LIKE $1 AND victim_student_id IS NOT NULL ORDER BY victim_student_id, fraud_type",

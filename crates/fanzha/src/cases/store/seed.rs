@@ -1,6 +1,7 @@
 //! SQL the demo seeding of cases needs: whether cases exist, the stations and the victims to
 //! draw from, and the spread of solving times.
 
+use crate::kernel::ids::StudentId;
 use sqlx::Row;
 
 use crate::db::{Db, DbResult};
@@ -33,7 +34,7 @@ pub async fn stations_with_schools(db: &Db) -> DbResult<Vec<i64>> {
 
 /// A student a demo case may name as its victim.
 pub struct VictimSample {
-    pub student_id: i64,
+    pub student_id: StudentId,
     pub class_id: i64,
     pub class_path: String,
     pub enrollment_year: i64,

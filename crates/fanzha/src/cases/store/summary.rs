@@ -1,9 +1,9 @@
 //! SQL of the summaries that keep the analysis fast: cases per school and month (and per day) by
 //! dimension, and the facts of single cases for partial months.
 
+use super::*;
 #[allow(unused_imports)]
 use crate::kernel::ids::CaseId;
-use super::*;
 
 /// The dimensions of the analysis, as stored in `case_monthly.dim`.
 pub const DIMS: [&str; 9] = [
@@ -287,7 +287,12 @@ pub async fn last_day(db: &Db, school_ids: &[i64], until_day: i64) -> DbResult<O
 
 /// Adds a case to the typical cases of a station's briefing of a month (the demo's suspect case);
 /// nothing when there is no such briefing.
-pub async fn add_to_briefing(db: &Db, station_id: i64, month: &str, case_id: CaseId) -> DbResult<()> {
+pub async fn add_to_briefing(
+    db: &Db,
+    station_id: i64,
+    month: &str,
+    case_id: CaseId,
+) -> DbResult<()> {
     let ids: Option<String> = sqlx::query_scalar(
         "SELECT case_ids FROM case_briefings WHERE station_id = $1 AND month = $2",
     )

@@ -1,6 +1,7 @@
 //! The few reads and writes the demo needs beyond the module's own.
 
 use super::*;
+use crate::kernel::ids::StudentId;
 
 /// For the demo: the first `n` schools (id, code, name, path).
 pub async fn demo_schools(
@@ -32,7 +33,7 @@ pub async fn demo_students(
     conn: &mut AnyConnection,
     school_id: i64,
     n: i64,
-) -> DbResult<Vec<(i64, i64, String, String)>> {
+) -> DbResult<Vec<(i64, StudentId, String, String)>> {
     let rows = sqlx::query(
         "SELECT a.id AS account_id, s.id AS student_id, s.name AS name, u.path AS class_path \
          FROM accounts a JOIN students s ON s.id = a.student_id \
@@ -47,7 +48,7 @@ pub async fn demo_students(
 }
 
 /// (account, student, name, class path)
-fn student_from(r: &AnyRow) -> Result<(i64, i64, String, String), sqlx::Error> {
+fn student_from(r: &AnyRow) -> Result<(i64, StudentId, String, String), sqlx::Error> {
     Ok((
         r.try_get("account_id")?,
         r.try_get("student_id")?,

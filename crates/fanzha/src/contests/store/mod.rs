@@ -1,6 +1,7 @@
 //! Every SQL statement of contests: contests and their ballot-log head, entries and media, the
 //! ballot log, judges, assignments and scores. Rows are read by column name and decoded into the model's types (an unknown stored value is an error).
 
+use crate::kernel::ids::StudentId;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -180,7 +181,7 @@ pub async fn set_judges_assigned(tx: &mut AnyConnection, id: i64, now: i64) -> D
 /// A team member as stored with the entry.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Member {
-    pub student_id: i64,
+    pub student_id: StudentId,
     pub name: String,
     /// The member's class (unit path) when they entered: its counselor does not judge the entry.
     #[serde(default)]

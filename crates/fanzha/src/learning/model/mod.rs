@@ -1,6 +1,7 @@
 //! Types of the learning module, parsed from forms: courses and their lessons, questions of the
 //! bank, attempts, the pledge, activities and app installs.
 
+use crate::kernel::ids::StudentId;
 mod structure;
 mod term;
 pub use structure::*;
@@ -376,7 +377,7 @@ impl NewQuestion {
 pub struct Attempt {
     pub id: i64,
     pub course_id: i64,
-    pub student_id: i64,
+    pub student_id: StudentId,
     pub started_at: Millis,
     pub due_at: Millis,
     pub closed_at: Option<Millis>,
@@ -429,7 +430,7 @@ pub fn pledge_hash(body: &str) -> String {
 pub struct Signature {
     pub id: i64,
     pub pledge_id: i64,
-    pub student_id: i64,
+    pub student_id: StudentId,
     pub typed_name: String,
     pub body_hash: String,
     pub signed_at: Millis,
@@ -526,7 +527,7 @@ impl NewActivity {
 pub struct CheckIn {
     pub id: i64,
     pub activity_id: i64,
-    pub student_id: i64,
+    pub student_id: StudentId,
     pub student_name: String,
     pub class_name: String,
     pub checked_at: Millis,
@@ -538,7 +539,7 @@ pub struct CheckIn {
 
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct AppInstall {
-    pub student_id: i64,
+    pub student_id: StudentId,
     pub declared_at: Millis,
     pub verified_at: Option<Millis>,
     /// The student added a screenshot of the installed app.
@@ -551,7 +552,7 @@ pub struct Certificate {
     pub id: i64,
     pub code: String,
     pub course_id: i64,
-    pub student_id: i64,
+    pub student_id: StudentId,
     /// The holder's name as printed: masked (张*明).
     pub holder: String,
     pub course_title: String,

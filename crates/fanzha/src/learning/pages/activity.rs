@@ -1,7 +1,8 @@
 //! Activities, check-in, the room's screen, and the app drive.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::kernel::ids::StudentId;
 
 // ---------- activities ----------
 
@@ -212,7 +213,7 @@ pub(super) async fn declare(State(st): State<AppState>, u: User) -> AppResult<Re
 pub(super) async fn verify(
     State(st): State<AppState>,
     u: User,
-    Path(student): Path<i64>,
+    Path(student): Path<StudentId>,
 ) -> AppResult<Redirect> {
     service::verify_app(&st.db, &st.clock, &u.p, &u.ctx.actor(), student).await?;
     let s = crate::org::store::student_by_id(&st.db, student)
@@ -283,7 +284,7 @@ pub(super) async fn app_screenshot(
 pub(super) async fn app_screenshot_file(
     State(st): State<AppState>,
     u: User,
-    Path(student): Path<i64>,
+    Path(student): Path<StudentId>,
 ) -> AppResult<Response> {
     let (bytes, kind) =
         service::app_screenshot_file(&st.db, &st.clock, &st.config, &u.p, &u.ctx.actor(), student)

@@ -1,7 +1,8 @@
 //! Activities with rotating-code check-in, and the app drive.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::kernel::ids::StudentId;
 
 // ---------- activities ----------
 
@@ -244,7 +245,7 @@ pub async fn verify_app(
     clock: &Clock,
     p: &Principal,
     actor: &Actor,
-    student_id: i64,
+    student_id: StudentId,
 ) -> Result<(), LearningError> {
     let s = org_store::student_by_id(db, student_id)
         .await?

@@ -1,7 +1,8 @@
 //! Courses, lessons, the assessment and completion.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::kernel::ids::StudentId;
 
 // ---------- courses ----------
 
@@ -123,7 +124,7 @@ pub async fn add_question(
 pub(super) async fn progress_of(
     db: &Db,
     c: &Course,
-    student_id: i64,
+    student_id: StudentId,
 ) -> Result<Progress, LearningError> {
     let mut conn = db.pool.acquire().await?;
     let lessons = store::lesson_count(&mut conn, c.id).await?;
@@ -218,7 +219,7 @@ pub async fn course_for_student(
 pub(super) async fn assigned_course(
     db: &Db,
     id: i64,
-    student_id: i64,
+    student_id: StudentId,
 ) -> Result<Course, LearningError> {
     let c = store::course_by_id(db, id)
         .await?
@@ -233,7 +234,7 @@ pub(super) async fn assigned_course(
 pub(super) async fn complete_if_done(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     course_id: i64,
-    student_id: i64,
+    student_id: StudentId,
     now: Millis,
 ) -> Result<(), LearningError> {
     let lessons = store::lesson_count(tx, course_id).await?;
@@ -315,7 +316,7 @@ pub async fn knowledge_under(
     db: &crate::db::Db,
     path: &str,
     fraud_type: &str,
-) -> crate::db::DbResult<HashMap<i64, (i64, i64)>> {
+) -> crate::db::DbResult<HashMap<StudentId, (i64, i64)>> {
     store::knowledge_under(db, path, fraud_type).await
 }
 

@@ -148,7 +148,7 @@ pub async fn credit_export(
             kind: "student",
             unit_path: school.path.clone(),
             filter: serde_json::json!({"learning_credits": school.id, "term": term.as_ref().map(Term::code)}),
-            ids: rows.iter().map(|r| r.0.student_id).collect(),
+            ids: rows.iter().map(|r| r.0.student_id.get()).collect(),
         },
     )
     .await?;

@@ -3,8 +3,9 @@
 //! (where and when a photo was taken is not ours to keep), kept in the evidence store. Shown to
 //! the student and to staff over their unit only.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::kernel::ids::StudentId;
 
 use sha2::{Digest, Sha256};
 
@@ -123,7 +124,7 @@ pub async fn app_screenshot_file(
     config: &Config,
     p: &Principal,
     actor: &Actor,
-    student_id: i64,
+    student_id: StudentId,
 ) -> Result<(Vec<u8>, String), LearningError> {
     if !(is_student(p) && p.student_id == Some(student_id)) {
         let s = org_store::student_by_id(db, student_id)
@@ -153,7 +154,7 @@ pub async fn app_screenshot_file(
 pub async fn has_checkin_photo(
     db: &Db,
     activity_id: i64,
-    student_id: i64,
+    student_id: StudentId,
 ) -> Result<bool, LearningError> {
     Ok(store::checkin_of(db, activity_id, student_id)
         .await?

@@ -1,7 +1,8 @@
 //! Activities, check-ins and the app drive.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::kernel::ids::StudentId;
 
 // ---------- activities ----------
 
@@ -106,7 +107,7 @@ pub async fn device_used_by_other(
     tx: &mut Tx<'_>,
     activity_id: i64,
     device: &str,
-    student_id: i64,
+    student_id: StudentId,
 ) -> DbResult<bool> {
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM learning_checkins WHERE activity_id = $1 AND device = $2 AND student_id <> $3",
@@ -124,7 +125,7 @@ pub async fn device_used_by_other(
 pub async fn insert_checkin(
     tx: &mut Tx<'_>,
     activity_id: i64,
-    student_id: i64,
+    student_id: StudentId,
     account_id: i64,
     device: &str,
     window: i64,
@@ -171,7 +172,7 @@ pub async fn checkins_of(db: &Db, activity_id: i64) -> DbResult<Vec<CheckIn>> {
         .collect()
 }
 
-pub async fn checked_in(db: &Db, activity_id: i64, student_id: i64) -> DbResult<bool> {
+pub async fn checked_in(db: &Db, activity_id: i64, student_id: StudentId) -> DbResult<bool> {
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM learning_checkins WHERE activity_id = $1 AND student_id = $2",
     )
@@ -184,7 +185,7 @@ pub async fn checked_in(db: &Db, activity_id: i64, student_id: i64) -> DbResult<
 
 // ---------- app drive ----------
 
-pub async fn app_install(db: &Db, student_id: i64) -> DbResult<Option<AppInstall>> {
+pub async fn app_install(db: &Db, student_id: StudentId) -> DbResult<Option<AppInstall>> {
     let r = sqlx::query(
         "SELECT student_id, declared_at, verified_at, screenshot_key FROM learning_app_installs WHERE student_id = $1",
     )
@@ -202,7 +203,11 @@ pub async fn app_install(db: &Db, student_id: i64) -> DbResult<Option<AppInstall
     .transpose()?)
 }
 
-pub async fn declare_install(tx: &mut Tx<'_>, student_id: i64, now: Millis) -> DbResult<bool> {
+pub async fn declare_install(
+    tx: &mut Tx<'_>,
+    student_id: StudentId,
+    now: Millis,
+) -> DbResult<bool> {
     let r: Option<i64> = sqlx::query_scalar(
         "INSERT INTO learning_app_installs (student_id, declared_at) VALUES ($1, $2) \
          ON CONFLICT (student_id) DO NOTHING RETURNING student_id",
@@ -216,7 +221,7 @@ pub async fn declare_install(tx: &mut Tx<'_>, student_id: i64, now: Millis) -> D
 
 pub async fn verify_install(
     tx: &mut Tx<'_>,
-    student_id: i64,
+    student_id: StudentId,
     by: i64,
     now: Millis,
 ) -> DbResult<bool> {
@@ -236,7 +241,7 @@ pub async fn verify_install(
 pub async fn checkin_of(
     db: &Db,
     activity_id: i64,
-    student_id: i64,
+    student_id: StudentId,
 ) -> DbResult<Option<(i64, Option<String>)>> {
     Ok(sqlx::query_as(
         "SELECT id, photo_key FROM learning_checkins WHERE activity_id = $1 AND student_id = $2",
@@ -261,7 +266,7 @@ pub async fn set_checkin_photo(tx: &mut Tx<'_>, id: i64, key: &str, kind: &str) 
 }
 
 /// A check-in's photo: (activity id, student id, key, media type).
-pub async fn checkin_photo(db: &Db, id: i64) -> DbResult<Option<(i64, i64, String, String)>> {
+pub async fn checkin_photo(db: &Db, id: i64) -> DbResult<Option<(i64, StudentId, String, String)>> {
     Ok(sqlx::query_as(
         "SELECT activity_id, student_id, photo_key, photo_type FROM learning_checkins \
          WHERE id = $1 AND photo_key IS NOT NULL",
@@ -275,7 +280,7 @@ pub async fn checkin_photo(db: &Db, id: i64) -> DbResult<Option<(i64, i64, Strin
 /// install is checked.
 pub async fn set_app_screenshot(
     tx: &mut Tx<'_>,
-    student_id: i64,
+    student_id: StudentId,
     key: &str,
     kind: &str,
     now: Millis,
@@ -300,7 +305,7 @@ pub async fn set_app_screenshot(
 }
 
 /// A student's app screenshot: (key, media type).
-pub async fn app_screenshot(db: &Db, student_id: i64) -> DbResult<Option<(String, String)>> {
+pub async fn app_screenshot(db: &Db, student_id: StudentId) -> DbResult<Option<(String, String)>> {
     Ok(sqlx::query_as(
         "SELECT screenshot_key, screenshot_type FROM learning_app_installs \
          WHERE student_id = $1 AND screenshot_key IS NOT NULL",

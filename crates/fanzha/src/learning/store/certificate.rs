@@ -1,7 +1,8 @@
 //! Certificates, credits and the knowledge profile.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::kernel::ids::StudentId;
 
 // ---------- certificates ----------
 
@@ -27,7 +28,7 @@ pub(super) const CERT_COLS: &str =
 pub async fn issue_certificate(
     tx: &mut Tx<'_>,
     course_id: i64,
-    student_id: i64,
+    student_id: StudentId,
     code: &str,
     completed_at: Millis,
 ) -> DbResult<()> {
@@ -70,7 +71,7 @@ pub async fn certificate_by_code(db: &Db, code: &str) -> DbResult<Option<Certifi
 pub async fn certificate_of(
     db: &Db,
     course_id: i64,
-    student_id: i64,
+    student_id: StudentId,
 ) -> DbResult<Option<Certificate>> {
     let r = sqlx::query(&format!(
         "SELECT {CERT_COLS} FROM learning_certificates WHERE course_id = $1 AND student_id = $2"
@@ -117,7 +118,7 @@ pub async fn credits_of_school(
 
 /// A student's answers per fraud type over all their submitted attempts: (fraud type id,
 /// answered, answered right).
-pub async fn knowledge_of(db: &Db, student_id: i64) -> DbResult<Vec<(String, i64, i64)>> {
+pub async fn knowledge_of(db: &Db, student_id: StudentId) -> DbResult<Vec<(String, i64, i64)>> {
     let rows = sqlx::query(
         "SELECT q.fraud_type, COUNT(*) AS answered, \
          CAST(COALESCE(SUM(CASE WHEN i.correct = 1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS right_answers \
@@ -176,7 +177,7 @@ pub async fn knowledge_under(
     db: &Db,
     path: &str,
     fraud_type: &str,
-) -> DbResult<HashMap<i64, (i64, i64)>> {
+) -> DbResult<HashMap<StudentId, (i64, i64)>> {
     let rows = sqlx::query(
         "SELECT a.student_id, COUNT(*) AS answered, \
          CAST(COALESCE(SUM(CASE WHEN i.correct = 1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS right_answers \

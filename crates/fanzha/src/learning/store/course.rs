@@ -1,7 +1,8 @@
 //! Courses, enrolments, lessons, questions and attempts.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::kernel::ids::StudentId;
 
 // ---------- courses ----------
 
@@ -133,7 +134,7 @@ pub(super) const ASSIGNED: &str =
      OR EXISTS (SELECT 1 FROM learning_self_enrolments se WHERE se.course_id = c.id AND se.student_id = s.id))";
 
 /// The courses a student takes.
-pub async fn courses_for_student(db: &Db, student_id: i64) -> DbResult<Vec<Course>> {
+pub async fn courses_for_student(db: &Db, student_id: StudentId) -> DbResult<Vec<Course>> {
     let rows = sqlx::query(&format!(
         "SELECT {COURSE_COLS} FROM students s JOIN units u ON u.id = s.class_id \
          JOIN learning_courses c ON c.school_id = s.school_id \
@@ -145,7 +146,7 @@ pub async fn courses_for_student(db: &Db, student_id: i64) -> DbResult<Vec<Cours
     Ok(rows.iter().map(course_from).collect::<Result<_, _>>()?)
 }
 
-pub async fn is_assigned(db: &Db, course_id: i64, student_id: i64) -> DbResult<bool> {
+pub async fn is_assigned(db: &Db, course_id: i64, student_id: StudentId) -> DbResult<bool> {
     let n: i64 = sqlx::query_scalar(&format!(
         "SELECT COUNT(*) FROM students s JOIN units u ON u.id = s.class_id \
          JOIN learning_courses c ON c.school_id = s.school_id \
@@ -222,7 +223,7 @@ pub async fn lesson_by_id(db: &Db, id: i64) -> DbResult<Option<Lesson>> {
 pub async fn record_view(
     tx: &mut Tx<'_>,
     lesson_id: i64,
-    student_id: i64,
+    student_id: StudentId,
     now: Millis,
 ) -> DbResult<()> {
     sqlx::query(
@@ -241,7 +242,7 @@ pub async fn record_view(
 pub async fn viewed_lessons(
     c: &mut AnyConnection,
     course_id: i64,
-    student_id: i64,
+    student_id: StudentId,
 ) -> DbResult<Vec<i64>> {
     Ok(sqlx::query_scalar(
         "SELECT v.lesson_id FROM learning_lesson_views v JOIN learning_lessons l ON l.id = v.lesson_id \
@@ -313,7 +314,7 @@ pub async fn questions_of(db: &Db, course_id: i64) -> DbResult<Vec<Question>> {
 pub async fn questions_seen(
     tx: &mut Tx<'_>,
     course_id: i64,
-    student_id: i64,
+    student_id: StudentId,
 ) -> DbResult<Vec<(i64, String, i64)>> {
     let rows = sqlx::query(
         "SELECT q.id, q.fraud_type, (SELECT COUNT(*) FROM learning_attempt_items i \
@@ -357,7 +358,7 @@ pub(super) const ATTEMPT_COLS: &str =
 pub async fn attempts_of(
     c: &mut AnyConnection,
     course_id: i64,
-    student_id: i64,
+    student_id: StudentId,
 ) -> DbResult<Vec<Attempt>> {
     let rows = sqlx::query(&format!(
         "SELECT {ATTEMPT_COLS} FROM learning_attempts WHERE course_id = $1 AND student_id = $2 ORDER BY id"
@@ -382,7 +383,7 @@ pub async fn attempt_by_id(c: &mut AnyConnection, id: i64) -> DbResult<Option<At
 pub async fn insert_attempt(
     tx: &mut Tx<'_>,
     course_id: i64,
-    student_id: i64,
+    student_id: StudentId,
     now: Millis,
     due_at: Millis,
     questions: &[i64],
@@ -475,7 +476,7 @@ pub async fn close_attempt(
 pub async fn insert_completion(
     tx: &mut Tx<'_>,
     course_id: i64,
-    student_id: i64,
+    student_id: StudentId,
     now: Millis,
 ) -> DbResult<()> {
     sqlx::query(
@@ -493,7 +494,7 @@ pub async fn insert_completion(
 pub async fn completion(
     c: &mut AnyConnection,
     course_id: i64,
-    student_id: i64,
+    student_id: StudentId,
 ) -> DbResult<Option<Millis>> {
     Ok(sqlx::query_scalar(
         "SELECT completed_at FROM learning_completions WHERE course_id = $1 AND student_id = $2",

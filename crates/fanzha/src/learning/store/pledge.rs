@@ -1,7 +1,8 @@
 //! Pledge versions and signatures.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::kernel::ids::StudentId;
 
 // ---------- pledge ----------
 
@@ -78,7 +79,7 @@ pub(super) fn signature_from(r: &AnyRow) -> Result<Signature, sqlx::Error> {
 pub async fn live_signature(
     c: &mut AnyConnection,
     pledge_id: i64,
-    student_id: i64,
+    student_id: StudentId,
 ) -> DbResult<Option<Signature>> {
     let r = sqlx::query(
         "SELECT id, pledge_id, student_id, typed_name, body_hash, signed_at, withdrawn_at \
@@ -96,7 +97,7 @@ pub async fn live_signature(
 pub async fn insert_signature(
     tx: &mut Tx<'_>,
     pledge: &Pledge,
-    student_id: i64,
+    student_id: StudentId,
     typed_name: &str,
     now: Millis,
 ) -> DbResult<Option<i64>> {
@@ -117,7 +118,7 @@ pub async fn insert_signature(
 pub async fn withdraw_signature(
     tx: &mut Tx<'_>,
     pledge_id: i64,
-    student_id: i64,
+    student_id: StudentId,
     now: Millis,
 ) -> DbResult<bool> {
     let n = sqlx::query(

@@ -1,7 +1,8 @@
 //! Intake enrolments of the first lesson, the deadlines of enrolments, and who has not finished.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::kernel::ids::StudentId;
 
 /// One enrolment of a course with its own deadline, for the deadline jobs.
 #[derive(Clone, Debug)]
@@ -102,7 +103,11 @@ pub async fn unfinished_of_enrolment(db: &Db, e: &EnrolmentRow) -> DbResult<Vec<
 
 /// A student's own deadline for a course: the earliest of their enrolments' deadlines, else the
 /// course's.
-pub async fn deadline_for(db: &Db, course_id: i64, student_id: i64) -> DbResult<Option<Millis>> {
+pub async fn deadline_for(
+    db: &Db,
+    course_id: i64,
+    student_id: StudentId,
+) -> DbResult<Option<Millis>> {
     Ok(sqlx::query_scalar(
         "SELECT MIN(COALESCE(e.deadline_at, c.deadline_at)) FROM learning_enrolments e \
          JOIN learning_courses c ON c.id = e.course_id \

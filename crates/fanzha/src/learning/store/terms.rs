@@ -1,7 +1,8 @@
 //! The school calendar's terms and self-enrolment in electives.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::kernel::ids::StudentId;
 
 fn term_from(r: &AnyRow) -> Result<Term, sqlx::Error> {
     Ok(Term {
@@ -81,7 +82,7 @@ pub async fn term_by_id(db: &Db, id: i64) -> DbResult<Option<Term>> {
 }
 
 /// Electives of the student's school they have not got yet.
-pub async fn electives_open_to(db: &Db, student_id: i64) -> DbResult<Vec<Course>> {
+pub async fn electives_open_to(db: &Db, student_id: StudentId) -> DbResult<Vec<Course>> {
     let rows = sqlx::query(&format!(
         "SELECT {COURSE_COLS} FROM students s JOIN units u ON u.id = s.class_id \
          JOIN learning_courses c ON c.school_id = s.school_id \
@@ -97,7 +98,7 @@ pub async fn electives_open_to(db: &Db, student_id: i64) -> DbResult<Vec<Course>
 pub async fn insert_self_enrolment(
     tx: &mut Tx<'_>,
     course_id: i64,
-    student_id: i64,
+    student_id: StudentId,
     now: Millis,
 ) -> DbResult<bool> {
     let r = sqlx::query(

@@ -392,7 +392,7 @@ mod tests {
     #[test]
     fn export_reimports() {
         let s = Student {
-            id: 1,
+            id: crate::kernel::ids::StudentId(1),
             school_id: 1,
             class_id: 1,
             class_code: "C1".into(),

@@ -1,5 +1,6 @@
 //! Reads of the demo seed only (first units, students picked for the demo's stories).
 
+use crate::kernel::ids::StudentId;
 use sqlx::AnyConnection;
 
 use crate::db::{Db, DbResult};
@@ -41,7 +42,7 @@ pub async fn newest_students_with_phone_of_staff(
 }
 
 /// The account and student of a student number, when the student has an account.
-pub async fn student_account_by_no(db: &Db, no: &str) -> DbResult<Option<(i64, i64)>> {
+pub async fn student_account_by_no(db: &Db, no: &str) -> DbResult<Option<(i64, StudentId)>> {
     Ok(sqlx::query_as(
         "SELECT a.id, s.id FROM students s JOIN accounts a ON a.student_id = s.id WHERE s.student_no = $1",
     )
@@ -55,7 +56,7 @@ pub async fn student_account_by_no(db: &Db, no: &str) -> DbResult<Option<(i64, i
 pub async fn first_student_under_a_station(
     db: &Db,
     account: i64,
-) -> DbResult<Option<(i64, i64, i64, String, i64, String, String)>> {
+) -> DbResult<Option<(i64, StudentId, i64, String, i64, String, String)>> {
     Ok(sqlx::query_as(
         "SELECT j.station_id, s.id, s.class_id, c.path, s.school_id, s.major, s.gender FROM jurisdictions j \
          JOIN students s ON s.school_id = j.school_id JOIN units c ON c.id = s.class_id \
@@ -110,7 +111,7 @@ pub async fn count_students(db: &Db) -> DbResult<i64> {
 pub async fn student_nos_of_school(
     tx: &mut AnyConnection,
     school_id: i64,
-) -> DbResult<Vec<(i64, String)>> {
+) -> DbResult<Vec<(StudentId, String)>> {
     Ok(
         sqlx::query_as("SELECT id, student_no FROM students WHERE school_id = $1 ORDER BY id")
             .bind(school_id)
@@ -137,7 +138,10 @@ pub async fn first_student_id(tx: &mut AnyConnection) -> DbResult<Option<i64>> {
 }
 
 /// (id, school, class, enrolment year) of the student with this number.
-pub async fn student_placement_by_no(db: &Db, no: &str) -> DbResult<Option<(i64, i64, i64, i64)>> {
+pub async fn student_placement_by_no(
+    db: &Db,
+    no: &str,
+) -> DbResult<Option<(StudentId, i64, i64, i64)>> {
     Ok(sqlx::query_as(
         "SELECT id, school_id, class_id, enrollment_year FROM students WHERE student_no = $1",
     )
@@ -158,7 +162,7 @@ pub async fn unit_path(tx: &mut AnyConnection, id: i64) -> DbResult<String> {
 pub async fn enrolled_of_class(
     tx: &mut AnyConnection,
     class_id: i64,
-) -> DbResult<Vec<(i64, String)>> {
+) -> DbResult<Vec<(StudentId, String)>> {
     Ok(sqlx::query_as(
         "SELECT id, name FROM students WHERE class_id = $1 AND status = 'enrolled' ORDER BY id",
     )

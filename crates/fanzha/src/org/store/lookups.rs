@@ -2,6 +2,7 @@
 //! so they run inside the caller's transaction (warnings match, route and escalate inside one), or
 //! on the pool for figures (the warnings' appraisal).
 
+use crate::kernel::ids::StudentId;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -11,7 +12,7 @@ use crate::org::model::Duty;
 /// The few facts of a student routing needs.
 #[derive(Clone, Debug)]
 pub struct StudentRef {
-    pub id: i64,
+    pub id: StudentId,
     pub school_id: i64,
     pub class_path: String,
     pub name: String,
@@ -30,7 +31,7 @@ fn student_ref_from(r: &AnyRow) -> Result<StudentRef, sqlx::Error> {
 
 const S_COLS: &str = "s.id, s.school_id, c.path AS class_path, s.name, s.student_no";
 
-pub async fn student_ref(c: &mut AnyConnection, id: i64) -> DbResult<Option<StudentRef>> {
+pub async fn student_ref(c: &mut AnyConnection, id: StudentId) -> DbResult<Option<StudentRef>> {
     let r = sqlx::query(&format!(
         "SELECT {S_COLS} FROM students s JOIN units c ON c.id = s.class_id WHERE s.id = $1"
     ))

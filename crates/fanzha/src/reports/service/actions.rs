@@ -279,7 +279,6 @@ pub struct TriageRequest {
     #[schema(pattern = "^(confirm|not_fraud|merge|assign|reply|open_case)$")]
     pub decision: String,
     /// merge: the report to merge into.
-    #[schema(value_type = Option<i64>)]
     pub into: Option<ReportId>,
     /// assign: the officer's account id.
     pub officer: Option<i64>,
@@ -491,7 +490,10 @@ pub async fn stop_payment_queue(
 ) -> ReportResult<Vec<QueueItem>> {
     let items = store::queue(db, scope, limit).await?;
     let filter = serde_json::json!({"queue": "stop_payments", "limit": limit});
-    let ids = items.iter().map(|i| i.stop_payment.report_id.get()).collect();
+    let ids = items
+        .iter()
+        .map(|i| i.stop_payment.report_id.get())
+        .collect();
     crate::audit::list_read(
         db,
         clock,

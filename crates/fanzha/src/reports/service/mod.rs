@@ -2,7 +2,7 @@
 //! stop-payment request of a loss with its escalation job, police actions and triage. Every write
 //! is one transaction; every decision is audited.
 
-use crate::kernel::ids::ReportId;
+use crate::kernel::ids::{ReportId, StudentId};
 use fanzha_detect::FraudType;
 use serde::Serialize;
 use sqlx::AnyConnection;
@@ -144,7 +144,7 @@ impl Default for Deadlines {
 #[derive(Clone, Debug)]
 pub struct Reporter {
     pub account_id: i64,
-    pub student_id: Option<i64>,
+    pub student_id: Option<StudentId>,
     pub school_id: Option<i64>,
     pub class_id: Option<i64>,
     /// Path of the student's class; for staff reporters the path of their first unit.
@@ -154,7 +154,7 @@ pub struct Reporter {
 /// A student's class path, class id and school, read in the caller's transaction.
 pub async fn student_place(
     tx: &mut AnyConnection,
-    student_id: i64,
+    student_id: StudentId,
 ) -> ReportResult<(String, i64, i64)> {
     store::student_place(tx, student_id)
         .await?

@@ -1,7 +1,7 @@
 //! Loss reports and the stop-payment race: creating the request, acting on it, escalating it.
 
-use crate::kernel::ids::ReportId;
 use super::*;
+use crate::kernel::ids::{ReportId, StudentId};
 
 /// Input of [`create_loss_report`]: a student said "I already lost money" somewhere else (the
 /// warnings module's follow-up).
@@ -30,7 +30,7 @@ pub async fn create_loss_report(
     tx: &mut AnyConnection,
     clock: &Clock,
     actor: &Actor,
-    student_id: i64,
+    student_id: StudentId,
     input: LossInput,
 ) -> ReportResult<(ReportId, i64)> {
     let (path, class_id, school_id) = student_place(tx, student_id).await?;

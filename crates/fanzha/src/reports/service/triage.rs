@@ -1,8 +1,8 @@
 //! Triage of a filed report by police and opening a case from it.
 
-use crate::kernel::ids::{CaseId, ReportId};
 use super::stop_payment::first_action;
 use super::*;
+use crate::kernel::ids::{CaseId, ReportId};
 
 /// A police decision on a report.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! Reading reports, stop-payment requests, clusters and figures. Lists are filtered by the
 //! caller's scope paths (prefix match on the report's unit path) or by the reporter.
 
-use crate::kernel::ids::{CaseId, ReportId};
+use crate::kernel::ids::{CaseId, ReportId, StudentId};
 use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
@@ -22,7 +22,7 @@ pub struct Report {
     pub id: ReportId,
     pub ref_no: String,
     pub reporter_account_id: i64,
-    pub student_id: Option<i64>,
+    pub student_id: Option<StudentId>,
     pub school_id: Option<i64>,
     pub unit_path: String,
     #[schema(value_type = String, example = "rebate_task")]
@@ -89,7 +89,7 @@ pub async fn report(tx: &mut AnyConnection, id: ReportId) -> DbResult<Option<Rep
 }
 
 /// The reports about one student (filed by them or naming them), newest first.
-pub async fn of_student(db: &Db, student_id: i64, limit: i64) -> DbResult<Vec<Report>> {
+pub async fn of_student(db: &Db, student_id: StudentId, limit: i64) -> DbResult<Vec<Report>> {
     let rows = sqlx::query(&format!(
         "SELECT {REPORT_COLS} FROM reports r WHERE r.student_id = $1 \
          ORDER BY r.created_at DESC, r.id DESC LIMIT $2"
@@ -383,7 +383,6 @@ pub async fn queue(db: &Db, scope: &Scope, limit: i64) -> DbResult<Vec<QueueItem
 /// Reports that share indicators (same number, account, domain…).
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Cluster {
-    #[schema(value_type = Vec<i64>)]
     pub report_ids: Vec<ReportId>,
     pub size: usize,
     pub fraud_types: Vec<String>,
@@ -605,7 +604,7 @@ pub async fn filed_by_student(
     unit_path: &str,
     fraud_type: &str,
     since: i64,
-) -> DbResult<std::collections::HashMap<i64, i64>> {
+) -> DbResult<std::collections::HashMap<StudentId, i64>> {
     let rows = sqlx::query(
         "SELECT r.student_id AS student_id, COUNT(*) AS n FROM reports r JOIN students s ON s.id = r.student_id \
          JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 || '%' AND r.fraud_type = $2 \

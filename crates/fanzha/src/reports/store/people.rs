@@ -2,6 +2,7 @@
 //! class, police and leaders of the stations whose jurisdiction has a school, and the locale
 //! each recipient reads. Read inside the caller's transaction.
 
+use crate::kernel::ids::StudentId;
 use sqlx::{AnyConnection, Row};
 
 use crate::db::DbResult;
@@ -10,7 +11,7 @@ use crate::inbox::Recipient;
 /// A student's class path, class id and school id.
 pub async fn student_place(
     tx: &mut AnyConnection,
-    student_id: i64,
+    student_id: StudentId,
 ) -> DbResult<Option<(String, i64, i64)>> {
     let Some(row) = sqlx::query(
         "SELECT u.path AS path, s.class_id AS class_id, s.school_id AS school_id FROM students s JOIN units u ON u.id = s.class_id WHERE s.id = $1",
@@ -31,7 +32,7 @@ pub async fn student_place(
 /// The cohort of a student as a case records it: (class id, enrollment year, major, gender).
 pub async fn student_cohort(
     tx: &mut AnyConnection,
-    student_id: i64,
+    student_id: StudentId,
 ) -> DbResult<(i64, i64, String, String)> {
     let row =
         sqlx::query("SELECT class_id, enrollment_year, major, gender FROM students WHERE id = $1")
@@ -47,7 +48,10 @@ pub async fn student_cohort(
 }
 
 /// The first account of a student.
-pub async fn account_of_student(tx: &mut AnyConnection, student_id: i64) -> DbResult<Option<i64>> {
+pub async fn account_of_student(
+    tx: &mut AnyConnection,
+    student_id: StudentId,
+) -> DbResult<Option<i64>> {
     Ok(
         sqlx::query_scalar("SELECT id FROM accounts WHERE student_id = $1 ORDER BY id LIMIT 1")
             .bind(student_id)
@@ -139,7 +143,10 @@ pub async fn locale_of(tx: &mut AnyConnection, to: &Recipient) -> DbResult<Optio
 }
 
 /// The first `limit` student accounts (by id): account id and student id.
-pub async fn student_accounts(tx: &mut AnyConnection, limit: i64) -> DbResult<Vec<(i64, i64)>> {
+pub async fn student_accounts(
+    tx: &mut AnyConnection,
+    limit: i64,
+) -> DbResult<Vec<(i64, StudentId)>> {
     let rows = sqlx::query(
         "SELECT a.id AS account_id, a.student_id AS student_id FROM accounts a \
          WHERE a.student_id IS NOT NULL ORDER BY a.id LIMIT $1",

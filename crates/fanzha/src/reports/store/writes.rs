@@ -2,7 +2,7 @@
 //! requests and their actions, escalation, and the police's triage steps. Run inside the
 //! caller's transaction.
 
-use crate::kernel::ids::{CaseId, ReportId};
+use crate::kernel::ids::{CaseId, ReportId, StudentId};
 use sqlx::{AnyConnection, Row};
 
 use crate::db::DbResult;
@@ -12,7 +12,7 @@ use crate::reports::model::ReportIndicator;
 pub struct NewReport<'a> {
     pub reporter_account_id: i64,
     pub idempotency_key: &'a str,
-    pub student_id: Option<i64>,
+    pub student_id: Option<StudentId>,
     pub school_id: Option<i64>,
     pub unit_path: &'a str,
     pub fraud_type: &'a str,
@@ -26,7 +26,10 @@ pub struct NewReport<'a> {
 
 /// Inserts a new report with a provisional number; its id, or `None` when this reporter used
 /// the idempotency key before (nothing is written then).
-pub async fn insert_report(tx: &mut AnyConnection, r: &NewReport<'_>) -> DbResult<Option<ReportId>> {
+pub async fn insert_report(
+    tx: &mut AnyConnection,
+    r: &NewReport<'_>,
+) -> DbResult<Option<ReportId>> {
     Ok(sqlx::query_scalar(
         "INSERT INTO reports (ref_no, reporter_account_id, idempotency_key, student_id, school_id, unit_path, fraud_type, \
          has_loss, amount_cents, description, sections, status, created_at, updated_at) \
@@ -215,7 +218,12 @@ pub async fn set_report_status(
 }
 
 /// Merges report `id` into report `into`.
-pub async fn merge_report(tx: &mut AnyConnection, id: ReportId, into: ReportId, now: i64) -> DbResult<()> {
+pub async fn merge_report(
+    tx: &mut AnyConnection,
+    id: ReportId,
+    into: ReportId,
+    now: i64,
+) -> DbResult<()> {
     sqlx::query(
         "UPDATE reports SET status = 'merged', merged_into = $1, updated_at = $2 WHERE id = $3",
     )
@@ -244,7 +252,12 @@ pub async fn assign_report(
 }
 
 /// Links a report to the case opened from it.
-pub async fn link_case(tx: &mut AnyConnection, id: ReportId, case_id: CaseId, now: i64) -> DbResult<()> {
+pub async fn link_case(
+    tx: &mut AnyConnection,
+    id: ReportId,
+    case_id: CaseId,
+    now: i64,
+) -> DbResult<()> {
     sqlx::query(
         "UPDATE reports SET case_id = $1, status = 'case_opened', updated_at = $2 WHERE id = $3",
     )

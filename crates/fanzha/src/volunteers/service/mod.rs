@@ -163,7 +163,7 @@ pub async fn volunteers_in_scope(
             kind: "volunteer",
             unit_path: paths.first().cloned().unwrap_or_default(),
             filter: serde_json::json!({ "under": paths, "total": list.len() }),
-            ids: list.iter().map(|v| v.student_id).collect(),
+            ids: list.iter().map(|v| v.student_id.get()).collect(),
         },
     )
     .await?;

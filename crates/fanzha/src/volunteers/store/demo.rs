@@ -1,5 +1,6 @@
 //! The few reads the demo needs beyond the module's own: whom it seeds for.
 
+use crate::kernel::ids::StudentId;
 use sqlx::AnyConnection;
 
 use super::R;
@@ -64,7 +65,7 @@ pub async fn demo_other_school_admin(
 pub async fn bench_account(
     c: &mut AnyConnection,
     username: &str,
-    student_id: Option<i64>,
+    student_id: Option<StudentId>,
 ) -> R<i64> {
     sqlx::query_scalar(
         "INSERT INTO accounts (username, display_name, password_hash, student_id, locale, time_zone, failed_logins, disabled, created_at, password_changed_at) \
@@ -99,7 +100,7 @@ pub async fn bench_student(
 /// A volunteer registered at time 0 with the inbox as contact.
 pub async fn bench_volunteer(
     c: &mut AnyConnection,
-    student_id: i64,
+    student_id: StudentId,
     account_id: i64,
     school_id: i64,
     class_id: i64,

@@ -2,6 +2,7 @@
 //! databases; the slot and stock limits are single conditional UPDATEs, so the row lock
 //! (PostgreSQL) or the write lock (SQLite, `BEGIN IMMEDIATE`) makes concurrent callers take turns.
 
+use crate::kernel::ids::StudentId;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -39,7 +40,7 @@ fn lines(s: &str) -> Vec<String> {
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Volunteer {
     pub id: i64,
-    pub student_id: i64,
+    pub student_id: StudentId,
     pub account_id: i64,
     pub school_id: i64,
     pub class_id: i64,

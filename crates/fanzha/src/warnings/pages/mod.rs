@@ -23,7 +23,7 @@ use super::store;
 use crate::auth::policy::{self, Action};
 use crate::clock::Millis;
 use crate::error::{AppError, AppResult};
-use crate::kernel::ids::WarningId;
+use crate::kernel::ids::{StudentId, WarningId};
 use crate::web::context::User;
 use crate::web::layout::{page_ctx, PageCtx};
 use crate::web::AppState;
@@ -141,7 +141,7 @@ pub struct HistoryRow {
 pub async fn history_of_student(
     st: &AppState,
     ctx: &PageCtx,
-    student_id: i64,
+    student_id: StudentId,
 ) -> AppResult<Vec<HistoryRow>> {
     let mut c = st.db.pool.acquire().await?;
     let ws = store::of_student(&mut c, student_id, 100).await?;

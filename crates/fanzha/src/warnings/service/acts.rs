@@ -2,8 +2,8 @@
 //! acknowledge, record the contact and the outcome (with the loss report of "already lost
 //! money"), within the chain's rules.
 
-use crate::kernel::ids::{ReportId, WarningId};
 use super::*;
+use crate::kernel::ids::{ReportId, WarningId};
 
 /// Attaches a student to an unmatched warning the caller may see and identify, and routes it;
 /// the clocks start now.

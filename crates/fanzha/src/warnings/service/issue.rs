@@ -1,8 +1,8 @@
 //! Issuing warnings: one (repeat-safe with an idempotency key), a CSV batch in one transaction,
 //! and the internal follow-ups other modules raise.
 
-use crate::kernel::ids::WarningId;
 use super::*;
+use crate::kernel::ids::{StudentId, WarningId};
 
 /// What issuing answers: the warning to police, a receipt to a partner.
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -372,7 +372,7 @@ pub(super) async fn insert_routed(
 pub async fn followup_once(
     tx: &mut AnyConnection,
     clock: &Clock,
-    student_id: i64,
+    student_id: StudentId,
     fraud_type: &str,
     origin: &str,
     detail: &str,
@@ -394,7 +394,7 @@ pub async fn followup_once(
 pub async fn create_followup(
     tx: &mut AnyConnection,
     clock: &Clock,
-    student_id: i64,
+    student_id: StudentId,
     fraud_type: &str,
     origin: &str,
     detail: &str,

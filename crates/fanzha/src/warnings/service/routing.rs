@@ -2,8 +2,8 @@
 //! caller's transaction: the chain, the clocks, the deadline jobs and the notices, with a cache
 //! so a batch or a scan costs a few queries per class rather than per warning.
 
-use crate::kernel::ids::WarningId;
 use super::*;
+use crate::kernel::ids::WarningId;
 
 /// Whom a warning is about, once matched.
 pub(super) enum Matched {

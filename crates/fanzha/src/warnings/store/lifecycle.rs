@@ -2,7 +2,7 @@
 //! the escalation's compare-and-set, the acts of the responsible person, and the events and
 //! lookups these need inside the service's transaction.
 
-use crate::kernel::ids::WarningId;
+use crate::kernel::ids::{StudentId, WarningId};
 use sqlx::{AnyConnection, Row};
 
 use super::super::model::*;
@@ -72,7 +72,7 @@ pub async fn insert_unidentified(
 /// Where and to whom a warning is routed, with both clocks.
 #[derive(Clone, Debug)]
 pub struct Routing {
-    pub student_id: i64,
+    pub student_id: StudentId,
     pub school_id: i64,
     pub unit_path: String,
     pub level: i64,
@@ -205,7 +205,7 @@ pub async fn hold_at_school(
 /// The internal warning this origin raised about this student since `since`, if any.
 pub async fn recent_internal(
     c: &mut AnyConnection,
-    student_id: i64,
+    student_id: StudentId,
     origin: &str,
     since: Millis,
 ) -> DbResult<Option<WarningId>> {
@@ -271,7 +271,11 @@ pub async fn insert_events(
 }
 
 /// Clears a deadline of no known kind (compare-and-set on it), so the scan moves on.
-pub async fn clear_deadline(c: &mut AnyConnection, id: WarningId, deadline: Millis) -> DbResult<()> {
+pub async fn clear_deadline(
+    c: &mut AnyConnection,
+    id: WarningId,
+    deadline: Millis,
+) -> DbResult<()> {
     sqlx::query(
         "UPDATE warnings SET next_deadline_at = NULL WHERE id = $1 AND next_deadline_at = $2",
     )

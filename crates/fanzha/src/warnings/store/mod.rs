@@ -4,7 +4,7 @@
 //! a warning's life are in `lifecycle`, partners' receipts in `receipts`, outside notices in
 //! `notify`, the reads of the figures and the appraisal in `appraisal`.
 
-use crate::kernel::ids::WarningId;
+use crate::kernel::ids::{StudentId, WarningId};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -319,7 +319,7 @@ pub async fn due(c: &mut AnyConnection, now: Millis, limit: i64) -> DbResult<Vec
 /// The warnings about one student, newest first.
 pub async fn of_student(
     c: &mut AnyConnection,
-    student_id: i64,
+    student_id: StudentId,
     limit: i64,
 ) -> DbResult<Vec<Warning>> {
     let rows = sqlx::query(&format!(

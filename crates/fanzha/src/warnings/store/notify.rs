@@ -155,7 +155,10 @@ fn notification_from(
 }
 
 /// The outside notices of a warning, oldest first (those of a channel since deleted left out).
-pub async fn of_warning(c: &mut AnyConnection, warning_id: WarningId) -> DbResult<Vec<Notification>> {
+pub async fn of_warning(
+    c: &mut AnyConnection,
+    warning_id: WarningId,
+) -> DbResult<Vec<Notification>> {
     let rows = sqlx::query(
         "SELECT id, source, channel_id, address, status, reason, attempts, sent_at \
          FROM warning_notifications WHERE warning_id = $1 ORDER BY id",

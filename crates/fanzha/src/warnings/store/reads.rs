@@ -1,6 +1,7 @@
 //! Read-only queries of warnings that other modules need: unhandled warnings per student (the
 //! campaigns' exposure score) and the notices a shared outside channel carried (its rate limit).
 
+use crate::kernel::ids::StudentId;
 use std::collections::HashMap;
 
 use sqlx::Row;
@@ -14,7 +15,7 @@ pub async fn unhandled_by_student(
     db: &Db,
     unit_path: &str,
     fraud_type: &str,
-) -> DbResult<HashMap<i64, i64>> {
+) -> DbResult<HashMap<StudentId, i64>> {
     let rows = sqlx::query(
         "SELECT w.student_id AS student_id, COUNT(*) AS n FROM warnings w JOIN students s ON s.id = w.student_id \
          JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 || '%' AND w.fraud_type = $2 \

@@ -100,8 +100,8 @@ async fn lists_show_masked_data_and_write_one_list_entry() {
     assert_eq!(
         sorted_ids(&page),
         sorted(vec![
-            app.fx.student("2023010101"),
-            app.fx.student("2023010102")
+            app.fx.student("2023010101").get(),
+            app.fx.student("2023010102").get()
         ])
     );
     assert_eq!(lists[1].actor, "admin1");
@@ -450,7 +450,7 @@ async fn warning_reads_are_audited_on_pages_and_api() {
     assert_eq!(row.target_kind, "warning");
     assert_eq!(row.target_id, id.to_string());
     assert_eq!(row.unit_path, app.fx.unit("CLS1A1").path);
-    assert_eq!(d["student_id"], app.fx.student("2023010101"));
+    assert_eq!(d["student_id"], app.fx.student("2023010101").get());
     assert_eq!(d["via"], "page");
     let tc = app.token("counselor1", &[Scope::WarningsRead]).await;
     assert_view(
@@ -652,7 +652,7 @@ async fn case_and_gap_reads_are_audited_on_pages_and_api() {
     assert_view(&app, &c, &tp, &format!("/cases/{id}"), "case", id).await;
     assert_view(&app, &c, &tp, &format!("/api/v1/cases/{id}"), "case", id).await;
     let d = detail(app.audit("person.view").await.last().unwrap());
-    assert_eq!(d["victim_student_id"], app.fx.student("2023010101"));
+    assert_eq!(d["victim_student_id"], app.fx.student("2023010101").get());
     let q = "unit=SCH1&from=2025-02-01&to=2025-02-28";
     assert_list(&app, &c, &tp, &format!("/cases?{q}"), "case", id).await;
     assert_list(&app, &c, &tp, &format!("/api/v1/cases?{q}"), "case", id).await;
@@ -660,7 +660,7 @@ async fn case_and_gap_reads_are_audited_on_pages_and_api() {
     // Gap lists: never-reached students and unwarned victims, one entry per request.
     let a = app.login("admin1").await;
     let ta = app.token("admin1", &[Scope::CampaignsRead]).await;
-    let zs = app.fx.student("2023010101");
+    let zs = app.fx.student("2023010101").get();
     for path in [
         "/campaigns/gaps?unit=SCH1&days=30",
         "/api/v1/campaigns/gaps?unit=SCH1&days=30",

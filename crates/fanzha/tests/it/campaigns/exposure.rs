@@ -26,8 +26,12 @@ async fn scores(app: &TestApp, unit: &str) -> Vec<(String, f64)> {
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
-    let by_id: std::collections::BTreeMap<i64, &String> =
-        app.fx.students.iter().map(|(no, id)| (*id, no)).collect();
+    let by_id: std::collections::BTreeMap<i64, &String> = app
+        .fx
+        .students
+        .iter()
+        .map(|(no, id)| (id.get(), no))
+        .collect();
     v.as_array()
         .unwrap()
         .iter()
@@ -62,8 +66,12 @@ async fn top(app: &TestApp, pct: f64) -> (StatusCode, i64, Vec<String>) {
         json!({"unit": "SCH1", "fraud_type": "rebate_task", "audience": {"top_exposed_percent": pct}}),
     )
     .await;
-    let by_id: std::collections::BTreeMap<i64, &String> =
-        app.fx.students.iter().map(|(no, id)| (*id, no)).collect();
+    let by_id: std::collections::BTreeMap<i64, &String> = app
+        .fx
+        .students
+        .iter()
+        .map(|(no, id)| (id.get(), no))
+        .collect();
     let sample = p["sample"]
         .as_array()
         .map(|a| {

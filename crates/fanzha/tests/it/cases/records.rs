@@ -37,7 +37,7 @@ async fn police_record_a_case_in_their_jurisdiction_with_the_victim_linked() {
     let (s, c) = get_json(&app, &t, &format!("/api/v1/cases/{id}")).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(c["victim_role"], "student");
-    assert_eq!(c["victim_student_id"], app.fx.student("2023010101"));
+    assert_eq!(c["victim_student_id"], app.fx.student("2023010101").get());
     assert_eq!(c["victim_enroll_year"], 2023);
     assert_eq!(c["victim_major"], "计算机科学");
     assert_eq!(c["victim_gender"], "male");

@@ -97,7 +97,7 @@ pub const ACCOUNTS: &[(&str, Role, &str, Option<&str>)] = &[
 #[derive(Debug, Default)]
 pub struct Fixture {
     pub units: BTreeMap<String, Unit>,
-    pub students: BTreeMap<String, i64>,
+    pub students: BTreeMap<String, fanzha::kernel::ids::StudentId>,
     pub staff: BTreeMap<String, i64>,
     pub accounts: BTreeMap<String, i64>,
 }
@@ -108,7 +108,7 @@ impl Fixture {
             .get(code)
             .unwrap_or_else(|| panic!("no unit {code}"))
     }
-    pub fn student(&self, no: &str) -> i64 {
+    pub fn student(&self, no: &str) -> fanzha::kernel::ids::StudentId {
         *self
             .students
             .get(no)

@@ -33,7 +33,7 @@ async fn read_at(app: &TestApp, id: i64) -> Option<i64> {
 async fn a_notice_to_a_student_reaches_their_account_and_shows_on_every_page() {
     let app = spawn_seeded().await;
     let (pool, clock) = (&app.state.db.pool, &app.state.clock);
-    let sid = app.fx.student("2023010101");
+    let sid = app.fx.student("2023010101").get();
     let id = inbox::notify(
         pool,
         clock,
@@ -88,7 +88,7 @@ async fn a_notice_to_a_student_reaches_their_account_and_shows_on_every_page() {
 async fn messages_are_marked_read_by_their_owner_only() {
     let app = spawn_seeded().await;
     let (pool, clock) = (&app.state.db.pool, &app.state.clock);
-    let sid = app.fx.student("2023010101");
+    let sid = app.fx.student("2023010101").get();
     let mut ids = Vec::new();
     for title in ["一", "二", "三", "四"] {
         ids.push(

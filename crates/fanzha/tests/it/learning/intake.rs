@@ -116,7 +116,7 @@ async fn student_id(app: &TestApp, no: &str) -> i64 {
         .unwrap()
 }
 
-async fn told(app: &TestApp, student: i64) -> i64 {
+async fn told(app: &TestApp, student: impl std::fmt::Display) -> i64 {
     app.scalar(&format!(
         "SELECT COUNT(*) FROM inbox_messages WHERE recipient = 'student:{student}' AND kind = 'learning'"
     ))

@@ -43,7 +43,7 @@ async fn score(app: &TestApp, no: &str, fraud_type: &str) -> f64 {
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
-    let id = app.fx.student(no);
+    let id = app.fx.student(no).get();
     v.as_array()
         .unwrap()
         .iter()

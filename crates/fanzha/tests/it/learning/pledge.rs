@@ -217,10 +217,11 @@ async fn signing_figures_of_every_unit_equal_a_recount_after_random_sequences() 
     let db = app.state.db.clone();
     let clock = app.state.clock.clone();
     let school = app.fx.unit("SCH1").clone();
-    let students: Vec<i64> = ["2023010101", "2023010102", "2023010201", "2023020101"]
-        .iter()
-        .map(|n| app.fx.student(n))
-        .collect();
+    let students: Vec<fanzha::kernel::ids::StudentId> =
+        ["2023010101", "2023010102", "2023010201", "2023020101"]
+            .iter()
+            .map(|n| app.fx.student(n))
+            .collect();
     let names = ["张三", "李四", "王五", "赵六"];
     let classes: Vec<(i64, String)> = ["CLS1A1", "CLS1A2", "CLS1B1"]
         .iter()

@@ -47,7 +47,7 @@ async fn targeting_by_mule_recruitment_selects_signalled_students_and_lure_check
     let rows = v.as_array().unwrap();
     let score = |no: &str| {
         rows.iter()
-            .find(|r| r["student_id"] == app.fx.student(no))
+            .find(|r| r["student_id"] == app.fx.student(no).get())
             .and_then(|r| r["score"].as_f64())
             .unwrap_or(0.0)
     };
@@ -63,7 +63,8 @@ async fn targeting_by_mule_recruitment_selects_signalled_students_and_lure_check
         .map(|r| r["student_id"].as_i64().unwrap())
         .collect();
     assert!(
-        top.contains(&app.fx.student("2023010101")) && top.contains(&app.fx.student("2023020101")),
+        top.contains(&app.fx.student("2023010101").get())
+            && top.contains(&app.fx.student("2023020101").get()),
         "{v}"
     );
 }

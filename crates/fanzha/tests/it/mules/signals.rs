@@ -69,7 +69,7 @@ async fn a_signal_about_a_student_becomes_a_routed_mule_risk_warning() {
     assert_eq!(w["kind"], "mule_risk");
     assert_eq!(w["status"], "open");
     assert_eq!(w["severity"], "high");
-    assert_eq!(w["student_id"], app.fx.student("2023010101"));
+    assert_eq!(w["student_id"], app.fx.student("2023010101").get());
     assert!(w["ack_due_at"].as_i64().is_some());
     let (s, f) = get_json(&app, &c1, &format!("/api/v1/mules/warnings/{id}/facts")).await;
     assert_eq!(s, StatusCode::OK);

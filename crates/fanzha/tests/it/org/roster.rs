@@ -472,7 +472,7 @@ async fn export_has_a_bom_is_audited_and_reimports_to_the_same_data() {
     ids.sort_unstable();
     let mut want: Vec<i64> = ["2023010101", "2023010102", "2023010201", "2023020101"]
         .iter()
-        .map(|n| app.fx.student(n))
+        .map(|n| app.fx.student(n).get())
         .collect();
     want.sort_unstable();
     assert_eq!(ids, want);

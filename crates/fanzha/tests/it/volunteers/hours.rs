@@ -129,8 +129,8 @@ async fn the_appraisal_figure_is_the_share_of_students_who_served() {
     assert_eq!(
         class("CLS1A1").students,
         vec![
-            (app.fx.student("2023010101"), 1.0),
-            (app.fx.student("2023010102"), 0.0)
+            (app.fx.student("2023010101").get(), 1.0),
+            (app.fx.student("2023010102").get(), 0.0)
         ]
     );
     assert_eq!(class("CLS1B1").figure, 0.0);

@@ -114,7 +114,7 @@ pub async fn many_volunteers(app: &TestApp, n: usize, tag: &str) -> Vec<Principa
             account_id: aid,
             username: no.clone(),
             display_name: no.clone(),
-            student_id: Some(sid),
+            student_id: Some(fanzha::kernel::ids::StudentId(sid)),
             staff_id: None,
             grants: vec![Grant {
                 role: Role::Student,

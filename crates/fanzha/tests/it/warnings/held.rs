@@ -84,7 +84,10 @@ async fn the_police_of_the_region_open_a_signal_about_nobody_and_attach_a_studen
     let (s, d) = get_json(&app, &tk, &format!("/api/v1/warnings/{id}")).await;
     assert_eq!(s, StatusCode::OK, "{d}");
     assert_eq!(d["warning"]["status"], "open");
-    assert_eq!(d["warning"]["student_id"], app.fx.student("2023010101"));
+    assert_eq!(
+        d["warning"]["student_id"],
+        app.fx.student("2023010101").get()
+    );
     // Now the counselor of that student has it.
     let counselor = app.token("counselor1", &[Scope::WarningsRead]).await;
     let (s, mine) = get_json(&app, &counselor, "/api/v1/warnings/mine").await;

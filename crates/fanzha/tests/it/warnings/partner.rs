@@ -164,7 +164,7 @@ async fn a_partner_reads_its_own_receipts_only_and_no_warning() {
     .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let w: Value = r.json().await.unwrap();
-    assert_eq!(w["student_id"], app.fx.student("2023010101"));
+    assert_eq!(w["student_id"], app.fx.student("2023010101").get());
     let police_id = w["id"].as_i64().unwrap();
     // The partner's own warning, once routed, is a warning row the partner never sees.
     let r = post(

@@ -204,8 +204,8 @@ async fn every_role_every_operation_inside_and_outside_scope() {
 
     // The records: in scope (A), out of scope (B), and each role's own.
     let mut rec = Records {
-        student_a: app.fx.student("2023010101"),
-        student_b: app.fx.student("2023510101"),
+        student_a: app.fx.student("2023010101").get(),
+        student_b: app.fx.student("2023510101").get(),
         ..Records::default()
     };
     rec.report_a = create(

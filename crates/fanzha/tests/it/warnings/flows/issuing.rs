@@ -7,7 +7,7 @@ pub(super) async fn a_police_warning_is_matched_by_phone_routed_to_the_counselor
     let app = spawn_seeded().await;
     let w = issue_zhangsan(&app, "high").await;
     assert_eq!(w["status"], "open");
-    assert_eq!(w["student_id"], app.fx.student("2023010101"));
+    assert_eq!(w["student_id"], app.fx.student("2023010101").get());
     assert_eq!(w["level"], 0);
     assert_eq!(w["assignee_staff_id"], app.fx.staff["T1001"]);
     assert_eq!(w["ack_due_at"], START_MS + 10 * MIN);

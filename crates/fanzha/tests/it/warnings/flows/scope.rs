@@ -184,7 +184,7 @@ pub(super) async fn an_internal_follow_up_is_a_low_severity_warning_for_the_coun
     assert!(fanzha::warnings::service::create_followup(
         &mut tx,
         &app.state.clock,
-        999_999,
+        fanzha::kernel::ids::StudentId(999_999),
         "fake_loan",
         "x",
         ""
