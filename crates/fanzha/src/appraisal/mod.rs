@@ -6,6 +6,7 @@
 //! no pledge published, no install drive yet) is left out of their score rather than counted as a
 //! failure. Schools set the weights of their own (`appraisal_weights`).
 
+use crate::kernel::ids::UnitId;
 use std::collections::HashMap;
 
 use futures::future::BoxFuture;
@@ -133,7 +134,7 @@ pub async fn weights(db: &Db, path: &str) -> DbResult<Vec<(&'static Component, i
 }
 
 /// Sets a school's weight of a component (0–100).
-pub async fn set_weight(db: &Db, school_id: i64, key: &str, weight: i64) -> DbResult<()> {
+pub async fn set_weight(db: &Db, school_id: UnitId, key: &str, weight: i64) -> DbResult<()> {
     let mut tx = db.begin_write().await?;
     sqlx::query(
         "INSERT INTO appraisal_weights (school_id, component, weight) VALUES ($1, $2, $3) \

@@ -1,6 +1,6 @@
 //! Roles, principals and API token scopes.
 
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 use std::fmt;
 use std::str::FromStr;
 
@@ -318,7 +318,7 @@ pub fn parse_scopes(s: &str) -> Result<Vec<Scope>, UnknownScope> {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Grant {
     pub role: Role,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_name: String,
     pub unit_code: String,
     pub unit_kind: String,

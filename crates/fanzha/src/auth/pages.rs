@@ -1,6 +1,6 @@
 //! Pages and API of accounts: login, logout, language, password change, API tokens.
 
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -599,7 +599,7 @@ pub struct Me {
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct MeGrant {
     pub role: String,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_name: String,
 }
 

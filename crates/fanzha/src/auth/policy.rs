@@ -237,6 +237,7 @@ pub fn scopes_for(p: &Principal, action: Action) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::auth::model::{Grant, Via};
+    use crate::kernel::ids::UnitId;
 
     fn principal(role: Role, scope: &str) -> Principal {
         Principal {
@@ -247,7 +248,7 @@ mod tests {
             staff_id: None,
             grants: vec![Grant {
                 role,
-                unit_id: 1,
+                unit_id: UnitId(1),
                 unit_name: "x".into(),
                 unit_code: "X".into(),
                 unit_kind: "school".into(),
@@ -365,7 +366,7 @@ mod tests {
         let mut p = principal(Role::Counselor, "/1/2/3/");
         p.grants.push(Grant {
             role: Role::UnitLeader,
-            unit_id: 2,
+            unit_id: UnitId(2),
             unit_name: "c".into(),
             unit_code: "C".into(),
             unit_kind: "college".into(),

@@ -12,6 +12,7 @@
 //! signing in (password after activation, and later campus SSO or DingTalk/WeCom) finds the
 //! account by [`PersonKind`], organisation and number.
 
+use crate::kernel::ids::UnitId;
 use sqlx::AnyConnection;
 
 use crate::db::{Backend, DbResult};
@@ -102,7 +103,7 @@ pub async fn sync(
     tx: &mut AnyConnection,
     backend: Backend,
     kind: PersonKind,
-    org_id: i64,
+    org_id: UnitId,
     numbers: &[&str],
     now: i64,
 ) -> DbResult<usize> {

@@ -1,6 +1,6 @@
 //! SQL of accounts, role grants, sessions and API tokens.
 
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 use sqlx::Row;
@@ -29,7 +29,7 @@ pub struct AccountRow {
     pub activated_at: Option<i64>,
     pub roster_status: super::roster_accounts::RosterStatus,
     pub must_change_password: bool,
-    pub org_id: Option<i64>,
+    pub org_id: Option<UnitId>,
     pub person_no: Option<String>,
 }
 
@@ -115,7 +115,7 @@ pub struct NewAccount<'a> {
 }
 
 /// The id of the student with this number on this school's roster.
-pub async fn student_id_by_no(db: &Db, school_id: i64, no: &str) -> DbResult<Option<StudentId>> {
+pub async fn student_id_by_no(db: &Db, school_id: UnitId, no: &str) -> DbResult<Option<StudentId>> {
     Ok(
         sqlx::query_scalar("SELECT id FROM students WHERE school_id = $1 AND student_no = $2")
             .bind(school_id)
@@ -190,7 +190,7 @@ pub async fn insert_grant<'e, E>(
     exec: E,
     account_id: i64,
     role: Role,
-    unit_id: i64,
+    unit_id: UnitId,
     now: i64,
 ) -> DbResult<()>
 where
@@ -224,11 +224,11 @@ pub async fn grants_of(db: &Db, account_id: i64) -> DbResult<Vec<Grant>> {
         let Ok(role) = role.parse::<Role>() else {
             continue;
         };
-        let unit_id: i64 = r.try_get("id")?;
+        let unit_id: UnitId = r.try_get("id")?;
         let kind: String = r.try_get("kind")?;
         let mut scope_paths = vec![r.try_get::<String, _>("path")?];
         if role == Role::Police {
-            let stations: Vec<i64> = if kind == "police_station" {
+            let stations: Vec<UnitId> = if kind == "police_station" {
                 vec![unit_id]
             } else {
                 // A police grant on a city or province covers every station below it.

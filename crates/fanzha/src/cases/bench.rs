@@ -2,6 +2,7 @@
 //! station) in a fresh database, then times the analysis of a class, a school, a station and the
 //! province, the province ranking, the case list and single case writes (which keep the summary).
 
+use crate::kernel::ids::UnitId;
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -65,7 +66,7 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
     // The tree: a province, a city, one station per 10 schools, each school 2 colleges × 3 classes.
     let province = unit(&db, None, UnitKind::Province, "BP", "基准省", now).await?;
     let city = unit(&db, Some(&province), UnitKind::City, "BPC", "基准市", now).await?;
-    let mut classes: Vec<(Unit, i64)> = Vec::new();
+    let mut classes: Vec<(Unit, UnitId)> = Vec::new();
     let mut school_units = Vec::new();
     let mut station = None;
     for s in 0..schools {
@@ -148,8 +149,8 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
     ];
     let mut rng = StdRng::seed_from_u64(42);
     let t = Instant::now();
-    let mut daily: HashMap<(i64, i64), (i64, i64, i64)> = HashMap::new();
-    let mut monthly: HashMap<(i64, i64, &'static str, String), (i64, i64)> = HashMap::new();
+    let mut daily: HashMap<(UnitId, i64), (i64, i64, i64)> = HashMap::new();
+    let mut monthly: HashMap<(UnitId, i64, &'static str, String), (i64, i64)> = HashMap::new();
     const ROWS: usize = 1000;
     let mut done = 0;
     while done < cases {
@@ -447,7 +448,7 @@ async fn insert_literal(db: &Db, table: &str, rows: &[String]) -> anyhow::Result
 /// campaigns, reach rows).
 async fn seed_prevention(
     db: &Db,
-    classes: &[(Unit, i64)],
+    classes: &[(Unit, UnitId)],
     account: i64,
     start: i64,
     span: i64,

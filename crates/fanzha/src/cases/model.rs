@@ -1,7 +1,7 @@
 //! Types of the cases module: channels, statuses, money, local days and months, and the input of a
 //! case as it arrives from a form, a CSV line or the API.
 
-use crate::kernel::ids::{CaseId, ReportId, StudentId};
+use crate::kernel::ids::{CaseId, ReportId, StudentId, UnitId};
 use chrono::{Datelike, NaiveDate};
 use fanzha_detect::FraudType;
 
@@ -301,10 +301,10 @@ pub fn parse_indicator_list(s: &str) -> Vec<IndicatorIn> {
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Case {
     pub id: CaseId,
-    pub school_id: i64,
+    pub school_id: UnitId,
     pub school_code: String,
     pub school_name: String,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_code: String,
     pub unit_path: String,
     pub victim_student_id: Option<StudentId>,
@@ -336,8 +336,8 @@ pub struct Case {
 /// A case checked and resolved against the org tree, ready to store.
 #[derive(Clone, Debug)]
 pub struct ValidCase {
-    pub school_id: i64,
-    pub unit_id: i64,
+    pub school_id: UnitId,
+    pub unit_id: UnitId,
     pub unit_path: String,
     pub victim_student_id: Option<StudentId>,
     pub victim_staff_id: Option<i64>,

@@ -2,6 +2,7 @@
 //! way, four judges of whom one is left out of his own school's entries, some score sheets in) and a
 //! school's finished logo selection with its results published.
 
+use crate::kernel::ids::UnitId;
 use std::sync::Arc;
 
 use rand::rngs::StdRng;
@@ -341,7 +342,7 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
 #[allow(clippy::too_many_arguments)]
 async fn new_contest(
     tx: &mut AnyConnection,
-    unit_id: i64,
+    unit_id: UnitId,
     unit_path: &str,
     title: &str,
     description: &str,
@@ -376,7 +377,7 @@ async fn entry(
     tx: &mut AnyConnection,
     contest: i64,
     submitter: i64,
-    school_id: i64,
+    school_id: UnitId,
     school_path: &str,
     category: Category,
     title: &str,
@@ -447,7 +448,7 @@ async fn add_judges(tx: &mut AnyConnection, contest: i64, names: &[&str]) -> any
 async fn ballots(
     tx: &mut AnyConnection,
     c: &store::Contest,
-    schools: &[(i64, String, String, String)],
+    schools: &[(UnitId, String, String, String)],
     entries: &[i64],
     per_school: i64,
     from: i64,

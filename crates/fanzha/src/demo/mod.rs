@@ -1,6 +1,7 @@
 //! `fanzha demo`: a deterministic demo province with believable generated people, and the
 //! benchmarks of seeding and roster import. Each product module adds its own demo data here.
 
+use crate::kernel::ids::UnitId;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
@@ -252,7 +253,7 @@ impl Accounts {
 async fn staff(
     conn: &mut sqlx::AnyConnection,
     org: &Unit,
-    unit_id: i64,
+    unit_id: UnitId,
     no: &str,
     name: &str,
     phone: &str,
@@ -268,7 +269,7 @@ async fn account_with_grant(
     username: &str,
     name: &str,
     staff: Option<i64>,
-    grants: &[(Role, i64)],
+    grants: &[(Role, UnitId)],
 ) -> anyhow::Result<()> {
     let id = crate::auth::store::insert_account(
         &mut *conn,
@@ -554,8 +555,8 @@ pub async fn seed(db: &Db, clock: &Clock, scale: Scale) -> anyhow::Result<Seeded
                             "enrolled"
                         };
                         students.push(vec![
-                            V::I(school.id),
-                            V::I(class.id),
+                            V::I(school.id.get()),
+                            V::I(class.id.get()),
                             V::S(no.clone()),
                             V::S(name.clone()),
                             V::S(if female { "female" } else { "male" }.into()),

@@ -1,6 +1,7 @@
 //! Every person's in-app inbox and the one notifier later modules call to tell a person, or every
 //! holder of a role in a unit, something. Fan-out to many recipients runs as a job.
 
+use crate::kernel::ids::UnitId;
 pub mod pages;
 
 use sqlx::Row;
@@ -136,7 +137,7 @@ pub const FANOUT_JOB: &str = "inbox.fanout";
 pub async fn notify_role_in_unit(
     jobs: &JobQueue,
     role: Role,
-    unit_id: i64,
+    unit_id: UnitId,
     n: &Notice,
     dedup: Option<String>,
 ) -> DbResult<Option<i64>> {

@@ -3,7 +3,7 @@
 //! suspects per school, per kind of account lent, year on year), the province's award rule and the
 //! starter content on 两卡 and the law that every school may adopt.
 
-use crate::kernel::ids::WarningId;
+use crate::kernel::ids::{UnitId, WarningId};
 use std::collections::BTreeMap;
 
 use fanzha_detect::FraudType;
@@ -291,7 +291,7 @@ pub async fn figures(
             }
         }
     }
-    let mut schools: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+    let mut schools: BTreeMap<UnitId, (i64, i64)> = BTreeMap::new();
     let mut lent: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for (i, y) in [year, year - 1].into_iter().enumerate() {
         let (from, to) = year_range(y);
@@ -344,7 +344,7 @@ pub async fn suspects_per_school(
     db: &Db,
     province: &Unit,
     year: i32,
-) -> Result<BTreeMap<i64, i64>, DbError> {
+) -> Result<BTreeMap<UnitId, i64>, DbError> {
     let (from, to) = year_range(year);
     let mut out = BTreeMap::new();
     for (school, _, n) in crate::cases::store::suspects(db, &province.path, from, to).await? {

@@ -2,7 +2,7 @@
 //! school adopted which starter item.
 //! Warnings and cases are read through their own modules.
 
-use crate::kernel::ids::WarningId;
+use crate::kernel::ids::{UnitId, WarningId};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -87,7 +87,7 @@ pub async fn facts_of_many(c: &mut AnyConnection, ids: &[WarningId]) -> DbResult
 }
 
 /// A province's limit of suspects for Campus Without Fraud (None: the default applies).
-pub async fn max_suspects(db: &Db, province_id: i64) -> DbResult<Option<i64>> {
+pub async fn max_suspects(db: &Db, province_id: UnitId) -> DbResult<Option<i64>> {
     Ok(
         sqlx::query_scalar("SELECT max_suspects FROM mule_award_rules WHERE province_id = $1")
             .bind(province_id)
@@ -98,7 +98,7 @@ pub async fn max_suspects(db: &Db, province_id: i64) -> DbResult<Option<i64>> {
 
 pub async fn set_max_suspects(
     c: &mut AnyConnection,
-    province_id: i64,
+    province_id: UnitId,
     max: i64,
     by: i64,
     now: Millis,
@@ -121,7 +121,7 @@ pub async fn set_max_suspects(
 /// A school's adoption of a starter item.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Adoption {
-    pub school_id: i64,
+    pub school_id: UnitId,
     pub item: StarterItem,
     /// The content (article) or lesson made; None while it is being made.
     pub target_id: Option<i64>,
@@ -151,7 +151,7 @@ fn adoption_from(r: &AnyRow) -> Result<Adoption, sqlx::Error> {
 /// had it already (two claims at once: one wins).
 pub async fn claim_starter(
     c: &mut AnyConnection,
-    school_id: i64,
+    school_id: UnitId,
     item: StarterItem,
     account_id: i64,
     now: Millis,
@@ -173,7 +173,7 @@ pub async fn claim_starter(
 /// Records what a claim made.
 pub async fn complete_starter(
     c: &mut AnyConnection,
-    school_id: i64,
+    school_id: UnitId,
     item: StarterItem,
     target_id: i64,
     course_id: Option<i64>,
@@ -194,7 +194,7 @@ pub async fn complete_starter(
 /// Drops a claim whose making failed, so the school may try again.
 pub async fn release_starter(
     c: &mut AnyConnection,
-    school_id: i64,
+    school_id: UnitId,
     item: StarterItem,
 ) -> DbResult<()> {
     sqlx::query(
@@ -208,7 +208,7 @@ pub async fn release_starter(
 }
 
 /// The starter items a school adopted.
-pub async fn adoptions_of(db: &Db, school_id: i64) -> DbResult<Vec<Adoption>> {
+pub async fn adoptions_of(db: &Db, school_id: UnitId) -> DbResult<Vec<Adoption>> {
     let rows = sqlx::query(&format!(
         "SELECT {ADOPTION_COLS} FROM mule_starter_adoptions WHERE school_id = $1 ORDER BY item"
     ))

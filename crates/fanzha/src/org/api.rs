@@ -1,6 +1,6 @@
 //! JSON API of the org tree and rosters, scoped like the pages.
 
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -39,11 +39,11 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct UnitOut {
-    pub id: i64,
+    pub id: UnitId,
     pub code: String,
     pub name: String,
     pub kind: String,
-    pub parent_id: Option<i64>,
+    pub parent_id: Option<UnitId>,
     pub students: i64,
 }
 
@@ -82,7 +82,7 @@ pub struct ResponsibleOut {
     pub name: String,
     pub phone: Option<String>,
     pub duty: String,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_name: String,
 }
 

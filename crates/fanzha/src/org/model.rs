@@ -1,6 +1,6 @@
 //! Types of the org tree and its people. Values that exist are valid: they are built by `parse`.
 
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 use std::fmt;
 
 /// Kind of an org unit; the tree runs province → city → police station / school → college → class.
@@ -66,8 +66,8 @@ impl UnitKind {
 
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Unit {
-    pub id: i64,
-    pub parent_id: Option<i64>,
+    pub id: UnitId,
+    pub parent_id: Option<UnitId>,
     pub kind: UnitKind,
     pub code: String,
     pub name: String,
@@ -325,8 +325,8 @@ impl fmt::Display for Duty {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Student {
     pub id: StudentId,
-    pub school_id: i64,
-    pub class_id: i64,
+    pub school_id: UnitId,
+    pub class_id: UnitId,
     pub class_code: String,
     pub class_name: String,
     pub class_path: String,
@@ -353,8 +353,8 @@ impl Student {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Staff {
     pub id: i64,
-    pub org_id: i64,
-    pub unit_id: i64,
+    pub org_id: UnitId,
+    pub unit_id: UnitId,
     pub unit_name: String,
     pub staff_no: String,
     pub name: String,
@@ -370,7 +370,7 @@ pub struct Responsible {
     pub name: String,
     pub phone: Option<String>,
     pub duty: Duty,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_name: String,
 }
 

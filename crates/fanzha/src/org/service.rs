@@ -1,5 +1,6 @@
 //! Rules of the org tree: creating units, importing rosters, the responsibility chain.
 
+use crate::kernel::ids::UnitId;
 use chrono::Datelike;
 
 use super::model::*;
@@ -150,7 +151,7 @@ pub async fn responsible_for_student(
     db: &Db,
     student: &Student,
 ) -> Result<Vec<Responsible>, DbError> {
-    let mut ids: Vec<i64> = student
+    let mut ids: Vec<UnitId> = student
         .class_path
         .split('/')
         .filter_map(|s| s.parse().ok())

@@ -1,6 +1,6 @@
 //! SQL of the org tree, people and the responsibility chain.
 
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
 
@@ -35,7 +35,7 @@ pub async fn create_unit(
     name: &str,
     now: i64,
 ) -> DbResult<Unit> {
-    let id: i64 = sqlx::query_scalar(
+    let id: UnitId = sqlx::query_scalar(
         "INSERT INTO units (parent_id, kind, code, name, path, depth, created_at) VALUES ($1, $2, $3, $4, '', $5, $6) RETURNING id",
     )
     .bind(parent.map(|p| p.id))
@@ -71,7 +71,7 @@ pub async fn unit_by_code(db: &Db, code: &str) -> DbResult<Option<Unit>> {
     Ok(r.as_ref().map(unit_from).transpose()?)
 }
 
-pub async fn unit_by_id(db: &Db, id: i64) -> DbResult<Option<Unit>> {
+pub async fn unit_by_id(db: &Db, id: UnitId) -> DbResult<Option<Unit>> {
     let r = sqlx::query(&format!("SELECT {UNIT_COLS} FROM units WHERE id = $1"))
         .bind(id)
         .fetch_optional(&db.pool)
@@ -79,7 +79,7 @@ pub async fn unit_by_id(db: &Db, id: i64) -> DbResult<Option<Unit>> {
     Ok(r.as_ref().map(unit_from).transpose()?)
 }
 
-pub async fn children(db: &Db, parent_id: i64) -> DbResult<Vec<Unit>> {
+pub async fn children(db: &Db, parent_id: UnitId) -> DbResult<Vec<Unit>> {
     let rows = sqlx::query(&format!(
         "SELECT {UNIT_COLS} FROM units WHERE parent_id = $1 ORDER BY kind, code"
     ))
@@ -129,7 +129,7 @@ pub async fn units_of_kind_in(db: &Db, path: &str, kind: UnitKind) -> DbResult<V
 
 /// Ancestors of a unit from the root down to the unit itself.
 pub async fn ancestors(db: &Db, unit: &Unit) -> DbResult<Vec<Unit>> {
-    let ids: Vec<i64> = unit
+    let ids: Vec<UnitId> = unit
         .path
         .split('/')
         .filter_map(|s| s.parse().ok())
@@ -151,7 +151,7 @@ pub async fn school_of(db: &Db, unit: &Unit) -> DbResult<Option<Unit>> {
         .find(|u| u.kind == UnitKind::School))
 }
 
-pub async fn add_jurisdiction(db: &Db, station_id: i64, school_id: i64) -> DbResult<()> {
+pub async fn add_jurisdiction(db: &Db, station_id: UnitId, school_id: UnitId) -> DbResult<()> {
     sqlx::query(
         "INSERT INTO jurisdictions (station_id, school_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
     )
@@ -165,8 +165,8 @@ pub async fn add_jurisdiction(db: &Db, station_id: i64, school_id: i64) -> DbRes
 /// Adds a jurisdiction inside a caller's transaction.
 pub async fn add_jurisdiction_tx(
     conn: &mut sqlx::AnyConnection,
-    station_id: i64,
-    school_id: i64,
+    station_id: UnitId,
+    school_id: UnitId,
 ) -> DbResult<()> {
     sqlx::query(
         "INSERT INTO jurisdictions (station_id, school_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
@@ -179,7 +179,7 @@ pub async fn add_jurisdiction_tx(
 }
 
 /// Schools under a police station's jurisdiction.
-pub async fn jurisdiction_schools(db: &Db, station_id: i64) -> DbResult<Vec<Unit>> {
+pub async fn jurisdiction_schools(db: &Db, station_id: UnitId) -> DbResult<Vec<Unit>> {
     let rows = sqlx::query(
         "SELECT u.id, u.parent_id, u.kind, u.code, u.name, u.path, u.depth FROM units u \
          JOIN jurisdictions j ON j.school_id = u.id WHERE j.station_id = $1 ORDER BY u.code",
@@ -191,7 +191,7 @@ pub async fn jurisdiction_schools(db: &Db, station_id: i64) -> DbResult<Vec<Unit
 }
 
 /// Police stations whose jurisdiction covers a school.
-pub async fn stations_of_school(db: &Db, school_id: i64) -> DbResult<Vec<Unit>> {
+pub async fn stations_of_school(db: &Db, school_id: UnitId) -> DbResult<Vec<Unit>> {
     let rows = sqlx::query(
         "SELECT u.id, u.parent_id, u.kind, u.code, u.name, u.path, u.depth FROM units u \
          JOIN jurisdictions j ON j.station_id = u.id WHERE j.school_id = $1 ORDER BY u.code",
@@ -279,7 +279,7 @@ pub async fn list_students(db: &Db, f: &StudentFilter) -> DbResult<(Vec<Student>
 }
 
 /// All students of a school, for export.
-pub async fn students_of_school(db: &Db, school_id: i64) -> DbResult<Vec<Student>> {
+pub async fn students_of_school(db: &Db, school_id: UnitId) -> DbResult<Vec<Student>> {
     let rows = sqlx::query(&format!(
         "SELECT {STUDENT_COLS} FROM students s JOIN units c ON c.id = s.class_id \
          WHERE s.school_id = $1 ORDER BY s.student_no"
@@ -327,7 +327,7 @@ pub async fn staff_by_id(db: &Db, id: i64) -> DbResult<Option<Staff>> {
     Ok(r.as_ref().map(staff_from).transpose()?)
 }
 
-pub async fn staff_by_no(db: &Db, org_id: i64, staff_no: &str) -> DbResult<Option<Staff>> {
+pub async fn staff_by_no(db: &Db, org_id: UnitId, staff_no: &str) -> DbResult<Option<Staff>> {
     let r = sqlx::query(&format!(
         "SELECT {STAFF_COLS} FROM staff s JOIN units u ON u.id = s.unit_id WHERE s.org_id = $1 AND s.staff_no = $2"
     ))
@@ -351,7 +351,7 @@ pub async fn list_staff(db: &Db, path: &str) -> DbResult<Vec<Staff>> {
 
 pub async fn set_responsible<'c, E>(
     conn: E,
-    unit_id: i64,
+    unit_id: UnitId,
     staff_id: i64,
     duty: Duty,
     now: i64,
@@ -371,7 +371,12 @@ where
     Ok(())
 }
 
-pub async fn remove_responsible(db: &Db, unit_id: i64, staff_id: i64, duty: Duty) -> DbResult<u64> {
+pub async fn remove_responsible(
+    db: &Db,
+    unit_id: UnitId,
+    staff_id: i64,
+    duty: Duty,
+) -> DbResult<u64> {
     Ok(sqlx::query(
         "DELETE FROM responsibilities WHERE unit_id = $1 AND staff_id = $2 AND duty = $3",
     )
@@ -384,7 +389,7 @@ pub async fn remove_responsible(db: &Db, unit_id: i64, staff_id: i64, duty: Duty
 }
 
 /// Responsible people of the units with these ids, nearest unit first (deepest path first).
-pub async fn responsibles_of_units(db: &Db, unit_ids: &[i64]) -> DbResult<Vec<Responsible>> {
+pub async fn responsibles_of_units(db: &Db, unit_ids: &[UnitId]) -> DbResult<Vec<Responsible>> {
     let mut out = Vec::new();
     for &uid in unit_ids {
         let rows = sqlx::query(
@@ -467,7 +472,7 @@ pub async fn counts_under(db: &Db, path: &str) -> DbResult<(i64, i64, i64)> {
 /// a number: sign-in by number (activation, campus SSO) could not tell them apart.
 pub async fn numbers_of_other_kind(
     db: &crate::db::Db,
-    org_id: i64,
+    org_id: UnitId,
     importing: super::roster::RosterKind,
 ) -> crate::db::DbResult<std::collections::HashSet<String>> {
     let sql = match importing {

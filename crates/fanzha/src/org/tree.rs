@@ -4,6 +4,7 @@
 
 use super::model::Unit;
 use crate::db::{Db, DbResult};
+use crate::kernel::ids::UnitId;
 
 /// All units, linked parent → children, kept per app state ([`UnitTrees`]). Units are only ever
 /// added (`org::store::create_unit`; the org module has no rename, move or delete), so the number
@@ -67,7 +68,7 @@ async fn build(db: &Db) -> DbResult<UnitTree> {
         .enumerate()
         .map(|(i, u)| (u.path.clone(), i))
         .collect();
-    let by_id: std::collections::HashMap<i64, usize> =
+    let by_id: std::collections::HashMap<UnitId, usize> =
         units.iter().enumerate().map(|(i, u)| (u.id, i)).collect();
     let mut kids = vec![Vec::new(); units.len()];
     for (i, u) in units.iter().enumerate() {

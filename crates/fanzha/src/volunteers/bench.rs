@@ -6,7 +6,7 @@
 //! students with accounts registered as volunteers), so that the run measures the volunteers
 //! module and not the demo seeding.
 
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -43,7 +43,7 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 
 struct Data {
     province_path: String,
-    station: (i64, String, i64),
+    station: (UnitId, String, i64),
     people: Vec<Principal>,
 }
 

@@ -2,7 +2,7 @@
 //! the first demo students registered as volunteers, approved work with points and hours, a
 //! redemption, and rewards of the station and the school.
 
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 use sqlx::AnyConnection;
 
 use super::model::{ClaimStatus, Contact, EntryKind, Proof, ValidTask};
@@ -281,10 +281,10 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
 async fn seed_calls(
     db: &Db,
     clock: &Clock,
-    station_id: i64,
+    station_id: UnitId,
     station_path: &str,
     police: i64,
-    school_id: i64,
+    school_id: UnitId,
     vols: &[(i64, i64)],
 ) -> anyhow::Result<()> {
     use super::model::{Audience, ValidCall, ValidWork, WorkKind, WorkLicence, WorkStatus};

@@ -9,6 +9,7 @@
 //! Every flow's state lives in the database (OIDC state, nonce and PKCE verifier; CAS tickets seen),
 //! so any process may finish what another started, and a ticket or state is taken once.
 
+use crate::kernel::ids::UnitId;
 pub mod cas;
 pub mod oidc;
 pub mod platform_web;
@@ -74,7 +75,7 @@ impl CasVersion {
 /// back on the settings page.
 #[derive(Clone, Debug)]
 pub struct SchoolSignIn {
-    pub school_id: i64,
+    pub school_id: UnitId,
     pub protocol: Protocol,
     /// CAS base URL (`https://cas.example.edu.cn/cas`) or OIDC issuer.
     pub server_url: String,
@@ -150,7 +151,7 @@ pub async fn sign_in_number(
     db: &Db,
     clock: &Clock,
     cfg: &Config,
-    school_id: i64,
+    school_id: UnitId,
     number: &str,
     ip: &str,
     user_agent: &str,
@@ -173,7 +174,7 @@ pub async fn sign_in_account(
     db: &Db,
     clock: &Clock,
     cfg: &Config,
-    school_id: i64,
+    school_id: UnitId,
     account_id: i64,
     ip: &str,
     user_agent: &str,

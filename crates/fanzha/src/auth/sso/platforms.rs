@@ -11,6 +11,7 @@
 //! activating, or by the school importing a mapping of platform user ids to numbers. Codes are
 //! single use at the platform; fanzha also refuses one it has seen before.
 
+use crate::kernel::ids::UnitId;
 use sqlx::Row;
 
 use super::SsoError;
@@ -44,7 +45,7 @@ impl Platform {
 /// A school's app on a platform. The secret is never printed.
 #[derive(Clone, Debug)]
 pub struct PlatformApp {
-    pub school_id: i64,
+    pub school_id: UnitId,
     pub platform: Platform,
     /// DingTalk: the app's client id (AppKey). WeCom: the corp id.
     pub app_id: String,
@@ -198,7 +199,11 @@ pub async fn user_id(
 
 // ---------------------------------------------------------------- store
 
-pub async fn app_of(db: &Db, school_id: i64, platform: Platform) -> DbResult<Option<PlatformApp>> {
+pub async fn app_of(
+    db: &Db,
+    school_id: UnitId,
+    platform: Platform,
+) -> DbResult<Option<PlatformApp>> {
     let r = sqlx::query(
         "SELECT app_id, agent_id, app_secret FROM school_platforms WHERE school_id = $1 AND platform = $2",
     )
@@ -219,7 +224,7 @@ pub async fn app_of(db: &Db, school_id: i64, platform: Platform) -> DbResult<Opt
 }
 
 /// The platforms a school configured.
-pub async fn platforms_of(db: &Db, school_id: i64) -> DbResult<Vec<Platform>> {
+pub async fn platforms_of(db: &Db, school_id: UnitId) -> DbResult<Vec<Platform>> {
     let rows: Vec<String> = sqlx::query_scalar(
         "SELECT platform FROM school_platforms WHERE school_id = $1 ORDER BY platform",
     )
@@ -252,7 +257,7 @@ pub async fn save_app(db: &Db, app: &PlatformApp, now: i64) -> DbResult<()> {
     Ok(())
 }
 
-pub async fn remove_app(db: &Db, school_id: i64, platform: Platform) -> DbResult<()> {
+pub async fn remove_app(db: &Db, school_id: UnitId, platform: Platform) -> DbResult<()> {
     sqlx::query("DELETE FROM school_platforms WHERE school_id = $1 AND platform = $2")
         .bind(school_id)
         .bind(platform.as_str())
@@ -264,7 +269,7 @@ pub async fn remove_app(db: &Db, school_id: i64, platform: Platform) -> DbResult
 /// The account bound to a platform user id at this school.
 pub async fn bound_account(
     db: &Db,
-    school_id: i64,
+    school_id: UnitId,
     platform: Platform,
     user_id: &str,
 ) -> DbResult<Option<i64>> {
@@ -292,7 +297,7 @@ pub async fn bindings_of(db: &Db, account_id: i64) -> DbResult<Vec<Platform>> {
 /// Binds once: false when this platform identity or this account is already bound.
 pub async fn bind(
     db: &Db,
-    school_id: i64,
+    school_id: UnitId,
     platform: Platform,
     user_id: &str,
     account_id: i64,
@@ -325,7 +330,7 @@ pub struct MappingError {
 /// none bound already to someone else. Returns how many were bound.
 pub async fn import_mapping(
     db: &Db,
-    school_id: i64,
+    school_id: UnitId,
     platform: Platform,
     csv_text: &str,
     now: i64,

@@ -1,5 +1,6 @@
 //! SQL of campus sign-in: school settings, OIDC flows under way, CAS tickets seen.
 
+use crate::kernel::ids::UnitId;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -35,7 +36,7 @@ fn from_row(r: &AnyRow) -> DbResult<SchoolSignIn> {
     })
 }
 
-pub async fn school_sign_in(db: &Db, school_id: i64) -> DbResult<Option<SchoolSignIn>> {
+pub async fn school_sign_in(db: &Db, school_id: UnitId) -> DbResult<Option<SchoolSignIn>> {
     let r = sqlx::query(&format!(
         "SELECT {COLS} FROM school_sign_in WHERE school_id = $1"
     ))
@@ -85,7 +86,7 @@ pub async fn save(db: &Db, s: &SchoolSignIn, by: Option<i64>, now: i64) -> DbRes
     Ok(())
 }
 
-pub async fn remove(db: &Db, school_id: i64) -> DbResult<bool> {
+pub async fn remove(db: &Db, school_id: UnitId) -> DbResult<bool> {
     Ok(
         sqlx::query("DELETE FROM school_sign_in WHERE school_id = $1")
             .bind(school_id)
@@ -107,7 +108,7 @@ pub struct RosterAccount {
 /// and the staff roster of one school is refused as ambiguous (the caller sees "not on roster").
 pub async fn roster_account(
     tx: &mut AnyConnection,
-    school_id: i64,
+    school_id: UnitId,
     number: &str,
 ) -> DbResult<Option<RosterAccount>> {
     let rows = sqlx::query(
@@ -138,7 +139,7 @@ pub async fn roster_account(
 /// school or none at all.
 pub async fn roster_account_by_id(
     tx: &mut AnyConnection,
-    school_id: i64,
+    school_id: UnitId,
     account_id: i64,
 ) -> DbResult<Option<(RosterAccount, String)>> {
     let r = sqlx::query(
@@ -209,7 +210,7 @@ pub async fn insert_session(
 
 /// An OIDC sign-in under way.
 pub struct Flow {
-    pub school_id: i64,
+    pub school_id: UnitId,
     pub nonce: String,
     pub pkce_verifier: String,
     pub next_path: String,
@@ -243,7 +244,7 @@ pub async fn insert_flow(
 pub async fn take_flow(
     db: &Db,
     state_hash: &str,
-    school_id: i64,
+    school_id: UnitId,
     now: i64,
 ) -> DbResult<Option<Flow>> {
     let mut tx = db.begin_write().await?;
@@ -277,7 +278,12 @@ pub async fn take_flow(
 }
 
 /// Records a CAS ticket as presented; false if it was presented before (a replay).
-pub async fn take_ticket(db: &Db, ticket_hash: &str, school_id: i64, now: i64) -> DbResult<bool> {
+pub async fn take_ticket(
+    db: &Db,
+    ticket_hash: &str,
+    school_id: UnitId,
+    now: i64,
+) -> DbResult<bool> {
     Ok(sqlx::query(
         "INSERT INTO sso_tickets (ticket_hash, school_id, created_at) VALUES ($1, $2, $3) \
          ON CONFLICT DO NOTHING",
@@ -305,7 +311,7 @@ pub async fn link_ticket_session(db: &Db, ticket_hash: &str, session_hash: &str)
 pub async fn end_ticket_session(
     db: &Db,
     ticket_hash: &str,
-    school_id: i64,
+    school_id: UnitId,
 ) -> DbResult<Option<i64>> {
     let mut tx = db.begin_write().await?;
     let session: Option<Option<String>> = sqlx::query_scalar(

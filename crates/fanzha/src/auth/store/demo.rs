@@ -1,6 +1,6 @@
 //! Reads of the demo seed only (accounts picked for the demo's stories).
 
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 use sqlx::AnyConnection;
 
 use crate::db::{Db, DbResult};
@@ -32,7 +32,7 @@ pub async fn account_id_by_username(db: &Db, username: &str) -> DbResult<Option<
 /// the accounts page and the printed activation sheet.
 pub async fn unactivate_half_of_class(
     tx: &mut AnyConnection,
-    class_id: i64,
+    class_id: UnitId,
     keep: &str,
 ) -> DbResult<()> {
     sqlx::query(
@@ -64,7 +64,7 @@ pub async fn account_name_by_username(db: &Db, username: &str) -> DbResult<Optio
 }
 
 /// The first account (by id) holding `role`, with the unit of that grant.
-pub async fn first_holder_of(db: &Db, role: &str) -> DbResult<Option<(i64, i64)>> {
+pub async fn first_holder_of(db: &Db, role: &str) -> DbResult<Option<(i64, UnitId)>> {
     Ok(sqlx::query_as(
         "SELECT account_id, unit_id FROM role_assignments WHERE role = $1 ORDER BY account_id LIMIT 1",
     )

@@ -1,6 +1,7 @@
 //! Reads of accounts and role grants that other modules make on a connection, so they run inside
 //! the caller's transaction.
 
+use crate::kernel::ids::UnitId;
 use sqlx::{AnyConnection, Row};
 
 use crate::db::DbResult;
@@ -49,7 +50,7 @@ pub async fn staff_id_of_account(c: &mut AnyConnection, account_id: i64) -> DbRe
 pub async fn accounts_with_role_on(
     c: &mut AnyConnection,
     role: &str,
-    unit_ids: &[i64],
+    unit_ids: &[UnitId],
 ) -> DbResult<Vec<i64>> {
     let mut out = Vec::new();
     for u in unit_ids {

@@ -2,7 +2,7 @@
 //! threshold, and the gap lists (students never reached, victims never warned of their case's
 //! fraud type).
 
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 use std::collections::BTreeMap;
 
 use super::*;
@@ -50,7 +50,7 @@ impl Funnel {
 /// One unit of the reach tree.
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ReachNode {
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub code: String,
     pub name: String,
     pub kind: String,

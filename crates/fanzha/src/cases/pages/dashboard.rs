@@ -152,7 +152,7 @@ pub async fn home_panel(st: &AppState, u: &User, ctx: &PageCtx) -> AppResult<Opt
     let rows = service::ranking(&st.db, &province, year)
         .await
         .map_err(err)?;
-    let school_units: HashMap<i64, Unit> =
+    let school_units: HashMap<crate::kernel::ids::UnitId, Unit> =
         org_store::units_of_kind_in(&st.db, &province.path, UnitKind::School)
             .await?
             .into_iter()

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use super::*;
 
-use crate::kernel::ids::CaseId;
+use crate::kernel::ids::{CaseId, UnitId};
 use store::Briefing;
 
 /// Refuses callers who may not record cases anywhere (students, partners, counselors, schools).
@@ -119,7 +119,7 @@ pub fn this_year(clock: &Clock, p: &Principal) -> i32 {
 
 pub async fn readable_briefings(db: &Db, p: &Principal) -> Result<Vec<Briefing>, CaseError> {
     let stations = briefing_stations(db, p).await?;
-    let ids: Vec<i64> = stations.iter().map(|s| s.id).collect();
+    let ids: Vec<UnitId> = stations.iter().map(|s| s.id).collect();
     let mut out = Vec::new();
     for b in store::briefings_of(db, &ids).await? {
         let Some(station) = stations.iter().find(|s| s.id == b.station_id) else {

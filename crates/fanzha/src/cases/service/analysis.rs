@@ -1,8 +1,9 @@
 //! The analysis of a unit and period: cases, losses and victims by fraud type, channel, grade,
 //! major, gender and role, with the same period a year earlier, streaks and trends.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::kernel::ids::UnitId;
 
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Bucket {
@@ -132,7 +133,10 @@ impl Agg {
 /// Which summary rows a unit's figures are made of: the schools of a station's jurisdiction, or the
 /// unit's own rows (schools, cities, provinces); `None` below school level (colleges, classes),
 /// where the cases are read.
-pub(super) async fn summary_schools(db: &Db, unit: &Unit) -> Result<Option<Vec<i64>>, CaseError> {
+pub(super) async fn summary_schools(
+    db: &Db,
+    unit: &Unit,
+) -> Result<Option<Vec<UnitId>>, CaseError> {
     Ok(match unit.kind {
         UnitKind::School => Some(vec![unit.id]),
         UnitKind::PoliceStation => Some(
@@ -153,7 +157,7 @@ pub(super) async fn summary_schools(db: &Db, unit: &Unit) -> Result<Option<Vec<i
 pub(super) async fn aggregate(
     db: &Db,
     paths: &[String],
-    schools: Option<&[i64]>,
+    schools: Option<&[UnitId]>,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Agg, CaseError> {
@@ -228,7 +232,7 @@ pub(super) async fn aggregate(
 pub(super) async fn add_days(
     db: &Db,
     agg: &mut Agg,
-    schools: &[i64],
+    schools: &[UnitId],
     a: NaiveDate,
     b: NaiveDate,
 ) -> Result<(), CaseError> {

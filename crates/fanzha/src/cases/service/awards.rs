@@ -1,8 +1,9 @@
 //! Campus Without Fraud: the ranking of a province's schools, the eligibility rules, the selection
 //! and publication of the awardees.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::kernel::ids::UnitId;
 
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct RankRow {
@@ -13,7 +14,7 @@ pub struct RankRow {
     /// acted on in time, then campaign reach, then reports per 10,000 people (most first; "no
     /// data" counts below any figure). Null for a school that is not eligible.
     pub award_rank: Option<i64>,
-    pub school_id: i64,
+    pub school_id: UnitId,
     pub school_code: String,
     pub school_name: String,
     pub victims: i64,
@@ -58,19 +59,19 @@ pub fn percent(part: i64, whole: i64) -> Option<f64> {
 pub async fn ranking(db: &Db, province: &Unit, year: i32) -> Result<Vec<RankRow>, CaseError> {
     let from = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| refuse("cases-err-year"))?;
     let to = NaiveDate::from_ymd_opt(year + 1, 1, 1).ok_or_else(|| refuse("cases-err-year"))?;
-    let sums: HashMap<i64, (i64, i64, i64)> =
+    let sums: HashMap<UnitId, (i64, i64, i64)> =
         store::school_sums(db, &province.path, day_of_date(from), day_of_date(to))
             .await?
             .into_iter()
             .map(|(s, c, v, l)| (s, (c, v, l)))
             .collect();
-    let awards: HashMap<i64, Option<i64>> = store::awards(db, province.id, year)
+    let awards: HashMap<UnitId, Option<i64>> = store::awards(db, province.id, year)
         .await?
         .into_iter()
         .collect();
     let schools = org_store::units_of_kind_in(db, &province.path, UnitKind::School).await?;
     let people = store::people_per_school(db, &province.path).await?;
-    let paths: Vec<(i64, String)> = schools.iter().map(|s| (s.id, s.path.clone())).collect();
+    let paths: Vec<(UnitId, String)> = schools.iter().map(|s| (s.id, s.path.clone())).collect();
     let prevention =
         store::prevention(db, &province.path, &paths, ms_of_date(from), ms_of_date(to)).await?;
     let suspects = crate::mules::service::suspects_per_school(db, province, year).await?;

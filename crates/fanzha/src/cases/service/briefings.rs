@@ -1,7 +1,8 @@
 //! Monthly briefings of a police station: draft, typical cases, advice, publication.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::kernel::ids::UnitId;
 
 /// Saves the draft briefing of a station and month (replacing an earlier draft); typical cases
 /// must be cases of that month in the station's jurisdiction.
@@ -138,7 +139,7 @@ pub(super) async fn send_briefing_notice(
         text("month")?,
         text("title")?,
     );
-    let unit_id = p["unit_id"].as_i64().ok_or("payload without unit_id")?;
+    let unit_id = UnitId(p["unit_id"].as_i64().ok_or("payload without unit_id")?);
     let id = p["briefing_id"]
         .as_i64()
         .ok_or("payload without briefing_id")?;

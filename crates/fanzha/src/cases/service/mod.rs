@@ -6,7 +6,7 @@
 //! audit actor where it audits) with parsed input, owns its transaction and returns
 //! [`CaseError`]; pages and API parse, call one of these, and render.
 
-use crate::kernel::ids::{CaseId, StudentId};
+use crate::kernel::ids::{CaseId, StudentId, UnitId};
 mod access;
 mod analysis;
 mod awards;
@@ -221,7 +221,7 @@ pub async fn check_case(
         None::<String>,
         None::<String>,
     );
-    let mut victim_unit: Option<(i64, String)> = None;
+    let mut victim_unit: Option<(UnitId, String)> = None;
     if let Some(school) = &school {
         let sno = input.student_no.trim();
         let tno = input.staff_no.trim();

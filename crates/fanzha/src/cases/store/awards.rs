@@ -3,10 +3,14 @@
 
 use super::*;
 #[allow(unused_imports)]
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 
 /// (school id, published_at) of the awardees of a province and year.
-pub async fn awards(db: &Db, province_id: i64, year: i32) -> DbResult<Vec<(i64, Option<i64>)>> {
+pub async fn awards(
+    db: &Db,
+    province_id: UnitId,
+    year: i32,
+) -> DbResult<Vec<(UnitId, Option<i64>)>> {
     let rows = sqlx::query(
         "SELECT school_id, published_at FROM campus_awards WHERE province_id = $1 AND year = $2 ORDER BY school_id",
     )
@@ -24,9 +28,9 @@ pub async fn awards(db: &Db, province_id: i64, year: i32) -> DbResult<Vec<(i64, 
 /// Replaces the (unpublished) selection of a province and year.
 pub async fn replace_awards(
     conn: &mut sqlx::AnyConnection,
-    province_id: i64,
+    province_id: UnitId,
     year: i32,
-    schools: &[i64],
+    schools: &[UnitId],
     by: i64,
     now: i64,
 ) -> DbResult<()> {
@@ -50,7 +54,12 @@ pub async fn replace_awards(
     Ok(())
 }
 
-pub async fn publish_awards<'e, E>(exec: E, province_id: i64, year: i32, now: i64) -> DbResult<u64>
+pub async fn publish_awards<'e, E>(
+    exec: E,
+    province_id: UnitId,
+    year: i32,
+    now: i64,
+) -> DbResult<u64>
 where
     E: Executor<'e, Database = Any>,
 {
@@ -68,9 +77,9 @@ where
 /// Student by school and number: (id, class id, class path, enrolment year, major, gender).
 pub async fn student_in_school(
     db: &Db,
-    school_id: i64,
+    school_id: UnitId,
     student_no: &str,
-) -> DbResult<Option<(StudentId, i64, String, i64, String, String)>> {
+) -> DbResult<Option<(StudentId, UnitId, String, i64, String, String)>> {
     let r = sqlx::query(
         "SELECT s.id, s.class_id, u.path, s.enrollment_year, s.major, s.gender FROM students s \
          JOIN units u ON u.id = s.class_id WHERE s.school_id = $1 AND s.student_no = $2",
@@ -95,9 +104,9 @@ pub async fn student_in_school(
 /// Staff by org and number: (id, unit id, unit path).
 pub async fn staff_in_org(
     db: &Db,
-    org_id: i64,
+    org_id: UnitId,
     staff_no: &str,
-) -> DbResult<Option<(i64, i64, String)>> {
+) -> DbResult<Option<(i64, UnitId, String)>> {
     let r = sqlx::query(
         "SELECT s.id, s.unit_id, u.path FROM staff s JOIN units u ON u.id = s.unit_id WHERE s.org_id = $1 AND s.staff_no = $2",
     )
@@ -115,8 +124,8 @@ pub async fn staff_in_org(
 pub async fn people_per_school(
     db: &Db,
     path: &str,
-) -> DbResult<std::collections::HashMap<i64, (i64, i64)>> {
-    let mut out: std::collections::HashMap<i64, (i64, i64)> = Default::default();
+) -> DbResult<std::collections::HashMap<UnitId, (i64, i64)>> {
+    let mut out: std::collections::HashMap<UnitId, (i64, i64)> = Default::default();
     let rows = sqlx::query(
         "SELECT s.school_id, COUNT(*) AS n FROM students s JOIN units u ON u.id = s.school_id \
          WHERE u.path LIKE $1 GROUP BY s.school_id",
@@ -149,8 +158,8 @@ pub async fn suspects(
     path: &str,
     from: i64,
     to: i64,
-) -> DbResult<Vec<(i64, String, i64)>> {
-    let rows: Vec<(i64, Option<String>, i64)> = sqlx::query_as(
+) -> DbResult<Vec<(UnitId, String, i64)>> {
+    let rows: Vec<(UnitId, Option<String>, i64)> = sqlx::query_as(
         "SELECT c.school_id, c.lent_account, CAST(COUNT(*) AS BIGINT) FROM cases c \
          WHERE c.unit_path LIKE $1 AND c.person_role IN ('suspect', 'both') \
          AND c.occurred_at >= $2 AND c.occurred_at < $3 GROUP BY c.school_id, c.lent_account",

@@ -2,12 +2,12 @@
 
 use super::*;
 #[allow(unused_imports)]
-use crate::kernel::ids::CaseId;
+use crate::kernel::ids::{CaseId, UnitId};
 
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Briefing {
     pub id: i64,
-    pub station_id: i64,
+    pub station_id: UnitId,
     pub month: String,
     pub title: String,
     pub advice: String,
@@ -42,7 +42,7 @@ pub(super) fn briefing_from(r: &AnyRow) -> Result<Briefing, sqlx::Error> {
 #[allow(clippy::too_many_arguments)]
 pub async fn save_briefing(
     db: &Db,
-    station_id: i64,
+    station_id: UnitId,
     month: &str,
     title: &str,
     advice: &str,
@@ -80,7 +80,7 @@ pub async fn briefing_by_id(db: &Db, id: i64) -> DbResult<Option<Briefing>> {
 }
 
 /// Briefings of the given stations, newest month first.
-pub async fn briefings_of(db: &Db, station_ids: &[i64]) -> DbResult<Vec<Briefing>> {
+pub async fn briefings_of(db: &Db, station_ids: &[UnitId]) -> DbResult<Vec<Briefing>> {
     let mut out = Vec::new();
     for s in station_ids {
         let rows = sqlx::query(&format!(
@@ -118,7 +118,7 @@ where
 pub async fn accounts_with_role_under(
     db: &Db,
     role: &str,
-    unit_id: i64,
+    unit_id: UnitId,
 ) -> DbResult<Vec<(i64, String)>> {
     let rows = sqlx::query(
         "SELECT DISTINCT r.account_id, a.locale FROM role_assignments r \

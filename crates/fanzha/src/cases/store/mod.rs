@@ -1,7 +1,7 @@
 //! SQL of cases: recording, lists, the daily summary and the prevention figures of schools. KPIs,
 //! briefings, awards and the monthly summary by dimension each have their file.
 
-use crate::kernel::ids::{CaseId, ReportId};
+use crate::kernel::ids::{CaseId, ReportId, UnitId};
 mod awards;
 mod briefings;
 mod kpis;
@@ -108,7 +108,7 @@ fn case_from(r: &AnyRow) -> Result<Case, sqlx::Error> {
 /// Adds (`sign` = 1) or removes (`sign` = -1) a case from the per school/day summary.
 async fn bump_daily<'e, E>(
     exec: E,
-    school_id: i64,
+    school_id: UnitId,
     occurred_at: i64,
     victim: bool,
     lost: i64,
@@ -488,7 +488,7 @@ pub async fn school_sums(
     province_path: &str,
     from_day: i64,
     to_day: i64,
-) -> DbResult<Vec<(i64, i64, i64, i64)>> {
+) -> DbResult<Vec<(UnitId, i64, i64, i64)>> {
     let rows = sqlx::query(
         "SELECT d.school_id, CAST(SUM(d.cases) AS BIGINT) AS cases, CAST(SUM(d.victims) AS BIGINT) AS victims, CAST(SUM(d.lost_cents) AS BIGINT) AS lost FROM case_daily d \
          JOIN units u ON u.id = d.school_id WHERE u.path LIKE $1 AND d.day >= $2 AND d.day < $3 GROUP BY d.school_id",
@@ -534,11 +534,11 @@ pub struct Prevention {
 pub async fn prevention(
     db: &Db,
     province_path: &str,
-    schools: &[(i64, String)],
+    schools: &[(UnitId, String)],
     from: i64,
     to: i64,
-) -> DbResult<std::collections::HashMap<i64, Prevention>> {
-    let mut out: std::collections::HashMap<i64, Prevention> = std::collections::HashMap::new();
+) -> DbResult<std::collections::HashMap<UnitId, Prevention>> {
+    let mut out: std::collections::HashMap<UnitId, Prevention> = std::collections::HashMap::new();
     let prefix = format!("{province_path}%");
     // Same test as the warnings module's figures (`warnings::appraisal::in_time`): acknowledged by
     // routed_at + ack window and contacted by routed_at + contact window.
@@ -568,7 +568,7 @@ pub async fn prevention(
     .bind(to)
     .fetch_all(&db.pool)
     .await?;
-    let by_path: std::collections::HashMap<&str, i64> =
+    let by_path: std::collections::HashMap<&str, UnitId> =
         schools.iter().map(|(id, p)| (p.as_str(), *id)).collect();
     for r in rows {
         let path: String = r.try_get("unit_path")?;

@@ -1,7 +1,7 @@
 //! SQL the demo seeding of cases needs: whether cases exist, the stations and the victims to
 //! draw from, and the spread of solving times.
 
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 use sqlx::Row;
 
 use crate::db::{Db, DbResult};
@@ -24,7 +24,7 @@ pub async fn account_by_username(db: &Db, username: &str) -> DbResult<Option<i64
 }
 
 /// Every police station with a jurisdiction, by id.
-pub async fn stations_with_schools(db: &Db) -> DbResult<Vec<i64>> {
+pub async fn stations_with_schools(db: &Db) -> DbResult<Vec<UnitId>> {
     Ok(
         sqlx::query_scalar("SELECT DISTINCT station_id FROM jurisdictions ORDER BY station_id")
             .fetch_all(&db.pool)
@@ -35,7 +35,7 @@ pub async fn stations_with_schools(db: &Db) -> DbResult<Vec<i64>> {
 /// A student a demo case may name as its victim.
 pub struct VictimSample {
     pub student_id: StudentId,
-    pub class_id: i64,
+    pub class_id: UnitId,
     pub class_path: String,
     pub enrollment_year: i64,
     pub major: String,
@@ -43,7 +43,7 @@ pub struct VictimSample {
 }
 
 /// The first `limit` students of a school (by id) with their class, to draw victims from.
-pub async fn victim_sample(db: &Db, school_id: i64, limit: i64) -> DbResult<Vec<VictimSample>> {
+pub async fn victim_sample(db: &Db, school_id: UnitId, limit: i64) -> DbResult<Vec<VictimSample>> {
     let rows = sqlx::query(
         "SELECT s.id, s.class_id, u.path, s.enrollment_year, s.major, s.gender FROM students s \
          JOIN units u ON u.id = s.class_id WHERE s.school_id = $1 ORDER BY s.id LIMIT $2",
@@ -67,7 +67,7 @@ pub async fn victim_sample(db: &Db, school_id: i64, limit: i64) -> DbResult<Vec<
 }
 
 /// How many students a school has.
-pub async fn students_of_school(db: &Db, school_id: i64) -> DbResult<i64> {
+pub async fn students_of_school(db: &Db, school_id: UnitId) -> DbResult<i64> {
     Ok(
         sqlx::query_scalar("SELECT COUNT(*) FROM students WHERE school_id = $1")
             .bind(school_id)

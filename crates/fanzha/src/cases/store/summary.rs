@@ -3,7 +3,7 @@
 
 use super::*;
 #[allow(unused_imports)]
-use crate::kernel::ids::CaseId;
+use crate::kernel::ids::{CaseId, UnitId};
 
 /// The dimensions of the analysis, as stored in `case_monthly.dim`.
 pub const DIMS: [&str; 9] = [
@@ -21,7 +21,7 @@ pub const DIMS: [&str; 9] = [
 /// What the analysis needs of one case.
 #[derive(Clone, Debug)]
 pub struct Facts {
-    pub school_id: i64,
+    pub school_id: UnitId,
     /// Path of the victim's unit; the school and the units above it are read from it.
     pub unit_path: String,
     pub occurred_at: i64,
@@ -68,10 +68,10 @@ impl Facts {
     }
     /// The units whose summaries count this case: the school and every unit above it (a path is
     /// the ids of the units from the root down, `/1/2/5/…`).
-    pub fn summary_units(&self) -> Vec<i64> {
+    pub fn summary_units(&self) -> Vec<UnitId> {
         let mut out = Vec::new();
         for seg in self.unit_path.split('/').filter(|s| !s.is_empty()) {
-            match seg.parse::<i64>() {
+            match seg.parse::<UnitId>() {
                 Ok(id) => {
                     out.push(id);
                     if id == self.school_id {
@@ -165,7 +165,7 @@ pub(super) fn in_list(first: usize, n: usize) -> String {
 /// recovered), grouped over the schools.
 pub async fn monthly(
     db: &Db,
-    school_ids: &[i64],
+    school_ids: &[UnitId],
     m_from: i64,
     m_to: i64,
 ) -> DbResult<Vec<(i64, String, String, i64, i64, i64)>> {
@@ -232,7 +232,7 @@ pub async fn facts(db: &Db, w: &Window) -> DbResult<Vec<Facts>> {
 /// The per-day summary of schools over local days `[d_from, d_to]`, grouped by (dim, bucket).
 pub async fn daily_dims(
     db: &Db,
-    school_ids: &[i64],
+    school_ids: &[UnitId],
     d_from: i64,
     d_to: i64,
 ) -> DbResult<Vec<(String, String, i64, i64, i64)>> {
@@ -267,7 +267,7 @@ pub async fn daily_dims(
 }
 
 /// The last local day up to `until_day` with a case in one of the schools.
-pub async fn last_day(db: &Db, school_ids: &[i64], until_day: i64) -> DbResult<Option<i64>> {
+pub async fn last_day(db: &Db, school_ids: &[UnitId], until_day: i64) -> DbResult<Option<i64>> {
     if school_ids.is_empty() {
         return Ok(None);
     }
@@ -289,7 +289,7 @@ pub async fn last_day(db: &Db, school_ids: &[i64], until_day: i64) -> DbResult<O
 /// nothing when there is no such briefing.
 pub async fn add_to_briefing(
     db: &Db,
-    station_id: i64,
+    station_id: UnitId,
     month: &str,
     case_id: CaseId,
 ) -> DbResult<()> {

@@ -1,6 +1,7 @@
 //! Results: computed from the ballots and score sheets, published by the organiser.
 
 use super::*;
+use crate::kernel::ids::UnitId;
 
 /// One line of the results.
 #[derive(Clone, Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -87,7 +88,7 @@ pub async fn compute_in(db: &crate::db::Db, c: &Contest) -> Result<Results> {
         })
         .collect();
     let ranked = model::rank(&c.rules, &inputs, &scores);
-    let mut schools: HashMap<i64, String> = HashMap::new();
+    let mut schools: HashMap<UnitId, String> = HashMap::new();
     for e in &entries {
         if let std::collections::hash_map::Entry::Vacant(v) = schools.entry(e.school_id) {
             let name = crate::org::store::unit_by_id(db, e.school_id)

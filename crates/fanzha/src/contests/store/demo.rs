@@ -1,13 +1,13 @@
 //! The few reads and writes the demo needs beyond the module's own.
 
 use super::*;
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 
 /// For the demo: the first `n` schools (id, code, name, path).
 pub async fn demo_schools(
     conn: &mut AnyConnection,
     n: i64,
-) -> DbResult<Vec<(i64, String, String, String)>> {
+) -> DbResult<Vec<(UnitId, String, String, String)>> {
     let rows = sqlx::query(
         "SELECT id, code, name, path FROM units WHERE kind = 'school' ORDER BY id LIMIT $1",
     )
@@ -18,7 +18,7 @@ pub async fn demo_schools(
 }
 
 /// (id, code, name, path)
-fn school_from(r: &AnyRow) -> Result<(i64, String, String, String), sqlx::Error> {
+fn school_from(r: &AnyRow) -> Result<(UnitId, String, String, String), sqlx::Error> {
     Ok((
         r.try_get("id")?,
         r.try_get("code")?,
@@ -31,7 +31,7 @@ fn school_from(r: &AnyRow) -> Result<(i64, String, String, String), sqlx::Error>
 /// path).
 pub async fn demo_students(
     conn: &mut AnyConnection,
-    school_id: i64,
+    school_id: UnitId,
     n: i64,
 ) -> DbResult<Vec<(i64, StudentId, String, String)>> {
     let rows = sqlx::query(
@@ -83,7 +83,7 @@ pub async fn demo_role_paths(conn: &mut AnyConnection, account_id: i64) -> DbRes
 }
 
 /// For the demo: a unit (id, path) by code.
-pub async fn demo_unit(conn: &mut AnyConnection, code: &str) -> DbResult<Option<(i64, String)>> {
+pub async fn demo_unit(conn: &mut AnyConnection, code: &str) -> DbResult<Option<(UnitId, String)>> {
     let r = sqlx::query("SELECT id, path FROM units WHERE code = $1")
         .bind(code)
         .fetch_optional(&mut *conn)

@@ -1,7 +1,7 @@
 //! Every SQL statement of contests: contests and their ballot-log head, entries and media, the
 //! ballot log, judges, assignments and scores. Rows are read by column name and decoded into the model's types (an unknown stored value is an error).
 
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -12,7 +12,7 @@ use crate::db::{decode, DbResult};
 #[derive(Clone, Debug)]
 pub struct Contest {
     pub id: i64,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_path: String,
     pub title: String,
     pub description: String,
@@ -54,7 +54,7 @@ fn contest_row(r: &AnyRow) -> Result<Contest, sqlx::Error> {
 }
 
 pub struct NewContest<'a> {
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_path: &'a str,
     pub title: &'a str,
     pub description: &'a str,
@@ -205,7 +205,7 @@ pub struct Entry {
     pub title: String,
     pub description: String,
     pub submitter_account_id: i64,
-    pub school_id: i64,
+    pub school_id: UnitId,
     pub school_path: String,
     pub members: Vec<Member>,
     pub show_names: bool,
@@ -280,7 +280,7 @@ pub async fn insert_entry(
     tx: &mut AnyConnection,
     contest_id: i64,
     submitter: i64,
-    school_id: i64,
+    school_id: UnitId,
     school_path: &str,
     e: &EntryRow<'_>,
     now: i64,

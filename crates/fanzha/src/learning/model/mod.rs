@@ -1,7 +1,7 @@
 //! Types of the learning module, parsed from forms: courses and their lessons, questions of the
 //! bank, attempts, the pledge, activities and app installs.
 
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 mod structure;
 mod term;
 pub use structure::*;
@@ -23,7 +23,7 @@ fn problem(key: &str) -> Msg {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Course {
     pub id: i64,
-    pub school_id: i64,
+    pub school_id: UnitId,
     pub title: String,
     pub summary: String,
     /// Credits in tenths (15 = 1.5 credits).
@@ -53,7 +53,7 @@ impl Course {
 /// Who takes a course: everyone under a unit, or every student of an enrolment year.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum Enrolment {
-    Unit(i64),
+    Unit(UnitId),
     Year(i64),
 }
 
@@ -413,7 +413,7 @@ impl Progress {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Pledge {
     pub id: i64,
-    pub school_id: i64,
+    pub school_id: UnitId,
     pub version: i64,
     pub body: String,
     pub body_hash: String,
@@ -466,8 +466,8 @@ impl ActivityKind {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Activity {
     pub id: i64,
-    pub school_id: i64,
-    pub unit_id: i64,
+    pub school_id: UnitId,
+    pub unit_id: UnitId,
     pub unit_name: String,
     pub unit_path: String,
     pub kind: ActivityKind,

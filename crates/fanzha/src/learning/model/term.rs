@@ -2,13 +2,14 @@
 
 use super::{problem, Problems};
 use crate::clock::Millis;
+use crate::kernel::ids::UnitId;
 
 /// A term of a school's calendar: academic year (2026 = 2026–2027) and semester, from its first
 /// day to the day after its last (China Standard Time midnights, stored UTC).
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Term {
     pub id: i64,
-    pub school_id: i64,
+    pub school_id: UnitId,
     pub academic_year: i64,
     /// 1 autumn, 2 spring, 3 summer.
     pub semester: i64,
@@ -113,7 +114,7 @@ mod term_tests {
         assert_eq!(t.ends_at - t.starts_at, 139 * 86_400_000);
         let term = Term {
             id: 1,
-            school_id: 1,
+            school_id: UnitId(1),
             academic_year: 2026,
             semester: 1,
             starts_at: t.starts_at,

@@ -2,13 +2,13 @@
 
 use super::*;
 #[allow(unused_imports)]
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 
 // ---------- activities ----------
 
 #[derive(Deserialize)]
 pub(super) struct ActivityForm {
-    unit: i64,
+    unit: UnitId,
     kind: String,
     title: String,
     place: String,

@@ -1,7 +1,8 @@
 //! A course as its student takes it, the assessment, certificates and the credit export.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::kernel::ids::UnitId;
 
 // ---------- courses ----------
 
@@ -258,7 +259,7 @@ pub(super) struct CreditQuery {
 pub(super) async fn credits_export(
     State(st): State<AppState>,
     u: User,
-    Path(school): Path<i64>,
+    Path(school): Path<UnitId>,
     Query(q): Query<CreditQuery>,
 ) -> AppResult<Response> {
     let xlsx = match q.format.as_deref() {

@@ -1,7 +1,8 @@
 //! The coverage tree with drill-down.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::kernel::ids::UnitId;
 
 // ---------- coverage ----------
 
@@ -23,7 +24,7 @@ pub(super) struct CoveragePage {
 #[derive(Deserialize)]
 pub(super) struct CoverageQuery {
     #[serde(default)]
-    unit: Option<i64>,
+    unit: Option<UnitId>,
     #[serde(default)]
     reminded: Option<i64>,
 }

@@ -1,7 +1,8 @@
 //! Authoring (courses, lessons, questions, weights) and the pledge.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::kernel::ids::UnitId;
 
 // ---------- authoring ----------
 
@@ -54,7 +55,7 @@ pub(super) async fn manage(State(st): State<AppState>, u: User) -> AppResult<Htm
 
 #[derive(Deserialize)]
 pub(super) struct CourseForm {
-    school: i64,
+    school: UnitId,
     title: String,
     #[serde(default)]
     summary: String,
@@ -183,7 +184,7 @@ pub(super) async fn add_question(
 
 #[derive(Deserialize)]
 pub(super) struct UnitForm {
-    unit: i64,
+    unit: UnitId,
 }
 
 pub(super) async fn remind_course(
@@ -216,7 +217,7 @@ pub(super) async fn weights(
     let school = pairs
         .iter()
         .find(|(k, _)| k == "school")
-        .and_then(|(_, v)| v.parse::<i64>().ok())
+        .and_then(|(_, v)| v.parse::<UnitId>().ok())
         .ok_or_else(AppError::not_found)?;
     let mut set = Vec::new();
     for c in crate::appraisal::COMPONENTS {
@@ -295,7 +296,7 @@ pub(super) async fn withdraw(State(st): State<AppState>, u: User) -> AppResult<R
 
 #[derive(Deserialize)]
 pub(super) struct PublishForm {
-    school: i64,
+    school: UnitId,
     body: String,
 }
 
@@ -323,7 +324,7 @@ pub(super) async fn remind_pledge(
 
 #[derive(Deserialize)]
 pub(super) struct TermForm {
-    school: i64,
+    school: UnitId,
     academic_year: String,
     semester: String,
     first_day: String,

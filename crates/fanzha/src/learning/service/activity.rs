@@ -2,7 +2,7 @@
 
 use super::*;
 #[allow(unused_imports)]
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 
 // ---------- activities ----------
 
@@ -11,7 +11,7 @@ pub async fn create_activity(
     clock: &Clock,
     p: &Principal,
     actor: &Actor,
-    unit_id: i64,
+    unit_id: UnitId,
     a: NewActivity,
 ) -> Result<i64, LearningError> {
     let un = unit(db, unit_id).await?;

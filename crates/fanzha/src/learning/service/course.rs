@@ -2,7 +2,7 @@
 
 use super::*;
 #[allow(unused_imports)]
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 
 // ---------- courses ----------
 
@@ -12,7 +12,7 @@ pub async fn create_course(
     clock: &Clock,
     p: &Principal,
     actor: &Actor,
-    school_id: i64,
+    school_id: UnitId,
     c: NewCourse,
     enrol: Vec<Enrolment>,
 ) -> Result<i64, LearningError> {

@@ -1,7 +1,8 @@
 //! The coverage tree of a unit.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::kernel::ids::UnitId;
 
 // ---------- coverage ----------
 
@@ -47,7 +48,7 @@ pub async fn coverage(
     clock: &Clock,
     p: &Principal,
     actor: &Actor,
-    unit_id: i64,
+    unit_id: UnitId,
 ) -> Result<Coverage, LearningError> {
     let un = unit(db, unit_id).await?;
     authorize(

@@ -1,7 +1,8 @@
 //! Reminders, appraisal weights, certificates and the credit export.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::kernel::ids::UnitId;
 
 /// Queues a reminder to every student of a required course under `unit_id` who has not finished
 /// it (sent by the `learning.remind` job). Returns how many there are now.
@@ -12,7 +13,7 @@ pub async fn remind_unfinished(
     p: &Principal,
     actor: &Actor,
     course_id: i64,
-    unit_id: i64,
+    unit_id: UnitId,
 ) -> Result<i64, LearningError> {
     let under = unit(db, unit_id).await?;
     authorize(
@@ -44,7 +45,7 @@ pub async fn set_weights(
     clock: &Clock,
     p: &Principal,
     actor: &Actor,
-    school_id: i64,
+    school_id: UnitId,
     weights: &[(&str, i64)],
 ) -> Result<(), LearningError> {
     let school = unit(db, school_id).await?;
@@ -108,7 +109,7 @@ pub async fn credit_export(
     clock: &Clock,
     p: &Principal,
     actor: &Actor,
-    school_id: i64,
+    school_id: UnitId,
     term_id: Option<i64>,
     xlsx: bool,
 ) -> Result<CreditFile, LearningError> {

@@ -2,6 +2,7 @@
 //! their own progress only; staff through the policy over the unit concerned), owns its
 //! transaction and answers with the module's error.
 
+use crate::kernel::ids::UnitId;
 mod activity;
 mod course;
 mod coverage;
@@ -71,7 +72,7 @@ pub async fn school_of(db: &Db, unit: &Unit) -> Result<Unit, LearningError> {
         .ok_or(LearningError::NotASchoolUnit)
 }
 
-pub async fn unit(db: &Db, id: i64) -> Result<Unit, LearningError> {
+pub async fn unit(db: &Db, id: UnitId) -> Result<Unit, LearningError> {
     org_store::unit_by_id(db, id)
         .await?
         .ok_or(LearningError::NotFound)

@@ -1,7 +1,8 @@
 //! The pledge: versions, signing, withdrawal, reminders.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::kernel::ids::UnitId;
 
 // ---------- pledge ----------
 
@@ -11,7 +12,7 @@ pub async fn publish_pledge(
     clock: &Clock,
     p: &Principal,
     actor: &Actor,
-    school_id: i64,
+    school_id: UnitId,
     body: &str,
 ) -> Result<Pledge, LearningError> {
     let school = unit(db, school_id).await?;
@@ -48,7 +49,7 @@ pub async fn publish_pledge(
     Ok(p)
 }
 
-pub async fn current_pledge(db: &Db, school_id: i64) -> Result<Option<Pledge>, LearningError> {
+pub async fn current_pledge(db: &Db, school_id: UnitId) -> Result<Option<Pledge>, LearningError> {
     let mut c = db.pool.acquire().await?;
     Ok(store::current_pledge(&mut c, school_id).await?)
 }
@@ -134,7 +135,7 @@ pub async fn remind_unsigned(
     jobs: &JobQueue,
     p: &Principal,
     actor: &Actor,
-    unit_id: i64,
+    unit_id: UnitId,
 ) -> Result<i64, LearningError> {
     let under = unit(db, unit_id).await?;
     authorize(

@@ -9,8 +9,9 @@
 //! so a retried job tells nobody twice. A deadline changed later leaves the old jobs stale: they
 //! find another deadline and do nothing.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::kernel::ids::UnitId;
 
 use sqlx::AnyConnection;
 
@@ -59,7 +60,7 @@ pub async fn schedule_deadline(
 /// import's transaction, so an import that fails assigns nothing.
 pub async fn intake_arrived(
     c: &mut AnyConnection,
-    school_id: i64,
+    school_id: UnitId,
     years: &[i64],
     now: Millis,
 ) -> Result<usize, DbError> {
@@ -80,7 +81,7 @@ pub(super) async fn queue_reminder(
     jobs: &JobQueue,
     what: &str,
     course_id: i64,
-    school_id: i64,
+    school_id: UnitId,
     under: &Unit,
 ) -> Result<(), LearningError> {
     let minute = clock.now_ms() / 60_000;
@@ -103,7 +104,7 @@ pub(super) async fn queue_reminder(
 async fn deliver(
     db: &Db,
     clock: &Clock,
-    school_id: i64,
+    school_id: UnitId,
     students: &[i64],
     n: &Notice,
     group: &Notice,
@@ -224,7 +225,7 @@ async fn run_remind(db: &Db, clock: &Clock, p: &serde_json::Value) -> Result<usi
     let (what, course, school, path, unit_name, stamp) = (
         p["what"].as_str().unwrap_or_default(),
         p["course"].as_i64().unwrap_or_default(),
-        p["school"].as_i64().unwrap_or_default(),
+        UnitId(p["school"].as_i64().unwrap_or_default()),
         p["unit_path"].as_str().unwrap_or_default(),
         p["unit_name"].as_str().unwrap_or_default(),
         p["stamp"].as_i64().unwrap_or_default(),

@@ -1,7 +1,8 @@
 //! The school calendar (terms, set by the school admin) and self-enrolment in electives.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::kernel::ids::UnitId;
 
 /// Sets a term of a school's calendar: its school admins only (police author courses in their
 /// jurisdiction but do not keep a school's calendar). Another term's days may not overlap.
@@ -10,7 +11,7 @@ pub async fn set_term(
     clock: &Clock,
     p: &Principal,
     actor: &Actor,
-    school_id: i64,
+    school_id: UnitId,
     t: NewTerm,
 ) -> Result<i64, LearningError> {
     let school = unit(db, school_id).await?;
@@ -47,7 +48,7 @@ pub async fn set_term(
 }
 
 /// The terms of a school, latest first (anyone who manages its courses sees them).
-pub async fn terms_of(db: &Db, school_id: i64) -> Result<Vec<Term>, LearningError> {
+pub async fn terms_of(db: &Db, school_id: UnitId) -> Result<Vec<Term>, LearningError> {
     Ok(store::terms_of_school(db, school_id).await?)
 }
 

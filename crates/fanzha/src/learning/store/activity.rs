@@ -2,7 +2,7 @@
 
 use super::*;
 #[allow(unused_imports)]
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 
 // ---------- activities ----------
 
@@ -31,8 +31,8 @@ pub(super) fn activity_from(r: &AnyRow) -> Result<Activity, DbError> {
 #[allow(clippy::too_many_arguments)]
 pub async fn insert_activity(
     tx: &mut Tx<'_>,
-    school_id: i64,
-    unit_id: i64,
+    school_id: UnitId,
+    unit_id: UnitId,
     a: &NewActivity,
     organiser_account_id: i64,
     organiser: &str,

@@ -2,7 +2,7 @@
 
 use super::*;
 #[allow(unused_imports)]
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 
 // ---------- certificates ----------
 
@@ -88,7 +88,7 @@ pub async fn certificate_of(
 /// The certificates of a school completed in [from, to), in issue order.
 pub async fn credits_of_school(
     db: &Db,
-    school_id: i64,
+    school_id: UnitId,
     from: Millis,
     to: Millis,
 ) -> DbResult<Vec<(Certificate, String, String, String)>> {

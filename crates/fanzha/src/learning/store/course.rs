@@ -2,7 +2,7 @@
 
 use super::*;
 #[allow(unused_imports)]
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 
 // ---------- courses ----------
 
@@ -31,7 +31,7 @@ pub(super) fn course_from(r: &AnyRow) -> Result<Course, sqlx::Error> {
 
 pub async fn insert_course(
     tx: &mut Tx<'_>,
-    school_id: i64,
+    school_id: UnitId,
     c: &NewCourse,
     by: i64,
     now: Millis,
@@ -92,7 +92,7 @@ pub async fn enrolments_of(db: &Db, course_id: i64) -> DbResult<Vec<(Enrolment, 
     .await?;
     rows.iter()
         .map(|r| {
-            let unit: Option<i64> = r.try_get("unit_id")?;
+            let unit: Option<UnitId> = r.try_get("unit_id")?;
             let year: Option<i64> = r.try_get("enrolment_year")?;
             let name: Option<String> = r.try_get("name")?;
             match (unit, year) {
@@ -115,7 +115,7 @@ pub async fn course_by_id(db: &Db, id: i64) -> DbResult<Option<Course>> {
 }
 
 /// Courses of the schools whose path starts with one of `paths` (or lies above one of them).
-pub async fn courses_of_school(db: &Db, school_id: i64) -> DbResult<Vec<Course>> {
+pub async fn courses_of_school(db: &Db, school_id: UnitId) -> DbResult<Vec<Course>> {
     let rows = sqlx::query(&format!(
         "SELECT {COURSE_COLS} FROM learning_courses c WHERE c.school_id = $1 ORDER BY c.required DESC, c.id"
     ))

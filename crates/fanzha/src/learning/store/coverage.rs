@@ -1,7 +1,8 @@
 //! The figures of coverage per class and the standing of a class's students.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::kernel::ids::UnitId;
 
 // ---------- coverage ----------
 
@@ -157,7 +158,7 @@ pub struct StudentStanding {
 }
 
 /// Every enrolled student of a class with their standing.
-pub async fn class_standing(db: &Db, class_id: i64) -> DbResult<Vec<StudentStanding>> {
+pub async fn class_standing(db: &Db, class_id: UnitId) -> DbResult<Vec<StudentStanding>> {
     let done = |req: i64, what: &str| {
         format!(
             "(SELECT COUNT(*) FROM learning_courses c WHERE c.school_id = s.school_id AND c.required = {req} AND {ASSIGNED}{what})"

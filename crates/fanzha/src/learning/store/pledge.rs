@@ -2,7 +2,7 @@
 
 use super::*;
 #[allow(unused_imports)]
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 
 // ---------- pledge ----------
 
@@ -17,7 +17,7 @@ pub(super) fn pledge_from(r: &AnyRow) -> Result<Pledge, sqlx::Error> {
     })
 }
 
-pub async fn current_pledge(c: &mut AnyConnection, school_id: i64) -> DbResult<Option<Pledge>> {
+pub async fn current_pledge(c: &mut AnyConnection, school_id: UnitId) -> DbResult<Option<Pledge>> {
     let r = sqlx::query(
         "SELECT id, school_id, version, body, body_hash, created_at FROM learning_pledges \
          WHERE school_id = $1 ORDER BY version DESC LIMIT 1",
@@ -30,7 +30,7 @@ pub async fn current_pledge(c: &mut AnyConnection, school_id: i64) -> DbResult<O
 
 pub async fn insert_pledge(
     tx: &mut Tx<'_>,
-    school_id: i64,
+    school_id: UnitId,
     body: &str,
     by: i64,
     now: Millis,

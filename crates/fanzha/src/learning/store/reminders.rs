@@ -2,7 +2,7 @@
 
 use super::*;
 #[allow(unused_imports)]
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 
 /// One enrolment of a course with its own deadline, for the deadline jobs.
 #[derive(Clone, Debug)]
@@ -20,7 +20,7 @@ pub struct EnrolmentRow {
 /// imports at once assign it once. Returns the new enrolments with their deadlines.
 pub async fn enrol_intakes(
     c: &mut AnyConnection,
-    school_id: i64,
+    school_id: UnitId,
     years: &[i64],
     now: Millis,
 ) -> DbResult<Vec<(i64, Millis)>> {

@@ -2,7 +2,7 @@
 
 use super::*;
 #[allow(unused_imports)]
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 
 fn term_from(r: &AnyRow) -> Result<Term, sqlx::Error> {
     Ok(Term {
@@ -20,7 +20,7 @@ const TERM_COLS: &str = "id, school_id, academic_year, semester, starts_at, ends
 /// Another term of the school whose days overlap [starts, ends).
 pub async fn overlapping_term(
     tx: &mut Tx<'_>,
-    school_id: i64,
+    school_id: UnitId,
     t: &NewTerm,
 ) -> DbResult<Option<Term>> {
     let r = sqlx::query(&format!(
@@ -40,7 +40,7 @@ pub async fn overlapping_term(
 /// Sets a term's days (a term set again is corrected, not doubled).
 pub async fn upsert_term(
     tx: &mut Tx<'_>,
-    school_id: i64,
+    school_id: UnitId,
     t: &NewTerm,
     by: i64,
     now: Millis,
@@ -61,7 +61,7 @@ pub async fn upsert_term(
     .await?)
 }
 
-pub async fn terms_of_school(db: &Db, school_id: i64) -> DbResult<Vec<Term>> {
+pub async fn terms_of_school(db: &Db, school_id: UnitId) -> DbResult<Vec<Term>> {
     let rows = sqlx::query(&format!(
         "SELECT {TERM_COLS} FROM learning_terms WHERE school_id = $1 ORDER BY starts_at DESC"
     ))

@@ -1,6 +1,7 @@
 //! Checking a roster file row by row: every problem found at once, with its line.
 
 use super::*;
+use crate::kernel::ids::UnitId;
 
 pub(super) fn parse_year(s: &str, student_no: &str, now_year: i64) -> Option<i64> {
     let s = s.trim().trim_end_matches('级').trim_end_matches("年");
@@ -15,7 +16,7 @@ pub(super) fn parse_year(s: &str, student_no: &str, now_year: i64) -> Option<i64
 /// Checks every student row against the school's classes. Nothing is written.
 pub fn check_students(
     text: &str,
-    classes: &HashMap<String, i64>,
+    classes: &HashMap<String, UnitId>,
     now_year: i64,
 ) -> Result<Vec<StudentRow>, ImportRefused> {
     let t = read_table(text)?;
@@ -137,7 +138,7 @@ pub fn check_students(
 /// Checks every staff row against the units of the organisation. Nothing is written.
 pub fn check_staff(
     text: &str,
-    units: &HashMap<String, (i64, UnitKind)>,
+    units: &HashMap<String, (UnitId, UnitKind)>,
 ) -> Result<Vec<StaffRow>, ImportRefused> {
     let t = read_table(text)?;
     t.require(&[

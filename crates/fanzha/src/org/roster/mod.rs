@@ -5,6 +5,7 @@
 //! with a `line N: what is wrong` list. Valid files are upserted by student/staff number, so importing
 //! the same file twice changes nothing the second time.
 
+use crate::kernel::ids::UnitId;
 use std::collections::{HashMap, HashSet};
 
 use sqlx::Row;
@@ -140,7 +141,7 @@ pub struct StudentRow {
     pub gender: Gender,
     pub enrollment_year: i64,
     pub major: String,
-    pub class_id: i64,
+    pub class_id: UnitId,
     pub phone: Option<Phone>,
     pub email: Option<String>,
     pub status: StudentStatus,
@@ -154,10 +155,10 @@ pub struct StaffRow {
     pub name: String,
     pub phone: Option<Phone>,
     pub email: Option<String>,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub title: String,
     pub duty: Option<Duty>,
-    pub responsible: Vec<i64>,
+    pub responsible: Vec<UnitId>,
     pub status: StaffStatus,
 }
 
@@ -307,7 +308,7 @@ pub use export::*;
 pub use write::*;
 
 /// Class codes → ids of a school, for checking rows.
-pub async fn class_index(db: &Db, school: &Unit) -> DbResult<HashMap<String, i64>> {
+pub async fn class_index(db: &Db, school: &Unit) -> DbResult<HashMap<String, UnitId>> {
     Ok(store::units_of_kind_in(db, &school.path, UnitKind::Class)
         .await?
         .into_iter()
@@ -316,7 +317,7 @@ pub async fn class_index(db: &Db, school: &Unit) -> DbResult<HashMap<String, i64
 }
 
 /// Unit codes → (id, kind) of an organisation's subtree, for checking staff rows.
-pub async fn unit_index(db: &Db, org: &Unit) -> DbResult<HashMap<String, (i64, UnitKind)>> {
+pub async fn unit_index(db: &Db, org: &Unit) -> DbResult<HashMap<String, (UnitId, UnitKind)>> {
     Ok(store::subtree(db, &org.path)
         .await?
         .into_iter()
@@ -328,8 +329,8 @@ pub async fn unit_index(db: &Db, org: &Unit) -> DbResult<HashMap<String, (i64, U
 mod tests {
     use super::*;
 
-    fn classes() -> HashMap<String, i64> {
-        HashMap::from([("C1".to_string(), 1), ("C2".to_string(), 2)])
+    fn classes() -> HashMap<String, UnitId> {
+        HashMap::from([("C1".to_string(), UnitId(1)), ("C2".to_string(), UnitId(2))])
     }
 
     #[test]
@@ -393,8 +394,8 @@ mod tests {
     fn export_reimports() {
         let s = Student {
             id: crate::kernel::ids::StudentId(1),
-            school_id: 1,
-            class_id: 1,
+            school_id: crate::kernel::ids::UnitId(1),
+            class_id: crate::kernel::ids::UnitId(1),
             class_code: "C1".into(),
             class_name: "一班".into(),
             class_path: "/1/".into(),

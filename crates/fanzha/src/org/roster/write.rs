@@ -1,6 +1,7 @@
 //! Writing checked rows: upserts by student or staff number, in batches.
 
 use super::*;
+use crate::kernel::ids::UnitId;
 
 /// Rows per multi-row INSERT: well under SQLite's and PostgreSQL's parameter limits.
 pub(super) const BATCH: usize = 500;
@@ -8,7 +9,7 @@ pub(super) const BATCH: usize = 500;
 /// Upserts checked student rows in one transaction.
 pub async fn write_students(
     db: &Db,
-    school_id: i64,
+    school_id: UnitId,
     rows: &[StudentRow],
     now: i64,
 ) -> DbResult<ImportSummary> {
@@ -94,7 +95,7 @@ pub async fn write_students(
 /// Upserts checked staff rows and their responsibilities in one transaction.
 pub async fn write_staff(
     db: &Db,
-    org_id: i64,
+    org_id: UnitId,
     rows: &[StaffRow],
     now: i64,
 ) -> DbResult<ImportSummary> {

@@ -1,6 +1,6 @@
 //! Reads of the demo seed only (first units, students picked for the demo's stories).
 
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 use sqlx::AnyConnection;
 
 use crate::db::{Db, DbResult};
@@ -16,7 +16,7 @@ pub async fn first_path_of_kind(tx: &mut AnyConnection, kind: &str) -> DbResult<
 }
 
 /// The id of the school with this code.
-pub async fn school_id_by_code(tx: &mut AnyConnection, code: &str) -> DbResult<Option<i64>> {
+pub async fn school_id_by_code(tx: &mut AnyConnection, code: &str) -> DbResult<Option<UnitId>> {
     Ok(
         sqlx::query_scalar("SELECT id FROM units WHERE code = $1 AND kind = 'school'")
             .bind(code)
@@ -56,7 +56,7 @@ pub async fn student_account_by_no(db: &Db, no: &str) -> DbResult<Option<(i64, S
 pub async fn first_student_under_a_station(
     db: &Db,
     account: i64,
-) -> DbResult<Option<(i64, StudentId, i64, String, i64, String, String)>> {
+) -> DbResult<Option<(UnitId, StudentId, UnitId, String, UnitId, String, String)>> {
     Ok(sqlx::query_as(
         "SELECT j.station_id, s.id, s.class_id, c.path, s.school_id, s.major, s.gender FROM jurisdictions j \
          JOIN students s ON s.school_id = j.school_id JOIN units c ON c.id = s.class_id \
@@ -71,8 +71,8 @@ pub async fn first_student_under_a_station(
 #[allow(clippy::too_many_arguments)]
 pub async fn insert_staff(
     conn: &mut AnyConnection,
-    org_id: i64,
-    unit_id: i64,
+    org_id: UnitId,
+    unit_id: UnitId,
     no: &str,
     name: &str,
     phone: &str,
@@ -110,7 +110,7 @@ pub async fn count_students(db: &Db) -> DbResult<i64> {
 /// (id, student number) of the students of a school, by id.
 pub async fn student_nos_of_school(
     tx: &mut AnyConnection,
-    school_id: i64,
+    school_id: UnitId,
 ) -> DbResult<Vec<(StudentId, String)>> {
     Ok(
         sqlx::query_as("SELECT id, student_no FROM students WHERE school_id = $1 ORDER BY id")
@@ -121,7 +121,7 @@ pub async fn student_nos_of_school(
 }
 
 /// The class of the student with this number.
-pub async fn class_of_student_no(tx: &mut AnyConnection, no: &str) -> DbResult<Option<i64>> {
+pub async fn class_of_student_no(tx: &mut AnyConnection, no: &str) -> DbResult<Option<UnitId>> {
     Ok(
         sqlx::query_scalar("SELECT class_id FROM students WHERE student_no = $1")
             .bind(no)
@@ -141,7 +141,7 @@ pub async fn first_student_id(tx: &mut AnyConnection) -> DbResult<Option<i64>> {
 pub async fn student_placement_by_no(
     db: &Db,
     no: &str,
-) -> DbResult<Option<(StudentId, i64, i64, i64)>> {
+) -> DbResult<Option<(StudentId, UnitId, UnitId, i64)>> {
     Ok(sqlx::query_as(
         "SELECT id, school_id, class_id, enrollment_year FROM students WHERE student_no = $1",
     )
@@ -151,7 +151,7 @@ pub async fn student_placement_by_no(
 }
 
 /// The path of a unit.
-pub async fn unit_path(tx: &mut AnyConnection, id: i64) -> DbResult<String> {
+pub async fn unit_path(tx: &mut AnyConnection, id: UnitId) -> DbResult<String> {
     Ok(sqlx::query_scalar("SELECT path FROM units WHERE id = $1")
         .bind(id)
         .fetch_one(&mut *tx)
@@ -161,7 +161,7 @@ pub async fn unit_path(tx: &mut AnyConnection, id: i64) -> DbResult<String> {
 /// (id, name) of the enrolled students of a class, by id.
 pub async fn enrolled_of_class(
     tx: &mut AnyConnection,
-    class_id: i64,
+    class_id: UnitId,
 ) -> DbResult<Vec<(StudentId, String)>> {
     Ok(sqlx::query_as(
         "SELECT id, name FROM students WHERE class_id = $1 AND status = 'enrolled' ORDER BY id",

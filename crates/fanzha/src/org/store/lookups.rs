@@ -2,7 +2,7 @@
 //! so they run inside the caller's transaction (warnings match, route and escalate inside one), or
 //! on the pool for figures (the warnings' appraisal).
 
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -13,7 +13,7 @@ use crate::org::model::Duty;
 #[derive(Clone, Debug)]
 pub struct StudentRef {
     pub id: StudentId,
-    pub school_id: i64,
+    pub school_id: UnitId,
     pub class_path: String,
     pub name: String,
     pub student_no: String,
@@ -45,14 +45,14 @@ pub async fn student_ref(c: &mut AnyConnection, id: StudentId) -> DbResult<Optio
 pub async fn students_by_no(
     c: &mut AnyConnection,
     no: &str,
-    school_id: Option<i64>,
+    school_id: Option<UnitId>,
 ) -> DbResult<Vec<StudentRef>> {
     let rows = sqlx::query(&format!(
         "SELECT {S_COLS} FROM students s JOIN units c ON c.id = s.class_id \
          WHERE s.student_no = $1 AND ($2 = 0 OR s.school_id = $2) LIMIT 5"
     ))
     .bind(no)
-    .bind(school_id.unwrap_or(0))
+    .bind(school_id.map_or(0, UnitId::get))
     .fetch_all(&mut *c)
     .await?;
     Ok(rows
@@ -64,14 +64,14 @@ pub async fn students_by_no(
 pub async fn students_by_phone(
     c: &mut AnyConnection,
     phone: &str,
-    school_id: Option<i64>,
+    school_id: Option<UnitId>,
 ) -> DbResult<Vec<StudentRef>> {
     let rows = sqlx::query(&format!(
         "SELECT {S_COLS} FROM students s JOIN units c ON c.id = s.class_id \
          WHERE s.phone = $1 AND ($2 = 0 OR s.school_id = $2) LIMIT 5"
     ))
     .bind(phone)
-    .bind(school_id.unwrap_or(0))
+    .bind(school_id.map_or(0, UnitId::get))
     .fetch_all(&mut *c)
     .await?;
     Ok(rows
@@ -105,7 +105,7 @@ pub async fn students_by_phones(
 /// A unit named by its code, as matching needs it.
 #[derive(Clone, Debug)]
 pub struct UnitRef {
-    pub id: i64,
+    pub id: UnitId,
     pub path: String,
     /// `school`, `college`, …
     pub kind: String,
@@ -133,14 +133,14 @@ pub struct ResponsibleOn {
     pub name: String,
     pub phone: Option<String>,
     pub duty: Duty,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
 }
 
 /// Who is responsible for these units, deepest unit first, then by duty and staff number; a
 /// duty this version does not know is left out.
 pub async fn responsibles_on_units(
     c: &mut AnyConnection,
-    unit_ids: &[i64],
+    unit_ids: &[UnitId],
 ) -> DbResult<Vec<ResponsibleOn>> {
     if unit_ids.is_empty() {
         return Ok(vec![]);
@@ -173,7 +173,10 @@ pub async fn responsibles_on_units(
 }
 
 /// The police stations whose jurisdiction includes this school.
-pub async fn station_ids_of_school(c: &mut AnyConnection, school_id: i64) -> DbResult<Vec<i64>> {
+pub async fn station_ids_of_school(
+    c: &mut AnyConnection,
+    school_id: UnitId,
+) -> DbResult<Vec<UnitId>> {
     Ok(
         sqlx::query_scalar("SELECT station_id FROM jurisdictions WHERE school_id = $1")
             .bind(school_id)

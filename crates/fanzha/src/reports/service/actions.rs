@@ -3,7 +3,7 @@
 //! check. Each takes the acting principal (and the audit actor where it audits), owns its
 //! transaction and returns [`ReportError`]; handlers parse, call one of these, and render.
 
-use crate::kernel::ids::{CaseId, ReportId};
+use crate::kernel::ids::{CaseId, ReportId, UnitId};
 use serde::{Deserialize, Serialize};
 
 use super::{Deadlines, Filed, ReportError, ReportResult, Reporter, SpAction, Triage};
@@ -41,7 +41,7 @@ pub async fn reporter_of(db: &Db, p: &Principal) -> ReportResult<Reporter> {
         .first()
         .and_then(|g| g.scope_paths.first().cloned())
         .unwrap_or_else(|| "/".to_string());
-    let school_id: Option<i64> = match p.grants.first() {
+    let school_id: Option<UnitId> = match p.grants.first() {
         Some(g) if g.unit_kind == "school" => Some(g.unit_id),
         _ => None,
     };

@@ -2,7 +2,7 @@
 //! stop-payment request of a loss with its escalation job, police actions and triage. Every write
 //! is one transaction; every decision is audited.
 
-use crate::kernel::ids::{ReportId, StudentId};
+use crate::kernel::ids::{ReportId, StudentId, UnitId};
 use fanzha_detect::FraudType;
 use serde::Serialize;
 use sqlx::AnyConnection;
@@ -145,8 +145,8 @@ impl Default for Deadlines {
 pub struct Reporter {
     pub account_id: i64,
     pub student_id: Option<StudentId>,
-    pub school_id: Option<i64>,
-    pub class_id: Option<i64>,
+    pub school_id: Option<UnitId>,
+    pub class_id: Option<UnitId>,
     /// Path of the student's class; for staff reporters the path of their first unit.
     pub unit_path: String,
 }
@@ -155,7 +155,7 @@ pub struct Reporter {
 pub async fn student_place(
     tx: &mut AnyConnection,
     student_id: StudentId,
-) -> ReportResult<(String, i64, i64)> {
+) -> ReportResult<(String, UnitId, UnitId)> {
     store::student_place(tx, student_id)
         .await?
         .ok_or(ReportError::NotFound)

@@ -1,7 +1,7 @@
 //! Reading reports, stop-payment requests, clusters and figures. Lists are filtered by the
 //! caller's scope paths (prefix match on the report's unit path) or by the reporter.
 
-use crate::kernel::ids::{CaseId, ReportId, StudentId};
+use crate::kernel::ids::{CaseId, ReportId, StudentId, UnitId};
 use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
@@ -23,7 +23,7 @@ pub struct Report {
     pub ref_no: String,
     pub reporter_account_id: i64,
     pub student_id: Option<StudentId>,
-    pub school_id: Option<i64>,
+    pub school_id: Option<UnitId>,
     pub unit_path: String,
     #[schema(value_type = String, example = "rebate_task")]
     pub fraud_type: fanzha_detect::FraudType,

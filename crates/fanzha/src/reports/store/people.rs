@@ -2,7 +2,7 @@
 //! class, police and leaders of the stations whose jurisdiction has a school, and the locale
 //! each recipient reads. Read inside the caller's transaction.
 
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 use sqlx::{AnyConnection, Row};
 
 use crate::db::DbResult;
@@ -12,7 +12,7 @@ use crate::inbox::Recipient;
 pub async fn student_place(
     tx: &mut AnyConnection,
     student_id: StudentId,
-) -> DbResult<Option<(String, i64, i64)>> {
+) -> DbResult<Option<(String, UnitId, UnitId)>> {
     let Some(row) = sqlx::query(
         "SELECT u.path AS path, s.class_id AS class_id, s.school_id AS school_id FROM students s JOIN units u ON u.id = s.class_id WHERE s.id = $1",
     )
@@ -33,7 +33,7 @@ pub async fn student_place(
 pub async fn student_cohort(
     tx: &mut AnyConnection,
     student_id: StudentId,
-) -> DbResult<(i64, i64, String, String)> {
+) -> DbResult<(UnitId, i64, String, String)> {
     let row =
         sqlx::query("SELECT class_id, enrollment_year, major, gender FROM students WHERE id = $1")
             .bind(student_id)
@@ -61,7 +61,7 @@ pub async fn account_of_student(
 }
 
 /// The counselors (staff ids) of a class.
-pub async fn counselors_of_class(tx: &mut AnyConnection, class_id: i64) -> DbResult<Vec<i64>> {
+pub async fn counselors_of_class(tx: &mut AnyConnection, class_id: UnitId) -> DbResult<Vec<i64>> {
     Ok(sqlx::query_scalar(
         "SELECT staff_id FROM responsibilities WHERE unit_id = $1 AND duty = 'counselor'",
     )
@@ -71,7 +71,7 @@ pub async fn counselors_of_class(tx: &mut AnyConnection, class_id: i64) -> DbRes
 }
 
 /// Police accounts of the stations whose jurisdiction has this school.
-pub async fn police_of_school(tx: &mut AnyConnection, school_id: i64) -> DbResult<Vec<i64>> {
+pub async fn police_of_school(tx: &mut AnyConnection, school_id: UnitId) -> DbResult<Vec<i64>> {
     Ok(sqlx::query_scalar(
         "SELECT DISTINCT ra.account_id FROM role_assignments ra JOIN jurisdictions j ON j.station_id = ra.unit_id \
          WHERE j.school_id = $1 AND ra.role = 'police' ORDER BY ra.account_id",
@@ -82,7 +82,10 @@ pub async fn police_of_school(tx: &mut AnyConnection, school_id: i64) -> DbResul
 }
 
 /// The stations whose jurisdiction has this school.
-pub async fn stations_of_school(tx: &mut AnyConnection, school_id: i64) -> DbResult<Vec<i64>> {
+pub async fn stations_of_school(
+    tx: &mut AnyConnection,
+    school_id: UnitId,
+) -> DbResult<Vec<UnitId>> {
     Ok(sqlx::query_scalar(
         "SELECT station_id FROM jurisdictions WHERE school_id = $1 ORDER BY station_id",
     )
@@ -92,7 +95,7 @@ pub async fn stations_of_school(tx: &mut AnyConnection, school_id: i64) -> DbRes
 }
 
 /// The leaders (staff ids) of a station.
-pub async fn station_leaders(tx: &mut AnyConnection, station_id: i64) -> DbResult<Vec<i64>> {
+pub async fn station_leaders(tx: &mut AnyConnection, station_id: UnitId) -> DbResult<Vec<i64>> {
     Ok(sqlx::query_scalar(
         "SELECT staff_id FROM responsibilities WHERE unit_id = $1 AND duty = 'station_leader' ORDER BY staff_id",
     )
@@ -102,7 +105,7 @@ pub async fn station_leaders(tx: &mut AnyConnection, station_id: i64) -> DbResul
 }
 
 /// The police accounts of a station.
-pub async fn station_police(tx: &mut AnyConnection, station_id: i64) -> DbResult<Vec<i64>> {
+pub async fn station_police(tx: &mut AnyConnection, station_id: UnitId) -> DbResult<Vec<i64>> {
     Ok(sqlx::query_scalar(
         "SELECT account_id FROM role_assignments WHERE unit_id = $1 AND role = 'police' ORDER BY account_id",
     )

@@ -2,7 +2,7 @@
 //! requests and their actions, escalation, and the police's triage steps. Run inside the
 //! caller's transaction.
 
-use crate::kernel::ids::{CaseId, ReportId, StudentId};
+use crate::kernel::ids::{CaseId, ReportId, StudentId, UnitId};
 use sqlx::{AnyConnection, Row};
 
 use crate::db::DbResult;
@@ -13,7 +13,7 @@ pub struct NewReport<'a> {
     pub reporter_account_id: i64,
     pub idempotency_key: &'a str,
     pub student_id: Option<StudentId>,
-    pub school_id: Option<i64>,
+    pub school_id: Option<UnitId>,
     pub unit_path: &'a str,
     pub fraud_type: &'a str,
     pub has_loss: bool,

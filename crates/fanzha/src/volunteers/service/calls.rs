@@ -10,6 +10,7 @@ use crate::campaigns::service::{NewContent, SvcError};
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::Msg;
+use crate::kernel::ids::UnitId;
 use crate::volunteers::model::{
     Audience, CallInput, CallStatus, EntryKind, VolError, WorkDecision, WorkInput, WorkKind,
     WorkLicence, WorkStatus, MAX_WORKS_PER_CALL,
@@ -440,7 +441,7 @@ async fn to_content(
     clock: &Clock,
     p: &Principal,
     actor: &Actor,
-    unit_id: i64,
+    unit_id: UnitId,
     w: &Work,
     licence: WorkLicence,
     fraud_type: &str,

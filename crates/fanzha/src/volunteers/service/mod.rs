@@ -1,6 +1,7 @@
 //! The use cases of the volunteers module, one function per action, each owning its transaction.
 //! Pages and API call the same functions.
 
+use crate::kernel::ids::UnitId;
 use sqlx::AnyConnection;
 
 use super::model::{
@@ -48,7 +49,7 @@ pub fn can_manage(p: &Principal, path: &str) -> bool {
 }
 
 /// The unit a police officer or school admin publishes as: their first grant that may manage.
-pub fn publishing_unit(p: &Principal) -> Option<(i64, String)> {
+pub fn publishing_unit(p: &Principal) -> Option<(UnitId, String)> {
     p.grants
         .iter()
         .filter(|g| matches!(g.role, Role::Police | Role::SchoolAdmin))

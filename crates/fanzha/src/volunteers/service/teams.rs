@@ -8,11 +8,12 @@ use crate::auth::policy::{self, Action, Target};
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::Msg;
+use crate::kernel::ids::UnitId;
 use crate::volunteers::model::{period_start, EntryKind, Period, Reach, VolError, BOARD_ZONE};
 use crate::volunteers::store::{self, Entry, NewEntry, Standing, Team, Volunteer};
 
 /// The school a school admin manages teams of: their first school-admin grant.
-fn admin_school(p: &Principal) -> Option<(i64, String)> {
+fn admin_school(p: &Principal) -> Option<(UnitId, String)> {
     p.grants
         .iter()
         .filter(|g| g.role == Role::SchoolAdmin && g.unit_kind == "school")

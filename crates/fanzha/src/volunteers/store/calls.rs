@@ -1,6 +1,7 @@
 //! Calls for works and their submissions: every SQL statement of those parts, rows read by
 //! column name. The shared library is in `library.rs`, teams and drafts in `teams.rs`.
 
+use crate::kernel::ids::UnitId;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -17,7 +18,7 @@ use crate::volunteers::model::{
 #[schema(as = VolunteerCall)]
 pub struct Call {
     pub id: i64,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_path: String,
     pub unit_name: String,
     pub created_by: i64,
@@ -84,7 +85,7 @@ fn call_from(r: &AnyRow) -> R<Call> {
 
 pub async fn insert_call(
     c: &mut AnyConnection,
-    unit_id: i64,
+    unit_id: UnitId,
     unit_path: &str,
     by: i64,
     v: &ValidCall,

@@ -1,12 +1,12 @@
 //! The few reads the demo needs beyond the module's own: whom it seeds for.
 
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 use sqlx::AnyConnection;
 
 use super::R;
 
 /// The demo officer `police1`: (station id, station path, account id).
-pub async fn demo_station(c: &mut AnyConnection) -> R<Option<(i64, String, i64)>> {
+pub async fn demo_station(c: &mut AnyConnection) -> R<Option<(UnitId, String, i64)>> {
     sqlx::query_as(
         "SELECT u.id, u.path, a.id FROM units u JOIN role_assignments r ON r.unit_id = u.id \
          JOIN accounts a ON a.id = r.account_id WHERE a.username = 'police1'",
@@ -16,7 +16,7 @@ pub async fn demo_station(c: &mut AnyConnection) -> R<Option<(i64, String, i64)>
 }
 
 /// The first school of a station's jurisdiction.
-pub async fn demo_first_school(c: &mut AnyConnection, station_id: i64) -> R<Option<i64>> {
+pub async fn demo_first_school(c: &mut AnyConnection, station_id: UnitId) -> R<Option<UnitId>> {
     sqlx::query_scalar("SELECT MIN(school_id) FROM jurisdictions WHERE station_id = $1")
         .bind(station_id)
         .fetch_one(&mut *c)
@@ -27,7 +27,7 @@ pub async fn demo_first_school(c: &mut AnyConnection, station_id: i64) -> R<Opti
 /// number) before the others, at most `n`.
 pub async fn demo_students(
     c: &mut AnyConnection,
-    school_id: i64,
+    school_id: UnitId,
     first: &str,
     n: i64,
 ) -> R<Vec<(i64, i64)>> {
@@ -46,8 +46,8 @@ pub async fn demo_students(
 /// Another school than `school_id` with its first school admin: (school id, account id, path).
 pub async fn demo_other_school_admin(
     c: &mut AnyConnection,
-    school_id: i64,
-) -> R<Option<(i64, i64, String)>> {
+    school_id: UnitId,
+) -> R<Option<(UnitId, i64, String)>> {
     sqlx::query_as(
         "SELECT u.id, a.id, u.path FROM units u JOIN role_assignments r ON r.unit_id = u.id \
          JOIN accounts a ON a.id = r.account_id WHERE u.kind = 'school' AND u.id <> $1 AND r.role = 'school_admin' \
@@ -80,8 +80,8 @@ pub async fn bench_account(
 /// A student of the benchmark's roster.
 pub async fn bench_student(
     c: &mut AnyConnection,
-    school_id: i64,
-    class_id: i64,
+    school_id: UnitId,
+    class_id: UnitId,
     student_no: &str,
     name: &str,
 ) -> R<i64> {
@@ -102,8 +102,8 @@ pub async fn bench_volunteer(
     c: &mut AnyConnection,
     student_id: StudentId,
     account_id: i64,
-    school_id: i64,
-    class_id: i64,
+    school_id: UnitId,
+    class_id: UnitId,
     class_path: &str,
 ) -> R<()> {
     sqlx::query(

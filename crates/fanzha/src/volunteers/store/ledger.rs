@@ -1,5 +1,6 @@
 //! The ledger, rewards, certificates and the appraisal's rows of the volunteers module.
 
+use crate::kernel::ids::UnitId;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -328,7 +329,7 @@ pub async fn unit_name_by_path(c: &mut AnyConnection, path: &str) -> R<Option<St
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Reward {
     pub id: i64,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_path: String,
     pub unit_name: String,
     pub name: String,
@@ -350,7 +351,7 @@ fn reward_from(r: &AnyRow) -> R<Reward> {
 
 pub async fn insert_reward(
     c: &mut AnyConnection,
-    unit_id: i64,
+    unit_id: UnitId,
     unit_path: &str,
     name: &str,
     cost: i64,

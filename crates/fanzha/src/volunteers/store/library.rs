@@ -1,6 +1,7 @@
 //! The shared library of works and campaign content, and its reuses by other units: every SQL
 //! statement of that part, rows read by column name.
 
+use crate::kernel::ids::UnitId;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -16,7 +17,7 @@ pub struct Item {
     pub id: i64,
     /// Where it came from: `work:W` or `contest:C:entry:E`.
     pub source: String,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_path: String,
     pub unit_name: String,
     pub kind: WorkKind,
@@ -63,7 +64,7 @@ fn item_from(r: &AnyRow) -> R<Item> {
 /// A library item to add.
 pub struct NewItem<'a> {
     pub source: &'a str,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_path: &'a str,
     pub kind: WorkKind,
     pub title: &'a str,
@@ -174,7 +175,7 @@ pub async fn item_file(c: &mut AnyConnection, id: i64) -> R<Option<(Vec<u8>, Str
 }
 
 /// The campaign content a unit made from an item, if it reused it.
-pub async fn use_of(c: &mut AnyConnection, item_id: i64, unit_id: i64) -> R<Option<i64>> {
+pub async fn use_of(c: &mut AnyConnection, item_id: i64, unit_id: UnitId) -> R<Option<i64>> {
     sqlx::query_scalar(
         "SELECT content_id FROM vol_library_uses WHERE item_id = $1 AND unit_id = $2",
     )
@@ -188,7 +189,7 @@ pub async fn use_of(c: &mut AnyConnection, item_id: i64, unit_id: i64) -> R<Opti
 pub async fn insert_use(
     c: &mut AnyConnection,
     item_id: i64,
-    unit_id: i64,
+    unit_id: UnitId,
     unit_path: &str,
     account_id: i64,
     content_id: i64,

@@ -2,7 +2,7 @@
 //! databases; the slot and stock limits are single conditional UPDATEs, so the row lock
 //! (PostgreSQL) or the write lock (SQLite, `BEGIN IMMEDIATE`) makes concurrent callers take turns.
 
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -42,8 +42,8 @@ pub struct Volunteer {
     pub id: i64,
     pub student_id: StudentId,
     pub account_id: i64,
-    pub school_id: i64,
-    pub class_id: i64,
+    pub school_id: UnitId,
+    pub class_id: UnitId,
     pub class_path: String,
     pub contact: Contact,
     pub consent_at: i64,
@@ -156,7 +156,7 @@ pub async fn volunteers_under(
 }
 
 /// Paths of the police stations whose jurisdiction covers a school.
-pub async fn stations_of_school(c: &mut AnyConnection, school_id: i64) -> R<Vec<String>> {
+pub async fn stations_of_school(c: &mut AnyConnection, school_id: UnitId) -> R<Vec<String>> {
     sqlx::query_scalar(
         "SELECT u.path FROM jurisdictions j JOIN units u ON u.id = j.station_id WHERE j.school_id = $1 ORDER BY u.path",
     )
@@ -194,7 +194,7 @@ pub async fn unit_name(c: &mut AnyConnection, id: i64) -> R<String> {
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Task {
     pub id: i64,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
     pub unit_path: String,
     pub unit_name: String,
     pub created_by: i64,
@@ -261,7 +261,7 @@ fn task_from(r: &AnyRow) -> R<Task> {
 
 pub async fn insert_task(
     c: &mut AnyConnection,
-    unit_id: i64,
+    unit_id: UnitId,
     unit_path: &str,
     by: i64,
     t: &ValidTask,

@@ -1,6 +1,7 @@
 //! Volunteer teams of a school, and the reservations of the campaign drafts made from works:
 //! every SQL statement of those parts, rows read by column name.
 
+use crate::kernel::ids::UnitId;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -13,7 +14,7 @@ use super::R;
 #[schema(as = VolunteerTeam)]
 pub struct Team {
     pub id: i64,
-    pub school_id: i64,
+    pub school_id: UnitId,
     pub school_path: String,
     pub school_name: String,
     pub name: String,
@@ -39,7 +40,7 @@ fn team_from(r: &AnyRow) -> R<Team> {
 
 pub async fn insert_team(
     c: &mut AnyConnection,
-    school_id: i64,
+    school_id: UnitId,
     school_path: &str,
     name: &str,
     by: i64,

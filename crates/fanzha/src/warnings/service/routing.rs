@@ -3,14 +3,14 @@
 //! so a batch or a scan costs a few queries per class rather than per warning.
 
 use super::*;
-use crate::kernel::ids::WarningId;
+use crate::kernel::ids::{UnitId, WarningId};
 
 /// Whom a warning is about, once matched.
 pub(super) enum Matched {
     Student(StudentRef),
     /// Nobody matched; the queue is the school's when one is known.
     Unmatched {
-        school: Option<(i64, String)>,
+        school: Option<(UnitId, String)>,
     },
 }
 
@@ -76,7 +76,7 @@ pub(super) async fn match_subject(
 #[derive(Default)]
 pub struct RouteCache {
     pub(super) chains: std::collections::HashMap<String, Vec<Link>>,
-    pub(super) settings: std::collections::HashMap<i64, Settings>,
+    pub(super) settings: std::collections::HashMap<UnitId, Settings>,
     /// Seconds for which a tick job was queued in this batch.
     pub(super) ticks: std::collections::HashSet<i64>,
     /// Students by phone, loaded at once for a batch (absent: looked up one by one).
@@ -85,7 +85,7 @@ pub struct RouteCache {
     pub(super) deferred: Option<Deferred>,
     /// The channels of each school's outside notices.
     pub(super) channels:
-        std::collections::HashMap<i64, Vec<crate::warnings::notify::SchoolChannel>>,
+        std::collections::HashMap<UnitId, Vec<crate::warnings::notify::SchoolChannel>>,
     /// The language of each recipient told in this batch or scan.
     pub(super) langs: std::collections::HashMap<String, Lang>,
 }
@@ -230,7 +230,7 @@ impl RouteCache {
     pub(super) async fn channels(
         &mut self,
         c: &mut AnyConnection,
-        school_id: i64,
+        school_id: UnitId,
     ) -> Result<Vec<crate::warnings::notify::SchoolChannel>, DbError> {
         if let Some(v) = self.channels.get(&school_id) {
             return Ok(v.clone());
@@ -242,7 +242,7 @@ impl RouteCache {
     pub(super) async fn settings(
         &mut self,
         c: &mut AnyConnection,
-        school_id: i64,
+        school_id: UnitId,
     ) -> Result<Settings, DbError> {
         if let Some(s) = self.settings.get(&school_id) {
             return Ok(*s);
@@ -506,7 +506,7 @@ pub(super) async fn insert_row(
     cache: &mut RouteCache,
     issuer: &Issuer,
     nw: &NewWarning,
-    school_id: Option<i64>,
+    school_id: Option<UnitId>,
     unit_path: &str,
 ) -> Result<Warning, WarnError> {
     let now = clock.now_ms();

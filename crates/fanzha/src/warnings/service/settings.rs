@@ -2,6 +2,7 @@
 //! notices: read and saved by the school's people in scope.
 
 use super::*;
+use crate::kernel::ids::UnitId;
 
 /// Fields of the settings form / body: minutes and weights (0–100).
 #[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -77,7 +78,7 @@ async fn school_to_configure(
     Ok(unit)
 }
 
-async fn settings_of_school(db: &Db, school_id: i64) -> Result<SettingsOut, WarnError> {
+async fn settings_of_school(db: &Db, school_id: UnitId) -> Result<SettingsOut, WarnError> {
     let mut c = db.pool.acquire().await.map_err(DbError::from)?;
     Ok(SettingsOut {
         settings: store::settings_of(&mut c, school_id).await?,

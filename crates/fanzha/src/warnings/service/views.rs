@@ -6,6 +6,7 @@
 use super::*;
 use crate::auth::model::Grant;
 use crate::auth::policy::Target;
+use crate::kernel::ids::UnitId;
 use crate::warnings::appraisal::{self, Appraisal, Figures};
 use crate::warnings::store::ListFilter;
 
@@ -195,7 +196,7 @@ async fn mine_of(db: &Db, p: &Principal) -> Result<Vec<Warning>, WarnError> {
             .iter()
             .flat_map(|g| g.scope_paths.iter().cloned())
             .collect();
-        let stations: Vec<i64> = police.iter().map(|g| g.unit_id).collect();
+        let stations: Vec<UnitId> = police.iter().map(|g| g.unit_id).collect();
         let mut issuers = store::accounts_with_role_on(&mut c, "police", &stations).await?;
         issuers.push(p.account_id);
         issuers.sort();

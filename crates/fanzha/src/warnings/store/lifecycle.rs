@@ -2,7 +2,7 @@
 //! the escalation's compare-and-set, the acts of the responsible person, and the events and
 //! lookups these need inside the service's transaction.
 
-use crate::kernel::ids::{StudentId, WarningId};
+use crate::kernel::ids::{StudentId, UnitId, WarningId};
 use sqlx::{AnyConnection, Row};
 
 use super::super::model::*;
@@ -38,7 +38,7 @@ pub async fn insert_unidentified(
     c: &mut AnyConnection,
     by: IssuedBy<'_>,
     nw: &NewWarning,
-    school_id: Option<i64>,
+    school_id: Option<UnitId>,
     unit_path: &str,
     now: Millis,
 ) -> DbResult<Warning> {
@@ -73,7 +73,7 @@ pub async fn insert_unidentified(
 #[derive(Clone, Debug)]
 pub struct Routing {
     pub student_id: StudentId,
-    pub school_id: i64,
+    pub school_id: UnitId,
     pub unit_path: String,
     pub level: i64,
     pub assignee: Option<i64>,
@@ -186,7 +186,7 @@ pub async fn insert_routed(
 pub async fn hold_at_school(
     c: &mut AnyConnection,
     id: WarningId,
-    school_id: i64,
+    school_id: UnitId,
     school_path: &str,
     now: Millis,
 ) -> DbResult<()> {

@@ -4,7 +4,7 @@
 //! a warning's life are in `lifecycle`, partners' receipts in `receipts`, outside notices in
 //! `notify`, the reads of the figures and the appraisal in `appraisal`.
 
-use crate::kernel::ids::{StudentId, WarningId};
+use crate::kernel::ids::{StudentId, UnitId, WarningId};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -128,7 +128,7 @@ pub struct Link {
     pub name: String,
     pub phone: Option<String>,
     pub duty: Duty,
-    pub unit_id: i64,
+    pub unit_id: UnitId,
 }
 
 pub fn duty_level(d: Duty) -> i64 {
@@ -142,7 +142,7 @@ pub fn duty_level(d: Duty) -> i64 {
 /// The responsibility chain of a class, in the order of `org::service::responsible_for_student`
 /// (nearest unit first; station leaders left out), in one query so it runs inside a transaction.
 pub async fn chain_for_class(c: &mut AnyConnection, class_path: &str) -> DbResult<Vec<Link>> {
-    let ids: Vec<i64> = class_path
+    let ids: Vec<UnitId> = class_path
         .split('/')
         .filter_map(|s| s.parse().ok())
         .collect();
@@ -166,7 +166,7 @@ pub async fn chain_for_class(c: &mut AnyConnection, class_path: &str) -> DbResul
 pub use crate::auth::store::lookups::accounts_with_role_on;
 pub use crate::org::store::lookups::station_ids_of_school as stations_of_school;
 
-pub async fn settings_of(c: &mut AnyConnection, school_id: i64) -> DbResult<Settings> {
+pub async fn settings_of(c: &mut AnyConnection, school_id: UnitId) -> DbResult<Settings> {
     let r = sqlx::query(
         "SELECT high_ack_ms, high_contact_ms, medium_ack_ms, medium_contact_ms, low_ack_ms, low_contact_ms, \
          weight_ack, weight_contact, weight_escalations, weight_victims, weight_campaigns FROM warning_settings WHERE school_id = $1",
@@ -199,7 +199,7 @@ pub async fn settings_of(c: &mut AnyConnection, school_id: i64) -> DbResult<Sett
 
 pub async fn save_settings(
     c: &mut AnyConnection,
-    school_id: i64,
+    school_id: UnitId,
     s: &Settings,
     now: Millis,
     by: i64,

@@ -1,7 +1,7 @@
 //! SQL of warnings' outside notices: the channels a school chose for them, the queued notices
 //! (`warning_notifications`) and the email addresses of the people told.
 
-use crate::kernel::ids::WarningId;
+use crate::kernel::ids::{UnitId, WarningId};
 use std::collections::HashMap;
 
 use sqlx::any::AnyRow;
@@ -18,7 +18,7 @@ pub type SchoolChannel = (i64, String);
 /// The channels a school chose for its warning notices.
 pub async fn channels_of_school(
     c: &mut AnyConnection,
-    school_id: i64,
+    school_id: UnitId,
 ) -> DbResult<Vec<SchoolChannel>> {
     let ids: Vec<i64> = sqlx::query_scalar(
         "SELECT channel_id FROM warning_channels WHERE school_id = $1 ORDER BY channel_id",
@@ -38,7 +38,7 @@ pub async fn channels_of_school(
 pub async fn set_channels(
     c: &mut AnyConnection,
     backend: Backend,
-    school_id: i64,
+    school_id: UnitId,
     ids: &[i64],
     now: Millis,
 ) -> DbResult<()> {

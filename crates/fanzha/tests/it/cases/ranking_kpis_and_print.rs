@@ -65,7 +65,7 @@ fn row(code: &str, people: i64, victims: i64) -> RankRow {
     RankRow {
         rank: 0,
         award_rank: None,
-        school_id: 0,
+        school_id: fanzha::kernel::ids::UnitId(0),
         school_code: code.into(),
         school_name: code.into(),
         victims,

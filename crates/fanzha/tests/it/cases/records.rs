@@ -42,7 +42,7 @@ async fn police_record_a_case_in_their_jurisdiction_with_the_victim_linked() {
     assert_eq!(c["victim_major"], "计算机科学");
     assert_eq!(c["victim_gender"], "male");
     assert_eq!(c["unit_path"], app.fx.unit("CLS1A1").path.as_str());
-    assert_eq!(c["school_id"], app.fx.unit("SCH1").id);
+    assert_eq!(c["school_id"], app.fx.unit("SCH1").id.get());
     assert_eq!(c["amount_lost_cents"], 1_200_050);
     assert_eq!(c["report_id"], Value::Null);
     // 21:30 in UTC+8 is 13:30 UTC.

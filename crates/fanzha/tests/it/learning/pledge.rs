@@ -223,7 +223,7 @@ async fn signing_figures_of_every_unit_equal_a_recount_after_random_sequences() 
             .map(|n| app.fx.student(n))
             .collect();
     let names = ["张三", "李四", "王五", "赵六"];
-    let classes: Vec<(i64, String)> = ["CLS1A1", "CLS1A2", "CLS1B1"]
+    let classes: Vec<(fanzha::kernel::ids::UnitId, String)> = ["CLS1A1", "CLS1A2", "CLS1B1"]
         .iter()
         .map(|c| (app.fx.unit(c).id, app.fx.unit(c).path.clone()))
         .collect();
@@ -281,7 +281,7 @@ async fn signing_figures_of_every_unit_equal_a_recount_after_random_sequences() 
                     let mut signed = [false; 4];
                     let mut class_of: Vec<usize> = original
                         .iter()
-                        .map(|c| classes.iter().position(|(id, _)| id == c).unwrap())
+                        .map(|c| classes.iter().position(|(id, _)| id.get() == *c).unwrap())
                         .collect();
                     for op in &ops {
                         let mut tx = db.begin_write().await.unwrap();

@@ -83,7 +83,7 @@ async fn save(app: &TestApp, school: &str, cfg: SchoolSignIn) {
 
 fn cas_cfg(url: &str, version: CasVersion, attribute: &str) -> SchoolSignIn {
     SchoolSignIn {
-        school_id: 0,
+        school_id: fanzha::kernel::ids::UnitId(0),
         protocol: Protocol::Cas,
         server_url: url.to_string(),
         cas_version: version,

@@ -236,7 +236,7 @@ pub(super) async fn with_oidc() -> (TestApp, Arc<Provider>) {
         &app,
         "SCH1",
         SchoolSignIn {
-            school_id: 0,
+            school_id: fanzha::kernel::ids::UnitId(0),
             protocol: Protocol::Oidc,
             server_url: p.issuer.clone(),
             cas_version: CasVersion::V3,
