@@ -9,7 +9,7 @@ pub mod keys;
 pub mod maintenance;
 mod scratch;
 
-pub use scratch::{analyze, scratch, Scratch};
+pub use scratch::{analyze, insert_literal, scratch, Scratch};
 
 use std::path::Path;
 use std::time::Duration;

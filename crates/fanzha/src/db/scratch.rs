@@ -84,3 +84,14 @@ pub async fn analyze(db: &Db) -> DbResult<()> {
     sqlx::query("ANALYZE").execute(&db.pool).await?;
     Ok(())
 }
+
+/// Inserts `rows`, each the SQL literal of one row (`(1,'a',NULL)`), into `table (cols)`, 1,000
+/// rows a statement: a benchmark's bulk load of hundreds of thousands of generated rows, past
+/// the parameter limits of both backends. Only for values the program generated itself.
+pub async fn insert_literal(db: &Db, table: &str, rows: &[String]) -> DbResult<()> {
+    for chunk in rows.chunks(1000) {
+        let sql = format!("INSERT INTO {table} VALUES {}", chunk.join(","));
+        sqlx::query(&sql).execute(&db.pool).await?;
+    }
+    Ok(())
+}

@@ -2,6 +2,7 @@
 //! briefings, awards and the monthly summary by dimension each have their file.
 
 mod awards;
+pub mod bench;
 mod briefings;
 mod kpis;
 pub mod reads;

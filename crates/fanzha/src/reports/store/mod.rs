@@ -10,6 +10,7 @@ use sqlx::{AnyConnection, Row};
 use super::model::ReportIndicator;
 use crate::db::{Db, DbResult};
 
+pub mod bench;
 mod people;
 mod writes;
 
