@@ -382,21 +382,13 @@ pub async fn student_ids_by_name_or_no(
     .await?)
 }
 
-/// Those of `ids` whose student is in a class under `path` (500 ids per query), by id.
-pub async fn students_under_among(db: &Db, path: &str, ids: &[i64]) -> DbResult<Vec<i64>> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(500) {
-        let list = crate::db::params_list(chunk.len(), 2);
-        let sql = format!(
-            "SELECT s.id FROM students s JOIN units u ON u.id = s.class_id \
-             WHERE u.path LIKE $1 || '%' AND s.id IN ({list})"
-        );
-        let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(path);
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        out.extend(q.fetch_all(&db.pool).await?);
-    }
-    out.sort_unstable();
-    Ok(out)
+/// The ids of the students in a class under `path`, by id.
+pub async fn student_ids_under(db: &Db, path: &str) -> DbResult<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT s.id FROM students s JOIN units u ON u.id = s.class_id \
+         WHERE u.path LIKE $1 || '%' ORDER BY s.id",
+    )
+    .bind(path)
+    .fetch_all(&db.pool)
+    .await?)
 }
