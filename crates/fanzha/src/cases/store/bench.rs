@@ -57,9 +57,14 @@ pub async fn bench_insert_cases(
     Ok(())
 }
 
-/// The daily summary per school: ((school, day), (cases, victims, lost cents)), 1,000 rows a
-/// statement.
-pub async fn bench_insert_daily(db: &Db, rows: &[((i64, i64), (i64, i64, i64))]) -> DbResult<()> {
+/// A row of the daily summary: ((school, day), (cases, victims, lost cents)).
+pub type DailyRow = ((i64, i64), (i64, i64, i64));
+
+/// A row of the monthly summary: ((unit, month, dimension, bucket), (cases, lost cents)).
+pub type MonthlyRow = ((i64, i64, &'static str, String), (i64, i64));
+
+/// The daily summary per school, 1,000 rows a statement.
+pub async fn bench_insert_daily(db: &Db, rows: &[DailyRow]) -> DbResult<()> {
     for chunk in rows.chunks(1000) {
         let sql = format!(
             "INSERT INTO case_daily (school_id, day, cases, victims, lost_cents) VALUES {}",
@@ -75,12 +80,8 @@ pub async fn bench_insert_daily(db: &Db, rows: &[((i64, i64), (i64, i64, i64))])
     Ok(())
 }
 
-/// The monthly summary by dimension: ((unit, month, dimension, bucket), (cases, lost cents)),
-/// nothing recovered, 1,000 rows a statement.
-pub async fn bench_insert_monthly(
-    db: &Db,
-    rows: &[((i64, i64, &'static str, String), (i64, i64))],
-) -> DbResult<()> {
+/// The monthly summary by dimension, nothing recovered, 1,000 rows a statement.
+pub async fn bench_insert_monthly(db: &Db, rows: &[MonthlyRow]) -> DbResult<()> {
     for chunk in rows.chunks(1000) {
         let sql = format!(
             "INSERT INTO case_monthly (unit_id, month, dim, bucket, cases, lost_cents, recovered_cents) VALUES {}",
