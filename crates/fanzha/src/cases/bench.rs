@@ -120,12 +120,17 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
         }
         school_units.push(school);
     }
-    let officer: i64 = sqlx::query_scalar(
-        "INSERT INTO accounts (username, display_name, password_hash, locale, time_zone, failed_logins, disabled, created_at, password_changed_at, activated_at) \
-         VALUES ('bench-police', 'bench', '!', 'zh-CN', 'Asia/Shanghai', 0, 0, $1, $1, $1) RETURNING id",
+    let officer = crate::auth::store::bench::bench_account(
+        &mut *db.pool.acquire().await?,
+        &crate::auth::store::bench::BenchAccount {
+            username: "bench-police",
+            display_name: "bench",
+            password_hash: "!",
+            student_id: None,
+            at: now,
+            activated_at: Some(now),
+        },
     )
-    .bind(now)
-    .fetch_one(&db.pool)
     .await?;
     // Cases over the two years before today, written in bulk, with the daily summary computed the
     // same way the write path keeps it.
@@ -155,13 +160,7 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
     let mut done = 0;
     while done < cases {
         let n = ROWS.min(cases - done);
-        let mut sql = String::from(
-            "INSERT INTO cases (school_id, unit_id, unit_path, victim_role, victim_enroll_year, victim_major, victim_gender, \
-             fraud_type, channel, occurred_at, amount_lost_cents, amount_recovered_cents, status, narrative, created_by, created_at, updated_at) VALUES ",
-        );
-        sql.push_str(&crate::db::values_rows(n, 17, 1));
-        let sql = crate::db::bulk_sql(db.backend, &sql);
-        let mut q = sqlx::query(&sql);
+        let mut rows = Vec::with_capacity(n);
         for _ in 0..n {
             let (class, school_id) = &classes[rng.gen_range(0..classes.len())];
             let at = start + rng.gen_range(0..span);
@@ -203,145 +202,43 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
                     m.1 += lost;
                 }
             }
-            q = q
-                .bind(*school_id)
-                .bind(class.id)
-                .bind(class.path.clone())
-                .bind(role)
-                .bind(if role == "student" {
+            rows.push(store::bench::BenchCase {
+                school_id: *school_id,
+                unit_id: class.id,
+                unit_path: class.path.clone(),
+                victim_role: role,
+                victim_enroll_year: if role == "student" {
                     Some(today.year() as i64 - rng.gen_range(0..4))
                 } else {
                     None
-                })
-                .bind(majors[rng.gen_range(0..majors.len())])
-                .bind(if rng.gen_bool(0.5) { "male" } else { "female" })
-                .bind(types[rng.gen_range(0..types.len())])
-                .bind(Channel::ALL[rng.gen_range(0..Channel::ALL.len())].as_str())
-                .bind(at)
-                .bind(lost)
-                .bind(0i64)
-                .bind("closed")
-                .bind("基准案情")
-                .bind(officer)
-                .bind(now)
-                .bind(now);
+                },
+                victim_major: majors[rng.gen_range(0..majors.len())],
+                victim_gender: if rng.gen_bool(0.5) { "male" } else { "female" },
+                fraud_type: types[rng.gen_range(0..types.len())],
+                channel: Channel::ALL[rng.gen_range(0..Channel::ALL.len())].as_str(),
+                occurred_at: at,
+                lost_cents: lost,
+            });
         }
-        q.execute(&db.pool).await?;
+        store::bench::bench_insert_cases(&db, &rows, officer, now).await?;
         done += n;
     }
     let rows: Vec<_> = daily.into_iter().collect();
-    for chunk in rows.chunks(1000) {
-        let mut sql = String::from(
-            "INSERT INTO case_daily (school_id, day, cases, victims, lost_cents) VALUES ",
-        );
-        let mut p = 1;
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "(${},${},${},${},${})",
-                p,
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4
-            ));
-            p += 5;
-        }
-        let sql = crate::db::bulk_sql(db.backend, &sql);
-        let mut q = sqlx::query(&sql);
-        for ((s, d), (c, v, l)) in chunk {
-            q = q.bind(*s).bind(*d).bind(*c).bind(*v).bind(*l);
-        }
-        q.execute(&db.pool).await?;
-    }
+    store::bench::bench_insert_daily(&db, &rows).await?;
     let rows: Vec<_> = monthly.into_iter().collect();
-    for chunk in rows.chunks(1000) {
-        let mut sql = String::from(
-            "INSERT INTO case_monthly (unit_id, month, dim, bucket, cases, lost_cents, recovered_cents) VALUES ",
-        );
-        let mut p = 1;
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "(${},${},${},${},${},${},0)",
-                p,
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4,
-                p + 5
-            ));
-            p += 6;
-        }
-        let sql = crate::db::bulk_sql(db.backend, &sql);
-        let mut q = sqlx::query(&sql);
-        for ((s, m, d, k), (n, l)) in chunk {
-            q = q
-                .bind(*s)
-                .bind(*m)
-                .bind(*d)
-                .bind(k.clone())
-                .bind(*n)
-                .bind(*l);
-        }
-        q.execute(&db.pool).await?;
-    }
+    store::bench::bench_insert_monthly(&db, &rows).await?;
     // The per-day summary by dimension, grouped by the database from the cases just written.
-    let off = TZ_OFFSET_MS;
-    for (dim, expr) in [
-        ("total", "''".to_string()),
-        ("fraud_type", "fraud_type".to_string()),
-        ("channel", "channel".to_string()),
-        (
-            "grade",
-            "COALESCE(CAST(victim_enroll_year AS TEXT), '')".to_string(),
-        ),
-        ("major", "COALESCE(victim_major, '')".to_string()),
-        ("gender", "COALESCE(victim_gender, '')".to_string()),
-        ("role", "victim_role".to_string()),
-        (
-            "hour",
-            format!("CAST(((occurred_at + {off}) / 3600000) % 24 AS TEXT)"),
-        ),
-        (
-            "weekday",
-            format!("CAST((((occurred_at + {off}) / 86400000) + 3) % 7 AS TEXT)"),
-        ),
-    ] {
-        // PostgreSQL refuses a constant in GROUP BY: the total groups by school and day only.
-        let by = if dim == "total" {
-            String::new()
-        } else {
-            format!(", {expr}")
-        };
-        sqlx::query(&format!(
-            "INSERT INTO case_daily_dims (unit_id, day, dim, bucket, cases, lost_cents, recovered_cents) \
-             SELECT school_id, (occurred_at + {off}) / 86400000, '{dim}', {expr}, COUNT(*), SUM(amount_lost_cents), SUM(amount_recovered_cents) \
-             FROM cases GROUP BY school_id, (occurred_at + {off}) / 86400000{by}"
-        ))
-        .execute(&db.pool)
-        .await?;
-    }
+    store::bench::bench_daily_dims(&db).await?;
     // The city's and province's rows are the sums of their schools' rows.
+    let school_ids: Vec<UnitId> = school_units.iter().map(|u| u.id).collect();
     for u in [&city, &province] {
-        sqlx::query(&format!(
-            "INSERT INTO case_daily_dims (unit_id, day, dim, bucket, cases, lost_cents, recovered_cents) \
-             SELECT {}, day, dim, bucket, SUM(cases), SUM(lost_cents), SUM(recovered_cents) FROM case_daily_dims \
-             WHERE unit_id IN (SELECT id FROM units WHERE kind = 'school') GROUP BY day, dim, bucket",
-            u.id
-        ))
-        .execute(&db.pool)
-        .await?;
+        store::bench::bench_roll_up(&db, u.id, &school_ids).await?;
     }
     // Prevention data for the ranking: warnings (a quarter as many as cases), reports (a fifth),
     // and 100 campaigns a year each reaching every class (their reach rollup rows).
     let prevention_rows =
         seed_prevention(&db, &classes, officer, start, span, cases, &mut rng).await?;
-    sqlx::query("ANALYZE").execute(&db.pool).await?;
+    crate::db::analyze(&db).await?;
     let load = t.elapsed().as_secs_f64();
     println!(
         "bench cases ({backend}): {cases} cases across {schools} schools written in {load:.1} s"
@@ -434,15 +331,6 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
     Ok(())
 }
 
-/// Inserts `rows` of literal SQL values into `table (cols)`, 1,000 rows a statement.
-async fn insert_literal(db: &Db, table: &str, rows: &[String]) -> anyhow::Result<()> {
-    for chunk in rows.chunks(1000) {
-        let sql = format!("INSERT INTO {table} VALUES {}", chunk.join(","));
-        sqlx::query(&sql).execute(&db.pool).await?;
-    }
-    Ok(())
-}
-
 /// Warnings, reports and campaigns with their reach rollups, spread over the same two years and
 /// classes as the cases, for the prevention figures of the ranking. Returns (warnings, reports,
 /// campaigns, reach rows).
@@ -464,80 +352,54 @@ async fn seed_prevention(
         let at = start + rng.gen_range(0..span);
         let ack = at + rng.gen_range(0..2 * H);
         let contact = at + rng.gen_range(0..8 * H);
-        rows.push(format!(
-            "('police','bench',NULL,'/',NULL,NULL,{school_id},'{}',NULL,NULL,'rebate_task','high','closed','',0,NULL,{H},{},{at},{},{},NULL,NULL,0,{ack},NULL,{contact},'phone',NULL,NULL,NULL,NULL,{at},{at})",
-            class.path,
-            4 * H,
-            at + H,
-            at + 4 * H
-        ));
+        rows.push(crate::warnings::store::bench::ClosedWarning {
+            school_id: *school_id,
+            unit_path: &class.path,
+            at,
+            acknowledged_at: ack,
+            contacted_at: contact,
+        });
         if rows.len() == 100_000 || i + 1 == warnings {
-            insert_literal(
-                db,
-                "warnings (source_kind, origin, issued_by_account_id, issuer_unit_path, idempotency_key, student_id, school_id, unit_path, phone, student_no, \
-                 fraud_type, severity, status, detail, level, assignee_staff_id, ack_window_ms, contact_window_ms, routed_at, ack_due_at, contact_due_at, \
-                 next_deadline_at, next_deadline_kind, escalations, acknowledged_at, acknowledged_by, contacted_at, contact_method, outcome, outcome_at, \
-                 loss_cents, protected_cents, created_at, updated_at)",
-                &rows,
-            )
-            .await?;
+            crate::warnings::store::bench::insert_closed(db, &rows).await?;
             rows.clear();
         }
     }
+    let mut rows = Vec::with_capacity(reports.min(100_000));
     for i in 0..reports {
         let (class, school_id) = &classes[rng.gen_range(0..classes.len())];
         let at = start + rng.gen_range(0..span);
-        rows.push(format!(
-            "('B{i}',{account},'b{i}',NULL,{school_id},'{}','rebate_task',0,0,'','{{}}','closed',NULL,NULL,NULL,NULL,{at},{at})",
-            class.path
-        ));
+        rows.push(crate::reports::store::bench::ClosedReport {
+            n: i,
+            school_id: *school_id,
+            unit_path: &class.path,
+            at,
+        });
         if rows.len() == 100_000 || i + 1 == reports {
-            insert_literal(
-                db,
-                "reports (ref_no, reporter_account_id, idempotency_key, student_id, school_id, unit_path, fraud_type, has_loss, amount_cents, \
-                 description, sections, status, assigned_to, merged_into, case_id, first_action_at, created_at, updated_at)",
-                &rows,
-            )
-            .await?;
+            crate::reports::store::bench::insert_closed(db, account, &rows).await?;
             rows.clear();
         }
     }
-    let content: i64 = sqlx::query_scalar(
-        "INSERT INTO campaign_contents (unit_path, kind, title, body_md, body_html, fraud_types, target_hint, quiz, status, version, \
-         author_account_id, editor_account_id, created_at, updated_at) VALUES ('/', 'article', 'bench', '', '', '', '', '', 'published', 1, $1, $1, 0, 0) RETURNING id",
-    )
-    .bind(account)
-    .fetch_one(&db.pool)
-    .await?;
+    use crate::campaigns::store::bench as campaigns_bench;
+    let content = campaigns_bench::insert_bench_content(db, account).await?;
     let campaigns = 200;
     let mut reach = 0;
+    let mut rows = Vec::new();
     for k in 0..campaigns {
         let at = start + span / campaigns as i64 * k as i64;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO campaigns (unit_path, title, content_id, content_version, fraud_type, audience, audience_size, channels, status, \
-             created_by, created_at, sent_at) VALUES ('/', 'bench', $1, 1, 'rebate_task', '', 0, 'inbox', 'sent', $2, $3, $3) RETURNING id",
-        )
-        .bind(content)
-        .bind(account)
-        .bind(at)
-        .fetch_one(&db.pool)
-        .await?;
+        let id = campaigns_bench::insert_sent_campaign(db, content, account, at).await?;
         for (class, _) in classes {
             let audience = rng.gen_range(20..60i64);
             let ack = rng.gen_range(0..=audience);
-            rows.push(format!(
-                "({id},'{}',{audience},{audience},{ack},{ack},0,0)",
-                class.path
-            ));
+            rows.push(campaigns_bench::BenchReach {
+                campaign_id: id,
+                unit_path: &class.path,
+                audience,
+                acknowledged: ack,
+            });
         }
         reach += classes.len();
         if rows.len() >= 50_000 || k + 1 == campaigns {
-            insert_literal(
-                db,
-                "campaign_reach (campaign_id, unit_path, audience, sent, opened, acknowledged, quiz_passed, clicked)",
-                &rows,
-            )
-            .await?;
+            campaigns_bench::insert_reach(db, &rows).await?;
             rows.clear();
         }
     }

@@ -7,6 +7,9 @@
 pub mod jobs;
 pub mod keys;
 pub mod maintenance;
+mod scratch;
+
+pub use scratch::{analyze, insert_literal, scratch, Scratch};
 
 use std::path::Path;
 use std::time::Duration;

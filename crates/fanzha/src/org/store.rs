@@ -7,6 +7,7 @@ use sqlx::{Any, Executor, Row};
 use super::model::*;
 use crate::db::{Db, DbResult};
 
+pub mod bench;
 pub mod demo;
 pub mod lookups;
 

@@ -156,53 +156,8 @@ pub async fn bench(
     reports: usize,
     concurrency: usize,
 ) -> anyhow::Result<()> {
-    use crate::db::DbOptions;
-    let tmp = std::env::temp_dir().join(format!("fanzha-bench-reports-{}", std::process::id()));
-    let (opts, schema) = match &cfg.database_url {
-        Some(url) => {
-            let schema = format!("bench_reports_{}", std::process::id());
-            let admin = Db::connect(&DbOptions {
-                url: url.expose().to_string(),
-                schema: None,
-                max_connections: 1,
-            })
-            .await?;
-            sqlx::query(&format!("CREATE SCHEMA {schema}"))
-                .execute(&admin.pool)
-                .await?;
-            admin.pool.close().await;
-            (
-                DbOptions {
-                    url: url.expose().to_string(),
-                    schema: Some(schema.clone()),
-                    max_connections: cfg.db_max_connections,
-                },
-                Some(schema),
-            )
-        }
-        None => {
-            std::fs::create_dir_all(&tmp)?;
-            let mut o = DbOptions::sqlite_in(&tmp);
-            o.max_connections = cfg.db_max_connections;
-            (o, None)
-        }
-    };
-    let db = Db::connect(&opts).await?;
-    db.migrate().await?;
-    let r = run(&db, reports, concurrency).await;
-    db.pool.close().await;
-    if let (Some(url), Some(schema)) = (&cfg.database_url, schema) {
-        let admin = Db::connect(&DbOptions {
-            url: url.expose().to_string(),
-            schema: None,
-            max_connections: 1,
-        })
-        .await?;
-        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-            .execute(&admin.pool)
-            .await?;
-    } else {
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
+    let scratch = crate::db::scratch(cfg, "reports").await?;
+    let r = run(&scratch.db, reports, concurrency).await;
+    scratch.remove().await?;
     r
 }

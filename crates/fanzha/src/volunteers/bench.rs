@@ -19,7 +19,7 @@ use super::store;
 use crate::auth::model::{Grant, Principal, Role, Via};
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::db::{Db, DbOptions};
+use crate::db::Db;
 use crate::org::service::NewUnit;
 
 /// What to run.
@@ -73,7 +73,7 @@ async fn generate(
         Some("BC"),
     ))
     .await?;
-    let police = store::bench_account(&mut *db.pool.acquire().await?, "bench-police", None).await?;
+    let police = bench_account(&mut *db.pool.acquire().await?, "bench-police", None).await?;
     let mut people = Vec::new();
     let per = volunteers.div_ceil(schools.max(1));
     for s in 0..schools {
@@ -102,10 +102,15 @@ async fn generate(
         let mut tx = db.begin_write().await?;
         for i in 0..per.min(volunteers - people.len()) {
             let no = format!("B{s:03}{i:06}");
-            let sid = StudentId(
-                store::bench_student(&mut tx, sch.id, class.id, &no, &format!("同学{i}")).await?,
-            );
-            let aid = store::bench_account(&mut tx, &no, Some(sid)).await?;
+            let sid = crate::org::store::bench::bench_student(
+                &mut tx,
+                sch.id,
+                class.id,
+                &no,
+                &format!("同学{i}"),
+            )
+            .await?;
+            let aid = bench_account(&mut tx, &no, Some(sid)).await?;
             store::bench_volunteer(&mut tx, sid, aid, sch.id, class.id, &class.path).await?;
             people.push(Principal {
                 account_id: aid,
@@ -269,7 +274,7 @@ pub async fn run(db: &Db, clock: &Clock, spec: &Spec) -> anyhow::Result<String> 
             bail!("stored totals differ from the ledger");
         }
     }
-    sqlx::query("ANALYZE").execute(&db.pool).await?;
+    crate::db::analyze(db).await?;
     out.push_str(&format!(
         "  ledger: {} entries written in {:.1} s\n",
         spec.entries,
@@ -337,57 +342,34 @@ pub async fn run(db: &Db, clock: &Clock, spec: &Spec) -> anyhow::Result<String> 
     Ok(out)
 }
 
+/// A bare account that never signs in, linked to a student when given; its username is also its
+/// display name.
+async fn bench_account(
+    c: &mut sqlx::AnyConnection,
+    username: &str,
+    student_id: Option<StudentId>,
+) -> crate::db::DbResult<i64> {
+    crate::auth::store::bench::bench_account(
+        c,
+        &crate::auth::store::bench::BenchAccount {
+            username,
+            display_name: username,
+            password_hash: "",
+            student_id,
+            at: 0,
+            activated_at: None,
+        },
+    )
+    .await
+}
+
 /// Runs on a fresh database: a new schema of the configured PostgreSQL, else SQLite in a
 /// temporary directory; removed afterwards.
 pub async fn bench(cfg: &Config, spec: Spec) -> anyhow::Result<()> {
-    let tmp = std::env::temp_dir().join(format!("fanzha-bench-volunteers-{}", std::process::id()));
-    let (opts, schema) = match &cfg.database_url {
-        Some(url) => {
-            let schema = format!("bench_volunteers_{}", std::process::id());
-            let admin = Db::connect(&DbOptions {
-                url: url.expose().to_string(),
-                schema: None,
-                max_connections: 1,
-            })
-            .await?;
-            sqlx::query(&format!("CREATE SCHEMA {schema}"))
-                .execute(&admin.pool)
-                .await?;
-            admin.pool.close().await;
-            (
-                DbOptions {
-                    url: url.expose().to_string(),
-                    schema: Some(schema.clone()),
-                    max_connections: cfg.db_max_connections,
-                },
-                Some(schema),
-            )
-        }
-        None => {
-            std::fs::create_dir_all(&tmp)?;
-            let mut o = DbOptions::sqlite_in(&tmp);
-            o.max_connections = cfg.db_max_connections;
-            (o, None)
-        }
-    };
-    let db = Db::connect(&opts).await?;
-    db.migrate().await?;
+    let scratch = crate::db::scratch(cfg, "volunteers").await?;
     let clock = Clock::manual(crate::clock::system_now_ms());
-    let r = run(&db, &clock, &spec).await;
-    db.pool.close().await;
-    if let (Some(url), Some(schema)) = (&cfg.database_url, schema) {
-        let admin = Db::connect(&DbOptions {
-            url: url.expose().to_string(),
-            schema: None,
-            max_connections: 1,
-        })
-        .await?;
-        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-            .execute(&admin.pool)
-            .await?;
-    } else {
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
+    let r = run(&scratch.db, &clock, &spec).await;
+    scratch.remove().await?;
     println!("{}", r?);
     Ok(())
 }

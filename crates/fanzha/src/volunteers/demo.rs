@@ -2,7 +2,7 @@
 //! the first demo students registered as volunteers, approved work with points and hours, a
 //! redemption, and rewards of the station and the school.
 
-use crate::kernel::ids::{StudentId, UnitId};
+use crate::kernel::ids::UnitId;
 use sqlx::AnyConnection;
 
 use super::model::{ClaimStatus, Contact, EntryKind, Proof, ValidTask};
@@ -54,7 +54,7 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
     let students = store::demo_students(c, school_id, crate::demo::FIRST_STUDENT, 12).await?;
     let mut vols = Vec::new();
     for (i, (account, sid)) in students.iter().enumerate() {
-        let s = crate::org::store::student_by_id(db, StudentId(*sid)).await?;
+        let s = crate::org::store::student_by_id(db, *sid).await?;
         let Some(s) = s else { continue };
         let contact = [Contact::Inbox, Contact::Phone, Contact::Email][i % 3];
         let id = store::insert_volunteer(c, &s, *account, contact, now - 40 * 24 * H).await?;

@@ -1,7 +1,7 @@
 //! Reads of accounts and role grants that other modules make on a connection, so they run inside
 //! the caller's transaction.
 
-use crate::kernel::ids::UnitId;
+use crate::kernel::ids::{StudentId, UnitId};
 use sqlx::{AnyConnection, Row};
 
 use crate::db::DbResult;
@@ -86,6 +86,64 @@ pub async fn display_names(
                 out.insert(r.try_get("id")?, name);
             }
         }
+    }
+    Ok(out)
+}
+
+/// The account of a username, if any.
+pub async fn account_id_by_username(
+    c: &mut AnyConnection,
+    username: &str,
+) -> DbResult<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM accounts WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&mut *c)
+            .await?,
+    )
+}
+
+/// The grants of the account `username`: (unit id, account id) each.
+pub async fn grants_of_username(
+    c: &mut AnyConnection,
+    username: &str,
+) -> DbResult<Vec<(UnitId, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT r.unit_id, a.id FROM role_assignments r JOIN accounts a ON a.id = r.account_id \
+         WHERE a.username = $1",
+    )
+    .bind(username)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+/// Every grant of `role`: (unit id, account id), by unit then account.
+pub async fn grants_of_role(c: &mut AnyConnection, role: &str) -> DbResult<Vec<(UnitId, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT unit_id, account_id FROM role_assignments WHERE role = $1 ORDER BY unit_id, account_id",
+    )
+    .bind(role)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+/// The activated accounts linked to these students: (account id, student id) each (500 ids per
+/// query).
+pub async fn activated_accounts_of_students(
+    c: &mut AnyConnection,
+    student_ids: &[StudentId],
+) -> DbResult<Vec<(i64, StudentId)>> {
+    let mut out = Vec::new();
+    for chunk in student_ids.chunks(500) {
+        let list = crate::db::params_list(chunk.len(), 1);
+        let sql = format!(
+            "SELECT id, student_id FROM accounts WHERE activated_at IS NOT NULL AND student_id IN ({list}) ORDER BY id"
+        );
+        let mut q = sqlx::query_as::<_, (i64, StudentId)>(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        out.extend(q.fetch_all(&mut *c).await?);
     }
     Ok(out)
 }

@@ -31,3 +31,59 @@ pub async fn simulate_reading(db: &Db, campaign_id: i64) -> DbResult<()> {
     .await?;
     Ok(())
 }
+
+/// A published article by `account` for `fanzha bench cases`; returns its id.
+pub async fn insert_bench_content(db: &Db, account: i64) -> DbResult<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO campaign_contents (unit_path, kind, title, body_md, body_html, fraud_types, target_hint, quiz, status, version, \
+         author_account_id, editor_account_id, created_at, updated_at) VALUES ('/', 'article', 'bench', '', '', '', '', '', 'published', 1, $1, $1, 0, 0) RETURNING id",
+    )
+    .bind(account)
+    .fetch_one(&db.pool)
+    .await?)
+}
+
+/// A campaign of `content` sent to the inbox at `at` by `account`; returns its id.
+pub async fn insert_sent_campaign(db: &Db, content: i64, account: i64, at: i64) -> DbResult<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO campaigns (unit_path, title, content_id, content_version, fraud_type, audience, audience_size, channels, status, \
+         created_by, created_at, sent_at) VALUES ('/', 'bench', $1, 1, 'rebate_task', '', 0, 'inbox', 'sent', $2, $3, $3) RETURNING id",
+    )
+    .bind(content)
+    .bind(account)
+    .bind(at)
+    .fetch_one(&db.pool)
+    .await?)
+}
+
+/// The reach of a campaign in one class.
+pub struct BenchReach<'a> {
+    pub campaign_id: i64,
+    pub unit_path: &'a str,
+    /// Audience, and as many sent.
+    pub audience: i64,
+    /// Opened, and as many acknowledged.
+    pub acknowledged: i64,
+}
+
+/// Inserts reach rollup rows in bulk (nobody passed a quiz or clicked).
+pub async fn insert_reach(db: &Db, rows: &[BenchReach<'_>]) -> DbResult<()> {
+    let rows: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "({},'{}',{a},{a},{k},{k},0,0)",
+                r.campaign_id,
+                r.unit_path,
+                a = r.audience,
+                k = r.acknowledged
+            )
+        })
+        .collect();
+    crate::db::insert_literal(
+        db,
+        "campaign_reach (campaign_id, unit_path, audience, sent, opened, acknowledged, quiz_passed, clicked)",
+        &rows,
+    )
+    .await
+}

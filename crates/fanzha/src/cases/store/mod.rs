@@ -3,6 +3,7 @@
 
 use crate::kernel::ids::{CaseId, ReportId, UnitId};
 mod awards;
+pub mod bench;
 mod briefings;
 mod kpis;
 pub mod reads;

@@ -47,30 +47,30 @@ pub async fn students_by_no(
     no: &str,
     school_id: Option<UnitId>,
 ) -> DbResult<Vec<StudentRef>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {S_COLS} FROM students s JOIN units c ON c.id = s.class_id \
-         WHERE s.student_no = $1 AND ($2 = 0 OR s.school_id = $2) LIMIT 5"
-    ))
-    .bind(no)
-    .bind(school_id.map_or(0, UnitId::get))
-    .fetch_all(&mut *c)
-    .await?;
-    Ok(rows
-        .iter()
-        .map(student_ref_from)
-        .collect::<Result<_, _>>()?)
+    students_where(c, "student_no", no, school_id).await
 }
 
+/// Students with this phone number (in one school when given).
 pub async fn students_by_phone(
     c: &mut AnyConnection,
     phone: &str,
     school_id: Option<UnitId>,
 ) -> DbResult<Vec<StudentRef>> {
+    students_where(c, "phone", phone, school_id).await
+}
+
+/// At most five students whose `column` (one of the two above) equals `value`.
+async fn students_where(
+    c: &mut AnyConnection,
+    column: &'static str,
+    value: &str,
+    school_id: Option<UnitId>,
+) -> DbResult<Vec<StudentRef>> {
     let rows = sqlx::query(&format!(
         "SELECT {S_COLS} FROM students s JOIN units c ON c.id = s.class_id \
-         WHERE s.phone = $1 AND ($2 = 0 OR s.school_id = $2) LIMIT 5"
+         WHERE s.{column} = $1 AND ($2 = 0 OR s.school_id = $2) LIMIT 5"
     ))
-    .bind(phone)
+    .bind(value)
     .bind(school_id.map_or(0, UnitId::get))
     .fetch_all(&mut *c)
     .await?;
@@ -117,13 +117,23 @@ pub async fn unit_ref_by_code(c: &mut AnyConnection, code: &str) -> DbResult<Opt
         .bind(code)
         .fetch_optional(&mut *c)
         .await?;
-    Ok(match r {
-        Some(r) => Some(UnitRef {
-            id: r.try_get("id")?,
-            path: r.try_get("path")?,
-            kind: r.try_get("kind")?,
-        }),
-        None => None,
+    Ok(r.as_ref().map(unit_ref_from).transpose()?)
+}
+
+/// The unit of this id, if any.
+pub async fn unit_ref(c: &mut AnyConnection, id: UnitId) -> DbResult<Option<UnitRef>> {
+    let r = sqlx::query("SELECT id, path, kind FROM units WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?;
+    Ok(r.as_ref().map(unit_ref_from).transpose()?)
+}
+
+fn unit_ref_from(r: &AnyRow) -> Result<UnitRef, sqlx::Error> {
+    Ok(UnitRef {
+        id: r.try_get("id")?,
+        path: r.try_get("path")?,
+        kind: r.try_get("kind")?,
     })
 }
 
@@ -268,4 +278,121 @@ pub async fn appraised_units_under(db: &Db, path: &str) -> DbResult<Vec<(i64, St
         .map(|r| Ok((r.try_get("id")?, r.try_get("name")?, r.try_get("path")?)))
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
+}
+
+/// Every police station with a jurisdiction, by id.
+pub async fn stations_with_schools(db: &Db) -> DbResult<Vec<UnitId>> {
+    Ok(
+        sqlx::query_scalar("SELECT DISTINCT station_id FROM jurisdictions ORDER BY station_id")
+            .fetch_all(&db.pool)
+            .await?,
+    )
+}
+
+/// The first school (lowest id) of a station's jurisdiction.
+pub async fn first_school_of_station(
+    c: &mut AnyConnection,
+    station_id: UnitId,
+) -> DbResult<Option<UnitId>> {
+    Ok(
+        sqlx::query_scalar("SELECT MIN(school_id) FROM jurisdictions WHERE station_id = $1")
+            .bind(station_id)
+            .fetch_one(&mut *c)
+            .await?,
+    )
+}
+
+/// A student a demo case may name as its victim.
+pub struct VictimSample {
+    pub student_id: StudentId,
+    pub class_id: UnitId,
+    pub class_path: String,
+    pub enrollment_year: i64,
+    pub major: String,
+    pub gender: String,
+}
+
+/// The first `limit` students of a school (by id) with their class, to draw victims from.
+pub async fn victim_sample(db: &Db, school_id: UnitId, limit: i64) -> DbResult<Vec<VictimSample>> {
+    let rows = sqlx::query(
+        "SELECT s.id, s.class_id, u.path, s.enrollment_year, s.major, s.gender FROM students s \
+         JOIN units u ON u.id = s.class_id WHERE s.school_id = $1 ORDER BY s.id LIMIT $2",
+    )
+    .bind(school_id)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(VictimSample {
+                student_id: r.try_get("id")?,
+                class_id: r.try_get("class_id")?,
+                class_path: r.try_get("path")?,
+                enrollment_year: r.try_get("enrollment_year")?,
+                major: r.try_get("major")?,
+                gender: r.try_get("gender")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// How many students a school has.
+pub async fn student_count_of_school(db: &Db, school_id: UnitId) -> DbResult<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM students WHERE school_id = $1")
+            .bind(school_id)
+            .fetch_one(&db.pool)
+            .await?,
+    )
+}
+
+/// The students of a school, `first` (a student number) before the others, then by number:
+/// `limit` ids from `offset` on.
+pub async fn students_of_school_by_no(
+    c: &mut AnyConnection,
+    school_id: UnitId,
+    first: &str,
+    limit: i64,
+    offset: i64,
+) -> DbResult<Vec<StudentId>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM students WHERE school_id = $1 \
+         ORDER BY CASE WHEN student_no = $2 THEN 0 ELSE 1 END, student_no, id LIMIT $3 OFFSET $4",
+    )
+    .bind(school_id)
+    .bind(first)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+/// Ids of students whose name matches the `LIKE` pattern `name` or whose number is `no`, by id,
+/// at most `cap`.
+pub async fn student_ids_by_name_or_no(
+    c: &mut AnyConnection,
+    name: &str,
+    no: &str,
+    cap: i64,
+) -> DbResult<Vec<StudentId>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM students WHERE name LIKE $1 OR student_no = $2 ORDER BY id LIMIT $3",
+    )
+    .bind(name)
+    .bind(no)
+    .bind(cap)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+/// The ids of the students in a class under `path`, by id.
+pub async fn student_ids_under(db: &Db, path: &str) -> DbResult<Vec<StudentId>> {
+    Ok(sqlx::query_scalar(
+        "SELECT s.id FROM students s JOIN units u ON u.id = s.class_id \
+         WHERE u.path LIKE $1 || '%' ORDER BY s.id",
+    )
+    .bind(path)
+    .fetch_all(&db.pool)
+    .await?)
 }

@@ -11,6 +11,7 @@ use sqlx::{AnyConnection, Row};
 use super::model::ReportIndicator;
 use crate::db::{Db, DbResult};
 
+pub mod bench;
 mod people;
 mod writes;
 

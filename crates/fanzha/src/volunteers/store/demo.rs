@@ -1,26 +1,33 @@
-//! The few reads the demo needs beyond the module's own: whom it seeds for.
+//! What the demo and the benchmark need beyond the module's own tables: whom they seed for, read
+//! through the auth and org lookups; and the benchmark's volunteers and figures.
 
 use crate::kernel::ids::{StudentId, UnitId};
 use sqlx::AnyConnection;
 
 use super::R;
+use crate::auth::store::lookups as auth_lookups;
+use crate::db::DbResult;
+use crate::org::store::lookups as org_lookups;
 
 /// The demo officer `police1`: (station id, station path, account id).
-pub async fn demo_station(c: &mut AnyConnection) -> R<Option<(UnitId, String, i64)>> {
-    sqlx::query_as(
-        "SELECT u.id, u.path, a.id FROM units u JOIN role_assignments r ON r.unit_id = u.id \
-         JOIN accounts a ON a.id = r.account_id WHERE a.username = 'police1'",
-    )
-    .fetch_optional(&mut *c)
-    .await
+pub async fn demo_station(c: &mut AnyConnection) -> DbResult<Option<(UnitId, String, i64)>> {
+    let Some(&(unit_id, account)) = auth_lookups::grants_of_username(c, "police1")
+        .await?
+        .first()
+    else {
+        return Ok(None);
+    };
+    Ok(org_lookups::unit_ref(c, unit_id)
+        .await?
+        .map(|u| (u.id, u.path, account)))
 }
 
 /// The first school of a station's jurisdiction.
-pub async fn demo_first_school(c: &mut AnyConnection, station_id: UnitId) -> R<Option<UnitId>> {
-    sqlx::query_scalar("SELECT MIN(school_id) FROM jurisdictions WHERE station_id = $1")
-        .bind(station_id)
-        .fetch_one(&mut *c)
-        .await
+pub async fn demo_first_school(
+    c: &mut AnyConnection,
+    station_id: UnitId,
+) -> DbResult<Option<UnitId>> {
+    org_lookups::first_school_of_station(c, station_id).await
 }
 
 /// (account id, student id) of the first activated students of a school, `first` (a student
@@ -30,72 +37,46 @@ pub async fn demo_students(
     school_id: UnitId,
     first: &str,
     n: i64,
-) -> R<Vec<(i64, i64)>> {
-    sqlx::query_as(
-        "SELECT a.id, s.id FROM students s JOIN accounts a ON a.student_id = s.id \
-         WHERE s.school_id = $1 AND a.activated_at IS NOT NULL \
-         ORDER BY CASE WHEN s.student_no = $2 THEN 0 ELSE 1 END, s.student_no LIMIT $3",
-    )
-    .bind(school_id)
-    .bind(first)
-    .bind(n)
-    .fetch_all(&mut *c)
-    .await
+) -> DbResult<Vec<(i64, StudentId)>> {
+    const PAGE: i64 = 500;
+    let want = usize::try_from(n).unwrap_or(0);
+    let mut out = Vec::new();
+    let mut offset = 0;
+    while out.len() < want {
+        let students =
+            org_lookups::students_of_school_by_no(c, school_id, first, PAGE, offset).await?;
+        let accounts = auth_lookups::activated_accounts_of_students(c, &students).await?;
+        for sid in &students {
+            out.extend(accounts.iter().filter(|(_, s)| s == sid).copied());
+        }
+        if (students.len() as i64) < PAGE {
+            break;
+        }
+        offset += PAGE;
+    }
+    out.truncate(want);
+    Ok(out)
 }
 
 /// Another school than `school_id` with its first school admin: (school id, account id, path).
 pub async fn demo_other_school_admin(
     c: &mut AnyConnection,
     school_id: UnitId,
-) -> R<Option<(UnitId, i64, String)>> {
-    sqlx::query_as(
-        "SELECT u.id, a.id, u.path FROM units u JOIN role_assignments r ON r.unit_id = u.id \
-         JOIN accounts a ON a.id = r.account_id WHERE u.kind = 'school' AND u.id <> $1 AND r.role = 'school_admin' \
-         ORDER BY u.id, a.id LIMIT 1",
-    )
-    .bind(school_id)
-    .fetch_optional(&mut *c)
-    .await
+) -> DbResult<Option<(UnitId, i64, String)>> {
+    for (unit_id, account) in auth_lookups::grants_of_role(c, "school_admin").await? {
+        if unit_id == school_id {
+            continue;
+        }
+        if let Some(u) = org_lookups::unit_ref(c, unit_id).await? {
+            if u.kind == "school" {
+                return Ok(Some((u.id, account, u.path)));
+            }
+        }
+    }
+    Ok(None)
 }
 
-// ---- the benchmark's people and figures (`fanzha bench volunteers`) ----
-
-/// A bare account for the benchmark (no password, never signs in), linked to a student when
-/// given; its username is also its display name.
-pub async fn bench_account(
-    c: &mut AnyConnection,
-    username: &str,
-    student_id: Option<StudentId>,
-) -> R<i64> {
-    sqlx::query_scalar(
-        "INSERT INTO accounts (username, display_name, password_hash, student_id, locale, time_zone, failed_logins, disabled, created_at, password_changed_at) \
-         VALUES ($1, $1, '', $2, 'zh-CN', 'Asia/Shanghai', 0, 0, 0, 0) RETURNING id",
-    )
-    .bind(username)
-    .bind(student_id)
-    .fetch_one(&mut *c)
-    .await
-}
-
-/// A student of the benchmark's roster.
-pub async fn bench_student(
-    c: &mut AnyConnection,
-    school_id: UnitId,
-    class_id: UnitId,
-    student_no: &str,
-    name: &str,
-) -> R<i64> {
-    sqlx::query_scalar(
-        "INSERT INTO students (school_id, class_id, student_no, name, gender, enrollment_year, major, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, '女', 2024, '法学', '在读', 0, 0) RETURNING id",
-    )
-    .bind(school_id)
-    .bind(class_id)
-    .bind(student_no)
-    .bind(name)
-    .fetch_one(&mut *c)
-    .await
-}
+// ---- the benchmark's figures (`fanzha bench volunteers`) ----
 
 /// A volunteer registered at time 0 with the inbox as contact.
 pub async fn bench_volunteer(

@@ -1,6 +1,7 @@
 //! SQL of `fanzha bench warnings`: the open warning the filler copies, the bulk fill, the count.
 
 use crate::db::{Db, DbResult};
+use crate::kernel::ids::UnitId;
 
 /// Student, school and unit path of the first open warning.
 pub async fn open_template(db: &Db) -> DbResult<(i64, i64, String)> {
@@ -73,4 +74,47 @@ pub async fn count_scheduled(db: &Db) -> DbResult<i64> {
             .fetch_one(&db.pool)
             .await?,
     )
+}
+
+/// A closed warning of the past for `fanzha bench cases`: routed at `at`, acknowledged and
+/// contacted (by phone) within its windows.
+pub struct ClosedWarning<'a> {
+    pub school_id: UnitId,
+    pub unit_path: &'a str,
+    pub at: i64,
+    pub acknowledged_at: i64,
+    pub contacted_at: i64,
+}
+
+/// Inserts closed warnings in bulk (an hour to acknowledge, four to contact).
+pub async fn insert_closed(db: &Db, rows: &[ClosedWarning<'_>]) -> DbResult<()> {
+    const H: i64 = 3_600_000;
+    let rows: Vec<String> = rows
+        .iter()
+        .map(|w| {
+            format!(
+                "('police','bench',NULL,'/',NULL,NULL,{},'{}',NULL,NULL,'rebate_task','high','closed','',0,NULL,{H},{},{},{},{},NULL,NULL,0,{},NULL,{},'phone',NULL,NULL,NULL,NULL,{},{})",
+                w.school_id,
+                w.unit_path,
+                4 * H,
+                w.at,
+                w.at + H,
+                w.at + 4 * H,
+                w.acknowledged_at,
+                w.contacted_at,
+                w.at,
+                w.at
+            )
+        })
+        .collect();
+    crate::db::insert_literal(
+        db,
+        "warnings (source_kind, origin, issued_by_account_id, issuer_unit_path, idempotency_key, student_id, school_id, unit_path, phone, student_no, \
+         fraud_type, severity, status, detail, level, assignee_staff_id, ack_window_ms, contact_window_ms, routed_at, ack_due_at, contact_due_at, \
+         next_deadline_at, next_deadline_kind, escalations, acknowledged_at, acknowledged_by, contacted_at, contact_method, outcome, outcome_at, \
+         loss_cents, protected_cents, created_at, updated_at)",
+        &rows,
+    )
+    .await?;
+    Ok(())
 }

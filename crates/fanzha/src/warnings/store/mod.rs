@@ -348,24 +348,43 @@ pub struct ListFilter {
     pub search: String,
 }
 
-/// ` AND (…)` matching [`ListFilter::search`] with its binds at `$k`…`$k+3`: the words are a
-/// student's name or part of it, a student number, a phone number or four or more of its digits,
-/// or a warning's number (`12` or `#12`).
-const SEARCH_COND: &str = " AND ($k = '' OR w.student_no = $k OR CAST(w.id AS TEXT) = $n \
-     OR ($p <> '' AND w.phone LIKE $p) \
-     OR w.student_id IN (SELECT st.id FROM students st WHERE st.name LIKE $l OR st.student_no = $k))";
-
-fn search_cond(k: usize) -> String {
-    SEARCH_COND
-        .replace("$k", &format!("${k}"))
-        .replace("$l", &format!("${}", k + 1))
-        .replace("$p", &format!("${}", k + 2))
-        .replace("$n", &format!("${}", k + 3))
+/// ` AND (…)` matching [`ListFilter::search`] with its binds at `$k`…`$k+2`, then the ids of
+/// the `students` the words name from `$k+3` on: the words are a student's name or part of it, a
+/// student number, a phone number or four or more of its digits, or a warning's number (`12` or
+/// `#12`).
+fn search_cond(k: usize, students: usize) -> String {
+    let named = if students == 0 {
+        String::new()
+    } else {
+        format!(
+            " OR w.student_id IN ({})",
+            crate::db::params_list(students, k + 3)
+        )
+    };
+    format!(
+        " AND (${k} = '' OR w.student_no = ${k} OR CAST(w.id AS TEXT) = ${n} \
+         OR (${p} <> '' AND w.phone LIKE ${p}){named})",
+        p = k + 1,
+        n = k + 2,
+    )
 }
 
-/// The four binds of [`search_cond`]: the words, a name pattern, a phone pattern (empty under
-/// four digits, so a short number does not match every phone), a warning number.
-fn search_binds(search: &str) -> [String; 4] {
+/// At most this many students named by a search are looked for (the first by id).
+pub const SEARCH_STUDENTS: i64 = 5_000;
+
+/// The students whose name contains the words or whose number they are, from the roster (none
+/// for empty words).
+async fn searched_students(c: &mut AnyConnection, search: &str) -> DbResult<Vec<StudentId>> {
+    let s = search.trim();
+    if s.is_empty() {
+        return Ok(vec![]);
+    }
+    org_lookups::student_ids_by_name_or_no(c, &format!("%{s}%"), s, SEARCH_STUDENTS).await
+}
+
+/// The three binds of [`search_cond`]: the words, a phone pattern (empty under four digits, so a
+/// short number does not match every phone), a warning number.
+fn search_binds(search: &str) -> [String; 3] {
     let s = search.trim();
     if s.is_empty() {
         return Default::default();
@@ -373,7 +392,6 @@ fn search_binds(search: &str) -> [String; 4] {
     let digits = s.len() >= 4 && s.bytes().all(|b| b.is_ascii_digit());
     [
         s.to_string(),
-        format!("%{s}%"),
         if digits {
             format!("%{s}%")
         } else {
@@ -388,6 +406,7 @@ pub async fn count(c: &mut AnyConnection, f: &ListFilter) -> DbResult<i64> {
     if f.paths.is_empty() {
         return Ok(0);
     }
+    let students = searched_students(c, &f.search).await?;
     let n = f.paths.len();
     let ors = (0..n)
         .map(|i| format!("w.unit_path LIKE ${}", i + 1))
@@ -399,28 +418,31 @@ pub async fn count(c: &mut AnyConnection, f: &ListFilter) -> DbResult<i64> {
         a = n + 1,
         b = n + 2,
         c = n + 3,
-        search = search_cond(n + 4),
+        search = search_cond(n + 4, students.len()),
     );
     let mut q = sqlx::query_scalar(&sql);
     for p in &f.paths {
         q = q.bind(format!("{p}%"));
     }
-    let [text, name, phone, number] = search_binds(&f.search);
-    Ok(q.bind(f.status.map_or("", |s| s.as_str()))
+    let [text, phone, number] = search_binds(&f.search);
+    q = q
+        .bind(f.status.map_or("", |s| s.as_str()))
         .bind(f.from.unwrap_or(0))
         .bind(f.to.unwrap_or(i64::MAX))
         .bind(text)
-        .bind(name)
         .bind(phone)
-        .bind(number)
-        .fetch_one(&mut *c)
-        .await?)
+        .bind(number);
+    for id in &students {
+        q = q.bind(*id);
+    }
+    Ok(q.fetch_one(&mut *c).await?)
 }
 
 pub async fn list(c: &mut AnyConnection, f: &ListFilter) -> DbResult<Vec<Warning>> {
     if f.paths.is_empty() {
         return Ok(vec![]);
     }
+    let students = searched_students(c, &f.search).await?;
     let n = f.paths.len();
     let ors = (0..n)
         .map(|i| format!("w.unit_path LIKE ${}", i + 1))
@@ -429,7 +451,7 @@ pub async fn list(c: &mut AnyConnection, f: &ListFilter) -> DbResult<Vec<Warning
     let sql = format!(
         "SELECT {W_COLS} FROM warnings w WHERE ({ors}) AND ($a = '' OR w.status = $a) \
          AND w.created_at >= $b AND w.created_at < $c{search} ORDER BY w.created_at DESC, w.id DESC LIMIT $d OFFSET $e",
-        search = search_cond(n + 6),
+        search = search_cond(n + 6, students.len()),
     )
     .replace("$a", &format!("${}", n + 1))
     .replace("$b", &format!("${}", n + 2))
@@ -440,19 +462,20 @@ pub async fn list(c: &mut AnyConnection, f: &ListFilter) -> DbResult<Vec<Warning
     for p in &f.paths {
         q = q.bind(format!("{p}%"));
     }
-    let [text, name, phone, number] = search_binds(&f.search);
-    let rows = q
+    let [text, phone, number] = search_binds(&f.search);
+    q = q
         .bind(f.status.map_or("", |s| s.as_str()))
         .bind(f.from.unwrap_or(0))
         .bind(f.to.unwrap_or(i64::MAX))
         .bind(f.limit)
         .bind(f.offset)
         .bind(text)
-        .bind(name)
         .bind(phone)
-        .bind(number)
-        .fetch_all(&mut *c)
-        .await?;
+        .bind(number);
+    for id in &students {
+        q = q.bind(*id);
+    }
+    let rows = q.fetch_all(&mut *c).await?;
     Ok(rows.iter().map(warning_from).collect::<Result<_, _>>()?)
 }
 

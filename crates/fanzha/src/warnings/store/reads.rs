@@ -8,7 +8,8 @@ use sqlx::Row;
 
 use crate::db::{Db, DbResult};
 
-/// Unhandled warnings of `fraud_type` per student under `unit_path`. "Unhandled" = status
+/// Unhandled warnings of `fraud_type` per student in a class under `unit_path` (the students
+/// from the org lookup, their warnings 500 students per query). "Unhandled" = status
 /// `unidentified` or `open` (routed, nobody acknowledged yet); once a warning is acknowledged,
 /// contacted or closed somebody has dealt with the student.
 pub async fn unhandled_by_student(
@@ -16,19 +17,23 @@ pub async fn unhandled_by_student(
     unit_path: &str,
     fraud_type: &str,
 ) -> DbResult<HashMap<StudentId, i64>> {
-    let rows = sqlx::query(
-        "SELECT w.student_id AS student_id, COUNT(*) AS n FROM warnings w JOIN students s ON s.id = w.student_id \
-         JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 || '%' AND w.fraud_type = $2 \
-         AND w.status IN ('unidentified', 'open') GROUP BY w.student_id",
-    )
-    .bind(unit_path)
-    .bind(fraud_type)
-    .fetch_all(&db.pool)
-    .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("student_id")?, r.try_get("n")?)))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+    let students = crate::org::store::lookups::student_ids_under(db, unit_path).await?;
+    let mut out = HashMap::new();
+    for chunk in students.chunks(500) {
+        let sql = format!(
+            "SELECT student_id, COUNT(*) AS n FROM warnings WHERE fraud_type = $1 \
+             AND status IN ('unidentified', 'open') AND student_id IN ({}) GROUP BY student_id",
+            crate::db::params_list(chunk.len(), 2)
+        );
+        let mut q = sqlx::query(&sql).bind(fraud_type);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&db.pool).await? {
+            out.insert(r.try_get("student_id")?, r.try_get("n")?);
+        }
+    }
+    Ok(out)
 }
 
 /// Warning notices outside channel `channel_id` carried after `since` (ms).
