@@ -1,6 +1,9 @@
 //! Pages of the org tree: browse units and people in scope, a person's record (audited), roster
 //! import and export, creating units.
 
+pub mod access;
+pub mod picker;
+
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, StatusCode};
