@@ -170,7 +170,7 @@ pub async fn credit_export(
 
 /// The rows as CSV (with a BOM, for Excel) or as an .xlsx workbook.
 pub fn credit_file(rows: &[CreditRow], xlsx: bool) -> Result<Vec<u8>, String> {
-    use crate::csv_export::{num, Cell, CsvOut};
+    use crate::csv_export::{num, Cell};
     let days: Vec<String> = rows
         .iter()
         .map(|(c, ..)| {
@@ -199,14 +199,11 @@ pub fn credit_file(rows: &[CreditRow], xlsx: bool) -> Result<Vec<u8>, String> {
                     Cell::Text(&c.code),
                 ]
             });
-    if xlsx {
-        let all: Vec<Vec<Cell<'_>>> = cells.collect();
-        return crate::csv_export::xlsx("学分", &CREDIT_HEADERS, &all);
-    }
-    let mut w = CsvOut::with_bom();
-    w.text_row(CREDIT_HEADERS);
-    for r in cells {
-        w.row(r);
-    }
-    Ok(w.finish())
+    let all: Vec<Vec<Cell<'_>>> = cells.collect();
+    crate::csv_export::table(
+        crate::csv_export::Kind::of(xlsx),
+        "学分",
+        &CREDIT_HEADERS,
+        &all,
+    )
 }
