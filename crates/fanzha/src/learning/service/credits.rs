@@ -14,16 +14,7 @@ pub async fn remind_unfinished(
     course_id: i64,
     unit_id: i64,
 ) -> Result<i64, LearningError> {
-    let under = unit(db, unit_id).await?;
-    authorize(
-        db,
-        clock,
-        p,
-        actor,
-        Action::RunActivities,
-        Target::Unit(&under.path),
-    )
-    .await?;
+    let under = unit_for(db, clock, p, actor, Action::RunActivities, unit_id).await?;
     let c = store::course_by_id(db, course_id)
         .await?
         .ok_or(LearningError::NotFound)?;
@@ -47,19 +38,7 @@ pub async fn set_weights(
     school_id: i64,
     weights: &[(&str, i64)],
 ) -> Result<(), LearningError> {
-    let school = unit(db, school_id).await?;
-    authorize(
-        db,
-        clock,
-        p,
-        actor,
-        Action::ConfigureWarnings,
-        Target::Unit(&school.path),
-    )
-    .await?;
-    if school.kind != UnitKind::School {
-        return Err(LearningError::NotASchoolUnit);
-    }
+    let school = school_for(db, clock, p, actor, Action::ConfigureWarnings, school_id).await?;
     for (k, w) in weights {
         crate::appraisal::set_weight(db, school.id, k, *w).await?;
     }
@@ -112,19 +91,7 @@ pub async fn credit_export(
     term_id: Option<i64>,
     xlsx: bool,
 ) -> Result<CreditFile, LearningError> {
-    let school = unit(db, school_id).await?;
-    authorize(
-        db,
-        clock,
-        p,
-        actor,
-        Action::ExportRoster,
-        Target::Unit(&school.path),
-    )
-    .await?;
-    if school.kind != UnitKind::School {
-        return Err(LearningError::NotASchoolUnit);
-    }
+    let school = school_for(db, clock, p, actor, Action::ExportRoster, school_id).await?;
     let term = match term_id {
         Some(id) => Some(
             store::term_by_id(db, id)
