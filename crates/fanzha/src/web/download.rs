@@ -49,3 +49,28 @@ pub fn file(kind: Kind, body: Vec<u8>, stem: &str) -> Response {
         &format!("{stem}.{}", kind.extension()),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::csv_export::Cell;
+
+    #[test]
+    fn a_list_downloads_as_a_named_csv_with_its_header_row_first() {
+        let rows = vec![vec![Cell::Text("=1+1"), crate::csv_export::num(3)]];
+        let r = table(Kind::Csv, "sheet", &["name", "n"], &rows, "list-2026-12-07").unwrap();
+        let h = r.headers();
+        assert_eq!(h[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+        assert_eq!(
+            h[header::CONTENT_DISPOSITION],
+            "attachment; filename=\"list-2026-12-07.csv\""
+        );
+        let bytes = crate::csv_export::table(Kind::Csv, "sheet", &["name", "n"], &rows).unwrap();
+        assert_eq!(bytes, "\u{feff}name,n\n'=1+1,3\n".as_bytes());
+        let x = table(Kind::Xlsx, "sheet", &["name", "n"], &rows, "list").unwrap();
+        assert_eq!(
+            x.headers()[header::CONTENT_DISPOSITION],
+            "attachment; filename=\"list.xlsx\""
+        );
+    }
+}
