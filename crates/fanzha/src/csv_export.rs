@@ -134,6 +134,60 @@ impl Default for CsvOut {
     }
 }
 
+/// The two files a list is exported as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// CSV with a byte-order mark (so Excel reads it as UTF-8).
+    Csv,
+    /// An Excel workbook, see [`xlsx`].
+    Xlsx,
+}
+
+impl Kind {
+    /// `Xlsx` when the caller asked for a workbook, else `Csv`.
+    pub fn of(xlsx: bool) -> Kind {
+        if xlsx {
+            Kind::Xlsx
+        } else {
+            Kind::Csv
+        }
+    }
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Kind::Csv => "text/csv; charset=utf-8",
+            Kind::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }
+    }
+    /// The file name's extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Kind::Csv => "csv",
+            Kind::Xlsx => "xlsx",
+        }
+    }
+}
+
+/// A list as a file: the header row then the rows, as CSV (with a BOM) or as a workbook whose one
+/// sheet is named `sheet`.
+pub fn table(
+    kind: Kind,
+    sheet: &str,
+    headers: &[&str],
+    rows: &[Vec<Cell<'_>>],
+) -> Result<Vec<u8>, String> {
+    match kind {
+        Kind::Xlsx => xlsx(sheet, headers, rows),
+        Kind::Csv => {
+            let mut w = CsvOut::with_bom();
+            w.text_row(headers.iter().copied());
+            for r in rows {
+                w.row(r.iter().cloned());
+            }
+            Ok(w.finish())
+        }
+    }
+}
+
 /// The same rows as an Excel workbook (.xlsx), for staff who open exports in Excel: one sheet,
 /// a bold header row, text cells written as text (an .xlsx string is never run as a formula and
 /// keeps its leading zeros, so no prefix is needed) and number cells as numbers. Columns whose

@@ -588,19 +588,16 @@ async fn issue_page(
                 Cell::Text(&expires),
             ]);
         }
-        return Ok((
-            StatusCode::OK,
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"activation-{}.csv\"", unit.code),
-                ),
-                (header::CACHE_CONTROL, "no-store".to_string()),
-            ],
+        let mut r = crate::web::download::file(
+            crate::csv_export::Kind::Csv,
             w.finish(),
-        )
-            .into_response());
+            &format!("activation-{}", unit.code),
+        );
+        r.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+        return Ok(r);
     }
     let school = org_of(&st, &unit).await?;
     let link = activation_link(&st, &headers, &school);

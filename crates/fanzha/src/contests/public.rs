@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::pages::Words;
@@ -156,18 +156,9 @@ async fn export(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Ap
         tracing::warn!(error = %e, "ballot log export stopped");
         std::io::Error::other(e.to_string())
     }));
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/x-ndjson; charset=utf-8".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"contest-{id}-ballots.jsonl\""),
-            ),
-        ],
+    Ok(crate::web::download::attachment(
         body,
-    )
-        .into_response())
+        "application/x-ndjson; charset=utf-8",
+        &format!("contest-{id}-ballots.jsonl"),
+    ))
 }

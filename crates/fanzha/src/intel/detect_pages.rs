@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -306,17 +306,11 @@ async fn brands_export(State(st): State<AppState>, u: User) -> AppResult<Respons
         BrandsError::Db(e) => e.into(),
         _ => AppError::internal(),
     })?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/toml; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"brands.toml\"",
-            ),
-        ],
+    Ok(crate::web::download::attachment(
         text,
-    )
-        .into_response())
+        "application/toml; charset=utf-8",
+        "brands.toml",
+    ))
 }
 
 // ---- models ----

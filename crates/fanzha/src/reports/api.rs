@@ -78,11 +78,7 @@ pub async fn create_report(
     let f = service::file_report(
         &st.db,
         &st.clock,
-        service::Filing {
-            engine: &st.intel.engine(),
-            writer: &st.reports,
-            deadlines: service::Deadlines::from_config(&st.config),
-        },
+        service::Filing::new(&st.intel, &st.reports, &st.config),
         &u.p,
         &u.ctx.actor(),
         &input,

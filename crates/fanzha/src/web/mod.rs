@@ -5,6 +5,7 @@ pub mod assets;
 /// Moved out of `web` (domain code uses them too); kept here under their old names.
 pub use crate::cache;
 pub mod context;
+pub mod download;
 pub mod error;
 pub mod home;
 pub use crate::i18n;

@@ -368,8 +368,7 @@ async fn gaps_export(
     q: &GapExportQuery,
     xlsx: bool,
 ) -> AppResult<Response> {
-    use crate::csv_export::Cell;
-    use axum::http::header;
+    use crate::csv_export::{Cell, Kind};
     svc::require_viewer(&u.p)?;
     let days = q.days.unwrap_or(30);
     if !(1..=3650).contains(&days) {
@@ -416,36 +415,13 @@ async fn gaps_export(
         })
         .collect();
     let stem = format!("gaps-{}-{days}d", unit.code);
-    let (ctype, name, body) = if xlsx {
-        let body =
-            crate::csv_export::xlsx(&u.ctx.lang.t("camp-gaps"), &headers, &rows).map_err(|e| {
-                tracing::error!(error = %e, "gaps xlsx");
-                AppError::internal()
-            })?;
-        (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            format!("{stem}.xlsx"),
-            body,
-        )
-    } else {
-        let mut w = crate::csv_export::CsvOut::with_bom();
-        w.text_row(headers.iter().copied());
-        for r in rows {
-            w.row(r);
-        }
-        ("text/csv; charset=utf-8", format!("{stem}.csv"), w.finish())
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, ctype.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        body,
+    crate::web::download::table(
+        Kind::of(xlsx),
+        &u.ctx.lang.t("camp-gaps"),
+        &headers,
+        &rows,
+        &stem,
     )
-        .into_response())
 }
 
 async fn gaps_csv(

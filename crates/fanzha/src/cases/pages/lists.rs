@@ -2,8 +2,7 @@
 //! (all pages), in words, audited as an export.
 
 use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use crate::cases::model::{ms_of_date, DAY_MS};
 use crate::cases::store::{self, Window};
@@ -23,7 +22,7 @@ async fn export(
     lq: &crate::cases::CaseListQuery,
     xlsx: bool,
 ) -> AppResult<Response> {
-    use crate::csv_export::Cell;
+    use crate::csv_export::{Cell, Kind};
     let f = lq.filter()?;
     let per = period(&st.db, &st.clock, &u.p, &u.ctx.actor(), q).await?;
     let ctx = page_ctx(st, u).await;
@@ -80,40 +79,13 @@ async fn export(
         })
         .collect();
     let stem = format!("cases-{}-{}-{}", per.unit.code, per.from, per.to);
-    let (ctype, name, body) = if xlsx {
-        let body =
-            crate::csv_export::xlsx(&ctx.t("cases-list"), &headers, &cells).map_err(|e| {
-                tracing::error!(error = %e, "cases xlsx");
-                AppError::internal()
-            })?;
-        (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            format!("{stem}.xlsx"),
-            body,
-        )
-    } else {
-        let mut out = crate::csv_export::CsvOut::with_bom();
-        out.text_row(headers.iter().copied());
-        for r in cells {
-            out.row(r);
-        }
-        (
-            "text/csv; charset=utf-8",
-            format!("{stem}.csv"),
-            out.finish(),
-        )
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, ctype.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        body,
+    crate::web::download::table(
+        Kind::of(xlsx),
+        &ctx.t("cases-list"),
+        &headers,
+        &cells,
+        &stem,
     )
-        .into_response())
 }
 
 pub async fn export_csv(

@@ -311,15 +311,9 @@ pub(super) async fn console_export(
     )
     .await?;
     let body = formats::export(fmt, &items, st.clock.now_ms(), opts);
-    Ok((
-        [
-            (header::CONTENT_TYPE, fmt.content_type().to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}\"", fmt.file_name()),
-            ),
-        ],
+    Ok(crate::web::download::attachment(
         body,
-    )
-        .into_response())
+        fmt.content_type(),
+        fmt.file_name(),
+    ))
 }

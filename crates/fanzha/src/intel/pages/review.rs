@@ -176,15 +176,9 @@ pub(super) async fn examples_jsonl(State(st): State<AppState>, u: User) -> AppRe
         out.push_str(&serde_json::json!({"text": text, "label": label}).to_string());
         out.push('\n');
     }
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/x-ndjson; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"labelled-examples.jsonl\"",
-            ),
-        ],
+    Ok(crate::web::download::attachment(
         out,
-    )
-        .into_response())
+        "application/x-ndjson; charset=utf-8",
+        "labelled-examples.jsonl",
+    ))
 }

@@ -284,22 +284,11 @@ pub(super) async fn credits_export(
         xlsx,
     )
     .await?;
-    let kind = if f.xlsx {
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    } else {
-        "text/csv; charset=utf-8"
-    };
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, kind.to_string()),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}\"", f.filename),
-            ),
-        ],
+    Ok(crate::web::download::attachment(
         f.body,
-    )
-        .into_response())
+        crate::csv_export::Kind::of(f.xlsx).content_type(),
+        &f.filename,
+    ))
 }
 
 pub(super) async fn enrol(

@@ -14,16 +14,7 @@ pub async fn create_activity(
     unit_id: UnitId,
     a: NewActivity,
 ) -> Result<i64, LearningError> {
-    let un = unit(db, unit_id).await?;
-    authorize(
-        db,
-        clock,
-        p,
-        actor,
-        Action::RunActivities,
-        Target::Unit(&un.path),
-    )
-    .await?;
+    let un = unit_for(db, clock, p, actor, Action::RunActivities, unit_id).await?;
     let school = school_of(db, &un).await?;
     let mut tx = db.begin_write().await?;
     let id = store::insert_activity(

@@ -16,19 +16,7 @@ pub async fn create_course(
     c: NewCourse,
     enrol: Vec<Enrolment>,
 ) -> Result<i64, LearningError> {
-    let school = unit(db, school_id).await?;
-    authorize(
-        db,
-        clock,
-        p,
-        actor,
-        Action::ManageLearning,
-        Target::Unit(&school.path),
-    )
-    .await?;
-    if school.kind != UnitKind::School {
-        return Err(LearningError::NotASchoolUnit);
-    }
+    let school = school_to_manage(db, clock, p, actor, school_id).await?;
     if enrol.is_empty() && c.intake_days.is_none() && !c.elective {
         return Err(LearningError::Invalid(vec![Msg::new(
             "err-learning-enrol-required",
@@ -78,16 +66,7 @@ pub async fn course_to_author(
     let c = store::course_by_id(db, id)
         .await?
         .ok_or(LearningError::NotFound)?;
-    let school = unit(db, c.school_id).await?;
-    authorize(
-        db,
-        clock,
-        p,
-        actor,
-        Action::ManageLearning,
-        Target::Unit(&school.path),
-    )
-    .await?;
+    unit_for(db, clock, p, actor, Action::ManageLearning, c.school_id).await?;
     Ok(c)
 }
 

@@ -50,16 +50,7 @@ pub async fn coverage(
     actor: &Actor,
     unit_id: UnitId,
 ) -> Result<Coverage, LearningError> {
-    let un = unit(db, unit_id).await?;
-    authorize(
-        db,
-        clock,
-        p,
-        actor,
-        Action::ViewLearning,
-        Target::Unit(&un.path),
-    )
-    .await?;
+    let un = unit_for(db, clock, p, actor, Action::ViewLearning, unit_id).await?;
     let all = store::class_figures(db, &un.path, clock.now_ms()).await?;
     let children = org_store::children(db, un.id)
         .await?

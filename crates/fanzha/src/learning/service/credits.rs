@@ -15,16 +15,7 @@ pub async fn remind_unfinished(
     course_id: i64,
     unit_id: UnitId,
 ) -> Result<i64, LearningError> {
-    let under = unit(db, unit_id).await?;
-    authorize(
-        db,
-        clock,
-        p,
-        actor,
-        Action::RunActivities,
-        Target::Unit(&under.path),
-    )
-    .await?;
+    let under = unit_for(db, clock, p, actor, Action::RunActivities, unit_id).await?;
     let c = store::course_by_id(db, course_id)
         .await?
         .ok_or(LearningError::NotFound)?;
@@ -48,19 +39,7 @@ pub async fn set_weights(
     school_id: UnitId,
     weights: &[(&str, i64)],
 ) -> Result<(), LearningError> {
-    let school = unit(db, school_id).await?;
-    authorize(
-        db,
-        clock,
-        p,
-        actor,
-        Action::ConfigureWarnings,
-        Target::Unit(&school.path),
-    )
-    .await?;
-    if school.kind != UnitKind::School {
-        return Err(LearningError::NotASchoolUnit);
-    }
+    let school = school_for(db, clock, p, actor, Action::ConfigureWarnings, school_id).await?;
     for (k, w) in weights {
         crate::appraisal::set_weight(db, school.id, k, *w).await?;
     }
@@ -113,19 +92,7 @@ pub async fn credit_export(
     term_id: Option<i64>,
     xlsx: bool,
 ) -> Result<CreditFile, LearningError> {
-    let school = unit(db, school_id).await?;
-    authorize(
-        db,
-        clock,
-        p,
-        actor,
-        Action::ExportRoster,
-        Target::Unit(&school.path),
-    )
-    .await?;
-    if school.kind != UnitKind::School {
-        return Err(LearningError::NotASchoolUnit);
-    }
+    let school = school_for(db, clock, p, actor, Action::ExportRoster, school_id).await?;
     let term = match term_id {
         Some(id) => Some(
             store::term_by_id(db, id)
@@ -171,7 +138,7 @@ pub async fn credit_export(
 
 /// The rows as CSV (with a BOM, for Excel) or as an .xlsx workbook.
 pub fn credit_file(rows: &[CreditRow], xlsx: bool) -> Result<Vec<u8>, String> {
-    use crate::csv_export::{num, Cell, CsvOut};
+    use crate::csv_export::{num, Cell};
     let days: Vec<String> = rows
         .iter()
         .map(|(c, ..)| {
@@ -200,14 +167,11 @@ pub fn credit_file(rows: &[CreditRow], xlsx: bool) -> Result<Vec<u8>, String> {
                     Cell::Text(&c.code),
                 ]
             });
-    if xlsx {
-        let all: Vec<Vec<Cell<'_>>> = cells.collect();
-        return crate::csv_export::xlsx("学分", &CREDIT_HEADERS, &all);
-    }
-    let mut w = CsvOut::with_bom();
-    w.text_row(CREDIT_HEADERS);
-    for r in cells {
-        w.row(r);
-    }
-    Ok(w.finish())
+    let all: Vec<Vec<Cell<'_>>> = cells.collect();
+    crate::csv_export::table(
+        crate::csv_export::Kind::of(xlsx),
+        "学分",
+        &CREDIT_HEADERS,
+        &all,
+    )
 }

@@ -78,6 +78,48 @@ pub async fn unit(db: &Db, id: UnitId) -> Result<Unit, LearningError> {
         .ok_or(LearningError::NotFound)
 }
 
+/// The unit `id` when the caller may `action` there: 404 when absent, the policy's refusal
+/// (audited, 404 outside every scope) otherwise.
+pub async fn unit_for(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    action: Action,
+    id: UnitId,
+) -> Result<Unit, LearningError> {
+    let un = unit(db, id).await?;
+    authorize(db, clock, p, actor, action, Target::Unit(&un.path)).await?;
+    Ok(un)
+}
+
+/// The school `id` when the caller may `action` there ([`unit_for`]), and it is a school.
+pub async fn school_for(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    action: Action,
+    id: UnitId,
+) -> Result<Unit, LearningError> {
+    let school = unit_for(db, clock, p, actor, action, id).await?;
+    if school.kind != UnitKind::School {
+        return Err(LearningError::NotASchoolUnit);
+    }
+    Ok(school)
+}
+
+/// The school `id` when the caller may author its courses and pledge there.
+pub async fn school_to_manage(
+    db: &Db,
+    clock: &Clock,
+    p: &Principal,
+    actor: &Actor,
+    id: UnitId,
+) -> Result<Unit, LearningError> {
+    school_for(db, clock, p, actor, Action::ManageLearning, id).await
+}
+
 /// The schools where the caller may author courses and the pledge.
 pub async fn authoring_schools(db: &Db, p: &Principal) -> Result<Vec<Unit>, LearningError> {
     let paths = policy::scopes_for(p, Action::ManageLearning);

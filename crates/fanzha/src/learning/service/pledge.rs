@@ -15,19 +15,7 @@ pub async fn publish_pledge(
     school_id: UnitId,
     body: &str,
 ) -> Result<Pledge, LearningError> {
-    let school = unit(db, school_id).await?;
-    authorize(
-        db,
-        clock,
-        p,
-        actor,
-        Action::ManageLearning,
-        Target::Unit(&school.path),
-    )
-    .await?;
-    if school.kind != UnitKind::School {
-        return Err(LearningError::NotASchoolUnit);
-    }
+    let school = school_to_manage(db, clock, p, actor, school_id).await?;
     let body = match crate::text::multiline(body) {
         Ok("") => {
             return Err(LearningError::Invalid(vec![Msg::new(
@@ -137,16 +125,7 @@ pub async fn remind_unsigned(
     actor: &Actor,
     unit_id: UnitId,
 ) -> Result<i64, LearningError> {
-    let under = unit(db, unit_id).await?;
-    authorize(
-        db,
-        clock,
-        p,
-        actor,
-        Action::RunActivities,
-        Target::Unit(&under.path),
-    )
-    .await?;
+    let under = unit_for(db, clock, p, actor, Action::RunActivities, unit_id).await?;
     let ids = store::unsigned_students(db, &under.path).await?;
     let school = school_of(db, &under).await?;
     if !ids.is_empty() {

@@ -14,16 +14,7 @@ pub async fn set_term(
     school_id: UnitId,
     t: NewTerm,
 ) -> Result<i64, LearningError> {
-    let school = unit(db, school_id).await?;
-    authorize(
-        db,
-        clock,
-        p,
-        actor,
-        Action::ManageLearning,
-        Target::Unit(&school.path),
-    )
-    .await?;
+    let school = unit_for(db, clock, p, actor, Action::ManageLearning, school_id).await?;
     if !p.grants.iter().any(|g| {
         g.role == Role::SchoolAdmin
             && g.scope_paths

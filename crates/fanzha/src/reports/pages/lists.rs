@@ -2,8 +2,7 @@
 //! and CSV / .xlsx export of the whole filtered list for staff.
 
 use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 use crate::auth::policy::{self, Action};
@@ -91,7 +90,7 @@ impl ListNav {
 }
 
 async fn export(st: &AppState, u: &User, lq: &ListQuery, xlsx: bool) -> AppResult<Response> {
-    use crate::csv_export::Cell;
+    use crate::csv_export::{Cell, Kind};
     // Staff take the list elsewhere; a student's own reports are on their page.
     if policy::scopes_for(&u.p, Action::ViewReports).is_empty() {
         return Err(AppError::forbidden());
@@ -144,35 +143,13 @@ async fn export(st: &AppState, u: &User, lq: &ListQuery, xlsx: bool) -> AppResul
         .iter()
         .map(|r| r.iter().map(|c| Cell::Text(c)).collect())
         .collect();
-    let (ctype, name, body) = if xlsx {
-        let body = crate::csv_export::xlsx(&t("reports-title"), &headers, &rows).map_err(|e| {
-            tracing::error!(error = %e, "reports xlsx");
-            AppError::internal()
-        })?;
-        (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "reports.xlsx",
-            body,
-        )
-    } else {
-        let mut w = crate::csv_export::CsvOut::with_bom();
-        w.text_row(headers.iter().copied());
-        for r in rows {
-            w.row(r);
-        }
-        ("text/csv; charset=utf-8", "reports.csv", w.finish())
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, ctype.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        body,
+    crate::web::download::table(
+        Kind::of(xlsx),
+        &t("reports-title"),
+        &headers,
+        &rows,
+        "reports",
     )
-        .into_response())
 }
 
 pub async fn export_csv(

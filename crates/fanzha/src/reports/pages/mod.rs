@@ -336,11 +336,7 @@ async fn new_submit(
     let filed = actions::file_report(
         &st.db,
         &st.clock,
-        actions::Filing {
-            engine: &st.intel.engine(),
-            writer: &st.reports,
-            deadlines: actions::Deadlines::from_config(&st.config),
-        },
+        actions::Filing::new(&st.intel, &st.reports, &st.config),
         &u.p,
         &u.ctx.actor(),
         &input,

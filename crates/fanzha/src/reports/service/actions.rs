@@ -113,9 +113,20 @@ pub fn officer(
 /// What filing needs of the process besides the database: the detection engine that checks the
 /// input, the report writer, and the stop-payment deadlines.
 pub struct Filing<'a> {
-    pub engine: &'a fanzha_detect::Engine,
+    pub engine: std::sync::Arc<fanzha_detect::Engine>,
     pub writer: &'a Writer,
     pub deadlines: Deadlines,
+}
+
+impl<'a> Filing<'a> {
+    /// The live engine of `intel`, the `writer`, and the deadlines of the configuration.
+    pub fn new(intel: &crate::intel::Intel, writer: &'a Writer, config: &Config) -> Filing<'a> {
+        Filing {
+            engine: intel.engine(),
+            writer,
+            deadlines: Deadlines::from_config(config),
+        }
+    }
 }
 
 /// Validates, files and commits a report; a retry with the same key (also one racing this
@@ -129,7 +140,7 @@ pub async fn file_report(
     input: &ReportInput,
 ) -> ReportResult<Filed> {
     let now = clock.now_ms();
-    let v = model::validate(input, now, Some(filing.engine)).map_err(ReportError::Invalid)?;
+    let v = model::validate(input, now, Some(&*filing.engine)).map_err(ReportError::Invalid)?;
     if let Some(check) = input.risk_check_id {
         // Only the student's own check may be linked.
         let c = crate::intel::store::check_by_id(db, check).await?;

@@ -129,16 +129,9 @@ pub(super) async fn appraisal_csv(
         },
     )
     .await?;
-    let name = format!("appraisal-{}.csv", unit.code);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        crate::warnings::appraisal::to_csv(&a),
-    )
-        .into_response())
+    Ok(crate::web::download::file(
+        crate::csv_export::Kind::Csv,
+        crate::warnings::appraisal::to_csv(&a).into_bytes(),
+        &format!("appraisal-{}", unit.code),
+    ))
 }

@@ -2,8 +2,7 @@
 //! keeps (all pages), in words, audited as an export.
 
 use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use crate::auth::policy::{self, Action};
 use crate::warnings::service::{self, ListQuery, EXPORT_MAX};
@@ -28,7 +27,7 @@ pub fn query_of(q: &ListQuery) -> String {
 }
 
 async fn export(st: &AppState, u: &User, q: ListQuery, xlsx: bool) -> AppResult<Response> {
-    use crate::csv_export::Cell;
+    use crate::csv_export::{Cell, Kind};
     if policy::scopes_for(&u.p, Action::ViewWarnings).is_empty() {
         return Err(AppError::forbidden());
     }
@@ -68,35 +67,13 @@ async fn export(st: &AppState, u: &User, q: ListQuery, xlsx: bool) -> AppResult<
         .iter()
         .map(|r| r.iter().map(|c| Cell::Text(c)).collect())
         .collect();
-    let (ctype, name, body) = if xlsx {
-        let body = crate::csv_export::xlsx(&ctx.t("warn-list"), &headers, &cells).map_err(|e| {
-            tracing::error!(error = %e, "warnings xlsx");
-            AppError::internal()
-        })?;
-        (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "warnings.xlsx",
-            body,
-        )
-    } else {
-        let mut w = crate::csv_export::CsvOut::with_bom();
-        w.text_row(headers.iter().copied());
-        for r in cells {
-            w.row(r);
-        }
-        ("text/csv; charset=utf-8", "warnings.csv", w.finish())
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, ctype.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        body,
+    crate::web::download::table(
+        Kind::of(xlsx),
+        &ctx.t("warn-list"),
+        &headers,
+        &cells,
+        "warnings",
     )
-        .into_response())
 }
 
 pub async fn export_csv(

@@ -17,7 +17,15 @@ pub async fn identify(
 ) -> Result<Warning, WarnError> {
     let w = warning_visible_to(db, clock, p, actor, warning_id).await?;
     if !held_by_police_of_region(p, &w) {
-        authorize(db, clock, p, actor, Action::IdentifyWarning, &w.unit_path).await?;
+        authorize(
+            db,
+            clock,
+            p,
+            actor,
+            Action::IdentifyWarning,
+            Target::Unit(&w.unit_path),
+        )
+        .await?;
     }
     let scopes = policy::scopes_for(p, Action::IdentifyWarning);
     let mut tx = db.begin_write().await.map_err(DbError::from)?;
@@ -203,7 +211,15 @@ pub async fn act(
     let member = in_chain(&mut c, p, &w).await?;
     drop(c);
     if !member {
-        authorize(db, clock, p, actor, Action::ActOnWarning, &w.unit_path).await?;
+        authorize(
+            db,
+            clock,
+            p,
+            actor,
+            Action::ActOnWarning,
+            Target::Unit(&w.unit_path),
+        )
+        .await?;
     }
     apply_act(db, clock, p, actor, warning_id, a).await
 }

@@ -13,9 +13,9 @@ use sqlx::AnyConnection;
 
 use super::model::*;
 use super::store::{self, Link, StudentRef};
-use crate::audit::Actor;
+use crate::audit::{authorize, Actor};
 use crate::auth::model::{Principal, Role};
-use crate::auth::policy::{self, Action};
+use crate::auth::policy::{self, Action, Target};
 use crate::clock::{Clock, Millis};
 use crate::db::jobs::{enqueue_with, NewJob};
 use crate::db::{Db, DbError};
@@ -64,6 +64,17 @@ pub enum WarnError {
     BadRequest(&'static str),
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl From<crate::audit::Denied> for WarnError {
+    fn from(e: crate::audit::Denied) -> Self {
+        use crate::audit::Denied;
+        match e {
+            Denied::Forbidden => WarnError::Forbidden,
+            Denied::NotFound => WarnError::NotFound,
+            Denied::Db(e) => WarnError::Db(e),
+        }
+    }
 }
 
 impl From<sqlx::Error> for WarnError {

@@ -74,7 +74,7 @@ async fn school_to_configure(
     if unit.kind != UnitKind::School {
         return Err(WarnError::NotFound);
     }
-    authorize(db, clock, p, actor, action, &unit.path).await?;
+    authorize(db, clock, p, actor, action, Target::Unit(&unit.path)).await?;
     Ok(unit)
 }
 

@@ -44,39 +44,6 @@ pub fn refuse_partner(p: &Principal) -> Result<(), WarnError> {
     Ok(())
 }
 
-/// Checks `action` on the unit at `path`; a refusal is written to the audit log, and a unit
-/// outside every scope of the caller answers 404 so its existence is not revealed.
-pub(super) async fn authorize(
-    db: &Db,
-    clock: &Clock,
-    p: &Principal,
-    actor: &Actor,
-    action: Action,
-    path: &str,
-) -> Result<(), WarnError> {
-    if policy::allows(p, action, &Target::Unit(path)) {
-        return Ok(());
-    }
-    crate::audit::record(
-        &db.pool,
-        clock,
-        actor,
-        crate::audit::Event {
-            action: "access.denied",
-            target_kind: "unit",
-            target_id: String::new(),
-            unit_path: path.to_string(),
-            detail: serde_json::json!({ "action": format!("{action:?}") }),
-        },
-    )
-    .await?;
-    if policy::allows(p, Action::ViewUnits, &Target::Unit(path)) {
-        Err(WarnError::Forbidden)
-    } else {
-        Err(WarnError::NotFound)
-    }
-}
-
 /// One warning the caller may see (404 otherwise, audited). Never a partner's: a partner learns
 /// nothing about people, not even about the warnings it sent.
 pub async fn warning_visible_to(
@@ -105,7 +72,15 @@ pub async fn warning_visible_to(
         return Ok(w);
     }
     drop(c);
-    authorize(db, clock, p, actor, Action::ViewWarnings, &w.unit_path).await?;
+    authorize(
+        db,
+        clock,
+        p,
+        actor,
+        Action::ViewWarnings,
+        Target::Unit(&w.unit_path),
+    )
+    .await?;
     Ok(w)
 }
 
@@ -303,7 +278,7 @@ pub async fn scope_paths(
             let unit = crate::org::store::unit_by_code(db, code)
                 .await?
                 .ok_or(WarnError::NotFound)?;
-            authorize(db, clock, p, actor, action, &unit.path).await?;
+            authorize(db, clock, p, actor, action, Target::Unit(&unit.path)).await?;
             Ok((vec![unit.path.clone()], Some(unit)))
         }
         None => Ok((policy::scopes_for(p, action), None)),

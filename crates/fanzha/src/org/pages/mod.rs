@@ -1,10 +1,13 @@
 //! Pages of the org tree: browse units and people in scope, a person's record (audited), roster
 //! import and export, creating units.
 
+pub mod access;
+pub mod picker;
+
 use crate::kernel::ids::StudentId;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -17,8 +20,10 @@ use super::service::{self, NewUnit, OrgError};
 use super::store::{self, StudentFilter};
 use crate::audit::{self, Event};
 use crate::auth::policy::{self, Action, Target};
+use crate::csv_export::Kind;
 use crate::error::{AppError, AppResult, Msg};
 use crate::web::context::User;
+use crate::web::download;
 use crate::web::layout::{page_ctx, PageCtx};
 use crate::web::AppState;
 
@@ -393,28 +398,12 @@ async fn template_xlsx(u: User, Query(q): Query<TemplateQuery>) -> AppResult<Res
         tracing::error!(error = %e, "xlsx");
         AppError::internal()
     })?;
-    let name = if students {
-        "roster-template-students.xlsx"
+    let stem = if students {
+        "roster-template-students"
     } else {
-        "roster-template-staff.xlsx"
+        "roster-template-staff"
     };
-    Ok(xlsx_response(name, body))
-}
-
-const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-fn xlsx_response(filename: &str, body: Vec<u8>) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, XLSX_TYPE.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response()
+    Ok(download::file(Kind::Xlsx, body, stem))
 }
 
 /// The roster of a school as CSV; shared by the page and the API.
@@ -452,26 +441,19 @@ async fn export_as(st: &AppState, u: &User, unit: &Unit, xlsx: bool) -> AppResul
         },
     )
     .await?;
-    if xlsx {
-        let body = super::xlsx::export_students(&students).map_err(|e| {
+    let body = if xlsx {
+        super::xlsx::export_students(&students).map_err(|e| {
             tracing::error!(error = %e, "xlsx");
             AppError::internal()
-        })?;
-        return Ok(xlsx_response(&format!("roster-{}.xlsx", unit.code), body));
-    }
-    let body = super::roster::export_students(&students);
-    let filename = format!("roster-{}.csv", unit.code);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-        ],
+        })?
+    } else {
+        super::roster::export_students(&students)
+    };
+    Ok(download::file(
+        Kind::of(xlsx),
         body,
-    )
-        .into_response())
+        &format!("roster-{}", unit.code),
+    ))
 }
 
 #[derive(Template)]
