@@ -134,7 +134,7 @@ pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
         let (w, _) = service::issue_from(db, &clock, &issuer, nw)
             .await
             .map_err(|e| anyhow!("demo warning: {e:?}"))?;
-        let act = |a: Act| service::act(db, &clock, &counselor, &actor, w.id.into(), a);
+        let act = |a: Act| service::act(db, &clock, &counselor, &actor, w.id, a);
         match i % 10 {
             // Missed: left for the scan to escalate.
             3 => {}
