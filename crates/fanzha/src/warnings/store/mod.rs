@@ -369,8 +369,11 @@ fn search_cond(k: usize, students: usize) -> String {
     )
 }
 
-/// At most this many students named by a search are looked for (the first by id).
-pub const SEARCH_STUDENTS: i64 = 5_000;
+/// At most this many students named by a search are looked for (the first by id). Their ids are
+/// bound one by one, so this stays under SQLite's 32,766 parameters of a statement; a search that
+/// names more students (one common surname across a whole province) finds the warnings of the
+/// first this many.
+pub const SEARCH_STUDENTS: i64 = 20_000;
 
 /// The students whose name contains the words or whose number they are, from the roster (none
 /// for empty words).
