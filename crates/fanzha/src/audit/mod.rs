@@ -1,6 +1,7 @@
 //! The audit log: append-only record of who did what to whom, when, from where. Every staff read of
 //! a person's record and every write goes here; school admins and police read it within scope.
 
+use crate::kernel::ids::AccountId;
 pub mod pages;
 
 use sqlx::Row;
@@ -13,7 +14,7 @@ use crate::db::{Db, DbResult};
 /// Who acted, from where, in which request.
 #[derive(Clone, Debug, Default)]
 pub struct Actor {
-    pub account_id: Option<i64>,
+    pub account_id: Option<AccountId>,
     pub name: String,
     pub ip: String,
     pub request_id: String,
@@ -303,7 +304,7 @@ pub async fn list_read(
 pub struct Entry {
     pub id: i64,
     pub at: i64,
-    pub actor_account_id: Option<i64>,
+    pub actor_account_id: Option<AccountId>,
     pub actor: String,
     pub action: String,
     pub target_kind: String,

@@ -1,5 +1,6 @@
 //! The audit log page and API, filtered to the caller's scope.
 
+use crate::kernel::ids::AccountId;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Html;
@@ -223,7 +224,7 @@ async fn page(
     let ctx = page_ctx(&st, &u).await;
     let more = entries.len() as i64 == PAGE;
     let lang = ctx.lang;
-    let mut names: std::collections::HashMap<i64, String> = Default::default();
+    let mut names: std::collections::HashMap<AccountId, String> = Default::default();
     let mut rows = Vec::with_capacity(entries.len());
     for e in entries {
         let actor = match e.actor_account_id {

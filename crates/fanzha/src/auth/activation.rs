@@ -12,7 +12,7 @@
 //! are limited per address and per (school, number) with the database-held login limits, so the
 //! limits hold across processes and restarts.
 
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{AccountId, StudentId};
 use rand::Rng;
 
 use super::password::{self, random_token, sha256_hex};
@@ -52,7 +52,7 @@ pub fn normalize_code(typed: &str) -> Option<String> {
     (c.len() == CODE_CHARS && c.bytes().all(|b| CODE_ALPHABET.contains(&b))).then_some(c)
 }
 
-fn code_hash(account_id: i64, normalized: &str) -> String {
+fn code_hash(account_id: AccountId, normalized: &str) -> String {
     sha256_hex(&format!("activation:{account_id}:{normalized}"))
 }
 
@@ -117,7 +117,7 @@ pub struct IssuedCode {
 /// A person of a unit's subtree who has not activated their account.
 #[derive(Clone, Debug)]
 pub struct Pending {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub person_no: String,
     pub name: String,
     pub unit_name: String,
@@ -162,7 +162,7 @@ pub async fn issue(
     db: &Db,
     clock: &Clock,
     cfg: &Config,
-    issuer: i64,
+    issuer: AccountId,
     unit: &Unit,
     only: Option<&[String]>,
 ) -> Result<Vec<IssuedCode>, ActivationError> {
@@ -315,7 +315,7 @@ pub async fn activate(
     let Some(code) = normalize_code(req.code) else {
         return refused().await;
     };
-    let accounts: Vec<i64> = sqlx::query_scalar(
+    let accounts: Vec<AccountId> = sqlx::query_scalar(
         "SELECT id FROM accounts WHERE org_id = $1 AND person_no = $2 AND activated_at IS NULL \
          AND roster_status = $3 AND disabled = 0",
     )
@@ -411,7 +411,7 @@ pub async fn reset_password(
     person_no: &str,
 ) -> Result<Option<(String, String)>, ActivationError> {
     let like = format!("{unit_path}%");
-    let account: Option<(i64, String)> = sqlx::query_as(
+    let account: Option<(AccountId, String)> = sqlx::query_as(
         "SELECT a.id, a.username FROM accounts a JOIN students s ON s.id = a.student_id JOIN units c ON c.id = s.class_id \
          WHERE c.path LIKE $1 AND a.person_no = $2 AND a.activated_at IS NOT NULL \
          UNION ALL \

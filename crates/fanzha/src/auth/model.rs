@@ -1,6 +1,6 @@
 //! Roles, principals and API token scopes.
 
-use crate::kernel::ids::{StudentId, UnitId};
+use crate::kernel::ids::{AccountId, StudentId, UnitId};
 use std::fmt;
 use std::str::FromStr;
 
@@ -335,7 +335,7 @@ pub enum Via {
 /// The authenticated caller of a request.
 #[derive(Clone, Debug)]
 pub struct Principal {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub username: String,
     pub display_name: String,
     pub student_id: Option<StudentId>,

@@ -1,6 +1,6 @@
 //! Pages and API of accounts: login, logout, language, password change, API tokens.
 
-use crate::kernel::ids::{StudentId, UnitId};
+use crate::kernel::ids::{AccountId, StudentId, UnitId};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -236,7 +236,8 @@ async fn login_submit(
             if !matches!(e, AuthError::Db(_)) {
                 // The same queries whether the account exists or not (no timing difference).
                 let account = store::account_by_username(&st.db, f.username.trim()).await?;
-                let unit_path = store::home_path(&st.db, account.map_or(0, |a| a.id)).await?;
+                let unit_path =
+                    store::home_path(&st.db, account.map_or(AccountId(0), |a| a.id)).await?;
                 audit::record(
                     &st.db.pool,
                     &st.clock,
@@ -356,7 +357,7 @@ struct AccountPage {
 /// The DingTalk / WeCom identities an activated roster account may bind, and which it has.
 async fn platform_binds(
     st: &AppState,
-    account_id: i64,
+    account_id: AccountId,
 ) -> AppResult<Vec<(String, &'static str, bool)>> {
     let Some(acc) = store::account_by_id(&st.db, account_id).await? else {
         return Ok(vec![]);
@@ -588,7 +589,7 @@ async fn revoke_token(
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct Me {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub username: String,
     pub display_name: String,
     pub roles: Vec<MeGrant>,

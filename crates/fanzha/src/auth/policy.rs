@@ -241,7 +241,7 @@ mod tests {
 
     fn principal(role: Role, scope: &str) -> Principal {
         Principal {
-            account_id: 1,
+            account_id: crate::kernel::ids::AccountId(1),
             username: "u".into(),
             display_name: "u".into(),
             student_id: (role == Role::Student).then_some(StudentId(7)),

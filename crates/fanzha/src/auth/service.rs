@@ -6,6 +6,7 @@ use super::store::{self, NewAccount};
 use crate::clock::{Clock, Millis};
 use crate::config::Config;
 use crate::db::{Db, DbError};
+use crate::kernel::ids::AccountId;
 use crate::org::store as org_store;
 
 #[derive(Debug, thiserror::Error)]
@@ -45,7 +46,7 @@ fn acceptable_password(pw: &str) -> Result<(), AuthError> {
 /// A successful login: the cookie value to hand to the browser.
 pub struct NewSession {
     pub token: String,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub expires_at: Millis,
     /// The password was reset by staff: the person must choose a new one now.
     pub must_change_password: bool,
@@ -177,7 +178,11 @@ impl From<DbError> for LoginRefusal {
     }
 }
 
-async fn principal_of(db: &Db, account_id: i64, via: Via) -> Result<Option<Principal>, AuthError> {
+async fn principal_of(
+    db: &Db,
+    account_id: AccountId,
+    via: Via,
+) -> Result<Option<Principal>, AuthError> {
     let Some(acc) = store::account_by_id(db, account_id).await? else {
         return Ok(None);
     };
@@ -216,7 +221,7 @@ async fn principal_of(db: &Db, account_id: i64, via: Via) -> Result<Option<Princ
 /// as people without a browser); None when the account is unusable.
 pub async fn principal_for_account(
     db: &Db,
-    account_id: i64,
+    account_id: AccountId,
 ) -> Result<Option<Principal>, AuthError> {
     principal_of(
         db,
@@ -233,7 +238,7 @@ pub async fn principal_for_account(
 /// records are assigned only to people who can see and act on them.
 pub async fn account_can(
     db: &Db,
-    account_id: i64,
+    account_id: AccountId,
     check: impl FnOnce(&Principal) -> bool,
 ) -> Result<bool, AuthError> {
     let via = Via::Session {
@@ -489,7 +494,7 @@ pub struct NewUser<'a> {
 }
 
 /// Creates an account with one role over one unit; refuses bad input with a message key.
-pub async fn create_user(db: &Db, clock: &Clock, u: &NewUser<'_>) -> Result<i64, AuthError> {
+pub async fn create_user(db: &Db, clock: &Clock, u: &NewUser<'_>) -> Result<AccountId, AuthError> {
     let username = u.username.trim();
     if username.is_empty()
         || username.len() > 64
@@ -617,7 +622,7 @@ pub struct IssuedToken {
 pub async fn create_token(
     db: &Db,
     clock: &Clock,
-    account_id: i64,
+    account_id: AccountId,
     name: &str,
     scopes: &[Scope],
     ttl_days: Option<i64>,

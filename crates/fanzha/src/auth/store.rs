@@ -1,6 +1,6 @@
 //! SQL of accounts, role grants, sessions and API tokens.
 
-use crate::kernel::ids::{StudentId, UnitId};
+use crate::kernel::ids::{AccountId, StudentId, UnitId};
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 use sqlx::Row;
@@ -15,7 +15,7 @@ use crate::org::store as org_store;
 
 #[derive(Clone, Debug)]
 pub struct AccountRow {
-    pub id: i64,
+    pub id: AccountId,
     pub username: String,
     pub display_name: String,
     pub password_hash: String,
@@ -80,7 +80,7 @@ pub async fn account_by_username(db: &Db, username: &str) -> DbResult<Option<Acc
     Ok(r.as_ref().map(account_from).transpose()?)
 }
 
-pub async fn account_by_id(db: &Db, id: i64) -> DbResult<Option<AccountRow>> {
+pub async fn account_by_id(db: &Db, id: AccountId) -> DbResult<Option<AccountRow>> {
     let r = sqlx::query(&format!(
         "SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1"
     ))
@@ -95,7 +95,7 @@ pub async fn account_of_person(
     db: &Db,
     student_id: Option<StudentId>,
     staff_id: Option<i64>,
-) -> DbResult<Option<i64>> {
+) -> DbResult<Option<AccountId>> {
     Ok(sqlx::query_scalar(
         "SELECT id FROM accounts WHERE (student_id = $1 AND $1 IS NOT NULL) OR (staff_id = $2 AND $2 IS NOT NULL) ORDER BY id LIMIT 1",
     )
@@ -131,7 +131,7 @@ pub async fn unactivated_account_of(
     c: &mut AnyConnection,
     student_id: Option<StudentId>,
     staff_id: Option<i64>,
-) -> DbResult<Option<i64>> {
+) -> DbResult<Option<AccountId>> {
     Ok(sqlx::query_scalar(
         "SELECT id FROM accounts WHERE ((student_id = $1 AND $1 IS NOT NULL) OR (staff_id = $2 AND $2 IS NOT NULL)) \
          AND activated_at IS NULL ORDER BY id LIMIT 1",
@@ -146,7 +146,7 @@ pub async fn unactivated_account_of(
 /// activated now); false when it was activated meanwhile.
 pub async fn adopt_account(
     c: &mut AnyConnection,
-    id: i64,
+    id: AccountId,
     username: &str,
     display_name: &str,
     password_hash: &str,
@@ -167,7 +167,7 @@ pub async fn adopt_account(
     Ok(n == 1)
 }
 
-pub async fn insert_account<'e, E>(exec: E, a: &NewAccount<'_>, now: i64) -> DbResult<i64>
+pub async fn insert_account<'e, E>(exec: E, a: &NewAccount<'_>, now: i64) -> DbResult<AccountId>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
@@ -189,7 +189,7 @@ where
 
 pub async fn insert_grant<'e, E>(
     exec: E,
-    account_id: i64,
+    account_id: AccountId,
     role: Role,
     unit_id: UnitId,
     now: i64,
@@ -211,7 +211,7 @@ where
 
 /// The grants of an account with their scope paths; a police grant on a station also covers the
 /// schools of its jurisdiction.
-pub async fn grants_of(db: &Db, account_id: i64) -> DbResult<Vec<Grant>> {
+pub async fn grants_of(db: &Db, account_id: AccountId) -> DbResult<Vec<Grant>> {
     let rows = sqlx::query(
         "SELECT r.role, u.id, u.name, u.path, u.kind, u.code FROM role_assignments r JOIN units u ON u.id = r.unit_id \
          WHERE r.account_id = $1 ORDER BY r.id",
@@ -434,7 +434,7 @@ pub async fn prune_login_limits(db: &Db, before: i64) -> DbResult<u64> {
     Ok(n)
 }
 
-pub async fn set_password(db: &Db, id: i64, hash: &str, now: i64) -> DbResult<()> {
+pub async fn set_password(db: &Db, id: AccountId, hash: &str, now: i64) -> DbResult<()> {
     sqlx::query("UPDATE accounts SET password_hash = $1, password_changed_at = $2, failed_logins = 0, locked_until = NULL, must_change_password = 0 WHERE id = $3")
         .bind(hash)
         .bind(now)
@@ -444,7 +444,7 @@ pub async fn set_password(db: &Db, id: i64, hash: &str, now: i64) -> DbResult<()
     Ok(())
 }
 
-pub async fn set_locale(db: &Db, id: i64, locale: &str) -> DbResult<()> {
+pub async fn set_locale(db: &Db, id: AccountId, locale: &str) -> DbResult<()> {
     sqlx::query("UPDATE accounts SET locale = $1 WHERE id = $2")
         .bind(locale)
         .bind(id)
@@ -454,7 +454,7 @@ pub async fn set_locale(db: &Db, id: i64, locale: &str) -> DbResult<()> {
 }
 
 pub struct SessionRow {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub csrf: String,
     pub expires_at: i64,
     pub last_seen_at: i64,
@@ -464,7 +464,7 @@ pub struct SessionRow {
 pub async fn insert_session(
     db: &Db,
     id_hash: &str,
-    account_id: i64,
+    account_id: AccountId,
     csrf: &str,
     now: i64,
     expires_at: i64,
@@ -523,7 +523,7 @@ pub async fn delete_session(db: &Db, id_hash: &str) -> DbResult<()> {
 }
 
 /// Ends every session of an account except `keep` (after a password change).
-pub async fn delete_sessions_of(db: &Db, account_id: i64, keep: &str) -> DbResult<()> {
+pub async fn delete_sessions_of(db: &Db, account_id: AccountId, keep: &str) -> DbResult<()> {
     sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id <> $2")
         .bind(account_id)
         .bind(keep)
@@ -547,7 +547,7 @@ pub struct TokenInfo {
 #[allow(clippy::too_many_arguments)]
 pub async fn insert_token(
     db: &Db,
-    account_id: i64,
+    account_id: AccountId,
     name: &str,
     hash: &str,
     prefix: &str,
@@ -572,7 +572,7 @@ pub async fn insert_token(
 
 pub struct TokenRow {
     pub id: i64,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub scopes: String,
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
@@ -606,7 +606,7 @@ pub async fn touch_token(db: &Db, id: i64, now: i64) -> DbResult<()> {
     Ok(())
 }
 
-pub async fn tokens_of(db: &Db, account_id: i64) -> DbResult<Vec<TokenInfo>> {
+pub async fn tokens_of(db: &Db, account_id: AccountId) -> DbResult<Vec<TokenInfo>> {
     let rows = sqlx::query(
         "SELECT id, name, prefix, scopes, created_at, expires_at, last_used_at, revoked_at FROM api_tokens WHERE account_id = $1 ORDER BY id DESC",
     )
@@ -635,7 +635,7 @@ pub async fn tokens_of(db: &Db, account_id: i64) -> DbResult<Vec<TokenInfo>> {
 }
 
 /// Revokes a token of this account; returns false when there is no such live token.
-pub async fn revoke_token(db: &Db, account_id: i64, id: i64, now: i64) -> DbResult<bool> {
+pub async fn revoke_token(db: &Db, account_id: AccountId, id: i64, now: i64) -> DbResult<bool> {
     Ok(sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL")
         .bind(now)
         .bind(id)
@@ -648,7 +648,7 @@ pub async fn revoke_token(db: &Db, account_id: i64, id: i64, now: i64) -> DbResu
 
 /// The unit path an account's own events belong to (its first grant, or its student's class), so
 /// the audit entries of a login are visible to the admins of that unit.
-pub async fn home_path(db: &Db, account_id: i64) -> DbResult<String> {
+pub async fn home_path(db: &Db, account_id: AccountId) -> DbResult<String> {
     let p: Option<String> = sqlx::query_scalar(
         "SELECT u.path FROM role_assignments r JOIN units u ON u.id = r.unit_id WHERE r.account_id = $1 ORDER BY r.id LIMIT 1",
     )

@@ -10,6 +10,7 @@ use crate::clock::Clock;
 use crate::db::Db;
 use crate::i18n::Lang;
 use crate::inbox::{self, Notice, Recipient};
+use crate::kernel::ids::AccountId;
 
 /// Where review notices point.
 pub const QUEUE: &str = "/campaigns/review";
@@ -19,8 +20,8 @@ pub const QUEUE: &str = "/campaigns/review";
 pub async fn eligible_reviewers(
     db: &Db,
     unit_path: &str,
-    exclude: &[i64],
-) -> SvcResult<Vec<(i64, String)>> {
+    exclude: &[AccountId],
+) -> SvcResult<Vec<(AccountId, String)>> {
     let roles: Vec<&str> = Role::ALL
         .iter()
         .filter(|r| policy::role_allows(**r, Action::ManageCampaigns))
@@ -48,7 +49,7 @@ pub async fn notify_reviewers(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     clock: &Clock,
     c: &Content,
-    reviewers: &[(i64, String)],
+    reviewers: &[(AccountId, String)],
 ) -> SvcResult<()> {
     let source = format!("content-review:{}:{}", c.id, c.version);
     for (id, locale) in reviewers {

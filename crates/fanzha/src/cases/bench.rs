@@ -2,7 +2,7 @@
 //! station) in a fresh database, then times the analysis of a class, a school, a station and the
 //! province, the province ranking, the case list and single case writes (which keep the summary).
 
-use crate::kernel::ids::UnitId;
+use crate::kernel::ids::{AccountId, UnitId};
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -337,7 +337,7 @@ pub async fn run(cfg: &Config, cases: usize, schools: usize) -> anyhow::Result<(
 async fn seed_prevention(
     db: &Db,
     classes: &[(Unit, UnitId)],
-    account: i64,
+    account: AccountId,
     start: i64,
     span: i64,
     cases: usize,

@@ -1,7 +1,7 @@
 //! Types of the cases module: channels, statuses, money, local days and months, and the input of a
 //! case as it arrives from a form, a CSV line or the API.
 
-use crate::kernel::ids::{CaseId, ReportId, StudentId, UnitId};
+use crate::kernel::ids::{AccountId, CaseId, ReportId, StudentId, UnitId};
 use chrono::{Datelike, NaiveDate};
 use fanzha_detect::FraudType;
 
@@ -323,7 +323,7 @@ pub struct Case {
     pub status: CaseStatus,
     pub narrative: String,
     pub report_id: Option<ReportId>,
-    pub created_by: i64,
+    pub created_by: AccountId,
     pub created_at: i64,
     pub updated_at: i64,
     pub indicators: Vec<IndicatorIn>,

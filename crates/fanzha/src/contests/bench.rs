@@ -5,6 +5,7 @@
 //! counted. (2) A ballot log of N ballots (default 1,000,000) is exported and its tally recomputed
 //! from the text alone, as `fanzha contests verify` does.
 
+use crate::kernel::ids::AccountId;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -103,7 +104,7 @@ pub async fn run(db: &Db, voters: usize, concurrency: usize, log: usize) -> anyh
             rules_json: &r.canonical(),
             rules_hash: &r.hash(),
             vote_key: &"ab".repeat(32),
-            created_by: 0,
+            created_by: AccountId(0),
         },
         now,
     )

@@ -2,7 +2,7 @@
 //! way, four judges of whom one is left out of his own school's entries, some score sheets in) and a
 //! school's finished logo selection with its results published.
 
-use crate::kernel::ids::UnitId;
+use crate::kernel::ids::{AccountId, UnitId};
 use std::sync::Arc;
 
 use rand::rngs::StdRng;
@@ -138,7 +138,7 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
         "2026 校园反诈情景剧创作大赛",
         "以身边真实的骗局为素材,编演 5–10 分钟的情景剧。线上展播、公众投票与专家评审相结合,获奖作品将到各校、企业和街道巡演。",
         &skit_rules,
-        organiser.map_or(0, |o| o.0),
+        organiser.map_or(AccountId(0), |o| o.0),
         now - 41 * DAY,
     )
     .await?;
@@ -270,7 +270,7 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
         "校园反诈标志征集评选",
         "为学校反诈宣传征集一枚标志,入选作品用于海报、展板和校园网站。",
         &logo_rules,
-        admin.map_or(0, |a| a.0),
+        admin.map_or(AccountId(0), |a| a.0),
         now - 91 * DAY,
     )
     .await?;
@@ -347,7 +347,7 @@ async fn new_contest(
     title: &str,
     description: &str,
     rules: &Rules,
-    created_by: i64,
+    created_by: AccountId,
     at: i64,
 ) -> anyhow::Result<i64> {
     let mut key = [0u8; 32];
@@ -376,7 +376,7 @@ async fn new_contest(
 async fn entry(
     tx: &mut AnyConnection,
     contest: i64,
-    submitter: i64,
+    submitter: AccountId,
     school_id: UnitId,
     school_path: &str,
     category: Category,
@@ -462,7 +462,7 @@ async fn ballots(
     let first = store::demo_account(tx, crate::demo::FIRST_STUDENT)
         .await?
         .map(|a| a.0);
-    let mut voters: Vec<(i64, String)> = Vec::new();
+    let mut voters: Vec<(AccountId, String)> = Vec::new();
     for (school_id, ..) in schools {
         for (acc, _, _, class) in store::demo_students(tx, *school_id, per_school).await? {
             if Some(acc) != first {
@@ -471,7 +471,7 @@ async fn ballots(
         }
     }
     // (time, account, entry, withdraw, address, device, class)
-    let mut casts: Vec<(i64, i64, i64, bool, String, String, String)> = Vec::new();
+    let mut casts: Vec<(i64, AccountId, i64, bool, String, String, String)> = Vec::new();
     let burst_class = voters
         .get(voters.len() / 2)
         .map(|v| v.1.clone())
@@ -569,7 +569,7 @@ async fn scores(
         if !rng.gen_bool(share) {
             continue;
         }
-        let base = 4 + (judge % 4);
+        let base = 4 + (judge.get() % 4);
         let mut sheet = std::collections::BTreeMap::new();
         let mut total = 0;
         for cr in &c.rules.criteria {

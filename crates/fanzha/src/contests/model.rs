@@ -2,6 +2,7 @@
 //! and frozen by its hash when voting opens), entries and their statuses, the ballot chain's hash,
 //! judges' percentile normalisation and the results arithmetic. No database here.
 
+use crate::kernel::ids::AccountId;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
@@ -519,7 +520,7 @@ pub fn ballot_hash(
 }
 
 /// The pseudonym of a voter in one contest: HMAC-SHA256(contest key, account id), hex.
-pub fn voter_pseudonym(key: &[u8], account_id: i64) -> String {
+pub fn voter_pseudonym(key: &[u8], account_id: AccountId) -> String {
     use hmac::{Hmac, Mac};
     let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
     m.update(format!("account:{account_id}").as_bytes());
@@ -546,9 +547,12 @@ pub fn period_key(rules: &Rules, category: Category, cast_at: i64) -> String {
 }
 
 /// Each judge's totals turned into percentile ranks (0–1) among the entries that judge scored:
-/// below + half of the ties, over n − 1. One score, or all the same, ranks 0.5.
-pub fn normalise(scores: &[(i64, i64, i64)]) -> HashMap<(i64, i64), f64> {
-    let mut by_judge: BTreeMap<i64, Vec<(i64, i64)>> = BTreeMap::new();
+/// below + half of the ties, over n − 1. One score, or all the same, ranks 0.5. A judge is any
+/// ordered key (an account in the product).
+pub fn normalise<J: Ord + Copy + std::hash::Hash>(
+    scores: &[(J, i64, i64)],
+) -> HashMap<(J, i64), f64> {
+    let mut by_judge: BTreeMap<J, Vec<(i64, i64)>> = BTreeMap::new();
     for (judge, entry, total) in scores {
         by_judge.entry(*judge).or_default().push((*entry, *total));
     }
@@ -595,10 +599,10 @@ const EPS: f64 = 1e-9;
 /// The results per category: public = votes ÷ the most votes in the category, judges = mean of
 /// the normalised judge scores, final = weighted sum; ordered by final, then the declared
 /// tie-break order, then the entry id. Entries with equal keys all through share a rank.
-pub fn rank(
+pub fn rank<J: Ord + Copy + std::hash::Hash>(
     rules: &Rules,
     entries: &[ResultInput],
-    scores: &[(i64, i64, i64)],
+    scores: &[(J, i64, i64)],
 ) -> BTreeMap<Category, Vec<Ranked>> {
     let norm = normalise(scores);
     let mut per_entry: HashMap<i64, Vec<f64>> = HashMap::new();
@@ -770,8 +774,14 @@ mod tests {
     fn a_changed_ballot_changes_its_hash() {
         let a = ballot_hash(1, 1, "v", 5, "skit", 100, "p");
         assert_ne!(a, ballot_hash(1, 1, "v", 6, "skit", 100, "p"));
-        assert_ne!(voter_pseudonym(b"k1", 7), voter_pseudonym(b"k2", 7));
-        assert_eq!(voter_pseudonym(b"k1", 7), voter_pseudonym(b"k1", 7));
+        assert_ne!(
+            voter_pseudonym(b"k1", AccountId(7)),
+            voter_pseudonym(b"k2", AccountId(7))
+        );
+        assert_eq!(
+            voter_pseudonym(b"k1", AccountId(7)),
+            voter_pseudonym(b"k1", AccountId(7))
+        );
     }
 
     #[test]

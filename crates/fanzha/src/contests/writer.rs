@@ -14,6 +14,7 @@
 //! whole for another reason is written again one append per transaction, so one bad append
 //! cannot fail the others.
 
+use crate::kernel::ids::AccountId;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -44,7 +45,7 @@ pub struct SeenOrigin {
 /// One voter's records to append together: (entry, is a withdrawal), in order.
 pub struct Append {
     pub rules: Arc<Rules>,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub steps: Vec<(i64, bool)>,
     /// Recorded for each vote of the append.
     pub origin: Option<SeenOrigin>,

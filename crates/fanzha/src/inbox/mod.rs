@@ -1,7 +1,7 @@
 //! Every person's in-app inbox and the one notifier later modules call to tell a person, or every
 //! holder of a role in a unit, something. Fan-out to many recipients runs as a job.
 
-use crate::kernel::ids::UnitId;
+use crate::kernel::ids::{AccountId, UnitId};
 pub mod pages;
 
 use sqlx::Row;
@@ -25,7 +25,7 @@ pub fn bump() {
 /// Who a message is for. An account reads the messages of its own key and of its linked records.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Recipient {
-    Account(i64),
+    Account(AccountId),
     Student(i64),
     Staff(i64),
 }
@@ -166,7 +166,7 @@ async fn fanout(db: &Db, clock: &Clock, job: &Job) -> Result<(), String> {
         .ok_or("payload without unit")?;
     let notice: Notice =
         serde_json::from_value(job.payload["notice"].clone()).map_err(|e| e.to_string())?;
-    let accounts: Vec<i64> = sqlx::query_scalar(
+    let accounts: Vec<AccountId> = sqlx::query_scalar(
         "SELECT DISTINCT r.account_id FROM role_assignments r JOIN units u ON u.id = r.unit_id \
          WHERE r.role = $1 AND u.path LIKE (SELECT path FROM units WHERE id = $2) || '%'",
     )

@@ -2,7 +2,7 @@
 //! process polls, classifier models (candidates, the active one, history) and the export of
 //! police-confirmed labelled examples.
 
-use crate::kernel::ids::ReportId;
+use crate::kernel::ids::{AccountId, ReportId};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -134,7 +134,7 @@ fn json(v: &[String]) -> String {
 pub async fn insert_brand(
     c: &mut AnyConnection,
     b: &BrandFields<'_>,
-    by: Option<i64>,
+    by: Option<AccountId>,
     now: i64,
 ) -> DbResult<i64> {
     Ok(sqlx::query_scalar(
@@ -159,7 +159,7 @@ pub async fn update_brand(
     c: &mut AnyConnection,
     id: i64,
     b: &BrandFields<'_>,
-    by: Option<i64>,
+    by: Option<AccountId>,
     now: i64,
 ) -> DbResult<bool> {
     let n = sqlx::query(
@@ -212,9 +212,9 @@ pub struct ModelRow {
     pub base_version: String,
     pub figures: String,
     pub examples: i64,
-    pub created_by: Option<i64>,
+    pub created_by: Option<AccountId>,
     pub created_at: i64,
-    pub promoted_by: Option<i64>,
+    pub promoted_by: Option<AccountId>,
     pub promoted_at: Option<i64>,
 }
 
@@ -241,7 +241,7 @@ pub struct NewModel<'a> {
     pub base_version: &'a str,
     pub figures: &'a str,
     pub examples: i64,
-    pub created_by: Option<i64>,
+    pub created_by: Option<AccountId>,
 }
 
 pub async fn insert_model(c: &mut AnyConnection, m: &NewModel<'_>, now: i64) -> DbResult<i64> {
@@ -324,7 +324,12 @@ pub async fn set_model_status(
     Ok(n == 1)
 }
 
-pub async fn mark_promoted(c: &mut AnyConnection, id: i64, by: i64, now: i64) -> DbResult<()> {
+pub async fn mark_promoted(
+    c: &mut AnyConnection,
+    id: i64,
+    by: AccountId,
+    now: i64,
+) -> DbResult<()> {
     sqlx::query("UPDATE detect_models SET promoted_by = $1, promoted_at = $2 WHERE id = $3")
         .bind(by)
         .bind(now)
@@ -392,7 +397,7 @@ pub struct ExampleRow {
     pub label: String,
     pub source: String,
     /// The police account that confirmed the label.
-    pub confirmed_by: Option<i64>,
+    pub confirmed_by: Option<AccountId>,
 }
 
 /// Every example a police account confirmed (reviewed wrong results, confirmed reports).
@@ -423,7 +428,7 @@ pub async fn insert_report_example(
     report_id: ReportId,
     text: &str,
     label: &str,
-    by: i64,
+    by: AccountId,
     now: i64,
 ) -> DbResult<()> {
     sqlx::query(

@@ -1,6 +1,6 @@
 //! SQL of the indicator store, risk checks, reviews and labelled examples.
 
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{AccountId, StudentId};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -337,7 +337,7 @@ pub async fn resolve_conflict(
     c: &mut AnyConnection,
     id: i64,
     status: &str,
-    by: i64,
+    by: AccountId,
     now: i64,
 ) -> DbResult<bool> {
     let n = sqlx::query(
@@ -499,7 +499,7 @@ pub async fn new_import(
     c: &mut AnyConnection,
     format: &str,
     entries: i64,
-    account_id: Option<i64>,
+    account_id: Option<AccountId>,
     now: i64,
 ) -> DbResult<i64> {
     Ok(sqlx::query_scalar(
@@ -519,7 +519,7 @@ pub async fn new_import(
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct StoredCheck {
     pub id: i64,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub student_id: Option<StudentId>,
     pub input_kind: String,
     pub text: String,
@@ -547,7 +547,7 @@ fn stored_check(r: &AnyRow) -> Result<StoredCheck, sqlx::Error> {
 }
 
 pub struct NewCheck<'a> {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub student_id: Option<StudentId>,
     pub input_kind: &'a str,
     pub text: &'a str,
@@ -612,7 +612,7 @@ pub async fn checks_of_student(
         .map_err(Into::into)
 }
 
-pub async fn checks_of(db: &Db, account_id: i64, limit: i64) -> DbResult<Vec<StoredCheck>> {
+pub async fn checks_of(db: &Db, account_id: AccountId, limit: i64) -> DbResult<Vec<StoredCheck>> {
     let rows = sqlx::query(&format!(
         "SELECT {CHECK_COLS} FROM risk_checks WHERE account_id = $1 ORDER BY id DESC LIMIT $2"
     ))
@@ -632,7 +632,7 @@ pub async fn checks_of(db: &Db, account_id: i64, limit: i64) -> DbResult<Vec<Sto
 pub struct Review {
     pub id: i64,
     pub check_id: i64,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub claim: String,
     pub comment: String,
     pub status: String,
@@ -647,7 +647,7 @@ pub struct Review {
 pub async fn insert_review(
     c: &mut AnyConnection,
     check_id: i64,
-    account_id: i64,
+    account_id: AccountId,
     claim: &str,
     comment: &str,
     now: i64,
@@ -712,7 +712,7 @@ pub async fn resolve_review(
     id: i64,
     status: &str,
     outcome: &str,
-    by: i64,
+    by: AccountId,
     now: i64,
 ) -> DbResult<bool> {
     let n = sqlx::query(
@@ -734,7 +734,7 @@ pub async fn insert_example(
     text: &str,
     label: &str,
     review_id: Option<i64>,
-    by: i64,
+    by: AccountId,
     now: i64,
 ) -> DbResult<i64> {
     Ok(sqlx::query_scalar(

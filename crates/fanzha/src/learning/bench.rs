@@ -11,6 +11,7 @@
 //! written in its own transaction), spread over `--seconds` (60 by default; 0 as fast as the clients go); prints throughput and latency
 //! percentiles.
 
+use crate::kernel::ids::AccountId;
 use std::time::Instant;
 
 use anyhow::{anyhow, bail};
@@ -92,7 +93,7 @@ pub async fn run(cfg: &Config, students: usize) -> anyhow::Result<()> {
         .map_err(|e| anyhow!("course: {e:?}"))?;
     let t = Instant::now();
     let mut tx = db.begin_write().await?;
-    let id = store::insert_course(&mut tx, school.id, &course, 0, now).await?;
+    let id = store::insert_course(&mut tx, school.id, &course, AccountId(0), now).await?;
     store::add_enrolment(&mut tx, id, &super::model::Enrolment::Unit(school.id), now).await?;
     tx.commit().await?;
     store::bench_complete_everyone(&db, id, &school.name, now).await?;
@@ -192,7 +193,8 @@ pub async fn checkin(
     let a = NewActivity::parse("lecture", "反诈讲座", "大礼堂", Some(now - 60_000), "120")
         .map_err(|e| anyhow!("activity: {e:?}"))?;
     let mut tx = db.begin_write().await?;
-    let id = store::insert_activity(&mut tx, school.id, school.id, &a, 0, "基准", now).await?;
+    let id = store::insert_activity(&mut tx, school.id, school.id, &a, AccountId(0), "基准", now)
+        .await?;
     tx.commit().await?;
     let activity = store::activity_by_id(&db, id)
         .await?
@@ -219,9 +221,17 @@ pub async fn checkin(
                     .map_err(|e| anyhow!("code: {e:?}"))?
                     .short_code;
                 let device = format!("bench-device-{}", s.id);
-                service::check_in_as(&db, &clock, s, activity.clone(), 0, &code, &device)
-                    .await
-                    .map_err(|e| anyhow!("check-in refused: {e:?}"))?;
+                service::check_in_as(
+                    &db,
+                    &clock,
+                    s,
+                    activity.clone(),
+                    AccountId(0),
+                    &code,
+                    &device,
+                )
+                .await
+                .map_err(|e| anyhow!("check-in refused: {e:?}"))?;
                 times.push(t.elapsed().as_secs_f64() * 1000.0);
             }
             anyhow::Ok(times)

@@ -5,7 +5,7 @@
 //! drive with some installs recorded and some checked. The first student starts with nothing done
 //! so their journey can be walked.
 
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{AccountId, StudentId};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -106,7 +106,7 @@ async fn questions(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     course: i64,
     qs: &[Q],
-    by: i64,
+    by: AccountId,
     now: i64,
 ) -> anyhow::Result<()> {
     for q in qs {
@@ -133,9 +133,9 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
         return Ok(());
     };
     let (first_id, school_id, class_id, year) = first;
-    let admin: i64 = auth_demo::account_id_by_username(db, "s001-admin")
+    let admin: AccountId = auth_demo::account_id_by_username(db, "s001-admin")
         .await?
-        .unwrap_or(0);
+        .unwrap_or_default();
     let counselor = auth_demo::account_name_by_username(db, "s001-c01-2023").await?;
     let mut rng = StdRng::seed_from_u64(20);
     let mut tx = db.begin_write().await?;
@@ -346,7 +346,7 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
                     &mut tx,
                     lec,
                     *sid,
-                    0,
+                    AccountId(0),
                     &device,
                     0,
                     false,
@@ -379,7 +379,7 @@ pub async fn seed(db: &Db, clock: &Clock) -> anyhow::Result<()> {
                 &mut tx,
                 mtg,
                 *sid,
-                0,
+                AccountId(0),
                 &device,
                 0,
                 false,

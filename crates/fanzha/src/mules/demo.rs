@@ -157,7 +157,7 @@ async fn lure_check(db: &Db, clock: &Clock, (no, _): &(String, String)) -> anyho
         Some((a, s)) => (a, Some(s)),
         None => {
             let a = auth_demo::account_id_by_username(db, "s001-c01-2023").await?;
-            (a.unwrap_or(0), None)
+            (a.unwrap_or_default(), None)
         }
     };
     let text = LURE;

@@ -2,7 +2,7 @@
 //! school adopted which starter item.
 //! Warnings and cases are read through their own modules.
 
-use crate::kernel::ids::{UnitId, WarningId};
+use crate::kernel::ids::{AccountId, UnitId, WarningId};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -34,7 +34,7 @@ fn facts_from(r: &AnyRow) -> Result<SignalFacts, sqlx::Error> {
 pub async fn insert_signal(
     c: &mut AnyConnection,
     warning_id: WarningId,
-    partner_account_id: i64,
+    partner_account_id: AccountId,
     kind: AccountKind,
     pattern: Pattern,
     now: Millis,
@@ -100,7 +100,7 @@ pub async fn set_max_suspects(
     c: &mut AnyConnection,
     province_id: UnitId,
     max: i64,
-    by: i64,
+    by: AccountId,
     now: Millis,
 ) -> DbResult<()> {
     sqlx::query(
@@ -126,7 +126,7 @@ pub struct Adoption {
     /// The content (article) or lesson made; None while it is being made.
     pub target_id: Option<i64>,
     pub course_id: Option<i64>,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub adopted_at: Millis,
 }
 
@@ -153,7 +153,7 @@ pub async fn claim_starter(
     c: &mut AnyConnection,
     school_id: UnitId,
     item: StarterItem,
-    account_id: i64,
+    account_id: AccountId,
     now: Millis,
 ) -> DbResult<bool> {
     let n = sqlx::query(

@@ -5,6 +5,7 @@
 //! tenth a loss with its stop-payment request and escalation job), and reports throughput and
 //! latency percentiles.
 
+use crate::kernel::ids::AccountId;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -85,7 +86,7 @@ pub async fn run(db: &Db, reports: usize, concurrency: usize) -> anyhow::Result<
             let mut lat = Vec::new();
             let actor = Actor::cli("bench reports");
             let reporter = Reporter {
-                account_id: 1,
+                account_id: AccountId(1),
                 student_id: None,
                 school_id: None,
                 class_id: None,

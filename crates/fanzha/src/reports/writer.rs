@@ -10,7 +10,7 @@
 //! the first. When a batch fails as a whole for a reason other than a write conflict, its reports
 //! are written one by one (each in its own transaction) so one bad report cannot fail the others.
 
-use crate::kernel::ids::ReportId;
+use crate::kernel::ids::{AccountId, ReportId};
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -227,7 +227,7 @@ pub async fn write_batch(
     let backend = backend_of(tx);
     let now = clock.now_ms();
     // The first submission of each (reporter, key); later ones answer its report.
-    let mut first_of: HashMap<(i64, String), usize> = HashMap::new();
+    let mut first_of: HashMap<(AccountId, String), usize> = HashMap::new();
     let mut unique: Vec<usize> = Vec::new();
     for (i, s) in subs.iter().enumerate() {
         let k = (s.reporter.account_id, s.idempotency_key.trim().to_string());
@@ -244,7 +244,7 @@ pub async fn write_batch(
         );
     }
     // 1. The report rows; a key already stored inserts nothing.
-    let mut new_ids: HashMap<(i64, String), ReportId> = HashMap::new();
+    let mut new_ids: HashMap<(AccountId, String), ReportId> = HashMap::new();
     for (ci, chunk) in unique.chunks(CHUNK).enumerate() {
         let mut sql = String::from(
             "INSERT INTO reports (ref_no, reporter_account_id, idempotency_key, student_id, school_id, unit_path, fraud_type, \
@@ -293,7 +293,7 @@ pub async fn write_batch(
         }
         for row in q.fetch_all(&mut *tx).await? {
             let id: ReportId = row.try_get("id")?;
-            let acc: i64 = row.try_get("reporter_account_id")?;
+            let acc: AccountId = row.try_get("reporter_account_id")?;
             let key: String = row.try_get("idempotency_key")?;
             new_ids.insert((acc, key), id);
         }
@@ -438,7 +438,7 @@ pub async fn write_batch(
     Ok(out)
 }
 
-async fn replay(tx: &mut AnyConnection, account: i64, key: &str) -> ReportResult<Filed> {
+async fn replay(tx: &mut AnyConnection, account: AccountId, key: &str) -> ReportResult<Filed> {
     let (report_id, ref_no, stop_payment_id) = super::store::report_by_key(tx, account, key)
         .await?
         .ok_or(ReportError::NotFound)?;

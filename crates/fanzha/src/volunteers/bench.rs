@@ -6,7 +6,7 @@
 //! students with accounts registered as volunteers), so that the run measures the volunteers
 //! module and not the demo seeding.
 
-use crate::kernel::ids::{StudentId, UnitId};
+use crate::kernel::ids::{AccountId, StudentId, UnitId};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -43,7 +43,7 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 
 struct Data {
     province_path: String,
-    station: (UnitId, String, i64),
+    station: (UnitId, String, AccountId),
     people: Vec<Principal>,
 }
 
@@ -348,7 +348,7 @@ async fn bench_account(
     c: &mut sqlx::AnyConnection,
     username: &str,
     student_id: Option<StudentId>,
-) -> crate::db::DbResult<i64> {
+) -> crate::db::DbResult<AccountId> {
     crate::auth::store::bench::bench_account(
         c,
         &crate::auth::store::bench::BenchAccount {

@@ -2,7 +2,7 @@
 //! the first demo students registered as volunteers, approved work with points and hours, a
 //! redemption, and rewards of the station and the school.
 
-use crate::kernel::ids::UnitId;
+use crate::kernel::ids::{AccountId, UnitId};
 use sqlx::AnyConnection;
 
 use super::model::{ClaimStatus, Contact, EntryKind, Proof, ValidTask};
@@ -283,9 +283,9 @@ async fn seed_calls(
     clock: &Clock,
     station_id: UnitId,
     station_path: &str,
-    police: i64,
+    police: AccountId,
     school_id: UnitId,
-    vols: &[(i64, i64)],
+    vols: &[(i64, AccountId)],
 ) -> anyhow::Result<()> {
     use super::model::{Audience, ValidCall, ValidWork, WorkKind, WorkLicence, WorkStatus};
     let now = clock.now_ms();

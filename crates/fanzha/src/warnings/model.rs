@@ -1,7 +1,7 @@
 //! Types of the warnings domain. Every value that exists is valid: severities, statuses, contact
 //! methods, outcomes, amounts and the identity of the person a warning is about are parsed once.
 
-use crate::kernel::ids::{StudentId, UnitId, WarningId};
+use crate::kernel::ids::{AccountId, StudentId, UnitId, WarningId};
 use fanzha_detect::FraudType;
 
 use crate::clock::Millis;
@@ -330,7 +330,7 @@ pub struct Warning {
     pub id: WarningId,
     pub source_kind: String,
     pub origin: String,
-    pub issued_by_account_id: Option<i64>,
+    pub issued_by_account_id: Option<AccountId>,
     pub student_id: Option<StudentId>,
     pub school_id: Option<UnitId>,
     pub unit_path: String,

@@ -10,7 +10,7 @@
 //! unknown phone or student number is no reason to refuse. A partner reads back its own receipts
 //! only; warnings themselves are never visible to it.
 
-use crate::kernel::ids::WarningId;
+use crate::kernel::ids::{AccountId, WarningId};
 use sqlx::AnyConnection;
 
 use futures::future::BoxFuture;
@@ -173,7 +173,7 @@ async fn receive_once(
 }
 
 /// One receipt of the caller's partner account; any other id is not found.
-pub async fn receipt(db: &Db, account_id: i64, id: i64) -> Result<Receipt, WarnError> {
+pub async fn receipt(db: &Db, account_id: AccountId, id: i64) -> Result<Receipt, WarnError> {
     let mut c = db.pool.acquire().await.map_err(DbError::from)?;
     store::receipt_of(&mut c, account_id, id)
         .await?

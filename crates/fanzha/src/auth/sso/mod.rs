@@ -9,7 +9,7 @@
 //! Every flow's state lives in the database (OIDC state, nonce and PKCE verifier; CAS tickets seen),
 //! so any process may finish what another started, and a ticket or state is taken once.
 
-use crate::kernel::ids::UnitId;
+use crate::kernel::ids::{AccountId, UnitId};
 pub mod cas;
 pub mod oidc;
 pub mod platform_web;
@@ -175,7 +175,7 @@ pub async fn sign_in_account(
     clock: &Clock,
     cfg: &Config,
     school_id: UnitId,
-    account_id: i64,
+    account_id: AccountId,
     ip: &str,
     user_agent: &str,
 ) -> Result<SsoSignIn, SsoError> {

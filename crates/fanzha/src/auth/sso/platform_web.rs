@@ -1,6 +1,7 @@
 //! Pages of DingTalk and WeCom sign-in: starting a sign-in or a binding, the callback, the
 //! school's app settings and its mapping import.
 
+use crate::kernel::ids::AccountId;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -168,7 +169,7 @@ async fn callback(
         }
         let uid = platforms::user_id(&super::http_client(), &st.config, &app, &auth_code).await?;
         if let Some(account) = flow.next_path.strip_prefix("bind:") {
-            let account: i64 = account
+            let account: AccountId = account
                 .parse()
                 .map_err(|_| SsoError::Refused("bad_flow".into()))?;
             // The binding finishes in the session that started it.

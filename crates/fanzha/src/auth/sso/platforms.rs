@@ -11,7 +11,7 @@
 //! activating, or by the school importing a mapping of platform user ids to numbers. Codes are
 //! single use at the platform; fanzha also refuses one it has seen before.
 
-use crate::kernel::ids::UnitId;
+use crate::kernel::ids::{AccountId, UnitId};
 use sqlx::Row;
 
 use super::SsoError;
@@ -272,7 +272,7 @@ pub async fn bound_account(
     school_id: UnitId,
     platform: Platform,
     user_id: &str,
-) -> DbResult<Option<i64>> {
+) -> DbResult<Option<AccountId>> {
     Ok(sqlx::query_scalar(
         "SELECT account_id FROM platform_identities WHERE school_id = $1 AND platform = $2 AND platform_user_id = $3",
     )
@@ -284,7 +284,7 @@ pub async fn bound_account(
 }
 
 /// The platforms an account is bound on.
-pub async fn bindings_of(db: &Db, account_id: i64) -> DbResult<Vec<Platform>> {
+pub async fn bindings_of(db: &Db, account_id: AccountId) -> DbResult<Vec<Platform>> {
     let rows: Vec<String> = sqlx::query_scalar(
         "SELECT platform FROM platform_identities WHERE account_id = $1 ORDER BY platform",
     )
@@ -300,7 +300,7 @@ pub async fn bind(
     school_id: UnitId,
     platform: Platform,
     user_id: &str,
-    account_id: i64,
+    account_id: AccountId,
     now: i64,
 ) -> DbResult<bool> {
     Ok(sqlx::query(
@@ -362,7 +362,7 @@ pub async fn import_mapping(
     let mut seen_ids = std::collections::HashSet::new();
     let mut seen_accounts = std::collections::HashSet::new();
     for (line, uid, no) in &rows {
-        let account: Option<i64> = sqlx::query_scalar(
+        let account: Option<AccountId> = sqlx::query_scalar(
             "SELECT id FROM accounts WHERE org_id = $1 AND person_no = $2 AND person_kind IS NOT NULL ORDER BY id LIMIT 1",
         )
         .bind(school_id)
@@ -383,7 +383,7 @@ pub async fn import_mapping(
                 key: "sso-err-mapping-duplicate",
             }));
         }
-        let taken: Option<i64> = sqlx::query_scalar(
+        let taken: Option<AccountId> = sqlx::query_scalar(
             "SELECT account_id FROM platform_identities WHERE school_id = $1 AND platform = $2 \
              AND (platform_user_id = $3 OR account_id = $4) LIMIT 1",
         )

@@ -1,6 +1,6 @@
 //! SQL of campus sign-in: school settings, OIDC flows under way, CAS tickets seen.
 
-use crate::kernel::ids::UnitId;
+use crate::kernel::ids::{AccountId, UnitId};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -59,7 +59,7 @@ pub async fn schools_with_sign_in(db: &Db) -> DbResult<Vec<(String, String)>> {
 }
 
 /// Creates or replaces a school's settings.
-pub async fn save(db: &Db, s: &SchoolSignIn, by: Option<i64>, now: i64) -> DbResult<()> {
+pub async fn save(db: &Db, s: &SchoolSignIn, by: Option<AccountId>, now: i64) -> DbResult<()> {
     let mut tx = db.begin_write().await?;
     sqlx::query("DELETE FROM school_sign_in WHERE school_id = $1")
         .bind(s.school_id)
@@ -99,7 +99,7 @@ pub async fn remove(db: &Db, school_id: UnitId) -> DbResult<bool> {
 
 /// The account an SSO sign-in may open.
 pub struct RosterAccount {
-    pub id: i64,
+    pub id: AccountId,
     pub disabled: bool,
     pub roster_status: RosterStatus,
 }
@@ -140,7 +140,7 @@ pub async fn roster_account(
 pub async fn roster_account_by_id(
     tx: &mut AnyConnection,
     school_id: UnitId,
-    account_id: i64,
+    account_id: AccountId,
 ) -> DbResult<Option<(RosterAccount, String)>> {
     let r = sqlx::query(
         "SELECT id, disabled, roster_status, person_no FROM accounts WHERE id = $1 AND org_id = $2 \
@@ -169,7 +169,11 @@ pub async fn roster_account_by_id(
 }
 
 /// Marks the account activated if it was not; true when this call did it.
-pub async fn activate_if_new(tx: &mut AnyConnection, account_id: i64, now: i64) -> DbResult<bool> {
+pub async fn activate_if_new(
+    tx: &mut AnyConnection,
+    account_id: AccountId,
+    now: i64,
+) -> DbResult<bool> {
     Ok(
         sqlx::query("UPDATE accounts SET activated_at = $2 WHERE id = $1 AND activated_at IS NULL")
             .bind(account_id)
@@ -185,7 +189,7 @@ pub async fn activate_if_new(tx: &mut AnyConnection, account_id: i64, now: i64) 
 pub async fn insert_session(
     tx: &mut AnyConnection,
     id_hash: &str,
-    account_id: i64,
+    account_id: AccountId,
     csrf: &str,
     now: i64,
     expires_at: i64,
@@ -312,7 +316,7 @@ pub async fn end_ticket_session(
     db: &Db,
     ticket_hash: &str,
     school_id: UnitId,
-) -> DbResult<Option<i64>> {
+) -> DbResult<Option<AccountId>> {
     let mut tx = db.begin_write().await?;
     let session: Option<Option<String>> = sqlx::query_scalar(
         "SELECT session_hash FROM sso_tickets WHERE ticket_hash = $1 AND school_id = $2",
@@ -325,10 +329,11 @@ pub async fn end_ticket_session(
         tx.rollback().await?;
         return Ok(None);
     };
-    let account: Option<i64> = sqlx::query_scalar("SELECT account_id FROM sessions WHERE id = $1")
-        .bind(&session)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let account: Option<AccountId> =
+        sqlx::query_scalar("SELECT account_id FROM sessions WHERE id = $1")
+            .bind(&session)
+            .fetch_optional(&mut *tx)
+            .await?;
     sqlx::query("DELETE FROM sessions WHERE id = $1")
         .bind(&session)
         .execute(&mut *tx)

@@ -1,6 +1,6 @@
 //! Accounts of the benchmarks: bare accounts that never sign in.
 
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{AccountId, StudentId};
 use sqlx::AnyConnection;
 
 use crate::db::DbResult;
@@ -18,7 +18,7 @@ pub struct BenchAccount<'a> {
 }
 
 /// Inserts the account; returns its id.
-pub async fn bench_account(c: &mut AnyConnection, a: &BenchAccount<'_>) -> DbResult<i64> {
+pub async fn bench_account(c: &mut AnyConnection, a: &BenchAccount<'_>) -> DbResult<AccountId> {
     Ok(sqlx::query_scalar(
         "INSERT INTO accounts (username, display_name, password_hash, student_id, locale, time_zone, failed_logins, disabled, created_at, password_changed_at, activated_at) \
          VALUES ($1, $2, $3, $4, 'zh-CN', 'Asia/Shanghai', 0, 0, $5, $5, $6) RETURNING id",

@@ -1,6 +1,6 @@
 //! Reads of the demo seed only (accounts picked for the demo's stories).
 
-use crate::kernel::ids::{StudentId, UnitId};
+use crate::kernel::ids::{AccountId, StudentId, UnitId};
 use sqlx::AnyConnection;
 
 use crate::db::{Db, DbResult};
@@ -9,7 +9,7 @@ use crate::db::{Db, DbResult};
 pub async fn first_student_accounts(
     tx: &mut AnyConnection,
     limit: i64,
-) -> DbResult<Vec<(i64, Option<StudentId>)>> {
+) -> DbResult<Vec<(AccountId, Option<StudentId>)>> {
     Ok(sqlx::query_as(
         "SELECT a.id, a.student_id FROM accounts a WHERE a.student_id IS NOT NULL ORDER BY a.id LIMIT $1",
     )
@@ -19,7 +19,7 @@ pub async fn first_student_accounts(
 }
 
 /// The id of the account with this user name.
-pub async fn account_id_by_username(db: &Db, username: &str) -> DbResult<Option<i64>> {
+pub async fn account_id_by_username(db: &Db, username: &str) -> DbResult<Option<AccountId>> {
     Ok(
         sqlx::query_scalar("SELECT id FROM accounts WHERE username = $1")
             .bind(username)
@@ -47,14 +47,17 @@ pub async fn unactivate_half_of_class(
 }
 
 /// The ids of the logins the demo's banner names.
-pub async fn demo_login_ids(tx: &mut AnyConnection) -> DbResult<Vec<i64>> {
+pub async fn demo_login_ids(tx: &mut AnyConnection) -> DbResult<Vec<AccountId>> {
     Ok(sqlx::query_scalar("SELECT id FROM accounts WHERE username IN ('s001-admin', 's001-c01-2023', 'police1', 'province-admin')")
         .fetch_all(&mut *tx)
         .await?)
 }
 
 /// (id, display name) of the account with this user name.
-pub async fn account_name_by_username(db: &Db, username: &str) -> DbResult<Option<(i64, String)>> {
+pub async fn account_name_by_username(
+    db: &Db,
+    username: &str,
+) -> DbResult<Option<(AccountId, String)>> {
     Ok(
         sqlx::query_as("SELECT id, display_name FROM accounts WHERE username = $1")
             .bind(username)
@@ -64,7 +67,7 @@ pub async fn account_name_by_username(db: &Db, username: &str) -> DbResult<Optio
 }
 
 /// The first account (by id) holding `role`, with the unit of that grant.
-pub async fn first_holder_of(db: &Db, role: &str) -> DbResult<Option<(i64, UnitId)>> {
+pub async fn first_holder_of(db: &Db, role: &str) -> DbResult<Option<(AccountId, UnitId)>> {
     Ok(sqlx::query_as(
         "SELECT account_id, unit_id FROM role_assignments WHERE role = $1 ORDER BY account_id LIMIT 1",
     )

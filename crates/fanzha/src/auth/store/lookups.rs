@@ -1,7 +1,7 @@
 //! Reads of accounts and role grants that other modules make on a connection, so they run inside
 //! the caller's transaction.
 
-use crate::kernel::ids::{StudentId, UnitId};
+use crate::kernel::ids::{AccountId, StudentId, UnitId};
 use sqlx::{AnyConnection, Row};
 
 use crate::db::DbResult;
@@ -9,7 +9,7 @@ use crate::db::DbResult;
 /// Whose account: the account itself, or the first account linked to a staff or student record.
 #[derive(Clone, Copy, Debug)]
 pub enum AccountOf {
-    Account(i64),
+    Account(AccountId),
     Staff(i64),
     Student(i64),
 }
@@ -17,7 +17,7 @@ pub enum AccountOf {
 /// The locale of an account, if it has one and exists.
 pub async fn locale_of(c: &mut AnyConnection, who: AccountOf) -> DbResult<Option<String>> {
     let (sql, id) = match who {
-        AccountOf::Account(id) => ("SELECT locale FROM accounts WHERE id = $1", id),
+        AccountOf::Account(id) => ("SELECT locale FROM accounts WHERE id = $1", id.get()),
         AccountOf::Staff(id) => (
             "SELECT locale FROM accounts WHERE staff_id = $1 ORDER BY id LIMIT 1",
             id,
@@ -35,7 +35,10 @@ pub async fn locale_of(c: &mut AnyConnection, who: AccountOf) -> DbResult<Option
 }
 
 /// The staff record an account belongs to, if any.
-pub async fn staff_id_of_account(c: &mut AnyConnection, account_id: i64) -> DbResult<Option<i64>> {
+pub async fn staff_id_of_account(
+    c: &mut AnyConnection,
+    account_id: AccountId,
+) -> DbResult<Option<i64>> {
     let r = sqlx::query("SELECT staff_id FROM accounts WHERE id = $1")
         .bind(account_id)
         .fetch_optional(&mut *c)
@@ -51,10 +54,10 @@ pub async fn accounts_with_role_on(
     c: &mut AnyConnection,
     role: &str,
     unit_ids: &[UnitId],
-) -> DbResult<Vec<i64>> {
+) -> DbResult<Vec<AccountId>> {
     let mut out = Vec::new();
     for u in unit_ids {
-        let v: Vec<i64> = sqlx::query_scalar(
+        let v: Vec<AccountId> = sqlx::query_scalar(
             "SELECT account_id FROM role_assignments WHERE role = $1 AND unit_id = $2 ORDER BY account_id",
         )
         .bind(role)
@@ -71,8 +74,8 @@ pub async fn accounts_with_role_on(
 /// The display names of these accounts (500 ids per query); an account without one is absent.
 pub async fn display_names(
     c: &mut AnyConnection,
-    ids: &[i64],
-) -> DbResult<std::collections::HashMap<i64, String>> {
+    ids: &[AccountId],
+) -> DbResult<std::collections::HashMap<AccountId, String>> {
     let mut out = std::collections::HashMap::new();
     for chunk in ids.chunks(500) {
         let list = crate::db::params_list(chunk.len(), 1);
@@ -94,7 +97,7 @@ pub async fn display_names(
 pub async fn account_id_by_username(
     c: &mut AnyConnection,
     username: &str,
-) -> DbResult<Option<i64>> {
+) -> DbResult<Option<AccountId>> {
     Ok(
         sqlx::query_scalar("SELECT id FROM accounts WHERE username = $1")
             .bind(username)
@@ -107,7 +110,7 @@ pub async fn account_id_by_username(
 pub async fn grants_of_username(
     c: &mut AnyConnection,
     username: &str,
-) -> DbResult<Vec<(UnitId, i64)>> {
+) -> DbResult<Vec<(UnitId, AccountId)>> {
     Ok(sqlx::query_as(
         "SELECT r.unit_id, a.id FROM role_assignments r JOIN accounts a ON a.id = r.account_id \
          WHERE a.username = $1",
@@ -118,7 +121,10 @@ pub async fn grants_of_username(
 }
 
 /// Every grant of `role`: (unit id, account id), by unit then account.
-pub async fn grants_of_role(c: &mut AnyConnection, role: &str) -> DbResult<Vec<(UnitId, i64)>> {
+pub async fn grants_of_role(
+    c: &mut AnyConnection,
+    role: &str,
+) -> DbResult<Vec<(UnitId, AccountId)>> {
     Ok(sqlx::query_as(
         "SELECT unit_id, account_id FROM role_assignments WHERE role = $1 ORDER BY unit_id, account_id",
     )
@@ -132,14 +138,14 @@ pub async fn grants_of_role(c: &mut AnyConnection, role: &str) -> DbResult<Vec<(
 pub async fn activated_accounts_of_students(
     c: &mut AnyConnection,
     student_ids: &[StudentId],
-) -> DbResult<Vec<(i64, StudentId)>> {
+) -> DbResult<Vec<(AccountId, StudentId)>> {
     let mut out = Vec::new();
     for chunk in student_ids.chunks(500) {
         let list = crate::db::params_list(chunk.len(), 1);
         let sql = format!(
             "SELECT id, student_id FROM accounts WHERE activated_at IS NOT NULL AND student_id IN ({list}) ORDER BY id"
         );
-        let mut q = sqlx::query_as::<_, (i64, StudentId)>(&sql);
+        let mut q = sqlx::query_as::<_, (AccountId, StudentId)>(&sql);
         for id in chunk {
             q = q.bind(*id);
         }

@@ -1,6 +1,7 @@
 //! Statements of the campaigns benchmark only.
 
 use crate::db::{Db, DbResult};
+use crate::kernel::ids::AccountId;
 
 /// Publishes a content without its review (the review rule is tested elsewhere).
 pub async fn publish_content(db: &Db, content_id: i64) -> DbResult<()> {
@@ -33,7 +34,7 @@ pub async fn simulate_reading(db: &Db, campaign_id: i64) -> DbResult<()> {
 }
 
 /// A published article by `account` for `fanzha bench cases`; returns its id.
-pub async fn insert_bench_content(db: &Db, account: i64) -> DbResult<i64> {
+pub async fn insert_bench_content(db: &Db, account: AccountId) -> DbResult<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO campaign_contents (unit_path, kind, title, body_md, body_html, fraud_types, target_hint, quiz, status, version, \
          author_account_id, editor_account_id, created_at, updated_at) VALUES ('/', 'article', 'bench', '', '', '', '', '', 'published', 1, $1, $1, 0, 0) RETURNING id",
@@ -44,7 +45,12 @@ pub async fn insert_bench_content(db: &Db, account: i64) -> DbResult<i64> {
 }
 
 /// A campaign of `content` sent to the inbox at `at` by `account`; returns its id.
-pub async fn insert_sent_campaign(db: &Db, content: i64, account: i64, at: i64) -> DbResult<i64> {
+pub async fn insert_sent_campaign(
+    db: &Db,
+    content: i64,
+    account: AccountId,
+    at: i64,
+) -> DbResult<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO campaigns (unit_path, title, content_id, content_version, fraud_type, audience, audience_size, channels, status, \
          created_by, created_at, sent_at) VALUES ('/', 'bench', $1, 1, 'rebate_task', '', 0, 'inbox', 'sent', $2, $3, $3) RETURNING id",

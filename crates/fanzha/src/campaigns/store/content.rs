@@ -1,5 +1,6 @@
 //! SQL of the content library: drafts, their versions and review steps.
 
+use crate::kernel::ids::AccountId;
 use sqlx::Row;
 
 use super::Tx;
@@ -24,7 +25,7 @@ pub async fn insert_content(
     tx: &mut Tx<'_>,
     unit_path: &str,
     t: &ContentText<'_>,
-    author: i64,
+    author: AccountId,
     now: i64,
 ) -> DbResult<i64> {
     Ok(sqlx::query_scalar(
@@ -54,7 +55,7 @@ pub async fn insert_version(
     id: i64,
     version: i64,
     t: &ContentText<'_>,
-    editor: i64,
+    editor: AccountId,
     now: i64,
 ) -> DbResult<()> {
     sqlx::query(
@@ -84,7 +85,7 @@ pub async fn update_content(
     old_version: i64,
     version: i64,
     t: &ContentText<'_>,
-    editor: i64,
+    editor: AccountId,
     now: i64,
 ) -> DbResult<u64> {
     Ok(sqlx::query(
@@ -117,7 +118,7 @@ pub async fn set_content_status(
     id: i64,
     from: &str,
     next: &str,
-    reviewer: Option<i64>,
+    reviewer: Option<AccountId>,
     now: i64,
 ) -> DbResult<u64> {
     Ok(sqlx::query(

@@ -5,7 +5,7 @@
 use super::audiences::{bind_all, AudienceSql, INBOX_REACHABLE, INBOX_REASON, INBOX_STATUS};
 use super::Tx;
 use crate::db::{bulk_sql, Backend, Db, DbResult};
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{AccountId, StudentId};
 
 /// A campaign as created.
 pub struct CampaignRow<'a> {
@@ -20,7 +20,7 @@ pub struct CampaignRow<'a> {
     /// The outside channel ids as JSON.
     pub channels: String,
     pub run_at: Option<i64>,
-    pub created_by: i64,
+    pub created_by: AccountId,
     pub now: i64,
 }
 

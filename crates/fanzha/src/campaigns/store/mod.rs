@@ -1,6 +1,6 @@
 //! SQL of the campaigns module (one text for SQLite and PostgreSQL).
 
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{AccountId, StudentId};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -41,9 +41,9 @@ pub struct Content {
     #[schema(value_type = String, example = "published")]
     pub status: super::model::ContentStatus,
     pub version: i64,
-    pub author_account_id: i64,
-    pub editor_account_id: i64,
-    pub reviewer_account_id: Option<i64>,
+    pub author_account_id: AccountId,
+    pub editor_account_id: AccountId,
+    pub reviewer_account_id: Option<AccountId>,
     pub created_at: i64,
     pub updated_at: i64,
     pub published_at: Option<i64>,
@@ -151,7 +151,7 @@ pub async fn english_students_under(
 }
 
 /// Enabled accounts holding one of `roles` anywhere, with their locale.
-pub async fn accounts_with_roles(db: &Db, roles: &[&str]) -> DbResult<Vec<(i64, String)>> {
+pub async fn accounts_with_roles(db: &Db, roles: &[&str]) -> DbResult<Vec<(AccountId, String)>> {
     if roles.is_empty() {
         return Ok(Vec::new());
     }
@@ -163,7 +163,7 @@ pub async fn accounts_with_roles(db: &Db, roles: &[&str]) -> DbResult<Vec<(i64, 
         "SELECT DISTINCT a.id, a.locale FROM role_assignments r JOIN accounts a ON a.id = r.account_id \
          WHERE r.role IN ({list}) AND a.disabled = 0 ORDER BY a.id"
     );
-    let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
+    let mut q = sqlx::query_as::<_, (AccountId, String)>(&sql);
     for r in roles {
         q = q.bind(*r);
     }
@@ -253,7 +253,7 @@ pub async fn insert_channel(
     secret: Option<&str>,
     sender: Option<&str>,
     rate_per_min: i64,
-    by: i64,
+    by: AccountId,
     now: i64,
 ) -> DbResult<i64> {
     Ok(sqlx::query_scalar(
@@ -406,7 +406,7 @@ pub struct Campaign {
     #[schema(value_type = String, example = "sent")]
     pub status: super::model::CampaignStatus,
     pub run_at: Option<i64>,
-    pub created_by: i64,
+    pub created_by: AccountId,
     pub created_at: i64,
     pub sent_at: Option<i64>,
     pub recalled_at: Option<i64>,

@@ -3,7 +3,7 @@
 
 use super::*;
 #[allow(unused_imports)]
-use crate::kernel::ids::{StudentId, UnitId};
+use crate::kernel::ids::{AccountId, StudentId, UnitId};
 
 /// (school id, published_at) of the awardees of a province and year.
 pub async fn awards(
@@ -31,7 +31,7 @@ pub async fn replace_awards(
     province_id: UnitId,
     year: i32,
     schools: &[UnitId],
-    by: i64,
+    by: AccountId,
     now: i64,
 ) -> DbResult<()> {
     sqlx::query("DELETE FROM campus_awards WHERE province_id = $1 AND year = $2")

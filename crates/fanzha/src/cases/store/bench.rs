@@ -3,7 +3,7 @@
 
 use crate::cases::model::TZ_OFFSET_MS;
 use crate::db::{Db, DbResult};
-use crate::kernel::ids::UnitId;
+use crate::kernel::ids::{AccountId, UnitId};
 
 /// One generated case: closed, nothing recovered, a fixed narrative.
 pub struct BenchCase {
@@ -24,7 +24,7 @@ pub struct BenchCase {
 pub async fn bench_insert_cases(
     db: &Db,
     rows: &[BenchCase],
-    officer: i64,
+    officer: AccountId,
     now: i64,
 ) -> DbResult<()> {
     let sql = format!(

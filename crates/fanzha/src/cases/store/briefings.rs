@@ -2,7 +2,7 @@
 
 use super::*;
 #[allow(unused_imports)]
-use crate::kernel::ids::{CaseId, UnitId};
+use crate::kernel::ids::{AccountId, CaseId, UnitId};
 
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Briefing {
@@ -13,7 +13,7 @@ pub struct Briefing {
     pub advice: String,
     pub case_ids: Vec<CaseId>,
     pub status: String,
-    pub created_by: i64,
+    pub created_by: AccountId,
     pub created_at: i64,
     pub published_at: Option<i64>,
 }
@@ -47,7 +47,7 @@ pub async fn save_briefing(
     title: &str,
     advice: &str,
     case_ids: &[CaseId],
-    by: i64,
+    by: AccountId,
     now: i64,
 ) -> DbResult<Option<i64>> {
     let ids = serde_json::to_string(case_ids).unwrap_or_else(|_| "[]".into());
@@ -119,7 +119,7 @@ pub async fn accounts_with_role_under(
     db: &Db,
     role: &str,
     unit_id: UnitId,
-) -> DbResult<Vec<(i64, String)>> {
+) -> DbResult<Vec<(AccountId, String)>> {
     let rows = sqlx::query(
         "SELECT DISTINCT r.account_id, a.locale FROM role_assignments r \
          JOIN units u ON u.id = r.unit_id JOIN accounts a ON a.id = r.account_id \

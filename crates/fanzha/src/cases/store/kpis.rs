@@ -2,7 +2,7 @@
 
 use super::*;
 #[allow(unused_imports)]
-use crate::kernel::ids::UnitId;
+use crate::kernel::ids::{AccountId, UnitId};
 
 #[derive(Clone, Debug, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct Kpi {
@@ -29,7 +29,13 @@ impl Kpi {
     }
 }
 
-pub async fn upsert_kpi(db: &Db, unit_id: UnitId, k: &Kpi, by: i64, now: i64) -> DbResult<()> {
+pub async fn upsert_kpi(
+    db: &Db,
+    unit_id: UnitId,
+    k: &Kpi,
+    by: AccountId,
+    now: i64,
+) -> DbResult<()> {
     sqlx::query(
         "INSERT INTO police_kpis (unit_id, month, cases_solved, suspects_arrested, funds_frozen_cents, losses_avoided_cents, \
          funds_returned_cents, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \

@@ -1,7 +1,7 @@
 //! SQL of cases: recording, lists, the daily summary and the prevention figures of schools. KPIs,
 //! briefings, awards and the monthly summary by dimension each have their file.
 
-use crate::kernel::ids::{CaseId, ReportId, UnitId};
+use crate::kernel::ids::{AccountId, CaseId, ReportId, UnitId};
 mod awards;
 pub mod bench;
 mod briefings;
@@ -142,7 +142,7 @@ pub async fn insert_case(
     conn: &mut sqlx::AnyConnection,
     c: &ValidCase,
     report_id: Option<ReportId>,
-    created_by: i64,
+    created_by: AccountId,
     now: i64,
 ) -> DbResult<CaseId> {
     let id: CaseId = sqlx::query_scalar(

@@ -2,6 +2,7 @@
 //! officer, the stations and the victims to draw from are read through the auth and org lookups.
 
 use crate::db::{Db, DbResult};
+use crate::kernel::ids::AccountId;
 pub use crate::org::store::lookups::{
     stations_with_schools, student_count_of_school as students_of_school, victim_sample,
     VictimSample,
@@ -15,7 +16,7 @@ pub async fn case_count(db: &Db) -> DbResult<i64> {
 }
 
 /// The account of a username, if any.
-pub async fn account_by_username(db: &Db, username: &str) -> DbResult<Option<i64>> {
+pub async fn account_by_username(db: &Db, username: &str) -> DbResult<Option<AccountId>> {
     let mut c = db.pool.acquire().await?;
     crate::auth::store::lookups::account_id_by_username(&mut c, username).await
 }

@@ -1,6 +1,7 @@
 //! The contest page and the organiser's actions from it (judges, assignment, review, publishing).
 
 use super::*;
+use crate::kernel::ids::AccountId;
 
 // ---- the contest page ----
 
@@ -20,7 +21,7 @@ pub(super) struct ShowPage {
     w: Words,
     c: Contest,
     s: Standing,
-    me: i64,
+    me: AccountId,
     phase: Phase,
     frozen: bool,
     entries_open: bool,

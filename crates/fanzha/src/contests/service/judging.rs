@@ -1,6 +1,7 @@
 //! Judging: judges and their conflicts, automatic assignment, score sheets, progress.
 
 use super::*;
+use crate::kernel::ids::AccountId;
 
 /// Names judges by their usernames (organisers, before judging closes). A judge's own units are
 /// recorded with them: the entries of their schools are conflicts of interest.
@@ -141,13 +142,13 @@ pub async fn assign_in(tx: &mut AnyConnection, contest_id: i64, now: i64) -> Res
         .filter(|e| e.status == EntryStatus::Accepted)
         .collect();
     let existing = store::assignments(tx, contest_id).await?;
-    let mut load: HashMap<i64, usize> = judges.iter().map(|j| (j.account_id, 0)).collect();
+    let mut load: HashMap<AccountId, usize> = judges.iter().map(|j| (j.account_id, 0)).collect();
     for (_, j) in &existing {
         *load.entry(*j).or_default() += 1;
     }
     let mut out = Assigned::default();
     for e in &entries {
-        let have: Vec<i64> = existing
+        let have: Vec<AccountId> = existing
             .iter()
             .filter(|(en, _)| *en == e.id)
             .map(|(_, j)| *j)
@@ -259,7 +260,7 @@ pub async fn score(
 #[schema(as = ContestJudgeProgress)]
 pub struct JudgeProgress {
     pub name: String,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub assigned: usize,
     pub scored: usize,
     pub conflicts: usize,
@@ -295,7 +296,7 @@ pub async fn progress(db: &Db, p: &Principal, id: i64) -> Result<Progress> {
         .collect();
     let asg = store::assignments(&mut conn, c.id).await?;
     let scores = store::scores(&mut conn, c.id).await?;
-    let done = |j: i64, e: i64| scores.iter().any(|(sj, se, _)| *sj == j && *se == e);
+    let done = |j: AccountId, e: i64| scores.iter().any(|(sj, se, _)| *sj == j && *se == e);
     let list = judges
         .iter()
         .map(|j| JudgeProgress {

@@ -1,7 +1,7 @@
 //! The few reads and writes the demo needs beyond the module's own.
 
 use super::*;
-use crate::kernel::ids::{StudentId, UnitId};
+use crate::kernel::ids::{AccountId, StudentId, UnitId};
 
 /// For the demo: the first `n` schools (id, code, name, path).
 pub async fn demo_schools(
@@ -33,7 +33,7 @@ pub async fn demo_students(
     conn: &mut AnyConnection,
     school_id: UnitId,
     n: i64,
-) -> DbResult<Vec<(i64, StudentId, String, String)>> {
+) -> DbResult<Vec<(AccountId, StudentId, String, String)>> {
     let rows = sqlx::query(
         "SELECT a.id AS account_id, s.id AS student_id, s.name AS name, u.path AS class_path \
          FROM accounts a JOIN students s ON s.id = a.student_id \
@@ -48,7 +48,7 @@ pub async fn demo_students(
 }
 
 /// (account, student, name, class path)
-fn student_from(r: &AnyRow) -> Result<(i64, StudentId, String, String), sqlx::Error> {
+fn student_from(r: &AnyRow) -> Result<(AccountId, StudentId, String, String), sqlx::Error> {
     Ok((
         r.try_get("account_id")?,
         r.try_get("student_id")?,
@@ -61,7 +61,7 @@ fn student_from(r: &AnyRow) -> Result<(i64, StudentId, String, String), sqlx::Er
 pub async fn demo_account(
     conn: &mut AnyConnection,
     username: &str,
-) -> DbResult<Option<(i64, String)>> {
+) -> DbResult<Option<(AccountId, String)>> {
     let r = sqlx::query("SELECT id, display_name FROM accounts WHERE username = $1")
         .bind(username)
         .fetch_optional(&mut *conn)
@@ -73,7 +73,10 @@ pub async fn demo_account(
 }
 
 /// For the demo: the unit paths of an account's roles.
-pub async fn demo_role_paths(conn: &mut AnyConnection, account_id: i64) -> DbResult<Vec<String>> {
+pub async fn demo_role_paths(
+    conn: &mut AnyConnection,
+    account_id: AccountId,
+) -> DbResult<Vec<String>> {
     Ok(sqlx::query_scalar(
         "SELECT u.path FROM role_assignments r JOIN units u ON u.id = r.unit_id WHERE r.account_id = $1",
     )

@@ -1,10 +1,11 @@
 //! Judges, their assignments and score sheets.
 
 use super::*;
+use crate::kernel::ids::AccountId;
 
 #[derive(Clone, Debug)]
 pub struct Judge {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub name: String,
     pub own_paths: Vec<String>,
 }
@@ -47,7 +48,10 @@ fn judge_from(r: &AnyRow) -> Result<Judge, sqlx::Error> {
 }
 
 /// (entry, judge) pairs of a contest.
-pub async fn assignments(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Vec<(i64, i64)>> {
+pub async fn assignments(
+    conn: &mut AnyConnection,
+    contest_id: i64,
+) -> DbResult<Vec<(i64, AccountId)>> {
     let rows = sqlx::query(
         "SELECT entry_id, judge_account_id FROM contest_assignments WHERE contest_id = $1 ORDER BY entry_id, judge_account_id",
     )
@@ -58,7 +62,7 @@ pub async fn assignments(conn: &mut AnyConnection, contest_id: i64) -> DbResult<
 }
 
 /// (entry, judge)
-fn assignment_from(r: &AnyRow) -> Result<(i64, i64), sqlx::Error> {
+fn assignment_from(r: &AnyRow) -> Result<(i64, AccountId), sqlx::Error> {
     Ok((r.try_get("entry_id")?, r.try_get("judge_account_id")?))
 }
 
@@ -66,7 +70,7 @@ pub async fn assign(
     tx: &mut AnyConnection,
     contest_id: i64,
     entry_id: i64,
-    judge: i64,
+    judge: AccountId,
 ) -> DbResult<()> {
     sqlx::query(
         "INSERT INTO contest_assignments (contest_id, entry_id, judge_account_id) VALUES ($1, $2, $3)",
@@ -84,7 +88,7 @@ pub async fn put_score(
     tx: &mut AnyConnection,
     contest_id: i64,
     entry_id: i64,
-    judge: i64,
+    judge: AccountId,
     marks_json: &str,
     total: i64,
     now: i64,
@@ -106,7 +110,10 @@ pub async fn put_score(
 }
 
 /// (judge, entry, total) of every score sheet of a contest.
-pub async fn scores(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Vec<(i64, i64, i64)>> {
+pub async fn scores(
+    conn: &mut AnyConnection,
+    contest_id: i64,
+) -> DbResult<Vec<(AccountId, i64, i64)>> {
     let rows = sqlx::query(
         "SELECT judge_account_id, entry_id, total FROM contest_scores WHERE contest_id = $1 ORDER BY judge_account_id, entry_id",
     )
@@ -117,7 +124,7 @@ pub async fn scores(conn: &mut AnyConnection, contest_id: i64) -> DbResult<Vec<(
 }
 
 /// (judge, entry, total)
-fn score_from(r: &AnyRow) -> Result<(i64, i64, i64), sqlx::Error> {
+fn score_from(r: &AnyRow) -> Result<(AccountId, i64, i64), sqlx::Error> {
     Ok((
         r.try_get("judge_account_id")?,
         r.try_get("entry_id")?,

@@ -1,7 +1,7 @@
 //! Every SQL statement of contests: contests and their ballot-log head, entries and media, the
 //! ballot log, judges, assignments and scores. Rows are read by column name and decoded into the model's types (an unknown stored value is an error).
 
-use crate::kernel::ids::{StudentId, UnitId};
+use crate::kernel::ids::{AccountId, StudentId, UnitId};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -23,7 +23,7 @@ pub struct Contest {
     pub last_hash: String,
     pub judges_assigned_at: Option<i64>,
     pub published_at: Option<i64>,
-    pub created_by: i64,
+    pub created_by: AccountId,
     pub created_at: i64,
 }
 
@@ -61,7 +61,7 @@ pub struct NewContest<'a> {
     pub rules_json: &'a str,
     pub rules_hash: &'a str,
     pub vote_key: &'a str,
-    pub created_by: i64,
+    pub created_by: AccountId,
 }
 
 pub async fn insert_contest(tx: &mut AnyConnection, c: &NewContest<'_>, now: i64) -> DbResult<i64> {
@@ -193,7 +193,7 @@ pub struct Member {
 pub struct Advisor {
     pub staff_id: i64,
     /// Their account, when they have one.
-    pub account_id: Option<i64>,
+    pub account_id: Option<AccountId>,
     pub name: String,
 }
 
@@ -204,7 +204,7 @@ pub struct Entry {
     pub category: Category,
     pub title: String,
     pub description: String,
-    pub submitter_account_id: i64,
+    pub submitter_account_id: AccountId,
     pub school_id: UnitId,
     pub school_path: String,
     pub members: Vec<Member>,
@@ -279,7 +279,7 @@ pub struct EntryRow<'a> {
 pub async fn insert_entry(
     tx: &mut AnyConnection,
     contest_id: i64,
-    submitter: i64,
+    submitter: AccountId,
     school_id: UnitId,
     school_path: &str,
     e: &EntryRow<'_>,
@@ -469,7 +469,7 @@ pub async fn claim_push(
     tx: &mut AnyConnection,
     contest_id: i64,
     entry_id: i64,
-    by: i64,
+    by: AccountId,
     now: i64,
 ) -> DbResult<bool> {
     if insert_push(tx, contest_id, entry_id, 0, by, now).await? {
@@ -526,7 +526,7 @@ pub async fn insert_push(
     contest_id: i64,
     entry_id: i64,
     content_id: i64,
-    by: i64,
+    by: AccountId,
     now: i64,
 ) -> DbResult<bool> {
     let n = sqlx::query(

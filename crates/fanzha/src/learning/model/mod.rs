@@ -1,7 +1,7 @@
 //! Types of the learning module, parsed from forms: courses and their lessons, questions of the
 //! bank, attempts, the pledge, activities and app installs.
 
-use crate::kernel::ids::{StudentId, UnitId};
+use crate::kernel::ids::{AccountId, StudentId, UnitId};
 mod structure;
 mod term;
 pub use structure::*;
@@ -472,7 +472,7 @@ pub struct Activity {
     pub unit_path: String,
     pub kind: ActivityKind,
     pub title: String,
-    pub organiser_account_id: i64,
+    pub organiser_account_id: AccountId,
     pub organiser: String,
     pub place: String,
     pub starts_at: Millis,

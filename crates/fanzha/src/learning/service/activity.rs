@@ -2,7 +2,7 @@
 
 use super::*;
 #[allow(unused_imports)]
-use crate::kernel::ids::{StudentId, UnitId};
+use crate::kernel::ids::{AccountId, StudentId, UnitId};
 
 // ---------- activities ----------
 
@@ -135,7 +135,7 @@ pub async fn check_in_as(
     clock: &Clock,
     s: Student,
     a: Activity,
-    account_id: i64,
+    account_id: AccountId,
     code: &str,
     device: &str,
 ) -> Result<CheckIn, LearningError> {

@@ -2,7 +2,7 @@
 
 use super::*;
 #[allow(unused_imports)]
-use crate::kernel::ids::{StudentId, UnitId};
+use crate::kernel::ids::{AccountId, StudentId, UnitId};
 
 // ---------- activities ----------
 
@@ -34,7 +34,7 @@ pub async fn insert_activity(
     school_id: UnitId,
     unit_id: UnitId,
     a: &NewActivity,
-    organiser_account_id: i64,
+    organiser_account_id: AccountId,
     organiser: &str,
     now: Millis,
 ) -> DbResult<i64> {
@@ -126,7 +126,7 @@ pub async fn insert_checkin(
     tx: &mut Tx<'_>,
     activity_id: i64,
     student_id: StudentId,
-    account_id: i64,
+    account_id: AccountId,
     device: &str,
     window: i64,
     shared: bool,
@@ -222,7 +222,7 @@ pub async fn declare_install(
 pub async fn verify_install(
     tx: &mut Tx<'_>,
     student_id: StudentId,
-    by: i64,
+    by: AccountId,
     now: Millis,
 ) -> DbResult<bool> {
     let n = sqlx::query(

@@ -2,7 +2,7 @@
 
 use super::*;
 #[allow(unused_imports)]
-use crate::kernel::ids::{StudentId, UnitId};
+use crate::kernel::ids::{AccountId, StudentId, UnitId};
 
 // ---------- courses ----------
 
@@ -33,7 +33,7 @@ pub async fn insert_course(
     tx: &mut Tx<'_>,
     school_id: UnitId,
     c: &NewCourse,
-    by: i64,
+    by: AccountId,
     now: Millis,
 ) -> DbResult<i64> {
     Ok(sqlx::query_scalar(
@@ -280,7 +280,7 @@ pub async fn insert_question(
     tx: &mut Tx<'_>,
     course_id: i64,
     q: &NewQuestion,
-    by: i64,
+    by: AccountId,
     now: Millis,
 ) -> DbResult<i64> {
     Ok(sqlx::query_scalar(

@@ -2,7 +2,7 @@
 
 use super::*;
 #[allow(unused_imports)]
-use crate::kernel::ids::{StudentId, UnitId};
+use crate::kernel::ids::{AccountId, StudentId, UnitId};
 
 // ---------- pledge ----------
 
@@ -32,7 +32,7 @@ pub async fn insert_pledge(
     tx: &mut Tx<'_>,
     school_id: UnitId,
     body: &str,
-    by: i64,
+    by: AccountId,
     now: Millis,
 ) -> DbResult<Pledge> {
     let version: i64 = sqlx::query_scalar(

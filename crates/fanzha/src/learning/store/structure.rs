@@ -1,7 +1,8 @@
 //! Modules, instructors and lesson attachments.
 
-#[allow(unused_imports)]
 use super::*;
+#[allow(unused_imports)]
+use crate::kernel::ids::AccountId;
 
 pub async fn insert_module(
     tx: &mut Tx<'_>,
@@ -121,7 +122,7 @@ pub async fn insert_attachment(
     size: i64,
     sha: &str,
     key: &str,
-    by: i64,
+    by: AccountId,
     now: Millis,
 ) -> DbResult<i64> {
     Ok(sqlx::query_scalar(

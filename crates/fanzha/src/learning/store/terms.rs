@@ -2,7 +2,7 @@
 
 use super::*;
 #[allow(unused_imports)]
-use crate::kernel::ids::{StudentId, UnitId};
+use crate::kernel::ids::{AccountId, StudentId, UnitId};
 
 fn term_from(r: &AnyRow) -> Result<Term, sqlx::Error> {
     Ok(Term {
@@ -42,7 +42,7 @@ pub async fn upsert_term(
     tx: &mut Tx<'_>,
     school_id: UnitId,
     t: &NewTerm,
-    by: i64,
+    by: AccountId,
     now: Millis,
 ) -> DbResult<i64> {
     Ok(sqlx::query_scalar(

@@ -1,6 +1,6 @@
 //! Reads of the demo seed only (first units, students picked for the demo's stories).
 
-use crate::kernel::ids::{StudentId, UnitId};
+use crate::kernel::ids::{AccountId, StudentId, UnitId};
 use sqlx::AnyConnection;
 
 use crate::db::{Db, DbResult};
@@ -42,7 +42,7 @@ pub async fn newest_students_with_phone_of_staff(
 }
 
 /// The account and student of a student number, when the student has an account.
-pub async fn student_account_by_no(db: &Db, no: &str) -> DbResult<Option<(i64, StudentId)>> {
+pub async fn student_account_by_no(db: &Db, no: &str) -> DbResult<Option<(AccountId, StudentId)>> {
     Ok(sqlx::query_as(
         "SELECT a.id, s.id FROM students s JOIN accounts a ON a.student_id = s.id WHERE s.student_no = $1",
     )
@@ -55,7 +55,7 @@ pub async fn student_account_by_no(db: &Db, no: &str) -> DbResult<Option<(i64, S
 /// exists: (station, student, class, class path, school, major, gender).
 pub async fn first_student_under_a_station(
     db: &Db,
-    account: i64,
+    account: AccountId,
 ) -> DbResult<Option<(UnitId, StudentId, UnitId, String, UnitId, String, String)>> {
     Ok(sqlx::query_as(
         "SELECT j.station_id, s.id, s.class_id, c.path, s.school_id, s.major, s.gender FROM jurisdictions j \

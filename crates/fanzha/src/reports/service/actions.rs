@@ -3,7 +3,7 @@
 //! check. Each takes the acting principal (and the audit actor where it audits), owns its
 //! transaction and returns [`ReportError`]; handlers parse, call one of these, and render.
 
-use crate::kernel::ids::{CaseId, ReportId, UnitId};
+use crate::kernel::ids::{AccountId, CaseId, ReportId, UnitId};
 use serde::{Deserialize, Serialize};
 
 use super::{Deadlines, Filed, ReportError, ReportResult, Reporter, SpAction, Triage};
@@ -292,7 +292,7 @@ pub struct TriageRequest {
     /// merge: the report to merge into.
     pub into: Option<ReportId>,
     /// assign: the officer's account id.
-    pub officer: Option<i64>,
+    pub officer: Option<AccountId>,
     /// reply: the text for the reporter.
     pub text: Option<String>,
 }

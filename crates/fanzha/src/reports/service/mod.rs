@@ -2,7 +2,7 @@
 //! stop-payment request of a loss with its escalation job, police actions and triage. Every write
 //! is one transaction; every decision is audited.
 
-use crate::kernel::ids::{ReportId, StudentId, UnitId};
+use crate::kernel::ids::{AccountId, ReportId, StudentId, UnitId};
 use fanzha_detect::FraudType;
 use serde::Serialize;
 use sqlx::AnyConnection;
@@ -143,7 +143,7 @@ impl Default for Deadlines {
 /// Who files: the account, and the student it is (if any) with the unit the report belongs to.
 #[derive(Clone, Debug)]
 pub struct Reporter {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub student_id: Option<StudentId>,
     pub school_id: Option<UnitId>,
     pub class_id: Option<UnitId>,
@@ -183,7 +183,11 @@ pub fn ref_no(id: ReportId, now: i64) -> String {
     format!("FZ-{day}-{id:06}")
 }
 
-async fn replay(tx: &mut AnyConnection, account: i64, key: &str) -> ReportResult<Option<Filed>> {
+async fn replay(
+    tx: &mut AnyConnection,
+    account: AccountId,
+    key: &str,
+) -> ReportResult<Option<Filed>> {
     Ok(store::report_by_key(tx, account, key)
         .await?
         .map(|(report_id, ref_no, stop_payment_id)| Filed {

@@ -2,7 +2,7 @@
 
 use super::stop_payment::first_action;
 use super::*;
-use crate::kernel::ids::{CaseId, ReportId};
+use crate::kernel::ids::{AccountId, CaseId, ReportId};
 
 /// A police decision on a report.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -13,7 +13,7 @@ pub enum Triage {
     /// Merge into another report (same scam, same victim or same cluster).
     Merge(ReportId),
     /// Assign to a police officer's account.
-    Assign(i64),
+    Assign(AccountId),
     /// A reply that reaches the reporter's inbox.
     Reply(String),
 }

@@ -1,7 +1,7 @@
 //! Statements of benchmarks only.
 
 use crate::db::{Db, DbResult};
-use crate::kernel::ids::UnitId;
+use crate::kernel::ids::{AccountId, UnitId};
 
 /// A closed report of the past for `fanzha bench cases`, numbered `B<n>`.
 pub struct ClosedReport<'a> {
@@ -12,7 +12,11 @@ pub struct ClosedReport<'a> {
 }
 
 /// Inserts closed reports by `reporter` in bulk.
-pub async fn insert_closed(db: &Db, reporter: i64, rows: &[ClosedReport<'_>]) -> DbResult<()> {
+pub async fn insert_closed(
+    db: &Db,
+    reporter: AccountId,
+    rows: &[ClosedReport<'_>],
+) -> DbResult<()> {
     let rows: Vec<String> = rows
         .iter()
         .map(|r| {

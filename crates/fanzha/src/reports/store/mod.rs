@@ -1,7 +1,7 @@
 //! Reading reports, stop-payment requests, clusters and figures. Lists are filtered by the
 //! caller's scope paths (prefix match on the report's unit path) or by the reporter.
 
-use crate::kernel::ids::{CaseId, ReportId, StudentId, UnitId};
+use crate::kernel::ids::{AccountId, CaseId, ReportId, StudentId, UnitId};
 use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
@@ -22,7 +22,7 @@ pub use writes::*;
 pub struct Report {
     pub id: ReportId,
     pub ref_no: String,
-    pub reporter_account_id: i64,
+    pub reporter_account_id: AccountId,
     pub student_id: Option<StudentId>,
     pub school_id: Option<UnitId>,
     pub unit_path: String,
@@ -37,7 +37,7 @@ pub struct Report {
     /// new, confirmed, not_fraud, merged, case_opened.
     #[schema(value_type = String, example = "new")]
     pub status: super::model::ReportStatus,
-    pub assigned_to: Option<i64>,
+    pub assigned_to: Option<AccountId>,
     pub merged_into: Option<ReportId>,
     pub case_id: Option<CaseId>,
     pub first_action_at: Option<i64>,
@@ -213,7 +213,7 @@ pub async fn stop_payment_id_by_report_key(db: &Db, key: &str) -> DbResult<Optio
 #[derive(Clone, Debug, Default)]
 pub struct Scope {
     /// Reports filed by this account.
-    pub reporter: Option<i64>,
+    pub reporter: Option<AccountId>,
     /// Reports under any of these unit paths.
     pub paths: Vec<String>,
 }

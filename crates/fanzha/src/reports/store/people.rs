@@ -2,7 +2,7 @@
 //! class, police and leaders of the stations whose jurisdiction has a school, and the locale
 //! each recipient reads. Read inside the caller's transaction.
 
-use crate::kernel::ids::{StudentId, UnitId};
+use crate::kernel::ids::{AccountId, StudentId, UnitId};
 use sqlx::{AnyConnection, Row};
 
 use crate::db::DbResult;
@@ -51,7 +51,7 @@ pub async fn student_cohort(
 pub async fn account_of_student(
     tx: &mut AnyConnection,
     student_id: StudentId,
-) -> DbResult<Option<i64>> {
+) -> DbResult<Option<AccountId>> {
     Ok(
         sqlx::query_scalar("SELECT id FROM accounts WHERE student_id = $1 ORDER BY id LIMIT 1")
             .bind(student_id)
@@ -71,7 +71,10 @@ pub async fn counselors_of_class(tx: &mut AnyConnection, class_id: UnitId) -> Db
 }
 
 /// Police accounts of the stations whose jurisdiction has this school.
-pub async fn police_of_school(tx: &mut AnyConnection, school_id: UnitId) -> DbResult<Vec<i64>> {
+pub async fn police_of_school(
+    tx: &mut AnyConnection,
+    school_id: UnitId,
+) -> DbResult<Vec<AccountId>> {
     Ok(sqlx::query_scalar(
         "SELECT DISTINCT ra.account_id FROM role_assignments ra JOIN jurisdictions j ON j.station_id = ra.unit_id \
          WHERE j.school_id = $1 AND ra.role = 'police' ORDER BY ra.account_id",
@@ -105,7 +108,10 @@ pub async fn station_leaders(tx: &mut AnyConnection, station_id: UnitId) -> DbRe
 }
 
 /// The police accounts of a station.
-pub async fn station_police(tx: &mut AnyConnection, station_id: UnitId) -> DbResult<Vec<i64>> {
+pub async fn station_police(
+    tx: &mut AnyConnection,
+    station_id: UnitId,
+) -> DbResult<Vec<AccountId>> {
     Ok(sqlx::query_scalar(
         "SELECT account_id FROM role_assignments WHERE unit_id = $1 AND role = 'police' ORDER BY account_id",
     )
@@ -115,7 +121,7 @@ pub async fn station_police(tx: &mut AnyConnection, station_id: UnitId) -> DbRes
 }
 
 /// Whether the account is police anywhere.
-pub async fn is_police(tx: &mut AnyConnection, account_id: i64) -> DbResult<bool> {
+pub async fn is_police(tx: &mut AnyConnection, account_id: AccountId) -> DbResult<bool> {
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM role_assignments WHERE account_id = $1 AND role = 'police'",
     )
@@ -129,7 +135,7 @@ pub async fn is_police(tx: &mut AnyConnection, account_id: i64) -> DbResult<bool
 /// to them), if they have one.
 pub async fn locale_of(tx: &mut AnyConnection, to: &Recipient) -> DbResult<Option<String>> {
     let (sql, id) = match to {
-        Recipient::Account(id) => ("SELECT locale FROM accounts WHERE id = $1", *id),
+        Recipient::Account(id) => ("SELECT locale FROM accounts WHERE id = $1", id.get()),
         Recipient::Staff(id) => (
             "SELECT locale FROM accounts WHERE staff_id = $1 ORDER BY id LIMIT 1",
             *id,
@@ -149,7 +155,7 @@ pub async fn locale_of(tx: &mut AnyConnection, to: &Recipient) -> DbResult<Optio
 pub async fn student_accounts(
     tx: &mut AnyConnection,
     limit: i64,
-) -> DbResult<Vec<(i64, StudentId)>> {
+) -> DbResult<Vec<(AccountId, StudentId)>> {
     let rows = sqlx::query(
         "SELECT a.id AS account_id, a.student_id AS student_id FROM accounts a \
          WHERE a.student_id IS NOT NULL ORDER BY a.id LIMIT $1",

@@ -2,7 +2,7 @@
 //! requests and their actions, escalation, and the police's triage steps. Run inside the
 //! caller's transaction.
 
-use crate::kernel::ids::{CaseId, ReportId, StudentId, UnitId};
+use crate::kernel::ids::{AccountId, CaseId, ReportId, StudentId, UnitId};
 use sqlx::{AnyConnection, Row};
 
 use crate::db::DbResult;
@@ -10,7 +10,7 @@ use crate::reports::model::ReportIndicator;
 
 /// A report row as filed.
 pub struct NewReport<'a> {
-    pub reporter_account_id: i64,
+    pub reporter_account_id: AccountId,
     pub idempotency_key: &'a str,
     pub student_id: Option<StudentId>,
     pub school_id: Option<UnitId>,
@@ -55,7 +55,7 @@ pub async fn insert_report(
 /// The report a reporter filed with an idempotency key: (id, number, stop-payment id).
 pub async fn report_by_key(
     tx: &mut AnyConnection,
-    account: i64,
+    account: AccountId,
     key: &str,
 ) -> DbResult<Option<(ReportId, String, Option<i64>)>> {
     let Some(r) = sqlx::query(
@@ -148,7 +148,7 @@ pub async fn insert_stop_payment(tx: &mut AnyConnection, s: &NewStopPayment<'_>)
 pub async fn record_stop_action(
     tx: &mut AnyConnection,
     sp_id: i64,
-    account_id: i64,
+    account_id: AccountId,
     action: &str,
     action_reason: &str,
     status: &str,
@@ -239,7 +239,7 @@ pub async fn merge_report(
 pub async fn assign_report(
     tx: &mut AnyConnection,
     id: ReportId,
-    officer: i64,
+    officer: AccountId,
     now: i64,
 ) -> DbResult<()> {
     sqlx::query("UPDATE reports SET assigned_to = $1, updated_at = $2 WHERE id = $3")

@@ -10,7 +10,7 @@ use crate::campaigns::service::{NewContent, SvcError};
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::Msg;
-use crate::kernel::ids::UnitId;
+use crate::kernel::ids::{AccountId, UnitId};
 use crate::volunteers::model::{
     Audience, CallInput, CallStatus, EntryKind, VolError, WorkDecision, WorkInput, WorkKind,
     WorkLicence, WorkStatus, MAX_WORKS_PER_CALL,
@@ -543,7 +543,7 @@ pub async fn reuse(
         id: 0,
         call_id: 0,
         volunteer_id: 0,
-        account_id: 0,
+        account_id: AccountId(0),
         kind: item.kind,
         title: item.title.clone(),
         body: item.body.clone(),

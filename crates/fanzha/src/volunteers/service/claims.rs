@@ -18,6 +18,7 @@
 //! new one). If it ended abnormally, its queue is removed and the claims in it are answered with
 //! an error instead of waiting forever.
 
+use crate::kernel::ids::AccountId;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
@@ -35,7 +36,7 @@ type Outcome = Result<Claim, VolError>;
 /// One claim as asked: who, whether to join the waiting list when the task is full, and when.
 #[derive(Clone, Copy, Debug)]
 struct Ask {
-    account_id: i64,
+    account_id: AccountId,
     wait: bool,
     at: i64,
 }
@@ -75,7 +76,7 @@ impl ClaimWriter {
 
     /// Claims a place of `task_id` for `account_id` at `at`; with `wait`, a full task puts the
     /// volunteer on its waiting list. Answers after the commit.
-    pub async fn claim(&self, task_id: i64, account_id: i64, wait: bool, at: i64) -> Outcome {
+    pub async fn claim(&self, task_id: i64, account_id: AccountId, wait: bool, at: i64) -> Outcome {
         let (reply, answer) = oneshot::channel();
         let ask = Ask {
             account_id,
@@ -195,10 +196,10 @@ async fn decide(db: &Db, task_id: i64, asks: &[Ask]) -> Result<Vec<Outcome>, Vol
     let Some(t) = store::task(&mut tx, task_id).await? else {
         return Ok(asks.iter().map(|_| Err(VolError::NotFound)).collect());
     };
-    let mut accounts: Vec<i64> = asks.iter().map(|a| a.account_id).collect();
+    let mut accounts: Vec<AccountId> = asks.iter().map(|a| a.account_id).collect();
     accounts.sort_unstable();
     accounts.dedup();
-    let vols: HashMap<i64, Volunteer> = store::volunteers_by_accounts(&mut tx, &accounts)
+    let vols: HashMap<AccountId, Volunteer> = store::volunteers_by_accounts(&mut tx, &accounts)
         .await?
         .into_iter()
         .map(|v| (v.account_id, v))

@@ -1,5 +1,6 @@
 //! Use cases of points, rewards, certificates and leaderboards.
 
+use crate::kernel::ids::AccountId;
 use sqlx::AnyConnection;
 
 use super::{award_cause, conn, publishing_unit, volunteer_of, VR};
@@ -19,7 +20,7 @@ pub async fn award(
     c: &mut AnyConnection,
     t: &Task,
     volunteer_id: i64,
-    by: i64,
+    by: AccountId,
     now: i64,
 ) -> VR<bool> {
     let cause = award_cause(t.id, volunteer_id);

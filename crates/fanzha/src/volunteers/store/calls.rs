@@ -1,7 +1,7 @@
 //! Calls for works and their submissions: every SQL statement of those parts, rows read by
 //! column name. The shared library is in `library.rs`, teams and drafts in `teams.rs`.
 
-use crate::kernel::ids::UnitId;
+use crate::kernel::ids::{AccountId, UnitId};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -21,7 +21,7 @@ pub struct Call {
     pub unit_id: UnitId,
     pub unit_path: String,
     pub unit_name: String,
-    pub created_by: i64,
+    pub created_by: AccountId,
     pub title: String,
     pub theme: String,
     pub rules: String,
@@ -87,7 +87,7 @@ pub async fn insert_call(
     c: &mut AnyConnection,
     unit_id: UnitId,
     unit_path: &str,
-    by: i64,
+    by: AccountId,
     v: &ValidCall,
     target_paths: &[String],
     now: i64,
@@ -160,7 +160,7 @@ pub struct Work {
     pub id: i64,
     pub call_id: i64,
     pub volunteer_id: i64,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub kind: WorkKind,
     pub title: String,
     pub body: String,
@@ -212,7 +212,7 @@ pub async fn insert_work(
     c: &mut AnyConnection,
     call_id: i64,
     volunteer_id: i64,
-    account_id: i64,
+    account_id: AccountId,
     w: &ValidWork,
     now: i64,
 ) -> R<i64> {
@@ -287,7 +287,7 @@ pub async fn decide_work(
     from: &[WorkStatus],
     to: WorkStatus,
     reason: Option<&str>,
-    by: i64,
+    by: AccountId,
     now: i64,
 ) -> R<bool> {
     let list: Vec<String> = from.iter().map(|s| format!("'{}'", s.as_str())).collect();

@@ -2,6 +2,7 @@
 //! first, then the batch's volunteers and their earlier claims in one read each, the new claims in
 //! one multi-row insert and the places taken in one update.
 
+use crate::kernel::ids::AccountId;
 use sqlx::AnyConnection;
 
 use super::{
@@ -21,7 +22,10 @@ pub async fn lock_task(c: &mut AnyConnection, task_id: i64) -> R<()> {
 }
 
 /// The volunteer records of these accounts (accounts that are not volunteers are left out).
-pub async fn volunteers_by_accounts(c: &mut AnyConnection, accounts: &[i64]) -> R<Vec<Volunteer>> {
+pub async fn volunteers_by_accounts(
+    c: &mut AnyConnection,
+    accounts: &[AccountId],
+) -> R<Vec<Volunteer>> {
     if accounts.is_empty() {
         return Ok(Vec::new());
     }
@@ -59,7 +63,7 @@ pub async fn claims_on_task_of(
 /// A new claim of a batch: volunteer, account, state (claimed or waiting), time of the request.
 pub struct NewClaim {
     pub volunteer_id: i64,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub status: ClaimStatus,
     pub at: i64,
 }

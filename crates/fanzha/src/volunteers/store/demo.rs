@@ -1,7 +1,7 @@
 //! What the demo and the benchmark need beyond the module's own tables: whom they seed for, read
 //! through the auth and org lookups; and the benchmark's volunteers and figures.
 
-use crate::kernel::ids::{StudentId, UnitId};
+use crate::kernel::ids::{AccountId, StudentId, UnitId};
 use sqlx::AnyConnection;
 
 use super::R;
@@ -10,7 +10,7 @@ use crate::db::DbResult;
 use crate::org::store::lookups as org_lookups;
 
 /// The demo officer `police1`: (station id, station path, account id).
-pub async fn demo_station(c: &mut AnyConnection) -> DbResult<Option<(UnitId, String, i64)>> {
+pub async fn demo_station(c: &mut AnyConnection) -> DbResult<Option<(UnitId, String, AccountId)>> {
     let Some(&(unit_id, account)) = auth_lookups::grants_of_username(c, "police1")
         .await?
         .first()
@@ -37,7 +37,7 @@ pub async fn demo_students(
     school_id: UnitId,
     first: &str,
     n: i64,
-) -> DbResult<Vec<(i64, StudentId)>> {
+) -> DbResult<Vec<(AccountId, StudentId)>> {
     const PAGE: i64 = 500;
     let want = usize::try_from(n).unwrap_or(0);
     let mut out = Vec::new();
@@ -62,7 +62,7 @@ pub async fn demo_students(
 pub async fn demo_other_school_admin(
     c: &mut AnyConnection,
     school_id: UnitId,
-) -> DbResult<Option<(UnitId, i64, String)>> {
+) -> DbResult<Option<(UnitId, AccountId, String)>> {
     for (unit_id, account) in auth_lookups::grants_of_role(c, "school_admin").await? {
         if unit_id == school_id {
             continue;
@@ -82,7 +82,7 @@ pub async fn demo_other_school_admin(
 pub async fn bench_volunteer(
     c: &mut AnyConnection,
     student_id: StudentId,
-    account_id: i64,
+    account_id: AccountId,
     school_id: UnitId,
     class_id: UnitId,
     class_path: &str,

@@ -1,6 +1,6 @@
 //! The ledger, rewards, certificates and the appraisal's rows of the volunteers module.
 
-use crate::kernel::ids::UnitId;
+use crate::kernel::ids::{AccountId, UnitId};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -52,7 +52,7 @@ pub struct NewEntry<'a> {
     pub reward_id: Option<i64>,
     pub reverses: Option<i64>,
     pub note: &'a str,
-    pub by: Option<i64>,
+    pub by: Option<AccountId>,
 }
 
 /// What appending an entry did.
@@ -129,7 +129,10 @@ pub async fn lock_volunteer(c: &mut AnyConnection, volunteer_id: i64) -> R<()> {
 }
 
 /// The stored balance and standing of a volunteer by their account: one indexed row.
-pub async fn balance_by_account(c: &mut AnyConnection, account_id: i64) -> R<Option<(i64, i64)>> {
+pub async fn balance_by_account(
+    c: &mut AnyConnection,
+    account_id: AccountId,
+) -> R<Option<(i64, i64)>> {
     sqlx::query("SELECT balance, earned FROM vol_volunteers WHERE account_id = $1")
         .bind(account_id)
         .fetch_optional(c)

@@ -1,7 +1,7 @@
 //! The shared library of works and campaign content, and its reuses by other units: every SQL
 //! statement of that part, rows read by column name.
 
-use crate::kernel::ids::UnitId;
+use crate::kernel::ids::{AccountId, UnitId};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -191,7 +191,7 @@ pub async fn insert_use(
     item_id: i64,
     unit_id: UnitId,
     unit_path: &str,
-    account_id: i64,
+    account_id: AccountId,
     content_id: i64,
     now: i64,
 ) -> R<bool> {

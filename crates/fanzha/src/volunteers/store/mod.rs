@@ -2,7 +2,7 @@
 //! databases; the slot and stock limits are single conditional UPDATEs, so the row lock
 //! (PostgreSQL) or the write lock (SQLite, `BEGIN IMMEDIATE`) makes concurrent callers take turns.
 
-use crate::kernel::ids::{StudentId, UnitId};
+use crate::kernel::ids::{AccountId, StudentId, UnitId};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -41,7 +41,7 @@ fn lines(s: &str) -> Vec<String> {
 pub struct Volunteer {
     pub id: i64,
     pub student_id: StudentId,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub school_id: UnitId,
     pub class_id: UnitId,
     pub class_path: String,
@@ -91,7 +91,7 @@ fn volunteer_from(r: &AnyRow) -> R<Volunteer> {
 pub async fn insert_volunteer(
     c: &mut AnyConnection,
     s: &crate::org::model::Student,
-    account_id: i64,
+    account_id: AccountId,
     contact: Contact,
     now: i64,
 ) -> R<i64> {
@@ -110,7 +110,10 @@ pub async fn insert_volunteer(
     .await
 }
 
-pub async fn volunteer_by_account(c: &mut AnyConnection, account_id: i64) -> R<Option<Volunteer>> {
+pub async fn volunteer_by_account(
+    c: &mut AnyConnection,
+    account_id: AccountId,
+) -> R<Option<Volunteer>> {
     let sql = format!("SELECT {VOL_COLS} {VOL_FROM} WHERE v.account_id = $1");
     sqlx::query(&sql)
         .bind(account_id)
@@ -197,7 +200,7 @@ pub struct Task {
     pub unit_id: UnitId,
     pub unit_path: String,
     pub unit_name: String,
-    pub created_by: i64,
+    pub created_by: AccountId,
     pub title: String,
     pub description: String,
     pub place: String,
@@ -263,7 +266,7 @@ pub async fn insert_task(
     c: &mut AnyConnection,
     unit_id: UnitId,
     unit_path: &str,
-    by: i64,
+    by: AccountId,
     t: &ValidTask,
     target_paths: &[String],
     now: i64,
@@ -356,7 +359,7 @@ pub struct Claim {
     pub id: i64,
     pub task_id: i64,
     pub volunteer_id: i64,
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub status: ClaimStatus,
     pub claimed_at: i64,
     pub checkin_at: Option<i64>,
@@ -365,7 +368,7 @@ pub struct Claim {
     pub has_photo: bool,
     pub proof_at: Option<i64>,
     pub reason: Option<String>,
-    pub reviewed_by: Option<i64>,
+    pub reviewed_by: Option<AccountId>,
     pub reviewed_at: Option<i64>,
     /// Credited minutes (set on approval).
     pub minutes: i64,
@@ -461,7 +464,7 @@ pub async fn upsert_claim(
     c: &mut AnyConnection,
     task_id: i64,
     volunteer_id: i64,
-    account_id: i64,
+    account_id: AccountId,
     status: ClaimStatus,
     now: i64,
 ) -> R<i64> {
@@ -598,7 +601,7 @@ pub struct Decided<'a> {
     pub to: ClaimStatus,
     pub minutes: i64,
     pub reason: Option<&'a str>,
-    pub by: i64,
+    pub by: AccountId,
     pub at: i64,
 }
 

@@ -1,7 +1,7 @@
 //! Volunteer teams of a school, and the reservations of the campaign drafts made from works:
 //! every SQL statement of those parts, rows read by column name.
 
-use crate::kernel::ids::UnitId;
+use crate::kernel::ids::{AccountId, UnitId};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -43,7 +43,7 @@ pub async fn insert_team(
     school_id: UnitId,
     school_path: &str,
     name: &str,
-    by: i64,
+    by: AccountId,
     now: i64,
 ) -> R<i64> {
     sqlx::query_scalar(

@@ -3,7 +3,7 @@
 //! money"), within the chain's rules.
 
 use super::*;
-use crate::kernel::ids::{ReportId, WarningId};
+use crate::kernel::ids::{AccountId, ReportId, WarningId};
 
 /// Attaches a student to an unmatched warning the caller may see and identify, and routes it;
 /// the clocks start now.
@@ -360,7 +360,7 @@ pub async fn open_loss_report(
     clock: &Clock,
     actor: &Actor,
     w: &Warning,
-    me: (Option<i64>, &str),
+    me: (Option<AccountId>, &str),
     staff: Option<i64>,
     loss_cents: i64,
     t: LossTransfer,

@@ -169,7 +169,7 @@ pub(super) async fn issue_once(
             drop(tx);
             let mut conn = db.pool.acquire().await.map_err(DbError::from)?;
             let (a, k) = (
-                issuer.account_id.unwrap_or(0),
+                issuer.account_id.unwrap_or_default(),
                 nw.idempotency_key.unwrap_or_default(),
             );
             let w = store::by_idempotency(&mut conn, a, &k)

@@ -22,7 +22,7 @@ use crate::db::{Db, DbError};
 use crate::error::{AppError, Msg};
 use crate::i18n::Lang;
 use crate::inbox::{self, Notice, Recipient};
-use crate::kernel::ids::WarningId;
+use crate::kernel::ids::{AccountId, WarningId};
 use crate::org::model::{Unit, UnitKind};
 
 mod acts;
@@ -117,7 +117,7 @@ fn refuse(key: &str) -> WarnError {
 /// Who issues a warning.
 #[derive(Clone, Debug)]
 pub struct Issuer {
-    pub account_id: Option<i64>,
+    pub account_id: Option<AccountId>,
     pub name: String,
     /// `police`, `partner` or `internal`.
     pub kind: &'static str,

@@ -3,7 +3,7 @@
 //! so a batch or a scan costs a few queries per class rather than per warning.
 
 use super::*;
-use crate::kernel::ids::{UnitId, WarningId};
+use crate::kernel::ids::{AccountId, UnitId, WarningId};
 
 /// Whom a warning is about, once matched.
 pub(super) enum Matched {
@@ -105,7 +105,7 @@ impl RouteCache {
         warning_id: WarningId,
         at: Millis,
         kind: &str,
-        actor: (Option<i64>, &str),
+        actor: (Option<AccountId>, &str),
         level: i64,
         staff: Option<i64>,
         dedup: &str,
@@ -416,7 +416,7 @@ pub(super) async fn route(
     warning_id: WarningId,
     sev: Severity,
     student: &StudentRef,
-    actor: (Option<i64>, &str),
+    actor: (Option<AccountId>, &str),
 ) -> Result<Warning, WarnError> {
     let now = clock.now_ms();
     let chain = cache.chain(c, &student.class_path).await?;

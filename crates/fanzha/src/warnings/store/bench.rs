@@ -1,7 +1,7 @@
 //! SQL of `fanzha bench warnings`: the open warning the filler copies, the bulk fill, the count.
 
 use crate::db::{Db, DbResult};
-use crate::kernel::ids::UnitId;
+use crate::kernel::ids::{AccountId, UnitId};
 
 /// Student, school and unit path of the first open warning.
 pub async fn open_template(db: &Db) -> DbResult<(i64, i64, String)> {
@@ -16,7 +16,7 @@ pub async fn open_template(db: &Db) -> DbResult<(i64, i64, String)> {
 /// missed their deadline a minute ago, the others are due an hour or more ahead.
 pub async fn insert_open(
     db: &Db,
-    police_account: i64,
+    police_account: AccountId,
     template: &(i64, i64, String),
     now: i64,
     extra: usize,

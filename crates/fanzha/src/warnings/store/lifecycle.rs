@@ -2,7 +2,7 @@
 //! the escalation's compare-and-set, the acts of the responsible person, and the events and
 //! lookups these need inside the service's transaction.
 
-use crate::kernel::ids::{StudentId, UnitId, WarningId};
+use crate::kernel::ids::{AccountId, StudentId, UnitId, WarningId};
 use sqlx::{AnyConnection, Row};
 
 use super::super::model::*;
@@ -29,7 +29,7 @@ pub async fn locale_of(c: &mut AnyConnection, to: &Recipient) -> DbResult<Option
 #[derive(Clone, Copy, Debug)]
 pub struct IssuedBy<'a> {
     pub kind: &'a str,
-    pub account_id: Option<i64>,
+    pub account_id: Option<AccountId>,
     pub home_path: &'a str,
 }
 
@@ -230,7 +230,7 @@ pub struct NewEvent {
     pub warning_id: WarningId,
     pub at: Millis,
     pub kind: String,
-    pub actor_account_id: Option<i64>,
+    pub actor_account_id: Option<AccountId>,
     pub actor: String,
     pub level: i64,
     pub staff_id: Option<i64>,
@@ -342,7 +342,7 @@ pub async fn acknowledge(
     c: &mut AnyConnection,
     id: WarningId,
     now: Millis,
-    by: i64,
+    by: AccountId,
     next_deadline: Option<Millis>,
 ) -> DbResult<()> {
     sqlx::query(
@@ -365,7 +365,7 @@ pub async fn record_contact(
     id: WarningId,
     at: Millis,
     method: ContactMethod,
-    by: i64,
+    by: AccountId,
     now: Millis,
 ) -> DbResult<()> {
     sqlx::query(

@@ -4,7 +4,7 @@
 //! a warning's life are in `lifecycle`, partners' receipts in `receipts`, outside notices in
 //! `notify`, the reads of the figures and the appraisal in `appraisal`.
 
-use crate::kernel::ids::{StudentId, UnitId, WarningId};
+use crate::kernel::ids::{AccountId, StudentId, UnitId, WarningId};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -107,7 +107,7 @@ pub async fn warning_by_id(c: &mut AnyConnection, id: WarningId) -> DbResult<Opt
 
 pub async fn by_idempotency(
     c: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     key: &str,
 ) -> DbResult<Option<Warning>> {
     let r = sqlx::query(&format!(
@@ -202,7 +202,7 @@ pub async fn save_settings(
     school_id: UnitId,
     s: &Settings,
     now: Millis,
-    by: i64,
+    by: AccountId,
 ) -> DbResult<()> {
     sqlx::query("DELETE FROM warning_settings WHERE school_id = $1")
         .bind(school_id)
@@ -239,7 +239,7 @@ pub async fn add_event(
     warning_id: WarningId,
     at: Millis,
     kind: &str,
-    actor: (Option<i64>, &str),
+    actor: (Option<AccountId>, &str),
     level: i64,
     staff_id: Option<i64>,
     dedup: Option<&str>,
@@ -273,18 +273,18 @@ pub async fn events(c: &mut AnyConnection, warning_id: WarningId) -> DbResult<Ve
     .await?;
     let mut actors = rows
         .iter()
-        .map(|r| r.try_get::<Option<i64>, _>("actor_account_id"))
+        .map(|r| r.try_get::<Option<AccountId>, _>("actor_account_id"))
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
         .flatten()
-        .collect::<Vec<i64>>();
+        .collect::<Vec<AccountId>>();
     actors.sort_unstable();
     actors.dedup();
     let names = crate::auth::store::lookups::display_names(c, &actors).await?;
     rows.iter()
         .map(|r| {
             let d: String = r.try_get("detail")?;
-            let actor_account: Option<i64> = r.try_get("actor_account_id")?;
+            let actor_account: Option<AccountId> = r.try_get("actor_account_id")?;
             Ok(WarnEvent {
                 id: r.try_get("id")?,
                 at: r.try_get("at")?,
@@ -487,7 +487,7 @@ pub async fn list(c: &mut AnyConnection, f: &ListFilter) -> DbResult<Vec<Warning
 pub async fn police_queue(
     c: &mut AnyConnection,
     paths: &[String],
-    issuers: &[i64],
+    issuers: &[AccountId],
     limit: i64,
 ) -> DbResult<Vec<Warning>> {
     let mut conds: Vec<String> = (0..paths.len())

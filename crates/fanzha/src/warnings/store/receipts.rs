@@ -1,7 +1,7 @@
 //! SQL of partners' receipts: what a partner system is answered when it sends a warning, and the
 //! payload the intake job matches later.
 
-use crate::kernel::ids::WarningId;
+use crate::kernel::ids::{AccountId, WarningId};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -26,7 +26,7 @@ fn receipt_from(r: &AnyRow) -> DbResult<Receipt> {
 /// A partner's receipt by the idempotency key of its warning.
 pub async fn receipt_by_key(
     c: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     key: &str,
 ) -> DbResult<Option<Receipt>> {
     let r = sqlx::query(&format!(
@@ -43,7 +43,7 @@ pub async fn receipt_by_key(
 /// One receipt of this partner account (another account's receipt is not found).
 pub async fn receipt_of(
     c: &mut AnyConnection,
-    account_id: i64,
+    account_id: AccountId,
     id: i64,
 ) -> DbResult<Option<Receipt>> {
     let r = sqlx::query(&format!(
@@ -59,7 +59,7 @@ pub async fn receipt_of(
 pub async fn insert_receipt(
     c: &mut AnyConnection,
     warning_id: WarningId,
-    account_id: i64,
+    account_id: AccountId,
     reference: Option<&str>,
     payload: &str,
     now: Millis,
@@ -82,7 +82,7 @@ pub async fn insert_receipt(
 pub async fn receipt_pending(
     c: &mut AnyConnection,
     warning_id: WarningId,
-) -> DbResult<Option<(i64, String)>> {
+) -> DbResult<Option<(AccountId, String)>> {
     let r = sqlx::query(
         "SELECT account_id, payload FROM warning_receipts WHERE warning_id = $1 AND status = 'received'",
     )

@@ -29,7 +29,7 @@ async fn staff_reads_of_a_person_are_audited() {
     let views = app.audit("person.view").await;
     assert_eq!(views.len(), 1);
     let v = &views[0];
-    assert_eq!(v.actor_account_id, Some(app.fx.account("counselor1")));
+    assert_eq!(v.actor_account_id, Some(app.fx.account("counselor1").get()));
     assert_eq!(v.actor, "counselor1");
     assert_eq!(v.ip, "127.0.0.1");
     assert_eq!(v.request_id, "req-page-1");

@@ -99,7 +99,7 @@ pub struct Fixture {
     pub units: BTreeMap<String, Unit>,
     pub students: BTreeMap<String, fanzha::kernel::ids::StudentId>,
     pub staff: BTreeMap<String, i64>,
-    pub accounts: BTreeMap<String, i64>,
+    pub accounts: BTreeMap<String, fanzha::kernel::ids::AccountId>,
 }
 
 impl Fixture {
@@ -114,7 +114,7 @@ impl Fixture {
             .get(no)
             .unwrap_or_else(|| panic!("no student {no}"))
     }
-    pub fn account(&self, username: &str) -> i64 {
+    pub fn account(&self, username: &str) -> fanzha::kernel::ids::AccountId {
         *self
             .accounts
             .get(username)

@@ -133,7 +133,7 @@ async fn an_advisor_and_a_counselor_of_the_team_s_class_do_not_judge_the_entry()
             .as_array()
             .unwrap()
             .iter()
-            .find(|j| j["account_id"] == app.fx.account(name))
+            .find(|j| j["account_id"] == app.fx.account(name).get())
             .cloned()
             .unwrap()
     };

@@ -51,7 +51,7 @@ async fn long_log(app: &TestApp, n: usize) -> (i64, Vec<i64>) {
                 id,
                 Append {
                     rules,
-                    account_id: 1_000_000 + i as i64,
+                    account_id: fanzha::kernel::ids::AccountId(1_000_000 + i as i64),
                     steps,
                     origin: None,
                     at: None,

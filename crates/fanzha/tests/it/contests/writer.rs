@@ -208,7 +208,7 @@ async fn rules_of(app: &TestApp, id: i64) -> std::sync::Arc<fanzha::contests::mo
 
 fn vote_of(
     rules: &std::sync::Arc<fanzha::contests::model::Rules>,
-    account_id: i64,
+    account_id: fanzha::kernel::ids::AccountId,
     entry: i64,
 ) -> Append {
     Append {
@@ -255,7 +255,11 @@ async fn votes_arriving_as_an_idle_writer_stops_are_each_written_once() {
         }
         let (w, a) = (
             w.clone(),
-            vote_of(&rules, 2_000_000 + i as i64, entries[i % 2]),
+            vote_of(
+                &rules,
+                fanzha::kernel::ids::AccountId(2_000_000 + i as i64),
+                entries[i % 2],
+            ),
         );
         tasks.push(tokio::spawn(async move { w.append(id, a).await }));
     }
@@ -283,7 +287,16 @@ async fn votes_arriving_as_an_idle_writer_stops_are_each_written_once() {
     );
     // The limit holds across writers: a voter of the first one is refused by a later one.
     assert!(all_stopped(&w, Duration::from_secs(3)).await);
-    let again = w.append(id, vote_of(&rules, 2_000_000, entries[1])).await;
+    let again = w
+        .append(
+            id,
+            vote_of(
+                &rules,
+                fanzha::kernel::ids::AccountId(2_000_000),
+                entries[1],
+            ),
+        )
+        .await;
     assert!(matches!(again, Err(ContestError::State(_))), "{again:?}");
     assert_eq!(w.running(), 1);
     assert!(all_stopped(&w, Duration::from_secs(3)).await);
@@ -303,9 +316,16 @@ async fn the_writer_of_a_contest_whose_voting_closed_stops() {
             idle: Duration::from_secs(60),
         },
     );
-    w.append(id, vote_of(&rules, 3_000_001, entries[0]))
-        .await
-        .unwrap();
+    w.append(
+        id,
+        vote_of(
+            &rules,
+            fanzha::kernel::ids::AccountId(3_000_001),
+            entries[0],
+        ),
+    )
+    .await
+    .unwrap();
     // Voting still open, not idle long enough: it keeps running.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(w.running(), 1);

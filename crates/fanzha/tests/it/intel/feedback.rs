@@ -577,7 +577,7 @@ async fn a_report_police_confirm_becomes_an_example_and_a_students_report_alone_
     .unwrap();
     assert_eq!(row.0, sms);
     assert_eq!(row.1, "impersonate_customer_service");
-    assert_eq!(row.2, Some(app.fx.account("police1")));
+    assert_eq!(row.2, Some(app.fx.account("police1").get()));
     assert_eq!(row.3, "report");
     // Confirming twice keeps one example.
     triage(police).await;

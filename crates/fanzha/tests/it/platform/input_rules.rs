@@ -444,7 +444,7 @@ async fn a_report_is_assigned_only_to_an_officer_who_can_triage_it() {
     for (who, account) in [
         ("police2", app.fx.account("police2")),
         ("admin1", app.fx.account("admin1")),
-        ("nobody", 999_999),
+        ("nobody", fanzha::kernel::ids::AccountId(999_999)),
     ] {
         let r = post_json(
             &app,
@@ -518,7 +518,7 @@ async fn a_report_is_assigned_only_to_an_officer_who_can_triage_it() {
     .await;
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
-    assert_eq!(v["report"]["assigned_to"].as_i64(), Some(officer));
+    assert_eq!(v["report"]["assigned_to"].as_i64(), Some(officer.get()));
     let t = app.token("police1b", &Scope::ALL).await;
     let r = app.api_get(&t, &format!("/api/v1/reports/{id}")).await;
     assert_eq!(r.status(), StatusCode::OK);

@@ -19,7 +19,7 @@ async fn titles(app: &TestApp, recipient: &str) -> Vec<(String, String)> {
     .unwrap()
 }
 
-async fn set_locale(app: &TestApp, account: i64, locale: &str) {
+async fn set_locale(app: &TestApp, account: fanzha::kernel::ids::AccountId, locale: &str) {
     sqlx::query("UPDATE accounts SET locale = $1 WHERE id = $2")
         .bind(locale)
         .bind(account)

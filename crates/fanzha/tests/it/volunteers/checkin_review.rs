@@ -118,11 +118,15 @@ async fn check_in_and_out_with_the_screen_code_then_approval_credits_points_and_
         .unwrap()
         .unwrap();
     let vid = me["volunteer"]["id"].as_i64().unwrap();
-    assert!(
-        !fanzha::volunteers::service::award(&mut conn, &task, vid, 1, 0)
-            .await
-            .unwrap()
-    );
+    assert!(!fanzha::volunteers::service::award(
+        &mut conn,
+        &task,
+        vid,
+        fanzha::kernel::ids::AccountId(1),
+        0
+    )
+    .await
+    .unwrap());
     drop(conn);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM vol_ledger").await, 1);
 

@@ -8,7 +8,12 @@ use std::sync::Arc;
 use super::*;
 use fanzha::volunteers::service;
 
-async fn race(app: &TestApp, people: &[Principal], task: i64, twice: usize) -> (usize, Vec<i64>) {
+async fn race(
+    app: &TestApp,
+    people: &[Principal],
+    task: i64,
+    twice: usize,
+) -> (usize, Vec<fanzha::kernel::ids::AccountId>) {
     let calls: Vec<(usize, Principal)> = people
         .iter()
         .enumerate()
@@ -253,7 +258,7 @@ async fn claims_decided_together_fill_the_places_then_the_waiting_list_in_order(
     .fetch_one(&app.state.db.pool)
     .await
     .unwrap();
-    let holder: i64 = sqlx::query_scalar(
+    let holder: fanzha::kernel::ids::AccountId = sqlx::query_scalar(
         "SELECT account_id FROM vol_claims WHERE task_id = $1 AND status = 'claimed' LIMIT 1",
     )
     .bind(id)

@@ -104,7 +104,7 @@ pub async fn many_volunteers(app: &TestApp, n: usize, tag: &str) -> Vec<Principa
         )
         .bind(school).bind(class).bind(&no).bind(format!("同学{i}"))
         .fetch_one(&db.pool).await.expect("student");
-        let aid: i64 = sqlx::query_scalar(
+        let aid: fanzha::kernel::ids::AccountId = sqlx::query_scalar(
             "INSERT INTO accounts (username, display_name, password_hash, student_id, locale, time_zone, failed_logins, disabled, created_at, password_changed_at) \
              VALUES ($1, $2, '', $3, 'zh-CN', 'Asia/Shanghai', 0, 0, 0, 0) RETURNING id",
         )

@@ -86,10 +86,10 @@ async fn a_partner_gets_the_same_receipt_whether_or_not_anybody_matches() {
     // Every issuance is audited when received, with the receipt as target.
     let received = app.audit("warning.receive").await;
     assert_eq!(received.len(), 4);
-    assert!(received
-        .iter()
-        .all(|a| a.actor_account_id == Some(app.fx.account("partner1"))
-            && a.target_kind == "warning_receipt"));
+    assert!(received.iter().all(
+        |a| a.actor_account_id == Some(app.fx.account("partner1").get())
+            && a.target_kind == "warning_receipt"
+    ));
 
     // The job matches and routes: 张三's warnings (by phone, and by student number once the
     // unknown school code is dropped) reach his counselor.
@@ -134,7 +134,7 @@ async fn a_partner_gets_the_same_receipt_whether_or_not_anybody_matches() {
     assert_eq!(issued.len(), 4, "the job audits each issuance");
     assert!(issued
         .iter()
-        .all(|a| a.actor_account_id == Some(app.fx.account("partner1"))));
+        .all(|a| a.actor_account_id == Some(app.fx.account("partner1").get())));
 
     // Read back: the same four keys, `processed` for matched and unmatched alike.
     for id in &ids {
@@ -257,7 +257,7 @@ async fn a_partner_reads_its_own_receipts_only_and_no_warning() {
     )
     .await
     .unwrap();
-    assert!(other > 0);
+    assert!(other.get() > 0);
     let t2 = partner_token(&app, "partner2").await;
     let r = app
         .api_get(&t2, &format!("/api/v1/warnings/{}", receipt["id"]))

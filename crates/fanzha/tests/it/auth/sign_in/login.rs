@@ -35,7 +35,7 @@ pub(super) async fn login_sets_a_session_cookie_and_audits() {
     assert_eq!(logins.len(), 1);
     assert_eq!(
         logins[0].actor_account_id,
-        Some(app.fx.account("counselor1"))
+        Some(app.fx.account("counselor1").get())
     );
     assert_eq!(logins[0].ip, "127.0.0.1");
     // The pre-login CSRF cookie is also HttpOnly and Lax.

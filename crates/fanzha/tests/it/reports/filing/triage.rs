@@ -127,7 +127,7 @@ pub(super) async fn police_triage_clusters_confirm_merge_assign_and_reply() {
     .json()
     .await
     .unwrap();
-    assert_eq!(r["report"]["assigned_to"].as_i64(), Some(officer));
+    assert_eq!(r["report"]["assigned_to"].as_i64(), Some(officer.get()));
     assert_eq!(
         post_json(
             &app,
