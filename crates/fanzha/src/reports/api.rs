@@ -135,6 +135,7 @@ pub async fn list_reports(
 
 /// One report with its indicators, stop-payment request and evidence list.
 #[utoipa::path(get, path = "/api/v1/reports/{id}", tag = "reports",
+    params(("id" = i64, Path, description = "The report")),
     responses((status = 200, body = ReportDetail), (status = 404, description = "Absent or outside scope")))]
 pub async fn get_report(
     State(st): State<AppState>,
@@ -150,6 +151,7 @@ pub async fn get_report(
 /// Police triage: confirm (indicators become confirmed), not_fraud, merge, assign, reply (to the
 /// reporter's inbox), open_case.
 #[utoipa::path(post, path = "/api/v1/reports/{id}/triage", tag = "reports", request_body = TriageRequest,
+    params(("id" = i64, Path, description = "The report")),
     responses((status = 200, body = TriageAnswer), (status = 403, description = "Not police in scope")))]
 pub async fn triage(
     State(st): State<AppState>,
@@ -166,6 +168,7 @@ pub async fn triage(
 /// Uploads one evidence image (the raw bytes as the body): JPEG, PNG or WebP by content, at most
 /// the configured size, metadata stripped. Reporter only; six per report.
 #[utoipa::path(post, path = "/api/v1/reports/{id}/evidence", tag = "reports",
+    params(("id" = i64, Path, description = "The report")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 201, body = Evidence), (status = 413, description = "Too large"), (status = 415, description = "Not an image")))]
 pub async fn upload_evidence(

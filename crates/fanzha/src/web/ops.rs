@@ -667,6 +667,25 @@ mod tests {
         let doc = document();
         let schemas = doc["components"]["schemas"].as_object().expect("schemas");
         walk(doc, "", schemas);
+        // Every `{name}` of a path is a documented path parameter of each of its operations (a
+        // typed id in a handler's `Path` is not inferred, so it is declared).
+        for (path, ops) in doc["paths"].as_object().expect("paths") {
+            let names: Vec<&str> = path
+                .split('/')
+                .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+                .collect();
+            for (method, op) in ops.as_object().expect("operations") {
+                for n in &names {
+                    let declared = op["parameters"]
+                        .as_array()
+                        .is_some_and(|ps| ps.iter().any(|p| p["in"] == "path" && p["name"] == *n));
+                    assert!(
+                        declared,
+                        "{method} {path}: path parameter {n} is not declared"
+                    );
+                }
+            }
+        }
         // A typed id is a bare integer to a client, wherever it appears.
         for id in [
             "AccountId",
