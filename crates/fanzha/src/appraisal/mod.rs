@@ -7,6 +7,8 @@
 //! failure. Schools set the weights of their own (`appraisal_weights`).
 
 use crate::kernel::ids::UnitId;
+
+mod store;
 use std::collections::HashMap;
 
 use futures::future::BoxFuture;
@@ -114,13 +116,7 @@ async fn learning_figure(db: &Db, path: &str, to: Millis, part: Part) -> DbResul
 
 /// The weight of each component for the school a path lies in (its own setting, else the default).
 pub async fn weights(db: &Db, path: &str) -> DbResult<Vec<(&'static Component, i64)>> {
-    let rows: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT w.component, w.weight FROM appraisal_weights w JOIN units u ON u.id = w.school_id \
-         WHERE $1 LIKE (u.path || '%')",
-    )
-    .bind(path)
-    .fetch_all(&db.pool)
-    .await?;
+    let rows = store::weights_on_path(db, path).await?;
     Ok(COMPONENTS
         .iter()
         .map(|c| {
@@ -135,18 +131,7 @@ pub async fn weights(db: &Db, path: &str) -> DbResult<Vec<(&'static Component, i
 
 /// Sets a school's weight of a component (0–100).
 pub async fn set_weight(db: &Db, school_id: UnitId, key: &str, weight: i64) -> DbResult<()> {
-    let mut tx = db.begin_write().await?;
-    sqlx::query(
-        "INSERT INTO appraisal_weights (school_id, component, weight) VALUES ($1, $2, $3) \
-         ON CONFLICT (school_id, component) DO UPDATE SET weight = excluded.weight",
-    )
-    .bind(school_id)
-    .bind(key)
-    .bind(weight)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    store::set_weight(db, school_id, key, weight).await
 }
 
 /// The registry's figures for an appraisal under `path`: per component, its weight and figures.

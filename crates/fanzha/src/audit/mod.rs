@@ -3,8 +3,9 @@
 
 use crate::kernel::ids::AccountId;
 pub mod pages;
+mod store;
 
-use sqlx::Row;
+pub use store::list;
 
 use crate::auth::model::{Principal, Via};
 use crate::auth::policy::{self, Action, Target};
@@ -47,23 +48,17 @@ pub async fn record<'e, E>(exec: E, clock: &Clock, actor: &Actor, ev: Event<'_>)
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    sqlx::query(
-        "INSERT INTO audit_log (at, actor_account_id, actor, action, target_kind, target_id, unit_path, ip, request_id, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(clock.now_ms())
-    .bind(actor.account_id)
-    .bind(&actor.name)
-    .bind(ev.action)
-    .bind(ev.target_kind)
-    .bind(ev.target_id)
-    .bind(ev.unit_path)
-    .bind(&actor.ip)
-    .bind(&actor.request_id)
-    .bind(ev.detail.to_string())
-    .execute(exec)
-    .await?;
-    Ok(())
+    store::insert(exec, clock.now_ms(), actor, ev).await
+}
+
+/// Records many events at `at` in one statement (the group-commit writers).
+pub async fn record_many(
+    tx: &mut sqlx::AnyConnection,
+    backend: crate::db::Backend,
+    at: i64,
+    events: Vec<(&Actor, Event<'_>)>,
+) -> DbResult<()> {
+    store::insert_many(tx, backend, at, events).await
 }
 
 /// How a staff read reached a record: a signed-in page or an API token.
@@ -328,61 +323,4 @@ pub struct Filter {
     pub to: Option<i64>,
     pub limit: i64,
     pub offset: i64,
-}
-
-pub async fn list(db: &Db, f: &Filter) -> DbResult<Vec<Entry>> {
-    if f.scope_paths.is_empty() {
-        return Ok(vec![]);
-    }
-    // Scope paths are ours (from the policy), never user input, but still go in as parameters.
-    let mut scope = Vec::new();
-    for i in 0..f.scope_paths.len() {
-        scope.push(format!("unit_path LIKE ${}", 9 + i));
-    }
-    let sql = format!(
-        "SELECT id, at, actor_account_id, actor, action, target_kind, target_id, unit_path, ip, request_id, detail FROM audit_log \
-         WHERE ({}) AND ($1 = '' OR action LIKE $1) AND ($2 = '' OR actor LIKE $2) AND ($3 = '' OR target_id = $3) \
-         AND at >= $4 AND at <= $5 AND ($8 = '' OR target_kind = $8) ORDER BY id DESC LIMIT $6 OFFSET $7",
-        scope.join(" OR ")
-    );
-    let mut q = sqlx::query(&sql)
-        .bind(if f.action.is_empty() {
-            String::new()
-        } else {
-            format!("{}%", f.action)
-        })
-        .bind(if f.actor.is_empty() {
-            String::new()
-        } else {
-            format!("%{}%", f.actor)
-        })
-        .bind(f.target.clone())
-        .bind(f.from.unwrap_or(0))
-        .bind(f.to.unwrap_or(i64::MAX))
-        .bind(f.limit.clamp(1, 1000))
-        .bind(f.offset.max(0))
-        .bind(f.kind.clone());
-    for p in &f.scope_paths {
-        q = q.bind(format!("{p}%"));
-    }
-    let rows = q.fetch_all(&db.pool).await?;
-    rows.iter()
-        .map(|r| {
-            let detail: String = r.try_get("detail")?;
-            Ok(Entry {
-                id: r.try_get("id")?,
-                at: r.try_get("at")?,
-                actor_account_id: r.try_get("actor_account_id")?,
-                actor: r.try_get("actor")?,
-                action: r.try_get("action")?,
-                target_kind: r.try_get("target_kind")?,
-                target_id: r.try_get("target_id")?,
-                unit_path: r.try_get("unit_path")?,
-                ip: r.try_get("ip")?,
-                request_id: r.try_get("request_id")?,
-                detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
 }

@@ -11,7 +11,7 @@ pub mod exposure;
 pub mod gaps;
 pub mod model;
 pub mod pages;
-pub mod reads;
+pub use store::lookups as reads;
 pub mod render;
 pub mod review;
 pub mod service;

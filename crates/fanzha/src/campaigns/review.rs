@@ -28,7 +28,7 @@ pub async fn eligible_reviewers(
         .map(|r| r.as_str())
         .collect();
     let mut out = Vec::new();
-    for (id, locale) in store::accounts_with_roles(db, &roles).await? {
+    for (id, locale) in crate::auth::store::lookups::accounts_with_roles(db, &roles).await? {
         if exclude.contains(&id) {
             continue;
         }

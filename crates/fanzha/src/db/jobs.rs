@@ -140,6 +140,16 @@ where
     Ok(id)
 }
 
+/// How many jobs are in `status` (`queued`, `failed`, …), for the metrics endpoint.
+pub async fn count_with_status(db: &Db, status: &str) -> DbResult<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = $1")
+            .bind(status)
+            .fetch_one(&db.pool)
+            .await?,
+    )
+}
+
 /// Backoff before retry number `attempt` (1-based): 2 s, 4 s, 8 s … capped at one hour.
 pub fn backoff_ms(attempt: i64) -> Millis {
     let exp = (attempt - 1).clamp(0, 20) as u32;

@@ -7,8 +7,10 @@
 pub mod jobs;
 pub mod keys;
 pub mod maintenance;
+mod named;
 mod scratch;
 
+pub use named::{named, named_one, named_opt, Named};
 pub use scratch::{analyze, insert_literal, scratch, Scratch};
 
 use std::path::Path;
@@ -269,6 +271,50 @@ impl Db {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+}
+
+/// One value of a multi-row insert ([`insert_rows`]).
+#[derive(Clone, Debug)]
+pub enum Cell {
+    I(i64),
+    S(String),
+    /// A NULL in an integer column (PostgreSQL needs the type of a NULL parameter).
+    N,
+}
+
+/// Inserts `rows` into `table (cols)` with multi-row statements, in chunks that stay under both
+/// backends' parameter limits, within the caller's transaction. The one bulk insert of the stores
+/// whose rows are plain values (demo seeds); `table` and `cols` come from the calling store.
+pub async fn insert_rows(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    table: &str,
+    cols: &[&str],
+    rows: Vec<Vec<Cell>>,
+) -> DbResult<()> {
+    let per = (30_000 / cols.len()).min(1000);
+    let mut it = rows.into_iter().peekable();
+    while it.peek().is_some() {
+        let chunk: Vec<Vec<Cell>> = it.by_ref().take(per).collect();
+        let sql = format!(
+            "INSERT INTO {table} ({}) VALUES {}",
+            cols.join(", "),
+            values_rows(chunk.len(), cols.len(), 1)
+        );
+        let sql = bulk_sql(backend, &sql);
+        let mut q = sqlx::query(&sql);
+        for row in chunk {
+            for v in row {
+                q = match v {
+                    Cell::I(i) => q.bind(i),
+                    Cell::S(s) => q.bind(s),
+                    Cell::N => q.bind(None::<i64>),
+                };
+            }
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// The `VALUES` rows of a multi-row statement: `rows` groups of `cols` parameters numbered in

@@ -15,7 +15,7 @@ use crate::auth::password;
 use crate::auth::store::demo as auth_demo;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::db::Db;
+use crate::db::{Cell, Db};
 use crate::i18n::Lang;
 use crate::inbox::{self, Notice, Recipient};
 use crate::org::model::{Duty, Unit, UnitCode, UnitKind};
@@ -143,47 +143,6 @@ fn phone(rng: &mut StdRng) -> String {
     )
 }
 
-/// One value of a bulk insert.
-enum V {
-    I(i64),
-    S(String),
-    /// A NULL in an integer column (PostgreSQL needs the type of a NULL parameter).
-    N,
-}
-
-/// Multi-row INSERTs in chunks, within the caller's transaction.
-async fn bulk(
-    conn: &mut sqlx::AnyConnection,
-    backend: crate::db::Backend,
-    table: &str,
-    cols: &[&str],
-    rows: Vec<Vec<V>>,
-) -> anyhow::Result<()> {
-    let per = (30_000 / cols.len()).min(1000);
-    let mut it = rows.into_iter().peekable();
-    while it.peek().is_some() {
-        let chunk: Vec<Vec<V>> = it.by_ref().take(per).collect();
-        let sql = format!(
-            "INSERT INTO {table} ({}) VALUES {}",
-            cols.join(", "),
-            crate::db::values_rows(chunk.len(), cols.len(), 1)
-        );
-        let sql = crate::db::bulk_sql(backend, &sql);
-        let mut q = sqlx::query(&sql);
-        for row in chunk {
-            for v in row {
-                q = match v {
-                    V::I(i) => q.bind(i),
-                    V::S(s) => q.bind(s),
-                    V::N => q.bind(None::<i64>),
-                };
-            }
-        }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
 async fn unit(
     conn: &mut sqlx::AnyConnection,
     parent: Option<&Unit>,
@@ -199,24 +158,24 @@ async fn unit(
 struct Accounts {
     hash: String,
     now: i64,
-    rows: Vec<Vec<V>>,
+    rows: Vec<Vec<Cell>>,
 }
 
 impl Accounts {
     fn add(&mut self, username: &str, name: &str, student: Option<i64>, staff: Option<i64>) {
         self.rows.push(vec![
-            V::S(username.to_string()),
-            V::S(name.to_string()),
-            V::S(self.hash.clone()),
-            student.map_or(V::N, V::I),
-            staff.map_or(V::N, V::I),
-            V::S("zh-CN".into()),
-            V::S("Asia/Shanghai".into()),
-            V::I(0),
-            V::I(0),
-            V::I(self.now),
-            V::I(self.now),
-            V::I(self.now),
+            Cell::S(username.to_string()),
+            Cell::S(name.to_string()),
+            Cell::S(self.hash.clone()),
+            student.map_or(Cell::N, Cell::I),
+            staff.map_or(Cell::N, Cell::I),
+            Cell::S("zh-CN".into()),
+            Cell::S("Asia/Shanghai".into()),
+            Cell::I(0),
+            Cell::I(0),
+            Cell::I(self.now),
+            Cell::I(self.now),
+            Cell::I(self.now),
         ]);
     }
     async fn flush(
@@ -225,27 +184,7 @@ impl Accounts {
         backend: crate::db::Backend,
     ) -> anyhow::Result<()> {
         let rows = std::mem::take(&mut self.rows);
-        bulk(
-            conn,
-            backend,
-            "accounts",
-            &[
-                "username",
-                "display_name",
-                "password_hash",
-                "student_id",
-                "staff_id",
-                "locale",
-                "time_zone",
-                "failed_logins",
-                "disabled",
-                "created_at",
-                "password_changed_at",
-                "activated_at",
-            ],
-            rows,
-        )
-        .await
+        Ok(auth_demo::insert_accounts(conn, backend, rows).await?)
     }
 }
 
@@ -477,7 +416,7 @@ pub async fn seed(db: &Db, clock: &Clock, scale: Scale) -> anyhow::Result<Seeded
         )
         .await?;
         let mut staff_no = 3;
-        let mut students: Vec<Vec<V>> = Vec::new();
+        let mut students: Vec<Vec<Cell>> = Vec::new();
         let mut student_nos: Vec<(String, String)> = Vec::new();
         for ci in 0..colleges {
             let (cname, major) = COLLEGES[(ci + si) % COLLEGES.len()];
@@ -555,18 +494,18 @@ pub async fn seed(db: &Db, clock: &Clock, scale: Scale) -> anyhow::Result<Seeded
                             "enrolled"
                         };
                         students.push(vec![
-                            V::I(school.id.get()),
-                            V::I(class.id.get()),
-                            V::S(no.clone()),
-                            V::S(name.clone()),
-                            V::S(if female { "female" } else { "male" }.into()),
-                            V::I(*year),
-                            V::S(major.into()),
-                            V::S(phone(&mut rng)),
-                            V::S(format!("{no}@{lc}.edu.cn")),
-                            V::S(status.into()),
-                            V::I(now),
-                            V::I(now),
+                            Cell::I(school.id.get()),
+                            Cell::I(class.id.get()),
+                            Cell::S(no.clone()),
+                            Cell::S(name.clone()),
+                            Cell::S(if female { "female" } else { "male" }.into()),
+                            Cell::I(*year),
+                            Cell::S(major.into()),
+                            Cell::S(phone(&mut rng)),
+                            Cell::S(format!("{no}@{lc}.edu.cn")),
+                            Cell::S(status.into()),
+                            Cell::I(now),
+                            Cell::I(now),
                         ]);
                         student_nos.push((no, name));
                     }
@@ -583,27 +522,7 @@ pub async fn seed(db: &Db, clock: &Clock, scale: Scale) -> anyhow::Result<Seeded
             }
         }
         total_students += students.len() as i64;
-        bulk(
-            &mut tx,
-            db.backend,
-            "students",
-            &[
-                "school_id",
-                "class_id",
-                "student_no",
-                "name",
-                "gender",
-                "enrollment_year",
-                "major",
-                "phone",
-                "email",
-                "status",
-                "created_at",
-                "updated_at",
-            ],
-            students,
-        )
-        .await?;
+        org_demo::insert_students(&mut tx, db.backend, students).await?;
         // Student accounts link to their record; usernames are student numbers.
         let ids = org_demo::student_nos_of_school(&mut tx, school.id).await?;
         let names: std::collections::HashMap<String, String> = student_nos.into_iter().collect();
@@ -626,7 +545,8 @@ pub async fn seed(db: &Db, clock: &Clock, scale: Scale) -> anyhow::Result<Seeded
     // accounts page and the printed activation sheet; the first student keeps their login.
     let first_class = org_demo::class_of_student_no(&mut tx, FIRST_STUDENT).await?;
     if let Some(class_id) = first_class {
-        auth_demo::unactivate_half_of_class(&mut tx, class_id, FIRST_STUDENT).await?;
+        let half = org_demo::every_other_student_of_class(&mut tx, class_id, FIRST_STUDENT).await?;
+        auth_demo::unactivate_accounts_of_students(&mut tx, &half).await?;
     }
 
     // Inbox: a welcome notice for the demo logins.

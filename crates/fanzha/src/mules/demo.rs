@@ -152,7 +152,12 @@ pub async fn seed(db: &Db, real: &Clock) -> anyhow::Result<()> {
 /// answer names money-mule recruitment and says that taking part is a crime.
 async fn lure_check(db: &Db, clock: &Clock, (no, _): &(String, String)) -> anyhow::Result<()> {
     use crate::intel::check::{self, Input};
-    let who = org_demo::student_account_by_no(db, no).await?;
+    let who = match org_demo::student_placement_by_no(db, no).await? {
+        Some((student, ..)) => auth_demo::account_of_student(db, student)
+            .await?
+            .map(|a| (a, student)),
+        None => None,
+    };
     let (account, student) = match who {
         Some((a, s)) => (a, Some(s)),
         None => {
@@ -275,7 +280,7 @@ async fn suspect_case(db: &Db, real: &Clock) -> anyhow::Result<()> {
     let Some(officer) = officer else {
         return Ok(());
     };
-    let row = org_demo::first_student_under_a_station(db, officer).await?;
+    let row = org_demo::first_student_under_a_station(db).await?;
     let Some((station, student, class_id, class_path, school, major, gender)) = row else {
         return Ok(());
     };

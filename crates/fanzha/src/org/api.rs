@@ -14,7 +14,7 @@ use super::model::*;
 use super::roster::{ImportSummary, RosterKind};
 use super::service::{self, NewUnit};
 use super::store::{self, StudentFilter};
-use crate::audit::{self, Event};
+
 use crate::auth::model::Scope;
 use crate::auth::policy::{self, Action, Target};
 use crate::error::{AppError, AppResult};
@@ -150,23 +150,8 @@ pub async fn create_unit(
         None => return Err(AppError::forbidden()),
     };
     authorize(&st, &u, Action::ManageUnits, Target::Unit(&parent_path)).await?;
-    match service::create_unit(&st.db, &st.clock, &input).await {
-        Ok(unit) => {
-            audit::record(
-                &st.db.pool,
-                &st.clock,
-                &u.ctx.actor(),
-                Event {
-                    action: "org.unit_created",
-                    target_kind: "unit",
-                    target_id: unit.code.clone(),
-                    unit_path: unit.path.clone(),
-                    detail: serde_json::json!({"kind": unit.kind.as_str(), "name": unit.name}),
-                },
-            )
-            .await?;
-            Ok((StatusCode::CREATED, Json(unit_out(&st, &unit).await?)))
-        }
+    match service::create_unit_as(&st.db, &st.clock, &u.ctx.actor(), &input).await {
+        Ok(unit) => Ok((StatusCode::CREATED, Json(unit_out(&st, &unit).await?))),
         Err(e) => Err(e.into()),
     }
 }

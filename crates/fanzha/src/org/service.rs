@@ -54,6 +54,26 @@ pub struct NewUnit {
 
 /// Creates a unit after checking code, name and that its kind fits under the parent.
 pub async fn create_unit(db: &Db, clock: &Clock, input: &NewUnit) -> Result<Unit, OrgError> {
+    create(db, clock, input, None).await
+}
+
+/// Creates a unit as a person did (the page and the API): the same checks, and the
+/// `org.unit_created` audit entry written in the same transaction.
+pub async fn create_unit_as(
+    db: &Db,
+    clock: &Clock,
+    actor: &crate::audit::Actor,
+    input: &NewUnit,
+) -> Result<Unit, OrgError> {
+    create(db, clock, input, Some(actor)).await
+}
+
+async fn create(
+    db: &Db,
+    clock: &Clock,
+    input: &NewUnit,
+    actor: Option<&crate::audit::Actor>,
+) -> Result<Unit, OrgError> {
     let kind = UnitKind::parse(&input.kind).ok_or_else(|| refuse("org-err-kind"))?;
     let code = UnitCode::parse(&input.code).ok_or_else(|| refuse("org-err-code"))?;
     let name = crate::text::name(&input.name).map_err(|e| refuse(e.key()))?;
@@ -87,6 +107,21 @@ pub async fn create_unit(db: &Db, clock: &Clock, input: &NewUnit) -> Result<Unit
         Err(e) if e.is_unique_violation() => return Err(refuse("org-err-code-taken")),
         Err(e) => return Err(e.into()),
     };
+    if let Some(actor) = actor {
+        crate::audit::record(
+            &mut *tx,
+            clock,
+            actor,
+            crate::audit::Event {
+                action: "org.unit_created",
+                target_kind: "unit",
+                target_id: unit.code.clone(),
+                unit_path: unit.path.clone(),
+                detail: serde_json::json!({"kind": unit.kind.as_str(), "name": unit.name}),
+            },
+        )
+        .await?;
+    }
     tx.commit().await.map_err(DbError::from)?;
     Ok(unit)
 }

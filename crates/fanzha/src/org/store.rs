@@ -8,6 +8,7 @@ use super::model::*;
 use crate::db::{Db, DbResult};
 
 pub mod bench;
+pub mod chain;
 pub mod demo;
 pub mod lookups;
 

@@ -15,11 +15,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::model::Valid;
 use super::service::{self, Deadlines, Filed, ReportError, ReportResult, Reporter};
+use super::store::{self, BatchRow};
 use crate::audit::Actor;
 use crate::clock::Clock;
 use crate::db::{Backend, Db, DbError};
@@ -246,55 +247,27 @@ pub async fn write_batch(
     // 1. The report rows; a key already stored inserts nothing.
     let mut new_ids: HashMap<(AccountId, String), ReportId> = HashMap::new();
     for (ci, chunk) in unique.chunks(CHUNK).enumerate() {
-        let mut sql = String::from(
-            "INSERT INTO reports (ref_no, reporter_account_id, idempotency_key, student_id, school_id, unit_path, fraud_type, \
-             has_loss, amount_cents, description, sections, status, created_at, updated_at) VALUES ",
-        );
-        // Renumber: 13 parameters a row (created_at and updated_at bound separately).
-        let mut n = 0usize;
-        let rows: Vec<String> = chunk
+        let rows: Vec<BatchRow<'_>> = chunk
             .iter()
-            .map(|_| {
-                let p: Vec<String> = (0..13)
-                    .map(|_| {
-                        n += 1;
-                        format!("${n}")
-                    })
-                    .collect();
-                format!(
-                    "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 'new', {}, {})",
-                    p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12]
-                )
+            .enumerate()
+            .map(|(r, &i)| {
+                let s = &subs[i];
+                let v = &s.valid;
+                BatchRow {
+                    account_id: s.reporter.account_id,
+                    idempotency_key: s.idempotency_key.trim().to_string(),
+                    student_id: s.reporter.student_id,
+                    school_id: s.reporter.school_id,
+                    unit_path: &s.reporter.unit_path,
+                    fraud_type: v.fraud_type.id(),
+                    has_loss: v.loss.is_some(),
+                    amount_cents: v.amount_cents,
+                    description: &v.description,
+                    sections: &sections[ci * CHUNK + r],
+                }
             })
             .collect();
-        sql.push_str(&rows.join(", "));
-        sql.push_str(
-            " ON CONFLICT (reporter_account_id, idempotency_key) DO NOTHING RETURNING id, reporter_account_id, idempotency_key",
-        );
-        let sql = crate::db::bulk_sql(backend, &sql);
-        let mut q = sqlx::query(&sql);
-        for (r, &i) in chunk.iter().enumerate() {
-            let s = &subs[i];
-            let v = &s.valid;
-            q = q
-                .bind(format!("pending-{}", uuid::Uuid::new_v4().simple()))
-                .bind(s.reporter.account_id)
-                .bind(s.idempotency_key.trim().to_string())
-                .bind(s.reporter.student_id)
-                .bind(s.reporter.school_id)
-                .bind(s.reporter.unit_path.clone())
-                .bind(v.fraud_type.id())
-                .bind(i64::from(v.loss.is_some()))
-                .bind(v.amount_cents)
-                .bind(v.description.clone())
-                .bind(sections[ci * CHUNK + r].clone())
-                .bind(now)
-                .bind(now);
-        }
-        for row in q.fetch_all(&mut *tx).await? {
-            let id: ReportId = row.try_get("id")?;
-            let acc: AccountId = row.try_get("reporter_account_id")?;
-            let key: String = row.try_get("idempotency_key")?;
+        for (id, acc, key) in store::insert_reports(tx, backend, now, &rows).await? {
             new_ids.insert((acc, key), id);
         }
     }
@@ -309,30 +282,11 @@ pub async fn write_batch(
         }
     }
     for chunk in fresh.chunks(CHUNK) {
-        let mut n = 0usize;
-        let mut p = || {
-            n += 1;
-            format!("${n}")
-        };
-        let whens: Vec<String> = chunk
+        let numbers: Vec<(ReportId, String)> = chunk
             .iter()
-            .map(|_| format!("WHEN {} THEN {}", p(), p()))
+            .map(|(_, id, number)| (*id, number.clone()))
             .collect();
-        let ins: Vec<String> = chunk.iter().map(|_| p()).collect();
-        let sql = format!(
-            "UPDATE reports SET ref_no = CASE id {} END WHERE id IN ({})",
-            whens.join(" "),
-            ins.join(", ")
-        );
-        let sql = crate::db::bulk_sql(backend, &sql);
-        let mut q = sqlx::query(&sql);
-        for (_, id, number) in chunk {
-            q = q.bind(*id).bind(number.clone());
-        }
-        for (_, id, _) in chunk {
-            q = q.bind(*id);
-        }
-        q.execute(&mut *tx).await?;
+        store::set_ref_nos(tx, backend, &numbers).await?;
     }
     // 3. Report indicators and the indicator-store sightings, set-based.
     let pairs: Vec<(ReportId, &Valid)> = fresh
@@ -378,43 +332,23 @@ pub async fn write_batch(
     }
     // 5. Audit, one multi-row statement per chunk.
     for chunk in fresh.chunks(CHUNK) {
-        let mut n = 0usize;
-        let rows: Vec<String> = chunk
+        let events: Vec<(&Actor, crate::audit::Event<'_>)> = chunk
             .iter()
-            .map(|_| {
-                let p: Vec<String> = (0..10)
-                    .map(|_| {
-                        n += 1;
-                        format!("${n}")
-                    })
-                    .collect();
-                format!("({})", p.join(", "))
+            .map(|(i, id, number)| {
+                let s = &subs[*i];
+                (
+                    &s.actor,
+                    crate::audit::Event {
+                        action: "reports.file",
+                        target_kind: "report",
+                        target_id: id.to_string(),
+                        unit_path: s.reporter.unit_path.clone(),
+                        detail: serde_json::json!({"ref_no": number, "loss": s.valid.loss.is_some(), "indicators": s.valid.indicators.len()}),
+                    },
+                )
             })
             .collect();
-        let sql = format!(
-            "INSERT INTO audit_log (at, actor_account_id, actor, action, target_kind, target_id, unit_path, ip, request_id, detail) VALUES {}",
-            rows.join(", ")
-        );
-        let sql = crate::db::bulk_sql(backend, &sql);
-        let mut q = sqlx::query(&sql);
-        for (i, id, number) in chunk {
-            let s = &subs[*i];
-            q = q
-                .bind(now)
-                .bind(s.actor.account_id)
-                .bind(s.actor.name.clone())
-                .bind("reports.file")
-                .bind("report")
-                .bind(id.to_string())
-                .bind(s.reporter.unit_path.clone())
-                .bind(s.actor.ip.clone())
-                .bind(s.actor.request_id.clone())
-                .bind(
-                    serde_json::json!({"ref_no": number, "loss": s.valid.loss.is_some(), "indicators": s.valid.indicators.len()})
-                        .to_string(),
-                );
-        }
-        q.execute(&mut *tx).await?;
+        crate::audit::record_many(tx, backend, now, events).await?;
     }
     // 6. Keys stored before (another batch, process or an earlier request): the report filed then.
     for &i in &unique {

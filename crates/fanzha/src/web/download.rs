@@ -4,11 +4,43 @@
 //! (indicators, brand lists, ballot logs) through [`attachment`].
 
 use axum::body::Body;
+use axum::extract::FromRequestParts;
 use axum::http::header;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
 use crate::csv_export::{Cell, Kind};
 use crate::error::{AppError, AppResult};
+
+/// The file type a list export was asked for, read from the ending of the path
+/// (`…/export.csv` or `…/export.xlsx`), so one handler serves both routes of an export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Format(pub Kind);
+
+impl Format {
+    /// Whether a workbook was asked for.
+    pub fn xlsx(self) -> bool {
+        self.0 == Kind::Xlsx
+    }
+
+    /// The file type a path ends in, if it names one.
+    pub fn of_path(path: &str) -> Option<Format> {
+        if path.ends_with(".xlsx") {
+            Some(Format(Kind::Xlsx))
+        } else if path.ends_with(".csv") {
+            Some(Format(Kind::Csv))
+        } else {
+            None
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Format {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Format::of_path(parts.uri.path()).ok_or_else(AppError::not_found)
+    }
+}
 
 /// `body` as a file named `file_name` of type `content_type`.
 pub fn attachment(body: impl Into<Body>, content_type: &str, file_name: &str) -> Response {
@@ -54,6 +86,20 @@ pub fn file(kind: Kind, body: Vec<u8>, stem: &str) -> Response {
 mod tests {
     use super::*;
     use crate::csv_export::Cell;
+
+    #[test]
+    fn the_format_comes_from_the_ending_of_the_path() {
+        assert_eq!(
+            Format::of_path("/cases/export.xlsx"),
+            Some(Format(Kind::Xlsx))
+        );
+        assert_eq!(
+            Format::of_path("/org/unit/s001/export.csv"),
+            Some(Format(Kind::Csv))
+        );
+        assert_eq!(Format::of_path("/cases/export"), None);
+        assert!(Format::of_path("/reports/export.xlsx").is_some_and(Format::xlsx));
+    }
 
     #[test]
     fn a_list_downloads_as_a_named_csv_with_its_header_row_first() {

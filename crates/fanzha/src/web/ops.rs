@@ -40,12 +40,10 @@ async fn readyz(State(st): State<AppState>) -> Response {
 
 async fn metrics(State(st): State<AppState>) -> Response {
     let pool = &st.db.pool;
-    let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'queued'")
-        .fetch_one(pool)
+    let queued = crate::db::jobs::count_with_status(&st.db, "queued")
         .await
         .unwrap_or(-1);
-    let failed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'failed'")
-        .fetch_one(pool)
+    let failed = crate::db::jobs::count_with_status(&st.db, "failed")
         .await
         .unwrap_or(-1);
     let body = st.metrics.render(&super::metrics::Gauges {

@@ -1,7 +1,8 @@
 //! Reads of the demo seed only (accounts picked for the demo's stories).
 
 use crate::kernel::ids::{AccountId, StudentId, UnitId};
-use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use crate::db::{Db, DbResult};
 
@@ -10,12 +11,13 @@ pub async fn first_student_accounts(
     tx: &mut AnyConnection,
     limit: i64,
 ) -> DbResult<Vec<(AccountId, Option<StudentId>)>> {
-    Ok(sqlx::query_as(
+    let rows = sqlx::query(
         "SELECT a.id, a.student_id FROM accounts a WHERE a.student_id IS NOT NULL ORDER BY a.id LIMIT $1",
     )
     .bind(limit)
     .fetch_all(&mut *tx)
-    .await?)
+    .await?;
+    crate::db::named(&rows, ["id", "student_id"])
 }
 
 /// The id of the account with this user name.
@@ -28,22 +30,34 @@ pub async fn account_id_by_username(db: &Db, username: &str) -> DbResult<Option<
     )
 }
 
-/// Every other account of a class (even student ids, except `keep`) made not yet activated, for
-/// the accounts page and the printed activation sheet.
-pub async fn unactivate_half_of_class(
+/// The accounts of these students made not yet activated, for the accounts page and the printed
+/// activation sheet.
+pub async fn unactivate_accounts_of_students(
     tx: &mut AnyConnection,
-    class_id: UnitId,
-    keep: &str,
+    students: &[StudentId],
 ) -> DbResult<()> {
-    sqlx::query(
-        "UPDATE accounts SET activated_at = NULL, password_hash = '' WHERE student_id IN \
-         (SELECT id FROM students WHERE class_id = $1 AND student_no <> $2 AND id % 2 = 0)",
-    )
-    .bind(class_id)
-    .bind(keep)
-    .execute(&mut *tx)
-    .await?;
+    for chunk in students.chunks(500) {
+        let sql = format!(
+            "UPDATE accounts SET activated_at = NULL, password_hash = '' WHERE student_id IN ({})",
+            crate::db::params_list(chunk.len(), 1)
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut *tx).await?;
+    }
     Ok(())
+}
+
+/// The account of a student, if they have one.
+pub async fn account_of_student(db: &Db, student: StudentId) -> DbResult<Option<AccountId>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM accounts WHERE student_id = $1")
+            .bind(student)
+            .fetch_optional(&db.pool)
+            .await?,
+    )
 }
 
 /// The ids of the logins the demo's banner names.
@@ -58,20 +72,107 @@ pub async fn account_name_by_username(
     db: &Db,
     username: &str,
 ) -> DbResult<Option<(AccountId, String)>> {
-    Ok(
-        sqlx::query_as("SELECT id, display_name FROM accounts WHERE username = $1")
-            .bind(username)
-            .fetch_optional(&db.pool)
-            .await?,
-    )
+    let row = sqlx::query("SELECT id, display_name FROM accounts WHERE username = $1")
+        .bind(username)
+        .fetch_optional(&db.pool)
+        .await?;
+    crate::db::named_opt(row.as_ref(), ["id", "display_name"])
 }
 
 /// The first account (by id) holding `role`, with the unit of that grant.
 pub async fn first_holder_of(db: &Db, role: &str) -> DbResult<Option<(AccountId, UnitId)>> {
-    Ok(sqlx::query_as(
+    let row = sqlx::query(
         "SELECT account_id, unit_id FROM role_assignments WHERE role = $1 ORDER BY account_id LIMIT 1",
     )
     .bind(role)
     .fetch_optional(&db.pool)
+    .await?;
+    crate::db::named_opt(row.as_ref(), ["account_id", "unit_id"])
+}
+
+/// Inserts demo accounts, one row of cells per account in the order of the columns below.
+pub async fn insert_accounts(
+    tx: &mut AnyConnection,
+    backend: crate::db::Backend,
+    rows: Vec<Vec<crate::db::Cell>>,
+) -> DbResult<()> {
+    crate::db::insert_rows(
+        tx,
+        backend,
+        "accounts",
+        &[
+            "username",
+            "display_name",
+            "password_hash",
+            "student_id",
+            "staff_id",
+            "locale",
+            "time_zone",
+            "failed_logins",
+            "disabled",
+            "created_at",
+            "password_changed_at",
+            "activated_at",
+        ],
+        rows,
+    )
+    .await
+}
+
+/// For the demo: the first `n` activated student accounts of a school (account id, student id, name, class
+/// path).
+pub async fn activated_students_of_school(
+    conn: &mut AnyConnection,
+    school_id: UnitId,
+    n: i64,
+) -> DbResult<Vec<(AccountId, StudentId, String, String)>> {
+    let rows = sqlx::query(
+        "SELECT a.id AS account_id, s.id AS student_id, s.name AS name, u.path AS class_path \
+         FROM accounts a JOIN students s ON s.id = a.student_id \
+         JOIN units u ON u.id = s.class_id \
+         WHERE s.school_id = $1 AND a.activated_at IS NOT NULL ORDER BY s.id LIMIT $2",
+    )
+    .bind(school_id)
+    .bind(n)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.iter().map(student_from).collect::<Result<_, _>>()?)
+}
+
+/// (account, student, name, class path)
+fn student_from(r: &AnyRow) -> Result<(AccountId, StudentId, String, String), sqlx::Error> {
+    Ok((
+        r.try_get("account_id")?,
+        r.try_get("student_id")?,
+        r.try_get("name")?,
+        r.try_get("class_path")?,
+    ))
+}
+
+/// For the demo: an account's id and display name by username.
+pub async fn account_name_by_username_in(
+    conn: &mut AnyConnection,
+    username: &str,
+) -> DbResult<Option<(AccountId, String)>> {
+    let r = sqlx::query("SELECT id, display_name FROM accounts WHERE username = $1")
+        .bind(username)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(match r {
+        Some(r) => Some((r.try_get("id")?, r.try_get("display_name")?)),
+        None => None,
+    })
+}
+
+/// For the demo: the unit paths of an account's roles.
+pub async fn role_paths_of(
+    conn: &mut AnyConnection,
+    account_id: AccountId,
+) -> DbResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT u.path FROM role_assignments r JOIN units u ON u.id = r.unit_id WHERE r.account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_all(&mut *conn)
     .await?)
 }

@@ -4,7 +4,11 @@
 use crate::kernel::ids::{AccountId, StudentId, UnitId};
 use sqlx::{AnyConnection, Row};
 
-use crate::db::DbResult;
+use crate::db::{Db, DbResult};
+
+/// SQL fragment for other modules' set-based statements over a students row aliased `s`: the
+/// student has an account the in-app inbox reaches (activated, enabled, current on the roster).
+pub const STUDENT_REACHABLE: &str = "EXISTS (SELECT 1 FROM accounts a WHERE a.student_id = s.id AND a.activated_at IS NOT NULL AND a.disabled = 0 AND a.roster_status = 'current')";
 
 /// Whose account: the account itself, or the first account linked to a staff or student record.
 #[derive(Clone, Copy, Debug)]
@@ -152,4 +156,106 @@ pub async fn activated_accounts_of_students(
         out.extend(q.fetch_all(&mut *c).await?);
     }
     Ok(out)
+}
+
+/// Enabled accounts holding one of `roles` anywhere, with their locale.
+pub async fn accounts_with_roles(db: &Db, roles: &[&str]) -> DbResult<Vec<(AccountId, String)>> {
+    if roles.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = (1..=roles.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT DISTINCT a.id, a.locale FROM role_assignments r JOIN accounts a ON a.id = r.account_id \
+         WHERE r.role IN ({list}) AND a.disabled = 0 ORDER BY a.id"
+    );
+    let mut q = sqlx::query(&sql);
+    for r in roles {
+        q = q.bind(*r);
+    }
+    let rows = q.fetch_all(&db.pool).await?;
+    crate::db::named(&rows, ["id", "locale"])
+}
+
+/// The first account of a student.
+pub async fn account_of_student(
+    tx: &mut AnyConnection,
+    student_id: StudentId,
+) -> DbResult<Option<AccountId>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM accounts WHERE student_id = $1 ORDER BY id LIMIT 1")
+            .bind(student_id)
+            .fetch_optional(&mut *tx)
+            .await?,
+    )
+}
+
+/// The police accounts of a station (a unit where they hold the police role).
+pub async fn station_police(
+    tx: &mut AnyConnection,
+    station_id: UnitId,
+) -> DbResult<Vec<AccountId>> {
+    Ok(sqlx::query_scalar(
+        "SELECT account_id FROM role_assignments WHERE unit_id = $1 AND role = 'police' ORDER BY account_id",
+    )
+    .bind(station_id)
+    .fetch_all(&mut *tx)
+    .await?)
+}
+
+/// Whether the account is police anywhere.
+pub async fn is_police(tx: &mut AnyConnection, account_id: AccountId) -> DbResult<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM role_assignments WHERE account_id = $1 AND role = 'police'",
+    )
+    .bind(account_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(n > 0)
+}
+
+/// The first `limit` student accounts (by id): account id and student id.
+pub async fn student_accounts(
+    tx: &mut AnyConnection,
+    limit: i64,
+) -> DbResult<Vec<(AccountId, StudentId)>> {
+    let rows = sqlx::query(
+        "SELECT a.id AS account_id, a.student_id AS student_id FROM accounts a \
+         WHERE a.student_id IS NOT NULL ORDER BY a.id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("account_id")?, r.try_get("student_id")?)))
+        .collect()
+}
+
+/// The police accounts of any of these stations, each once, by id.
+pub async fn police_of_stations(
+    tx: &mut AnyConnection,
+    stations: &[UnitId],
+) -> DbResult<Vec<AccountId>> {
+    let mut out = std::collections::BTreeSet::new();
+    for st in stations {
+        out.extend(station_police(tx, *st).await?);
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// Students under `path` whose account reads English (everyone else is written to in Chinese).
+pub async fn english_students_under(
+    db: &Db,
+    path: &str,
+) -> DbResult<std::collections::HashSet<StudentId>> {
+    let ids: Vec<StudentId> = sqlx::query_scalar(
+        "SELECT a.student_id FROM accounts a JOIN students s ON s.id = a.student_id JOIN units u ON u.id = s.class_id \
+         WHERE u.path LIKE $1 AND a.locale = 'en'",
+    )
+    .bind(format!("{path}%"))
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(ids.into_iter().collect())
 }

@@ -25,8 +25,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/campaigns", get(list))
         .route("/campaigns/gaps", get(gaps))
-        .route("/campaigns/gaps/export.csv", get(gaps_csv))
-        .route("/campaigns/gaps/export.xlsx", get(gaps_xlsx))
+        .route("/campaigns/gaps/export.csv", get(gaps_file))
+        .route("/campaigns/gaps/export.xlsx", get(gaps_file))
         .route("/campaigns/gaps/remind", post(gaps_remind))
         .route("/campaigns/{id}", get(campaign))
         .route("/campaigns/{id}/recall", post(recall))
@@ -424,20 +424,14 @@ async fn gaps_export(
     )
 }
 
-async fn gaps_csv(
+/// `/campaigns/gaps/export.csv` and `…/export.xlsx`.
+async fn gaps_file(
     State(st): State<AppState>,
     u: User,
+    format: crate::web::download::Format,
     Query(q): Query<GapExportQuery>,
 ) -> AppResult<Response> {
-    gaps_export(&st, &u, &q, false).await
-}
-
-async fn gaps_xlsx(
-    State(st): State<AppState>,
-    u: User,
-    Query(q): Query<GapExportQuery>,
-) -> AppResult<Response> {
-    gaps_export(&st, &u, &q, true).await
+    gaps_export(&st, &u, &q, format.xlsx()).await
 }
 
 #[derive(Deserialize)]

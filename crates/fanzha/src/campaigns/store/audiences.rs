@@ -16,11 +16,9 @@ pub enum Val {
     S(String),
 }
 
-/// Whether the in-app inbox reaches student `s`: an activated account, enabled and current on
-/// the roster. Everyone else in the audience is counted, as unreachable, never as delivered.
-pub const INBOX_REACHABLE: &str = "EXISTS (SELECT 1 FROM accounts a WHERE a.student_id = s.id AND a.activated_at IS NOT NULL AND a.disabled = 0 AND a.roster_status = 'current')";
-pub const INBOX_STATUS: &str = "CASE WHEN EXISTS (SELECT 1 FROM accounts a WHERE a.student_id = s.id AND a.activated_at IS NOT NULL AND a.disabled = 0 AND a.roster_status = 'current') THEN 'sent' ELSE 'unreachable' END";
-pub const INBOX_REASON: &str = "CASE WHEN EXISTS (SELECT 1 FROM accounts a WHERE a.student_id = s.id AND a.activated_at IS NOT NULL AND a.disabled = 0 AND a.roster_status = 'current') THEN NULL ELSE 'no_active_account' END";
+/// Whether the in-app inbox reaches student `s` (auth's fragment); everyone else in the
+/// audience is counted, as unreachable, never as delivered.
+pub use crate::auth::store::lookups::STUDENT_REACHABLE as INBOX_REACHABLE;
 
 /// The students and staff an audience spec selects, as SQL over `students s JOIN units u` (and
 /// `role_assignments r JOIN units u` for staff roles), with its bound values.

@@ -63,11 +63,12 @@ pub async fn quiz_passes_under(
 
 /// One student's campaign quizzes passed, per fraud type.
 pub async fn quiz_passes_of(db: &Db, student_id: StudentId) -> DbResult<Vec<(String, i64)>> {
-    Ok(sqlx::query_as(
-        "SELECT c.fraud_type, COUNT(*) FROM campaign_deliveries d JOIN campaigns c ON c.id = d.campaign_id \
+    let rows = sqlx::query(
+        "SELECT c.fraud_type, COUNT(*) AS n FROM campaign_deliveries d JOIN campaigns c ON c.id = d.campaign_id \
          WHERE d.student_id = $1 AND d.quiz_passed_at IS NOT NULL GROUP BY c.fraud_type ORDER BY c.fraud_type",
     )
     .bind(student_id)
     .fetch_all(&db.pool)
-    .await?)
+    .await?;
+    crate::db::named(&rows, ["fraud_type", "n"])
 }

@@ -2,7 +2,7 @@
 //! slice by slice, outside deliveries and their jobs, the reach rollups, and the channel jobs'
 //! bookkeeping (rate counts, settling a post or a mail).
 
-use super::audiences::{bind_all, AudienceSql, INBOX_REACHABLE, INBOX_REASON, INBOX_STATUS};
+use super::audiences::{bind_all, AudienceSql, INBOX_REACHABLE};
 use super::Tx;
 use crate::db::{bulk_sql, Backend, Db, DbResult};
 use crate::kernel::ids::{AccountId, StudentId};
@@ -75,12 +75,13 @@ pub async fn recall_campaign(tx: &mut Tx<'_>, id: i64, now: i64) -> DbResult<u64
 
 /// Email deliveries of a campaign per status.
 pub async fn email_status_counts(db: &Db, campaign_id: i64) -> DbResult<Vec<(String, i64)>> {
-    Ok(sqlx::query_as::<_, (String, i64)>(
-        "SELECT status, COUNT(*) FROM campaign_deliveries WHERE campaign_id = $1 AND channel LIKE 'email:%' GROUP BY status",
+    let rows = sqlx::query(
+        "SELECT status, COUNT(*) AS n FROM campaign_deliveries WHERE campaign_id = $1 AND channel LIKE 'email:%' GROUP BY status",
     )
     .bind(campaign_id)
     .fetch_all(&db.pool)
-    .await?)
+    .await?;
+    crate::db::named(&rows, ["status", "n"])
 }
 
 /// Marks a scheduled campaign as being sent; false when it is not to be sent (any more).
@@ -121,7 +122,7 @@ pub async fn insert_listed_deliveries(
     let list = crate::db::params_list(students.len(), 4);
     let sql = format!(
         "INSERT INTO campaign_deliveries (campaign_id, person, student_id, unit_path, channel, address, status, reason, attempts, queued_at, sent_at, opened_at, acknowledged_at, quiz_passed_at, clicks) \
-         SELECT $1, 'student:' || s.id, s.id, u.path, 'inbox', NULL, {INBOX_STATUS}, {INBOX_REASON}, 0, $2, CASE WHEN {INBOX_REACHABLE} THEN CAST($3 AS BIGINT) END, NULL, NULL, NULL, 0 \
+         SELECT $1, 'student:' || s.id, s.id, u.path, 'inbox', NULL, CASE WHEN {INBOX_REACHABLE} THEN 'sent' ELSE 'unreachable' END, CASE WHEN {INBOX_REACHABLE} THEN NULL ELSE 'no_active_account' END, 0, $2, CASE WHEN {INBOX_REACHABLE} THEN CAST($3 AS BIGINT) END, NULL, NULL, NULL, 0 \
          FROM students s JOIN units u ON u.id = s.class_id WHERE s.id IN ({list}) ON CONFLICT (campaign_id, person, channel) DO NOTHING"
     );
     let sql = bulk_sql(backend, &sql);
@@ -150,7 +151,7 @@ pub async fn insert_slice_deliveries(
     // In the order of the unique key, so its index grows at one end.
     let sql = format!(
         "INSERT INTO campaign_deliveries (campaign_id, person, student_id, unit_path, channel, address, status, reason, attempts, queued_at, sent_at, opened_at, acknowledged_at, quiz_passed_at, clicks) \
-         SELECT $1, 'student:' || s.id, s.id, u.path, 'inbox', NULL, {INBOX_STATUS}, {INBOX_REASON}, 0, $2, CASE WHEN {INBOX_REACHABLE} THEN CAST($2 AS BIGINT) END, NULL, NULL, NULL, 0 \
+         SELECT $1, 'student:' || s.id, s.id, u.path, 'inbox', NULL, CASE WHEN {INBOX_REACHABLE} THEN 'sent' ELSE 'unreachable' END, CASE WHEN {INBOX_REACHABLE} THEN NULL ELSE 'no_active_account' END, 0, $2, CASE WHEN {INBOX_REACHABLE} THEN CAST($2 AS BIGINT) END, NULL, NULL, NULL, 0 \
          FROM students s JOIN units u ON u.id = s.class_id WHERE {w} ORDER BY 2 ON CONFLICT (campaign_id, person, channel) DO NOTHING"
     );
     // Not a cached prepared statement: PostgreSQL then plans each slice with its path, so
@@ -448,7 +449,7 @@ pub async fn inbox_delivery_id(db: &Db, campaign_id: i64, person: &str) -> DbRes
 /// An outside delivery reached a person the inbox could not: their inbox delivery counts as
 /// delivered from `at` on, once, and no longer as unreachable.
 pub async fn reached_outside(tx: &mut Tx<'_>, outside_delivery: i64, at: i64) -> DbResult<()> {
-    let inbox: Option<(i64, String)> = sqlx::query_as(
+    let inbox = sqlx::query(
         "SELECT i.campaign_id, i.unit_path FROM campaign_deliveries o JOIN campaign_deliveries i \
          ON i.campaign_id = o.campaign_id AND i.person = o.person AND i.channel = 'inbox' \
          WHERE o.id = $1 AND i.status = 'unreachable'",
@@ -456,6 +457,8 @@ pub async fn reached_outside(tx: &mut Tx<'_>, outside_delivery: i64, at: i64) ->
     .bind(outside_delivery)
     .fetch_optional(&mut **tx)
     .await?;
+    let inbox: Option<(i64, String)> =
+        crate::db::named_opt(inbox.as_ref(), ["campaign_id", "unit_path"])?;
     if let Some((campaign, path)) = inbox {
         let changed = sqlx::query(
             "UPDATE campaign_deliveries SET status = 'reached_outside', reason = NULL, sent_at = $1 \

@@ -12,6 +12,7 @@ mod content;
 pub mod demo;
 mod exposure;
 mod fanout;
+pub mod lookups;
 mod reach;
 mod tracking;
 
@@ -135,40 +136,7 @@ pub async fn contents_in_review(db: &Db, scopes: &[String]) -> DbResult<Vec<Cont
     Ok(out)
 }
 
-/// Students under `path` whose account reads English (everyone else is written to in Chinese).
-pub async fn english_students_under(
-    db: &Db,
-    path: &str,
-) -> DbResult<std::collections::HashSet<StudentId>> {
-    let ids: Vec<StudentId> = sqlx::query_scalar(
-        "SELECT a.student_id FROM accounts a JOIN students s ON s.id = a.student_id JOIN units u ON u.id = s.class_id \
-         WHERE u.path LIKE $1 AND a.locale = 'en'",
-    )
-    .bind(format!("{path}%"))
-    .fetch_all(&db.pool)
-    .await?;
-    Ok(ids.into_iter().collect())
-}
-
-/// Enabled accounts holding one of `roles` anywhere, with their locale.
-pub async fn accounts_with_roles(db: &Db, roles: &[&str]) -> DbResult<Vec<(AccountId, String)>> {
-    if roles.is_empty() {
-        return Ok(Vec::new());
-    }
-    let list = (1..=roles.len())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "SELECT DISTINCT a.id, a.locale FROM role_assignments r JOIN accounts a ON a.id = r.account_id \
-         WHERE r.role IN ({list}) AND a.disabled = 0 ORDER BY a.id"
-    );
-    let mut q = sqlx::query_as::<_, (AccountId, String)>(&sql);
-    for r in roles {
-        q = q.bind(*r);
-    }
-    Ok(q.fetch_all(&db.pool).await?)
-}
+pub use crate::auth::store::lookups::english_students_under;
 
 /// A configured outside channel.
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]

@@ -88,20 +88,13 @@ async fn export(
     )
 }
 
-pub async fn export_csv(
+/// `/cases/export.csv` and `/cases/export.xlsx`.
+pub async fn export_file(
     State(st): State<AppState>,
     u: User,
+    format: crate::web::download::Format,
     Query(q): Query<PeriodQuery>,
     Query(lq): Query<crate::cases::CaseListQuery>,
 ) -> AppResult<Response> {
-    export(&st, &u, &q, &lq, false).await
-}
-
-pub async fn export_xlsx(
-    State(st): State<AppState>,
-    u: User,
-    Query(q): Query<PeriodQuery>,
-    Query(lq): Query<crate::cases::CaseListQuery>,
-) -> AppResult<Response> {
-    export(&st, &u, &q, &lq, true).await
+    export(&st, &u, &q, &lq, format.xlsx()).await
 }

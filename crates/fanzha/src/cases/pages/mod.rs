@@ -48,8 +48,8 @@ use crate::web::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/cases", get(list_page))
-        .route("/cases/export.csv", get(lists::export_csv))
-        .route("/cases/export.xlsx", get(lists::export_xlsx))
+        .route("/cases/export.csv", get(lists::export_file))
+        .route("/cases/export.xlsx", get(lists::export_file))
         .route("/cases/new", get(new_page).post(new_submit))
         .route("/cases/import", get(import_page).post(import_submit))
         .route("/cases/analysis", get(analysis_page))

@@ -73,7 +73,7 @@ pub async fn ranking(db: &Db, province: &Unit, year: i32) -> Result<Vec<RankRow>
     let people = store::people_per_school(db, &province.path).await?;
     let paths: Vec<(UnitId, String)> = schools.iter().map(|s| (s.id, s.path.clone())).collect();
     let prevention =
-        store::prevention(db, &province.path, &paths, ms_of_date(from), ms_of_date(to)).await?;
+        prevention(db, &province.path, &paths, ms_of_date(from), ms_of_date(to)).await?;
     let suspects = crate::mules::service::suspects_per_school(db, province, year).await?;
     let max_suspects = crate::mules::service::max_suspects(db, province).await?;
     let mut rows: Vec<RankRow> = schools
@@ -279,4 +279,45 @@ pub async fn publish_awards(
     .await?;
     tx.commit().await?;
     Ok(n)
+}
+
+/// Per school of a province subtree (by school id), prevention figures for UTC milliseconds
+/// `[from, to)`, from the warnings, campaigns and reports modules' reads; campaign reach comes
+/// per delivery unit and is rolled up to the school that contains it (`schools`: id and path of
+/// each school).
+async fn prevention(
+    db: &Db,
+    province_path: &str,
+    schools: &[(UnitId, String)],
+    from: i64,
+    to: i64,
+) -> crate::db::DbResult<HashMap<UnitId, store::Prevention>> {
+    let mut out: HashMap<UnitId, store::Prevention> = HashMap::new();
+    let prefix = format!("{province_path}%");
+    for (school, routed, in_time) in
+        crate::warnings::store::reads::routed_in_time_by_school(db, &prefix, from, to).await?
+    {
+        let e = out.entry(school).or_default();
+        e.warnings_routed = routed;
+        e.warnings_in_time = in_time;
+    }
+    let by_path: HashMap<&str, UnitId> = schools.iter().map(|(id, p)| (p.as_str(), *id)).collect();
+    for (path, audience, acknowledged) in
+        crate::campaigns::reads::reach_by_unit_path(db, &prefix, from, to).await?
+    {
+        // The school is the ancestor (or the unit itself) whose path is a prefix of this one.
+        let school = path
+            .match_indices('/')
+            .skip(1)
+            .find_map(|(i, _)| by_path.get(&path[..=i]).copied());
+        if let Some(id) = school {
+            let e = out.entry(id).or_default();
+            e.campaign_audience += audience;
+            e.campaign_acknowledged += acknowledged;
+        }
+    }
+    for (school, n) in crate::reports::store::count_by_school(db, &prefix, from, to).await? {
+        out.entry(school).or_default().reports = n;
+    }
+    Ok(out)
 }

@@ -159,8 +159,8 @@ pub async fn suspects(
     from: i64,
     to: i64,
 ) -> DbResult<Vec<(UnitId, String, i64)>> {
-    let rows: Vec<(UnitId, Option<String>, i64)> = sqlx::query_as(
-        "SELECT c.school_id, c.lent_account, CAST(COUNT(*) AS BIGINT) FROM cases c \
+    let rows = sqlx::query(
+        "SELECT c.school_id, c.lent_account, CAST(COUNT(*) AS BIGINT) AS n FROM cases c \
          WHERE c.unit_path LIKE $1 AND c.person_role IN ('suspect', 'both') \
          AND c.occurred_at >= $2 AND c.occurred_at < $3 GROUP BY c.school_id, c.lent_account",
     )
@@ -169,6 +169,8 @@ pub async fn suspects(
     .bind(to)
     .fetch_all(&db.pool)
     .await?;
+    let rows: Vec<(UnitId, Option<String>, i64)> =
+        crate::db::named(&rows, ["school_id", "lent_account", "n"])?;
     Ok(rows
         .into_iter()
         .map(|(s, k, n)| (s, k.unwrap_or_default(), n))

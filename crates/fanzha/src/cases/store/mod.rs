@@ -311,7 +311,7 @@ pub async fn solved_and_returned(
     .bind(to)
     .fetch_all(&db.pool)
     .await?;
-    let returned: Vec<(i64, i64)> = sqlx::query_as(
+    let returned = sqlx::query(
         "SELECT occurred_at, amount_recovered_cents FROM cases WHERE unit_path LIKE $1 \
          AND amount_recovered_cents > 0 AND occurred_at >= $2 AND occurred_at < $3",
     )
@@ -320,6 +320,8 @@ pub async fn solved_and_returned(
     .bind(to)
     .fetch_all(&db.pool)
     .await?;
+    let returned: Vec<(i64, i64)> =
+        crate::db::named(&returned, ["occurred_at", "amount_recovered_cents"])?;
     Ok((solved, returned))
 }
 
@@ -526,75 +528,4 @@ pub struct Prevention {
     pub campaign_acknowledged: i64,
     /// Reports (one-click) filed by the school's people in the period.
     pub reports: i64,
-}
-
-/// Per school of a province subtree (by school id), prevention figures for UTC milliseconds
-/// `[from, to)`: three grouped queries, one per module; campaign reach is grouped per delivery
-/// unit in SQL and rolled up to the school that contains it (`schools`: id and path of each
-/// school).
-pub async fn prevention(
-    db: &Db,
-    province_path: &str,
-    schools: &[(UnitId, String)],
-    from: i64,
-    to: i64,
-) -> DbResult<std::collections::HashMap<UnitId, Prevention>> {
-    let mut out: std::collections::HashMap<UnitId, Prevention> = std::collections::HashMap::new();
-    let prefix = format!("{province_path}%");
-    // Same test as the warnings module's figures (`warnings::appraisal::in_time`): acknowledged by
-    // routed_at + ack window and contacted by routed_at + contact window.
-    let rows = sqlx::query(
-        "SELECT school_id, COUNT(*) AS routed, CAST(COALESCE(SUM(CASE WHEN acknowledged_at IS NOT NULL AND acknowledged_at <= routed_at + ack_window_ms \
-         AND contacted_at IS NOT NULL AND contacted_at <= routed_at + contact_window_ms THEN 1 ELSE 0 END), 0) AS BIGINT) AS in_time \
-         FROM warnings WHERE unit_path LIKE $1 AND created_at >= $2 AND created_at < $3 AND routed_at IS NOT NULL \
-         AND school_id IS NOT NULL GROUP BY school_id",
-    )
-    .bind(&prefix)
-    .bind(from)
-    .bind(to)
-    .fetch_all(&db.pool)
-    .await?;
-    for r in rows {
-        let e = out.entry(r.try_get("school_id")?).or_default();
-        e.warnings_routed = r.try_get("routed")?;
-        e.warnings_in_time = r.try_get("in_time")?;
-    }
-    let rows = sqlx::query(
-        "SELECT r.unit_path, CAST(SUM(r.audience) AS BIGINT) AS audience, CAST(SUM(r.acknowledged) AS BIGINT) AS acknowledged \
-         FROM campaign_reach r JOIN campaigns c ON c.id = r.campaign_id \
-         WHERE c.status = 'sent' AND c.sent_at >= $2 AND c.sent_at < $3 AND r.unit_path LIKE $1 GROUP BY r.unit_path",
-    )
-    .bind(&prefix)
-    .bind(from)
-    .bind(to)
-    .fetch_all(&db.pool)
-    .await?;
-    let by_path: std::collections::HashMap<&str, UnitId> =
-        schools.iter().map(|(id, p)| (p.as_str(), *id)).collect();
-    for r in rows {
-        let path: String = r.try_get("unit_path")?;
-        // The school is the ancestor (or the unit itself) whose path is a prefix of this one.
-        let school = path
-            .match_indices('/')
-            .skip(1)
-            .find_map(|(i, _)| by_path.get(&path[..=i]).copied());
-        if let Some(id) = school {
-            let e = out.entry(id).or_default();
-            e.campaign_audience += r.try_get::<i64, _>("audience")?;
-            e.campaign_acknowledged += r.try_get::<i64, _>("acknowledged")?;
-        }
-    }
-    let rows = sqlx::query(
-        "SELECT school_id, COUNT(*) AS n FROM reports WHERE unit_path LIKE $1 AND created_at >= $2 AND created_at < $3 \
-         AND school_id IS NOT NULL GROUP BY school_id",
-    )
-    .bind(&prefix)
-    .bind(from)
-    .bind(to)
-    .fetch_all(&db.pool)
-    .await?;
-    for r in rows {
-        out.entry(r.try_get("school_id")?).or_default().reports = r.try_get("n")?;
-    }
-    Ok(out)
 }

@@ -243,13 +243,14 @@ pub async fn checkin_of(
     activity_id: i64,
     student_id: StudentId,
 ) -> DbResult<Option<(i64, Option<String>)>> {
-    Ok(sqlx::query_as(
+    let row = sqlx::query(
         "SELECT id, photo_key FROM learning_checkins WHERE activity_id = $1 AND student_id = $2",
     )
     .bind(activity_id)
     .bind(student_id)
     .fetch_optional(&db.pool)
-    .await?)
+    .await?;
+    crate::db::named_opt(row.as_ref(), ["id", "photo_key"])
 }
 
 /// Sets the photo of a check-in that has none yet; false when it already has one.
@@ -267,13 +268,17 @@ pub async fn set_checkin_photo(tx: &mut Tx<'_>, id: i64, key: &str, kind: &str) 
 
 /// A check-in's photo: (activity id, student id, key, media type).
 pub async fn checkin_photo(db: &Db, id: i64) -> DbResult<Option<(i64, StudentId, String, String)>> {
-    Ok(sqlx::query_as(
+    let row = sqlx::query(
         "SELECT activity_id, student_id, photo_key, photo_type FROM learning_checkins \
          WHERE id = $1 AND photo_key IS NOT NULL",
     )
     .bind(id)
     .fetch_optional(&db.pool)
-    .await?)
+    .await?;
+    crate::db::named_opt(
+        row.as_ref(),
+        ["activity_id", "student_id", "photo_key", "photo_type"],
+    )
 }
 
 /// Records the install (if not yet) with its screenshot, replacing an earlier one until the
@@ -306,11 +311,12 @@ pub async fn set_app_screenshot(
 
 /// A student's app screenshot: (key, media type).
 pub async fn app_screenshot(db: &Db, student_id: StudentId) -> DbResult<Option<(String, String)>> {
-    Ok(sqlx::query_as(
+    let row = sqlx::query(
         "SELECT screenshot_key, screenshot_type FROM learning_app_installs \
          WHERE student_id = $1 AND screenshot_key IS NOT NULL",
     )
     .bind(student_id)
     .fetch_optional(&db.pool)
-    .await?)
+    .await?;
+    crate::db::named_opt(row.as_ref(), ["screenshot_key", "screenshot_type"])
 }

@@ -24,12 +24,13 @@ pub async fn enrol_intakes(
     years: &[i64],
     now: Millis,
 ) -> DbResult<Vec<(i64, Millis)>> {
-    let courses: Vec<(i64, i64)> = sqlx::query_as(
+    let rows = sqlx::query(
         "SELECT id, intake_days FROM learning_courses WHERE school_id = $1 AND intake_days IS NOT NULL ORDER BY id",
     )
     .bind(school_id)
     .fetch_all(&mut *c)
     .await?;
+    let courses: Vec<(i64, i64)> = crate::db::named(&rows, ["id", "intake_days"])?;
     let mut out = Vec::new();
     for (course, days) in courses {
         let deadline = now + days * 86_400_000;

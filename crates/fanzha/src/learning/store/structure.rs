@@ -63,12 +63,13 @@ pub async fn set_lesson_module(
 
 /// Each lesson's module, for grouping: (lesson id, module id).
 pub async fn lesson_modules(db: &Db, course_id: i64) -> DbResult<Vec<(i64, Option<i64>)>> {
-    Ok(sqlx::query_as(
+    let rows = sqlx::query(
         "SELECT id, module_id FROM learning_lessons WHERE course_id = $1 ORDER BY position",
     )
     .bind(course_id)
     .fetch_all(&db.pool)
-    .await?)
+    .await?;
+    crate::db::named(&rows, ["id", "module_id"])
 }
 
 /// Adds an instructor; false when the course already shows them.

@@ -32,8 +32,8 @@ pub fn routes() -> Router<AppState> {
         .route("/org", get(org_index))
         .route("/org/unit/{code}", get(unit_page))
         .route("/org/unit/{code}/children", post(create_child))
-        .route("/org/unit/{code}/export.csv", get(export_csv))
-        .route("/org/unit/{code}/export.xlsx", get(export_xlsx))
+        .route("/org/unit/{code}/export.csv", get(export_file))
+        .route("/org/unit/{code}/export.xlsx", get(export_file))
         .route("/org/import/template.xlsx", get(template_xlsx))
         .route("/org/student/{id}", get(student_page))
         .route("/org/import", get(import_page).post(import_submit))
@@ -237,23 +237,8 @@ async fn create_child(
         code: f.code,
         name: f.name,
     };
-    match service::create_unit(&st.db, &st.clock, &input).await {
-        Ok(unit) => {
-            audit::record(
-                &st.db.pool,
-                &st.clock,
-                &u.ctx.actor(),
-                Event {
-                    action: "org.unit_created",
-                    target_kind: "unit",
-                    target_id: unit.code.clone(),
-                    unit_path: unit.path.clone(),
-                    detail: serde_json::json!({"kind": unit.kind.as_str(), "name": unit.name}),
-                },
-            )
-            .await?;
-            Ok(Redirect::to(&format!("/org/unit/{}", parent.code)).into_response())
-        }
+    match service::create_unit_as(&st.db, &st.clock, &u.ctx.actor(), &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/org/unit/{}", parent.code)).into_response()),
         Err(OrgError::Refused(msgs)) => {
             let text = msgs
                 .iter()
@@ -354,26 +339,17 @@ async fn student_page(
     ))
 }
 
-async fn export_csv(
+/// `/org/unit/{code}/export.csv` and `…/export.xlsx`.
+async fn export_file(
     State(st): State<AppState>,
     u: User,
+    format: crate::web::download::Format,
     Path(code): Path<String>,
 ) -> AppResult<Response> {
     let unit = store::unit_by_code(&st.db, &code)
         .await?
         .ok_or_else(AppError::not_found)?;
-    export_response(&st, &u, &unit).await
-}
-
-async fn export_xlsx(
-    State(st): State<AppState>,
-    u: User,
-    Path(code): Path<String>,
-) -> AppResult<Response> {
-    let unit = store::unit_by_code(&st.db, &code)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    export_as(&st, &u, &unit, true).await
+    export_as(&st, &u, &unit, format.xlsx()).await
 }
 
 #[derive(Deserialize)]

@@ -1,6 +1,6 @@
 //! Reads of the demo seed only (first units, students picked for the demo's stories).
 
-use crate::kernel::ids::{AccountId, StudentId, UnitId};
+use crate::kernel::ids::{StudentId, UnitId};
 use sqlx::AnyConnection;
 
 use crate::db::{Db, DbResult};
@@ -31,39 +31,55 @@ pub async fn newest_students_with_phone_of_staff(
     db: &Db,
     staff: i64,
 ) -> DbResult<Vec<(String, String)>> {
-    Ok(sqlx::query_as(
+    let rows = sqlx::query(
         "SELECT s.student_no, sc.code FROM students s JOIN units c ON c.id = s.class_id \
          JOIN units sc ON sc.id = s.school_id JOIN responsibilities r ON r.unit_id = c.id \
          WHERE r.staff_id = $1 AND s.phone IS NOT NULL ORDER BY s.id DESC LIMIT 2",
     )
     .bind(staff)
     .fetch_all(&db.pool)
-    .await?)
+    .await?;
+    crate::db::named(&rows, ["student_no", "code"])
 }
 
-/// The account and student of a student number, when the student has an account.
-pub async fn student_account_by_no(db: &Db, no: &str) -> DbResult<Option<(AccountId, StudentId)>> {
-    Ok(sqlx::query_as(
-        "SELECT a.id, s.id FROM students s JOIN accounts a ON a.student_id = s.id WHERE s.student_no = $1",
-    )
-    .bind(no)
-    .fetch_optional(&db.pool)
-    .await?)
-}
-
-/// The first student of the first school under a station's jurisdiction, when the account
-/// exists: (station, student, class, class path, school, major, gender).
+/// The first student of the first school under a station's jurisdiction: (station, student,
+/// class, class path, school, major, gender).
 pub async fn first_student_under_a_station(
     db: &Db,
-    account: AccountId,
 ) -> DbResult<Option<(UnitId, StudentId, UnitId, String, UnitId, String, String)>> {
-    Ok(sqlx::query_as(
+    let row = sqlx::query(
         "SELECT j.station_id, s.id, s.class_id, c.path, s.school_id, s.major, s.gender FROM jurisdictions j \
          JOIN students s ON s.school_id = j.school_id JOIN units c ON c.id = s.class_id \
-         JOIN accounts a ON a.id = $1 ORDER BY j.station_id, s.id LIMIT 1",
+         ORDER BY j.station_id, s.id LIMIT 1",
     )
-    .bind(account)
     .fetch_optional(&db.pool)
+    .await?;
+    crate::db::named_opt(
+        row.as_ref(),
+        [
+            "station_id",
+            "id",
+            "class_id",
+            "path",
+            "school_id",
+            "major",
+            "gender",
+        ],
+    )
+}
+
+/// Every other student of a class (even ids), except the one with number `keep`.
+pub async fn every_other_student_of_class(
+    tx: &mut AnyConnection,
+    class_id: UnitId,
+    keep: &str,
+) -> DbResult<Vec<StudentId>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM students WHERE class_id = $1 AND student_no <> $2 AND id % 2 = 0 ORDER BY id",
+    )
+    .bind(class_id)
+    .bind(keep)
+    .fetch_all(&mut *tx)
     .await?)
 }
 
@@ -112,12 +128,11 @@ pub async fn student_nos_of_school(
     tx: &mut AnyConnection,
     school_id: UnitId,
 ) -> DbResult<Vec<(StudentId, String)>> {
-    Ok(
-        sqlx::query_as("SELECT id, student_no FROM students WHERE school_id = $1 ORDER BY id")
-            .bind(school_id)
-            .fetch_all(&mut *tx)
-            .await?,
-    )
+    let rows = sqlx::query("SELECT id, student_no FROM students WHERE school_id = $1 ORDER BY id")
+        .bind(school_id)
+        .fetch_all(&mut *tx)
+        .await?;
+    crate::db::named(&rows, ["id", "student_no"])
 }
 
 /// The class of the student with this number.
@@ -142,12 +157,16 @@ pub async fn student_placement_by_no(
     db: &Db,
     no: &str,
 ) -> DbResult<Option<(StudentId, UnitId, UnitId, i64)>> {
-    Ok(sqlx::query_as(
+    let row = sqlx::query(
         "SELECT id, school_id, class_id, enrollment_year FROM students WHERE student_no = $1",
     )
     .bind(no)
     .fetch_optional(&db.pool)
-    .await?)
+    .await?;
+    crate::db::named_opt(
+        row.as_ref(),
+        ["id", "school_id", "class_id", "enrollment_year"],
+    )
 }
 
 /// The path of a unit.
@@ -163,12 +182,13 @@ pub async fn enrolled_of_class(
     tx: &mut AnyConnection,
     class_id: UnitId,
 ) -> DbResult<Vec<(StudentId, String)>> {
-    Ok(sqlx::query_as(
+    let rows = sqlx::query(
         "SELECT id, name FROM students WHERE class_id = $1 AND status = 'enrolled' ORDER BY id",
     )
     .bind(class_id)
     .fetch_all(&mut *tx)
-    .await?)
+    .await?;
+    crate::db::named(&rows, ["id", "name"])
 }
 
 /// Phones and numbers of up to `limit` students in the classes a staff member is responsible
@@ -178,7 +198,7 @@ pub async fn student_phones_of_staff(
     staff_id: i64,
     limit: i64,
 ) -> DbResult<Vec<(String, String)>> {
-    Ok(sqlx::query_as(
+    let rows = sqlx::query(
         "SELECT s.phone, s.student_no FROM students s JOIN units c ON c.id = s.class_id \
          JOIN responsibilities r ON r.unit_id = c.id WHERE r.staff_id = $1 AND s.phone IS NOT NULL \
          ORDER BY s.id LIMIT $2",
@@ -186,7 +206,8 @@ pub async fn student_phones_of_staff(
     .bind(staff_id)
     .bind(limit)
     .fetch_all(&db.pool)
-    .await?)
+    .await?;
+    crate::db::named(&rows, ["phone", "student_no"])
 }
 
 /// The code of the first school, by code.
@@ -205,4 +226,33 @@ pub async fn student_phones(db: &Db) -> DbResult<Vec<String>> {
             .fetch_all(&db.pool)
             .await?,
     )
+}
+
+/// Inserts demo students, one row of cells per student in the order of the columns below.
+pub async fn insert_students(
+    tx: &mut AnyConnection,
+    backend: crate::db::Backend,
+    rows: Vec<Vec<crate::db::Cell>>,
+) -> DbResult<()> {
+    crate::db::insert_rows(
+        tx,
+        backend,
+        "students",
+        &[
+            "school_id",
+            "class_id",
+            "student_no",
+            "name",
+            "gender",
+            "enrollment_year",
+            "major",
+            "phone",
+            "email",
+            "status",
+            "created_at",
+            "updated_at",
+        ],
+        rows,
+    )
+    .await
 }

@@ -209,13 +209,13 @@ pub async fn staff_email(c: &mut AnyConnection, staff_id: i64) -> DbResult<Optio
 
 /// Per class path under `path`: (enrolled students, enrolled students without an active account).
 pub async fn enrolled_by_class(db: &Db, path: &str) -> DbResult<Vec<(String, i64, i64)>> {
-    let rows = sqlx::query(
-        "SELECT u.path AS path, COUNT(*) AS enrolled, CAST(COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM accounts a \
-         WHERE a.student_id = s.id AND a.activated_at IS NOT NULL AND a.disabled = 0 \
-         AND a.roster_status = 'current') THEN 0 ELSE 1 END), 0) AS BIGINT) AS unreachable \
-         FROM students s JOIN units u ON u.id = s.class_id \
-         WHERE u.path LIKE $1 AND s.status = 'enrolled' GROUP BY u.path",
-    )
+    let rows = sqlx::query(&format!(
+        "SELECT u.path AS path, COUNT(*) AS enrolled, CAST(COALESCE(SUM(CASE WHEN {} \
+             THEN 0 ELSE 1 END), 0) AS BIGINT) AS unreachable \
+             FROM students s JOIN units u ON u.id = s.class_id \
+             WHERE u.path LIKE $1 AND s.status = 'enrolled' GROUP BY u.path",
+        crate::auth::store::lookups::STUDENT_REACHABLE
+    ))
     .bind(format!("{path}%"))
     .fetch_all(&db.pool)
     .await?;

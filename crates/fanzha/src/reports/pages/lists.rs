@@ -152,18 +152,12 @@ async fn export(st: &AppState, u: &User, lq: &ListQuery, xlsx: bool) -> AppResul
     )
 }
 
-pub async fn export_csv(
+/// `/reports/export.csv` and `/reports/export.xlsx`.
+pub async fn export_file(
     State(st): State<AppState>,
     u: User,
+    format: crate::web::download::Format,
     Query(lq): Query<ListQuery>,
 ) -> AppResult<Response> {
-    export(&st, &u, &lq, false).await
-}
-
-pub async fn export_xlsx(
-    State(st): State<AppState>,
-    u: User,
-    Query(lq): Query<ListQuery>,
-) -> AppResult<Response> {
-    export(&st, &u, &lq, true).await
+    export(&st, &u, &lq, format.xlsx()).await
 }

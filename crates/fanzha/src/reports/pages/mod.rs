@@ -50,8 +50,8 @@ impl IntoResponse for actions::EvidenceFile {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/reports", get(list_page))
-        .route("/reports/export.csv", get(lists::export_csv))
-        .route("/reports/export.xlsx", get(lists::export_xlsx))
+        .route("/reports/export.csv", get(lists::export_file))
+        .route("/reports/export.xlsx", get(lists::export_file))
         .route("/reports/new", get(new_page).post(new_submit))
         .route("/reports/dashboard", get(dashboard))
         .route("/reports/stop-payments/{id}", post(sp_action))

@@ -11,10 +11,12 @@ use sqlx::{AnyConnection, Row};
 use super::model::ReportIndicator;
 use crate::db::{Db, DbResult};
 
+mod batch;
 pub mod bench;
 mod people;
 mod writes;
 
+pub use batch::*;
 pub use people::*;
 pub use writes::*;
 
@@ -572,8 +574,8 @@ pub async fn evidence_of(db: &Db, report_id: ReportId) -> DbResult<Vec<Evidence>
 /// frozen now and when it was first frozen, for requests first frozen in `[from, to)` (police
 /// KPIs are derived from these).
 pub async fn frozen_under(db: &Db, path: &str, from: i64, to: i64) -> DbResult<Vec<(i64, i64)>> {
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT MIN(a.created_at), sp.frozen_cents FROM stop_payments sp \
+    let rows = sqlx::query(
+        "SELECT MIN(a.created_at) AS first_frozen_at, sp.frozen_cents FROM stop_payments sp \
          JOIN stop_payment_actions a ON a.stop_payment_id = sp.id AND a.action = 'frozen' \
          JOIN reports r ON r.id = sp.report_id \
          WHERE r.unit_path LIKE $1 AND sp.frozen_cents > 0 \
@@ -584,7 +586,7 @@ pub async fn frozen_under(db: &Db, path: &str, from: i64, to: i64) -> DbResult<V
     .bind(to)
     .fetch_all(&db.pool)
     .await?;
-    Ok(rows)
+    crate::db::named(&rows, ["first_frozen_at", "frozen_cents"])
 }
 
 /// The amount frozen by the stop-payment request of report `report_id` (0 when none).
@@ -620,4 +622,23 @@ pub async fn filed_by_student(
         .map(|r| Ok((r.try_get("student_id")?, r.try_get("n")?)))
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
+}
+
+/// Reports filed in `[from, to)` per school under `prefix` (a `LIKE` pattern).
+pub async fn count_by_school(
+    db: &Db,
+    prefix: &str,
+    from: i64,
+    to: i64,
+) -> DbResult<Vec<(UnitId, i64)>> {
+    let rows = sqlx::query(
+        "SELECT school_id, COUNT(*) AS n FROM reports WHERE unit_path LIKE $1 AND created_at >= $2 AND created_at < $3 \
+         AND school_id IS NOT NULL GROUP BY school_id",
+    )
+    .bind(prefix)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?;
+    crate::db::named(&rows, ["school_id", "n"])
 }

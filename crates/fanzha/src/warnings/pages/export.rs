@@ -76,18 +76,12 @@ async fn export(st: &AppState, u: &User, q: ListQuery, xlsx: bool) -> AppResult<
     )
 }
 
-pub async fn export_csv(
+/// `/warnings/export.csv` and `/warnings/export.xlsx`.
+pub async fn export_file(
     State(st): State<AppState>,
     u: User,
+    format: crate::web::download::Format,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
-    export(&st, &u, q, false).await
-}
-
-pub async fn export_xlsx(
-    State(st): State<AppState>,
-    u: User,
-    Query(q): Query<ListQuery>,
-) -> AppResult<Response> {
-    export(&st, &u, q, true).await
+    export(&st, &u, q, format.xlsx()).await
 }

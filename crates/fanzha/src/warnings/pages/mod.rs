@@ -46,8 +46,8 @@ pub fn routes() -> Router<AppState> {
         .route("/warnings/issue", get(issue_page).post(issue_submit))
         .route("/warnings/batch", post(batch_submit))
         .route("/warnings/overview", get(overview))
-        .route("/warnings/export.csv", get(export::export_csv))
-        .route("/warnings/export.xlsx", get(export::export_xlsx))
+        .route("/warnings/export.csv", get(export::export_file))
+        .route("/warnings/export.xlsx", get(export::export_file))
         .route(
             "/warnings/settings",
             get(settings_page).post(settings_submit),

@@ -5,11 +5,12 @@ use crate::kernel::ids::{AccountId, UnitId};
 
 /// Student, school and unit path of the first open warning.
 pub async fn open_template(db: &Db) -> DbResult<(i64, i64, String)> {
-    Ok(sqlx::query_as(
+    let row = sqlx::query(
         "SELECT student_id, school_id, unit_path FROM warnings WHERE status = 'open' ORDER BY id LIMIT 1",
     )
     .fetch_one(&db.pool)
-    .await?)
+    .await?;
+    crate::db::named_one(&row, ["student_id", "school_id", "unit_path"])
 }
 
 /// Inserts `extra` open warnings copied from `template`, 500 per statement; the first `due_n`

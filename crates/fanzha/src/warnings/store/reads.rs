@@ -1,7 +1,7 @@
 //! Read-only queries of warnings that other modules need: unhandled warnings per student (the
 //! campaigns' exposure score) and the notices a shared outside channel carried (its rate limit).
 
-use crate::kernel::ids::StudentId;
+use crate::kernel::ids::{StudentId, UnitId};
 use std::collections::HashMap;
 
 use sqlx::Row;
@@ -78,4 +78,27 @@ pub async fn channel_failures(
         })
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
+}
+
+/// Per school under `prefix` (a `LIKE` pattern): warnings routed in `[from, to)` and of them
+/// handled in time — acknowledged by routed_at + ack window and contacted by routed_at + contact
+/// window (the same test as `warnings::appraisal::in_time`).
+pub async fn routed_in_time_by_school(
+    db: &Db,
+    prefix: &str,
+    from: i64,
+    to: i64,
+) -> DbResult<Vec<(UnitId, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT school_id, COUNT(*) AS routed, CAST(COALESCE(SUM(CASE WHEN acknowledged_at IS NOT NULL AND acknowledged_at <= routed_at + ack_window_ms \
+         AND contacted_at IS NOT NULL AND contacted_at <= routed_at + contact_window_ms THEN 1 ELSE 0 END), 0) AS BIGINT) AS in_time \
+         FROM warnings WHERE unit_path LIKE $1 AND created_at >= $2 AND created_at < $3 AND routed_at IS NOT NULL \
+         AND school_id IS NOT NULL GROUP BY school_id",
+    )
+    .bind(prefix)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?;
+    crate::db::named(&rows, ["school_id", "routed", "in_time"])
 }

@@ -1,6 +1,6 @@
-//! Read-only queries of campaigns that other modules need: who acknowledged a campaign per class
-//! (the warnings' appraisal weighs campaign reach in) and the outside channels by id (warning
-//! notices go out through them).
+//! Read-only queries of campaigns that other modules need (as `campaigns::reads`): who
+//! acknowledged a campaign per class (the warnings' appraisal weighs campaign reach in) and the
+//! outside channels by id (warning notices go out through them).
 
 use sqlx::{AnyConnection, Row};
 
@@ -63,4 +63,25 @@ pub async fn channels_by_ids(c: &mut AnyConnection, ids: &[i64]) -> DbResult<Vec
     }
     out.sort_by_key(|ch| ch.id);
     Ok(out)
+}
+
+/// Reach of the campaigns sent in `[from, to)` per delivery unit path under `prefix` (a `LIKE`
+/// pattern): (unit path, audience, acknowledged).
+pub async fn reach_by_unit_path(
+    db: &Db,
+    prefix: &str,
+    from: i64,
+    to: i64,
+) -> DbResult<Vec<(String, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT r.unit_path, CAST(SUM(r.audience) AS BIGINT) AS audience, CAST(SUM(r.acknowledged) AS BIGINT) AS acknowledged \
+         FROM campaign_reach r JOIN campaigns c ON c.id = r.campaign_id \
+         WHERE c.status = 'sent' AND c.sent_at >= $2 AND c.sent_at < $3 AND r.unit_path LIKE $1 GROUP BY r.unit_path",
+    )
+    .bind(prefix)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?;
+    crate::db::named(&rows, ["unit_path", "audience", "acknowledged"])
 }
