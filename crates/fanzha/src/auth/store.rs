@@ -9,6 +9,7 @@ use super::model::{Grant, Role, Scope};
 use crate::db::{Db, DbResult};
 
 pub mod activation;
+pub mod admin;
 pub mod bench;
 pub mod demo;
 pub mod lookups;
