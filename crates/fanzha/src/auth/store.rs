@@ -13,6 +13,7 @@ pub mod admin;
 pub mod bench;
 pub mod demo;
 pub mod lookups;
+pub mod roster;
 use crate::org::store as org_store;
 
 #[derive(Clone, Debug)]
