@@ -520,3 +520,14 @@ pub async fn roster_accounts_under(db: &Db, path: &str) -> DbResult<Vec<RosterAc
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
 }
+
+/// The first school by code: its id and code.
+pub async fn first_school_by_code(db: &Db) -> DbResult<Option<(UnitId, String)>> {
+    let r = sqlx::query("SELECT id, code FROM units WHERE kind = 'school' ORDER BY code LIMIT 1")
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(match r {
+        Some(r) => Some((r.try_get("id")?, r.try_get("code")?)),
+        None => None,
+    })
+}
