@@ -12,7 +12,7 @@
 //! are limited per address and per (school, number) with the database-held login limits, so the
 //! limits hold across processes and restarts.
 
-use crate::kernel::ids::{AccountId, StudentId};
+use crate::kernel::ids::AccountId;
 use rand::Rng;
 
 use super::password::{self, random_token, sha256_hex};
@@ -115,44 +115,12 @@ pub struct IssuedCode {
 }
 
 /// A person of a unit's subtree who has not activated their account.
-#[derive(Clone, Debug)]
-pub struct Pending {
-    pub account_id: AccountId,
-    pub person_no: String,
-    pub name: String,
-    pub unit_name: String,
-}
+pub use crate::org::store::lookups::PendingActivation as Pending;
 
 /// The people under `unit_path` whose accounts await activation (current on the roster), by
 /// unit then number.
 pub async fn pending_under(db: &Db, unit_path: &str) -> Result<Vec<Pending>, DbError> {
-    use sqlx::Row;
-    let like = format!("{unit_path}%");
-    let rows = sqlx::query(
-        "SELECT a.id, a.person_no, s.name, c.name AS unit_name FROM accounts a \
-         JOIN students s ON s.id = a.student_id JOIN units c ON c.id = s.class_id \
-         WHERE c.path LIKE $1 AND a.activated_at IS NULL AND a.roster_status = 'current' AND a.disabled = 0 \
-         UNION ALL \
-         SELECT a.id, a.person_no, t.name, u.name AS unit_name FROM accounts a \
-         JOIN staff t ON t.id = a.staff_id JOIN units u ON u.id = t.unit_id \
-         WHERE u.path LIKE $1 AND a.activated_at IS NULL AND a.roster_status = 'current' AND a.disabled = 0 \
-         ORDER BY unit_name, person_no",
-    )
-    .bind(like)
-    .fetch_all(&db.pool)
-    .await
-    .map_err(DbError::from)?;
-    rows.iter()
-        .map(|r| {
-            Ok(Pending {
-                account_id: r.try_get("id")?,
-                person_no: r.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
-                name: r.try_get("name")?,
-                unit_name: r.try_get("unit_name")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(DbError::from)
+    crate::org::store::lookups::pending_activation_under(db, unit_path).await
 }
 
 /// Issues a new code to each person under `unit` not activated yet (narrowed to `only` when
@@ -175,31 +143,13 @@ pub async fn issue(
     let mut out = Vec::with_capacity(people.len());
     let mut tx = db.begin_write().await?;
     for chunk in people.chunks(200) {
-        let revoke = format!(
-            "UPDATE activation_codes SET revoked_at = $1 WHERE used_at IS NULL AND revoked_at IS NULL AND account_id IN ({})",
-            crate::db::params_list(chunk.len(), 2)
-        );
-        let insert = format!(
-            "INSERT INTO activation_codes (account_id, code_hash, issued_by, created_at, expires_at) VALUES {}",
-            crate::db::values_rows(chunk.len(), 5, 1)
-        );
-        let revoke = crate::db::bulk_sql(db.backend, &revoke);
-        let mut q = sqlx::query(&revoke).bind(now);
-        for p in chunk {
-            q = q.bind(p.account_id);
-        }
-        q.execute(&mut *tx).await?;
-        let insert = crate::db::bulk_sql(db.backend, &insert);
-        let mut q = sqlx::query(&insert);
+        let accounts: Vec<AccountId> = chunk.iter().map(|p| p.account_id).collect();
+        store::activation::revoke_open_codes(&mut tx, db.backend, &accounts, now).await?;
+        let mut codes = Vec::with_capacity(chunk.len());
         for p in chunk {
             let code = new_code();
             let hash = code_hash(p.account_id, &normalize_code(&code).unwrap_or_default());
-            q = q
-                .bind(p.account_id)
-                .bind(hash)
-                .bind(issuer)
-                .bind(now)
-                .bind(expires_at);
+            codes.push((p.account_id, hash));
             out.push(IssuedCode {
                 person_no: p.person_no.clone(),
                 name: p.name.clone(),
@@ -208,7 +158,8 @@ pub async fn issue(
                 expires_at,
             });
         }
-        q.execute(&mut *tx).await?;
+        store::activation::insert_codes(&mut tx, db.backend, &codes, issuer, now, expires_at)
+            .await?;
     }
     tx.commit().await?;
     Ok(out)
@@ -216,12 +167,7 @@ pub async fn issue(
 
 /// A student under `unit_path` (enrolled, current on the roster) whose account was never
 /// activated: nothing sent to the in-app inbox can reach them.
-pub struct NeverActivated {
-    pub student_id: StudentId,
-    pub student_no: String,
-    pub name: String,
-    pub class_name: String,
-}
+pub use crate::org::store::lookups::NeverActivated;
 
 /// How many students under `unit_path` never activated their account, and the first `limit`.
 pub async fn never_activated(
@@ -229,36 +175,7 @@ pub async fn never_activated(
     unit_path: &str,
     limit: i64,
 ) -> Result<(i64, Vec<NeverActivated>), DbError> {
-    use sqlx::Row;
-    let cond = "FROM accounts a JOIN students s ON s.id = a.student_id JOIN units c ON c.id = s.class_id \
-         WHERE c.path LIKE $1 AND s.status = 'enrolled' AND a.activated_at IS NULL AND a.roster_status = 'current'";
-    let like = format!("{unit_path}%");
-    let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {cond}"))
-        .bind(&like)
-        .fetch_one(&db.pool)
-        .await
-        .map_err(DbError::from)?;
-    let rows = sqlx::query(&format!(
-        "SELECT s.id, s.student_no, s.name, c.name AS class_name {cond} ORDER BY c.path, s.student_no LIMIT $2"
-    ))
-    .bind(&like)
-    .bind(limit)
-    .fetch_all(&db.pool)
-    .await
-    .map_err(DbError::from)?;
-    let v = rows
-        .iter()
-        .map(|r| {
-            Ok(NeverActivated {
-                student_id: r.try_get("id")?,
-                student_no: r.try_get("student_no")?,
-                name: r.try_get("name")?,
-                class_name: r.try_get("class_name")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(DbError::from)?;
-    Ok((n, v))
+    crate::org::store::lookups::never_activated_under(db, unit_path, limit).await
 }
 
 /// What a person typed at `/activate`.
@@ -315,27 +232,17 @@ pub async fn activate(
     let Some(code) = normalize_code(req.code) else {
         return refused().await;
     };
-    let accounts: Vec<AccountId> = sqlx::query_scalar(
-        "SELECT id FROM accounts WHERE org_id = $1 AND person_no = $2 AND activated_at IS NULL \
-         AND roster_status = $3 AND disabled = 0",
+    let accounts = store::activation::accounts_awaiting_activation(
+        db,
+        req.org.id,
+        &person_no,
+        RosterStatus::Current,
     )
-    .bind(req.org.id)
-    .bind(&person_no)
-    .bind(RosterStatus::Current.as_str())
-    .fetch_all(&db.pool)
     .await?;
     let mut found = None;
     for account in accounts {
         let hash = code_hash(account, &code);
-        let id: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM activation_codes WHERE code_hash = $1 AND account_id = $2 \
-             AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $3",
-        )
-        .bind(&hash)
-        .bind(account)
-        .bind(now)
-        .fetch_optional(&db.pool)
-        .await?;
+        let id = store::activation::open_code(db, &hash, account, now).await?;
         if let Some(id) = id {
             found = Some((id, account));
             break;
@@ -351,29 +258,10 @@ pub async fn activate(
     .await
     .map_err(|_| ActivationError::Refused)?;
     let mut tx = db.begin_write().await?;
-    let claimed = sqlx::query(
-        "UPDATE activation_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
-    )
-    .bind(now)
-    .bind(code_id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    let set = if claimed == 1 {
-        sqlx::query(
-            "UPDATE accounts SET password_hash = $1, activated_at = $2, password_changed_at = $2, must_change_password = 0 \
-             WHERE id = $3 AND activated_at IS NULL",
-        )
-        .bind(&hash)
-        .bind(now)
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-    } else {
-        0
-    };
-    if set != 1 {
+    let claimed = store::activation::claim_code(&mut tx, code_id, now).await?;
+    let set =
+        claimed && store::activation::set_first_password(&mut tx, account_id, &hash, now).await?;
+    if !set {
         tx.rollback().await?;
         return refused().await;
     }
@@ -410,18 +298,8 @@ pub async fn reset_password(
     unit_path: &str,
     person_no: &str,
 ) -> Result<Option<(String, String)>, ActivationError> {
-    let like = format!("{unit_path}%");
-    let account: Option<(AccountId, String)> = sqlx::query_as(
-        "SELECT a.id, a.username FROM accounts a JOIN students s ON s.id = a.student_id JOIN units c ON c.id = s.class_id \
-         WHERE c.path LIKE $1 AND a.person_no = $2 AND a.activated_at IS NOT NULL \
-         UNION ALL \
-         SELECT a.id, a.username FROM accounts a JOIN staff t ON t.id = a.staff_id JOIN units u ON u.id = t.unit_id \
-         WHERE u.path LIKE $1 AND a.person_no = $2 AND a.activated_at IS NOT NULL",
-    )
-    .bind(like)
-    .bind(person_no.trim())
-    .fetch_optional(&db.pool)
-    .await?;
+    let account =
+        store::activation::activated_account_under(db, unit_path, person_no.trim()).await?;
     let Some((id, username)) = account else {
         return Ok(None);
     };
@@ -432,14 +310,7 @@ pub async fn reset_password(
     })
     .await
     .map_err(|_| ActivationError::Refused)?;
-    sqlx::query(
-        "UPDATE accounts SET password_hash = $1, password_changed_at = $2, must_change_password = 1 WHERE id = $3",
-    )
-    .bind(hash)
-    .bind(clock.now_ms())
-    .bind(id)
-    .execute(&db.pool)
-    .await?;
+    store::activation::set_temporary_password(db, id, &hash, clock.now_ms()).await?;
     store::delete_sessions_of(db, id, "").await?;
     store::forget_failures(db, &username).await?;
     Ok(Some((username, temporary)))

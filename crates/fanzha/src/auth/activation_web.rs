@@ -11,7 +11,6 @@ use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
-use sqlx::Row;
 
 use super::activation::{self, ActivateRequest, ActivationError, IssuedCode};
 use crate::audit::{self, Event};
@@ -21,6 +20,7 @@ use crate::error::{AppError, AppResult};
 use crate::org::access::{authorize, require_scope};
 use crate::org::model::{Unit, UnitKind};
 use crate::org::store as org_store;
+use crate::org::store::lookups as org_lookups;
 use crate::web::context::{cookie, Ctx, User, PRELOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use crate::web::i18n::Lang;
 use crate::web::layout::{page_ctx, PageCtx};
@@ -241,29 +241,16 @@ pub struct PersonAccount {
 /// Every roster account under a unit with its state: `activated`, `not-activated` or
 /// `disabled` (left, paused or switched off).
 pub async fn accounts_under(st: &AppState, path: &str) -> AppResult<Vec<PersonAccount>> {
-    let rows = sqlx::query(
-        "SELECT a.person_no, s.name, c.name AS unit_name, a.activated_at, a.roster_status, a.disabled FROM accounts a \
-         JOIN students s ON s.id = a.student_id JOIN units c ON c.id = s.class_id WHERE c.path LIKE $1 \
-         UNION ALL \
-         SELECT a.person_no, t.name, u.name AS unit_name, a.activated_at, a.roster_status, a.disabled FROM accounts a \
-         JOIN staff t ON t.id = a.staff_id JOIN units u ON u.id = t.unit_id WHERE u.path LIKE $1 \
-         ORDER BY unit_name, person_no",
-    )
-    .bind(format!("{path}%"))
-    .fetch_all(&st.db.pool)
-    .await?;
+    let rows = org_lookups::roster_accounts_under(&st.db, path).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let activated: Option<i64> = r.try_get("activated_at")?;
-        let roster: String = r.try_get("roster_status")?;
-        let disabled: i64 = r.try_get("disabled")?;
         out.push(PersonAccount {
-            person_no: r.try_get::<Option<String>, _>(0)?.unwrap_or_default(),
-            name: r.try_get("name")?,
-            unit_name: r.try_get("unit_name")?,
-            state: if disabled != 0 || roster != "current" {
+            person_no: r.person_no,
+            name: r.name,
+            unit_name: r.unit_name,
+            state: if r.disabled || r.roster_status != "current" {
                 "disabled"
-            } else if activated.is_some() {
+            } else if r.activated_at.is_some() {
                 "activated"
             } else {
                 "not-activated"

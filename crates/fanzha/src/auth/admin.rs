@@ -9,10 +9,10 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
-use sqlx::Row;
 
 use super::model::Role;
 use super::service::{self, AuthError, NewUser};
+use super::store;
 use crate::audit::{self, Event};
 use crate::auth::policy::{Action, Target};
 use crate::error::{AppError, AppResult};
@@ -54,21 +54,14 @@ async fn render(
     created: Option<(String, String)>,
 ) -> AppResult<Html<String>> {
     let ctx = page_ctx(st, u).await;
-    let rows = sqlx::query(
-        "SELECT a.username, a.display_name, r.role, x.name AS unit_name FROM role_assignments r JOIN accounts a ON a.id = r.account_id \
-         JOIN units x ON x.id = r.unit_id WHERE x.path LIKE $1 ORDER BY x.path, a.username LIMIT 2000",
-    )
-    .bind(format!("{}%", unit.path))
-    .fetch_all(&st.db.pool)
-    .await?;
+    let rows = store::admin::grants_under(&st.db, &unit.path).await?;
     let mut accounts = Vec::with_capacity(rows.len());
     for r in rows {
-        let role: String = r.try_get("role")?;
         accounts.push(AccountRow {
-            username: r.try_get("username")?,
-            display_name: r.try_get("display_name")?,
-            role: ctx.t(&format!("role-{role}")),
-            unit_name: r.try_get("unit_name")?,
+            username: r.username,
+            display_name: r.display_name,
+            role: ctx.t(&format!("role-{}", r.role)),
+            unit_name: r.unit_name,
         });
     }
     let roles = Role::ALL

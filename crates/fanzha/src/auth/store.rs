@@ -8,9 +8,12 @@ use sqlx::Row;
 use super::model::{Grant, Role, Scope};
 use crate::db::{Db, DbResult};
 
+pub mod activation;
+pub mod admin;
 pub mod bench;
 pub mod demo;
 pub mod lookups;
+pub mod roster;
 use crate::org::store as org_store;
 
 #[derive(Clone, Debug)]

@@ -11,13 +11,17 @@
 //! activating, or by the school importing a mapping of platform user ids to numbers. Codes are
 //! single use at the platform; fanzha also refuses one it has seen before.
 
-use crate::kernel::ids::{AccountId, UnitId};
-use sqlx::Row;
+use crate::kernel::ids::UnitId;
 
+use super::store;
 use super::SsoError;
 use crate::config::{Config, Secret};
-use crate::db::{Db, DbResult};
+use crate::db::Db;
 use crate::text::urlencode;
+
+pub use super::store::{
+    app_of, bind, bindings_of, bound_account, platforms_of, remove_app, save_app,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Platform {
@@ -197,127 +201,6 @@ pub async fn user_id(
     }
 }
 
-// ---------------------------------------------------------------- store
-
-pub async fn app_of(
-    db: &Db,
-    school_id: UnitId,
-    platform: Platform,
-) -> DbResult<Option<PlatformApp>> {
-    let r = sqlx::query(
-        "SELECT app_id, agent_id, app_secret FROM school_platforms WHERE school_id = $1 AND platform = $2",
-    )
-    .bind(school_id)
-    .bind(platform.as_str())
-    .fetch_optional(&db.pool)
-    .await?;
-    r.map(|r| {
-        Ok(PlatformApp {
-            school_id,
-            platform,
-            app_id: r.try_get("app_id")?,
-            agent_id: r.try_get("agent_id")?,
-            app_secret: Secret::new(r.try_get::<String, _>("app_secret")?),
-        })
-    })
-    .transpose()
-}
-
-/// The platforms a school configured.
-pub async fn platforms_of(db: &Db, school_id: UnitId) -> DbResult<Vec<Platform>> {
-    let rows: Vec<String> = sqlx::query_scalar(
-        "SELECT platform FROM school_platforms WHERE school_id = $1 ORDER BY platform",
-    )
-    .bind(school_id)
-    .fetch_all(&db.pool)
-    .await?;
-    Ok(rows.iter().filter_map(|p| Platform::parse(p)).collect())
-}
-
-pub async fn save_app(db: &Db, app: &PlatformApp, now: i64) -> DbResult<()> {
-    let mut tx = db.begin_write().await?;
-    sqlx::query("DELETE FROM school_platforms WHERE school_id = $1 AND platform = $2")
-        .bind(app.school_id)
-        .bind(app.platform.as_str())
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "INSERT INTO school_platforms (school_id, platform, app_id, agent_id, app_secret, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(app.school_id)
-    .bind(app.platform.as_str())
-    .bind(&app.app_id)
-    .bind(&app.agent_id)
-    .bind(app.app_secret.expose())
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-pub async fn remove_app(db: &Db, school_id: UnitId, platform: Platform) -> DbResult<()> {
-    sqlx::query("DELETE FROM school_platforms WHERE school_id = $1 AND platform = $2")
-        .bind(school_id)
-        .bind(platform.as_str())
-        .execute(&db.pool)
-        .await?;
-    Ok(())
-}
-
-/// The account bound to a platform user id at this school.
-pub async fn bound_account(
-    db: &Db,
-    school_id: UnitId,
-    platform: Platform,
-    user_id: &str,
-) -> DbResult<Option<AccountId>> {
-    Ok(sqlx::query_scalar(
-        "SELECT account_id FROM platform_identities WHERE school_id = $1 AND platform = $2 AND platform_user_id = $3",
-    )
-    .bind(school_id)
-    .bind(platform.as_str())
-    .bind(user_id)
-    .fetch_optional(&db.pool)
-    .await?)
-}
-
-/// The platforms an account is bound on.
-pub async fn bindings_of(db: &Db, account_id: AccountId) -> DbResult<Vec<Platform>> {
-    let rows: Vec<String> = sqlx::query_scalar(
-        "SELECT platform FROM platform_identities WHERE account_id = $1 ORDER BY platform",
-    )
-    .bind(account_id)
-    .fetch_all(&db.pool)
-    .await?;
-    Ok(rows.iter().filter_map(|p| Platform::parse(p)).collect())
-}
-
-/// Binds once: false when this platform identity or this account is already bound.
-pub async fn bind(
-    db: &Db,
-    school_id: UnitId,
-    platform: Platform,
-    user_id: &str,
-    account_id: AccountId,
-    now: i64,
-) -> DbResult<bool> {
-    Ok(sqlx::query(
-        "INSERT INTO platform_identities (school_id, platform, platform_user_id, account_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-    )
-    .bind(school_id)
-    .bind(platform.as_str())
-    .bind(user_id)
-    .bind(account_id)
-    .bind(now)
-    .execute(&db.pool)
-    .await?
-    .rows_affected()
-        == 1)
-}
-
 /// A mapping file's problem, with the line it is on (1 = header).
 #[derive(Debug)]
 pub struct MappingError {
@@ -362,13 +245,7 @@ pub async fn import_mapping(
     let mut seen_ids = std::collections::HashSet::new();
     let mut seen_accounts = std::collections::HashSet::new();
     for (line, uid, no) in &rows {
-        let account: Option<AccountId> = sqlx::query_scalar(
-            "SELECT id FROM accounts WHERE org_id = $1 AND person_no = $2 AND person_kind IS NOT NULL ORDER BY id LIMIT 1",
-        )
-        .bind(school_id)
-        .bind(no)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let account = store::roster_account_id_by_number(&mut tx, school_id, no).await?;
         let Some(account) = account else {
             tx.rollback().await?;
             return Ok(Err(MappingError {
@@ -383,16 +260,7 @@ pub async fn import_mapping(
                 key: "sso-err-mapping-duplicate",
             }));
         }
-        let taken: Option<AccountId> = sqlx::query_scalar(
-            "SELECT account_id FROM platform_identities WHERE school_id = $1 AND platform = $2 \
-             AND (platform_user_id = $3 OR account_id = $4) LIMIT 1",
-        )
-        .bind(school_id)
-        .bind(platform.as_str())
-        .bind(uid)
-        .bind(account)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let taken = store::platform_identity_of(&mut tx, school_id, platform, uid, account).await?;
         match taken {
             Some(a) if a == account => continue,
             Some(_) => {
@@ -404,17 +272,7 @@ pub async fn import_mapping(
             }
             None => {}
         }
-        sqlx::query(
-            "INSERT INTO platform_identities (school_id, platform, platform_user_id, account_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(school_id)
-        .bind(platform.as_str())
-        .bind(uid)
-        .bind(account)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        store::insert_platform_identity(&mut tx, school_id, platform, uid, account, now).await?;
     }
     tx.commit().await?;
     Ok(Ok(rows.len()))

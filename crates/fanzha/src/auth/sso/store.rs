@@ -1,9 +1,11 @@
-//! SQL of campus sign-in: school settings, OIDC flows under way, CAS tickets seen.
+//! SQL of campus sign-in: school settings, OIDC flows under way, CAS tickets seen, and the
+//! DingTalk and WeCom apps of schools with the platform identities bound to accounts.
 
 use crate::kernel::ids::{AccountId, UnitId};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use super::platforms::{Platform, PlatformApp};
 use super::{CasVersion, Protocol, SchoolSignIn};
 use crate::auth::roster_accounts::RosterStatus;
 use crate::config::Secret;
@@ -164,7 +166,8 @@ pub async fn roster_account_by_id(
                 ))
             })?,
         },
-        r.try_get::<Option<String>, _>(3)?.unwrap_or_default(),
+        r.try_get::<Option<String>, _>("person_no")?
+            .unwrap_or_default(),
     )))
 }
 
@@ -367,4 +370,184 @@ pub async fn prune(db: &Db, before: i64) -> DbResult<u64> {
         .await?
         .rows_affected();
     Ok(a + b)
+}
+
+// ---------------------------------------------------------------- DingTalk and WeCom
+
+pub async fn app_of(
+    db: &Db,
+    school_id: UnitId,
+    platform: Platform,
+) -> DbResult<Option<PlatformApp>> {
+    let r = sqlx::query(
+        "SELECT app_id, agent_id, app_secret FROM school_platforms WHERE school_id = $1 AND platform = $2",
+    )
+    .bind(school_id)
+    .bind(platform.as_str())
+    .fetch_optional(&db.pool)
+    .await?;
+    r.map(|r| {
+        Ok(PlatformApp {
+            school_id,
+            platform,
+            app_id: r.try_get("app_id")?,
+            agent_id: r.try_get("agent_id")?,
+            app_secret: Secret::new(r.try_get::<String, _>("app_secret")?),
+        })
+    })
+    .transpose()
+}
+
+/// The platforms a school configured.
+pub async fn platforms_of(db: &Db, school_id: UnitId) -> DbResult<Vec<Platform>> {
+    let rows: Vec<String> = sqlx::query_scalar(
+        "SELECT platform FROM school_platforms WHERE school_id = $1 ORDER BY platform",
+    )
+    .bind(school_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.iter().filter_map(|p| Platform::parse(p)).collect())
+}
+
+pub async fn save_app(db: &Db, app: &PlatformApp, now: i64) -> DbResult<()> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query("DELETE FROM school_platforms WHERE school_id = $1 AND platform = $2")
+        .bind(app.school_id)
+        .bind(app.platform.as_str())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO school_platforms (school_id, platform, app_id, agent_id, app_secret, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(app.school_id)
+    .bind(app.platform.as_str())
+    .bind(&app.app_id)
+    .bind(&app.agent_id)
+    .bind(app.app_secret.expose())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn remove_app(db: &Db, school_id: UnitId, platform: Platform) -> DbResult<()> {
+    sqlx::query("DELETE FROM school_platforms WHERE school_id = $1 AND platform = $2")
+        .bind(school_id)
+        .bind(platform.as_str())
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// The account bound to a platform user id at this school.
+pub async fn bound_account(
+    db: &Db,
+    school_id: UnitId,
+    platform: Platform,
+    user_id: &str,
+) -> DbResult<Option<AccountId>> {
+    Ok(sqlx::query_scalar(
+        "SELECT account_id FROM platform_identities WHERE school_id = $1 AND platform = $2 AND platform_user_id = $3",
+    )
+    .bind(school_id)
+    .bind(platform.as_str())
+    .bind(user_id)
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+/// The platforms an account is bound on.
+pub async fn bindings_of(db: &Db, account_id: AccountId) -> DbResult<Vec<Platform>> {
+    let rows: Vec<String> = sqlx::query_scalar(
+        "SELECT platform FROM platform_identities WHERE account_id = $1 ORDER BY platform",
+    )
+    .bind(account_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.iter().filter_map(|p| Platform::parse(p)).collect())
+}
+
+/// Binds once: false when this platform identity or this account is already bound.
+pub async fn bind(
+    db: &Db,
+    school_id: UnitId,
+    platform: Platform,
+    user_id: &str,
+    account_id: AccountId,
+    now: i64,
+) -> DbResult<bool> {
+    Ok(sqlx::query(
+        "INSERT INTO platform_identities (school_id, platform, platform_user_id, account_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(school_id)
+    .bind(platform.as_str())
+    .bind(user_id)
+    .bind(account_id)
+    .bind(now)
+    .execute(&db.pool)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// The roster account of `number` at `school_id` a mapping line names (the first by id).
+pub async fn roster_account_id_by_number(
+    tx: &mut AnyConnection,
+    school_id: UnitId,
+    number: &str,
+) -> DbResult<Option<AccountId>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM accounts WHERE org_id = $1 AND person_no = $2 AND person_kind IS NOT NULL ORDER BY id LIMIT 1",
+    )
+    .bind(school_id)
+    .bind(number)
+    .fetch_optional(&mut *tx)
+    .await?)
+}
+
+/// The account bound at this school and platform to `user_id`, or `account_id` when it is bound
+/// there under any id; `None` when neither is.
+pub async fn platform_identity_of(
+    tx: &mut AnyConnection,
+    school_id: UnitId,
+    platform: Platform,
+    user_id: &str,
+    account_id: AccountId,
+) -> DbResult<Option<AccountId>> {
+    Ok(sqlx::query_scalar(
+        "SELECT account_id FROM platform_identities WHERE school_id = $1 AND platform = $2 \
+         AND (platform_user_id = $3 OR account_id = $4) LIMIT 1",
+    )
+    .bind(school_id)
+    .bind(platform.as_str())
+    .bind(user_id)
+    .bind(account_id)
+    .fetch_optional(&mut *tx)
+    .await?)
+}
+
+/// Binds a platform user id to an account inside the caller's transaction (a conflict fails it).
+pub async fn insert_platform_identity(
+    tx: &mut AnyConnection,
+    school_id: UnitId,
+    platform: Platform,
+    user_id: &str,
+    account_id: AccountId,
+    now: i64,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO platform_identities (school_id, platform, platform_user_id, account_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(school_id)
+    .bind(platform.as_str())
+    .bind(user_id)
+    .bind(account_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }

@@ -214,10 +214,7 @@ pub async fn start_for_demo(
     db: &crate::db::Db,
     clock: &crate::clock::Clock,
 ) -> anyhow::Result<(String, tokio::task::JoinHandle<()>)> {
-    let school: Option<(crate::kernel::ids::UnitId, String)> =
-        sqlx::query_as("SELECT id, code FROM units WHERE kind = 'school' ORDER BY code LIMIT 1")
-            .fetch_optional(&db.pool)
-            .await?;
+    let school = crate::org::store::lookups::first_school_by_code(db).await?;
     let Some((school_id, code)) = school else {
         anyhow::bail!("the demo has no school");
     };

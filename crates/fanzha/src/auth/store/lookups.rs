@@ -1,5 +1,5 @@
-//! Reads of accounts and role grants that other modules make on a connection, so they run inside
-//! the caller's transaction.
+//! Reads of accounts and role grants that other modules make, most on a connection so they run
+//! inside the caller's transaction.
 
 use crate::kernel::ids::{AccountId, StudentId, UnitId};
 use sqlx::{AnyConnection, Row};
@@ -72,6 +72,29 @@ pub async fn accounts_with_role_on(
     }
     out.sort();
     out.dedup();
+    Ok(out)
+}
+
+/// The accounts (id, language) holding `role` on the unit `unit_id` or a unit below it: who is
+/// told of a published briefing.
+pub async fn accounts_with_role_under(
+    db: &Db,
+    role: &str,
+    unit_id: UnitId,
+) -> DbResult<Vec<(AccountId, String)>> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT r.account_id, a.locale FROM role_assignments r \
+         JOIN units u ON u.id = r.unit_id JOIN accounts a ON a.id = r.account_id \
+         WHERE r.role = $1 AND u.path LIKE (SELECT path FROM units WHERE id = $2) || '%'",
+    )
+    .bind(role)
+    .bind(unit_id)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push((r.try_get("account_id")?, r.try_get("locale")?));
+    }
     Ok(out)
 }
 

@@ -143,7 +143,7 @@ pub(super) async fn send_briefing_notice(
     let id = p["briefing_id"]
         .as_i64()
         .ok_or("payload without briefing_id")?;
-    let rows = store::accounts_with_role_under(db, &role, unit_id)
+    let rows = crate::auth::store::lookups::accounts_with_role_under(db, &role, unit_id)
         .await
         .map_err(|e| e.to_string())?;
     let mut tx = db.begin_write().await.map_err(|e| e.to_string())?;

@@ -112,26 +112,3 @@ where
     .rows_affected();
     Ok(n == 1)
 }
-
-/// The accounts (id, language) holding `role` on the unit `unit_id` or a unit below it: who is
-/// told of a published briefing.
-pub async fn accounts_with_role_under(
-    db: &Db,
-    role: &str,
-    unit_id: UnitId,
-) -> DbResult<Vec<(AccountId, String)>> {
-    let rows = sqlx::query(
-        "SELECT DISTINCT r.account_id, a.locale FROM role_assignments r \
-         JOIN units u ON u.id = r.unit_id JOIN accounts a ON a.id = r.account_id \
-         WHERE r.role = $1 AND u.path LIKE (SELECT path FROM units WHERE id = $2) || '%'",
-    )
-    .bind(role)
-    .bind(unit_id)
-    .fetch_all(&db.pool)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        out.push((r.try_get("account_id")?, r.try_get("locale")?));
-    }
-    Ok(out)
-}
