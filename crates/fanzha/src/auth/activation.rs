@@ -115,12 +115,12 @@ pub struct IssuedCode {
 }
 
 /// A person of a unit's subtree who has not activated their account.
-pub use crate::org::store::lookups::PendingActivation as Pending;
+pub use super::store::activation::PendingActivation as Pending;
 
 /// The people under `unit_path` whose accounts await activation (current on the roster), by
 /// unit then number.
 pub async fn pending_under(db: &Db, unit_path: &str) -> Result<Vec<Pending>, DbError> {
-    crate::org::store::lookups::pending_activation_under(db, unit_path).await
+    super::store::activation::pending_activation_under(db, unit_path).await
 }
 
 /// Issues a new code to each person under `unit` not activated yet (narrowed to `only` when
@@ -167,7 +167,7 @@ pub async fn issue(
 
 /// A student under `unit_path` (enrolled, current on the roster) whose account was never
 /// activated: nothing sent to the in-app inbox can reach them.
-pub use crate::org::store::lookups::NeverActivated;
+pub use super::store::activation::NeverActivated;
 
 /// How many students under `unit_path` never activated their account, and the first `limit`.
 pub async fn never_activated(
@@ -175,7 +175,7 @@ pub async fn never_activated(
     unit_path: &str,
     limit: i64,
 ) -> Result<(i64, Vec<NeverActivated>), DbError> {
-    crate::org::store::lookups::never_activated_under(db, unit_path, limit).await
+    super::store::activation::never_activated_under(db, unit_path, limit).await
 }
 
 /// What a person typed at `/activate`.

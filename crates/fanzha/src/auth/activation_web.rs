@@ -20,7 +20,6 @@ use crate::error::{AppError, AppResult};
 use crate::org::access::{authorize, require_scope};
 use crate::org::model::{Unit, UnitKind};
 use crate::org::store as org_store;
-use crate::org::store::lookups as org_lookups;
 use crate::web::context::{cookie, Ctx, User, PRELOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use crate::web::i18n::Lang;
 use crate::web::layout::{page_ctx, PageCtx};
@@ -241,7 +240,7 @@ pub struct PersonAccount {
 /// Every roster account under a unit with its state: `activated`, `not-activated` or
 /// `disabled` (left, paused or switched off).
 pub async fn accounts_under(st: &AppState, path: &str) -> AppResult<Vec<PersonAccount>> {
-    let rows = org_lookups::roster_accounts_under(&st.db, path).await?;
+    let rows = super::store::activation::roster_accounts_under(&st.db, path).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         out.push(PersonAccount {

@@ -481,6 +481,9 @@ pub async fn numbers_of_other_kind(
         super::roster::RosterKind::Students => "SELECT staff_no FROM staff WHERE org_id = $1",
         super::roster::RosterKind::Staff => "SELECT student_no FROM students WHERE school_id = $1",
     };
-    let rows: Vec<(String,)> = sqlx::query_as(sql).bind(org_id).fetch_all(&db.pool).await?;
-    Ok(rows.into_iter().map(|(n,)| n).collect())
+    let numbers: Vec<String> = sqlx::query_scalar(sql)
+        .bind(org_id)
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(numbers.into_iter().collect())
 }

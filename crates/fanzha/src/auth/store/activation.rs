@@ -1,5 +1,6 @@
-//! SQL of activation codes: issuing and revoking them, claiming one with the first password, and
-//! the staff reset of an activated person's password.
+//! SQL of activation codes: issuing and revoking them, claiming one with the first password, the
+//! staff reset of an activated person's password, and the roster accounts under a unit (with the
+//! names of their students or staff and units) that the activation pages list.
 
 use crate::kernel::ids::{AccountId, UnitId};
 use sqlx::{AnyConnection, Row};
@@ -168,4 +169,128 @@ pub async fn set_temporary_password(
     .execute(&db.pool)
     .await?;
     Ok(())
+}
+
+/// A person of a unit's subtree whose account awaits activation, with their name and unit.
+#[derive(Clone, Debug)]
+pub struct PendingActivation {
+    pub account_id: crate::kernel::ids::AccountId,
+    pub person_no: String,
+    pub name: String,
+    pub unit_name: String,
+}
+
+/// The students and staff under `path` whose accounts await activation (current on the roster,
+/// not disabled), by unit then number.
+pub async fn pending_activation_under(db: &Db, path: &str) -> DbResult<Vec<PendingActivation>> {
+    let like = format!("{path}%");
+    let rows = sqlx::query(
+        "SELECT a.id, a.person_no, s.name, c.name AS unit_name FROM accounts a \
+         JOIN students s ON s.id = a.student_id JOIN units c ON c.id = s.class_id \
+         WHERE c.path LIKE $1 AND a.activated_at IS NULL AND a.roster_status = 'current' AND a.disabled = 0 \
+         UNION ALL \
+         SELECT a.id, a.person_no, t.name, u.name AS unit_name FROM accounts a \
+         JOIN staff t ON t.id = a.staff_id JOIN units u ON u.id = t.unit_id \
+         WHERE u.path LIKE $1 AND a.activated_at IS NULL AND a.roster_status = 'current' AND a.disabled = 0 \
+         ORDER BY unit_name, person_no",
+    )
+    .bind(like)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PendingActivation {
+                account_id: r.try_get("id")?,
+                person_no: r
+                    .try_get::<Option<String>, _>("person_no")?
+                    .unwrap_or_default(),
+                name: r.try_get("name")?,
+                unit_name: r.try_get("unit_name")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// A student under a path (enrolled, current on the roster) whose account was never activated.
+pub struct NeverActivated {
+    pub student_id: StudentId,
+    pub student_no: String,
+    pub name: String,
+    pub class_name: String,
+}
+
+/// How many enrolled students under `path` never activated their account (current on the
+/// roster), and the first `limit` by class and number.
+pub async fn never_activated_under(
+    db: &Db,
+    path: &str,
+    limit: i64,
+) -> DbResult<(i64, Vec<NeverActivated>)> {
+    let cond = "FROM accounts a JOIN students s ON s.id = a.student_id JOIN units c ON c.id = s.class_id \
+         WHERE c.path LIKE $1 AND s.status = 'enrolled' AND a.activated_at IS NULL AND a.roster_status = 'current'";
+    let like = format!("{path}%");
+    let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {cond}"))
+        .bind(&like)
+        .fetch_one(&db.pool)
+        .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT s.id, s.student_no, s.name, c.name AS class_name {cond} ORDER BY c.path, s.student_no LIMIT $2"
+    ))
+    .bind(&like)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    let v = rows
+        .iter()
+        .map(|r| {
+            Ok(NeverActivated {
+                student_id: r.try_get("id")?,
+                student_no: r.try_get("student_no")?,
+                name: r.try_get("name")?,
+                class_name: r.try_get("class_name")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok((n, v))
+}
+
+/// A roster account under a path as the accounts page lists it.
+pub struct RosterAccountUnder {
+    pub person_no: String,
+    pub name: String,
+    pub unit_name: String,
+    pub activated_at: Option<i64>,
+    pub roster_status: String,
+    pub disabled: bool,
+}
+
+/// Every roster account of a student or staff member under `path`, by unit then number.
+pub async fn roster_accounts_under(db: &Db, path: &str) -> DbResult<Vec<RosterAccountUnder>> {
+    let rows = sqlx::query(
+        "SELECT a.person_no, s.name, c.name AS unit_name, a.activated_at, a.roster_status, a.disabled FROM accounts a \
+         JOIN students s ON s.id = a.student_id JOIN units c ON c.id = s.class_id WHERE c.path LIKE $1 \
+         UNION ALL \
+         SELECT a.person_no, t.name, u.name AS unit_name, a.activated_at, a.roster_status, a.disabled FROM accounts a \
+         JOIN staff t ON t.id = a.staff_id JOIN units u ON u.id = t.unit_id WHERE u.path LIKE $1 \
+         ORDER BY unit_name, person_no",
+    )
+    .bind(format!("{path}%"))
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(RosterAccountUnder {
+                person_no: r
+                    .try_get::<Option<String>, _>("person_no")?
+                    .unwrap_or_default(),
+                name: r.try_get("name")?,
+                unit_name: r.try_get("unit_name")?,
+                activated_at: r.try_get("activated_at")?,
+                roster_status: r.try_get("roster_status")?,
+                disabled: r.try_get::<i64, _>("disabled")? != 0,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
 }

@@ -138,13 +138,14 @@ pub async fn grants_of_username(
     c: &mut AnyConnection,
     username: &str,
 ) -> DbResult<Vec<(UnitId, AccountId)>> {
-    Ok(sqlx::query_as(
+    let rows = sqlx::query(
         "SELECT r.unit_id, a.id FROM role_assignments r JOIN accounts a ON a.id = r.account_id \
          WHERE a.username = $1",
     )
     .bind(username)
     .fetch_all(&mut *c)
-    .await?)
+    .await?;
+    crate::db::named(&rows, ["unit_id", "id"])
 }
 
 /// Every grant of `role`: (unit id, account id), by unit then account.
@@ -152,12 +153,13 @@ pub async fn grants_of_role(
     c: &mut AnyConnection,
     role: &str,
 ) -> DbResult<Vec<(UnitId, AccountId)>> {
-    Ok(sqlx::query_as(
+    let rows = sqlx::query(
         "SELECT unit_id, account_id FROM role_assignments WHERE role = $1 ORDER BY unit_id, account_id",
     )
     .bind(role)
     .fetch_all(&mut *c)
-    .await?)
+    .await?;
+    crate::db::named(&rows, ["unit_id", "account_id"])
 }
 
 /// The activated accounts linked to these students: (account id, student id) each (500 ids per
@@ -172,11 +174,15 @@ pub async fn activated_accounts_of_students(
         let sql = format!(
             "SELECT id, student_id FROM accounts WHERE activated_at IS NOT NULL AND student_id IN ({list}) ORDER BY id"
         );
-        let mut q = sqlx::query_as::<_, (AccountId, StudentId)>(&sql);
+        let mut q = sqlx::query(&sql);
         for id in chunk {
             q = q.bind(*id);
         }
-        out.extend(q.fetch_all(&mut *c).await?);
+        let rows = q.fetch_all(&mut *c).await?;
+        out.extend(crate::db::named::<(AccountId, StudentId), 2>(
+            &rows,
+            ["id", "student_id"],
+        )?);
     }
     Ok(out)
 }
