@@ -8,6 +8,7 @@ use sqlx::Row;
 use super::model::{Grant, Role, Scope};
 use crate::db::{Db, DbResult};
 
+pub mod audience;
 pub mod bench;
 pub mod demo;
 pub mod lookups;

@@ -12,6 +12,7 @@ use super::model::ReportIndicator;
 use crate::db::{Db, DbResult};
 
 pub mod bench;
+pub mod inbox_reads;
 mod people;
 mod writes;
 
