@@ -10,6 +10,7 @@ use crate::db::{Db, DbResult};
 
 pub mod activation;
 pub mod admin;
+pub mod audience;
 pub mod bench;
 pub mod demo;
 pub mod lookups;

@@ -3,8 +3,7 @@
 
 use crate::kernel::ids::{AccountId, UnitId};
 pub mod pages;
-
-use sqlx::Row;
+mod store;
 
 use crate::auth::model::Role;
 use crate::clock::Clock;
@@ -82,21 +81,9 @@ pub async fn notify_once<'e, E>(
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let id = sqlx::query_scalar(
-        "INSERT INTO inbox_messages (recipient, kind, title, body, link, source, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-         ON CONFLICT (recipient, source) DO NOTHING RETURNING id",
-    )
-    .bind(to.key())
-    .bind(&n.kind)
-    .bind(&n.title)
-    .bind(&n.body)
-    .bind(&n.link)
-    .bind(source)
-    .bind(clock.now_ms())
-    .fetch_optional(exec)
-    .await;
+    let id = store::insert_once(exec, &to.key(), n, source, clock.now_ms()).await;
     bump();
-    Ok(id?)
+    id
 }
 
 /// Tells many people at once inside the caller's transaction, 400 messages per statement:
@@ -107,27 +94,7 @@ pub async fn notify_many_once(
     backend: crate::db::Backend,
     messages: &[(String, Notice, String, crate::clock::Millis)],
 ) -> DbResult<()> {
-    for chunk in messages.chunks(400) {
-        let sql = format!(
-            "INSERT INTO inbox_messages (recipient, kind, title, body, link, source, created_at) VALUES {} \
-             ON CONFLICT (recipient, source) DO NOTHING",
-            crate::db::values_rows(chunk.len(), 7, 1)
-        );
-        let sql = crate::db::bulk_sql(backend, &sql);
-        let mut q = sqlx::query(&sql);
-        for (to, n, source, at) in chunk {
-            q = q
-                .bind(to.clone())
-                .bind(n.kind.clone())
-                .bind(n.title.clone())
-                .bind(n.body.clone())
-                .bind(n.link.clone())
-                .bind(source.clone())
-                .bind(*at);
-        }
-        q.execute(&mut *c).await?;
-    }
-    Ok(())
+    store::insert_many_once(c, backend, messages).await
 }
 
 pub const FANOUT_JOB: &str = "inbox.fanout";
@@ -166,15 +133,10 @@ async fn fanout(db: &Db, clock: &Clock, job: &Job) -> Result<(), String> {
         .ok_or("payload without unit")?;
     let notice: Notice =
         serde_json::from_value(job.payload["notice"].clone()).map_err(|e| e.to_string())?;
-    let accounts: Vec<AccountId> = sqlx::query_scalar(
-        "SELECT DISTINCT r.account_id FROM role_assignments r JOIN units u ON u.id = r.unit_id \
-         WHERE r.role = $1 AND u.path LIKE (SELECT path FROM units WHERE id = $2) || '%'",
-    )
-    .bind(role)
-    .bind(unit_id)
-    .fetch_all(&db.pool)
-    .await
-    .map_err(|e| e.to_string())?;
+    let accounts =
+        crate::auth::store::audience::accounts_with_role_under(db, role, UnitId::from(unit_id))
+            .await
+            .map_err(|e| e.to_string())?;
     let mut tx = db.begin_write().await.map_err(|e| e.to_string())?;
     // The job id is the source, so a retried job tells nobody twice.
     let source = format!("job:{}", job.id);
@@ -194,23 +156,8 @@ async fn fanout(db: &Db, clock: &Clock, job: &Job) -> Result<(), String> {
     Ok(())
 }
 
-fn in_list(start: usize, n: usize) -> String {
-    (0..n)
-        .map(|i| format!("${}", start + i))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 pub async fn unread_count(db: &Db, recipients: &[String]) -> DbResult<i64> {
-    let sql = format!(
-        "SELECT COUNT(*) FROM inbox_messages WHERE recipient IN ({}) AND read_at IS NULL",
-        in_list(1, recipients.len())
-    );
-    let mut q = sqlx::query_scalar(&sql);
-    for r in recipients {
-        q = q.bind(r);
-    }
-    Ok(q.fetch_one(&db.pool).await?)
+    store::unread_count(db, recipients).await
 }
 
 /// Which of a person's messages a list shows: one kind (`warning`, `campaign`, …), unread only,
@@ -222,43 +169,9 @@ pub struct Filter {
     pub search: String,
 }
 
-impl Filter {
-    /// The SQL condition after the recipient list, its first parameter at `$start`.
-    fn sql(&self, start: usize) -> String {
-        format!(
-            " AND (${s} = '' OR m.kind = ${s}) AND (${u} = 0 OR m.read_at IS NULL) AND (${q} = '' OR m.title LIKE ${l} OR m.body LIKE ${l})",
-            s = start,
-            u = start + 1,
-            q = start + 2,
-            l = start + 3
-        )
-    }
-    fn bind<'q>(
-        &'q self,
-        q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-        let search = self.search.trim();
-        q.bind(self.kind.clone().unwrap_or_default())
-            .bind(i64::from(self.unread_only))
-            .bind(search.to_string())
-            .bind(format!("%{}%", search.replace(['%', '_'], "")))
-    }
-}
-
 /// How many of a person's messages `f` keeps.
 pub async fn count(db: &Db, recipients: &[String], f: &Filter) -> DbResult<i64> {
-    let n = recipients.len();
-    let sql = format!(
-        "SELECT COUNT(*) AS n FROM inbox_messages m WHERE m.recipient IN ({}){}",
-        in_list(1, n),
-        f.sql(n + 1)
-    );
-    let mut q = sqlx::query(&sql);
-    for r in recipients {
-        q = q.bind(r);
-    }
-    let row = f.bind(q).fetch_one(&db.pool).await?;
-    Ok(row.try_get("n")?)
+    store::count(db, recipients, f).await
 }
 
 /// A person's messages: notices of a stop-payment request still open (money can still be
@@ -280,83 +193,18 @@ pub async fn list_filtered(
     limit: i64,
     offset: i64,
 ) -> DbResult<Vec<Message>> {
-    let n = recipients.len();
-    let sql = format!(
-        "SELECT m.id, m.kind, m.title, m.body, m.link, m.created_at, m.read_at FROM inbox_messages m \
-         WHERE m.recipient IN ({}){} \
-         ORDER BY CASE WHEN m.kind = 'stop_payment' AND EXISTS (SELECT 1 FROM stop_payments sp \
-         WHERE m.link = '/reports/' || sp.report_id AND sp.status IN ('open', 'bank_contacted')) \
-         THEN 0 ELSE 1 END, m.created_at DESC, m.id DESC LIMIT ${} OFFSET ${}",
-        in_list(1, n),
-        f.sql(n + 1),
-        n + 5,
-        n + 6
-    );
-    let mut q = sqlx::query(&sql);
-    for r in recipients {
-        q = q.bind(r);
-    }
-    let rows = f
-        .bind(q)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&db.pool)
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Message {
-                id: r.try_get("id")?,
-                kind: r.try_get("kind")?,
-                title: r.try_get("title")?,
-                body: r.try_get("body")?,
-                link: r.try_get("link")?,
-                created_at: r.try_get("created_at")?,
-                read_at: r.try_get("read_at")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+    store::list_filtered(db, recipients, f, limit, offset).await
 }
 
 /// Marks one message read; false when it is not one of the caller's.
 pub async fn mark_read(db: &Db, clock: &Clock, recipients: &[String], id: i64) -> DbResult<bool> {
-    let n = recipients.len();
-    let sql = format!(
-        "UPDATE inbox_messages SET read_at = COALESCE(read_at, ${}) WHERE id = ${} AND recipient IN ({})",
-        n + 1,
-        n + 2,
-        in_list(1, n)
-    );
-    let mut q = sqlx::query(&sql);
-    for r in recipients {
-        q = q.bind(r);
-    }
-    let n = q
-        .bind(clock.now_ms())
-        .bind(id)
-        .execute(&db.pool)
-        .await?
-        .rows_affected();
+    let n = store::mark_read(db, recipients, id, clock.now_ms()).await?;
     bump();
     Ok(n == 1)
 }
 
 pub async fn mark_all_read(db: &Db, clock: &Clock, recipients: &[String]) -> DbResult<u64> {
-    let n = recipients.len();
-    let sql = format!(
-        "UPDATE inbox_messages SET read_at = ${} WHERE read_at IS NULL AND recipient IN ({})",
-        n + 1,
-        in_list(1, n)
-    );
-    let mut q = sqlx::query(&sql);
-    for r in recipients {
-        q = q.bind(r);
-    }
-    let n = q
-        .bind(clock.now_ms())
-        .execute(&db.pool)
-        .await?
-        .rows_affected();
+    let n = store::mark_all_read(db, recipients, clock.now_ms()).await?;
     bump();
     Ok(n)
 }

@@ -25,8 +25,6 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::TryStreamExt;
-use sqlx::Row;
 use tokio::sync::watch;
 
 use crate::clock::Clock;
@@ -148,13 +146,8 @@ impl Intel {
     pub async fn load(&self, db: &Db) -> DbResult<usize> {
         let _g = self.refresh_lock.lock().await;
         // The cursor is read first: changes committed during the load are replayed after it.
-        let cursor: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM indicator_changes")
-            .fetch_one(&db.pool)
-            .await?;
-        let (lo, hi): (i64, i64) =
-            sqlx::query_as("SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0) FROM indicators")
-                .fetch_one(&db.pool)
-                .await?;
+        let cursor = store::changes::latest_change(db).await?;
+        let (lo, hi) = store::changes::id_range(db).await?;
         let parts = if hi - lo > 100_000 {
             std::thread::available_parallelism()
                 .map_or(2, |n| n.get())
@@ -162,22 +155,7 @@ impl Intel {
         } else {
             1
         };
-        let sqlite = match db.backend {
-            crate::db::Backend::Sqlite => {
-                let url = db.pool.connect_options().database_url.clone();
-                let opts: sqlx::sqlite::SqliteConnectOptions = url
-                    .as_str()
-                    .parse::<sqlx::sqlite::SqliteConnectOptions>()?
-                    .read_only(true);
-                Some(
-                    sqlx::sqlite::SqlitePoolOptions::new()
-                        .max_connections(parts as u32)
-                        .connect_with(opts)
-                        .await?,
-                )
-            }
-            crate::db::Backend::Postgres => None,
-        };
+        let sqlite = store::changes::sqlite_reader(db, parts as u32).await?;
         let step = (hi - lo) / parts + 1;
         let mut tasks = Vec::new();
         for p in 0..parts {
@@ -219,9 +197,7 @@ impl Intel {
     pub async fn refresh(&self, db: &Db, clock: &Clock) -> DbResult<usize> {
         let g = self.refresh_lock.lock().await;
         let cursor = self.cursor.load(Ordering::SeqCst);
-        let oldest: Option<i64> = sqlx::query_scalar("SELECT MIN(id) FROM indicator_changes")
-            .fetch_one(&db.pool)
-            .await?;
+        let oldest = store::changes::oldest_change(db).await?;
         if oldest.is_some_and(|o| o > cursor + 1) {
             drop(g);
             tracing::info!(
@@ -231,41 +207,23 @@ impl Intel {
             );
             return self.load(db).await;
         }
-        let rows = sqlx::query(
-            "SELECT c.id, c.kind, c.value, i.status, i.fraud_types, i.tlp, i.sightings \
-             FROM indicator_changes c LEFT JOIN indicators i ON i.kind = c.kind AND i.value = c.value \
-             WHERE c.id > $1 OR c.at >= $2 ORDER BY c.id LIMIT 100000",
-        )
-        .bind(cursor)
-        .bind(clock.now_ms() - REREAD_MS)
-        .fetch_all(&db.pool)
-        .await?;
+        let rows = store::changes::changes_since(db, cursor, clock.now_ms() - REREAD_MS).await?;
         let mut max = cursor;
         let mut changes: HashMap<u64, Option<Compact>> = HashMap::new();
         for r in &rows {
-            let id: i64 = r.try_get("id")?;
-            max = max.max(id);
-            let kind: String = r.try_get("kind")?;
-            let value: String = r.try_get("value")?;
-            let Ok(kind) = kind.parse::<Kind>() else {
+            max = max.max(r.id);
+            let Ok(kind) = r.kind.parse::<Kind>() else {
                 continue;
             };
-            let status: Option<String> = r.try_get("status")?;
-            let c = match status {
-                None => None,
-                Some(s) => {
-                    let types: String = r.try_get("fraud_types")?;
-                    let tlp: String = r.try_get("tlp")?;
-                    let sightings: i64 = r.try_get("sightings")?;
-                    Some(Compact::new(
-                        s.parse().unwrap_or(Status::Reported),
-                        tlp.parse().unwrap_or(Tlp::Green),
-                        FraudTypes::parse(&types).unwrap_or_default(),
-                        sightings,
-                    ))
-                }
-            };
-            changes.insert(fingerprint(kind, &value), c);
+            let c = r.current.as_ref().map(|i| {
+                Compact::new(
+                    i.status.parse().unwrap_or(Status::Reported),
+                    i.tlp.parse().unwrap_or(Tlp::Green),
+                    FraudTypes::parse(&i.fraud_types).unwrap_or_default(),
+                    i.sightings,
+                )
+            });
+            changes.insert(fingerprint(kind, &r.value), c);
         }
         let n = changes.len();
         self.index.apply(changes.into_iter().collect());
@@ -275,8 +233,6 @@ impl Intel {
         Ok(n)
     }
 }
-
-const LOAD_SQL: &str = "SELECT kind, value, status, fraud_types, tlp, sightings FROM indicators WHERE id > $1 AND id <= $2";
 
 /// Turns one stored row into an index entry; fraud-type lists repeat, so their parse is cached.
 fn compact_of(
@@ -308,108 +264,24 @@ fn compact_of(
     ))
 }
 
-/// Ids per query of the SQLite load: each query returns one row holding the whole chunk.
-const SQLITE_CHUNK: i64 = 20_000;
-
-/// The whole chunk as one text: rows joined by U+001E, fields by U+001F. The SQLite driver hands
-/// every row from its worker thread over a channel, and at millions of rows those hand-overs (and
-/// their wake-ups) cost more than reading the table; one row per chunk leaves the reading.
-const LOAD_CHUNK_SQL: &str =
-    "SELECT COUNT(*) AS n, group_concat(kind || char(31) || value || char(31) || status || char(31) \
-     || fraud_types || char(31) || tlp || char(31) || sightings, char(30)) AS packed \
-     FROM indicators WHERE id > $1 AND id <= $2";
-
 async fn load_range_sqlite(
     pool: &sqlx::SqlitePool,
     a: i64,
     b: i64,
 ) -> DbResult<Vec<(u64, Compact)>> {
-    let mut out = Vec::with_capacity((b - a).max(0) as usize);
     let mut cache = HashMap::new();
-    let mut lo = a;
-    while lo < b {
-        let hi = (lo + SQLITE_CHUNK).min(b);
-        let row = sqlx::query(LOAD_CHUNK_SQL)
-            .bind(lo)
-            .bind(hi)
-            .fetch_one(pool)
-            .await?;
-        let n: i64 = row.try_get("n")?;
-        let text: Option<&str> = row.try_get("packed")?;
-        let before = out.len();
-        let mut complete = true;
-        let mut parsed = 0i64;
-        for rec in text.unwrap_or("").split('\u{1e}').filter(|r| !r.is_empty()) {
-            let f: Vec<&str> = rec.split('\u{1f}').collect();
-            let sightings = f.get(5).and_then(|v| v.parse::<i64>().ok());
-            let (6, Some(sightings)) = (f.len(), sightings) else {
-                complete = false;
-                break;
-            };
-            parsed += 1;
-            if let Some(e) = compact_of(&mut cache, f[0], f[1], f[2], f[3], f[4], sightings) {
-                out.push(e);
-            }
-        }
-        if !complete || parsed != n {
-            // A value holding a separator (or a NULL column): read this chunk row by row.
-            out.truncate(before);
-            load_rows_sqlite(pool, lo, hi, &mut cache, &mut out).await?;
-        }
-        lo = hi;
-    }
-    Ok(out)
-}
-
-async fn load_rows_sqlite(
-    pool: &sqlx::SqlitePool,
-    a: i64,
-    b: i64,
-    cache: &mut HashMap<String, u16>,
-    out: &mut Vec<(u64, Compact)>,
-) -> DbResult<()> {
-    let mut rows = sqlx::query(LOAD_SQL).bind(a).bind(b).fetch(pool);
-    while let Some(r) = rows.try_next().await? {
-        if let Some(e) = compact_of(
-            cache,
-            r.try_get::<&str, _>("kind")?,
-            r.try_get::<&str, _>("value")?,
-            r.try_get::<&str, _>("status")?,
-            r.try_get::<&str, _>("fraud_types")?,
-            r.try_get::<&str, _>("tlp")?,
-            r.try_get::<i64, _>("sightings")?,
-        ) {
-            out.push(e);
-        }
-    }
-    Ok(())
+    store::changes::load_range_sqlite(pool, a, b, |kind, value, status, types, tlp, sightings| {
+        compact_of(&mut cache, kind, value, status, types, tlp, sightings)
+    })
+    .await
 }
 
 async fn load_range_any(db: &Db, a: i64, b: i64) -> DbResult<Vec<(u64, Compact)>> {
-    let mut out = Vec::with_capacity((b - a).max(0) as usize);
     let mut cache = HashMap::new();
-    let mut rows = sqlx::query(LOAD_SQL).bind(a).bind(b).fetch(&db.pool);
-    while let Some(r) = rows.try_next().await? {
-        let (kind, value, status, types, tlp): (String, String, String, String, String) = (
-            r.try_get("kind")?,
-            r.try_get("value")?,
-            r.try_get("status")?,
-            r.try_get("fraud_types")?,
-            r.try_get("tlp")?,
-        );
-        if let Some(e) = compact_of(
-            &mut cache,
-            &kind,
-            &value,
-            &status,
-            &types,
-            &tlp,
-            r.try_get("sightings")?,
-        ) {
-            out.push(e);
-        }
-    }
-    Ok(out)
+    store::changes::load_range_any(db, a, b, |kind, value, status, types, tlp, sightings| {
+        compact_of(&mut cache, kind, value, status, types, tlp, sightings)
+    })
+    .await
 }
 
 /// The PostgreSQL channel a committed indicator change is announced on.

@@ -66,13 +66,7 @@ impl Quota {
         let known = self.lock().get(&token_id).is_some_and(|u| u.day == day);
         if !known {
             // First call of the day in this process: start from what other processes used.
-            let base: i64 = sqlx::query_scalar(
-                "SELECT COALESCE(MAX(calls), 0) FROM api_usage WHERE token_id = $1 AND day = $2",
-            )
-            .bind(token_id)
-            .bind(day)
-            .fetch_one(&db.pool)
-            .await?;
+            let base = super::store::quota::calls_of_day(db, token_id, day).await?;
             let mut m = self.lock();
             let u = m.entry(token_id).or_insert(Use {
                 bucket: f64::from(self.rate),
@@ -118,15 +112,7 @@ impl Quota {
             .map(|(t, u)| (*t, u.day, u.pending))
             .collect();
         for (token, day, n) in work {
-            let total: i64 = sqlx::query_scalar(
-                "INSERT INTO api_usage (token_id, day, calls) VALUES ($1, $2, $3) \
-                 ON CONFLICT (token_id, day) DO UPDATE SET calls = api_usage.calls + excluded.calls RETURNING calls",
-            )
-            .bind(token)
-            .bind(day)
-            .bind(n)
-            .fetch_one(&db.pool)
-            .await?;
+            let total = super::store::quota::add_calls(db, token, day, n).await?;
             let mut m = self.lock();
             if let Some(u) = m.get_mut(&token).filter(|u| u.day == day) {
                 u.pending -= n;

@@ -8,6 +8,10 @@ use super::model::{FraudTypes, Indicator, IndicatorKey, SetBy, Status, Tlp};
 use crate::db::{Db, DbResult};
 
 pub mod bench;
+pub mod changes;
+pub mod quota;
+pub mod reads;
+pub mod sightings;
 
 const COLS: &str =
     "id, kind, value, status, fraud_types, tlp, sightings, first_seen, last_seen, note, status_by, tlp_by";

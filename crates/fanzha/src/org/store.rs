@@ -11,6 +11,7 @@ pub mod bench;
 pub mod chain;
 pub mod demo;
 pub mod lookups;
+pub mod roster;
 
 const UNIT_COLS: &str = "id, parent_id, kind, code, name, path, depth";
 
@@ -89,6 +90,17 @@ pub async fn children(db: &Db, parent_id: UnitId) -> DbResult<Vec<Unit>> {
     .fetch_all(&db.pool)
     .await?;
     Ok(rows.iter().map(unit_from).collect::<Result<_, _>>()?)
+}
+
+/// The number of units and the highest unit id: units are only ever added, so the pair names a
+/// version of the tree.
+pub async fn units_version(db: &Db) -> DbResult<(i64, i64)> {
+    let r = sqlx::query(
+        "SELECT COUNT(*) AS n, CAST(COALESCE(MAX(id), 0) AS BIGINT) AS max_id FROM units",
+    )
+    .fetch_one(&db.pool)
+    .await?;
+    Ok((r.try_get("n")?, r.try_get("max_id")?))
 }
 
 /// Every unit inside the subtree rooted at `path` (inclusive), in tree order.

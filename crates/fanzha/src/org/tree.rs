@@ -45,10 +45,7 @@ pub struct UnitTrees {
 impl UnitTrees {
     /// The current tree of all units (cached while no unit is added).
     pub async fn get(&self, db: &Db) -> DbResult<std::sync::Arc<UnitTree>> {
-        let version: (i64, i64) =
-            sqlx::query_as("SELECT COUNT(*), CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM units")
-                .fetch_one(&db.pool)
-                .await?;
+        let version = super::store::units_version(db).await?;
         if let Some((v, t)) = &*self.cached.lock().unwrap_or_else(|e| e.into_inner()) {
             if *v == version {
                 return Ok(t.clone());

@@ -66,55 +66,21 @@ pub async fn record_sightings(
         crate::db::Backend::Sqlite
     };
     let mut ids: BTreeMap<(String, String), i64> = BTreeMap::new();
-    type Row<'r> = (&'r (String, String), &'r (i64, FraudTypes));
-    let rows: Vec<Row> = agg.iter().collect();
+    let rows: Vec<store::sightings::Sighted> = agg.iter().collect();
     for chunk in rows.chunks(BULK_ROWS) {
-        let mut sql = String::from(
-            "INSERT INTO indicators (kind, value, status, fraud_types, tlp, sightings, first_seen, last_seen, note, created_at, updated_at) VALUES ",
-        );
-        sql.push_str(&crate::db::values_rows(chunk.len(), 11, 1));
-        sql.push_str(
-            " ON CONFLICT (kind, value) DO UPDATE SET sightings = indicators.sightings + excluded.sightings, \
-             last_seen = excluded.last_seen, updated_at = excluded.updated_at RETURNING id, kind, value, fraud_types",
-        );
-        let sql = crate::db::bulk_sql(backend, &sql);
-        let mut q = sqlx::query(&sql);
-        for ((kind, value), (n, types)) in chunk {
-            q = q
-                .bind(kind.as_str())
-                .bind(value.as_str())
-                .bind(Status::Reported.as_str())
-                .bind(types.to_db())
-                .bind(Tlp::Green.as_str())
-                .bind(*n)
-                .bind(now)
-                .bind(now)
-                .bind("")
-                .bind(now)
-                .bind(now);
-        }
-        let returned = q.fetch_all(&mut *tx).await?;
+        let returned = store::sightings::upsert(&mut *tx, backend, chunk, now).await?;
         for r in returned {
-            use sqlx::Row;
-            let id: i64 = r.try_get("id")?;
-            let kind: String = r.try_get("kind")?;
-            let value: String = r.try_get("value")?;
-            let stored: String = r.try_get("fraud_types")?;
-            let key = (kind, value);
+            let key = (r.kind, r.value);
             // A bumped indicator keeps its fraud types: add the new ones (the row is locked by
             // the upsert until commit, so this read-modify-write cannot race).
             if let Some((_, new)) = agg.get(&key) {
-                let old = FraudTypes::parse(&stored).unwrap_or_default();
+                let old = FraudTypes::parse(&r.fraud_types).unwrap_or_default();
                 let merged = old.union(*new);
                 if merged != old {
-                    sqlx::query("UPDATE indicators SET fraud_types = $1 WHERE id = $2")
-                        .bind(merged.to_db())
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
+                    store::sightings::set_fraud_types(&mut *tx, r.id, merged).await?;
                 }
             }
-            ids.insert(key, id);
+            ids.insert(key, r.id);
         }
     }
     // Sources, once per (indicator, source).
@@ -128,36 +94,15 @@ pub async fn record_sightings(
         .collect();
     let sources: Vec<(i64, &str)> = sources.into_iter().collect();
     for chunk in sources.chunks(BULK_ROWS) {
-        let sql = format!(
-            "INSERT INTO indicator_sources (indicator_id, source, at) VALUES {} ON CONFLICT (indicator_id, source) DO NOTHING",
-            crate::db::values_rows(chunk.len(), 3, 1)
-        );
-        let sql = crate::db::bulk_sql(backend, &sql);
-        let mut q = sqlx::query(&sql);
-        for (id, source) in chunk {
-            q = q.bind(*id).bind(*source).bind(now);
-        }
-        q.execute(&mut *tx).await?;
+        store::sightings::add_sources(&mut *tx, backend, chunk, now).await?;
     }
     // One change-log row per indicator, for every process's index.
     for chunk in rows.chunks(BULK_ROWS) {
-        let sql = format!(
-            "INSERT INTO indicator_changes (kind, value, at) VALUES {}",
-            crate::db::values_rows(chunk.len(), 3, 1)
-        );
-        let sql = crate::db::bulk_sql(backend, &sql);
-        let mut q = sqlx::query(&sql);
-        for ((kind, value), _) in chunk {
-            q = q.bind(kind.as_str()).bind(value.as_str()).bind(now);
-        }
-        q.execute(&mut *tx).await?;
+        store::sightings::log_changes(&mut *tx, backend, chunk, now).await?;
     }
     if backend == crate::db::Backend::Postgres && !rows.is_empty() {
         // Delivered at commit; every process listening refreshes at once.
-        sqlx::query("SELECT pg_notify($1, '')")
-            .bind(crate::intel::CHANNEL)
-            .execute(&mut *tx)
-            .await?;
+        store::sightings::announce(&mut *tx).await?;
     }
     keys.iter()
         .map(|k| {

@@ -8,8 +8,6 @@
 use crate::kernel::ids::UnitId;
 use std::collections::{HashMap, HashSet};
 
-use sqlx::Row;
-
 use super::model::*;
 use super::store;
 use crate::db::{Db, DbResult};

@@ -13,6 +13,7 @@ use crate::db::{Db, DbResult};
 
 mod batch;
 pub mod bench;
+pub mod inbox_reads;
 mod people;
 mod writes;
 

@@ -1,0 +1,33 @@
+//! SQL of the risk-check reads other modules make (see `intel::reads`): risk checks joined with
+//! the students and classes of a subtree.
+
+use crate::kernel::ids::StudentId;
+use std::collections::HashMap;
+
+use sqlx::Row;
+
+use crate::db::{Db, DbResult};
+
+/// Medium and high risk checks of `fraud_type` run since `since` (ms), per student under
+/// `unit_path`.
+pub async fn risky_checks_by_student(
+    db: &Db,
+    unit_path: &str,
+    fraud_type: &str,
+    since: i64,
+) -> DbResult<HashMap<StudentId, i64>> {
+    let rows = sqlx::query(
+        "SELECT r.student_id AS student_id, COUNT(*) AS n FROM risk_checks r JOIN students s ON s.id = r.student_id \
+         JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 || '%' AND r.fraud_type = $2 \
+         AND r.level IN ('medium', 'high') AND r.created_at >= $3 GROUP BY r.student_id",
+    )
+    .bind(unit_path)
+    .bind(fraud_type)
+    .bind(since)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("student_id")?, r.try_get("n")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
