@@ -10,7 +10,6 @@ use crate::db::{Db, DbResult};
 
 pub mod activation;
 pub mod admin;
-pub mod audience;
 pub mod bench;
 pub mod demo;
 pub mod lookups;

@@ -140,6 +140,13 @@ where
     Ok(id)
 }
 
+/// The head of a set-based enqueue from another module's rows (one job per campaign delivery):
+/// `{INSERT_SELECT} SELECT kind, payload, dedup_key, status, run_at, attempts, max_attempts,
+/// created_at, updated_at … {SKIP_DUPLICATES}`.
+pub const INSERT_SELECT: &str = "INSERT INTO jobs (kind, payload, dedup_key, status, run_at, attempts, max_attempts, created_at, updated_at)";
+/// The tail of [`INSERT_SELECT`]: a job whose dedup key is already queued is skipped.
+pub const SKIP_DUPLICATES: &str = "ON CONFLICT (dedup_key) DO NOTHING";
+
 /// How many jobs are in `status` (`queued`, `failed`, …), for the metrics endpoint.
 pub async fn count_with_status(db: &Db, status: &str) -> DbResult<i64> {
     Ok(

@@ -3,7 +3,7 @@
 
 use crate::kernel::ids::{AccountId, UnitId};
 pub mod pages;
-mod store;
+pub mod store;
 
 use crate::auth::model::Role;
 use crate::clock::Clock;
@@ -133,10 +133,13 @@ async fn fanout(db: &Db, clock: &Clock, job: &Job) -> Result<(), String> {
         .ok_or("payload without unit")?;
     let notice: Notice =
         serde_json::from_value(job.payload["notice"].clone()).map_err(|e| e.to_string())?;
-    let accounts =
-        crate::auth::store::audience::accounts_with_role_under(db, role, UnitId::from(unit_id))
+    let accounts: Vec<AccountId> =
+        crate::auth::store::lookups::accounts_with_role_under(db, role, UnitId::from(unit_id))
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|(a, _)| a)
+            .collect();
     let mut tx = db.begin_write().await.map_err(|e| e.to_string())?;
     // The job id is the source, so a retried job tells nobody twice.
     let source = format!("job:{}", job.id);

@@ -6,6 +6,41 @@ use sqlx::Row;
 use super::{Filter, Message, Notice};
 use crate::db::{Db, DbResult};
 
+/// The head of a set-based insert of messages from another module's rows (a campaign's
+/// fan-out): `{INSERT_SELECT} SELECT recipient, kind, title, body, link, source, created_at …
+/// {SKIP_DELIVERED}`.
+pub const INSERT_SELECT: &str =
+    "INSERT INTO inbox_messages (recipient, kind, title, body, link, source, created_at)";
+/// The tail of [`INSERT_SELECT`]: a message whose source already reached its recipient is skipped.
+pub const SKIP_DELIVERED: &str = "ON CONFLICT (recipient, source) DO NOTHING";
+
+/// Deletes the messages of a source (a recalled campaign); returns how many.
+pub async fn delete_by_source(tx: &mut sqlx::AnyConnection, source: &str) -> DbResult<u64> {
+    Ok(sqlx::query("DELETE FROM inbox_messages WHERE source = $1")
+        .bind(source)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected())
+}
+
+/// Marks the message of `source` to `recipient` read, if it is not yet.
+pub async fn mark_read_by_source(
+    tx: &mut sqlx::AnyConnection,
+    recipient: &str,
+    source: &str,
+    now: i64,
+) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE inbox_messages SET read_at = COALESCE(read_at, $1) WHERE recipient = $2 AND source = $3",
+    )
+    .bind(now)
+    .bind(recipient)
+    .bind(source)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 /// Inserts one message unless a message with the same `source` already reached `recipient`;
 /// `None` then.
 pub async fn insert_once<'e, E>(

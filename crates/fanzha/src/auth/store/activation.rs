@@ -2,7 +2,7 @@
 //! staff reset of an activated person's password, and the roster accounts under a unit (with the
 //! names of their students or staff and units) that the activation pages list.
 
-use crate::kernel::ids::{AccountId, UnitId};
+use crate::kernel::ids::{AccountId, StudentId, UnitId};
 use sqlx::{AnyConnection, Row};
 
 use crate::auth::roster_accounts::RosterStatus;

@@ -10,6 +10,12 @@ use crate::db::{Db, DbResult};
 /// student has an account the in-app inbox reaches (activated, enabled, current on the roster).
 pub const STUDENT_REACHABLE: &str = "EXISTS (SELECT 1 FROM accounts a WHERE a.student_id = s.id AND a.activated_at IS NOT NULL AND a.disabled = 0 AND a.roster_status = 'current')";
 
+/// SQL fragment for other modules' set-based statements over role grants: the grants `r` with
+/// the unit `u` each is held on (a staff audience is a condition on `r.role` and `u.path`).
+pub const GRANTS_ON_UNITS: &str = "role_assignments r JOIN units u ON u.id = r.unit_id";
+/// SQL fragment joining the account `c` of each grant `r` of [`GRANTS_ON_UNITS`].
+pub const GRANT_ACCOUNT: &str = "JOIN accounts c ON c.id = r.account_id";
+
 /// Whose account: the account itself, or the first account linked to a staff or student record.
 #[derive(Clone, Copy, Debug)]
 pub enum AccountOf {

@@ -212,8 +212,10 @@ pub async fn audience_staff(db: &Db, a: &AudienceSql) -> DbResult<Vec<AudiencePe
     };
     let rows = bind_all(
         sqlx::query(&format!(
-            "SELECT DISTINCT r.account_id AS id, c.display_name AS name, u.name AS unit FROM role_assignments r JOIN units u ON u.id = r.unit_id \
-             JOIN accounts c ON c.id = r.account_id WHERE {w} ORDER BY r.account_id"
+            "SELECT DISTINCT r.account_id AS id, c.display_name AS name, u.name AS unit FROM {} \
+             {} WHERE {w} ORDER BY r.account_id",
+            crate::auth::store::lookups::GRANTS_ON_UNITS,
+            crate::auth::store::lookups::GRANT_ACCOUNT
         )),
         &a.binds,
         0,

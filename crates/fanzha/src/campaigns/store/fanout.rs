@@ -4,7 +4,10 @@
 
 use super::audiences::{bind_all, AudienceSql, INBOX_REACHABLE};
 use super::Tx;
+use crate::auth::store::lookups::GRANTS_ON_UNITS;
+use crate::db::jobs::{INSERT_SELECT as JOBS_INSERT, SKIP_DUPLICATES as JOBS_SKIP};
 use crate::db::{bulk_sql, Backend, Db, DbResult};
+use crate::inbox::store::{INSERT_SELECT as INBOX_INSERT, SKIP_DELIVERED as INBOX_SKIP};
 use crate::kernel::ids::{AccountId, StudentId};
 
 /// A campaign as created.
@@ -66,11 +69,7 @@ pub async fn recall_campaign(tx: &mut Tx<'_>, id: i64, now: i64) -> DbResult<u64
     .bind(id)
     .execute(&mut **tx)
     .await?;
-    Ok(sqlx::query("DELETE FROM inbox_messages WHERE source = $1")
-        .bind(format!("campaign:{id}"))
-        .execute(&mut **tx)
-        .await?
-        .rows_affected())
+    crate::inbox::store::delete_by_source(&mut **tx, &format!("campaign:{id}")).await
 }
 
 /// Email deliveries of a campaign per status.
@@ -183,7 +182,7 @@ pub async fn insert_staff_deliveries(
     let sql = format!(
         "INSERT INTO campaign_deliveries (campaign_id, person, student_id, unit_path, channel, address, status, reason, attempts, queued_at, sent_at, opened_at, acknowledged_at, quiz_passed_at, clicks) \
          SELECT $1, 'account:' || r.account_id, NULL, MIN(u.path), 'inbox', NULL, 'sent', NULL, 0, $2, $2, NULL, NULL, NULL, 0 \
-         FROM role_assignments r JOIN units u ON u.id = r.unit_id WHERE {w} GROUP BY r.account_id \
+         FROM {GRANTS_ON_UNITS} WHERE {w} GROUP BY r.account_id \
          ON CONFLICT (campaign_id, person, channel) DO NOTHING"
     );
     bind_all(sqlx::query(&sql).bind(campaign_id).bind(now), &a.binds, 2)
@@ -216,10 +215,12 @@ pub async fn insert_inbox_messages(
     m: &InboxText,
     of: InboxOf<'_>,
 ) -> DbResult<()> {
-    let base = "INSERT INTO inbox_messages (recipient, kind, title, body, link, source, created_at) \
+    let base = format!(
+        "{INBOX_INSERT} \
          SELECT d.person, 'campaign', $2, $3, '/campaigns/d/' || d.id, $4, $5 FROM campaign_deliveries d \
-         WHERE d.campaign_id = $1 AND d.channel = 'inbox'";
-    let tail = "ORDER BY d.person ON CONFLICT (recipient, source) DO NOTHING";
+         WHERE d.campaign_id = $1 AND d.channel = 'inbox'"
+    );
+    let tail = format!("ORDER BY d.person {INBOX_SKIP}");
     // At most 500 people per slice: numbered parameters are fine on SQLite at that size.
     let (sql, extra): (String, Vec<String>) = match of {
         InboxOf::Under(path) => (
@@ -276,9 +277,11 @@ pub async fn queue_email_deliveries(
     .execute(&mut **tx)
     .await?;
     sqlx::query(
-        "INSERT INTO jobs (kind, payload, dedup_key, status, run_at, attempts, max_attempts, created_at, updated_at) \
-         SELECT $1, '{\"delivery_id\":' || d.id || '}', $1 || ':' || d.id, 'queued', $2, 0, $3, $2, $2 \
-         FROM campaign_deliveries d WHERE d.campaign_id = $4 AND d.channel = $5 ON CONFLICT (dedup_key) DO NOTHING",
+        &format!(
+            "{JOBS_INSERT} \
+             SELECT $1, '{{\"delivery_id\":' || d.id || '}}', $1 || ':' || d.id, 'queued', $2, 0, $3, $2, $2 \
+             FROM campaign_deliveries d WHERE d.campaign_id = $4 AND d.channel = $5 {JOBS_SKIP}"
+        ),
     )
     .bind(job_kind)
     .bind(now)

@@ -67,15 +67,13 @@ pub async fn mark(tx: &mut Tx<'_>, now: i64, d: &Delivery, m: Mark) -> DbResult<
 
 /// Marks the inbox message of a person's campaign delivery read (once).
 pub async fn mark_message_read(tx: &mut Tx<'_>, now: i64, d: &Delivery) -> DbResult<()> {
-    sqlx::query(
-        "UPDATE inbox_messages SET read_at = COALESCE(read_at, $1) WHERE recipient = $2 AND source = $3",
+    crate::inbox::store::mark_read_by_source(
+        &mut **tx,
+        &d.person,
+        &format!("campaign:{}", d.campaign_id),
+        now,
     )
-    .bind(now)
-    .bind(&d.person)
-    .bind(format!("campaign:{}", d.campaign_id))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Records a click on `url` from a delivery.
