@@ -69,7 +69,7 @@ pub async fn recall_campaign(tx: &mut Tx<'_>, id: i64, now: i64) -> DbResult<u64
     .bind(id)
     .execute(&mut **tx)
     .await?;
-    crate::inbox::store::delete_by_source(&mut **tx, &format!("campaign:{id}")).await
+    crate::inbox::store::delete_by_source(tx, &format!("campaign:{id}")).await
 }
 
 /// Email deliveries of a campaign per status.

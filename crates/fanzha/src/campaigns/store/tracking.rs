@@ -68,7 +68,7 @@ pub async fn mark(tx: &mut Tx<'_>, now: i64, d: &Delivery, m: Mark) -> DbResult<
 /// Marks the inbox message of a person's campaign delivery read (once).
 pub async fn mark_message_read(tx: &mut Tx<'_>, now: i64, d: &Delivery) -> DbResult<()> {
     crate::inbox::store::mark_read_by_source(
-        &mut **tx,
+        tx,
         &d.person,
         &format!("campaign:{}", d.campaign_id),
         now,
