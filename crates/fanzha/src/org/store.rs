@@ -12,6 +12,7 @@ pub mod chain;
 pub mod demo;
 pub mod lookups;
 pub mod roster;
+pub mod sql;
 
 const UNIT_COLS: &str = "id, parent_id, kind, code, name, path, depth";
 
