@@ -7,6 +7,7 @@ use sqlx::Row;
 
 use super::model::{Grant, Role, Scope};
 use crate::db::{Db, DbResult};
+use crate::org::store::sql;
 
 pub mod activation;
 pub mod admin;
@@ -120,13 +121,7 @@ pub struct NewAccount<'a> {
 
 /// The id of the student with this number on this school's roster.
 pub async fn student_id_by_no(db: &Db, school_id: UnitId, no: &str) -> DbResult<Option<StudentId>> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM students WHERE school_id = $1 AND student_no = $2")
-            .bind(school_id)
-            .bind(no)
-            .fetch_optional(&db.pool)
-            .await?,
-    )
+    crate::org::store::student_id_by_no(db, school_id, no).await
 }
 
 /// The roster account of a student or staff member that nobody has activated yet.
@@ -215,10 +210,11 @@ where
 /// The grants of an account with their scope paths; a police grant on a station also covers the
 /// schools of its jurisdiction.
 pub async fn grants_of(db: &Db, account_id: AccountId) -> DbResult<Vec<Grant>> {
-    let rows = sqlx::query(
-        "SELECT r.role, u.id, u.name, u.path, u.kind, u.code FROM role_assignments r JOIN units u ON u.id = r.unit_id \
+    let rows = sqlx::query(&format!(
+        "SELECT r.role, u.id, u.name, u.path, u.kind, u.code FROM role_assignments r {} \
          WHERE r.account_id = $1 ORDER BY r.id",
-    )
+        sql::join_unit("u", "r.unit_id")
+    ))
     .bind(account_id)
     .fetch_all(&db.pool)
     .await?;
@@ -652,18 +648,20 @@ pub async fn revoke_token(db: &Db, account_id: AccountId, id: i64, now: i64) -> 
 /// The unit path an account's own events belong to (its first grant, or its student's class), so
 /// the audit entries of a login are visible to the admins of that unit.
 pub async fn home_path(db: &Db, account_id: AccountId) -> DbResult<String> {
-    let p: Option<String> = sqlx::query_scalar(
-        "SELECT u.path FROM role_assignments r JOIN units u ON u.id = r.unit_id WHERE r.account_id = $1 ORDER BY r.id LIMIT 1",
-    )
+    let p: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT u.path FROM role_assignments r {} WHERE r.account_id = $1 ORDER BY r.id LIMIT 1",
+        sql::join_unit("u", "r.unit_id")
+    ))
     .bind(account_id)
     .fetch_optional(&db.pool)
     .await?;
     if let Some(p) = p {
         return Ok(p);
     }
-    let p: Option<String> = sqlx::query_scalar(
-        "SELECT u.path FROM accounts a JOIN students s ON s.id = a.student_id JOIN units u ON u.id = s.class_id WHERE a.id = $1",
-    )
+    let p: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT u.path FROM accounts a {} WHERE a.id = $1",
+        sql::join_student_in_class("s", "u", "a.student_id")
+    ))
     .bind(account_id)
     .fetch_optional(&db.pool)
     .await?;

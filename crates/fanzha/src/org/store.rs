@@ -11,6 +11,7 @@ pub mod bench;
 pub mod chain;
 pub mod demo;
 pub mod lookups;
+pub mod people;
 pub mod roster;
 pub mod sql;
 
@@ -249,6 +250,17 @@ pub async fn student_by_id(db: &Db, id: StudentId) -> DbResult<Option<Student>> 
     .fetch_optional(&db.pool)
     .await?;
     Ok(r.as_ref().map(student_from).transpose()?)
+}
+
+/// The id of the student with this number on this school's roster.
+pub async fn student_id_by_no(db: &Db, school_id: UnitId, no: &str) -> DbResult<Option<StudentId>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM students WHERE school_id = $1 AND student_no = $2")
+            .bind(school_id)
+            .bind(no)
+            .fetch_optional(&db.pool)
+            .await?,
+    )
 }
 
 /// Filter of a student list.

@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::model::Valid;
 use super::service::{self, Deadlines, Filed, ReportError, ReportResult, Reporter};
-use super::store::{self, BatchRow};
+use super::store::{self, NewReport};
 use crate::audit::Actor;
 use crate::clock::Clock;
 use crate::db::{Backend, Db, DbError};
@@ -247,15 +247,15 @@ pub async fn write_batch(
     // 1. The report rows; a key already stored inserts nothing.
     let mut new_ids: HashMap<(AccountId, String), ReportId> = HashMap::new();
     for (ci, chunk) in unique.chunks(CHUNK).enumerate() {
-        let rows: Vec<BatchRow<'_>> = chunk
+        let rows: Vec<NewReport<'_>> = chunk
             .iter()
             .enumerate()
             .map(|(r, &i)| {
                 let s = &subs[i];
                 let v = &s.valid;
-                BatchRow {
-                    account_id: s.reporter.account_id,
-                    idempotency_key: s.idempotency_key.trim().to_string(),
+                NewReport {
+                    reporter_account_id: s.reporter.account_id,
+                    idempotency_key: s.idempotency_key.trim(),
                     student_id: s.reporter.student_id,
                     school_id: s.reporter.school_id,
                     unit_path: &s.reporter.unit_path,
@@ -264,10 +264,11 @@ pub async fn write_batch(
                     amount_cents: v.amount_cents,
                     description: &v.description,
                     sections: &sections[ci * CHUNK + r],
+                    now,
                 }
             })
             .collect();
-        for (id, acc, key) in store::insert_reports(tx, backend, now, &rows).await? {
+        for (id, acc, key) in store::insert_reports(tx, backend, &rows).await? {
             new_ids.insert((acc, key), id);
         }
     }

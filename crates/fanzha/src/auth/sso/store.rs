@@ -50,9 +50,10 @@ pub async fn school_sign_in(db: &Db, school_id: UnitId) -> DbResult<Option<Schoo
 
 /// Schools that have an identity service, for the login page's picker: (code, name).
 pub async fn schools_with_sign_in(db: &Db) -> DbResult<Vec<(String, String)>> {
-    let rows = sqlx::query(
-        "SELECT u.code, u.name FROM school_sign_in s JOIN units u ON u.id = s.school_id ORDER BY u.name",
-    )
+    let rows = sqlx::query(&format!(
+        "SELECT u.code, u.name FROM school_sign_in s {} ORDER BY u.name",
+        crate::org::store::sql::join_unit("u", "s.school_id")
+    ))
     .fetch_all(&db.pool)
     .await?;
     rows.iter()

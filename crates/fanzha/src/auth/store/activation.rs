@@ -7,6 +7,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::auth::roster_accounts::RosterStatus;
 use crate::db::{Backend, Db, DbResult};
+use crate::org::store::sql;
 
 /// Revokes the codes of these accounts not used or revoked yet (one statement; at most a few
 /// hundred accounts).
@@ -136,13 +137,15 @@ pub async fn activated_account_under(
     person_no: &str,
 ) -> DbResult<Option<(AccountId, String)>> {
     let like = format!("{unit_path}%");
-    let r = sqlx::query(
-        "SELECT a.id, a.username FROM accounts a JOIN students s ON s.id = a.student_id JOIN units c ON c.id = s.class_id \
+    let st = sql::join_student_in_class("s", "c", "a.student_id");
+    let sf = sql::join_staff_in_unit("t", "u", "a.staff_id");
+    let r = sqlx::query(&format!(
+        "SELECT a.id, a.username FROM accounts a {st} \
          WHERE c.path LIKE $1 AND a.person_no = $2 AND a.activated_at IS NOT NULL \
          UNION ALL \
-         SELECT a.id, a.username FROM accounts a JOIN staff t ON t.id = a.staff_id JOIN units u ON u.id = t.unit_id \
-         WHERE u.path LIKE $1 AND a.person_no = $2 AND a.activated_at IS NOT NULL",
-    )
+         SELECT a.id, a.username FROM accounts a {sf} \
+         WHERE u.path LIKE $1 AND a.person_no = $2 AND a.activated_at IS NOT NULL"
+    ))
     .bind(like)
     .bind(person_no)
     .fetch_optional(&db.pool)
@@ -184,16 +187,18 @@ pub struct PendingActivation {
 /// not disabled), by unit then number.
 pub async fn pending_activation_under(db: &Db, path: &str) -> DbResult<Vec<PendingActivation>> {
     let like = format!("{path}%");
-    let rows = sqlx::query(
+    let st = sql::join_student_in_class("s", "c", "a.student_id");
+    let sf = sql::join_staff_in_unit("t", "u", "a.staff_id");
+    let rows = sqlx::query(&format!(
         "SELECT a.id, a.person_no, s.name, c.name AS unit_name FROM accounts a \
-         JOIN students s ON s.id = a.student_id JOIN units c ON c.id = s.class_id \
+         {st} \
          WHERE c.path LIKE $1 AND a.activated_at IS NULL AND a.roster_status = 'current' AND a.disabled = 0 \
          UNION ALL \
          SELECT a.id, a.person_no, t.name, u.name AS unit_name FROM accounts a \
-         JOIN staff t ON t.id = a.staff_id JOIN units u ON u.id = t.unit_id \
+         {sf} \
          WHERE u.path LIKE $1 AND a.activated_at IS NULL AND a.roster_status = 'current' AND a.disabled = 0 \
-         ORDER BY unit_name, person_no",
-    )
+         ORDER BY unit_name, person_no"
+    ))
     .bind(like)
     .fetch_all(&db.pool)
     .await?;
@@ -227,8 +232,11 @@ pub async fn never_activated_under(
     path: &str,
     limit: i64,
 ) -> DbResult<(i64, Vec<NeverActivated>)> {
-    let cond = "FROM accounts a JOIN students s ON s.id = a.student_id JOIN units c ON c.id = s.class_id \
-         WHERE c.path LIKE $1 AND s.status = 'enrolled' AND a.activated_at IS NULL AND a.roster_status = 'current'";
+    let st = sql::join_student_in_class("s", "c", "a.student_id");
+    let cond = format!(
+        "FROM accounts a {st} \
+         WHERE c.path LIKE $1 AND s.status = 'enrolled' AND a.activated_at IS NULL AND a.roster_status = 'current'"
+    );
     let like = format!("{path}%");
     let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {cond}"))
         .bind(&like)
@@ -267,14 +275,16 @@ pub struct RosterAccountUnder {
 
 /// Every roster account of a student or staff member under `path`, by unit then number.
 pub async fn roster_accounts_under(db: &Db, path: &str) -> DbResult<Vec<RosterAccountUnder>> {
-    let rows = sqlx::query(
+    let st = sql::join_student_in_class("s", "c", "a.student_id");
+    let sf = sql::join_staff_in_unit("t", "u", "a.staff_id");
+    let rows = sqlx::query(&format!(
         "SELECT a.person_no, s.name, c.name AS unit_name, a.activated_at, a.roster_status, a.disabled FROM accounts a \
-         JOIN students s ON s.id = a.student_id JOIN units c ON c.id = s.class_id WHERE c.path LIKE $1 \
+         {st} WHERE c.path LIKE $1 \
          UNION ALL \
          SELECT a.person_no, t.name, u.name AS unit_name, a.activated_at, a.roster_status, a.disabled FROM accounts a \
-         JOIN staff t ON t.id = a.staff_id JOIN units u ON u.id = t.unit_id WHERE u.path LIKE $1 \
-         ORDER BY unit_name, person_no",
-    )
+         {sf} WHERE u.path LIKE $1 \
+         ORDER BY unit_name, person_no"
+    ))
     .bind(format!("{path}%"))
     .fetch_all(&db.pool)
     .await?;

@@ -16,10 +16,11 @@ pub struct GrantHeld {
 /// The grants on units under `path` with their account, by unit path then login name, at most
 /// 2,000.
 pub async fn grants_under(db: &Db, path: &str) -> DbResult<Vec<GrantHeld>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query(&format!(
         "SELECT a.username, a.display_name, r.role, x.name AS unit_name FROM role_assignments r JOIN accounts a ON a.id = r.account_id \
-         JOIN units x ON x.id = r.unit_id WHERE x.path LIKE $1 ORDER BY x.path, a.username LIMIT 2000",
-    )
+         {} WHERE x.path LIKE $1 ORDER BY x.path, a.username LIMIT 2000",
+        crate::org::store::sql::join_unit("x", "r.unit_id")
+    ))
     .bind(format!("{path}%"))
     .fetch_all(&db.pool)
     .await?;

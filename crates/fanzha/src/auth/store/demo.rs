@@ -5,6 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::db::{Db, DbResult};
+use crate::org::store::sql;
 
 /// The first `limit` accounts (by id) held by students: (account id, student id).
 pub async fn first_student_accounts(
@@ -126,12 +127,12 @@ pub async fn activated_students_of_school(
     school_id: UnitId,
     n: i64,
 ) -> DbResult<Vec<(AccountId, StudentId, String, String)>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query(&format!(
         "SELECT a.id AS account_id, s.id AS student_id, s.name AS name, u.path AS class_path \
-         FROM accounts a JOIN students s ON s.id = a.student_id \
-         JOIN units u ON u.id = s.class_id \
+         FROM accounts a {} \
          WHERE s.school_id = $1 AND a.activated_at IS NOT NULL ORDER BY s.id LIMIT $2",
-    )
+        sql::join_student_in_class("s", "u", "a.student_id")
+    ))
     .bind(school_id)
     .bind(n)
     .fetch_all(&mut *conn)
@@ -169,9 +170,10 @@ pub async fn role_paths_of(
     conn: &mut AnyConnection,
     account_id: AccountId,
 ) -> DbResult<Vec<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT u.path FROM role_assignments r JOIN units u ON u.id = r.unit_id WHERE r.account_id = $1",
-    )
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT u.path FROM role_assignments r {} WHERE r.account_id = $1",
+        sql::join_unit("u", "r.unit_id")
+    ))
     .bind(account_id)
     .fetch_all(&mut *conn)
     .await?)

@@ -5,6 +5,7 @@ use crate::kernel::ids::{AccountId, StudentId, UnitId};
 use sqlx::{AnyConnection, Row};
 
 use crate::db::{Db, DbResult};
+use crate::org::store::sql;
 
 /// SQL fragment for other modules' set-based statements over a students row aliased `s`: the
 /// student has an account the in-app inbox reaches (activated, enabled, current on the roster).
@@ -12,7 +13,9 @@ pub const STUDENT_REACHABLE: &str = "EXISTS (SELECT 1 FROM accounts a WHERE a.st
 
 /// SQL fragment for other modules' set-based statements over role grants: the grants `r` with
 /// the unit `u` each is held on (a staff audience is a condition on `r.role` and `u.path`).
-pub const GRANTS_ON_UNITS: &str = "role_assignments r JOIN units u ON u.id = r.unit_id";
+pub fn grants_on_units() -> String {
+    format!("role_assignments r {}", sql::join_unit("u", "r.unit_id"))
+}
 /// SQL fragment joining the account `c` of each grant `r` of [`GRANTS_ON_UNITS`].
 pub const GRANT_ACCOUNT: &str = "JOIN accounts c ON c.id = r.account_id";
 
@@ -88,11 +91,13 @@ pub async fn accounts_with_role_under(
     role: &str,
     unit_id: UnitId,
 ) -> DbResult<Vec<(AccountId, String)>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query(&format!(
         "SELECT DISTINCT r.account_id, a.locale FROM role_assignments r \
-         JOIN units u ON u.id = r.unit_id JOIN accounts a ON a.id = r.account_id \
-         WHERE r.role = $1 AND u.path LIKE (SELECT path FROM units WHERE id = $2) || '%'",
-    )
+         {} JOIN accounts a ON a.id = r.account_id \
+         WHERE r.role = $1 AND u.path LIKE {} || '%'",
+        sql::join_unit("u", "r.unit_id"),
+        sql::unit_path_of("$2")
+    ))
     .bind(role)
     .bind(unit_id)
     .fetch_all(&db.pool)
@@ -285,10 +290,11 @@ pub async fn english_students_under(
     db: &Db,
     path: &str,
 ) -> DbResult<std::collections::HashSet<StudentId>> {
-    let ids: Vec<StudentId> = sqlx::query_scalar(
-        "SELECT a.student_id FROM accounts a JOIN students s ON s.id = a.student_id JOIN units u ON u.id = s.class_id \
+    let ids: Vec<StudentId> = sqlx::query_scalar(&format!(
+        "SELECT a.student_id FROM accounts a {} \
          WHERE u.path LIKE $1 AND a.locale = 'en'",
-    )
+        sql::join_student_in_class("s", "u", "a.student_id")
+    ))
     .bind(format!("{path}%"))
     .fetch_all(&db.pool)
     .await?;

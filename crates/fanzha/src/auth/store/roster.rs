@@ -7,12 +7,14 @@ use sqlx::AnyConnection;
 
 use crate::auth::roster_accounts::PersonKind;
 use crate::db::{Backend, DbResult};
+use crate::org::store::sql;
 
-/// (person table, number column, organisation column, account link column, roster status → account status)
+/// (the org people as the `FROM` item `p`, number column, organisation column, account link
+/// column, roster status → account status)
 fn person_sql(
     kind: PersonKind,
 ) -> (
-    &'static str,
+    String,
     &'static str,
     &'static str,
     &'static str,
@@ -20,7 +22,7 @@ fn person_sql(
 ) {
     match kind {
         PersonKind::Student => (
-            "students",
+            sql::students("p"),
             "student_no",
             "school_id",
             "student_id",
@@ -28,7 +30,7 @@ fn person_sql(
              WHEN 'suspended' THEN 'paused' ELSE 'current' END",
         ),
         PersonKind::Staff => (
-            "staff",
+            sql::staff("p"),
             "staff_no",
             "org_id",
             "staff_id",
@@ -48,8 +50,8 @@ pub async fn link_hand_made_accounts(
     let k = kind.as_str();
     sqlx::query(&format!(
         "UPDATE accounts SET org_id = $1, person_kind = '{k}', \
-         person_no = (SELECT p.{no} FROM {table} p WHERE p.id = accounts.{link}) \
-         WHERE person_no IS NULL AND {link} IN (SELECT id FROM {table} WHERE {org} = $1)"
+         person_no = (SELECT p.{no} FROM {table} WHERE p.id = accounts.{link}) \
+         WHERE person_no IS NULL AND {link} IN (SELECT p.id FROM {table} WHERE p.{org} = $1)"
     ))
     .bind(org_id)
     .execute(&mut *tx)
@@ -66,6 +68,7 @@ pub async fn create_missing_accounts(
     now: i64,
 ) -> DbResult<usize> {
     let (table, no, org, link, status) = person_sql(kind);
+    let unit = sql::join_unit("u", &format!("p.{org}"));
     let k = kind.as_str();
     Ok(sqlx::query(&format!(
         "INSERT INTO accounts (username, display_name, password_hash, {link}, locale, time_zone, \
@@ -73,7 +76,7 @@ pub async fn create_missing_accounts(
          person_kind, person_no, activated_at, roster_status, must_change_password) \
          SELECT p.{no} || '@' || u.code, p.name, '', p.id, 'zh-CN', 'Asia/Shanghai', 0, NULL, 0, \
          $2, $2, p.{org}, '{k}', p.{no}, NULL, {status}, 0 \
-         FROM {table} p JOIN units u ON u.id = p.{org} \
+         FROM {table} {unit} \
          WHERE p.{org} = $1 AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.{link} = p.id) \
          ON CONFLICT DO NOTHING"
     ))
@@ -97,9 +100,9 @@ pub async fn apply_roster_status(
     let k = kind.as_str();
     let mut sql = format!(
         "UPDATE accounts SET \
-         roster_status = (SELECT {status} FROM {table} p WHERE p.id = accounts.{link}), \
+         roster_status = (SELECT {status} FROM {table} WHERE p.id = accounts.{link}), \
          display_name = CASE WHEN activated_at IS NULL \
-           THEN (SELECT p.name FROM {table} p WHERE p.id = accounts.{link}) ELSE display_name END \
+           THEN (SELECT p.name FROM {table} WHERE p.id = accounts.{link}) ELSE display_name END \
          WHERE org_id = $1 AND person_kind = '{k}' AND person_no IN ("
     );
     sql.push_str(&crate::db::params_list(numbers.len(), 2));

@@ -214,7 +214,7 @@ pub async fn audience_staff(db: &Db, a: &AudienceSql) -> DbResult<Vec<AudiencePe
         sqlx::query(&format!(
             "SELECT DISTINCT r.account_id AS id, c.display_name AS name, u.name AS unit FROM {} \
              {} WHERE {w} ORDER BY r.account_id",
-            crate::auth::store::lookups::GRANTS_ON_UNITS,
+            crate::auth::store::lookups::grants_on_units(),
             crate::auth::store::lookups::GRANT_ACCOUNT
         )),
         &a.binds,

@@ -4,7 +4,7 @@
 
 use super::audiences::{bind_all, AudienceSql, INBOX_REACHABLE};
 use super::Tx;
-use crate::auth::store::lookups::GRANTS_ON_UNITS;
+use crate::auth::store::lookups::grants_on_units;
 use crate::db::jobs::{INSERT_SELECT as JOBS_INSERT, SKIP_DUPLICATES as JOBS_SKIP};
 use crate::db::{bulk_sql, Backend, Db, DbResult};
 use crate::inbox::store::{INSERT_SELECT as INBOX_INSERT, SKIP_DELIVERED as INBOX_SKIP};
@@ -179,10 +179,11 @@ pub async fn insert_staff_deliveries(
     let Some(w) = &a.staff_where else {
         return Ok(());
     };
+    let grants = grants_on_units();
     let sql = format!(
         "INSERT INTO campaign_deliveries (campaign_id, person, student_id, unit_path, channel, address, status, reason, attempts, queued_at, sent_at, opened_at, acknowledged_at, quiz_passed_at, clicks) \
          SELECT $1, 'account:' || r.account_id, NULL, MIN(u.path), 'inbox', NULL, 'sent', NULL, 0, $2, $2, NULL, NULL, NULL, 0 \
-         FROM {GRANTS_ON_UNITS} WHERE {w} GROUP BY r.account_id \
+         FROM {grants} WHERE {w} GROUP BY r.account_id \
          ON CONFLICT (campaign_id, person, channel) DO NOTHING"
     );
     bind_all(sqlx::query(&sql).bind(campaign_id).bind(now), &a.binds, 2)

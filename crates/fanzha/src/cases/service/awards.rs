@@ -70,7 +70,7 @@ pub async fn ranking(db: &Db, province: &Unit, year: i32) -> Result<Vec<RankRow>
         .into_iter()
         .collect();
     let schools = org_store::units_of_kind_in(db, &province.path, UnitKind::School).await?;
-    let people = store::people_per_school(db, &province.path).await?;
+    let people = crate::org::store::people::people_per_school(db, &province.path).await?;
     let paths: Vec<(UnitId, String)> = schools.iter().map(|s| (s.id, s.path.clone())).collect();
     let prevention =
         prevention(db, &province.path, &paths, ms_of_date(from), ms_of_date(to)).await?;

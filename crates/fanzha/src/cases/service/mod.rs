@@ -226,7 +226,7 @@ pub async fn check_case(
         let sno = input.student_no.trim();
         let tno = input.staff_no.trim();
         if !sno.is_empty() {
-            match store::student_in_school(db, school.id, sno).await? {
+            match crate::org::store::people::student_in_school(db, school.id, sno).await? {
                 Some((id, class_id, class_path, year, major, gender))
                     if unit
                         .as_ref()
@@ -245,7 +245,7 @@ pub async fn check_case(
                 _ => errs.push(err("cases-err-student")),
             }
         } else if !tno.is_empty() {
-            match store::staff_in_org(db, school.id, tno).await? {
+            match crate::org::store::people::staff_in_org(db, school.id, tno).await? {
                 Some((id, unit_id, path))
                     if unit.as_ref().is_some_and(|u| path.starts_with(&u.path)) =>
                 {

@@ -59,12 +59,13 @@ pub async fn upsert_kpi(
 
 /// KPIs of units under `path` (summed per month) for months in `[from, to]` ("YYYY-MM").
 pub async fn kpis(db: &Db, path: &str, from: &str, to: &str) -> DbResult<Vec<Kpi>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query(&format!(
         "SELECT k.month, CAST(SUM(k.cases_solved) AS BIGINT) AS cases_solved, CAST(SUM(k.suspects_arrested) AS BIGINT) AS suspects_arrested, \
          CAST(SUM(k.funds_frozen_cents) AS BIGINT) AS funds_frozen_cents, CAST(SUM(k.losses_avoided_cents) AS BIGINT) AS losses_avoided_cents, \
-         CAST(SUM(k.funds_returned_cents) AS BIGINT) AS funds_returned_cents FROM police_kpis k JOIN units u ON u.id = k.unit_id \
+         CAST(SUM(k.funds_returned_cents) AS BIGINT) AS funds_returned_cents FROM police_kpis k {} \
          WHERE u.path LIKE $1 AND k.month >= $2 AND k.month <= $3 GROUP BY k.month ORDER BY k.month",
-    )
+        crate::org::store::sql::join_unit("u", "k.unit_id")
+    ))
     .bind(format!("{path}%"))
     .bind(from)
     .bind(to)

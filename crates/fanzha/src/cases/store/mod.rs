@@ -20,6 +20,7 @@ use sqlx::{Any, Executor, Row};
 
 use super::model::*;
 use crate::db::{Db, DbResult};
+use crate::org::store::sql;
 
 /// Unit path prefixes a query covers (a school, or the schools of a station's jurisdiction), and a
 /// time window `[from, to)` in UTC milliseconds.
@@ -63,8 +64,14 @@ const CASE_COLS: &str = "c.id, c.school_id, s.code AS school_code, s.name AS sch
     c.victim_major, c.victim_gender, c.fraud_type, c.channel, c.occurred_at, c.amount_lost_cents, \
     c.amount_recovered_cents, c.status, c.narrative, c.report_id, c.created_by, c.created_at, c.updated_at, \
     c.person_role, c.lent_account";
-const CASE_FROM: &str =
-    "FROM cases c JOIN units s ON s.id = c.school_id JOIN units u ON u.id = c.unit_id";
+/// The cases `c` with their school `s` and unit `u`.
+fn case_from_sql() -> String {
+    format!(
+        "FROM cases c {} {}",
+        sql::join_unit("s", "c.school_id"),
+        sql::join_unit("u", "c.unit_id")
+    )
+}
 
 fn case_from(r: &AnyRow) -> Result<Case, sqlx::Error> {
     Ok(Case {
@@ -340,10 +347,13 @@ pub async fn suspects_recorded(db: &Db, path: &str, from: i64, to: i64) -> DbRes
 }
 
 pub async fn case_by_id(db: &Db, id: CaseId) -> DbResult<Option<Case>> {
-    let r = sqlx::query(&format!("SELECT {CASE_COLS} {CASE_FROM} WHERE c.id = $1"))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?;
+    let r = sqlx::query(&format!(
+        "SELECT {CASE_COLS} {} WHERE c.id = $1",
+        case_from_sql()
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
     let Some(r) = r else { return Ok(None) };
     let mut c = case_from(&r)?;
     let rows = sqlx::query(
@@ -391,9 +401,9 @@ pub async fn list_cases_filtered(
     let k = w.paths.len() + 3;
     let cond = format!(
         "{} AND (${k} = '' OR c.fraud_type = ${k}) AND (${s} = '' OR c.status = ${s}) \
-         AND (${t} = '' OR c.narrative LIKE ${l} OR c.victim_student_id IN \
-         (SELECT st.id FROM students st WHERE st.name LIKE ${l} OR st.student_no = ${t}))",
+         AND (${t} = '' OR c.narrative LIKE ${l} OR c.victim_student_id IN {named})",
         where_window(w, 1),
+        named = sql::student_ids_by_name_or_no(&format!("${}", k + 3), &format!("${}", k + 2)),
         s = k + 1,
         t = k + 2,
         l = k + 3,
@@ -416,7 +426,8 @@ pub async fn list_cases_filtered(
             .bind(like.to_string())
     }
     let sql = format!(
-        "SELECT {CASE_COLS} {CASE_FROM} WHERE {cond} ORDER BY c.occurred_at DESC, c.id DESC LIMIT ${} OFFSET ${}",
+        "SELECT {CASE_COLS} {} WHERE {cond} ORDER BY c.occurred_at DESC, c.id DESC LIMIT ${} OFFSET ${}",
+        case_from_sql(),
         k + 4,
         k + 5
     );
@@ -492,10 +503,11 @@ pub async fn school_sums(
     from_day: i64,
     to_day: i64,
 ) -> DbResult<Vec<(UnitId, i64, i64, i64)>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query(&format!(
         "SELECT d.school_id, CAST(SUM(d.cases) AS BIGINT) AS cases, CAST(SUM(d.victims) AS BIGINT) AS victims, CAST(SUM(d.lost_cents) AS BIGINT) AS lost FROM case_daily d \
-         JOIN units u ON u.id = d.school_id WHERE u.path LIKE $1 AND d.day >= $2 AND d.day < $3 GROUP BY d.school_id",
-    )
+         {} WHERE u.path LIKE $1 AND d.day >= $2 AND d.day < $3 GROUP BY d.school_id",
+        sql::join_unit("u", "d.school_id")
+    ))
     .bind(format!("{province_path}%"))
     .bind(from_day)
     .bind(to_day)

@@ -9,7 +9,7 @@
 //! - a unit: `id`, `parent_id`, `kind`, `code`, `name`, `path`, `depth`;
 //! - a student: `id`, `school_id`, `class_id`, `student_no`, `name`, `gender`,
 //!   `enrollment_year`, `major`, `status`;
-//! - a staff member: `id`, `org_id`, `unit_id`, `staff_no`, `name`;
+//! - a staff member: `id`, `org_id`, `unit_id`, `staff_no`, `name`, `status`;
 //! - a jurisdiction: `station_id`, `school_id`.
 //!
 //! Every other column is org's own. Statements that only read org (a unit by code, the stations
@@ -58,6 +58,18 @@ pub const STUDENTS_IN_CLASSES: &str = "students s JOIN units u ON u.id = s.class
 /// `JOIN` the student `s` whose id is `on` and their class unit `u` (scope by `u.path`).
 pub fn join_student_in_class(s: &str, u: &str, on: &str) -> String {
     format!("JOIN students {s} ON {s}.id = {on} JOIN units {u} ON {u}.id = {s}.class_id")
+}
+
+/// `JOIN` the staff member `t` whose id is `on` and the unit `u` they work in (scope by
+/// `u.path`).
+pub fn join_staff_in_unit(t: &str, u: &str, on: &str) -> String {
+    format!("JOIN staff {t} ON {t}.id = {on} JOIN units {u} ON {u}.id = {t}.unit_id")
+}
+
+/// The ids of the students whose name matches the `LIKE` pattern `name` or whose number is `no`
+/// (both SQL expressions, usually parameters), as a subquery for `IN`.
+pub fn student_ids_by_name_or_no(name: &str, no: &str) -> String {
+    format!("(SELECT st.id FROM students st WHERE st.name LIKE {name} OR st.student_no = {no})")
 }
 
 /// The staff as a `FROM` item with the alias `a`: `staff a`.

@@ -1,33 +1,20 @@
 //! The set-based statements of the report writer (`reports::writer`): many reports inserted in
 //! one statement with their idempotency keys, and their report numbers set in one statement.
 
-use crate::kernel::ids::{AccountId, ReportId, StudentId, UnitId};
+use crate::kernel::ids::{AccountId, ReportId};
 
 use sqlx::{AnyConnection, Row};
 
+use super::NewReport;
 use crate::db::{Backend, DbResult};
 
-/// One report row of a batch insert, as the writer validated it.
-pub struct BatchRow<'a> {
-    pub account_id: AccountId,
-    pub idempotency_key: String,
-    pub student_id: Option<StudentId>,
-    pub school_id: Option<UnitId>,
-    pub unit_path: &'a str,
-    pub fraud_type: &'a str,
-    pub has_loss: bool,
-    pub amount_cents: i64,
-    pub description: &'a str,
-    pub sections: &'a str,
-}
-
-/// Inserts the rows (status `new`, a temporary number each); a (reporter, key) already stored
-/// inserts nothing. Answers (id, reporter, key) of the rows inserted.
+/// Inserts the rows in one statement, each as [`super::insert_report`] would (status `new`, a
+/// temporary number); a (reporter, key) already stored inserts nothing. Answers (id, reporter,
+/// key) of the rows inserted.
 pub async fn insert_reports(
     tx: &mut AnyConnection,
     backend: Backend,
-    now: i64,
-    rows: &[BatchRow<'_>],
+    rows: &[NewReport<'_>],
 ) -> DbResult<Vec<(ReportId, AccountId, String)>> {
     if rows.is_empty() {
         return Ok(vec![]);
@@ -62,8 +49,8 @@ pub async fn insert_reports(
     for r in rows {
         q = q
             .bind(format!("pending-{}", uuid::Uuid::new_v4().simple()))
-            .bind(r.account_id)
-            .bind(r.idempotency_key.clone())
+            .bind(r.reporter_account_id)
+            .bind(r.idempotency_key.to_string())
             .bind(r.student_id)
             .bind(r.school_id)
             .bind(r.unit_path.to_string())
@@ -72,8 +59,8 @@ pub async fn insert_reports(
             .bind(r.amount_cents)
             .bind(r.description.to_string())
             .bind(r.sections.to_string())
-            .bind(now)
-            .bind(now);
+            .bind(r.now)
+            .bind(r.now);
     }
     let mut out = Vec::with_capacity(rows.len());
     for row in q.fetch_all(&mut *tx).await? {

@@ -10,6 +10,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::model::ReportIndicator;
 use crate::db::{Db, DbResult};
+use crate::org::store::sql;
 
 mod batch;
 pub mod bench;
@@ -289,8 +290,9 @@ pub async fn list(
     limit: i64,
 ) -> DbResult<Vec<ReportItem>> {
     let (w, binds) = scope.clause(3);
+    let student = sql::left_join_student("s", "r.student_id");
     let sql = format!(
-        "SELECT {REPORT_COLS}, s.name AS student_name, sp.status AS stop_payment_status, sp.deadline_at AS deadline_at FROM reports r LEFT JOIN students s ON s.id = r.student_id \
+        "SELECT {REPORT_COLS}, s.name AS student_name, sp.status AS stop_payment_status, sp.deadline_at AS deadline_at FROM reports r {student} \
          LEFT JOIN stop_payments sp ON sp.report_id = r.id WHERE ($1 = '' OR r.status = $1) AND {w} \
          ORDER BY r.created_at DESC, r.id DESC LIMIT $2"
     );
@@ -310,9 +312,16 @@ pub struct ListFilter {
     pub search: String,
 }
 
-const LIST_FROM: &str = "FROM reports r LEFT JOIN students s ON s.id = r.student_id \
-     LEFT JOIN stop_payments sp ON sp.report_id = r.id \
-     WHERE ($1 = '' OR r.status = $1) AND ($2 = '' OR r.ref_no LIKE $3 OR s.name LIKE $3)";
+/// The reports `r` of a long list with their student `s` and stop-payment `sp`, kept by
+/// [`ListFilter`].
+fn list_from() -> String {
+    format!(
+        "FROM reports r {} \
+         LEFT JOIN stop_payments sp ON sp.report_id = r.id \
+         WHERE ($1 = '' OR r.status = $1) AND ($2 = '' OR r.ref_no LIKE $3 OR s.name LIKE $3)",
+        sql::left_join_student("s", "r.student_id")
+    )
+}
 
 fn bind_filter<'q>(
     q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
@@ -326,7 +335,7 @@ fn bind_filter<'q>(
 /// How many reports in scope `f` keeps.
 pub async fn count_filtered(db: &Db, scope: &Scope, f: &ListFilter) -> DbResult<i64> {
     let (w, binds) = scope.clause(4);
-    let sql = format!("SELECT COUNT(*) AS n {LIST_FROM} AND {w}");
+    let sql = format!("SELECT COUNT(*) AS n {} AND {w}", list_from());
     let q = bind_filter(sqlx::query(&sql), f);
     let row = bind_all(q, scope, binds).fetch_one(&db.pool).await?;
     Ok(row.try_get("n")?)
@@ -342,8 +351,9 @@ pub async fn list_filtered(
 ) -> DbResult<Vec<ReportItem>> {
     let (w, binds) = scope.clause(6);
     let sql = format!(
-        "SELECT {REPORT_COLS}, s.name AS student_name, sp.status AS stop_payment_status, sp.deadline_at AS deadline_at {LIST_FROM} AND {w} \
-         ORDER BY r.created_at DESC, r.id DESC LIMIT $4 OFFSET $5"
+        "SELECT {REPORT_COLS}, s.name AS student_name, sp.status AS stop_payment_status, sp.deadline_at AS deadline_at {} AND {w} \
+         ORDER BY r.created_at DESC, r.id DESC LIMIT $4 OFFSET $5",
+        list_from()
     );
     let q = bind_filter(sqlx::query(&sql), f).bind(limit).bind(offset);
     let rows = bind_all(q, scope, binds).fetch_all(&db.pool).await?;
@@ -365,9 +375,10 @@ pub struct QueueItem {
 /// Stop-payment requests in scope; open ones first, by deadline.
 pub async fn queue(db: &Db, scope: &Scope, limit: i64) -> DbResult<Vec<QueueItem>> {
     let (w, binds) = scope.clause(2);
+    let student = sql::left_join_student("s", "r.student_id");
     let sql = format!(
         "SELECT {SP_COLS}, r.ref_no AS ref_no, s.name AS student_name FROM stop_payments sp JOIN reports r ON r.id = sp.report_id \
-         LEFT JOIN students s ON s.id = r.student_id WHERE {w} \
+         {student} WHERE {w} \
          ORDER BY CASE WHEN sp.status IN ('open', 'bank_contacted') THEN 0 ELSE 1 END, sp.deadline_at, sp.id LIMIT $1"
     );
     let q = sqlx::query(&sql).bind(limit);
@@ -609,11 +620,12 @@ pub async fn filed_by_student(
     fraud_type: &str,
     since: i64,
 ) -> DbResult<std::collections::HashMap<StudentId, i64>> {
-    let rows = sqlx::query(
-        "SELECT r.student_id AS student_id, COUNT(*) AS n FROM reports r JOIN students s ON s.id = r.student_id \
-         JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 || '%' AND r.fraud_type = $2 \
+    let rows = sqlx::query(&format!(
+        "SELECT r.student_id AS student_id, COUNT(*) AS n FROM reports r {} \
+         WHERE u.path LIKE $1 || '%' AND r.fraud_type = $2 \
          AND r.status NOT IN ('merged', 'not_fraud') AND r.created_at >= $3 GROUP BY r.student_id",
-    )
+        sql::join_student_in_class("s", "u", "r.student_id")
+    ))
     .bind(unit_path)
     .bind(fraud_type)
     .bind(since)
