@@ -5,6 +5,7 @@ mod demo_browser;
 mod harness;
 mod input_rules;
 mod jobs;
+mod layers;
 mod matrix;
 mod province_and_sweep_browser;
 mod refusals;
