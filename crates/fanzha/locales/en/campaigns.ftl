@@ -57,6 +57,7 @@ camp-err-empty-audience = Empty audience: nobody matches; the campaign was not c
 camp-err-exposure-roles = Exposure ranking applies to students only.
 camp-err-exposure-school = Exposure ranking needs the campaign's unit to be inside a school.
 camp-err-fraud-type = Invalid fraud type { $value }.
+camp-err-gap-unit = Pick a unit to export its gaps.
 camp-err-gap-params = Days must be 1–3650 and the threshold 0–1.
 camp-err-gender = Invalid gender { $value } (male, female, unknown).
 camp-err-kind = Unknown content kind { $value } (article, video, poster, case).

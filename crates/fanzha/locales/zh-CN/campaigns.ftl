@@ -57,6 +57,7 @@ camp-err-empty-audience = 受众为空:没有人符合这些条件,未创建活�
 camp-err-exposure-roles = 按暴露度筛选只适用于学生。
 camp-err-exposure-school = 按暴露度筛选需要活动单位位于某所学校之内。
 camp-err-fraud-type = 无效的诈骗类型 { $value }。
+camp-err-gap-unit = 请先选择要导出缺口名单的单位。
 camp-err-gap-params = 天数须在 1–3650 之间,阈值在 0–1 之间。
 camp-err-gender = 无效的性别 { $value }(male、female、unknown)。
 camp-err-kind = 未知内容类型 { $value }(article、video、poster、case)。

@@ -357,6 +357,7 @@ async fn gaps(
 
 #[derive(Deserialize)]
 struct GapExportQuery {
+    #[serde(default)]
     unit: String,
     days: Option<i64>,
     q: Option<String>,
@@ -370,6 +371,9 @@ async fn gaps_export(
 ) -> AppResult<Response> {
     use crate::csv_export::{Cell, Kind};
     svc::require_viewer(&u.p)?;
+    if q.unit.trim().is_empty() {
+        return Err(AppError::bad_request("camp-err-gap-unit"));
+    }
     let days = q.days.unwrap_or(30);
     if !(1..=3650).contains(&days) {
         return Err(AppError::bad_request("camp-err-gap-params"));
