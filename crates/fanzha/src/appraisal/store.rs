@@ -5,13 +5,15 @@ use crate::kernel::ids::UnitId;
 use sqlx::Row;
 
 use crate::db::{Db, DbResult};
+use crate::org::store::sql;
 
 /// (component key, weight) set by the school a path lies in.
 pub async fn weights_on_path(db: &Db, path: &str) -> DbResult<Vec<(String, i64)>> {
-    let rows = sqlx::query(
-        "SELECT w.component, w.weight FROM appraisal_weights w JOIN units u ON u.id = w.school_id \
+    let rows = sqlx::query(&format!(
+        "SELECT w.component, w.weight FROM appraisal_weights w {} \
          WHERE $1 LIKE (u.path || '%')",
-    )
+        sql::join_unit("u", "w.school_id")
+    ))
     .bind(path)
     .fetch_all(&db.pool)
     .await?;

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::kernel::ids::UnitId;
+use crate::org::store::lookups;
 
 pub use crate::auth::store::demo::{
     account_name_by_username_in as demo_account, activated_students_of_school as demo_students,
@@ -13,35 +14,18 @@ pub async fn demo_schools(
     conn: &mut AnyConnection,
     n: i64,
 ) -> DbResult<Vec<(UnitId, String, String, String)>> {
-    let rows = sqlx::query(
-        "SELECT id, code, name, path FROM units WHERE kind = 'school' ORDER BY id LIMIT $1",
-    )
-    .bind(n)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows.iter().map(school_from).collect::<Result<_, _>>()?)
-}
-
-/// (id, code, name, path)
-fn school_from(r: &AnyRow) -> Result<(UnitId, String, String, String), sqlx::Error> {
-    Ok((
-        r.try_get("id")?,
-        r.try_get("code")?,
-        r.try_get("name")?,
-        r.try_get("path")?,
-    ))
+    Ok(lookups::first_schools(conn, n)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.code, u.name, u.path))
+        .collect())
 }
 
 /// For the demo: a unit (id, path) by code.
 pub async fn demo_unit(conn: &mut AnyConnection, code: &str) -> DbResult<Option<(UnitId, String)>> {
-    let r = sqlx::query("SELECT id, path FROM units WHERE code = $1")
-        .bind(code)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(match r {
-        Some(r) => Some((r.try_get("id")?, r.try_get("path")?)),
-        None => None,
-    })
+    Ok(lookups::unit_ref_by_code(conn, code)
+        .await?
+        .map(|u| (u.id, u.path)))
 }
 
 /// For the demo: sets an entry's creation time (entries were made during the entry window).

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use sqlx::Row;
 
 use crate::db::{Db, DbResult};
+use crate::org::store::sql;
 
 /// Medium and high risk checks of `fraud_type` run since `since` (ms), per student under
 /// `unit_path`.
@@ -16,11 +17,12 @@ pub async fn risky_checks_by_student(
     fraud_type: &str,
     since: i64,
 ) -> DbResult<HashMap<StudentId, i64>> {
-    let rows = sqlx::query(
-        "SELECT r.student_id AS student_id, COUNT(*) AS n FROM risk_checks r JOIN students s ON s.id = r.student_id \
-         JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 || '%' AND r.fraud_type = $2 \
+    let rows = sqlx::query(&format!(
+        "SELECT r.student_id AS student_id, COUNT(*) AS n FROM risk_checks r {} \
+         WHERE u.path LIKE $1 || '%' AND r.fraud_type = $2 \
          AND r.level IN ('medium', 'high') AND r.created_at >= $3 GROUP BY r.student_id",
-    )
+        sql::join_student_in_class("s", "u", "r.student_id")
+    ))
     .bind(unit_path)
     .bind(fraud_type)
     .bind(since)

@@ -58,7 +58,8 @@ pub async fn insert_activity(
 
 pub async fn activity_by_id(db: &Db, id: i64) -> DbResult<Option<Activity>> {
     let r = sqlx::query(&format!(
-        "SELECT {ACTIVITY_COLS} FROM learning_activities a JOIN units u ON u.id = a.unit_id WHERE a.id = $1"
+        "SELECT {ACTIVITY_COLS} FROM learning_activities a {} WHERE a.id = $1",
+        sql::join_unit("u", "a.unit_id")
     ))
     .bind(id)
     .fetch_optional(&db.pool)
@@ -71,8 +72,9 @@ pub async fn activities_under(db: &Db, paths: &[String]) -> DbResult<Vec<Activit
     let mut out = Vec::new();
     for p in paths {
         let rows = sqlx::query(&format!(
-            "SELECT {ACTIVITY_COLS} FROM learning_activities a JOIN units u ON u.id = a.unit_id \
-             WHERE u.path LIKE $1 ORDER BY a.starts_at DESC LIMIT 200"
+            "SELECT {ACTIVITY_COLS} FROM learning_activities a {} \
+             WHERE u.path LIKE $1 ORDER BY a.starts_at DESC LIMIT 200",
+            sql::join_unit("u", "a.unit_id")
         ))
         .bind(format!("{p}%"))
         .fetch_all(&db.pool)
@@ -92,8 +94,9 @@ pub async fn activities_for_class(
     from: Millis,
 ) -> DbResult<Vec<Activity>> {
     let rows = sqlx::query(&format!(
-        "SELECT {ACTIVITY_COLS} FROM learning_activities a JOIN units u ON u.id = a.unit_id \
-         WHERE $1 LIKE (u.path || '%') AND a.ends_at >= $2 ORDER BY a.starts_at LIMIT 50"
+        "SELECT {ACTIVITY_COLS} FROM learning_activities a {} \
+         WHERE $1 LIKE (u.path || '%') AND a.ends_at >= $2 ORDER BY a.starts_at LIMIT 50",
+        sql::join_unit("u", "a.unit_id")
     ))
     .bind(class_path)
     .bind(from)
@@ -148,11 +151,12 @@ pub async fn insert_checkin(
 }
 
 pub async fn checkins_of(db: &Db, activity_id: i64) -> DbResult<Vec<CheckIn>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query(&format!(
         "SELECT k.id, k.activity_id, k.student_id, s.name, u.name AS class_name, k.checked_at, k.shared_device, k.photo_key \
-         FROM learning_checkins k JOIN students s ON s.id = k.student_id JOIN units u ON u.id = s.class_id \
+         FROM learning_checkins k {} \
          WHERE k.activity_id = $1 ORDER BY k.checked_at",
-    )
+        sql::join_student_in_class("s", "u", "k.student_id")
+    ))
     .bind(activity_id)
     .fetch_all(&db.pool)
     .await?;

@@ -32,10 +32,12 @@ pub async fn issue_certificate(
     code: &str,
     completed_at: Millis,
 ) -> DbResult<()> {
-    let r = sqlx::query(
-        "SELECT s.name, c.title, c.credits_tenths, u.name AS school FROM students s \
-         JOIN learning_courses c ON c.id = $1 JOIN units u ON u.id = c.school_id WHERE s.id = $2",
-    )
+    let r = sqlx::query(&format!(
+        "SELECT s.name, c.title, c.credits_tenths, u.name AS school FROM {} \
+         JOIN learning_courses c ON c.id = $1 {} WHERE s.id = $2",
+        sql::students("s"),
+        sql::join_unit("u", "c.school_id")
+    ))
     .bind(course_id)
     .bind(student_id)
     .fetch_one(&mut **tx)
@@ -92,13 +94,14 @@ pub async fn credits_of_school(
     from: Millis,
     to: Millis,
 ) -> DbResult<Vec<(Certificate, String, String, String)>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query(&format!(
         "SELECT k.id, k.code, k.course_id, k.student_id, k.holder, k.course_title, k.credits_tenths, k.school, \
          k.completed_at, s.student_no, s.name AS student_name, u.name AS class_name \
          FROM learning_certificates k JOIN learning_courses c ON c.id = k.course_id \
-         JOIN students s ON s.id = k.student_id JOIN units u ON u.id = s.class_id \
+         {} \
          WHERE c.school_id = $1 AND k.completed_at >= $2 AND k.completed_at < $3 ORDER BY k.id",
-    )
+        sql::join_student_in_class("s", "u", "k.student_id")
+    ))
     .bind(school_id)
     .bind(from)
     .bind(to)
@@ -149,19 +152,21 @@ pub async fn bench_complete_everyone(
     now: Millis,
 ) -> DbResult<()> {
     let mut tx = db.begin_write().await?;
-    sqlx::query(
+    sqlx::query(&format!(
         "INSERT INTO learning_completions (course_id, student_id, completed_at) \
-         SELECT c.id, s.id, $2 FROM learning_courses c JOIN students s ON s.school_id = c.school_id WHERE c.id = $1",
-    )
+         SELECT c.id, s.id, $2 FROM learning_courses c JOIN {} ON s.school_id = c.school_id WHERE c.id = $1",
+        sql::students("s")
+    ))
     .bind(course_id)
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
+    sqlx::query(&format!(
         "INSERT INTO learning_certificates (code, course_id, student_id, holder, course_title, credits_tenths, school, completed_at) \
          SELECT 'B' || CAST(s.id AS TEXT), c.id, s.id, s.name, c.title, c.credits_tenths, $2, $3 \
-         FROM learning_courses c JOIN students s ON s.school_id = c.school_id WHERE c.id = $1 ORDER BY s.id",
-    )
+         FROM learning_courses c JOIN {} ON s.school_id = c.school_id WHERE c.id = $1 ORDER BY s.id",
+        sql::students("s")
+    ))
     .bind(course_id)
     .bind(school_name)
     .bind(now)
@@ -178,14 +183,15 @@ pub async fn knowledge_under(
     path: &str,
     fraud_type: &str,
 ) -> DbResult<HashMap<StudentId, (i64, i64)>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query(&format!(
         "SELECT a.student_id, COUNT(*) AS answered, \
          CAST(COALESCE(SUM(CASE WHEN i.correct = 1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS right_answers \
          FROM learning_attempt_items i JOIN learning_attempts a ON a.id = i.attempt_id \
          JOIN learning_questions q ON q.id = i.question_id \
-         JOIN students s ON s.id = a.student_id JOIN units u ON u.id = s.class_id \
+         {} \
          WHERE u.path LIKE $1 || '%' AND q.fraud_type = $2 AND i.correct IS NOT NULL GROUP BY a.student_id",
-    )
+        sql::join_student_in_class("s", "u", "a.student_id")
+    ))
     .bind(path)
     .bind(fraud_type)
     .fetch_all(&db.pool)

@@ -83,10 +83,11 @@ pub async fn add_enrolment(
 
 /// Enrolments of a course with the unit's name where it is a unit.
 pub async fn enrolments_of(db: &Db, course_id: i64) -> DbResult<Vec<(Enrolment, String)>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query(&format!(
         "SELECT e.unit_id, e.enrolment_year, u.name FROM learning_enrolments e \
-         LEFT JOIN units u ON u.id = e.unit_id WHERE e.course_id = $1 ORDER BY e.id",
-    )
+         {} WHERE e.course_id = $1 ORDER BY e.id",
+        sql::left_join_unit("u", "e.unit_id")
+    ))
     .bind(course_id)
     .fetch_all(&db.pool)
     .await?;
@@ -127,18 +128,23 @@ pub async fn courses_of_school(db: &Db, school_id: UnitId) -> DbResult<Vec<Cours
 
 /// The condition "course `c` is for student `s` in class `u`" (enrolled by a unit above the
 /// class, by the student's enrolment year, or by the student themselves for an elective).
-pub(super) const ASSIGNED: &str =
-    "(EXISTS (SELECT 1 FROM learning_enrolments e LEFT JOIN units eu ON eu.id = e.unit_id \
-     WHERE e.course_id = c.id AND ((eu.path IS NOT NULL AND u.path LIKE (eu.path || '%')) \
-     OR e.enrolment_year = s.enrollment_year)) \
-     OR EXISTS (SELECT 1 FROM learning_self_enrolments se WHERE se.course_id = c.id AND se.student_id = s.id))";
+pub(super) fn assigned() -> String {
+    format!(
+        "(EXISTS (SELECT 1 FROM learning_enrolments e {} \
+         WHERE e.course_id = c.id AND ((eu.path IS NOT NULL AND u.path LIKE (eu.path || '%')) \
+         OR e.enrolment_year = s.enrollment_year)) \
+         OR EXISTS (SELECT 1 FROM learning_self_enrolments se WHERE se.course_id = c.id AND se.student_id = s.id))",
+        sql::left_join_unit("eu", "e.unit_id")
+    )
+}
 
 /// The courses a student takes.
 pub async fn courses_for_student(db: &Db, student_id: StudentId) -> DbResult<Vec<Course>> {
     let rows = sqlx::query(&format!(
-        "SELECT {COURSE_COLS} FROM students s JOIN units u ON u.id = s.class_id \
+        "SELECT {COURSE_COLS} FROM {STUDENTS_IN_CLASSES} \
          JOIN learning_courses c ON c.school_id = s.school_id \
-         WHERE s.id = $1 AND {ASSIGNED} ORDER BY c.required DESC, c.id"
+         WHERE s.id = $1 AND {} ORDER BY c.required DESC, c.id",
+        assigned()
     ))
     .bind(student_id)
     .fetch_all(&db.pool)
@@ -148,9 +154,10 @@ pub async fn courses_for_student(db: &Db, student_id: StudentId) -> DbResult<Vec
 
 pub async fn is_assigned(db: &Db, course_id: i64, student_id: StudentId) -> DbResult<bool> {
     let n: i64 = sqlx::query_scalar(&format!(
-        "SELECT COUNT(*) FROM students s JOIN units u ON u.id = s.class_id \
+        "SELECT COUNT(*) FROM {STUDENTS_IN_CLASSES} \
          JOIN learning_courses c ON c.school_id = s.school_id \
-         WHERE s.id = $1 AND c.id = $2 AND {ASSIGNED}"
+         WHERE s.id = $1 AND c.id = $2 AND {}",
+        assigned()
     ))
     .bind(student_id)
     .bind(course_id)
@@ -517,11 +524,12 @@ pub async fn lesson_count(c: &mut AnyConnection, course_id: i64) -> DbResult<i64
 /// Students of a required course's enrolment who have not completed it (for reminders).
 pub async fn unfinished_students(db: &Db, course_id: i64, under: &str) -> DbResult<Vec<i64>> {
     Ok(sqlx::query_scalar(&format!(
-        "SELECT s.id FROM students s JOIN units u ON u.id = s.class_id \
+        "SELECT s.id FROM {STUDENTS_IN_CLASSES} \
          JOIN learning_courses c ON c.school_id = s.school_id \
-         WHERE c.id = $1 AND u.path LIKE $2 AND s.status = 'enrolled' AND {ASSIGNED} \
+         WHERE c.id = $1 AND u.path LIKE $2 AND s.status = 'enrolled' AND {} \
          AND NOT EXISTS (SELECT 1 FROM learning_completions k WHERE k.course_id = c.id AND k.student_id = s.id) \
-         ORDER BY s.id"
+         ORDER BY s.id",
+        assigned()
     ))
     .bind(course_id)
     .bind(format!("{under}%"))

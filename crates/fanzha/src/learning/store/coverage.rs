@@ -51,7 +51,7 @@ pub async fn class_figures(
     now: Millis,
 ) -> DbResult<HashMap<String, ClassFigures>> {
     let mut out: HashMap<String, ClassFigures> = HashMap::new();
-    let base = "FROM students s JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 AND s.status = 'enrolled'";
+    let base = format!("FROM {STUDENTS_IN_CLASSES} WHERE u.path LIKE $1 AND s.status = 'enrolled'");
     for (p, n, signed) in by_class(
         db,
         &format!(
@@ -73,8 +73,9 @@ pub async fn class_figures(
             &format!(
                 "SELECT u.path AS path, COUNT(*) AS total, CAST(COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM learning_completions k \
                  WHERE k.course_id = c.id AND k.student_id = s.id) THEN 1 ELSE 0 END), 0) AS BIGINT) AS part \
-                 FROM students s JOIN units u ON u.id = s.class_id JOIN learning_courses c ON c.school_id = s.school_id \
-                 WHERE u.path LIKE $1 AND s.status = 'enrolled' AND c.required = $2 AND {ASSIGNED} GROUP BY u.path"
+                 FROM {STUDENTS_IN_CLASSES} JOIN learning_courses c ON c.school_id = s.school_id \
+                 WHERE u.path LIKE $1 AND s.status = 'enrolled' AND c.required = $2 AND {} GROUP BY u.path",
+                assigned()
             ),
             path,
             Some(required as i64),
@@ -93,12 +94,15 @@ pub async fn class_figures(
     }
     for (p, expected, attended) in by_class(
         db,
-        "SELECT u.path AS path, COUNT(*) AS total, CAST(COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM learning_checkins k \
-         WHERE k.activity_id = a.id AND k.student_id = s.id) THEN 1 ELSE 0 END), 0) AS BIGINT) AS part \
-         FROM students s JOIN units u ON u.id = s.class_id JOIN learning_activities a ON a.school_id = s.school_id \
-         JOIN units au ON au.id = a.unit_id \
-         WHERE u.path LIKE $1 AND s.status = 'enrolled' AND u.path LIKE (au.path || '%') AND a.starts_at <= $2 \
-         GROUP BY u.path",
+        &format!(
+            "SELECT u.path AS path, COUNT(*) AS total, CAST(COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM learning_checkins k \
+             WHERE k.activity_id = a.id AND k.student_id = s.id) THEN 1 ELSE 0 END), 0) AS BIGINT) AS part \
+             FROM {STUDENTS_IN_CLASSES} JOIN learning_activities a ON a.school_id = s.school_id \
+             {} \
+             WHERE u.path LIKE $1 AND s.status = 'enrolled' AND u.path LIKE (au.path || '%') AND a.starts_at <= $2 \
+             GROUP BY u.path",
+            sql::join_unit("au", "a.unit_id")
+        ),
         path,
         Some(now),
     )
@@ -110,9 +114,12 @@ pub async fn class_figures(
     }
     for (p, declared, verified) in by_class(
         db,
-        "SELECT u.path AS path, COUNT(*) AS total, CAST(COALESCE(SUM(CASE WHEN i.verified_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS part \
-         FROM learning_app_installs i JOIN students s ON s.id = i.student_id JOIN units u ON u.id = s.class_id \
-         WHERE u.path LIKE $1 AND s.status = 'enrolled' GROUP BY u.path",
+        &format!(
+            "SELECT u.path AS path, COUNT(*) AS total, CAST(COALESCE(SUM(CASE WHEN i.verified_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS part \
+             FROM learning_app_installs i {} \
+             WHERE u.path LIKE $1 AND s.status = 'enrolled' GROUP BY u.path",
+            sql::join_student_in_class("s", "u", "i.student_id")
+        ),
         path,
         None,
     )
@@ -124,10 +131,13 @@ pub async fn class_figures(
     }
     for (p, answered, right) in by_class(
         db,
-        "SELECT u.path AS path, COUNT(*) AS total, CAST(COALESCE(SUM(CASE WHEN i.correct = 1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS part \
-         FROM learning_attempt_items i JOIN learning_attempts a ON a.id = i.attempt_id \
-         JOIN students s ON s.id = a.student_id JOIN units u ON u.id = s.class_id \
-         WHERE u.path LIKE $1 AND s.status = 'enrolled' AND i.correct IS NOT NULL GROUP BY u.path",
+        &format!(
+            "SELECT u.path AS path, COUNT(*) AS total, CAST(COALESCE(SUM(CASE WHEN i.correct = 1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS part \
+             FROM learning_attempt_items i JOIN learning_attempts a ON a.id = i.attempt_id \
+             {} \
+             WHERE u.path LIKE $1 AND s.status = 'enrolled' AND i.correct IS NOT NULL GROUP BY u.path",
+            sql::join_student_in_class("s", "u", "a.student_id")
+        ),
         path,
         None,
     )
@@ -161,7 +171,8 @@ pub struct StudentStanding {
 pub async fn class_standing(db: &Db, class_id: UnitId) -> DbResult<Vec<StudentStanding>> {
     let done = |req: i64, what: &str| {
         format!(
-            "(SELECT COUNT(*) FROM learning_courses c WHERE c.school_id = s.school_id AND c.required = {req} AND {ASSIGNED}{what})"
+            "(SELECT COUNT(*) FROM learning_courses c WHERE c.school_id = s.school_id AND c.required = {req} AND {}{what})",
+            assigned()
         )
     };
     let sql = format!(
@@ -171,7 +182,7 @@ pub async fn class_standing(db: &Db, class_id: UnitId) -> DbResult<Vec<StudentSt
          (SELECT COUNT(*) FROM learning_app_installs i WHERE i.student_id = s.id) AS declared, \
          (SELECT COUNT(*) FROM learning_app_installs i WHERE i.student_id = s.id AND i.verified_at IS NOT NULL) AS verified, \
          (SELECT COUNT(*) FROM learning_app_installs i WHERE i.student_id = s.id AND i.screenshot_key IS NOT NULL) AS screenshot \
-         FROM students s JOIN units u ON u.id = s.class_id WHERE s.class_id = $1 AND s.status = 'enrolled' ORDER BY s.student_no",
+         FROM {STUDENTS_IN_CLASSES} WHERE s.class_id = $1 AND s.status = 'enrolled' ORDER BY s.student_no",
         done(1, ""),
         done(1, " AND EXISTS (SELECT 1 FROM learning_completions k WHERE k.course_id = c.id AND k.student_id = s.id)"),
         done(0, ""),
@@ -200,10 +211,11 @@ pub async fn class_standing(db: &Db, class_id: UnitId) -> DbResult<Vec<StudentSt
 
 /// Has the school of any unit under `path` (or the school above it) published a pledge?
 pub async fn pledge_published_under(db: &Db, path: &str) -> DbResult<bool> {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM learning_pledges p JOIN units u ON u.id = p.school_id \
+    let n: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM learning_pledges p {} \
          WHERE u.path LIKE $1 OR $2 LIKE (u.path || '%')",
-    )
+        sql::join_unit("u", "p.school_id")
+    ))
     .bind(format!("{path}%"))
     .bind(path)
     .fetch_one(&db.pool)

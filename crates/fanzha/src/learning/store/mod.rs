@@ -28,6 +28,7 @@ use sqlx::{Any, AnyConnection, Row};
 use super::model::*;
 use crate::clock::Millis;
 use crate::db::{Db, DbError, DbResult};
+use crate::org::store::sql::{self, STUDENTS_IN_CLASSES};
 
 type Tx<'a> = sqlx::Transaction<'a, Any>;
 

@@ -136,7 +136,7 @@ pub async fn withdraw_signature(
 /// Enrolled students under a path without a live signature of their school's current pledge.
 pub async fn unsigned_students(db: &Db, under: &str) -> DbResult<Vec<i64>> {
     Ok(sqlx::query_scalar(&format!(
-        "SELECT s.id FROM students s JOIN units u ON u.id = s.class_id \
+        "SELECT s.id FROM {STUDENTS_IN_CLASSES} \
          WHERE u.path LIKE $1 AND s.status = 'enrolled' AND NOT {SIGNED} ORDER BY s.id"
     ))
     .bind(format!("{under}%"))

@@ -65,10 +65,11 @@ pub async fn enrolment_ids(c: &mut AnyConnection, course_id: i64) -> DbResult<Ve
 }
 
 pub async fn enrolment_by_id(db: &Db, id: i64) -> DbResult<Option<EnrolmentRow>> {
-    let r = sqlx::query(
+    let r = sqlx::query(&format!(
         "SELECT e.id, e.course_id, u.path, e.enrolment_year, e.deadline_at FROM learning_enrolments e \
-         LEFT JOIN units u ON u.id = e.unit_id WHERE e.id = $1",
-    )
+         {} WHERE e.id = $1",
+        sql::left_join_unit("u", "e.unit_id")
+    ))
     .bind(id)
     .fetch_optional(&db.pool)
     .await?;
@@ -87,14 +88,14 @@ pub async fn enrolment_by_id(db: &Db, id: i64) -> DbResult<Option<EnrolmentRow>>
 
 /// The enrolled students of one enrolment who have not completed its course.
 pub async fn unfinished_of_enrolment(db: &Db, e: &EnrolmentRow) -> DbResult<Vec<i64>> {
-    Ok(sqlx::query_scalar(
-        "SELECT s.id FROM students s JOIN units u ON u.id = s.class_id \
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT s.id FROM {STUDENTS_IN_CLASSES} \
          JOIN learning_courses c ON c.school_id = s.school_id \
          WHERE c.id = $1 AND s.status = 'enrolled' \
          AND (($2 <> '' AND u.path LIKE ($2 || '%')) OR s.enrollment_year = $3) \
          AND NOT EXISTS (SELECT 1 FROM learning_completions k WHERE k.course_id = c.id AND k.student_id = s.id) \
-         ORDER BY s.id",
-    )
+         ORDER BY s.id"
+    ))
     .bind(e.course_id)
     .bind(e.unit_path.clone().unwrap_or_default())
     .bind(e.year.unwrap_or(-1))
@@ -109,14 +110,15 @@ pub async fn deadline_for(
     course_id: i64,
     student_id: StudentId,
 ) -> DbResult<Option<Millis>> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar(&format!(
         "SELECT MIN(COALESCE(e.deadline_at, c.deadline_at)) FROM learning_enrolments e \
          JOIN learning_courses c ON c.id = e.course_id \
-         JOIN students s ON s.id = $2 JOIN units u ON u.id = s.class_id \
-         LEFT JOIN units eu ON eu.id = e.unit_id \
+         {} {} \
          WHERE e.course_id = $1 AND ((eu.path IS NOT NULL AND u.path LIKE (eu.path || '%')) \
          OR e.enrolment_year = s.enrollment_year)",
-    )
+        sql::join_student_in_class("s", "u", "$2"),
+        sql::left_join_unit("eu", "e.unit_id")
+    ))
     .bind(course_id)
     .bind(student_id)
     .fetch_one(&db.pool)

@@ -84,9 +84,10 @@ pub async fn term_by_id(db: &Db, id: i64) -> DbResult<Option<Term>> {
 /// Electives of the student's school they have not got yet.
 pub async fn electives_open_to(db: &Db, student_id: StudentId) -> DbResult<Vec<Course>> {
     let rows = sqlx::query(&format!(
-        "SELECT {COURSE_COLS} FROM students s JOIN units u ON u.id = s.class_id \
+        "SELECT {COURSE_COLS} FROM {STUDENTS_IN_CLASSES} \
          JOIN learning_courses c ON c.school_id = s.school_id \
-         WHERE s.id = $1 AND c.elective = 1 AND NOT {ASSIGNED} ORDER BY c.id"
+         WHERE s.id = $1 AND c.elective = 1 AND NOT {} ORDER BY c.id",
+        assigned()
     ))
     .bind(student_id)
     .fetch_all(&db.pool)

@@ -407,3 +407,23 @@ pub async fn first_school_by_code(db: &Db) -> DbResult<Option<(UnitId, String)>>
         None => None,
     })
 }
+
+// contests (the demo)
+
+/// The first `n` schools by id.
+pub async fn first_schools(
+    c: &mut AnyConnection,
+    n: i64,
+) -> DbResult<Vec<crate::org::model::Unit>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {} FROM units WHERE kind = 'school' ORDER BY id LIMIT $1",
+        super::UNIT_COLS
+    ))
+    .bind(n)
+    .fetch_all(&mut *c)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(super::unit_from)
+        .collect::<Result<_, _>>()?)
+}
