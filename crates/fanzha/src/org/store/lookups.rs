@@ -407,3 +407,37 @@ pub async fn first_school_by_code(db: &Db) -> DbResult<Option<(UnitId, String)>>
         None => None,
     })
 }
+
+// ---- volunteers ----
+
+/// The paths of the police stations whose jurisdiction covers a school, by path.
+pub async fn station_paths_of_school(
+    c: &mut AnyConnection,
+    school_id: UnitId,
+) -> DbResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT u.path FROM jurisdictions j JOIN units u ON u.id = j.station_id WHERE j.school_id = $1 ORDER BY u.path",
+    )
+    .bind(school_id)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+/// The path of the province a unit path lies under, if any.
+pub async fn province_path_of(c: &mut AnyConnection, path: &str) -> DbResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT path FROM units WHERE kind = 'province' AND $1 LIKE path || '%' ORDER BY depth LIMIT 1",
+    )
+    .bind(path)
+    .fetch_optional(&mut *c)
+    .await?)
+}
+
+/// The name of the unit at this path, if any.
+pub async fn unit_name_by_path(c: &mut AnyConnection, path: &str) -> DbResult<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT name FROM units WHERE path = $1")
+        .bind(path)
+        .fetch_optional(&mut *c)
+        .await?)
+}
+
