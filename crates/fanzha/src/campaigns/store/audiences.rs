@@ -8,6 +8,8 @@ use sqlx::Row;
 
 use crate::campaigns::model::AudienceSpec;
 use crate::db::{bulk_sql, Db, DbResult};
+use crate::org::store::lookups as org_lookups;
+use crate::org::store::sql::{self, STUDENTS_IN_CLASSES};
 
 /// A bound value of a generated audience clause.
 #[derive(Clone, Debug)]
@@ -20,8 +22,9 @@ pub enum Val {
 /// audience is counted, as unreachable, never as delivered.
 pub use crate::auth::store::lookups::STUDENT_REACHABLE as INBOX_REACHABLE;
 
-/// The students and staff an audience spec selects, as SQL over `students s JOIN units u` (and
-/// `role_assignments r JOIN units u` for staff roles), with its bound values.
+/// The students and staff an audience spec selects, as conditions over the students `s` in their
+/// classes `u` ([`STUDENTS_IN_CLASSES`]) and, for staff roles, over the role grants `r` on units
+/// `u`, with its bound values.
 pub struct AudienceSql {
     pub student_where: Option<String>,
     pub staff_where: Option<String>,
@@ -132,7 +135,7 @@ pub struct AudiencePerson {
 /// The ids of the students the audience selects.
 pub async fn audience_student_ids(db: &Db, a: &AudienceSql) -> DbResult<HashSet<StudentId>> {
     let sql = format!(
-        "SELECT s.id AS id FROM students s JOIN units u ON u.id = s.class_id WHERE {}",
+        "SELECT s.id AS id FROM {STUDENTS_IN_CLASSES} WHERE {}",
         a.student_where.clone().unwrap_or_else(|| "1 = 0".into())
     );
     Ok(bind_all(sqlx::query(&sql), &a.binds, 0)
@@ -149,7 +152,8 @@ pub async fn unreachable_among(db: &Db, ids: &[StudentId]) -> DbResult<i64> {
     for chunk in ids.chunks(500) {
         let list = crate::db::params_list(chunk.len(), 1);
         let sql = format!(
-            "SELECT COUNT(*) FROM students s WHERE s.id IN ({}) AND NOT {INBOX_REACHABLE}",
+            "SELECT COUNT(*) FROM {} WHERE s.id IN ({}) AND NOT {INBOX_REACHABLE}",
+            sql::students("s"),
             list
         );
         let sql = bulk_sql(db.backend, &sql);
@@ -170,7 +174,7 @@ pub async fn audience_student_counts(db: &Db, a: &AudienceSql) -> DbResult<(i64,
     let r = bind_all(
         sqlx::query(&format!(
             "SELECT COUNT(*) AS size, CAST(COALESCE(SUM(CASE WHEN {INBOX_REACHABLE} THEN 0 ELSE 1 END), 0) AS BIGINT) AS unreachable \
-             FROM students s JOIN units u ON u.id = s.class_id WHERE {w}"
+             FROM {STUDENTS_IN_CLASSES} WHERE {w}"
         )),
         &a.binds,
         0,
@@ -191,7 +195,7 @@ pub async fn audience_student_sample(
     };
     let rows = bind_all(
         sqlx::query(&format!(
-            "SELECT s.id AS id, s.name AS name, u.name AS unit FROM students s JOIN units u ON u.id = s.class_id WHERE {w} ORDER BY s.id LIMIT {limit}"
+            "SELECT s.id AS id, s.name AS name, u.name AS unit FROM {STUDENTS_IN_CLASSES} WHERE {w} ORDER BY s.id LIMIT {limit}"
         )),
         &a.binds,
         0,
@@ -242,12 +246,7 @@ fn person_from(r: &sqlx::any::AnyRow) -> Result<AudiencePerson, sqlx::Error> {
 pub async fn school_slices(db: &Db, paths: &[String]) -> DbResult<Vec<String>> {
     let mut v = Vec::new();
     for p in paths {
-        let schools: Vec<String> = sqlx::query_scalar(
-            "SELECT path FROM units WHERE kind = 'school' AND path LIKE $1 ORDER BY path",
-        )
-        .bind(format!("{p}%"))
-        .fetch_all(&db.pool)
-        .await?;
+        let schools = org_lookups::school_paths_under(db, p).await?;
         if schools.is_empty() {
             v.push(p.clone());
         } else {

@@ -1,6 +1,7 @@
 //! Statements of the campaigns demo only: a campaign sent days ago and read since.
 
 use crate::db::{Db, DbResult};
+use crate::org::store::sql;
 
 /// How many campaigns there are (the demo adds its own once).
 pub async fn count_campaigns(db: &Db) -> DbResult<i64> {
@@ -29,14 +30,17 @@ pub async fn backdate_campaign(db: &Db, campaign_id: i64, at: i64) -> DbResult<(
 /// Reading over the days after `at`: 4 in 5 open, 3 in 5 acknowledge, 1 in 4 pass the check;
 /// every seventh class and the student `keep_unread` read nothing yet.
 pub async fn read_since(db: &Db, campaign_id: i64, at: i64, keep_unread: &str) -> DbResult<()> {
-    sqlx::query(
+    // The subqueries name their columns bare, so their tables take no alias.
+    sqlx::query(&format!(
         "UPDATE campaign_deliveries SET opened_at = $2 + (id % 3) * 86400000, \
          acknowledged_at = CASE WHEN id % 5 < 3 THEN $2 + (id % 3) * 86400000 + 600000 ELSE NULL END, \
          quiz_passed_at = CASE WHEN id % 4 = 0 AND id % 5 < 3 THEN $2 + (id % 3) * 86400000 + 900000 ELSE NULL END \
          WHERE campaign_id = $1 AND id % 5 <> 4 \
-         AND person NOT IN (SELECT 'student:' || id FROM students WHERE student_no = $3) \
-         AND unit_path NOT IN (SELECT path FROM units WHERE kind = 'class' AND id % 7 = 0)",
-    )
+         AND person NOT IN (SELECT 'student:' || id FROM {} WHERE student_no = $3) \
+         AND unit_path NOT IN (SELECT path FROM {} WHERE kind = 'class' AND id % 7 = 0)",
+        sql::students(""),
+        sql::units("")
+    ))
     .bind(campaign_id)
     .bind(at)
     .bind(keep_unread)

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use sqlx::Row;
 
 use crate::db::{Db, DbResult};
+use crate::org::store::lookups as org_lookups;
 
 /// An enrolled student with their cohort and class path.
 pub struct CohortStudent {
@@ -19,25 +20,17 @@ pub struct CohortStudent {
 
 /// The enrolled students under `path`.
 pub async fn enrolled_under(db: &Db, path: &str) -> DbResult<Vec<CohortStudent>> {
-    let rows = sqlx::query(
-        "SELECT s.id AS student_id, s.enrollment_year AS enrollment_year, s.major AS major, s.gender AS gender, u.path AS unit_path \
-         FROM students s JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 || '%' AND s.status = 'enrolled'",
-    )
-    .bind(path)
-    .fetch_all(&db.pool)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(CohortStudent {
-                student_id: r.try_get("student_id")?,
-                enrollment_year: r.try_get("enrollment_year")?,
-                major: r.try_get("major")?,
-                gender: r.try_get("gender")?,
-                unit_path: r.try_get("unit_path")?,
-            })
+    Ok(org_lookups::enrolled_cohorts_under(db, path)
+        .await?
+        .into_iter()
+        .map(|s| CohortStudent {
+            student_id: s.student_id,
+            enrollment_year: s.enrollment_year,
+            major: s.major,
+            gender: s.gender,
+            unit_path: s.class_path,
         })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+        .collect())
 }
 
 /// Campaign quizzes of `fraud_type` passed, per student under `unit_path`.

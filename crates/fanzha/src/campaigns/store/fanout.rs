@@ -9,6 +9,7 @@ use crate::db::jobs::{INSERT_SELECT as JOBS_INSERT, SKIP_DUPLICATES as JOBS_SKIP
 use crate::db::{bulk_sql, Backend, Db, DbResult};
 use crate::inbox::store::{INSERT_SELECT as INBOX_INSERT, SKIP_DELIVERED as INBOX_SKIP};
 use crate::kernel::ids::{AccountId, StudentId};
+use crate::org::store::sql::{self, STUDENTS_IN_CLASSES};
 
 /// A campaign as created.
 pub struct CampaignRow<'a> {
@@ -122,7 +123,7 @@ pub async fn insert_listed_deliveries(
     let sql = format!(
         "INSERT INTO campaign_deliveries (campaign_id, person, student_id, unit_path, channel, address, status, reason, attempts, queued_at, sent_at, opened_at, acknowledged_at, quiz_passed_at, clicks) \
          SELECT $1, 'student:' || s.id, s.id, u.path, 'inbox', NULL, CASE WHEN {INBOX_REACHABLE} THEN 'sent' ELSE 'unreachable' END, CASE WHEN {INBOX_REACHABLE} THEN NULL ELSE 'no_active_account' END, 0, $2, CASE WHEN {INBOX_REACHABLE} THEN CAST($3 AS BIGINT) END, NULL, NULL, NULL, 0 \
-         FROM students s JOIN units u ON u.id = s.class_id WHERE s.id IN ({list}) ON CONFLICT (campaign_id, person, channel) DO NOTHING"
+         FROM {STUDENTS_IN_CLASSES} WHERE s.id IN ({list}) ON CONFLICT (campaign_id, person, channel) DO NOTHING"
     );
     let sql = bulk_sql(backend, &sql);
     let mut q = sqlx::query(&sql).bind(campaign_id).bind(now).bind(now);
@@ -151,7 +152,7 @@ pub async fn insert_slice_deliveries(
     let sql = format!(
         "INSERT INTO campaign_deliveries (campaign_id, person, student_id, unit_path, channel, address, status, reason, attempts, queued_at, sent_at, opened_at, acknowledged_at, quiz_passed_at, clicks) \
          SELECT $1, 'student:' || s.id, s.id, u.path, 'inbox', NULL, CASE WHEN {INBOX_REACHABLE} THEN 'sent' ELSE 'unreachable' END, CASE WHEN {INBOX_REACHABLE} THEN NULL ELSE 'no_active_account' END, 0, $2, CASE WHEN {INBOX_REACHABLE} THEN CAST($2 AS BIGINT) END, NULL, NULL, NULL, 0 \
-         FROM students s JOIN units u ON u.id = s.class_id WHERE {w} ORDER BY 2 ON CONFLICT (campaign_id, person, channel) DO NOTHING"
+         FROM {STUDENTS_IN_CLASSES} WHERE {w} ORDER BY 2 ON CONFLICT (campaign_id, person, channel) DO NOTHING"
     );
     // Not a cached prepared statement: PostgreSQL then plans each slice with its path, so
     // `LIKE '/1/5/%'` uses the path indexes (a generic plan cannot and scans).
@@ -265,13 +266,14 @@ pub async fn queue_email_deliveries(
     job_kind: &str,
     max_attempts: i64,
 ) -> DbResult<()> {
-    sqlx::query(
+    sqlx::query(&format!(
         "INSERT INTO campaign_deliveries (campaign_id, person, student_id, unit_path, channel, address, status, reason, attempts, queued_at, sent_at, opened_at, acknowledged_at, quiz_passed_at, clicks) \
          SELECT d.campaign_id, d.person, d.student_id, d.unit_path, $2, s.email, 'queued', NULL, 0, $3, NULL, NULL, NULL, NULL, 0 \
-         FROM campaign_deliveries d JOIN students s ON s.id = d.student_id \
+         FROM campaign_deliveries d {} \
          WHERE d.campaign_id = $1 AND d.channel = 'inbox' AND s.email IS NOT NULL AND s.email <> '' \
          ON CONFLICT (campaign_id, person, channel) DO NOTHING",
-    )
+        sql::join_student("s", "d.student_id")
+    ))
     .bind(campaign_id)
     .bind(channel)
     .bind(now)

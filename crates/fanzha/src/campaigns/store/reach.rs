@@ -7,6 +7,8 @@ use std::collections::HashSet;
 use sqlx::Row;
 
 use crate::db::{bulk_sql, Db, DbResult};
+use crate::org::store::lookups as org_lookups;
+use crate::org::store::sql::STUDENTS_IN_CLASSES;
 
 /// One row of the reach rollup: the funnel of the deliveries of one unit path.
 pub struct ReachRow {
@@ -116,9 +118,11 @@ pub async fn never_reached(
     offset: i64,
 ) -> DbResult<(i64, Vec<GapRow>)> {
     let like = format!("%{}%", search.replace(['%', '_'], ""));
-    let cond = "FROM students s JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 AND s.status = 'enrolled' \
+    let cond = format!(
+        "FROM {STUDENTS_IN_CLASSES} WHERE u.path LIKE $1 AND s.status = 'enrolled' \
          AND ($3 = '' OR s.name LIKE $4 OR s.student_no LIKE $4) \
-         AND NOT EXISTS (SELECT 1 FROM campaign_deliveries d WHERE d.person = 'student:' || s.id AND d.channel = 'inbox' AND d.acknowledged_at >= $2)";
+         AND NOT EXISTS (SELECT 1 FROM campaign_deliveries d WHERE d.person = 'student:' || s.id AND d.channel = 'inbox' AND d.acknowledged_at >= $2)"
+    );
     let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {cond}"))
         .bind(format!("{path}%"))
         .bind(since)
@@ -185,26 +189,14 @@ pub async fn acknowledged_fraud_types(
 
 /// Students by id with their student number, name (unmasked) and class, in id order.
 pub async fn gap_students(db: &Db, ids: &[StudentId]) -> DbResult<Vec<GapRow>> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(500) {
-        let list = crate::db::params_list(chunk.len(), 1);
-        let sql = format!(
-            "SELECT s.id AS student_id, s.student_no AS student_no, s.name AS name, u.name AS class_name \
-             FROM students s JOIN units u ON u.id = s.class_id WHERE s.id IN ({list}) ORDER BY s.id"
-        );
-        let sql = bulk_sql(db.backend, &sql);
-        let mut q = sqlx::query(&sql);
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        for r in q.fetch_all(&db.pool).await? {
-            out.push(GapRow {
-                student_id: r.try_get("student_id")?,
-                student_no: r.try_get("student_no")?,
-                name: r.try_get("name")?,
-                class_name: r.try_get("class_name")?,
-            });
-        }
-    }
-    Ok(out)
+    Ok(org_lookups::students_in_class_by_ids(db, ids)
+        .await?
+        .into_iter()
+        .map(|s| GapRow {
+            student_id: s.student_id,
+            student_no: s.student_no,
+            name: s.name,
+            class_name: s.class_name,
+        })
+        .collect())
 }

@@ -427,3 +427,114 @@ pub async fn first_schools(
         .map(super::unit_from)
         .collect::<Result<_, _>>()?)
 }
+
+// ---- volunteers ----
+
+/// The paths of the police stations whose jurisdiction covers a school, by path.
+pub async fn station_paths_of_school(
+    c: &mut AnyConnection,
+    school_id: UnitId,
+) -> DbResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT u.path FROM jurisdictions j JOIN units u ON u.id = j.station_id WHERE j.school_id = $1 ORDER BY u.path",
+    )
+    .bind(school_id)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+/// The path of the province a unit path lies under, if any.
+pub async fn province_path_of(c: &mut AnyConnection, path: &str) -> DbResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT path FROM units WHERE kind = 'province' AND $1 LIKE path || '%' ORDER BY depth LIMIT 1",
+    )
+    .bind(path)
+    .fetch_optional(&mut *c)
+    .await?)
+}
+
+/// The name of the unit at this path, if any.
+pub async fn unit_name_by_path(c: &mut AnyConnection, path: &str) -> DbResult<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT name FROM units WHERE path = $1")
+        .bind(path)
+        .fetch_optional(&mut *c)
+        .await?)
+}
+
+// ---- campaigns ----
+
+/// The paths of the schools under `path`, by path.
+pub async fn school_paths_under(db: &Db, path: &str) -> DbResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT path FROM units WHERE kind = 'school' AND path LIKE $1 ORDER BY path",
+    )
+    .bind(format!("{path}%"))
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// An enrolled student with their cohort and class path.
+pub struct EnrolledCohort {
+    pub student_id: StudentId,
+    pub enrollment_year: i64,
+    pub major: String,
+    pub gender: String,
+    pub class_path: String,
+}
+
+/// The enrolled students in a class under `path`.
+pub async fn enrolled_cohorts_under(db: &Db, path: &str) -> DbResult<Vec<EnrolledCohort>> {
+    let rows = sqlx::query(
+        "SELECT s.id AS student_id, s.enrollment_year AS enrollment_year, s.major AS major, s.gender AS gender, u.path AS unit_path \
+         FROM students s JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 || '%' AND s.status = 'enrolled'",
+    )
+    .bind(path)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(EnrolledCohort {
+                student_id: r.try_get("student_id")?,
+                enrollment_year: r.try_get("enrollment_year")?,
+                major: r.try_get("major")?,
+                gender: r.try_get("gender")?,
+                class_path: r.try_get("unit_path")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// A student with their number, name (unmasked) and class name.
+pub struct StudentInClass {
+    pub student_id: StudentId,
+    pub student_no: String,
+    pub name: String,
+    pub class_name: String,
+}
+
+/// Students by id with their number, name and class, in id order (500 ids a statement).
+pub async fn students_in_class_by_ids(db: &Db, ids: &[StudentId]) -> DbResult<Vec<StudentInClass>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let list = crate::db::params_list(chunk.len(), 1);
+        let sql = format!(
+            "SELECT s.id AS student_id, s.student_no AS student_no, s.name AS name, u.name AS class_name \
+             FROM students s JOIN units u ON u.id = s.class_id WHERE s.id IN ({list}) ORDER BY s.id"
+        );
+        let sql = crate::db::bulk_sql(db.backend, &sql);
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&db.pool).await? {
+            out.push(StudentInClass {
+                student_id: r.try_get("student_id")?,
+                student_no: r.try_get("student_no")?,
+                name: r.try_get("name")?,
+                class_name: r.try_get("class_name")?,
+            });
+        }
+    }
+    Ok(out)
+}

@@ -11,6 +11,7 @@ use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::Msg;
 use crate::kernel::ids::{AccountId, UnitId};
+use crate::org::store::lookups as org_lookups;
 use crate::volunteers::model::{
     Audience, CallInput, CallStatus, EntryKind, VolError, WorkDecision, WorkInput, WorkKind,
     WorkLicence, WorkStatus, MAX_WORKS_PER_CALL,
@@ -52,9 +53,9 @@ pub async fn publish_call(
     let mut paths = Vec::new();
     let mut problems = Vec::new();
     for code in &v.targets {
-        match store::unit_by_code(&mut tx, code).await? {
-            Some((_, path, _)) if policy::allows(p, Action::ViewUnits, &Target::Unit(&path)) => {
-                paths.push(path)
+        match org_lookups::unit_ref_by_code(&mut tx, code).await? {
+            Some(u) if policy::allows(p, Action::ViewUnits, &Target::Unit(&u.path)) => {
+                paths.push(u.path)
             }
             _ => problems.push(Msg::new("vol-err-target").arg("code", code)),
         }

@@ -18,6 +18,7 @@ use crate::db::Db;
 use crate::error::Msg;
 use crate::inbox::{Notice, Recipient};
 use crate::kernel::rotating::{Rotating, Shown};
+use crate::org::store::lookups as org_lookups;
 
 type VR<T> = Result<T, VolError>;
 
@@ -189,9 +190,9 @@ pub async fn publish(
     let mut paths = Vec::new();
     let mut problems = Vec::new();
     for code in &v.targets {
-        match store::unit_by_code(&mut tx, code).await? {
-            Some((_, path, _)) if policy::allows(p, Action::ViewUnits, &Target::Unit(&path)) => {
-                paths.push(path)
+        match org_lookups::unit_ref_by_code(&mut tx, code).await? {
+            Some(u) if policy::allows(p, Action::ViewUnits, &Target::Unit(&u.path)) => {
+                paths.push(u.path)
             }
             _ => problems.push(Msg::new("vol-err-target").arg("code", code)),
         }
@@ -268,7 +269,7 @@ pub async fn board(db: &Db, clock: &Clock, p: &Principal, f: &Board) -> VR<Vec<B
     let vol = store::volunteer_by_account(&mut c, p.account_id).await?;
     let near: Vec<String> = match (&vol, f.near) {
         (Some(v), true) => {
-            let mut n = store::stations_of_school(&mut c, v.school_id).await?;
+            let mut n = org_lookups::station_paths_of_school(&mut c, v.school_id).await?;
             n.push(v.school_path.clone());
             n
         }

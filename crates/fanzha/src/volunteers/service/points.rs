@@ -9,6 +9,7 @@ use crate::auth::policy::{self, Action};
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::Msg;
+use crate::org::store::lookups as org_lookups;
 use crate::volunteers::model::{ClaimStatus, EntryKind, VolError};
 use crate::volunteers::store::{
     self, Certificate, Claim, NewEntry, Posted, Reward, Task, Volunteer,
@@ -62,7 +63,7 @@ pub async fn rewards_for(db: &Db, p: &Principal) -> VR<Vec<Reward>> {
     let mut c = conn(db).await?;
     let paths = match store::volunteer_by_account(&mut c, p.account_id).await? {
         Some(v) => {
-            let mut n = store::stations_of_school(&mut c, v.school_id).await?;
+            let mut n = org_lookups::station_paths_of_school(&mut c, v.school_id).await?;
             n.push(v.school_path.clone());
             n
         }
@@ -146,7 +147,7 @@ pub async fn redeem(
     if let Some(e) = store::entry_by_cause(&mut tx, &cause).await? {
         return Ok(e);
     }
-    let mut reach = store::stations_of_school(&mut tx, v.school_id).await?;
+    let mut reach = org_lookups::station_paths_of_school(&mut tx, v.school_id).await?;
     reach.push(v.school_path.clone());
     if !reach.contains(&r.unit_path) {
         return Err(VolError::NotFound);

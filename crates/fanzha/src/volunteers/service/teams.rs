@@ -9,6 +9,7 @@ use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::Msg;
 use crate::kernel::ids::UnitId;
+use crate::org::store::lookups as org_lookups;
 use crate::volunteers::model::{period_start, EntryKind, Period, Reach, VolError, BOARD_ZONE};
 use crate::volunteers::store::{self, Entry, NewEntry, Standing, Team, Volunteer};
 
@@ -249,9 +250,11 @@ async fn area(db: &Db, p: &Principal, reach: Reach) -> VR<(String, String)> {
     let mut c = conn(db).await?;
     let path = match reach {
         Reach::School => base,
-        Reach::Province => store::province_of(&mut c, &base).await?.unwrap_or(base),
+        Reach::Province => org_lookups::province_path_of(&mut c, &base)
+            .await?
+            .unwrap_or(base),
     };
-    let name = store::unit_name_by_path(&mut c, &path)
+    let name = org_lookups::unit_name_by_path(&mut c, &path)
         .await?
         .unwrap_or_default();
     Ok((path, name))

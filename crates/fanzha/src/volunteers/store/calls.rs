@@ -5,9 +5,11 @@ use crate::kernel::ids::{AccountId, UnitId};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+use std::sync::LazyLock;
 
 use super::{lines, R};
 use crate::db::decode;
+use crate::org::store::sql;
 use crate::volunteers::model::{
     Audience, CallStatus, ValidCall, ValidWork, WorkKind, WorkLicence, WorkStatus,
 };
@@ -119,7 +121,8 @@ pub async fn insert_call(
 
 pub async fn call(c: &mut AnyConnection, id: i64) -> R<Option<Call>> {
     let sql = format!(
-        "SELECT {CALL_COLS} FROM vol_calls k JOIN units u ON u.id = k.unit_id WHERE k.id = $1"
+        "SELECT {CALL_COLS} FROM vol_calls k {} WHERE k.id = $1",
+        sql::join_unit("u", "k.unit_id")
     );
     sqlx::query(&sql)
         .bind(id)
@@ -132,7 +135,8 @@ pub async fn call(c: &mut AnyConnection, id: i64) -> R<Option<Call>> {
 /// The newest calls, at most `limit`.
 pub async fn calls(c: &mut AnyConnection, limit: i64) -> R<Vec<Call>> {
     let sql = format!(
-        "SELECT {CALL_COLS} FROM vol_calls k JOIN units u ON u.id = k.unit_id ORDER BY k.closes_at DESC, k.id DESC LIMIT $1"
+        "SELECT {CALL_COLS} FROM vol_calls k {} ORDER BY k.closes_at DESC, k.id DESC LIMIT $1",
+        sql::join_unit("u", "k.unit_id")
     );
     sqlx::query(&sql)
         .bind(limit)
@@ -183,8 +187,14 @@ pub struct Work {
 const WORK_COLS: &str = "w.id, w.call_id, w.volunteer_id, w.account_id, w.kind, w.title, w.body, w.video_url, \
     w.file_type, w.status, w.reason, w.reviewed_at, w.contest_entry_id, w.content_id, w.created_at, \
     s.name AS author, sch.name AS school";
-const WORK_FROM: &str = "FROM vol_works w JOIN vol_volunteers v ON v.id = w.volunteer_id \
-    JOIN students s ON s.id = v.student_id JOIN units sch ON sch.id = v.school_id";
+/// The works `w` with their volunteer `v`, student `s` and school `sch`.
+static WORK_FROM: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "FROM vol_works w JOIN vol_volunteers v ON v.id = w.volunteer_id {} {}",
+        sql::join_student("s", "v.student_id"),
+        sql::join_unit("sch", "v.school_id")
+    )
+});
 
 fn work_from(r: &AnyRow) -> R<Work> {
     from_row!(r => Work {
@@ -235,7 +245,7 @@ pub async fn insert_work(
 }
 
 pub async fn work(c: &mut AnyConnection, id: i64) -> R<Option<Work>> {
-    let sql = format!("SELECT {WORK_COLS} {WORK_FROM} WHERE w.id = $1");
+    let sql = format!("SELECT {WORK_COLS} {} WHERE w.id = $1", *WORK_FROM);
     sqlx::query(&sql)
         .bind(id)
         .fetch_optional(c)
@@ -245,7 +255,10 @@ pub async fn work(c: &mut AnyConnection, id: i64) -> R<Option<Work>> {
 }
 
 pub async fn works_of_call(c: &mut AnyConnection, call_id: i64) -> R<Vec<Work>> {
-    let sql = format!("SELECT {WORK_COLS} {WORK_FROM} WHERE w.call_id = $1 ORDER BY w.id");
+    let sql = format!(
+        "SELECT {WORK_COLS} {} WHERE w.call_id = $1 ORDER BY w.id",
+        *WORK_FROM
+    );
     sqlx::query(&sql)
         .bind(call_id)
         .fetch_all(c)
@@ -256,8 +269,10 @@ pub async fn works_of_call(c: &mut AnyConnection, call_id: i64) -> R<Vec<Work>> 
 }
 
 pub async fn works_of_volunteer(c: &mut AnyConnection, volunteer_id: i64) -> R<Vec<Work>> {
-    let sql =
-        format!("SELECT {WORK_COLS} {WORK_FROM} WHERE w.volunteer_id = $1 ORDER BY w.id DESC");
+    let sql = format!(
+        "SELECT {WORK_COLS} {} WHERE w.volunteer_id = $1 ORDER BY w.id DESC",
+        *WORK_FROM
+    );
     sqlx::query(&sql)
         .bind(volunteer_id)
         .fetch_all(c)

@@ -30,7 +30,8 @@ pub async fn volunteers_by_accounts(
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT {VOL_COLS} {VOL_FROM} WHERE v.account_id IN ({})",
+        "SELECT {VOL_COLS} {} WHERE v.account_id IN ({})",
+        *VOL_FROM,
         params_list(accounts.len(), 1)
     );
     let mut q = sqlx::query(&sql);
@@ -50,7 +51,8 @@ pub async fn claims_on_task_of(
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT {CLAIM_COLS} {CLAIM_FROM} WHERE cl.task_id = $1 AND cl.volunteer_id IN ({})",
+        "SELECT {CLAIM_COLS} {} WHERE cl.task_id = $1 AND cl.volunteer_id IN ({})",
+        *CLAIM_FROM,
         params_list(volunteers.len(), 2)
     );
     let mut q = sqlx::query(&sql).bind(task_id);

@@ -7,6 +7,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::periods::Mismatch;
 use super::R;
+use crate::org::store::sql;
 use crate::volunteers::model::EntryKind;
 
 // ---- ledger ----
@@ -251,14 +252,16 @@ impl Group {
 /// Volunteers under `path` by points earned (their stored standing), best first, with approved
 /// minutes. A top-N scan of `vol_volunteers_earned`; the minutes are read for those rows only.
 pub async fn leaderboard_people(c: &mut AnyConnection, path: &str, limit: i64) -> R<Vec<Standing>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query(&format!(
         "SELECT s.name, cu.name AS class_name, top.earned, \
            (SELECT CAST(COALESCE(SUM(cl.minutes), 0) AS BIGINT) FROM vol_claims cl WHERE cl.volunteer_id = top.id AND cl.status = 'approved') AS minutes \
          FROM (SELECT v.id, v.student_id, v.class_id, v.earned FROM vol_volunteers v WHERE v.class_path LIKE $1 \
                ORDER BY v.earned DESC, v.id LIMIT $2) top \
-         JOIN students s ON s.id = top.student_id JOIN units cu ON cu.id = top.class_id \
+         {} {} \
          ORDER BY top.earned DESC, minutes DESC, top.id",
-    )
+        sql::join_student("s", "top.student_id"),
+        sql::join_unit("cu", "top.class_id")
+    ))
     .bind(format!("{path}%"))
     .bind(limit)
     .fetch_all(c)
@@ -291,7 +294,8 @@ pub async fn leaderboard_groups(
          FROM (SELECT v.{col} AS gid, COUNT(*) AS people, CAST(SUM(v.earned) AS BIGINT) AS earned \
                FROM vol_volunteers v WHERE v.class_path LIKE $1 GROUP BY v.{col} \
                ORDER BY earned DESC, gid LIMIT $2) e \
-         JOIN units g ON g.id = e.gid ORDER BY e.earned DESC, g.name"
+         {} ORDER BY e.earned DESC, g.name",
+        sql::join_unit("g", "e.gid")
     );
     let rows = sqlx::query(&sql)
         .bind(format!("{path}%"))
@@ -308,23 +312,6 @@ pub async fn leaderboard_groups(
             })
         })
         .collect()
-}
-
-/// The province around a unit path (the province unit whose path it lies under).
-pub async fn province_of(c: &mut AnyConnection, path: &str) -> R<Option<String>> {
-    sqlx::query_scalar(
-        "SELECT path FROM units WHERE kind = 'province' AND $1 LIKE path || '%' ORDER BY depth LIMIT 1",
-    )
-    .bind(path)
-    .fetch_optional(c)
-    .await
-}
-
-pub async fn unit_name_by_path(c: &mut AnyConnection, path: &str) -> R<Option<String>> {
-    sqlx::query_scalar("SELECT name FROM units WHERE path = $1")
-        .bind(path)
-        .fetch_optional(c)
-        .await
 }
 
 // ---- rewards ----
@@ -378,10 +365,11 @@ pub async fn insert_reward(
 pub async fn rewards_of_units(c: &mut AnyConnection, paths: &[String]) -> R<Vec<Reward>> {
     let mut out = Vec::new();
     for p in paths {
-        for r in sqlx::query(
-            "SELECT r.*, u.name AS unit_name FROM vol_rewards r JOIN units u ON u.id = r.unit_id \
+        for r in sqlx::query(&format!(
+            "SELECT r.*, u.name AS unit_name FROM vol_rewards r {} \
              WHERE r.unit_path = $1 ORDER BY r.cost, r.id",
-        )
+            sql::join_unit("u", "r.unit_id")
+        ))
         .bind(p)
         .fetch_all(&mut *c)
         .await?
@@ -393,9 +381,10 @@ pub async fn rewards_of_units(c: &mut AnyConnection, paths: &[String]) -> R<Vec<
 }
 
 pub async fn reward(c: &mut AnyConnection, id: i64) -> R<Option<Reward>> {
-    sqlx::query(
-        "SELECT r.*, u.name AS unit_name FROM vol_rewards r JOIN units u ON u.id = r.unit_id WHERE r.id = $1",
-    )
+    sqlx::query(&format!(
+        "SELECT r.*, u.name AS unit_name FROM vol_rewards r {} WHERE r.id = $1",
+        sql::join_unit("u", "r.unit_id")
+    ))
     .bind(id)
     .fetch_optional(c)
     .await?
@@ -495,13 +484,14 @@ pub async fn class_participation(
     from: i64,
     to: i64,
 ) -> R<Vec<ClassRows>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query(&format!(
         "SELECT u.path, s.id, \
            CAST(CASE WHEN EXISTS (SELECT 1 FROM vol_volunteers v JOIN vol_claims cl ON cl.volunteer_id = v.id \
              JOIN vol_tasks t ON t.id = cl.task_id WHERE v.student_id = s.id AND cl.status = 'approved' \
              AND cl.minutes > 0 AND t.starts_at >= $2 AND t.starts_at < $3) THEN 1 ELSE 0 END AS BIGINT) AS active \
-         FROM students s JOIN units u ON u.id = s.class_id WHERE u.path LIKE $1 ORDER BY u.path, s.id",
-    )
+         FROM {} WHERE u.path LIKE $1 ORDER BY u.path, s.id",
+        sql::STUDENTS_IN_CLASSES
+    ))
     .bind(format!("{school_path}%"))
     .bind(from)
     .bind(to)

@@ -7,6 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::R;
+use crate::org::store::sql;
 use crate::volunteers::model::{Audience, WorkKind, WorkLicence};
 
 // ---- the shared library ----
@@ -110,7 +111,8 @@ pub async fn insert_item(c: &mut AnyConnection, i: &NewItem<'_>, now: i64) -> R<
 
 pub async fn item(c: &mut AnyConnection, id: i64) -> R<Option<Item>> {
     let sql = format!(
-        "SELECT {ITEM_COLS} FROM vol_library i JOIN units u ON u.id = i.unit_id WHERE i.id = $1"
+        "SELECT {ITEM_COLS} FROM vol_library i {} WHERE i.id = $1",
+        sql::join_unit("u", "i.unit_id")
     );
     sqlx::query(&sql)
         .bind(id)
@@ -122,7 +124,8 @@ pub async fn item(c: &mut AnyConnection, id: i64) -> R<Option<Item>> {
 
 pub async fn item_by_source(c: &mut AnyConnection, source: &str) -> R<Option<Item>> {
     let sql = format!(
-        "SELECT {ITEM_COLS} FROM vol_library i JOIN units u ON u.id = i.unit_id WHERE i.source = $1"
+        "SELECT {ITEM_COLS} FROM vol_library i {} WHERE i.source = $1",
+        sql::join_unit("u", "i.unit_id")
     );
     sqlx::query(&sql)
         .bind(source)
@@ -152,10 +155,11 @@ pub async fn items(c: &mut AnyConnection, f: &ItemFilter, limit: i64) -> R<Vec<I
         )
     });
     let sql = format!(
-        "SELECT {ITEM_COLS} FROM vol_library i JOIN units u ON u.id = i.unit_id \
+        "SELECT {ITEM_COLS} FROM vol_library i {} \
          WHERE ($1 = '' OR i.fraud_type = $1) AND ($2 = '' OR i.kind = $2) AND ($3 = '' OR i.audience = $3 OR i.audience = 'everyone') \
          AND ($4 = '' OR i.title LIKE $4 ESCAPE '\\' OR i.body LIKE $4 ESCAPE '\\') \
-         ORDER BY i.uses DESC, i.id DESC LIMIT $5"
+         ORDER BY i.uses DESC, i.id DESC LIMIT $5",
+        sql::join_unit("u", "i.unit_id")
     );
     sqlx::query(&sql)
         .bind(f.fraud_type.clone().unwrap_or_default())

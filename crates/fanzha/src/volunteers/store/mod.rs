@@ -6,8 +6,10 @@ use crate::kernel::ids::{AccountId, StudentId, UnitId};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+use std::sync::LazyLock;
 
 use super::model::{ClaimStatus, Contact, Proof, TaskStatus, ValidTask};
+use crate::org::store::sql;
 
 pub(super) type R<T> = Result<T, sqlx::Error>;
 
@@ -64,8 +66,15 @@ pub struct Volunteer {
 const VOL_COLS: &str = "v.id, v.student_id, v.account_id, v.school_id, v.class_id, v.class_path, v.contact, \
     v.consent_at, v.balance, v.earned, s.name, s.student_no, c.name AS class_name, sch.name AS school_name, sch.path AS school_path, \
     (SELECT CAST(COALESCE(SUM(cl.minutes), 0) AS BIGINT) FROM vol_claims cl WHERE cl.volunteer_id = v.id AND cl.status = 'approved') AS minutes";
-const VOL_FROM: &str = "FROM vol_volunteers v JOIN students s ON s.id = v.student_id \
-    JOIN units c ON c.id = v.class_id JOIN units sch ON sch.id = v.school_id";
+/// The volunteers `v` with their student `s`, class `c` and school `sch`.
+static VOL_FROM: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "FROM vol_volunteers v {} {} {}",
+        sql::join_student("s", "v.student_id"),
+        sql::join_unit("c", "v.class_id"),
+        sql::join_unit("sch", "v.school_id")
+    )
+});
 
 fn volunteer_from(r: &AnyRow) -> R<Volunteer> {
     from_row!(r => Volunteer {
@@ -114,7 +123,7 @@ pub async fn volunteer_by_account(
     c: &mut AnyConnection,
     account_id: AccountId,
 ) -> R<Option<Volunteer>> {
-    let sql = format!("SELECT {VOL_COLS} {VOL_FROM} WHERE v.account_id = $1");
+    let sql = format!("SELECT {VOL_COLS} {} WHERE v.account_id = $1", *VOL_FROM);
     sqlx::query(&sql)
         .bind(account_id)
         .fetch_optional(c)
@@ -124,7 +133,7 @@ pub async fn volunteer_by_account(
 }
 
 pub async fn volunteer(c: &mut AnyConnection, id: i64) -> R<Option<Volunteer>> {
-    let sql = format!("SELECT {VOL_COLS} {VOL_FROM} WHERE v.id = $1");
+    let sql = format!("SELECT {VOL_COLS} {} WHERE v.id = $1", *VOL_FROM);
     sqlx::query(&sql)
         .bind(id)
         .fetch_optional(c)
@@ -142,7 +151,8 @@ pub async fn volunteers_under(
     let mut out = Vec::new();
     for p in paths {
         let sql = format!(
-            "SELECT {VOL_COLS} {VOL_FROM} WHERE v.class_path LIKE $1 ORDER BY v.balance DESC, v.id LIMIT $2"
+            "SELECT {VOL_COLS} {} WHERE v.class_path LIKE $1 ORDER BY v.balance DESC, v.id LIMIT $2",
+            *VOL_FROM
         );
         for r in sqlx::query(&sql)
             .bind(format!("{p}%"))
@@ -156,40 +166,6 @@ pub async fn volunteers_under(
     out.sort_by(|a, b| b.balance.cmp(&a.balance).then(a.id.cmp(&b.id)));
     out.truncate(limit as usize);
     Ok(out)
-}
-
-/// Paths of the police stations whose jurisdiction covers a school.
-pub async fn stations_of_school(c: &mut AnyConnection, school_id: UnitId) -> R<Vec<String>> {
-    sqlx::query_scalar(
-        "SELECT u.path FROM jurisdictions j JOIN units u ON u.id = j.station_id WHERE j.school_id = $1 ORDER BY u.path",
-    )
-    .bind(school_id)
-    .fetch_all(c)
-    .await
-}
-
-/// A unit's id, path and name by its code.
-pub async fn unit_by_code(c: &mut AnyConnection, code: &str) -> R<Option<(i64, String, String)>> {
-    Ok(
-        sqlx::query("SELECT id, path, name FROM units WHERE code = $1")
-            .bind(code)
-            .fetch_optional(c)
-            .await?
-            .map(|r| {
-                (
-                    r.get::<i64, _>("id"),
-                    r.get::<String, _>("path"),
-                    r.get::<String, _>("name"),
-                )
-            }),
-    )
-}
-
-pub async fn unit_name(c: &mut AnyConnection, id: i64) -> R<String> {
-    sqlx::query_scalar("SELECT name FROM units WHERE id = $1")
-        .bind(id)
-        .fetch_one(c)
-        .await
 }
 
 // ---- tasks ----
@@ -297,7 +273,8 @@ pub async fn insert_task(
 
 pub async fn task(c: &mut AnyConnection, id: i64) -> R<Option<Task>> {
     let sql = format!(
-        "SELECT {TASK_COLS} FROM vol_tasks t JOIN units u ON u.id = t.unit_id WHERE t.id = $1"
+        "SELECT {TASK_COLS} FROM vol_tasks t {} WHERE t.id = $1",
+        sql::join_unit("u", "t.unit_id")
     );
     sqlx::query(&sql)
         .bind(id)
@@ -310,8 +287,9 @@ pub async fn task(c: &mut AnyConnection, id: i64) -> R<Option<Task>> {
 /// Tasks ending after `from` (all when `None`), earliest first; callers filter by who may see them.
 pub async fn tasks(c: &mut AnyConnection, ending_after: Option<i64>, limit: i64) -> R<Vec<Task>> {
     let sql = format!(
-        "SELECT {TASK_COLS} FROM vol_tasks t JOIN units u ON u.id = t.unit_id \
-         WHERE t.ends_at > $1 ORDER BY t.starts_at, t.id LIMIT $2"
+        "SELECT {TASK_COLS} FROM vol_tasks t {} \
+         WHERE t.ends_at > $1 ORDER BY t.starts_at, t.id LIMIT $2",
+        sql::join_unit("u", "t.unit_id")
     );
     sqlx::query(&sql)
         .bind(ending_after.unwrap_or(i64::MIN))
@@ -383,8 +361,15 @@ const CLAIM_COLS: &str = "cl.id, cl.task_id, cl.volunteer_id, cl.account_id, cl.
     cl.checkout_at, cl.proof_text, CAST(CASE WHEN cl.proof_photo IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_photo, cl.proof_at, \
     cl.reason, cl.reviewed_by, cl.reviewed_at, cl.minutes, s.name, c.name AS class_name, t.title AS task_title, \
     t.starts_at AS task_starts_at";
-const CLAIM_FROM: &str = "FROM vol_claims cl JOIN vol_volunteers v ON v.id = cl.volunteer_id \
-    JOIN students s ON s.id = v.student_id JOIN units c ON c.id = v.class_id JOIN vol_tasks t ON t.id = cl.task_id";
+/// The claims `cl` with their volunteer `v`, student `s`, class `c` and task `t`.
+static CLAIM_FROM: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "FROM vol_claims cl JOIN vol_volunteers v ON v.id = cl.volunteer_id {} {} \
+         JOIN vol_tasks t ON t.id = cl.task_id",
+        sql::join_student("s", "v.student_id"),
+        sql::join_unit("c", "v.class_id")
+    )
+});
 
 fn claim_from(r: &AnyRow) -> R<Claim> {
     from_row!(r => Claim {
@@ -411,8 +396,10 @@ fn claim_from(r: &AnyRow) -> R<Claim> {
 }
 
 pub async fn claim_of(c: &mut AnyConnection, task_id: i64, volunteer_id: i64) -> R<Option<Claim>> {
-    let sql =
-        format!("SELECT {CLAIM_COLS} {CLAIM_FROM} WHERE cl.task_id = $1 AND cl.volunteer_id = $2");
+    let sql = format!(
+        "SELECT {CLAIM_COLS} {} WHERE cl.task_id = $1 AND cl.volunteer_id = $2",
+        *CLAIM_FROM
+    );
     sqlx::query(&sql)
         .bind(task_id)
         .bind(volunteer_id)
@@ -423,7 +410,7 @@ pub async fn claim_of(c: &mut AnyConnection, task_id: i64, volunteer_id: i64) ->
 }
 
 pub async fn claim(c: &mut AnyConnection, id: i64) -> R<Option<Claim>> {
-    let sql = format!("SELECT {CLAIM_COLS} {CLAIM_FROM} WHERE cl.id = $1");
+    let sql = format!("SELECT {CLAIM_COLS} {} WHERE cl.id = $1", *CLAIM_FROM);
     sqlx::query(&sql)
         .bind(id)
         .fetch_optional(c)
@@ -435,7 +422,8 @@ pub async fn claim(c: &mut AnyConnection, id: i64) -> R<Option<Claim>> {
 /// Claims of a task, claimed first, the waiting list in its order.
 pub async fn claims_of_task(c: &mut AnyConnection, task_id: i64) -> R<Vec<Claim>> {
     let sql = format!(
-        "SELECT {CLAIM_COLS} {CLAIM_FROM} WHERE cl.task_id = $1 ORDER BY cl.claimed_at, cl.id"
+        "SELECT {CLAIM_COLS} {} WHERE cl.task_id = $1 ORDER BY cl.claimed_at, cl.id",
+        *CLAIM_FROM
     );
     sqlx::query(&sql)
         .bind(task_id)
@@ -448,7 +436,8 @@ pub async fn claims_of_task(c: &mut AnyConnection, task_id: i64) -> R<Vec<Claim>
 
 pub async fn claims_of_volunteer(c: &mut AnyConnection, volunteer_id: i64) -> R<Vec<Claim>> {
     let sql = format!(
-        "SELECT {CLAIM_COLS} {CLAIM_FROM} WHERE cl.volunteer_id = $1 ORDER BY t.starts_at DESC, cl.id DESC"
+        "SELECT {CLAIM_COLS} {} WHERE cl.volunteer_id = $1 ORDER BY t.starts_at DESC, cl.id DESC",
+        *CLAIM_FROM
     );
     sqlx::query(&sql)
         .bind(volunteer_id)

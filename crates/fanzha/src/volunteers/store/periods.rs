@@ -18,6 +18,7 @@ use sqlx::{AnyConnection, Row};
 use super::ledger::{Group, Standing};
 use super::R;
 use crate::db::decode;
+use crate::org::store::sql;
 use crate::volunteers::model::{period_keys, period_start, Period, BOARD_ZONE};
 
 /// The back-fill of `vol_period_totals` from the ledger on SQLite (migration 0032 runs the same).
@@ -183,28 +184,32 @@ pub async fn earned_people(
     limit: i64,
 ) -> R<Vec<Standing>> {
     let rows = if period == Period::All {
-        sqlx::query(
+        sqlx::query(&format!(
             "SELECT s.name, sch.name AS school_name, top.earned FROM \
                (SELECT v.id, v.student_id, v.school_id, v.earned FROM vol_volunteers v \
                 WHERE v.class_path LIKE $1 AND v.earned <> 0 ORDER BY v.earned DESC, v.id LIMIT $2) top \
-             JOIN students s ON s.id = top.student_id JOIN units sch ON sch.id = top.school_id \
+             {} {} \
              ORDER BY top.earned DESC, top.id",
-        )
+            sql::join_student("s", "top.student_id"),
+            sql::join_unit("sch", "top.school_id")
+        ))
         .bind(format!("{path}%"))
         .bind(limit)
         .fetch_all(c)
         .await?
     } else {
-        sqlx::query(
+        sqlx::query(&format!(
             "SELECT s.name, sch.name AS school_name, e.earned FROM \
                (SELECT t.volunteer_id, CAST(SUM(t.earned) AS BIGINT) AS earned FROM vol_period_totals t \
                 JOIN vol_volunteers v ON v.id = t.volunteer_id \
                 WHERE t.period = $2 AND t.starts_at >= $3 AND v.class_path LIKE $1 \
                 GROUP BY t.volunteer_id) e \
-             JOIN vol_volunteers v ON v.id = e.volunteer_id JOIN students s ON s.id = v.student_id \
-             JOIN units sch ON sch.id = v.school_id \
+             JOIN vol_volunteers v ON v.id = e.volunteer_id {} \
+             {} \
              WHERE e.earned <> 0 ORDER BY e.earned DESC, v.id LIMIT $4",
-        )
+            sql::join_student("s", "v.student_id"),
+            sql::join_unit("sch", "v.school_id")
+        ))
         .bind(format!("{path}%"))
         .bind(period.as_str())
         .bind(since)
@@ -241,7 +246,8 @@ pub async fn earned_groups(
             "SELECT g.name, e.people, e.earned FROM \
                (SELECT v.{col} AS gid, COUNT(*) AS people, CAST(SUM(v.earned) AS BIGINT) AS earned \
                 FROM vol_volunteers v WHERE v.class_path LIKE $1 AND v.earned <> 0 GROUP BY v.{col}) e \
-             JOIN units g ON g.id = e.gid ORDER BY e.earned DESC, g.name LIMIT $2"
+             {} ORDER BY e.earned DESC, g.name LIMIT $2",
+            sql::join_unit("g", "e.gid")
         ))
         .bind(format!("{path}%"))
         .bind(limit)
@@ -254,7 +260,8 @@ pub async fn earned_groups(
                 FROM vol_period_totals t JOIN vol_volunteers v ON v.id = t.volunteer_id \
                 WHERE t.period = $2 AND t.starts_at >= $3 AND v.class_path LIKE $1 \
                 GROUP BY v.{col}) e \
-             JOIN units g ON g.id = e.gid ORDER BY e.earned DESC, g.name LIMIT $4"
+             {} ORDER BY e.earned DESC, g.name LIMIT $4",
+            sql::join_unit("g", "e.gid")
         ))
         .bind(format!("{path}%"))
         .bind(period.as_str())

@@ -7,6 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::R;
+use crate::org::store::sql;
 
 // ---- teams ----
 
@@ -60,7 +61,8 @@ pub async fn insert_team(
 
 pub async fn team(c: &mut AnyConnection, id: i64) -> R<Option<Team>> {
     let sql = format!(
-        "SELECT {TEAM_COLS} FROM vol_teams t JOIN units u ON u.id = t.school_id WHERE t.id = $1"
+        "SELECT {TEAM_COLS} FROM vol_teams t {} WHERE t.id = $1",
+        sql::join_unit("u", "t.school_id")
     );
     sqlx::query(&sql)
         .bind(id)
@@ -75,8 +77,9 @@ pub async fn teams_under(c: &mut AnyConnection, paths: &[String]) -> R<Vec<Team>
     let mut out: Vec<Team> = Vec::new();
     for p in paths {
         let sql = format!(
-            "SELECT {TEAM_COLS} FROM vol_teams t JOIN units u ON u.id = t.school_id \
-             WHERE t.school_path LIKE $1 OR $2 LIKE t.school_path || '%' ORDER BY t.school_path, t.name"
+            "SELECT {TEAM_COLS} FROM vol_teams t {} \
+             WHERE t.school_path LIKE $1 OR $2 LIKE t.school_path || '%' ORDER BY t.school_path, t.name",
+            sql::join_unit("u", "t.school_id")
         );
         for r in sqlx::query(&sql)
             .bind(format!("{p}%"))
@@ -121,8 +124,9 @@ pub async fn leave_team(c: &mut AnyConnection, volunteer_id: i64) -> R<bool> {
 /// The team of a volunteer.
 pub async fn team_of(c: &mut AnyConnection, volunteer_id: i64) -> R<Option<Team>> {
     let sql = format!(
-        "SELECT {TEAM_COLS} FROM vol_teams t JOIN units u ON u.id = t.school_id \
-         JOIN vol_team_members m ON m.team_id = t.id WHERE m.volunteer_id = $1"
+        "SELECT {TEAM_COLS} FROM vol_teams t {} \
+         JOIN vol_team_members m ON m.team_id = t.id WHERE m.volunteer_id = $1",
+        sql::join_unit("u", "t.school_id")
     );
     sqlx::query(&sql)
         .bind(volunteer_id)

@@ -125,7 +125,9 @@ async fn the_gap_list_pages_through_everyone_and_exports_all_of_it() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     // No unit picked: a clear 400 that says so.
-    let (s, body) = app.get(&counselor, "/campaigns/gaps/export.csv?days=30").await;
+    let (s, body) = app
+        .get(&counselor, "/campaigns/gaps/export.csv?days=30")
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(body.contains("请先选择要导出缺口名单的单位"), "{body}");
 }

@@ -61,7 +61,10 @@ fn rows_are_read_by_column_name() {
         .filter(|(_, t)| positional.is_match(&code(t)))
         .map(|(p, _)| p)
         .collect();
-    assert!(offenders.is_empty(), "columns read by position: {offenders:?}");
+    assert!(
+        offenders.is_empty(),
+        "columns read by position: {offenders:?}"
+    );
 }
 
 #[test]
