@@ -30,16 +30,15 @@ pub async fn backdate_campaign(db: &Db, campaign_id: i64, at: i64) -> DbResult<(
 /// Reading over the days after `at`: 4 in 5 open, 3 in 5 acknowledge, 1 in 4 pass the check;
 /// every seventh class and the student `keep_unread` read nothing yet.
 pub async fn read_since(db: &Db, campaign_id: i64, at: i64, keep_unread: &str) -> DbResult<()> {
-    // The subqueries name their columns bare, so their tables take no alias.
     sqlx::query(&format!(
         "UPDATE campaign_deliveries SET opened_at = $2 + (id % 3) * 86400000, \
          acknowledged_at = CASE WHEN id % 5 < 3 THEN $2 + (id % 3) * 86400000 + 600000 ELSE NULL END, \
          quiz_passed_at = CASE WHEN id % 4 = 0 AND id % 5 < 3 THEN $2 + (id % 3) * 86400000 + 900000 ELSE NULL END \
          WHERE campaign_id = $1 AND id % 5 <> 4 \
-         AND person NOT IN (SELECT 'student:' || id FROM {} WHERE student_no = $3) \
-         AND unit_path NOT IN (SELECT path FROM {} WHERE kind = 'class' AND id % 7 = 0)",
-        sql::students(""),
-        sql::units("")
+         AND person NOT IN (SELECT 'student:' || st.id FROM {} WHERE st.student_no = $3) \
+         AND unit_path NOT IN (SELECT cu.path FROM {} WHERE cu.kind = 'class' AND cu.id % 7 = 0)",
+        sql::students("st"),
+        sql::units("cu")
     ))
     .bind(campaign_id)
     .bind(at)
