@@ -200,7 +200,7 @@ pub async fn score_unit(
     };
     let mut people = Vec::new();
     for st in students {
-        let (id, path) = (st.student_id, st.unit_path);
+        let (id, path) = (st.student_id, st.class_path);
         let cohort: Cohort = (st.enrollment_year, st.major, st.gender);
         *stats.sizes.entry(cohort.clone()).or_default() += 1;
         if path.starts_with(unit_path) {

@@ -9,28 +9,11 @@ use sqlx::Row;
 use crate::db::{Db, DbResult};
 use crate::org::store::lookups as org_lookups;
 
-/// An enrolled student with their cohort and class path.
-pub struct CohortStudent {
-    pub student_id: StudentId,
-    pub enrollment_year: i64,
-    pub major: String,
-    pub gender: String,
-    pub unit_path: String,
-}
+pub use crate::org::store::lookups::EnrolledCohort as CohortStudent;
 
 /// The enrolled students under `path`.
 pub async fn enrolled_under(db: &Db, path: &str) -> DbResult<Vec<CohortStudent>> {
-    Ok(org_lookups::enrolled_cohorts_under(db, path)
-        .await?
-        .into_iter()
-        .map(|s| CohortStudent {
-            student_id: s.student_id,
-            enrollment_year: s.enrollment_year,
-            major: s.major,
-            gender: s.gender,
-            unit_path: s.class_path,
-        })
-        .collect())
+    org_lookups::enrolled_cohorts_under(db, path).await
 }
 
 /// Campaign quizzes of `fraud_type` passed, per student under `unit_path`.

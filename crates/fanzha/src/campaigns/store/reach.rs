@@ -96,15 +96,8 @@ pub async fn delivery_days(
         .map_err(Into::into)
 }
 
-/// A student of a gap list.
-#[derive(Clone, Debug)]
-pub struct GapRow {
-    pub student_id: StudentId,
-    pub student_no: String,
-    /// Unmasked: the service masks it.
-    pub name: String,
-    pub class_name: String,
-}
+/// A student of a gap list (the name unmasked: the service masks it).
+pub use crate::org::store::lookups::StudentInClass as GapRow;
 
 /// Enrolled students under `path` who acknowledged no campaign since `since`, whose name or
 /// student number contains `search` (all when empty): how many, and one page of them (by class,
@@ -189,14 +182,5 @@ pub async fn acknowledged_fraud_types(
 
 /// Students by id with their student number, name (unmasked) and class, in id order.
 pub async fn gap_students(db: &Db, ids: &[StudentId]) -> DbResult<Vec<GapRow>> {
-    Ok(org_lookups::students_in_class_by_ids(db, ids)
-        .await?
-        .into_iter()
-        .map(|s| GapRow {
-            student_id: s.student_id,
-            student_no: s.student_no,
-            name: s.name,
-            class_name: s.class_name,
-        })
-        .collect())
+    org_lookups::students_in_class_by_ids(db, ids).await
 }

@@ -474,6 +474,7 @@ pub async fn school_paths_under(db: &Db, path: &str) -> DbResult<Vec<String>> {
 }
 
 /// An enrolled student with their cohort and class path.
+#[derive(Clone, Debug)]
 pub struct EnrolledCohort {
     pub student_id: StudentId,
     pub enrollment_year: i64,
@@ -506,6 +507,7 @@ pub async fn enrolled_cohorts_under(db: &Db, path: &str) -> DbResult<Vec<Enrolle
 }
 
 /// A student with their number, name (unmasked) and class name.
+#[derive(Clone, Debug)]
 pub struct StudentInClass {
     pub student_id: StudentId,
     pub student_no: String,
