@@ -77,11 +77,6 @@ pub fn staff(a: &str) -> String {
     format!("staff {a}")
 }
 
-/// `JOIN` the staff member `a` whose id is `on`.
-pub fn join_staff(a: &str, on: &str) -> String {
-    format!("JOIN staff {a} ON {a}.id = {on}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
